@@ -1,0 +1,57 @@
+//! Where the client's access token comes from.
+//!
+//! Both clients ask a [`TokenSource`] for a token before every attempt and
+//! tell it when Pinterest answered 401. A [`StaticToken`] just hands out the
+//! token it was given.
+
+use crate::error::{Error, Result};
+use crate::secret::AccessToken;
+use crate::transport::BoxFuture;
+
+/// Supplies bearer tokens to the clients.
+pub trait TokenSource: Send + Sync + 'static {
+    /// A token to send now. A refreshing source refreshes first when the
+    /// token is about to expire.
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken>>;
+
+    /// Pinterest answered 401 to a request sent with `rejected`. Returns
+    /// `true` when a different token is now available, in which case the
+    /// client re-sends the request once.
+    fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>>;
+}
+
+/// A fixed access token (from the developer console or `PINTEREST_ACCESS_TOKEN`).
+#[derive(Debug, Clone)]
+pub struct StaticToken(AccessToken);
+
+impl StaticToken {
+    /// Wraps `token`.
+    pub fn new(token: AccessToken) -> Self {
+        StaticToken(token)
+    }
+}
+
+impl TokenSource for StaticToken {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken>> {
+        Box::pin(std::future::ready(Ok(self.0.clone())))
+    }
+
+    fn on_unauthorized<'a>(&'a self, _rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(std::future::ready(Ok(false)))
+    }
+}
+
+/// The source used when none is configured: every call fails with
+/// [`Error::NotAuthenticated`] before anything is sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NoToken;
+
+impl TokenSource for NoToken {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken>> {
+        Box::pin(std::future::ready(Err(Error::NotAuthenticated)))
+    }
+
+    fn on_unauthorized<'a>(&'a self, _rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(std::future::ready(Ok(false)))
+    }
+}

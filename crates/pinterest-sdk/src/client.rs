@@ -1,0 +1,350 @@
+//! The async client: authentication, timeouts, retries and tracing around a
+//! [`Transport`]. The blocking client runs this same code.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
+use http::{Method, StatusCode};
+use rand::{Rng, SeedableRng};
+use tracing::Instrument;
+
+use crate::auth::{NoToken, StaticToken, TokenSource};
+use crate::config::Config;
+use crate::error::{ApiError, Error, Result, TransportError, TransportErrorKind};
+use crate::operation::{AuthScheme, CallOptions, Operation};
+use crate::retry::{Decision, Outcome, StopReason};
+use crate::secret::{AccessToken, ClientSecret};
+use crate::transport::{ReqwestTransport, Transport};
+
+/// The async Pinterest client. Cheap to clone (one `Arc`), `Send + Sync`.
+///
+/// ```no_run
+/// # async fn demo() -> pinterest_sdk::Result<()> {
+/// use pinterest_sdk::{Client, secret::AccessToken};
+/// let client = Client::builder().access_token(AccessToken::new("pina_...")).build()?;
+/// let me = client.user_account().get().send().await?;
+/// println!("{:?}", me.username);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    transport: Arc<dyn Transport>,
+    tokens: Arc<dyn TokenSource>,
+    app: Option<AppCredentials>,
+    rng: Mutex<rand::rngs::SmallRng>,
+}
+
+/// An app's id and secret, for the endpoints that use HTTP Basic auth.
+#[derive(Clone)]
+pub struct AppCredentials {
+    /// The app id (OAuth `client_id`).
+    pub client_id: String,
+    /// The app secret.
+    pub client_secret: ClientSecret,
+}
+
+impl AppCredentials {
+    /// Bundles an app id and secret.
+    pub fn new(client_id: impl Into<String>, client_secret: ClientSecret) -> Self {
+        AppCredentials { client_id: client_id.into(), client_secret }
+    }
+
+    /// `Basic base64(client_id:client_secret)`, marked sensitive.
+    pub(crate) fn basic_header(&self) -> HeaderValue {
+        use base64::Engine as _;
+        let raw = format!("{}:{}", self.client_id, self.client_secret.expose_secret());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
+        let mut value = HeaderValue::try_from(format!("Basic {encoded}")).unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+        value.set_sensitive(true);
+        value
+    }
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials").field("client_id", &self.client_id).field("client_secret", &self.client_secret).finish()
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api_base", &self.inner.config.api_base().as_str())
+            .field("app", &self.inner.app)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`] (and, through [`blocking::ClientBuilder`](crate::blocking::ClientBuilder),
+/// a blocking one).
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    config: Option<Config>,
+    transport: Option<Arc<dyn Transport>>,
+    tokens: Option<Arc<dyn TokenSource>>,
+    app: Option<AppCredentials>,
+    seed: Option<u64>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder").field("config", &self.config).field("app", &self.app).finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Uses `config` (default: [`Config::production`]).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Sends a fixed access token.
+    pub fn access_token(mut self, token: AccessToken) -> Self {
+        self.tokens = Some(Arc::new(StaticToken::new(token)));
+        self
+    }
+
+    /// Gets tokens from `source` (e.g. a refreshing source).
+    pub fn token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
+        self.tokens = Some(source);
+        self
+    }
+
+    /// The app's id and secret, needed by the operations that use HTTP Basic
+    /// auth (the token endpoints).
+    pub fn app_credentials(mut self, app: AppCredentials) -> Self {
+        self.app = Some(app);
+        self
+    }
+
+    /// Replaces the HTTP transport.
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Seeds the retry jitter, for reproducible tests.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let config = self.config.unwrap_or_default();
+        let transport = match self.transport {
+            Some(t) => t,
+            None => Arc::new(ReqwestTransport::new(&config)?),
+        };
+        let tokens: Arc<dyn TokenSource> = match (self.tokens, config.access_token()) {
+            (Some(t), _) => t,
+            (None, Some(token)) => Arc::new(StaticToken::new(token.clone())),
+            (None, None) => Arc::new(NoToken),
+        };
+        let rng = match self.seed {
+            Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
+            None => rand::rngs::SmallRng::from_rng(&mut rand::rng()),
+        };
+        Ok(Client { inner: Arc::new(Inner { config, transport, tokens, app: self.app, rng: Mutex::new(rng) }) })
+    }
+}
+
+/// What the dispatcher needs to know about an operation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallMeta<'a> {
+    pub id: &'static str,
+    pub auth: AuthScheme,
+    pub options: &'a CallOptions,
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Reads [`Config::from_env`] and builds a client with it (a static token
+    /// when `PINTEREST_ACCESS_TOKEN` is set).
+    pub fn from_env() -> Result<Client> {
+        Client::builder().config(Config::from_env()?).build()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The token source.
+    pub fn token_source(&self) -> &Arc<dyn TokenSource> {
+        &self.inner.tokens
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.inner.transport
+    }
+
+    /// The app credentials, if set.
+    pub fn app_credentials(&self) -> Option<&AppCredentials> {
+        self.inner.app.as_ref()
+    }
+
+    /// A client sharing this one's transport and configuration but taking
+    /// tokens from `source`.
+    pub fn with_token_source(&self, source: Arc<dyn TokenSource>) -> Client {
+        let rng = rand::rngs::SmallRng::from_rng(&mut rand::rng());
+        Client {
+            inner: Arc::new(Inner {
+                config: self.inner.config.clone(),
+                transport: self.inner.transport.clone(),
+                tokens: source,
+                app: self.inner.app.clone(),
+                rng: Mutex::new(rng),
+            }),
+        }
+    }
+
+    /// Sends `op` and decodes its response.
+    pub async fn execute<O: Operation + Sync>(&self, op: &O) -> Result<O::Output> {
+        let request = op.to_request(self.inner.config.api_base())?;
+        let meta = CallMeta { id: op.id(), auth: O::AUTH, options: op.options() };
+        let response = self.dispatch(request, meta).await?;
+        O::from_response(response)
+    }
+
+    /// Sends a built request with auth, timeouts and retries; returns the
+    /// final response whatever its status. Not generic, so it is compiled
+    /// once for all operations.
+    pub(crate) async fn dispatch(&self, request: http::Request<Bytes>, meta: CallMeta<'_>) -> Result<http::Response<Bytes>> {
+        let span = tracing::debug_span!(
+            "pinterest.call",
+            operation = meta.id,
+            method = %request.method(),
+            path = request.uri().path(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self.dispatch_inner(request, meta, started).instrument(span.clone()).await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(r) => {
+                span.record("status", r.status().as_u16());
+            }
+            Err(e) => {
+                if let Some(s) = e.status() {
+                    span.record("status", s.as_u16());
+                }
+            }
+        }
+        result
+    }
+
+    async fn dispatch_inner(&self, request: http::Request<Bytes>, meta: CallMeta<'_>, started: Instant) -> Result<http::Response<Bytes>> {
+        let config = &self.inner.config;
+        let policy = meta.options.retry.as_ref().unwrap_or(config.retry());
+        let total = meta.options.total_timeout.unwrap_or(config.timeouts().total);
+        let deadline = total.map(|t| started + t);
+        let (parts, body) = request.into_parts();
+        let mut attempt: u32 = 0;
+        let mut reauthorized = false;
+        loop {
+            attempt += 1;
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if remaining == Some(Duration::ZERO) {
+                return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
+            }
+            let mut req = http::Request::from_parts(parts.clone(), body.clone());
+            req.headers_mut().insert(USER_AGENT, HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs")));
+            let sent_token = self.authorize(&mut req, meta).await?;
+            let attempt_timeout = match remaining {
+                Some(left) => left.min(config.timeouts().attempt),
+                None => config.timeouts().attempt,
+            };
+            let budget_bound = remaining.is_some_and(|left| left <= config.timeouts().attempt);
+            tracing::trace!(attempt, "sending");
+            let result = match tokio::time::timeout(attempt_timeout, self.inner.transport.send(req)).await {
+                Ok(r) => r,
+                Err(_) if budget_bound => return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() }),
+                Err(_) => Err(TransportError::from_kind(TransportErrorKind::Timeout)),
+            };
+            tracing::Span::current().record("attempts", attempt);
+            let decision = match &result {
+                Ok(resp) if resp.status().is_success() => return result.map_err(Error::from),
+                Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !reauthorized => {
+                    if let Some(token) = &sent_token {
+                        if self.inner.tokens.on_unauthorized(token).await? {
+                            tracing::debug!(attempt, "401: token replaced, sending once more");
+                            reauthorized = true;
+                            attempt -= 1;
+                            continue;
+                        }
+                    }
+                    return result.map_err(Error::from);
+                }
+                Ok(resp) => {
+                    let spam = resp.status() == StatusCode::TOO_MANY_REQUESTS
+                        && ApiError::from_response(meta.id, resp.status(), resp.headers(), resp.body()).is_spam();
+                    let outcome = Outcome::Response { status: resp.status(), headers: resp.headers(), spam };
+                    self.decide(policy, attempt, &parts.method, &outcome, deadline)
+                }
+                Err(e) => self.decide(policy, attempt, &parts.method, &Outcome::Transport(e.kind), deadline),
+            };
+            match decision {
+                Decision::RetryAfter(wait) => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::Stop(reason) => {
+                    if reason == StopReason::BudgetExhausted && result.is_err() {
+                        return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
+                    }
+                    return result.map_err(|e| e.with_operation(meta.id).into());
+                }
+            }
+        }
+    }
+
+    fn decide(&self, policy: &crate::retry::RetryPolicy, attempt: u32, method: &Method, outcome: &Outcome<'_>, deadline: Option<Instant>) -> Decision {
+        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let jitter: f64 = match self.inner.rng.lock() {
+            Ok(mut rng) => rng.random(),
+            Err(poisoned) => poisoned.into_inner().random(),
+        };
+        policy.decide(attempt, method, outcome, remaining, SystemTime::now(), jitter)
+    }
+
+    /// Adds the `Authorization` header the operation needs; returns the bearer
+    /// token that was sent, if any.
+    async fn authorize(&self, req: &mut http::Request<Bytes>, meta: CallMeta<'_>) -> Result<Option<AccessToken>> {
+        match meta.auth {
+            AuthScheme::None => Ok(None),
+            AuthScheme::Basic => {
+                let app = self.inner.app.as_ref().ok_or_else(|| {
+                    Error::Config(format!("`{}` needs the app id and secret: set ClientBuilder::app_credentials", meta.id))
+                })?;
+                req.headers_mut().insert(AUTHORIZATION, app.basic_header());
+                Ok(None)
+            }
+            AuthScheme::Bearer => {
+                let token = self.inner.tokens.token().await?;
+                let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+                    .map_err(|_| Error::Config("the access token contains characters that cannot go in a header".into()))?;
+                value.set_sensitive(true);
+                req.headers_mut().insert(AUTHORIZATION, value);
+                Ok(Some(token))
+            }
+        }
+    }
+}

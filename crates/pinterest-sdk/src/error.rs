@@ -1,0 +1,446 @@
+//! The SDK's one error type.
+//!
+//! [`Error`] is `#[non_exhaustive]`; each variant's `Display` says what went
+//! wrong in this layer only and the cause is reachable through
+//! [`std::error::Error::source`], so an error reporter prints the chain once.
+//! No variant ever holds a secret: request bodies are not kept, response
+//! bodies of token endpoints are dropped, and header values are never copied.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+/// `Result` with the SDK's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to Pinterest.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Pinterest answered with a status outside 2xx.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// A 2xx response whose body does not match the operation's schema.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// The request could not be sent or its response could not be read.
+    #[error(transparent)]
+    Transport(Box<TransportError>),
+    /// The call's total time budget ran out (see [`Timeouts`](crate::Timeouts)).
+    #[error("`{operation}` gave up after {elapsed:?}: the total time budget ran out")]
+    Timeout {
+        /// Operation id from the spec.
+        operation: &'static str,
+        /// Time spent on the call, retries included.
+        elapsed: Duration,
+    },
+    /// The request was refused before anything was sent.
+    #[error("invalid request for `{operation}`: {reason}")]
+    InvalidRequest {
+        /// Operation id from the spec.
+        operation: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The client or one of its parts is configured wrongly.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An OAuth step failed locally (state mismatch, denied consent, ...).
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
+    /// Pinterest rejected the grant (`invalid_grant` or equivalent): the user
+    /// has to log in again. Never retried.
+    #[error("authorization required again: Pinterest rejected the grant")]
+    ReauthorizationRequired(#[source] Box<ApiError>),
+    /// No access token is available: none was configured, or the token source
+    /// was emptied by a logout.
+    #[error("no access token: log in first")]
+    NotAuthenticated,
+    /// Reading or writing persisted tokens failed.
+    #[error("token store: could not {action}")]
+    TokenStore {
+        /// What the store tried to do.
+        action: &'static str,
+        /// The underlying failure.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A blocking call was made from inside an async runtime, where it would
+    /// stall the executor; use the async client there.
+    #[error("the blocking client cannot be used inside an async runtime; use pinterest_sdk::Client")]
+    BlockingInAsyncContext,
+}
+
+impl Error {
+    /// The API error, when Pinterest answered with a non-2xx status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) | Error::ReauthorizationRequired(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// HTTP status of the response that caused this error, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(e) | Error::ReauthorizationRequired(e) => Some(e.status),
+            Error::Decode(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// `x-pinterest-rid` of the response that caused this error, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.api().and_then(|e| e.request_id.as_deref())
+    }
+
+    /// True when the caller has to run the authorization flow again.
+    pub fn needs_reauthorization(&self) -> bool {
+        matches!(self, Error::ReauthorizationRequired(_) | Error::NotAuthenticated)
+            || self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    pub(crate) fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidRequest { operation, reason: reason.into() }
+    }
+}
+
+/// Pinterest's error answer: HTTP status, its `{code, message}` body, the
+/// request id and rate-limit headers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// Operation id from the spec (`"pins/get"`), or `"raw"` for untyped calls.
+    pub operation: &'static str,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Pinterest's numeric error `code`, when the body had one.
+    pub code: Option<i64>,
+    /// Pinterest's error `message` (or OAuth `error_description`/`error`).
+    pub message: Option<String>,
+    /// OAuth error identifier (`invalid_grant`, ...) for token endpoints.
+    pub oauth_error: Option<String>,
+    /// The `x-pinterest-rid` response header, for Pinterest support.
+    pub request_id: Option<String>,
+    /// Rate-limit headers, when present.
+    pub rate_limit: Option<RateLimit>,
+    /// Parsed `Retry-After`, when present.
+    pub retry_after: Option<Duration>,
+    /// The body as text when it was not Pinterest's JSON error shape
+    /// (an HTML error page, a proxy message), truncated to 4 KiB.
+    pub body: Option<String>,
+}
+
+const MAX_KEPT_BODY: usize = 4096;
+
+impl ApiError {
+    /// Builds the error from a non-2xx response.
+    pub fn from_response(operation: &'static str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Shape {
+            code: Option<serde_json::Value>,
+            message: Option<String>,
+            error: Option<String>,
+            error_description: Option<String>,
+        }
+        let parsed: Option<Shape> = serde_json::from_slice(body).ok();
+        let (code, message, oauth_error, keep_body) = match parsed {
+            Some(s) if s.code.is_some() || s.message.is_some() || s.error.is_some() => {
+                let code = s.code.as_ref().and_then(|c| c.as_i64().or_else(|| c.as_str()?.parse().ok()));
+                let message = s.message.or(s.error_description).or_else(|| s.error.clone());
+                (code, message, s.error, false)
+            }
+            _ => (None, None, None, !body.is_empty()),
+        };
+        let body = keep_body.then(|| {
+            let end = floor_char_boundary(body, MAX_KEPT_BODY);
+            String::from_utf8_lossy(&body[..end]).into_owned()
+        });
+        ApiError {
+            operation,
+            status,
+            code,
+            message,
+            oauth_error,
+            request_id: header_str(headers, "x-pinterest-rid").map(str::to_owned),
+            rate_limit: RateLimit::from_headers(headers),
+            retry_after: crate::retry::parse_retry_after(headers, std::time::SystemTime::now()),
+            body,
+        }
+    }
+
+    /// A 429 that Pinterest marks as spam prevention. Never retried.
+    pub fn is_spam(&self) -> bool {
+        self.status == StatusCode::TOO_MANY_REQUESTS
+            && self.message.as_deref().is_some_and(|m| m.to_ascii_lowercase().contains("spam"))
+    }
+
+    /// The OAuth `invalid_grant` answer, or Pinterest's equivalents for a
+    /// dead refresh token or authorization code.
+    pub fn is_invalid_grant(&self) -> bool {
+        if self.oauth_error.as_deref() == Some("invalid_grant") {
+            return true;
+        }
+        // Pinterest answers some dead grants with a JSON `{code, message}`
+        // instead of the RFC 6749 shape.
+        let msg = self.message.as_deref().unwrap_or_default().to_ascii_lowercase();
+        matches!(self.status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED)
+            && (msg.contains("invalid_grant")
+                || msg.contains("refresh token") && (msg.contains("invalid") || msg.contains("expired") || msg.contains("revoked"))
+                || msg.contains("authorization code") && (msg.contains("invalid") || msg.contains("expired") || msg.contains("used")))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` failed with HTTP {}", self.operation, self.status)?;
+        if let Some(code) = self.code {
+            write!(f, ", Pinterest code {code}")?;
+        }
+        if let Some(m) = &self.message {
+            write!(f, ": {m}")?;
+        }
+        if let Some(rid) = &self.request_id {
+            write!(f, " (request id {rid})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A success response whose body does not match the expected type.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// Operation id from the spec.
+    pub operation: &'static str,
+    /// HTTP status of the response.
+    pub status: StatusCode,
+    /// JSON path of the value that failed (`items[3].media.media_type`), `.`
+    /// for the document itself.
+    pub path: String,
+    /// The response body, kept for diagnosis. Empty for token endpoints,
+    /// whose bodies carry secrets.
+    pub body: Bytes,
+    source: serde_json::Error,
+}
+
+impl DecodeError {
+    pub(crate) fn new(operation: &'static str, status: StatusCode, path: String, body: Bytes, source: serde_json::Error) -> Self {
+        DecodeError { operation, status, path, body, source }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not decode the HTTP {} response of `{}` at `{}`", self.status, self.operation, self.path)
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// What kind of transport failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (DNS, TCP, TLS). Nothing was sent.
+    Connect,
+    /// One attempt took longer than its per-attempt timeout.
+    Timeout,
+    /// The connection broke while sending or receiving.
+    Io,
+    /// The request could not be built by the transport.
+    Request,
+}
+
+/// The request could not be sent, or the response could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TransportError {
+    /// Operation id from the spec (filled in by the client).
+    pub operation: &'static str,
+    /// Failure class, used by the retry policy.
+    pub kind: TransportErrorKind,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport failure of `kind` caused by `source`.
+    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        TransportError { operation: "", kind, source: Some(source.into()) }
+    }
+
+    /// A transport failure without a further cause.
+    pub fn from_kind(kind: TransportErrorKind) -> Self {
+        TransportError { operation: "", kind, source: None }
+    }
+
+    pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
+        self.operation = operation;
+        self
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Timeout => "the attempt timed out",
+            TransportErrorKind::Io => "the connection failed mid-request",
+            TransportErrorKind::Request => "the request could not be built",
+        };
+        if self.operation.is_empty() { f.write_str(what) } else { write!(f, "`{}`: {what}", self.operation) }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(Box::new(e))
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::Decode(Box::new(e))
+    }
+}
+
+/// Rate-limit headers of a response.
+///
+/// Pinterest sends `x-ratelimit-limit`, `x-ratelimit-remaining` and
+/// `x-ratelimit-reset` (older endpoints use the `x-userendpoint-ratelimit-*`
+/// spelling). The limit may carry a window suffix (`"100, 100;w=1"`); the
+/// first number is kept and the raw text is available too.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Calls allowed in the current window.
+    pub limit: Option<u64>,
+    /// Calls left in the current window.
+    pub remaining: Option<u64>,
+    /// Seconds until the window resets.
+    pub reset: Option<u64>,
+    /// The `limit` header as sent.
+    pub limit_raw: Option<String>,
+}
+
+impl RateLimit {
+    /// Reads the rate-limit headers; `None` when there are none.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let get = |suffix: &str| {
+            header_str(headers, &format!("x-ratelimit-{suffix}"))
+                .or_else(|| header_str(headers, &format!("x-userendpoint-ratelimit-{suffix}")))
+        };
+        let first_number = |s: &str| s.split([',', ';']).next().and_then(|n| n.trim().parse::<u64>().ok());
+        let limit_raw = get("limit");
+        let remaining = get("remaining");
+        let reset = get("reset");
+        if limit_raw.is_none() && remaining.is_none() && reset.is_none() {
+            return None;
+        }
+        Some(RateLimit {
+            limit: limit_raw.and_then(first_number),
+            remaining: remaining.and_then(first_number),
+            reset: reset.and_then(first_number),
+            limit_raw: limit_raw.map(str::to_owned),
+        })
+    }
+}
+
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn floor_char_boundary(bytes: &[u8], max: usize) -> usize {
+    if bytes.len() <= max {
+        return bytes.len();
+    }
+    // Step back over UTF-8 continuation bytes so the cut is on a boundary.
+    let mut end = max;
+    while end > 0 && (bytes[end] & 0b1100_0000) == 0b1000_0000 {
+        end -= 1;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn pinterest_json_error() {
+        let h = headers(&[("x-pinterest-rid", "rid-1"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-limit", "100, 100;w=1")]);
+        let e = ApiError::from_response("pins/get", StatusCode::NOT_FOUND, &h, br#"{"code":3,"message":"Pin not found."}"#);
+        assert_eq!(e.code, Some(3));
+        assert_eq!(e.message.as_deref(), Some("Pin not found."));
+        assert_eq!(e.request_id.as_deref(), Some("rid-1"));
+        assert_eq!(e.body, None);
+        let rl = e.rate_limit.clone().unwrap();
+        assert_eq!((rl.limit, rl.remaining, rl.reset), (Some(100), Some(0), None));
+        assert_eq!(e.to_string(), "`pins/get` failed with HTTP 404 Not Found, Pinterest code 3: Pin not found. (request id rid-1)");
+    }
+
+    #[test]
+    fn html_error_page_is_kept_as_text() {
+        let e = ApiError::from_response("pins/get", StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>Bad gateway</html>");
+        assert_eq!(e.code, None);
+        assert_eq!(e.body.as_deref(), Some("<html>Bad gateway</html>"));
+        assert_eq!(e.rate_limit, None);
+    }
+
+    #[test]
+    fn empty_and_truncated_bodies() {
+        let e = ApiError::from_response("x", StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), b"");
+        assert_eq!((e.code, e.message.as_deref(), e.body.as_deref()), (None, None, None));
+        let e = ApiError::from_response("x", StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), br#"{"code":1,"mess"#);
+        assert_eq!(e.body.as_deref(), Some(r#"{"code":1,"mess"#));
+        let long = "é".repeat(5000);
+        let e = ApiError::from_response("x", StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), long.as_bytes());
+        assert!(e.body.unwrap().len() <= MAX_KEPT_BODY);
+    }
+
+    #[test]
+    fn oauth_shapes() {
+        let e = ApiError::from_response("oauth/token", StatusCode::BAD_REQUEST, &HeaderMap::new(), br#"{"error":"invalid_grant","error_description":"Refresh token expired"}"#);
+        assert!(e.is_invalid_grant());
+        assert_eq!(e.message.as_deref(), Some("Refresh token expired"));
+        let e = ApiError::from_response("oauth/token", StatusCode::BAD_REQUEST, &HeaderMap::new(), br#"{"code":1,"message":"Invalid refresh token."}"#);
+        assert!(e.is_invalid_grant());
+        let e = ApiError::from_response("oauth/token", StatusCode::BAD_REQUEST, &HeaderMap::new(), br#"{"code":1,"message":"Missing scope."}"#);
+        assert!(!e.is_invalid_grant());
+    }
+
+    #[test]
+    fn spam_429() {
+        let e = ApiError::from_response("pins/create", StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), br#"{"code":8,"message":"Your request was blocked to prevent spam."}"#);
+        assert!(e.is_spam());
+    }
+}

@@ -1,0 +1,3 @@
+pub mod models {}
+pub mod ops {}
+pub mod registry {}

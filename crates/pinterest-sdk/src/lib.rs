@@ -1,0 +1,46 @@
+//! Typed Rust client for the Pinterest REST API v5.
+//!
+//! - Every operation of Pinterest's OpenAPI description, generated, one cargo
+//!   feature per API tag (see the crate README for the table).
+//! - One sans-IO core ([`Operation`]) under an async [`Client`] and a
+//!   [`blocking::Client`].
+//! - OAuth 2.0 ([`oauth`]) with refreshing token sources ([`auth`]).
+//! - Retries ([`retry`]), bookmark pagination ([`paginate`]) and typed errors
+//!   ([`Error`], [`ApiError`]).
+//!
+//! ```no_run
+//! # async fn demo() -> pinterest_sdk::Result<()> {
+//! use pinterest_sdk::{Client, Config};
+//! let client = Client::builder().config(Config::from_env()?).build()?;
+//! let me = client.user_account().get().send().await?;
+//! println!("hello {:?}", me.username);
+//! # Ok(()) }
+//! ```
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![warn(missing_docs)]
+
+#[macro_use]
+mod macros;
+
+pub mod auth;
+pub mod blocking;
+mod client;
+pub mod config;
+pub mod error;
+pub mod oauth;
+pub mod operation;
+pub mod paginate;
+mod raw;
+pub mod retry;
+pub mod secret;
+pub mod transport;
+pub mod wire;
+
+mod generated;
+
+pub use client::{AppCredentials, Client, ClientBuilder};
+pub use config::{ApiBase, Config, Timeouts};
+pub use error::{ApiError, DecodeError, Error, RateLimit, Result, TransportError, TransportErrorKind};
+pub use generated::{models, ops, registry};
+pub use operation::{AuthScheme, CallOptions, Operation, Paginated};
+pub use raw::RawRequest;

@@ -1,0 +1,137 @@
+//! The sans-IO core: an [`Operation`] turns itself into an `http::Request`
+//! and turns an `http::Response` into its typed output. Nothing here sends
+//! anything; the async and blocking clients do, and both go through the same
+//! functions.
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use http::{Method, StatusCode};
+
+use crate::config::ApiBase;
+use crate::error::{ApiError, Error, Result};
+use crate::retry::RetryPolicy;
+use crate::wire::{Body, RequestWriter};
+
+/// How an operation authenticates, from the spec's security requirements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <access token>` (OAuth 2.0 user or app token,
+    /// or a conversion token).
+    Bearer,
+    /// HTTP Basic with the app id and secret (the token endpoints).
+    Basic,
+    /// No authentication.
+    None,
+}
+
+/// Per-call overrides of the client's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// Replaces the client's retry policy for this call.
+    pub retry: Option<RetryPolicy>,
+    /// Replaces the client's total time budget for this call.
+    pub total_timeout: Option<Option<std::time::Duration>>,
+}
+
+static NO_OPTIONS: CallOptions = CallOptions { retry: None, total_timeout: None };
+
+/// One API operation: a plain value holding its arguments.
+///
+/// Generated for every operation of the spec; hand-written for the untyped
+/// [`RawRequest`](crate::RawRequest). Use [`Operation::to_request`] and
+/// [`Operation::from_response`] to drive it with any HTTP stack.
+pub trait Operation {
+    /// What a success response decodes into.
+    type Output;
+    /// The spec's operation id, e.g. `"pins/get"`.
+    const ID: &'static str;
+    /// HTTP method.
+    const METHOD: Method;
+    /// How the request authenticates.
+    const AUTH: AuthScheme;
+    /// The response carries secrets (token endpoints): its body is never kept
+    /// in an error.
+    const SENSITIVE_RESPONSE: bool = false;
+
+    /// Writes path, query and body. Refuses invalid arguments (an empty path
+    /// parameter, a `page_size` outside its range) before anything is sent.
+    fn write(&self, w: &mut RequestWriter) -> Result<()>;
+
+    /// Decodes a 2xx response body.
+    fn decode(status: StatusCode, body: Bytes) -> Result<Self::Output>;
+
+    /// Per-call overrides.
+    fn options(&self) -> &CallOptions {
+        &NO_OPTIONS
+    }
+
+    /// The spec's operation id of this value (for dynamic operations).
+    fn id(&self) -> &'static str {
+        Self::ID
+    }
+
+    /// The HTTP method of this value (for dynamic operations).
+    fn method(&self) -> Method {
+        Self::METHOD
+    }
+
+    /// Builds the request against `base`, without authentication headers
+    /// (the client adds those).
+    fn to_request(&self, base: &ApiBase) -> Result<http::Request<Bytes>> {
+        let mut w = RequestWriter::new(self.id());
+        self.write(&mut w)?;
+        let (path, query, body) = w.into_parts();
+        let mut uri = String::with_capacity(base.as_str().len() + path.len() + query.len() + 1);
+        uri.push_str(base.as_str());
+        uri.push_str(&path);
+        if !query.is_empty() {
+            uri.push('?');
+            uri.push_str(&query);
+        }
+        let (content_type, body) = match body {
+            Body::Empty => (None, Bytes::new()),
+            Body::Json(b) => (Some("application/json"), b),
+            Body::Form(b) => (Some("application/x-www-form-urlencoded"), b),
+        };
+        let mut req = http::Request::builder().method(self.method()).uri(&uri).header(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(ct) = content_type {
+            req = req.header(CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        req.body(body).map_err(|e| Error::invalid(self.id(), format!("cannot build the request URI: {e}")))
+    }
+
+    /// Decodes a response: the typed output on 2xx, an [`ApiError`] otherwise.
+    fn from_response(response: http::Response<Bytes>) -> Result<Self::Output>
+    where
+        Self: Sized,
+    {
+        let (parts, body) = response.into_parts();
+        if !parts.status.is_success() {
+            return Err(ApiError::from_response(Self::ID, parts.status, &parts.headers, &body).into());
+        }
+        Self::decode(parts.status, body)
+    }
+}
+
+/// Operations that page with Pinterest's `bookmark` cursor.
+pub trait Paginated: Operation + Clone {
+    /// One element of a page.
+    type Item;
+    /// Sets the `bookmark` query parameter (`None`: the first page).
+    fn set_bookmark(&mut self, bookmark: Option<String>);
+    /// Splits a page into its items and the next bookmark.
+    fn into_page(output: Self::Output) -> crate::paginate::Page<Self::Item>;
+}
+
+/// The pieces the generated code needs, re-exported for it.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error::Result;
+    pub use crate::operation::{AuthScheme, CallOptions, Operation, Paginated};
+    pub use crate::paginate::Page;
+    pub use crate::wire::{QueryValue, RequestWriter, decode_json, decode_text, double_option};
+    pub use bytes::Bytes;
+    pub use http::{Method, StatusCode};
+}
