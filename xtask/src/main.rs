@@ -1,1 +1,40 @@
-fn main() {}
+//! Development tasks: `cargo xtask <task>`.
+
+mod codegen;
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  codegen [--check] [--spec PATH]   regenerate the SDK from the OpenAPI description
+                                    (--check: fail if the committed code differs)";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("codegen") => {
+            let mut check = false;
+            let mut spec = codegen::default_spec_path();
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--check" => check = true,
+                    "--spec" => match it.next() {
+                        Some(p) => spec = PathBuf::from(p),
+                        None => bail!("--spec needs a path"),
+                    },
+                    other => bail!("unknown argument {other}\n{USAGE}"),
+                }
+            }
+            codegen::run(&spec, check)
+        }
+        Some("-h" | "--help" | "help") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown task {other}\n{USAGE}"),
+    }
+}

@@ -62,7 +62,8 @@ impl AppCredentials {
         use base64::Engine as _;
         let raw = format!("{}:{}", self.client_id, self.client_secret.expose_secret());
         let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
-        let mut value = HeaderValue::try_from(format!("Basic {encoded}")).unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+        let mut value =
+            HeaderValue::try_from(format!("Basic {encoded}")).unwrap_or_else(|_| HeaderValue::from_static("Basic"));
         value.set_sensitive(true);
         value
     }
@@ -70,7 +71,10 @@ impl AppCredentials {
 
 impl fmt::Debug for AppCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppCredentials").field("client_id", &self.client_id).field("client_secret", &self.client_secret).finish()
+        f.debug_struct("AppCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .finish()
     }
 }
 
@@ -225,7 +229,11 @@ impl Client {
     /// Sends a built request with auth, timeouts and retries; returns the
     /// final response whatever its status. Not generic, so it is compiled
     /// once for all operations.
-    pub(crate) async fn dispatch(&self, request: http::Request<Bytes>, meta: CallMeta<'_>) -> Result<http::Response<Bytes>> {
+    pub(crate) async fn dispatch(
+        &self,
+        request: http::Request<Bytes>,
+        meta: CallMeta<'_>,
+    ) -> Result<http::Response<Bytes>> {
         let span = tracing::debug_span!(
             "pinterest.call",
             operation = meta.id,
@@ -251,7 +259,12 @@ impl Client {
         result
     }
 
-    async fn dispatch_inner(&self, request: http::Request<Bytes>, meta: CallMeta<'_>, started: Instant) -> Result<http::Response<Bytes>> {
+    async fn dispatch_inner(
+        &self,
+        request: http::Request<Bytes>,
+        meta: CallMeta<'_>,
+        started: Instant,
+    ) -> Result<http::Response<Bytes>> {
         let config = &self.inner.config;
         let policy = meta.options.retry.as_ref().unwrap_or(config.retry());
         let total = meta.options.total_timeout.unwrap_or(config.timeouts().total);
@@ -266,7 +279,10 @@ impl Client {
                 return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
             }
             let mut req = http::Request::from_parts(parts.clone(), body.clone());
-            req.headers_mut().insert(USER_AGENT, HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs")));
+            req.headers_mut().insert(
+                USER_AGENT,
+                HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs")),
+            );
             let sent_token = self.authorize(&mut req, meta).await?;
             let attempt_timeout = match remaining {
                 Some(left) => left.min(config.timeouts().attempt),
@@ -276,7 +292,9 @@ impl Client {
             tracing::trace!(attempt, "sending");
             let result = match tokio::time::timeout(attempt_timeout, self.inner.transport.send(req)).await {
                 Ok(r) => r,
-                Err(_) if budget_bound => return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() }),
+                Err(_) if budget_bound => {
+                    return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
+                }
                 Err(_) => Err(TransportError::from_kind(TransportErrorKind::Timeout)),
             };
             tracing::Span::current().record("attempts", attempt);
@@ -316,7 +334,14 @@ impl Client {
         }
     }
 
-    fn decide(&self, policy: &crate::retry::RetryPolicy, attempt: u32, method: &Method, outcome: &Outcome<'_>, deadline: Option<Instant>) -> Decision {
+    fn decide(
+        &self,
+        policy: &crate::retry::RetryPolicy,
+        attempt: u32,
+        method: &Method,
+        outcome: &Outcome<'_>,
+        deadline: Option<Instant>,
+    ) -> Decision {
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let jitter: f64 = match self.inner.rng.lock() {
             Ok(mut rng) => rng.random(),
@@ -332,15 +357,19 @@ impl Client {
             AuthScheme::None => Ok(None),
             AuthScheme::Basic => {
                 let app = self.inner.app.as_ref().ok_or_else(|| {
-                    Error::Config(format!("`{}` needs the app id and secret: set ClientBuilder::app_credentials", meta.id))
+                    Error::Config(format!(
+                        "`{}` needs the app id and secret: set ClientBuilder::app_credentials",
+                        meta.id
+                    ))
                 })?;
                 req.headers_mut().insert(AUTHORIZATION, app.basic_header());
                 Ok(None)
             }
             AuthScheme::Bearer => {
                 let token = self.inner.tokens.token().await?;
-                let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-                    .map_err(|_| Error::Config("the access token contains characters that cannot go in a header".into()))?;
+                let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret())).map_err(|_| {
+                    Error::Config("the access token contains characters that cannot go in a header".into())
+                })?;
                 value.set_sensitive(true);
                 req.headers_mut().insert(AUTHORIZATION, value);
                 Ok(Some(token))

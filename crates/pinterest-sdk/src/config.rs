@@ -82,7 +82,11 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect: Duration::from_secs(10), attempt: Duration::from_secs(30), total: Some(Duration::from_secs(120)) }
+        Timeouts {
+            connect: Duration::from_secs(10),
+            attempt: Duration::from_secs(30),
+            total: Some(Duration::from_secs(120)),
+        }
     }
 }
 

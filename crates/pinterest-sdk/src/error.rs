@@ -188,8 +188,10 @@ impl ApiError {
         let msg = self.message.as_deref().unwrap_or_default().to_ascii_lowercase();
         matches!(self.status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED)
             && (msg.contains("invalid_grant")
-                || msg.contains("refresh token") && (msg.contains("invalid") || msg.contains("expired") || msg.contains("revoked"))
-                || msg.contains("authorization code") && (msg.contains("invalid") || msg.contains("expired") || msg.contains("used")))
+                || msg.contains("refresh token")
+                    && (msg.contains("invalid") || msg.contains("expired") || msg.contains("revoked"))
+                || msg.contains("authorization code")
+                    && (msg.contains("invalid") || msg.contains("expired") || msg.contains("used")))
     }
 }
 
@@ -229,7 +231,13 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    pub(crate) fn new(operation: &'static str, status: StatusCode, path: String, body: Bytes, source: serde_json::Error) -> Self {
+    pub(crate) fn new(
+        operation: &'static str,
+        status: StatusCode,
+        path: String,
+        body: Bytes,
+        source: serde_json::Error,
+    ) -> Self {
         DecodeError { operation, status, path, body, source }
     }
 }
@@ -397,20 +405,33 @@ mod tests {
 
     #[test]
     fn pinterest_json_error() {
-        let h = headers(&[("x-pinterest-rid", "rid-1"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-limit", "100, 100;w=1")]);
-        let e = ApiError::from_response("pins/get", StatusCode::NOT_FOUND, &h, br#"{"code":3,"message":"Pin not found."}"#);
+        let h = headers(&[
+            ("x-pinterest-rid", "rid-1"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-limit", "100, 100;w=1"),
+        ]);
+        let e =
+            ApiError::from_response("pins/get", StatusCode::NOT_FOUND, &h, br#"{"code":3,"message":"Pin not found."}"#);
         assert_eq!(e.code, Some(3));
         assert_eq!(e.message.as_deref(), Some("Pin not found."));
         assert_eq!(e.request_id.as_deref(), Some("rid-1"));
         assert_eq!(e.body, None);
         let rl = e.rate_limit.clone().unwrap();
         assert_eq!((rl.limit, rl.remaining, rl.reset), (Some(100), Some(0), None));
-        assert_eq!(e.to_string(), "`pins/get` failed with HTTP 404 Not Found, Pinterest code 3: Pin not found. (request id rid-1)");
+        assert_eq!(
+            e.to_string(),
+            "`pins/get` failed with HTTP 404 Not Found, Pinterest code 3: Pin not found. (request id rid-1)"
+        );
     }
 
     #[test]
     fn html_error_page_is_kept_as_text() {
-        let e = ApiError::from_response("pins/get", StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>Bad gateway</html>");
+        let e = ApiError::from_response(
+            "pins/get",
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            b"<html>Bad gateway</html>",
+        );
         assert_eq!(e.code, None);
         assert_eq!(e.body.as_deref(), Some("<html>Bad gateway</html>"));
         assert_eq!(e.rate_limit, None);
@@ -420,7 +441,8 @@ mod tests {
     fn empty_and_truncated_bodies() {
         let e = ApiError::from_response("x", StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), b"");
         assert_eq!((e.code, e.message.as_deref(), e.body.as_deref()), (None, None, None));
-        let e = ApiError::from_response("x", StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), br#"{"code":1,"mess"#);
+        let e =
+            ApiError::from_response("x", StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), br#"{"code":1,"mess"#);
         assert_eq!(e.body.as_deref(), Some(r#"{"code":1,"mess"#));
         let long = "é".repeat(5000);
         let e = ApiError::from_response("x", StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), long.as_bytes());
@@ -429,18 +451,38 @@ mod tests {
 
     #[test]
     fn oauth_shapes() {
-        let e = ApiError::from_response("oauth/token", StatusCode::BAD_REQUEST, &HeaderMap::new(), br#"{"error":"invalid_grant","error_description":"Refresh token expired"}"#);
+        let e = ApiError::from_response(
+            "oauth/token",
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            br#"{"error":"invalid_grant","error_description":"Refresh token expired"}"#,
+        );
         assert!(e.is_invalid_grant());
         assert_eq!(e.message.as_deref(), Some("Refresh token expired"));
-        let e = ApiError::from_response("oauth/token", StatusCode::BAD_REQUEST, &HeaderMap::new(), br#"{"code":1,"message":"Invalid refresh token."}"#);
+        let e = ApiError::from_response(
+            "oauth/token",
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            br#"{"code":1,"message":"Invalid refresh token."}"#,
+        );
         assert!(e.is_invalid_grant());
-        let e = ApiError::from_response("oauth/token", StatusCode::BAD_REQUEST, &HeaderMap::new(), br#"{"code":1,"message":"Missing scope."}"#);
+        let e = ApiError::from_response(
+            "oauth/token",
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            br#"{"code":1,"message":"Missing scope."}"#,
+        );
         assert!(!e.is_invalid_grant());
     }
 
     #[test]
     fn spam_429() {
-        let e = ApiError::from_response("pins/create", StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), br#"{"code":8,"message":"Your request was blocked to prevent spam."}"#);
+        let e = ApiError::from_response(
+            "pins/create",
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            br#"{"code":8,"message":"Your request was blocked to prevent spam."}"#,
+        );
         assert!(e.is_spam());
     }
 }

@@ -95,7 +95,10 @@ pub trait Operation {
             Body::Json(b) => (Some("application/json"), b),
             Body::Form(b) => (Some("application/x-www-form-urlencoded"), b),
         };
-        let mut req = http::Request::builder().method(self.method()).uri(&uri).header(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut req = http::Request::builder()
+            .method(self.method())
+            .uri(&uri)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(ct) = content_type {
             req = req.header(CONTENT_TYPE, HeaderValue::from_static(ct));
         }

@@ -112,7 +112,11 @@ impl<T: DeserializeOwned, C> Operation for RawRequest<T, C> {
     const AUTH: AuthScheme = AuthScheme::Bearer;
 
     fn write(&self, w: &mut RequestWriter) -> Result<()> {
-        if !self.path.starts_with('/') || self.path.contains("://") || self.path.contains(['?', '#']) || self.path.split('/').any(|s| s == "..") {
+        if !self.path.starts_with('/')
+            || self.path.contains("://")
+            || self.path.contains(['?', '#'])
+            || self.path.split('/').any(|s| s == "..")
+        {
             return Err(Error::invalid(
                 "raw",
                 "the path must start with `/`, stay under the API base and carry no query (use .query())",

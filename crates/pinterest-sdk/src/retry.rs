@@ -121,10 +121,9 @@ impl RetryPolicy {
                 *status == StatusCode::TOO_MANY_REQUESTS
                     || (status.is_server_error() && *status != StatusCode::NOT_IMPLEMENTED)
             }
-            Outcome::Transport(kind) => matches!(
-                kind,
-                TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io
-            ),
+            Outcome::Transport(kind) => {
+                matches!(kind, TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io)
+            }
         };
         if !retryable {
             return Decision::Stop(StopReason::NotRetryable);
@@ -188,7 +187,11 @@ mod tests {
             assert!(matches!(p.decide(1, &Method::GET, &resp(s, &h), None, now, 0.5), Decision::RetryAfter(_)), "{s}");
         }
         for s in [400, 401, 403, 404, 409, 501] {
-            assert_eq!(p.decide(1, &Method::GET, &resp(s, &h), None, now, 0.5), Decision::Stop(StopReason::NotRetryable), "{s}");
+            assert_eq!(
+                p.decide(1, &Method::GET, &resp(s, &h), None, now, 0.5),
+                Decision::Stop(StopReason::NotRetryable),
+                "{s}"
+            );
         }
     }
 
@@ -197,7 +200,10 @@ mod tests {
         let p = RetryPolicy::default();
         let h = HeaderMap::new();
         let now = SystemTime::now();
-        assert_eq!(p.decide(1, &Method::POST, &resp(500, &h), None, now, 0.5), Decision::Stop(StopReason::NotIdempotent));
+        assert_eq!(
+            p.decide(1, &Method::POST, &resp(500, &h), None, now, 0.5),
+            Decision::Stop(StopReason::NotIdempotent)
+        );
         assert_eq!(
             p.decide(1, &Method::POST, &Outcome::Transport(TransportErrorKind::Io), None, now, 0.5),
             Decision::Stop(StopReason::NotIdempotent)
@@ -220,17 +226,28 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let mut h = HeaderMap::new();
         h.insert("retry-after", HeaderValue::from_static("7"));
-        assert_eq!(p.decide(1, &Method::GET, &resp(429, &h), None, now, 0.9), Decision::RetryAfter(Duration::from_secs(7)));
+        assert_eq!(
+            p.decide(1, &Method::GET, &resp(429, &h), None, now, 0.9),
+            Decision::RetryAfter(Duration::from_secs(7))
+        );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(12));
         h.insert("retry-after", HeaderValue::from_str(&date).unwrap());
-        assert_eq!(p.decide(1, &Method::GET, &resp(503, &h), None, now, 0.9), Decision::RetryAfter(Duration::from_secs(12)));
+        assert_eq!(
+            p.decide(1, &Method::GET, &resp(503, &h), None, now, 0.9),
+            Decision::RetryAfter(Duration::from_secs(12))
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
         h.insert("retry-after", HeaderValue::from_str(&past).unwrap());
         assert_eq!(p.decide(1, &Method::GET, &resp(503, &h), None, now, 0.9), Decision::RetryAfter(Duration::ZERO));
         h.insert("retry-after", HeaderValue::from_static("3600"));
-        assert_eq!(p.decide(1, &Method::GET, &resp(429, &h), None, now, 0.9), Decision::Stop(StopReason::RetryAfterTooLong));
+        assert_eq!(
+            p.decide(1, &Method::GET, &resp(429, &h), None, now, 0.9),
+            Decision::Stop(StopReason::RetryAfterTooLong)
+        );
         h.insert("retry-after", HeaderValue::from_static("soon"));
-        assert!(matches!(p.decide(1, &Method::GET, &resp(429, &h), None, now, 0.0), Decision::RetryAfter(d) if d == Duration::ZERO));
+        assert!(
+            matches!(p.decide(1, &Method::GET, &resp(429, &h), None, now, 0.0), Decision::RetryAfter(d) if d == Duration::ZERO)
+        );
     }
 
     #[test]
@@ -238,14 +255,20 @@ mod tests {
         let p = RetryPolicy { max_attempts: 2, ..RetryPolicy::default() };
         let h = HeaderMap::new();
         let now = SystemTime::now();
-        assert_eq!(p.decide(2, &Method::GET, &resp(500, &h), None, now, 0.5), Decision::Stop(StopReason::AttemptsExhausted));
+        assert_eq!(
+            p.decide(2, &Method::GET, &resp(500, &h), None, now, 0.5),
+            Decision::Stop(StopReason::AttemptsExhausted)
+        );
         let mut h = HeaderMap::new();
         h.insert("retry-after", HeaderValue::from_static("5"));
         assert_eq!(
             p.decide(1, &Method::GET, &resp(429, &h), Some(Duration::from_secs(2)), now, 0.5),
             Decision::Stop(StopReason::BudgetExhausted)
         );
-        assert_eq!(RetryPolicy::never().decide(1, &Method::GET, &resp(500, &h), None, now, 0.5), Decision::Stop(StopReason::AttemptsExhausted));
+        assert_eq!(
+            RetryPolicy::never().decide(1, &Method::GET, &resp(500, &h), None, now, 0.5),
+            Decision::Stop(StopReason::AttemptsExhausted)
+        );
     }
 
     #[test]
@@ -261,7 +284,9 @@ mod tests {
             assert_eq!(ceiling, (Duration::from_millis(500) * 2u32.pow(attempt - 1)).min(Duration::from_secs(20)));
             for _ in 0..200 {
                 let j: f64 = rng.random();
-                let Decision::RetryAfter(d) = p.decide(attempt, &Method::GET, &Outcome::Transport(TransportErrorKind::Connect), None, now, j) else {
+                let Decision::RetryAfter(d) =
+                    p.decide(attempt, &Method::GET, &Outcome::Transport(TransportErrorKind::Connect), None, now, j)
+                else {
                     panic!("expected a retry")
                 };
                 assert!(d <= ceiling, "{d:?} > {ceiling:?}");

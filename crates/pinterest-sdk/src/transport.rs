@@ -84,7 +84,8 @@ fn classify(e: &reqwest::Error) -> TransportErrorKind {
 impl Transport for ReqwestTransport {
     fn send(&self, request: http::Request<Bytes>) -> BoxFuture<'_, TransportResult> {
         Box::pin(async move {
-            let request = reqwest::Request::try_from(request).map_err(|e| TransportError::new(TransportErrorKind::Request, e))?;
+            let request =
+                reqwest::Request::try_from(request).map_err(|e| TransportError::new(TransportErrorKind::Request, e))?;
             let response = self.client.execute(request).await.map_err(|e| TransportError::new(classify(&e), e))?;
             let mut builder = http::Response::builder().status(response.status()).version(response.version());
             if let Some(headers) = builder.headers_mut() {

@@ -233,7 +233,12 @@ impl RequestWriter {
 /// Decodes a JSON body into `T`. On failure the body is parsed a second time
 /// to find the JSON path of the offending value; the fast path pays nothing
 /// for that.
-pub fn decode_json<T: DeserializeOwned>(operation: &'static str, status: StatusCode, body: Bytes, sensitive: bool) -> Result<T> {
+pub fn decode_json<T: DeserializeOwned>(
+    operation: &'static str,
+    status: StatusCode,
+    body: Bytes,
+    sensitive: bool,
+) -> Result<T> {
     match serde_json::from_slice::<T>(&body) {
         Ok(v) => Ok(v),
         Err(first) => {
@@ -278,7 +283,9 @@ pub mod double_option {
     }
 
     /// A present field becomes `Some(..)`, `null` included.
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(deserializer).map(Some)
     }
 }
@@ -297,8 +304,11 @@ mod tests {
         w.query_exploded("id", &["1", "2"]);
         w.query_csv("columns", &["SPEND_IN_DOLLAR", "a,b"]);
         w.query_csv::<&str>("empty", &[]);
-        w.query_deep("parameters", &serde_json::json!({"catalog_type": "RETAIL", "report": {"report_type": "X", "n": [1, 2]}, "skip": null}))
-            .unwrap();
+        w.query_deep(
+            "parameters",
+            &serde_json::json!({"catalog_type": "RETAIL", "report": {"report_type": "X", "n": [1, 2]}, "skip": null}),
+        )
+        .unwrap();
         let (path, query, body) = w.into_parts();
         assert_eq!(path, "/boards/a%2Fb%20c");
         assert_eq!(
@@ -344,14 +354,19 @@ mod tests {
         assert_eq!(d.path, "items[1].id");
         assert_eq!(d.body, body);
         assert!(std::error::Error::source(&err).is_some());
-        let err = decode_json::<Page>("oauth/token", StatusCode::OK, Bytes::from_static(br#"{"items":[{"id":"1"}"#), true).unwrap_err();
+        let err =
+            decode_json::<Page>("oauth/token", StatusCode::OK, Bytes::from_static(br#"{"items":[{"id":"1"}"#), true)
+                .unwrap_err();
         let Error::Decode(d) = &err else { panic!() };
         assert!(d.body.is_empty(), "sensitive bodies are dropped");
     }
 
     #[test]
     fn text_bodies() {
-        assert_eq!(decode_text("x", StatusCode::OK, Bytes::from_static(b"\"Delete Success\"")).unwrap(), "Delete Success");
+        assert_eq!(
+            decode_text("x", StatusCode::OK, Bytes::from_static(b"\"Delete Success\"")).unwrap(),
+            "Delete Success"
+        );
         assert_eq!(decode_text("x", StatusCode::OK, Bytes::from_static(b"Delete Success")).unwrap(), "Delete Success");
         assert!(decode_text("x", StatusCode::OK, Bytes::from_static(b"\xff\xfe")).is_err());
     }
