@@ -174,12 +174,19 @@ macro_rules! tagged_union {
             }
         }
 
+        /// Serializes the variant, adding the tag field when the variant's
+        /// own schema does not carry it (the spec sometimes declares the tag
+        /// on the union only).
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                match self {
-                    $(Self::$variant(v) => v.serialize(serializer),)*
-                    Self::Unknown(v) => v.serialize(serializer),
+                let (mut value, tag) = match self {
+                    $(Self::$variant(v) => (serde_json::to_value(v).map_err(serde::ser::Error::custom)?, $value),)*
+                    Self::Unknown(v) => return v.serialize(serializer),
+                };
+                if let serde_json::Value::Object(map) = &mut value {
+                    map.entry($tag).or_insert_with(|| serde_json::Value::String(tag.to_owned()));
                 }
+                value.serialize(serializer)
             }
         }
 

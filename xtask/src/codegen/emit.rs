@@ -39,7 +39,32 @@ pub fn emit(model: &Model) -> BTreeMap<String, String> {
     emit_models(model, &h, &mut files);
     emit_ops(model, &h, &mut files);
     files.insert(format!("{GEN}/registry.rs"), emit_registry(model, &h));
+    files.insert(format!("{SDK}/tests/generated/spec_examples.rs"), emit_examples_index(model, &h));
     files
+}
+
+/// For the examples test: every node of the spec that carries an example,
+/// with a function decoding a value as the type generated for that node.
+fn emit_examples_index(model: &Model, h: &str) -> String {
+    let mut s = format!(
+        "{h}//! Where the spec's examples are and which type each one must decode into.\n\n\
+         use pinterest_sdk::models;\n\n\
+         /// Decodes a JSON value into the type and encodes it back.\n\
+         pub type Check = fn(&serde_json::Value) -> Result<serde_json::Value, String>;\n\n\
+         fn check<T: serde::de::DeserializeOwned + serde::Serialize>(v: &serde_json::Value) -> Result<serde_json::Value, String> {{\n\
+             let typed: T = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;\n\
+             serde_json::to_value(&typed).map_err(|e| e.to_string())\n\
+         }}\n\n\
+         /// JSON pointer of each example-carrying node, and its check.\n\
+         pub static EXAMPLES: &[(&str, Check)] = &[\n"
+    );
+    for (ptr, (ty, nullable)) in &model.examples {
+        let ty = rust_ty(ty, "models::");
+        let ty = if *nullable { format!("Option<{ty}>") } else { ty };
+        let _ = writeln!(s, "    ({ptr:?}, check::<{ty}>),");
+    }
+    s.push_str("];\n");
+    s
 }
 
 /// Where a model lives and under which features it compiles.
@@ -443,6 +468,10 @@ fn emit_op(op: &Op) -> String {
         detached_sig.join(", "),
         call.iter().map(|a| format!(", {a}")).collect::<String>()
     );
+    if required.is_empty() {
+        let _ =
+            writeln!(s, "impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n");
+    }
     let _ = writeln!(s, "impl<C> {name}<C> {{\n    fn bind(c: C{sig}) -> Self {{");
     for (ident, ty) in &required {
         let conv = setter(ty).1.replace("value", ident);
@@ -560,7 +589,8 @@ fn write_body(op: &Op) -> String {
     }
     for p in op.params.iter().filter(|p| p.location == Location::Query) {
         if p.kind == "integer" && (p.min.is_some() || p.max.is_some()) && matches!(p.ty, Ty::I32 | Ty::I64) {
-            let check = format!("w.check_range({:?}, i64::from(v), {:?}, {:?})?;", p.name, p.min, p.max);
+            let value = if p.ty == Ty::I32 { "i64::from(v)" } else { "v" };
+            let check = format!("w.check_range({:?}, {value}, {:?}, {:?})?;", p.name, p.min, p.max);
             if p.required {
                 let _ =
                     writeln!(s, "        {{\n            let v = self.{};\n            {check}\n        }}", p.ident);

@@ -174,6 +174,8 @@ pub struct Model {
     pub components: BTreeMap<String, String>,
     /// For each type, the tags of the operations that use it.
     pub usage: BTreeMap<String, BTreeSet<String>>,
+    /// JSON pointer of every example-carrying node → the type it decodes into.
+    pub examples: BTreeMap<String, (Ty, bool)>,
     pub warnings: Vec<String>,
 }
 
@@ -202,7 +204,22 @@ struct Builder<'a> {
     taken: BTreeSet<String>,
     enums: BTreeMap<String, String>,
     patch_bodies: BTreeSet<String>,
+    examples: BTreeMap<String, (Ty, bool)>,
+    used_params: BTreeSet<String>,
     warnings: Vec<String>,
+}
+
+/// Properties gathered through `allOf`.
+#[derive(Default)]
+struct Flat<'a> {
+    props: IndexMap<String, (&'a Value, String)>,
+    required: BTreeSet<String>,
+    additional: Option<(&'a Value, String)>,
+}
+
+/// Escapes a JSON-pointer segment.
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
 }
 
 fn obj(v: &Value) -> Option<&Map<String, Value>> {
@@ -294,8 +311,17 @@ impl<'a> Builder<'a> {
         s.get("type").and_then(Value::as_str) == Some("object")
     }
 
-    /// Resolves `s` to a type, defining named types as needed.
+    /// Resolves `s` (found at JSON pointer `origin`) to a type, defining
+    /// named types as needed, and records where examples are.
     fn ty(&mut self, s: &'a Value, name: Name<'_>, origin: &str) -> Ty {
+        let ty = self.ty_inner(s, name, origin);
+        if s.get("example").is_some() || s.get("examples").is_some() {
+            self.examples.insert(origin.to_owned(), (ty.clone(), self.nullable(s)));
+        }
+        ty
+    }
+
+    fn ty_inner(&mut self, s: &'a Value, name: Name<'_>, origin: &str) -> Ty {
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
             return match ref_key(r).and_then(|k| self.components.get(k)) {
                 Some(n) => Ty::Named(n.clone()),
@@ -325,7 +351,7 @@ impl<'a> Builder<'a> {
             Some("array") => match s.get("items") {
                 Some(items) => {
                     let hint = format!("{}Item", name.text());
-                    Ty::Vec(Box::new(self.ty(items, Name::Hint(&hint), &format!("{origin}[]"))))
+                    Ty::Vec(Box::new(self.ty(items, Name::Hint(&hint), &format!("{origin}/items"))))
                 }
                 None => Ty::Vec(Box::new(Ty::Json)),
             },
@@ -343,77 +369,95 @@ impl<'a> Builder<'a> {
         match s.get("additionalProperties") {
             Some(ap) if ap.is_object() && !is_descriptive_only(ap) || ap.get("$ref").is_some() => {
                 let hint = format!("{}Value", name.text());
-                Ty::Map(Box::new(self.ty(ap, Name::Hint(&hint), &format!("{origin}{{}}"))))
+                Ty::Map(Box::new(self.ty(ap, Name::Hint(&hint), &format!("{origin}/additionalProperties"))))
             }
             _ => Ty::JsonObject,
         }
     }
 
     fn all_of(&mut self, s: &'a Value, name: Name<'_>, origin: &str) -> Ty {
-        let parts: Vec<&'a Value> = s
+        let parts: Vec<(usize, &'a Value)> = s
             .get("allOf")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter(|p| !is_descriptive_only(p)).collect())
+            .map(|a| a.iter().enumerate().filter(|(_, p)| !is_descriptive_only(p)).collect())
             .unwrap_or_default();
         let own_props = s.get("properties").is_some();
         if !own_props && parts.len() == 1 {
-            return self.ty(parts[0], name, origin);
+            let (i, part) = parts[0];
+            return self.ty(part, name, &format!("{origin}/allOf/{i}"));
         }
         if !own_props && parts.is_empty() {
             let mut rest = s.clone();
             if let Some(m) = rest.as_object_mut() {
                 m.remove("allOf");
+                m.remove("example");
+                m.remove("examples");
             }
             // Leaks one small value per such schema; the generator is a
             // short-lived process and this keeps borrows simple.
             let rest: &'a Value = Box::leak(Box::new(rest));
             return self.ty(rest, name, origin);
         }
-        if !own_props && !parts.iter().any(|p| self.is_objectish(p)) {
+        if !own_props && !parts.iter().any(|(_, p)| self.is_objectish(p)) {
             // Scalars only (`allOf: [ref-to-enum, {type: string}]`): the most
             // specific part wins.
-            let pick = parts
+            let (i, pick) = parts
                 .iter()
-                .find(|p| p.get("$ref").is_some())
-                .or_else(|| parts.iter().find(|p| p.get("enum").is_some()))
+                .find(|(_, p)| p.get("$ref").is_some())
+                .or_else(|| parts.iter().find(|(_, p)| p.get("enum").is_some()))
                 .copied()
                 .unwrap_or(parts[0]);
-            return self.ty(pick, name, origin);
+            let ty = self.ty(pick, name, &format!("{origin}/allOf/{i}"));
+            // Examples on the other parts describe the same value.
+            for (j, part) in &parts {
+                if *j != i && (part.get("example").is_some() || part.get("examples").is_some()) {
+                    self.examples.insert(format!("{origin}/allOf/{j}"), (ty.clone(), self.nullable(part)));
+                }
+            }
+            return ty;
         }
         self.structure(s, name, origin)
     }
 
-    /// Collects properties through `allOf`, parts first, own ones last.
-    fn flatten(
-        &self,
-        s: &'a Value,
-        props: &mut IndexMap<String, &'a Value>,
-        required: &mut BTreeSet<String>,
-        additional: &mut Option<&'a Value>,
-        origin: &str,
-        warnings: &mut Vec<String>,
-    ) {
-        let s = self.deref(s);
+    /// Follows `$ref`s, keeping track of the pointer of the target.
+    fn deref_ptr(&self, s: &'a Value, ptr: &str) -> (&'a Value, String) {
+        let mut cur = s;
+        let mut ptr = ptr.to_owned();
+        for _ in 0..32 {
+            let Some(key) = cur.get("$ref").and_then(Value::as_str).and_then(ref_key) else { break };
+            let Some(next) = self.schemas.get(key) else { break };
+            cur = next;
+            ptr = format!("/components/schemas/{}", escape(key));
+        }
+        (cur, ptr)
+    }
+
+    /// Collects properties through `allOf`, parts first, own ones last,
+    /// with the pointer of each property's schema.
+    fn flatten(&self, s: &'a Value, ptr: &str, acc: &mut Flat<'a>, warnings: &mut Vec<String>) {
+        let (s, ptr) = self.deref_ptr(s, ptr);
         if s.get("oneOf").is_some() || s.get("anyOf").is_some() {
-            warnings.push(format!("{origin}: a union inside allOf cannot be merged; its fields are left out"));
+            warnings.push(format!("{ptr}: a union inside allOf cannot be merged; its fields are left out"));
             return;
         }
         if let Some(parts) = s.get("allOf").and_then(Value::as_array) {
-            for p in parts {
-                self.flatten(p, props, required, additional, origin, warnings);
+            for (i, p) in parts.iter().enumerate() {
+                self.flatten(p, &format!("{ptr}/allOf/{i}"), acc, warnings);
             }
         }
         if let Some(p) = s.get("properties").and_then(Value::as_object) {
             for (k, v) in p {
-                props.insert(k.clone(), v);
+                acc.props.insert(k.clone(), (v, format!("{ptr}/properties/{}", escape(k))));
             }
         }
         if let Some(r) = s.get("required").and_then(Value::as_array) {
-            required.extend(r.iter().filter_map(Value::as_str).map(str::to_owned));
+            acc.required.extend(r.iter().filter_map(Value::as_str).map(str::to_owned));
         }
+        // `true` and `{}` allow any extra property (kept as JSON); a schema
+        // types them; `false` or absent drops unknown ones.
         if let Some(ap) = s.get("additionalProperties") {
-            if ap.is_object() && (!is_descriptive_only(ap) || ap.get("$ref").is_some()) {
-                *additional = Some(ap);
+            if ap.as_bool() == Some(true) || ap.is_object() {
+                acc.additional = Some((ap, format!("{ptr}/additionalProperties")));
             }
         }
     }
@@ -430,20 +474,18 @@ impl<'a> Builder<'a> {
                 boxed_variants: BTreeSet::new(),
             },
         );
-        let mut props = IndexMap::new();
-        let mut required = BTreeSet::new();
-        let mut additional = None;
+        let mut flat = Flat::default();
         let mut warnings = Vec::new();
-        self.flatten(s, &mut props, &mut required, &mut additional, origin, &mut warnings);
+        self.flatten(s, origin, &mut flat, &mut warnings);
         self.warnings.extend(warnings);
         let mut idents = BTreeSet::new();
         let mut fields = Vec::new();
-        for (json, ps) in props {
+        for (json, (ps, ptr)) in flat.props {
             let hint = format!("{type_name}{}", names::camel(&json));
-            let ty = self.ty(ps, Name::Hint(&hint), &format!("{origin}.{json}"));
+            let ty = self.ty(ps, Name::Hint(&hint), &ptr);
             let ident = names::unique(names::snake(&json), &mut idents);
             fields.push(Field {
-                required: required.contains(&json),
+                required: flat.required.contains(&json),
                 nullable: self.nullable(ps),
                 double_option: false,
                 boxed: false,
@@ -453,9 +495,9 @@ impl<'a> Builder<'a> {
                 ty,
             });
         }
-        let additional = additional.map(|ap| {
+        let additional = flat.additional.map(|(ap, ptr)| {
             let hint = format!("{type_name}Value");
-            self.ty(ap, Name::Hint(&hint), &format!("{origin}{{}}"))
+            self.ty(ap, Name::Hint(&hint), &ptr)
         });
         if additional.is_some() {
             let ident = names::unique("additional_properties".into(), &mut idents);
@@ -543,12 +585,9 @@ impl<'a> Builder<'a> {
     }
 
     fn union(&mut self, s: &'a Value, name: Name<'_>, origin: &str) -> Ty {
-        let branches: Vec<&'a Value> = s
-            .get("oneOf")
-            .or_else(|| s.get("anyOf"))
-            .and_then(Value::as_array)
-            .map(|a| a.iter().collect())
-            .unwrap_or_default();
+        let key = if s.get("oneOf").is_some() { "oneOf" } else { "anyOf" };
+        let branches: Vec<&'a Value> =
+            s.get(key).and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
         let mapping = s
             .get("discriminator")
             .and_then(|d| Some((d.get("propertyName")?.as_str()?, d.get("mapping").and_then(Value::as_object))));
@@ -575,13 +614,15 @@ impl<'a> Builder<'a> {
         // Every branch a string: one enum (or a plain string).
         let string_like: Option<Vec<Vec<String>>> = branches.iter().map(|b| self.string_values(b)).collect();
         if let Some(sets) = string_like {
-            let enum_refs: Vec<&&Value> = branches
+            let enum_refs: Vec<(usize, &&Value)> = branches
                 .iter()
-                .filter(|b| b.get("$ref").is_some() && self.string_values(b).is_some_and(|v| !v.is_empty()))
+                .enumerate()
+                .filter(|(_, b)| b.get("$ref").is_some() && self.string_values(b).is_some_and(|v| !v.is_empty()))
                 .collect();
             let has_plain = sets.iter().any(Vec::is_empty);
             if has_plain && enum_refs.len() == 1 {
-                return self.ty(enum_refs[0], name, origin);
+                let (i, b) = enum_refs[0];
+                return self.ty(b, name, &format!("{origin}/{key}/{i}"));
             }
             if has_plain {
                 return Ty::String;
@@ -601,7 +642,7 @@ impl<'a> Builder<'a> {
                     .unwrap_or_else(|| format!("Variant{i}")),
             };
             let hint = format!("{type_name}{}", strip_shared_words(&type_name, &label));
-            let ty = self.ty(b, Name::Hint(&hint), &format!("{origin}|{i}"));
+            let ty = self.ty(b, Name::Hint(&hint), &format!("{origin}/{key}/{i}"));
             let ident = names::unique(names::variant(&label), &mut taken);
             variants.push((ident, ty));
         }
@@ -667,6 +708,8 @@ pub fn build(spec: &Value) -> Result<Model> {
         taken: BTreeSet::new(),
         enums: BTreeMap::new(),
         patch_bodies: BTreeSet::new(),
+        examples: BTreeMap::new(),
+        used_params: BTreeSet::new(),
         warnings: Vec::new(),
     };
     // Name every component first, so references resolve in any order.
@@ -678,13 +721,14 @@ pub fn build(spec: &Value) -> Result<Model> {
     }
     for k in &keys {
         let name = b.components[*k].clone();
-        let origin = format!("components/schemas/{k}");
+        let origin = format!("/components/schemas/{}", escape(k));
         let ty = b.ty(&schemas[*k], Name::Exact(&name), &origin);
         if ty != Ty::Named(name.clone()) || !b.defs.contains_key(&name) {
             b.define(name, Def::Alias { ty }, &origin);
         }
     }
     let ops = build_ops(&mut b)?;
+    unused_parameters(&mut b);
     // PATCH bodies: optional nullable fields can be sent as explicit nulls.
     for name in b.patch_bodies.clone() {
         if let Some(TypeDef { def: Def::Struct { fields, .. }, .. }) = b.defs.get_mut(&name) {
@@ -697,7 +741,16 @@ pub fn build(spec: &Value) -> Result<Model> {
     let mut tags: Vec<String> = ops.iter().map(|o| o.tag.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     tags.sort();
     let usage = usage(&b.defs, &ops);
-    Ok(Model { version, defs: b.defs, ops, tags, components: b.components, usage, warnings: b.warnings })
+    Ok(Model {
+        version,
+        defs: b.defs,
+        ops,
+        tags,
+        components: b.components,
+        usage,
+        examples: b.examples,
+        warnings: b.warnings,
+    })
 }
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -720,18 +773,27 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                 .to_owned();
             let tag = op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("untagged").to_owned();
             let type_name = names::type_name(&names::camel(&id));
-            let origin = format!("operation {id}");
+            let origin = format!("/paths/{}/{method}", escape(path));
             let mut params = Vec::new();
             let mut idents: BTreeSet<String> = ["c", "o"].iter().map(|s| s.to_string()).collect();
             let own: Vec<&Value> =
                 op.get("parameters").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
-            for p in shared_params.iter().chain(own.iter()) {
-                let p = match p.get("$ref").and_then(Value::as_str) {
-                    Some(r) => r
-                        .strip_prefix("#/components/parameters/")
-                        .and_then(|k| spec.pointer(&format!("/components/parameters/{k}")))
-                        .with_context(|| format!("{origin}: unresolved parameter {r}"))?,
-                    None => p,
+            let located = shared_params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("/paths/{}/parameters/{i}", escape(path)), *p))
+                .chain(own.iter().enumerate().map(|(i, p)| (format!("{origin}/parameters/{i}"), *p)));
+            for (param_ptr, p) in located {
+                let (p, param_ptr) = match p.get("$ref").and_then(Value::as_str) {
+                    Some(r) => {
+                        let key = r.strip_prefix("#/components/parameters/").unwrap_or_default();
+                        let ptr = format!("/components/parameters/{}", escape(key));
+                        b.used_params.insert(key.to_owned());
+                        let found =
+                            spec.pointer(&ptr).with_context(|| format!("{origin}: unresolved parameter {r}"))?;
+                        (found, ptr)
+                    }
+                    None => (p, param_ptr),
                 };
                 let name = p.get("name").and_then(Value::as_str).context("parameter without name")?.to_owned();
                 let location = match p.get("in").and_then(Value::as_str) {
@@ -743,17 +805,25 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                     }
                 };
                 let schema = p.get("schema").unwrap_or(&Value::Null);
-                let resolved = b.deref(schema);
+                let schema_ptr = format!("{param_ptr}/schema");
+                let (resolved, resolved_ptr) = b.deref_ptr(schema, &schema_ptr);
                 let resolved = b.deref_all_of(resolved);
                 let is_array = resolved.get("type").and_then(Value::as_str) == Some("array");
                 let hint = format!("{type_name}{}", names::camel(&name));
                 let ty = if is_array {
                     let items = resolved.get("items").unwrap_or(&Value::Null);
                     let item_hint = format!("{hint}Item");
-                    Ty::Vec(Box::new(b.ty(items, Name::Hint(&item_hint), &format!("{origin}.{name}[]"))))
+                    let ty = Ty::Vec(Box::new(b.ty(items, Name::Hint(&item_hint), &format!("{resolved_ptr}/items"))));
+                    if schema.get("example").is_some() {
+                        b.examples.insert(schema_ptr.clone(), (ty.clone(), false));
+                    }
+                    ty
                 } else {
-                    b.ty(schema, Name::Hint(&hint), &format!("{origin}.{name}"))
+                    b.ty(schema, Name::Hint(&hint), &schema_ptr)
                 };
+                if p.get("example").is_some() {
+                    b.examples.insert(param_ptr.clone(), (ty.clone(), false));
+                }
                 let style = match (p.get("style").and_then(Value::as_str), p.get("explode").and_then(Value::as_bool)) {
                     (Some("deepObject"), _) => Style::Deep,
                     _ if !is_array => Style::Simple,
@@ -806,15 +876,20 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                 Some(rb) => {
                     let content =
                         rb.get("content").and_then(Value::as_object).context("requestBody without content")?;
-                    let (media, form) = if let Some(m) = content.get("application/json") {
-                        (m, false)
-                    } else if let Some(m) = content.get("application/x-www-form-urlencoded") {
-                        (m, true)
+                    let (media_type, form) = if content.contains_key("application/json") {
+                        ("application/json", false)
+                    } else if content.contains_key("application/x-www-form-urlencoded") {
+                        ("application/x-www-form-urlencoded", true)
                     } else {
                         bail!("{origin}: unsupported request media types {:?}", content.keys().collect::<Vec<_>>());
                     };
+                    let media = &content[media_type];
+                    let media_ptr = format!("{origin}/requestBody/content/{}", escape(media_type));
                     let schema = media.get("schema").unwrap_or(&Value::Null);
-                    let ty = b.ty(schema, Name::Hint(&format!("{type_name}Body")), &format!("{origin} body"));
+                    let ty = b.ty(schema, Name::Hint(&format!("{type_name}Body")), &format!("{media_ptr}/schema"));
+                    if media.get("example").is_some() || media.get("examples").is_some() {
+                        b.examples.insert(media_ptr, (ty.clone(), false));
+                    }
                     if *method == "patch" {
                         if let Ty::Named(n) = &ty {
                             b.patch_bodies.insert(n.clone());
@@ -877,6 +952,24 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
     Ok(ops)
 }
 
+/// Component parameters no operation uses still get types, so that their
+/// examples are checked like the others.
+fn unused_parameters(b: &mut Builder<'_>) {
+    let Some(params) = b.spec.pointer("/components/parameters").and_then(Value::as_object) else { return };
+    for (key, p) in params {
+        if b.used_params.contains(key) {
+            continue;
+        }
+        let ptr = format!("/components/parameters/{}", escape(key));
+        let Some(schema) = p.get("schema") else { continue };
+        let hint = format!("Param{}", names::camel(key));
+        let ty = b.ty(schema, Name::Hint(&hint), &format!("{ptr}/schema"));
+        if p.get("example").is_some() {
+            b.examples.insert(ptr, (ty, false));
+        }
+    }
+}
+
 fn enum_values(b: &Builder<'_>, s: &Value) -> Vec<String> {
     let d = b.deref(s);
     let d = b.deref_all_of(d);
@@ -893,39 +986,77 @@ fn enum_values(b: &Builder<'_>, s: &Value) -> Vec<String> {
 
 fn output<'a>(b: &mut Builder<'a>, op: &'a Value, type_name: &str, origin: &str) -> Result<(Output, Vec<u16>)> {
     let responses = op.get("responses").and_then(Value::as_object).context("operation without responses")?;
-    let mut shapes: Vec<(u16, Option<&Value>)> = Vec::new();
-    for (code, r) in responses {
-        let Ok(status) = code.parse::<u16>() else { continue };
-        if !(200..300).contains(&status) {
-            continue;
-        }
-        let schema = r.pointer("/content/application~1json/schema").or_else(|| {
-            r.get("content").and_then(Value::as_object).and_then(|c| c.values().next()).and_then(|m| m.get("schema"))
-        });
-        shapes.push((status, schema));
-    }
-    let success: Vec<u16> = shapes.iter().map(|s| s.0).collect();
-    let distinct: BTreeSet<String> = shapes.iter().map(|(_, s)| s.map(|v| v.to_string()).unwrap_or_default()).collect();
+    // The JSON (or first) media type of each response, with its pointer.
+    let media_of = |code: &str, r: &'a Value| -> Option<(&'a Value, String)> {
+        let content = r.get("content").and_then(Value::as_object)?;
+        let (mt, media) = content.get_key_value("application/json").or_else(|| content.iter().next())?;
+        Some((media, format!("{origin}/responses/{}/content/{}", escape(code), escape(mt))))
+    };
+    let successes: Vec<(u16, Option<(&'a Value, String)>)> = responses
+        .iter()
+        .filter_map(|(code, r)| {
+            code.parse::<u16>().ok().filter(|s| (200..300).contains(s)).map(|s| (s, media_of(code, r)))
+        })
+        .collect();
+    let success: Vec<u16> = successes.iter().map(|s| s.0).collect();
+    let schema_of = |m: &Option<(&'a Value, String)>| m.as_ref().and_then(|(media, _)| media.get("schema"));
+    let distinct: BTreeSet<String> =
+        successes.iter().map(|(_, m)| schema_of(m).map(Value::to_string).unwrap_or_default()).collect();
     let hint = format!("{type_name}Response");
-    let out = if shapes.is_empty() || distinct.len() == 1 {
-        match shapes.first().and_then(|s| s.1) {
+    let mut resolved: BTreeMap<u16, Option<Ty>> = BTreeMap::new();
+    let out = if successes.is_empty() || distinct.len() == 1 {
+        let first = successes.first().and_then(|(_, m)| m.as_ref());
+        let out = match first.and_then(|(media, ptr)| Some((media.get("schema")?, ptr))) {
             None => Output::Unit,
-            Some(s)
+            Some((s, ptr))
                 if b.deref(s).get("type").and_then(Value::as_str) == Some("string")
                     && b.deref(s).get("enum").is_none() =>
             {
+                if s.get("example").is_some() {
+                    b.examples.insert(format!("{ptr}/schema"), (Ty::String, false));
+                }
                 Output::Text
             }
-            Some(s) => Output::Json(b.ty(s, Name::Hint(&hint), &format!("{origin} response"))),
+            Some((s, ptr)) => Output::Json(b.ty(s, Name::Hint(&hint), &format!("{ptr}/schema"))),
+        };
+        let ty = match &out {
+            Output::Json(t) => Some(t.clone()),
+            Output::Text => Some(Ty::String),
+            _ => None,
+        };
+        for (status, _) in &successes {
+            resolved.insert(*status, ty.clone());
         }
+        out
     } else {
         let mut variants = Vec::new();
-        for (status, s) in shapes {
-            let ty = s.map(|s| b.ty(s, Name::Hint(&format!("{hint}{status}")), &format!("{origin} response {status}")));
-            variants.push((status, ty));
+        for (status, m) in &successes {
+            let ty = m.as_ref().and_then(|(media, ptr)| {
+                let s = media.get("schema")?;
+                Some(b.ty(s, Name::Hint(&format!("{hint}{status}")), &format!("{ptr}/schema")))
+            });
+            resolved.insert(*status, ty.clone());
+            variants.push((*status, ty));
         }
         Output::Multi(variants)
     };
+    // Every response's examples (errors included) get a type for the
+    // examples test.
+    for (code, r) in responses {
+        let Some((media, ptr)) = media_of(code, r) else { continue };
+        let status = code.parse::<u16>().ok();
+        let ty = match status.and_then(|s| resolved.get(&s)) {
+            Some(t) => t.clone(),
+            None => media.get("schema").map(|s| {
+                b.ty(s, Name::Hint(&format!("{type_name}Error{}", names::camel(code))), &format!("{ptr}/schema"))
+            }),
+        };
+        if let Some(ty) = ty {
+            if media.get("example").is_some() || media.get("examples").is_some() {
+                b.examples.insert(ptr, (ty, false));
+            }
+        }
+    }
     Ok((out, success))
 }
 
@@ -948,7 +1079,7 @@ fn security_of(security: Option<&Value>) -> (Auth, Vec<Vec<String>>) {
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
                 .unwrap_or_default();
-            if !list.is_empty() {
+            if !list.is_empty() && !scopes.contains(&list) {
                 scopes.push(list);
             }
         }

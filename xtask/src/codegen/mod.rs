@@ -46,6 +46,14 @@ pub fn generate(spec: &serde_json::Value, root: &Path) -> Result<BTreeMap<String
     for w in &model.warnings {
         eprintln!("codegen warning: {w}");
     }
+    eprintln!(
+        "codegen: {} operations, {} tags, {} types, {} example locations, {} warnings",
+        model.ops.len(),
+        model.tags.len(),
+        model.defs.len(),
+        model.examples.len(),
+        model.warnings.len()
+    );
     let mut files = emit::emit(&model);
     for (path, text) in files.iter_mut() {
         *text = rustfmt(text, root).with_context(|| format!("rustfmt failed on {path}"))?;
@@ -82,7 +90,7 @@ pub fn rustfmt(source: &str, root: &Path) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
-const GENERATED_DIRS: &[&str] = &["crates/pinterest-sdk/src/generated"];
+const GENERATED_DIRS: &[&str] = &["crates/pinterest-sdk/src/generated", "crates/pinterest-sdk/tests/generated"];
 
 fn existing_generated(root: &Path) -> Vec<String> {
     let mut out = Vec::new();

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AdAccount` of the spec.
+/// Inline schema at `/components/schemas/AdAccount` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccount {
@@ -50,10 +50,10 @@ impl AdAccount {
     }
 }
 
-/// Schema `AdAccountAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/AdAccountAnalyticsResponse` in the spec.
 pub type AdAccountAnalyticsResponse = Vec<AdAccountAnalyticsResponseItem>;
 
-/// Schema `AdAccountAnalyticsResponse[]` of the spec.
+/// Inline schema at `/components/schemas/AdAccountAnalyticsResponse/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountAnalyticsResponseItem {
@@ -63,16 +63,19 @@ pub struct AdAccountAnalyticsResponseItem {
     /// `DATE`: format `date`.
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Properties beyond the named ones.
+    #[serde(flatten)]
+    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdAccountAnalyticsResponseItem {
     /// A value with the required fields set and the others empty.
     pub fn new(ad_account_id: String) -> Self {
-        Self { ad_account_id, date: None }
+        Self { ad_account_id, date: None, additional_properties: Default::default() }
     }
 }
 
-/// Schema `AdAccountCreate` of the spec.
+/// Inline schema at `/components/schemas/AdAccountCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreate {
@@ -97,7 +100,7 @@ impl AdAccountCreate {
     }
 }
 
-/// Schema `AdAccountOwner` of the spec.
+/// Inline schema at `/components/schemas/AdAccountOwner` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountOwner {
@@ -116,7 +119,7 @@ impl AdAccountOwner {
     }
 }
 
-/// Inline schema at `operation ad_accounts/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsListResponse {
@@ -134,7 +137,7 @@ impl AdAccountsListResponse {
     }
 }
 
-/// Schema `AdsAnalyticsCreateAsyncRequest` of the spec.
+/// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncRequest {
@@ -269,7 +272,7 @@ impl AdsAnalyticsCreateAsyncRequest {
     }
 }
 
-/// Schema `AdsAnalyticsCreateAsyncRequest.custom_conversion_event_metrics[]` of the spec.
+/// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncRequest/allOf/2/properties/custom_conversion_event_metrics/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem {
@@ -290,7 +293,7 @@ impl AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsCreateAsyncRequest.custom_conversion_event_metrics[].custom_event_metrics_type` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncRequest/allOf/2/properties/custom_conversion_event_metrics/items/properties/custom_event_metrics_type` in the spec.
     AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemCustomEventMetricsType {
         AdeCostPerAction = "ADE_COST_PER_ACTION",
         AdeRoas = "ADE_ROAS",
@@ -350,7 +353,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsCreateAsyncRequest.primary_sort` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncRequest/allOf/2/properties/primary_sort/allOf/0` in the spec.
     AdsAnalyticsCreateAsyncRequestPrimarySort {
         ById = "BY_ID",
         ByDate = "BY_DATE",
@@ -358,7 +361,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsCreateAsyncRequest.targeting_types[]` of the spec.
+    /// Inline schema at `/components/schemas/TargetingTypeFilter/properties/targeting_types/items` in the spec.
     AdsAnalyticsCreateAsyncRequestTargetingTypesItem {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -380,7 +383,7 @@ string_enum! {
     }
 }
 
-/// Schema `AdsAnalyticsCreateAsyncResponse` of the spec.
+/// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncResponse {
@@ -403,7 +406,7 @@ impl AdsAnalyticsCreateAsyncResponse {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsFilterColumn` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsFilterColumn` in the spec.
     AdsAnalyticsFilterColumn {
         SpendInDollar = "SPEND_IN_DOLLAR",
         TotalImpression = "TOTAL_IMPRESSION",
@@ -411,14 +414,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsFilterOperator` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsFilterOperator` in the spec.
     AdsAnalyticsFilterOperator {
         LessThan = "LESS_THAN",
         GreaterThan = "GREATER_THAN",
     }
 }
 
-/// Schema `AdsAnalyticsGetAsyncResponse` of the spec.
+/// Inline schema at `/components/schemas/AdsAnalyticsGetAsyncResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsGetAsyncResponse {
@@ -440,7 +443,7 @@ impl AdsAnalyticsGetAsyncResponse {
     }
 }
 
-/// Schema `AdsAnalyticsMetricsFilter` of the spec.
+/// Inline schema at `/components/schemas/AdsAnalyticsMetricsFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsMetricsFilter {
@@ -460,7 +463,7 @@ impl AdsAnalyticsMetricsFilter {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsTargetingType` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsTargetingType` in the spec.
     AdsAnalyticsTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -479,7 +482,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BulkReportingJobStatus` of the spec.
+    /// Inline schema at `/components/schemas/BulkReportingJobStatus` in the spec.
     BulkReportingJobStatus {
         DoesNotExist = "DOES_NOT_EXIST",
         Finished = "FINISHED",
@@ -491,7 +494,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BusinessAccessRole` of the spec.
+    /// Inline schema at `/components/schemas/BusinessAccessRole` in the spec.
     BusinessAccessRole {
         Owner = "OWNER",
         Admin = "ADMIN",
@@ -513,7 +516,7 @@ string_enum! {
     }
 }
 
-/// Schema `ConversionProductReportRequest` of the spec.
+/// Inline schema at `/components/schemas/ConversionProductReportRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionProductReportRequest {
@@ -589,7 +592,7 @@ impl ConversionProductReportRequest {
 }
 
 string_enum! {
-    /// Schema `ConversionProductReportRequest.conversion_product_attribution_type` of the spec.
+    /// Inline schema at `/components/schemas/ConversionProductReportRequest/properties/conversion_product_attribution_type/allOf/0` in the spec.
     ConversionProductReportRequestConversionProductAttributionType {
         Default = "DEFAULT",
         BrandAttribution = "BRAND_ATTRIBUTION",
@@ -597,7 +600,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionProductReportRequest.conversion_product_breakdown` of the spec.
+    /// Inline schema at `/components/schemas/ConversionProductReportRequest/properties/conversion_product_breakdown/allOf/0` in the spec.
     ConversionProductReportRequestConversionProductBreakdown {
         ProductBrand = "PRODUCT_BRAND",
         ProductCategory = "PRODUCT_CATEGORY",
@@ -608,7 +611,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionProductReportRequest.granularity` of the spec.
+    /// Inline schema at `/components/schemas/ConversionProductReportRequest/properties/granularity` in the spec.
     ConversionProductReportRequestGranularity {
         Week = "WEEK",
         Month = "MONTH",
@@ -617,7 +620,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionProductReportRequest.level` of the spec.
+    /// Inline schema at `/components/schemas/ConversionProductReportRequest/properties/level` in the spec.
     ConversionProductReportRequestLevel {
         Advertiser = "ADVERTISER",
         Campaign = "CAMPAIGN",
@@ -626,7 +629,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionProductReportingColumn` of the spec.
+    /// Inline schema at `/components/schemas/ConversionProductReportingColumn` in the spec.
     ConversionProductReportingColumn {
         CampaignName = "CAMPAIGN_NAME",
         CampaignId = "CAMPAIGN_ID",
@@ -803,7 +806,7 @@ string_enum! {
     }
 }
 
-/// Schema `CreateMMMReportRequest` of the spec.
+/// Inline schema at `/components/schemas/CreateMMMReportRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportRequest {
@@ -842,7 +845,7 @@ impl CreateMMMReportRequest {
 }
 
 string_enum! {
-    /// Schema `CreateMMMReportRequest.granularity` of the spec.
+    /// Inline schema at `/components/schemas/CreateMMMReportRequest/properties/granularity` in the spec.
     CreateMMMReportRequestGranularity {
         Day = "DAY",
         Week = "WEEK",
@@ -850,14 +853,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `CreateMMMReportRequest.level` of the spec.
+    /// Inline schema at `/components/schemas/CreateMMMReportRequest/properties/level` in the spec.
     CreateMMMReportRequestLevel {
         CampaignTargeting = "CAMPAIGN_TARGETING",
         AdGroupTargeting = "AD_GROUP_TARGETING",
     }
 }
 
-/// Schema `CreateMMMReportResponse` of the spec.
+/// Inline schema at `/components/schemas/CreateMMMReportResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportResponse {
@@ -876,7 +879,7 @@ impl CreateMMMReportResponse {
     }
 }
 
-/// Schema `CreateMMMReportResponse.data` of the spec.
+/// Inline schema at `/components/schemas/CreateMMMReportResponse/properties/data` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportResponseData {
@@ -901,18 +904,18 @@ impl CreateMMMReportResponseData {
     }
 }
 
-/// Schema `CustomColumnId` of the spec.
+/// Inline schema at `/components/schemas/CustomColumnId` in the spec.
 pub type CustomColumnId = String;
 
 string_enum! {
-    /// Schema `DataOutputFormat` of the spec.
+    /// Inline schema at `/components/schemas/DataOutputFormat` in the spec.
     DataOutputFormat {
         Json = "JSON",
         Csv = "CSV",
     }
 }
 
-/// Schema `GetMMMReportResponse` of the spec.
+/// Inline schema at `/components/schemas/GetMMMReportResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetMMMReportResponse {
@@ -937,7 +940,7 @@ impl GetMMMReportResponse {
     }
 }
 
-/// Schema `GetMMMReportResponse.data` of the spec.
+/// Inline schema at `/components/schemas/GetMMMReportResponse/properties/data` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetMMMReportResponseData {
@@ -960,7 +963,7 @@ impl GetMMMReportResponseData {
 }
 
 string_enum! {
-    /// Schema `MMMReportingColumn` of the spec.
+    /// Inline schema at `/components/schemas/MMMReportingColumn` in the spec.
     MMMReportingColumn {
         SpendInDollar = "SPEND_IN_DOLLAR",
         SpendInMicroDollar = "SPEND_IN_MICRO_DOLLAR",
@@ -986,7 +989,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `MMMReportingTargetingType` of the spec.
+    /// Inline schema at `/components/schemas/MMMReportingTargetingType` in the spec.
     MMMReportingTargetingType {
         Apptype = "APPTYPE",
         Country = "COUNTRY",
@@ -997,7 +1000,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `MetricsReportingLevel` of the spec.
+    /// Inline schema at `/components/schemas/MetricsReportingLevel` in the spec.
     MetricsReportingLevel {
         Advertiser = "ADVERTISER",
         AdvertiserTargeting = "ADVERTISER_TARGETING",
@@ -1016,7 +1019,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ProductGroupSummaryStatus` of the spec.
+    /// Inline schema at `/components/schemas/ProductGroupSummaryStatus` in the spec.
     ProductGroupSummaryStatus {
         Running = "RUNNING",
         Paused = "PAUSED",
@@ -1026,7 +1029,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ReportingColumnAsync` of the spec.
+    /// Inline schema at `/components/schemas/ReportingColumnAsync` in the spec.
     ReportingColumnAsync {
         SpendInMicroDollar = "SPEND_IN_MICRO_DOLLAR",
         AdsCreditSpendInMicroDollar = "ADS_CREDIT_SPEND_IN_MICRO_DOLLAR",
@@ -1645,7 +1648,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `TargetingAdvertiserCountry` of the spec.
+    /// Inline schema at `/components/schemas/TargetingAdvertiserCountry` in the spec.
     TargetingAdvertiserCountry {
         Us = "US",
         Gb = "GB",
@@ -1688,7 +1691,7 @@ string_enum! {
     }
 }
 
-/// Schema `TemplateBasedReport` of the spec.
+/// Inline schema at `/components/schemas/TemplateBasedReport` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateBasedReport {
@@ -1711,7 +1714,7 @@ impl TemplateBasedReport {
     }
 }
 
-/// Schema `TemplateResponse` of the spec.
+/// Inline schema at `/components/schemas/TemplateResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponse {
@@ -1826,7 +1829,7 @@ impl TemplateResponse {
 }
 
 string_enum! {
-    /// Schema `TemplateResponse.columns[]` of the spec.
+    /// Inline schema at `/components/schemas/TemplateResponse/properties/columns/items` in the spec.
     TemplateResponseColumnsItem {
         SpendInMicroDollar = "SPEND_IN_MICRO_DOLLAR",
         SpendInMicroUsDollar = "SPEND_IN_MICRO_US_DOLLAR",
@@ -4768,7 +4771,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `TemplateResponse.creation_source` of the spec.
+    /// Inline schema at `/components/schemas/TemplateResponse/properties/creation_source` in the spec.
     TemplateResponseCreationSource {
         AdsApi = "ADS_API",
         AdsManagerReportingPage = "ADS_MANAGER_REPORTING_PAGE",
@@ -4776,7 +4779,7 @@ string_enum! {
     }
 }
 
-/// Schema `TemplateResponse.date_range` of the spec.
+/// Inline schema at `/components/schemas/TemplateResponse/properties/date_range` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRange {
@@ -4798,7 +4801,7 @@ impl TemplateResponseDateRange {
     }
 }
 
-/// Schema `TemplateResponse.date_range.absolute_date_range` of the spec.
+/// Inline schema at `/components/schemas/TemplateResponse/properties/date_range/properties/absolute_date_range` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRangeAbsoluteDateRange {
@@ -4820,7 +4823,7 @@ impl TemplateResponseDateRangeAbsoluteDateRange {
     }
 }
 
-/// Schema `TemplateResponse.date_range.dynamic_date_range` of the spec.
+/// Inline schema at `/components/schemas/TemplateResponse/properties/date_range/properties/dynamic_date_range` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRangeDynamicDateRange {
@@ -4840,7 +4843,7 @@ impl TemplateResponseDateRangeDynamicDateRange {
 }
 
 string_enum! {
-    /// Schema `TemplateResponse.date_range.dynamic_date_range.range` of the spec.
+    /// Inline schema at `/components/schemas/TemplateResponse/properties/date_range/properties/dynamic_date_range/properties/range` in the spec.
     TemplateResponseDateRangeDynamicDateRangeRange {
         YearToDate = "YEAR_TO_DATE",
         QuarterToDate = "QUARTER_TO_DATE",
@@ -4850,7 +4853,7 @@ string_enum! {
     }
 }
 
-/// Schema `TemplateResponse.date_range.relative_date_range` of the spec.
+/// Inline schema at `/components/schemas/TemplateResponse/properties/date_range/properties/relative_date_range` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRangeRelativeDateRange {
@@ -4873,7 +4876,7 @@ impl TemplateResponseDateRangeRelativeDateRange {
 }
 
 string_enum! {
-    /// Schema `TemplateResponse.type` of the spec.
+    /// Inline schema at `/components/schemas/TemplateResponse/properties/type/allOf/0` in the spec.
     TemplateResponseType {
         Unspecified = "UNSPECIFIED",
         Bulk = "BULK",
@@ -4882,7 +4885,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation templates/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1templates/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplatesListResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AdGroupArrayResponse` of the spec.
+/// Inline schema at `/components/schemas/AdGroupArrayResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupArrayResponse {
@@ -21,7 +21,7 @@ impl AdGroupArrayResponse {
     }
 }
 
-/// Schema `AdGroupArrayResponseElement` of the spec.
+/// Inline schema at `/components/schemas/AdGroupArrayResponseElement` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupArrayResponseElement {
@@ -40,7 +40,7 @@ impl AdGroupArrayResponseElement {
     }
 }
 
-/// Schema `AdGroupAudienceSizingRequest` of the spec.
+/// Inline schema at `/components/schemas/AdGroupAudienceSizingRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingRequest {
@@ -79,7 +79,7 @@ impl AdGroupAudienceSizingRequest {
 }
 
 string_enum! {
-    /// Schema `AdGroupAudienceSizingRequest.creative_types[]` of the spec.
+    /// Inline schema at `/components/schemas/AdGroupAudienceSizingRequest/properties/creative_types/items` in the spec.
     AdGroupAudienceSizingRequestCreativeTypesItem {
         Regular = "REGULAR",
         Video = "VIDEO",
@@ -92,7 +92,7 @@ string_enum! {
     }
 }
 
-/// Schema `AdGroupAudienceSizingRequest.keywords[]` of the spec.
+/// Inline schema at `/components/schemas/AdGroupAudienceSizingRequest/properties/keywords/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingRequestKeywordsItem {
@@ -110,7 +110,7 @@ impl AdGroupAudienceSizingRequestKeywordsItem {
     }
 }
 
-/// Schema `AdGroupAudienceSizingResponse` of the spec.
+/// Inline schema at `/components/schemas/AdGroupAudienceSizingResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingResponse {
@@ -129,7 +129,7 @@ impl AdGroupAudienceSizingResponse {
     }
 }
 
-/// Schema `AdGroupResponse` of the spec.
+/// Inline schema at `/components/schemas/AdGroupResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupResponse {
@@ -267,10 +267,10 @@ impl AdGroupResponse {
     }
 }
 
-/// Schema `AdGroupsAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/AdGroupsAnalyticsResponse` in the spec.
 pub type AdGroupsAnalyticsResponse = Vec<AdGroupsAnalyticsResponseItem>;
 
-/// Schema `AdGroupsAnalyticsResponse[]` of the spec.
+/// Inline schema at `/components/schemas/AdGroupsAnalyticsResponse/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupsAnalyticsResponseItem {
@@ -280,16 +280,19 @@ pub struct AdGroupsAnalyticsResponseItem {
     /// `DATE`: format `date`.
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Properties beyond the named ones.
+    #[serde(flatten)]
+    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdGroupsAnalyticsResponseItem {
     /// A value with the required fields set and the others empty.
     pub fn new() -> Self {
-        Self { ad_group_id: None, date: None }
+        Self { ad_group_id: None, date: None, additional_properties: Default::default() }
     }
 }
 
-/// Inline schema at `operation ad_groups/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ad_groups/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupsListResponse {
@@ -308,7 +311,7 @@ impl AdGroupsListResponse {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsAdGroupTargetingType` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsAdGroupTargetingType` in the spec.
     AdsAnalyticsAdGroupTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -327,7 +330,7 @@ string_enum! {
     }
 }
 
-/// Schema `BidFloor` of the spec.
+/// Inline schema at `/components/schemas/BidFloor` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloor {
@@ -346,7 +349,7 @@ impl BidFloor {
     }
 }
 
-/// Schema `BidFloorRequest` of the spec.
+/// Inline schema at `/components/schemas/BidFloorRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloorRequest {
@@ -364,7 +367,7 @@ impl BidFloorRequest {
     }
 }
 
-/// Schema `BidFloorRequest.bid_floor_specs[]` of the spec.
+/// Inline schema at `/components/schemas/BidFloorRequest/properties/bid_floor_specs/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloorRequestBidFloorSpecsItem {

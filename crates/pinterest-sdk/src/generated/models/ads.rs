@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AdArrayResponse` of the spec.
+/// Inline schema at `/components/schemas/AdArrayResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdArrayResponse {
@@ -21,7 +21,7 @@ impl AdArrayResponse {
     }
 }
 
-/// Schema `AdArrayResponseElement` of the spec.
+/// Inline schema at `/components/schemas/AdArrayResponseElement` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdArrayResponseElement {
@@ -40,7 +40,7 @@ impl AdArrayResponseElement {
     }
 }
 
-/// Schema `AdPreviewRequest` of the spec.
+/// Inline schema at `/components/schemas/AdPreviewRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -55,7 +55,7 @@ pub enum AdPreviewRequest {
     Other(serde_json::Value),
 }
 
-/// Schema `AdPreviewRequest|0` of the spec.
+/// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/0` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewRequestCreateFromImage {
@@ -72,7 +72,7 @@ impl AdPreviewRequestCreateFromImage {
     }
 }
 
-/// Schema `AdPreviewRequest|1` of the spec.
+/// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/1` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewRequestCreateFromPin {
@@ -87,7 +87,7 @@ impl AdPreviewRequestCreateFromPin {
     }
 }
 
-/// Schema `AdPreviewRequest|2` of the spec.
+/// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/2` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewRequestShopping {
@@ -140,7 +140,7 @@ impl AdPreviewRequestShopping {
 }
 
 string_enum! {
-    /// Schema `AdPreviewRequest|2.creative_type` of the spec.
+    /// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/2/properties/creative_type` in the spec.
     AdPreviewRequestShoppingCreativeType {
         Shopping = "SHOPPING",
         Carousel = "CAROUSEL",
@@ -149,7 +149,7 @@ string_enum! {
     }
 }
 
-/// Schema `AdPreviewURLResponse` of the spec.
+/// Inline schema at `/components/schemas/AdPreviewURLResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewURLResponse {
@@ -165,7 +165,7 @@ impl AdPreviewURLResponse {
     }
 }
 
-/// Schema `AdResponse` of the spec.
+/// Inline schema at `/components/schemas/AdResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdResponse {
@@ -312,7 +312,7 @@ impl AdResponse {
 }
 
 string_enum! {
-    /// Schema `AdResponse.rejected_reasons[]` of the spec.
+    /// Inline schema at `/components/schemas/AdResponse/allOf/2/properties/rejected_reasons/items` in the spec.
     AdResponseRejectedReasonsItem {
         Hashtags = "HASHTAGS",
         PromotionsAndPrices = "PROMOTIONS_AND_PRICES",
@@ -366,7 +366,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `AdResponse.review_status` of the spec.
+    /// Inline schema at `/components/schemas/AdResponse/allOf/2/properties/review_status` in the spec.
     AdResponseReviewStatus {
         OtherValue = "OTHER",
         Pending = "PENDING",
@@ -376,7 +376,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `AdsAnalyticsAdTargetingType` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsAdTargetingType` in the spec.
     AdsAnalyticsAdTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -395,10 +395,10 @@ string_enum! {
     }
 }
 
-/// Schema `AdsAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/AdsAnalyticsResponse` in the spec.
 pub type AdsAnalyticsResponse = Vec<AdsAnalyticsResponseItem>;
 
-/// Schema `AdsAnalyticsResponse[]` of the spec.
+/// Inline schema at `/components/schemas/AdsAnalyticsResponse/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsResponseItem {
@@ -408,16 +408,19 @@ pub struct AdsAnalyticsResponseItem {
     /// `DATE`: format `date`.
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Properties beyond the named ones.
+    #[serde(flatten)]
+    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdsAnalyticsResponseItem {
     /// A value with the required fields set and the others empty.
     pub fn new(ad_id: String) -> Self {
-        Self { ad_id, date: None }
+        Self { ad_id, date: None, additional_properties: Default::default() }
     }
 }
 
-/// Inline schema at `operation ads/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ads/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsListResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AudienceCategory` of the spec.
+/// Inline schema at `/components/schemas/AudienceCategory` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCategory {
@@ -36,7 +36,7 @@ impl AudienceCategory {
     }
 }
 
-/// Schema `AudienceCategory.subcategories[]` of the spec.
+/// Inline schema at `/components/schemas/AudienceCategory/properties/subcategories/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCategorySubcategoriesItem {
@@ -64,7 +64,7 @@ impl AudienceCategorySubcategoriesItem {
     }
 }
 
-/// Schema `AudienceDefinition` of the spec.
+/// Inline schema at `/components/schemas/AudienceDefinition` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinition {
@@ -86,7 +86,7 @@ impl AudienceDefinition {
     }
 }
 
-/// Schema `AudienceDefinitionResponse` of the spec.
+/// Inline schema at `/components/schemas/AudienceDefinitionResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionResponse {
@@ -102,7 +102,7 @@ impl AudienceDefinitionResponse {
     }
 }
 
-/// Schema `AudienceDemographicValue` of the spec.
+/// Inline schema at `/components/schemas/AudienceDemographicValue` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDemographicValue {
@@ -124,7 +124,7 @@ impl AudienceDemographicValue {
     }
 }
 
-/// Schema `AudienceDemographics` of the spec.
+/// Inline schema at `/components/schemas/AudienceDemographics` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDemographics {
@@ -153,7 +153,7 @@ impl AudienceDemographics {
 }
 
 string_enum! {
-    /// Schema `AudienceInsightType` of the spec.
+    /// Inline schema at `/components/schemas/AudienceInsightType` in the spec.
     AudienceInsightType {
         YourTotalAudience = "YOUR_TOTAL_AUDIENCE",
         YourEngagedAudience = "YOUR_ENGAGED_AUDIENCE",
@@ -161,7 +161,7 @@ string_enum! {
     }
 }
 
-/// Schema `AudienceInsightsResponse` of the spec.
+/// Inline schema at `/components/schemas/AudienceInsightsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightsResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `operation ad_accounts_audiences_shared_accounts/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences~1shared~1accounts/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsAudiencesSharedAccountsListResponse {
@@ -24,14 +24,14 @@ impl AdAccountsAudiencesSharedAccountsListResponse {
 }
 
 string_enum! {
-    /// Schema `AudienceAccountType` of the spec.
+    /// Inline schema at `/components/schemas/AudienceAccountType` in the spec.
     AudienceAccountType {
         AdAccount = "AD_ACCOUNT",
         BusinessAccount = "BUSINESS_ACCOUNT",
     }
 }
 
-/// Inline schema at `operation business_account_audiences_shared_accounts/list response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1audiences~1shared~1accounts/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAccountAudiencesSharedAccountsListResponse {
@@ -49,7 +49,7 @@ impl BusinessAccountAudiencesSharedAccountsListResponse {
     }
 }
 
-/// Schema `BusinessSharedAudience` of the spec.
+/// Inline schema at `/components/schemas/BusinessSharedAudience` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessSharedAudience {
@@ -68,7 +68,7 @@ impl BusinessSharedAudience {
     }
 }
 
-/// Schema `BusinessSharedAudienceResponse` of the spec.
+/// Inline schema at `/components/schemas/BusinessSharedAudienceResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessSharedAudienceResponse {
@@ -91,7 +91,7 @@ impl BusinessSharedAudienceResponse {
 }
 
 string_enum! {
-    /// Schema `OperationType` of the spec.
+    /// Inline schema at `/components/schemas/OperationType` in the spec.
     OperationType {
         Share = "SHARE",
         Revoke = "REVOKE",
@@ -99,7 +99,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `Role` of the spec.
+    /// Inline schema at `/components/schemas/Role` in the spec.
     Role {
         UnknownValue = "UNKNOWN",
         Owner = "OWNER",
@@ -123,7 +123,7 @@ string_enum! {
     }
 }
 
-/// Schema `SharedAudience` of the spec.
+/// Inline schema at `/components/schemas/SharedAudience` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudience {
@@ -142,7 +142,7 @@ impl SharedAudience {
     }
 }
 
-/// Schema `SharedAudienceAccount` of the spec.
+/// Inline schema at `/components/schemas/SharedAudienceAccount` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceAccount {
@@ -168,7 +168,7 @@ impl SharedAudienceAccount {
     }
 }
 
-/// Schema `SharedAudienceResponse` of the spec.
+/// Inline schema at `/components/schemas/SharedAudienceResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceResponse {
@@ -190,7 +190,7 @@ impl SharedAudienceResponse {
     }
 }
 
-/// Inline schema at `operation shared_audiences_for_business/list response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1audiences/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudiencesForBusinessListResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AudienceCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/AudienceCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCreateRequest {
@@ -30,11 +30,11 @@ impl AudienceCreateRequest {
     }
 }
 
-/// Schema `AudienceDescription` of the spec.
+/// Inline schema at `/components/schemas/AudienceDescription` in the spec.
 pub type AudienceDescription = String;
 
 string_enum! {
-    /// Schema `AudienceType` of the spec.
+    /// Inline schema at `/components/schemas/AudienceType` in the spec.
     AudienceType {
         CustomerList = "CUSTOMER_LIST",
         Visitor = "VISITOR",
@@ -45,14 +45,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `AudienceUpdateOperationType` of the spec.
+    /// Inline schema at `/components/schemas/AudienceUpdateOperationType` in the spec.
     AudienceUpdateOperationType {
         Update = "UPDATE",
         Remove = "REMOVE",
     }
 }
 
-/// Schema `AudienceUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/AudienceUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceUpdateRequest {
@@ -81,14 +81,14 @@ impl AudienceUpdateRequest {
 }
 
 string_enum! {
-    /// Inline schema at `operation audiences/list.ownership_type` in the spec.
+    /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences/get/parameters/4/schema` in the spec.
     AudiencesListOwnershipType {
         Owned = "OWNED",
         Received = "RECEIVED",
     }
 }
 
-/// Inline schema at `operation audiences/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudiencesListResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AdsCreditDiscountsResponse` of the spec.
+/// Inline schema at `/components/schemas/AdsCreditDiscountsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditDiscountsResponse {
@@ -48,7 +48,7 @@ impl AdsCreditDiscountsResponse {
 }
 
 string_enum! {
-    /// Schema `AdsCreditDiscountsResponse.discountType` of the spec.
+    /// Inline schema at `/components/schemas/AdsCreditDiscountsResponse/properties/discountType` in the spec.
     AdsCreditDiscountsResponseDiscountType {
         Coupon = "COUPON",
         Credit = "CREDIT",
@@ -73,7 +73,7 @@ string_enum! {
     }
 }
 
-/// Schema `AdsCreditRedeemRequest` of the spec.
+/// Inline schema at `/components/schemas/AdsCreditRedeemRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditRedeemRequest {
@@ -92,7 +92,7 @@ impl AdsCreditRedeemRequest {
     }
 }
 
-/// Schema `AdsCreditRedeemResponse` of the spec.
+/// Inline schema at `/components/schemas/AdsCreditRedeemResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditRedeemResponse {
@@ -114,7 +114,7 @@ impl AdsCreditRedeemResponse {
     }
 }
 
-/// Inline schema at `operation ads_credits_discounts/get response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ads_credit~1discounts/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditsDiscountsGetResponse {
@@ -132,7 +132,7 @@ impl AdsCreditsDiscountsGetResponse {
     }
 }
 
-/// Schema `BillingInvoiceDownloadResponse` of the spec.
+/// Inline schema at `/components/schemas/BillingInvoiceDownloadResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingInvoiceDownloadResponse {
@@ -151,7 +151,7 @@ impl BillingInvoiceDownloadResponse {
     }
 }
 
-/// Schema `BillingInvoiceResponse` of the spec.
+/// Inline schema at `/components/schemas/BillingInvoiceResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingInvoiceResponse {
@@ -226,7 +226,7 @@ impl BillingInvoiceResponse {
 }
 
 string_enum! {
-    /// Schema `BillingInvoiceResponse.document_type` of the spec.
+    /// Inline schema at `/components/schemas/BillingInvoiceResponse/properties/document_type` in the spec.
     BillingInvoiceResponseDocumentType {
         Invoice = "INVOICE",
         CreditMemo = "CREDIT_MEMO",
@@ -234,14 +234,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BillingInvoiceResponse.status` of the spec.
+    /// Inline schema at `/components/schemas/BillingInvoiceResponse/properties/status` in the spec.
     BillingInvoiceResponseStatus {
         Open = "OPEN",
         Closed = "CLOSED",
     }
 }
 
-/// Inline schema at `operation billing_invoices/get response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1billing_invoices/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingInvoicesGetResponse {
@@ -260,7 +260,7 @@ impl BillingInvoicesGetResponse {
 }
 
 string_enum! {
-    /// Inline schema at `operation billing_invoices/get.sort` in the spec.
+    /// Inline schema at `/components/parameters/query_sort_billing_invoice/schema` in the spec.
     BillingInvoicesGetSort {
         DueDate = "DUE_DATE",
         BillingPeriod = "BILLING_PERIOD",
@@ -270,7 +270,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation billing_profiles/get response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1billing_profiles/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingProfilesGetResponse {
@@ -288,7 +288,7 @@ impl BillingProfilesGetResponse {
     }
 }
 
-/// Schema `BillingProfilesResponse` of the spec.
+/// Inline schema at `/components/schemas/BillingProfilesResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingProfilesResponse {
@@ -327,7 +327,7 @@ impl BillingProfilesResponse {
 }
 
 string_enum! {
-    /// Schema `BillingProfilesResponse.billing_type` of the spec.
+    /// Inline schema at `/components/schemas/BillingProfilesResponse/properties/billing_type` in the spec.
     BillingProfilesResponseBillingType {
         CreditCard = "CREDIT_CARD",
         Invoice = "INVOICE",
@@ -338,7 +338,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BillingProfilesResponse.card_type` of the spec.
+    /// Inline schema at `/components/schemas/BillingProfilesResponse/properties/card_type` in the spec.
     BillingProfilesResponseCardType {
         UnknownValue = "UNKNOWN",
         Visa = "VISA",
@@ -350,7 +350,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BillingProfilesResponse.payment_method_brand` of the spec.
+    /// Inline schema at `/components/schemas/BillingProfilesResponse/properties/payment_method_brand` in the spec.
     BillingProfilesResponsePaymentMethodBrand {
         UnknownValue = "UNKNOWN",
         Visa = "VISA",
@@ -365,7 +365,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BillingProfilesResponse.status` of the spec.
+    /// Inline schema at `/components/schemas/BillingProfilesResponse/properties/status` in the spec.
     BillingProfilesResponseStatus {
         Unspecified = "UNSPECIFIED",
         Valid = "VALID",
@@ -377,7 +377,7 @@ string_enum! {
     }
 }
 
-/// Schema `SSIOAccountAddress` of the spec.
+/// Inline schema at `/components/schemas/SSIOAccountAddress` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountAddress {
@@ -402,7 +402,7 @@ impl SSIOAccountAddress {
     }
 }
 
-/// Schema `SSIOAccountItem` of the spec.
+/// Inline schema at `/components/schemas/SSIOAccountItem` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountItem {
@@ -452,7 +452,7 @@ impl SSIOAccountItem {
     }
 }
 
-/// Schema `SSIOAccountPMPName` of the spec.
+/// Inline schema at `/components/schemas/SSIOAccountPMPName` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountPMPName {
@@ -471,7 +471,7 @@ impl SSIOAccountPMPName {
     }
 }
 
-/// Schema `SSIOAccountResponse` of the spec.
+/// Inline schema at `/components/schemas/SSIOAccountResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountResponse {
@@ -502,7 +502,7 @@ impl SSIOAccountResponse {
     }
 }
 
-/// Schema `SSIOCreateInsertionOrderRequest` of the spec.
+/// Inline schema at `/components/schemas/SSIOCreateInsertionOrderRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOCreateInsertionOrderRequest {
@@ -606,14 +606,14 @@ impl SSIOCreateInsertionOrderRequest {
 }
 
 string_enum! {
-    /// Schema `SSIOCreateInsertionOrderRequest.order_line_type` of the spec.
+    /// Inline schema at `/components/schemas/SSIOCreateInsertionOrderRequest/allOf/1/properties/order_line_type` in the spec.
     SSIOCreateInsertionOrderRequestOrderLineType {
         Budget = "BUDGET",
         Perpetuals = "PERPETUALS",
     }
 }
 
-/// Schema `SSIOCreateInsertionOrderResponse` of the spec.
+/// Inline schema at `/components/schemas/SSIOCreateInsertionOrderResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOCreateInsertionOrderResponse {
@@ -629,7 +629,7 @@ impl SSIOCreateInsertionOrderResponse {
     }
 }
 
-/// Schema `SSIOEditInsertionOrderRequest` of the spec.
+/// Inline schema at `/components/schemas/SSIOEditInsertionOrderRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOEditInsertionOrderRequest {
@@ -707,7 +707,7 @@ impl SSIOEditInsertionOrderRequest {
     }
 }
 
-/// Schema `SSIOEditInsertionOrderResponse` of the spec.
+/// Inline schema at `/components/schemas/SSIOEditInsertionOrderResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOEditInsertionOrderResponse {
@@ -723,7 +723,7 @@ impl SSIOEditInsertionOrderResponse {
     }
 }
 
-/// Schema `SSIOInsertionOrderStatusResponse` of the spec.
+/// Inline schema at `/components/schemas/SSIOInsertionOrderStatusResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderStatusResponse {
@@ -745,7 +745,7 @@ impl SSIOInsertionOrderStatusResponse {
     }
 }
 
-/// Inline schema at `operation ssio_insertion_orders_status/get_by_ad_account response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ssio~1insertion_orders~1status/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SsioInsertionOrdersStatusGetByAdAccountResponse {
@@ -763,7 +763,7 @@ impl SsioInsertionOrdersStatusGetByAdAccountResponse {
     }
 }
 
-/// Inline schema at `operation ssio_order_lines/get_by_ad_account response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ssio~1order_lines/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SsioOrderLinesGetByAdAccountResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `BoardCreate` of the spec.
+/// Inline schema at `/components/schemas/BoardCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardCreate {
@@ -30,7 +30,7 @@ impl BoardCreate {
 }
 
 string_enum! {
-    /// Schema `BoardPrivacyFilter` of the spec.
+    /// Inline schema at `/components/schemas/BoardPrivacyFilter` in the spec.
     BoardPrivacyFilter {
         All = "ALL",
         Public = "PUBLIC",
@@ -40,7 +40,7 @@ string_enum! {
     }
 }
 
-/// Schema `BoardSection` of the spec.
+/// Inline schema at `/components/schemas/BoardSection` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardSection {
@@ -58,7 +58,7 @@ impl BoardSection {
     }
 }
 
-/// Inline schema at `operation board_sections/list_pins response` in the spec.
+/// Inline schema at `/paths/~1boards~1{board_id}~1sections~1{section_id}~1pins/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardSectionsListPinsResponse {
@@ -76,7 +76,7 @@ impl BoardSectionsListPinsResponse {
     }
 }
 
-/// Inline schema at `operation board_sections/list response` in the spec.
+/// Inline schema at `/paths/~1boards~1{board_id}~1sections/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardSectionsListResponse {
@@ -95,14 +95,14 @@ impl BoardSectionsListResponse {
 }
 
 string_enum! {
-    /// Schema `BoardUpdatePrivacy` of the spec.
+    /// Inline schema at `/components/schemas/BoardUpdatePrivacy` in the spec.
     BoardUpdatePrivacy {
         Public = "PUBLIC",
         Secret = "SECRET",
     }
 }
 
-/// Schema `BoardWithUpdatePrivacy` of the spec.
+/// Inline schema at `/components/schemas/BoardWithUpdatePrivacy` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardWithUpdatePrivacy {
@@ -162,7 +162,7 @@ impl BoardWithUpdatePrivacy {
     }
 }
 
-/// Schema `BoardWithUpdatePrivacyUpdate` of the spec.
+/// Inline schema at `/components/schemas/BoardWithUpdatePrivacyUpdate` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardWithUpdatePrivacyUpdate {
@@ -184,7 +184,7 @@ impl BoardWithUpdatePrivacyUpdate {
     }
 }
 
-/// Inline schema at `operation boards/list_pins response` in the spec.
+/// Inline schema at `/paths/~1boards~1{board_id}~1pins/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardsListPinsResponse {
@@ -202,7 +202,7 @@ impl BoardsListPinsResponse {
     }
 }
 
-/// Inline schema at `operation boards/list response` in the spec.
+/// Inline schema at `/paths/~1boards/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardsListResponse {

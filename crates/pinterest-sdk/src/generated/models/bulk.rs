@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `BulkDownloadRequest` of the spec.
+/// Inline schema at `/components/schemas/BulkDownloadRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadRequest {
@@ -33,7 +33,7 @@ impl BulkDownloadRequest {
     }
 }
 
-/// Schema `BulkDownloadRequest.campaign_filter` of the spec.
+/// Inline schema at `/components/schemas/BulkDownloadRequest/properties/campaign_filter` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadRequestCampaignFilter {
@@ -61,7 +61,7 @@ impl BulkDownloadRequestCampaignFilter {
     }
 }
 
-/// Schema `BulkDownloadResponse` of the spec.
+/// Inline schema at `/components/schemas/BulkDownloadResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadResponse {
@@ -78,7 +78,7 @@ impl BulkDownloadResponse {
 }
 
 string_enum! {
-    /// Schema `BulkEntityType` of the spec.
+    /// Inline schema at `/components/schemas/BulkEntityType` in the spec.
     BulkEntityType {
         Campaign = "CAMPAIGN",
         AdGroup = "AD_GROUP",
@@ -91,14 +91,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BulkOutputFormat` of the spec.
+    /// Inline schema at `/components/schemas/BulkOutputFormat` in the spec.
     BulkOutputFormat {
         Csv = "CSV",
         Json = "JSON",
     }
 }
 
-/// Schema `BulkUpsertRequest` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequest {
@@ -117,7 +117,7 @@ impl BulkUpsertRequest {
     }
 }
 
-/// Schema `BulkUpsertRequestCreate` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertRequestCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestCreate {
@@ -159,7 +159,7 @@ impl BulkUpsertRequestCreate {
     }
 }
 
-/// Schema `BulkUpsertRequestCreate.catalog_product_groups[]` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertRequestCreate/properties/catalog_product_groups/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -172,7 +172,7 @@ pub enum BulkUpsertRequestCreateCatalogProductGroupsItem {
     Other(serde_json::Value),
 }
 
-/// Schema `BulkUpsertRequestUpdate` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertRequestUpdate` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestUpdate {
@@ -214,7 +214,7 @@ impl BulkUpsertRequestUpdate {
     }
 }
 
-/// Schema `BulkUpsertRequestUpdate.catalog_product_groups[]` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertRequestUpdate/properties/catalog_product_groups/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -227,7 +227,7 @@ pub enum BulkUpsertRequestUpdateCatalogProductGroupsItem {
     Other(serde_json::Value),
 }
 
-/// Schema `BulkUpsertRequestUpdate.labels[]` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertRequestUpdate/properties/labels/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestUpdateLabelsItem {
@@ -249,13 +249,13 @@ impl BulkUpsertRequestUpdateLabelsItem {
 }
 
 string_enum! {
-    /// Schema `BulkUpsertRequestUpdate.labels[].status` of the spec.
+    /// Inline schema at `/components/schemas/BulkUpsertRequestUpdate/properties/labels/items/properties/status` in the spec.
     BulkUpsertRequestUpdateLabelsItemStatus {
         Archived = "ARCHIVED",
     }
 }
 
-/// Schema `BulkUpsertResponse` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertResponse {
@@ -272,7 +272,7 @@ impl BulkUpsertResponse {
 }
 
 string_enum! {
-    /// Schema `BulkUpsertStatus` of the spec.
+    /// Inline schema at `/components/schemas/BulkUpsertStatus` in the spec.
     BulkUpsertStatus {
         Running = "RUNNING",
         Succeeded = "SUCCEEDED",
@@ -280,7 +280,7 @@ string_enum! {
     }
 }
 
-/// Schema `BulkUpsertStatusResponse` of the spec.
+/// Inline schema at `/components/schemas/BulkUpsertStatusResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertStatusResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AssetGroupBinding` of the spec.
+/// Inline schema at `/components/schemas/AssetGroupBinding` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AssetGroupBinding {
@@ -64,7 +64,7 @@ impl AssetGroupBinding {
 }
 
 string_enum! {
-    /// Schema `AssetGroupType` of the spec.
+    /// Inline schema at `/components/schemas/AssetGroupType` in the spec.
     AssetGroupType {
         Brand = "BRAND",
         LocationOrLanguage = "LOCATION_OR_LANGUAGE",
@@ -73,10 +73,10 @@ string_enum! {
     }
 }
 
-/// Schema `AssetGroupTypes` of the spec.
+/// Inline schema at `/components/schemas/AssetGroupTypes` in the spec.
 pub type AssetGroupTypes = Vec<AssetGroupType>;
 
-/// Schema `AssetIdPermissions` of the spec.
+/// Inline schema at `/components/schemas/AssetIdPermissions` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AssetIdPermissions {
@@ -101,10 +101,10 @@ impl AssetIdPermissions {
     }
 }
 
-/// Schema `AssetTypeResponse` of the spec.
+/// Inline schema at `/components/schemas/AssetTypeResponse` in the spec.
 pub type AssetTypeResponse = String;
 
-/// Inline schema at `operation business_asset_members/get response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1assets~1{asset_id}~1members/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAssetMembersGetResponse {
@@ -122,7 +122,7 @@ impl BusinessAssetMembersGetResponse {
     }
 }
 
-/// Inline schema at `operation business_asset_partners/get response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1assets~1{asset_id}~1partners/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAssetPartnersGetResponse {
@@ -141,7 +141,7 @@ impl BusinessAssetPartnersGetResponse {
 }
 
 string_enum! {
-    /// Inline schema at `operation business_assets/get.asset_type` in the spec.
+    /// Inline schema at `/components/parameters/query_resource_type/schema` in the spec.
     BusinessAssetsGetAssetType {
         AdAccount = "AD_ACCOUNT",
         Profile = "PROFILE",
@@ -151,7 +151,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation business_assets/get response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAssetsGetResponse {
@@ -169,7 +169,7 @@ impl BusinessAssetsGetResponse {
     }
 }
 
-/// Inline schema at `operation business_member_assets/get response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1members~1{member_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsGetResponse {
@@ -187,7 +187,7 @@ impl BusinessMemberAssetsGetResponse {
     }
 }
 
-/// Inline schema at `operation business_members_asset_access/delete body` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1members~1assets~1access/delete/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMembersAssetAccessDeleteBody {
@@ -202,7 +202,7 @@ impl BusinessMembersAssetAccessDeleteBody {
     }
 }
 
-/// Inline schema at `operation business_members_asset_access/delete body.accesses[]` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1members~1assets~1access/delete/requestBody/content/application~1json/schema/properties/accesses/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMembersAssetAccessDeleteBodyAccessesItem {
@@ -219,7 +219,7 @@ impl BusinessMembersAssetAccessDeleteBodyAccessesItem {
     }
 }
 
-/// Inline schema at `operation business_partner_asset_access/get response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1partners~1{partner_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessPartnerAssetAccessGetResponse {
@@ -237,7 +237,7 @@ impl BusinessPartnerAssetAccessGetResponse {
     }
 }
 
-/// Schema `CreateAssetGroupBody` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetGroupBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetGroupBody {
@@ -256,7 +256,7 @@ impl CreateAssetGroupBody {
     }
 }
 
-/// Schema `CreateAssetGroupResponse` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetGroupResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetGroupResponse {
@@ -272,7 +272,7 @@ impl CreateAssetGroupResponse {
     }
 }
 
-/// Schema `DeleteAssetGroupBody` of the spec.
+/// Inline schema at `/components/schemas/DeleteAssetGroupBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupBody {
@@ -287,7 +287,7 @@ impl DeleteAssetGroupBody {
     }
 }
 
-/// Schema `DeleteAssetGroupResponse` of the spec.
+/// Inline schema at `/components/schemas/DeleteAssetGroupResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupResponse {
@@ -306,7 +306,7 @@ impl DeleteAssetGroupResponse {
     }
 }
 
-/// Schema `DeleteAssetGroupResponse.exceptions[]` of the spec.
+/// Inline schema at `/components/schemas/DeleteAssetGroupResponse/properties/exceptions/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupResponseExceptionsItem {
@@ -328,7 +328,7 @@ impl DeleteAssetGroupResponseExceptionsItem {
     }
 }
 
-/// Schema `DeleteMemberAccessResult` of the spec.
+/// Inline schema at `/components/schemas/DeleteMemberAccessResult` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMemberAccessResult {
@@ -347,7 +347,7 @@ impl DeleteMemberAccessResult {
     }
 }
 
-/// Schema `DeleteMemberAccessResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/DeleteMemberAccessResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMemberAccessResultsResponseArray {
@@ -363,7 +363,7 @@ impl DeleteMemberAccessResultsResponseArray {
     }
 }
 
-/// Schema `DeletePartnerAssetAccessBody` of the spec.
+/// Inline schema at `/components/schemas/DeletePartnerAssetAccessBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetAccessBody {
@@ -378,7 +378,7 @@ impl DeletePartnerAssetAccessBody {
     }
 }
 
-/// Schema `DeletePartnerAssetAccessBody.accesses[]` of the spec.
+/// Inline schema at `/components/schemas/DeletePartnerAssetAccessBody/properties/accesses/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetAccessBodyAccessesItem {
@@ -398,7 +398,7 @@ impl DeletePartnerAssetAccessBodyAccessesItem {
     }
 }
 
-/// Schema `DeletePartnerAssetsResult` of the spec.
+/// Inline schema at `/components/schemas/DeletePartnerAssetsResult` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetsResult {
@@ -426,7 +426,7 @@ impl DeletePartnerAssetsResult {
     }
 }
 
-/// Schema `DeletePartnerAssetsResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/DeletePartnerAssetsResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetsResultsResponseArray {
@@ -442,7 +442,7 @@ impl DeletePartnerAssetsResultsResponseArray {
     }
 }
 
-/// Schema `GetBusinessAssetsResponse` of the spec.
+/// Inline schema at `/components/schemas/GetBusinessAssetsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessAssetsResponse {
@@ -467,7 +467,7 @@ impl GetBusinessAssetsResponse {
     }
 }
 
-/// Schema `GetBusinessAssetsResponse.catalog_info` of the spec.
+/// Inline schema at `/components/schemas/GetBusinessAssetsResponse/properties/catalog_info` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessAssetsResponseCatalogInfo {
@@ -489,7 +489,7 @@ impl GetBusinessAssetsResponseCatalogInfo {
     }
 }
 
-/// Schema `GetPartnerAssetsResponse` of the spec.
+/// Inline schema at `/components/schemas/GetPartnerAssetsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetPartnerAssetsResponse {
@@ -515,7 +515,7 @@ impl GetPartnerAssetsResponse {
 }
 
 string_enum! {
-    /// Schema `PermissionsWithOwner` of the spec.
+    /// Inline schema at `/components/schemas/PermissionsWithOwner` in the spec.
     PermissionsWithOwner {
         Admin = "ADMIN",
         Analyst = "ANALYST",
@@ -531,7 +531,7 @@ string_enum! {
     }
 }
 
-/// Schema `UpdateAssetGroupBody` of the spec.
+/// Inline schema at `/components/schemas/UpdateAssetGroupBody` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupBody {
@@ -547,7 +547,7 @@ impl UpdateAssetGroupBody {
     }
 }
 
-/// Schema `UpdateAssetGroupBody.asset_groups_to_update[]` of the spec.
+/// Inline schema at `/components/schemas/UpdateAssetGroupBody/properties/asset_groups_to_update/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupBodyAssetGroupsToUpdateItem {
@@ -584,7 +584,7 @@ impl UpdateAssetGroupBodyAssetGroupsToUpdateItem {
     }
 }
 
-/// Schema `UpdateAssetGroupResponse` of the spec.
+/// Inline schema at `/components/schemas/UpdateAssetGroupResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupResponse {
@@ -603,7 +603,7 @@ impl UpdateAssetGroupResponse {
     }
 }
 
-/// Schema `UpdateAssetGroupResponse.exceptions[]` of the spec.
+/// Inline schema at `/components/schemas/UpdateAssetGroupResponse/properties/exceptions/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupResponseExceptionsItem {
@@ -625,7 +625,7 @@ impl UpdateAssetGroupResponseExceptionsItem {
     }
 }
 
-/// Schema `UpdateMemberAssetAccessBody` of the spec.
+/// Inline schema at `/components/schemas/UpdateMemberAssetAccessBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetAccessBody {
@@ -640,7 +640,7 @@ impl UpdateMemberAssetAccessBody {
     }
 }
 
-/// Schema `UpdateMemberAssetAccessBody.accesses[]` of the spec.
+/// Inline schema at `/components/schemas/UpdateMemberAssetAccessBody/properties/accesses/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetAccessBodyAccessesItem {
@@ -659,7 +659,7 @@ impl UpdateMemberAssetAccessBodyAccessesItem {
     }
 }
 
-/// Schema `UpdateMemberAssetsResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/UpdateMemberAssetsResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetsResultsResponseArray {
@@ -675,7 +675,7 @@ impl UpdateMemberAssetsResultsResponseArray {
     }
 }
 
-/// Schema `UpdateMemberAssetsResultsResponseArray.items[]` of the spec.
+/// Inline schema at `/components/schemas/UpdateMemberAssetsResultsResponseArray/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetsResultsResponseArrayItemsItem {
@@ -691,7 +691,7 @@ impl UpdateMemberAssetsResultsResponseArrayItemsItem {
     }
 }
 
-/// Schema `UpdatePartnerAssetAccessBody` of the spec.
+/// Inline schema at `/components/schemas/UpdatePartnerAssetAccessBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetAccessBody {
@@ -706,7 +706,7 @@ impl UpdatePartnerAssetAccessBody {
     }
 }
 
-/// Schema `UpdatePartnerAssetAccessBody.accesses[]` of the spec.
+/// Inline schema at `/components/schemas/UpdatePartnerAssetAccessBody/properties/accesses/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetAccessBodyAccessesItem {
@@ -725,7 +725,7 @@ impl UpdatePartnerAssetAccessBodyAccessesItem {
     }
 }
 
-/// Schema `UpdatePartnerAssetsResult` of the spec.
+/// Inline schema at `/components/schemas/UpdatePartnerAssetsResult` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetsResult {
@@ -750,7 +750,7 @@ impl UpdatePartnerAssetsResult {
     }
 }
 
-/// Schema `UpdatePartnerAssetsResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/UpdatePartnerAssetsResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetsResultsResponseArray {
@@ -766,7 +766,7 @@ impl UpdatePartnerAssetsResultsResponseArray {
     }
 }
 
-/// Schema `UserSingleAssetBinding` of the spec.
+/// Inline schema at `/components/schemas/UserSingleAssetBinding` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserSingleAssetBinding {
@@ -785,7 +785,7 @@ impl UserSingleAssetBinding {
     }
 }
 
-/// Schema `UsersForIndividualAssetResponse` of the spec.
+/// Inline schema at `/components/schemas/UsersForIndividualAssetResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UsersForIndividualAssetResponse {

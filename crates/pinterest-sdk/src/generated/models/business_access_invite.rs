@@ -5,10 +5,10 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AssetIdToPermissions` of the spec.
+/// Inline schema at `/components/schemas/AssetIdToPermissions` in the spec.
 pub type AssetIdToPermissions = std::collections::BTreeMap<String, Vec<Permissions>>;
 
-/// Schema `AuthRespondInvitesBody` of the spec.
+/// Inline schema at `/components/schemas/AuthRespondInvitesBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRespondInvitesBody {
@@ -23,7 +23,7 @@ impl AuthRespondInvitesBody {
     }
 }
 
-/// Schema `AuthRespondInvitesBody.invites[]` of the spec.
+/// Inline schema at `/components/schemas/AuthRespondInvitesBody/properties/invites/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRespondInvitesBodyInvitesItem {
@@ -40,7 +40,7 @@ impl AuthRespondInvitesBodyInvitesItem {
     }
 }
 
-/// Schema `AuthRespondInvitesBody.invites[].action` of the spec.
+/// Inline schema at `/components/schemas/AuthRespondInvitesBody/properties/invites/items/properties/action` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRespondInvitesBodyInvitesItemAction {
@@ -58,7 +58,7 @@ impl AuthRespondInvitesBodyInvitesItemAction {
     }
 }
 
-/// Schema `BaseInviteDataResponse` of the spec.
+/// Inline schema at `/components/schemas/BaseInviteDataResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BaseInviteDataResponse {
@@ -83,7 +83,7 @@ impl BaseInviteDataResponse {
     }
 }
 
-/// Schema `BaseInviteDataResponse.invite_data` of the spec.
+/// Inline schema at `/components/schemas/BaseInviteDataResponse/properties/invite_data` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BaseInviteDataResponseInviteData {
@@ -112,7 +112,7 @@ impl BaseInviteDataResponseInviteData {
 }
 
 string_enum! {
-    /// Schema `BusinessRole` of the spec.
+    /// Inline schema at `/components/schemas/BusinessRole` in the spec.
     BusinessRole {
         Employee = "EMPLOYEE",
         BizAdmin = "BIZ_ADMIN",
@@ -120,7 +120,7 @@ string_enum! {
     }
 }
 
-/// Schema `CancelInvitesBody` of the spec.
+/// Inline schema at `/components/schemas/CancelInvitesBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CancelInvitesBody {
@@ -135,7 +135,7 @@ impl CancelInvitesBody {
     }
 }
 
-/// Schema `CreateAssetAccessRequestBody` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetAccessRequestBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestBody {
@@ -150,7 +150,7 @@ impl CreateAssetAccessRequestBody {
     }
 }
 
-/// Schema `CreateAssetAccessRequestBody.asset_requests[]` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetAccessRequestBody/properties/asset_requests/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestBodyAssetRequestsItem {
@@ -167,10 +167,10 @@ impl CreateAssetAccessRequestBodyAssetRequestsItem {
     }
 }
 
-/// Schema `CreateAssetAccessRequestErrorMessage` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetAccessRequestErrorMessage` in the spec.
 pub type CreateAssetAccessRequestErrorMessage = Vec<CreateAssetAccessRequestErrorMessageItem>;
 
-/// Schema `CreateAssetAccessRequestErrorMessage[]` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetAccessRequestErrorMessage/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestErrorMessageItem {
@@ -189,7 +189,7 @@ impl CreateAssetAccessRequestErrorMessageItem {
     }
 }
 
-/// Schema `CreateAssetAccessRequestResponse` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetAccessRequestResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestResponse {
@@ -208,7 +208,7 @@ impl CreateAssetAccessRequestResponse {
     }
 }
 
-/// Schema `CreateAssetInvitesRequest` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetInvitesRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetInvitesRequest {
@@ -223,7 +223,7 @@ impl CreateAssetInvitesRequest {
     }
 }
 
-/// Schema `CreateAssetInvitesRequestItem` of the spec.
+/// Inline schema at `/components/schemas/CreateAssetInvitesRequestItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetInvitesRequestItem {
@@ -242,7 +242,7 @@ impl CreateAssetInvitesRequestItem {
     }
 }
 
-/// Schema `CreateInvitesResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/CreateInvitesResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInvitesResultsResponseArray {
@@ -258,7 +258,7 @@ impl CreateInvitesResultsResponseArray {
     }
 }
 
-/// Schema `CreateInvitesResultsResponseArray.items[]` of the spec.
+/// Inline schema at `/components/schemas/CreateInvitesResultsResponseArray/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInvitesResultsResponseArrayItemsItem {
@@ -277,7 +277,7 @@ impl CreateInvitesResultsResponseArrayItemsItem {
     }
 }
 
-/// Schema `CreateInvitesResultsResponseArray.items[].invite` of the spec.
+/// Inline schema at `/components/schemas/CreateInvitesResultsResponseArray/properties/items/items/properties/invite` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInvitesResultsResponseArrayItemsItemInvite {
@@ -296,7 +296,7 @@ impl CreateInvitesResultsResponseArrayItemsItemInvite {
     }
 }
 
-/// Schema `CreateMembershipOrPartnershipInvitesBody` of the spec.
+/// Inline schema at `/components/schemas/CreateMembershipOrPartnershipInvitesBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMembershipOrPartnershipInvitesBody {
@@ -319,7 +319,7 @@ impl CreateMembershipOrPartnershipInvitesBody {
     }
 }
 
-/// Schema `DeleteInvitesResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/DeleteInvitesResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInvitesResultsResponseArray {
@@ -335,7 +335,7 @@ impl DeleteInvitesResultsResponseArray {
     }
 }
 
-/// Schema `DeleteInvitesResultsResponseArray.items[]` of the spec.
+/// Inline schema at `/components/schemas/DeleteInvitesResultsResponseArray/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInvitesResultsResponseArrayItemsItem {
@@ -354,7 +354,7 @@ impl DeleteInvitesResultsResponseArrayItemsItem {
     }
 }
 
-/// Schema `DeleteInvitesResultsResponseArray.items[].exception` of the spec.
+/// Inline schema at `/components/schemas/DeleteInvitesResultsResponseArray/properties/items/items/properties/exception` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInvitesResultsResponseArrayItemsItemException {
@@ -374,14 +374,14 @@ impl DeleteInvitesResultsResponseArrayItemsItemException {
 }
 
 string_enum! {
-    /// Inline schema at `operation get/invites.invite_status[]` in the spec.
+    /// Inline schema at `/components/parameters/query_invite_status/schema/items` in the spec.
     GetInvitesInviteStatusItem {
         Pending = "PENDING",
         Expired = "EXPIRED",
     }
 }
 
-/// Inline schema at `operation get/invites response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1invites/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetInvitesResponse {
@@ -399,7 +399,7 @@ impl GetInvitesResponse {
     }
 }
 
-/// Schema `InviteAssetsSummary` of the spec.
+/// Inline schema at `/components/schemas/InviteAssetsSummary` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteAssetsSummary {
@@ -418,7 +418,7 @@ impl InviteAssetsSummary {
     }
 }
 
-/// Schema `InviteAssetsSummary.ad_accounts[]` of the spec.
+/// Inline schema at `/components/schemas/InviteAssetsSummary/properties/ad_accounts/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteAssetsSummaryAdAccountsItem {
@@ -437,7 +437,7 @@ impl InviteAssetsSummaryAdAccountsItem {
     }
 }
 
-/// Schema `InviteAssetsSummary.profiles[]` of the spec.
+/// Inline schema at `/components/schemas/InviteAssetsSummary/properties/profiles/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteAssetsSummaryProfilesItem {
@@ -456,7 +456,7 @@ impl InviteAssetsSummaryProfilesItem {
     }
 }
 
-/// Schema `InviteBusinessRoleBinding` of the spec.
+/// Inline schema at `/components/schemas/InviteBusinessRoleBinding` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteBusinessRoleBinding {
@@ -494,7 +494,7 @@ impl InviteBusinessRoleBinding {
     }
 }
 
-/// Schema `InviteBusinessRoleBinding.invite_data` of the spec.
+/// Inline schema at `/components/schemas/BaseInviteDataResponse/properties/invite_data` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteBusinessRoleBindingInviteData {
@@ -522,7 +522,7 @@ impl InviteBusinessRoleBindingInviteData {
     }
 }
 
-/// Schema `InviteExceptionResponse` of the spec.
+/// Inline schema at `/components/schemas/InviteExceptionResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteExceptionResponse {
@@ -547,7 +547,7 @@ impl InviteExceptionResponse {
     }
 }
 
-/// Schema `InviteResponse` of the spec.
+/// Inline schema at `/components/schemas/InviteResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteResponse {
@@ -597,7 +597,7 @@ impl InviteResponse {
     }
 }
 
-/// Schema `InviteResponse.invite_data` of the spec.
+/// Inline schema at `/components/schemas/BaseInviteDataResponse/properties/invite_data` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteResponseInviteData {
@@ -626,7 +626,7 @@ impl InviteResponseInviteData {
 }
 
 string_enum! {
-    /// Schema `InviteType` of the spec.
+    /// Inline schema at `/components/schemas/InviteType` in the spec.
     InviteType {
         MemberInvite = "MEMBER_INVITE",
         PartnerInvite = "PARTNER_INVITE",
@@ -634,7 +634,7 @@ string_enum! {
     }
 }
 
-/// Schema `RespondToInvitesResponseArray` of the spec.
+/// Inline schema at `/components/schemas/RespondToInvitesResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RespondToInvitesResponseArray {
@@ -650,7 +650,7 @@ impl RespondToInvitesResponseArray {
     }
 }
 
-/// Schema `RespondToInvitesResponseArray.items[]` of the spec.
+/// Inline schema at `/components/schemas/RespondToInvitesResponseArray/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RespondToInvitesResponseArrayItemsItem {
@@ -669,7 +669,7 @@ impl RespondToInvitesResponseArrayItemsItem {
     }
 }
 
-/// Schema `UpdateInvitesResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/UpdateInvitesResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateInvitesResultsResponseArray {
@@ -685,7 +685,7 @@ impl UpdateInvitesResultsResponseArray {
     }
 }
 
-/// Schema `UpdateInvitesResultsResponseArray.items[]` of the spec.
+/// Inline schema at `/components/schemas/UpdateInvitesResultsResponseArray/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateInvitesResultsResponseArrayItemsItem {

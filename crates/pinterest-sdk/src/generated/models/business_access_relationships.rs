@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `operation brand_accounts/create body` in the spec.
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandAccountsCreateBody {
@@ -33,7 +33,7 @@ impl BrandAccountsCreateBody {
     }
 }
 
-/// Inline schema at `operation brand_accounts/create body.profile_image` in the spec.
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/requestBody/content/application~1json/schema/properties/profile_image` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandAccountsCreateBodyProfileImage {
@@ -50,7 +50,7 @@ impl BrandAccountsCreateBodyProfileImage {
     }
 }
 
-/// Inline schema at `operation brand_accounts/create response` in the spec.
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandAccountsCreateResponse {
@@ -66,7 +66,7 @@ impl BrandAccountsCreateResponse {
     }
 }
 
-/// Inline schema at `operation brand_accounts/update body` in the spec.
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandAccountsUpdateBody {
@@ -97,7 +97,7 @@ impl BrandAccountsUpdateBody {
     }
 }
 
-/// Inline schema at `operation brand_accounts/update body.profile_image` in the spec.
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/requestBody/content/application~1json/schema/properties/profile_image` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandAccountsUpdateBodyProfileImage {
@@ -114,7 +114,7 @@ impl BrandAccountsUpdateBodyProfileImage {
     }
 }
 
-/// Inline schema at `operation brand_accounts/update response` in the spec.
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandAccountsUpdateResponse {
@@ -130,7 +130,7 @@ impl BrandAccountsUpdateResponse {
     }
 }
 
-/// Schema `BusinessMemberAssetsSummary` of the spec.
+/// Inline schema at `/components/schemas/BusinessMemberAssetsSummary` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsSummary {
@@ -149,7 +149,7 @@ impl BusinessMemberAssetsSummary {
     }
 }
 
-/// Schema `BusinessMemberAssetsSummary.ad_accounts[]` of the spec.
+/// Inline schema at `/components/schemas/BusinessMemberAssetsSummary/properties/ad_accounts/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsSummaryAdAccountsItem {
@@ -168,7 +168,7 @@ impl BusinessMemberAssetsSummaryAdAccountsItem {
     }
 }
 
-/// Schema `BusinessMemberAssetsSummary.profiles[]` of the spec.
+/// Inline schema at `/components/schemas/BusinessMemberAssetsSummary/properties/profiles/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsSummaryProfilesItem {
@@ -188,14 +188,14 @@ impl BusinessMemberAssetsSummaryProfilesItem {
 }
 
 string_enum! {
-    /// Schema `BusinessRoleForMembers` of the spec.
+    /// Inline schema at `/components/schemas/BusinessRoleForMembers` in the spec.
     BusinessRoleForMembers {
         Employee = "EMPLOYEE",
         BizAdmin = "BIZ_ADMIN",
     }
 }
 
-/// Schema `DeletePartnersRequest` of the spec.
+/// Inline schema at `/components/schemas/DeletePartnersRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnersRequest {
@@ -213,7 +213,7 @@ impl DeletePartnersRequest {
     }
 }
 
-/// Schema `DeletePartnersResponse` of the spec.
+/// Inline schema at `/components/schemas/DeletePartnersResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnersResponse {
@@ -229,7 +229,7 @@ impl DeletePartnersResponse {
     }
 }
 
-/// Schema `DeletedMembersResponse` of the spec.
+/// Inline schema at `/components/schemas/DeletedMembersResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletedMembersResponse {
@@ -245,7 +245,7 @@ impl DeletedMembersResponse {
     }
 }
 
-/// Inline schema at `operation get/business_employers response` in the spec.
+/// Inline schema at `/paths/~1businesses~1employers/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessEmployersResponse {
@@ -263,7 +263,7 @@ impl GetBusinessEmployersResponse {
     }
 }
 
-/// Inline schema at `operation get/business_members response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1members/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessMembersResponse {
@@ -281,7 +281,7 @@ impl GetBusinessMembersResponse {
     }
 }
 
-/// Inline schema at `operation get/business_partners response` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1partners/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessPartnersResponse {
@@ -300,14 +300,14 @@ impl GetBusinessPartnersResponse {
 }
 
 string_enum! {
-    /// Schema `MemberBusinessRole` of the spec.
+    /// Inline schema at `/components/schemas/MemberBusinessRole` in the spec.
     MemberBusinessRole {
         Employee = "EMPLOYEE",
         BizAdmin = "BIZ_ADMIN",
     }
 }
 
-/// Schema `MembersToDeleteBody` of the spec.
+/// Inline schema at `/components/schemas/MembersToDeleteBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MembersToDeleteBody {
@@ -322,7 +322,7 @@ impl MembersToDeleteBody {
     }
 }
 
-/// Schema `MembersToDeleteBody.members[]` of the spec.
+/// Inline schema at `/components/schemas/MembersToDeleteBody/properties/members/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MembersToDeleteBodyMembersItem {
@@ -339,7 +339,7 @@ impl MembersToDeleteBodyMembersItem {
     }
 }
 
-/// Inline schema at `operation system_user/update body` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1system_users~1{system_user_id}/patch/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SystemUserUpdateBody {
@@ -354,7 +354,7 @@ impl SystemUserUpdateBody {
     }
 }
 
-/// Schema `UpdateMemberBusinessRoleBody` of the spec.
+/// Inline schema at `/components/schemas/UpdateMemberBusinessRoleBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberBusinessRoleBody {
@@ -371,7 +371,7 @@ impl UpdateMemberBusinessRoleBody {
     }
 }
 
-/// Schema `UpdateMemberResult` of the spec.
+/// Inline schema at `/components/schemas/UpdateMemberResult` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberResult {
@@ -390,7 +390,7 @@ impl UpdateMemberResult {
     }
 }
 
-/// Schema `UpdateMemberResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/UpdateMemberResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberResultsResponseArray {
@@ -406,7 +406,7 @@ impl UpdateMemberResultsResponseArray {
     }
 }
 
-/// Schema `UserBusinessRoleBinding` of the spec.
+/// Inline schema at `/components/schemas/UserBusinessRoleBinding` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserBusinessRoleBinding {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AdPinAnalytics` of the spec.
+/// Inline schema at `/components/schemas/AdPinAnalytics` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPinAnalytics {
@@ -15,20 +15,23 @@ pub struct AdPinAnalytics {
     /// `PIN_ID`: required, pattern `^\d+$`.
     #[serde(rename = "PIN_ID")]
     pub pin_id: String,
+    /// Properties beyond the named ones.
+    #[serde(flatten)]
+    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdPinAnalytics {
     /// A value with the required fields set and the others empty.
     pub fn new(pin_id: String) -> Self {
-        Self { date: None, pin_id }
+        Self { date: None, pin_id, additional_properties: Default::default() }
     }
 }
 
-/// Schema `AdPinsAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/AdPinsAnalyticsResponse` in the spec.
 pub type AdPinsAnalyticsResponse = Vec<AdPinAnalytics>;
 
 string_enum! {
-    /// Schema `AdsAnalyticsCampaignTargetingType` of the spec.
+    /// Inline schema at `/components/schemas/AdsAnalyticsCampaignTargetingType` in the spec.
     AdsAnalyticsCampaignTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -48,7 +51,7 @@ string_enum! {
     }
 }
 
-/// Schema `CampaignCreateResponse` of the spec.
+/// Inline schema at `/components/schemas/CampaignCreateResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponse {
@@ -64,7 +67,7 @@ impl CampaignCreateResponse {
     }
 }
 
-/// Schema `CampaignCreateResponseData` of the spec.
+/// Inline schema at `/components/schemas/CampaignCreateResponseData` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponseData {
@@ -162,7 +165,7 @@ impl CampaignCreateResponseData {
     }
 }
 
-/// Schema `CampaignCreateResponseItem` of the spec.
+/// Inline schema at `/components/schemas/CampaignCreateResponseItem` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponseItem {
@@ -181,7 +184,7 @@ impl CampaignCreateResponseItem {
     }
 }
 
-/// Schema `CampaignResponse` of the spec.
+/// Inline schema at `/components/schemas/CampaignResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignResponse {
@@ -275,13 +278,13 @@ impl CampaignResponse {
     }
 }
 
-/// Schema `CampaignUpdateResponse` of the spec.
+/// Inline schema at `/components/schemas/CampaignUpdateResponse` in the spec.
 pub type CampaignUpdateResponse = CampaignCreateResponse;
 
-/// Schema `CampaignsAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/CampaignsAnalyticsResponse` in the spec.
 pub type CampaignsAnalyticsResponse = Vec<CampaignsAnalyticsResponseItem>;
 
-/// Schema `CampaignsAnalyticsResponse[]` of the spec.
+/// Inline schema at `/components/schemas/CampaignsAnalyticsResponse/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignsAnalyticsResponseItem {
@@ -291,16 +294,19 @@ pub struct CampaignsAnalyticsResponseItem {
     /// `DATE`: format `date`.
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Properties beyond the named ones.
+    #[serde(flatten)]
+    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl CampaignsAnalyticsResponseItem {
     /// A value with the required fields set and the others empty.
     pub fn new() -> Self {
-        Self { campaign_id: None, date: None }
+        Self { campaign_id: None, date: None, additional_properties: Default::default() }
     }
 }
 
-/// Inline schema at `operation campaigns/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1campaigns/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignsListResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `CatalogsCreativeAssetsFeed` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsFeed` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeed {
@@ -76,7 +76,7 @@ impl CatalogsCreativeAssetsFeed {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsFeedsCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsFeedsCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeedsCreateRequest {
@@ -135,7 +135,7 @@ impl CatalogsCreativeAssetsFeedsCreateRequest {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsFeedsUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsFeedsUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeedsUpdateRequest {
@@ -181,7 +181,7 @@ impl CatalogsCreativeAssetsFeedsUpdateRequest {
 }
 
 tagged_union! {
-    /// Schema `CatalogsFeed` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsFeed` in the spec.
     CatalogsFeed, "catalog_type" {
         Retail(CatalogsRetailFeed) = "RETAIL",
         Hotel(CatalogsHotelFeed) = "HOTEL",
@@ -189,7 +189,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsFeedCredentials` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedCredentials` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedCredentials {
@@ -206,7 +206,7 @@ impl CatalogsFeedCredentials {
     }
 }
 
-/// Schema `CatalogsFeedIngestion` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedIngestion` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestion {
@@ -227,7 +227,7 @@ impl CatalogsFeedIngestion {
     }
 }
 
-/// Schema `CatalogsFeedIngestionDetails` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedIngestionDetails` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionDetails {
@@ -250,7 +250,7 @@ impl CatalogsFeedIngestionDetails {
     }
 }
 
-/// Schema `CatalogsFeedIngestionErrors` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedIngestionErrors` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionErrors {
@@ -301,13 +301,13 @@ impl CatalogsFeedIngestionErrors {
 }
 
 int_enum! {
-    /// Schema `CatalogsFeedIngestionErrors.LARGE_PRODUCT_COUNT_DECREASE` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsFeedIngestionErrors/properties/LARGE_PRODUCT_COUNT_DECREASE` in the spec.
     CatalogsFeedIngestionErrorsLargeProductCountDecrease {
         V1 = 1,
     }
 }
 
-/// Schema `CatalogsFeedIngestionInfo` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedIngestionInfo` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionInfo {
@@ -329,7 +329,7 @@ impl CatalogsFeedIngestionInfo {
     }
 }
 
-/// Schema `CatalogsFeedIngestionWarnings` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedIngestionWarnings` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionWarnings {
@@ -703,7 +703,7 @@ impl CatalogsFeedIngestionWarnings {
     }
 }
 
-/// Schema `CatalogsFeedProcessingResult` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedProcessingResult` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProcessingResult {
@@ -750,7 +750,7 @@ impl CatalogsFeedProcessingResult {
     }
 }
 
-/// Schema `CatalogsFeedProcessingSchedule` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedProcessingSchedule` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProcessingSchedule {
@@ -769,7 +769,7 @@ impl CatalogsFeedProcessingSchedule {
 }
 
 string_enum! {
-    /// Schema `CatalogsFeedProcessingSchedule.timezone` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsFeedProcessingSchedule/properties/timezone` in the spec.
     CatalogsFeedProcessingScheduleTimezone {
         AfricaAbidjan = "Africa/Abidjan",
         AfricaAccra = "Africa/Accra",
@@ -1162,7 +1162,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `CatalogsFeedProcessingStatus` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsFeedProcessingStatus` in the spec.
     CatalogsFeedProcessingStatus {
         Completed = "COMPLETED",
         Failed = "FAILED",
@@ -1170,7 +1170,7 @@ string_enum! {
     }
 }
 
-/// Schema `CatalogsFeedProductCounts` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedProductCounts` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProductCounts {
@@ -1189,7 +1189,7 @@ impl CatalogsFeedProductCounts {
     }
 }
 
-/// Schema `CatalogsFeedValidationDetails` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedValidationDetails` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationDetails {
@@ -1206,7 +1206,7 @@ impl CatalogsFeedValidationDetails {
     }
 }
 
-/// Schema `CatalogsFeedValidationErrors` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedValidationErrors` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationErrors {
@@ -1352,7 +1352,7 @@ impl CatalogsFeedValidationErrors {
     }
 }
 
-/// Schema `CatalogsFeedValidationWarnings` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedValidationWarnings` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationWarnings {
@@ -2210,7 +2210,7 @@ impl CatalogsFeedValidationWarnings {
     }
 }
 
-/// Schema `CatalogsFeedVideoCounts` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedVideoCounts` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedVideoCounts {
@@ -2232,7 +2232,7 @@ impl CatalogsFeedVideoCounts {
     }
 }
 
-/// Schema `CatalogsFeedsCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedsCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedsCreateRequest {
@@ -2283,7 +2283,7 @@ impl CatalogsFeedsCreateRequest {
     }
 }
 
-/// Schema `CatalogsFeedsUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsFeedsUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedsUpdateRequest {
@@ -2330,7 +2330,7 @@ impl CatalogsFeedsUpdateRequest {
 }
 
 string_enum! {
-    /// Schema `CatalogsFormat` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsFormat` in the spec.
     CatalogsFormat {
         Tsv = "TSV",
         Csv = "CSV",
@@ -2338,7 +2338,7 @@ string_enum! {
     }
 }
 
-/// Schema `CatalogsHotelFeed` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelFeed` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeed {
@@ -2405,7 +2405,7 @@ impl CatalogsHotelFeed {
     }
 }
 
-/// Schema `CatalogsHotelFeedsCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelFeedsCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeedsCreateRequest {
@@ -2460,7 +2460,7 @@ impl CatalogsHotelFeedsCreateRequest {
     }
 }
 
-/// Schema `CatalogsHotelFeedsUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelFeedsUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeedsUpdateRequest {
@@ -2505,7 +2505,7 @@ impl CatalogsHotelFeedsUpdateRequest {
     }
 }
 
-/// Schema `CatalogsItemValidationDetails` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemValidationDetails` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationDetails {
@@ -2524,7 +2524,7 @@ impl CatalogsItemValidationDetails {
     }
 }
 
-/// Schema `CatalogsItemValidationErrors` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemValidationErrors` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationErrors {
@@ -2631,7 +2631,7 @@ impl CatalogsItemValidationErrors {
 }
 
 string_enum! {
-    /// Schema `CatalogsItemValidationIssue` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsItemValidationIssue` in the spec.
     CatalogsItemValidationIssue {
         AdImage0LinkLengthTooLong = "AD_IMAGE_0_LINK_LENGTH_TOO_LONG",
         AdImage1LinkLengthTooLong = "AD_IMAGE_1_LINK_LENGTH_TOO_LONG",
@@ -2865,7 +2865,7 @@ string_enum! {
     }
 }
 
-/// Schema `CatalogsItemValidationIssues` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemValidationIssues` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationIssues {
@@ -2891,7 +2891,7 @@ impl CatalogsItemValidationIssues {
     }
 }
 
-/// Schema `CatalogsItemValidationWarnings` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemValidationWarnings` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationWarnings {
@@ -3729,7 +3729,7 @@ impl CatalogsItemValidationWarnings {
     }
 }
 
-/// Schema `CatalogsRetailFeed` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailFeed` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeed {
@@ -3800,7 +3800,7 @@ impl CatalogsRetailFeed {
     }
 }
 
-/// Schema `CatalogsRetailFeedsCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailFeedsCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeedsCreateRequest {
@@ -3863,7 +3863,7 @@ impl CatalogsRetailFeedsCreateRequest {
     }
 }
 
-/// Schema `CatalogsRetailFeedsUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailFeedsUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeedsUpdateRequest {
@@ -3913,7 +3913,7 @@ impl CatalogsRetailFeedsUpdateRequest {
 }
 
 string_enum! {
-    /// Schema `CatalogsStatus` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsStatus` in the spec.
     CatalogsStatus {
         Active = "ACTIVE",
         Inactive = "INACTIVE",
@@ -3921,7 +3921,7 @@ string_enum! {
 }
 
 tagged_union! {
-    /// Schema `CatalogsVerticalFeedsCreateRequest` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsVerticalFeedsCreateRequest` in the spec.
     CatalogsVerticalFeedsCreateRequest, "catalog_type" {
         Retail(CatalogsRetailFeedsCreateRequest) = "RETAIL",
         Hotel(CatalogsHotelFeedsCreateRequest) = "HOTEL",
@@ -3930,7 +3930,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Schema `CatalogsVerticalFeedsUpdateRequest` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsVerticalFeedsUpdateRequest` in the spec.
     CatalogsVerticalFeedsUpdateRequest, "catalog_type" {
         Retail(CatalogsRetailFeedsUpdateRequest) = "RETAIL",
         Hotel(CatalogsHotelFeedsUpdateRequest) = "HOTEL",
@@ -3938,7 +3938,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `operation feed_processing_results/list response` in the spec.
+/// Inline schema at `/paths/~1catalogs~1feeds~1{feed_id}~1processing_results/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FeedProcessingResultsListResponse {
@@ -3956,7 +3956,7 @@ impl FeedProcessingResultsListResponse {
     }
 }
 
-/// Inline schema at `operation feeds/create body` in the spec.
+/// Inline schema at `/paths/~1catalogs~1feeds/post/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -3969,7 +3969,7 @@ pub enum FeedsCreateBody {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `operation feeds/list response` in the spec.
+/// Inline schema at `/paths/~1catalogs~1feeds/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FeedsListResponse {
@@ -3987,7 +3987,7 @@ impl FeedsListResponse {
     }
 }
 
-/// Inline schema at `operation feeds/update body` in the spec.
+/// Inline schema at `/paths/~1catalogs~1feeds~1{feed_id}/patch/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -4000,7 +4000,7 @@ pub enum FeedsUpdateBody {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `operation items_issues/list response` in the spec.
+/// Inline schema at `/paths/~1catalogs~1processing_results~1{processing_result_id}~1item_issues/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemsIssuesListResponse {
@@ -4019,7 +4019,7 @@ impl ItemsIssuesListResponse {
 }
 
 string_enum! {
-    /// Schema `NullableCatalogsItemFieldType` of the spec.
+    /// Inline schema at `/components/schemas/NullableCatalogsItemFieldType` in the spec.
     NullableCatalogsItemFieldType {
         ItemId = "ITEM_ID",
         ItemGroupId = "ITEM_GROUP_ID",
@@ -4130,7 +4130,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `NullableCurrency` of the spec.
+    /// Inline schema at `/components/schemas/NullableCurrency` in the spec.
     NullableCurrency {
         Aed = "AED",
         Afn = "AFN",
@@ -4299,7 +4299,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ProductAvailabilityType` of the spec.
+    /// Inline schema at `/components/schemas/ProductAvailabilityType` in the spec.
     ProductAvailabilityType {
         InStock = "IN_STOCK",
         OutOfStock = "OUT_OF_STOCK",

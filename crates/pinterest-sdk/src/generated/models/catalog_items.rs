@@ -6,7 +6,7 @@
 use super::*;
 
 string_enum! {
-    /// Schema `BatchOperation` of the spec.
+    /// Inline schema at `/components/schemas/BatchOperation` in the spec.
     BatchOperation {
         Update = "UPDATE",
         Upsert = "UPSERT",
@@ -17,7 +17,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `BatchOperationStatus` of the spec.
+    /// Inline schema at `/components/schemas/BatchOperationStatus` in the spec.
     BatchOperationStatus {
         Processing = "PROCESSING",
         Completed = "COMPLETED",
@@ -25,7 +25,7 @@ string_enum! {
     }
 }
 
-/// Schema `CatalogsCreateCreativeAssetsItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreateCreativeAssetsItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateCreativeAssetsItem {
@@ -49,13 +49,13 @@ impl CatalogsCreateCreativeAssetsItem {
 }
 
 string_enum! {
-    /// Schema `CatalogsCreateCreativeAssetsItem.operation` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsCreateCreativeAssetsItem/properties/operation` in the spec.
     CatalogsCreateCreativeAssetsItemOperation {
         Create = "CREATE",
     }
 }
 
-/// Schema `CatalogsCreateHotelItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreateHotelItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateHotelItem {
@@ -78,7 +78,7 @@ impl CatalogsCreateHotelItem {
     }
 }
 
-/// Schema `CatalogsCreateRetailItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreateRetailItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateRetailItem {
@@ -101,7 +101,7 @@ impl CatalogsCreateRetailItem {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsAttributes` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsAttributes` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAttributes {
@@ -172,7 +172,7 @@ impl CatalogsCreativeAssetsAttributes {
 }
 
 tagged_union! {
-    /// Schema `CatalogsCreativeAssetsBatchItem` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsCreativeAssetsBatchItem` in the spec.
     CatalogsCreativeAssetsBatchItem, "operation" {
         Create(CatalogsCreateCreativeAssetsItem) = "CREATE",
         Upsert(CatalogsUpsertCreativeAssetsItem) = "UPSERT",
@@ -181,7 +181,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsBatchRequest {
@@ -211,7 +211,7 @@ impl CatalogsCreativeAssetsBatchRequest {
 }
 
 string_enum! {
-    /// Schema `CatalogsCreativeAssetsBatchRequest.language` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsCreativeAssetsBatchRequest/properties/language` in the spec.
     CatalogsCreativeAssetsBatchRequestLanguage {
         AfZa = "af-ZA",
         ArSa = "ar-SA",
@@ -323,7 +323,7 @@ string_enum! {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsItemErrorResponse` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemErrorResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemErrorResponse {
@@ -343,7 +343,7 @@ impl CatalogsCreativeAssetsItemErrorResponse {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsItemResponse` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemResponse {
@@ -367,7 +367,7 @@ impl CatalogsCreativeAssetsItemResponse {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsItemsBatch` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsBatch` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsBatch {
@@ -397,7 +397,7 @@ impl CatalogsCreativeAssetsItemsBatch {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsItemsPostFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsPostFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsPostFilter {
@@ -420,7 +420,7 @@ impl CatalogsCreativeAssetsItemsPostFilter {
     }
 }
 
-/// Schema `CatalogsDeleteCreativeAssetsItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsDeleteCreativeAssetsItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteCreativeAssetsItem {
@@ -438,13 +438,13 @@ impl CatalogsDeleteCreativeAssetsItem {
 }
 
 string_enum! {
-    /// Schema `CatalogsDeleteCreativeAssetsItem.operation` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsDeleteCreativeAssetsItem/properties/operation` in the spec.
     CatalogsDeleteCreativeAssetsItemOperation {
         Delete = "DELETE",
     }
 }
 
-/// Schema `CatalogsDeleteHotelItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsDeleteHotelItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteHotelItem {
@@ -461,7 +461,7 @@ impl CatalogsDeleteHotelItem {
     }
 }
 
-/// Schema `CatalogsDeleteRetailItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsDeleteRetailItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteRetailItem {
@@ -481,7 +481,7 @@ impl CatalogsDeleteRetailItem {
     }
 }
 
-/// Schema `CatalogsHotelAddress` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelAddress` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAddress {
@@ -509,7 +509,7 @@ impl CatalogsHotelAddress {
     }
 }
 
-/// Schema `CatalogsHotelAttributes` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelAttributes` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAttributes {
@@ -599,7 +599,7 @@ impl CatalogsHotelAttributes {
     }
 }
 
-/// Schema `CatalogsHotelAttributes.main_image` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelAttributes/allOf/0/properties/main_image` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAttributesMainImage {
@@ -619,7 +619,7 @@ impl CatalogsHotelAttributesMainImage {
 }
 
 tagged_union! {
-    /// Schema `CatalogsHotelBatchItem` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsHotelBatchItem` in the spec.
     CatalogsHotelBatchItem, "operation" {
         Create(CatalogsCreateHotelItem) = "CREATE",
         Upsert(CatalogsUpsertHotelItem) = "UPSERT",
@@ -628,7 +628,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsHotelBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelBatchRequest {
@@ -657,7 +657,7 @@ impl CatalogsHotelBatchRequest {
     }
 }
 
-/// Schema `CatalogsHotelGuestRatings` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelGuestRatings` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelGuestRatings {
@@ -682,7 +682,7 @@ impl CatalogsHotelGuestRatings {
     }
 }
 
-/// Schema `CatalogsHotelItemErrorResponse` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelItemErrorResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemErrorResponse {
@@ -702,7 +702,7 @@ impl CatalogsHotelItemErrorResponse {
     }
 }
 
-/// Schema `CatalogsHotelItemResponse` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelItemResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemResponse {
@@ -726,7 +726,7 @@ impl CatalogsHotelItemResponse {
     }
 }
 
-/// Schema `CatalogsHotelItemsBatch` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelItemsBatch` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsBatch {
@@ -756,7 +756,7 @@ impl CatalogsHotelItemsBatch {
     }
 }
 
-/// Schema `CatalogsHotelItemsPostFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelItemsPostFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsPostFilter {
@@ -776,7 +776,7 @@ impl CatalogsHotelItemsPostFilter {
     }
 }
 
-/// Schema `CatalogsItems` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItems` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItems {
@@ -793,7 +793,7 @@ impl CatalogsItems {
 }
 
 tagged_union! {
-    /// Schema `CatalogsItemsBatch` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsItemsBatch` in the spec.
     CatalogsItemsBatch, "catalog_type" {
         Retail(CatalogsRetailItemsBatch) = "RETAIL",
         Hotel(CatalogsHotelItemsBatch) = "HOTEL",
@@ -802,7 +802,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Schema `CatalogsItemsBatchRequest` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsItemsBatchRequest` in the spec.
     CatalogsItemsBatchRequest, "operation" {
         Update(CatalogsItemsUpdateBatchRequest) = "UPDATE",
         Upsert(CatalogsItemsUpsertBatchRequest) = "UPSERT",
@@ -812,7 +812,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsItemsCreateBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemsCreateBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsCreateBatchRequest {
@@ -838,7 +838,7 @@ impl CatalogsItemsCreateBatchRequest {
     }
 }
 
-/// Schema `CatalogsItemsDeleteBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemsDeleteBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsDeleteBatchRequest {
@@ -864,7 +864,7 @@ impl CatalogsItemsDeleteBatchRequest {
     }
 }
 
-/// Schema `CatalogsItemsDeleteDiscontinuedBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemsDeleteDiscontinuedBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsDeleteDiscontinuedBatchRequest {
@@ -891,7 +891,7 @@ impl CatalogsItemsDeleteDiscontinuedBatchRequest {
 }
 
 tagged_union! {
-    /// Schema `CatalogsItemsPostFilters` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsItemsPostFilters` in the spec.
     CatalogsItemsPostFilters, "catalog_type" {
         Retail(CatalogsRetailItemsPostFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsPostFilter) = "HOTEL",
@@ -899,7 +899,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsItemsRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemsRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsRequest {
@@ -922,7 +922,7 @@ impl CatalogsItemsRequest {
     }
 }
 
-/// Schema `CatalogsItemsUpdateBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemsUpdateBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsUpdateBatchRequest {
@@ -948,7 +948,7 @@ impl CatalogsItemsUpdateBatchRequest {
     }
 }
 
-/// Schema `CatalogsItemsUpsertBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsItemsUpsertBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsUpsertBatchRequest {
@@ -974,7 +974,7 @@ impl CatalogsItemsUpsertBatchRequest {
     }
 }
 
-/// Schema `CatalogsRetailBatchRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailBatchRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailBatchRequest {
@@ -1004,7 +1004,7 @@ impl CatalogsRetailBatchRequest {
 }
 
 tagged_union! {
-    /// Schema `CatalogsRetailBatchRequest.items[]` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsRetailBatchRequest/properties/items/items` in the spec.
     CatalogsRetailBatchRequestItemsItem, "operation" {
         Create(CatalogsCreateRetailItem) = "CREATE",
         Update(CatalogsUpdateRetailItem) = "UPDATE",
@@ -1013,7 +1013,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsRetailItemErrorResponse` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailItemErrorResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemErrorResponse {
@@ -1033,7 +1033,7 @@ impl CatalogsRetailItemErrorResponse {
     }
 }
 
-/// Schema `CatalogsRetailItemResponse` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailItemResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemResponse {
@@ -1057,7 +1057,7 @@ impl CatalogsRetailItemResponse {
     }
 }
 
-/// Schema `CatalogsRetailItemsBatch` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailItemsBatch` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsBatch {
@@ -1087,7 +1087,7 @@ impl CatalogsRetailItemsBatch {
     }
 }
 
-/// Schema `CatalogsRetailItemsPostFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailItemsPostFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsPostFilter {
@@ -1107,7 +1107,7 @@ impl CatalogsRetailItemsPostFilter {
     }
 }
 
-/// Schema `CatalogsUpdatableCreativeAssetsAttributes` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpdatableCreativeAssetsAttributes` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdatableCreativeAssetsAttributes {
@@ -1169,7 +1169,7 @@ impl CatalogsUpdatableCreativeAssetsAttributes {
     }
 }
 
-/// Schema `CatalogsUpdatableHotelAttributes` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpdatableHotelAttributes` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdatableHotelAttributes {
@@ -1251,7 +1251,7 @@ impl CatalogsUpdatableHotelAttributes {
     }
 }
 
-/// Schema `CatalogsUpdateCreativeAssetsItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpdateCreativeAssetsItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateCreativeAssetsItem {
@@ -1275,13 +1275,13 @@ impl CatalogsUpdateCreativeAssetsItem {
 }
 
 string_enum! {
-    /// Schema `CatalogsUpdateCreativeAssetsItem.operation` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsUpdateCreativeAssetsItem/properties/operation` in the spec.
     CatalogsUpdateCreativeAssetsItemOperation {
         Update = "UPDATE",
     }
 }
 
-/// Schema `CatalogsUpdateHotelItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpdateHotelItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateHotelItem {
@@ -1304,7 +1304,7 @@ impl CatalogsUpdateHotelItem {
     }
 }
 
-/// Schema `CatalogsUpdateRetailItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpdateRetailItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateRetailItem {
@@ -1330,7 +1330,7 @@ impl CatalogsUpdateRetailItem {
     }
 }
 
-/// Schema `CatalogsUpsertCreativeAssetsItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpsertCreativeAssetsItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertCreativeAssetsItem {
@@ -1354,13 +1354,13 @@ impl CatalogsUpsertCreativeAssetsItem {
 }
 
 string_enum! {
-    /// Schema `CatalogsUpsertCreativeAssetsItem.operation` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsUpsertCreativeAssetsItem/properties/operation` in the spec.
     CatalogsUpsertCreativeAssetsItemOperation {
         Upsert = "UPSERT",
     }
 }
 
-/// Schema `CatalogsUpsertHotelItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpsertHotelItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertHotelItem {
@@ -1383,7 +1383,7 @@ impl CatalogsUpsertHotelItem {
     }
 }
 
-/// Schema `CatalogsUpsertRetailItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsUpsertRetailItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertRetailItem {
@@ -1407,7 +1407,7 @@ impl CatalogsUpsertRetailItem {
 }
 
 tagged_union! {
-    /// Schema `CatalogsVerticalBatchRequest` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsVerticalBatchRequest` in the spec.
     CatalogsVerticalBatchRequest, "catalog_type" {
         Retail(CatalogsRetailBatchRequest) = "RETAIL",
         Hotel(CatalogsHotelBatchRequest) = "HOTEL",
@@ -1415,7 +1415,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CreativeAssetsProcessingRecord` of the spec.
+/// Inline schema at `/components/schemas/CreativeAssetsProcessingRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreativeAssetsProcessingRecord {
@@ -1440,7 +1440,7 @@ impl CreativeAssetsProcessingRecord {
     }
 }
 
-/// Schema `HotelProcessingRecord` of the spec.
+/// Inline schema at `/components/schemas/HotelProcessingRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HotelProcessingRecord {
@@ -1465,7 +1465,7 @@ impl HotelProcessingRecord {
     }
 }
 
-/// Schema `ItemAttributes` of the spec.
+/// Inline schema at `/components/schemas/ItemAttributes` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemAttributes {
@@ -1903,7 +1903,7 @@ impl ItemAttributes {
     }
 }
 
-/// Schema `ItemAttributes.gtin` of the spec.
+/// Inline schema at `/components/schemas/UpdatableItemAttributes/properties/gtin` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1916,7 +1916,7 @@ pub enum ItemAttributesGtin {
     Other(serde_json::Value),
 }
 
-/// Schema `ItemAttributesRequest` of the spec.
+/// Inline schema at `/components/schemas/ItemAttributesRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemAttributesRequest {
@@ -2358,7 +2358,7 @@ impl ItemAttributesRequest {
     }
 }
 
-/// Schema `ItemAttributesRequest.gtin` of the spec.
+/// Inline schema at `/components/schemas/UpdatableItemAttributes/properties/gtin` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -2371,7 +2371,7 @@ pub enum ItemAttributesRequestGtin {
     Other(serde_json::Value),
 }
 
-/// Schema `ItemAttributesRequest.image_link` of the spec.
+/// Inline schema at `/components/schemas/ItemAttributesRequest/allOf/0/properties/image_link` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -2384,7 +2384,7 @@ pub enum ItemAttributesRequestImageLink {
     Other(serde_json::Value),
 }
 
-/// Schema `ItemCreateBatchRecord` of the spec.
+/// Inline schema at `/components/schemas/ItemCreateBatchRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemCreateBatchRecord {
@@ -2403,7 +2403,7 @@ impl ItemCreateBatchRecord {
     }
 }
 
-/// Schema `ItemDeleteBatchRecord` of the spec.
+/// Inline schema at `/components/schemas/ItemDeleteBatchRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemDeleteBatchRecord {
@@ -2419,7 +2419,7 @@ impl ItemDeleteBatchRecord {
     }
 }
 
-/// Schema `ItemDeleteDiscontinuedBatchRecord` of the spec.
+/// Inline schema at `/components/schemas/ItemDeleteDiscontinuedBatchRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemDeleteDiscontinuedBatchRecord {
@@ -2435,7 +2435,7 @@ impl ItemDeleteDiscontinuedBatchRecord {
     }
 }
 
-/// Schema `ItemProcessingRecord` of the spec.
+/// Inline schema at `/components/schemas/ItemProcessingRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemProcessingRecord {
@@ -2461,7 +2461,7 @@ impl ItemProcessingRecord {
 }
 
 string_enum! {
-    /// Schema `ItemProcessingStatus` of the spec.
+    /// Inline schema at `/components/schemas/ItemProcessingStatus` in the spec.
     ItemProcessingStatus {
         Success = "SUCCESS",
         Failure = "FAILURE",
@@ -2469,7 +2469,7 @@ string_enum! {
     }
 }
 
-/// Schema `ItemResponse` of the spec.
+/// Inline schema at `/components/schemas/ItemResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -2483,7 +2483,7 @@ pub enum ItemResponse {
 }
 
 tagged_union! {
-    /// Schema `ItemResponse|0` of the spec.
+    /// Inline schema at `/components/schemas/ItemResponse/oneOf/0` in the spec.
     ItemResponseVariant0, "catalog_type" {
         Retail(CatalogsRetailItemResponse) = "RETAIL",
         Hotel(CatalogsHotelItemResponse) = "HOTEL",
@@ -2492,7 +2492,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Schema `ItemResponse|1` of the spec.
+    /// Inline schema at `/components/schemas/ItemResponse/oneOf/1` in the spec.
     ItemResponseVariant1, "catalog_type" {
         Retail(CatalogsRetailItemErrorResponse) = "RETAIL",
         Hotel(CatalogsHotelItemErrorResponse) = "HOTEL",
@@ -2500,7 +2500,7 @@ tagged_union! {
     }
 }
 
-/// Schema `ItemUpdateBatchRecord` of the spec.
+/// Inline schema at `/components/schemas/ItemUpdateBatchRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemUpdateBatchRecord {
@@ -2522,7 +2522,7 @@ impl ItemUpdateBatchRecord {
     }
 }
 
-/// Schema `ItemUpsertBatchRecord` of the spec.
+/// Inline schema at `/components/schemas/ItemUpsertBatchRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemUpsertBatchRecord {
@@ -2541,7 +2541,7 @@ impl ItemUpsertBatchRecord {
     }
 }
 
-/// Schema `ItemValidationEvent` of the spec.
+/// Inline schema at `/components/schemas/ItemValidationEvent` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemValidationEvent {
@@ -2563,7 +2563,7 @@ impl ItemValidationEvent {
     }
 }
 
-/// Inline schema at `operation items_batch/post body` in the spec.
+/// Inline schema at `/paths/~1catalogs~1items~1batch/post/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -2576,7 +2576,7 @@ pub enum ItemsBatchPostBody {
     Other(serde_json::Value),
 }
 
-/// Schema `UpdatableItemAttributes` of the spec.
+/// Inline schema at `/components/schemas/UpdatableItemAttributes` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatableItemAttributes {
@@ -3002,7 +3002,7 @@ impl UpdatableItemAttributes {
     }
 }
 
-/// Schema `UpdatableItemAttributes.gtin` of the spec.
+/// Inline schema at `/components/schemas/UpdatableItemAttributes/properties/gtin` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -3016,7 +3016,7 @@ pub enum UpdatableItemAttributesGtin {
 }
 
 string_enum! {
-    /// Schema `UpdateMaskFieldType` of the spec.
+    /// Inline schema at `/components/schemas/UpdateMaskFieldType` in the spec.
     UpdateMaskFieldType {
         AdLink = "ad_link",
         Adult = "adult",

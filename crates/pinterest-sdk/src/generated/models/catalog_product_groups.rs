@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
@@ -28,7 +28,7 @@ impl CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsProductGroup` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroup` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroup {
@@ -75,7 +75,7 @@ impl CatalogsCreativeAssetsProductGroup {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsProductGroupProductCounts` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupProductCounts` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupProductCounts {
@@ -94,7 +94,7 @@ impl CatalogsCreativeAssetsProductGroupProductCounts {
     }
 }
 
-/// Schema `CatalogsHotelListProductsByCatalogBasedFilterRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelListProductsByCatalogBasedFilterRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelListProductsByCatalogBasedFilterRequest {
@@ -117,7 +117,7 @@ impl CatalogsHotelListProductsByCatalogBasedFilterRequest {
     }
 }
 
-/// Schema `CatalogsHotelProductGroup` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroup` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroup {
@@ -169,7 +169,7 @@ impl CatalogsHotelProductGroup {
     }
 }
 
-/// Schema `CatalogsHotelProductGroupProductCounts` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupProductCounts` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupProductCounts {
@@ -187,14 +187,14 @@ impl CatalogsHotelProductGroupProductCounts {
 }
 
 string_enum! {
-    /// Schema `CatalogsHotelProductGroupType` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsHotelProductGroupType` in the spec.
     CatalogsHotelProductGroupType {
         MerchantCreated = "MERCHANT_CREATED",
         AllListings = "ALL_LISTINGS",
     }
 }
 
-/// Schema `CatalogsListProductsByFeedBasedFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsListProductsByFeedBasedFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsListProductsByFeedBasedFilter {
@@ -211,7 +211,7 @@ impl CatalogsListProductsByFeedBasedFilter {
     }
 }
 
-/// Schema `CatalogsListProductsByFilterRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsListProductsByFilterRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -224,7 +224,7 @@ pub enum CatalogsListProductsByFilterRequest {
     Other(serde_json::Value),
 }
 
-/// Schema `CatalogsProductGroupFilters` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFilters` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -237,7 +237,7 @@ pub enum CatalogsProductGroupFilters {
     Other(serde_json::Value),
 }
 
-/// Schema `CatalogsProductGroupFiltersAllOf` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersAllOf` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersAllOf {
@@ -252,7 +252,7 @@ impl CatalogsProductGroupFiltersAllOf {
     }
 }
 
-/// Schema `CatalogsProductGroupFiltersAnyOf` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersAnyOf` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersAnyOf {
@@ -267,7 +267,7 @@ impl CatalogsProductGroupFiltersAnyOf {
     }
 }
 
-/// Inline schema at `operation catalogs_product_group_pins/list response` in the spec.
+/// Inline schema at `/paths/~1catalogs~1product_groups~1{product_group_id}~1products/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupPinsListResponse {
@@ -286,7 +286,7 @@ impl CatalogsProductGroupPinsListResponse {
 }
 
 tagged_union! {
-    /// Schema `CatalogsProductGroupProductCountsVertical` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsProductGroupProductCountsVertical` in the spec.
     CatalogsProductGroupProductCountsVertical, "catalog_type" {
         Retail(CatalogsRetailProductGroupProductCounts) = "RETAIL",
         Hotel(CatalogsHotelProductGroupProductCounts) = "HOTEL",
@@ -295,7 +295,7 @@ tagged_union! {
 }
 
 string_enum! {
-    /// Schema `CatalogsProductGroupStatus` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsProductGroupStatus` in the spec.
     CatalogsProductGroupStatus {
         Active = "ACTIVE",
         Inactive = "INACTIVE",
@@ -303,7 +303,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `CatalogsProductGroupType` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsProductGroupType` in the spec.
     CatalogsProductGroupType {
         MerchantCreated = "MERCHANT_CREATED",
         AllProducts = "ALL_PRODUCTS",
@@ -317,7 +317,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation catalogs_product_groups/create body` in the spec.
+/// Inline schema at `/paths/~1catalogs~1product_groups/post/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -330,7 +330,7 @@ pub enum CatalogsProductGroupsCreateBody {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `operation catalogs_product_groups/create_many body[]` in the spec.
+/// Inline schema at `/paths/~1catalogs~1product_groups~1multiple/post/requestBody/content/application~1json/schema/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -343,7 +343,7 @@ pub enum CatalogsProductGroupsCreateManyBodyItem {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `operation catalogs_product_groups/list response` in the spec.
+/// Inline schema at `/paths/~1catalogs~1product_groups/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupsListResponse {
@@ -361,7 +361,7 @@ impl CatalogsProductGroupsListResponse {
     }
 }
 
-/// Inline schema at `operation catalogs_product_groups/update body` in the spec.
+/// Inline schema at `/paths/~1catalogs~1product_groups~1{product_group_id}/patch/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -374,7 +374,7 @@ pub enum CatalogsProductGroupsUpdateBody {
     Other(serde_json::Value),
 }
 
-/// Schema `CatalogsRetailListProductsByCatalogBasedFilterRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailListProductsByCatalogBasedFilterRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailListProductsByCatalogBasedFilterRequest {
@@ -403,7 +403,7 @@ impl CatalogsRetailListProductsByCatalogBasedFilterRequest {
     }
 }
 
-/// Schema `CatalogsRetailProductGroup` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroup` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroup {
@@ -475,7 +475,7 @@ impl CatalogsRetailProductGroup {
     }
 }
 
-/// Schema `CatalogsRetailProductGroupProductCounts` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroupProductCounts` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupProductCounts {
@@ -508,7 +508,7 @@ impl CatalogsRetailProductGroupProductCounts {
 }
 
 tagged_union! {
-    /// Schema `CatalogsVerticalProductGroup` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsVerticalProductGroup` in the spec.
     CatalogsVerticalProductGroup, "catalog_type" {
         Retail(CatalogsRetailProductGroup) = "RETAIL",
         Hotel(CatalogsHotelProductGroup) = "HOTEL",
@@ -517,7 +517,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Schema `CatalogsVerticalsListProductsByCatalogBasedFilterRequest` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsVerticalsListProductsByCatalogBasedFilterRequest` in the spec.
     CatalogsVerticalsListProductsByCatalogBasedFilterRequest, "catalog_type" {
         Retail(CatalogsRetailListProductsByCatalogBasedFilterRequest) = "RETAIL",
         Hotel(CatalogsHotelListProductsByCatalogBasedFilterRequest) = "HOTEL",
@@ -525,7 +525,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `operation products_by_product_group_filter/list response` in the spec.
+/// Inline schema at `/paths/~1catalogs~1products~1get_by_product_group_filters/post/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductsByProductGroupFilterListResponse {

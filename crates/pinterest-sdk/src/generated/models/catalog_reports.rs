@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `CatalogsCreateReportResponse` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreateReportResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateReportResponse {
@@ -21,7 +21,7 @@ impl CatalogsCreateReportResponse {
     }
 }
 
-/// Schema `CatalogsHotelReportParameters` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelReportParameters` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelReportParameters {
@@ -42,7 +42,7 @@ impl CatalogsHotelReportParameters {
 }
 
 tagged_union! {
-    /// Schema `CatalogsHotelReportParameters.report` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsHotelReportParameters/properties/report` in the spec.
     CatalogsHotelReportParametersReport, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
@@ -50,7 +50,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsHotelReportStatsParameters` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelReportStatsParameters` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelReportStatsParameters {
@@ -71,14 +71,14 @@ impl CatalogsHotelReportStatsParameters {
 }
 
 tagged_union! {
-    /// Schema `CatalogsHotelReportStatsParameters.report` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsHotelReportStatsParameters/properties/report` in the spec.
     CatalogsHotelReportStatsParametersReport, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
     }
 }
 
-/// Schema `CatalogsReport` of the spec.
+/// Inline schema at `/components/schemas/CatalogsReport` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReport {
@@ -100,7 +100,7 @@ impl CatalogsReport {
     }
 }
 
-/// Schema `CatalogsReportAllItemsFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsReportAllItemsFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportAllItemsFilter {
@@ -119,13 +119,13 @@ impl CatalogsReportAllItemsFilter {
 }
 
 string_enum! {
-    /// Schema `CatalogsReportAllItemsFilter.report_type` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsReportAllItemsFilter/properties/report_type` in the spec.
     CatalogsReportAllItemsFilterReportType {
         AllItems = "ALL_ITEMS",
     }
 }
 
-/// Schema `CatalogsReportDistributionIssueFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsReportDistributionIssueFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportDistributionIssueFilter {
@@ -144,13 +144,13 @@ impl CatalogsReportDistributionIssueFilter {
 }
 
 string_enum! {
-    /// Schema `CatalogsReportDistributionIssueFilter.report_type` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsReportDistributionIssueFilter/properties/report_type` in the spec.
     CatalogsReportDistributionIssueFilterReportType {
         DistributionIssues = "DISTRIBUTION_ISSUES",
     }
 }
 
-/// Schema `CatalogsReportDistributionStats` of the spec.
+/// Inline schema at `/components/schemas/CatalogsReportDistributionStats` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportDistributionStats {
@@ -196,7 +196,7 @@ impl CatalogsReportDistributionStats {
     }
 }
 
-/// Schema `CatalogsReportFeedIngestionFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsReportFeedIngestionFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportFeedIngestionFilter {
@@ -217,13 +217,13 @@ impl CatalogsReportFeedIngestionFilter {
 }
 
 string_enum! {
-    /// Schema `CatalogsReportFeedIngestionFilter.report_type` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsReportFeedIngestionFilter/properties/report_type` in the spec.
     CatalogsReportFeedIngestionFilterReportType {
         FeedIngestionIssues = "FEED_INGESTION_ISSUES",
     }
 }
 
-/// Schema `CatalogsReportFeedIngestionStats` of the spec.
+/// Inline schema at `/components/schemas/CatalogsReportFeedIngestionStats` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportFeedIngestionStats {
@@ -266,7 +266,7 @@ impl CatalogsReportFeedIngestionStats {
 }
 
 string_enum! {
-    /// Schema `CatalogsReportFeedIngestionStats.severity` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsReportFeedIngestionStats/properties/severity` in the spec.
     CatalogsReportFeedIngestionStatsSeverity {
         Warn = "WARN",
         Error = "ERROR",
@@ -274,7 +274,7 @@ string_enum! {
 }
 
 tagged_union! {
-    /// Schema `CatalogsReportParameters` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsReportParameters` in the spec.
     CatalogsReportParameters, "catalog_type" {
         Retail(CatalogsRetailReportParameters) = "RETAIL",
         Hotel(CatalogsHotelReportParameters) = "HOTEL",
@@ -282,7 +282,7 @@ tagged_union! {
 }
 
 string_enum! {
-    /// Schema `CatalogsReport.report_status` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsReport/properties/report_status` in the spec.
     CatalogsReportReportStatus {
         Finished = "FINISHED",
         InProgress = "IN_PROGRESS",
@@ -290,14 +290,14 @@ string_enum! {
 }
 
 tagged_union! {
-    /// Schema `CatalogsReportStats` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsReportStats` in the spec.
     CatalogsReportStats, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionStats) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionStats) = "DISTRIBUTION_ISSUES",
     }
 }
 
-/// Schema `CatalogsRetailReportParameters` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailReportParameters` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailReportParameters {
@@ -318,7 +318,7 @@ impl CatalogsRetailReportParameters {
 }
 
 tagged_union! {
-    /// Schema `CatalogsRetailReportParameters.report` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsRetailReportParameters/properties/report` in the spec.
     CatalogsRetailReportParametersReport, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
@@ -326,7 +326,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsRetailReportStatsParameters` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailReportStatsParameters` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailReportStatsParameters {
@@ -347,7 +347,7 @@ impl CatalogsRetailReportStatsParameters {
 }
 
 tagged_union! {
-    /// Schema `CatalogsRetailReportStatsParameters.report` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsRetailReportStatsParameters/properties/report` in the spec.
     CatalogsRetailReportStatsParametersReport, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
@@ -355,14 +355,14 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Inline schema at `operation reports/stats.parameters` in the spec.
+    /// Inline schema at `/components/parameters/query_catalogs_report_stats_parameters/schema` in the spec.
     ReportsStatsParameters, "catalog_type" {
         Retail(CatalogsRetailReportStatsParameters) = "RETAIL",
         Hotel(CatalogsHotelReportStatsParameters) = "HOTEL",
     }
 }
 
-/// Inline schema at `operation reports/stats response` in the spec.
+/// Inline schema at `/paths/~1catalogs~1reports~1stats/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ReportsStatsResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `Catalog` of the spec.
+/// Inline schema at `/components/schemas/Catalog` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Catalog {
@@ -30,7 +30,7 @@ impl Catalog {
 }
 
 tagged_union! {
-    /// Schema `CatalogsAvailableFilterValues` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsAvailableFilterValues` in the spec.
     CatalogsAvailableFilterValues, "catalog_type" {
         Retail(CatalogsRetailAvailableFilterValues) = "RETAIL",
         Hotel(CatalogsHotelAvailableFilterValues) = "HOTEL",
@@ -38,7 +38,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateRequest {
@@ -55,7 +55,7 @@ impl CatalogsCreateRequest {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsAvailableFilterValues` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsAvailableFilterValues` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAvailableFilterValues {
@@ -75,7 +75,7 @@ impl CatalogsCreativeAssetsAvailableFilterValues {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsAvailableFilterValues.filter_values` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsAvailableFilterValues/properties/filter_values` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
@@ -142,14 +142,14 @@ impl CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
 }
 
 string_enum! {
-    /// Schema `CatalogsCreativeAssetsAvailableFilterValues.filter_values.media_type[]` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsCreativeAssetsAvailableFilterValues/properties/filter_values/properties/media_type/items` in the spec.
     CatalogsCreativeAssetsAvailableFilterValuesFilterValuesMediaTypeItem {
         Image = "IMAGE",
         Video = "VIDEO",
     }
 }
 
-/// Schema `CatalogsHotelAvailableFilterValues` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelAvailableFilterValues` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAvailableFilterValues {
@@ -169,7 +169,7 @@ impl CatalogsHotelAvailableFilterValues {
     }
 }
 
-/// Schema `CatalogsHotelAvailableFilterValues.filter_values` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelAvailableFilterValues/properties/filter_values` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAvailableFilterValuesFilterValues {
@@ -207,7 +207,7 @@ impl CatalogsHotelAvailableFilterValuesFilterValues {
     }
 }
 
-/// Inline schema at `operation catalogs/list response` in the spec.
+/// Inline schema at `/paths/~1catalogs/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsListResponse {
@@ -225,7 +225,7 @@ impl CatalogsListResponse {
     }
 }
 
-/// Schema `CatalogsRetailAvailableFilterValues` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailAvailableFilterValues {
@@ -245,7 +245,7 @@ impl CatalogsRetailAvailableFilterValues {
     }
 }
 
-/// Schema `CatalogsRetailAvailableFilterValues.filter_values` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues/properties/filter_values` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailAvailableFilterValuesFilterValues {
@@ -356,7 +356,7 @@ impl CatalogsRetailAvailableFilterValuesFilterValues {
 }
 
 string_enum! {
-    /// Schema `CatalogsRetailAvailableFilterValues.filter_values.availability[]` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues/properties/filter_values/properties/availability/items` in the spec.
     CatalogsRetailAvailableFilterValuesFilterValuesAvailabilityItem {
         InStock = "IN_STOCK",
         OutOfStock = "OUT_OF_STOCK",
@@ -366,7 +366,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `CatalogsRetailAvailableFilterValues.filter_values.condition[]` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues/properties/filter_values/properties/condition/items` in the spec.
     CatalogsRetailAvailableFilterValuesFilterValuesConditionItem {
         New = "NEW",
         Used = "USED",
@@ -375,7 +375,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `CatalogsRetailAvailableFilterValues.filter_values.gender[]` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues/properties/filter_values/properties/gender/items` in the spec.
     CatalogsRetailAvailableFilterValuesFilterValuesGenderItem {
         Female = "FEMALE",
         Male = "MALE",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `ConversionApiResponse` of the spec.
+/// Inline schema at `/components/schemas/ConversionApiResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionApiResponse {
@@ -28,7 +28,7 @@ impl ConversionApiResponse {
     }
 }
 
-/// Schema `ConversionApiResponse.events[]` of the spec.
+/// Inline schema at `/components/schemas/ConversionApiResponse/properties/events/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionApiResponseEventsItem {
@@ -50,14 +50,14 @@ impl ConversionApiResponseEventsItem {
 }
 
 string_enum! {
-    /// Schema `ConversionApiResponse.events[].status` of the spec.
+    /// Inline schema at `/components/schemas/ConversionApiResponse/properties/events/items/properties/status` in the spec.
     ConversionApiResponseEventsItemStatus {
         Failed = "failed",
         Processed = "processed",
     }
 }
 
-/// Schema `ConversionEventAppInfo` of the spec.
+/// Inline schema at `/components/schemas/ConversionEventAppInfo` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventAppInfo {
@@ -107,7 +107,7 @@ impl ConversionEventAppInfo {
     }
 }
 
-/// Schema `ConversionEventDeviceInfo` of the spec.
+/// Inline schema at `/components/schemas/ConversionEventDeviceInfo` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventDeviceInfo {
@@ -218,7 +218,7 @@ impl ConversionEventDeviceInfo {
 }
 
 string_enum! {
-    /// Schema `ConversionEventDeviceInfo.form_factor` of the spec.
+    /// Inline schema at `/components/schemas/ConversionEventDeviceInfo/properties/form_factor` in the spec.
     ConversionEventDeviceInfoFormFactor {
         Desktop = "desktop",
         Laptop = "laptop",
@@ -233,7 +233,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionEventDeviceInfo.network_type` of the spec.
+    /// Inline schema at `/components/schemas/ConversionEventDeviceInfo/properties/network_type` in the spec.
     ConversionEventDeviceInfoNetworkType {
         Wifi = "wifi",
         Cellular2g = "cellular_2g",
@@ -247,7 +247,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionEventDeviceInfo.os_family` of the spec.
+    /// Inline schema at `/components/schemas/ConversionEventDeviceInfo/properties/os_family` in the spec.
     ConversionEventDeviceInfoOsFamily {
         Ios = "ios",
         Android = "android",
@@ -259,7 +259,7 @@ string_enum! {
     }
 }
 
-/// Schema `ConversionEvents` of the spec.
+/// Inline schema at `/components/schemas/ConversionEvents` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEvents {
@@ -274,7 +274,7 @@ impl ConversionEvents {
     }
 }
 
-/// Schema `ConversionEvents.data[]` of the spec.
+/// Inline schema at `/components/schemas/ConversionEvents/properties/data/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsDataItem {
@@ -373,7 +373,7 @@ impl ConversionEventsDataItem {
     }
 }
 
-/// Schema `ConversionEvents.data[].custom_data` of the spec.
+/// Inline schema at `/components/schemas/ConversionEvents/properties/data/items/properties/custom_data` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsDataItemCustomData {
@@ -447,7 +447,7 @@ impl ConversionEventsDataItemCustomData {
     }
 }
 
-/// Schema `ConversionEvents.data[].custom_data.contents[]` of the spec.
+/// Inline schema at `/components/schemas/ConversionEvents/properties/data/items/properties/custom_data/properties/contents/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsDataItemCustomDataContentsItem {
@@ -478,7 +478,7 @@ impl ConversionEventsDataItemCustomDataContentsItem {
     }
 }
 
-/// Schema `ConversionEventsUserData` of the spec.
+/// Inline schema at `/components/schemas/ConversionEventsUserData` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -493,7 +493,7 @@ pub enum ConversionEventsUserData {
     Other(serde_json::Value),
 }
 
-/// Schema `ConversionEventsUserDataProperties` of the spec.
+/// Inline schema at `/components/schemas/ConversionEventsUserDataProperties` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsUserDataProperties {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `ConversionEventResponse` of the spec.
+/// Inline schema at `/components/schemas/ConversionEventResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventResponse {
@@ -30,7 +30,7 @@ impl ConversionEventResponse {
     }
 }
 
-/// Schema `ConversionTag` of the spec.
+/// Inline schema at `/components/schemas/ConversionTag` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTag {
@@ -78,7 +78,7 @@ impl ConversionTag {
     }
 }
 
-/// Schema `ConversionTagConfigs` of the spec.
+/// Inline schema at `/components/schemas/ConversionTagConfigs` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagConfigs {
@@ -128,7 +128,7 @@ impl ConversionTagConfigs {
     }
 }
 
-/// Schema `ConversionTagCreate` of the spec.
+/// Inline schema at `/components/schemas/ConversionTagCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagCreate {
@@ -178,7 +178,7 @@ impl ConversionTagCreate {
 }
 
 string_enum! {
-    /// Schema `ConversionTagType` of the spec.
+    /// Inline schema at `/components/schemas/ConversionTagType` in the spec.
     ConversionTagType {
         PageLoad = "PAGE_LOAD",
         UnknownValue = "UNKNOWN",
@@ -198,7 +198,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation conversion_tags/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1conversion_tags/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagsListResponse {
@@ -213,11 +213,11 @@ impl ConversionTagsListResponse {
     }
 }
 
-/// Schema `ConversionTagsOcpmEligibleResponse` of the spec.
+/// Inline schema at `/components/schemas/ConversionTagsOcpmEligibleResponse` in the spec.
 pub type ConversionTagsOcpmEligibleResponse = std::collections::BTreeMap<String, Vec<ConversionEventResponse>>;
 
 string_enum! {
-    /// Schema `EnhancedMatchStatusType` of the spec.
+    /// Inline schema at `/components/schemas/EnhancedMatchStatusType` in the spec.
     EnhancedMatchStatusType {
         UnknownValue = "UNKNOWN",
         NotValidated = "NOT_VALIDATED",
@@ -226,7 +226,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation page_visit_conversion_tags/get response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1conversion_tags~1page_visit/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PageVisitConversionTagsGetResponse {

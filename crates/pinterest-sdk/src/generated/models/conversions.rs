@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `operation advertiser_defined_events/get response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1advertiser_defined_events/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvertiserDefinedEventsGetResponse {
@@ -21,7 +21,7 @@ impl AdvertiserDefinedEventsGetResponse {
     }
 }
 
-/// Inline schema at `operation advertiser_defined_events/get response.items[]` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1advertiser_defined_events/get/responses/200/content/application~1json/schema/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvertiserDefinedEventsGetResponseItemsItem {
@@ -40,7 +40,7 @@ impl AdvertiserDefinedEventsGetResponseItemsItem {
     }
 }
 
-/// Inline schema at `operation advertiser_defined_events/get response.items[].mapped_conversion_type` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1advertiser_defined_events/get/responses/200/content/application~1json/schema/properties/items/items/properties/mapped_conversion_type` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -54,7 +54,7 @@ pub enum AdvertiserDefinedEventsGetResponseItemsItemMappedConversionType {
 }
 
 string_enum! {
-    /// Inline schema at `operation advertiser_defined_events/get response.items[].mapped_conversion_type|0` in the spec.
+    /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1advertiser_defined_events/get/responses/200/content/application~1json/schema/properties/items/items/properties/mapped_conversion_type/anyOf/0` in the spec.
     AdvertiserDefinedEventsGetResponseItemsItemMappedConversionTypeVariant0 {
         PageLoad = "PAGE_LOAD",
         UnknownValue = "UNKNOWN",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `CustomerListUpload` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUpload` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUpload {
@@ -56,7 +56,7 @@ impl CustomerListUpload {
     }
 }
 
-/// Schema `CustomerListUploadCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUploadCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadCreateRequest {
@@ -73,7 +73,7 @@ impl CustomerListUploadCreateRequest {
     }
 }
 
-/// Schema `CustomerListUploadCreateResponse` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUploadCreateResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadCreateResponse {
@@ -90,7 +90,7 @@ impl CustomerListUploadCreateResponse {
     }
 }
 
-/// Schema `CustomerListUpload.error_counts[]` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUpload/properties/error_counts/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadErrorCountsItem {
@@ -109,7 +109,7 @@ impl CustomerListUploadErrorCountsItem {
     }
 }
 
-/// Schema `CustomerListUpload.record_counts` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUpload/properties/record_counts` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadRecordCounts {
@@ -128,7 +128,7 @@ impl CustomerListUploadRecordCounts {
     }
 }
 
-/// Schema `CustomerListUploadResponse` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUploadResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadResponse {
@@ -179,7 +179,7 @@ impl CustomerListUploadResponse {
     }
 }
 
-/// Schema `CustomerListUploadResponse.error_counts[]` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUploadResponse/properties/error_counts/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadResponseErrorCountsItem {
@@ -198,7 +198,7 @@ impl CustomerListUploadResponseErrorCountsItem {
     }
 }
 
-/// Schema `CustomerListUploadResponse.record_counts` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUploadResponse/properties/record_counts` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadResponseRecordCounts {
@@ -218,7 +218,7 @@ impl CustomerListUploadResponseRecordCounts {
 }
 
 string_enum! {
-    /// Schema `CustomerListUpload.state` of the spec.
+    /// Inline schema at `/components/schemas/CustomerListUpload/properties/state` in the spec.
     CustomerListUploadState {
         NotStarted = "NOT_STARTED",
         Running = "RUNNING",
@@ -228,7 +228,7 @@ string_enum! {
     }
 }
 
-/// Schema `S3FilePart` of the spec.
+/// Inline schema at `/components/schemas/S3FilePart` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct S3FilePart {
@@ -245,7 +245,7 @@ impl S3FilePart {
     }
 }
 
-/// Schema `S3MultipartUploadData` of the spec.
+/// Inline schema at `/components/schemas/S3MultipartUploadData` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct S3MultipartUploadData {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `CustomerList` of the spec.
+/// Inline schema at `/components/schemas/CustomerList` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerList {
@@ -63,7 +63,7 @@ impl CustomerList {
     }
 }
 
-/// Schema `CustomerListRequest` of the spec.
+/// Inline schema at `/components/schemas/CustomerListRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListRequest {
@@ -84,7 +84,7 @@ impl CustomerListRequest {
 }
 
 string_enum! {
-    /// Schema `CustomerList.status` of the spec.
+    /// Inline schema at `/components/schemas/CustomerList/properties/status` in the spec.
     CustomerListStatus {
         Processing = "PROCESSING",
         Ready = "READY",
@@ -93,7 +93,7 @@ string_enum! {
     }
 }
 
-/// Schema `CustomerListUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CustomerListUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUpdateRequest {
@@ -110,7 +110,7 @@ impl CustomerListUpdateRequest {
     }
 }
 
-/// Inline schema at `operation customer_lists/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1customer_lists/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListsListResponse {
@@ -129,7 +129,7 @@ impl CustomerListsListResponse {
 }
 
 string_enum! {
-    /// Schema `UserListType` of the spec.
+    /// Inline schema at `/components/schemas/UserListType` in the spec.
     UserListType {
         Email = "EMAIL",
         Idfa = "IDFA",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `IntegrationLog` of the spec.
+/// Inline schema at `/components/schemas/IntegrationLog` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLog {
@@ -68,7 +68,7 @@ impl IntegrationLog {
     }
 }
 
-/// Schema `IntegrationLogClientError` of the spec.
+/// Inline schema at `/components/schemas/IntegrationLogClientError` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogClientError {
@@ -118,7 +118,7 @@ impl IntegrationLogClientError {
     }
 }
 
-/// Schema `IntegrationLogClientRequest` of the spec.
+/// Inline schema at `/components/schemas/IntegrationLogClientRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogClientRequest {
@@ -147,7 +147,7 @@ impl IntegrationLogClientRequest {
 }
 
 string_enum! {
-    /// Schema `IntegrationLogClientRequest.method` of the spec.
+    /// Inline schema at `/components/schemas/IntegrationLogClientRequest/properties/method` in the spec.
     IntegrationLogClientRequestMethod {
         Get = "GET",
         Head = "HEAD",
@@ -162,7 +162,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `IntegrationLog.event_type` of the spec.
+    /// Inline schema at `/components/schemas/IntegrationLog/properties/event_type` in the spec.
     IntegrationLogEventType {
         App = "APP",
         Api = "API",
@@ -170,7 +170,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `IntegrationLog.log_level` of the spec.
+    /// Inline schema at `/components/schemas/IntegrationLog/properties/log_level` in the spec.
     IntegrationLogLogLevel {
         Info = "INFO",
         Warn = "WARN",
@@ -178,7 +178,7 @@ string_enum! {
     }
 }
 
-/// Schema `IntegrationLogsRequest` of the spec.
+/// Inline schema at `/components/schemas/IntegrationLogsRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsRequest {
@@ -193,7 +193,7 @@ impl IntegrationLogsRequest {
     }
 }
 
-/// Schema `IntegrationLogsSuccessResponse` of the spec.
+/// Inline schema at `/components/schemas/IntegrationLogsSuccessResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsSuccessResponse {
@@ -209,7 +209,7 @@ impl IntegrationLogsSuccessResponse {
     }
 }
 
-/// Schema `IntegrationMetadata` of the spec.
+/// Inline schema at `/components/schemas/IntegrationMetadata` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationMetadata {
@@ -279,7 +279,7 @@ impl IntegrationMetadata {
     }
 }
 
-/// Schema `IntegrationRecord` of the spec.
+/// Inline schema at `/components/schemas/IntegrationRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRecord {
@@ -361,7 +361,7 @@ impl IntegrationRecord {
     }
 }
 
-/// Schema `IntegrationRequest` of the spec.
+/// Inline schema at `/components/schemas/IntegrationRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequest {
@@ -427,7 +427,7 @@ impl IntegrationRequest {
     }
 }
 
-/// Schema `IntegrationRequestPatch` of the spec.
+/// Inline schema at `/components/schemas/IntegrationRequestPatch` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequestPatch {
@@ -489,7 +489,7 @@ impl IntegrationRequestPatch {
     }
 }
 
-/// Inline schema at `operation integrations/get_list response` in the spec.
+/// Inline schema at `/paths/~1integrations/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationsGetListResponse {

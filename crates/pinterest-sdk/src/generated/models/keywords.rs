@@ -6,7 +6,7 @@
 use super::*;
 
 string_enum! {
-    /// Schema `AgeBucketList[]` of the spec.
+    /// Inline schema at `/components/schemas/AgeBucketList/items` in the spec.
     AgeBucketListItem {
         V18To24 = "18-24",
         V25To34 = "25-34",
@@ -19,7 +19,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `GenderList[]` of the spec.
+    /// Inline schema at `/components/schemas/GenderList/items` in the spec.
     GenderListItem {
         Female = "female",
         Male = "male",
@@ -27,7 +27,7 @@ string_enum! {
     }
 }
 
-/// Schema `Keyword` of the spec.
+/// Inline schema at `/components/schemas/Keyword` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Keyword {
@@ -72,7 +72,7 @@ impl Keyword {
     }
 }
 
-/// Schema `KeywordError` of the spec.
+/// Inline schema at `/components/schemas/KeywordError` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordError {
@@ -91,7 +91,7 @@ impl KeywordError {
     }
 }
 
-/// Schema `KeywordMetrics` of the spec.
+/// Inline schema at `/components/schemas/KeywordMetrics` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordMetrics {
@@ -107,7 +107,7 @@ impl KeywordMetrics {
     }
 }
 
-/// Schema `KeywordMetricsResponse` of the spec.
+/// Inline schema at `/components/schemas/KeywordMetricsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordMetricsResponse {
@@ -126,7 +126,7 @@ impl KeywordMetricsResponse {
     }
 }
 
-/// Schema `KeywordUpdateBody` of the spec.
+/// Inline schema at `/components/schemas/KeywordUpdateBody` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordUpdateBody {
@@ -141,7 +141,7 @@ impl KeywordUpdateBody {
     }
 }
 
-/// Inline schema at `operation keywords/get response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1keywords/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsGetResponse {
@@ -159,7 +159,7 @@ impl KeywordsGetResponse {
     }
 }
 
-/// Schema `KeywordsMetricsArrayResponse` of the spec.
+/// Inline schema at `/components/schemas/KeywordsMetricsArrayResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsMetricsArrayResponse {
@@ -175,7 +175,7 @@ impl KeywordsMetricsArrayResponse {
     }
 }
 
-/// Schema `KeywordsResponse` of the spec.
+/// Inline schema at `/components/schemas/KeywordsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsResponse {
@@ -195,7 +195,7 @@ impl KeywordsResponse {
 }
 
 string_enum! {
-    /// Schema `L1InterestList[]` of the spec.
+    /// Inline schema at `/components/schemas/L1InterestList/items` in the spec.
     L1InterestListItem {
         Animals = "animals",
         Architecture = "architecture",
@@ -225,7 +225,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `TrendType` of the spec.
+    /// Inline schema at `/components/schemas/TrendType` in the spec.
     TrendType {
         Growing = "growing",
         Monthly = "monthly",
@@ -234,7 +234,7 @@ string_enum! {
     }
 }
 
-/// Schema `TrendingKeywordsResponse` of the spec.
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponse {
@@ -250,7 +250,7 @@ impl TrendingKeywordsResponse {
     }
 }
 
-/// Schema `TrendingKeywordsResponse.trends[]` of the spec.
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItem {
@@ -296,7 +296,7 @@ impl TrendingKeywordsResponseTrendsItem {
     }
 }
 
-/// Schema `TrendingKeywordsResponse.trends[].demographics` of the spec.
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemDemographics {
@@ -315,7 +315,7 @@ impl TrendingKeywordsResponseTrendsItemDemographics {
     }
 }
 
-/// Schema `TrendingKeywordsResponse.trends[].demographics.age_distribution` of the spec.
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics/properties/age_distribution` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
@@ -334,7 +334,7 @@ impl TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
     }
 }
 
-/// Schema `TrendingKeywordsResponse.trends[].demographics.gender_distribution` of the spec.
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics/properties/gender_distribution` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution {
@@ -354,7 +354,7 @@ impl TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution {
 }
 
 string_enum! {
-    /// Schema `TrendingKeywordsResponse.trends[].demographics.gender_distribution.gender_distribution` of the spec.
+    /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics/properties/gender_distribution/properties/gender_distribution` in the spec.
     TrendingKeywordsResponseTrendsItemDemographicsGenderDistributionGenderDistribution {
         Male = "male",
         Female = "female",
@@ -362,7 +362,7 @@ string_enum! {
     }
 }
 
-/// Schema `TrendingKeywordsResponse.trends[].predicted_time_series` of the spec.
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/predicted_time_series` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemPredictedTimeSeries {
@@ -381,7 +381,7 @@ impl TrendingKeywordsResponseTrendsItemPredictedTimeSeries {
     }
 }
 
-/// Schema `TrendingKeywordsResponse.trends[].time_series` of the spec.
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/time_series` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemTimeSeries {
@@ -401,7 +401,7 @@ impl TrendingKeywordsResponseTrendsItemTimeSeries {
 }
 
 string_enum! {
-    /// Schema `TrendsSupportedRegion` of the spec.
+    /// Inline schema at `/components/schemas/TrendsSupportedRegion` in the spec.
     TrendsSupportedRegion {
         Us = "US",
         Ca = "CA",

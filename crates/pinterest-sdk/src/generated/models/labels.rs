@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `Label` of the spec.
+/// Inline schema at `/components/schemas/Label` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Label {
@@ -36,7 +36,7 @@ impl Label {
     }
 }
 
-/// Schema `LabelError` of the spec.
+/// Inline schema at `/components/schemas/LabelError` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelError {
@@ -56,21 +56,21 @@ impl LabelError {
 }
 
 string_enum! {
-    /// Schema `Label.parent_type` of the spec.
+    /// Inline schema at `/components/schemas/Label/properties/parent_type` in the spec.
     LabelParentType2 {
         Campaign = "CAMPAIGN",
     }
 }
 
 string_enum! {
-    /// Schema `LabelStatus` of the spec.
+    /// Inline schema at `/components/schemas/LabelStatus` in the spec.
     LabelStatus {
         Active = "ACTIVE",
         Archived = "ARCHIVED",
     }
 }
 
-/// Schema `LabelUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/LabelUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelUpdateRequest {
@@ -85,7 +85,7 @@ impl LabelUpdateRequest {
     }
 }
 
-/// Schema `LabelUpdateRequest.labels[]` of the spec.
+/// Inline schema at `/components/schemas/LabelUpdateRequest/properties/labels/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelUpdateRequestLabelsItem {
@@ -106,7 +106,7 @@ impl LabelUpdateRequestLabelsItem {
     }
 }
 
-/// Inline schema at `operation labels/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1labels/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelsListResponse {
@@ -124,7 +124,7 @@ impl LabelsListResponse {
     }
 }
 
-/// Schema `LabelsResponse` of the spec.
+/// Inline schema at `/components/schemas/LabelsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelsResponse {

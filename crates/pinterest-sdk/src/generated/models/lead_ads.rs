@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `operation ad_accounts_subscriptions/get_list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1leads~1subscriptions/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsSubscriptionsGetListResponse {
@@ -23,7 +23,7 @@ impl AdAccountsSubscriptionsGetListResponse {
     }
 }
 
-/// Schema `LeadSubscription` of the spec.
+/// Inline schema at `/components/schemas/LeadSubscription` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscription {
@@ -73,7 +73,7 @@ impl LeadSubscription {
     }
 }
 
-/// Schema `LeadSubscriptionPostParamsCreate` of the spec.
+/// Inline schema at `/components/schemas/LeadSubscriptionPostParamsCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscriptionPostParamsCreate {
@@ -106,7 +106,7 @@ impl LeadSubscriptionPostParamsCreate {
     }
 }
 
-/// Schema `LeadSubscriptionPostParamsCreate.partner_metadata` of the spec.
+/// Inline schema at `/components/schemas/LeadSubscriptionPostParamsCreate/properties/partner_metadata/allOf/0` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscriptionPostParamsCreatePartnerMetadata {

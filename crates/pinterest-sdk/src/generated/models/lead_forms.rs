@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `LeadFormArrayResponse` of the spec.
+/// Inline schema at `/components/schemas/LeadFormArrayResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormArrayResponse {
@@ -21,7 +21,7 @@ impl LeadFormArrayResponse {
     }
 }
 
-/// Schema `LeadFormArrayResponse.items[]` of the spec.
+/// Inline schema at `/components/schemas/LeadFormArrayResponse/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormArrayResponseItemsItem {
@@ -40,7 +40,7 @@ impl LeadFormArrayResponseItemsItem {
     }
 }
 
-/// Schema `LeadFormCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/LeadFormCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCreateRequest {
@@ -84,7 +84,7 @@ impl LeadFormCreateRequest {
     }
 }
 
-/// Schema `LeadFormCreateRequest.policy_links[]` of the spec.
+/// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCreateRequestPolicyLinksItem {
@@ -103,7 +103,7 @@ impl LeadFormCreateRequestPolicyLinksItem {
     }
 }
 
-/// Schema `LeadFormQuestion` of the spec.
+/// Inline schema at `/components/schemas/LeadFormQuestion` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormQuestion {
@@ -134,7 +134,7 @@ impl LeadFormQuestion {
 }
 
 string_enum! {
-    /// Schema `LeadFormQuestionFieldType` of the spec.
+    /// Inline schema at `/components/schemas/LeadFormQuestionFieldType` in the spec.
     LeadFormQuestionFieldType {
         TextField = "TEXT_FIELD",
         TextArea = "TEXT_AREA",
@@ -144,7 +144,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `LeadFormQuestionType` of the spec.
+    /// Inline schema at `/components/schemas/LeadFormQuestionType` in the spec.
     LeadFormQuestionType {
         Custom = "CUSTOM",
         FullName = "FULL_NAME",
@@ -163,7 +163,7 @@ string_enum! {
     }
 }
 
-/// Schema `LeadFormResponse` of the spec.
+/// Inline schema at `/components/schemas/LeadFormResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormResponse {
@@ -225,7 +225,7 @@ impl LeadFormResponse {
     }
 }
 
-/// Schema `LeadFormResponse.policy_links[]` of the spec.
+/// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormResponsePolicyLinksItem {
@@ -245,14 +245,14 @@ impl LeadFormResponsePolicyLinksItem {
 }
 
 string_enum! {
-    /// Schema `LeadFormStatus` of the spec.
+    /// Inline schema at `/components/schemas/LeadFormStatus` in the spec.
     LeadFormStatus {
         Draft = "DRAFT",
         Active = "ACTIVE",
     }
 }
 
-/// Schema `LeadFormTestRequest` of the spec.
+/// Inline schema at `/components/schemas/LeadFormTestRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormTestRequest {
@@ -267,7 +267,7 @@ impl LeadFormTestRequest {
     }
 }
 
-/// Schema `LeadFormTestResponse` of the spec.
+/// Inline schema at `/components/schemas/LeadFormTestResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormTestResponse {
@@ -283,7 +283,7 @@ impl LeadFormTestResponse {
     }
 }
 
-/// Schema `LeadFormUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/LeadFormUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormUpdateRequest {
@@ -332,7 +332,7 @@ impl LeadFormUpdateRequest {
     }
 }
 
-/// Schema `LeadFormUpdateRequest.policy_links[]` of the spec.
+/// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormUpdateRequestPolicyLinksItem {
@@ -351,7 +351,7 @@ impl LeadFormUpdateRequestPolicyLinksItem {
     }
 }
 
-/// Inline schema at `operation lead_forms/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1lead_forms/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormsListResponse {

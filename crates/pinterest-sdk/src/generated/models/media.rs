@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `Media` of the spec.
+/// Inline schema at `/components/schemas/Media` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Media {
@@ -25,7 +25,7 @@ impl Media {
     }
 }
 
-/// Inline schema at `operation media/list response` in the spec.
+/// Inline schema at `/paths/~1media/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaListResponse {
@@ -43,7 +43,7 @@ impl MediaListResponse {
     }
 }
 
-/// Schema `MediaUpload` of the spec.
+/// Inline schema at `/components/schemas/MediaUpload` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUpload {
@@ -66,7 +66,7 @@ impl MediaUpload {
     }
 }
 
-/// Schema `MediaUploadCreate` of the spec.
+/// Inline schema at `/components/schemas/MediaUploadCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUploadCreate {
@@ -81,7 +81,7 @@ impl MediaUploadCreate {
     }
 }
 
-/// Schema `MediaUploadParameters` of the spec.
+/// Inline schema at `/components/schemas/MediaUploadParameters` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUploadParameters {
@@ -128,7 +128,7 @@ impl MediaUploadParameters {
 }
 
 string_enum! {
-    /// Schema `MediaUploadStatus` of the spec.
+    /// Inline schema at `/components/schemas/MediaUploadStatus` in the spec.
     MediaUploadStatus {
         Registered = "registered",
         Processing = "processing",

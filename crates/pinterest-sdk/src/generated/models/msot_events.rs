@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `ConversionMSOTEvents` of the spec.
+/// Inline schema at `/components/schemas/ConversionMSOTEvents` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionMSOTEvents {
@@ -73,7 +73,7 @@ impl ConversionMSOTEvents {
 }
 
 string_enum! {
-    /// Schema `ConversionMSOTEvents.attribution_model` of the spec.
+    /// Inline schema at `/components/schemas/ConversionMSOTEvents/properties/attribution_model` in the spec.
     ConversionMSOTEventsAttributionModel {
         FirstTouch = "first_touch",
         LastTouch = "last_touch",
@@ -82,7 +82,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionMSOTEvents.attribution_scope` of the spec.
+    /// Inline schema at `/components/schemas/ConversionMSOTEvents/properties/attribution_scope` in the spec.
     ConversionMSOTEventsAttributionScope {
         View = "view",
         Engagement = "engagement",
@@ -91,7 +91,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `ConversionMSOTEvents.event_name` of the spec.
+    /// Inline schema at `/components/schemas/ConversionMSOTEvents/properties/event_name` in the spec.
     ConversionMSOTEventsEventName {
         AddToCart = "add_to_cart",
         Checkout = "checkout",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `operation notification/post body` in the spec.
+/// Inline schema at `/paths/~1notifications/post/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -18,7 +18,7 @@ pub enum NotificationPostBody {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `operation notification/post response` in the spec.
+/// Inline schema at `/paths/~1notifications/post/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NotificationPostResponse {

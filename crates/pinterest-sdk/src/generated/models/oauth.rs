@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `ConversionAccessTokenResponse` of the spec.
+/// Inline schema at `/components/schemas/ConversionAccessTokenResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionAccessTokenResponse {
@@ -23,7 +23,7 @@ impl ConversionAccessTokenResponse {
     }
 }
 
-/// Schema `OauthAccessTokenRequest` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequest {
@@ -39,7 +39,7 @@ impl OauthAccessTokenRequest {
 }
 
 string_enum! {
-    /// Schema `OauthAccessTokenRequest.grant_type` of the spec.
+    /// Inline schema at `/components/schemas/OauthAccessTokenRequest/properties/grant_type` in the spec.
     OauthAccessTokenRequestGrantType {
         AuthorizationCode = "authorization_code",
         RefreshToken = "refresh_token",
@@ -47,7 +47,7 @@ string_enum! {
     }
 }
 
-/// Schema `OauthAccessTokenResponse` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponse {
@@ -71,7 +71,7 @@ impl OauthAccessTokenResponse {
     }
 }
 
-/// Schema `TokenRevocationRequest` of the spec.
+/// Inline schema at `/components/schemas/TokenRevocationRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenRevocationRequest {
@@ -90,7 +90,7 @@ impl TokenRevocationRequest {
 }
 
 string_enum! {
-    /// Schema `TokenRevocationRequest.token_type_hint` of the spec.
+    /// Inline schema at `/components/schemas/TokenRevocationRequest/properties/token_type_hint` in the spec.
     TokenRevocationRequestTokenTypeHint {
         AccessToken = "access_token",
         RefreshToken = "refresh_token",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `OrderLine` of the spec.
+/// Inline schema at `/components/schemas/OrderLine` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLine {
@@ -67,7 +67,7 @@ impl OrderLine {
 }
 
 string_enum! {
-    /// Schema `OrderLinePaidType` of the spec.
+    /// Inline schema at `/components/schemas/OrderLinePaidType` in the spec.
     OrderLinePaidType {
         Paid = "PAID",
         Bonus = "BONUS",
@@ -77,7 +77,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `OrderLineStatus` of the spec.
+    /// Inline schema at `/components/schemas/OrderLineStatus` in the spec.
     OrderLineStatus {
         Active = "ACTIVE",
         Paused = "PAUSED",
@@ -85,7 +85,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation order_lines/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1order_lines/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLinesListResponse {

@@ -5,10 +5,10 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `BulkPinAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/BulkPinAnalyticsResponse` in the spec.
 pub type BulkPinAnalyticsResponse = std::collections::BTreeMap<String, PinAnalyticsResponse>;
 
-/// Schema `CarouselSlot` of the spec.
+/// Inline schema at `/components/schemas/CarouselSlot` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CarouselSlot {
@@ -30,7 +30,7 @@ impl CarouselSlot {
     }
 }
 
-/// Schema `PinAnalyticsMetricsResponse` of the spec.
+/// Inline schema at `/components/schemas/PinAnalyticsMetricsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinAnalyticsMetricsResponse {
@@ -52,7 +52,7 @@ impl PinAnalyticsMetricsResponse {
     }
 }
 
-/// Schema `PinAnalyticsMetricsResponse.daily_metrics[]` of the spec.
+/// Inline schema at `/components/schemas/PinAnalyticsMetricsResponse/properties/daily_metrics/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinAnalyticsMetricsResponseDailyMetricsItem {
@@ -74,10 +74,10 @@ impl PinAnalyticsMetricsResponseDailyMetricsItem {
     }
 }
 
-/// Schema `PinAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/PinAnalyticsResponse` in the spec.
 pub type PinAnalyticsResponse = std::collections::BTreeMap<String, PinAnalyticsMetricsResponse>;
 
-/// Schema `PinCreate` of the spec.
+/// Inline schema at `/components/schemas/PinCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinCreate {
@@ -132,7 +132,7 @@ impl PinCreate {
 }
 
 tagged_union! {
-    /// Schema `PinMediaSource` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaSource` in the spec.
     PinMediaSource, "source_type" {
         ImageBase64(PinMediaSourceImageBase64) = "image_base64",
         ImageUrl(PinMediaSourceImageURL) = "image_url",
@@ -143,7 +143,7 @@ tagged_union! {
     }
 }
 
-/// Schema `PinMediaSourceImageBase64` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourceImageBase64` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImageBase64 {
@@ -166,13 +166,13 @@ impl PinMediaSourceImageBase64 {
 }
 
 string_enum! {
-    /// Schema `PinMediaSourceImageBase64.source_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaSourceImageBase64/properties/source_type` in the spec.
     PinMediaSourceImageBase64SourceType {
         ImageBase64 = "image_base64",
     }
 }
 
-/// Schema `PinMediaSourceImageURL` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourceImageURL` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImageURL {
@@ -193,13 +193,13 @@ impl PinMediaSourceImageURL {
 }
 
 string_enum! {
-    /// Schema `PinMediaSourceImageURL.source_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaSourceImageURL/properties/source_type` in the spec.
     PinMediaSourceImageURLSourceType {
         ImageUrl = "image_url",
     }
 }
 
-/// Schema `PinMediaSourceImagesBase64` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourceImagesBase64` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesBase64 {
@@ -219,7 +219,7 @@ impl PinMediaSourceImagesBase64 {
     }
 }
 
-/// Schema `PinMediaSourceImagesBase64Item` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourceImagesBase64Item` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesBase64Item {
@@ -246,13 +246,13 @@ impl PinMediaSourceImagesBase64Item {
 }
 
 string_enum! {
-    /// Schema `PinMediaSourceImagesBase64.source_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaSourceImagesBase64/properties/source_type` in the spec.
     PinMediaSourceImagesBase64SourceType {
         MultipleImageBase64 = "multiple_image_base64",
     }
 }
 
-/// Schema `PinMediaSourceImagesURL` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourceImagesURL` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesURL {
@@ -272,7 +272,7 @@ impl PinMediaSourceImagesURL {
     }
 }
 
-/// Schema `PinMediaSourceImagesURLItem` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourceImagesURLItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesURLItem {
@@ -297,13 +297,13 @@ impl PinMediaSourceImagesURLItem {
 }
 
 string_enum! {
-    /// Schema `PinMediaSourceImagesURL.source_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaSourceImagesURL/properties/source_type` in the spec.
     PinMediaSourceImagesURLSourceType {
         MultipleImageUrls = "multiple_image_urls",
     }
 }
 
-/// Schema `PinMediaSourcePinURL` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourcePinURL` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourcePinURL {
@@ -322,13 +322,13 @@ impl PinMediaSourcePinURL {
 }
 
 string_enum! {
-    /// Schema `PinMediaSourcePinURL.source_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaSourcePinURL/properties/source_type` in the spec.
     PinMediaSourcePinURLSourceType {
         PinUrl = "pin_url",
     }
 }
 
-/// Schema `PinMediaSourceVideoID` of the spec.
+/// Inline schema at `/components/schemas/PinMediaSourceVideoID` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceVideoID {
@@ -369,13 +369,13 @@ impl PinMediaSourceVideoID {
 }
 
 string_enum! {
-    /// Schema `PinMediaSourceVideoID.source_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaSourceVideoID/properties/source_type` in the spec.
     PinMediaSourceVideoIDSourceType {
         VideoId = "video_id",
     }
 }
 
-/// Schema `PinUpdate` of the spec.
+/// Inline schema at `/components/schemas/PinUpdate` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinUpdate {
@@ -418,7 +418,7 @@ impl PinUpdate {
 }
 
 string_enum! {
-    /// Inline schema at `operation pins/analytics.metric_types[]` in the spec.
+    /// Inline schema at `/components/parameters/query_pin_analytics_metric_types/schema/items` in the spec.
     PinsAnalyticsMetricTypesItem {
         Impression = "IMPRESSION",
         OutboundClick = "OUTBOUND_CLICK",
@@ -439,7 +439,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation pins/analytics.split_field` in the spec.
+    /// Inline schema at `/components/parameters/query_split_field_pins/schema` in the spec.
     PinsAnalyticsSplitField {
         NoSplit = "NO_SPLIT",
         AppType = "APP_TYPE",
@@ -447,7 +447,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation pins/list.pin_filter` in the spec.
+    /// Inline schema at `/components/parameters/query_pin_filter/schema` in the spec.
     PinsListPinFilter {
         ExcludeNative = "exclude_native",
         ExcludeRepins = "exclude_repins",
@@ -456,13 +456,13 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation pins/list.pin_type` in the spec.
+    /// Inline schema at `/components/parameters/query_pin_type/schema` in the spec.
     PinsListPinType {
         Private = "PRIVATE",
     }
 }
 
-/// Inline schema at `operation pins/list response` in the spec.
+/// Inline schema at `/paths/~1pins/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinsListResponse {
@@ -480,7 +480,7 @@ impl PinsListResponse {
     }
 }
 
-/// Inline schema at `operation pins/save body` in the spec.
+/// Inline schema at `/paths/~1pins~1{pin_id}~1save/post/requestBody/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinsSaveBody {

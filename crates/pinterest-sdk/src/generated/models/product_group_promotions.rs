@@ -5,10 +5,10 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `ProductGroupAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupAnalyticsResponse` in the spec.
 pub type ProductGroupAnalyticsResponse = Vec<ProductGroupAnalyticsResponseItem>;
 
-/// Schema `ProductGroupAnalyticsResponse[]` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupAnalyticsResponse/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupAnalyticsResponseItem {
@@ -18,16 +18,19 @@ pub struct ProductGroupAnalyticsResponseItem {
     /// `PRODUCT_GROUP_ID`: required, pattern `^\d+$`.
     #[serde(rename = "PRODUCT_GROUP_ID")]
     pub product_group_id: String,
+    /// Properties beyond the named ones.
+    #[serde(flatten)]
+    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl ProductGroupAnalyticsResponseItem {
     /// A value with the required fields set and the others empty.
     pub fn new(product_group_id: String) -> Self {
-        Self { date: None, product_group_id }
+        Self { date: None, product_group_id, additional_properties: Default::default() }
     }
 }
 
-/// Schema `ProductGroupPromotionResponse` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupPromotionResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionResponse {
@@ -43,7 +46,7 @@ impl ProductGroupPromotionResponse {
     }
 }
 
-/// Schema `ProductGroupPromotionResponseItem` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupPromotionResponseItem` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionResponseItem {
@@ -62,7 +65,7 @@ impl ProductGroupPromotionResponseItem {
     }
 }
 
-/// Inline schema at `operation product_group_promotions/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1product_group_promotions/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionsListResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `PromotionArrayElement` of the spec.
+/// Inline schema at `/components/schemas/PromotionArrayElement` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionArrayElement {
@@ -25,7 +25,7 @@ impl PromotionArrayElement {
 }
 
 string_enum! {
-    /// Schema `PromotionCommon.discount_status` of the spec.
+    /// Inline schema at `/components/schemas/PromotionCommon/properties/discount_status` in the spec.
     PromotionCommonDiscountStatus {
         OtherValue = "OTHER",
         Active = "ACTIVE",
@@ -35,7 +35,7 @@ string_enum! {
     }
 }
 
-/// Schema `PromotionCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/PromotionCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionCreateRequest {
@@ -87,7 +87,7 @@ impl PromotionCreateRequest {
     }
 }
 
-/// Schema `PromotionResponse` of the spec.
+/// Inline schema at `/components/schemas/PromotionResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionResponse {
@@ -153,7 +153,7 @@ impl PromotionResponse {
     }
 }
 
-/// Schema `PromotionTemplateValue` of the spec.
+/// Inline schema at `/components/schemas/PromotionTemplateValue` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionTemplateValue {
@@ -179,7 +179,7 @@ impl PromotionTemplateValue {
 }
 
 string_enum! {
-    /// Schema `PromotionType` of the spec.
+    /// Inline schema at `/components/schemas/PromotionType` in the spec.
     PromotionType {
         Variable = "VARIABLE",
         Sitewide = "SITEWIDE",
@@ -207,7 +207,7 @@ string_enum! {
     }
 }
 
-/// Schema `PromotionUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/PromotionUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionUpdateRequest {
@@ -268,7 +268,7 @@ impl PromotionUpdateRequest {
     }
 }
 
-/// Inline schema at `operation promotions/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1promotions/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionsListResponse {
@@ -286,7 +286,7 @@ impl PromotionsListResponse {
     }
 }
 
-/// Schema `PromotionsResponse` of the spec.
+/// Inline schema at `/components/schemas/PromotionsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionsResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AdAccountsCountryResponse` of the spec.
+/// Inline schema at `/components/schemas/AdAccountsCountryResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsCountryResponse {
@@ -21,7 +21,7 @@ impl AdAccountsCountryResponse {
     }
 }
 
-/// Schema `AdAccountsCountryResponseData` of the spec.
+/// Inline schema at `/components/schemas/AdAccountsCountryResponseData` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsCountryResponseData {
@@ -47,7 +47,7 @@ impl AdAccountsCountryResponseData {
 }
 
 string_enum! {
-    /// Schema `AdCountry` of the spec.
+    /// Inline schema at `/components/schemas/AdCountry` in the spec.
     AdCountry {
         Ad = "AD",
         Ae = "AE",
@@ -300,7 +300,7 @@ string_enum! {
     }
 }
 
-/// Schema `BookClosedResponse` of the spec.
+/// Inline schema at `/components/schemas/BookClosedResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BookClosedResponse {
@@ -320,14 +320,14 @@ impl BookClosedResponse {
 }
 
 string_enum! {
-    /// Inline schema at `operation delivery_metrics/get.report_type` in the spec.
+    /// Inline schema at `/components/parameters/query_report_type/schema` in the spec.
     DeliveryMetricsGetReportType {
         Sync = "SYNC",
         Async = "ASYNC",
     }
 }
 
-/// Schema `DeliveryMetricsResponse` of the spec.
+/// Inline schema at `/components/schemas/DeliveryMetricsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeliveryMetricsResponse {
@@ -343,7 +343,7 @@ impl DeliveryMetricsResponse {
     }
 }
 
-/// Schema `DeliveryMetricsResponse.items[]` of the spec.
+/// Inline schema at `/components/schemas/DeliveryMetricsResponse/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeliveryMetricsResponseItemsItem {
@@ -369,14 +369,14 @@ impl DeliveryMetricsResponseItemsItem {
 }
 
 string_enum! {
-    /// Schema `DeliveryMetricsResponse.items[].category` of the spec.
+    /// Inline schema at `/components/schemas/DeliveryMetricsResponse/properties/items/items/properties/category` in the spec.
     DeliveryMetricsResponseItemsItemCategory {
         Ads = "ADS",
         Organic = "ORGANIC",
     }
 }
 
-/// Schema `SingleInterestTargetingOptionResponse` of the spec.
+/// Inline schema at `/components/schemas/SingleInterestTargetingOptionResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SingleInterestTargetingOptionResponse {
@@ -401,11 +401,11 @@ impl SingleInterestTargetingOptionResponse {
     }
 }
 
-/// Schema `TargetingOptionResponse` of the spec.
+/// Inline schema at `/components/schemas/TargetingOptionResponse` in the spec.
 pub type TargetingOptionResponse = Vec<serde_json::Map<String, serde_json::Value>>;
 
 string_enum! {
-    /// Inline schema at `operation targeting_options/get.targeting_type` in the spec.
+    /// Inline schema at `/components/parameters/path_targeting_type/schema` in the spec.
     TargetingOptionsGetTargetingType {
         Apptype = "APPTYPE",
         Gender = "GENDER",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `operation search_partner_pins response` in the spec.
+/// Inline schema at `/paths/~1search~1partner~1pins/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchPartnerPinsResponse {
@@ -23,7 +23,7 @@ impl SearchPartnerPinsResponse {
     }
 }
 
-/// Inline schema at `operation search_user_boards/get response` in the spec.
+/// Inline schema at `/paths/~1search~1boards/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchUserBoardsGetResponse {
@@ -41,7 +41,7 @@ impl SearchUserBoardsGetResponse {
     }
 }
 
-/// Inline schema at `operation search_user_pins/list response` in the spec.
+/// Inline schema at `/paths/~1search~1pins/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchUserPinsListResponse {
@@ -59,7 +59,7 @@ impl SearchUserPinsListResponse {
     }
 }
 
-/// Schema `SummaryPin` of the spec.
+/// Inline schema at `/components/schemas/SummaryPin` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SummaryPin {

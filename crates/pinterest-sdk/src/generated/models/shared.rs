@@ -7,7 +7,7 @@ use super::*;
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `ActionType` of the spec.
+    /// Inline schema at `/components/schemas/ActionType` in the spec.
     ActionType {
         Clickthrough = "CLICKTHROUGH",
         Impression = "IMPRESSION",
@@ -16,7 +16,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Schema `AdCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/AdCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdCreateRequest {
@@ -118,7 +118,7 @@ impl AdCreateRequest {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `AdGroupCommon.bid_strategy_type` of the spec.
+    /// Inline schema at `/components/schemas/AdGroupCommon/properties/bid_strategy_type` in the spec.
     AdGroupCommonBidStrategyType {
         AutomaticBid = "AUTOMATIC_BID",
         MaxBid = "MAX_BID",
@@ -128,7 +128,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `AdGroupCommon.promotion_application_level` of the spec.
+    /// Inline schema at `/components/schemas/AdGroupCommon/properties/promotion_application_level` in the spec.
     AdGroupCommonPromotionApplicationLevel {
         None = "NONE",
         Item = "ITEM",
@@ -137,7 +137,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Schema `AdGroupCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/AdGroupCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupCreateRequest {
@@ -239,7 +239,7 @@ impl AdGroupCreateRequest {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `AdGroupResponse.conversion_learning_mode_type` of the spec.
+    /// Inline schema at `/components/schemas/AdGroupResponse/allOf/1/properties/conversion_learning_mode_type` in the spec.
     AdGroupResponseConversionLearningModeType {
         NotActive = "NOT_ACTIVE",
         Active = "ACTIVE",
@@ -248,7 +248,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups"))]
 string_enum! {
-    /// Schema `AdGroupSummaryStatus` of the spec.
+    /// Inline schema at `/components/schemas/AdGroupSummaryStatus` in the spec.
     AdGroupSummaryStatus {
         Running = "RUNNING",
         Paused = "PAUSED",
@@ -262,7 +262,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Schema `AdGroupUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/AdGroupUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupUpdateRequest {
@@ -376,7 +376,7 @@ impl AdGroupUpdateRequest {
     feature = "product_group_promotions"
 ))]
 string_enum! {
-    /// Inline schema at `operation ad_groups/analytics.columns[]` in the spec.
+    /// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
     AdGroupsAnalyticsColumnsItem {
         SpendInMicroDollar = "SPEND_IN_MICRO_DOLLAR",
         PaidImpression = "PAID_IMPRESSION",
@@ -558,7 +558,7 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk", feature = "product_group_promotions"))]
 string_enum! {
-    /// Schema `AdPreviewRequest|2.preferred_media_type` of the spec.
+    /// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/2/properties/preferred_media_type` in the spec.
     AdPreviewRequestShoppingPreferredMediaType {
         Video = "VIDEO",
         Image = "IMAGE",
@@ -566,7 +566,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Schema `AdUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/AdUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdUpdateRequest {
@@ -673,7 +673,7 @@ impl AdUpdateRequest {
 }
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
-/// Schema `AppTypeMultipliers` of the spec.
+/// Inline schema at `/components/schemas/AppTypeMultipliers` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AppTypeMultipliers {
@@ -695,7 +695,7 @@ impl AppTypeMultipliers {
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 string_enum! {
-    /// Schema `AppTypeMultipliers.APP_TYPE` of the spec.
+    /// Inline schema at `/components/schemas/AppTypeMultipliers/properties/APP_TYPE` in the spec.
     AppTypeMultipliersAppType {
         AndroidMobile = "android_mobile",
         AndroidTablet = "android_tablet",
@@ -707,7 +707,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Schema `Audience` of the spec.
+/// Inline schema at `/components/schemas/Audience` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Audience {
@@ -771,7 +771,7 @@ impl Audience {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Schema `AudienceRule` of the spec.
+/// Inline schema at `/components/schemas/AudienceRule` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceRule {
@@ -867,7 +867,7 @@ impl AudienceRule {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `AvailabilityFilter` of the spec.
+/// Inline schema at `/components/schemas/AvailabilityFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AvailabilityFilter {
@@ -885,7 +885,7 @@ impl AvailabilityFilter {
 }
 
 #[cfg(any(feature = "boards", feature = "user_account"))]
-/// Schema `Board` of the spec.
+/// Inline schema at `/components/schemas/Board` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Board {
@@ -947,7 +947,7 @@ impl Board {
 }
 
 #[cfg(any(feature = "boards", feature = "user_account"))]
-/// Schema `BoardMedia` of the spec.
+/// Inline schema at `/components/schemas/BoardMedia` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardMedia {
@@ -974,7 +974,7 @@ impl BoardMedia {
     feature = "search",
     feature = "user_account"
 ))]
-/// Schema `BoardOwner` of the spec.
+/// Inline schema at `/components/schemas/BoardOwner` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardOwner {
@@ -999,7 +999,7 @@ impl BoardOwner {
 
 #[cfg(any(feature = "boards", feature = "user_account"))]
 string_enum! {
-    /// Schema `BoardPrivacy` of the spec.
+    /// Inline schema at `/components/schemas/BoardPrivacy` in the spec.
     BoardPrivacy {
         Public = "PUBLIC",
         Protected = "PROTECTED",
@@ -1008,7 +1008,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `BrandFilter` of the spec.
+/// Inline schema at `/components/schemas/BrandFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandFilter {
@@ -1027,7 +1027,7 @@ impl BrandFilter {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `BudgetType` of the spec.
+    /// Inline schema at `/components/schemas/BudgetType` in the spec.
     BudgetType {
         Daily = "DAILY",
         Lifetime = "LIFETIME",
@@ -1040,7 +1040,7 @@ string_enum! {
     feature = "business_access_invite",
     feature = "business_access_relationships"
 ))]
-/// Schema `BusinessAccessUserSummary` of the spec.
+/// Inline schema at `/components/schemas/BusinessAccessUserSummary` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAccessUserSummary {
@@ -1069,7 +1069,7 @@ impl BusinessAccessUserSummary {
 
 #[cfg(any(feature = "business_access_assets", feature = "business_access_relationships"))]
 string_enum! {
-    /// Schema `BusinessRoleCheckMode` of the spec.
+    /// Inline schema at `/components/schemas/BusinessRoleCheckMode` in the spec.
     BusinessRoleCheckMode {
         Internal = "INTERNAL",
         External = "EXTERNAL",
@@ -1077,11 +1077,11 @@ string_enum! {
 }
 
 #[cfg(any(feature = "business_access_invite", feature = "business_access_relationships"))]
-/// Schema `BusinessRoleResponse` of the spec.
+/// Inline schema at `/components/schemas/BusinessRoleResponse` in the spec.
 pub type BusinessRoleResponse = String;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignAudienceMultipliers` of the spec.
+/// Inline schema at `/components/schemas/CampaignAudienceMultipliers` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignAudienceMultipliers {
@@ -1102,7 +1102,7 @@ impl CampaignAudienceMultipliers {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignBidOptions` of the spec.
+/// Inline schema at `/components/schemas/CampaignBidOptions` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignBidOptions {
@@ -1126,11 +1126,11 @@ impl CampaignBidOptions {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignBidOptionsCreate` of the spec.
+/// Inline schema at `/components/schemas/CampaignBidOptionsCreate` in the spec.
 pub type CampaignBidOptionsCreate = CampaignBidOptions;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignBidOptionsUpdate` of the spec.
+/// Inline schema at `/components/schemas/CampaignBidOptionsUpdate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignBidOptionsUpdate {
@@ -1157,7 +1157,7 @@ impl CampaignBidOptionsUpdate {
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 string_enum! {
-    /// Schema `CampaignBidOptionsUpdate.update_mask[]` of the spec.
+    /// Inline schema at `/components/schemas/CampaignBidOptionsUpdate/allOf/1/properties/update_mask/items` in the spec.
     CampaignBidOptionsUpdateUpdateMaskItem {
         Audience = "AUDIENCE",
         AppType = "APP_TYPE",
@@ -1168,7 +1168,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CampaignCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateRequest {
@@ -1245,20 +1245,20 @@ impl CampaignCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignIsAutomatedCampaign` of the spec.
+/// Inline schema at `/components/schemas/CampaignIsAutomatedCampaign` in the spec.
 pub type CampaignIsAutomatedCampaign = bool;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignIsCampaignBudgetOptimization` of the spec.
+/// Inline schema at `/components/schemas/CampaignIsCampaignBudgetOptimization` in the spec.
 pub type CampaignIsCampaignBudgetOptimization = bool;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignIsFlexibleDailyBudgets` of the spec.
+/// Inline schema at `/components/schemas/CampaignIsFlexibleDailyBudgets` in the spec.
 pub type CampaignIsFlexibleDailyBudgets = bool;
 
 #[cfg(any(feature = "ad_accounts", feature = "bulk", feature = "campaigns"))]
 string_enum! {
-    /// Schema `CampaignSummaryStatus` of the spec.
+    /// Inline schema at `/components/schemas/CampaignSummaryStatus` in the spec.
     CampaignSummaryStatus {
         Running = "RUNNING",
         Paused = "PAUSED",
@@ -1272,7 +1272,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Schema `CampaignUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CampaignUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignUpdateRequest {
@@ -1355,14 +1355,14 @@ impl CampaignUpdateRequest {
 
 #[cfg(any(feature = "bulk", feature = "catalog_items", feature = "catalog_product_groups", feature = "catalogs"))]
 string_enum! {
-    /// Schema `CatalogsCreativeAssetsAvailableFilterValues.catalog_type` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsCreativeAssetsAvailableFilterValues/properties/catalog_type` in the spec.
     CatalogsCreativeAssetsAvailableFilterValuesCatalogType {
         CreativeAssets = "CREATIVE_ASSETS",
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsCreativeAssetsProductGroupCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupCreateRequest {
@@ -1393,7 +1393,7 @@ impl CatalogsCreativeAssetsProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsCreativeAssetsProductGroupFilterKeys` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFilterKeys` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1433,7 +1433,7 @@ pub enum CatalogsCreativeAssetsProductGroupFilterKeys {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsCreativeAssetsProductGroupFilters` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFilters` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1447,7 +1447,7 @@ pub enum CatalogsCreativeAssetsProductGroupFilters {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsCreativeAssetsProductGroupFiltersAllOf` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFiltersAllOf` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupFiltersAllOf {
@@ -1464,7 +1464,7 @@ impl CatalogsCreativeAssetsProductGroupFiltersAllOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsCreativeAssetsProductGroupFiltersAnyOf` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFiltersAnyOf` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupFiltersAnyOf {
@@ -1481,7 +1481,7 @@ impl CatalogsCreativeAssetsProductGroupFiltersAnyOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsCreativeAssetsProductGroupUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupUpdateRequest {
@@ -1515,14 +1515,14 @@ impl CatalogsCreativeAssetsProductGroupUpdateRequest {
     feature = "catalogs"
 ))]
 string_enum! {
-    /// Schema `CatalogsHotelAvailableFilterValues.catalog_type` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsHotelAvailableFilterValues/properties/catalog_type` in the spec.
     CatalogsHotelAvailableFilterValuesCatalogType {
         Hotel = "HOTEL",
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsHotelProductGroupCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupCreateRequest {
@@ -1553,7 +1553,7 @@ impl CatalogsHotelProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsHotelProductGroupFilterKeys` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFilterKeys` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1583,7 +1583,7 @@ pub enum CatalogsHotelProductGroupFilterKeys {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsHotelProductGroupFilters` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFilters` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1597,7 +1597,7 @@ pub enum CatalogsHotelProductGroupFilters {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsHotelProductGroupFiltersAllOf` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFiltersAllOf` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupFiltersAllOf {
@@ -1614,7 +1614,7 @@ impl CatalogsHotelProductGroupFiltersAllOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsHotelProductGroupFiltersAnyOf` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFiltersAnyOf` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupFiltersAnyOf {
@@ -1631,7 +1631,7 @@ impl CatalogsHotelProductGroupFiltersAnyOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsHotelProductGroupUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupUpdateRequest {
@@ -1659,7 +1659,7 @@ impl CatalogsHotelProductGroupUpdateRequest {
 
 #[cfg(any(feature = "bulk", feature = "catalog_feeds", feature = "catalog_product_groups", feature = "catalogs"))]
 string_enum! {
-    /// Schema `CatalogsLocale` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsLocale` in the spec.
     CatalogsLocale {
         AfZa = "af-ZA",
         ArSa = "ar-SA",
@@ -1711,7 +1711,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupCreateRequest {
@@ -1738,7 +1738,7 @@ impl CatalogsProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupCurrencyCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupCurrencyCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupCurrencyCriteria {
@@ -1758,7 +1758,7 @@ impl CatalogsProductGroupCurrencyCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupFilterKeys` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFilterKeys` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1836,7 +1836,7 @@ pub enum CatalogsProductGroupFilterKeys {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupFilterOperatorTypeCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFilterOperatorTypeCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFilterOperatorTypeCriteria {
@@ -1860,7 +1860,7 @@ impl CatalogsProductGroupFilterOperatorTypeCriteria {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Schema `CatalogsProductGroupFilterOperatorTypeCriteria.filter_operator_type` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsProductGroupFilterOperatorTypeCriteria/properties/filter_operator_type` in the spec.
     CatalogsProductGroupFilterOperatorTypeCriteriaFilterOperatorType {
         Is = "IS",
         Contains = "CONTAINS",
@@ -1868,7 +1868,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupFiltersRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1882,7 +1882,7 @@ pub enum CatalogsProductGroupFiltersRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupFiltersRequest|1` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersRequest/anyOf/1` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersRequestAllOf {
@@ -1899,7 +1899,7 @@ impl CatalogsProductGroupFiltersRequestAllOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupFiltersRequest|0` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersRequest/anyOf/0` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersRequestAnyOf {
@@ -1916,7 +1916,7 @@ impl CatalogsProductGroupFiltersRequestAnyOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupMultipleCountriesCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleCountriesCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleCountriesCriteria {
@@ -1936,7 +1936,7 @@ impl CatalogsProductGroupMultipleCountriesCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupMultipleGenderCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleGenderCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleGenderCriteria {
@@ -1956,7 +1956,7 @@ impl CatalogsProductGroupMultipleGenderCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupMultipleMediaTypesCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleMediaTypesCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleMediaTypesCriteria {
@@ -1976,7 +1976,7 @@ impl CatalogsProductGroupMultipleMediaTypesCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupMultipleStringCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleStringCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleStringCriteria {
@@ -1996,7 +1996,7 @@ impl CatalogsProductGroupMultipleStringCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupMultipleStringListCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleStringListCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleStringListCriteria {
@@ -2016,7 +2016,7 @@ impl CatalogsProductGroupMultipleStringListCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupPricingCriteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupPricingCriteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupPricingCriteria {
@@ -2039,7 +2039,7 @@ impl CatalogsProductGroupPricingCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupUint32Criteria` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupUint32Criteria` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupUint32Criteria {
@@ -2062,7 +2062,7 @@ impl CatalogsProductGroupUint32Criteria {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Schema `CatalogsProductGroupUint32Criteria.operator` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsProductGroupUint32Criteria/properties/operator` in the spec.
     CatalogsProductGroupUint32CriteriaOperator {
         GreaterThan = "GREATER_THAN",
         GreaterThanOrEquals = "GREATER_THAN_OR_EQUALS",
@@ -2072,7 +2072,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsProductGroupUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsProductGroupUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupUpdateRequest {
@@ -2106,14 +2106,14 @@ impl CatalogsProductGroupUpdateRequest {
     feature = "catalogs"
 ))]
 string_enum! {
-    /// Schema `CatalogsRetailAvailableFilterValues.catalog_type` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues/properties/catalog_type` in the spec.
     CatalogsRetailAvailableFilterValuesCatalogType {
         Retail = "RETAIL",
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsRetailProductGroupCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroupCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupCreateRequest {
@@ -2150,7 +2150,7 @@ impl CatalogsRetailProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CatalogsRetailProductGroupUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroupUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupUpdateRequest {
@@ -2184,7 +2184,7 @@ impl CatalogsRetailProductGroupUpdateRequest {
 
 #[cfg(any(feature = "catalog_feeds", feature = "catalog_items", feature = "catalogs"))]
 string_enum! {
-    /// Schema `CatalogsType` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsType` in the spec.
     CatalogsType {
         Retail = "RETAIL",
         Hotel = "HOTEL",
@@ -2194,7 +2194,7 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 tagged_union! {
-    /// Schema `CatalogsVerticalProductGroupCreateRequest` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsVerticalProductGroupCreateRequest` in the spec.
     CatalogsVerticalProductGroupCreateRequest, "catalog_type" {
         Retail(CatalogsRetailProductGroupCreateRequest) = "RETAIL",
         Hotel(CatalogsHotelProductGroupCreateRequest) = "HOTEL",
@@ -2204,7 +2204,7 @@ tagged_union! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 tagged_union! {
-    /// Schema `CatalogsVerticalProductGroupUpdateRequest` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsVerticalProductGroupUpdateRequest` in the spec.
     CatalogsVerticalProductGroupUpdateRequest, "catalog_type" {
         Retail(CatalogsRetailProductGroupUpdateRequest) = "RETAIL",
         Hotel(CatalogsHotelProductGroupUpdateRequest) = "HOTEL",
@@ -2213,7 +2213,7 @@ tagged_union! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ConditionFilter` of the spec.
+/// Inline schema at `/components/schemas/ConditionFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConditionFilter {
@@ -2232,7 +2232,7 @@ impl ConditionFilter {
 
 #[cfg(any(feature = "business_access_relationships", feature = "pins"))]
 string_enum! {
-    /// Schema `ContentType` of the spec.
+    /// Inline schema at `/components/schemas/ContentType` in the spec.
     ContentType {
         ImageJpeg = "image/jpeg",
         ImagePng = "image/png",
@@ -2247,7 +2247,7 @@ string_enum! {
     feature = "product_group_promotions"
 ))]
 int_enum! {
-    /// Schema `ConversionAttributionWindowDays` of the spec.
+    /// Inline schema at `/components/schemas/ConversionAttributionWindowDays` in the spec.
     ConversionAttributionWindowDays {
         V0 = 0,
         V1 = 1,
@@ -2260,7 +2260,7 @@ int_enum! {
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups", feature = "ads", feature = "campaigns"))]
 string_enum! {
-    /// Schema `ConversionReportAttributionType` of the spec.
+    /// Inline schema at `/components/schemas/ConversionReportAttributionType` in the spec.
     ConversionReportAttributionType {
         Individual = "INDIVIDUAL",
         Household = "HOUSEHOLD",
@@ -2275,7 +2275,7 @@ string_enum! {
     feature = "product_group_promotions"
 ))]
 string_enum! {
-    /// Schema `ConversionReportTimeType` of the spec.
+    /// Inline schema at `/components/schemas/ConversionReportTimeType` in the spec.
     ConversionReportTimeType {
         TimeOfAdAction = "TIME_OF_AD_ACTION",
         TimeOfConversion = "TIME_OF_CONVERSION",
@@ -2294,7 +2294,7 @@ string_enum! {
     feature = "catalogs"
 ))]
 string_enum! {
-    /// Schema `Country` of the spec.
+    /// Inline schema at `/components/schemas/Country` in the spec.
     Country {
         Ad = "AD",
         Ae = "AE",
@@ -2548,7 +2548,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CountryFilter` of the spec.
+/// Inline schema at `/components/schemas/CountryFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CountryFilter {
@@ -2566,7 +2566,7 @@ impl CountryFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CreativeAssetsIdFilter` of the spec.
+/// Inline schema at `/components/schemas/CreativeAssetsIdFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreativeAssetsIdFilter {
@@ -2594,7 +2594,7 @@ impl CreativeAssetsIdFilter {
     feature = "search"
 ))]
 string_enum! {
-    /// Schema `CreativeType` of the spec.
+    /// Inline schema at `/components/schemas/CreativeType` in the spec.
     CreativeType {
         Regular = "REGULAR",
         Video = "VIDEO",
@@ -2622,7 +2622,7 @@ string_enum! {
     feature = "promotions"
 ))]
 string_enum! {
-    /// Schema `Currency` of the spec.
+    /// Inline schema at `/components/schemas/Currency` in the spec.
     Currency {
         Unk = "UNK",
         Usd = "USD",
@@ -2655,7 +2655,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CurrencyFilter` of the spec.
+/// Inline schema at `/components/schemas/CurrencyFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CurrencyFilter {
@@ -2673,7 +2673,7 @@ impl CurrencyFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomLabel0Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomLabel0Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel0Filter {
@@ -2691,7 +2691,7 @@ impl CustomLabel0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomLabel1Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomLabel1Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel1Filter {
@@ -2709,7 +2709,7 @@ impl CustomLabel1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomLabel2Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomLabel2Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel2Filter {
@@ -2727,7 +2727,7 @@ impl CustomLabel2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomLabel3Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomLabel3Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel3Filter {
@@ -2745,7 +2745,7 @@ impl CustomLabel3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomLabel4Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomLabel4Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel4Filter {
@@ -2763,7 +2763,7 @@ impl CustomLabel4Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomNumber0Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomNumber0Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber0Filter {
@@ -2781,7 +2781,7 @@ impl CustomNumber0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomNumber1Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomNumber1Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber1Filter {
@@ -2799,7 +2799,7 @@ impl CustomNumber1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomNumber2Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomNumber2Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber2Filter {
@@ -2817,7 +2817,7 @@ impl CustomNumber2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomNumber3Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomNumber3Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber3Filter {
@@ -2835,7 +2835,7 @@ impl CustomNumber3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `CustomNumber4Filter` of the spec.
+/// Inline schema at `/components/schemas/CustomNumber4Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber4Filter {
@@ -2854,7 +2854,7 @@ impl CustomNumber4Filter {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 string_enum! {
-    /// Schema `CustomizableCTAType` of the spec.
+    /// Inline schema at `/components/schemas/CustomizableCTAType` in the spec.
     CustomizableCTAType {
         GetOffer = "GET_OFFER",
         LearnMore = "LEARN_MORE",
@@ -2890,7 +2890,7 @@ string_enum! {
 
 #[cfg(any(feature = "pins", feature = "user_account"))]
 string_enum! {
-    /// Schema `DataStatus` of the spec.
+    /// Inline schema at `/components/schemas/DataStatus` in the spec.
     DataStatus {
         Processing = "PROCESSING",
         Ready = "READY",
@@ -2920,7 +2920,7 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 string_enum! {
-    /// Schema `DisclosureType` of the spec.
+    /// Inline schema at `/components/schemas/DisclosureType` in the spec.
     DisclosureType {
         NoDisclosure = "NO_DISCLOSURE",
         PrescribingInformation = "PRESCRIBING_INFORMATION",
@@ -2941,7 +2941,7 @@ string_enum! {
     feature = "promotions"
 ))]
 string_enum! {
-    /// Schema `EntityStatus` of the spec.
+    /// Inline schema at `/components/schemas/EntityStatus` in the spec.
     EntityStatus {
         Active = "ACTIVE",
         Paused = "PAUSED",
@@ -2952,7 +2952,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Schema `EventData` of the spec.
+/// Inline schema at `/components/schemas/EventData` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventData {
@@ -3018,7 +3018,7 @@ impl EventData {
     feature = "lead_forms",
     feature = "promotions"
 ))]
-/// Schema `Exception` of the spec.
+/// Inline schema at `/components/schemas/Exception` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Exception {
@@ -3046,7 +3046,7 @@ impl Exception {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Schema `Gender` of the spec.
+    /// Inline schema at `/components/schemas/Gender` in the spec.
     Gender {
         Female = "FEMALE",
         Male = "MALE",
@@ -3055,7 +3055,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GenderFilter` of the spec.
+/// Inline schema at `/components/schemas/GenderFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GenderFilter {
@@ -3073,7 +3073,7 @@ impl GenderFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GoogleProductCategory0Filter` of the spec.
+/// Inline schema at `/components/schemas/GoogleProductCategory0Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory0Filter {
@@ -3091,7 +3091,7 @@ impl GoogleProductCategory0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GoogleProductCategory1Filter` of the spec.
+/// Inline schema at `/components/schemas/GoogleProductCategory1Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory1Filter {
@@ -3109,7 +3109,7 @@ impl GoogleProductCategory1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GoogleProductCategory2Filter` of the spec.
+/// Inline schema at `/components/schemas/GoogleProductCategory2Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory2Filter {
@@ -3127,7 +3127,7 @@ impl GoogleProductCategory2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GoogleProductCategory3Filter` of the spec.
+/// Inline schema at `/components/schemas/GoogleProductCategory3Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory3Filter {
@@ -3145,7 +3145,7 @@ impl GoogleProductCategory3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GoogleProductCategory4Filter` of the spec.
+/// Inline schema at `/components/schemas/GoogleProductCategory4Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory4Filter {
@@ -3163,7 +3163,7 @@ impl GoogleProductCategory4Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GoogleProductCategory5Filter` of the spec.
+/// Inline schema at `/components/schemas/GoogleProductCategory5Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory5Filter {
@@ -3181,7 +3181,7 @@ impl GoogleProductCategory5Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `GoogleProductCategory6Filter` of the spec.
+/// Inline schema at `/components/schemas/GoogleProductCategory6Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory6Filter {
@@ -3206,7 +3206,7 @@ impl GoogleProductCategory6Filter {
     feature = "product_group_promotions"
 ))]
 string_enum! {
-    /// Schema `Granularity` of the spec.
+    /// Inline schema at `/components/schemas/Granularity` in the spec.
     Granularity {
         Total = "TOTAL",
         Day = "DAY",
@@ -3218,7 +3218,7 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk", feature = "product_group_promotions"))]
 string_enum! {
-    /// Schema `GridClickType` of the spec.
+    /// Inline schema at `/components/schemas/GridClickType` in the spec.
     GridClickType {
         Closeup = "CLOSEUP",
         DirectToDestination = "DIRECT_TO_DESTINATION",
@@ -3226,7 +3226,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `HotelIdFilter` of the spec.
+/// Inline schema at `/components/schemas/HotelIdFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HotelIdFilter {
@@ -3244,7 +3244,7 @@ impl HotelIdFilter {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `ImageDetails` of the spec.
+/// Inline schema at `/components/schemas/ImageDetails` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageDetails {
@@ -3267,7 +3267,7 @@ impl ImageDetails {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `ImageMetadata` of the spec.
+/// Inline schema at `/components/schemas/ImageMetadata` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageMetadata {
@@ -3297,7 +3297,7 @@ impl ImageMetadata {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `ImageSize` of the spec.
+/// Inline schema at `/components/schemas/ImageSize` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageSize {
@@ -3325,7 +3325,7 @@ impl ImageSize {
 
 #[cfg(any(feature = "ad_accounts", feature = "conversion_eqs"))]
 string_enum! {
-    /// Schema `IngestionSourceOptions` of the spec.
+    /// Inline schema at `/components/schemas/IngestionSourceOptions` in the spec.
     IngestionSourceOptions {
         Tag = "TAG",
         Mmp = "MMP",
@@ -3336,7 +3336,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ItemGroupIdFilter` of the spec.
+/// Inline schema at `/components/schemas/ItemGroupIdFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemGroupIdFilter {
@@ -3354,7 +3354,7 @@ impl ItemGroupIdFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ItemIdFilter` of the spec.
+/// Inline schema at `/components/schemas/ItemIdFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemIdFilter {
@@ -3372,7 +3372,7 @@ impl ItemIdFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
-/// Schema `KeywordUpdate` of the spec.
+/// Inline schema at `/components/schemas/KeywordUpdate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordUpdate {
@@ -3395,7 +3395,7 @@ impl KeywordUpdate {
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
-/// Schema `KeywordsCommon` of the spec.
+/// Inline schema at `/components/schemas/KeywordsCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsCommon {
@@ -3418,7 +3418,7 @@ impl KeywordsCommon {
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
-/// Schema `KeywordsRequest` of the spec.
+/// Inline schema at `/components/schemas/KeywordsRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsRequest {
@@ -3437,7 +3437,7 @@ impl KeywordsRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
-/// Schema `LabelCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/LabelCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelCreateRequest {
@@ -3456,7 +3456,7 @@ impl LabelCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
-/// Schema `LabelCreateRequest.labels[]` of the spec.
+/// Inline schema at `/components/schemas/LabelCreateRequest/properties/labels/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelCreateRequestLabelsItem {
@@ -3477,7 +3477,7 @@ impl LabelCreateRequestLabelsItem {
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
 string_enum! {
-    /// Schema `LabelType` of the spec.
+    /// Inline schema at `/components/schemas/LabelType` in the spec.
     LabelType {
         Brand = "BRAND",
         Custom = "CUSTOM",
@@ -3485,7 +3485,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Schema `LineItem` of the spec.
+/// Inline schema at `/components/schemas/LineItem` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LineItem {
@@ -3534,7 +3534,7 @@ impl LineItem {
 
 #[cfg(any(feature = "keywords", feature = "targeting_template"))]
 string_enum! {
-    /// Schema `MatchType` of the spec.
+    /// Inline schema at `/components/schemas/MatchType` in the spec.
     MatchType {
         Broad = "BROAD",
         Phrase = "PHRASE",
@@ -3546,7 +3546,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "keywords"))]
 string_enum! {
-    /// Schema `MatchTypeResponse` of the spec.
+    /// Inline schema at `/components/schemas/MatchTypeResponse` in the spec.
     MatchTypeResponse {
         Broad = "BROAD",
         Phrase = "PHRASE",
@@ -3557,7 +3557,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `MaxPriceFilter` of the spec.
+/// Inline schema at `/components/schemas/MaxPriceFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MaxPriceFilter {
@@ -3576,7 +3576,7 @@ impl MaxPriceFilter {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Schema `MediaType` of the spec.
+    /// Inline schema at `/components/schemas/MediaType` in the spec.
     MediaType {
         Image = "IMAGE",
         Video = "VIDEO",
@@ -3584,7 +3584,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `MediaTypeFilter` of the spec.
+/// Inline schema at `/components/schemas/MediaTypeFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaTypeFilter {
@@ -3603,14 +3603,14 @@ impl MediaTypeFilter {
 
 #[cfg(any(feature = "catalog_items", feature = "media", feature = "pins", feature = "search"))]
 string_enum! {
-    /// Schema `MediaUploadType` of the spec.
+    /// Inline schema at `/components/schemas/MediaUploadType` in the spec.
     MediaUploadType {
         Video = "video",
     }
 }
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups", feature = "ads", feature = "campaigns"))]
-/// Schema `MetricsResponse` of the spec.
+/// Inline schema at `/components/schemas/MetricsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetricsResponse {
@@ -3628,7 +3628,7 @@ impl MetricsResponse {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `MinPriceFilter` of the spec.
+/// Inline schema at `/components/schemas/MinPriceFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MinPriceFilter {
@@ -3647,7 +3647,7 @@ impl MinPriceFilter {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Schema `NonNullableCatalogsCurrency` of the spec.
+    /// Inline schema at `/components/schemas/NonNullableCatalogsCurrency` in the spec.
     NonNullableCatalogsCurrency {
         Aed = "AED",
         Afn = "AFN",
@@ -3824,7 +3824,7 @@ string_enum! {
     feature = "campaigns"
 ))]
 string_enum! {
-    /// Schema `ObjectiveType` of the spec.
+    /// Inline schema at `/components/schemas/ObjectiveType` in the spec.
     ObjectiveType {
         Awareness = "AWARENESS",
         Consideration = "CONSIDERATION",
@@ -3835,7 +3835,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Schema `OptimizationGoalMetadata` of the spec.
+/// Inline schema at `/components/schemas/OptimizationGoalMetadata` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadata {
@@ -3859,7 +3859,7 @@ impl OptimizationGoalMetadata {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Schema `OptimizationGoalMetadata.conversion_tag_v3_goal_metadata` of the spec.
+/// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/conversion_tag_v3_goal_metadata` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataConversionTagV3GoalMetadata {
@@ -3903,7 +3903,7 @@ impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Schema `OptimizationGoalMetadata.conversion_tag_v3_goal_metadata.attribution_windows` of the spec.
+/// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/conversion_tag_v3_goal_metadata/properties/attribution_windows` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows {
@@ -3928,7 +3928,7 @@ impl OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `OptimizationGoalMetadata.conversion_tag_v3_goal_metadata.conversion_event` of the spec.
+    /// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/conversion_tag_v3_goal_metadata/properties/conversion_event` in the spec.
     OptimizationGoalMetadataConversionTagV3GoalMetadataConversionEvent {
         PageVisit = "PAGE_VISIT",
         Signup = "SIGNUP",
@@ -3944,7 +3944,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Schema `OptimizationGoalMetadata.frequency_goal_metadata` of the spec.
+/// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/frequency_goal_metadata` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataFrequencyGoalMetadata {
@@ -3966,7 +3966,7 @@ impl OptimizationGoalMetadataFrequencyGoalMetadata {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `OptimizationGoalMetadata.frequency_goal_metadata.timerange` of the spec.
+    /// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/frequency_goal_metadata/properties/timerange` in the spec.
     OptimizationGoalMetadataFrequencyGoalMetadataTimerange {
         ThirtyDay = "THIRTY_DAY",
         Day = "DAY",
@@ -3978,7 +3978,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Schema `OptimizationGoalMetadata.scrollup_goal_metadata` of the spec.
+/// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/scrollup_goal_metadata` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataScrollupGoalMetadata {
@@ -3997,7 +3997,7 @@ impl OptimizationGoalMetadataScrollupGoalMetadata {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Schema `PacingDeliveryType` of the spec.
+    /// Inline schema at `/components/schemas/PacingDeliveryType` in the spec.
     PacingDeliveryType {
         Standard = "STANDARD",
         Accelerated = "ACCELERATED",
@@ -4006,7 +4006,7 @@ string_enum! {
 
 #[cfg(any(feature = "business_access_assets", feature = "business_access_relationships"))]
 string_enum! {
-    /// Schema `PartnerType` of the spec.
+    /// Inline schema at `/components/schemas/PartnerType` in the spec.
     PartnerType {
         Internal = "INTERNAL",
         External = "EXTERNAL",
@@ -4015,7 +4015,7 @@ string_enum! {
 
 #[cfg(any(feature = "business_access_assets", feature = "business_access_invite"))]
 string_enum! {
-    /// Schema `Permissions` of the spec.
+    /// Inline schema at `/components/schemas/Permissions` in the spec.
     Permissions {
         Admin = "ADMIN",
         Analyst = "ANALYST",
@@ -4036,11 +4036,11 @@ string_enum! {
     feature = "business_access_invite",
     feature = "business_access_relationships"
 ))]
-/// Schema `PermissionsResponse` of the spec.
+/// Inline schema at `/components/schemas/PermissionsResponse` in the spec.
 pub type PermissionsResponse = Vec<String>;
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `Pin` of the spec.
+/// Inline schema at `/components/schemas/Pin` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Pin {
@@ -4124,7 +4124,7 @@ impl Pin {
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 tagged_union! {
-    /// Schema `PinMedia` of the spec.
+    /// Inline schema at `/components/schemas/PinMedia` in the spec.
     PinMedia, "media_type" {
         Image(PinMediaWithImage) = "image",
         Video(PinMediaWithVideo) = "video",
@@ -4135,7 +4135,7 @@ tagged_union! {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `PinMediaMetadata` of the spec.
+/// Inline schema at `/components/schemas/PinMediaMetadata` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -4149,7 +4149,7 @@ pub enum PinMediaMetadata {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `PinMediaWithImage` of the spec.
+/// Inline schema at `/components/schemas/PinMediaWithImage` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImage {
@@ -4169,7 +4169,7 @@ impl PinMediaWithImage {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `PinMediaWithImageAndVideo` of the spec.
+/// Inline schema at `/components/schemas/PinMediaWithImageAndVideo` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImageAndVideo {
@@ -4190,7 +4190,7 @@ impl PinMediaWithImageAndVideo {
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 string_enum! {
-    /// Schema `PinMediaWithImageAndVideo.media_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaWithImageAndVideo/properties/media_type` in the spec.
     PinMediaWithImageAndVideoMediaType {
         MultipleMixed = "multiple_mixed",
     }
@@ -4198,14 +4198,14 @@ string_enum! {
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 string_enum! {
-    /// Schema `PinMediaWithImage.media_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaWithImage/properties/media_type` in the spec.
     PinMediaWithImageMediaType {
         Image = "image",
     }
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `PinMediaWithImages` of the spec.
+/// Inline schema at `/components/schemas/PinMediaWithImages` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImages {
@@ -4226,14 +4226,14 @@ impl PinMediaWithImages {
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 string_enum! {
-    /// Schema `PinMediaWithImages.media_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaWithImages/properties/media_type` in the spec.
     PinMediaWithImagesMediaType {
         MultipleImages = "multiple_images",
     }
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `PinMediaWithVideo` of the spec.
+/// Inline schema at `/components/schemas/PinMediaWithVideo` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithVideo {
@@ -4276,7 +4276,7 @@ impl PinMediaWithVideo {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `PinMediaWithVideos` of the spec.
+/// Inline schema at `/components/schemas/PinMediaWithVideos` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithVideos {
@@ -4297,7 +4297,7 @@ impl PinMediaWithVideos {
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 string_enum! {
-    /// Schema `PinMediaWithVideos.media_type` of the spec.
+    /// Inline schema at `/components/schemas/PinMediaWithVideos/properties/media_type` in the spec.
     PinMediaWithVideosMediaType {
         MultipleVideos = "multiple_videos",
     }
@@ -4305,7 +4305,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_accounts", feature = "ads"))]
 string_enum! {
-    /// Schema `PinPromotionSummaryStatus` of the spec.
+    /// Inline schema at `/components/schemas/PinPromotionSummaryStatus` in the spec.
     PinPromotionSummaryStatus {
         Approved = "APPROVED",
         Paused = "PAUSED",
@@ -4320,7 +4320,7 @@ string_enum! {
 
 #[cfg(any(feature = "pins", feature = "user_account"))]
 string_enum! {
-    /// Inline schema at `operation pins/analytics.app_types` in the spec.
+    /// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
     PinsAnalyticsAppTypes {
         All = "ALL",
         Mobile = "MOBILE",
@@ -4346,7 +4346,7 @@ string_enum! {
     feature = "targeting_template"
 ))]
 string_enum! {
-    /// Schema `Pinterest.Lib.PaginationOrder` of the spec.
+    /// Inline schema at `/components/schemas/Pinterest.Lib.PaginationOrder` in the spec.
     PinterestLibPaginationOrder {
         Ascending = "ASCENDING",
         Descending = "DESCENDING",
@@ -4355,7 +4355,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Schema `PlacementGroupType` of the spec.
+    /// Inline schema at `/components/schemas/PlacementGroupType` in the spec.
     PlacementGroupType {
         All = "ALL",
         Search = "SEARCH",
@@ -4365,7 +4365,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
-/// Schema `PlacementMultipliers` of the spec.
+/// Inline schema at `/components/schemas/PlacementMultipliers` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PlacementMultipliers {
@@ -4387,7 +4387,7 @@ impl PlacementMultipliers {
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 string_enum! {
-    /// Schema `PlacementMultipliers.PLACEMENT` of the spec.
+    /// Inline schema at `/components/schemas/PlacementMultipliers/properties/PLACEMENT` in the spec.
     PlacementMultipliersPlacement {
         Search = "SEARCH",
         Browse = "BROWSE",
@@ -4396,7 +4396,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `PriceFilter` of the spec.
+/// Inline schema at `/components/schemas/PriceFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PriceFilter {
@@ -4414,7 +4414,7 @@ impl PriceFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `PriceFilter.PRICE` of the spec.
+/// Inline schema at `/components/schemas/PriceFilter/properties/PRICE` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PriceFilterPrice {
@@ -4442,7 +4442,7 @@ impl PriceFilterPrice {
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
-/// Schema `ProductGroupPromotion` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupPromotion` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotion {
@@ -4555,7 +4555,7 @@ impl ProductGroupPromotion {
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 string_enum! {
-    /// Schema `ProductGroupPromotion.collections_header_type` of the spec.
+    /// Inline schema at `/components/schemas/ProductGroupPromotion/properties/collections_header_type` in the spec.
     ProductGroupPromotionCollectionsHeaderType {
         ShopThisCollection = "SHOP_THIS_COLLECTION",
         ExploreThisCollection = "EXPLORE_THIS_COLLECTION",
@@ -4566,7 +4566,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
-/// Schema `ProductGroupPromotionCreateRequest` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupPromotionCreateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionCreateRequest {
@@ -4586,7 +4586,7 @@ impl ProductGroupPromotionCreateRequest {
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 string_enum! {
-    /// Schema `ProductGroupPromotion.customizable_cta_type` of the spec.
+    /// Inline schema at `/components/schemas/ProductGroupPromotion/properties/customizable_cta_type` in the spec.
     ProductGroupPromotionCustomizableCtaType {
         ShopNow = "SHOP_NOW",
         BookNow = "BOOK_NOW",
@@ -4597,7 +4597,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
-/// Schema `ProductGroupPromotionUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupPromotionUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionUpdateRequest {
@@ -4616,7 +4616,7 @@ impl ProductGroupPromotionUpdateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ProductGroupReferenceFilter` of the spec.
+/// Inline schema at `/components/schemas/ProductGroupReferenceFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupReferenceFilter {
@@ -4634,7 +4634,7 @@ impl ProductGroupReferenceFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ProductType0Filter` of the spec.
+/// Inline schema at `/components/schemas/ProductType0Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType0Filter {
@@ -4652,7 +4652,7 @@ impl ProductType0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ProductType1Filter` of the spec.
+/// Inline schema at `/components/schemas/ProductType1Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType1Filter {
@@ -4670,7 +4670,7 @@ impl ProductType1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ProductType2Filter` of the spec.
+/// Inline schema at `/components/schemas/ProductType2Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType2Filter {
@@ -4688,7 +4688,7 @@ impl ProductType2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ProductType3Filter` of the spec.
+/// Inline schema at `/components/schemas/ProductType3Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType3Filter {
@@ -4706,7 +4706,7 @@ impl ProductType3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `ProductType4Filter` of the spec.
+/// Inline schema at `/components/schemas/ProductType4Filter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType4Filter {
@@ -4724,7 +4724,7 @@ impl ProductType4Filter {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Schema `QuizPinData` of the spec.
+/// Inline schema at `/components/schemas/QuizPinData` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinData {
@@ -4752,7 +4752,7 @@ impl QuizPinData {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 string_enum! {
-    /// Schema `QuizPinData.tie_breaker_type` of the spec.
+    /// Inline schema at `/components/schemas/QuizPinData/properties/tie_breaker_type` in the spec.
     QuizPinDataTieBreakerType {
         Random = "RANDOM",
         Custom = "CUSTOM",
@@ -4760,7 +4760,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Schema `QuizPinOption` of the spec.
+/// Inline schema at `/components/schemas/QuizPinOption` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinOption {
@@ -4781,7 +4781,7 @@ impl QuizPinOption {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Schema `QuizPinQuestion` of the spec.
+/// Inline schema at `/components/schemas/QuizPinQuestion` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinQuestion {
@@ -4805,7 +4805,7 @@ impl QuizPinQuestion {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Schema `QuizPinResult` of the spec.
+/// Inline schema at `/components/schemas/QuizPinResult` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinResult {
@@ -4848,7 +4848,7 @@ impl QuizPinResult {
     feature = "product_group_promotions"
 ))]
 string_enum! {
-    /// Schema `ReportingTimeZone` of the spec.
+    /// Inline schema at `/components/schemas/ReportingTimeZone` in the spec.
     ReportingTimeZone {
         PinterestTimeZone = "PINTEREST_TIME_ZONE",
         AdAccountTimeZone = "AD_ACCOUNT_TIME_ZONE",
@@ -4856,7 +4856,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
-/// Schema `TargetingSpec` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpec` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpec {
@@ -4925,7 +4925,7 @@ impl TargetingSpec {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Schema `TargetingSpecAgeBucket` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecAgeBucket` in the spec.
     TargetingSpecAgeBucket {
         V18To24 = "18-24",
         V19Plus = "19+",
@@ -4942,7 +4942,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Schema `TargetingSpecAppType` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecAppType` in the spec.
     TargetingSpecAppType {
         AndroidMobile = "android_mobile",
         AndroidTablet = "android_tablet",
@@ -4955,7 +4955,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Schema `TargetingSpecGender` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecGender` in the spec.
     TargetingSpecGender {
         UnknownValue = "unknown",
         Male = "male",
@@ -4964,7 +4964,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
-/// Schema `TargetingSpecShoppingRetargeting` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecShoppingRetargeting` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecShoppingRetargeting {
@@ -4989,7 +4989,7 @@ impl TargetingSpecShoppingRetargeting {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Schema `TargetingSpec.TARGETING_STRATEGY[]` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpec/properties/TARGETING_STRATEGY/items` in the spec.
     TargetingSpecTargetingStrategyItem {
         ChooseYourOwn = "CHOOSE_YOUR_OWN",
         FindNewCustomers = "FIND_NEW_CUSTOMERS",
@@ -4998,7 +4998,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Schema `TitleKeywordsFilter` of the spec.
+/// Inline schema at `/components/schemas/TitleKeywordsFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TitleKeywordsFilter {
@@ -5022,7 +5022,7 @@ impl TitleKeywordsFilter {
     feature = "campaigns",
     feature = "targeting_template"
 ))]
-/// Schema `TrackingUrls` of the spec.
+/// Inline schema at `/components/schemas/TrackingUrls` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrackingUrls {
@@ -5059,7 +5059,7 @@ impl TrackingUrls {
 
 #[cfg(any(feature = "customer_list_uploads", feature = "customer_lists"))]
 string_enum! {
-    /// Schema `UserListOperationType` of the spec.
+    /// Inline schema at `/components/schemas/UserListOperationType` in the spec.
     UserListOperationType {
         Add = "ADD",
         Remove = "REMOVE",
@@ -5067,7 +5067,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Schema `VideoMetadataWithItemType` of the spec.
+/// Inline schema at `/components/schemas/VideoMetadataWithItemType` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VideoMetadataWithItemType {

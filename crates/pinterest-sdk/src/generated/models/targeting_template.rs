@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `TargetingTemplateAudienceSizing` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateAudienceSizing` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateAudienceSizing {
@@ -21,7 +21,7 @@ impl TargetingTemplateAudienceSizing {
     }
 }
 
-/// Schema `TargetingTemplateAudienceSizing.reach_estimate` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateAudienceSizing/properties/reach_estimate` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateAudienceSizingReachEstimate {
@@ -43,7 +43,7 @@ impl TargetingTemplateAudienceSizingReachEstimate {
     }
 }
 
-/// Schema `TargetingTemplateCreate` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateCreate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateCreate {
@@ -79,7 +79,7 @@ impl TargetingTemplateCreate {
     }
 }
 
-/// Schema `TargetingTemplateGetResponseData` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateGetResponseData` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateGetResponseData {
@@ -146,14 +146,14 @@ impl TargetingTemplateGetResponseData {
 }
 
 string_enum! {
-    /// Schema `TargetingTemplateGetResponseData.status` of the spec.
+    /// Inline schema at `/components/schemas/TargetingTemplateResponseData/allOf/1/properties/status/allOf/0` in the spec.
     TargetingTemplateGetResponseDataStatus {
         Active = "ACTIVE",
         Deleted = "DELETED",
     }
 }
 
-/// Schema `TargetingTemplateKeyword` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateKeyword` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateKeyword {
@@ -172,7 +172,7 @@ impl TargetingTemplateKeyword {
     }
 }
 
-/// Inline schema at `operation targeting_template/list response` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1targeting_templates/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateListResponse {
@@ -190,7 +190,7 @@ impl TargetingTemplateListResponse {
     }
 }
 
-/// Schema `TargetingTemplateUpdateRequest` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateUpdateRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateUpdateRequest {
@@ -211,7 +211,7 @@ impl TargetingTemplateUpdateRequest {
 }
 
 string_enum! {
-    /// Schema `TargetingTemplateUpdateRequest.operation_type` of the spec.
+    /// Inline schema at `/components/schemas/TargetingTemplateUpdateRequest/properties/operation_type` in the spec.
     TargetingTemplateUpdateRequestOperationType {
         Remove = "REMOVE",
         Update = "UPDATE",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `RelatedTerms` of the spec.
+/// Inline schema at `/components/schemas/RelatedTerms` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RelatedTerms {
@@ -27,7 +27,7 @@ impl RelatedTerms {
     }
 }
 
-/// Schema `RelatedTerms.related_terms_list[]` of the spec.
+/// Inline schema at `/components/schemas/RelatedTerms/properties/related_terms_list/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RelatedTermsRelatedTermsListItem {
@@ -46,5 +46,5 @@ impl RelatedTermsRelatedTermsListItem {
     }
 }
 
-/// Schema `TermsSuggestedResponse` of the spec.
+/// Inline schema at `/components/schemas/TermsSuggestedResponse` in the spec.
 pub type TermsSuggestedResponse = Vec<String>;

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `AdAccountCreateSubscriptionRequest` of the spec.
+/// Inline schema at `/components/schemas/AdAccountCreateSubscriptionRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionRequest {
@@ -38,7 +38,7 @@ impl AdAccountCreateSubscriptionRequest {
     }
 }
 
-/// Schema `AdAccountCreateSubscriptionRequest.partner_metadata` of the spec.
+/// Inline schema at `/components/schemas/AdAccountCreateSubscriptionRequest/properties/partner_metadata` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionRequestPartnerMetadata {
@@ -54,7 +54,7 @@ impl AdAccountCreateSubscriptionRequestPartnerMetadata {
     }
 }
 
-/// Schema `AdAccountCreateSubscriptionResponse` of the spec.
+/// Inline schema at `/components/schemas/AdAccountCreateSubscriptionResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionResponse {
@@ -104,7 +104,7 @@ impl AdAccountCreateSubscriptionResponse {
     }
 }
 
-/// Schema `AdAccountGetSubscriptionResponse` of the spec.
+/// Inline schema at `/components/schemas/AdAccountGetSubscriptionResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountGetSubscriptionResponse {
@@ -154,7 +154,7 @@ impl AdAccountGetSubscriptionResponse {
     }
 }
 
-/// Schema `AdCommon` of the spec.
+/// Inline schema at `/components/schemas/AdCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdCommon {
@@ -252,7 +252,7 @@ impl AdCommon {
     }
 }
 
-/// Schema `AdGroupCommon` of the spec.
+/// Inline schema at `/components/schemas/AdGroupCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupCommon {
@@ -350,7 +350,7 @@ impl AdGroupCommon {
     }
 }
 
-/// Schema `AdGroupIdFilter` of the spec.
+/// Inline schema at `/components/schemas/AdGroupIdFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupIdFilter {
@@ -366,7 +366,7 @@ impl AdGroupIdFilter {
     }
 }
 
-/// Schema `AdPinId` of the spec.
+/// Inline schema at `/components/schemas/AdPinId` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPinId {
@@ -383,17 +383,17 @@ impl AdPinId {
 }
 
 string_enum! {
-    /// Schema `AdvancedAuctionOperation` of the spec.
+    /// Inline schema at `/components/schemas/AdvancedAuctionOperation` in the spec.
     AdvancedAuctionOperation {
         Upsert = "UPSERT",
         Delete = "DELETE",
     }
 }
 
-/// Schema `AgeBucketList` of the spec.
+/// Inline schema at `/components/schemas/AgeBucketList` in the spec.
 pub type AgeBucketList = Vec<AgeBucketListItem>;
 
-/// Schema `AmazonConnectRequest` of the spec.
+/// Inline schema at `/components/schemas/AmazonConnectRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AmazonConnectRequest {
@@ -432,7 +432,7 @@ impl AmazonConnectRequest {
     }
 }
 
-/// Schema `AudienceCommon` of the spec.
+/// Inline schema at `/components/schemas/AudienceCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCommon {
@@ -454,7 +454,7 @@ impl AudienceCommon {
     }
 }
 
-/// Schema `AudienceDefinitionScope` of the spec.
+/// Inline schema at `/components/schemas/AudienceDefinitionScope` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionScope {
@@ -471,14 +471,14 @@ impl AudienceDefinitionScope {
 }
 
 string_enum! {
-    /// Schema `AudienceDefinitionScope.scope` of the spec.
+    /// Inline schema at `/components/schemas/AudienceDefinitionScope/properties/scope` in the spec.
     AudienceDefinitionScopeScope {
         Partner = "PARTNER",
         Pinterest = "PINTEREST",
     }
 }
 
-/// Schema `AudienceDefinitionType` of the spec.
+/// Inline schema at `/components/schemas/AudienceDefinitionType` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionType {
@@ -495,14 +495,14 @@ impl AudienceDefinitionType {
 }
 
 string_enum! {
-    /// Schema `AudienceDefinitionType.scope` of the spec.
+    /// Inline schema at `/components/schemas/AudienceDefinitionType/properties/scope` in the spec.
     AudienceDefinitionTypeScope {
         ImpressionPlusEngagement = "IMPRESSION_PLUS_ENGAGEMENT",
         Engagement = "ENGAGEMENT",
     }
 }
 
-/// Schema `AudienceInsightCategoryArrayResponse` of the spec.
+/// Inline schema at `/components/schemas/AudienceInsightCategoryArrayResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightCategoryArrayResponse {
@@ -518,7 +518,7 @@ impl AudienceInsightCategoryArrayResponse {
     }
 }
 
-/// Schema `AudienceInsightCategoryCommon` of the spec.
+/// Inline schema at `/components/schemas/AudienceInsightCategoryCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightCategoryCommon {
@@ -547,14 +547,14 @@ impl AudienceInsightCategoryCommon {
 }
 
 string_enum! {
-    /// Schema `AudienceShareType` of the spec.
+    /// Inline schema at `/components/schemas/AudienceShareType` in the spec.
     AudienceShareType {
         Shared = "SHARED",
         Received = "RECEIVED",
     }
 }
 
-/// Schema `BoardBase` of the spec.
+/// Inline schema at `/components/schemas/BoardBase` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardBase {
@@ -610,7 +610,7 @@ impl BoardBase {
     }
 }
 
-/// Schema `BusinessAccessError` of the spec.
+/// Inline schema at `/components/schemas/BusinessAccessError` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAccessError {
@@ -627,7 +627,7 @@ impl BusinessAccessError {
     }
 }
 
-/// Schema `CampaignCommon` of the spec.
+/// Inline schema at `/components/schemas/CampaignCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCommon {
@@ -685,7 +685,7 @@ impl CampaignCommon {
     }
 }
 
-/// Schema `CampaignCreateCommon` of the spec.
+/// Inline schema at `/components/schemas/CampaignCreateCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateCommon {
@@ -751,7 +751,7 @@ impl CampaignCreateCommon {
     }
 }
 
-/// Schema `CampaignId` of the spec.
+/// Inline schema at `/components/schemas/CampaignId` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignId {
@@ -767,7 +767,7 @@ impl CampaignId {
     }
 }
 
-/// Schema `CampaignIdFilter` of the spec.
+/// Inline schema at `/components/schemas/CampaignIdFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignIdFilter {
@@ -783,7 +783,7 @@ impl CampaignIdFilter {
     }
 }
 
-/// Schema `CampaignObjectivesFilter` of the spec.
+/// Inline schema at `/components/schemas/CampaignObjectivesFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignObjectivesFilter {
@@ -799,7 +799,7 @@ impl CampaignObjectivesFilter {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsItemsFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsFilter {
@@ -822,7 +822,7 @@ impl CatalogsCreativeAssetsItemsFilter {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsProduct` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProduct` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProduct {
@@ -845,7 +845,7 @@ impl CatalogsCreativeAssetsProduct {
     }
 }
 
-/// Schema `CatalogsCreativeAssetsProductMetadata` of the spec.
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductMetadata` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductMetadata {
@@ -862,7 +862,7 @@ impl CatalogsCreativeAssetsProductMetadata {
     }
 }
 
-/// Schema `CatalogsDbItem` of the spec.
+/// Inline schema at `/components/schemas/CatalogsDbItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDbItem {
@@ -881,7 +881,7 @@ impl CatalogsDbItem {
     }
 }
 
-/// Schema `CatalogsHotelItemsFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelItemsFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsFilter {
@@ -901,7 +901,7 @@ impl CatalogsHotelItemsFilter {
     }
 }
 
-/// Schema `CatalogsHotelProduct` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProduct` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProduct {
@@ -924,7 +924,7 @@ impl CatalogsHotelProduct {
     }
 }
 
-/// Schema `CatalogsHotelProductMetadata` of the spec.
+/// Inline schema at `/components/schemas/CatalogsHotelProductMetadata` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductMetadata {
@@ -940,7 +940,7 @@ impl CatalogsHotelProductMetadata {
 }
 
 tagged_union! {
-    /// Schema `CatalogsItemsFilters` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsItemsFilters` in the spec.
     CatalogsItemsFilters, "catalog_type" {
         Retail(CatalogsRetailItemsFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsFilter) = "HOTEL",
@@ -949,7 +949,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Schema `CatalogsProduct` of the spec.
+    /// Inline schema at `/components/schemas/CatalogsProduct` in the spec.
     CatalogsProduct, "catalog_type" {
         Retail(CatalogsRetailProduct) = "RETAIL",
         Hotel(CatalogsHotelProduct) = "HOTEL",
@@ -957,7 +957,7 @@ tagged_union! {
     }
 }
 
-/// Schema `CatalogsRetailItemsFilter` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailItemsFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsFilter {
@@ -977,7 +977,7 @@ impl CatalogsRetailItemsFilter {
     }
 }
 
-/// Schema `CatalogsRetailProduct` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailProduct` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProduct {
@@ -1000,7 +1000,7 @@ impl CatalogsRetailProduct {
     }
 }
 
-/// Schema `CatalogsRetailProductMetadata` of the spec.
+/// Inline schema at `/components/schemas/CatalogsRetailProductMetadata` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductMetadata {
@@ -1032,7 +1032,7 @@ impl CatalogsRetailProductMetadata {
     }
 }
 
-/// Schema `ConversionHealthSelectionItem` of the spec.
+/// Inline schema at `/components/schemas/ConversionHealthSelectionItem` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionHealthSelectionItem {
@@ -1056,7 +1056,7 @@ impl ConversionHealthSelectionItem {
     }
 }
 
-/// Schema `ConversionTagCommon` of the spec.
+/// Inline schema at `/components/schemas/ConversionTagCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagCommon {
@@ -1097,7 +1097,7 @@ impl ConversionTagCommon {
     }
 }
 
-/// Schema `ConversionTagListResponse` of the spec.
+/// Inline schema at `/components/schemas/ConversionTagListResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagListResponse {
@@ -1113,18 +1113,18 @@ impl ConversionTagListResponse {
     }
 }
 
-/// Schema `ConversionTagResponse` of the spec.
+/// Inline schema at `/components/schemas/ConversionTagResponse` in the spec.
 pub type ConversionTagResponse = ConversionTag;
 
 string_enum! {
-    /// Schema `CreativeAssetsVisibilityType` of the spec.
+    /// Inline schema at `/components/schemas/CreativeAssetsVisibilityType` in the spec.
     CreativeAssetsVisibilityType {
         Visible = "VISIBLE",
         Hidden = "HIDDEN",
     }
 }
 
-/// Schema `DetailedError` of the spec.
+/// Inline schema at `/components/schemas/DetailedError` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DetailedError {
@@ -1143,10 +1143,10 @@ impl DetailedError {
     }
 }
 
-/// Schema `EntityId` of the spec.
+/// Inline schema at `/components/schemas/EntityId` in the spec.
 pub type EntityId = String;
 
-/// Schema `Error` of the spec.
+/// Inline schema at `/components/schemas/Error` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Error {
@@ -1163,11 +1163,11 @@ impl Error {
     }
 }
 
-/// Schema `GenderList` of the spec.
+/// Inline schema at `/components/schemas/GenderList` in the spec.
 pub type GenderList = Vec<GenderListItem>;
 
 string_enum! {
-    /// Schema `GetAudiencesOrderBy` of the spec.
+    /// Inline schema at `/components/schemas/GetAudiencesOrderBy` in the spec.
     GetAudiencesOrderBy {
         None = "NONE",
         Id = "ID",
@@ -1181,7 +1181,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `GetBusinessAssetTypeResponse` of the spec.
+    /// Inline schema at `/components/schemas/GetBusinessAssetTypeResponse` in the spec.
     GetBusinessAssetTypeResponse {
         AdAccount = "AD_ACCOUNT",
         Profile = "PROFILE",
@@ -1191,7 +1191,7 @@ string_enum! {
     }
 }
 
-/// Schema `IntegrationLogsInvalidLogResponse` of the spec.
+/// Inline schema at `/components/schemas/IntegrationLogsInvalidLogResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsInvalidLogResponse {
@@ -1207,7 +1207,7 @@ impl IntegrationLogsInvalidLogResponse {
     }
 }
 
-/// Schema `IntegrationLogsInvalidLogResponse.rejected_logs[]` of the spec.
+/// Inline schema at `/components/schemas/IntegrationLogsInvalidLogResponse/properties/rejected_logs/items` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsInvalidLogResponseRejectedLogsItem {
@@ -1229,8 +1229,21 @@ impl IntegrationLogsInvalidLogResponseRejectedLogsItem {
     }
 }
 
+/// Inline schema at `/paths/~1integrations~1logs/post/responses/400/content/application~1json/schema` in the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum IntegrationsLogsPostError400 {
+    /// The `Error` shape.
+    Error(Error),
+    /// The `DetailedError` shape.
+    DetailedError(DetailedError),
+    /// A shape this version of the SDK does not know, kept as sent.
+    Other(serde_json::Value),
+}
+
 string_enum! {
-    /// Schema `InviteStatus` of the spec.
+    /// Inline schema at `/components/schemas/InviteStatus` in the spec.
     InviteStatus {
         Pending = "PENDING",
         Accepted = "ACCEPTED",
@@ -1240,7 +1253,7 @@ string_enum! {
     }
 }
 
-/// Schema `ItemBatchRecord` of the spec.
+/// Inline schema at `/components/schemas/ItemBatchRecord` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1259,20 +1272,20 @@ pub enum ItemBatchRecord {
     Other(serde_json::Value),
 }
 
-/// Schema `KeywordList` of the spec.
+/// Inline schema at `/components/schemas/KeywordList` in the spec.
 pub type KeywordList = Vec<String>;
 
-/// Schema `L1InterestList` of the spec.
+/// Inline schema at `/components/schemas/L1InterestList` in the spec.
 pub type L1InterestList = Vec<L1InterestListItem>;
 
 string_enum! {
-    /// Schema `LabelParentType` of the spec.
+    /// Inline schema at `/components/schemas/LabelParentType` in the spec.
     LabelParentType {
         Campaign = "CAMPAIGN",
     }
 }
 
-/// Schema `LeadFormCommon` of the spec.
+/// Inline schema at `/components/schemas/LeadFormCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCommon {
@@ -1318,7 +1331,7 @@ impl LeadFormCommon {
     }
 }
 
-/// Schema `LeadFormCommon.policy_links[]` of the spec.
+/// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCommonPolicyLinksItem {
@@ -1337,10 +1350,10 @@ impl LeadFormCommonPolicyLinksItem {
     }
 }
 
-/// Schema `LocalStoreId` of the spec.
+/// Inline schema at `/components/schemas/LocalStoreId` in the spec.
 pub type LocalStoreId = String;
 
-/// Schema `LocalStoreUpdate` of the spec.
+/// Inline schema at `/components/schemas/LocalStoreUpdate` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LocalStoreUpdate {
@@ -1398,7 +1411,7 @@ impl LocalStoreUpdate {
 }
 
 string_enum! {
-    /// Schema `NonDraftEntityStatus` of the spec.
+    /// Inline schema at `/components/schemas/NonDraftEntityStatus` in the spec.
     NonDraftEntityStatus {
         Active = "ACTIVE",
         Paused = "PAUSED",
@@ -1407,7 +1420,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Schema `NonNullableProductAvailabilityType` of the spec.
+    /// Inline schema at `/components/schemas/NonNullableProductAvailabilityType` in the spec.
     NonNullableProductAvailabilityType {
         InStock = "IN_STOCK",
         OutOfStock = "OUT_OF_STOCK",
@@ -1415,13 +1428,13 @@ string_enum! {
     }
 }
 
-/// Schema `Notification` of the spec.
+/// Inline schema at `/components/schemas/Notification` in the spec.
 pub type Notification = serde_json::Map<String, serde_json::Value>;
 
-/// Schema `Notifications` of the spec.
+/// Inline schema at `/components/schemas/Notifications` in the spec.
 pub type Notifications = Vec<Notification>;
 
-/// Schema `OauthAccessTokenRequestClientCredentials` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenRequestClientCredentials` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestClientCredentials {
@@ -1438,7 +1451,7 @@ impl OauthAccessTokenRequestClientCredentials {
     }
 }
 
-/// Schema `OauthAccessTokenRequestCode` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenRequestCode` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestCode {
@@ -1457,7 +1470,7 @@ impl OauthAccessTokenRequestCode {
     }
 }
 
-/// Schema `OauthAccessTokenRequestRefresh` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenRequestRefresh` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestRefresh {
@@ -1477,7 +1490,7 @@ impl OauthAccessTokenRequestRefresh {
     }
 }
 
-/// Schema `OauthAccessTokenResponseClientCredentials` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseClientCredentials` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseClientCredentials {
@@ -1501,7 +1514,7 @@ impl OauthAccessTokenResponseClientCredentials {
     }
 }
 
-/// Schema `OauthAccessTokenResponseCode` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseCode` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseCode {
@@ -1543,7 +1556,7 @@ impl OauthAccessTokenResponseCode {
     }
 }
 
-/// Schema `OauthAccessTokenResponseIntegrationRefresh` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseIntegrationRefresh` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseIntegrationRefresh {
@@ -1586,7 +1599,7 @@ impl OauthAccessTokenResponseIntegrationRefresh {
     }
 }
 
-/// Schema `OauthAccessTokenResponseRefresh` of the spec.
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseRefresh` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseRefresh {
@@ -1633,7 +1646,7 @@ impl OauthAccessTokenResponseRefresh {
     }
 }
 
-/// Schema `OrderLineError` of the spec.
+/// Inline schema at `/components/schemas/OrderLineError` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineError {
@@ -1652,7 +1665,7 @@ impl OrderLineError {
     }
 }
 
-/// Schema `OrderLineResponse` of the spec.
+/// Inline schema at `/components/schemas/OrderLineResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineResponse {
@@ -1671,7 +1684,7 @@ impl OrderLineResponse {
     }
 }
 
-/// Schema `OrderLineSingleResponse` of the spec.
+/// Inline schema at `/components/schemas/OrderLineSingleResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineSingleResponse {
@@ -1687,7 +1700,7 @@ impl OrderLineSingleResponse {
     }
 }
 
-/// Schema `OrderLines` of the spec.
+/// Inline schema at `/components/schemas/OrderLines` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLines {
@@ -1745,7 +1758,7 @@ impl OrderLines {
     }
 }
 
-/// Schema `OrderLinesArrayResponse` of the spec.
+/// Inline schema at `/components/schemas/OrderLinesArrayResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLinesArrayResponse {
@@ -1761,7 +1774,7 @@ impl OrderLinesArrayResponse {
     }
 }
 
-/// Schema `Paginated` of the spec.
+/// Inline schema at `/components/schemas/Paginated` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PaginatedModel {
@@ -1779,7 +1792,43 @@ impl PaginatedModel {
     }
 }
 
-/// Schema `Pinterest.Lib.Error` of the spec.
+string_enum! {
+    /// Inline schema at `/components/parameters/query_comment_feed_type/schema` in the spec.
+    ParamQueryCommentFeedType {
+        Ranked = "ranked",
+        Recent = "recent",
+    }
+}
+
+string_enum! {
+    /// Inline schema at `/components/parameters/query_schedule_statuses/schema/items` in the spec.
+    ParamQueryScheduleStatusesItem {
+        Draft = "DRAFT",
+        Created = "CREATED",
+        Scheduled = "SCHEDULED",
+        Active = "ACTIVE",
+        Completed = "COMPLETED",
+        Failed = "FAILED",
+        Canceled = "CANCELED",
+    }
+}
+
+string_enum! {
+    /// Inline schema at `/components/parameters/query_schedule_types/schema/items` in the spec.
+    ParamQueryScheduleTypesItem {
+        CampaignBudget = "CAMPAIGN_BUDGET",
+        CampaignBidMultipliers = "CAMPAIGN_BID_MULTIPLIERS",
+    }
+}
+
+string_enum! {
+    /// Inline schema at `/components/parameters/query_sort/schema` in the spec.
+    ParamQuerySort {
+        Ratio = "RATIO",
+    }
+}
+
+/// Inline schema at `/components/schemas/Pinterest.Lib.Error` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinterestLibError {
@@ -1796,10 +1845,10 @@ impl PinterestLibError {
     }
 }
 
-/// Schema `Pinterest.Lib.IntegerFormatType` of the spec.
+/// Inline schema at `/components/schemas/Pinterest.Lib.IntegerFormatType` in the spec.
 pub type PinterestLibIntegerFormatType = String;
 
-/// Schema `Pinterest.Lib.Status204` of the spec.
+/// Inline schema at `/components/schemas/Pinterest.Lib.Status204` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinterestLibStatus204 {
@@ -1816,13 +1865,13 @@ impl PinterestLibStatus204 {
 }
 
 int_enum! {
-    /// Schema `Pinterest.Lib.Status204.statusCode` of the spec.
+    /// Inline schema at `/components/schemas/Pinterest.Lib.Status204/properties/statusCode` in the spec.
     PinterestLibStatus204StatusCode {
         V204 = 204,
     }
 }
 
-/// Schema `PromotionCommon` of the spec.
+/// Inline schema at `/components/schemas/PromotionCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionCommon {
@@ -1876,10 +1925,10 @@ impl PromotionCommon {
     }
 }
 
-/// Schema `ResourceIdToRoles` of the spec.
+/// Inline schema at `/components/schemas/ResourceIdToRoles` in the spec.
 pub type ResourceIdToRoles = String;
 
-/// Schema `SSIOInsertionOrderCommon` of the spec.
+/// Inline schema at `/components/schemas/SSIOInsertionOrderCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderCommon {
@@ -1941,7 +1990,7 @@ impl SSIOInsertionOrderCommon {
     }
 }
 
-/// Schema `SSIOInsertionOrderStatus` of the spec.
+/// Inline schema at `/components/schemas/SSIOInsertionOrderStatus` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderStatus {
@@ -1963,7 +2012,7 @@ impl SSIOInsertionOrderStatus {
     }
 }
 
-/// Schema `SSIOOrderLine` of the spec.
+/// Inline schema at `/components/schemas/SSIOOrderLine` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOOrderLine {
@@ -2065,7 +2114,7 @@ impl SSIOOrderLine {
     }
 }
 
-/// Schema `SharedAudienceCommon` of the spec.
+/// Inline schema at `/components/schemas/SharedAudienceCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceCommon {
@@ -2084,7 +2133,7 @@ impl SharedAudienceCommon {
     }
 }
 
-/// Schema `SharedAudienceResponseCommon` of the spec.
+/// Inline schema at `/components/schemas/SharedAudienceResponseCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceResponseCommon {
@@ -2103,7 +2152,7 @@ impl SharedAudienceResponseCommon {
     }
 }
 
-/// Schema `TargetingSpecOperationAgeBucket` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecOperationAgeBucket` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationAgeBucket {
@@ -2127,20 +2176,20 @@ impl TargetingSpecOperationAgeBucket {
 }
 
 string_enum! {
-    /// Schema `TargetingSpecOperationAgeBucket.field` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecOperationAgeBucket/properties/field` in the spec.
     TargetingSpecOperationAgeBucketField {
         AgeBucket = "AGE_BUCKET",
     }
 }
 
 string_enum! {
-    /// Schema `TargetingSpecOperationAgeBucket.operation` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecOperationAgeBucket/properties/operation` in the spec.
     TargetingSpecOperationAgeBucketOperation {
         Set = "SET",
     }
 }
 
-/// Schema `TargetingSpecOperationAppType` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecOperationAppType` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationAppType {
@@ -2161,14 +2210,14 @@ impl TargetingSpecOperationAppType {
 }
 
 string_enum! {
-    /// Schema `TargetingSpecOperationAppType.field` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecOperationAppType/properties/field` in the spec.
     TargetingSpecOperationAppTypeField {
         Apptype = "APPTYPE",
     }
 }
 
 string_enum! {
-    /// Schema `TargetingSpecOperationAppType.operation` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecOperationList/properties/operation` in the spec.
     TargetingSpecOperationAppTypeOperation {
         Set = "SET",
         Add = "ADD",
@@ -2176,7 +2225,7 @@ string_enum! {
     }
 }
 
-/// Schema `TargetingSpecOperationGender` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecOperationGender` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationGender {
@@ -2197,13 +2246,13 @@ impl TargetingSpecOperationGender {
 }
 
 string_enum! {
-    /// Schema `TargetingSpecOperationGender.field` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecOperationGender/properties/field` in the spec.
     TargetingSpecOperationGenderField {
         Gender = "GENDER",
     }
 }
 
-/// Schema `TargetingSpecOperationList` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecOperationList` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationList {
@@ -2223,7 +2272,7 @@ impl TargetingSpecOperationList {
     }
 }
 
-/// Schema `TargetingSpecOperationMinMaxAge` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecOperationMinMaxAge` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationMinMaxAge {
@@ -2247,14 +2296,14 @@ impl TargetingSpecOperationMinMaxAge {
 }
 
 string_enum! {
-    /// Schema `TargetingSpecOperationMinMaxAge.field` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecOperationMinMaxAge/properties/field` in the spec.
     TargetingSpecOperationMinMaxAgeField {
         MinimumAge = "MINIMUM_AGE",
         MaximumAge = "MAXIMUM_AGE",
     }
 }
 
-/// Schema `TargetingSpecOperationShoppingRetargeting` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecOperationShoppingRetargeting` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationShoppingRetargeting {
@@ -2278,13 +2327,13 @@ impl TargetingSpecOperationShoppingRetargeting {
 }
 
 string_enum! {
-    /// Schema `TargetingSpecOperationShoppingRetargeting.field` of the spec.
+    /// Inline schema at `/components/schemas/TargetingSpecOperationShoppingRetargeting/properties/field` in the spec.
     TargetingSpecOperationShoppingRetargetingField {
         ShoppingRetargeting = "SHOPPING_RETARGETING",
     }
 }
 
-/// Schema `TargetingSpecOperationString` of the spec.
+/// Inline schema at `/components/schemas/TargetingSpecOperationString` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationString {
@@ -2304,7 +2353,7 @@ impl TargetingSpecOperationString {
     }
 }
 
-/// Schema `TargetingTemplateCommon` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateCommon` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateCommon {
@@ -2342,7 +2391,7 @@ impl TargetingTemplateCommon {
     }
 }
 
-/// Schema `TargetingTemplateResponseData` of the spec.
+/// Inline schema at `/components/schemas/TargetingTemplateResponseData` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateResponseData {
@@ -2404,7 +2453,7 @@ impl TargetingTemplateResponseData {
     }
 }
 
-/// Schema `TargetingTypeFilter` of the spec.
+/// Inline schema at `/components/schemas/TargetingTypeFilter` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTypeFilter {
@@ -2420,7 +2469,7 @@ impl TargetingTypeFilter {
     }
 }
 
-/// Schema `UpdatePartnerResultsResponseArray` of the spec.
+/// Inline schema at `/components/schemas/UpdatePartnerResultsResponseArray` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerResultsResponseArray {
@@ -2436,7 +2485,7 @@ impl UpdatePartnerResultsResponseArray {
     }
 }
 
-/// Schema `UpdatePartnerResultsResponseArray.items[]` of the spec.
+/// Inline schema at `/components/schemas/UpdatePartnerResultsResponseArray/properties/items/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerResultsResponseArrayItemsItem {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Schema `Account` of the spec.
+/// Inline schema at `/components/schemas/Account` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Account {
@@ -68,14 +68,14 @@ impl Account {
 }
 
 string_enum! {
-    /// Schema `Account.account_type` of the spec.
+    /// Inline schema at `/components/schemas/Account/properties/account_type` in the spec.
     AccountAccountType {
         Pinner = "PINNER",
         Business = "BUSINESS",
     }
 }
 
-/// Schema `AnalyticsDailyMetrics` of the spec.
+/// Inline schema at `/components/schemas/AnalyticsDailyMetrics` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnalyticsDailyMetrics {
@@ -97,7 +97,7 @@ impl AnalyticsDailyMetrics {
     }
 }
 
-/// Schema `AnalyticsMetricsResponse` of the spec.
+/// Inline schema at `/components/schemas/AnalyticsMetricsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnalyticsMetricsResponse {
@@ -116,10 +116,10 @@ impl AnalyticsMetricsResponse {
     }
 }
 
-/// Schema `AnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/AnalyticsResponse` in the spec.
 pub type AnalyticsResponse = std::collections::BTreeMap<String, AnalyticsMetricsResponse>;
 
-/// Inline schema at `operation boards_user_follows/list response` in the spec.
+/// Inline schema at `/paths/~1user_account~1following~1boards/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardsUserFollowsListResponse {
@@ -137,7 +137,7 @@ impl BoardsUserFollowsListResponse {
     }
 }
 
-/// Schema `FollowUserRequest` of the spec.
+/// Inline schema at `/components/schemas/FollowUserRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowUserRequest {
@@ -153,7 +153,7 @@ impl FollowUserRequest {
     }
 }
 
-/// Inline schema at `operation followers/list response` in the spec.
+/// Inline schema at `/paths/~1user_account~1followers/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowersListResponse {
@@ -171,7 +171,7 @@ impl FollowersListResponse {
     }
 }
 
-/// Schema `Interest` of the spec.
+/// Inline schema at `/components/schemas/Interest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Interest {
@@ -196,7 +196,7 @@ impl Interest {
     }
 }
 
-/// Schema `LinkedBusiness` of the spec.
+/// Inline schema at `/components/schemas/LinkedBusiness` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LinkedBusiness {
@@ -230,10 +230,10 @@ impl LinkedBusiness {
     }
 }
 
-/// Schema `Metrics` of the spec.
+/// Inline schema at `/components/schemas/Metrics` in the spec.
 pub type Metrics = std::collections::BTreeMap<String, f64>;
 
-/// Schema `TopPinsAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/TopPinsAnalyticsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopPinsAnalyticsResponse {
@@ -255,7 +255,7 @@ impl TopPinsAnalyticsResponse {
     }
 }
 
-/// Schema `TopPinsAnalyticsResponse.date_availability` of the spec.
+/// Inline schema at `/components/schemas/TopPinsAnalyticsResponse/properties/date_availability` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopPinsAnalyticsResponseDateAvailability {
@@ -274,7 +274,7 @@ impl TopPinsAnalyticsResponseDateAvailability {
     }
 }
 
-/// Schema `TopPinsAnalyticsResponse.pins[]` of the spec.
+/// Inline schema at `/components/schemas/TopPinsAnalyticsResponse/properties/pins/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopPinsAnalyticsResponsePinsItem {
@@ -297,7 +297,7 @@ impl TopPinsAnalyticsResponsePinsItem {
 }
 
 string_enum! {
-    /// Schema `TopPinsAnalyticsResponse.sort_by` of the spec.
+    /// Inline schema at `/components/schemas/TopPinsAnalyticsResponse/properties/sort_by` in the spec.
     TopPinsAnalyticsResponseSortBy {
         Engagement = "ENGAGEMENT",
         Save = "SAVE",
@@ -307,7 +307,7 @@ string_enum! {
     }
 }
 
-/// Schema `TopVideoPinsAnalyticsResponse` of the spec.
+/// Inline schema at `/components/schemas/TopVideoPinsAnalyticsResponse` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopVideoPinsAnalyticsResponse {
@@ -329,7 +329,7 @@ impl TopVideoPinsAnalyticsResponse {
     }
 }
 
-/// Schema `TopVideoPinsAnalyticsResponse.date_availability` of the spec.
+/// Inline schema at `/components/schemas/TopVideoPinsAnalyticsResponse/properties/date_availability` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopVideoPinsAnalyticsResponseDateAvailability {
@@ -348,7 +348,7 @@ impl TopVideoPinsAnalyticsResponseDateAvailability {
     }
 }
 
-/// Schema `TopVideoPinsAnalyticsResponse.pins[]` of the spec.
+/// Inline schema at `/components/schemas/TopVideoPinsAnalyticsResponse/properties/pins/items` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopVideoPinsAnalyticsResponsePinsItem {
@@ -371,7 +371,7 @@ impl TopVideoPinsAnalyticsResponsePinsItem {
 }
 
 string_enum! {
-    /// Schema `TopVideoPinsAnalyticsResponse.sort_by` of the spec.
+    /// Inline schema at `/components/schemas/TopVideoPinsAnalyticsResponse/properties/sort_by` in the spec.
     TopVideoPinsAnalyticsResponseSortBy {
         Save = "SAVE",
         Impression = "IMPRESSION",
@@ -386,7 +386,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics.content_type` in the spec.
+    /// Inline schema at `/components/parameters/query_content_type/schema` in the spec.
     UserAccountAnalyticsContentType {
         All = "ALL",
         Paid = "PAID",
@@ -395,7 +395,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics.from_claimed_content` in the spec.
+    /// Inline schema at `/components/parameters/query_from_claimed_content/schema` in the spec.
     UserAccountAnalyticsFromClaimedContent {
         OtherValue = "OTHER",
         Claimed = "CLAIMED",
@@ -404,7 +404,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics.metric_types[]` in the spec.
+    /// Inline schema at `/components/parameters/query_metric_types/schema/items` in the spec.
     UserAccountAnalyticsMetricTypesItem {
         Engagement = "ENGAGEMENT",
         EngagementRate = "ENGAGEMENT_RATE",
@@ -419,7 +419,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics.pin_format` in the spec.
+    /// Inline schema at `/components/parameters/query_pin_format/schema` in the spec.
     UserAccountAnalyticsPinFormat {
         All = "ALL",
         OrganicImage = "ORGANIC_IMAGE",
@@ -433,7 +433,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics.source` in the spec.
+    /// Inline schema at `/components/parameters/query_source/schema` in the spec.
     UserAccountAnalyticsSource {
         All = "ALL",
         YourPins = "YOUR_PINS",
@@ -442,7 +442,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics.split_field` in the spec.
+    /// Inline schema at `/components/parameters/query_split_field_user_account/schema` in the spec.
     UserAccountAnalyticsSplitField {
         NoSplit = "NO_SPLIT",
         AppType = "APP_TYPE",
@@ -453,14 +453,14 @@ string_enum! {
 }
 
 int_enum! {
-    /// Inline schema at `operation user_account/analytics/top_pins.created_in_last_n_days` in the spec.
+    /// Inline schema at `/components/parameters/query_created_in_last_n_days/schema` in the spec.
     UserAccountAnalyticsTopPinsCreatedInLastNDays {
         V30 = 30,
     }
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics/top_pins.sort_by` in the spec.
+    /// Inline schema at `/components/parameters/query_sort_by/schema` in the spec.
     UserAccountAnalyticsTopPinsSortBy {
         Engagement = "ENGAGEMENT",
         Impression = "IMPRESSION",
@@ -471,7 +471,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics/top_video_pins.metric_types[]` in the spec.
+    /// Inline schema at `/components/parameters/query_video_pin_metric_types/schema/items` in the spec.
     UserAccountAnalyticsTopVideoPinsMetricTypesItem {
         Impression = "IMPRESSION",
         Save = "SAVE",
@@ -486,7 +486,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `operation user_account/analytics/top_video_pins.sort_by` in the spec.
+    /// Inline schema at `/components/parameters/query_video_pin_sort_by/schema` in the spec.
     UserAccountAnalyticsTopVideoPinsSortBy {
         Impression = "IMPRESSION",
         Save = "SAVE",
@@ -500,7 +500,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation user_account/followed_interests response` in the spec.
+/// Inline schema at `/paths/~1users~1{username}~1interests~1follow/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserAccountFollowedInterestsResponse {
@@ -519,7 +519,7 @@ impl UserAccountFollowedInterestsResponse {
 }
 
 string_enum! {
-    /// Schema `UserFollowingFeedType` of the spec.
+    /// Inline schema at `/components/schemas/UserFollowingFeedType` in the spec.
     UserFollowingFeedType {
         All = "ALL",
         Ranked = "RANKED",
@@ -528,7 +528,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation user_following/get response` in the spec.
+/// Inline schema at `/paths/~1user_account~1following/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserFollowingGetResponse {
@@ -546,7 +546,7 @@ impl UserFollowingGetResponse {
     }
 }
 
-/// Schema `UserSummary` of the spec.
+/// Inline schema at `/components/schemas/UserSummary` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserSummary {
@@ -565,7 +565,7 @@ impl UserSummary {
     }
 }
 
-/// Schema `UserWebsiteSummary` of the spec.
+/// Inline schema at `/components/schemas/UserWebsiteSummary` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteSummary {
@@ -587,7 +587,7 @@ impl UserWebsiteSummary {
     }
 }
 
-/// Schema `UserWebsiteVerificationCode` of the spec.
+/// Inline schema at `/components/schemas/UserWebsiteVerificationCode` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteVerificationCode {
@@ -615,7 +615,7 @@ impl UserWebsiteVerificationCode {
     }
 }
 
-/// Schema `UserWebsiteVerifyRequest` of the spec.
+/// Inline schema at `/components/schemas/UserWebsiteVerifyRequest` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteVerifyRequest {
@@ -635,7 +635,7 @@ impl UserWebsiteVerifyRequest {
 }
 
 string_enum! {
-    /// Schema `UserWebsiteVerifyRequest.verification_method` of the spec.
+    /// Inline schema at `/components/schemas/UserWebsiteVerifyRequest/properties/verification_method` in the spec.
     UserWebsiteVerifyRequestVerificationMethod {
         Filename = "FILENAME",
         Metatag = "METATAG",
@@ -643,7 +643,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `operation user_websites/get response` in the spec.
+/// Inline schema at `/paths/~1user_account~1websites/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsitesGetResponse {

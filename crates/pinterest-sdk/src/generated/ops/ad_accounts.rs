@@ -141,7 +141,7 @@ impl<C: Copy> AdAccountsApi<C> {
 
 /// `GET /ad_accounts` (operation `ad_accounts/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdAccountsListResponse`]
@@ -164,6 +164,12 @@ impl AdAccountsList {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for AdAccountsList {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -202,7 +208,7 @@ impl<C> rt::Operation for AdAccountsList<C> {
         w.query_opt("include_shared_accounts", &self.include_shared_accounts);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -288,7 +294,7 @@ impl_send!(AdAccountsCreate);
 
 /// `GET /ad_accounts/{ad_account_id}` (operation `ad_accounts/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdAccount`]
@@ -343,7 +349,7 @@ impl_send!(AdAccountsGet);
 
 /// `GET /ad_accounts/{ad_account_id}/analytics` (operation `ad_account/analytics`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdAccountAnalyticsResponse`]
@@ -887,7 +893,7 @@ impl_send!(SandboxDelete);
 
 /// `GET /ad_accounts/{ad_account_id}/targeting_analytics` (operation `ad_account_targeting_analytics/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
@@ -1104,7 +1110,7 @@ impl<C> rt::Operation for TemplatesList<C> {
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/templates");
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);

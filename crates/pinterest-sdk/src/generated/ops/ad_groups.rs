@@ -102,7 +102,7 @@ impl<C: Copy> AdGroupsApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/ad_groups` (operation `ad_groups/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupsListResponse`]
@@ -213,7 +213,7 @@ impl<C> rt::Operation for AdGroupsList<C> {
             w.query_exploded("entity_statuses", v);
         }
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);
@@ -379,7 +379,7 @@ impl_send!(AdGroupsUpdate);
 
 /// `GET /ad_accounts/{ad_account_id}/ad_groups/analytics` (operation `ad_groups/analytics`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupsAnalyticsResponse`]
@@ -528,7 +528,7 @@ impl_send!(AdGroupsAnalytics);
 
 /// `GET /ad_accounts/{ad_account_id}/ad_groups/targeting_analytics` (operation `ad_groups_targeting_analytics/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
@@ -688,7 +688,7 @@ impl_send!(AdGroupsTargetingAnalyticsGet);
 
 /// `POST /ad_accounts/{ad_account_id}/ad_groups/audience_sizing` (operation `ad_groups/audience_sizing`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupAudienceSizingResponse`]
@@ -747,7 +747,7 @@ impl_send!(AdGroupsAudienceSizing);
 
 /// `GET /ad_accounts/{ad_account_id}/ad_groups/{ad_group_id}` (operation `ad_groups/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupResponse`]
@@ -806,7 +806,7 @@ impl_send!(AdGroupsGet);
 
 /// `POST /ad_accounts/{ad_account_id}/bid_floor` (operation `ad_groups_bid_floor/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BidFloor`]

@@ -151,7 +151,7 @@ impl_send!(AdPreviewsCreate);
 
 /// `GET /ad_accounts/{ad_account_id}/ads` (operation `ads/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdsListResponse`]
@@ -265,7 +265,7 @@ impl<C> rt::Operation for AdsList<C> {
             w.query_exploded("entity_statuses", v);
         }
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);
@@ -430,7 +430,7 @@ impl_send!(AdsUpdate);
 
 /// `GET /ad_accounts/{ad_account_id}/ads/analytics` (operation `ads/analytics`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdsAnalyticsResponse`]
@@ -597,7 +597,7 @@ impl_send!(AdsAnalytics);
 
 /// `GET /ad_accounts/{ad_account_id}/ads/targeting_analytics` (operation `ad_targeting_analytics/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
@@ -757,7 +757,7 @@ impl_send!(AdTargetingAnalyticsGet);
 
 /// `GET /ad_accounts/{ad_account_id}/ads/{ad_id}` (operation `ads/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdResponse`]

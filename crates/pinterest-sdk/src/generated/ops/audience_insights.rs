@@ -34,7 +34,7 @@ impl<C: Copy> AudienceInsightsApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/audience_insights` (operation `audience_insights/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::AudienceInsightsResponse`]
@@ -100,7 +100,7 @@ impl_send!(AudienceInsightsGet);
 
 /// `GET /ad_accounts/{ad_account_id}/insights/audiences` (operation `audience_insights_scope_and_type/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::AudienceDefinitionResponse`]

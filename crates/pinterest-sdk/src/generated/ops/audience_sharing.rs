@@ -84,7 +84,7 @@ impl<C: Copy> AudienceSharingApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/audiences/shared/accounts` (operation `ad_accounts_audiences_shared_accounts/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::AdAccountsAudiencesSharedAccountsListResponse`]
@@ -163,7 +163,7 @@ impl<C> rt::Operation for AdAccountsAudiencesSharedAccountsList<C> {
         w.query("audience_id", &self.audience_id);
         w.query("account_type", &self.account_type);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);
@@ -378,7 +378,7 @@ impl<C> rt::Operation for SharedAudiencesForBusinessList<C> {
         w.query_opt("bookmark", &self.bookmark);
         w.query_opt("order", &self.order);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -488,7 +488,7 @@ impl<C> rt::Operation for BusinessAccountAudiencesSharedAccountsList<C> {
         w.query("audience_id", &self.audience_id);
         w.query("account_type", &self.account_type);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);

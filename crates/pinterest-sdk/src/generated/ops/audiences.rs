@@ -49,7 +49,7 @@ impl<C: Copy> AudiencesApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/audiences` (operation `audiences/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::AudiencesListResponse`]
@@ -129,7 +129,7 @@ impl<C> rt::Operation for AudiencesList<C> {
         w.query_opt("bookmark", &self.bookmark);
         w.query_opt("order", &self.order);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("ownership_type", &self.ownership_type);
@@ -220,7 +220,7 @@ impl_send!(AudiencesCreate);
 
 /// `GET /ad_accounts/{ad_account_id}/audiences/{audience_id}` (operation `audiences/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::Audience`]

@@ -158,7 +158,7 @@ impl<C> rt::Operation for AdsCreditsDiscountsGet<C> {
         w.path("/ads_credit/discounts");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -308,7 +308,7 @@ impl<C> rt::Operation for BillingProfilesGet<C> {
         w.query("is_active", &self.is_active);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -450,7 +450,7 @@ impl<C> rt::Operation for BillingInvoicesGet<C> {
         w.path("/billing_invoices");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("sort", &self.sort);
@@ -777,7 +777,7 @@ impl<C> rt::Operation for SsioInsertionOrdersStatusGetByAdAccount<C> {
         w.path("/ssio/insertion_orders/status");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -919,7 +919,7 @@ impl<C> rt::Operation for SsioOrderLinesGetByAdAccount<C> {
         w.path("/ssio/order_lines");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("pin_order_id", &self.pin_order_id);

@@ -96,7 +96,7 @@ impl<C: Copy> BoardsApi<C> {
 
 /// `GET /boards` (operation `boards/list`).
 ///
-/// - Scopes: `boards:read`, or `boards:read`
+/// - Scopes: `boards:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardsListResponse`]
@@ -120,6 +120,12 @@ impl BoardsList {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for BoardsList {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -165,7 +171,7 @@ impl<C> rt::Operation for BoardsList<C> {
         w.query_opt("privacy", &self.privacy);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -196,7 +202,7 @@ impl_send!(BoardsList, paginated);
 
 /// `POST /boards` (operation `boards/create`).
 ///
-/// - Scopes: `boards:read` + `boards:write`, or `boards:read` + `boards:write`
+/// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200, 201; output [`models::Board`]
@@ -259,7 +265,7 @@ impl_send!(BoardsCreate);
 
 /// `GET /boards/{board_id}` (operation `boards/get`).
 ///
-/// - Scopes: `boards:read`, or `boards:read`
+/// - Scopes: `boards:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Board`]
@@ -386,7 +392,7 @@ impl_send!(BoardsDelete);
 
 /// `PATCH /boards/{board_id}` (operation `boards/update`).
 ///
-/// - Scopes: `boards:read` + `boards:write`, or `boards:read` + `boards:write`
+/// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardWithUpdatePrivacy`]
@@ -452,7 +458,7 @@ impl_send!(BoardsUpdate);
 
 /// `GET /boards/{board_id}/pins` (operation `boards/list_pins`).
 ///
-/// - Scopes: `boards:read` + `pins:read`, or `boards:read` + `pins:read`
+/// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardsListPinsResponse`]
@@ -538,7 +544,7 @@ impl<C> rt::Operation for BoardsListPins<C> {
         w.path("/pins");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         if let Some(v) = &self.creative_types {
@@ -562,7 +568,7 @@ impl_send!(BoardsListPins);
 
 /// `GET /boards/{board_id}/sections` (operation `board_sections/list`).
 ///
-/// - Scopes: `boards:read`, or `boards:read`
+/// - Scopes: `boards:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardSectionsListResponse`]
@@ -626,7 +632,7 @@ impl<C> rt::Operation for BoardSectionsList<C> {
         w.query_opt("ad_account_id", &self.ad_account_id);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -859,7 +865,7 @@ impl_send!(BoardSectionsUpdate);
 
 /// `GET /boards/{board_id}/sections/{section_id}/pins` (operation `board_sections/list_pins`).
 ///
-/// - Scopes: `boards:read` + `pins:read`, or `boards:read` + `pins:read`
+/// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardSectionsListPinsResponse`]
@@ -935,7 +941,7 @@ impl<C> rt::Operation for BoardSectionsListPins<C> {
         w.query_opt("ad_account_id", &self.ad_account_id);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())

@@ -165,7 +165,7 @@ impl_send!(BulkUpsertCreate);
 
 /// `GET /ad_accounts/{ad_account_id}/bulk/{bulk_request_id}` (operation `bulk_request/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::BulkUpsertStatusResponse`]

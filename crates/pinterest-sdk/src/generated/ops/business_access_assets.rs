@@ -209,11 +209,11 @@ impl<C> rt::Operation for BusinessAssetMembersGet<C> {
         w.query_opt("fetch_system_users", &self.fetch_system_users);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         if let Some(v) = self.start_index {
-            w.check_range("start_index", i64::from(v), Some(0), None)?;
+            w.check_range("start_index", v, Some(0), None)?;
         }
         w.query_opt("start_index", &self.start_index);
         Ok(())
@@ -319,12 +319,12 @@ impl<C> rt::Operation for BusinessAssetPartnersGet<C> {
         w.path_param("asset_id", &self.asset_id)?;
         w.path("/partners");
         if let Some(v) = self.start_index {
-            w.check_range("start_index", i64::from(v), Some(0), None)?;
+            w.check_range("start_index", v, Some(0), None)?;
         }
         w.query_opt("start_index", &self.start_index);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -463,12 +463,12 @@ impl<C> rt::Operation for BusinessAssetsGet<C> {
         w.query_opt("asset_group_id", &self.asset_group_id);
         w.query_opt("asset_type", &self.asset_type);
         if let Some(v) = self.start_index {
-            w.check_range("start_index", i64::from(v), Some(0), None)?;
+            w.check_range("start_index", v, Some(0), None)?;
         }
         w.query_opt("start_index", &self.start_index);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -583,12 +583,12 @@ impl<C> rt::Operation for BusinessMemberAssetsGet<C> {
         w.path("/assets");
         w.query_opt("asset_type", &self.asset_type);
         if let Some(v) = self.start_index {
-            w.check_range("start_index", i64::from(v), Some(0), None)?;
+            w.check_range("start_index", v, Some(0), None)?;
         }
         w.query_opt("start_index", &self.start_index);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -952,11 +952,11 @@ impl<C> rt::Operation for BusinessPartnerAssetAccessGet<C> {
         w.query_opt("partner_type", &self.partner_type);
         w.query_opt("asset_type", &self.asset_type);
         if let Some(v) = self.start_index {
-            w.check_range("start_index", i64::from(v), Some(0), None)?;
+            w.check_range("start_index", v, Some(0), None)?;
         }
         w.query_opt("start_index", &self.start_index);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);

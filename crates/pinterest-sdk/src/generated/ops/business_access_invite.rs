@@ -337,7 +337,7 @@ impl<C> rt::Operation for GetInvites<C> {
         w.query_opt("invite_type", &self.invite_type);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())

@@ -116,6 +116,12 @@ impl GetBusinessEmployers {
     }
 }
 
+impl Default for GetBusinessEmployers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<C> GetBusinessEmployers<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), page_size: None, bookmark: None }
@@ -143,7 +149,7 @@ impl<C> rt::Operation for GetBusinessEmployers<C> {
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/employers");
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);
@@ -355,12 +361,12 @@ impl<C> rt::Operation for GetBusinessMembers<C> {
         }
         w.query_opt("member_ids", &self.member_ids);
         if let Some(v) = self.start_index {
-            w.check_range("start_index", i64::from(v), Some(0), None)?;
+            w.check_range("start_index", v, Some(0), None)?;
         }
         w.query_opt("start_index", &self.start_index);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -613,11 +619,11 @@ impl<C> rt::Operation for GetBusinessPartners<C> {
         w.query_opt("partner_type", &self.partner_type);
         w.query_opt("partner_ids", &self.partner_ids);
         if let Some(v) = self.start_index {
-            w.check_range("start_index", i64::from(v), Some(0), None)?;
+            w.check_range("start_index", v, Some(0), None)?;
         }
         w.query_opt("start_index", &self.start_index);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);

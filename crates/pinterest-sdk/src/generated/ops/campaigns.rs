@@ -98,7 +98,7 @@ impl<C: Copy> CampaignsApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/campaigns` (operation `campaigns/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CampaignsListResponse`]
@@ -190,7 +190,7 @@ impl<C> rt::Operation for CampaignsList<C> {
             w.query_exploded("entity_statuses", v);
         }
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);
@@ -355,7 +355,7 @@ impl_send!(CampaignsUpdate);
 
 /// `GET /ad_accounts/{ad_account_id}/campaigns/analytics` (operation `campaigns/analytics`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CampaignsAnalyticsResponse`]
@@ -504,7 +504,7 @@ impl_send!(CampaignsAnalytics);
 
 /// `GET /ad_accounts/{ad_account_id}/campaigns/targeting_analytics` (operation `campaign_targeting_analytics/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
@@ -664,7 +664,7 @@ impl_send!(CampaignTargetingAnalyticsGet);
 
 /// `GET /ad_accounts/{ad_account_id}/campaigns/{campaign_id}` (operation `campaigns/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CampaignResponse`]
@@ -723,7 +723,7 @@ impl_send!(CampaignsGet);
 
 /// `GET /ad_accounts/{ad_account_id}/pins/analytics` (operation `ad_pins/analytics`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::AdPinsAnalyticsResponse`]

@@ -60,7 +60,7 @@ impl<C: Copy> CatalogFeedsApi<C> {
 
 /// `GET /catalogs/feeds` (operation `feeds/list`).
 ///
-/// - Scopes: `catalogs:read`, or `catalogs:read`
+/// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::FeedsListResponse`]
@@ -84,6 +84,12 @@ impl FeedsList {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for FeedsList {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -134,7 +140,7 @@ impl<C> rt::Operation for FeedsList<C> {
         w.path("/catalogs/feeds");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("catalog_id", &self.catalog_id);
@@ -167,7 +173,7 @@ impl_send!(FeedsList, paginated);
 
 /// `POST /catalogs/feeds` (operation `feeds/create`).
 ///
-/// - Scopes: `catalogs:read` + `catalogs:write`, or `catalogs:read` + `catalogs:write`
+/// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 201; output [`models::CatalogsFeed`]
@@ -230,7 +236,7 @@ impl_send!(FeedsCreate);
 
 /// `GET /catalogs/feeds/{feed_id}` (operation `feeds/get`).
 ///
-/// - Scopes: `catalogs:read`, or `catalogs:read`
+/// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsFeed`]
@@ -293,7 +299,7 @@ impl_send!(FeedsGet);
 
 /// `DELETE /catalogs/feeds/{feed_id}` (operation `feeds/delete`).
 ///
-/// - Scopes: `catalogs:read` + `catalogs:write`, or `catalogs:read` + `catalogs:write`
+/// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output [`()`]
@@ -357,7 +363,7 @@ impl_send!(FeedsDelete);
 
 /// `PATCH /catalogs/feeds/{feed_id}` (operation `feeds/update`).
 ///
-/// - Scopes: `catalogs:read` + `catalogs:write`, or `catalogs:read` + `catalogs:write`
+/// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsFeed`]
@@ -551,7 +557,7 @@ impl<C> rt::Operation for FeedProcessingResultsList<C> {
         w.path("/processing_results");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("ad_account_id", &self.ad_account_id);
@@ -670,7 +676,7 @@ impl<C> rt::Operation for ItemsIssuesList<C> {
         w.path("/item_issues");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         if let Some(v) = &self.item_numbers {

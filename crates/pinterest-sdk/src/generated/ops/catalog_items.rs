@@ -98,7 +98,7 @@ impl_send!(ItemsPost);
 
 /// `POST /catalogs/items/batch` (operation `items_batch/post`).
 ///
-/// - Scopes: `catalogs:read` + `catalogs:write`, or `catalogs:read` + `catalogs:write`
+/// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsItemsBatch`]
@@ -161,7 +161,7 @@ impl_send!(ItemsBatchPost);
 
 /// `GET /catalogs/items/batch/{batch_id}` (operation `items_batch/get`).
 ///
-/// - Scopes: `catalogs:read`, or `catalogs:read`
+/// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsItemsBatch`]

@@ -251,6 +251,12 @@ impl CatalogsProductGroupsList {
     }
 }
 
+impl Default for CatalogsProductGroupsList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<C> CatalogsProductGroupsList<C> {
     fn bind(c: C) -> Self {
         Self {
@@ -317,7 +323,7 @@ impl<C> rt::Operation for CatalogsProductGroupsList<C> {
         w.query_opt("catalog_id", &self.catalog_id);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("ad_account_id", &self.ad_account_id);
@@ -751,7 +757,7 @@ impl<C> rt::Operation for CatalogsProductGroupPinsList<C> {
         w.path("/products");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("ad_account_id", &self.ad_account_id);
@@ -848,7 +854,7 @@ impl<C> rt::Operation for ProductsByProductGroupFilterList<C> {
         w.path("/catalogs/products/get_by_product_group_filters");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("ad_account_id", &self.ad_account_id);

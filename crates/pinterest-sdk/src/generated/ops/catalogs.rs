@@ -61,6 +61,12 @@ impl CatalogsList {
     }
 }
 
+impl Default for CatalogsList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<C> CatalogsList<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None, ad_account_id: None }
@@ -95,7 +101,7 @@ impl<C> rt::Operation for CatalogsList<C> {
         w.path("/catalogs");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("ad_account_id", &self.ad_account_id);

@@ -29,7 +29,7 @@ impl<C: Copy> ConversionEqsApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/conversion_eqs` (operation `conversion_eqs/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`Vec<models::EventQualityScore>`]

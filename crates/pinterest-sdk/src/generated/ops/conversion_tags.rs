@@ -52,7 +52,7 @@ impl<C: Copy> ConversionTagsApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/conversion_tags` (operation `conversion_tags/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::ConversionTagsListResponse`]
@@ -175,7 +175,7 @@ impl_send!(ConversionTagsCreate);
 
 /// `GET /ad_accounts/{ad_account_id}/conversion_tags/ocpm_eligible` (operation `ocpm_eligible_conversion_tags/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::ConversionTagsOcpmEligibleResponse`]
@@ -231,7 +231,7 @@ impl_send!(OcpmEligibleConversionTagsGet);
 
 /// `GET /ad_accounts/{ad_account_id}/conversion_tags/page_visit` (operation `page_visit_conversion_tags/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::PageVisitConversionTagsGetResponse`]
@@ -294,7 +294,7 @@ impl<C> rt::Operation for PageVisitConversionTagsGet<C> {
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/conversion_tags/page_visit");
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);
@@ -327,7 +327,7 @@ impl_send!(PageVisitConversionTagsGet, paginated);
 
 /// `GET /ad_accounts/{ad_account_id}/conversion_tags/{conversion_tag_id}` (operation `conversion_tags/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::ConversionTag`]

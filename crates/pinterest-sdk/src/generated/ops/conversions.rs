@@ -25,7 +25,7 @@ impl<C: Copy> ConversionsApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/advertiser_defined_events` (operation `advertiser_defined_events/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::AdvertiserDefinedEventsGetResponse`]

@@ -112,7 +112,7 @@ impl<C> rt::Operation for CustomerListsList<C> {
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/customer_lists");
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);
@@ -204,7 +204,7 @@ impl_send!(CustomerListsCreate);
 
 /// `GET /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}` (operation `customer_lists/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::CustomerList`]

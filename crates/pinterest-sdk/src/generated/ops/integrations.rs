@@ -363,6 +363,12 @@ impl IntegrationsGetList {
     }
 }
 
+impl Default for IntegrationsGetList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<C> IntegrationsGetList<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None }
@@ -391,7 +397,7 @@ impl<C> rt::Operation for IntegrationsGetList<C> {
         w.path("/integrations");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())

@@ -62,7 +62,7 @@ impl<C: Copy> KeywordsApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/keywords` (operation `keywords/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::KeywordsGetResponse`]
@@ -164,7 +164,7 @@ impl<C> rt::Operation for KeywordsGet<C> {
             w.query_exploded("match_types", v);
         }
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), None)?;
+            w.check_range("page_size", v, Some(1), None)?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);
@@ -314,7 +314,7 @@ impl_send!(KeywordsUpdate);
 
 /// `GET /ad_accounts/{ad_account_id}/keywords/metrics` (operation `country_keywords_metrics/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::KeywordsMetricsArrayResponse`]
@@ -511,7 +511,7 @@ impl<C> rt::Operation for TrendingKeywordsList<C> {
         }
         w.query_opt("normalize_against_group", &self.normalize_against_group);
         if let Some(v) = self.limit {
-            w.check_range("limit", i64::from(v), Some(1), Some(50))?;
+            w.check_range("limit", v, Some(1), Some(50))?;
         }
         w.query_opt("limit", &self.limit);
         w.query_opt("include_prediction", &self.include_prediction);

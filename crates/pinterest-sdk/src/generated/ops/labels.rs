@@ -149,7 +149,7 @@ impl<C> rt::Operation for LabelsList<C> {
             w.query_exploded("label_types", v);
         }
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);

@@ -112,7 +112,7 @@ impl<C> rt::Operation for AdAccountsSubscriptionsGetList<C> {
         w.path("/leads/subscriptions");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -202,7 +202,7 @@ impl_send!(AdAccountsSubscriptionsPost);
 
 /// `GET /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}` (operation `ad_accounts_subscriptions/get_by_id`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::LeadSubscription`]

@@ -60,6 +60,12 @@ impl MediaList {
     }
 }
 
+impl Default for MediaList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<C> MediaList<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None }
@@ -88,7 +94,7 @@ impl<C> rt::Operation for MediaList<C> {
         w.path("/media");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())

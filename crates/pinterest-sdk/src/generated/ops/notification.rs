@@ -25,7 +25,7 @@ impl<C: Copy> NotificationApi<C> {
 
 /// `POST /notifications` (operation `notification/post`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::NotificationPostResponse`]

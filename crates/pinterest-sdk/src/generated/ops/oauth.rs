@@ -57,6 +57,12 @@ impl OauthConversionToken {
     }
 }
 
+impl Default for OauthConversionToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<C> OauthConversionToken<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default() }

@@ -93,7 +93,7 @@ impl<C> rt::Operation for OrderLinesList<C> {
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/order_lines");
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);

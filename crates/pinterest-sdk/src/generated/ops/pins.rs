@@ -72,7 +72,7 @@ impl<C: Copy> PinsApi<C> {
 
 /// `GET /pins` (operation `pins/list`).
 ///
-/// - Scopes: `boards:read` + `pins:read`, or `boards:read` + `pins:read`
+/// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::PinsListResponse`]
@@ -100,6 +100,12 @@ impl PinsList {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for PinsList {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -186,7 +192,7 @@ impl<C> rt::Operation for PinsList<C> {
         w.query_opt("ad_account_id", &self.ad_account_id);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -217,7 +223,7 @@ impl_send!(PinsList, paginated);
 
 /// `POST /pins` (operation `pins/create`).
 ///
-/// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`, or `boards:read` + `boards:write` + `pins:read` + `pins:write`
+/// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200, 201; output [`models::Pin`]
@@ -280,7 +286,7 @@ impl_send!(PinsCreate);
 
 /// `GET /pins/{pin_id}` (operation `pins/get`).
 ///
-/// - Scopes: `boards:read` + `pins:read`, or `boards:read` + `pins:read`
+/// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Pin`]
@@ -351,7 +357,7 @@ impl_send!(PinsGet);
 
 /// `DELETE /pins/{pin_id}` (operation `pins/delete`).
 ///
-/// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`, or `boards:read` + `boards:write` + `pins:read` + `pins:write`
+/// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output [`()`]
@@ -415,7 +421,7 @@ impl_send!(PinsDelete);
 
 /// `PATCH /pins/{pin_id}` (operation `pins/update`).
 ///
-/// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`, or `boards:read` + `boards:write` + `pins:read` + `pins:write`
+/// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Pin`]
@@ -481,7 +487,7 @@ impl_send!(PinsUpdate);
 
 /// `GET /pins/{pin_id}/analytics` (operation `pins/analytics`).
 ///
-/// - Scopes: `boards:read` + `pins:read`, or `boards:read` + `pins:read`
+/// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_analytics`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::PinAnalyticsResponse`]
@@ -591,7 +597,7 @@ impl_send!(PinsAnalytics);
 
 /// `GET /pins/analytics` (operation `multi_pins/analytics`).
 ///
-/// - Scopes: `boards:read` + `pins:read`, or `boards:read` + `pins:read`
+/// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_analytics`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::BulkPinAnalyticsResponse`]

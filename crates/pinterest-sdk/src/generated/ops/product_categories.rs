@@ -45,7 +45,7 @@ impl<C: Copy> ProductCategoriesApi<C> {
 
 /// `GET /trends/topics/featured` (operation `trends_featured_topics/list`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`Vec<models::FeaturedTrend>`]
@@ -108,7 +108,7 @@ impl_send!(TrendsFeaturedTopicsList);
 
 /// `GET /trends/product_categories/details` (operation `trends_product_categories_details/list`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`Vec<models::ProductCategoryDetails>`]
@@ -196,7 +196,7 @@ impl_send!(TrendsProductCategoriesDetailsList);
 
 /// `GET /trends/product_categories/trending` (operation `trends_product_categories_trending/list`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`Vec<models::TrendingProductCategory>`]

@@ -174,7 +174,7 @@ impl<C> rt::Operation for ProductGroupPromotionsList<C> {
         }
         w.query_opt("ad_group_id", &self.ad_group_id);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("order", &self.order);
@@ -392,7 +392,7 @@ impl_send!(ProductGroupPromotionsGet);
 
 /// `GET /ad_accounts/{ad_account_id}/product_groups/analytics` (operation `product_groups/analytics`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::ProductGroupAnalyticsResponse`]

@@ -53,7 +53,7 @@ impl<C: Copy> ResourcesApi<C> {
 
 /// `GET /resources/ad_account_countries` (operation `ad_account_countries/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdAccountsCountryResponse`]
@@ -72,6 +72,12 @@ impl AdAccountCountriesGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for AdAccountCountriesGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -105,7 +111,7 @@ impl_send!(AdAccountCountriesGet);
 
 /// `GET /resources/delivery_metrics` (operation `delivery_metrics/get`).
 ///
-/// - Scopes: `ads:read` + `pins:read` + `user_accounts:read`, or `ads:read` + `pins:read` + `user_accounts:read`
+/// - Scopes: `ads:read` + `pins:read` + `user_accounts:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::DeliveryMetricsResponse`]
@@ -125,6 +131,12 @@ impl DeliveryMetricsGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for DeliveryMetricsGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -184,6 +196,12 @@ impl LeadFormQuestionsGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for LeadFormQuestionsGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -273,7 +291,7 @@ impl_send!(MetricsReadyStateGet);
 
 /// `GET /resources/targeting/interests/{interest_id}` (operation `interest_targeting_options/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SingleInterestTargetingOptionResponse`]
@@ -328,7 +346,7 @@ impl_send!(InterestTargetingOptionsGet);
 
 /// `GET /resources/targeting/{targeting_type}` (operation `targeting_options/get`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::TargetingOptionResponse`]

@@ -35,7 +35,7 @@ impl<C: Copy> SearchApi<C> {
 
 /// `GET /search/boards` (operation `search_user_boards/get`).
 ///
-/// - Scopes: `boards:read` + `boards:read_secret`, or `boards:read` + `boards:read_secret`
+/// - Scopes: `boards:read` + `boards:read_secret`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::SearchUserBoardsGetResponse`]
@@ -58,6 +58,12 @@ impl SearchUserBoardsGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for SearchUserBoardsGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -102,7 +108,7 @@ impl<C> rt::Operation for SearchUserBoardsGet<C> {
         w.query_opt("ad_account_id", &self.ad_account_id);
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("query", &self.query);
@@ -273,7 +279,7 @@ impl<C> rt::Operation for SearchPartnerPins<C> {
         w.query_opt("bookmark", &self.bookmark);
         w.query_opt("locale", &self.locale);
         if let Some(v) = self.limit {
-            w.check_range("limit", i64::from(v), Some(1), Some(50))?;
+            w.check_range("limit", v, Some(1), Some(50))?;
         }
         w.query_opt("limit", &self.limit);
         Ok(())

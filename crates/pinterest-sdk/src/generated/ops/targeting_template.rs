@@ -43,7 +43,7 @@ impl<C: Copy> TargetingTemplateApi<C> {
 
 /// `GET /ad_accounts/{ad_account_id}/targeting_templates` (operation `targeting_template/list`).
 ///
-/// - Scopes: `ads:read`, or `ads:read`
+/// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::TargetingTemplateListResponse`]
@@ -132,7 +132,7 @@ impl<C> rt::Operation for TargetingTemplateList<C> {
         w.query_opt("include_sizing", &self.include_sizing);
         w.query_opt("search_query", &self.search_query);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("bookmark", &self.bookmark);

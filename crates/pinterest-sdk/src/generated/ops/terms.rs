@@ -132,7 +132,7 @@ impl<C> rt::Operation for TermsSuggestedList<C> {
         w.path("/terms/suggested");
         w.query("term", &self.term);
         if let Some(v) = self.limit {
-            w.check_range("limit", i64::from(v), Some(1), Some(10))?;
+            w.check_range("limit", v, Some(1), Some(10))?;
         }
         w.query_opt("limit", &self.limit);
         Ok(())

@@ -104,7 +104,7 @@ impl<C: Copy> UserAccountApi<C> {
 
 /// `GET /user_account` (operation `user_account/get`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Account`]
@@ -124,6 +124,12 @@ impl UserAccountGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for UserAccountGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -304,7 +310,7 @@ impl_send!(UserAccountAnalytics);
 
 /// `GET /user_account/analytics/top_pins` (operation `user_account/analytics/top_pins`).
 ///
-/// - Scopes: `pins:read` + `user_accounts:read`, or `pins:read` + `user_accounts:read`
+/// - Scopes: `pins:read` + `user_accounts:read`
 /// - Rate-limit category: `org_analytics`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::TopPinsAnalyticsResponse`]
@@ -451,7 +457,7 @@ impl<C> rt::Operation for UserAccountAnalyticsTopPins<C> {
             w.query_csv("metric_types", v);
         }
         if let Some(v) = self.num_of_pins {
-            w.check_range("num_of_pins", i64::from(v), Some(1), Some(50))?;
+            w.check_range("num_of_pins", v, Some(1), Some(50))?;
         }
         w.query_opt("num_of_pins", &self.num_of_pins);
         w.query_opt("created_in_last_n_days", &self.created_in_last_n_days);
@@ -472,7 +478,7 @@ impl_send!(UserAccountAnalyticsTopPins);
 
 /// `GET /user_account/analytics/top_video_pins` (operation `user_account/analytics/top_video_pins`).
 ///
-/// - Scopes: `pins:read` + `user_accounts:read`, or `pins:read` + `user_accounts:read`
+/// - Scopes: `pins:read` + `user_accounts:read`
 /// - Rate-limit category: `org_analytics`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::TopVideoPinsAnalyticsResponse`]
@@ -619,7 +625,7 @@ impl<C> rt::Operation for UserAccountAnalyticsTopVideoPins<C> {
             w.query_csv("metric_types", v);
         }
         if let Some(v) = self.num_of_pins {
-            w.check_range("num_of_pins", i64::from(v), Some(1), Some(50))?;
+            w.check_range("num_of_pins", v, Some(1), Some(50))?;
         }
         w.query_opt("num_of_pins", &self.num_of_pins);
         w.query_opt("created_in_last_n_days", &self.created_in_last_n_days);
@@ -640,7 +646,7 @@ impl_send!(UserAccountAnalyticsTopVideoPins);
 
 /// `GET /user_account/businesses` (operation `linked_business_accounts/get`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`Vec<models::LinkedBusiness>`]
@@ -659,6 +665,12 @@ impl LinkedBusinessAccountsGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for LinkedBusinessAccountsGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -692,7 +704,7 @@ impl_send!(LinkedBusinessAccountsGet);
 
 /// `GET /user_account/followers` (operation `followers/list`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::FollowersListResponse`]
@@ -714,6 +726,12 @@ impl FollowersList {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for FollowersList {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -745,7 +763,7 @@ impl<C> rt::Operation for FollowersList<C> {
         w.path("/user_account/followers");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -776,7 +794,7 @@ impl_send!(FollowersList, paginated);
 
 /// `GET /user_account/following` (operation `user_following/get`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::UserFollowingGetResponse`]
@@ -800,6 +818,12 @@ impl UserFollowingGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for UserFollowingGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -857,7 +881,7 @@ impl<C> rt::Operation for UserFollowingGet<C> {
         w.path("/user_account/following");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("feed_type", &self.feed_type);
@@ -879,7 +903,7 @@ impl_send!(UserFollowingGet);
 
 /// `GET /user_account/following/boards` (operation `boards_user_follows/list`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardsUserFollowsListResponse`]
@@ -903,6 +927,12 @@ impl BoardsUserFollowsList {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for BoardsUserFollowsList {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -953,7 +983,7 @@ impl<C> rt::Operation for BoardsUserFollowsList<C> {
         w.path("/user_account/following/boards");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         w.query_opt("explicit_following", &self.explicit_following);
@@ -1069,6 +1099,12 @@ impl UserWebsitesGet {
     }
 }
 
+impl Default for UserWebsitesGet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<C> UserWebsitesGet<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None }
@@ -1097,7 +1133,7 @@ impl<C> rt::Operation for UserWebsitesGet<C> {
         w.path("/user_account/websites");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
@@ -1247,7 +1283,7 @@ impl_send!(UnverifyWebsiteDelete);
 
 /// `GET /user_account/websites/verification` (operation `website_verification/get`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::UserWebsiteVerificationCode`]
@@ -1267,6 +1303,12 @@ impl WebsiteVerificationGet {
     /// The operation, detached from any client.
     pub fn new() -> Self {
         Self::bind(())
+    }
+}
+
+impl Default for WebsiteVerificationGet {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1307,7 +1349,7 @@ impl_send!(WebsiteVerificationGet);
 
 /// `GET /users/{username}/interests/follow` (operation `user_account/followed_interests`).
 ///
-/// - Scopes: `user_accounts:read`, or `user_accounts:read`
+/// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::UserAccountFollowedInterestsResponse`]
@@ -1365,7 +1407,7 @@ impl<C> rt::Operation for UserAccountFollowedInterests<C> {
         w.path("/interests/follow");
         w.query_opt("bookmark", &self.bookmark);
         if let Some(v) = self.page_size {
-            w.check_range("page_size", i64::from(v), Some(1), Some(250))?;
+            w.check_range("page_size", v, Some(1), Some(250))?;
         }
         w.query_opt("page_size", &self.page_size);
         Ok(())
