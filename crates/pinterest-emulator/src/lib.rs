@@ -1,0 +1,1 @@
+//! An offline emulator of the Pinterest REST API v5 and its OAuth server.
