@@ -56,6 +56,9 @@ pub struct Field {
     pub double_option: bool,
     pub boxed: bool,
     pub doc: Vec<String>,
+    /// `format` and `pattern` of a string field (for sample values).
+    pub format: Option<String>,
+    pub pattern: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -490,6 +493,8 @@ impl<'a> Builder<'a> {
                 double_option: false,
                 boxed: false,
                 doc: field_doc(self.deref_all_of(ps)),
+                format: self.deref_all_of(ps).get("format").and_then(Value::as_str).map(str::to_owned),
+                pattern: self.deref_all_of(ps).get("pattern").and_then(Value::as_str).map(str::to_owned),
                 json,
                 ident,
                 ty,
