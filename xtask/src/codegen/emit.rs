@@ -124,8 +124,8 @@ fn emit_models(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
 }
 
 fn origin_doc(def: &TypeDef) -> String {
-    match def.origin.strip_prefix("components/schemas/") {
-        Some(name) => format!("/// Schema `{name}` of the spec.\n"),
+    match def.origin.strip_prefix("/components/schemas/").filter(|n| !n.contains('/')) {
+        Some(name) => format!("/// Schema `{}` of the spec.\n", name.replace("~1", "/").replace("~0", "~")),
         None => format!("/// Inline schema at `{}` in the spec.\n", def.origin.replace('`', "'")),
     }
 }

@@ -334,7 +334,10 @@ impl<'a> Builder<'a> {
                 }
             };
         }
-        if s.get("oneOf").is_some() || s.get("anyOf").is_some() {
+        // A discriminator with a mapping is a tagged union over the mapping,
+        // with or without `oneOf` (the OAuth token schemas have none).
+        let mapped = s.pointer("/discriminator/mapping").is_some_and(Value::is_object);
+        if s.get("oneOf").is_some() || s.get("anyOf").is_some() || mapped {
             return self.union(s, name, origin);
         }
         if s.get("allOf").is_some() {

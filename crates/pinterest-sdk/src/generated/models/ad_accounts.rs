@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdAccount` in the spec.
+/// Schema `AdAccount` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccount {
@@ -50,7 +50,7 @@ impl AdAccount {
     }
 }
 
-/// Inline schema at `/components/schemas/AdAccountAnalyticsResponse` in the spec.
+/// Schema `AdAccountAnalyticsResponse` of the spec.
 pub type AdAccountAnalyticsResponse = Vec<AdAccountAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/AdAccountAnalyticsResponse/items` in the spec.
@@ -75,7 +75,7 @@ impl AdAccountAnalyticsResponseItem {
     }
 }
 
-/// Inline schema at `/components/schemas/AdAccountCreate` in the spec.
+/// Schema `AdAccountCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreate {
@@ -100,7 +100,7 @@ impl AdAccountCreate {
     }
 }
 
-/// Inline schema at `/components/schemas/AdAccountOwner` in the spec.
+/// Schema `AdAccountOwner` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountOwner {
@@ -137,7 +137,7 @@ impl AdAccountsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncRequest` in the spec.
+/// Schema `AdsAnalyticsCreateAsyncRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncRequest {
@@ -383,7 +383,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncResponse` in the spec.
+/// Schema `AdsAnalyticsCreateAsyncResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncResponse {
@@ -406,7 +406,7 @@ impl AdsAnalyticsCreateAsyncResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdsAnalyticsFilterColumn` in the spec.
+    /// Schema `AdsAnalyticsFilterColumn` of the spec.
     AdsAnalyticsFilterColumn {
         SpendInDollar = "SPEND_IN_DOLLAR",
         TotalImpression = "TOTAL_IMPRESSION",
@@ -414,14 +414,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdsAnalyticsFilterOperator` in the spec.
+    /// Schema `AdsAnalyticsFilterOperator` of the spec.
     AdsAnalyticsFilterOperator {
         LessThan = "LESS_THAN",
         GreaterThan = "GREATER_THAN",
     }
 }
 
-/// Inline schema at `/components/schemas/AdsAnalyticsGetAsyncResponse` in the spec.
+/// Schema `AdsAnalyticsGetAsyncResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsGetAsyncResponse {
@@ -443,7 +443,7 @@ impl AdsAnalyticsGetAsyncResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdsAnalyticsMetricsFilter` in the spec.
+/// Schema `AdsAnalyticsMetricsFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsMetricsFilter {
@@ -463,7 +463,7 @@ impl AdsAnalyticsMetricsFilter {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdsAnalyticsTargetingType` in the spec.
+    /// Schema `AdsAnalyticsTargetingType` of the spec.
     AdsAnalyticsTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -482,7 +482,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BulkReportingJobStatus` in the spec.
+    /// Schema `BulkReportingJobStatus` of the spec.
     BulkReportingJobStatus {
         DoesNotExist = "DOES_NOT_EXIST",
         Finished = "FINISHED",
@@ -494,7 +494,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BusinessAccessRole` in the spec.
+    /// Schema `BusinessAccessRole` of the spec.
     BusinessAccessRole {
         Owner = "OWNER",
         Admin = "ADMIN",
@@ -516,7 +516,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionProductReportRequest` in the spec.
+/// Schema `ConversionProductReportRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionProductReportRequest {
@@ -629,7 +629,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ConversionProductReportingColumn` in the spec.
+    /// Schema `ConversionProductReportingColumn` of the spec.
     ConversionProductReportingColumn {
         CampaignName = "CAMPAIGN_NAME",
         CampaignId = "CAMPAIGN_ID",
@@ -806,7 +806,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateMMMReportRequest` in the spec.
+/// Schema `CreateMMMReportRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportRequest {
@@ -860,7 +860,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateMMMReportResponse` in the spec.
+/// Schema `CreateMMMReportResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportResponse {
@@ -904,18 +904,18 @@ impl CreateMMMReportResponseData {
     }
 }
 
-/// Inline schema at `/components/schemas/CustomColumnId` in the spec.
+/// Schema `CustomColumnId` of the spec.
 pub type CustomColumnId = String;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/DataOutputFormat` in the spec.
+    /// Schema `DataOutputFormat` of the spec.
     DataOutputFormat {
         Json = "JSON",
         Csv = "CSV",
     }
 }
 
-/// Inline schema at `/components/schemas/GetMMMReportResponse` in the spec.
+/// Schema `GetMMMReportResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetMMMReportResponse {
@@ -963,7 +963,7 @@ impl GetMMMReportResponseData {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/MMMReportingColumn` in the spec.
+    /// Schema `MMMReportingColumn` of the spec.
     MMMReportingColumn {
         SpendInDollar = "SPEND_IN_DOLLAR",
         SpendInMicroDollar = "SPEND_IN_MICRO_DOLLAR",
@@ -989,7 +989,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/MMMReportingTargetingType` in the spec.
+    /// Schema `MMMReportingTargetingType` of the spec.
     MMMReportingTargetingType {
         Apptype = "APPTYPE",
         Country = "COUNTRY",
@@ -1000,7 +1000,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/MetricsReportingLevel` in the spec.
+    /// Schema `MetricsReportingLevel` of the spec.
     MetricsReportingLevel {
         Advertiser = "ADVERTISER",
         AdvertiserTargeting = "ADVERTISER_TARGETING",
@@ -1019,7 +1019,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ProductGroupSummaryStatus` in the spec.
+    /// Schema `ProductGroupSummaryStatus` of the spec.
     ProductGroupSummaryStatus {
         Running = "RUNNING",
         Paused = "PAUSED",
@@ -1029,7 +1029,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ReportingColumnAsync` in the spec.
+    /// Schema `ReportingColumnAsync` of the spec.
     ReportingColumnAsync {
         SpendInMicroDollar = "SPEND_IN_MICRO_DOLLAR",
         AdsCreditSpendInMicroDollar = "ADS_CREDIT_SPEND_IN_MICRO_DOLLAR",
@@ -1648,7 +1648,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/TargetingAdvertiserCountry` in the spec.
+    /// Schema `TargetingAdvertiserCountry` of the spec.
     TargetingAdvertiserCountry {
         Us = "US",
         Gb = "GB",
@@ -1691,7 +1691,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TemplateBasedReport` in the spec.
+/// Schema `TemplateBasedReport` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateBasedReport {
@@ -1714,7 +1714,7 @@ impl TemplateBasedReport {
     }
 }
 
-/// Inline schema at `/components/schemas/TemplateResponse` in the spec.
+/// Schema `TemplateResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdGroupArrayResponse` in the spec.
+/// Schema `AdGroupArrayResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupArrayResponse {
@@ -21,7 +21,7 @@ impl AdGroupArrayResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdGroupArrayResponseElement` in the spec.
+/// Schema `AdGroupArrayResponseElement` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupArrayResponseElement {
@@ -40,7 +40,7 @@ impl AdGroupArrayResponseElement {
     }
 }
 
-/// Inline schema at `/components/schemas/AdGroupAudienceSizingRequest` in the spec.
+/// Schema `AdGroupAudienceSizingRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingRequest {
@@ -110,7 +110,7 @@ impl AdGroupAudienceSizingRequestKeywordsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/AdGroupAudienceSizingResponse` in the spec.
+/// Schema `AdGroupAudienceSizingResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingResponse {
@@ -129,7 +129,7 @@ impl AdGroupAudienceSizingResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdGroupResponse` in the spec.
+/// Schema `AdGroupResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupResponse {
@@ -267,7 +267,7 @@ impl AdGroupResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdGroupsAnalyticsResponse` in the spec.
+/// Schema `AdGroupsAnalyticsResponse` of the spec.
 pub type AdGroupsAnalyticsResponse = Vec<AdGroupsAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/AdGroupsAnalyticsResponse/items` in the spec.
@@ -311,7 +311,7 @@ impl AdGroupsListResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdsAnalyticsAdGroupTargetingType` in the spec.
+    /// Schema `AdsAnalyticsAdGroupTargetingType` of the spec.
     AdsAnalyticsAdGroupTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -330,7 +330,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/BidFloor` in the spec.
+/// Schema `BidFloor` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloor {
@@ -349,7 +349,7 @@ impl BidFloor {
     }
 }
 
-/// Inline schema at `/components/schemas/BidFloorRequest` in the spec.
+/// Schema `BidFloorRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloorRequest {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdArrayResponse` in the spec.
+/// Schema `AdArrayResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdArrayResponse {
@@ -21,7 +21,7 @@ impl AdArrayResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdArrayResponseElement` in the spec.
+/// Schema `AdArrayResponseElement` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdArrayResponseElement {
@@ -40,7 +40,7 @@ impl AdArrayResponseElement {
     }
 }
 
-/// Inline schema at `/components/schemas/AdPreviewRequest` in the spec.
+/// Schema `AdPreviewRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -149,7 +149,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AdPreviewURLResponse` in the spec.
+/// Schema `AdPreviewURLResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewURLResponse {
@@ -165,7 +165,7 @@ impl AdPreviewURLResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdResponse` in the spec.
+/// Schema `AdResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdResponse {
@@ -376,7 +376,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdsAnalyticsAdTargetingType` in the spec.
+    /// Schema `AdsAnalyticsAdTargetingType` of the spec.
     AdsAnalyticsAdTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -395,7 +395,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AdsAnalyticsResponse` in the spec.
+/// Schema `AdsAnalyticsResponse` of the spec.
 pub type AdsAnalyticsResponse = Vec<AdsAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/AdsAnalyticsResponse/items` in the spec.

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdvancedAuctionBidOptions` in the spec.
+/// Schema `AdvancedAuctionBidOptions` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionBidOptions {
@@ -27,7 +27,7 @@ impl AdvancedAuctionBidOptions {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionItem` in the spec.
+/// Schema `AdvancedAuctionItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItem {
@@ -48,7 +48,7 @@ impl AdvancedAuctionItem {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionItems` in the spec.
+/// Schema `AdvancedAuctionItems` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItems {
@@ -67,10 +67,10 @@ impl AdvancedAuctionItems {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionItemsGetRecord` in the spec.
+/// Schema `AdvancedAuctionItemsGetRecord` of the spec.
 pub type AdvancedAuctionItemsGetRecord = AdvancedAuctionKey;
 
-/// Inline schema at `/components/schemas/AdvancedAuctionItemsGetRequest` in the spec.
+/// Schema `AdvancedAuctionItemsGetRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsGetRequest {
@@ -87,7 +87,7 @@ impl AdvancedAuctionItemsGetRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionItemsSubmitDeleteRecord` in the spec.
+/// Schema `AdvancedAuctionItemsSubmitDeleteRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsSubmitDeleteRecord {
@@ -110,14 +110,14 @@ impl AdvancedAuctionItemsSubmitDeleteRecord {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/AdvancedAuctionItemsSubmitRecord` in the spec.
+    /// Schema `AdvancedAuctionItemsSubmitRecord` of the spec.
     AdvancedAuctionItemsSubmitRecord, "operation" {
         Upsert(AdvancedAuctionItemsSubmitUpsertRecord) = "UPSERT",
         Delete(AdvancedAuctionItemsSubmitDeleteRecord) = "DELETE",
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionItemsSubmitRequest` in the spec.
+/// Schema `AdvancedAuctionItemsSubmitRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsSubmitRequest {
@@ -134,7 +134,7 @@ impl AdvancedAuctionItemsSubmitRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionItemsSubmitUpsertRecord` in the spec.
+/// Schema `AdvancedAuctionItemsSubmitUpsertRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsSubmitUpsertRecord {
@@ -161,7 +161,7 @@ impl AdvancedAuctionItemsSubmitUpsertRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionKey` in the spec.
+/// Schema `AdvancedAuctionKey` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionKey {
@@ -180,7 +180,7 @@ impl AdvancedAuctionKey {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionOperationError` in the spec.
+/// Schema `AdvancedAuctionOperationError` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionOperationError {
@@ -199,7 +199,7 @@ impl AdvancedAuctionOperationError {
     }
 }
 
-/// Inline schema at `/components/schemas/AdvancedAuctionProcessedItems` in the spec.
+/// Schema `AdvancedAuctionProcessedItems` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionProcessedItems {
@@ -218,11 +218,11 @@ impl AdvancedAuctionProcessedItems {
     }
 }
 
-/// Inline schema at `/components/schemas/BidInMicroCurrency` in the spec.
+/// Schema `BidInMicroCurrency` of the spec.
 pub type BidInMicroCurrency = i64;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/Language` in the spec.
+    /// Schema `Language` of the spec.
     Language {
         Am = "AM",
         Ar = "AR",
@@ -289,7 +289,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/UpdateMaskBidOptionField` in the spec.
+    /// Schema `UpdateMaskBidOptionField` of the spec.
     UpdateMaskBidOptionField {
         Bid = "BID",
         AppTypeBidMultiplierSet = "APP_TYPE_BID_MULTIPLIER_SET",

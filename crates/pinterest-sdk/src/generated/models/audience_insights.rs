@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AudienceCategory` in the spec.
+/// Schema `AudienceCategory` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCategory {
@@ -64,7 +64,7 @@ impl AudienceCategorySubcategoriesItem {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceDefinition` in the spec.
+/// Schema `AudienceDefinition` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinition {
@@ -86,7 +86,7 @@ impl AudienceDefinition {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceDefinitionResponse` in the spec.
+/// Schema `AudienceDefinitionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionResponse {
@@ -102,7 +102,7 @@ impl AudienceDefinitionResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceDemographicValue` in the spec.
+/// Schema `AudienceDemographicValue` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDemographicValue {
@@ -124,7 +124,7 @@ impl AudienceDemographicValue {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceDemographics` in the spec.
+/// Schema `AudienceDemographics` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDemographics {
@@ -153,7 +153,7 @@ impl AudienceDemographics {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AudienceInsightType` in the spec.
+    /// Schema `AudienceInsightType` of the spec.
     AudienceInsightType {
         YourTotalAudience = "YOUR_TOTAL_AUDIENCE",
         YourEngagedAudience = "YOUR_ENGAGED_AUDIENCE",
@@ -161,7 +161,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceInsightsResponse` in the spec.
+/// Schema `AudienceInsightsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightsResponse {

@@ -24,7 +24,7 @@ impl AdAccountsAudiencesSharedAccountsListResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AudienceAccountType` in the spec.
+    /// Schema `AudienceAccountType` of the spec.
     AudienceAccountType {
         AdAccount = "AD_ACCOUNT",
         BusinessAccount = "BUSINESS_ACCOUNT",
@@ -49,7 +49,7 @@ impl BusinessAccountAudiencesSharedAccountsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/BusinessSharedAudience` in the spec.
+/// Schema `BusinessSharedAudience` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessSharedAudience {
@@ -68,7 +68,7 @@ impl BusinessSharedAudience {
     }
 }
 
-/// Inline schema at `/components/schemas/BusinessSharedAudienceResponse` in the spec.
+/// Schema `BusinessSharedAudienceResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessSharedAudienceResponse {
@@ -91,7 +91,7 @@ impl BusinessSharedAudienceResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/OperationType` in the spec.
+    /// Schema `OperationType` of the spec.
     OperationType {
         Share = "SHARE",
         Revoke = "REVOKE",
@@ -99,7 +99,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/Role` in the spec.
+    /// Schema `Role` of the spec.
     Role {
         UnknownValue = "UNKNOWN",
         Owner = "OWNER",
@@ -123,7 +123,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/SharedAudience` in the spec.
+/// Schema `SharedAudience` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudience {
@@ -142,7 +142,7 @@ impl SharedAudience {
     }
 }
 
-/// Inline schema at `/components/schemas/SharedAudienceAccount` in the spec.
+/// Schema `SharedAudienceAccount` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceAccount {
@@ -168,7 +168,7 @@ impl SharedAudienceAccount {
     }
 }
 
-/// Inline schema at `/components/schemas/SharedAudienceResponse` in the spec.
+/// Schema `SharedAudienceResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceResponse {

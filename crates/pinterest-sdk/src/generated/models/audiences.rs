@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AudienceCreateRequest` in the spec.
+/// Schema `AudienceCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCreateRequest {
@@ -30,11 +30,11 @@ impl AudienceCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceDescription` in the spec.
+/// Schema `AudienceDescription` of the spec.
 pub type AudienceDescription = String;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AudienceType` in the spec.
+    /// Schema `AudienceType` of the spec.
     AudienceType {
         CustomerList = "CUSTOMER_LIST",
         Visitor = "VISITOR",
@@ -45,14 +45,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AudienceUpdateOperationType` in the spec.
+    /// Schema `AudienceUpdateOperationType` of the spec.
     AudienceUpdateOperationType {
         Update = "UPDATE",
         Remove = "REMOVE",
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceUpdateRequest` in the spec.
+/// Schema `AudienceUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceUpdateRequest {

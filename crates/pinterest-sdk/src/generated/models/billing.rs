@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdsCreditDiscountsResponse` in the spec.
+/// Schema `AdsCreditDiscountsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditDiscountsResponse {
@@ -73,7 +73,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AdsCreditRedeemRequest` in the spec.
+/// Schema `AdsCreditRedeemRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditRedeemRequest {
@@ -92,7 +92,7 @@ impl AdsCreditRedeemRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/AdsCreditRedeemResponse` in the spec.
+/// Schema `AdsCreditRedeemResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditRedeemResponse {
@@ -132,7 +132,7 @@ impl AdsCreditsDiscountsGetResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/BillingInvoiceDownloadResponse` in the spec.
+/// Schema `BillingInvoiceDownloadResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingInvoiceDownloadResponse {
@@ -151,7 +151,7 @@ impl BillingInvoiceDownloadResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/BillingInvoiceResponse` in the spec.
+/// Schema `BillingInvoiceResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingInvoiceResponse {
@@ -288,7 +288,7 @@ impl BillingProfilesGetResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/BillingProfilesResponse` in the spec.
+/// Schema `BillingProfilesResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingProfilesResponse {
@@ -377,7 +377,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOAccountAddress` in the spec.
+/// Schema `SSIOAccountAddress` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountAddress {
@@ -402,7 +402,7 @@ impl SSIOAccountAddress {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOAccountItem` in the spec.
+/// Schema `SSIOAccountItem` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountItem {
@@ -452,7 +452,7 @@ impl SSIOAccountItem {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOAccountPMPName` in the spec.
+/// Schema `SSIOAccountPMPName` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountPMPName {
@@ -471,7 +471,7 @@ impl SSIOAccountPMPName {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOAccountResponse` in the spec.
+/// Schema `SSIOAccountResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountResponse {
@@ -502,7 +502,7 @@ impl SSIOAccountResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOCreateInsertionOrderRequest` in the spec.
+/// Schema `SSIOCreateInsertionOrderRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOCreateInsertionOrderRequest {
@@ -613,7 +613,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOCreateInsertionOrderResponse` in the spec.
+/// Schema `SSIOCreateInsertionOrderResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOCreateInsertionOrderResponse {
@@ -629,7 +629,7 @@ impl SSIOCreateInsertionOrderResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOEditInsertionOrderRequest` in the spec.
+/// Schema `SSIOEditInsertionOrderRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOEditInsertionOrderRequest {
@@ -707,7 +707,7 @@ impl SSIOEditInsertionOrderRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOEditInsertionOrderResponse` in the spec.
+/// Schema `SSIOEditInsertionOrderResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOEditInsertionOrderResponse {
@@ -723,7 +723,7 @@ impl SSIOEditInsertionOrderResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOInsertionOrderStatusResponse` in the spec.
+/// Schema `SSIOInsertionOrderStatusResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderStatusResponse {

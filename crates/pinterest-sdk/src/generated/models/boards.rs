@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/BoardCreate` in the spec.
+/// Schema `BoardCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardCreate {
@@ -30,7 +30,7 @@ impl BoardCreate {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BoardPrivacyFilter` in the spec.
+    /// Schema `BoardPrivacyFilter` of the spec.
     BoardPrivacyFilter {
         All = "ALL",
         Public = "PUBLIC",
@@ -40,7 +40,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/BoardSection` in the spec.
+/// Schema `BoardSection` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardSection {
@@ -95,14 +95,14 @@ impl BoardSectionsListResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BoardUpdatePrivacy` in the spec.
+    /// Schema `BoardUpdatePrivacy` of the spec.
     BoardUpdatePrivacy {
         Public = "PUBLIC",
         Secret = "SECRET",
     }
 }
 
-/// Inline schema at `/components/schemas/BoardWithUpdatePrivacy` in the spec.
+/// Schema `BoardWithUpdatePrivacy` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardWithUpdatePrivacy {
@@ -162,7 +162,7 @@ impl BoardWithUpdatePrivacy {
     }
 }
 
-/// Inline schema at `/components/schemas/BoardWithUpdatePrivacyUpdate` in the spec.
+/// Schema `BoardWithUpdatePrivacyUpdate` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardWithUpdatePrivacyUpdate {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/BulkDownloadRequest` in the spec.
+/// Schema `BulkDownloadRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadRequest {
@@ -61,7 +61,7 @@ impl BulkDownloadRequestCampaignFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/BulkDownloadResponse` in the spec.
+/// Schema `BulkDownloadResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadResponse {
@@ -78,7 +78,7 @@ impl BulkDownloadResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BulkEntityType` in the spec.
+    /// Schema `BulkEntityType` of the spec.
     BulkEntityType {
         Campaign = "CAMPAIGN",
         AdGroup = "AD_GROUP",
@@ -91,14 +91,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BulkOutputFormat` in the spec.
+    /// Schema `BulkOutputFormat` of the spec.
     BulkOutputFormat {
         Csv = "CSV",
         Json = "JSON",
     }
 }
 
-/// Inline schema at `/components/schemas/BulkUpsertRequest` in the spec.
+/// Schema `BulkUpsertRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequest {
@@ -117,7 +117,7 @@ impl BulkUpsertRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/BulkUpsertRequestCreate` in the spec.
+/// Schema `BulkUpsertRequestCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestCreate {
@@ -172,7 +172,7 @@ pub enum BulkUpsertRequestCreateCatalogProductGroupsItem {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/BulkUpsertRequestUpdate` in the spec.
+/// Schema `BulkUpsertRequestUpdate` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestUpdate {
@@ -255,7 +255,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/BulkUpsertResponse` in the spec.
+/// Schema `BulkUpsertResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertResponse {
@@ -272,7 +272,7 @@ impl BulkUpsertResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BulkUpsertStatus` in the spec.
+    /// Schema `BulkUpsertStatus` of the spec.
     BulkUpsertStatus {
         Running = "RUNNING",
         Succeeded = "SUCCEEDED",
@@ -280,7 +280,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/BulkUpsertStatusResponse` in the spec.
+/// Schema `BulkUpsertStatusResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertStatusResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AssetGroupBinding` in the spec.
+/// Schema `AssetGroupBinding` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AssetGroupBinding {
@@ -64,7 +64,7 @@ impl AssetGroupBinding {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AssetGroupType` in the spec.
+    /// Schema `AssetGroupType` of the spec.
     AssetGroupType {
         Brand = "BRAND",
         LocationOrLanguage = "LOCATION_OR_LANGUAGE",
@@ -73,10 +73,10 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AssetGroupTypes` in the spec.
+/// Schema `AssetGroupTypes` of the spec.
 pub type AssetGroupTypes = Vec<AssetGroupType>;
 
-/// Inline schema at `/components/schemas/AssetIdPermissions` in the spec.
+/// Schema `AssetIdPermissions` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AssetIdPermissions {
@@ -101,7 +101,7 @@ impl AssetIdPermissions {
     }
 }
 
-/// Inline schema at `/components/schemas/AssetTypeResponse` in the spec.
+/// Schema `AssetTypeResponse` of the spec.
 pub type AssetTypeResponse = String;
 
 /// Inline schema at `/paths/~1businesses~1{business_id}~1assets~1{asset_id}~1members/get/responses/200/content/application~1json/schema` in the spec.
@@ -237,7 +237,7 @@ impl BusinessPartnerAssetAccessGetResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateAssetGroupBody` in the spec.
+/// Schema `CreateAssetGroupBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetGroupBody {
@@ -256,7 +256,7 @@ impl CreateAssetGroupBody {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateAssetGroupResponse` in the spec.
+/// Schema `CreateAssetGroupResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetGroupResponse {
@@ -272,7 +272,7 @@ impl CreateAssetGroupResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/DeleteAssetGroupBody` in the spec.
+/// Schema `DeleteAssetGroupBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupBody {
@@ -287,7 +287,7 @@ impl DeleteAssetGroupBody {
     }
 }
 
-/// Inline schema at `/components/schemas/DeleteAssetGroupResponse` in the spec.
+/// Schema `DeleteAssetGroupResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupResponse {
@@ -328,7 +328,7 @@ impl DeleteAssetGroupResponseExceptionsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/DeleteMemberAccessResult` in the spec.
+/// Schema `DeleteMemberAccessResult` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMemberAccessResult {
@@ -347,7 +347,7 @@ impl DeleteMemberAccessResult {
     }
 }
 
-/// Inline schema at `/components/schemas/DeleteMemberAccessResultsResponseArray` in the spec.
+/// Schema `DeleteMemberAccessResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMemberAccessResultsResponseArray {
@@ -363,7 +363,7 @@ impl DeleteMemberAccessResultsResponseArray {
     }
 }
 
-/// Inline schema at `/components/schemas/DeletePartnerAssetAccessBody` in the spec.
+/// Schema `DeletePartnerAssetAccessBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetAccessBody {
@@ -398,7 +398,7 @@ impl DeletePartnerAssetAccessBodyAccessesItem {
     }
 }
 
-/// Inline schema at `/components/schemas/DeletePartnerAssetsResult` in the spec.
+/// Schema `DeletePartnerAssetsResult` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetsResult {
@@ -426,7 +426,7 @@ impl DeletePartnerAssetsResult {
     }
 }
 
-/// Inline schema at `/components/schemas/DeletePartnerAssetsResultsResponseArray` in the spec.
+/// Schema `DeletePartnerAssetsResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetsResultsResponseArray {
@@ -442,7 +442,7 @@ impl DeletePartnerAssetsResultsResponseArray {
     }
 }
 
-/// Inline schema at `/components/schemas/GetBusinessAssetsResponse` in the spec.
+/// Schema `GetBusinessAssetsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessAssetsResponse {
@@ -489,7 +489,7 @@ impl GetBusinessAssetsResponseCatalogInfo {
     }
 }
 
-/// Inline schema at `/components/schemas/GetPartnerAssetsResponse` in the spec.
+/// Schema `GetPartnerAssetsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetPartnerAssetsResponse {
@@ -515,7 +515,7 @@ impl GetPartnerAssetsResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/PermissionsWithOwner` in the spec.
+    /// Schema `PermissionsWithOwner` of the spec.
     PermissionsWithOwner {
         Admin = "ADMIN",
         Analyst = "ANALYST",
@@ -531,7 +531,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateAssetGroupBody` in the spec.
+/// Schema `UpdateAssetGroupBody` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupBody {
@@ -584,7 +584,7 @@ impl UpdateAssetGroupBodyAssetGroupsToUpdateItem {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateAssetGroupResponse` in the spec.
+/// Schema `UpdateAssetGroupResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupResponse {
@@ -625,7 +625,7 @@ impl UpdateAssetGroupResponseExceptionsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateMemberAssetAccessBody` in the spec.
+/// Schema `UpdateMemberAssetAccessBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetAccessBody {
@@ -659,7 +659,7 @@ impl UpdateMemberAssetAccessBodyAccessesItem {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateMemberAssetsResultsResponseArray` in the spec.
+/// Schema `UpdateMemberAssetsResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetsResultsResponseArray {
@@ -691,7 +691,7 @@ impl UpdateMemberAssetsResultsResponseArrayItemsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdatePartnerAssetAccessBody` in the spec.
+/// Schema `UpdatePartnerAssetAccessBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetAccessBody {
@@ -725,7 +725,7 @@ impl UpdatePartnerAssetAccessBodyAccessesItem {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdatePartnerAssetsResult` in the spec.
+/// Schema `UpdatePartnerAssetsResult` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetsResult {
@@ -750,7 +750,7 @@ impl UpdatePartnerAssetsResult {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdatePartnerAssetsResultsResponseArray` in the spec.
+/// Schema `UpdatePartnerAssetsResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetsResultsResponseArray {
@@ -766,7 +766,7 @@ impl UpdatePartnerAssetsResultsResponseArray {
     }
 }
 
-/// Inline schema at `/components/schemas/UserSingleAssetBinding` in the spec.
+/// Schema `UserSingleAssetBinding` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserSingleAssetBinding {
@@ -785,7 +785,7 @@ impl UserSingleAssetBinding {
     }
 }
 
-/// Inline schema at `/components/schemas/UsersForIndividualAssetResponse` in the spec.
+/// Schema `UsersForIndividualAssetResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UsersForIndividualAssetResponse {

@@ -5,10 +5,10 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AssetIdToPermissions` in the spec.
+/// Schema `AssetIdToPermissions` of the spec.
 pub type AssetIdToPermissions = std::collections::BTreeMap<String, Vec<Permissions>>;
 
-/// Inline schema at `/components/schemas/AuthRespondInvitesBody` in the spec.
+/// Schema `AuthRespondInvitesBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRespondInvitesBody {
@@ -58,7 +58,7 @@ impl AuthRespondInvitesBodyInvitesItemAction {
     }
 }
 
-/// Inline schema at `/components/schemas/BaseInviteDataResponse` in the spec.
+/// Schema `BaseInviteDataResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BaseInviteDataResponse {
@@ -112,7 +112,7 @@ impl BaseInviteDataResponseInviteData {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BusinessRole` in the spec.
+    /// Schema `BusinessRole` of the spec.
     BusinessRole {
         Employee = "EMPLOYEE",
         BizAdmin = "BIZ_ADMIN",
@@ -120,7 +120,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CancelInvitesBody` in the spec.
+/// Schema `CancelInvitesBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CancelInvitesBody {
@@ -135,7 +135,7 @@ impl CancelInvitesBody {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateAssetAccessRequestBody` in the spec.
+/// Schema `CreateAssetAccessRequestBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestBody {
@@ -167,7 +167,7 @@ impl CreateAssetAccessRequestBodyAssetRequestsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateAssetAccessRequestErrorMessage` in the spec.
+/// Schema `CreateAssetAccessRequestErrorMessage` of the spec.
 pub type CreateAssetAccessRequestErrorMessage = Vec<CreateAssetAccessRequestErrorMessageItem>;
 
 /// Inline schema at `/components/schemas/CreateAssetAccessRequestErrorMessage/items` in the spec.
@@ -189,7 +189,7 @@ impl CreateAssetAccessRequestErrorMessageItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateAssetAccessRequestResponse` in the spec.
+/// Schema `CreateAssetAccessRequestResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestResponse {
@@ -208,7 +208,7 @@ impl CreateAssetAccessRequestResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateAssetInvitesRequest` in the spec.
+/// Schema `CreateAssetInvitesRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetInvitesRequest {
@@ -223,7 +223,7 @@ impl CreateAssetInvitesRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateAssetInvitesRequestItem` in the spec.
+/// Schema `CreateAssetInvitesRequestItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetInvitesRequestItem {
@@ -242,7 +242,7 @@ impl CreateAssetInvitesRequestItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateInvitesResultsResponseArray` in the spec.
+/// Schema `CreateInvitesResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInvitesResultsResponseArray {
@@ -296,7 +296,7 @@ impl CreateInvitesResultsResponseArrayItemsItemInvite {
     }
 }
 
-/// Inline schema at `/components/schemas/CreateMembershipOrPartnershipInvitesBody` in the spec.
+/// Schema `CreateMembershipOrPartnershipInvitesBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMembershipOrPartnershipInvitesBody {
@@ -319,7 +319,7 @@ impl CreateMembershipOrPartnershipInvitesBody {
     }
 }
 
-/// Inline schema at `/components/schemas/DeleteInvitesResultsResponseArray` in the spec.
+/// Schema `DeleteInvitesResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInvitesResultsResponseArray {
@@ -399,7 +399,7 @@ impl GetInvitesResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/InviteAssetsSummary` in the spec.
+/// Schema `InviteAssetsSummary` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteAssetsSummary {
@@ -456,7 +456,7 @@ impl InviteAssetsSummaryProfilesItem {
     }
 }
 
-/// Inline schema at `/components/schemas/InviteBusinessRoleBinding` in the spec.
+/// Schema `InviteBusinessRoleBinding` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteBusinessRoleBinding {
@@ -522,7 +522,7 @@ impl InviteBusinessRoleBindingInviteData {
     }
 }
 
-/// Inline schema at `/components/schemas/InviteExceptionResponse` in the spec.
+/// Schema `InviteExceptionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteExceptionResponse {
@@ -547,7 +547,7 @@ impl InviteExceptionResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/InviteResponse` in the spec.
+/// Schema `InviteResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteResponse {
@@ -626,7 +626,7 @@ impl InviteResponseInviteData {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/InviteType` in the spec.
+    /// Schema `InviteType` of the spec.
     InviteType {
         MemberInvite = "MEMBER_INVITE",
         PartnerInvite = "PARTNER_INVITE",
@@ -634,7 +634,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/RespondToInvitesResponseArray` in the spec.
+/// Schema `RespondToInvitesResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RespondToInvitesResponseArray {
@@ -669,7 +669,7 @@ impl RespondToInvitesResponseArrayItemsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateInvitesResultsResponseArray` in the spec.
+/// Schema `UpdateInvitesResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateInvitesResultsResponseArray {

@@ -130,7 +130,7 @@ impl BrandAccountsUpdateResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/BusinessMemberAssetsSummary` in the spec.
+/// Schema `BusinessMemberAssetsSummary` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsSummary {
@@ -188,14 +188,14 @@ impl BusinessMemberAssetsSummaryProfilesItem {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BusinessRoleForMembers` in the spec.
+    /// Schema `BusinessRoleForMembers` of the spec.
     BusinessRoleForMembers {
         Employee = "EMPLOYEE",
         BizAdmin = "BIZ_ADMIN",
     }
 }
 
-/// Inline schema at `/components/schemas/DeletePartnersRequest` in the spec.
+/// Schema `DeletePartnersRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnersRequest {
@@ -213,7 +213,7 @@ impl DeletePartnersRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/DeletePartnersResponse` in the spec.
+/// Schema `DeletePartnersResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnersResponse {
@@ -229,7 +229,7 @@ impl DeletePartnersResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/DeletedMembersResponse` in the spec.
+/// Schema `DeletedMembersResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletedMembersResponse {
@@ -300,14 +300,14 @@ impl GetBusinessPartnersResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/MemberBusinessRole` in the spec.
+    /// Schema `MemberBusinessRole` of the spec.
     MemberBusinessRole {
         Employee = "EMPLOYEE",
         BizAdmin = "BIZ_ADMIN",
     }
 }
 
-/// Inline schema at `/components/schemas/MembersToDeleteBody` in the spec.
+/// Schema `MembersToDeleteBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MembersToDeleteBody {
@@ -354,7 +354,7 @@ impl SystemUserUpdateBody {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateMemberBusinessRoleBody` in the spec.
+/// Schema `UpdateMemberBusinessRoleBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberBusinessRoleBody {
@@ -371,7 +371,7 @@ impl UpdateMemberBusinessRoleBody {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateMemberResult` in the spec.
+/// Schema `UpdateMemberResult` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberResult {
@@ -390,7 +390,7 @@ impl UpdateMemberResult {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdateMemberResultsResponseArray` in the spec.
+/// Schema `UpdateMemberResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberResultsResponseArray {
@@ -406,7 +406,7 @@ impl UpdateMemberResultsResponseArray {
     }
 }
 
-/// Inline schema at `/components/schemas/UserBusinessRoleBinding` in the spec.
+/// Schema `UserBusinessRoleBinding` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserBusinessRoleBinding {

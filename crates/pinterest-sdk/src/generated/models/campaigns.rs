@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdPinAnalytics` in the spec.
+/// Schema `AdPinAnalytics` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPinAnalytics {
@@ -27,11 +27,11 @@ impl AdPinAnalytics {
     }
 }
 
-/// Inline schema at `/components/schemas/AdPinsAnalyticsResponse` in the spec.
+/// Schema `AdPinsAnalyticsResponse` of the spec.
 pub type AdPinsAnalyticsResponse = Vec<AdPinAnalytics>;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdsAnalyticsCampaignTargetingType` in the spec.
+    /// Schema `AdsAnalyticsCampaignTargetingType` of the spec.
     AdsAnalyticsCampaignTargetingType {
         Keyword = "KEYWORD",
         Apptype = "APPTYPE",
@@ -51,7 +51,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignCreateResponse` in the spec.
+/// Schema `CampaignCreateResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponse {
@@ -67,7 +67,7 @@ impl CampaignCreateResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignCreateResponseData` in the spec.
+/// Schema `CampaignCreateResponseData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponseData {
@@ -165,7 +165,7 @@ impl CampaignCreateResponseData {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignCreateResponseItem` in the spec.
+/// Schema `CampaignCreateResponseItem` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponseItem {
@@ -184,7 +184,7 @@ impl CampaignCreateResponseItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignResponse` in the spec.
+/// Schema `CampaignResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignResponse {
@@ -278,10 +278,10 @@ impl CampaignResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignUpdateResponse` in the spec.
+/// Schema `CampaignUpdateResponse` of the spec.
 pub type CampaignUpdateResponse = CampaignCreateResponse;
 
-/// Inline schema at `/components/schemas/CampaignsAnalyticsResponse` in the spec.
+/// Schema `CampaignsAnalyticsResponse` of the spec.
 pub type CampaignsAnalyticsResponse = Vec<CampaignsAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/CampaignsAnalyticsResponse/items` in the spec.

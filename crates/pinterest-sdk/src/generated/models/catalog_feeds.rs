@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsFeed` in the spec.
+/// Schema `CatalogsCreativeAssetsFeed` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeed {
@@ -76,7 +76,7 @@ impl CatalogsCreativeAssetsFeed {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsFeedsCreateRequest` in the spec.
+/// Schema `CatalogsCreativeAssetsFeedsCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeedsCreateRequest {
@@ -135,7 +135,7 @@ impl CatalogsCreativeAssetsFeedsCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsFeedsUpdateRequest` in the spec.
+/// Schema `CatalogsCreativeAssetsFeedsUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeedsUpdateRequest {
@@ -181,7 +181,7 @@ impl CatalogsCreativeAssetsFeedsUpdateRequest {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsFeed` in the spec.
+    /// Schema `CatalogsFeed` of the spec.
     CatalogsFeed, "catalog_type" {
         Retail(CatalogsRetailFeed) = "RETAIL",
         Hotel(CatalogsHotelFeed) = "HOTEL",
@@ -189,7 +189,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedCredentials` in the spec.
+/// Schema `CatalogsFeedCredentials` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedCredentials {
@@ -206,7 +206,7 @@ impl CatalogsFeedCredentials {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedIngestion` in the spec.
+/// Schema `CatalogsFeedIngestion` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestion {
@@ -227,7 +227,7 @@ impl CatalogsFeedIngestion {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedIngestionDetails` in the spec.
+/// Schema `CatalogsFeedIngestionDetails` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionDetails {
@@ -250,7 +250,7 @@ impl CatalogsFeedIngestionDetails {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedIngestionErrors` in the spec.
+/// Schema `CatalogsFeedIngestionErrors` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionErrors {
@@ -307,7 +307,7 @@ int_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedIngestionInfo` in the spec.
+/// Schema `CatalogsFeedIngestionInfo` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionInfo {
@@ -329,7 +329,7 @@ impl CatalogsFeedIngestionInfo {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedIngestionWarnings` in the spec.
+/// Schema `CatalogsFeedIngestionWarnings` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionWarnings {
@@ -703,7 +703,7 @@ impl CatalogsFeedIngestionWarnings {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedProcessingResult` in the spec.
+/// Schema `CatalogsFeedProcessingResult` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProcessingResult {
@@ -750,7 +750,7 @@ impl CatalogsFeedProcessingResult {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedProcessingSchedule` in the spec.
+/// Schema `CatalogsFeedProcessingSchedule` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProcessingSchedule {
@@ -1162,7 +1162,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsFeedProcessingStatus` in the spec.
+    /// Schema `CatalogsFeedProcessingStatus` of the spec.
     CatalogsFeedProcessingStatus {
         Completed = "COMPLETED",
         Failed = "FAILED",
@@ -1170,7 +1170,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedProductCounts` in the spec.
+/// Schema `CatalogsFeedProductCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProductCounts {
@@ -1189,7 +1189,7 @@ impl CatalogsFeedProductCounts {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedValidationDetails` in the spec.
+/// Schema `CatalogsFeedValidationDetails` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationDetails {
@@ -1206,7 +1206,7 @@ impl CatalogsFeedValidationDetails {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedValidationErrors` in the spec.
+/// Schema `CatalogsFeedValidationErrors` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationErrors {
@@ -1352,7 +1352,7 @@ impl CatalogsFeedValidationErrors {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedValidationWarnings` in the spec.
+/// Schema `CatalogsFeedValidationWarnings` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationWarnings {
@@ -2210,7 +2210,7 @@ impl CatalogsFeedValidationWarnings {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedVideoCounts` in the spec.
+/// Schema `CatalogsFeedVideoCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedVideoCounts {
@@ -2232,7 +2232,7 @@ impl CatalogsFeedVideoCounts {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedsCreateRequest` in the spec.
+/// Schema `CatalogsFeedsCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedsCreateRequest {
@@ -2283,7 +2283,7 @@ impl CatalogsFeedsCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsFeedsUpdateRequest` in the spec.
+/// Schema `CatalogsFeedsUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedsUpdateRequest {
@@ -2330,7 +2330,7 @@ impl CatalogsFeedsUpdateRequest {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsFormat` in the spec.
+    /// Schema `CatalogsFormat` of the spec.
     CatalogsFormat {
         Tsv = "TSV",
         Csv = "CSV",
@@ -2338,7 +2338,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelFeed` in the spec.
+/// Schema `CatalogsHotelFeed` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeed {
@@ -2405,7 +2405,7 @@ impl CatalogsHotelFeed {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelFeedsCreateRequest` in the spec.
+/// Schema `CatalogsHotelFeedsCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeedsCreateRequest {
@@ -2460,7 +2460,7 @@ impl CatalogsHotelFeedsCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelFeedsUpdateRequest` in the spec.
+/// Schema `CatalogsHotelFeedsUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeedsUpdateRequest {
@@ -2505,7 +2505,7 @@ impl CatalogsHotelFeedsUpdateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemValidationDetails` in the spec.
+/// Schema `CatalogsItemValidationDetails` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationDetails {
@@ -2524,7 +2524,7 @@ impl CatalogsItemValidationDetails {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemValidationErrors` in the spec.
+/// Schema `CatalogsItemValidationErrors` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationErrors {
@@ -2631,7 +2631,7 @@ impl CatalogsItemValidationErrors {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsItemValidationIssue` in the spec.
+    /// Schema `CatalogsItemValidationIssue` of the spec.
     CatalogsItemValidationIssue {
         AdImage0LinkLengthTooLong = "AD_IMAGE_0_LINK_LENGTH_TOO_LONG",
         AdImage1LinkLengthTooLong = "AD_IMAGE_1_LINK_LENGTH_TOO_LONG",
@@ -2865,7 +2865,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemValidationIssues` in the spec.
+/// Schema `CatalogsItemValidationIssues` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationIssues {
@@ -2891,7 +2891,7 @@ impl CatalogsItemValidationIssues {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemValidationWarnings` in the spec.
+/// Schema `CatalogsItemValidationWarnings` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationWarnings {
@@ -3729,7 +3729,7 @@ impl CatalogsItemValidationWarnings {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailFeed` in the spec.
+/// Schema `CatalogsRetailFeed` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeed {
@@ -3800,7 +3800,7 @@ impl CatalogsRetailFeed {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailFeedsCreateRequest` in the spec.
+/// Schema `CatalogsRetailFeedsCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeedsCreateRequest {
@@ -3863,7 +3863,7 @@ impl CatalogsRetailFeedsCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailFeedsUpdateRequest` in the spec.
+/// Schema `CatalogsRetailFeedsUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeedsUpdateRequest {
@@ -3913,7 +3913,7 @@ impl CatalogsRetailFeedsUpdateRequest {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsStatus` in the spec.
+    /// Schema `CatalogsStatus` of the spec.
     CatalogsStatus {
         Active = "ACTIVE",
         Inactive = "INACTIVE",
@@ -3921,7 +3921,7 @@ string_enum! {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsVerticalFeedsCreateRequest` in the spec.
+    /// Schema `CatalogsVerticalFeedsCreateRequest` of the spec.
     CatalogsVerticalFeedsCreateRequest, "catalog_type" {
         Retail(CatalogsRetailFeedsCreateRequest) = "RETAIL",
         Hotel(CatalogsHotelFeedsCreateRequest) = "HOTEL",
@@ -3930,7 +3930,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsVerticalFeedsUpdateRequest` in the spec.
+    /// Schema `CatalogsVerticalFeedsUpdateRequest` of the spec.
     CatalogsVerticalFeedsUpdateRequest, "catalog_type" {
         Retail(CatalogsRetailFeedsUpdateRequest) = "RETAIL",
         Hotel(CatalogsHotelFeedsUpdateRequest) = "HOTEL",
@@ -4019,7 +4019,7 @@ impl ItemsIssuesListResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/NullableCatalogsItemFieldType` in the spec.
+    /// Schema `NullableCatalogsItemFieldType` of the spec.
     NullableCatalogsItemFieldType {
         ItemId = "ITEM_ID",
         ItemGroupId = "ITEM_GROUP_ID",
@@ -4130,7 +4130,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/NullableCurrency` in the spec.
+    /// Schema `NullableCurrency` of the spec.
     NullableCurrency {
         Aed = "AED",
         Afn = "AFN",
@@ -4299,7 +4299,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ProductAvailabilityType` in the spec.
+    /// Schema `ProductAvailabilityType` of the spec.
     ProductAvailabilityType {
         InStock = "IN_STOCK",
         OutOfStock = "OUT_OF_STOCK",

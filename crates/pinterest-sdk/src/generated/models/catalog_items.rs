@@ -6,7 +6,7 @@
 use super::*;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BatchOperation` in the spec.
+    /// Schema `BatchOperation` of the spec.
     BatchOperation {
         Update = "UPDATE",
         Upsert = "UPSERT",
@@ -17,7 +17,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/BatchOperationStatus` in the spec.
+    /// Schema `BatchOperationStatus` of the spec.
     BatchOperationStatus {
         Processing = "PROCESSING",
         Completed = "COMPLETED",
@@ -25,7 +25,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreateCreativeAssetsItem` in the spec.
+/// Schema `CatalogsCreateCreativeAssetsItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateCreativeAssetsItem {
@@ -55,7 +55,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreateHotelItem` in the spec.
+/// Schema `CatalogsCreateHotelItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateHotelItem {
@@ -78,7 +78,7 @@ impl CatalogsCreateHotelItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreateRetailItem` in the spec.
+/// Schema `CatalogsCreateRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateRetailItem {
@@ -101,7 +101,7 @@ impl CatalogsCreateRetailItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsAttributes` in the spec.
+/// Schema `CatalogsCreativeAssetsAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAttributes {
@@ -172,7 +172,7 @@ impl CatalogsCreativeAssetsAttributes {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsCreativeAssetsBatchItem` in the spec.
+    /// Schema `CatalogsCreativeAssetsBatchItem` of the spec.
     CatalogsCreativeAssetsBatchItem, "operation" {
         Create(CatalogsCreateCreativeAssetsItem) = "CREATE",
         Upsert(CatalogsUpsertCreativeAssetsItem) = "UPSERT",
@@ -181,7 +181,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsBatchRequest` in the spec.
+/// Schema `CatalogsCreativeAssetsBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsBatchRequest {
@@ -323,7 +323,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemErrorResponse` in the spec.
+/// Schema `CatalogsCreativeAssetsItemErrorResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemErrorResponse {
@@ -343,7 +343,7 @@ impl CatalogsCreativeAssetsItemErrorResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemResponse` in the spec.
+/// Schema `CatalogsCreativeAssetsItemResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemResponse {
@@ -367,7 +367,7 @@ impl CatalogsCreativeAssetsItemResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsBatch` in the spec.
+/// Schema `CatalogsCreativeAssetsItemsBatch` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsBatch {
@@ -397,7 +397,7 @@ impl CatalogsCreativeAssetsItemsBatch {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsPostFilter` in the spec.
+/// Schema `CatalogsCreativeAssetsItemsPostFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsPostFilter {
@@ -420,7 +420,7 @@ impl CatalogsCreativeAssetsItemsPostFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsDeleteCreativeAssetsItem` in the spec.
+/// Schema `CatalogsDeleteCreativeAssetsItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteCreativeAssetsItem {
@@ -444,7 +444,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsDeleteHotelItem` in the spec.
+/// Schema `CatalogsDeleteHotelItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteHotelItem {
@@ -461,7 +461,7 @@ impl CatalogsDeleteHotelItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsDeleteRetailItem` in the spec.
+/// Schema `CatalogsDeleteRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteRetailItem {
@@ -481,7 +481,7 @@ impl CatalogsDeleteRetailItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelAddress` in the spec.
+/// Schema `CatalogsHotelAddress` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAddress {
@@ -509,7 +509,7 @@ impl CatalogsHotelAddress {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelAttributes` in the spec.
+/// Schema `CatalogsHotelAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAttributes {
@@ -619,7 +619,7 @@ impl CatalogsHotelAttributesMainImage {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsHotelBatchItem` in the spec.
+    /// Schema `CatalogsHotelBatchItem` of the spec.
     CatalogsHotelBatchItem, "operation" {
         Create(CatalogsCreateHotelItem) = "CREATE",
         Upsert(CatalogsUpsertHotelItem) = "UPSERT",
@@ -628,7 +628,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelBatchRequest` in the spec.
+/// Schema `CatalogsHotelBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelBatchRequest {
@@ -657,7 +657,7 @@ impl CatalogsHotelBatchRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelGuestRatings` in the spec.
+/// Schema `CatalogsHotelGuestRatings` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelGuestRatings {
@@ -682,7 +682,7 @@ impl CatalogsHotelGuestRatings {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelItemErrorResponse` in the spec.
+/// Schema `CatalogsHotelItemErrorResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemErrorResponse {
@@ -702,7 +702,7 @@ impl CatalogsHotelItemErrorResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelItemResponse` in the spec.
+/// Schema `CatalogsHotelItemResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemResponse {
@@ -726,7 +726,7 @@ impl CatalogsHotelItemResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelItemsBatch` in the spec.
+/// Schema `CatalogsHotelItemsBatch` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsBatch {
@@ -756,7 +756,7 @@ impl CatalogsHotelItemsBatch {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelItemsPostFilter` in the spec.
+/// Schema `CatalogsHotelItemsPostFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsPostFilter {
@@ -776,7 +776,7 @@ impl CatalogsHotelItemsPostFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItems` in the spec.
+/// Schema `CatalogsItems` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItems {
@@ -793,7 +793,7 @@ impl CatalogsItems {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsItemsBatch` in the spec.
+    /// Schema `CatalogsItemsBatch` of the spec.
     CatalogsItemsBatch, "catalog_type" {
         Retail(CatalogsRetailItemsBatch) = "RETAIL",
         Hotel(CatalogsHotelItemsBatch) = "HOTEL",
@@ -802,7 +802,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsItemsBatchRequest` in the spec.
+    /// Schema `CatalogsItemsBatchRequest` of the spec.
     CatalogsItemsBatchRequest, "operation" {
         Update(CatalogsItemsUpdateBatchRequest) = "UPDATE",
         Upsert(CatalogsItemsUpsertBatchRequest) = "UPSERT",
@@ -812,7 +812,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemsCreateBatchRequest` in the spec.
+/// Schema `CatalogsItemsCreateBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsCreateBatchRequest {
@@ -838,7 +838,7 @@ impl CatalogsItemsCreateBatchRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemsDeleteBatchRequest` in the spec.
+/// Schema `CatalogsItemsDeleteBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsDeleteBatchRequest {
@@ -864,7 +864,7 @@ impl CatalogsItemsDeleteBatchRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemsDeleteDiscontinuedBatchRequest` in the spec.
+/// Schema `CatalogsItemsDeleteDiscontinuedBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsDeleteDiscontinuedBatchRequest {
@@ -891,7 +891,7 @@ impl CatalogsItemsDeleteDiscontinuedBatchRequest {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsItemsPostFilters` in the spec.
+    /// Schema `CatalogsItemsPostFilters` of the spec.
     CatalogsItemsPostFilters, "catalog_type" {
         Retail(CatalogsRetailItemsPostFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsPostFilter) = "HOTEL",
@@ -899,7 +899,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemsRequest` in the spec.
+/// Schema `CatalogsItemsRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsRequest {
@@ -922,7 +922,7 @@ impl CatalogsItemsRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemsUpdateBatchRequest` in the spec.
+/// Schema `CatalogsItemsUpdateBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsUpdateBatchRequest {
@@ -948,7 +948,7 @@ impl CatalogsItemsUpdateBatchRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsItemsUpsertBatchRequest` in the spec.
+/// Schema `CatalogsItemsUpsertBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsUpsertBatchRequest {
@@ -974,7 +974,7 @@ impl CatalogsItemsUpsertBatchRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailBatchRequest` in the spec.
+/// Schema `CatalogsRetailBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailBatchRequest {
@@ -1013,7 +1013,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailItemErrorResponse` in the spec.
+/// Schema `CatalogsRetailItemErrorResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemErrorResponse {
@@ -1033,7 +1033,7 @@ impl CatalogsRetailItemErrorResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailItemResponse` in the spec.
+/// Schema `CatalogsRetailItemResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemResponse {
@@ -1057,7 +1057,7 @@ impl CatalogsRetailItemResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailItemsBatch` in the spec.
+/// Schema `CatalogsRetailItemsBatch` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsBatch {
@@ -1087,7 +1087,7 @@ impl CatalogsRetailItemsBatch {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailItemsPostFilter` in the spec.
+/// Schema `CatalogsRetailItemsPostFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsPostFilter {
@@ -1107,7 +1107,7 @@ impl CatalogsRetailItemsPostFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpdatableCreativeAssetsAttributes` in the spec.
+/// Schema `CatalogsUpdatableCreativeAssetsAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdatableCreativeAssetsAttributes {
@@ -1169,7 +1169,7 @@ impl CatalogsUpdatableCreativeAssetsAttributes {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpdatableHotelAttributes` in the spec.
+/// Schema `CatalogsUpdatableHotelAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdatableHotelAttributes {
@@ -1251,7 +1251,7 @@ impl CatalogsUpdatableHotelAttributes {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpdateCreativeAssetsItem` in the spec.
+/// Schema `CatalogsUpdateCreativeAssetsItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateCreativeAssetsItem {
@@ -1281,7 +1281,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpdateHotelItem` in the spec.
+/// Schema `CatalogsUpdateHotelItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateHotelItem {
@@ -1304,7 +1304,7 @@ impl CatalogsUpdateHotelItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpdateRetailItem` in the spec.
+/// Schema `CatalogsUpdateRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateRetailItem {
@@ -1330,7 +1330,7 @@ impl CatalogsUpdateRetailItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpsertCreativeAssetsItem` in the spec.
+/// Schema `CatalogsUpsertCreativeAssetsItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertCreativeAssetsItem {
@@ -1360,7 +1360,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpsertHotelItem` in the spec.
+/// Schema `CatalogsUpsertHotelItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertHotelItem {
@@ -1383,7 +1383,7 @@ impl CatalogsUpsertHotelItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsUpsertRetailItem` in the spec.
+/// Schema `CatalogsUpsertRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertRetailItem {
@@ -1407,7 +1407,7 @@ impl CatalogsUpsertRetailItem {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsVerticalBatchRequest` in the spec.
+    /// Schema `CatalogsVerticalBatchRequest` of the spec.
     CatalogsVerticalBatchRequest, "catalog_type" {
         Retail(CatalogsRetailBatchRequest) = "RETAIL",
         Hotel(CatalogsHotelBatchRequest) = "HOTEL",
@@ -1415,7 +1415,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CreativeAssetsProcessingRecord` in the spec.
+/// Schema `CreativeAssetsProcessingRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreativeAssetsProcessingRecord {
@@ -1440,7 +1440,7 @@ impl CreativeAssetsProcessingRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/HotelProcessingRecord` in the spec.
+/// Schema `HotelProcessingRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HotelProcessingRecord {
@@ -1465,7 +1465,7 @@ impl HotelProcessingRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemAttributes` in the spec.
+/// Schema `ItemAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemAttributes {
@@ -1916,7 +1916,7 @@ pub enum ItemAttributesGtin {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/ItemAttributesRequest` in the spec.
+/// Schema `ItemAttributesRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemAttributesRequest {
@@ -2384,7 +2384,7 @@ pub enum ItemAttributesRequestImageLink {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/ItemCreateBatchRecord` in the spec.
+/// Schema `ItemCreateBatchRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemCreateBatchRecord {
@@ -2403,7 +2403,7 @@ impl ItemCreateBatchRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemDeleteBatchRecord` in the spec.
+/// Schema `ItemDeleteBatchRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemDeleteBatchRecord {
@@ -2419,7 +2419,7 @@ impl ItemDeleteBatchRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemDeleteDiscontinuedBatchRecord` in the spec.
+/// Schema `ItemDeleteDiscontinuedBatchRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemDeleteDiscontinuedBatchRecord {
@@ -2435,7 +2435,7 @@ impl ItemDeleteDiscontinuedBatchRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemProcessingRecord` in the spec.
+/// Schema `ItemProcessingRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemProcessingRecord {
@@ -2461,7 +2461,7 @@ impl ItemProcessingRecord {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ItemProcessingStatus` in the spec.
+    /// Schema `ItemProcessingStatus` of the spec.
     ItemProcessingStatus {
         Success = "SUCCESS",
         Failure = "FAILURE",
@@ -2469,7 +2469,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemResponse` in the spec.
+/// Schema `ItemResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -2500,7 +2500,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemUpdateBatchRecord` in the spec.
+/// Schema `ItemUpdateBatchRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemUpdateBatchRecord {
@@ -2522,7 +2522,7 @@ impl ItemUpdateBatchRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemUpsertBatchRecord` in the spec.
+/// Schema `ItemUpsertBatchRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemUpsertBatchRecord {
@@ -2541,7 +2541,7 @@ impl ItemUpsertBatchRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemValidationEvent` in the spec.
+/// Schema `ItemValidationEvent` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemValidationEvent {
@@ -2576,7 +2576,7 @@ pub enum ItemsBatchPostBody {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/UpdatableItemAttributes` in the spec.
+/// Schema `UpdatableItemAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatableItemAttributes {
@@ -3016,7 +3016,7 @@ pub enum UpdatableItemAttributesGtin {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/UpdateMaskFieldType` in the spec.
+    /// Schema `UpdateMaskFieldType` of the spec.
     UpdateMaskFieldType {
         AdLink = "ad_link",
         Adult = "adult",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest` in the spec.
+/// Schema `CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
@@ -28,7 +28,7 @@ impl CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroup` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroup {
@@ -75,7 +75,7 @@ impl CatalogsCreativeAssetsProductGroup {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupProductCounts` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroupProductCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupProductCounts {
@@ -94,7 +94,7 @@ impl CatalogsCreativeAssetsProductGroupProductCounts {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelListProductsByCatalogBasedFilterRequest` in the spec.
+/// Schema `CatalogsHotelListProductsByCatalogBasedFilterRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelListProductsByCatalogBasedFilterRequest {
@@ -117,7 +117,7 @@ impl CatalogsHotelListProductsByCatalogBasedFilterRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroup` in the spec.
+/// Schema `CatalogsHotelProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroup {
@@ -169,7 +169,7 @@ impl CatalogsHotelProductGroup {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroupProductCounts` in the spec.
+/// Schema `CatalogsHotelProductGroupProductCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupProductCounts {
@@ -187,14 +187,14 @@ impl CatalogsHotelProductGroupProductCounts {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsHotelProductGroupType` in the spec.
+    /// Schema `CatalogsHotelProductGroupType` of the spec.
     CatalogsHotelProductGroupType {
         MerchantCreated = "MERCHANT_CREATED",
         AllListings = "ALL_LISTINGS",
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsListProductsByFeedBasedFilter` in the spec.
+/// Schema `CatalogsListProductsByFeedBasedFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsListProductsByFeedBasedFilter {
@@ -211,7 +211,7 @@ impl CatalogsListProductsByFeedBasedFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsListProductsByFilterRequest` in the spec.
+/// Schema `CatalogsListProductsByFilterRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -224,7 +224,7 @@ pub enum CatalogsListProductsByFilterRequest {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/CatalogsProductGroupFilters` in the spec.
+/// Schema `CatalogsProductGroupFilters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -237,7 +237,7 @@ pub enum CatalogsProductGroupFilters {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersAllOf` in the spec.
+/// Schema `CatalogsProductGroupFiltersAllOf` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersAllOf {
@@ -252,7 +252,7 @@ impl CatalogsProductGroupFiltersAllOf {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersAnyOf` in the spec.
+/// Schema `CatalogsProductGroupFiltersAnyOf` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersAnyOf {
@@ -286,7 +286,7 @@ impl CatalogsProductGroupPinsListResponse {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsProductGroupProductCountsVertical` in the spec.
+    /// Schema `CatalogsProductGroupProductCountsVertical` of the spec.
     CatalogsProductGroupProductCountsVertical, "catalog_type" {
         Retail(CatalogsRetailProductGroupProductCounts) = "RETAIL",
         Hotel(CatalogsHotelProductGroupProductCounts) = "HOTEL",
@@ -295,7 +295,7 @@ tagged_union! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsProductGroupStatus` in the spec.
+    /// Schema `CatalogsProductGroupStatus` of the spec.
     CatalogsProductGroupStatus {
         Active = "ACTIVE",
         Inactive = "INACTIVE",
@@ -303,7 +303,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsProductGroupType` in the spec.
+    /// Schema `CatalogsProductGroupType` of the spec.
     CatalogsProductGroupType {
         MerchantCreated = "MERCHANT_CREATED",
         AllProducts = "ALL_PRODUCTS",
@@ -374,7 +374,7 @@ pub enum CatalogsProductGroupsUpdateBody {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailListProductsByCatalogBasedFilterRequest` in the spec.
+/// Schema `CatalogsRetailListProductsByCatalogBasedFilterRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailListProductsByCatalogBasedFilterRequest {
@@ -403,7 +403,7 @@ impl CatalogsRetailListProductsByCatalogBasedFilterRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailProductGroup` in the spec.
+/// Schema `CatalogsRetailProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroup {
@@ -475,7 +475,7 @@ impl CatalogsRetailProductGroup {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailProductGroupProductCounts` in the spec.
+/// Schema `CatalogsRetailProductGroupProductCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupProductCounts {
@@ -508,7 +508,7 @@ impl CatalogsRetailProductGroupProductCounts {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsVerticalProductGroup` in the spec.
+    /// Schema `CatalogsVerticalProductGroup` of the spec.
     CatalogsVerticalProductGroup, "catalog_type" {
         Retail(CatalogsRetailProductGroup) = "RETAIL",
         Hotel(CatalogsHotelProductGroup) = "HOTEL",
@@ -517,7 +517,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsVerticalsListProductsByCatalogBasedFilterRequest` in the spec.
+    /// Schema `CatalogsVerticalsListProductsByCatalogBasedFilterRequest` of the spec.
     CatalogsVerticalsListProductsByCatalogBasedFilterRequest, "catalog_type" {
         Retail(CatalogsRetailListProductsByCatalogBasedFilterRequest) = "RETAIL",
         Hotel(CatalogsHotelListProductsByCatalogBasedFilterRequest) = "HOTEL",

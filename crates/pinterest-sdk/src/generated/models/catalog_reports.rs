@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/CatalogsCreateReportResponse` in the spec.
+/// Schema `CatalogsCreateReportResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateReportResponse {
@@ -21,7 +21,7 @@ impl CatalogsCreateReportResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelReportParameters` in the spec.
+/// Schema `CatalogsHotelReportParameters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelReportParameters {
@@ -50,7 +50,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelReportStatsParameters` in the spec.
+/// Schema `CatalogsHotelReportStatsParameters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelReportStatsParameters {
@@ -78,7 +78,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsReport` in the spec.
+/// Schema `CatalogsReport` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReport {
@@ -100,7 +100,7 @@ impl CatalogsReport {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsReportAllItemsFilter` in the spec.
+/// Schema `CatalogsReportAllItemsFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportAllItemsFilter {
@@ -125,7 +125,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsReportDistributionIssueFilter` in the spec.
+/// Schema `CatalogsReportDistributionIssueFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportDistributionIssueFilter {
@@ -150,7 +150,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsReportDistributionStats` in the spec.
+/// Schema `CatalogsReportDistributionStats` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportDistributionStats {
@@ -196,7 +196,7 @@ impl CatalogsReportDistributionStats {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsReportFeedIngestionFilter` in the spec.
+/// Schema `CatalogsReportFeedIngestionFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportFeedIngestionFilter {
@@ -223,7 +223,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsReportFeedIngestionStats` in the spec.
+/// Schema `CatalogsReportFeedIngestionStats` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportFeedIngestionStats {
@@ -274,7 +274,7 @@ string_enum! {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsReportParameters` in the spec.
+    /// Schema `CatalogsReportParameters` of the spec.
     CatalogsReportParameters, "catalog_type" {
         Retail(CatalogsRetailReportParameters) = "RETAIL",
         Hotel(CatalogsHotelReportParameters) = "HOTEL",
@@ -290,14 +290,14 @@ string_enum! {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsReportStats` in the spec.
+    /// Schema `CatalogsReportStats` of the spec.
     CatalogsReportStats, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionStats) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionStats) = "DISTRIBUTION_ISSUES",
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailReportParameters` in the spec.
+/// Schema `CatalogsRetailReportParameters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailReportParameters {
@@ -326,7 +326,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailReportStatsParameters` in the spec.
+/// Schema `CatalogsRetailReportStatsParameters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailReportStatsParameters {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/Catalog` in the spec.
+/// Schema `Catalog` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Catalog {
@@ -30,7 +30,7 @@ impl Catalog {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsAvailableFilterValues` in the spec.
+    /// Schema `CatalogsAvailableFilterValues` of the spec.
     CatalogsAvailableFilterValues, "catalog_type" {
         Retail(CatalogsRetailAvailableFilterValues) = "RETAIL",
         Hotel(CatalogsHotelAvailableFilterValues) = "HOTEL",
@@ -38,7 +38,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreateRequest` in the spec.
+/// Schema `CatalogsCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateRequest {
@@ -55,7 +55,7 @@ impl CatalogsCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsAvailableFilterValues` in the spec.
+/// Schema `CatalogsCreativeAssetsAvailableFilterValues` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAvailableFilterValues {
@@ -149,7 +149,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelAvailableFilterValues` in the spec.
+/// Schema `CatalogsHotelAvailableFilterValues` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAvailableFilterValues {
@@ -225,7 +225,7 @@ impl CatalogsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues` in the spec.
+/// Schema `CatalogsRetailAvailableFilterValues` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailAvailableFilterValues {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/EventQualityScore` in the spec.
+/// Schema `EventQualityScore` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventQualityScore {
@@ -35,7 +35,7 @@ impl EventQualityScore {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/LookbackPeriodOptions` in the spec.
+    /// Schema `LookbackPeriodOptions` of the spec.
     LookbackPeriodOptions {
         V1d = "1d",
         V14d = "14d",
@@ -43,7 +43,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/OverallStatusOptions` in the spec.
+    /// Schema `OverallStatusOptions` of the spec.
     OverallStatusOptions {
         NeedsImprovement = "NEEDS_IMPROVEMENT",
         Fair = "FAIR",
@@ -51,7 +51,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/QualityComponentDetails` in the spec.
+/// Schema `QualityComponentDetails` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QualityComponentDetails {
@@ -72,7 +72,7 @@ impl QualityComponentDetails {
     }
 }
 
-/// Inline schema at `/components/schemas/QualityComponentIssue` in the spec.
+/// Schema `QualityComponentIssue` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QualityComponentIssue {
@@ -91,7 +91,7 @@ impl QualityComponentIssue {
     }
 }
 
-/// Inline schema at `/components/schemas/QualityComponents` in the spec.
+/// Schema `QualityComponents` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QualityComponents {
@@ -150,7 +150,7 @@ impl QualityComponents {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/SourcePlatformOptions` in the spec.
+    /// Schema `SourcePlatformOptions` of the spec.
     SourcePlatformOptions {
         Web = "WEB",
         Mobile = "MOBILE",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/ConversionApiResponse` in the spec.
+/// Schema `ConversionApiResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionApiResponse {
@@ -57,7 +57,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionEventAppInfo` in the spec.
+/// Schema `ConversionEventAppInfo` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventAppInfo {
@@ -107,7 +107,7 @@ impl ConversionEventAppInfo {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionEventDeviceInfo` in the spec.
+/// Schema `ConversionEventDeviceInfo` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventDeviceInfo {
@@ -259,7 +259,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionEvents` in the spec.
+/// Schema `ConversionEvents` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEvents {
@@ -478,7 +478,7 @@ impl ConversionEventsDataItemCustomDataContentsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionEventsUserData` in the spec.
+/// Schema `ConversionEventsUserData` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -493,7 +493,7 @@ pub enum ConversionEventsUserData {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/ConversionEventsUserDataProperties` in the spec.
+/// Schema `ConversionEventsUserDataProperties` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsUserDataProperties {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/ConversionEventResponse` in the spec.
+/// Schema `ConversionEventResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventResponse {
@@ -30,7 +30,7 @@ impl ConversionEventResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionTag` in the spec.
+/// Schema `ConversionTag` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTag {
@@ -78,7 +78,7 @@ impl ConversionTag {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionTagConfigs` in the spec.
+/// Schema `ConversionTagConfigs` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagConfigs {
@@ -128,7 +128,7 @@ impl ConversionTagConfigs {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionTagCreate` in the spec.
+/// Schema `ConversionTagCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagCreate {
@@ -178,7 +178,7 @@ impl ConversionTagCreate {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ConversionTagType` in the spec.
+    /// Schema `ConversionTagType` of the spec.
     ConversionTagType {
         PageLoad = "PAGE_LOAD",
         UnknownValue = "UNKNOWN",
@@ -213,11 +213,11 @@ impl ConversionTagsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionTagsOcpmEligibleResponse` in the spec.
+/// Schema `ConversionTagsOcpmEligibleResponse` of the spec.
 pub type ConversionTagsOcpmEligibleResponse = std::collections::BTreeMap<String, Vec<ConversionEventResponse>>;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/EnhancedMatchStatusType` in the spec.
+    /// Schema `EnhancedMatchStatusType` of the spec.
     EnhancedMatchStatusType {
         UnknownValue = "UNKNOWN",
         NotValidated = "NOT_VALIDATED",

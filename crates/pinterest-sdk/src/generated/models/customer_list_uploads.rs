@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/CustomerListUpload` in the spec.
+/// Schema `CustomerListUpload` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUpload {
@@ -56,7 +56,7 @@ impl CustomerListUpload {
     }
 }
 
-/// Inline schema at `/components/schemas/CustomerListUploadCreateRequest` in the spec.
+/// Schema `CustomerListUploadCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadCreateRequest {
@@ -73,7 +73,7 @@ impl CustomerListUploadCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/CustomerListUploadCreateResponse` in the spec.
+/// Schema `CustomerListUploadCreateResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadCreateResponse {
@@ -128,7 +128,7 @@ impl CustomerListUploadRecordCounts {
     }
 }
 
-/// Inline schema at `/components/schemas/CustomerListUploadResponse` in the spec.
+/// Schema `CustomerListUploadResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadResponse {
@@ -228,7 +228,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/S3FilePart` in the spec.
+/// Schema `S3FilePart` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct S3FilePart {
@@ -245,7 +245,7 @@ impl S3FilePart {
     }
 }
 
-/// Inline schema at `/components/schemas/S3MultipartUploadData` in the spec.
+/// Schema `S3MultipartUploadData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct S3MultipartUploadData {

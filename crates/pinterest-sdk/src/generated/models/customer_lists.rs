@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/CustomerList` in the spec.
+/// Schema `CustomerList` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerList {
@@ -63,7 +63,7 @@ impl CustomerList {
     }
 }
 
-/// Inline schema at `/components/schemas/CustomerListRequest` in the spec.
+/// Schema `CustomerListRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListRequest {
@@ -93,7 +93,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/CustomerListUpdateRequest` in the spec.
+/// Schema `CustomerListUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUpdateRequest {
@@ -129,7 +129,7 @@ impl CustomerListsListResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/UserListType` in the spec.
+    /// Schema `UserListType` of the spec.
     UserListType {
         Email = "EMAIL",
         Idfa = "IDFA",

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/IntegrationLog` in the spec.
+/// Schema `IntegrationLog` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLog {
@@ -68,7 +68,7 @@ impl IntegrationLog {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationLogClientError` in the spec.
+/// Schema `IntegrationLogClientError` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogClientError {
@@ -118,7 +118,7 @@ impl IntegrationLogClientError {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationLogClientRequest` in the spec.
+/// Schema `IntegrationLogClientRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogClientRequest {
@@ -178,7 +178,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationLogsRequest` in the spec.
+/// Schema `IntegrationLogsRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsRequest {
@@ -193,7 +193,7 @@ impl IntegrationLogsRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationLogsSuccessResponse` in the spec.
+/// Schema `IntegrationLogsSuccessResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsSuccessResponse {
@@ -209,7 +209,7 @@ impl IntegrationLogsSuccessResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationMetadata` in the spec.
+/// Schema `IntegrationMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationMetadata {
@@ -279,7 +279,7 @@ impl IntegrationMetadata {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationRecord` in the spec.
+/// Schema `IntegrationRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRecord {
@@ -361,7 +361,7 @@ impl IntegrationRecord {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationRequest` in the spec.
+/// Schema `IntegrationRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequest {
@@ -427,7 +427,7 @@ impl IntegrationRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationRequestPatch` in the spec.
+/// Schema `IntegrationRequestPatch` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequestPatch {

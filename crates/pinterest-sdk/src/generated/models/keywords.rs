@@ -27,7 +27,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/Keyword` in the spec.
+/// Schema `Keyword` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Keyword {
@@ -72,7 +72,7 @@ impl Keyword {
     }
 }
 
-/// Inline schema at `/components/schemas/KeywordError` in the spec.
+/// Schema `KeywordError` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordError {
@@ -91,7 +91,7 @@ impl KeywordError {
     }
 }
 
-/// Inline schema at `/components/schemas/KeywordMetrics` in the spec.
+/// Schema `KeywordMetrics` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordMetrics {
@@ -107,7 +107,7 @@ impl KeywordMetrics {
     }
 }
 
-/// Inline schema at `/components/schemas/KeywordMetricsResponse` in the spec.
+/// Schema `KeywordMetricsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordMetricsResponse {
@@ -126,7 +126,7 @@ impl KeywordMetricsResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/KeywordUpdateBody` in the spec.
+/// Schema `KeywordUpdateBody` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordUpdateBody {
@@ -159,7 +159,7 @@ impl KeywordsGetResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/KeywordsMetricsArrayResponse` in the spec.
+/// Schema `KeywordsMetricsArrayResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsMetricsArrayResponse {
@@ -175,7 +175,7 @@ impl KeywordsMetricsArrayResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/KeywordsResponse` in the spec.
+/// Schema `KeywordsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsResponse {
@@ -225,7 +225,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/TrendType` in the spec.
+    /// Schema `TrendType` of the spec.
     TrendType {
         Growing = "growing",
         Monthly = "monthly",
@@ -234,7 +234,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TrendingKeywordsResponse` in the spec.
+/// Schema `TrendingKeywordsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponse {
@@ -401,7 +401,7 @@ impl TrendingKeywordsResponseTrendsItemTimeSeries {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/TrendsSupportedRegion` in the spec.
+    /// Schema `TrendsSupportedRegion` of the spec.
     TrendsSupportedRegion {
         Us = "US",
         Ca = "CA",

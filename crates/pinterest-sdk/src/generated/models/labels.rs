@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/Label` in the spec.
+/// Schema `Label` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Label {
@@ -36,7 +36,7 @@ impl Label {
     }
 }
 
-/// Inline schema at `/components/schemas/LabelError` in the spec.
+/// Schema `LabelError` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelError {
@@ -63,14 +63,14 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/LabelStatus` in the spec.
+    /// Schema `LabelStatus` of the spec.
     LabelStatus {
         Active = "ACTIVE",
         Archived = "ARCHIVED",
     }
 }
 
-/// Inline schema at `/components/schemas/LabelUpdateRequest` in the spec.
+/// Schema `LabelUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelUpdateRequest {
@@ -124,7 +124,7 @@ impl LabelsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/LabelsResponse` in the spec.
+/// Schema `LabelsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelsResponse {

@@ -23,7 +23,7 @@ impl AdAccountsSubscriptionsGetListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadSubscription` in the spec.
+/// Schema `LeadSubscription` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscription {
@@ -73,7 +73,7 @@ impl LeadSubscription {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadSubscriptionPostParamsCreate` in the spec.
+/// Schema `LeadSubscriptionPostParamsCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscriptionPostParamsCreate {

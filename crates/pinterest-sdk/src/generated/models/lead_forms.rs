@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/LeadFormArrayResponse` in the spec.
+/// Schema `LeadFormArrayResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormArrayResponse {
@@ -40,7 +40,7 @@ impl LeadFormArrayResponseItemsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadFormCreateRequest` in the spec.
+/// Schema `LeadFormCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCreateRequest {
@@ -103,7 +103,7 @@ impl LeadFormCreateRequestPolicyLinksItem {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadFormQuestion` in the spec.
+/// Schema `LeadFormQuestion` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormQuestion {
@@ -134,7 +134,7 @@ impl LeadFormQuestion {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/LeadFormQuestionFieldType` in the spec.
+    /// Schema `LeadFormQuestionFieldType` of the spec.
     LeadFormQuestionFieldType {
         TextField = "TEXT_FIELD",
         TextArea = "TEXT_AREA",
@@ -144,7 +144,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/LeadFormQuestionType` in the spec.
+    /// Schema `LeadFormQuestionType` of the spec.
     LeadFormQuestionType {
         Custom = "CUSTOM",
         FullName = "FULL_NAME",
@@ -163,7 +163,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadFormResponse` in the spec.
+/// Schema `LeadFormResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormResponse {
@@ -245,14 +245,14 @@ impl LeadFormResponsePolicyLinksItem {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/LeadFormStatus` in the spec.
+    /// Schema `LeadFormStatus` of the spec.
     LeadFormStatus {
         Draft = "DRAFT",
         Active = "ACTIVE",
     }
 }
 
-/// Inline schema at `/components/schemas/LeadFormTestRequest` in the spec.
+/// Schema `LeadFormTestRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormTestRequest {
@@ -267,7 +267,7 @@ impl LeadFormTestRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadFormTestResponse` in the spec.
+/// Schema `LeadFormTestResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormTestResponse {
@@ -283,7 +283,7 @@ impl LeadFormTestResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadFormUpdateRequest` in the spec.
+/// Schema `LeadFormUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormUpdateRequest {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/LeadsExportCreateRequest` in the spec.
+/// Schema `LeadsExportCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadsExportCreateRequest {
@@ -24,7 +24,7 @@ impl LeadsExportCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadsExportCreateResponse` in the spec.
+/// Schema `LeadsExportCreateResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadsExportCreateResponse {
@@ -40,7 +40,7 @@ impl LeadsExportCreateResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/LeadsExportResponseData` in the spec.
+/// Schema `LeadsExportResponseData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadsExportResponseData {
@@ -60,7 +60,7 @@ impl LeadsExportResponseData {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/LeadsExportStatus` in the spec.
+    /// Schema `LeadsExportStatus` of the spec.
     LeadsExportStatus {
         InProgress = "IN_PROGRESS",
         Finished = "FINISHED",

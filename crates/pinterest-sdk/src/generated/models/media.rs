@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/Media` in the spec.
+/// Schema `Media` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Media {
@@ -43,7 +43,7 @@ impl MediaListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/MediaUpload` in the spec.
+/// Schema `MediaUpload` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUpload {
@@ -66,7 +66,7 @@ impl MediaUpload {
     }
 }
 
-/// Inline schema at `/components/schemas/MediaUploadCreate` in the spec.
+/// Schema `MediaUploadCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUploadCreate {
@@ -81,7 +81,7 @@ impl MediaUploadCreate {
     }
 }
 
-/// Inline schema at `/components/schemas/MediaUploadParameters` in the spec.
+/// Schema `MediaUploadParameters` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUploadParameters {
@@ -128,7 +128,7 @@ impl MediaUploadParameters {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/MediaUploadStatus` in the spec.
+    /// Schema `MediaUploadStatus` of the spec.
     MediaUploadStatus {
         Registered = "registered",
         Processing = "processing",

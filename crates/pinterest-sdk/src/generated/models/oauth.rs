@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/ConversionAccessTokenResponse` in the spec.
+/// Schema `ConversionAccessTokenResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionAccessTokenResponse {
@@ -23,55 +23,251 @@ impl ConversionAccessTokenResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/OauthAccessTokenRequest` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenRequest {
-    /// `grant_type`: required.
-    pub grant_type: OauthAccessTokenRequestGrantType,
+tagged_union! {
+    /// Schema `OauthAccessTokenRequest` of the spec.
+    OauthAccessTokenRequest, "grant_type" {
+        AuthorizationCode(OauthAccessTokenRequestCode) = "authorization_code",
+        RefreshToken(OauthAccessTokenRequestRefresh) = "refresh_token",
+        ClientCredentials(OauthAccessTokenRequestClientCredentials) = "client_credentials",
+    }
 }
 
-impl OauthAccessTokenRequest {
+/// Schema `OauthAccessTokenRequestClientCredentials` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct OauthAccessTokenRequestClientCredentials {
+    /// `scope`: required.
+    pub scope: String,
+    /// `grant_type`: required.
+    pub grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
+}
+
+impl OauthAccessTokenRequestClientCredentials {
     /// A value with the required fields set and the others empty.
-    pub fn new(grant_type: OauthAccessTokenRequestGrantType) -> Self {
-        Self { grant_type }
+    pub fn new(scope: String, grant_type: OauthAccessTokenRequestClientCredentialsGrantType) -> Self {
+        Self { scope, grant_type }
     }
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/OauthAccessTokenRequest/properties/grant_type` in the spec.
-    OauthAccessTokenRequestGrantType {
+    /// Inline schema at `/components/schemas/OauthAccessTokenRequestClientCredentials/properties/grant_type` in the spec.
+    OauthAccessTokenRequestClientCredentialsGrantType {
         AuthorizationCode = "authorization_code",
         RefreshToken = "refresh_token",
         ClientCredentials = "client_credentials",
     }
 }
 
-/// Inline schema at `/components/schemas/OauthAccessTokenResponse` in the spec.
+/// Schema `OauthAccessTokenRequestCode` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct OauthAccessTokenResponse {
+pub struct OauthAccessTokenRequestCode {
+    /// `code`: required.
+    pub code: String,
+    /// `redirect_uri`: required.
+    pub redirect_uri: String,
+    /// `grant_type`: required.
+    pub grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
+}
+
+impl OauthAccessTokenRequestCode {
+    /// A value with the required fields set and the others empty.
+    pub fn new(
+        code: String,
+        redirect_uri: String,
+        grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
+    ) -> Self {
+        Self { code, redirect_uri, grant_type }
+    }
+}
+
+/// Schema `OauthAccessTokenRequestRefresh` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct OauthAccessTokenRequestRefresh {
+    /// `refresh_token`: required.
+    pub refresh_token: String,
+    /// `scope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `grant_type`: required.
+    pub grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
+}
+
+impl OauthAccessTokenRequestRefresh {
+    /// A value with the required fields set and the others empty.
+    pub fn new(refresh_token: String, grant_type: OauthAccessTokenRequestClientCredentialsGrantType) -> Self {
+        Self { refresh_token, scope: None, grant_type }
+    }
+}
+
+tagged_union! {
+    /// Schema `OauthAccessTokenResponse` of the spec.
+    OauthAccessTokenResponse, "response_type" {
+        AuthorizationCode(OauthAccessTokenResponseCode) = "authorization_code",
+        RefreshToken(OauthAccessTokenResponseRefresh) = "refresh_token",
+        ClientCredentials(OauthAccessTokenResponseClientCredentials) = "client_credentials",
+        IntegrationRefresh(OauthAccessTokenResponseIntegrationRefresh) = "integration_refresh",
+    }
+}
+
+/// Schema `OauthAccessTokenResponseClientCredentials` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct OauthAccessTokenResponseClientCredentials {
     /// `access_token`: required.
     pub access_token: String,
     /// `expires_in`: required.
     pub expires_in: i64,
     /// `response_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestGrantType>,
+    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
     /// `scope`: required.
     pub scope: String,
     /// `token_type`: required.
     pub token_type: String,
 }
 
-impl OauthAccessTokenResponse {
+impl OauthAccessTokenResponseClientCredentials {
     /// A value with the required fields set and the others empty.
     pub fn new(access_token: String, expires_in: i64, scope: String, token_type: String) -> Self {
         Self { access_token, expires_in, response_type: None, scope, token_type }
     }
 }
 
-/// Inline schema at `/components/schemas/TokenRevocationRequest` in the spec.
+/// Schema `OauthAccessTokenResponseCode` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct OauthAccessTokenResponseCode {
+    /// `refresh_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// `refresh_token_expires_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_at: Option<i64>,
+    /// `refresh_token_expires_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<i64>,
+    /// `access_token`: required.
+    pub access_token: String,
+    /// `expires_in`: required.
+    pub expires_in: i64,
+    /// `response_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
+    /// `scope`: required.
+    pub scope: String,
+    /// `token_type`: required.
+    pub token_type: String,
+}
+
+impl OauthAccessTokenResponseCode {
+    /// A value with the required fields set and the others empty.
+    pub fn new(access_token: String, expires_in: i64, scope: String, token_type: String) -> Self {
+        Self {
+            refresh_token: None,
+            refresh_token_expires_at: None,
+            refresh_token_expires_in: None,
+            access_token,
+            expires_in,
+            response_type: None,
+            scope,
+            token_type,
+        }
+    }
+}
+
+/// Schema `OauthAccessTokenResponseIntegrationRefresh` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct OauthAccessTokenResponseIntegrationRefresh {
+    /// `refresh_token`: required.
+    pub refresh_token: String,
+    /// `refresh_token_expires_in`: required.
+    pub refresh_token_expires_in: i64,
+    /// `access_token`: required.
+    pub access_token: String,
+    /// `expires_in`: required.
+    pub expires_in: i64,
+    /// `response_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
+    /// `scope`: required.
+    pub scope: String,
+    /// `token_type`: required.
+    pub token_type: String,
+}
+
+impl OauthAccessTokenResponseIntegrationRefresh {
+    /// A value with the required fields set and the others empty.
+    pub fn new(
+        refresh_token: String,
+        refresh_token_expires_in: i64,
+        access_token: String,
+        expires_in: i64,
+        scope: String,
+        token_type: String,
+    ) -> Self {
+        Self {
+            refresh_token,
+            refresh_token_expires_in,
+            access_token,
+            expires_in,
+            response_type: None,
+            scope,
+            token_type,
+        }
+    }
+}
+
+/// Schema `OauthAccessTokenResponseRefresh` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct OauthAccessTokenResponseRefresh {
+    /// `access_token`: required.
+    pub access_token: String,
+    /// `expires_in`: required.
+    pub expires_in: i64,
+    /// `response_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
+    /// `scope`: required.
+    pub scope: String,
+    /// `token_type`: required.
+    pub token_type: String,
+    /// `refresh_token`: required.
+    pub refresh_token: String,
+    /// `refresh_token_expires_at`: required.
+    pub refresh_token_expires_at: i64,
+    /// `refresh_token_expires_in`: required.
+    pub refresh_token_expires_in: i64,
+}
+
+impl OauthAccessTokenResponseRefresh {
+    /// A value with the required fields set and the others empty.
+    pub fn new(
+        access_token: String,
+        expires_in: i64,
+        scope: String,
+        token_type: String,
+        refresh_token: String,
+        refresh_token_expires_at: i64,
+        refresh_token_expires_in: i64,
+    ) -> Self {
+        Self {
+            access_token,
+            expires_in,
+            response_type: None,
+            scope,
+            token_type,
+            refresh_token,
+            refresh_token_expires_at,
+            refresh_token_expires_in,
+        }
+    }
+}
+
+/// Schema `TokenRevocationRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenRevocationRequest {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/OrderLine` in the spec.
+/// Schema `OrderLine` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLine {
@@ -67,7 +67,7 @@ impl OrderLine {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/OrderLinePaidType` in the spec.
+    /// Schema `OrderLinePaidType` of the spec.
     OrderLinePaidType {
         Paid = "PAID",
         Bonus = "BONUS",
@@ -77,7 +77,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/OrderLineStatus` in the spec.
+    /// Schema `OrderLineStatus` of the spec.
     OrderLineStatus {
         Active = "ACTIVE",
         Paused = "PAUSED",

@@ -5,10 +5,10 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/BulkPinAnalyticsResponse` in the spec.
+/// Schema `BulkPinAnalyticsResponse` of the spec.
 pub type BulkPinAnalyticsResponse = std::collections::BTreeMap<String, PinAnalyticsResponse>;
 
-/// Inline schema at `/components/schemas/CarouselSlot` in the spec.
+/// Schema `CarouselSlot` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CarouselSlot {
@@ -30,7 +30,7 @@ impl CarouselSlot {
     }
 }
 
-/// Inline schema at `/components/schemas/PinAnalyticsMetricsResponse` in the spec.
+/// Schema `PinAnalyticsMetricsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinAnalyticsMetricsResponse {
@@ -74,10 +74,10 @@ impl PinAnalyticsMetricsResponseDailyMetricsItem {
     }
 }
 
-/// Inline schema at `/components/schemas/PinAnalyticsResponse` in the spec.
+/// Schema `PinAnalyticsResponse` of the spec.
 pub type PinAnalyticsResponse = std::collections::BTreeMap<String, PinAnalyticsMetricsResponse>;
 
-/// Inline schema at `/components/schemas/PinCreate` in the spec.
+/// Schema `PinCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinCreate {
@@ -132,7 +132,7 @@ impl PinCreate {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/PinMediaSource` in the spec.
+    /// Schema `PinMediaSource` of the spec.
     PinMediaSource, "source_type" {
         ImageBase64(PinMediaSourceImageBase64) = "image_base64",
         ImageUrl(PinMediaSourceImageURL) = "image_url",
@@ -143,7 +143,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourceImageBase64` in the spec.
+/// Schema `PinMediaSourceImageBase64` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImageBase64 {
@@ -172,7 +172,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourceImageURL` in the spec.
+/// Schema `PinMediaSourceImageURL` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImageURL {
@@ -199,7 +199,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourceImagesBase64` in the spec.
+/// Schema `PinMediaSourceImagesBase64` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesBase64 {
@@ -219,7 +219,7 @@ impl PinMediaSourceImagesBase64 {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourceImagesBase64Item` in the spec.
+/// Schema `PinMediaSourceImagesBase64Item` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesBase64Item {
@@ -252,7 +252,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourceImagesURL` in the spec.
+/// Schema `PinMediaSourceImagesURL` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesURL {
@@ -272,7 +272,7 @@ impl PinMediaSourceImagesURL {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourceImagesURLItem` in the spec.
+/// Schema `PinMediaSourceImagesURLItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesURLItem {
@@ -303,7 +303,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourcePinURL` in the spec.
+/// Schema `PinMediaSourcePinURL` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourcePinURL {
@@ -328,7 +328,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PinMediaSourceVideoID` in the spec.
+/// Schema `PinMediaSourceVideoID` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceVideoID {
@@ -375,7 +375,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PinUpdate` in the spec.
+/// Schema `PinUpdate` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinUpdate {

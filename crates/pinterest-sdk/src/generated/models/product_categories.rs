@@ -6,7 +6,7 @@
 use super::*;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AgeTrendsBucket` in the spec.
+    /// Schema `AgeTrendsBucket` of the spec.
     AgeTrendsBucket {
         V18To24 = "18-24",
         V25To34 = "25-34",
@@ -18,7 +18,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/FeaturedTrend` in the spec.
+/// Schema `FeaturedTrend` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FeaturedTrend {
@@ -40,7 +40,7 @@ impl FeaturedTrend {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/GenderBucket` in the spec.
+    /// Schema `GenderBucket` of the spec.
     GenderBucket {
         Male = "MALE",
         Female = "FEMALE",
@@ -48,7 +48,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/GenderDemographics` in the spec.
+/// Schema `GenderDemographics` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GenderDemographics {
@@ -67,7 +67,7 @@ impl GenderDemographics {
     }
 }
 
-/// Inline schema at `/components/schemas/InnerProductCategoriesMetricsHighlights` in the spec.
+/// Schema `InnerProductCategoriesMetricsHighlights` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InnerProductCategoriesMetricsHighlights {
@@ -83,7 +83,7 @@ impl InnerProductCategoriesMetricsHighlights {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/InterestsEnum` in the spec.
+    /// Schema `InterestsEnum` of the spec.
     InterestsEnum {
         All = "ALL",
         Animals = "ANIMALS",
@@ -104,7 +104,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ProductCategoriesDemographic` in the spec.
+/// Schema `ProductCategoriesDemographic` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductCategoriesDemographic {
@@ -122,7 +122,7 @@ impl ProductCategoriesDemographic {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ProductCategoriesEngagementType` in the spec.
+    /// Schema `ProductCategoriesEngagementType` of the spec.
     ProductCategoriesEngagementType {
         Engagement = "ENGAGEMENT",
         OutboundClick = "OUTBOUND_CLICK",
@@ -130,7 +130,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ProductCategoriesMetricsHighlights` in the spec.
+/// Schema `ProductCategoriesMetricsHighlights` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductCategoriesMetricsHighlights {
@@ -153,7 +153,7 @@ impl ProductCategoriesMetricsHighlights {
 }
 
 int_enum! {
-    /// Inline schema at `/components/schemas/ProductCategoryDetailLookbackWindow` in the spec.
+    /// Schema `ProductCategoryDetailLookbackWindow` of the spec.
     ProductCategoryDetailLookbackWindow {
         V90 = 90,
         V180 = 180,
@@ -162,7 +162,7 @@ int_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ProductCategoryDetails` in the spec.
+/// Schema `ProductCategoryDetails` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductCategoryDetails {
@@ -203,7 +203,7 @@ impl ProductCategoryDetails {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ProductCategoryEnum` in the spec.
+    /// Schema `ProductCategoryEnum` of the spec.
     ProductCategoryEnum {
         AccentTables = "ACCENT_TABLES",
         Accessories = "ACCESSORIES",
@@ -592,7 +592,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/ProductCategoryRegion` in the spec.
+    /// Schema `ProductCategoryRegion` of the spec.
     ProductCategoryRegion {
         Us = "US",
         GbPlusIe = "GB+IE",
@@ -600,7 +600,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TrendingPin` in the spec.
+/// Schema `TrendingPin` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingPin {
@@ -621,7 +621,7 @@ impl TrendingPin {
     }
 }
 
-/// Inline schema at `/components/schemas/TrendingProductCategory` in the spec.
+/// Schema `TrendingProductCategory` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingProductCategory {
@@ -650,7 +650,7 @@ impl TrendingProductCategory {
     }
 }
 
-/// Inline schema at `/components/schemas/TrendingTopic` in the spec.
+/// Schema `TrendingTopic` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingTopic {
@@ -686,7 +686,7 @@ impl TrendingTopic {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/VerticalProductCategory` in the spec.
+    /// Schema `VerticalProductCategory` of the spec.
     VerticalProductCategory {
         Fashion = "FASHION",
         HomeDecor = "HOME_DECOR",

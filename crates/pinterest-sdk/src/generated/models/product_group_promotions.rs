@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/ProductGroupAnalyticsResponse` in the spec.
+/// Schema `ProductGroupAnalyticsResponse` of the spec.
 pub type ProductGroupAnalyticsResponse = Vec<ProductGroupAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/ProductGroupAnalyticsResponse/items` in the spec.
@@ -30,7 +30,7 @@ impl ProductGroupAnalyticsResponseItem {
     }
 }
 
-/// Inline schema at `/components/schemas/ProductGroupPromotionResponse` in the spec.
+/// Schema `ProductGroupPromotionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionResponse {
@@ -46,7 +46,7 @@ impl ProductGroupPromotionResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/ProductGroupPromotionResponseItem` in the spec.
+/// Schema `ProductGroupPromotionResponseItem` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionResponseItem {

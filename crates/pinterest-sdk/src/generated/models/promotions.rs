@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/PromotionArrayElement` in the spec.
+/// Schema `PromotionArrayElement` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionArrayElement {
@@ -35,7 +35,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PromotionCreateRequest` in the spec.
+/// Schema `PromotionCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionCreateRequest {
@@ -87,7 +87,7 @@ impl PromotionCreateRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/PromotionResponse` in the spec.
+/// Schema `PromotionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionResponse {
@@ -153,7 +153,7 @@ impl PromotionResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/PromotionTemplateValue` in the spec.
+/// Schema `PromotionTemplateValue` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionTemplateValue {
@@ -179,7 +179,7 @@ impl PromotionTemplateValue {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/PromotionType` in the spec.
+    /// Schema `PromotionType` of the spec.
     PromotionType {
         Variable = "VARIABLE",
         Sitewide = "SITEWIDE",
@@ -207,7 +207,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PromotionUpdateRequest` in the spec.
+/// Schema `PromotionUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionUpdateRequest {
@@ -286,7 +286,7 @@ impl PromotionsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/PromotionsResponse` in the spec.
+/// Schema `PromotionsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionsResponse {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdAccountsCountryResponse` in the spec.
+/// Schema `AdAccountsCountryResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsCountryResponse {
@@ -21,7 +21,7 @@ impl AdAccountsCountryResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdAccountsCountryResponseData` in the spec.
+/// Schema `AdAccountsCountryResponseData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsCountryResponseData {
@@ -47,7 +47,7 @@ impl AdAccountsCountryResponseData {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdCountry` in the spec.
+    /// Schema `AdCountry` of the spec.
     AdCountry {
         Ad = "AD",
         Ae = "AE",
@@ -300,7 +300,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/BookClosedResponse` in the spec.
+/// Schema `BookClosedResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BookClosedResponse {
@@ -327,7 +327,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/DeliveryMetricsResponse` in the spec.
+/// Schema `DeliveryMetricsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeliveryMetricsResponse {
@@ -376,7 +376,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/SingleInterestTargetingOptionResponse` in the spec.
+/// Schema `SingleInterestTargetingOptionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SingleInterestTargetingOptionResponse {
@@ -401,7 +401,7 @@ impl SingleInterestTargetingOptionResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingOptionResponse` in the spec.
+/// Schema `TargetingOptionResponse` of the spec.
 pub type TargetingOptionResponse = Vec<serde_json::Map<String, serde_json::Value>>;
 
 string_enum! {

@@ -59,7 +59,7 @@ impl SearchUserPinsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/SummaryPin` in the spec.
+/// Schema `SummaryPin` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SummaryPin {

@@ -7,7 +7,7 @@ use super::*;
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/ActionType` in the spec.
+    /// Schema `ActionType` of the spec.
     ActionType {
         Clickthrough = "CLICKTHROUGH",
         Impression = "IMPRESSION",
@@ -16,7 +16,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Inline schema at `/components/schemas/AdCreateRequest` in the spec.
+/// Schema `AdCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdCreateRequest {
@@ -137,7 +137,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Inline schema at `/components/schemas/AdGroupCreateRequest` in the spec.
+/// Schema `AdGroupCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupCreateRequest {
@@ -248,7 +248,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/AdGroupSummaryStatus` in the spec.
+    /// Schema `AdGroupSummaryStatus` of the spec.
     AdGroupSummaryStatus {
         Running = "RUNNING",
         Paused = "PAUSED",
@@ -262,7 +262,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Inline schema at `/components/schemas/AdGroupUpdateRequest` in the spec.
+/// Schema `AdGroupUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupUpdateRequest {
@@ -566,7 +566,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Inline schema at `/components/schemas/AdUpdateRequest` in the spec.
+/// Schema `AdUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdUpdateRequest {
@@ -673,7 +673,7 @@ impl AdUpdateRequest {
 }
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/AppTypeMultipliers` in the spec.
+/// Schema `AppTypeMultipliers` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AppTypeMultipliers {
@@ -707,7 +707,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Inline schema at `/components/schemas/Audience` in the spec.
+/// Schema `Audience` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Audience {
@@ -771,7 +771,7 @@ impl Audience {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Inline schema at `/components/schemas/AudienceRule` in the spec.
+/// Schema `AudienceRule` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceRule {
@@ -867,7 +867,7 @@ impl AudienceRule {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/AvailabilityFilter` in the spec.
+/// Schema `AvailabilityFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AvailabilityFilter {
@@ -885,7 +885,7 @@ impl AvailabilityFilter {
 }
 
 #[cfg(any(feature = "boards", feature = "user_account"))]
-/// Inline schema at `/components/schemas/Board` in the spec.
+/// Schema `Board` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Board {
@@ -947,7 +947,7 @@ impl Board {
 }
 
 #[cfg(any(feature = "boards", feature = "user_account"))]
-/// Inline schema at `/components/schemas/BoardMedia` in the spec.
+/// Schema `BoardMedia` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardMedia {
@@ -974,7 +974,7 @@ impl BoardMedia {
     feature = "search",
     feature = "user_account"
 ))]
-/// Inline schema at `/components/schemas/BoardOwner` in the spec.
+/// Schema `BoardOwner` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardOwner {
@@ -999,7 +999,7 @@ impl BoardOwner {
 
 #[cfg(any(feature = "boards", feature = "user_account"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/BoardPrivacy` in the spec.
+    /// Schema `BoardPrivacy` of the spec.
     BoardPrivacy {
         Public = "PUBLIC",
         Protected = "PROTECTED",
@@ -1008,7 +1008,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/BrandFilter` in the spec.
+/// Schema `BrandFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandFilter {
@@ -1027,7 +1027,7 @@ impl BrandFilter {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/BudgetType` in the spec.
+    /// Schema `BudgetType` of the spec.
     BudgetType {
         Daily = "DAILY",
         Lifetime = "LIFETIME",
@@ -1040,7 +1040,7 @@ string_enum! {
     feature = "business_access_invite",
     feature = "business_access_relationships"
 ))]
-/// Inline schema at `/components/schemas/BusinessAccessUserSummary` in the spec.
+/// Schema `BusinessAccessUserSummary` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAccessUserSummary {
@@ -1069,7 +1069,7 @@ impl BusinessAccessUserSummary {
 
 #[cfg(any(feature = "business_access_assets", feature = "business_access_relationships"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/BusinessRoleCheckMode` in the spec.
+    /// Schema `BusinessRoleCheckMode` of the spec.
     BusinessRoleCheckMode {
         Internal = "INTERNAL",
         External = "EXTERNAL",
@@ -1077,11 +1077,11 @@ string_enum! {
 }
 
 #[cfg(any(feature = "business_access_invite", feature = "business_access_relationships"))]
-/// Inline schema at `/components/schemas/BusinessRoleResponse` in the spec.
+/// Schema `BusinessRoleResponse` of the spec.
 pub type BusinessRoleResponse = String;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignAudienceMultipliers` in the spec.
+/// Schema `CampaignAudienceMultipliers` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignAudienceMultipliers {
@@ -1102,7 +1102,7 @@ impl CampaignAudienceMultipliers {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignBidOptions` in the spec.
+/// Schema `CampaignBidOptions` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignBidOptions {
@@ -1126,11 +1126,11 @@ impl CampaignBidOptions {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignBidOptionsCreate` in the spec.
+/// Schema `CampaignBidOptionsCreate` of the spec.
 pub type CampaignBidOptionsCreate = CampaignBidOptions;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignBidOptionsUpdate` in the spec.
+/// Schema `CampaignBidOptionsUpdate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignBidOptionsUpdate {
@@ -1168,7 +1168,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignCreateRequest` in the spec.
+/// Schema `CampaignCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateRequest {
@@ -1245,20 +1245,20 @@ impl CampaignCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignIsAutomatedCampaign` in the spec.
+/// Schema `CampaignIsAutomatedCampaign` of the spec.
 pub type CampaignIsAutomatedCampaign = bool;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignIsCampaignBudgetOptimization` in the spec.
+/// Schema `CampaignIsCampaignBudgetOptimization` of the spec.
 pub type CampaignIsCampaignBudgetOptimization = bool;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignIsFlexibleDailyBudgets` in the spec.
+/// Schema `CampaignIsFlexibleDailyBudgets` of the spec.
 pub type CampaignIsFlexibleDailyBudgets = bool;
 
 #[cfg(any(feature = "ad_accounts", feature = "bulk", feature = "campaigns"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/CampaignSummaryStatus` in the spec.
+    /// Schema `CampaignSummaryStatus` of the spec.
     CampaignSummaryStatus {
         Running = "RUNNING",
         Paused = "PAUSED",
@@ -1272,7 +1272,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/CampaignUpdateRequest` in the spec.
+/// Schema `CampaignUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignUpdateRequest {
@@ -1362,7 +1362,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupCreateRequest` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroupCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupCreateRequest {
@@ -1393,7 +1393,7 @@ impl CatalogsCreativeAssetsProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFilterKeys` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroupFilterKeys` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1433,7 +1433,7 @@ pub enum CatalogsCreativeAssetsProductGroupFilterKeys {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFilters` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroupFilters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1447,7 +1447,7 @@ pub enum CatalogsCreativeAssetsProductGroupFilters {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFiltersAllOf` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroupFiltersAllOf` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupFiltersAllOf {
@@ -1464,7 +1464,7 @@ impl CatalogsCreativeAssetsProductGroupFiltersAllOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupFiltersAnyOf` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroupFiltersAnyOf` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupFiltersAnyOf {
@@ -1481,7 +1481,7 @@ impl CatalogsCreativeAssetsProductGroupFiltersAnyOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupUpdateRequest` in the spec.
+/// Schema `CatalogsCreativeAssetsProductGroupUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupUpdateRequest {
@@ -1522,7 +1522,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroupCreateRequest` in the spec.
+/// Schema `CatalogsHotelProductGroupCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupCreateRequest {
@@ -1553,7 +1553,7 @@ impl CatalogsHotelProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFilterKeys` in the spec.
+/// Schema `CatalogsHotelProductGroupFilterKeys` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1583,7 +1583,7 @@ pub enum CatalogsHotelProductGroupFilterKeys {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFilters` in the spec.
+/// Schema `CatalogsHotelProductGroupFilters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1597,7 +1597,7 @@ pub enum CatalogsHotelProductGroupFilters {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFiltersAllOf` in the spec.
+/// Schema `CatalogsHotelProductGroupFiltersAllOf` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupFiltersAllOf {
@@ -1614,7 +1614,7 @@ impl CatalogsHotelProductGroupFiltersAllOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroupFiltersAnyOf` in the spec.
+/// Schema `CatalogsHotelProductGroupFiltersAnyOf` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupFiltersAnyOf {
@@ -1631,7 +1631,7 @@ impl CatalogsHotelProductGroupFiltersAnyOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsHotelProductGroupUpdateRequest` in the spec.
+/// Schema `CatalogsHotelProductGroupUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupUpdateRequest {
@@ -1659,7 +1659,7 @@ impl CatalogsHotelProductGroupUpdateRequest {
 
 #[cfg(any(feature = "bulk", feature = "catalog_feeds", feature = "catalog_product_groups", feature = "catalogs"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsLocale` in the spec.
+    /// Schema `CatalogsLocale` of the spec.
     CatalogsLocale {
         AfZa = "af-ZA",
         ArSa = "ar-SA",
@@ -1711,7 +1711,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupCreateRequest` in the spec.
+/// Schema `CatalogsProductGroupCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupCreateRequest {
@@ -1738,7 +1738,7 @@ impl CatalogsProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupCurrencyCriteria` in the spec.
+/// Schema `CatalogsProductGroupCurrencyCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupCurrencyCriteria {
@@ -1758,7 +1758,7 @@ impl CatalogsProductGroupCurrencyCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupFilterKeys` in the spec.
+/// Schema `CatalogsProductGroupFilterKeys` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1836,7 +1836,7 @@ pub enum CatalogsProductGroupFilterKeys {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupFilterOperatorTypeCriteria` in the spec.
+/// Schema `CatalogsProductGroupFilterOperatorTypeCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFilterOperatorTypeCriteria {
@@ -1868,7 +1868,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupFiltersRequest` in the spec.
+/// Schema `CatalogsProductGroupFiltersRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1916,7 +1916,7 @@ impl CatalogsProductGroupFiltersRequestAnyOf {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleCountriesCriteria` in the spec.
+/// Schema `CatalogsProductGroupMultipleCountriesCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleCountriesCriteria {
@@ -1936,7 +1936,7 @@ impl CatalogsProductGroupMultipleCountriesCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleGenderCriteria` in the spec.
+/// Schema `CatalogsProductGroupMultipleGenderCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleGenderCriteria {
@@ -1956,7 +1956,7 @@ impl CatalogsProductGroupMultipleGenderCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleMediaTypesCriteria` in the spec.
+/// Schema `CatalogsProductGroupMultipleMediaTypesCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleMediaTypesCriteria {
@@ -1976,7 +1976,7 @@ impl CatalogsProductGroupMultipleMediaTypesCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleStringCriteria` in the spec.
+/// Schema `CatalogsProductGroupMultipleStringCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleStringCriteria {
@@ -1996,7 +1996,7 @@ impl CatalogsProductGroupMultipleStringCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupMultipleStringListCriteria` in the spec.
+/// Schema `CatalogsProductGroupMultipleStringListCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleStringListCriteria {
@@ -2016,7 +2016,7 @@ impl CatalogsProductGroupMultipleStringListCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupPricingCriteria` in the spec.
+/// Schema `CatalogsProductGroupPricingCriteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupPricingCriteria {
@@ -2039,7 +2039,7 @@ impl CatalogsProductGroupPricingCriteria {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupUint32Criteria` in the spec.
+/// Schema `CatalogsProductGroupUint32Criteria` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupUint32Criteria {
@@ -2072,7 +2072,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsProductGroupUpdateRequest` in the spec.
+/// Schema `CatalogsProductGroupUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupUpdateRequest {
@@ -2113,7 +2113,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsRetailProductGroupCreateRequest` in the spec.
+/// Schema `CatalogsRetailProductGroupCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupCreateRequest {
@@ -2150,7 +2150,7 @@ impl CatalogsRetailProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CatalogsRetailProductGroupUpdateRequest` in the spec.
+/// Schema `CatalogsRetailProductGroupUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupUpdateRequest {
@@ -2184,7 +2184,7 @@ impl CatalogsRetailProductGroupUpdateRequest {
 
 #[cfg(any(feature = "catalog_feeds", feature = "catalog_items", feature = "catalogs"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/CatalogsType` in the spec.
+    /// Schema `CatalogsType` of the spec.
     CatalogsType {
         Retail = "RETAIL",
         Hotel = "HOTEL",
@@ -2194,7 +2194,7 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsVerticalProductGroupCreateRequest` in the spec.
+    /// Schema `CatalogsVerticalProductGroupCreateRequest` of the spec.
     CatalogsVerticalProductGroupCreateRequest, "catalog_type" {
         Retail(CatalogsRetailProductGroupCreateRequest) = "RETAIL",
         Hotel(CatalogsHotelProductGroupCreateRequest) = "HOTEL",
@@ -2204,7 +2204,7 @@ tagged_union! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsVerticalProductGroupUpdateRequest` in the spec.
+    /// Schema `CatalogsVerticalProductGroupUpdateRequest` of the spec.
     CatalogsVerticalProductGroupUpdateRequest, "catalog_type" {
         Retail(CatalogsRetailProductGroupUpdateRequest) = "RETAIL",
         Hotel(CatalogsHotelProductGroupUpdateRequest) = "HOTEL",
@@ -2213,7 +2213,7 @@ tagged_union! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ConditionFilter` in the spec.
+/// Schema `ConditionFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConditionFilter {
@@ -2232,7 +2232,7 @@ impl ConditionFilter {
 
 #[cfg(any(feature = "business_access_relationships", feature = "pins"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/ContentType` in the spec.
+    /// Schema `ContentType` of the spec.
     ContentType {
         ImageJpeg = "image/jpeg",
         ImagePng = "image/png",
@@ -2247,7 +2247,7 @@ string_enum! {
     feature = "product_group_promotions"
 ))]
 int_enum! {
-    /// Inline schema at `/components/schemas/ConversionAttributionWindowDays` in the spec.
+    /// Schema `ConversionAttributionWindowDays` of the spec.
     ConversionAttributionWindowDays {
         V0 = 0,
         V1 = 1,
@@ -2260,7 +2260,7 @@ int_enum! {
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups", feature = "ads", feature = "campaigns"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/ConversionReportAttributionType` in the spec.
+    /// Schema `ConversionReportAttributionType` of the spec.
     ConversionReportAttributionType {
         Individual = "INDIVIDUAL",
         Household = "HOUSEHOLD",
@@ -2275,7 +2275,7 @@ string_enum! {
     feature = "product_group_promotions"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/ConversionReportTimeType` in the spec.
+    /// Schema `ConversionReportTimeType` of the spec.
     ConversionReportTimeType {
         TimeOfAdAction = "TIME_OF_AD_ACTION",
         TimeOfConversion = "TIME_OF_CONVERSION",
@@ -2294,7 +2294,7 @@ string_enum! {
     feature = "catalogs"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/Country` in the spec.
+    /// Schema `Country` of the spec.
     Country {
         Ad = "AD",
         Ae = "AE",
@@ -2548,7 +2548,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CountryFilter` in the spec.
+/// Schema `CountryFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CountryFilter {
@@ -2566,7 +2566,7 @@ impl CountryFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CreativeAssetsIdFilter` in the spec.
+/// Schema `CreativeAssetsIdFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreativeAssetsIdFilter {
@@ -2594,7 +2594,7 @@ impl CreativeAssetsIdFilter {
     feature = "search"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/CreativeType` in the spec.
+    /// Schema `CreativeType` of the spec.
     CreativeType {
         Regular = "REGULAR",
         Video = "VIDEO",
@@ -2622,7 +2622,7 @@ string_enum! {
     feature = "promotions"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/Currency` in the spec.
+    /// Schema `Currency` of the spec.
     Currency {
         Unk = "UNK",
         Usd = "USD",
@@ -2655,7 +2655,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CurrencyFilter` in the spec.
+/// Schema `CurrencyFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CurrencyFilter {
@@ -2673,7 +2673,7 @@ impl CurrencyFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomLabel0Filter` in the spec.
+/// Schema `CustomLabel0Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel0Filter {
@@ -2691,7 +2691,7 @@ impl CustomLabel0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomLabel1Filter` in the spec.
+/// Schema `CustomLabel1Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel1Filter {
@@ -2709,7 +2709,7 @@ impl CustomLabel1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomLabel2Filter` in the spec.
+/// Schema `CustomLabel2Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel2Filter {
@@ -2727,7 +2727,7 @@ impl CustomLabel2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomLabel3Filter` in the spec.
+/// Schema `CustomLabel3Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel3Filter {
@@ -2745,7 +2745,7 @@ impl CustomLabel3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomLabel4Filter` in the spec.
+/// Schema `CustomLabel4Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel4Filter {
@@ -2763,7 +2763,7 @@ impl CustomLabel4Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomNumber0Filter` in the spec.
+/// Schema `CustomNumber0Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber0Filter {
@@ -2781,7 +2781,7 @@ impl CustomNumber0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomNumber1Filter` in the spec.
+/// Schema `CustomNumber1Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber1Filter {
@@ -2799,7 +2799,7 @@ impl CustomNumber1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomNumber2Filter` in the spec.
+/// Schema `CustomNumber2Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber2Filter {
@@ -2817,7 +2817,7 @@ impl CustomNumber2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomNumber3Filter` in the spec.
+/// Schema `CustomNumber3Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber3Filter {
@@ -2835,7 +2835,7 @@ impl CustomNumber3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/CustomNumber4Filter` in the spec.
+/// Schema `CustomNumber4Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber4Filter {
@@ -2854,7 +2854,7 @@ impl CustomNumber4Filter {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/CustomizableCTAType` in the spec.
+    /// Schema `CustomizableCTAType` of the spec.
     CustomizableCTAType {
         GetOffer = "GET_OFFER",
         LearnMore = "LEARN_MORE",
@@ -2890,7 +2890,7 @@ string_enum! {
 
 #[cfg(any(feature = "pins", feature = "user_account"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/DataStatus` in the spec.
+    /// Schema `DataStatus` of the spec.
     DataStatus {
         Processing = "PROCESSING",
         Ready = "READY",
@@ -2920,7 +2920,7 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/DisclosureType` in the spec.
+    /// Schema `DisclosureType` of the spec.
     DisclosureType {
         NoDisclosure = "NO_DISCLOSURE",
         PrescribingInformation = "PRESCRIBING_INFORMATION",
@@ -2941,7 +2941,7 @@ string_enum! {
     feature = "promotions"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/EntityStatus` in the spec.
+    /// Schema `EntityStatus` of the spec.
     EntityStatus {
         Active = "ACTIVE",
         Paused = "PAUSED",
@@ -2952,7 +2952,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Inline schema at `/components/schemas/EventData` in the spec.
+/// Schema `EventData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventData {
@@ -3018,7 +3018,7 @@ impl EventData {
     feature = "lead_forms",
     feature = "promotions"
 ))]
-/// Inline schema at `/components/schemas/Exception` in the spec.
+/// Schema `Exception` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Exception {
@@ -3046,7 +3046,7 @@ impl Exception {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/Gender` in the spec.
+    /// Schema `Gender` of the spec.
     Gender {
         Female = "FEMALE",
         Male = "MALE",
@@ -3055,7 +3055,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GenderFilter` in the spec.
+/// Schema `GenderFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GenderFilter {
@@ -3073,7 +3073,7 @@ impl GenderFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GoogleProductCategory0Filter` in the spec.
+/// Schema `GoogleProductCategory0Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory0Filter {
@@ -3091,7 +3091,7 @@ impl GoogleProductCategory0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GoogleProductCategory1Filter` in the spec.
+/// Schema `GoogleProductCategory1Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory1Filter {
@@ -3109,7 +3109,7 @@ impl GoogleProductCategory1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GoogleProductCategory2Filter` in the spec.
+/// Schema `GoogleProductCategory2Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory2Filter {
@@ -3127,7 +3127,7 @@ impl GoogleProductCategory2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GoogleProductCategory3Filter` in the spec.
+/// Schema `GoogleProductCategory3Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory3Filter {
@@ -3145,7 +3145,7 @@ impl GoogleProductCategory3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GoogleProductCategory4Filter` in the spec.
+/// Schema `GoogleProductCategory4Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory4Filter {
@@ -3163,7 +3163,7 @@ impl GoogleProductCategory4Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GoogleProductCategory5Filter` in the spec.
+/// Schema `GoogleProductCategory5Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory5Filter {
@@ -3181,7 +3181,7 @@ impl GoogleProductCategory5Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/GoogleProductCategory6Filter` in the spec.
+/// Schema `GoogleProductCategory6Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory6Filter {
@@ -3206,7 +3206,7 @@ impl GoogleProductCategory6Filter {
     feature = "product_group_promotions"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/Granularity` in the spec.
+    /// Schema `Granularity` of the spec.
     Granularity {
         Total = "TOTAL",
         Day = "DAY",
@@ -3218,7 +3218,7 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk", feature = "product_group_promotions"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/GridClickType` in the spec.
+    /// Schema `GridClickType` of the spec.
     GridClickType {
         Closeup = "CLOSEUP",
         DirectToDestination = "DIRECT_TO_DESTINATION",
@@ -3226,7 +3226,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/HotelIdFilter` in the spec.
+/// Schema `HotelIdFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HotelIdFilter {
@@ -3244,7 +3244,7 @@ impl HotelIdFilter {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/ImageDetails` in the spec.
+/// Schema `ImageDetails` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageDetails {
@@ -3267,7 +3267,7 @@ impl ImageDetails {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/ImageMetadata` in the spec.
+/// Schema `ImageMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageMetadata {
@@ -3297,7 +3297,7 @@ impl ImageMetadata {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/ImageSize` in the spec.
+/// Schema `ImageSize` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageSize {
@@ -3325,7 +3325,7 @@ impl ImageSize {
 
 #[cfg(any(feature = "ad_accounts", feature = "conversion_eqs"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/IngestionSourceOptions` in the spec.
+    /// Schema `IngestionSourceOptions` of the spec.
     IngestionSourceOptions {
         Tag = "TAG",
         Mmp = "MMP",
@@ -3336,7 +3336,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ItemGroupIdFilter` in the spec.
+/// Schema `ItemGroupIdFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemGroupIdFilter {
@@ -3354,7 +3354,7 @@ impl ItemGroupIdFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ItemIdFilter` in the spec.
+/// Schema `ItemIdFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemIdFilter {
@@ -3372,7 +3372,7 @@ impl ItemIdFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
-/// Inline schema at `/components/schemas/KeywordUpdate` in the spec.
+/// Schema `KeywordUpdate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordUpdate {
@@ -3395,7 +3395,7 @@ impl KeywordUpdate {
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
-/// Inline schema at `/components/schemas/KeywordsCommon` in the spec.
+/// Schema `KeywordsCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsCommon {
@@ -3418,7 +3418,7 @@ impl KeywordsCommon {
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
-/// Inline schema at `/components/schemas/KeywordsRequest` in the spec.
+/// Schema `KeywordsRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsRequest {
@@ -3437,7 +3437,7 @@ impl KeywordsRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
-/// Inline schema at `/components/schemas/LabelCreateRequest` in the spec.
+/// Schema `LabelCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelCreateRequest {
@@ -3477,7 +3477,7 @@ impl LabelCreateRequestLabelsItem {
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/LabelType` in the spec.
+    /// Schema `LabelType` of the spec.
     LabelType {
         Brand = "BRAND",
         Custom = "CUSTOM",
@@ -3485,7 +3485,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
-/// Inline schema at `/components/schemas/LineItem` in the spec.
+/// Schema `LineItem` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LineItem {
@@ -3534,7 +3534,7 @@ impl LineItem {
 
 #[cfg(any(feature = "keywords", feature = "targeting_template"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/MatchType` in the spec.
+    /// Schema `MatchType` of the spec.
     MatchType {
         Broad = "BROAD",
         Phrase = "PHRASE",
@@ -3546,7 +3546,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "keywords"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/MatchTypeResponse` in the spec.
+    /// Schema `MatchTypeResponse` of the spec.
     MatchTypeResponse {
         Broad = "BROAD",
         Phrase = "PHRASE",
@@ -3557,7 +3557,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/MaxPriceFilter` in the spec.
+/// Schema `MaxPriceFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MaxPriceFilter {
@@ -3576,7 +3576,7 @@ impl MaxPriceFilter {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/MediaType` in the spec.
+    /// Schema `MediaType` of the spec.
     MediaType {
         Image = "IMAGE",
         Video = "VIDEO",
@@ -3584,7 +3584,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/MediaTypeFilter` in the spec.
+/// Schema `MediaTypeFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaTypeFilter {
@@ -3603,14 +3603,14 @@ impl MediaTypeFilter {
 
 #[cfg(any(feature = "catalog_items", feature = "media", feature = "pins", feature = "search"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/MediaUploadType` in the spec.
+    /// Schema `MediaUploadType` of the spec.
     MediaUploadType {
         Video = "video",
     }
 }
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups", feature = "ads", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/MetricsResponse` in the spec.
+/// Schema `MetricsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetricsResponse {
@@ -3628,7 +3628,7 @@ impl MetricsResponse {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/MinPriceFilter` in the spec.
+/// Schema `MinPriceFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MinPriceFilter {
@@ -3647,7 +3647,7 @@ impl MinPriceFilter {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/NonNullableCatalogsCurrency` in the spec.
+    /// Schema `NonNullableCatalogsCurrency` of the spec.
     NonNullableCatalogsCurrency {
         Aed = "AED",
         Afn = "AFN",
@@ -3824,7 +3824,7 @@ string_enum! {
     feature = "campaigns"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/ObjectiveType` in the spec.
+    /// Schema `ObjectiveType` of the spec.
     ObjectiveType {
         Awareness = "AWARENESS",
         Consideration = "CONSIDERATION",
@@ -3835,7 +3835,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
-/// Inline schema at `/components/schemas/OptimizationGoalMetadata` in the spec.
+/// Schema `OptimizationGoalMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadata {
@@ -3997,7 +3997,7 @@ impl OptimizationGoalMetadataScrollupGoalMetadata {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/PacingDeliveryType` in the spec.
+    /// Schema `PacingDeliveryType` of the spec.
     PacingDeliveryType {
         Standard = "STANDARD",
         Accelerated = "ACCELERATED",
@@ -4006,7 +4006,7 @@ string_enum! {
 
 #[cfg(any(feature = "business_access_assets", feature = "business_access_relationships"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/PartnerType` in the spec.
+    /// Schema `PartnerType` of the spec.
     PartnerType {
         Internal = "INTERNAL",
         External = "EXTERNAL",
@@ -4015,7 +4015,7 @@ string_enum! {
 
 #[cfg(any(feature = "business_access_assets", feature = "business_access_invite"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/Permissions` in the spec.
+    /// Schema `Permissions` of the spec.
     Permissions {
         Admin = "ADMIN",
         Analyst = "ANALYST",
@@ -4036,11 +4036,11 @@ string_enum! {
     feature = "business_access_invite",
     feature = "business_access_relationships"
 ))]
-/// Inline schema at `/components/schemas/PermissionsResponse` in the spec.
+/// Schema `PermissionsResponse` of the spec.
 pub type PermissionsResponse = Vec<String>;
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/Pin` in the spec.
+/// Schema `Pin` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Pin {
@@ -4124,7 +4124,7 @@ impl Pin {
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 tagged_union! {
-    /// Inline schema at `/components/schemas/PinMedia` in the spec.
+    /// Schema `PinMedia` of the spec.
     PinMedia, "media_type" {
         Image(PinMediaWithImage) = "image",
         Video(PinMediaWithVideo) = "video",
@@ -4135,7 +4135,7 @@ tagged_union! {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/PinMediaMetadata` in the spec.
+/// Schema `PinMediaMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -4149,7 +4149,7 @@ pub enum PinMediaMetadata {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/PinMediaWithImage` in the spec.
+/// Schema `PinMediaWithImage` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImage {
@@ -4169,7 +4169,7 @@ impl PinMediaWithImage {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/PinMediaWithImageAndVideo` in the spec.
+/// Schema `PinMediaWithImageAndVideo` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImageAndVideo {
@@ -4205,7 +4205,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/PinMediaWithImages` in the spec.
+/// Schema `PinMediaWithImages` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImages {
@@ -4233,7 +4233,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/PinMediaWithVideo` in the spec.
+/// Schema `PinMediaWithVideo` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithVideo {
@@ -4276,7 +4276,7 @@ impl PinMediaWithVideo {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/PinMediaWithVideos` in the spec.
+/// Schema `PinMediaWithVideos` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithVideos {
@@ -4305,7 +4305,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_accounts", feature = "ads"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/PinPromotionSummaryStatus` in the spec.
+    /// Schema `PinPromotionSummaryStatus` of the spec.
     PinPromotionSummaryStatus {
         Approved = "APPROVED",
         Paused = "PAUSED",
@@ -4346,7 +4346,7 @@ string_enum! {
     feature = "targeting_template"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/Pinterest.Lib.PaginationOrder` in the spec.
+    /// Schema `Pinterest.Lib.PaginationOrder` of the spec.
     PinterestLibPaginationOrder {
         Ascending = "ASCENDING",
         Descending = "DESCENDING",
@@ -4355,7 +4355,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/PlacementGroupType` in the spec.
+    /// Schema `PlacementGroupType` of the spec.
     PlacementGroupType {
         All = "ALL",
         Search = "SEARCH",
@@ -4365,7 +4365,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
-/// Inline schema at `/components/schemas/PlacementMultipliers` in the spec.
+/// Schema `PlacementMultipliers` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PlacementMultipliers {
@@ -4396,7 +4396,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/PriceFilter` in the spec.
+/// Schema `PriceFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PriceFilter {
@@ -4442,7 +4442,7 @@ impl PriceFilterPrice {
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
-/// Inline schema at `/components/schemas/ProductGroupPromotion` in the spec.
+/// Schema `ProductGroupPromotion` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotion {
@@ -4566,7 +4566,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
-/// Inline schema at `/components/schemas/ProductGroupPromotionCreateRequest` in the spec.
+/// Schema `ProductGroupPromotionCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionCreateRequest {
@@ -4597,7 +4597,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
-/// Inline schema at `/components/schemas/ProductGroupPromotionUpdateRequest` in the spec.
+/// Schema `ProductGroupPromotionUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionUpdateRequest {
@@ -4616,7 +4616,7 @@ impl ProductGroupPromotionUpdateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ProductGroupReferenceFilter` in the spec.
+/// Schema `ProductGroupReferenceFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupReferenceFilter {
@@ -4634,7 +4634,7 @@ impl ProductGroupReferenceFilter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ProductType0Filter` in the spec.
+/// Schema `ProductType0Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType0Filter {
@@ -4652,7 +4652,7 @@ impl ProductType0Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ProductType1Filter` in the spec.
+/// Schema `ProductType1Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType1Filter {
@@ -4670,7 +4670,7 @@ impl ProductType1Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ProductType2Filter` in the spec.
+/// Schema `ProductType2Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType2Filter {
@@ -4688,7 +4688,7 @@ impl ProductType2Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ProductType3Filter` in the spec.
+/// Schema `ProductType3Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType3Filter {
@@ -4706,7 +4706,7 @@ impl ProductType3Filter {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/ProductType4Filter` in the spec.
+/// Schema `ProductType4Filter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType4Filter {
@@ -4724,7 +4724,7 @@ impl ProductType4Filter {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Inline schema at `/components/schemas/QuizPinData` in the spec.
+/// Schema `QuizPinData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinData {
@@ -4760,7 +4760,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Inline schema at `/components/schemas/QuizPinOption` in the spec.
+/// Schema `QuizPinOption` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinOption {
@@ -4781,7 +4781,7 @@ impl QuizPinOption {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Inline schema at `/components/schemas/QuizPinQuestion` in the spec.
+/// Schema `QuizPinQuestion` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinQuestion {
@@ -4805,7 +4805,7 @@ impl QuizPinQuestion {
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
-/// Inline schema at `/components/schemas/QuizPinResult` in the spec.
+/// Schema `QuizPinResult` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinResult {
@@ -4848,7 +4848,7 @@ impl QuizPinResult {
     feature = "product_group_promotions"
 ))]
 string_enum! {
-    /// Inline schema at `/components/schemas/ReportingTimeZone` in the spec.
+    /// Schema `ReportingTimeZone` of the spec.
     ReportingTimeZone {
         PinterestTimeZone = "PINTEREST_TIME_ZONE",
         AdAccountTimeZone = "AD_ACCOUNT_TIME_ZONE",
@@ -4856,7 +4856,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
-/// Inline schema at `/components/schemas/TargetingSpec` in the spec.
+/// Schema `TargetingSpec` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpec {
@@ -4925,7 +4925,7 @@ impl TargetingSpec {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/TargetingSpecAgeBucket` in the spec.
+    /// Schema `TargetingSpecAgeBucket` of the spec.
     TargetingSpecAgeBucket {
         V18To24 = "18-24",
         V19Plus = "19+",
@@ -4942,7 +4942,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/TargetingSpecAppType` in the spec.
+    /// Schema `TargetingSpecAppType` of the spec.
     TargetingSpecAppType {
         AndroidMobile = "android_mobile",
         AndroidTablet = "android_tablet",
@@ -4955,7 +4955,7 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/TargetingSpecGender` in the spec.
+    /// Schema `TargetingSpecGender` of the spec.
     TargetingSpecGender {
         UnknownValue = "unknown",
         Male = "male",
@@ -4964,7 +4964,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
-/// Inline schema at `/components/schemas/TargetingSpecShoppingRetargeting` in the spec.
+/// Schema `TargetingSpecShoppingRetargeting` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecShoppingRetargeting {
@@ -4998,7 +4998,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
-/// Inline schema at `/components/schemas/TitleKeywordsFilter` in the spec.
+/// Schema `TitleKeywordsFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TitleKeywordsFilter {
@@ -5022,7 +5022,7 @@ impl TitleKeywordsFilter {
     feature = "campaigns",
     feature = "targeting_template"
 ))]
-/// Inline schema at `/components/schemas/TrackingUrls` in the spec.
+/// Schema `TrackingUrls` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrackingUrls {
@@ -5059,7 +5059,7 @@ impl TrackingUrls {
 
 #[cfg(any(feature = "customer_list_uploads", feature = "customer_lists"))]
 string_enum! {
-    /// Inline schema at `/components/schemas/UserListOperationType` in the spec.
+    /// Schema `UserListOperationType` of the spec.
     UserListOperationType {
         Add = "ADD",
         Remove = "REMOVE",
@@ -5067,7 +5067,7 @@ string_enum! {
 }
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
-/// Inline schema at `/components/schemas/VideoMetadataWithItemType` in the spec.
+/// Schema `VideoMetadataWithItemType` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VideoMetadataWithItemType {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/TargetingTemplateAudienceSizing` in the spec.
+/// Schema `TargetingTemplateAudienceSizing` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateAudienceSizing {
@@ -43,7 +43,7 @@ impl TargetingTemplateAudienceSizingReachEstimate {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingTemplateCreate` in the spec.
+/// Schema `TargetingTemplateCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateCreate {
@@ -79,7 +79,7 @@ impl TargetingTemplateCreate {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingTemplateGetResponseData` in the spec.
+/// Schema `TargetingTemplateGetResponseData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateGetResponseData {
@@ -153,7 +153,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingTemplateKeyword` in the spec.
+/// Schema `TargetingTemplateKeyword` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateKeyword {
@@ -190,7 +190,7 @@ impl TargetingTemplateListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingTemplateUpdateRequest` in the spec.
+/// Schema `TargetingTemplateUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateUpdateRequest {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/RelatedTerms` in the spec.
+/// Schema `RelatedTerms` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RelatedTerms {
@@ -46,5 +46,5 @@ impl RelatedTermsRelatedTermsListItem {
     }
 }
 
-/// Inline schema at `/components/schemas/TermsSuggestedResponse` in the spec.
+/// Schema `TermsSuggestedResponse` of the spec.
 pub type TermsSuggestedResponse = Vec<String>;

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/AdAccountCreateSubscriptionRequest` in the spec.
+/// Schema `AdAccountCreateSubscriptionRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionRequest {
@@ -54,7 +54,7 @@ impl AdAccountCreateSubscriptionRequestPartnerMetadata {
     }
 }
 
-/// Inline schema at `/components/schemas/AdAccountCreateSubscriptionResponse` in the spec.
+/// Schema `AdAccountCreateSubscriptionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionResponse {
@@ -104,7 +104,7 @@ impl AdAccountCreateSubscriptionResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdAccountGetSubscriptionResponse` in the spec.
+/// Schema `AdAccountGetSubscriptionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountGetSubscriptionResponse {
@@ -154,7 +154,7 @@ impl AdAccountGetSubscriptionResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AdCommon` in the spec.
+/// Schema `AdCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdCommon {
@@ -252,7 +252,7 @@ impl AdCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/AdGroupCommon` in the spec.
+/// Schema `AdGroupCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupCommon {
@@ -350,7 +350,7 @@ impl AdGroupCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/AdGroupIdFilter` in the spec.
+/// Schema `AdGroupIdFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupIdFilter {
@@ -366,7 +366,7 @@ impl AdGroupIdFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/AdPinId` in the spec.
+/// Schema `AdPinId` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPinId {
@@ -383,17 +383,17 @@ impl AdPinId {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AdvancedAuctionOperation` in the spec.
+    /// Schema `AdvancedAuctionOperation` of the spec.
     AdvancedAuctionOperation {
         Upsert = "UPSERT",
         Delete = "DELETE",
     }
 }
 
-/// Inline schema at `/components/schemas/AgeBucketList` in the spec.
+/// Schema `AgeBucketList` of the spec.
 pub type AgeBucketList = Vec<AgeBucketListItem>;
 
-/// Inline schema at `/components/schemas/AmazonConnectRequest` in the spec.
+/// Schema `AmazonConnectRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AmazonConnectRequest {
@@ -432,7 +432,7 @@ impl AmazonConnectRequest {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceCommon` in the spec.
+/// Schema `AudienceCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCommon {
@@ -454,7 +454,7 @@ impl AudienceCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceDefinitionScope` in the spec.
+/// Schema `AudienceDefinitionScope` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionScope {
@@ -478,7 +478,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceDefinitionType` in the spec.
+/// Schema `AudienceDefinitionType` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionType {
@@ -502,7 +502,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceInsightCategoryArrayResponse` in the spec.
+/// Schema `AudienceInsightCategoryArrayResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightCategoryArrayResponse {
@@ -518,7 +518,7 @@ impl AudienceInsightCategoryArrayResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AudienceInsightCategoryCommon` in the spec.
+/// Schema `AudienceInsightCategoryCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightCategoryCommon {
@@ -547,14 +547,14 @@ impl AudienceInsightCategoryCommon {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/AudienceShareType` in the spec.
+    /// Schema `AudienceShareType` of the spec.
     AudienceShareType {
         Shared = "SHARED",
         Received = "RECEIVED",
     }
 }
 
-/// Inline schema at `/components/schemas/BoardBase` in the spec.
+/// Schema `BoardBase` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardBase {
@@ -610,7 +610,7 @@ impl BoardBase {
     }
 }
 
-/// Inline schema at `/components/schemas/BusinessAccessError` in the spec.
+/// Schema `BusinessAccessError` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAccessError {
@@ -627,7 +627,7 @@ impl BusinessAccessError {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignCommon` in the spec.
+/// Schema `CampaignCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCommon {
@@ -685,7 +685,7 @@ impl CampaignCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignCreateCommon` in the spec.
+/// Schema `CampaignCreateCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateCommon {
@@ -751,7 +751,7 @@ impl CampaignCreateCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignId` in the spec.
+/// Schema `CampaignId` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignId {
@@ -767,7 +767,7 @@ impl CampaignId {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignIdFilter` in the spec.
+/// Schema `CampaignIdFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignIdFilter {
@@ -783,7 +783,7 @@ impl CampaignIdFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CampaignObjectivesFilter` in the spec.
+/// Schema `CampaignObjectivesFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignObjectivesFilter {
@@ -799,7 +799,7 @@ impl CampaignObjectivesFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsFilter` in the spec.
+/// Schema `CatalogsCreativeAssetsItemsFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsFilter {
@@ -822,7 +822,7 @@ impl CatalogsCreativeAssetsItemsFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProduct` in the spec.
+/// Schema `CatalogsCreativeAssetsProduct` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProduct {
@@ -845,7 +845,7 @@ impl CatalogsCreativeAssetsProduct {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductMetadata` in the spec.
+/// Schema `CatalogsCreativeAssetsProductMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductMetadata {
@@ -862,7 +862,7 @@ impl CatalogsCreativeAssetsProductMetadata {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsDbItem` in the spec.
+/// Schema `CatalogsDbItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDbItem {
@@ -881,7 +881,7 @@ impl CatalogsDbItem {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelItemsFilter` in the spec.
+/// Schema `CatalogsHotelItemsFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsFilter {
@@ -901,7 +901,7 @@ impl CatalogsHotelItemsFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelProduct` in the spec.
+/// Schema `CatalogsHotelProduct` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProduct {
@@ -924,7 +924,7 @@ impl CatalogsHotelProduct {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsHotelProductMetadata` in the spec.
+/// Schema `CatalogsHotelProductMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductMetadata {
@@ -940,7 +940,7 @@ impl CatalogsHotelProductMetadata {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsItemsFilters` in the spec.
+    /// Schema `CatalogsItemsFilters` of the spec.
     CatalogsItemsFilters, "catalog_type" {
         Retail(CatalogsRetailItemsFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsFilter) = "HOTEL",
@@ -949,7 +949,7 @@ tagged_union! {
 }
 
 tagged_union! {
-    /// Inline schema at `/components/schemas/CatalogsProduct` in the spec.
+    /// Schema `CatalogsProduct` of the spec.
     CatalogsProduct, "catalog_type" {
         Retail(CatalogsRetailProduct) = "RETAIL",
         Hotel(CatalogsHotelProduct) = "HOTEL",
@@ -957,7 +957,7 @@ tagged_union! {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailItemsFilter` in the spec.
+/// Schema `CatalogsRetailItemsFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsFilter {
@@ -977,7 +977,7 @@ impl CatalogsRetailItemsFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailProduct` in the spec.
+/// Schema `CatalogsRetailProduct` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProduct {
@@ -1000,7 +1000,7 @@ impl CatalogsRetailProduct {
     }
 }
 
-/// Inline schema at `/components/schemas/CatalogsRetailProductMetadata` in the spec.
+/// Schema `CatalogsRetailProductMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductMetadata {
@@ -1032,7 +1032,7 @@ impl CatalogsRetailProductMetadata {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionHealthSelectionItem` in the spec.
+/// Schema `ConversionHealthSelectionItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionHealthSelectionItem {
@@ -1056,7 +1056,7 @@ impl ConversionHealthSelectionItem {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionTagCommon` in the spec.
+/// Schema `ConversionTagCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagCommon {
@@ -1097,7 +1097,7 @@ impl ConversionTagCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionTagListResponse` in the spec.
+/// Schema `ConversionTagListResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagListResponse {
@@ -1113,18 +1113,18 @@ impl ConversionTagListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/ConversionTagResponse` in the spec.
+/// Schema `ConversionTagResponse` of the spec.
 pub type ConversionTagResponse = ConversionTag;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/CreativeAssetsVisibilityType` in the spec.
+    /// Schema `CreativeAssetsVisibilityType` of the spec.
     CreativeAssetsVisibilityType {
         Visible = "VISIBLE",
         Hidden = "HIDDEN",
     }
 }
 
-/// Inline schema at `/components/schemas/DetailedError` in the spec.
+/// Schema `DetailedError` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DetailedError {
@@ -1143,10 +1143,10 @@ impl DetailedError {
     }
 }
 
-/// Inline schema at `/components/schemas/EntityId` in the spec.
+/// Schema `EntityId` of the spec.
 pub type EntityId = String;
 
-/// Inline schema at `/components/schemas/Error` in the spec.
+/// Schema `Error` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Error {
@@ -1163,11 +1163,11 @@ impl Error {
     }
 }
 
-/// Inline schema at `/components/schemas/GenderList` in the spec.
+/// Schema `GenderList` of the spec.
 pub type GenderList = Vec<GenderListItem>;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/GetAudiencesOrderBy` in the spec.
+    /// Schema `GetAudiencesOrderBy` of the spec.
     GetAudiencesOrderBy {
         None = "NONE",
         Id = "ID",
@@ -1181,7 +1181,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/GetBusinessAssetTypeResponse` in the spec.
+    /// Schema `GetBusinessAssetTypeResponse` of the spec.
     GetBusinessAssetTypeResponse {
         AdAccount = "AD_ACCOUNT",
         Profile = "PROFILE",
@@ -1191,7 +1191,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/IntegrationLogsInvalidLogResponse` in the spec.
+/// Schema `IntegrationLogsInvalidLogResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsInvalidLogResponse {
@@ -1243,7 +1243,7 @@ pub enum IntegrationsLogsPostError400 {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/InviteStatus` in the spec.
+    /// Schema `InviteStatus` of the spec.
     InviteStatus {
         Pending = "PENDING",
         Accepted = "ACCEPTED",
@@ -1253,7 +1253,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/ItemBatchRecord` in the spec.
+/// Schema `ItemBatchRecord` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -1272,20 +1272,20 @@ pub enum ItemBatchRecord {
     Other(serde_json::Value),
 }
 
-/// Inline schema at `/components/schemas/KeywordList` in the spec.
+/// Schema `KeywordList` of the spec.
 pub type KeywordList = Vec<String>;
 
-/// Inline schema at `/components/schemas/L1InterestList` in the spec.
+/// Schema `L1InterestList` of the spec.
 pub type L1InterestList = Vec<L1InterestListItem>;
 
 string_enum! {
-    /// Inline schema at `/components/schemas/LabelParentType` in the spec.
+    /// Schema `LabelParentType` of the spec.
     LabelParentType {
         Campaign = "CAMPAIGN",
     }
 }
 
-/// Inline schema at `/components/schemas/LeadFormCommon` in the spec.
+/// Schema `LeadFormCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCommon {
@@ -1350,10 +1350,10 @@ impl LeadFormCommonPolicyLinksItem {
     }
 }
 
-/// Inline schema at `/components/schemas/LocalStoreId` in the spec.
+/// Schema `LocalStoreId` of the spec.
 pub type LocalStoreId = String;
 
-/// Inline schema at `/components/schemas/LocalStoreUpdate` in the spec.
+/// Schema `LocalStoreUpdate` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LocalStoreUpdate {
@@ -1411,7 +1411,7 @@ impl LocalStoreUpdate {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/NonDraftEntityStatus` in the spec.
+    /// Schema `NonDraftEntityStatus` of the spec.
     NonDraftEntityStatus {
         Active = "ACTIVE",
         Paused = "PAUSED",
@@ -1420,7 +1420,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/NonNullableProductAvailabilityType` in the spec.
+    /// Schema `NonNullableProductAvailabilityType` of the spec.
     NonNullableProductAvailabilityType {
         InStock = "IN_STOCK",
         OutOfStock = "OUT_OF_STOCK",
@@ -1428,225 +1428,13 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/Notification` in the spec.
+/// Schema `Notification` of the spec.
 pub type Notification = serde_json::Map<String, serde_json::Value>;
 
-/// Inline schema at `/components/schemas/Notifications` in the spec.
+/// Schema `Notifications` of the spec.
 pub type Notifications = Vec<Notification>;
 
-/// Inline schema at `/components/schemas/OauthAccessTokenRequestClientCredentials` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenRequestClientCredentials {
-    /// `scope`: required.
-    pub scope: String,
-    /// `grant_type`: required.
-    pub grant_type: OauthAccessTokenRequestGrantType,
-}
-
-impl OauthAccessTokenRequestClientCredentials {
-    /// A value with the required fields set and the others empty.
-    pub fn new(scope: String, grant_type: OauthAccessTokenRequestGrantType) -> Self {
-        Self { scope, grant_type }
-    }
-}
-
-/// Inline schema at `/components/schemas/OauthAccessTokenRequestCode` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenRequestCode {
-    /// `code`: required.
-    pub code: String,
-    /// `redirect_uri`: required.
-    pub redirect_uri: String,
-    /// `grant_type`: required.
-    pub grant_type: OauthAccessTokenRequestGrantType,
-}
-
-impl OauthAccessTokenRequestCode {
-    /// A value with the required fields set and the others empty.
-    pub fn new(code: String, redirect_uri: String, grant_type: OauthAccessTokenRequestGrantType) -> Self {
-        Self { code, redirect_uri, grant_type }
-    }
-}
-
-/// Inline schema at `/components/schemas/OauthAccessTokenRequestRefresh` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenRequestRefresh {
-    /// `refresh_token`: required.
-    pub refresh_token: String,
-    /// `scope`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// `grant_type`: required.
-    pub grant_type: OauthAccessTokenRequestGrantType,
-}
-
-impl OauthAccessTokenRequestRefresh {
-    /// A value with the required fields set and the others empty.
-    pub fn new(refresh_token: String, grant_type: OauthAccessTokenRequestGrantType) -> Self {
-        Self { refresh_token, scope: None, grant_type }
-    }
-}
-
-/// Inline schema at `/components/schemas/OauthAccessTokenResponseClientCredentials` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenResponseClientCredentials {
-    /// `access_token`: required.
-    pub access_token: String,
-    /// `expires_in`: required.
-    pub expires_in: i64,
-    /// `response_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestGrantType>,
-    /// `scope`: required.
-    pub scope: String,
-    /// `token_type`: required.
-    pub token_type: String,
-}
-
-impl OauthAccessTokenResponseClientCredentials {
-    /// A value with the required fields set and the others empty.
-    pub fn new(access_token: String, expires_in: i64, scope: String, token_type: String) -> Self {
-        Self { access_token, expires_in, response_type: None, scope, token_type }
-    }
-}
-
-/// Inline schema at `/components/schemas/OauthAccessTokenResponseCode` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenResponseCode {
-    /// `refresh_token`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// `refresh_token_expires_at`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token_expires_at: Option<i64>,
-    /// `refresh_token_expires_in`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token_expires_in: Option<i64>,
-    /// `access_token`: required.
-    pub access_token: String,
-    /// `expires_in`: required.
-    pub expires_in: i64,
-    /// `response_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestGrantType>,
-    /// `scope`: required.
-    pub scope: String,
-    /// `token_type`: required.
-    pub token_type: String,
-}
-
-impl OauthAccessTokenResponseCode {
-    /// A value with the required fields set and the others empty.
-    pub fn new(access_token: String, expires_in: i64, scope: String, token_type: String) -> Self {
-        Self {
-            refresh_token: None,
-            refresh_token_expires_at: None,
-            refresh_token_expires_in: None,
-            access_token,
-            expires_in,
-            response_type: None,
-            scope,
-            token_type,
-        }
-    }
-}
-
-/// Inline schema at `/components/schemas/OauthAccessTokenResponseIntegrationRefresh` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenResponseIntegrationRefresh {
-    /// `refresh_token`: required.
-    pub refresh_token: String,
-    /// `refresh_token_expires_in`: required.
-    pub refresh_token_expires_in: i64,
-    /// `access_token`: required.
-    pub access_token: String,
-    /// `expires_in`: required.
-    pub expires_in: i64,
-    /// `response_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestGrantType>,
-    /// `scope`: required.
-    pub scope: String,
-    /// `token_type`: required.
-    pub token_type: String,
-}
-
-impl OauthAccessTokenResponseIntegrationRefresh {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        refresh_token: String,
-        refresh_token_expires_in: i64,
-        access_token: String,
-        expires_in: i64,
-        scope: String,
-        token_type: String,
-    ) -> Self {
-        Self {
-            refresh_token,
-            refresh_token_expires_in,
-            access_token,
-            expires_in,
-            response_type: None,
-            scope,
-            token_type,
-        }
-    }
-}
-
-/// Inline schema at `/components/schemas/OauthAccessTokenResponseRefresh` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OauthAccessTokenResponseRefresh {
-    /// `access_token`: required.
-    pub access_token: String,
-    /// `expires_in`: required.
-    pub expires_in: i64,
-    /// `response_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestGrantType>,
-    /// `scope`: required.
-    pub scope: String,
-    /// `token_type`: required.
-    pub token_type: String,
-    /// `refresh_token`: required.
-    pub refresh_token: String,
-    /// `refresh_token_expires_at`: required.
-    pub refresh_token_expires_at: i64,
-    /// `refresh_token_expires_in`: required.
-    pub refresh_token_expires_in: i64,
-}
-
-impl OauthAccessTokenResponseRefresh {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        access_token: String,
-        expires_in: i64,
-        scope: String,
-        token_type: String,
-        refresh_token: String,
-        refresh_token_expires_at: i64,
-        refresh_token_expires_in: i64,
-    ) -> Self {
-        Self {
-            access_token,
-            expires_in,
-            response_type: None,
-            scope,
-            token_type,
-            refresh_token,
-            refresh_token_expires_at,
-            refresh_token_expires_in,
-        }
-    }
-}
-
-/// Inline schema at `/components/schemas/OrderLineError` in the spec.
+/// Schema `OrderLineError` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineError {
@@ -1665,7 +1453,7 @@ impl OrderLineError {
     }
 }
 
-/// Inline schema at `/components/schemas/OrderLineResponse` in the spec.
+/// Schema `OrderLineResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineResponse {
@@ -1684,7 +1472,7 @@ impl OrderLineResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/OrderLineSingleResponse` in the spec.
+/// Schema `OrderLineSingleResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineSingleResponse {
@@ -1700,7 +1488,7 @@ impl OrderLineSingleResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/OrderLines` in the spec.
+/// Schema `OrderLines` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLines {
@@ -1758,7 +1546,7 @@ impl OrderLines {
     }
 }
 
-/// Inline schema at `/components/schemas/OrderLinesArrayResponse` in the spec.
+/// Schema `OrderLinesArrayResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLinesArrayResponse {
@@ -1774,7 +1562,7 @@ impl OrderLinesArrayResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/Paginated` in the spec.
+/// Schema `Paginated` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PaginatedModel {
@@ -1828,7 +1616,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/Pinterest.Lib.Error` in the spec.
+/// Schema `Pinterest.Lib.Error` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinterestLibError {
@@ -1845,10 +1633,10 @@ impl PinterestLibError {
     }
 }
 
-/// Inline schema at `/components/schemas/Pinterest.Lib.IntegerFormatType` in the spec.
+/// Schema `Pinterest.Lib.IntegerFormatType` of the spec.
 pub type PinterestLibIntegerFormatType = String;
 
-/// Inline schema at `/components/schemas/Pinterest.Lib.Status204` in the spec.
+/// Schema `Pinterest.Lib.Status204` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinterestLibStatus204 {
@@ -1871,7 +1659,7 @@ int_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/PromotionCommon` in the spec.
+/// Schema `PromotionCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionCommon {
@@ -1925,10 +1713,10 @@ impl PromotionCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/ResourceIdToRoles` in the spec.
+/// Schema `ResourceIdToRoles` of the spec.
 pub type ResourceIdToRoles = String;
 
-/// Inline schema at `/components/schemas/SSIOInsertionOrderCommon` in the spec.
+/// Schema `SSIOInsertionOrderCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderCommon {
@@ -1990,7 +1778,7 @@ impl SSIOInsertionOrderCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOInsertionOrderStatus` in the spec.
+/// Schema `SSIOInsertionOrderStatus` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderStatus {
@@ -2012,7 +1800,7 @@ impl SSIOInsertionOrderStatus {
     }
 }
 
-/// Inline schema at `/components/schemas/SSIOOrderLine` in the spec.
+/// Schema `SSIOOrderLine` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOOrderLine {
@@ -2114,7 +1902,7 @@ impl SSIOOrderLine {
     }
 }
 
-/// Inline schema at `/components/schemas/SharedAudienceCommon` in the spec.
+/// Schema `SharedAudienceCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceCommon {
@@ -2133,7 +1921,7 @@ impl SharedAudienceCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/SharedAudienceResponseCommon` in the spec.
+/// Schema `SharedAudienceResponseCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceResponseCommon {
@@ -2152,7 +1940,7 @@ impl SharedAudienceResponseCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingSpecOperationAgeBucket` in the spec.
+/// Schema `TargetingSpecOperationAgeBucket` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationAgeBucket {
@@ -2189,7 +1977,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingSpecOperationAppType` in the spec.
+/// Schema `TargetingSpecOperationAppType` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationAppType {
@@ -2225,7 +2013,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingSpecOperationGender` in the spec.
+/// Schema `TargetingSpecOperationGender` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationGender {
@@ -2252,7 +2040,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingSpecOperationList` in the spec.
+/// Schema `TargetingSpecOperationList` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationList {
@@ -2272,7 +2060,7 @@ impl TargetingSpecOperationList {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingSpecOperationMinMaxAge` in the spec.
+/// Schema `TargetingSpecOperationMinMaxAge` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationMinMaxAge {
@@ -2303,7 +2091,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingSpecOperationShoppingRetargeting` in the spec.
+/// Schema `TargetingSpecOperationShoppingRetargeting` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationShoppingRetargeting {
@@ -2333,7 +2121,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingSpecOperationString` in the spec.
+/// Schema `TargetingSpecOperationString` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationString {
@@ -2353,7 +2141,7 @@ impl TargetingSpecOperationString {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingTemplateCommon` in the spec.
+/// Schema `TargetingTemplateCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateCommon {
@@ -2391,7 +2179,7 @@ impl TargetingTemplateCommon {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingTemplateResponseData` in the spec.
+/// Schema `TargetingTemplateResponseData` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateResponseData {
@@ -2453,7 +2241,7 @@ impl TargetingTemplateResponseData {
     }
 }
 
-/// Inline schema at `/components/schemas/TargetingTypeFilter` in the spec.
+/// Schema `TargetingTypeFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTypeFilter {
@@ -2469,7 +2257,7 @@ impl TargetingTypeFilter {
     }
 }
 
-/// Inline schema at `/components/schemas/UpdatePartnerResultsResponseArray` in the spec.
+/// Schema `UpdatePartnerResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerResultsResponseArray {

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/components/schemas/Account` in the spec.
+/// Schema `Account` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Account {
@@ -75,7 +75,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AnalyticsDailyMetrics` in the spec.
+/// Schema `AnalyticsDailyMetrics` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnalyticsDailyMetrics {
@@ -97,7 +97,7 @@ impl AnalyticsDailyMetrics {
     }
 }
 
-/// Inline schema at `/components/schemas/AnalyticsMetricsResponse` in the spec.
+/// Schema `AnalyticsMetricsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnalyticsMetricsResponse {
@@ -116,7 +116,7 @@ impl AnalyticsMetricsResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/AnalyticsResponse` in the spec.
+/// Schema `AnalyticsResponse` of the spec.
 pub type AnalyticsResponse = std::collections::BTreeMap<String, AnalyticsMetricsResponse>;
 
 /// Inline schema at `/paths/~1user_account~1following~1boards/get/responses/200/content/application~1json/schema` in the spec.
@@ -137,7 +137,7 @@ impl BoardsUserFollowsListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/FollowUserRequest` in the spec.
+/// Schema `FollowUserRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowUserRequest {
@@ -171,7 +171,7 @@ impl FollowersListResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/Interest` in the spec.
+/// Schema `Interest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Interest {
@@ -196,7 +196,7 @@ impl Interest {
     }
 }
 
-/// Inline schema at `/components/schemas/LinkedBusiness` in the spec.
+/// Schema `LinkedBusiness` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LinkedBusiness {
@@ -230,10 +230,10 @@ impl LinkedBusiness {
     }
 }
 
-/// Inline schema at `/components/schemas/Metrics` in the spec.
+/// Schema `Metrics` of the spec.
 pub type Metrics = std::collections::BTreeMap<String, f64>;
 
-/// Inline schema at `/components/schemas/TopPinsAnalyticsResponse` in the spec.
+/// Schema `TopPinsAnalyticsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopPinsAnalyticsResponse {
@@ -307,7 +307,7 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/TopVideoPinsAnalyticsResponse` in the spec.
+/// Schema `TopVideoPinsAnalyticsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopVideoPinsAnalyticsResponse {
@@ -519,7 +519,7 @@ impl UserAccountFollowedInterestsResponse {
 }
 
 string_enum! {
-    /// Inline schema at `/components/schemas/UserFollowingFeedType` in the spec.
+    /// Schema `UserFollowingFeedType` of the spec.
     UserFollowingFeedType {
         All = "ALL",
         Ranked = "RANKED",
@@ -546,7 +546,7 @@ impl UserFollowingGetResponse {
     }
 }
 
-/// Inline schema at `/components/schemas/UserSummary` in the spec.
+/// Schema `UserSummary` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserSummary {
@@ -565,7 +565,7 @@ impl UserSummary {
     }
 }
 
-/// Inline schema at `/components/schemas/UserWebsiteSummary` in the spec.
+/// Schema `UserWebsiteSummary` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteSummary {
@@ -587,7 +587,7 @@ impl UserWebsiteSummary {
     }
 }
 
-/// Inline schema at `/components/schemas/UserWebsiteVerificationCode` in the spec.
+/// Schema `UserWebsiteVerificationCode` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteVerificationCode {
@@ -615,7 +615,7 @@ impl UserWebsiteVerificationCode {
     }
 }
 
-/// Inline schema at `/components/schemas/UserWebsiteVerifyRequest` in the spec.
+/// Schema `UserWebsiteVerifyRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteVerifyRequest {

@@ -1,0 +1,333 @@
+//! The clients over a scripted closure transport, no server: pagination,
+//! retries, timeouts, 401 handling and error decoding, async and blocking.
+#![cfg(all(feature = "boards", feature = "pins", feature = "user_account"))]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use futures_util::{StreamExt, TryStreamExt};
+use pinterest_sdk::auth::TokenSource;
+use pinterest_sdk::retry::RetryPolicy;
+use pinterest_sdk::secret::AccessToken;
+use pinterest_sdk::transport::BoxFuture;
+use pinterest_sdk::{Error, TransportErrorKind, models};
+use support::{Reply, Scripted, client, json, ok, status, with_headers};
+
+fn board(id: &str) -> String {
+    format!(r#"{{"id":"{id}","name":"Board {id}","privacy":"PUBLIC"}}"#)
+}
+
+fn page(ids: &[&str], bookmark: Option<&str>) -> Reply {
+    let items: Vec<String> = ids.iter().map(|i| board(i)).collect();
+    let bookmark = bookmark.map(|b| format!("\"{b}\"")).unwrap_or("null".into());
+    ok(&format!(r#"{{"items":[{}],"bookmark":{bookmark}}}"#, items.join(",")))
+}
+
+fn bookmarks(t: &Scripted) -> Vec<Option<String>> {
+    t.seen().iter().map(|s| s.query().into_iter().find(|(k, _)| k == "bookmark").map(|(_, v)| v)).collect()
+}
+
+#[tokio::test]
+async fn stream_walks_three_pages_and_stops_at_a_null_bookmark() {
+    let t = Scripted::new(vec![page(&["1", "2"], Some("b1")), page(&["3"], Some("b2")), page(&["4", "5"], None)]);
+    let c = client(&t);
+    let boards: Vec<models::Board> = c.boards().list().page_size(2).stream().try_collect().await.unwrap();
+    let ids: Vec<&str> = boards.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+    assert_eq!(bookmarks(&t), [None, Some("b1".into()), Some("b2".into())]);
+    assert!(t.seen().iter().all(|s| s.query().contains(&("page_size".into(), "2".into()))));
+}
+
+#[tokio::test]
+async fn pages_stop_on_an_empty_bookmark() {
+    let t = Scripted::new(vec![page(&["1"], Some("b1")), page(&["2"], Some(""))]);
+    let pages: Vec<_> = client(&t).boards().list().pages().try_collect().await.unwrap();
+    assert_eq!(pages.len(), 2);
+    assert_eq!(t.count(), 2);
+}
+
+#[tokio::test]
+async fn pages_stop_on_a_repeated_bookmark() {
+    let t = Scripted::new(vec![page(&["1"], Some("b1")), page(&["2"], Some("b2")), page(&["3"], Some("b1"))]);
+    let items: Vec<_> = client(&t).boards().list().stream().try_collect().await.unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(t.count(), 3, "no fourth request after the server repeated b1");
+}
+
+#[tokio::test]
+async fn an_error_mid_way_is_yielded_once_and_ends_the_stream() {
+    let t = Scripted::new(vec![page(&["1"], Some("b1")), status(404, r#"{"code":3,"message":"Board not found."}"#)]);
+    let results: Vec<_> = client(&t).boards().list().stream().collect().await;
+    assert_eq!(results.len(), 2);
+    assert!(results[0].is_ok());
+    let err = results[1].as_ref().unwrap_err();
+    assert_eq!(err.api().unwrap().code, Some(3));
+    assert_eq!(t.count(), 2);
+}
+
+#[test]
+fn blocking_iterator_walks_pages() {
+    let t = Scripted::new(vec![page(&["1", "2"], Some("b1")), page(&["3"], None)]);
+    let c = pinterest_sdk::blocking::Client::builder()
+        .access_token(AccessToken::new("test-token"))
+        .transport(t.clone())
+        .build()
+        .unwrap();
+    let ids: Vec<String> = c.boards().list().iter().map(|b| b.unwrap().id).collect();
+    assert_eq!(ids, ["1", "2", "3"]);
+    assert_eq!(bookmarks(&t), [None, Some("b1".into())]);
+    let t2 = Scripted::new(vec![page(&["1"], Some("b1")), page(&["2"], None)]);
+    let c2 = pinterest_sdk::blocking::Client::builder()
+        .access_token(AccessToken::new("test-token"))
+        .transport(t2.clone())
+        .build()
+        .unwrap();
+    assert_eq!(c2.boards().list().pages().count(), 2);
+}
+
+#[tokio::test]
+async fn page_size_out_of_range_is_refused_before_sending() {
+    let t = Scripted::new(vec![]);
+    let c = client(&t);
+    for bad in [0, 251, -1] {
+        let err = c.boards().list().page_size(bad).send().await.unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest { operation: "boards/list", .. }), "{err:?}");
+        let first = c.boards().list().page_size(bad).stream().next().await.unwrap();
+        assert!(matches!(first, Err(Error::InvalidRequest { .. })));
+    }
+    let sent = c.boards().list().page_size(250).with_retry(RetryPolicy::never()).send().await;
+    assert!(sent.is_err(), "the script is empty, so this one is sent and answered 599");
+    assert_eq!(t.count(), 1, "only the valid page_size reached the wire");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_in_seconds_is_honoured() {
+    let t = Scripted::new(vec![
+        Reply::Response(with_headers(
+            json(429, r#"{"code":8,"message":"Too many requests"}"#),
+            &[("retry-after", "3".into())],
+        )),
+        ok(r#"{"username":"ada"}"#),
+    ]);
+    let me = client(&t).user_account().get().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("ada"));
+    let seen = t.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].at - seen[0].at, Duration::from_secs(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let when = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(5));
+    let t = Scripted::new(vec![
+        Reply::Response(with_headers(json(503, "{}"), &[("retry-after", when)])),
+        ok(r#"{"username":"ada"}"#),
+    ]);
+    client(&t).user_account().get().send().await.unwrap();
+    let seen = t.seen();
+    let waited = seen[1].at - seen[0].at;
+    assert!(waited > Duration::from_secs(3) && waited <= Duration::from_secs(5), "{waited:?}");
+}
+
+async fn waits_with_seed(seed: u64) -> Vec<Duration> {
+    let t = Scripted::new(vec![status(500, "{}"), status(502, "{}"), status(503, "{}"), ok(r#"{"username":"ada"}"#)]);
+    let policy = RetryPolicy::default().with_max_attempts(4).with_initial_backoff(Duration::from_millis(100));
+    let c = pinterest_sdk::Client::builder()
+        .access_token(AccessToken::new("t"))
+        .transport(t.clone())
+        .jitter_seed(seed)
+        .config(pinterest_sdk::Config::production().with_retry(policy))
+        .build()
+        .unwrap();
+    c.user_account().get().send().await.unwrap();
+    let seen = t.seen();
+    seen.windows(2).map(|w| w[1].at - w[0].at).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_is_full_jitter_under_the_exponential_ceiling_and_seeded() {
+    let waits = waits_with_seed(42).await;
+    assert_eq!(waits.len(), 3);
+    for (i, w) in waits.iter().enumerate() {
+        let ceiling = Duration::from_millis(100) * 2u32.pow(i as u32);
+        assert!(*w <= ceiling, "wait {i} = {w:?} > {ceiling:?}");
+    }
+    assert_eq!(waits, waits_with_seed(42).await, "same seed, same waits");
+    assert_ne!(waits, waits_with_seed(43).await, "another seed, other waits");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_that_got_a_500_is_not_sent_twice() {
+    let t = Scripted::new(vec![status(500, r#"{"code":1,"message":"boom"}"#), ok("{}")]);
+    let mut body = models::PinCreate::new();
+    body.board_id = Some("1".into());
+    let err = client(&t).pins().create(body).send().await.unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR));
+    assert_eq!(t.count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_spam_429_is_not_retried() {
+    let t = Scripted::new(vec![status(429, r#"{"code":8,"message":"Request blocked to prevent spam"}"#), ok("{}")]);
+    let err = client(&t).user_account().get().send().await.unwrap_err();
+    assert!(err.api().unwrap().is_spam());
+    assert_eq!(t.count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn connection_failures_are_retried_for_get() {
+    let t = Scripted::new(vec![
+        Reply::Fail(TransportErrorKind::Connect),
+        Reply::Fail(TransportErrorKind::Io),
+        ok(r#"{"username":"ada"}"#),
+    ]);
+    assert!(client(&t).user_account().get().send().await.is_ok());
+    assert_eq!(t.count(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_request_retry_override() {
+    let t = Scripted::new(vec![status(503, "{}"), ok("{}")]);
+    let err = client(&t).user_account().get().with_retry(RetryPolicy::never()).send().await.unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(t.count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_total_budget_ends_the_call_with_a_timeout() {
+    let slow = || Reply::Delayed(Duration::from_secs(20), Box::new(ok("{}")));
+    let t = Scripted::new(vec![slow(), slow(), slow()]);
+    let c = pinterest_sdk::Client::builder()
+        .access_token(AccessToken::new("t"))
+        .transport(t.clone())
+        .config(
+            pinterest_sdk::Config::production()
+                .with_attempt_timeout(Duration::from_secs(5))
+                .with_total_timeout(Some(Duration::from_secs(12))),
+        )
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let err = c.user_account().get().send().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { operation: "user_account/get", .. }), "{err:?}");
+    assert!(started.elapsed() <= Duration::from_secs(12));
+    assert!(t.count() >= 2, "attempt timeouts were retried within the budget");
+}
+
+/// Hands out `t1`; after a 401 on `t1`, hands out `t2`.
+struct Rotating(AtomicUsize);
+
+impl TokenSource for Rotating {
+    fn token(&self) -> BoxFuture<'_, pinterest_sdk::Result<AccessToken>> {
+        let n = self.0.load(Ordering::SeqCst);
+        Box::pin(async move { Ok(AccessToken::new(format!("t{}", n + 1))) })
+    }
+    fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, pinterest_sdk::Result<bool>> {
+        let first = rejected.expose_secret() == "t1";
+        if first {
+            self.0.store(1, Ordering::SeqCst);
+        }
+        Box::pin(async move { Ok(first) })
+    }
+}
+
+#[tokio::test]
+async fn a_401_gets_one_new_token_and_one_more_try() {
+    let t = Scripted::new(vec![status(401, r#"{"code":2,"message":"Authentication failed."}"#), ok("{}")]);
+    let c = pinterest_sdk::Client::builder()
+        .token_source(Arc::new(Rotating(AtomicUsize::new(0))))
+        .transport(t.clone())
+        .build()
+        .unwrap();
+    c.user_account().get().send().await.unwrap();
+    let auth: Vec<_> = t.seen().iter().map(|s| s.header("authorization").unwrap().to_owned()).collect();
+    assert_eq!(auth, ["Bearer t1", "Bearer t2"]);
+
+    // A second 401 is final.
+    let t = Scripted::new(vec![status(401, "{}"), status(401, "{}"), ok("{}")]);
+    let c = pinterest_sdk::Client::builder()
+        .token_source(Arc::new(Rotating(AtomicUsize::new(0))))
+        .transport(t.clone())
+        .build()
+        .unwrap();
+    let err = c.user_account().get().send().await.unwrap_err();
+    assert!(err.needs_reauthorization());
+    assert_eq!(t.count(), 2);
+}
+
+#[tokio::test]
+async fn no_token_fails_before_sending() {
+    let t = Scripted::new(vec![]);
+    let c = pinterest_sdk::Client::builder().transport(t.clone()).build().unwrap();
+    assert!(matches!(c.user_account().get().send().await, Err(Error::NotAuthenticated)));
+    assert_eq!(t.count(), 0);
+}
+
+#[tokio::test]
+async fn error_bodies_decode_whatever_their_shape() {
+    let t = Scripted::new(vec![
+        status(404, r#"{"code":3,"message":"Pin not found."}"#),
+        Reply::Response(
+            http::Response::builder()
+                .status(502)
+                .body(bytes::Bytes::from_static(b"<html><h1>502 Bad Gateway</h1></html>"))
+                .unwrap(),
+        ),
+        status(400, ""),
+        status(400, r#"{"code":1,"mess"#),
+        ok(r#"{"id":"1","board_id":"#),
+        ok(r#"{"id":1}"#),
+    ]);
+    let c = client(&t).clone();
+    let no_retry = || RetryPolicy::never();
+    let e = c.pins().get("1").send().await.unwrap_err();
+    let api = e.api().unwrap();
+    assert_eq!(
+        (api.code, api.message.as_deref(), api.request_id.as_deref()),
+        (Some(3), Some("Pin not found."), Some("rid-test"))
+    );
+    assert_eq!(e.request_id(), Some("rid-test"));
+
+    let e = c.pins().get("1").with_retry(no_retry()).send().await.unwrap_err();
+    assert_eq!(e.api().unwrap().body.as_deref(), Some("<html><h1>502 Bad Gateway</h1></html>"));
+
+    let e = c.pins().get("1").send().await.unwrap_err();
+    let api = e.api().unwrap();
+    assert_eq!((api.code, api.message.as_deref(), api.body.as_deref()), (None, None, None));
+
+    let e = c.pins().get("1").send().await.unwrap_err();
+    assert_eq!(e.api().unwrap().body.as_deref(), Some(r#"{"code":1,"mess"#));
+
+    let e = c.pins().get("1").send().await.unwrap_err();
+    let Error::Decode(d) = &e else { panic!("{e:?}") };
+    assert_eq!(&d.body[..], br#"{"id":"1","board_id":"#);
+    assert!(std::error::Error::source(&e).is_some());
+
+    let e = c.pins().get("1").send().await.unwrap_err();
+    let Error::Decode(d) = &e else { panic!("{e:?}") };
+    assert_eq!(d.path, "id");
+    assert!(e.to_string().contains("`pins/get`"), "{e}");
+}
+
+#[tokio::test]
+async fn the_blocking_client_refuses_to_run_inside_a_runtime() {
+    let t = Scripted::new(vec![ok("{}")]);
+    let c = pinterest_sdk::blocking::Client::builder()
+        .access_token(AccessToken::new("t"))
+        .transport(t.clone())
+        .build()
+        .unwrap();
+    assert!(matches!(c.user_account().get().send(), Err(Error::BlockingInAsyncContext)));
+    assert_eq!(t.count(), 0);
+    drop(c); // dropping its runtime here must not panic either
+}
+
+#[test]
+fn clients_are_send_sync_clone() {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<pinterest_sdk::Client>();
+    check::<pinterest_sdk::blocking::Client>();
+}
