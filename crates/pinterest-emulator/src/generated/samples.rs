@@ -250,7 +250,7 @@ pub static SAMPLES: &[(&str, u16, &str)] = &[
     (
         "oauth/token",
         200,
-        "{\"access_token\":\"string\",\"expires_in\":0,\"scope\":\"string\",\"token_type\":\"string\"}",
+        "{\"access_token\":\"string\",\"expires_in\":0,\"scope\":\"string\",\"token_type\":\"string\",\"response_type\":\"authorization_code\"}",
     ),
     ("token/revoke", 200, ""),
     ("pins/list", 200, "{\"items\":[]}"),
