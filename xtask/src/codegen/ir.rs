@@ -523,6 +523,25 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A second inline enum with the same values as an earlier one: one
+    /// type, and a readable alias named after this use.
+    fn alias_of(&mut self, existing: String, name: Name<'_>, origin: &str) -> Ty {
+        let alias = self.claim(name);
+        self.define(alias, Def::Alias { ty: Ty::Named(existing) }, origin)
+    }
+
+    /// Follows aliases to the definition.
+    fn resolve_def(&self, name: &str) -> Option<&Def> {
+        let mut cur = name;
+        for _ in 0..16 {
+            match self.defs.get(cur).map(|d| &d.def) {
+                Some(Def::Alias { ty: Ty::Named(next) }) => cur = next,
+                other => return other,
+            }
+        }
+        None
+    }
+
     fn enumeration(&mut self, s: &'a Value, name: Name<'_>, origin: &str) -> Ty {
         let values: Vec<&Value> = s
             .get("enum")
@@ -547,8 +566,8 @@ impl<'a> Builder<'a> {
             let ints: Vec<i64> =
                 values.iter().map(|v| v.as_i64().unwrap_or_else(|| v.as_f64().unwrap_or(0.0) as i64)).collect();
             let key = format!("i:{}", ints.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-            if let (Name::Hint(_), Some(existing)) = (name, self.enums.get(&key)) {
-                return Ty::Named(existing.clone());
+            if let (Name::Hint(_), Some(existing)) = (name, self.enums.get(&key).cloned()) {
+                return self.alias_of(existing, name, origin);
             }
             let mut taken = BTreeSet::new();
             let variants =
@@ -566,8 +585,8 @@ impl<'a> Builder<'a> {
         let mut seen = BTreeSet::new();
         strings.retain(|s| seen.insert(s.clone()));
         let key = format!("s:{}", strings.join("\u{1}"));
-        if let (Name::Hint(_), Some(existing)) = (name, self.enums.get(&key)) {
-            return Ty::Named(existing.clone());
+        if let (Name::Hint(_), Some(existing)) = (name, self.enums.get(&key).cloned()) {
+            return self.alias_of(existing, name, origin);
         }
         let mut taken = BTreeSet::new();
         let variants = strings.into_iter().map(|v| (names::unique(names::variant(&v), &mut taken), v)).collect();
@@ -845,12 +864,8 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                     (Ty::I32 | Ty::I64, _) => "integer",
                     (Ty::F64, _) => "number",
                     (Ty::Bool, _) => "boolean",
-                    (Ty::Named(n), _) if matches!(b.defs.get(n).map(|d| &d.def), Some(Def::IntEnum { .. })) => {
-                        "integer"
-                    }
-                    (Ty::Named(n), _) if matches!(b.defs.get(n).map(|d| &d.def), Some(Def::StringEnum { .. })) => {
-                        "string"
-                    }
+                    (Ty::Named(n), _) if matches!(b.resolve_def(n), Some(Def::IntEnum { .. })) => "integer",
+                    (Ty::Named(n), _) if matches!(b.resolve_def(n), Some(Def::StringEnum { .. })) => "string",
                     (Ty::String, _) => "string",
                     _ => "object",
                 };

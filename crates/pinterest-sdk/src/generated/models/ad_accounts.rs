@@ -50,6 +50,18 @@ impl AdAccount {
     }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdAccountAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdAccountAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdAccountAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdAccountAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
 /// Schema `AdAccountAnalyticsResponse` of the spec.
 pub type AdAccountAnalyticsResponse = Vec<AdAccountAnalyticsResponseItem>;
 
@@ -74,6 +86,9 @@ impl AdAccountAnalyticsResponseItem {
         Self { ad_account_id, date: None, additional_properties: Default::default() }
     }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdAccountAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 /// Schema `AdAccountCreate` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -118,6 +133,21 @@ impl AdAccountOwner {
         Self { id: None, username: None }
     }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdAccountTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdAccountTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdAccountTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdAccountTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdAccountTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/paths/~1ad_accounts/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -946,7 +976,7 @@ impl GetMMMReportResponse {
 pub struct GetMMMReportResponseData {
     /// `report_status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_status: Option<BulkReportingJobStatus>,
+    pub report_status: Option<GetMMMReportResponseDataReportStatus>,
     /// `size`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<f64>,
@@ -961,6 +991,9 @@ impl GetMMMReportResponseData {
         Self { report_status: None, size: None, url: None }
     }
 }
+
+/// Inline schema at `/components/schemas/GetMMMReportResponse/properties/data/properties/report_status` in the spec.
+pub type GetMMMReportResponseDataReportStatus = BulkReportingJobStatus;
 
 string_enum! {
     /// Schema `MMMReportingColumn` of the spec.
@@ -1732,7 +1765,7 @@ pub struct TemplateResponse {
     pub columns: Option<Vec<TemplateResponseColumnsItem>>,
     /// `conversion_report_time_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conversion_report_time_type: Option<ConversionReportTimeType>,
+    pub conversion_report_time_type: Option<TemplateResponseConversionReportTimeType>,
     /// `creation_source`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_source: Option<TemplateResponseCreationSource>,
@@ -1756,7 +1789,7 @@ pub struct TemplateResponse {
     pub id: Option<String>,
     /// `ingestion_sources`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ingestion_sources: Option<Vec<IngestionSourceOptions>>,
+    pub ingestion_sources: Option<Vec<TemplateResponseIngestionSourcesItem>>,
     /// `is_deleted`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_deleted: Option<bool>,
@@ -4770,6 +4803,9 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/schemas/TemplateResponse/properties/conversion_report_time_type` in the spec.
+pub type TemplateResponseConversionReportTimeType = ConversionReportTimeType;
+
 string_enum! {
     /// Inline schema at `/components/schemas/TemplateResponse/properties/creation_source` in the spec.
     TemplateResponseCreationSource {
@@ -4875,6 +4911,9 @@ impl TemplateResponseDateRangeRelativeDateRange {
     }
 }
 
+/// Inline schema at `/components/schemas/TemplateResponse/properties/ingestion_sources/items` in the spec.
+pub type TemplateResponseIngestionSourcesItem = IngestionSourceOptions;
+
 string_enum! {
     /// Inline schema at `/components/schemas/TemplateResponse/properties/type/allOf/0` in the spec.
     TemplateResponseType {
@@ -4884,6 +4923,9 @@ string_enum! {
         Table = "TABLE",
     }
 }
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type TemplatesListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1templates/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -141,7 +141,7 @@ pub struct AdGroupResponse {
     pub bid_in_micro_currency: Option<i64>,
     /// `bid_strategy_type`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bid_strategy_type: Option<AdGroupCommonBidStrategyType>,
+    pub bid_strategy_type: Option<AdGroupResponseBidStrategyType>,
     /// `billable_event`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billable_event: Option<ActionType>,
@@ -177,7 +177,7 @@ pub struct AdGroupResponse {
     pub placement_group: Option<PlacementGroupType>,
     /// `promotion_application_level`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_application_level: Option<AdGroupCommonPromotionApplicationLevel>,
+    pub promotion_application_level: Option<AdGroupResponsePromotionApplicationLevel>,
     /// `promotion_id`: pattern `^\d+$`, nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
@@ -267,6 +267,21 @@ impl AdGroupResponse {
     }
 }
 
+/// Inline schema at `/components/schemas/AdGroupCommon/properties/bid_strategy_type` in the spec.
+pub type AdGroupResponseBidStrategyType = AdGroupCommonBidStrategyType;
+
+/// Inline schema at `/components/schemas/AdGroupCommon/properties/promotion_application_level` in the spec.
+pub type AdGroupResponsePromotionApplicationLevel = AdGroupCommonPromotionApplicationLevel;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdGroupsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdGroupsAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdGroupsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
 /// Schema `AdGroupsAnalyticsResponse` of the spec.
 pub type AdGroupsAnalyticsResponse = Vec<AdGroupsAnalyticsResponseItem>;
 
@@ -292,6 +307,15 @@ impl AdGroupsAnalyticsResponseItem {
     }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdGroupsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
+pub type AdGroupsListEntityStatusesItem = EntityStatus;
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type AdGroupsListOrder = PinterestLibPaginationOrder;
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ad_groups/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -309,6 +333,21 @@ impl AdGroupsListResponse {
         Self { bookmark: None, items }
     }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdGroupsTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdGroupsTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdGroupsTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdGroupsTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdGroupsTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
 
 string_enum! {
     /// Schema `AdsAnalyticsAdGroupTargetingType` of the spec.

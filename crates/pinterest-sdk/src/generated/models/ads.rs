@@ -375,6 +375,21 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
+
 string_enum! {
     /// Schema `AdsAnalyticsAdTargetingType` of the spec.
     AdsAnalyticsAdTargetingType {
@@ -394,6 +409,18 @@ string_enum! {
         AgeBucketAndGender = "AGE_BUCKET_AND_GENDER",
     }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdsAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
 
 /// Schema `AdsAnalyticsResponse` of the spec.
 pub type AdsAnalyticsResponse = Vec<AdsAnalyticsResponseItem>;
@@ -419,6 +446,15 @@ impl AdsAnalyticsResponseItem {
         Self { ad_id, date: None, additional_properties: Default::default() }
     }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
+pub type AdsListEntityStatusesItem = EntityStatus;
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type AdsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ads/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -151,7 +151,7 @@ pub struct SharedAudienceAccount {
     /// `account_name`: required.
     pub account_name: String,
     /// `account_type`: required.
-    pub account_type: AudienceAccountType,
+    pub account_type: SharedAudienceAccountAccountType,
     /// `shared_on_timestamp`: required.
     pub shared_on_timestamp: i64,
 }
@@ -161,12 +161,15 @@ impl SharedAudienceAccount {
     pub fn new(
         account_id: String,
         account_name: String,
-        account_type: AudienceAccountType,
+        account_type: SharedAudienceAccountAccountType,
         shared_on_timestamp: i64,
     ) -> Self {
         Self { account_id, account_name, account_type, shared_on_timestamp }
     }
 }
+
+/// Inline schema at `/components/schemas/SharedAudienceAccount/properties/account_type` in the spec.
+pub type SharedAudienceAccountAccountType = AudienceAccountType;
 
 /// Schema `SharedAudienceResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -189,6 +192,9 @@ impl SharedAudienceResponse {
         Self { audience_id: None, permissions: None, recipient_account_ids: None }
     }
 }
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type SharedAudiencesForBusinessListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1businesses~1{business_id}~1audiences/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

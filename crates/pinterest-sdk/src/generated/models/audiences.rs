@@ -80,6 +80,9 @@ impl AudienceUpdateRequest {
     }
 }
 
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences/get/parameters/2/schema` in the spec.
+pub type AudiencesListOrder = PinterestLibPaginationOrder;
+
 string_enum! {
     /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences/get/parameters/4/schema` in the spec.
     AudiencesListOwnershipType {

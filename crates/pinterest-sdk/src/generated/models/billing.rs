@@ -241,6 +241,12 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/parameters/query_billing_document_type/schema` in the spec.
+pub type BillingInvoicesGetDocumentType = BillingInvoiceResponseDocumentType;
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type BillingInvoicesGetOrder = PinterestLibPaginationOrder;
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1billing_invoices/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -269,6 +275,9 @@ string_enum! {
         InvoiceNumber = "INVOICE_NUMBER",
     }
 }
+
+/// Inline schema at `/components/parameters/query_billing_invoice_status/schema` in the spec.
+pub type BillingInvoicesGetStatus = BillingInvoiceResponseStatus;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1billing_profiles/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -169,6 +169,9 @@ impl BusinessAssetsGetResponse {
     }
 }
 
+/// Inline schema at `/components/parameters/query_resource_type/schema` in the spec.
+pub type BusinessMemberAssetsGetAssetType = BusinessAssetsGetAssetType;
+
 /// Inline schema at `/paths/~1businesses~1{business_id}~1members~1{member_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -218,6 +221,9 @@ impl BusinessMembersAssetAccessDeleteBodyAccessesItem {
         Self { asset_id, member_id }
     }
 }
+
+/// Inline schema at `/components/parameters/query_resource_type/schema` in the spec.
+pub type BusinessPartnerAssetAccessGetAssetType = BusinessAssetsGetAssetType;
 
 /// Inline schema at `/paths/~1businesses~1{business_id}~1partners~1{partner_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -388,7 +394,7 @@ pub struct DeletePartnerAssetAccessBodyAccessesItem {
     pub partner_id: String,
     /// `partner_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partner_type: Option<BusinessRoleCheckMode>,
+    pub partner_type: Option<DeletePartnerAssetAccessBodyAccessesItemPartnerType>,
 }
 
 impl DeletePartnerAssetAccessBodyAccessesItem {
@@ -397,6 +403,9 @@ impl DeletePartnerAssetAccessBodyAccessesItem {
         Self { asset_id, partner_id, partner_type: None }
     }
 }
+
+/// Inline schema at `/components/schemas/DeletePartnerAssetAccessBody/properties/accesses/items/properties/partner_type` in the spec.
+pub type DeletePartnerAssetAccessBodyAccessesItemPartnerType = BusinessRoleCheckMode;
 
 /// Schema `DeletePartnerAssetsResult` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -301,7 +301,7 @@ impl CreateInvitesResultsResponseArrayItemsItemInvite {
 #[non_exhaustive]
 pub struct CreateMembershipOrPartnershipInvitesBody {
     /// `business_role`: required.
-    pub business_role: BusinessRole,
+    pub business_role: CreateMembershipOrPartnershipInvitesBodyBusinessRole,
     /// `invite_type`: required.
     pub invite_type: InviteType,
     /// `members`: at least 1 items, at most 50 items.
@@ -314,10 +314,13 @@ pub struct CreateMembershipOrPartnershipInvitesBody {
 
 impl CreateMembershipOrPartnershipInvitesBody {
     /// A value with the required fields set and the others empty.
-    pub fn new(business_role: BusinessRole, invite_type: InviteType) -> Self {
+    pub fn new(business_role: CreateMembershipOrPartnershipInvitesBodyBusinessRole, invite_type: InviteType) -> Self {
         Self { business_role, invite_type, members: None, partners: None }
     }
 }
+
+/// Inline schema at `/components/schemas/CreateMembershipOrPartnershipInvitesBody/properties/business_role` in the spec.
+pub type CreateMembershipOrPartnershipInvitesBodyBusinessRole = BusinessRole;
 
 /// Schema `DeleteInvitesResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -38,17 +38,20 @@ impl BrandAccountsCreateBody {
 #[non_exhaustive]
 pub struct BrandAccountsCreateBodyProfileImage {
     /// `content_type`: required.
-    pub content_type: ContentType,
+    pub content_type: BrandAccountsCreateBodyProfileImageContentType,
     /// `data`: required, pattern `[a-zA-Z0-9+\/=]+`.
     pub data: String,
 }
 
 impl BrandAccountsCreateBodyProfileImage {
     /// A value with the required fields set and the others empty.
-    pub fn new(content_type: ContentType, data: String) -> Self {
+    pub fn new(content_type: BrandAccountsCreateBodyProfileImageContentType, data: String) -> Self {
         Self { content_type, data }
     }
 }
+
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/requestBody/content/application~1json/schema/properties/profile_image/properties/content_type` in the spec.
+pub type BrandAccountsCreateBodyProfileImageContentType = ContentType;
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -102,17 +105,20 @@ impl BrandAccountsUpdateBody {
 #[non_exhaustive]
 pub struct BrandAccountsUpdateBodyProfileImage {
     /// `content_type`: required.
-    pub content_type: ContentType,
+    pub content_type: BrandAccountsUpdateBodyProfileImageContentType,
     /// `data`: required, pattern `[a-zA-Z0-9+\/=]+`.
     pub data: String,
 }
 
 impl BrandAccountsUpdateBodyProfileImage {
     /// A value with the required fields set and the others empty.
-    pub fn new(content_type: ContentType, data: String) -> Self {
+    pub fn new(content_type: BrandAccountsUpdateBodyProfileImageContentType, data: String) -> Self {
         Self { content_type, data }
     }
 }
+
+/// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/requestBody/content/application~1json/schema/properties/profile_image/properties/content_type` in the spec.
+pub type BrandAccountsUpdateBodyProfileImageContentType = ContentType;
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -27,8 +27,23 @@ impl AdPinAnalytics {
     }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdPinsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdPinsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdPinsAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdPinsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
 /// Schema `AdPinsAnalyticsResponse` of the spec.
 pub type AdPinsAnalyticsResponse = Vec<AdPinAnalytics>;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdPinsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 string_enum! {
     /// Schema `AdsAnalyticsCampaignTargetingType` of the spec.
@@ -278,8 +293,35 @@ impl CampaignResponse {
     }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type CampaignTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type CampaignTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type CampaignTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type CampaignTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type CampaignTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
+
 /// Schema `CampaignUpdateResponse` of the spec.
 pub type CampaignUpdateResponse = CampaignCreateResponse;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type CampaignsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type CampaignsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type CampaignsAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type CampaignsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
 
 /// Schema `CampaignsAnalyticsResponse` of the spec.
 pub type CampaignsAnalyticsResponse = Vec<CampaignsAnalyticsResponseItem>;
@@ -305,6 +347,15 @@ impl CampaignsAnalyticsResponseItem {
         Self { campaign_id: None, date: None, additional_properties: Default::default() }
     }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type CampaignsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
+pub type CampaignsListEntityStatusesItem = EntityStatus;
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type CampaignsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1campaigns/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -1883,7 +1883,7 @@ pub struct CatalogsFeedValidationWarnings {
     pub expiration_date_invalid: Option<i64>,
     /// `FETCH_SAME_SIGNATURE`.
     #[serde(rename = "FETCH_SAME_SIGNATURE", default, skip_serializing_if = "Option::is_none")]
-    pub fetch_same_signature: Option<CatalogsFeedIngestionErrorsLargeProductCountDecrease>,
+    pub fetch_same_signature: Option<CatalogsFeedValidationWarningsFetchSameSignature>,
     /// `GENDER_INVALID`.
     #[serde(rename = "GENDER_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub gender_invalid: Option<i64>,
@@ -2209,6 +2209,9 @@ impl CatalogsFeedValidationWarnings {
         }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsFeedValidationWarnings/properties/FETCH_SAME_SIGNATURE` in the spec.
+pub type CatalogsFeedValidationWarningsFetchSameSignature = CatalogsFeedIngestionErrorsLargeProductCountDecrease;
 
 /// Schema `CatalogsFeedVideoCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -64,7 +64,7 @@ pub struct CatalogsCreateHotelItem {
     /// `hotel_id`: required.
     pub hotel_id: String,
     /// `operation`: required.
-    pub operation: CatalogsCreateCreativeAssetsItemOperation,
+    pub operation: CatalogsCreateHotelItemOperation,
 }
 
 impl CatalogsCreateHotelItem {
@@ -72,11 +72,14 @@ impl CatalogsCreateHotelItem {
     pub fn new(
         attributes: CatalogsHotelAttributes,
         hotel_id: String,
-        operation: CatalogsCreateCreativeAssetsItemOperation,
+        operation: CatalogsCreateHotelItemOperation,
     ) -> Self {
         Self { attributes, hotel_id, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreateHotelItem/properties/operation` in the spec.
+pub type CatalogsCreateHotelItemOperation = CatalogsCreateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsCreateRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -87,7 +90,7 @@ pub struct CatalogsCreateRetailItem {
     /// `item_id`: required.
     pub item_id: String,
     /// `operation`: required.
-    pub operation: CatalogsCreateCreativeAssetsItemOperation,
+    pub operation: CatalogsCreateRetailItemOperation,
 }
 
 impl CatalogsCreateRetailItem {
@@ -95,11 +98,14 @@ impl CatalogsCreateRetailItem {
     pub fn new(
         attributes: ItemAttributesRequest,
         item_id: String,
-        operation: CatalogsCreateCreativeAssetsItemOperation,
+        operation: CatalogsCreateRetailItemOperation,
     ) -> Self {
         Self { attributes, item_id, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreateRetailItem/properties/operation` in the spec.
+pub type CatalogsCreateRetailItemOperation = CatalogsCreateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsCreativeAssetsAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -189,7 +195,7 @@ pub struct CatalogsCreativeAssetsBatchRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsBatchRequestCatalogType,
     /// `country`: required.
     pub country: Country,
     /// `items`: required, at least 1 items, at most 1000 items.
@@ -201,7 +207,7 @@ pub struct CatalogsCreativeAssetsBatchRequest {
 impl CatalogsCreativeAssetsBatchRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsCreativeAssetsBatchRequestCatalogType,
         country: Country,
         items: Vec<CatalogsCreativeAssetsBatchItem>,
         language: CatalogsCreativeAssetsBatchRequestLanguage,
@@ -209,6 +215,9 @@ impl CatalogsCreativeAssetsBatchRequest {
         Self { catalog_id: None, catalog_type, country, items, language }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsBatchRequest/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsBatchRequestCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 string_enum! {
     /// Inline schema at `/components/schemas/CatalogsCreativeAssetsBatchRequest/properties/language` in the spec.
@@ -405,7 +414,7 @@ pub struct CatalogsCreativeAssetsItemsPostFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsItemsPostFilterCatalogType,
     /// `creative_assets_ids`: required, at least 1 items, at most 1000 items.
     pub creative_assets_ids: Vec<String>,
 }
@@ -413,12 +422,15 @@ pub struct CatalogsCreativeAssetsItemsPostFilter {
 impl CatalogsCreativeAssetsItemsPostFilter {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsCreativeAssetsItemsPostFilterCatalogType,
         creative_assets_ids: Vec<String>,
     ) -> Self {
         Self { catalog_id: None, catalog_type, creative_assets_ids }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsPostFilter/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsItemsPostFilterCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsDeleteCreativeAssetsItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -451,15 +463,18 @@ pub struct CatalogsDeleteHotelItem {
     /// `hotel_id`: required.
     pub hotel_id: String,
     /// `operation`: required.
-    pub operation: CatalogsDeleteCreativeAssetsItemOperation,
+    pub operation: CatalogsDeleteHotelItemOperation,
 }
 
 impl CatalogsDeleteHotelItem {
     /// A value with the required fields set and the others empty.
-    pub fn new(hotel_id: String, operation: CatalogsDeleteCreativeAssetsItemOperation) -> Self {
+    pub fn new(hotel_id: String, operation: CatalogsDeleteHotelItemOperation) -> Self {
         Self { hotel_id, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsDeleteHotelItem/properties/operation` in the spec.
+pub type CatalogsDeleteHotelItemOperation = CatalogsDeleteCreativeAssetsItemOperation;
 
 /// Schema `CatalogsDeleteRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -471,15 +486,18 @@ pub struct CatalogsDeleteRetailItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
     /// `operation`: required.
-    pub operation: CatalogsDeleteCreativeAssetsItemOperation,
+    pub operation: CatalogsDeleteRetailItemOperation,
 }
 
 impl CatalogsDeleteRetailItem {
     /// A value with the required fields set and the others empty.
-    pub fn new(item_id: String, operation: CatalogsDeleteCreativeAssetsItemOperation) -> Self {
+    pub fn new(item_id: String, operation: CatalogsDeleteRetailItemOperation) -> Self {
         Self { item_id, last_updated_time: None, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsDeleteRetailItem/properties/operation` in the spec.
+pub type CatalogsDeleteRetailItemOperation = CatalogsDeleteCreativeAssetsItemOperation;
 
 /// Schema `CatalogsHotelAddress` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -636,26 +654,32 @@ pub struct CatalogsHotelBatchRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelBatchRequestCatalogType,
     /// `country`: required.
     pub country: Country,
     /// `items`: required, at least 1 items, at most 1000 items.
     pub items: Vec<CatalogsHotelBatchItem>,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsHotelBatchRequestLanguage,
 }
 
 impl CatalogsHotelBatchRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsHotelBatchRequestCatalogType,
         country: Country,
         items: Vec<CatalogsHotelBatchItem>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
+        language: CatalogsHotelBatchRequestLanguage,
     ) -> Self {
         Self { catalog_id: None, catalog_type, country, items, language }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelBatchRequest/properties/catalog_type` in the spec.
+pub type CatalogsHotelBatchRequestCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
+
+/// Inline schema at `/components/schemas/CatalogsHotelBatchRequest/properties/language` in the spec.
+pub type CatalogsHotelBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsHotelGuestRatings` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -764,17 +788,20 @@ pub struct CatalogsHotelItemsPostFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelItemsPostFilterCatalogType,
     /// `hotel_ids`: required, at least 1 items, at most 1000 items.
     pub hotel_ids: Vec<String>,
 }
 
 impl CatalogsHotelItemsPostFilter {
     /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsHotelAvailableFilterValuesCatalogType, hotel_ids: Vec<String>) -> Self {
+    pub fn new(catalog_type: CatalogsHotelItemsPostFilterCatalogType, hotel_ids: Vec<String>) -> Self {
         Self { catalog_id: None, catalog_type, hotel_ids }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelItemsPostFilter/properties/catalog_type` in the spec.
+pub type CatalogsHotelItemsPostFilterCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsItems` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -821,7 +848,7 @@ pub struct CatalogsItemsCreateBatchRequest {
     /// `items`: required, at least 1 items, at most 1000 items.
     pub items: Vec<ItemCreateBatchRecord>,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsItemsCreateBatchRequestLanguage,
     /// `operation`: required.
     pub operation: BatchOperation,
 }
@@ -831,12 +858,15 @@ impl CatalogsItemsCreateBatchRequest {
     pub fn new(
         country: Country,
         items: Vec<ItemCreateBatchRecord>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
+        language: CatalogsItemsCreateBatchRequestLanguage,
         operation: BatchOperation,
     ) -> Self {
         Self { country, items, language, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsItemsCreateBatchRequest/properties/language` in the spec.
+pub type CatalogsItemsCreateBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsDeleteBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -847,7 +877,7 @@ pub struct CatalogsItemsDeleteBatchRequest {
     /// `items`: required.
     pub items: Vec<ItemDeleteBatchRecord>,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsItemsDeleteBatchRequestLanguage,
     /// `operation`: required.
     pub operation: BatchOperation,
 }
@@ -857,12 +887,15 @@ impl CatalogsItemsDeleteBatchRequest {
     pub fn new(
         country: Country,
         items: Vec<ItemDeleteBatchRecord>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
+        language: CatalogsItemsDeleteBatchRequestLanguage,
         operation: BatchOperation,
     ) -> Self {
         Self { country, items, language, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsItemsDeleteBatchRequest/properties/language` in the spec.
+pub type CatalogsItemsDeleteBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsDeleteDiscontinuedBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -873,7 +906,7 @@ pub struct CatalogsItemsDeleteDiscontinuedBatchRequest {
     /// `items`: required.
     pub items: Vec<ItemDeleteDiscontinuedBatchRecord>,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsItemsDeleteDiscontinuedBatchRequestLanguage,
     /// `operation`: required.
     pub operation: BatchOperation,
 }
@@ -883,12 +916,15 @@ impl CatalogsItemsDeleteDiscontinuedBatchRequest {
     pub fn new(
         country: Country,
         items: Vec<ItemDeleteDiscontinuedBatchRecord>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
+        language: CatalogsItemsDeleteDiscontinuedBatchRequestLanguage,
         operation: BatchOperation,
     ) -> Self {
         Self { country, items, language, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsItemsDeleteDiscontinuedBatchRequest/properties/language` in the spec.
+pub type CatalogsItemsDeleteDiscontinuedBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 tagged_union! {
     /// Schema `CatalogsItemsPostFilters` of the spec.
@@ -908,19 +944,18 @@ pub struct CatalogsItemsRequest {
     /// `filters`: required.
     pub filters: CatalogsItemsPostFilters,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsItemsRequestLanguage,
 }
 
 impl CatalogsItemsRequest {
     /// A value with the required fields set and the others empty.
-    pub fn new(
-        country: Country,
-        filters: CatalogsItemsPostFilters,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
-    ) -> Self {
+    pub fn new(country: Country, filters: CatalogsItemsPostFilters, language: CatalogsItemsRequestLanguage) -> Self {
         Self { country, filters, language }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsItemsRequest/properties/language` in the spec.
+pub type CatalogsItemsRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsUpdateBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -931,7 +966,7 @@ pub struct CatalogsItemsUpdateBatchRequest {
     /// `items`: required, at least 1 items, at most 1000 items.
     pub items: Vec<ItemUpdateBatchRecord>,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsItemsUpdateBatchRequestLanguage,
     /// `operation`: required.
     pub operation: BatchOperation,
 }
@@ -941,12 +976,15 @@ impl CatalogsItemsUpdateBatchRequest {
     pub fn new(
         country: Country,
         items: Vec<ItemUpdateBatchRecord>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
+        language: CatalogsItemsUpdateBatchRequestLanguage,
         operation: BatchOperation,
     ) -> Self {
         Self { country, items, language, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsItemsUpdateBatchRequest/properties/language` in the spec.
+pub type CatalogsItemsUpdateBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsUpsertBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -957,7 +995,7 @@ pub struct CatalogsItemsUpsertBatchRequest {
     /// `items`: required, at least 1 items, at most 1000 items.
     pub items: Vec<ItemUpsertBatchRecord>,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsItemsUpsertBatchRequestLanguage,
     /// `operation`: required.
     pub operation: BatchOperation,
 }
@@ -967,12 +1005,15 @@ impl CatalogsItemsUpsertBatchRequest {
     pub fn new(
         country: Country,
         items: Vec<ItemUpsertBatchRecord>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
+        language: CatalogsItemsUpsertBatchRequestLanguage,
         operation: BatchOperation,
     ) -> Self {
         Self { country, items, language, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsItemsUpsertBatchRequest/properties/language` in the spec.
+pub type CatalogsItemsUpsertBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsRetailBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -982,26 +1023,29 @@ pub struct CatalogsRetailBatchRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailBatchRequestCatalogType,
     /// `country`: required.
     pub country: Country,
     /// `items`: required, at least 1 items, at most 1000 items.
     pub items: Vec<CatalogsRetailBatchRequestItemsItem>,
     /// `language`: required.
-    pub language: CatalogsCreativeAssetsBatchRequestLanguage,
+    pub language: CatalogsRetailBatchRequestLanguage,
 }
 
 impl CatalogsRetailBatchRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailBatchRequestCatalogType,
         country: Country,
         items: Vec<CatalogsRetailBatchRequestItemsItem>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
+        language: CatalogsRetailBatchRequestLanguage,
     ) -> Self {
         Self { catalog_id: None, catalog_type, country, items, language }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailBatchRequest/properties/catalog_type` in the spec.
+pub type CatalogsRetailBatchRequestCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 tagged_union! {
     /// Inline schema at `/components/schemas/CatalogsRetailBatchRequest/properties/items/items` in the spec.
@@ -1012,6 +1056,9 @@ tagged_union! {
         Delete(CatalogsDeleteRetailItem) = "DELETE",
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailBatchRequest/properties/language` in the spec.
+pub type CatalogsRetailBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsRetailItemErrorResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1095,17 +1142,20 @@ pub struct CatalogsRetailItemsPostFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailItemsPostFilterCatalogType,
     /// `item_ids`: required, at least 1 items, at most 1000 items.
     pub item_ids: Vec<String>,
 }
 
 impl CatalogsRetailItemsPostFilter {
     /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsRetailAvailableFilterValuesCatalogType, item_ids: Vec<String>) -> Self {
+    pub fn new(catalog_type: CatalogsRetailItemsPostFilterCatalogType, item_ids: Vec<String>) -> Self {
         Self { catalog_id: None, catalog_type, item_ids }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailItemsPostFilter/properties/catalog_type` in the spec.
+pub type CatalogsRetailItemsPostFilterCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsUpdatableCreativeAssetsAttributes` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1290,7 +1340,7 @@ pub struct CatalogsUpdateHotelItem {
     /// `hotel_id`: required.
     pub hotel_id: String,
     /// `operation`: required.
-    pub operation: CatalogsUpdateCreativeAssetsItemOperation,
+    pub operation: CatalogsUpdateHotelItemOperation,
 }
 
 impl CatalogsUpdateHotelItem {
@@ -1298,11 +1348,14 @@ impl CatalogsUpdateHotelItem {
     pub fn new(
         attributes: CatalogsUpdatableHotelAttributes,
         hotel_id: String,
-        operation: CatalogsUpdateCreativeAssetsItemOperation,
+        operation: CatalogsUpdateHotelItemOperation,
     ) -> Self {
         Self { attributes, hotel_id, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsUpdateHotelItem/properties/operation` in the spec.
+pub type CatalogsUpdateHotelItemOperation = CatalogsUpdateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsUpdateRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1313,7 +1366,7 @@ pub struct CatalogsUpdateRetailItem {
     /// `item_id`: required.
     pub item_id: String,
     /// `operation`: required.
-    pub operation: CatalogsUpdateCreativeAssetsItemOperation,
+    pub operation: CatalogsUpdateRetailItemOperation,
     /// `update_mask`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_mask: Option<Vec<UpdateMaskFieldType>>,
@@ -1324,11 +1377,14 @@ impl CatalogsUpdateRetailItem {
     pub fn new(
         attributes: UpdatableItemAttributes,
         item_id: String,
-        operation: CatalogsUpdateCreativeAssetsItemOperation,
+        operation: CatalogsUpdateRetailItemOperation,
     ) -> Self {
         Self { attributes, item_id, operation, update_mask: None }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsUpdateRetailItem/properties/operation` in the spec.
+pub type CatalogsUpdateRetailItemOperation = CatalogsUpdateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsUpsertCreativeAssetsItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1369,7 +1425,7 @@ pub struct CatalogsUpsertHotelItem {
     /// `hotel_id`: required.
     pub hotel_id: String,
     /// `operation`: required.
-    pub operation: CatalogsUpsertCreativeAssetsItemOperation,
+    pub operation: CatalogsUpsertHotelItemOperation,
 }
 
 impl CatalogsUpsertHotelItem {
@@ -1377,11 +1433,14 @@ impl CatalogsUpsertHotelItem {
     pub fn new(
         attributes: CatalogsHotelAttributes,
         hotel_id: String,
-        operation: CatalogsUpsertCreativeAssetsItemOperation,
+        operation: CatalogsUpsertHotelItemOperation,
     ) -> Self {
         Self { attributes, hotel_id, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsUpsertHotelItem/properties/operation` in the spec.
+pub type CatalogsUpsertHotelItemOperation = CatalogsUpsertCreativeAssetsItemOperation;
 
 /// Schema `CatalogsUpsertRetailItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1392,7 +1451,7 @@ pub struct CatalogsUpsertRetailItem {
     /// `item_id`: required.
     pub item_id: String,
     /// `operation`: required.
-    pub operation: CatalogsUpsertCreativeAssetsItemOperation,
+    pub operation: CatalogsUpsertRetailItemOperation,
 }
 
 impl CatalogsUpsertRetailItem {
@@ -1400,11 +1459,14 @@ impl CatalogsUpsertRetailItem {
     pub fn new(
         attributes: ItemAttributesRequest,
         item_id: String,
-        operation: CatalogsUpsertCreativeAssetsItemOperation,
+        operation: CatalogsUpsertRetailItemOperation,
     ) -> Self {
         Self { attributes, item_id, operation }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsUpsertRetailItem/properties/operation` in the spec.
+pub type CatalogsUpsertRetailItemOperation = CatalogsUpsertCreativeAssetsItemOperation;
 
 tagged_union! {
     /// Schema `CatalogsVerticalBatchRequest` of the spec.

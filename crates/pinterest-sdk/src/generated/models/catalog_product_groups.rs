@@ -12,7 +12,7 @@ pub struct CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogType,
     /// `filters`: required.
     pub filters: CatalogsCreativeAssetsProductGroupFilters,
 }
@@ -21,12 +21,16 @@ impl CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogType,
         filters: CatalogsCreativeAssetsProductGroupFilters,
     ) -> Self {
         Self { catalog_id, catalog_type, filters }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogType =
+    CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsCreativeAssetsProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -35,7 +39,7 @@ pub struct CatalogsCreativeAssetsProductGroup {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsProductGroupCatalogType,
     /// `created_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
@@ -58,7 +62,7 @@ impl CatalogsCreativeAssetsProductGroup {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsCreativeAssetsProductGroupCatalogType,
         filters: CatalogsCreativeAssetsProductGroupFilters,
         id: String,
     ) -> Self {
@@ -75,12 +79,15 @@ impl CatalogsCreativeAssetsProductGroup {
     }
 }
 
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroup/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsProductGroupCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
+
 /// Schema `CatalogsCreativeAssetsProductGroupProductCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupProductCounts {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsProductGroupProductCountsCatalogType,
     /// `total`: required, minimum 0.
     pub total: f64,
     /// `videos`: required, minimum 0.
@@ -89,10 +96,18 @@ pub struct CatalogsCreativeAssetsProductGroupProductCounts {
 
 impl CatalogsCreativeAssetsProductGroupProductCounts {
     /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType, total: f64, videos: f64) -> Self {
+    pub fn new(
+        catalog_type: CatalogsCreativeAssetsProductGroupProductCountsCatalogType,
+        total: f64,
+        videos: f64,
+    ) -> Self {
         Self { catalog_type, total, videos }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupProductCounts/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsProductGroupProductCountsCatalogType =
+    CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelListProductsByCatalogBasedFilterRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -101,7 +116,7 @@ pub struct CatalogsHotelListProductsByCatalogBasedFilterRequest {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType,
     /// `filters`: required.
     pub filters: CatalogsHotelProductGroupFilters,
 }
@@ -110,12 +125,16 @@ impl CatalogsHotelListProductsByCatalogBasedFilterRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType,
         filters: CatalogsHotelProductGroupFilters,
     ) -> Self {
         Self { catalog_id, catalog_type, filters }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelListProductsByCatalogBasedFilterRequest/properties/catalog_type` in the spec.
+pub type CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType =
+    CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -124,7 +143,7 @@ pub struct CatalogsHotelProductGroup {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelProductGroupCatalogType,
     /// `created_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
@@ -150,7 +169,7 @@ impl CatalogsHotelProductGroup {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsHotelProductGroupCatalogType,
         filters: CatalogsHotelProductGroupFilters,
         id: String,
         type_: CatalogsHotelProductGroupType,
@@ -169,22 +188,28 @@ impl CatalogsHotelProductGroup {
     }
 }
 
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroup/properties/catalog_type` in the spec.
+pub type CatalogsHotelProductGroupCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
+
 /// Schema `CatalogsHotelProductGroupProductCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupProductCounts {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelProductGroupProductCountsCatalogType,
     /// `total`: required, minimum 0.
     pub total: f64,
 }
 
 impl CatalogsHotelProductGroupProductCounts {
     /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsHotelAvailableFilterValuesCatalogType, total: f64) -> Self {
+    pub fn new(catalog_type: CatalogsHotelProductGroupProductCountsCatalogType, total: f64) -> Self {
         Self { catalog_type, total }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupProductCounts/properties/catalog_type` in the spec.
+pub type CatalogsHotelProductGroupProductCountsCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 string_enum! {
     /// Schema `CatalogsHotelProductGroupType` of the spec.
@@ -381,7 +406,7 @@ pub struct CatalogsRetailListProductsByCatalogBasedFilterRequest {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType,
     /// `country`: required.
     pub country: Country,
     /// `filters`: required.
@@ -394,7 +419,7 @@ impl CatalogsRetailListProductsByCatalogBasedFilterRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType,
         country: Country,
         filters: CatalogsProductGroupFilters,
         locale: CatalogsLocale,
@@ -403,6 +428,10 @@ impl CatalogsRetailListProductsByCatalogBasedFilterRequest {
     }
 }
 
+/// Inline schema at `/components/schemas/CatalogsRetailListProductsByCatalogBasedFilterRequest/properties/catalog_type` in the spec.
+pub type CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType =
+    CatalogsRetailAvailableFilterValuesCatalogType;
+
 /// Schema `CatalogsRetailProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -410,7 +439,7 @@ pub struct CatalogsRetailProductGroup {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailProductGroupCatalogType,
     /// `country`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
@@ -451,7 +480,7 @@ impl CatalogsRetailProductGroup {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailProductGroupCatalogType,
         filters: CatalogsProductGroupFilters,
         id: String,
         type_: CatalogsProductGroupType,
@@ -475,12 +504,15 @@ impl CatalogsRetailProductGroup {
     }
 }
 
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroup/properties/catalog_type` in the spec.
+pub type CatalogsRetailProductGroupCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
+
 /// Schema `CatalogsRetailProductGroupProductCounts` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupProductCounts {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailProductGroupProductCountsCatalogType,
     /// `in_stock`: required, minimum 0.
     pub in_stock: f64,
     /// `out_of_stock`: required, minimum 0.
@@ -497,7 +529,7 @@ pub struct CatalogsRetailProductGroupProductCounts {
 impl CatalogsRetailProductGroupProductCounts {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailProductGroupProductCountsCatalogType,
         in_stock: f64,
         out_of_stock: f64,
         preorder: f64,
@@ -506,6 +538,9 @@ impl CatalogsRetailProductGroupProductCounts {
         Self { catalog_type, in_stock, out_of_stock, preorder, total, videos: None }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroupProductCounts/properties/catalog_type` in the spec.
+pub type CatalogsRetailProductGroupProductCountsCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 tagged_union! {
     /// Schema `CatalogsVerticalProductGroup` of the spec.

@@ -26,7 +26,7 @@ impl CatalogsCreateReportResponse {
 #[non_exhaustive]
 pub struct CatalogsHotelReportParameters {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelReportParametersCatalogType,
     /// `report`: required.
     pub report: CatalogsHotelReportParametersReport,
 }
@@ -34,12 +34,15 @@ pub struct CatalogsHotelReportParameters {
 impl CatalogsHotelReportParameters {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsHotelReportParametersCatalogType,
         report: CatalogsHotelReportParametersReport,
     ) -> Self {
         Self { catalog_type, report }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelReportParameters/properties/catalog_type` in the spec.
+pub type CatalogsHotelReportParametersCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 tagged_union! {
     /// Inline schema at `/components/schemas/CatalogsHotelReportParameters/properties/report` in the spec.
@@ -55,7 +58,7 @@ tagged_union! {
 #[non_exhaustive]
 pub struct CatalogsHotelReportStatsParameters {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelReportStatsParametersCatalogType,
     /// `report`: required.
     pub report: CatalogsHotelReportStatsParametersReport,
 }
@@ -63,12 +66,15 @@ pub struct CatalogsHotelReportStatsParameters {
 impl CatalogsHotelReportStatsParameters {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsHotelReportStatsParametersCatalogType,
         report: CatalogsHotelReportStatsParametersReport,
     ) -> Self {
         Self { catalog_type, report }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelReportStatsParameters/properties/catalog_type` in the spec.
+pub type CatalogsHotelReportStatsParametersCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 tagged_union! {
     /// Inline schema at `/components/schemas/CatalogsHotelReportStatsParameters/properties/report` in the spec.
@@ -177,7 +183,7 @@ pub struct CatalogsReportDistributionStats {
     pub occurrences: Option<i64>,
     /// `report_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_type: Option<CatalogsReportDistributionIssueFilterReportType>,
+    pub report_type: Option<CatalogsReportDistributionStatsReportType>,
 }
 
 impl CatalogsReportDistributionStats {
@@ -195,6 +201,9 @@ impl CatalogsReportDistributionStats {
         }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsReportDistributionStats/properties/report_type` in the spec.
+pub type CatalogsReportDistributionStatsReportType = CatalogsReportDistributionIssueFilterReportType;
 
 /// Schema `CatalogsReportFeedIngestionFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -244,7 +253,7 @@ pub struct CatalogsReportFeedIngestionStats {
     pub occurrences: Option<i64>,
     /// `report_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_type: Option<CatalogsReportFeedIngestionFilterReportType>,
+    pub report_type: Option<CatalogsReportFeedIngestionStatsReportType>,
     /// `severity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<CatalogsReportFeedIngestionStatsSeverity>,
@@ -264,6 +273,9 @@ impl CatalogsReportFeedIngestionStats {
         }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsReportFeedIngestionStats/properties/report_type` in the spec.
+pub type CatalogsReportFeedIngestionStatsReportType = CatalogsReportFeedIngestionFilterReportType;
 
 string_enum! {
     /// Inline schema at `/components/schemas/CatalogsReportFeedIngestionStats/properties/severity` in the spec.
@@ -302,7 +314,7 @@ tagged_union! {
 #[non_exhaustive]
 pub struct CatalogsRetailReportParameters {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailReportParametersCatalogType,
     /// `report`: required.
     pub report: CatalogsRetailReportParametersReport,
 }
@@ -310,12 +322,15 @@ pub struct CatalogsRetailReportParameters {
 impl CatalogsRetailReportParameters {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailReportParametersCatalogType,
         report: CatalogsRetailReportParametersReport,
     ) -> Self {
         Self { catalog_type, report }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailReportParameters/properties/catalog_type` in the spec.
+pub type CatalogsRetailReportParametersCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 tagged_union! {
     /// Inline schema at `/components/schemas/CatalogsRetailReportParameters/properties/report` in the spec.
@@ -331,7 +346,7 @@ tagged_union! {
 #[non_exhaustive]
 pub struct CatalogsRetailReportStatsParameters {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailReportStatsParametersCatalogType,
     /// `report`: required.
     pub report: CatalogsRetailReportStatsParametersReport,
 }
@@ -339,12 +354,15 @@ pub struct CatalogsRetailReportStatsParameters {
 impl CatalogsRetailReportStatsParameters {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailReportStatsParametersCatalogType,
         report: CatalogsRetailReportStatsParametersReport,
     ) -> Self {
         Self { catalog_type, report }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailReportStatsParameters/properties/catalog_type` in the spec.
+pub type CatalogsRetailReportStatsParametersCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 tagged_union! {
     /// Inline schema at `/components/schemas/CatalogsRetailReportStatsParameters/properties/report` in the spec.

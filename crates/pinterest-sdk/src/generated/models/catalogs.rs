@@ -305,7 +305,7 @@ pub struct CatalogsRetailAvailableFilterValuesFilterValues {
     pub google_product_category_6: Option<Vec<String>>,
     /// `media_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<Vec<CatalogsCreativeAssetsAvailableFilterValuesFilterValuesMediaTypeItem>>,
+    pub media_type: Option<Vec<CatalogsRetailAvailableFilterValuesFilterValuesMediaTypeItem>>,
     /// `product_type_0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type_0: Option<Vec<String>>,
@@ -382,3 +382,7 @@ string_enum! {
         Unisex = "UNISEX",
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues/properties/filter_values/properties/media_type/items` in the spec.
+pub type CatalogsRetailAvailableFilterValuesFilterValuesMediaTypeItem =
+    CatalogsCreativeAssetsAvailableFilterValuesFilterValuesMediaTypeItem;

@@ -149,7 +149,7 @@ pub struct CustomerListUploadResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_counts: Option<CustomerListUploadResponseRecordCounts>,
     /// `state`: required.
-    pub state: CustomerListUploadState,
+    pub state: CustomerListUploadResponseState,
     /// `updated_time`: required.
     pub updated_time: i64,
 }
@@ -162,7 +162,7 @@ impl CustomerListUploadResponse {
         customer_list_id: String,
         id: String,
         operation: UserListOperationType,
-        state: CustomerListUploadState,
+        state: CustomerListUploadResponseState,
         updated_time: i64,
     ) -> Self {
         Self {
@@ -216,6 +216,9 @@ impl CustomerListUploadResponseRecordCounts {
         Self { invalid, processed, valid }
     }
 }
+
+/// Inline schema at `/components/schemas/CustomerListUploadResponse/properties/state` in the spec.
+pub type CustomerListUploadResponseState = CustomerListUploadState;
 
 string_enum! {
     /// Inline schema at `/components/schemas/CustomerListUpload/properties/state` in the spec.

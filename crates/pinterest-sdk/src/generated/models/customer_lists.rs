@@ -110,6 +110,9 @@ impl CustomerListUpdateRequest {
     }
 }
 
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type CustomerListsListOrder = PinterestLibPaginationOrder;
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1customer_lists/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

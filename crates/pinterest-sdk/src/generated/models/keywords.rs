@@ -234,6 +234,15 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/schemas/AgeBucketList/items` in the spec.
+pub type TrendingKeywordsListAgesItem = AgeBucketListItem;
+
+/// Inline schema at `/components/schemas/GenderList/items` in the spec.
+pub type TrendingKeywordsListGendersItem = GenderListItem;
+
+/// Inline schema at `/components/schemas/L1InterestList/items` in the spec.
+pub type TrendingKeywordsListInterestsItem = L1InterestListItem;
+
 /// Schema `TrendingKeywordsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -321,7 +330,7 @@ impl TrendingKeywordsResponseTrendsItemDemographics {
 pub struct TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
     /// `age_distribution`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub age_distribution: Option<AgeBucketListItem>,
+    pub age_distribution: Option<TrendingKeywordsResponseTrendsItemDemographicsAgeDistributionAgeDistribution>,
     /// Properties beyond the named ones.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, f64>,
@@ -333,6 +342,9 @@ impl TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
         Self { age_distribution: None, additional_properties: Default::default() }
     }
 }
+
+/// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics/properties/age_distribution/properties/age_distribution` in the spec.
+pub type TrendingKeywordsResponseTrendsItemDemographicsAgeDistributionAgeDistribution = AgeBucketListItem;
 
 /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics/properties/gender_distribution` in the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -106,6 +106,12 @@ impl LabelUpdateRequestLabelsItem {
     }
 }
 
+/// Inline schema at `/components/parameters/query_label_entity_statuses/schema/items` in the spec.
+pub type LabelsListEntityStatusesItem = LabelStatus;
+
+/// Inline schema at `/components/parameters/query_label_types/schema/items` in the spec.
+pub type LabelsListLabelTypesItem = LabelType;
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1labels/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

@@ -67,19 +67,18 @@ pub struct OauthAccessTokenRequestCode {
     /// `redirect_uri`: required.
     pub redirect_uri: String,
     /// `grant_type`: required.
-    pub grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
+    pub grant_type: OauthAccessTokenRequestCodeGrantType,
 }
 
 impl OauthAccessTokenRequestCode {
     /// A value with the required fields set and the others empty.
-    pub fn new(
-        code: String,
-        redirect_uri: String,
-        grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
-    ) -> Self {
+    pub fn new(code: String, redirect_uri: String, grant_type: OauthAccessTokenRequestCodeGrantType) -> Self {
         Self { code, redirect_uri, grant_type }
     }
 }
+
+/// Inline schema at `/components/schemas/OauthAccessTokenRequestCode/properties/grant_type` in the spec.
+pub type OauthAccessTokenRequestCodeGrantType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenRequestRefresh` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -91,15 +90,18 @@ pub struct OauthAccessTokenRequestRefresh {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// `grant_type`: required.
-    pub grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
+    pub grant_type: OauthAccessTokenRequestRefreshGrantType,
 }
 
 impl OauthAccessTokenRequestRefresh {
     /// A value with the required fields set and the others empty.
-    pub fn new(refresh_token: String, grant_type: OauthAccessTokenRequestClientCredentialsGrantType) -> Self {
+    pub fn new(refresh_token: String, grant_type: OauthAccessTokenRequestRefreshGrantType) -> Self {
         Self { refresh_token, scope: None, grant_type }
     }
 }
+
+/// Inline schema at `/components/schemas/OauthAccessTokenRequestRefresh/properties/grant_type` in the spec.
+pub type OauthAccessTokenRequestRefreshGrantType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 tagged_union! {
     /// Schema `OauthAccessTokenResponse` of the spec.
@@ -121,7 +123,7 @@ pub struct OauthAccessTokenResponseClientCredentials {
     pub expires_in: i64,
     /// `response_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
+    pub response_type: Option<OauthAccessTokenResponseClientCredentialsResponseType>,
     /// `scope`: required.
     pub scope: String,
     /// `token_type`: required.
@@ -134,6 +136,9 @@ impl OauthAccessTokenResponseClientCredentials {
         Self { access_token, expires_in, response_type: None, scope, token_type }
     }
 }
+
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseClientCredentials/properties/response_type` in the spec.
+pub type OauthAccessTokenResponseClientCredentialsResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenResponseCode` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -154,7 +159,7 @@ pub struct OauthAccessTokenResponseCode {
     pub expires_in: i64,
     /// `response_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
+    pub response_type: Option<OauthAccessTokenResponseCodeResponseType>,
     /// `scope`: required.
     pub scope: String,
     /// `token_type`: required.
@@ -177,6 +182,9 @@ impl OauthAccessTokenResponseCode {
     }
 }
 
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseCode/properties/response_type` in the spec.
+pub type OauthAccessTokenResponseCodeResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
+
 /// Schema `OauthAccessTokenResponseIntegrationRefresh` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -191,7 +199,7 @@ pub struct OauthAccessTokenResponseIntegrationRefresh {
     pub expires_in: i64,
     /// `response_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
+    pub response_type: Option<OauthAccessTokenResponseIntegrationRefreshResponseType>,
     /// `scope`: required.
     pub scope: String,
     /// `token_type`: required.
@@ -220,6 +228,9 @@ impl OauthAccessTokenResponseIntegrationRefresh {
     }
 }
 
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseIntegrationRefresh/properties/response_type` in the spec.
+pub type OauthAccessTokenResponseIntegrationRefreshResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
+
 /// Schema `OauthAccessTokenResponseRefresh` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -230,7 +241,7 @@ pub struct OauthAccessTokenResponseRefresh {
     pub expires_in: i64,
     /// `response_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_type: Option<OauthAccessTokenRequestClientCredentialsGrantType>,
+    pub response_type: Option<OauthAccessTokenResponseRefreshResponseType>,
     /// `scope`: required.
     pub scope: String,
     /// `token_type`: required.
@@ -266,6 +277,9 @@ impl OauthAccessTokenResponseRefresh {
         }
     }
 }
+
+/// Inline schema at `/components/schemas/OauthAccessTokenResponseRefresh/allOf/0/properties/response_type` in the spec.
+pub type OauthAccessTokenResponseRefreshResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `TokenRevocationRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

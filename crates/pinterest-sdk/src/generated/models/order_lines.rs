@@ -85,6 +85,9 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type OrderLinesListOrder = PinterestLibPaginationOrder;
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1order_lines/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

@@ -30,6 +30,12 @@ impl CarouselSlot {
     }
 }
 
+/// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
+pub type MultiPinsAnalyticsAppTypes = PinsAnalyticsAppTypes;
+
+/// Inline schema at `/paths/~1pins~1analytics/get/parameters/4/schema/items` in the spec.
+pub type MultiPinsAnalyticsMetricTypesItem = PinsAnalyticsMetricTypesItem;
+
 /// Schema `PinAnalyticsMetricsResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

@@ -65,6 +65,12 @@ impl ProductGroupPromotionResponseItem {
     }
 }
 
+/// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
+pub type ProductGroupPromotionsListEntityStatusesItem = EntityStatus;
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type ProductGroupPromotionsListOrder = PinterestLibPaginationOrder;
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1product_group_promotions/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -82,3 +88,18 @@ impl ProductGroupPromotionsListResponse {
         Self { bookmark: None, items }
     }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type ProductGroupsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type ProductGroupsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type ProductGroupsAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type ProductGroupsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type ProductGroupsAnalyticsViewWindowDays = ConversionAttributionWindowDays;

@@ -41,7 +41,7 @@ string_enum! {
 pub struct PromotionCreateRequest {
     /// `discount_status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_status: Option<PromotionCommonDiscountStatus>,
+    pub discount_status: Option<PromotionCreateRequestDiscountStatus>,
     /// `end_time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
@@ -87,13 +87,16 @@ impl PromotionCreateRequest {
     }
 }
 
+/// Inline schema at `/components/schemas/PromotionCommon/properties/discount_status` in the spec.
+pub type PromotionCreateRequestDiscountStatus = PromotionCommonDiscountStatus;
+
 /// Schema `PromotionResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionResponse {
     /// `discount_status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_status: Option<PromotionCommonDiscountStatus>,
+    pub discount_status: Option<PromotionResponseDiscountStatus>,
     /// `end_time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
@@ -152,6 +155,9 @@ impl PromotionResponse {
         }
     }
 }
+
+/// Inline schema at `/components/schemas/PromotionCommon/properties/discount_status` in the spec.
+pub type PromotionResponseDiscountStatus = PromotionCommonDiscountStatus;
 
 /// Schema `PromotionTemplateValue` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -213,7 +219,7 @@ string_enum! {
 pub struct PromotionUpdateRequest {
     /// `discount_status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_status: Option<PromotionCommonDiscountStatus>,
+    pub discount_status: Option<PromotionUpdateRequestDiscountStatus>,
     /// `end_time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
@@ -267,6 +273,12 @@ impl PromotionUpdateRequest {
         }
     }
 }
+
+/// Inline schema at `/components/schemas/PromotionCommon/properties/discount_status` in the spec.
+pub type PromotionUpdateRequestDiscountStatus = PromotionCommonDiscountStatus;
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type PromotionsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1promotions/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

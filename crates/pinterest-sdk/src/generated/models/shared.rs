@@ -149,7 +149,7 @@ pub struct AdGroupCreateRequest {
     pub bid_in_micro_currency: Option<i64>,
     /// `bid_strategy_type`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bid_strategy_type: Option<AdGroupCommonBidStrategyType>,
+    pub bid_strategy_type: Option<AdGroupCreateRequestBidStrategyType>,
     /// `billable_event`: required.
     pub billable_event: ActionType,
     /// `budget_in_micro_currency`: nullable.
@@ -182,7 +182,7 @@ pub struct AdGroupCreateRequest {
     pub placement_group: Option<PlacementGroupType>,
     /// `promotion_application_level`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_application_level: Option<AdGroupCommonPromotionApplicationLevel>,
+    pub promotion_application_level: Option<AdGroupCreateRequestPromotionApplicationLevel>,
     /// `promotion_id`: pattern `^\d+$`, nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
@@ -238,6 +238,14 @@ impl AdGroupCreateRequest {
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
+/// Inline schema at `/components/schemas/AdGroupCommon/properties/bid_strategy_type` in the spec.
+pub type AdGroupCreateRequestBidStrategyType = AdGroupCommonBidStrategyType;
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
+/// Inline schema at `/components/schemas/AdGroupCommon/properties/promotion_application_level` in the spec.
+pub type AdGroupCreateRequestPromotionApplicationLevel = AdGroupCommonPromotionApplicationLevel;
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
 string_enum! {
     /// Inline schema at `/components/schemas/AdGroupResponse/allOf/1/properties/conversion_learning_mode_type` in the spec.
     AdGroupResponseConversionLearningModeType {
@@ -274,7 +282,7 @@ pub struct AdGroupUpdateRequest {
     pub bid_in_micro_currency: Option<i64>,
     /// `bid_strategy_type`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bid_strategy_type: Option<AdGroupCommonBidStrategyType>,
+    pub bid_strategy_type: Option<AdGroupUpdateRequestBidStrategyType>,
     /// `billable_event`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billable_event: Option<ActionType>,
@@ -310,7 +318,7 @@ pub struct AdGroupUpdateRequest {
     pub placement_group: Option<PlacementGroupType>,
     /// `promotion_application_level`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_application_level: Option<AdGroupCommonPromotionApplicationLevel>,
+    pub promotion_application_level: Option<AdGroupUpdateRequestPromotionApplicationLevel>,
     /// `promotion_id`: pattern `^\d+$`, nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
@@ -367,6 +375,14 @@ impl AdGroupUpdateRequest {
         }
     }
 }
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
+/// Inline schema at `/components/schemas/AdGroupCommon/properties/bid_strategy_type` in the spec.
+pub type AdGroupUpdateRequestBidStrategyType = AdGroupCommonBidStrategyType;
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
+/// Inline schema at `/components/schemas/AdGroupCommon/properties/promotion_application_level` in the spec.
+pub type AdGroupUpdateRequestPromotionApplicationLevel = AdGroupCommonPromotionApplicationLevel;
 
 #[cfg(any(
     feature = "ad_accounts",
@@ -1369,7 +1385,7 @@ pub struct CatalogsCreativeAssetsProductGroupCreateRequest {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsProductGroupCreateRequestCatalogType,
     /// `description`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1384,13 +1400,18 @@ impl CatalogsCreativeAssetsProductGroupCreateRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsCreativeAssetsProductGroupCreateRequestCatalogType,
         filters: CatalogsCreativeAssetsProductGroupFilters,
         name: String,
     ) -> Self {
         Self { catalog_id, catalog_type, description: None, filters, name }
     }
 }
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupCreateRequest/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsProductGroupCreateRequestCatalogType =
+    CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsCreativeAssetsProductGroupFilterKeys` of the spec.
@@ -1487,7 +1508,7 @@ impl CatalogsCreativeAssetsProductGroupFiltersAnyOf {
 pub struct CatalogsCreativeAssetsProductGroupUpdateRequest {
     /// `catalog_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub catalog_type: Option<CatalogsCreativeAssetsAvailableFilterValuesCatalogType>,
+    pub catalog_type: Option<CatalogsCreativeAssetsProductGroupUpdateRequestCatalogType>,
     /// `description`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1506,6 +1527,11 @@ impl CatalogsCreativeAssetsProductGroupUpdateRequest {
         Self { catalog_type: None, description: None, filters: None, name: None }
     }
 }
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProductGroupUpdateRequest/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsProductGroupUpdateRequestCatalogType =
+    CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 #[cfg(any(
     feature = "bulk",
@@ -1529,7 +1555,7 @@ pub struct CatalogsHotelProductGroupCreateRequest {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelProductGroupCreateRequestCatalogType,
     /// `description`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1544,13 +1570,17 @@ impl CatalogsHotelProductGroupCreateRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsHotelProductGroupCreateRequestCatalogType,
         filters: CatalogsHotelProductGroupFilters,
         name: String,
     ) -> Self {
         Self { catalog_id, catalog_type, description: None, filters, name }
     }
 }
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupCreateRequest/properties/catalog_type` in the spec.
+pub type CatalogsHotelProductGroupCreateRequestCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsHotelProductGroupFilterKeys` of the spec.
@@ -1637,7 +1667,7 @@ impl CatalogsHotelProductGroupFiltersAnyOf {
 pub struct CatalogsHotelProductGroupUpdateRequest {
     /// `catalog_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub catalog_type: Option<CatalogsHotelAvailableFilterValuesCatalogType>,
+    pub catalog_type: Option<CatalogsHotelProductGroupUpdateRequestCatalogType>,
     /// `description`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1656,6 +1686,10 @@ impl CatalogsHotelProductGroupUpdateRequest {
         Self { catalog_type: None, description: None, filters: None, name: None }
     }
 }
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Inline schema at `/components/schemas/CatalogsHotelProductGroupUpdateRequest/properties/catalog_type` in the spec.
+pub type CatalogsHotelProductGroupUpdateRequestCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 #[cfg(any(feature = "bulk", feature = "catalog_feeds", feature = "catalog_product_groups", feature = "catalogs"))]
 string_enum! {
@@ -2120,7 +2154,7 @@ pub struct CatalogsRetailProductGroupCreateRequest {
     /// `catalog_id`: required, pattern `^\d+$`.
     pub catalog_id: String,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailProductGroupCreateRequestCatalogType,
     /// `country`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
@@ -2141,7 +2175,7 @@ impl CatalogsRetailProductGroupCreateRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(
         catalog_id: String,
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailProductGroupCreateRequestCatalogType,
         filters: CatalogsProductGroupFiltersRequest,
         name: String,
     ) -> Self {
@@ -2150,13 +2184,17 @@ impl CatalogsRetailProductGroupCreateRequest {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroupCreateRequest/properties/catalog_type` in the spec.
+pub type CatalogsRetailProductGroupCreateRequestCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsRetailProductGroupUpdateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupUpdateRequest {
     /// `catalog_type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub catalog_type: Option<CatalogsRetailAvailableFilterValuesCatalogType>,
+    pub catalog_type: Option<CatalogsRetailProductGroupUpdateRequestCatalogType>,
     /// `country`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
@@ -2181,6 +2219,10 @@ impl CatalogsRetailProductGroupUpdateRequest {
         Self { catalog_type: None, country: None, description: None, filters: None, locale: None, name: None }
     }
 }
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Inline schema at `/components/schemas/CatalogsRetailProductGroupUpdateRequest/properties/catalog_type` in the spec.
+pub type CatalogsRetailProductGroupUpdateRequestCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 #[cfg(any(feature = "catalog_feeds", feature = "catalog_items", feature = "catalogs"))]
 string_enum! {
@@ -3880,7 +3922,7 @@ pub struct OptimizationGoalMetadataConversionTagV3GoalMetadata {
     pub is_roas_optimized: Option<bool>,
     /// `learning_mode_type`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub learning_mode_type: Option<AdGroupResponseConversionLearningModeType>,
+    pub learning_mode_type: Option<OptimizationGoalMetadataConversionTagV3GoalMetadataLearningModeType>,
     /// `reporting_event`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting_event: Option<String>,
@@ -3942,6 +3984,11 @@ string_enum! {
         AppInstall = "APP_INSTALL",
     }
 }
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
+/// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/conversion_tag_v3_goal_metadata/properties/learning_mode_type` in the spec.
+pub type OptimizationGoalMetadataConversionTagV3GoalMetadataLearningModeType =
+    AdGroupResponseConversionLearningModeType;
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/frequency_goal_metadata` in the spec.
@@ -4250,7 +4297,7 @@ pub struct PinMediaWithVideo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<ImageSize>,
     /// `media_type`: required.
-    pub media_type: MediaUploadType,
+    pub media_type: PinMediaWithVideoMediaType,
     /// `video_url`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
@@ -4262,7 +4309,7 @@ pub struct PinMediaWithVideo {
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 impl PinMediaWithVideo {
     /// A value with the required fields set and the others empty.
-    pub fn new(media_type: MediaUploadType) -> Self {
+    pub fn new(media_type: PinMediaWithVideoMediaType) -> Self {
         Self {
             cover_image_url: None,
             duration: None,
@@ -4274,6 +4321,10 @@ impl PinMediaWithVideo {
         }
     }
 }
+
+#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+/// Inline schema at `/components/schemas/PinMediaWithVideo/properties/media_type` in the spec.
+pub type PinMediaWithVideoMediaType = MediaUploadType;
 
 #[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
 /// Schema `PinMediaWithVideos` of the spec.
@@ -4424,7 +4475,7 @@ pub struct PriceFilterPrice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
     /// `operator`: required.
-    pub operator: CatalogsProductGroupUint32CriteriaOperator,
+    pub operator: PriceFilterPriceOperator,
     /// `value`: required, minimum 0.
     pub value: f64,
 }
@@ -4432,14 +4483,14 @@ pub struct PriceFilterPrice {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl PriceFilterPrice {
     /// A value with the required fields set and the others empty.
-    pub fn new(
-        currency: NonNullableCatalogsCurrency,
-        operator: CatalogsProductGroupUint32CriteriaOperator,
-        value: f64,
-    ) -> Self {
+    pub fn new(currency: NonNullableCatalogsCurrency, operator: PriceFilterPriceOperator, value: f64) -> Self {
         Self { currency, negated: None, operator, value }
     }
 }
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Inline schema at `/components/schemas/PriceFilter/properties/PRICE/properties/operator` in the spec.
+pub type PriceFilterPriceOperator = CatalogsProductGroupUint32CriteriaOperator;
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 /// Schema `ProductGroupPromotion` of the spec.
@@ -4496,7 +4547,7 @@ pub struct ProductGroupPromotion {
     pub parent_id: Option<String>,
     /// `preferred_media_type`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_media_type: Option<AdPreviewRequestShoppingPreferredMediaType>,
+    pub preferred_media_type: Option<ProductGroupPromotionPreferredMediaType>,
     /// `relative_definition`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative_definition: Option<String>,
@@ -4595,6 +4646,10 @@ string_enum! {
         BuyOnlinePickupInStore = "BUY_ONLINE_PICKUP_IN_STORE",
     }
 }
+
+#[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
+/// Inline schema at `/components/schemas/ProductGroupPromotion/properties/preferred_media_type` in the spec.
+pub type ProductGroupPromotionPreferredMediaType = AdPreviewRequestShoppingPreferredMediaType;
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 /// Schema `ProductGroupPromotionUpdateRequest` of the spec.

@@ -807,27 +807,27 @@ pub struct CatalogsCreativeAssetsItemsFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsItemsFilterCatalogType,
     /// `creative_assets_ids`: required, at least 1 items, at most 100 items.
     pub creative_assets_ids: Vec<String>,
 }
 
 impl CatalogsCreativeAssetsItemsFilter {
     /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
-        creative_assets_ids: Vec<String>,
-    ) -> Self {
+    pub fn new(catalog_type: CatalogsCreativeAssetsItemsFilterCatalogType, creative_assets_ids: Vec<String>) -> Self {
         Self { catalog_id: None, catalog_type, creative_assets_ids }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsFilter/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsItemsFilterCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsCreativeAssetsProduct` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProduct {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsCreativeAssetsProductCatalogType,
     /// `metadata`: required.
     pub metadata: CatalogsCreativeAssetsProductMetadata,
     /// `pin`: required.
@@ -837,13 +837,16 @@ pub struct CatalogsCreativeAssetsProduct {
 impl CatalogsCreativeAssetsProduct {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsCreativeAssetsProductCatalogType,
         metadata: CatalogsCreativeAssetsProductMetadata,
         pin: Pin,
     ) -> Self {
         Self { catalog_type, metadata, pin }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProduct/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsProductCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsCreativeAssetsProductMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -889,24 +892,27 @@ pub struct CatalogsHotelItemsFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelItemsFilterCatalogType,
     /// `hotel_ids`: required, at least 1 items, at most 100 items.
     pub hotel_ids: Vec<String>,
 }
 
 impl CatalogsHotelItemsFilter {
     /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsHotelAvailableFilterValuesCatalogType, hotel_ids: Vec<String>) -> Self {
+    pub fn new(catalog_type: CatalogsHotelItemsFilterCatalogType, hotel_ids: Vec<String>) -> Self {
         Self { catalog_id: None, catalog_type, hotel_ids }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelItemsFilter/properties/catalog_type` in the spec.
+pub type CatalogsHotelItemsFilterCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelProduct` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProduct {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsHotelProductCatalogType,
     /// `metadata`: required.
     pub metadata: CatalogsHotelProductMetadata,
     /// `pin`: required.
@@ -916,13 +922,16 @@ pub struct CatalogsHotelProduct {
 impl CatalogsHotelProduct {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsHotelProductCatalogType,
         metadata: CatalogsHotelProductMetadata,
         pin: Pin,
     ) -> Self {
         Self { catalog_type, metadata, pin }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsHotelProduct/properties/catalog_type` in the spec.
+pub type CatalogsHotelProductCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelProductMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -965,24 +974,27 @@ pub struct CatalogsRetailItemsFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailItemsFilterCatalogType,
     /// `item_ids`: required, at least 1 items, at most 100 items.
     pub item_ids: Vec<String>,
 }
 
 impl CatalogsRetailItemsFilter {
     /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsRetailAvailableFilterValuesCatalogType, item_ids: Vec<String>) -> Self {
+    pub fn new(catalog_type: CatalogsRetailItemsFilterCatalogType, item_ids: Vec<String>) -> Self {
         Self { catalog_id: None, catalog_type, item_ids }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailItemsFilter/properties/catalog_type` in the spec.
+pub type CatalogsRetailItemsFilterCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsRetailProduct` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProduct {
     /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+    pub catalog_type: CatalogsRetailProductCatalogType,
     /// `metadata`: required.
     pub metadata: CatalogsRetailProductMetadata,
     /// `pin`: required.
@@ -992,13 +1004,16 @@ pub struct CatalogsRetailProduct {
 impl CatalogsRetailProduct {
     /// A value with the required fields set and the others empty.
     pub fn new(
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
+        catalog_type: CatalogsRetailProductCatalogType,
         metadata: CatalogsRetailProductMetadata,
         pin: Pin,
     ) -> Self {
         Self { catalog_type, metadata, pin }
     }
 }
+
+/// Inline schema at `/components/schemas/CatalogsRetailProduct/properties/catalog_type` in the spec.
+pub type CatalogsRetailProductCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsRetailProductMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2020,7 +2035,7 @@ pub struct TargetingSpecOperationGender {
     /// `field`: required.
     pub field: TargetingSpecOperationGenderField,
     /// `operation`: required.
-    pub operation: TargetingSpecOperationAppTypeOperation,
+    pub operation: TargetingSpecOperationGenderOperation,
     /// `values`: required, nullable.
     #[serde(default)]
     pub values: Option<Vec<TargetingSpecGender>>,
@@ -2028,7 +2043,7 @@ pub struct TargetingSpecOperationGender {
 
 impl TargetingSpecOperationGender {
     /// A value with the required fields set and the others empty.
-    pub fn new(field: TargetingSpecOperationGenderField, operation: TargetingSpecOperationAppTypeOperation) -> Self {
+    pub fn new(field: TargetingSpecOperationGenderField, operation: TargetingSpecOperationGenderOperation) -> Self {
         Self { field, operation, values: None }
     }
 }
@@ -2040,6 +2055,9 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/schemas/TargetingSpecOperationList/properties/operation` in the spec.
+pub type TargetingSpecOperationGenderOperation = TargetingSpecOperationAppTypeOperation;
+
 /// Schema `TargetingSpecOperationList` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2047,7 +2065,7 @@ pub struct TargetingSpecOperationList {
     /// `field`: required.
     pub field: String,
     /// `operation`: required.
-    pub operation: TargetingSpecOperationAppTypeOperation,
+    pub operation: TargetingSpecOperationListOperation,
     /// `values`: required, nullable.
     #[serde(default)]
     pub values: Option<Vec<String>>,
@@ -2055,10 +2073,13 @@ pub struct TargetingSpecOperationList {
 
 impl TargetingSpecOperationList {
     /// A value with the required fields set and the others empty.
-    pub fn new(field: String, operation: TargetingSpecOperationAppTypeOperation) -> Self {
+    pub fn new(field: String, operation: TargetingSpecOperationListOperation) -> Self {
         Self { field, operation, values: None }
     }
 }
+
+/// Inline schema at `/components/schemas/TargetingSpecOperationList/properties/operation` in the spec.
+pub type TargetingSpecOperationListOperation = TargetingSpecOperationAppTypeOperation;
 
 /// Schema `TargetingSpecOperationMinMaxAge` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2067,7 +2088,7 @@ pub struct TargetingSpecOperationMinMaxAge {
     /// `field`: required.
     pub field: TargetingSpecOperationMinMaxAgeField,
     /// `operation`: required.
-    pub operation: TargetingSpecOperationAgeBucketOperation,
+    pub operation: TargetingSpecOperationMinMaxAgeOperation,
     /// `value`: required, pattern `^\d+\+?$`, nullable.
     #[serde(default)]
     pub value: Option<String>,
@@ -2077,7 +2098,7 @@ impl TargetingSpecOperationMinMaxAge {
     /// A value with the required fields set and the others empty.
     pub fn new(
         field: TargetingSpecOperationMinMaxAgeField,
-        operation: TargetingSpecOperationAgeBucketOperation,
+        operation: TargetingSpecOperationMinMaxAgeOperation,
     ) -> Self {
         Self { field, operation, value: None }
     }
@@ -2091,6 +2112,9 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/schemas/TargetingSpecOperationString/properties/operation` in the spec.
+pub type TargetingSpecOperationMinMaxAgeOperation = TargetingSpecOperationAgeBucketOperation;
+
 /// Schema `TargetingSpecOperationShoppingRetargeting` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2098,7 +2122,7 @@ pub struct TargetingSpecOperationShoppingRetargeting {
     /// `field`: required.
     pub field: TargetingSpecOperationShoppingRetargetingField,
     /// `operation`: required.
-    pub operation: TargetingSpecOperationAgeBucketOperation,
+    pub operation: TargetingSpecOperationShoppingRetargetingOperation,
     /// `values`: required, nullable.
     #[serde(default)]
     pub values: Option<Vec<TargetingSpecShoppingRetargeting>>,
@@ -2108,7 +2132,7 @@ impl TargetingSpecOperationShoppingRetargeting {
     /// A value with the required fields set and the others empty.
     pub fn new(
         field: TargetingSpecOperationShoppingRetargetingField,
-        operation: TargetingSpecOperationAgeBucketOperation,
+        operation: TargetingSpecOperationShoppingRetargetingOperation,
     ) -> Self {
         Self { field, operation, values: None }
     }
@@ -2121,6 +2145,9 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/schemas/TargetingSpecOperationShoppingRetargeting/properties/operation` in the spec.
+pub type TargetingSpecOperationShoppingRetargetingOperation = TargetingSpecOperationAgeBucketOperation;
+
 /// Schema `TargetingSpecOperationString` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2128,7 +2155,7 @@ pub struct TargetingSpecOperationString {
     /// `field`: required.
     pub field: String,
     /// `operation`: required.
-    pub operation: TargetingSpecOperationAgeBucketOperation,
+    pub operation: TargetingSpecOperationStringOperation,
     /// `value`: required, nullable.
     #[serde(default)]
     pub value: Option<String>,
@@ -2136,10 +2163,13 @@ pub struct TargetingSpecOperationString {
 
 impl TargetingSpecOperationString {
     /// A value with the required fields set and the others empty.
-    pub fn new(field: String, operation: TargetingSpecOperationAgeBucketOperation) -> Self {
+    pub fn new(field: String, operation: TargetingSpecOperationStringOperation) -> Self {
         Self { field, operation, value: None }
     }
 }
+
+/// Inline schema at `/components/schemas/TargetingSpecOperationString/properties/operation` in the spec.
+pub type TargetingSpecOperationStringOperation = TargetingSpecOperationAgeBucketOperation;
 
 /// Schema `TargetingTemplateCommon` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2215,7 +2245,7 @@ pub struct TargetingTemplateResponseData {
     pub sizing: Option<TargetingTemplateAudienceSizing>,
     /// `status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<TargetingTemplateGetResponseDataStatus>,
+    pub status: Option<TargetingTemplateResponseDataStatus>,
     /// `updated_time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
@@ -2241,13 +2271,16 @@ impl TargetingTemplateResponseData {
     }
 }
 
+/// Inline schema at `/components/schemas/TargetingTemplateResponseData/allOf/1/properties/status/allOf/0` in the spec.
+pub type TargetingTemplateResponseDataStatus = TargetingTemplateGetResponseDataStatus;
+
 /// Schema `TargetingTypeFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTypeFilter {
     /// `targeting_types`: at least 1 items, at most 5 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub targeting_types: Option<Vec<AdsAnalyticsCreateAsyncRequestTargetingTypesItem>>,
+    pub targeting_types: Option<Vec<TargetingTypeFilterTargetingTypesItem>>,
 }
 
 impl TargetingTypeFilter {
@@ -2256,6 +2289,9 @@ impl TargetingTypeFilter {
         Self { targeting_types: None }
     }
 }
+
+/// Inline schema at `/components/schemas/TargetingTypeFilter/properties/targeting_types/items` in the spec.
+pub type TargetingTypeFilterTargetingTypesItem = AdsAnalyticsCreateAsyncRequestTargetingTypesItem;
 
 /// Schema `UpdatePartnerResultsResponseArray` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]

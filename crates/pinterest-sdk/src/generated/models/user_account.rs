@@ -385,6 +385,9 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
+pub type UserAccountAnalyticsAppTypes = PinsAnalyticsAppTypes;
+
 string_enum! {
     /// Inline schema at `/components/parameters/query_content_type/schema` in the spec.
     UserAccountAnalyticsContentType {
@@ -452,12 +455,27 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
+pub type UserAccountAnalyticsTopPinsAppTypes = PinsAnalyticsAppTypes;
+
+/// Inline schema at `/components/parameters/query_content_type/schema` in the spec.
+pub type UserAccountAnalyticsTopPinsContentType = UserAccountAnalyticsContentType;
+
 int_enum! {
     /// Inline schema at `/components/parameters/query_created_in_last_n_days/schema` in the spec.
     UserAccountAnalyticsTopPinsCreatedInLastNDays {
         V30 = 30,
     }
 }
+
+/// Inline schema at `/components/parameters/query_from_claimed_content/schema` in the spec.
+pub type UserAccountAnalyticsTopPinsFromClaimedContent = UserAccountAnalyticsFromClaimedContent;
+
+/// Inline schema at `/components/parameters/query_metric_types/schema/items` in the spec.
+pub type UserAccountAnalyticsTopPinsMetricTypesItem = UserAccountAnalyticsMetricTypesItem;
+
+/// Inline schema at `/components/parameters/query_pin_format/schema` in the spec.
+pub type UserAccountAnalyticsTopPinsPinFormat = UserAccountAnalyticsPinFormat;
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_sort_by/schema` in the spec.
@@ -469,6 +487,21 @@ string_enum! {
         Save = "SAVE",
     }
 }
+
+/// Inline schema at `/components/parameters/query_source/schema` in the spec.
+pub type UserAccountAnalyticsTopPinsSource = UserAccountAnalyticsSource;
+
+/// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
+pub type UserAccountAnalyticsTopVideoPinsAppTypes = PinsAnalyticsAppTypes;
+
+/// Inline schema at `/components/parameters/query_content_type/schema` in the spec.
+pub type UserAccountAnalyticsTopVideoPinsContentType = UserAccountAnalyticsContentType;
+
+/// Inline schema at `/components/parameters/query_created_in_last_n_days/schema` in the spec.
+pub type UserAccountAnalyticsTopVideoPinsCreatedInLastNDays = UserAccountAnalyticsTopPinsCreatedInLastNDays;
+
+/// Inline schema at `/components/parameters/query_from_claimed_content/schema` in the spec.
+pub type UserAccountAnalyticsTopVideoPinsFromClaimedContent = UserAccountAnalyticsFromClaimedContent;
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_video_pin_metric_types/schema/items` in the spec.
@@ -485,6 +518,9 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/parameters/query_pin_format/schema` in the spec.
+pub type UserAccountAnalyticsTopVideoPinsPinFormat = UserAccountAnalyticsPinFormat;
+
 string_enum! {
     /// Inline schema at `/components/parameters/query_video_pin_sort_by/schema` in the spec.
     UserAccountAnalyticsTopVideoPinsSortBy {
@@ -499,6 +535,9 @@ string_enum! {
         VideoStart = "VIDEO_START",
     }
 }
+
+/// Inline schema at `/components/parameters/query_source/schema` in the spec.
+pub type UserAccountAnalyticsTopVideoPinsSource = UserAccountAnalyticsSource;
 
 /// Inline schema at `/paths/~1users~1{username}~1interests~1follow/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -38,7 +38,7 @@ impl<C: Copy> AdAccountsApi<C> {
         ad_account_id: impl Into<String>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdAccountAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> AdAccountAnalytics<C> {
         AdAccountAnalytics::bind(self.c, ad_account_id, start_date, end_date, columns, granularity)
@@ -110,7 +110,7 @@ impl<C: Copy> AdAccountsApi<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdAccountTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> AdAccountTargetingAnalyticsGet<C> {
         AdAccountTargetingAnalyticsGet::bind(
@@ -365,12 +365,12 @@ pub struct AdAccountAnalytics<C = ()> {
     ad_account_id: String,
     start_date: String,
     end_date: String,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::AdAccountAnalyticsColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::AdAccountAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdAccountAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdAccountAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdAccountAnalyticsConversionReportTime>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
@@ -380,7 +380,7 @@ impl AdAccountAnalytics {
         ad_account_id: impl Into<String>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdAccountAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, start_date, end_date, columns, granularity)
@@ -393,7 +393,7 @@ impl<C> AdAccountAnalytics<C> {
         ad_account_id: impl Into<String>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdAccountAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -418,25 +418,25 @@ impl<C> AdAccountAnalytics<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::AdAccountAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(mut self, value: impl Into<models::AdAccountAnalyticsEngagementWindowDays>) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::AdAccountAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(mut self, value: impl Into<models::AdAccountAnalyticsConversionReportTime>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
@@ -910,12 +910,12 @@ pub struct AdAccountTargetingAnalyticsGet<C = ()> {
     start_date: String,
     end_date: String,
     targeting_types: Vec<models::AdsAnalyticsTargetingType>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::AdAccountTargetingAnalyticsGetColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::AdAccountTargetingAnalyticsGetClickWindowDays>,
+    engagement_window_days: Option<models::AdAccountTargetingAnalyticsGetEngagementWindowDays>,
+    view_window_days: Option<models::AdAccountTargetingAnalyticsGetViewWindowDays>,
+    conversion_report_time: Option<models::AdAccountTargetingAnalyticsGetConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
@@ -927,7 +927,7 @@ impl AdAccountTargetingAnalyticsGet {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdAccountTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, start_date, end_date, targeting_types, columns, granularity)
@@ -941,7 +941,7 @@ impl<C> AdAccountTargetingAnalyticsGet<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdAccountTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -969,25 +969,34 @@ impl<C> AdAccountTargetingAnalyticsGet<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(
+        mut self,
+        value: impl Into<models::AdAccountTargetingAnalyticsGetClickWindowDays>,
+    ) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::AdAccountTargetingAnalyticsGetEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::AdAccountTargetingAnalyticsGetViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::AdAccountTargetingAnalyticsGetConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
@@ -1063,7 +1072,7 @@ pub struct TemplatesList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::TemplatesListOrder>,
     bookmark: Option<String>,
 }
 
@@ -1087,7 +1096,7 @@ impl<C> TemplatesList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::TemplatesListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

@@ -61,7 +61,7 @@ impl<C: Copy> AdGroupsApi<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdGroupTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdGroupsTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> AdGroupsTargetingAnalyticsGet<C> {
         AdGroupsTargetingAnalyticsGet::bind(
@@ -119,9 +119,9 @@ pub struct AdGroupsList<C = ()> {
     ad_account_id: String,
     campaign_ids: Option<Vec<String>>,
     ad_group_ids: Option<Vec<String>>,
-    entity_statuses: Option<Vec<models::EntityStatus>>,
+    entity_statuses: Option<Vec<models::AdGroupsListEntityStatusesItem>>,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::AdGroupsListOrder>,
     bookmark: Option<String>,
     translate_interests_to_names: Option<bool>,
 }
@@ -163,7 +163,10 @@ impl<C> AdGroupsList<C> {
     }
 
     /// Sets `entity_statuses` (query parameter).
-    pub fn entity_statuses(mut self, value: impl IntoIterator<Item = impl Into<models::EntityStatus>>) -> Self {
+    pub fn entity_statuses(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdGroupsListEntityStatusesItem>>,
+    ) -> Self {
         self.entity_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
@@ -175,7 +178,7 @@ impl<C> AdGroupsList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::AdGroupsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
@@ -398,10 +401,10 @@ pub struct AdGroupsAnalytics<C = ()> {
     ad_group_ids: Vec<String>,
     columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::AdGroupsAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdGroupsAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdGroupsAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdGroupsAnalyticsConversionReportTime>,
     aggregate_report_rows: Option<bool>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
@@ -455,25 +458,25 @@ impl<C> AdGroupsAnalytics<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::AdGroupsAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(mut self, value: impl Into<models::AdGroupsAnalyticsEngagementWindowDays>) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::AdGroupsAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(mut self, value: impl Into<models::AdGroupsAnalyticsConversionReportTime>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
@@ -546,12 +549,12 @@ pub struct AdGroupsTargetingAnalyticsGet<C = ()> {
     start_date: String,
     end_date: String,
     targeting_types: Vec<models::AdsAnalyticsAdGroupTargetingType>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::AdGroupsTargetingAnalyticsGetColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::AdGroupsTargetingAnalyticsGetClickWindowDays>,
+    engagement_window_days: Option<models::AdGroupsTargetingAnalyticsGetEngagementWindowDays>,
+    view_window_days: Option<models::AdGroupsTargetingAnalyticsGetViewWindowDays>,
+    conversion_report_time: Option<models::AdGroupsTargetingAnalyticsGetConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
@@ -564,7 +567,7 @@ impl AdGroupsTargetingAnalyticsGet {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdGroupTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdGroupsTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, ad_group_ids, start_date, end_date, targeting_types, columns, granularity)
@@ -579,7 +582,7 @@ impl<C> AdGroupsTargetingAnalyticsGet<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdGroupTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdGroupsTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -609,25 +612,31 @@ impl<C> AdGroupsTargetingAnalyticsGet<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::AdGroupsTargetingAnalyticsGetClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::AdGroupsTargetingAnalyticsGetEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::AdGroupsTargetingAnalyticsGetViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::AdGroupsTargetingAnalyticsGetConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }

@@ -55,7 +55,7 @@ impl<C: Copy> AdsApi<C> {
         ad_account_id: impl Into<String>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> AdsAnalytics<C> {
         AdsAnalytics::bind(self.c, ad_account_id, start_date, end_date, columns, granularity)
@@ -69,7 +69,7 @@ impl<C: Copy> AdsApi<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> AdTargetingAnalyticsGet<C> {
         AdTargetingAnalyticsGet::bind(
@@ -169,9 +169,9 @@ pub struct AdsList<C = ()> {
     campaign_ids: Option<Vec<String>>,
     ad_group_ids: Option<Vec<String>>,
     ad_ids: Option<Vec<String>>,
-    entity_statuses: Option<Vec<models::EntityStatus>>,
+    entity_statuses: Option<Vec<models::AdsListEntityStatusesItem>>,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::AdsListOrder>,
     bookmark: Option<String>,
 }
 
@@ -218,7 +218,10 @@ impl<C> AdsList<C> {
     }
 
     /// Sets `entity_statuses` (query parameter).
-    pub fn entity_statuses(mut self, value: impl IntoIterator<Item = impl Into<models::EntityStatus>>) -> Self {
+    pub fn entity_statuses(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdsListEntityStatusesItem>>,
+    ) -> Self {
         self.entity_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
@@ -230,7 +233,7 @@ impl<C> AdsList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::AdsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
@@ -447,12 +450,12 @@ pub struct AdsAnalytics<C = ()> {
     start_date: String,
     end_date: String,
     ad_ids: Option<Vec<String>>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::AdsAnalyticsColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::AdsAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdsAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdsAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdsAnalyticsConversionReportTime>,
     pin_ids: Option<Vec<String>>,
     campaign_ids: Option<Vec<String>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
@@ -464,7 +467,7 @@ impl AdsAnalytics {
         ad_account_id: impl Into<String>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, start_date, end_date, columns, granularity)
@@ -477,7 +480,7 @@ impl<C> AdsAnalytics<C> {
         ad_account_id: impl Into<String>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -511,25 +514,25 @@ impl<C> AdsAnalytics<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::AdsAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(mut self, value: impl Into<models::AdsAnalyticsEngagementWindowDays>) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::AdsAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(mut self, value: impl Into<models::AdsAnalyticsConversionReportTime>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
@@ -615,12 +618,12 @@ pub struct AdTargetingAnalyticsGet<C = ()> {
     start_date: String,
     end_date: String,
     targeting_types: Vec<models::AdsAnalyticsAdTargetingType>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::AdTargetingAnalyticsGetColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::AdTargetingAnalyticsGetClickWindowDays>,
+    engagement_window_days: Option<models::AdTargetingAnalyticsGetEngagementWindowDays>,
+    view_window_days: Option<models::AdTargetingAnalyticsGetViewWindowDays>,
+    conversion_report_time: Option<models::AdTargetingAnalyticsGetConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
@@ -633,7 +636,7 @@ impl AdTargetingAnalyticsGet {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, ad_ids, start_date, end_date, targeting_types, columns, granularity)
@@ -648,7 +651,7 @@ impl<C> AdTargetingAnalyticsGet<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -678,25 +681,31 @@ impl<C> AdTargetingAnalyticsGet<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::AdTargetingAnalyticsGetClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::AdTargetingAnalyticsGetEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::AdTargetingAnalyticsGetViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::AdTargetingAnalyticsGetConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }

@@ -329,7 +329,7 @@ pub struct SharedAudiencesForBusinessList<C = ()> {
     o: rt::CallOptions,
     business_id: String,
     bookmark: Option<String>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::SharedAudiencesForBusinessListOrder>,
     page_size: Option<i64>,
 }
 
@@ -353,7 +353,7 @@ impl<C> SharedAudiencesForBusinessList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::SharedAudiencesForBusinessListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

@@ -65,7 +65,7 @@ pub struct AudiencesList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     bookmark: Option<String>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::AudiencesListOrder>,
     page_size: Option<i64>,
     ownership_type: Option<models::AudiencesListOwnershipType>,
 }
@@ -98,7 +98,7 @@ impl<C> AudiencesList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::AudiencesListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

@@ -357,9 +357,9 @@ pub struct BillingInvoicesGet<C = ()> {
     bookmark: Option<String>,
     page_size: Option<i64>,
     sort: Option<models::BillingInvoicesGetSort>,
-    order: Option<models::PinterestLibPaginationOrder>,
-    status: Option<models::BillingInvoiceResponseStatus>,
-    document_type: Option<models::BillingInvoiceResponseDocumentType>,
+    order: Option<models::BillingInvoicesGetOrder>,
+    status: Option<models::BillingInvoicesGetStatus>,
+    document_type: Option<models::BillingInvoicesGetDocumentType>,
     start_due_date: Option<String>,
     end_due_date: Option<String>,
 }
@@ -408,19 +408,19 @@ impl<C> BillingInvoicesGet<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::BillingInvoicesGetOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
     /// Sets `status` (query parameter).
-    pub fn status(mut self, value: impl Into<models::BillingInvoiceResponseStatus>) -> Self {
+    pub fn status(mut self, value: impl Into<models::BillingInvoicesGetStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `document_type` (query parameter).
-    pub fn document_type(mut self, value: impl Into<models::BillingInvoiceResponseDocumentType>) -> Self {
+    pub fn document_type(mut self, value: impl Into<models::BillingInvoicesGetDocumentType>) -> Self {
         self.document_type = Some(value.into());
         self
     }

@@ -515,7 +515,7 @@ pub struct BusinessMemberAssetsGet<C = ()> {
     o: rt::CallOptions,
     business_id: String,
     member_id: String,
-    asset_type: Option<models::BusinessAssetsGetAssetType>,
+    asset_type: Option<models::BusinessMemberAssetsGetAssetType>,
     start_index: Option<i64>,
     bookmark: Option<String>,
     page_size: Option<i64>,
@@ -545,7 +545,7 @@ impl<C> BusinessMemberAssetsGet<C> {
     }
 
     /// Sets `asset_type` (query parameter).
-    pub fn asset_type(mut self, value: impl Into<models::BusinessAssetsGetAssetType>) -> Self {
+    pub fn asset_type(mut self, value: impl Into<models::BusinessMemberAssetsGetAssetType>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
@@ -876,7 +876,7 @@ pub struct BusinessPartnerAssetAccessGet<C = ()> {
     business_id: String,
     partner_id: String,
     partner_type: Option<models::PartnerType>,
-    asset_type: Option<models::BusinessAssetsGetAssetType>,
+    asset_type: Option<models::BusinessPartnerAssetAccessGetAssetType>,
     start_index: Option<i64>,
     page_size: Option<i64>,
     bookmark: Option<String>,
@@ -913,7 +913,7 @@ impl<C> BusinessPartnerAssetAccessGet<C> {
     }
 
     /// Sets `asset_type` (query parameter).
-    pub fn asset_type(mut self, value: impl Into<models::BusinessAssetsGetAssetType>) -> Self {
+    pub fn asset_type(mut self, value: impl Into<models::BusinessPartnerAssetAccessGetAssetType>) -> Self {
         self.asset_type = Some(value.into());
         self
     }

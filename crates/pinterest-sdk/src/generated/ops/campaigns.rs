@@ -47,7 +47,7 @@ impl<C: Copy> CampaignsApi<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::CampaignsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> CampaignsAnalytics<C> {
         CampaignsAnalytics::bind(self.c, ad_account_id, start_date, end_date, campaign_ids, columns, granularity)
@@ -61,7 +61,7 @@ impl<C: Copy> CampaignsApi<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsCampaignTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::CampaignTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> CampaignTargetingAnalyticsGet<C> {
         CampaignTargetingAnalyticsGet::bind(
@@ -89,7 +89,7 @@ impl<C: Copy> CampaignsApi<C> {
         pin_ids: impl IntoIterator<Item = impl Into<String>>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdPinsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> AdPinsAnalytics<C> {
         AdPinsAnalytics::bind(self.c, ad_account_id, campaign_id, pin_ids, start_date, end_date, columns, granularity)
@@ -114,9 +114,9 @@ pub struct CampaignsList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     campaign_ids: Option<Vec<String>>,
-    entity_statuses: Option<Vec<models::EntityStatus>>,
+    entity_statuses: Option<Vec<models::CampaignsListEntityStatusesItem>>,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::CampaignsListOrder>,
     bookmark: Option<String>,
 }
 
@@ -149,7 +149,10 @@ impl<C> CampaignsList<C> {
     }
 
     /// Sets `entity_statuses` (query parameter).
-    pub fn entity_statuses(mut self, value: impl IntoIterator<Item = impl Into<models::EntityStatus>>) -> Self {
+    pub fn entity_statuses(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::CampaignsListEntityStatusesItem>>,
+    ) -> Self {
         self.entity_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
@@ -161,7 +164,7 @@ impl<C> CampaignsList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::CampaignsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
@@ -372,12 +375,12 @@ pub struct CampaignsAnalytics<C = ()> {
     start_date: String,
     end_date: String,
     campaign_ids: Vec<String>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::CampaignsAnalyticsColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::CampaignsAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::CampaignsAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::CampaignsAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::CampaignsAnalyticsConversionReportTime>,
     aggregate_report_rows: Option<bool>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
@@ -389,7 +392,7 @@ impl CampaignsAnalytics {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::CampaignsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, start_date, end_date, campaign_ids, columns, granularity)
@@ -403,7 +406,7 @@ impl<C> CampaignsAnalytics<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::CampaignsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -431,25 +434,25 @@ impl<C> CampaignsAnalytics<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::CampaignsAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(mut self, value: impl Into<models::CampaignsAnalyticsEngagementWindowDays>) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::CampaignsAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(mut self, value: impl Into<models::CampaignsAnalyticsConversionReportTime>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
@@ -522,12 +525,12 @@ pub struct CampaignTargetingAnalyticsGet<C = ()> {
     start_date: String,
     end_date: String,
     targeting_types: Vec<models::AdsAnalyticsCampaignTargetingType>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::CampaignTargetingAnalyticsGetColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::CampaignTargetingAnalyticsGetClickWindowDays>,
+    engagement_window_days: Option<models::CampaignTargetingAnalyticsGetEngagementWindowDays>,
+    view_window_days: Option<models::CampaignTargetingAnalyticsGetViewWindowDays>,
+    conversion_report_time: Option<models::CampaignTargetingAnalyticsGetConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
@@ -540,7 +543,7 @@ impl CampaignTargetingAnalyticsGet {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsCampaignTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::CampaignTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, campaign_ids, start_date, end_date, targeting_types, columns, granularity)
@@ -555,7 +558,7 @@ impl<C> CampaignTargetingAnalyticsGet<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsCampaignTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::CampaignTargetingAnalyticsGetColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -585,25 +588,31 @@ impl<C> CampaignTargetingAnalyticsGet<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::CampaignTargetingAnalyticsGetClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::CampaignTargetingAnalyticsGetEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::CampaignTargetingAnalyticsGetViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::CampaignTargetingAnalyticsGetConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
@@ -741,12 +750,12 @@ pub struct AdPinsAnalytics<C = ()> {
     pin_ids: Vec<String>,
     start_date: String,
     end_date: String,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::AdPinsAnalyticsColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::AdPinsAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdPinsAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdPinsAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdPinsAnalyticsConversionReportTime>,
 }
 
 impl AdPinsAnalytics {
@@ -757,7 +766,7 @@ impl AdPinsAnalytics {
         pin_ids: impl IntoIterator<Item = impl Into<String>>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdPinsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, campaign_id, pin_ids, start_date, end_date, columns, granularity)
@@ -772,7 +781,7 @@ impl<C> AdPinsAnalytics<C> {
         pin_ids: impl IntoIterator<Item = impl Into<String>>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::AdPinsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -800,25 +809,25 @@ impl<C> AdPinsAnalytics<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::AdPinsAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(mut self, value: impl Into<models::AdPinsAnalyticsEngagementWindowDays>) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::AdPinsAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(mut self, value: impl Into<models::AdPinsAnalyticsConversionReportTime>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }

@@ -247,7 +247,7 @@ pub struct PageVisitConversionTagsGet<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::PageVisitConversionTagsGetOrder>,
     bookmark: Option<String>,
 }
 
@@ -271,7 +271,7 @@ impl<C> PageVisitConversionTagsGet<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::PageVisitConversionTagsGetOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

@@ -65,7 +65,7 @@ pub struct CustomerListsList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::CustomerListsListOrder>,
     bookmark: Option<String>,
 }
 
@@ -89,7 +89,7 @@ impl<C> CustomerListsList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::CustomerListsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

@@ -400,9 +400,9 @@ pub struct TrendingKeywordsList<C = ()> {
     o: rt::CallOptions,
     region: models::TrendsSupportedRegion,
     trend_type: models::TrendType,
-    interests: Option<Vec<models::L1InterestListItem>>,
-    genders: Option<Vec<models::GenderListItem>>,
-    ages: Option<Vec<models::AgeBucketListItem>>,
+    interests: Option<Vec<models::TrendingKeywordsListInterestsItem>>,
+    genders: Option<Vec<models::TrendingKeywordsListGendersItem>>,
+    ages: Option<Vec<models::TrendingKeywordsListAgesItem>>,
     include_keywords: Option<Vec<String>>,
     normalize_against_group: Option<bool>,
     limit: Option<i64>,
@@ -438,19 +438,25 @@ impl<C> TrendingKeywordsList<C> {
     }
 
     /// Sets `interests` (query parameter).
-    pub fn interests(mut self, value: impl IntoIterator<Item = impl Into<models::L1InterestListItem>>) -> Self {
+    pub fn interests(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::TrendingKeywordsListInterestsItem>>,
+    ) -> Self {
         self.interests = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `genders` (query parameter).
-    pub fn genders(mut self, value: impl IntoIterator<Item = impl Into<models::GenderListItem>>) -> Self {
+    pub fn genders(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::TrendingKeywordsListGendersItem>>,
+    ) -> Self {
         self.genders = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ages` (query parameter).
-    pub fn ages(mut self, value: impl IntoIterator<Item = impl Into<models::AgeBucketListItem>>) -> Self {
+    pub fn ages(mut self, value: impl IntoIterator<Item = impl Into<models::TrendingKeywordsListAgesItem>>) -> Self {
         self.ages = Some(value.into_iter().map(Into::into).collect());
         self
     }

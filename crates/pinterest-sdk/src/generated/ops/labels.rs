@@ -60,8 +60,8 @@ pub struct LabelsList<C = ()> {
     ad_account_id: String,
     campaign_ids: Option<Vec<String>>,
     label_ids: Option<Vec<String>>,
-    entity_statuses: Option<Vec<models::LabelStatus>>,
-    label_types: Option<Vec<models::LabelType>>,
+    entity_statuses: Option<Vec<models::LabelsListEntityStatusesItem>>,
+    label_types: Option<Vec<models::LabelsListLabelTypesItem>>,
     page_size: Option<i64>,
     bookmark: Option<String>,
 }
@@ -102,13 +102,16 @@ impl<C> LabelsList<C> {
     }
 
     /// Sets `entity_statuses` (query parameter).
-    pub fn entity_statuses(mut self, value: impl IntoIterator<Item = impl Into<models::LabelStatus>>) -> Self {
+    pub fn entity_statuses(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::LabelsListEntityStatusesItem>>,
+    ) -> Self {
         self.entity_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `label_types` (query parameter).
-    pub fn label_types(mut self, value: impl IntoIterator<Item = impl Into<models::LabelType>>) -> Self {
+    pub fn label_types(mut self, value: impl IntoIterator<Item = impl Into<models::LabelsListLabelTypesItem>>) -> Self {
         self.label_types = Some(value.into_iter().map(Into::into).collect());
         self
     }

@@ -74,7 +74,7 @@ pub struct LeadFormsList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::LeadFormsListOrder>,
     bookmark: Option<String>,
 }
 
@@ -98,7 +98,7 @@ impl<C> LeadFormsList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::LeadFormsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

@@ -46,7 +46,7 @@ pub struct OrderLinesList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::OrderLinesListOrder>,
     bookmark: Option<String>,
 }
 
@@ -70,7 +70,7 @@ impl<C> OrderLinesList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::OrderLinesListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

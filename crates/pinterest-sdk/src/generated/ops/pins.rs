@@ -59,7 +59,7 @@ impl<C: Copy> PinsApi<C> {
         pin_ids: impl IntoIterator<Item = impl Into<String>>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::PinsAnalyticsMetricTypesItem>>,
+        metric_types: impl IntoIterator<Item = impl Into<models::MultiPinsAnalyticsMetricTypesItem>>,
     ) -> MultiPinsAnalytics<C> {
         MultiPinsAnalytics::bind(self.c, pin_ids, start_date, end_date, metric_types)
     }
@@ -613,8 +613,8 @@ pub struct MultiPinsAnalytics<C = ()> {
     pin_ids: Vec<String>,
     start_date: String,
     end_date: String,
-    app_types: Option<models::PinsAnalyticsAppTypes>,
-    metric_types: Vec<models::PinsAnalyticsMetricTypesItem>,
+    app_types: Option<models::MultiPinsAnalyticsAppTypes>,
+    metric_types: Vec<models::MultiPinsAnalyticsMetricTypesItem>,
     ad_account_id: Option<String>,
 }
 
@@ -624,7 +624,7 @@ impl MultiPinsAnalytics {
         pin_ids: impl IntoIterator<Item = impl Into<String>>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::PinsAnalyticsMetricTypesItem>>,
+        metric_types: impl IntoIterator<Item = impl Into<models::MultiPinsAnalyticsMetricTypesItem>>,
     ) -> Self {
         Self::bind((), pin_ids, start_date, end_date, metric_types)
     }
@@ -636,7 +636,7 @@ impl<C> MultiPinsAnalytics<C> {
         pin_ids: impl IntoIterator<Item = impl Into<String>>,
         start_date: impl Into<String>,
         end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::PinsAnalyticsMetricTypesItem>>,
+        metric_types: impl IntoIterator<Item = impl Into<models::MultiPinsAnalyticsMetricTypesItem>>,
     ) -> Self {
         let pin_ids = pin_ids.into_iter().map(Into::into).collect();
         let start_date = start_date.into();
@@ -655,7 +655,7 @@ impl<C> MultiPinsAnalytics<C> {
     }
 
     /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::PinsAnalyticsAppTypes>) -> Self {
+    pub fn app_types(mut self, value: impl Into<models::MultiPinsAnalyticsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }

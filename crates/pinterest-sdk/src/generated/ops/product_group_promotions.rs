@@ -56,7 +56,7 @@ impl<C: Copy> ProductGroupPromotionsApi<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         product_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::ProductGroupsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> ProductGroupsAnalytics<C> {
         ProductGroupsAnalytics::bind(
@@ -89,10 +89,10 @@ pub struct ProductGroupPromotionsList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     product_group_promotion_ids: Option<Vec<String>>,
-    entity_statuses: Option<Vec<models::EntityStatus>>,
+    entity_statuses: Option<Vec<models::ProductGroupPromotionsListEntityStatusesItem>>,
     ad_group_id: Option<String>,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::ProductGroupPromotionsListOrder>,
     bookmark: Option<String>,
 }
 
@@ -126,7 +126,10 @@ impl<C> ProductGroupPromotionsList<C> {
     }
 
     /// Sets `entity_statuses` (query parameter).
-    pub fn entity_statuses(mut self, value: impl IntoIterator<Item = impl Into<models::EntityStatus>>) -> Self {
+    pub fn entity_statuses(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::ProductGroupPromotionsListEntityStatusesItem>>,
+    ) -> Self {
         self.entity_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
@@ -144,7 +147,7 @@ impl<C> ProductGroupPromotionsList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::ProductGroupPromotionsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
@@ -409,12 +412,12 @@ pub struct ProductGroupsAnalytics<C = ()> {
     start_date: String,
     end_date: String,
     product_group_ids: Vec<String>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
+    columns: Vec<models::ProductGroupsAnalyticsColumnsItem>,
     granularity: models::Granularity,
-    click_window_days: Option<models::ConversionAttributionWindowDays>,
-    engagement_window_days: Option<models::ConversionAttributionWindowDays>,
-    view_window_days: Option<models::ConversionAttributionWindowDays>,
-    conversion_report_time: Option<models::ConversionReportTimeType>,
+    click_window_days: Option<models::ProductGroupsAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::ProductGroupsAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::ProductGroupsAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::ProductGroupsAnalyticsConversionReportTime>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
@@ -425,7 +428,7 @@ impl ProductGroupsAnalytics {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         product_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::ProductGroupsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         Self::bind((), ad_account_id, start_date, end_date, product_group_ids, columns, granularity)
@@ -439,7 +442,7 @@ impl<C> ProductGroupsAnalytics<C> {
         start_date: impl Into<String>,
         end_date: impl Into<String>,
         product_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
+        columns: impl IntoIterator<Item = impl Into<models::ProductGroupsAnalyticsColumnsItem>>,
         granularity: impl Into<models::Granularity>,
     ) -> Self {
         let ad_account_id = ad_account_id.into();
@@ -466,25 +469,31 @@ impl<C> ProductGroupsAnalytics<C> {
     }
 
     /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn click_window_days(mut self, value: impl Into<models::ProductGroupsAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::ProductGroupsAnalyticsEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ConversionAttributionWindowDays>) -> Self {
+    pub fn view_window_days(mut self, value: impl Into<models::ProductGroupsAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::ConversionReportTimeType>) -> Self {
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::ProductGroupsAnalyticsConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }

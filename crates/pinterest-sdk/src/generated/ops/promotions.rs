@@ -69,7 +69,7 @@ pub struct PromotionsList<C = ()> {
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::PromotionsListOrder>,
     bookmark: Option<String>,
 }
 
@@ -93,7 +93,7 @@ impl<C> PromotionsList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::PromotionsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

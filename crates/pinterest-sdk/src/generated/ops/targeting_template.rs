@@ -58,7 +58,7 @@ pub struct TargetingTemplateList<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    order: Option<models::PinterestLibPaginationOrder>,
+    order: Option<models::TargetingTemplateListOrder>,
     include_sizing: Option<bool>,
     search_query: Option<String>,
     page_size: Option<i64>,
@@ -88,7 +88,7 @@ impl<C> TargetingTemplateList<C> {
     }
 
     /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PinterestLibPaginationOrder>) -> Self {
+    pub fn order(mut self, value: impl Into<models::TargetingTemplateListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }

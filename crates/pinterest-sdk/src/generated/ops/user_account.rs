@@ -187,7 +187,7 @@ pub struct UserAccountAnalytics<C = ()> {
     end_date: String,
     from_claimed_content: Option<models::UserAccountAnalyticsFromClaimedContent>,
     pin_format: Option<models::UserAccountAnalyticsPinFormat>,
-    app_types: Option<models::PinsAnalyticsAppTypes>,
+    app_types: Option<models::UserAccountAnalyticsAppTypes>,
     content_type: Option<models::UserAccountAnalyticsContentType>,
     source: Option<models::UserAccountAnalyticsSource>,
     metric_types: Option<Vec<models::UserAccountAnalyticsMetricTypesItem>>,
@@ -235,7 +235,7 @@ impl<C> UserAccountAnalytics<C> {
     }
 
     /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::PinsAnalyticsAppTypes>) -> Self {
+    pub fn app_types(mut self, value: impl Into<models::UserAccountAnalyticsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
@@ -326,12 +326,12 @@ pub struct UserAccountAnalyticsTopPins<C = ()> {
     start_date: String,
     end_date: String,
     sort_by: models::UserAccountAnalyticsTopPinsSortBy,
-    from_claimed_content: Option<models::UserAccountAnalyticsFromClaimedContent>,
-    pin_format: Option<models::UserAccountAnalyticsPinFormat>,
-    app_types: Option<models::PinsAnalyticsAppTypes>,
-    content_type: Option<models::UserAccountAnalyticsContentType>,
-    source: Option<models::UserAccountAnalyticsSource>,
-    metric_types: Option<Vec<models::UserAccountAnalyticsMetricTypesItem>>,
+    from_claimed_content: Option<models::UserAccountAnalyticsTopPinsFromClaimedContent>,
+    pin_format: Option<models::UserAccountAnalyticsTopPinsPinFormat>,
+    app_types: Option<models::UserAccountAnalyticsTopPinsAppTypes>,
+    content_type: Option<models::UserAccountAnalyticsTopPinsContentType>,
+    source: Option<models::UserAccountAnalyticsTopPinsSource>,
+    metric_types: Option<Vec<models::UserAccountAnalyticsTopPinsMetricTypesItem>>,
     num_of_pins: Option<i64>,
     created_in_last_n_days: Option<models::UserAccountAnalyticsTopPinsCreatedInLastNDays>,
     ad_account_id: Option<String>,
@@ -377,31 +377,34 @@ impl<C> UserAccountAnalyticsTopPins<C> {
     }
 
     /// Sets `from_claimed_content` (query parameter).
-    pub fn from_claimed_content(mut self, value: impl Into<models::UserAccountAnalyticsFromClaimedContent>) -> Self {
+    pub fn from_claimed_content(
+        mut self,
+        value: impl Into<models::UserAccountAnalyticsTopPinsFromClaimedContent>,
+    ) -> Self {
         self.from_claimed_content = Some(value.into());
         self
     }
 
     /// Sets `pin_format` (query parameter).
-    pub fn pin_format(mut self, value: impl Into<models::UserAccountAnalyticsPinFormat>) -> Self {
+    pub fn pin_format(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsPinFormat>) -> Self {
         self.pin_format = Some(value.into());
         self
     }
 
     /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::PinsAnalyticsAppTypes>) -> Self {
+    pub fn app_types(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
 
     /// Sets `content_type` (query parameter).
-    pub fn content_type(mut self, value: impl Into<models::UserAccountAnalyticsContentType>) -> Self {
+    pub fn content_type(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsContentType>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
     /// Sets `source` (query parameter).
-    pub fn source(mut self, value: impl Into<models::UserAccountAnalyticsSource>) -> Self {
+    pub fn source(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsSource>) -> Self {
         self.source = Some(value.into());
         self
     }
@@ -409,7 +412,7 @@ impl<C> UserAccountAnalyticsTopPins<C> {
     /// Sets `metric_types` (query parameter).
     pub fn metric_types(
         mut self,
-        value: impl IntoIterator<Item = impl Into<models::UserAccountAnalyticsMetricTypesItem>>,
+        value: impl IntoIterator<Item = impl Into<models::UserAccountAnalyticsTopPinsMetricTypesItem>>,
     ) -> Self {
         self.metric_types = Some(value.into_iter().map(Into::into).collect());
         self
@@ -494,14 +497,14 @@ pub struct UserAccountAnalyticsTopVideoPins<C = ()> {
     start_date: String,
     end_date: String,
     sort_by: models::UserAccountAnalyticsTopVideoPinsSortBy,
-    from_claimed_content: Option<models::UserAccountAnalyticsFromClaimedContent>,
-    pin_format: Option<models::UserAccountAnalyticsPinFormat>,
-    app_types: Option<models::PinsAnalyticsAppTypes>,
-    content_type: Option<models::UserAccountAnalyticsContentType>,
-    source: Option<models::UserAccountAnalyticsSource>,
+    from_claimed_content: Option<models::UserAccountAnalyticsTopVideoPinsFromClaimedContent>,
+    pin_format: Option<models::UserAccountAnalyticsTopVideoPinsPinFormat>,
+    app_types: Option<models::UserAccountAnalyticsTopVideoPinsAppTypes>,
+    content_type: Option<models::UserAccountAnalyticsTopVideoPinsContentType>,
+    source: Option<models::UserAccountAnalyticsTopVideoPinsSource>,
     metric_types: Option<Vec<models::UserAccountAnalyticsTopVideoPinsMetricTypesItem>>,
     num_of_pins: Option<i64>,
-    created_in_last_n_days: Option<models::UserAccountAnalyticsTopPinsCreatedInLastNDays>,
+    created_in_last_n_days: Option<models::UserAccountAnalyticsTopVideoPinsCreatedInLastNDays>,
     ad_account_id: Option<String>,
 }
 
@@ -545,31 +548,34 @@ impl<C> UserAccountAnalyticsTopVideoPins<C> {
     }
 
     /// Sets `from_claimed_content` (query parameter).
-    pub fn from_claimed_content(mut self, value: impl Into<models::UserAccountAnalyticsFromClaimedContent>) -> Self {
+    pub fn from_claimed_content(
+        mut self,
+        value: impl Into<models::UserAccountAnalyticsTopVideoPinsFromClaimedContent>,
+    ) -> Self {
         self.from_claimed_content = Some(value.into());
         self
     }
 
     /// Sets `pin_format` (query parameter).
-    pub fn pin_format(mut self, value: impl Into<models::UserAccountAnalyticsPinFormat>) -> Self {
+    pub fn pin_format(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsPinFormat>) -> Self {
         self.pin_format = Some(value.into());
         self
     }
 
     /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::PinsAnalyticsAppTypes>) -> Self {
+    pub fn app_types(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
 
     /// Sets `content_type` (query parameter).
-    pub fn content_type(mut self, value: impl Into<models::UserAccountAnalyticsContentType>) -> Self {
+    pub fn content_type(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsContentType>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
     /// Sets `source` (query parameter).
-    pub fn source(mut self, value: impl Into<models::UserAccountAnalyticsSource>) -> Self {
+    pub fn source(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsSource>) -> Self {
         self.source = Some(value.into());
         self
     }
@@ -592,7 +598,7 @@ impl<C> UserAccountAnalyticsTopVideoPins<C> {
     /// Sets `created_in_last_n_days` (query parameter).
     pub fn created_in_last_n_days(
         mut self,
-        value: impl Into<models::UserAccountAnalyticsTopPinsCreatedInLastNDays>,
+        value: impl Into<models::UserAccountAnalyticsTopVideoPinsCreatedInLastNDays>,
     ) -> Self {
         self.created_in_last_n_days = Some(value.into());
         self
