@@ -173,8 +173,6 @@ pub struct Model {
     pub defs: BTreeMap<String, TypeDef>,
     pub ops: Vec<Op>,
     pub tags: Vec<String>,
-    /// Component schema key → Rust name.
-    pub components: BTreeMap<String, String>,
     /// For each type, the tags of the operations that use it.
     pub usage: BTreeMap<String, BTreeSet<String>>,
     /// JSON pointer of every example-carrying node → the type it decodes into.

@@ -11,6 +11,8 @@ pub mod emit;
 pub mod ir;
 pub mod names;
 pub mod samples;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
