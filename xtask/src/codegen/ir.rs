@@ -771,7 +771,6 @@ pub fn build(spec: &Value) -> Result<Model> {
         defs: b.defs,
         ops,
         tags,
-        components: b.components,
         usage,
         examples: b.examples,
         warnings: b.warnings,
