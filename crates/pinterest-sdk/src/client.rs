@@ -303,13 +303,13 @@ impl Client {
             let decision = match &result {
                 Ok(resp) if resp.status().is_success() => return result.map_err(Error::from),
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !reauthorized => {
-                    if let Some(token) = &sent_token {
-                        if self.inner.tokens.on_unauthorized(token).await? {
-                            tracing::debug!(attempt, "401: token replaced, sending once more");
-                            reauthorized = true;
-                            attempt -= 1;
-                            continue;
-                        }
+                    if let Some(token) = &sent_token
+                        && self.inner.tokens.on_unauthorized(token).await?
+                    {
+                        tracing::debug!(attempt, "401: token replaced, sending once more");
+                        reauthorized = true;
+                        attempt -= 1;
+                        continue;
                     }
                     return result.map_err(Error::from);
                 }

@@ -112,12 +112,15 @@ pub fn find(id: &str) -> Option<&'static OperationInfo> {
     operations().iter().find(|o| o.id == id)
 }
 
+/// An operation and the values of its path parameters.
+pub type Route = (&'static OperationInfo, Vec<(&'static str, String)>);
+
 /// The operation serving `method path` (path under `/v5`, without query),
 /// with its path parameters. A literal segment beats a parameter, so
 /// `/pins/analytics` is not read as `/pins/{pin_id}`.
-pub fn route(method: &str, path: &str) -> Option<(&'static OperationInfo, Vec<(&'static str, String)>)> {
+pub fn route(method: &str, path: &str) -> Option<Route> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let mut best: Option<(usize, &'static OperationInfo, Vec<(&'static str, String)>)> = None;
+    let mut best: Option<(usize, Route)> = None;
     for op in operations().iter().filter(|o| o.method.eq_ignore_ascii_case(method)) {
         let template: Vec<&'static str> = op.path.split('/').collect();
         if template.len() != segments.len() {
@@ -139,10 +142,10 @@ pub fn route(method: &str, path: &str) -> Option<(&'static OperationInfo, Vec<(&
             }
         });
         if matched && best.as_ref().is_none_or(|b| literals > b.0) {
-            best = Some((literals, op, params));
+            best = Some((literals, (op, params)));
         }
     }
-    best.map(|(_, op, params)| (op, params))
+    best.map(|(_, route)| route)
 }
 
 /// True when a path matches some operation with another method (for 405).

@@ -304,7 +304,6 @@ mod tests {
     #[test]
     fn full_jitter_stays_within_the_exponential_ceiling() {
         let p = RetryPolicy { max_attempts: 10, ..RetryPolicy::default() };
-        let h = HeaderMap::new();
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let now = SystemTime::now();
         let mut saw_low = false;

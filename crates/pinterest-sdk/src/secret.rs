@@ -6,7 +6,7 @@
 //! accident. Reading the value takes an explicit call to `expose_secret()`.
 //!
 //! `Serialize`/`Deserialize` are implemented so that token sets can be
-//! persisted by a [`TokenStore`](crate::auth::TokenStore); nothing else in the
+//! persisted by a token store; nothing else in the
 //! SDK serializes them.
 
 use secrecy::{ExposeSecret, SecretString};

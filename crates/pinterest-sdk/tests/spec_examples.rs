@@ -8,6 +8,7 @@
 //! keeps `tests/spec_examples_known_bad.txt` (the examples that are wrong in
 //! the spec itself) honest: each entry there must still fail.
 #![cfg(feature = "full")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
 
 #[path = "generated/spec_examples.rs"]
 mod index;

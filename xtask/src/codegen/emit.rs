@@ -201,7 +201,7 @@ fn model_item(def: &TypeDef, cfg: &str) -> String {
         }
         Def::Struct { fields, additional } => {
             let all_optional = fields.iter().all(|f| !f.required || f.nullable);
-            let default = if all_optional && additional.is_none() || all_optional { ", Default" } else { "" };
+            let default = if all_optional { ", Default" } else { "" };
             let _ = writeln!(
                 s,
                 "#[derive(Clone, Debug, PartialEq{default}, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\npub struct {} {{",
@@ -414,12 +414,11 @@ fn emit_op(op: &Op) -> String {
     let _ = writeln!(s, "/// - Scopes: {}", scopes_text(op));
     let _ = writeln!(s, "/// - Rate-limit category: `{}`", op.rate_limit_category);
     let _ = writeln!(s, "/// - Sandbox: {}", if op.sandbox { "available" } else { "not available" });
-    let _ = writeln!(
-        s,
-        "/// - Success: HTTP {}; output [`{}`]",
-        op.success.iter().map(u16::to_string).collect::<Vec<_>>().join(", "),
-        output_ty(op).replace("models::", "models::")
-    );
+    let out = output_ty(op);
+    let linkable = matches!(op.output, Output::Json(Ty::Named(_)) | Output::Multi(_));
+    let out = if linkable { format!("[`{out}`]") } else { format!("`{out}`") };
+    let statuses = op.success.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(s, "/// - Success: HTTP {statuses}; output {out}");
     if op.page.is_some() {
         let _ = writeln!(
             s,
@@ -475,7 +474,9 @@ fn emit_op(op: &Op) -> String {
     let _ = writeln!(s, "impl<C> {name}<C> {{\n    fn bind(c: C{sig}) -> Self {{");
     for (ident, ty) in &required {
         let conv = setter(ty).1.replace("value", ident);
-        let _ = writeln!(s, "        let {ident} = {conv};");
+        if conv != *ident {
+            let _ = writeln!(s, "        let {ident} = {conv};");
+        }
     }
     let _ = writeln!(s, "        Self {{\n            c,\n            o: rt::CallOptions::default(),");
     for p in &op.params {

@@ -286,10 +286,10 @@ impl<'a> Builder<'a> {
         if s.get("enum").and_then(Value::as_array).is_some_and(|e| e.iter().any(Value::is_null)) {
             return true;
         }
-        if let Some(parts) = s.get("allOf").and_then(Value::as_array) {
-            if parts.iter().any(|p| self.nullable(p)) {
-                return true;
-            }
+        if let Some(parts) = s.get("allOf").and_then(Value::as_array)
+            && parts.iter().any(|p| self.nullable(p))
+        {
+            return true;
         }
         if s.get("$ref").is_some() {
             let target = self.deref(s);
@@ -459,10 +459,10 @@ impl<'a> Builder<'a> {
         }
         // `true` and `{}` allow any extra property (kept as JSON); a schema
         // types them; `false` or absent drops unknown ones.
-        if let Some(ap) = s.get("additionalProperties") {
-            if ap.as_bool() == Some(true) || ap.is_object() {
-                acc.additional = Some((ap, format!("{ptr}/additionalProperties")));
-            }
+        if let Some(ap) = s.get("additionalProperties")
+            && (ap.as_bool() == Some(true) || ap.is_object())
+        {
+            acc.additional = Some((ap, format!("{ptr}/additionalProperties")));
         }
     }
 
@@ -766,15 +766,7 @@ pub fn build(spec: &Value) -> Result<Model> {
     let mut tags: Vec<String> = ops.iter().map(|o| o.tag.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     tags.sort();
     let usage = usage(&b.defs, &ops);
-    Ok(Model {
-        version,
-        defs: b.defs,
-        ops,
-        tags,
-        usage,
-        examples: b.examples,
-        warnings: b.warnings,
-    })
+    Ok(Model { version, defs: b.defs, ops, tags, usage, examples: b.examples, warnings: b.warnings })
 }
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -910,10 +902,10 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                     if media.get("example").is_some() || media.get("examples").is_some() {
                         b.examples.insert(media_ptr, (ty.clone(), false));
                     }
-                    if *method == "patch" {
-                        if let Ty::Named(n) = &ty {
-                            b.patch_bodies.insert(n.clone());
-                        }
+                    if *method == "patch"
+                        && let Ty::Named(n) = &ty
+                    {
+                        b.patch_bodies.insert(n.clone());
                     }
                     let fields_required = b
                         .deref(schema)
@@ -938,11 +930,11 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
             let singular = tag.strip_suffix('s').unwrap_or(&tag).to_owned();
             let mut method_name = raw_method.clone();
             for prefix in [&tag, &singular] {
-                if let Some(rest) = raw_method.strip_prefix(&format!("{prefix}_")) {
-                    if !rest.is_empty() {
-                        method_name = rest.to_owned();
-                        break;
-                    }
+                if let Some(rest) = raw_method.strip_prefix(&format!("{prefix}_"))
+                    && !rest.is_empty()
+                {
+                    method_name = rest.to_owned();
+                    break;
                 }
             }
             if names::is_keyword(&method_name) || method_name == "new" {
@@ -1071,10 +1063,10 @@ fn output<'a>(b: &mut Builder<'a>, op: &'a Value, type_name: &str, origin: &str)
                 b.ty(s, Name::Hint(&format!("{type_name}Error{}", names::camel(code))), &format!("{ptr}/schema"))
             }),
         };
-        if let Some(ty) = ty {
-            if media.get("example").is_some() || media.get("examples").is_some() {
-                b.examples.insert(ptr, (ty, false));
-            }
+        if let Some(ty) = ty
+            && (media.get("example").is_some() || media.get("examples").is_some())
+        {
+            b.examples.insert(ptr, (ty, false));
         }
     }
     Ok((out, success))
@@ -1147,10 +1139,10 @@ fn box_recursion(defs: &mut BTreeMap<String, TypeDef>) {
             if n == to {
                 return true;
             }
-            if seen.insert(n.clone()) {
-                if let Some(e) = edges.get(&n) {
-                    queue.extend(e.iter().cloned());
-                }
+            if seen.insert(n.clone())
+                && let Some(e) = edges.get(&n)
+            {
+                queue.extend(e.iter().cloned());
             }
         }
         false

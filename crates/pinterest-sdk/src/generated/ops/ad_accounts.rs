@@ -840,7 +840,7 @@ impl_send!(AnalyticsCreateConversionProductReport);
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`String`]
+/// - Success: HTTP 200; output `String`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/sandbox-delete>
 ///
 /// Create it with `client.ad_accounts().sandbox_delete(..)`, or detached with [`SandboxDelete::new`] and send it

@@ -278,7 +278,6 @@ impl BillingProfilesGet {
 impl<C> BillingProfilesGet<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, is_active: bool) -> Self {
         let ad_account_id = ad_account_id.into();
-        let is_active = is_active;
         Self { c, o: rt::CallOptions::default(), ad_account_id, is_active, bookmark: None, page_size: None }
     }
 

@@ -331,7 +331,7 @@ impl_send!(BoardsGet);
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-delete>
 ///
 /// Create it with `client.boards().delete(..)`, or detached with [`BoardsDelete::new`] and send it
@@ -721,7 +721,7 @@ impl_send!(BoardSectionsCreate);
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-delete>
 ///
 /// Create it with `client.boards().sections_delete(..)`, or detached with [`BoardSectionsDelete::new`] and send it

@@ -184,7 +184,7 @@ impl_send!(GetBusinessEmployers, paginated);
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: not available
-/// - Success: HTTP 200; output [`()`]
+/// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/system_user-update>
 ///
 /// Create it with `client.business_access_relationships().system_user_update(..)`, or detached with [`SystemUserUpdate::new`] and send it

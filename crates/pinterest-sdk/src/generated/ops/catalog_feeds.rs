@@ -302,7 +302,7 @@ impl_send!(FeedsGet);
 /// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feeds-delete>
 ///
 /// Create it with `client.catalog_feeds().feeds_delete(..)`, or detached with [`FeedsDelete::new`] and send it

@@ -98,7 +98,7 @@ impl<C: Copy> CatalogProductGroupsApi<C> {
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
-/// - Success: HTTP 201; output [`Vec<String>`]
+/// - Success: HTTP 201; output `Vec<String>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-create_many>
 ///
 /// Create it with `client.catalog_product_groups().catalogs_product_groups_create_many(..)`, or detached with [`CatalogsProductGroupsCreateMany::new`] and send it
@@ -161,7 +161,7 @@ impl_send!(CatalogsProductGroupsCreateMany);
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-delete_many>
 ///
 /// Create it with `client.catalog_product_groups().catalogs_product_groups_delete_many(..)`, or detached with [`CatalogsProductGroupsDeleteMany::new`] and send it
@@ -484,7 +484,7 @@ impl_send!(CatalogsProductGroupsGet);
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-delete>
 ///
 /// Create it with `client.catalog_product_groups().catalogs_product_groups_delete(..)`, or detached with [`CatalogsProductGroupsDelete::new`] and send it

@@ -32,7 +32,7 @@ impl<C: Copy> ConversionEqsApi<C> {
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: not available
-/// - Success: HTTP 200; output [`Vec<models::EventQualityScore>`]
+/// - Success: HTTP 200; output `Vec<models::EventQualityScore>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/conversion_eqs-list>
 ///
 /// Create it with `client.conversion_eqs().list(..)`, or detached with [`ConversionEqsList::new`] and send it

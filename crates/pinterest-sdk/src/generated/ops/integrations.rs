@@ -172,7 +172,7 @@ impl_send!(IntegrationsCommerceGet);
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: not available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations_commerce-del>
 ///
 /// Create it with `client.integrations().commerce_del(..)`, or detached with [`IntegrationsCommerceDel::new`] and send it

@@ -264,7 +264,7 @@ impl_send!(AdAccountsSubscriptionsGetById);
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: not available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts_subscriptions-del_by_id>
 ///
 /// Create it with `client.lead_ads().ad_accounts_subscriptions_del_by_id(..)`, or detached with [`AdAccountsSubscriptionsDelById::new`] and send it

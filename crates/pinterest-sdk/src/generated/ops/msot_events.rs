@@ -32,7 +32,7 @@ impl<C: Copy> MsotEventsApi<C> {
 /// - Scopes: `msot:write`
 /// - Rate-limit category: `msot_write`
 /// - Sandbox: not available
-/// - Success: HTTP 200; output [`()`]
+/// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/msot_events-create>
 ///
 /// Create it with `client.msot_events().create(..)`, or detached with [`MsotEventsCreate::new`] and send it

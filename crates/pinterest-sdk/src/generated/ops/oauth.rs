@@ -153,7 +153,7 @@ impl_send!(OauthToken);
 /// - Scopes: HTTP Basic auth with the app id and secret
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`()`]
+/// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/token-revoke>
 ///
 /// Create it with `client.oauth().token_revoke(..)`, or detached with [`TokenRevoke::new`] and send it

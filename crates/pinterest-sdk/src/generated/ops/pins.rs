@@ -360,7 +360,7 @@ impl_send!(PinsGet);
 /// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-delete>
 ///
 /// Create it with `client.pins().delete(..)`, or detached with [`PinsDelete::new`] and send it

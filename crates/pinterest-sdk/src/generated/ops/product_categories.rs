@@ -48,7 +48,7 @@ impl<C: Copy> ProductCategoriesApi<C> {
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
 /// - Sandbox: not available
-/// - Success: HTTP 200; output [`Vec<models::FeaturedTrend>`]
+/// - Success: HTTP 200; output `Vec<models::FeaturedTrend>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/trends_featured_topics-list>
 ///
 /// Create it with `client.product_categories().trends_featured_topics_list(..)`, or detached with [`TrendsFeaturedTopicsList::new`] and send it
@@ -111,7 +111,7 @@ impl_send!(TrendsFeaturedTopicsList);
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
 /// - Sandbox: not available
-/// - Success: HTTP 200; output [`Vec<models::ProductCategoryDetails>`]
+/// - Success: HTTP 200; output `Vec<models::ProductCategoryDetails>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/trends_product_categories_details-list>
 ///
 /// Create it with `client.product_categories().trends_product_categories_details_list(..)`, or detached with [`TrendsProductCategoriesDetailsList::new`] and send it
@@ -199,7 +199,7 @@ impl_send!(TrendsProductCategoriesDetailsList);
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
 /// - Sandbox: not available
-/// - Success: HTTP 200; output [`Vec<models::TrendingProductCategory>`]
+/// - Success: HTTP 200; output `Vec<models::TrendingProductCategory>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/trends_product_categories_trending-list>
 ///
 /// Create it with `client.product_categories().trends_product_categories_trending_list(..)`, or detached with [`TrendsProductCategoriesTrendingList::new`] and send it

@@ -343,7 +343,7 @@ impl_send!(PromotionsGet);
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: not available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/promotions-delete>
 ///
 /// Create it with `client.promotions().delete(..)`, or detached with [`PromotionsDelete::new`] and send it

@@ -180,7 +180,7 @@ impl_send!(DeliveryMetricsGet);
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`()`]
+/// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/lead_form_questions-get>
 ///
 /// Create it with `client.resources().lead_form_questions_get(..)`, or detached with [`LeadFormQuestionsGet::new`] and send it

@@ -226,7 +226,7 @@ impl_send!(TargetingTemplateCreate);
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`()`]
+/// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/targeting_template-update>
 ///
 /// Create it with `client.targeting_template().update(..)`, or detached with [`TargetingTemplateUpdate::new`] and send it

@@ -655,7 +655,7 @@ impl_send!(UserAccountAnalyticsTopVideoPins);
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`Vec<models::LinkedBusiness>`]
+/// - Success: HTTP 200; output `Vec<models::LinkedBusiness>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/linked_business_accounts-get>
 ///
 /// Create it with `client.user_account().linked_business_accounts_get(..)`, or detached with [`LinkedBusinessAccountsGet::new`] and send it
@@ -1236,7 +1236,7 @@ impl_send!(VerifyWebsiteUpdate);
 /// - Scopes: `user_accounts:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: not available
-/// - Success: HTTP 204; output [`()`]
+/// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/unverify_website-delete>
 ///
 /// Create it with `client.user_account().unverify_website_delete(..)`, or detached with [`UnverifyWebsiteDelete::new`] and send it
