@@ -1,6 +1,7 @@
 //! Development tasks: `cargo xtask <task>`.
 
 mod codegen;
+mod test;
 
 use std::path::PathBuf;
 
@@ -10,7 +11,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   codegen [--check] [--spec PATH]   regenerate the SDK from the OpenAPI description
-                                    (--check: fail if the committed code differs)";
+                                    (--check: fail if the committed code differs)
+  test [ARGS...]                    install what the tests need, then run the whole
+                                    test suite (cargo test --workspace --all-features ARGS)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +34,7 @@ fn main() -> Result<()> {
             }
             codegen::run(&spec, check)
         }
+        Some("test") => test::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
