@@ -88,14 +88,31 @@ impl ClientBuilder {
 
     /// Builds the client and its runtime.
     pub fn build(self) -> Result<Client> {
+        let runtime = Runtime::start()?;
+        let inner = self.0.build()?;
+        Ok(Client { inner, runtime })
+    }
+}
+
+impl Runtime {
+    fn start() -> Result<Arc<Runtime>> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("pinterest-blocking")
             .enable_all()
             .build()
-            .map_err(|e| Error::Config(format!("cannot start the blocking client's runtime: {e}")))?;
-        let inner = self.0.build()?;
-        Ok(Client { inner, runtime: Arc::new(Runtime(Some(runtime))) })
+            .map_err(|e| Error::Config(format!("cannot start the blocking runtime: {e}")))?;
+        Ok(Arc::new(Runtime(Some(runtime))))
+    }
+
+    fn block_on<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::BlockingInAsyncContext);
+        }
+        match &self.0 {
+            Some(rt) => rt.block_on(future),
+            None => Err(Error::Config("the blocking runtime is shut down".into())),
+        }
     }
 }
 
@@ -112,8 +129,7 @@ impl Client {
 
     /// Wraps an async client (sharing its transport and token source).
     pub fn from_async(inner: crate::Client) -> Result<Client> {
-        let built = Client::builder().build()?;
-        Ok(Client { inner, runtime: built.runtime })
+        Ok(Client { inner, runtime: Runtime::start()? })
     }
 
     /// The async client underneath.
@@ -123,13 +139,7 @@ impl Client {
 
     /// Runs `future` to completion on this client's runtime.
     pub fn block_on<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsyncContext);
-        }
-        match &self.runtime.0 {
-            Some(rt) => rt.block_on(future),
-            None => Err(Error::Config("the blocking runtime is shut down".into())),
-        }
+        self.runtime.block_on(future)
     }
 
     /// Sends `op` and decodes its response.
@@ -208,5 +218,104 @@ impl<O: Paginated + Sync> Iterator for Items<'_, O> {
                 Err(e) => return Some(Err(e)),
             }
         }
+    }
+}
+
+/// The OAuth client, blocking: each method runs [`crate::oauth::OAuth`]'s
+/// async one on a private runtime.
+///
+/// ```no_run
+/// use pinterest_sdk::blocking::{Client, OAuth};
+/// let oauth = OAuth::new("1234567890", "app secret")?;
+/// let (url, pending) = oauth.authorization_url();
+/// println!("open {url}");
+/// let tokens = oauth.exchange_redirect(&pending, "https://localhost/?code=...&state=...")?;
+/// let client = Client::builder().access_token(tokens.access_token.clone()).build()?;
+/// # Ok::<(), pinterest_sdk::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OAuth {
+    inner: crate::oauth::OAuth,
+    runtime: Arc<Runtime>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Runtime")
+    }
+}
+
+impl OAuth {
+    /// See [`crate::oauth::OAuth::new`].
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Result<Self> {
+        OAuth::from_async(crate::oauth::OAuth::new(app_id, app_secret))
+    }
+
+    /// Wraps an async OAuth client (see [`crate::oauth::OAuth::builder`]).
+    pub fn from_async(inner: crate::oauth::OAuth) -> Result<Self> {
+        Ok(OAuth { inner, runtime: Runtime::start()? })
+    }
+
+    /// The async client underneath.
+    pub fn as_async(&self) -> &crate::oauth::OAuth {
+        &self.inner
+    }
+
+    /// See [`crate::oauth::OAuth::authorization_url`].
+    pub fn authorization_url(&self) -> (url::Url, crate::oauth::PendingLogin) {
+        self.inner.authorization_url()
+    }
+
+    /// See [`crate::oauth::OAuth::authorization_url_with`].
+    pub fn authorization_url_with(&self, scopes: &[crate::oauth::Scope]) -> (url::Url, crate::oauth::PendingLogin) {
+        self.inner.authorization_url_with(scopes)
+    }
+
+    /// See [`crate::oauth::OAuth::exchange_redirect`].
+    pub fn exchange_redirect(
+        &self,
+        pending: &crate::oauth::PendingLogin,
+        redirect_url: &str,
+    ) -> Result<crate::auth::TokenSet> {
+        self.runtime.block_on(self.inner.exchange_redirect(pending, redirect_url))
+    }
+
+    /// See [`crate::oauth::OAuth::exchange_code`].
+    pub fn exchange_code(
+        &self,
+        pending: &crate::oauth::PendingLogin,
+        code: &str,
+        state: &str,
+    ) -> Result<crate::auth::TokenSet> {
+        self.runtime.block_on(self.inner.exchange_code(pending, code, state))
+    }
+
+    /// See [`crate::oauth::OAuth::refresh`].
+    pub fn refresh(&self, tokens: &crate::auth::TokenSet) -> Result<crate::auth::TokenSet> {
+        self.runtime.block_on(self.inner.refresh(tokens))
+    }
+
+    /// See [`crate::oauth::OAuth::refresh_with_scopes`].
+    pub fn refresh_with_scopes(
+        &self,
+        tokens: &crate::auth::TokenSet,
+        scopes: Option<&[crate::oauth::Scope]>,
+    ) -> Result<crate::auth::TokenSet> {
+        self.runtime.block_on(self.inner.refresh_with_scopes(tokens, scopes))
+    }
+
+    /// See [`crate::oauth::OAuth::client_credentials`].
+    pub fn client_credentials(&self, scopes: &[crate::oauth::Scope]) -> Result<crate::auth::TokenSet> {
+        self.runtime.block_on(self.inner.client_credentials(scopes))
+    }
+
+    /// See [`crate::oauth::OAuth::revoke`].
+    pub fn revoke(&self, token: crate::oauth::RevocableToken<'_>) -> Result<()> {
+        self.runtime.block_on(self.inner.revoke(token))
+    }
+
+    /// See [`crate::oauth::OAuth::conversion_token`].
+    pub fn conversion_token(&self, user_token: &crate::secret::AccessToken) -> Result<crate::oauth::ConversionToken> {
+        self.runtime.block_on(self.inner.conversion_token(user_token))
     }
 }

@@ -214,6 +214,16 @@ impl RequestWriter {
         Ok(())
     }
 
+    /// Appends `key=value` to a form body (starting one if there is none).
+    pub fn form_append(&mut self, key: &str, value: &str) {
+        let pair = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+        let body = match &self.body {
+            Body::Form(b) if !b.is_empty() => format!("{}&{pair}", String::from_utf8_lossy(b)),
+            _ => pair,
+        };
+        self.body = Body::Form(Bytes::from(body));
+    }
+
     /// Sets a body that is already encoded.
     pub fn body(&mut self, body: Body) {
         self.body = body;

@@ -82,7 +82,20 @@ fn home(model: &Model, name: &str) -> Home {
     }
 }
 
+/// Tags compiled whatever the features: the OAuth operations, which the
+/// SDK's token lifecycle is built on. Their cargo feature exists but adds
+/// nothing.
+pub const ALWAYS_ON: &[&str] = &["oauth"];
+
+/// `#[cfg(feature = "<tag>")]`, or nothing for an always-on tag.
+fn cfg_tag(tag: &str) -> String {
+    if ALWAYS_ON.contains(&tag) { String::new() } else { format!("#[cfg(feature = \"{tag}\")]\n") }
+}
+
 fn cfg_any(tags: &BTreeSet<String>) -> String {
+    if tags.iter().any(|t| ALWAYS_ON.contains(&t.as_str())) {
+        return String::new();
+    }
     let list: Vec<String> = tags.iter().map(|t| format!("feature = \"{t}\"")).collect();
     format!("#[cfg(any({}))]\n", list.join(", "))
 }
@@ -96,8 +109,9 @@ fn emit_models(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
             Home::Unreferenced => ("unreferenced".to_owned(), String::new()),
         };
         let out = per_file.entry(file).or_default();
+        let redact = model.usage.get(&def.name).is_some_and(|t| t.iter().all(|t| t == "oauth"));
         out.push_str(&cfg);
-        out.push_str(&model_item(def, &cfg));
+        out.push_str(&model_item(def, &cfg, redact));
         out.push('\n');
     }
     let mut module = format!(
@@ -112,7 +126,7 @@ fn emit_models(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
                 "#[cfg(feature = \"full\")]\n".to_owned(),
                 "Types of the spec that no operation uses (compiled with `full`).".to_owned(),
             ),
-            tag => (format!("#[cfg(feature = \"{tag}\")]\n"), format!("Types used only by `{tag}` operations.")),
+            tag => (cfg_tag(tag), format!("Types used only by `{tag}` operations.")),
         };
         let _ = writeln!(module, "{cfg}mod {file};\n{cfg}pub use {file}::*;");
         files.insert(
@@ -146,7 +160,10 @@ pub fn rust_ty(ty: &Ty, prefix: &str) -> String {
     }
 }
 
-fn model_item(def: &TypeDef, cfg: &str) -> String {
+/// Fields of the OAuth models that hold secrets: their `Debug` is redacted.
+const SECRET_FIELDS: &[&str] = &["access_token", "refresh_token", "token", "code", "client_secret", "code_verifier"];
+
+fn model_item(def: &TypeDef, cfg: &str, redact: bool) -> String {
     let mut s = origin_doc(def);
     match &def.def {
         Def::Alias { ty } => {
@@ -202,9 +219,15 @@ fn model_item(def: &TypeDef, cfg: &str) -> String {
         Def::Struct { fields, additional } => {
             let all_optional = fields.iter().all(|f| !f.required || f.nullable);
             let default = if all_optional { ", Default" } else { "" };
+            let secret: Vec<&str> = fields
+                .iter()
+                .filter(|f| redact && f.ty == Ty::String && SECRET_FIELDS.contains(&f.json.as_str()))
+                .map(|f| f.ident.as_str())
+                .collect();
+            let debug = if secret.is_empty() { "Debug, " } else { "" };
             let _ = writeln!(
                 s,
-                "#[derive(Clone, Debug, PartialEq{default}, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\npub struct {} {{",
+                "#[derive(Clone, {debug}PartialEq{default}, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\npub struct {} {{",
                 def.name
             );
             for f in fields {
@@ -281,6 +304,24 @@ fn model_item(def: &TypeDef, cfg: &str) -> String {
                 let _ = writeln!(s, "            additional_properties: Default::default(),");
             }
             let _ = writeln!(s, "        }}\n    }}\n}}");
+            if !secret.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "\n{cfg}/// Secret fields print as `[redacted]`.\nimpl std::fmt::Debug for {} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct({:?})",
+                    def.name, def.name
+                );
+                for f in fields {
+                    let value = if !secret.contains(&f.ident.as_str()) {
+                        format!("&self.{}", f.ident)
+                    } else if f.required && !f.nullable {
+                        "&\"[redacted]\"".to_owned()
+                    } else {
+                        format!("&self.{}.as_ref().map(|_| \"[redacted]\")", f.ident)
+                    };
+                    let _ = writeln!(s, "            .field({:?}, {value})", f.json);
+                }
+                let _ = writeln!(s, "            .finish()\n    }}\n}}");
+            }
         }
     }
     s
@@ -346,11 +387,13 @@ fn emit_ops(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
     let mut handle_lines = String::new();
     for (tag, ops) in &by_tag {
         let handle = format!("{}Api", super::names::type_name(&super::names::camel(tag)));
-        let _ = writeln!(module, "#[cfg(feature = \"{tag}\")]\npub mod {tag};");
-        let _ = writeln!(handles, "#[cfg(feature = \"{tag}\")]\nuse crate::ops::{tag}::{handle};");
+        let cfg = cfg_tag(tag);
+        let _ = writeln!(module, "{cfg}pub mod {tag};");
+        let _ = writeln!(handles, "{cfg}use crate::ops::{tag}::{handle};");
         let _ = writeln!(
             handle_lines,
-            "    /// The `{tag}` operations.\n    #[cfg(feature = \"{tag}\")]\n    {tag} => {handle};"
+            "    /// The `{tag}` operations.\n    {}    {tag} => {handle};",
+            cfg.replace('\n', "\n    ")
         );
         files.insert(format!("{GEN}/ops/{tag}.rs"), emit_tag(tag, &handle, ops, h));
     }

@@ -344,7 +344,10 @@ impl<'a> Builder<'a> {
         if s.get("enum").is_some() {
             return self.enumeration(s, name, origin);
         }
-        match s.get("type").and_then(Value::as_str) {
+        // An `items` keyword without a `type` still describes an array (the
+        // spec overrides `items` of `Paginated` that way).
+        let declared = s.get("type").and_then(Value::as_str).or_else(|| s.get("items").is_some().then_some("array"));
+        match declared {
             Some("string") => Ty::String,
             Some("integer") => match s.get("format").and_then(Value::as_str) {
                 Some("int32") => Ty::I32,

@@ -340,3 +340,17 @@ fn output_is_deterministic() {
     // The second identical inline enum is an alias of the first.
     has(&all, "pub type AF = AE;");
 }
+
+#[test]
+fn items_without_a_type_are_still_an_array() {
+    let s = spec(
+        json!({
+            "Paginated": {"type": "object", "properties": {"bookmark": {"type": "string", "nullable": true}, "items": {"type": "array", "items": {"type": "object"}}}, "required": ["items"]},
+            "Pin": {"type": "object", "properties": {"id": {"type": "string"}}},
+            "PinPage": {"allOf": [{"$ref": "#/components/schemas/Paginated"}, {"type": "object", "properties": {"items": {"items": {"$ref": "#/components/schemas/Pin"}}}}]}
+        }),
+        op_using("PinPage"),
+    );
+    let (_, out) = generate(&s);
+    has(&out, "pub items: Vec<Pin>,");
+}

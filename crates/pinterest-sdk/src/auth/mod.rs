@@ -1,8 +1,17 @@
-//! Where the client's access token comes from.
+//! Where the client's access token comes from, and how tokens live on.
 //!
 //! Both clients ask a [`TokenSource`] for a token before every attempt and
-//! tell it when Pinterest answered 401. A [`StaticToken`] just hands out the
-//! token it was given.
+//! tell it when Pinterest answered 401. [`StaticToken`] hands out one fixed
+//! token; [`RefreshingTokenSource`] refreshes through [`OAuth`](crate::oauth::OAuth),
+//! persists through a [`TokenStore`] and calls a hook on every new set.
+
+mod refreshing;
+mod store;
+pub(crate) mod tokens;
+
+pub use refreshing::{RefreshingBuilder, RefreshingTokenSource};
+pub use store::{FileTokenStore, MemoryTokenStore, StoreLock, TokenStore, default_dir};
+pub use tokens::{Clock, ManualClock, SystemClock, TokenSet};
 
 use crate::error::{Error, Result};
 use crate::secret::AccessToken;
@@ -18,6 +27,15 @@ pub trait TokenSource: Send + Sync + 'static {
     /// `true` when a different token is now available, in which case the
     /// client re-sends the request once.
     fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>>;
+}
+
+impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken>> {
+        (**self).token()
+    }
+    fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>> {
+        (**self).on_unauthorized(rejected)
+    }
 }
 
 /// A fixed access token (from the developer console or `PINTEREST_ACCESS_TOKEN`).

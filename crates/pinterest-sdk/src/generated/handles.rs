@@ -70,7 +70,6 @@ use crate::ops::media::MediaApi;
 use crate::ops::msot_events::MsotEventsApi;
 #[cfg(feature = "notification")]
 use crate::ops::notification::NotificationApi;
-#[cfg(feature = "oauth")]
 use crate::ops::oauth::OauthApi;
 #[cfg(feature = "order_lines")]
 use crate::ops::order_lines::OrderLinesApi;
@@ -98,140 +97,139 @@ use crate::ops::user_account::UserAccountApi;
 tag_handles! {
     /// The `ad_accounts` operations.
     #[cfg(feature = "ad_accounts")]
-    ad_accounts => AdAccountsApi;
+        ad_accounts => AdAccountsApi;
     /// The `ad_groups` operations.
     #[cfg(feature = "ad_groups")]
-    ad_groups => AdGroupsApi;
+        ad_groups => AdGroupsApi;
     /// The `ads` operations.
     #[cfg(feature = "ads")]
-    ads => AdsApi;
+        ads => AdsApi;
     /// The `advanced_auction` operations.
     #[cfg(feature = "advanced_auction")]
-    advanced_auction => AdvancedAuctionApi;
+        advanced_auction => AdvancedAuctionApi;
     /// The `audience_insights` operations.
     #[cfg(feature = "audience_insights")]
-    audience_insights => AudienceInsightsApi;
+        audience_insights => AudienceInsightsApi;
     /// The `audience_sharing` operations.
     #[cfg(feature = "audience_sharing")]
-    audience_sharing => AudienceSharingApi;
+        audience_sharing => AudienceSharingApi;
     /// The `audiences` operations.
     #[cfg(feature = "audiences")]
-    audiences => AudiencesApi;
+        audiences => AudiencesApi;
     /// The `billing` operations.
     #[cfg(feature = "billing")]
-    billing => BillingApi;
+        billing => BillingApi;
     /// The `boards` operations.
     #[cfg(feature = "boards")]
-    boards => BoardsApi;
+        boards => BoardsApi;
     /// The `bulk` operations.
     #[cfg(feature = "bulk")]
-    bulk => BulkApi;
+        bulk => BulkApi;
     /// The `business_access_assets` operations.
     #[cfg(feature = "business_access_assets")]
-    business_access_assets => BusinessAccessAssetsApi;
+        business_access_assets => BusinessAccessAssetsApi;
     /// The `business_access_invite` operations.
     #[cfg(feature = "business_access_invite")]
-    business_access_invite => BusinessAccessInviteApi;
+        business_access_invite => BusinessAccessInviteApi;
     /// The `business_access_relationships` operations.
     #[cfg(feature = "business_access_relationships")]
-    business_access_relationships => BusinessAccessRelationshipsApi;
+        business_access_relationships => BusinessAccessRelationshipsApi;
     /// The `campaigns` operations.
     #[cfg(feature = "campaigns")]
-    campaigns => CampaignsApi;
+        campaigns => CampaignsApi;
     /// The `catalog_feeds` operations.
     #[cfg(feature = "catalog_feeds")]
-    catalog_feeds => CatalogFeedsApi;
+        catalog_feeds => CatalogFeedsApi;
     /// The `catalog_items` operations.
     #[cfg(feature = "catalog_items")]
-    catalog_items => CatalogItemsApi;
+        catalog_items => CatalogItemsApi;
     /// The `catalog_product_groups` operations.
     #[cfg(feature = "catalog_product_groups")]
-    catalog_product_groups => CatalogProductGroupsApi;
+        catalog_product_groups => CatalogProductGroupsApi;
     /// The `catalog_reports` operations.
     #[cfg(feature = "catalog_reports")]
-    catalog_reports => CatalogReportsApi;
+        catalog_reports => CatalogReportsApi;
     /// The `catalogs` operations.
     #[cfg(feature = "catalogs")]
-    catalogs => CatalogsApi;
+        catalogs => CatalogsApi;
     /// The `conversion_eqs` operations.
     #[cfg(feature = "conversion_eqs")]
-    conversion_eqs => ConversionEqsApi;
+        conversion_eqs => ConversionEqsApi;
     /// The `conversion_events` operations.
     #[cfg(feature = "conversion_events")]
-    conversion_events => ConversionEventsApi;
+        conversion_events => ConversionEventsApi;
     /// The `conversion_tags` operations.
     #[cfg(feature = "conversion_tags")]
-    conversion_tags => ConversionTagsApi;
+        conversion_tags => ConversionTagsApi;
     /// The `conversions` operations.
     #[cfg(feature = "conversions")]
-    conversions => ConversionsApi;
+        conversions => ConversionsApi;
     /// The `customer_list_uploads` operations.
     #[cfg(feature = "customer_list_uploads")]
-    customer_list_uploads => CustomerListUploadsApi;
+        customer_list_uploads => CustomerListUploadsApi;
     /// The `customer_lists` operations.
     #[cfg(feature = "customer_lists")]
-    customer_lists => CustomerListsApi;
+        customer_lists => CustomerListsApi;
     /// The `integrations` operations.
     #[cfg(feature = "integrations")]
-    integrations => IntegrationsApi;
+        integrations => IntegrationsApi;
     /// The `keywords` operations.
     #[cfg(feature = "keywords")]
-    keywords => KeywordsApi;
+        keywords => KeywordsApi;
     /// The `labels` operations.
     #[cfg(feature = "labels")]
-    labels => LabelsApi;
+        labels => LabelsApi;
     /// The `lead_ads` operations.
     #[cfg(feature = "lead_ads")]
-    lead_ads => LeadAdsApi;
+        lead_ads => LeadAdsApi;
     /// The `lead_forms` operations.
     #[cfg(feature = "lead_forms")]
-    lead_forms => LeadFormsApi;
+        lead_forms => LeadFormsApi;
     /// The `leads_export` operations.
     #[cfg(feature = "leads_export")]
-    leads_export => LeadsExportApi;
+        leads_export => LeadsExportApi;
     /// The `media` operations.
     #[cfg(feature = "media")]
-    media => MediaApi;
+        media => MediaApi;
     /// The `msot_events` operations.
     #[cfg(feature = "msot_events")]
-    msot_events => MsotEventsApi;
+        msot_events => MsotEventsApi;
     /// The `notification` operations.
     #[cfg(feature = "notification")]
-    notification => NotificationApi;
+        notification => NotificationApi;
     /// The `oauth` operations.
-    #[cfg(feature = "oauth")]
-    oauth => OauthApi;
+        oauth => OauthApi;
     /// The `order_lines` operations.
     #[cfg(feature = "order_lines")]
-    order_lines => OrderLinesApi;
+        order_lines => OrderLinesApi;
     /// The `pins` operations.
     #[cfg(feature = "pins")]
-    pins => PinsApi;
+        pins => PinsApi;
     /// The `product_categories` operations.
     #[cfg(feature = "product_categories")]
-    product_categories => ProductCategoriesApi;
+        product_categories => ProductCategoriesApi;
     /// The `product_group_promotions` operations.
     #[cfg(feature = "product_group_promotions")]
-    product_group_promotions => ProductGroupPromotionsApi;
+        product_group_promotions => ProductGroupPromotionsApi;
     /// The `promotions` operations.
     #[cfg(feature = "promotions")]
-    promotions => PromotionsApi;
+        promotions => PromotionsApi;
     /// The `resources` operations.
     #[cfg(feature = "resources")]
-    resources => ResourcesApi;
+        resources => ResourcesApi;
     /// The `search` operations.
     #[cfg(feature = "search")]
-    search => SearchApi;
+        search => SearchApi;
     /// The `targeting_template` operations.
     #[cfg(feature = "targeting_template")]
-    targeting_template => TargetingTemplateApi;
+        targeting_template => TargetingTemplateApi;
     /// The `terms` operations.
     #[cfg(feature = "terms")]
-    terms => TermsApi;
+        terms => TermsApi;
     /// The `terms_of_service` operations.
     #[cfg(feature = "terms_of_service")]
-    terms_of_service => TermsOfServiceApi;
+        terms_of_service => TermsOfServiceApi;
     /// The `user_account` operations.
     #[cfg(feature = "user_account")]
-    user_account => UserAccountApi;
+        user_account => UserAccountApi;
 }

@@ -6121,7 +6121,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["ads:read"]],
         rate_limit_category: "ads_read",
         sandbox: true,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[
@@ -6201,7 +6201,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["ads:read"]],
         rate_limit_category: "ads_read",
         sandbox: true,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[
@@ -7096,7 +7096,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["boards:read", "pins:read"]],
         rate_limit_category: "org_read",
         sandbox: true,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[
@@ -7185,7 +7185,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["boards:read"]],
         rate_limit_category: "org_read",
         sandbox: true,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[
@@ -7365,7 +7365,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["boards:read", "pins:read"]],
         rate_limit_category: "org_read",
         sandbox: true,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[
@@ -9837,7 +9837,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["boards:read", "catalogs:read", "pins:read"]],
         rate_limit_category: "catalogs_read",
         sandbox: true,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[
@@ -9902,7 +9902,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["boards:read", "catalogs:read", "pins:read"]],
         rate_limit_category: "catalogs_read",
         sandbox: true,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
@@ -10968,7 +10968,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["boards:read", "boards:read_secret"]],
         rate_limit_category: "org_read",
         sandbox: false,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[
@@ -11874,7 +11874,7 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         scopes: &[&["user_accounts:read"]],
         rate_limit_category: "org_read",
         sandbox: false,
-        paginated: false,
+        paginated: true,
         success: &[200],
         body: None,
         params: &[

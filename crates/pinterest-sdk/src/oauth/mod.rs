@@ -1,4 +1,63 @@
-//! OAuth 2.0 with Pinterest.
+//! OAuth 2.0 with Pinterest, on top of the generated `oauth` operations.
+//!
+//! The flow of python-pinterest's authorization page, in Rust:
+//!
+//! ```no_run
+//! # async fn demo() -> pinterest_sdk::Result<()> {
+//! use pinterest_sdk::{Client, oauth::OAuth};
+//! // Defaults: redirect https://localhost/, scopes user_accounts:read, pins:read, boards:read.
+//! let oauth = OAuth::new("1234567890", "app secret");
+//! let (url, pending) = oauth.authorization_url();
+//! println!("open {url}");
+//! // ... the person allows access; the browser lands on https://localhost/?code=...&state=...
+//! let tokens = oauth.exchange_redirect(&pending, "https://localhost/?code=...&state=...").await?;
+//! let client = Client::builder().access_token(tokens.access_token.clone()).build()?;
+//! # Ok(()) }
+//! ```
+//!
+//! What it guards against (RFC 6749, RFC 9700):
+//! - `state` is 256 random bits bound to one [`PendingLogin`], compared in
+//!   constant time and usable once; a mismatch, a replay, a missing code or
+//!   an `error=` redirect stops before anything is sent;
+//! - the `redirect_uri` of the exchange is byte-identical to the one in the
+//!   authorization URL; PKCE (S256) is available;
+//! - token requests use HTTP Basic client auth, are form-encoded, never follow
+//!   redirects and are never retried, so a code or a refresh token is never
+//!   sent twice;
+//! - `invalid_grant` becomes [`Error::ReauthorizationRequired`].
+
+mod scope;
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use sha2::Digest as _;
+use url::Url;
+
+pub use scope::Scope;
+
+use crate::auth::{Clock, SystemClock, TokenSet};
+use crate::client::{AppCredentials, Client};
+use crate::config::{Config, checked_url};
+use crate::error::{Error, Result};
+use crate::models;
+use crate::operation::{AuthScheme, CallOptions, Operation};
+use crate::ops::oauth as generated;
+use crate::retry::RetryPolicy;
+use crate::secret::{AccessToken, AuthorizationCode, ClientSecret, CsrfState, PkceVerifier, RefreshToken};
+use crate::transport::Transport;
+use crate::wire::{RequestWriter, decode_json};
+
+/// The redirect URI python-pinterest uses by default.
+pub const DEFAULT_REDIRECT_URI: &str = "https://localhost/";
+
+/// The scopes python-pinterest asks for by default.
+pub const DEFAULT_SCOPES: &[Scope] = &[Scope::UserAccountsRead, Scope::PinsRead, Scope::BoardsRead];
 
 /// An OAuth step that failed on this side, before or instead of a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -7,4 +66,652 @@ pub enum OAuthError {
     /// The redirect's `state` does not match the pending login.
     #[error("the redirect's state does not match the pending login (possible CSRF); nothing was sent")]
     StateMismatch,
+    /// The redirect carries no `state`.
+    #[error("the redirect has no state parameter; nothing was sent")]
+    MissingState,
+    /// The pending login was already used for an exchange.
+    #[error("this pending login was already used; start a new authorization")]
+    LoginAlreadyUsed,
+    /// The redirect has neither a code nor an error.
+    #[error("the redirect has no authorization code; nothing was sent")]
+    MissingCode,
+    /// The person declined (`error=access_denied`).
+    #[error("the authorization was denied")]
+    AccessDenied {
+        /// `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The authorization server answered with another `error=`.
+    #[error("the authorization server answered `{error}`")]
+    Authorization {
+        /// The `error` parameter.
+        error: String,
+        /// `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The URL cannot be the redirect of this login (unparseable, or another
+    /// address than the registered redirect URI).
+    #[error("not the redirect of this login: {0}")]
+    InvalidRedirect(String),
+    /// The token endpoint answered 2xx without a usable token.
+    #[error("the token response lacks `{0}`")]
+    InvalidTokenResponse(&'static str),
+    /// The operation needs a refresh token and the set has none.
+    #[error("the token set has no refresh token")]
+    NoRefreshToken,
+    /// The client-credentials grant needs at least one scope.
+    #[error("the client-credentials grant needs at least one scope")]
+    MissingScope,
+}
+
+/// A login that was started and not finished yet: the `state` and PKCE
+/// verifier of one authorization URL. Single use.
+pub struct PendingLogin {
+    state: CsrfState,
+    verifier: Option<PkceVerifier>,
+    redirect_uri: String,
+    scopes: Vec<Scope>,
+    used: AtomicBool,
+}
+
+impl fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("state", &self.state)
+            .field("pkce", &self.verifier.is_some())
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .field("used", &self.used.load(Ordering::SeqCst))
+            .finish()
+    }
+}
+
+/// 32 bytes from the OS-seeded CSPRNG, base64url without padding.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::Rng::fill(&mut rand::rng(), &mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The S256 challenge of a PKCE verifier (RFC 7636 §4.2).
+pub fn pkce_challenge(verifier: &PkceVerifier) -> String {
+    let digest = sha2::Sha256::digest(verifier.expose_secret().as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+impl PendingLogin {
+    /// The redirect URI of the authorization URL (and of the exchange).
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The scopes asked for.
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// Whether it was used for an exchange.
+    pub fn is_used(&self) -> bool {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    /// Checks the URL the browser landed on and takes the code out of it.
+    /// Consumes the login whatever the outcome: a second call fails with
+    /// [`OAuthError::LoginAlreadyUsed`].
+    pub fn verify_redirect(&self, redirect_url: &str) -> std::result::Result<AuthorizationCode, OAuthError> {
+        let url = Url::parse(redirect_url).map_err(|e| OAuthError::InvalidRedirect(e.to_string()))?;
+        let expected = Url::parse(&self.redirect_uri).map_err(|e| OAuthError::InvalidRedirect(e.to_string()))?;
+        let same_target = url.scheme() == expected.scheme()
+            && url.host_str() == expected.host_str()
+            && url.port_or_known_default() == expected.port_or_known_default()
+            && url.path() == expected.path();
+        if !same_target {
+            return Err(OAuthError::InvalidRedirect(format!(
+                "expected a redirect to {}{}",
+                expected.origin().ascii_serialization(),
+                expected.path()
+            )));
+        }
+        let mut code = None;
+        let mut state = None;
+        let mut error = None;
+        let mut description = None;
+        for (k, v) in url.query_pairs() {
+            match k.as_ref() {
+                "code" => code = Some(v.into_owned()),
+                "state" => state = Some(v.into_owned()),
+                "error" => error = Some(v.into_owned()),
+                "error_description" => description = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        self.verify_parts(code, state, error, description)
+    }
+
+    /// Like [`verify_redirect`](Self::verify_redirect), from the parameters.
+    pub fn verify_parts(
+        &self,
+        code: Option<String>,
+        state: Option<String>,
+        error: Option<String>,
+        description: Option<String>,
+    ) -> std::result::Result<AuthorizationCode, OAuthError> {
+        if self.used.swap(true, Ordering::SeqCst) {
+            return Err(OAuthError::LoginAlreadyUsed);
+        }
+        let state = state.ok_or(OAuthError::MissingState)?;
+        if !self.state.ct_eq(&CsrfState::new(state)) {
+            return Err(OAuthError::StateMismatch);
+        }
+        if let Some(error) = error {
+            return Err(if error == "access_denied" {
+                OAuthError::AccessDenied { description }
+            } else {
+                OAuthError::Authorization { error, description }
+            });
+        }
+        match code {
+            Some(c) if !c.is_empty() => Ok(AuthorizationCode::new(c)),
+            _ => Err(OAuthError::MissingCode),
+        }
+    }
+}
+
+/// The OAuth client of one Pinterest app.
+#[derive(Clone)]
+pub struct OAuth {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    app: AppCredentials,
+    config: Config,
+    redirect_uri: String,
+    scopes: Vec<Scope>,
+    pkce: bool,
+    continuous_refresh: bool,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Arc<dyn Clock>,
+    client: OnceLock<Client>,
+}
+
+impl fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth")
+            .field("app", &self.inner.app)
+            .field("redirect_uri", &self.inner.redirect_uri)
+            .field("scopes", &self.inner.scopes)
+            .field("pkce", &self.inner.pkce)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`OAuth`].
+#[must_use]
+pub struct OAuthBuilder {
+    app: AppCredentials,
+    config: Option<Config>,
+    redirect_uri: String,
+    scopes: Vec<Scope>,
+    pkce: bool,
+    continuous_refresh: bool,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for OAuthBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthBuilder")
+            .field("app", &self.app)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthBuilder {
+    /// Hosts and timeouts (default: [`Config::production`]).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// The redirect URI registered for the app (default `https://localhost/`).
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = uri.into();
+        self
+    }
+
+    /// The scopes to ask for.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
+        self.scopes = scopes.into_iter().collect();
+        self
+    }
+
+    /// Adds PKCE (S256) to the authorization and the exchange.
+    pub fn pkce(mut self, on: bool) -> Self {
+        self.pkce = on;
+        self
+    }
+
+    /// Sends `continuous_refresh=true` when refreshing (needed by apps
+    /// created before 2025-09-25 to get rotating refresh tokens).
+    pub fn continuous_refresh(mut self, on: bool) -> Self {
+        self.continuous_refresh = on;
+        self
+    }
+
+    /// Replaces the HTTP transport.
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Replaces the HTTP transport with a shared one.
+    pub fn shared_transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Replaces the clock (for tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Builds it. Fails when the redirect URI is not an absolute URL.
+    pub fn build(self) -> Result<OAuth> {
+        let parsed = Url::parse(&self.redirect_uri)
+            .map_err(|e| Error::Config(format!("redirect URI `{}` is not a URL: {e}", self.redirect_uri)))?;
+        if parsed.fragment().is_some() {
+            return Err(Error::Config("a redirect URI cannot have a fragment".into()));
+        }
+        Ok(self.into_oauth())
+    }
+
+    fn into_oauth(self) -> OAuth {
+        OAuth {
+            inner: Arc::new(Inner {
+                app: self.app,
+                config: self.config.unwrap_or_default(),
+                redirect_uri: self.redirect_uri,
+                scopes: self.scopes,
+                pkce: self.pkce,
+                continuous_refresh: self.continuous_refresh,
+                transport: self.transport,
+                clock: self.clock,
+                client: OnceLock::new(),
+            }),
+        }
+    }
+}
+
+/// The token endpoint request: the generated `oauth/token` operation, plus
+/// the form fields the spec does not list (`code_verifier`,
+/// `continuous_refresh`). Never retried.
+struct TokenCall {
+    body: models::OauthAccessTokenRequest,
+    verifier: Option<PkceVerifier>,
+    continuous_refresh: bool,
+    options: CallOptions,
+}
+
+/// The fields of every token response variant, read leniently (Pinterest
+/// has added `response_type` values before).
+#[derive(Deserialize)]
+struct RawTokenResponse {
+    access_token: Option<AccessToken>,
+    token_type: Option<String>,
+    expires_in: Option<i64>,
+    scope: Option<String>,
+    response_type: Option<String>,
+    refresh_token: Option<RefreshToken>,
+    refresh_token_expires_in: Option<i64>,
+    refresh_token_expires_at: Option<i64>,
+}
+
+impl Operation for TokenCall {
+    type Output = RawTokenResponse;
+    const ID: &'static str = <generated::OauthToken as Operation>::ID;
+    const METHOD: Method = <generated::OauthToken as Operation>::METHOD;
+    const AUTH: AuthScheme = <generated::OauthToken as Operation>::AUTH;
+    const SENSITIVE_RESPONSE: bool = true;
+
+    fn write(&self, w: &mut RequestWriter) -> Result<()> {
+        generated::OauthToken::new(self.body.clone()).write(w)?;
+        if let Some(v) = &self.verifier {
+            w.form_append("code_verifier", v.expose_secret());
+        }
+        if self.continuous_refresh {
+            w.form_append("continuous_refresh", "true");
+        }
+        Ok(())
+    }
+
+    fn decode(status: StatusCode, body: Bytes) -> Result<RawTokenResponse> {
+        decode_json(Self::ID, status, body, true)
+    }
+
+    fn options(&self) -> &CallOptions {
+        &self.options
+    }
+}
+
+fn no_retry() -> CallOptions {
+    let mut o = CallOptions::default();
+    o.retry = Some(RetryPolicy::never());
+    o
+}
+
+/// A conversion access token (for the conversions API).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConversionToken {
+    /// The token.
+    pub access_token: AccessToken,
+    /// `bearer`.
+    pub token_type: Option<String>,
+}
+
+/// Which token [`OAuth::revoke`] revokes.
+#[derive(Debug, Clone)]
+pub enum RevocableToken<'a> {
+    /// An access token.
+    Access(&'a AccessToken),
+    /// A refresh token.
+    Refresh(&'a RefreshToken),
+}
+
+impl OAuth {
+    /// An OAuth client for the app, with python-pinterest's defaults
+    /// (redirect `https://localhost/`, scopes `user_accounts:read`,
+    /// `pins:read`, `boards:read`) against production.
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        // The default redirect URI is valid, so nothing needs checking.
+        OAuth::builder(app_id, app_secret).into_oauth()
+    }
+
+    /// A builder, starting from the same defaults as [`OAuth::new`].
+    pub fn builder(app_id: impl Into<String>, app_secret: impl Into<String>) -> OAuthBuilder {
+        OAuthBuilder {
+            app: AppCredentials::new(app_id, ClientSecret::new(app_secret)),
+            config: None,
+            redirect_uri: DEFAULT_REDIRECT_URI.to_owned(),
+            scopes: DEFAULT_SCOPES.to_vec(),
+            pkce: false,
+            continuous_refresh: false,
+            transport: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The app id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.app.client_id
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The clock used for token expiry.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The HTTP client used for token requests (built on first use).
+    pub fn http(&self) -> Result<&Client> {
+        if let Some(c) = self.inner.client.get() {
+            return Ok(c);
+        }
+        let mut b = Client::builder().config(self.inner.config.clone()).app_credentials(self.inner.app.clone());
+        if let Some(t) = &self.inner.transport {
+            b = b.transport(t.clone());
+        }
+        let built = b.build()?;
+        Ok(self.inner.client.get_or_init(|| built))
+    }
+
+    /// The authorization URL with the configured scopes, and the pending
+    /// login to finish it with.
+    pub fn authorization_url(&self) -> (Url, PendingLogin) {
+        self.authorization_url_with(&self.inner.scopes)
+    }
+
+    /// The authorization URL for `scopes`.
+    pub fn authorization_url_with(&self, scopes: &[Scope]) -> (Url, PendingLogin) {
+        let state = CsrfState::new(random_token());
+        let verifier = self.inner.pkce.then(|| PkceVerifier::new(random_token()));
+        let mut url = self.inner.config.oauth_authorize_url().clone();
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("client_id", &self.inner.app.client_id)
+                .append_pair("redirect_uri", &self.inner.redirect_uri)
+                .append_pair("response_type", "code")
+                .append_pair("scope", &Scope::join(scopes))
+                .append_pair("state", state.expose_secret());
+            if let Some(v) = &verifier {
+                q.append_pair("code_challenge", &pkce_challenge(v)).append_pair("code_challenge_method", "S256");
+            }
+        }
+        let pending = PendingLogin {
+            state,
+            verifier,
+            redirect_uri: self.inner.redirect_uri.clone(),
+            scopes: scopes.to_vec(),
+            used: AtomicBool::new(false),
+        };
+        (url, pending)
+    }
+
+    /// Finishes a login from the full URL the browser was redirected to.
+    pub async fn exchange_redirect(&self, pending: &PendingLogin, redirect_url: &str) -> Result<TokenSet> {
+        let code = pending.verify_redirect(redirect_url)?;
+        self.exchange_verified(pending, code).await
+    }
+
+    /// Finishes a login from the `code` and `state` parameters.
+    pub async fn exchange_code(&self, pending: &PendingLogin, code: &str, state: &str) -> Result<TokenSet> {
+        let code = pending.verify_parts(Some(code.to_owned()), Some(state.to_owned()), None, None)?;
+        self.exchange_verified(pending, code).await
+    }
+
+    /// Exchanges a code already checked by [`PendingLogin::verify_redirect`].
+    pub async fn exchange_verified(&self, pending: &PendingLogin, code: AuthorizationCode) -> Result<TokenSet> {
+        let mut body = models::OauthAccessTokenRequestCode::new(
+            code.expose_secret().to_owned(),
+            pending.redirect_uri.clone(),
+            "authorization_code".into(),
+        );
+        body.redirect_uri.clone_from(&pending.redirect_uri);
+        let call = TokenCall {
+            body: models::OauthAccessTokenRequest::AuthorizationCode(body),
+            verifier: pending.verifier.clone(),
+            continuous_refresh: false,
+            options: no_retry(),
+        };
+        self.token_request(call, None).await
+    }
+
+    /// Refreshes `tokens`. The rotated refresh token from the response
+    /// replaces the old one; when the response has none, the old one is kept.
+    pub async fn refresh(&self, tokens: &TokenSet) -> Result<TokenSet> {
+        self.refresh_with_scopes(tokens, None).await
+    }
+
+    /// Refreshes, asking for a narrower set of scopes.
+    pub async fn refresh_with_scopes(&self, tokens: &TokenSet, scopes: Option<&[Scope]>) -> Result<TokenSet> {
+        let refresh = tokens.refresh_token.as_ref().ok_or(OAuthError::NoRefreshToken)?;
+        let mut body =
+            models::OauthAccessTokenRequestRefresh::new(refresh.expose_secret().to_owned(), "refresh_token".into());
+        body.scope = scopes.map(Scope::join);
+        let call = TokenCall {
+            body: models::OauthAccessTokenRequest::RefreshToken(body),
+            verifier: None,
+            continuous_refresh: self.inner.continuous_refresh,
+            options: no_retry(),
+        };
+        self.token_request(call, Some(tokens)).await
+    }
+
+    /// An app token for server use (client-credentials grant).
+    pub async fn client_credentials(&self, scopes: &[Scope]) -> Result<TokenSet> {
+        if scopes.is_empty() {
+            return Err(OAuthError::MissingScope.into());
+        }
+        let body =
+            models::OauthAccessTokenRequestClientCredentials::new(Scope::join(scopes), "client_credentials".into());
+        let call = TokenCall {
+            body: models::OauthAccessTokenRequest::ClientCredentials(body),
+            verifier: None,
+            continuous_refresh: false,
+            options: no_retry(),
+        };
+        self.token_request(call, None).await
+    }
+
+    /// Revokes a token (`/v5/oauth/token/revoke`, with `token_type_hint`).
+    pub async fn revoke(&self, token: RevocableToken<'_>) -> Result<()> {
+        let (value, hint) = match token {
+            RevocableToken::Access(t) => (t.expose_secret(), "access_token"),
+            RevocableToken::Refresh(t) => (t.expose_secret(), "refresh_token"),
+        };
+        let mut body = models::TokenRevocationRequest::new(value.to_owned());
+        body.token_type_hint = Some(hint.into());
+        self.http()?.execute(&generated::TokenRevoke::new(body).with_retry(RetryPolicy::never())).await
+    }
+
+    /// A conversion access token (`/v5/oauth/conversion_token`), requested
+    /// with a user token that has `ads:write`.
+    pub async fn conversion_token(&self, user_token: &AccessToken) -> Result<ConversionToken> {
+        let client = self.http()?.with_token_source(Arc::new(crate::auth::StaticToken::new(user_token.clone())));
+        let out = client.execute(&generated::OauthConversionToken::new().with_retry(RetryPolicy::never())).await?;
+        if out.access_token.is_empty() {
+            return Err(OAuthError::InvalidTokenResponse("access_token").into());
+        }
+        Ok(ConversionToken { access_token: AccessToken::new(out.access_token), token_type: out.token_type })
+    }
+
+    async fn token_request(&self, call: TokenCall, previous: Option<&TokenSet>) -> Result<TokenSet> {
+        let raw = match self.http()?.execute(&call).await {
+            Ok(r) => r,
+            Err(Error::Api(e)) if e.is_invalid_grant() => return Err(Error::ReauthorizationRequired(e)),
+            Err(e) => return Err(e),
+        };
+        let now = crate::auth::tokens::unix(self.inner.clock.now());
+        let access_token = raw.access_token.ok_or(OAuthError::InvalidTokenResponse("access_token"))?;
+        let positive = |v: Option<i64>| v.and_then(|n| u64::try_from(n).ok());
+        let refresh_token = raw.refresh_token.or_else(|| previous.and_then(|p| p.refresh_token.clone()));
+        let refresh_token_expires_at =
+            match (positive(raw.refresh_token_expires_at), positive(raw.refresh_token_expires_in)) {
+                (Some(at), _) => Some(at),
+                (None, Some(secs)) => Some(now + secs),
+                (None, None) => previous.and_then(|p| p.refresh_token_expires_at),
+            };
+        let mut set = TokenSet::from_access_token(access_token);
+        set.token_type = raw.token_type.unwrap_or_else(|| "bearer".into());
+        set.received_at = now;
+        set.expires_at = positive(raw.expires_in).map(|s| now + s);
+        set.scopes = match raw.scope {
+            Some(s) => Scope::split(&s),
+            None => previous.map(|p| p.scopes.clone()).unwrap_or_default(),
+        };
+        set.refresh_token = refresh_token;
+        set.refresh_token_expires_at = refresh_token_expires_at;
+        set.response_type = raw.response_type;
+        Ok(set)
+    }
+}
+
+/// Checks that `uri` is usable as a loopback or https redirect URI (for the
+/// CLI and tests).
+pub fn check_redirect_uri(uri: &str) -> Result<Url> {
+    checked_url(uri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oauth() -> OAuth {
+        OAuth::builder("1234567890", "s").pkce(true).build().unwrap()
+    }
+
+    #[test]
+    fn rfc7636_appendix_b() {
+        let v = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        assert_eq!(pkce_challenge(&v), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    }
+
+    #[test]
+    fn authorization_url_has_everything() {
+        let (url, pending) = oauth().authorization_url();
+        assert_eq!(url.as_str().split('?').next(), Some("https://www.pinterest.com/oauth/"));
+        let q: std::collections::BTreeMap<String, String> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["client_id"], "1234567890");
+        assert_eq!(q["redirect_uri"], "https://localhost/");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["scope"], "user_accounts:read,pins:read,boards:read");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["code_challenge"], pkce_challenge(pending.verifier.as_ref().unwrap()));
+        assert!(pending.state.ct_eq(&CsrfState::new(q["state"].clone())));
+        assert!(url.as_str().contains("redirect_uri=https%3A%2F%2Flocalhost%2F"), "{url}");
+        assert!(!format!("{pending:?}").contains(&q["state"]));
+    }
+
+    #[test]
+    fn states_are_unique_and_at_least_128_bits() {
+        let o = OAuth::new("1", "s");
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let (_, p) = o.authorization_url();
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.state.expose_secret()).unwrap();
+            assert!(raw.len() >= 16);
+            assert!(seen.insert(p.state.expose_secret().to_owned()));
+        }
+    }
+
+    #[test]
+    fn redirect_checks() {
+        let o = oauth();
+        let state_of = |p: &PendingLogin| p.state.expose_secret().to_owned();
+        let (_, p) = o.authorization_url();
+        let s = state_of(&p);
+        let code = p.verify_redirect(&format!("https://localhost/?code=abc&state={s}")).unwrap();
+        assert_eq!(code.expose_secret(), "abc");
+        assert_eq!(
+            p.verify_redirect(&format!("https://localhost/?code=abc&state={s}")).err(),
+            Some(OAuthError::LoginAlreadyUsed)
+        );
+
+        let (_, p) = o.authorization_url();
+        assert_eq!(
+            p.verify_redirect("https://localhost/?code=abc&state=forged").err(),
+            Some(OAuthError::StateMismatch)
+        );
+        let (_, p) = o.authorization_url();
+        assert_eq!(p.verify_redirect("https://localhost/?code=abc").err(), Some(OAuthError::MissingState));
+        let (_, p) = o.authorization_url();
+        let s = state_of(&p);
+        assert_eq!(p.verify_redirect(&format!("https://localhost/?state={s}")).err(), Some(OAuthError::MissingCode));
+        let (_, p) = o.authorization_url();
+        let s = state_of(&p);
+        assert_eq!(
+            p.verify_redirect(&format!("https://localhost/?error=access_denied&state={s}")).err(),
+            Some(OAuthError::AccessDenied { description: None })
+        );
+        let (_, p) = o.authorization_url();
+        assert!(matches!(
+            p.verify_redirect("https://evil.example/?code=a&state=b").err(),
+            Some(OAuthError::InvalidRedirect(_))
+        ));
+        let (_, p) = o.authorization_url();
+        assert!(matches!(p.verify_redirect("not a url").err(), Some(OAuthError::InvalidRedirect(_))));
+    }
+
+    #[test]
+    fn scope_list_join_split() {
+        assert_eq!(Scope::split("user_accounts:read pins:read"), vec![Scope::UserAccountsRead, Scope::PinsRead]);
+        assert_eq!(Scope::split("a:b,boards:read_secret"), vec![Scope::Other("a:b".into()), Scope::BoardsReadSecret]);
+    }
 }

@@ -732,6 +732,28 @@ impl SSIOEditInsertionOrderResponse {
     }
 }
 
+/// Schema `SSIOInsertionOrderStatus` of the spec.
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct SSIOInsertionOrderStatus {
+    /// `creation_time`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    /// `pin_order_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_order_id: Option<String>,
+    /// `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+impl SSIOInsertionOrderStatus {
+    /// A value with the required fields set and the others empty.
+    pub fn new() -> Self {
+        Self { creation_time: None, pin_order_id: None, status: None }
+    }
+}
+
 /// Schema `SSIOInsertionOrderStatusResponse` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -754,6 +776,108 @@ impl SSIOInsertionOrderStatusResponse {
     }
 }
 
+/// Schema `SSIOOrderLine` of the spec.
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct SSIOOrderLine {
+    /// `accepted_terms_id`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_terms_id: Option<String>,
+    /// `accepted_terms_time`: pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`, nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_terms_time: Option<String>,
+    /// `ads_manager_order_line_id`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ads_manager_order_line_id: Option<String>,
+    /// `agency_link`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_link: Option<String>,
+    /// `bill_to_company_name`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_to_company_name: Option<String>,
+    /// `billing_contact_email`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_contact_email: Option<String>,
+    /// `billing_contact_firstname`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_contact_firstname: Option<String>,
+    /// `billing_contact_lastname`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_contact_lastname: Option<String>,
+    /// `budget_amount`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_amount: Option<f64>,
+    /// `currency_info`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_info: Option<Currency>,
+    /// `end_date`: format `date`, nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    /// `estimated_monthly_spend`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_monthly_spend: Option<f64>,
+    /// `last_modified_date_time`: pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`, nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date_time: Option<String>,
+    /// `media_contact_email`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_contact_email: Option<String>,
+    /// `media_contact_firstname`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_contact_firstname: Option<String>,
+    /// `media_contact_lastname`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_contact_lastname: Option<String>,
+    /// `order_name`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_name: Option<String>,
+    /// `pin_order_id`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_order_id: Option<String>,
+    /// `pmp_name`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pmp_name: Option<String>,
+    /// `po_number`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
+    /// `salesforce_order_line_id`: nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salesforce_order_line_id: Option<String>,
+    /// `start_date`: format `date`, nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+}
+
+impl SSIOOrderLine {
+    /// A value with the required fields set and the others empty.
+    pub fn new() -> Self {
+        Self {
+            accepted_terms_id: None,
+            accepted_terms_time: None,
+            ads_manager_order_line_id: None,
+            agency_link: None,
+            bill_to_company_name: None,
+            billing_contact_email: None,
+            billing_contact_firstname: None,
+            billing_contact_lastname: None,
+            budget_amount: None,
+            currency_info: None,
+            end_date: None,
+            estimated_monthly_spend: None,
+            last_modified_date_time: None,
+            media_contact_email: None,
+            media_contact_firstname: None,
+            media_contact_lastname: None,
+            order_name: None,
+            pin_order_id: None,
+            pmp_name: None,
+            po_number: None,
+            salesforce_order_line_id: None,
+            start_date: None,
+        }
+    }
+}
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ssio~1insertion_orders~1status/get/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -762,12 +886,12 @@ pub struct SsioInsertionOrdersStatusGetByAdAccountResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<SSIOInsertionOrderStatus>,
 }
 
 impl SsioInsertionOrdersStatusGetByAdAccountResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<SSIOInsertionOrderStatus>) -> Self {
         Self { bookmark: None, items }
     }
 }
@@ -780,12 +904,12 @@ pub struct SsioOrderLinesGetByAdAccountResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<SSIOOrderLine>,
 }
 
 impl SsioOrderLinesGetByAdAccountResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<SSIOOrderLine>) -> Self {
         Self { bookmark: None, items }
     }
 }

@@ -66,12 +66,12 @@ pub struct BoardSectionsListPinsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<Pin>,
 }
 
 impl BoardSectionsListPinsResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<Pin>) -> Self {
         Self { bookmark: None, items }
     }
 }
@@ -84,12 +84,12 @@ pub struct BoardSectionsListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<BoardSection>,
 }
 
 impl BoardSectionsListResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<BoardSection>) -> Self {
         Self { bookmark: None, items }
     }
 }
@@ -192,12 +192,12 @@ pub struct BoardsListPinsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<Pin>,
 }
 
 impl BoardsListPinsResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<Pin>) -> Self {
         Self { bookmark: None, items }
     }
 }

@@ -32,6 +32,32 @@ impl CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
 pub type CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogType =
     CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
+/// Schema `CatalogsCreativeAssetsProduct` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogsCreativeAssetsProduct {
+    /// `catalog_type`: required.
+    pub catalog_type: CatalogsCreativeAssetsProductCatalogType,
+    /// `metadata`: required.
+    pub metadata: CatalogsCreativeAssetsProductMetadata,
+    /// `pin`: required.
+    pub pin: Pin,
+}
+
+impl CatalogsCreativeAssetsProduct {
+    /// A value with the required fields set and the others empty.
+    pub fn new(
+        catalog_type: CatalogsCreativeAssetsProductCatalogType,
+        metadata: CatalogsCreativeAssetsProductMetadata,
+        pin: Pin,
+    ) -> Self {
+        Self { catalog_type, metadata, pin }
+    }
+}
+
+/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProduct/properties/catalog_type` in the spec.
+pub type CatalogsCreativeAssetsProductCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
+
 /// Schema `CatalogsCreativeAssetsProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -109,6 +135,23 @@ impl CatalogsCreativeAssetsProductGroupProductCounts {
 pub type CatalogsCreativeAssetsProductGroupProductCountsCatalogType =
     CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
+/// Schema `CatalogsCreativeAssetsProductMetadata` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogsCreativeAssetsProductMetadata {
+    /// `creative_assets_id`: required.
+    pub creative_assets_id: String,
+    /// `visibility`: required.
+    pub visibility: CreativeAssetsVisibilityType,
+}
+
+impl CatalogsCreativeAssetsProductMetadata {
+    /// A value with the required fields set and the others empty.
+    pub fn new(creative_assets_id: String, visibility: CreativeAssetsVisibilityType) -> Self {
+        Self { creative_assets_id, visibility }
+    }
+}
+
 /// Schema `CatalogsHotelListProductsByCatalogBasedFilterRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -135,6 +178,32 @@ impl CatalogsHotelListProductsByCatalogBasedFilterRequest {
 /// Inline schema at `/components/schemas/CatalogsHotelListProductsByCatalogBasedFilterRequest/properties/catalog_type` in the spec.
 pub type CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType =
     CatalogsHotelAvailableFilterValuesCatalogType;
+
+/// Schema `CatalogsHotelProduct` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogsHotelProduct {
+    /// `catalog_type`: required.
+    pub catalog_type: CatalogsHotelProductCatalogType,
+    /// `metadata`: required.
+    pub metadata: CatalogsHotelProductMetadata,
+    /// `pin`: required.
+    pub pin: Pin,
+}
+
+impl CatalogsHotelProduct {
+    /// A value with the required fields set and the others empty.
+    pub fn new(
+        catalog_type: CatalogsHotelProductCatalogType,
+        metadata: CatalogsHotelProductMetadata,
+        pin: Pin,
+    ) -> Self {
+        Self { catalog_type, metadata, pin }
+    }
+}
+
+/// Inline schema at `/components/schemas/CatalogsHotelProduct/properties/catalog_type` in the spec.
+pub type CatalogsHotelProductCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -219,6 +288,21 @@ string_enum! {
     }
 }
 
+/// Schema `CatalogsHotelProductMetadata` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogsHotelProductMetadata {
+    /// `hotel_id`: required.
+    pub hotel_id: String,
+}
+
+impl CatalogsHotelProductMetadata {
+    /// A value with the required fields set and the others empty.
+    pub fn new(hotel_id: String) -> Self {
+        Self { hotel_id }
+    }
+}
+
 /// Schema `CatalogsListProductsByFeedBasedFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -247,6 +331,15 @@ pub enum CatalogsListProductsByFilterRequest {
     CatalogsVerticalsListProductsByCatalogBasedFilterRequest(CatalogsVerticalsListProductsByCatalogBasedFilterRequest),
     /// A shape this version of the SDK does not know, kept as sent.
     Other(serde_json::Value),
+}
+
+tagged_union! {
+    /// Schema `CatalogsProduct` of the spec.
+    CatalogsProduct, "catalog_type" {
+        Retail(CatalogsRetailProduct) = "RETAIL",
+        Hotel(CatalogsHotelProduct) = "HOTEL",
+        CreativeAssets(CatalogsCreativeAssetsProduct) = "CREATIVE_ASSETS",
+    }
 }
 
 /// Schema `CatalogsProductGroupFilters` of the spec.
@@ -300,12 +393,12 @@ pub struct CatalogsProductGroupPinsListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<CatalogsProduct>,
 }
 
 impl CatalogsProductGroupPinsListResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<CatalogsProduct>) -> Self {
         Self { bookmark: None, items }
     }
 }
@@ -432,6 +525,32 @@ impl CatalogsRetailListProductsByCatalogBasedFilterRequest {
 pub type CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType =
     CatalogsRetailAvailableFilterValuesCatalogType;
 
+/// Schema `CatalogsRetailProduct` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogsRetailProduct {
+    /// `catalog_type`: required.
+    pub catalog_type: CatalogsRetailProductCatalogType,
+    /// `metadata`: required.
+    pub metadata: CatalogsRetailProductMetadata,
+    /// `pin`: required.
+    pub pin: Pin,
+}
+
+impl CatalogsRetailProduct {
+    /// A value with the required fields set and the others empty.
+    pub fn new(
+        catalog_type: CatalogsRetailProductCatalogType,
+        metadata: CatalogsRetailProductMetadata,
+        pin: Pin,
+    ) -> Self {
+        Self { catalog_type, metadata, pin }
+    }
+}
+
+/// Inline schema at `/components/schemas/CatalogsRetailProduct/properties/catalog_type` in the spec.
+pub type CatalogsRetailProductCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
+
 /// Schema `CatalogsRetailProductGroup` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -542,6 +661,38 @@ impl CatalogsRetailProductGroupProductCounts {
 /// Inline schema at `/components/schemas/CatalogsRetailProductGroupProductCounts/properties/catalog_type` in the spec.
 pub type CatalogsRetailProductGroupProductCountsCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
+/// Schema `CatalogsRetailProductMetadata` of the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogsRetailProductMetadata {
+    /// `availability`: required.
+    pub availability: NonNullableProductAvailabilityType,
+    /// `currency`: required.
+    pub currency: NonNullableCatalogsCurrency,
+    /// `item_group_id`: required, nullable.
+    #[serde(default)]
+    pub item_group_id: Option<String>,
+    /// `item_id`: required.
+    pub item_id: String,
+    /// `price`: required.
+    pub price: f64,
+    /// `sale_price`: required, nullable.
+    #[serde(default)]
+    pub sale_price: Option<f64>,
+}
+
+impl CatalogsRetailProductMetadata {
+    /// A value with the required fields set and the others empty.
+    pub fn new(
+        availability: NonNullableProductAvailabilityType,
+        currency: NonNullableCatalogsCurrency,
+        item_id: String,
+        price: f64,
+    ) -> Self {
+        Self { availability, currency, item_group_id: None, item_id, price, sale_price: None }
+    }
+}
+
 tagged_union! {
     /// Schema `CatalogsVerticalProductGroup` of the spec.
     CatalogsVerticalProductGroup, "catalog_type" {
@@ -560,6 +711,23 @@ tagged_union! {
     }
 }
 
+string_enum! {
+    /// Schema `CreativeAssetsVisibilityType` of the spec.
+    CreativeAssetsVisibilityType {
+        Visible = "VISIBLE",
+        Hidden = "HIDDEN",
+    }
+}
+
+string_enum! {
+    /// Schema `NonNullableProductAvailabilityType` of the spec.
+    NonNullableProductAvailabilityType {
+        InStock = "IN_STOCK",
+        OutOfStock = "OUT_OF_STOCK",
+        Preorder = "PREORDER",
+    }
+}
+
 /// Inline schema at `/paths/~1catalogs~1products~1get_by_product_group_filters/post/responses/200/content/application~1json/schema` in the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -568,12 +736,12 @@ pub struct ProductsByProductGroupFilterListResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<CatalogsProduct>,
 }
 
 impl ProductsByProductGroupFilterListResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<CatalogsProduct>) -> Self {
         Self { bookmark: None, items }
     }
 }

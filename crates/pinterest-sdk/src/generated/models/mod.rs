@@ -139,9 +139,7 @@ pub use msot_events::*;
 mod notification;
 #[cfg(feature = "notification")]
 pub use notification::*;
-#[cfg(feature = "oauth")]
 mod oauth;
-#[cfg(feature = "oauth")]
 pub use oauth::*;
 #[cfg(feature = "order_lines")]
 mod order_lines;

@@ -6,7 +6,7 @@
 use super::*;
 
 /// Schema `ConversionAccessTokenResponse` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionAccessTokenResponse {
     /// `access_token`: required.
@@ -20,6 +20,16 @@ impl ConversionAccessTokenResponse {
     /// A value with the required fields set and the others empty.
     pub fn new(access_token: String) -> Self {
         Self { access_token, token_type: None }
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for ConversionAccessTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversionAccessTokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .finish()
     }
 }
 
@@ -59,7 +69,7 @@ string_enum! {
 }
 
 /// Schema `OauthAccessTokenRequestCode` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestCode {
     /// `code`: required.
@@ -77,11 +87,22 @@ impl OauthAccessTokenRequestCode {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for OauthAccessTokenRequestCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenRequestCode")
+            .field("code", &"[redacted]")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("grant_type", &self.grant_type)
+            .finish()
+    }
+}
+
 /// Inline schema at `/components/schemas/OauthAccessTokenRequestCode/properties/grant_type` in the spec.
 pub type OauthAccessTokenRequestCodeGrantType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenRequestRefresh` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestRefresh {
     /// `refresh_token`: required.
@@ -100,6 +121,17 @@ impl OauthAccessTokenRequestRefresh {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for OauthAccessTokenRequestRefresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenRequestRefresh")
+            .field("refresh_token", &"[redacted]")
+            .field("scope", &self.scope)
+            .field("grant_type", &self.grant_type)
+            .finish()
+    }
+}
+
 /// Inline schema at `/components/schemas/OauthAccessTokenRequestRefresh/properties/grant_type` in the spec.
 pub type OauthAccessTokenRequestRefreshGrantType = OauthAccessTokenRequestClientCredentialsGrantType;
 
@@ -114,7 +146,7 @@ tagged_union! {
 }
 
 /// Schema `OauthAccessTokenResponseClientCredentials` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseClientCredentials {
     /// `access_token`: required.
@@ -137,11 +169,24 @@ impl OauthAccessTokenResponseClientCredentials {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for OauthAccessTokenResponseClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseClientCredentials")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("response_type", &self.response_type)
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
 /// Inline schema at `/components/schemas/OauthAccessTokenResponseClientCredentials/properties/response_type` in the spec.
 pub type OauthAccessTokenResponseClientCredentialsResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenResponseCode` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseCode {
     /// `refresh_token`.
@@ -182,11 +227,27 @@ impl OauthAccessTokenResponseCode {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for OauthAccessTokenResponseCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseCode")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("refresh_token_expires_at", &self.refresh_token_expires_at)
+            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("response_type", &self.response_type)
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
 /// Inline schema at `/components/schemas/OauthAccessTokenResponseCode/properties/response_type` in the spec.
 pub type OauthAccessTokenResponseCodeResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenResponseIntegrationRefresh` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseIntegrationRefresh {
     /// `refresh_token`: required.
@@ -228,11 +289,26 @@ impl OauthAccessTokenResponseIntegrationRefresh {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for OauthAccessTokenResponseIntegrationRefresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseIntegrationRefresh")
+            .field("refresh_token", &"[redacted]")
+            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("response_type", &self.response_type)
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .finish()
+    }
+}
+
 /// Inline schema at `/components/schemas/OauthAccessTokenResponseIntegrationRefresh/properties/response_type` in the spec.
 pub type OauthAccessTokenResponseIntegrationRefreshResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenResponseRefresh` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseRefresh {
     /// `access_token`: required.
@@ -278,11 +354,27 @@ impl OauthAccessTokenResponseRefresh {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for OauthAccessTokenResponseRefresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseRefresh")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("response_type", &self.response_type)
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .field("refresh_token", &"[redacted]")
+            .field("refresh_token_expires_at", &self.refresh_token_expires_at)
+            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
+            .finish()
+    }
+}
+
 /// Inline schema at `/components/schemas/OauthAccessTokenResponseRefresh/allOf/0/properties/response_type` in the spec.
 pub type OauthAccessTokenResponseRefreshResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `TokenRevocationRequest` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenRevocationRequest {
     /// `token`: required.
@@ -296,6 +388,16 @@ impl TokenRevocationRequest {
     /// A value with the required fields set and the others empty.
     pub fn new(token: String) -> Self {
         Self { token, token_type_hint: None }
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for TokenRevocationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRevocationRequest")
+            .field("token", &"[redacted]")
+            .field("token_type_hint", &self.token_type_hint)
+            .finish()
     }
 }
 

@@ -55,7 +55,7 @@ pub struct ProductGroupPromotionResponseItem {
     pub data: Option<ProductGroupPromotion>,
     /// `exceptions`: nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exceptions: Option<serde_json::Value>,
+    pub exceptions: Option<Vec<Exception>>,
 }
 
 impl ProductGroupPromotionResponseItem {

@@ -31,12 +31,12 @@ pub struct SearchUserBoardsGetResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<Board>,
 }
 
 impl SearchUserBoardsGetResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<Board>) -> Self {
         Self { bookmark: None, items }
     }
 }

@@ -900,7 +900,7 @@ impl AvailabilityFilter {
     }
 }
 
-#[cfg(any(feature = "boards", feature = "user_account"))]
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 /// Schema `Board` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -941,7 +941,7 @@ pub struct Board {
     pub privacy: Option<BoardPrivacy>,
 }
 
-#[cfg(any(feature = "boards", feature = "user_account"))]
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 impl Board {
     /// A value with the required fields set and the others empty.
     pub fn new(id: String, name: String) -> Self {
@@ -962,7 +962,7 @@ impl Board {
     }
 }
 
-#[cfg(any(feature = "boards", feature = "user_account"))]
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 /// Schema `BoardMedia` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -975,7 +975,7 @@ pub struct BoardMedia {
     pub pin_thumbnail_urls: Option<Vec<String>>,
 }
 
-#[cfg(any(feature = "boards", feature = "user_account"))]
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 impl BoardMedia {
     /// A value with the required fields set and the others empty.
     pub fn new() -> Self {
@@ -986,6 +986,7 @@ impl BoardMedia {
 #[cfg(any(
     feature = "boards",
     feature = "catalog_items",
+    feature = "catalog_product_groups",
     feature = "pins",
     feature = "search",
     feature = "user_account"
@@ -1002,6 +1003,7 @@ pub struct BoardOwner {
 #[cfg(any(
     feature = "boards",
     feature = "catalog_items",
+    feature = "catalog_product_groups",
     feature = "pins",
     feature = "search",
     feature = "user_account"
@@ -1013,7 +1015,7 @@ impl BoardOwner {
     }
 }
 
-#[cfg(any(feature = "boards", feature = "user_account"))]
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 string_enum! {
     /// Schema `BoardPrivacy` of the spec.
     BoardPrivacy {
@@ -2631,6 +2633,7 @@ impl CreativeAssetsIdFilter {
     feature = "boards",
     feature = "bulk",
     feature = "catalog_items",
+    feature = "catalog_product_groups",
     feature = "pins",
     feature = "product_group_promotions",
     feature = "search"
@@ -3058,6 +3061,7 @@ impl EventData {
     feature = "ads",
     feature = "campaigns",
     feature = "lead_forms",
+    feature = "product_group_promotions",
     feature = "promotions"
 ))]
 /// Schema `Exception` of the spec.
@@ -3077,6 +3081,7 @@ pub struct Exception {
     feature = "ads",
     feature = "campaigns",
     feature = "lead_forms",
+    feature = "product_group_promotions",
     feature = "promotions"
 ))]
 impl Exception {
@@ -3285,7 +3290,13 @@ impl HotelIdFilter {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `ImageDetails` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3300,7 +3311,13 @@ pub struct ImageDetails {
     pub width: Option<i64>,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl ImageDetails {
     /// A value with the required fields set and the others empty.
     pub fn new(url: String) -> Self {
@@ -3308,7 +3325,13 @@ impl ImageDetails {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `ImageMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3330,7 +3353,13 @@ pub struct ImageMetadata {
     pub title: Option<String>,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl ImageMetadata {
     /// A value with the required fields set and the others empty.
     pub fn new() -> Self {
@@ -3338,7 +3367,13 @@ impl ImageMetadata {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `ImageSize` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3357,7 +3392,13 @@ pub struct ImageSize {
     pub n600x: Option<ImageDetails>,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl ImageSize {
     /// A value with the required fields set and the others empty.
     pub fn new() -> Self {
@@ -3643,7 +3684,14 @@ impl MediaTypeFilter {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "media", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "media",
+    feature = "pins",
+    feature = "search"
+))]
 string_enum! {
     /// Schema `MediaUploadType` of the spec.
     MediaUploadType {
@@ -4086,7 +4134,13 @@ string_enum! {
 /// Schema `PermissionsResponse` of the spec.
 pub type PermissionsResponse = Vec<String>;
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `Pin` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4143,7 +4197,13 @@ pub struct Pin {
     pub title: Option<String>,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl Pin {
     /// A value with the required fields set and the others empty.
     pub fn new(id: String) -> Self {
@@ -4169,7 +4229,13 @@ impl Pin {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 tagged_union! {
     /// Schema `PinMedia` of the spec.
     PinMedia, "media_type" {
@@ -4181,7 +4247,13 @@ tagged_union! {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `PinMediaMetadata` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -4195,7 +4267,13 @@ pub enum PinMediaMetadata {
     Other(serde_json::Value),
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `PinMediaWithImage` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4207,7 +4285,13 @@ pub struct PinMediaWithImage {
     pub media_type: PinMediaWithImageMediaType,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl PinMediaWithImage {
     /// A value with the required fields set and the others empty.
     pub fn new(media_type: PinMediaWithImageMediaType) -> Self {
@@ -4215,7 +4299,13 @@ impl PinMediaWithImage {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `PinMediaWithImageAndVideo` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4227,7 +4317,13 @@ pub struct PinMediaWithImageAndVideo {
     pub media_type: PinMediaWithImageAndVideoMediaType,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl PinMediaWithImageAndVideo {
     /// A value with the required fields set and the others empty.
     pub fn new(media_type: PinMediaWithImageAndVideoMediaType) -> Self {
@@ -4235,7 +4331,13 @@ impl PinMediaWithImageAndVideo {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 string_enum! {
     /// Inline schema at `/components/schemas/PinMediaWithImageAndVideo/properties/media_type` in the spec.
     PinMediaWithImageAndVideoMediaType {
@@ -4243,7 +4345,13 @@ string_enum! {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 string_enum! {
     /// Inline schema at `/components/schemas/PinMediaWithImage/properties/media_type` in the spec.
     PinMediaWithImageMediaType {
@@ -4251,7 +4359,13 @@ string_enum! {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `PinMediaWithImages` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4263,7 +4377,13 @@ pub struct PinMediaWithImages {
     pub media_type: PinMediaWithImagesMediaType,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl PinMediaWithImages {
     /// A value with the required fields set and the others empty.
     pub fn new(media_type: PinMediaWithImagesMediaType) -> Self {
@@ -4271,7 +4391,13 @@ impl PinMediaWithImages {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 string_enum! {
     /// Inline schema at `/components/schemas/PinMediaWithImages/properties/media_type` in the spec.
     PinMediaWithImagesMediaType {
@@ -4279,7 +4405,13 @@ string_enum! {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `PinMediaWithVideo` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4306,7 +4438,13 @@ pub struct PinMediaWithVideo {
     pub width: Option<i64>,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl PinMediaWithVideo {
     /// A value with the required fields set and the others empty.
     pub fn new(media_type: PinMediaWithVideoMediaType) -> Self {
@@ -4322,11 +4460,23 @@ impl PinMediaWithVideo {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Inline schema at `/components/schemas/PinMediaWithVideo/properties/media_type` in the spec.
 pub type PinMediaWithVideoMediaType = MediaUploadType;
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `PinMediaWithVideos` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4338,7 +4488,13 @@ pub struct PinMediaWithVideos {
     pub media_type: PinMediaWithVideosMediaType,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl PinMediaWithVideos {
     /// A value with the required fields set and the others empty.
     pub fn new(media_type: PinMediaWithVideosMediaType) -> Self {
@@ -4346,7 +4502,13 @@ impl PinMediaWithVideos {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 string_enum! {
     /// Inline schema at `/components/schemas/PinMediaWithVideos/properties/media_type` in the spec.
     PinMediaWithVideosMediaType {
@@ -5121,7 +5283,13 @@ string_enum! {
     }
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 /// Schema `VideoMetadataWithItemType` of the spec.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -5146,7 +5314,13 @@ pub struct VideoMetadataWithItemType {
     pub width: Option<i64>,
 }
 
-#[cfg(any(feature = "catalog_items", feature = "pins", feature = "search"))]
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
 impl VideoMetadataWithItemType {
     /// A value with the required fields set and the others empty.
     pub fn new() -> Self {

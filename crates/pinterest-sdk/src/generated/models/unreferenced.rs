@@ -822,49 +822,6 @@ impl CatalogsCreativeAssetsItemsFilter {
 /// Inline schema at `/components/schemas/CatalogsCreativeAssetsItemsFilter/properties/catalog_type` in the spec.
 pub type CatalogsCreativeAssetsItemsFilterCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
-/// Schema `CatalogsCreativeAssetsProduct` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsCreativeAssetsProduct {
-    /// `catalog_type`: required.
-    pub catalog_type: CatalogsCreativeAssetsProductCatalogType,
-    /// `metadata`: required.
-    pub metadata: CatalogsCreativeAssetsProductMetadata,
-    /// `pin`: required.
-    pub pin: Pin,
-}
-
-impl CatalogsCreativeAssetsProduct {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsCreativeAssetsProductCatalogType,
-        metadata: CatalogsCreativeAssetsProductMetadata,
-        pin: Pin,
-    ) -> Self {
-        Self { catalog_type, metadata, pin }
-    }
-}
-
-/// Inline schema at `/components/schemas/CatalogsCreativeAssetsProduct/properties/catalog_type` in the spec.
-pub type CatalogsCreativeAssetsProductCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
-
-/// Schema `CatalogsCreativeAssetsProductMetadata` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsCreativeAssetsProductMetadata {
-    /// `creative_assets_id`: required.
-    pub creative_assets_id: String,
-    /// `visibility`: required.
-    pub visibility: CreativeAssetsVisibilityType,
-}
-
-impl CatalogsCreativeAssetsProductMetadata {
-    /// A value with the required fields set and the others empty.
-    pub fn new(creative_assets_id: String, visibility: CreativeAssetsVisibilityType) -> Self {
-        Self { creative_assets_id, visibility }
-    }
-}
-
 /// Schema `CatalogsDbItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -907,62 +864,12 @@ impl CatalogsHotelItemsFilter {
 /// Inline schema at `/components/schemas/CatalogsHotelItemsFilter/properties/catalog_type` in the spec.
 pub type CatalogsHotelItemsFilterCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
-/// Schema `CatalogsHotelProduct` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsHotelProduct {
-    /// `catalog_type`: required.
-    pub catalog_type: CatalogsHotelProductCatalogType,
-    /// `metadata`: required.
-    pub metadata: CatalogsHotelProductMetadata,
-    /// `pin`: required.
-    pub pin: Pin,
-}
-
-impl CatalogsHotelProduct {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsHotelProductCatalogType,
-        metadata: CatalogsHotelProductMetadata,
-        pin: Pin,
-    ) -> Self {
-        Self { catalog_type, metadata, pin }
-    }
-}
-
-/// Inline schema at `/components/schemas/CatalogsHotelProduct/properties/catalog_type` in the spec.
-pub type CatalogsHotelProductCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
-
-/// Schema `CatalogsHotelProductMetadata` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsHotelProductMetadata {
-    /// `hotel_id`: required.
-    pub hotel_id: String,
-}
-
-impl CatalogsHotelProductMetadata {
-    /// A value with the required fields set and the others empty.
-    pub fn new(hotel_id: String) -> Self {
-        Self { hotel_id }
-    }
-}
-
 tagged_union! {
     /// Schema `CatalogsItemsFilters` of the spec.
     CatalogsItemsFilters, "catalog_type" {
         Retail(CatalogsRetailItemsFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsFilter) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsItemsFilter) = "CREATIVE_ASSETS",
-    }
-}
-
-tagged_union! {
-    /// Schema `CatalogsProduct` of the spec.
-    CatalogsProduct, "catalog_type" {
-        Retail(CatalogsRetailProduct) = "RETAIL",
-        Hotel(CatalogsHotelProduct) = "HOTEL",
-        CreativeAssets(CatalogsCreativeAssetsProduct) = "CREATIVE_ASSETS",
     }
 }
 
@@ -988,64 +895,6 @@ impl CatalogsRetailItemsFilter {
 
 /// Inline schema at `/components/schemas/CatalogsRetailItemsFilter/properties/catalog_type` in the spec.
 pub type CatalogsRetailItemsFilterCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
-
-/// Schema `CatalogsRetailProduct` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsRetailProduct {
-    /// `catalog_type`: required.
-    pub catalog_type: CatalogsRetailProductCatalogType,
-    /// `metadata`: required.
-    pub metadata: CatalogsRetailProductMetadata,
-    /// `pin`: required.
-    pub pin: Pin,
-}
-
-impl CatalogsRetailProduct {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsRetailProductCatalogType,
-        metadata: CatalogsRetailProductMetadata,
-        pin: Pin,
-    ) -> Self {
-        Self { catalog_type, metadata, pin }
-    }
-}
-
-/// Inline schema at `/components/schemas/CatalogsRetailProduct/properties/catalog_type` in the spec.
-pub type CatalogsRetailProductCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
-
-/// Schema `CatalogsRetailProductMetadata` of the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsRetailProductMetadata {
-    /// `availability`: required.
-    pub availability: NonNullableProductAvailabilityType,
-    /// `currency`: required.
-    pub currency: NonNullableCatalogsCurrency,
-    /// `item_group_id`: required, nullable.
-    #[serde(default)]
-    pub item_group_id: Option<String>,
-    /// `item_id`: required.
-    pub item_id: String,
-    /// `price`: required.
-    pub price: f64,
-    /// `sale_price`: required, nullable.
-    #[serde(default)]
-    pub sale_price: Option<f64>,
-}
-
-impl CatalogsRetailProductMetadata {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        availability: NonNullableProductAvailabilityType,
-        currency: NonNullableCatalogsCurrency,
-        item_id: String,
-        price: f64,
-    ) -> Self {
-        Self { availability, currency, item_group_id: None, item_id, price, sale_price: None }
-    }
-}
 
 /// Schema `ConversionHealthSelectionItem` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1130,14 +979,6 @@ impl ConversionTagListResponse {
 
 /// Schema `ConversionTagResponse` of the spec.
 pub type ConversionTagResponse = ConversionTag;
-
-string_enum! {
-    /// Schema `CreativeAssetsVisibilityType` of the spec.
-    CreativeAssetsVisibilityType {
-        Visible = "VISIBLE",
-        Hidden = "HIDDEN",
-    }
-}
 
 /// Schema `DetailedError` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1431,15 +1272,6 @@ string_enum! {
         Active = "ACTIVE",
         Paused = "PAUSED",
         Archived = "ARCHIVED",
-    }
-}
-
-string_enum! {
-    /// Schema `NonNullableProductAvailabilityType` of the spec.
-    NonNullableProductAvailabilityType {
-        InStock = "IN_STOCK",
-        OutOfStock = "OUT_OF_STOCK",
-        Preorder = "PREORDER",
     }
 }
 
@@ -1789,130 +1621,6 @@ impl SSIOInsertionOrderCommon {
             po_number: None,
             start_date: None,
             user_email: None,
-        }
-    }
-}
-
-/// Schema `SSIOInsertionOrderStatus` of the spec.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SSIOInsertionOrderStatus {
-    /// `creation_time`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creation_time: Option<String>,
-    /// `pin_order_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin_order_id: Option<String>,
-    /// `status`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-}
-
-impl SSIOInsertionOrderStatus {
-    /// A value with the required fields set and the others empty.
-    pub fn new() -> Self {
-        Self { creation_time: None, pin_order_id: None, status: None }
-    }
-}
-
-/// Schema `SSIOOrderLine` of the spec.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SSIOOrderLine {
-    /// `accepted_terms_id`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted_terms_id: Option<String>,
-    /// `accepted_terms_time`: pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`, nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted_terms_time: Option<String>,
-    /// `ads_manager_order_line_id`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ads_manager_order_line_id: Option<String>,
-    /// `agency_link`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agency_link: Option<String>,
-    /// `bill_to_company_name`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bill_to_company_name: Option<String>,
-    /// `billing_contact_email`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_contact_email: Option<String>,
-    /// `billing_contact_firstname`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_contact_firstname: Option<String>,
-    /// `billing_contact_lastname`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_contact_lastname: Option<String>,
-    /// `budget_amount`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_amount: Option<f64>,
-    /// `currency_info`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency_info: Option<Currency>,
-    /// `end_date`: format `date`, nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<String>,
-    /// `estimated_monthly_spend`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub estimated_monthly_spend: Option<f64>,
-    /// `last_modified_date_time`: pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`, nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified_date_time: Option<String>,
-    /// `media_contact_email`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_contact_email: Option<String>,
-    /// `media_contact_firstname`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_contact_firstname: Option<String>,
-    /// `media_contact_lastname`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_contact_lastname: Option<String>,
-    /// `order_name`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_name: Option<String>,
-    /// `pin_order_id`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin_order_id: Option<String>,
-    /// `pmp_name`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pmp_name: Option<String>,
-    /// `po_number`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub po_number: Option<String>,
-    /// `salesforce_order_line_id`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub salesforce_order_line_id: Option<String>,
-    /// `start_date`: format `date`, nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<String>,
-}
-
-impl SSIOOrderLine {
-    /// A value with the required fields set and the others empty.
-    pub fn new() -> Self {
-        Self {
-            accepted_terms_id: None,
-            accepted_terms_time: None,
-            ads_manager_order_line_id: None,
-            agency_link: None,
-            bill_to_company_name: None,
-            billing_contact_email: None,
-            billing_contact_firstname: None,
-            billing_contact_lastname: None,
-            budget_amount: None,
-            currency_info: None,
-            end_date: None,
-            estimated_monthly_spend: None,
-            last_modified_date_time: None,
-            media_contact_email: None,
-            media_contact_firstname: None,
-            media_contact_lastname: None,
-            order_name: None,
-            pin_order_id: None,
-            pmp_name: None,
-            po_number: None,
-            salesforce_order_line_id: None,
-            start_date: None,
         }
     }
 }

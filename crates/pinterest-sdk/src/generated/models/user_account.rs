@@ -575,12 +575,12 @@ pub struct UserFollowingGetResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
     /// `items`: required.
-    pub items: serde_json::Value,
+    pub items: Vec<UserSummary>,
 }
 
 impl UserFollowingGetResponse {
     /// A value with the required fields set and the others empty.
-    pub fn new(items: serde_json::Value) -> Self {
+    pub fn new(items: Vec<UserSummary>) -> Self {
         Self { bookmark: None, items }
     }
 }

@@ -724,6 +724,7 @@ impl_send!(SsioInsertionOrderEdit);
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SsioInsertionOrdersStatusGetByAdAccountResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_insertion_orders_status-get_by_ad_account>
 ///
 /// Create it with `client.billing().ssio_insertion_orders_status_get_by_ad_account(..)`, or detached with [`SsioInsertionOrdersStatusGetByAdAccount::new`] and send it
@@ -791,7 +792,19 @@ impl<C> rt::Operation for SsioInsertionOrdersStatusGetByAdAccount<C> {
     }
 }
 
-impl_send!(SsioInsertionOrdersStatusGetByAdAccount);
+impl<C: Clone> rt::Paginated for SsioInsertionOrdersStatusGetByAdAccount<C> {
+    type Item = models::SSIOInsertionOrderStatus;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(SsioInsertionOrdersStatusGetByAdAccount, paginated);
 
 /// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/{pin_order_id}/status` (operation `ssio_insertion_orders_status/get_by_pin_order_id`).
 ///
@@ -859,6 +872,7 @@ impl_send!(SsioInsertionOrdersStatusGetByPinOrderId);
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SsioOrderLinesGetByAdAccountResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_order_lines-get_by_ad_account>
 ///
 /// Create it with `client.billing().ssio_order_lines_get_by_ad_account(..)`, or detached with [`SsioOrderLinesGetByAdAccount::new`] and send it
@@ -934,4 +948,16 @@ impl<C> rt::Operation for SsioOrderLinesGetByAdAccount<C> {
     }
 }
 
-impl_send!(SsioOrderLinesGetByAdAccount);
+impl<C: Clone> rt::Paginated for SsioOrderLinesGetByAdAccount<C> {
+    type Item = models::SSIOOrderLine;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(SsioOrderLinesGetByAdAccount, paginated);

@@ -462,6 +462,7 @@ impl_send!(BoardsUpdate);
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardsListPinsResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-list_pins>
 ///
 /// Create it with `client.boards().list_pins(..)`, or detached with [`BoardsListPins::new`] and send it
@@ -564,7 +565,19 @@ impl<C> rt::Operation for BoardsListPins<C> {
     }
 }
 
-impl_send!(BoardsListPins);
+impl<C: Clone> rt::Paginated for BoardsListPins<C> {
+    type Item = models::Pin;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(BoardsListPins, paginated);
 
 /// `GET /boards/{board_id}/sections` (operation `board_sections/list`).
 ///
@@ -572,6 +585,7 @@ impl_send!(BoardsListPins);
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardSectionsListResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-list>
 ///
 /// Create it with `client.boards().sections_list(..)`, or detached with [`BoardSectionsList::new`] and send it
@@ -647,7 +661,19 @@ impl<C> rt::Operation for BoardSectionsList<C> {
     }
 }
 
-impl_send!(BoardSectionsList);
+impl<C: Clone> rt::Paginated for BoardSectionsList<C> {
+    type Item = models::BoardSection;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(BoardSectionsList, paginated);
 
 /// `POST /boards/{board_id}/sections` (operation `board_sections/create`).
 ///
@@ -869,6 +895,7 @@ impl_send!(BoardSectionsUpdate);
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardSectionsListPinsResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-list_pins>
 ///
 /// Create it with `client.boards().sections_list_pins(..)`, or detached with [`BoardSectionsListPins::new`] and send it
@@ -956,4 +983,16 @@ impl<C> rt::Operation for BoardSectionsListPins<C> {
     }
 }
 
-impl_send!(BoardSectionsListPins);
+impl<C: Clone> rt::Paginated for BoardSectionsListPins<C> {
+    type Item = models::Pin;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(BoardSectionsListPins, paginated);

@@ -683,6 +683,7 @@ impl_send!(CatalogsProductGroupsProductCountsGet);
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsProductGroupPinsListResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_group_pins-list>
 ///
 /// Create it with `client.catalog_product_groups().catalogs_product_group_pins_list(..)`, or detached with [`CatalogsProductGroupPinsList::new`] and send it
@@ -774,7 +775,19 @@ impl<C> rt::Operation for CatalogsProductGroupPinsList<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupPinsList);
+impl<C: Clone> rt::Paginated for CatalogsProductGroupPinsList<C> {
+    type Item = models::CatalogsProduct;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(CatalogsProductGroupPinsList, paginated);
 
 /// `POST /catalogs/products/get_by_product_group_filters` (operation `products_by_product_group_filter/list`).
 ///
@@ -782,6 +795,7 @@ impl_send!(CatalogsProductGroupPinsList);
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::ProductsByProductGroupFilterListResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/products_by_product_group_filter-list>
 ///
 /// Create it with `client.catalog_product_groups().products_by_product_group_filter_list(..)`, or detached with [`ProductsByProductGroupFilterList::new`] and send it
@@ -872,4 +886,16 @@ impl<C> rt::Operation for ProductsByProductGroupFilterList<C> {
     }
 }
 
-impl_send!(ProductsByProductGroupFilterList);
+impl<C: Clone> rt::Paginated for ProductsByProductGroupFilterList<C> {
+    type Item = models::CatalogsProduct;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(ProductsByProductGroupFilterList, paginated);

@@ -70,7 +70,6 @@ pub mod media;
 pub mod msot_events;
 #[cfg(feature = "notification")]
 pub mod notification;
-#[cfg(feature = "oauth")]
 pub mod oauth;
 #[cfg(feature = "order_lines")]
 pub mod order_lines;

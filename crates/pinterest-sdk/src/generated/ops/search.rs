@@ -39,6 +39,7 @@ impl<C: Copy> SearchApi<C> {
 /// - Rate-limit category: `org_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::SearchUserBoardsGetResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/search_user_boards-get>
 ///
 /// Create it with `client.search().user_boards_get(..)`, or detached with [`SearchUserBoardsGet::new`] and send it
@@ -124,7 +125,19 @@ impl<C> rt::Operation for SearchUserBoardsGet<C> {
     }
 }
 
-impl_send!(SearchUserBoardsGet);
+impl<C: Clone> rt::Paginated for SearchUserBoardsGet<C> {
+    type Item = models::Board;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(SearchUserBoardsGet, paginated);
 
 /// `GET /search/pins` (operation `search_user_pins/list`).
 ///

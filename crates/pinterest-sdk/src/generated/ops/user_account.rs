@@ -804,6 +804,7 @@ impl_send!(FollowersList, paginated);
 /// - Rate-limit category: `org_read`
 /// - Sandbox: not available
 /// - Success: HTTP 200; output [`models::UserFollowingGetResponse`]
+/// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_following-get>
 ///
 /// Create it with `client.user_account().user_following_get(..)`, or detached with [`UserFollowingGet::new`] and send it
@@ -905,7 +906,19 @@ impl<C> rt::Operation for UserFollowingGet<C> {
     }
 }
 
-impl_send!(UserFollowingGet);
+impl<C: Clone> rt::Paginated for UserFollowingGet<C> {
+    type Item = models::UserSummary;
+
+    fn set_bookmark(&mut self, bookmark: Option<String>) {
+        self.bookmark = bookmark;
+    }
+
+    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
+        rt::Page { items: output.items, bookmark: output.bookmark }
+    }
+}
+
+impl_send!(UserFollowingGet, paginated);
 
 /// `GET /user_account/following/boards` (operation `boards_user_follows/list`).
 ///
