@@ -150,8 +150,10 @@ macro_rules! int_enum {
 
 /// A `oneOf` with a discriminator: the variant is chosen by the tag field,
 /// which stays inside the variant's value; an unknown tag is kept as JSON.
+/// Variants marked `+ add_tag` have no tag field of their own (the spec puts
+/// it on the union only); it is added when serializing them.
 macro_rules! tagged_union {
-    ($(#[$meta:meta])* $name:ident, $tag:literal { $($variant:ident($ty:ty) = $value:literal,)* }) => {
+    ($(#[$meta:meta])* $name:ident, $tag:literal { $($variant:ident($ty:ty) = $value:literal $(+ $add:ident)?,)* }) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -174,19 +176,12 @@ macro_rules! tagged_union {
             }
         }
 
-        /// Serializes the variant, adding the tag field when the variant's
-        /// own schema does not carry it (the spec sometimes declares the tag
-        /// on the union only).
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let (mut value, tag) = match self {
-                    $(Self::$variant(v) => (serde_json::to_value(v).map_err(serde::ser::Error::custom)?, $value),)*
-                    Self::Unknown(v) => return v.serialize(serializer),
-                };
-                if let serde_json::Value::Object(map) = &mut value {
-                    map.entry($tag).or_insert_with(|| serde_json::Value::String(tag.to_owned()));
+                match self {
+                    $(Self::$variant(v) => tagged_union!(@ser serializer, v, $tag, $value $(, $add)?),)*
+                    Self::Unknown(v) => v.serialize(serializer),
                 }
-                value.serialize(serializer)
             }
         }
 
@@ -203,6 +198,16 @@ macro_rules! tagged_union {
             }
         }
     };
+    (@ser $s:ident, $v:ident, $tag:literal, $value:literal) => {
+        $v.serialize($s)
+    };
+    (@ser $s:ident, $v:ident, $tag:literal, $value:literal, $add:ident) => {{
+        let mut value = serde_json::to_value($v).map_err(serde::ser::Error::custom)?;
+        if let serde_json::Value::Object(map) = &mut value {
+            map.entry($tag).or_insert_with(|| serde_json::Value::String($value.to_owned()));
+        }
+        value.serialize($s)
+    }};
 }
 
 /// `send` (and for paginated operations `stream`/`pages`/`iter`) on an

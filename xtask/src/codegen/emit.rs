@@ -111,7 +111,7 @@ fn emit_models(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
         let out = per_file.entry(file).or_default();
         let redact = model.usage.get(&def.name).is_some_and(|t| t.iter().all(|t| t == "oauth"));
         out.push_str(&cfg);
-        out.push_str(&model_item(def, &cfg, redact));
+        out.push_str(&model_item(def, model, &cfg, redact));
         out.push('\n');
     }
     let mut module = format!(
@@ -163,7 +163,20 @@ pub fn rust_ty(ty: &Ty, prefix: &str) -> String {
 /// Fields of the OAuth models that hold secrets: their `Debug` is redacted.
 const SECRET_FIELDS: &[&str] = &["access_token", "refresh_token", "token", "code", "client_secret", "code_verifier"];
 
-fn model_item(def: &TypeDef, cfg: &str, redact: bool) -> String {
+/// Whether struct `name` (through aliases) has a field called `json`.
+fn model_has_field(model: &Model, name: &str, json: &str) -> bool {
+    let mut cur = name;
+    for _ in 0..16 {
+        match model.defs.get(cur).map(|d| &d.def) {
+            Some(Def::Alias { ty: Ty::Named(next) }) => cur = next,
+            Some(Def::Struct { fields, .. }) => return fields.iter().any(|f| f.json == json),
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn model_item(def: &TypeDef, model: &Model, cfg: &str, redact: bool) -> String {
     let mut s = origin_doc(def);
     match &def.def {
         Def::Alias { ty } => {
@@ -192,7 +205,12 @@ fn model_item(def: &TypeDef, cfg: &str, redact: bool) -> String {
                 } else {
                     inner
                 };
-                let _ = writeln!(body, "        {ident}({inner}) = {value:?},");
+                let has_tag = match ty {
+                    Ty::Named(n) => model_has_field(model, n, tag),
+                    _ => true,
+                };
+                let add = if has_tag { "" } else { " + add_tag" };
+                let _ = writeln!(body, "        {ident}({inner}) = {value:?}{add},");
             }
             s = format!("tagged_union! {{\n    {}    {}, {tag:?} {{\n{body}    }}\n}}\n", origin_doc(def), def.name);
         }

@@ -141,3 +141,4 @@ pub fn client(t: &Scripted) -> pinterest_sdk::Client {
         .build()
         .unwrap()
 }
+pub mod token_server;

@@ -112,8 +112,8 @@ impl AdvancedAuctionItemsSubmitDeleteRecord {
 tagged_union! {
     /// Schema `AdvancedAuctionItemsSubmitRecord` of the spec.
     AdvancedAuctionItemsSubmitRecord, "operation" {
-        Upsert(AdvancedAuctionItemsSubmitUpsertRecord) = "UPSERT",
-        Delete(AdvancedAuctionItemsSubmitDeleteRecord) = "DELETE",
+        Upsert(AdvancedAuctionItemsSubmitUpsertRecord) = "UPSERT" + add_tag,
+        Delete(AdvancedAuctionItemsSubmitDeleteRecord) = "DELETE" + add_tag,
     }
 }
 
