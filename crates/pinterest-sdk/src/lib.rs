@@ -45,3 +45,8 @@ pub use error::{ApiError, DecodeError, Error, RateLimit, Result, TransportError,
 pub use generated::{models, ops};
 pub use operation::{AuthScheme, CallOptions, Operation, Paginated};
 pub use raw::RawRequest;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
