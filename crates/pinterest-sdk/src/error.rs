@@ -67,6 +67,12 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// Pinterest could not process an uploaded media file.
+    #[error("Pinterest could not process media {media_id}")]
+    MediaFailed {
+        /// The media id.
+        media_id: String,
+    },
     /// A blocking call was made from inside an async runtime, where it would
     /// stall the executor; use the async client there.
     #[error("the blocking client cannot be used inside an async runtime; use pinterest_sdk::Client")]

@@ -27,6 +27,8 @@ pub mod blocking;
 mod client;
 pub mod config;
 pub mod error;
+#[cfg(feature = "media")]
+pub mod media;
 pub mod oauth;
 pub mod operation;
 pub mod paginate;

@@ -332,3 +332,83 @@ fn clients_are_send_sync_clone() {
     check::<pinterest_sdk::Client>();
     check::<pinterest_sdk::blocking::Client>();
 }
+
+fn registered(upload_url: &str) -> Reply {
+    ok(&format!(
+        r#"{{"media_id":"555","media_type":"video","upload_url":"{upload_url}","upload_parameters":{{"key":"uploads/555","policy":"pol","x-amz-signature":"sig","Content-Type":"video/mp4"}}}}"#
+    ))
+}
+
+#[tokio::test(start_paused = true)]
+async fn video_upload_registers_uploads_without_the_token_and_polls() {
+    use pinterest_sdk::media::{MediaEvent, UploadOptions, upload_video};
+    let t = Scripted::new(vec![
+        registered("https://uploads.example.com/"),
+        status(204, ""),
+        ok(r#"{"media_id":"555","media_type":"video","status":"processing"}"#),
+        ok(r#"{"media_id":"555","media_type":"video","status":"succeeded"}"#),
+    ]);
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let e = events.clone();
+    let options = UploadOptions::default()
+        .poll_interval(Duration::from_secs(1))
+        .on_event(move |ev| e.lock().unwrap().push(ev.clone()));
+    let done = upload_video(&client(&t), bytes::Bytes::from_static(b"MP4DATA"), "clip.mp4", options).await.unwrap();
+    assert_eq!(done.media_id, "555");
+    let seen = t.seen();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[0].uri, "https://api.pinterest.com/v5/media");
+    assert_eq!(&seen[0].body[..], br#"{"media_type":"video"}"#);
+    let upload = &seen[1];
+    assert_eq!((upload.method.as_str(), upload.uri.as_str()), ("POST", "https://uploads.example.com/"));
+    assert_eq!(upload.header("authorization"), None, "the Pinterest token never goes to storage");
+    assert!(upload.header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
+    let body = String::from_utf8_lossy(&upload.body);
+    assert!(body.contains("name=\"key\"\r\n\r\nuploads/555\r\n"));
+    assert!(body.contains("name=\"x-amz-signature\"\r\n\r\nsig\r\n"));
+    assert!(
+        body.find("name=\"file\"; filename=\"clip.mp4\"").unwrap() > body.find("name=\"key\"").unwrap(),
+        "file last"
+    );
+    assert!(body.contains("Content-Type: video/mp4\r\n\r\nMP4DATA\r\n"));
+    assert_eq!(seen[2].uri, "https://api.pinterest.com/v5/media/555");
+    assert_eq!(seen[3].at - seen[2].at, Duration::from_secs(1));
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.first(), Some(&MediaEvent::Registered { media_id: "555".into() }));
+    assert!(events.contains(&MediaEvent::Uploaded));
+    assert_eq!(events.last(), Some(&MediaEvent::Status(models::MediaUploadStatus::Succeeded)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn video_upload_failures() {
+    use pinterest_sdk::media::{UploadOptions, upload_video};
+    let file = || bytes::Bytes::from_static(b"x");
+    // Processing failed.
+    let t = Scripted::new(vec![
+        registered("https://u.example/"),
+        status(204, ""),
+        ok(r#"{"media_id":"555","media_type":"video","status":"failed"}"#),
+    ]);
+    let err = upload_video(&client(&t), file(), "a.mp4", UploadOptions::default()).await.unwrap_err();
+    assert!(matches!(err, Error::MediaFailed { ref media_id } if media_id == "555"), "{err:?}");
+    // Storage refused the file (S3 answers XML).
+    let t =
+        Scripted::new(vec![registered("https://u.example/"), status(403, "<Error><Code>AccessDenied</Code></Error>")]);
+    let err = upload_video(&client(&t), file(), "a.mp4", UploadOptions::default()).await.unwrap_err();
+    assert_eq!(err.api().unwrap().body.as_deref(), Some("<Error><Code>AccessDenied</Code></Error>"));
+    assert_eq!(t.count(), 2, "a failed upload is not re-sent");
+    // A plain-http upload URL off loopback is refused before the file goes anywhere.
+    let t = Scripted::new(vec![registered("http://uploads.example.com/")]);
+    let err = upload_video(&client(&t), file(), "a.mp4", UploadOptions::default()).await.unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(t.count(), 1);
+    // Processing that never ends.
+    let processing = || ok(r#"{"media_id":"555","media_type":"video","status":"processing"}"#);
+    let mut replies = vec![registered("https://u.example/"), status(204, "")];
+    replies.extend((0..20).map(|_| processing()));
+    let t = Scripted::new(replies);
+    let options =
+        UploadOptions::default().poll_interval(Duration::from_secs(5)).processing_timeout(Duration::from_secs(30));
+    let err = upload_video(&client(&t), file(), "a.mp4", options).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { operation: "media/get", .. }), "{err:?}");
+}

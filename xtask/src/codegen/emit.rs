@@ -213,6 +213,19 @@ fn model_item(def: &TypeDef, model: &Model, cfg: &str, redact: bool) -> String {
                 let _ = writeln!(body, "        {ident}({inner}) = {value:?}{add},");
             }
             s = format!("tagged_union! {{\n    {}    {}, {tag:?} {{\n{body}    }}\n}}\n", origin_doc(def), def.name);
+            // `From` each variant type that appears once (and is not boxed).
+            for (ident, ty, _) in variants {
+                let unique = variants.iter().filter(|v| v.1 == *ty).count() == 1;
+                let boxed = matches!(ty, Ty::Named(n) if def.boxed_variants.contains(n));
+                if unique && !boxed && matches!(ty, Ty::Named(_)) {
+                    let _ = writeln!(
+                        s,
+                        "\n{cfg}impl From<{0}> for {1} {{\n    fn from(value: {0}) -> Self {{\n        {1}::{ident}(value)\n    }}\n}}",
+                        rust_ty(ty, ""),
+                        def.name
+                    );
+                }
+            }
         }
         Def::Untagged { variants } => {
             let _ = writeln!(

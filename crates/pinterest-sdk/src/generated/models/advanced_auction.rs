@@ -117,6 +117,18 @@ tagged_union! {
     }
 }
 
+impl From<AdvancedAuctionItemsSubmitUpsertRecord> for AdvancedAuctionItemsSubmitRecord {
+    fn from(value: AdvancedAuctionItemsSubmitUpsertRecord) -> Self {
+        AdvancedAuctionItemsSubmitRecord::Upsert(value)
+    }
+}
+
+impl From<AdvancedAuctionItemsSubmitDeleteRecord> for AdvancedAuctionItemsSubmitRecord {
+    fn from(value: AdvancedAuctionItemsSubmitDeleteRecord) -> Self {
+        AdvancedAuctionItemsSubmitRecord::Delete(value)
+    }
+}
+
 /// Schema `AdvancedAuctionItemsSubmitRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

@@ -189,6 +189,24 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailFeed> for CatalogsFeed {
+    fn from(value: CatalogsRetailFeed) -> Self {
+        CatalogsFeed::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelFeed> for CatalogsFeed {
+    fn from(value: CatalogsHotelFeed) -> Self {
+        CatalogsFeed::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsFeed> for CatalogsFeed {
+    fn from(value: CatalogsCreativeAssetsFeed) -> Self {
+        CatalogsFeed::CreativeAssets(value)
+    }
+}
+
 /// Schema `CatalogsFeedCredentials` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3932,12 +3950,48 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailFeedsCreateRequest> for CatalogsVerticalFeedsCreateRequest {
+    fn from(value: CatalogsRetailFeedsCreateRequest) -> Self {
+        CatalogsVerticalFeedsCreateRequest::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelFeedsCreateRequest> for CatalogsVerticalFeedsCreateRequest {
+    fn from(value: CatalogsHotelFeedsCreateRequest) -> Self {
+        CatalogsVerticalFeedsCreateRequest::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsFeedsCreateRequest> for CatalogsVerticalFeedsCreateRequest {
+    fn from(value: CatalogsCreativeAssetsFeedsCreateRequest) -> Self {
+        CatalogsVerticalFeedsCreateRequest::CreativeAssets(value)
+    }
+}
+
 tagged_union! {
     /// Schema `CatalogsVerticalFeedsUpdateRequest` of the spec.
     CatalogsVerticalFeedsUpdateRequest, "catalog_type" {
         Retail(CatalogsRetailFeedsUpdateRequest) = "RETAIL",
         Hotel(CatalogsHotelFeedsUpdateRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsFeedsUpdateRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+impl From<CatalogsRetailFeedsUpdateRequest> for CatalogsVerticalFeedsUpdateRequest {
+    fn from(value: CatalogsRetailFeedsUpdateRequest) -> Self {
+        CatalogsVerticalFeedsUpdateRequest::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelFeedsUpdateRequest> for CatalogsVerticalFeedsUpdateRequest {
+    fn from(value: CatalogsHotelFeedsUpdateRequest) -> Self {
+        CatalogsVerticalFeedsUpdateRequest::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsFeedsUpdateRequest> for CatalogsVerticalFeedsUpdateRequest {
+    fn from(value: CatalogsCreativeAssetsFeedsUpdateRequest) -> Self {
+        CatalogsVerticalFeedsUpdateRequest::CreativeAssets(value)
     }
 }
 

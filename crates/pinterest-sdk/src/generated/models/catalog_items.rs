@@ -187,6 +187,30 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsCreateCreativeAssetsItem> for CatalogsCreativeAssetsBatchItem {
+    fn from(value: CatalogsCreateCreativeAssetsItem) -> Self {
+        CatalogsCreativeAssetsBatchItem::Create(value)
+    }
+}
+
+impl From<CatalogsUpsertCreativeAssetsItem> for CatalogsCreativeAssetsBatchItem {
+    fn from(value: CatalogsUpsertCreativeAssetsItem) -> Self {
+        CatalogsCreativeAssetsBatchItem::Upsert(value)
+    }
+}
+
+impl From<CatalogsUpdateCreativeAssetsItem> for CatalogsCreativeAssetsBatchItem {
+    fn from(value: CatalogsUpdateCreativeAssetsItem) -> Self {
+        CatalogsCreativeAssetsBatchItem::Update(value)
+    }
+}
+
+impl From<CatalogsDeleteCreativeAssetsItem> for CatalogsCreativeAssetsBatchItem {
+    fn from(value: CatalogsDeleteCreativeAssetsItem) -> Self {
+        CatalogsCreativeAssetsBatchItem::Delete(value)
+    }
+}
+
 /// Schema `CatalogsCreativeAssetsBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -646,6 +670,30 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsCreateHotelItem> for CatalogsHotelBatchItem {
+    fn from(value: CatalogsCreateHotelItem) -> Self {
+        CatalogsHotelBatchItem::Create(value)
+    }
+}
+
+impl From<CatalogsUpsertHotelItem> for CatalogsHotelBatchItem {
+    fn from(value: CatalogsUpsertHotelItem) -> Self {
+        CatalogsHotelBatchItem::Upsert(value)
+    }
+}
+
+impl From<CatalogsUpdateHotelItem> for CatalogsHotelBatchItem {
+    fn from(value: CatalogsUpdateHotelItem) -> Self {
+        CatalogsHotelBatchItem::Update(value)
+    }
+}
+
+impl From<CatalogsDeleteHotelItem> for CatalogsHotelBatchItem {
+    fn from(value: CatalogsDeleteHotelItem) -> Self {
+        CatalogsHotelBatchItem::Delete(value)
+    }
+}
+
 /// Schema `CatalogsHotelBatchRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -828,6 +876,24 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailItemsBatch> for CatalogsItemsBatch {
+    fn from(value: CatalogsRetailItemsBatch) -> Self {
+        CatalogsItemsBatch::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelItemsBatch> for CatalogsItemsBatch {
+    fn from(value: CatalogsHotelItemsBatch) -> Self {
+        CatalogsItemsBatch::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsItemsBatch> for CatalogsItemsBatch {
+    fn from(value: CatalogsCreativeAssetsItemsBatch) -> Self {
+        CatalogsItemsBatch::CreativeAssets(value)
+    }
+}
+
 tagged_union! {
     /// Schema `CatalogsItemsBatchRequest` of the spec.
     CatalogsItemsBatchRequest, "operation" {
@@ -836,6 +902,36 @@ tagged_union! {
         Create(CatalogsItemsCreateBatchRequest) = "CREATE",
         DeleteDiscontinued(CatalogsItemsDeleteDiscontinuedBatchRequest) = "DELETE_DISCONTINUED",
         Delete(CatalogsItemsDeleteBatchRequest) = "DELETE",
+    }
+}
+
+impl From<CatalogsItemsUpdateBatchRequest> for CatalogsItemsBatchRequest {
+    fn from(value: CatalogsItemsUpdateBatchRequest) -> Self {
+        CatalogsItemsBatchRequest::Update(value)
+    }
+}
+
+impl From<CatalogsItemsUpsertBatchRequest> for CatalogsItemsBatchRequest {
+    fn from(value: CatalogsItemsUpsertBatchRequest) -> Self {
+        CatalogsItemsBatchRequest::Upsert(value)
+    }
+}
+
+impl From<CatalogsItemsCreateBatchRequest> for CatalogsItemsBatchRequest {
+    fn from(value: CatalogsItemsCreateBatchRequest) -> Self {
+        CatalogsItemsBatchRequest::Create(value)
+    }
+}
+
+impl From<CatalogsItemsDeleteDiscontinuedBatchRequest> for CatalogsItemsBatchRequest {
+    fn from(value: CatalogsItemsDeleteDiscontinuedBatchRequest) -> Self {
+        CatalogsItemsBatchRequest::DeleteDiscontinued(value)
+    }
+}
+
+impl From<CatalogsItemsDeleteBatchRequest> for CatalogsItemsBatchRequest {
+    fn from(value: CatalogsItemsDeleteBatchRequest) -> Self {
+        CatalogsItemsBatchRequest::Delete(value)
     }
 }
 
@@ -932,6 +1028,24 @@ tagged_union! {
         Retail(CatalogsRetailItemsPostFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsPostFilter) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsItemsPostFilter) = "CREATIVE_ASSETS",
+    }
+}
+
+impl From<CatalogsRetailItemsPostFilter> for CatalogsItemsPostFilters {
+    fn from(value: CatalogsRetailItemsPostFilter) -> Self {
+        CatalogsItemsPostFilters::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelItemsPostFilter> for CatalogsItemsPostFilters {
+    fn from(value: CatalogsHotelItemsPostFilter) -> Self {
+        CatalogsItemsPostFilters::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsItemsPostFilter> for CatalogsItemsPostFilters {
+    fn from(value: CatalogsCreativeAssetsItemsPostFilter) -> Self {
+        CatalogsItemsPostFilters::CreativeAssets(value)
     }
 }
 
@@ -1054,6 +1168,30 @@ tagged_union! {
         Update(CatalogsUpdateRetailItem) = "UPDATE",
         Upsert(CatalogsUpsertRetailItem) = "UPSERT",
         Delete(CatalogsDeleteRetailItem) = "DELETE",
+    }
+}
+
+impl From<CatalogsCreateRetailItem> for CatalogsRetailBatchRequestItemsItem {
+    fn from(value: CatalogsCreateRetailItem) -> Self {
+        CatalogsRetailBatchRequestItemsItem::Create(value)
+    }
+}
+
+impl From<CatalogsUpdateRetailItem> for CatalogsRetailBatchRequestItemsItem {
+    fn from(value: CatalogsUpdateRetailItem) -> Self {
+        CatalogsRetailBatchRequestItemsItem::Update(value)
+    }
+}
+
+impl From<CatalogsUpsertRetailItem> for CatalogsRetailBatchRequestItemsItem {
+    fn from(value: CatalogsUpsertRetailItem) -> Self {
+        CatalogsRetailBatchRequestItemsItem::Upsert(value)
+    }
+}
+
+impl From<CatalogsDeleteRetailItem> for CatalogsRetailBatchRequestItemsItem {
+    fn from(value: CatalogsDeleteRetailItem) -> Self {
+        CatalogsRetailBatchRequestItemsItem::Delete(value)
     }
 }
 
@@ -1474,6 +1612,24 @@ tagged_union! {
         Retail(CatalogsRetailBatchRequest) = "RETAIL",
         Hotel(CatalogsHotelBatchRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsBatchRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+impl From<CatalogsRetailBatchRequest> for CatalogsVerticalBatchRequest {
+    fn from(value: CatalogsRetailBatchRequest) -> Self {
+        CatalogsVerticalBatchRequest::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelBatchRequest> for CatalogsVerticalBatchRequest {
+    fn from(value: CatalogsHotelBatchRequest) -> Self {
+        CatalogsVerticalBatchRequest::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsBatchRequest> for CatalogsVerticalBatchRequest {
+    fn from(value: CatalogsCreativeAssetsBatchRequest) -> Self {
+        CatalogsVerticalBatchRequest::CreativeAssets(value)
     }
 }
 
@@ -2553,12 +2709,48 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailItemResponse> for ItemResponseVariant0 {
+    fn from(value: CatalogsRetailItemResponse) -> Self {
+        ItemResponseVariant0::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelItemResponse> for ItemResponseVariant0 {
+    fn from(value: CatalogsHotelItemResponse) -> Self {
+        ItemResponseVariant0::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsItemResponse> for ItemResponseVariant0 {
+    fn from(value: CatalogsCreativeAssetsItemResponse) -> Self {
+        ItemResponseVariant0::CreativeAssets(value)
+    }
+}
+
 tagged_union! {
     /// Inline schema at `/components/schemas/ItemResponse/oneOf/1` in the spec.
     ItemResponseVariant1, "catalog_type" {
         Retail(CatalogsRetailItemErrorResponse) = "RETAIL",
         Hotel(CatalogsHotelItemErrorResponse) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsItemErrorResponse) = "CREATIVE_ASSETS",
+    }
+}
+
+impl From<CatalogsRetailItemErrorResponse> for ItemResponseVariant1 {
+    fn from(value: CatalogsRetailItemErrorResponse) -> Self {
+        ItemResponseVariant1::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelItemErrorResponse> for ItemResponseVariant1 {
+    fn from(value: CatalogsHotelItemErrorResponse) -> Self {
+        ItemResponseVariant1::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsItemErrorResponse> for ItemResponseVariant1 {
+    fn from(value: CatalogsCreativeAssetsItemErrorResponse) -> Self {
+        ItemResponseVariant1::CreativeAssets(value)
     }
 }
 

@@ -342,6 +342,24 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailProduct> for CatalogsProduct {
+    fn from(value: CatalogsRetailProduct) -> Self {
+        CatalogsProduct::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelProduct> for CatalogsProduct {
+    fn from(value: CatalogsHotelProduct) -> Self {
+        CatalogsProduct::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsProduct> for CatalogsProduct {
+    fn from(value: CatalogsCreativeAssetsProduct) -> Self {
+        CatalogsProduct::CreativeAssets(value)
+    }
+}
+
 /// Schema `CatalogsProductGroupFilters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -409,6 +427,24 @@ tagged_union! {
         Retail(CatalogsRetailProductGroupProductCounts) = "RETAIL",
         Hotel(CatalogsHotelProductGroupProductCounts) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsProductGroupProductCounts) = "CREATIVE_ASSETS",
+    }
+}
+
+impl From<CatalogsRetailProductGroupProductCounts> for CatalogsProductGroupProductCountsVertical {
+    fn from(value: CatalogsRetailProductGroupProductCounts) -> Self {
+        CatalogsProductGroupProductCountsVertical::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelProductGroupProductCounts> for CatalogsProductGroupProductCountsVertical {
+    fn from(value: CatalogsHotelProductGroupProductCounts) -> Self {
+        CatalogsProductGroupProductCountsVertical::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsProductGroupProductCounts> for CatalogsProductGroupProductCountsVertical {
+    fn from(value: CatalogsCreativeAssetsProductGroupProductCounts) -> Self {
+        CatalogsProductGroupProductCountsVertical::CreativeAssets(value)
     }
 }
 
@@ -702,12 +738,54 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailProductGroup> for CatalogsVerticalProductGroup {
+    fn from(value: CatalogsRetailProductGroup) -> Self {
+        CatalogsVerticalProductGroup::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelProductGroup> for CatalogsVerticalProductGroup {
+    fn from(value: CatalogsHotelProductGroup) -> Self {
+        CatalogsVerticalProductGroup::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsProductGroup> for CatalogsVerticalProductGroup {
+    fn from(value: CatalogsCreativeAssetsProductGroup) -> Self {
+        CatalogsVerticalProductGroup::CreativeAssets(value)
+    }
+}
+
 tagged_union! {
     /// Schema `CatalogsVerticalsListProductsByCatalogBasedFilterRequest` of the spec.
     CatalogsVerticalsListProductsByCatalogBasedFilterRequest, "catalog_type" {
         Retail(CatalogsRetailListProductsByCatalogBasedFilterRequest) = "RETAIL",
         Hotel(CatalogsHotelListProductsByCatalogBasedFilterRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+impl From<CatalogsRetailListProductsByCatalogBasedFilterRequest>
+    for CatalogsVerticalsListProductsByCatalogBasedFilterRequest
+{
+    fn from(value: CatalogsRetailListProductsByCatalogBasedFilterRequest) -> Self {
+        CatalogsVerticalsListProductsByCatalogBasedFilterRequest::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelListProductsByCatalogBasedFilterRequest>
+    for CatalogsVerticalsListProductsByCatalogBasedFilterRequest
+{
+    fn from(value: CatalogsHotelListProductsByCatalogBasedFilterRequest) -> Self {
+        CatalogsVerticalsListProductsByCatalogBasedFilterRequest::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest>
+    for CatalogsVerticalsListProductsByCatalogBasedFilterRequest
+{
+    fn from(value: CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest) -> Self {
+        CatalogsVerticalsListProductsByCatalogBasedFilterRequest::CreativeAssets(value)
     }
 }
 

@@ -53,6 +53,24 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsReportFeedIngestionFilter> for CatalogsHotelReportParametersReport {
+    fn from(value: CatalogsReportFeedIngestionFilter) -> Self {
+        CatalogsHotelReportParametersReport::FeedIngestionIssues(value)
+    }
+}
+
+impl From<CatalogsReportDistributionIssueFilter> for CatalogsHotelReportParametersReport {
+    fn from(value: CatalogsReportDistributionIssueFilter) -> Self {
+        CatalogsHotelReportParametersReport::DistributionIssues(value)
+    }
+}
+
+impl From<CatalogsReportAllItemsFilter> for CatalogsHotelReportParametersReport {
+    fn from(value: CatalogsReportAllItemsFilter) -> Self {
+        CatalogsHotelReportParametersReport::AllItems(value)
+    }
+}
+
 /// Schema `CatalogsHotelReportStatsParameters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -81,6 +99,18 @@ tagged_union! {
     CatalogsHotelReportStatsParametersReport, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
+    }
+}
+
+impl From<CatalogsReportFeedIngestionFilter> for CatalogsHotelReportStatsParametersReport {
+    fn from(value: CatalogsReportFeedIngestionFilter) -> Self {
+        CatalogsHotelReportStatsParametersReport::FeedIngestionIssues(value)
+    }
+}
+
+impl From<CatalogsReportDistributionIssueFilter> for CatalogsHotelReportStatsParametersReport {
+    fn from(value: CatalogsReportDistributionIssueFilter) -> Self {
+        CatalogsHotelReportStatsParametersReport::DistributionIssues(value)
     }
 }
 
@@ -293,6 +323,18 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailReportParameters> for CatalogsReportParameters {
+    fn from(value: CatalogsRetailReportParameters) -> Self {
+        CatalogsReportParameters::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelReportParameters> for CatalogsReportParameters {
+    fn from(value: CatalogsHotelReportParameters) -> Self {
+        CatalogsReportParameters::Hotel(value)
+    }
+}
+
 string_enum! {
     /// Inline schema at `/components/schemas/CatalogsReport/properties/report_status` in the spec.
     CatalogsReportReportStatus {
@@ -306,6 +348,18 @@ tagged_union! {
     CatalogsReportStats, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionStats) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionStats) = "DISTRIBUTION_ISSUES",
+    }
+}
+
+impl From<CatalogsReportFeedIngestionStats> for CatalogsReportStats {
+    fn from(value: CatalogsReportFeedIngestionStats) -> Self {
+        CatalogsReportStats::FeedIngestionIssues(value)
+    }
+}
+
+impl From<CatalogsReportDistributionStats> for CatalogsReportStats {
+    fn from(value: CatalogsReportDistributionStats) -> Self {
+        CatalogsReportStats::DistributionIssues(value)
     }
 }
 
@@ -341,6 +395,24 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsReportFeedIngestionFilter> for CatalogsRetailReportParametersReport {
+    fn from(value: CatalogsReportFeedIngestionFilter) -> Self {
+        CatalogsRetailReportParametersReport::FeedIngestionIssues(value)
+    }
+}
+
+impl From<CatalogsReportDistributionIssueFilter> for CatalogsRetailReportParametersReport {
+    fn from(value: CatalogsReportDistributionIssueFilter) -> Self {
+        CatalogsRetailReportParametersReport::DistributionIssues(value)
+    }
+}
+
+impl From<CatalogsReportAllItemsFilter> for CatalogsRetailReportParametersReport {
+    fn from(value: CatalogsReportAllItemsFilter) -> Self {
+        CatalogsRetailReportParametersReport::AllItems(value)
+    }
+}
+
 /// Schema `CatalogsRetailReportStatsParameters` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -372,11 +444,35 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsReportFeedIngestionFilter> for CatalogsRetailReportStatsParametersReport {
+    fn from(value: CatalogsReportFeedIngestionFilter) -> Self {
+        CatalogsRetailReportStatsParametersReport::FeedIngestionIssues(value)
+    }
+}
+
+impl From<CatalogsReportDistributionIssueFilter> for CatalogsRetailReportStatsParametersReport {
+    fn from(value: CatalogsReportDistributionIssueFilter) -> Self {
+        CatalogsRetailReportStatsParametersReport::DistributionIssues(value)
+    }
+}
+
 tagged_union! {
     /// Inline schema at `/components/parameters/query_catalogs_report_stats_parameters/schema` in the spec.
     ReportsStatsParameters, "catalog_type" {
         Retail(CatalogsRetailReportStatsParameters) = "RETAIL",
         Hotel(CatalogsHotelReportStatsParameters) = "HOTEL",
+    }
+}
+
+impl From<CatalogsRetailReportStatsParameters> for ReportsStatsParameters {
+    fn from(value: CatalogsRetailReportStatsParameters) -> Self {
+        ReportsStatsParameters::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelReportStatsParameters> for ReportsStatsParameters {
+    fn from(value: CatalogsHotelReportStatsParameters) -> Self {
+        ReportsStatsParameters::Hotel(value)
     }
 }
 

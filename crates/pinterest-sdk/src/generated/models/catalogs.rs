@@ -38,6 +38,24 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailAvailableFilterValues> for CatalogsAvailableFilterValues {
+    fn from(value: CatalogsRetailAvailableFilterValues) -> Self {
+        CatalogsAvailableFilterValues::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelAvailableFilterValues> for CatalogsAvailableFilterValues {
+    fn from(value: CatalogsHotelAvailableFilterValues) -> Self {
+        CatalogsAvailableFilterValues::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsAvailableFilterValues> for CatalogsAvailableFilterValues {
+    fn from(value: CatalogsCreativeAssetsAvailableFilterValues) -> Self {
+        CatalogsAvailableFilterValues::CreativeAssets(value)
+    }
+}
+
 /// Schema `CatalogsCreateRequest` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

@@ -42,6 +42,24 @@ tagged_union! {
     }
 }
 
+impl From<OauthAccessTokenRequestCode> for OauthAccessTokenRequest {
+    fn from(value: OauthAccessTokenRequestCode) -> Self {
+        OauthAccessTokenRequest::AuthorizationCode(value)
+    }
+}
+
+impl From<OauthAccessTokenRequestRefresh> for OauthAccessTokenRequest {
+    fn from(value: OauthAccessTokenRequestRefresh) -> Self {
+        OauthAccessTokenRequest::RefreshToken(value)
+    }
+}
+
+impl From<OauthAccessTokenRequestClientCredentials> for OauthAccessTokenRequest {
+    fn from(value: OauthAccessTokenRequestClientCredentials) -> Self {
+        OauthAccessTokenRequest::ClientCredentials(value)
+    }
+}
+
 /// Schema `OauthAccessTokenRequestClientCredentials` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -142,6 +160,30 @@ tagged_union! {
         RefreshToken(OauthAccessTokenResponseRefresh) = "refresh_token",
         ClientCredentials(OauthAccessTokenResponseClientCredentials) = "client_credentials",
         IntegrationRefresh(OauthAccessTokenResponseIntegrationRefresh) = "integration_refresh",
+    }
+}
+
+impl From<OauthAccessTokenResponseCode> for OauthAccessTokenResponse {
+    fn from(value: OauthAccessTokenResponseCode) -> Self {
+        OauthAccessTokenResponse::AuthorizationCode(value)
+    }
+}
+
+impl From<OauthAccessTokenResponseRefresh> for OauthAccessTokenResponse {
+    fn from(value: OauthAccessTokenResponseRefresh) -> Self {
+        OauthAccessTokenResponse::RefreshToken(value)
+    }
+}
+
+impl From<OauthAccessTokenResponseClientCredentials> for OauthAccessTokenResponse {
+    fn from(value: OauthAccessTokenResponseClientCredentials) -> Self {
+        OauthAccessTokenResponse::ClientCredentials(value)
+    }
+}
+
+impl From<OauthAccessTokenResponseIntegrationRefresh> for OauthAccessTokenResponse {
+    fn from(value: OauthAccessTokenResponseIntegrationRefresh) -> Self {
+        OauthAccessTokenResponse::IntegrationRefresh(value)
     }
 }
 

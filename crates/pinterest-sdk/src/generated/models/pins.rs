@@ -149,6 +149,42 @@ tagged_union! {
     }
 }
 
+impl From<PinMediaSourceImageBase64> for PinMediaSource {
+    fn from(value: PinMediaSourceImageBase64) -> Self {
+        PinMediaSource::ImageBase64(value)
+    }
+}
+
+impl From<PinMediaSourceImageURL> for PinMediaSource {
+    fn from(value: PinMediaSourceImageURL) -> Self {
+        PinMediaSource::ImageUrl(value)
+    }
+}
+
+impl From<PinMediaSourceVideoID> for PinMediaSource {
+    fn from(value: PinMediaSourceVideoID) -> Self {
+        PinMediaSource::VideoId(value)
+    }
+}
+
+impl From<PinMediaSourceImagesBase64> for PinMediaSource {
+    fn from(value: PinMediaSourceImagesBase64) -> Self {
+        PinMediaSource::MultipleImageBase64(value)
+    }
+}
+
+impl From<PinMediaSourceImagesURL> for PinMediaSource {
+    fn from(value: PinMediaSourceImagesURL) -> Self {
+        PinMediaSource::MultipleImageUrls(value)
+    }
+}
+
+impl From<PinMediaSourcePinURL> for PinMediaSource {
+    fn from(value: PinMediaSourcePinURL) -> Self {
+        PinMediaSource::PinUrl(value)
+    }
+}
+
 /// Schema `PinMediaSourceImageBase64` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

@@ -2247,12 +2247,54 @@ tagged_union! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl From<CatalogsRetailProductGroupCreateRequest> for CatalogsVerticalProductGroupCreateRequest {
+    fn from(value: CatalogsRetailProductGroupCreateRequest) -> Self {
+        CatalogsVerticalProductGroupCreateRequest::Retail(value)
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl From<CatalogsHotelProductGroupCreateRequest> for CatalogsVerticalProductGroupCreateRequest {
+    fn from(value: CatalogsHotelProductGroupCreateRequest) -> Self {
+        CatalogsVerticalProductGroupCreateRequest::Hotel(value)
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl From<CatalogsCreativeAssetsProductGroupCreateRequest> for CatalogsVerticalProductGroupCreateRequest {
+    fn from(value: CatalogsCreativeAssetsProductGroupCreateRequest) -> Self {
+        CatalogsVerticalProductGroupCreateRequest::CreativeAssets(value)
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 tagged_union! {
     /// Schema `CatalogsVerticalProductGroupUpdateRequest` of the spec.
     CatalogsVerticalProductGroupUpdateRequest, "catalog_type" {
         Retail(CatalogsRetailProductGroupUpdateRequest) = "RETAIL",
         Hotel(CatalogsHotelProductGroupUpdateRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsProductGroupUpdateRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl From<CatalogsRetailProductGroupUpdateRequest> for CatalogsVerticalProductGroupUpdateRequest {
+    fn from(value: CatalogsRetailProductGroupUpdateRequest) -> Self {
+        CatalogsVerticalProductGroupUpdateRequest::Retail(value)
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl From<CatalogsHotelProductGroupUpdateRequest> for CatalogsVerticalProductGroupUpdateRequest {
+    fn from(value: CatalogsHotelProductGroupUpdateRequest) -> Self {
+        CatalogsVerticalProductGroupUpdateRequest::Hotel(value)
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl From<CatalogsCreativeAssetsProductGroupUpdateRequest> for CatalogsVerticalProductGroupUpdateRequest {
+    fn from(value: CatalogsCreativeAssetsProductGroupUpdateRequest) -> Self {
+        CatalogsVerticalProductGroupUpdateRequest::CreativeAssets(value)
     }
 }
 
@@ -4244,6 +4286,71 @@ tagged_union! {
         MultipleImages(PinMediaWithImages) = "multiple_images",
         MultipleVideos(PinMediaWithVideos) = "multiple_videos",
         MultipleMixed(PinMediaWithImageAndVideo) = "multiple_mixed",
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl From<PinMediaWithImage> for PinMedia {
+    fn from(value: PinMediaWithImage) -> Self {
+        PinMedia::Image(value)
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl From<PinMediaWithVideo> for PinMedia {
+    fn from(value: PinMediaWithVideo) -> Self {
+        PinMedia::Video(value)
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl From<PinMediaWithImages> for PinMedia {
+    fn from(value: PinMediaWithImages) -> Self {
+        PinMedia::MultipleImages(value)
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl From<PinMediaWithVideos> for PinMedia {
+    fn from(value: PinMediaWithVideos) -> Self {
+        PinMedia::MultipleVideos(value)
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl From<PinMediaWithImageAndVideo> for PinMedia {
+    fn from(value: PinMediaWithImageAndVideo) -> Self {
+        PinMedia::MultipleMixed(value)
     }
 }
 

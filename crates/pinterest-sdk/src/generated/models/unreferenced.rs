@@ -873,6 +873,24 @@ tagged_union! {
     }
 }
 
+impl From<CatalogsRetailItemsFilter> for CatalogsItemsFilters {
+    fn from(value: CatalogsRetailItemsFilter) -> Self {
+        CatalogsItemsFilters::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelItemsFilter> for CatalogsItemsFilters {
+    fn from(value: CatalogsHotelItemsFilter) -> Self {
+        CatalogsItemsFilters::Hotel(value)
+    }
+}
+
+impl From<CatalogsCreativeAssetsItemsFilter> for CatalogsItemsFilters {
+    fn from(value: CatalogsCreativeAssetsItemsFilter) -> Self {
+        CatalogsItemsFilters::CreativeAssets(value)
+    }
+}
+
 /// Schema `CatalogsRetailItemsFilter` of the spec.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
