@@ -80,29 +80,7 @@ pub trait Operation {
     /// Builds the request against `base`, without authentication headers
     /// (the client adds those).
     fn to_request(&self, base: &ApiBase) -> Result<http::Request<Bytes>> {
-        let mut w = RequestWriter::new(self.id());
-        self.write(&mut w)?;
-        let (path, query, body) = w.into_parts();
-        let mut uri = String::with_capacity(base.as_str().len() + path.len() + query.len() + 1);
-        uri.push_str(base.as_str());
-        uri.push_str(&path);
-        if !query.is_empty() {
-            uri.push('?');
-            uri.push_str(&query);
-        }
-        let (content_type, body) = match body {
-            Body::Empty => (None, Bytes::new()),
-            Body::Json(b) => (Some("application/json"), b),
-            Body::Form(b) => (Some("application/x-www-form-urlencoded"), b),
-        };
-        let mut req = http::Request::builder()
-            .method(self.method())
-            .uri(&uri)
-            .header(ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(ct) = content_type {
-            req = req.header(CONTENT_TYPE, HeaderValue::from_static(ct));
-        }
-        req.body(body).map_err(|e| Error::invalid(self.id(), format!("cannot build the request URI: {e}")))
+        build_request(self, base)
     }
 
     /// Decodes a response: the typed output on 2xx, an [`ApiError`] otherwise.
@@ -116,6 +94,34 @@ pub trait Operation {
         }
         Self::decode(parts.status, body)
     }
+}
+
+/// The request of `op` against `base`: what [`Operation::to_request`] does
+/// unless an operation overrides it.
+pub fn build_request<O: Operation + ?Sized>(op: &O, base: &ApiBase) -> Result<http::Request<Bytes>> {
+    let mut w = RequestWriter::new(op.id());
+    op.write(&mut w)?;
+    let (path, query, body) = w.into_parts();
+    let mut uri = String::with_capacity(base.as_str().len() + path.len() + query.len() + 1);
+    uri.push_str(base.as_str());
+    uri.push_str(&path);
+    if !query.is_empty() {
+        uri.push('?');
+        uri.push_str(&query);
+    }
+    let (content_type, body) = match body {
+        Body::Empty => (None, Bytes::new()),
+        Body::Json(b) => (Some("application/json"), b),
+        Body::Form(b) => (Some("application/x-www-form-urlencoded"), b),
+    };
+    let mut req = http::Request::builder()
+        .method(op.method())
+        .uri(&uri)
+        .header(ACCEPT, HeaderValue::from_static("application/json"));
+    if let Some(ct) = content_type {
+        req = req.header(CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    req.body(body).map_err(|e| Error::invalid(op.id(), format!("cannot build the request URI: {e}")))
 }
 
 /// Operations that page with Pinterest's `bookmark` cursor.

@@ -36,6 +36,7 @@ pub struct RawRequest<T, C = ()> {
     query: Vec<(String, String)>,
     body: Body,
     body_error: Option<String>,
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
     auth: AuthScheme,
     _out: PhantomData<fn() -> T>,
 }
@@ -63,6 +64,7 @@ impl<T, C> RawRequest<T, C> {
             query: Vec::new(),
             body: Body::Empty,
             body_error: None,
+            headers: Vec::new(),
             auth: AuthScheme::Bearer,
             _out: PhantomData,
         }
@@ -78,7 +80,7 @@ impl<T, C> RawRequest<T, C> {
     pub fn json(mut self, body: &impl Serialize) -> Self {
         match serde_json::to_vec(body) {
             Ok(b) => self.body = Body::Json(Bytes::from(b)),
-            Err(e) => self.body_error = Some(e.to_string()),
+            Err(e) => self.body_error = Some(format!("the body cannot be encoded: {e}")),
         }
         self
     }
@@ -87,7 +89,22 @@ impl<T, C> RawRequest<T, C> {
     pub fn form(mut self, body: &impl Serialize) -> Self {
         match serde_urlencoded::to_string(body) {
             Ok(b) => self.body = Body::Form(Bytes::from(b)),
-            Err(e) => self.body_error = Some(e.to_string()),
+            Err(e) => self.body_error = Some(format!("the body cannot be encoded: {e}")),
+        }
+        self
+    }
+
+    /// Adds a request header. Credentials headers (`Authorization`, `Cookie`,
+    /// `Proxy-Authorization`) and `Host` are refused: the client sets
+    /// authentication itself.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let parsed = (http::HeaderName::try_from(name), http::HeaderValue::try_from(value));
+        match parsed {
+            (Ok(n), _) if matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie" | "host") => {
+                self.body_error = Some(format!("the `{n}` header cannot be set on a request"));
+            }
+            (Ok(n), Ok(v)) => self.headers.push((n, v)),
+            _ => self.body_error = Some(format!("`{name}` is not a valid header")),
         }
         self
     }
@@ -140,6 +157,14 @@ impl<T: DeserializeOwned, C> Operation for RawRequest<T, C> {
 
     fn options(&self) -> &CallOptions {
         &self.o
+    }
+
+    fn to_request(&self, base: &crate::config::ApiBase) -> Result<http::Request<Bytes>> {
+        let mut req = crate::operation::build_request(self, base)?;
+        for (n, v) in &self.headers {
+            req.headers_mut().append(n.clone(), v.clone());
+        }
+        Ok(req)
     }
 
     fn method(&self) -> Method {

@@ -62,7 +62,9 @@ impl ReqwestTransport {
 }
 
 /// Makes ring the process-wide rustls provider unless one is installed.
-fn install_crypto_provider() {
+/// [`ReqwestTransport::new`] calls it; call it yourself before building your
+/// own reqwest client in a program that uses this SDK.
+pub fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing the race to another thread is fine: a provider is installed.
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -10,7 +10,7 @@ mod store;
 pub(crate) mod tokens;
 
 pub use refreshing::{RefreshingBuilder, RefreshingTokenSource};
-pub use store::{FileTokenStore, MemoryTokenStore, StoreLock, TokenStore, default_dir};
+pub use store::{FileTokenStore, MemoryTokenStore, StoreLock, TokenStore, default_dir, write_private};
 pub use tokens::{Clock, ManualClock, SystemClock, TokenSet};
 
 use crate::error::{Error, Result};

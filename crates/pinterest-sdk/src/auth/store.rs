@@ -105,21 +105,7 @@ impl FileTokenStore {
     }
 
     fn ensure_dir(&self) -> Result<()> {
-        let dir = self.dir();
-        if !dir.exists() {
-            std::fs::create_dir_all(dir).map_err(|e| store_error("create its directory", e))?;
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode =
-                std::fs::metadata(dir).map_err(|e| store_error("inspect its directory", e))?.permissions().mode();
-            if mode & 0o077 != 0 {
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-                    .map_err(|e| store_error("restrict its directory to 0700", e))?;
-            }
-        }
-        Ok(())
+        ensure_private_dir(self.dir()).map_err(|e| store_error("prepare its directory", e))
     }
 
     fn lock_path(&self) -> PathBuf {
@@ -132,38 +118,70 @@ impl FileTokenStore {
     /// the final step fail).
     #[doc(hidden)]
     pub fn save_with(&self, tokens: &TokenSet, rename: impl FnOnce(&Path, &Path) -> std::io::Result<()>) -> Result<()> {
-        self.ensure_dir()?;
         let json = serde_json::to_vec_pretty(tokens).map_err(|e| store_error("encode the token set", e))?;
-        let tmp = self.dir().join(format!(
-            ".{}.{}.{:x}.tmp",
-            self.path.file_name().and_then(|n| n.to_str()).unwrap_or("tokens"),
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        let result = (|| -> std::io::Result<()> {
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-            drop(f);
-            rename(&tmp, &self.path)?;
-            // Make the rename itself durable.
-            #[cfg(unix)]
-            File::open(self.dir())?.sync_all()?;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(store_error("save the token set", e));
-        }
-        Ok(())
+        write_private_with(&self.path, &json, rename).map_err(|e| store_error("save the token set", e))
     }
+}
+
+/// Writes `bytes` to `path` the way the token store does: mode 0600 in a
+/// 0700 directory (created if needed, tightened if looser), through a
+/// temporary file that is fsynced and renamed, then an fsync of the
+/// directory. A failure leaves the previous file as it was.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_private_with(path, bytes, |from, to| std::fs::rename(from, to))
+}
+
+fn write_private_with(
+    path: &Path,
+    bytes: &[u8],
+    rename: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    ensure_private_dir(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.{:x}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("data"),
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let result = (|| -> std::io::Result<()> {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        rename(&tmp, path)?;
+        // Make the rename itself durable.
+        #[cfg(unix)]
+        File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Creates `dir` if needed and makes sure only the owner can enter it.
+fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
 }
 
 /// `<platform config dir>/pinterest-rs` (from the `dirs` crate).

@@ -1,0 +1,269 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Work with Pinterest from a terminal: log in once, then call any endpoint.
+///
+/// Exit codes: 0 ok, 1 API error, 2 usage, 3 authentication required,
+/// 4 network. Output is a table on a terminal and JSON otherwise (or with --json).
+#[derive(Debug, Parser)]
+#[command(name = "pinterest", version, propagate_version = true)]
+pub struct Cli {
+    /// Profile to use (each has its own login).
+    #[arg(long, global = true, env = "PINTEREST_PROFILE", default_value = "default")]
+    pub profile: String,
+    /// JSON output, also on a terminal.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Use Pinterest's sandbox API.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// More logging on stderr (-v, -vv, -vvv). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in and out, and inspect the stored login.
+    #[command(subcommand)]
+    Auth(AuthCmd),
+    /// Call any endpoint: `pinterest api GET /boards --paginate`.
+    Api(ApiArgs),
+    /// The logged-in user account.
+    Me,
+    /// Boards.
+    #[command(subcommand)]
+    Boards(BoardsCmd),
+    /// Board sections.
+    #[command(subcommand)]
+    Sections(SectionsCmd),
+    /// Pins.
+    #[command(subcommand)]
+    Pins(PinsCmd),
+    /// Media uploads.
+    #[command(subcommand)]
+    Media(MediaCmd),
+    /// Search your Pins and boards.
+    #[command(subcommand)]
+    Search(SearchCmd),
+    /// Analytics of the account or of a Pin.
+    #[command(subcommand)]
+    Analytics(AnalyticsCmd),
+    /// Shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCmd {
+    /// Log in through the browser (or with --client-credentials / --with-token).
+    Login(LoginArgs),
+    /// Who is logged in, with which scopes, until when.
+    Status,
+    /// Refresh the access token now.
+    Refresh,
+    /// Forget the stored login.
+    Logout,
+    /// Revoke the stored tokens at Pinterest, then forget them.
+    Revoke,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LoginArgs {
+    /// Scopes, comma separated (default: user_accounts:read,pins:read,boards:read,
+    /// pins:write,boards:write).
+    #[arg(long)]
+    pub scopes: Option<String>,
+    /// Port of the loopback redirect listener; `http://localhost:<port>/` must be
+    /// a redirect URI of the app.
+    #[arg(long, default_value_t = 8085)]
+    pub port: u16,
+    /// Print the URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Get an app token with the client-credentials grant (no browser).
+    #[arg(long, conflicts_with_all = ["with_token", "no_browser"])]
+    pub client_credentials: bool,
+    /// Read an existing access token from stdin.
+    #[arg(long)]
+    pub with_token: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// HTTP method.
+    pub method: String,
+    /// Path under /v5, e.g. /boards/123/pins.
+    pub path: String,
+    /// A string field: a query parameter for GET/DELETE, a JSON body field otherwise.
+    #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+    /// A typed field: numbers, true/false and null are JSON; `@file` reads a file.
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub typed_fields: Vec<String>,
+    /// The JSON request body from a file (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<String>,
+    /// Follow bookmarks and print every item (one JSON value per line).
+    #[arg(long)]
+    pub paginate: bool,
+    /// An extra request header.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BoardsCmd {
+    /// Your boards.
+    List {
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// One board.
+    Get { board_id: String },
+    /// Create a board.
+    Create {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// PUBLIC, PROTECTED or SECRET.
+        #[arg(long)]
+        privacy: Option<String>,
+    },
+    /// Change a board.
+    Update {
+        board_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        privacy: Option<String>,
+    },
+    /// Delete a board.
+    Delete { board_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SectionsCmd {
+    /// Sections of a board.
+    List { board_id: String },
+    /// Create a section.
+    Create { board_id: String, name: String },
+    /// Rename a section.
+    Update { board_id: String, section_id: String, name: String },
+    /// Delete a section.
+    Delete { board_id: String, section_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinsCmd {
+    /// Your Pins (or a board's, with --board).
+    List {
+        #[arg(long)]
+        board: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// One Pin.
+    Get { pin_id: String },
+    /// Create a Pin from an image URL.
+    Create {
+        #[arg(long)]
+        board: String,
+        #[arg(long)]
+        image_url: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        link: Option<String>,
+    },
+    /// Change a Pin.
+    Update {
+        pin_id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        link: Option<String>,
+    },
+    /// Delete a Pin.
+    Delete { pin_id: String },
+    /// Save a Pin to a board.
+    Save {
+        pin_id: String,
+        #[arg(long)]
+        board: String,
+        #[arg(long)]
+        section: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediaCmd {
+    /// Upload a video, wait until processed, and optionally make a Pin of it.
+    Upload {
+        file: std::path::PathBuf,
+        /// Create a Pin on this board once processed.
+        #[arg(long)]
+        board: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        /// Cover image of the video Pin.
+        #[arg(long)]
+        cover_image_url: Option<String>,
+        /// Seconds between status polls.
+        #[arg(long, default_value_t = 2)]
+        poll: u64,
+    },
+    /// Status of an upload.
+    Get { media_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCmd {
+    /// Search your Pins.
+    Pins { query: String },
+    /// Search your boards.
+    Boards { query: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsCmd {
+    /// Account analytics.
+    User {
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+    },
+    /// Analytics of one Pin.
+    Pin {
+        pin_id: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+        /// Comma-separated metric types.
+        #[arg(long, default_value = "IMPRESSION,SAVE,PIN_CLICK,OUTBOUND_CLICK")]
+        metrics: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port of the loopback redirect listener for the demo login (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}

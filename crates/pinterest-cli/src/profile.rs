@@ -1,0 +1,192 @@
+//! Profiles: one login each.
+//!
+//! A profile is two files in the config directory (`$PINTEREST_CONFIG_DIR`,
+//! else the platform's, e.g. `~/.config/pinterest-rs`), both written like
+//! the SDK's token store (0600 in a 0700 directory, atomically):
+//! `<profile>.json` holds the token set, `<profile>.app.json` the app id,
+//! the app secret (needed to refresh) and the hosts the login was made
+//! against. Environment variables override the stored values.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pinterest_sdk::auth::{FileTokenStore, RefreshingTokenSource, TokenSet, TokenStore, write_private};
+use pinterest_sdk::oauth::OAuth;
+use pinterest_sdk::secret::{AccessToken, ClientSecret};
+use pinterest_sdk::{AppCredentials, Client, Config};
+use serde::{Deserialize, Serialize};
+
+use crate::output::{CliError, CliResult};
+
+/// What `<profile>.app.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppFile {
+    pub client_id: String,
+    pub client_secret: Option<ClientSecret>,
+    /// API base the login was made against, e.g. `https://api.pinterest.com/v5`.
+    pub api_base: String,
+    /// Consent page the login used.
+    pub oauth_authorize: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    dir: PathBuf,
+    sandbox: bool,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl Profile {
+    pub fn new(name: &str, sandbox: bool) -> CliResult<Self> {
+        // Validates the name the same way the SDK's store does.
+        FileTokenStore::for_profile(name).map_err(|e| CliError::Usage(e.to_string()))?;
+        let dir = match env("PINTEREST_CONFIG_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => pinterest_sdk::auth::default_dir()
+                .ok_or_else(|| CliError::Local("no config directory; set PINTEREST_CONFIG_DIR".into()))?,
+        };
+        Ok(Profile { name: name.to_owned(), dir, sandbox })
+    }
+
+    pub fn token_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.json", self.name))
+    }
+
+    fn app_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.app.json", self.name))
+    }
+
+    pub fn store(&self) -> FileTokenStore {
+        FileTokenStore::new(self.token_path())
+    }
+
+    pub fn load_app(&self) -> CliResult<Option<AppFile>> {
+        match std::fs::read(self.app_path()) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| CliError::Local(format!("{} is damaged: {e}", self.app_path().display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CliError::Local(format!("cannot read {}: {e}", self.app_path().display()))),
+        }
+    }
+
+    pub fn save_app(&self, app: &AppFile) -> CliResult {
+        let json = serde_json::to_vec_pretty(app).map_err(|e| CliError::Local(e.to_string()))?;
+        write_private(&self.app_path(), &json)
+            .map_err(|e| CliError::Local(format!("cannot write {}: {e}", self.app_path().display())))
+    }
+
+    pub fn forget(&self) -> CliResult {
+        self.store().clear()?;
+        match std::fs::remove_file(self.app_path()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(CliError::Local(format!("cannot delete {}: {e}", self.app_path().display()))),
+        }
+    }
+
+    /// Hosts: `PINTEREST_API_URI` / `PINTEREST_OAUTH_URI`, else `--sandbox`,
+    /// else the profile's, else production.
+    pub fn config(&self) -> CliResult<Config> {
+        let stored = self.load_app()?;
+        let mut config = if self.sandbox { Config::sandbox() } else { Config::production() };
+        if let Some(app) = &stored {
+            if !self.sandbox {
+                config = config.with_api_base(&app.api_base)?;
+            }
+            config = config.with_oauth_authorize_url(&app.oauth_authorize)?;
+        }
+        if let Some(api) = env("PINTEREST_API_URI") {
+            config = config.with_api_host(&api)?;
+        }
+        if let Some(oauth) = env("PINTEREST_OAUTH_URI") {
+            config = config.with_oauth_host(&oauth)?;
+        }
+        Ok(config.with_user_agent_suffix(concat!("pinterest-cli/", env!("CARGO_PKG_VERSION"))))
+    }
+
+    /// App id and secret: `PINTEREST_APP_ID` / `PINTEREST_APP_SECRET`, else
+    /// the profile's, else (when `prompt` and on a terminal) asked for, the
+    /// secret without echo. Never from the command line.
+    pub fn app_credentials(&self, prompt: bool) -> CliResult<Option<AppCredentials>> {
+        let stored = self.load_app()?;
+        let id = env("PINTEREST_APP_ID").or_else(|| stored.as_ref().map(|a| a.client_id.clone()));
+        let secret = env("PINTEREST_APP_SECRET")
+            .map(ClientSecret::new)
+            .or_else(|| stored.as_ref().and_then(|a| a.client_secret.clone()));
+        match (id, secret) {
+            (Some(id), Some(secret)) => Ok(Some(AppCredentials::new(id, secret))),
+            (id, secret) if prompt && std::io::stdin().is_terminal() => {
+                let id = match id {
+                    Some(id) => id,
+                    None => {
+                        eprint!("App id: ");
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line).map_err(|e| CliError::Local(e.to_string()))?;
+                        line.trim().to_owned()
+                    }
+                };
+                let secret = match secret {
+                    Some(s) => s,
+                    None => ClientSecret::new(
+                        rpassword::prompt_password("App secret (not shown): ")
+                            .map_err(|e| CliError::Local(e.to_string()))?,
+                    ),
+                };
+                Ok(Some(AppCredentials::new(id, secret)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The OAuth client of the profile's app.
+    pub fn oauth(&self, app: &AppCredentials, redirect_uri: Option<&str>) -> CliResult<OAuth> {
+        let mut b = OAuth::builder(app.client_id.clone(), app.client_secret.expose_secret()).config(self.config()?);
+        if let Some(uri) = redirect_uri {
+            b = b.redirect_uri(uri);
+        }
+        Ok(b.build()?)
+    }
+
+    /// An API client: `PINTEREST_ACCESS_TOKEN` if set; else the stored set,
+    /// refreshed by itself when it has a refresh token and the app's secret
+    /// is known; else "not logged in".
+    pub fn client(&self) -> CliResult<Client> {
+        let config = self.config()?;
+        if let Some(token) = env("PINTEREST_ACCESS_TOKEN") {
+            return Ok(Client::builder().config(config).access_token(AccessToken::new(token)).build()?);
+        }
+        let store = Arc::new(self.store());
+        let tokens = store.load()?.ok_or_else(|| {
+            CliError::Auth(format!("not logged in (profile `{}`): run `pinterest auth login`", self.name))
+        })?;
+        let app = self.app_credentials(false)?;
+        match (&tokens.refresh_token, app) {
+            (Some(_), Some(app)) => {
+                let oauth = self.oauth(&app, None)?;
+                let source = RefreshingTokenSource::builder(oauth).tokens(tokens).store(store).build()?;
+                Ok(Client::builder().config(config).app_credentials(app).token_source(Arc::new(source)).build()?)
+            }
+            _ => Ok(Client::builder().config(config).access_token(tokens.access_token).build()?),
+        }
+    }
+
+    /// Saves a fresh login.
+    pub fn save_login(&self, app: Option<&AppCredentials>, config: &Config, tokens: &TokenSet) -> CliResult {
+        if let Some(app) = app {
+            self.save_app(&AppFile {
+                client_id: app.client_id.clone(),
+                client_secret: Some(app.client_secret.clone()),
+                api_base: config.api_base().as_str().to_owned(),
+                oauth_authorize: config.oauth_authorize_url().as_str().to_owned(),
+            })?;
+        }
+        self.store().save(tokens)?;
+        Ok(())
+    }
+}

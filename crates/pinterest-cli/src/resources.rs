@@ -1,0 +1,203 @@
+//! The resource commands of the organic API, on the typed SDK.
+
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
+use pinterest_sdk::media::{MediaEvent, UploadOptions};
+use pinterest_sdk::{Client, models};
+use serde_json::Value;
+
+use crate::cli::{AnalyticsCmd, BoardsCmd, MediaCmd, PinsCmd, SearchCmd, SectionsCmd};
+use crate::output::{CliError, CliResult, Out, to_json};
+
+const BOARD_COLUMNS: &[&str] = &["id", "name", "privacy", "pin_count", "description"];
+const PIN_COLUMNS: &[&str] = &["id", "title", "board_id", "link", "created_at"];
+const SECTION_COLUMNS: &[&str] = &["id", "name"];
+
+async fn collect<T: serde::Serialize>(
+    stream: pinterest_sdk::paginate::ItemStream<'_, T>,
+    limit: Option<usize>,
+) -> CliResult<Value> {
+    let items: Vec<T> = match limit {
+        Some(n) => stream.take(n).try_collect().await?,
+        None => stream.try_collect().await?,
+    };
+    to_json(&items)
+}
+
+pub async fn me(client: &Client, out: Out) -> CliResult {
+    let me = client.user_account().get().send().await?;
+    out.value(&to_json(&me)?, &[])
+}
+
+pub async fn boards(client: &Client, out: Out, cmd: &BoardsCmd) -> CliResult {
+    match cmd {
+        BoardsCmd::List { limit } => {
+            let v = collect(client.boards().list().page_size(100).stream(), *limit).await?;
+            out.value(&v, BOARD_COLUMNS)
+        }
+        BoardsCmd::Get { board_id } => out.value(&to_json(&client.boards().get(board_id).send().await?)?, &[]),
+        BoardsCmd::Create { name, description, privacy } => {
+            let mut b = models::BoardCreate::new(name.clone());
+            b.description.clone_from(description);
+            b.privacy = privacy.as_deref().map(models::BoardPrivacy::from);
+            out.value(&to_json(&client.boards().create(b).send().await?)?, &[])
+        }
+        BoardsCmd::Update { board_id, name, description, privacy } => {
+            let mut b = models::BoardWithUpdatePrivacyUpdate::new();
+            b.name.clone_from(name);
+            b.description = description.clone().map(Some);
+            b.privacy = privacy.as_deref().map(models::BoardUpdatePrivacy::from);
+            out.value(&to_json(&client.boards().update(board_id, b).send().await?)?, &[])
+        }
+        BoardsCmd::Delete { board_id } => {
+            client.boards().delete(board_id).send().await?;
+            out.note(&format!("Deleted board {board_id}."));
+            Ok(())
+        }
+    }
+}
+
+pub async fn sections(client: &Client, out: Out, cmd: &SectionsCmd) -> CliResult {
+    match cmd {
+        SectionsCmd::List { board_id } => {
+            let v = collect(client.boards().sections_list(board_id).page_size(100).stream(), None).await?;
+            out.value(&v, SECTION_COLUMNS)
+        }
+        SectionsCmd::Create { board_id, name } => {
+            let s = client.boards().sections_create(board_id, models::BoardSection::new(name.clone())).send().await?;
+            out.value(&to_json(&s)?, &[])
+        }
+        SectionsCmd::Update { board_id, section_id, name } => {
+            let s = client
+                .boards()
+                .sections_update(board_id, section_id, models::BoardSection::new(name.clone()))
+                .send()
+                .await?;
+            out.value(&to_json(&s)?, &[])
+        }
+        SectionsCmd::Delete { board_id, section_id } => {
+            client.boards().sections_delete(board_id, section_id).send().await?;
+            out.note(&format!("Deleted section {section_id}."));
+            Ok(())
+        }
+    }
+}
+
+pub async fn pins(client: &Client, out: Out, cmd: &PinsCmd) -> CliResult {
+    match cmd {
+        PinsCmd::List { board: Some(board), limit } => {
+            let v = collect(client.boards().list_pins(board).page_size(100).stream(), *limit).await?;
+            out.value(&v, PIN_COLUMNS)
+        }
+        PinsCmd::List { board: None, limit } => {
+            let v = collect(client.pins().list().page_size(100).stream(), *limit).await?;
+            out.value(&v, PIN_COLUMNS)
+        }
+        PinsCmd::Get { pin_id } => out.value(&to_json(&client.pins().get(pin_id).send().await?)?, &[]),
+        PinsCmd::Create { board, image_url, title, description, link } => {
+            let mut p = models::PinCreate::new();
+            p.board_id = Some(board.clone());
+            p.title.clone_from(title);
+            p.description.clone_from(description);
+            p.link.clone_from(link);
+            p.media_source = Some(models::PinMediaSourceImageURL::new("image_url".into(), image_url.clone()).into());
+            out.value(&to_json(&client.pins().create(p).send().await?)?, &[])
+        }
+        PinsCmd::Update { pin_id, title, description, link } => {
+            let mut u = models::PinUpdate::new();
+            u.title = title.clone().map(Some);
+            u.description = description.clone().map(Some);
+            u.link = link.clone().map(Some);
+            out.value(&to_json(&client.pins().update(pin_id, u).send().await?)?, &[])
+        }
+        PinsCmd::Delete { pin_id } => {
+            client.pins().delete(pin_id).send().await?;
+            out.note(&format!("Deleted Pin {pin_id}."));
+            Ok(())
+        }
+        PinsCmd::Save { pin_id, board, section } => {
+            let mut body = models::PinsSaveBody::new();
+            body.board_id = Some(board.clone());
+            body.board_section_id.clone_from(section);
+            out.value(&to_json(&client.pins().save(pin_id, body).send().await?)?, &[])
+        }
+    }
+}
+
+pub async fn media(client: &Client, out: Out, cmd: &MediaCmd) -> CliResult {
+    match cmd {
+        MediaCmd::Get { media_id } => out.value(&to_json(&client.media().get(media_id).send().await?)?, &[]),
+        MediaCmd::Upload { file, board, title, cover_image_url, poll } => {
+            let bytes =
+                std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("video.mp4").to_owned();
+            let bar = ProgressBar::new(bytes.len() as u64);
+            if out.json {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes} [{bar:30}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let b = bar.clone();
+            let options =
+                UploadOptions::default().poll_interval(Duration::from_secs(*poll)).on_event(move |e| match e {
+                    MediaEvent::Registered { media_id } => b.set_message(format!("uploading media {media_id}")),
+                    MediaEvent::Uploading { sent, .. } => b.set_position(*sent),
+                    MediaEvent::Uploaded => {
+                        b.set_message("processing");
+                        b.enable_steady_tick(Duration::from_millis(120));
+                    }
+                    MediaEvent::Status(s) => b.set_message(format!("processing: {s}")),
+                    _ => {}
+                });
+            let done = pinterest_sdk::media::upload_video(client, bytes::Bytes::from(bytes), &name, options).await;
+            bar.finish_and_clear();
+            let done = done?;
+            let mut result = serde_json::json!({"media_id": done.media_id, "status": done.status.as_str()});
+            if let Some(board) = board {
+                let mut source = models::PinMediaSourceVideoID::new(done.media_id.clone(), "video_id".into());
+                match cover_image_url {
+                    Some(url) => source.cover_image_url = Some(url.clone()),
+                    None => source.cover_image_key_frame_time = Some(0),
+                }
+                let mut p = models::PinCreate::new();
+                p.board_id = Some(board.clone());
+                p.title.clone_from(title);
+                p.media_source = Some(source.into());
+                let pin = client.pins().create(p).send().await?;
+                result["pin"] = to_json(&pin)?;
+            }
+            out.value(&result, &[])
+        }
+    }
+}
+
+pub async fn search(client: &Client, out: Out, cmd: &SearchCmd) -> CliResult {
+    match cmd {
+        SearchCmd::Pins { query } => {
+            let v = collect(client.search().user_pins_list(query).stream(), None).await?;
+            out.value(&v, PIN_COLUMNS)
+        }
+        SearchCmd::Boards { query } => {
+            let v = collect(client.search().user_boards_get().query(query).stream(), None).await?;
+            out.value(&v, BOARD_COLUMNS)
+        }
+    }
+}
+
+pub async fn analytics(client: &Client, out: Out, cmd: &AnalyticsCmd) -> CliResult {
+    match cmd {
+        AnalyticsCmd::User { start, end } => {
+            out.value(&to_json(&client.user_account().analytics(start, end).send().await?)?, &[])
+        }
+        AnalyticsCmd::Pin { pin_id, start, end, metrics } => {
+            let metrics: Vec<String> =
+                metrics.split(',').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect();
+            let v = client.pins().analytics(pin_id, start, end, metrics).send().await?;
+            out.value(&to_json(&v)?, &[])
+        }
+    }
+}
