@@ -83,7 +83,7 @@ pub fn emit_samples(model: &Model, h: &str) -> String {
     let mut s = format!(
         "{h}//! A minimal success response for every operation and a check of JSON request\n\
          //! bodies against the generated types.\n\n\
-         use pinterest_sdk::Operation as _;\nuse pinterest_sdk::models;\n\n\
+         use pinterest_sdk::models;\n\n\
          /// `(operation id, status, JSON body or \"\" for none)` for every operation.\n\
          pub static SAMPLES: &[(&str, u16, &str)] = &[\n"
     );
@@ -127,7 +127,7 @@ pub fn emit_samples(model: &Model, h: &str) -> String {
     for op in &model.ops {
         let _ = writeln!(
             s,
-            "        {:?} => pinterest_sdk::ops::{}::{}::decode(status, body).map(|_| ()).map_err(|e| format!(\"{{e}}: {{:?}}\", std::error::Error::source(&e).map(ToString::to_string))),",
+            "        {:?} => <pinterest_sdk::ops::{}::{} as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!(\"{{e}}: {{:?}}\", std::error::Error::source(&e).map(ToString::to_string))),",
             op.id, op.tag, op.type_name
         );
     }

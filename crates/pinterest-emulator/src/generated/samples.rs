@@ -3,7 +3,6 @@
 //! A minimal success response for every operation and a check of JSON request
 //! bodies against the generated types.
 
-use pinterest_sdk::Operation as _;
 use pinterest_sdk::models;
 
 /// `(operation id, status, JSON body or "" for none)` for every operation.
@@ -400,861 +399,237 @@ pub fn check_response(operation_id: &str, status: u16, body: &[u8]) -> Option<Re
     let status = http::StatusCode::from_u16(status).ok()?;
     let body = bytes::Bytes::copy_from_slice(body);
     Some(match operation_id {
-        "ad_accounts/list" => pinterest_sdk::ops::ad_accounts::AdAccountsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_accounts/create" => pinterest_sdk::ops::ad_accounts::AdAccountsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_accounts/get" => pinterest_sdk::ops::ad_accounts::AdAccountsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_groups/list" => pinterest_sdk::ops::ad_groups::AdGroupsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_groups/create" => pinterest_sdk::ops::ad_groups::AdGroupsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_groups/update" => pinterest_sdk::ops::ad_groups::AdGroupsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_groups/analytics" => pinterest_sdk::ops::ad_groups::AdGroupsAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_groups_targeting_analytics/get" => {
-            pinterest_sdk::ops::ad_groups::AdGroupsTargetingAnalyticsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ad_groups/audience_sizing" => pinterest_sdk::ops::ad_groups::AdGroupsAudienceSizing::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_groups/get" => pinterest_sdk::ops::ad_groups::AdGroupsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_previews/create" => pinterest_sdk::ops::ads::AdPreviewsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ads/list" => pinterest_sdk::ops::ads::AdsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ads/create" => pinterest_sdk::ops::ads::AdsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ads/update" => pinterest_sdk::ops::ads::AdsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ads/analytics" => pinterest_sdk::ops::ads::AdsAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ads_credits_discounts/get" => pinterest_sdk::ops::billing::AdsCreditsDiscountsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ads_credit/redeem" => pinterest_sdk::ops::billing::AdsCreditRedeem::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_targeting_analytics/get" => pinterest_sdk::ops::ads::AdTargetingAnalyticsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ads/get" => pinterest_sdk::ops::ads::AdsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "advertiser_defined_events/get" => {
-            pinterest_sdk::ops::conversions::AdvertiserDefinedEventsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ad_account/analytics" => pinterest_sdk::ops::ad_accounts::AdAccountAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "audience_insights/get" => pinterest_sdk::ops::audience_insights::AudienceInsightsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "audiences/list" => pinterest_sdk::ops::audiences::AudiencesList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "audiences/create" => pinterest_sdk::ops::audiences::AudiencesCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "audiences/get" => pinterest_sdk::ops::audiences::AudiencesGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "audiences/update" => pinterest_sdk::ops::audiences::AudiencesUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_accounts_audiences_shared_accounts/list" => {
-            pinterest_sdk::ops::audience_sharing::AdAccountsAudiencesSharedAccountsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "update_ad_account_to_ad_account_shared_audience" => {
-            pinterest_sdk::ops::audience_sharing::UpdateAdAccountToAdAccountSharedAudience::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "update_ad_account_to_business_shared_audience" => {
-            pinterest_sdk::ops::audience_sharing::UpdateAdAccountToBusinessSharedAudience::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ad_groups_bid_floor/get" => pinterest_sdk::ops::ad_groups::AdGroupsBidFloorGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "billing_profiles/get" => pinterest_sdk::ops::billing::BillingProfilesGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "billing_invoices/get" => pinterest_sdk::ops::billing::BillingInvoicesGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "billing_invoice_download/get" => pinterest_sdk::ops::billing::BillingInvoiceDownloadGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "bulk_download/create" => pinterest_sdk::ops::bulk::BulkDownloadCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "bulk_upsert/create" => pinterest_sdk::ops::bulk::BulkUpsertCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "bulk_request/get" => pinterest_sdk::ops::bulk::BulkRequestGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "campaigns/list" => pinterest_sdk::ops::campaigns::CampaignsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "campaigns/create" => pinterest_sdk::ops::campaigns::CampaignsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "campaigns/update" => pinterest_sdk::ops::campaigns::CampaignsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "campaigns/analytics" => pinterest_sdk::ops::campaigns::CampaignsAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "campaign_targeting_analytics/get" => {
-            pinterest_sdk::ops::campaigns::CampaignTargetingAnalyticsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "campaigns/get" => pinterest_sdk::ops::campaigns::CampaignsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "conversion_tags/list" => pinterest_sdk::ops::conversion_tags::ConversionTagsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "conversion_tags/create" => pinterest_sdk::ops::conversion_tags::ConversionTagsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ocpm_eligible_conversion_tags/get" => {
-            pinterest_sdk::ops::conversion_tags::OcpmEligibleConversionTagsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "page_visit_conversion_tags/get" => {
-            pinterest_sdk::ops::conversion_tags::PageVisitConversionTagsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "conversion_tags/get" => pinterest_sdk::ops::conversion_tags::ConversionTagsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "customer_lists/list" => pinterest_sdk::ops::customer_lists::CustomerListsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "customer_lists/create" => pinterest_sdk::ops::customer_lists::CustomerListsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "customer_lists/get" => pinterest_sdk::ops::customer_lists::CustomerListsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "customer_lists/update" => pinterest_sdk::ops::customer_lists::CustomerListsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "customer_list_uploads/create" => {
-            pinterest_sdk::ops::customer_list_uploads::CustomerListUploadsCreate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "customer_list_uploads/get" => {
-            pinterest_sdk::ops::customer_list_uploads::CustomerListUploadsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "customer_list_uploads/run" => {
-            pinterest_sdk::ops::customer_list_uploads::CustomerListUploadsRun::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "events/create" => pinterest_sdk::ops::conversion_events::EventsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "msot_events/create" => pinterest_sdk::ops::msot_events::MsotEventsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "audience_insights_scope_and_type/get" => {
-            pinterest_sdk::ops::audience_insights::AudienceInsightsScopeAndTypeGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "keywords/get" => pinterest_sdk::ops::keywords::KeywordsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "keywords/create" => pinterest_sdk::ops::keywords::KeywordsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "keywords/update" => pinterest_sdk::ops::keywords::KeywordsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "country_keywords_metrics/get" => pinterest_sdk::ops::keywords::CountryKeywordsMetricsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "labels/list" => pinterest_sdk::ops::labels::LabelsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "labels/create" => pinterest_sdk::ops::labels::LabelsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "labels/update" => pinterest_sdk::ops::labels::LabelsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "lead_forms/list" => pinterest_sdk::ops::lead_forms::LeadFormsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "lead_forms/create" => pinterest_sdk::ops::lead_forms::LeadFormsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "lead_forms/update" => pinterest_sdk::ops::lead_forms::LeadFormsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "lead_form/get" => pinterest_sdk::ops::lead_forms::LeadFormGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "lead_form_test/create" => pinterest_sdk::ops::lead_forms::LeadFormTestCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_accounts_subscriptions/get_list" => {
-            pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsGetList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ad_accounts_subscriptions/post" => {
-            pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsPost::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ad_accounts_subscriptions/get_by_id" => {
-            pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsGetById::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ad_accounts_subscriptions/del_by_id" => {
-            pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsDelById::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "leads_export/create" => pinterest_sdk::ops::leads_export::LeadsExportCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "leads_export/get" => pinterest_sdk::ops::leads_export::LeadsExportGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "analytics/get_mmm_report" => pinterest_sdk::ops::ad_accounts::AnalyticsGetMmmReport::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "analytics/create_mmm_report" => {
-            pinterest_sdk::ops::ad_accounts::AnalyticsCreateMmmReport::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "order_lines/list" => pinterest_sdk::ops::order_lines::OrderLinesList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "order_lines/get" => pinterest_sdk::ops::order_lines::OrderLinesGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_pins/analytics" => pinterest_sdk::ops::campaigns::AdPinsAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "product_group_promotions/list" => {
-            pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "product_group_promotions/create" => {
-            pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsCreate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "product_group_promotions/update" => {
-            pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsUpdate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "product_group_promotions/get" => {
-            pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "product_groups/analytics" => {
-            pinterest_sdk::ops::product_group_promotions::ProductGroupsAnalytics::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "promotions/list" => pinterest_sdk::ops::promotions::PromotionsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "promotions/create" => pinterest_sdk::ops::promotions::PromotionsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "promotions/update" => pinterest_sdk::ops::promotions::PromotionsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "promotions/get" => pinterest_sdk::ops::promotions::PromotionsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "promotions/delete" => pinterest_sdk::ops::promotions::PromotionsDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "analytics/get_report" => pinterest_sdk::ops::ad_accounts::AnalyticsGetReport::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "analytics/create_report" => pinterest_sdk::ops::ad_accounts::AnalyticsCreateReport::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "analytics/get_conversion_product_report" => {
-            pinterest_sdk::ops::ad_accounts::AnalyticsGetConversionProductReport::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "analytics/create_conversion_product_report" => {
-            pinterest_sdk::ops::ad_accounts::AnalyticsCreateConversionProductReport::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "sandbox/delete" => pinterest_sdk::ops::ad_accounts::SandboxDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ssio_accounts/get" => pinterest_sdk::ops::billing::SsioAccountsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ssio_insertion_order/create" => pinterest_sdk::ops::billing::SsioInsertionOrderCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ssio_insertion_order/edit" => pinterest_sdk::ops::billing::SsioInsertionOrderEdit::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ssio_insertion_orders_status/get_by_ad_account" => {
-            pinterest_sdk::ops::billing::SsioInsertionOrdersStatusGetByAdAccount::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ssio_insertion_orders_status/get_by_pin_order_id" => {
-            pinterest_sdk::ops::billing::SsioInsertionOrdersStatusGetByPinOrderId::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ssio_order_lines/get_by_ad_account" => {
-            pinterest_sdk::ops::billing::SsioOrderLinesGetByAdAccount::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "ad_account_targeting_analytics/get" => {
-            pinterest_sdk::ops::ad_accounts::AdAccountTargetingAnalyticsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "targeting_template/list" => {
-            pinterest_sdk::ops::targeting_template::TargetingTemplateList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "targeting_template/create" => {
-            pinterest_sdk::ops::targeting_template::TargetingTemplateCreate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "targeting_template/update" => {
-            pinterest_sdk::ops::targeting_template::TargetingTemplateUpdate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "templates/list" => pinterest_sdk::ops::ad_accounts::TemplatesList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "analytics/create_template_report" => {
-            pinterest_sdk::ops::ad_accounts::AnalyticsCreateTemplateReport::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "terms_of_service/get" => pinterest_sdk::ops::terms_of_service::TermsOfServiceGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "advanced_auction_items_get/post" => {
-            pinterest_sdk::ops::advanced_auction::AdvancedAuctionItemsGetPost::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "advanced_auction_items_submit/post" => {
-            pinterest_sdk::ops::advanced_auction::AdvancedAuctionItemsSubmitPost::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "boards/list" => pinterest_sdk::ops::boards::BoardsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "boards/create" => pinterest_sdk::ops::boards::BoardsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "boards/get" => pinterest_sdk::ops::boards::BoardsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "boards/delete" => pinterest_sdk::ops::boards::BoardsDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "boards/update" => pinterest_sdk::ops::boards::BoardsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "boards/list_pins" => pinterest_sdk::ops::boards::BoardsListPins::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "board_sections/list" => pinterest_sdk::ops::boards::BoardSectionsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "board_sections/create" => pinterest_sdk::ops::boards::BoardSectionsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "board_sections/delete" => pinterest_sdk::ops::boards::BoardSectionsDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "board_sections/update" => pinterest_sdk::ops::boards::BoardSectionsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "board_sections/list_pins" => pinterest_sdk::ops::boards::BoardSectionsListPins::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "get/business_employers" => {
-            pinterest_sdk::ops::business_access_relationships::GetBusinessEmployers::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "respond_business_access_invites" => {
-            pinterest_sdk::ops::business_access_invite::RespondBusinessAccessInvites::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "system_user/update" => {
-            pinterest_sdk::ops::business_access_relationships::SystemUserUpdate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "business_asset_members/get" => {
-            pinterest_sdk::ops::business_access_assets::BusinessAssetMembersGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "business_asset_partners/get" => {
-            pinterest_sdk::ops::business_access_assets::BusinessAssetPartnersGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "create_asset_invites" => pinterest_sdk::ops::business_access_invite::CreateAssetInvites::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "asset_access_requests/create" => {
-            pinterest_sdk::ops::business_access_invite::AssetAccessRequestsCreate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "get/business_members" => {
-            pinterest_sdk::ops::business_access_relationships::GetBusinessMembers::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "delete_business_membership" => {
-            pinterest_sdk::ops::business_access_relationships::DeleteBusinessMembership::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "update/business_memberships" => {
-            pinterest_sdk::ops::business_access_relationships::UpdateBusinessMemberships::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "business_assets/get" => pinterest_sdk::ops::business_access_assets::BusinessAssetsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "business_member_assets/get" => {
-            pinterest_sdk::ops::business_access_assets::BusinessMemberAssetsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "business_members_asset_access/delete" => {
-            pinterest_sdk::ops::business_access_assets::BusinessMembersAssetAccessDelete::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "business_members_asset_access/update" => {
-            pinterest_sdk::ops::business_access_assets::BusinessMembersAssetAccessUpdate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "get/invites" => pinterest_sdk::ops::business_access_invite::GetInvites::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "create_membership_or_partnership_invites" => {
-            pinterest_sdk::ops::business_access_invite::CreateMembershipOrPartnershipInvites::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "cancel_invites_or_requests" => {
-            pinterest_sdk::ops::business_access_invite::CancelInvitesOrRequests::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "delete_partner_asset_access_handler_impl" => {
-            pinterest_sdk::ops::business_access_assets::DeletePartnerAssetAccessHandlerImpl::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "update_partner_asset_access_handler_impl" => {
-            pinterest_sdk::ops::business_access_assets::UpdatePartnerAssetAccessHandlerImpl::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "business_partner_asset_access/get" => {
-            pinterest_sdk::ops::business_access_assets::BusinessPartnerAssetAccessGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "get/business_partners" => {
-            pinterest_sdk::ops::business_access_relationships::GetBusinessPartners::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "delete_business_partners" => {
-            pinterest_sdk::ops::business_access_relationships::DeleteBusinessPartners::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "shared_audiences_for_business/list" => {
-            pinterest_sdk::ops::audience_sharing::SharedAudiencesForBusinessList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "business_account_audiences_shared_accounts/list" => {
-            pinterest_sdk::ops::audience_sharing::BusinessAccountAudiencesSharedAccountsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "update_business_to_ad_account_shared_audience" => {
-            pinterest_sdk::ops::audience_sharing::UpdateBusinessToAdAccountSharedAudience::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "update_business_to_business_shared_audience" => {
-            pinterest_sdk::ops::audience_sharing::UpdateBusinessToBusinessSharedAudience::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "asset_group/create" => pinterest_sdk::ops::business_access_assets::AssetGroupCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "asset_group/delete" => pinterest_sdk::ops::business_access_assets::AssetGroupDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "asset_group/update" => pinterest_sdk::ops::business_access_assets::AssetGroupUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "brand_accounts/create" => {
-            pinterest_sdk::ops::business_access_relationships::BrandAccountsCreate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "brand_accounts/update" => {
-            pinterest_sdk::ops::business_access_relationships::BrandAccountsUpdate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs/list" => pinterest_sdk::ops::catalogs::CatalogsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "catalogs/create" => pinterest_sdk::ops::catalogs::CatalogsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "catalogs/available_filter_values" => {
-            pinterest_sdk::ops::catalogs::CatalogsAvailableFilterValues::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "feeds/list" => pinterest_sdk::ops::catalog_feeds::FeedsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "feeds/create" => pinterest_sdk::ops::catalog_feeds::FeedsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "feeds/get" => pinterest_sdk::ops::catalog_feeds::FeedsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "feeds/delete" => pinterest_sdk::ops::catalog_feeds::FeedsDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "feeds/update" => pinterest_sdk::ops::catalog_feeds::FeedsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "feeds/ingest" => pinterest_sdk::ops::catalog_feeds::FeedsIngest::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "feed_processing_results/list" => {
-            pinterest_sdk::ops::catalog_feeds::FeedProcessingResultsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "items_issues/list" => pinterest_sdk::ops::catalog_feeds::ItemsIssuesList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "items/post" => pinterest_sdk::ops::catalog_items::ItemsPost::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "items_batch/post" => pinterest_sdk::ops::catalog_items::ItemsBatchPost::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "items_batch/get" => pinterest_sdk::ops::catalog_items::ItemsBatchGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "catalogs_product_groups/create_many" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsCreateMany::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_groups/delete_many" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsDeleteMany::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_groups/list" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_groups/create" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsCreate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_groups/get" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_groups/delete" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsDelete::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_groups/update" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsUpdate::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_groups/product_counts_get" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsProductCountsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "catalogs_product_group_pins/list" => {
-            pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupPinsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "products_by_product_group_filter/list" => {
-            pinterest_sdk::ops::catalog_product_groups::ProductsByProductGroupFilterList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "reports/get" => pinterest_sdk::ops::catalog_reports::ReportsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "reports/create" => pinterest_sdk::ops::catalog_reports::ReportsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "reports/stats" => pinterest_sdk::ops::catalog_reports::ReportsStats::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "integrations_commerce/post" => {
-            pinterest_sdk::ops::integrations::IntegrationsCommercePost::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "integrations_commerce/get" => pinterest_sdk::ops::integrations::IntegrationsCommerceGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "integrations_commerce/del" => pinterest_sdk::ops::integrations::IntegrationsCommerceDel::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "integrations_commerce/patch" => {
-            pinterest_sdk::ops::integrations::IntegrationsCommercePatch::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "integrations_logs/post" => pinterest_sdk::ops::integrations::IntegrationsLogsPost::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "integrations/get_list" => pinterest_sdk::ops::integrations::IntegrationsGetList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "integrations/get_by_id" => pinterest_sdk::ops::integrations::IntegrationsGetById::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "media/list" => pinterest_sdk::ops::media::MediaList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "media/create" => pinterest_sdk::ops::media::MediaCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "media/get" => pinterest_sdk::ops::media::MediaGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "notification/post" => pinterest_sdk::ops::notification::NotificationPost::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "oauth/conversion_token" => pinterest_sdk::ops::oauth::OauthConversionToken::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "oauth/token" => pinterest_sdk::ops::oauth::OauthToken::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "token/revoke" => pinterest_sdk::ops::oauth::TokenRevoke::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "pins/list" => pinterest_sdk::ops::pins::PinsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "pins/create" => pinterest_sdk::ops::pins::PinsCreate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "pins/get" => pinterest_sdk::ops::pins::PinsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "pins/delete" => pinterest_sdk::ops::pins::PinsDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "pins/update" => pinterest_sdk::ops::pins::PinsUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "pins/analytics" => pinterest_sdk::ops::pins::PinsAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "multi_pins/analytics" => pinterest_sdk::ops::pins::MultiPinsAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "pins/save" => pinterest_sdk::ops::pins::PinsSave::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "ad_account_countries/get" => pinterest_sdk::ops::resources::AdAccountCountriesGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "delivery_metrics/get" => pinterest_sdk::ops::resources::DeliveryMetricsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "lead_form_questions/get" => pinterest_sdk::ops::resources::LeadFormQuestionsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "metrics_ready_state/get" => pinterest_sdk::ops::resources::MetricsReadyStateGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "interest_targeting_options/get" => {
-            pinterest_sdk::ops::resources::InterestTargetingOptionsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "targeting_options/get" => pinterest_sdk::ops::resources::TargetingOptionsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "search_user_boards/get" => pinterest_sdk::ops::search::SearchUserBoardsGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "search_user_pins/list" => pinterest_sdk::ops::search::SearchUserPinsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "search_partner_pins" => pinterest_sdk::ops::search::SearchPartnerPins::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "terms_related/list" => pinterest_sdk::ops::terms::TermsRelatedList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "terms_suggested/list" => pinterest_sdk::ops::terms::TermsSuggestedList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "trending_keywords/list" => pinterest_sdk::ops::keywords::TrendingKeywordsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "user_account/get" => pinterest_sdk::ops::user_account::UserAccountGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "user_account/analytics" => pinterest_sdk::ops::user_account::UserAccountAnalytics::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "user_account/analytics/top_pins" => {
-            pinterest_sdk::ops::user_account::UserAccountAnalyticsTopPins::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "user_account/analytics/top_video_pins" => {
-            pinterest_sdk::ops::user_account::UserAccountAnalyticsTopVideoPins::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "linked_business_accounts/get" => {
-            pinterest_sdk::ops::user_account::LinkedBusinessAccountsGet::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "followers/list" => pinterest_sdk::ops::user_account::FollowersList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "user_following/get" => pinterest_sdk::ops::user_account::UserFollowingGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "boards_user_follows/list" => pinterest_sdk::ops::user_account::BoardsUserFollowsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "follow_user/update" => pinterest_sdk::ops::user_account::FollowUserUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "user_websites/get" => pinterest_sdk::ops::user_account::UserWebsitesGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "verify_website/update" => pinterest_sdk::ops::user_account::VerifyWebsiteUpdate::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "unverify_website/delete" => pinterest_sdk::ops::user_account::UnverifyWebsiteDelete::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "website_verification/get" => pinterest_sdk::ops::user_account::WebsiteVerificationGet::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
-        "user_account/followed_interests" => {
-            pinterest_sdk::ops::user_account::UserAccountFollowedInterests::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "trends_featured_topics/list" => {
-            pinterest_sdk::ops::product_categories::TrendsFeaturedTopicsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "trends_product_categories_details/list" => {
-            pinterest_sdk::ops::product_categories::TrendsProductCategoriesDetailsList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "trends_product_categories_trending/list" => {
-            pinterest_sdk::ops::product_categories::TrendsProductCategoriesTrendingList::decode(status, body)
-                .map(|_| ())
-                .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string)))
-        }
-        "conversion_eqs/list" => pinterest_sdk::ops::conversion_eqs::ConversionEqsList::decode(status, body)
-            .map(|_| ())
-            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts/list" => <pinterest_sdk::ops::ad_accounts::AdAccountsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts/create" => <pinterest_sdk::ops::ad_accounts::AdAccountsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts/get" => <pinterest_sdk::ops::ad_accounts::AdAccountsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups/list" => <pinterest_sdk::ops::ad_groups::AdGroupsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups/create" => <pinterest_sdk::ops::ad_groups::AdGroupsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups/update" => <pinterest_sdk::ops::ad_groups::AdGroupsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups/analytics" => <pinterest_sdk::ops::ad_groups::AdGroupsAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups_targeting_analytics/get" => <pinterest_sdk::ops::ad_groups::AdGroupsTargetingAnalyticsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups/audience_sizing" => <pinterest_sdk::ops::ad_groups::AdGroupsAudienceSizing as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups/get" => <pinterest_sdk::ops::ad_groups::AdGroupsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_previews/create" => <pinterest_sdk::ops::ads::AdPreviewsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ads/list" => <pinterest_sdk::ops::ads::AdsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ads/create" => <pinterest_sdk::ops::ads::AdsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ads/update" => <pinterest_sdk::ops::ads::AdsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ads/analytics" => <pinterest_sdk::ops::ads::AdsAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ads_credits_discounts/get" => <pinterest_sdk::ops::billing::AdsCreditsDiscountsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ads_credit/redeem" => <pinterest_sdk::ops::billing::AdsCreditRedeem as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_targeting_analytics/get" => <pinterest_sdk::ops::ads::AdTargetingAnalyticsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ads/get" => <pinterest_sdk::ops::ads::AdsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "advertiser_defined_events/get" => <pinterest_sdk::ops::conversions::AdvertiserDefinedEventsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_account/analytics" => <pinterest_sdk::ops::ad_accounts::AdAccountAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "audience_insights/get" => <pinterest_sdk::ops::audience_insights::AudienceInsightsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "audiences/list" => <pinterest_sdk::ops::audiences::AudiencesList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "audiences/create" => <pinterest_sdk::ops::audiences::AudiencesCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "audiences/get" => <pinterest_sdk::ops::audiences::AudiencesGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "audiences/update" => <pinterest_sdk::ops::audiences::AudiencesUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts_audiences_shared_accounts/list" => <pinterest_sdk::ops::audience_sharing::AdAccountsAudiencesSharedAccountsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "update_ad_account_to_ad_account_shared_audience" => <pinterest_sdk::ops::audience_sharing::UpdateAdAccountToAdAccountSharedAudience as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "update_ad_account_to_business_shared_audience" => <pinterest_sdk::ops::audience_sharing::UpdateAdAccountToBusinessSharedAudience as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_groups_bid_floor/get" => <pinterest_sdk::ops::ad_groups::AdGroupsBidFloorGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "billing_profiles/get" => <pinterest_sdk::ops::billing::BillingProfilesGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "billing_invoices/get" => <pinterest_sdk::ops::billing::BillingInvoicesGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "billing_invoice_download/get" => <pinterest_sdk::ops::billing::BillingInvoiceDownloadGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "bulk_download/create" => <pinterest_sdk::ops::bulk::BulkDownloadCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "bulk_upsert/create" => <pinterest_sdk::ops::bulk::BulkUpsertCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "bulk_request/get" => <pinterest_sdk::ops::bulk::BulkRequestGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "campaigns/list" => <pinterest_sdk::ops::campaigns::CampaignsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "campaigns/create" => <pinterest_sdk::ops::campaigns::CampaignsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "campaigns/update" => <pinterest_sdk::ops::campaigns::CampaignsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "campaigns/analytics" => <pinterest_sdk::ops::campaigns::CampaignsAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "campaign_targeting_analytics/get" => <pinterest_sdk::ops::campaigns::CampaignTargetingAnalyticsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "campaigns/get" => <pinterest_sdk::ops::campaigns::CampaignsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "conversion_tags/list" => <pinterest_sdk::ops::conversion_tags::ConversionTagsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "conversion_tags/create" => <pinterest_sdk::ops::conversion_tags::ConversionTagsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ocpm_eligible_conversion_tags/get" => <pinterest_sdk::ops::conversion_tags::OcpmEligibleConversionTagsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "page_visit_conversion_tags/get" => <pinterest_sdk::ops::conversion_tags::PageVisitConversionTagsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "conversion_tags/get" => <pinterest_sdk::ops::conversion_tags::ConversionTagsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "customer_lists/list" => <pinterest_sdk::ops::customer_lists::CustomerListsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "customer_lists/create" => <pinterest_sdk::ops::customer_lists::CustomerListsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "customer_lists/get" => <pinterest_sdk::ops::customer_lists::CustomerListsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "customer_lists/update" => <pinterest_sdk::ops::customer_lists::CustomerListsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "customer_list_uploads/create" => <pinterest_sdk::ops::customer_list_uploads::CustomerListUploadsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "customer_list_uploads/get" => <pinterest_sdk::ops::customer_list_uploads::CustomerListUploadsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "customer_list_uploads/run" => <pinterest_sdk::ops::customer_list_uploads::CustomerListUploadsRun as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "events/create" => <pinterest_sdk::ops::conversion_events::EventsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "msot_events/create" => <pinterest_sdk::ops::msot_events::MsotEventsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "audience_insights_scope_and_type/get" => <pinterest_sdk::ops::audience_insights::AudienceInsightsScopeAndTypeGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "keywords/get" => <pinterest_sdk::ops::keywords::KeywordsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "keywords/create" => <pinterest_sdk::ops::keywords::KeywordsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "keywords/update" => <pinterest_sdk::ops::keywords::KeywordsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "country_keywords_metrics/get" => <pinterest_sdk::ops::keywords::CountryKeywordsMetricsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "labels/list" => <pinterest_sdk::ops::labels::LabelsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "labels/create" => <pinterest_sdk::ops::labels::LabelsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "labels/update" => <pinterest_sdk::ops::labels::LabelsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "lead_forms/list" => <pinterest_sdk::ops::lead_forms::LeadFormsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "lead_forms/create" => <pinterest_sdk::ops::lead_forms::LeadFormsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "lead_forms/update" => <pinterest_sdk::ops::lead_forms::LeadFormsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "lead_form/get" => <pinterest_sdk::ops::lead_forms::LeadFormGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "lead_form_test/create" => <pinterest_sdk::ops::lead_forms::LeadFormTestCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts_subscriptions/get_list" => <pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsGetList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts_subscriptions/post" => <pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsPost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts_subscriptions/get_by_id" => <pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsGetById as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_accounts_subscriptions/del_by_id" => <pinterest_sdk::ops::lead_ads::AdAccountsSubscriptionsDelById as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "leads_export/create" => <pinterest_sdk::ops::leads_export::LeadsExportCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "leads_export/get" => <pinterest_sdk::ops::leads_export::LeadsExportGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "analytics/get_mmm_report" => <pinterest_sdk::ops::ad_accounts::AnalyticsGetMmmReport as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "analytics/create_mmm_report" => <pinterest_sdk::ops::ad_accounts::AnalyticsCreateMmmReport as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "order_lines/list" => <pinterest_sdk::ops::order_lines::OrderLinesList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "order_lines/get" => <pinterest_sdk::ops::order_lines::OrderLinesGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_pins/analytics" => <pinterest_sdk::ops::campaigns::AdPinsAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "product_group_promotions/list" => <pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "product_group_promotions/create" => <pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "product_group_promotions/update" => <pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "product_group_promotions/get" => <pinterest_sdk::ops::product_group_promotions::ProductGroupPromotionsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "product_groups/analytics" => <pinterest_sdk::ops::product_group_promotions::ProductGroupsAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "promotions/list" => <pinterest_sdk::ops::promotions::PromotionsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "promotions/create" => <pinterest_sdk::ops::promotions::PromotionsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "promotions/update" => <pinterest_sdk::ops::promotions::PromotionsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "promotions/get" => <pinterest_sdk::ops::promotions::PromotionsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "promotions/delete" => <pinterest_sdk::ops::promotions::PromotionsDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "analytics/get_report" => <pinterest_sdk::ops::ad_accounts::AnalyticsGetReport as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "analytics/create_report" => <pinterest_sdk::ops::ad_accounts::AnalyticsCreateReport as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "analytics/get_conversion_product_report" => <pinterest_sdk::ops::ad_accounts::AnalyticsGetConversionProductReport as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "analytics/create_conversion_product_report" => <pinterest_sdk::ops::ad_accounts::AnalyticsCreateConversionProductReport as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "sandbox/delete" => <pinterest_sdk::ops::ad_accounts::SandboxDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ssio_accounts/get" => <pinterest_sdk::ops::billing::SsioAccountsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ssio_insertion_order/create" => <pinterest_sdk::ops::billing::SsioInsertionOrderCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ssio_insertion_order/edit" => <pinterest_sdk::ops::billing::SsioInsertionOrderEdit as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ssio_insertion_orders_status/get_by_ad_account" => <pinterest_sdk::ops::billing::SsioInsertionOrdersStatusGetByAdAccount as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ssio_insertion_orders_status/get_by_pin_order_id" => <pinterest_sdk::ops::billing::SsioInsertionOrdersStatusGetByPinOrderId as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ssio_order_lines/get_by_ad_account" => <pinterest_sdk::ops::billing::SsioOrderLinesGetByAdAccount as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_account_targeting_analytics/get" => <pinterest_sdk::ops::ad_accounts::AdAccountTargetingAnalyticsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "targeting_template/list" => <pinterest_sdk::ops::targeting_template::TargetingTemplateList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "targeting_template/create" => <pinterest_sdk::ops::targeting_template::TargetingTemplateCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "targeting_template/update" => <pinterest_sdk::ops::targeting_template::TargetingTemplateUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "templates/list" => <pinterest_sdk::ops::ad_accounts::TemplatesList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "analytics/create_template_report" => <pinterest_sdk::ops::ad_accounts::AnalyticsCreateTemplateReport as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "terms_of_service/get" => <pinterest_sdk::ops::terms_of_service::TermsOfServiceGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "advanced_auction_items_get/post" => <pinterest_sdk::ops::advanced_auction::AdvancedAuctionItemsGetPost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "advanced_auction_items_submit/post" => <pinterest_sdk::ops::advanced_auction::AdvancedAuctionItemsSubmitPost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "boards/list" => <pinterest_sdk::ops::boards::BoardsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "boards/create" => <pinterest_sdk::ops::boards::BoardsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "boards/get" => <pinterest_sdk::ops::boards::BoardsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "boards/delete" => <pinterest_sdk::ops::boards::BoardsDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "boards/update" => <pinterest_sdk::ops::boards::BoardsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "boards/list_pins" => <pinterest_sdk::ops::boards::BoardsListPins as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "board_sections/list" => <pinterest_sdk::ops::boards::BoardSectionsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "board_sections/create" => <pinterest_sdk::ops::boards::BoardSectionsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "board_sections/delete" => <pinterest_sdk::ops::boards::BoardSectionsDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "board_sections/update" => <pinterest_sdk::ops::boards::BoardSectionsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "board_sections/list_pins" => <pinterest_sdk::ops::boards::BoardSectionsListPins as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "get/business_employers" => <pinterest_sdk::ops::business_access_relationships::GetBusinessEmployers as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "respond_business_access_invites" => <pinterest_sdk::ops::business_access_invite::RespondBusinessAccessInvites as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "system_user/update" => <pinterest_sdk::ops::business_access_relationships::SystemUserUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_asset_members/get" => <pinterest_sdk::ops::business_access_assets::BusinessAssetMembersGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_asset_partners/get" => <pinterest_sdk::ops::business_access_assets::BusinessAssetPartnersGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "create_asset_invites" => <pinterest_sdk::ops::business_access_invite::CreateAssetInvites as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "asset_access_requests/create" => <pinterest_sdk::ops::business_access_invite::AssetAccessRequestsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "get/business_members" => <pinterest_sdk::ops::business_access_relationships::GetBusinessMembers as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "delete_business_membership" => <pinterest_sdk::ops::business_access_relationships::DeleteBusinessMembership as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "update/business_memberships" => <pinterest_sdk::ops::business_access_relationships::UpdateBusinessMemberships as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_assets/get" => <pinterest_sdk::ops::business_access_assets::BusinessAssetsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_member_assets/get" => <pinterest_sdk::ops::business_access_assets::BusinessMemberAssetsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_members_asset_access/delete" => <pinterest_sdk::ops::business_access_assets::BusinessMembersAssetAccessDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_members_asset_access/update" => <pinterest_sdk::ops::business_access_assets::BusinessMembersAssetAccessUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "get/invites" => <pinterest_sdk::ops::business_access_invite::GetInvites as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "create_membership_or_partnership_invites" => <pinterest_sdk::ops::business_access_invite::CreateMembershipOrPartnershipInvites as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "cancel_invites_or_requests" => <pinterest_sdk::ops::business_access_invite::CancelInvitesOrRequests as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "delete_partner_asset_access_handler_impl" => <pinterest_sdk::ops::business_access_assets::DeletePartnerAssetAccessHandlerImpl as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "update_partner_asset_access_handler_impl" => <pinterest_sdk::ops::business_access_assets::UpdatePartnerAssetAccessHandlerImpl as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_partner_asset_access/get" => <pinterest_sdk::ops::business_access_assets::BusinessPartnerAssetAccessGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "get/business_partners" => <pinterest_sdk::ops::business_access_relationships::GetBusinessPartners as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "delete_business_partners" => <pinterest_sdk::ops::business_access_relationships::DeleteBusinessPartners as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "shared_audiences_for_business/list" => <pinterest_sdk::ops::audience_sharing::SharedAudiencesForBusinessList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "business_account_audiences_shared_accounts/list" => <pinterest_sdk::ops::audience_sharing::BusinessAccountAudiencesSharedAccountsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "update_business_to_ad_account_shared_audience" => <pinterest_sdk::ops::audience_sharing::UpdateBusinessToAdAccountSharedAudience as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "update_business_to_business_shared_audience" => <pinterest_sdk::ops::audience_sharing::UpdateBusinessToBusinessSharedAudience as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "asset_group/create" => <pinterest_sdk::ops::business_access_assets::AssetGroupCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "asset_group/delete" => <pinterest_sdk::ops::business_access_assets::AssetGroupDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "asset_group/update" => <pinterest_sdk::ops::business_access_assets::AssetGroupUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "brand_accounts/create" => <pinterest_sdk::ops::business_access_relationships::BrandAccountsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "brand_accounts/update" => <pinterest_sdk::ops::business_access_relationships::BrandAccountsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs/list" => <pinterest_sdk::ops::catalogs::CatalogsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs/create" => <pinterest_sdk::ops::catalogs::CatalogsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs/available_filter_values" => <pinterest_sdk::ops::catalogs::CatalogsAvailableFilterValues as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "feeds/list" => <pinterest_sdk::ops::catalog_feeds::FeedsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "feeds/create" => <pinterest_sdk::ops::catalog_feeds::FeedsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "feeds/get" => <pinterest_sdk::ops::catalog_feeds::FeedsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "feeds/delete" => <pinterest_sdk::ops::catalog_feeds::FeedsDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "feeds/update" => <pinterest_sdk::ops::catalog_feeds::FeedsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "feeds/ingest" => <pinterest_sdk::ops::catalog_feeds::FeedsIngest as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "feed_processing_results/list" => <pinterest_sdk::ops::catalog_feeds::FeedProcessingResultsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "items_issues/list" => <pinterest_sdk::ops::catalog_feeds::ItemsIssuesList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "items/post" => <pinterest_sdk::ops::catalog_items::ItemsPost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "items_batch/post" => <pinterest_sdk::ops::catalog_items::ItemsBatchPost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "items_batch/get" => <pinterest_sdk::ops::catalog_items::ItemsBatchGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/create_many" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsCreateMany as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/delete_many" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsDeleteMany as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/list" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/create" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/get" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/delete" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/update" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_groups/product_counts_get" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupsProductCountsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "catalogs_product_group_pins/list" => <pinterest_sdk::ops::catalog_product_groups::CatalogsProductGroupPinsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "products_by_product_group_filter/list" => <pinterest_sdk::ops::catalog_product_groups::ProductsByProductGroupFilterList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "reports/get" => <pinterest_sdk::ops::catalog_reports::ReportsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "reports/create" => <pinterest_sdk::ops::catalog_reports::ReportsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "reports/stats" => <pinterest_sdk::ops::catalog_reports::ReportsStats as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "integrations_commerce/post" => <pinterest_sdk::ops::integrations::IntegrationsCommercePost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "integrations_commerce/get" => <pinterest_sdk::ops::integrations::IntegrationsCommerceGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "integrations_commerce/del" => <pinterest_sdk::ops::integrations::IntegrationsCommerceDel as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "integrations_commerce/patch" => <pinterest_sdk::ops::integrations::IntegrationsCommercePatch as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "integrations_logs/post" => <pinterest_sdk::ops::integrations::IntegrationsLogsPost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "integrations/get_list" => <pinterest_sdk::ops::integrations::IntegrationsGetList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "integrations/get_by_id" => <pinterest_sdk::ops::integrations::IntegrationsGetById as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "media/list" => <pinterest_sdk::ops::media::MediaList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "media/create" => <pinterest_sdk::ops::media::MediaCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "media/get" => <pinterest_sdk::ops::media::MediaGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "notification/post" => <pinterest_sdk::ops::notification::NotificationPost as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "oauth/conversion_token" => <pinterest_sdk::ops::oauth::OauthConversionToken as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "oauth/token" => <pinterest_sdk::ops::oauth::OauthToken as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "token/revoke" => <pinterest_sdk::ops::oauth::TokenRevoke as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "pins/list" => <pinterest_sdk::ops::pins::PinsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "pins/create" => <pinterest_sdk::ops::pins::PinsCreate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "pins/get" => <pinterest_sdk::ops::pins::PinsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "pins/delete" => <pinterest_sdk::ops::pins::PinsDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "pins/update" => <pinterest_sdk::ops::pins::PinsUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "pins/analytics" => <pinterest_sdk::ops::pins::PinsAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "multi_pins/analytics" => <pinterest_sdk::ops::pins::MultiPinsAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "pins/save" => <pinterest_sdk::ops::pins::PinsSave as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "ad_account_countries/get" => <pinterest_sdk::ops::resources::AdAccountCountriesGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "delivery_metrics/get" => <pinterest_sdk::ops::resources::DeliveryMetricsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "lead_form_questions/get" => <pinterest_sdk::ops::resources::LeadFormQuestionsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "metrics_ready_state/get" => <pinterest_sdk::ops::resources::MetricsReadyStateGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "interest_targeting_options/get" => <pinterest_sdk::ops::resources::InterestTargetingOptionsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "targeting_options/get" => <pinterest_sdk::ops::resources::TargetingOptionsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "search_user_boards/get" => <pinterest_sdk::ops::search::SearchUserBoardsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "search_user_pins/list" => <pinterest_sdk::ops::search::SearchUserPinsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "search_partner_pins" => <pinterest_sdk::ops::search::SearchPartnerPins as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "terms_related/list" => <pinterest_sdk::ops::terms::TermsRelatedList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "terms_suggested/list" => <pinterest_sdk::ops::terms::TermsSuggestedList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "trending_keywords/list" => <pinterest_sdk::ops::keywords::TrendingKeywordsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "user_account/get" => <pinterest_sdk::ops::user_account::UserAccountGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "user_account/analytics" => <pinterest_sdk::ops::user_account::UserAccountAnalytics as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "user_account/analytics/top_pins" => <pinterest_sdk::ops::user_account::UserAccountAnalyticsTopPins as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "user_account/analytics/top_video_pins" => <pinterest_sdk::ops::user_account::UserAccountAnalyticsTopVideoPins as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "linked_business_accounts/get" => <pinterest_sdk::ops::user_account::LinkedBusinessAccountsGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "followers/list" => <pinterest_sdk::ops::user_account::FollowersList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "user_following/get" => <pinterest_sdk::ops::user_account::UserFollowingGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "boards_user_follows/list" => <pinterest_sdk::ops::user_account::BoardsUserFollowsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "follow_user/update" => <pinterest_sdk::ops::user_account::FollowUserUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "user_websites/get" => <pinterest_sdk::ops::user_account::UserWebsitesGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "verify_website/update" => <pinterest_sdk::ops::user_account::VerifyWebsiteUpdate as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "unverify_website/delete" => <pinterest_sdk::ops::user_account::UnverifyWebsiteDelete as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "website_verification/get" => <pinterest_sdk::ops::user_account::WebsiteVerificationGet as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "user_account/followed_interests" => <pinterest_sdk::ops::user_account::UserAccountFollowedInterests as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "trends_featured_topics/list" => <pinterest_sdk::ops::product_categories::TrendsFeaturedTopicsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "trends_product_categories_details/list" => <pinterest_sdk::ops::product_categories::TrendsProductCategoriesDetailsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "trends_product_categories_trending/list" => <pinterest_sdk::ops::product_categories::TrendsProductCategoriesTrendingList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
+        "conversion_eqs/list" => <pinterest_sdk::ops::conversion_eqs::ConversionEqsList as pinterest_sdk::Operation>::decode(status, body).map(|_| ()).map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e).map(ToString::to_string))),
         _ => return None,
     })
 }

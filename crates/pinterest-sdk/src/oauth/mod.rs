@@ -318,8 +318,14 @@ impl OAuthBuilder {
         self
     }
 
-    /// Builds it. Fails when the redirect URI is not an absolute URL.
-    pub fn build(self) -> Result<OAuth> {
+    /// Builds it. Without [`config`](Self::config), the hosts come from
+    /// [`Config::from_env`] (`PINTEREST_API_URI`, `PINTEREST_OAUTH_URI`).
+    /// Fails when the redirect URI is not an absolute URL or the environment
+    /// names an invalid host.
+    pub fn build(mut self) -> Result<OAuth> {
+        if self.config.is_none() {
+            self.config = Some(Config::from_env()?);
+        }
         let parsed = Url::parse(&self.redirect_uri)
             .map_err(|e| Error::Config(format!("redirect URI `{}` is not a URL: {e}", self.redirect_uri)))?;
         if parsed.fragment().is_some() {
@@ -424,10 +430,16 @@ pub enum RevocableToken<'a> {
 impl OAuth {
     /// An OAuth client for the app, with python-pinterest's defaults
     /// (redirect `https://localhost/`, scopes `user_accounts:read`,
-    /// `pins:read`, `boards:read`) against production.
+    /// `pins:read`, `boards:read`), against production, or the hosts of
+    /// `PINTEREST_API_URI` / `PINTEREST_OAUTH_URI` when set (an invalid value
+    /// is ignored with a warning; use [`OAuth::builder`] to see the error).
     pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
-        // The default redirect URI is valid, so nothing needs checking.
-        OAuth::builder(app_id, app_secret).into_oauth()
+        let config = Config::from_env().unwrap_or_else(|e| {
+            tracing::warn!("ignoring the environment's Pinterest hosts: {e}");
+            Config::production()
+        });
+        // The default redirect URI is valid, so nothing else needs checking.
+        OAuth::builder(app_id, app_secret).config(config).into_oauth()
     }
 
     /// A builder, starting from the same defaults as [`OAuth::new`].
