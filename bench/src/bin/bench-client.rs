@@ -1,0 +1,405 @@
+//! One benchmark run of one Rust contender; prints one JSON line.
+//!
+//! ```text
+//! bench-client --contender raw|async|blocking --workload me|pin|page|walk10k|create|stream
+//!              --base http://127.0.0.1:PORT [--units N] [--concurrency C] [--warmup W] [--pins N]
+//! ```
+//!
+//! `raw` is hyper's client sending the same requests and reading the bytes
+//! without decoding them: the wire limit. A unit is one call, except for
+//! `walk10k` (every page of 10,000 Pins) and `stream` (every Pin of a
+//! `--pins`-long walk through the SDK's stream or iterator).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use pinterest_bench::{percentiles, usage};
+use pinterest_sdk::secret::AccessToken;
+use pinterest_sdk::{Config, models};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Workload {
+    Me,
+    Pin,
+    Page,
+    Walk10k,
+    Create,
+    Stream,
+}
+
+struct Args {
+    contender: String,
+    workload: Workload,
+    base: String,
+    units: usize,
+    concurrency: usize,
+    warmup: usize,
+    pins: u64,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        contender: String::new(),
+        workload: Workload::Me,
+        base: String::new(),
+        units: 2000,
+        concurrency: 1,
+        warmup: 100,
+        pins: 10_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().ok_or(format!("{k} needs a value"))?;
+        match k.as_str() {
+            "--contender" => a.contender = v,
+            "--workload" => {
+                a.workload = match v.as_str() {
+                    "me" => Workload::Me,
+                    "pin" => Workload::Pin,
+                    "page" => Workload::Page,
+                    "walk10k" => Workload::Walk10k,
+                    "create" => Workload::Create,
+                    "stream" => Workload::Stream,
+                    other => return Err(format!("unknown workload {other}")),
+                }
+            }
+            "--base" => a.base = v,
+            "--units" => a.units = v.parse().map_err(|e| format!("--units: {e}"))?,
+            "--concurrency" => a.concurrency = v.parse().map_err(|e| format!("--concurrency: {e}"))?,
+            "--warmup" => a.warmup = v.parse().map_err(|e| format!("--warmup: {e}"))?,
+            "--pins" => a.pins = v.parse().map_err(|e| format!("--pins: {e}"))?,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if a.base.is_empty() || a.contender.is_empty() {
+        return Err("--contender and --base are required".into());
+    }
+    Ok(a)
+}
+
+fn create_body() -> models::PinCreate {
+    let mut p = models::PinCreate::new();
+    p.board_id = Some("10000".into());
+    p.title = Some("Lemon cake".into());
+    p.description = Some("A moist lemon cake with a sharp glaze.".into());
+    p.link = Some("https://www.example.com/recipes/lemon-cake".into());
+    p.media_source =
+        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://www.example.com/cake.jpg".into()).into());
+    p
+}
+
+/// The wire limit: same requests, bytes read, nothing decoded.
+struct Raw {
+    client: HyperClient<HttpConnector, Full<Bytes>>,
+    base: String,
+    create: Bytes,
+}
+
+impl Raw {
+    async fn call(&self, method: http::Method, path_query: &str, body: Bytes) -> Result<Bytes, String> {
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(format!("{}/v5{}", self.base, path_query))
+            .header("authorization", "Bearer bench-token")
+            .header("accept", "application/json");
+        if !body.is_empty() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("status {}", resp.status()));
+        }
+        resp.into_body().collect().await.map(|b| b.to_bytes()).map_err(|e| e.to_string())
+    }
+
+    async fn unit(&self, w: Workload) -> Result<u64, String> {
+        match w {
+            Workload::Me => self.call(http::Method::GET, "/user_account", Bytes::new()).await.map(|_| 1),
+            Workload::Pin => self.call(http::Method::GET, "/pins/42", Bytes::new()).await.map(|_| 1),
+            Workload::Page => {
+                self.call(http::Method::GET, "/boards/10000/pins?page_size=250", Bytes::new()).await.map(|_| 1)
+            }
+            Workload::Create => self.call(http::Method::POST, "/pins", self.create.clone()).await.map(|_| 1),
+            Workload::Walk10k | Workload::Stream => {
+                let mut bookmark: Option<String> = None;
+                let mut pages = 0;
+                loop {
+                    let q = match &bookmark {
+                        Some(b) => format!("/boards/10000/pins?page_size=250&bookmark={b}"),
+                        None => "/boards/10000/pins?page_size=250".into(),
+                    };
+                    let body = self.call(http::Method::GET, &q, Bytes::new()).await?;
+                    pages += 1;
+                    // The wire limit only finds the next bookmark.
+                    let text = String::from_utf8_lossy(&body[body.len().saturating_sub(64)..]).into_owned();
+                    bookmark =
+                        text.split("\"bookmark\":\"").nth(1).and_then(|r| r.split('"').next()).map(str::to_owned);
+                    if bookmark.is_none() {
+                        return Ok(pages);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A transport on hyper's client, to see what the SDK costs without reqwest.
+struct HyperTransport(HyperClient<HttpConnector, Full<Bytes>>);
+
+impl pinterest_sdk::transport::Transport for HyperTransport {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> pinterest_sdk::transport::BoxFuture<'_, pinterest_sdk::transport::TransportResult> {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let resp = self
+                .0
+                .request(http::Request::from_parts(parts, Full::new(body)))
+                .await
+                .map_err(|e| pinterest_sdk::TransportError::new(pinterest_sdk::TransportErrorKind::Io, e))?;
+            let (parts, body) = resp.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| pinterest_sdk::TransportError::new(pinterest_sdk::TransportErrorKind::Io, e))?
+                .to_bytes();
+            Ok(http::Response::from_parts(parts, bytes))
+        })
+    }
+}
+
+async fn reqwest_unit(c: &reqwest::Client, base: &str, w: Workload) -> Result<u64, String> {
+    let url = match w {
+        Workload::Me => format!("{base}/v5/user_account"),
+        Workload::Pin => format!("{base}/v5/pins/42"),
+        _ => format!("{base}/v5/boards/10000/pins?page_size=250"),
+    };
+    let r = c.get(url).bearer_auth("bench-token").send().await.map_err(|e| e.to_string())?;
+    r.bytes().await.map(|_| 1).map_err(|e| e.to_string())
+}
+
+async fn sdk_unit(c: &pinterest_sdk::Client, w: Workload, pins: u64) -> Result<u64, String> {
+    let e = |e: pinterest_sdk::Error| e.to_string();
+    match w {
+        Workload::Me => c.user_account().get().send().await.map(|_| 1).map_err(e),
+        Workload::Pin => c.pins().get("42").send().await.map(|_| 1).map_err(e),
+        Workload::Page => {
+            c.boards().list_pins("10000").page_size(250).send().await.map(|p| p.items.len() as u64).map_err(e)
+        }
+        Workload::Create => c.pins().create(create_body()).send().await.map(|_| 1).map_err(e),
+        Workload::Walk10k => {
+            let pages: Vec<_> = c.boards().list_pins("10000").page_size(250).pages().try_collect().await.map_err(e)?;
+            Ok(pages.iter().map(|p| p.items.len() as u64).sum())
+        }
+        Workload::Stream => {
+            let mut n = 0u64;
+            let mut s = c.boards().list_pins(pins.to_string()).page_size(250).stream();
+            while let Some(pin) = s.try_next().await.map_err(e)? {
+                std::hint::black_box(&pin);
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+}
+
+fn blocking_unit(c: &pinterest_sdk::blocking::Client, w: Workload, pins: u64) -> Result<u64, String> {
+    let e = |e: pinterest_sdk::Error| e.to_string();
+    match w {
+        Workload::Me => c.user_account().get().send().map(|_| 1).map_err(e),
+        Workload::Pin => c.pins().get("42").send().map(|_| 1).map_err(e),
+        Workload::Page => c.boards().list_pins("10000").page_size(250).send().map(|p| p.items.len() as u64).map_err(e),
+        Workload::Create => c.pins().create(create_body()).send().map(|_| 1).map_err(e),
+        Workload::Walk10k => {
+            let mut n = 0;
+            for page in c.boards().list_pins("10000").page_size(250).pages() {
+                n += page.map_err(e)?.items.len() as u64;
+            }
+            Ok(n)
+        }
+        Workload::Stream => {
+            let mut n = 0u64;
+            for pin in c.boards().list_pins(pins.to_string()).page_size(250).iter() {
+                std::hint::black_box(&pin.map_err(e)?);
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+}
+
+fn report(a: &Args, lat: &mut [Duration], elapsed: Duration, cpu: Duration, rss: u64, items: u64) {
+    let p = percentiles(lat);
+    let units = lat.len().max(1) as f64;
+    println!(
+        "{}",
+        serde_json::json!({
+            "contender": a.contender,
+            "workload": match a.workload { Workload::Me => "me", Workload::Pin => "pin", Workload::Page => "page", Workload::Walk10k => "walk10k", Workload::Create => "create", Workload::Stream => "stream" },
+            "concurrency": a.concurrency,
+            "units": lat.len(),
+            "items": items,
+            "elapsed_s": elapsed.as_secs_f64(),
+            "units_per_s": units / elapsed.as_secs_f64(),
+            "p50_us": p.p50.as_secs_f64() * 1e6,
+            "p99_us": p.p99.as_secs_f64() * 1e6,
+            "cpu_per_unit_us": cpu.as_secs_f64() * 1e6 / units,
+            "max_rss_kib": rss,
+        })
+    );
+}
+
+fn main() {
+    let a = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("bench-client: {e}");
+            std::process::exit(2);
+        }
+    };
+    pinterest_sdk::transport::install_crypto_provider();
+    let config = match Config::custom(&format!("{}/v5", a.base)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("bench-client: {e}");
+            std::process::exit(2);
+        }
+    };
+    let result = match a.contender.as_str() {
+        "blocking" => run_blocking(&a, config),
+        "raw" | "async" | "reqwest" | "sdk-hyper" => run_async(&a, config),
+        other => Err(format!("unknown contender {other}")),
+    };
+    if let Err(e) = result {
+        eprintln!("bench-client: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run_async(a: &Args, config: Config) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let sdk = pinterest_sdk::Client::builder()
+            .config(config)
+            .access_token(AccessToken::new("bench-token"))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let raw = Arc::new(Raw {
+            client: HyperClient::builder(TokioExecutor::new()).build_http(),
+            base: a.base.clone(),
+            create: Bytes::from(serde_json::to_vec(&create_body()).map_err(|e| e.to_string())?),
+        });
+        let sdk = if a.contender == "sdk-hyper" {
+            pinterest_sdk::Client::builder()
+                .config(sdk.config().clone())
+                .access_token(AccessToken::new("bench-token"))
+                .transport(HyperTransport(HyperClient::builder(TokioExecutor::new()).build_http()))
+                .build()
+                .map_err(|e| e.to_string())?
+        } else {
+            sdk
+        };
+        let rq = reqwest::Client::builder().build().map_err(|e| e.to_string())?;
+        let kind = a.contender.clone();
+        let base = a.base.clone();
+        let one = move |sdk: pinterest_sdk::Client, raw: Arc<Raw>, w: Workload, pins: u64| {
+            let (kind, rq, base) = (kind.clone(), rq.clone(), base.clone());
+            async move {
+                match kind.as_str() {
+                    "raw" => raw.unit(w).await,
+                    "reqwest" => reqwest_unit(&rq, &base, w).await,
+                    _ => sdk_unit(&sdk, w, pins).await,
+                }
+            }
+        };
+        for _ in 0..a.warmup {
+            one(sdk.clone(), raw.clone(), a.workload, a.pins).await?;
+        }
+        let before = usage();
+        let started = Instant::now();
+        let next = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..a.concurrency {
+            let one = one.clone();
+            let (sdk, raw, next, w, units, pins) =
+                (sdk.clone(), raw.clone(), next.clone(), a.workload, a.units, a.pins);
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut items = 0;
+                while next.fetch_add(1, Ordering::Relaxed) < units {
+                    let t = Instant::now();
+                    items += one(sdk.clone(), raw.clone(), w, pins).await?;
+                    lat.push(t.elapsed());
+                }
+                Ok::<_, String>((lat, items))
+            }));
+        }
+        let mut lat = Vec::new();
+        let mut items = 0;
+        for t in tasks {
+            let (l, n) = t.await.map_err(|e| e.to_string())??;
+            lat.extend(l);
+            items += n;
+        }
+        let elapsed = started.elapsed();
+        let after = usage();
+        report(a, &mut lat, elapsed, after.cpu.saturating_sub(before.cpu), after.max_rss_kib, items);
+        Ok(())
+    })
+}
+
+fn run_blocking(a: &Args, config: Config) -> Result<(), String> {
+    let c = pinterest_sdk::blocking::Client::builder()
+        .config(config)
+        .access_token(AccessToken::new("bench-token"))
+        .build()
+        .map_err(|e| e.to_string())?;
+    for _ in 0..a.warmup {
+        blocking_unit(&c, a.workload, a.pins)?;
+    }
+    let before = usage();
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let results: Vec<Result<(Vec<Duration>, u64), String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..a.concurrency)
+            .map(|_| {
+                let (c, next) = (c.clone(), next.clone());
+                s.spawn(move || {
+                    let mut lat = Vec::new();
+                    let mut items = 0;
+                    while next.fetch_add(1, Ordering::Relaxed) < a.units {
+                        let t = Instant::now();
+                        items += blocking_unit(&c, a.workload, a.pins)?;
+                        lat.push(t.elapsed());
+                    }
+                    Ok((lat, items))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a thread panicked".into()))).collect()
+    });
+    let elapsed = started.elapsed();
+    let after = usage();
+    let mut lat = Vec::new();
+    let mut items = 0;
+    for r in results {
+        let (l, n) = r?;
+        lat.extend(l);
+        items += n;
+    }
+    report(a, &mut lat, elapsed, after.cpu.saturating_sub(before.cpu), after.max_rss_kib, items);
+    Ok(())
+}
