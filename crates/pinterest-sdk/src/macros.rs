@@ -185,15 +185,23 @@ macro_rules! tagged_union {
             }
         }
 
+        /// Captures the object as raw JSON, reads only the tag, then parses
+        /// the variant from the same text: no intermediate `Value` tree.
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = serde_json::Value::deserialize(deserializer)?;
-                let tag = value.get($tag).and_then(serde_json::Value::as_str).map(str::to_owned);
-                match tag.as_deref() {
-                    $(Some($value) => serde_json::from_value(value).map(Self::$variant).map_err(|e| {
+                #[derive(serde::Deserialize)]
+                struct Tag<'a> {
+                    #[serde(rename = $tag, borrow, default)]
+                    tag: Option<std::borrow::Cow<'a, str>>,
+                }
+                let raw = <Box<serde_json::value::RawValue>>::deserialize(deserializer)?;
+                let text = raw.get();
+                let tag: Tag<'_> = serde_json::from_str(text).map_err(serde::de::Error::custom)?;
+                match tag.tag.as_deref() {
+                    $(Some($value) => serde_json::from_str(text).map(Self::$variant).map_err(|e| {
                         serde::de::Error::custom(format_args!(concat!("as ", stringify!($ty), ": {}"), e))
                     }),)*
-                    _ => Ok(Self::Unknown(value)),
+                    _ => serde_json::from_str(text).map(Self::Unknown).map_err(serde::de::Error::custom),
                 }
             }
         }

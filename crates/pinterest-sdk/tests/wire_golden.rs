@@ -125,7 +125,7 @@ fn form_bodies() {
     let (m, uri, ct, body) = wire(&op);
     assert_eq!((m.as_str(), uri.as_str()), ("POST", "https://api.pinterest.com/v5/oauth/token"));
     assert_eq!(ct.as_deref(), Some("application/x-www-form-urlencoded"));
-    assert_eq!(body, "grant_type=refresh_token&refresh_token=pinr_x+y");
+    assert_eq!(body, "refresh_token=pinr_x+y&grant_type=refresh_token");
     assert_eq!(<ops::oauth::OauthToken as Operation>::AUTH, pinterest_sdk::AuthScheme::Basic);
 }
 
