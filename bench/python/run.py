@@ -40,12 +40,13 @@ def official(base):
     board = Board(board_id="10000", client=client)
 
     def walk():
-        n, bookmark = 0, None
-        while True:
-            pins, bookmark = board.list_pins(page_size=250, bookmark=bookmark)
+        # The SDK's own way to page: Bookmark.get_next().
+        pins, bookmark = board.list_pins(page_size=250)
+        n = len(pins)
+        while bookmark:
+            pins, bookmark = bookmark.get_next()
             n += len(pins)
-            if not bookmark:
-                return n
+        return n
 
     return {
         "me": lambda: users.user_account_get() and 1,

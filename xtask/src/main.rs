@@ -1,5 +1,6 @@
 //! Development tasks: `cargo xtask <task>`.
 
+mod bench;
 mod codegen;
 mod test;
 
@@ -13,7 +14,9 @@ tasks:
   codegen [--check] [--spec PATH]   regenerate the SDK from the OpenAPI description
                                     (--check: fail if the committed code differs)
   test [ARGS...]                    install what the tests need, then run the whole
-                                    test suite (cargo test --workspace --all-features ARGS)";
+                                    test suite (cargo test --workspace --all-features ARGS)
+  bench [--repeat N] [--quick] [--build-times]
+                                    the side-by-side benchmarks; writes BENCHMARKS.md";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +38,7 @@ fn main() -> Result<()> {
             codegen::run(&spec, check)
         }
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run_bench(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())

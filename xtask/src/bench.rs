@@ -1,0 +1,502 @@
+//! `cargo xtask bench`: the side-by-side benchmarks, end to end.
+//!
+//! 1. builds the fixture server and the Rust contenders (release);
+//! 2. creates one virtualenv per Python SDK under `bench/.venv-*` and
+//!    installs python-pinterest 0.2.0 and pinterest-api-sdk 0.2.7 from PyPI
+//!    (they cannot share one: both install a package named `pinterest`);
+//! 3. starts the fixture server on loopback and measures it with `wrk`
+//!    (installed from Debian's packages when missing) to show it is not
+//!    the limit;
+//! 4. runs every contender on every workload at every concurrency it
+//!    supports, `--repeat` times, interleaved, and keeps the median and the
+//!    spread of each figure;
+//! 5. streams 10k and 100k Pins through the SDK for peak RSS;
+//! 6. runs the criterion micro-benchmarks;
+//! 7. writes `BENCHMARKS.md`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::codegen::repo_root;
+
+const PYTHON_SDKS: &[(&str, &str, &str)] = &[
+    ("official", "pinterest-api-sdk==0.2.7", ".venv-official"),
+    ("python-pinterest", "python-pinterest==0.2.0", ".venv-python-pinterest"),
+];
+
+struct Options {
+    repeat: usize,
+    quick: bool,
+    build_times: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options> {
+    let mut o = Options { repeat: 3, quick: false, build_times: false };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--repeat" => o.repeat = it.next().context("--repeat needs a number")?.parse()?,
+            "--quick" => o.quick = true,
+            "--build-times" => o.build_times = true,
+            other => bail!("unknown bench argument {other} (--repeat N, --quick, --build-times)"),
+        }
+    }
+    Ok(o)
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("cannot run {cmd:?}"))?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn venv(root: &Path, dir: &str, package: &str) -> Result<PathBuf> {
+    let path = root.join("bench").join(dir);
+    let python = path.join("bin/python");
+    let stamp = path.join(".installed");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(package) {
+        return Ok(python);
+    }
+    eprintln!("bench: creating {} with {package}", path.display());
+    run(Command::new("python3").args(["-m", "venv"]).arg(&path))?;
+    run(Command::new(&python).args(["-m", "pip", "install", "-q", "--disable-pip-version-check", package]))?;
+    std::fs::write(stamp, package)?;
+    Ok(python)
+}
+
+fn ensure_wrk() -> Option<String> {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Some("wrk".into());
+    }
+    eprintln!("bench: installing wrk from Debian's packages");
+    let ok = Command::new("apt-get")
+        .args(["install", "-y", "-q", "wrk"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        let _ = Command::new("apt-get").args(["update", "-q"]).status();
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "-q", "wrk"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+    }
+    Command::new("wrk").arg("--version").output().ok().map(|_| "wrk".into())
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(bin: &Path) -> Result<Server> {
+    let mut child = Command::new(bin).args(["--total-pins", "10000"]).stdout(Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let base = line.trim().strip_prefix("listening on ").context("the fixture server did not start")?.to_owned();
+    Ok(Server { child, base })
+}
+
+/// One measured cell: contender × workload × concurrency.
+#[derive(Clone)]
+struct Cell {
+    contender: &'static str,
+    workload: &'static str,
+    concurrency: usize,
+}
+
+fn units(cell: &Cell, quick: bool) -> usize {
+    let python = matches!(cell.contender, "official" | "python-pinterest");
+    let base = match (cell.workload, python) {
+        ("walk10k", true) => 3,
+        ("walk10k", false) => 30,
+        ("page", true) => 30,
+        ("page", false) => 600,
+        ("create", true) => 150,
+        (_, true) => 400,
+        (_, false) if cell.concurrency > 1 => 30_000,
+        (_, false) => 5_000,
+    };
+    if quick { (base / 5).max(2) } else { base }
+}
+
+fn measure(
+    root: &Path,
+    bins: &Path,
+    pythons: &BTreeMap<&str, PathBuf>,
+    base: &str,
+    cell: &Cell,
+    quick: bool,
+) -> Result<Value> {
+    let n = units(cell, quick).to_string();
+    let c = cell.concurrency.to_string();
+    let warmup = if matches!(cell.workload, "walk10k" | "page") { "3" } else { "100" };
+    let out = match cell.contender {
+        "official" | "python-pinterest" => {
+            let python = pythons.get(cell.contender).context("no virtualenv")?;
+            run(Command::new(python).arg(root.join("bench/python/run.py")).args([
+                "--sdk",
+                cell.contender,
+                "--workload",
+                cell.workload,
+                "--base",
+                base,
+                "--units",
+                &n,
+                "--concurrency",
+                &c,
+                "--warmup",
+                warmup,
+            ]))?
+        }
+        rust => run(Command::new(bins.join("bench-client")).args([
+            "--contender",
+            rust,
+            "--workload",
+            cell.workload,
+            "--base",
+            base,
+            "--units",
+            &n,
+            "--concurrency",
+            &c,
+            "--warmup",
+            warmup,
+        ]))?,
+    };
+    let line = out.lines().last().context("no output")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// Median and spread of one figure over the repeats.
+#[derive(Clone, Copy, Default)]
+struct Stat {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn stat(values: &[f64]) -> Stat {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return Stat::default();
+    }
+    Stat { median: v[v.len() / 2], min: v[0], max: v[v.len() - 1] }
+}
+
+fn fmt_num(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn cell_text(s: Stat) -> String {
+    format!("{} ({}–{})", fmt_num(s.median), fmt_num(s.min), fmt_num(s.max))
+}
+
+pub fn run_bench(args: &[String]) -> Result<()> {
+    let opts = parse(args)?;
+    let root = repo_root();
+    eprintln!("bench: building the release binaries");
+    let status =
+        cargo().current_dir(&root).args(["build", "--release", "-q", "-p", "pinterest-bench", "--bins"]).status()?;
+    if !status.success() {
+        bail!("build failed");
+    }
+    let bins = root.join("target/release");
+    let mut pythons = BTreeMap::new();
+    for (name, package, dir) in PYTHON_SDKS {
+        pythons.insert(*name, venv(&root, dir, package)?);
+    }
+    let server = start_server(&bins.join("bench-server"))?;
+    let base = server.base.clone();
+    eprintln!("bench: fixture server at {base}");
+
+    let mut report = String::new();
+    let _ = writeln!(report, "# Benchmarks\n");
+    let _ = writeln!(
+        report,
+        "Written by `cargo xtask bench` on {} ({} cores); every figure is the median of {} interleaved runs, \
+         with the lowest and highest in brackets. Timings come from benchmarks, never from tests.\n",
+        run(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default().trim(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        opts.repeat
+    );
+
+    // The server's own capacity.
+    if let Some(wrk) = ensure_wrk() {
+        let out = run(Command::new(&wrk).args(["-t2", "-c64", "-d5s"]).arg(format!("{base}/v5/user_account")))?;
+        let rps =
+            out.lines().find_map(|l| l.strip_prefix("Requests/sec:")).map(|s| s.trim().to_owned()).unwrap_or_default();
+        let _ = writeln!(
+            report,
+            "## The fixture server\n\nOne server for all contenders serves precomputed bytes over HTTP/1.1 keep-alive on \
+             loopback (`bench/src/bin/bench-server.rs`). `wrk -t2 -c64 -d5s` against `GET /v5/user_account`: \
+             **{rps} requests/s**, above every contender below, so the server is not the limit.\n"
+        );
+    }
+
+    let contenders_c1: &[&'static str] =
+        &["raw", "async", "blocking", "reqwest", "sdk-hyper", "official", "python-pinterest"];
+    let contenders_cn: &[&'static str] = &["raw", "async", "blocking", "reqwest", "sdk-hyper", "python-pinterest"];
+    let workloads: &[&'static str] = &["me", "pin", "page", "walk10k", "create"];
+    let mut cells = Vec::new();
+    for w in workloads {
+        for c in contenders_c1 {
+            if *c == "reqwest" && matches!(*w, "walk10k" | "create") {
+                continue;
+            }
+            cells.push(Cell { contender: c, workload: w, concurrency: 1 });
+        }
+        if matches!(*w, "me" | "pin" | "create") {
+            for conc in [16, 64] {
+                for c in contenders_cn {
+                    if *c == "reqwest" && *w == "create" {
+                        continue;
+                    }
+                    cells.push(Cell { contender: c, workload: w, concurrency: conc });
+                }
+            }
+        }
+    }
+    let mut results: BTreeMap<(String, usize, String), Vec<Value>> = BTreeMap::new();
+    for rep in 0..opts.repeat {
+        for cell in &cells {
+            eprintln!(
+                "bench: run {}/{} {} {} c={}",
+                rep + 1,
+                opts.repeat,
+                cell.contender,
+                cell.workload,
+                cell.concurrency
+            );
+            match measure(&root, &bins, &pythons, &base, cell, opts.quick) {
+                Ok(v) => results
+                    .entry((cell.workload.to_owned(), cell.concurrency, cell.contender.to_owned()))
+                    .or_default()
+                    .push(v),
+                Err(e) => eprintln!("bench: {} {} failed: {e}", cell.contender, cell.workload),
+            }
+        }
+    }
+    let figure = |runs: &[Value], key: &str| stat(&runs.iter().filter_map(|r| r[key].as_f64()).collect::<Vec<_>>());
+    let _ = writeln!(
+        report,
+        "## Side by side\n\nContenders: `raw` is hyper's client sending the same requests and reading the bytes \
+         without decoding (the wire limit); `async` and `blocking` are pinterest-sdk with its default transport \
+         (reqwest + rustls); `reqwest` is reqwest alone, reading the bytes; `sdk-hyper` is pinterest-sdk over a \
+         hyper transport (what the SDK's own layer costs); `official` is pinterest-api-sdk 0.2.7; \
+         `python-pinterest` is python-pinterest 0.2.0 (its async client for concurrency above 1).\n\n\
+         Workloads: `me` GET /v5/user_account; `pin` GET /v5/pins/{{id}}; `page` one page of 250 Pins \
+         (GET /v5/boards/{{id}}/pins, the listing both Python SDKs have); `walk10k` every page of 10,000 Pins; \
+         `create` POST /v5/pins with a JSON body. A unit is one call, or one whole walk for `walk10k`.\n"
+    );
+    let mut by_group: BTreeMap<(String, usize), Vec<(String, Vec<Value>)>> = BTreeMap::new();
+    for ((w, c, who), runs) in &results {
+        by_group.entry((w.clone(), *c)).or_default().push((who.clone(), runs.clone()));
+    }
+    for w in workloads {
+        for conc in [1usize, 16, 64] {
+            let Some(rows) = by_group.get(&(w.to_string(), conc)) else { continue };
+            let median_of =
+                |who: &str, key: &str| rows.iter().find(|(n, _)| n == who).map(|(_, r)| figure(r, key).median);
+            let raw_cpu = median_of("raw", "cpu_per_unit_us");
+            let raw_rate = median_of("raw", "units_per_s");
+            let _ = writeln!(report, "### `{w}`, concurrency {conc}\n");
+            let _ = writeln!(
+                report,
+                "| contender | units/s | p50 µs | p99 µs | CPU µs/unit | peak RSS MiB | CPU vs raw | units/s vs official | units/s vs python-pinterest |\n|---|---|---|---|---|---|---|---|---|"
+            );
+            let mut order: Vec<&(String, Vec<Value>)> = rows.iter().collect();
+            let rank = |n: &str| contenders_c1.iter().position(|c| *c == n).unwrap_or(99);
+            order.sort_by_key(|(n, _)| rank(n));
+            for (who, runs) in order {
+                let rate = figure(runs, "units_per_s");
+                let cpu = figure(runs, "cpu_per_unit_us");
+                let ratio = |other: Option<f64>, mine: f64| match other {
+                    Some(o) if o > 0.0 => format!("{:.2}×", mine / o),
+                    _ => "–".into(),
+                };
+                let rss = stat(
+                    &runs.iter().filter_map(|r| r["max_rss_kib"].as_f64().map(|k| k / 1024.0)).collect::<Vec<_>>(),
+                );
+                let _ = writeln!(
+                    report,
+                    "| {who} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    cell_text(rate),
+                    cell_text(figure(runs, "p50_us")),
+                    cell_text(figure(runs, "p99_us")),
+                    cell_text(cpu),
+                    fmt_num(rss.median),
+                    ratio(raw_cpu, cpu.median),
+                    ratio(median_of("official", "units_per_s"), rate.median),
+                    ratio(median_of("python-pinterest", "units_per_s"), rate.median),
+                );
+                let _ = raw_rate;
+            }
+            report.push('\n');
+        }
+    }
+
+    // Memory: streaming Pins through the SDK.
+    let _ = writeln!(
+        report,
+        "## Memory: streaming Pins\n\nPeak RSS of the process that walks N Pins item by item (`.stream()` on the async client, `.iter()` on the blocking one), pages of 250.\n\n| contender | 10,000 Pins | 100,000 Pins | growth |\n|---|---|---|---|"
+    );
+    for who in ["async", "blocking"] {
+        let mut rss = Vec::new();
+        for pins in ["10000", "100000"] {
+            let mut vals = Vec::new();
+            for _ in 0..opts.repeat {
+                let out = run(Command::new(bins.join("bench-client")).args([
+                    "--contender",
+                    who,
+                    "--workload",
+                    "stream",
+                    "--base",
+                    &base,
+                    "--units",
+                    "1",
+                    "--warmup",
+                    "0",
+                    "--pins",
+                    pins,
+                ]))?;
+                let v: Value = serde_json::from_str(out.lines().last().unwrap_or("{}"))?;
+                vals.push(v["max_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0);
+            }
+            rss.push(stat(&vals));
+        }
+        let growth = if rss[0].median > 0.0 { (rss[1].median / rss[0].median - 1.0) * 100.0 } else { 0.0 };
+        let _ = writeln!(report, "| {who} | {} MiB | {} MiB | {growth:+.1}% |", cell_text(rss[0]), cell_text(rss[1]));
+    }
+    report.push('\n');
+    drop(server);
+
+    // Micro-benchmarks.
+    eprintln!("bench: criterion micro-benchmarks");
+    let status = cargo()
+        .current_dir(&root)
+        .args([
+            "bench",
+            "-q",
+            "-p",
+            "pinterest-bench",
+            "--bench",
+            "micro",
+            "--",
+            "--warm-up-time",
+            "1",
+            "--measurement-time",
+            if opts.quick { "2" } else { "5" },
+        ])
+        .stdout(Stdio::null())
+        .status()?;
+    if status.success() {
+        let _ = writeln!(report, "## Micro-benchmarks (criterion)\n\n| benchmark | mean |\n|---|---|");
+        let mut means = BTreeMap::new();
+        let mut bytes = 0u64;
+        collect_estimates(&root.join("target/criterion"), &mut means, &mut bytes);
+        for (name, ns) in &means {
+            let _ = writeln!(report, "| {name} | {} µs |", fmt_num(ns / 1000.0));
+        }
+        let typed = means.iter().find(|(k, _)| k.contains("typed")).map(|(_, v)| *v);
+        let value = means.iter().find(|(k, _)| k.contains("Value")).map(|(_, v)| *v);
+        if let (Some(t), Some(v)) = (typed, value) {
+            let _ = writeln!(
+                report,
+                "\nA 250-Pin page ({} KiB) decodes into the typed model in {} µs ({:.0} MB/s), into `serde_json::Value` in {} µs ({:.0} MB/s): typed is **{:.2}×** faster.\n",
+                bytes / 1024,
+                fmt_num(t / 1000.0),
+                bytes as f64 / (t / 1e9) / 1e6,
+                fmt_num(v / 1000.0),
+                bytes as f64 / (v / 1e9) / 1e6,
+                v / t
+            );
+        }
+    }
+
+    if opts.build_times {
+        let _ = writeln!(
+            report,
+            "## Build times\n\nDebug build of the SDK crate alone, its dependencies already built (`cargo clean -p pinterest-sdk`, then `cargo build -p pinterest-sdk`).\n\n| features | seconds |\n|---|---|"
+        );
+        for features in [None, Some("full")] {
+            let mut secs = Vec::new();
+            for _ in 0..2 {
+                let _ = cargo().current_dir(&root).args(["clean", "-q", "-p", "pinterest-sdk"]).status();
+                let start = std::time::Instant::now();
+                let mut cmd = cargo();
+                cmd.current_dir(&root).args(["build", "-q", "-p", "pinterest-sdk"]);
+                if let Some(f) = features {
+                    cmd.args(["--features", f]);
+                }
+                cmd.status()?;
+                secs.push(start.elapsed().as_secs_f64());
+            }
+            let s = stat(&secs);
+            let _ = writeln!(report, "| {} | {} |", features.unwrap_or("default"), cell_text(s));
+        }
+        report.push('\n');
+    }
+
+    std::fs::write(root.join("BENCHMARKS.md"), &report)?;
+    eprintln!("bench: wrote BENCHMARKS.md");
+    Ok(())
+}
+
+/// Criterion's mean estimates by benchmark id, and the byte throughput of the
+/// decode group.
+fn collect_estimates(dir: &Path, out: &mut BTreeMap<String, f64>, bytes: &mut u64) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.ends_with("new") {
+            if let Ok(text) = std::fs::read_to_string(p.join("estimates.json")) {
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    if let (Some(mean), Ok(bench)) = (
+                        v.pointer("/mean/point_estimate").and_then(Value::as_f64),
+                        std::fs::read_to_string(p.join("benchmark.json")),
+                    ) {
+                        if let Ok(b) = serde_json::from_str::<Value>(&bench) {
+                            if let Some(id) = b["full_id"].as_str() {
+                                out.insert(id.to_owned(), mean);
+                            }
+                            if let Some(n) = b.pointer("/throughput/Bytes").and_then(Value::as_u64) {
+                                *bytes = n;
+                            }
+                        }
+                    }
+                }
+            }
+        } else if p.is_dir() {
+            collect_estimates(&p, out, bytes);
+        }
+    }
+}
