@@ -317,7 +317,8 @@ pub fn run_bench(args: &[String]) -> Result<()> {
          (GET /v5/boards/{{id}}/pins, the listing both Python SDKs have); `walk10k` every page of 10,000 Pins; \
          `create` POST /v5/pins with a JSON body. A unit is one call, or one whole walk for `walk10k`.\n"
     );
-    let mut by_group: BTreeMap<(String, usize), Vec<(String, Vec<Value>)>> = BTreeMap::new();
+    type Rows = Vec<(String, Vec<Value>)>;
+    let mut by_group: BTreeMap<(String, usize), Rows> = BTreeMap::new();
     for ((w, c, who), runs) in &results {
         by_group.entry((w.clone(), *c)).or_default().push((who.clone(), runs.clone()));
     }
@@ -478,21 +479,19 @@ fn collect_estimates(dir: &Path, out: &mut BTreeMap<String, f64>, bytes: &mut u6
     for e in entries.flatten() {
         let p = e.path();
         if p.ends_with("new") {
-            if let Ok(text) = std::fs::read_to_string(p.join("estimates.json")) {
-                if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                    if let (Some(mean), Ok(bench)) = (
-                        v.pointer("/mean/point_estimate").and_then(Value::as_f64),
-                        std::fs::read_to_string(p.join("benchmark.json")),
-                    ) {
-                        if let Ok(b) = serde_json::from_str::<Value>(&bench) {
-                            if let Some(id) = b["full_id"].as_str() {
-                                out.insert(id.to_owned(), mean);
-                            }
-                            if let Some(n) = b.pointer("/throughput/Bytes").and_then(Value::as_u64) {
-                                *bytes = n;
-                            }
-                        }
-                    }
+            let mean = std::fs::read_to_string(p.join("estimates.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| v.pointer("/mean/point_estimate").and_then(Value::as_f64));
+            let bench = std::fs::read_to_string(p.join("benchmark.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            if let (Some(mean), Some(b)) = (mean, bench) {
+                if let Some(id) = b["full_id"].as_str() {
+                    out.insert(id.to_owned(), mean);
+                }
+                if let Some(n) = b.pointer("/throughput/Bytes").and_then(Value::as_u64) {
+                    *bytes = n;
                 }
             }
         } else if p.is_dir() {

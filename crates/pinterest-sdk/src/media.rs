@@ -51,6 +51,9 @@ pub enum MediaEvent {
     Status(MediaUploadStatus),
 }
 
+/// A callback for [`MediaEvent`]s.
+pub type EventHook = Arc<dyn Fn(&MediaEvent) + Send + Sync>;
+
 /// Options of an upload.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -60,7 +63,7 @@ pub struct UploadOptions {
     /// How long to wait for processing in all.
     pub processing_timeout: Duration,
     /// Called on every [`MediaEvent`].
-    pub on_event: Option<Arc<dyn Fn(&MediaEvent) + Send + Sync>>,
+    pub on_event: Option<EventHook>,
 }
 
 impl std::fmt::Debug for UploadOptions {
@@ -186,8 +189,7 @@ pub async fn upload_video(
         url.as_str().parse().map_err(|e| Error::invalid("media/upload", format!("bad upload URL: {e}")))?;
     let ct = HeaderValue::try_from(multipart_type).map_err(|e| Error::invalid("media/upload", e.to_string()))?;
     request.headers_mut().insert(CONTENT_TYPE, ct);
-    let mut once = CallOptions::default();
-    once.retry = Some(RetryPolicy::never());
+    let once = CallOptions { retry: Some(RetryPolicy::never()), ..CallOptions::default() };
     let meta = CallMeta { id: "media/upload", auth: AuthScheme::None, options: &once };
     let response = client.dispatch(request, meta).await?;
     if !response.status().is_success() {

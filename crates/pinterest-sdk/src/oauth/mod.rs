@@ -403,9 +403,7 @@ impl Operation for TokenCall {
 }
 
 fn no_retry() -> CallOptions {
-    let mut o = CallOptions::default();
-    o.retry = Some(RetryPolicy::never());
-    o
+    CallOptions { retry: Some(RetryPolicy::never()), ..CallOptions::default() }
 }
 
 /// A conversion access token (for the conversions API).
