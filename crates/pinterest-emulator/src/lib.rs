@@ -1,1 +1,269 @@
 //! An offline emulator of the Pinterest REST API v5 and its OAuth server.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = pinterest_emulator::Emulator::builder().auto_approve(true).start().await?;
+//! println!("API at {}, consent page at {}/oauth/", emulator.api_base(), emulator.base_url());
+//! // ... point any Pinterest client at it ...
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! - The API under `/v5`: stateful for the organic API (user account,
+//!   boards, sections, Pins, media, search); every other operation of the
+//!   spec answers with a minimal response valid against its schema.
+//! - The OAuth server: a consent page at `/oauth/`, `/v5/oauth/token`
+//!   (authorization code with PKCE, rotating refresh tokens with family
+//!   revocation, client credentials), revocation.
+//! - Validation like Pinterest's: unknown routes, bad tokens, missing
+//!   scopes, bad parameters and bodies get `{code, message}` errors; every
+//!   response carries `x-pinterest-rid`.
+//! - Admin under `/_emulator/`: reset, seed, the request log (secrets
+//!   masked), fault injection.
+
+mod admin;
+mod api;
+mod generated;
+mod oauth;
+mod ops;
+mod server;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use server::{Fault, FaultKind, LoggedRequest};
+pub use state::App;
+
+/// The demo app's client id.
+pub const DEMO_CLIENT_ID: &str = "1234567890";
+/// The demo app's secret.
+pub const DEMO_CLIENT_SECRET: &str = "emulator-secret";
+
+/// Entry point: `Emulator::builder()`.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with the defaults (loopback, random port, demo app).
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// How the emulator behaves.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Approve consent at once (a GET on `/oauth/` redirects).
+    pub auto_approve: bool,
+    /// Lifetime of access tokens.
+    pub access_token_ttl: Duration,
+    /// Lifetime of refresh tokens.
+    pub refresh_token_ttl: Duration,
+    /// Lifetime of authorization codes.
+    pub code_ttl: Duration,
+    /// Status reads a media upload stays `processing` for.
+    pub media_processing_polls: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            auto_approve: false,
+            access_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_token_ttl: Duration::from_secs(365 * 24 * 3600),
+            code_ttl: Duration::from_secs(600),
+            media_processing_polls: 2,
+        }
+    }
+}
+
+/// Builds and starts an emulator.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EmulatorBuilder {
+    bind: SocketAddr,
+    settings: Settings,
+    seed: Option<u64>,
+    apps: Vec<App>,
+    state_file: Option<PathBuf>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            settings: Settings::default(),
+            seed: None,
+            apps: vec![App::demo()],
+            state_file: None,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Address to listen on (default `127.0.0.1:0`, a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Approve consent at once.
+    pub fn auto_approve(mut self, on: bool) -> Self {
+        self.settings.auto_approve = on;
+        self
+    }
+
+    /// Deterministic ids, timestamps and tokens.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Access token lifetime.
+    pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.access_token_ttl = ttl;
+        self
+    }
+
+    /// Refresh token lifetime.
+    pub fn refresh_token_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.refresh_token_ttl = ttl;
+        self
+    }
+
+    /// Authorization code lifetime.
+    pub fn code_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.code_ttl = ttl;
+        self
+    }
+
+    /// How many status reads an upload stays `processing`.
+    pub fn media_processing_polls(mut self, polls: u32) -> Self {
+        self.settings.media_processing_polls = polls;
+        self
+    }
+
+    /// Registers another app.
+    pub fn app(mut self, app: App) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    /// Adds a redirect URI to the demo app.
+    pub fn demo_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        let uri = uri.into();
+        if let Some(demo) = self.apps.iter_mut().find(|a| a.client_id == DEMO_CLIENT_ID) {
+            demo.redirect_uris.push(uri);
+        }
+        self
+    }
+
+    /// Loads the state from `path` when it exists, and saves it there on
+    /// shutdown.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// Binds and starts serving.
+    pub async fn start(self) -> std::io::Result<EmulatorHandle> {
+        server::start(self.bind, self.settings, self.seed, self.apps, self.state_file).await
+    }
+}
+
+/// A running emulator. Dropping it stops it; [`EmulatorHandle::shutdown`]
+/// also waits and saves the state file.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    pub(crate) addr: SocketAddr,
+    pub(crate) shared: Arc<server::Shared>,
+    pub(crate) stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub(crate) task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:<port>`: what `PINTEREST_API_URI` and
+    /// `PINTEREST_OAUTH_URI` take.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/v5`.
+    pub fn api_base(&self) -> String {
+        format!("{}/v5", self.base_url())
+    }
+
+    /// The host of the consent page (`{oauth_base}/oauth/`).
+    pub fn oauth_base(&self) -> String {
+        self.base_url()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Token requests received, of `grant_type` (or all with `None`).
+    pub fn token_requests(&self, grant_type: Option<&str>) -> usize {
+        self.shared.token_requests(grant_type)
+    }
+
+    /// The request log (secrets masked).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.requests()
+    }
+
+    /// Adds a fault.
+    pub fn add_fault(&self, fault: Fault) {
+        self.shared.add_fault(fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
+    /// Back to the initial state (apps kept), log and faults cleared.
+    pub fn reset(&self) {
+        self.shared.reset(None);
+    }
+
+    /// Mints an access token for the demo app with `scopes`, without the
+    /// OAuth dance (for tests and benchmarks).
+    pub fn issue_token(&self, scopes: &[&str]) -> String {
+        self.shared.issue_token(scopes)
+    }
+
+    /// A copy of the state.
+    pub fn state(&self) -> state::Data {
+        self.shared.snapshot()
+    }
+
+    /// Stops serving, closes every connection and saves the state file.
+    pub async fn shutdown(mut self) {
+        self.stop_now().await;
+    }
+
+    async fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Err(e) = self.shared.save() {
+            tracing::warn!("could not save the state file: {e}");
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

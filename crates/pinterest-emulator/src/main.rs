@@ -1,1 +1,88 @@
-fn main() {}
+//! `pinterest-emulator`: the Pinterest API and its OAuth server, offline.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use pinterest_emulator::{App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator};
+
+/// An offline emulator of the Pinterest REST API v5 and its OAuth server.
+#[derive(Debug, Parser)]
+#[command(name = "pinterest-emulator", version)]
+struct Args {
+    /// Address to listen on; loopback unless you say otherwise.
+    #[arg(long, default_value = "127.0.0.1:4010")]
+    bind: SocketAddr,
+    /// Approve consent at once: a GET on /oauth/ redirects with a code.
+    #[arg(long)]
+    auto_approve: bool,
+    /// Deterministic ids, timestamps and tokens.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Load the state from this JSON file (if it exists) and save it there on exit.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// A JSON file with more apps: [{"client_id", "client_secret", "name", "redirect_uris": [...]}].
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Access token lifetime in seconds.
+    #[arg(long, default_value_t = 30 * 24 * 3600)]
+    access_token_ttl: u64,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    if !args.bind.ip().is_loopback() {
+        eprintln!("warning: listening on {}, not loopback: anyone who can reach it can use it", args.bind);
+    }
+    let mut builder = Emulator::builder()
+        .bind(args.bind)
+        .auto_approve(args.auto_approve)
+        .access_token_ttl(Duration::from_secs(args.access_token_ttl));
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    if let Some(path) = &args.state {
+        builder = builder.state_file(path);
+    }
+    if let Some(path) = &args.config {
+        let apps: Vec<App> = match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: cannot read apps from {}: {e}", path.display());
+                std::process::exit(2);
+            }
+        };
+        for app in apps {
+            builder = builder.app(app);
+        }
+    }
+    let emulator = match builder.start().await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot start on {}: {e}", args.bind);
+            std::process::exit(1);
+        }
+    };
+    println!("Pinterest emulator");
+    println!("  API base:      {}   (PINTEREST_API_URI={})", emulator.api_base(), emulator.base_url());
+    println!("  OAuth consent: {}/oauth/   (PINTEREST_OAUTH_URI={})", emulator.oauth_base(), emulator.oauth_base());
+    println!("  Demo app:      client id {DEMO_CLIENT_ID}, secret {DEMO_CLIENT_SECRET}");
+    println!("                 redirect URIs https://localhost/ and http://localhost:8085/");
+    println!("  Admin:         {}/_emulator/ (reset, seed, requests, faults, tokens)", emulator.base_url());
+    if args.auto_approve {
+        println!("  Consent is approved at once (--auto-approve).");
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    emulator.shutdown().await;
+    eprintln!("stopped");
+}

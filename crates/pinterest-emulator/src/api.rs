@@ -1,0 +1,216 @@
+//! Every `/v5` route: found through the SDK's operation registry, then
+//! authenticated, scope-checked and validated like Pinterest does, then
+//! answered by a stateful handler or by the operation's sample response.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use http::{HeaderValue, Response, StatusCode};
+use pinterest_sdk::registry::{OperationInfo, ParamInfo, ParamLocation, ParamStyle};
+
+use crate::server::{Shared, json_error};
+use crate::state::now;
+
+/// What a handler gets.
+pub struct Call<'a> {
+    pub op: &'static OperationInfo,
+    pub path: BTreeMap<&'static str, String>,
+    pub query: Vec<(String, String)>,
+    pub body: Option<serde_json::Value>,
+    pub scopes: &'a [String],
+    pub shared: &'a Shared,
+}
+
+impl Call<'_> {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn path_param(&self, name: &str) -> &str {
+        self.path.get(name).map(String::as_str).unwrap_or_default()
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// A JSON response.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(Body::from(value.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    r
+}
+
+pub fn bad_request(message: &str) -> Response<Body> {
+    json_error(StatusCode::BAD_REQUEST, 1, message)
+}
+
+pub fn not_found(what: &str) -> Response<Body> {
+    json_error(StatusCode::NOT_FOUND, 3, &format!("{what} not found."))
+}
+
+pub fn forbidden(message: &str) -> Response<Body> {
+    json_error(StatusCode::FORBIDDEN, 3, message)
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let v = req.headers().get("authorization")?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+}
+
+/// Checks one query value against its declaration.
+fn check_value(p: &ParamInfo, value: &str) -> Result<(), String> {
+    let items: Vec<&str> = match p.style {
+        ParamStyle::Csv => value.split(',').collect(),
+        _ => vec![value],
+    };
+    for item in items {
+        let kind = if p.kind == "array" { "string" } else { p.kind };
+        match kind {
+            "integer" => {
+                let n: i64 = item.parse().map_err(|_| format!("`{}` must be an integer, not `{item}`", p.name))?;
+                if p.min.is_some_and(|m| n < m) || p.max.is_some_and(|m| n > m) {
+                    return Err(format!(
+                        "`{}` must be between {} and {}",
+                        p.name,
+                        p.min.map(|m| m.to_string()).unwrap_or("-inf".into()),
+                        p.max.map(|m| m.to_string()).unwrap_or("inf".into())
+                    ));
+                }
+            }
+            "number" => {
+                item.parse::<f64>().map_err(|_| format!("`{}` must be a number, not `{item}`", p.name))?;
+            }
+            "boolean" if item != "true" && item != "false" => {
+                return Err(format!("`{}` must be true or false, not `{item}`", p.name));
+            }
+            _ => {}
+        }
+        if !p.values.is_empty() && !p.values.contains(&item) {
+            return Err(format!("`{item}` is not a valid value of `{}`", p.name));
+        }
+    }
+    Ok(())
+}
+
+fn validate_query(op: &OperationInfo, query: &[(String, String)]) -> Result<(), String> {
+    for p in op.params.iter().filter(|p| p.location == ParamLocation::Query) {
+        let deep_prefix = format!("{}[", p.name);
+        let present: Vec<&str> = query
+            .iter()
+            .filter(|(k, _)| k == p.name || (p.style == ParamStyle::Deep && k.starts_with(&deep_prefix)))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if present.is_empty() {
+            if p.required {
+                return Err(format!("the query parameter `{}` is required", p.name));
+            }
+            continue;
+        }
+        if p.style != ParamStyle::Deep && p.kind != "object" {
+            for v in present {
+                check_value(p, v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fallback handler: everything under `/v5` that is not the token
+/// endpoint, and 404 for the rest.
+pub async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response<Body> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let Some(sub) = path.strip_prefix("/v5") else {
+        return json_error(StatusCode::NOT_FOUND, 404, "Not found.");
+    };
+    let Some((op, params)) = pinterest_sdk::registry::route(method.as_str(), sub) else {
+        if pinterest_sdk::registry::path_exists(sub) {
+            return json_error(StatusCode::METHOD_NOT_ALLOWED, 405, "Method not allowed.");
+        }
+        return json_error(StatusCode::NOT_FOUND, 404, "Not found.");
+    };
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if query.iter().any(|(k, _)| k == "access_token") {
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            2,
+            "Authentication failed: access tokens are accepted in the Authorization header only.",
+        );
+    }
+    // Authentication and scopes.
+    let scopes: Vec<String> = match op.auth {
+        pinterest_sdk::AuthScheme::Bearer => {
+            let Some(token) = bearer(&req) else {
+                return json_error(StatusCode::UNAUTHORIZED, 2, "Authentication failed.");
+            };
+            let d = s.data();
+            match d.tokens.access.get(&token) {
+                Some(a) if a.expires_at > now() => a.scopes.clone(),
+                _ => return json_error(StatusCode::UNAUTHORIZED, 2, "Authentication failed."),
+            }
+        }
+        _ => Vec::new(),
+    };
+    if !op.scopes.is_empty()
+        && !op.scopes.iter().any(|alt| alt.iter().all(|need| scopes.iter().any(|have| have == need)))
+    {
+        let needed: Vec<String> = op.scopes.iter().map(|alt| alt.join(" + ")).collect();
+        return forbidden(&format!(
+            "Not authorized to access the resource: it needs the scopes {}.",
+            needed.join(" or ")
+        ));
+    }
+    if let Err(message) = validate_query(op, &query) {
+        return bad_request(&message);
+    }
+    // The body.
+    let bytes = match to_bytes(req.into_body(), 16 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return json_error(StatusCode::PAYLOAD_TOO_LARGE, 1, "The request body is too large."),
+    };
+    let body = match op.body {
+        Some(info) if !info.form => {
+            if bytes.is_empty() || bytes.iter().all(u8::is_ascii_whitespace) {
+                if info.required {
+                    return bad_request("a JSON request body is required");
+                }
+                None
+            } else {
+                if let Some(Err(e)) = crate::generated::samples::check_body(op.id, &bytes) {
+                    return bad_request(&format!("invalid request body: {e}"));
+                }
+                match serde_json::from_slice(&bytes) {
+                    Ok(v) => Some(v),
+                    Err(e) => return bad_request(&format!("invalid request body: {e}")),
+                }
+            }
+        }
+        _ => None,
+    };
+    let call = Call { op, path: params.into_iter().collect(), query, body, scopes: &scopes, shared: &s };
+    if let Some(response) = crate::ops::handle(&call) {
+        return response;
+    }
+    sample(op)
+}
+
+/// The operation's generated sample response.
+fn sample(op: &OperationInfo) -> Response<Body> {
+    let Some((_, status, body)) = crate::generated::samples::SAMPLES.iter().find(|(id, _, _)| *id == op.id) else {
+        return json_error(StatusCode::NOT_IMPLEMENTED, 1, "Not emulated.");
+    };
+    let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
+    let mut r = Response::new(Body::from(*body));
+    *r.status_mut() = status;
+    if !body.is_empty() {
+        r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    r
+}

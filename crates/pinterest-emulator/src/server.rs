@@ -1,0 +1,408 @@
+//! Serving: the listener, and around every request the layer that applies
+//! faults, stamps `x-pinterest-rid`, and writes the request log.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tower::ServiceExt;
+
+use crate::state::{AccessRec, App, Data, now};
+use crate::{EmulatorHandle, Settings};
+
+/// What a fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultKind {
+    /// 429, with `Retry-After` when `retry_after` is set.
+    #[serde(rename = "429")]
+    TooManyRequests,
+    /// 429 that Pinterest marks as spam prevention.
+    #[serde(rename = "429_spam")]
+    Spam,
+    /// 500.
+    #[serde(rename = "500")]
+    ServerError,
+    /// 503.
+    #[serde(rename = "503")]
+    Unavailable,
+    /// Waits `latency_ms`, then answers normally.
+    #[serde(rename = "latency")]
+    Latency,
+    /// Closes the connection without answering.
+    #[serde(rename = "drop")]
+    Drop,
+    /// Answers normally but sends only the first half of the body.
+    #[serde(rename = "truncate")]
+    Truncate,
+    /// 307 to another host.
+    #[serde(rename = "307")]
+    Redirect,
+}
+
+/// A fault to inject: on `route` (an operation id such as `pins/get` or
+/// `oauth/token`, or `*` for every API route), `count` times (default:
+/// until removed) or with `probability`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fault {
+    pub route: String,
+    pub kind: FaultKind,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub probability: Option<f64>,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+}
+
+impl Fault {
+    /// A fault of `kind` on `route`, once.
+    pub fn once(route: &str, kind: FaultKind) -> Fault {
+        Fault { route: route.into(), kind, count: Some(1), probability: None, retry_after: None, latency_ms: None }
+    }
+}
+
+/// One received request, secrets masked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub status: u16,
+    pub operation: Option<String>,
+    /// For token requests.
+    pub grant_type: Option<String>,
+    /// A fault that was applied.
+    pub fault: Option<FaultKind>,
+}
+
+/// Handlers note things for the log here (the grant type of a token request).
+#[derive(Debug, Clone, Default)]
+pub struct Note(pub Arc<Mutex<Option<String>>>);
+
+pub struct Shared {
+    pub data: Mutex<Data>,
+    pub settings: Settings,
+    pub base_url: Mutex<String>,
+    initial: Mutex<Data>,
+    faults: Mutex<Vec<Fault>>,
+    log: Mutex<Vec<LoggedRequest>>,
+    token_requests: Mutex<BTreeMap<String, usize>>,
+    seq: AtomicU64,
+    rng: Mutex<rand::rngs::StdRng>,
+    state_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// Locks, recovering from a poisoned lock (a handler never panics, but a
+/// poisoned lock must not take the emulator down).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Query keys whose values are masked in the log.
+const SECRET_KEYS: &[&str] =
+    &["access_token", "refresh_token", "code", "state", "token", "client_secret", "code_verifier"];
+
+impl Shared {
+    pub fn data(&self) -> MutexGuard<'_, Data> {
+        lock(&self.data)
+    }
+
+    pub fn base_url(&self) -> String {
+        lock(&self.base_url).clone()
+    }
+
+    pub fn count_token_request(&self, grant: &str) {
+        *lock(&self.token_requests).entry(grant.to_owned()).or_default() += 1;
+    }
+
+    pub fn token_requests(&self, grant: Option<&str>) -> usize {
+        let counts = lock(&self.token_requests);
+        match grant {
+            Some(g) => counts.get(g).copied().unwrap_or(0),
+            None => counts.values().sum(),
+        }
+    }
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.log).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.log).clear();
+        lock(&self.token_requests).clear();
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        lock(&self.faults).push(fault);
+    }
+
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.faults).clone()
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
+    pub fn snapshot(&self) -> Data {
+        self.data().clone()
+    }
+
+    /// Back to the initial state, or to fresh demo content with `seed`.
+    pub fn reset(&self, seed: Option<u64>) {
+        let fresh = match seed {
+            Some(s) => Data::new(Some(s), self.data().apps.clone()),
+            None => lock(&self.initial).clone(),
+        };
+        *self.data() = fresh;
+        self.clear_faults();
+        self.clear_requests();
+    }
+
+    pub fn issue_token(&self, scopes: &[&str]) -> String {
+        let mut d = self.data();
+        let token = d.token("pina_");
+        let expires_at = now() + self.settings.access_token_ttl.as_secs();
+        d.tokens.access.insert(
+            token.clone(),
+            AccessRec {
+                app: crate::DEMO_CLIENT_ID.into(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                expires_at,
+                family: None,
+            },
+        );
+        token
+    }
+
+    pub fn save(&self) -> std::io::Result<()> {
+        let Some(path) = &self.state_file else { return Ok(()) };
+        let json = serde_json::to_vec_pretty(&*self.data()).map_err(std::io::Error::other)?;
+        // The state holds live tokens: written like a token store.
+        pinterest_sdk::auth::write_private(path, &json)
+    }
+
+    /// The fault to apply to a request on `route`, consuming one use.
+    fn take_fault(&self, route: &str) -> Option<Fault> {
+        let mut faults = lock(&self.faults);
+        let i = faults.iter().position(|f| f.route == route || f.route == "*")?;
+        if let Some(p) = faults[i].probability {
+            if lock(&self.rng).random::<f64>() >= p {
+                return None;
+            }
+        }
+        let fault = faults[i].clone();
+        if let Some(n) = faults[i].count.as_mut() {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                faults.remove(i);
+            }
+        }
+        Some(fault)
+    }
+
+    fn log(&self, entry: LoggedRequest) {
+        lock(&self.log).push(entry);
+    }
+}
+
+fn masked_query(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| {
+            let v = if SECRET_KEYS.contains(&k.as_ref()) { "[masked]".to_owned() } else { v.into_owned() };
+            (k.into_owned(), v)
+        })
+        .collect()
+}
+
+/// The operation id a request addresses, for faults and the log.
+fn route_of(method: &http::Method, path: &str) -> Option<String> {
+    if path == "/oauth/" || path == "/oauth" {
+        return Some("oauth/authorize".into());
+    }
+    if path.starts_with("/_emulator/upload/") {
+        return Some("media/upload".into());
+    }
+    let sub = path.strip_prefix("/v5")?;
+    pinterest_sdk::registry::route(method.as_str(), sub).map(|(op, _)| op.id.to_owned())
+}
+
+pub fn json_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
+    let body = serde_json::json!({"code": code, "message": message}).to_string();
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    r
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> Result<Response<Body>, BoxError> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let route = route_of(&method, &path);
+    let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+    let note = Note::default();
+    let admin = path.starts_with("/_emulator/") && !path.starts_with("/_emulator/upload/");
+    let fault = match (&route, admin) {
+        (Some(r), false) => shared.take_fault(r),
+        _ => None,
+    };
+    let mut entry = LoggedRequest {
+        seq,
+        method: method.to_string(),
+        path: path.clone(),
+        query: masked_query(&query),
+        status: 0,
+        operation: route.clone(),
+        grant_type: None,
+        fault: fault.as_ref().map(|f| f.kind),
+    };
+    let early = match &fault {
+        Some(f) => match f.kind {
+            FaultKind::Drop => {
+                shared.log(entry);
+                return Err("fault: connection dropped".into());
+            }
+            FaultKind::Latency => {
+                tokio::time::sleep(Duration::from_millis(f.latency_ms.unwrap_or(500))).await;
+                None
+            }
+            FaultKind::TooManyRequests => {
+                let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, 8, "Too many requests, slow down");
+                if let Some(secs) = f.retry_after {
+                    r.headers_mut().insert("retry-after", HeaderValue::from(secs));
+                }
+                Some(r)
+            }
+            FaultKind::Spam => Some(json_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                8,
+                "Your request was blocked to prevent spam. Try again later.",
+            )),
+            FaultKind::ServerError => Some(json_error(StatusCode::INTERNAL_SERVER_ERROR, 1, "Internal error")),
+            FaultKind::Unavailable => Some(json_error(StatusCode::SERVICE_UNAVAILABLE, 1, "Service unavailable")),
+            FaultKind::Redirect => {
+                let mut r = Response::new(Body::empty());
+                *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+                r.headers_mut().insert("location", HeaderValue::from_static("https://elsewhere.example/moved"));
+                Some(r)
+            }
+            FaultKind::Truncate => None,
+        },
+        None => None,
+    };
+    let mut response = match early {
+        Some(r) => r,
+        None => {
+            let (mut parts, body) = req.into_parts();
+            parts.extensions.insert(note.clone());
+            let req = Request::from_parts(parts, Body::new(body));
+            let mut r = router.oneshot(req).await.unwrap_or_else(|never| match never {});
+            if fault.as_ref().is_some_and(|f| f.kind == FaultKind::Truncate) {
+                let (parts, body) = r.into_parts();
+                let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                let cut = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
+                r = Response::from_parts(parts, Body::from(cut));
+                r.headers_mut().remove("content-length");
+            }
+            r
+        }
+    };
+    let rid = format!("emu-{seq:08}");
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        response.headers_mut().insert("x-pinterest-rid", v);
+    }
+    if path.starts_with("/v5/") {
+        response.headers_mut().insert("x-ratelimit-limit", HeaderValue::from_static("1000"));
+        response.headers_mut().insert("x-ratelimit-remaining", HeaderValue::from_static("999"));
+        response.headers_mut().insert("x-ratelimit-reset", HeaderValue::from_static("60"));
+    }
+    entry.status = response.status().as_u16();
+    entry.grant_type = lock(&note.0).clone();
+    shared.log(entry);
+    Ok(response)
+}
+
+pub async fn start(
+    bind: SocketAddr,
+    settings: Settings,
+    seed: Option<u64>,
+    apps: Vec<App>,
+    state_file: Option<PathBuf>,
+) -> std::io::Result<EmulatorHandle> {
+    let loaded = match &state_file {
+        Some(path) if path.exists() => {
+            let bytes = std::fs::read(path)?;
+            Some(serde_json::from_slice::<Data>(&bytes).map_err(std::io::Error::other)?)
+        }
+        _ => None,
+    };
+    let initial = loaded.unwrap_or_else(|| Data::new(seed, apps));
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        data: Mutex::new(initial.clone()),
+        settings,
+        base_url: Mutex::new(format!("http://{addr}")),
+        initial: Mutex::new(initial),
+        faults: Mutex::new(Vec::new()),
+        log: Mutex::new(Vec::new()),
+        token_requests: Mutex::new(BTreeMap::new()),
+        seq: AtomicU64::new(0),
+        rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed.unwrap_or(0))),
+        state_file,
+    });
+    let router = Router::new()
+        .merge(crate::oauth::routes())
+        .merge(crate::admin::routes())
+        .fallback(crate::api::handle)
+        .with_state(shared.clone());
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let s = shared.clone();
+    let task = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    let (s, router) = (s.clone(), router.clone());
+                    connections.spawn(async move {
+                        let service = hyper::service::service_fn(move |req| serve(s.clone(), router.clone(), req));
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .keep_alive(true)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                _ = &mut stop_rx => break,
+            }
+        }
+        connections.abort_all();
+    });
+    Ok(EmulatorHandle { addr, shared, stop: Some(stop_tx), task: Some(task) })
+}
