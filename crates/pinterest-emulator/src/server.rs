@@ -79,6 +79,7 @@ impl Fault {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoggedRequest {
     pub seq: u64,
+    /// 0 until answered (and for requests whose client hung up first).
     pub method: String,
     pub path: String,
     pub query: Vec<(String, String)>,
@@ -225,6 +226,15 @@ impl Shared {
     fn log(&self, entry: LoggedRequest) {
         lock(&self.log).push(entry);
     }
+
+    /// Completes the entry logged on arrival (a client that hung up first
+    /// leaves status 0).
+    fn complete(&self, seq: u64, status: u16, grant_type: Option<String>) {
+        if let Some(e) = lock(&self.log).iter_mut().rev().find(|e| e.seq == seq) {
+            e.status = status;
+            e.grant_type = grant_type;
+        }
+    }
 }
 
 fn masked_query(query: &str) -> Vec<(String, String)> {
@@ -270,7 +280,7 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
         (Some(r), false) => shared.take_fault(r),
         _ => None,
     };
-    let mut entry = LoggedRequest {
+    let entry = LoggedRequest {
         seq,
         method: method.to_string(),
         path: path.clone(),
@@ -280,12 +290,11 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
         grant_type: None,
         fault: fault.as_ref().map(|f| f.kind),
     };
+    // Logged on arrival, completed when answered.
+    shared.log(entry);
     let early = match &fault {
         Some(f) => match f.kind {
-            FaultKind::Drop => {
-                shared.log(entry);
-                return Err("fault: connection dropped".into());
-            }
+            FaultKind::Drop => return Err("fault: connection dropped".into()),
             FaultKind::Latency => {
                 tokio::time::sleep(Duration::from_millis(f.latency_ms.unwrap_or(500))).await;
                 None
@@ -340,9 +349,8 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
         response.headers_mut().insert("x-ratelimit-remaining", HeaderValue::from_static("999"));
         response.headers_mut().insert("x-ratelimit-reset", HeaderValue::from_static("60"));
     }
-    entry.status = response.status().as_u16();
-    entry.grant_type = lock(&note.0).clone();
-    shared.log(entry);
+    let grant = lock(&note.0).clone();
+    shared.complete(seq, response.status().as_u16(), grant);
     Ok(response)
 }
 

@@ -1,0 +1,344 @@
+//! pinterest-sdk against the emulator, over real HTTP: the OAuth flow,
+//! every stateful operation, token rotation, single-flight refresh, and what
+//! the SDK does with each fault.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use pinterest_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle, Fault, FaultKind};
+use pinterest_sdk::auth::{MemoryTokenStore, RefreshingTokenSource, TokenSet};
+use pinterest_sdk::media::{UploadOptions, upload_video};
+use pinterest_sdk::oauth::{OAuth, Scope};
+use pinterest_sdk::retry::RetryPolicy;
+use pinterest_sdk::secret::AccessToken;
+use pinterest_sdk::{Client, Config, Error, models};
+
+const ORGANIC: &[Scope] = &[
+    Scope::UserAccountsRead,
+    Scope::BoardsRead,
+    Scope::BoardsWrite,
+    Scope::PinsRead,
+    Scope::PinsWrite,
+    Scope::BoardsReadSecret,
+    Scope::PinsReadSecret,
+];
+
+fn config(e: &EmulatorHandle) -> Config {
+    Config::production()
+        .with_api_host(&e.base_url())
+        .unwrap()
+        .with_oauth_host(&e.base_url())
+        .unwrap()
+        .with_retry(RetryPolicy::default().with_initial_backoff(Duration::from_millis(10)))
+}
+
+fn oauth(e: &EmulatorHandle) -> OAuth {
+    OAuth::builder(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        .config(config(e))
+        .scopes(ORGANIC.to_vec())
+        .pkce(true)
+        .build()
+        .unwrap()
+}
+
+/// The redirect the consent page answers with (auto-approve).
+async fn consent(url: &url::Url) -> String {
+    pinterest_sdk::transport::install_crypto_provider();
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = browser.get(url.as_str()).send().await.unwrap();
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn login(e: &EmulatorHandle) -> (OAuth, TokenSet) {
+    let oauth = oauth(e);
+    let (url, pending) = oauth.authorization_url();
+    let redirect = consent(&url).await;
+    let tokens = oauth.exchange_redirect(&pending, &redirect).await.unwrap();
+    (oauth, tokens)
+}
+
+fn client(e: &EmulatorHandle, token: &AccessToken) -> Client {
+    Client::builder().config(config(e)).access_token(token.clone()).build().unwrap()
+}
+
+#[tokio::test]
+async fn the_whole_oauth_flow() {
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    let (oauth, tokens) = login(&e).await;
+    assert_eq!(tokens.response_type.as_deref(), Some("authorization_code"));
+    assert!(tokens.scopes.contains(&Scope::PinsWrite));
+    let c = client(&e, &tokens.access_token);
+    assert_eq!(c.user_account().get().send().await.unwrap().username.as_deref(), Some("emulator_user"));
+    // Refresh rotates; the new token works; revocation ends it.
+    let refreshed = oauth.refresh(&tokens).await.unwrap();
+    assert!(!refreshed.refresh_token.as_ref().unwrap().ct_eq(tokens.refresh_token.as_ref().unwrap()));
+    let c = client(&e, &refreshed.access_token);
+    c.pins().list().send().await.unwrap();
+    oauth.revoke(pinterest_sdk::oauth::RevocableToken::Access(&refreshed.access_token)).await.unwrap();
+    assert!(c.pins().list().send().await.unwrap_err().needs_reauthorization());
+    // Client credentials and a conversion token.
+    let app = oauth.client_credentials(&[Scope::AdsRead, Scope::AdsWrite]).await.unwrap();
+    assert!(app.refresh_token.is_none());
+    let conv = oauth.conversion_token(&app.access_token).await.unwrap();
+    assert!(conv.access_token.expose_secret().starts_with("pina_"));
+}
+
+#[test]
+fn the_whole_oauth_flow_blocking() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let e = rt.block_on(Emulator::builder().auto_approve(true).start()).unwrap();
+    let oauth = pinterest_sdk::blocking::OAuth::from_async(oauth(&e)).unwrap();
+    let (url, pending) = oauth.authorization_url();
+    let redirect = rt.block_on(consent(&url));
+    let tokens = oauth.exchange_redirect(&pending, &redirect).unwrap();
+    let c = pinterest_sdk::blocking::Client::builder()
+        .config(config(&e))
+        .access_token(tokens.access_token.clone())
+        .build()
+        .unwrap();
+    assert_eq!(c.user_account().get().send().unwrap().username.as_deref(), Some("emulator_user"));
+    let mut board = models::BoardCreate::new("Blocking".into());
+    board.description = Some("made blocking".into());
+    let board = c.boards().create(board).send().unwrap();
+    let mut pin = models::PinCreate::new();
+    pin.board_id = Some(board.id.clone());
+    pin.media_source =
+        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://example.com/a.jpg".into()).into());
+    let pin = c.pins().create(pin).send().unwrap();
+    let ids: Vec<String> = c.boards().list_pins(&board.id).page_size(1).iter().map(|p| p.unwrap().id).collect();
+    assert_eq!(ids, vec![pin.id.clone()]);
+    let all: usize = c.pins().list().page_size(2).pages().map(|p| p.unwrap().items.len()).sum();
+    assert_eq!(all, 7, "6 seeded (the secret one visible with the scope) + 1");
+    c.pins().delete(&pin.id).send().unwrap();
+    c.boards().delete(&board.id).send().unwrap();
+    let refreshed = oauth.refresh(&tokens).unwrap();
+    assert!(refreshed.refresh_token.is_some());
+    drop(c);
+    rt.block_on(e.shutdown());
+}
+
+#[tokio::test]
+async fn every_stateful_operation_round_trips() {
+    let e = Emulator::builder().auto_approve(true).media_processing_polls(1).start().await.unwrap();
+    let (_, tokens) = login(&e).await;
+    let c = client(&e, &tokens.access_token);
+
+    // User account.
+    let me = c.user_account().get().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("emulator_user"));
+    let analytics = c.user_account().analytics("2025-01-01", "2025-01-31").send().await.unwrap();
+    assert!(analytics.contains_key("all"));
+    let top = c.user_account().analytics_top_pins("2025-01-01", "2025-01-31", "IMPRESSION").send().await.unwrap();
+    assert!(!top.pins.unwrap_or_default().is_empty());
+    c.user_account().analytics_top_video_pins("2025-01-01", "2025-01-31", "IMPRESSION").send().await.unwrap();
+    let followers: Vec<_> = c.user_account().followers_list().stream().try_collect().await.unwrap();
+    assert_eq!(followers.len(), 3);
+    let following = c.user_account().user_following_get().send().await.unwrap();
+    assert_eq!(following.items.len(), 2);
+    assert_eq!(c.user_account().user_websites_get().send().await.unwrap().items.len(), 1);
+
+    // Boards: create, get, update (clearing the description with an explicit null), list, delete.
+    let mut b = models::BoardCreate::new("Round trip".into());
+    b.description = Some("first".into());
+    let board = c.boards().create(b).send().await.unwrap();
+    assert_eq!(c.boards().get(&board.id).send().await.unwrap().name, "Round trip");
+    let mut u = models::BoardWithUpdatePrivacyUpdate::new();
+    u.name = Some("Renamed".into());
+    u.description = Some(None);
+    let updated = c.boards().update(&board.id, u).send().await.unwrap();
+    assert_eq!((updated.name.as_str(), updated.description.as_deref()), ("Renamed", None));
+    let boards: Vec<_> = c.boards().list().page_size(1).stream().try_collect().await.unwrap();
+    assert!(boards.iter().any(|x| x.id == board.id));
+    assert!(boards.iter().any(|x| x.name == "Drafts"), "the secret board, with boards:read_secret");
+
+    // Sections.
+    let section =
+        c.boards().sections_create(&board.id, models::BoardSection::new("Part one".into())).send().await.unwrap();
+    let section_id = section.id.clone().unwrap();
+    let renamed = c
+        .boards()
+        .sections_update(&board.id, &section_id, models::BoardSection::new("Part 1".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Part 1");
+    let sections = c.boards().sections_list(&board.id).send().await.unwrap();
+    assert_eq!(sections.items.len(), 1);
+
+    // Pins: create into the section, get, update, list by board and section, save, analytics, delete.
+    let mut p = models::PinCreate::new();
+    p.board_id = Some(board.id.clone());
+    p.board_section_id = Some(section_id.clone());
+    p.title = Some("Lemon cake".into());
+    p.media_source =
+        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://example.com/cake.jpg".into()).into());
+    let pin = c.pins().create(p).send().await.unwrap();
+    assert!(matches!(pin.media, Some(models::PinMedia::Image(_))));
+    assert_eq!(c.pins().get(&pin.id).send().await.unwrap().title.as_deref(), Some("Lemon cake"));
+    let found: Vec<_> = c.search().user_pins_list("lemon").stream().try_collect().await.unwrap();
+    assert!(found.iter().any(|x| x.id == pin.id));
+    let mut pu = models::PinUpdate::new();
+    pu.title = Some(None);
+    pu.link = Some(Some("https://example.com/recipe".into()));
+    let pin2 = c.pins().update(&pin.id, pu).send().await.unwrap();
+    assert_eq!((pin2.title.as_deref(), pin2.link.as_deref()), (None, Some("https://example.com/recipe")));
+    assert_eq!(c.boards().list_pins(&board.id).send().await.unwrap().items.len(), 1);
+    assert_eq!(c.boards().sections_list_pins(&board.id, &section_id).send().await.unwrap().items.len(), 1);
+    let mut save = models::PinsSaveBody::new();
+    save.board_id = Some(board.id.clone());
+    let saved = c.pins().save(&pin.id, save).send().await.unwrap();
+    assert_eq!(saved.parent_pin_id.as_deref(), Some(pin.id.as_str()));
+    let stats = c.pins().analytics(&pin.id, "2025-01-01", "2025-01-31", ["IMPRESSION", "SAVE"]).send().await.unwrap();
+    assert!(stats["all"].summary_metrics.as_ref().unwrap().contains_key("SAVE"));
+
+    // Search (Pins above, before the title was cleared).
+    let found = c.search().user_boards_get().query("renamed").send().await.unwrap();
+    assert_eq!(found.items.len(), 1);
+
+    // Media: register, upload to the emulator's storage endpoint, wait, make a video Pin.
+    let uploaded = upload_video(
+        &c,
+        bytes::Bytes::from_static(b"not really an mp4"),
+        "clip.mp4",
+        UploadOptions::default().poll_interval(Duration::from_millis(10)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
+    let mut vp = models::PinCreate::new();
+    vp.board_id = Some(board.id.clone());
+    vp.media_source = Some(models::PinMediaSourceVideoID::new(uploaded.media_id.clone(), "video_id".into()).into());
+    let video_pin = c.pins().create(vp).send().await.unwrap();
+    assert!(matches!(video_pin.media, Some(models::PinMedia::Video(_))));
+    assert_eq!(c.media().list().send().await.unwrap().items.len(), 1);
+    let failing = upload_video(
+        &c,
+        bytes::Bytes::from_static(b"x"),
+        "will-fail.mp4",
+        UploadOptions::default().poll_interval(Duration::from_millis(10)),
+    )
+    .await;
+    assert!(matches!(failing, Err(Error::MediaFailed { .. })));
+
+    // Deletions.
+    c.pins().delete(&pin.id).send().await.unwrap();
+    assert_eq!(c.pins().get(&pin.id).send().await.unwrap_err().status(), Some(http::StatusCode::NOT_FOUND));
+    c.boards().sections_delete(&board.id, &section_id).send().await.unwrap();
+    c.boards().delete(&board.id).send().await.unwrap();
+    assert_eq!(c.boards().get(&board.id).send().await.unwrap_err().status(), Some(http::StatusCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn rotation_and_family_revocation_through_the_sdk() {
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    let (oauth, first) = login(&e).await;
+    let second = oauth.refresh(&first).await.unwrap();
+    let third = oauth.refresh(&second).await.unwrap();
+    client(&e, &third.access_token).pins().list().send().await.unwrap();
+    // Someone replays the first refresh token: the family is revoked.
+    let err = oauth.refresh(&first).await.unwrap_err();
+    assert!(matches!(err, Error::ReauthorizationRequired(_)), "{err:?}");
+    assert!(client(&e, &third.access_token).pins().list().send().await.unwrap_err().needs_reauthorization());
+    assert!(matches!(oauth.refresh(&third).await, Err(Error::ReauthorizationRequired(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_calls_on_an_expired_token_make_one_token_request() {
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    let (oauth, mut tokens) = login(&e).await;
+    tokens.expires_at = Some(tokens.received_at.saturating_sub(1)); // as if it had expired
+    let source = Arc::new(
+        RefreshingTokenSource::builder(oauth).tokens(tokens).store(Arc::new(MemoryTokenStore::new())).build().unwrap(),
+    );
+    let c = Client::builder().config(config(&e)).token_source(source.clone()).build().unwrap();
+    let before = e.token_requests(Some("refresh_token"));
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.pins().list().send().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(e.token_requests(Some("refresh_token")) - before, 1);
+    let logged = e.requests().iter().filter(|r| r.grant_type.as_deref() == Some("refresh_token")).count();
+    assert_eq!(logged, 1, "the request log agrees");
+    assert_eq!(e.requests().iter().filter(|r| r.operation.as_deref() == Some("pins/list")).count(), 100);
+}
+
+async fn with_fault(kind: FaultKind, route: &str, retry_after: Option<u64>) -> (EmulatorHandle, Client) {
+    let e = Emulator::builder().start().await.unwrap();
+    let token = AccessToken::new(e.issue_token(&["pins:read", "pins:write", "boards:read", "boards:write"]));
+    let c = client(&e, &token);
+    let mut f = Fault::once(route, kind);
+    f.retry_after = retry_after;
+    f.latency_ms = Some(400);
+    e.add_fault(f);
+    (e, c)
+}
+
+fn sent(e: &EmulatorHandle, op: &str) -> usize {
+    e.requests().iter().filter(|r| r.operation.as_deref() == Some(op)).count()
+}
+
+#[tokio::test]
+async fn faults_and_what_the_sdk_does_with_them() {
+    // Retried and recovered on a GET.
+    for kind in [FaultKind::TooManyRequests, FaultKind::ServerError, FaultKind::Unavailable, FaultKind::Drop] {
+        let (e, c) = with_fault(kind, "pins/list", Some(1)).await;
+        c.pins().list().send().await.unwrap_or_else(|err| panic!("{kind:?}: {err}"));
+        assert_eq!(sent(&e, "pins/list"), 2, "{kind:?}: one failure, one retry");
+    }
+    // A 429 with Retry-After: 1 waits at least a second.
+    let (_e, c) = with_fault(FaultKind::TooManyRequests, "pins/list", Some(1)).await;
+    let started = std::time::Instant::now();
+    c.pins().list().send().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    // The spam 429 is not retried.
+    let (e, c) = with_fault(FaultKind::Spam, "pins/list", None).await;
+    let err = c.pins().list().send().await.unwrap_err();
+    assert!(err.api().unwrap().is_spam());
+    assert_eq!(sent(&e, "pins/list"), 1);
+    // A POST that got a 500 is not sent twice, and nothing was created.
+    let (e, c) = with_fault(FaultKind::ServerError, "pins/create", None).await;
+    let pins_before = e.state().pins.len();
+    let board = e.state().boards.keys().next().unwrap().clone();
+    let mut p = models::PinCreate::new();
+    p.board_id = Some(board);
+    p.media_source =
+        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://example.com/a.jpg".into()).into());
+    assert_eq!(c.pins().create(p).send().await.unwrap_err().status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR));
+    assert_eq!(sent(&e, "pins/create"), 1);
+    assert_eq!(e.state().pins.len(), pins_before);
+    // A truncated body is a typed decode error, not retried.
+    let (e, c) = with_fault(FaultKind::Truncate, "pins/list", None).await;
+    let err = c.pins().list().send().await.unwrap_err();
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert_eq!(sent(&e, "pins/list"), 1);
+    // A redirect is not followed.
+    let (e, c) = with_fault(FaultKind::Redirect, "pins/list", None).await;
+    assert_eq!(c.pins().list().send().await.unwrap_err().status(), Some(http::StatusCode::TEMPORARY_REDIRECT));
+    assert_eq!(sent(&e, "pins/list"), 1);
+    // Latency beyond the attempt timeout: the attempt times out, the retry succeeds.
+    let (e, _) = with_fault(FaultKind::Latency, "pins/list", None).await;
+    let token = AccessToken::new(e.issue_token(&["pins:read", "boards:read"]));
+    let impatient = Client::builder()
+        .config(config(&e).with_attempt_timeout(Duration::from_millis(150)))
+        .access_token(token)
+        .build()
+        .unwrap();
+    impatient.pins().list().send().await.unwrap();
+    assert_eq!(sent(&e, "pins/list"), 2);
+    // A redirect from the token endpoint: the code goes out once.
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    e.add_fault(Fault::once("oauth/token", FaultKind::Redirect));
+    let oauth = oauth(&e);
+    let (url, pending) = oauth.authorization_url();
+    let redirect = consent(&url).await;
+    let err = oauth.exchange_redirect(&pending, &redirect).await.unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::TEMPORARY_REDIRECT));
+    assert_eq!(sent(&e, "oauth/token"), 1, "the code was sent once and the redirect not followed");
+}
