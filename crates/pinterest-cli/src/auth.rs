@@ -30,9 +30,14 @@ pub enum Opener {
 }
 
 pub async fn run(profile: &Profile, out: Out, cmd: &AuthCmd) -> CliResult {
+    run_with(profile, out, cmd, Opener::System).await
+}
+
+/// Like [`run`], with the way the browser is reached chosen by the caller.
+pub async fn run_with(profile: &Profile, out: Out, cmd: &AuthCmd, opener: Opener) -> CliResult {
     match cmd {
         AuthCmd::Login(args) => {
-            let opener = if args.no_browser { Opener::Print } else { Opener::System };
+            let opener = if args.no_browser { Opener::Print } else { opener };
             let tokens = login(profile, args, opener).await?;
             out.note(&format!("Logged in (profile `{}`, scopes {}).", profile.name, tokens.scope_string()));
             Ok(())
@@ -84,9 +89,25 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
     let listener = Loopback::bind(args.port).await.map_err(|e| {
         CliError::Local(format!("cannot listen on 127.0.0.1:{} for the redirect: {e} (try --port)", args.port))
     })?;
-    let oauth = profile.oauth(&app, Some(listener.redirect_uri()))?;
-    let (url, pending) = oauth.authorization_url_with(&scopes);
-    tracing::info!(redirect_uri = listener.redirect_uri(), "waiting for the redirect");
+    login_through(profile, &app, listener, &scopes, Duration::from_secs(args.timeout), opener).await
+}
+
+/// The browser login on a bound loopback listener: authorization URL,
+/// browser (or its stand-in), callback, exchange, storage.
+pub async fn login_through(
+    profile: &Profile,
+    app: &pinterest_sdk::AppCredentials,
+    listener: Loopback,
+    scopes: &[Scope],
+    deadline: Duration,
+    opener: Opener,
+) -> CliResult<TokenSet> {
+    let config = profile.config()?;
+    let oauth = profile.oauth(app, Some(listener.redirect_uri()))?;
+    let (url, pending) = oauth.authorization_url_with(scopes);
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, redirect_uri = listener.redirect_uri(), "waiting for the redirect");
+    }
     let fetcher = match opener {
         Opener::Fetch => Some(tokio::spawn(fetch_like_a_browser(url.to_string()))),
         Opener::System if webbrowser::open(url.as_str()).is_ok() => {
@@ -98,11 +119,10 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
             None
         }
     };
-    let deadline = Duration::from_secs(args.timeout);
     let result = listener
         .serve(&pending, deadline, |code| async {
             let tokens = oauth.exchange_verified(&pending, code).await?;
-            profile.save_login(Some(&app), &config, &tokens)?;
+            profile.save_login(Some(app), &config, &tokens)?;
             Ok(tokens)
         })
         .await;
@@ -111,7 +131,9 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
     }
     match result {
         Ok(tokens) => Ok(tokens),
-        Err(LoginError::TimedOut) => Err(CliError::Auth(format!("no redirect came back within {} s", args.timeout))),
+        Err(LoginError::TimedOut) => {
+            Err(CliError::Auth(format!("no redirect came back within {} s", deadline.as_secs())))
+        }
         Err(LoginError::Callback(OAuthError::AccessDenied { .. })) => {
             Err(CliError::Auth("the authorization was denied in the browser".into()))
         }

@@ -52,6 +52,8 @@ pub enum Command {
     /// Analytics of the account or of a Pin.
     #[command(subcommand)]
     Analytics(AnalyticsCmd),
+    /// A tour against an embedded emulator: login, reads, writes, upload, refresh.
+    Demo(DemoArgs),
     /// Shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.

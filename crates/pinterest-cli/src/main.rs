@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod cli;
+mod demo;
 mod login;
 mod output;
 mod profile;
@@ -32,6 +33,9 @@ async fn run(cli: Cli) -> CliResult {
         clap_complete::generate(shell, &mut Cli::command(), "pinterest", &mut std::io::stdout());
         return Ok(());
     }
+    if let Command::Demo(args) = &cli.command {
+        return demo::run(out, args).await;
+    }
     let profile = Profile::new(&cli.profile, cli.sandbox)?;
     match &cli.command {
         Command::Auth(cmd) => auth::run(&profile, out, cmd).await,
@@ -43,7 +47,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Media(cmd) => resources::media(&profile.client()?, out, cmd).await,
         Command::Search(cmd) => resources::search(&profile.client()?, out, cmd).await,
         Command::Analytics(cmd) => resources::analytics(&profile.client()?, out, cmd).await,
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Demo(_) => Ok(()),
     }
 }
 

@@ -22,7 +22,7 @@ use crate::output::{CliError, CliResult};
 /// What `<profile>.app.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppFile {
-    pub client_id: String,
+    pub client_id: Option<String>,
     pub client_secret: Option<ClientSecret>,
     /// API base the login was made against, e.g. `https://api.pinterest.com/v5`.
     pub api_base: String,
@@ -35,6 +35,10 @@ pub struct Profile {
     pub name: String,
     dir: PathBuf,
     sandbox: bool,
+    /// Fixed hosts (the demo's emulator), ignoring files and environment.
+    config_override: Option<Config>,
+    /// Fixed app credentials (the demo's app).
+    app_override: Option<AppCredentials>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -50,7 +54,24 @@ impl Profile {
             None => pinterest_sdk::auth::default_dir()
                 .ok_or_else(|| CliError::Local("no config directory; set PINTEREST_CONFIG_DIR".into()))?,
         };
-        Ok(Profile { name: name.to_owned(), dir, sandbox })
+        Ok(Profile { name: name.to_owned(), dir, sandbox, config_override: None, app_override: None })
+    }
+
+    /// A profile kept in `dir` (the demo's private directory).
+    pub fn in_dir(name: &str, dir: PathBuf) -> Self {
+        Profile { name: name.to_owned(), dir, sandbox: false, config_override: None, app_override: None }
+    }
+
+    /// Uses these hosts whatever the files and environment say.
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.config_override = Some(config);
+        self
+    }
+
+    /// Uses this app whatever the files and environment say.
+    pub fn with_app(mut self, app: AppCredentials) -> Self {
+        self.app_override = Some(app);
+        self
     }
 
     pub fn token_path(&self) -> PathBuf {
@@ -93,6 +114,9 @@ impl Profile {
     /// Hosts: `PINTEREST_API_URI` / `PINTEREST_OAUTH_URI`, else `--sandbox`,
     /// else the profile's, else production.
     pub fn config(&self) -> CliResult<Config> {
+        if let Some(c) = &self.config_override {
+            return Ok(c.clone());
+        }
         let stored = self.load_app()?;
         let mut config = if self.sandbox { Config::sandbox() } else { Config::production() };
         if let Some(app) = &stored {
@@ -114,8 +138,11 @@ impl Profile {
     /// the profile's, else (when `prompt` and on a terminal) asked for, the
     /// secret without echo. Never from the command line.
     pub fn app_credentials(&self, prompt: bool) -> CliResult<Option<AppCredentials>> {
+        if let Some(app) = &self.app_override {
+            return Ok(Some(app.clone()));
+        }
         let stored = self.load_app()?;
-        let id = env("PINTEREST_APP_ID").or_else(|| stored.as_ref().map(|a| a.client_id.clone()));
+        let id = env("PINTEREST_APP_ID").or_else(|| stored.as_ref().and_then(|a| a.client_id.clone()));
         let secret = env("PINTEREST_APP_SECRET")
             .map(ClientSecret::new)
             .or_else(|| stored.as_ref().and_then(|a| a.client_secret.clone()));
@@ -176,16 +203,14 @@ impl Profile {
         }
     }
 
-    /// Saves a fresh login.
+    /// Saves a fresh login: the tokens, and the app and hosts it was made with.
     pub fn save_login(&self, app: Option<&AppCredentials>, config: &Config, tokens: &TokenSet) -> CliResult {
-        if let Some(app) = app {
-            self.save_app(&AppFile {
-                client_id: app.client_id.clone(),
-                client_secret: Some(app.client_secret.clone()),
-                api_base: config.api_base().as_str().to_owned(),
-                oauth_authorize: config.oauth_authorize_url().as_str().to_owned(),
-            })?;
-        }
+        self.save_app(&AppFile {
+            client_id: app.map(|a| a.client_id.clone()),
+            client_secret: app.map(|a| a.client_secret.clone()),
+            api_base: config.api_base().as_str().to_owned(),
+            oauth_authorize: config.oauth_authorize_url().as_str().to_owned(),
+        })?;
         self.store().save(tokens)?;
         Ok(())
     }
