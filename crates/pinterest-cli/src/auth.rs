@@ -13,10 +13,18 @@ use crate::login::{LoginError, Loopback};
 use crate::output::{CliError, CliResult, Out, to_json};
 use crate::profile::Profile;
 
-/// The scopes `auth login` asks for by default: read and write of the
-/// organic API.
-pub const DEFAULT_SCOPES: &[Scope] =
-    &[Scope::UserAccountsRead, Scope::PinsRead, Scope::BoardsRead, Scope::PinsWrite, Scope::BoardsWrite];
+/// The scopes `auth login` asks for by default: reading and writing the
+/// organic API, secret boards and Pins included (searching your own Pins
+/// needs the `_secret` read scopes).
+pub const DEFAULT_SCOPES: &[Scope] = &[
+    Scope::UserAccountsRead,
+    Scope::PinsRead,
+    Scope::BoardsRead,
+    Scope::PinsWrite,
+    Scope::BoardsWrite,
+    Scope::PinsReadSecret,
+    Scope::BoardsReadSecret,
+];
 
 /// How the authorization URL reaches a browser.
 pub enum Opener {

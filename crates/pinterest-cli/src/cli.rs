@@ -77,8 +77,8 @@ pub enum AuthCmd {
 
 #[derive(Debug, Args, Clone)]
 pub struct LoginArgs {
-    /// Scopes, comma separated (default: user_accounts:read,pins:read,boards:read,
-    /// pins:write,boards:write).
+    /// Scopes, comma separated (default: user_accounts:read, pins:read, boards:read,
+    /// pins:write, boards:write, pins:read_secret, boards:read_secret).
     #[arg(long)]
     pub scopes: Option<String>,
     /// Port of the loopback redirect listener; `http://localhost:<port>/` must be

@@ -1,0 +1,414 @@
+//! The `pinterest` binary against an emulator in this process: the browser
+//! login through the loopback listener, every command, JSON shapes, exit
+//! codes, the upload flow, two processes sharing a profile, and canaries.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use pinterest_emulator::{App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pinterest");
+
+struct Env {
+    rt: tokio::runtime::Runtime,
+    emulator: Option<EmulatorHandle>,
+    dir: tempfile::TempDir,
+    port: u16,
+    app: (String, String),
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(e) = self.emulator.take() {
+            self.rt.block_on(e.shutdown());
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn env_with(app: Option<App>) -> Env {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let port = free_port();
+    let redirect = format!("http://localhost:{port}/");
+    let mut builder = Emulator::builder().auto_approve(true).media_processing_polls(1).demo_redirect_uri(&redirect);
+    let creds = match app {
+        Some(mut a) => {
+            a.redirect_uris.push(redirect);
+            let creds = (a.client_id.clone(), a.client_secret.clone());
+            builder = builder.app(a);
+            creds
+        }
+        None => (DEMO_CLIENT_ID.to_owned(), DEMO_CLIENT_SECRET.to_owned()),
+    };
+    let emulator = rt.block_on(builder.start()).unwrap();
+    Env { rt, emulator: Some(emulator), dir: tempfile::tempdir().unwrap(), port, app: creds }
+}
+
+fn env() -> Env {
+    env_with(None)
+}
+
+impl Env {
+    fn emu(&self) -> &EmulatorHandle {
+        self.emulator.as_ref().unwrap()
+    }
+
+    /// For `.write_stdin`, `.assert()` and `.output()`.
+    fn cmd(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.std_cmd())
+    }
+
+    /// For spawning.
+    fn std_cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env("PINTEREST_CONFIG_DIR", self.dir.path())
+            .env("PINTEREST_API_URI", self.emu().base_url())
+            .env("PINTEREST_OAUTH_URI", self.emu().base_url())
+            .env("PINTEREST_APP_ID", &self.app.0)
+            .env("PINTEREST_APP_SECRET", &self.app.1)
+            .env_remove("PINTEREST_ACCESS_TOKEN")
+            .env_remove("PINTEREST_PROFILE")
+            .env_remove("PINTEREST_LOG");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// `pinterest auth login --no-browser`, with an HTTP client opening the
+    /// printed URL in place of a person (the emulator approves at once).
+    fn browser_login(&self, extra: &[&str]) -> Output {
+        let port = self.port.to_string();
+        let mut child = self
+            .std_cmd()
+            .args(["auth", "login", "--no-browser", "--port", &port, "--timeout", "30"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let url = loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                panic!("no URL printed: {seen}");
+            }
+            seen.push_str(&line);
+            if let Some(url) = line.trim().strip_prefix("http") {
+                break format!("http{url}");
+            }
+        };
+        pinterest_sdk::transport::install_crypto_provider();
+        self.rt.block_on(async {
+            let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+            let page = browser.get(&url).send().await.unwrap();
+            assert!(page.headers()["cache-control"] == "no-store");
+            assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+        });
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        let mut out = child.wait_with_output().unwrap();
+        out.stderr = format!("{seen}{rest}").into_bytes();
+        out
+    }
+
+    fn token_file(&self) -> PathBuf {
+        self.dir.path().join("default.json")
+    }
+}
+
+#[test]
+fn browser_login_then_every_command() {
+    let env = env();
+    let login = env.browser_login(&[]);
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    assert!(env.token_file().exists());
+    // The listener closed its port after the login.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", env.port)).is_err());
+
+    let me = env.json(&["me", "--json"]);
+    assert_eq!(me["username"], "emulator_user");
+    let boards = env.json(&["boards", "list", "--json"]);
+    assert!(boards.as_array().unwrap().iter().all(|b| b["id"].is_string() && b["name"].is_string()));
+    let board = env.json(&["boards", "create", "From the CLI", "--description", "x", "--json"]);
+    let board_id = board["id"].as_str().unwrap().to_owned();
+    let got = env.json(&["boards", "get", &board_id, "--json"]);
+    assert_eq!(got["name"], "From the CLI");
+    let upd = env.json(&["boards", "update", &board_id, "--name", "Renamed", "--json"]);
+    assert_eq!(upd["name"], "Renamed");
+
+    let section = env.json(&["sections", "create", &board_id, "Part", "--json"]);
+    let section_id = section["id"].as_str().unwrap().to_owned();
+    let sections = env.json(&["sections", "list", &board_id, "--json"]);
+    assert_eq!(sections.as_array().unwrap().len(), 1);
+    env.json(&["sections", "update", &board_id, &section_id, "Part 1", "--json"]);
+
+    let pin = env.json(&[
+        "pins",
+        "create",
+        "--board",
+        &board_id,
+        "--image-url",
+        "https://example.com/cake.jpg",
+        "--title",
+        "Cake",
+        "--json",
+    ]);
+    let pin_id = pin["id"].as_str().unwrap().to_owned();
+    assert_eq!(pin["media"]["media_type"], "image");
+    assert_eq!(env.json(&["pins", "get", &pin_id, "--json"])["title"], "Cake");
+    assert_eq!(env.json(&["pins", "update", &pin_id, "--title", "Cheesecake", "--json"])["title"], "Cheesecake");
+    let listed = env.json(&["pins", "list", "--board", &board_id, "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let saved = env.json(&["pins", "save", &pin_id, "--board", &board_id, "--json"]);
+    assert_eq!(saved["parent_pin_id"], pin_id.as_str());
+    let found = env.json(&["search", "pins", "cheese", "--json"]);
+    assert!(found.as_array().unwrap().iter().any(|p| p["id"] == pin_id.as_str()));
+    let found = env.json(&["search", "boards", "renamed", "--json"]);
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let stats = env.json(&["analytics", "pin", &pin_id, "--start", "2025-01-01", "--end", "2025-01-31", "--json"]);
+    assert!(stats["all"]["summary_metrics"]["IMPRESSION"].is_number());
+    let stats = env.json(&["analytics", "user", "--start", "2025-01-01", "--end", "2025-01-31", "--json"]);
+    assert!(stats["all"].is_object());
+
+    let out = env.run(&["pins", "delete", &pin_id]);
+    assert!(out.status.success());
+    assert!(env.run(&["sections", "delete", &board_id, &section_id]).status.success());
+    assert!(env.run(&["boards", "delete", &board_id]).status.success());
+
+    let status = env.json(&["auth", "status", "--json"]);
+    assert_eq!(status["user"], "emulator_user");
+    assert_eq!(status["refresh_token"], true);
+    let before: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    assert_eq!(env.json(&["auth", "refresh", "--json"])["refreshed"], true);
+    let after: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    assert_ne!(before["refresh_token"], after["refresh_token"], "the rotated refresh token is stored");
+
+    assert!(env.run(&["auth", "logout"]).status.success());
+    let out = env.run(&["me"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pinterest auth login") && err.lines().count() == 1, "{err}");
+}
+
+#[test]
+fn a_denied_or_failed_login_stores_nothing() {
+    let env = env();
+    // The app lacks this redirect URI: the emulator shows an error page and
+    // never redirects, so the login times out.
+    let out = env.cmd().args(["auth", "login", "--no-browser", "--port", "1", "--timeout", "1"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!env.token_file().exists());
+}
+
+#[test]
+fn exit_codes() {
+    let env = env();
+    assert_eq!(env.run(&["frobnicate"]).status.code(), Some(2), "usage");
+    assert_eq!(env.run(&["boards", "get"]).status.code(), Some(2), "missing argument");
+    let out = env.run(&["me"]);
+    assert_eq!(out.status.code(), Some(3), "not logged in");
+    let token = env.emu().issue_token(&["pins:read", "boards:read", "user_accounts:read"]);
+    env.cmd().args(["auth", "login", "--with-token"]).write_stdin(token).assert().success();
+    let out = env.run(&["pins", "get", "999"]);
+    assert_eq!(out.status.code(), Some(1), "API error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("404") && err.contains("request id"), "{err}");
+    let out = env.run(&["boards", "create", "x"]);
+    assert_eq!(out.status.code(), Some(1), "403 is an API error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scope"));
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let out = env.cmd().env("PINTEREST_API_URI", dead).args(["me"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "network: {}", String::from_utf8_lossy(&out.stderr));
+    let out = env.cmd().env("PINTEREST_API_URI", "http://api.pinterest.com").args(["me"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "plain http off loopback is refused");
+}
+
+#[test]
+fn client_credentials_and_with_token_logins() {
+    let env = env();
+    env.cmd().args(["auth", "login", "--client-credentials", "--scopes", "ads:read"]).assert().success();
+    let status = env.json(&["auth", "status", "--json"]);
+    assert_eq!(status["scopes"], serde_json::json!(["ads:read"]));
+    assert_eq!(status["refresh_token"], false);
+    env.cmd().args(["auth", "login", "--with-token"]).write_stdin("").assert().code(2);
+}
+
+#[test]
+fn the_api_command() {
+    let env = env();
+    let token = env.emu().issue_token(&["pins:read", "boards:read", "boards:write"]);
+    env.cmd().args(["auth", "login", "--with-token"]).write_stdin(token).assert().success();
+    let out = env.run(&["api", "GET", "/boards", "--paginate", "-f", "page_size=1"]);
+    assert!(out.status.success());
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "one JSON value per board, across pages");
+    let created = env.json(&["api", "POST", "/v5/boards", "-f", "name=Raw board", "-F", "description=@-"]);
+    assert_eq!(created["name"], "Raw board");
+    let file = env.dir.path().join("body.json");
+    std::fs::write(&file, r#"{"name": "From a file"}"#).unwrap();
+    let created = env.json(&["api", "post", "/boards", "--input", file.to_str().unwrap()]);
+    assert_eq!(created["name"], "From a file");
+    let one = env.json(&["api", "GET", "/boards?page_size=1"]);
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    let out = env.run(&["api", "GET", "/boards", "-H", "Authorization: Bearer stolen"]);
+    assert_eq!(out.status.code(), Some(2), "credentials never on the command line");
+    let out = env.run(&["api", "GET", "/boards", "-f", "novalue"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = env.run(&["api", "GET", "/not/in/the/spec"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an operation of the spec"));
+}
+
+#[test]
+fn media_upload_makes_a_video_pin() {
+    let env = env();
+    let token = env.emu().issue_token(&["pins:read", "pins:write", "boards:read", "boards:write"]);
+    env.cmd().args(["auth", "login", "--with-token"]).write_stdin(token).assert().success();
+    let board = env.json(&["boards", "create", "Videos", "--json"]);
+    let file = env.dir.path().join("clip.mp4");
+    std::fs::write(&file, b"not really a video").unwrap();
+    let done = env.json(&[
+        "media",
+        "upload",
+        file.to_str().unwrap(),
+        "--board",
+        board["id"].as_str().unwrap(),
+        "--title",
+        "Clip",
+        "--poll",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(done["pin"]["media"]["media_type"], "video");
+    let media = env.json(&["media", "get", done["media_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(media["status"], "succeeded");
+    let bad = env.dir.path().join("will-fail.mp4");
+    std::fs::write(&bad, b"x").unwrap();
+    let out = env.run(&["media", "upload", bad.to_str().unwrap(), "--poll", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not process"));
+}
+
+#[test]
+fn two_processes_sharing_a_profile_refresh_once() {
+    let env = env();
+    assert!(env.browser_login(&[]).status.success());
+    // Make the stored access token expired, so both commands must refresh.
+    let mut stored: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    stored["expires_at"] = serde_json::json!(1);
+    std::fs::write(env.token_file(), serde_json::to_vec(&stored).unwrap()).unwrap();
+    let before = env.emu().token_requests(Some("refresh_token"));
+    let a = env.std_cmd().args(["me", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let b =
+        env.std_cmd().args(["pins", "list", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(
+        env.emu().token_requests(Some("refresh_token")) - before,
+        1,
+        "one refresh; the other process adopted it"
+    );
+    let stored: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let state = env.emu().state();
+    let refresh = stored["refresh_token"].as_str().unwrap();
+    assert!(!state.tokens.refresh[refresh].spent, "the stored refresh token is the live one");
+    env.json(&["me", "--json"]);
+}
+
+#[test]
+fn completions() {
+    let out = Command::new(BIN).args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pinterest"));
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            files_under(&e.path(), out);
+        } else {
+            out.push(e.path());
+        }
+    }
+}
+
+#[test]
+fn canary_secrets_stay_in_the_token_store() {
+    let secret = "canary-app-secret-7f3e";
+    let env = env_with(Some(App {
+        client_id: "555000555".into(),
+        client_secret: secret.into(),
+        name: "Canary".into(),
+        redirect_uris: Vec::new(),
+    }));
+    let mut printed = Vec::new();
+    let login = env.browser_login(&["-vvv"]);
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    printed.push(login);
+    let first: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    for args in [
+        &["me", "-vvv"][..],
+        &["boards", "list", "-vvv", "--json"],
+        &["auth", "status", "-vvv"],
+        &["auth", "refresh", "-vvv"],
+        &["pins", "list", "-vvv"],
+        &["api", "GET", "/boards", "-vvv"],
+    ] {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        printed.push(out);
+    }
+    let second: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let canaries = [
+        secret.to_owned(),
+        first["access_token"].as_str().unwrap().to_owned(),
+        first["refresh_token"].as_str().unwrap().to_owned(),
+        second["access_token"].as_str().unwrap().to_owned(),
+        second["refresh_token"].as_str().unwrap().to_owned(),
+    ];
+    let logs: String = printed
+        .iter()
+        .map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+        .collect();
+    assert!(logs.contains("DEBUG") || logs.contains("TRACE"), "verbose logging was on");
+    for c in &canaries {
+        assert!(!logs.contains(c.as_str()), "a secret was printed or logged");
+    }
+    // On disk, only the profile's two private files hold them.
+    let mut files = Vec::new();
+    files_under(env.dir.path(), &mut files);
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "default.json" || name == "default.app.json" {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600, "{name}");
+            }
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        for c in &canaries {
+            assert!(!text.contains(c.as_str()), "{name} holds a secret");
+        }
+    }
+}
