@@ -1,0 +1,157 @@
+//! A real browser: `pinterest auth login --no-browser` against the emulator
+//! (consent not automatic), headless Chromium driven through chromedriver
+//! opens the printed URL and clicks Allow; the CLI ends logged in. A second
+//! run clicks Deny and the CLI reports it. `cargo xtask test` installs
+//! Debian's `chromium` and `chromium-driver` when they are missing; without
+//! them this test says so and skips.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use pinterest_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pinterest");
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| std::path::Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `pinterest auth login --no-browser` and returns it with the URL it printed.
+fn start_login(cmd: &mut Command) -> (Child, String, String) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("no URL printed: {seen}");
+        }
+        seen.push_str(&line);
+        if let Some(rest) = line.trim().strip_prefix("http") {
+            let url = format!("http{rest}");
+            // Keep draining stderr so the child never blocks on it.
+            let mut rest = String::new();
+            std::thread::spawn(move || {
+                let _ = stderr.read_to_string(&mut rest);
+                rest
+            });
+            return (child, url, seen);
+        }
+    }
+}
+
+fn wait(child: Child, timeout: Duration) -> std::process::Output {
+    let started = Instant::now();
+    let mut child = child;
+    loop {
+        if let Some(_status) = child.try_wait().unwrap() {
+            return child.wait_with_output().unwrap();
+        }
+        assert!(started.elapsed() < timeout, "the CLI did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_real_browser_allows_and_then_denies() {
+    let (Some(chromium), Some(driver)) = (which("chromium"), which("chromedriver")) else {
+        eprintln!(
+            "SKIPPED: chromium and chromedriver are not installed (cargo xtask test installs Debian's chromium and chromium-driver)"
+        );
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let port = free_port();
+    let emulator =
+        rt.block_on(Emulator::builder().demo_redirect_uri(format!("http://localhost:{port}/")).start()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let driver_port = free_port();
+    let _driver = Killed(
+        Command::new(driver)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let profile_dir = tempfile::tempdir().unwrap();
+    let cli = || {
+        let mut c = Command::new(BIN);
+        c.env("PINTEREST_CONFIG_DIR", dir.path())
+            .env("PINTEREST_API_URI", emulator.base_url())
+            .env("PINTEREST_OAUTH_URI", emulator.base_url())
+            .env("PINTEREST_APP_ID", DEMO_CLIENT_ID)
+            .env("PINTEREST_APP_SECRET", DEMO_CLIENT_SECRET)
+            .env_remove("PINTEREST_ACCESS_TOKEN");
+        c
+    };
+    rt.block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         format!("--user-data-dir={}", profile_dir.path().display())],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let mut browser = None;
+        for _ in 0..100 {
+            match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{driver_port}")).await {
+                Ok(c) => {
+                    browser = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let browser = browser.expect("chromedriver did not start");
+
+        // Allow.
+        let port_s = port.to_string();
+        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", &port_s, "--timeout", "60"]));
+        browser.goto(&url).await.unwrap();
+        let scopes = browser.find(Locator::Id("scopes")).await.unwrap().text().await.unwrap();
+        assert!(scopes.contains("pins:read"), "{scopes}");
+        browser.find(Locator::Id("allow")).await.unwrap().click().await.unwrap();
+        let result = browser.wait().for_element(Locator::Id("result")).await.unwrap();
+        assert_eq!(result.attr("data-ok").await.unwrap().as_deref(), Some("true"));
+        let out = tokio::task::block_in_place(|| wait(child, Duration::from_secs(60)));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(dir.path().join("default.json").exists(), "logged in with a stored token");
+        let me = cli().args(["me", "--json"]).output().unwrap();
+        assert!(String::from_utf8_lossy(&me.stdout).contains("emulator_user"));
+
+        // Deny.
+        assert!(cli().args(["auth", "logout"]).status().unwrap().success());
+        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", &port_s, "--timeout", "60"]));
+        browser.goto(&url).await.unwrap();
+        browser.find(Locator::Id("deny")).await.unwrap().click().await.unwrap();
+        let result = browser.wait().for_element(Locator::Id("result")).await.unwrap();
+        assert_eq!(result.attr("data-ok").await.unwrap().as_deref(), Some("false"));
+        assert!(result.text().await.unwrap().contains("denied"));
+        let out = tokio::task::block_in_place(|| wait(child, Duration::from_secs(60)));
+        assert_eq!(out.status.code(), Some(3));
+        assert!(!dir.path().join("default.json").exists(), "nothing stored");
+        browser.close().await.unwrap();
+    });
+    rt.block_on(emulator.shutdown());
+}
