@@ -197,8 +197,12 @@ async fn sdk_unit(c: &pinterest_sdk::Client, w: Workload, pins: u64) -> Result<u
         }
         Workload::Create => c.pins().create(create_body()).send().await.map(|_| 1).map_err(e),
         Workload::Walk10k => {
-            let pages: Vec<_> = c.boards().list_pins("10000").page_size(250).pages().try_collect().await.map_err(e)?;
-            Ok(pages.iter().map(|p| p.items.len() as u64).sum())
+            let mut n = 0;
+            let mut pages = std::pin::pin!(c.boards().list_pins("10000").page_size(250).pages());
+            while let Some(page) = pages.try_next().await.map_err(e)? {
+                n += page.items.len() as u64;
+            }
+            Ok(n)
         }
         Workload::Stream => {
             let mut n = 0u64;

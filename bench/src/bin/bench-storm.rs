@@ -33,31 +33,44 @@ async fn burst(client: &Client) -> Result<Vec<Duration>, String> {
 async fn run() -> Result<(), String> {
     pinterest_sdk::transport::install_crypto_provider();
     let e = Emulator::builder().auto_approve(true).start().await.map_err(|e| e.to_string())?;
-    let config = Config::production().with_api_host(&e.base_url()).and_then(|c| c.with_oauth_host(&e.base_url())).map_err(|e| e.to_string())?;
+    let config = Config::production()
+        .with_api_host(&e.base_url())
+        .and_then(|c| c.with_oauth_host(&e.base_url()))
+        .map_err(|e| e.to_string())?;
     let oauth = OAuth::builder(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
         .config(config.clone())
         .scopes([Scope::UserAccountsRead])
         .build()
         .map_err(|e| e.to_string())?;
     let (url, pending) = oauth.authorization_url();
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
+    let browser =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
     let consent = browser.get(url.as_str()).send().await.map_err(|e| e.to_string())?;
     let redirect = consent.headers().get("location").and_then(|v| v.to_str().ok()).ok_or("no redirect")?.to_owned();
     let tokens: TokenSet = oauth.exchange_redirect(&pending, &redirect).await.map_err(|e| e.to_string())?;
 
     let source = |t: TokenSet| -> Result<Arc<RefreshingTokenSource>, String> {
         Ok(Arc::new(
-            RefreshingTokenSource::builder(oauth.clone()).tokens(t).store(Arc::new(MemoryTokenStore::new())).build().map_err(|e| e.to_string())?,
+            RefreshingTokenSource::builder(oauth.clone())
+                .tokens(t)
+                .store(Arc::new(MemoryTokenStore::new()))
+                .build()
+                .map_err(|e| e.to_string())?,
         ))
     };
     // Baseline: the same burst on a fresh token.
-    let fresh = Client::builder().config(config.clone()).token_source(source(tokens.clone())?).build().map_err(|e| e.to_string())?;
+    let fresh = Client::builder()
+        .config(config.clone())
+        .token_source(source(tokens.clone())?)
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut baseline = burst(&fresh).await?;
     // The storm: the token expired a moment ago.
     let mut expired = tokens;
     expired.expires_at = Some(expired.received_at.saturating_sub(1));
     let before = e.token_requests(Some("refresh_token"));
-    let storm_client = Client::builder().config(config).token_source(source(expired)?).build().map_err(|e| e.to_string())?;
+    let storm_client =
+        Client::builder().config(config).token_source(source(expired)?).build().map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut storm = burst(&storm_client).await?;
     let storm_total = started.elapsed();

@@ -33,13 +33,16 @@ impl Drop for Killed {
 }
 
 /// Starts `pinterest auth login --no-browser` and returns it with the URL it printed.
+#[allow(clippy::zombie_processes, reason = "the child is returned; the caller waits for it")]
 fn start_login(cmd: &mut Command) -> (Child, String, String) {
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
     loop {
         let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
+        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
             panic!("no URL printed: {seen}");
         }
         seen.push_str(&line);

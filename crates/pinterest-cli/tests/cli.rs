@@ -412,3 +412,33 @@ fn canary_secrets_stay_in_the_token_store() {
         }
     }
 }
+
+/// The README's first command: `pinterest demo` walks login, reads, writes,
+/// an upload and a refresh against its own emulator, and leaves nothing
+/// behind, neither in the user's profile nor in the temporary directory.
+#[test]
+fn demo_runs_the_whole_tour_and_leaves_nothing_behind() {
+    let config = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env("PINTEREST_CONFIG_DIR", config.path())
+        .env("TMPDIR", tmp.path())
+        .env_remove("PINTEREST_API_URI")
+        .env_remove("PINTEREST_OAUTH_URI")
+        .env_remove("PINTEREST_APP_ID")
+        .env_remove("PINTEREST_APP_SECRET")
+        .env_remove("PINTEREST_ACCESS_TOKEN")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    for step in 1..=9 {
+        assert!(text.contains(&format!("== {step}. ")), "step {step} missing: {text}");
+    }
+    assert!(text.contains("emulator_user"), "the user account was shown: {text}");
+    assert!(text.contains("Lemon cake"), "the new Pin was shown: {text}");
+    assert!(text.contains("Done."), "{text}");
+    assert_eq!(std::fs::read_dir(config.path()).unwrap().count(), 0, "the demo wrote into the user's profile");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the demo left its temporary directory");
+}

@@ -403,10 +403,10 @@ fn create_pin(call: &Call<'_>, d: &mut Data, body: &Value) -> Response<Body> {
     if d.board_is_secret(&board) && !call.has_scope("pins:write_secret") {
         return forbidden("Creating a Pin on a secret board needs the pins:write_secret scope.");
     }
-    if let Some(section) = body["board_section_id"].as_str() {
-        if !d.sections.get(section).is_some_and(|s| s["board_id"] == board.as_str()) {
-            return bad_request("board_section_id is not a section of that board.");
-        }
+    if let Some(section) = body["board_section_id"].as_str()
+        && !d.sections.get(section).is_some_and(|s| s["board_id"] == board.as_str())
+    {
+        return bad_request("board_section_id is not a section of that board.");
     }
     let source = &body["media_source"];
     let media = match source["source_type"].as_str() {

@@ -1,7 +1,7 @@
 //! Serving: the listener, and around every request the layer that applies
 //! faults, stamps `x-pinterest-rid`, and writes the request log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,13 +95,17 @@ pub struct LoggedRequest {
 #[derive(Debug, Clone, Default)]
 pub struct Note(pub Arc<Mutex<Option<String>>>);
 
+/// How many requests the log keeps (the most recent ones); the counters
+/// behind `token_requests` count every request regardless.
+pub const LOG_CAPACITY: usize = 10_000;
+
 pub struct Shared {
     pub data: Mutex<Data>,
     pub settings: Settings,
     pub base_url: Mutex<String>,
     initial: Mutex<Data>,
     faults: Mutex<Vec<Fault>>,
-    log: Mutex<Vec<LoggedRequest>>,
+    log: Mutex<VecDeque<LoggedRequest>>,
     token_requests: Mutex<BTreeMap<String, usize>>,
     seq: AtomicU64,
     rng: Mutex<rand::rngs::StdRng>,
@@ -146,7 +150,7 @@ impl Shared {
     }
 
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        lock(&self.log).clone()
+        lock(&self.log).iter().cloned().collect()
     }
 
     pub fn clear_requests(&self) {
@@ -208,10 +212,10 @@ impl Shared {
     fn take_fault(&self, route: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let i = faults.iter().position(|f| f.route == route || f.route == "*")?;
-        if let Some(p) = faults[i].probability {
-            if lock(&self.rng).random::<f64>() >= p {
-                return None;
-            }
+        if let Some(p) = faults[i].probability
+            && lock(&self.rng).random::<f64>() >= p
+        {
+            return None;
         }
         let fault = faults[i].clone();
         if let Some(n) = faults[i].count.as_mut() {
@@ -224,7 +228,11 @@ impl Shared {
     }
 
     fn log(&self, entry: LoggedRequest) {
-        lock(&self.log).push(entry);
+        let mut log = lock(&self.log);
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(entry);
     }
 
     /// Completes the entry logged on arrival (a client that hung up first
@@ -377,7 +385,7 @@ pub async fn start(
         base_url: Mutex::new(format!("http://{addr}")),
         initial: Mutex::new(initial),
         faults: Mutex::new(Vec::new()),
-        log: Mutex::new(Vec::new()),
+        log: Mutex::new(VecDeque::new()),
         token_requests: Mutex::new(BTreeMap::new()),
         seq: AtomicU64::new(0),
         rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed.unwrap_or(0))),
