@@ -185,24 +185,28 @@ macro_rules! tagged_union {
             }
         }
 
-        /// Captures the object as raw JSON, reads only the tag, then parses
-        /// the variant from the same text: no intermediate `Value` tree.
+        /// One pass over the object: the entries before the tag are kept
+        /// (none when the tag comes first, as Pinterest sends it), then the
+        /// variant reads them and the rest of the object straight from the
+        /// input. Errors keep their JSON path.
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                #[derive(serde::Deserialize)]
-                struct Tag<'a> {
-                    #[serde(rename = $tag, borrow, default)]
-                    tag: Option<std::borrow::Cow<'a, str>>,
+                struct Visitor;
+                impl<'de> serde::de::Visitor<'de> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("an object with a `", $tag, "` field"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
+                        let (tag, rest) = crate::macros::TaggedMap::read_tag(map, $tag)?;
+                        let rest = serde::de::value::MapAccessDeserializer::new(rest);
+                        match tag.as_deref() {
+                            $(Some($value) => <$ty as serde::Deserialize>::deserialize(rest).map($name::$variant),)*
+                            _ => <serde_json::Value as serde::Deserialize>::deserialize(rest).map($name::Unknown),
+                        }
+                    }
                 }
-                let raw = <Box<serde_json::value::RawValue>>::deserialize(deserializer)?;
-                let text = raw.get();
-                let tag: Tag<'_> = serde_json::from_str(text).map_err(serde::de::Error::custom)?;
-                match tag.tag.as_deref() {
-                    $(Some($value) => serde_json::from_str(text).map(Self::$variant).map_err(|e| {
-                        serde::de::Error::custom(format_args!(concat!("as ", stringify!($ty), ": {}"), e))
-                    }),)*
-                    _ => serde_json::from_str(text).map(Self::Unknown).map_err(serde::de::Error::custom),
-                }
+                deserializer.deserialize_map(Visitor)
             }
         }
     };
@@ -289,4 +293,141 @@ macro_rules! tag_handles {
             $($(#[$meta])* pub fn $method(&self) -> $handle<&Self> { $handle::new(self) })*
         }
     };
+}
+
+/// The object of a tagged union, read up to its tag: the entries before the
+/// tag (buffered as values) and the tag entry are replayed, then the rest
+/// comes from the underlying map. Used by `tagged_union!`.
+pub(crate) struct TaggedMap<A> {
+    replay: std::vec::IntoIter<(String, serde_json::Value)>,
+    pending: Option<(String, serde_json::Value)>,
+    rest: Option<A>,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> TaggedMap<A> {
+    /// Reads entries until `tag`; returns its value when it is a string.
+    pub(crate) fn read_tag(mut map: A, tag: &str) -> Result<(Option<String>, Self), A::Error> {
+        let mut seen = Vec::with_capacity(1);
+        while let Some(key) = map.next_key::<String>()? {
+            let value: serde_json::Value = map.next_value()?;
+            if key == tag {
+                let name = value.as_str().map(str::to_owned);
+                seen.push((key, value));
+                return Ok((name, TaggedMap { replay: seen.into_iter(), pending: None, rest: Some(map) }));
+            }
+            seen.push((key, value));
+        }
+        Ok((None, TaggedMap { replay: seen.into_iter(), pending: None, rest: None }))
+    }
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for TaggedMap<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        if let Some((key, value)) = self.replay.next() {
+            let seed = seed.deserialize(serde::de::value::StrDeserializer::<A::Error>::new(&key)).map(Some);
+            self.pending = Some((key, value));
+            return seed;
+        }
+        match self.rest.as_mut() {
+            Some(map) => map.next_key_seed(seed),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        if let Some((key, value)) = self.pending.take() {
+            return seed
+                .deserialize(value)
+                .map_err(|e| <A::Error as serde::de::Error>::custom(format_args!("{key}: {e}")));
+        }
+        match self.rest.as_mut() {
+            Some(map) => map.next_value_seed(seed),
+            None => Err(<A::Error as serde::de::Error>::custom("a value without a key")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct Image {
+        pub media_type: Option<String>,
+        pub width: Option<u32>,
+        pub url: Option<String>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct Video {
+        pub media_type: Option<String>,
+        pub duration: Option<f64>,
+    }
+
+    tagged_union! {
+        /// A test union.
+        Media, "media_type" {
+            Image(Image) = "image",
+            Video(Video) = "video",
+        }
+    }
+
+    fn decode(text: &str) -> Result<Media, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    #[test]
+    fn tag_first_middle_or_last_gives_the_same_variant() {
+        let want = Media::Image(Image { media_type: Some("image".into()), width: Some(150), url: Some("u".into()) });
+        for text in [
+            r#"{"media_type":"image","width":150,"url":"u"}"#,
+            r#"{"width":150,"media_type":"image","url":"u"}"#,
+            r#"{"width":150,"url":"u","media_type":"image"}"#,
+        ] {
+            assert_eq!(decode(text).unwrap(), want, "{text}");
+        }
+        assert_eq!(
+            decode(r#"{"duration":1.5,"media_type":"video"}"#).unwrap(),
+            Media::Video(Video { media_type: Some("video".into()), duration: Some(1.5) })
+        );
+    }
+
+    #[test]
+    fn unknown_missing_or_odd_tags_are_kept_as_sent() {
+        for text in [
+            r#"{"media_type":"hologram","depth":3}"#,
+            r#"{"depth":3}"#,
+            r#"{"media_type":null,"depth":3}"#,
+            r#"{"media_type":7,"depth":3}"#,
+            r#"{}"#,
+        ] {
+            let m = decode(text).unwrap();
+            let want: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(m, Media::Unknown(want), "{text}");
+            assert_eq!(m.tag(), None);
+        }
+    }
+
+    #[test]
+    fn errors_name_the_path_inside_the_variant() {
+        // Read after the tag: straight from the input, with serde's path.
+        let text = r#"{"media_type":"image","width":"wide"}"#;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let e = serde_path_to_error::deserialize::<_, Media>(&mut de).unwrap_err();
+        assert_eq!(e.path().to_string(), "width");
+        // Read before the tag: replayed, the message names the field.
+        let e = decode(r#"{"width":"wide","media_type":"image"}"#).unwrap_err();
+        assert!(e.to_string().starts_with("width: invalid type"), "{e}");
+        assert!(decode(r#"["image"]"#).is_err());
+        assert!(decode(r#"{"media_type":"image""#).is_err());
+    }
+
+    #[test]
+    fn round_trips_through_serde_json_value_and_back() {
+        let m = decode(r#"{"url":"u","media_type":"image"}"#).unwrap();
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(serde_json::from_value::<Media>(v).unwrap(), m);
+    }
 }
