@@ -25,6 +25,9 @@ use serde_json::Value;
 
 use crate::codegen::repo_root;
 
+/// Where the hand-written part of BENCHMARKS.md starts.
+const NOTES_MARKER: &str = "## Reading the figures";
+
 const PYTHON_SDKS: &[(&str, &str, &str)] = &[
     ("official", "pinterest-api-sdk==0.2.7", ".venv-official"),
     ("python-pinterest", "python-pinterest==0.2.0", ".venv-python-pinterest"),
@@ -312,8 +315,8 @@ pub fn run_bench(args: &[String]) -> Result<()> {
         report,
         "## Side by side\n\nContenders: `raw` is hyper's client sending the same requests and reading the bytes \
          without decoding (the wire limit); `async` and `blocking` are pinterest-sdk with its default transport \
-         (reqwest + rustls); `reqwest` is reqwest alone, reading the bytes; `sdk-hyper` is pinterest-sdk over a \
-         hyper transport (what the SDK's own layer costs); `official` is pinterest-api-sdk 0.2.7; \
+         (reqwest + rustls); `reqwest` is reqwest alone, reading the bytes; `sdk-hyper` is pinterest-sdk with \
+         `transport::HyperTransport` (feature `hyper-transport`: hyper's client without reqwest); `official` is pinterest-api-sdk 0.2.7; \
          `python-pinterest` is python-pinterest 0.2.0 (its async client for concurrency above 1).\n\n\
          Workloads: `me` GET /v5/user_account; `pin` GET /v5/pins/{{id}}; `page` one page of 250 Pins \
          (GET /v5/boards/{{id}}/pins, the listing both Python SDKs have); `walk10k` every page of 10,000 Pins; \
@@ -474,7 +477,15 @@ pub fn run_bench(args: &[String]) -> Result<()> {
         report.push('\n');
     }
 
-    std::fs::write(root.join("BENCHMARKS.md"), &report)?;
+    // The hand-written reading of the figures (profiles, targets) survives
+    // a new run; it is kept from the marker on.
+    let path = root.join("BENCHMARKS.md");
+    if let Some(notes) =
+        std::fs::read_to_string(&path).ok().and_then(|old| old.find(NOTES_MARKER).map(|i| old[i..].to_owned()))
+    {
+        report.push_str(&notes);
+    }
+    std::fs::write(path, &report)?;
     eprintln!("bench: wrote BENCHMARKS.md");
     Ok(())
 }

@@ -151,32 +151,6 @@ impl Raw {
     }
 }
 
-/// A transport on hyper's client, to see what the SDK costs without reqwest.
-struct HyperTransport(HyperClient<HttpConnector, Full<Bytes>>);
-
-impl pinterest_sdk::transport::Transport for HyperTransport {
-    fn send(
-        &self,
-        request: http::Request<Bytes>,
-    ) -> pinterest_sdk::transport::BoxFuture<'_, pinterest_sdk::transport::TransportResult> {
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let resp = self
-                .0
-                .request(http::Request::from_parts(parts, Full::new(body)))
-                .await
-                .map_err(|e| pinterest_sdk::TransportError::new(pinterest_sdk::TransportErrorKind::Io, e))?;
-            let (parts, body) = resp.into_parts();
-            let bytes = body
-                .collect()
-                .await
-                .map_err(|e| pinterest_sdk::TransportError::new(pinterest_sdk::TransportErrorKind::Io, e))?
-                .to_bytes();
-            Ok(http::Response::from_parts(parts, bytes))
-        })
-    }
-}
-
 async fn reqwest_unit(c: &reqwest::Client, base: &str, w: Workload) -> Result<u64, String> {
     let url = match w {
         Workload::Me => format!("{base}/v5/user_account"),
@@ -310,7 +284,7 @@ fn run_async(a: &Args, config: Config) -> Result<(), String> {
             pinterest_sdk::Client::builder()
                 .config(sdk.config().clone())
                 .access_token(AccessToken::new("bench-token"))
-                .transport(HyperTransport(HyperClient::builder(TokioExecutor::new()).build_http()))
+                .transport(pinterest_sdk::transport::HyperTransport::new(sdk.config()).map_err(|e| e.to_string())?)
                 .build()
                 .map_err(|e| e.to_string())?
         } else {

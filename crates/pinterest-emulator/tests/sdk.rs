@@ -342,3 +342,59 @@ async fn faults_and_what_the_sdk_does_with_them() {
     assert_eq!(err.status(), Some(http::StatusCode::TEMPORARY_REDIRECT));
     assert_eq!(sent(&e, "oauth/token"), 1, "the code was sent once and the redirect not followed");
 }
+
+/// The optional hyper transport does what the SDK relies on: requests and
+/// bodies (JSON, multipart) as sent, pagination, no redirect followed, a
+/// dropped connection classified so that a GET is retried, a truncated body
+/// reported as a decode error.
+#[tokio::test]
+async fn the_hyper_transport_behaves_like_the_default_one() {
+    use pinterest_sdk::transport::HyperTransport;
+    let hyper_client = |e: &EmulatorHandle, token: &AccessToken| {
+        let config = config(e);
+        Client::builder()
+            .transport(HyperTransport::new(&config).unwrap())
+            .config(config)
+            .access_token(token.clone())
+            .build()
+            .unwrap()
+    };
+    let e = Emulator::builder().media_processing_polls(1).start().await.unwrap();
+    let token = AccessToken::new(e.issue_token(&[
+        "user_accounts:read",
+        "boards:read",
+        "boards:write",
+        "pins:read",
+        "pins:write",
+    ]));
+    let c = hyper_client(&e, &token);
+    assert_eq!(c.user_account().get().send().await.unwrap().username.as_deref(), Some("emulator_user"));
+    let board = c.boards().create(models::BoardCreate::new("Over hyper".into())).send().await.unwrap();
+    let boards: Vec<models::Board> = c.boards().list().page_size(1).stream().try_collect().await.unwrap();
+    assert!(boards.len() >= 2 && boards.iter().any(|b| b.id == board.id), "paged one board at a time");
+    let uploaded = upload_video(
+        &c,
+        bytes::Bytes::from_static(b"not really an mp4"),
+        "clip.mp4",
+        UploadOptions::default().poll_interval(Duration::from_millis(10)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
+
+    for (kind, want) in [(FaultKind::Drop, 2), (FaultKind::Redirect, 1), (FaultKind::Truncate, 1)] {
+        e.clear_faults();
+        let before = sent(&e, "pins/list");
+        e.add_fault(Fault::once("pins/list", kind));
+        let result = c.pins().list().send().await;
+        match kind {
+            FaultKind::Drop => assert!(result.is_ok(), "retried after the dropped connection: {result:?}"),
+            FaultKind::Redirect => {
+                assert_eq!(result.unwrap_err().status(), Some(http::StatusCode::TEMPORARY_REDIRECT))
+            }
+            _ => assert!(matches!(result, Err(Error::Decode(_))), "{result:?}"),
+        }
+        assert_eq!(sent(&e, "pins/list") - before, want, "{kind:?}");
+    }
+    e.shutdown().await;
+}

@@ -61,6 +61,93 @@ impl ReqwestTransport {
     }
 }
 
+#[cfg(feature = "hyper-transport")]
+mod hyper_transport {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_rustls::HttpsConnector;
+    use hyper_util::client::legacy::Client as HyperClient;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::{TokioExecutor, TokioTimer};
+    use rustls_platform_verifier::ConfigVerifierExt;
+
+    use super::{BoxFuture, Transport, TransportResult, install_crypto_provider};
+    use crate::config::Config;
+    use crate::error::{Error, Result, TransportError, TransportErrorKind};
+
+    /// A transport on hyper's pooled client with rustls (ring) and the
+    /// platform's certificate verifier, HTTP/1.1 and HTTP/2 by ALPN, no
+    /// redirects. It skips reqwest's own request and response types, which
+    /// makes a call cost less CPU (see `BENCHMARKS.md`); the behaviour the
+    /// SDK relies on (no redirects, no retries, no added headers) is the
+    /// same. Feature `hyper-transport`.
+    ///
+    /// ```no_run
+    /// # fn main() -> pinterest_sdk::Result<()> {
+    /// use pinterest_sdk::{Client, Config, transport::HyperTransport};
+    /// let config = Config::from_env()?;
+    /// let client = Client::builder().transport(HyperTransport::new(&config)?).config(config).build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    #[derive(Clone)]
+    pub struct HyperTransport {
+        client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    }
+
+    impl std::fmt::Debug for HyperTransport {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("HyperTransport").finish_non_exhaustive()
+        }
+    }
+
+    impl HyperTransport {
+        /// A transport with `config`'s connect timeout.
+        pub fn new(config: &Config) -> Result<Self> {
+            install_crypto_provider();
+            let tls = rustls::ClientConfig::with_platform_verifier()
+                .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            http.set_nodelay(true);
+            http.set_connect_timeout(Some(config.timeouts().connect));
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls)
+                .https_or_http()
+                .enable_http1()
+                .enable_http2()
+                .wrap_connector(http);
+            let client = HyperClient::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_timer(TokioTimer::new())
+                .build(https);
+            Ok(HyperTransport { client })
+        }
+    }
+
+    fn error(e: hyper_util::client::legacy::Error) -> TransportError {
+        let kind = if e.is_connect() { TransportErrorKind::Connect } else { TransportErrorKind::Io };
+        TransportError::new(kind, e)
+    }
+
+    impl Transport for HyperTransport {
+        fn send(&self, request: http::Request<Bytes>) -> BoxFuture<'_, TransportResult> {
+            Box::pin(async move {
+                let (parts, body) = request.into_parts();
+                let response =
+                    self.client.request(http::Request::from_parts(parts, Full::new(body))).await.map_err(error)?;
+                let (parts, body) = response.into_parts();
+                let body = body.collect().await.map_err(|e| TransportError::new(TransportErrorKind::Io, e))?.to_bytes();
+                Ok(http::Response::from_parts(parts, body))
+            })
+        }
+    }
+}
+
+#[cfg(feature = "hyper-transport")]
+pub use hyper_transport::HyperTransport;
+
 /// Makes ring the process-wide rustls provider unless one is installed.
 /// [`ReqwestTransport::new`] calls it; call it yourself before building your
 /// own reqwest client in a program that uses this SDK.

@@ -830,5 +830,15 @@ pub fn features(model: &Model) -> String {
     for t in &model.tags {
         let _ = writeln!(s, "{t} = []");
     }
+    for (name, deps) in RUNTIME_FEATURES {
+        let _ = writeln!(s, "{name} = [{}]", quoted(deps));
+    }
     s
 }
+
+/// Features of the hand-written runtime, written into the same `[features]`
+/// table (Cargo allows one).
+const RUNTIME_FEATURES: &[(&str, &[&str])] = &[(
+    "hyper-transport",
+    &["dep:http-body-util", "dep:hyper", "dep:hyper-rustls", "dep:hyper-util", "dep:rustls-platform-verifier"],
+)];
