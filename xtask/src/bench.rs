@@ -504,7 +504,7 @@ fn refresh_storm(report: &mut String, bins: &Path, repeat: usize) -> Result<()> 
         report,
         "## Refresh storm\n\n1,000 calls started at once on a client whose access token expired a moment ago, \
          against the emulator in-process (`bench/src/bin/bench-storm.rs`), next to the same 1,000 calls on a fresh \
-         token.\n\n| figure | storm | fresh token |\n|---|---|---|\n\
+         token, both on connections opened by a warm-up burst.\n\n| figure | storm | fresh token |\n|---|---|---|\n\
          | token requests received by the emulator | {} | 0 |\n\
          | p50 latency ms | {} | {} |\n| p99 latency ms | {} | {} |\n\
          | whole burst ms | {} | – |\n",

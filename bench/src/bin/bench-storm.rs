@@ -64,13 +64,20 @@ async fn run() -> Result<(), String> {
         .token_source(source(tokens.clone())?)
         .build()
         .map_err(|e| e.to_string())?;
+    // A first burst opens the connections; the second is the baseline.
+    burst(&fresh).await?;
     let mut baseline = burst(&fresh).await?;
     // The storm: the token expired a moment ago.
     let mut expired = tokens;
     expired.expires_at = Some(expired.received_at.saturating_sub(1));
     let before = e.token_requests(Some("refresh_token"));
-    let storm_client =
-        Client::builder().config(config).token_source(source(expired)?).build().map_err(|e| e.to_string())?;
+    // Same transport, so the storm finds the connections warm too.
+    let storm_client = Client::builder()
+        .config(config)
+        .transport(fresh.transport().clone())
+        .token_source(source(expired)?)
+        .build()
+        .map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut storm = burst(&storm_client).await?;
     let storm_total = started.elapsed();
