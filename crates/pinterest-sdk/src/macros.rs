@@ -408,6 +408,8 @@ mod tests {
             assert_eq!(m, Media::Unknown(want), "{text}");
             assert_eq!(m.tag(), None);
         }
+        assert_eq!(Media::TAG, "media_type");
+        assert_eq!(decode(r#"{"media_type":"video"}"#).unwrap().tag(), Some("video"));
     }
 
     #[test]
