@@ -442,3 +442,31 @@ fn demo_runs_the_whole_tour_and_leaves_nothing_behind() {
     assert_eq!(std::fs::read_dir(config.path()).unwrap().count(), 0, "the demo wrote into the user's profile");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the demo left its temporary directory");
 }
+
+/// `auth revoke` revokes the stored tokens at the server, then forgets them:
+/// the old access token is refused afterwards and the profile is logged out.
+#[test]
+fn auth_revoke_revokes_at_the_server_and_forgets() {
+    let env = env();
+    let login = env.browser_login(&[]);
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    let stored: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let access = stored["access_token"].as_str().unwrap().to_owned();
+    assert!(env.run(&["me"]).status.success());
+    let out = env.run(&["auth", "revoke"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!env.token_file().exists(), "the token set is forgotten");
+    assert!(env.emu().requests().iter().any(|r| r.operation.as_deref() == Some("token/revoke")));
+    let status = env.rt.block_on(async {
+        pinterest_sdk::transport::install_crypto_provider();
+        reqwest::Client::new()
+            .get(format!("{}/v5/user_account", env.emu().base_url()))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "the revoked access token is refused");
+    assert_eq!(env.run(&["me"]).status.code(), Some(3), "logged out");
+}
