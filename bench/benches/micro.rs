@@ -9,7 +9,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::StatusCode;
 use pinterest_sdk::Operation;
 use pinterest_sdk::config::ApiBase;
-use pinterest_sdk::ops::pins::{MultiPinsAnalytics, PinsList};
+use pinterest_sdk::models::Date;
+use pinterest_sdk::ops::pins::{PinsGetMultiAnalytics, PinsList};
 use pinterest_sdk::paginate::Cursor;
 
 fn decode(c: &mut Criterion) {
@@ -34,14 +35,14 @@ fn decode(c: &mut Criterion) {
 fn build_request(c: &mut Criterion) {
     let base = ApiBase::parse("https://api.pinterest.com/v5").unwrap_or_else(|_| unreachable!());
     let ids: Vec<String> = (0..100).map(|i| format!("{}", 1_000_000_000 + i)).collect();
-    let op = MultiPinsAnalytics::new(
-        ids,
-        "2025-01-01",
-        "2025-01-31",
-        ["IMPRESSION", "OUTBOUND_CLICK", "PIN_CLICK", "SAVE", "SAVE_RATE", "TOTAL_COMMENTS"],
-    )
-    .app_types("ALL")
-    .ad_account_id("549755885175");
+    let day = |d| Date::from_ymd_opt(2025, 1, d).unwrap_or_default();
+    let op = PinsGetMultiAnalytics::new()
+        .pin_ids(ids)
+        .start_date(day(1))
+        .end_date(day(31))
+        .metric_types(["IMPRESSION", "OUTBOUND_CLICK", "PIN_CLICK", "SAVE", "SAVE_RATE", "TOTAL_COMMENTS"])
+        .app_types("ALL")
+        .ad_account_id("549755885175");
     c.bench_function("build multi_pins/analytics request (100 ids)", |b| {
         b.iter(|| black_box(op.to_request(black_box(&base)).map(|r| r.uri().to_string().len())))
     });

@@ -85,14 +85,10 @@ fn parse() -> Result<Args, String> {
 }
 
 fn create_body() -> models::PinCreate {
-    let mut p = models::PinCreate::new();
-    p.board_id = Some("10000".into());
-    p.title = Some("Lemon cake".into());
-    p.description = Some("A moist lemon cake with a sharp glaze.".into());
-    p.link = Some("https://www.example.com/recipes/lemon-cake".into());
-    p.media_source =
-        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://www.example.com/cake.jpg".into()).into());
-    p
+    models::PinCreate::new("10000", models::PinMediaSource::image_url("https://www.example.com/cake.jpg"))
+        .title("Lemon cake")
+        .description("A moist lemon cake with a sharp glaze.")
+        .link("https://www.example.com/recipes/lemon-cake")
 }
 
 /// The wire limit: same requests, bytes read, nothing decoded.

@@ -246,17 +246,17 @@ pub enum AnalyticsCmd {
     /// Account analytics.
     User {
         #[arg(long)]
-        start: String,
+        start: pinterest_sdk::models::Date,
         #[arg(long)]
-        end: String,
+        end: pinterest_sdk::models::Date,
     },
     /// Analytics of one Pin.
     Pin {
         pin_id: String,
         #[arg(long)]
-        start: String,
+        start: pinterest_sdk::models::Date,
         #[arg(long)]
-        end: String,
+        end: pinterest_sdk::models::Date,
         /// Comma-separated metric types.
         #[arg(long, default_value = "IMPRESSION,SAVE,PIN_CLICK,OUTBOUND_CLICK")]
         metrics: String,

@@ -63,7 +63,7 @@ pub async fn run(out: Out, args: &DemoArgs) -> CliResult {
     resources::pins(&client, out, &PinsCmd::List { board: None, limit: Some(3) }).await?;
 
     step(out, 5, "pinterest boards create \"Demo board\"");
-    let board = client.boards().create(pinterest_sdk::models::BoardCreate::new("Demo board".into())).send().await?;
+    let board = client.boards().create(pinterest_sdk::models::BoardCreate::new("Demo board")).send().await?;
     out.note(&format!("   board {}", board.id));
     step(out, 6, "pinterest pins create --board <id> --image-url ...");
     resources::pins(

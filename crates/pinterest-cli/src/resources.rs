@@ -39,7 +39,7 @@ pub async fn boards(client: &Client, out: Out, cmd: &BoardsCmd) -> CliResult {
         }
         BoardsCmd::Get { board_id } => out.value(&to_json(&client.boards().get(board_id).send().await?)?, &[]),
         BoardsCmd::Create { name, description, privacy } => {
-            let mut b = models::BoardCreate::new(name.clone());
+            let mut b = models::BoardCreate::new(name.as_str());
             b.description.clone_from(description);
             b.privacy = privacy.as_deref().map(models::BoardPrivacy::from);
             out.value(&to_json(&client.boards().create(b).send().await?)?, &[])
@@ -62,23 +62,23 @@ pub async fn boards(client: &Client, out: Out, cmd: &BoardsCmd) -> CliResult {
 pub async fn sections(client: &Client, out: Out, cmd: &SectionsCmd) -> CliResult {
     match cmd {
         SectionsCmd::List { board_id } => {
-            let v = collect(client.boards().sections_list(board_id).page_size(100).stream(), None).await?;
+            let v = collect(client.boards().list_sections(board_id).page_size(100).stream(), None).await?;
             out.value(&v, SECTION_COLUMNS)
         }
         SectionsCmd::Create { board_id, name } => {
-            let s = client.boards().sections_create(board_id, models::BoardSection::new(name.clone())).send().await?;
+            let s = client.boards().create_section(board_id, models::BoardSection::new(name.as_str())).send().await?;
             out.value(&to_json(&s)?, &[])
         }
         SectionsCmd::Update { board_id, section_id, name } => {
             let s = client
                 .boards()
-                .sections_update(board_id, section_id, models::BoardSection::new(name.clone()))
+                .update_section(board_id, section_id, models::BoardSection::new(name.as_str()))
                 .send()
                 .await?;
             out.value(&to_json(&s)?, &[])
         }
         SectionsCmd::Delete { board_id, section_id } => {
-            client.boards().sections_delete(board_id, section_id).send().await?;
+            client.boards().delete_section(board_id, section_id).send().await?;
             out.note(&format!("Deleted section {section_id}."));
             Ok(())
         }
@@ -97,12 +97,10 @@ pub async fn pins(client: &Client, out: Out, cmd: &PinsCmd) -> CliResult {
         }
         PinsCmd::Get { pin_id } => out.value(&to_json(&client.pins().get(pin_id).send().await?)?, &[]),
         PinsCmd::Create { board, image_url, title, description, link } => {
-            let mut p = models::PinCreate::new();
-            p.board_id = Some(board.clone());
+            let mut p = models::PinCreate::new(board.as_str(), models::PinMediaSource::image_url(image_url.as_str()));
             p.title.clone_from(title);
             p.description.clone_from(description);
             p.link.clone_from(link);
-            p.media_source = Some(models::PinMediaSourceImageURL::new("image_url".into(), image_url.clone()).into());
             out.value(&to_json(&client.pins().create(p).send().await?)?, &[])
         }
         PinsCmd::Update { pin_id, title, description, link } => {
@@ -158,15 +156,13 @@ pub async fn media(client: &Client, out: Out, cmd: &MediaCmd) -> CliResult {
             let done = done?;
             let mut result = serde_json::json!({"media_id": done.media_id, "status": done.status.as_str()});
             if let Some(board) = board {
-                let mut source = models::PinMediaSourceVideoID::new(done.media_id.clone(), "video_id".into());
-                match cover_image_url {
-                    Some(url) => source.cover_image_url = Some(url.clone()),
-                    None => source.cover_image_key_frame_time = Some(0),
-                }
-                let mut p = models::PinCreate::new();
-                p.board_id = Some(board.clone());
+                let source = models::PinMediaSourceVideoID::new(done.media_id.as_str());
+                let source = match cover_image_url {
+                    Some(url) => source.cover_image_url(url.as_str()),
+                    None => source.cover_image_key_frame_time(0),
+                };
+                let mut p = models::PinCreate::new(board.as_str(), source);
                 p.title.clone_from(title);
-                p.media_source = Some(source.into());
                 let pin = client.pins().create(p).send().await?;
                 result["pin"] = to_json(&pin)?;
             }
@@ -178,11 +174,11 @@ pub async fn media(client: &Client, out: Out, cmd: &MediaCmd) -> CliResult {
 pub async fn search(client: &Client, out: Out, cmd: &SearchCmd) -> CliResult {
     match cmd {
         SearchCmd::Pins { query } => {
-            let v = collect(client.search().user_pins_list(query).stream(), None).await?;
+            let v = collect(client.search().pins(query).stream(), None).await?;
             out.value(&v, PIN_COLUMNS)
         }
         SearchCmd::Boards { query } => {
-            let v = collect(client.search().user_boards_get().query(query).stream(), None).await?;
+            let v = collect(client.search().boards().query(query).stream(), None).await?;
             out.value(&v, BOARD_COLUMNS)
         }
     }
@@ -190,13 +186,21 @@ pub async fn search(client: &Client, out: Out, cmd: &SearchCmd) -> CliResult {
 
 pub async fn analytics(client: &Client, out: Out, cmd: &AnalyticsCmd) -> CliResult {
     match cmd {
-        AnalyticsCmd::User { start, end } => {
-            out.value(&to_json(&client.user_account().analytics(start, end).send().await?)?, &[])
-        }
+        AnalyticsCmd::User { start, end } => out.value(
+            &to_json(&client.user_account().get_analytics().start_date(*start).end_date(*end).send().await?)?,
+            &[],
+        ),
         AnalyticsCmd::Pin { pin_id, start, end, metrics } => {
             let metrics: Vec<String> =
                 metrics.split(',').map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()).collect();
-            let v = client.pins().analytics(pin_id, start, end, metrics).send().await?;
+            let v = client
+                .pins()
+                .get_analytics(pin_id)
+                .start_date(*start)
+                .end_date(*end)
+                .metric_types(metrics)
+                .send()
+                .await?;
             out.value(&to_json(&v)?, &[])
         }
     }

@@ -99,16 +99,12 @@ async fn main() -> Result<()> {
     println!("   {} Pins on the first page", pins.items.len());
 
     step(6, "Create a board and a Pin on it");
-    let mut board = models::BoardCreate::new("Quickstart".into());
-    board.description = Some("Made by pinterest-rs's quickstart".into());
+    let board = models::BoardCreate::new("Quickstart").description("Made by pinterest-rs's quickstart");
     let board = client.boards().create(board).send().await?;
     println!("   board {} ({})", board.id, board.name);
-    let mut pin = models::PinCreate::new();
-    pin.board_id = Some(board.id.clone());
-    pin.title = Some("Lemon cake".into());
-    pin.link = Some("https://www.example.com/recipes/lemon-cake".into());
-    pin.media_source =
-        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://www.example.com/cake.jpg".into()).into());
+    let pin = models::PinCreate::new(&board.id, models::PinMediaSource::image_url("https://www.example.com/cake.jpg"))
+        .title("Lemon cake")
+        .link("https://www.example.com/recipes/lemon-cake");
     let pin = client.pins().create(pin).send().await?;
     println!("   Pin {}", pin.id);
 

@@ -99,13 +99,8 @@ fn the_whole_oauth_flow_blocking() {
         .build()
         .unwrap();
     assert_eq!(c.user_account().get().send().unwrap().username.as_deref(), Some("emulator_user"));
-    let mut board = models::BoardCreate::new("Blocking".into());
-    board.description = Some("made blocking".into());
-    let board = c.boards().create(board).send().unwrap();
-    let mut pin = models::PinCreate::new();
-    pin.board_id = Some(board.id.clone());
-    pin.media_source =
-        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://example.com/a.jpg".into()).into());
+    let board = c.boards().create(models::BoardCreate::new("Blocking").description("made blocking")).send().unwrap();
+    let pin = models::PinCreate::new(&board.id, models::PinMediaSource::image_url("https://example.com/a.jpg"));
     let pin = c.pins().create(pin).send().unwrap();
     let ids: Vec<String> = c.boards().list_pins(&board.id).page_size(1).iter().map(|p| p.unwrap().id).collect();
     assert_eq!(ids, vec![pin.id.clone()]);
@@ -128,25 +123,22 @@ async fn every_stateful_operation_round_trips() {
     // User account.
     let me = c.user_account().get().send().await.unwrap();
     assert_eq!(me.username.as_deref(), Some("emulator_user"));
-    let analytics = c.user_account().analytics("2025-01-01", "2025-01-31").send().await.unwrap();
+    let (start, end) = (date(2025, 1, 1), date(2025, 1, 31));
+    let analytics = c.user_account().get_analytics().start_date(start).end_date(end).send().await.unwrap();
     assert!(analytics.contains_key("all"));
-    let top = c.user_account().analytics_top_pins("2025-01-01", "2025-01-31", "IMPRESSION").send().await.unwrap();
-    assert!(!top.pins.unwrap_or_default().is_empty());
-    c.user_account().analytics_top_video_pins("2025-01-01", "2025-01-31", "IMPRESSION").send().await.unwrap();
-    let followers: Vec<_> = c.user_account().followers_list().stream().try_collect().await.unwrap();
+    let top = c.user_account().get_top_pins().start_date(start).end_date(end).sort_by("IMPRESSION").send().await;
+    assert!(!top.unwrap().pins.unwrap_or_default().is_empty());
+    c.user_account().get_top_video_pins().start_date(start).end_date(end).sort_by("IMPRESSION").send().await.unwrap();
+    let followers: Vec<_> = c.user_account().list_followers().stream().try_collect().await.unwrap();
     assert_eq!(followers.len(), 3);
-    let following = c.user_account().user_following_get().send().await.unwrap();
+    let following = c.user_account().list_following().send().await.unwrap();
     assert_eq!(following.items.len(), 2);
-    assert_eq!(c.user_account().user_websites_get().send().await.unwrap().items.len(), 1);
+    assert_eq!(c.user_account().list_websites().send().await.unwrap().items.len(), 1);
 
     // Boards: create, get, update (clearing the description with an explicit null), list, delete.
-    let mut b = models::BoardCreate::new("Round trip".into());
-    b.description = Some("first".into());
-    let board = c.boards().create(b).send().await.unwrap();
+    let board = c.boards().create(models::BoardCreate::new("Round trip").description("first")).send().await.unwrap();
     assert_eq!(c.boards().get(&board.id).send().await.unwrap().name, "Round trip");
-    let mut u = models::BoardWithUpdatePrivacyUpdate::new();
-    u.name = Some("Renamed".into());
-    u.description = Some(None);
+    let u = models::BoardWithUpdatePrivacyUpdate::new().name("Renamed").clear_description();
     let updated = c.boards().update(&board.id, u).send().await.unwrap();
     assert_eq!((updated.name.as_str(), updated.description.as_deref()), ("Renamed", None));
     let boards: Vec<_> = c.boards().list().page_size(1).stream().try_collect().await.unwrap();
@@ -154,47 +146,43 @@ async fn every_stateful_operation_round_trips() {
     assert!(boards.iter().any(|x| x.name == "Drafts"), "the secret board, with boards:read_secret");
 
     // Sections.
-    let section =
-        c.boards().sections_create(&board.id, models::BoardSection::new("Part one".into())).send().await.unwrap();
+    let section = c.boards().create_section(&board.id, models::BoardSection::new("Part one")).send().await.unwrap();
     let section_id = section.id.clone().unwrap();
-    let renamed = c
-        .boards()
-        .sections_update(&board.id, &section_id, models::BoardSection::new("Part 1".into()))
-        .send()
-        .await
-        .unwrap();
+    let renamed =
+        c.boards().update_section(&board.id, &section_id, models::BoardSection::new("Part 1")).send().await.unwrap();
     assert_eq!(renamed.name, "Part 1");
-    let sections = c.boards().sections_list(&board.id).send().await.unwrap();
+    let sections = c.boards().list_sections(&board.id).send().await.unwrap();
     assert_eq!(sections.items.len(), 1);
 
     // Pins: create into the section, get, update, list by board and section, save, analytics, delete.
-    let mut p = models::PinCreate::new();
-    p.board_id = Some(board.id.clone());
-    p.board_section_id = Some(section_id.clone());
-    p.title = Some("Lemon cake".into());
-    p.media_source =
-        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://example.com/cake.jpg".into()).into());
+    let p = models::PinCreate::new(&board.id, models::PinMediaSource::image_url("https://example.com/cake.jpg"))
+        .board_section_id(&section_id)
+        .title("Lemon cake");
     let pin = c.pins().create(p).send().await.unwrap();
     assert!(matches!(pin.media, Some(models::PinMedia::Image(_))));
     assert_eq!(c.pins().get(&pin.id).send().await.unwrap().title.as_deref(), Some("Lemon cake"));
-    let found: Vec<_> = c.search().user_pins_list("lemon").stream().try_collect().await.unwrap();
+    let found: Vec<_> = c.search().pins("lemon").stream().try_collect().await.unwrap();
     assert!(found.iter().any(|x| x.id == pin.id));
-    let mut pu = models::PinUpdate::new();
-    pu.title = Some(None);
-    pu.link = Some(Some("https://example.com/recipe".into()));
+    let pu = models::PinUpdate::new().clear_title().link("https://example.com/recipe");
     let pin2 = c.pins().update(&pin.id, pu).send().await.unwrap();
     assert_eq!((pin2.title.as_deref(), pin2.link.as_deref()), (None, Some("https://example.com/recipe")));
     assert_eq!(c.boards().list_pins(&board.id).send().await.unwrap().items.len(), 1);
-    assert_eq!(c.boards().sections_list_pins(&board.id, &section_id).send().await.unwrap().items.len(), 1);
-    let mut save = models::PinsSaveBody::new();
-    save.board_id = Some(board.id.clone());
-    let saved = c.pins().save(&pin.id, save).send().await.unwrap();
+    assert_eq!(c.boards().list_section_pins(&board.id, &section_id).send().await.unwrap().items.len(), 1);
+    let saved = c.pins().save(&pin.id, models::PinsSaveBody::new().board_id(&board.id)).send().await.unwrap();
     assert_eq!(saved.parent_pin_id.as_deref(), Some(pin.id.as_str()));
-    let stats = c.pins().analytics(&pin.id, "2025-01-01", "2025-01-31", ["IMPRESSION", "SAVE"]).send().await.unwrap();
+    let stats = c
+        .pins()
+        .get_analytics(&pin.id)
+        .start_date(start)
+        .end_date(end)
+        .metric_types(["IMPRESSION", "SAVE"])
+        .send()
+        .await
+        .unwrap();
     assert!(stats["all"].summary_metrics.as_ref().unwrap().contains_key("SAVE"));
 
     // Search (Pins above, before the title was cleared).
-    let found = c.search().user_boards_get().query("renamed").send().await.unwrap();
+    let found = c.search().boards().query("renamed").send().await.unwrap();
     assert_eq!(found.items.len(), 1);
 
     // Media: register, upload to the emulator's storage endpoint, wait, make a video Pin.
@@ -207,9 +195,7 @@ async fn every_stateful_operation_round_trips() {
     .await
     .unwrap();
     assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
-    let mut vp = models::PinCreate::new();
-    vp.board_id = Some(board.id.clone());
-    vp.media_source = Some(models::PinMediaSourceVideoID::new(uploaded.media_id.clone(), "video_id".into()).into());
+    let vp = models::PinCreate::new(&board.id, models::PinMediaSource::video_id(&uploaded.media_id));
     let video_pin = c.pins().create(vp).send().await.unwrap();
     assert!(matches!(video_pin.media, Some(models::PinMedia::Video(_))));
     assert_eq!(c.media().list().send().await.unwrap().items.len(), 1);
@@ -225,7 +211,7 @@ async fn every_stateful_operation_round_trips() {
     // Deletions.
     c.pins().delete(&pin.id).send().await.unwrap();
     assert_eq!(c.pins().get(&pin.id).send().await.unwrap_err().status(), Some(http::StatusCode::NOT_FOUND));
-    c.boards().sections_delete(&board.id, &section_id).send().await.unwrap();
+    c.boards().delete_section(&board.id, &section_id).send().await.unwrap();
     c.boards().delete(&board.id).send().await.unwrap();
     assert_eq!(c.boards().get(&board.id).send().await.unwrap_err().status(), Some(http::StatusCode::NOT_FOUND));
 }
@@ -306,10 +292,7 @@ async fn faults_and_what_the_sdk_does_with_them() {
     let (e, c) = with_fault(FaultKind::ServerError, "pins/create", None).await;
     let pins_before = e.state().pins.len();
     let board = e.state().boards.keys().next().unwrap().clone();
-    let mut p = models::PinCreate::new();
-    p.board_id = Some(board);
-    p.media_source =
-        Some(models::PinMediaSourceImageURL::new("image_url".into(), "https://example.com/a.jpg".into()).into());
+    let p = models::PinCreate::new(board, models::PinMediaSource::image_url("https://example.com/a.jpg"));
     assert_eq!(c.pins().create(p).send().await.unwrap_err().status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR));
     assert_eq!(sent(&e, "pins/create"), 1);
     assert_eq!(e.state().pins.len(), pins_before);
@@ -369,7 +352,7 @@ async fn the_hyper_transport_behaves_like_the_default_one() {
     ]));
     let c = hyper_client(&e, &token);
     assert_eq!(c.user_account().get().send().await.unwrap().username.as_deref(), Some("emulator_user"));
-    let board = c.boards().create(models::BoardCreate::new("Over hyper".into())).send().await.unwrap();
+    let board = c.boards().create(models::BoardCreate::new("Over hyper")).send().await.unwrap();
     let boards: Vec<models::Board> = c.boards().list().page_size(1).stream().try_collect().await.unwrap();
     assert!(boards.len() >= 2 && boards.iter().any(|b| b.id == board.id), "paged one board at a time");
     let uploaded = upload_video(
@@ -397,4 +380,8 @@ async fn the_hyper_transport_behaves_like_the_default_one() {
         assert_eq!(sent(&e, "pins/list") - before, want, "{kind:?}");
     }
     e.shutdown().await;
+}
+
+fn date(y: i32, m: u32, d: u32) -> models::Date {
+    models::Date::from_ymd_opt(y, m, d).unwrap()
 }

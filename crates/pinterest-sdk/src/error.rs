@@ -36,6 +36,10 @@ pub enum Error {
         /// Time spent on the call, retries included.
         elapsed: Duration,
     },
+    /// A required value was not set on a model builder or an operation;
+    /// nothing was sent.
+    #[error(transparent)]
+    Build(#[from] BuildError),
     /// The request was refused before anything was sent.
     #[error("invalid request for `{operation}`: {reason}")]
     InvalidRequest {
@@ -110,6 +114,25 @@ impl Error {
 
     pub(crate) fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidRequest { operation, reason: reason.into() }
+    }
+}
+
+/// A required value that was not set: from a model's `build()`, or from an
+/// operation whose required setter was not called.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{type_name}` needs `{field}`, which is required and was not set")]
+#[non_exhaustive]
+pub struct BuildError {
+    /// The model or operation type.
+    pub type_name: &'static str,
+    /// The field or parameter, as the spec spells it.
+    pub field: &'static str,
+}
+
+impl BuildError {
+    /// `field` of `type_name` is missing.
+    pub fn missing(type_name: &'static str, field: &'static str) -> Self {
+        BuildError { type_name, field }
     }
 }
 

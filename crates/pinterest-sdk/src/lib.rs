@@ -37,16 +37,20 @@ pub mod registry;
 pub mod retry;
 pub mod secret;
 pub mod transport;
+pub mod types;
 pub mod wire;
 
 mod generated;
 
 pub use client::{AppCredentials, Client, ClientBuilder};
 pub use config::{ApiBase, Config, Timeouts};
-pub use error::{ApiError, DecodeError, Error, RateLimit, Result, TransportError, TransportErrorKind};
+pub use error::{ApiError, BuildError, DecodeError, Error, RateLimit, Result, TransportError, TransportErrorKind};
 pub use generated::{models, ops};
 pub use operation::{AuthScheme, CallOptions, Operation, Paginated};
 pub use raw::RawRequest;
+
+/// The date crate the models use, re-exported so that versions match.
+pub use chrono;
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

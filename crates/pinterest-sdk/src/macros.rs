@@ -10,7 +10,8 @@ macro_rules! string_enum {
         pub enum $name {
             $(#[doc = concat!("`", $value, "`")] $variant,)*
             /// A value this version of the SDK does not know, kept as sent.
-            Unknown(String),
+            /// Only parsing creates it: a known value always becomes its variant.
+            Unknown(crate::types::UnknownValue),
         }
 
         impl $name {
@@ -21,24 +22,26 @@ macro_rules! string_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $value,)*
-                    Self::Unknown(other) => other,
+                    Self::Unknown(other) => other.text_or_empty(),
                 }
             }
         }
 
+        /// Parses a value: a known one becomes its variant, any other [`Self::Unknown`].
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
                 match value {
                     $($value => Self::$variant,)*
-                    other => Self::Unknown(other.to_owned()),
+                    other => Self::Unknown(crate::types::UnknownValue::text(other.to_owned())),
                 }
             }
         }
 
+        /// Parses a value: a known one becomes its variant, any other [`Self::Unknown`].
         impl From<String> for $name {
             fn from(value: String) -> Self {
                 match Self::from(value.as_str()) {
-                    Self::Unknown(_) => Self::Unknown(value),
+                    Self::Unknown(_) => Self::Unknown(crate::types::UnknownValue::text(value)),
                     known => known,
                 }
             }
@@ -94,12 +97,13 @@ macro_rules! string_enum {
 macro_rules! int_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal,)* }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum $name {
             $(#[doc = concat!("`", stringify!($value), "`")] $variant,)*
             /// A value this version of the SDK does not know, kept as sent.
-            Unknown(i64),
+            /// Only parsing creates it: a known value always becomes its variant.
+            Unknown(crate::types::UnknownValue),
         }
 
         impl $name {
@@ -107,19 +111,20 @@ macro_rules! int_enum {
             pub const VALUES: &'static [i64] = &[$($value),*];
 
             /// The value as sent on the wire.
-            pub fn value(self) -> i64 {
+            pub fn value(&self) -> i64 {
                 match self {
                     $(Self::$variant => $value,)*
-                    Self::Unknown(other) => other,
+                    Self::Unknown(other) => other.as_i64().unwrap_or_default(),
                 }
             }
         }
 
+        /// Parses a value: a known one becomes its variant, any other [`Self::Unknown`].
         impl From<i64> for $name {
             fn from(value: i64) -> Self {
                 match value {
                     $($value => Self::$variant,)*
-                    other => Self::Unknown(other),
+                    other => Self::Unknown(crate::types::UnknownValue::integer(other)),
                 }
             }
         }
@@ -160,7 +165,8 @@ macro_rules! tagged_union {
         pub enum $name {
             $(#[doc = concat!("`", $tag, ": ", $value, "`")] $variant($ty),)*
             /// A variant this version of the SDK does not know, kept as sent.
-            Unknown(serde_json::Value),
+            /// Only decoding creates it.
+            Unknown(crate::types::UnknownVariant),
         }
 
         impl $name {
@@ -202,7 +208,8 @@ macro_rules! tagged_union {
                         let rest = serde::de::value::MapAccessDeserializer::new(rest);
                         match tag.as_deref() {
                             $(Some($value) => <$ty as serde::Deserialize>::deserialize(rest).map($name::$variant),)*
-                            _ => <serde_json::Value as serde::Deserialize>::deserialize(rest).map($name::Unknown),
+                            _ => <serde_json::Value as serde::Deserialize>::deserialize(rest)
+                                .map(|v| $name::Unknown(crate::types::UnknownVariant::new(v))),
                         }
                     }
                 }
@@ -405,7 +412,7 @@ mod tests {
         ] {
             let m = decode(text).unwrap();
             let want: serde_json::Value = serde_json::from_str(text).unwrap();
-            assert_eq!(m, Media::Unknown(want), "{text}");
+            assert_eq!(m, Media::Unknown(crate::types::UnknownVariant::new(want)), "{text}");
             assert_eq!(m.tag(), None);
         }
         assert_eq!(Media::TAG, "media_type");

@@ -54,6 +54,13 @@ pub trait Operation {
     /// The response carries secrets (token endpoints): its body is never kept
     /// in an error.
     const SENSITIVE_RESPONSE: bool = false;
+    /// OAuth scope sets of the spec, any one of which suffices (each set is
+    /// needed in full); empty when the spec lists none.
+    const SCOPES: &'static [&'static [&'static str]] = &[];
+    /// The spec's `x-ratelimit-category` (empty when unknown).
+    const RATE_LIMIT_CATEGORY: &'static str = "";
+    /// Whether Pinterest's sandbox serves it (`x-sandbox: enabled`).
+    const SANDBOX: bool = true;
 
     /// Writes path, query and body. Refuses invalid arguments (an empty path
     /// parameter, a `page_size` outside its range) before anything is sent.
@@ -128,6 +135,8 @@ pub fn build_request<O: Operation + ?Sized>(op: &O, base: &ApiBase) -> Result<ht
 pub trait Paginated: Operation + Clone {
     /// One element of a page.
     type Item;
+    /// The `bookmark` query parameter as set (`None`: the first page).
+    fn bookmark(&self) -> Option<&str>;
     /// Sets the `bookmark` query parameter (`None`: the first page).
     fn set_bookmark(&mut self, bookmark: Option<String>);
     /// Splits a page into its items and the next bookmark.
@@ -137,7 +146,7 @@ pub trait Paginated: Operation + Clone {
 /// The pieces the generated code needs, re-exported for it.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::error::Result;
+    pub use crate::error::{BuildError, Result};
     pub use crate::operation::{AuthScheme, CallOptions, Operation, Paginated};
     pub use crate::paginate::Page;
     pub use crate::wire::{QueryValue, RequestWriter, decode_json, decode_text, double_option};

@@ -20,11 +20,22 @@ use crate::operation::Paginated;
 
 /// One page: its items and the bookmark of the next page.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,
     /// Where the next page starts; `None` at the end.
     pub bookmark: Option<String>,
+    /// The bookmark this page was requested with (`None` for the first
+    /// page): where to start again to see this page once more.
+    pub requested_with: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page of `items` followed by `bookmark`.
+    pub fn new(items: Vec<T>, bookmark: Option<String>) -> Self {
+        Page { items, bookmark, requested_with: None }
+    }
 }
 
 /// Why a cursor stopped.

@@ -84,7 +84,7 @@ fn canary_secrets_never_reach_logs_or_debug_output() {
         let e = oauth.exchange_code(&p, "CANARYCODE2", "wrong-state").await.unwrap_err();
         debug += &format!("{e:?} {e}");
         oauth.revoke(RevocableToken::Access(&refreshed.access_token)).await.unwrap();
-        let body = pinterest_sdk::models::TokenRevocationRequest::new("CANARYTOK-in-a-model".into());
+        let body = pinterest_sdk::models::TokenRevocationRequest::new("CANARYTOK-in-a-model");
         debug += &format!("{body:?}");
         assert!(server.state.lock().unwrap().bodies.iter().any(|b| b.contains("CANARYCODE")), "the canaries were used");
         state

@@ -48,10 +48,10 @@ fn decoders_never_panic() {
             let _ = <ops::pins::PinsGet as Operation>::decode(status, body.clone());
             let _ = <ops::pins::PinsList as Operation>::decode(status, body.clone());
             let _ = <ops::boards::BoardsList as Operation>::decode(status, body.clone());
-            let _ = <ops::oauth::OauthToken as Operation>::decode(status, body.clone());
-            let _ = <ops::catalog_items::ItemsBatchGet as Operation>::decode(status, body.clone());
-            let _ = <ops::ad_accounts::AdAccountAnalytics as Operation>::decode(status, body.clone());
-            let _ = <ops::ad_accounts::SandboxDelete as Operation>::decode(status, body.clone());
+            let _ = <ops::oauth::OauthCreateToken as Operation>::decode(status, body.clone());
+            let _ = <ops::catalog_items::CatalogItemsGetBatch as Operation>::decode(status, body.clone());
+            let _ = <ops::ad_accounts::AdAccountsGetAnalytics as Operation>::decode(status, body.clone());
+            let _ = <ops::ad_accounts::AdAccountsDeleteSandbox as Operation>::decode(status, body.clone());
         }
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_bytes(b"Wed, 99 Foo 2026").unwrap());

@@ -163,8 +163,7 @@ async fn backoff_is_full_jitter_under_the_exponential_ceiling_and_seeded() {
 #[tokio::test(start_paused = true)]
 async fn a_post_that_got_a_500_is_not_sent_twice() {
     let t = Scripted::new(vec![status(500, r#"{"code":1,"message":"boom"}"#), ok("{}")]);
-    let mut body = models::PinCreate::new();
-    body.board_id = Some("1".into());
+    let body = models::PinCreate::new("1", models::PinMediaSource::image_url("https://example.com/a.jpg"));
     let err = client(&t).pins().create(body).send().await.unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR));
     assert_eq!(t.count(), 1);

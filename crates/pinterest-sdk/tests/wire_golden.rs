@@ -31,7 +31,7 @@ fn path_parameters_are_escaped_as_one_segment() {
     assert_eq!(m, "GET");
     assert_eq!(uri, "https://api.pinterest.com/v5/pins/12%2F3%204%3Fx?ad_account_id=99");
     assert_eq!((ct, body), (None, String::new()));
-    let (_, uri, _, _) = wire(&ops::boards::BoardSectionsListPins::new("b1", "s 2").page_size(10));
+    let (_, uri, _, _) = wire(&ops::boards::BoardsListSectionPins::new("b1", "s 2").page_size(10));
     assert_eq!(uri, "https://api.pinterest.com/v5/boards/b1/sections/s%202/pins?page_size=10");
 }
 
@@ -47,14 +47,12 @@ fn exploded_arrays_repeat_the_key() {
 
 #[test]
 fn explode_false_arrays_are_comma_joined() {
-    let op = ops::ad_accounts::AdAccountAnalytics::new(
-        "549755885175",
-        "2025-01-01",
-        "2025-01-31",
-        ["SPEND_IN_DOLLAR", "TOTAL_CLICKTHROUGH"],
-        models::Granularity::Day,
-    )
-    .click_window_days(models::ConversionAttributionWindowDays::V7);
+    let op = ops::ad_accounts::AdAccountsGetAnalytics::new("549755885175")
+        .start_date(date(2025, 1, 1))
+        .end_date(date(2025, 1, 31))
+        .columns(["SPEND_IN_DOLLAR", "TOTAL_CLICKTHROUGH"])
+        .granularity(models::Granularity::Day)
+        .click_window_days(models::ConversionAttributionWindowDays::V7);
     let (m, uri, _, _) = wire(&op);
     assert_eq!(m, "GET");
     assert_eq!(
@@ -63,12 +61,16 @@ fn explode_false_arrays_are_comma_joined() {
          &columns=SPEND_IN_DOLLAR,TOTAL_CLICKTHROUGH&granularity=DAY&click_window_days=7"
     );
     // `style: form, explode: false` integer lists, on a DELETE.
-    let (m, uri, _, _) = wire(&ops::catalog_product_groups::CatalogsProductGroupsDeleteMany::new([1, 22, 333]));
+    let (m, uri, _, _) = wire(&ops::catalog_product_groups::CatalogProductGroupsDeleteMany::new([1, 22, 333]));
     assert_eq!(m, "DELETE");
     assert_eq!(uri, "https://api.pinterest.com/v5/catalogs/product_groups/multiple?id=1,22,333");
     // In one operation: `pin_ids` has the default style (exploded) and
     // `metric_types` is `explode: false`.
-    let op = ops::pins::MultiPinsAnalytics::new(["1", "2"], "2025-01-01", "2025-01-02", ["IMPRESSION", "SAVE"]);
+    let op = ops::pins::PinsGetMultiAnalytics::new()
+        .pin_ids(["1", "2"])
+        .start_date(date(2025, 1, 1))
+        .end_date(date(2025, 1, 2))
+        .metric_types(["IMPRESSION", "SAVE"]);
     let (_, uri, _, _) = wire(&op);
     assert_eq!(
         uri,
@@ -79,15 +81,9 @@ fn explode_false_arrays_are_comma_joined() {
 
 #[test]
 fn deep_object_parameters_use_brackets() {
-    let filter = models::CatalogsReportFeedIngestionFilter::new(
-        "1234".into(),
-        models::CatalogsReportFeedIngestionFilterReportType::FeedIngestionIssues,
-    );
-    let params = models::CatalogsRetailReportStatsParameters::new(
-        "RETAIL".into(),
-        models::CatalogsRetailReportStatsParametersReport::FeedIngestionIssues(filter),
-    );
-    let op = ops::catalog_reports::ReportsStats::new(models::ReportsStatsParameters::Retail(params)).page_size(10);
+    let report = models::CatalogsRetailReportStatsParametersReport::feed_ingestion_issues("1234");
+    let params = models::CatalogReportsGetStatsParameters::retail(report);
+    let op = ops::catalog_reports::CatalogReportsGetStats::new(params).page_size(10);
     let (_, uri, _, _) = wire(&op);
     assert_eq!(
         uri,
@@ -98,8 +94,7 @@ fn deep_object_parameters_use_brackets() {
 
 #[test]
 fn json_bodies() {
-    let mut board = models::BoardCreate::new("Recipes".into());
-    board.privacy = Some(models::BoardPrivacy::Secret);
+    let board = models::BoardCreate::new("Recipes").privacy(models::BoardPrivacy::Secret);
     let (m, uri, ct, body) = wire(&ops::boards::BoardsCreate::new(board));
     assert_eq!((m.as_str(), uri.as_str()), ("POST", "https://api.pinterest.com/v5/boards"));
     assert_eq!(ct.as_deref(), Some("application/json"));
@@ -108,9 +103,7 @@ fn json_bodies() {
 
 #[test]
 fn patch_bodies_can_clear_a_field_with_an_explicit_null() {
-    let mut update = models::PinUpdate::new();
-    update.title = Some(None);
-    update.link = Some(Some("https://example.com/x".into()));
+    let update = models::PinUpdate::new().clear_title().link("https://example.com/x");
     let (m, uri, _, body) = wire(&ops::pins::PinsUpdate::new("42", update));
     assert_eq!((m.as_str(), uri.as_str()), ("PATCH", "https://api.pinterest.com/v5/pins/42"));
     assert_eq!(body, r#"{"link":"https://example.com/x","title":null}"#);
@@ -120,13 +113,12 @@ fn patch_bodies_can_clear_a_field_with_an_explicit_null() {
 
 #[test]
 fn form_bodies() {
-    let refresh = models::OauthAccessTokenRequestRefresh::new("pinr_x y".into(), "refresh_token".into());
-    let op = ops::oauth::OauthToken::new(models::OauthAccessTokenRequest::RefreshToken(refresh));
+    let op = ops::oauth::OauthCreateToken::new(models::OauthAccessTokenRequest::refresh_token("pinr_x y"));
     let (m, uri, ct, body) = wire(&op);
     assert_eq!((m.as_str(), uri.as_str()), ("POST", "https://api.pinterest.com/v5/oauth/token"));
     assert_eq!(ct.as_deref(), Some("application/x-www-form-urlencoded"));
     assert_eq!(body, "refresh_token=pinr_x+y&grant_type=refresh_token");
-    assert_eq!(<ops::oauth::OauthToken as Operation>::AUTH, pinterest_sdk::AuthScheme::Basic);
+    assert_eq!(<ops::oauth::OauthCreateToken as Operation>::AUTH, pinterest_sdk::AuthScheme::Basic);
 }
 
 #[test]
@@ -160,8 +152,7 @@ async fn basic_auth_operations_use_the_app_credentials() {
         .app_credentials(pinterest_sdk::AppCredentials::new("1234", pinterest_sdk::secret::ClientSecret::new("s3cret")))
         .build()
         .unwrap();
-    let revoke = models::TokenRevocationRequest::new("pina_abc".into());
-    c.oauth().token_revoke(revoke).send().await.unwrap();
+    c.oauth().revoke_token(models::TokenRevocationRequest::new("pina_abc")).send().await.unwrap();
     let seen = t.seen();
     // base64("1234:s3cret")
     assert_eq!(seen[0].header("authorization"), Some("Basic MTIzNDpzM2NyZXQ="));
@@ -183,4 +174,8 @@ async fn raw_requests_stay_under_the_api_base() {
         assert!(matches!(r, Err(pinterest_sdk::Error::InvalidRequest { .. })), "{bad}");
     }
     assert_eq!(t.count(), 2);
+}
+
+fn date(y: i32, m: u32, d: u32) -> models::Date {
+    models::Date::from_ymd_opt(y, m, d).unwrap()
 }

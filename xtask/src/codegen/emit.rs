@@ -7,7 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::ir::{Auth, Body, Def, Location, Model, Op, Output, Style, Ty, TypeDef};
+use super::ir::{Auth, Def, Field, Location, Model, Op, Output, Param, Style, Ty, TypeDef};
+use super::shapes::{
+    self, has_new, positional_ok, required_fields, sample_expr, setter, tag_fill_expr, union_ctor_name, wire_desc,
+};
 
 pub const SDK: &str = "crates/pinterest-sdk";
 const GEN: &str = "crates/pinterest-sdk/src/generated";
@@ -115,7 +118,7 @@ fn emit_models(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
         out.push('\n');
     }
     let mut module = format!(
-        "{h}//! Request and response types, one per schema of the spec (and one per inline\n//! schema that needs a name). All of them are re-exported here.\n\n"
+        "{h}//! Request and response types, one per schema of the spec (and one per inline\n//! schema that needs a name). All of them are re-exported here.\n//!\n//! A model with at most two required fields that cannot be confused takes them in\n//! `new(..)` and has a chainable setter for every other field\n//! (`PinCreate::new(board_id, PinMediaSource::image_url(url)).title(\"Cake\")`); any\n//! other model has a `builder()` whose `build()` names a missing required field.\n//! Tagged unions have a constructor per variant that fills in the tag.\n\npub use crate::types::{{Date, DateTime}};\n\n"
     );
     for (file, body) in &per_file {
         let (cfg, doc) = match file.as_str() {
@@ -152,6 +155,8 @@ pub fn rust_ty(ty: &Ty, prefix: &str) -> String {
         Ty::I64 => "i64".into(),
         Ty::F64 => "f64".into(),
         Ty::Bool => "bool".into(),
+        Ty::Date => format!("{prefix}Date"),
+        Ty::DateTime => format!("{prefix}DateTime"),
         Ty::Json => "serde_json::Value".into(),
         Ty::JsonObject => "serde_json::Map<String, serde_json::Value>".into(),
         Ty::Named(n) => format!("{prefix}{n}"),
@@ -213,6 +218,7 @@ fn model_item(def: &TypeDef, model: &Model, cfg: &str, redact: bool) -> String {
                 let _ = writeln!(body, "        {ident}({inner}) = {value:?}{add},");
             }
             s = format!("tagged_union! {{\n    {}    {}, {tag:?} {{\n{body}    }}\n}}\n", origin_doc(def), def.name);
+            s.push_str(&union_constructors(def, variants, model, cfg));
             // `From` each variant type that appears once (and is not boxed).
             for (ident, ty, _) in variants {
                 let unique = variants.iter().filter(|v| v.1 == *ty).count() == 1;
@@ -248,114 +254,316 @@ fn model_item(def: &TypeDef, model: &Model, cfg: &str, redact: bool) -> String {
             );
         }
         Def::Struct { fields, additional } => {
-            let all_optional = fields.iter().all(|f| !f.required || f.nullable);
-            let default = if all_optional { ", Default" } else { "" };
-            let secret: Vec<&str> = fields
-                .iter()
-                .filter(|f| redact && f.ty == Ty::String && SECRET_FIELDS.contains(&f.json.as_str()))
-                .map(|f| f.ident.as_str())
-                .collect();
-            let debug = if secret.is_empty() { "Debug, " } else { "" };
-            let _ = writeln!(
-                s,
-                "#[derive(Clone, {debug}PartialEq{default}, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\npub struct {} {{",
-                def.name
-            );
-            for f in fields {
-                let mut facts = f.doc.clone();
-                if f.required {
-                    facts.insert(0, "required".into());
-                }
-                if f.nullable {
-                    facts.push("nullable".into());
-                }
-                let _ = writeln!(
-                    s,
-                    "    /// `{}`{}{}.",
-                    f.json,
-                    if facts.is_empty() { "" } else { ": " },
-                    facts.join(", ")
-                );
-                let mut attrs = Vec::new();
-                if f.ident != f.json {
-                    attrs.push(format!("rename = {:?}", f.json));
-                }
-                let inner = rust_ty(&f.ty, "");
-                let inner = if f.boxed { format!("Box<{inner}>") } else { inner };
-                let ty = if f.double_option {
-                    attrs.push(
-                        "default, skip_serializing_if = \"Option::is_none\", with = \"crate::wire::double_option\""
-                            .into(),
-                    );
-                    format!("Option<Option<{inner}>>")
-                } else if !f.required {
-                    attrs.push("default, skip_serializing_if = \"Option::is_none\"".into());
-                    format!("Option<{inner}>")
-                } else if f.nullable {
-                    attrs.push("default".into());
-                    format!("Option<{inner}>")
-                } else {
-                    inner
-                };
-                if !attrs.is_empty() {
-                    let _ = writeln!(s, "    #[serde({})]", attrs.join(", "));
-                }
-                let _ = writeln!(s, "    pub {}: {ty},", f.ident);
-            }
-            if let Some(a) = additional {
-                let _ = writeln!(
-                    s,
-                    "    /// Properties beyond the named ones.\n    #[serde(flatten)]\n    pub additional_properties: std::collections::BTreeMap<String, {}>,",
-                    rust_ty(a, "")
-                );
-            }
-            let _ = writeln!(s, "}}\n");
-            // Constructor with the required, non-nullable fields.
-            let req: Vec<_> = fields.iter().filter(|f| f.required && !f.nullable).collect();
-            let args: Vec<String> = req.iter().map(|f| format!("{}: {}", f.ident, rust_ty(&f.ty, ""))).collect();
-            let _ = writeln!(
-                s,
-                "{cfg}impl {} {{\n    /// A value with the required fields set and the others empty.\n    pub fn new({}) -> Self {{\n        Self {{",
-                def.name,
-                args.join(", ")
-            );
-            for f in fields {
-                let value = if f.required && !f.nullable {
-                    if f.boxed { format!("Box::new({})", f.ident) } else { f.ident.clone() }
-                } else {
-                    "None".into()
-                };
-                if value == f.ident {
-                    let _ = writeln!(s, "            {},", f.ident);
-                } else {
-                    let _ = writeln!(s, "            {}: {value},", f.ident);
-                }
-            }
-            if additional.is_some() {
-                let _ = writeln!(s, "            additional_properties: Default::default(),");
-            }
-            let _ = writeln!(s, "        }}\n    }}\n}}");
-            if !secret.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "\n{cfg}/// Secret fields print as `[redacted]`.\nimpl std::fmt::Debug for {} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct({:?})",
-                    def.name, def.name
-                );
-                for f in fields {
-                    let value = if !secret.contains(&f.ident.as_str()) {
-                        format!("&self.{}", f.ident)
-                    } else if f.required && !f.nullable {
-                        "&\"[redacted]\"".to_owned()
-                    } else {
-                        format!("&self.{}.as_ref().map(|_| \"[redacted]\")", f.ident)
-                    };
-                    let _ = writeln!(s, "            .field({:?}, {value})", f.json);
-                }
-                let _ = writeln!(s, "            .finish()\n    }}\n}}");
-            }
+            s.push_str(&struct_item(def, fields, additional.as_ref(), model, cfg, redact))
         }
     }
     s
+}
+
+/// The Rust type of a struct field as declared.
+fn field_ty(f: &Field) -> String {
+    let inner = rust_ty(&f.ty, "");
+    let inner = if f.boxed { format!("Box<{inner}>") } else { inner };
+    if f.double_option {
+        format!("Option<Option<{inner}>>")
+    } else if !f.required || f.nullable {
+        format!("Option<{inner}>")
+    } else {
+        inner
+    }
+}
+
+/// The doc line of a field: wire type, required or not, the spec's facts.
+fn field_doc_line(f: &Field, model: &Model) -> String {
+    let mut head = vec![if f.required { "required".to_owned() } else { "optional".to_owned() }];
+    if f.nullable {
+        head.push("nullable".into());
+    }
+    if f.double_option {
+        head.push("`Some(None)` sends an explicit `null`".into());
+    }
+    let facts: Vec<&String> = f.doc.iter().filter(|d| !d.starts_with("format `date")).collect();
+    let facts = if facts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", facts.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+    };
+    format!("`{}`: {} ({}){facts}.", f.json, wire_desc(model, &f.ty, ""), head.join(", "))
+}
+
+/// How a setter stores a value of field `f` (wrapping in `Box`, `Some`).
+fn field_store(f: &Field, conv: &str) -> String {
+    let v = if f.boxed { format!("Box::new({conv})") } else { conv.to_owned() };
+    if f.double_option {
+        format!("Some(Some({v}))")
+    } else if !f.required || f.nullable {
+        format!("Some({v})")
+    } else {
+        v
+    }
+}
+
+fn struct_item(
+    def: &TypeDef,
+    fields: &[Field],
+    additional: Option<&Ty>,
+    model: &Model,
+    cfg: &str,
+    redact: bool,
+) -> String {
+    let name = &def.name;
+    let mut s = String::new();
+    let all_optional = fields.iter().all(|f| !f.required || f.nullable);
+    let default = if all_optional { ", Default" } else { "" };
+    let secret: Vec<&str> = fields
+        .iter()
+        .filter(|f| redact && f.ty == Ty::String && SECRET_FIELDS.contains(&f.json.as_str()))
+        .map(|f| f.ident.as_str())
+        .collect();
+    let debug = if secret.is_empty() { "Debug, " } else { "" };
+    let with_new = has_new(model, def);
+    let how = if with_new {
+        let req = required_fields(def);
+        if req.is_empty() {
+            format!("///\n/// Build it with [`{name}::new`] and the setters of its fields.\n")
+        } else {
+            format!("///\n/// Build it with [`{name}::new`] (its required fields) and the setters of the others.\n")
+        }
+    } else {
+        format!("///\n/// Build it with [`{name}::builder`]: `build()` names a missing required field.\n")
+    };
+    s.push_str(&how);
+    let _ = writeln!(
+        s,
+        "#[derive(Clone, {debug}PartialEq{default}, serde::Serialize, serde::Deserialize)]\n#[non_exhaustive]\npub struct {name} {{"
+    );
+    for f in fields {
+        let _ = writeln!(s, "    /// {}", field_doc_line(f, model));
+        let mut attrs = Vec::new();
+        if f.ident != f.json {
+            attrs.push(format!("rename = {:?}", f.json));
+        }
+        if f.double_option {
+            attrs.push(
+                "default, skip_serializing_if = \"Option::is_none\", with = \"crate::wire::double_option\"".into(),
+            );
+        } else if !f.required {
+            attrs.push("default, skip_serializing_if = \"Option::is_none\"".into());
+        } else if f.nullable {
+            attrs.push("default".into());
+        }
+        if !attrs.is_empty() {
+            let _ = writeln!(s, "    #[serde({})]", attrs.join(", "));
+        }
+        let _ = writeln!(s, "    pub {}: {},", f.ident, field_ty(f));
+    }
+    if let Some(a) = additional {
+        let _ = writeln!(
+            s,
+            "    /// Properties beyond the named ones.\n    #[serde(flatten)]\n    pub additional_properties: std::collections::BTreeMap<String, {}>,",
+            rust_ty(a, "")
+        );
+    }
+    let _ = writeln!(s, "}}\n");
+    let fill = tag_fill_expr(model, def);
+    let req = required_fields(def);
+    // The value of each field in a fresh value: an argument, the tag, or empty.
+    let initial = |f: &Field, from_args: bool| -> String {
+        if let Some((ident, expr)) = &fill
+            && *ident == f.ident
+        {
+            return expr.clone();
+        }
+        if from_args && req.iter().any(|r| r.ident == f.ident) {
+            return f.ident.clone();
+        }
+        "None".into()
+    };
+    if with_new {
+        let args: Vec<String> = req.iter().map(|f| format!("{}: {}", f.ident, setter(&f.ty, "").0)).collect();
+        let _ = writeln!(
+            s,
+            "{cfg}impl {name} {{\n    /// A value with {} set and the other fields empty{}.\n    pub fn new({}) -> Self {{",
+            if req.is_empty() {
+                "nothing".to_owned()
+            } else {
+                req.iter().map(|f| format!("`{}`", f.json)).collect::<Vec<_>>().join(" and ")
+            },
+            match &def.tag_fill {
+                Some((tag, value)) => format!(" (`{tag}` is `{value}`)"),
+                None => String::new(),
+            },
+            args.join(", ")
+        );
+        for f in &req {
+            let conv = setter(&f.ty, "").1.replace("value", &f.ident);
+            let conv = if f.boxed { format!("Box::new({conv})") } else { conv };
+            if conv != f.ident {
+                let _ = writeln!(s, "        let {} = {conv};", f.ident);
+            }
+        }
+        let _ = writeln!(s, "        Self {{");
+        for f in fields {
+            let v = initial(f, true);
+            if v == f.ident {
+                let _ = writeln!(s, "            {},", f.ident);
+            } else {
+                let _ = writeln!(s, "            {}: {v},", f.ident);
+            }
+        }
+        if additional.is_some() {
+            let _ = writeln!(s, "            additional_properties: Default::default(),");
+        }
+        let _ = writeln!(s, "        }}\n    }}");
+        // Setters for the fields `new` leaves empty.
+        let tag_ident = fill.as_ref().map(|f| f.0.clone());
+        for f in
+            fields.iter().filter(|f| !req.iter().any(|r| r.ident == f.ident) && Some(&f.ident) != tag_ident.as_ref())
+        {
+            s.push_str(&setter_fn(f, "self", &field_store(f, &setter(&f.ty, "").1)));
+        }
+        let _ = writeln!(s, "}}");
+        if req.is_empty() && !all_optional {
+            let _ = writeln!(
+                s,
+                "\n{cfg}impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}"
+            );
+        }
+    } else {
+        let builder = format!("{name}Builder");
+        let _ = writeln!(
+            s,
+            "{cfg}impl {name} {{\n    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first\n    /// required field that was not set ({}).\n    pub fn builder() -> {builder} {{\n        {builder}::default()\n    }}\n}}\n",
+            req.iter().map(|f| format!("`{}`", f.json)).collect::<Vec<_>>().join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "{cfg}/// Builds a [`{name}`].\n#[derive(Clone, Default)]\n#[must_use]\npub struct {builder} {{"
+        );
+        let tag_ident = fill.as_ref().map(|f| f.0.clone());
+        for f in fields.iter().filter(|f| Some(&f.ident) != tag_ident.as_ref()) {
+            let inner = rust_ty(&f.ty, "");
+            let inner = if f.boxed { format!("Box<{inner}>") } else { inner };
+            let ty = if f.double_option { format!("Option<Option<{inner}>>") } else { format!("Option<{inner}>") };
+            let _ = writeln!(s, "    {}: {ty},", f.ident);
+        }
+        if let Some(a) = additional {
+            let _ = writeln!(s, "    additional_properties: std::collections::BTreeMap<String, {}>,", rust_ty(a, ""));
+        }
+        let _ = writeln!(s, "}}\n");
+        let _ = writeln!(
+            s,
+            "{cfg}impl std::fmt::Debug for {builder} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct({builder:?}).finish_non_exhaustive()\n    }}\n}}\n"
+        );
+        let _ = writeln!(s, "{cfg}impl {builder} {{");
+        for f in fields.iter().filter(|f| Some(&f.ident) != tag_ident.as_ref()) {
+            let conv = setter(&f.ty, "").1;
+            let v = if f.boxed { format!("Box::new({conv})") } else { conv };
+            let store = if f.double_option { format!("Some(Some({v}))") } else { format!("Some({v})") };
+            s.push_str(&setter_fn(f, "self", &store));
+        }
+        let _ = writeln!(
+            s,
+            "\n    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.\n    pub fn build(self) -> Result<{name}, crate::error::BuildError> {{\n        Ok({name} {{"
+        );
+        for f in fields {
+            let value = match &fill {
+                Some((ident, expr)) if *ident == f.ident => expr.clone(),
+                _ if f.required && !f.nullable => {
+                    format!("self.{0}.ok_or(crate::error::BuildError::missing({name:?}, {1:?}))?", f.ident, f.json)
+                }
+                _ if f.double_option => format!("self.{}", f.ident),
+                _ => format!("self.{}", f.ident),
+            };
+            let _ = writeln!(s, "            {}: {value},", f.ident);
+        }
+        if additional.is_some() {
+            let _ = writeln!(s, "            additional_properties: self.additional_properties,");
+        }
+        let _ = writeln!(s, "        }})\n    }}\n}}");
+    }
+    if !secret.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{cfg}/// Secret fields print as `[redacted]`.\nimpl std::fmt::Debug for {name} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct({name:?})"
+        );
+        for f in fields {
+            let value = if !secret.contains(&f.ident.as_str()) {
+                format!("&self.{}", f.ident)
+            } else if f.required && !f.nullable {
+                "&\"[redacted]\"".to_owned()
+            } else {
+                format!("&self.{}.as_ref().map(|_| \"[redacted]\")", f.ident)
+            };
+            let _ = writeln!(s, "            .field({:?}, {value})", f.json);
+        }
+        let _ = writeln!(s, "            .finish()\n    }}\n}}");
+    }
+    s
+}
+
+/// A chainable setter of field `f` (and, for a field that can be sent as an
+/// explicit `null`, a `clear_` one).
+fn setter_fn(f: &Field, _recv: &str, store: &str) -> String {
+    let (arg, _) = setter(&f.ty, "");
+    let mut s = format!(
+        "\n    /// Sets `{}`.\n    pub fn {}(mut self, value: {arg}) -> Self {{\n        self.{} = {store};\n        self\n    }}\n",
+        f.json, f.ident, f.ident
+    );
+    if f.double_option {
+        let _ = write!(
+            s,
+            "\n    /// Sends `{}` as an explicit `null`, clearing it.\n    pub fn clear_{}(mut self) -> Self {{\n        self.{} = Some(None);\n        self\n    }}\n",
+            f.json, f.ident, f.ident
+        );
+    }
+    s
+}
+
+/// `PinMediaSource::image_url(url)`: a constructor per variant that fills
+/// in the tag.
+fn union_constructors(def: &TypeDef, variants: &[(String, Ty, String)], model: &Model, cfg: &str) -> String {
+    let mut s = format!("\n{cfg}impl {} {{", def.name);
+    for (ident, ty, value) in variants {
+        let ctor = union_ctor_name(value);
+        let boxed = matches!(ty, Ty::Named(n) if def.boxed_variants.contains(n));
+        let wrap = |e: String| if boxed { format!("Box::new({e})") } else { e };
+        let vdef = match ty {
+            Ty::Named(n) => model.defs.get(n).filter(|d| matches!(d.def, Def::Struct { .. })),
+            _ => None,
+        };
+        match vdef {
+            Some(vdef) if has_new(model, vdef) && vdef.tag_fill.is_some() => {
+                let req = required_fields(vdef);
+                let args: Vec<String> = req.iter().map(|f| format!("{}: {}", f.ident, setter(&f.ty, "").0)).collect();
+                let call: Vec<&str> = req.iter().map(|f| f.ident.as_str()).collect();
+                let _ = write!(
+                    s,
+                    "\n    /// The `{value}` variant (`{tag}` is filled in).\n    pub fn {ctor}({}) -> Self {{\n        Self::{ident}({})\n    }}\n",
+                    args.join(", "),
+                    wrap(format!("{}::new({})", vdef.name, call.join(", "))),
+                    tag = model_tag(def),
+                );
+            }
+            _ => {
+                let inner = rust_ty(ty, "");
+                let _ = write!(
+                    s,
+                    "\n    /// The `{value}` variant.\n    pub fn {ctor}(value: {inner}) -> Self {{\n        Self::{ident}({})\n    }}\n",
+                    wrap("value".into())
+                );
+            }
+        }
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn model_tag(def: &TypeDef) -> &str {
+    match &def.def {
+        Def::Tagged { tag, .. } => tag,
+        _ => "",
+    }
 }
 
 fn auth_expr(auth: Auth) -> &'static str {
@@ -363,25 +571,6 @@ fn auth_expr(auth: Auth) -> &'static str {
         Auth::Bearer => "rt::AuthScheme::Bearer",
         Auth::Basic => "rt::AuthScheme::Basic",
         Auth::None => "rt::AuthScheme::None",
-    }
-}
-
-/// Parameter type as a setter argument, and how to store it.
-fn setter(ty: &Ty) -> (String, String) {
-    match ty {
-        Ty::String => ("impl Into<String>".into(), "value.into()".into()),
-        Ty::Named(_) => (format!("impl Into<{}>", rust_ty(ty, "models::")), "value.into()".into()),
-        Ty::Vec(inner) => match **inner {
-            Ty::String | Ty::Named(_) => (
-                format!("impl IntoIterator<Item = impl Into<{}>>", rust_ty(inner, "models::")),
-                "value.into_iter().map(Into::into).collect()".into(),
-            ),
-            _ => (
-                format!("impl IntoIterator<Item = {}>", rust_ty(inner, "models::")),
-                "value.into_iter().collect()".into(),
-            ),
-        },
-        other => (rust_ty(other, "models::"), "value".into()),
     }
 }
 
@@ -408,12 +597,121 @@ fn output_ty(op: &Op) -> String {
     }
 }
 
+/// Where an argument of an operation goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArgKind {
+    Path,
+    Query,
+    Body,
+}
+
+/// One argument of an operation: a parameter or the body.
+struct Arg<'o> {
+    ident: String,
+    ty: Ty,
+    kind: ArgKind,
+    /// Sent when set; `false` for optional arguments.
+    required: bool,
+    /// Taken by the constructor (path parameters, and at most two other
+    /// required values of different kinds); the others are setters.
+    positional: bool,
+    param: Option<&'o Param>,
+    form: bool,
+}
+
+impl Arg<'_> {
+    fn wire_name(&self) -> &str {
+        self.param.map(|p| p.name.as_str()).unwrap_or("body")
+    }
+
+    /// A required argument that is set through a setter and checked when
+    /// the request is built.
+    fn named_required(&self) -> bool {
+        self.required && !self.positional
+    }
+
+    /// The stored type in the operation struct.
+    fn stored_ty(&self) -> String {
+        let t = rust_ty(&self.ty, "models::");
+        if self.required && self.positional { t } else { format!("Option<{t}>") }
+    }
+}
+
+/// The arguments of `op`, in order: path parameters (positional, in path
+/// order), query parameters, the body. Required values beyond the path are
+/// positional only when there are at most two of them and no two could be
+/// swapped by mistake (see [`positional_ok`]); otherwise they are named
+/// setters checked before sending.
+fn op_args<'o>(op: &'o Op, model: &Model) -> Vec<Arg<'o>> {
+    let mut args: Vec<Arg<'o>> = op
+        .params
+        .iter()
+        .map(|p| Arg {
+            ident: p.ident.clone(),
+            ty: p.ty.clone(),
+            kind: if p.location == Location::Path { ArgKind::Path } else { ArgKind::Query },
+            required: p.required,
+            positional: p.location == Location::Path,
+            param: Some(p),
+            form: false,
+        })
+        .collect();
+    if let Some(b) = &op.body {
+        args.push(Arg {
+            ident: body_ident(op),
+            ty: b.ty.clone(),
+            kind: ArgKind::Body,
+            required: b.required,
+            positional: false,
+            param: None,
+            form: b.form,
+        });
+    }
+    let has_path = args.iter().any(|a| a.kind == ArgKind::Path);
+    let others: Vec<&Ty> = args.iter().filter(|a| a.required && a.kind != ArgKind::Path).map(|a| &a.ty).collect();
+    let taken = if has_path { vec!["text".to_owned()] } else { Vec::new() };
+    if positional_ok(model, &others, &taken) {
+        for a in args.iter_mut().filter(|a| a.required) {
+            a.positional = true;
+        }
+    }
+    args
+}
+
+fn positional<'a, 'o>(args: &'a [Arg<'o>]) -> impl Iterator<Item = &'a Arg<'o>> {
+    args.iter().filter(|a| a.positional)
+}
+
 fn emit_ops(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
     let mut by_tag: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
     for op in &model.ops {
         by_tag.entry(op.tag.as_str()).or_default().push(op);
     }
-    let mut module = format!("{h}//! One module per API tag, each behind the cargo feature of the same name.\n\n");
+    let mut module = format!(
+        "{h}//! One module per API tag, each behind the cargo feature of the same name.\n//!\n//! # Every operation\n//!\n//! From an endpoint to its method: `GET /pins/{{pin_id}}` is `client.pins().get(pin_id)`,\n//! whose operation type is [`pins::PinsGet`]. Methods take the path parameters in\n//! path order; other required values are named setters when they could be\n//! confused (two dates, two strings). The same table is available at run time\n//! through [`registry::route`](crate::registry::route).\n//!\n//! | Endpoint | Call | Operation | Feature |\n//! |---|---|---|---|\n"
+    );
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for op in &model.ops {
+        let args = op_args(op, model);
+        rows.push((
+            format!("{} {}", op.path, op.method),
+            format!(
+                "//! | `{} {}` | `{}` | [`{}`]({}::{}) | `{}` |\n",
+                op.method,
+                op.path,
+                call_path(op, &args),
+                op.type_name,
+                op.tag,
+                op.type_name,
+                op.tag
+            ),
+        ));
+    }
+    rows.sort();
+    for (_, row) in rows {
+        module.push_str(&row);
+    }
+    module.push('\n');
     let mut handles = format!("{h}//! `client.<tag>()` accessors on both clients.\n\n");
     let mut handle_lines = String::new();
     for (tag, ops) in &by_tag {
@@ -426,28 +724,45 @@ fn emit_ops(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
             "    /// The `{tag}` operations.\n    {}    {tag} => {handle};",
             cfg.replace('\n', "\n    ")
         );
-        files.insert(format!("{GEN}/ops/{tag}.rs"), emit_tag(tag, &handle, ops, h));
+        files.insert(format!("{GEN}/ops/{tag}.rs"), emit_tag(tag, &handle, ops, model, h));
     }
     let _ = writeln!(handles, "\ntag_handles! {{\n{handle_lines}}}");
     files.insert(format!("{GEN}/ops/mod.rs"), module);
     files.insert(format!("{GEN}/handles.rs"), handles);
 }
 
-fn emit_tag(tag: &str, handle: &str, ops: &[&Op], h: &str) -> String {
+/// `client.pins().get(pin_id)`, with the named required setters.
+fn call_path(op: &Op, args: &[Arg<'_>]) -> String {
+    let pos: Vec<&str> = positional(args).map(|a| a.ident.as_str()).collect();
+    let mut s = format!("client.{}().{}({})", op.tag, op.method_name, pos.join(", "));
+    for a in args.iter().filter(|a| a.named_required()) {
+        let _ = write!(s, ".{}(..)", a.ident);
+    }
+    s
+}
+
+fn emit_tag(tag: &str, handle: &str, ops: &[&Op], model: &Model, h: &str) -> String {
     let mut s = format!(
         "{h}//! Operations tagged `{tag}`.\n\n#[allow(unused_imports)]\nuse crate::models;\nuse crate::operation::__private as rt;\n\n"
     );
     let _ = writeln!(
         s,
-        "/// The `{tag}` operations of a client: `client.{tag}()`.\n#[derive(Debug, Clone, Copy)]\npub struct {handle}<C> {{\n    c: C,\n}}\n\nimpl<C: Copy> {handle}<C> {{\n    pub(crate) fn new(c: C) -> Self {{\n        Self {{ c }}\n    }}\n"
+        "/// The `{tag}` operations of a client: `client.{tag}()`.\n#[derive(Debug, Clone, Copy)]\npub struct {handle}<C> {{\n    c: C,\n}}\n\nimpl<C: Copy> {handle}<C> {{\n    pub(crate) fn new(c: C) -> Self {{\n        Self {{ c }}\n    }}\n\n    /// The client this handle calls through.\n    #[allow(dead_code)]\n    pub(crate) fn client(&self) -> C {{\n        self.c\n    }}\n"
     );
     for op in ops {
-        let required = required_args(op);
-        let sig: Vec<String> = required.iter().map(|(ident, ty)| format!("{ident}: {}", setter(ty).0)).collect();
-        let call: Vec<String> = required.iter().map(|(ident, _)| ident.clone()).collect();
+        let args = op_args(op, model);
+        let sig: Vec<String> =
+            positional(&args).map(|a| format!("{}: {}", a.ident, setter(&a.ty, "models::").0)).collect();
+        let call: Vec<&str> = positional(&args).map(|a| a.ident.as_str()).collect();
+        let named: Vec<String> = args.iter().filter(|a| a.named_required()).map(|a| format!("`{}`", a.ident)).collect();
+        let then = if named.is_empty() {
+            String::new()
+        } else {
+            format!("\n    ///\n    /// Then set {}: they are required.", named.join(", "))
+        };
         let _ = writeln!(
             s,
-            "    /// `{} {}`: see [`{}`].\n    pub fn {}(&self{}) -> {}<C> {{\n        {}::bind(self.c{})\n    }}\n",
+            "    /// `{} {}`: see [`{}`].{then}\n    pub fn {}(&self{}) -> {}<C> {{\n        {}::bind(self.c{})\n    }}\n",
             op.method,
             op.path,
             op.type_name,
@@ -460,34 +775,88 @@ fn emit_tag(tag: &str, handle: &str, ops: &[&Op], h: &str) -> String {
     }
     s.push_str("}\n\n");
     for op in ops {
-        s.push_str(&emit_op(op));
+        s.push_str(&emit_op(op, model));
     }
     s
-}
-
-/// Constructor arguments: path parameters, required query parameters, and
-/// the body when it is required.
-fn required_args(op: &Op) -> Vec<(String, Ty)> {
-    let mut out: Vec<(String, Ty)> =
-        op.params.iter().filter(|p| p.required).map(|p| (p.ident.clone(), p.ty.clone())).collect();
-    if let Some(b) = op.body.as_ref().filter(|b| b.required) {
-        out.push((body_ident(op), b.ty.clone()));
-    }
-    out
 }
 
 fn body_ident(op: &Op) -> String {
     if op.params.iter().any(|p| p.ident == "body") { "request_body".into() } else { "body".into() }
 }
 
-fn emit_op(op: &Op) -> String {
+/// A doc line for the setter or argument `a`.
+fn arg_doc(a: &Arg<'_>, model: &Model) -> String {
+    let place = match a.kind {
+        ArgKind::Path => "path parameter",
+        ArgKind::Query => "query parameter",
+        ArgKind::Body if a.form => "form body",
+        ArgKind::Body => "JSON body",
+    };
+    let need = if a.required { "required" } else { "optional" };
+    let facts = a.param.map(|p| p.doc.clone()).unwrap_or_default();
+    let facts = if facts.is_empty() { String::new() } else { format!("; {}", facts.join(", ")) };
+    let style = match a.param.map(|p| p.style) {
+        Some(Style::Csv) => ", sent comma-separated",
+        Some(Style::Exploded) => ", sent as repeated keys",
+        Some(Style::Deep) => ", sent as `key[field]=value`",
+        _ => "",
+    };
+    let wire = wire_desc(model, &a.ty, "models::");
+    format!("`{}` ({place}, {need}{style}): {wire}{facts}.", a.wire_name())
+}
+
+/// The generated example of an operation: its call with every required
+/// argument filled in.
+fn op_example(op: &Op, args: &[Arg<'_>], model: &Model) -> String {
+    fn hint_of<'a>(a: &'a Arg<'_>) -> shapes::Hint<'a> {
+        shapes::Hint {
+            name: a.param.map(|p| p.name.as_str()).unwrap_or("body"),
+            pattern: None,
+            example: a.param.and_then(|p| p.example.as_ref()),
+            min: a.param.and_then(|p| p.min),
+        }
+    }
+    let pos: Vec<String> =
+        positional(args).map(|a| sample_expr(model, &a.ty, &hint_of(a), &mut BTreeSet::new())).collect();
+    let mut chain = vec![format!("{}()", op.tag), format!("{}({})", op.method_name, pos.join(", "))];
+    for a in args.iter().filter(|a| a.named_required()) {
+        chain.push(format!("{}({})", a.ident, sample_expr(model, &a.ty, &hint_of(a), &mut BTreeSet::new())));
+    }
+    chain.push("send()".into());
+    let binding = match &op.output {
+        Output::Unit => "let ()",
+        _ => "let response",
+    };
+    let one_line = format!("{binding} = client.{}.await?;", chain.join("."));
+    let body = if one_line.len() <= 96 {
+        format!("/// {one_line}\n")
+    } else {
+        let mut b = format!("/// {binding} = client\n");
+        for c in &chain {
+            let _ = writeln!(b, "///     .{c}");
+        }
+        b.push_str("///     .await?;\n");
+        b
+    };
+    let keep = if matches!(op.output, Output::Unit) { "" } else { "/// # let _ = response;\n" };
+    format!(
+        "///\n/// # Example\n///\n/// ```no_run\n/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {{\n/// # #[allow(unused_imports)] use pinterest_sdk::models;\n{body}{keep}/// # Ok(()) }}\n/// ```\n"
+    )
+}
+
+fn emit_op(op: &Op, model: &Model) -> String {
     let name = &op.type_name;
+    let args = op_args(op, model);
     let mut s = String::new();
     // Documentation.
-    let _ = writeln!(s, "/// `{} {}` (operation `{}`).\n///", op.method, op.path, op.id);
+    let _ = writeln!(s, "/// `{} {}` (operation `{}`): `{}`.\n///", op.method, op.path, op.id, call_path(op, &args));
     let _ = writeln!(s, "/// - Scopes: {}", scopes_text(op));
     let _ = writeln!(s, "/// - Rate-limit category: `{}`", op.rate_limit_category);
-    let _ = writeln!(s, "/// - Sandbox: {}", if op.sandbox { "available" } else { "not available" });
+    let _ = writeln!(
+        s,
+        "/// - Sandbox: {}",
+        if op.sandbox { "available" } else { "not available (refused before sending on the sandbox host)" }
+    );
     let out = output_ty(op);
     let linkable = matches!(op.output, Output::Json(Ty::Named(_)) | Output::Multi(_));
     let out = if linkable { format!("[`{out}`]") } else { format!("`{out}`") };
@@ -502,113 +871,94 @@ fn emit_op(op: &Op) -> String {
     if op.deprecated {
         let _ = writeln!(s, "/// - Deprecated in the spec");
     }
-    let _ = writeln!(s, "/// - Reference: <{}>\n///", reference(&op.id));
-    let _ = writeln!(
-        s,
-        "/// Create it with `client.{}().{}(..)`, or detached with [`{name}::new`] and send it\n/// with `Client::execute`. Optional parameters are setters.",
-        op.tag, op.method_name
-    );
+    let _ = writeln!(s, "/// - Reference: <{}>", reference(&op.id));
+    let pos_docs: Vec<String> = positional(&args).map(|a| format!("///   - {}", arg_doc(a, model))).collect();
+    if !pos_docs.is_empty() {
+        let _ = writeln!(s, "/// - Arguments, in order:\n{}", pos_docs.join("\n"));
+    }
+    let named: Vec<String> =
+        args.iter().filter(|a| a.named_required()).map(|a| format!("[`{}`]({name}::{})", a.ident, a.ident)).collect();
+    if !named.is_empty() {
+        let _ = writeln!(
+            s,
+            "/// - Required setters: {}. Sending without one fails with a\n///   [`BuildError`](crate::error::BuildError) before anything is sent.",
+            named.join(", ")
+        );
+    }
+    s.push_str(&op_example(op, &args, model));
     // Struct.
     let _ = writeln!(
         s,
         "#[derive(Debug, Clone)]\n#[must_use = \"an operation does nothing until it is sent\"]\npub struct {name}<C = ()> {{\n    c: C,\n    o: rt::CallOptions,"
     );
-    for p in &op.params {
-        let ty = rust_ty(&p.ty, "models::");
-        if p.required {
-            let _ = writeln!(s, "    {}: {ty},", p.ident);
-        } else {
-            let _ = writeln!(s, "    {}: Option<{ty}>,", p.ident);
-        }
-    }
-    if let Some(b) = &op.body {
-        let ty = rust_ty(&b.ty, "models::");
-        if b.required {
-            let _ = writeln!(s, "    {}: {ty},", body_ident(op));
-        } else {
-            let _ = writeln!(s, "    {}: Option<{ty}>,", body_ident(op));
-        }
+    for a in &args {
+        let _ = writeln!(s, "    {}: {},", a.ident, a.stored_ty());
     }
     s.push_str("}\n\n");
     // Constructors.
-    let required = required_args(op);
-    let sig: String = required.iter().map(|(ident, ty)| format!(", {ident}: {}", setter(ty).0)).collect();
-    let detached_sig: Vec<String> = required.iter().map(|(ident, ty)| format!("{ident}: {}", setter(ty).0)).collect();
-    let call: Vec<String> = required.iter().map(|(ident, _)| ident.clone()).collect();
+    let pos: Vec<&Arg<'_>> = positional(&args).collect();
+    let sig: String = pos.iter().map(|a| format!(", {}: {}", a.ident, setter(&a.ty, "models::").0)).collect();
+    let detached_sig: Vec<String> =
+        pos.iter().map(|a| format!("{}: {}", a.ident, setter(&a.ty, "models::").0)).collect();
+    let call: String = pos.iter().map(|a| format!(", {}", a.ident)).collect();
     let _ = writeln!(
         s,
-        "impl {name} {{\n    /// The operation, detached from any client.\n    pub fn new({}) -> Self {{\n        Self::bind((){})\n    }}\n}}\n",
+        "impl {name} {{\n    /// The operation, detached from any client (send it with `Client::execute`).\n    pub fn new({}) -> Self {{\n        Self::bind((){call})\n    }}\n}}\n",
         detached_sig.join(", "),
-        call.iter().map(|a| format!(", {a}")).collect::<String>()
     );
-    if required.is_empty() {
+    if pos.is_empty() {
         let _ =
             writeln!(s, "impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n");
     }
     let _ = writeln!(s, "impl<C> {name}<C> {{\n    fn bind(c: C{sig}) -> Self {{");
-    for (ident, ty) in &required {
-        let conv = setter(ty).1.replace("value", ident);
-        if conv != *ident {
-            let _ = writeln!(s, "        let {ident} = {conv};");
+    for a in &pos {
+        let conv = setter(&a.ty, "models::").1.replace("value", &a.ident);
+        if conv != a.ident {
+            let _ = writeln!(s, "        let {} = {conv};", a.ident);
         }
     }
     let _ = writeln!(s, "        Self {{\n            c,\n            o: rt::CallOptions::default(),");
-    for p in &op.params {
-        if p.required {
-            let _ = writeln!(s, "            {},", p.ident);
+    for a in &args {
+        if a.positional {
+            let _ = writeln!(s, "            {},", a.ident);
         } else {
-            let _ = writeln!(s, "            {}: None,", p.ident);
-        }
-    }
-    if let Some(b) = &op.body {
-        if b.required {
-            let _ = writeln!(s, "            {},", body_ident(op));
-        } else {
-            let _ = writeln!(s, "            {}: None,", body_ident(op));
+            let _ = writeln!(s, "            {}: None,", a.ident);
         }
     }
     s.push_str("        }\n    }\n");
-    for p in op.params.iter().filter(|p| !p.required) {
-        let (arg, conv) = setter(&p.ty);
-        let loc = match p.location {
-            Location::Path => "path",
-            Location::Query => "query",
-        };
-        let range = match (p.min, p.max) {
-            (Some(a), Some(b)) => format!(" ({a}..={b})"),
-            (Some(a), None) => format!(" (>= {a})"),
-            (None, Some(b)) => format!(" (<= {b})"),
-            _ => String::new(),
-        };
+    for a in args.iter().filter(|a| !a.positional) {
+        let (arg, conv) = setter(&a.ty, "models::");
         let _ = writeln!(
             s,
-            "\n    /// Sets `{}` ({loc} parameter){range}.\n    pub fn {}(mut self, value: {arg}) -> Self {{\n        self.{} = Some({conv});\n        self\n    }}",
-            p.name, p.ident, p.ident
-        );
-    }
-    if let Some(b) = op.body.as_ref().filter(|b| !b.required) {
-        let (arg, conv) = setter(&b.ty);
-        let ident = body_ident(op);
-        let _ = writeln!(
-            s,
-            "\n    /// Sets the request body.\n    pub fn {ident}(mut self, value: {arg}) -> Self {{\n        self.{ident} = Some({conv});\n        self\n    }}"
+            "\n    /// Sets {}\n    pub fn {}(mut self, value: {arg}) -> Self {{\n        self.{} = Some({conv});\n        self\n    }}",
+            arg_doc(a, model),
+            a.ident,
+            a.ident
         );
     }
     s.push_str("}\n\n");
     // Operation impl.
+    let scopes: Vec<String> = op
+        .scopes
+        .iter()
+        .map(|alt| format!("&[{}]", alt.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ")))
+        .collect();
     let _ = writeln!(
         s,
-        "impl<C> rt::Operation for {name}<C> {{\n    type Output = {};\n    const ID: &'static str = {:?};\n    const METHOD: rt::Method = rt::Method::{};\n    const AUTH: rt::AuthScheme = {};",
+        "impl<C> rt::Operation for {name}<C> {{\n    type Output = {};\n    const ID: &'static str = {:?};\n    const METHOD: rt::Method = rt::Method::{};\n    const AUTH: rt::AuthScheme = {};\n    const SCOPES: &'static [&'static [&'static str]] = &[{}];\n    const RATE_LIMIT_CATEGORY: &'static str = {:?};\n    const SANDBOX: bool = {};",
         output_ty(op),
         op.id,
         op.method,
-        auth_expr(op.auth)
+        auth_expr(op.auth),
+        scopes.join(", "),
+        op.rate_limit_category,
+        op.sandbox,
     );
     if op.tag == "oauth" {
         s.push_str("    const SENSITIVE_RESPONSE: bool = true;\n");
     }
     s.push_str("\n    fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {\n");
-    s.push_str(&write_body(op));
+    s.push_str(&write_body(op, &args));
     s.push_str("        Ok(())\n    }\n\n");
     s.push_str(&decode_fn(op));
     s.push_str("\n    fn options(&self) -> &rt::CallOptions {\n        &self.o\n    }\n}\n\n");
@@ -633,7 +983,7 @@ fn emit_op(op: &Op) -> String {
         let items = if page.items_required { "output.items" } else { "output.items.unwrap_or_default()" };
         let _ = writeln!(
             s,
-            "impl<C: Clone> rt::Paginated for {name}<C> {{\n    type Item = {};\n\n    fn set_bookmark(&mut self, bookmark: Option<String>) {{\n        self.bookmark = bookmark;\n    }}\n\n    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {{\n        rt::Page {{ items: {items}, bookmark: output.bookmark }}\n    }}\n}}\n",
+            "impl<C: Clone> rt::Paginated for {name}<C> {{\n    type Item = {};\n\n    fn bookmark(&self) -> Option<&str> {{\n        self.bookmark.as_deref()\n    }}\n\n    fn set_bookmark(&mut self, bookmark: Option<String>) {{\n        self.bookmark = bookmark;\n    }}\n\n    fn into_page(output: Self::Output) -> rt::Page<Self::Item> {{\n        rt::Page::new({items}, output.bookmark)\n    }}\n}}\n",
             rust_ty(&page.item, "models::")
         );
         let _ = writeln!(s, "impl_send!({name}, paginated);\n");
@@ -643,8 +993,21 @@ fn emit_op(op: &Op) -> String {
     s
 }
 
-fn write_body(op: &Op) -> String {
+fn write_body(op: &Op, args: &[Arg<'_>]) -> String {
     let mut s = String::new();
+    // Named required values first: a missing one stops before anything is written.
+    for a in args.iter().filter(|a| a.named_required()) {
+        let _ = writeln!(
+            s,
+            "        let Some({0}) = &self.{0} else {{\n            return Err(rt::BuildError::missing({1:?}, {2:?}).into());\n        }};",
+            a.ident,
+            op.type_name,
+            a.wire_name()
+        );
+    }
+    // A reference to a required value, and the value of a copyable one.
+    let by_ref = |a: &Arg<'_>| if a.named_required() { a.ident.clone() } else { format!("&self.{}", a.ident) };
+    let by_val = |a: &Arg<'_>| if a.named_required() { format!("*{}", a.ident) } else { format!("self.{}", a.ident) };
     // Path: literal pieces and parameters in template order.
     let mut rest = op.path.as_str();
     while let Some(start) = rest.find('{') {
@@ -654,21 +1017,21 @@ fn write_body(op: &Op) -> String {
         }
         let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len());
         let name = &rest[start + 1..end];
-        if let Some(p) = op.params.iter().find(|p| p.location == Location::Path && p.name == name) {
-            let _ = writeln!(s, "        w.path_param({:?}, &self.{})?;", p.name, p.ident);
+        if let Some(a) = args.iter().find(|a| a.kind == ArgKind::Path && a.wire_name() == name) {
+            let _ = writeln!(s, "        w.path_param({:?}, {})?;", name, by_ref(a));
         }
         rest = rest.get(end + 1..).unwrap_or("");
     }
     if !rest.is_empty() {
         let _ = writeln!(s, "        w.path({rest:?});");
     }
-    for p in op.params.iter().filter(|p| p.location == Location::Query) {
+    for a in args.iter().filter(|a| a.kind == ArgKind::Query) {
+        let Some(p) = a.param else { continue };
         if p.kind == "integer" && (p.min.is_some() || p.max.is_some()) && matches!(p.ty, Ty::I32 | Ty::I64) {
             let value = if p.ty == Ty::I32 { "i64::from(v)" } else { "v" };
             let check = format!("w.check_range({:?}, {value}, {:?}, {:?})?;", p.name, p.min, p.max);
-            if p.required {
-                let _ =
-                    writeln!(s, "        {{\n            let v = self.{};\n            {check}\n        }}", p.ident);
+            if a.required {
+                let _ = writeln!(s, "        {{\n            let v = {};\n            {check}\n        }}", by_val(a));
             } else {
                 let _ = writeln!(s, "        if let Some(v) = self.{} {{\n            {check}\n        }}", p.ident);
             }
@@ -682,8 +1045,8 @@ fn write_body(op: &Op) -> String {
         let object_like = p.kind == "object" && p.style == Style::Simple;
         let method = if object_like { "query_deep" } else { method };
         let fallible = if method == "query_deep" { "?" } else { "" };
-        if p.required {
-            let _ = writeln!(s, "        w.{method}({:?}, &self.{}){fallible};", p.name, p.ident);
+        if a.required {
+            let _ = writeln!(s, "        w.{method}({:?}, {}){fallible};", p.name, by_ref(a));
         } else if method == "query" {
             let _ = writeln!(s, "        w.query_opt({:?}, &self.{});", p.name, p.ident);
         } else {
@@ -694,14 +1057,16 @@ fn write_body(op: &Op) -> String {
             );
         }
     }
-    if let Some(Body { form, required, .. }) = &op.body {
-        let method = if *form { "form" } else { "json" };
-        let ident = body_ident(op);
-        if *required {
-            let _ = writeln!(s, "        w.{method}(&self.{ident})?;");
+    if let Some(a) = args.iter().find(|a| a.kind == ArgKind::Body) {
+        let method = if a.form { "form" } else { "json" };
+        if a.required {
+            let _ = writeln!(s, "        w.{method}({})?;", by_ref(a));
         } else {
-            let _ =
-                writeln!(s, "        if let Some(body) = &self.{ident} {{\n            w.{method}(body)?;\n        }}");
+            let _ = writeln!(
+                s,
+                "        if let Some(body) = &self.{} {{\n            w.{method}(body)?;\n        }}",
+                a.ident
+            );
         }
     }
     s

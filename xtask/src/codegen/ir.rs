@@ -22,6 +22,10 @@ pub enum Ty {
     I64,
     F64,
     Bool,
+    /// `format: date`: a calendar date.
+    Date,
+    /// `format: date-time`: an instant, with or without an offset.
+    DateTime,
     /// `serde_json::Value`: anything.
     Json,
     /// `serde_json::Map<String, Value>`: a free-form object.
@@ -55,6 +59,7 @@ pub struct Field {
     /// Optional + nullable in a PATCH body: `Option<Option<T>>`.
     pub double_option: bool,
     pub boxed: bool,
+    /// Facts from the spec (constraints, default), for the doc comment.
     pub doc: Vec<String>,
     /// `format` and `pattern` of a string field (for sample values).
     pub format: Option<String>,
@@ -79,6 +84,10 @@ pub struct TypeDef {
     pub origin: String,
     /// Named types boxed in union variants (same strongly connected component).
     pub boxed_variants: BTreeSet<String>,
+    /// For a struct that is a variant of tagged unions, all with the same
+    /// tag value: `(field, value)`, filled in by its constructors so that
+    /// users never spell the tag.
+    pub tag_fill: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +121,10 @@ pub struct Param {
     /// Enum values for the registry (empty when not an enum).
     pub values: Vec<String>,
     pub kind: &'static str,
+    /// Facts from the spec (constraints, default), for the doc comment.
+    pub doc: Vec<String>,
+    /// The spec's example value, if any (for generated examples).
+    pub example: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +231,31 @@ struct Flat<'a> {
     additional: Option<(&'a Value, String)>,
 }
 
+/// Request-body fields that Pinterest requires although the spec does not
+/// mark them required (its reference pages and its answers do): they become
+/// constructor arguments instead of optional fields. Checked against the
+/// spec on every run, so an entry cannot go stale.
+pub const REQUIRED_OVERRIDES: &[(&str, &[&str])] = &[
+    // `POST /pins` answers 400 without a board or a media source.
+    ("PinCreate", &["board_id", "media_source"]),
+];
+
+/// Entries of [`REQUIRED_OVERRIDES`] whose schema or field the model lacks.
+pub fn stale_required_overrides(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for (schema, fields) in REQUIRED_OVERRIDES {
+        let origin = format!("/components/schemas/{schema}");
+        let def = model.defs.values().find(|d| d.origin == origin);
+        for f in *fields {
+            let known = matches!(def, Some(TypeDef { def: Def::Struct { fields, .. }, .. }) if fields.iter().any(|x| x.json == *f));
+            if !known {
+                out.push(format!("{schema}.{f}"));
+            }
+        }
+    }
+    out
+}
+
 /// Escapes a JSON-pointer segment.
 pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -272,7 +310,13 @@ impl<'a> Builder<'a> {
     fn define(&mut self, name: String, def: Def, origin: &str) -> Ty {
         self.defs.insert(
             name.clone(),
-            TypeDef { name: name.clone(), def, origin: origin.to_owned(), boxed_variants: BTreeSet::new() },
+            TypeDef {
+                name: name.clone(),
+                def,
+                origin: origin.to_owned(),
+                boxed_variants: BTreeSet::new(),
+                tag_fill: None,
+            },
         );
         Ty::Named(name)
     }
@@ -348,7 +392,11 @@ impl<'a> Builder<'a> {
         // spec overrides `items` of `Paginated` that way).
         let declared = s.get("type").and_then(Value::as_str).or_else(|| s.get("items").is_some().then_some("array"));
         match declared {
-            Some("string") => Ty::String,
+            Some("string") => match s.get("format").and_then(Value::as_str) {
+                Some("date") => Ty::Date,
+                Some("date-time") => Ty::DateTime,
+                _ => Ty::String,
+            },
             Some("integer") => match s.get("format").and_then(Value::as_str) {
                 Some("int32") => Ty::I32,
                 _ => Ty::I64,
@@ -479,11 +527,19 @@ impl<'a> Builder<'a> {
                 def: Def::Alias { ty: Ty::Json },
                 origin: origin.to_owned(),
                 boxed_variants: BTreeSet::new(),
+                tag_fill: None,
             },
         );
         let mut flat = Flat::default();
         let mut warnings = Vec::new();
         self.flatten(s, origin, &mut flat, &mut warnings);
+        if let Some(key) = origin.strip_prefix("/components/schemas/") {
+            for (schema, fields) in REQUIRED_OVERRIDES {
+                if *schema == key {
+                    flat.required.extend(fields.iter().map(|f| (*f).to_owned()));
+                }
+            }
+        }
         self.warnings.extend(warnings);
         let mut idents = BTreeSet::new();
         let mut fields = Vec::new();
@@ -720,6 +776,9 @@ fn field_doc(s: &Value) -> Vec<String> {
     if s.get("deprecated").and_then(Value::as_bool) == Some(true) {
         facts.push("deprecated".into());
     }
+    if let Some(d) = s.get("default").filter(|d| !d.is_null()) {
+        facts.push(format!("default `{}`", d.to_string().replace('`', "'")));
+    }
     facts
 }
 
@@ -766,6 +825,7 @@ pub fn build(spec: &Value) -> Result<Model> {
         }
     }
     box_recursion(&mut b.defs);
+    tag_fills(&mut b.defs);
     let mut tags: Vec<String> = ops.iter().map(|o| o.tag.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     tags.sort();
     let usage = usage(&b.defs, &ops);
@@ -778,7 +838,18 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
     let spec = b.spec;
     let paths = spec.get("paths").and_then(Value::as_object).context("spec has no paths")?;
     let mut ops = Vec::new();
-    let mut method_names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Names first: the operation's type name is the hint for its inline types.
+    let mut ids = Vec::new();
+    for item in paths.values().filter_map(Value::as_object) {
+        for method in METHODS {
+            let Some(op) = item.get(*method) else { continue };
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                let tag = op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("untagged");
+                ids.push((id.to_owned(), tag.to_owned()));
+            }
+        }
+    }
+    let method_names = super::naming::method_names(&ids)?;
     for (path, item) in paths {
         let Some(item) = item.as_object() else { continue };
         let shared_params: Vec<&Value> =
@@ -791,7 +862,8 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                 .with_context(|| format!("{method} {path} has no operationId"))?
                 .to_owned();
             let tag = op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("untagged").to_owned();
-            let type_name = names::type_name(&names::camel(&id));
+            let method_name = method_names.get(&id).cloned().unwrap_or_else(|| names::snake(&id));
+            let type_name = super::naming::type_name(&tag, &method_name);
             let origin = format!("/paths/{}/{method}", escape(path));
             let mut params = Vec::new();
             let mut idents: BTreeSet<String> = ["c", "o"].iter().map(|s| s.to_string()).collect();
@@ -862,7 +934,14 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                     _ => "object",
                 };
                 let num = |k: &str| resolved.get(k).and_then(Value::as_f64).map(|f| f as i64);
+                let mut doc = field_doc(resolved);
+                if is_array {
+                    let items = b.deref(resolved.get("items").unwrap_or(&Value::Null));
+                    doc.extend(field_doc(items).into_iter().map(|f| format!("each item: {f}")));
+                }
                 params.push(Param {
+                    doc,
+                    example: p.get("example").or_else(|| schema.get("example")).cloned(),
                     ident: names::unique(names::snake(&name), &mut idents),
                     required: location == Location::Path || p.get("required").and_then(Value::as_bool) == Some(true),
                     min: num("minimum"),
@@ -929,21 +1008,6 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
             let security = op.get("security").or_else(|| spec.get("security"));
             let (auth, scopes) = security_of(security);
             let page = page_info(b, &params, &output);
-            let raw_method = names::snake(&id.replace('/', "_"));
-            let singular = tag.strip_suffix('s').unwrap_or(&tag).to_owned();
-            let mut method_name = raw_method.clone();
-            for prefix in [&tag, &singular] {
-                if let Some(rest) = raw_method.strip_prefix(&format!("{prefix}_"))
-                    && !rest.is_empty()
-                {
-                    method_name = rest.to_owned();
-                    break;
-                }
-            }
-            if names::is_keyword(&method_name) || method_name == "new" {
-                method_name.push('_');
-            }
-            let method_name = names::unique(method_name, method_names.entry(tag.clone()).or_default());
             ops.push(Op {
                 id,
                 tag,
@@ -1112,6 +1176,30 @@ fn page_info(b: &Builder<'_>, params: &[Param], output: &Output) -> Option<PageI
     fields.iter().find(|f| f.json == "bookmark" && f.ty == Ty::String)?;
     let Ty::Vec(item) = &items.ty else { return None };
     Some(PageInfo { item: (**item).clone(), items_required: items.required && !items.nullable })
+}
+
+/// Marks the tag field of every struct that is a variant of tagged unions
+/// with one tag value, so that its constructors fill it in.
+fn tag_fills(defs: &mut BTreeMap<String, TypeDef>) {
+    let mut uses: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+    for d in defs.values() {
+        if let Def::Tagged { tag, variants } = &d.def {
+            for (_, ty, value) in variants {
+                if let Ty::Named(n) = ty {
+                    uses.entry(n.clone()).or_default().insert((tag.clone(), value.clone()));
+                }
+            }
+        }
+    }
+    for (name, set) in uses {
+        let Some((tag, value)) = set.iter().next().filter(|_| set.len() == 1).cloned() else { continue };
+        let Some(def) = defs.get_mut(&name) else { continue };
+        if let Def::Struct { fields, .. } = &def.def
+            && fields.iter().any(|f| f.json == tag && matches!(f.ty, Ty::String | Ty::Named(_)))
+        {
+            def.tag_fill = Some((tag, value));
+        }
+    }
 }
 
 /// Direct (non-`Vec`/`Map`) references between types.

@@ -10,7 +10,9 @@
 pub mod emit;
 pub mod ir;
 pub mod names;
+pub mod naming;
 pub mod samples;
+pub mod shapes;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +48,17 @@ pub fn load_spec(path: &Path) -> Result<serde_json::Value> {
 /// Generates every file (formatted) from `spec`, by path from the root.
 pub fn generate(spec: &serde_json::Value, root: &Path) -> Result<BTreeMap<String, String>> {
     let model = ir::build(spec)?;
+    let stale = naming::stale_entries(model.ops.iter().map(|o| o.id.as_str()));
+    if !stale.is_empty() {
+        bail!("xtask/src/codegen/naming.rs names operations the spec does not have: {}", stale.join(", "));
+    }
+    let stale = ir::stale_required_overrides(&model);
+    if !stale.is_empty() {
+        bail!(
+            "REQUIRED_OVERRIDES in xtask/src/codegen/ir.rs names fields the spec does not have: {}",
+            stale.join(", ")
+        );
+    }
     for w in &model.warnings {
         eprintln!("codegen warning: {w}");
     }

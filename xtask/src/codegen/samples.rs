@@ -27,6 +27,8 @@ fn string_sample(format: Option<&str>, pattern: Option<&str>) -> Value {
 pub fn sample(ty: &Ty, model: &Model, stack: &mut BTreeSet<String>) -> Value {
     match ty {
         Ty::String => json!("string"),
+        Ty::Date => json!("2025-01-01"),
+        Ty::DateTime => json!("2025-01-01T00:00:00"),
         Ty::I32 | Ty::I64 => json!(0),
         Ty::F64 => json!(0.0),
         Ty::Bool => json!(false),

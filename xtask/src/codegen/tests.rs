@@ -47,7 +47,87 @@ fn all_of_merges_properties_and_required() {
     has(&out, "pub struct Thing {");
     has(&out, "pub id: String,");
     has(&out, "pub name: String,");
-    has(&out, "pub fn new(id: String, name: String) -> Self");
+    // Two required strings could be swapped: a builder, which names what is missing.
+    has(&out, "pub fn builder() -> ThingBuilder");
+    has(&out, "id: self.id.ok_or(crate::error::BuildError::missing(\"Thing\", \"id\"))?,");
+}
+
+#[test]
+fn constructors_take_at_most_two_required_fields_that_cannot_be_swapped() {
+    let s = spec(
+        json!({
+            "Kind": {"type": "string", "enum": ["A", "B"]},
+            "Two": {"type": "object", "properties": {
+                "name": {"type": "string"}, "count": {"type": "integer"}, "note": {"type": "string"}
+            }, "required": ["name", "count"]},
+            "TextAndEnum": {"type": "object", "properties": {
+                "name": {"type": "string"}, "kind": {"$ref": "#/components/schemas/Kind"}
+            }, "required": ["name", "kind"]},
+            "Three": {"type": "object", "properties": {
+                "a": {"type": "integer"}, "b": {"type": "boolean"}, "c": {"type": "number"}
+            }, "required": ["a", "b", "c"]},
+            "Top": {"type": "object", "properties": {
+                "two": {"$ref": "#/components/schemas/Two"}, "tae": {"$ref": "#/components/schemas/TextAndEnum"},
+                "three": {"$ref": "#/components/schemas/Three"}
+            }}
+        }),
+        op_using("Top"),
+    );
+    let (_, out) = generate(&s);
+    has(&out, "pub fn new(name: impl Into<String>, count: i64) -> Self");
+    has(&out, "pub fn note(mut self, value: impl Into<String>) -> Self {\n        self.note = Some(value.into());");
+    // A string and a string enum both take "..." literals: a builder.
+    has(&out, "pub fn builder() -> TextAndEnumBuilder");
+    // Three required fields: a builder.
+    has(&out, "pub fn builder() -> ThreeBuilder");
+    has(&out, "pub fn build(self) -> Result<Three, crate::error::BuildError>");
+}
+
+#[test]
+fn union_variants_get_constructors_that_fill_the_tag() {
+    let s = spec(
+        json!({
+            "Img": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["image"]}, "url": {"type": "string"}}, "required": ["kind", "url"]},
+            "Vid": {"type": "object", "properties": {"kind": {"type": "string"}, "id": {"type": "string"}, "secs": {"type": "integer"}}, "required": ["id"]},
+            "Media": {"oneOf": [{"$ref": "#/components/schemas/Img"}, {"$ref": "#/components/schemas/Vid"}],
+                      "discriminator": {"propertyName": "kind", "mapping": {"image": "#/components/schemas/Img", "video": "#/components/schemas/Vid"}}}
+        }),
+        op_using("Media"),
+    );
+    let (_, out) = generate(&s);
+    has(&out, "pub fn image(url: impl Into<String>) -> Self {\n        Self::Image(Img::new(url))");
+    has(&out, "pub fn video(id: impl Into<String>) -> Self {\n        Self::Video(Vid::new(id))");
+    // The tag is filled in by the variant's own constructor, never an argument.
+    has(&out, "kind: ImgKind::from(\"image\"),");
+    has(&out, "kind: Some(\"video\".to_owned()),");
+}
+
+#[test]
+fn dates_are_typed_in_models_and_parameters() {
+    let s = spec(
+        json!({"Stat": {"type": "object", "properties": {
+            "day": {"type": "string", "format": "date"}, "at": {"type": "string", "format": "date-time"}
+        }}}),
+        json!({"/stats": {"get": {
+            "operationId": "stats/get", "tags": ["stats"],
+            "parameters": [
+                {"name": "start_date", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}},
+                {"name": "end_date", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}}
+            ],
+            "responses": {"200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stat"}}}}}
+        }}}),
+    );
+    let (_, out) = generate(&s);
+    has(&out, "pub day: Option<Date>,");
+    has(&out, "pub at: Option<DateTime>,");
+    // Two dates could be swapped: named setters, checked before sending.
+    has(&out, "pub fn get(&self) -> StatsGet<C>");
+    has(&out, "pub fn start_date(mut self, value: models::Date) -> Self");
+    has(
+        &out,
+        "let Some(start_date) = &self.start_date else {\n            return Err(rt::BuildError::missing(\"StatsGet\", \"start_date\").into());",
+    );
+    has(&out, ".start_date(models::Date::from_ymd_opt(2025, 1, 1).expect(\"a valid date\"))");
 }
 
 #[test]
@@ -218,13 +298,13 @@ fn responses_several_2xx_none_text_and_default() {
             "Error": {"type": "object", "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}}
         }),
         json!({
-            "/multi": {"post": {"operationId": "multi/post", "tags": ["t"], "responses": {
+            "/multi": {"post": {"operationId": "multi/create", "tags": ["t"], "responses": {
                 "200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}},
                 "202": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/B"}}}},
                 "204": {"description": ""},
                 "default": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }}},
-            "/same": {"post": {"operationId": "same/post", "tags": ["t"], "responses": {
+            "/same": {"post": {"operationId": "same/create", "tags": ["t"], "responses": {
                 "200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}},
                 "201": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}
             }}},
@@ -235,15 +315,15 @@ fn responses_several_2xx_none_text_and_default() {
         }),
     );
     let (_, out) = generate(&s);
-    has(&out, "type Output = MultiPostResponse;");
+    has(&out, "type Output = TMultiCreateResponse;");
     has(&out, "Status200(models::A),");
     has(&out, "Status202(models::B),");
     has(&out, "Status204,");
     has(
         &out,
-        "202 => rt::decode_json(Self::ID, status, body, Self::SENSITIVE_RESPONSE).map(MultiPostResponse::Status202),",
+        "202 => rt::decode_json(Self::ID, status, body, Self::SENSITIVE_RESPONSE).map(TMultiCreateResponse::Status202),",
     );
-    has(&out, "type Output = models::A;\n    const ID: &'static str = \"same/post\";");
+    has(&out, "type Output = models::A;\n    const ID: &'static str = \"same/create\";");
     has(&out, "type Output = ();\n    const ID: &'static str = \"none/delete\";");
     has(&out, "rt::decode_text(Self::ID, status, body)");
 }
@@ -268,7 +348,7 @@ fn query_styles_path_escaping_and_form_bodies() {
                 }}}}}
             }},
             "/token": {"post": {
-                "operationId": "token/post", "tags": ["items"], "security": [{"basic": []}],
+                "operationId": "token/create", "tags": ["items"], "security": [{"basic": []}],
                 "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Form"}}}},
                 "responses": {"200": {"description": ""}}
             }}
@@ -309,7 +389,7 @@ fn placement_by_tag_and_shared_cfg() {
             "Nobody": {"type": "object", "properties": {"z": {"type": "string"}}}
         }),
         json!({
-            "/a": {"post": {"operationId": "a/post", "tags": ["alpha"], "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnlyA"}}}},
+            "/a": {"post": {"operationId": "a/create", "tags": ["alpha"], "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnlyA"}}}},
                    "responses": {"200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Both"}}}}}}},
             "/b": {"get": {"operationId": "b/get", "tags": ["beta"],
                    "responses": {"200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Both"}}}}}}}

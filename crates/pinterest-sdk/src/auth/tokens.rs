@@ -171,7 +171,7 @@ mod tests {
         let mut t = set(5, 10);
         t.refresh_token = Some(RefreshToken::new("pinr_canary"));
         t.access_token = AccessToken::new("pina_canary");
-        t.scopes = vec![Scope::PinsRead, Scope::Other("x:y".into())];
+        t.scopes = vec![Scope::PinsRead, Scope::parse("x:y")];
         let json = serde_json::to_string(&t).unwrap();
         let back: TokenSet = serde_json::from_str(&json).unwrap();
         assert_eq!(back.access_token.expose_secret(), "pina_canary");

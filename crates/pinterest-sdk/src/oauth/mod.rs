@@ -377,13 +377,13 @@ struct RawTokenResponse {
 
 impl Operation for TokenCall {
     type Output = RawTokenResponse;
-    const ID: &'static str = <generated::OauthToken as Operation>::ID;
-    const METHOD: Method = <generated::OauthToken as Operation>::METHOD;
-    const AUTH: AuthScheme = <generated::OauthToken as Operation>::AUTH;
+    const ID: &'static str = <generated::OauthCreateToken as Operation>::ID;
+    const METHOD: Method = <generated::OauthCreateToken as Operation>::METHOD;
+    const AUTH: AuthScheme = <generated::OauthCreateToken as Operation>::AUTH;
     const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut RequestWriter) -> Result<()> {
-        generated::OauthToken::new(self.body.clone()).write(w)?;
+        generated::OauthCreateToken::new(self.body.clone()).write(w)?;
         if let Some(v) = &self.verifier {
             w.form_append("code_verifier", v.expose_secret());
         }
@@ -528,12 +528,10 @@ impl OAuth {
 
     /// Exchanges a code already checked by [`PendingLogin::verify_redirect`].
     pub async fn exchange_verified(&self, pending: &PendingLogin, code: AuthorizationCode) -> Result<TokenSet> {
-        let mut body = models::OauthAccessTokenRequestCode::new(
-            code.expose_secret().to_owned(),
-            pending.redirect_uri.clone(),
-            "authorization_code".into(),
-        );
-        body.redirect_uri.clone_from(&pending.redirect_uri);
+        let body = models::OauthAccessTokenRequestCode::builder()
+            .code(code.expose_secret())
+            .redirect_uri(pending.redirect_uri.as_str())
+            .build()?;
         let call = TokenCall {
             body: models::OauthAccessTokenRequest::AuthorizationCode(body),
             verifier: pending.verifier.clone(),
@@ -552,8 +550,7 @@ impl OAuth {
     /// Refreshes, asking for a narrower set of scopes.
     pub async fn refresh_with_scopes(&self, tokens: &TokenSet, scopes: Option<&[Scope]>) -> Result<TokenSet> {
         let refresh = tokens.refresh_token.as_ref().ok_or(OAuthError::NoRefreshToken)?;
-        let mut body =
-            models::OauthAccessTokenRequestRefresh::new(refresh.expose_secret().to_owned(), "refresh_token".into());
+        let mut body = models::OauthAccessTokenRequestRefresh::new(refresh.expose_secret());
         body.scope = scopes.map(Scope::join);
         let call = TokenCall {
             body: models::OauthAccessTokenRequest::RefreshToken(body),
@@ -569,8 +566,7 @@ impl OAuth {
         if scopes.is_empty() {
             return Err(OAuthError::MissingScope.into());
         }
-        let body =
-            models::OauthAccessTokenRequestClientCredentials::new(Scope::join(scopes), "client_credentials".into());
+        let body = models::OauthAccessTokenRequestClientCredentials::new(Scope::join(scopes));
         let call = TokenCall {
             body: models::OauthAccessTokenRequest::ClientCredentials(body),
             verifier: None,
@@ -588,14 +584,15 @@ impl OAuth {
         };
         let mut body = models::TokenRevocationRequest::new(value.to_owned());
         body.token_type_hint = Some(hint.into());
-        self.http()?.execute(&generated::TokenRevoke::new(body).with_retry(RetryPolicy::never())).await
+        self.http()?.execute(&generated::OauthRevokeToken::new(body).with_retry(RetryPolicy::never())).await
     }
 
     /// A conversion access token (`/v5/oauth/conversion_token`), requested
     /// with a user token that has `ads:write`.
     pub async fn conversion_token(&self, user_token: &AccessToken) -> Result<ConversionToken> {
         let client = self.http()?.with_token_source(Arc::new(crate::auth::StaticToken::new(user_token.clone())));
-        let out = client.execute(&generated::OauthConversionToken::new().with_retry(RetryPolicy::never())).await?;
+        let out =
+            client.execute(&generated::OauthCreateConversionToken::new().with_retry(RetryPolicy::never())).await?;
         if out.access_token.is_empty() {
             return Err(OAuthError::InvalidTokenResponse("access_token").into());
         }
@@ -722,6 +719,6 @@ mod tests {
     #[test]
     fn scope_list_join_split() {
         assert_eq!(Scope::split("user_accounts:read pins:read"), vec![Scope::UserAccountsRead, Scope::PinsRead]);
-        assert_eq!(Scope::split("a:b,boards:read_secret"), vec![Scope::Other("a:b".into()), Scope::BoardsReadSecret]);
+        assert_eq!(Scope::split("a:b,boards:read_secret"), vec![Scope::parse("a:b"), Scope::BoardsReadSecret]);
     }
 }

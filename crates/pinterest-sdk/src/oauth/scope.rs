@@ -6,14 +6,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! scopes {
     ($($variant:ident = $value:literal,)*) => {
-        /// An OAuth scope. The 19 scopes of the spec, and [`Scope::Other`] for
-        /// any other.
+        /// An OAuth scope. The 19 scopes of the spec, and [`Scope::Unknown`] for
+        /// any other (only parsing creates it: `Scope::parse("pins:read")` is
+        /// always [`Scope::PinsRead`]).
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Scope {
             $(#[doc = concat!("`", $value, "`")] $variant,)*
-            /// A scope this version of the SDK does not know.
-            Other(String),
+            /// A scope this version of the SDK does not know, kept as sent.
+            Unknown(crate::types::UnknownValue),
         }
 
         impl Scope {
@@ -24,15 +25,15 @@ macro_rules! scopes {
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Scope::$variant => $value,)*
-                    Scope::Other(s) => s,
+                    Scope::Unknown(s) => s.text_or_empty(),
                 }
             }
 
-            /// Parses one scope (never fails: unknown ones become [`Scope::Other`]).
+            /// Parses one scope (never fails: unknown ones become [`Scope::Unknown`]).
             pub fn parse(s: &str) -> Scope {
                 match s {
                     $($value => Scope::$variant,)*
-                    other => Scope::Other(other.to_owned()),
+                    other => Scope::Unknown(crate::types::UnknownValue::text(other.to_owned())),
                 }
             }
         }

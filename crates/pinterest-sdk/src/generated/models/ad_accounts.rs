@@ -6,37 +6,40 @@
 use super::*;
 
 /// Schema `AdAccount` of the spec.
+///
+/// Build it with [`AdAccount::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccount {
-    /// `country`.
+    /// `country`: one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
-    /// `created_time`: read-only, nullable.
+    /// `created_time`: integer (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `currency`.
+    /// `currency`: one of the 27 values of [`Currency`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    /// `id`: required, pattern `^\d+$`, at most 18 characters.
+    /// `id`: string (required); pattern `^\d+$`, at most 18 characters.
     pub id: String,
-    /// `name`: at most 256 characters.
+    /// `name`: string (optional); at most 256 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `owner`.
+    /// `owner`: [`AdAccountOwner`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<AdAccountOwner>,
-    /// `permissions`: read-only.
+    /// `permissions`: list of one of the 17 values of [`BusinessAccessRole`] (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<BusinessAccessRole>>,
-    /// `updated_time`: read-only, nullable.
+    /// `updated_time`: integer (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl AdAccount {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
             country: None,
             created_time: None,
@@ -48,277 +51,701 @@ impl AdAccount {
             updated_time: None,
         }
     }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<Currency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<AdAccountOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<BusinessAccessRole>>) -> Self {
+        self.permissions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type AdAccountAnalyticsClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type AdAccountAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type AdAccountAnalyticsConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type AdAccountAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
 
 /// Schema `AdAccountAnalyticsResponse` of the spec.
 pub type AdAccountAnalyticsResponse = Vec<AdAccountAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/AdAccountAnalyticsResponse/items` in the spec.
+///
+/// Build it with [`AdAccountAnalyticsResponseItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountAnalyticsResponseItem {
-    /// `AD_ACCOUNT_ID`: required, pattern `^\d+$`.
+    /// `AD_ACCOUNT_ID`: string (required); pattern `^\d+$`.
     #[serde(rename = "AD_ACCOUNT_ID")]
     pub ad_account_id: String,
-    /// `DATE`: format `date`.
+    /// `DATE`: date (optional).
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<Date>,
     /// Properties beyond the named ones.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdAccountAnalyticsResponseItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(ad_account_id: String) -> Self {
+    /// A value with `AD_ACCOUNT_ID` set and the other fields empty.
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        let ad_account_id = ad_account_id.into();
         Self { ad_account_id, date: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `DATE`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
     }
 }
 
-/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type AdAccountAnalyticsViewWindowDays = ConversionAttributionWindowDays;
-
 /// Schema `AdAccountCreate` of the spec.
+///
+/// Build it with [`AdAccountCreate::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreate {
-    /// `country`.
+    /// `country`: one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
-    /// `currency`.
+    /// `currency`: one of the 27 values of [`Currency`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    /// `name`: at most 256 characters.
+    /// `name`: string (optional); at most 256 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `owner_user_id`: pattern `^\d+$`.
+    /// `owner_user_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
 }
 
 impl AdAccountCreate {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { country: None, currency: None, name: None, owner_user_id: None }
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<Currency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `owner_user_id`.
+    pub fn owner_user_id(mut self, value: impl Into<String>) -> Self {
+        self.owner_user_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdAccountOwner` of the spec.
+///
+/// Build it with [`AdAccountOwner::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountOwner {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `username`.
+    /// `username`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
 }
 
 impl AdAccountOwner {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, username: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type AdAccountTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
+pub type AdAccountsGetAnalyticsClickWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type AdAccountTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
+pub type AdAccountsGetAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
 
 /// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type AdAccountTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
+pub type AdAccountsGetAnalyticsConversionReportTime = ConversionReportTimeType;
 
 /// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type AdAccountTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
+pub type AdAccountsGetAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type AdAccountTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
+pub type AdAccountsGetAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdAccountsGetTargetingAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdAccountsGetTargetingAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdAccountsGetTargetingAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdAccountsGetTargetingAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdAccountsGetTargetingAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/paths/~1ad_accounts/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AdAccountsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`AdAccount`] (required).
     pub items: Vec<AdAccount>,
 }
 
 impl AdAccountsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<AdAccount>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<AdAccount>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type AdAccountsListTemplatesOrder = PinterestLibPaginationOrder;
+
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1templates/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AdAccountsListTemplatesResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct AdAccountsListTemplatesResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`TemplateResponse`] (required).
+    pub items: Vec<TemplateResponse>,
+}
+
+impl AdAccountsListTemplatesResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<TemplateResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdsAnalyticsCreateAsyncRequest` of the spec.
+///
+/// Build it with [`AdsAnalyticsCreateAsyncRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncRequest {
-    /// `attribution_types`.
+    /// `attribution_types`: list of one of `INDIVIDUAL`, `HOUSEHOLD` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution_types: Option<Vec<ConversionReportAttributionType>>,
-    /// `click_window_days`.
+    /// `click_window_days`: one of `0`, `1`, `7`, `14`, `30`, `60` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_window_days: Option<ConversionAttributionWindowDays>,
-    /// `conversion_report_time`.
+    /// `conversion_report_time`: one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_report_time: Option<ConversionReportTimeType>,
-    /// `end_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `end_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub end_date: String,
-    /// `engagement_window_days`.
+    /// `engagement_window_days`: one of `0`, `1`, `7`, `14`, `30`, `60` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement_window_days: Option<ConversionAttributionWindowDays>,
-    /// `granularity`: required.
+    /// `granularity`: one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH` (required).
     pub granularity: Granularity,
-    /// `start_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `start_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub start_date: String,
-    /// `view_window_days`.
+    /// `view_window_days`: one of `0`, `1`, `7`, `14`, `30`, `60` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_window_days: Option<ConversionAttributionWindowDays>,
-    /// `campaign_ids`: at least 1 items, at most 500 items.
+    /// `campaign_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_ids: Option<Vec<String>>,
-    /// `campaign_statuses`: at least 1 items, at most 6 items.
+    /// `campaign_statuses`: list of one of `RUNNING`, `PAUSED`, `NOT_STARTED`, `COMPLETED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional); at least 1 items, at most 6 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_statuses: Option<Vec<CampaignSummaryStatus>>,
-    /// `campaign_objective_types`: at least 1 items, at most 7 items.
+    /// `campaign_objective_types`: list of one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional); at least 1 items, at most 7 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_objective_types: Option<Vec<ObjectiveType>>,
-    /// `campaign_brand_label`.
+    /// `campaign_brand_label`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_brand_label: Option<String>,
-    /// `ad_group_ids`: at least 1 items, at most 500 items.
+    /// `ad_group_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_ids: Option<Vec<String>>,
-    /// `ad_group_statuses`: at least 1 items, at most 6 items.
+    /// `ad_group_statuses`: list of one of `RUNNING`, `PAUSED`, `NOT_STARTED`, `COMPLETED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional); at least 1 items, at most 6 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_statuses: Option<Vec<AdGroupSummaryStatus>>,
-    /// `ad_ids`: at least 1 items, at most 500 items.
+    /// `ad_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_ids: Option<Vec<String>>,
-    /// `ad_statuses`: at least 1 items, at most 6 items.
+    /// `ad_statuses`: list of one of `APPROVED`, `PAUSED`, `PENDING`, `REJECTED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional); at least 1 items, at most 6 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_statuses: Option<Vec<PinPromotionSummaryStatus>>,
-    /// `product_group_ids`: at least 1 items, at most 500 items.
+    /// `product_group_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_group_ids: Option<Vec<String>>,
-    /// `product_group_statuses`: at least 1 items, at most 6 items.
+    /// `product_group_statuses`: list of one of `RUNNING`, `PAUSED`, `EXCLUDED`, `ARCHIVED` (optional); at least 1 items, at most 6 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_group_statuses: Option<Vec<ProductGroupSummaryStatus>>,
-    /// `product_item_ids`: at least 1 items, at most 500 items.
+    /// `product_item_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_item_ids: Option<Vec<String>>,
-    /// `targeting_types`: at least 1 items, at most 5 items.
+    /// `targeting_types`: list of one of the 17 values of [`AdsAnalyticsCreateAsyncRequestTargetingTypesItem`] (optional); at least 1 items, at most 5 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_types: Option<Vec<AdsAnalyticsCreateAsyncRequestTargetingTypesItem>>,
-    /// `metrics_filters`: at least 1 items.
+    /// `metrics_filters`: list of [`AdsAnalyticsMetricsFilter`] (optional); at least 1 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_filters: Option<Vec<AdsAnalyticsMetricsFilter>>,
-    /// `columns`: required.
+    /// `columns`: list of one of the 613 values of [`ReportingColumnAsync`] (required).
     pub columns: Vec<ReportingColumnAsync>,
-    /// `combine_targeting_types`.
+    /// `combine_targeting_types`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub combine_targeting_types: Option<bool>,
-    /// `custom_conversion_event_metrics`.
+    /// `custom_conversion_event_metrics`: list of [`AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_conversion_event_metrics: Option<Vec<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem>>,
-    /// `end_hour`: minimum 0, maximum 23.
+    /// `end_hour`: integer (optional); minimum 0, maximum 23.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_hour: Option<i64>,
-    /// `level`: required.
+    /// `level`: one of the 13 values of [`MetricsReportingLevel`] (required).
     pub level: MetricsReportingLevel,
-    /// `primary_sort`.
+    /// `primary_sort`: one of `BY_ID`, `BY_DATE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_sort: Option<AdsAnalyticsCreateAsyncRequestPrimarySort>,
-    /// `report_format`.
+    /// `report_format`: one of `JSON`, `CSV` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_format: Option<DataOutputFormat>,
-    /// `reporting_timezone`.
+    /// `reporting_timezone`: one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting_timezone: Option<ReportingTimeZone>,
-    /// `start_hour`: minimum 0, maximum 23.
+    /// `start_hour`: integer (optional); minimum 0, maximum 23.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_hour: Option<i64>,
 }
 
 impl AdsAnalyticsCreateAsyncRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        end_date: String,
-        granularity: Granularity,
-        start_date: String,
-        columns: Vec<ReportingColumnAsync>,
-        level: MetricsReportingLevel,
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`end_date`, `granularity`, `start_date`, `columns`, `level`).
+    pub fn builder() -> AdsAnalyticsCreateAsyncRequestBuilder {
+        AdsAnalyticsCreateAsyncRequestBuilder::default()
+    }
+}
+
+/// Builds a [`AdsAnalyticsCreateAsyncRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdsAnalyticsCreateAsyncRequestBuilder {
+    attribution_types: Option<Vec<ConversionReportAttributionType>>,
+    click_window_days: Option<ConversionAttributionWindowDays>,
+    conversion_report_time: Option<ConversionReportTimeType>,
+    end_date: Option<String>,
+    engagement_window_days: Option<ConversionAttributionWindowDays>,
+    granularity: Option<Granularity>,
+    start_date: Option<String>,
+    view_window_days: Option<ConversionAttributionWindowDays>,
+    campaign_ids: Option<Vec<String>>,
+    campaign_statuses: Option<Vec<CampaignSummaryStatus>>,
+    campaign_objective_types: Option<Vec<ObjectiveType>>,
+    campaign_brand_label: Option<String>,
+    ad_group_ids: Option<Vec<String>>,
+    ad_group_statuses: Option<Vec<AdGroupSummaryStatus>>,
+    ad_ids: Option<Vec<String>>,
+    ad_statuses: Option<Vec<PinPromotionSummaryStatus>>,
+    product_group_ids: Option<Vec<String>>,
+    product_group_statuses: Option<Vec<ProductGroupSummaryStatus>>,
+    product_item_ids: Option<Vec<String>>,
+    targeting_types: Option<Vec<AdsAnalyticsCreateAsyncRequestTargetingTypesItem>>,
+    metrics_filters: Option<Vec<AdsAnalyticsMetricsFilter>>,
+    columns: Option<Vec<ReportingColumnAsync>>,
+    combine_targeting_types: Option<bool>,
+    custom_conversion_event_metrics: Option<Vec<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem>>,
+    end_hour: Option<i64>,
+    level: Option<MetricsReportingLevel>,
+    primary_sort: Option<AdsAnalyticsCreateAsyncRequestPrimarySort>,
+    report_format: Option<DataOutputFormat>,
+    reporting_timezone: Option<ReportingTimeZone>,
+    start_hour: Option<i64>,
+}
+
+impl std::fmt::Debug for AdsAnalyticsCreateAsyncRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdsAnalyticsCreateAsyncRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdsAnalyticsCreateAsyncRequestBuilder {
+    /// Sets `attribution_types`.
+    pub fn attribution_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ConversionReportAttributionType>>,
     ) -> Self {
-        Self {
-            attribution_types: None,
-            click_window_days: None,
-            conversion_report_time: None,
-            end_date,
-            engagement_window_days: None,
-            granularity,
-            start_date,
-            view_window_days: None,
-            campaign_ids: None,
-            campaign_statuses: None,
-            campaign_objective_types: None,
-            campaign_brand_label: None,
-            ad_group_ids: None,
-            ad_group_statuses: None,
-            ad_ids: None,
-            ad_statuses: None,
-            product_group_ids: None,
-            product_group_statuses: None,
-            product_item_ids: None,
-            targeting_types: None,
-            metrics_filters: None,
-            columns,
-            combine_targeting_types: None,
-            custom_conversion_event_metrics: None,
-            end_hour: None,
-            level,
-            primary_sort: None,
-            report_format: None,
-            reporting_timezone: None,
-            start_hour: None,
-        }
+        self.attribution_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click_window_days`.
+    pub fn click_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
+        self.click_window_days = Some(value.into());
+        self
+    }
+
+    /// Sets `conversion_report_time`.
+    pub fn conversion_report_time(mut self, value: impl Into<ConversionReportTimeType>) -> Self {
+        self.conversion_report_time = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `engagement_window_days`.
+    pub fn engagement_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
+        self.engagement_window_days = Some(value.into());
+        self
+    }
+
+    /// Sets `granularity`.
+    pub fn granularity(mut self, value: impl Into<Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `view_window_days`.
+    pub fn view_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
+        self.view_window_days = Some(value.into());
+        self
+    }
+
+    /// Sets `campaign_ids`.
+    pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaign_statuses`.
+    pub fn campaign_statuses(mut self, value: impl IntoIterator<Item = impl Into<CampaignSummaryStatus>>) -> Self {
+        self.campaign_statuses = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaign_objective_types`.
+    pub fn campaign_objective_types(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
+        self.campaign_objective_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaign_brand_label`.
+    pub fn campaign_brand_label(mut self, value: impl Into<String>) -> Self {
+        self.campaign_brand_label = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_group_ids`.
+    pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ad_group_statuses`.
+    pub fn ad_group_statuses(mut self, value: impl IntoIterator<Item = impl Into<AdGroupSummaryStatus>>) -> Self {
+        self.ad_group_statuses = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ad_ids`.
+    pub fn ad_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ad_statuses`.
+    pub fn ad_statuses(mut self, value: impl IntoIterator<Item = impl Into<PinPromotionSummaryStatus>>) -> Self {
+        self.ad_statuses = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_group_ids`.
+    pub fn product_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_group_statuses`.
+    pub fn product_group_statuses(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ProductGroupSummaryStatus>>,
+    ) -> Self {
+        self.product_group_statuses = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_item_ids`.
+    pub fn product_item_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_item_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `targeting_types`.
+    pub fn targeting_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<AdsAnalyticsCreateAsyncRequestTargetingTypesItem>>,
+    ) -> Self {
+        self.targeting_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `metrics_filters`.
+    pub fn metrics_filters(mut self, value: impl IntoIterator<Item = impl Into<AdsAnalyticsMetricsFilter>>) -> Self {
+        self.metrics_filters = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns`.
+    pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<ReportingColumnAsync>>) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `combine_targeting_types`.
+    pub fn combine_targeting_types(mut self, value: bool) -> Self {
+        self.combine_targeting_types = Some(value);
+        self
+    }
+
+    /// Sets `custom_conversion_event_metrics`.
+    pub fn custom_conversion_event_metrics(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem>>,
+    ) -> Self {
+        self.custom_conversion_event_metrics = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `end_hour`.
+    pub fn end_hour(mut self, value: i64) -> Self {
+        self.end_hour = Some(value);
+        self
+    }
+
+    /// Sets `level`.
+    pub fn level(mut self, value: impl Into<MetricsReportingLevel>) -> Self {
+        self.level = Some(value.into());
+        self
+    }
+
+    /// Sets `primary_sort`.
+    pub fn primary_sort(mut self, value: impl Into<AdsAnalyticsCreateAsyncRequestPrimarySort>) -> Self {
+        self.primary_sort = Some(value.into());
+        self
+    }
+
+    /// Sets `report_format`.
+    pub fn report_format(mut self, value: impl Into<DataOutputFormat>) -> Self {
+        self.report_format = Some(value.into());
+        self
+    }
+
+    /// Sets `reporting_timezone`.
+    pub fn reporting_timezone(mut self, value: impl Into<ReportingTimeZone>) -> Self {
+        self.reporting_timezone = Some(value.into());
+        self
+    }
+
+    /// Sets `start_hour`.
+    pub fn start_hour(mut self, value: i64) -> Self {
+        self.start_hour = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdsAnalyticsCreateAsyncRequest, crate::error::BuildError> {
+        Ok(AdsAnalyticsCreateAsyncRequest {
+            attribution_types: self.attribution_types,
+            click_window_days: self.click_window_days,
+            conversion_report_time: self.conversion_report_time,
+            end_date: self
+                .end_date
+                .ok_or(crate::error::BuildError::missing("AdsAnalyticsCreateAsyncRequest", "end_date"))?,
+            engagement_window_days: self.engagement_window_days,
+            granularity: self
+                .granularity
+                .ok_or(crate::error::BuildError::missing("AdsAnalyticsCreateAsyncRequest", "granularity"))?,
+            start_date: self
+                .start_date
+                .ok_or(crate::error::BuildError::missing("AdsAnalyticsCreateAsyncRequest", "start_date"))?,
+            view_window_days: self.view_window_days,
+            campaign_ids: self.campaign_ids,
+            campaign_statuses: self.campaign_statuses,
+            campaign_objective_types: self.campaign_objective_types,
+            campaign_brand_label: self.campaign_brand_label,
+            ad_group_ids: self.ad_group_ids,
+            ad_group_statuses: self.ad_group_statuses,
+            ad_ids: self.ad_ids,
+            ad_statuses: self.ad_statuses,
+            product_group_ids: self.product_group_ids,
+            product_group_statuses: self.product_group_statuses,
+            product_item_ids: self.product_item_ids,
+            targeting_types: self.targeting_types,
+            metrics_filters: self.metrics_filters,
+            columns: self
+                .columns
+                .ok_or(crate::error::BuildError::missing("AdsAnalyticsCreateAsyncRequest", "columns"))?,
+            combine_targeting_types: self.combine_targeting_types,
+            custom_conversion_event_metrics: self.custom_conversion_event_metrics,
+            end_hour: self.end_hour,
+            level: self.level.ok_or(crate::error::BuildError::missing("AdsAnalyticsCreateAsyncRequest", "level"))?,
+            primary_sort: self.primary_sort,
+            report_format: self.report_format,
+            reporting_timezone: self.reporting_timezone,
+            start_hour: self.start_hour,
+        })
     }
 }
 
 /// Inline schema at `/components/schemas/AdsAnalyticsCreateAsyncRequest/allOf/2/properties/custom_conversion_event_metrics/items` in the spec.
+///
+/// Build it with [`AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem {
-    /// `custom_event_metrics_type`: required.
+    /// `custom_event_metrics_type`: one of the 54 values of [`AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemCustomEventMetricsType`] (required).
     pub custom_event_metrics_type: AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemCustomEventMetricsType,
-    /// `custom_event_name`: required.
+    /// `custom_event_name`: string (required).
     pub custom_event_name: String,
 }
 
 impl AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        custom_event_metrics_type: AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemCustomEventMetricsType,
-        custom_event_name: String,
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`custom_event_metrics_type`, `custom_event_name`).
+    pub fn builder() -> AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
+        AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder::default()
+    }
+}
+
+/// Builds a [`AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
+    custom_event_metrics_type:
+        Option<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemCustomEventMetricsType>,
+    custom_event_name: Option<String>,
+}
+
+impl std::fmt::Debug for AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
+    /// Sets `custom_event_metrics_type`.
+    pub fn custom_event_metrics_type(
+        mut self,
+        value: impl Into<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemCustomEventMetricsType>,
     ) -> Self {
-        Self { custom_event_metrics_type, custom_event_name }
+        self.custom_event_metrics_type = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_event_name`.
+    pub fn custom_event_name(mut self, value: impl Into<String>) -> Self {
+        self.custom_event_name = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(
+        self,
+    ) -> Result<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem, crate::error::BuildError> {
+        Ok(AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem {
+            custom_event_metrics_type: self.custom_event_metrics_type.ok_or(crate::error::BuildError::missing(
+                "AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem",
+                "custom_event_metrics_type",
+            ))?,
+            custom_event_name: self.custom_event_name.ok_or(crate::error::BuildError::missing(
+                "AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem",
+                "custom_event_name",
+            ))?,
+        })
     }
 }
 
@@ -414,24 +841,44 @@ string_enum! {
 }
 
 /// Schema `AdsAnalyticsCreateAsyncResponse` of the spec.
+///
+/// Build it with [`AdsAnalyticsCreateAsyncResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsCreateAsyncResponse {
-    /// `message`: nullable.
+    /// `message`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `report_status`.
+    /// `report_status`: one of `DOES_NOT_EXIST`, `FINISHED`, `IN_PROGRESS`, `EXPIRED`, `FAILED`, `CANCELLED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_status: Option<BulkReportingJobStatus>,
-    /// `token`.
+    /// `token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 
 impl AdsAnalyticsCreateAsyncResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { message: None, report_status: None, token: None }
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `report_status`.
+    pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
+        self.report_status = Some(value.into());
+        self
+    }
+
+    /// Sets `token`.
+    pub fn token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
     }
 }
 
@@ -452,43 +899,112 @@ string_enum! {
 }
 
 /// Schema `AdsAnalyticsGetAsyncResponse` of the spec.
+///
+/// Build it with [`AdsAnalyticsGetAsyncResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsGetAsyncResponse {
-    /// `report_status`.
+    /// `report_status`: one of `DOES_NOT_EXIST`, `FINISHED`, `IN_PROGRESS`, `EXPIRED`, `FAILED`, `CANCELLED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_status: Option<BulkReportingJobStatus>,
-    /// `size`: nullable.
+    /// `size`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<f64>,
-    /// `url`: nullable.
+    /// `url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 impl AdsAnalyticsGetAsyncResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { report_status: None, size: None, url: None }
+    }
+
+    /// Sets `report_status`.
+    pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
+        self.report_status = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: f64) -> Self {
+        self.size = Some(value);
+        self
+    }
+
+    /// Sets `url`.
+    pub fn url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdsAnalyticsMetricsFilter` of the spec.
+///
+/// Build it with [`AdsAnalyticsMetricsFilter::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsMetricsFilter {
-    /// `field`: required.
+    /// `field`: one of `SPEND_IN_DOLLAR`, `TOTAL_IMPRESSION` (required).
     pub field: AdsAnalyticsFilterColumn,
-    /// `operator`: required.
+    /// `operator`: one of `LESS_THAN`, `GREATER_THAN` (required).
     pub operator: AdsAnalyticsFilterOperator,
-    /// `values`: required, at least 1 items.
+    /// `values`: list of number (required); at least 1 items.
     pub values: Vec<f64>,
 }
 
 impl AdsAnalyticsMetricsFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(field: AdsAnalyticsFilterColumn, operator: AdsAnalyticsFilterOperator, values: Vec<f64>) -> Self {
-        Self { field, operator, values }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operator`, `values`).
+    pub fn builder() -> AdsAnalyticsMetricsFilterBuilder {
+        AdsAnalyticsMetricsFilterBuilder::default()
+    }
+}
+
+/// Builds a [`AdsAnalyticsMetricsFilter`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdsAnalyticsMetricsFilterBuilder {
+    field: Option<AdsAnalyticsFilterColumn>,
+    operator: Option<AdsAnalyticsFilterOperator>,
+    values: Option<Vec<f64>>,
+}
+
+impl std::fmt::Debug for AdsAnalyticsMetricsFilterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdsAnalyticsMetricsFilterBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdsAnalyticsMetricsFilterBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<AdsAnalyticsFilterColumn>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operator`.
+    pub fn operator(mut self, value: impl Into<AdsAnalyticsFilterOperator>) -> Self {
+        self.operator = Some(value.into());
+        self
+    }
+
+    /// Sets `values`.
+    pub fn values(mut self, value: impl IntoIterator<Item = f64>) -> Self {
+        self.values = Some(value.into_iter().collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdsAnalyticsMetricsFilter, crate::error::BuildError> {
+        Ok(AdsAnalyticsMetricsFilter {
+            field: self.field.ok_or(crate::error::BuildError::missing("AdsAnalyticsMetricsFilter", "field"))?,
+            operator: self
+                .operator
+                .ok_or(crate::error::BuildError::missing("AdsAnalyticsMetricsFilter", "operator"))?,
+            values: self.values.ok_or(crate::error::BuildError::missing("AdsAnalyticsMetricsFilter", "values"))?,
+        })
     }
 }
 
@@ -547,77 +1063,213 @@ string_enum! {
 }
 
 /// Schema `ConversionProductReportRequest` of the spec.
+///
+/// Build it with [`ConversionProductReportRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionProductReportRequest {
-    /// `ad_group_ids`: at least 1 items, at most 500 items.
+    /// `ad_group_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_ids: Option<Vec<String>>,
-    /// `campaign_ids`: at least 1 items, at most 500 items.
+    /// `campaign_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_ids: Option<Vec<String>>,
-    /// `campaign_objective_types`: at least 1 items, at most 7 items.
+    /// `campaign_objective_types`: list of one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional); at least 1 items, at most 7 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_objective_types: Option<Vec<ObjectiveType>>,
-    /// `click_window_days`.
+    /// `click_window_days`: one of `0`, `1`, `7`, `14`, `30`, `60` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_window_days: Option<ConversionAttributionWindowDays>,
-    /// `columns`: required.
+    /// `columns`: list of one of the 172 values of [`ConversionProductReportingColumn`] (required).
     pub columns: Vec<ConversionProductReportingColumn>,
-    /// `conversion_product_attribution_type`.
+    /// `conversion_product_attribution_type`: one of `DEFAULT`, `BRAND_ATTRIBUTION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_product_attribution_type: Option<ConversionProductReportRequestConversionProductAttributionType>,
-    /// `conversion_product_breakdown`.
+    /// `conversion_product_breakdown`: one of `PRODUCT_BRAND`, `PRODUCT_CATEGORY`, `PRODUCT_BRAND_AND_CATEGORY`, `PRODUCT_SKU`, `PRODUCT_SKU_GROUP` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_product_breakdown: Option<ConversionProductReportRequestConversionProductBreakdown>,
-    /// `conversion_report_time`.
+    /// `conversion_report_time`: one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_report_time: Option<ConversionReportTimeType>,
-    /// `end_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `end_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub end_date: String,
-    /// `granularity`: required.
+    /// `granularity`: one of `WEEK`, `MONTH`, `TOTAL` (required).
     pub granularity: ConversionProductReportRequestGranularity,
-    /// `level`: required.
+    /// `level`: one of `ADVERTISER`, `CAMPAIGN`, `AD_GROUP` (required).
     pub level: ConversionProductReportRequestLevel,
-    /// `product_sku_ids`: at least 2 items, at most 500 items.
+    /// `product_sku_ids`: list of string (optional); at least 2 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_sku_ids: Option<Vec<String>>,
-    /// `report_name`: required.
+    /// `report_name`: string (required).
     pub report_name: String,
-    /// `start_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `start_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub start_date: String,
-    /// `view_window_days`.
+    /// `view_window_days`: one of `0`, `1`, `7`, `14`, `30`, `60` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_window_days: Option<ConversionAttributionWindowDays>,
 }
 
 impl ConversionProductReportRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        columns: Vec<ConversionProductReportingColumn>,
-        end_date: String,
-        granularity: ConversionProductReportRequestGranularity,
-        level: ConversionProductReportRequestLevel,
-        report_name: String,
-        start_date: String,
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`columns`, `end_date`, `granularity`, `level`, `report_name`, `start_date`).
+    pub fn builder() -> ConversionProductReportRequestBuilder {
+        ConversionProductReportRequestBuilder::default()
+    }
+}
+
+/// Builds a [`ConversionProductReportRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct ConversionProductReportRequestBuilder {
+    ad_group_ids: Option<Vec<String>>,
+    campaign_ids: Option<Vec<String>>,
+    campaign_objective_types: Option<Vec<ObjectiveType>>,
+    click_window_days: Option<ConversionAttributionWindowDays>,
+    columns: Option<Vec<ConversionProductReportingColumn>>,
+    conversion_product_attribution_type: Option<ConversionProductReportRequestConversionProductAttributionType>,
+    conversion_product_breakdown: Option<ConversionProductReportRequestConversionProductBreakdown>,
+    conversion_report_time: Option<ConversionReportTimeType>,
+    end_date: Option<String>,
+    granularity: Option<ConversionProductReportRequestGranularity>,
+    level: Option<ConversionProductReportRequestLevel>,
+    product_sku_ids: Option<Vec<String>>,
+    report_name: Option<String>,
+    start_date: Option<String>,
+    view_window_days: Option<ConversionAttributionWindowDays>,
+}
+
+impl std::fmt::Debug for ConversionProductReportRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversionProductReportRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl ConversionProductReportRequestBuilder {
+    /// Sets `ad_group_ids`.
+    pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaign_ids`.
+    pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaign_objective_types`.
+    pub fn campaign_objective_types(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
+        self.campaign_objective_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click_window_days`.
+    pub fn click_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
+        self.click_window_days = Some(value.into());
+        self
+    }
+
+    /// Sets `columns`.
+    pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<ConversionProductReportingColumn>>) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `conversion_product_attribution_type`.
+    pub fn conversion_product_attribution_type(
+        mut self,
+        value: impl Into<ConversionProductReportRequestConversionProductAttributionType>,
     ) -> Self {
-        Self {
-            ad_group_ids: None,
-            campaign_ids: None,
-            campaign_objective_types: None,
-            click_window_days: None,
-            columns,
-            conversion_product_attribution_type: None,
-            conversion_product_breakdown: None,
-            conversion_report_time: None,
-            end_date,
-            granularity,
-            level,
-            product_sku_ids: None,
-            report_name,
-            start_date,
-            view_window_days: None,
-        }
+        self.conversion_product_attribution_type = Some(value.into());
+        self
+    }
+
+    /// Sets `conversion_product_breakdown`.
+    pub fn conversion_product_breakdown(
+        mut self,
+        value: impl Into<ConversionProductReportRequestConversionProductBreakdown>,
+    ) -> Self {
+        self.conversion_product_breakdown = Some(value.into());
+        self
+    }
+
+    /// Sets `conversion_report_time`.
+    pub fn conversion_report_time(mut self, value: impl Into<ConversionReportTimeType>) -> Self {
+        self.conversion_report_time = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `granularity`.
+    pub fn granularity(mut self, value: impl Into<ConversionProductReportRequestGranularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `level`.
+    pub fn level(mut self, value: impl Into<ConversionProductReportRequestLevel>) -> Self {
+        self.level = Some(value.into());
+        self
+    }
+
+    /// Sets `product_sku_ids`.
+    pub fn product_sku_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_sku_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `report_name`.
+    pub fn report_name(mut self, value: impl Into<String>) -> Self {
+        self.report_name = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `view_window_days`.
+    pub fn view_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
+        self.view_window_days = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<ConversionProductReportRequest, crate::error::BuildError> {
+        Ok(ConversionProductReportRequest {
+            ad_group_ids: self.ad_group_ids,
+            campaign_ids: self.campaign_ids,
+            campaign_objective_types: self.campaign_objective_types,
+            click_window_days: self.click_window_days,
+            columns: self
+                .columns
+                .ok_or(crate::error::BuildError::missing("ConversionProductReportRequest", "columns"))?,
+            conversion_product_attribution_type: self.conversion_product_attribution_type,
+            conversion_product_breakdown: self.conversion_product_breakdown,
+            conversion_report_time: self.conversion_report_time,
+            end_date: self
+                .end_date
+                .ok_or(crate::error::BuildError::missing("ConversionProductReportRequest", "end_date"))?,
+            granularity: self
+                .granularity
+                .ok_or(crate::error::BuildError::missing("ConversionProductReportRequest", "granularity"))?,
+            level: self.level.ok_or(crate::error::BuildError::missing("ConversionProductReportRequest", "level"))?,
+            product_sku_ids: self.product_sku_ids,
+            report_name: self
+                .report_name
+                .ok_or(crate::error::BuildError::missing("ConversionProductReportRequest", "report_name"))?,
+            start_date: self
+                .start_date
+                .ok_or(crate::error::BuildError::missing("ConversionProductReportRequest", "start_date"))?,
+            view_window_days: self.view_window_days,
+        })
     }
 }
 
@@ -837,40 +1489,127 @@ string_enum! {
 }
 
 /// Schema `CreateMMMReportRequest` of the spec.
+///
+/// Build it with [`CreateMMMReportRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportRequest {
-    /// `countries`.
+    /// `countries`: list of one of the 38 values of [`TargetingAdvertiserCountry`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub countries: Option<Vec<TargetingAdvertiserCountry>>,
-    /// `columns`: required.
+    /// `columns`: list of one of the 20 values of [`MMMReportingColumn`] (required).
     pub columns: Vec<MMMReportingColumn>,
-    /// `end_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `end_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub end_date: String,
-    /// `granularity`: required.
+    /// `granularity`: one of `DAY`, `WEEK` (required).
     pub granularity: CreateMMMReportRequestGranularity,
-    /// `level`: required.
+    /// `level`: one of `CAMPAIGN_TARGETING`, `AD_GROUP_TARGETING` (required).
     pub level: CreateMMMReportRequestLevel,
-    /// `report_name`: required.
+    /// `report_name`: string (required).
     pub report_name: String,
-    /// `start_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `start_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub start_date: String,
-    /// `targeting_types`: required, at least 1 items, at most 5 items.
+    /// `targeting_types`: list of one of `APPTYPE`, `COUNTRY`, `CREATIVE_TYPE`, `GENDER`, `LOCATION` (required); at least 1 items, at most 5 items.
     pub targeting_types: Vec<MMMReportingTargetingType>,
 }
 
 impl CreateMMMReportRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        columns: Vec<MMMReportingColumn>,
-        end_date: String,
-        granularity: CreateMMMReportRequestGranularity,
-        level: CreateMMMReportRequestLevel,
-        report_name: String,
-        start_date: String,
-        targeting_types: Vec<MMMReportingTargetingType>,
-    ) -> Self {
-        Self { countries: None, columns, end_date, granularity, level, report_name, start_date, targeting_types }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`columns`, `end_date`, `granularity`, `level`, `report_name`, `start_date`, `targeting_types`).
+    pub fn builder() -> CreateMMMReportRequestBuilder {
+        CreateMMMReportRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CreateMMMReportRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CreateMMMReportRequestBuilder {
+    countries: Option<Vec<TargetingAdvertiserCountry>>,
+    columns: Option<Vec<MMMReportingColumn>>,
+    end_date: Option<String>,
+    granularity: Option<CreateMMMReportRequestGranularity>,
+    level: Option<CreateMMMReportRequestLevel>,
+    report_name: Option<String>,
+    start_date: Option<String>,
+    targeting_types: Option<Vec<MMMReportingTargetingType>>,
+}
+
+impl std::fmt::Debug for CreateMMMReportRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateMMMReportRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CreateMMMReportRequestBuilder {
+    /// Sets `countries`.
+    pub fn countries(mut self, value: impl IntoIterator<Item = impl Into<TargetingAdvertiserCountry>>) -> Self {
+        self.countries = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns`.
+    pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<MMMReportingColumn>>) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `granularity`.
+    pub fn granularity(mut self, value: impl Into<CreateMMMReportRequestGranularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `level`.
+    pub fn level(mut self, value: impl Into<CreateMMMReportRequestLevel>) -> Self {
+        self.level = Some(value.into());
+        self
+    }
+
+    /// Sets `report_name`.
+    pub fn report_name(mut self, value: impl Into<String>) -> Self {
+        self.report_name = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_types`.
+    pub fn targeting_types(mut self, value: impl IntoIterator<Item = impl Into<MMMReportingTargetingType>>) -> Self {
+        self.targeting_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CreateMMMReportRequest, crate::error::BuildError> {
+        Ok(CreateMMMReportRequest {
+            countries: self.countries,
+            columns: self.columns.ok_or(crate::error::BuildError::missing("CreateMMMReportRequest", "columns"))?,
+            end_date: self.end_date.ok_or(crate::error::BuildError::missing("CreateMMMReportRequest", "end_date"))?,
+            granularity: self
+                .granularity
+                .ok_or(crate::error::BuildError::missing("CreateMMMReportRequest", "granularity"))?,
+            level: self.level.ok_or(crate::error::BuildError::missing("CreateMMMReportRequest", "level"))?,
+            report_name: self
+                .report_name
+                .ok_or(crate::error::BuildError::missing("CreateMMMReportRequest", "report_name"))?,
+            start_date: self
+                .start_date
+                .ok_or(crate::error::BuildError::missing("CreateMMMReportRequest", "start_date"))?,
+            targeting_types: self
+                .targeting_types
+                .ok_or(crate::error::BuildError::missing("CreateMMMReportRequest", "targeting_types"))?,
+        })
     }
 }
 
@@ -891,46 +1630,86 @@ string_enum! {
 }
 
 /// Schema `CreateMMMReportResponse` of the spec.
+///
+/// Build it with [`CreateMMMReportResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportResponse {
-    /// `code`.
+    /// `code`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<f64>,
-    /// `data`.
+    /// `data`: [`CreateMMMReportResponseData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<CreateMMMReportResponseData>,
 }
 
 impl CreateMMMReportResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { code: None, data: None }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: f64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<CreateMMMReportResponseData>) -> Self {
+        self.data = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/CreateMMMReportResponse/properties/data` in the spec.
+///
+/// Build it with [`CreateMMMReportResponseData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMMMReportResponseData {
-    /// `message`: nullable.
+    /// `message`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `report_status`.
+    /// `report_status`: one of `DOES_NOT_EXIST`, `FINISHED`, `IN_PROGRESS`, `EXPIRED`, `FAILED`, `CANCELLED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_status: Option<BulkReportingJobStatus>,
-    /// `status`.
+    /// `status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// `token`.
+    /// `token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 
 impl CreateMMMReportResponseData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { message: None, report_status: None, status: None, token: None }
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `report_status`.
+    pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
+        self.report_status = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `token`.
+    pub fn token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
     }
 }
 
@@ -946,49 +1725,95 @@ string_enum! {
 }
 
 /// Schema `GetMMMReportResponse` of the spec.
+///
+/// Build it with [`GetMMMReportResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetMMMReportResponse {
-    /// `code`.
+    /// `code`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<f64>,
-    /// `data`.
+    /// `data`: [`GetMMMReportResponseData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<GetMMMReportResponseData>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `status`.
+    /// `status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
 impl GetMMMReportResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { code: None, data: None, message: None, status: None }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: f64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<GetMMMReportResponseData>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/GetMMMReportResponse/properties/data` in the spec.
+///
+/// Build it with [`GetMMMReportResponseData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetMMMReportResponseData {
-    /// `report_status`.
+    /// `report_status`: one of `DOES_NOT_EXIST`, `FINISHED`, `IN_PROGRESS`, `EXPIRED`, `FAILED`, `CANCELLED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_status: Option<GetMMMReportResponseDataReportStatus>,
-    /// `size`: nullable.
+    /// `size`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<f64>,
-    /// `url`: nullable.
+    /// `url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 impl GetMMMReportResponseData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { report_status: None, size: None, url: None }
+    }
+
+    /// Sets `report_status`.
+    pub fn report_status(mut self, value: impl Into<GetMMMReportResponseDataReportStatus>) -> Self {
+        self.report_status = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: f64) -> Self {
+        self.size = Some(value);
+        self
+    }
+
+    /// Sets `url`.
+    pub fn url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
     }
 }
 
@@ -1725,111 +2550,172 @@ string_enum! {
 }
 
 /// Schema `TemplateBasedReport` of the spec.
+///
+/// Build it with [`TemplateBasedReport::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateBasedReport {
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `report_status`: required.
+    /// `report_status`: one of `DOES_NOT_EXIST`, `FINISHED`, `IN_PROGRESS`, `EXPIRED`, `FAILED`, `CANCELLED` (required).
     pub report_status: BulkReportingJobStatus,
-    /// `template_id`: required, at most 18 characters.
+    /// `template_id`: string (required); at most 18 characters.
     pub template_id: String,
-    /// `token`.
+    /// `token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 
 impl TemplateBasedReport {
-    /// A value with the required fields set and the others empty.
-    pub fn new(report_status: BulkReportingJobStatus, template_id: String) -> Self {
-        Self { message: None, report_status, template_id, token: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`report_status`, `template_id`).
+    pub fn builder() -> TemplateBasedReportBuilder {
+        TemplateBasedReportBuilder::default()
+    }
+}
+
+/// Builds a [`TemplateBasedReport`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TemplateBasedReportBuilder {
+    message: Option<String>,
+    report_status: Option<BulkReportingJobStatus>,
+    template_id: Option<String>,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for TemplateBasedReportBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateBasedReportBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TemplateBasedReportBuilder {
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `report_status`.
+    pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
+        self.report_status = Some(value.into());
+        self
+    }
+
+    /// Sets `template_id`.
+    pub fn template_id(mut self, value: impl Into<String>) -> Self {
+        self.template_id = Some(value.into());
+        self
+    }
+
+    /// Sets `token`.
+    pub fn token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TemplateBasedReport, crate::error::BuildError> {
+        Ok(TemplateBasedReport {
+            message: self.message,
+            report_status: self
+                .report_status
+                .ok_or(crate::error::BuildError::missing("TemplateBasedReport", "report_status"))?,
+            template_id: self
+                .template_id
+                .ok_or(crate::error::BuildError::missing("TemplateBasedReport", "template_id"))?,
+            token: self.token,
+        })
     }
 }
 
 /// Schema `TemplateResponse` of the spec.
+///
+/// Build it with [`TemplateResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponse {
-    /// `ad_account_id`.
+    /// `ad_account_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `ad_account_ids`.
+    /// `ad_account_ids`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_ids: Option<Vec<String>>,
-    /// `click_window_days`.
+    /// `click_window_days`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_window_days: Option<f64>,
-    /// `columns`.
+    /// `columns`: list of one of the 2936 values of [`TemplateResponseColumnsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<TemplateResponseColumnsItem>>,
-    /// `conversion_report_time_type`.
+    /// `conversion_report_time_type`: one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_report_time_type: Option<TemplateResponseConversionReportTimeType>,
-    /// `creation_source`.
+    /// `creation_source`: one of `ADS_API`, `ADS_MANAGER_REPORTING_PAGE`, `ADS_MANAGER_REPORT_BUILDER` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_source: Option<TemplateResponseCreationSource>,
-    /// `custom_column_ids`: nullable.
+    /// `custom_column_ids`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_column_ids: Option<Vec<CustomColumnId>>,
-    /// `date_range`.
+    /// `date_range`: [`TemplateResponseDateRange`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_range: Option<TemplateResponseDateRange>,
-    /// `engagement_window_days`.
+    /// `engagement_window_days`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement_window_days: Option<f64>,
-    /// `filters_json`: nullable.
+    /// `filters_json`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters_json: Option<String>,
-    /// `granularity`.
+    /// `granularity`: one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granularity: Option<Granularity>,
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `ingestion_sources`: nullable.
+    /// `ingestion_sources`: list of one of `TAG`, `MMP`, `FILE_UPLOAD`, `CONVERSIONS_API`, `NATIVE` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingestion_sources: Option<Vec<TemplateResponseIngestionSourcesItem>>,
-    /// `is_deleted`: nullable.
+    /// `is_deleted`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_deleted: Option<bool>,
-    /// `is_owned_by_user`.
+    /// `is_owned_by_user`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_owned_by_user: Option<bool>,
-    /// `is_scheduled`.
+    /// `is_scheduled`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_scheduled: Option<bool>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `report_end_relative_days_in_past`.
+    /// `report_end_relative_days_in_past`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_end_relative_days_in_past: Option<f64>,
-    /// `report_format`.
+    /// `report_format`: one of `JSON`, `CSV` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_format: Option<DataOutputFormat>,
-    /// `report_level`.
+    /// `report_level`: one of the 13 values of [`MetricsReportingLevel`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_level: Option<MetricsReportingLevel>,
-    /// `report_start_relative_days_in_past`.
+    /// `report_start_relative_days_in_past`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_start_relative_days_in_past: Option<f64>,
-    /// `type`.
+    /// `type`: one of `UNSPECIFIED`, `BULK`, `OVERVIEW`, `TABLE` (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<TemplateResponseType>,
-    /// `updated_time`.
+    /// `updated_time`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<f64>,
-    /// `user_id`.
+    /// `user_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    /// `view_window_days`.
+    /// `view_window_days`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_window_days: Option<f64>,
 }
 
 impl TemplateResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -1858,6 +2744,159 @@ impl TemplateResponse {
             user_id: None,
             view_window_days: None,
         }
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_ids`.
+    pub fn ad_account_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_account_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click_window_days`.
+    pub fn click_window_days(mut self, value: f64) -> Self {
+        self.click_window_days = Some(value);
+        self
+    }
+
+    /// Sets `columns`.
+    pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<TemplateResponseColumnsItem>>) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `conversion_report_time_type`.
+    pub fn conversion_report_time_type(mut self, value: impl Into<TemplateResponseConversionReportTimeType>) -> Self {
+        self.conversion_report_time_type = Some(value.into());
+        self
+    }
+
+    /// Sets `creation_source`.
+    pub fn creation_source(mut self, value: impl Into<TemplateResponseCreationSource>) -> Self {
+        self.creation_source = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_column_ids`.
+    pub fn custom_column_ids(mut self, value: impl IntoIterator<Item = impl Into<CustomColumnId>>) -> Self {
+        self.custom_column_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `date_range`.
+    pub fn date_range(mut self, value: impl Into<TemplateResponseDateRange>) -> Self {
+        self.date_range = Some(value.into());
+        self
+    }
+
+    /// Sets `engagement_window_days`.
+    pub fn engagement_window_days(mut self, value: f64) -> Self {
+        self.engagement_window_days = Some(value);
+        self
+    }
+
+    /// Sets `filters_json`.
+    pub fn filters_json(mut self, value: impl Into<String>) -> Self {
+        self.filters_json = Some(value.into());
+        self
+    }
+
+    /// Sets `granularity`.
+    pub fn granularity(mut self, value: impl Into<Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `ingestion_sources`.
+    pub fn ingestion_sources(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<TemplateResponseIngestionSourcesItem>>,
+    ) -> Self {
+        self.ingestion_sources = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `is_deleted`.
+    pub fn is_deleted(mut self, value: bool) -> Self {
+        self.is_deleted = Some(value);
+        self
+    }
+
+    /// Sets `is_owned_by_user`.
+    pub fn is_owned_by_user(mut self, value: bool) -> Self {
+        self.is_owned_by_user = Some(value);
+        self
+    }
+
+    /// Sets `is_scheduled`.
+    pub fn is_scheduled(mut self, value: bool) -> Self {
+        self.is_scheduled = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `report_end_relative_days_in_past`.
+    pub fn report_end_relative_days_in_past(mut self, value: f64) -> Self {
+        self.report_end_relative_days_in_past = Some(value);
+        self
+    }
+
+    /// Sets `report_format`.
+    pub fn report_format(mut self, value: impl Into<DataOutputFormat>) -> Self {
+        self.report_format = Some(value.into());
+        self
+    }
+
+    /// Sets `report_level`.
+    pub fn report_level(mut self, value: impl Into<MetricsReportingLevel>) -> Self {
+        self.report_level = Some(value.into());
+        self
+    }
+
+    /// Sets `report_start_relative_days_in_past`.
+    pub fn report_start_relative_days_in_past(mut self, value: f64) -> Self {
+        self.report_start_relative_days_in_past = Some(value);
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<TemplateResponseType>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: f64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn user_id(mut self, value: impl Into<String>) -> Self {
+        self.user_id = Some(value.into());
+        self
+    }
+
+    /// Sets `view_window_days`.
+    pub fn view_window_days(mut self, value: f64) -> Self {
+        self.view_window_days = Some(value);
+        self
     }
 }
 
@@ -4816,65 +5855,119 @@ string_enum! {
 }
 
 /// Inline schema at `/components/schemas/TemplateResponse/properties/date_range` in the spec.
+///
+/// Build it with [`TemplateResponseDateRange::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRange {
-    /// `absolute_date_range`: nullable.
+    /// `absolute_date_range`: [`TemplateResponseDateRangeAbsoluteDateRange`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absolute_date_range: Option<TemplateResponseDateRangeAbsoluteDateRange>,
-    /// `dynamic_date_range`: nullable.
+    /// `dynamic_date_range`: [`TemplateResponseDateRangeDynamicDateRange`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dynamic_date_range: Option<TemplateResponseDateRangeDynamicDateRange>,
-    /// `relative_date_range`: nullable.
+    /// `relative_date_range`: [`TemplateResponseDateRangeRelativeDateRange`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative_date_range: Option<TemplateResponseDateRangeRelativeDateRange>,
 }
 
 impl TemplateResponseDateRange {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { absolute_date_range: None, dynamic_date_range: None, relative_date_range: None }
+    }
+
+    /// Sets `absolute_date_range`.
+    pub fn absolute_date_range(mut self, value: impl Into<TemplateResponseDateRangeAbsoluteDateRange>) -> Self {
+        self.absolute_date_range = Some(value.into());
+        self
+    }
+
+    /// Sets `dynamic_date_range`.
+    pub fn dynamic_date_range(mut self, value: impl Into<TemplateResponseDateRangeDynamicDateRange>) -> Self {
+        self.dynamic_date_range = Some(value.into());
+        self
+    }
+
+    /// Sets `relative_date_range`.
+    pub fn relative_date_range(mut self, value: impl Into<TemplateResponseDateRangeRelativeDateRange>) -> Self {
+        self.relative_date_range = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TemplateResponse/properties/date_range/properties/absolute_date_range` in the spec.
+///
+/// Build it with [`TemplateResponseDateRangeAbsoluteDateRange::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRangeAbsoluteDateRange {
-    /// `end_date`.
+    /// `end_date`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<f64>,
-    /// `start_date`.
+    /// `start_date`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<f64>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl TemplateResponseDateRangeAbsoluteDateRange {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { end_date: None, start_date: None, type_: None }
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: f64) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: f64) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TemplateResponse/properties/date_range/properties/dynamic_date_range` in the spec.
+///
+/// Build it with [`TemplateResponseDateRangeDynamicDateRange::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRangeDynamicDateRange {
-    /// `range`.
+    /// `range`: one of `YEAR_TO_DATE`, `QUARTER_TO_DATE`, `MONTH_TO_DATE`, `LAST_MONTH`, `LAST_QUARTER` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<TemplateResponseDateRangeDynamicDateRangeRange>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl TemplateResponseDateRangeDynamicDateRange {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { range: None, type_: None }
+    }
+
+    /// Sets `range`.
+    pub fn range(mut self, value: impl Into<TemplateResponseDateRangeDynamicDateRangeRange>) -> Self {
+        self.range = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 
@@ -4890,24 +5983,44 @@ string_enum! {
 }
 
 /// Inline schema at `/components/schemas/TemplateResponse/properties/date_range/properties/relative_date_range` in the spec.
+///
+/// Build it with [`TemplateResponseDateRangeRelativeDateRange::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TemplateResponseDateRangeRelativeDateRange {
-    /// `end_days_in_past`.
+    /// `end_days_in_past`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_days_in_past: Option<f64>,
-    /// `start_days_in_past`.
+    /// `start_days_in_past`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_days_in_past: Option<f64>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl TemplateResponseDateRangeRelativeDateRange {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { end_days_in_past: None, start_days_in_past: None, type_: None }
+    }
+
+    /// Sets `end_days_in_past`.
+    pub fn end_days_in_past(mut self, value: f64) -> Self {
+        self.end_days_in_past = Some(value);
+        self
+    }
+
+    /// Sets `start_days_in_past`.
+    pub fn start_days_in_past(mut self, value: f64) -> Self {
+        self.start_days_in_past = Some(value);
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 
@@ -4921,26 +6034,5 @@ string_enum! {
         Bulk = "BULK",
         Overview = "OVERVIEW",
         Table = "TABLE",
-    }
-}
-
-/// Inline schema at `/components/parameters/query_order/schema` in the spec.
-pub type TemplatesListOrder = PinterestLibPaginationOrder;
-
-/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1templates/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct TemplatesListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<TemplateResponse>,
-}
-
-impl TemplatesListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<TemplateResponse>) -> Self {
-        Self { bookmark: None, items }
     }
 }

@@ -6,66 +6,90 @@
 use super::*;
 
 /// Schema `AdGroupArrayResponse` of the spec.
+///
+/// Build it with [`AdGroupArrayResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupArrayResponse {
-    /// `items`.
+    /// `items`: list of [`AdGroupArrayResponseElement`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AdGroupArrayResponseElement>>,
 }
 
 impl AdGroupArrayResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdGroupArrayResponseElement>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `AdGroupArrayResponseElement` of the spec.
+///
+/// Build it with [`AdGroupArrayResponseElement::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupArrayResponseElement {
-    /// `data`.
+    /// `data`: [`AdGroupResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<AdGroupResponse>,
-    /// `exceptions`.
+    /// `exceptions`: list of [`Exception`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<Vec<Exception>>,
 }
 
 impl AdGroupArrayResponseElement {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<AdGroupResponse>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
+        self.exceptions = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `AdGroupAudienceSizingRequest` of the spec.
+///
+/// Build it with [`AdGroupAudienceSizingRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingRequest {
-    /// `auto_targeting_enabled`.
+    /// `auto_targeting_enabled`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `creative_types`: nullable.
+    /// `creative_types`: list of one of `REGULAR`, `VIDEO`, `SHOPPING`, `CAROUSEL`, `MAX_VIDEO`, `SHOP_THE_PIN`, `COLLECTION`, `IDEA` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_types: Option<Vec<AdGroupAudienceSizingRequestCreativeTypesItem>>,
-    /// `keywords`: nullable.
+    /// `keywords`: list of [`AdGroupAudienceSizingRequestKeywordsItem`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<AdGroupAudienceSizingRequestKeywordsItem>>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional); default `"ALL"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `product_group_ids`: nullable.
+    /// `product_group_ids`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_group_ids: Option<Vec<String>>,
-    /// `targeting_spec`.
+    /// `targeting_spec`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_spec: Option<TargetingSpec>,
 }
 
 impl AdGroupAudienceSizingRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -75,6 +99,48 @@ impl AdGroupAudienceSizingRequest {
             product_group_ids: None,
             targeting_spec: None,
         }
+    }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `creative_types`.
+    pub fn creative_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<AdGroupAudienceSizingRequestCreativeTypesItem>>,
+    ) -> Self {
+        self.creative_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<AdGroupAudienceSizingRequestKeywordsItem>>,
+    ) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `product_group_ids`.
+    pub fn product_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `targeting_spec`.
+    pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_spec = Some(value.into());
+        self
     }
 }
 
@@ -93,143 +159,168 @@ string_enum! {
 }
 
 /// Inline schema at `/components/schemas/AdGroupAudienceSizingRequest/properties/keywords/items` in the spec.
+///
+/// Build it with [`AdGroupAudienceSizingRequestKeywordsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingRequestKeywordsItem {
-    /// `match_type`: required, nullable.
+    /// `match_type`: one of `BROAD`, `PHRASE`, `EXACT`, `EXACT_NEGATIVE`, `PHRASE_NEGATIVE` (required, nullable).
     #[serde(default)]
     pub match_type: Option<MatchTypeResponse>,
-    /// `value`: required.
+    /// `value`: string (required).
     pub value: String,
 }
 
 impl AdGroupAudienceSizingRequestKeywordsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(value: String) -> Self {
+    /// A value with `value` set and the other fields empty.
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
         Self { match_type: None, value }
+    }
+
+    /// Sets `match_type`.
+    pub fn match_type(mut self, value: impl Into<MatchTypeResponse>) -> Self {
+        self.match_type = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdGroupAudienceSizingResponse` of the spec.
+///
+/// Build it with [`AdGroupAudienceSizingResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupAudienceSizingResponse {
-    /// `audience_size_lower_bound`.
+    /// `audience_size_lower_bound`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_size_lower_bound: Option<f64>,
-    /// `audience_size_upper_bound`.
+    /// `audience_size_upper_bound`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_size_upper_bound: Option<f64>,
 }
 
 impl AdGroupAudienceSizingResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { audience_size_lower_bound: None, audience_size_upper_bound: None }
+    }
+
+    /// Sets `audience_size_lower_bound`.
+    pub fn audience_size_lower_bound(mut self, value: f64) -> Self {
+        self.audience_size_lower_bound = Some(value);
+        self
+    }
+
+    /// Sets `audience_size_upper_bound`.
+    pub fn audience_size_upper_bound(mut self, value: f64) -> Self {
+        self.audience_size_upper_bound = Some(value);
+        self
     }
 }
 
 /// Schema `AdGroupResponse` of the spec.
+///
+/// Build it with [`AdGroupResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupResponse {
-    /// `auto_targeting_enabled`: nullable.
+    /// `auto_targeting_enabled`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `bid_in_micro_currency`: nullable.
+    /// `bid_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_in_micro_currency: Option<i64>,
-    /// `bid_strategy_type`: nullable.
+    /// `bid_strategy_type`: one of `AUTOMATIC_BID`, `MAX_BID`, `TARGET_AVG` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_strategy_type: Option<AdGroupResponseBidStrategyType>,
-    /// `billable_event`.
+    /// `billable_event`: one of `CLICKTHROUGH`, `IMPRESSION`, `VIDEO_V_50_MRC` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billable_event: Option<ActionType>,
-    /// `budget_in_micro_currency`: nullable.
+    /// `budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_in_micro_currency: Option<i64>,
-    /// `budget_type`.
+    /// `budget_type`: one of `DAILY`, `LIFETIME`, `CBO_ADGROUP` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_type: Option<BudgetType>,
-    /// `campaign_id`: pattern `^[C]?\d+$`.
+    /// `campaign_id`: string (optional); pattern `^[C]?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_creative_optimization`: nullable.
+    /// `is_creative_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_creative_optimization: Option<bool>,
-    /// `lifetime_frequency_cap`.
+    /// `lifetime_frequency_cap`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_frequency_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `optimization_goal_metadata`: nullable.
+    /// `optimization_goal_metadata`: [`OptimizationGoalMetadata`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimization_goal_metadata: Option<OptimizationGoalMetadata>,
-    /// `pacing_delivery_type`.
+    /// `pacing_delivery_type`: one of `STANDARD`, `ACCELERATED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_delivery_type: Option<PacingDeliveryType>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional); default `"ALL"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `promotion_application_level`: nullable.
+    /// `promotion_application_level`: one of `NONE`, `ITEM`, `AD_GROUP` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_application_level: Option<AdGroupResponsePromotionApplicationLevel>,
-    /// `promotion_id`: pattern `^\d+$`, nullable.
+    /// `promotion_id`: string (optional, nullable); pattern `^\d+$`, default `"0"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `targeting_spec`.
+    /// `targeting_spec`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_spec: Option<TargetingSpec>,
-    /// `targeting_template_ids`: at most 1 items, nullable.
+    /// `targeting_template_ids`: list of string (optional, nullable); at most 1 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_template_ids: Option<Vec<String>>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `bid_multiplier`: minimum 0, maximum 10, nullable.
+    /// `bid_multiplier`: number (optional, nullable); minimum 0, maximum 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_multiplier: Option<f64>,
-    /// `conversion_learning_mode_type`: nullable.
+    /// `conversion_learning_mode_type`: one of `NOT_ACTIVE`, `ACTIVE` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_learning_mode_type: Option<AdGroupResponseConversionLearningModeType>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `dca_assets`.
+    /// `dca_assets`: any JSON value (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dca_assets: Option<serde_json::Value>,
-    /// `feed_profile_id`.
+    /// `feed_profile_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_profile_id: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `summary_status`.
+    /// `summary_status`: one of `RUNNING`, `PAUSED`, `NOT_STARTED`, `COMPLETED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_status: Option<AdGroupSummaryStatus>,
-    /// `type`.
+    /// `type`: string (optional); default `"adgroup"`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl AdGroupResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -265,6 +356,195 @@ impl AdGroupResponse {
             updated_time: None,
         }
     }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `bid_in_micro_currency`.
+    pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
+        self.bid_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `bid_strategy_type`.
+    pub fn bid_strategy_type(mut self, value: impl Into<AdGroupResponseBidStrategyType>) -> Self {
+        self.bid_strategy_type = Some(value.into());
+        self
+    }
+
+    /// Sets `billable_event`.
+    pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
+        self.billable_event = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_in_micro_currency`.
+    pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `budget_type`.
+    pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
+        self.budget_type = Some(value.into());
+        self
+    }
+
+    /// Sets `campaign_id`.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_creative_optimization`.
+    pub fn is_creative_optimization(mut self, value: bool) -> Self {
+        self.is_creative_optimization = Some(value);
+        self
+    }
+
+    /// Sets `lifetime_frequency_cap`.
+    pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
+        self.lifetime_frequency_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `optimization_goal_metadata`.
+    pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
+        self.optimization_goal_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `pacing_delivery_type`.
+    pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
+        self.pacing_delivery_type = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_application_level`.
+    pub fn promotion_application_level(mut self, value: impl Into<AdGroupResponsePromotionApplicationLevel>) -> Self {
+        self.promotion_application_level = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_id`.
+    pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_spec`.
+    pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_spec = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_template_ids`.
+    pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_multiplier`.
+    pub fn bid_multiplier(mut self, value: f64) -> Self {
+        self.bid_multiplier = Some(value);
+        self
+    }
+
+    /// Sets `conversion_learning_mode_type`.
+    pub fn conversion_learning_mode_type(
+        mut self,
+        value: impl Into<AdGroupResponseConversionLearningModeType>,
+    ) -> Self {
+        self.conversion_learning_mode_type = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `dca_assets`.
+    pub fn dca_assets(mut self, value: impl Into<serde_json::Value>) -> Self {
+        self.dca_assets = Some(value.into());
+        self
+    }
+
+    /// Sets `feed_profile_id`.
+    pub fn feed_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.feed_profile_id = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `summary_status`.
+    pub fn summary_status(mut self, value: impl Into<AdGroupSummaryStatus>) -> Self {
+        self.summary_status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/AdGroupCommon/properties/bid_strategy_type` in the spec.
@@ -273,42 +553,71 @@ pub type AdGroupResponseBidStrategyType = AdGroupCommonBidStrategyType;
 /// Inline schema at `/components/schemas/AdGroupCommon/properties/promotion_application_level` in the spec.
 pub type AdGroupResponsePromotionApplicationLevel = AdGroupCommonPromotionApplicationLevel;
 
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type AdGroupsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type AdGroupsAnalyticsConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type AdGroupsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
-
 /// Schema `AdGroupsAnalyticsResponse` of the spec.
 pub type AdGroupsAnalyticsResponse = Vec<AdGroupsAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/AdGroupsAnalyticsResponse/items` in the spec.
+///
+/// Build it with [`AdGroupsAnalyticsResponseItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupsAnalyticsResponseItem {
-    /// `AD_GROUP_ID`: pattern `^\d+$`.
+    /// `AD_GROUP_ID`: string (optional); pattern `^\d+$`.
     #[serde(rename = "AD_GROUP_ID", default, skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<String>,
-    /// `DATE`: format `date`.
+    /// `DATE`: date (optional).
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<Date>,
     /// Properties beyond the named ones.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdGroupsAnalyticsResponseItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_group_id: None, date: None, additional_properties: Default::default() }
     }
+
+    /// Sets `AD_GROUP_ID`.
+    pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `DATE`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
+    }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdGroupsGetAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdGroupsGetAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdGroupsGetAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
 /// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type AdGroupsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+pub type AdGroupsGetAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdGroupsGetTargetingAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdGroupsGetTargetingAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdGroupsGetTargetingAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdGroupsGetTargetingAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdGroupsGetTargetingAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
 pub type AdGroupsListEntityStatusesItem = EntityStatus;
@@ -317,37 +626,31 @@ pub type AdGroupsListEntityStatusesItem = EntityStatus;
 pub type AdGroupsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ad_groups/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AdGroupsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`AdGroupResponse`] (required).
     pub items: Vec<AdGroupResponse>,
 }
 
 impl AdGroupsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<AdGroupResponse>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<AdGroupResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
 }
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type AdGroupsTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type AdGroupsTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type AdGroupsTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type AdGroupsTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type AdGroupsTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
 
 string_enum! {
     /// Schema `AdsAnalyticsAdGroupTargetingType` of the spec.
@@ -370,74 +673,165 @@ string_enum! {
 }
 
 /// Schema `BidFloor` of the spec.
+///
+/// Build it with [`BidFloor::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloor {
-    /// `bid_floors`.
+    /// `bid_floors`: list of integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_floors: Option<Vec<i64>>,
-    /// `type`.
+    /// `type`: string (optional); default `"bidfloor"`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl BidFloor {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { bid_floors: None, type_: None }
+    }
+
+    /// Sets `bid_floors`.
+    pub fn bid_floors(mut self, value: impl IntoIterator<Item = i64>) -> Self {
+        self.bid_floors = Some(value.into_iter().collect());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 
 /// Schema `BidFloorRequest` of the spec.
+///
+/// Build it with [`BidFloorRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloorRequest {
-    /// `bid_floor_specs`: required.
+    /// `bid_floor_specs`: list of [`BidFloorRequestBidFloorSpecsItem`] (required).
     pub bid_floor_specs: Vec<BidFloorRequestBidFloorSpecsItem>,
-    /// `targeting_spec`.
+    /// `targeting_spec`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_spec: Option<TargetingSpec>,
 }
 
 impl BidFloorRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(bid_floor_specs: Vec<BidFloorRequestBidFloorSpecsItem>) -> Self {
+    /// A value with `bid_floor_specs` set and the other fields empty.
+    pub fn new(bid_floor_specs: impl IntoIterator<Item = impl Into<BidFloorRequestBidFloorSpecsItem>>) -> Self {
+        let bid_floor_specs = bid_floor_specs.into_iter().map(Into::into).collect();
         Self { bid_floor_specs, targeting_spec: None }
+    }
+
+    /// Sets `targeting_spec`.
+    pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_spec = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/BidFloorRequest/properties/bid_floor_specs/items` in the spec.
+///
+/// Build it with [`BidFloorRequestBidFloorSpecsItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BidFloorRequestBidFloorSpecsItem {
-    /// `billable_event`: required.
+    /// `billable_event`: one of `CLICKTHROUGH`, `IMPRESSION`, `VIDEO_V_50_MRC` (required).
     pub billable_event: ActionType,
-    /// `countries`.
+    /// `countries`: list of one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub countries: Option<Vec<Country>>,
-    /// `creative_type`.
+    /// `creative_type`: one of the 13 values of [`CreativeType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_type: Option<CreativeType>,
-    /// `currency`: required.
+    /// `currency`: one of the 27 values of [`Currency`] (required).
     pub currency: Currency,
-    /// `objective_type`.
+    /// `objective_type`: one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_type: Option<ObjectiveType>,
-    /// `optimization_goal_metadata`.
+    /// `optimization_goal_metadata`: [`OptimizationGoalMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimization_goal_metadata: Option<OptimizationGoalMetadata>,
 }
 
 impl BidFloorRequestBidFloorSpecsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(billable_event: ActionType, currency: Currency) -> Self {
-        Self {
-            billable_event,
-            countries: None,
-            creative_type: None,
-            currency,
-            objective_type: None,
-            optimization_goal_metadata: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`billable_event`, `currency`).
+    pub fn builder() -> BidFloorRequestBidFloorSpecsItemBuilder {
+        BidFloorRequestBidFloorSpecsItemBuilder::default()
+    }
+}
+
+/// Builds a [`BidFloorRequestBidFloorSpecsItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BidFloorRequestBidFloorSpecsItemBuilder {
+    billable_event: Option<ActionType>,
+    countries: Option<Vec<Country>>,
+    creative_type: Option<CreativeType>,
+    currency: Option<Currency>,
+    objective_type: Option<ObjectiveType>,
+    optimization_goal_metadata: Option<OptimizationGoalMetadata>,
+}
+
+impl std::fmt::Debug for BidFloorRequestBidFloorSpecsItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BidFloorRequestBidFloorSpecsItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BidFloorRequestBidFloorSpecsItemBuilder {
+    /// Sets `billable_event`.
+    pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
+        self.billable_event = Some(value.into());
+        self
+    }
+
+    /// Sets `countries`.
+    pub fn countries(mut self, value: impl IntoIterator<Item = impl Into<Country>>) -> Self {
+        self.countries = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<Currency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `objective_type`.
+    pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
+        self.objective_type = Some(value.into());
+        self
+    }
+
+    /// Sets `optimization_goal_metadata`.
+    pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
+        self.optimization_goal_metadata = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<BidFloorRequestBidFloorSpecsItem, crate::error::BuildError> {
+        Ok(BidFloorRequestBidFloorSpecsItem {
+            billable_event: self
+                .billable_event
+                .ok_or(crate::error::BuildError::missing("BidFloorRequestBidFloorSpecsItem", "billable_event"))?,
+            countries: self.countries,
+            creative_type: self.creative_type,
+            currency: self
+                .currency
+                .ok_or(crate::error::BuildError::missing("BidFloorRequestBidFloorSpecsItem", "currency"))?,
+            objective_type: self.objective_type,
+            optimization_goal_metadata: self.optimization_goal_metadata,
+        })
     }
 }

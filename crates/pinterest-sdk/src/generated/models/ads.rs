@@ -6,37 +6,59 @@
 use super::*;
 
 /// Schema `AdArrayResponse` of the spec.
+///
+/// Build it with [`AdArrayResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdArrayResponse {
-    /// `items`.
+    /// `items`: list of [`AdArrayResponseElement`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AdArrayResponseElement>>,
 }
 
 impl AdArrayResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdArrayResponseElement>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `AdArrayResponseElement` of the spec.
+///
+/// Build it with [`AdArrayResponseElement::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdArrayResponseElement {
-    /// `data`.
+    /// `data`: [`AdResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<AdResponse>,
-    /// `exceptions`.
+    /// `exceptions`: [`Exception`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<Exception>,
 }
 
 impl AdArrayResponseElement {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<AdResponse>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(mut self, value: impl Into<Exception>) -> Self {
+        self.exceptions = Some(value.into());
+        self
     }
 }
 
@@ -56,86 +78,226 @@ pub enum AdPreviewRequest {
 }
 
 /// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/0` in the spec.
+///
+/// Build it with [`AdPreviewRequestCreateFromImage::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewRequestCreateFromImage {
-    /// `image_url`: required.
+    /// `image_url`: string (required).
     pub image_url: String,
-    /// `title`: required.
+    /// `title`: string (required).
     pub title: String,
 }
 
 impl AdPreviewRequestCreateFromImage {
-    /// A value with the required fields set and the others empty.
-    pub fn new(image_url: String, title: String) -> Self {
-        Self { image_url, title }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`image_url`, `title`).
+    pub fn builder() -> AdPreviewRequestCreateFromImageBuilder {
+        AdPreviewRequestCreateFromImageBuilder::default()
+    }
+}
+
+/// Builds a [`AdPreviewRequestCreateFromImage`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdPreviewRequestCreateFromImageBuilder {
+    image_url: Option<String>,
+    title: Option<String>,
+}
+
+impl std::fmt::Debug for AdPreviewRequestCreateFromImageBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdPreviewRequestCreateFromImageBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdPreviewRequestCreateFromImageBuilder {
+    /// Sets `image_url`.
+    pub fn image_url(mut self, value: impl Into<String>) -> Self {
+        self.image_url = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdPreviewRequestCreateFromImage, crate::error::BuildError> {
+        Ok(AdPreviewRequestCreateFromImage {
+            image_url: self
+                .image_url
+                .ok_or(crate::error::BuildError::missing("AdPreviewRequestCreateFromImage", "image_url"))?,
+            title: self.title.ok_or(crate::error::BuildError::missing("AdPreviewRequestCreateFromImage", "title"))?,
+        })
     }
 }
 
 /// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/1` in the spec.
+///
+/// Build it with [`AdPreviewRequestCreateFromPin::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewRequestCreateFromPin {
-    /// `pin_id`: required.
+    /// `pin_id`: string (required).
     pub pin_id: String,
 }
 
 impl AdPreviewRequestCreateFromPin {
-    /// A value with the required fields set and the others empty.
-    pub fn new(pin_id: String) -> Self {
+    /// A value with `pin_id` set and the other fields empty.
+    pub fn new(pin_id: impl Into<String>) -> Self {
+        let pin_id = pin_id.into();
         Self { pin_id }
     }
 }
 
 /// Inline schema at `/components/schemas/AdPreviewRequest/oneOf/2` in the spec.
+///
+/// Build it with [`AdPreviewRequestShopping::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewRequestShopping {
-    /// `catalog_product_group_id`: required, pattern `^\d+$`.
+    /// `catalog_product_group_id`: string (required); pattern `^\d+$`.
     pub catalog_product_group_id: String,
-    /// `creative_type`: required.
+    /// `creative_type`: one of `SHOPPING`, `CAROUSEL`, `COLLECTION`, `REGULAR` (required).
     pub creative_type: AdPreviewRequestShoppingCreativeType,
-    /// `customizable_cta_type`: nullable.
+    /// `customizable_cta_type`: one of the 29 values of [`CustomizableCTAType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customizable_cta_type: Option<CustomizableCTAType>,
-    /// `hero_image_title`.
+    /// `hero_image_title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hero_image_title: Option<String>,
-    /// `hero_image_url`.
+    /// `hero_image_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hero_image_url: Option<String>,
-    /// `hero_pin_id`: pattern `^\d+$`.
+    /// `hero_pin_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hero_pin_id: Option<String>,
-    /// `image_tag`.
+    /// `image_tag`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_tag: Option<String>,
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
-    /// `preferred_media_type`.
+    /// `preferred_media_type`: one of `VIDEO`, `IMAGE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_media_type: Option<AdPreviewRequestShoppingPreferredMediaType>,
-    /// `video_tag`.
+    /// `video_tag`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_tag: Option<String>,
 }
 
 impl AdPreviewRequestShopping {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_product_group_id: String, creative_type: AdPreviewRequestShoppingCreativeType) -> Self {
-        Self {
-            catalog_product_group_id,
-            creative_type,
-            customizable_cta_type: None,
-            hero_image_title: None,
-            hero_image_url: None,
-            hero_pin_id: None,
-            image_tag: None,
-            item_id: None,
-            preferred_media_type: None,
-            video_tag: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_product_group_id`, `creative_type`).
+    pub fn builder() -> AdPreviewRequestShoppingBuilder {
+        AdPreviewRequestShoppingBuilder::default()
+    }
+}
+
+/// Builds a [`AdPreviewRequestShopping`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdPreviewRequestShoppingBuilder {
+    catalog_product_group_id: Option<String>,
+    creative_type: Option<AdPreviewRequestShoppingCreativeType>,
+    customizable_cta_type: Option<CustomizableCTAType>,
+    hero_image_title: Option<String>,
+    hero_image_url: Option<String>,
+    hero_pin_id: Option<String>,
+    image_tag: Option<String>,
+    item_id: Option<String>,
+    preferred_media_type: Option<AdPreviewRequestShoppingPreferredMediaType>,
+    video_tag: Option<String>,
+}
+
+impl std::fmt::Debug for AdPreviewRequestShoppingBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdPreviewRequestShoppingBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdPreviewRequestShoppingBuilder {
+    /// Sets `catalog_product_group_id`.
+    pub fn catalog_product_group_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_product_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<AdPreviewRequestShoppingCreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `customizable_cta_type`.
+    pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
+        self.customizable_cta_type = Some(value.into());
+        self
+    }
+
+    /// Sets `hero_image_title`.
+    pub fn hero_image_title(mut self, value: impl Into<String>) -> Self {
+        self.hero_image_title = Some(value.into());
+        self
+    }
+
+    /// Sets `hero_image_url`.
+    pub fn hero_image_url(mut self, value: impl Into<String>) -> Self {
+        self.hero_image_url = Some(value.into());
+        self
+    }
+
+    /// Sets `hero_pin_id`.
+    pub fn hero_pin_id(mut self, value: impl Into<String>) -> Self {
+        self.hero_pin_id = Some(value.into());
+        self
+    }
+
+    /// Sets `image_tag`.
+    pub fn image_tag(mut self, value: impl Into<String>) -> Self {
+        self.image_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_media_type`.
+    pub fn preferred_media_type(mut self, value: impl Into<AdPreviewRequestShoppingPreferredMediaType>) -> Self {
+        self.preferred_media_type = Some(value.into());
+        self
+    }
+
+    /// Sets `video_tag`.
+    pub fn video_tag(mut self, value: impl Into<String>) -> Self {
+        self.video_tag = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdPreviewRequestShopping, crate::error::BuildError> {
+        Ok(AdPreviewRequestShopping {
+            catalog_product_group_id: self
+                .catalog_product_group_id
+                .ok_or(crate::error::BuildError::missing("AdPreviewRequestShopping", "catalog_product_group_id"))?,
+            creative_type: self
+                .creative_type
+                .ok_or(crate::error::BuildError::missing("AdPreviewRequestShopping", "creative_type"))?,
+            customizable_cta_type: self.customizable_cta_type,
+            hero_image_title: self.hero_image_title,
+            hero_image_url: self.hero_image_url,
+            hero_pin_id: self.hero_pin_id,
+            image_tag: self.image_tag,
+            item_id: self.item_id,
+            preferred_media_type: self.preferred_media_type,
+            video_tag: self.video_tag,
+        })
     }
 }
 
@@ -150,128 +312,138 @@ string_enum! {
 }
 
 /// Schema `AdPreviewURLResponse` of the spec.
+///
+/// Build it with [`AdPreviewURLResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPreviewURLResponse {
-    /// `url`.
+    /// `url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 impl AdPreviewURLResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { url: None }
+    }
+
+    /// Sets `url`.
+    pub fn url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdResponse` of the spec.
+///
+/// Build it with [`AdResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdResponse {
-    /// `ad_group_id`: pattern `^(AG)?\d+$`.
+    /// `ad_group_id`: string (optional); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<String>,
-    /// `android_deep_link`: nullable.
+    /// `android_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `carousel_android_deep_links`: nullable.
+    /// `carousel_android_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_android_deep_links: Option<Vec<String>>,
-    /// `carousel_destination_urls`: nullable.
+    /// `carousel_destination_urls`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_destination_urls: Option<Vec<String>>,
-    /// `carousel_ios_deep_links`: nullable.
+    /// `carousel_ios_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_ios_deep_links: Option<Vec<String>>,
-    /// `click_tracking_url`: nullable.
+    /// `click_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_tracking_url: Option<String>,
-    /// `creative_type`.
+    /// `creative_type`: one of the 13 values of [`CreativeType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_type: Option<CreativeType>,
-    /// `customizable_cta_type`: nullable.
+    /// `customizable_cta_type`: one of the 29 values of [`CustomizableCTAType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customizable_cta_type: Option<CustomizableCTAType>,
-    /// `destination_url`: nullable.
+    /// `destination_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_url: Option<String>,
-    /// `disclosure_type`: nullable.
+    /// `disclosure_type`: one of `NO_DISCLOSURE`, `PRESCRIBING_INFORMATION`, `PRESCRIBING_INFORMATION_BOX_WARNING`, `IMPORTANT_SAFETY_INFO`, `MED_GUIDE`, `PATIENT_INFORMATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_type: Option<DisclosureType>,
-    /// `disclosure_url`: nullable.
+    /// `disclosure_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_url: Option<String>,
-    /// `grid_click_type`: nullable.
+    /// `grid_click_type`: one of `CLOSEUP`, `DIRECT_TO_DESTINATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_click_type: Option<GridClickType>,
-    /// `ios_deep_link`: nullable.
+    /// `ios_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `is_pin_deleted`.
+    /// `is_pin_deleted`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_pin_deleted: Option<bool>,
-    /// `is_removable`.
+    /// `is_removable`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_removable: Option<bool>,
-    /// `lead_form_id`: pattern `^(AG)?\d+$`, nullable.
+    /// `lead_form_id`: string (optional, nullable); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `quiz_pin_data`: nullable.
+    /// `quiz_pin_data`: [`QuizPinData`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiz_pin_data: Option<QuizPinData>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `view_tracking_url`: nullable.
+    /// `view_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_tracking_url: Option<String>,
-    /// `pin_id`: pattern `^\d+$`.
+    /// `pin_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_id: Option<String>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `campaign_id`: pattern `^\d+$`.
+    /// `campaign_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
-    /// `collection_items_destination_url_template`: nullable.
+    /// `collection_items_destination_url_template`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_items_destination_url_template: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `rejected_reasons`.
+    /// `rejected_reasons`: list of one of the 48 values of [`AdResponseRejectedReasonsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_reasons: Option<Vec<AdResponseRejectedReasonsItem>>,
-    /// `rejection_labels`.
+    /// `rejection_labels`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection_labels: Option<Vec<String>>,
-    /// `review_status`.
+    /// `review_status`: one of `OTHER`, `PENDING`, `REJECTED`, `APPROVED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_status: Option<AdResponseReviewStatus>,
-    /// `summary_status`.
+    /// `summary_status`: one of `APPROVED`, `PAUSED`, `PENDING`, `REJECTED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_status: Option<PinPromotionSummaryStatus>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl AdResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_group_id: None,
@@ -308,6 +480,207 @@ impl AdResponse {
             type_: None,
             updated_time: None,
         }
+    }
+
+    /// Sets `ad_group_id`.
+    pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `carousel_android_deep_links`.
+    pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_destination_urls`.
+    pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_ios_deep_links`.
+    pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click_tracking_url`.
+    pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.click_tracking_url = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `customizable_cta_type`.
+    pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
+        self.customizable_cta_type = Some(value.into());
+        self
+    }
+
+    /// Sets `destination_url`.
+    pub fn destination_url(mut self, value: impl Into<String>) -> Self {
+        self.destination_url = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_type`.
+    pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
+        self.disclosure_type = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_url`.
+    pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_url = Some(value.into());
+        self
+    }
+
+    /// Sets `grid_click_type`.
+    pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
+        self.grid_click_type = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `is_pin_deleted`.
+    pub fn is_pin_deleted(mut self, value: bool) -> Self {
+        self.is_pin_deleted = Some(value);
+        self
+    }
+
+    /// Sets `is_removable`.
+    pub fn is_removable(mut self, value: bool) -> Self {
+        self.is_removable = Some(value);
+        self
+    }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `quiz_pin_data`.
+    pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
+        self.quiz_pin_data = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `view_tracking_url`.
+    pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.view_tracking_url = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_id`.
+    pub fn pin_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_id = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `campaign_id`.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `collection_items_destination_url_template`.
+    pub fn collection_items_destination_url_template(mut self, value: impl Into<String>) -> Self {
+        self.collection_items_destination_url_template = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `rejected_reasons`.
+    pub fn rejected_reasons(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<AdResponseRejectedReasonsItem>>,
+    ) -> Self {
+        self.rejected_reasons = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `rejection_labels`.
+    pub fn rejection_labels(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.rejection_labels = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `review_status`.
+    pub fn review_status(mut self, value: impl Into<AdResponseReviewStatus>) -> Self {
+        self.review_status = Some(value.into());
+        self
+    }
+
+    /// Sets `summary_status`.
+    pub fn summary_status(mut self, value: impl Into<PinPromotionSummaryStatus>) -> Self {
+        self.summary_status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
     }
 }
 
@@ -375,21 +748,6 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type AdTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type AdTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type AdTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type AdTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type AdTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
-
 string_enum! {
     /// Schema `AdsAnalyticsAdTargetingType` of the spec.
     AdsAnalyticsAdTargetingType {
@@ -410,45 +768,69 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type AdsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type AdsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type AdsAnalyticsConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type AdsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
-
 /// Schema `AdsAnalyticsResponse` of the spec.
 pub type AdsAnalyticsResponse = Vec<AdsAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/AdsAnalyticsResponse/items` in the spec.
+///
+/// Build it with [`AdsAnalyticsResponseItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsResponseItem {
-    /// `AD_ID`: required, pattern `^\d+$`.
+    /// `AD_ID`: string (required); pattern `^\d+$`.
     #[serde(rename = "AD_ID")]
     pub ad_id: String,
-    /// `DATE`: format `date`.
+    /// `DATE`: date (optional).
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<Date>,
     /// Properties beyond the named ones.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl AdsAnalyticsResponseItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(ad_id: String) -> Self {
+    /// A value with `AD_ID` set and the other fields empty.
+    pub fn new(ad_id: impl Into<String>) -> Self {
+        let ad_id = ad_id.into();
         Self { ad_id, date: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `DATE`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
     }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdsGetAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdsGetAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdsGetAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdsGetAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
 /// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type AdsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+pub type AdsGetAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type AdsGetTargetingAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type AdsGetTargetingAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type AdsGetTargetingAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type AdsGetTargetingAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type AdsGetTargetingAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
 pub type AdsListEntityStatusesItem = EntityStatus;
@@ -457,19 +839,28 @@ pub type AdsListEntityStatusesItem = EntityStatus;
 pub type AdsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ads/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AdsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`AdResponse`] (required).
     pub items: Vec<AdResponse>,
 }
 
 impl AdsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<AdResponse>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<AdResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }

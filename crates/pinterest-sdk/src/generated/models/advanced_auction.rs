@@ -6,64 +6,155 @@
 use super::*;
 
 /// Schema `AdvancedAuctionBidOptions` of the spec.
+///
+/// Build it with [`AdvancedAuctionBidOptions::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionBidOptions {
-    /// `app_type_multipliers`: nullable.
+    /// `app_type_multipliers`: [`AppTypeMultipliers`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_type_multipliers: Option<AppTypeMultipliers>,
-    /// `bid_in_micro_currency`: nullable.
+    /// `bid_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_in_micro_currency: Option<BidInMicroCurrency>,
-    /// `placement_multipliers`: nullable.
+    /// `placement_multipliers`: [`PlacementMultipliers`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_multipliers: Option<PlacementMultipliers>,
 }
 
 impl AdvancedAuctionBidOptions {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { app_type_multipliers: None, bid_in_micro_currency: None, placement_multipliers: None }
+    }
+
+    /// Sets `app_type_multipliers`.
+    pub fn app_type_multipliers(mut self, value: impl Into<AppTypeMultipliers>) -> Self {
+        self.app_type_multipliers = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_in_micro_currency`.
+    pub fn bid_in_micro_currency(mut self, value: impl Into<BidInMicroCurrency>) -> Self {
+        self.bid_in_micro_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_multipliers`.
+    pub fn placement_multipliers(mut self, value: impl Into<PlacementMultipliers>) -> Self {
+        self.placement_multipliers = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdvancedAuctionItem` of the spec.
+///
+/// Build it with [`AdvancedAuctionItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItem {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `language`: required.
+    /// `language`: one of the 61 values of [`Language`] (required).
     pub language: Language,
-    /// `bid_options`: required.
+    /// `bid_options`: [`AdvancedAuctionBidOptions`] (required).
     pub bid_options: AdvancedAuctionBidOptions,
 }
 
 impl AdvancedAuctionItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(country: Country, item_id: String, language: Language, bid_options: AdvancedAuctionBidOptions) -> Self {
-        Self { country, item_id, language, bid_options }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `item_id`, `language`, `bid_options`).
+    pub fn builder() -> AdvancedAuctionItemBuilder {
+        AdvancedAuctionItemBuilder::default()
+    }
+}
+
+/// Builds a [`AdvancedAuctionItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdvancedAuctionItemBuilder {
+    country: Option<Country>,
+    item_id: Option<String>,
+    language: Option<Language>,
+    bid_options: Option<AdvancedAuctionBidOptions>,
+}
+
+impl std::fmt::Debug for AdvancedAuctionItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdvancedAuctionItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdvancedAuctionItemBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<Language>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_options`.
+    pub fn bid_options(mut self, value: impl Into<AdvancedAuctionBidOptions>) -> Self {
+        self.bid_options = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdvancedAuctionItem, crate::error::BuildError> {
+        Ok(AdvancedAuctionItem {
+            country: self.country.ok_or(crate::error::BuildError::missing("AdvancedAuctionItem", "country"))?,
+            item_id: self.item_id.ok_or(crate::error::BuildError::missing("AdvancedAuctionItem", "item_id"))?,
+            language: self.language.ok_or(crate::error::BuildError::missing("AdvancedAuctionItem", "language"))?,
+            bid_options: self
+                .bid_options
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItem", "bid_options"))?,
+        })
     }
 }
 
 /// Schema `AdvancedAuctionItems` of the spec.
+///
+/// Build it with [`AdvancedAuctionItems::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItems {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `items`.
+    /// `items`: list of [`AdvancedAuctionItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AdvancedAuctionItem>>,
 }
 
 impl AdvancedAuctionItems {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { catalog_id: None, items: None }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -71,41 +162,109 @@ impl AdvancedAuctionItems {
 pub type AdvancedAuctionItemsGetRecord = AdvancedAuctionKey;
 
 /// Schema `AdvancedAuctionItemsGetRequest` of the spec.
+///
+/// Build it with [`AdvancedAuctionItemsGetRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsGetRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `items`: required, at least 1 items, at most 10000 items.
+    /// `items`: list of [`AdvancedAuctionKey`] (required); at least 1 items, at most 10000 items.
     pub items: Vec<AdvancedAuctionItemsGetRecord>,
 }
 
 impl AdvancedAuctionItemsGetRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_id: String, items: Vec<AdvancedAuctionItemsGetRecord>) -> Self {
+    /// A value with `catalog_id` and `items` set and the other fields empty.
+    pub fn new(
+        catalog_id: impl Into<String>,
+        items: impl IntoIterator<Item = impl Into<AdvancedAuctionItemsGetRecord>>,
+    ) -> Self {
+        let catalog_id = catalog_id.into();
+        let items = items.into_iter().map(Into::into).collect();
         Self { catalog_id, items }
     }
 }
 
 /// Schema `AdvancedAuctionItemsSubmitDeleteRecord` of the spec.
+///
+/// Build it with [`AdvancedAuctionItemsSubmitDeleteRecord::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsSubmitDeleteRecord {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `language`: required.
+    /// `language`: one of the 61 values of [`Language`] (required).
     pub language: Language,
-    /// `errors`.
+    /// `errors`: list of [`AdvancedAuctionOperationError`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<AdvancedAuctionOperationError>>,
 }
 
 impl AdvancedAuctionItemsSubmitDeleteRecord {
-    /// A value with the required fields set and the others empty.
-    pub fn new(country: Country, item_id: String, language: Language) -> Self {
-        Self { country, item_id, language, errors: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `item_id`, `language`).
+    pub fn builder() -> AdvancedAuctionItemsSubmitDeleteRecordBuilder {
+        AdvancedAuctionItemsSubmitDeleteRecordBuilder::default()
+    }
+}
+
+/// Builds a [`AdvancedAuctionItemsSubmitDeleteRecord`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdvancedAuctionItemsSubmitDeleteRecordBuilder {
+    country: Option<Country>,
+    item_id: Option<String>,
+    language: Option<Language>,
+    errors: Option<Vec<AdvancedAuctionOperationError>>,
+}
+
+impl std::fmt::Debug for AdvancedAuctionItemsSubmitDeleteRecordBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdvancedAuctionItemsSubmitDeleteRecordBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdvancedAuctionItemsSubmitDeleteRecordBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<Language>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionOperationError>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdvancedAuctionItemsSubmitDeleteRecord, crate::error::BuildError> {
+        Ok(AdvancedAuctionItemsSubmitDeleteRecord {
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItemsSubmitDeleteRecord", "country"))?,
+            item_id: self
+                .item_id
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItemsSubmitDeleteRecord", "item_id"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItemsSubmitDeleteRecord", "language"))?,
+            errors: self.errors,
+        })
     }
 }
 
@@ -114,6 +273,18 @@ tagged_union! {
     AdvancedAuctionItemsSubmitRecord, "operation" {
         Upsert(AdvancedAuctionItemsSubmitUpsertRecord) = "UPSERT" + add_tag,
         Delete(AdvancedAuctionItemsSubmitDeleteRecord) = "DELETE" + add_tag,
+    }
+}
+
+impl AdvancedAuctionItemsSubmitRecord {
+    /// The `UPSERT` variant.
+    pub fn upsert(value: AdvancedAuctionItemsSubmitUpsertRecord) -> Self {
+        Self::Upsert(value)
+    }
+
+    /// The `DELETE` variant.
+    pub fn delete(value: AdvancedAuctionItemsSubmitDeleteRecord) -> Self {
+        Self::Delete(value)
     }
 }
 
@@ -130,103 +301,264 @@ impl From<AdvancedAuctionItemsSubmitDeleteRecord> for AdvancedAuctionItemsSubmit
 }
 
 /// Schema `AdvancedAuctionItemsSubmitRequest` of the spec.
+///
+/// Build it with [`AdvancedAuctionItemsSubmitRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsSubmitRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `items`: required, at least 1 items, at most 10000 items.
+    /// `items`: list of [`AdvancedAuctionItemsSubmitRecord`] (required); at least 1 items, at most 10000 items.
     pub items: Vec<AdvancedAuctionItemsSubmitRecord>,
 }
 
 impl AdvancedAuctionItemsSubmitRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_id: String, items: Vec<AdvancedAuctionItemsSubmitRecord>) -> Self {
+    /// A value with `catalog_id` and `items` set and the other fields empty.
+    pub fn new(
+        catalog_id: impl Into<String>,
+        items: impl IntoIterator<Item = impl Into<AdvancedAuctionItemsSubmitRecord>>,
+    ) -> Self {
+        let catalog_id = catalog_id.into();
+        let items = items.into_iter().map(Into::into).collect();
         Self { catalog_id, items }
     }
 }
 
 /// Schema `AdvancedAuctionItemsSubmitUpsertRecord` of the spec.
+///
+/// Build it with [`AdvancedAuctionItemsSubmitUpsertRecord::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionItemsSubmitUpsertRecord {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `language`: required.
+    /// `language`: one of the 61 values of [`Language`] (required).
     pub language: Language,
-    /// `bid_options`: required.
+    /// `bid_options`: [`AdvancedAuctionBidOptions`] (required).
     pub bid_options: AdvancedAuctionBidOptions,
-    /// `errors`.
+    /// `errors`: list of [`AdvancedAuctionOperationError`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<AdvancedAuctionOperationError>>,
-    /// `update_mask`: required, nullable.
+    /// `update_mask`: list of one of `BID`, `APP_TYPE_BID_MULTIPLIER_SET`, `PLACEMENT_BID_MULTIPLIER_SET` (required, nullable).
     #[serde(default)]
     pub update_mask: Option<Vec<UpdateMaskBidOptionField>>,
 }
 
 impl AdvancedAuctionItemsSubmitUpsertRecord {
-    /// A value with the required fields set and the others empty.
-    pub fn new(country: Country, item_id: String, language: Language, bid_options: AdvancedAuctionBidOptions) -> Self {
-        Self { country, item_id, language, bid_options, errors: None, update_mask: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `item_id`, `language`, `bid_options`).
+    pub fn builder() -> AdvancedAuctionItemsSubmitUpsertRecordBuilder {
+        AdvancedAuctionItemsSubmitUpsertRecordBuilder::default()
+    }
+}
+
+/// Builds a [`AdvancedAuctionItemsSubmitUpsertRecord`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdvancedAuctionItemsSubmitUpsertRecordBuilder {
+    country: Option<Country>,
+    item_id: Option<String>,
+    language: Option<Language>,
+    bid_options: Option<AdvancedAuctionBidOptions>,
+    errors: Option<Vec<AdvancedAuctionOperationError>>,
+    update_mask: Option<Vec<UpdateMaskBidOptionField>>,
+}
+
+impl std::fmt::Debug for AdvancedAuctionItemsSubmitUpsertRecordBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdvancedAuctionItemsSubmitUpsertRecordBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdvancedAuctionItemsSubmitUpsertRecordBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<Language>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_options`.
+    pub fn bid_options(mut self, value: impl Into<AdvancedAuctionBidOptions>) -> Self {
+        self.bid_options = Some(value.into());
+        self
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionOperationError>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `update_mask`.
+    pub fn update_mask(mut self, value: impl IntoIterator<Item = impl Into<UpdateMaskBidOptionField>>) -> Self {
+        self.update_mask = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdvancedAuctionItemsSubmitUpsertRecord, crate::error::BuildError> {
+        Ok(AdvancedAuctionItemsSubmitUpsertRecord {
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItemsSubmitUpsertRecord", "country"))?,
+            item_id: self
+                .item_id
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItemsSubmitUpsertRecord", "item_id"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItemsSubmitUpsertRecord", "language"))?,
+            bid_options: self
+                .bid_options
+                .ok_or(crate::error::BuildError::missing("AdvancedAuctionItemsSubmitUpsertRecord", "bid_options"))?,
+            errors: self.errors,
+            update_mask: self.update_mask,
+        })
     }
 }
 
 /// Schema `AdvancedAuctionKey` of the spec.
+///
+/// Build it with [`AdvancedAuctionKey::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionKey {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `language`: required.
+    /// `language`: one of the 61 values of [`Language`] (required).
     pub language: Language,
 }
 
 impl AdvancedAuctionKey {
-    /// A value with the required fields set and the others empty.
-    pub fn new(country: Country, item_id: String, language: Language) -> Self {
-        Self { country, item_id, language }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `item_id`, `language`).
+    pub fn builder() -> AdvancedAuctionKeyBuilder {
+        AdvancedAuctionKeyBuilder::default()
+    }
+}
+
+/// Builds a [`AdvancedAuctionKey`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdvancedAuctionKeyBuilder {
+    country: Option<Country>,
+    item_id: Option<String>,
+    language: Option<Language>,
+}
+
+impl std::fmt::Debug for AdvancedAuctionKeyBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdvancedAuctionKeyBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AdvancedAuctionKeyBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<Language>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdvancedAuctionKey, crate::error::BuildError> {
+        Ok(AdvancedAuctionKey {
+            country: self.country.ok_or(crate::error::BuildError::missing("AdvancedAuctionKey", "country"))?,
+            item_id: self.item_id.ok_or(crate::error::BuildError::missing("AdvancedAuctionKey", "item_id"))?,
+            language: self.language.ok_or(crate::error::BuildError::missing("AdvancedAuctionKey", "language"))?,
+        })
     }
 }
 
 /// Schema `AdvancedAuctionOperationError` of the spec.
+///
+/// Build it with [`AdvancedAuctionOperationError::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionOperationError {
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl AdvancedAuctionOperationError {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { code: None, message: None }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdvancedAuctionProcessedItems` of the spec.
+///
+/// Build it with [`AdvancedAuctionProcessedItems::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdvancedAuctionProcessedItems {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `items`.
+    /// `items`: list of [`AdvancedAuctionItemsSubmitRecord`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AdvancedAuctionItemsSubmitRecord>>,
 }
 
 impl AdvancedAuctionProcessedItems {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { catalog_id: None, items: None }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionItemsSubmitRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 

@@ -6,149 +6,302 @@
 use super::*;
 
 /// Schema `AudienceCategory` of the spec.
+///
+/// Build it with [`AudienceCategory::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCategory {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `index`.
+    /// `index`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<f64>,
-    /// `key`.
+    /// `key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `ratio`.
+    /// `ratio`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
-    /// `subcategories`.
+    /// `subcategories`: list of [`AudienceCategorySubcategoriesItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subcategories: Option<Vec<AudienceCategorySubcategoriesItem>>,
 }
 
 impl AudienceCategory {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, index: None, key: None, name: None, ratio: None, subcategories: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `index`.
+    pub fn index(mut self, value: f64) -> Self {
+        self.index = Some(value);
+        self
+    }
+
+    /// Sets `key`.
+    pub fn key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `ratio`.
+    pub fn ratio(mut self, value: f64) -> Self {
+        self.ratio = Some(value);
+        self
+    }
+
+    /// Sets `subcategories`.
+    pub fn subcategories(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<AudienceCategorySubcategoriesItem>>,
+    ) -> Self {
+        self.subcategories = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/AudienceCategory/properties/subcategories/items` in the spec.
+///
+/// Build it with [`AudienceCategorySubcategoriesItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCategorySubcategoriesItem {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `index`.
+    /// `index`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<f64>,
-    /// `key`.
+    /// `key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `ratio`.
+    /// `ratio`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
 }
 
 impl AudienceCategorySubcategoriesItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, index: None, key: None, name: None, ratio: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `index`.
+    pub fn index(mut self, value: f64) -> Self {
+        self.index = Some(value);
+        self
+    }
+
+    /// Sets `key`.
+    pub fn key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `ratio`.
+    pub fn ratio(mut self, value: f64) -> Self {
+        self.ratio = Some(value);
+        self
     }
 }
 
 /// Schema `AudienceDefinition` of the spec.
+///
+/// Build it with [`AudienceDefinition::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinition {
-    /// `date`: nullable.
+    /// `date`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// `scope`.
+    /// `scope`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl AudienceDefinition {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { date: None, scope: None, type_: None }
+    }
+
+    /// Sets `date`.
+    pub fn date(mut self, value: impl Into<String>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 
 /// Schema `AudienceDefinitionResponse` of the spec.
+///
+/// Build it with [`AudienceDefinitionResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionResponse {
-    /// `items`.
+    /// `items`: list of [`AudienceDefinition`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AudienceDefinition>>,
 }
 
 impl AudienceDefinitionResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AudienceDefinition>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `AudienceDemographicValue` of the spec.
+///
+/// Build it with [`AudienceDemographicValue::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDemographicValue {
-    /// `key`.
+    /// `key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `ratio`.
+    /// `ratio`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
 }
 
 impl AudienceDemographicValue {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { key: None, name: None, ratio: None }
+    }
+
+    /// Sets `key`.
+    pub fn key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `ratio`.
+    pub fn ratio(mut self, value: f64) -> Self {
+        self.ratio = Some(value);
+        self
     }
 }
 
 /// Schema `AudienceDemographics` of the spec.
+///
+/// Build it with [`AudienceDemographics::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDemographics {
-    /// `ages`.
+    /// `ages`: list of [`AudienceDemographicValue`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ages: Option<Vec<AudienceDemographicValue>>,
-    /// `countries`.
+    /// `countries`: list of [`AudienceDemographicValue`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub countries: Option<Vec<AudienceDemographicValue>>,
-    /// `devices`.
+    /// `devices`: list of [`AudienceDemographicValue`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<AudienceDemographicValue>>,
-    /// `genders`.
+    /// `genders`: list of [`AudienceDemographicValue`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genders: Option<Vec<AudienceDemographicValue>>,
-    /// `metros`.
+    /// `metros`: list of [`AudienceDemographicValue`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metros: Option<Vec<AudienceDemographicValue>>,
 }
 
 impl AudienceDemographics {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ages: None, countries: None, devices: None, genders: None, metros: None }
+    }
+
+    /// Sets `ages`.
+    pub fn ages(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
+        self.ages = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `countries`.
+    pub fn countries(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
+        self.countries = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `devices`.
+    pub fn devices(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
+        self.devices = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `genders`.
+    pub fn genders(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
+        self.genders = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `metros`.
+    pub fn metros(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
+        self.metros = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -162,32 +315,70 @@ string_enum! {
 }
 
 /// Schema `AudienceInsightsResponse` of the spec.
+///
+/// Build it with [`AudienceInsightsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightsResponse {
-    /// `categories`.
+    /// `categories`: list of [`AudienceCategory`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<AudienceCategory>>,
-    /// `date`: pattern `^\d{4}-\d{2}-\d{2}$`, nullable.
+    /// `date`: string (optional, nullable); pattern `^\d{4}-\d{2}-\d{2}$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// `demographics`.
+    /// `demographics`: [`AudienceDemographics`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demographics: Option<AudienceDemographics>,
-    /// `size`.
+    /// `size`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
-    /// `size_is_upper_bound`.
+    /// `size_is_upper_bound`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_is_upper_bound: Option<bool>,
-    /// `type`.
+    /// `type`: one of `YOUR_TOTAL_AUDIENCE`, `YOUR_ENGAGED_AUDIENCE`, `PINTEREST_TOTAL_AUDIENCE` (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<AudienceInsightType>,
 }
 
 impl AudienceInsightsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { categories: None, date: None, demographics: None, size: None, size_is_upper_bound: None, type_: None }
+    }
+
+    /// Sets `categories`.
+    pub fn categories(mut self, value: impl IntoIterator<Item = impl Into<AudienceCategory>>) -> Self {
+        self.categories = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `date`.
+    pub fn date(mut self, value: impl Into<String>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+
+    /// Sets `demographics`.
+    pub fn demographics(mut self, value: impl Into<AudienceDemographics>) -> Self {
+        self.demographics = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+
+    /// Sets `size_is_upper_bound`.
+    pub fn size_is_upper_bound(mut self, value: bool) -> Self {
+        self.size_is_upper_bound = Some(value);
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<AudienceInsightType>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }

@@ -5,24 +5,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences~1shared~1accounts/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct AdAccountsAudiencesSharedAccountsListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<SharedAudienceAccount>,
-}
-
-impl AdAccountsAudiencesSharedAccountsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<SharedAudienceAccount>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
 string_enum! {
     /// Schema `AudienceAccountType` of the spec.
     AudienceAccountType {
@@ -31,62 +13,201 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/paths/~1businesses~1{business_id}~1audiences~1shared~1accounts/get/responses/200/content/application~1json/schema` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences~1shared~1accounts/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AudienceSharingListAdAccountRecipientsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BusinessAccountAudiencesSharedAccountsListResponse {
-    /// `bookmark`: nullable.
+pub struct AudienceSharingListAdAccountRecipientsResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`SharedAudienceAccount`] (required).
     pub items: Vec<SharedAudienceAccount>,
 }
 
-impl BusinessAccountAudiencesSharedAccountsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<SharedAudienceAccount>) -> Self {
+impl AudienceSharingListAdAccountRecipientsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<SharedAudienceAccount>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1audiences~1shared~1accounts/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AudienceSharingListBusinessRecipientsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct AudienceSharingListBusinessRecipientsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`SharedAudienceAccount`] (required).
+    pub items: Vec<SharedAudienceAccount>,
+}
+
+impl AudienceSharingListBusinessRecipientsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<SharedAudienceAccount>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type AudienceSharingListForBusinessOrder = PinterestLibPaginationOrder;
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1audiences/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AudienceSharingListForBusinessResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct AudienceSharingListForBusinessResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`Audience`] (required).
+    pub items: Vec<Audience>,
+}
+
+impl AudienceSharingListForBusinessResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Audience>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `BusinessSharedAudience` of the spec.
+///
+/// Build it with [`BusinessSharedAudience::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessSharedAudience {
-    /// `audience_id`: required, pattern `^\d+$`.
+    /// `audience_id`: string (required); pattern `^\d+$`.
     pub audience_id: String,
-    /// `operation_type`: required.
+    /// `operation_type`: one of `SHARE`, `REVOKE` (required).
     pub operation_type: OperationType,
-    /// `recipient_business_ids`: required.
+    /// `recipient_business_ids`: list of string (required).
     pub recipient_business_ids: Vec<String>,
 }
 
 impl BusinessSharedAudience {
-    /// A value with the required fields set and the others empty.
-    pub fn new(audience_id: String, operation_type: OperationType, recipient_business_ids: Vec<String>) -> Self {
-        Self { audience_id, operation_type, recipient_business_ids }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`audience_id`, `operation_type`, `recipient_business_ids`).
+    pub fn builder() -> BusinessSharedAudienceBuilder {
+        BusinessSharedAudienceBuilder::default()
+    }
+}
+
+/// Builds a [`BusinessSharedAudience`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BusinessSharedAudienceBuilder {
+    audience_id: Option<String>,
+    operation_type: Option<OperationType>,
+    recipient_business_ids: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for BusinessSharedAudienceBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusinessSharedAudienceBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BusinessSharedAudienceBuilder {
+    /// Sets `audience_id`.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
+
+    /// Sets `operation_type`.
+    pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
+        self.operation_type = Some(value.into());
+        self
+    }
+
+    /// Sets `recipient_business_ids`.
+    pub fn recipient_business_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.recipient_business_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<BusinessSharedAudience, crate::error::BuildError> {
+        Ok(BusinessSharedAudience {
+            audience_id: self
+                .audience_id
+                .ok_or(crate::error::BuildError::missing("BusinessSharedAudience", "audience_id"))?,
+            operation_type: self
+                .operation_type
+                .ok_or(crate::error::BuildError::missing("BusinessSharedAudience", "operation_type"))?,
+            recipient_business_ids: self
+                .recipient_business_ids
+                .ok_or(crate::error::BuildError::missing("BusinessSharedAudience", "recipient_business_ids"))?,
+        })
     }
 }
 
 /// Schema `BusinessSharedAudienceResponse` of the spec.
+///
+/// Build it with [`BusinessSharedAudienceResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessSharedAudienceResponse {
-    /// `audience_id`.
+    /// `audience_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of one of the 19 values of [`Role`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<Role>>,
-    /// `recipient_business_ids`.
+    /// `recipient_business_ids`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_business_ids: Option<Vec<String>>,
 }
 
 impl BusinessSharedAudienceResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { audience_id: None, permissions: None, recipient_business_ids: None }
+    }
+
+    /// Sets `audience_id`.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Role>>) -> Self {
+        self.permissions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `recipient_business_ids`.
+    pub fn recipient_business_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.recipient_business_ids = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -124,47 +245,156 @@ string_enum! {
 }
 
 /// Schema `SharedAudience` of the spec.
+///
+/// Build it with [`SharedAudience::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudience {
-    /// `audience_id`: required, pattern `^\d+$`.
+    /// `audience_id`: string (required); pattern `^\d+$`.
     pub audience_id: String,
-    /// `operation_type`: required.
+    /// `operation_type`: one of `SHARE`, `REVOKE` (required).
     pub operation_type: OperationType,
-    /// `recipient_account_ids`: required.
+    /// `recipient_account_ids`: list of string (required).
     pub recipient_account_ids: Vec<String>,
 }
 
 impl SharedAudience {
-    /// A value with the required fields set and the others empty.
-    pub fn new(audience_id: String, operation_type: OperationType, recipient_account_ids: Vec<String>) -> Self {
-        Self { audience_id, operation_type, recipient_account_ids }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`audience_id`, `operation_type`, `recipient_account_ids`).
+    pub fn builder() -> SharedAudienceBuilder {
+        SharedAudienceBuilder::default()
+    }
+}
+
+/// Builds a [`SharedAudience`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct SharedAudienceBuilder {
+    audience_id: Option<String>,
+    operation_type: Option<OperationType>,
+    recipient_account_ids: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for SharedAudienceBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedAudienceBuilder").finish_non_exhaustive()
+    }
+}
+
+impl SharedAudienceBuilder {
+    /// Sets `audience_id`.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
+
+    /// Sets `operation_type`.
+    pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
+        self.operation_type = Some(value.into());
+        self
+    }
+
+    /// Sets `recipient_account_ids`.
+    pub fn recipient_account_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.recipient_account_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<SharedAudience, crate::error::BuildError> {
+        Ok(SharedAudience {
+            audience_id: self.audience_id.ok_or(crate::error::BuildError::missing("SharedAudience", "audience_id"))?,
+            operation_type: self
+                .operation_type
+                .ok_or(crate::error::BuildError::missing("SharedAudience", "operation_type"))?,
+            recipient_account_ids: self
+                .recipient_account_ids
+                .ok_or(crate::error::BuildError::missing("SharedAudience", "recipient_account_ids"))?,
+        })
     }
 }
 
 /// Schema `SharedAudienceAccount` of the spec.
+///
+/// Build it with [`SharedAudienceAccount::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceAccount {
-    /// `account_id`: required, pattern `^\d+$`.
+    /// `account_id`: string (required); pattern `^\d+$`.
     pub account_id: String,
-    /// `account_name`: required.
+    /// `account_name`: string (required).
     pub account_name: String,
-    /// `account_type`: required.
+    /// `account_type`: one of `AD_ACCOUNT`, `BUSINESS_ACCOUNT` (required).
     pub account_type: SharedAudienceAccountAccountType,
-    /// `shared_on_timestamp`: required.
+    /// `shared_on_timestamp`: integer (required).
     pub shared_on_timestamp: i64,
 }
 
 impl SharedAudienceAccount {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        account_id: String,
-        account_name: String,
-        account_type: SharedAudienceAccountAccountType,
-        shared_on_timestamp: i64,
-    ) -> Self {
-        Self { account_id, account_name, account_type, shared_on_timestamp }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`account_id`, `account_name`, `account_type`, `shared_on_timestamp`).
+    pub fn builder() -> SharedAudienceAccountBuilder {
+        SharedAudienceAccountBuilder::default()
+    }
+}
+
+/// Builds a [`SharedAudienceAccount`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct SharedAudienceAccountBuilder {
+    account_id: Option<String>,
+    account_name: Option<String>,
+    account_type: Option<SharedAudienceAccountAccountType>,
+    shared_on_timestamp: Option<i64>,
+}
+
+impl std::fmt::Debug for SharedAudienceAccountBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedAudienceAccountBuilder").finish_non_exhaustive()
+    }
+}
+
+impl SharedAudienceAccountBuilder {
+    /// Sets `account_id`.
+    pub fn account_id(mut self, value: impl Into<String>) -> Self {
+        self.account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `account_name`.
+    pub fn account_name(mut self, value: impl Into<String>) -> Self {
+        self.account_name = Some(value.into());
+        self
+    }
+
+    /// Sets `account_type`.
+    pub fn account_type(mut self, value: impl Into<SharedAudienceAccountAccountType>) -> Self {
+        self.account_type = Some(value.into());
+        self
+    }
+
+    /// Sets `shared_on_timestamp`.
+    pub fn shared_on_timestamp(mut self, value: i64) -> Self {
+        self.shared_on_timestamp = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<SharedAudienceAccount, crate::error::BuildError> {
+        Ok(SharedAudienceAccount {
+            account_id: self
+                .account_id
+                .ok_or(crate::error::BuildError::missing("SharedAudienceAccount", "account_id"))?,
+            account_name: self
+                .account_name
+                .ok_or(crate::error::BuildError::missing("SharedAudienceAccount", "account_name"))?,
+            account_type: self
+                .account_type
+                .ok_or(crate::error::BuildError::missing("SharedAudienceAccount", "account_type"))?,
+            shared_on_timestamp: self
+                .shared_on_timestamp
+                .ok_or(crate::error::BuildError::missing("SharedAudienceAccount", "shared_on_timestamp"))?,
+        })
     }
 }
 
@@ -172,44 +402,43 @@ impl SharedAudienceAccount {
 pub type SharedAudienceAccountAccountType = AudienceAccountType;
 
 /// Schema `SharedAudienceResponse` of the spec.
+///
+/// Build it with [`SharedAudienceResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceResponse {
-    /// `audience_id`.
+    /// `audience_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of one of the 19 values of [`Role`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<Role>>,
-    /// `recipient_account_ids`.
+    /// `recipient_account_ids`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_account_ids: Option<Vec<String>>,
 }
 
 impl SharedAudienceResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { audience_id: None, permissions: None, recipient_account_ids: None }
     }
-}
 
-/// Inline schema at `/components/parameters/query_order/schema` in the spec.
-pub type SharedAudiencesForBusinessListOrder = PinterestLibPaginationOrder;
+    /// Sets `audience_id`.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
 
-/// Inline schema at `/paths/~1businesses~1{business_id}~1audiences/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SharedAudiencesForBusinessListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<Audience>,
-}
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Role>>) -> Self {
+        self.permissions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 
-impl SharedAudiencesForBusinessListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Audience>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `recipient_account_ids`.
+    pub fn recipient_account_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.recipient_account_ids = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }

@@ -6,27 +6,92 @@
 use super::*;
 
 /// Schema `AudienceCreateRequest` of the spec.
+///
+/// Build it with [`AudienceCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCreateRequest {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `rule`: required.
+    /// `rule`: [`AudienceRule`] (required).
     pub rule: AudienceRule,
-    /// `audience_type`: required.
+    /// `audience_type`: one of `CUSTOMER_LIST`, `VISITOR`, `ENGAGEMENT`, `ACTALIKE`, `PERSONA` (required).
     pub audience_type: AudienceType,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<AudienceDescription>,
 }
 
 impl AudienceCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String, rule: AudienceRule, audience_type: AudienceType) -> Self {
-        Self { ad_account_id: None, name, rule, audience_type, description: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`name`, `rule`, `audience_type`).
+    pub fn builder() -> AudienceCreateRequestBuilder {
+        AudienceCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`AudienceCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AudienceCreateRequestBuilder {
+    ad_account_id: Option<String>,
+    name: Option<String>,
+    rule: Option<AudienceRule>,
+    audience_type: Option<AudienceType>,
+    description: Option<AudienceDescription>,
+}
+
+impl std::fmt::Debug for AudienceCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudienceCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AudienceCreateRequestBuilder {
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
+        self.rule = Some(value.into());
+        self
+    }
+
+    /// Sets `audience_type`.
+    pub fn audience_type(mut self, value: impl Into<AudienceType>) -> Self {
+        self.audience_type = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<AudienceDescription>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AudienceCreateRequest, crate::error::BuildError> {
+        Ok(AudienceCreateRequest {
+            ad_account_id: self.ad_account_id,
+            name: self.name.ok_or(crate::error::BuildError::missing("AudienceCreateRequest", "name"))?,
+            rule: self.rule.ok_or(crate::error::BuildError::missing("AudienceCreateRequest", "rule"))?,
+            audience_type: self
+                .audience_type
+                .ok_or(crate::error::BuildError::missing("AudienceCreateRequest", "audience_type"))?,
+            description: self.description,
+        })
     }
 }
 
@@ -53,30 +118,62 @@ string_enum! {
 }
 
 /// Schema `AudienceUpdateRequest` of the spec.
+///
+/// Build it with [`AudienceUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceUpdateRequest {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `rule`.
+    /// `rule`: [`AudienceRule`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<AudienceRule>,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<AudienceDescription>,
-    /// `operation_type`.
+    /// `operation_type`: one of `UPDATE`, `REMOVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_type: Option<AudienceUpdateOperationType>,
 }
 
 impl AudienceUpdateRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_account_id: None, name: None, rule: None, description: None, operation_type: None }
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
+        self.rule = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<AudienceDescription>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `operation_type`.
+    pub fn operation_type(mut self, value: impl Into<AudienceUpdateOperationType>) -> Self {
+        self.operation_type = Some(value.into());
+        self
     }
 }
 
@@ -92,19 +189,28 @@ string_enum! {
 }
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1audiences/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`AudiencesListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudiencesListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Audience`] (required).
     pub items: Vec<Audience>,
 }
 
 impl AudiencesListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Audience>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Audience>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }

@@ -6,34 +6,36 @@
 use super::*;
 
 /// Schema `AdsCreditDiscountsResponse` of the spec.
+///
+/// Build it with [`AdsCreditDiscountsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditDiscountsResponse {
-    /// `active`.
+    /// `active`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `advertiser_id`: pattern `^\d+$`.
+    /// `advertiser_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advertiser_id: Option<String>,
-    /// `discountCurrency`: nullable.
+    /// `discountCurrency`: string (optional, nullable).
     #[serde(rename = "discountCurrency", default, skip_serializing_if = "Option::is_none")]
     pub discount_currency: Option<String>,
-    /// `discountInMicroCurrency`: nullable.
+    /// `discountInMicroCurrency`: number (optional, nullable).
     #[serde(rename = "discountInMicroCurrency", default, skip_serializing_if = "Option::is_none")]
     pub discount_in_micro_currency: Option<f64>,
-    /// `discountType`: nullable.
+    /// `discountType`: one of the 20 values of [`AdsCreditDiscountsResponseDiscountType`] (optional, nullable).
     #[serde(rename = "discountType", default, skip_serializing_if = "Option::is_none")]
     pub discount_type: Option<AdsCreditDiscountsResponseDiscountType>,
-    /// `remainingDiscountInMicroCurrency`: nullable.
+    /// `remainingDiscountInMicroCurrency`: number (optional, nullable).
     #[serde(rename = "remainingDiscountInMicroCurrency", default, skip_serializing_if = "Option::is_none")]
     pub remaining_discount_in_micro_currency: Option<f64>,
-    /// `title`: nullable.
+    /// `title`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 
 impl AdsCreditDiscountsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             active: None,
@@ -44,6 +46,48 @@ impl AdsCreditDiscountsResponse {
             remaining_discount_in_micro_currency: None,
             title: None,
         }
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: bool) -> Self {
+        self.active = Some(value);
+        self
+    }
+
+    /// Sets `advertiser_id`.
+    pub fn advertiser_id(mut self, value: impl Into<String>) -> Self {
+        self.advertiser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `discountCurrency`.
+    pub fn discount_currency(mut self, value: impl Into<String>) -> Self {
+        self.discount_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `discountInMicroCurrency`.
+    pub fn discount_in_micro_currency(mut self, value: f64) -> Self {
+        self.discount_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `discountType`.
+    pub fn discount_type(mut self, value: impl Into<AdsCreditDiscountsResponseDiscountType>) -> Self {
+        self.discount_type = Some(value.into());
+        self
+    }
+
+    /// Sets `remainingDiscountInMicroCurrency`.
+    pub fn remaining_discount_in_micro_currency(mut self, value: f64) -> Self {
+        self.remaining_discount_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
     }
 }
 
@@ -74,136 +118,157 @@ string_enum! {
 }
 
 /// Schema `AdsCreditRedeemRequest` of the spec.
+///
+/// Build it with [`AdsCreditRedeemRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditRedeemRequest {
-    /// `offerCodeHash`: required, pattern `^[a-z0-9]*$`.
+    /// `offerCodeHash`: string (required); pattern `^[a-z0-9]*$`.
     #[serde(rename = "offerCodeHash")]
     pub offer_code_hash: String,
-    /// `validateOnly`: required.
+    /// `validateOnly`: boolean (required).
     #[serde(rename = "validateOnly")]
     pub validate_only: bool,
 }
 
 impl AdsCreditRedeemRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(offer_code_hash: String, validate_only: bool) -> Self {
+    /// A value with `offerCodeHash` and `validateOnly` set and the other fields empty.
+    pub fn new(offer_code_hash: impl Into<String>, validate_only: bool) -> Self {
+        let offer_code_hash = offer_code_hash.into();
         Self { offer_code_hash, validate_only }
     }
 }
 
 /// Schema `AdsCreditRedeemResponse` of the spec.
+///
+/// Build it with [`AdsCreditRedeemResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsCreditRedeemResponse {
-    /// `errorCode`: nullable.
+    /// `errorCode`: integer (optional, nullable).
     #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<i64>,
-    /// `errorMessage`: nullable.
+    /// `errorMessage`: string (optional, nullable).
     #[serde(rename = "errorMessage", default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// `success`.
+    /// `success`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
 }
 
 impl AdsCreditRedeemResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { error_code: None, error_message: None, success: None }
     }
-}
 
-/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ads_credit~1discounts/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct AdsCreditsDiscountsGetResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<AdsCreditDiscountsResponse>,
-}
+    /// Sets `errorCode`.
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = Some(value);
+        self
+    }
 
-impl AdsCreditsDiscountsGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<AdsCreditDiscountsResponse>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `errorMessage`.
+    pub fn error_message(mut self, value: impl Into<String>) -> Self {
+        self.error_message = Some(value.into());
+        self
+    }
+
+    /// Sets `success`.
+    pub fn success(mut self, value: bool) -> Self {
+        self.success = Some(value);
+        self
     }
 }
 
 /// Schema `BillingInvoiceDownloadResponse` of the spec.
+///
+/// Build it with [`BillingInvoiceDownloadResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingInvoiceDownloadResponse {
-    /// `download_url`.
+    /// `download_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 
 impl BillingInvoiceDownloadResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { download_url: None, id: None }
+    }
+
+    /// Sets `download_url`.
+    pub fn download_url(mut self, value: impl Into<String>) -> Self {
+        self.download_url = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
     }
 }
 
 /// Schema `BillingInvoiceResponse` of the spec.
+///
+/// Build it with [`BillingInvoiceResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingInvoiceResponse {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `ad_account_name`.
+    /// `ad_account_name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_name: Option<String>,
-    /// `amount_billed_micro_currency`.
+    /// `amount_billed_micro_currency`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_billed_micro_currency: Option<i64>,
-    /// `amount_discount_micro_currency`: nullable.
+    /// `amount_discount_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_discount_micro_currency: Option<i64>,
-    /// `amount_net_micro_currency`: nullable.
+    /// `amount_net_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_net_micro_currency: Option<i64>,
-    /// `amount_tax_micro_currency`: nullable.
+    /// `amount_tax_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_tax_micro_currency: Option<i64>,
-    /// `bill_to_country`.
+    /// `bill_to_country`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill_to_country: Option<String>,
-    /// `billing_period_end_date`: format `date`, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `billing_period_end_date`: date (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_period_end_date: Option<String>,
-    /// `billing_period_start_date`: format `date`, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    pub billing_period_end_date: Option<Date>,
+    /// `billing_period_start_date`: date (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_period_start_date: Option<String>,
-    /// `currency`.
+    pub billing_period_start_date: Option<Date>,
+    /// `currency`: one of the 27 values of [`Currency`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    /// `document_type`.
+    /// `document_type`: one of `INVOICE`, `CREDIT_MEMO` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_type: Option<BillingInvoiceResponseDocumentType>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `invoice_due_date`: format `date`, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `invoice_due_date`: date (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_due_date: Option<String>,
-    /// `payment_terms`.
+    pub invoice_due_date: Option<Date>,
+    /// `payment_terms`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_terms: Option<String>,
-    /// `status`.
+    /// `status`: one of `OPEN`, `CLOSED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BillingInvoiceResponseStatus>,
 }
 
 impl BillingInvoiceResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -223,6 +288,96 @@ impl BillingInvoiceResponse {
             status: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_name`.
+    pub fn ad_account_name(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_name = Some(value.into());
+        self
+    }
+
+    /// Sets `amount_billed_micro_currency`.
+    pub fn amount_billed_micro_currency(mut self, value: i64) -> Self {
+        self.amount_billed_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `amount_discount_micro_currency`.
+    pub fn amount_discount_micro_currency(mut self, value: i64) -> Self {
+        self.amount_discount_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `amount_net_micro_currency`.
+    pub fn amount_net_micro_currency(mut self, value: i64) -> Self {
+        self.amount_net_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `amount_tax_micro_currency`.
+    pub fn amount_tax_micro_currency(mut self, value: i64) -> Self {
+        self.amount_tax_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `bill_to_country`.
+    pub fn bill_to_country(mut self, value: impl Into<String>) -> Self {
+        self.bill_to_country = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_period_end_date`.
+    pub fn billing_period_end_date(mut self, value: Date) -> Self {
+        self.billing_period_end_date = Some(value);
+        self
+    }
+
+    /// Sets `billing_period_start_date`.
+    pub fn billing_period_start_date(mut self, value: Date) -> Self {
+        self.billing_period_start_date = Some(value);
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<Currency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `document_type`.
+    pub fn document_type(mut self, value: impl Into<BillingInvoiceResponseDocumentType>) -> Self {
+        self.document_type = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_due_date`.
+    pub fn invoice_due_date(mut self, value: Date) -> Self {
+        self.invoice_due_date = Some(value);
+        self
+    }
+
+    /// Sets `payment_terms`.
+    pub fn payment_terms(mut self, value: impl Into<String>) -> Self {
+        self.payment_terms = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<BillingInvoiceResponseStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
 }
 
 string_enum! {
@@ -241,33 +396,69 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/parameters/query_billing_document_type/schema` in the spec.
-pub type BillingInvoicesGetDocumentType = BillingInvoiceResponseDocumentType;
-
-/// Inline schema at `/components/parameters/query_order/schema` in the spec.
-pub type BillingInvoicesGetOrder = PinterestLibPaginationOrder;
-
-/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1billing_invoices/get/responses/200/content/application~1json/schema` in the spec.
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ads_credit~1discounts/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BillingListAdsCreditDiscountsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BillingInvoicesGetResponse {
-    /// `bookmark`: nullable.
+pub struct BillingListAdsCreditDiscountsResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`AdsCreditDiscountsResponse`] (required).
+    pub items: Vec<AdsCreditDiscountsResponse>,
+}
+
+impl BillingListAdsCreditDiscountsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<AdsCreditDiscountsResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/components/parameters/query_billing_document_type/schema` in the spec.
+pub type BillingListInvoicesDocumentType = BillingInvoiceResponseDocumentType;
+
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type BillingListInvoicesOrder = PinterestLibPaginationOrder;
+
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1billing_invoices/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BillingListInvoicesResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BillingListInvoicesResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`BillingInvoiceResponse`] (required).
     pub items: Vec<BillingInvoiceResponse>,
 }
 
-impl BillingInvoicesGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<BillingInvoiceResponse>) -> Self {
+impl BillingListInvoicesResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<BillingInvoiceResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_sort_billing_invoice/schema` in the spec.
-    BillingInvoicesGetSort {
+    BillingListInvoicesSort {
         DueDate = "DUE_DATE",
         BillingPeriod = "BILLING_PERIOD",
         DocumentType = "DOCUMENT_TYPE",
@@ -277,52 +468,117 @@ string_enum! {
 }
 
 /// Inline schema at `/components/parameters/query_billing_invoice_status/schema` in the spec.
-pub type BillingInvoicesGetStatus = BillingInvoiceResponseStatus;
+pub type BillingListInvoicesStatus = BillingInvoiceResponseStatus;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1billing_profiles/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BillingListProfilesResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BillingProfilesGetResponse {
-    /// `bookmark`: nullable.
+pub struct BillingListProfilesResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`BillingProfilesResponse`] (required).
     pub items: Vec<BillingProfilesResponse>,
 }
 
-impl BillingProfilesGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<BillingProfilesResponse>) -> Self {
+impl BillingListProfilesResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<BillingProfilesResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ssio~1insertion_orders~1status/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BillingListSsioInsertionOrderStatusesResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BillingListSsioInsertionOrderStatusesResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`SSIOInsertionOrderStatus`] (required).
+    pub items: Vec<SSIOInsertionOrderStatus>,
+}
+
+impl BillingListSsioInsertionOrderStatusesResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<SSIOInsertionOrderStatus>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ssio~1order_lines/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BillingListSsioOrderLinesResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BillingListSsioOrderLinesResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`SSIOOrderLine`] (required).
+    pub items: Vec<SSIOOrderLine>,
+}
+
+impl BillingListSsioOrderLinesResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<SSIOOrderLine>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `BillingProfilesResponse` of the spec.
+///
+/// Build it with [`BillingProfilesResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BillingProfilesResponse {
-    /// `advertiser_id`: pattern `^\d+$`.
+    /// `advertiser_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advertiser_id: Option<String>,
-    /// `billing_type`.
+    /// `billing_type`: one of `CREDIT_CARD`, `INVOICE`, `INTERNAL`, `RECURRING`, `PREPAID` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_type: Option<BillingProfilesResponseBillingType>,
-    /// `card_type`.
+    /// `card_type`: one of `UNKNOWN`, `VISA`, `MASTERCARD`, `AMERICAN_EXPRESS`, `DISCOVER`, `ELO` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_type: Option<BillingProfilesResponseCardType>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `payment_method_brand`.
+    /// `payment_method_brand`: one of `UNKNOWN`, `VISA`, `MASTERCARD`, `AMERICAN_EXPRESS`, `DISCOVER`, `SOFORT`, `DINERS_CLUB`, `ELO`, `CARTE_BANCAIRE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_method_brand: Option<BillingProfilesResponsePaymentMethodBrand>,
-    /// `status`.
+    /// `status`: one of `UNSPECIFIED`, `VALID`, `INVALID`, `PENDING`, `DELETED`, `SECONDARY`, `PENDING_SECONDARY` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BillingProfilesResponseStatus>,
 }
 
 impl BillingProfilesResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             advertiser_id: None,
@@ -332,6 +588,42 @@ impl BillingProfilesResponse {
             payment_method_brand: None,
             status: None,
         }
+    }
+
+    /// Sets `advertiser_id`.
+    pub fn advertiser_id(mut self, value: impl Into<String>) -> Self {
+        self.advertiser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_type`.
+    pub fn billing_type(mut self, value: impl Into<BillingProfilesResponseBillingType>) -> Self {
+        self.billing_type = Some(value.into());
+        self
+    }
+
+    /// Sets `card_type`.
+    pub fn card_type(mut self, value: impl Into<BillingProfilesResponseCardType>) -> Self {
+        self.card_type = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `payment_method_brand`.
+    pub fn payment_method_brand(mut self, value: impl Into<BillingProfilesResponsePaymentMethodBrand>) -> Self {
+        self.payment_method_brand = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<BillingProfilesResponseStatus>) -> Self {
+        self.status = Some(value.into());
+        self
     }
 }
 
@@ -387,65 +679,93 @@ string_enum! {
 }
 
 /// Schema `SSIOAccountAddress` of the spec.
+///
+/// Build it with [`SSIOAccountAddress::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountAddress {
-    /// `address_id`.
+    /// `address_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_id: Option<String>,
-    /// `display`.
+    /// `display`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
-    /// `order_legal_entity`.
+    /// `order_legal_entity`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_legal_entity: Option<String>,
-    /// `purpose`.
+    /// `purpose`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
 }
 
 impl SSIOAccountAddress {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { address_id: None, display: None, order_legal_entity: None, purpose: None }
+    }
+
+    /// Sets `address_id`.
+    pub fn address_id(mut self, value: impl Into<String>) -> Self {
+        self.address_id = Some(value.into());
+        self
+    }
+
+    /// Sets `display`.
+    pub fn display(mut self, value: impl Into<String>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+
+    /// Sets `order_legal_entity`.
+    pub fn order_legal_entity(mut self, value: impl Into<String>) -> Self {
+        self.order_legal_entity = Some(value.into());
+        self
+    }
+
+    /// Sets `purpose`.
+    pub fn purpose(mut self, value: impl Into<String>) -> Self {
+        self.purpose = Some(value.into());
+        self
     }
 }
 
 /// Schema `SSIOAccountItem` of the spec.
+///
+/// Build it with [`SSIOAccountItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountItem {
-    /// `addresses`.
+    /// `addresses`: list of [`SSIOAccountAddress`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<SSIOAccountAddress>>,
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `io_terms`.
+    /// `io_terms`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io_terms: Option<String>,
-    /// `io_terms_id`.
+    /// `io_terms_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io_terms_id: Option<String>,
-    /// `io_type`.
+    /// `io_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io_type: Option<String>,
-    /// `row_terms`.
+    /// `row_terms`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_terms: Option<String>,
-    /// `row_terms_id`.
+    /// `row_terms_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_terms_id: Option<String>,
-    /// `us_terms`.
+    /// `us_terms`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub us_terms: Option<String>,
-    /// `us_terms_id`.
+    /// `us_terms_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub us_terms_id: Option<String>,
 }
 
 impl SSIOAccountItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             addresses: None,
@@ -459,158 +779,461 @@ impl SSIOAccountItem {
             us_terms_id: None,
         }
     }
+
+    /// Sets `addresses`.
+    pub fn addresses(mut self, value: impl IntoIterator<Item = impl Into<SSIOAccountAddress>>) -> Self {
+        self.addresses = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `io_terms`.
+    pub fn io_terms(mut self, value: impl Into<String>) -> Self {
+        self.io_terms = Some(value.into());
+        self
+    }
+
+    /// Sets `io_terms_id`.
+    pub fn io_terms_id(mut self, value: impl Into<String>) -> Self {
+        self.io_terms_id = Some(value.into());
+        self
+    }
+
+    /// Sets `io_type`.
+    pub fn io_type(mut self, value: impl Into<String>) -> Self {
+        self.io_type = Some(value.into());
+        self
+    }
+
+    /// Sets `row_terms`.
+    pub fn row_terms(mut self, value: impl Into<String>) -> Self {
+        self.row_terms = Some(value.into());
+        self
+    }
+
+    /// Sets `row_terms_id`.
+    pub fn row_terms_id(mut self, value: impl Into<String>) -> Self {
+        self.row_terms_id = Some(value.into());
+        self
+    }
+
+    /// Sets `us_terms`.
+    pub fn us_terms(mut self, value: impl Into<String>) -> Self {
+        self.us_terms = Some(value.into());
+        self
+    }
+
+    /// Sets `us_terms_id`.
+    pub fn us_terms_id(mut self, value: impl Into<String>) -> Self {
+        self.us_terms_id = Some(value.into());
+        self
+    }
 }
 
 /// Schema `SSIOAccountPMPName` of the spec.
+///
+/// Build it with [`SSIOAccountPMPName::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountPMPName {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl SSIOAccountPMPName {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, name: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
 /// Schema `SSIOAccountResponse` of the spec.
+///
+/// Build it with [`SSIOAccountResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOAccountResponse {
-    /// `billto_infos`.
+    /// `billto_infos`: list of [`SSIOAccountItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billto_infos: Option<Vec<SSIOAccountItem>>,
-    /// `can_edit`.
+    /// `can_edit`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can_edit: Option<bool>,
-    /// `currency`.
+    /// `currency`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// `eligible`.
+    /// `eligible`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligible: Option<bool>,
-    /// `error`.
+    /// `error`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// `pmp_names`.
+    /// `pmp_names`: list of [`SSIOAccountPMPName`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pmp_names: Option<Vec<SSIOAccountPMPName>>,
 }
 
 impl SSIOAccountResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { billto_infos: None, can_edit: None, currency: None, eligible: None, error: None, pmp_names: None }
+    }
+
+    /// Sets `billto_infos`.
+    pub fn billto_infos(mut self, value: impl IntoIterator<Item = impl Into<SSIOAccountItem>>) -> Self {
+        self.billto_infos = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `can_edit`.
+    pub fn can_edit(mut self, value: bool) -> Self {
+        self.can_edit = Some(value);
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<String>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `eligible`.
+    pub fn eligible(mut self, value: bool) -> Self {
+        self.eligible = Some(value);
+        self
+    }
+
+    /// Sets `error`.
+    pub fn error(mut self, value: impl Into<String>) -> Self {
+        self.error = Some(value.into());
+        self
+    }
+
+    /// Sets `pmp_names`.
+    pub fn pmp_names(mut self, value: impl IntoIterator<Item = impl Into<SSIOAccountPMPName>>) -> Self {
+        self.pmp_names = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `SSIOCreateInsertionOrderRequest` of the spec.
+///
+/// Build it with [`SSIOCreateInsertionOrderRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOCreateInsertionOrderRequest {
-    /// `agency_link`.
+    /// `agency_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_link: Option<String>,
-    /// `billing_contact_email`: required.
+    /// `billing_contact_email`: string (required).
     pub billing_contact_email: String,
-    /// `billing_contact_firstname`: required.
+    /// `billing_contact_firstname`: string (required).
     pub billing_contact_firstname: String,
-    /// `billing_contact_lastname`: required.
+    /// `billing_contact_lastname`: string (required).
     pub billing_contact_lastname: String,
-    /// `budget_amount`.
+    /// `budget_amount`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_amount: Option<f64>,
-    /// `end_date`: pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `end_date`: string (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
-    /// `media_contact_email`: required.
+    /// `media_contact_email`: string (required).
     pub media_contact_email: String,
-    /// `media_contact_firstname`: required.
+    /// `media_contact_firstname`: string (required).
     pub media_contact_firstname: String,
-    /// `media_contact_lastname`: required.
+    /// `media_contact_lastname`: string (required).
     pub media_contact_lastname: String,
-    /// `po_number`: required.
+    /// `po_number`: string (required).
     pub po_number: String,
-    /// `start_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `start_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub start_date: String,
-    /// `user_email`.
+    /// `user_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
-    /// `accepted_terms_id`: required.
+    /// `accepted_terms_id`: string (required).
     pub accepted_terms_id: String,
-    /// `accepted_terms_time`.
+    /// `accepted_terms_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_terms_time: Option<i64>,
-    /// `billto_billing_address_id`: required.
+    /// `billto_billing_address_id`: string (required).
     pub billto_billing_address_id: String,
-    /// `billto_business_address_id`: required.
+    /// `billto_business_address_id`: string (required).
     pub billto_business_address_id: String,
-    /// `billto_company_id`: required.
+    /// `billto_company_id`: string (required).
     pub billto_company_id: String,
-    /// `currency_info`: required.
+    /// `currency_info`: one of the 27 values of [`Currency`] (required).
     pub currency_info: Currency,
-    /// `estimated_monthly_spend`.
+    /// `estimated_monthly_spend`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_monthly_spend: Option<f64>,
-    /// `order_line_type`: required.
+    /// `order_line_type`: one of `BUDGET`, `PERPETUALS` (required).
     pub order_line_type: SSIOCreateInsertionOrderRequestOrderLineType,
-    /// `order_name`: required.
+    /// `order_name`: string (required).
     pub order_name: String,
-    /// `pmp_id`: required.
+    /// `pmp_id`: string (required).
     pub pmp_id: String,
 }
 
 impl SSIOCreateInsertionOrderRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        billing_contact_email: String,
-        billing_contact_firstname: String,
-        billing_contact_lastname: String,
-        media_contact_email: String,
-        media_contact_firstname: String,
-        media_contact_lastname: String,
-        po_number: String,
-        start_date: String,
-        accepted_terms_id: String,
-        billto_billing_address_id: String,
-        billto_business_address_id: String,
-        billto_company_id: String,
-        currency_info: Currency,
-        order_line_type: SSIOCreateInsertionOrderRequestOrderLineType,
-        order_name: String,
-        pmp_id: String,
-    ) -> Self {
-        Self {
-            agency_link: None,
-            billing_contact_email,
-            billing_contact_firstname,
-            billing_contact_lastname,
-            budget_amount: None,
-            end_date: None,
-            media_contact_email,
-            media_contact_firstname,
-            media_contact_lastname,
-            po_number,
-            start_date,
-            user_email: None,
-            accepted_terms_id,
-            accepted_terms_time: None,
-            billto_billing_address_id,
-            billto_business_address_id,
-            billto_company_id,
-            currency_info,
-            estimated_monthly_spend: None,
-            order_line_type,
-            order_name,
-            pmp_id,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`billing_contact_email`, `billing_contact_firstname`, `billing_contact_lastname`, `media_contact_email`, `media_contact_firstname`, `media_contact_lastname`, `po_number`, `start_date`, `accepted_terms_id`, `billto_billing_address_id`, `billto_business_address_id`, `billto_company_id`, `currency_info`, `order_line_type`, `order_name`, `pmp_id`).
+    pub fn builder() -> SSIOCreateInsertionOrderRequestBuilder {
+        SSIOCreateInsertionOrderRequestBuilder::default()
+    }
+}
+
+/// Builds a [`SSIOCreateInsertionOrderRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct SSIOCreateInsertionOrderRequestBuilder {
+    agency_link: Option<String>,
+    billing_contact_email: Option<String>,
+    billing_contact_firstname: Option<String>,
+    billing_contact_lastname: Option<String>,
+    budget_amount: Option<f64>,
+    end_date: Option<String>,
+    media_contact_email: Option<String>,
+    media_contact_firstname: Option<String>,
+    media_contact_lastname: Option<String>,
+    po_number: Option<String>,
+    start_date: Option<String>,
+    user_email: Option<String>,
+    accepted_terms_id: Option<String>,
+    accepted_terms_time: Option<i64>,
+    billto_billing_address_id: Option<String>,
+    billto_business_address_id: Option<String>,
+    billto_company_id: Option<String>,
+    currency_info: Option<Currency>,
+    estimated_monthly_spend: Option<f64>,
+    order_line_type: Option<SSIOCreateInsertionOrderRequestOrderLineType>,
+    order_name: Option<String>,
+    pmp_id: Option<String>,
+}
+
+impl std::fmt::Debug for SSIOCreateInsertionOrderRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SSIOCreateInsertionOrderRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl SSIOCreateInsertionOrderRequestBuilder {
+    /// Sets `agency_link`.
+    pub fn agency_link(mut self, value: impl Into<String>) -> Self {
+        self.agency_link = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_email`.
+    pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_firstname`.
+    pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_lastname`.
+    pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_amount`.
+    pub fn budget_amount(mut self, value: f64) -> Self {
+        self.budget_amount = Some(value);
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_email`.
+    pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_firstname`.
+    pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_lastname`.
+    pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `po_number`.
+    pub fn po_number(mut self, value: impl Into<String>) -> Self {
+        self.po_number = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `user_email`.
+    pub fn user_email(mut self, value: impl Into<String>) -> Self {
+        self.user_email = Some(value.into());
+        self
+    }
+
+    /// Sets `accepted_terms_id`.
+    pub fn accepted_terms_id(mut self, value: impl Into<String>) -> Self {
+        self.accepted_terms_id = Some(value.into());
+        self
+    }
+
+    /// Sets `accepted_terms_time`.
+    pub fn accepted_terms_time(mut self, value: i64) -> Self {
+        self.accepted_terms_time = Some(value);
+        self
+    }
+
+    /// Sets `billto_billing_address_id`.
+    pub fn billto_billing_address_id(mut self, value: impl Into<String>) -> Self {
+        self.billto_billing_address_id = Some(value.into());
+        self
+    }
+
+    /// Sets `billto_business_address_id`.
+    pub fn billto_business_address_id(mut self, value: impl Into<String>) -> Self {
+        self.billto_business_address_id = Some(value.into());
+        self
+    }
+
+    /// Sets `billto_company_id`.
+    pub fn billto_company_id(mut self, value: impl Into<String>) -> Self {
+        self.billto_company_id = Some(value.into());
+        self
+    }
+
+    /// Sets `currency_info`.
+    pub fn currency_info(mut self, value: impl Into<Currency>) -> Self {
+        self.currency_info = Some(value.into());
+        self
+    }
+
+    /// Sets `estimated_monthly_spend`.
+    pub fn estimated_monthly_spend(mut self, value: f64) -> Self {
+        self.estimated_monthly_spend = Some(value);
+        self
+    }
+
+    /// Sets `order_line_type`.
+    pub fn order_line_type(mut self, value: impl Into<SSIOCreateInsertionOrderRequestOrderLineType>) -> Self {
+        self.order_line_type = Some(value.into());
+        self
+    }
+
+    /// Sets `order_name`.
+    pub fn order_name(mut self, value: impl Into<String>) -> Self {
+        self.order_name = Some(value.into());
+        self
+    }
+
+    /// Sets `pmp_id`.
+    pub fn pmp_id(mut self, value: impl Into<String>) -> Self {
+        self.pmp_id = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<SSIOCreateInsertionOrderRequest, crate::error::BuildError> {
+        Ok(SSIOCreateInsertionOrderRequest {
+            agency_link: self.agency_link,
+            billing_contact_email: self
+                .billing_contact_email
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "billing_contact_email"))?,
+            billing_contact_firstname: self.billing_contact_firstname.ok_or(crate::error::BuildError::missing(
+                "SSIOCreateInsertionOrderRequest",
+                "billing_contact_firstname",
+            ))?,
+            billing_contact_lastname: self.billing_contact_lastname.ok_or(crate::error::BuildError::missing(
+                "SSIOCreateInsertionOrderRequest",
+                "billing_contact_lastname",
+            ))?,
+            budget_amount: self.budget_amount,
+            end_date: self.end_date,
+            media_contact_email: self
+                .media_contact_email
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "media_contact_email"))?,
+            media_contact_firstname: self.media_contact_firstname.ok_or(crate::error::BuildError::missing(
+                "SSIOCreateInsertionOrderRequest",
+                "media_contact_firstname",
+            ))?,
+            media_contact_lastname: self.media_contact_lastname.ok_or(crate::error::BuildError::missing(
+                "SSIOCreateInsertionOrderRequest",
+                "media_contact_lastname",
+            ))?,
+            po_number: self
+                .po_number
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "po_number"))?,
+            start_date: self
+                .start_date
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "start_date"))?,
+            user_email: self.user_email,
+            accepted_terms_id: self
+                .accepted_terms_id
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "accepted_terms_id"))?,
+            accepted_terms_time: self.accepted_terms_time,
+            billto_billing_address_id: self.billto_billing_address_id.ok_or(crate::error::BuildError::missing(
+                "SSIOCreateInsertionOrderRequest",
+                "billto_billing_address_id",
+            ))?,
+            billto_business_address_id: self.billto_business_address_id.ok_or(crate::error::BuildError::missing(
+                "SSIOCreateInsertionOrderRequest",
+                "billto_business_address_id",
+            ))?,
+            billto_company_id: self
+                .billto_company_id
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "billto_company_id"))?,
+            currency_info: self
+                .currency_info
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "currency_info"))?,
+            estimated_monthly_spend: self.estimated_monthly_spend,
+            order_line_type: self
+                .order_line_type
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "order_line_type"))?,
+            order_name: self
+                .order_name
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "order_name"))?,
+            pmp_id: self
+                .pmp_id
+                .ok_or(crate::error::BuildError::missing("SSIOCreateInsertionOrderRequest", "pmp_id"))?,
+        })
     }
 }
 
@@ -623,77 +1246,87 @@ string_enum! {
 }
 
 /// Schema `SSIOCreateInsertionOrderResponse` of the spec.
+///
+/// Build it with [`SSIOCreateInsertionOrderResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOCreateInsertionOrderResponse {
-    /// `pin_order_id`.
+    /// `pin_order_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_order_id: Option<String>,
 }
 
 impl SSIOCreateInsertionOrderResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { pin_order_id: None }
+    }
+
+    /// Sets `pin_order_id`.
+    pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_order_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `SSIOEditInsertionOrderRequest` of the spec.
+///
+/// Build it with [`SSIOEditInsertionOrderRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOEditInsertionOrderRequest {
-    /// `agency_link`.
+    /// `agency_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_link: Option<String>,
-    /// `billing_contact_email`.
+    /// `billing_contact_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_email: Option<String>,
-    /// `billing_contact_firstname`.
+    /// `billing_contact_firstname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_firstname: Option<String>,
-    /// `billing_contact_lastname`.
+    /// `billing_contact_lastname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_lastname: Option<String>,
-    /// `budget_amount`.
+    /// `budget_amount`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_amount: Option<f64>,
-    /// `end_date`: pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `end_date`: string (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
-    /// `media_contact_email`.
+    /// `media_contact_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_email: Option<String>,
-    /// `media_contact_firstname`.
+    /// `media_contact_firstname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_firstname: Option<String>,
-    /// `media_contact_lastname`.
+    /// `media_contact_lastname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_lastname: Option<String>,
-    /// `po_number`.
+    /// `po_number`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_number: Option<String>,
-    /// `start_date`: pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `start_date`: string (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
-    /// `user_email`.
+    /// `user_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
-    /// `ads_manager_order_line_id`.
+    /// `ads_manager_order_line_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ads_manager_order_line_id: Option<String>,
-    /// `oracle_line_id`.
+    /// `oracle_line_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oracle_line_id: Option<String>,
-    /// `salesforce_order_id`.
+    /// `salesforce_order_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salesforce_order_id: Option<String>,
-    /// `salesforce_order_line_id`.
+    /// `salesforce_order_line_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salesforce_order_line_id: Option<String>,
 }
 
 impl SSIOEditInsertionOrderRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             agency_link: None,
@@ -714,142 +1347,288 @@ impl SSIOEditInsertionOrderRequest {
             salesforce_order_line_id: None,
         }
     }
+
+    /// Sets `agency_link`.
+    pub fn agency_link(mut self, value: impl Into<String>) -> Self {
+        self.agency_link = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_email`.
+    pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_firstname`.
+    pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_lastname`.
+    pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_amount`.
+    pub fn budget_amount(mut self, value: f64) -> Self {
+        self.budget_amount = Some(value);
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_email`.
+    pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_firstname`.
+    pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_lastname`.
+    pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `po_number`.
+    pub fn po_number(mut self, value: impl Into<String>) -> Self {
+        self.po_number = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `user_email`.
+    pub fn user_email(mut self, value: impl Into<String>) -> Self {
+        self.user_email = Some(value.into());
+        self
+    }
+
+    /// Sets `ads_manager_order_line_id`.
+    pub fn ads_manager_order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.ads_manager_order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `oracle_line_id`.
+    pub fn oracle_line_id(mut self, value: impl Into<String>) -> Self {
+        self.oracle_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `salesforce_order_id`.
+    pub fn salesforce_order_id(mut self, value: impl Into<String>) -> Self {
+        self.salesforce_order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `salesforce_order_line_id`.
+    pub fn salesforce_order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.salesforce_order_line_id = Some(value.into());
+        self
+    }
 }
 
 /// Schema `SSIOEditInsertionOrderResponse` of the spec.
+///
+/// Build it with [`SSIOEditInsertionOrderResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOEditInsertionOrderResponse {
-    /// `pin_order_id`.
+    /// `pin_order_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_order_id: Option<String>,
 }
 
 impl SSIOEditInsertionOrderResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { pin_order_id: None }
+    }
+
+    /// Sets `pin_order_id`.
+    pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_order_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `SSIOInsertionOrderStatus` of the spec.
+///
+/// Build it with [`SSIOInsertionOrderStatus::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderStatus {
-    /// `creation_time`: nullable.
+    /// `creation_time`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<String>,
-    /// `pin_order_id`.
+    /// `pin_order_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_order_id: Option<String>,
-    /// `status`.
+    /// `status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
 impl SSIOInsertionOrderStatus {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { creation_time: None, pin_order_id: None, status: None }
+    }
+
+    /// Sets `creation_time`.
+    pub fn creation_time(mut self, value: impl Into<String>) -> Self {
+        self.creation_time = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_order_id`.
+    pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
     }
 }
 
 /// Schema `SSIOInsertionOrderStatusResponse` of the spec.
+///
+/// Build it with [`SSIOInsertionOrderStatusResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderStatusResponse {
-    /// `creation_time`: nullable.
+    /// `creation_time`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<String>,
-    /// `pin_order_id`.
+    /// `pin_order_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_order_id: Option<String>,
-    /// `status`.
+    /// `status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
 impl SSIOInsertionOrderStatusResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { creation_time: None, pin_order_id: None, status: None }
+    }
+
+    /// Sets `creation_time`.
+    pub fn creation_time(mut self, value: impl Into<String>) -> Self {
+        self.creation_time = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_order_id`.
+    pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
     }
 }
 
 /// Schema `SSIOOrderLine` of the spec.
+///
+/// Build it with [`SSIOOrderLine::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOOrderLine {
-    /// `accepted_terms_id`: nullable.
+    /// `accepted_terms_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_terms_id: Option<String>,
-    /// `accepted_terms_time`: pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`, nullable.
+    /// `accepted_terms_time`: string (optional, nullable); pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_terms_time: Option<String>,
-    /// `ads_manager_order_line_id`: nullable.
+    /// `ads_manager_order_line_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ads_manager_order_line_id: Option<String>,
-    /// `agency_link`: nullable.
+    /// `agency_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_link: Option<String>,
-    /// `bill_to_company_name`: nullable.
+    /// `bill_to_company_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill_to_company_name: Option<String>,
-    /// `billing_contact_email`: nullable.
+    /// `billing_contact_email`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_email: Option<String>,
-    /// `billing_contact_firstname`: nullable.
+    /// `billing_contact_firstname`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_firstname: Option<String>,
-    /// `billing_contact_lastname`: nullable.
+    /// `billing_contact_lastname`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_lastname: Option<String>,
-    /// `budget_amount`: nullable.
+    /// `budget_amount`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_amount: Option<f64>,
-    /// `currency_info`: nullable.
+    /// `currency_info`: one of the 27 values of [`Currency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency_info: Option<Currency>,
-    /// `end_date`: format `date`, nullable.
+    /// `end_date`: date (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<String>,
-    /// `estimated_monthly_spend`: nullable.
+    pub end_date: Option<Date>,
+    /// `estimated_monthly_spend`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_monthly_spend: Option<f64>,
-    /// `last_modified_date_time`: pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`, nullable.
+    /// `last_modified_date_time`: string (optional, nullable); pattern `^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}).(\d{3})Z$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date_time: Option<String>,
-    /// `media_contact_email`: nullable.
+    /// `media_contact_email`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_email: Option<String>,
-    /// `media_contact_firstname`: nullable.
+    /// `media_contact_firstname`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_firstname: Option<String>,
-    /// `media_contact_lastname`: nullable.
+    /// `media_contact_lastname`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_lastname: Option<String>,
-    /// `order_name`: nullable.
+    /// `order_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_name: Option<String>,
-    /// `pin_order_id`: nullable.
+    /// `pin_order_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_order_id: Option<String>,
-    /// `pmp_name`: nullable.
+    /// `pmp_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pmp_name: Option<String>,
-    /// `po_number`: nullable.
+    /// `po_number`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_number: Option<String>,
-    /// `salesforce_order_line_id`: nullable.
+    /// `salesforce_order_line_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salesforce_order_line_id: Option<String>,
-    /// `start_date`: format `date`, nullable.
+    /// `start_date`: date (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<String>,
+    pub start_date: Option<Date>,
 }
 
 impl SSIOOrderLine {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             accepted_terms_id: None,
@@ -876,40 +1655,136 @@ impl SSIOOrderLine {
             start_date: None,
         }
     }
-}
 
-/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ssio~1insertion_orders~1status/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SsioInsertionOrdersStatusGetByAdAccountResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<SSIOInsertionOrderStatus>,
-}
-
-impl SsioInsertionOrdersStatusGetByAdAccountResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<SSIOInsertionOrderStatus>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `accepted_terms_id`.
+    pub fn accepted_terms_id(mut self, value: impl Into<String>) -> Self {
+        self.accepted_terms_id = Some(value.into());
+        self
     }
-}
 
-/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1ssio~1order_lines/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SsioOrderLinesGetByAdAccountResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<SSIOOrderLine>,
-}
+    /// Sets `accepted_terms_time`.
+    pub fn accepted_terms_time(mut self, value: impl Into<String>) -> Self {
+        self.accepted_terms_time = Some(value.into());
+        self
+    }
 
-impl SsioOrderLinesGetByAdAccountResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<SSIOOrderLine>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `ads_manager_order_line_id`.
+    pub fn ads_manager_order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.ads_manager_order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `agency_link`.
+    pub fn agency_link(mut self, value: impl Into<String>) -> Self {
+        self.agency_link = Some(value.into());
+        self
+    }
+
+    /// Sets `bill_to_company_name`.
+    pub fn bill_to_company_name(mut self, value: impl Into<String>) -> Self {
+        self.bill_to_company_name = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_email`.
+    pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_firstname`.
+    pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_lastname`.
+    pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_amount`.
+    pub fn budget_amount(mut self, value: f64) -> Self {
+        self.budget_amount = Some(value);
+        self
+    }
+
+    /// Sets `currency_info`.
+    pub fn currency_info(mut self, value: impl Into<Currency>) -> Self {
+        self.currency_info = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `estimated_monthly_spend`.
+    pub fn estimated_monthly_spend(mut self, value: f64) -> Self {
+        self.estimated_monthly_spend = Some(value);
+        self
+    }
+
+    /// Sets `last_modified_date_time`.
+    pub fn last_modified_date_time(mut self, value: impl Into<String>) -> Self {
+        self.last_modified_date_time = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_email`.
+    pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_firstname`.
+    pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_lastname`.
+    pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `order_name`.
+    pub fn order_name(mut self, value: impl Into<String>) -> Self {
+        self.order_name = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_order_id`.
+    pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `pmp_name`.
+    pub fn pmp_name(mut self, value: impl Into<String>) -> Self {
+        self.pmp_name = Some(value.into());
+        self
+    }
+
+    /// Sets `po_number`.
+    pub fn po_number(mut self, value: impl Into<String>) -> Self {
+        self.po_number = Some(value.into());
+        self
+    }
+
+    /// Sets `salesforce_order_line_id`.
+    pub fn salesforce_order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.salesforce_order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: Date) -> Self {
+        self.start_date = Some(value);
+        self
     }
 }

@@ -6,26 +6,47 @@
 use super::*;
 
 /// Schema `BoardCreate` of the spec.
+///
+/// Build it with [`BoardCreate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardCreate {
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `is_ads_only`.
+    /// `is_ads_only`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_ads_only: Option<bool>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `privacy`.
+    /// `privacy`: one of `PUBLIC`, `PROTECTED`, `SECRET` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy: Option<BoardPrivacy>,
 }
 
 impl BoardCreate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String) -> Self {
+    /// A value with `name` set and the other fields empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
         Self { description: None, is_ads_only: None, name, privacy: None }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `is_ads_only`.
+    pub fn is_ads_only(mut self, value: bool) -> Self {
+        self.is_ads_only = Some(value);
+        self
+    }
+
+    /// Sets `privacy`.
+    pub fn privacy(mut self, value: impl Into<BoardPrivacy>) -> Self {
+        self.privacy = Some(value.into());
+        self
     }
 }
 
@@ -41,56 +62,29 @@ string_enum! {
 }
 
 /// Schema `BoardSection` of the spec.
+///
+/// Build it with [`BoardSection::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardSection {
-    /// `id`: read-only.
+    /// `id`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`: required, at least 1 characters, at most 180 characters.
+    /// `name`: string (required); at least 1 characters, at most 180 characters.
     pub name: String,
 }
 
 impl BoardSection {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String) -> Self {
+    /// A value with `name` set and the other fields empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
         Self { id: None, name }
     }
-}
 
-/// Inline schema at `/paths/~1boards~1{board_id}~1sections~1{section_id}~1pins/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BoardSectionsListPinsResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<Pin>,
-}
-
-impl BoardSectionsListPinsResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Pin>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
-/// Inline schema at `/paths/~1boards~1{board_id}~1sections/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BoardSectionsListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<BoardSection>,
-}
-
-impl BoardSectionsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<BoardSection>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
     }
 }
 
@@ -103,119 +97,323 @@ string_enum! {
 }
 
 /// Schema `BoardWithUpdatePrivacy` of the spec.
+///
+/// Build it with [`BoardWithUpdatePrivacy::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardWithUpdatePrivacy {
-    /// `board_pins_modified_at`: format `date-time`, read-only.
+    /// `board_pins_modified_at`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub board_pins_modified_at: Option<String>,
-    /// `collaborator_count`: minimum 0, read-only.
+    pub board_pins_modified_at: Option<DateTime>,
+    /// `collaborator_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collaborator_count: Option<i64>,
-    /// `created_at`: format `date-time`, read-only.
+    /// `created_at`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// `description`: nullable.
+    pub created_at: Option<DateTime>,
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `follower_count`: minimum 0, read-only.
+    /// `follower_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follower_count: Option<i64>,
-    /// `id`: required, pattern `^\d+$`, read-only.
+    /// `id`: string (required); pattern `^\d+$`, read-only.
     pub id: String,
-    /// `is_ads_only`.
+    /// `is_ads_only`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_ads_only: Option<bool>,
-    /// `media`.
+    /// `media`: [`BoardMedia`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<BoardMedia>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `owner`.
+    /// `owner`: [`BoardOwner`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<BoardOwner>,
-    /// `pin_count`: minimum 0, read-only.
+    /// `pin_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_count: Option<i64>,
-    /// `privacy`.
+    /// `privacy`: one of `PUBLIC`, `SECRET` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy: Option<BoardUpdatePrivacy>,
 }
 
 impl BoardWithUpdatePrivacy {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String, name: String) -> Self {
-        Self {
-            board_pins_modified_at: None,
-            collaborator_count: None,
-            created_at: None,
-            description: None,
-            follower_count: None,
-            id,
-            is_ads_only: None,
-            media: None,
-            name,
-            owner: None,
-            pin_count: None,
-            privacy: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`id`, `name`).
+    pub fn builder() -> BoardWithUpdatePrivacyBuilder {
+        BoardWithUpdatePrivacyBuilder::default()
+    }
+}
+
+/// Builds a [`BoardWithUpdatePrivacy`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BoardWithUpdatePrivacyBuilder {
+    board_pins_modified_at: Option<DateTime>,
+    collaborator_count: Option<i64>,
+    created_at: Option<DateTime>,
+    description: Option<String>,
+    follower_count: Option<i64>,
+    id: Option<String>,
+    is_ads_only: Option<bool>,
+    media: Option<BoardMedia>,
+    name: Option<String>,
+    owner: Option<BoardOwner>,
+    pin_count: Option<i64>,
+    privacy: Option<BoardUpdatePrivacy>,
+}
+
+impl std::fmt::Debug for BoardWithUpdatePrivacyBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoardWithUpdatePrivacyBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BoardWithUpdatePrivacyBuilder {
+    /// Sets `board_pins_modified_at`.
+    pub fn board_pins_modified_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.board_pins_modified_at = Some(value.into());
+        self
+    }
+
+    /// Sets `collaborator_count`.
+    pub fn collaborator_count(mut self, value: i64) -> Self {
+        self.collaborator_count = Some(value);
+        self
+    }
+
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `follower_count`.
+    pub fn follower_count(mut self, value: i64) -> Self {
+        self.follower_count = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `is_ads_only`.
+    pub fn is_ads_only(mut self, value: bool) -> Self {
+        self.is_ads_only = Some(value);
+        self
+    }
+
+    /// Sets `media`.
+    pub fn media(mut self, value: impl Into<BoardMedia>) -> Self {
+        self.media = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<BoardOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_count`.
+    pub fn pin_count(mut self, value: i64) -> Self {
+        self.pin_count = Some(value);
+        self
+    }
+
+    /// Sets `privacy`.
+    pub fn privacy(mut self, value: impl Into<BoardUpdatePrivacy>) -> Self {
+        self.privacy = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<BoardWithUpdatePrivacy, crate::error::BuildError> {
+        Ok(BoardWithUpdatePrivacy {
+            board_pins_modified_at: self.board_pins_modified_at,
+            collaborator_count: self.collaborator_count,
+            created_at: self.created_at,
+            description: self.description,
+            follower_count: self.follower_count,
+            id: self.id.ok_or(crate::error::BuildError::missing("BoardWithUpdatePrivacy", "id"))?,
+            is_ads_only: self.is_ads_only,
+            media: self.media,
+            name: self.name.ok_or(crate::error::BuildError::missing("BoardWithUpdatePrivacy", "name"))?,
+            owner: self.owner,
+            pin_count: self.pin_count,
+            privacy: self.privacy,
+        })
     }
 }
 
 /// Schema `BoardWithUpdatePrivacyUpdate` of the spec.
+///
+/// Build it with [`BoardWithUpdatePrivacyUpdate::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardWithUpdatePrivacyUpdate {
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable, `Some(None)` sends an explicit `null`).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::wire::double_option")]
     pub description: Option<Option<String>>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `privacy`.
+    /// `privacy`: one of `PUBLIC`, `SECRET` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy: Option<BoardUpdatePrivacy>,
 }
 
 impl BoardWithUpdatePrivacyUpdate {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { description: None, name: None, privacy: None }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(Some(value.into()));
+        self
+    }
+
+    /// Sends `description` as an explicit `null`, clearing it.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Some(None);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `privacy`.
+    pub fn privacy(mut self, value: impl Into<BoardUpdatePrivacy>) -> Self {
+        self.privacy = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1boards~1{board_id}~1pins/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BoardsListPinsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardsListPinsResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Pin`] (required).
     pub items: Vec<Pin>,
 }
 
 impl BoardsListPinsResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Pin>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1boards/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BoardsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Board`] (required).
     pub items: Vec<Board>,
 }
 
 impl BoardsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Board>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Board>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1boards~1{board_id}~1sections~1{section_id}~1pins/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BoardsListSectionPinsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BoardsListSectionPinsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`Pin`] (required).
+    pub items: Vec<Pin>,
+}
+
+impl BoardsListSectionPinsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1boards~1{board_id}~1sections/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BoardsListSectionsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BoardsListSectionsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`BoardSection`] (required).
+    pub items: Vec<BoardSection>,
+}
+
+impl BoardsListSectionsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<BoardSection>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }

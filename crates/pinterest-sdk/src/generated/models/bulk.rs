@@ -6,74 +6,146 @@
 use super::*;
 
 /// Schema `BulkDownloadRequest` of the spec.
+///
+/// Build it with [`BulkDownloadRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadRequest {
-    /// `campaign_filter`.
+    /// `campaign_filter`: [`BulkDownloadRequestCampaignFilter`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_filter: Option<BulkDownloadRequestCampaignFilter>,
-    /// `entity_ids`.
+    /// `entity_ids`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_ids: Option<Vec<String>>,
-    /// `entity_types`: at least 1 items, at most 6 items.
+    /// `entity_types`: list of one of `CAMPAIGN`, `AD_GROUP`, `PRODUCT_GROUP`, `AD`, `KEYWORD`, `LABEL`, `SCHEDULE` (optional); at least 1 items, at most 6 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_types: Option<Vec<BulkEntityType>>,
-    /// `output_format`.
+    /// `output_format`: one of `CSV`, `JSON` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_format: Option<BulkOutputFormat>,
-    /// `updated_since`: pattern `^\d+$`.
+    /// `updated_since`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_since: Option<String>,
 }
 
 impl BulkDownloadRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { campaign_filter: None, entity_ids: None, entity_types: None, output_format: None, updated_since: None }
+    }
+
+    /// Sets `campaign_filter`.
+    pub fn campaign_filter(mut self, value: impl Into<BulkDownloadRequestCampaignFilter>) -> Self {
+        self.campaign_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `entity_ids`.
+    pub fn entity_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.entity_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `entity_types`.
+    pub fn entity_types(mut self, value: impl IntoIterator<Item = impl Into<BulkEntityType>>) -> Self {
+        self.entity_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `output_format`.
+    pub fn output_format(mut self, value: impl Into<BulkOutputFormat>) -> Self {
+        self.output_format = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_since`.
+    pub fn updated_since(mut self, value: impl Into<String>) -> Self {
+        self.updated_since = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/BulkDownloadRequest/properties/campaign_filter` in the spec.
+///
+/// Build it with [`BulkDownloadRequestCampaignFilter::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadRequestCampaignFilter {
-    /// `campaign_status`.
+    /// `campaign_status`: list of one of `RUNNING`, `PAUSED`, `NOT_STARTED`, `COMPLETED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_status: Option<Vec<CampaignSummaryStatus>>,
-    /// `end_time`: pattern `^\d+$`.
+    /// `end_time`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `objective_type`.
+    /// `objective_type`: list of one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_type: Option<Vec<ObjectiveType>>,
-    /// `start_time`: pattern `^\d+$`.
+    /// `start_time`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
 }
 
 impl BulkDownloadRequestCampaignFilter {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { campaign_status: None, end_time: None, name: None, objective_type: None, start_time: None }
+    }
+
+    /// Sets `campaign_status`.
+    pub fn campaign_status(mut self, value: impl IntoIterator<Item = impl Into<CampaignSummaryStatus>>) -> Self {
+        self.campaign_status = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: impl Into<String>) -> Self {
+        self.end_time = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `objective_type`.
+    pub fn objective_type(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
+        self.objective_type = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: impl Into<String>) -> Self {
+        self.start_time = Some(value.into());
+        self
     }
 }
 
 /// Schema `BulkDownloadResponse` of the spec.
+///
+/// Build it with [`BulkDownloadResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkDownloadResponse {
-    /// `request_id`.
+    /// `request_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
 impl BulkDownloadResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { request_id: None }
+    }
+
+    /// Sets `request_id`.
+    pub fn request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
     }
 }
 
@@ -99,53 +171,69 @@ string_enum! {
 }
 
 /// Schema `BulkUpsertRequest` of the spec.
+///
+/// Build it with [`BulkUpsertRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequest {
-    /// `create`.
+    /// `create`: [`BulkUpsertRequestCreate`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create: Option<BulkUpsertRequestCreate>,
-    /// `update`.
+    /// `update`: [`BulkUpsertRequestUpdate`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update: Option<BulkUpsertRequestUpdate>,
 }
 
 impl BulkUpsertRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { create: None, update: None }
+    }
+
+    /// Sets `create`.
+    pub fn create(mut self, value: impl Into<BulkUpsertRequestCreate>) -> Self {
+        self.create = Some(value.into());
+        self
+    }
+
+    /// Sets `update`.
+    pub fn update(mut self, value: impl Into<BulkUpsertRequestUpdate>) -> Self {
+        self.update = Some(value.into());
+        self
     }
 }
 
 /// Schema `BulkUpsertRequestCreate` of the spec.
+///
+/// Build it with [`BulkUpsertRequestCreate::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestCreate {
-    /// `ad_groups`.
+    /// `ad_groups`: list of [`AdGroupCreateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_groups: Option<Vec<AdGroupCreateRequest>>,
-    /// `ads`.
+    /// `ads`: list of [`AdCreateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ads: Option<Vec<AdCreateRequest>>,
-    /// `campaigns`.
+    /// `campaigns`: list of [`CampaignCreateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaigns: Option<Vec<CampaignCreateRequest>>,
-    /// `catalog_product_groups`.
+    /// `catalog_product_groups`: list of [`BulkUpsertRequestCreateCatalogProductGroupsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_product_groups: Option<Vec<BulkUpsertRequestCreateCatalogProductGroupsItem>>,
-    /// `keywords`.
+    /// `keywords`: list of [`KeywordsRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<KeywordsRequest>>,
-    /// `labels`.
+    /// `labels`: list of [`LabelCreateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<LabelCreateRequest>>,
-    /// `product_groups`.
+    /// `product_groups`: list of [`ProductGroupPromotionCreateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_groups: Option<Vec<ProductGroupPromotionCreateRequest>>,
 }
 
 impl BulkUpsertRequestCreate {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_groups: None,
@@ -156,6 +244,54 @@ impl BulkUpsertRequestCreate {
             labels: None,
             product_groups: None,
         }
+    }
+
+    /// Sets `ad_groups`.
+    pub fn ad_groups(mut self, value: impl IntoIterator<Item = impl Into<AdGroupCreateRequest>>) -> Self {
+        self.ad_groups = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ads`.
+    pub fn ads(mut self, value: impl IntoIterator<Item = impl Into<AdCreateRequest>>) -> Self {
+        self.ads = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaigns`.
+    pub fn campaigns(mut self, value: impl IntoIterator<Item = impl Into<CampaignCreateRequest>>) -> Self {
+        self.campaigns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `catalog_product_groups`.
+    pub fn catalog_product_groups(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<BulkUpsertRequestCreateCatalogProductGroupsItem>>,
+    ) -> Self {
+        self.catalog_product_groups = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<KeywordsRequest>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `labels`.
+    pub fn labels(mut self, value: impl IntoIterator<Item = impl Into<LabelCreateRequest>>) -> Self {
+        self.labels = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_groups`.
+    pub fn product_groups(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ProductGroupPromotionCreateRequest>>,
+    ) -> Self {
+        self.product_groups = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -173,34 +309,36 @@ pub enum BulkUpsertRequestCreateCatalogProductGroupsItem {
 }
 
 /// Schema `BulkUpsertRequestUpdate` of the spec.
+///
+/// Build it with [`BulkUpsertRequestUpdate::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestUpdate {
-    /// `ad_groups`.
+    /// `ad_groups`: list of [`AdGroupUpdateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_groups: Option<Vec<AdGroupUpdateRequest>>,
-    /// `ads`.
+    /// `ads`: list of [`AdUpdateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ads: Option<Vec<AdUpdateRequest>>,
-    /// `campaigns`.
+    /// `campaigns`: list of [`CampaignUpdateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaigns: Option<Vec<CampaignUpdateRequest>>,
-    /// `catalog_product_groups`.
+    /// `catalog_product_groups`: list of [`BulkUpsertRequestUpdateCatalogProductGroupsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_product_groups: Option<Vec<BulkUpsertRequestUpdateCatalogProductGroupsItem>>,
-    /// `keywords`.
+    /// `keywords`: list of [`KeywordUpdate`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<KeywordUpdate>>,
-    /// `labels`.
+    /// `labels`: list of [`BulkUpsertRequestUpdateLabelsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<BulkUpsertRequestUpdateLabelsItem>>,
-    /// `product_groups`.
+    /// `product_groups`: list of [`ProductGroupPromotionUpdateRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_groups: Option<Vec<ProductGroupPromotionUpdateRequest>>,
 }
 
 impl BulkUpsertRequestUpdate {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_groups: None,
@@ -211,6 +349,54 @@ impl BulkUpsertRequestUpdate {
             labels: None,
             product_groups: None,
         }
+    }
+
+    /// Sets `ad_groups`.
+    pub fn ad_groups(mut self, value: impl IntoIterator<Item = impl Into<AdGroupUpdateRequest>>) -> Self {
+        self.ad_groups = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ads`.
+    pub fn ads(mut self, value: impl IntoIterator<Item = impl Into<AdUpdateRequest>>) -> Self {
+        self.ads = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaigns`.
+    pub fn campaigns(mut self, value: impl IntoIterator<Item = impl Into<CampaignUpdateRequest>>) -> Self {
+        self.campaigns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `catalog_product_groups`.
+    pub fn catalog_product_groups(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<BulkUpsertRequestUpdateCatalogProductGroupsItem>>,
+    ) -> Self {
+        self.catalog_product_groups = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<KeywordUpdate>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `labels`.
+    pub fn labels(mut self, value: impl IntoIterator<Item = impl Into<BulkUpsertRequestUpdateLabelsItem>>) -> Self {
+        self.labels = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_groups`.
+    pub fn product_groups(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ProductGroupPromotionUpdateRequest>>,
+    ) -> Self {
+        self.product_groups = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -228,23 +414,38 @@ pub enum BulkUpsertRequestUpdateCatalogProductGroupsItem {
 }
 
 /// Inline schema at `/components/schemas/BulkUpsertRequestUpdate/properties/labels/items` in the spec.
+///
+/// Build it with [`BulkUpsertRequestUpdateLabelsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertRequestUpdateLabelsItem {
-    /// `id`: required.
+    /// `id`: string (required).
     pub id: String,
-    /// `status`.
+    /// `status`: one of `ARCHIVED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BulkUpsertRequestUpdateLabelsItemStatus>,
-    /// `value`: at most 100 characters.
+    /// `value`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 impl BulkUpsertRequestUpdateLabelsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self { id, status: None, value: None }
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<BulkUpsertRequestUpdateLabelsItemStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
     }
 }
 
@@ -256,18 +457,26 @@ string_enum! {
 }
 
 /// Schema `BulkUpsertResponse` of the spec.
+///
+/// Build it with [`BulkUpsertResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertResponse {
-    /// `request_id`.
+    /// `request_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
 impl BulkUpsertResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { request_id: None }
+    }
+
+    /// Sets `request_id`.
+    pub fn request_id(mut self, value: impl Into<String>) -> Self {
+        self.request_id = Some(value.into());
+        self
     }
 }
 
@@ -281,20 +490,34 @@ string_enum! {
 }
 
 /// Schema `BulkUpsertStatusResponse` of the spec.
+///
+/// Build it with [`BulkUpsertStatusResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BulkUpsertStatusResponse {
-    /// `result_url`.
+    /// `result_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_url: Option<String>,
-    /// `status`.
+    /// `status`: one of `RUNNING`, `SUCCEEDED`, `FAILED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BulkUpsertStatus>,
 }
 
 impl BulkUpsertStatusResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { result_url: None, status: None }
+    }
+
+    /// Sets `result_url`.
+    pub fn result_url(mut self, value: impl Into<String>) -> Self {
+        self.result_url = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<BulkUpsertStatus>) -> Self {
+        self.status = Some(value.into());
+        self
     }
 }

@@ -6,46 +6,48 @@
 use super::*;
 
 /// Schema `AssetGroupBinding` of the spec.
+///
+/// Build it with [`AssetGroupBinding::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AssetGroupBinding {
-    /// `ad_accounts_ids`: nullable.
+    /// `ad_accounts_ids`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_accounts_ids: Option<Vec<String>>,
-    /// `asset_group_description`: nullable.
+    /// `asset_group_description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_description: Option<String>,
-    /// `asset_group_name`: nullable.
+    /// `asset_group_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_name: Option<String>,
-    /// `asset_group_types`.
+    /// `asset_group_types`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_types: Option<Vec<String>>,
-    /// `catalogs_ids`: nullable.
+    /// `catalogs_ids`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalogs_ids: Option<Vec<String>>,
-    /// `created_by`: nullable.
+    /// `created_by`: [`BusinessAccessUserSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<BusinessAccessUserSummary>,
-    /// `created_time`: nullable.
+    /// `created_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `owner`: nullable.
+    /// `owner`: [`BusinessAccessUserSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<BusinessAccessUserSummary>,
-    /// `profiles_ids`: nullable.
+    /// `profiles_ids`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles_ids: Option<Vec<String>>,
-    /// `updated_time`: nullable.
+    /// `updated_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl AssetGroupBinding {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_accounts_ids: None,
@@ -60,6 +62,72 @@ impl AssetGroupBinding {
             profiles_ids: None,
             updated_time: None,
         }
+    }
+
+    /// Sets `ad_accounts_ids`.
+    pub fn ad_accounts_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_accounts_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `asset_group_description`.
+    pub fn asset_group_description(mut self, value: impl Into<String>) -> Self {
+        self.asset_group_description = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_group_name`.
+    pub fn asset_group_name(mut self, value: impl Into<String>) -> Self {
+        self.asset_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_group_types`.
+    pub fn asset_group_types(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.asset_group_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `catalogs_ids`.
+    pub fn catalogs_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.catalogs_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `created_by`.
+    pub fn created_by(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.created_by = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+
+    /// Sets `profiles_ids`.
+    pub fn profiles_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.profiles_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
     }
 }
 
@@ -77,72 +145,198 @@ string_enum! {
 pub type AssetGroupTypes = Vec<AssetGroupType>;
 
 /// Schema `AssetIdPermissions` of the spec.
+///
+/// Build it with [`AssetIdPermissions::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AssetIdPermissions {
-    /// `asset_group_info`: nullable.
+    /// `asset_group_info`: [`AssetGroupBinding`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_info: Option<AssetGroupBinding>,
-    /// `asset_id`: pattern `^\d+$`, at least 1 characters, at most 20 characters.
+    /// `asset_id`: string (optional); pattern `^\d+$`, at least 1 characters, at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
-    /// `asset_type`.
+    /// `asset_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_type: Option<AssetTypeResponse>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl AssetIdPermissions {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_group_info: None, asset_id: None, asset_type: None, permissions: None }
+    }
+
+    /// Sets `asset_group_info`.
+    pub fn asset_group_info(mut self, value: impl Into<AssetGroupBinding>) -> Self {
+        self.asset_group_info = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_type`.
+    pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
+        self.asset_type = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }
 
 /// Schema `AssetTypeResponse` of the spec.
 pub type AssetTypeResponse = String;
 
-/// Inline schema at `/paths/~1businesses~1{business_id}~1assets~1{asset_id}~1members/get/responses/200/content/application~1json/schema` in the spec.
+/// Inline schema at `/paths/~1businesses~1{business_id}~1members~1assets~1access/delete/requestBody/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessAssetsDeleteMemberAccessBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BusinessAssetMembersGetResponse {
-    /// `bookmark`: nullable.
+pub struct BusinessAccessAssetsDeleteMemberAccessBody {
+    /// `accesses`: list of [`BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem`] (required); at least 1 items, at most 100 items.
+    pub accesses: Vec<BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem>,
+}
+
+impl BusinessAccessAssetsDeleteMemberAccessBody {
+    /// A value with `accesses` set and the other fields empty.
+    pub fn new(
+        accesses: impl IntoIterator<Item = impl Into<BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem>>,
+    ) -> Self {
+        let accesses = accesses.into_iter().map(Into::into).collect();
+        Self { accesses }
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1members~1assets~1access/delete/requestBody/content/application~1json/schema/properties/accesses/items` in the spec.
+///
+/// Build it with [`BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem::builder`]: `build()` names a missing required field.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem {
+    /// `asset_id`: string (required); pattern `^\d+$`, at most 25 characters.
+    pub asset_id: String,
+    /// `member_id`: string (required); pattern `^\d+$`, at most 25 characters.
+    pub member_id: String,
+}
+
+impl BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem {
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`asset_id`, `member_id`).
+    pub fn builder() -> BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
+        BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder::default()
+    }
+}
+
+/// Builds a [`BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
+    asset_id: Option<String>,
+    member_id: Option<String>,
+}
+
+impl std::fmt::Debug for BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `member_id`.
+    pub fn member_id(mut self, value: impl Into<String>) -> Self {
+        self.member_id = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem, crate::error::BuildError> {
+        Ok(BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem {
+            asset_id: self.asset_id.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem",
+                "asset_id",
+            ))?,
+            member_id: self.member_id.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem",
+                "member_id",
+            ))?,
+        })
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1assets~1{asset_id}~1members/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessAssetsListAssetMembersResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessAssetsListAssetMembersResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`UserSingleAssetBinding`] (required).
     pub items: Vec<UserSingleAssetBinding>,
 }
 
-impl BusinessAssetMembersGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserSingleAssetBinding>) -> Self {
+impl BusinessAccessAssetsListAssetMembersResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserSingleAssetBinding>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1businesses~1{business_id}~1assets~1{asset_id}~1partners/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessAssetsListAssetPartnersResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BusinessAssetPartnersGetResponse {
-    /// `bookmark`: nullable.
+pub struct BusinessAccessAssetsListAssetPartnersResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`UserSingleAssetBinding`] (required).
     pub items: Vec<UserSingleAssetBinding>,
 }
 
-impl BusinessAssetPartnersGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserSingleAssetBinding>) -> Self {
+impl BusinessAccessAssetsListAssetPartnersResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserSingleAssetBinding>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_resource_type/schema` in the spec.
-    BusinessAssetsGetAssetType {
+    BusinessAccessAssetsListAssetType {
         AdAccount = "AD_ACCOUNT",
         Profile = "PROFILE",
         AssetGroup = "ASSET_GROUP",
@@ -151,256 +345,428 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/paths/~1businesses~1{business_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BusinessAssetsGetResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<GetBusinessAssetsResponse>,
-}
-
-impl BusinessAssetsGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<GetBusinessAssetsResponse>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
 /// Inline schema at `/components/parameters/query_resource_type/schema` in the spec.
-pub type BusinessMemberAssetsGetAssetType = BusinessAssetsGetAssetType;
+pub type BusinessAccessAssetsListMemberAssetsAssetType = BusinessAccessAssetsListAssetType;
 
 /// Inline schema at `/paths/~1businesses~1{business_id}~1members~1{member_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessAssetsListMemberAssetsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BusinessMemberAssetsGetResponse {
-    /// `bookmark`: nullable.
+pub struct BusinessAccessAssetsListMemberAssetsResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`AssetIdPermissions`] (required).
     pub items: Vec<AssetIdPermissions>,
 }
 
-impl BusinessMemberAssetsGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<AssetIdPermissions>) -> Self {
+impl BusinessAccessAssetsListMemberAssetsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<AssetIdPermissions>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
-}
 
-/// Inline schema at `/paths/~1businesses~1{business_id}~1members~1assets~1access/delete/requestBody/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BusinessMembersAssetAccessDeleteBody {
-    /// `accesses`: required, at least 1 items, at most 100 items.
-    pub accesses: Vec<BusinessMembersAssetAccessDeleteBodyAccessesItem>,
-}
-
-impl BusinessMembersAssetAccessDeleteBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(accesses: Vec<BusinessMembersAssetAccessDeleteBodyAccessesItem>) -> Self {
-        Self { accesses }
-    }
-}
-
-/// Inline schema at `/paths/~1businesses~1{business_id}~1members~1assets~1access/delete/requestBody/content/application~1json/schema/properties/accesses/items` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BusinessMembersAssetAccessDeleteBodyAccessesItem {
-    /// `asset_id`: required, pattern `^\d+$`, at most 25 characters.
-    pub asset_id: String,
-    /// `member_id`: required, pattern `^\d+$`, at most 25 characters.
-    pub member_id: String,
-}
-
-impl BusinessMembersAssetAccessDeleteBodyAccessesItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_id: String, member_id: String) -> Self {
-        Self { asset_id, member_id }
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/parameters/query_resource_type/schema` in the spec.
-pub type BusinessPartnerAssetAccessGetAssetType = BusinessAssetsGetAssetType;
+pub type BusinessAccessAssetsListPartnerAssetsAssetType = BusinessAccessAssetsListAssetType;
 
 /// Inline schema at `/paths/~1businesses~1{business_id}~1partners~1{partner_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessAssetsListPartnerAssetsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BusinessPartnerAssetAccessGetResponse {
-    /// `bookmark`: nullable.
+pub struct BusinessAccessAssetsListPartnerAssetsResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`GetPartnerAssetsResponse`] (required).
     pub items: Vec<GetPartnerAssetsResponse>,
 }
 
-impl BusinessPartnerAssetAccessGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<GetPartnerAssetsResponse>) -> Self {
+impl BusinessAccessAssetsListPartnerAssetsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<GetPartnerAssetsResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1assets/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessAssetsListResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessAssetsListResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`GetBusinessAssetsResponse`] (required).
+    pub items: Vec<GetBusinessAssetsResponse>,
+}
+
+impl BusinessAccessAssetsListResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<GetBusinessAssetsResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `CreateAssetGroupBody` of the spec.
+///
+/// Build it with [`CreateAssetGroupBody::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetGroupBody {
-    /// `asset_group_description`: required.
+    /// `asset_group_description`: string (required).
     pub asset_group_description: String,
-    /// `asset_group_name`: required.
+    /// `asset_group_name`: string (required).
     pub asset_group_name: String,
-    /// `asset_group_types`: required.
+    /// `asset_group_types`: list of one of `BRAND`, `LOCATION_OR_LANGUAGE`, `PRODUCT_LINE`, `OTHER` (required).
     pub asset_group_types: AssetGroupTypes,
 }
 
 impl CreateAssetGroupBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_group_description: String, asset_group_name: String, asset_group_types: AssetGroupTypes) -> Self {
-        Self { asset_group_description, asset_group_name, asset_group_types }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`asset_group_description`, `asset_group_name`, `asset_group_types`).
+    pub fn builder() -> CreateAssetGroupBodyBuilder {
+        CreateAssetGroupBodyBuilder::default()
+    }
+}
+
+/// Builds a [`CreateAssetGroupBody`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CreateAssetGroupBodyBuilder {
+    asset_group_description: Option<String>,
+    asset_group_name: Option<String>,
+    asset_group_types: Option<AssetGroupTypes>,
+}
+
+impl std::fmt::Debug for CreateAssetGroupBodyBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateAssetGroupBodyBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CreateAssetGroupBodyBuilder {
+    /// Sets `asset_group_description`.
+    pub fn asset_group_description(mut self, value: impl Into<String>) -> Self {
+        self.asset_group_description = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_group_name`.
+    pub fn asset_group_name(mut self, value: impl Into<String>) -> Self {
+        self.asset_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_group_types`.
+    pub fn asset_group_types(mut self, value: impl Into<AssetGroupTypes>) -> Self {
+        self.asset_group_types = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CreateAssetGroupBody, crate::error::BuildError> {
+        Ok(CreateAssetGroupBody {
+            asset_group_description: self
+                .asset_group_description
+                .ok_or(crate::error::BuildError::missing("CreateAssetGroupBody", "asset_group_description"))?,
+            asset_group_name: self
+                .asset_group_name
+                .ok_or(crate::error::BuildError::missing("CreateAssetGroupBody", "asset_group_name"))?,
+            asset_group_types: self
+                .asset_group_types
+                .ok_or(crate::error::BuildError::missing("CreateAssetGroupBody", "asset_group_types"))?,
+        })
     }
 }
 
 /// Schema `CreateAssetGroupResponse` of the spec.
+///
+/// Build it with [`CreateAssetGroupResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetGroupResponse {
-    /// `asset_group`.
+    /// `asset_group`: [`AssetGroupBinding`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group: Option<AssetGroupBinding>,
 }
 
 impl CreateAssetGroupResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_group: None }
+    }
+
+    /// Sets `asset_group`.
+    pub fn asset_group(mut self, value: impl Into<AssetGroupBinding>) -> Self {
+        self.asset_group = Some(value.into());
+        self
     }
 }
 
 /// Schema `DeleteAssetGroupBody` of the spec.
+///
+/// Build it with [`DeleteAssetGroupBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupBody {
-    /// `asset_groups_to_delete`: required, at least 1 items, at most 50 items.
+    /// `asset_groups_to_delete`: list of string (required); at least 1 items, at most 50 items.
     pub asset_groups_to_delete: Vec<String>,
 }
 
 impl DeleteAssetGroupBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_groups_to_delete: Vec<String>) -> Self {
+    /// A value with `asset_groups_to_delete` set and the other fields empty.
+    pub fn new(asset_groups_to_delete: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let asset_groups_to_delete = asset_groups_to_delete.into_iter().map(Into::into).collect();
         Self { asset_groups_to_delete }
     }
 }
 
 /// Schema `DeleteAssetGroupResponse` of the spec.
+///
+/// Build it with [`DeleteAssetGroupResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupResponse {
-    /// `deleted_asset_groups`.
+    /// `deleted_asset_groups`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_asset_groups: Option<Vec<String>>,
-    /// `exceptions`: nullable.
+    /// `exceptions`: list of [`DeleteAssetGroupResponseExceptionsItem`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<Vec<DeleteAssetGroupResponseExceptionsItem>>,
 }
 
 impl DeleteAssetGroupResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { deleted_asset_groups: None, exceptions: None }
+    }
+
+    /// Sets `deleted_asset_groups`.
+    pub fn deleted_asset_groups(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.deleted_asset_groups = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<DeleteAssetGroupResponseExceptionsItem>>,
+    ) -> Self {
+        self.exceptions = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/DeleteAssetGroupResponse/properties/exceptions/items` in the spec.
+///
+/// Build it with [`DeleteAssetGroupResponseExceptionsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteAssetGroupResponseExceptionsItem {
-    /// `asset_group_id`.
+    /// `asset_group_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_id: Option<String>,
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl DeleteAssetGroupResponseExceptionsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_group_id: None, code: None, message: None }
+    }
+
+    /// Sets `asset_group_id`.
+    pub fn asset_group_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
     }
 }
 
 /// Schema `DeleteMemberAccessResult` of the spec.
+///
+/// Build it with [`DeleteMemberAccessResult::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMemberAccessResult {
-    /// `asset_id`: pattern `^\d+$`.
+    /// `asset_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
-    /// `member_id`: pattern `^\d+$`.
+    /// `member_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
 }
 
 impl DeleteMemberAccessResult {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_id: None, member_id: None }
+    }
+
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `member_id`.
+    pub fn member_id(mut self, value: impl Into<String>) -> Self {
+        self.member_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `DeleteMemberAccessResultsResponseArray` of the spec.
+///
+/// Build it with [`DeleteMemberAccessResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteMemberAccessResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`DeleteMemberAccessResult`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<DeleteMemberAccessResult>>,
 }
 
 impl DeleteMemberAccessResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<DeleteMemberAccessResult>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `DeletePartnerAssetAccessBody` of the spec.
+///
+/// Build it with [`DeletePartnerAssetAccessBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetAccessBody {
-    /// `accesses`: required, at least 1 items, at most 50 items.
+    /// `accesses`: list of [`DeletePartnerAssetAccessBodyAccessesItem`] (required); at least 1 items, at most 50 items.
     pub accesses: Vec<DeletePartnerAssetAccessBodyAccessesItem>,
 }
 
 impl DeletePartnerAssetAccessBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(accesses: Vec<DeletePartnerAssetAccessBodyAccessesItem>) -> Self {
+    /// A value with `accesses` set and the other fields empty.
+    pub fn new(accesses: impl IntoIterator<Item = impl Into<DeletePartnerAssetAccessBodyAccessesItem>>) -> Self {
+        let accesses = accesses.into_iter().map(Into::into).collect();
         Self { accesses }
     }
 }
 
 /// Inline schema at `/components/schemas/DeletePartnerAssetAccessBody/properties/accesses/items` in the spec.
+///
+/// Build it with [`DeletePartnerAssetAccessBodyAccessesItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetAccessBodyAccessesItem {
-    /// `asset_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `asset_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub asset_id: String,
-    /// `partner_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `partner_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub partner_id: String,
-    /// `partner_type`.
+    /// `partner_type`: one of `INTERNAL`, `EXTERNAL` (optional); default `"INTERNAL"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_type: Option<DeletePartnerAssetAccessBodyAccessesItemPartnerType>,
 }
 
 impl DeletePartnerAssetAccessBodyAccessesItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_id: String, partner_id: String) -> Self {
-        Self { asset_id, partner_id, partner_type: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`asset_id`, `partner_id`).
+    pub fn builder() -> DeletePartnerAssetAccessBodyAccessesItemBuilder {
+        DeletePartnerAssetAccessBodyAccessesItemBuilder::default()
+    }
+}
+
+/// Builds a [`DeletePartnerAssetAccessBodyAccessesItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct DeletePartnerAssetAccessBodyAccessesItemBuilder {
+    asset_id: Option<String>,
+    partner_id: Option<String>,
+    partner_type: Option<DeletePartnerAssetAccessBodyAccessesItemPartnerType>,
+}
+
+impl std::fmt::Debug for DeletePartnerAssetAccessBodyAccessesItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeletePartnerAssetAccessBodyAccessesItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl DeletePartnerAssetAccessBodyAccessesItemBuilder {
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_id`.
+    pub fn partner_id(mut self, value: impl Into<String>) -> Self {
+        self.partner_id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_type`.
+    pub fn partner_type(mut self, value: impl Into<DeletePartnerAssetAccessBodyAccessesItemPartnerType>) -> Self {
+        self.partner_type = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<DeletePartnerAssetAccessBodyAccessesItem, crate::error::BuildError> {
+        Ok(DeletePartnerAssetAccessBodyAccessesItem {
+            asset_id: self
+                .asset_id
+                .ok_or(crate::error::BuildError::missing("DeletePartnerAssetAccessBodyAccessesItem", "asset_id"))?,
+            partner_id: self
+                .partner_id
+                .ok_or(crate::error::BuildError::missing("DeletePartnerAssetAccessBodyAccessesItem", "partner_id"))?,
+            partner_type: self.partner_type,
+        })
     }
 }
 
@@ -408,118 +774,230 @@ impl DeletePartnerAssetAccessBodyAccessesItem {
 pub type DeletePartnerAssetAccessBodyAccessesItemPartnerType = BusinessRoleCheckMode;
 
 /// Schema `DeletePartnerAssetsResult` of the spec.
+///
+/// Build it with [`DeletePartnerAssetsResult::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetsResult {
-    /// `asset_id`: pattern `^\d+$`.
+    /// `asset_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
-    /// `asset_type`.
+    /// `asset_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_type: Option<AssetTypeResponse>,
-    /// `is_shared_partner`.
+    /// `is_shared_partner`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_shared_partner: Option<bool>,
-    /// `partner_id`: pattern `^\d+$`.
+    /// `partner_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl DeletePartnerAssetsResult {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_id: None, asset_type: None, is_shared_partner: None, partner_id: None, permissions: None }
+    }
+
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_type`.
+    pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
+        self.asset_type = Some(value.into());
+        self
+    }
+
+    /// Sets `is_shared_partner`.
+    pub fn is_shared_partner(mut self, value: bool) -> Self {
+        self.is_shared_partner = Some(value);
+        self
+    }
+
+    /// Sets `partner_id`.
+    pub fn partner_id(mut self, value: impl Into<String>) -> Self {
+        self.partner_id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }
 
 /// Schema `DeletePartnerAssetsResultsResponseArray` of the spec.
+///
+/// Build it with [`DeletePartnerAssetsResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnerAssetsResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`DeletePartnerAssetsResult`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<DeletePartnerAssetsResult>>,
 }
 
 impl DeletePartnerAssetsResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<DeletePartnerAssetsResult>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `GetBusinessAssetsResponse` of the spec.
+///
+/// Build it with [`GetBusinessAssetsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessAssetsResponse {
-    /// `asset_group_info`: nullable.
+    /// `asset_group_info`: [`AssetGroupBinding`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_info: Option<AssetGroupBinding>,
-    /// `asset_id`: pattern `^\d+$`, at least 1 characters, at most 20 characters.
+    /// `asset_id`: string (optional); pattern `^\d+$`, at least 1 characters, at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
-    /// `asset_type`.
+    /// `asset_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_type: Option<AssetTypeResponse>,
-    /// `catalog_info`: nullable.
+    /// `catalog_info`: [`GetBusinessAssetsResponseCatalogInfo`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_info: Option<GetBusinessAssetsResponseCatalogInfo>,
 }
 
 impl GetBusinessAssetsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_group_info: None, asset_id: None, asset_type: None, catalog_info: None }
+    }
+
+    /// Sets `asset_group_info`.
+    pub fn asset_group_info(mut self, value: impl Into<AssetGroupBinding>) -> Self {
+        self.asset_group_info = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_type`.
+    pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
+        self.asset_type = Some(value.into());
+        self
+    }
+
+    /// Sets `catalog_info`.
+    pub fn catalog_info(mut self, value: impl Into<GetBusinessAssetsResponseCatalogInfo>) -> Self {
+        self.catalog_info = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/GetBusinessAssetsResponse/properties/catalog_info` in the spec.
+///
+/// Build it with [`GetBusinessAssetsResponseCatalogInfo::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetBusinessAssetsResponseCatalogInfo {
-    /// `catalog_type`.
+    /// `catalog_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_type: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl GetBusinessAssetsResponseCatalogInfo {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { catalog_type: None, id: None, name: None }
+    }
+
+    /// Sets `catalog_type`.
+    pub fn catalog_type(mut self, value: impl Into<String>) -> Self {
+        self.catalog_type = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
 /// Schema `GetPartnerAssetsResponse` of the spec.
+///
+/// Build it with [`GetPartnerAssetsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetPartnerAssetsResponse {
-    /// `asset_group_info`: nullable.
+    /// `asset_group_info`: [`AssetGroupBinding`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_info: Option<AssetGroupBinding>,
-    /// `asset_id`: pattern `^\d+$`, at least 1 characters, at most 20 characters.
+    /// `asset_id`: string (optional); pattern `^\d+$`, at least 1 characters, at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
-    /// `asset_type`.
+    /// `asset_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_type: Option<AssetTypeResponse>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
 }
 
 impl GetPartnerAssetsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_group_info: None, asset_id: None, asset_type: None, permissions: None }
+    }
+
+    /// Sets `asset_group_info`.
+    pub fn asset_group_info(mut self, value: impl Into<AssetGroupBinding>) -> Self {
+        self.asset_group_info = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_type`.
+    pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
+        self.asset_type = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.permissions = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -541,47 +1019,61 @@ string_enum! {
 }
 
 /// Schema `UpdateAssetGroupBody` of the spec.
+///
+/// Build it with [`UpdateAssetGroupBody::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupBody {
-    /// `asset_groups_to_update`.
+    /// `asset_groups_to_update`: list of [`UpdateAssetGroupBodyAssetGroupsToUpdateItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_groups_to_update: Option<Vec<UpdateAssetGroupBodyAssetGroupsToUpdateItem>>,
 }
 
 impl UpdateAssetGroupBody {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_groups_to_update: None }
+    }
+
+    /// Sets `asset_groups_to_update`.
+    pub fn asset_groups_to_update(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<UpdateAssetGroupBodyAssetGroupsToUpdateItem>>,
+    ) -> Self {
+        self.asset_groups_to_update = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/UpdateAssetGroupBody/properties/asset_groups_to_update/items` in the spec.
+///
+/// Build it with [`UpdateAssetGroupBodyAssetGroupsToUpdateItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupBodyAssetGroupsToUpdateItem {
-    /// `asset_group_id`: required.
+    /// `asset_group_id`: string (required).
     pub asset_group_id: String,
-    /// `asset_group_types`.
+    /// `asset_group_types`: list of one of `BRAND`, `LOCATION_OR_LANGUAGE`, `PRODUCT_LINE`, `OTHER` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_types: Option<AssetGroupTypes>,
-    /// `assets_to_add`.
+    /// `assets_to_add`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets_to_add: Option<Vec<String>>,
-    /// `assets_to_remove`.
+    /// `assets_to_remove`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets_to_remove: Option<Vec<String>>,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl UpdateAssetGroupBodyAssetGroupsToUpdateItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_group_id: String) -> Self {
+    /// A value with `asset_group_id` set and the other fields empty.
+    pub fn new(asset_group_id: impl Into<String>) -> Self {
+        let asset_group_id = asset_group_id.into();
         Self {
             asset_group_id,
             asset_group_types: None,
@@ -591,227 +1083,493 @@ impl UpdateAssetGroupBodyAssetGroupsToUpdateItem {
             name: None,
         }
     }
+
+    /// Sets `asset_group_types`.
+    pub fn asset_group_types(mut self, value: impl Into<AssetGroupTypes>) -> Self {
+        self.asset_group_types = Some(value.into());
+        self
+    }
+
+    /// Sets `assets_to_add`.
+    pub fn assets_to_add(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.assets_to_add = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `assets_to_remove`.
+    pub fn assets_to_remove(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.assets_to_remove = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 
 /// Schema `UpdateAssetGroupResponse` of the spec.
+///
+/// Build it with [`UpdateAssetGroupResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupResponse {
-    /// `exceptions`: nullable.
+    /// `exceptions`: list of [`UpdateAssetGroupResponseExceptionsItem`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<Vec<UpdateAssetGroupResponseExceptionsItem>>,
-    /// `updated_asset_groups`.
+    /// `updated_asset_groups`: list of [`AssetGroupBinding`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_asset_groups: Option<Vec<AssetGroupBinding>>,
 }
 
 impl UpdateAssetGroupResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exceptions: None, updated_asset_groups: None }
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<UpdateAssetGroupResponseExceptionsItem>>,
+    ) -> Self {
+        self.exceptions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `updated_asset_groups`.
+    pub fn updated_asset_groups(mut self, value: impl IntoIterator<Item = impl Into<AssetGroupBinding>>) -> Self {
+        self.updated_asset_groups = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/UpdateAssetGroupResponse/properties/exceptions/items` in the spec.
+///
+/// Build it with [`UpdateAssetGroupResponseExceptionsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateAssetGroupResponseExceptionsItem {
-    /// `asset_group_id`.
+    /// `asset_group_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_group_id: Option<String>,
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl UpdateAssetGroupResponseExceptionsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_group_id: None, code: None, message: None }
+    }
+
+    /// Sets `asset_group_id`.
+    pub fn asset_group_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
     }
 }
 
 /// Schema `UpdateMemberAssetAccessBody` of the spec.
+///
+/// Build it with [`UpdateMemberAssetAccessBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetAccessBody {
-    /// `accesses`: required, at least 1 items, at most 50 items.
+    /// `accesses`: list of [`UpdateMemberAssetAccessBodyAccessesItem`] (required); at least 1 items, at most 50 items.
     pub accesses: Vec<UpdateMemberAssetAccessBodyAccessesItem>,
 }
 
 impl UpdateMemberAssetAccessBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(accesses: Vec<UpdateMemberAssetAccessBodyAccessesItem>) -> Self {
+    /// A value with `accesses` set and the other fields empty.
+    pub fn new(accesses: impl IntoIterator<Item = impl Into<UpdateMemberAssetAccessBodyAccessesItem>>) -> Self {
+        let accesses = accesses.into_iter().map(Into::into).collect();
         Self { accesses }
     }
 }
 
 /// Inline schema at `/components/schemas/UpdateMemberAssetAccessBody/properties/accesses/items` in the spec.
+///
+/// Build it with [`UpdateMemberAssetAccessBodyAccessesItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetAccessBodyAccessesItem {
-    /// `asset_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `asset_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub asset_id: String,
-    /// `member_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `member_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub member_id: String,
-    /// `permissions`: required, at least 1 items, at most 50 items.
+    /// `permissions`: list of one of the 11 values of [`Permissions`] (required); at least 1 items, at most 50 items.
     pub permissions: Vec<Permissions>,
 }
 
 impl UpdateMemberAssetAccessBodyAccessesItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_id: String, member_id: String, permissions: Vec<Permissions>) -> Self {
-        Self { asset_id, member_id, permissions }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`asset_id`, `member_id`, `permissions`).
+    pub fn builder() -> UpdateMemberAssetAccessBodyAccessesItemBuilder {
+        UpdateMemberAssetAccessBodyAccessesItemBuilder::default()
+    }
+}
+
+/// Builds a [`UpdateMemberAssetAccessBodyAccessesItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct UpdateMemberAssetAccessBodyAccessesItemBuilder {
+    asset_id: Option<String>,
+    member_id: Option<String>,
+    permissions: Option<Vec<Permissions>>,
+}
+
+impl std::fmt::Debug for UpdateMemberAssetAccessBodyAccessesItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateMemberAssetAccessBodyAccessesItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl UpdateMemberAssetAccessBodyAccessesItemBuilder {
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `member_id`.
+    pub fn member_id(mut self, value: impl Into<String>) -> Self {
+        self.member_id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Permissions>>) -> Self {
+        self.permissions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<UpdateMemberAssetAccessBodyAccessesItem, crate::error::BuildError> {
+        Ok(UpdateMemberAssetAccessBodyAccessesItem {
+            asset_id: self
+                .asset_id
+                .ok_or(crate::error::BuildError::missing("UpdateMemberAssetAccessBodyAccessesItem", "asset_id"))?,
+            member_id: self
+                .member_id
+                .ok_or(crate::error::BuildError::missing("UpdateMemberAssetAccessBodyAccessesItem", "member_id"))?,
+            permissions: self
+                .permissions
+                .ok_or(crate::error::BuildError::missing("UpdateMemberAssetAccessBodyAccessesItem", "permissions"))?,
+        })
     }
 }
 
 /// Schema `UpdateMemberAssetsResultsResponseArray` of the spec.
+///
+/// Build it with [`UpdateMemberAssetsResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetsResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`UpdateMemberAssetsResultsResponseArrayItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UpdateMemberAssetsResultsResponseArrayItemsItem>>,
 }
 
 impl UpdateMemberAssetsResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<UpdateMemberAssetsResultsResponseArrayItemsItem>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/UpdateMemberAssetsResultsResponseArray/properties/items/items` in the spec.
+///
+/// Build it with [`UpdateMemberAssetsResultsResponseArrayItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberAssetsResultsResponseArrayItemsItem {
-    /// `response`.
+    /// `response`: [`UsersForIndividualAssetResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<UsersForIndividualAssetResponse>,
 }
 
 impl UpdateMemberAssetsResultsResponseArrayItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { response: None }
+    }
+
+    /// Sets `response`.
+    pub fn response(mut self, value: impl Into<UsersForIndividualAssetResponse>) -> Self {
+        self.response = Some(value.into());
+        self
     }
 }
 
 /// Schema `UpdatePartnerAssetAccessBody` of the spec.
+///
+/// Build it with [`UpdatePartnerAssetAccessBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetAccessBody {
-    /// `accesses`: required, at least 1 items, at most 50 items.
+    /// `accesses`: list of [`UpdatePartnerAssetAccessBodyAccessesItem`] (required); at least 1 items, at most 50 items.
     pub accesses: Vec<UpdatePartnerAssetAccessBodyAccessesItem>,
 }
 
 impl UpdatePartnerAssetAccessBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(accesses: Vec<UpdatePartnerAssetAccessBodyAccessesItem>) -> Self {
+    /// A value with `accesses` set and the other fields empty.
+    pub fn new(accesses: impl IntoIterator<Item = impl Into<UpdatePartnerAssetAccessBodyAccessesItem>>) -> Self {
+        let accesses = accesses.into_iter().map(Into::into).collect();
         Self { accesses }
     }
 }
 
 /// Inline schema at `/components/schemas/UpdatePartnerAssetAccessBody/properties/accesses/items` in the spec.
+///
+/// Build it with [`UpdatePartnerAssetAccessBodyAccessesItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetAccessBodyAccessesItem {
-    /// `asset_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `asset_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub asset_id: String,
-    /// `partner_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `partner_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub partner_id: String,
-    /// `permissions`: required, at least 1 items, at most 50 items.
+    /// `permissions`: list of one of the 11 values of [`Permissions`] (required); at least 1 items, at most 50 items.
     pub permissions: Vec<Permissions>,
 }
 
 impl UpdatePartnerAssetAccessBodyAccessesItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_id: String, partner_id: String, permissions: Vec<Permissions>) -> Self {
-        Self { asset_id, partner_id, permissions }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`asset_id`, `partner_id`, `permissions`).
+    pub fn builder() -> UpdatePartnerAssetAccessBodyAccessesItemBuilder {
+        UpdatePartnerAssetAccessBodyAccessesItemBuilder::default()
+    }
+}
+
+/// Builds a [`UpdatePartnerAssetAccessBodyAccessesItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct UpdatePartnerAssetAccessBodyAccessesItemBuilder {
+    asset_id: Option<String>,
+    partner_id: Option<String>,
+    permissions: Option<Vec<Permissions>>,
+}
+
+impl std::fmt::Debug for UpdatePartnerAssetAccessBodyAccessesItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdatePartnerAssetAccessBodyAccessesItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl UpdatePartnerAssetAccessBodyAccessesItemBuilder {
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_id`.
+    pub fn partner_id(mut self, value: impl Into<String>) -> Self {
+        self.partner_id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Permissions>>) -> Self {
+        self.permissions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<UpdatePartnerAssetAccessBodyAccessesItem, crate::error::BuildError> {
+        Ok(UpdatePartnerAssetAccessBodyAccessesItem {
+            asset_id: self
+                .asset_id
+                .ok_or(crate::error::BuildError::missing("UpdatePartnerAssetAccessBodyAccessesItem", "asset_id"))?,
+            partner_id: self
+                .partner_id
+                .ok_or(crate::error::BuildError::missing("UpdatePartnerAssetAccessBodyAccessesItem", "partner_id"))?,
+            permissions: self
+                .permissions
+                .ok_or(crate::error::BuildError::missing("UpdatePartnerAssetAccessBodyAccessesItem", "permissions"))?,
+        })
     }
 }
 
 /// Schema `UpdatePartnerAssetsResult` of the spec.
+///
+/// Build it with [`UpdatePartnerAssetsResult::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetsResult {
-    /// `asset_id`: pattern `^\d+$`.
+    /// `asset_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
-    /// `asset_type`.
+    /// `asset_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_type: Option<AssetTypeResponse>,
-    /// `partner_id`: pattern `^\d+$`.
+    /// `partner_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl UpdatePartnerAssetsResult {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_id: None, asset_type: None, partner_id: None, permissions: None }
+    }
+
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `asset_type`.
+    pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
+        self.asset_type = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_id`.
+    pub fn partner_id(mut self, value: impl Into<String>) -> Self {
+        self.partner_id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }
 
 /// Schema `UpdatePartnerAssetsResultsResponseArray` of the spec.
+///
+/// Build it with [`UpdatePartnerAssetsResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerAssetsResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`UpdatePartnerAssetsResult`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UpdatePartnerAssetsResult>>,
 }
 
 impl UpdatePartnerAssetsResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<UpdatePartnerAssetsResult>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `UserSingleAssetBinding` of the spec.
+///
+/// Build it with [`UserSingleAssetBinding::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserSingleAssetBinding {
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
-    /// `user`.
+    /// `user`: [`BusinessAccessUserSummary`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<BusinessAccessUserSummary>,
 }
 
 impl UserSingleAssetBinding {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { permissions: None, user: None }
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
+    }
+
+    /// Sets `user`.
+    pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.user = Some(value.into());
+        self
     }
 }
 
 /// Schema `UsersForIndividualAssetResponse` of the spec.
+///
+/// Build it with [`UsersForIndividualAssetResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UsersForIndividualAssetResponse {
-    /// `asset_id`: pattern `^\d+$`.
+    /// `asset_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
-    /// `member_id`: pattern `^\d+$`.
+    /// `member_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl UsersForIndividualAssetResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { asset_id: None, member_id: None, permissions: None }
+    }
+
+    /// Sets `asset_id`.
+    pub fn asset_id(mut self, value: impl Into<String>) -> Self {
+        self.asset_id = Some(value.into());
+        self
+    }
+
+    /// Sets `member_id`.
+    pub fn member_id(mut self, value: impl Into<String>) -> Self {
+        self.member_id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }

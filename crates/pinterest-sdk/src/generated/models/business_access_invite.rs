@@ -9,105 +9,213 @@ use super::*;
 pub type AssetIdToPermissions = std::collections::BTreeMap<String, Vec<Permissions>>;
 
 /// Schema `AuthRespondInvitesBody` of the spec.
+///
+/// Build it with [`AuthRespondInvitesBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRespondInvitesBody {
-    /// `invites`: required, at least 1 items, at most 100 items.
+    /// `invites`: list of [`AuthRespondInvitesBodyInvitesItem`] (required); at least 1 items, at most 100 items.
     pub invites: Vec<AuthRespondInvitesBodyInvitesItem>,
 }
 
 impl AuthRespondInvitesBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(invites: Vec<AuthRespondInvitesBodyInvitesItem>) -> Self {
+    /// A value with `invites` set and the other fields empty.
+    pub fn new(invites: impl IntoIterator<Item = impl Into<AuthRespondInvitesBodyInvitesItem>>) -> Self {
+        let invites = invites.into_iter().map(Into::into).collect();
         Self { invites }
     }
 }
 
 /// Inline schema at `/components/schemas/AuthRespondInvitesBody/properties/invites/items` in the spec.
+///
+/// Build it with [`AuthRespondInvitesBodyInvitesItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRespondInvitesBodyInvitesItem {
-    /// `action`: required.
+    /// `action`: [`AuthRespondInvitesBodyInvitesItemAction`] (required).
     pub action: AuthRespondInvitesBodyInvitesItemAction,
-    /// `invite_id`: required, pattern `^\d+$`, at least 1 characters, at most 25 characters.
+    /// `invite_id`: string (required); pattern `^\d+$`, at least 1 characters, at most 25 characters.
     pub invite_id: String,
 }
 
 impl AuthRespondInvitesBodyInvitesItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(action: AuthRespondInvitesBodyInvitesItemAction, invite_id: String) -> Self {
+    /// A value with `action` and `invite_id` set and the other fields empty.
+    pub fn new(action: impl Into<AuthRespondInvitesBodyInvitesItemAction>, invite_id: impl Into<String>) -> Self {
+        let action = action.into();
+        let invite_id = invite_id.into();
         Self { action, invite_id }
     }
 }
 
 /// Inline schema at `/components/schemas/AuthRespondInvitesBody/properties/invites/items/properties/action` in the spec.
+///
+/// Build it with [`AuthRespondInvitesBodyInvitesItemAction::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthRespondInvitesBodyInvitesItemAction {
-    /// `accept_invite`: required.
+    /// `accept_invite`: boolean (required).
     pub accept_invite: bool,
-    /// `asset_id_to_permissions`.
+    /// `asset_id_to_permissions`: map of string to list of one of the 11 values of [`Permissions`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id_to_permissions: Option<AssetIdToPermissions>,
 }
 
 impl AuthRespondInvitesBodyInvitesItemAction {
-    /// A value with the required fields set and the others empty.
+    /// A value with `accept_invite` set and the other fields empty.
     pub fn new(accept_invite: bool) -> Self {
         Self { accept_invite, asset_id_to_permissions: None }
+    }
+
+    /// Sets `asset_id_to_permissions`.
+    pub fn asset_id_to_permissions(mut self, value: impl Into<AssetIdToPermissions>) -> Self {
+        self.asset_id_to_permissions = Some(value.into());
+        self
     }
 }
 
 /// Schema `BaseInviteDataResponse` of the spec.
+///
+/// Build it with [`BaseInviteDataResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BaseInviteDataResponse {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `invite_data`.
+    /// `invite_data`: [`BaseInviteDataResponseInviteData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_data: Option<BaseInviteDataResponseInviteData>,
-    /// `is_received_invite`.
+    /// `is_received_invite`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_received_invite: Option<bool>,
-    /// `user`.
+    /// `user`: [`BusinessAccessUserSummary`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<BusinessAccessUserSummary>,
 }
 
 impl BaseInviteDataResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, invite_data: None, is_received_invite: None, user: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_data`.
+    pub fn invite_data(mut self, value: impl Into<BaseInviteDataResponseInviteData>) -> Self {
+        self.invite_data = Some(value.into());
+        self
+    }
+
+    /// Sets `is_received_invite`.
+    pub fn is_received_invite(mut self, value: bool) -> Self {
+        self.is_received_invite = Some(value);
+        self
+    }
+
+    /// Sets `user`.
+    pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.user = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/BaseInviteDataResponse/properties/invite_data` in the spec.
+///
+/// Build it with [`BaseInviteDataResponseInviteData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BaseInviteDataResponseInviteData {
-    /// `invite_expiration`.
+    /// `invite_expiration`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_expiration: Option<i64>,
-    /// `invite_status`.
+    /// `invite_status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_status: Option<String>,
-    /// `invite_type`.
+    /// `invite_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_type: Option<String>,
-    /// `last_updated_time`.
+    /// `last_updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
-    /// `sent_at`.
+    /// `sent_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
 }
 
 impl BaseInviteDataResponseInviteData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { invite_expiration: None, invite_status: None, invite_type: None, last_updated_time: None, sent_at: None }
+    }
+
+    /// Sets `invite_expiration`.
+    pub fn invite_expiration(mut self, value: i64) -> Self {
+        self.invite_expiration = Some(value);
+        self
+    }
+
+    /// Sets `invite_status`.
+    pub fn invite_status(mut self, value: impl Into<String>) -> Self {
+        self.invite_status = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_type`.
+    pub fn invite_type(mut self, value: impl Into<String>) -> Self {
+        self.invite_type = Some(value.into());
+        self
+    }
+
+    /// Sets `last_updated_time`.
+    pub fn last_updated_time(mut self, value: i64) -> Self {
+        self.last_updated_time = Some(value);
+        self
+    }
+
+    /// Sets `sent_at`.
+    pub fn sent_at(mut self, value: i64) -> Self {
+        self.sent_at = Some(value);
+        self
+    }
+}
+
+string_enum! {
+    /// Inline schema at `/components/parameters/query_invite_status/schema/items` in the spec.
+    BusinessAccessInviteListInviteStatusItem {
+        Pending = "PENDING",
+        Expired = "EXPIRED",
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1invites/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessInviteListResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessInviteListResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`InviteResponse`] (required).
+    pub items: Vec<InviteResponse>,
+}
+
+impl BusinessAccessInviteListResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<InviteResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
@@ -121,48 +229,60 @@ string_enum! {
 }
 
 /// Schema `CancelInvitesBody` of the spec.
+///
+/// Build it with [`CancelInvitesBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CancelInvitesBody {
-    /// `invite_ids`: required, at least 1 items, at most 50 items.
+    /// `invite_ids`: list of string (required); at least 1 items, at most 50 items.
     pub invite_ids: Vec<String>,
 }
 
 impl CancelInvitesBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(invite_ids: Vec<String>) -> Self {
+    /// A value with `invite_ids` set and the other fields empty.
+    pub fn new(invite_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let invite_ids = invite_ids.into_iter().map(Into::into).collect();
         Self { invite_ids }
     }
 }
 
 /// Schema `CreateAssetAccessRequestBody` of the spec.
+///
+/// Build it with [`CreateAssetAccessRequestBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestBody {
-    /// `asset_requests`: required, at least 1 items, at most 100 items.
+    /// `asset_requests`: list of [`CreateAssetAccessRequestBodyAssetRequestsItem`] (required); at least 1 items, at most 100 items.
     pub asset_requests: Vec<CreateAssetAccessRequestBodyAssetRequestsItem>,
 }
 
 impl CreateAssetAccessRequestBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_requests: Vec<CreateAssetAccessRequestBodyAssetRequestsItem>) -> Self {
+    /// A value with `asset_requests` set and the other fields empty.
+    pub fn new(
+        asset_requests: impl IntoIterator<Item = impl Into<CreateAssetAccessRequestBodyAssetRequestsItem>>,
+    ) -> Self {
+        let asset_requests = asset_requests.into_iter().map(Into::into).collect();
         Self { asset_requests }
     }
 }
 
 /// Inline schema at `/components/schemas/CreateAssetAccessRequestBody/properties/asset_requests/items` in the spec.
+///
+/// Build it with [`CreateAssetAccessRequestBodyAssetRequestsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestBodyAssetRequestsItem {
-    /// `asset_id_to_permissions`: required.
+    /// `asset_id_to_permissions`: map of string to list of one of the 11 values of [`Permissions`] (required).
     pub asset_id_to_permissions: AssetIdToPermissions,
-    /// `partner_id`: required, pattern `^\d+$`.
+    /// `partner_id`: string (required); pattern `^\d+$`.
     pub partner_id: String,
 }
 
 impl CreateAssetAccessRequestBodyAssetRequestsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_id_to_permissions: AssetIdToPermissions, partner_id: String) -> Self {
+    /// A value with `asset_id_to_permissions` and `partner_id` set and the other fields empty.
+    pub fn new(asset_id_to_permissions: impl Into<AssetIdToPermissions>, partner_id: impl Into<String>) -> Self {
+        let asset_id_to_permissions = asset_id_to_permissions.into();
+        let partner_id = partner_id.into();
         Self { asset_id_to_permissions, partner_id }
     }
 }
@@ -171,151 +291,334 @@ impl CreateAssetAccessRequestBodyAssetRequestsItem {
 pub type CreateAssetAccessRequestErrorMessage = Vec<CreateAssetAccessRequestErrorMessageItem>;
 
 /// Inline schema at `/components/schemas/CreateAssetAccessRequestErrorMessage/items` in the spec.
+///
+/// Build it with [`CreateAssetAccessRequestErrorMessageItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestErrorMessageItem {
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `messages`.
+    /// `messages`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<String>>,
 }
 
 impl CreateAssetAccessRequestErrorMessageItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { code: None, messages: None }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `messages`.
+    pub fn messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.messages = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `CreateAssetAccessRequestResponse` of the spec.
+///
+/// Build it with [`CreateAssetAccessRequestResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetAccessRequestResponse {
-    /// `exceptions`: nullable.
+    /// `exceptions`: list of [`CreateAssetAccessRequestErrorMessageItem`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<CreateAssetAccessRequestErrorMessage>,
-    /// `invites`: nullable.
+    /// `invites`: map of string to string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invites: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl CreateAssetAccessRequestResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exceptions: None, invites: None }
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(mut self, value: impl Into<CreateAssetAccessRequestErrorMessage>) -> Self {
+        self.exceptions = Some(value.into());
+        self
+    }
+
+    /// Sets `invites`.
+    pub fn invites(mut self, value: std::collections::BTreeMap<String, String>) -> Self {
+        self.invites = Some(value);
+        self
     }
 }
 
 /// Schema `CreateAssetInvitesRequest` of the spec.
+///
+/// Build it with [`CreateAssetInvitesRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetInvitesRequest {
-    /// `invites`: required, at least 1 items, at most 50 items.
+    /// `invites`: list of [`CreateAssetInvitesRequestItem`] (required); at least 1 items, at most 50 items.
     pub invites: Vec<CreateAssetInvitesRequestItem>,
 }
 
 impl CreateAssetInvitesRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(invites: Vec<CreateAssetInvitesRequestItem>) -> Self {
+    /// A value with `invites` set and the other fields empty.
+    pub fn new(invites: impl IntoIterator<Item = impl Into<CreateAssetInvitesRequestItem>>) -> Self {
+        let invites = invites.into_iter().map(Into::into).collect();
         Self { invites }
     }
 }
 
 /// Schema `CreateAssetInvitesRequestItem` of the spec.
+///
+/// Build it with [`CreateAssetInvitesRequestItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateAssetInvitesRequestItem {
-    /// `asset_id_to_permissions`: required.
+    /// `asset_id_to_permissions`: map of string to list of one of the 11 values of [`Permissions`] (required).
     pub asset_id_to_permissions: AssetIdToPermissions,
-    /// `invite_id`: required, pattern `^\d+$`.
+    /// `invite_id`: string (required); pattern `^\d+$`.
     pub invite_id: String,
-    /// `invite_type`: required.
+    /// `invite_type`: one of `MEMBER_INVITE`, `PARTNER_INVITE`, `PARTNER_REQUEST` (required).
     pub invite_type: InviteType,
 }
 
 impl CreateAssetInvitesRequestItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(asset_id_to_permissions: AssetIdToPermissions, invite_id: String, invite_type: InviteType) -> Self {
-        Self { asset_id_to_permissions, invite_id, invite_type }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`asset_id_to_permissions`, `invite_id`, `invite_type`).
+    pub fn builder() -> CreateAssetInvitesRequestItemBuilder {
+        CreateAssetInvitesRequestItemBuilder::default()
+    }
+}
+
+/// Builds a [`CreateAssetInvitesRequestItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CreateAssetInvitesRequestItemBuilder {
+    asset_id_to_permissions: Option<AssetIdToPermissions>,
+    invite_id: Option<String>,
+    invite_type: Option<InviteType>,
+}
+
+impl std::fmt::Debug for CreateAssetInvitesRequestItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateAssetInvitesRequestItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CreateAssetInvitesRequestItemBuilder {
+    /// Sets `asset_id_to_permissions`.
+    pub fn asset_id_to_permissions(mut self, value: impl Into<AssetIdToPermissions>) -> Self {
+        self.asset_id_to_permissions = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_id`.
+    pub fn invite_id(mut self, value: impl Into<String>) -> Self {
+        self.invite_id = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_type`.
+    pub fn invite_type(mut self, value: impl Into<InviteType>) -> Self {
+        self.invite_type = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CreateAssetInvitesRequestItem, crate::error::BuildError> {
+        Ok(CreateAssetInvitesRequestItem {
+            asset_id_to_permissions: self
+                .asset_id_to_permissions
+                .ok_or(crate::error::BuildError::missing("CreateAssetInvitesRequestItem", "asset_id_to_permissions"))?,
+            invite_id: self
+                .invite_id
+                .ok_or(crate::error::BuildError::missing("CreateAssetInvitesRequestItem", "invite_id"))?,
+            invite_type: self
+                .invite_type
+                .ok_or(crate::error::BuildError::missing("CreateAssetInvitesRequestItem", "invite_type"))?,
+        })
     }
 }
 
 /// Schema `CreateInvitesResultsResponseArray` of the spec.
+///
+/// Build it with [`CreateInvitesResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInvitesResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`CreateInvitesResultsResponseArrayItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<CreateInvitesResultsResponseArrayItemsItem>>,
 }
 
 impl CreateInvitesResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CreateInvitesResultsResponseArrayItemsItem>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/CreateInvitesResultsResponseArray/properties/items/items` in the spec.
+///
+/// Build it with [`CreateInvitesResultsResponseArrayItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInvitesResultsResponseArrayItemsItem {
-    /// `exception`: nullable.
+    /// `exception`: [`InviteExceptionResponse`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<InviteExceptionResponse>,
-    /// `invite`: nullable.
+    /// `invite`: [`CreateInvitesResultsResponseArrayItemsItemInvite`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite: Option<CreateInvitesResultsResponseArrayItemsItemInvite>,
 }
 
 impl CreateInvitesResultsResponseArrayItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exception: None, invite: None }
+    }
+
+    /// Sets `exception`.
+    pub fn exception(mut self, value: impl Into<InviteExceptionResponse>) -> Self {
+        self.exception = Some(value.into());
+        self
+    }
+
+    /// Sets `invite`.
+    pub fn invite(mut self, value: impl Into<CreateInvitesResultsResponseArrayItemsItemInvite>) -> Self {
+        self.invite = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/CreateInvitesResultsResponseArray/properties/items/items/properties/invite` in the spec.
+///
+/// Build it with [`CreateInvitesResultsResponseArrayItemsItemInvite::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateInvitesResultsResponseArrayItemsItemInvite {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `user`.
+    /// `user`: [`BusinessAccessUserSummary`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<BusinessAccessUserSummary>,
 }
 
 impl CreateInvitesResultsResponseArrayItemsItemInvite {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, user: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `user`.
+    pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.user = Some(value.into());
+        self
     }
 }
 
 /// Schema `CreateMembershipOrPartnershipInvitesBody` of the spec.
+///
+/// Build it with [`CreateMembershipOrPartnershipInvitesBody::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateMembershipOrPartnershipInvitesBody {
-    /// `business_role`: required.
+    /// `business_role`: one of `EMPLOYEE`, `BIZ_ADMIN`, `PARTNER` (required).
     pub business_role: CreateMembershipOrPartnershipInvitesBodyBusinessRole,
-    /// `invite_type`: required.
+    /// `invite_type`: one of `MEMBER_INVITE`, `PARTNER_INVITE`, `PARTNER_REQUEST` (required).
     pub invite_type: InviteType,
-    /// `members`: at least 1 items, at most 50 items.
+    /// `members`: list of string (optional); at least 1 items, at most 50 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<String>>,
-    /// `partners`: at least 1 items, at most 50 items.
+    /// `partners`: list of string (optional); at least 1 items, at most 50 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partners: Option<Vec<String>>,
 }
 
 impl CreateMembershipOrPartnershipInvitesBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(business_role: CreateMembershipOrPartnershipInvitesBodyBusinessRole, invite_type: InviteType) -> Self {
-        Self { business_role, invite_type, members: None, partners: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`business_role`, `invite_type`).
+    pub fn builder() -> CreateMembershipOrPartnershipInvitesBodyBuilder {
+        CreateMembershipOrPartnershipInvitesBodyBuilder::default()
+    }
+}
+
+/// Builds a [`CreateMembershipOrPartnershipInvitesBody`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CreateMembershipOrPartnershipInvitesBodyBuilder {
+    business_role: Option<CreateMembershipOrPartnershipInvitesBodyBusinessRole>,
+    invite_type: Option<InviteType>,
+    members: Option<Vec<String>>,
+    partners: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for CreateMembershipOrPartnershipInvitesBodyBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateMembershipOrPartnershipInvitesBodyBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CreateMembershipOrPartnershipInvitesBodyBuilder {
+    /// Sets `business_role`.
+    pub fn business_role(mut self, value: impl Into<CreateMembershipOrPartnershipInvitesBodyBusinessRole>) -> Self {
+        self.business_role = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_type`.
+    pub fn invite_type(mut self, value: impl Into<InviteType>) -> Self {
+        self.invite_type = Some(value.into());
+        self
+    }
+
+    /// Sets `members`.
+    pub fn members(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.members = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `partners`.
+    pub fn partners(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.partners = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CreateMembershipOrPartnershipInvitesBody, crate::error::BuildError> {
+        Ok(CreateMembershipOrPartnershipInvitesBody {
+            business_role: self.business_role.ok_or(crate::error::BuildError::missing(
+                "CreateMembershipOrPartnershipInvitesBody",
+                "business_role",
+            ))?,
+            invite_type: self
+                .invite_type
+                .ok_or(crate::error::BuildError::missing("CreateMembershipOrPartnershipInvitesBody", "invite_type"))?,
+            members: self.members,
+            partners: self.partners,
+        })
     }
 }
 
@@ -323,168 +626,228 @@ impl CreateMembershipOrPartnershipInvitesBody {
 pub type CreateMembershipOrPartnershipInvitesBodyBusinessRole = BusinessRole;
 
 /// Schema `DeleteInvitesResultsResponseArray` of the spec.
+///
+/// Build it with [`DeleteInvitesResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInvitesResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`DeleteInvitesResultsResponseArrayItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<DeleteInvitesResultsResponseArrayItemsItem>>,
 }
 
 impl DeleteInvitesResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<DeleteInvitesResultsResponseArrayItemsItem>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/DeleteInvitesResultsResponseArray/properties/items/items` in the spec.
+///
+/// Build it with [`DeleteInvitesResultsResponseArrayItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInvitesResultsResponseArrayItemsItem {
-    /// `exception`: nullable.
+    /// `exception`: [`DeleteInvitesResultsResponseArrayItemsItemException`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<DeleteInvitesResultsResponseArrayItemsItemException>,
-    /// `invite`: nullable.
+    /// `invite`: [`BaseInviteDataResponse`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite: Option<BaseInviteDataResponse>,
 }
 
 impl DeleteInvitesResultsResponseArrayItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exception: None, invite: None }
+    }
+
+    /// Sets `exception`.
+    pub fn exception(mut self, value: impl Into<DeleteInvitesResultsResponseArrayItemsItemException>) -> Self {
+        self.exception = Some(value.into());
+        self
+    }
+
+    /// Sets `invite`.
+    pub fn invite(mut self, value: impl Into<BaseInviteDataResponse>) -> Self {
+        self.invite = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/DeleteInvitesResultsResponseArray/properties/items/items/properties/exception` in the spec.
+///
+/// Build it with [`DeleteInvitesResultsResponseArrayItemsItemException::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteInvitesResultsResponseArrayItemsItemException {
-    /// `invite_id`: pattern `^\d+$`.
+    /// `invite_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_id: Option<String>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl DeleteInvitesResultsResponseArrayItemsItemException {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { invite_id: None, message: None }
     }
-}
 
-string_enum! {
-    /// Inline schema at `/components/parameters/query_invite_status/schema/items` in the spec.
-    GetInvitesInviteStatusItem {
-        Pending = "PENDING",
-        Expired = "EXPIRED",
+    /// Sets `invite_id`.
+    pub fn invite_id(mut self, value: impl Into<String>) -> Self {
+        self.invite_id = Some(value.into());
+        self
     }
-}
 
-/// Inline schema at `/paths/~1businesses~1{business_id}~1invites/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct GetInvitesResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<InviteResponse>,
-}
-
-impl GetInvitesResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<InviteResponse>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
     }
 }
 
 /// Schema `InviteAssetsSummary` of the spec.
+///
+/// Build it with [`InviteAssetsSummary::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteAssetsSummary {
-    /// `ad_accounts`.
+    /// `ad_accounts`: list of [`InviteAssetsSummaryAdAccountsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_accounts: Option<Vec<InviteAssetsSummaryAdAccountsItem>>,
-    /// `profiles`.
+    /// `profiles`: list of [`InviteAssetsSummaryProfilesItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<InviteAssetsSummaryProfilesItem>>,
 }
 
 impl InviteAssetsSummary {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_accounts: None, profiles: None }
+    }
+
+    /// Sets `ad_accounts`.
+    pub fn ad_accounts(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<InviteAssetsSummaryAdAccountsItem>>,
+    ) -> Self {
+        self.ad_accounts = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `profiles`.
+    pub fn profiles(mut self, value: impl IntoIterator<Item = impl Into<InviteAssetsSummaryProfilesItem>>) -> Self {
+        self.profiles = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/InviteAssetsSummary/properties/ad_accounts/items` in the spec.
+///
+/// Build it with [`InviteAssetsSummaryAdAccountsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteAssetsSummaryAdAccountsItem {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl InviteAssetsSummaryAdAccountsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, permissions: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/InviteAssetsSummary/properties/profiles/items` in the spec.
+///
+/// Build it with [`InviteAssetsSummaryProfilesItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteAssetsSummaryProfilesItem {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl InviteAssetsSummaryProfilesItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, permissions: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }
 
 /// Schema `InviteBusinessRoleBinding` of the spec.
+///
+/// Build it with [`InviteBusinessRoleBinding::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteBusinessRoleBinding {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `invite_data`.
+    /// `invite_data`: [`InviteBusinessRoleBindingInviteData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_data: Option<InviteBusinessRoleBindingInviteData>,
-    /// `is_received_invite`.
+    /// `is_received_invite`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_received_invite: Option<bool>,
-    /// `user`.
+    /// `user`: [`BusinessAccessUserSummary`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<BusinessAccessUserSummary>,
-    /// `created_by_business_id`.
+    /// `created_by_business_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_business_id: Option<String>,
-    /// `created_by_user_id`.
+    /// `created_by_user_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user_id: Option<String>,
 }
 
 impl InviteBusinessRoleBinding {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             id: None,
@@ -495,96 +858,192 @@ impl InviteBusinessRoleBinding {
             created_by_user_id: None,
         }
     }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_data`.
+    pub fn invite_data(mut self, value: impl Into<InviteBusinessRoleBindingInviteData>) -> Self {
+        self.invite_data = Some(value.into());
+        self
+    }
+
+    /// Sets `is_received_invite`.
+    pub fn is_received_invite(mut self, value: bool) -> Self {
+        self.is_received_invite = Some(value);
+        self
+    }
+
+    /// Sets `user`.
+    pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.user = Some(value.into());
+        self
+    }
+
+    /// Sets `created_by_business_id`.
+    pub fn created_by_business_id(mut self, value: impl Into<String>) -> Self {
+        self.created_by_business_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_by_user_id`.
+    pub fn created_by_user_id(mut self, value: impl Into<String>) -> Self {
+        self.created_by_user_id = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/BaseInviteDataResponse/properties/invite_data` in the spec.
+///
+/// Build it with [`InviteBusinessRoleBindingInviteData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteBusinessRoleBindingInviteData {
-    /// `invite_expiration`.
+    /// `invite_expiration`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_expiration: Option<i64>,
-    /// `invite_status`.
+    /// `invite_status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_status: Option<String>,
-    /// `invite_type`.
+    /// `invite_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_type: Option<String>,
-    /// `last_updated_time`.
+    /// `last_updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
-    /// `sent_at`.
+    /// `sent_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
 }
 
 impl InviteBusinessRoleBindingInviteData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { invite_expiration: None, invite_status: None, invite_type: None, last_updated_time: None, sent_at: None }
+    }
+
+    /// Sets `invite_expiration`.
+    pub fn invite_expiration(mut self, value: i64) -> Self {
+        self.invite_expiration = Some(value);
+        self
+    }
+
+    /// Sets `invite_status`.
+    pub fn invite_status(mut self, value: impl Into<String>) -> Self {
+        self.invite_status = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_type`.
+    pub fn invite_type(mut self, value: impl Into<String>) -> Self {
+        self.invite_type = Some(value.into());
+        self
+    }
+
+    /// Sets `last_updated_time`.
+    pub fn last_updated_time(mut self, value: i64) -> Self {
+        self.last_updated_time = Some(value);
+        self
+    }
+
+    /// Sets `sent_at`.
+    pub fn sent_at(mut self, value: i64) -> Self {
+        self.sent_at = Some(value);
+        self
     }
 }
 
 /// Schema `InviteExceptionResponse` of the spec.
+///
+/// Build it with [`InviteExceptionResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteExceptionResponse {
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `invite_or_request_id`: pattern `^\d+$`, nullable.
+    /// `invite_or_request_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_or_request_id: Option<String>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `users_or_partner_ids`: nullable.
+    /// `users_or_partner_ids`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users_or_partner_ids: Option<Vec<String>>,
 }
 
 impl InviteExceptionResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { code: None, invite_or_request_id: None, message: None, users_or_partner_ids: None }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `invite_or_request_id`.
+    pub fn invite_or_request_id(mut self, value: impl Into<String>) -> Self {
+        self.invite_or_request_id = Some(value.into());
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `users_or_partner_ids`.
+    pub fn users_or_partner_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.users_or_partner_ids = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `InviteResponse` of the spec.
+///
+/// Build it with [`InviteResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteResponse {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `invite_data`.
+    /// `invite_data`: [`InviteResponseInviteData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_data: Option<InviteResponseInviteData>,
-    /// `is_received_invite`.
+    /// `is_received_invite`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_received_invite: Option<bool>,
-    /// `user`.
+    /// `user`: [`BusinessAccessUserSummary`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<BusinessAccessUserSummary>,
-    /// `assets_summary`: nullable.
+    /// `assets_summary`: [`InviteAssetsSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets_summary: Option<InviteAssetsSummary>,
-    /// `business_roles`.
+    /// `business_roles`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_roles: Option<Vec<BusinessRoleResponse>>,
-    /// `created_by_business`: nullable.
+    /// `created_by_business`: [`BusinessAccessUserSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_business: Option<BusinessAccessUserSummary>,
-    /// `created_by_user`: nullable.
+    /// `created_by_user`: [`BusinessAccessUserSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user: Option<BusinessAccessUserSummary>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
 }
 
 impl InviteResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             id: None,
@@ -598,33 +1057,119 @@ impl InviteResponse {
             created_time: None,
         }
     }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_data`.
+    pub fn invite_data(mut self, value: impl Into<InviteResponseInviteData>) -> Self {
+        self.invite_data = Some(value.into());
+        self
+    }
+
+    /// Sets `is_received_invite`.
+    pub fn is_received_invite(mut self, value: bool) -> Self {
+        self.is_received_invite = Some(value);
+        self
+    }
+
+    /// Sets `user`.
+    pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.user = Some(value.into());
+        self
+    }
+
+    /// Sets `assets_summary`.
+    pub fn assets_summary(mut self, value: impl Into<InviteAssetsSummary>) -> Self {
+        self.assets_summary = Some(value.into());
+        self
+    }
+
+    /// Sets `business_roles`.
+    pub fn business_roles(mut self, value: impl IntoIterator<Item = impl Into<BusinessRoleResponse>>) -> Self {
+        self.business_roles = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `created_by_business`.
+    pub fn created_by_business(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.created_by_business = Some(value.into());
+        self
+    }
+
+    /// Sets `created_by_user`.
+    pub fn created_by_user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.created_by_user = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/BaseInviteDataResponse/properties/invite_data` in the spec.
+///
+/// Build it with [`InviteResponseInviteData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InviteResponseInviteData {
-    /// `invite_expiration`.
+    /// `invite_expiration`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_expiration: Option<i64>,
-    /// `invite_status`.
+    /// `invite_status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_status: Option<String>,
-    /// `invite_type`.
+    /// `invite_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_type: Option<String>,
-    /// `last_updated_time`.
+    /// `last_updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
-    /// `sent_at`.
+    /// `sent_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
 }
 
 impl InviteResponseInviteData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { invite_expiration: None, invite_status: None, invite_type: None, last_updated_time: None, sent_at: None }
+    }
+
+    /// Sets `invite_expiration`.
+    pub fn invite_expiration(mut self, value: i64) -> Self {
+        self.invite_expiration = Some(value);
+        self
+    }
+
+    /// Sets `invite_status`.
+    pub fn invite_status(mut self, value: impl Into<String>) -> Self {
+        self.invite_status = Some(value.into());
+        self
+    }
+
+    /// Sets `invite_type`.
+    pub fn invite_type(mut self, value: impl Into<String>) -> Self {
+        self.invite_type = Some(value.into());
+        self
+    }
+
+    /// Sets `last_updated_time`.
+    pub fn last_updated_time(mut self, value: i64) -> Self {
+        self.last_updated_time = Some(value);
+        self
+    }
+
+    /// Sets `sent_at`.
+    pub fn sent_at(mut self, value: i64) -> Self {
+        self.sent_at = Some(value);
+        self
     }
 }
 
@@ -638,71 +1183,118 @@ string_enum! {
 }
 
 /// Schema `RespondToInvitesResponseArray` of the spec.
+///
+/// Build it with [`RespondToInvitesResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RespondToInvitesResponseArray {
-    /// `items`.
+    /// `items`: list of [`RespondToInvitesResponseArrayItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<RespondToInvitesResponseArrayItemsItem>>,
 }
 
 impl RespondToInvitesResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<RespondToInvitesResponseArrayItemsItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/RespondToInvitesResponseArray/properties/items/items` in the spec.
+///
+/// Build it with [`RespondToInvitesResponseArrayItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RespondToInvitesResponseArrayItemsItem {
-    /// `exception`: nullable.
+    /// `exception`: [`InviteExceptionResponse`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<InviteExceptionResponse>,
-    /// `invite`: nullable.
+    /// `invite`: [`BaseInviteDataResponse`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite: Option<BaseInviteDataResponse>,
 }
 
 impl RespondToInvitesResponseArrayItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exception: None, invite: None }
+    }
+
+    /// Sets `exception`.
+    pub fn exception(mut self, value: impl Into<InviteExceptionResponse>) -> Self {
+        self.exception = Some(value.into());
+        self
+    }
+
+    /// Sets `invite`.
+    pub fn invite(mut self, value: impl Into<BaseInviteDataResponse>) -> Self {
+        self.invite = Some(value.into());
+        self
     }
 }
 
 /// Schema `UpdateInvitesResultsResponseArray` of the spec.
+///
+/// Build it with [`UpdateInvitesResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateInvitesResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`UpdateInvitesResultsResponseArrayItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UpdateInvitesResultsResponseArrayItemsItem>>,
 }
 
 impl UpdateInvitesResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<UpdateInvitesResultsResponseArrayItemsItem>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/UpdateInvitesResultsResponseArray/properties/items/items` in the spec.
+///
+/// Build it with [`UpdateInvitesResultsResponseArrayItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateInvitesResultsResponseArrayItemsItem {
-    /// `exception`: nullable.
+    /// `exception`: [`InviteExceptionResponse`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<InviteExceptionResponse>,
-    /// `invite`: nullable.
+    /// `invite`: [`InviteBusinessRoleBinding`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite: Option<InviteBusinessRoleBinding>,
 }
 
 impl UpdateInvitesResultsResponseArrayItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exception: None, invite: None }
+    }
+
+    /// Sets `exception`.
+    pub fn exception(mut self, value: impl Into<InviteExceptionResponse>) -> Self {
+        self.exception = Some(value.into());
+        self
+    }
+
+    /// Sets `invite`.
+    pub fn invite(mut self, value: impl Into<InviteBusinessRoleBinding>) -> Self {
+        self.invite = Some(value.into());
+        self
     }
 }

@@ -6,190 +6,577 @@
 use super::*;
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/requestBody/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsCreateBrandAccountsBody::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BrandAccountsCreateBody {
-    /// `name`: required.
+pub struct BusinessAccessRelationshipsCreateBrandAccountsBody {
+    /// `name`: string (required).
     pub name: String,
-    /// `username`: required.
+    /// `username`: string (required).
     pub username: String,
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `about`.
+    /// `about`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
-    /// `website`.
+    /// `website`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
-    /// `profile_image`.
+    /// `profile_image`: [`BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_image: Option<BrandAccountsCreateBodyProfileImage>,
+    pub profile_image: Option<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage>,
 }
 
-impl BrandAccountsCreateBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String, username: String, country: Country) -> Self {
-        Self { name, username, country, about: None, website: None, profile_image: None }
+impl BusinessAccessRelationshipsCreateBrandAccountsBody {
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`name`, `username`, `country`).
+    pub fn builder() -> BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
+        BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder::default()
+    }
+}
+
+/// Builds a [`BusinessAccessRelationshipsCreateBrandAccountsBody`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
+    name: Option<String>,
+    username: Option<String>,
+    country: Option<Country>,
+    about: Option<String>,
+    website: Option<String>,
+    profile_image: Option<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage>,
+}
+
+impl std::fmt::Debug for BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `about`.
+    pub fn about(mut self, value: impl Into<String>) -> Self {
+        self.about = Some(value.into());
+        self
+    }
+
+    /// Sets `website`.
+    pub fn website(mut self, value: impl Into<String>) -> Self {
+        self.website = Some(value.into());
+        self
+    }
+
+    /// Sets `profile_image`.
+    pub fn profile_image(
+        mut self,
+        value: impl Into<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage>,
+    ) -> Self {
+        self.profile_image = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<BusinessAccessRelationshipsCreateBrandAccountsBody, crate::error::BuildError> {
+        Ok(BusinessAccessRelationshipsCreateBrandAccountsBody {
+            name: self.name.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessRelationshipsCreateBrandAccountsBody",
+                "name",
+            ))?,
+            username: self.username.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessRelationshipsCreateBrandAccountsBody",
+                "username",
+            ))?,
+            country: self.country.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessRelationshipsCreateBrandAccountsBody",
+                "country",
+            ))?,
+            about: self.about,
+            website: self.website,
+            profile_image: self.profile_image,
+        })
     }
 }
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/requestBody/content/application~1json/schema/properties/profile_image` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BrandAccountsCreateBodyProfileImage {
-    /// `content_type`: required.
-    pub content_type: BrandAccountsCreateBodyProfileImageContentType,
-    /// `data`: required, pattern `[a-zA-Z0-9+\/=]+`.
+pub struct BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage {
+    /// `content_type`: one of `image/jpeg`, `image/png` (required).
+    pub content_type: BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageContentType,
+    /// `data`: string (required); pattern `[a-zA-Z0-9+\/=]+`.
     pub data: String,
 }
 
-impl BrandAccountsCreateBodyProfileImage {
-    /// A value with the required fields set and the others empty.
-    pub fn new(content_type: BrandAccountsCreateBodyProfileImageContentType, data: String) -> Self {
-        Self { content_type, data }
+impl BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage {
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`content_type`, `data`).
+    pub fn builder() -> BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
+        BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder::default()
+    }
+}
+
+/// Builds a [`BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
+    content_type: Option<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageContentType>,
+    data: Option<String>,
+}
+
+impl std::fmt::Debug for BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
+    /// Sets `content_type`.
+    pub fn content_type(
+        mut self,
+        value: impl Into<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageContentType>,
+    ) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<String>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(
+        self,
+    ) -> Result<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage, crate::error::BuildError> {
+        Ok(BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage {
+            content_type: self.content_type.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage",
+                "content_type",
+            ))?,
+            data: self.data.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage",
+                "data",
+            ))?,
+        })
     }
 }
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/requestBody/content/application~1json/schema/properties/profile_image/properties/content_type` in the spec.
-pub type BrandAccountsCreateBodyProfileImageContentType = ContentType;
+pub type BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageContentType = ContentType;
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts/post/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsCreateBrandAccountsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BrandAccountsCreateResponse {
-    /// `brand_account_id`.
+pub struct BusinessAccessRelationshipsCreateBrandAccountsResponse {
+    /// `brand_account_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_account_id: Option<String>,
 }
 
-impl BrandAccountsCreateResponse {
-    /// A value with the required fields set and the others empty.
+impl BusinessAccessRelationshipsCreateBrandAccountsResponse {
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { brand_account_id: None }
+    }
+
+    /// Sets `brand_account_id`.
+    pub fn brand_account_id(mut self, value: impl Into<String>) -> Self {
+        self.brand_account_id = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1employers/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsListEmployersResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessRelationshipsListEmployersResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`UserBusinessRoleBinding`] (required).
+    pub items: Vec<UserBusinessRoleBinding>,
+}
+
+impl BusinessAccessRelationshipsListEmployersResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserBusinessRoleBinding>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1members/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsListMembersResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessRelationshipsListMembersResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`UserBusinessRoleBinding`] (required).
+    pub items: Vec<UserBusinessRoleBinding>,
+}
+
+impl BusinessAccessRelationshipsListMembersResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserBusinessRoleBinding>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1partners/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsListPartnersResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessRelationshipsListPartnersResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`UserBusinessRoleBinding`] (required).
+    pub items: Vec<UserBusinessRoleBinding>,
+}
+
+impl BusinessAccessRelationshipsListPartnersResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserBusinessRoleBinding>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/requestBody/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsUpdateBrandAccountBody::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BrandAccountsUpdateBody {
-    /// `name`.
+pub struct BusinessAccessRelationshipsUpdateBrandAccountBody {
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `username`.
+    /// `username`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// `country`.
+    /// `country`: one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
-    /// `about`.
+    /// `about`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
-    /// `website`.
+    /// `website`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
-    /// `profile_image`.
+    /// `profile_image`: [`BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_image: Option<BrandAccountsUpdateBodyProfileImage>,
+    pub profile_image: Option<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage>,
 }
 
-impl BrandAccountsUpdateBody {
-    /// A value with the required fields set and the others empty.
+impl BusinessAccessRelationshipsUpdateBrandAccountBody {
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { name: None, username: None, country: None, about: None, website: None, profile_image: None }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `about`.
+    pub fn about(mut self, value: impl Into<String>) -> Self {
+        self.about = Some(value.into());
+        self
+    }
+
+    /// Sets `website`.
+    pub fn website(mut self, value: impl Into<String>) -> Self {
+        self.website = Some(value.into());
+        self
+    }
+
+    /// Sets `profile_image`.
+    pub fn profile_image(
+        mut self,
+        value: impl Into<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage>,
+    ) -> Self {
+        self.profile_image = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/requestBody/content/application~1json/schema/properties/profile_image` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BrandAccountsUpdateBodyProfileImage {
-    /// `content_type`: required.
-    pub content_type: BrandAccountsUpdateBodyProfileImageContentType,
-    /// `data`: required, pattern `[a-zA-Z0-9+\/=]+`.
+pub struct BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage {
+    /// `content_type`: one of `image/jpeg`, `image/png` (required).
+    pub content_type: BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageContentType,
+    /// `data`: string (required); pattern `[a-zA-Z0-9+\/=]+`.
     pub data: String,
 }
 
-impl BrandAccountsUpdateBodyProfileImage {
-    /// A value with the required fields set and the others empty.
-    pub fn new(content_type: BrandAccountsUpdateBodyProfileImageContentType, data: String) -> Self {
-        Self { content_type, data }
+impl BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage {
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`content_type`, `data`).
+    pub fn builder() -> BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
+        BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder::default()
+    }
+}
+
+/// Builds a [`BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
+    content_type: Option<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageContentType>,
+    data: Option<String>,
+}
+
+impl std::fmt::Debug for BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
+    /// Sets `content_type`.
+    pub fn content_type(
+        mut self,
+        value: impl Into<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageContentType>,
+    ) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<String>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(
+        self,
+    ) -> Result<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage, crate::error::BuildError> {
+        Ok(BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage {
+            content_type: self.content_type.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage",
+                "content_type",
+            ))?,
+            data: self.data.ok_or(crate::error::BuildError::missing(
+                "BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage",
+                "data",
+            ))?,
+        })
     }
 }
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/requestBody/content/application~1json/schema/properties/profile_image/properties/content_type` in the spec.
-pub type BrandAccountsUpdateBodyProfileImageContentType = ContentType;
+pub type BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageContentType = ContentType;
 
 /// Inline schema at `/paths/~1business_access~1business_hierarchy~1{business_hierarchy_id}~1brand_accounts~1{brand_account_id}/patch/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsUpdateBrandAccountResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct BrandAccountsUpdateResponse {
-    /// `brand_account_id`.
+pub struct BusinessAccessRelationshipsUpdateBrandAccountResponse {
+    /// `brand_account_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_account_id: Option<String>,
 }
 
-impl BrandAccountsUpdateResponse {
-    /// A value with the required fields set and the others empty.
+impl BusinessAccessRelationshipsUpdateBrandAccountResponse {
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { brand_account_id: None }
+    }
+
+    /// Sets `brand_account_id`.
+    pub fn brand_account_id(mut self, value: impl Into<String>) -> Self {
+        self.brand_account_id = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1businesses~1{business_id}~1system_users~1{system_user_id}/patch/requestBody/content/application~1json/schema` in the spec.
+///
+/// Build it with [`BusinessAccessRelationshipsUpdateSystemUserBody::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BusinessAccessRelationshipsUpdateSystemUserBody {
+    /// `name`: string (required).
+    pub name: String,
+}
+
+impl BusinessAccessRelationshipsUpdateSystemUserBody {
+    /// A value with `name` set and the other fields empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self { name }
     }
 }
 
 /// Schema `BusinessMemberAssetsSummary` of the spec.
+///
+/// Build it with [`BusinessMemberAssetsSummary::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsSummary {
-    /// `ad_accounts`.
+    /// `ad_accounts`: list of [`BusinessMemberAssetsSummaryAdAccountsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_accounts: Option<Vec<BusinessMemberAssetsSummaryAdAccountsItem>>,
-    /// `profiles`.
+    /// `profiles`: list of [`BusinessMemberAssetsSummaryProfilesItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<BusinessMemberAssetsSummaryProfilesItem>>,
 }
 
 impl BusinessMemberAssetsSummary {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_accounts: None, profiles: None }
+    }
+
+    /// Sets `ad_accounts`.
+    pub fn ad_accounts(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<BusinessMemberAssetsSummaryAdAccountsItem>>,
+    ) -> Self {
+        self.ad_accounts = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `profiles`.
+    pub fn profiles(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<BusinessMemberAssetsSummaryProfilesItem>>,
+    ) -> Self {
+        self.profiles = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/BusinessMemberAssetsSummary/properties/ad_accounts/items` in the spec.
+///
+/// Build it with [`BusinessMemberAssetsSummaryAdAccountsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsSummaryAdAccountsItem {
-    /// `id`: pattern `^\d+$`, at least 1 characters, at most 20 characters.
+    /// `id`: string (optional); pattern `^\d+$`, at least 1 characters, at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl BusinessMemberAssetsSummaryAdAccountsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, permissions: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/BusinessMemberAssetsSummary/properties/profiles/items` in the spec.
+///
+/// Build it with [`BusinessMemberAssetsSummaryProfilesItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessMemberAssetsSummaryProfilesItem {
-    /// `id`: pattern `^\d+$`, at least 1 characters, at most 20 characters.
+    /// `id`: string (optional); pattern `^\d+$`, at least 1 characters, at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsResponse>,
 }
 
 impl BusinessMemberAssetsSummaryProfilesItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, permissions: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
+        self.permissions = Some(value.into());
+        self
     }
 }
 
@@ -202,106 +589,77 @@ string_enum! {
 }
 
 /// Schema `DeletePartnersRequest` of the spec.
+///
+/// Build it with [`DeletePartnersRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnersRequest {
-    /// `partner_ids`: required, at least 1 items, at most 50 items.
+    /// `partner_ids`: list of string (required); at least 1 items, at most 50 items.
     pub partner_ids: Vec<String>,
-    /// `partner_type`: nullable.
+    /// `partner_type`: one of `INTERNAL`, `EXTERNAL` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_type: Option<BusinessRoleCheckMode>,
 }
 
 impl DeletePartnersRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(partner_ids: Vec<String>) -> Self {
+    /// A value with `partner_ids` set and the other fields empty.
+    pub fn new(partner_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let partner_ids = partner_ids.into_iter().map(Into::into).collect();
         Self { partner_ids, partner_type: None }
+    }
+
+    /// Sets `partner_type`.
+    pub fn partner_type(mut self, value: impl Into<BusinessRoleCheckMode>) -> Self {
+        self.partner_type = Some(value.into());
+        self
     }
 }
 
 /// Schema `DeletePartnersResponse` of the spec.
+///
+/// Build it with [`DeletePartnersResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletePartnersResponse {
-    /// `deleted_partners`.
+    /// `deleted_partners`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_partners: Option<Vec<String>>,
 }
 
 impl DeletePartnersResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { deleted_partners: None }
+    }
+
+    /// Sets `deleted_partners`.
+    pub fn deleted_partners(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.deleted_partners = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `DeletedMembersResponse` of the spec.
+///
+/// Build it with [`DeletedMembersResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeletedMembersResponse {
-    /// `deleted_members`.
+    /// `deleted_members`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_members: Option<Vec<String>>,
 }
 
 impl DeletedMembersResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { deleted_members: None }
     }
-}
 
-/// Inline schema at `/paths/~1businesses~1employers/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct GetBusinessEmployersResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<UserBusinessRoleBinding>,
-}
-
-impl GetBusinessEmployersResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserBusinessRoleBinding>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
-/// Inline schema at `/paths/~1businesses~1{business_id}~1members/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct GetBusinessMembersResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<UserBusinessRoleBinding>,
-}
-
-impl GetBusinessMembersResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserBusinessRoleBinding>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
-/// Inline schema at `/paths/~1businesses~1{business_id}~1partners/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct GetBusinessPartnersResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<UserBusinessRoleBinding>,
-}
-
-impl GetBusinessPartnersResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserBusinessRoleBinding>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `deleted_members`.
+    pub fn deleted_members(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.deleted_members = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -314,136 +672,234 @@ string_enum! {
 }
 
 /// Schema `MembersToDeleteBody` of the spec.
+///
+/// Build it with [`MembersToDeleteBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MembersToDeleteBody {
-    /// `members`: required, at least 1 items, at most 50 items.
+    /// `members`: list of [`MembersToDeleteBodyMembersItem`] (required); at least 1 items, at most 50 items.
     pub members: Vec<MembersToDeleteBodyMembersItem>,
 }
 
 impl MembersToDeleteBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(members: Vec<MembersToDeleteBodyMembersItem>) -> Self {
+    /// A value with `members` set and the other fields empty.
+    pub fn new(members: impl IntoIterator<Item = impl Into<MembersToDeleteBodyMembersItem>>) -> Self {
+        let members = members.into_iter().map(Into::into).collect();
         Self { members }
     }
 }
 
 /// Inline schema at `/components/schemas/MembersToDeleteBody/properties/members/items` in the spec.
+///
+/// Build it with [`MembersToDeleteBodyMembersItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MembersToDeleteBodyMembersItem {
-    /// `business_role`: required.
+    /// `business_role`: one of `EMPLOYEE`, `BIZ_ADMIN` (required).
     pub business_role: BusinessRoleForMembers,
-    /// `member_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `member_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub member_id: String,
 }
 
 impl MembersToDeleteBodyMembersItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(business_role: BusinessRoleForMembers, member_id: String) -> Self {
-        Self { business_role, member_id }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`business_role`, `member_id`).
+    pub fn builder() -> MembersToDeleteBodyMembersItemBuilder {
+        MembersToDeleteBodyMembersItemBuilder::default()
     }
 }
 
-/// Inline schema at `/paths/~1businesses~1{business_id}~1system_users~1{system_user_id}/patch/requestBody/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SystemUserUpdateBody {
-    /// `name`: required.
-    pub name: String,
+/// Builds a [`MembersToDeleteBodyMembersItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct MembersToDeleteBodyMembersItemBuilder {
+    business_role: Option<BusinessRoleForMembers>,
+    member_id: Option<String>,
 }
 
-impl SystemUserUpdateBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String) -> Self {
-        Self { name }
+impl std::fmt::Debug for MembersToDeleteBodyMembersItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MembersToDeleteBodyMembersItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl MembersToDeleteBodyMembersItemBuilder {
+    /// Sets `business_role`.
+    pub fn business_role(mut self, value: impl Into<BusinessRoleForMembers>) -> Self {
+        self.business_role = Some(value.into());
+        self
+    }
+
+    /// Sets `member_id`.
+    pub fn member_id(mut self, value: impl Into<String>) -> Self {
+        self.member_id = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<MembersToDeleteBodyMembersItem, crate::error::BuildError> {
+        Ok(MembersToDeleteBodyMembersItem {
+            business_role: self
+                .business_role
+                .ok_or(crate::error::BuildError::missing("MembersToDeleteBodyMembersItem", "business_role"))?,
+            member_id: self
+                .member_id
+                .ok_or(crate::error::BuildError::missing("MembersToDeleteBodyMembersItem", "member_id"))?,
+        })
     }
 }
 
 /// Schema `UpdateMemberBusinessRoleBody` of the spec.
+///
+/// Build it with [`UpdateMemberBusinessRoleBody::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberBusinessRoleBody {
-    /// `business_role`: required.
+    /// `business_role`: one of `EMPLOYEE`, `BIZ_ADMIN` (required).
     pub business_role: BusinessRoleForMembers,
-    /// `member_id`: required, pattern `^\d+$`, at most 25 characters.
+    /// `member_id`: string (required); pattern `^\d+$`, at most 25 characters.
     pub member_id: String,
 }
 
 impl UpdateMemberBusinessRoleBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(business_role: BusinessRoleForMembers, member_id: String) -> Self {
-        Self { business_role, member_id }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`business_role`, `member_id`).
+    pub fn builder() -> UpdateMemberBusinessRoleBodyBuilder {
+        UpdateMemberBusinessRoleBodyBuilder::default()
+    }
+}
+
+/// Builds a [`UpdateMemberBusinessRoleBody`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct UpdateMemberBusinessRoleBodyBuilder {
+    business_role: Option<BusinessRoleForMembers>,
+    member_id: Option<String>,
+}
+
+impl std::fmt::Debug for UpdateMemberBusinessRoleBodyBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateMemberBusinessRoleBodyBuilder").finish_non_exhaustive()
+    }
+}
+
+impl UpdateMemberBusinessRoleBodyBuilder {
+    /// Sets `business_role`.
+    pub fn business_role(mut self, value: impl Into<BusinessRoleForMembers>) -> Self {
+        self.business_role = Some(value.into());
+        self
+    }
+
+    /// Sets `member_id`.
+    pub fn member_id(mut self, value: impl Into<String>) -> Self {
+        self.member_id = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<UpdateMemberBusinessRoleBody, crate::error::BuildError> {
+        Ok(UpdateMemberBusinessRoleBody {
+            business_role: self
+                .business_role
+                .ok_or(crate::error::BuildError::missing("UpdateMemberBusinessRoleBody", "business_role"))?,
+            member_id: self
+                .member_id
+                .ok_or(crate::error::BuildError::missing("UpdateMemberBusinessRoleBody", "member_id"))?,
+        })
     }
 }
 
 /// Schema `UpdateMemberResult` of the spec.
+///
+/// Build it with [`UpdateMemberResult::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberResult {
-    /// `business_role`.
+    /// `business_role`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_role: Option<String>,
-    /// `member_id`: pattern `^\d+$`.
+    /// `member_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
 }
 
 impl UpdateMemberResult {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { business_role: None, member_id: None }
+    }
+
+    /// Sets `business_role`.
+    pub fn business_role(mut self, value: impl Into<String>) -> Self {
+        self.business_role = Some(value.into());
+        self
+    }
+
+    /// Sets `member_id`.
+    pub fn member_id(mut self, value: impl Into<String>) -> Self {
+        self.member_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `UpdateMemberResultsResponseArray` of the spec.
+///
+/// Build it with [`UpdateMemberResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMemberResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`UpdateMemberResult`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UpdateMemberResult>>,
 }
 
 impl UpdateMemberResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<UpdateMemberResult>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `UserBusinessRoleBinding` of the spec.
+///
+/// Build it with [`UserBusinessRoleBinding::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserBusinessRoleBinding {
-    /// `assets_summary`: nullable.
+    /// `assets_summary`: [`BusinessMemberAssetsSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets_summary: Option<BusinessMemberAssetsSummary>,
-    /// `business_roles`.
+    /// `business_roles`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_roles: Option<Vec<BusinessRoleResponse>>,
-    /// `created_by_business`: nullable.
+    /// `created_by_business`: [`BusinessAccessUserSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_business: Option<BusinessAccessUserSummary>,
-    /// `created_by_user`: nullable.
+    /// `created_by_user`: [`BusinessAccessUserSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_user: Option<BusinessAccessUserSummary>,
-    /// `created_time`: nullable.
+    /// `created_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `is_shared_partner`.
+    /// `is_shared_partner`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_shared_partner: Option<bool>,
-    /// `user`: nullable.
+    /// `user`: [`BusinessAccessUserSummary`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<BusinessAccessUserSummary>,
 }
 
 impl UserBusinessRoleBinding {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             assets_summary: None,
@@ -455,5 +911,53 @@ impl UserBusinessRoleBinding {
             is_shared_partner: None,
             user: None,
         }
+    }
+
+    /// Sets `assets_summary`.
+    pub fn assets_summary(mut self, value: impl Into<BusinessMemberAssetsSummary>) -> Self {
+        self.assets_summary = Some(value.into());
+        self
+    }
+
+    /// Sets `business_roles`.
+    pub fn business_roles(mut self, value: impl IntoIterator<Item = impl Into<BusinessRoleResponse>>) -> Self {
+        self.business_roles = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `created_by_business`.
+    pub fn created_by_business(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.created_by_business = Some(value.into());
+        self
+    }
+
+    /// Sets `created_by_user`.
+    pub fn created_by_user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.created_by_user = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `is_shared_partner`.
+    pub fn is_shared_partner(mut self, value: bool) -> Self {
+        self.is_shared_partner = Some(value);
+        self
+    }
+
+    /// Sets `user`.
+    pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
+        self.user = Some(value.into());
+        self
     }
 }

@@ -6,13 +6,15 @@
 use super::*;
 
 /// Schema `AdPinAnalytics` of the spec.
+///
+/// Build it with [`AdPinAnalytics::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPinAnalytics {
-    /// `DATE`: format `date`.
+    /// `DATE`: date (optional).
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    /// `PIN_ID`: required, pattern `^\d+$`.
+    pub date: Option<Date>,
+    /// `PIN_ID`: string (required); pattern `^\d+$`.
     #[serde(rename = "PIN_ID")]
     pub pin_id: String,
     /// Properties beyond the named ones.
@@ -21,29 +23,21 @@ pub struct AdPinAnalytics {
 }
 
 impl AdPinAnalytics {
-    /// A value with the required fields set and the others empty.
-    pub fn new(pin_id: String) -> Self {
+    /// A value with `PIN_ID` set and the other fields empty.
+    pub fn new(pin_id: impl Into<String>) -> Self {
+        let pin_id = pin_id.into();
         Self { date: None, pin_id, additional_properties: Default::default() }
+    }
+
+    /// Sets `DATE`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
     }
 }
 
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type AdPinsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type AdPinsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type AdPinsAnalyticsConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type AdPinsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
-
 /// Schema `AdPinsAnalyticsResponse` of the spec.
 pub type AdPinsAnalyticsResponse = Vec<AdPinAnalytics>;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type AdPinsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 string_enum! {
     /// Schema `AdsAnalyticsCampaignTargetingType` of the spec.
@@ -67,92 +61,102 @@ string_enum! {
 }
 
 /// Schema `CampaignCreateResponse` of the spec.
+///
+/// Build it with [`CampaignCreateResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponse {
-    /// `items`.
+    /// `items`: list of [`CampaignCreateResponseItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<CampaignCreateResponseItem>>,
 }
 
 impl CampaignCreateResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CampaignCreateResponseItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `CampaignCreateResponseData` of the spec.
+///
+/// Build it with [`CampaignCreateResponseData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponseData {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `daily_spend_cap`: nullable.
+    /// `daily_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_spend_cap: Option<i64>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_automated_campaign`: nullable.
+    /// `is_automated_campaign`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
-    /// `is_flexible_daily_budgets`: nullable.
+    /// `is_flexible_daily_budgets`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
-    /// `lifetime_spend_cap`: nullable.
+    /// `lifetime_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_spend_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `order_line_id`: pattern `^\d+$`, nullable.
+    /// `order_line_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_line_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `default_ad_group_budget_in_micro_currency`: nullable.
+    /// `default_ad_group_budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_ad_group_budget_in_micro_currency: Option<i64>,
-    /// `is_campaign_budget_optimization`: nullable.
+    /// `is_campaign_budget_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_campaign_budget_optimization: Option<CampaignIsCampaignBudgetOptimization>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `bid_options`: nullable.
+    /// `bid_options`: [`CampaignBidOptions`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_options: Option<CampaignBidOptions>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `is_performance_plus`.
+    /// `is_performance_plus`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_performance_plus: Option<bool>,
-    /// `objective_type`.
+    /// `objective_type`: one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_type: Option<ObjectiveType>,
-    /// `summary_status`.
+    /// `summary_status`: one of `RUNNING`, `PAUSED`, `NOT_STARTED`, `COMPLETED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_status: Option<CampaignSummaryStatus>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl CampaignCreateResponseData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -178,95 +182,237 @@ impl CampaignCreateResponseData {
             updated_time: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `daily_spend_cap`.
+    pub fn daily_spend_cap(mut self, value: i64) -> Self {
+        self.daily_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_automated_campaign`.
+    pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
+        self.is_automated_campaign = Some(value.into());
+        self
+    }
+
+    /// Sets `is_flexible_daily_budgets`.
+    pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
+        self.is_flexible_daily_budgets = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetime_spend_cap`.
+    pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
+        self.lifetime_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `order_line_id`.
+    pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `default_ad_group_budget_in_micro_currency`.
+    pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.default_ad_group_budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `is_campaign_budget_optimization`.
+    pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
+        self.is_campaign_budget_optimization = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_options`.
+    pub fn bid_options(mut self, value: impl Into<CampaignBidOptions>) -> Self {
+        self.bid_options = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `is_performance_plus`.
+    pub fn is_performance_plus(mut self, value: bool) -> Self {
+        self.is_performance_plus = Some(value);
+        self
+    }
+
+    /// Sets `objective_type`.
+    pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
+        self.objective_type = Some(value.into());
+        self
+    }
+
+    /// Sets `summary_status`.
+    pub fn summary_status(mut self, value: impl Into<CampaignSummaryStatus>) -> Self {
+        self.summary_status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
 
 /// Schema `CampaignCreateResponseItem` of the spec.
+///
+/// Build it with [`CampaignCreateResponseItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateResponseItem {
-    /// `data`.
+    /// `data`: [`CampaignCreateResponseData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<CampaignCreateResponseData>,
-    /// `exceptions`.
+    /// `exceptions`: list of [`Exception`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<Vec<Exception>>,
 }
 
 impl CampaignCreateResponseItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<CampaignCreateResponseData>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
+        self.exceptions = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `CampaignResponse` of the spec.
+///
+/// Build it with [`CampaignResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignResponse {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `daily_spend_cap`: nullable.
+    /// `daily_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_spend_cap: Option<i64>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_automated_campaign`: nullable.
+    /// `is_automated_campaign`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
-    /// `is_flexible_daily_budgets`: nullable.
+    /// `is_flexible_daily_budgets`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
-    /// `lifetime_spend_cap`: nullable.
+    /// `lifetime_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_spend_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `order_line_id`: pattern `^\d+$`, nullable.
+    /// `order_line_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_line_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `bid_options`: nullable.
+    /// `bid_options`: [`CampaignBidOptions`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_options: Option<CampaignBidOptions>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `is_campaign_budget_optimization`: nullable.
+    /// `is_campaign_budget_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_campaign_budget_optimization: Option<CampaignIsCampaignBudgetOptimization>,
-    /// `is_performance_plus`.
+    /// `is_performance_plus`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_performance_plus: Option<bool>,
-    /// `objective_type`.
+    /// `objective_type`: one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_type: Option<ObjectiveType>,
-    /// `summary_status`.
+    /// `summary_status`: one of `RUNNING`, `PAUSED`, `NOT_STARTED`, `COMPLETED`, `ADVERTISER_DISABLED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_status: Option<CampaignSummaryStatus>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl CampaignResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             id: None,
@@ -291,65 +437,214 @@ impl CampaignResponse {
             updated_time: None,
         }
     }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `daily_spend_cap`.
+    pub fn daily_spend_cap(mut self, value: i64) -> Self {
+        self.daily_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_automated_campaign`.
+    pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
+        self.is_automated_campaign = Some(value.into());
+        self
+    }
+
+    /// Sets `is_flexible_daily_budgets`.
+    pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
+        self.is_flexible_daily_budgets = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetime_spend_cap`.
+    pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
+        self.lifetime_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `order_line_id`.
+    pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_options`.
+    pub fn bid_options(mut self, value: impl Into<CampaignBidOptions>) -> Self {
+        self.bid_options = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `is_campaign_budget_optimization`.
+    pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
+        self.is_campaign_budget_optimization = Some(value.into());
+        self
+    }
+
+    /// Sets `is_performance_plus`.
+    pub fn is_performance_plus(mut self, value: bool) -> Self {
+        self.is_performance_plus = Some(value);
+        self
+    }
+
+    /// Sets `objective_type`.
+    pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
+        self.objective_type = Some(value.into());
+        self
+    }
+
+    /// Sets `summary_status`.
+    pub fn summary_status(mut self, value: impl Into<CampaignSummaryStatus>) -> Self {
+        self.summary_status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type CampaignTargetingAnalyticsGetClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type CampaignTargetingAnalyticsGetColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type CampaignTargetingAnalyticsGetConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type CampaignTargetingAnalyticsGetEngagementWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type CampaignTargetingAnalyticsGetViewWindowDays = ConversionAttributionWindowDays;
 
 /// Schema `CampaignUpdateResponse` of the spec.
 pub type CampaignUpdateResponse = CampaignCreateResponse;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type CampaignsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type CampaignsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type CampaignsAnalyticsConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type CampaignsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
 
 /// Schema `CampaignsAnalyticsResponse` of the spec.
 pub type CampaignsAnalyticsResponse = Vec<CampaignsAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/CampaignsAnalyticsResponse/items` in the spec.
+///
+/// Build it with [`CampaignsAnalyticsResponseItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignsAnalyticsResponseItem {
-    /// `CAMPAIGN_ID`: pattern `^\d+$`.
+    /// `CAMPAIGN_ID`: string (optional); pattern `^\d+$`.
     #[serde(rename = "CAMPAIGN_ID", default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
-    /// `DATE`: format `date`.
+    /// `DATE`: date (optional).
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<Date>,
     /// Properties beyond the named ones.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl CampaignsAnalyticsResponseItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { campaign_id: None, date: None, additional_properties: Default::default() }
     }
+
+    /// Sets `CAMPAIGN_ID`.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `DATE`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
+    }
 }
 
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type CampaignsGetAdPinAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type CampaignsGetAdPinAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type CampaignsGetAdPinAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type CampaignsGetAdPinAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
 /// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type CampaignsAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+pub type CampaignsGetAdPinAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type CampaignsGetAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type CampaignsGetAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type CampaignsGetAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type CampaignsGetAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type CampaignsGetAnalyticsViewWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type CampaignsGetTargetingAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type CampaignsGetTargetingAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type CampaignsGetTargetingAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type CampaignsGetTargetingAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type CampaignsGetTargetingAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
 pub type CampaignsListEntityStatusesItem = EntityStatus;
@@ -358,19 +653,28 @@ pub type CampaignsListEntityStatusesItem = EntityStatus;
 pub type CampaignsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1campaigns/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CampaignsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`CampaignResponse`] (required).
     pub items: Vec<CampaignResponse>,
 }
 
 impl CampaignsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CampaignResponse>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CampaignResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }

@@ -5,170 +5,490 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// Inline schema at `/paths/~1catalogs~1feeds/post/requestBody/content/application~1json/schema` in the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CatalogFeedsCreateBody {
+    /// The `CatalogsVerticalFeedsCreateRequest` shape.
+    CatalogsVerticalFeedsCreateRequest(CatalogsVerticalFeedsCreateRequest),
+    /// The `CatalogsFeedsCreateRequest` shape.
+    CatalogsFeedsCreateRequest(CatalogsFeedsCreateRequest),
+    /// A shape this version of the SDK does not know, kept as sent.
+    Other(serde_json::Value),
+}
+
+/// Inline schema at `/paths/~1catalogs~1processing_results~1{processing_result_id}~1item_issues/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogFeedsListItemIssuesResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogFeedsListItemIssuesResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`CatalogsItemValidationIssues`] (required).
+    pub items: Vec<CatalogsItemValidationIssues>,
+}
+
+impl CatalogFeedsListItemIssuesResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsItemValidationIssues>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1catalogs~1feeds~1{feed_id}~1processing_results/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogFeedsListProcessingResultsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogFeedsListProcessingResultsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`CatalogsFeedProcessingResult`] (required).
+    pub items: Vec<CatalogsFeedProcessingResult>,
+}
+
+impl CatalogFeedsListProcessingResultsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsFeedProcessingResult>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1catalogs~1feeds/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogFeedsListResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogFeedsListResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`CatalogsFeed`] (required).
+    pub items: Vec<CatalogsFeed>,
+}
+
+impl CatalogFeedsListResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsFeed>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1catalogs~1feeds~1{feed_id}/patch/requestBody/content/application~1json/schema` in the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CatalogFeedsUpdateBody {
+    /// The `CatalogsVerticalFeedsUpdateRequest` shape.
+    CatalogsVerticalFeedsUpdateRequest(CatalogsVerticalFeedsUpdateRequest),
+    /// The `CatalogsFeedsUpdateRequest` shape.
+    CatalogsFeedsUpdateRequest(CatalogsFeedsUpdateRequest),
+    /// A shape this version of the SDK does not know, kept as sent.
+    Other(serde_json::Value),
+}
+
 /// Schema `CatalogsCreativeAssetsFeed` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsFeed::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeed {
-    /// `created_at`: required, format `date-time`.
-    pub created_at: String,
-    /// `id`: required.
+    /// `created_at`: date-time (required).
+    pub created_at: DateTime,
+    /// `id`: string (required).
     pub id: String,
-    /// `updated_at`: required, format `date-time`.
-    pub updated_at: String,
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `updated_at`: date-time (required).
+    pub updated_at: DateTime,
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: required, nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (required, nullable).
     #[serde(default)]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_country`: required.
+    /// `default_country`: one of the 248 values of [`Country`] (required).
     pub default_country: Country,
-    /// `default_currency`: required, nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (required, nullable).
     #[serde(default)]
     pub default_currency: Option<NullableCurrency>,
-    /// `default_locale`: required.
+    /// `default_locale`: string (required).
     pub default_locale: String,
-    /// `format`: required.
+    /// `format`: one of `TSV`, `CSV`, `XML` (required).
     pub format: CatalogsFormat,
-    /// `location`: required.
+    /// `location`: string (required).
     pub location: String,
-    /// `name`: required, nullable.
+    /// `name`: string (required, nullable).
     #[serde(default)]
     pub name: Option<String>,
-    /// `preferred_processing_schedule`: required, nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (required, nullable).
     #[serde(default)]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`: required.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (required).
     pub status: CatalogsStatus,
 }
 
 impl CatalogsCreativeAssetsFeed {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        created_at: String,
-        id: String,
-        updated_at: String,
-        catalog_id: String,
-        catalog_type: CatalogsType,
-        default_country: Country,
-        default_locale: String,
-        format: CatalogsFormat,
-        location: String,
-        status: CatalogsStatus,
-    ) -> Self {
-        Self {
-            created_at,
-            id,
-            updated_at,
-            catalog_id,
-            catalog_type,
-            credentials: None,
-            default_country,
-            default_currency: None,
-            default_locale,
-            format,
-            location,
-            name: None,
-            preferred_processing_schedule: None,
-            status,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`created_at`, `id`, `updated_at`, `catalog_id`, `default_country`, `default_locale`, `format`, `location`, `status`).
+    pub fn builder() -> CatalogsCreativeAssetsFeedBuilder {
+        CatalogsCreativeAssetsFeedBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsCreativeAssetsFeed`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreativeAssetsFeedBuilder {
+    created_at: Option<DateTime>,
+    id: Option<String>,
+    updated_at: Option<DateTime>,
+    catalog_id: Option<String>,
+    credentials: Option<CatalogsFeedCredentials>,
+    default_country: Option<Country>,
+    default_currency: Option<NullableCurrency>,
+    default_locale: Option<String>,
+    format: Option<CatalogsFormat>,
+    location: Option<String>,
+    name: Option<String>,
+    preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
+    status: Option<CatalogsStatus>,
+}
+
+impl std::fmt::Debug for CatalogsCreativeAssetsFeedBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreativeAssetsFeedBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsCreativeAssetsFeedBuilder {
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.updated_at = Some(value.into());
+        self
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_country`.
+    pub fn default_country(mut self, value: impl Into<Country>) -> Self {
+        self.default_country = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `default_locale`.
+    pub fn default_locale(mut self, value: impl Into<String>) -> Self {
+        self.default_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreativeAssetsFeed, crate::error::BuildError> {
+        Ok(CatalogsCreativeAssetsFeed {
+            created_at: self
+                .created_at
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "created_at"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "id"))?,
+            updated_at: self
+                .updated_at
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "updated_at"))?,
+            catalog_id: self
+                .catalog_id
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "catalog_id"))?,
+            catalog_type: CatalogsType::from("CREATIVE_ASSETS"),
+            credentials: self.credentials,
+            default_country: self
+                .default_country
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "default_country"))?,
+            default_currency: self.default_currency,
+            default_locale: self
+                .default_locale
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "default_locale"))?,
+            format: self.format.ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "format"))?,
+            location: self
+                .location
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "location"))?,
+            name: self.name,
+            preferred_processing_schedule: self.preferred_processing_schedule,
+            status: self.status.ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeed", "status"))?,
+        })
     }
 }
 
 /// Schema `CatalogsCreativeAssetsFeedsCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsFeedsCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeedsCreateRequest {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_country`: required.
+    /// `default_country`: one of the 248 values of [`Country`] (required).
     pub default_country: Country,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `default_locale`: required.
+    /// `default_locale`: one of the 46 values of [`CatalogsLocale`] (required).
     pub default_locale: CatalogsLocale,
-    /// `format`: required.
+    /// `format`: one of `TSV`, `CSV`, `XML` (required).
     pub format: CatalogsFormat,
-    /// `location`: required, pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (required); pattern `^(http|https|ftp|sftp)://`.
     pub location: String,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsCreativeAssetsFeedsCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsType,
-        default_country: Country,
-        default_locale: CatalogsLocale,
-        format: CatalogsFormat,
-        location: String,
-        name: String,
-    ) -> Self {
-        Self {
-            catalog_id: None,
-            catalog_type,
-            credentials: None,
-            default_country,
-            default_currency: None,
-            default_locale,
-            format,
-            location,
-            name,
-            preferred_processing_schedule: None,
-            status: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`default_country`, `default_locale`, `format`, `location`, `name`).
+    pub fn builder() -> CatalogsCreativeAssetsFeedsCreateRequestBuilder {
+        CatalogsCreativeAssetsFeedsCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsCreativeAssetsFeedsCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreativeAssetsFeedsCreateRequestBuilder {
+    catalog_id: Option<String>,
+    credentials: Option<CatalogsFeedCredentials>,
+    default_country: Option<Country>,
+    default_currency: Option<NullableCurrency>,
+    default_locale: Option<CatalogsLocale>,
+    format: Option<CatalogsFormat>,
+    location: Option<String>,
+    name: Option<String>,
+    preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
+    status: Option<CatalogsStatus>,
+}
+
+impl std::fmt::Debug for CatalogsCreativeAssetsFeedsCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreativeAssetsFeedsCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsCreativeAssetsFeedsCreateRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_country`.
+    pub fn default_country(mut self, value: impl Into<Country>) -> Self {
+        self.default_country = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `default_locale`.
+    pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
+        self.default_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreativeAssetsFeedsCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsCreativeAssetsFeedsCreateRequest {
+            catalog_id: self.catalog_id,
+            catalog_type: CatalogsType::from("CREATIVE_ASSETS"),
+            credentials: self.credentials,
+            default_country: self.default_country.ok_or(crate::error::BuildError::missing(
+                "CatalogsCreativeAssetsFeedsCreateRequest",
+                "default_country",
+            ))?,
+            default_currency: self.default_currency,
+            default_locale: self.default_locale.ok_or(crate::error::BuildError::missing(
+                "CatalogsCreativeAssetsFeedsCreateRequest",
+                "default_locale",
+            ))?,
+            format: self
+                .format
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeedsCreateRequest", "format"))?,
+            location: self
+                .location
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeedsCreateRequest", "location"))?,
+            name: self
+                .name
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsFeedsCreateRequest", "name"))?,
+            preferred_processing_schedule: self.preferred_processing_schedule,
+            status: self.status,
+        })
     }
 }
 
 /// Schema `CatalogsCreativeAssetsFeedsUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsFeedsUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsFeedsUpdateRequest {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `format`.
+    /// `format`: one of `TSV`, `CSV`, `XML` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<CatalogsFormat>,
-    /// `location`: pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (optional); pattern `^(http|https|ftp|sftp)://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsCreativeAssetsFeedsUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
+    /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new() -> Self {
         Self {
-            catalog_type,
+            catalog_type: CatalogsType::from("CREATIVE_ASSETS"),
             credentials: None,
             default_currency: None,
             format: None,
@@ -178,6 +498,54 @@ impl CatalogsCreativeAssetsFeedsUpdateRequest {
             status: None,
         }
     }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsCreativeAssetsFeedsUpdateRequest {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 tagged_union! {
@@ -186,6 +554,23 @@ tagged_union! {
         Retail(CatalogsRetailFeed) = "RETAIL",
         Hotel(CatalogsHotelFeed) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsFeed) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsFeed {
+    /// The `RETAIL` variant.
+    pub fn retail(value: CatalogsRetailFeed) -> Self {
+        Self::Retail(value)
+    }
+
+    /// The `HOTEL` variant.
+    pub fn hotel(value: CatalogsHotelFeed) -> Self {
+        Self::Hotel(value)
+    }
+
+    /// The `CREATIVE_ASSETS` variant.
+    pub fn creative_assets(value: CatalogsCreativeAssetsFeed) -> Self {
+        Self::CreativeAssets(value)
     }
 }
 
@@ -208,101 +593,244 @@ impl From<CatalogsCreativeAssetsFeed> for CatalogsFeed {
 }
 
 /// Schema `CatalogsFeedCredentials` of the spec.
+///
+/// Build it with [`CatalogsFeedCredentials::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedCredentials {
-    /// `password`: required, format `password`.
+    /// `password`: string (required); format `password`.
     pub password: String,
-    /// `username`: required.
+    /// `username`: string (required).
     pub username: String,
 }
 
 impl CatalogsFeedCredentials {
-    /// A value with the required fields set and the others empty.
-    pub fn new(password: String, username: String) -> Self {
-        Self { password, username }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`password`, `username`).
+    pub fn builder() -> CatalogsFeedCredentialsBuilder {
+        CatalogsFeedCredentialsBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsFeedCredentials`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsFeedCredentialsBuilder {
+    password: Option<String>,
+    username: Option<String>,
+}
+
+impl std::fmt::Debug for CatalogsFeedCredentialsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsFeedCredentialsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsFeedCredentialsBuilder {
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsFeedCredentials, crate::error::BuildError> {
+        Ok(CatalogsFeedCredentials {
+            password: self.password.ok_or(crate::error::BuildError::missing("CatalogsFeedCredentials", "password"))?,
+            username: self.username.ok_or(crate::error::BuildError::missing("CatalogsFeedCredentials", "username"))?,
+        })
     }
 }
 
 /// Schema `CatalogsFeedIngestion` of the spec.
+///
+/// Build it with [`CatalogsFeedIngestion::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestion {
-    /// `created_at`: required, format `date-time`.
-    pub created_at: String,
-    /// `feed_id`: required.
+    /// `created_at`: date-time (required).
+    pub created_at: DateTime,
+    /// `feed_id`: string (required).
     pub feed_id: String,
-    /// `id`: required.
+    /// `id`: string (required).
     pub id: String,
-    /// `status`: required.
+    /// `status`: one of `COMPLETED`, `FAILED`, `PROCESSING` (required).
     pub status: CatalogsFeedProcessingStatus,
 }
 
 impl CatalogsFeedIngestion {
-    /// A value with the required fields set and the others empty.
-    pub fn new(created_at: String, feed_id: String, id: String, status: CatalogsFeedProcessingStatus) -> Self {
-        Self { created_at, feed_id, id, status }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`created_at`, `feed_id`, `id`, `status`).
+    pub fn builder() -> CatalogsFeedIngestionBuilder {
+        CatalogsFeedIngestionBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsFeedIngestion`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsFeedIngestionBuilder {
+    created_at: Option<DateTime>,
+    feed_id: Option<String>,
+    id: Option<String>,
+    status: Option<CatalogsFeedProcessingStatus>,
+}
+
+impl std::fmt::Debug for CatalogsFeedIngestionBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsFeedIngestionBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsFeedIngestionBuilder {
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `feed_id`.
+    pub fn feed_id(mut self, value: impl Into<String>) -> Self {
+        self.feed_id = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsFeedProcessingStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsFeedIngestion, crate::error::BuildError> {
+        Ok(CatalogsFeedIngestion {
+            created_at: self
+                .created_at
+                .ok_or(crate::error::BuildError::missing("CatalogsFeedIngestion", "created_at"))?,
+            feed_id: self.feed_id.ok_or(crate::error::BuildError::missing("CatalogsFeedIngestion", "feed_id"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsFeedIngestion", "id"))?,
+            status: self.status.ok_or(crate::error::BuildError::missing("CatalogsFeedIngestion", "status"))?,
+        })
     }
 }
 
 /// Schema `CatalogsFeedIngestionDetails` of the spec.
+///
+/// Build it with [`CatalogsFeedIngestionDetails::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionDetails {
-    /// `errors`: required.
+    /// `errors`: [`CatalogsFeedIngestionErrors`] (required).
     pub errors: CatalogsFeedIngestionErrors,
-    /// `info`: required.
+    /// `info`: [`CatalogsFeedIngestionInfo`] (required).
     pub info: CatalogsFeedIngestionInfo,
-    /// `warnings`: required.
+    /// `warnings`: [`CatalogsFeedIngestionWarnings`] (required).
     pub warnings: CatalogsFeedIngestionWarnings,
 }
 
 impl CatalogsFeedIngestionDetails {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        errors: CatalogsFeedIngestionErrors,
-        info: CatalogsFeedIngestionInfo,
-        warnings: CatalogsFeedIngestionWarnings,
-    ) -> Self {
-        Self { errors, info, warnings }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`errors`, `info`, `warnings`).
+    pub fn builder() -> CatalogsFeedIngestionDetailsBuilder {
+        CatalogsFeedIngestionDetailsBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsFeedIngestionDetails`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsFeedIngestionDetailsBuilder {
+    errors: Option<CatalogsFeedIngestionErrors>,
+    info: Option<CatalogsFeedIngestionInfo>,
+    warnings: Option<CatalogsFeedIngestionWarnings>,
+}
+
+impl std::fmt::Debug for CatalogsFeedIngestionDetailsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsFeedIngestionDetailsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsFeedIngestionDetailsBuilder {
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl Into<CatalogsFeedIngestionErrors>) -> Self {
+        self.errors = Some(value.into());
+        self
+    }
+
+    /// Sets `info`.
+    pub fn info(mut self, value: impl Into<CatalogsFeedIngestionInfo>) -> Self {
+        self.info = Some(value.into());
+        self
+    }
+
+    /// Sets `warnings`.
+    pub fn warnings(mut self, value: impl Into<CatalogsFeedIngestionWarnings>) -> Self {
+        self.warnings = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsFeedIngestionDetails, crate::error::BuildError> {
+        Ok(CatalogsFeedIngestionDetails {
+            errors: self.errors.ok_or(crate::error::BuildError::missing("CatalogsFeedIngestionDetails", "errors"))?,
+            info: self.info.ok_or(crate::error::BuildError::missing("CatalogsFeedIngestionDetails", "info"))?,
+            warnings: self
+                .warnings
+                .ok_or(crate::error::BuildError::missing("CatalogsFeedIngestionDetails", "warnings"))?,
+        })
     }
 }
 
 /// Schema `CatalogsFeedIngestionErrors` of the spec.
+///
+/// Build it with [`CatalogsFeedIngestionErrors::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionErrors {
-    /// `ACCOUNT_FLAGGED`.
+    /// `ACCOUNT_FLAGGED`: integer (optional).
     #[serde(rename = "ACCOUNT_FLAGGED", default, skip_serializing_if = "Option::is_none")]
     pub account_flagged: Option<i64>,
-    /// `FETCH_GOOGLE_SHEET_NOT_SHARED`.
+    /// `FETCH_GOOGLE_SHEET_NOT_SHARED`: integer (optional).
     #[serde(rename = "FETCH_GOOGLE_SHEET_NOT_SHARED", default, skip_serializing_if = "Option::is_none")]
     pub fetch_google_sheet_not_shared: Option<i64>,
-    /// `IMAGE_FILE_NOT_ACCESSIBLE`.
+    /// `IMAGE_FILE_NOT_ACCESSIBLE`: integer (optional).
     #[serde(rename = "IMAGE_FILE_NOT_ACCESSIBLE", default, skip_serializing_if = "Option::is_none")]
     pub image_file_not_accessible: Option<i64>,
-    /// `IMAGE_FILE_NOT_FOUND`.
+    /// `IMAGE_FILE_NOT_FOUND`: integer (optional).
     #[serde(rename = "IMAGE_FILE_NOT_FOUND", default, skip_serializing_if = "Option::is_none")]
     pub image_file_not_found: Option<i64>,
-    /// `IMAGE_INVALID_FILE`.
+    /// `IMAGE_INVALID_FILE`: integer (optional).
     #[serde(rename = "IMAGE_INVALID_FILE", default, skip_serializing_if = "Option::is_none")]
     pub image_invalid_file: Option<i64>,
-    /// `IMAGE_LEVEL_INTERNAL_ERROR`.
+    /// `IMAGE_LEVEL_INTERNAL_ERROR`: integer (optional).
     #[serde(rename = "IMAGE_LEVEL_INTERNAL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub image_level_internal_error: Option<i64>,
-    /// `IMAGE_MALFORMED_URL`.
+    /// `IMAGE_MALFORMED_URL`: integer (optional).
     #[serde(rename = "IMAGE_MALFORMED_URL", default, skip_serializing_if = "Option::is_none")]
     pub image_malformed_url: Option<i64>,
-    /// `LARGE_PRODUCT_COUNT_DECREASE`.
+    /// `LARGE_PRODUCT_COUNT_DECREASE`: one of `1` (optional).
     #[serde(rename = "LARGE_PRODUCT_COUNT_DECREASE", default, skip_serializing_if = "Option::is_none")]
     pub large_product_count_decrease: Option<CatalogsFeedIngestionErrorsLargeProductCountDecrease>,
-    /// `LINE_LEVEL_INTERNAL_ERROR`.
+    /// `LINE_LEVEL_INTERNAL_ERROR`: integer (optional).
     #[serde(rename = "LINE_LEVEL_INTERNAL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub line_level_internal_error: Option<i64>,
 }
 
 impl CatalogsFeedIngestionErrors {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             account_flagged: None,
@@ -316,6 +844,63 @@ impl CatalogsFeedIngestionErrors {
             line_level_internal_error: None,
         }
     }
+
+    /// Sets `ACCOUNT_FLAGGED`.
+    pub fn account_flagged(mut self, value: i64) -> Self {
+        self.account_flagged = Some(value);
+        self
+    }
+
+    /// Sets `FETCH_GOOGLE_SHEET_NOT_SHARED`.
+    pub fn fetch_google_sheet_not_shared(mut self, value: i64) -> Self {
+        self.fetch_google_sheet_not_shared = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_FILE_NOT_ACCESSIBLE`.
+    pub fn image_file_not_accessible(mut self, value: i64) -> Self {
+        self.image_file_not_accessible = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_FILE_NOT_FOUND`.
+    pub fn image_file_not_found(mut self, value: i64) -> Self {
+        self.image_file_not_found = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_INVALID_FILE`.
+    pub fn image_invalid_file(mut self, value: i64) -> Self {
+        self.image_invalid_file = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_LEVEL_INTERNAL_ERROR`.
+    pub fn image_level_internal_error(mut self, value: i64) -> Self {
+        self.image_level_internal_error = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_MALFORMED_URL`.
+    pub fn image_malformed_url(mut self, value: i64) -> Self {
+        self.image_malformed_url = Some(value);
+        self
+    }
+
+    /// Sets `LARGE_PRODUCT_COUNT_DECREASE`.
+    pub fn large_product_count_decrease(
+        mut self,
+        value: impl Into<CatalogsFeedIngestionErrorsLargeProductCountDecrease>,
+    ) -> Self {
+        self.large_product_count_decrease = Some(value.into());
+        self
+    }
+
+    /// Sets `LINE_LEVEL_INTERNAL_ERROR`.
+    pub fn line_level_internal_error(mut self, value: i64) -> Self {
+        self.line_level_internal_error = Some(value);
+        self
+    }
 }
 
 int_enum! {
@@ -326,309 +911,331 @@ int_enum! {
 }
 
 /// Schema `CatalogsFeedIngestionInfo` of the spec.
+///
+/// Build it with [`CatalogsFeedIngestionInfo::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionInfo {
-    /// `IN_STOCK`.
+    /// `IN_STOCK`: integer (optional).
     #[serde(rename = "IN_STOCK", default, skip_serializing_if = "Option::is_none")]
     pub in_stock: Option<i64>,
-    /// `OUT_OF_STOCK`.
+    /// `OUT_OF_STOCK`: integer (optional).
     #[serde(rename = "OUT_OF_STOCK", default, skip_serializing_if = "Option::is_none")]
     pub out_of_stock: Option<i64>,
-    /// `PREORDER`.
+    /// `PREORDER`: integer (optional).
     #[serde(rename = "PREORDER", default, skip_serializing_if = "Option::is_none")]
     pub preorder: Option<i64>,
 }
 
 impl CatalogsFeedIngestionInfo {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { in_stock: None, out_of_stock: None, preorder: None }
+    }
+
+    /// Sets `IN_STOCK`.
+    pub fn in_stock(mut self, value: i64) -> Self {
+        self.in_stock = Some(value);
+        self
+    }
+
+    /// Sets `OUT_OF_STOCK`.
+    pub fn out_of_stock(mut self, value: i64) -> Self {
+        self.out_of_stock = Some(value);
+        self
+    }
+
+    /// Sets `PREORDER`.
+    pub fn preorder(mut self, value: i64) -> Self {
+        self.preorder = Some(value);
+        self
     }
 }
 
 /// Schema `CatalogsFeedIngestionWarnings` of the spec.
+///
+/// Build it with [`CatalogsFeedIngestionWarnings::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedIngestionWarnings {
-    /// `AD_IMAGE_DOWNLOAD_CONTENT_READ_ERROR`.
+    /// `AD_IMAGE_DOWNLOAD_CONTENT_READ_ERROR`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_CONTENT_READ_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_content_read_error: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_DNS_LOOKUP_ERROR`.
+    /// `AD_IMAGE_DOWNLOAD_DNS_LOOKUP_ERROR`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_DNS_LOOKUP_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_dns_lookup_error: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_FILE_NOT_ACCESSIBLE`.
+    /// `AD_IMAGE_DOWNLOAD_FILE_NOT_ACCESSIBLE`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_FILE_NOT_ACCESSIBLE", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_file_not_accessible: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_FILE_NOT_FOUND`.
+    /// `AD_IMAGE_DOWNLOAD_FILE_NOT_FOUND`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_FILE_NOT_FOUND", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_file_not_found: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_400`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_400`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_400", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_400: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_403`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_403`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_403", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_403: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_404`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_404`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_404", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_404: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_405`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_405`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_405", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_405: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_410`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_410`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_410", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_410: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_429`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_429`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_429", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_429: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_500`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_500`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_500", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_500: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_502`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_502`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_502", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_502: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_503`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_503`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_503", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_503: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_504`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_504`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_504", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_504: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_507`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_507`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_507", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_507: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_508`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_508`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_508", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_508: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_520`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_520`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_520", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_520: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_521`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_521`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_521", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_521: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_522`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_522`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_522", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_522: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_525`.
+    /// `AD_IMAGE_DOWNLOAD_HTTP_STATUS_525`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_HTTP_STATUS_525", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_http_status_525: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`.
+    /// `AD_IMAGE_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`: integer (optional).
     #[serde(
         rename = "AD_IMAGE_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub ad_image_download_internal_configuration_error: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_INTERNAL_ERROR`.
+    /// `AD_IMAGE_DOWNLOAD_INTERNAL_ERROR`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_INTERNAL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_internal_error: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`.
+    /// `AD_IMAGE_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`: integer (optional).
     #[serde(
         rename = "AD_IMAGE_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub ad_image_download_internal_failed_to_download: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_INTERNAL_MALFORMED_URL`.
+    /// `AD_IMAGE_DOWNLOAD_INTERNAL_MALFORMED_URL`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_INTERNAL_MALFORMED_URL", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_internal_malformed_url: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_INTERNAL_RATE_LIMITED`.
+    /// `AD_IMAGE_DOWNLOAD_INTERNAL_RATE_LIMITED`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_INTERNAL_RATE_LIMITED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_internal_rate_limited: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`.
+    /// `AD_IMAGE_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_INTERNAL_REQUEST_EXPIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_internal_request_expired: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_INVALID_FILE`.
+    /// `AD_IMAGE_DOWNLOAD_INVALID_FILE`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_INVALID_FILE", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_invalid_file: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_SITE_ERROR`.
+    /// `AD_IMAGE_DOWNLOAD_SITE_ERROR`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_SITE_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_site_error: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_SITE_TIMEOUT`.
+    /// `AD_IMAGE_DOWNLOAD_SITE_TIMEOUT`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_SITE_TIMEOUT", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_site_timeout: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_SSL_ERROR`.
+    /// `AD_IMAGE_DOWNLOAD_SSL_ERROR`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_SSL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_ssl_error: Option<i64>,
-    /// `AD_IMAGE_DOWNLOAD_SSL_HANDSHAKE_ERROR`.
+    /// `AD_IMAGE_DOWNLOAD_SSL_HANDSHAKE_ERROR`: integer (optional).
     #[serde(rename = "AD_IMAGE_DOWNLOAD_SSL_HANDSHAKE_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_download_ssl_handshake_error: Option<i64>,
-    /// `AD_IMAGE_PROCESSING_EMPTY_FILE`.
+    /// `AD_IMAGE_PROCESSING_EMPTY_FILE`: integer (optional).
     #[serde(rename = "AD_IMAGE_PROCESSING_EMPTY_FILE", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_processing_empty_file: Option<i64>,
-    /// `AD_IMAGE_PROCESSING_HEIGHT_TOO_SMALL`.
+    /// `AD_IMAGE_PROCESSING_HEIGHT_TOO_SMALL`: integer (optional).
     #[serde(rename = "AD_IMAGE_PROCESSING_HEIGHT_TOO_SMALL", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_processing_height_too_small: Option<i64>,
-    /// `AD_IMAGE_PROCESSING_TOO_MANY_PIXELS`.
+    /// `AD_IMAGE_PROCESSING_TOO_MANY_PIXELS`: integer (optional).
     #[serde(rename = "AD_IMAGE_PROCESSING_TOO_MANY_PIXELS", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_processing_too_many_pixels: Option<i64>,
-    /// `AD_IMAGE_PROCESSING_TYPE_MISMATCH`.
+    /// `AD_IMAGE_PROCESSING_TYPE_MISMATCH`: integer (optional).
     #[serde(rename = "AD_IMAGE_PROCESSING_TYPE_MISMATCH", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_processing_type_mismatch: Option<i64>,
-    /// `AD_IMAGE_PROCESSING_WIDTH_TOO_SMALL`.
+    /// `AD_IMAGE_PROCESSING_WIDTH_TOO_SMALL`: integer (optional).
     #[serde(rename = "AD_IMAGE_PROCESSING_WIDTH_TOO_SMALL", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_processing_width_too_small: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_CONTENT_READ_ERROR`.
+    /// `AD_VIDEO_DOWNLOAD_CONTENT_READ_ERROR`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_CONTENT_READ_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_content_read_error: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_DNS_LOOKUP_ERROR`.
+    /// `AD_VIDEO_DOWNLOAD_DNS_LOOKUP_ERROR`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_DNS_LOOKUP_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_dns_lookup_error: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_FILE_NOT_ACCESSIBLE`.
+    /// `AD_VIDEO_DOWNLOAD_FILE_NOT_ACCESSIBLE`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_FILE_NOT_ACCESSIBLE", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_file_not_accessible: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_FILE_NOT_FOUND`.
+    /// `AD_VIDEO_DOWNLOAD_FILE_NOT_FOUND`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_FILE_NOT_FOUND", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_file_not_found: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_400`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_400`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_400", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_400: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_403`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_403`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_403", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_403: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_404`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_404`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_404", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_404: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_405`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_405`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_405", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_405: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_410`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_410`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_410", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_410: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_429`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_429`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_429", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_429: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_500`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_500`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_500", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_500: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_502`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_502`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_502", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_502: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_503`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_503`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_503", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_503: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_504`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_504`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_504", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_504: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_507`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_507`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_507", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_507: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_508`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_508`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_508", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_508: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_520`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_520`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_520", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_520: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_521`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_521`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_521", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_521: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_522`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_522`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_522", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_522: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_525`.
+    /// `AD_VIDEO_DOWNLOAD_HTTP_STATUS_525`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_HTTP_STATUS_525", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_http_status_525: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`.
+    /// `AD_VIDEO_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`: integer (optional).
     #[serde(
         rename = "AD_VIDEO_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub ad_video_download_internal_configuration_error: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_INTERNAL_ERROR`.
+    /// `AD_VIDEO_DOWNLOAD_INTERNAL_ERROR`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_INTERNAL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_internal_error: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`.
+    /// `AD_VIDEO_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`: integer (optional).
     #[serde(
         rename = "AD_VIDEO_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub ad_video_download_internal_failed_to_download: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_INTERNAL_MALFORMED_URL`.
+    /// `AD_VIDEO_DOWNLOAD_INTERNAL_MALFORMED_URL`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_INTERNAL_MALFORMED_URL", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_internal_malformed_url: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_INTERNAL_RATE_LIMITED`.
+    /// `AD_VIDEO_DOWNLOAD_INTERNAL_RATE_LIMITED`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_INTERNAL_RATE_LIMITED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_internal_rate_limited: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`.
+    /// `AD_VIDEO_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_INTERNAL_REQUEST_EXPIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_internal_request_expired: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_INVALID_FILE`.
+    /// `AD_VIDEO_DOWNLOAD_INVALID_FILE`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_INVALID_FILE", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_invalid_file: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_SITE_ERROR`.
+    /// `AD_VIDEO_DOWNLOAD_SITE_ERROR`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_SITE_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_site_error: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_SITE_TIMEOUT`.
+    /// `AD_VIDEO_DOWNLOAD_SITE_TIMEOUT`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_SITE_TIMEOUT", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_site_timeout: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_SSL_ERROR`.
+    /// `AD_VIDEO_DOWNLOAD_SSL_ERROR`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_SSL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_ssl_error: Option<i64>,
-    /// `AD_VIDEO_DOWNLOAD_SSL_HANDSHAKE_ERROR`.
+    /// `AD_VIDEO_DOWNLOAD_SSL_HANDSHAKE_ERROR`: integer (optional).
     #[serde(rename = "AD_VIDEO_DOWNLOAD_SSL_HANDSHAKE_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_download_ssl_handshake_error: Option<i64>,
-    /// `AD_VIDEO_LENGTH_TOO_SHORT`.
+    /// `AD_VIDEO_LENGTH_TOO_SHORT`: integer (optional).
     #[serde(rename = "AD_VIDEO_LENGTH_TOO_SHORT", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_length_too_short: Option<i64>,
-    /// `AD_VIDEO_PROCESSING_EMPTY_FILE`.
+    /// `AD_VIDEO_PROCESSING_EMPTY_FILE`: integer (optional).
     #[serde(rename = "AD_VIDEO_PROCESSING_EMPTY_FILE", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_processing_empty_file: Option<i64>,
-    /// `AD_VIDEO_PROCESSING_HEIGHT_TOO_SMALL`.
+    /// `AD_VIDEO_PROCESSING_HEIGHT_TOO_SMALL`: integer (optional).
     #[serde(rename = "AD_VIDEO_PROCESSING_HEIGHT_TOO_SMALL", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_processing_height_too_small: Option<i64>,
-    /// `AD_VIDEO_PROCESSING_TOO_MANY_PIXELS`.
+    /// `AD_VIDEO_PROCESSING_TOO_MANY_PIXELS`: integer (optional).
     #[serde(rename = "AD_VIDEO_PROCESSING_TOO_MANY_PIXELS", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_processing_too_many_pixels: Option<i64>,
-    /// `AD_VIDEO_PROCESSING_TYPE_MISMATCH`.
+    /// `AD_VIDEO_PROCESSING_TYPE_MISMATCH`: integer (optional).
     #[serde(rename = "AD_VIDEO_PROCESSING_TYPE_MISMATCH", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_processing_type_mismatch: Option<i64>,
-    /// `AD_VIDEO_PROCESSING_WIDTH_TOO_SMALL`.
+    /// `AD_VIDEO_PROCESSING_WIDTH_TOO_SMALL`: integer (optional).
     #[serde(rename = "AD_VIDEO_PROCESSING_WIDTH_TOO_SMALL", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_processing_width_too_small: Option<i64>,
-    /// `ADDITIONAL_IMAGE_FILE_NOT_ACCESSIBLE`.
+    /// `ADDITIONAL_IMAGE_FILE_NOT_ACCESSIBLE`: integer (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_FILE_NOT_ACCESSIBLE", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_file_not_accessible: Option<i64>,
-    /// `ADDITIONAL_IMAGE_FILE_NOT_FOUND`.
+    /// `ADDITIONAL_IMAGE_FILE_NOT_FOUND`: integer (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_FILE_NOT_FOUND", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_file_not_found: Option<i64>,
-    /// `ADDITIONAL_IMAGE_INVALID_FILE`.
+    /// `ADDITIONAL_IMAGE_INVALID_FILE`: integer (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_INVALID_FILE", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_invalid_file: Option<i64>,
-    /// `ADDITIONAL_IMAGE_LEVEL_INTERNAL_ERROR`.
+    /// `ADDITIONAL_IMAGE_LEVEL_INTERNAL_ERROR`: integer (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_LEVEL_INTERNAL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_level_internal_error: Option<i64>,
-    /// `ADDITIONAL_IMAGE_MALFORMED_URL`.
+    /// `ADDITIONAL_IMAGE_MALFORMED_URL`: integer (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_MALFORMED_URL", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_malformed_url: Option<i64>,
-    /// `FETCH_GOOGLE_SHEET_PUBLIC_CAN_EDIT`.
+    /// `FETCH_GOOGLE_SHEET_PUBLIC_CAN_EDIT`: integer (optional).
     #[serde(rename = "FETCH_GOOGLE_SHEET_PUBLIC_CAN_EDIT", default, skip_serializing_if = "Option::is_none")]
     pub fetch_google_sheet_public_can_edit: Option<i64>,
-    /// `HOTEL_PRICE_HEADER_IS_PRESENT`.
+    /// `HOTEL_PRICE_HEADER_IS_PRESENT`: integer (optional).
     #[serde(rename = "HOTEL_PRICE_HEADER_IS_PRESENT", default, skip_serializing_if = "Option::is_none")]
     pub hotel_price_header_is_present: Option<i64>,
-    /// `VIDEO_DOWNLOAD_VIDEO_TOO_SHORT`.
+    /// `VIDEO_DOWNLOAD_VIDEO_TOO_SHORT`: integer (optional).
     #[serde(rename = "VIDEO_DOWNLOAD_VIDEO_TOO_SHORT", default, skip_serializing_if = "Option::is_none")]
     pub video_download_video_too_short: Option<i64>,
-    /// `VIDEO_FILE_NOT_ACCESSIBLE`.
+    /// `VIDEO_FILE_NOT_ACCESSIBLE`: integer (optional).
     #[serde(rename = "VIDEO_FILE_NOT_ACCESSIBLE", default, skip_serializing_if = "Option::is_none")]
     pub video_file_not_accessible: Option<i64>,
-    /// `VIDEO_FILE_NOT_FOUND`.
+    /// `VIDEO_FILE_NOT_FOUND`: integer (optional).
     #[serde(rename = "VIDEO_FILE_NOT_FOUND", default, skip_serializing_if = "Option::is_none")]
     pub video_file_not_found: Option<i64>,
-    /// `VIDEO_INVALID_FILE`.
+    /// `VIDEO_INVALID_FILE`: integer (optional).
     #[serde(rename = "VIDEO_INVALID_FILE", default, skip_serializing_if = "Option::is_none")]
     pub video_invalid_file: Option<i64>,
-    /// `VIDEO_LEVEL_INTERNAL_ERROR`.
+    /// `VIDEO_LEVEL_INTERNAL_ERROR`: integer (optional).
     #[serde(rename = "VIDEO_LEVEL_INTERNAL_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub video_level_internal_error: Option<i64>,
-    /// `VIDEO_MALFORMED_URL`.
+    /// `VIDEO_MALFORMED_URL`: integer (optional).
     #[serde(rename = "VIDEO_MALFORMED_URL", default, skip_serializing_if = "Option::is_none")]
     pub video_malformed_url: Option<i64>,
 }
 
 impl CatalogsFeedIngestionWarnings {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_image_download_content_read_error: None,
@@ -719,70 +1326,674 @@ impl CatalogsFeedIngestionWarnings {
             video_malformed_url: None,
         }
     }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_CONTENT_READ_ERROR`.
+    pub fn ad_image_download_content_read_error(mut self, value: i64) -> Self {
+        self.ad_image_download_content_read_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_DNS_LOOKUP_ERROR`.
+    pub fn ad_image_download_dns_lookup_error(mut self, value: i64) -> Self {
+        self.ad_image_download_dns_lookup_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_FILE_NOT_ACCESSIBLE`.
+    pub fn ad_image_download_file_not_accessible(mut self, value: i64) -> Self {
+        self.ad_image_download_file_not_accessible = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_FILE_NOT_FOUND`.
+    pub fn ad_image_download_file_not_found(mut self, value: i64) -> Self {
+        self.ad_image_download_file_not_found = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_400`.
+    pub fn ad_image_download_http_status_400(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_400 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_403`.
+    pub fn ad_image_download_http_status_403(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_403 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_404`.
+    pub fn ad_image_download_http_status_404(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_404 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_405`.
+    pub fn ad_image_download_http_status_405(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_405 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_410`.
+    pub fn ad_image_download_http_status_410(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_410 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_429`.
+    pub fn ad_image_download_http_status_429(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_429 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_500`.
+    pub fn ad_image_download_http_status_500(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_500 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_502`.
+    pub fn ad_image_download_http_status_502(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_502 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_503`.
+    pub fn ad_image_download_http_status_503(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_503 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_504`.
+    pub fn ad_image_download_http_status_504(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_504 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_507`.
+    pub fn ad_image_download_http_status_507(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_507 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_508`.
+    pub fn ad_image_download_http_status_508(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_508 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_520`.
+    pub fn ad_image_download_http_status_520(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_520 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_521`.
+    pub fn ad_image_download_http_status_521(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_521 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_522`.
+    pub fn ad_image_download_http_status_522(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_522 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_525`.
+    pub fn ad_image_download_http_status_525(mut self, value: i64) -> Self {
+        self.ad_image_download_http_status_525 = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`.
+    pub fn ad_image_download_internal_configuration_error(mut self, value: i64) -> Self {
+        self.ad_image_download_internal_configuration_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_ERROR`.
+    pub fn ad_image_download_internal_error(mut self, value: i64) -> Self {
+        self.ad_image_download_internal_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`.
+    pub fn ad_image_download_internal_failed_to_download(mut self, value: i64) -> Self {
+        self.ad_image_download_internal_failed_to_download = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_MALFORMED_URL`.
+    pub fn ad_image_download_internal_malformed_url(mut self, value: i64) -> Self {
+        self.ad_image_download_internal_malformed_url = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_RATE_LIMITED`.
+    pub fn ad_image_download_internal_rate_limited(mut self, value: i64) -> Self {
+        self.ad_image_download_internal_rate_limited = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`.
+    pub fn ad_image_download_internal_request_expired(mut self, value: i64) -> Self {
+        self.ad_image_download_internal_request_expired = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_INVALID_FILE`.
+    pub fn ad_image_download_invalid_file(mut self, value: i64) -> Self {
+        self.ad_image_download_invalid_file = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_SITE_ERROR`.
+    pub fn ad_image_download_site_error(mut self, value: i64) -> Self {
+        self.ad_image_download_site_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_SITE_TIMEOUT`.
+    pub fn ad_image_download_site_timeout(mut self, value: i64) -> Self {
+        self.ad_image_download_site_timeout = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_SSL_ERROR`.
+    pub fn ad_image_download_ssl_error(mut self, value: i64) -> Self {
+        self.ad_image_download_ssl_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_DOWNLOAD_SSL_HANDSHAKE_ERROR`.
+    pub fn ad_image_download_ssl_handshake_error(mut self, value: i64) -> Self {
+        self.ad_image_download_ssl_handshake_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_PROCESSING_EMPTY_FILE`.
+    pub fn ad_image_processing_empty_file(mut self, value: i64) -> Self {
+        self.ad_image_processing_empty_file = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_PROCESSING_HEIGHT_TOO_SMALL`.
+    pub fn ad_image_processing_height_too_small(mut self, value: i64) -> Self {
+        self.ad_image_processing_height_too_small = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_PROCESSING_TOO_MANY_PIXELS`.
+    pub fn ad_image_processing_too_many_pixels(mut self, value: i64) -> Self {
+        self.ad_image_processing_too_many_pixels = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_PROCESSING_TYPE_MISMATCH`.
+    pub fn ad_image_processing_type_mismatch(mut self, value: i64) -> Self {
+        self.ad_image_processing_type_mismatch = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_PROCESSING_WIDTH_TOO_SMALL`.
+    pub fn ad_image_processing_width_too_small(mut self, value: i64) -> Self {
+        self.ad_image_processing_width_too_small = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_CONTENT_READ_ERROR`.
+    pub fn ad_video_download_content_read_error(mut self, value: i64) -> Self {
+        self.ad_video_download_content_read_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_DNS_LOOKUP_ERROR`.
+    pub fn ad_video_download_dns_lookup_error(mut self, value: i64) -> Self {
+        self.ad_video_download_dns_lookup_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_FILE_NOT_ACCESSIBLE`.
+    pub fn ad_video_download_file_not_accessible(mut self, value: i64) -> Self {
+        self.ad_video_download_file_not_accessible = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_FILE_NOT_FOUND`.
+    pub fn ad_video_download_file_not_found(mut self, value: i64) -> Self {
+        self.ad_video_download_file_not_found = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_400`.
+    pub fn ad_video_download_http_status_400(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_400 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_403`.
+    pub fn ad_video_download_http_status_403(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_403 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_404`.
+    pub fn ad_video_download_http_status_404(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_404 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_405`.
+    pub fn ad_video_download_http_status_405(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_405 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_410`.
+    pub fn ad_video_download_http_status_410(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_410 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_429`.
+    pub fn ad_video_download_http_status_429(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_429 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_500`.
+    pub fn ad_video_download_http_status_500(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_500 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_502`.
+    pub fn ad_video_download_http_status_502(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_502 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_503`.
+    pub fn ad_video_download_http_status_503(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_503 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_504`.
+    pub fn ad_video_download_http_status_504(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_504 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_507`.
+    pub fn ad_video_download_http_status_507(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_507 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_508`.
+    pub fn ad_video_download_http_status_508(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_508 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_520`.
+    pub fn ad_video_download_http_status_520(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_520 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_521`.
+    pub fn ad_video_download_http_status_521(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_521 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_522`.
+    pub fn ad_video_download_http_status_522(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_522 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_525`.
+    pub fn ad_video_download_http_status_525(mut self, value: i64) -> Self {
+        self.ad_video_download_http_status_525 = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`.
+    pub fn ad_video_download_internal_configuration_error(mut self, value: i64) -> Self {
+        self.ad_video_download_internal_configuration_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_ERROR`.
+    pub fn ad_video_download_internal_error(mut self, value: i64) -> Self {
+        self.ad_video_download_internal_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`.
+    pub fn ad_video_download_internal_failed_to_download(mut self, value: i64) -> Self {
+        self.ad_video_download_internal_failed_to_download = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_MALFORMED_URL`.
+    pub fn ad_video_download_internal_malformed_url(mut self, value: i64) -> Self {
+        self.ad_video_download_internal_malformed_url = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_RATE_LIMITED`.
+    pub fn ad_video_download_internal_rate_limited(mut self, value: i64) -> Self {
+        self.ad_video_download_internal_rate_limited = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`.
+    pub fn ad_video_download_internal_request_expired(mut self, value: i64) -> Self {
+        self.ad_video_download_internal_request_expired = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_INVALID_FILE`.
+    pub fn ad_video_download_invalid_file(mut self, value: i64) -> Self {
+        self.ad_video_download_invalid_file = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_SITE_ERROR`.
+    pub fn ad_video_download_site_error(mut self, value: i64) -> Self {
+        self.ad_video_download_site_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_SITE_TIMEOUT`.
+    pub fn ad_video_download_site_timeout(mut self, value: i64) -> Self {
+        self.ad_video_download_site_timeout = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_SSL_ERROR`.
+    pub fn ad_video_download_ssl_error(mut self, value: i64) -> Self {
+        self.ad_video_download_ssl_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_DOWNLOAD_SSL_HANDSHAKE_ERROR`.
+    pub fn ad_video_download_ssl_handshake_error(mut self, value: i64) -> Self {
+        self.ad_video_download_ssl_handshake_error = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_LENGTH_TOO_SHORT`.
+    pub fn ad_video_length_too_short(mut self, value: i64) -> Self {
+        self.ad_video_length_too_short = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_PROCESSING_EMPTY_FILE`.
+    pub fn ad_video_processing_empty_file(mut self, value: i64) -> Self {
+        self.ad_video_processing_empty_file = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_PROCESSING_HEIGHT_TOO_SMALL`.
+    pub fn ad_video_processing_height_too_small(mut self, value: i64) -> Self {
+        self.ad_video_processing_height_too_small = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_PROCESSING_TOO_MANY_PIXELS`.
+    pub fn ad_video_processing_too_many_pixels(mut self, value: i64) -> Self {
+        self.ad_video_processing_too_many_pixels = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_PROCESSING_TYPE_MISMATCH`.
+    pub fn ad_video_processing_type_mismatch(mut self, value: i64) -> Self {
+        self.ad_video_processing_type_mismatch = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_PROCESSING_WIDTH_TOO_SMALL`.
+    pub fn ad_video_processing_width_too_small(mut self, value: i64) -> Self {
+        self.ad_video_processing_width_too_small = Some(value);
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_FILE_NOT_ACCESSIBLE`.
+    pub fn additional_image_file_not_accessible(mut self, value: i64) -> Self {
+        self.additional_image_file_not_accessible = Some(value);
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_FILE_NOT_FOUND`.
+    pub fn additional_image_file_not_found(mut self, value: i64) -> Self {
+        self.additional_image_file_not_found = Some(value);
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_INVALID_FILE`.
+    pub fn additional_image_invalid_file(mut self, value: i64) -> Self {
+        self.additional_image_invalid_file = Some(value);
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_LEVEL_INTERNAL_ERROR`.
+    pub fn additional_image_level_internal_error(mut self, value: i64) -> Self {
+        self.additional_image_level_internal_error = Some(value);
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_MALFORMED_URL`.
+    pub fn additional_image_malformed_url(mut self, value: i64) -> Self {
+        self.additional_image_malformed_url = Some(value);
+        self
+    }
+
+    /// Sets `FETCH_GOOGLE_SHEET_PUBLIC_CAN_EDIT`.
+    pub fn fetch_google_sheet_public_can_edit(mut self, value: i64) -> Self {
+        self.fetch_google_sheet_public_can_edit = Some(value);
+        self
+    }
+
+    /// Sets `HOTEL_PRICE_HEADER_IS_PRESENT`.
+    pub fn hotel_price_header_is_present(mut self, value: i64) -> Self {
+        self.hotel_price_header_is_present = Some(value);
+        self
+    }
+
+    /// Sets `VIDEO_DOWNLOAD_VIDEO_TOO_SHORT`.
+    pub fn video_download_video_too_short(mut self, value: i64) -> Self {
+        self.video_download_video_too_short = Some(value);
+        self
+    }
+
+    /// Sets `VIDEO_FILE_NOT_ACCESSIBLE`.
+    pub fn video_file_not_accessible(mut self, value: i64) -> Self {
+        self.video_file_not_accessible = Some(value);
+        self
+    }
+
+    /// Sets `VIDEO_FILE_NOT_FOUND`.
+    pub fn video_file_not_found(mut self, value: i64) -> Self {
+        self.video_file_not_found = Some(value);
+        self
+    }
+
+    /// Sets `VIDEO_INVALID_FILE`.
+    pub fn video_invalid_file(mut self, value: i64) -> Self {
+        self.video_invalid_file = Some(value);
+        self
+    }
+
+    /// Sets `VIDEO_LEVEL_INTERNAL_ERROR`.
+    pub fn video_level_internal_error(mut self, value: i64) -> Self {
+        self.video_level_internal_error = Some(value);
+        self
+    }
+
+    /// Sets `VIDEO_MALFORMED_URL`.
+    pub fn video_malformed_url(mut self, value: i64) -> Self {
+        self.video_malformed_url = Some(value);
+        self
+    }
 }
 
 /// Schema `CatalogsFeedProcessingResult` of the spec.
+///
+/// Build it with [`CatalogsFeedProcessingResult::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProcessingResult {
-    /// `created_at`: required, format `date-time`.
-    pub created_at: String,
-    /// `id`: required.
+    /// `created_at`: date-time (required).
+    pub created_at: DateTime,
+    /// `id`: string (required).
     pub id: String,
-    /// `updated_at`: required, format `date-time`.
-    pub updated_at: String,
-    /// `ingestion_details`: required.
+    /// `updated_at`: date-time (required).
+    pub updated_at: DateTime,
+    /// `ingestion_details`: [`CatalogsFeedIngestionDetails`] (required).
     pub ingestion_details: CatalogsFeedIngestionDetails,
-    /// `product_counts`: required, nullable.
+    /// `product_counts`: [`CatalogsFeedProductCounts`] (required, nullable).
     #[serde(default)]
     pub product_counts: Option<CatalogsFeedProductCounts>,
-    /// `status`: required.
+    /// `status`: one of `COMPLETED`, `FAILED`, `PROCESSING` (required).
     pub status: CatalogsFeedProcessingStatus,
-    /// `validation_details`: required.
+    /// `validation_details`: [`CatalogsFeedValidationDetails`] (required).
     pub validation_details: CatalogsFeedValidationDetails,
-    /// `video_counts`.
+    /// `video_counts`: [`CatalogsFeedVideoCounts`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_counts: Option<CatalogsFeedVideoCounts>,
 }
 
 impl CatalogsFeedProcessingResult {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        created_at: String,
-        id: String,
-        updated_at: String,
-        ingestion_details: CatalogsFeedIngestionDetails,
-        status: CatalogsFeedProcessingStatus,
-        validation_details: CatalogsFeedValidationDetails,
-    ) -> Self {
-        Self {
-            created_at,
-            id,
-            updated_at,
-            ingestion_details,
-            product_counts: None,
-            status,
-            validation_details,
-            video_counts: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`created_at`, `id`, `updated_at`, `ingestion_details`, `status`, `validation_details`).
+    pub fn builder() -> CatalogsFeedProcessingResultBuilder {
+        CatalogsFeedProcessingResultBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsFeedProcessingResult`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsFeedProcessingResultBuilder {
+    created_at: Option<DateTime>,
+    id: Option<String>,
+    updated_at: Option<DateTime>,
+    ingestion_details: Option<CatalogsFeedIngestionDetails>,
+    product_counts: Option<CatalogsFeedProductCounts>,
+    status: Option<CatalogsFeedProcessingStatus>,
+    validation_details: Option<CatalogsFeedValidationDetails>,
+    video_counts: Option<CatalogsFeedVideoCounts>,
+}
+
+impl std::fmt::Debug for CatalogsFeedProcessingResultBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsFeedProcessingResultBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsFeedProcessingResultBuilder {
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.updated_at = Some(value.into());
+        self
+    }
+
+    /// Sets `ingestion_details`.
+    pub fn ingestion_details(mut self, value: impl Into<CatalogsFeedIngestionDetails>) -> Self {
+        self.ingestion_details = Some(value.into());
+        self
+    }
+
+    /// Sets `product_counts`.
+    pub fn product_counts(mut self, value: impl Into<CatalogsFeedProductCounts>) -> Self {
+        self.product_counts = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsFeedProcessingStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `validation_details`.
+    pub fn validation_details(mut self, value: impl Into<CatalogsFeedValidationDetails>) -> Self {
+        self.validation_details = Some(value.into());
+        self
+    }
+
+    /// Sets `video_counts`.
+    pub fn video_counts(mut self, value: impl Into<CatalogsFeedVideoCounts>) -> Self {
+        self.video_counts = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsFeedProcessingResult, crate::error::BuildError> {
+        Ok(CatalogsFeedProcessingResult {
+            created_at: self
+                .created_at
+                .ok_or(crate::error::BuildError::missing("CatalogsFeedProcessingResult", "created_at"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsFeedProcessingResult", "id"))?,
+            updated_at: self
+                .updated_at
+                .ok_or(crate::error::BuildError::missing("CatalogsFeedProcessingResult", "updated_at"))?,
+            ingestion_details: self
+                .ingestion_details
+                .ok_or(crate::error::BuildError::missing("CatalogsFeedProcessingResult", "ingestion_details"))?,
+            product_counts: self.product_counts,
+            status: self.status.ok_or(crate::error::BuildError::missing("CatalogsFeedProcessingResult", "status"))?,
+            validation_details: self
+                .validation_details
+                .ok_or(crate::error::BuildError::missing("CatalogsFeedProcessingResult", "validation_details"))?,
+            video_counts: self.video_counts,
+        })
     }
 }
 
 /// Schema `CatalogsFeedProcessingSchedule` of the spec.
+///
+/// Build it with [`CatalogsFeedProcessingSchedule::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProcessingSchedule {
-    /// `time`: required, pattern `^(0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$`.
+    /// `time`: string (required); pattern `^(0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$`.
     pub time: String,
-    /// `timezone`: required, nullable.
+    /// `timezone`: one of the 387 values of [`CatalogsFeedProcessingScheduleTimezone`] (required, nullable).
     #[serde(default)]
     pub timezone: Option<CatalogsFeedProcessingScheduleTimezone>,
 }
 
 impl CatalogsFeedProcessingSchedule {
-    /// A value with the required fields set and the others empty.
-    pub fn new(time: String) -> Self {
+    /// A value with `time` set and the other fields empty.
+    pub fn new(time: impl Into<String>) -> Self {
+        let time = time.into();
         Self { time, timezone: None }
+    }
+
+    /// Sets `timezone`.
+    pub fn timezone(mut self, value: impl Into<CatalogsFeedProcessingScheduleTimezone>) -> Self {
+        self.timezone = Some(value.into());
+        self
     }
 }
 
@@ -1189,148 +2400,171 @@ string_enum! {
 }
 
 /// Schema `CatalogsFeedProductCounts` of the spec.
+///
+/// Build it with [`CatalogsFeedProductCounts::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedProductCounts {
-    /// `ingested`.
+    /// `ingested`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingested: Option<i64>,
-    /// `original`.
+    /// `original`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<i64>,
 }
 
 impl CatalogsFeedProductCounts {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ingested: None, original: None }
+    }
+
+    /// Sets `ingested`.
+    pub fn ingested(mut self, value: i64) -> Self {
+        self.ingested = Some(value);
+        self
+    }
+
+    /// Sets `original`.
+    pub fn original(mut self, value: i64) -> Self {
+        self.original = Some(value);
+        self
     }
 }
 
 /// Schema `CatalogsFeedValidationDetails` of the spec.
+///
+/// Build it with [`CatalogsFeedValidationDetails::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationDetails {
-    /// `errors`: required.
+    /// `errors`: [`CatalogsFeedValidationErrors`] (required).
     pub errors: CatalogsFeedValidationErrors,
-    /// `warnings`: required.
+    /// `warnings`: [`CatalogsFeedValidationWarnings`] (required).
     pub warnings: CatalogsFeedValidationWarnings,
 }
 
 impl CatalogsFeedValidationDetails {
-    /// A value with the required fields set and the others empty.
-    pub fn new(errors: CatalogsFeedValidationErrors, warnings: CatalogsFeedValidationWarnings) -> Self {
+    /// A value with `errors` and `warnings` set and the other fields empty.
+    pub fn new(
+        errors: impl Into<CatalogsFeedValidationErrors>,
+        warnings: impl Into<CatalogsFeedValidationWarnings>,
+    ) -> Self {
+        let errors = errors.into();
+        let warnings = warnings.into();
         Self { errors, warnings }
     }
 }
 
 /// Schema `CatalogsFeedValidationErrors` of the spec.
+///
+/// Build it with [`CatalogsFeedValidationErrors::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationErrors {
-    /// `ADULT_INVALID`.
+    /// `ADULT_INVALID`: integer (optional).
     #[serde(rename = "ADULT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub adult_invalid: Option<i64>,
-    /// `ADWORDS_FORMAT_INVALID`.
+    /// `ADWORDS_FORMAT_INVALID`: integer (optional).
     #[serde(rename = "ADWORDS_FORMAT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub adwords_format_invalid: Option<i64>,
-    /// `AVAILABILITY_INVALID`.
+    /// `AVAILABILITY_INVALID`: integer (optional).
     #[serde(rename = "AVAILABILITY_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub availability_invalid: Option<i64>,
-    /// `BLOCKLISTED_IMAGE_SIGNATURE`.
+    /// `BLOCKLISTED_IMAGE_SIGNATURE`: integer (optional).
     #[serde(rename = "BLOCKLISTED_IMAGE_SIGNATURE", default, skip_serializing_if = "Option::is_none")]
     pub blocklisted_image_signature: Option<i64>,
-    /// `DELIMITER_ERROR`.
+    /// `DELIMITER_ERROR`: integer (optional).
     #[serde(rename = "DELIMITER_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub delimiter_error: Option<i64>,
-    /// `DESCRIPTION_MISSING`.
+    /// `DESCRIPTION_MISSING`: integer (optional).
     #[serde(rename = "DESCRIPTION_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub description_missing: Option<i64>,
-    /// `DUPLICATE_PRODUCTS`.
+    /// `DUPLICATE_PRODUCTS`: integer (optional).
     #[serde(rename = "DUPLICATE_PRODUCTS", default, skip_serializing_if = "Option::is_none")]
     pub duplicate_products: Option<i64>,
-    /// `ENCODING_ERROR`.
+    /// `ENCODING_ERROR`: integer (optional).
     #[serde(rename = "ENCODING_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub encoding_error: Option<i64>,
-    /// `FEED_LENGTH_TOO_LONG`.
+    /// `FEED_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "FEED_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub feed_length_too_long: Option<i64>,
-    /// `FEED_TOO_SMALL`.
+    /// `FEED_TOO_SMALL`: integer (optional).
     #[serde(rename = "FEED_TOO_SMALL", default, skip_serializing_if = "Option::is_none")]
     pub feed_too_small: Option<i64>,
-    /// `FETCH_ERROR`.
+    /// `FETCH_ERROR`: integer (optional).
     #[serde(rename = "FETCH_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub fetch_error: Option<i64>,
-    /// `FETCH_INACTIVE_FEED_ERROR`.
+    /// `FETCH_INACTIVE_FEED_ERROR`: integer (optional).
     #[serde(rename = "FETCH_INACTIVE_FEED_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub fetch_inactive_feed_error: Option<i64>,
-    /// `IMAGE_LINK_INVALID`.
+    /// `IMAGE_LINK_INVALID`: integer (optional).
     #[serde(rename = "IMAGE_LINK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub image_link_invalid: Option<i64>,
-    /// `IMAGE_LINK_LENGTH_TOO_LONG`.
+    /// `IMAGE_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "IMAGE_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub image_link_length_too_long: Option<i64>,
-    /// `IMAGE_LINK_MISSING`.
+    /// `IMAGE_LINK_MISSING`: integer (optional).
     #[serde(rename = "IMAGE_LINK_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub image_link_missing: Option<i64>,
-    /// `INTERNAL_SERVICE_ERROR`.
+    /// `INTERNAL_SERVICE_ERROR`: integer (optional).
     #[serde(rename = "INTERNAL_SERVICE_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub internal_service_error: Option<i64>,
-    /// `INVALID_DOMAIN`.
+    /// `INVALID_DOMAIN`: integer (optional).
     #[serde(rename = "INVALID_DOMAIN", default, skip_serializing_if = "Option::is_none")]
     pub invalid_domain: Option<i64>,
-    /// `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`.
+    /// `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`: integer (optional).
     #[serde(rename = "ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE", default, skip_serializing_if = "Option::is_none")]
     pub item_main_image_download_failure: Option<i64>,
-    /// `ITEMID_MISSING`.
+    /// `ITEMID_MISSING`: integer (optional).
     #[serde(rename = "ITEMID_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub itemid_missing: Option<i64>,
-    /// `LINK_FORMAT_INVALID`.
+    /// `LINK_FORMAT_INVALID`: integer (optional).
     #[serde(rename = "LINK_FORMAT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub link_format_invalid: Option<i64>,
-    /// `LINK_LENGTH_TOO_LONG`.
+    /// `LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub link_length_too_long: Option<i64>,
-    /// `LIST_PRICE_INVALID`.
+    /// `LIST_PRICE_INVALID`: integer (optional).
     #[serde(rename = "LIST_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub list_price_invalid: Option<i64>,
-    /// `MALFORMED_XML`.
+    /// `MALFORMED_XML`: integer (optional).
     #[serde(rename = "MALFORMED_XML", default, skip_serializing_if = "Option::is_none")]
     pub malformed_xml: Option<i64>,
-    /// `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`.
+    /// `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`: integer (optional).
     #[serde(rename = "MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED", default, skip_serializing_if = "Option::is_none")]
     pub max_items_per_item_group_exceeded: Option<i64>,
-    /// `NO_VERIFIED_DOMAIN`.
+    /// `NO_VERIFIED_DOMAIN`: integer (optional).
     #[serde(rename = "NO_VERIFIED_DOMAIN", default, skip_serializing_if = "Option::is_none")]
     pub no_verified_domain: Option<i64>,
-    /// `PARSE_LINE_ERROR`.
+    /// `PARSE_LINE_ERROR`: integer (optional).
     #[serde(rename = "PARSE_LINE_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub parse_line_error: Option<i64>,
-    /// `PINJOIN_CONTENT_UNSAFE`.
+    /// `PINJOIN_CONTENT_UNSAFE`: integer (optional).
     #[serde(rename = "PINJOIN_CONTENT_UNSAFE", default, skip_serializing_if = "Option::is_none")]
     pub pinjoin_content_unsafe: Option<i64>,
-    /// `PRICE_CANNOT_BE_DETERMINED`.
+    /// `PRICE_CANNOT_BE_DETERMINED`: integer (optional).
     #[serde(rename = "PRICE_CANNOT_BE_DETERMINED", default, skip_serializing_if = "Option::is_none")]
     pub price_cannot_be_determined: Option<i64>,
-    /// `PRICE_MISSING`.
+    /// `PRICE_MISSING`: integer (optional).
     #[serde(rename = "PRICE_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub price_missing: Option<i64>,
-    /// `PRODUCT_LINK_MISSING`.
+    /// `PRODUCT_LINK_MISSING`: integer (optional).
     #[serde(rename = "PRODUCT_LINK_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub product_link_missing: Option<i64>,
-    /// `PRODUCT_PRICE_INVALID`.
+    /// `PRODUCT_PRICE_INVALID`: integer (optional).
     #[serde(rename = "PRODUCT_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub product_price_invalid: Option<i64>,
-    /// `REQUIRED_COLUMNS_MISSING`.
+    /// `REQUIRED_COLUMNS_MISSING`: integer (optional).
     #[serde(rename = "REQUIRED_COLUMNS_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub required_columns_missing: Option<i64>,
-    /// `TITLE_MISSING`.
+    /// `TITLE_MISSING`: integer (optional).
     #[serde(rename = "TITLE_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub title_missing: Option<i64>,
 }
 
 impl CatalogsFeedValidationErrors {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             adult_invalid: None,
@@ -1368,649 +2602,849 @@ impl CatalogsFeedValidationErrors {
             title_missing: None,
         }
     }
+
+    /// Sets `ADULT_INVALID`.
+    pub fn adult_invalid(mut self, value: i64) -> Self {
+        self.adult_invalid = Some(value);
+        self
+    }
+
+    /// Sets `ADWORDS_FORMAT_INVALID`.
+    pub fn adwords_format_invalid(mut self, value: i64) -> Self {
+        self.adwords_format_invalid = Some(value);
+        self
+    }
+
+    /// Sets `AVAILABILITY_INVALID`.
+    pub fn availability_invalid(mut self, value: i64) -> Self {
+        self.availability_invalid = Some(value);
+        self
+    }
+
+    /// Sets `BLOCKLISTED_IMAGE_SIGNATURE`.
+    pub fn blocklisted_image_signature(mut self, value: i64) -> Self {
+        self.blocklisted_image_signature = Some(value);
+        self
+    }
+
+    /// Sets `DELIMITER_ERROR`.
+    pub fn delimiter_error(mut self, value: i64) -> Self {
+        self.delimiter_error = Some(value);
+        self
+    }
+
+    /// Sets `DESCRIPTION_MISSING`.
+    pub fn description_missing(mut self, value: i64) -> Self {
+        self.description_missing = Some(value);
+        self
+    }
+
+    /// Sets `DUPLICATE_PRODUCTS`.
+    pub fn duplicate_products(mut self, value: i64) -> Self {
+        self.duplicate_products = Some(value);
+        self
+    }
+
+    /// Sets `ENCODING_ERROR`.
+    pub fn encoding_error(mut self, value: i64) -> Self {
+        self.encoding_error = Some(value);
+        self
+    }
+
+    /// Sets `FEED_LENGTH_TOO_LONG`.
+    pub fn feed_length_too_long(mut self, value: i64) -> Self {
+        self.feed_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `FEED_TOO_SMALL`.
+    pub fn feed_too_small(mut self, value: i64) -> Self {
+        self.feed_too_small = Some(value);
+        self
+    }
+
+    /// Sets `FETCH_ERROR`.
+    pub fn fetch_error(mut self, value: i64) -> Self {
+        self.fetch_error = Some(value);
+        self
+    }
+
+    /// Sets `FETCH_INACTIVE_FEED_ERROR`.
+    pub fn fetch_inactive_feed_error(mut self, value: i64) -> Self {
+        self.fetch_inactive_feed_error = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_LINK_INVALID`.
+    pub fn image_link_invalid(mut self, value: i64) -> Self {
+        self.image_link_invalid = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_LINK_LENGTH_TOO_LONG`.
+    pub fn image_link_length_too_long(mut self, value: i64) -> Self {
+        self.image_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_LINK_MISSING`.
+    pub fn image_link_missing(mut self, value: i64) -> Self {
+        self.image_link_missing = Some(value);
+        self
+    }
+
+    /// Sets `INTERNAL_SERVICE_ERROR`.
+    pub fn internal_service_error(mut self, value: i64) -> Self {
+        self.internal_service_error = Some(value);
+        self
+    }
+
+    /// Sets `INVALID_DOMAIN`.
+    pub fn invalid_domain(mut self, value: i64) -> Self {
+        self.invalid_domain = Some(value);
+        self
+    }
+
+    /// Sets `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`.
+    pub fn item_main_image_download_failure(mut self, value: i64) -> Self {
+        self.item_main_image_download_failure = Some(value);
+        self
+    }
+
+    /// Sets `ITEMID_MISSING`.
+    pub fn itemid_missing(mut self, value: i64) -> Self {
+        self.itemid_missing = Some(value);
+        self
+    }
+
+    /// Sets `LINK_FORMAT_INVALID`.
+    pub fn link_format_invalid(mut self, value: i64) -> Self {
+        self.link_format_invalid = Some(value);
+        self
+    }
+
+    /// Sets `LINK_LENGTH_TOO_LONG`.
+    pub fn link_length_too_long(mut self, value: i64) -> Self {
+        self.link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `LIST_PRICE_INVALID`.
+    pub fn list_price_invalid(mut self, value: i64) -> Self {
+        self.list_price_invalid = Some(value);
+        self
+    }
+
+    /// Sets `MALFORMED_XML`.
+    pub fn malformed_xml(mut self, value: i64) -> Self {
+        self.malformed_xml = Some(value);
+        self
+    }
+
+    /// Sets `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`.
+    pub fn max_items_per_item_group_exceeded(mut self, value: i64) -> Self {
+        self.max_items_per_item_group_exceeded = Some(value);
+        self
+    }
+
+    /// Sets `NO_VERIFIED_DOMAIN`.
+    pub fn no_verified_domain(mut self, value: i64) -> Self {
+        self.no_verified_domain = Some(value);
+        self
+    }
+
+    /// Sets `PARSE_LINE_ERROR`.
+    pub fn parse_line_error(mut self, value: i64) -> Self {
+        self.parse_line_error = Some(value);
+        self
+    }
+
+    /// Sets `PINJOIN_CONTENT_UNSAFE`.
+    pub fn pinjoin_content_unsafe(mut self, value: i64) -> Self {
+        self.pinjoin_content_unsafe = Some(value);
+        self
+    }
+
+    /// Sets `PRICE_CANNOT_BE_DETERMINED`.
+    pub fn price_cannot_be_determined(mut self, value: i64) -> Self {
+        self.price_cannot_be_determined = Some(value);
+        self
+    }
+
+    /// Sets `PRICE_MISSING`.
+    pub fn price_missing(mut self, value: i64) -> Self {
+        self.price_missing = Some(value);
+        self
+    }
+
+    /// Sets `PRODUCT_LINK_MISSING`.
+    pub fn product_link_missing(mut self, value: i64) -> Self {
+        self.product_link_missing = Some(value);
+        self
+    }
+
+    /// Sets `PRODUCT_PRICE_INVALID`.
+    pub fn product_price_invalid(mut self, value: i64) -> Self {
+        self.product_price_invalid = Some(value);
+        self
+    }
+
+    /// Sets `REQUIRED_COLUMNS_MISSING`.
+    pub fn required_columns_missing(mut self, value: i64) -> Self {
+        self.required_columns_missing = Some(value);
+        self
+    }
+
+    /// Sets `TITLE_MISSING`.
+    pub fn title_missing(mut self, value: i64) -> Self {
+        self.title_missing = Some(value);
+        self
+    }
 }
 
 /// Schema `CatalogsFeedValidationWarnings` of the spec.
+///
+/// Build it with [`CatalogsFeedValidationWarnings::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedValidationWarnings {
-    /// `AD_IMAGE_0_LINK_DUPLICATED`.
+    /// `AD_IMAGE_0_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_0_LINK_REQUIRED`.
+    /// `AD_IMAGE_0_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_required: Option<i64>,
-    /// `AD_IMAGE_0_LINK_WARNING`.
+    /// `AD_IMAGE_0_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_warning: Option<i64>,
-    /// `AD_IMAGE_0_TAG_DUPLICATED`.
+    /// `AD_IMAGE_0_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_0_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_0_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_0_TAG_REQUIRED`.
+    /// `AD_IMAGE_0_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_0_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag_required: Option<i64>,
-    /// `AD_IMAGE_10_LINK_DUPLICATED`.
+    /// `AD_IMAGE_10_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_10_LINK_REQUIRED`.
+    /// `AD_IMAGE_10_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_required: Option<i64>,
-    /// `AD_IMAGE_10_LINK_WARNING`.
+    /// `AD_IMAGE_10_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_warning: Option<i64>,
-    /// `AD_IMAGE_10_TAG_DUPLICATED`.
+    /// `AD_IMAGE_10_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_10_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_10_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_10_TAG_REQUIRED`.
+    /// `AD_IMAGE_10_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_10_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag_required: Option<i64>,
-    /// `AD_IMAGE_11_LINK_DUPLICATED`.
+    /// `AD_IMAGE_11_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_11_LINK_REQUIRED`.
+    /// `AD_IMAGE_11_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_required: Option<i64>,
-    /// `AD_IMAGE_11_LINK_WARNING`.
+    /// `AD_IMAGE_11_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_warning: Option<i64>,
-    /// `AD_IMAGE_11_TAG_DUPLICATED`.
+    /// `AD_IMAGE_11_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_11_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_11_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_11_TAG_REQUIRED`.
+    /// `AD_IMAGE_11_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_11_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag_required: Option<i64>,
-    /// `AD_IMAGE_12_LINK_DUPLICATED`.
+    /// `AD_IMAGE_12_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_12_LINK_REQUIRED`.
+    /// `AD_IMAGE_12_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_required: Option<i64>,
-    /// `AD_IMAGE_12_LINK_WARNING`.
+    /// `AD_IMAGE_12_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_warning: Option<i64>,
-    /// `AD_IMAGE_12_TAG_DUPLICATED`.
+    /// `AD_IMAGE_12_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_12_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_12_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_12_TAG_REQUIRED`.
+    /// `AD_IMAGE_12_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_12_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag_required: Option<i64>,
-    /// `AD_IMAGE_13_LINK_DUPLICATED`.
+    /// `AD_IMAGE_13_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_13_LINK_REQUIRED`.
+    /// `AD_IMAGE_13_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_required: Option<i64>,
-    /// `AD_IMAGE_13_LINK_WARNING`.
+    /// `AD_IMAGE_13_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_warning: Option<i64>,
-    /// `AD_IMAGE_13_TAG_DUPLICATED`.
+    /// `AD_IMAGE_13_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_13_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_13_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_13_TAG_REQUIRED`.
+    /// `AD_IMAGE_13_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_13_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag_required: Option<i64>,
-    /// `AD_IMAGE_14_LINK_DUPLICATED`.
+    /// `AD_IMAGE_14_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_14_LINK_REQUIRED`.
+    /// `AD_IMAGE_14_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_required: Option<i64>,
-    /// `AD_IMAGE_14_LINK_WARNING`.
+    /// `AD_IMAGE_14_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_warning: Option<i64>,
-    /// `AD_IMAGE_14_TAG_DUPLICATED`.
+    /// `AD_IMAGE_14_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_14_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_14_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_14_TAG_REQUIRED`.
+    /// `AD_IMAGE_14_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_14_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag_required: Option<i64>,
-    /// `AD_IMAGE_15_LINK_DUPLICATED`.
+    /// `AD_IMAGE_15_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_15_LINK_REQUIRED`.
+    /// `AD_IMAGE_15_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_required: Option<i64>,
-    /// `AD_IMAGE_15_LINK_WARNING`.
+    /// `AD_IMAGE_15_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_warning: Option<i64>,
-    /// `AD_IMAGE_15_TAG_DUPLICATED`.
+    /// `AD_IMAGE_15_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_15_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_15_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_15_TAG_REQUIRED`.
+    /// `AD_IMAGE_15_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_15_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag_required: Option<i64>,
-    /// `AD_IMAGE_16_LINK_DUPLICATED`.
+    /// `AD_IMAGE_16_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_16_LINK_REQUIRED`.
+    /// `AD_IMAGE_16_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_required: Option<i64>,
-    /// `AD_IMAGE_16_LINK_WARNING`.
+    /// `AD_IMAGE_16_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_warning: Option<i64>,
-    /// `AD_IMAGE_16_TAG_DUPLICATED`.
+    /// `AD_IMAGE_16_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_16_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_16_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_16_TAG_REQUIRED`.
+    /// `AD_IMAGE_16_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_16_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag_required: Option<i64>,
-    /// `AD_IMAGE_17_LINK_DUPLICATED`.
+    /// `AD_IMAGE_17_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_17_LINK_REQUIRED`.
+    /// `AD_IMAGE_17_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_required: Option<i64>,
-    /// `AD_IMAGE_17_LINK_WARNING`.
+    /// `AD_IMAGE_17_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_warning: Option<i64>,
-    /// `AD_IMAGE_17_TAG_DUPLICATED`.
+    /// `AD_IMAGE_17_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_17_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_17_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_17_TAG_REQUIRED`.
+    /// `AD_IMAGE_17_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_17_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag_required: Option<i64>,
-    /// `AD_IMAGE_18_LINK_DUPLICATED`.
+    /// `AD_IMAGE_18_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_18_LINK_REQUIRED`.
+    /// `AD_IMAGE_18_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_required: Option<i64>,
-    /// `AD_IMAGE_18_LINK_WARNING`.
+    /// `AD_IMAGE_18_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_warning: Option<i64>,
-    /// `AD_IMAGE_18_TAG_DUPLICATED`.
+    /// `AD_IMAGE_18_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_18_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_18_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_18_TAG_REQUIRED`.
+    /// `AD_IMAGE_18_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_18_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag_required: Option<i64>,
-    /// `AD_IMAGE_19_LINK_DUPLICATED`.
+    /// `AD_IMAGE_19_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_19_LINK_REQUIRED`.
+    /// `AD_IMAGE_19_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_required: Option<i64>,
-    /// `AD_IMAGE_19_LINK_WARNING`.
+    /// `AD_IMAGE_19_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_warning: Option<i64>,
-    /// `AD_IMAGE_19_TAG_DUPLICATED`.
+    /// `AD_IMAGE_19_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_19_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_19_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_19_TAG_REQUIRED`.
+    /// `AD_IMAGE_19_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_19_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag_required: Option<i64>,
-    /// `AD_IMAGE_1_LINK_DUPLICATED`.
+    /// `AD_IMAGE_1_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_1_LINK_REQUIRED`.
+    /// `AD_IMAGE_1_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_required: Option<i64>,
-    /// `AD_IMAGE_1_LINK_WARNING`.
+    /// `AD_IMAGE_1_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_warning: Option<i64>,
-    /// `AD_IMAGE_1_TAG_DUPLICATED`.
+    /// `AD_IMAGE_1_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_1_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_1_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_1_TAG_REQUIRED`.
+    /// `AD_IMAGE_1_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_1_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag_required: Option<i64>,
-    /// `AD_IMAGE_2_LINK_DUPLICATED`.
+    /// `AD_IMAGE_2_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_2_LINK_REQUIRED`.
+    /// `AD_IMAGE_2_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_required: Option<i64>,
-    /// `AD_IMAGE_2_LINK_WARNING`.
+    /// `AD_IMAGE_2_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_warning: Option<i64>,
-    /// `AD_IMAGE_2_TAG_DUPLICATED`.
+    /// `AD_IMAGE_2_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_2_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_2_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_2_TAG_REQUIRED`.
+    /// `AD_IMAGE_2_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_2_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag_required: Option<i64>,
-    /// `AD_IMAGE_3_LINK_DUPLICATED`.
+    /// `AD_IMAGE_3_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_3_LINK_REQUIRED`.
+    /// `AD_IMAGE_3_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_required: Option<i64>,
-    /// `AD_IMAGE_3_LINK_WARNING`.
+    /// `AD_IMAGE_3_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_warning: Option<i64>,
-    /// `AD_IMAGE_3_TAG_DUPLICATED`.
+    /// `AD_IMAGE_3_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_3_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_3_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_3_TAG_REQUIRED`.
+    /// `AD_IMAGE_3_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_3_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag_required: Option<i64>,
-    /// `AD_IMAGE_4_LINK_DUPLICATED`.
+    /// `AD_IMAGE_4_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_4_LINK_REQUIRED`.
+    /// `AD_IMAGE_4_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_required: Option<i64>,
-    /// `AD_IMAGE_4_LINK_WARNING`.
+    /// `AD_IMAGE_4_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_warning: Option<i64>,
-    /// `AD_IMAGE_4_TAG_DUPLICATED`.
+    /// `AD_IMAGE_4_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_4_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_4_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_4_TAG_REQUIRED`.
+    /// `AD_IMAGE_4_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_4_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag_required: Option<i64>,
-    /// `AD_IMAGE_5_LINK_DUPLICATED`.
+    /// `AD_IMAGE_5_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_5_LINK_REQUIRED`.
+    /// `AD_IMAGE_5_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_required: Option<i64>,
-    /// `AD_IMAGE_5_LINK_WARNING`.
+    /// `AD_IMAGE_5_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_warning: Option<i64>,
-    /// `AD_IMAGE_5_TAG_DUPLICATED`.
+    /// `AD_IMAGE_5_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_5_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_5_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_5_TAG_REQUIRED`.
+    /// `AD_IMAGE_5_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_5_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag_required: Option<i64>,
-    /// `AD_IMAGE_6_LINK_DUPLICATED`.
+    /// `AD_IMAGE_6_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_6_LINK_REQUIRED`.
+    /// `AD_IMAGE_6_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_required: Option<i64>,
-    /// `AD_IMAGE_6_LINK_WARNING`.
+    /// `AD_IMAGE_6_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_warning: Option<i64>,
-    /// `AD_IMAGE_6_TAG_DUPLICATED`.
+    /// `AD_IMAGE_6_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_6_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_6_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_6_TAG_REQUIRED`.
+    /// `AD_IMAGE_6_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_6_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag_required: Option<i64>,
-    /// `AD_IMAGE_7_LINK_DUPLICATED`.
+    /// `AD_IMAGE_7_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_7_LINK_REQUIRED`.
+    /// `AD_IMAGE_7_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_required: Option<i64>,
-    /// `AD_IMAGE_7_LINK_WARNING`.
+    /// `AD_IMAGE_7_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_warning: Option<i64>,
-    /// `AD_IMAGE_7_TAG_DUPLICATED`.
+    /// `AD_IMAGE_7_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_7_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_7_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_7_TAG_REQUIRED`.
+    /// `AD_IMAGE_7_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_7_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag_required: Option<i64>,
-    /// `AD_IMAGE_8_LINK_DUPLICATED`.
+    /// `AD_IMAGE_8_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_8_LINK_REQUIRED`.
+    /// `AD_IMAGE_8_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_required: Option<i64>,
-    /// `AD_IMAGE_8_LINK_WARNING`.
+    /// `AD_IMAGE_8_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_warning: Option<i64>,
-    /// `AD_IMAGE_8_TAG_DUPLICATED`.
+    /// `AD_IMAGE_8_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_8_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_8_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_8_TAG_REQUIRED`.
+    /// `AD_IMAGE_8_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_8_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag_required: Option<i64>,
-    /// `AD_IMAGE_9_LINK_DUPLICATED`.
+    /// `AD_IMAGE_9_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_duplicated: Option<i64>,
-    /// `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_length_too_long: Option<i64>,
-    /// `AD_IMAGE_9_LINK_REQUIRED`.
+    /// `AD_IMAGE_9_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_required: Option<i64>,
-    /// `AD_IMAGE_9_LINK_WARNING`.
+    /// `AD_IMAGE_9_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_warning: Option<i64>,
-    /// `AD_IMAGE_9_TAG_DUPLICATED`.
+    /// `AD_IMAGE_9_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_IMAGE_9_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag_duplicated: Option<i64>,
-    /// `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_IMAGE_9_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag_length_too_long: Option<i64>,
-    /// `AD_IMAGE_9_TAG_REQUIRED`.
+    /// `AD_IMAGE_9_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_IMAGE_9_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag_required: Option<i64>,
-    /// `AD_LINK_FORMAT_WARNING`.
+    /// `AD_LINK_FORMAT_WARNING`: integer (optional).
     #[serde(rename = "AD_LINK_FORMAT_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_link_format_warning: Option<i64>,
-    /// `AD_LINK_SAME_AS_LINK`.
+    /// `AD_LINK_SAME_AS_LINK`: integer (optional).
     #[serde(rename = "AD_LINK_SAME_AS_LINK", default, skip_serializing_if = "Option::is_none")]
     pub ad_link_same_as_link: Option<i64>,
-    /// `AD_VIDEO_0_LINK_DUPLICATED`.
+    /// `AD_VIDEO_0_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_duplicated: Option<i64>,
-    /// `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_length_too_long: Option<i64>,
-    /// `AD_VIDEO_0_LINK_REQUIRED`.
+    /// `AD_VIDEO_0_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_required: Option<i64>,
-    /// `AD_VIDEO_0_LINK_WARNING`.
+    /// `AD_VIDEO_0_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_warning: Option<i64>,
-    /// `AD_VIDEO_0_TAG_DUPLICATED`.
+    /// `AD_VIDEO_0_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_VIDEO_0_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag_duplicated: Option<i64>,
-    /// `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_VIDEO_0_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag_length_too_long: Option<i64>,
-    /// `AD_VIDEO_0_TAG_REQUIRED`.
+    /// `AD_VIDEO_0_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_VIDEO_0_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag_required: Option<i64>,
-    /// `AD_VIDEO_1_LINK_DUPLICATED`.
+    /// `AD_VIDEO_1_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_duplicated: Option<i64>,
-    /// `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_length_too_long: Option<i64>,
-    /// `AD_VIDEO_1_LINK_REQUIRED`.
+    /// `AD_VIDEO_1_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_required: Option<i64>,
-    /// `AD_VIDEO_1_LINK_WARNING`.
+    /// `AD_VIDEO_1_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_warning: Option<i64>,
-    /// `AD_VIDEO_1_TAG_DUPLICATED`.
+    /// `AD_VIDEO_1_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_VIDEO_1_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag_duplicated: Option<i64>,
-    /// `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_VIDEO_1_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag_length_too_long: Option<i64>,
-    /// `AD_VIDEO_1_TAG_REQUIRED`.
+    /// `AD_VIDEO_1_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_VIDEO_1_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag_required: Option<i64>,
-    /// `AD_VIDEO_2_LINK_DUPLICATED`.
+    /// `AD_VIDEO_2_LINK_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_duplicated: Option<i64>,
-    /// `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_length_too_long: Option<i64>,
-    /// `AD_VIDEO_2_LINK_REQUIRED`.
+    /// `AD_VIDEO_2_LINK_REQUIRED`: integer (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_required: Option<i64>,
-    /// `AD_VIDEO_2_LINK_WARNING`.
+    /// `AD_VIDEO_2_LINK_WARNING`: integer (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_warning: Option<i64>,
-    /// `AD_VIDEO_2_TAG_DUPLICATED`.
+    /// `AD_VIDEO_2_TAG_DUPLICATED`: integer (optional).
     #[serde(rename = "AD_VIDEO_2_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag_duplicated: Option<i64>,
-    /// `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "AD_VIDEO_2_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag_length_too_long: Option<i64>,
-    /// `AD_VIDEO_2_TAG_REQUIRED`.
+    /// `AD_VIDEO_2_TAG_REQUIRED`: integer (optional).
     #[serde(rename = "AD_VIDEO_2_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag_required: Option<i64>,
-    /// `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`.
+    /// `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_link_length_too_long: Option<i64>,
-    /// `ADDITIONAL_IMAGE_LINK_WARNING`.
+    /// `ADDITIONAL_IMAGE_LINK_WARNING`: integer (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_link_warning: Option<i64>,
-    /// `ADWORDS_FORMAT_WARNING`.
+    /// `ADWORDS_FORMAT_WARNING`: integer (optional).
     #[serde(rename = "ADWORDS_FORMAT_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub adwords_format_warning: Option<i64>,
-    /// `ADWORDS_SAME_AS_LINK`.
+    /// `ADWORDS_SAME_AS_LINK`: integer (optional).
     #[serde(rename = "ADWORDS_SAME_AS_LINK", default, skip_serializing_if = "Option::is_none")]
     pub adwords_same_as_link: Option<i64>,
-    /// `AGE_GROUP_INVALID`.
+    /// `AGE_GROUP_INVALID`: integer (optional).
     #[serde(rename = "AGE_GROUP_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub age_group_invalid: Option<i64>,
-    /// `ANDROID_DEEP_LINK_INVALID`.
+    /// `ANDROID_DEEP_LINK_INVALID`: integer (optional).
     #[serde(rename = "ANDROID_DEEP_LINK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link_invalid: Option<i64>,
-    /// `AVAILABILITY_DATE_INVALID`.
+    /// `AVAILABILITY_DATE_INVALID`: integer (optional).
     #[serde(rename = "AVAILABILITY_DATE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub availability_date_invalid: Option<i64>,
-    /// `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`.
+    /// `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`: integer (optional).
     #[serde(rename = "COUNTRY_DOES_NOT_MAP_TO_CURRENCY", default, skip_serializing_if = "Option::is_none")]
     pub country_does_not_map_to_currency: Option<i64>,
-    /// `CUSTOM_LABEL_LENGTH_TOO_LONG`.
+    /// `CUSTOM_LABEL_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "CUSTOM_LABEL_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub custom_label_length_too_long: Option<i64>,
-    /// `DESCRIPTION_LENGTH_TOO_LONG`.
+    /// `DESCRIPTION_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "DESCRIPTION_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub description_length_too_long: Option<i64>,
-    /// `DUPLICATE_HEADERS`.
+    /// `DUPLICATE_HEADERS`: integer (optional).
     #[serde(rename = "DUPLICATE_HEADERS", default, skip_serializing_if = "Option::is_none")]
     pub duplicate_headers: Option<i64>,
-    /// `EXPIRATION_DATE_INVALID`.
+    /// `EXPIRATION_DATE_INVALID`: integer (optional).
     #[serde(rename = "EXPIRATION_DATE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub expiration_date_invalid: Option<i64>,
-    /// `FETCH_SAME_SIGNATURE`.
+    /// `FETCH_SAME_SIGNATURE`: one of `1` (optional).
     #[serde(rename = "FETCH_SAME_SIGNATURE", default, skip_serializing_if = "Option::is_none")]
     pub fetch_same_signature: Option<CatalogsFeedValidationWarningsFetchSameSignature>,
-    /// `GENDER_INVALID`.
+    /// `GENDER_INVALID`: integer (optional).
     #[serde(rename = "GENDER_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub gender_invalid: Option<i64>,
-    /// `GTIN_INVALID`.
+    /// `GTIN_INVALID`: integer (optional).
     #[serde(rename = "GTIN_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub gtin_invalid: Option<i64>,
-    /// `IMAGE_LINK_WARNING`.
+    /// `IMAGE_LINK_WARNING`: integer (optional).
     #[serde(rename = "IMAGE_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub image_link_warning: Option<i64>,
-    /// `INCONSISTENT_CURRENCY_VALUES`.
+    /// `INCONSISTENT_CURRENCY_VALUES`: integer (optional).
     #[serde(rename = "INCONSISTENT_CURRENCY_VALUES", default, skip_serializing_if = "Option::is_none")]
     pub inconsistent_currency_values: Option<i64>,
-    /// `INDEXED_PRODUCT_COUNT_LARGE_DELTA`.
+    /// `INDEXED_PRODUCT_COUNT_LARGE_DELTA`: integer (optional).
     #[serde(rename = "INDEXED_PRODUCT_COUNT_LARGE_DELTA", default, skip_serializing_if = "Option::is_none")]
     pub indexed_product_count_large_delta: Option<i64>,
-    /// `IOS_DEEP_LINK_INVALID`.
+    /// `IOS_DEEP_LINK_INVALID`: integer (optional).
     #[serde(rename = "IOS_DEEP_LINK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link_invalid: Option<i64>,
-    /// `IS_BUNDLE_INVALID`.
+    /// `IS_BUNDLE_INVALID`: integer (optional).
     #[serde(rename = "IS_BUNDLE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub is_bundle_invalid: Option<i64>,
-    /// `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`.
+    /// `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`: integer (optional).
     #[serde(rename = "ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE", default, skip_serializing_if = "Option::is_none")]
     pub item_additional_image_download_failure: Option<i64>,
-    /// `LINK_FORMAT_WARNING`.
+    /// `LINK_FORMAT_WARNING`: integer (optional).
     #[serde(rename = "LINK_FORMAT_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub link_format_warning: Option<i64>,
-    /// `MIN_AD_PRICE_INVALID`.
+    /// `MIN_AD_PRICE_INVALID`: integer (optional).
     #[serde(rename = "MIN_AD_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub min_ad_price_invalid: Option<i64>,
-    /// `MPN_INVALID`.
+    /// `MPN_INVALID`: integer (optional).
     #[serde(rename = "MPN_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub mpn_invalid: Option<i64>,
-    /// `MULTIPACK_INVALID`.
+    /// `MULTIPACK_INVALID`: integer (optional).
     #[serde(rename = "MULTIPACK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub multipack_invalid: Option<i64>,
-    /// `OPTIONAL_CONDITION_INVALID`.
+    /// `OPTIONAL_CONDITION_INVALID`: integer (optional).
     #[serde(rename = "OPTIONAL_CONDITION_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub optional_condition_invalid: Option<i64>,
-    /// `OPTIONAL_CONDITION_MISSING`.
+    /// `OPTIONAL_CONDITION_MISSING`: integer (optional).
     #[serde(rename = "OPTIONAL_CONDITION_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub optional_condition_missing: Option<i64>,
-    /// `OPTIONAL_PRODUCT_CATEGORY_INVALID`.
+    /// `OPTIONAL_PRODUCT_CATEGORY_INVALID`: integer (optional).
     #[serde(rename = "OPTIONAL_PRODUCT_CATEGORY_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub optional_product_category_invalid: Option<i64>,
-    /// `OPTIONAL_PRODUCT_CATEGORY_MISSING`.
+    /// `OPTIONAL_PRODUCT_CATEGORY_MISSING`: integer (optional).
     #[serde(rename = "OPTIONAL_PRODUCT_CATEGORY_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub optional_product_category_missing: Option<i64>,
-    /// `PRODUCT_CATEGORY_DEPTH_WARNING`.
+    /// `PRODUCT_CATEGORY_DEPTH_WARNING`: integer (optional).
     #[serde(rename = "PRODUCT_CATEGORY_DEPTH_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub product_category_depth_warning: Option<i64>,
-    /// `PRODUCT_TYPE_LENGTH_TOO_LONG`.
+    /// `PRODUCT_TYPE_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "PRODUCT_TYPE_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub product_type_length_too_long: Option<i64>,
-    /// `SALE_DATE_INVALID`.
+    /// `SALE_DATE_INVALID`: integer (optional).
     #[serde(rename = "SALE_DATE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub sale_date_invalid: Option<i64>,
-    /// `SALES_PRICE_INVALID`.
+    /// `SALES_PRICE_INVALID`: integer (optional).
     #[serde(rename = "SALES_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub sales_price_invalid: Option<i64>,
-    /// `SALES_PRICE_TOO_HIGH`.
+    /// `SALES_PRICE_TOO_HIGH`: integer (optional).
     #[serde(rename = "SALES_PRICE_TOO_HIGH", default, skip_serializing_if = "Option::is_none")]
     pub sales_price_too_high: Option<i64>,
-    /// `SALES_PRICE_TOO_LOW`.
+    /// `SALES_PRICE_TOO_LOW`: integer (optional).
     #[serde(rename = "SALES_PRICE_TOO_LOW", default, skip_serializing_if = "Option::is_none")]
     pub sales_price_too_low: Option<i64>,
-    /// `SHIPPING_HEIGHT_INVALID`.
+    /// `SHIPPING_HEIGHT_INVALID`: integer (optional).
     #[serde(rename = "SHIPPING_HEIGHT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_height_invalid: Option<i64>,
-    /// `SHIPPING_INVALID`.
+    /// `SHIPPING_INVALID`: integer (optional).
     #[serde(rename = "SHIPPING_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_invalid: Option<i64>,
-    /// `SHIPPING_WEIGHT_INVALID`.
+    /// `SHIPPING_WEIGHT_INVALID`: integer (optional).
     #[serde(rename = "SHIPPING_WEIGHT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_weight_invalid: Option<i64>,
-    /// `SHIPPING_WIDTH_INVALID`.
+    /// `SHIPPING_WIDTH_INVALID`: integer (optional).
     #[serde(rename = "SHIPPING_WIDTH_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_width_invalid: Option<i64>,
-    /// `SIZE_SYSTEM_INVALID`.
+    /// `SIZE_SYSTEM_INVALID`: integer (optional).
     #[serde(rename = "SIZE_SYSTEM_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub size_system_invalid: Option<i64>,
-    /// `SIZE_TYPE_INVALID`.
+    /// `SIZE_TYPE_INVALID`: integer (optional).
     #[serde(rename = "SIZE_TYPE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub size_type_invalid: Option<i64>,
-    /// `TAX_INVALID`.
+    /// `TAX_INVALID`: integer (optional).
     #[serde(rename = "TAX_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub tax_invalid: Option<i64>,
-    /// `TITLE_LENGTH_TOO_LONG`.
+    /// `TITLE_LENGTH_TOO_LONG`: integer (optional).
     #[serde(rename = "TITLE_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub title_length_too_long: Option<i64>,
-    /// `TOO_MANY_ADDITIONAL_IMAGE_LINKS`.
+    /// `TOO_MANY_ADDITIONAL_IMAGE_LINKS`: integer (optional).
     #[serde(rename = "TOO_MANY_ADDITIONAL_IMAGE_LINKS", default, skip_serializing_if = "Option::is_none")]
     pub too_many_additional_image_links: Option<i64>,
-    /// `UPDATED_TIME_INVALID`.
+    /// `UPDATED_TIME_INVALID`: integer (optional).
     #[serde(rename = "UPDATED_TIME_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub updated_time_invalid: Option<i64>,
-    /// `UTM_SOURCE_AUTO_CORRECTED`.
+    /// `UTM_SOURCE_AUTO_CORRECTED`: integer (optional).
     #[serde(rename = "UTM_SOURCE_AUTO_CORRECTED", default, skip_serializing_if = "Option::is_none")]
     pub utm_source_auto_corrected: Option<i64>,
-    /// `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`.
+    /// `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`: integer (optional).
     #[serde(rename = "VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED", default, skip_serializing_if = "Option::is_none")]
     pub video_required_when_ad_video_provided: Option<i64>,
-    /// `WEIGHT_UNIT_INVALID`.
+    /// `WEIGHT_UNIT_INVALID`: integer (optional).
     #[serde(rename = "WEIGHT_UNIT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub weight_unit_invalid: Option<i64>,
 }
 
 impl CatalogsFeedValidationWarnings {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_image_0_link_duplicated: None,
@@ -2226,116 +3660,1498 @@ impl CatalogsFeedValidationWarnings {
             weight_unit_invalid: None,
         }
     }
+
+    /// Sets `AD_IMAGE_0_LINK_DUPLICATED`.
+    pub fn ad_image_0_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_0_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_0_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_0_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_LINK_REQUIRED`.
+    pub fn ad_image_0_link_required(mut self, value: i64) -> Self {
+        self.ad_image_0_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_LINK_WARNING`.
+    pub fn ad_image_0_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_0_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_TAG_DUPLICATED`.
+    pub fn ad_image_0_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_0_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_0_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_0_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_TAG_REQUIRED`.
+    pub fn ad_image_0_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_0_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_DUPLICATED`.
+    pub fn ad_image_10_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_10_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_10_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_10_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_REQUIRED`.
+    pub fn ad_image_10_link_required(mut self, value: i64) -> Self {
+        self.ad_image_10_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_WARNING`.
+    pub fn ad_image_10_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_10_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_TAG_DUPLICATED`.
+    pub fn ad_image_10_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_10_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_10_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_10_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_TAG_REQUIRED`.
+    pub fn ad_image_10_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_10_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_DUPLICATED`.
+    pub fn ad_image_11_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_11_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_11_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_11_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_REQUIRED`.
+    pub fn ad_image_11_link_required(mut self, value: i64) -> Self {
+        self.ad_image_11_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_WARNING`.
+    pub fn ad_image_11_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_11_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_TAG_DUPLICATED`.
+    pub fn ad_image_11_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_11_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_11_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_11_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_TAG_REQUIRED`.
+    pub fn ad_image_11_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_11_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_DUPLICATED`.
+    pub fn ad_image_12_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_12_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_12_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_12_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_REQUIRED`.
+    pub fn ad_image_12_link_required(mut self, value: i64) -> Self {
+        self.ad_image_12_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_WARNING`.
+    pub fn ad_image_12_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_12_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_TAG_DUPLICATED`.
+    pub fn ad_image_12_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_12_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_12_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_12_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_TAG_REQUIRED`.
+    pub fn ad_image_12_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_12_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_DUPLICATED`.
+    pub fn ad_image_13_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_13_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_13_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_13_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_REQUIRED`.
+    pub fn ad_image_13_link_required(mut self, value: i64) -> Self {
+        self.ad_image_13_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_WARNING`.
+    pub fn ad_image_13_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_13_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_TAG_DUPLICATED`.
+    pub fn ad_image_13_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_13_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_13_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_13_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_TAG_REQUIRED`.
+    pub fn ad_image_13_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_13_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_DUPLICATED`.
+    pub fn ad_image_14_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_14_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_14_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_14_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_REQUIRED`.
+    pub fn ad_image_14_link_required(mut self, value: i64) -> Self {
+        self.ad_image_14_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_WARNING`.
+    pub fn ad_image_14_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_14_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_TAG_DUPLICATED`.
+    pub fn ad_image_14_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_14_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_14_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_14_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_TAG_REQUIRED`.
+    pub fn ad_image_14_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_14_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_DUPLICATED`.
+    pub fn ad_image_15_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_15_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_15_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_15_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_REQUIRED`.
+    pub fn ad_image_15_link_required(mut self, value: i64) -> Self {
+        self.ad_image_15_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_WARNING`.
+    pub fn ad_image_15_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_15_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_TAG_DUPLICATED`.
+    pub fn ad_image_15_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_15_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_15_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_15_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_TAG_REQUIRED`.
+    pub fn ad_image_15_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_15_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_DUPLICATED`.
+    pub fn ad_image_16_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_16_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_16_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_16_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_REQUIRED`.
+    pub fn ad_image_16_link_required(mut self, value: i64) -> Self {
+        self.ad_image_16_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_WARNING`.
+    pub fn ad_image_16_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_16_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_TAG_DUPLICATED`.
+    pub fn ad_image_16_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_16_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_16_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_16_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_TAG_REQUIRED`.
+    pub fn ad_image_16_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_16_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_DUPLICATED`.
+    pub fn ad_image_17_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_17_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_17_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_17_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_REQUIRED`.
+    pub fn ad_image_17_link_required(mut self, value: i64) -> Self {
+        self.ad_image_17_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_WARNING`.
+    pub fn ad_image_17_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_17_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_TAG_DUPLICATED`.
+    pub fn ad_image_17_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_17_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_17_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_17_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_TAG_REQUIRED`.
+    pub fn ad_image_17_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_17_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_DUPLICATED`.
+    pub fn ad_image_18_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_18_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_18_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_18_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_REQUIRED`.
+    pub fn ad_image_18_link_required(mut self, value: i64) -> Self {
+        self.ad_image_18_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_WARNING`.
+    pub fn ad_image_18_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_18_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_TAG_DUPLICATED`.
+    pub fn ad_image_18_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_18_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_18_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_18_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_TAG_REQUIRED`.
+    pub fn ad_image_18_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_18_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_DUPLICATED`.
+    pub fn ad_image_19_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_19_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_19_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_19_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_REQUIRED`.
+    pub fn ad_image_19_link_required(mut self, value: i64) -> Self {
+        self.ad_image_19_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_WARNING`.
+    pub fn ad_image_19_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_19_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_TAG_DUPLICATED`.
+    pub fn ad_image_19_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_19_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_19_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_19_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_TAG_REQUIRED`.
+    pub fn ad_image_19_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_19_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_DUPLICATED`.
+    pub fn ad_image_1_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_1_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_1_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_1_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_REQUIRED`.
+    pub fn ad_image_1_link_required(mut self, value: i64) -> Self {
+        self.ad_image_1_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_WARNING`.
+    pub fn ad_image_1_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_1_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_TAG_DUPLICATED`.
+    pub fn ad_image_1_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_1_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_1_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_1_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_TAG_REQUIRED`.
+    pub fn ad_image_1_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_1_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_DUPLICATED`.
+    pub fn ad_image_2_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_2_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_2_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_2_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_REQUIRED`.
+    pub fn ad_image_2_link_required(mut self, value: i64) -> Self {
+        self.ad_image_2_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_WARNING`.
+    pub fn ad_image_2_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_2_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_TAG_DUPLICATED`.
+    pub fn ad_image_2_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_2_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_2_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_2_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_TAG_REQUIRED`.
+    pub fn ad_image_2_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_2_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_DUPLICATED`.
+    pub fn ad_image_3_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_3_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_3_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_3_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_REQUIRED`.
+    pub fn ad_image_3_link_required(mut self, value: i64) -> Self {
+        self.ad_image_3_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_WARNING`.
+    pub fn ad_image_3_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_3_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_TAG_DUPLICATED`.
+    pub fn ad_image_3_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_3_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_3_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_3_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_TAG_REQUIRED`.
+    pub fn ad_image_3_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_3_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_DUPLICATED`.
+    pub fn ad_image_4_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_4_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_4_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_4_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_REQUIRED`.
+    pub fn ad_image_4_link_required(mut self, value: i64) -> Self {
+        self.ad_image_4_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_WARNING`.
+    pub fn ad_image_4_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_4_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_TAG_DUPLICATED`.
+    pub fn ad_image_4_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_4_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_4_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_4_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_TAG_REQUIRED`.
+    pub fn ad_image_4_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_4_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_DUPLICATED`.
+    pub fn ad_image_5_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_5_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_5_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_5_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_REQUIRED`.
+    pub fn ad_image_5_link_required(mut self, value: i64) -> Self {
+        self.ad_image_5_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_WARNING`.
+    pub fn ad_image_5_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_5_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_TAG_DUPLICATED`.
+    pub fn ad_image_5_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_5_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_5_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_5_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_TAG_REQUIRED`.
+    pub fn ad_image_5_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_5_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_DUPLICATED`.
+    pub fn ad_image_6_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_6_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_6_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_6_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_REQUIRED`.
+    pub fn ad_image_6_link_required(mut self, value: i64) -> Self {
+        self.ad_image_6_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_WARNING`.
+    pub fn ad_image_6_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_6_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_TAG_DUPLICATED`.
+    pub fn ad_image_6_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_6_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_6_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_6_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_TAG_REQUIRED`.
+    pub fn ad_image_6_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_6_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_DUPLICATED`.
+    pub fn ad_image_7_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_7_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_7_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_7_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_REQUIRED`.
+    pub fn ad_image_7_link_required(mut self, value: i64) -> Self {
+        self.ad_image_7_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_WARNING`.
+    pub fn ad_image_7_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_7_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_TAG_DUPLICATED`.
+    pub fn ad_image_7_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_7_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_7_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_7_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_TAG_REQUIRED`.
+    pub fn ad_image_7_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_7_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_DUPLICATED`.
+    pub fn ad_image_8_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_8_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_8_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_8_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_REQUIRED`.
+    pub fn ad_image_8_link_required(mut self, value: i64) -> Self {
+        self.ad_image_8_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_WARNING`.
+    pub fn ad_image_8_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_8_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_TAG_DUPLICATED`.
+    pub fn ad_image_8_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_8_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_8_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_8_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_TAG_REQUIRED`.
+    pub fn ad_image_8_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_8_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_DUPLICATED`.
+    pub fn ad_image_9_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_9_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_9_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_9_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_REQUIRED`.
+    pub fn ad_image_9_link_required(mut self, value: i64) -> Self {
+        self.ad_image_9_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_WARNING`.
+    pub fn ad_image_9_link_warning(mut self, value: i64) -> Self {
+        self.ad_image_9_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_TAG_DUPLICATED`.
+    pub fn ad_image_9_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_image_9_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_9_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_image_9_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_TAG_REQUIRED`.
+    pub fn ad_image_9_tag_required(mut self, value: i64) -> Self {
+        self.ad_image_9_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_LINK_FORMAT_WARNING`.
+    pub fn ad_link_format_warning(mut self, value: i64) -> Self {
+        self.ad_link_format_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_LINK_SAME_AS_LINK`.
+    pub fn ad_link_same_as_link(mut self, value: i64) -> Self {
+        self.ad_link_same_as_link = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_DUPLICATED`.
+    pub fn ad_video_0_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_video_0_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_video_0_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_video_0_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_REQUIRED`.
+    pub fn ad_video_0_link_required(mut self, value: i64) -> Self {
+        self.ad_video_0_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_WARNING`.
+    pub fn ad_video_0_link_warning(mut self, value: i64) -> Self {
+        self.ad_video_0_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_TAG_DUPLICATED`.
+    pub fn ad_video_0_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_video_0_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_video_0_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_video_0_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_TAG_REQUIRED`.
+    pub fn ad_video_0_tag_required(mut self, value: i64) -> Self {
+        self.ad_video_0_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_DUPLICATED`.
+    pub fn ad_video_1_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_video_1_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_video_1_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_video_1_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_REQUIRED`.
+    pub fn ad_video_1_link_required(mut self, value: i64) -> Self {
+        self.ad_video_1_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_WARNING`.
+    pub fn ad_video_1_link_warning(mut self, value: i64) -> Self {
+        self.ad_video_1_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_TAG_DUPLICATED`.
+    pub fn ad_video_1_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_video_1_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_video_1_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_video_1_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_TAG_REQUIRED`.
+    pub fn ad_video_1_tag_required(mut self, value: i64) -> Self {
+        self.ad_video_1_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_DUPLICATED`.
+    pub fn ad_video_2_link_duplicated(mut self, value: i64) -> Self {
+        self.ad_video_2_link_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_video_2_link_length_too_long(mut self, value: i64) -> Self {
+        self.ad_video_2_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_REQUIRED`.
+    pub fn ad_video_2_link_required(mut self, value: i64) -> Self {
+        self.ad_video_2_link_required = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_WARNING`.
+    pub fn ad_video_2_link_warning(mut self, value: i64) -> Self {
+        self.ad_video_2_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_TAG_DUPLICATED`.
+    pub fn ad_video_2_tag_duplicated(mut self, value: i64) -> Self {
+        self.ad_video_2_tag_duplicated = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_video_2_tag_length_too_long(mut self, value: i64) -> Self {
+        self.ad_video_2_tag_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_TAG_REQUIRED`.
+    pub fn ad_video_2_tag_required(mut self, value: i64) -> Self {
+        self.ad_video_2_tag_required = Some(value);
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`.
+    pub fn additional_image_link_length_too_long(mut self, value: i64) -> Self {
+        self.additional_image_link_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_LINK_WARNING`.
+    pub fn additional_image_link_warning(mut self, value: i64) -> Self {
+        self.additional_image_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `ADWORDS_FORMAT_WARNING`.
+    pub fn adwords_format_warning(mut self, value: i64) -> Self {
+        self.adwords_format_warning = Some(value);
+        self
+    }
+
+    /// Sets `ADWORDS_SAME_AS_LINK`.
+    pub fn adwords_same_as_link(mut self, value: i64) -> Self {
+        self.adwords_same_as_link = Some(value);
+        self
+    }
+
+    /// Sets `AGE_GROUP_INVALID`.
+    pub fn age_group_invalid(mut self, value: i64) -> Self {
+        self.age_group_invalid = Some(value);
+        self
+    }
+
+    /// Sets `ANDROID_DEEP_LINK_INVALID`.
+    pub fn android_deep_link_invalid(mut self, value: i64) -> Self {
+        self.android_deep_link_invalid = Some(value);
+        self
+    }
+
+    /// Sets `AVAILABILITY_DATE_INVALID`.
+    pub fn availability_date_invalid(mut self, value: i64) -> Self {
+        self.availability_date_invalid = Some(value);
+        self
+    }
+
+    /// Sets `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`.
+    pub fn country_does_not_map_to_currency(mut self, value: i64) -> Self {
+        self.country_does_not_map_to_currency = Some(value);
+        self
+    }
+
+    /// Sets `CUSTOM_LABEL_LENGTH_TOO_LONG`.
+    pub fn custom_label_length_too_long(mut self, value: i64) -> Self {
+        self.custom_label_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `DESCRIPTION_LENGTH_TOO_LONG`.
+    pub fn description_length_too_long(mut self, value: i64) -> Self {
+        self.description_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `DUPLICATE_HEADERS`.
+    pub fn duplicate_headers(mut self, value: i64) -> Self {
+        self.duplicate_headers = Some(value);
+        self
+    }
+
+    /// Sets `EXPIRATION_DATE_INVALID`.
+    pub fn expiration_date_invalid(mut self, value: i64) -> Self {
+        self.expiration_date_invalid = Some(value);
+        self
+    }
+
+    /// Sets `FETCH_SAME_SIGNATURE`.
+    pub fn fetch_same_signature(mut self, value: impl Into<CatalogsFeedValidationWarningsFetchSameSignature>) -> Self {
+        self.fetch_same_signature = Some(value.into());
+        self
+    }
+
+    /// Sets `GENDER_INVALID`.
+    pub fn gender_invalid(mut self, value: i64) -> Self {
+        self.gender_invalid = Some(value);
+        self
+    }
+
+    /// Sets `GTIN_INVALID`.
+    pub fn gtin_invalid(mut self, value: i64) -> Self {
+        self.gtin_invalid = Some(value);
+        self
+    }
+
+    /// Sets `IMAGE_LINK_WARNING`.
+    pub fn image_link_warning(mut self, value: i64) -> Self {
+        self.image_link_warning = Some(value);
+        self
+    }
+
+    /// Sets `INCONSISTENT_CURRENCY_VALUES`.
+    pub fn inconsistent_currency_values(mut self, value: i64) -> Self {
+        self.inconsistent_currency_values = Some(value);
+        self
+    }
+
+    /// Sets `INDEXED_PRODUCT_COUNT_LARGE_DELTA`.
+    pub fn indexed_product_count_large_delta(mut self, value: i64) -> Self {
+        self.indexed_product_count_large_delta = Some(value);
+        self
+    }
+
+    /// Sets `IOS_DEEP_LINK_INVALID`.
+    pub fn ios_deep_link_invalid(mut self, value: i64) -> Self {
+        self.ios_deep_link_invalid = Some(value);
+        self
+    }
+
+    /// Sets `IS_BUNDLE_INVALID`.
+    pub fn is_bundle_invalid(mut self, value: i64) -> Self {
+        self.is_bundle_invalid = Some(value);
+        self
+    }
+
+    /// Sets `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`.
+    pub fn item_additional_image_download_failure(mut self, value: i64) -> Self {
+        self.item_additional_image_download_failure = Some(value);
+        self
+    }
+
+    /// Sets `LINK_FORMAT_WARNING`.
+    pub fn link_format_warning(mut self, value: i64) -> Self {
+        self.link_format_warning = Some(value);
+        self
+    }
+
+    /// Sets `MIN_AD_PRICE_INVALID`.
+    pub fn min_ad_price_invalid(mut self, value: i64) -> Self {
+        self.min_ad_price_invalid = Some(value);
+        self
+    }
+
+    /// Sets `MPN_INVALID`.
+    pub fn mpn_invalid(mut self, value: i64) -> Self {
+        self.mpn_invalid = Some(value);
+        self
+    }
+
+    /// Sets `MULTIPACK_INVALID`.
+    pub fn multipack_invalid(mut self, value: i64) -> Self {
+        self.multipack_invalid = Some(value);
+        self
+    }
+
+    /// Sets `OPTIONAL_CONDITION_INVALID`.
+    pub fn optional_condition_invalid(mut self, value: i64) -> Self {
+        self.optional_condition_invalid = Some(value);
+        self
+    }
+
+    /// Sets `OPTIONAL_CONDITION_MISSING`.
+    pub fn optional_condition_missing(mut self, value: i64) -> Self {
+        self.optional_condition_missing = Some(value);
+        self
+    }
+
+    /// Sets `OPTIONAL_PRODUCT_CATEGORY_INVALID`.
+    pub fn optional_product_category_invalid(mut self, value: i64) -> Self {
+        self.optional_product_category_invalid = Some(value);
+        self
+    }
+
+    /// Sets `OPTIONAL_PRODUCT_CATEGORY_MISSING`.
+    pub fn optional_product_category_missing(mut self, value: i64) -> Self {
+        self.optional_product_category_missing = Some(value);
+        self
+    }
+
+    /// Sets `PRODUCT_CATEGORY_DEPTH_WARNING`.
+    pub fn product_category_depth_warning(mut self, value: i64) -> Self {
+        self.product_category_depth_warning = Some(value);
+        self
+    }
+
+    /// Sets `PRODUCT_TYPE_LENGTH_TOO_LONG`.
+    pub fn product_type_length_too_long(mut self, value: i64) -> Self {
+        self.product_type_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `SALE_DATE_INVALID`.
+    pub fn sale_date_invalid(mut self, value: i64) -> Self {
+        self.sale_date_invalid = Some(value);
+        self
+    }
+
+    /// Sets `SALES_PRICE_INVALID`.
+    pub fn sales_price_invalid(mut self, value: i64) -> Self {
+        self.sales_price_invalid = Some(value);
+        self
+    }
+
+    /// Sets `SALES_PRICE_TOO_HIGH`.
+    pub fn sales_price_too_high(mut self, value: i64) -> Self {
+        self.sales_price_too_high = Some(value);
+        self
+    }
+
+    /// Sets `SALES_PRICE_TOO_LOW`.
+    pub fn sales_price_too_low(mut self, value: i64) -> Self {
+        self.sales_price_too_low = Some(value);
+        self
+    }
+
+    /// Sets `SHIPPING_HEIGHT_INVALID`.
+    pub fn shipping_height_invalid(mut self, value: i64) -> Self {
+        self.shipping_height_invalid = Some(value);
+        self
+    }
+
+    /// Sets `SHIPPING_INVALID`.
+    pub fn shipping_invalid(mut self, value: i64) -> Self {
+        self.shipping_invalid = Some(value);
+        self
+    }
+
+    /// Sets `SHIPPING_WEIGHT_INVALID`.
+    pub fn shipping_weight_invalid(mut self, value: i64) -> Self {
+        self.shipping_weight_invalid = Some(value);
+        self
+    }
+
+    /// Sets `SHIPPING_WIDTH_INVALID`.
+    pub fn shipping_width_invalid(mut self, value: i64) -> Self {
+        self.shipping_width_invalid = Some(value);
+        self
+    }
+
+    /// Sets `SIZE_SYSTEM_INVALID`.
+    pub fn size_system_invalid(mut self, value: i64) -> Self {
+        self.size_system_invalid = Some(value);
+        self
+    }
+
+    /// Sets `SIZE_TYPE_INVALID`.
+    pub fn size_type_invalid(mut self, value: i64) -> Self {
+        self.size_type_invalid = Some(value);
+        self
+    }
+
+    /// Sets `TAX_INVALID`.
+    pub fn tax_invalid(mut self, value: i64) -> Self {
+        self.tax_invalid = Some(value);
+        self
+    }
+
+    /// Sets `TITLE_LENGTH_TOO_LONG`.
+    pub fn title_length_too_long(mut self, value: i64) -> Self {
+        self.title_length_too_long = Some(value);
+        self
+    }
+
+    /// Sets `TOO_MANY_ADDITIONAL_IMAGE_LINKS`.
+    pub fn too_many_additional_image_links(mut self, value: i64) -> Self {
+        self.too_many_additional_image_links = Some(value);
+        self
+    }
+
+    /// Sets `UPDATED_TIME_INVALID`.
+    pub fn updated_time_invalid(mut self, value: i64) -> Self {
+        self.updated_time_invalid = Some(value);
+        self
+    }
+
+    /// Sets `UTM_SOURCE_AUTO_CORRECTED`.
+    pub fn utm_source_auto_corrected(mut self, value: i64) -> Self {
+        self.utm_source_auto_corrected = Some(value);
+        self
+    }
+
+    /// Sets `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`.
+    pub fn video_required_when_ad_video_provided(mut self, value: i64) -> Self {
+        self.video_required_when_ad_video_provided = Some(value);
+        self
+    }
+
+    /// Sets `WEIGHT_UNIT_INVALID`.
+    pub fn weight_unit_invalid(mut self, value: i64) -> Self {
+        self.weight_unit_invalid = Some(value);
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/CatalogsFeedValidationWarnings/properties/FETCH_SAME_SIGNATURE` in the spec.
 pub type CatalogsFeedValidationWarningsFetchSameSignature = CatalogsFeedIngestionErrorsLargeProductCountDecrease;
 
 /// Schema `CatalogsFeedVideoCounts` of the spec.
+///
+/// Build it with [`CatalogsFeedVideoCounts::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedVideoCounts {
-    /// `ingested_videos`.
+    /// `ingested_videos`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingested_videos: Option<i64>,
-    /// `not_ingested_videos`.
+    /// `not_ingested_videos`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_ingested_videos: Option<i64>,
-    /// `total_videos`.
+    /// `total_videos`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_videos: Option<i64>,
 }
 
 impl CatalogsFeedVideoCounts {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ingested_videos: None, not_ingested_videos: None, total_videos: None }
+    }
+
+    /// Sets `ingested_videos`.
+    pub fn ingested_videos(mut self, value: i64) -> Self {
+        self.ingested_videos = Some(value);
+        self
+    }
+
+    /// Sets `not_ingested_videos`.
+    pub fn not_ingested_videos(mut self, value: i64) -> Self {
+        self.not_ingested_videos = Some(value);
+        self
+    }
+
+    /// Sets `total_videos`.
+    pub fn total_videos(mut self, value: i64) -> Self {
+        self.total_videos = Some(value);
+        self
     }
 }
 
 /// Schema `CatalogsFeedsCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsFeedsCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedsCreateRequest {
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_availability`: nullable.
+    /// `default_availability`: one of `IN_STOCK`, `OUT_OF_STOCK`, `PREORDER` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_availability: Option<ProductAvailabilityType>,
-    /// `default_country`.
+    /// `default_country`: one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_country: Option<Country>,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `default_locale`.
+    /// `default_locale`: one of the 46 values of [`CatalogsLocale`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_locale: Option<CatalogsLocale>,
-    /// `format`: required.
+    /// `format`: one of `TSV`, `CSV`, `XML` (required).
     pub format: CatalogsFormat,
-    /// `location`: required, pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (required); pattern `^(http|https|ftp|sftp)://`.
     pub location: String,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsFeedsCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(format: CatalogsFormat, location: String, name: String) -> Self {
-        Self {
-            credentials: None,
-            default_availability: None,
-            default_country: None,
-            default_currency: None,
-            default_locale: None,
-            format,
-            location,
-            name,
-            preferred_processing_schedule: None,
-            status: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`format`, `location`, `name`).
+    pub fn builder() -> CatalogsFeedsCreateRequestBuilder {
+        CatalogsFeedsCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsFeedsCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsFeedsCreateRequestBuilder {
+    credentials: Option<CatalogsFeedCredentials>,
+    default_availability: Option<ProductAvailabilityType>,
+    default_country: Option<Country>,
+    default_currency: Option<NullableCurrency>,
+    default_locale: Option<CatalogsLocale>,
+    format: Option<CatalogsFormat>,
+    location: Option<String>,
+    name: Option<String>,
+    preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
+    status: Option<CatalogsStatus>,
+}
+
+impl std::fmt::Debug for CatalogsFeedsCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsFeedsCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsFeedsCreateRequestBuilder {
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_availability`.
+    pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
+        self.default_availability = Some(value.into());
+        self
+    }
+
+    /// Sets `default_country`.
+    pub fn default_country(mut self, value: impl Into<Country>) -> Self {
+        self.default_country = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `default_locale`.
+    pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
+        self.default_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsFeedsCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsFeedsCreateRequest {
+            credentials: self.credentials,
+            default_availability: self.default_availability,
+            default_country: self.default_country,
+            default_currency: self.default_currency,
+            default_locale: self.default_locale,
+            format: self.format.ok_or(crate::error::BuildError::missing("CatalogsFeedsCreateRequest", "format"))?,
+            location: self
+                .location
+                .ok_or(crate::error::BuildError::missing("CatalogsFeedsCreateRequest", "location"))?,
+            name: self.name.ok_or(crate::error::BuildError::missing("CatalogsFeedsCreateRequest", "name"))?,
+            preferred_processing_schedule: self.preferred_processing_schedule,
+            status: self.status,
+        })
     }
 }
 
 /// Schema `CatalogsFeedsUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsFeedsUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedsUpdateRequest {
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_availability`: nullable.
+    /// `default_availability`: one of `IN_STOCK`, `OUT_OF_STOCK`, `PREORDER` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_availability: Option<ProductAvailabilityType>,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `format`.
+    /// `format`: one of `TSV`, `CSV`, `XML` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<CatalogsFormat>,
-    /// `location`: pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (optional); pattern `^(http|https|ftp|sftp)://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsFeedsUpdateRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             credentials: None,
@@ -2347,6 +5163,54 @@ impl CatalogsFeedsUpdateRequest {
             preferred_processing_schedule: None,
             status: None,
         }
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_availability`.
+    pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
+        self.default_availability = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
     }
 }
 
@@ -2360,161 +5224,347 @@ string_enum! {
 }
 
 /// Schema `CatalogsHotelFeed` of the spec.
+///
+/// Build it with [`CatalogsHotelFeed::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeed {
-    /// `created_at`: required, format `date-time`.
-    pub created_at: String,
-    /// `id`: required.
+    /// `created_at`: date-time (required).
+    pub created_at: DateTime,
+    /// `id`: string (required).
     pub id: String,
-    /// `updated_at`: required, format `date-time`.
-    pub updated_at: String,
-    /// `catalog_id`: required, pattern `^\d+$`, nullable.
+    /// `updated_at`: date-time (required).
+    pub updated_at: DateTime,
+    /// `catalog_id`: string (required, nullable); pattern `^\d+$`.
     #[serde(default)]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: required, nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (required, nullable).
     #[serde(default)]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_currency`: required, nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (required, nullable).
     #[serde(default)]
     pub default_currency: Option<NullableCurrency>,
-    /// `default_locale`: required.
+    /// `default_locale`: string (required).
     pub default_locale: String,
-    /// `format`: required.
+    /// `format`: one of `TSV`, `CSV`, `XML` (required).
     pub format: CatalogsFormat,
-    /// `location`: required.
+    /// `location`: string (required).
     pub location: String,
-    /// `name`: required, nullable.
+    /// `name`: string (required, nullable).
     #[serde(default)]
     pub name: Option<String>,
-    /// `preferred_processing_schedule`: required, nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (required, nullable).
     #[serde(default)]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`: required.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (required).
     pub status: CatalogsStatus,
 }
 
 impl CatalogsHotelFeed {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        created_at: String,
-        id: String,
-        updated_at: String,
-        catalog_type: CatalogsType,
-        default_locale: String,
-        format: CatalogsFormat,
-        location: String,
-        status: CatalogsStatus,
-    ) -> Self {
-        Self {
-            created_at,
-            id,
-            updated_at,
-            catalog_id: None,
-            catalog_type,
-            credentials: None,
-            default_currency: None,
-            default_locale,
-            format,
-            location,
-            name: None,
-            preferred_processing_schedule: None,
-            status,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`created_at`, `id`, `updated_at`, `default_locale`, `format`, `location`, `status`).
+    pub fn builder() -> CatalogsHotelFeedBuilder {
+        CatalogsHotelFeedBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsHotelFeed`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsHotelFeedBuilder {
+    created_at: Option<DateTime>,
+    id: Option<String>,
+    updated_at: Option<DateTime>,
+    catalog_id: Option<String>,
+    credentials: Option<CatalogsFeedCredentials>,
+    default_currency: Option<NullableCurrency>,
+    default_locale: Option<String>,
+    format: Option<CatalogsFormat>,
+    location: Option<String>,
+    name: Option<String>,
+    preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
+    status: Option<CatalogsStatus>,
+}
+
+impl std::fmt::Debug for CatalogsHotelFeedBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsHotelFeedBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsHotelFeedBuilder {
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.updated_at = Some(value.into());
+        self
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `default_locale`.
+    pub fn default_locale(mut self, value: impl Into<String>) -> Self {
+        self.default_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsHotelFeed, crate::error::BuildError> {
+        Ok(CatalogsHotelFeed {
+            created_at: self.created_at.ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "created_at"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "id"))?,
+            updated_at: self.updated_at.ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "updated_at"))?,
+            catalog_id: self.catalog_id,
+            catalog_type: CatalogsType::from("HOTEL"),
+            credentials: self.credentials,
+            default_currency: self.default_currency,
+            default_locale: self
+                .default_locale
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "default_locale"))?,
+            format: self.format.ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "format"))?,
+            location: self.location.ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "location"))?,
+            name: self.name,
+            preferred_processing_schedule: self.preferred_processing_schedule,
+            status: self.status.ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "status"))?,
+        })
     }
 }
 
 /// Schema `CatalogsHotelFeedsCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsHotelFeedsCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeedsCreateRequest {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `default_locale`: required.
+    /// `default_locale`: one of the 46 values of [`CatalogsLocale`] (required).
     pub default_locale: CatalogsLocale,
-    /// `format`: required.
+    /// `format`: one of `TSV`, `CSV`, `XML` (required).
     pub format: CatalogsFormat,
-    /// `location`: required, pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (required); pattern `^(http|https|ftp|sftp)://`.
     pub location: String,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsHotelFeedsCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsType,
-        default_locale: CatalogsLocale,
-        format: CatalogsFormat,
-        location: String,
-        name: String,
-    ) -> Self {
-        Self {
-            catalog_id: None,
-            catalog_type,
-            credentials: None,
-            default_currency: None,
-            default_locale,
-            format,
-            location,
-            name,
-            preferred_processing_schedule: None,
-            status: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`default_locale`, `format`, `location`, `name`).
+    pub fn builder() -> CatalogsHotelFeedsCreateRequestBuilder {
+        CatalogsHotelFeedsCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsHotelFeedsCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsHotelFeedsCreateRequestBuilder {
+    catalog_id: Option<String>,
+    credentials: Option<CatalogsFeedCredentials>,
+    default_currency: Option<NullableCurrency>,
+    default_locale: Option<CatalogsLocale>,
+    format: Option<CatalogsFormat>,
+    location: Option<String>,
+    name: Option<String>,
+    preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
+    status: Option<CatalogsStatus>,
+}
+
+impl std::fmt::Debug for CatalogsHotelFeedsCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsHotelFeedsCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsHotelFeedsCreateRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `default_locale`.
+    pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
+        self.default_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsHotelFeedsCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsHotelFeedsCreateRequest {
+            catalog_id: self.catalog_id,
+            catalog_type: CatalogsType::from("HOTEL"),
+            credentials: self.credentials,
+            default_currency: self.default_currency,
+            default_locale: self
+                .default_locale
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelFeedsCreateRequest", "default_locale"))?,
+            format: self
+                .format
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelFeedsCreateRequest", "format"))?,
+            location: self
+                .location
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelFeedsCreateRequest", "location"))?,
+            name: self.name.ok_or(crate::error::BuildError::missing("CatalogsHotelFeedsCreateRequest", "name"))?,
+            preferred_processing_schedule: self.preferred_processing_schedule,
+            status: self.status,
+        })
     }
 }
 
 /// Schema `CatalogsHotelFeedsUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsHotelFeedsUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelFeedsUpdateRequest {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `format`.
+    /// `format`: one of `TSV`, `CSV`, `XML` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<CatalogsFormat>,
-    /// `location`: pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (optional); pattern `^(http|https|ftp|sftp)://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsHotelFeedsUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
+    /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new() -> Self {
         Self {
-            catalog_type,
+            catalog_type: CatalogsType::from("HOTEL"),
             credentials: None,
             default_currency: None,
             format: None,
@@ -2524,104 +5574,168 @@ impl CatalogsHotelFeedsUpdateRequest {
             status: None,
         }
     }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsHotelFeedsUpdateRequest {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Schema `CatalogsItemValidationDetails` of the spec.
+///
+/// Build it with [`CatalogsItemValidationDetails::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationDetails {
-    /// `attribute_name`: required, nullable.
+    /// `attribute_name`: one of the 105 values of [`NullableCatalogsItemFieldType`] (required, nullable).
     #[serde(default)]
     pub attribute_name: Option<NullableCatalogsItemFieldType>,
-    /// `provided_value`: required, nullable.
+    /// `provided_value`: string (required, nullable).
     #[serde(default)]
     pub provided_value: Option<String>,
 }
 
 impl CatalogsItemValidationDetails {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { attribute_name: None, provided_value: None }
+    }
+
+    /// Sets `attribute_name`.
+    pub fn attribute_name(mut self, value: impl Into<NullableCatalogsItemFieldType>) -> Self {
+        self.attribute_name = Some(value.into());
+        self
+    }
+
+    /// Sets `provided_value`.
+    pub fn provided_value(mut self, value: impl Into<String>) -> Self {
+        self.provided_value = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsItemValidationErrors` of the spec.
+///
+/// Build it with [`CatalogsItemValidationErrors::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationErrors {
-    /// `ADULT_INVALID`.
+    /// `ADULT_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ADULT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub adult_invalid: Option<CatalogsItemValidationDetails>,
-    /// `ADWORDS_FORMAT_INVALID`.
+    /// `ADWORDS_FORMAT_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ADWORDS_FORMAT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub adwords_format_invalid: Option<CatalogsItemValidationDetails>,
-    /// `AVAILABILITY_INVALID`.
+    /// `AVAILABILITY_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AVAILABILITY_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub availability_invalid: Option<CatalogsItemValidationDetails>,
-    /// `BLOCKLISTED_IMAGE_SIGNATURE`.
+    /// `BLOCKLISTED_IMAGE_SIGNATURE`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "BLOCKLISTED_IMAGE_SIGNATURE", default, skip_serializing_if = "Option::is_none")]
     pub blocklisted_image_signature: Option<CatalogsItemValidationDetails>,
-    /// `DESCRIPTION_MISSING`.
+    /// `DESCRIPTION_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "DESCRIPTION_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub description_missing: Option<CatalogsItemValidationDetails>,
-    /// `DUPLICATE_PRODUCTS`.
+    /// `DUPLICATE_PRODUCTS`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "DUPLICATE_PRODUCTS", default, skip_serializing_if = "Option::is_none")]
     pub duplicate_products: Option<CatalogsItemValidationDetails>,
-    /// `IMAGE_LINK_INVALID`.
+    /// `IMAGE_LINK_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "IMAGE_LINK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub image_link_invalid: Option<CatalogsItemValidationDetails>,
-    /// `IMAGE_LINK_LENGTH_TOO_LONG`.
+    /// `IMAGE_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "IMAGE_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub image_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `IMAGE_LINK_MISSING`.
+    /// `IMAGE_LINK_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "IMAGE_LINK_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub image_link_missing: Option<CatalogsItemValidationDetails>,
-    /// `INVALID_DOMAIN`.
+    /// `INVALID_DOMAIN`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "INVALID_DOMAIN", default, skip_serializing_if = "Option::is_none")]
     pub invalid_domain: Option<CatalogsItemValidationDetails>,
-    /// `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`.
+    /// `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE", default, skip_serializing_if = "Option::is_none")]
     pub item_main_image_download_failure: Option<CatalogsItemValidationDetails>,
-    /// `ITEMID_MISSING`.
+    /// `ITEMID_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ITEMID_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub itemid_missing: Option<CatalogsItemValidationDetails>,
-    /// `LINK_FORMAT_INVALID`.
+    /// `LINK_FORMAT_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "LINK_FORMAT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub link_format_invalid: Option<CatalogsItemValidationDetails>,
-    /// `LINK_LENGTH_TOO_LONG`.
+    /// `LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `LIST_PRICE_INVALID`.
+    /// `LIST_PRICE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "LIST_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub list_price_invalid: Option<CatalogsItemValidationDetails>,
-    /// `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`.
+    /// `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED", default, skip_serializing_if = "Option::is_none")]
     pub max_items_per_item_group_exceeded: Option<CatalogsItemValidationDetails>,
-    /// `PARSE_LINE_ERROR`.
+    /// `PARSE_LINE_ERROR`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PARSE_LINE_ERROR", default, skip_serializing_if = "Option::is_none")]
     pub parse_line_error: Option<CatalogsItemValidationDetails>,
-    /// `PINJOIN_CONTENT_UNSAFE`.
+    /// `PINJOIN_CONTENT_UNSAFE`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PINJOIN_CONTENT_UNSAFE", default, skip_serializing_if = "Option::is_none")]
     pub pinjoin_content_unsafe: Option<CatalogsItemValidationDetails>,
-    /// `PRICE_CANNOT_BE_DETERMINED`.
+    /// `PRICE_CANNOT_BE_DETERMINED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PRICE_CANNOT_BE_DETERMINED", default, skip_serializing_if = "Option::is_none")]
     pub price_cannot_be_determined: Option<CatalogsItemValidationDetails>,
-    /// `PRICE_MISSING`.
+    /// `PRICE_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PRICE_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub price_missing: Option<CatalogsItemValidationDetails>,
-    /// `PRODUCT_LINK_MISSING`.
+    /// `PRODUCT_LINK_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PRODUCT_LINK_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub product_link_missing: Option<CatalogsItemValidationDetails>,
-    /// `PRODUCT_PRICE_INVALID`.
+    /// `PRODUCT_PRICE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PRODUCT_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub product_price_invalid: Option<CatalogsItemValidationDetails>,
-    /// `TITLE_MISSING`.
+    /// `TITLE_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "TITLE_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub title_missing: Option<CatalogsItemValidationDetails>,
 }
 
 impl CatalogsItemValidationErrors {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             adult_invalid: None,
@@ -2648,6 +5762,144 @@ impl CatalogsItemValidationErrors {
             product_price_invalid: None,
             title_missing: None,
         }
+    }
+
+    /// Sets `ADULT_INVALID`.
+    pub fn adult_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.adult_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `ADWORDS_FORMAT_INVALID`.
+    pub fn adwords_format_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.adwords_format_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `AVAILABILITY_INVALID`.
+    pub fn availability_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.availability_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `BLOCKLISTED_IMAGE_SIGNATURE`.
+    pub fn blocklisted_image_signature(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.blocklisted_image_signature = Some(value.into());
+        self
+    }
+
+    /// Sets `DESCRIPTION_MISSING`.
+    pub fn description_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.description_missing = Some(value.into());
+        self
+    }
+
+    /// Sets `DUPLICATE_PRODUCTS`.
+    pub fn duplicate_products(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.duplicate_products = Some(value.into());
+        self
+    }
+
+    /// Sets `IMAGE_LINK_INVALID`.
+    pub fn image_link_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.image_link_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `IMAGE_LINK_LENGTH_TOO_LONG`.
+    pub fn image_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.image_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `IMAGE_LINK_MISSING`.
+    pub fn image_link_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.image_link_missing = Some(value.into());
+        self
+    }
+
+    /// Sets `INVALID_DOMAIN`.
+    pub fn invalid_domain(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.invalid_domain = Some(value.into());
+        self
+    }
+
+    /// Sets `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`.
+    pub fn item_main_image_download_failure(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.item_main_image_download_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `ITEMID_MISSING`.
+    pub fn itemid_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.itemid_missing = Some(value.into());
+        self
+    }
+
+    /// Sets `LINK_FORMAT_INVALID`.
+    pub fn link_format_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.link_format_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `LINK_LENGTH_TOO_LONG`.
+    pub fn link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `LIST_PRICE_INVALID`.
+    pub fn list_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.list_price_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`.
+    pub fn max_items_per_item_group_exceeded(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.max_items_per_item_group_exceeded = Some(value.into());
+        self
+    }
+
+    /// Sets `PARSE_LINE_ERROR`.
+    pub fn parse_line_error(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.parse_line_error = Some(value.into());
+        self
+    }
+
+    /// Sets `PINJOIN_CONTENT_UNSAFE`.
+    pub fn pinjoin_content_unsafe(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.pinjoin_content_unsafe = Some(value.into());
+        self
+    }
+
+    /// Sets `PRICE_CANNOT_BE_DETERMINED`.
+    pub fn price_cannot_be_determined(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.price_cannot_be_determined = Some(value.into());
+        self
+    }
+
+    /// Sets `PRICE_MISSING`.
+    pub fn price_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.price_missing = Some(value.into());
+        self
+    }
+
+    /// Sets `PRODUCT_LINK_MISSING`.
+    pub fn product_link_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.product_link_missing = Some(value.into());
+        self
+    }
+
+    /// Sets `PRODUCT_PRICE_INVALID`.
+    pub fn product_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.product_price_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `TITLE_MISSING`.
+    pub fn title_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.title_missing = Some(value.into());
+        self
     }
 }
 
@@ -2887,657 +6139,714 @@ string_enum! {
 }
 
 /// Schema `CatalogsItemValidationIssues` of the spec.
+///
+/// Build it with [`CatalogsItemValidationIssues::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationIssues {
-    /// `errors`: required.
+    /// `errors`: [`CatalogsItemValidationErrors`] (required).
     pub errors: CatalogsItemValidationErrors,
-    /// `item_id`: required, nullable.
+    /// `item_id`: string (required, nullable).
     #[serde(default)]
     pub item_id: Option<String>,
-    /// `item_number`: required.
+    /// `item_number`: integer (required).
     pub item_number: i64,
-    /// `warnings`: required.
+    /// `warnings`: [`CatalogsItemValidationWarnings`] (required).
     pub warnings: CatalogsItemValidationWarnings,
 }
 
 impl CatalogsItemValidationIssues {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        errors: CatalogsItemValidationErrors,
-        item_number: i64,
-        warnings: CatalogsItemValidationWarnings,
-    ) -> Self {
-        Self { errors, item_id: None, item_number, warnings }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`errors`, `item_number`, `warnings`).
+    pub fn builder() -> CatalogsItemValidationIssuesBuilder {
+        CatalogsItemValidationIssuesBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsItemValidationIssues`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsItemValidationIssuesBuilder {
+    errors: Option<CatalogsItemValidationErrors>,
+    item_id: Option<String>,
+    item_number: Option<i64>,
+    warnings: Option<CatalogsItemValidationWarnings>,
+}
+
+impl std::fmt::Debug for CatalogsItemValidationIssuesBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsItemValidationIssuesBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsItemValidationIssuesBuilder {
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl Into<CatalogsItemValidationErrors>) -> Self {
+        self.errors = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `item_number`.
+    pub fn item_number(mut self, value: i64) -> Self {
+        self.item_number = Some(value);
+        self
+    }
+
+    /// Sets `warnings`.
+    pub fn warnings(mut self, value: impl Into<CatalogsItemValidationWarnings>) -> Self {
+        self.warnings = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsItemValidationIssues, crate::error::BuildError> {
+        Ok(CatalogsItemValidationIssues {
+            errors: self.errors.ok_or(crate::error::BuildError::missing("CatalogsItemValidationIssues", "errors"))?,
+            item_id: self.item_id,
+            item_number: self
+                .item_number
+                .ok_or(crate::error::BuildError::missing("CatalogsItemValidationIssues", "item_number"))?,
+            warnings: self
+                .warnings
+                .ok_or(crate::error::BuildError::missing("CatalogsItemValidationIssues", "warnings"))?,
+        })
     }
 }
 
 /// Schema `CatalogsItemValidationWarnings` of the spec.
+///
+/// Build it with [`CatalogsItemValidationWarnings::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemValidationWarnings {
-    /// `AD_IMAGE_0_LINK_DUPLICATED`.
+    /// `AD_IMAGE_0_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_0_LINK_REQUIRED`.
+    /// `AD_IMAGE_0_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_0_LINK_WARNING`.
+    /// `AD_IMAGE_0_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_0_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_0_TAG_DUPLICATED`.
+    /// `AD_IMAGE_0_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_0_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_0_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_0_TAG_REQUIRED`.
+    /// `AD_IMAGE_0_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_0_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_10_LINK_DUPLICATED`.
+    /// `AD_IMAGE_10_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_10_LINK_REQUIRED`.
+    /// `AD_IMAGE_10_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_10_LINK_WARNING`.
+    /// `AD_IMAGE_10_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_10_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_10_TAG_DUPLICATED`.
+    /// `AD_IMAGE_10_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_10_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_10_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_10_TAG_REQUIRED`.
+    /// `AD_IMAGE_10_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_10_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_11_LINK_DUPLICATED`.
+    /// `AD_IMAGE_11_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_11_LINK_REQUIRED`.
+    /// `AD_IMAGE_11_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_11_LINK_WARNING`.
+    /// `AD_IMAGE_11_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_11_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_11_TAG_DUPLICATED`.
+    /// `AD_IMAGE_11_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_11_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_11_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_11_TAG_REQUIRED`.
+    /// `AD_IMAGE_11_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_11_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_12_LINK_DUPLICATED`.
+    /// `AD_IMAGE_12_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_12_LINK_REQUIRED`.
+    /// `AD_IMAGE_12_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_12_LINK_WARNING`.
+    /// `AD_IMAGE_12_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_12_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_12_TAG_DUPLICATED`.
+    /// `AD_IMAGE_12_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_12_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_12_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_12_TAG_REQUIRED`.
+    /// `AD_IMAGE_12_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_12_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_13_LINK_DUPLICATED`.
+    /// `AD_IMAGE_13_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_13_LINK_REQUIRED`.
+    /// `AD_IMAGE_13_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_13_LINK_WARNING`.
+    /// `AD_IMAGE_13_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_13_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_13_TAG_DUPLICATED`.
+    /// `AD_IMAGE_13_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_13_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_13_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_13_TAG_REQUIRED`.
+    /// `AD_IMAGE_13_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_13_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_14_LINK_DUPLICATED`.
+    /// `AD_IMAGE_14_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_14_LINK_REQUIRED`.
+    /// `AD_IMAGE_14_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_14_LINK_WARNING`.
+    /// `AD_IMAGE_14_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_14_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_14_TAG_DUPLICATED`.
+    /// `AD_IMAGE_14_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_14_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_14_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_14_TAG_REQUIRED`.
+    /// `AD_IMAGE_14_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_14_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_15_LINK_DUPLICATED`.
+    /// `AD_IMAGE_15_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_15_LINK_REQUIRED`.
+    /// `AD_IMAGE_15_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_15_LINK_WARNING`.
+    /// `AD_IMAGE_15_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_15_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_15_TAG_DUPLICATED`.
+    /// `AD_IMAGE_15_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_15_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_15_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_15_TAG_REQUIRED`.
+    /// `AD_IMAGE_15_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_15_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_16_LINK_DUPLICATED`.
+    /// `AD_IMAGE_16_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_16_LINK_REQUIRED`.
+    /// `AD_IMAGE_16_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_16_LINK_WARNING`.
+    /// `AD_IMAGE_16_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_16_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_16_TAG_DUPLICATED`.
+    /// `AD_IMAGE_16_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_16_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_16_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_16_TAG_REQUIRED`.
+    /// `AD_IMAGE_16_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_16_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_17_LINK_DUPLICATED`.
+    /// `AD_IMAGE_17_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_17_LINK_REQUIRED`.
+    /// `AD_IMAGE_17_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_17_LINK_WARNING`.
+    /// `AD_IMAGE_17_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_17_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_17_TAG_DUPLICATED`.
+    /// `AD_IMAGE_17_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_17_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_17_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_17_TAG_REQUIRED`.
+    /// `AD_IMAGE_17_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_17_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_18_LINK_DUPLICATED`.
+    /// `AD_IMAGE_18_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_18_LINK_REQUIRED`.
+    /// `AD_IMAGE_18_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_18_LINK_WARNING`.
+    /// `AD_IMAGE_18_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_18_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_18_TAG_DUPLICATED`.
+    /// `AD_IMAGE_18_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_18_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_18_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_18_TAG_REQUIRED`.
+    /// `AD_IMAGE_18_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_18_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_19_LINK_DUPLICATED`.
+    /// `AD_IMAGE_19_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_19_LINK_REQUIRED`.
+    /// `AD_IMAGE_19_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_19_LINK_WARNING`.
+    /// `AD_IMAGE_19_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_19_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_19_TAG_DUPLICATED`.
+    /// `AD_IMAGE_19_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_19_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_19_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_19_TAG_REQUIRED`.
+    /// `AD_IMAGE_19_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_19_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_1_LINK_DUPLICATED`.
+    /// `AD_IMAGE_1_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_1_LINK_REQUIRED`.
+    /// `AD_IMAGE_1_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_1_LINK_WARNING`.
+    /// `AD_IMAGE_1_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_1_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_1_TAG_DUPLICATED`.
+    /// `AD_IMAGE_1_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_1_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_1_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_1_TAG_REQUIRED`.
+    /// `AD_IMAGE_1_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_1_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_2_LINK_DUPLICATED`.
+    /// `AD_IMAGE_2_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_2_LINK_REQUIRED`.
+    /// `AD_IMAGE_2_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_2_LINK_WARNING`.
+    /// `AD_IMAGE_2_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_2_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_2_TAG_DUPLICATED`.
+    /// `AD_IMAGE_2_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_2_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_2_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_2_TAG_REQUIRED`.
+    /// `AD_IMAGE_2_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_2_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_3_LINK_DUPLICATED`.
+    /// `AD_IMAGE_3_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_3_LINK_REQUIRED`.
+    /// `AD_IMAGE_3_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_3_LINK_WARNING`.
+    /// `AD_IMAGE_3_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_3_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_3_TAG_DUPLICATED`.
+    /// `AD_IMAGE_3_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_3_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_3_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_3_TAG_REQUIRED`.
+    /// `AD_IMAGE_3_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_3_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_4_LINK_DUPLICATED`.
+    /// `AD_IMAGE_4_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_4_LINK_REQUIRED`.
+    /// `AD_IMAGE_4_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_4_LINK_WARNING`.
+    /// `AD_IMAGE_4_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_4_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_4_TAG_DUPLICATED`.
+    /// `AD_IMAGE_4_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_4_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_4_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_4_TAG_REQUIRED`.
+    /// `AD_IMAGE_4_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_4_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_5_LINK_DUPLICATED`.
+    /// `AD_IMAGE_5_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_5_LINK_REQUIRED`.
+    /// `AD_IMAGE_5_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_5_LINK_WARNING`.
+    /// `AD_IMAGE_5_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_5_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_5_TAG_DUPLICATED`.
+    /// `AD_IMAGE_5_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_5_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_5_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_5_TAG_REQUIRED`.
+    /// `AD_IMAGE_5_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_5_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_6_LINK_DUPLICATED`.
+    /// `AD_IMAGE_6_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_6_LINK_REQUIRED`.
+    /// `AD_IMAGE_6_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_6_LINK_WARNING`.
+    /// `AD_IMAGE_6_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_6_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_6_TAG_DUPLICATED`.
+    /// `AD_IMAGE_6_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_6_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_6_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_6_TAG_REQUIRED`.
+    /// `AD_IMAGE_6_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_6_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_7_LINK_DUPLICATED`.
+    /// `AD_IMAGE_7_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_7_LINK_REQUIRED`.
+    /// `AD_IMAGE_7_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_7_LINK_WARNING`.
+    /// `AD_IMAGE_7_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_7_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_7_TAG_DUPLICATED`.
+    /// `AD_IMAGE_7_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_7_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_7_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_7_TAG_REQUIRED`.
+    /// `AD_IMAGE_7_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_7_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_8_LINK_DUPLICATED`.
+    /// `AD_IMAGE_8_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_8_LINK_REQUIRED`.
+    /// `AD_IMAGE_8_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_8_LINK_WARNING`.
+    /// `AD_IMAGE_8_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_8_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_8_TAG_DUPLICATED`.
+    /// `AD_IMAGE_8_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_8_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_8_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_8_TAG_REQUIRED`.
+    /// `AD_IMAGE_8_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_8_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_9_LINK_DUPLICATED`.
+    /// `AD_IMAGE_9_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_9_LINK_REQUIRED`.
+    /// `AD_IMAGE_9_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_9_LINK_WARNING`.
+    /// `AD_IMAGE_9_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_9_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_9_TAG_DUPLICATED`.
+    /// `AD_IMAGE_9_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_9_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`.
+    /// `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_9_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_IMAGE_9_TAG_REQUIRED`.
+    /// `AD_IMAGE_9_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_IMAGE_9_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_LINK_FORMAT_WARNING`.
+    /// `AD_LINK_FORMAT_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_LINK_FORMAT_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_link_format_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_LINK_SAME_AS_LINK`.
+    /// `AD_LINK_SAME_AS_LINK`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_LINK_SAME_AS_LINK", default, skip_serializing_if = "Option::is_none")]
     pub ad_link_same_as_link: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_0_LINK_DUPLICATED`.
+    /// `AD_VIDEO_0_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_0_LINK_REQUIRED`.
+    /// `AD_VIDEO_0_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_0_LINK_WARNING`.
+    /// `AD_VIDEO_0_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_0_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_0_TAG_DUPLICATED`.
+    /// `AD_VIDEO_0_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_0_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_0_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_0_TAG_REQUIRED`.
+    /// `AD_VIDEO_0_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_0_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_1_LINK_DUPLICATED`.
+    /// `AD_VIDEO_1_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_1_LINK_REQUIRED`.
+    /// `AD_VIDEO_1_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_1_LINK_WARNING`.
+    /// `AD_VIDEO_1_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_1_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_1_TAG_DUPLICATED`.
+    /// `AD_VIDEO_1_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_1_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_1_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_1_TAG_REQUIRED`.
+    /// `AD_VIDEO_1_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_1_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_2_LINK_DUPLICATED`.
+    /// `AD_VIDEO_2_LINK_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_2_LINK_REQUIRED`.
+    /// `AD_VIDEO_2_LINK_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_required: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_2_LINK_WARNING`.
+    /// `AD_VIDEO_2_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_2_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_2_TAG_DUPLICATED`.
+    /// `AD_VIDEO_2_TAG_DUPLICATED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_2_TAG_DUPLICATED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag_duplicated: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`.
+    /// `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_2_TAG_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `AD_VIDEO_2_TAG_REQUIRED`.
+    /// `AD_VIDEO_2_TAG_REQUIRED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AD_VIDEO_2_TAG_REQUIRED", default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag_required: Option<CatalogsItemValidationDetails>,
-    /// `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`.
+    /// `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_link_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `ADDITIONAL_IMAGE_LINK_WARNING`.
+    /// `ADDITIONAL_IMAGE_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ADDITIONAL_IMAGE_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub additional_image_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `ADWORDS_FORMAT_WARNING`.
+    /// `ADWORDS_FORMAT_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ADWORDS_FORMAT_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub adwords_format_warning: Option<CatalogsItemValidationDetails>,
-    /// `ADWORDS_SAME_AS_LINK`.
+    /// `ADWORDS_SAME_AS_LINK`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ADWORDS_SAME_AS_LINK", default, skip_serializing_if = "Option::is_none")]
     pub adwords_same_as_link: Option<CatalogsItemValidationDetails>,
-    /// `AGE_GROUP_INVALID`.
+    /// `AGE_GROUP_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AGE_GROUP_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub age_group_invalid: Option<CatalogsItemValidationDetails>,
-    /// `ANDROID_DEEP_LINK_INVALID`.
+    /// `ANDROID_DEEP_LINK_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ANDROID_DEEP_LINK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link_invalid: Option<CatalogsItemValidationDetails>,
-    /// `AVAILABILITY_DATE_INVALID`.
+    /// `AVAILABILITY_DATE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "AVAILABILITY_DATE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub availability_date_invalid: Option<CatalogsItemValidationDetails>,
-    /// `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`.
+    /// `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "COUNTRY_DOES_NOT_MAP_TO_CURRENCY", default, skip_serializing_if = "Option::is_none")]
     pub country_does_not_map_to_currency: Option<CatalogsItemValidationDetails>,
-    /// `CUSTOM_LABEL_LENGTH_TOO_LONG`.
+    /// `CUSTOM_LABEL_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "CUSTOM_LABEL_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub custom_label_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `DESCRIPTION_LENGTH_TOO_LONG`.
+    /// `DESCRIPTION_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "DESCRIPTION_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub description_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `EXPIRATION_DATE_INVALID`.
+    /// `EXPIRATION_DATE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "EXPIRATION_DATE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub expiration_date_invalid: Option<CatalogsItemValidationDetails>,
-    /// `GENDER_INVALID`.
+    /// `GENDER_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "GENDER_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub gender_invalid: Option<CatalogsItemValidationDetails>,
-    /// `GTIN_INVALID`.
+    /// `GTIN_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "GTIN_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub gtin_invalid: Option<CatalogsItemValidationDetails>,
-    /// `IMAGE_LINK_WARNING`.
+    /// `IMAGE_LINK_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "IMAGE_LINK_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub image_link_warning: Option<CatalogsItemValidationDetails>,
-    /// `IOS_DEEP_LINK_INVALID`.
+    /// `IOS_DEEP_LINK_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "IOS_DEEP_LINK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link_invalid: Option<CatalogsItemValidationDetails>,
-    /// `IS_BUNDLE_INVALID`.
+    /// `IS_BUNDLE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "IS_BUNDLE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub is_bundle_invalid: Option<CatalogsItemValidationDetails>,
-    /// `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`.
+    /// `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE", default, skip_serializing_if = "Option::is_none")]
     pub item_additional_image_download_failure: Option<CatalogsItemValidationDetails>,
-    /// `LINK_FORMAT_WARNING`.
+    /// `LINK_FORMAT_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "LINK_FORMAT_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub link_format_warning: Option<CatalogsItemValidationDetails>,
-    /// `MIN_AD_PRICE_INVALID`.
+    /// `MIN_AD_PRICE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "MIN_AD_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub min_ad_price_invalid: Option<CatalogsItemValidationDetails>,
-    /// `MPN_INVALID`.
+    /// `MPN_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "MPN_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub mpn_invalid: Option<CatalogsItemValidationDetails>,
-    /// `MULTIPACK_INVALID`.
+    /// `MULTIPACK_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "MULTIPACK_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub multipack_invalid: Option<CatalogsItemValidationDetails>,
-    /// `OPTIONAL_CONDITION_INVALID`.
+    /// `OPTIONAL_CONDITION_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "OPTIONAL_CONDITION_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub optional_condition_invalid: Option<CatalogsItemValidationDetails>,
-    /// `OPTIONAL_CONDITION_MISSING`.
+    /// `OPTIONAL_CONDITION_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "OPTIONAL_CONDITION_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub optional_condition_missing: Option<CatalogsItemValidationDetails>,
-    /// `OPTIONAL_PRODUCT_CATEGORY_INVALID`.
+    /// `OPTIONAL_PRODUCT_CATEGORY_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "OPTIONAL_PRODUCT_CATEGORY_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub optional_product_category_invalid: Option<CatalogsItemValidationDetails>,
-    /// `OPTIONAL_PRODUCT_CATEGORY_MISSING`.
+    /// `OPTIONAL_PRODUCT_CATEGORY_MISSING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "OPTIONAL_PRODUCT_CATEGORY_MISSING", default, skip_serializing_if = "Option::is_none")]
     pub optional_product_category_missing: Option<CatalogsItemValidationDetails>,
-    /// `PRODUCT_CATEGORY_DEPTH_WARNING`.
+    /// `PRODUCT_CATEGORY_DEPTH_WARNING`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PRODUCT_CATEGORY_DEPTH_WARNING", default, skip_serializing_if = "Option::is_none")]
     pub product_category_depth_warning: Option<CatalogsItemValidationDetails>,
-    /// `PRODUCT_TYPE_LENGTH_TOO_LONG`.
+    /// `PRODUCT_TYPE_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "PRODUCT_TYPE_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub product_type_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `SALE_DATE_INVALID`.
+    /// `SALE_DATE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SALE_DATE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub sale_date_invalid: Option<CatalogsItemValidationDetails>,
-    /// `SALES_PRICE_INVALID`.
+    /// `SALES_PRICE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SALES_PRICE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub sales_price_invalid: Option<CatalogsItemValidationDetails>,
-    /// `SALES_PRICE_TOO_HIGH`.
+    /// `SALES_PRICE_TOO_HIGH`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SALES_PRICE_TOO_HIGH", default, skip_serializing_if = "Option::is_none")]
     pub sales_price_too_high: Option<CatalogsItemValidationDetails>,
-    /// `SALES_PRICE_TOO_LOW`.
+    /// `SALES_PRICE_TOO_LOW`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SALES_PRICE_TOO_LOW", default, skip_serializing_if = "Option::is_none")]
     pub sales_price_too_low: Option<CatalogsItemValidationDetails>,
-    /// `SHIPPING_HEIGHT_INVALID`.
+    /// `SHIPPING_HEIGHT_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SHIPPING_HEIGHT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_height_invalid: Option<CatalogsItemValidationDetails>,
-    /// `SHIPPING_INVALID`.
+    /// `SHIPPING_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SHIPPING_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_invalid: Option<CatalogsItemValidationDetails>,
-    /// `SHIPPING_WEIGHT_INVALID`.
+    /// `SHIPPING_WEIGHT_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SHIPPING_WEIGHT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_weight_invalid: Option<CatalogsItemValidationDetails>,
-    /// `SHIPPING_WIDTH_INVALID`.
+    /// `SHIPPING_WIDTH_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SHIPPING_WIDTH_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub shipping_width_invalid: Option<CatalogsItemValidationDetails>,
-    /// `SIZE_SYSTEM_INVALID`.
+    /// `SIZE_SYSTEM_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SIZE_SYSTEM_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub size_system_invalid: Option<CatalogsItemValidationDetails>,
-    /// `SIZE_TYPE_INVALID`.
+    /// `SIZE_TYPE_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "SIZE_TYPE_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub size_type_invalid: Option<CatalogsItemValidationDetails>,
-    /// `TAX_INVALID`.
+    /// `TAX_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "TAX_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub tax_invalid: Option<CatalogsItemValidationDetails>,
-    /// `TITLE_LENGTH_TOO_LONG`.
+    /// `TITLE_LENGTH_TOO_LONG`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "TITLE_LENGTH_TOO_LONG", default, skip_serializing_if = "Option::is_none")]
     pub title_length_too_long: Option<CatalogsItemValidationDetails>,
-    /// `TOO_MANY_ADDITIONAL_IMAGE_LINKS`.
+    /// `TOO_MANY_ADDITIONAL_IMAGE_LINKS`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "TOO_MANY_ADDITIONAL_IMAGE_LINKS", default, skip_serializing_if = "Option::is_none")]
     pub too_many_additional_image_links: Option<CatalogsItemValidationDetails>,
-    /// `UTM_SOURCE_AUTO_CORRECTED`.
+    /// `UTM_SOURCE_AUTO_CORRECTED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "UTM_SOURCE_AUTO_CORRECTED", default, skip_serializing_if = "Option::is_none")]
     pub utm_source_auto_corrected: Option<CatalogsItemValidationDetails>,
-    /// `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`.
+    /// `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED", default, skip_serializing_if = "Option::is_none")]
     pub video_required_when_ad_video_provided: Option<CatalogsItemValidationDetails>,
-    /// `WEIGHT_UNIT_INVALID`.
+    /// `WEIGHT_UNIT_INVALID`: [`CatalogsItemValidationDetails`] (optional).
     #[serde(rename = "WEIGHT_UNIT_INVALID", default, skip_serializing_if = "Option::is_none")]
     pub weight_unit_invalid: Option<CatalogsItemValidationDetails>,
 }
 
 impl CatalogsItemValidationWarnings {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_image_0_link_duplicated: None,
@@ -3748,179 +7057,1624 @@ impl CatalogsItemValidationWarnings {
             weight_unit_invalid: None,
         }
     }
+
+    /// Sets `AD_IMAGE_0_LINK_DUPLICATED`.
+    pub fn ad_image_0_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_0_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_0_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_0_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_LINK_REQUIRED`.
+    pub fn ad_image_0_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_0_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_LINK_WARNING`.
+    pub fn ad_image_0_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_0_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_TAG_DUPLICATED`.
+    pub fn ad_image_0_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_0_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_0_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_0_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_0_TAG_REQUIRED`.
+    pub fn ad_image_0_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_0_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_DUPLICATED`.
+    pub fn ad_image_10_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_10_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_10_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_10_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_REQUIRED`.
+    pub fn ad_image_10_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_10_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_LINK_WARNING`.
+    pub fn ad_image_10_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_10_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_TAG_DUPLICATED`.
+    pub fn ad_image_10_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_10_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_10_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_10_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_10_TAG_REQUIRED`.
+    pub fn ad_image_10_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_10_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_DUPLICATED`.
+    pub fn ad_image_11_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_11_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_11_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_11_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_REQUIRED`.
+    pub fn ad_image_11_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_11_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_LINK_WARNING`.
+    pub fn ad_image_11_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_11_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_TAG_DUPLICATED`.
+    pub fn ad_image_11_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_11_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_11_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_11_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_11_TAG_REQUIRED`.
+    pub fn ad_image_11_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_11_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_DUPLICATED`.
+    pub fn ad_image_12_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_12_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_12_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_12_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_REQUIRED`.
+    pub fn ad_image_12_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_12_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_LINK_WARNING`.
+    pub fn ad_image_12_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_12_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_TAG_DUPLICATED`.
+    pub fn ad_image_12_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_12_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_12_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_12_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_12_TAG_REQUIRED`.
+    pub fn ad_image_12_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_12_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_DUPLICATED`.
+    pub fn ad_image_13_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_13_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_13_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_13_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_REQUIRED`.
+    pub fn ad_image_13_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_13_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_LINK_WARNING`.
+    pub fn ad_image_13_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_13_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_TAG_DUPLICATED`.
+    pub fn ad_image_13_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_13_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_13_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_13_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_13_TAG_REQUIRED`.
+    pub fn ad_image_13_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_13_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_DUPLICATED`.
+    pub fn ad_image_14_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_14_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_14_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_14_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_REQUIRED`.
+    pub fn ad_image_14_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_14_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_LINK_WARNING`.
+    pub fn ad_image_14_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_14_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_TAG_DUPLICATED`.
+    pub fn ad_image_14_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_14_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_14_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_14_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_14_TAG_REQUIRED`.
+    pub fn ad_image_14_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_14_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_DUPLICATED`.
+    pub fn ad_image_15_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_15_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_15_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_15_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_REQUIRED`.
+    pub fn ad_image_15_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_15_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_LINK_WARNING`.
+    pub fn ad_image_15_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_15_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_TAG_DUPLICATED`.
+    pub fn ad_image_15_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_15_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_15_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_15_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_15_TAG_REQUIRED`.
+    pub fn ad_image_15_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_15_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_DUPLICATED`.
+    pub fn ad_image_16_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_16_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_16_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_16_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_REQUIRED`.
+    pub fn ad_image_16_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_16_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_LINK_WARNING`.
+    pub fn ad_image_16_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_16_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_TAG_DUPLICATED`.
+    pub fn ad_image_16_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_16_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_16_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_16_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_16_TAG_REQUIRED`.
+    pub fn ad_image_16_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_16_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_DUPLICATED`.
+    pub fn ad_image_17_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_17_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_17_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_17_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_REQUIRED`.
+    pub fn ad_image_17_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_17_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_LINK_WARNING`.
+    pub fn ad_image_17_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_17_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_TAG_DUPLICATED`.
+    pub fn ad_image_17_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_17_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_17_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_17_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_17_TAG_REQUIRED`.
+    pub fn ad_image_17_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_17_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_DUPLICATED`.
+    pub fn ad_image_18_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_18_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_18_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_18_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_REQUIRED`.
+    pub fn ad_image_18_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_18_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_LINK_WARNING`.
+    pub fn ad_image_18_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_18_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_TAG_DUPLICATED`.
+    pub fn ad_image_18_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_18_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_18_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_18_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_18_TAG_REQUIRED`.
+    pub fn ad_image_18_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_18_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_DUPLICATED`.
+    pub fn ad_image_19_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_19_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_19_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_19_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_REQUIRED`.
+    pub fn ad_image_19_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_19_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_LINK_WARNING`.
+    pub fn ad_image_19_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_19_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_TAG_DUPLICATED`.
+    pub fn ad_image_19_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_19_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_19_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_19_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_19_TAG_REQUIRED`.
+    pub fn ad_image_19_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_19_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_DUPLICATED`.
+    pub fn ad_image_1_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_1_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_1_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_1_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_REQUIRED`.
+    pub fn ad_image_1_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_1_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_LINK_WARNING`.
+    pub fn ad_image_1_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_1_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_TAG_DUPLICATED`.
+    pub fn ad_image_1_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_1_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_1_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_1_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_1_TAG_REQUIRED`.
+    pub fn ad_image_1_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_1_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_DUPLICATED`.
+    pub fn ad_image_2_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_2_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_2_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_2_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_REQUIRED`.
+    pub fn ad_image_2_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_2_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_LINK_WARNING`.
+    pub fn ad_image_2_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_2_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_TAG_DUPLICATED`.
+    pub fn ad_image_2_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_2_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_2_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_2_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_2_TAG_REQUIRED`.
+    pub fn ad_image_2_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_2_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_DUPLICATED`.
+    pub fn ad_image_3_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_3_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_3_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_3_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_REQUIRED`.
+    pub fn ad_image_3_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_3_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_LINK_WARNING`.
+    pub fn ad_image_3_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_3_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_TAG_DUPLICATED`.
+    pub fn ad_image_3_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_3_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_3_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_3_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_3_TAG_REQUIRED`.
+    pub fn ad_image_3_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_3_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_DUPLICATED`.
+    pub fn ad_image_4_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_4_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_4_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_4_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_REQUIRED`.
+    pub fn ad_image_4_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_4_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_LINK_WARNING`.
+    pub fn ad_image_4_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_4_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_TAG_DUPLICATED`.
+    pub fn ad_image_4_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_4_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_4_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_4_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_4_TAG_REQUIRED`.
+    pub fn ad_image_4_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_4_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_DUPLICATED`.
+    pub fn ad_image_5_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_5_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_5_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_5_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_REQUIRED`.
+    pub fn ad_image_5_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_5_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_LINK_WARNING`.
+    pub fn ad_image_5_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_5_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_TAG_DUPLICATED`.
+    pub fn ad_image_5_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_5_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_5_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_5_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_5_TAG_REQUIRED`.
+    pub fn ad_image_5_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_5_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_DUPLICATED`.
+    pub fn ad_image_6_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_6_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_6_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_6_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_REQUIRED`.
+    pub fn ad_image_6_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_6_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_LINK_WARNING`.
+    pub fn ad_image_6_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_6_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_TAG_DUPLICATED`.
+    pub fn ad_image_6_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_6_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_6_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_6_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_6_TAG_REQUIRED`.
+    pub fn ad_image_6_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_6_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_DUPLICATED`.
+    pub fn ad_image_7_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_7_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_7_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_7_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_REQUIRED`.
+    pub fn ad_image_7_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_7_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_LINK_WARNING`.
+    pub fn ad_image_7_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_7_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_TAG_DUPLICATED`.
+    pub fn ad_image_7_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_7_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_7_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_7_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_7_TAG_REQUIRED`.
+    pub fn ad_image_7_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_7_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_DUPLICATED`.
+    pub fn ad_image_8_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_8_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_8_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_8_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_REQUIRED`.
+    pub fn ad_image_8_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_8_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_LINK_WARNING`.
+    pub fn ad_image_8_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_8_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_TAG_DUPLICATED`.
+    pub fn ad_image_8_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_8_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_8_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_8_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_8_TAG_REQUIRED`.
+    pub fn ad_image_8_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_8_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_DUPLICATED`.
+    pub fn ad_image_9_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_9_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_image_9_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_9_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_REQUIRED`.
+    pub fn ad_image_9_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_9_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_LINK_WARNING`.
+    pub fn ad_image_9_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_9_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_TAG_DUPLICATED`.
+    pub fn ad_image_9_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_9_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_image_9_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_9_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_IMAGE_9_TAG_REQUIRED`.
+    pub fn ad_image_9_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_image_9_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_LINK_FORMAT_WARNING`.
+    pub fn ad_link_format_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_link_format_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_LINK_SAME_AS_LINK`.
+    pub fn ad_link_same_as_link(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_link_same_as_link = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_DUPLICATED`.
+    pub fn ad_video_0_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_0_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_video_0_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_0_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_REQUIRED`.
+    pub fn ad_video_0_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_0_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_LINK_WARNING`.
+    pub fn ad_video_0_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_0_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_TAG_DUPLICATED`.
+    pub fn ad_video_0_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_0_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_video_0_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_0_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_0_TAG_REQUIRED`.
+    pub fn ad_video_0_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_0_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_DUPLICATED`.
+    pub fn ad_video_1_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_1_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_video_1_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_1_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_REQUIRED`.
+    pub fn ad_video_1_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_1_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_LINK_WARNING`.
+    pub fn ad_video_1_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_1_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_TAG_DUPLICATED`.
+    pub fn ad_video_1_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_1_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_video_1_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_1_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_1_TAG_REQUIRED`.
+    pub fn ad_video_1_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_1_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_DUPLICATED`.
+    pub fn ad_video_2_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_2_link_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`.
+    pub fn ad_video_2_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_2_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_REQUIRED`.
+    pub fn ad_video_2_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_2_link_required = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_LINK_WARNING`.
+    pub fn ad_video_2_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_2_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_TAG_DUPLICATED`.
+    pub fn ad_video_2_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_2_tag_duplicated = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`.
+    pub fn ad_video_2_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_2_tag_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `AD_VIDEO_2_TAG_REQUIRED`.
+    pub fn ad_video_2_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ad_video_2_tag_required = Some(value.into());
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`.
+    pub fn additional_image_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.additional_image_link_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `ADDITIONAL_IMAGE_LINK_WARNING`.
+    pub fn additional_image_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.additional_image_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `ADWORDS_FORMAT_WARNING`.
+    pub fn adwords_format_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.adwords_format_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `ADWORDS_SAME_AS_LINK`.
+    pub fn adwords_same_as_link(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.adwords_same_as_link = Some(value.into());
+        self
+    }
+
+    /// Sets `AGE_GROUP_INVALID`.
+    pub fn age_group_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.age_group_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `ANDROID_DEEP_LINK_INVALID`.
+    pub fn android_deep_link_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.android_deep_link_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `AVAILABILITY_DATE_INVALID`.
+    pub fn availability_date_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.availability_date_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`.
+    pub fn country_does_not_map_to_currency(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.country_does_not_map_to_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `CUSTOM_LABEL_LENGTH_TOO_LONG`.
+    pub fn custom_label_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.custom_label_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `DESCRIPTION_LENGTH_TOO_LONG`.
+    pub fn description_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.description_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `EXPIRATION_DATE_INVALID`.
+    pub fn expiration_date_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.expiration_date_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `GENDER_INVALID`.
+    pub fn gender_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.gender_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `GTIN_INVALID`.
+    pub fn gtin_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.gtin_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `IMAGE_LINK_WARNING`.
+    pub fn image_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.image_link_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `IOS_DEEP_LINK_INVALID`.
+    pub fn ios_deep_link_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.ios_deep_link_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `IS_BUNDLE_INVALID`.
+    pub fn is_bundle_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.is_bundle_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`.
+    pub fn item_additional_image_download_failure(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.item_additional_image_download_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `LINK_FORMAT_WARNING`.
+    pub fn link_format_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.link_format_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `MIN_AD_PRICE_INVALID`.
+    pub fn min_ad_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.min_ad_price_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `MPN_INVALID`.
+    pub fn mpn_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.mpn_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `MULTIPACK_INVALID`.
+    pub fn multipack_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.multipack_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `OPTIONAL_CONDITION_INVALID`.
+    pub fn optional_condition_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.optional_condition_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `OPTIONAL_CONDITION_MISSING`.
+    pub fn optional_condition_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.optional_condition_missing = Some(value.into());
+        self
+    }
+
+    /// Sets `OPTIONAL_PRODUCT_CATEGORY_INVALID`.
+    pub fn optional_product_category_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.optional_product_category_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `OPTIONAL_PRODUCT_CATEGORY_MISSING`.
+    pub fn optional_product_category_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.optional_product_category_missing = Some(value.into());
+        self
+    }
+
+    /// Sets `PRODUCT_CATEGORY_DEPTH_WARNING`.
+    pub fn product_category_depth_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.product_category_depth_warning = Some(value.into());
+        self
+    }
+
+    /// Sets `PRODUCT_TYPE_LENGTH_TOO_LONG`.
+    pub fn product_type_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.product_type_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `SALE_DATE_INVALID`.
+    pub fn sale_date_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.sale_date_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `SALES_PRICE_INVALID`.
+    pub fn sales_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.sales_price_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `SALES_PRICE_TOO_HIGH`.
+    pub fn sales_price_too_high(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.sales_price_too_high = Some(value.into());
+        self
+    }
+
+    /// Sets `SALES_PRICE_TOO_LOW`.
+    pub fn sales_price_too_low(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.sales_price_too_low = Some(value.into());
+        self
+    }
+
+    /// Sets `SHIPPING_HEIGHT_INVALID`.
+    pub fn shipping_height_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.shipping_height_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `SHIPPING_INVALID`.
+    pub fn shipping_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.shipping_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `SHIPPING_WEIGHT_INVALID`.
+    pub fn shipping_weight_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.shipping_weight_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `SHIPPING_WIDTH_INVALID`.
+    pub fn shipping_width_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.shipping_width_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `SIZE_SYSTEM_INVALID`.
+    pub fn size_system_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.size_system_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `SIZE_TYPE_INVALID`.
+    pub fn size_type_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.size_type_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `TAX_INVALID`.
+    pub fn tax_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.tax_invalid = Some(value.into());
+        self
+    }
+
+    /// Sets `TITLE_LENGTH_TOO_LONG`.
+    pub fn title_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.title_length_too_long = Some(value.into());
+        self
+    }
+
+    /// Sets `TOO_MANY_ADDITIONAL_IMAGE_LINKS`.
+    pub fn too_many_additional_image_links(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.too_many_additional_image_links = Some(value.into());
+        self
+    }
+
+    /// Sets `UTM_SOURCE_AUTO_CORRECTED`.
+    pub fn utm_source_auto_corrected(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.utm_source_auto_corrected = Some(value.into());
+        self
+    }
+
+    /// Sets `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`.
+    pub fn video_required_when_ad_video_provided(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.video_required_when_ad_video_provided = Some(value.into());
+        self
+    }
+
+    /// Sets `WEIGHT_UNIT_INVALID`.
+    pub fn weight_unit_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
+        self.weight_unit_invalid = Some(value.into());
+        self
+    }
 }
 
 /// Schema `CatalogsRetailFeed` of the spec.
+///
+/// Build it with [`CatalogsRetailFeed::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeed {
-    /// `created_at`: required, format `date-time`.
-    pub created_at: String,
-    /// `id`: required.
+    /// `created_at`: date-time (required).
+    pub created_at: DateTime,
+    /// `id`: string (required).
     pub id: String,
-    /// `updated_at`: required, format `date-time`.
-    pub updated_at: String,
-    /// `catalog_type`: required.
+    /// `updated_at`: date-time (required).
+    pub updated_at: DateTime,
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: required, nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (required, nullable).
     #[serde(default)]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_availability`: required, nullable.
+    /// `default_availability`: one of `IN_STOCK`, `OUT_OF_STOCK`, `PREORDER` (required, nullable).
     #[serde(default)]
     pub default_availability: Option<ProductAvailabilityType>,
-    /// `default_country`: required.
+    /// `default_country`: one of the 248 values of [`Country`] (required).
     pub default_country: Country,
-    /// `default_currency`: required, nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (required, nullable).
     #[serde(default)]
     pub default_currency: Option<NullableCurrency>,
-    /// `default_locale`: required.
+    /// `default_locale`: string (required).
     pub default_locale: String,
-    /// `format`: required.
+    /// `format`: one of `TSV`, `CSV`, `XML` (required).
     pub format: CatalogsFormat,
-    /// `location`: required.
+    /// `location`: string (required).
     pub location: String,
-    /// `name`: required, nullable.
+    /// `name`: string (required, nullable).
     #[serde(default)]
     pub name: Option<String>,
-    /// `preferred_processing_schedule`: required, nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (required, nullable).
     #[serde(default)]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`: required.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (required).
     pub status: CatalogsStatus,
 }
 
 impl CatalogsRetailFeed {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        created_at: String,
-        id: String,
-        updated_at: String,
-        catalog_type: CatalogsType,
-        default_country: Country,
-        default_locale: String,
-        format: CatalogsFormat,
-        location: String,
-        status: CatalogsStatus,
-    ) -> Self {
-        Self {
-            created_at,
-            id,
-            updated_at,
-            catalog_type,
-            credentials: None,
-            default_availability: None,
-            default_country,
-            default_currency: None,
-            default_locale,
-            format,
-            location,
-            name: None,
-            preferred_processing_schedule: None,
-            status,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`created_at`, `id`, `updated_at`, `default_country`, `default_locale`, `format`, `location`, `status`).
+    pub fn builder() -> CatalogsRetailFeedBuilder {
+        CatalogsRetailFeedBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsRetailFeed`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailFeedBuilder {
+    created_at: Option<DateTime>,
+    id: Option<String>,
+    updated_at: Option<DateTime>,
+    credentials: Option<CatalogsFeedCredentials>,
+    default_availability: Option<ProductAvailabilityType>,
+    default_country: Option<Country>,
+    default_currency: Option<NullableCurrency>,
+    default_locale: Option<String>,
+    format: Option<CatalogsFormat>,
+    location: Option<String>,
+    name: Option<String>,
+    preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
+    status: Option<CatalogsStatus>,
+}
+
+impl std::fmt::Debug for CatalogsRetailFeedBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailFeedBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsRetailFeedBuilder {
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.updated_at = Some(value.into());
+        self
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_availability`.
+    pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
+        self.default_availability = Some(value.into());
+        self
+    }
+
+    /// Sets `default_country`.
+    pub fn default_country(mut self, value: impl Into<Country>) -> Self {
+        self.default_country = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `default_locale`.
+    pub fn default_locale(mut self, value: impl Into<String>) -> Self {
+        self.default_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailFeed, crate::error::BuildError> {
+        Ok(CatalogsRetailFeed {
+            created_at: self.created_at.ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "created_at"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "id"))?,
+            updated_at: self.updated_at.ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "updated_at"))?,
+            catalog_type: CatalogsType::from("RETAIL"),
+            credentials: self.credentials,
+            default_availability: self.default_availability,
+            default_country: self
+                .default_country
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "default_country"))?,
+            default_currency: self.default_currency,
+            default_locale: self
+                .default_locale
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "default_locale"))?,
+            format: self.format.ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "format"))?,
+            location: self.location.ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "location"))?,
+            name: self.name,
+            preferred_processing_schedule: self.preferred_processing_schedule,
+            status: self.status.ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "status"))?,
+        })
     }
 }
 
 /// Schema `CatalogsRetailFeedsCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsRetailFeedsCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeedsCreateRequest {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_availability`: nullable.
+    /// `default_availability`: one of `IN_STOCK`, `OUT_OF_STOCK`, `PREORDER` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_availability: Option<ProductAvailabilityType>,
-    /// `default_country`: required.
+    /// `default_country`: one of the 248 values of [`Country`] (required).
     pub default_country: Country,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `default_locale`: required.
+    /// `default_locale`: one of the 46 values of [`CatalogsLocale`] (required).
     pub default_locale: CatalogsLocale,
-    /// `format`: required.
+    /// `format`: one of `TSV`, `CSV`, `XML` (required).
     pub format: CatalogsFormat,
-    /// `location`: required, pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (required); pattern `^(http|https|ftp|sftp)://`.
     pub location: String,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsRetailFeedsCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsType,
-        default_country: Country,
-        default_locale: CatalogsLocale,
-        format: CatalogsFormat,
-        location: String,
-        name: String,
-    ) -> Self {
-        Self {
-            catalog_id: None,
-            catalog_type,
-            credentials: None,
-            default_availability: None,
-            default_country,
-            default_currency: None,
-            default_locale,
-            format,
-            location,
-            name,
-            preferred_processing_schedule: None,
-            status: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`default_country`, `default_locale`, `format`, `location`, `name`).
+    pub fn builder() -> CatalogsRetailFeedsCreateRequestBuilder {
+        CatalogsRetailFeedsCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsRetailFeedsCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailFeedsCreateRequestBuilder {
+    catalog_id: Option<String>,
+    credentials: Option<CatalogsFeedCredentials>,
+    default_availability: Option<ProductAvailabilityType>,
+    default_country: Option<Country>,
+    default_currency: Option<NullableCurrency>,
+    default_locale: Option<CatalogsLocale>,
+    format: Option<CatalogsFormat>,
+    location: Option<String>,
+    name: Option<String>,
+    preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
+    status: Option<CatalogsStatus>,
+}
+
+impl std::fmt::Debug for CatalogsRetailFeedsCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailFeedsCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsRetailFeedsCreateRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_availability`.
+    pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
+        self.default_availability = Some(value.into());
+        self
+    }
+
+    /// Sets `default_country`.
+    pub fn default_country(mut self, value: impl Into<Country>) -> Self {
+        self.default_country = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `default_locale`.
+    pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
+        self.default_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailFeedsCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsRetailFeedsCreateRequest {
+            catalog_id: self.catalog_id,
+            catalog_type: CatalogsType::from("RETAIL"),
+            credentials: self.credentials,
+            default_availability: self.default_availability,
+            default_country: self
+                .default_country
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailFeedsCreateRequest", "default_country"))?,
+            default_currency: self.default_currency,
+            default_locale: self
+                .default_locale
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailFeedsCreateRequest", "default_locale"))?,
+            format: self
+                .format
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailFeedsCreateRequest", "format"))?,
+            location: self
+                .location
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailFeedsCreateRequest", "location"))?,
+            name: self.name.ok_or(crate::error::BuildError::missing("CatalogsRetailFeedsCreateRequest", "name"))?,
+            preferred_processing_schedule: self.preferred_processing_schedule,
+            status: self.status,
+        })
     }
 }
 
 /// Schema `CatalogsRetailFeedsUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsRetailFeedsUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailFeedsUpdateRequest {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `credentials`: nullable.
+    /// `credentials`: [`CatalogsFeedCredentials`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CatalogsFeedCredentials>,
-    /// `default_availability`: nullable.
+    /// `default_availability`: one of `IN_STOCK`, `OUT_OF_STOCK`, `PREORDER` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_availability: Option<ProductAvailabilityType>,
-    /// `default_currency`: nullable.
+    /// `default_currency`: one of the 163 values of [`NullableCurrency`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_currency: Option<NullableCurrency>,
-    /// `format`.
+    /// `format`: one of `TSV`, `CSV`, `XML` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<CatalogsFormat>,
-    /// `location`: pattern `^(http|https|ftp|sftp)://`.
+    /// `location`: string (optional); pattern `^(http|https|ftp|sftp)://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `preferred_processing_schedule`: nullable.
+    /// `preferred_processing_schedule`: [`CatalogsFeedProcessingSchedule`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_processing_schedule: Option<CatalogsFeedProcessingSchedule>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsStatus>,
 }
 
 impl CatalogsRetailFeedsUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
+    /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new() -> Self {
         Self {
-            catalog_type,
+            catalog_type: CatalogsType::from("RETAIL"),
             credentials: None,
             default_availability: None,
             default_currency: None,
@@ -3930,6 +8684,60 @@ impl CatalogsRetailFeedsUpdateRequest {
             preferred_processing_schedule: None,
             status: None,
         }
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `default_availability`.
+    pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
+        self.default_availability = Some(value.into());
+        self
+    }
+
+    /// Sets `default_currency`.
+    pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
+        self.default_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `location`.
+    pub fn location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_processing_schedule`.
+    pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
+        self.preferred_processing_schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsRetailFeedsUpdateRequest {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -3947,6 +8755,23 @@ tagged_union! {
         Retail(CatalogsRetailFeedsCreateRequest) = "RETAIL",
         Hotel(CatalogsHotelFeedsCreateRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsFeedsCreateRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsVerticalFeedsCreateRequest {
+    /// The `RETAIL` variant.
+    pub fn retail(value: CatalogsRetailFeedsCreateRequest) -> Self {
+        Self::Retail(value)
+    }
+
+    /// The `HOTEL` variant.
+    pub fn hotel(value: CatalogsHotelFeedsCreateRequest) -> Self {
+        Self::Hotel(value)
+    }
+
+    /// The `CREATIVE_ASSETS` variant.
+    pub fn creative_assets(value: CatalogsCreativeAssetsFeedsCreateRequest) -> Self {
+        Self::CreativeAssets(value)
     }
 }
 
@@ -3977,6 +8802,23 @@ tagged_union! {
     }
 }
 
+impl CatalogsVerticalFeedsUpdateRequest {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail() -> Self {
+        Self::Retail(CatalogsRetailFeedsUpdateRequest::new())
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel() -> Self {
+        Self::Hotel(CatalogsHotelFeedsUpdateRequest::new())
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets() -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsFeedsUpdateRequest::new())
+    }
+}
+
 impl From<CatalogsRetailFeedsUpdateRequest> for CatalogsVerticalFeedsUpdateRequest {
     fn from(value: CatalogsRetailFeedsUpdateRequest) -> Self {
         CatalogsVerticalFeedsUpdateRequest::Retail(value)
@@ -3992,86 +8834,6 @@ impl From<CatalogsHotelFeedsUpdateRequest> for CatalogsVerticalFeedsUpdateReques
 impl From<CatalogsCreativeAssetsFeedsUpdateRequest> for CatalogsVerticalFeedsUpdateRequest {
     fn from(value: CatalogsCreativeAssetsFeedsUpdateRequest) -> Self {
         CatalogsVerticalFeedsUpdateRequest::CreativeAssets(value)
-    }
-}
-
-/// Inline schema at `/paths/~1catalogs~1feeds~1{feed_id}~1processing_results/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct FeedProcessingResultsListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<CatalogsFeedProcessingResult>,
-}
-
-impl FeedProcessingResultsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CatalogsFeedProcessingResult>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
-/// Inline schema at `/paths/~1catalogs~1feeds/post/requestBody/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FeedsCreateBody {
-    /// The `CatalogsVerticalFeedsCreateRequest` shape.
-    CatalogsVerticalFeedsCreateRequest(CatalogsVerticalFeedsCreateRequest),
-    /// The `CatalogsFeedsCreateRequest` shape.
-    CatalogsFeedsCreateRequest(CatalogsFeedsCreateRequest),
-    /// A shape this version of the SDK does not know, kept as sent.
-    Other(serde_json::Value),
-}
-
-/// Inline schema at `/paths/~1catalogs~1feeds/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct FeedsListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<CatalogsFeed>,
-}
-
-impl FeedsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CatalogsFeed>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
-/// Inline schema at `/paths/~1catalogs~1feeds~1{feed_id}/patch/requestBody/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FeedsUpdateBody {
-    /// The `CatalogsVerticalFeedsUpdateRequest` shape.
-    CatalogsVerticalFeedsUpdateRequest(CatalogsVerticalFeedsUpdateRequest),
-    /// The `CatalogsFeedsUpdateRequest` shape.
-    CatalogsFeedsUpdateRequest(CatalogsFeedsUpdateRequest),
-    /// A shape this version of the SDK does not know, kept as sent.
-    Other(serde_json::Value),
-}
-
-/// Inline schema at `/paths/~1catalogs~1processing_results~1{processing_result_id}~1item_issues/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ItemsIssuesListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<CatalogsItemValidationIssues>,
-}
-
-impl ItemsIssuesListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CatalogsItemValidationIssues>) -> Self {
-        Self { bookmark: None, items }
     }
 }
 

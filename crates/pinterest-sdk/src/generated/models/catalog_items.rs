@@ -25,26 +25,39 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/paths/~1catalogs~1items~1batch/post/requestBody/content/application~1json/schema` in the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CatalogItemsCreateBatchBody {
+    /// The `CatalogsVerticalBatchRequest` shape.
+    CatalogsVerticalBatchRequest(CatalogsVerticalBatchRequest),
+    /// The `CatalogsItemsBatchRequest` shape.
+    CatalogsItemsBatchRequest(CatalogsItemsBatchRequest),
+    /// A shape this version of the SDK does not know, kept as sent.
+    Other(serde_json::Value),
+}
+
 /// Schema `CatalogsCreateCreativeAssetsItem` of the spec.
+///
+/// Build it with [`CatalogsCreateCreativeAssetsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateCreativeAssetsItem {
-    /// `attributes`: required.
+    /// `attributes`: [`CatalogsCreativeAssetsAttributes`] (required).
     pub attributes: CatalogsCreativeAssetsAttributes,
-    /// `creative_assets_id`: required.
+    /// `creative_assets_id`: string (required).
     pub creative_assets_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `CREATE` (required).
     pub operation: CatalogsCreateCreativeAssetsItemOperation,
 }
 
 impl CatalogsCreateCreativeAssetsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: CatalogsCreativeAssetsAttributes,
-        creative_assets_id: String,
-        operation: CatalogsCreateCreativeAssetsItemOperation,
-    ) -> Self {
-        Self { attributes, creative_assets_id, operation }
+    /// A value with `attributes` and `creative_assets_id` set and the other fields empty (`operation` is `CREATE`).
+    pub fn new(attributes: impl Into<CatalogsCreativeAssetsAttributes>, creative_assets_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let creative_assets_id = creative_assets_id.into();
+        Self { attributes, creative_assets_id, operation: CatalogsCreateCreativeAssetsItemOperation::from("CREATE") }
     }
 }
 
@@ -56,25 +69,25 @@ string_enum! {
 }
 
 /// Schema `CatalogsCreateHotelItem` of the spec.
+///
+/// Build it with [`CatalogsCreateHotelItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateHotelItem {
-    /// `attributes`: required.
+    /// `attributes`: [`CatalogsHotelAttributes`] (required).
     pub attributes: CatalogsHotelAttributes,
-    /// `hotel_id`: required.
+    /// `hotel_id`: string (required).
     pub hotel_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `CREATE` (required).
     pub operation: CatalogsCreateHotelItemOperation,
 }
 
 impl CatalogsCreateHotelItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: CatalogsHotelAttributes,
-        hotel_id: String,
-        operation: CatalogsCreateHotelItemOperation,
-    ) -> Self {
-        Self { attributes, hotel_id, operation }
+    /// A value with `attributes` and `hotel_id` set and the other fields empty (`operation` is `CREATE`).
+    pub fn new(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let hotel_id = hotel_id.into();
+        Self { attributes, hotel_id, operation: CatalogsCreateHotelItemOperation::from("CREATE") }
     }
 }
 
@@ -82,25 +95,25 @@ impl CatalogsCreateHotelItem {
 pub type CatalogsCreateHotelItemOperation = CatalogsCreateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsCreateRetailItem` of the spec.
+///
+/// Build it with [`CatalogsCreateRetailItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateRetailItem {
-    /// `attributes`: required.
+    /// `attributes`: [`ItemAttributesRequest`] (required).
     pub attributes: ItemAttributesRequest,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `CREATE` (required).
     pub operation: CatalogsCreateRetailItemOperation,
 }
 
 impl CatalogsCreateRetailItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: ItemAttributesRequest,
-        item_id: String,
-        operation: CatalogsCreateRetailItemOperation,
-    ) -> Self {
-        Self { attributes, item_id, operation }
+    /// A value with `attributes` and `item_id` set and the other fields empty (`operation` is `CREATE`).
+    pub fn new(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let item_id = item_id.into();
+        Self { attributes, item_id, operation: CatalogsCreateRetailItemOperation::from("CREATE") }
     }
 }
 
@@ -108,55 +121,57 @@ impl CatalogsCreateRetailItem {
 pub type CatalogsCreateRetailItemOperation = CatalogsCreateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsCreativeAssetsAttributes` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsAttributes::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAttributes {
-    /// `image_link`.
+    /// `image_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_link: Option<String>,
-    /// `video_link`.
+    /// `video_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_link: Option<String>,
-    /// `android_deep_link`: nullable.
+    /// `android_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `custom_label_0`: nullable.
+    /// `custom_label_0`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<String>,
-    /// `custom_label_1`: nullable.
+    /// `custom_label_1`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<String>,
-    /// `custom_label_2`: nullable.
+    /// `custom_label_2`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<String>,
-    /// `custom_label_3`: nullable.
+    /// `custom_label_3`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<String>,
-    /// `custom_label_4`: nullable.
+    /// `custom_label_4`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<String>,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `google_product_category`: nullable.
+    /// `google_product_category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category: Option<String>,
-    /// `ios_deep_link`: nullable.
+    /// `ios_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// `visibility`: nullable.
+    /// `visibility`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
 }
 
 impl CatalogsCreativeAssetsAttributes {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             image_link: None,
@@ -175,6 +190,90 @@ impl CatalogsCreativeAssetsAttributes {
             visibility: None,
         }
     }
+
+    /// Sets `image_link`.
+    pub fn image_link(mut self, value: impl Into<String>) -> Self {
+        self.image_link = Some(value.into());
+        self
+    }
+
+    /// Sets `video_link`.
+    pub fn video_link(mut self, value: impl Into<String>) -> Self {
+        self.video_link = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_0 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `google_product_category`.
+    pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
+        self.google_product_category = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// Sets `visibility`.
+    pub fn visibility(mut self, value: impl Into<String>) -> Self {
+        self.visibility = Some(value.into());
+        self
+    }
 }
 
 tagged_union! {
@@ -184,6 +283,37 @@ tagged_union! {
         Upsert(CatalogsUpsertCreativeAssetsItem) = "UPSERT",
         Update(CatalogsUpdateCreativeAssetsItem) = "UPDATE",
         Delete(CatalogsDeleteCreativeAssetsItem) = "DELETE",
+    }
+}
+
+impl CatalogsCreativeAssetsBatchItem {
+    /// The `CREATE` variant (`operation` is filled in).
+    pub fn create(
+        attributes: impl Into<CatalogsCreativeAssetsAttributes>,
+        creative_assets_id: impl Into<String>,
+    ) -> Self {
+        Self::Create(CatalogsCreateCreativeAssetsItem::new(attributes, creative_assets_id))
+    }
+
+    /// The `UPSERT` variant (`operation` is filled in).
+    pub fn upsert(
+        attributes: impl Into<CatalogsCreativeAssetsAttributes>,
+        creative_assets_id: impl Into<String>,
+    ) -> Self {
+        Self::Upsert(CatalogsUpsertCreativeAssetsItem::new(attributes, creative_assets_id))
+    }
+
+    /// The `UPDATE` variant (`operation` is filled in).
+    pub fn update(
+        attributes: impl Into<CatalogsUpdatableCreativeAssetsAttributes>,
+        creative_assets_id: impl Into<String>,
+    ) -> Self {
+        Self::Update(CatalogsUpdateCreativeAssetsItem::new(attributes, creative_assets_id))
+    }
+
+    /// The `DELETE` variant (`operation` is filled in).
+    pub fn delete(creative_assets_id: impl Into<String>) -> Self {
+        Self::Delete(CatalogsDeleteCreativeAssetsItem::new(creative_assets_id))
     }
 }
 
@@ -212,31 +342,88 @@ impl From<CatalogsDeleteCreativeAssetsItem> for CatalogsCreativeAssetsBatchItem 
 }
 
 /// Schema `CatalogsCreativeAssetsBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsBatchRequest {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsBatchRequestCatalogType,
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required, at least 1 items, at most 1000 items.
+    /// `items`: list of [`CatalogsCreativeAssetsBatchItem`] (required); at least 1 items, at most 1000 items.
     pub items: Vec<CatalogsCreativeAssetsBatchItem>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsCreativeAssetsBatchRequestLanguage,
 }
 
 impl CatalogsCreativeAssetsBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsCreativeAssetsBatchRequestCatalogType,
-        country: Country,
-        items: Vec<CatalogsCreativeAssetsBatchItem>,
-        language: CatalogsCreativeAssetsBatchRequestLanguage,
-    ) -> Self {
-        Self { catalog_id: None, catalog_type, country, items, language }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsCreativeAssetsBatchRequestBuilder {
+        CatalogsCreativeAssetsBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsCreativeAssetsBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreativeAssetsBatchRequestBuilder {
+    catalog_id: Option<String>,
+    country: Option<Country>,
+    items: Option<Vec<CatalogsCreativeAssetsBatchItem>>,
+    language: Option<CatalogsCreativeAssetsBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsCreativeAssetsBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreativeAssetsBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsCreativeAssetsBatchRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsBatchItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsCreativeAssetsBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreativeAssetsBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsCreativeAssetsBatchRequest {
+            catalog_id: self.catalog_id,
+            catalog_type: CatalogsCreativeAssetsBatchRequestCatalogType::from("CREATIVE_ASSETS"),
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsBatchRequest", "country"))?,
+            items: self
+                .items
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsBatchRequest", "language"))?,
+        })
     }
 }
 
@@ -357,99 +544,194 @@ string_enum! {
 }
 
 /// Schema `CatalogsCreativeAssetsItemErrorResponse` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsItemErrorResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemErrorResponse {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `creative_assets_id`.
+    /// `creative_assets_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_assets_id: Option<String>,
-    /// `errors`: required.
+    /// `errors`: list of [`ItemValidationEvent`] (required).
     pub errors: Vec<ItemValidationEvent>,
 }
 
 impl CatalogsCreativeAssetsItemErrorResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType, errors: Vec<ItemValidationEvent>) -> Self {
-        Self { catalog_type, creative_assets_id: None, errors }
+    /// A value with `errors` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        let errors = errors.into_iter().map(Into::into).collect();
+        Self { catalog_type: CatalogsType::from("CREATIVE_ASSETS"), creative_assets_id: None, errors }
+    }
+
+    /// Sets `creative_assets_id`.
+    pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
+        self.creative_assets_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsCreativeAssetsItemResponse` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsItemResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemResponse {
-    /// `attributes`.
+    /// `attributes`: [`CatalogsCreativeAssetsAttributes`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<CatalogsCreativeAssetsAttributes>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `creative_assets_id`.
+    /// `creative_assets_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_assets_id: Option<String>,
-    /// `pins`: at most 11 items, nullable.
+    /// `pins`: list of [`Pin`] (optional, nullable); at most 11 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pins: Option<Vec<Pin>>,
 }
 
 impl CatalogsCreativeAssetsItemResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
-        Self { attributes: None, catalog_type, creative_assets_id: None, pins: None }
+    /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new() -> Self {
+        Self {
+            attributes: None,
+            catalog_type: CatalogsType::from("CREATIVE_ASSETS"),
+            creative_assets_id: None,
+            pins: None,
+        }
+    }
+
+    /// Sets `attributes`.
+    pub fn attributes(mut self, value: impl Into<CatalogsCreativeAssetsAttributes>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_assets_id`.
+    pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
+        self.creative_assets_id = Some(value.into());
+        self
+    }
+
+    /// Sets `pins`.
+    pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
+        self.pins = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+impl Default for CatalogsCreativeAssetsItemResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Schema `CatalogsCreativeAssetsItemsBatch` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsItemsBatch::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsBatch {
-    /// `batch_id`.
+    /// `batch_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `completed_time`: format `date-time`, read-only, nullable.
+    /// `completed_time`: date-time (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed_time: Option<String>,
-    /// `created_time`: format `date-time`, read-only.
+    pub completed_time: Option<DateTime>,
+    /// `created_time`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-    /// `items`.
+    pub created_time: Option<DateTime>,
+    /// `items`: list of [`CreativeAssetsProcessingRecord`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<CreativeAssetsProcessingRecord>>,
-    /// `status`.
+    /// `status`: one of `PROCESSING`, `COMPLETED`, `FAILED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BatchOperationStatus>,
 }
 
 impl CatalogsCreativeAssetsItemsBatch {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
-        Self { batch_id: None, catalog_type, completed_time: None, created_time: None, items: None, status: None }
+    /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new() -> Self {
+        Self {
+            batch_id: None,
+            catalog_type: CatalogsType::from("CREATIVE_ASSETS"),
+            completed_time: None,
+            created_time: None,
+            items: None,
+            status: None,
+        }
+    }
+
+    /// Sets `batch_id`.
+    pub fn batch_id(mut self, value: impl Into<String>) -> Self {
+        self.batch_id = Some(value.into());
+        self
+    }
+
+    /// Sets `completed_time`.
+    pub fn completed_time(mut self, value: impl Into<DateTime>) -> Self {
+        self.completed_time = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CreativeAssetsProcessingRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<BatchOperationStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsCreativeAssetsItemsBatch {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Schema `CatalogsCreativeAssetsItemsPostFilter` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsItemsPostFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsPostFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsItemsPostFilterCatalogType,
-    /// `creative_assets_ids`: required, at least 1 items, at most 1000 items.
+    /// `creative_assets_ids`: list of string (required); at least 1 items, at most 1000 items.
     pub creative_assets_ids: Vec<String>,
 }
 
 impl CatalogsCreativeAssetsItemsPostFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsCreativeAssetsItemsPostFilterCatalogType,
-        creative_assets_ids: Vec<String>,
-    ) -> Self {
-        Self { catalog_id: None, catalog_type, creative_assets_ids }
+    /// A value with `creative_assets_ids` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let creative_assets_ids = creative_assets_ids.into_iter().map(Into::into).collect();
+        Self {
+            catalog_id: None,
+            catalog_type: CatalogsCreativeAssetsItemsPostFilterCatalogType::from("CREATIVE_ASSETS"),
+            creative_assets_ids,
+        }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
     }
 }
 
@@ -457,19 +739,22 @@ impl CatalogsCreativeAssetsItemsPostFilter {
 pub type CatalogsCreativeAssetsItemsPostFilterCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsDeleteCreativeAssetsItem` of the spec.
+///
+/// Build it with [`CatalogsDeleteCreativeAssetsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteCreativeAssetsItem {
-    /// `creative_assets_id`: required.
+    /// `creative_assets_id`: string (required).
     pub creative_assets_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `DELETE` (required).
     pub operation: CatalogsDeleteCreativeAssetsItemOperation,
 }
 
 impl CatalogsDeleteCreativeAssetsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(creative_assets_id: String, operation: CatalogsDeleteCreativeAssetsItemOperation) -> Self {
-        Self { creative_assets_id, operation }
+    /// A value with `creative_assets_id` set and the other fields empty (`operation` is `DELETE`).
+    pub fn new(creative_assets_id: impl Into<String>) -> Self {
+        let creative_assets_id = creative_assets_id.into();
+        Self { creative_assets_id, operation: CatalogsDeleteCreativeAssetsItemOperation::from("DELETE") }
     }
 }
 
@@ -481,19 +766,22 @@ string_enum! {
 }
 
 /// Schema `CatalogsDeleteHotelItem` of the spec.
+///
+/// Build it with [`CatalogsDeleteHotelItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteHotelItem {
-    /// `hotel_id`: required.
+    /// `hotel_id`: string (required).
     pub hotel_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `DELETE` (required).
     pub operation: CatalogsDeleteHotelItemOperation,
 }
 
 impl CatalogsDeleteHotelItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(hotel_id: String, operation: CatalogsDeleteHotelItemOperation) -> Self {
-        Self { hotel_id, operation }
+    /// A value with `hotel_id` set and the other fields empty (`operation` is `DELETE`).
+    pub fn new(hotel_id: impl Into<String>) -> Self {
+        let hotel_id = hotel_id.into();
+        Self { hotel_id, operation: CatalogsDeleteHotelItemOperation::from("DELETE") }
     }
 }
 
@@ -501,22 +789,31 @@ impl CatalogsDeleteHotelItem {
 pub type CatalogsDeleteHotelItemOperation = CatalogsDeleteCreativeAssetsItemOperation;
 
 /// Schema `CatalogsDeleteRetailItem` of the spec.
+///
+/// Build it with [`CatalogsDeleteRetailItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDeleteRetailItem {
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `last_updated_time`: format `int64`.
+    /// `last_updated_time`: integer (optional); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
-    /// `operation`: required.
+    /// `operation`: one of `DELETE` (required).
     pub operation: CatalogsDeleteRetailItemOperation,
 }
 
 impl CatalogsDeleteRetailItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(item_id: String, operation: CatalogsDeleteRetailItemOperation) -> Self {
-        Self { item_id, last_updated_time: None, operation }
+    /// A value with `item_id` set and the other fields empty (`operation` is `DELETE`).
+    pub fn new(item_id: impl Into<String>) -> Self {
+        let item_id = item_id.into();
+        Self { item_id, last_updated_time: None, operation: CatalogsDeleteRetailItemOperation::from("DELETE") }
+    }
+
+    /// Sets `last_updated_time`.
+    pub fn last_updated_time(mut self, value: i64) -> Self {
+        self.last_updated_time = Some(value);
+        self
     }
 }
 
@@ -524,98 +821,132 @@ impl CatalogsDeleteRetailItem {
 pub type CatalogsDeleteRetailItemOperation = CatalogsDeleteCreativeAssetsItemOperation;
 
 /// Schema `CatalogsHotelAddress` of the spec.
+///
+/// Build it with [`CatalogsHotelAddress::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAddress {
-    /// `addr1`.
+    /// `addr1`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr1: Option<String>,
-    /// `city`.
+    /// `city`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
-    /// `country`.
+    /// `country`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// `postal_code`.
+    /// `postal_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    /// `region`.
+    /// `region`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 }
 
 impl CatalogsHotelAddress {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { addr1: None, city: None, country: None, postal_code: None, region: None }
+    }
+
+    /// Sets `addr1`.
+    pub fn addr1(mut self, value: impl Into<String>) -> Self {
+        self.addr1 = Some(value.into());
+        self
+    }
+
+    /// Sets `city`.
+    pub fn city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `postal_code`.
+    pub fn postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+
+    /// Sets `region`.
+    pub fn region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsHotelAttributes` of the spec.
+///
+/// Build it with [`CatalogsHotelAttributes::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAttributes {
-    /// `additional_image_link`: nullable.
+    /// `additional_image_link`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_image_link: Option<Vec<String>>,
-    /// `main_image`.
+    /// `main_image`: [`CatalogsHotelAttributesMainImage`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_image: Option<CatalogsHotelAttributesMainImage>,
-    /// `address`.
+    /// `address`: [`CatalogsHotelAddress`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<CatalogsHotelAddress>,
-    /// `base_price`: nullable.
+    /// `base_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_price: Option<String>,
-    /// `brand`: nullable.
+    /// `brand`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
-    /// `category`: nullable.
+    /// `category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
-    /// `custom_label_0`: nullable.
+    /// `custom_label_0`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<String>,
-    /// `custom_label_1`: nullable.
+    /// `custom_label_1`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<String>,
-    /// `custom_label_2`: nullable.
+    /// `custom_label_2`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<String>,
-    /// `custom_label_3`: nullable.
+    /// `custom_label_3`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<String>,
-    /// `custom_label_4`: nullable.
+    /// `custom_label_4`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<String>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `guest_ratings`.
+    /// `guest_ratings`: [`CatalogsHotelGuestRatings`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_ratings: Option<CatalogsHotelGuestRatings>,
-    /// `latitude`.
+    /// `latitude`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
-    /// `link`: nullable.
+    /// `link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `longitude`: nullable.
+    /// `longitude`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `neighborhood`: nullable.
+    /// `neighborhood`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub neighborhood: Option<Vec<String>>,
-    /// `sale_price`: nullable.
+    /// `sale_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<String>,
 }
 
 impl CatalogsHotelAttributes {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             additional_image_link: None,
@@ -639,24 +970,152 @@ impl CatalogsHotelAttributes {
             sale_price: None,
         }
     }
+
+    /// Sets `additional_image_link`.
+    pub fn additional_image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.additional_image_link = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `main_image`.
+    pub fn main_image(mut self, value: impl Into<CatalogsHotelAttributesMainImage>) -> Self {
+        self.main_image = Some(value.into());
+        self
+    }
+
+    /// Sets `address`.
+    pub fn address(mut self, value: impl Into<CatalogsHotelAddress>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+
+    /// Sets `base_price`.
+    pub fn base_price(mut self, value: impl Into<String>) -> Self {
+        self.base_price = Some(value.into());
+        self
+    }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl Into<String>) -> Self {
+        self.brand = Some(value.into());
+        self
+    }
+
+    /// Sets `category`.
+    pub fn category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_0 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `guest_ratings`.
+    pub fn guest_ratings(mut self, value: impl Into<CatalogsHotelGuestRatings>) -> Self {
+        self.guest_ratings = Some(value.into());
+        self
+    }
+
+    /// Sets `latitude`.
+    pub fn latitude(mut self, value: f64) -> Self {
+        self.latitude = Some(value);
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `longitude`.
+    pub fn longitude(mut self, value: f64) -> Self {
+        self.longitude = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `neighborhood`.
+    pub fn neighborhood(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.neighborhood = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `sale_price`.
+    pub fn sale_price(mut self, value: impl Into<String>) -> Self {
+        self.sale_price = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/CatalogsHotelAttributes/allOf/0/properties/main_image` in the spec.
+///
+/// Build it with [`CatalogsHotelAttributesMainImage::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAttributesMainImage {
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `tag`: nullable.
+    /// `tag`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<Vec<String>>,
 }
 
 impl CatalogsHotelAttributesMainImage {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { link: None, tag: None }
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `tag`.
+    pub fn tag(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tag = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -667,6 +1126,28 @@ tagged_union! {
         Upsert(CatalogsUpsertHotelItem) = "UPSERT",
         Update(CatalogsUpdateHotelItem) = "UPDATE",
         Delete(CatalogsDeleteHotelItem) = "DELETE",
+    }
+}
+
+impl CatalogsHotelBatchItem {
+    /// The `CREATE` variant (`operation` is filled in).
+    pub fn create(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
+        Self::Create(CatalogsCreateHotelItem::new(attributes, hotel_id))
+    }
+
+    /// The `UPSERT` variant (`operation` is filled in).
+    pub fn upsert(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
+        Self::Upsert(CatalogsUpsertHotelItem::new(attributes, hotel_id))
+    }
+
+    /// The `UPDATE` variant (`operation` is filled in).
+    pub fn update(attributes: impl Into<CatalogsUpdatableHotelAttributes>, hotel_id: impl Into<String>) -> Self {
+        Self::Update(CatalogsUpdateHotelItem::new(attributes, hotel_id))
+    }
+
+    /// The `DELETE` variant (`operation` is filled in).
+    pub fn delete(hotel_id: impl Into<String>) -> Self {
+        Self::Delete(CatalogsDeleteHotelItem::new(hotel_id))
     }
 }
 
@@ -695,31 +1176,84 @@ impl From<CatalogsDeleteHotelItem> for CatalogsHotelBatchItem {
 }
 
 /// Schema `CatalogsHotelBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsHotelBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelBatchRequest {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelBatchRequestCatalogType,
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required, at least 1 items, at most 1000 items.
+    /// `items`: list of [`CatalogsHotelBatchItem`] (required); at least 1 items, at most 1000 items.
     pub items: Vec<CatalogsHotelBatchItem>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsHotelBatchRequestLanguage,
 }
 
 impl CatalogsHotelBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsHotelBatchRequestCatalogType,
-        country: Country,
-        items: Vec<CatalogsHotelBatchItem>,
-        language: CatalogsHotelBatchRequestLanguage,
-    ) -> Self {
-        Self { catalog_id: None, catalog_type, country, items, language }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsHotelBatchRequestBuilder {
+        CatalogsHotelBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsHotelBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsHotelBatchRequestBuilder {
+    catalog_id: Option<String>,
+    country: Option<Country>,
+    items: Option<Vec<CatalogsHotelBatchItem>>,
+    language: Option<CatalogsHotelBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsHotelBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsHotelBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsHotelBatchRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CatalogsHotelBatchItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsHotelBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsHotelBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsHotelBatchRequest {
+            catalog_id: self.catalog_id,
+            catalog_type: CatalogsHotelBatchRequestCatalogType::from("HOTEL"),
+            country: self.country.ok_or(crate::error::BuildError::missing("CatalogsHotelBatchRequest", "country"))?,
+            items: self.items.ok_or(crate::error::BuildError::missing("CatalogsHotelBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelBatchRequest", "language"))?,
+        })
     }
 }
 
@@ -730,121 +1264,236 @@ pub type CatalogsHotelBatchRequestCatalogType = CatalogsHotelAvailableFilterValu
 pub type CatalogsHotelBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsHotelGuestRatings` of the spec.
+///
+/// Build it with [`CatalogsHotelGuestRatings::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelGuestRatings {
-    /// `max_score`: nullable.
+    /// `max_score`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_score: Option<f64>,
-    /// `number_of_reviewers`: nullable.
+    /// `number_of_reviewers`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_reviewers: Option<i64>,
-    /// `rating_system`: nullable.
+    /// `rating_system`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating_system: Option<String>,
-    /// `score`: nullable.
+    /// `score`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
 }
 
 impl CatalogsHotelGuestRatings {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { max_score: None, number_of_reviewers: None, rating_system: None, score: None }
+    }
+
+    /// Sets `max_score`.
+    pub fn max_score(mut self, value: f64) -> Self {
+        self.max_score = Some(value);
+        self
+    }
+
+    /// Sets `number_of_reviewers`.
+    pub fn number_of_reviewers(mut self, value: i64) -> Self {
+        self.number_of_reviewers = Some(value);
+        self
+    }
+
+    /// Sets `rating_system`.
+    pub fn rating_system(mut self, value: impl Into<String>) -> Self {
+        self.rating_system = Some(value.into());
+        self
+    }
+
+    /// Sets `score`.
+    pub fn score(mut self, value: f64) -> Self {
+        self.score = Some(value);
+        self
     }
 }
 
 /// Schema `CatalogsHotelItemErrorResponse` of the spec.
+///
+/// Build it with [`CatalogsHotelItemErrorResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemErrorResponse {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `errors`: required.
+    /// `errors`: list of [`ItemValidationEvent`] (required).
     pub errors: Vec<ItemValidationEvent>,
-    /// `hotel_id`.
+    /// `hotel_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hotel_id: Option<String>,
 }
 
 impl CatalogsHotelItemErrorResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType, errors: Vec<ItemValidationEvent>) -> Self {
-        Self { catalog_type, errors, hotel_id: None }
+    /// A value with `errors` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        let errors = errors.into_iter().map(Into::into).collect();
+        Self { catalog_type: CatalogsType::from("HOTEL"), errors, hotel_id: None }
+    }
+
+    /// Sets `hotel_id`.
+    pub fn hotel_id(mut self, value: impl Into<String>) -> Self {
+        self.hotel_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsHotelItemResponse` of the spec.
+///
+/// Build it with [`CatalogsHotelItemResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemResponse {
-    /// `attributes`.
+    /// `attributes`: [`CatalogsHotelAttributes`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<CatalogsHotelAttributes>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `hotel_id`.
+    /// `hotel_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hotel_id: Option<String>,
-    /// `pins`: at most 11 items, nullable.
+    /// `pins`: list of [`Pin`] (optional, nullable); at most 11 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pins: Option<Vec<Pin>>,
 }
 
 impl CatalogsHotelItemResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
-        Self { attributes: None, catalog_type, hotel_id: None, pins: None }
+    /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new() -> Self {
+        Self { attributes: None, catalog_type: CatalogsType::from("HOTEL"), hotel_id: None, pins: None }
+    }
+
+    /// Sets `attributes`.
+    pub fn attributes(mut self, value: impl Into<CatalogsHotelAttributes>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `hotel_id`.
+    pub fn hotel_id(mut self, value: impl Into<String>) -> Self {
+        self.hotel_id = Some(value.into());
+        self
+    }
+
+    /// Sets `pins`.
+    pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
+        self.pins = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+impl Default for CatalogsHotelItemResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Schema `CatalogsHotelItemsBatch` of the spec.
+///
+/// Build it with [`CatalogsHotelItemsBatch::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsBatch {
-    /// `batch_id`.
+    /// `batch_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `completed_time`: format `date-time`, read-only, nullable.
+    /// `completed_time`: date-time (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed_time: Option<String>,
-    /// `created_time`: format `date-time`, read-only.
+    pub completed_time: Option<DateTime>,
+    /// `created_time`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-    /// `items`.
+    pub created_time: Option<DateTime>,
+    /// `items`: list of [`HotelProcessingRecord`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<HotelProcessingRecord>>,
-    /// `status`.
+    /// `status`: one of `PROCESSING`, `COMPLETED`, `FAILED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BatchOperationStatus>,
 }
 
 impl CatalogsHotelItemsBatch {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
-        Self { batch_id: None, catalog_type, completed_time: None, created_time: None, items: None, status: None }
+    /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new() -> Self {
+        Self {
+            batch_id: None,
+            catalog_type: CatalogsType::from("HOTEL"),
+            completed_time: None,
+            created_time: None,
+            items: None,
+            status: None,
+        }
+    }
+
+    /// Sets `batch_id`.
+    pub fn batch_id(mut self, value: impl Into<String>) -> Self {
+        self.batch_id = Some(value.into());
+        self
+    }
+
+    /// Sets `completed_time`.
+    pub fn completed_time(mut self, value: impl Into<DateTime>) -> Self {
+        self.completed_time = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<HotelProcessingRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<BatchOperationStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsHotelItemsBatch {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Schema `CatalogsHotelItemsPostFilter` of the spec.
+///
+/// Build it with [`CatalogsHotelItemsPostFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsPostFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelItemsPostFilterCatalogType,
-    /// `hotel_ids`: required, at least 1 items, at most 1000 items.
+    /// `hotel_ids`: list of string (required); at least 1 items, at most 1000 items.
     pub hotel_ids: Vec<String>,
 }
 
 impl CatalogsHotelItemsPostFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsHotelItemsPostFilterCatalogType, hotel_ids: Vec<String>) -> Self {
-        Self { catalog_id: None, catalog_type, hotel_ids }
+    /// A value with `hotel_ids` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let hotel_ids = hotel_ids.into_iter().map(Into::into).collect();
+        Self { catalog_id: None, catalog_type: CatalogsHotelItemsPostFilterCatalogType::from("HOTEL"), hotel_ids }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
     }
 }
 
@@ -852,18 +1501,26 @@ impl CatalogsHotelItemsPostFilter {
 pub type CatalogsHotelItemsPostFilterCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsItems` of the spec.
+///
+/// Build it with [`CatalogsItems::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItems {
-    /// `items`.
+    /// `items`: list of [`ItemResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemResponse>>,
 }
 
 impl CatalogsItems {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemResponse>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -873,6 +1530,23 @@ tagged_union! {
         Retail(CatalogsRetailItemsBatch) = "RETAIL",
         Hotel(CatalogsHotelItemsBatch) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsItemsBatch) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsItemsBatch {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail() -> Self {
+        Self::Retail(CatalogsRetailItemsBatch::new())
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel() -> Self {
+        Self::Hotel(CatalogsHotelItemsBatch::new())
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets() -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsItemsBatch::new())
     }
 }
 
@@ -902,6 +1576,33 @@ tagged_union! {
         Create(CatalogsItemsCreateBatchRequest) = "CREATE",
         DeleteDiscontinued(CatalogsItemsDeleteDiscontinuedBatchRequest) = "DELETE_DISCONTINUED",
         Delete(CatalogsItemsDeleteBatchRequest) = "DELETE",
+    }
+}
+
+impl CatalogsItemsBatchRequest {
+    /// The `UPDATE` variant.
+    pub fn update(value: CatalogsItemsUpdateBatchRequest) -> Self {
+        Self::Update(value)
+    }
+
+    /// The `UPSERT` variant.
+    pub fn upsert(value: CatalogsItemsUpsertBatchRequest) -> Self {
+        Self::Upsert(value)
+    }
+
+    /// The `CREATE` variant.
+    pub fn create(value: CatalogsItemsCreateBatchRequest) -> Self {
+        Self::Create(value)
+    }
+
+    /// The `DELETE_DISCONTINUED` variant.
+    pub fn delete_discontinued(value: CatalogsItemsDeleteDiscontinuedBatchRequest) -> Self {
+        Self::DeleteDiscontinued(value)
+    }
+
+    /// The `DELETE` variant.
+    pub fn delete(value: CatalogsItemsDeleteBatchRequest) -> Self {
+        Self::Delete(value)
     }
 }
 
@@ -936,28 +1637,75 @@ impl From<CatalogsItemsDeleteBatchRequest> for CatalogsItemsBatchRequest {
 }
 
 /// Schema `CatalogsItemsCreateBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsItemsCreateBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsCreateBatchRequest {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required, at least 1 items, at most 1000 items.
+    /// `items`: list of [`ItemCreateBatchRecord`] (required); at least 1 items, at most 1000 items.
     pub items: Vec<ItemCreateBatchRecord>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsItemsCreateBatchRequestLanguage,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE`, `UPSERT`, `CREATE`, `DELETE_DISCONTINUED`, `DELETE` (required).
     pub operation: BatchOperation,
 }
 
 impl CatalogsItemsCreateBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        country: Country,
-        items: Vec<ItemCreateBatchRecord>,
-        language: CatalogsItemsCreateBatchRequestLanguage,
-        operation: BatchOperation,
-    ) -> Self {
-        Self { country, items, language, operation }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsItemsCreateBatchRequestBuilder {
+        CatalogsItemsCreateBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsItemsCreateBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsItemsCreateBatchRequestBuilder {
+    country: Option<Country>,
+    items: Option<Vec<ItemCreateBatchRecord>>,
+    language: Option<CatalogsItemsCreateBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsItemsCreateBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsItemsCreateBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsItemsCreateBatchRequestBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemCreateBatchRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsItemsCreateBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsItemsCreateBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsItemsCreateBatchRequest {
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsCreateBatchRequest", "country"))?,
+            items: self.items.ok_or(crate::error::BuildError::missing("CatalogsItemsCreateBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsCreateBatchRequest", "language"))?,
+            operation: BatchOperation::from("CREATE"),
+        })
     }
 }
 
@@ -965,28 +1713,75 @@ impl CatalogsItemsCreateBatchRequest {
 pub type CatalogsItemsCreateBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsDeleteBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsItemsDeleteBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsDeleteBatchRequest {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required.
+    /// `items`: list of [`ItemDeleteBatchRecord`] (required).
     pub items: Vec<ItemDeleteBatchRecord>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsItemsDeleteBatchRequestLanguage,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE`, `UPSERT`, `CREATE`, `DELETE_DISCONTINUED`, `DELETE` (required).
     pub operation: BatchOperation,
 }
 
 impl CatalogsItemsDeleteBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        country: Country,
-        items: Vec<ItemDeleteBatchRecord>,
-        language: CatalogsItemsDeleteBatchRequestLanguage,
-        operation: BatchOperation,
-    ) -> Self {
-        Self { country, items, language, operation }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsItemsDeleteBatchRequestBuilder {
+        CatalogsItemsDeleteBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsItemsDeleteBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsItemsDeleteBatchRequestBuilder {
+    country: Option<Country>,
+    items: Option<Vec<ItemDeleteBatchRecord>>,
+    language: Option<CatalogsItemsDeleteBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsItemsDeleteBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsItemsDeleteBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsItemsDeleteBatchRequestBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemDeleteBatchRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsItemsDeleteBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsItemsDeleteBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsItemsDeleteBatchRequest {
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsDeleteBatchRequest", "country"))?,
+            items: self.items.ok_or(crate::error::BuildError::missing("CatalogsItemsDeleteBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsDeleteBatchRequest", "language"))?,
+            operation: BatchOperation::from("DELETE"),
+        })
     }
 }
 
@@ -994,28 +1789,77 @@ impl CatalogsItemsDeleteBatchRequest {
 pub type CatalogsItemsDeleteBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsDeleteDiscontinuedBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsItemsDeleteDiscontinuedBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsDeleteDiscontinuedBatchRequest {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required.
+    /// `items`: list of [`ItemDeleteDiscontinuedBatchRecord`] (required).
     pub items: Vec<ItemDeleteDiscontinuedBatchRecord>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsItemsDeleteDiscontinuedBatchRequestLanguage,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE`, `UPSERT`, `CREATE`, `DELETE_DISCONTINUED`, `DELETE` (required).
     pub operation: BatchOperation,
 }
 
 impl CatalogsItemsDeleteDiscontinuedBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        country: Country,
-        items: Vec<ItemDeleteDiscontinuedBatchRecord>,
-        language: CatalogsItemsDeleteDiscontinuedBatchRequestLanguage,
-        operation: BatchOperation,
-    ) -> Self {
-        Self { country, items, language, operation }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
+        CatalogsItemsDeleteDiscontinuedBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsItemsDeleteDiscontinuedBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
+    country: Option<Country>,
+    items: Option<Vec<ItemDeleteDiscontinuedBatchRecord>>,
+    language: Option<CatalogsItemsDeleteDiscontinuedBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsItemsDeleteDiscontinuedBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemDeleteDiscontinuedBatchRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsItemsDeleteDiscontinuedBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsItemsDeleteDiscontinuedBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsItemsDeleteDiscontinuedBatchRequest {
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsDeleteDiscontinuedBatchRequest", "country"))?,
+            items: self
+                .items
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsDeleteDiscontinuedBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsDeleteDiscontinuedBatchRequest", "language"))?,
+            operation: BatchOperation::from("DELETE_DISCONTINUED"),
+        })
     }
 }
 
@@ -1028,6 +1872,23 @@ tagged_union! {
         Retail(CatalogsRetailItemsPostFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsPostFilter) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsItemsPostFilter) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsItemsPostFilters {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::Retail(CatalogsRetailItemsPostFilter::new(item_ids))
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::Hotel(CatalogsHotelItemsPostFilter::new(hotel_ids))
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsItemsPostFilter::new(creative_assets_ids))
     }
 }
 
@@ -1050,21 +1911,68 @@ impl From<CatalogsCreativeAssetsItemsPostFilter> for CatalogsItemsPostFilters {
 }
 
 /// Schema `CatalogsItemsRequest` of the spec.
+///
+/// Build it with [`CatalogsItemsRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsRequest {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsItemsPostFilters`] (required).
     pub filters: CatalogsItemsPostFilters,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsItemsRequestLanguage,
 }
 
 impl CatalogsItemsRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(country: Country, filters: CatalogsItemsPostFilters, language: CatalogsItemsRequestLanguage) -> Self {
-        Self { country, filters, language }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `filters`, `language`).
+    pub fn builder() -> CatalogsItemsRequestBuilder {
+        CatalogsItemsRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsItemsRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsItemsRequestBuilder {
+    country: Option<Country>,
+    filters: Option<CatalogsItemsPostFilters>,
+    language: Option<CatalogsItemsRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsItemsRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsItemsRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsItemsRequestBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsItemsPostFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsItemsRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsItemsRequest, crate::error::BuildError> {
+        Ok(CatalogsItemsRequest {
+            country: self.country.ok_or(crate::error::BuildError::missing("CatalogsItemsRequest", "country"))?,
+            filters: self.filters.ok_or(crate::error::BuildError::missing("CatalogsItemsRequest", "filters"))?,
+            language: self.language.ok_or(crate::error::BuildError::missing("CatalogsItemsRequest", "language"))?,
+        })
     }
 }
 
@@ -1072,28 +1980,75 @@ impl CatalogsItemsRequest {
 pub type CatalogsItemsRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsUpdateBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsItemsUpdateBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsUpdateBatchRequest {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required, at least 1 items, at most 1000 items.
+    /// `items`: list of [`ItemUpdateBatchRecord`] (required); at least 1 items, at most 1000 items.
     pub items: Vec<ItemUpdateBatchRecord>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsItemsUpdateBatchRequestLanguage,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE`, `UPSERT`, `CREATE`, `DELETE_DISCONTINUED`, `DELETE` (required).
     pub operation: BatchOperation,
 }
 
 impl CatalogsItemsUpdateBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        country: Country,
-        items: Vec<ItemUpdateBatchRecord>,
-        language: CatalogsItemsUpdateBatchRequestLanguage,
-        operation: BatchOperation,
-    ) -> Self {
-        Self { country, items, language, operation }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsItemsUpdateBatchRequestBuilder {
+        CatalogsItemsUpdateBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsItemsUpdateBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsItemsUpdateBatchRequestBuilder {
+    country: Option<Country>,
+    items: Option<Vec<ItemUpdateBatchRecord>>,
+    language: Option<CatalogsItemsUpdateBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsItemsUpdateBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsItemsUpdateBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsItemsUpdateBatchRequestBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemUpdateBatchRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsItemsUpdateBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsItemsUpdateBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsItemsUpdateBatchRequest {
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsUpdateBatchRequest", "country"))?,
+            items: self.items.ok_or(crate::error::BuildError::missing("CatalogsItemsUpdateBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsUpdateBatchRequest", "language"))?,
+            operation: BatchOperation::from("UPDATE"),
+        })
     }
 }
 
@@ -1101,28 +2056,75 @@ impl CatalogsItemsUpdateBatchRequest {
 pub type CatalogsItemsUpdateBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsItemsUpsertBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsItemsUpsertBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsItemsUpsertBatchRequest {
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required, at least 1 items, at most 1000 items.
+    /// `items`: list of [`ItemUpsertBatchRecord`] (required); at least 1 items, at most 1000 items.
     pub items: Vec<ItemUpsertBatchRecord>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsItemsUpsertBatchRequestLanguage,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE`, `UPSERT`, `CREATE`, `DELETE_DISCONTINUED`, `DELETE` (required).
     pub operation: BatchOperation,
 }
 
 impl CatalogsItemsUpsertBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        country: Country,
-        items: Vec<ItemUpsertBatchRecord>,
-        language: CatalogsItemsUpsertBatchRequestLanguage,
-        operation: BatchOperation,
-    ) -> Self {
-        Self { country, items, language, operation }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsItemsUpsertBatchRequestBuilder {
+        CatalogsItemsUpsertBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsItemsUpsertBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsItemsUpsertBatchRequestBuilder {
+    country: Option<Country>,
+    items: Option<Vec<ItemUpsertBatchRecord>>,
+    language: Option<CatalogsItemsUpsertBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsItemsUpsertBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsItemsUpsertBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsItemsUpsertBatchRequestBuilder {
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemUpsertBatchRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsItemsUpsertBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsItemsUpsertBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsItemsUpsertBatchRequest {
+            country: self
+                .country
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsUpsertBatchRequest", "country"))?,
+            items: self.items.ok_or(crate::error::BuildError::missing("CatalogsItemsUpsertBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsItemsUpsertBatchRequest", "language"))?,
+            operation: BatchOperation::from("UPSERT"),
+        })
     }
 }
 
@@ -1130,31 +2132,84 @@ impl CatalogsItemsUpsertBatchRequest {
 pub type CatalogsItemsUpsertBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsRetailBatchRequest` of the spec.
+///
+/// Build it with [`CatalogsRetailBatchRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailBatchRequest {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailBatchRequestCatalogType,
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `items`: required, at least 1 items, at most 1000 items.
+    /// `items`: list of [`CatalogsRetailBatchRequestItemsItem`] (required); at least 1 items, at most 1000 items.
     pub items: Vec<CatalogsRetailBatchRequestItemsItem>,
-    /// `language`: required.
+    /// `language`: one of the 107 values of [`CatalogsCreativeAssetsBatchRequestLanguage`] (required).
     pub language: CatalogsRetailBatchRequestLanguage,
 }
 
 impl CatalogsRetailBatchRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsRetailBatchRequestCatalogType,
-        country: Country,
-        items: Vec<CatalogsRetailBatchRequestItemsItem>,
-        language: CatalogsRetailBatchRequestLanguage,
-    ) -> Self {
-        Self { catalog_id: None, catalog_type, country, items, language }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`country`, `items`, `language`).
+    pub fn builder() -> CatalogsRetailBatchRequestBuilder {
+        CatalogsRetailBatchRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsRetailBatchRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailBatchRequestBuilder {
+    catalog_id: Option<String>,
+    country: Option<Country>,
+    items: Option<Vec<CatalogsRetailBatchRequestItemsItem>>,
+    language: Option<CatalogsRetailBatchRequestLanguage>,
+}
+
+impl std::fmt::Debug for CatalogsRetailBatchRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailBatchRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsRetailBatchRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CatalogsRetailBatchRequestItemsItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<CatalogsRetailBatchRequestLanguage>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailBatchRequest, crate::error::BuildError> {
+        Ok(CatalogsRetailBatchRequest {
+            catalog_id: self.catalog_id,
+            catalog_type: CatalogsRetailBatchRequestCatalogType::from("RETAIL"),
+            country: self.country.ok_or(crate::error::BuildError::missing("CatalogsRetailBatchRequest", "country"))?,
+            items: self.items.ok_or(crate::error::BuildError::missing("CatalogsRetailBatchRequest", "items"))?,
+            language: self
+                .language
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailBatchRequest", "language"))?,
+        })
     }
 }
 
@@ -1168,6 +2223,28 @@ tagged_union! {
         Update(CatalogsUpdateRetailItem) = "UPDATE",
         Upsert(CatalogsUpsertRetailItem) = "UPSERT",
         Delete(CatalogsDeleteRetailItem) = "DELETE",
+    }
+}
+
+impl CatalogsRetailBatchRequestItemsItem {
+    /// The `CREATE` variant (`operation` is filled in).
+    pub fn create(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
+        Self::Create(CatalogsCreateRetailItem::new(attributes, item_id))
+    }
+
+    /// The `UPDATE` variant (`operation` is filled in).
+    pub fn update(attributes: impl Into<UpdatableItemAttributes>, item_id: impl Into<String>) -> Self {
+        Self::Update(CatalogsUpdateRetailItem::new(attributes, item_id))
+    }
+
+    /// The `UPSERT` variant (`operation` is filled in).
+    pub fn upsert(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
+        Self::Upsert(CatalogsUpsertRetailItem::new(attributes, item_id))
+    }
+
+    /// The `DELETE` variant (`operation` is filled in).
+    pub fn delete(item_id: impl Into<String>) -> Self {
+        Self::Delete(CatalogsDeleteRetailItem::new(item_id))
     }
 }
 
@@ -1199,96 +2276,185 @@ impl From<CatalogsDeleteRetailItem> for CatalogsRetailBatchRequestItemsItem {
 pub type CatalogsRetailBatchRequestLanguage = CatalogsCreativeAssetsBatchRequestLanguage;
 
 /// Schema `CatalogsRetailItemErrorResponse` of the spec.
+///
+/// Build it with [`CatalogsRetailItemErrorResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemErrorResponse {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `errors`: required.
+    /// `errors`: list of [`ItemValidationEvent`] (required).
     pub errors: Vec<ItemValidationEvent>,
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
 }
 
 impl CatalogsRetailItemErrorResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType, errors: Vec<ItemValidationEvent>) -> Self {
-        Self { catalog_type, errors, item_id: None }
+    /// A value with `errors` set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        let errors = errors.into_iter().map(Into::into).collect();
+        Self { catalog_type: CatalogsType::from("RETAIL"), errors, item_id: None }
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsRetailItemResponse` of the spec.
+///
+/// Build it with [`CatalogsRetailItemResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemResponse {
-    /// `attributes`.
+    /// `attributes`: [`ItemAttributes`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<ItemAttributes>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
-    /// `pins`: at most 11 items, nullable.
+    /// `pins`: list of [`Pin`] (optional, nullable); at most 11 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pins: Option<Vec<Pin>>,
 }
 
 impl CatalogsRetailItemResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
-        Self { attributes: None, catalog_type, item_id: None, pins: None }
+    /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new() -> Self {
+        Self { attributes: None, catalog_type: CatalogsType::from("RETAIL"), item_id: None, pins: None }
+    }
+
+    /// Sets `attributes`.
+    pub fn attributes(mut self, value: impl Into<ItemAttributes>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `pins`.
+    pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
+        self.pins = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+impl Default for CatalogsRetailItemResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Schema `CatalogsRetailItemsBatch` of the spec.
+///
+/// Build it with [`CatalogsRetailItemsBatch::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsBatch {
-    /// `batch_id`.
+    /// `batch_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `completed_time`: format `date-time`, read-only, nullable.
+    /// `completed_time`: date-time (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed_time: Option<String>,
-    /// `created_time`: required, format `date-time`, read-only, nullable.
+    pub completed_time: Option<DateTime>,
+    /// `created_time`: date-time (required, nullable); read-only.
     #[serde(default)]
-    pub created_time: Option<String>,
-    /// `items`.
+    pub created_time: Option<DateTime>,
+    /// `items`: list of [`ItemProcessingRecord`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemProcessingRecord>>,
-    /// `status`.
+    /// `status`: one of `PROCESSING`, `COMPLETED`, `FAILED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BatchOperationStatus>,
 }
 
 impl CatalogsRetailItemsBatch {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType) -> Self {
-        Self { batch_id: None, catalog_type, completed_time: None, created_time: None, items: None, status: None }
+    /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new() -> Self {
+        Self {
+            batch_id: None,
+            catalog_type: CatalogsType::from("RETAIL"),
+            completed_time: None,
+            created_time: None,
+            items: None,
+            status: None,
+        }
+    }
+
+    /// Sets `batch_id`.
+    pub fn batch_id(mut self, value: impl Into<String>) -> Self {
+        self.batch_id = Some(value.into());
+        self
+    }
+
+    /// Sets `completed_time`.
+    pub fn completed_time(mut self, value: impl Into<DateTime>) -> Self {
+        self.completed_time = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_time = Some(value.into());
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemProcessingRecord>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<BatchOperationStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsRetailItemsBatch {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Schema `CatalogsRetailItemsPostFilter` of the spec.
+///
+/// Build it with [`CatalogsRetailItemsPostFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsPostFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailItemsPostFilterCatalogType,
-    /// `item_ids`: required, at least 1 items, at most 1000 items.
+    /// `item_ids`: list of string (required); at least 1 items, at most 1000 items.
     pub item_ids: Vec<String>,
 }
 
 impl CatalogsRetailItemsPostFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsRetailItemsPostFilterCatalogType, item_ids: Vec<String>) -> Self {
-        Self { catalog_id: None, catalog_type, item_ids }
+    /// A value with `item_ids` set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let item_ids = item_ids.into_iter().map(Into::into).collect();
+        Self { catalog_id: None, catalog_type: CatalogsRetailItemsPostFilterCatalogType::from("RETAIL"), item_ids }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
     }
 }
 
@@ -1296,49 +2462,51 @@ impl CatalogsRetailItemsPostFilter {
 pub type CatalogsRetailItemsPostFilterCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsUpdatableCreativeAssetsAttributes` of the spec.
+///
+/// Build it with [`CatalogsUpdatableCreativeAssetsAttributes::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdatableCreativeAssetsAttributes {
-    /// `android_deep_link`: nullable.
+    /// `android_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `custom_label_0`: nullable.
+    /// `custom_label_0`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<String>,
-    /// `custom_label_1`: nullable.
+    /// `custom_label_1`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<String>,
-    /// `custom_label_2`: nullable.
+    /// `custom_label_2`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<String>,
-    /// `custom_label_3`: nullable.
+    /// `custom_label_3`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<String>,
-    /// `custom_label_4`: nullable.
+    /// `custom_label_4`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<String>,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `google_product_category`: nullable.
+    /// `google_product_category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category: Option<String>,
-    /// `ios_deep_link`: nullable.
+    /// `ios_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// `visibility`: nullable.
+    /// `visibility`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
 }
 
 impl CatalogsUpdatableCreativeAssetsAttributes {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             android_deep_link: None,
@@ -1355,67 +2523,141 @@ impl CatalogsUpdatableCreativeAssetsAttributes {
             visibility: None,
         }
     }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_0 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `google_product_category`.
+    pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
+        self.google_product_category = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// Sets `visibility`.
+    pub fn visibility(mut self, value: impl Into<String>) -> Self {
+        self.visibility = Some(value.into());
+        self
+    }
 }
 
 /// Schema `CatalogsUpdatableHotelAttributes` of the spec.
+///
+/// Build it with [`CatalogsUpdatableHotelAttributes::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdatableHotelAttributes {
-    /// `address`.
+    /// `address`: [`CatalogsHotelAddress`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<CatalogsHotelAddress>,
-    /// `base_price`: nullable.
+    /// `base_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_price: Option<String>,
-    /// `brand`: nullable.
+    /// `brand`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
-    /// `category`: nullable.
+    /// `category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
-    /// `custom_label_0`: nullable.
+    /// `custom_label_0`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<String>,
-    /// `custom_label_1`: nullable.
+    /// `custom_label_1`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<String>,
-    /// `custom_label_2`: nullable.
+    /// `custom_label_2`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<String>,
-    /// `custom_label_3`: nullable.
+    /// `custom_label_3`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<String>,
-    /// `custom_label_4`: nullable.
+    /// `custom_label_4`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<String>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `guest_ratings`.
+    /// `guest_ratings`: [`CatalogsHotelGuestRatings`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_ratings: Option<CatalogsHotelGuestRatings>,
-    /// `latitude`.
+    /// `latitude`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
-    /// `link`: nullable.
+    /// `link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `longitude`: nullable.
+    /// `longitude`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `neighborhood`: nullable.
+    /// `neighborhood`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub neighborhood: Option<Vec<String>>,
-    /// `sale_price`: nullable.
+    /// `sale_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<String>,
 }
 
 impl CatalogsUpdatableHotelAttributes {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             address: None,
@@ -1437,28 +2679,133 @@ impl CatalogsUpdatableHotelAttributes {
             sale_price: None,
         }
     }
+
+    /// Sets `address`.
+    pub fn address(mut self, value: impl Into<CatalogsHotelAddress>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+
+    /// Sets `base_price`.
+    pub fn base_price(mut self, value: impl Into<String>) -> Self {
+        self.base_price = Some(value.into());
+        self
+    }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl Into<String>) -> Self {
+        self.brand = Some(value.into());
+        self
+    }
+
+    /// Sets `category`.
+    pub fn category(mut self, value: impl Into<String>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_0 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `guest_ratings`.
+    pub fn guest_ratings(mut self, value: impl Into<CatalogsHotelGuestRatings>) -> Self {
+        self.guest_ratings = Some(value.into());
+        self
+    }
+
+    /// Sets `latitude`.
+    pub fn latitude(mut self, value: f64) -> Self {
+        self.latitude = Some(value);
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `longitude`.
+    pub fn longitude(mut self, value: f64) -> Self {
+        self.longitude = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `neighborhood`.
+    pub fn neighborhood(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.neighborhood = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `sale_price`.
+    pub fn sale_price(mut self, value: impl Into<String>) -> Self {
+        self.sale_price = Some(value.into());
+        self
+    }
 }
 
 /// Schema `CatalogsUpdateCreativeAssetsItem` of the spec.
+///
+/// Build it with [`CatalogsUpdateCreativeAssetsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateCreativeAssetsItem {
-    /// `attributes`: required.
+    /// `attributes`: [`CatalogsUpdatableCreativeAssetsAttributes`] (required).
     pub attributes: CatalogsUpdatableCreativeAssetsAttributes,
-    /// `creative_assets_id`: required.
+    /// `creative_assets_id`: string (required).
     pub creative_assets_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE` (required).
     pub operation: CatalogsUpdateCreativeAssetsItemOperation,
 }
 
 impl CatalogsUpdateCreativeAssetsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with `attributes` and `creative_assets_id` set and the other fields empty (`operation` is `UPDATE`).
     pub fn new(
-        attributes: CatalogsUpdatableCreativeAssetsAttributes,
-        creative_assets_id: String,
-        operation: CatalogsUpdateCreativeAssetsItemOperation,
+        attributes: impl Into<CatalogsUpdatableCreativeAssetsAttributes>,
+        creative_assets_id: impl Into<String>,
     ) -> Self {
-        Self { attributes, creative_assets_id, operation }
+        let attributes = attributes.into();
+        let creative_assets_id = creative_assets_id.into();
+        Self { attributes, creative_assets_id, operation: CatalogsUpdateCreativeAssetsItemOperation::from("UPDATE") }
     }
 }
 
@@ -1470,25 +2817,25 @@ string_enum! {
 }
 
 /// Schema `CatalogsUpdateHotelItem` of the spec.
+///
+/// Build it with [`CatalogsUpdateHotelItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateHotelItem {
-    /// `attributes`: required.
+    /// `attributes`: [`CatalogsUpdatableHotelAttributes`] (required).
     pub attributes: CatalogsUpdatableHotelAttributes,
-    /// `hotel_id`: required.
+    /// `hotel_id`: string (required).
     pub hotel_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE` (required).
     pub operation: CatalogsUpdateHotelItemOperation,
 }
 
 impl CatalogsUpdateHotelItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: CatalogsUpdatableHotelAttributes,
-        hotel_id: String,
-        operation: CatalogsUpdateHotelItemOperation,
-    ) -> Self {
-        Self { attributes, hotel_id, operation }
+    /// A value with `attributes` and `hotel_id` set and the other fields empty (`operation` is `UPDATE`).
+    pub fn new(attributes: impl Into<CatalogsUpdatableHotelAttributes>, hotel_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let hotel_id = hotel_id.into();
+        Self { attributes, hotel_id, operation: CatalogsUpdateHotelItemOperation::from("UPDATE") }
     }
 }
 
@@ -1496,28 +2843,34 @@ impl CatalogsUpdateHotelItem {
 pub type CatalogsUpdateHotelItemOperation = CatalogsUpdateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsUpdateRetailItem` of the spec.
+///
+/// Build it with [`CatalogsUpdateRetailItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpdateRetailItem {
-    /// `attributes`: required.
+    /// `attributes`: [`UpdatableItemAttributes`] (required).
     pub attributes: UpdatableItemAttributes,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `UPDATE` (required).
     pub operation: CatalogsUpdateRetailItemOperation,
-    /// `update_mask`: nullable.
+    /// `update_mask`: list of one of the 49 values of [`UpdateMaskFieldType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_mask: Option<Vec<UpdateMaskFieldType>>,
 }
 
 impl CatalogsUpdateRetailItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: UpdatableItemAttributes,
-        item_id: String,
-        operation: CatalogsUpdateRetailItemOperation,
-    ) -> Self {
-        Self { attributes, item_id, operation, update_mask: None }
+    /// A value with `attributes` and `item_id` set and the other fields empty (`operation` is `UPDATE`).
+    pub fn new(attributes: impl Into<UpdatableItemAttributes>, item_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let item_id = item_id.into();
+        Self { attributes, item_id, operation: CatalogsUpdateRetailItemOperation::from("UPDATE"), update_mask: None }
+    }
+
+    /// Sets `update_mask`.
+    pub fn update_mask(mut self, value: impl IntoIterator<Item = impl Into<UpdateMaskFieldType>>) -> Self {
+        self.update_mask = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -1525,25 +2878,25 @@ impl CatalogsUpdateRetailItem {
 pub type CatalogsUpdateRetailItemOperation = CatalogsUpdateCreativeAssetsItemOperation;
 
 /// Schema `CatalogsUpsertCreativeAssetsItem` of the spec.
+///
+/// Build it with [`CatalogsUpsertCreativeAssetsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertCreativeAssetsItem {
-    /// `attributes`: required.
+    /// `attributes`: [`CatalogsCreativeAssetsAttributes`] (required).
     pub attributes: CatalogsCreativeAssetsAttributes,
-    /// `creative_assets_id`: required.
+    /// `creative_assets_id`: string (required).
     pub creative_assets_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `UPSERT` (required).
     pub operation: CatalogsUpsertCreativeAssetsItemOperation,
 }
 
 impl CatalogsUpsertCreativeAssetsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: CatalogsCreativeAssetsAttributes,
-        creative_assets_id: String,
-        operation: CatalogsUpsertCreativeAssetsItemOperation,
-    ) -> Self {
-        Self { attributes, creative_assets_id, operation }
+    /// A value with `attributes` and `creative_assets_id` set and the other fields empty (`operation` is `UPSERT`).
+    pub fn new(attributes: impl Into<CatalogsCreativeAssetsAttributes>, creative_assets_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let creative_assets_id = creative_assets_id.into();
+        Self { attributes, creative_assets_id, operation: CatalogsUpsertCreativeAssetsItemOperation::from("UPSERT") }
     }
 }
 
@@ -1555,25 +2908,25 @@ string_enum! {
 }
 
 /// Schema `CatalogsUpsertHotelItem` of the spec.
+///
+/// Build it with [`CatalogsUpsertHotelItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertHotelItem {
-    /// `attributes`: required.
+    /// `attributes`: [`CatalogsHotelAttributes`] (required).
     pub attributes: CatalogsHotelAttributes,
-    /// `hotel_id`: required.
+    /// `hotel_id`: string (required).
     pub hotel_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `UPSERT` (required).
     pub operation: CatalogsUpsertHotelItemOperation,
 }
 
 impl CatalogsUpsertHotelItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: CatalogsHotelAttributes,
-        hotel_id: String,
-        operation: CatalogsUpsertHotelItemOperation,
-    ) -> Self {
-        Self { attributes, hotel_id, operation }
+    /// A value with `attributes` and `hotel_id` set and the other fields empty (`operation` is `UPSERT`).
+    pub fn new(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let hotel_id = hotel_id.into();
+        Self { attributes, hotel_id, operation: CatalogsUpsertHotelItemOperation::from("UPSERT") }
     }
 }
 
@@ -1581,25 +2934,25 @@ impl CatalogsUpsertHotelItem {
 pub type CatalogsUpsertHotelItemOperation = CatalogsUpsertCreativeAssetsItemOperation;
 
 /// Schema `CatalogsUpsertRetailItem` of the spec.
+///
+/// Build it with [`CatalogsUpsertRetailItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsUpsertRetailItem {
-    /// `attributes`: required.
+    /// `attributes`: [`ItemAttributesRequest`] (required).
     pub attributes: ItemAttributesRequest,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `operation`: required.
+    /// `operation`: one of `UPSERT` (required).
     pub operation: CatalogsUpsertRetailItemOperation,
 }
 
 impl CatalogsUpsertRetailItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        attributes: ItemAttributesRequest,
-        item_id: String,
-        operation: CatalogsUpsertRetailItemOperation,
-    ) -> Self {
-        Self { attributes, item_id, operation }
+    /// A value with `attributes` and `item_id` set and the other fields empty (`operation` is `UPSERT`).
+    pub fn new(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
+        let attributes = attributes.into();
+        let item_id = item_id.into();
+        Self { attributes, item_id, operation: CatalogsUpsertRetailItemOperation::from("UPSERT") }
     }
 }
 
@@ -1612,6 +2965,23 @@ tagged_union! {
         Retail(CatalogsRetailBatchRequest) = "RETAIL",
         Hotel(CatalogsHotelBatchRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsBatchRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsVerticalBatchRequest {
+    /// The `RETAIL` variant.
+    pub fn retail(value: CatalogsRetailBatchRequest) -> Self {
+        Self::Retail(value)
+    }
+
+    /// The `HOTEL` variant.
+    pub fn hotel(value: CatalogsHotelBatchRequest) -> Self {
+        Self::Hotel(value)
+    }
+
+    /// The `CREATIVE_ASSETS` variant.
+    pub fn creative_assets(value: CatalogsCreativeAssetsBatchRequest) -> Self {
+        Self::CreativeAssets(value)
     }
 }
 
@@ -1634,381 +3004,435 @@ impl From<CatalogsCreativeAssetsBatchRequest> for CatalogsVerticalBatchRequest {
 }
 
 /// Schema `CreativeAssetsProcessingRecord` of the spec.
+///
+/// Build it with [`CreativeAssetsProcessingRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreativeAssetsProcessingRecord {
-    /// `creative_assets_id`.
+    /// `creative_assets_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_assets_id: Option<String>,
-    /// `errors`.
+    /// `errors`: list of [`ItemValidationEvent`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ItemValidationEvent>>,
-    /// `status`.
+    /// `status`: one of `SUCCESS`, `FAILURE`, `PROCESSING` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ItemProcessingStatus>,
-    /// `warnings`.
+    /// `warnings`: list of [`ItemValidationEvent`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<ItemValidationEvent>>,
 }
 
 impl CreativeAssetsProcessingRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { creative_assets_id: None, errors: None, status: None, warnings: None }
+    }
+
+    /// Sets `creative_assets_id`.
+    pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
+        self.creative_assets_id = Some(value.into());
+        self
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<ItemProcessingStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `warnings`.
+    pub fn warnings(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        self.warnings = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `HotelProcessingRecord` of the spec.
+///
+/// Build it with [`HotelProcessingRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HotelProcessingRecord {
-    /// `errors`.
+    /// `errors`: list of [`ItemValidationEvent`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ItemValidationEvent>>,
-    /// `hotel_id`.
+    /// `hotel_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hotel_id: Option<String>,
-    /// `status`.
+    /// `status`: one of `SUCCESS`, `FAILURE`, `PROCESSING` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ItemProcessingStatus>,
-    /// `warnings`.
+    /// `warnings`: list of [`ItemValidationEvent`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<ItemValidationEvent>>,
 }
 
 impl HotelProcessingRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { errors: None, hotel_id: None, status: None, warnings: None }
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `hotel_id`.
+    pub fn hotel_id(mut self, value: impl Into<String>) -> Self {
+        self.hotel_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<ItemProcessingStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `warnings`.
+    pub fn warnings(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        self.warnings = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `ItemAttributes` of the spec.
+///
+/// Build it with [`ItemAttributes::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemAttributes {
-    /// `additional_image_link`: nullable.
+    /// `additional_image_link`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_image_link: Option<Vec<String>>,
-    /// `image_link`: at least 1 items.
+    /// `image_link`: list of string (optional); at least 1 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_link: Option<Vec<String>>,
-    /// `video_link`: nullable.
+    /// `video_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_link: Option<String>,
-    /// `ad_image_0_link`: nullable.
+    /// `ad_image_0_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link: Option<String>,
-    /// `ad_image_0_tag`: nullable.
+    /// `ad_image_0_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag: Option<String>,
-    /// `ad_image_10_link`: nullable.
+    /// `ad_image_10_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link: Option<String>,
-    /// `ad_image_10_tag`: nullable.
+    /// `ad_image_10_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag: Option<String>,
-    /// `ad_image_11_link`: nullable.
+    /// `ad_image_11_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link: Option<String>,
-    /// `ad_image_11_tag`: nullable.
+    /// `ad_image_11_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag: Option<String>,
-    /// `ad_image_12_link`: nullable.
+    /// `ad_image_12_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link: Option<String>,
-    /// `ad_image_12_tag`: nullable.
+    /// `ad_image_12_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag: Option<String>,
-    /// `ad_image_13_link`: nullable.
+    /// `ad_image_13_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link: Option<String>,
-    /// `ad_image_13_tag`: nullable.
+    /// `ad_image_13_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag: Option<String>,
-    /// `ad_image_14_link`: nullable.
+    /// `ad_image_14_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link: Option<String>,
-    /// `ad_image_14_tag`: nullable.
+    /// `ad_image_14_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag: Option<String>,
-    /// `ad_image_15_link`: nullable.
+    /// `ad_image_15_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link: Option<String>,
-    /// `ad_image_15_tag`: nullable.
+    /// `ad_image_15_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag: Option<String>,
-    /// `ad_image_16_link`: nullable.
+    /// `ad_image_16_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link: Option<String>,
-    /// `ad_image_16_tag`: nullable.
+    /// `ad_image_16_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag: Option<String>,
-    /// `ad_image_17_link`: nullable.
+    /// `ad_image_17_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link: Option<String>,
-    /// `ad_image_17_tag`: nullable.
+    /// `ad_image_17_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag: Option<String>,
-    /// `ad_image_18_link`: nullable.
+    /// `ad_image_18_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link: Option<String>,
-    /// `ad_image_18_tag`: nullable.
+    /// `ad_image_18_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag: Option<String>,
-    /// `ad_image_19_link`: nullable.
+    /// `ad_image_19_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link: Option<String>,
-    /// `ad_image_19_tag`: nullable.
+    /// `ad_image_19_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag: Option<String>,
-    /// `ad_image_1_link`: nullable.
+    /// `ad_image_1_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link: Option<String>,
-    /// `ad_image_1_tag`: nullable.
+    /// `ad_image_1_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag: Option<String>,
-    /// `ad_image_2_link`: nullable.
+    /// `ad_image_2_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link: Option<String>,
-    /// `ad_image_2_tag`: nullable.
+    /// `ad_image_2_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag: Option<String>,
-    /// `ad_image_3_link`: nullable.
+    /// `ad_image_3_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link: Option<String>,
-    /// `ad_image_3_tag`: nullable.
+    /// `ad_image_3_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag: Option<String>,
-    /// `ad_image_4_link`: nullable.
+    /// `ad_image_4_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link: Option<String>,
-    /// `ad_image_4_tag`: nullable.
+    /// `ad_image_4_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag: Option<String>,
-    /// `ad_image_5_link`: nullable.
+    /// `ad_image_5_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link: Option<String>,
-    /// `ad_image_5_tag`: nullable.
+    /// `ad_image_5_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag: Option<String>,
-    /// `ad_image_6_link`: nullable.
+    /// `ad_image_6_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link: Option<String>,
-    /// `ad_image_6_tag`: nullable.
+    /// `ad_image_6_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag: Option<String>,
-    /// `ad_image_7_link`: nullable.
+    /// `ad_image_7_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link: Option<String>,
-    /// `ad_image_7_tag`: nullable.
+    /// `ad_image_7_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag: Option<String>,
-    /// `ad_image_8_link`: nullable.
+    /// `ad_image_8_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link: Option<String>,
-    /// `ad_image_8_tag`: nullable.
+    /// `ad_image_8_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag: Option<String>,
-    /// `ad_image_9_link`: nullable.
+    /// `ad_image_9_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link: Option<String>,
-    /// `ad_image_9_tag`: nullable.
+    /// `ad_image_9_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag: Option<String>,
-    /// `ad_link`: nullable.
+    /// `ad_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_link: Option<String>,
-    /// `ad_video_0_link`: nullable.
+    /// `ad_video_0_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link: Option<String>,
-    /// `ad_video_0_tag`: nullable.
+    /// `ad_video_0_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag: Option<String>,
-    /// `ad_video_1_link`: nullable.
+    /// `ad_video_1_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link: Option<String>,
-    /// `ad_video_1_tag`: nullable.
+    /// `ad_video_1_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag: Option<String>,
-    /// `ad_video_2_link`: nullable.
+    /// `ad_video_2_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link: Option<String>,
-    /// `ad_video_2_tag`: nullable.
+    /// `ad_video_2_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag: Option<String>,
-    /// `adult`: nullable.
+    /// `adult`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adult: Option<bool>,
-    /// `age_group`: nullable.
+    /// `age_group`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_group: Option<String>,
-    /// `android_deep_link`.
+    /// `android_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `availability`.
+    /// `availability`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<String>,
-    /// `average_review_rating`: nullable.
+    /// `average_review_rating`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub average_review_rating: Option<f64>,
-    /// `brand`: nullable.
+    /// `brand`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
-    /// `checkout_enabled`: deprecated, nullable.
+    /// `checkout_enabled`: boolean (optional, nullable); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_enabled: Option<bool>,
-    /// `color`: nullable.
+    /// `color`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
-    /// `condition`: nullable.
+    /// `condition`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// `custom_label_0`: at most 511 characters, nullable.
+    /// `custom_label_0`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<String>,
-    /// `custom_label_1`: at most 511 characters, nullable.
+    /// `custom_label_1`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<String>,
-    /// `custom_label_2`: at most 511 characters, nullable.
+    /// `custom_label_2`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<String>,
-    /// `custom_label_3`: at most 511 characters, nullable.
+    /// `custom_label_3`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<String>,
-    /// `custom_label_4`: at most 511 characters, nullable.
+    /// `custom_label_4`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<String>,
-    /// `custom_number_0`: nullable.
+    /// `custom_number_0`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_0: Option<i64>,
-    /// `custom_number_1`: nullable.
+    /// `custom_number_1`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_1: Option<i64>,
-    /// `custom_number_2`: nullable.
+    /// `custom_number_2`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_2: Option<i64>,
-    /// `custom_number_3`: nullable.
+    /// `custom_number_3`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_3: Option<i64>,
-    /// `custom_number_4`: nullable.
+    /// `custom_number_4`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_4: Option<i64>,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `free_shipping_label`: nullable.
+    /// `free_shipping_label`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_shipping_label: Option<bool>,
-    /// `free_shipping_limit`: nullable.
+    /// `free_shipping_limit`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_shipping_limit: Option<String>,
-    /// `gender`: nullable.
+    /// `gender`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    /// `google_product_category`: nullable.
+    /// `google_product_category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category: Option<String>,
-    /// `gtin`: nullable.
+    /// `gtin`: [`ItemAttributesGtin`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gtin: Option<ItemAttributesGtin>,
-    /// `id`: deprecated.
+    /// `id`: string (optional); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `installment_price`: nullable.
+    /// `installment_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub installment_price: Option<String>,
-    /// `ios_deep_link`.
+    /// `ios_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `item_group_id`: nullable.
+    /// `item_group_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_group_id: Option<String>,
-    /// `last_updated_time`: format `int64`, nullable.
+    /// `last_updated_time`: integer (optional, nullable); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `material`: nullable.
+    /// `material`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub material: Option<String>,
-    /// `min_ad_price`: nullable.
+    /// `min_ad_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_ad_price: Option<String>,
-    /// `mobile_link`: nullable.
+    /// `mobile_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_link: Option<String>,
-    /// `mpn`: nullable.
+    /// `mpn`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
-    /// `number_of_ratings`: nullable.
+    /// `number_of_ratings`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_ratings: Option<i64>,
-    /// `number_of_reviews`: nullable.
+    /// `number_of_reviews`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_reviews: Option<i64>,
-    /// `pattern`: nullable.
+    /// `pattern`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
-    /// `price`.
+    /// `price`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
-    /// `product_type`: nullable.
+    /// `product_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
-    /// `promotion_id`: nullable.
+    /// `promotion_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
-    /// `sale_price`: nullable.
+    /// `sale_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<String>,
-    /// `sale_price_effective_date`: nullable.
+    /// `sale_price_effective_date`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price_effective_date: Option<String>,
-    /// `shipping`: nullable.
+    /// `shipping`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<String>,
-    /// `shipping_height`: nullable.
+    /// `shipping_height`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_height: Option<String>,
-    /// `shipping_weight`: nullable.
+    /// `shipping_weight`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_weight: Option<String>,
-    /// `shipping_width`: nullable.
+    /// `shipping_width`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_width: Option<String>,
-    /// `size`: nullable.
+    /// `size`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
-    /// `size_system`: nullable.
+    /// `size_system`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_system: Option<String>,
-    /// `size_type`: nullable.
+    /// `size_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_type: Option<String>,
-    /// `tax`: nullable.
+    /// `tax`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// `unit_pricing_base_measure`: nullable.
+    /// `unit_pricing_base_measure`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_pricing_base_measure: Option<String>,
-    /// `unit_pricing_measure`: nullable.
+    /// `unit_pricing_measure`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_pricing_measure: Option<String>,
-    /// `variant_names`: nullable.
+    /// `variant_names`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_names: Option<Vec<String>>,
-    /// `variant_values`: nullable.
+    /// `variant_values`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_values: Option<Vec<String>>,
 }
 
 impl ItemAttributes {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             additional_image_link: None,
@@ -2119,6 +3543,642 @@ impl ItemAttributes {
             variant_values: None,
         }
     }
+
+    /// Sets `additional_image_link`.
+    pub fn additional_image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.additional_image_link = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `image_link`.
+    pub fn image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.image_link = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `video_link`.
+    pub fn video_link(mut self, value: impl Into<String>) -> Self {
+        self.video_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_0_link`.
+    pub fn ad_image_0_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_0_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_0_tag`.
+    pub fn ad_image_0_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_0_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_10_link`.
+    pub fn ad_image_10_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_10_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_10_tag`.
+    pub fn ad_image_10_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_10_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_11_link`.
+    pub fn ad_image_11_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_11_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_11_tag`.
+    pub fn ad_image_11_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_11_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_12_link`.
+    pub fn ad_image_12_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_12_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_12_tag`.
+    pub fn ad_image_12_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_12_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_13_link`.
+    pub fn ad_image_13_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_13_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_13_tag`.
+    pub fn ad_image_13_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_13_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_14_link`.
+    pub fn ad_image_14_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_14_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_14_tag`.
+    pub fn ad_image_14_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_14_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_15_link`.
+    pub fn ad_image_15_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_15_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_15_tag`.
+    pub fn ad_image_15_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_15_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_16_link`.
+    pub fn ad_image_16_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_16_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_16_tag`.
+    pub fn ad_image_16_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_16_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_17_link`.
+    pub fn ad_image_17_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_17_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_17_tag`.
+    pub fn ad_image_17_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_17_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_18_link`.
+    pub fn ad_image_18_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_18_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_18_tag`.
+    pub fn ad_image_18_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_18_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_19_link`.
+    pub fn ad_image_19_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_19_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_19_tag`.
+    pub fn ad_image_19_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_19_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_1_link`.
+    pub fn ad_image_1_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_1_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_1_tag`.
+    pub fn ad_image_1_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_1_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_2_link`.
+    pub fn ad_image_2_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_2_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_2_tag`.
+    pub fn ad_image_2_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_2_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_3_link`.
+    pub fn ad_image_3_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_3_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_3_tag`.
+    pub fn ad_image_3_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_3_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_4_link`.
+    pub fn ad_image_4_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_4_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_4_tag`.
+    pub fn ad_image_4_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_4_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_5_link`.
+    pub fn ad_image_5_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_5_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_5_tag`.
+    pub fn ad_image_5_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_5_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_6_link`.
+    pub fn ad_image_6_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_6_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_6_tag`.
+    pub fn ad_image_6_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_6_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_7_link`.
+    pub fn ad_image_7_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_7_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_7_tag`.
+    pub fn ad_image_7_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_7_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_8_link`.
+    pub fn ad_image_8_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_8_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_8_tag`.
+    pub fn ad_image_8_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_8_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_9_link`.
+    pub fn ad_image_9_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_9_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_9_tag`.
+    pub fn ad_image_9_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_9_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_link`.
+    pub fn ad_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_0_link`.
+    pub fn ad_video_0_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_0_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_0_tag`.
+    pub fn ad_video_0_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_0_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_1_link`.
+    pub fn ad_video_1_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_1_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_1_tag`.
+    pub fn ad_video_1_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_1_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_2_link`.
+    pub fn ad_video_2_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_2_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_2_tag`.
+    pub fn ad_video_2_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_2_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `adult`.
+    pub fn adult(mut self, value: bool) -> Self {
+        self.adult = Some(value);
+        self
+    }
+
+    /// Sets `age_group`.
+    pub fn age_group(mut self, value: impl Into<String>) -> Self {
+        self.age_group = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `availability`.
+    pub fn availability(mut self, value: impl Into<String>) -> Self {
+        self.availability = Some(value.into());
+        self
+    }
+
+    /// Sets `average_review_rating`.
+    pub fn average_review_rating(mut self, value: f64) -> Self {
+        self.average_review_rating = Some(value);
+        self
+    }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl Into<String>) -> Self {
+        self.brand = Some(value.into());
+        self
+    }
+
+    /// Sets `checkout_enabled`.
+    pub fn checkout_enabled(mut self, value: bool) -> Self {
+        self.checkout_enabled = Some(value);
+        self
+    }
+
+    /// Sets `color`.
+    pub fn color(mut self, value: impl Into<String>) -> Self {
+        self.color = Some(value.into());
+        self
+    }
+
+    /// Sets `condition`.
+    pub fn condition(mut self, value: impl Into<String>) -> Self {
+        self.condition = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_0 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_number_0`.
+    pub fn custom_number_0(mut self, value: i64) -> Self {
+        self.custom_number_0 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_1`.
+    pub fn custom_number_1(mut self, value: i64) -> Self {
+        self.custom_number_1 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_2`.
+    pub fn custom_number_2(mut self, value: i64) -> Self {
+        self.custom_number_2 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_3`.
+    pub fn custom_number_3(mut self, value: i64) -> Self {
+        self.custom_number_3 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_4`.
+    pub fn custom_number_4(mut self, value: i64) -> Self {
+        self.custom_number_4 = Some(value);
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `free_shipping_label`.
+    pub fn free_shipping_label(mut self, value: bool) -> Self {
+        self.free_shipping_label = Some(value);
+        self
+    }
+
+    /// Sets `free_shipping_limit`.
+    pub fn free_shipping_limit(mut self, value: impl Into<String>) -> Self {
+        self.free_shipping_limit = Some(value.into());
+        self
+    }
+
+    /// Sets `gender`.
+    pub fn gender(mut self, value: impl Into<String>) -> Self {
+        self.gender = Some(value.into());
+        self
+    }
+
+    /// Sets `google_product_category`.
+    pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
+        self.google_product_category = Some(value.into());
+        self
+    }
+
+    /// Sets `gtin`.
+    pub fn gtin(mut self, value: impl Into<ItemAttributesGtin>) -> Self {
+        self.gtin = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `installment_price`.
+    pub fn installment_price(mut self, value: impl Into<String>) -> Self {
+        self.installment_price = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `item_group_id`.
+    pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
+        self.item_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `last_updated_time`.
+    pub fn last_updated_time(mut self, value: i64) -> Self {
+        self.last_updated_time = Some(value);
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `material`.
+    pub fn material(mut self, value: impl Into<String>) -> Self {
+        self.material = Some(value.into());
+        self
+    }
+
+    /// Sets `min_ad_price`.
+    pub fn min_ad_price(mut self, value: impl Into<String>) -> Self {
+        self.min_ad_price = Some(value.into());
+        self
+    }
+
+    /// Sets `mobile_link`.
+    pub fn mobile_link(mut self, value: impl Into<String>) -> Self {
+        self.mobile_link = Some(value.into());
+        self
+    }
+
+    /// Sets `mpn`.
+    pub fn mpn(mut self, value: impl Into<String>) -> Self {
+        self.mpn = Some(value.into());
+        self
+    }
+
+    /// Sets `number_of_ratings`.
+    pub fn number_of_ratings(mut self, value: i64) -> Self {
+        self.number_of_ratings = Some(value);
+        self
+    }
+
+    /// Sets `number_of_reviews`.
+    pub fn number_of_reviews(mut self, value: i64) -> Self {
+        self.number_of_reviews = Some(value);
+        self
+    }
+
+    /// Sets `pattern`.
+    pub fn pattern(mut self, value: impl Into<String>) -> Self {
+        self.pattern = Some(value.into());
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<String>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+
+    /// Sets `product_type`.
+    pub fn product_type(mut self, value: impl Into<String>) -> Self {
+        self.product_type = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_id`.
+    pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_id = Some(value.into());
+        self
+    }
+
+    /// Sets `sale_price`.
+    pub fn sale_price(mut self, value: impl Into<String>) -> Self {
+        self.sale_price = Some(value.into());
+        self
+    }
+
+    /// Sets `sale_price_effective_date`.
+    pub fn sale_price_effective_date(mut self, value: impl Into<String>) -> Self {
+        self.sale_price_effective_date = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping`.
+    pub fn shipping(mut self, value: impl Into<String>) -> Self {
+        self.shipping = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_height`.
+    pub fn shipping_height(mut self, value: impl Into<String>) -> Self {
+        self.shipping_height = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_weight`.
+    pub fn shipping_weight(mut self, value: impl Into<String>) -> Self {
+        self.shipping_weight = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_width`.
+    pub fn shipping_width(mut self, value: impl Into<String>) -> Self {
+        self.shipping_width = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<String>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+
+    /// Sets `size_system`.
+    pub fn size_system(mut self, value: impl Into<String>) -> Self {
+        self.size_system = Some(value.into());
+        self
+    }
+
+    /// Sets `size_type`.
+    pub fn size_type(mut self, value: impl Into<String>) -> Self {
+        self.size_type = Some(value.into());
+        self
+    }
+
+    /// Sets `tax`.
+    pub fn tax(mut self, value: impl Into<String>) -> Self {
+        self.tax = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// Sets `unit_pricing_base_measure`.
+    pub fn unit_pricing_base_measure(mut self, value: impl Into<String>) -> Self {
+        self.unit_pricing_base_measure = Some(value.into());
+        self
+    }
+
+    /// Sets `unit_pricing_measure`.
+    pub fn unit_pricing_measure(mut self, value: impl Into<String>) -> Self {
+        self.unit_pricing_measure = Some(value.into());
+        self
+    }
+
+    /// Sets `variant_names`.
+    pub fn variant_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.variant_names = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `variant_values`.
+    pub fn variant_values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.variant_values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/UpdatableItemAttributes/properties/gtin` in the spec.
@@ -2135,334 +4195,336 @@ pub enum ItemAttributesGtin {
 }
 
 /// Schema `ItemAttributesRequest` of the spec.
+///
+/// Build it with [`ItemAttributesRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemAttributesRequest {
-    /// `additional_image_link`: nullable.
+    /// `additional_image_link`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_image_link: Option<Vec<String>>,
-    /// `image_link`.
+    /// `image_link`: [`ItemAttributesRequestImageLink`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_link: Option<ItemAttributesRequestImageLink>,
-    /// `save_pin_disabled`.
+    /// `save_pin_disabled`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save_pin_disabled: Option<bool>,
-    /// `video_link`: nullable.
+    /// `video_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_link: Option<String>,
-    /// `ad_image_0_link`: nullable.
+    /// `ad_image_0_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link: Option<String>,
-    /// `ad_image_0_tag`: nullable.
+    /// `ad_image_0_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag: Option<String>,
-    /// `ad_image_10_link`: nullable.
+    /// `ad_image_10_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link: Option<String>,
-    /// `ad_image_10_tag`: nullable.
+    /// `ad_image_10_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag: Option<String>,
-    /// `ad_image_11_link`: nullable.
+    /// `ad_image_11_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link: Option<String>,
-    /// `ad_image_11_tag`: nullable.
+    /// `ad_image_11_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag: Option<String>,
-    /// `ad_image_12_link`: nullable.
+    /// `ad_image_12_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link: Option<String>,
-    /// `ad_image_12_tag`: nullable.
+    /// `ad_image_12_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag: Option<String>,
-    /// `ad_image_13_link`: nullable.
+    /// `ad_image_13_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link: Option<String>,
-    /// `ad_image_13_tag`: nullable.
+    /// `ad_image_13_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag: Option<String>,
-    /// `ad_image_14_link`: nullable.
+    /// `ad_image_14_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link: Option<String>,
-    /// `ad_image_14_tag`: nullable.
+    /// `ad_image_14_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag: Option<String>,
-    /// `ad_image_15_link`: nullable.
+    /// `ad_image_15_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link: Option<String>,
-    /// `ad_image_15_tag`: nullable.
+    /// `ad_image_15_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag: Option<String>,
-    /// `ad_image_16_link`: nullable.
+    /// `ad_image_16_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link: Option<String>,
-    /// `ad_image_16_tag`: nullable.
+    /// `ad_image_16_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag: Option<String>,
-    /// `ad_image_17_link`: nullable.
+    /// `ad_image_17_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link: Option<String>,
-    /// `ad_image_17_tag`: nullable.
+    /// `ad_image_17_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag: Option<String>,
-    /// `ad_image_18_link`: nullable.
+    /// `ad_image_18_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link: Option<String>,
-    /// `ad_image_18_tag`: nullable.
+    /// `ad_image_18_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag: Option<String>,
-    /// `ad_image_19_link`: nullable.
+    /// `ad_image_19_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link: Option<String>,
-    /// `ad_image_19_tag`: nullable.
+    /// `ad_image_19_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag: Option<String>,
-    /// `ad_image_1_link`: nullable.
+    /// `ad_image_1_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link: Option<String>,
-    /// `ad_image_1_tag`: nullable.
+    /// `ad_image_1_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag: Option<String>,
-    /// `ad_image_2_link`: nullable.
+    /// `ad_image_2_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link: Option<String>,
-    /// `ad_image_2_tag`: nullable.
+    /// `ad_image_2_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag: Option<String>,
-    /// `ad_image_3_link`: nullable.
+    /// `ad_image_3_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link: Option<String>,
-    /// `ad_image_3_tag`: nullable.
+    /// `ad_image_3_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag: Option<String>,
-    /// `ad_image_4_link`: nullable.
+    /// `ad_image_4_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link: Option<String>,
-    /// `ad_image_4_tag`: nullable.
+    /// `ad_image_4_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag: Option<String>,
-    /// `ad_image_5_link`: nullable.
+    /// `ad_image_5_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link: Option<String>,
-    /// `ad_image_5_tag`: nullable.
+    /// `ad_image_5_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag: Option<String>,
-    /// `ad_image_6_link`: nullable.
+    /// `ad_image_6_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link: Option<String>,
-    /// `ad_image_6_tag`: nullable.
+    /// `ad_image_6_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag: Option<String>,
-    /// `ad_image_7_link`: nullable.
+    /// `ad_image_7_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link: Option<String>,
-    /// `ad_image_7_tag`: nullable.
+    /// `ad_image_7_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag: Option<String>,
-    /// `ad_image_8_link`: nullable.
+    /// `ad_image_8_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link: Option<String>,
-    /// `ad_image_8_tag`: nullable.
+    /// `ad_image_8_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag: Option<String>,
-    /// `ad_image_9_link`: nullable.
+    /// `ad_image_9_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link: Option<String>,
-    /// `ad_image_9_tag`: nullable.
+    /// `ad_image_9_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag: Option<String>,
-    /// `ad_link`: nullable.
+    /// `ad_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_link: Option<String>,
-    /// `ad_video_0_link`: nullable.
+    /// `ad_video_0_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link: Option<String>,
-    /// `ad_video_0_tag`: nullable.
+    /// `ad_video_0_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag: Option<String>,
-    /// `ad_video_1_link`: nullable.
+    /// `ad_video_1_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link: Option<String>,
-    /// `ad_video_1_tag`: nullable.
+    /// `ad_video_1_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag: Option<String>,
-    /// `ad_video_2_link`: nullable.
+    /// `ad_video_2_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link: Option<String>,
-    /// `ad_video_2_tag`: nullable.
+    /// `ad_video_2_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag: Option<String>,
-    /// `adult`: nullable.
+    /// `adult`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adult: Option<bool>,
-    /// `age_group`: nullable.
+    /// `age_group`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_group: Option<String>,
-    /// `android_deep_link`.
+    /// `android_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `availability`.
+    /// `availability`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<String>,
-    /// `average_review_rating`: nullable.
+    /// `average_review_rating`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub average_review_rating: Option<f64>,
-    /// `brand`: nullable.
+    /// `brand`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
-    /// `checkout_enabled`: deprecated, nullable.
+    /// `checkout_enabled`: boolean (optional, nullable); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_enabled: Option<bool>,
-    /// `color`: nullable.
+    /// `color`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
-    /// `condition`: nullable.
+    /// `condition`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// `custom_label_0`: at most 511 characters, nullable.
+    /// `custom_label_0`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<String>,
-    /// `custom_label_1`: at most 511 characters, nullable.
+    /// `custom_label_1`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<String>,
-    /// `custom_label_2`: at most 511 characters, nullable.
+    /// `custom_label_2`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<String>,
-    /// `custom_label_3`: at most 511 characters, nullable.
+    /// `custom_label_3`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<String>,
-    /// `custom_label_4`: at most 511 characters, nullable.
+    /// `custom_label_4`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<String>,
-    /// `custom_number_0`: nullable.
+    /// `custom_number_0`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_0: Option<i64>,
-    /// `custom_number_1`: nullable.
+    /// `custom_number_1`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_1: Option<i64>,
-    /// `custom_number_2`: nullable.
+    /// `custom_number_2`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_2: Option<i64>,
-    /// `custom_number_3`: nullable.
+    /// `custom_number_3`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_3: Option<i64>,
-    /// `custom_number_4`: nullable.
+    /// `custom_number_4`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_4: Option<i64>,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `free_shipping_label`: nullable.
+    /// `free_shipping_label`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_shipping_label: Option<bool>,
-    /// `free_shipping_limit`: nullable.
+    /// `free_shipping_limit`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_shipping_limit: Option<String>,
-    /// `gender`: nullable.
+    /// `gender`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    /// `google_product_category`: nullable.
+    /// `google_product_category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category: Option<String>,
-    /// `gtin`: nullable.
+    /// `gtin`: [`ItemAttributesRequestGtin`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gtin: Option<ItemAttributesRequestGtin>,
-    /// `id`: deprecated.
+    /// `id`: string (optional); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `installment_price`: nullable.
+    /// `installment_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub installment_price: Option<String>,
-    /// `ios_deep_link`.
+    /// `ios_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `item_group_id`: nullable.
+    /// `item_group_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_group_id: Option<String>,
-    /// `last_updated_time`: format `int64`, nullable.
+    /// `last_updated_time`: integer (optional, nullable); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `material`: nullable.
+    /// `material`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub material: Option<String>,
-    /// `min_ad_price`: nullable.
+    /// `min_ad_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_ad_price: Option<String>,
-    /// `mobile_link`: nullable.
+    /// `mobile_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_link: Option<String>,
-    /// `mpn`: nullable.
+    /// `mpn`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
-    /// `number_of_ratings`: nullable.
+    /// `number_of_ratings`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_ratings: Option<i64>,
-    /// `number_of_reviews`: nullable.
+    /// `number_of_reviews`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_reviews: Option<i64>,
-    /// `pattern`: nullable.
+    /// `pattern`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
-    /// `price`.
+    /// `price`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
-    /// `product_type`: nullable.
+    /// `product_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
-    /// `promotion_id`: nullable.
+    /// `promotion_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
-    /// `sale_price`: nullable.
+    /// `sale_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<String>,
-    /// `sale_price_effective_date`: nullable.
+    /// `sale_price_effective_date`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price_effective_date: Option<String>,
-    /// `shipping`: nullable.
+    /// `shipping`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<String>,
-    /// `shipping_height`: nullable.
+    /// `shipping_height`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_height: Option<String>,
-    /// `shipping_weight`: nullable.
+    /// `shipping_weight`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_weight: Option<String>,
-    /// `shipping_width`: nullable.
+    /// `shipping_width`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_width: Option<String>,
-    /// `size`: nullable.
+    /// `size`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
-    /// `size_system`: nullable.
+    /// `size_system`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_system: Option<String>,
-    /// `size_type`: nullable.
+    /// `size_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_type: Option<String>,
-    /// `tax`: nullable.
+    /// `tax`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// `unit_pricing_base_measure`: nullable.
+    /// `unit_pricing_base_measure`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_pricing_base_measure: Option<String>,
-    /// `unit_pricing_measure`: nullable.
+    /// `unit_pricing_measure`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_pricing_measure: Option<String>,
-    /// `variant_names`: nullable.
+    /// `variant_names`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_names: Option<Vec<String>>,
-    /// `variant_values`: nullable.
+    /// `variant_values`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_values: Option<Vec<String>>,
 }
 
 impl ItemAttributesRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             additional_image_link: None,
@@ -2574,6 +4636,648 @@ impl ItemAttributesRequest {
             variant_values: None,
         }
     }
+
+    /// Sets `additional_image_link`.
+    pub fn additional_image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.additional_image_link = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `image_link`.
+    pub fn image_link(mut self, value: impl Into<ItemAttributesRequestImageLink>) -> Self {
+        self.image_link = Some(value.into());
+        self
+    }
+
+    /// Sets `save_pin_disabled`.
+    pub fn save_pin_disabled(mut self, value: bool) -> Self {
+        self.save_pin_disabled = Some(value);
+        self
+    }
+
+    /// Sets `video_link`.
+    pub fn video_link(mut self, value: impl Into<String>) -> Self {
+        self.video_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_0_link`.
+    pub fn ad_image_0_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_0_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_0_tag`.
+    pub fn ad_image_0_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_0_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_10_link`.
+    pub fn ad_image_10_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_10_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_10_tag`.
+    pub fn ad_image_10_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_10_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_11_link`.
+    pub fn ad_image_11_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_11_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_11_tag`.
+    pub fn ad_image_11_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_11_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_12_link`.
+    pub fn ad_image_12_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_12_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_12_tag`.
+    pub fn ad_image_12_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_12_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_13_link`.
+    pub fn ad_image_13_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_13_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_13_tag`.
+    pub fn ad_image_13_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_13_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_14_link`.
+    pub fn ad_image_14_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_14_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_14_tag`.
+    pub fn ad_image_14_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_14_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_15_link`.
+    pub fn ad_image_15_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_15_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_15_tag`.
+    pub fn ad_image_15_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_15_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_16_link`.
+    pub fn ad_image_16_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_16_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_16_tag`.
+    pub fn ad_image_16_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_16_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_17_link`.
+    pub fn ad_image_17_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_17_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_17_tag`.
+    pub fn ad_image_17_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_17_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_18_link`.
+    pub fn ad_image_18_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_18_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_18_tag`.
+    pub fn ad_image_18_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_18_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_19_link`.
+    pub fn ad_image_19_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_19_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_19_tag`.
+    pub fn ad_image_19_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_19_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_1_link`.
+    pub fn ad_image_1_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_1_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_1_tag`.
+    pub fn ad_image_1_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_1_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_2_link`.
+    pub fn ad_image_2_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_2_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_2_tag`.
+    pub fn ad_image_2_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_2_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_3_link`.
+    pub fn ad_image_3_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_3_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_3_tag`.
+    pub fn ad_image_3_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_3_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_4_link`.
+    pub fn ad_image_4_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_4_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_4_tag`.
+    pub fn ad_image_4_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_4_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_5_link`.
+    pub fn ad_image_5_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_5_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_5_tag`.
+    pub fn ad_image_5_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_5_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_6_link`.
+    pub fn ad_image_6_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_6_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_6_tag`.
+    pub fn ad_image_6_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_6_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_7_link`.
+    pub fn ad_image_7_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_7_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_7_tag`.
+    pub fn ad_image_7_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_7_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_8_link`.
+    pub fn ad_image_8_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_8_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_8_tag`.
+    pub fn ad_image_8_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_8_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_9_link`.
+    pub fn ad_image_9_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_9_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_9_tag`.
+    pub fn ad_image_9_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_9_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_link`.
+    pub fn ad_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_0_link`.
+    pub fn ad_video_0_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_0_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_0_tag`.
+    pub fn ad_video_0_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_0_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_1_link`.
+    pub fn ad_video_1_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_1_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_1_tag`.
+    pub fn ad_video_1_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_1_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_2_link`.
+    pub fn ad_video_2_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_2_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_2_tag`.
+    pub fn ad_video_2_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_2_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `adult`.
+    pub fn adult(mut self, value: bool) -> Self {
+        self.adult = Some(value);
+        self
+    }
+
+    /// Sets `age_group`.
+    pub fn age_group(mut self, value: impl Into<String>) -> Self {
+        self.age_group = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `availability`.
+    pub fn availability(mut self, value: impl Into<String>) -> Self {
+        self.availability = Some(value.into());
+        self
+    }
+
+    /// Sets `average_review_rating`.
+    pub fn average_review_rating(mut self, value: f64) -> Self {
+        self.average_review_rating = Some(value);
+        self
+    }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl Into<String>) -> Self {
+        self.brand = Some(value.into());
+        self
+    }
+
+    /// Sets `checkout_enabled`.
+    pub fn checkout_enabled(mut self, value: bool) -> Self {
+        self.checkout_enabled = Some(value);
+        self
+    }
+
+    /// Sets `color`.
+    pub fn color(mut self, value: impl Into<String>) -> Self {
+        self.color = Some(value.into());
+        self
+    }
+
+    /// Sets `condition`.
+    pub fn condition(mut self, value: impl Into<String>) -> Self {
+        self.condition = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_0 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_number_0`.
+    pub fn custom_number_0(mut self, value: i64) -> Self {
+        self.custom_number_0 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_1`.
+    pub fn custom_number_1(mut self, value: i64) -> Self {
+        self.custom_number_1 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_2`.
+    pub fn custom_number_2(mut self, value: i64) -> Self {
+        self.custom_number_2 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_3`.
+    pub fn custom_number_3(mut self, value: i64) -> Self {
+        self.custom_number_3 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_4`.
+    pub fn custom_number_4(mut self, value: i64) -> Self {
+        self.custom_number_4 = Some(value);
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `free_shipping_label`.
+    pub fn free_shipping_label(mut self, value: bool) -> Self {
+        self.free_shipping_label = Some(value);
+        self
+    }
+
+    /// Sets `free_shipping_limit`.
+    pub fn free_shipping_limit(mut self, value: impl Into<String>) -> Self {
+        self.free_shipping_limit = Some(value.into());
+        self
+    }
+
+    /// Sets `gender`.
+    pub fn gender(mut self, value: impl Into<String>) -> Self {
+        self.gender = Some(value.into());
+        self
+    }
+
+    /// Sets `google_product_category`.
+    pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
+        self.google_product_category = Some(value.into());
+        self
+    }
+
+    /// Sets `gtin`.
+    pub fn gtin(mut self, value: impl Into<ItemAttributesRequestGtin>) -> Self {
+        self.gtin = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `installment_price`.
+    pub fn installment_price(mut self, value: impl Into<String>) -> Self {
+        self.installment_price = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `item_group_id`.
+    pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
+        self.item_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `last_updated_time`.
+    pub fn last_updated_time(mut self, value: i64) -> Self {
+        self.last_updated_time = Some(value);
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `material`.
+    pub fn material(mut self, value: impl Into<String>) -> Self {
+        self.material = Some(value.into());
+        self
+    }
+
+    /// Sets `min_ad_price`.
+    pub fn min_ad_price(mut self, value: impl Into<String>) -> Self {
+        self.min_ad_price = Some(value.into());
+        self
+    }
+
+    /// Sets `mobile_link`.
+    pub fn mobile_link(mut self, value: impl Into<String>) -> Self {
+        self.mobile_link = Some(value.into());
+        self
+    }
+
+    /// Sets `mpn`.
+    pub fn mpn(mut self, value: impl Into<String>) -> Self {
+        self.mpn = Some(value.into());
+        self
+    }
+
+    /// Sets `number_of_ratings`.
+    pub fn number_of_ratings(mut self, value: i64) -> Self {
+        self.number_of_ratings = Some(value);
+        self
+    }
+
+    /// Sets `number_of_reviews`.
+    pub fn number_of_reviews(mut self, value: i64) -> Self {
+        self.number_of_reviews = Some(value);
+        self
+    }
+
+    /// Sets `pattern`.
+    pub fn pattern(mut self, value: impl Into<String>) -> Self {
+        self.pattern = Some(value.into());
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<String>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+
+    /// Sets `product_type`.
+    pub fn product_type(mut self, value: impl Into<String>) -> Self {
+        self.product_type = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_id`.
+    pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_id = Some(value.into());
+        self
+    }
+
+    /// Sets `sale_price`.
+    pub fn sale_price(mut self, value: impl Into<String>) -> Self {
+        self.sale_price = Some(value.into());
+        self
+    }
+
+    /// Sets `sale_price_effective_date`.
+    pub fn sale_price_effective_date(mut self, value: impl Into<String>) -> Self {
+        self.sale_price_effective_date = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping`.
+    pub fn shipping(mut self, value: impl Into<String>) -> Self {
+        self.shipping = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_height`.
+    pub fn shipping_height(mut self, value: impl Into<String>) -> Self {
+        self.shipping_height = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_weight`.
+    pub fn shipping_weight(mut self, value: impl Into<String>) -> Self {
+        self.shipping_weight = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_width`.
+    pub fn shipping_width(mut self, value: impl Into<String>) -> Self {
+        self.shipping_width = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<String>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+
+    /// Sets `size_system`.
+    pub fn size_system(mut self, value: impl Into<String>) -> Self {
+        self.size_system = Some(value.into());
+        self
+    }
+
+    /// Sets `size_type`.
+    pub fn size_type(mut self, value: impl Into<String>) -> Self {
+        self.size_type = Some(value.into());
+        self
+    }
+
+    /// Sets `tax`.
+    pub fn tax(mut self, value: impl Into<String>) -> Self {
+        self.tax = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// Sets `unit_pricing_base_measure`.
+    pub fn unit_pricing_base_measure(mut self, value: impl Into<String>) -> Self {
+        self.unit_pricing_base_measure = Some(value.into());
+        self
+    }
+
+    /// Sets `unit_pricing_measure`.
+    pub fn unit_pricing_measure(mut self, value: impl Into<String>) -> Self {
+        self.unit_pricing_measure = Some(value.into());
+        self
+    }
+
+    /// Sets `variant_names`.
+    pub fn variant_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.variant_names = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `variant_values`.
+    pub fn variant_values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.variant_values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/UpdatableItemAttributes/properties/gtin` in the spec.
@@ -2603,78 +5307,134 @@ pub enum ItemAttributesRequestImageLink {
 }
 
 /// Schema `ItemCreateBatchRecord` of the spec.
+///
+/// Build it with [`ItemCreateBatchRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemCreateBatchRecord {
-    /// `attributes`.
+    /// `attributes`: [`ItemAttributesRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<ItemAttributesRequest>,
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
 }
 
 impl ItemCreateBatchRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { attributes: None, item_id: None }
+    }
+
+    /// Sets `attributes`.
+    pub fn attributes(mut self, value: impl Into<ItemAttributesRequest>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `ItemDeleteBatchRecord` of the spec.
+///
+/// Build it with [`ItemDeleteBatchRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemDeleteBatchRecord {
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
 }
 
 impl ItemDeleteBatchRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { item_id: None }
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `ItemDeleteDiscontinuedBatchRecord` of the spec.
+///
+/// Build it with [`ItemDeleteDiscontinuedBatchRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemDeleteDiscontinuedBatchRecord {
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
 }
 
 impl ItemDeleteDiscontinuedBatchRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { item_id: None }
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `ItemProcessingRecord` of the spec.
+///
+/// Build it with [`ItemProcessingRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemProcessingRecord {
-    /// `errors`.
+    /// `errors`: list of [`ItemValidationEvent`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ItemValidationEvent>>,
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
-    /// `status`.
+    /// `status`: one of `SUCCESS`, `FAILURE`, `PROCESSING` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ItemProcessingStatus>,
-    /// `warnings`.
+    /// `warnings`: list of [`ItemValidationEvent`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<ItemValidationEvent>>,
 }
 
 impl ItemProcessingRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { errors: None, item_id: None, status: None, warnings: None }
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<ItemProcessingStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `warnings`.
+    pub fn warnings(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        self.warnings = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -2709,6 +5469,23 @@ tagged_union! {
     }
 }
 
+impl ItemResponseVariant0 {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail() -> Self {
+        Self::Retail(CatalogsRetailItemResponse::new())
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel() -> Self {
+        Self::Hotel(CatalogsHotelItemResponse::new())
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets() -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsItemResponse::new())
+    }
+}
+
 impl From<CatalogsRetailItemResponse> for ItemResponseVariant0 {
     fn from(value: CatalogsRetailItemResponse) -> Self {
         ItemResponseVariant0::Retail(value)
@@ -2736,6 +5513,23 @@ tagged_union! {
     }
 }
 
+impl ItemResponseVariant1 {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        Self::Retail(CatalogsRetailItemErrorResponse::new(errors))
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        Self::Hotel(CatalogsHotelItemErrorResponse::new(errors))
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsItemErrorResponse::new(errors))
+    }
+}
+
 impl From<CatalogsRetailItemErrorResponse> for ItemResponseVariant1 {
     fn from(value: CatalogsRetailItemErrorResponse) -> Self {
         ItemResponseVariant1::Retail(value)
@@ -2755,398 +5549,441 @@ impl From<CatalogsCreativeAssetsItemErrorResponse> for ItemResponseVariant1 {
 }
 
 /// Schema `ItemUpdateBatchRecord` of the spec.
+///
+/// Build it with [`ItemUpdateBatchRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemUpdateBatchRecord {
-    /// `attributes`.
+    /// `attributes`: [`UpdatableItemAttributes`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<UpdatableItemAttributes>,
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
-    /// `update_mask`: nullable.
+    /// `update_mask`: list of one of the 49 values of [`UpdateMaskFieldType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_mask: Option<Vec<UpdateMaskFieldType>>,
 }
 
 impl ItemUpdateBatchRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { attributes: None, item_id: None, update_mask: None }
+    }
+
+    /// Sets `attributes`.
+    pub fn attributes(mut self, value: impl Into<UpdatableItemAttributes>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `update_mask`.
+    pub fn update_mask(mut self, value: impl IntoIterator<Item = impl Into<UpdateMaskFieldType>>) -> Self {
+        self.update_mask = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `ItemUpsertBatchRecord` of the spec.
+///
+/// Build it with [`ItemUpsertBatchRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemUpsertBatchRecord {
-    /// `attributes`.
+    /// `attributes`: [`ItemAttributesRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<ItemAttributesRequest>,
-    /// `item_id`.
+    /// `item_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
 }
 
 impl ItemUpsertBatchRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { attributes: None, item_id: None }
+    }
+
+    /// Sets `attributes`.
+    pub fn attributes(mut self, value: impl Into<ItemAttributesRequest>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `ItemValidationEvent` of the spec.
+///
+/// Build it with [`ItemValidationEvent::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemValidationEvent {
-    /// `attribute`.
+    /// `attribute`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl ItemValidationEvent {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { attribute: None, code: None, message: None }
     }
-}
 
-/// Inline schema at `/paths/~1catalogs~1items~1batch/post/requestBody/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ItemsBatchPostBody {
-    /// The `CatalogsVerticalBatchRequest` shape.
-    CatalogsVerticalBatchRequest(CatalogsVerticalBatchRequest),
-    /// The `CatalogsItemsBatchRequest` shape.
-    CatalogsItemsBatchRequest(CatalogsItemsBatchRequest),
-    /// A shape this version of the SDK does not know, kept as sent.
-    Other(serde_json::Value),
+    /// Sets `attribute`.
+    pub fn attribute(mut self, value: impl Into<String>) -> Self {
+        self.attribute = Some(value.into());
+        self
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
 }
 
 /// Schema `UpdatableItemAttributes` of the spec.
+///
+/// Build it with [`UpdatableItemAttributes::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatableItemAttributes {
-    /// `ad_image_0_link`: nullable.
+    /// `ad_image_0_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_link: Option<String>,
-    /// `ad_image_0_tag`: nullable.
+    /// `ad_image_0_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_0_tag: Option<String>,
-    /// `ad_image_10_link`: nullable.
+    /// `ad_image_10_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_link: Option<String>,
-    /// `ad_image_10_tag`: nullable.
+    /// `ad_image_10_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_10_tag: Option<String>,
-    /// `ad_image_11_link`: nullable.
+    /// `ad_image_11_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_link: Option<String>,
-    /// `ad_image_11_tag`: nullable.
+    /// `ad_image_11_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_11_tag: Option<String>,
-    /// `ad_image_12_link`: nullable.
+    /// `ad_image_12_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_link: Option<String>,
-    /// `ad_image_12_tag`: nullable.
+    /// `ad_image_12_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_12_tag: Option<String>,
-    /// `ad_image_13_link`: nullable.
+    /// `ad_image_13_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_link: Option<String>,
-    /// `ad_image_13_tag`: nullable.
+    /// `ad_image_13_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_13_tag: Option<String>,
-    /// `ad_image_14_link`: nullable.
+    /// `ad_image_14_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_link: Option<String>,
-    /// `ad_image_14_tag`: nullable.
+    /// `ad_image_14_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_14_tag: Option<String>,
-    /// `ad_image_15_link`: nullable.
+    /// `ad_image_15_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_link: Option<String>,
-    /// `ad_image_15_tag`: nullable.
+    /// `ad_image_15_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_15_tag: Option<String>,
-    /// `ad_image_16_link`: nullable.
+    /// `ad_image_16_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_link: Option<String>,
-    /// `ad_image_16_tag`: nullable.
+    /// `ad_image_16_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_16_tag: Option<String>,
-    /// `ad_image_17_link`: nullable.
+    /// `ad_image_17_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_link: Option<String>,
-    /// `ad_image_17_tag`: nullable.
+    /// `ad_image_17_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_17_tag: Option<String>,
-    /// `ad_image_18_link`: nullable.
+    /// `ad_image_18_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_link: Option<String>,
-    /// `ad_image_18_tag`: nullable.
+    /// `ad_image_18_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_18_tag: Option<String>,
-    /// `ad_image_19_link`: nullable.
+    /// `ad_image_19_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_link: Option<String>,
-    /// `ad_image_19_tag`: nullable.
+    /// `ad_image_19_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_19_tag: Option<String>,
-    /// `ad_image_1_link`: nullable.
+    /// `ad_image_1_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_link: Option<String>,
-    /// `ad_image_1_tag`: nullable.
+    /// `ad_image_1_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_1_tag: Option<String>,
-    /// `ad_image_2_link`: nullable.
+    /// `ad_image_2_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_link: Option<String>,
-    /// `ad_image_2_tag`: nullable.
+    /// `ad_image_2_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_2_tag: Option<String>,
-    /// `ad_image_3_link`: nullable.
+    /// `ad_image_3_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_link: Option<String>,
-    /// `ad_image_3_tag`: nullable.
+    /// `ad_image_3_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_3_tag: Option<String>,
-    /// `ad_image_4_link`: nullable.
+    /// `ad_image_4_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_link: Option<String>,
-    /// `ad_image_4_tag`: nullable.
+    /// `ad_image_4_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_4_tag: Option<String>,
-    /// `ad_image_5_link`: nullable.
+    /// `ad_image_5_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_link: Option<String>,
-    /// `ad_image_5_tag`: nullable.
+    /// `ad_image_5_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_5_tag: Option<String>,
-    /// `ad_image_6_link`: nullable.
+    /// `ad_image_6_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_link: Option<String>,
-    /// `ad_image_6_tag`: nullable.
+    /// `ad_image_6_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_6_tag: Option<String>,
-    /// `ad_image_7_link`: nullable.
+    /// `ad_image_7_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_link: Option<String>,
-    /// `ad_image_7_tag`: nullable.
+    /// `ad_image_7_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_7_tag: Option<String>,
-    /// `ad_image_8_link`: nullable.
+    /// `ad_image_8_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_link: Option<String>,
-    /// `ad_image_8_tag`: nullable.
+    /// `ad_image_8_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_8_tag: Option<String>,
-    /// `ad_image_9_link`: nullable.
+    /// `ad_image_9_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_link: Option<String>,
-    /// `ad_image_9_tag`: nullable.
+    /// `ad_image_9_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_9_tag: Option<String>,
-    /// `ad_link`: nullable.
+    /// `ad_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_link: Option<String>,
-    /// `ad_video_0_link`: nullable.
+    /// `ad_video_0_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_link: Option<String>,
-    /// `ad_video_0_tag`: nullable.
+    /// `ad_video_0_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_0_tag: Option<String>,
-    /// `ad_video_1_link`: nullable.
+    /// `ad_video_1_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_link: Option<String>,
-    /// `ad_video_1_tag`: nullable.
+    /// `ad_video_1_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_1_tag: Option<String>,
-    /// `ad_video_2_link`: nullable.
+    /// `ad_video_2_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_link: Option<String>,
-    /// `ad_video_2_tag`: nullable.
+    /// `ad_video_2_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_2_tag: Option<String>,
-    /// `adult`: nullable.
+    /// `adult`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adult: Option<bool>,
-    /// `age_group`: nullable.
+    /// `age_group`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_group: Option<String>,
-    /// `android_deep_link`.
+    /// `android_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `availability`.
+    /// `availability`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<String>,
-    /// `average_review_rating`: nullable.
+    /// `average_review_rating`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub average_review_rating: Option<f64>,
-    /// `brand`: nullable.
+    /// `brand`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
-    /// `checkout_enabled`: deprecated, nullable.
+    /// `checkout_enabled`: boolean (optional, nullable); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_enabled: Option<bool>,
-    /// `color`: nullable.
+    /// `color`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
-    /// `condition`: nullable.
+    /// `condition`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// `custom_label_0`: at most 511 characters, nullable.
+    /// `custom_label_0`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<String>,
-    /// `custom_label_1`: at most 511 characters, nullable.
+    /// `custom_label_1`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<String>,
-    /// `custom_label_2`: at most 511 characters, nullable.
+    /// `custom_label_2`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<String>,
-    /// `custom_label_3`: at most 511 characters, nullable.
+    /// `custom_label_3`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<String>,
-    /// `custom_label_4`: at most 511 characters, nullable.
+    /// `custom_label_4`: string (optional, nullable); at most 511 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<String>,
-    /// `custom_number_0`: nullable.
+    /// `custom_number_0`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_0: Option<i64>,
-    /// `custom_number_1`: nullable.
+    /// `custom_number_1`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_1: Option<i64>,
-    /// `custom_number_2`: nullable.
+    /// `custom_number_2`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_2: Option<i64>,
-    /// `custom_number_3`: nullable.
+    /// `custom_number_3`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_3: Option<i64>,
-    /// `custom_number_4`: nullable.
+    /// `custom_number_4`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_number_4: Option<i64>,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `free_shipping_label`: nullable.
+    /// `free_shipping_label`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_shipping_label: Option<bool>,
-    /// `free_shipping_limit`: nullable.
+    /// `free_shipping_limit`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_shipping_limit: Option<String>,
-    /// `gender`: nullable.
+    /// `gender`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    /// `google_product_category`: nullable.
+    /// `google_product_category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category: Option<String>,
-    /// `gtin`: nullable.
+    /// `gtin`: [`UpdatableItemAttributesGtin`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gtin: Option<UpdatableItemAttributesGtin>,
-    /// `id`: deprecated.
+    /// `id`: string (optional); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `installment_price`: nullable.
+    /// `installment_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub installment_price: Option<String>,
-    /// `ios_deep_link`.
+    /// `ios_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `item_group_id`: nullable.
+    /// `item_group_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_group_id: Option<String>,
-    /// `last_updated_time`: format `int64`, nullable.
+    /// `last_updated_time`: integer (optional, nullable); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_time: Option<i64>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `material`: nullable.
+    /// `material`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub material: Option<String>,
-    /// `min_ad_price`: nullable.
+    /// `min_ad_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_ad_price: Option<String>,
-    /// `mobile_link`: nullable.
+    /// `mobile_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_link: Option<String>,
-    /// `mpn`: nullable.
+    /// `mpn`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mpn: Option<String>,
-    /// `number_of_ratings`: nullable.
+    /// `number_of_ratings`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_ratings: Option<i64>,
-    /// `number_of_reviews`: nullable.
+    /// `number_of_reviews`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_reviews: Option<i64>,
-    /// `pattern`: nullable.
+    /// `pattern`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
-    /// `price`.
+    /// `price`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
-    /// `product_type`: nullable.
+    /// `product_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
-    /// `promotion_id`: nullable.
+    /// `promotion_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
-    /// `sale_price`: nullable.
+    /// `sale_price`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<String>,
-    /// `sale_price_effective_date`: nullable.
+    /// `sale_price_effective_date`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_price_effective_date: Option<String>,
-    /// `shipping`: nullable.
+    /// `shipping`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<String>,
-    /// `shipping_height`: nullable.
+    /// `shipping_height`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_height: Option<String>,
-    /// `shipping_weight`: nullable.
+    /// `shipping_weight`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_weight: Option<String>,
-    /// `shipping_width`: nullable.
+    /// `shipping_width`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_width: Option<String>,
-    /// `size`: nullable.
+    /// `size`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
-    /// `size_system`: nullable.
+    /// `size_system`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_system: Option<String>,
-    /// `size_type`: nullable.
+    /// `size_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_type: Option<String>,
-    /// `tax`: nullable.
+    /// `tax`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// `unit_pricing_base_measure`: nullable.
+    /// `unit_pricing_base_measure`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_pricing_base_measure: Option<String>,
-    /// `unit_pricing_measure`: nullable.
+    /// `unit_pricing_measure`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_pricing_measure: Option<String>,
-    /// `variant_names`: nullable.
+    /// `variant_names`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_names: Option<Vec<String>>,
-    /// `variant_values`: nullable.
+    /// `variant_values`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_values: Option<Vec<String>>,
 }
 
 impl UpdatableItemAttributes {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_image_0_link: None,
@@ -3253,6 +6090,624 @@ impl UpdatableItemAttributes {
             variant_names: None,
             variant_values: None,
         }
+    }
+
+    /// Sets `ad_image_0_link`.
+    pub fn ad_image_0_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_0_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_0_tag`.
+    pub fn ad_image_0_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_0_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_10_link`.
+    pub fn ad_image_10_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_10_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_10_tag`.
+    pub fn ad_image_10_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_10_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_11_link`.
+    pub fn ad_image_11_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_11_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_11_tag`.
+    pub fn ad_image_11_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_11_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_12_link`.
+    pub fn ad_image_12_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_12_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_12_tag`.
+    pub fn ad_image_12_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_12_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_13_link`.
+    pub fn ad_image_13_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_13_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_13_tag`.
+    pub fn ad_image_13_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_13_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_14_link`.
+    pub fn ad_image_14_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_14_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_14_tag`.
+    pub fn ad_image_14_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_14_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_15_link`.
+    pub fn ad_image_15_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_15_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_15_tag`.
+    pub fn ad_image_15_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_15_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_16_link`.
+    pub fn ad_image_16_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_16_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_16_tag`.
+    pub fn ad_image_16_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_16_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_17_link`.
+    pub fn ad_image_17_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_17_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_17_tag`.
+    pub fn ad_image_17_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_17_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_18_link`.
+    pub fn ad_image_18_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_18_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_18_tag`.
+    pub fn ad_image_18_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_18_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_19_link`.
+    pub fn ad_image_19_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_19_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_19_tag`.
+    pub fn ad_image_19_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_19_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_1_link`.
+    pub fn ad_image_1_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_1_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_1_tag`.
+    pub fn ad_image_1_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_1_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_2_link`.
+    pub fn ad_image_2_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_2_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_2_tag`.
+    pub fn ad_image_2_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_2_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_3_link`.
+    pub fn ad_image_3_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_3_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_3_tag`.
+    pub fn ad_image_3_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_3_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_4_link`.
+    pub fn ad_image_4_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_4_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_4_tag`.
+    pub fn ad_image_4_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_4_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_5_link`.
+    pub fn ad_image_5_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_5_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_5_tag`.
+    pub fn ad_image_5_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_5_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_6_link`.
+    pub fn ad_image_6_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_6_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_6_tag`.
+    pub fn ad_image_6_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_6_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_7_link`.
+    pub fn ad_image_7_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_7_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_7_tag`.
+    pub fn ad_image_7_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_7_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_8_link`.
+    pub fn ad_image_8_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_8_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_8_tag`.
+    pub fn ad_image_8_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_8_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_9_link`.
+    pub fn ad_image_9_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_9_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_image_9_tag`.
+    pub fn ad_image_9_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_image_9_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_link`.
+    pub fn ad_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_0_link`.
+    pub fn ad_video_0_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_0_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_0_tag`.
+    pub fn ad_video_0_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_0_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_1_link`.
+    pub fn ad_video_1_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_1_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_1_tag`.
+    pub fn ad_video_1_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_1_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_2_link`.
+    pub fn ad_video_2_link(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_2_link = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_video_2_tag`.
+    pub fn ad_video_2_tag(mut self, value: impl Into<String>) -> Self {
+        self.ad_video_2_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `adult`.
+    pub fn adult(mut self, value: bool) -> Self {
+        self.adult = Some(value);
+        self
+    }
+
+    /// Sets `age_group`.
+    pub fn age_group(mut self, value: impl Into<String>) -> Self {
+        self.age_group = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `availability`.
+    pub fn availability(mut self, value: impl Into<String>) -> Self {
+        self.availability = Some(value.into());
+        self
+    }
+
+    /// Sets `average_review_rating`.
+    pub fn average_review_rating(mut self, value: f64) -> Self {
+        self.average_review_rating = Some(value);
+        self
+    }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl Into<String>) -> Self {
+        self.brand = Some(value.into());
+        self
+    }
+
+    /// Sets `checkout_enabled`.
+    pub fn checkout_enabled(mut self, value: bool) -> Self {
+        self.checkout_enabled = Some(value);
+        self
+    }
+
+    /// Sets `color`.
+    pub fn color(mut self, value: impl Into<String>) -> Self {
+        self.color = Some(value.into());
+        self
+    }
+
+    /// Sets `condition`.
+    pub fn condition(mut self, value: impl Into<String>) -> Self {
+        self.condition = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_0 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_2 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_3 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
+        self.custom_label_4 = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_number_0`.
+    pub fn custom_number_0(mut self, value: i64) -> Self {
+        self.custom_number_0 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_1`.
+    pub fn custom_number_1(mut self, value: i64) -> Self {
+        self.custom_number_1 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_2`.
+    pub fn custom_number_2(mut self, value: i64) -> Self {
+        self.custom_number_2 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_3`.
+    pub fn custom_number_3(mut self, value: i64) -> Self {
+        self.custom_number_3 = Some(value);
+        self
+    }
+
+    /// Sets `custom_number_4`.
+    pub fn custom_number_4(mut self, value: i64) -> Self {
+        self.custom_number_4 = Some(value);
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `free_shipping_label`.
+    pub fn free_shipping_label(mut self, value: bool) -> Self {
+        self.free_shipping_label = Some(value);
+        self
+    }
+
+    /// Sets `free_shipping_limit`.
+    pub fn free_shipping_limit(mut self, value: impl Into<String>) -> Self {
+        self.free_shipping_limit = Some(value.into());
+        self
+    }
+
+    /// Sets `gender`.
+    pub fn gender(mut self, value: impl Into<String>) -> Self {
+        self.gender = Some(value.into());
+        self
+    }
+
+    /// Sets `google_product_category`.
+    pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
+        self.google_product_category = Some(value.into());
+        self
+    }
+
+    /// Sets `gtin`.
+    pub fn gtin(mut self, value: impl Into<UpdatableItemAttributesGtin>) -> Self {
+        self.gtin = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `installment_price`.
+    pub fn installment_price(mut self, value: impl Into<String>) -> Self {
+        self.installment_price = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `item_group_id`.
+    pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
+        self.item_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `last_updated_time`.
+    pub fn last_updated_time(mut self, value: i64) -> Self {
+        self.last_updated_time = Some(value);
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `material`.
+    pub fn material(mut self, value: impl Into<String>) -> Self {
+        self.material = Some(value.into());
+        self
+    }
+
+    /// Sets `min_ad_price`.
+    pub fn min_ad_price(mut self, value: impl Into<String>) -> Self {
+        self.min_ad_price = Some(value.into());
+        self
+    }
+
+    /// Sets `mobile_link`.
+    pub fn mobile_link(mut self, value: impl Into<String>) -> Self {
+        self.mobile_link = Some(value.into());
+        self
+    }
+
+    /// Sets `mpn`.
+    pub fn mpn(mut self, value: impl Into<String>) -> Self {
+        self.mpn = Some(value.into());
+        self
+    }
+
+    /// Sets `number_of_ratings`.
+    pub fn number_of_ratings(mut self, value: i64) -> Self {
+        self.number_of_ratings = Some(value);
+        self
+    }
+
+    /// Sets `number_of_reviews`.
+    pub fn number_of_reviews(mut self, value: i64) -> Self {
+        self.number_of_reviews = Some(value);
+        self
+    }
+
+    /// Sets `pattern`.
+    pub fn pattern(mut self, value: impl Into<String>) -> Self {
+        self.pattern = Some(value.into());
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: impl Into<String>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+
+    /// Sets `product_type`.
+    pub fn product_type(mut self, value: impl Into<String>) -> Self {
+        self.product_type = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_id`.
+    pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_id = Some(value.into());
+        self
+    }
+
+    /// Sets `sale_price`.
+    pub fn sale_price(mut self, value: impl Into<String>) -> Self {
+        self.sale_price = Some(value.into());
+        self
+    }
+
+    /// Sets `sale_price_effective_date`.
+    pub fn sale_price_effective_date(mut self, value: impl Into<String>) -> Self {
+        self.sale_price_effective_date = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping`.
+    pub fn shipping(mut self, value: impl Into<String>) -> Self {
+        self.shipping = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_height`.
+    pub fn shipping_height(mut self, value: impl Into<String>) -> Self {
+        self.shipping_height = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_weight`.
+    pub fn shipping_weight(mut self, value: impl Into<String>) -> Self {
+        self.shipping_weight = Some(value.into());
+        self
+    }
+
+    /// Sets `shipping_width`.
+    pub fn shipping_width(mut self, value: impl Into<String>) -> Self {
+        self.shipping_width = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<String>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+
+    /// Sets `size_system`.
+    pub fn size_system(mut self, value: impl Into<String>) -> Self {
+        self.size_system = Some(value.into());
+        self
+    }
+
+    /// Sets `size_type`.
+    pub fn size_type(mut self, value: impl Into<String>) -> Self {
+        self.size_type = Some(value.into());
+        self
+    }
+
+    /// Sets `tax`.
+    pub fn tax(mut self, value: impl Into<String>) -> Self {
+        self.tax = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// Sets `unit_pricing_base_measure`.
+    pub fn unit_pricing_base_measure(mut self, value: impl Into<String>) -> Self {
+        self.unit_pricing_base_measure = Some(value.into());
+        self
+    }
+
+    /// Sets `unit_pricing_measure`.
+    pub fn unit_pricing_measure(mut self, value: impl Into<String>) -> Self {
+        self.unit_pricing_measure = Some(value.into());
+        self
+    }
+
+    /// Sets `variant_names`.
+    pub fn variant_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.variant_names = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `variant_values`.
+    pub fn variant_values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.variant_values = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 

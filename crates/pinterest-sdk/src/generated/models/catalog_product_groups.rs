@@ -5,26 +5,152 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// Inline schema at `/paths/~1catalogs~1product_groups/post/requestBody/content/application~1json/schema` in the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CatalogProductGroupsCreateBody {
+    /// The `CatalogsProductGroupCreateRequest` shape.
+    CatalogsProductGroupCreateRequest(CatalogsProductGroupCreateRequest),
+    /// The `CatalogsVerticalProductGroupCreateRequest` shape.
+    CatalogsVerticalProductGroupCreateRequest(CatalogsVerticalProductGroupCreateRequest),
+    /// A shape this version of the SDK does not know, kept as sent.
+    Other(serde_json::Value),
+}
+
+/// Inline schema at `/paths/~1catalogs~1product_groups~1multiple/post/requestBody/content/application~1json/schema/items` in the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CatalogProductGroupsCreateManyBodyItem {
+    /// The `CatalogsProductGroupCreateRequest` shape.
+    CatalogsProductGroupCreateRequest(CatalogsProductGroupCreateRequest),
+    /// The `CatalogsVerticalProductGroupCreateRequest` shape.
+    CatalogsVerticalProductGroupCreateRequest(CatalogsVerticalProductGroupCreateRequest),
+    /// A shape this version of the SDK does not know, kept as sent.
+    Other(serde_json::Value),
+}
+
+/// Inline schema at `/paths/~1catalogs~1products~1get_by_product_group_filters/post/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogProductGroupsListProductsByFilterResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogProductGroupsListProductsByFilterResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`CatalogsProduct`] (required).
+    pub items: Vec<CatalogsProduct>,
+}
+
+impl CatalogProductGroupsListProductsByFilterResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsProduct>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1catalogs~1product_groups~1{product_group_id}~1products/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogProductGroupsListProductsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogProductGroupsListProductsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`CatalogsProduct`] (required).
+    pub items: Vec<CatalogsProduct>,
+}
+
+impl CatalogProductGroupsListProductsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsProduct>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1catalogs~1product_groups/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogProductGroupsListResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogProductGroupsListResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`CatalogsVerticalProductGroup`] (required).
+    pub items: Vec<CatalogsVerticalProductGroup>,
+}
+
+impl CatalogProductGroupsListResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsVerticalProductGroup>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1catalogs~1product_groups~1{product_group_id}/patch/requestBody/content/application~1json/schema` in the spec.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CatalogProductGroupsUpdateBody {
+    /// The `CatalogsProductGroupUpdateRequest` shape.
+    CatalogsProductGroupUpdateRequest(CatalogsProductGroupUpdateRequest),
+    /// The `CatalogsVerticalProductGroupUpdateRequest` shape.
+    CatalogsVerticalProductGroupUpdateRequest(CatalogsVerticalProductGroupUpdateRequest),
+    /// A shape this version of the SDK does not know, kept as sent.
+    Other(serde_json::Value),
+}
+
 /// Schema `CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogType,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsCreativeAssetsProductGroupFilters`] (required).
     pub filters: CatalogsCreativeAssetsProductGroupFilters,
 }
 
 impl CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogType,
-        filters: CatalogsCreativeAssetsProductGroupFilters,
-    ) -> Self {
-        Self { catalog_id, catalog_type, filters }
+    /// A value with `catalog_id` and `filters` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new(catalog_id: impl Into<String>, filters: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
+        let catalog_id = catalog_id.into();
+        let filters = filters.into();
+        Self {
+            catalog_id,
+            catalog_type: CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogType::from(
+                "CREATIVE_ASSETS",
+            ),
+            filters,
+        }
     }
 }
 
@@ -33,25 +159,25 @@ pub type CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequestCatalogTyp
     CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsCreativeAssetsProduct` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProduct::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProduct {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsProductCatalogType,
-    /// `metadata`: required.
+    /// `metadata`: [`CatalogsCreativeAssetsProductMetadata`] (required).
     pub metadata: CatalogsCreativeAssetsProductMetadata,
-    /// `pin`: required.
+    /// `pin`: [`Pin`] (required).
     pub pin: Pin,
 }
 
 impl CatalogsCreativeAssetsProduct {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsCreativeAssetsProductCatalogType,
-        metadata: CatalogsCreativeAssetsProductMetadata,
-        pin: Pin,
-    ) -> Self {
-        Self { catalog_type, metadata, pin }
+    /// A value with `metadata` and `pin` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new(metadata: impl Into<CatalogsCreativeAssetsProductMetadata>, pin: impl Into<Pin>) -> Self {
+        let metadata = metadata.into();
+        let pin = pin.into();
+        Self { catalog_type: CatalogsCreativeAssetsProductCatalogType::from("CREATIVE_ASSETS"), metadata, pin }
     }
 }
 
@@ -59,49 +185,119 @@ impl CatalogsCreativeAssetsProduct {
 pub type CatalogsCreativeAssetsProductCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsCreativeAssetsProductGroup` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProductGroup::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroup {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsProductGroupCatalogType,
-    /// `created_at`.
+    /// `created_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsCreativeAssetsProductGroupFilters`] (required).
     pub filters: CatalogsCreativeAssetsProductGroupFilters,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `updated_at`.
+    /// `updated_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
 }
 
 impl CatalogsCreativeAssetsProductGroup {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsCreativeAssetsProductGroupCatalogType,
-        filters: CatalogsCreativeAssetsProductGroupFilters,
-        id: String,
-    ) -> Self {
-        Self {
-            catalog_id,
-            catalog_type,
-            created_at: None,
-            description: None,
-            filters,
-            id,
-            name: None,
-            updated_at: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_id`, `filters`, `id`).
+    pub fn builder() -> CatalogsCreativeAssetsProductGroupBuilder {
+        CatalogsCreativeAssetsProductGroupBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsCreativeAssetsProductGroup`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreativeAssetsProductGroupBuilder {
+    catalog_id: Option<String>,
+    created_at: Option<i64>,
+    description: Option<String>,
+    filters: Option<CatalogsCreativeAssetsProductGroupFilters>,
+    id: Option<String>,
+    name: Option<String>,
+    updated_at: Option<i64>,
+}
+
+impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreativeAssetsProductGroupBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsCreativeAssetsProductGroupBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: i64) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: i64) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreativeAssetsProductGroup, crate::error::BuildError> {
+        Ok(CatalogsCreativeAssetsProductGroup {
+            catalog_id: self
+                .catalog_id
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsProductGroup", "catalog_id"))?,
+            catalog_type: CatalogsCreativeAssetsProductGroupCatalogType::from("CREATIVE_ASSETS"),
+            created_at: self.created_at,
+            description: self.description,
+            filters: self
+                .filters
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsProductGroup", "filters"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsProductGroup", "id"))?,
+            name: self.name,
+            updated_at: self.updated_at,
+        })
     }
 }
 
@@ -109,25 +305,66 @@ impl CatalogsCreativeAssetsProductGroup {
 pub type CatalogsCreativeAssetsProductGroupCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsCreativeAssetsProductGroupProductCounts` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProductGroupProductCounts::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupProductCounts {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsProductGroupProductCountsCatalogType,
-    /// `total`: required, minimum 0.
+    /// `total`: number (required); minimum 0.
     pub total: f64,
-    /// `videos`: required, minimum 0.
+    /// `videos`: number (required); minimum 0.
     pub videos: f64,
 }
 
 impl CatalogsCreativeAssetsProductGroupProductCounts {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsCreativeAssetsProductGroupProductCountsCatalogType,
-        total: f64,
-        videos: f64,
-    ) -> Self {
-        Self { catalog_type, total, videos }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`total`, `videos`).
+    pub fn builder() -> CatalogsCreativeAssetsProductGroupProductCountsBuilder {
+        CatalogsCreativeAssetsProductGroupProductCountsBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsCreativeAssetsProductGroupProductCounts`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreativeAssetsProductGroupProductCountsBuilder {
+    total: Option<f64>,
+    videos: Option<f64>,
+}
+
+impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupProductCountsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreativeAssetsProductGroupProductCountsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsCreativeAssetsProductGroupProductCountsBuilder {
+    /// Sets `total`.
+    pub fn total(mut self, value: f64) -> Self {
+        self.total = Some(value);
+        self
+    }
+
+    /// Sets `videos`.
+    pub fn videos(mut self, value: f64) -> Self {
+        self.videos = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreativeAssetsProductGroupProductCounts, crate::error::BuildError> {
+        Ok(CatalogsCreativeAssetsProductGroupProductCounts {
+            catalog_type: CatalogsCreativeAssetsProductGroupProductCountsCatalogType::from("CREATIVE_ASSETS"),
+            total: self
+                .total
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsProductGroupProductCounts", "total"))?,
+            videos: self.videos.ok_or(crate::error::BuildError::missing(
+                "CatalogsCreativeAssetsProductGroupProductCounts",
+                "videos",
+            ))?,
+        })
     }
 }
 
@@ -136,42 +373,90 @@ pub type CatalogsCreativeAssetsProductGroupProductCountsCatalogType =
     CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsCreativeAssetsProductMetadata` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProductMetadata::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductMetadata {
-    /// `creative_assets_id`: required.
+    /// `creative_assets_id`: string (required).
     pub creative_assets_id: String,
-    /// `visibility`: required.
+    /// `visibility`: one of `VISIBLE`, `HIDDEN` (required).
     pub visibility: CreativeAssetsVisibilityType,
 }
 
 impl CatalogsCreativeAssetsProductMetadata {
-    /// A value with the required fields set and the others empty.
-    pub fn new(creative_assets_id: String, visibility: CreativeAssetsVisibilityType) -> Self {
-        Self { creative_assets_id, visibility }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`creative_assets_id`, `visibility`).
+    pub fn builder() -> CatalogsCreativeAssetsProductMetadataBuilder {
+        CatalogsCreativeAssetsProductMetadataBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsCreativeAssetsProductMetadata`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreativeAssetsProductMetadataBuilder {
+    creative_assets_id: Option<String>,
+    visibility: Option<CreativeAssetsVisibilityType>,
+}
+
+impl std::fmt::Debug for CatalogsCreativeAssetsProductMetadataBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreativeAssetsProductMetadataBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsCreativeAssetsProductMetadataBuilder {
+    /// Sets `creative_assets_id`.
+    pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
+        self.creative_assets_id = Some(value.into());
+        self
+    }
+
+    /// Sets `visibility`.
+    pub fn visibility(mut self, value: impl Into<CreativeAssetsVisibilityType>) -> Self {
+        self.visibility = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreativeAssetsProductMetadata, crate::error::BuildError> {
+        Ok(CatalogsCreativeAssetsProductMetadata {
+            creative_assets_id: self.creative_assets_id.ok_or(crate::error::BuildError::missing(
+                "CatalogsCreativeAssetsProductMetadata",
+                "creative_assets_id",
+            ))?,
+            visibility: self
+                .visibility
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsProductMetadata", "visibility"))?,
+        })
     }
 }
 
 /// Schema `CatalogsHotelListProductsByCatalogBasedFilterRequest` of the spec.
+///
+/// Build it with [`CatalogsHotelListProductsByCatalogBasedFilterRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelListProductsByCatalogBasedFilterRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsHotelProductGroupFilters`] (required).
     pub filters: CatalogsHotelProductGroupFilters,
 }
 
 impl CatalogsHotelListProductsByCatalogBasedFilterRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType,
-        filters: CatalogsHotelProductGroupFilters,
-    ) -> Self {
-        Self { catalog_id, catalog_type, filters }
+    /// A value with `catalog_id` and `filters` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(catalog_id: impl Into<String>, filters: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
+        let catalog_id = catalog_id.into();
+        let filters = filters.into();
+        Self {
+            catalog_id,
+            catalog_type: CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType::from("HOTEL"),
+            filters,
+        }
     }
 }
 
@@ -180,25 +465,25 @@ pub type CatalogsHotelListProductsByCatalogBasedFilterRequestCatalogType =
     CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelProduct` of the spec.
+///
+/// Build it with [`CatalogsHotelProduct::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProduct {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelProductCatalogType,
-    /// `metadata`: required.
+    /// `metadata`: [`CatalogsHotelProductMetadata`] (required).
     pub metadata: CatalogsHotelProductMetadata,
-    /// `pin`: required.
+    /// `pin`: [`Pin`] (required).
     pub pin: Pin,
 }
 
 impl CatalogsHotelProduct {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsHotelProductCatalogType,
-        metadata: CatalogsHotelProductMetadata,
-        pin: Pin,
-    ) -> Self {
-        Self { catalog_type, metadata, pin }
+    /// A value with `metadata` and `pin` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(metadata: impl Into<CatalogsHotelProductMetadata>, pin: impl Into<Pin>) -> Self {
+        let metadata = metadata.into();
+        let pin = pin.into();
+        Self { catalog_type: CatalogsHotelProductCatalogType::from("HOTEL"), metadata, pin }
     }
 }
 
@@ -206,54 +491,128 @@ impl CatalogsHotelProduct {
 pub type CatalogsHotelProductCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelProductGroup` of the spec.
+///
+/// Build it with [`CatalogsHotelProductGroup::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroup {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelProductGroupCatalogType,
-    /// `created_at`.
+    /// `created_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsHotelProductGroupFilters`] (required).
     pub filters: CatalogsHotelProductGroupFilters,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `type`: required.
+    /// `type`: one of `MERCHANT_CREATED`, `ALL_LISTINGS` (required).
     #[serde(rename = "type")]
     pub type_: CatalogsHotelProductGroupType,
-    /// `updated_at`.
+    /// `updated_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
 }
 
 impl CatalogsHotelProductGroup {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsHotelProductGroupCatalogType,
-        filters: CatalogsHotelProductGroupFilters,
-        id: String,
-        type_: CatalogsHotelProductGroupType,
-    ) -> Self {
-        Self {
-            catalog_id,
-            catalog_type,
-            created_at: None,
-            description: None,
-            filters,
-            id,
-            name: None,
-            type_,
-            updated_at: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_id`, `filters`, `id`, `type`).
+    pub fn builder() -> CatalogsHotelProductGroupBuilder {
+        CatalogsHotelProductGroupBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsHotelProductGroup`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsHotelProductGroupBuilder {
+    catalog_id: Option<String>,
+    created_at: Option<i64>,
+    description: Option<String>,
+    filters: Option<CatalogsHotelProductGroupFilters>,
+    id: Option<String>,
+    name: Option<String>,
+    type_: Option<CatalogsHotelProductGroupType>,
+    updated_at: Option<i64>,
+}
+
+impl std::fmt::Debug for CatalogsHotelProductGroupBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsHotelProductGroupBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsHotelProductGroupBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: i64) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<CatalogsHotelProductGroupType>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: i64) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsHotelProductGroup, crate::error::BuildError> {
+        Ok(CatalogsHotelProductGroup {
+            catalog_id: self
+                .catalog_id
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelProductGroup", "catalog_id"))?,
+            catalog_type: CatalogsHotelProductGroupCatalogType::from("HOTEL"),
+            created_at: self.created_at,
+            description: self.description,
+            filters: self.filters.ok_or(crate::error::BuildError::missing("CatalogsHotelProductGroup", "filters"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsHotelProductGroup", "id"))?,
+            name: self.name,
+            type_: self.type_.ok_or(crate::error::BuildError::missing("CatalogsHotelProductGroup", "type"))?,
+            updated_at: self.updated_at,
+        })
     }
 }
 
@@ -261,19 +620,21 @@ impl CatalogsHotelProductGroup {
 pub type CatalogsHotelProductGroupCatalogType = CatalogsHotelAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsHotelProductGroupProductCounts` of the spec.
+///
+/// Build it with [`CatalogsHotelProductGroupProductCounts::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupProductCounts {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelProductGroupProductCountsCatalogType,
-    /// `total`: required, minimum 0.
+    /// `total`: number (required); minimum 0.
     pub total: f64,
 }
 
 impl CatalogsHotelProductGroupProductCounts {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsHotelProductGroupProductCountsCatalogType, total: f64) -> Self {
-        Self { catalog_type, total }
+    /// A value with `total` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(total: f64) -> Self {
+        Self { catalog_type: CatalogsHotelProductGroupProductCountsCatalogType::from("HOTEL"), total }
     }
 }
 
@@ -289,33 +650,40 @@ string_enum! {
 }
 
 /// Schema `CatalogsHotelProductMetadata` of the spec.
+///
+/// Build it with [`CatalogsHotelProductMetadata::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductMetadata {
-    /// `hotel_id`: required.
+    /// `hotel_id`: string (required).
     pub hotel_id: String,
 }
 
 impl CatalogsHotelProductMetadata {
-    /// A value with the required fields set and the others empty.
-    pub fn new(hotel_id: String) -> Self {
+    /// A value with `hotel_id` set and the other fields empty.
+    pub fn new(hotel_id: impl Into<String>) -> Self {
+        let hotel_id = hotel_id.into();
         Self { hotel_id }
     }
 }
 
 /// Schema `CatalogsListProductsByFeedBasedFilter` of the spec.
+///
+/// Build it with [`CatalogsListProductsByFeedBasedFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsListProductsByFeedBasedFilter {
-    /// `feed_id`: required, pattern `^\d+$`.
+    /// `feed_id`: string (required); pattern `^\d+$`.
     pub feed_id: String,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsProductGroupFilters`] (required).
     pub filters: CatalogsProductGroupFilters,
 }
 
 impl CatalogsListProductsByFeedBasedFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(feed_id: String, filters: CatalogsProductGroupFilters) -> Self {
+    /// A value with `feed_id` and `filters` set and the other fields empty.
+    pub fn new(feed_id: impl Into<String>, filters: impl Into<CatalogsProductGroupFilters>) -> Self {
+        let feed_id = feed_id.into();
+        let filters = filters.into();
         Self { feed_id, filters }
     }
 }
@@ -339,6 +707,23 @@ tagged_union! {
         Retail(CatalogsRetailProduct) = "RETAIL",
         Hotel(CatalogsHotelProduct) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsProduct) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsProduct {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail(metadata: impl Into<CatalogsRetailProductMetadata>, pin: impl Into<Pin>) -> Self {
+        Self::Retail(CatalogsRetailProduct::new(metadata, pin))
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(metadata: impl Into<CatalogsHotelProductMetadata>, pin: impl Into<Pin>) -> Self {
+        Self::Hotel(CatalogsHotelProduct::new(metadata, pin))
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets(metadata: impl Into<CatalogsCreativeAssetsProductMetadata>, pin: impl Into<Pin>) -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsProduct::new(metadata, pin))
     }
 }
 
@@ -374,50 +759,38 @@ pub enum CatalogsProductGroupFilters {
 }
 
 /// Schema `CatalogsProductGroupFiltersAllOf` of the spec.
+///
+/// Build it with [`CatalogsProductGroupFiltersAllOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersAllOf {
-    /// `all_of`: required.
+    /// `all_of`: list of [`CatalogsProductGroupFilterKeys`] (required).
     pub all_of: Vec<CatalogsProductGroupFilterKeys>,
 }
 
 impl CatalogsProductGroupFiltersAllOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(all_of: Vec<CatalogsProductGroupFilterKeys>) -> Self {
+    /// A value with `all_of` set and the other fields empty.
+    pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
+        let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
     }
 }
 
 /// Schema `CatalogsProductGroupFiltersAnyOf` of the spec.
+///
+/// Build it with [`CatalogsProductGroupFiltersAnyOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersAnyOf {
-    /// `any_of`: required.
+    /// `any_of`: list of [`CatalogsProductGroupFilterKeys`] (required).
     pub any_of: Vec<CatalogsProductGroupFilterKeys>,
 }
 
 impl CatalogsProductGroupFiltersAnyOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(any_of: Vec<CatalogsProductGroupFilterKeys>) -> Self {
+    /// A value with `any_of` set and the other fields empty.
+    pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
+        let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
-    }
-}
-
-/// Inline schema at `/paths/~1catalogs~1product_groups~1{product_group_id}~1products/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsProductGroupPinsListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<CatalogsProduct>,
-}
-
-impl CatalogsProductGroupPinsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CatalogsProduct>) -> Self {
-        Self { bookmark: None, items }
     }
 }
 
@@ -427,6 +800,23 @@ tagged_union! {
         Retail(CatalogsRetailProductGroupProductCounts) = "RETAIL",
         Hotel(CatalogsHotelProductGroupProductCounts) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsProductGroupProductCounts) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsProductGroupProductCountsVertical {
+    /// The `RETAIL` variant.
+    pub fn retail(value: CatalogsRetailProductGroupProductCounts) -> Self {
+        Self::Retail(value)
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(total: f64) -> Self {
+        Self::Hotel(CatalogsHotelProductGroupProductCounts::new(total))
+    }
+
+    /// The `CREATIVE_ASSETS` variant.
+    pub fn creative_assets(value: CatalogsCreativeAssetsProductGroupProductCounts) -> Self {
+        Self::CreativeAssets(value)
     }
 }
 
@@ -471,89 +861,94 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/paths/~1catalogs~1product_groups/post/requestBody/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CatalogsProductGroupsCreateBody {
-    /// The `CatalogsProductGroupCreateRequest` shape.
-    CatalogsProductGroupCreateRequest(CatalogsProductGroupCreateRequest),
-    /// The `CatalogsVerticalProductGroupCreateRequest` shape.
-    CatalogsVerticalProductGroupCreateRequest(CatalogsVerticalProductGroupCreateRequest),
-    /// A shape this version of the SDK does not know, kept as sent.
-    Other(serde_json::Value),
-}
-
-/// Inline schema at `/paths/~1catalogs~1product_groups~1multiple/post/requestBody/content/application~1json/schema/items` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CatalogsProductGroupsCreateManyBodyItem {
-    /// The `CatalogsProductGroupCreateRequest` shape.
-    CatalogsProductGroupCreateRequest(CatalogsProductGroupCreateRequest),
-    /// The `CatalogsVerticalProductGroupCreateRequest` shape.
-    CatalogsVerticalProductGroupCreateRequest(CatalogsVerticalProductGroupCreateRequest),
-    /// A shape this version of the SDK does not know, kept as sent.
-    Other(serde_json::Value),
-}
-
-/// Inline schema at `/paths/~1catalogs~1product_groups/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CatalogsProductGroupsListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<CatalogsVerticalProductGroup>,
-}
-
-impl CatalogsProductGroupsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CatalogsVerticalProductGroup>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
-/// Inline schema at `/paths/~1catalogs~1product_groups~1{product_group_id}/patch/requestBody/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CatalogsProductGroupsUpdateBody {
-    /// The `CatalogsProductGroupUpdateRequest` shape.
-    CatalogsProductGroupUpdateRequest(CatalogsProductGroupUpdateRequest),
-    /// The `CatalogsVerticalProductGroupUpdateRequest` shape.
-    CatalogsVerticalProductGroupUpdateRequest(CatalogsVerticalProductGroupUpdateRequest),
-    /// A shape this version of the SDK does not know, kept as sent.
-    Other(serde_json::Value),
-}
-
 /// Schema `CatalogsRetailListProductsByCatalogBasedFilterRequest` of the spec.
+///
+/// Build it with [`CatalogsRetailListProductsByCatalogBasedFilterRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailListProductsByCatalogBasedFilterRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType,
-    /// `country`: required.
+    /// `country`: one of the 248 values of [`Country`] (required).
     pub country: Country,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsProductGroupFilters`] (required).
     pub filters: CatalogsProductGroupFilters,
-    /// `locale`: required.
+    /// `locale`: one of the 46 values of [`CatalogsLocale`] (required).
     pub locale: CatalogsLocale,
 }
 
 impl CatalogsRetailListProductsByCatalogBasedFilterRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType,
-        country: Country,
-        filters: CatalogsProductGroupFilters,
-        locale: CatalogsLocale,
-    ) -> Self {
-        Self { catalog_id, catalog_type, country, filters, locale }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_id`, `country`, `filters`, `locale`).
+    pub fn builder() -> CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
+        CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsRetailListProductsByCatalogBasedFilterRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
+    catalog_id: Option<String>,
+    country: Option<Country>,
+    filters: Option<CatalogsProductGroupFilters>,
+    locale: Option<CatalogsLocale>,
+}
+
+impl std::fmt::Debug for CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `locale`.
+    pub fn locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailListProductsByCatalogBasedFilterRequest, crate::error::BuildError> {
+        Ok(CatalogsRetailListProductsByCatalogBasedFilterRequest {
+            catalog_id: self.catalog_id.ok_or(crate::error::BuildError::missing(
+                "CatalogsRetailListProductsByCatalogBasedFilterRequest",
+                "catalog_id",
+            ))?,
+            catalog_type: CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType::from("RETAIL"),
+            country: self.country.ok_or(crate::error::BuildError::missing(
+                "CatalogsRetailListProductsByCatalogBasedFilterRequest",
+                "country",
+            ))?,
+            filters: self.filters.ok_or(crate::error::BuildError::missing(
+                "CatalogsRetailListProductsByCatalogBasedFilterRequest",
+                "filters",
+            ))?,
+            locale: self.locale.ok_or(crate::error::BuildError::missing(
+                "CatalogsRetailListProductsByCatalogBasedFilterRequest",
+                "locale",
+            ))?,
+        })
     }
 }
 
@@ -562,25 +957,25 @@ pub type CatalogsRetailListProductsByCatalogBasedFilterRequestCatalogType =
     CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsRetailProduct` of the spec.
+///
+/// Build it with [`CatalogsRetailProduct::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProduct {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailProductCatalogType,
-    /// `metadata`: required.
+    /// `metadata`: [`CatalogsRetailProductMetadata`] (required).
     pub metadata: CatalogsRetailProductMetadata,
-    /// `pin`: required.
+    /// `pin`: [`Pin`] (required).
     pub pin: Pin,
 }
 
 impl CatalogsRetailProduct {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsRetailProductCatalogType,
-        metadata: CatalogsRetailProductMetadata,
-        pin: Pin,
-    ) -> Self {
-        Self { catalog_type, metadata, pin }
+    /// A value with `metadata` and `pin` set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new(metadata: impl Into<CatalogsRetailProductMetadata>, pin: impl Into<Pin>) -> Self {
+        let metadata = metadata.into();
+        let pin = pin.into();
+        Self { catalog_type: CatalogsRetailProductCatalogType::from("RETAIL"), metadata, pin }
     }
 }
 
@@ -588,74 +983,183 @@ impl CatalogsRetailProduct {
 pub type CatalogsRetailProductCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsRetailProductGroup` of the spec.
+///
+/// Build it with [`CatalogsRetailProductGroup::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroup {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailProductGroupCatalogType,
-    /// `country`: nullable.
+    /// `country`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// `created_at`.
+    /// `created_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `feed_id`: required, pattern `^\d+$`, nullable.
+    /// `feed_id`: string (required, nullable); pattern `^\d+$`.
     #[serde(default)]
     pub feed_id: Option<String>,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsProductGroupFilters`] (required).
     pub filters: CatalogsProductGroupFilters,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `is_featured`: deprecated.
+    /// `is_featured`: boolean (optional); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_featured: Option<bool>,
-    /// `locale`: nullable.
+    /// `locale`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `INACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CatalogsProductGroupStatus>,
-    /// `type`: required.
+    /// `type`: one of `MERCHANT_CREATED`, `ALL_PRODUCTS`, `BEST_DEALS`, `PINNER_FAVORITES`, `TOP_SELLERS`, `BACK_IN_STOCK`, `NEW_ARRIVALS`, `SHOPIFY_COLLECTIONS`, `I2PC` (required).
     #[serde(rename = "type")]
     pub type_: CatalogsProductGroupType,
-    /// `updated_at`.
+    /// `updated_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
 }
 
 impl CatalogsRetailProductGroup {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsRetailProductGroupCatalogType,
-        filters: CatalogsProductGroupFilters,
-        id: String,
-        type_: CatalogsProductGroupType,
-    ) -> Self {
-        Self {
-            catalog_id,
-            catalog_type,
-            country: None,
-            created_at: None,
-            description: None,
-            feed_id: None,
-            filters,
-            id,
-            is_featured: None,
-            locale: None,
-            name: None,
-            status: None,
-            type_,
-            updated_at: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_id`, `filters`, `id`, `type`).
+    pub fn builder() -> CatalogsRetailProductGroupBuilder {
+        CatalogsRetailProductGroupBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsRetailProductGroup`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailProductGroupBuilder {
+    catalog_id: Option<String>,
+    country: Option<String>,
+    created_at: Option<i64>,
+    description: Option<String>,
+    feed_id: Option<String>,
+    filters: Option<CatalogsProductGroupFilters>,
+    id: Option<String>,
+    is_featured: Option<bool>,
+    locale: Option<String>,
+    name: Option<String>,
+    status: Option<CatalogsProductGroupStatus>,
+    type_: Option<CatalogsProductGroupType>,
+    updated_at: Option<i64>,
+}
+
+impl std::fmt::Debug for CatalogsRetailProductGroupBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailProductGroupBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsRetailProductGroupBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: i64) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `feed_id`.
+    pub fn feed_id(mut self, value: impl Into<String>) -> Self {
+        self.feed_id = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `is_featured`.
+    pub fn is_featured(mut self, value: bool) -> Self {
+        self.is_featured = Some(value);
+        self
+    }
+
+    /// Sets `locale`.
+    pub fn locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CatalogsProductGroupStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<CatalogsProductGroupType>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: i64) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailProductGroup, crate::error::BuildError> {
+        Ok(CatalogsRetailProductGroup {
+            catalog_id: self
+                .catalog_id
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroup", "catalog_id"))?,
+            catalog_type: CatalogsRetailProductGroupCatalogType::from("RETAIL"),
+            country: self.country,
+            created_at: self.created_at,
+            description: self.description,
+            feed_id: self.feed_id,
+            filters: self.filters.ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroup", "filters"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroup", "id"))?,
+            is_featured: self.is_featured,
+            locale: self.locale,
+            name: self.name,
+            status: self.status,
+            type_: self.type_.ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroup", "type"))?,
+            updated_at: self.updated_at,
+        })
     }
 }
 
@@ -663,34 +1167,100 @@ impl CatalogsRetailProductGroup {
 pub type CatalogsRetailProductGroupCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsRetailProductGroupProductCounts` of the spec.
+///
+/// Build it with [`CatalogsRetailProductGroupProductCounts::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupProductCounts {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailProductGroupProductCountsCatalogType,
-    /// `in_stock`: required, minimum 0.
+    /// `in_stock`: number (required); minimum 0.
     pub in_stock: f64,
-    /// `out_of_stock`: required, minimum 0.
+    /// `out_of_stock`: number (required); minimum 0.
     pub out_of_stock: f64,
-    /// `preorder`: required, minimum 0.
+    /// `preorder`: number (required); minimum 0.
     pub preorder: f64,
-    /// `total`: required, minimum 0.
+    /// `total`: number (required); minimum 0.
     pub total: f64,
-    /// `videos`: minimum 0.
+    /// `videos`: number (optional); minimum 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub videos: Option<f64>,
 }
 
 impl CatalogsRetailProductGroupProductCounts {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsRetailProductGroupProductCountsCatalogType,
-        in_stock: f64,
-        out_of_stock: f64,
-        preorder: f64,
-        total: f64,
-    ) -> Self {
-        Self { catalog_type, in_stock, out_of_stock, preorder, total, videos: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`in_stock`, `out_of_stock`, `preorder`, `total`).
+    pub fn builder() -> CatalogsRetailProductGroupProductCountsBuilder {
+        CatalogsRetailProductGroupProductCountsBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsRetailProductGroupProductCounts`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailProductGroupProductCountsBuilder {
+    in_stock: Option<f64>,
+    out_of_stock: Option<f64>,
+    preorder: Option<f64>,
+    total: Option<f64>,
+    videos: Option<f64>,
+}
+
+impl std::fmt::Debug for CatalogsRetailProductGroupProductCountsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailProductGroupProductCountsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsRetailProductGroupProductCountsBuilder {
+    /// Sets `in_stock`.
+    pub fn in_stock(mut self, value: f64) -> Self {
+        self.in_stock = Some(value);
+        self
+    }
+
+    /// Sets `out_of_stock`.
+    pub fn out_of_stock(mut self, value: f64) -> Self {
+        self.out_of_stock = Some(value);
+        self
+    }
+
+    /// Sets `preorder`.
+    pub fn preorder(mut self, value: f64) -> Self {
+        self.preorder = Some(value);
+        self
+    }
+
+    /// Sets `total`.
+    pub fn total(mut self, value: f64) -> Self {
+        self.total = Some(value);
+        self
+    }
+
+    /// Sets `videos`.
+    pub fn videos(mut self, value: f64) -> Self {
+        self.videos = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailProductGroupProductCounts, crate::error::BuildError> {
+        Ok(CatalogsRetailProductGroupProductCounts {
+            catalog_type: CatalogsRetailProductGroupProductCountsCatalogType::from("RETAIL"),
+            in_stock: self
+                .in_stock
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroupProductCounts", "in_stock"))?,
+            out_of_stock: self
+                .out_of_stock
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroupProductCounts", "out_of_stock"))?,
+            preorder: self
+                .preorder
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroupProductCounts", "preorder"))?,
+            total: self
+                .total
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroupProductCounts", "total"))?,
+            videos: self.videos,
+        })
     }
 }
 
@@ -698,34 +1268,106 @@ impl CatalogsRetailProductGroupProductCounts {
 pub type CatalogsRetailProductGroupProductCountsCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsRetailProductMetadata` of the spec.
+///
+/// Build it with [`CatalogsRetailProductMetadata::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductMetadata {
-    /// `availability`: required.
+    /// `availability`: one of `IN_STOCK`, `OUT_OF_STOCK`, `PREORDER` (required).
     pub availability: NonNullableProductAvailabilityType,
-    /// `currency`: required.
+    /// `currency`: one of the 163 values of [`NonNullableCatalogsCurrency`] (required).
     pub currency: NonNullableCatalogsCurrency,
-    /// `item_group_id`: required, nullable.
+    /// `item_group_id`: string (required, nullable).
     #[serde(default)]
     pub item_group_id: Option<String>,
-    /// `item_id`: required.
+    /// `item_id`: string (required).
     pub item_id: String,
-    /// `price`: required.
+    /// `price`: number (required).
     pub price: f64,
-    /// `sale_price`: required, nullable.
+    /// `sale_price`: number (required, nullable).
     #[serde(default)]
     pub sale_price: Option<f64>,
 }
 
 impl CatalogsRetailProductMetadata {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        availability: NonNullableProductAvailabilityType,
-        currency: NonNullableCatalogsCurrency,
-        item_id: String,
-        price: f64,
-    ) -> Self {
-        Self { availability, currency, item_group_id: None, item_id, price, sale_price: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`availability`, `currency`, `item_id`, `price`).
+    pub fn builder() -> CatalogsRetailProductMetadataBuilder {
+        CatalogsRetailProductMetadataBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsRetailProductMetadata`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailProductMetadataBuilder {
+    availability: Option<NonNullableProductAvailabilityType>,
+    currency: Option<NonNullableCatalogsCurrency>,
+    item_group_id: Option<String>,
+    item_id: Option<String>,
+    price: Option<f64>,
+    sale_price: Option<f64>,
+}
+
+impl std::fmt::Debug for CatalogsRetailProductMetadataBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailProductMetadataBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsRetailProductMetadataBuilder {
+    /// Sets `availability`.
+    pub fn availability(mut self, value: impl Into<NonNullableProductAvailabilityType>) -> Self {
+        self.availability = Some(value.into());
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<NonNullableCatalogsCurrency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `item_group_id`.
+    pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
+        self.item_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `item_id`.
+    pub fn item_id(mut self, value: impl Into<String>) -> Self {
+        self.item_id = Some(value.into());
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: f64) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `sale_price`.
+    pub fn sale_price(mut self, value: f64) -> Self {
+        self.sale_price = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailProductMetadata, crate::error::BuildError> {
+        Ok(CatalogsRetailProductMetadata {
+            availability: self
+                .availability
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductMetadata", "availability"))?,
+            currency: self
+                .currency
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductMetadata", "currency"))?,
+            item_group_id: self.item_group_id,
+            item_id: self
+                .item_id
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductMetadata", "item_id"))?,
+            price: self.price.ok_or(crate::error::BuildError::missing("CatalogsRetailProductMetadata", "price"))?,
+            sale_price: self.sale_price,
+        })
     }
 }
 
@@ -735,6 +1377,23 @@ tagged_union! {
         Retail(CatalogsRetailProductGroup) = "RETAIL",
         Hotel(CatalogsHotelProductGroup) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsProductGroup) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsVerticalProductGroup {
+    /// The `RETAIL` variant.
+    pub fn retail(value: CatalogsRetailProductGroup) -> Self {
+        Self::Retail(value)
+    }
+
+    /// The `HOTEL` variant.
+    pub fn hotel(value: CatalogsHotelProductGroup) -> Self {
+        Self::Hotel(value)
+    }
+
+    /// The `CREATIVE_ASSETS` variant.
+    pub fn creative_assets(value: CatalogsCreativeAssetsProductGroup) -> Self {
+        Self::CreativeAssets(value)
     }
 }
 
@@ -762,6 +1421,26 @@ tagged_union! {
         Retail(CatalogsRetailListProductsByCatalogBasedFilterRequest) = "RETAIL",
         Hotel(CatalogsHotelListProductsByCatalogBasedFilterRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsVerticalsListProductsByCatalogBasedFilterRequest {
+    /// The `RETAIL` variant.
+    pub fn retail(value: CatalogsRetailListProductsByCatalogBasedFilterRequest) -> Self {
+        Self::Retail(value)
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(catalog_id: impl Into<String>, filters: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
+        Self::Hotel(CatalogsHotelListProductsByCatalogBasedFilterRequest::new(catalog_id, filters))
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets(
+        catalog_id: impl Into<String>,
+        filters: impl Into<CatalogsCreativeAssetsProductGroupFilters>,
+    ) -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest::new(catalog_id, filters))
     }
 }
 
@@ -803,23 +1482,5 @@ string_enum! {
         InStock = "IN_STOCK",
         OutOfStock = "OUT_OF_STOCK",
         Preorder = "PREORDER",
-    }
-}
-
-/// Inline schema at `/paths/~1catalogs~1products~1get_by_product_group_filters/post/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ProductsByProductGroupFilterListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<CatalogsProduct>,
-}
-
-impl ProductsByProductGroupFilterListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CatalogsProduct>) -> Self {
-        Self { bookmark: None, items }
     }
 }

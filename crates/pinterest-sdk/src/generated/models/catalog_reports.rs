@@ -5,39 +5,106 @@
 #[allow(unused_imports)]
 use super::*;
 
+tagged_union! {
+    /// Inline schema at `/components/parameters/query_catalogs_report_stats_parameters/schema` in the spec.
+    CatalogReportsGetStatsParameters, "catalog_type" {
+        Retail(CatalogsRetailReportStatsParameters) = "RETAIL",
+        Hotel(CatalogsHotelReportStatsParameters) = "HOTEL",
+    }
+}
+
+impl CatalogReportsGetStatsParameters {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail(report: impl Into<CatalogsRetailReportStatsParametersReport>) -> Self {
+        Self::Retail(CatalogsRetailReportStatsParameters::new(report))
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(report: impl Into<CatalogsHotelReportStatsParametersReport>) -> Self {
+        Self::Hotel(CatalogsHotelReportStatsParameters::new(report))
+    }
+}
+
+impl From<CatalogsRetailReportStatsParameters> for CatalogReportsGetStatsParameters {
+    fn from(value: CatalogsRetailReportStatsParameters) -> Self {
+        CatalogReportsGetStatsParameters::Retail(value)
+    }
+}
+
+impl From<CatalogsHotelReportStatsParameters> for CatalogReportsGetStatsParameters {
+    fn from(value: CatalogsHotelReportStatsParameters) -> Self {
+        CatalogReportsGetStatsParameters::Hotel(value)
+    }
+}
+
+/// Inline schema at `/paths/~1catalogs~1reports~1stats/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogReportsGetStatsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CatalogReportsGetStatsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`CatalogsReportStats`] (required).
+    pub items: Vec<CatalogsReportStats>,
+}
+
+impl CatalogReportsGetStatsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsReportStats>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
 /// Schema `CatalogsCreateReportResponse` of the spec.
+///
+/// Build it with [`CatalogsCreateReportResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateReportResponse {
-    /// `token`.
+    /// `token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 
 impl CatalogsCreateReportResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { token: None }
+    }
+
+    /// Sets `token`.
+    pub fn token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsHotelReportParameters` of the spec.
+///
+/// Build it with [`CatalogsHotelReportParameters::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelReportParameters {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelReportParametersCatalogType,
-    /// `report`: required.
+    /// `report`: [`CatalogsHotelReportParametersReport`] (required).
     pub report: CatalogsHotelReportParametersReport,
 }
 
 impl CatalogsHotelReportParameters {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsHotelReportParametersCatalogType,
-        report: CatalogsHotelReportParametersReport,
-    ) -> Self {
-        Self { catalog_type, report }
+    /// A value with `report` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(report: impl Into<CatalogsHotelReportParametersReport>) -> Self {
+        let report = report.into();
+        Self { catalog_type: CatalogsHotelReportParametersCatalogType::from("HOTEL"), report }
     }
 }
 
@@ -50,6 +117,23 @@ tagged_union! {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
         AllItems(CatalogsReportAllItemsFilter) = "ALL_ITEMS",
+    }
+}
+
+impl CatalogsHotelReportParametersReport {
+    /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
+        Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
+    }
+
+    /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    pub fn distribution_issues() -> Self {
+        Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
+    }
+
+    /// The `ALL_ITEMS` variant (`report_type` is filled in).
+    pub fn all_items() -> Self {
+        Self::AllItems(CatalogsReportAllItemsFilter::new())
     }
 }
 
@@ -72,22 +156,22 @@ impl From<CatalogsReportAllItemsFilter> for CatalogsHotelReportParametersReport 
 }
 
 /// Schema `CatalogsHotelReportStatsParameters` of the spec.
+///
+/// Build it with [`CatalogsHotelReportStatsParameters::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelReportStatsParameters {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelReportStatsParametersCatalogType,
-    /// `report`: required.
+    /// `report`: [`CatalogsHotelReportStatsParametersReport`] (required).
     pub report: CatalogsHotelReportStatsParametersReport,
 }
 
 impl CatalogsHotelReportStatsParameters {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsHotelReportStatsParametersCatalogType,
-        report: CatalogsHotelReportStatsParametersReport,
-    ) -> Self {
-        Self { catalog_type, report }
+    /// A value with `report` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(report: impl Into<CatalogsHotelReportStatsParametersReport>) -> Self {
+        let report = report.into();
+        Self { catalog_type: CatalogsHotelReportStatsParametersCatalogType::from("HOTEL"), report }
     }
 }
 
@@ -99,6 +183,18 @@ tagged_union! {
     CatalogsHotelReportStatsParametersReport, "report_type" {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
+    }
+}
+
+impl CatalogsHotelReportStatsParametersReport {
+    /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
+        Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
+    }
+
+    /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    pub fn distribution_issues() -> Self {
+        Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
     }
 }
 
@@ -115,42 +211,76 @@ impl From<CatalogsReportDistributionIssueFilter> for CatalogsHotelReportStatsPar
 }
 
 /// Schema `CatalogsReport` of the spec.
+///
+/// Build it with [`CatalogsReport::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReport {
-    /// `report_status`.
+    /// `report_status`: one of `FINISHED`, `IN_PROGRESS` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_status: Option<CatalogsReportReportStatus>,
-    /// `size`: nullable.
+    /// `size`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<f64>,
-    /// `url`: nullable.
+    /// `url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 impl CatalogsReport {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { report_status: None, size: None, url: None }
+    }
+
+    /// Sets `report_status`.
+    pub fn report_status(mut self, value: impl Into<CatalogsReportReportStatus>) -> Self {
+        self.report_status = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: f64) -> Self {
+        self.size = Some(value);
+        self
+    }
+
+    /// Sets `url`.
+    pub fn url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsReportAllItemsFilter` of the spec.
+///
+/// Build it with [`CatalogsReportAllItemsFilter::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportAllItemsFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `report_type`: required.
+    /// `report_type`: one of `ALL_ITEMS` (required).
     pub report_type: CatalogsReportAllItemsFilterReportType,
 }
 
 impl CatalogsReportAllItemsFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(report_type: CatalogsReportAllItemsFilterReportType) -> Self {
-        Self { catalog_id: None, report_type }
+    /// A value with nothing set and the other fields empty (`report_type` is `ALL_ITEMS`).
+    pub fn new() -> Self {
+        Self { catalog_id: None, report_type: CatalogsReportAllItemsFilterReportType::from("ALL_ITEMS") }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsReportAllItemsFilter {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -162,20 +292,37 @@ string_enum! {
 }
 
 /// Schema `CatalogsReportDistributionIssueFilter` of the spec.
+///
+/// Build it with [`CatalogsReportDistributionIssueFilter::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportDistributionIssueFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `report_type`: required.
+    /// `report_type`: one of `DISTRIBUTION_ISSUES` (required).
     pub report_type: CatalogsReportDistributionIssueFilterReportType,
 }
 
 impl CatalogsReportDistributionIssueFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(report_type: CatalogsReportDistributionIssueFilterReportType) -> Self {
-        Self { catalog_id: None, report_type }
+    /// A value with nothing set and the other fields empty (`report_type` is `DISTRIBUTION_ISSUES`).
+    pub fn new() -> Self {
+        Self {
+            catalog_id: None,
+            report_type: CatalogsReportDistributionIssueFilterReportType::from("DISTRIBUTION_ISSUES"),
+        }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+}
+
+impl Default for CatalogsReportDistributionIssueFilter {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -187,37 +334,39 @@ string_enum! {
 }
 
 /// Schema `CatalogsReportDistributionStats` of the spec.
+///
+/// Build it with [`CatalogsReportDistributionStats::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportDistributionStats {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `code_label`.
+    /// `code_label`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_label: Option<String>,
-    /// `ineligible_for_ads`.
+    /// `ineligible_for_ads`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ineligible_for_ads: Option<bool>,
-    /// `ineligible_for_organic`.
+    /// `ineligible_for_organic`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ineligible_for_organic: Option<bool>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `occurrences`.
+    /// `occurrences`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<i64>,
-    /// `report_type`.
+    /// `report_type`: one of `DISTRIBUTION_ISSUES` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_type: Option<CatalogsReportDistributionStatsReportType>,
 }
 
 impl CatalogsReportDistributionStats {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty (`report_type` is `DISTRIBUTION_ISSUES`).
     pub fn new() -> Self {
         Self {
             catalog_id: None,
@@ -227,8 +376,50 @@ impl CatalogsReportDistributionStats {
             ineligible_for_organic: None,
             message: None,
             occurrences: None,
-            report_type: None,
+            report_type: Some(CatalogsReportDistributionStatsReportType::from("DISTRIBUTION_ISSUES")),
         }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `code_label`.
+    pub fn code_label(mut self, value: impl Into<String>) -> Self {
+        self.code_label = Some(value.into());
+        self
+    }
+
+    /// Sets `ineligible_for_ads`.
+    pub fn ineligible_for_ads(mut self, value: bool) -> Self {
+        self.ineligible_for_ads = Some(value);
+        self
+    }
+
+    /// Sets `ineligible_for_organic`.
+    pub fn ineligible_for_organic(mut self, value: bool) -> Self {
+        self.ineligible_for_organic = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `occurrences`.
+    pub fn occurrences(mut self, value: i64) -> Self {
+        self.occurrences = Some(value);
+        self
     }
 }
 
@@ -236,22 +427,35 @@ impl CatalogsReportDistributionStats {
 pub type CatalogsReportDistributionStatsReportType = CatalogsReportDistributionIssueFilterReportType;
 
 /// Schema `CatalogsReportFeedIngestionFilter` of the spec.
+///
+/// Build it with [`CatalogsReportFeedIngestionFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportFeedIngestionFilter {
-    /// `feed_id`: required, pattern `^\d+$`.
+    /// `feed_id`: string (required); pattern `^\d+$`.
     pub feed_id: String,
-    /// `processing_result_id`: pattern `^\d+$`.
+    /// `processing_result_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_result_id: Option<String>,
-    /// `report_type`: required.
+    /// `report_type`: one of `FEED_INGESTION_ISSUES` (required).
     pub report_type: CatalogsReportFeedIngestionFilterReportType,
 }
 
 impl CatalogsReportFeedIngestionFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(feed_id: String, report_type: CatalogsReportFeedIngestionFilterReportType) -> Self {
-        Self { feed_id, processing_result_id: None, report_type }
+    /// A value with `feed_id` set and the other fields empty (`report_type` is `FEED_INGESTION_ISSUES`).
+    pub fn new(feed_id: impl Into<String>) -> Self {
+        let feed_id = feed_id.into();
+        Self {
+            feed_id,
+            processing_result_id: None,
+            report_type: CatalogsReportFeedIngestionFilterReportType::from("FEED_INGESTION_ISSUES"),
+        }
+    }
+
+    /// Sets `processing_result_id`.
+    pub fn processing_result_id(mut self, value: impl Into<String>) -> Self {
+        self.processing_result_id = Some(value.into());
+        self
     }
 }
 
@@ -263,34 +467,36 @@ string_enum! {
 }
 
 /// Schema `CatalogsReportFeedIngestionStats` of the spec.
+///
+/// Build it with [`CatalogsReportFeedIngestionStats::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReportFeedIngestionStats {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `code_label`.
+    /// `code_label`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_label: Option<String>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `occurrences`.
+    /// `occurrences`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<i64>,
-    /// `report_type`.
+    /// `report_type`: one of `FEED_INGESTION_ISSUES` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_type: Option<CatalogsReportFeedIngestionStatsReportType>,
-    /// `severity`.
+    /// `severity`: one of `WARN`, `ERROR` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<CatalogsReportFeedIngestionStatsSeverity>,
 }
 
 impl CatalogsReportFeedIngestionStats {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty (`report_type` is `FEED_INGESTION_ISSUES`).
     pub fn new() -> Self {
         Self {
             catalog_id: None,
@@ -298,9 +504,45 @@ impl CatalogsReportFeedIngestionStats {
             code_label: None,
             message: None,
             occurrences: None,
-            report_type: None,
+            report_type: Some(CatalogsReportFeedIngestionStatsReportType::from("FEED_INGESTION_ISSUES")),
             severity: None,
         }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `code_label`.
+    pub fn code_label(mut self, value: impl Into<String>) -> Self {
+        self.code_label = Some(value.into());
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `occurrences`.
+    pub fn occurrences(mut self, value: i64) -> Self {
+        self.occurrences = Some(value);
+        self
+    }
+
+    /// Sets `severity`.
+    pub fn severity(mut self, value: impl Into<CatalogsReportFeedIngestionStatsSeverity>) -> Self {
+        self.severity = Some(value.into());
+        self
     }
 }
 
@@ -320,6 +562,18 @@ tagged_union! {
     CatalogsReportParameters, "catalog_type" {
         Retail(CatalogsRetailReportParameters) = "RETAIL",
         Hotel(CatalogsHotelReportParameters) = "HOTEL",
+    }
+}
+
+impl CatalogsReportParameters {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail(report: impl Into<CatalogsRetailReportParametersReport>) -> Self {
+        Self::Retail(CatalogsRetailReportParameters::new(report))
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(report: impl Into<CatalogsHotelReportParametersReport>) -> Self {
+        Self::Hotel(CatalogsHotelReportParameters::new(report))
     }
 }
 
@@ -351,6 +605,18 @@ tagged_union! {
     }
 }
 
+impl CatalogsReportStats {
+    /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    pub fn feed_ingestion_issues() -> Self {
+        Self::FeedIngestionIssues(CatalogsReportFeedIngestionStats::new())
+    }
+
+    /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    pub fn distribution_issues() -> Self {
+        Self::DistributionIssues(CatalogsReportDistributionStats::new())
+    }
+}
+
 impl From<CatalogsReportFeedIngestionStats> for CatalogsReportStats {
     fn from(value: CatalogsReportFeedIngestionStats) -> Self {
         CatalogsReportStats::FeedIngestionIssues(value)
@@ -364,22 +630,22 @@ impl From<CatalogsReportDistributionStats> for CatalogsReportStats {
 }
 
 /// Schema `CatalogsRetailReportParameters` of the spec.
+///
+/// Build it with [`CatalogsRetailReportParameters::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailReportParameters {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailReportParametersCatalogType,
-    /// `report`: required.
+    /// `report`: [`CatalogsRetailReportParametersReport`] (required).
     pub report: CatalogsRetailReportParametersReport,
 }
 
 impl CatalogsRetailReportParameters {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsRetailReportParametersCatalogType,
-        report: CatalogsRetailReportParametersReport,
-    ) -> Self {
-        Self { catalog_type, report }
+    /// A value with `report` set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new(report: impl Into<CatalogsRetailReportParametersReport>) -> Self {
+        let report = report.into();
+        Self { catalog_type: CatalogsRetailReportParametersCatalogType::from("RETAIL"), report }
     }
 }
 
@@ -392,6 +658,23 @@ tagged_union! {
         FeedIngestionIssues(CatalogsReportFeedIngestionFilter) = "FEED_INGESTION_ISSUES",
         DistributionIssues(CatalogsReportDistributionIssueFilter) = "DISTRIBUTION_ISSUES",
         AllItems(CatalogsReportAllItemsFilter) = "ALL_ITEMS",
+    }
+}
+
+impl CatalogsRetailReportParametersReport {
+    /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
+        Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
+    }
+
+    /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    pub fn distribution_issues() -> Self {
+        Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
+    }
+
+    /// The `ALL_ITEMS` variant (`report_type` is filled in).
+    pub fn all_items() -> Self {
+        Self::AllItems(CatalogsReportAllItemsFilter::new())
     }
 }
 
@@ -414,22 +697,22 @@ impl From<CatalogsReportAllItemsFilter> for CatalogsRetailReportParametersReport
 }
 
 /// Schema `CatalogsRetailReportStatsParameters` of the spec.
+///
+/// Build it with [`CatalogsRetailReportStatsParameters::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailReportStatsParameters {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailReportStatsParametersCatalogType,
-    /// `report`: required.
+    /// `report`: [`CatalogsRetailReportStatsParametersReport`] (required).
     pub report: CatalogsRetailReportStatsParametersReport,
 }
 
 impl CatalogsRetailReportStatsParameters {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsRetailReportStatsParametersCatalogType,
-        report: CatalogsRetailReportStatsParametersReport,
-    ) -> Self {
-        Self { catalog_type, report }
+    /// A value with `report` set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new(report: impl Into<CatalogsRetailReportStatsParametersReport>) -> Self {
+        let report = report.into();
+        Self { catalog_type: CatalogsRetailReportStatsParametersCatalogType::from("RETAIL"), report }
     }
 }
 
@@ -444,6 +727,18 @@ tagged_union! {
     }
 }
 
+impl CatalogsRetailReportStatsParametersReport {
+    /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
+        Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
+    }
+
+    /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    pub fn distribution_issues() -> Self {
+        Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
+    }
+}
+
 impl From<CatalogsReportFeedIngestionFilter> for CatalogsRetailReportStatsParametersReport {
     fn from(value: CatalogsReportFeedIngestionFilter) -> Self {
         CatalogsRetailReportStatsParametersReport::FeedIngestionIssues(value)
@@ -453,43 +748,5 @@ impl From<CatalogsReportFeedIngestionFilter> for CatalogsRetailReportStatsParame
 impl From<CatalogsReportDistributionIssueFilter> for CatalogsRetailReportStatsParametersReport {
     fn from(value: CatalogsReportDistributionIssueFilter) -> Self {
         CatalogsRetailReportStatsParametersReport::DistributionIssues(value)
-    }
-}
-
-tagged_union! {
-    /// Inline schema at `/components/parameters/query_catalogs_report_stats_parameters/schema` in the spec.
-    ReportsStatsParameters, "catalog_type" {
-        Retail(CatalogsRetailReportStatsParameters) = "RETAIL",
-        Hotel(CatalogsHotelReportStatsParameters) = "HOTEL",
-    }
-}
-
-impl From<CatalogsRetailReportStatsParameters> for ReportsStatsParameters {
-    fn from(value: CatalogsRetailReportStatsParameters) -> Self {
-        ReportsStatsParameters::Retail(value)
-    }
-}
-
-impl From<CatalogsHotelReportStatsParameters> for ReportsStatsParameters {
-    fn from(value: CatalogsHotelReportStatsParameters) -> Self {
-        ReportsStatsParameters::Hotel(value)
-    }
-}
-
-/// Inline schema at `/paths/~1catalogs~1reports~1stats/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ReportsStatsResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<CatalogsReportStats>,
-}
-
-impl ReportsStatsResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CatalogsReportStats>) -> Self {
-        Self { bookmark: None, items }
     }
 }

@@ -6,26 +6,89 @@
 use super::*;
 
 /// Schema `Catalog` of the spec.
+///
+/// Build it with [`Catalog::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Catalog {
-    /// `created_at`: required, format `date-time`.
-    pub created_at: String,
-    /// `id`: required, pattern `^\d+$`.
+    /// `created_at`: date-time (required).
+    pub created_at: DateTime,
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `updated_at`: required, format `date-time`.
-    pub updated_at: String,
-    /// `catalog_type`: required.
+    /// `updated_at`: date-time (required).
+    pub updated_at: DateTime,
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `name`: required, nullable.
+    /// `name`: string (required, nullable).
     #[serde(default)]
     pub name: Option<String>,
 }
 
 impl Catalog {
-    /// A value with the required fields set and the others empty.
-    pub fn new(created_at: String, id: String, updated_at: String, catalog_type: CatalogsType) -> Self {
-        Self { created_at, id, updated_at, catalog_type, name: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`created_at`, `id`, `updated_at`, `catalog_type`).
+    pub fn builder() -> CatalogBuilder {
+        CatalogBuilder::default()
+    }
+}
+
+/// Builds a [`Catalog`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogBuilder {
+    created_at: Option<DateTime>,
+    id: Option<String>,
+    updated_at: Option<DateTime>,
+    catalog_type: Option<CatalogsType>,
+    name: Option<String>,
+}
+
+impl std::fmt::Debug for CatalogBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogBuilder {
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.updated_at = Some(value.into());
+        self
+    }
+
+    /// Sets `catalog_type`.
+    pub fn catalog_type(mut self, value: impl Into<CatalogsType>) -> Self {
+        self.catalog_type = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<Catalog, crate::error::BuildError> {
+        Ok(Catalog {
+            created_at: self.created_at.ok_or(crate::error::BuildError::missing("Catalog", "created_at"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("Catalog", "id"))?,
+            updated_at: self.updated_at.ok_or(crate::error::BuildError::missing("Catalog", "updated_at"))?,
+            catalog_type: self.catalog_type.ok_or(crate::error::BuildError::missing("Catalog", "catalog_type"))?,
+            name: self.name,
+        })
     }
 }
 
@@ -35,6 +98,23 @@ tagged_union! {
         Retail(CatalogsRetailAvailableFilterValues) = "RETAIL",
         Hotel(CatalogsHotelAvailableFilterValues) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsAvailableFilterValues) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsAvailableFilterValues {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail(filter_values: impl Into<CatalogsRetailAvailableFilterValuesFilterValues>) -> Self {
+        Self::Retail(CatalogsRetailAvailableFilterValues::new(filter_values))
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(filter_values: impl Into<CatalogsHotelAvailableFilterValuesFilterValues>) -> Self {
+        Self::Hotel(CatalogsHotelAvailableFilterValues::new(filter_values))
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets(filter_values: impl Into<CatalogsCreativeAssetsAvailableFilterValuesFilterValues>) -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsAvailableFilterValues::new(filter_values))
     }
 }
 
@@ -57,89 +137,135 @@ impl From<CatalogsCreativeAssetsAvailableFilterValues> for CatalogsAvailableFilt
 }
 
 /// Schema `CatalogsCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreateRequest {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL`, `HOTEL`, `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsType,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
 }
 
 impl CatalogsCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsType, name: String) -> Self {
-        Self { catalog_type, name }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_type`, `name`).
+    pub fn builder() -> CatalogsCreateRequestBuilder {
+        CatalogsCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreateRequestBuilder {
+    catalog_type: Option<CatalogsType>,
+    name: Option<String>,
+}
+
+impl std::fmt::Debug for CatalogsCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsCreateRequestBuilder {
+    /// Sets `catalog_type`.
+    pub fn catalog_type(mut self, value: impl Into<CatalogsType>) -> Self {
+        self.catalog_type = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsCreateRequest {
+            catalog_type: self
+                .catalog_type
+                .ok_or(crate::error::BuildError::missing("CatalogsCreateRequest", "catalog_type"))?,
+            name: self.name.ok_or(crate::error::BuildError::missing("CatalogsCreateRequest", "name"))?,
+        })
     }
 }
 
 /// Schema `CatalogsCreativeAssetsAvailableFilterValues` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsAvailableFilterValues::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAvailableFilterValues {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
-    /// `filter_values`: required.
+    /// `filter_values`: [`CatalogsCreativeAssetsAvailableFilterValuesFilterValues`] (required).
     pub filter_values: CatalogsCreativeAssetsAvailableFilterValuesFilterValues,
 }
 
 impl CatalogsCreativeAssetsAvailableFilterValues {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType,
-        filter_values: CatalogsCreativeAssetsAvailableFilterValuesFilterValues,
-    ) -> Self {
-        Self { catalog_type, filter_values }
+    /// A value with `filter_values` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new(filter_values: impl Into<CatalogsCreativeAssetsAvailableFilterValuesFilterValues>) -> Self {
+        let filter_values = filter_values.into();
+        Self {
+            catalog_type: CatalogsCreativeAssetsAvailableFilterValuesCatalogType::from("CREATIVE_ASSETS"),
+            filter_values,
+        }
     }
 }
 
 /// Inline schema at `/components/schemas/CatalogsCreativeAssetsAvailableFilterValues/properties/filter_values` in the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsAvailableFilterValuesFilterValues::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
-    /// `custom_label_0`.
+    /// `custom_label_0`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<Vec<String>>,
-    /// `custom_label_1`.
+    /// `custom_label_1`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<Vec<String>>,
-    /// `custom_label_2`.
+    /// `custom_label_2`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<Vec<String>>,
-    /// `custom_label_3`.
+    /// `custom_label_3`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<Vec<String>>,
-    /// `custom_label_4`.
+    /// `custom_label_4`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<Vec<String>>,
-    /// `google_product_category_0`.
+    /// `google_product_category_0`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_0: Option<Vec<String>>,
-    /// `google_product_category_1`.
+    /// `google_product_category_1`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_1: Option<Vec<String>>,
-    /// `google_product_category_2`.
+    /// `google_product_category_2`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_2: Option<Vec<String>>,
-    /// `google_product_category_3`.
+    /// `google_product_category_3`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_3: Option<Vec<String>>,
-    /// `google_product_category_4`.
+    /// `google_product_category_4`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_4: Option<Vec<String>>,
-    /// `google_product_category_5`.
+    /// `google_product_category_5`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_5: Option<Vec<String>>,
-    /// `google_product_category_6`.
+    /// `google_product_category_6`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_6: Option<Vec<String>>,
-    /// `media_type`.
+    /// `media_type`: list of one of `IMAGE`, `VIDEO` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<Vec<CatalogsCreativeAssetsAvailableFilterValuesFilterValuesMediaTypeItem>>,
 }
 
 impl CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             custom_label_0: None,
@@ -157,6 +283,87 @@ impl CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
             media_type: None,
         }
     }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_0 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_1 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_2 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_3 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_4 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_0`.
+    pub fn google_product_category_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_0 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_1`.
+    pub fn google_product_category_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_1 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_2`.
+    pub fn google_product_category_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_2 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_3`.
+    pub fn google_product_category_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_3 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_4`.
+    pub fn google_product_category_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_4 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_5`.
+    pub fn google_product_category_5(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_5 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_6`.
+    pub fn google_product_category_6(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_6 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `media_type`.
+    pub fn media_type(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsAvailableFilterValuesFilterValuesMediaTypeItem>>,
+    ) -> Self {
+        self.media_type = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 string_enum! {
@@ -168,51 +375,53 @@ string_enum! {
 }
 
 /// Schema `CatalogsHotelAvailableFilterValues` of the spec.
+///
+/// Build it with [`CatalogsHotelAvailableFilterValues::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAvailableFilterValues {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
-    /// `filter_values`: required.
+    /// `filter_values`: [`CatalogsHotelAvailableFilterValuesFilterValues`] (required).
     pub filter_values: CatalogsHotelAvailableFilterValuesFilterValues,
 }
 
 impl CatalogsHotelAvailableFilterValues {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsHotelAvailableFilterValuesCatalogType,
-        filter_values: CatalogsHotelAvailableFilterValuesFilterValues,
-    ) -> Self {
-        Self { catalog_type, filter_values }
+    /// A value with `filter_values` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(filter_values: impl Into<CatalogsHotelAvailableFilterValuesFilterValues>) -> Self {
+        let filter_values = filter_values.into();
+        Self { catalog_type: CatalogsHotelAvailableFilterValuesCatalogType::from("HOTEL"), filter_values }
     }
 }
 
 /// Inline schema at `/components/schemas/CatalogsHotelAvailableFilterValues/properties/filter_values` in the spec.
+///
+/// Build it with [`CatalogsHotelAvailableFilterValuesFilterValues::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelAvailableFilterValuesFilterValues {
-    /// `brand`.
+    /// `brand`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<Vec<String>>,
-    /// `custom_label_0`.
+    /// `custom_label_0`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<Vec<String>>,
-    /// `custom_label_1`.
+    /// `custom_label_1`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<Vec<String>>,
-    /// `custom_label_2`.
+    /// `custom_label_2`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<Vec<String>>,
-    /// `custom_label_3`.
+    /// `custom_label_3`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<Vec<String>>,
-    /// `custom_label_4`.
+    /// `custom_label_4`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<Vec<String>>,
 }
 
 impl CatalogsHotelAvailableFilterValuesFilterValues {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             brand: None,
@@ -223,126 +432,173 @@ impl CatalogsHotelAvailableFilterValuesFilterValues {
             custom_label_4: None,
         }
     }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.brand = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_0 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_1 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_2 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_3 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_4 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 /// Inline schema at `/paths/~1catalogs/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CatalogsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Catalog`] (required).
     pub items: Vec<Catalog>,
 }
 
 impl CatalogsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Catalog>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Catalog>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `CatalogsRetailAvailableFilterValues` of the spec.
+///
+/// Build it with [`CatalogsRetailAvailableFilterValues::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailAvailableFilterValues {
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
-    /// `filter_values`: required.
+    /// `filter_values`: [`CatalogsRetailAvailableFilterValuesFilterValues`] (required).
     pub filter_values: CatalogsRetailAvailableFilterValuesFilterValues,
 }
 
 impl CatalogsRetailAvailableFilterValues {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_type: CatalogsRetailAvailableFilterValuesCatalogType,
-        filter_values: CatalogsRetailAvailableFilterValuesFilterValues,
-    ) -> Self {
-        Self { catalog_type, filter_values }
+    /// A value with `filter_values` set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new(filter_values: impl Into<CatalogsRetailAvailableFilterValuesFilterValues>) -> Self {
+        let filter_values = filter_values.into();
+        Self { catalog_type: CatalogsRetailAvailableFilterValuesCatalogType::from("RETAIL"), filter_values }
     }
 }
 
 /// Inline schema at `/components/schemas/CatalogsRetailAvailableFilterValues/properties/filter_values` in the spec.
+///
+/// Build it with [`CatalogsRetailAvailableFilterValuesFilterValues::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailAvailableFilterValuesFilterValues {
-    /// `ad_image_tags`.
+    /// `ad_image_tags`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_image_tags: Option<Vec<String>>,
-    /// `ad_video_tags`.
+    /// `ad_video_tags`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_video_tags: Option<Vec<String>>,
-    /// `availability`.
+    /// `availability`: list of one of `IN_STOCK`, `OUT_OF_STOCK`, `PREORDER`, `UNAVAILABLE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<Vec<CatalogsRetailAvailableFilterValuesFilterValuesAvailabilityItem>>,
-    /// `brand`.
+    /// `brand`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<Vec<String>>,
-    /// `condition`.
+    /// `condition`: list of one of `NEW`, `USED`, `REFURBISHED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<Vec<CatalogsRetailAvailableFilterValuesFilterValuesConditionItem>>,
-    /// `custom_label_0`.
+    /// `custom_label_0`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_0: Option<Vec<String>>,
-    /// `custom_label_1`.
+    /// `custom_label_1`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_1: Option<Vec<String>>,
-    /// `custom_label_2`.
+    /// `custom_label_2`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_2: Option<Vec<String>>,
-    /// `custom_label_3`.
+    /// `custom_label_3`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_3: Option<Vec<String>>,
-    /// `custom_label_4`.
+    /// `custom_label_4`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_label_4: Option<Vec<String>>,
-    /// `gender`.
+    /// `gender`: list of one of `FEMALE`, `MALE`, `UNISEX` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<Vec<CatalogsRetailAvailableFilterValuesFilterValuesGenderItem>>,
-    /// `google_product_category_0`.
+    /// `google_product_category_0`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_0: Option<Vec<String>>,
-    /// `google_product_category_1`.
+    /// `google_product_category_1`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_1: Option<Vec<String>>,
-    /// `google_product_category_2`.
+    /// `google_product_category_2`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_2: Option<Vec<String>>,
-    /// `google_product_category_3`.
+    /// `google_product_category_3`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_3: Option<Vec<String>>,
-    /// `google_product_category_4`.
+    /// `google_product_category_4`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_4: Option<Vec<String>>,
-    /// `google_product_category_5`.
+    /// `google_product_category_5`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_5: Option<Vec<String>>,
-    /// `google_product_category_6`.
+    /// `google_product_category_6`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub google_product_category_6: Option<Vec<String>>,
-    /// `media_type`.
+    /// `media_type`: list of one of `IMAGE`, `VIDEO` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<Vec<CatalogsRetailAvailableFilterValuesFilterValuesMediaTypeItem>>,
-    /// `product_type_0`.
+    /// `product_type_0`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type_0: Option<Vec<String>>,
-    /// `product_type_1`.
+    /// `product_type_1`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type_1: Option<Vec<String>>,
-    /// `product_type_2`.
+    /// `product_type_2`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type_2: Option<Vec<String>>,
-    /// `product_type_3`.
+    /// `product_type_3`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type_3: Option<Vec<String>>,
-    /// `product_type_4`.
+    /// `product_type_4`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type_4: Option<Vec<String>>,
 }
 
 impl CatalogsRetailAvailableFilterValuesFilterValues {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_image_tags: None,
@@ -370,6 +626,162 @@ impl CatalogsRetailAvailableFilterValuesFilterValues {
             product_type_3: None,
             product_type_4: None,
         }
+    }
+
+    /// Sets `ad_image_tags`.
+    pub fn ad_image_tags(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_image_tags = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ad_video_tags`.
+    pub fn ad_video_tags(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_video_tags = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `availability`.
+    pub fn availability(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesAvailabilityItem>>,
+    ) -> Self {
+        self.availability = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.brand = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `condition`.
+    pub fn condition(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesConditionItem>>,
+    ) -> Self {
+        self.condition = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_0`.
+    pub fn custom_label_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_0 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_1`.
+    pub fn custom_label_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_1 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_2`.
+    pub fn custom_label_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_2 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_3`.
+    pub fn custom_label_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_3 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `custom_label_4`.
+    pub fn custom_label_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_label_4 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `gender`.
+    pub fn gender(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesGenderItem>>,
+    ) -> Self {
+        self.gender = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_0`.
+    pub fn google_product_category_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_0 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_1`.
+    pub fn google_product_category_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_1 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_2`.
+    pub fn google_product_category_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_2 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_3`.
+    pub fn google_product_category_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_3 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_4`.
+    pub fn google_product_category_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_4 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_5`.
+    pub fn google_product_category_5(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_5 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `google_product_category_6`.
+    pub fn google_product_category_6(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.google_product_category_6 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `media_type`.
+    pub fn media_type(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesMediaTypeItem>>,
+    ) -> Self {
+        self.media_type = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_type_0`.
+    pub fn product_type_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_type_0 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_type_1`.
+    pub fn product_type_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_type_1 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_type_2`.
+    pub fn product_type_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_type_2 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_type_3`.
+    pub fn product_type_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_type_3 = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `product_type_4`.
+    pub fn product_type_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_type_4 = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 

@@ -6,31 +6,98 @@
 use super::*;
 
 /// Schema `EventQualityScore` of the spec.
+///
+/// Build it with [`EventQualityScore::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventQualityScore {
-    /// `ingestion_source`: required.
+    /// `ingestion_source`: one of `TAG`, `MMP`, `FILE_UPLOAD`, `CONVERSIONS_API`, `NATIVE` (required).
     pub ingestion_source: IngestionSourceOptions,
-    /// `lookback_period`: required.
+    /// `lookback_period`: one of `1d`, `14d` (required).
     pub lookback_period: LookbackPeriodOptions,
-    /// `overall_status`: required.
+    /// `overall_status`: one of `NEEDS_IMPROVEMENT`, `FAIR`, `GOOD` (required).
     pub overall_status: OverallStatusOptions,
-    /// `quality_components`: required.
+    /// `quality_components`: [`QualityComponents`] (required).
     pub quality_components: QualityComponents,
-    /// `source_platform`: required.
+    /// `source_platform`: one of `WEB`, `MOBILE`, `MOBILE_ANDROID`, `MOBILE_IOS`, `OFFLINE`, `PINTEREST_WEB`, `PINTEREST_ANDROID`, `PINTEREST_IOS`, `POINT_OF_SALE` (required).
     pub source_platform: SourcePlatformOptions,
 }
 
 impl EventQualityScore {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        ingestion_source: IngestionSourceOptions,
-        lookback_period: LookbackPeriodOptions,
-        overall_status: OverallStatusOptions,
-        quality_components: QualityComponents,
-        source_platform: SourcePlatformOptions,
-    ) -> Self {
-        Self { ingestion_source, lookback_period, overall_status, quality_components, source_platform }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`ingestion_source`, `lookback_period`, `overall_status`, `quality_components`, `source_platform`).
+    pub fn builder() -> EventQualityScoreBuilder {
+        EventQualityScoreBuilder::default()
+    }
+}
+
+/// Builds a [`EventQualityScore`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct EventQualityScoreBuilder {
+    ingestion_source: Option<IngestionSourceOptions>,
+    lookback_period: Option<LookbackPeriodOptions>,
+    overall_status: Option<OverallStatusOptions>,
+    quality_components: Option<QualityComponents>,
+    source_platform: Option<SourcePlatformOptions>,
+}
+
+impl std::fmt::Debug for EventQualityScoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQualityScoreBuilder").finish_non_exhaustive()
+    }
+}
+
+impl EventQualityScoreBuilder {
+    /// Sets `ingestion_source`.
+    pub fn ingestion_source(mut self, value: impl Into<IngestionSourceOptions>) -> Self {
+        self.ingestion_source = Some(value.into());
+        self
+    }
+
+    /// Sets `lookback_period`.
+    pub fn lookback_period(mut self, value: impl Into<LookbackPeriodOptions>) -> Self {
+        self.lookback_period = Some(value.into());
+        self
+    }
+
+    /// Sets `overall_status`.
+    pub fn overall_status(mut self, value: impl Into<OverallStatusOptions>) -> Self {
+        self.overall_status = Some(value.into());
+        self
+    }
+
+    /// Sets `quality_components`.
+    pub fn quality_components(mut self, value: impl Into<QualityComponents>) -> Self {
+        self.quality_components = Some(value.into());
+        self
+    }
+
+    /// Sets `source_platform`.
+    pub fn source_platform(mut self, value: impl Into<SourcePlatformOptions>) -> Self {
+        self.source_platform = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<EventQualityScore, crate::error::BuildError> {
+        Ok(EventQualityScore {
+            ingestion_source: self
+                .ingestion_source
+                .ok_or(crate::error::BuildError::missing("EventQualityScore", "ingestion_source"))?,
+            lookback_period: self
+                .lookback_period
+                .ok_or(crate::error::BuildError::missing("EventQualityScore", "lookback_period"))?,
+            overall_status: self
+                .overall_status
+                .ok_or(crate::error::BuildError::missing("EventQualityScore", "overall_status"))?,
+            quality_components: self
+                .quality_components
+                .ok_or(crate::error::BuildError::missing("EventQualityScore", "quality_components"))?,
+            source_platform: self
+                .source_platform
+                .ok_or(crate::error::BuildError::missing("EventQualityScore", "source_platform"))?,
+        })
     }
 }
 
@@ -52,86 +119,149 @@ string_enum! {
 }
 
 /// Schema `QualityComponentDetails` of the spec.
+///
+/// Build it with [`QualityComponentDetails::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QualityComponentDetails {
-    /// `coverage`: required.
+    /// `coverage`: number (required).
     pub coverage: f64,
-    /// `issues`.
+    /// `issues`: list of [`QualityComponentIssue`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issues: Option<Vec<QualityComponentIssue>>,
-    /// `overlap`.
+    /// `overlap`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlap: Option<f64>,
 }
 
 impl QualityComponentDetails {
-    /// A value with the required fields set and the others empty.
+    /// A value with `coverage` set and the other fields empty.
     pub fn new(coverage: f64) -> Self {
         Self { coverage, issues: None, overlap: None }
+    }
+
+    /// Sets `issues`.
+    pub fn issues(mut self, value: impl IntoIterator<Item = impl Into<QualityComponentIssue>>) -> Self {
+        self.issues = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `overlap`.
+    pub fn overlap(mut self, value: f64) -> Self {
+        self.overlap = Some(value);
+        self
     }
 }
 
 /// Schema `QualityComponentIssue` of the spec.
+///
+/// Build it with [`QualityComponentIssue::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QualityComponentIssue {
-    /// `id`: required.
+    /// `id`: string (required).
     pub id: String,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `reason`: required.
+    /// `reason`: string (required).
     pub reason: String,
 }
 
 impl QualityComponentIssue {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String, name: String, reason: String) -> Self {
-        Self { id, name, reason }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`id`, `name`, `reason`).
+    pub fn builder() -> QualityComponentIssueBuilder {
+        QualityComponentIssueBuilder::default()
+    }
+}
+
+/// Builds a [`QualityComponentIssue`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct QualityComponentIssueBuilder {
+    id: Option<String>,
+    name: Option<String>,
+    reason: Option<String>,
+}
+
+impl std::fmt::Debug for QualityComponentIssueBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QualityComponentIssueBuilder").finish_non_exhaustive()
+    }
+}
+
+impl QualityComponentIssueBuilder {
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `reason`.
+    pub fn reason(mut self, value: impl Into<String>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<QualityComponentIssue, crate::error::BuildError> {
+        Ok(QualityComponentIssue {
+            id: self.id.ok_or(crate::error::BuildError::missing("QualityComponentIssue", "id"))?,
+            name: self.name.ok_or(crate::error::BuildError::missing("QualityComponentIssue", "name"))?,
+            reason: self.reason.ok_or(crate::error::BuildError::missing("QualityComponentIssue", "reason"))?,
+        })
     }
 }
 
 /// Schema `QualityComponents` of the spec.
+///
+/// Build it with [`QualityComponents::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QualityComponents {
-    /// `advertiser_external_id`.
+    /// `advertiser_external_id`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advertiser_external_id: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `click_id_epik`.
+    /// `click_id_epik`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_id_epik: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `external_event_id`.
+    /// `external_event_id`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_event_id: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `hashed_email`.
+    /// `hashed_email`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed_email: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `hashed_maid`.
+    /// `hashed_maid`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed_maid: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `ip_address`.
+    /// `ip_address`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `order_id`.
+    /// `order_id`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `order_value`.
+    /// `order_value`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_value: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `product_id`.
+    /// `product_id`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_id: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `source_url`.
+    /// `source_url`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
-    /// `user_agent`.
+    /// `user_agent`: map of string to [`QualityComponentDetails`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<std::collections::BTreeMap<String, QualityComponentDetails>>,
 }
 
 impl QualityComponents {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             advertiser_external_id: None,
@@ -146,6 +276,75 @@ impl QualityComponents {
             source_url: None,
             user_agent: None,
         }
+    }
+
+    /// Sets `advertiser_external_id`.
+    pub fn advertiser_external_id(
+        mut self,
+        value: std::collections::BTreeMap<String, QualityComponentDetails>,
+    ) -> Self {
+        self.advertiser_external_id = Some(value);
+        self
+    }
+
+    /// Sets `click_id_epik`.
+    pub fn click_id_epik(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.click_id_epik = Some(value);
+        self
+    }
+
+    /// Sets `external_event_id`.
+    pub fn external_event_id(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.external_event_id = Some(value);
+        self
+    }
+
+    /// Sets `hashed_email`.
+    pub fn hashed_email(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.hashed_email = Some(value);
+        self
+    }
+
+    /// Sets `hashed_maid`.
+    pub fn hashed_maid(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.hashed_maid = Some(value);
+        self
+    }
+
+    /// Sets `ip_address`.
+    pub fn ip_address(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.ip_address = Some(value);
+        self
+    }
+
+    /// Sets `order_id`.
+    pub fn order_id(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.order_id = Some(value);
+        self
+    }
+
+    /// Sets `order_value`.
+    pub fn order_value(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.order_value = Some(value);
+        self
+    }
+
+    /// Sets `product_id`.
+    pub fn product_id(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.product_id = Some(value);
+        self
+    }
+
+    /// Sets `source_url`.
+    pub fn source_url(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.source_url = Some(value);
+        self
+    }
+
+    /// Sets `user_agent`.
+    pub fn user_agent(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
+        self.user_agent = Some(value);
+        self
     }
 }
 

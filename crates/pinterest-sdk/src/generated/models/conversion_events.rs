@@ -6,46 +6,108 @@
 use super::*;
 
 /// Schema `ConversionApiResponse` of the spec.
+///
+/// Build it with [`ConversionApiResponse::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionApiResponse {
-    /// `events`: required.
+    /// `events`: list of [`ConversionApiResponseEventsItem`] (required).
     pub events: Vec<ConversionApiResponseEventsItem>,
-    /// `num_events_processed`: required.
+    /// `num_events_processed`: integer (required).
     pub num_events_processed: i64,
-    /// `num_events_received`: required.
+    /// `num_events_received`: integer (required).
     pub num_events_received: i64,
 }
 
 impl ConversionApiResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        events: Vec<ConversionApiResponseEventsItem>,
-        num_events_processed: i64,
-        num_events_received: i64,
-    ) -> Self {
-        Self { events, num_events_processed, num_events_received }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`events`, `num_events_processed`, `num_events_received`).
+    pub fn builder() -> ConversionApiResponseBuilder {
+        ConversionApiResponseBuilder::default()
+    }
+}
+
+/// Builds a [`ConversionApiResponse`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct ConversionApiResponseBuilder {
+    events: Option<Vec<ConversionApiResponseEventsItem>>,
+    num_events_processed: Option<i64>,
+    num_events_received: Option<i64>,
+}
+
+impl std::fmt::Debug for ConversionApiResponseBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversionApiResponseBuilder").finish_non_exhaustive()
+    }
+}
+
+impl ConversionApiResponseBuilder {
+    /// Sets `events`.
+    pub fn events(mut self, value: impl IntoIterator<Item = impl Into<ConversionApiResponseEventsItem>>) -> Self {
+        self.events = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `num_events_processed`.
+    pub fn num_events_processed(mut self, value: i64) -> Self {
+        self.num_events_processed = Some(value);
+        self
+    }
+
+    /// Sets `num_events_received`.
+    pub fn num_events_received(mut self, value: i64) -> Self {
+        self.num_events_received = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<ConversionApiResponse, crate::error::BuildError> {
+        Ok(ConversionApiResponse {
+            events: self.events.ok_or(crate::error::BuildError::missing("ConversionApiResponse", "events"))?,
+            num_events_processed: self
+                .num_events_processed
+                .ok_or(crate::error::BuildError::missing("ConversionApiResponse", "num_events_processed"))?,
+            num_events_received: self
+                .num_events_received
+                .ok_or(crate::error::BuildError::missing("ConversionApiResponse", "num_events_received"))?,
+        })
     }
 }
 
 /// Inline schema at `/components/schemas/ConversionApiResponse/properties/events/items` in the spec.
+///
+/// Build it with [`ConversionApiResponseEventsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionApiResponseEventsItem {
-    /// `error_message`: nullable.
+    /// `error_message`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// `status`: required.
+    /// `status`: one of `failed`, `processed` (required).
     pub status: ConversionApiResponseEventsItemStatus,
-    /// `warning_message`: nullable.
+    /// `warning_message`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning_message: Option<String>,
 }
 
 impl ConversionApiResponseEventsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(status: ConversionApiResponseEventsItemStatus) -> Self {
+    /// A value with `status` set and the other fields empty.
+    pub fn new(status: impl Into<ConversionApiResponseEventsItemStatus>) -> Self {
+        let status = status.into();
         Self { error_message: None, status, warning_message: None }
+    }
+
+    /// Sets `error_message`.
+    pub fn error_message(mut self, value: impl Into<String>) -> Self {
+        self.error_message = Some(value.into());
+        self
+    }
+
+    /// Sets `warning_message`.
+    pub fn warning_message(mut self, value: impl Into<String>) -> Self {
+        self.warning_message = Some(value.into());
+        self
     }
 }
 
@@ -58,40 +120,42 @@ string_enum! {
 }
 
 /// Schema `ConversionEventAppInfo` of the spec.
+///
+/// Build it with [`ConversionEventAppInfo::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventAppInfo {
-    /// `app_id`: at most 200 characters.
+    /// `app_id`: string (optional); at most 200 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
-    /// `app_name`: at most 200 characters.
+    /// `app_name`: string (optional); at most 200 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
-    /// `app_package_name`: at most 200 characters.
+    /// `app_package_name`: string (optional); at most 200 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_package_name: Option<String>,
-    /// `app_store`: at most 100 characters.
+    /// `app_store`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_store: Option<String>,
-    /// `app_version`: at most 100 characters.
+    /// `app_version`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_version: Option<String>,
-    /// `install_time`: minimum 0.
+    /// `install_time`: integer (optional); minimum 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub install_time: Option<i64>,
-    /// `user_agent`: at most 16384 characters.
+    /// `user_agent`: string (optional); at most 16384 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
-    /// `window_height`: minimum 0, maximum 30720.
+    /// `window_height`: integer (optional); minimum 0, maximum 30720.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_height: Option<i64>,
-    /// `window_width`: minimum 0, maximum 30720.
+    /// `window_width`: integer (optional); minimum 0, maximum 30720.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_width: Option<i64>,
 }
 
 impl ConversionEventAppInfo {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             app_id: None,
@@ -105,88 +169,144 @@ impl ConversionEventAppInfo {
             window_width: None,
         }
     }
+
+    /// Sets `app_id`.
+    pub fn app_id(mut self, value: impl Into<String>) -> Self {
+        self.app_id = Some(value.into());
+        self
+    }
+
+    /// Sets `app_name`.
+    pub fn app_name(mut self, value: impl Into<String>) -> Self {
+        self.app_name = Some(value.into());
+        self
+    }
+
+    /// Sets `app_package_name`.
+    pub fn app_package_name(mut self, value: impl Into<String>) -> Self {
+        self.app_package_name = Some(value.into());
+        self
+    }
+
+    /// Sets `app_store`.
+    pub fn app_store(mut self, value: impl Into<String>) -> Self {
+        self.app_store = Some(value.into());
+        self
+    }
+
+    /// Sets `app_version`.
+    pub fn app_version(mut self, value: impl Into<String>) -> Self {
+        self.app_version = Some(value.into());
+        self
+    }
+
+    /// Sets `install_time`.
+    pub fn install_time(mut self, value: i64) -> Self {
+        self.install_time = Some(value);
+        self
+    }
+
+    /// Sets `user_agent`.
+    pub fn user_agent(mut self, value: impl Into<String>) -> Self {
+        self.user_agent = Some(value.into());
+        self
+    }
+
+    /// Sets `window_height`.
+    pub fn window_height(mut self, value: i64) -> Self {
+        self.window_height = Some(value);
+        self
+    }
+
+    /// Sets `window_width`.
+    pub fn window_width(mut self, value: i64) -> Self {
+        self.window_width = Some(value);
+        self
+    }
 }
 
 /// Schema `ConversionEventDeviceInfo` of the spec.
+///
+/// Build it with [`ConversionEventDeviceInfo::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventDeviceInfo {
-    /// `battery_level`: minimum 0, maximum 100.
+    /// `battery_level`: integer (optional); minimum 0, maximum 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub battery_level: Option<i64>,
-    /// `brand`: at most 100 characters.
+    /// `brand`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
-    /// `carrier`: at most 100 characters.
+    /// `carrier`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<String>,
-    /// `cpu_cores`: minimum 0, maximum 1152.
+    /// `cpu_cores`: integer (optional); minimum 0, maximum 1152.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_cores: Option<i64>,
-    /// `external_storage_free_space`: minimum 0, maximum 1048576.
+    /// `external_storage_free_space`: integer (optional); minimum 0, maximum 1048576.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_storage_free_space: Option<i64>,
-    /// `external_storage_size`: minimum 0, maximum 1048576.
+    /// `external_storage_size`: integer (optional); minimum 0, maximum 1048576.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_storage_size: Option<i64>,
-    /// `form_factor`.
+    /// `form_factor`: one of `desktop`, `laptop`, `cellphone`, `tablet`, `smartwatch`, `tv`, `vr`, `console`, `other` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form_factor: Option<ConversionEventDeviceInfoFormFactor>,
-    /// `kernel_version`: at most 100 characters.
+    /// `kernel_version`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_version: Option<String>,
-    /// `languages`: at least 0 items, at most 100 items.
+    /// `languages`: list of string (optional); at least 0 items, at most 100 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<Vec<String>>,
-    /// `locale`: at most 35 characters.
+    /// `locale`: string (optional); at most 35 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
-    /// `model`: at most 100 characters.
+    /// `model`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `network_type`.
+    /// `network_type`: one of `wifi`, `cellular_2g`, `cellular_3g`, `cellular_4g`, `cellular_5g`, `cellular_6g`, `ethernet`, `unknown` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_type: Option<ConversionEventDeviceInfoNetworkType>,
-    /// `os_family`.
+    /// `os_family`: one of `ios`, `android`, `macos`, `windows`, `linux`, `bsd`, `other` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_family: Option<ConversionEventDeviceInfoOsFamily>,
-    /// `os_name`: at most 100 characters.
+    /// `os_name`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_name: Option<String>,
-    /// `os_release_name`: at most 100 characters.
+    /// `os_release_name`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_release_name: Option<String>,
-    /// `os_version`: at most 100 characters.
+    /// `os_version`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    /// `screen_density`: minimum 0, maximum 100000.
+    /// `screen_density`: integer (optional); minimum 0, maximum 100000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_density: Option<i64>,
-    /// `screen_height`: minimum 0, maximum 30720.
+    /// `screen_height`: integer (optional); minimum 0, maximum 30720.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_height: Option<i64>,
-    /// `screen_width`: minimum 0, maximum 30720.
+    /// `screen_width`: integer (optional); minimum 0, maximum 30720.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_width: Option<i64>,
-    /// `storage_free_space`: minimum 0, maximum 1048576.
+    /// `storage_free_space`: integer (optional); minimum 0, maximum 1048576.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_free_space: Option<i64>,
-    /// `storage_size`: minimum 0, maximum 1048576.
+    /// `storage_size`: integer (optional); minimum 0, maximum 1048576.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_size: Option<i64>,
-    /// `timezone`: at most 40 characters.
+    /// `timezone`: string (optional); at most 40 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
-    /// `timezone_abbr`: at most 5 characters.
+    /// `timezone_abbr`: string (optional); at most 5 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_abbr: Option<String>,
-    /// `type`: at most 100 characters.
+    /// `type`: string (optional); at most 100 characters.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl ConversionEventDeviceInfo {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             battery_level: None,
@@ -214,6 +334,150 @@ impl ConversionEventDeviceInfo {
             timezone_abbr: None,
             type_: None,
         }
+    }
+
+    /// Sets `battery_level`.
+    pub fn battery_level(mut self, value: i64) -> Self {
+        self.battery_level = Some(value);
+        self
+    }
+
+    /// Sets `brand`.
+    pub fn brand(mut self, value: impl Into<String>) -> Self {
+        self.brand = Some(value.into());
+        self
+    }
+
+    /// Sets `carrier`.
+    pub fn carrier(mut self, value: impl Into<String>) -> Self {
+        self.carrier = Some(value.into());
+        self
+    }
+
+    /// Sets `cpu_cores`.
+    pub fn cpu_cores(mut self, value: i64) -> Self {
+        self.cpu_cores = Some(value);
+        self
+    }
+
+    /// Sets `external_storage_free_space`.
+    pub fn external_storage_free_space(mut self, value: i64) -> Self {
+        self.external_storage_free_space = Some(value);
+        self
+    }
+
+    /// Sets `external_storage_size`.
+    pub fn external_storage_size(mut self, value: i64) -> Self {
+        self.external_storage_size = Some(value);
+        self
+    }
+
+    /// Sets `form_factor`.
+    pub fn form_factor(mut self, value: impl Into<ConversionEventDeviceInfoFormFactor>) -> Self {
+        self.form_factor = Some(value.into());
+        self
+    }
+
+    /// Sets `kernel_version`.
+    pub fn kernel_version(mut self, value: impl Into<String>) -> Self {
+        self.kernel_version = Some(value.into());
+        self
+    }
+
+    /// Sets `languages`.
+    pub fn languages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.languages = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `locale`.
+    pub fn locale(mut self, value: impl Into<String>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+
+    /// Sets `model`.
+    pub fn model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+
+    /// Sets `network_type`.
+    pub fn network_type(mut self, value: impl Into<ConversionEventDeviceInfoNetworkType>) -> Self {
+        self.network_type = Some(value.into());
+        self
+    }
+
+    /// Sets `os_family`.
+    pub fn os_family(mut self, value: impl Into<ConversionEventDeviceInfoOsFamily>) -> Self {
+        self.os_family = Some(value.into());
+        self
+    }
+
+    /// Sets `os_name`.
+    pub fn os_name(mut self, value: impl Into<String>) -> Self {
+        self.os_name = Some(value.into());
+        self
+    }
+
+    /// Sets `os_release_name`.
+    pub fn os_release_name(mut self, value: impl Into<String>) -> Self {
+        self.os_release_name = Some(value.into());
+        self
+    }
+
+    /// Sets `os_version`.
+    pub fn os_version(mut self, value: impl Into<String>) -> Self {
+        self.os_version = Some(value.into());
+        self
+    }
+
+    /// Sets `screen_density`.
+    pub fn screen_density(mut self, value: i64) -> Self {
+        self.screen_density = Some(value);
+        self
+    }
+
+    /// Sets `screen_height`.
+    pub fn screen_height(mut self, value: i64) -> Self {
+        self.screen_height = Some(value);
+        self
+    }
+
+    /// Sets `screen_width`.
+    pub fn screen_width(mut self, value: i64) -> Self {
+        self.screen_width = Some(value);
+        self
+    }
+
+    /// Sets `storage_free_space`.
+    pub fn storage_free_space(mut self, value: i64) -> Self {
+        self.storage_free_space = Some(value);
+        self
+    }
+
+    /// Sets `storage_size`.
+    pub fn storage_size(mut self, value: i64) -> Self {
+        self.storage_size = Some(value);
+        self
+    }
+
+    /// Sets `timezone`.
+    pub fn timezone(mut self, value: impl Into<String>) -> Self {
+        self.timezone = Some(value.into());
+        self
+    }
+
+    /// Sets `timezone_abbr`.
+    pub fn timezone_abbr(mut self, value: impl Into<String>) -> Self {
+        self.timezone_abbr = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 
@@ -260,172 +524,348 @@ string_enum! {
 }
 
 /// Schema `ConversionEvents` of the spec.
+///
+/// Build it with [`ConversionEvents::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEvents {
-    /// `data`: required, at least 1 items, at most 1000 items.
+    /// `data`: list of [`ConversionEventsDataItem`] (required); at least 1 items, at most 1000 items.
     pub data: Vec<ConversionEventsDataItem>,
 }
 
 impl ConversionEvents {
-    /// A value with the required fields set and the others empty.
-    pub fn new(data: Vec<ConversionEventsDataItem>) -> Self {
+    /// A value with `data` set and the other fields empty.
+    pub fn new(data: impl IntoIterator<Item = impl Into<ConversionEventsDataItem>>) -> Self {
+        let data = data.into_iter().map(Into::into).collect();
         Self { data }
     }
 }
 
 /// Inline schema at `/components/schemas/ConversionEvents/properties/data/items` in the spec.
+///
+/// Build it with [`ConversionEventsDataItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsDataItem {
-    /// `action_source`: required.
+    /// `action_source`: string (required).
     pub action_source: String,
-    /// `app_id`: nullable.
+    /// `app_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
-    /// `app_info`.
+    /// `app_info`: [`ConversionEventAppInfo`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_info: Option<ConversionEventAppInfo>,
-    /// `app_name`: nullable.
+    /// `app_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
-    /// `app_version`: nullable.
+    /// `app_version`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_version: Option<String>,
-    /// `custom_data`.
+    /// `custom_data`: [`ConversionEventsDataItemCustomData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<ConversionEventsDataItemCustomData>,
-    /// `device_brand`: nullable.
+    /// `device_brand`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_brand: Option<String>,
-    /// `device_carrier`: nullable.
+    /// `device_carrier`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_carrier: Option<String>,
-    /// `device_info`.
+    /// `device_info`: [`ConversionEventDeviceInfo`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_info: Option<ConversionEventDeviceInfo>,
-    /// `device_model`: nullable.
+    /// `device_model`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_model: Option<String>,
-    /// `device_type`: nullable.
+    /// `device_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_type: Option<String>,
-    /// `event_id`: required.
+    /// `event_id`: string (required).
     pub event_id: String,
-    /// `event_name`: required.
+    /// `event_name`: string (required).
     pub event_name: String,
-    /// `event_source_url`: nullable.
+    /// `event_source_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_source_url: Option<String>,
-    /// `event_time`: required, format `int64`.
+    /// `event_time`: integer (required); format `int64`.
     pub event_time: i64,
-    /// `language`: nullable.
+    /// `language`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    /// `opt_out`.
+    /// `opt_out`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opt_out: Option<bool>,
-    /// `os_version`: nullable.
+    /// `os_version`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    /// `partner_name`: nullable.
+    /// `partner_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_name: Option<String>,
-    /// `user_data`: required.
+    /// `user_data`: [`ConversionEventsUserData`] (required).
     pub user_data: ConversionEventsUserData,
-    /// `wifi`.
+    /// `wifi`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wifi: Option<bool>,
 }
 
 impl ConversionEventsDataItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        action_source: String,
-        event_id: String,
-        event_name: String,
-        event_time: i64,
-        user_data: ConversionEventsUserData,
-    ) -> Self {
-        Self {
-            action_source,
-            app_id: None,
-            app_info: None,
-            app_name: None,
-            app_version: None,
-            custom_data: None,
-            device_brand: None,
-            device_carrier: None,
-            device_info: None,
-            device_model: None,
-            device_type: None,
-            event_id,
-            event_name,
-            event_source_url: None,
-            event_time,
-            language: None,
-            opt_out: None,
-            os_version: None,
-            partner_name: None,
-            user_data,
-            wifi: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`action_source`, `event_id`, `event_name`, `event_time`, `user_data`).
+    pub fn builder() -> ConversionEventsDataItemBuilder {
+        ConversionEventsDataItemBuilder::default()
+    }
+}
+
+/// Builds a [`ConversionEventsDataItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct ConversionEventsDataItemBuilder {
+    action_source: Option<String>,
+    app_id: Option<String>,
+    app_info: Option<ConversionEventAppInfo>,
+    app_name: Option<String>,
+    app_version: Option<String>,
+    custom_data: Option<ConversionEventsDataItemCustomData>,
+    device_brand: Option<String>,
+    device_carrier: Option<String>,
+    device_info: Option<ConversionEventDeviceInfo>,
+    device_model: Option<String>,
+    device_type: Option<String>,
+    event_id: Option<String>,
+    event_name: Option<String>,
+    event_source_url: Option<String>,
+    event_time: Option<i64>,
+    language: Option<String>,
+    opt_out: Option<bool>,
+    os_version: Option<String>,
+    partner_name: Option<String>,
+    user_data: Option<ConversionEventsUserData>,
+    wifi: Option<bool>,
+}
+
+impl std::fmt::Debug for ConversionEventsDataItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversionEventsDataItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl ConversionEventsDataItemBuilder {
+    /// Sets `action_source`.
+    pub fn action_source(mut self, value: impl Into<String>) -> Self {
+        self.action_source = Some(value.into());
+        self
+    }
+
+    /// Sets `app_id`.
+    pub fn app_id(mut self, value: impl Into<String>) -> Self {
+        self.app_id = Some(value.into());
+        self
+    }
+
+    /// Sets `app_info`.
+    pub fn app_info(mut self, value: impl Into<ConversionEventAppInfo>) -> Self {
+        self.app_info = Some(value.into());
+        self
+    }
+
+    /// Sets `app_name`.
+    pub fn app_name(mut self, value: impl Into<String>) -> Self {
+        self.app_name = Some(value.into());
+        self
+    }
+
+    /// Sets `app_version`.
+    pub fn app_version(mut self, value: impl Into<String>) -> Self {
+        self.app_version = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_data`.
+    pub fn custom_data(mut self, value: impl Into<ConversionEventsDataItemCustomData>) -> Self {
+        self.custom_data = Some(value.into());
+        self
+    }
+
+    /// Sets `device_brand`.
+    pub fn device_brand(mut self, value: impl Into<String>) -> Self {
+        self.device_brand = Some(value.into());
+        self
+    }
+
+    /// Sets `device_carrier`.
+    pub fn device_carrier(mut self, value: impl Into<String>) -> Self {
+        self.device_carrier = Some(value.into());
+        self
+    }
+
+    /// Sets `device_info`.
+    pub fn device_info(mut self, value: impl Into<ConversionEventDeviceInfo>) -> Self {
+        self.device_info = Some(value.into());
+        self
+    }
+
+    /// Sets `device_model`.
+    pub fn device_model(mut self, value: impl Into<String>) -> Self {
+        self.device_model = Some(value.into());
+        self
+    }
+
+    /// Sets `device_type`.
+    pub fn device_type(mut self, value: impl Into<String>) -> Self {
+        self.device_type = Some(value.into());
+        self
+    }
+
+    /// Sets `event_id`.
+    pub fn event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `event_name`.
+    pub fn event_name(mut self, value: impl Into<String>) -> Self {
+        self.event_name = Some(value.into());
+        self
+    }
+
+    /// Sets `event_source_url`.
+    pub fn event_source_url(mut self, value: impl Into<String>) -> Self {
+        self.event_source_url = Some(value.into());
+        self
+    }
+
+    /// Sets `event_time`.
+    pub fn event_time(mut self, value: i64) -> Self {
+        self.event_time = Some(value);
+        self
+    }
+
+    /// Sets `language`.
+    pub fn language(mut self, value: impl Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+
+    /// Sets `opt_out`.
+    pub fn opt_out(mut self, value: bool) -> Self {
+        self.opt_out = Some(value);
+        self
+    }
+
+    /// Sets `os_version`.
+    pub fn os_version(mut self, value: impl Into<String>) -> Self {
+        self.os_version = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_name`.
+    pub fn partner_name(mut self, value: impl Into<String>) -> Self {
+        self.partner_name = Some(value.into());
+        self
+    }
+
+    /// Sets `user_data`.
+    pub fn user_data(mut self, value: impl Into<ConversionEventsUserData>) -> Self {
+        self.user_data = Some(value.into());
+        self
+    }
+
+    /// Sets `wifi`.
+    pub fn wifi(mut self, value: bool) -> Self {
+        self.wifi = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<ConversionEventsDataItem, crate::error::BuildError> {
+        Ok(ConversionEventsDataItem {
+            action_source: self
+                .action_source
+                .ok_or(crate::error::BuildError::missing("ConversionEventsDataItem", "action_source"))?,
+            app_id: self.app_id,
+            app_info: self.app_info,
+            app_name: self.app_name,
+            app_version: self.app_version,
+            custom_data: self.custom_data,
+            device_brand: self.device_brand,
+            device_carrier: self.device_carrier,
+            device_info: self.device_info,
+            device_model: self.device_model,
+            device_type: self.device_type,
+            event_id: self.event_id.ok_or(crate::error::BuildError::missing("ConversionEventsDataItem", "event_id"))?,
+            event_name: self
+                .event_name
+                .ok_or(crate::error::BuildError::missing("ConversionEventsDataItem", "event_name"))?,
+            event_source_url: self.event_source_url,
+            event_time: self
+                .event_time
+                .ok_or(crate::error::BuildError::missing("ConversionEventsDataItem", "event_time"))?,
+            language: self.language,
+            opt_out: self.opt_out,
+            os_version: self.os_version,
+            partner_name: self.partner_name,
+            user_data: self
+                .user_data
+                .ok_or(crate::error::BuildError::missing("ConversionEventsDataItem", "user_data"))?,
+            wifi: self.wifi,
+        })
     }
 }
 
 /// Inline schema at `/components/schemas/ConversionEvents/properties/data/items/properties/custom_data` in the spec.
+///
+/// Build it with [`ConversionEventsDataItemCustomData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsDataItemCustomData {
-    /// `content_brand`: nullable.
+    /// `content_brand`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_brand: Option<String>,
-    /// `content_category`: nullable.
+    /// `content_category`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_category: Option<String>,
-    /// `content_ids`.
+    /// `content_ids`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_ids: Option<Vec<String>>,
-    /// `content_name`: nullable.
+    /// `content_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_name: Option<String>,
-    /// `contents`.
+    /// `contents`: list of [`ConversionEventsDataItemCustomDataContentsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contents: Option<Vec<ConversionEventsDataItemCustomDataContentsItem>>,
-    /// `currency`: nullable.
+    /// `currency`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// `external_measurement_id`: nullable.
+    /// `external_measurement_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_measurement_id: Option<String>,
-    /// `external_measurement_vendor_id`: nullable.
+    /// `external_measurement_vendor_id`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_measurement_vendor_id: Option<i64>,
-    /// `np`: nullable.
+    /// `np`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub np: Option<String>,
-    /// `num_items`: format `int64`.
+    /// `num_items`: integer (optional); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_items: Option<i64>,
-    /// `opt_out_type`: nullable.
+    /// `opt_out_type`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opt_out_type: Option<String>,
-    /// `order_id`: nullable.
+    /// `order_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    /// `predicted_ltv`: nullable.
+    /// `predicted_ltv`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_ltv: Option<String>,
-    /// `search_string`: nullable.
+    /// `search_string`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_string: Option<String>,
-    /// `value`: nullable.
+    /// `value`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 impl ConversionEventsDataItemCustomData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             content_brand: None,
@@ -445,36 +885,167 @@ impl ConversionEventsDataItemCustomData {
             value: None,
         }
     }
+
+    /// Sets `content_brand`.
+    pub fn content_brand(mut self, value: impl Into<String>) -> Self {
+        self.content_brand = Some(value.into());
+        self
+    }
+
+    /// Sets `content_category`.
+    pub fn content_category(mut self, value: impl Into<String>) -> Self {
+        self.content_category = Some(value.into());
+        self
+    }
+
+    /// Sets `content_ids`.
+    pub fn content_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.content_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `content_name`.
+    pub fn content_name(mut self, value: impl Into<String>) -> Self {
+        self.content_name = Some(value.into());
+        self
+    }
+
+    /// Sets `contents`.
+    pub fn contents(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ConversionEventsDataItemCustomDataContentsItem>>,
+    ) -> Self {
+        self.contents = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<String>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `external_measurement_id`.
+    pub fn external_measurement_id(mut self, value: impl Into<String>) -> Self {
+        self.external_measurement_id = Some(value.into());
+        self
+    }
+
+    /// Sets `external_measurement_vendor_id`.
+    pub fn external_measurement_vendor_id(mut self, value: i64) -> Self {
+        self.external_measurement_vendor_id = Some(value);
+        self
+    }
+
+    /// Sets `np`.
+    pub fn np(mut self, value: impl Into<String>) -> Self {
+        self.np = Some(value.into());
+        self
+    }
+
+    /// Sets `num_items`.
+    pub fn num_items(mut self, value: i64) -> Self {
+        self.num_items = Some(value);
+        self
+    }
+
+    /// Sets `opt_out_type`.
+    pub fn opt_out_type(mut self, value: impl Into<String>) -> Self {
+        self.opt_out_type = Some(value.into());
+        self
+    }
+
+    /// Sets `order_id`.
+    pub fn order_id(mut self, value: impl Into<String>) -> Self {
+        self.order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `predicted_ltv`.
+    pub fn predicted_ltv(mut self, value: impl Into<String>) -> Self {
+        self.predicted_ltv = Some(value.into());
+        self
+    }
+
+    /// Sets `search_string`.
+    pub fn search_string(mut self, value: impl Into<String>) -> Self {
+        self.search_string = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/ConversionEvents/properties/data/items/properties/custom_data/properties/contents/items` in the spec.
+///
+/// Build it with [`ConversionEventsDataItemCustomDataContentsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsDataItemCustomDataContentsItem {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `item_brand`.
+    /// `item_brand`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_brand: Option<String>,
-    /// `item_category`.
+    /// `item_category`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_category: Option<String>,
-    /// `item_name`.
+    /// `item_name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_name: Option<String>,
-    /// `item_price`.
+    /// `item_price`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_price: Option<String>,
-    /// `quantity`: format `int64`.
+    /// `quantity`: integer (optional); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
 }
 
 impl ConversionEventsDataItemCustomDataContentsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, item_brand: None, item_category: None, item_name: None, item_price: None, quantity: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `item_brand`.
+    pub fn item_brand(mut self, value: impl Into<String>) -> Self {
+        self.item_brand = Some(value.into());
+        self
+    }
+
+    /// Sets `item_category`.
+    pub fn item_category(mut self, value: impl Into<String>) -> Self {
+        self.item_category = Some(value.into());
+        self
+    }
+
+    /// Sets `item_name`.
+    pub fn item_name(mut self, value: impl Into<String>) -> Self {
+        self.item_name = Some(value.into());
+        self
+    }
+
+    /// Sets `item_price`.
+    pub fn item_price(mut self, value: impl Into<String>) -> Self {
+        self.item_price = Some(value.into());
+        self
+    }
+
+    /// Sets `quantity`.
+    pub fn quantity(mut self, value: i64) -> Self {
+        self.quantity = Some(value);
+        self
     }
 }
 
@@ -494,61 +1065,63 @@ pub enum ConversionEventsUserData {
 }
 
 /// Schema `ConversionEventsUserDataProperties` of the spec.
+///
+/// Build it with [`ConversionEventsUserDataProperties::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventsUserDataProperties {
-    /// `click_id`: nullable.
+    /// `click_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_id: Option<String>,
-    /// `client_ip_address`.
+    /// `client_ip_address`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_ip_address: Option<String>,
-    /// `client_user_agent`.
+    /// `client_user_agent`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_user_agent: Option<String>,
-    /// `country`.
+    /// `country`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Vec<String>>,
-    /// `ct`.
+    /// `ct`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ct: Option<Vec<String>>,
-    /// `db`.
+    /// `db`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db: Option<Vec<String>>,
-    /// `em`.
+    /// `em`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub em: Option<Vec<String>>,
-    /// `external_id`.
+    /// `external_id`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<Vec<String>>,
-    /// `fn`.
+    /// `fn`: list of string (optional).
     #[serde(rename = "fn", default, skip_serializing_if = "Option::is_none")]
     pub fn_: Option<Vec<String>>,
-    /// `ge`.
+    /// `ge`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ge: Option<Vec<String>>,
-    /// `hashed_maids`.
+    /// `hashed_maids`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed_maids: Option<Vec<String>>,
-    /// `ln`.
+    /// `ln`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ln: Option<Vec<String>>,
-    /// `partner_id`: nullable.
+    /// `partner_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<String>,
-    /// `ph`.
+    /// `ph`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ph: Option<Vec<String>>,
-    /// `st`.
+    /// `st`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub st: Option<Vec<String>>,
-    /// `zp`.
+    /// `zp`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zp: Option<Vec<String>>,
 }
 
 impl ConversionEventsUserDataProperties {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             click_id: None,
@@ -568,5 +1141,101 @@ impl ConversionEventsUserDataProperties {
             st: None,
             zp: None,
         }
+    }
+
+    /// Sets `click_id`.
+    pub fn click_id(mut self, value: impl Into<String>) -> Self {
+        self.click_id = Some(value.into());
+        self
+    }
+
+    /// Sets `client_ip_address`.
+    pub fn client_ip_address(mut self, value: impl Into<String>) -> Self {
+        self.client_ip_address = Some(value.into());
+        self
+    }
+
+    /// Sets `client_user_agent`.
+    pub fn client_user_agent(mut self, value: impl Into<String>) -> Self {
+        self.client_user_agent = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.country = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ct`.
+    pub fn ct(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ct = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `db`.
+    pub fn db(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.db = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `em`.
+    pub fn em(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.em = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `external_id`.
+    pub fn external_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.external_id = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `fn`.
+    pub fn fn_(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.fn_ = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ge`.
+    pub fn ge(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ge = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `hashed_maids`.
+    pub fn hashed_maids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.hashed_maids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ln`.
+    pub fn ln(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ln = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `partner_id`.
+    pub fn partner_id(mut self, value: impl Into<String>) -> Self {
+        self.partner_id = Some(value.into());
+        self
+    }
+
+    /// Sets `ph`.
+    pub fn ph(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ph = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `st`.
+    pub fn st(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.st = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `zp`.
+    pub fn zp(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.zp = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }

@@ -6,113 +6,228 @@
 use super::*;
 
 /// Schema `ConversionEventResponse` of the spec.
+///
+/// Build it with [`ConversionEventResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionEventResponse {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `conversion_event`.
+    /// `conversion_event`: one of the 15 values of [`ConversionTagType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_event: Option<ConversionTagType>,
-    /// `conversion_tag_id`: pattern `^\d+$`.
+    /// `conversion_tag_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_tag_id: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
 }
 
 impl ConversionEventResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_account_id: None, conversion_event: None, conversion_tag_id: None, created_time: None }
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `conversion_event`.
+    pub fn conversion_event(mut self, value: impl Into<ConversionTagType>) -> Self {
+        self.conversion_event = Some(value.into());
+        self
+    }
+
+    /// Sets `conversion_tag_id`.
+    pub fn conversion_tag_id(mut self, value: impl Into<String>) -> Self {
+        self.conversion_tag_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
     }
 }
 
 /// Schema `ConversionTag` of the spec.
+///
+/// Build it with [`ConversionTag::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTag {
-    /// `code_snippet`: read-only.
+    /// `code_snippet`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_snippet: Option<String>,
-    /// `configs`.
+    /// `configs`: [`ConversionTagConfigs`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configs: Option<ConversionTagConfigs>,
-    /// `enhanced_match_status`: nullable.
+    /// `enhanced_match_status`: one of `UNKNOWN`, `NOT_VALIDATED`, `VALIDATING_IN_PROGRESS`, `VALIDATION_COMPLETE` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enhanced_match_status: Option<EnhancedMatchStatusType>,
-    /// `id`: read-only.
+    /// `id`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `last_fired_time_ms`: read-only, nullable.
+    /// `last_fired_time_ms`: number (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_fired_time_ms: Option<f64>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `version`: read-only.
+    /// `version`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// `ad_account_id`: required, read-only.
+    /// `ad_account_id`: string (required); read-only.
     pub ad_account_id: String,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
 }
 
 impl ConversionTag {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String, ad_account_id: String) -> Self {
-        Self {
-            code_snippet: None,
-            configs: None,
-            enhanced_match_status: None,
-            id: None,
-            last_fired_time_ms: None,
-            name,
-            version: None,
-            ad_account_id,
-            status: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`name`, `ad_account_id`).
+    pub fn builder() -> ConversionTagBuilder {
+        ConversionTagBuilder::default()
+    }
+}
+
+/// Builds a [`ConversionTag`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct ConversionTagBuilder {
+    code_snippet: Option<String>,
+    configs: Option<ConversionTagConfigs>,
+    enhanced_match_status: Option<EnhancedMatchStatusType>,
+    id: Option<String>,
+    last_fired_time_ms: Option<f64>,
+    name: Option<String>,
+    version: Option<String>,
+    ad_account_id: Option<String>,
+    status: Option<EntityStatus>,
+}
+
+impl std::fmt::Debug for ConversionTagBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversionTagBuilder").finish_non_exhaustive()
+    }
+}
+
+impl ConversionTagBuilder {
+    /// Sets `code_snippet`.
+    pub fn code_snippet(mut self, value: impl Into<String>) -> Self {
+        self.code_snippet = Some(value.into());
+        self
+    }
+
+    /// Sets `configs`.
+    pub fn configs(mut self, value: impl Into<ConversionTagConfigs>) -> Self {
+        self.configs = Some(value.into());
+        self
+    }
+
+    /// Sets `enhanced_match_status`.
+    pub fn enhanced_match_status(mut self, value: impl Into<EnhancedMatchStatusType>) -> Self {
+        self.enhanced_match_status = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `last_fired_time_ms`.
+    pub fn last_fired_time_ms(mut self, value: f64) -> Self {
+        self.last_fired_time_ms = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `version`.
+    pub fn version(mut self, value: impl Into<String>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<ConversionTag, crate::error::BuildError> {
+        Ok(ConversionTag {
+            code_snippet: self.code_snippet,
+            configs: self.configs,
+            enhanced_match_status: self.enhanced_match_status,
+            id: self.id,
+            last_fired_time_ms: self.last_fired_time_ms,
+            name: self.name.ok_or(crate::error::BuildError::missing("ConversionTag", "name"))?,
+            version: self.version,
+            ad_account_id: self
+                .ad_account_id
+                .ok_or(crate::error::BuildError::missing("ConversionTag", "ad_account_id"))?,
+            status: self.status,
+        })
     }
 }
 
 /// Schema `ConversionTagConfigs` of the spec.
+///
+/// Build it with [`ConversionTagConfigs::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagConfigs {
-    /// `aem_db_enabled`: nullable.
+    /// `aem_db_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_db_enabled: Option<bool>,
-    /// `aem_enabled`: nullable.
+    /// `aem_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_enabled: Option<bool>,
-    /// `aem_external_id_enabled`: nullable.
+    /// `aem_external_id_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_external_id_enabled: Option<bool>,
-    /// `aem_fnln_enabled`: nullable.
+    /// `aem_fnln_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_fnln_enabled: Option<bool>,
-    /// `aem_ge_enabled`: nullable.
+    /// `aem_ge_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_ge_enabled: Option<bool>,
-    /// `aem_loc_enabled`: nullable.
+    /// `aem_loc_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_loc_enabled: Option<bool>,
-    /// `aem_ph_enabled`: nullable.
+    /// `aem_ph_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_ph_enabled: Option<bool>,
-    /// `md_frequency`: nullable.
+    /// `md_frequency`: number (optional, nullable); default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub md_frequency: Option<f64>,
-    /// `no_code_capi_domains`.
+    /// `no_code_capi_domains`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_code_capi_domains: Option<Vec<String>>,
 }
 
 impl ConversionTagConfigs {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             aem_db_enabled: None,
@@ -126,43 +241,100 @@ impl ConversionTagConfigs {
             no_code_capi_domains: None,
         }
     }
+
+    /// Sets `aem_db_enabled`.
+    pub fn aem_db_enabled(mut self, value: bool) -> Self {
+        self.aem_db_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_enabled`.
+    pub fn aem_enabled(mut self, value: bool) -> Self {
+        self.aem_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_external_id_enabled`.
+    pub fn aem_external_id_enabled(mut self, value: bool) -> Self {
+        self.aem_external_id_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_fnln_enabled`.
+    pub fn aem_fnln_enabled(mut self, value: bool) -> Self {
+        self.aem_fnln_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_ge_enabled`.
+    pub fn aem_ge_enabled(mut self, value: bool) -> Self {
+        self.aem_ge_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_loc_enabled`.
+    pub fn aem_loc_enabled(mut self, value: bool) -> Self {
+        self.aem_loc_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_ph_enabled`.
+    pub fn aem_ph_enabled(mut self, value: bool) -> Self {
+        self.aem_ph_enabled = Some(value);
+        self
+    }
+
+    /// Sets `md_frequency`.
+    pub fn md_frequency(mut self, value: f64) -> Self {
+        self.md_frequency = Some(value);
+        self
+    }
+
+    /// Sets `no_code_capi_domains`.
+    pub fn no_code_capi_domains(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.no_code_capi_domains = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 /// Schema `ConversionTagCreate` of the spec.
+///
+/// Build it with [`ConversionTagCreate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagCreate {
-    /// `aem_db_enabled`: nullable.
+    /// `aem_db_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_db_enabled: Option<bool>,
-    /// `aem_enabled`: nullable.
+    /// `aem_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_enabled: Option<bool>,
-    /// `aem_external_id_enabled`: nullable.
+    /// `aem_external_id_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_external_id_enabled: Option<bool>,
-    /// `aem_fnln_enabled`: nullable.
+    /// `aem_fnln_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_fnln_enabled: Option<bool>,
-    /// `aem_ge_enabled`: nullable.
+    /// `aem_ge_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_ge_enabled: Option<bool>,
-    /// `aem_loc_enabled`: nullable.
+    /// `aem_loc_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_loc_enabled: Option<bool>,
-    /// `aem_ph_enabled`: nullable.
+    /// `aem_ph_enabled`: boolean (optional, nullable); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aem_ph_enabled: Option<bool>,
-    /// `md_frequency`: nullable.
+    /// `md_frequency`: number (optional, nullable); default `1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub md_frequency: Option<f64>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
 }
 
 impl ConversionTagCreate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String) -> Self {
+    /// A value with `name` set and the other fields empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
         Self {
             aem_db_enabled: None,
             aem_enabled: None,
@@ -174,6 +346,54 @@ impl ConversionTagCreate {
             md_frequency: None,
             name,
         }
+    }
+
+    /// Sets `aem_db_enabled`.
+    pub fn aem_db_enabled(mut self, value: bool) -> Self {
+        self.aem_db_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_enabled`.
+    pub fn aem_enabled(mut self, value: bool) -> Self {
+        self.aem_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_external_id_enabled`.
+    pub fn aem_external_id_enabled(mut self, value: bool) -> Self {
+        self.aem_external_id_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_fnln_enabled`.
+    pub fn aem_fnln_enabled(mut self, value: bool) -> Self {
+        self.aem_fnln_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_ge_enabled`.
+    pub fn aem_ge_enabled(mut self, value: bool) -> Self {
+        self.aem_ge_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_loc_enabled`.
+    pub fn aem_loc_enabled(mut self, value: bool) -> Self {
+        self.aem_loc_enabled = Some(value);
+        self
+    }
+
+    /// Sets `aem_ph_enabled`.
+    pub fn aem_ph_enabled(mut self, value: bool) -> Self {
+        self.aem_ph_enabled = Some(value);
+        self
+    }
+
+    /// Sets `md_frequency`.
+    pub fn md_frequency(mut self, value: f64) -> Self {
+        self.md_frequency = Some(value);
+        self
     }
 }
 
@@ -198,17 +418,50 @@ string_enum! {
     }
 }
 
+/// Inline schema at `/components/parameters/query_order/schema` in the spec.
+pub type ConversionTagsListPageVisitOrder = PinterestLibPaginationOrder;
+
+/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1conversion_tags~1page_visit/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`ConversionTagsListPageVisitResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ConversionTagsListPageVisitResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`ConversionEventResponse`] (required).
+    pub items: Vec<ConversionEventResponse>,
+}
+
+impl ConversionTagsListPageVisitResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<ConversionEventResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1conversion_tags/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`ConversionTagsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagsListResponse {
-    /// `items`: required.
+    /// `items`: list of [`ConversionTag`] (required).
     pub items: Vec<ConversionTag>,
 }
 
 impl ConversionTagsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<ConversionTag>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<ConversionTag>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { items }
     }
 }
@@ -223,26 +476,5 @@ string_enum! {
         NotValidated = "NOT_VALIDATED",
         ValidatingInProgress = "VALIDATING_IN_PROGRESS",
         ValidationComplete = "VALIDATION_COMPLETE",
-    }
-}
-
-/// Inline schema at `/components/parameters/query_order/schema` in the spec.
-pub type PageVisitConversionTagsGetOrder = PinterestLibPaginationOrder;
-
-/// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1conversion_tags~1page_visit/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct PageVisitConversionTagsGetResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<ConversionEventResponse>,
-}
-
-impl PageVisitConversionTagsGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<ConversionEventResponse>) -> Self {
-        Self { bookmark: None, items }
     }
 }

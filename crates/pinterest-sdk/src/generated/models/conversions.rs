@@ -6,37 +6,65 @@
 use super::*;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1advertiser_defined_events/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`ConversionsListAdvertiserDefinedEventsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct AdvertiserDefinedEventsGetResponse {
-    /// `items`.
+pub struct ConversionsListAdvertiserDefinedEventsResponse {
+    /// `items`: list of [`ConversionsListAdvertiserDefinedEventsResponseItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<AdvertiserDefinedEventsGetResponseItemsItem>>,
+    pub items: Option<Vec<ConversionsListAdvertiserDefinedEventsResponseItemsItem>>,
 }
 
-impl AdvertiserDefinedEventsGetResponse {
-    /// A value with the required fields set and the others empty.
+impl ConversionsListAdvertiserDefinedEventsResponse {
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<ConversionsListAdvertiserDefinedEventsResponseItemsItem>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1advertiser_defined_events/get/responses/200/content/application~1json/schema/properties/items/items` in the spec.
+///
+/// Build it with [`ConversionsListAdvertiserDefinedEventsResponseItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct AdvertiserDefinedEventsGetResponseItemsItem {
-    /// `name`.
+pub struct ConversionsListAdvertiserDefinedEventsResponseItemsItem {
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `mapped_conversion_type`: nullable.
+    /// `mapped_conversion_type`: [`ConversionsListAdvertiserDefinedEventsResponseItemsItemMappedConversionType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapped_conversion_type: Option<AdvertiserDefinedEventsGetResponseItemsItemMappedConversionType>,
+    pub mapped_conversion_type: Option<ConversionsListAdvertiserDefinedEventsResponseItemsItemMappedConversionType>,
 }
 
-impl AdvertiserDefinedEventsGetResponseItemsItem {
-    /// A value with the required fields set and the others empty.
+impl ConversionsListAdvertiserDefinedEventsResponseItemsItem {
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { name: None, mapped_conversion_type: None }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `mapped_conversion_type`.
+    pub fn mapped_conversion_type(
+        mut self,
+        value: impl Into<ConversionsListAdvertiserDefinedEventsResponseItemsItemMappedConversionType>,
+    ) -> Self {
+        self.mapped_conversion_type = Some(value.into());
+        self
     }
 }
 
@@ -44,9 +72,9 @@ impl AdvertiserDefinedEventsGetResponseItemsItem {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum AdvertiserDefinedEventsGetResponseItemsItemMappedConversionType {
+pub enum ConversionsListAdvertiserDefinedEventsResponseItemsItemMappedConversionType {
     /// The `Variant0` shape.
-    Variant0(AdvertiserDefinedEventsGetResponseItemsItemMappedConversionTypeVariant0),
+    Variant0(ConversionsListAdvertiserDefinedEventsResponseItemsItemMappedConversionTypeVariant0),
     /// The `Variant1` shape.
     Variant1(String),
     /// A shape this version of the SDK does not know, kept as sent.
@@ -55,7 +83,7 @@ pub enum AdvertiserDefinedEventsGetResponseItemsItemMappedConversionType {
 
 string_enum! {
     /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1advertiser_defined_events/get/responses/200/content/application~1json/schema/properties/items/items/properties/mapped_conversion_type/anyOf/0` in the spec.
-    AdvertiserDefinedEventsGetResponseItemsItemMappedConversionTypeVariant0 {
+    ConversionsListAdvertiserDefinedEventsResponseItemsItemMappedConversionTypeVariant0 {
         PageLoad = "PAGE_LOAD",
         UnknownValue = "UNKNOWN",
         Initialized = "INITIALIZED",

@@ -6,214 +6,610 @@
 use super::*;
 
 /// Schema `CustomerListUpload` of the spec.
+///
+/// Build it with [`CustomerListUpload::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUpload {
-    /// `ad_account_id`: required, pattern `^\d+$`.
+    /// `ad_account_id`: string (required); pattern `^\d+$`.
     pub ad_account_id: String,
-    /// `creation_time`: required.
+    /// `creation_time`: integer (required).
     pub creation_time: i64,
-    /// `customer_list_id`: required, pattern `^\d+$`.
+    /// `customer_list_id`: string (required); pattern `^\d+$`.
     pub customer_list_id: String,
-    /// `error_counts`: nullable.
+    /// `error_counts`: list of [`CustomerListUploadErrorCountsItem`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_counts: Option<Vec<CustomerListUploadErrorCountsItem>>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `operation`: required.
+    /// `operation`: one of `ADD`, `REMOVE` (required).
     pub operation: UserListOperationType,
-    /// `record_counts`: nullable.
+    /// `record_counts`: [`CustomerListUploadRecordCounts`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_counts: Option<CustomerListUploadRecordCounts>,
-    /// `state`: required.
+    /// `state`: one of `NOT_STARTED`, `RUNNING`, `PAUSED`, `SUCCEEDED`, `FAILED` (required).
     pub state: CustomerListUploadState,
-    /// `updated_time`: required.
+    /// `updated_time`: integer (required).
     pub updated_time: i64,
 }
 
 impl CustomerListUpload {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        ad_account_id: String,
-        creation_time: i64,
-        customer_list_id: String,
-        id: String,
-        operation: UserListOperationType,
-        state: CustomerListUploadState,
-        updated_time: i64,
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`ad_account_id`, `creation_time`, `customer_list_id`, `id`, `operation`, `state`, `updated_time`).
+    pub fn builder() -> CustomerListUploadBuilder {
+        CustomerListUploadBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListUpload`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListUploadBuilder {
+    ad_account_id: Option<String>,
+    creation_time: Option<i64>,
+    customer_list_id: Option<String>,
+    error_counts: Option<Vec<CustomerListUploadErrorCountsItem>>,
+    id: Option<String>,
+    operation: Option<UserListOperationType>,
+    record_counts: Option<CustomerListUploadRecordCounts>,
+    state: Option<CustomerListUploadState>,
+    updated_time: Option<i64>,
+}
+
+impl std::fmt::Debug for CustomerListUploadBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListUploadBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListUploadBuilder {
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `creation_time`.
+    pub fn creation_time(mut self, value: i64) -> Self {
+        self.creation_time = Some(value);
+        self
+    }
+
+    /// Sets `customer_list_id`.
+    pub fn customer_list_id(mut self, value: impl Into<String>) -> Self {
+        self.customer_list_id = Some(value.into());
+        self
+    }
+
+    /// Sets `error_counts`.
+    pub fn error_counts(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CustomerListUploadErrorCountsItem>>,
     ) -> Self {
-        Self {
-            ad_account_id,
-            creation_time,
-            customer_list_id,
-            error_counts: None,
-            id,
-            operation,
-            record_counts: None,
-            state,
-            updated_time,
-        }
+        self.error_counts = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<UserListOperationType>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `record_counts`.
+    pub fn record_counts(mut self, value: impl Into<CustomerListUploadRecordCounts>) -> Self {
+        self.record_counts = Some(value.into());
+        self
+    }
+
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<CustomerListUploadState>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListUpload, crate::error::BuildError> {
+        Ok(CustomerListUpload {
+            ad_account_id: self
+                .ad_account_id
+                .ok_or(crate::error::BuildError::missing("CustomerListUpload", "ad_account_id"))?,
+            creation_time: self
+                .creation_time
+                .ok_or(crate::error::BuildError::missing("CustomerListUpload", "creation_time"))?,
+            customer_list_id: self
+                .customer_list_id
+                .ok_or(crate::error::BuildError::missing("CustomerListUpload", "customer_list_id"))?,
+            error_counts: self.error_counts,
+            id: self.id.ok_or(crate::error::BuildError::missing("CustomerListUpload", "id"))?,
+            operation: self.operation.ok_or(crate::error::BuildError::missing("CustomerListUpload", "operation"))?,
+            record_counts: self.record_counts,
+            state: self.state.ok_or(crate::error::BuildError::missing("CustomerListUpload", "state"))?,
+            updated_time: self
+                .updated_time
+                .ok_or(crate::error::BuildError::missing("CustomerListUpload", "updated_time"))?,
+        })
     }
 }
 
 /// Schema `CustomerListUploadCreateRequest` of the spec.
+///
+/// Build it with [`CustomerListUploadCreateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadCreateRequest {
-    /// `operation`: required.
+    /// `operation`: one of `ADD`, `REMOVE` (required).
     pub operation: UserListOperationType,
-    /// `total_parts`: required, minimum 1, maximum 10.
+    /// `total_parts`: integer (required); minimum 1, maximum 10.
     pub total_parts: i64,
 }
 
 impl CustomerListUploadCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(operation: UserListOperationType, total_parts: i64) -> Self {
+    /// A value with `operation` and `total_parts` set and the other fields empty.
+    pub fn new(operation: impl Into<UserListOperationType>, total_parts: i64) -> Self {
+        let operation = operation.into();
         Self { operation, total_parts }
     }
 }
 
 /// Schema `CustomerListUploadCreateResponse` of the spec.
+///
+/// Build it with [`CustomerListUploadCreateResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadCreateResponse {
-    /// `customer_list_upload`: required.
+    /// `customer_list_upload`: [`CustomerListUpload`] (required).
     pub customer_list_upload: CustomerListUpload,
-    /// `s3_multipart_upload_data`: required.
+    /// `s3_multipart_upload_data`: [`S3MultipartUploadData`] (required).
     pub s3_multipart_upload_data: S3MultipartUploadData,
 }
 
 impl CustomerListUploadCreateResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(customer_list_upload: CustomerListUpload, s3_multipart_upload_data: S3MultipartUploadData) -> Self {
+    /// A value with `customer_list_upload` and `s3_multipart_upload_data` set and the other fields empty.
+    pub fn new(
+        customer_list_upload: impl Into<CustomerListUpload>,
+        s3_multipart_upload_data: impl Into<S3MultipartUploadData>,
+    ) -> Self {
+        let customer_list_upload = customer_list_upload.into();
+        let s3_multipart_upload_data = s3_multipart_upload_data.into();
         Self { customer_list_upload, s3_multipart_upload_data }
     }
 }
 
 /// Inline schema at `/components/schemas/CustomerListUpload/properties/error_counts/items` in the spec.
+///
+/// Build it with [`CustomerListUploadErrorCountsItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadErrorCountsItem {
-    /// `count`: required.
+    /// `count`: integer (required).
     pub count: i64,
-    /// `error_code`: required.
+    /// `error_code`: integer (required).
     pub error_code: i64,
-    /// `message`: required.
+    /// `message`: string (required).
     pub message: String,
 }
 
 impl CustomerListUploadErrorCountsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(count: i64, error_code: i64, message: String) -> Self {
-        Self { count, error_code, message }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`count`, `error_code`, `message`).
+    pub fn builder() -> CustomerListUploadErrorCountsItemBuilder {
+        CustomerListUploadErrorCountsItemBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListUploadErrorCountsItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListUploadErrorCountsItemBuilder {
+    count: Option<i64>,
+    error_code: Option<i64>,
+    message: Option<String>,
+}
+
+impl std::fmt::Debug for CustomerListUploadErrorCountsItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListUploadErrorCountsItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListUploadErrorCountsItemBuilder {
+    /// Sets `count`.
+    pub fn count(mut self, value: i64) -> Self {
+        self.count = Some(value);
+        self
+    }
+
+    /// Sets `error_code`.
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListUploadErrorCountsItem, crate::error::BuildError> {
+        Ok(CustomerListUploadErrorCountsItem {
+            count: self.count.ok_or(crate::error::BuildError::missing("CustomerListUploadErrorCountsItem", "count"))?,
+            error_code: self
+                .error_code
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadErrorCountsItem", "error_code"))?,
+            message: self
+                .message
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadErrorCountsItem", "message"))?,
+        })
     }
 }
 
 /// Inline schema at `/components/schemas/CustomerListUpload/properties/record_counts` in the spec.
+///
+/// Build it with [`CustomerListUploadRecordCounts::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadRecordCounts {
-    /// `invalid`: required.
+    /// `invalid`: integer (required).
     pub invalid: i64,
-    /// `processed`: required.
+    /// `processed`: integer (required).
     pub processed: i64,
-    /// `valid`: required.
+    /// `valid`: integer (required).
     pub valid: i64,
 }
 
 impl CustomerListUploadRecordCounts {
-    /// A value with the required fields set and the others empty.
-    pub fn new(invalid: i64, processed: i64, valid: i64) -> Self {
-        Self { invalid, processed, valid }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`invalid`, `processed`, `valid`).
+    pub fn builder() -> CustomerListUploadRecordCountsBuilder {
+        CustomerListUploadRecordCountsBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListUploadRecordCounts`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListUploadRecordCountsBuilder {
+    invalid: Option<i64>,
+    processed: Option<i64>,
+    valid: Option<i64>,
+}
+
+impl std::fmt::Debug for CustomerListUploadRecordCountsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListUploadRecordCountsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListUploadRecordCountsBuilder {
+    /// Sets `invalid`.
+    pub fn invalid(mut self, value: i64) -> Self {
+        self.invalid = Some(value);
+        self
+    }
+
+    /// Sets `processed`.
+    pub fn processed(mut self, value: i64) -> Self {
+        self.processed = Some(value);
+        self
+    }
+
+    /// Sets `valid`.
+    pub fn valid(mut self, value: i64) -> Self {
+        self.valid = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListUploadRecordCounts, crate::error::BuildError> {
+        Ok(CustomerListUploadRecordCounts {
+            invalid: self
+                .invalid
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadRecordCounts", "invalid"))?,
+            processed: self
+                .processed
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadRecordCounts", "processed"))?,
+            valid: self.valid.ok_or(crate::error::BuildError::missing("CustomerListUploadRecordCounts", "valid"))?,
+        })
     }
 }
 
 /// Schema `CustomerListUploadResponse` of the spec.
+///
+/// Build it with [`CustomerListUploadResponse::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadResponse {
-    /// `ad_account_id`: required, pattern `^\d+$`.
+    /// `ad_account_id`: string (required); pattern `^\d+$`.
     pub ad_account_id: String,
-    /// `creation_time`: required.
+    /// `creation_time`: integer (required).
     pub creation_time: i64,
-    /// `customer_list_id`: required, pattern `^\d+$`.
+    /// `customer_list_id`: string (required); pattern `^\d+$`.
     pub customer_list_id: String,
-    /// `error_counts`: nullable.
+    /// `error_counts`: list of [`CustomerListUploadResponseErrorCountsItem`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_counts: Option<Vec<CustomerListUploadResponseErrorCountsItem>>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `operation`: required.
+    /// `operation`: one of `ADD`, `REMOVE` (required).
     pub operation: UserListOperationType,
-    /// `record_counts`: nullable.
+    /// `record_counts`: [`CustomerListUploadResponseRecordCounts`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_counts: Option<CustomerListUploadResponseRecordCounts>,
-    /// `state`: required.
+    /// `state`: one of `NOT_STARTED`, `RUNNING`, `PAUSED`, `SUCCEEDED`, `FAILED` (required).
     pub state: CustomerListUploadResponseState,
-    /// `updated_time`: required.
+    /// `updated_time`: integer (required).
     pub updated_time: i64,
 }
 
 impl CustomerListUploadResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        ad_account_id: String,
-        creation_time: i64,
-        customer_list_id: String,
-        id: String,
-        operation: UserListOperationType,
-        state: CustomerListUploadResponseState,
-        updated_time: i64,
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`ad_account_id`, `creation_time`, `customer_list_id`, `id`, `operation`, `state`, `updated_time`).
+    pub fn builder() -> CustomerListUploadResponseBuilder {
+        CustomerListUploadResponseBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListUploadResponse`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListUploadResponseBuilder {
+    ad_account_id: Option<String>,
+    creation_time: Option<i64>,
+    customer_list_id: Option<String>,
+    error_counts: Option<Vec<CustomerListUploadResponseErrorCountsItem>>,
+    id: Option<String>,
+    operation: Option<UserListOperationType>,
+    record_counts: Option<CustomerListUploadResponseRecordCounts>,
+    state: Option<CustomerListUploadResponseState>,
+    updated_time: Option<i64>,
+}
+
+impl std::fmt::Debug for CustomerListUploadResponseBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListUploadResponseBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListUploadResponseBuilder {
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `creation_time`.
+    pub fn creation_time(mut self, value: i64) -> Self {
+        self.creation_time = Some(value);
+        self
+    }
+
+    /// Sets `customer_list_id`.
+    pub fn customer_list_id(mut self, value: impl Into<String>) -> Self {
+        self.customer_list_id = Some(value.into());
+        self
+    }
+
+    /// Sets `error_counts`.
+    pub fn error_counts(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<CustomerListUploadResponseErrorCountsItem>>,
     ) -> Self {
-        Self {
-            ad_account_id,
-            creation_time,
-            customer_list_id,
-            error_counts: None,
-            id,
-            operation,
-            record_counts: None,
-            state,
-            updated_time,
-        }
+        self.error_counts = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<UserListOperationType>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `record_counts`.
+    pub fn record_counts(mut self, value: impl Into<CustomerListUploadResponseRecordCounts>) -> Self {
+        self.record_counts = Some(value.into());
+        self
+    }
+
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<CustomerListUploadResponseState>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListUploadResponse, crate::error::BuildError> {
+        Ok(CustomerListUploadResponse {
+            ad_account_id: self
+                .ad_account_id
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponse", "ad_account_id"))?,
+            creation_time: self
+                .creation_time
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponse", "creation_time"))?,
+            customer_list_id: self
+                .customer_list_id
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponse", "customer_list_id"))?,
+            error_counts: self.error_counts,
+            id: self.id.ok_or(crate::error::BuildError::missing("CustomerListUploadResponse", "id"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponse", "operation"))?,
+            record_counts: self.record_counts,
+            state: self.state.ok_or(crate::error::BuildError::missing("CustomerListUploadResponse", "state"))?,
+            updated_time: self
+                .updated_time
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponse", "updated_time"))?,
+        })
     }
 }
 
 /// Inline schema at `/components/schemas/CustomerListUploadResponse/properties/error_counts/items` in the spec.
+///
+/// Build it with [`CustomerListUploadResponseErrorCountsItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadResponseErrorCountsItem {
-    /// `count`: required.
+    /// `count`: integer (required).
     pub count: i64,
-    /// `error_code`: required.
+    /// `error_code`: integer (required).
     pub error_code: i64,
-    /// `message`: required.
+    /// `message`: string (required).
     pub message: String,
 }
 
 impl CustomerListUploadResponseErrorCountsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(count: i64, error_code: i64, message: String) -> Self {
-        Self { count, error_code, message }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`count`, `error_code`, `message`).
+    pub fn builder() -> CustomerListUploadResponseErrorCountsItemBuilder {
+        CustomerListUploadResponseErrorCountsItemBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListUploadResponseErrorCountsItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListUploadResponseErrorCountsItemBuilder {
+    count: Option<i64>,
+    error_code: Option<i64>,
+    message: Option<String>,
+}
+
+impl std::fmt::Debug for CustomerListUploadResponseErrorCountsItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListUploadResponseErrorCountsItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListUploadResponseErrorCountsItemBuilder {
+    /// Sets `count`.
+    pub fn count(mut self, value: i64) -> Self {
+        self.count = Some(value);
+        self
+    }
+
+    /// Sets `error_code`.
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListUploadResponseErrorCountsItem, crate::error::BuildError> {
+        Ok(CustomerListUploadResponseErrorCountsItem {
+            count: self
+                .count
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponseErrorCountsItem", "count"))?,
+            error_code: self
+                .error_code
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponseErrorCountsItem", "error_code"))?,
+            message: self
+                .message
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponseErrorCountsItem", "message"))?,
+        })
     }
 }
 
 /// Inline schema at `/components/schemas/CustomerListUploadResponse/properties/record_counts` in the spec.
+///
+/// Build it with [`CustomerListUploadResponseRecordCounts::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUploadResponseRecordCounts {
-    /// `invalid`: required.
+    /// `invalid`: integer (required).
     pub invalid: i64,
-    /// `processed`: required.
+    /// `processed`: integer (required).
     pub processed: i64,
-    /// `valid`: required.
+    /// `valid`: integer (required).
     pub valid: i64,
 }
 
 impl CustomerListUploadResponseRecordCounts {
-    /// A value with the required fields set and the others empty.
-    pub fn new(invalid: i64, processed: i64, valid: i64) -> Self {
-        Self { invalid, processed, valid }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`invalid`, `processed`, `valid`).
+    pub fn builder() -> CustomerListUploadResponseRecordCountsBuilder {
+        CustomerListUploadResponseRecordCountsBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListUploadResponseRecordCounts`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListUploadResponseRecordCountsBuilder {
+    invalid: Option<i64>,
+    processed: Option<i64>,
+    valid: Option<i64>,
+}
+
+impl std::fmt::Debug for CustomerListUploadResponseRecordCountsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListUploadResponseRecordCountsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListUploadResponseRecordCountsBuilder {
+    /// Sets `invalid`.
+    pub fn invalid(mut self, value: i64) -> Self {
+        self.invalid = Some(value);
+        self
+    }
+
+    /// Sets `processed`.
+    pub fn processed(mut self, value: i64) -> Self {
+        self.processed = Some(value);
+        self
+    }
+
+    /// Sets `valid`.
+    pub fn valid(mut self, value: i64) -> Self {
+        self.valid = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListUploadResponseRecordCounts, crate::error::BuildError> {
+        Ok(CustomerListUploadResponseRecordCounts {
+            invalid: self
+                .invalid
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponseRecordCounts", "invalid"))?,
+            processed: self
+                .processed
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponseRecordCounts", "processed"))?,
+            valid: self
+                .valid
+                .ok_or(crate::error::BuildError::missing("CustomerListUploadResponseRecordCounts", "valid"))?,
+        })
     }
 }
 
@@ -232,34 +628,45 @@ string_enum! {
 }
 
 /// Schema `S3FilePart` of the spec.
+///
+/// Build it with [`S3FilePart::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct S3FilePart {
-    /// `part_number`: required.
+    /// `part_number`: integer (required).
     pub part_number: i64,
-    /// `presigned_url`: required.
+    /// `presigned_url`: string (required).
     pub presigned_url: String,
 }
 
 impl S3FilePart {
-    /// A value with the required fields set and the others empty.
-    pub fn new(part_number: i64, presigned_url: String) -> Self {
+    /// A value with `part_number` and `presigned_url` set and the other fields empty.
+    pub fn new(part_number: i64, presigned_url: impl Into<String>) -> Self {
+        let presigned_url = presigned_url.into();
         Self { part_number, presigned_url }
     }
 }
 
 /// Schema `S3MultipartUploadData` of the spec.
+///
+/// Build it with [`S3MultipartUploadData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct S3MultipartUploadData {
-    /// `file_parts`.
+    /// `file_parts`: list of [`S3FilePart`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_parts: Option<Vec<S3FilePart>>,
 }
 
 impl S3MultipartUploadData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { file_parts: None }
+    }
+
+    /// Sets `file_parts`.
+    pub fn file_parts(mut self, value: impl IntoIterator<Item = impl Into<S3FilePart>>) -> Self {
+        self.file_parts = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }

@@ -6,46 +6,48 @@
 use super::*;
 
 /// Schema `CustomerList` of the spec.
+///
+/// Build it with [`CustomerList::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerList {
-    /// `ad_account_id`.
+    /// `ad_account_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `created_time`.
+    /// `created_time`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<f64>,
-    /// `exceptions`.
+    /// `exceptions`: JSON object (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `num_batches`.
+    /// `num_batches`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_batches: Option<f64>,
-    /// `num_removed_user_records`.
+    /// `num_removed_user_records`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_removed_user_records: Option<f64>,
-    /// `num_uploaded_user_records`.
+    /// `num_uploaded_user_records`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_uploaded_user_records: Option<f64>,
-    /// `status`.
+    /// `status`: one of `PROCESSING`, `READY`, `TOO_SMALL`, `UPLOADING` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CustomerListStatus>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `updated_time`.
+    /// `updated_time`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<f64>,
 }
 
 impl CustomerList {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -61,25 +63,138 @@ impl CustomerList {
             updated_time: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: f64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.exceptions = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `num_batches`.
+    pub fn num_batches(mut self, value: f64) -> Self {
+        self.num_batches = Some(value);
+        self
+    }
+
+    /// Sets `num_removed_user_records`.
+    pub fn num_removed_user_records(mut self, value: f64) -> Self {
+        self.num_removed_user_records = Some(value);
+        self
+    }
+
+    /// Sets `num_uploaded_user_records`.
+    pub fn num_uploaded_user_records(mut self, value: f64) -> Self {
+        self.num_uploaded_user_records = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<CustomerListStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: f64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
 
 /// Schema `CustomerListRequest` of the spec.
+///
+/// Build it with [`CustomerListRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListRequest {
-    /// `list_type`.
+    /// `list_type`: one of `EMAIL`, `IDFA`, `MAID`, `LR_ID`, `DLX_ID`, `HASHED_PINNER_ID` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_type: Option<UserListType>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `records`: required.
+    /// `records`: string (required).
     pub records: String,
 }
 
 impl CustomerListRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String, records: String) -> Self {
-        Self { list_type: None, name, records }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`name`, `records`).
+    pub fn builder() -> CustomerListRequestBuilder {
+        CustomerListRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListRequestBuilder {
+    list_type: Option<UserListType>,
+    name: Option<String>,
+    records: Option<String>,
+}
+
+impl std::fmt::Debug for CustomerListRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListRequestBuilder {
+    /// Sets `list_type`.
+    pub fn list_type(mut self, value: impl Into<UserListType>) -> Self {
+        self.list_type = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `records`.
+    pub fn records(mut self, value: impl Into<String>) -> Self {
+        self.records = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListRequest, crate::error::BuildError> {
+        Ok(CustomerListRequest {
+            list_type: self.list_type,
+            name: self.name.ok_or(crate::error::BuildError::missing("CustomerListRequest", "name"))?,
+            records: self.records.ok_or(crate::error::BuildError::missing("CustomerListRequest", "records"))?,
+        })
     }
 }
 
@@ -94,19 +209,60 @@ string_enum! {
 }
 
 /// Schema `CustomerListUpdateRequest` of the spec.
+///
+/// Build it with [`CustomerListUpdateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListUpdateRequest {
-    /// `operation_type`: required.
+    /// `operation_type`: one of `ADD`, `REMOVE` (required).
     pub operation_type: UserListOperationType,
-    /// `records`: required.
+    /// `records`: string (required).
     pub records: String,
 }
 
 impl CustomerListUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(operation_type: UserListOperationType, records: String) -> Self {
-        Self { operation_type, records }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`operation_type`, `records`).
+    pub fn builder() -> CustomerListUpdateRequestBuilder {
+        CustomerListUpdateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`CustomerListUpdateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CustomerListUpdateRequestBuilder {
+    operation_type: Option<UserListOperationType>,
+    records: Option<String>,
+}
+
+impl std::fmt::Debug for CustomerListUpdateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerListUpdateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CustomerListUpdateRequestBuilder {
+    /// Sets `operation_type`.
+    pub fn operation_type(mut self, value: impl Into<UserListOperationType>) -> Self {
+        self.operation_type = Some(value.into());
+        self
+    }
+
+    /// Sets `records`.
+    pub fn records(mut self, value: impl Into<String>) -> Self {
+        self.records = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CustomerListUpdateRequest, crate::error::BuildError> {
+        Ok(CustomerListUpdateRequest {
+            operation_type: self
+                .operation_type
+                .ok_or(crate::error::BuildError::missing("CustomerListUpdateRequest", "operation_type"))?,
+            records: self.records.ok_or(crate::error::BuildError::missing("CustomerListUpdateRequest", "records"))?,
+        })
     }
 }
 
@@ -114,20 +270,29 @@ impl CustomerListUpdateRequest {
 pub type CustomerListsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1customer_lists/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`CustomerListsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomerListsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`CustomerList`] (required).
     pub items: Vec<CustomerList>,
 }
 
 impl CustomerListsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<CustomerList>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<CustomerList>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 

@@ -6,103 +6,220 @@
 use super::*;
 
 /// Schema `IntegrationLog` of the spec.
+///
+/// Build it with [`IntegrationLog::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLog {
-    /// `advertiser_id`: at most 128 characters, nullable.
+    /// `advertiser_id`: string (optional, nullable); at most 128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advertiser_id: Option<String>,
-    /// `app_version_number`: at most 20 characters.
+    /// `app_version_number`: string (optional); at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_version_number: Option<String>,
-    /// `client_timestamp`: required.
+    /// `client_timestamp`: integer (required).
     pub client_timestamp: i64,
-    /// `error`.
+    /// `error`: [`IntegrationLogClientError`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<IntegrationLogClientError>,
-    /// `event_type`: required.
+    /// `event_type`: one of `APP`, `API` (required).
     pub event_type: IntegrationLogEventType,
-    /// `external_business_id`: at most 2048 characters, nullable.
+    /// `external_business_id`: string (optional, nullable); at most 2048 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_business_id: Option<String>,
-    /// `feed_profile_id`: at most 128 characters, nullable.
+    /// `feed_profile_id`: string (optional, nullable); at most 128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_profile_id: Option<String>,
-    /// `log_level`: required.
+    /// `log_level`: one of `INFO`, `WARN`, `ERROR` (required).
     pub log_level: IntegrationLogLogLevel,
-    /// `merchant_id`: at most 128 characters, nullable.
+    /// `merchant_id`: string (optional, nullable); at most 128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_id: Option<String>,
-    /// `message`: at most 8192 characters.
+    /// `message`: string (optional); at most 8192 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `platform_version_number`: at most 20 characters.
+    /// `platform_version_number`: string (optional); at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_version_number: Option<String>,
-    /// `request`.
+    /// `request`: [`IntegrationLogClientRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<IntegrationLogClientRequest>,
-    /// `tag_id`: at most 128 characters, nullable.
+    /// `tag_id`: string (optional, nullable); at most 128 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_id: Option<String>,
 }
 
 impl IntegrationLog {
-    /// A value with the required fields set and the others empty.
-    pub fn new(client_timestamp: i64, event_type: IntegrationLogEventType, log_level: IntegrationLogLogLevel) -> Self {
-        Self {
-            advertiser_id: None,
-            app_version_number: None,
-            client_timestamp,
-            error: None,
-            event_type,
-            external_business_id: None,
-            feed_profile_id: None,
-            log_level,
-            merchant_id: None,
-            message: None,
-            platform_version_number: None,
-            request: None,
-            tag_id: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`client_timestamp`, `event_type`, `log_level`).
+    pub fn builder() -> IntegrationLogBuilder {
+        IntegrationLogBuilder::default()
+    }
+}
+
+/// Builds a [`IntegrationLog`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct IntegrationLogBuilder {
+    advertiser_id: Option<String>,
+    app_version_number: Option<String>,
+    client_timestamp: Option<i64>,
+    error: Option<IntegrationLogClientError>,
+    event_type: Option<IntegrationLogEventType>,
+    external_business_id: Option<String>,
+    feed_profile_id: Option<String>,
+    log_level: Option<IntegrationLogLogLevel>,
+    merchant_id: Option<String>,
+    message: Option<String>,
+    platform_version_number: Option<String>,
+    request: Option<IntegrationLogClientRequest>,
+    tag_id: Option<String>,
+}
+
+impl std::fmt::Debug for IntegrationLogBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationLogBuilder").finish_non_exhaustive()
+    }
+}
+
+impl IntegrationLogBuilder {
+    /// Sets `advertiser_id`.
+    pub fn advertiser_id(mut self, value: impl Into<String>) -> Self {
+        self.advertiser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `app_version_number`.
+    pub fn app_version_number(mut self, value: impl Into<String>) -> Self {
+        self.app_version_number = Some(value.into());
+        self
+    }
+
+    /// Sets `client_timestamp`.
+    pub fn client_timestamp(mut self, value: i64) -> Self {
+        self.client_timestamp = Some(value);
+        self
+    }
+
+    /// Sets `error`.
+    pub fn error(mut self, value: impl Into<IntegrationLogClientError>) -> Self {
+        self.error = Some(value.into());
+        self
+    }
+
+    /// Sets `event_type`.
+    pub fn event_type(mut self, value: impl Into<IntegrationLogEventType>) -> Self {
+        self.event_type = Some(value.into());
+        self
+    }
+
+    /// Sets `external_business_id`.
+    pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
+        self.external_business_id = Some(value.into());
+        self
+    }
+
+    /// Sets `feed_profile_id`.
+    pub fn feed_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.feed_profile_id = Some(value.into());
+        self
+    }
+
+    /// Sets `log_level`.
+    pub fn log_level(mut self, value: impl Into<IntegrationLogLogLevel>) -> Self {
+        self.log_level = Some(value.into());
+        self
+    }
+
+    /// Sets `merchant_id`.
+    pub fn merchant_id(mut self, value: impl Into<String>) -> Self {
+        self.merchant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `platform_version_number`.
+    pub fn platform_version_number(mut self, value: impl Into<String>) -> Self {
+        self.platform_version_number = Some(value.into());
+        self
+    }
+
+    /// Sets `request`.
+    pub fn request(mut self, value: impl Into<IntegrationLogClientRequest>) -> Self {
+        self.request = Some(value.into());
+        self
+    }
+
+    /// Sets `tag_id`.
+    pub fn tag_id(mut self, value: impl Into<String>) -> Self {
+        self.tag_id = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<IntegrationLog, crate::error::BuildError> {
+        Ok(IntegrationLog {
+            advertiser_id: self.advertiser_id,
+            app_version_number: self.app_version_number,
+            client_timestamp: self
+                .client_timestamp
+                .ok_or(crate::error::BuildError::missing("IntegrationLog", "client_timestamp"))?,
+            error: self.error,
+            event_type: self.event_type.ok_or(crate::error::BuildError::missing("IntegrationLog", "event_type"))?,
+            external_business_id: self.external_business_id,
+            feed_profile_id: self.feed_profile_id,
+            log_level: self.log_level.ok_or(crate::error::BuildError::missing("IntegrationLog", "log_level"))?,
+            merchant_id: self.merchant_id,
+            message: self.message,
+            platform_version_number: self.platform_version_number,
+            request: self.request,
+            tag_id: self.tag_id,
+        })
     }
 }
 
 /// Schema `IntegrationLogClientError` of the spec.
+///
+/// Build it with [`IntegrationLogClientError::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogClientError {
-    /// `cause`: at most 512 characters.
+    /// `cause`: string (optional); at most 512 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
-    /// `column_number`.
+    /// `column_number`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column_number: Option<i64>,
-    /// `file_name`: at most 256 characters.
+    /// `file_name`: string (optional); at most 256 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
-    /// `line_number`.
+    /// `line_number`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_number: Option<i64>,
-    /// `message`: at most 8192 characters.
+    /// `message`: string (optional); at most 8192 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `message_detail`: at most 1024 characters.
+    /// `message_detail`: string (optional); at most 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_detail: Option<String>,
-    /// `name`: at most 256 characters.
+    /// `name`: string (optional); at most 256 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `number`.
+    /// `number`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
-    /// `stack_trace`.
+    /// `stack_trace`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack_trace: Option<String>,
 }
 
 impl IntegrationLogClientError {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             cause: None,
@@ -116,33 +233,158 @@ impl IntegrationLogClientError {
             stack_trace: None,
         }
     }
+
+    /// Sets `cause`.
+    pub fn cause(mut self, value: impl Into<String>) -> Self {
+        self.cause = Some(value.into());
+        self
+    }
+
+    /// Sets `column_number`.
+    pub fn column_number(mut self, value: i64) -> Self {
+        self.column_number = Some(value);
+        self
+    }
+
+    /// Sets `file_name`.
+    pub fn file_name(mut self, value: impl Into<String>) -> Self {
+        self.file_name = Some(value.into());
+        self
+    }
+
+    /// Sets `line_number`.
+    pub fn line_number(mut self, value: i64) -> Self {
+        self.line_number = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `message_detail`.
+    pub fn message_detail(mut self, value: impl Into<String>) -> Self {
+        self.message_detail = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `number`.
+    pub fn number(mut self, value: i64) -> Self {
+        self.number = Some(value);
+        self
+    }
+
+    /// Sets `stack_trace`.
+    pub fn stack_trace(mut self, value: impl Into<String>) -> Self {
+        self.stack_trace = Some(value.into());
+        self
+    }
 }
 
 /// Schema `IntegrationLogClientRequest` of the spec.
+///
+/// Build it with [`IntegrationLogClientRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogClientRequest {
-    /// `host`: required.
+    /// `host`: string (required).
     pub host: String,
-    /// `method`: required.
+    /// `method`: one of `GET`, `HEAD`, `POST`, `PUT`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE`, `PATCH` (required).
     pub method: IntegrationLogClientRequestMethod,
-    /// `path`: required.
+    /// `path`: string (required).
     pub path: String,
-    /// `request_headers`.
+    /// `request_headers`: map of string to string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_headers: Option<std::collections::BTreeMap<String, String>>,
-    /// `response_headers`.
+    /// `response_headers`: map of string to string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_headers: Option<std::collections::BTreeMap<String, String>>,
-    /// `response_status_code`.
+    /// `response_status_code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_status_code: Option<i64>,
 }
 
 impl IntegrationLogClientRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(host: String, method: IntegrationLogClientRequestMethod, path: String) -> Self {
-        Self { host, method, path, request_headers: None, response_headers: None, response_status_code: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`host`, `method`, `path`).
+    pub fn builder() -> IntegrationLogClientRequestBuilder {
+        IntegrationLogClientRequestBuilder::default()
+    }
+}
+
+/// Builds a [`IntegrationLogClientRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct IntegrationLogClientRequestBuilder {
+    host: Option<String>,
+    method: Option<IntegrationLogClientRequestMethod>,
+    path: Option<String>,
+    request_headers: Option<std::collections::BTreeMap<String, String>>,
+    response_headers: Option<std::collections::BTreeMap<String, String>>,
+    response_status_code: Option<i64>,
+}
+
+impl std::fmt::Debug for IntegrationLogClientRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationLogClientRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl IntegrationLogClientRequestBuilder {
+    /// Sets `host`.
+    pub fn host(mut self, value: impl Into<String>) -> Self {
+        self.host = Some(value.into());
+        self
+    }
+
+    /// Sets `method`.
+    pub fn method(mut self, value: impl Into<IntegrationLogClientRequestMethod>) -> Self {
+        self.method = Some(value.into());
+        self
+    }
+
+    /// Sets `path`.
+    pub fn path(mut self, value: impl Into<String>) -> Self {
+        self.path = Some(value.into());
+        self
+    }
+
+    /// Sets `request_headers`.
+    pub fn request_headers(mut self, value: std::collections::BTreeMap<String, String>) -> Self {
+        self.request_headers = Some(value);
+        self
+    }
+
+    /// Sets `response_headers`.
+    pub fn response_headers(mut self, value: std::collections::BTreeMap<String, String>) -> Self {
+        self.response_headers = Some(value);
+        self
+    }
+
+    /// Sets `response_status_code`.
+    pub fn response_status_code(mut self, value: i64) -> Self {
+        self.response_status_code = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<IntegrationLogClientRequest, crate::error::BuildError> {
+        Ok(IntegrationLogClientRequest {
+            host: self.host.ok_or(crate::error::BuildError::missing("IntegrationLogClientRequest", "host"))?,
+            method: self.method.ok_or(crate::error::BuildError::missing("IntegrationLogClientRequest", "method"))?,
+            path: self.path.ok_or(crate::error::BuildError::missing("IntegrationLogClientRequest", "path"))?,
+            request_headers: self.request_headers,
+            response_headers: self.response_headers,
+            response_status_code: self.response_status_code,
+        })
     }
 }
 
@@ -179,86 +421,99 @@ string_enum! {
 }
 
 /// Schema `IntegrationLogsRequest` of the spec.
+///
+/// Build it with [`IntegrationLogsRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsRequest {
-    /// `logs`: required, at least 1 items, at most 250 items.
+    /// `logs`: list of [`IntegrationLog`] (required); at least 1 items, at most 250 items.
     pub logs: Vec<IntegrationLog>,
 }
 
 impl IntegrationLogsRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(logs: Vec<IntegrationLog>) -> Self {
+    /// A value with `logs` set and the other fields empty.
+    pub fn new(logs: impl IntoIterator<Item = impl Into<IntegrationLog>>) -> Self {
+        let logs = logs.into_iter().map(Into::into).collect();
         Self { logs }
     }
 }
 
 /// Schema `IntegrationLogsSuccessResponse` of the spec.
+///
+/// Build it with [`IntegrationLogsSuccessResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsSuccessResponse {
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl IntegrationLogsSuccessResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { message: None }
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
     }
 }
 
 /// Schema `IntegrationMetadata` of the spec.
+///
+/// Build it with [`IntegrationMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationMetadata {
-    /// `additional_id_1`.
+    /// `additional_id_1`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_id_1: Option<String>,
-    /// `connected_advertiser_id`: read-only.
+    /// `connected_advertiser_id`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_advertiser_id: Option<String>,
-    /// `connected_lba_id`.
+    /// `connected_lba_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_lba_id: Option<String>,
-    /// `connected_merchant_id`.
+    /// `connected_merchant_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_merchant_id: Option<String>,
-    /// `connected_tag_id`.
+    /// `connected_tag_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_tag_id: Option<String>,
-    /// `connected_user_id`: read-only.
+    /// `connected_user_id`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_user_id: Option<String>,
-    /// `created_timestamp`.
+    /// `created_timestamp`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_timestamp: Option<f64>,
-    /// `external_business_id`.
+    /// `external_business_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_business_id: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `partner_access_token_expiry`.
+    /// `partner_access_token_expiry`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token_expiry: Option<f64>,
-    /// `partner_metadata`.
+    /// `partner_metadata`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_metadata: Option<String>,
-    /// `partner_refresh_token_expiry`.
+    /// `partner_refresh_token_expiry`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token_expiry: Option<f64>,
-    /// `scopes`.
+    /// `scopes`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<String>,
-    /// `updated_timestamp`.
+    /// `updated_timestamp`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_timestamp: Option<f64>,
 }
 
 impl IntegrationMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -277,67 +532,153 @@ impl IntegrationMetadata {
             updated_timestamp: None,
         }
     }
+
+    /// Sets `additional_id_1`.
+    pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
+        self.additional_id_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_advertiser_id`.
+    pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_advertiser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_lba_id`.
+    pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_lba_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_merchant_id`.
+    pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_merchant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_tag_id`.
+    pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_tag_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_user_id`.
+    pub fn connected_user_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_user_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_timestamp`.
+    pub fn created_timestamp(mut self, value: f64) -> Self {
+        self.created_timestamp = Some(value);
+        self
+    }
+
+    /// Sets `external_business_id`.
+    pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
+        self.external_business_id = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token_expiry`.
+    pub fn partner_access_token_expiry(mut self, value: f64) -> Self {
+        self.partner_access_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `partner_metadata`.
+    pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
+        self.partner_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token_expiry`.
+    pub fn partner_refresh_token_expiry(mut self, value: f64) -> Self {
+        self.partner_refresh_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<String>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_timestamp`.
+    pub fn updated_timestamp(mut self, value: f64) -> Self {
+        self.updated_timestamp = Some(value);
+        self
+    }
 }
 
 /// Schema `IntegrationRecord` of the spec.
+///
+/// Build it with [`IntegrationRecord::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRecord {
-    /// `additional_id_1`: nullable.
+    /// `additional_id_1`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_id_1: Option<String>,
-    /// `connected_advertiser_id`: read-only, nullable.
+    /// `connected_advertiser_id`: string (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_advertiser_id: Option<String>,
-    /// `connected_lba_id`: nullable.
+    /// `connected_lba_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_lba_id: Option<String>,
-    /// `connected_merchant_id`: nullable.
+    /// `connected_merchant_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_merchant_id: Option<String>,
-    /// `connected_tag_id`: nullable.
+    /// `connected_tag_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_tag_id: Option<String>,
-    /// `connected_user_id`: read-only.
+    /// `connected_user_id`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_user_id: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `external_business_id`: nullable.
+    /// `external_business_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_business_id: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `partner_access_token`: nullable.
+    /// `partner_access_token`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token: Option<String>,
-    /// `partner_access_token_expiry`: nullable.
+    /// `partner_access_token_expiry`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token_expiry: Option<i64>,
-    /// `partner_metadata`: nullable.
+    /// `partner_metadata`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_metadata: Option<String>,
-    /// `partner_primary_email`: nullable.
+    /// `partner_primary_email`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_primary_email: Option<String>,
-    /// `partner_refresh_token`: nullable.
+    /// `partner_refresh_token`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token: Option<String>,
-    /// `partner_refresh_token_expiry`: nullable.
+    /// `partner_refresh_token_expiry`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token_expiry: Option<i64>,
-    /// `scopes`: nullable.
+    /// `scopes`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<String>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl IntegrationRecord {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -359,55 +700,159 @@ impl IntegrationRecord {
             updated_time: None,
         }
     }
+
+    /// Sets `additional_id_1`.
+    pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
+        self.additional_id_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_advertiser_id`.
+    pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_advertiser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_lba_id`.
+    pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_lba_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_merchant_id`.
+    pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_merchant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_tag_id`.
+    pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_tag_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_user_id`.
+    pub fn connected_user_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_user_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `external_business_id`.
+    pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
+        self.external_business_id = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token`.
+    pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token_expiry`.
+    pub fn partner_access_token_expiry(mut self, value: i64) -> Self {
+        self.partner_access_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `partner_metadata`.
+    pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
+        self.partner_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_primary_email`.
+    pub fn partner_primary_email(mut self, value: impl Into<String>) -> Self {
+        self.partner_primary_email = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token`.
+    pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token_expiry`.
+    pub fn partner_refresh_token_expiry(mut self, value: i64) -> Self {
+        self.partner_refresh_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<String>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
 
 /// Schema `IntegrationRequest` of the spec.
+///
+/// Build it with [`IntegrationRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequest {
-    /// `additional_id_1`.
+    /// `additional_id_1`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_id_1: Option<String>,
-    /// `connected_advertiser_id`.
+    /// `connected_advertiser_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_advertiser_id: Option<String>,
-    /// `connected_lba_id`.
+    /// `connected_lba_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_lba_id: Option<String>,
-    /// `connected_merchant_id`.
+    /// `connected_merchant_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_merchant_id: Option<String>,
-    /// `connected_tag_id`.
+    /// `connected_tag_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_tag_id: Option<String>,
-    /// `external_business_id`.
+    /// `external_business_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_business_id: Option<String>,
-    /// `partner_access_token`.
+    /// `partner_access_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token: Option<String>,
-    /// `partner_access_token_expiry`.
+    /// `partner_access_token_expiry`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token_expiry: Option<i64>,
-    /// `partner_metadata`.
+    /// `partner_metadata`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_metadata: Option<String>,
-    /// `partner_primary_email`.
+    /// `partner_primary_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_primary_email: Option<String>,
-    /// `partner_refresh_token`.
+    /// `partner_refresh_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token: Option<String>,
-    /// `partner_refresh_token_expiry`.
+    /// `partner_refresh_token_expiry`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token_expiry: Option<i64>,
-    /// `scopes`.
+    /// `scopes`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<String>,
 }
 
 impl IntegrationRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -425,52 +870,132 @@ impl IntegrationRequest {
             scopes: None,
         }
     }
+
+    /// Sets `additional_id_1`.
+    pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
+        self.additional_id_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_advertiser_id`.
+    pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_advertiser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_lba_id`.
+    pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_lba_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_merchant_id`.
+    pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_merchant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_tag_id`.
+    pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_tag_id = Some(value.into());
+        self
+    }
+
+    /// Sets `external_business_id`.
+    pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
+        self.external_business_id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token`.
+    pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token_expiry`.
+    pub fn partner_access_token_expiry(mut self, value: i64) -> Self {
+        self.partner_access_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `partner_metadata`.
+    pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
+        self.partner_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_primary_email`.
+    pub fn partner_primary_email(mut self, value: impl Into<String>) -> Self {
+        self.partner_primary_email = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token`.
+    pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token_expiry`.
+    pub fn partner_refresh_token_expiry(mut self, value: i64) -> Self {
+        self.partner_refresh_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<String>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
 }
 
 /// Schema `IntegrationRequestPatch` of the spec.
+///
+/// Build it with [`IntegrationRequestPatch::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequestPatch {
-    /// `additional_id_1`.
+    /// `additional_id_1`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_id_1: Option<String>,
-    /// `connected_advertiser_id`.
+    /// `connected_advertiser_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_advertiser_id: Option<String>,
-    /// `connected_lba_id`.
+    /// `connected_lba_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_lba_id: Option<String>,
-    /// `connected_merchant_id`.
+    /// `connected_merchant_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_merchant_id: Option<String>,
-    /// `connected_tag_id`.
+    /// `connected_tag_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_tag_id: Option<String>,
-    /// `partner_access_token`.
+    /// `partner_access_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token: Option<String>,
-    /// `partner_access_token_expiry`.
+    /// `partner_access_token_expiry`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token_expiry: Option<f64>,
-    /// `partner_metadata`.
+    /// `partner_metadata`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_metadata: Option<String>,
-    /// `partner_primary_email`.
+    /// `partner_primary_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_primary_email: Option<String>,
-    /// `partner_refresh_token`.
+    /// `partner_refresh_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token: Option<String>,
-    /// `partner_refresh_token_expiry`.
+    /// `partner_refresh_token_expiry`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token_expiry: Option<f64>,
-    /// `scopes`.
+    /// `scopes`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<String>,
 }
 
 impl IntegrationRequestPatch {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -487,22 +1012,103 @@ impl IntegrationRequestPatch {
             scopes: None,
         }
     }
+
+    /// Sets `additional_id_1`.
+    pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
+        self.additional_id_1 = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_advertiser_id`.
+    pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_advertiser_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_lba_id`.
+    pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_lba_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_merchant_id`.
+    pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_merchant_id = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_tag_id`.
+    pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
+        self.connected_tag_id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token`.
+    pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token_expiry`.
+    pub fn partner_access_token_expiry(mut self, value: f64) -> Self {
+        self.partner_access_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `partner_metadata`.
+    pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
+        self.partner_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_primary_email`.
+    pub fn partner_primary_email(mut self, value: impl Into<String>) -> Self {
+        self.partner_primary_email = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token`.
+    pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token_expiry`.
+    pub fn partner_refresh_token_expiry(mut self, value: f64) -> Self {
+        self.partner_refresh_token_expiry = Some(value);
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<String>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/paths/~1integrations/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`IntegrationsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct IntegrationsGetListResponse {
-    /// `bookmark`: nullable.
+pub struct IntegrationsListResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`IntegrationRecord`] (required).
     pub items: Vec<IntegrationRecord>,
 }
 
-impl IntegrationsGetListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<IntegrationRecord>) -> Self {
+impl IntegrationsListResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<IntegrationRecord>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }

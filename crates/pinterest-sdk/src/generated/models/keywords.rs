@@ -28,37 +28,40 @@ string_enum! {
 }
 
 /// Schema `Keyword` of the spec.
+///
+/// Build it with [`Keyword::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Keyword {
-    /// `bid`: nullable.
+    /// `bid`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid: Option<i64>,
-    /// `match_type`: required, nullable.
+    /// `match_type`: one of `BROAD`, `PHRASE`, `EXACT`, `EXACT_NEGATIVE`, `PHRASE_NEGATIVE` (required, nullable).
     #[serde(default)]
     pub match_type: Option<MatchTypeResponse>,
-    /// `value`: required.
+    /// `value`: string (required).
     pub value: String,
-    /// `archived`.
+    /// `archived`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `parent_id`: pattern `^\d+$`.
+    /// `parent_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
-    /// `parent_type`.
+    /// `parent_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_type: Option<String>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl Keyword {
-    /// A value with the required fields set and the others empty.
-    pub fn new(value: String) -> Self {
+    /// A value with `value` set and the other fields empty.
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
         Self {
             bid: None,
             match_type: None,
@@ -70,127 +73,248 @@ impl Keyword {
             type_: None,
         }
     }
+
+    /// Sets `bid`.
+    pub fn bid(mut self, value: i64) -> Self {
+        self.bid = Some(value);
+        self
+    }
+
+    /// Sets `match_type`.
+    pub fn match_type(mut self, value: impl Into<MatchTypeResponse>) -> Self {
+        self.match_type = Some(value.into());
+        self
+    }
+
+    /// Sets `archived`.
+    pub fn archived(mut self, value: bool) -> Self {
+        self.archived = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `parent_id`.
+    pub fn parent_id(mut self, value: impl Into<String>) -> Self {
+        self.parent_id = Some(value.into());
+        self
+    }
+
+    /// Sets `parent_type`.
+    pub fn parent_type(mut self, value: impl Into<String>) -> Self {
+        self.parent_type = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
 }
 
 /// Schema `KeywordError` of the spec.
+///
+/// Build it with [`KeywordError::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordError {
-    /// `data`.
+    /// `data`: [`Keyword`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Keyword>,
-    /// `error_messages`.
+    /// `error_messages`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_messages: Option<Vec<String>>,
 }
 
 impl KeywordError {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, error_messages: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<Keyword>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `error_messages`.
+    pub fn error_messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.error_messages = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `KeywordMetrics` of the spec.
+///
+/// Build it with [`KeywordMetrics::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordMetrics {
-    /// `keyword_query_volume`.
+    /// `keyword_query_volume`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyword_query_volume: Option<String>,
 }
 
 impl KeywordMetrics {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { keyword_query_volume: None }
+    }
+
+    /// Sets `keyword_query_volume`.
+    pub fn keyword_query_volume(mut self, value: impl Into<String>) -> Self {
+        self.keyword_query_volume = Some(value.into());
+        self
     }
 }
 
 /// Schema `KeywordMetricsResponse` of the spec.
+///
+/// Build it with [`KeywordMetricsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordMetricsResponse {
-    /// `keyword`.
+    /// `keyword`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyword: Option<String>,
-    /// `metrics`.
+    /// `metrics`: [`KeywordMetrics`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<KeywordMetrics>,
 }
 
 impl KeywordMetricsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { keyword: None, metrics: None }
+    }
+
+    /// Sets `keyword`.
+    pub fn keyword(mut self, value: impl Into<String>) -> Self {
+        self.keyword = Some(value.into());
+        self
+    }
+
+    /// Sets `metrics`.
+    pub fn metrics(mut self, value: impl Into<KeywordMetrics>) -> Self {
+        self.metrics = Some(value.into());
+        self
     }
 }
 
 /// Schema `KeywordUpdateBody` of the spec.
+///
+/// Build it with [`KeywordUpdateBody::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordUpdateBody {
-    /// `keywords`: required.
+    /// `keywords`: list of [`KeywordUpdate`] (required).
     pub keywords: Vec<KeywordUpdate>,
 }
 
 impl KeywordUpdateBody {
-    /// A value with the required fields set and the others empty.
-    pub fn new(keywords: Vec<KeywordUpdate>) -> Self {
+    /// A value with `keywords` set and the other fields empty.
+    pub fn new(keywords: impl IntoIterator<Item = impl Into<KeywordUpdate>>) -> Self {
+        let keywords = keywords.into_iter().map(Into::into).collect();
         Self { keywords }
     }
 }
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1keywords/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`KeywordsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct KeywordsGetResponse {
-    /// `bookmark`: nullable.
+pub struct KeywordsListResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Keyword`] (required).
     pub items: Vec<Keyword>,
 }
 
-impl KeywordsGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Keyword>) -> Self {
+impl KeywordsListResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Keyword>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
+/// Inline schema at `/components/schemas/AgeBucketList/items` in the spec.
+pub type KeywordsListTrendingAgesItem = AgeBucketListItem;
+
+/// Inline schema at `/components/schemas/GenderList/items` in the spec.
+pub type KeywordsListTrendingGendersItem = GenderListItem;
+
+/// Inline schema at `/components/schemas/L1InterestList/items` in the spec.
+pub type KeywordsListTrendingInterestsItem = L1InterestListItem;
+
 /// Schema `KeywordsMetricsArrayResponse` of the spec.
+///
+/// Build it with [`KeywordsMetricsArrayResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsMetricsArrayResponse {
-    /// `data`.
+    /// `data`: list of [`KeywordMetricsResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<KeywordMetricsResponse>>,
 }
 
 impl KeywordsMetricsArrayResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl IntoIterator<Item = impl Into<KeywordMetricsResponse>>) -> Self {
+        self.data = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `KeywordsResponse` of the spec.
+///
+/// Build it with [`KeywordsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsResponse {
-    /// `errors`.
+    /// `errors`: list of [`KeywordError`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<KeywordError>>,
-    /// `keywords`.
+    /// `keywords`: list of [`Keyword`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<Keyword>>,
 }
 
 impl KeywordsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { errors: None, keywords: None }
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<KeywordError>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<Keyword>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -234,63 +358,64 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/components/schemas/AgeBucketList/items` in the spec.
-pub type TrendingKeywordsListAgesItem = AgeBucketListItem;
-
-/// Inline schema at `/components/schemas/GenderList/items` in the spec.
-pub type TrendingKeywordsListGendersItem = GenderListItem;
-
-/// Inline schema at `/components/schemas/L1InterestList/items` in the spec.
-pub type TrendingKeywordsListInterestsItem = L1InterestListItem;
-
 /// Schema `TrendingKeywordsResponse` of the spec.
+///
+/// Build it with [`TrendingKeywordsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponse {
-    /// `trends`.
+    /// `trends`: list of [`TrendingKeywordsResponseTrendsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trends: Option<Vec<TrendingKeywordsResponseTrendsItem>>,
 }
 
 impl TrendingKeywordsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { trends: None }
+    }
+
+    /// Sets `trends`.
+    pub fn trends(mut self, value: impl IntoIterator<Item = impl Into<TrendingKeywordsResponseTrendsItem>>) -> Self {
+        self.trends = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items` in the spec.
+///
+/// Build it with [`TrendingKeywordsResponseTrendsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItem {
-    /// `demographics`: nullable.
+    /// `demographics`: [`TrendingKeywordsResponseTrendsItemDemographics`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demographics: Option<TrendingKeywordsResponseTrendsItemDemographics>,
-    /// `has_prediction`.
+    /// `has_prediction`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_prediction: Option<bool>,
-    /// `keyword`: at least 1 characters.
+    /// `keyword`: string (optional); at least 1 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyword: Option<String>,
-    /// `pct_growth_mom`.
+    /// `pct_growth_mom`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pct_growth_mom: Option<i64>,
-    /// `pct_growth_wow`.
+    /// `pct_growth_wow`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pct_growth_wow: Option<i64>,
-    /// `pct_growth_yoy`.
+    /// `pct_growth_yoy`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pct_growth_yoy: Option<i64>,
-    /// `predicted_time_series`.
+    /// `predicted_time_series`: [`TrendingKeywordsResponseTrendsItemPredictedTimeSeries`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_time_series: Option<TrendingKeywordsResponseTrendsItemPredictedTimeSeries>,
-    /// `time_series`.
+    /// `time_series`: [`TrendingKeywordsResponseTrendsItemTimeSeries`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_series: Option<TrendingKeywordsResponseTrendsItemTimeSeries>,
 }
 
 impl TrendingKeywordsResponseTrendsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             demographics: None,
@@ -303,32 +428,105 @@ impl TrendingKeywordsResponseTrendsItem {
             time_series: None,
         }
     }
+
+    /// Sets `demographics`.
+    pub fn demographics(mut self, value: impl Into<TrendingKeywordsResponseTrendsItemDemographics>) -> Self {
+        self.demographics = Some(value.into());
+        self
+    }
+
+    /// Sets `has_prediction`.
+    pub fn has_prediction(mut self, value: bool) -> Self {
+        self.has_prediction = Some(value);
+        self
+    }
+
+    /// Sets `keyword`.
+    pub fn keyword(mut self, value: impl Into<String>) -> Self {
+        self.keyword = Some(value.into());
+        self
+    }
+
+    /// Sets `pct_growth_mom`.
+    pub fn pct_growth_mom(mut self, value: i64) -> Self {
+        self.pct_growth_mom = Some(value);
+        self
+    }
+
+    /// Sets `pct_growth_wow`.
+    pub fn pct_growth_wow(mut self, value: i64) -> Self {
+        self.pct_growth_wow = Some(value);
+        self
+    }
+
+    /// Sets `pct_growth_yoy`.
+    pub fn pct_growth_yoy(mut self, value: i64) -> Self {
+        self.pct_growth_yoy = Some(value);
+        self
+    }
+
+    /// Sets `predicted_time_series`.
+    pub fn predicted_time_series(
+        mut self,
+        value: impl Into<TrendingKeywordsResponseTrendsItemPredictedTimeSeries>,
+    ) -> Self {
+        self.predicted_time_series = Some(value.into());
+        self
+    }
+
+    /// Sets `time_series`.
+    pub fn time_series(mut self, value: impl Into<TrendingKeywordsResponseTrendsItemTimeSeries>) -> Self {
+        self.time_series = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics` in the spec.
+///
+/// Build it with [`TrendingKeywordsResponseTrendsItemDemographics::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemDemographics {
-    /// `age_distribution`: nullable.
+    /// `age_distribution`: [`TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_distribution: Option<TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution>,
-    /// `gender_distribution`: nullable.
+    /// `gender_distribution`: [`TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender_distribution: Option<TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution>,
 }
 
 impl TrendingKeywordsResponseTrendsItemDemographics {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { age_distribution: None, gender_distribution: None }
+    }
+
+    /// Sets `age_distribution`.
+    pub fn age_distribution(
+        mut self,
+        value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution>,
+    ) -> Self {
+        self.age_distribution = Some(value.into());
+        self
+    }
+
+    /// Sets `gender_distribution`.
+    pub fn gender_distribution(
+        mut self,
+        value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution>,
+    ) -> Self {
+        self.gender_distribution = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics/properties/age_distribution` in the spec.
+///
+/// Build it with [`TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
-    /// `age_distribution`.
+    /// `age_distribution`: one of `18-24`, `25-34`, `35-44`, `45-49`, `50-54`, `55-64`, `65+` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_distribution: Option<TrendingKeywordsResponseTrendsItemDemographicsAgeDistributionAgeDistribution>,
     /// Properties beyond the named ones.
@@ -337,9 +535,18 @@ pub struct TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
 }
 
 impl TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { age_distribution: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `age_distribution`.
+    pub fn age_distribution(
+        mut self,
+        value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsAgeDistributionAgeDistribution>,
+    ) -> Self {
+        self.age_distribution = Some(value.into());
+        self
     }
 }
 
@@ -347,10 +554,12 @@ impl TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
 pub type TrendingKeywordsResponseTrendsItemDemographicsAgeDistributionAgeDistribution = AgeBucketListItem;
 
 /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/demographics/properties/gender_distribution` in the spec.
+///
+/// Build it with [`TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution {
-    /// `gender_distribution`.
+    /// `gender_distribution`: one of `male`, `female`, `unspecified` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender_distribution: Option<TrendingKeywordsResponseTrendsItemDemographicsGenderDistributionGenderDistribution>,
     /// Properties beyond the named ones.
@@ -359,9 +568,18 @@ pub struct TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution {
 }
 
 impl TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { gender_distribution: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `gender_distribution`.
+    pub fn gender_distribution(
+        mut self,
+        value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsGenderDistributionGenderDistribution>,
+    ) -> Self {
+        self.gender_distribution = Some(value.into());
+        self
     }
 }
 
@@ -375,40 +593,56 @@ string_enum! {
 }
 
 /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/predicted_time_series` in the spec.
+///
+/// Build it with [`TrendingKeywordsResponseTrendsItemPredictedTimeSeries::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemPredictedTimeSeries {
-    /// `date`: format `date`.
+    /// `date`: date (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<Date>,
     /// Properties beyond the named ones.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, i64>,
 }
 
 impl TrendingKeywordsResponseTrendsItemPredictedTimeSeries {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { date: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `date`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TrendingKeywordsResponse/properties/trends/items/properties/time_series` in the spec.
+///
+/// Build it with [`TrendingKeywordsResponseTrendsItemTimeSeries::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingKeywordsResponseTrendsItemTimeSeries {
-    /// `date`: format `date`.
+    /// `date`: date (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<Date>,
     /// Properties beyond the named ones.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, i64>,
 }
 
 impl TrendingKeywordsResponseTrendsItemTimeSeries {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { date: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `date`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
     }
 }
 

@@ -6,52 +6,104 @@
 use super::*;
 
 /// Schema `Label` of the spec.
+///
+/// Build it with [`Label::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Label {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `label_type`: nullable.
+    /// `label_type`: one of `BRAND`, `CUSTOM` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_type: Option<LabelType>,
-    /// `parent_id`.
+    /// `parent_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
-    /// `parent_type`: nullable.
+    /// `parent_type`: one of `CAMPAIGN` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_type: Option<LabelParentType2>,
-    /// `status`: nullable.
+    /// `status`: one of `ACTIVE`, `ARCHIVED` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LabelStatus>,
-    /// `value`: at most 100 characters.
+    /// `value`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 impl Label {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, label_type: None, parent_id: None, parent_type: None, status: None, value: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `label_type`.
+    pub fn label_type(mut self, value: impl Into<LabelType>) -> Self {
+        self.label_type = Some(value.into());
+        self
+    }
+
+    /// Sets `parent_id`.
+    pub fn parent_id(mut self, value: impl Into<String>) -> Self {
+        self.parent_id = Some(value.into());
+        self
+    }
+
+    /// Sets `parent_type`.
+    pub fn parent_type(mut self, value: impl Into<LabelParentType2>) -> Self {
+        self.parent_type = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LabelStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
     }
 }
 
 /// Schema `LabelError` of the spec.
+///
+/// Build it with [`LabelError::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelError {
-    /// `data`.
+    /// `data`: [`Label`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Label>,
-    /// `error_messages`.
+    /// `error_messages`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_messages: Option<Vec<String>>,
 }
 
 impl LabelError {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, error_messages: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<Label>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `error_messages`.
+    pub fn error_messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.error_messages = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -71,38 +123,56 @@ string_enum! {
 }
 
 /// Schema `LabelUpdateRequest` of the spec.
+///
+/// Build it with [`LabelUpdateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelUpdateRequest {
-    /// `labels`: required.
+    /// `labels`: list of [`LabelUpdateRequestLabelsItem`] (required).
     pub labels: Vec<LabelUpdateRequestLabelsItem>,
 }
 
 impl LabelUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(labels: Vec<LabelUpdateRequestLabelsItem>) -> Self {
+    /// A value with `labels` set and the other fields empty.
+    pub fn new(labels: impl IntoIterator<Item = impl Into<LabelUpdateRequestLabelsItem>>) -> Self {
+        let labels = labels.into_iter().map(Into::into).collect();
         Self { labels }
     }
 }
 
 /// Inline schema at `/components/schemas/LabelUpdateRequest/properties/labels/items` in the spec.
+///
+/// Build it with [`LabelUpdateRequestLabelsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelUpdateRequestLabelsItem {
-    /// `id`: required.
+    /// `id`: string (required).
     pub id: String,
-    /// `status`: nullable.
+    /// `status`: one of `ACTIVE`, `ARCHIVED` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LabelStatus>,
-    /// `value`: at most 100 characters.
+    /// `value`: string (optional); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 impl LabelUpdateRequestLabelsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self { id, status: None, value: None }
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LabelStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
     }
 }
 
@@ -113,38 +183,61 @@ pub type LabelsListEntityStatusesItem = LabelStatus;
 pub type LabelsListLabelTypesItem = LabelType;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1labels/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`LabelsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`LabelsResponse`] (required).
     pub items: Vec<LabelsResponse>,
 }
 
 impl LabelsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<LabelsResponse>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<LabelsResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `LabelsResponse` of the spec.
+///
+/// Build it with [`LabelsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelsResponse {
-    /// `errors`.
+    /// `errors`: list of [`LabelError`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<LabelError>>,
-    /// `labels`.
+    /// `labels`: list of [`Label`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<Label>>,
 }
 
 impl LabelsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { errors: None, labels: None }
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<LabelError>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `labels`.
+    pub fn labels(mut self, value: impl IntoIterator<Item = impl Into<Label>>) -> Self {
+        self.labels = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }

@@ -6,58 +6,69 @@
 use super::*;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1leads~1subscriptions/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`LeadAdsListSubscriptionsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct AdAccountsSubscriptionsGetListResponse {
-    /// `bookmark`: nullable.
+pub struct LeadAdsListSubscriptionsResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`LeadSubscription`] (required).
     pub items: Vec<LeadSubscription>,
 }
 
-impl AdAccountsSubscriptionsGetListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<LeadSubscription>) -> Self {
+impl LeadAdsListSubscriptionsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<LeadSubscription>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `LeadSubscription` of the spec.
+///
+/// Build it with [`LeadSubscription::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscription {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `api_version`.
+    /// `api_version`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `cryptographic_algorithm`: nullable.
+    /// `cryptographic_algorithm`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptographic_algorithm: Option<String>,
-    /// `cryptographic_key`: nullable.
+    /// `cryptographic_key`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptographic_key: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `lead_form_id`: pattern `^\d+$`, nullable.
+    /// `lead_form_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `user_account_id`: pattern `^\d+$`.
+    /// `user_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_account_id: Option<String>,
-    /// `webhook_url`.
+    /// `webhook_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
 }
 
 impl LeadSubscription {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -71,31 +82,88 @@ impl LeadSubscription {
             webhook_url: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `api_version`.
+    pub fn api_version(mut self, value: impl Into<String>) -> Self {
+        self.api_version = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `cryptographic_algorithm`.
+    pub fn cryptographic_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.cryptographic_algorithm = Some(value.into());
+        self
+    }
+
+    /// Sets `cryptographic_key`.
+    pub fn cryptographic_key(mut self, value: impl Into<String>) -> Self {
+        self.cryptographic_key = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_account_id`.
+    pub fn user_account_id(mut self, value: impl Into<String>) -> Self {
+        self.user_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `webhook_url`.
+    pub fn webhook_url(mut self, value: impl Into<String>) -> Self {
+        self.webhook_url = Some(value.into());
+        self
+    }
 }
 
 /// Schema `LeadSubscriptionPostParamsCreate` of the spec.
+///
+/// Build it with [`LeadSubscriptionPostParamsCreate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscriptionPostParamsCreate {
-    /// `lead_form_id`: pattern `^\d+$`.
+    /// `lead_form_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `webhook_url`: required.
+    /// `webhook_url`: string (required).
     pub webhook_url: String,
-    /// `partner_access_token`.
+    /// `partner_access_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token: Option<String>,
-    /// `partner_metadata`.
+    /// `partner_metadata`: [`LeadSubscriptionPostParamsCreatePartnerMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_metadata: Option<LeadSubscriptionPostParamsCreatePartnerMetadata>,
-    /// `partner_refresh_token`.
+    /// `partner_refresh_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token: Option<String>,
 }
 
 impl LeadSubscriptionPostParamsCreate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(webhook_url: String) -> Self {
+    /// A value with `webhook_url` set and the other fields empty.
+    pub fn new(webhook_url: impl Into<String>) -> Self {
+        let webhook_url = webhook_url.into();
         Self {
             lead_form_id: None,
             webhook_url,
@@ -104,20 +172,52 @@ impl LeadSubscriptionPostParamsCreate {
             partner_refresh_token: None,
         }
     }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token`.
+    pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_metadata`.
+    pub fn partner_metadata(mut self, value: impl Into<LeadSubscriptionPostParamsCreatePartnerMetadata>) -> Self {
+        self.partner_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token`.
+    pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_refresh_token = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/LeadSubscriptionPostParamsCreate/properties/partner_metadata/allOf/0` in the spec.
+///
+/// Build it with [`LeadSubscriptionPostParamsCreatePartnerMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscriptionPostParamsCreatePartnerMetadata {
-    /// `subscriber_key`.
+    /// `subscriber_key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriber_key: Option<String>,
 }
 
 impl LeadSubscriptionPostParamsCreatePartnerMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { subscriber_key: None }
+    }
+
+    /// Sets `subscriber_key`.
+    pub fn subscriber_key(mut self, value: impl Into<String>) -> Self {
+        self.subscriber_key = Some(value.into());
+        self
     }
 }

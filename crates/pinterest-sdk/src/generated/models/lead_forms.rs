@@ -6,71 +6,96 @@
 use super::*;
 
 /// Schema `LeadFormArrayResponse` of the spec.
+///
+/// Build it with [`LeadFormArrayResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormArrayResponse {
-    /// `items`.
+    /// `items`: list of [`LeadFormArrayResponseItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<LeadFormArrayResponseItemsItem>>,
 }
 
 impl LeadFormArrayResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<LeadFormArrayResponseItemsItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/LeadFormArrayResponse/properties/items/items` in the spec.
+///
+/// Build it with [`LeadFormArrayResponseItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormArrayResponseItemsItem {
-    /// `data`.
+    /// `data`: [`LeadFormResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<LeadFormResponse>,
-    /// `exceptions`.
+    /// `exceptions`: list of [`Exception`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<Vec<Exception>>,
 }
 
 impl LeadFormArrayResponseItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<LeadFormResponse>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
+        self.exceptions = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `LeadFormCreateRequest` of the spec.
+///
+/// Build it with [`LeadFormCreateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCreateRequest {
-    /// `completion_message`: required, nullable.
+    /// `completion_message`: string (required, nullable).
     #[serde(default)]
     pub completion_message: Option<String>,
-    /// `disclosure_language`: nullable.
+    /// `disclosure_language`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_language: Option<String>,
-    /// `has_accepted_terms`: required.
+    /// `has_accepted_terms`: boolean (required).
     pub has_accepted_terms: bool,
-    /// `name`: required, nullable.
+    /// `name`: string (required, nullable).
     #[serde(default)]
     pub name: Option<String>,
-    /// `policy_links`: at least 0 items, at most 3 items.
+    /// `policy_links`: list of [`LeadFormCreateRequestPolicyLinksItem`] (optional); at least 0 items, at most 3 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_links: Option<Vec<LeadFormCreateRequestPolicyLinksItem>>,
-    /// `privacy_policy_link`: required, nullable.
+    /// `privacy_policy_link`: string (required, nullable).
     #[serde(default)]
     pub privacy_policy_link: Option<String>,
-    /// `questions`: required, at least 0 items, at most 10 items.
+    /// `questions`: list of [`LeadFormQuestion`] (required); at least 0 items, at most 10 items.
     pub questions: Vec<LeadFormQuestion>,
-    /// `status`.
+    /// `status`: one of `DRAFT`, `ACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LeadFormStatus>,
 }
 
 impl LeadFormCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(has_accepted_terms: bool, questions: Vec<LeadFormQuestion>) -> Self {
+    /// A value with `has_accepted_terms` and `questions` set and the other fields empty.
+    pub fn new(has_accepted_terms: bool, questions: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
+        let questions = questions.into_iter().map(Into::into).collect();
         Self {
             completion_message: None,
             disclosure_language: None,
@@ -82,47 +107,102 @@ impl LeadFormCreateRequest {
             status: None,
         }
     }
+
+    /// Sets `completion_message`.
+    pub fn completion_message(mut self, value: impl Into<String>) -> Self {
+        self.completion_message = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_language`.
+    pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_language = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `policy_links`.
+    pub fn policy_links(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<LeadFormCreateRequestPolicyLinksItem>>,
+    ) -> Self {
+        self.policy_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `privacy_policy_link`.
+    pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
+        self.privacy_policy_link = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
+///
+/// Build it with [`LeadFormCreateRequestPolicyLinksItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCreateRequestPolicyLinksItem {
-    /// `label`.
+    /// `label`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
 
 impl LeadFormCreateRequestPolicyLinksItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { label: None, link: None }
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
     }
 }
 
 /// Schema `LeadFormQuestion` of the spec.
+///
+/// Build it with [`LeadFormQuestion::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormQuestion {
-    /// `custom_question_field_type`: nullable.
+    /// `custom_question_field_type`: one of `TEXT_FIELD`, `TEXT_AREA`, `RADIO_LIST`, `CHECKBOX` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_question_field_type: Option<LeadFormQuestionFieldType>,
-    /// `custom_question_label`: nullable.
+    /// `custom_question_label`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_question_label: Option<String>,
-    /// `custom_question_options`: at least 0 items, at most 5 items, nullable.
+    /// `custom_question_options`: list of string (optional, nullable); at least 0 items, at most 5 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_question_options: Option<Vec<String>>,
-    /// `question_type`.
+    /// `question_type`: one of the 14 values of [`LeadFormQuestionType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_type: Option<LeadFormQuestionType>,
 }
 
 impl LeadFormQuestion {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             custom_question_field_type: None,
@@ -130,6 +210,30 @@ impl LeadFormQuestion {
             custom_question_options: None,
             question_type: None,
         }
+    }
+
+    /// Sets `custom_question_field_type`.
+    pub fn custom_question_field_type(mut self, value: impl Into<LeadFormQuestionFieldType>) -> Self {
+        self.custom_question_field_type = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_question_label`.
+    pub fn custom_question_label(mut self, value: impl Into<String>) -> Self {
+        self.custom_question_label = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_question_options`.
+    pub fn custom_question_options(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.custom_question_options = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `question_type`.
+    pub fn question_type(mut self, value: impl Into<LeadFormQuestionType>) -> Self {
+        self.question_type = Some(value.into());
+        self
     }
 }
 
@@ -164,49 +268,51 @@ string_enum! {
 }
 
 /// Schema `LeadFormResponse` of the spec.
+///
+/// Build it with [`LeadFormResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormResponse {
-    /// `completion_message`: nullable.
+    /// `completion_message`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_message: Option<String>,
-    /// `disclosure_language`: nullable.
+    /// `disclosure_language`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_language: Option<String>,
-    /// `has_accepted_terms`.
+    /// `has_accepted_terms`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_accepted_terms: Option<bool>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `policy_links`: at least 0 items, at most 3 items.
+    /// `policy_links`: list of [`LeadFormResponsePolicyLinksItem`] (optional); at least 0 items, at most 3 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_links: Option<Vec<LeadFormResponsePolicyLinksItem>>,
-    /// `privacy_policy_link`: nullable.
+    /// `privacy_policy_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_policy_link: Option<String>,
-    /// `questions`: at least 0 items, at most 10 items.
+    /// `questions`: list of [`LeadFormQuestion`] (optional); at least 0 items, at most 10 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<LeadFormQuestion>>,
-    /// `status`.
+    /// `status`: one of `DRAFT`, `ACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LeadFormStatus>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl LeadFormResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             completion_message: None,
@@ -223,24 +329,110 @@ impl LeadFormResponse {
             updated_time: None,
         }
     }
+
+    /// Sets `completion_message`.
+    pub fn completion_message(mut self, value: impl Into<String>) -> Self {
+        self.completion_message = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_language`.
+    pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_language = Some(value.into());
+        self
+    }
+
+    /// Sets `has_accepted_terms`.
+    pub fn has_accepted_terms(mut self, value: bool) -> Self {
+        self.has_accepted_terms = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `policy_links`.
+    pub fn policy_links(mut self, value: impl IntoIterator<Item = impl Into<LeadFormResponsePolicyLinksItem>>) -> Self {
+        self.policy_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `privacy_policy_link`.
+    pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
+        self.privacy_policy_link = Some(value.into());
+        self
+    }
+
+    /// Sets `questions`.
+    pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
+        self.questions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
+///
+/// Build it with [`LeadFormResponsePolicyLinksItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormResponsePolicyLinksItem {
-    /// `label`.
+    /// `label`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
 
 impl LeadFormResponsePolicyLinksItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { label: None, link: None }
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
     }
 }
 
@@ -253,71 +445,85 @@ string_enum! {
 }
 
 /// Schema `LeadFormTestRequest` of the spec.
+///
+/// Build it with [`LeadFormTestRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormTestRequest {
-    /// `answers`: required.
+    /// `answers`: list of string (required).
     pub answers: Vec<String>,
 }
 
 impl LeadFormTestRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(answers: Vec<String>) -> Self {
+    /// A value with `answers` set and the other fields empty.
+    pub fn new(answers: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let answers = answers.into_iter().map(Into::into).collect();
         Self { answers }
     }
 }
 
 /// Schema `LeadFormTestResponse` of the spec.
+///
+/// Build it with [`LeadFormTestResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormTestResponse {
-    /// `subscription_id`: pattern `^\d+$`.
+    /// `subscription_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
 }
 
 impl LeadFormTestResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { subscription_id: None }
+    }
+
+    /// Sets `subscription_id`.
+    pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.subscription_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `LeadFormUpdateRequest` of the spec.
+///
+/// Build it with [`LeadFormUpdateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormUpdateRequest {
-    /// `completion_message`: nullable.
+    /// `completion_message`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_message: Option<String>,
-    /// `disclosure_language`: nullable.
+    /// `disclosure_language`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_language: Option<String>,
-    /// `has_accepted_terms`.
+    /// `has_accepted_terms`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_accepted_terms: Option<bool>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `policy_links`: at least 0 items, at most 3 items.
+    /// `policy_links`: list of [`LeadFormUpdateRequestPolicyLinksItem`] (optional); at least 0 items, at most 3 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_links: Option<Vec<LeadFormUpdateRequestPolicyLinksItem>>,
-    /// `privacy_policy_link`: nullable.
+    /// `privacy_policy_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_policy_link: Option<String>,
-    /// `questions`: at least 0 items, at most 10 items.
+    /// `questions`: list of [`LeadFormQuestion`] (optional); at least 0 items, at most 10 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<LeadFormQuestion>>,
-    /// `status`.
+    /// `status`: one of `DRAFT`, `ACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LeadFormStatus>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
 }
 
 impl LeadFormUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
             completion_message: None,
             disclosure_language: None,
@@ -330,24 +536,89 @@ impl LeadFormUpdateRequest {
             id,
         }
     }
+
+    /// Sets `completion_message`.
+    pub fn completion_message(mut self, value: impl Into<String>) -> Self {
+        self.completion_message = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_language`.
+    pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_language = Some(value.into());
+        self
+    }
+
+    /// Sets `has_accepted_terms`.
+    pub fn has_accepted_terms(mut self, value: bool) -> Self {
+        self.has_accepted_terms = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `policy_links`.
+    pub fn policy_links(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<LeadFormUpdateRequestPolicyLinksItem>>,
+    ) -> Self {
+        self.policy_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `privacy_policy_link`.
+    pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
+        self.privacy_policy_link = Some(value.into());
+        self
+    }
+
+    /// Sets `questions`.
+    pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
+        self.questions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
+///
+/// Build it with [`LeadFormUpdateRequestPolicyLinksItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormUpdateRequestPolicyLinksItem {
-    /// `label`.
+    /// `label`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
 
 impl LeadFormUpdateRequestPolicyLinksItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { label: None, link: None }
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
     }
 }
 
@@ -355,19 +626,28 @@ impl LeadFormUpdateRequestPolicyLinksItem {
 pub type LeadFormsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1lead_forms/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`LeadFormsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`LeadFormResponse`] (required).
     pub items: Vec<LeadFormResponse>,
 }
 
 impl LeadFormsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<LeadFormResponse>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<LeadFormResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }

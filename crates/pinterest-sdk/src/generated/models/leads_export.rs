@@ -6,56 +6,127 @@
 use super::*;
 
 /// Schema `LeadsExportCreateRequest` of the spec.
+///
+/// Build it with [`LeadsExportCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadsExportCreateRequest {
-    /// `ad_id`: required, pattern `^\d+$`.
+    /// `ad_id`: string (required); pattern `^\d+$`.
     pub ad_id: String,
-    /// `end_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `end_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub end_date: String,
-    /// `start_date`: required, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `start_date`: string (required); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub start_date: String,
 }
 
 impl LeadsExportCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(ad_id: String, end_date: String, start_date: String) -> Self {
-        Self { ad_id, end_date, start_date }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`ad_id`, `end_date`, `start_date`).
+    pub fn builder() -> LeadsExportCreateRequestBuilder {
+        LeadsExportCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`LeadsExportCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct LeadsExportCreateRequestBuilder {
+    ad_id: Option<String>,
+    end_date: Option<String>,
+    start_date: Option<String>,
+}
+
+impl std::fmt::Debug for LeadsExportCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeadsExportCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl LeadsExportCreateRequestBuilder {
+    /// Sets `ad_id`.
+    pub fn ad_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_id = Some(value.into());
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<LeadsExportCreateRequest, crate::error::BuildError> {
+        Ok(LeadsExportCreateRequest {
+            ad_id: self.ad_id.ok_or(crate::error::BuildError::missing("LeadsExportCreateRequest", "ad_id"))?,
+            end_date: self.end_date.ok_or(crate::error::BuildError::missing("LeadsExportCreateRequest", "end_date"))?,
+            start_date: self
+                .start_date
+                .ok_or(crate::error::BuildError::missing("LeadsExportCreateRequest", "start_date"))?,
+        })
     }
 }
 
 /// Schema `LeadsExportCreateResponse` of the spec.
+///
+/// Build it with [`LeadsExportCreateResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadsExportCreateResponse {
-    /// `leads_export_id`: pattern `^\d+$`.
+    /// `leads_export_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leads_export_id: Option<String>,
 }
 
 impl LeadsExportCreateResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { leads_export_id: None }
+    }
+
+    /// Sets `leads_export_id`.
+    pub fn leads_export_id(mut self, value: impl Into<String>) -> Self {
+        self.leads_export_id = Some(value.into());
+        self
     }
 }
 
 /// Schema `LeadsExportResponseData` of the spec.
+///
+/// Build it with [`LeadsExportResponseData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadsExportResponseData {
-    /// `download_url`: nullable.
+    /// `download_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
-    /// `export_status`.
+    /// `export_status`: one of `IN_PROGRESS`, `FINISHED`, `FAILED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export_status: Option<LeadsExportStatus>,
 }
 
 impl LeadsExportResponseData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { download_url: None, export_status: None }
+    }
+
+    /// Sets `download_url`.
+    pub fn download_url(mut self, value: impl Into<String>) -> Self {
+        self.download_url = Some(value.into());
+        self
+    }
+
+    /// Sets `export_status`.
+    pub fn export_status(mut self, value: impl Into<LeadsExportStatus>) -> Self {
+        self.export_status = Some(value.into());
+        self
     }
 }
 

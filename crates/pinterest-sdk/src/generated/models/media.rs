@@ -6,113 +6,229 @@
 use super::*;
 
 /// Schema `Media` of the spec.
+///
+/// Build it with [`Media::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Media {
-    /// `media_id`: required, pattern `^\d+$`, read-only.
+    /// `media_id`: string (required); pattern `^\d+$`, read-only.
     pub media_id: String,
-    /// `media_type`: required.
+    /// `media_type`: one of `video` (required).
     pub media_type: MediaUploadType,
-    /// `status`.
+    /// `status`: one of `registered`, `processing`, `succeeded`, `failed` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<MediaUploadStatus>,
 }
 
 impl Media {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_id: String, media_type: MediaUploadType) -> Self {
-        Self { media_id, media_type, status: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`media_id`, `media_type`).
+    pub fn builder() -> MediaBuilder {
+        MediaBuilder::default()
+    }
+}
+
+/// Builds a [`Media`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct MediaBuilder {
+    media_id: Option<String>,
+    media_type: Option<MediaUploadType>,
+    status: Option<MediaUploadStatus>,
+}
+
+impl std::fmt::Debug for MediaBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaBuilder").finish_non_exhaustive()
+    }
+}
+
+impl MediaBuilder {
+    /// Sets `media_id`.
+    pub fn media_id(mut self, value: impl Into<String>) -> Self {
+        self.media_id = Some(value.into());
+        self
+    }
+
+    /// Sets `media_type`.
+    pub fn media_type(mut self, value: impl Into<MediaUploadType>) -> Self {
+        self.media_type = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<MediaUploadStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<Media, crate::error::BuildError> {
+        Ok(Media {
+            media_id: self.media_id.ok_or(crate::error::BuildError::missing("Media", "media_id"))?,
+            media_type: self.media_type.ok_or(crate::error::BuildError::missing("Media", "media_type"))?,
+            status: self.status,
+        })
     }
 }
 
 /// Inline schema at `/paths/~1media/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`MediaListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Media`] (required).
     pub items: Vec<Media>,
 }
 
 impl MediaListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Media>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Media>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `MediaUpload` of the spec.
+///
+/// Build it with [`MediaUpload::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUpload {
-    /// `media_id`: required, pattern `^\d+$`, read-only.
+    /// `media_id`: string (required); pattern `^\d+$`, read-only.
     pub media_id: String,
-    /// `media_type`: required.
+    /// `media_type`: one of `video` (required).
     pub media_type: MediaUploadType,
-    /// `upload_parameters`.
+    /// `upload_parameters`: [`MediaUploadParameters`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_parameters: Option<MediaUploadParameters>,
-    /// `upload_url`: read-only.
+    /// `upload_url`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_url: Option<String>,
 }
 
 impl MediaUpload {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_id: String, media_type: MediaUploadType) -> Self {
-        Self { media_id, media_type, upload_parameters: None, upload_url: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`media_id`, `media_type`).
+    pub fn builder() -> MediaUploadBuilder {
+        MediaUploadBuilder::default()
+    }
+}
+
+/// Builds a [`MediaUpload`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct MediaUploadBuilder {
+    media_id: Option<String>,
+    media_type: Option<MediaUploadType>,
+    upload_parameters: Option<MediaUploadParameters>,
+    upload_url: Option<String>,
+}
+
+impl std::fmt::Debug for MediaUploadBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaUploadBuilder").finish_non_exhaustive()
+    }
+}
+
+impl MediaUploadBuilder {
+    /// Sets `media_id`.
+    pub fn media_id(mut self, value: impl Into<String>) -> Self {
+        self.media_id = Some(value.into());
+        self
+    }
+
+    /// Sets `media_type`.
+    pub fn media_type(mut self, value: impl Into<MediaUploadType>) -> Self {
+        self.media_type = Some(value.into());
+        self
+    }
+
+    /// Sets `upload_parameters`.
+    pub fn upload_parameters(mut self, value: impl Into<MediaUploadParameters>) -> Self {
+        self.upload_parameters = Some(value.into());
+        self
+    }
+
+    /// Sets `upload_url`.
+    pub fn upload_url(mut self, value: impl Into<String>) -> Self {
+        self.upload_url = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<MediaUpload, crate::error::BuildError> {
+        Ok(MediaUpload {
+            media_id: self.media_id.ok_or(crate::error::BuildError::missing("MediaUpload", "media_id"))?,
+            media_type: self.media_type.ok_or(crate::error::BuildError::missing("MediaUpload", "media_type"))?,
+            upload_parameters: self.upload_parameters,
+            upload_url: self.upload_url,
+        })
     }
 }
 
 /// Schema `MediaUploadCreate` of the spec.
+///
+/// Build it with [`MediaUploadCreate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUploadCreate {
-    /// `media_type`: required.
+    /// `media_type`: one of `video` (required).
     pub media_type: MediaUploadType,
 }
 
 impl MediaUploadCreate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_type: MediaUploadType) -> Self {
+    /// A value with `media_type` set and the other fields empty.
+    pub fn new(media_type: impl Into<MediaUploadType>) -> Self {
+        let media_type = media_type.into();
         Self { media_type }
     }
 }
 
 /// Schema `MediaUploadParameters` of the spec.
+///
+/// Build it with [`MediaUploadParameters::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUploadParameters {
-    /// `Content-Type`.
+    /// `Content-Type`: string (optional).
     #[serde(rename = "Content-Type", default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// `key`.
+    /// `key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// `policy`.
+    /// `policy`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
-    /// `x-amz-algorithm`.
+    /// `x-amz-algorithm`: string (optional).
     #[serde(rename = "x-amz-algorithm", default, skip_serializing_if = "Option::is_none")]
     pub x_amz_algorithm: Option<String>,
-    /// `x-amz-credential`.
+    /// `x-amz-credential`: string (optional).
     #[serde(rename = "x-amz-credential", default, skip_serializing_if = "Option::is_none")]
     pub x_amz_credential: Option<String>,
-    /// `x-amz-date`.
+    /// `x-amz-date`: string (optional).
     #[serde(rename = "x-amz-date", default, skip_serializing_if = "Option::is_none")]
     pub x_amz_date: Option<String>,
-    /// `x-amz-security-token`.
+    /// `x-amz-security-token`: string (optional).
     #[serde(rename = "x-amz-security-token", default, skip_serializing_if = "Option::is_none")]
     pub x_amz_security_token: Option<String>,
-    /// `x-amz-signature`.
+    /// `x-amz-signature`: string (optional).
     #[serde(rename = "x-amz-signature", default, skip_serializing_if = "Option::is_none")]
     pub x_amz_signature: Option<String>,
 }
 
 impl MediaUploadParameters {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             content_type: None,
@@ -124,6 +240,54 @@ impl MediaUploadParameters {
             x_amz_security_token: None,
             x_amz_signature: None,
         }
+    }
+
+    /// Sets `Content-Type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `key`.
+    pub fn key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets `policy`.
+    pub fn policy(mut self, value: impl Into<String>) -> Self {
+        self.policy = Some(value.into());
+        self
+    }
+
+    /// Sets `x-amz-algorithm`.
+    pub fn x_amz_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.x_amz_algorithm = Some(value.into());
+        self
+    }
+
+    /// Sets `x-amz-credential`.
+    pub fn x_amz_credential(mut self, value: impl Into<String>) -> Self {
+        self.x_amz_credential = Some(value.into());
+        self
+    }
+
+    /// Sets `x-amz-date`.
+    pub fn x_amz_date(mut self, value: impl Into<String>) -> Self {
+        self.x_amz_date = Some(value.into());
+        self
+    }
+
+    /// Sets `x-amz-security-token`.
+    pub fn x_amz_security_token(mut self, value: impl Into<String>) -> Self {
+        self.x_amz_security_token = Some(value.into());
+        self
+    }
+
+    /// Sets `x-amz-signature`.
+    pub fn x_amz_signature(mut self, value: impl Into<String>) -> Self {
+        self.x_amz_signature = Some(value.into());
+        self
     }
 }
 

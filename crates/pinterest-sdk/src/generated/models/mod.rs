@@ -2,6 +2,14 @@
 // (MIT licence, (c) Pinterest). Do not edit by hand.
 //! Request and response types, one per schema of the spec (and one per inline
 //! schema that needs a name). All of them are re-exported here.
+//!
+//! A model with at most two required fields that cannot be confused takes them in
+//! `new(..)` and has a chainable setter for every other field
+//! (`PinCreate::new(board_id, PinMediaSource::image_url(url)).title("Cake")`); any
+//! other model has a `builder()` whose `build()` names a missing required field.
+//! Tagged unions have a constructor per variant that fills in the tag.
+
+pub use crate::types::{Date, DateTime};
 
 #[cfg(feature = "ad_accounts")]
 mod ad_accounts;

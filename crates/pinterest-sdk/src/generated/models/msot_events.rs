@@ -6,69 +6,184 @@
 use super::*;
 
 /// Schema `ConversionMSOTEvents` of the spec.
+///
+/// Build it with [`ConversionMSOTEvents::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionMSOTEvents {
-    /// `action_timestamps`.
+    /// `action_timestamps`: list of integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_timestamps: Option<Vec<i64>>,
-    /// `ad_group_id`: required, pattern `^\d+$`.
+    /// `ad_group_id`: string (required); pattern `^\d+$`.
     pub ad_group_id: String,
-    /// `attribution_model`.
+    /// `attribution_model`: one of `first_touch`, `last_touch`, `multi_touch` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution_model: Option<ConversionMSOTEventsAttributionModel>,
-    /// `attribution_scope`: required.
+    /// `attribution_scope`: one of `view`, `engagement`, `click` (required).
     pub attribution_scope: ConversionMSOTEventsAttributionScope,
-    /// `attribution_score`: format `double`, minimum 0, maximum 1.
+    /// `attribution_score`: number (optional); format `double`, minimum 0, maximum 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution_score: Option<f64>,
-    /// `campaign_id`: pattern `^\d+$`.
+    /// `campaign_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
-    /// `currency`.
+    /// `currency`: one of the 27 values of [`Currency`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    /// `event_id`: required, at most 256 characters.
+    /// `event_id`: string (required); at most 256 characters.
     pub event_id: String,
-    /// `event_name`: required.
+    /// `event_name`: one of `add_to_cart`, `checkout`, `lead`, `signup` (required).
     pub event_name: ConversionMSOTEventsEventName,
-    /// `event_timestamp`: required, format `int64`.
+    /// `event_timestamp`: integer (required); format `int64`.
     pub event_timestamp: i64,
-    /// `total_event_touchpoints`: minimum 1.
+    /// `total_event_touchpoints`: integer (optional); minimum 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_event_touchpoints: Option<i64>,
-    /// `total_events`: minimum 1.
+    /// `total_events`: integer (optional); minimum 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_events: Option<i64>,
-    /// `value`: format `double`.
+    /// `value`: number (optional); format `double`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
 }
 
 impl ConversionMSOTEvents {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        ad_group_id: String,
-        attribution_scope: ConversionMSOTEventsAttributionScope,
-        event_id: String,
-        event_name: ConversionMSOTEventsEventName,
-        event_timestamp: i64,
-    ) -> Self {
-        Self {
-            action_timestamps: None,
-            ad_group_id,
-            attribution_model: None,
-            attribution_scope,
-            attribution_score: None,
-            campaign_id: None,
-            currency: None,
-            event_id,
-            event_name,
-            event_timestamp,
-            total_event_touchpoints: None,
-            total_events: None,
-            value: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`ad_group_id`, `attribution_scope`, `event_id`, `event_name`, `event_timestamp`).
+    pub fn builder() -> ConversionMSOTEventsBuilder {
+        ConversionMSOTEventsBuilder::default()
+    }
+}
+
+/// Builds a [`ConversionMSOTEvents`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct ConversionMSOTEventsBuilder {
+    action_timestamps: Option<Vec<i64>>,
+    ad_group_id: Option<String>,
+    attribution_model: Option<ConversionMSOTEventsAttributionModel>,
+    attribution_scope: Option<ConversionMSOTEventsAttributionScope>,
+    attribution_score: Option<f64>,
+    campaign_id: Option<String>,
+    currency: Option<Currency>,
+    event_id: Option<String>,
+    event_name: Option<ConversionMSOTEventsEventName>,
+    event_timestamp: Option<i64>,
+    total_event_touchpoints: Option<i64>,
+    total_events: Option<i64>,
+    value: Option<f64>,
+}
+
+impl std::fmt::Debug for ConversionMSOTEventsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversionMSOTEventsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl ConversionMSOTEventsBuilder {
+    /// Sets `action_timestamps`.
+    pub fn action_timestamps(mut self, value: impl IntoIterator<Item = i64>) -> Self {
+        self.action_timestamps = Some(value.into_iter().collect());
+        self
+    }
+
+    /// Sets `ad_group_id`.
+    pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `attribution_model`.
+    pub fn attribution_model(mut self, value: impl Into<ConversionMSOTEventsAttributionModel>) -> Self {
+        self.attribution_model = Some(value.into());
+        self
+    }
+
+    /// Sets `attribution_scope`.
+    pub fn attribution_scope(mut self, value: impl Into<ConversionMSOTEventsAttributionScope>) -> Self {
+        self.attribution_scope = Some(value.into());
+        self
+    }
+
+    /// Sets `attribution_score`.
+    pub fn attribution_score(mut self, value: f64) -> Self {
+        self.attribution_score = Some(value);
+        self
+    }
+
+    /// Sets `campaign_id`.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<Currency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `event_id`.
+    pub fn event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `event_name`.
+    pub fn event_name(mut self, value: impl Into<ConversionMSOTEventsEventName>) -> Self {
+        self.event_name = Some(value.into());
+        self
+    }
+
+    /// Sets `event_timestamp`.
+    pub fn event_timestamp(mut self, value: i64) -> Self {
+        self.event_timestamp = Some(value);
+        self
+    }
+
+    /// Sets `total_event_touchpoints`.
+    pub fn total_event_touchpoints(mut self, value: i64) -> Self {
+        self.total_event_touchpoints = Some(value);
+        self
+    }
+
+    /// Sets `total_events`.
+    pub fn total_events(mut self, value: i64) -> Self {
+        self.total_events = Some(value);
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: f64) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<ConversionMSOTEvents, crate::error::BuildError> {
+        Ok(ConversionMSOTEvents {
+            action_timestamps: self.action_timestamps,
+            ad_group_id: self
+                .ad_group_id
+                .ok_or(crate::error::BuildError::missing("ConversionMSOTEvents", "ad_group_id"))?,
+            attribution_model: self.attribution_model,
+            attribution_scope: self
+                .attribution_scope
+                .ok_or(crate::error::BuildError::missing("ConversionMSOTEvents", "attribution_scope"))?,
+            attribution_score: self.attribution_score,
+            campaign_id: self.campaign_id,
+            currency: self.currency,
+            event_id: self.event_id.ok_or(crate::error::BuildError::missing("ConversionMSOTEvents", "event_id"))?,
+            event_name: self
+                .event_name
+                .ok_or(crate::error::BuildError::missing("ConversionMSOTEvents", "event_name"))?,
+            event_timestamp: self
+                .event_timestamp
+                .ok_or(crate::error::BuildError::missing("ConversionMSOTEvents", "event_timestamp"))?,
+            total_event_touchpoints: self.total_event_touchpoints,
+            total_events: self.total_events,
+            value: self.value,
+        })
     }
 }
 

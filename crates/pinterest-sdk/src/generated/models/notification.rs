@@ -9,7 +9,7 @@ use super::*;
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum NotificationPostBody {
+pub enum NotificationCreateBody {
     /// The `Variant0` shape.
     Variant0(Vec<serde_json::Map<String, serde_json::Value>>),
     /// The `Variant1` shape.
@@ -19,23 +19,43 @@ pub enum NotificationPostBody {
 }
 
 /// Inline schema at `/paths/~1notifications/post/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`NotificationCreateResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct NotificationPostResponse {
-    /// `success`.
+pub struct NotificationCreateResponse {
+    /// `success`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
-    /// `received_at`.
+    /// `received_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received_at: Option<i64>,
-    /// `error_msg`.
+    /// `error_msg`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
 }
 
-impl NotificationPostResponse {
-    /// A value with the required fields set and the others empty.
+impl NotificationCreateResponse {
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { success: None, received_at: None, error_msg: None }
+    }
+
+    /// Sets `success`.
+    pub fn success(mut self, value: bool) -> Self {
+        self.success = Some(value);
+        self
+    }
+
+    /// Sets `received_at`.
+    pub fn received_at(mut self, value: i64) -> Self {
+        self.received_at = Some(value);
+        self
+    }
+
+    /// Sets `error_msg`.
+    pub fn error_msg(mut self, value: impl Into<String>) -> Self {
+        self.error_msg = Some(value.into());
+        self
     }
 }

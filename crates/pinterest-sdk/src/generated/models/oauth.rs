@@ -6,20 +6,29 @@
 use super::*;
 
 /// Schema `ConversionAccessTokenResponse` of the spec.
+///
+/// Build it with [`ConversionAccessTokenResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionAccessTokenResponse {
-    /// `access_token`: required.
+    /// `access_token`: string (required).
     pub access_token: String,
-    /// `token_type`.
+    /// `token_type`: string (optional); default `"conversion"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
 }
 
 impl ConversionAccessTokenResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(access_token: String) -> Self {
+    /// A value with `access_token` set and the other fields empty.
+    pub fn new(access_token: impl Into<String>) -> Self {
+        let access_token = access_token.into();
         Self { access_token, token_type: None }
+    }
+
+    /// Sets `token_type`.
+    pub fn token_type(mut self, value: impl Into<String>) -> Self {
+        self.token_type = Some(value.into());
+        self
     }
 }
 
@@ -42,6 +51,23 @@ tagged_union! {
     }
 }
 
+impl OauthAccessTokenRequest {
+    /// The `authorization_code` variant.
+    pub fn authorization_code(value: OauthAccessTokenRequestCode) -> Self {
+        Self::AuthorizationCode(value)
+    }
+
+    /// The `refresh_token` variant (`grant_type` is filled in).
+    pub fn refresh_token(refresh_token: impl Into<String>) -> Self {
+        Self::RefreshToken(OauthAccessTokenRequestRefresh::new(refresh_token))
+    }
+
+    /// The `client_credentials` variant (`grant_type` is filled in).
+    pub fn client_credentials(scope: impl Into<String>) -> Self {
+        Self::ClientCredentials(OauthAccessTokenRequestClientCredentials::new(scope))
+    }
+}
+
 impl From<OauthAccessTokenRequestCode> for OauthAccessTokenRequest {
     fn from(value: OauthAccessTokenRequestCode) -> Self {
         OauthAccessTokenRequest::AuthorizationCode(value)
@@ -61,19 +87,22 @@ impl From<OauthAccessTokenRequestClientCredentials> for OauthAccessTokenRequest 
 }
 
 /// Schema `OauthAccessTokenRequestClientCredentials` of the spec.
+///
+/// Build it with [`OauthAccessTokenRequestClientCredentials::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestClientCredentials {
-    /// `scope`: required.
+    /// `scope`: string (required).
     pub scope: String,
-    /// `grant_type`: required.
+    /// `grant_type`: one of `authorization_code`, `refresh_token`, `client_credentials` (required).
     pub grant_type: OauthAccessTokenRequestClientCredentialsGrantType,
 }
 
 impl OauthAccessTokenRequestClientCredentials {
-    /// A value with the required fields set and the others empty.
-    pub fn new(scope: String, grant_type: OauthAccessTokenRequestClientCredentialsGrantType) -> Self {
-        Self { scope, grant_type }
+    /// A value with `scope` set and the other fields empty (`grant_type` is `client_credentials`).
+    pub fn new(scope: impl Into<String>) -> Self {
+        let scope = scope.into();
+        Self { scope, grant_type: OauthAccessTokenRequestClientCredentialsGrantType::from("client_credentials") }
     }
 }
 
@@ -87,21 +116,63 @@ string_enum! {
 }
 
 /// Schema `OauthAccessTokenRequestCode` of the spec.
+///
+/// Build it with [`OauthAccessTokenRequestCode::builder`]: `build()` names a missing required field.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestCode {
-    /// `code`: required.
+    /// `code`: string (required).
     pub code: String,
-    /// `redirect_uri`: required.
+    /// `redirect_uri`: string (required).
     pub redirect_uri: String,
-    /// `grant_type`: required.
+    /// `grant_type`: one of `authorization_code`, `refresh_token`, `client_credentials` (required).
     pub grant_type: OauthAccessTokenRequestCodeGrantType,
 }
 
 impl OauthAccessTokenRequestCode {
-    /// A value with the required fields set and the others empty.
-    pub fn new(code: String, redirect_uri: String, grant_type: OauthAccessTokenRequestCodeGrantType) -> Self {
-        Self { code, redirect_uri, grant_type }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`code`, `redirect_uri`).
+    pub fn builder() -> OauthAccessTokenRequestCodeBuilder {
+        OauthAccessTokenRequestCodeBuilder::default()
+    }
+}
+
+/// Builds a [`OauthAccessTokenRequestCode`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct OauthAccessTokenRequestCodeBuilder {
+    code: Option<String>,
+    redirect_uri: Option<String>,
+}
+
+impl std::fmt::Debug for OauthAccessTokenRequestCodeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenRequestCodeBuilder").finish_non_exhaustive()
+    }
+}
+
+impl OauthAccessTokenRequestCodeBuilder {
+    /// Sets `code`.
+    pub fn code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+
+    /// Sets `redirect_uri`.
+    pub fn redirect_uri(mut self, value: impl Into<String>) -> Self {
+        self.redirect_uri = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<OauthAccessTokenRequestCode, crate::error::BuildError> {
+        Ok(OauthAccessTokenRequestCode {
+            code: self.code.ok_or(crate::error::BuildError::missing("OauthAccessTokenRequestCode", "code"))?,
+            redirect_uri: self
+                .redirect_uri
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenRequestCode", "redirect_uri"))?,
+            grant_type: OauthAccessTokenRequestCodeGrantType::from("authorization_code"),
+        })
     }
 }
 
@@ -120,22 +191,31 @@ impl std::fmt::Debug for OauthAccessTokenRequestCode {
 pub type OauthAccessTokenRequestCodeGrantType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenRequestRefresh` of the spec.
+///
+/// Build it with [`OauthAccessTokenRequestRefresh::new`] (its required fields) and the setters of the others.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenRequestRefresh {
-    /// `refresh_token`: required.
+    /// `refresh_token`: string (required).
     pub refresh_token: String,
-    /// `scope`.
+    /// `scope`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// `grant_type`: required.
+    /// `grant_type`: one of `authorization_code`, `refresh_token`, `client_credentials` (required).
     pub grant_type: OauthAccessTokenRequestRefreshGrantType,
 }
 
 impl OauthAccessTokenRequestRefresh {
-    /// A value with the required fields set and the others empty.
-    pub fn new(refresh_token: String, grant_type: OauthAccessTokenRequestRefreshGrantType) -> Self {
-        Self { refresh_token, scope: None, grant_type }
+    /// A value with `refresh_token` set and the other fields empty (`grant_type` is `refresh_token`).
+    pub fn new(refresh_token: impl Into<String>) -> Self {
+        let refresh_token = refresh_token.into();
+        Self { refresh_token, scope: None, grant_type: OauthAccessTokenRequestRefreshGrantType::from("refresh_token") }
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
     }
 }
 
@@ -160,6 +240,28 @@ tagged_union! {
         RefreshToken(OauthAccessTokenResponseRefresh) = "refresh_token",
         ClientCredentials(OauthAccessTokenResponseClientCredentials) = "client_credentials",
         IntegrationRefresh(OauthAccessTokenResponseIntegrationRefresh) = "integration_refresh",
+    }
+}
+
+impl OauthAccessTokenResponse {
+    /// The `authorization_code` variant.
+    pub fn authorization_code(value: OauthAccessTokenResponseCode) -> Self {
+        Self::AuthorizationCode(value)
+    }
+
+    /// The `refresh_token` variant.
+    pub fn refresh_token(value: OauthAccessTokenResponseRefresh) -> Self {
+        Self::RefreshToken(value)
+    }
+
+    /// The `client_credentials` variant.
+    pub fn client_credentials(value: OauthAccessTokenResponseClientCredentials) -> Self {
+        Self::ClientCredentials(value)
+    }
+
+    /// The `integration_refresh` variant.
+    pub fn integration_refresh(value: OauthAccessTokenResponseIntegrationRefresh) -> Self {
+        Self::IntegrationRefresh(value)
     }
 }
 
@@ -188,26 +290,91 @@ impl From<OauthAccessTokenResponseIntegrationRefresh> for OauthAccessTokenRespon
 }
 
 /// Schema `OauthAccessTokenResponseClientCredentials` of the spec.
+///
+/// Build it with [`OauthAccessTokenResponseClientCredentials::builder`]: `build()` names a missing required field.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseClientCredentials {
-    /// `access_token`: required.
+    /// `access_token`: string (required).
     pub access_token: String,
-    /// `expires_in`: required.
+    /// `expires_in`: integer (required).
     pub expires_in: i64,
-    /// `response_type`.
+    /// `response_type`: one of `authorization_code`, `refresh_token`, `client_credentials` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_type: Option<OauthAccessTokenResponseClientCredentialsResponseType>,
-    /// `scope`: required.
+    /// `scope`: string (required).
     pub scope: String,
-    /// `token_type`: required.
+    /// `token_type`: string (required); default `"bearer"`.
     pub token_type: String,
 }
 
 impl OauthAccessTokenResponseClientCredentials {
-    /// A value with the required fields set and the others empty.
-    pub fn new(access_token: String, expires_in: i64, scope: String, token_type: String) -> Self {
-        Self { access_token, expires_in, response_type: None, scope, token_type }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`access_token`, `expires_in`, `scope`, `token_type`).
+    pub fn builder() -> OauthAccessTokenResponseClientCredentialsBuilder {
+        OauthAccessTokenResponseClientCredentialsBuilder::default()
+    }
+}
+
+/// Builds a [`OauthAccessTokenResponseClientCredentials`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct OauthAccessTokenResponseClientCredentialsBuilder {
+    access_token: Option<String>,
+    expires_in: Option<i64>,
+    scope: Option<String>,
+    token_type: Option<String>,
+}
+
+impl std::fmt::Debug for OauthAccessTokenResponseClientCredentialsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseClientCredentialsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl OauthAccessTokenResponseClientCredentialsBuilder {
+    /// Sets `access_token`.
+    pub fn access_token(mut self, value: impl Into<String>) -> Self {
+        self.access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `expires_in`.
+    pub fn expires_in(mut self, value: i64) -> Self {
+        self.expires_in = Some(value);
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets `token_type`.
+    pub fn token_type(mut self, value: impl Into<String>) -> Self {
+        self.token_type = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<OauthAccessTokenResponseClientCredentials, crate::error::BuildError> {
+        Ok(OauthAccessTokenResponseClientCredentials {
+            access_token: self.access_token.ok_or(crate::error::BuildError::missing(
+                "OauthAccessTokenResponseClientCredentials",
+                "access_token",
+            ))?,
+            expires_in: self
+                .expires_in
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseClientCredentials", "expires_in"))?,
+            response_type: Some(OauthAccessTokenResponseClientCredentialsResponseType::from("client_credentials")),
+            scope: self
+                .scope
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseClientCredentials", "scope"))?,
+            token_type: self
+                .token_type
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseClientCredentials", "token_type"))?,
+        })
     }
 }
 
@@ -228,44 +395,121 @@ impl std::fmt::Debug for OauthAccessTokenResponseClientCredentials {
 pub type OauthAccessTokenResponseClientCredentialsResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenResponseCode` of the spec.
+///
+/// Build it with [`OauthAccessTokenResponseCode::builder`]: `build()` names a missing required field.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseCode {
-    /// `refresh_token`.
+    /// `refresh_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-    /// `refresh_token_expires_at`.
+    /// `refresh_token_expires_at`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_expires_at: Option<i64>,
-    /// `refresh_token_expires_in`.
+    /// `refresh_token_expires_in`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_expires_in: Option<i64>,
-    /// `access_token`: required.
+    /// `access_token`: string (required).
     pub access_token: String,
-    /// `expires_in`: required.
+    /// `expires_in`: integer (required).
     pub expires_in: i64,
-    /// `response_type`.
+    /// `response_type`: one of `authorization_code`, `refresh_token`, `client_credentials` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_type: Option<OauthAccessTokenResponseCodeResponseType>,
-    /// `scope`: required.
+    /// `scope`: string (required).
     pub scope: String,
-    /// `token_type`: required.
+    /// `token_type`: string (required); default `"bearer"`.
     pub token_type: String,
 }
 
 impl OauthAccessTokenResponseCode {
-    /// A value with the required fields set and the others empty.
-    pub fn new(access_token: String, expires_in: i64, scope: String, token_type: String) -> Self {
-        Self {
-            refresh_token: None,
-            refresh_token_expires_at: None,
-            refresh_token_expires_in: None,
-            access_token,
-            expires_in,
-            response_type: None,
-            scope,
-            token_type,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`access_token`, `expires_in`, `scope`, `token_type`).
+    pub fn builder() -> OauthAccessTokenResponseCodeBuilder {
+        OauthAccessTokenResponseCodeBuilder::default()
+    }
+}
+
+/// Builds a [`OauthAccessTokenResponseCode`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct OauthAccessTokenResponseCodeBuilder {
+    refresh_token: Option<String>,
+    refresh_token_expires_at: Option<i64>,
+    refresh_token_expires_in: Option<i64>,
+    access_token: Option<String>,
+    expires_in: Option<i64>,
+    scope: Option<String>,
+    token_type: Option<String>,
+}
+
+impl std::fmt::Debug for OauthAccessTokenResponseCodeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseCodeBuilder").finish_non_exhaustive()
+    }
+}
+
+impl OauthAccessTokenResponseCodeBuilder {
+    /// Sets `refresh_token`.
+    pub fn refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `refresh_token_expires_at`.
+    pub fn refresh_token_expires_at(mut self, value: i64) -> Self {
+        self.refresh_token_expires_at = Some(value);
+        self
+    }
+
+    /// Sets `refresh_token_expires_in`.
+    pub fn refresh_token_expires_in(mut self, value: i64) -> Self {
+        self.refresh_token_expires_in = Some(value);
+        self
+    }
+
+    /// Sets `access_token`.
+    pub fn access_token(mut self, value: impl Into<String>) -> Self {
+        self.access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `expires_in`.
+    pub fn expires_in(mut self, value: i64) -> Self {
+        self.expires_in = Some(value);
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets `token_type`.
+    pub fn token_type(mut self, value: impl Into<String>) -> Self {
+        self.token_type = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<OauthAccessTokenResponseCode, crate::error::BuildError> {
+        Ok(OauthAccessTokenResponseCode {
+            refresh_token: self.refresh_token,
+            refresh_token_expires_at: self.refresh_token_expires_at,
+            refresh_token_expires_in: self.refresh_token_expires_in,
+            access_token: self
+                .access_token
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseCode", "access_token"))?,
+            expires_in: self
+                .expires_in
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseCode", "expires_in"))?,
+            response_type: Some(OauthAccessTokenResponseCodeResponseType::from("authorization_code")),
+            scope: self.scope.ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseCode", "scope"))?,
+            token_type: self
+                .token_type
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseCode", "token_type"))?,
+        })
     }
 }
 
@@ -289,45 +533,117 @@ impl std::fmt::Debug for OauthAccessTokenResponseCode {
 pub type OauthAccessTokenResponseCodeResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenResponseIntegrationRefresh` of the spec.
+///
+/// Build it with [`OauthAccessTokenResponseIntegrationRefresh::builder`]: `build()` names a missing required field.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseIntegrationRefresh {
-    /// `refresh_token`: required.
+    /// `refresh_token`: string (required).
     pub refresh_token: String,
-    /// `refresh_token_expires_in`: required.
+    /// `refresh_token_expires_in`: integer (required).
     pub refresh_token_expires_in: i64,
-    /// `access_token`: required.
+    /// `access_token`: string (required).
     pub access_token: String,
-    /// `expires_in`: required.
+    /// `expires_in`: integer (required).
     pub expires_in: i64,
-    /// `response_type`.
+    /// `response_type`: one of `authorization_code`, `refresh_token`, `client_credentials` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_type: Option<OauthAccessTokenResponseIntegrationRefreshResponseType>,
-    /// `scope`: required.
+    /// `scope`: string (required).
     pub scope: String,
-    /// `token_type`: required.
+    /// `token_type`: string (required); default `"bearer"`.
     pub token_type: String,
 }
 
 impl OauthAccessTokenResponseIntegrationRefresh {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        refresh_token: String,
-        refresh_token_expires_in: i64,
-        access_token: String,
-        expires_in: i64,
-        scope: String,
-        token_type: String,
-    ) -> Self {
-        Self {
-            refresh_token,
-            refresh_token_expires_in,
-            access_token,
-            expires_in,
-            response_type: None,
-            scope,
-            token_type,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`refresh_token`, `refresh_token_expires_in`, `access_token`, `expires_in`, `scope`, `token_type`).
+    pub fn builder() -> OauthAccessTokenResponseIntegrationRefreshBuilder {
+        OauthAccessTokenResponseIntegrationRefreshBuilder::default()
+    }
+}
+
+/// Builds a [`OauthAccessTokenResponseIntegrationRefresh`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct OauthAccessTokenResponseIntegrationRefreshBuilder {
+    refresh_token: Option<String>,
+    refresh_token_expires_in: Option<i64>,
+    access_token: Option<String>,
+    expires_in: Option<i64>,
+    scope: Option<String>,
+    token_type: Option<String>,
+}
+
+impl std::fmt::Debug for OauthAccessTokenResponseIntegrationRefreshBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseIntegrationRefreshBuilder").finish_non_exhaustive()
+    }
+}
+
+impl OauthAccessTokenResponseIntegrationRefreshBuilder {
+    /// Sets `refresh_token`.
+    pub fn refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `refresh_token_expires_in`.
+    pub fn refresh_token_expires_in(mut self, value: i64) -> Self {
+        self.refresh_token_expires_in = Some(value);
+        self
+    }
+
+    /// Sets `access_token`.
+    pub fn access_token(mut self, value: impl Into<String>) -> Self {
+        self.access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `expires_in`.
+    pub fn expires_in(mut self, value: i64) -> Self {
+        self.expires_in = Some(value);
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets `token_type`.
+    pub fn token_type(mut self, value: impl Into<String>) -> Self {
+        self.token_type = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<OauthAccessTokenResponseIntegrationRefresh, crate::error::BuildError> {
+        Ok(OauthAccessTokenResponseIntegrationRefresh {
+            refresh_token: self.refresh_token.ok_or(crate::error::BuildError::missing(
+                "OauthAccessTokenResponseIntegrationRefresh",
+                "refresh_token",
+            ))?,
+            refresh_token_expires_in: self.refresh_token_expires_in.ok_or(crate::error::BuildError::missing(
+                "OauthAccessTokenResponseIntegrationRefresh",
+                "refresh_token_expires_in",
+            ))?,
+            access_token: self.access_token.ok_or(crate::error::BuildError::missing(
+                "OauthAccessTokenResponseIntegrationRefresh",
+                "access_token",
+            ))?,
+            expires_in: self
+                .expires_in
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseIntegrationRefresh", "expires_in"))?,
+            response_type: Some(OauthAccessTokenResponseIntegrationRefreshResponseType::from("integration_refresh")),
+            scope: self
+                .scope
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseIntegrationRefresh", "scope"))?,
+            token_type: self
+                .token_type
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseIntegrationRefresh", "token_type"))?,
+        })
     }
 }
 
@@ -350,49 +666,126 @@ impl std::fmt::Debug for OauthAccessTokenResponseIntegrationRefresh {
 pub type OauthAccessTokenResponseIntegrationRefreshResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `OauthAccessTokenResponseRefresh` of the spec.
+///
+/// Build it with [`OauthAccessTokenResponseRefresh::builder`]: `build()` names a missing required field.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OauthAccessTokenResponseRefresh {
-    /// `access_token`: required.
+    /// `access_token`: string (required).
     pub access_token: String,
-    /// `expires_in`: required.
+    /// `expires_in`: integer (required).
     pub expires_in: i64,
-    /// `response_type`.
+    /// `response_type`: one of `authorization_code`, `refresh_token`, `client_credentials` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_type: Option<OauthAccessTokenResponseRefreshResponseType>,
-    /// `scope`: required.
+    /// `scope`: string (required).
     pub scope: String,
-    /// `token_type`: required.
+    /// `token_type`: string (required); default `"bearer"`.
     pub token_type: String,
-    /// `refresh_token`: required.
+    /// `refresh_token`: string (required).
     pub refresh_token: String,
-    /// `refresh_token_expires_at`: required.
+    /// `refresh_token_expires_at`: integer (required).
     pub refresh_token_expires_at: i64,
-    /// `refresh_token_expires_in`: required.
+    /// `refresh_token_expires_in`: integer (required).
     pub refresh_token_expires_in: i64,
 }
 
 impl OauthAccessTokenResponseRefresh {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        access_token: String,
-        expires_in: i64,
-        scope: String,
-        token_type: String,
-        refresh_token: String,
-        refresh_token_expires_at: i64,
-        refresh_token_expires_in: i64,
-    ) -> Self {
-        Self {
-            access_token,
-            expires_in,
-            response_type: None,
-            scope,
-            token_type,
-            refresh_token,
-            refresh_token_expires_at,
-            refresh_token_expires_in,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`access_token`, `expires_in`, `scope`, `token_type`, `refresh_token`, `refresh_token_expires_at`, `refresh_token_expires_in`).
+    pub fn builder() -> OauthAccessTokenResponseRefreshBuilder {
+        OauthAccessTokenResponseRefreshBuilder::default()
+    }
+}
+
+/// Builds a [`OauthAccessTokenResponseRefresh`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct OauthAccessTokenResponseRefreshBuilder {
+    access_token: Option<String>,
+    expires_in: Option<i64>,
+    scope: Option<String>,
+    token_type: Option<String>,
+    refresh_token: Option<String>,
+    refresh_token_expires_at: Option<i64>,
+    refresh_token_expires_in: Option<i64>,
+}
+
+impl std::fmt::Debug for OauthAccessTokenResponseRefreshBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthAccessTokenResponseRefreshBuilder").finish_non_exhaustive()
+    }
+}
+
+impl OauthAccessTokenResponseRefreshBuilder {
+    /// Sets `access_token`.
+    pub fn access_token(mut self, value: impl Into<String>) -> Self {
+        self.access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `expires_in`.
+    pub fn expires_in(mut self, value: i64) -> Self {
+        self.expires_in = Some(value);
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets `token_type`.
+    pub fn token_type(mut self, value: impl Into<String>) -> Self {
+        self.token_type = Some(value.into());
+        self
+    }
+
+    /// Sets `refresh_token`.
+    pub fn refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `refresh_token_expires_at`.
+    pub fn refresh_token_expires_at(mut self, value: i64) -> Self {
+        self.refresh_token_expires_at = Some(value);
+        self
+    }
+
+    /// Sets `refresh_token_expires_in`.
+    pub fn refresh_token_expires_in(mut self, value: i64) -> Self {
+        self.refresh_token_expires_in = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<OauthAccessTokenResponseRefresh, crate::error::BuildError> {
+        Ok(OauthAccessTokenResponseRefresh {
+            access_token: self
+                .access_token
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseRefresh", "access_token"))?,
+            expires_in: self
+                .expires_in
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseRefresh", "expires_in"))?,
+            response_type: Some(OauthAccessTokenResponseRefreshResponseType::from("refresh_token")),
+            scope: self.scope.ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseRefresh", "scope"))?,
+            token_type: self
+                .token_type
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseRefresh", "token_type"))?,
+            refresh_token: self
+                .refresh_token
+                .ok_or(crate::error::BuildError::missing("OauthAccessTokenResponseRefresh", "refresh_token"))?,
+            refresh_token_expires_at: self.refresh_token_expires_at.ok_or(crate::error::BuildError::missing(
+                "OauthAccessTokenResponseRefresh",
+                "refresh_token_expires_at",
+            ))?,
+            refresh_token_expires_in: self.refresh_token_expires_in.ok_or(crate::error::BuildError::missing(
+                "OauthAccessTokenResponseRefresh",
+                "refresh_token_expires_in",
+            ))?,
+        })
     }
 }
 
@@ -416,20 +809,29 @@ impl std::fmt::Debug for OauthAccessTokenResponseRefresh {
 pub type OauthAccessTokenResponseRefreshResponseType = OauthAccessTokenRequestClientCredentialsGrantType;
 
 /// Schema `TokenRevocationRequest` of the spec.
+///
+/// Build it with [`TokenRevocationRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenRevocationRequest {
-    /// `token`: required.
+    /// `token`: string (required).
     pub token: String,
-    /// `token_type_hint`.
+    /// `token_type_hint`: one of `access_token`, `refresh_token` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type_hint: Option<TokenRevocationRequestTokenTypeHint>,
 }
 
 impl TokenRevocationRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(token: String) -> Self {
+    /// A value with `token` set and the other fields empty.
+    pub fn new(token: impl Into<String>) -> Self {
+        let token = token.into();
         Self { token, token_type_hint: None }
+    }
+
+    /// Sets `token_type_hint`.
+    pub fn token_type_hint(mut self, value: impl Into<TokenRevocationRequestTokenTypeHint>) -> Self {
+        self.token_type_hint = Some(value.into());
+        self
     }
 }
 

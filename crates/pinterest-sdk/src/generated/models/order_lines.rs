@@ -6,49 +6,52 @@
 use super::*;
 
 /// Schema `OrderLine` of the spec.
+///
+/// Build it with [`OrderLine::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLine {
-    /// `ad_account_id`.
+    /// `ad_account_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `budget`: nullable.
+    /// `budget`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
-    /// `end_time`: nullable.
+    /// `end_time`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<f64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `paid_budget`: nullable.
+    /// `paid_budget`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_budget: Option<f64>,
-    /// `paid_type`: nullable.
+    /// `paid_type`: one of `PAID`, `BONUS`, `MAKE_GOOD`, `TEST` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_type: Option<OrderLinePaidType>,
-    /// `purchase_order_id`: nullable.
+    /// `purchase_order_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase_order_id: Option<String>,
-    /// `start_time`.
+    /// `start_time`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<f64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `DELETED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<OrderLineStatus>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `campaign_ids`: required.
+    /// `campaign_ids`: list of string (required).
     pub campaign_ids: Vec<String>,
 }
 
 impl OrderLine {
-    /// A value with the required fields set and the others empty.
-    pub fn new(campaign_ids: Vec<String>) -> Self {
+    /// A value with `campaign_ids` set and the other fields empty.
+    pub fn new(campaign_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let campaign_ids = campaign_ids.into_iter().map(Into::into).collect();
         Self {
             ad_account_id: None,
             budget: None,
@@ -63,6 +66,72 @@ impl OrderLine {
             type_: None,
             campaign_ids,
         }
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `budget`.
+    pub fn budget(mut self, value: f64) -> Self {
+        self.budget = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: f64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `paid_budget`.
+    pub fn paid_budget(mut self, value: f64) -> Self {
+        self.paid_budget = Some(value);
+        self
+    }
+
+    /// Sets `paid_type`.
+    pub fn paid_type(mut self, value: impl Into<OrderLinePaidType>) -> Self {
+        self.paid_type = Some(value.into());
+        self
+    }
+
+    /// Sets `purchase_order_id`.
+    pub fn purchase_order_id(mut self, value: impl Into<String>) -> Self {
+        self.purchase_order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: f64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<OrderLineStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 
@@ -89,19 +158,28 @@ string_enum! {
 pub type OrderLinesListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1order_lines/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`OrderLinesListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLinesListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`OrderLine`] (required).
     pub items: Vec<OrderLine>,
 }
 
 impl OrderLinesListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<OrderLine>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<OrderLine>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }

@@ -9,74 +9,131 @@ use super::*;
 pub type BulkPinAnalyticsResponse = std::collections::BTreeMap<String, PinAnalyticsResponse>;
 
 /// Schema `CarouselSlot` of the spec.
+///
+/// Build it with [`CarouselSlot::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CarouselSlot {
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 
 impl CarouselSlot {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { description: None, link: None, title: None }
     }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 
-/// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
-pub type MultiPinsAnalyticsAppTypes = PinsAnalyticsAppTypes;
-
-/// Inline schema at `/paths/~1pins~1analytics/get/parameters/4/schema/items` in the spec.
-pub type MultiPinsAnalyticsMetricTypesItem = PinsAnalyticsMetricTypesItem;
-
 /// Schema `PinAnalyticsMetricsResponse` of the spec.
+///
+/// Build it with [`PinAnalyticsMetricsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinAnalyticsMetricsResponse {
-    /// `daily_metrics`.
+    /// `daily_metrics`: list of [`PinAnalyticsMetricsResponseDailyMetricsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_metrics: Option<Vec<PinAnalyticsMetricsResponseDailyMetricsItem>>,
-    /// `lifetime_metrics`.
+    /// `lifetime_metrics`: map of string to integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_metrics: Option<std::collections::BTreeMap<String, i64>>,
-    /// `summary_metrics`.
+    /// `summary_metrics`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_metrics: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl PinAnalyticsMetricsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { daily_metrics: None, lifetime_metrics: None, summary_metrics: None }
+    }
+
+    /// Sets `daily_metrics`.
+    pub fn daily_metrics(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<PinAnalyticsMetricsResponseDailyMetricsItem>>,
+    ) -> Self {
+        self.daily_metrics = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `lifetime_metrics`.
+    pub fn lifetime_metrics(mut self, value: std::collections::BTreeMap<String, i64>) -> Self {
+        self.lifetime_metrics = Some(value);
+        self
+    }
+
+    /// Sets `summary_metrics`.
+    pub fn summary_metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
+        self.summary_metrics = Some(value);
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/PinAnalyticsMetricsResponse/properties/daily_metrics/items` in the spec.
+///
+/// Build it with [`PinAnalyticsMetricsResponseDailyMetricsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinAnalyticsMetricsResponseDailyMetricsItem {
-    /// `data_status`.
+    /// `data_status`: one of the 23 values of [`DataStatus`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_status: Option<DataStatus>,
-    /// `date`.
+    /// `date`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// `metrics`.
+    /// `metrics`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl PinAnalyticsMetricsResponseDailyMetricsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data_status: None, date: None, metrics: None }
+    }
+
+    /// Sets `data_status`.
+    pub fn data_status(mut self, value: impl Into<DataStatus>) -> Self {
+        self.data_status = Some(value.into());
+        self
+    }
+
+    /// Sets `date`.
+    pub fn date(mut self, value: impl Into<String>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+
+    /// Sets `metrics`.
+    pub fn metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
+        self.metrics = Some(value);
+        self
     }
 }
 
@@ -84,56 +141,106 @@ impl PinAnalyticsMetricsResponseDailyMetricsItem {
 pub type PinAnalyticsResponse = std::collections::BTreeMap<String, PinAnalyticsMetricsResponse>;
 
 /// Schema `PinCreate` of the spec.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+///
+/// Build it with [`PinCreate::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinCreate {
-    /// `alt_text`: at most 500 characters, nullable.
+    /// `alt_text`: string (optional, nullable); at most 500 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
-    /// `board_id`: pattern `^\d+$`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub board_id: Option<String>,
-    /// `board_section_id`: pattern `^\d+$`, nullable.
+    /// `board_id`: string (required); pattern `^\d+$`.
+    pub board_id: String,
+    /// `board_section_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_section_id: Option<String>,
-    /// `description`: at most 800 characters, nullable.
+    /// `description`: string (optional, nullable); at most 800 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `dominant_color`: nullable.
+    /// `dominant_color`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dominant_color: Option<String>,
-    /// `link`: at most 2048 characters, nullable.
+    /// `link`: string (optional, nullable); at most 2048 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `media_source`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_source: Option<PinMediaSource>,
-    /// `parent_pin_id`: pattern `^\d+$`, nullable.
+    /// `media_source`: [`PinMediaSource`] (required).
+    pub media_source: PinMediaSource,
+    /// `parent_pin_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_pin_id: Option<String>,
-    /// `sponsor_id`: pattern `^\d+$`, nullable.
+    /// `sponsor_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sponsor_id: Option<String>,
-    /// `title`: at most 100 characters, nullable.
+    /// `title`: string (optional, nullable); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 
 impl PinCreate {
-    /// A value with the required fields set and the others empty.
-    pub fn new() -> Self {
+    /// A value with `board_id` and `media_source` set and the other fields empty.
+    pub fn new(board_id: impl Into<String>, media_source: impl Into<PinMediaSource>) -> Self {
+        let board_id = board_id.into();
+        let media_source = media_source.into();
         Self {
             alt_text: None,
-            board_id: None,
+            board_id,
             board_section_id: None,
             description: None,
             dominant_color: None,
             link: None,
-            media_source: None,
+            media_source,
             parent_pin_id: None,
             sponsor_id: None,
             title: None,
         }
+    }
+
+    /// Sets `alt_text`.
+    pub fn alt_text(mut self, value: impl Into<String>) -> Self {
+        self.alt_text = Some(value.into());
+        self
+    }
+
+    /// Sets `board_section_id`.
+    pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
+        self.board_section_id = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `dominant_color`.
+    pub fn dominant_color(mut self, value: impl Into<String>) -> Self {
+        self.dominant_color = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `parent_pin_id`.
+    pub fn parent_pin_id(mut self, value: impl Into<String>) -> Self {
+        self.parent_pin_id = Some(value.into());
+        self
+    }
+
+    /// Sets `sponsor_id`.
+    pub fn sponsor_id(mut self, value: impl Into<String>) -> Self {
+        self.sponsor_id = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
     }
 }
 
@@ -146,6 +253,38 @@ tagged_union! {
         MultipleImageBase64(PinMediaSourceImagesBase64) = "multiple_image_base64",
         MultipleImageUrls(PinMediaSourceImagesURL) = "multiple_image_urls",
         PinUrl(PinMediaSourcePinURL) = "pin_url",
+    }
+}
+
+impl PinMediaSource {
+    /// The `image_base64` variant.
+    pub fn image_base64(value: PinMediaSourceImageBase64) -> Self {
+        Self::ImageBase64(value)
+    }
+
+    /// The `image_url` variant (`source_type` is filled in).
+    pub fn image_url(url: impl Into<String>) -> Self {
+        Self::ImageUrl(PinMediaSourceImageURL::new(url))
+    }
+
+    /// The `video_id` variant (`source_type` is filled in).
+    pub fn video_id(media_id: impl Into<String>) -> Self {
+        Self::VideoId(PinMediaSourceVideoID::new(media_id))
+    }
+
+    /// The `multiple_image_base64` variant (`source_type` is filled in).
+    pub fn multiple_image_base64(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesBase64Item>>) -> Self {
+        Self::MultipleImageBase64(PinMediaSourceImagesBase64::new(items))
+    }
+
+    /// The `multiple_image_urls` variant (`source_type` is filled in).
+    pub fn multiple_image_urls(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesURLItem>>) -> Self {
+        Self::MultipleImageUrls(PinMediaSourceImagesURL::new(items))
+    }
+
+    /// The `pin_url` variant (`source_type` is filled in).
+    pub fn pin_url() -> Self {
+        Self::PinUrl(PinMediaSourcePinURL::new())
     }
 }
 
@@ -186,24 +325,74 @@ impl From<PinMediaSourcePinURL> for PinMediaSource {
 }
 
 /// Schema `PinMediaSourceImageBase64` of the spec.
+///
+/// Build it with [`PinMediaSourceImageBase64::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImageBase64 {
-    /// `content_type`: required.
+    /// `content_type`: one of `image/jpeg`, `image/png` (required).
     pub content_type: ContentType,
-    /// `data`: required, pattern `^[a-zA-Z0-9+/=]+$`.
+    /// `data`: string (required); pattern `^[a-zA-Z0-9+/=]+$`.
     pub data: String,
-    /// `is_standard`.
+    /// `is_standard`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_standard: Option<bool>,
-    /// `source_type`: required.
+    /// `source_type`: one of `image_base64` (required).
     pub source_type: PinMediaSourceImageBase64SourceType,
 }
 
 impl PinMediaSourceImageBase64 {
-    /// A value with the required fields set and the others empty.
-    pub fn new(content_type: ContentType, data: String, source_type: PinMediaSourceImageBase64SourceType) -> Self {
-        Self { content_type, data, is_standard: None, source_type }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`content_type`, `data`).
+    pub fn builder() -> PinMediaSourceImageBase64Builder {
+        PinMediaSourceImageBase64Builder::default()
+    }
+}
+
+/// Builds a [`PinMediaSourceImageBase64`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct PinMediaSourceImageBase64Builder {
+    content_type: Option<ContentType>,
+    data: Option<String>,
+    is_standard: Option<bool>,
+}
+
+impl std::fmt::Debug for PinMediaSourceImageBase64Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PinMediaSourceImageBase64Builder").finish_non_exhaustive()
+    }
+}
+
+impl PinMediaSourceImageBase64Builder {
+    /// Sets `content_type`.
+    pub fn content_type(mut self, value: impl Into<ContentType>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<String>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `is_standard`.
+    pub fn is_standard(mut self, value: bool) -> Self {
+        self.is_standard = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<PinMediaSourceImageBase64, crate::error::BuildError> {
+        Ok(PinMediaSourceImageBase64 {
+            content_type: self
+                .content_type
+                .ok_or(crate::error::BuildError::missing("PinMediaSourceImageBase64", "content_type"))?,
+            data: self.data.ok_or(crate::error::BuildError::missing("PinMediaSourceImageBase64", "data"))?,
+            is_standard: self.is_standard,
+            source_type: PinMediaSourceImageBase64SourceType::from("image_base64"),
+        })
     }
 }
 
@@ -215,22 +404,31 @@ string_enum! {
 }
 
 /// Schema `PinMediaSourceImageURL` of the spec.
+///
+/// Build it with [`PinMediaSourceImageURL::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImageURL {
-    /// `is_standard`.
+    /// `is_standard`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_standard: Option<bool>,
-    /// `source_type`: required.
+    /// `source_type`: one of `image_url` (required).
     pub source_type: PinMediaSourceImageURLSourceType,
-    /// `url`: required.
+    /// `url`: string (required).
     pub url: String,
 }
 
 impl PinMediaSourceImageURL {
-    /// A value with the required fields set and the others empty.
-    pub fn new(source_type: PinMediaSourceImageURLSourceType, url: String) -> Self {
-        Self { is_standard: None, source_type, url }
+    /// A value with `url` set and the other fields empty (`source_type` is `image_url`).
+    pub fn new(url: impl Into<String>) -> Self {
+        let url = url.into();
+        Self { is_standard: None, source_type: PinMediaSourceImageURLSourceType::from("image_url"), url }
+    }
+
+    /// Sets `is_standard`.
+    pub fn is_standard(mut self, value: bool) -> Self {
+        self.is_standard = Some(value);
+        self
     }
 }
 
@@ -242,48 +440,122 @@ string_enum! {
 }
 
 /// Schema `PinMediaSourceImagesBase64` of the spec.
+///
+/// Build it with [`PinMediaSourceImagesBase64::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesBase64 {
-    /// `index`: minimum 0.
+    /// `index`: integer (optional); minimum 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
-    /// `items`: required, at least 2 items, at most 5 items.
+    /// `items`: list of [`PinMediaSourceImagesBase64Item`] (required); at least 2 items, at most 5 items.
     pub items: Vec<PinMediaSourceImagesBase64Item>,
-    /// `source_type`: required.
+    /// `source_type`: one of `multiple_image_base64` (required).
     pub source_type: PinMediaSourceImagesBase64SourceType,
 }
 
 impl PinMediaSourceImagesBase64 {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<PinMediaSourceImagesBase64Item>, source_type: PinMediaSourceImagesBase64SourceType) -> Self {
-        Self { index: None, items, source_type }
+    /// A value with `items` set and the other fields empty (`source_type` is `multiple_image_base64`).
+    pub fn new(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesBase64Item>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { index: None, items, source_type: PinMediaSourceImagesBase64SourceType::from("multiple_image_base64") }
+    }
+
+    /// Sets `index`.
+    pub fn index(mut self, value: i64) -> Self {
+        self.index = Some(value);
+        self
     }
 }
 
 /// Schema `PinMediaSourceImagesBase64Item` of the spec.
+///
+/// Build it with [`PinMediaSourceImagesBase64Item::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesBase64Item {
-    /// `content_type`: required.
+    /// `content_type`: one of `image/jpeg`, `image/png` (required).
     pub content_type: ContentType,
-    /// `data`: required, pattern `^[a-zA-Z0-9+/=]+$`.
+    /// `data`: string (required); pattern `^[a-zA-Z0-9+/=]+$`.
     pub data: String,
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 
 impl PinMediaSourceImagesBase64Item {
-    /// A value with the required fields set and the others empty.
-    pub fn new(content_type: ContentType, data: String) -> Self {
-        Self { content_type, data, description: None, link: None, title: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`content_type`, `data`).
+    pub fn builder() -> PinMediaSourceImagesBase64ItemBuilder {
+        PinMediaSourceImagesBase64ItemBuilder::default()
+    }
+}
+
+/// Builds a [`PinMediaSourceImagesBase64Item`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct PinMediaSourceImagesBase64ItemBuilder {
+    content_type: Option<ContentType>,
+    data: Option<String>,
+    description: Option<String>,
+    link: Option<String>,
+    title: Option<String>,
+}
+
+impl std::fmt::Debug for PinMediaSourceImagesBase64ItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PinMediaSourceImagesBase64ItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl PinMediaSourceImagesBase64ItemBuilder {
+    /// Sets `content_type`.
+    pub fn content_type(mut self, value: impl Into<ContentType>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<String>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<PinMediaSourceImagesBase64Item, crate::error::BuildError> {
+        Ok(PinMediaSourceImagesBase64Item {
+            content_type: self
+                .content_type
+                .ok_or(crate::error::BuildError::missing("PinMediaSourceImagesBase64Item", "content_type"))?,
+            data: self.data.ok_or(crate::error::BuildError::missing("PinMediaSourceImagesBase64Item", "data"))?,
+            description: self.description,
+            link: self.link,
+            title: self.title,
+        })
     }
 }
 
@@ -295,46 +567,76 @@ string_enum! {
 }
 
 /// Schema `PinMediaSourceImagesURL` of the spec.
+///
+/// Build it with [`PinMediaSourceImagesURL::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesURL {
-    /// `index`: minimum 0.
+    /// `index`: integer (optional); minimum 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
-    /// `items`: required, at least 2 items, at most 5 items.
+    /// `items`: list of [`PinMediaSourceImagesURLItem`] (required); at least 2 items, at most 5 items.
     pub items: Vec<PinMediaSourceImagesURLItem>,
-    /// `source_type`: required.
+    /// `source_type`: one of `multiple_image_urls` (required).
     pub source_type: PinMediaSourceImagesURLSourceType,
 }
 
 impl PinMediaSourceImagesURL {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<PinMediaSourceImagesURLItem>, source_type: PinMediaSourceImagesURLSourceType) -> Self {
-        Self { index: None, items, source_type }
+    /// A value with `items` set and the other fields empty (`source_type` is `multiple_image_urls`).
+    pub fn new(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesURLItem>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { index: None, items, source_type: PinMediaSourceImagesURLSourceType::from("multiple_image_urls") }
+    }
+
+    /// Sets `index`.
+    pub fn index(mut self, value: i64) -> Self {
+        self.index = Some(value);
+        self
     }
 }
 
 /// Schema `PinMediaSourceImagesURLItem` of the spec.
+///
+/// Build it with [`PinMediaSourceImagesURLItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceImagesURLItem {
-    /// `description`.
+    /// `description`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `title`.
+    /// `title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// `url`: required.
+    /// `url`: string (required).
     pub url: String,
 }
 
 impl PinMediaSourceImagesURLItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(url: String) -> Self {
+    /// A value with `url` set and the other fields empty.
+    pub fn new(url: impl Into<String>) -> Self {
+        let url = url.into();
         Self { description: None, link: None, title: None, url }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
     }
 }
 
@@ -346,20 +648,34 @@ string_enum! {
 }
 
 /// Schema `PinMediaSourcePinURL` of the spec.
+///
+/// Build it with [`PinMediaSourcePinURL::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourcePinURL {
-    /// `is_affiliate_link`.
+    /// `is_affiliate_link`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_affiliate_link: Option<bool>,
-    /// `source_type`: required.
+    /// `source_type`: one of `pin_url` (required).
     pub source_type: PinMediaSourcePinURLSourceType,
 }
 
 impl PinMediaSourcePinURL {
-    /// A value with the required fields set and the others empty.
-    pub fn new(source_type: PinMediaSourcePinURLSourceType) -> Self {
-        Self { is_affiliate_link: None, source_type }
+    /// A value with nothing set and the other fields empty (`source_type` is `pin_url`).
+    pub fn new() -> Self {
+        Self { is_affiliate_link: None, source_type: PinMediaSourcePinURLSourceType::from("pin_url") }
+    }
+
+    /// Sets `is_affiliate_link`.
+    pub fn is_affiliate_link(mut self, value: bool) -> Self {
+        self.is_affiliate_link = Some(value);
+        self
+    }
+}
+
+impl Default for PinMediaSourcePinURL {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -371,33 +687,36 @@ string_enum! {
 }
 
 /// Schema `PinMediaSourceVideoID` of the spec.
+///
+/// Build it with [`PinMediaSourceVideoID::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaSourceVideoID {
-    /// `cover_image_content_type`.
+    /// `cover_image_content_type`: one of `image/jpeg`, `image/png` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_content_type: Option<ContentType>,
-    /// `cover_image_data`.
+    /// `cover_image_data`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_data: Option<String>,
-    /// `cover_image_key_frame_time`: minimum 0.
+    /// `cover_image_key_frame_time`: integer (optional); minimum 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_key_frame_time: Option<i64>,
-    /// `cover_image_url`.
+    /// `cover_image_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_url: Option<String>,
-    /// `is_standard`.
+    /// `is_standard`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_standard: Option<bool>,
-    /// `media_id`: required, pattern `^\d+$`.
+    /// `media_id`: string (required); pattern `^\d+$`.
     pub media_id: String,
-    /// `source_type`: required.
+    /// `source_type`: one of `video_id` (required).
     pub source_type: PinMediaSourceVideoIDSourceType,
 }
 
 impl PinMediaSourceVideoID {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_id: String, source_type: PinMediaSourceVideoIDSourceType) -> Self {
+    /// A value with `media_id` set and the other fields empty (`source_type` is `video_id`).
+    pub fn new(media_id: impl Into<String>) -> Self {
+        let media_id = media_id.into();
         Self {
             cover_image_content_type: None,
             cover_image_data: None,
@@ -405,8 +724,38 @@ impl PinMediaSourceVideoID {
             cover_image_url: None,
             is_standard: None,
             media_id,
-            source_type,
+            source_type: PinMediaSourceVideoIDSourceType::from("video_id"),
         }
+    }
+
+    /// Sets `cover_image_content_type`.
+    pub fn cover_image_content_type(mut self, value: impl Into<ContentType>) -> Self {
+        self.cover_image_content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `cover_image_data`.
+    pub fn cover_image_data(mut self, value: impl Into<String>) -> Self {
+        self.cover_image_data = Some(value.into());
+        self
+    }
+
+    /// Sets `cover_image_key_frame_time`.
+    pub fn cover_image_key_frame_time(mut self, value: i64) -> Self {
+        self.cover_image_key_frame_time = Some(value);
+        self
+    }
+
+    /// Sets `cover_image_url`.
+    pub fn cover_image_url(mut self, value: impl Into<String>) -> Self {
+        self.cover_image_url = Some(value.into());
+        self
+    }
+
+    /// Sets `is_standard`.
+    pub fn is_standard(mut self, value: bool) -> Self {
+        self.is_standard = Some(value);
+        self
     }
 }
 
@@ -418,34 +767,36 @@ string_enum! {
 }
 
 /// Schema `PinUpdate` of the spec.
+///
+/// Build it with [`PinUpdate::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinUpdate {
-    /// `alt_text`: at most 500 characters, nullable.
+    /// `alt_text`: string (optional, nullable, `Some(None)` sends an explicit `null`); at most 500 characters.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::wire::double_option")]
     pub alt_text: Option<Option<String>>,
-    /// `board_id`: pattern `^\d+$`.
+    /// `board_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_id: Option<String>,
-    /// `board_section_id`: pattern `^\d+$`, nullable.
+    /// `board_section_id`: string (optional, nullable, `Some(None)` sends an explicit `null`); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::wire::double_option")]
     pub board_section_id: Option<Option<String>>,
-    /// `carousel_slots`.
+    /// `carousel_slots`: list of [`CarouselSlot`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_slots: Option<Vec<CarouselSlot>>,
-    /// `description`: at most 800 characters, nullable.
+    /// `description`: string (optional, nullable, `Some(None)` sends an explicit `null`); at most 800 characters.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::wire::double_option")]
     pub description: Option<Option<String>>,
-    /// `link`: at most 2048 characters, nullable.
+    /// `link`: string (optional, nullable, `Some(None)` sends an explicit `null`); at most 2048 characters.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::wire::double_option")]
     pub link: Option<Option<String>>,
-    /// `title`: at most 100 characters, nullable.
+    /// `title`: string (optional, nullable, `Some(None)` sends an explicit `null`); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::wire::double_option")]
     pub title: Option<Option<String>>,
 }
 
 impl PinUpdate {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             alt_text: None,
@@ -457,11 +808,83 @@ impl PinUpdate {
             title: None,
         }
     }
+
+    /// Sets `alt_text`.
+    pub fn alt_text(mut self, value: impl Into<String>) -> Self {
+        self.alt_text = Some(Some(value.into()));
+        self
+    }
+
+    /// Sends `alt_text` as an explicit `null`, clearing it.
+    pub fn clear_alt_text(mut self) -> Self {
+        self.alt_text = Some(None);
+        self
+    }
+
+    /// Sets `board_id`.
+    pub fn board_id(mut self, value: impl Into<String>) -> Self {
+        self.board_id = Some(value.into());
+        self
+    }
+
+    /// Sets `board_section_id`.
+    pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
+        self.board_section_id = Some(Some(value.into()));
+        self
+    }
+
+    /// Sends `board_section_id` as an explicit `null`, clearing it.
+    pub fn clear_board_section_id(mut self) -> Self {
+        self.board_section_id = Some(None);
+        self
+    }
+
+    /// Sets `carousel_slots`.
+    pub fn carousel_slots(mut self, value: impl IntoIterator<Item = impl Into<CarouselSlot>>) -> Self {
+        self.carousel_slots = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(Some(value.into()));
+        self
+    }
+
+    /// Sends `description` as an explicit `null`, clearing it.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Some(None);
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(Some(value.into()));
+        self
+    }
+
+    /// Sends `link` as an explicit `null`, clearing it.
+    pub fn clear_link(mut self) -> Self {
+        self.link = Some(None);
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(Some(value.into()));
+        self
+    }
+
+    /// Sends `title` as an explicit `null`, clearing it.
+    pub fn clear_title(mut self) -> Self {
+        self.title = Some(None);
+        self
+    }
 }
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_pin_analytics_metric_types/schema/items` in the spec.
-    PinsAnalyticsMetricTypesItem {
+    PinsGetAnalyticsMetricTypesItem {
         Impression = "IMPRESSION",
         OutboundClick = "OUTBOUND_CLICK",
         PinClick = "PIN_CLICK",
@@ -482,11 +905,17 @@ string_enum! {
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_split_field_pins/schema` in the spec.
-    PinsAnalyticsSplitField {
+    PinsGetAnalyticsSplitField {
         NoSplit = "NO_SPLIT",
         AppType = "APP_TYPE",
     }
 }
+
+/// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
+pub type PinsGetMultiAnalyticsAppTypes = PinsGetAnalyticsAppTypes;
+
+/// Inline schema at `/paths/~1pins~1analytics/get/parameters/4/schema/items` in the spec.
+pub type PinsGetMultiAnalyticsMetricTypesItem = PinsGetAnalyticsMetricTypesItem;
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_pin_filter/schema` in the spec.
@@ -505,38 +934,61 @@ string_enum! {
 }
 
 /// Inline schema at `/paths/~1pins/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`PinsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Pin`] (required).
     pub items: Vec<Pin>,
 }
 
 impl PinsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Pin>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1pins~1{pin_id}~1save/post/requestBody/content/application~1json/schema` in the spec.
+///
+/// Build it with [`PinsSaveBody::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinsSaveBody {
-    /// `board_id`: pattern `^\d+$`, nullable.
+    /// `board_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_id: Option<String>,
-    /// `board_section_id`: pattern `^\d+$`, nullable.
+    /// `board_section_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_section_id: Option<String>,
 }
 
 impl PinsSaveBody {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { board_id: None, board_section_id: None }
+    }
+
+    /// Sets `board_id`.
+    pub fn board_id(mut self, value: impl Into<String>) -> Self {
+        self.board_id = Some(value.into());
+        self
+    }
+
+    /// Sets `board_section_id`.
+    pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
+        self.board_section_id = Some(value.into());
+        self
     }
 }

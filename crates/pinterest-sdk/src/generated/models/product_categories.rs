@@ -19,23 +19,38 @@ string_enum! {
 }
 
 /// Schema `FeaturedTrend` of the spec.
+///
+/// Build it with [`FeaturedTrend::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FeaturedTrend {
-    /// `interest`: required.
+    /// `interest`: one of the 16 values of [`InterestsEnum`] (required).
     pub interest: InterestsEnum,
-    /// `market`.
+    /// `market`: one of `US`, `GB+IE`, `CA` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market: Option<ProductCategoryRegion>,
-    /// `trends`.
+    /// `trends`: list of [`TrendingTopic`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trends: Option<Vec<TrendingTopic>>,
 }
 
 impl FeaturedTrend {
-    /// A value with the required fields set and the others empty.
-    pub fn new(interest: InterestsEnum) -> Self {
+    /// A value with `interest` set and the other fields empty.
+    pub fn new(interest: impl Into<InterestsEnum>) -> Self {
+        let interest = interest.into();
         Self { interest, market: None, trends: None }
+    }
+
+    /// Sets `market`.
+    pub fn market(mut self, value: impl Into<ProductCategoryRegion>) -> Self {
+        self.market = Some(value.into());
+        self
+    }
+
+    /// Sets `trends`.
+    pub fn trends(mut self, value: impl IntoIterator<Item = impl Into<TrendingTopic>>) -> Self {
+        self.trends = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -49,34 +64,85 @@ string_enum! {
 }
 
 /// Schema `GenderDemographics` of the spec.
+///
+/// Build it with [`GenderDemographics::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GenderDemographics {
-    /// `female`: required.
+    /// `female`: number (required).
     pub female: f64,
-    /// `male`: required.
+    /// `male`: number (required).
     pub male: f64,
-    /// `unspecified`: required.
+    /// `unspecified`: number (required).
     pub unspecified: f64,
 }
 
 impl GenderDemographics {
-    /// A value with the required fields set and the others empty.
-    pub fn new(female: f64, male: f64, unspecified: f64) -> Self {
-        Self { female, male, unspecified }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`female`, `male`, `unspecified`).
+    pub fn builder() -> GenderDemographicsBuilder {
+        GenderDemographicsBuilder::default()
+    }
+}
+
+/// Builds a [`GenderDemographics`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct GenderDemographicsBuilder {
+    female: Option<f64>,
+    male: Option<f64>,
+    unspecified: Option<f64>,
+}
+
+impl std::fmt::Debug for GenderDemographicsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenderDemographicsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl GenderDemographicsBuilder {
+    /// Sets `female`.
+    pub fn female(mut self, value: f64) -> Self {
+        self.female = Some(value);
+        self
+    }
+
+    /// Sets `male`.
+    pub fn male(mut self, value: f64) -> Self {
+        self.male = Some(value);
+        self
+    }
+
+    /// Sets `unspecified`.
+    pub fn unspecified(mut self, value: f64) -> Self {
+        self.unspecified = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<GenderDemographics, crate::error::BuildError> {
+        Ok(GenderDemographics {
+            female: self.female.ok_or(crate::error::BuildError::missing("GenderDemographics", "female"))?,
+            male: self.male.ok_or(crate::error::BuildError::missing("GenderDemographics", "male"))?,
+            unspecified: self
+                .unspecified
+                .ok_or(crate::error::BuildError::missing("GenderDemographics", "unspecified"))?,
+        })
     }
 }
 
 /// Schema `InnerProductCategoriesMetricsHighlights` of the spec.
+///
+/// Build it with [`InnerProductCategoriesMetricsHighlights::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct InnerProductCategoriesMetricsHighlights {
-    /// `pct_change_mom`: required.
+    /// `pct_change_mom`: number (required).
     pub pct_change_mom: f64,
 }
 
 impl InnerProductCategoriesMetricsHighlights {
-    /// A value with the required fields set and the others empty.
+    /// A value with `pct_change_mom` set and the other fields empty.
     pub fn new(pct_change_mom: f64) -> Self {
         Self { pct_change_mom }
     }
@@ -105,18 +171,21 @@ string_enum! {
 }
 
 /// Schema `ProductCategoriesDemographic` of the spec.
+///
+/// Build it with [`ProductCategoriesDemographic::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductCategoriesDemographic {
-    /// `age`: required.
+    /// `age`: map of string to number (required).
     pub age: std::collections::BTreeMap<String, f64>,
-    /// `gender`: required.
+    /// `gender`: [`GenderDemographics`] (required).
     pub gender: GenderDemographics,
 }
 
 impl ProductCategoriesDemographic {
-    /// A value with the required fields set and the others empty.
-    pub fn new(age: std::collections::BTreeMap<String, f64>, gender: GenderDemographics) -> Self {
+    /// A value with `age` and `gender` set and the other fields empty.
+    pub fn new(age: std::collections::BTreeMap<String, f64>, gender: impl Into<GenderDemographics>) -> Self {
+        let gender = gender.into();
         Self { age, gender }
     }
 }
@@ -131,24 +200,44 @@ string_enum! {
 }
 
 /// Schema `ProductCategoriesMetricsHighlights` of the spec.
+///
+/// Build it with [`ProductCategoriesMetricsHighlights::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductCategoriesMetricsHighlights {
-    /// `engagement`.
+    /// `engagement`: [`InnerProductCategoriesMetricsHighlights`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement: Option<InnerProductCategoriesMetricsHighlights>,
-    /// `outbound_clicks`.
+    /// `outbound_clicks`: [`InnerProductCategoriesMetricsHighlights`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound_clicks: Option<InnerProductCategoriesMetricsHighlights>,
-    /// `pin_saves`.
+    /// `pin_saves`: [`InnerProductCategoriesMetricsHighlights`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_saves: Option<InnerProductCategoriesMetricsHighlights>,
 }
 
 impl ProductCategoriesMetricsHighlights {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { engagement: None, outbound_clicks: None, pin_saves: None }
+    }
+
+    /// Sets `engagement`.
+    pub fn engagement(mut self, value: impl Into<InnerProductCategoriesMetricsHighlights>) -> Self {
+        self.engagement = Some(value.into());
+        self
+    }
+
+    /// Sets `outbound_clicks`.
+    pub fn outbound_clicks(mut self, value: impl Into<InnerProductCategoriesMetricsHighlights>) -> Self {
+        self.outbound_clicks = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_saves`.
+    pub fn pin_saves(mut self, value: impl Into<InnerProductCategoriesMetricsHighlights>) -> Self {
+        self.pin_saves = Some(value.into());
+        self
     }
 }
 
@@ -163,33 +252,36 @@ int_enum! {
 }
 
 /// Schema `ProductCategoryDetails` of the spec.
+///
+/// Build it with [`ProductCategoryDetails::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductCategoryDetails {
-    /// `demographics`.
+    /// `demographics`: [`ProductCategoriesDemographic`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demographics: Option<ProductCategoriesDemographic>,
-    /// `has_prediction`: required.
+    /// `has_prediction`: boolean (required).
     pub has_prediction: bool,
-    /// `metrics_highlights`.
+    /// `metrics_highlights`: [`ProductCategoriesMetricsHighlights`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_highlights: Option<ProductCategoriesMetricsHighlights>,
-    /// `predicted_time_series`.
+    /// `predicted_time_series`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_time_series: Option<std::collections::BTreeMap<String, f64>>,
-    /// `product_category`: required.
+    /// `product_category`: one of the 383 values of [`ProductCategoryEnum`] (required).
     pub product_category: ProductCategoryEnum,
-    /// `related_searches`.
+    /// `related_searches`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_searches: Option<Vec<String>>,
-    /// `time_series`.
+    /// `time_series`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_series: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl ProductCategoryDetails {
-    /// A value with the required fields set and the others empty.
-    pub fn new(has_prediction: bool, product_category: ProductCategoryEnum) -> Self {
+    /// A value with `has_prediction` and `product_category` set and the other fields empty.
+    pub fn new(has_prediction: bool, product_category: impl Into<ProductCategoryEnum>) -> Self {
+        let product_category = product_category.into();
         Self {
             demographics: None,
             has_prediction,
@@ -199,6 +291,36 @@ impl ProductCategoryDetails {
             related_searches: None,
             time_series: None,
         }
+    }
+
+    /// Sets `demographics`.
+    pub fn demographics(mut self, value: impl Into<ProductCategoriesDemographic>) -> Self {
+        self.demographics = Some(value.into());
+        self
+    }
+
+    /// Sets `metrics_highlights`.
+    pub fn metrics_highlights(mut self, value: impl Into<ProductCategoriesMetricsHighlights>) -> Self {
+        self.metrics_highlights = Some(value.into());
+        self
+    }
+
+    /// Sets `predicted_time_series`.
+    pub fn predicted_time_series(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
+        self.predicted_time_series = Some(value);
+        self
+    }
+
+    /// Sets `related_searches`.
+    pub fn related_searches(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.related_searches = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `time_series`.
+    pub fn time_series(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
+        self.time_series = Some(value);
+        self
     }
 }
 
@@ -601,87 +723,285 @@ string_enum! {
 }
 
 /// Schema `TrendingPin` of the spec.
+///
+/// Build it with [`TrendingPin::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingPin {
-    /// `height`: required, format `int32`.
+    /// `height`: integer (required); format `int32`.
     pub height: i32,
-    /// `id`: required.
+    /// `id`: string (required).
     pub id: String,
-    /// `src`: required.
+    /// `src`: string (required).
     pub src: String,
-    /// `width`: required, format `int32`.
+    /// `width`: integer (required); format `int32`.
     pub width: i32,
 }
 
 impl TrendingPin {
-    /// A value with the required fields set and the others empty.
-    pub fn new(height: i32, id: String, src: String, width: i32) -> Self {
-        Self { height, id, src, width }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`height`, `id`, `src`, `width`).
+    pub fn builder() -> TrendingPinBuilder {
+        TrendingPinBuilder::default()
+    }
+}
+
+/// Builds a [`TrendingPin`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TrendingPinBuilder {
+    height: Option<i32>,
+    id: Option<String>,
+    src: Option<String>,
+    width: Option<i32>,
+}
+
+impl std::fmt::Debug for TrendingPinBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrendingPinBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TrendingPinBuilder {
+    /// Sets `height`.
+    pub fn height(mut self, value: i32) -> Self {
+        self.height = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `src`.
+    pub fn src(mut self, value: impl Into<String>) -> Self {
+        self.src = Some(value.into());
+        self
+    }
+
+    /// Sets `width`.
+    pub fn width(mut self, value: i32) -> Self {
+        self.width = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TrendingPin, crate::error::BuildError> {
+        Ok(TrendingPin {
+            height: self.height.ok_or(crate::error::BuildError::missing("TrendingPin", "height"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("TrendingPin", "id"))?,
+            src: self.src.ok_or(crate::error::BuildError::missing("TrendingPin", "src"))?,
+            width: self.width.ok_or(crate::error::BuildError::missing("TrendingPin", "width"))?,
+        })
     }
 }
 
 /// Schema `TrendingProductCategory` of the spec.
+///
+/// Build it with [`TrendingProductCategory::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingProductCategory {
-    /// `engagement_type`: required.
+    /// `engagement_type`: one of `ENGAGEMENT`, `OUTBOUND_CLICK`, `SAVE` (required).
     pub engagement_type: ProductCategoriesEngagementType,
-    /// `pct_change_mom`: required.
+    /// `pct_change_mom`: integer (required).
     pub pct_change_mom: i64,
-    /// `percent_relative_volume`: required.
+    /// `percent_relative_volume`: integer (required).
     pub percent_relative_volume: i64,
-    /// `product_category`: required.
+    /// `product_category`: string (required).
     pub product_category: String,
-    /// `verticals`.
+    /// `verticals`: list of one of `FASHION`, `HOME_DECOR`, `BEAUTY` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verticals: Option<Vec<VerticalProductCategory>>,
 }
 
 impl TrendingProductCategory {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        engagement_type: ProductCategoriesEngagementType,
-        pct_change_mom: i64,
-        percent_relative_volume: i64,
-        product_category: String,
-    ) -> Self {
-        Self { engagement_type, pct_change_mom, percent_relative_volume, product_category, verticals: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`engagement_type`, `pct_change_mom`, `percent_relative_volume`, `product_category`).
+    pub fn builder() -> TrendingProductCategoryBuilder {
+        TrendingProductCategoryBuilder::default()
+    }
+}
+
+/// Builds a [`TrendingProductCategory`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TrendingProductCategoryBuilder {
+    engagement_type: Option<ProductCategoriesEngagementType>,
+    pct_change_mom: Option<i64>,
+    percent_relative_volume: Option<i64>,
+    product_category: Option<String>,
+    verticals: Option<Vec<VerticalProductCategory>>,
+}
+
+impl std::fmt::Debug for TrendingProductCategoryBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrendingProductCategoryBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TrendingProductCategoryBuilder {
+    /// Sets `engagement_type`.
+    pub fn engagement_type(mut self, value: impl Into<ProductCategoriesEngagementType>) -> Self {
+        self.engagement_type = Some(value.into());
+        self
+    }
+
+    /// Sets `pct_change_mom`.
+    pub fn pct_change_mom(mut self, value: i64) -> Self {
+        self.pct_change_mom = Some(value);
+        self
+    }
+
+    /// Sets `percent_relative_volume`.
+    pub fn percent_relative_volume(mut self, value: i64) -> Self {
+        self.percent_relative_volume = Some(value);
+        self
+    }
+
+    /// Sets `product_category`.
+    pub fn product_category(mut self, value: impl Into<String>) -> Self {
+        self.product_category = Some(value.into());
+        self
+    }
+
+    /// Sets `verticals`.
+    pub fn verticals(mut self, value: impl IntoIterator<Item = impl Into<VerticalProductCategory>>) -> Self {
+        self.verticals = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TrendingProductCategory, crate::error::BuildError> {
+        Ok(TrendingProductCategory {
+            engagement_type: self
+                .engagement_type
+                .ok_or(crate::error::BuildError::missing("TrendingProductCategory", "engagement_type"))?,
+            pct_change_mom: self
+                .pct_change_mom
+                .ok_or(crate::error::BuildError::missing("TrendingProductCategory", "pct_change_mom"))?,
+            percent_relative_volume: self
+                .percent_relative_volume
+                .ok_or(crate::error::BuildError::missing("TrendingProductCategory", "percent_relative_volume"))?,
+            product_category: self
+                .product_category
+                .ok_or(crate::error::BuildError::missing("TrendingProductCategory", "product_category"))?,
+            verticals: self.verticals,
+        })
     }
 }
 
 /// Schema `TrendingTopic` of the spec.
+///
+/// Build it with [`TrendingTopic::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrendingTopic {
-    /// `description`: required.
+    /// `description`: string (required).
     pub description: String,
-    /// `percent_growth_mom`: required, format `int32`.
+    /// `percent_growth_mom`: integer (required); format `int32`.
     pub percent_growth_mom: i32,
-    /// `pins`: required, at most 6 items.
+    /// `pins`: list of [`TrendingPin`] (required); at most 6 items.
     pub pins: Vec<TrendingPin>,
-    /// `related_interests`: required.
+    /// `related_interests`: list of string (required).
     pub related_interests: Vec<String>,
-    /// `related_searches`: required.
+    /// `related_searches`: list of string (required).
     pub related_searches: Vec<String>,
-    /// `time_series`: required.
+    /// `time_series`: map of string to number (required).
     pub time_series: std::collections::BTreeMap<String, f64>,
-    /// `title`: required.
+    /// `title`: string (required).
     pub title: String,
 }
 
 impl TrendingTopic {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        description: String,
-        percent_growth_mom: i32,
-        pins: Vec<TrendingPin>,
-        related_interests: Vec<String>,
-        related_searches: Vec<String>,
-        time_series: std::collections::BTreeMap<String, f64>,
-        title: String,
-    ) -> Self {
-        Self { description, percent_growth_mom, pins, related_interests, related_searches, time_series, title }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`description`, `percent_growth_mom`, `pins`, `related_interests`, `related_searches`, `time_series`, `title`).
+    pub fn builder() -> TrendingTopicBuilder {
+        TrendingTopicBuilder::default()
+    }
+}
+
+/// Builds a [`TrendingTopic`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TrendingTopicBuilder {
+    description: Option<String>,
+    percent_growth_mom: Option<i32>,
+    pins: Option<Vec<TrendingPin>>,
+    related_interests: Option<Vec<String>>,
+    related_searches: Option<Vec<String>>,
+    time_series: Option<std::collections::BTreeMap<String, f64>>,
+    title: Option<String>,
+}
+
+impl std::fmt::Debug for TrendingTopicBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrendingTopicBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TrendingTopicBuilder {
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `percent_growth_mom`.
+    pub fn percent_growth_mom(mut self, value: i32) -> Self {
+        self.percent_growth_mom = Some(value);
+        self
+    }
+
+    /// Sets `pins`.
+    pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<TrendingPin>>) -> Self {
+        self.pins = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `related_interests`.
+    pub fn related_interests(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.related_interests = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `related_searches`.
+    pub fn related_searches(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.related_searches = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `time_series`.
+    pub fn time_series(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
+        self.time_series = Some(value);
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TrendingTopic, crate::error::BuildError> {
+        Ok(TrendingTopic {
+            description: self.description.ok_or(crate::error::BuildError::missing("TrendingTopic", "description"))?,
+            percent_growth_mom: self
+                .percent_growth_mom
+                .ok_or(crate::error::BuildError::missing("TrendingTopic", "percent_growth_mom"))?,
+            pins: self.pins.ok_or(crate::error::BuildError::missing("TrendingTopic", "pins"))?,
+            related_interests: self
+                .related_interests
+                .ok_or(crate::error::BuildError::missing("TrendingTopic", "related_interests"))?,
+            related_searches: self
+                .related_searches
+                .ok_or(crate::error::BuildError::missing("TrendingTopic", "related_searches"))?,
+            time_series: self.time_series.ok_or(crate::error::BuildError::missing("TrendingTopic", "time_series"))?,
+            title: self.title.ok_or(crate::error::BuildError::missing("TrendingTopic", "title"))?,
+        })
     }
 }
 

@@ -9,13 +9,15 @@ use super::*;
 pub type ProductGroupAnalyticsResponse = Vec<ProductGroupAnalyticsResponseItem>;
 
 /// Inline schema at `/components/schemas/ProductGroupAnalyticsResponse/items` in the spec.
+///
+/// Build it with [`ProductGroupAnalyticsResponseItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupAnalyticsResponseItem {
-    /// `DATE`: format `date`.
+    /// `DATE`: date (optional).
     #[serde(rename = "DATE", default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    /// `PRODUCT_GROUP_ID`: required, pattern `^\d+$`.
+    pub date: Option<Date>,
+    /// `PRODUCT_GROUP_ID`: string (required); pattern `^\d+$`.
     #[serde(rename = "PRODUCT_GROUP_ID")]
     pub product_group_id: String,
     /// Properties beyond the named ones.
@@ -24,46 +26,90 @@ pub struct ProductGroupAnalyticsResponseItem {
 }
 
 impl ProductGroupAnalyticsResponseItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(product_group_id: String) -> Self {
+    /// A value with `PRODUCT_GROUP_ID` set and the other fields empty.
+    pub fn new(product_group_id: impl Into<String>) -> Self {
+        let product_group_id = product_group_id.into();
         Self { date: None, product_group_id, additional_properties: Default::default() }
+    }
+
+    /// Sets `DATE`.
+    pub fn date(mut self, value: Date) -> Self {
+        self.date = Some(value);
+        self
     }
 }
 
 /// Schema `ProductGroupPromotionResponse` of the spec.
+///
+/// Build it with [`ProductGroupPromotionResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionResponse {
-    /// `items`.
+    /// `items`: list of [`ProductGroupPromotionResponseItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ProductGroupPromotionResponseItem>>,
 }
 
 impl ProductGroupPromotionResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ProductGroupPromotionResponseItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `ProductGroupPromotionResponseItem` of the spec.
+///
+/// Build it with [`ProductGroupPromotionResponseItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionResponseItem {
-    /// `data`.
+    /// `data`: [`ProductGroupPromotion`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<ProductGroupPromotion>,
-    /// `exceptions`: nullable.
+    /// `exceptions`: list of [`Exception`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceptions: Option<Vec<Exception>>,
 }
 
 impl ProductGroupPromotionResponseItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
     }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<ProductGroupPromotion>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `exceptions`.
+    pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
+        self.exceptions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 }
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
+pub type ProductGroupPromotionsGetProductGroupAnalyticsClickWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
+pub type ProductGroupPromotionsGetProductGroupAnalyticsColumnsItem = AdGroupsGetAnalyticsColumnsItem;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
+pub type ProductGroupPromotionsGetProductGroupAnalyticsConversionReportTime = ConversionReportTimeType;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
+pub type ProductGroupPromotionsGetProductGroupAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
+
+/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
+pub type ProductGroupPromotionsGetProductGroupAnalyticsViewWindowDays = ConversionAttributionWindowDays;
 
 /// Inline schema at `/components/parameters/query_entity_statuses/schema/items` in the spec.
 pub type ProductGroupPromotionsListEntityStatusesItem = EntityStatus;
@@ -72,34 +118,28 @@ pub type ProductGroupPromotionsListEntityStatusesItem = EntityStatus;
 pub type ProductGroupPromotionsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1product_group_promotions/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`ProductGroupPromotionsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`ProductGroupPromotion`] (required).
     pub items: Vec<ProductGroupPromotion>,
 }
 
 impl ProductGroupPromotionsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<ProductGroupPromotion>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<ProductGroupPromotion>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
 }
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_click_window_days/schema` in the spec.
-pub type ProductGroupsAnalyticsClickWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-pub type ProductGroupsAnalyticsColumnsItem = AdGroupsAnalyticsColumnsItem;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_conversion_report_time/schema` in the spec.
-pub type ProductGroupsAnalyticsConversionReportTime = ConversionReportTimeType;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_engagement_window_days/schema` in the spec.
-pub type ProductGroupsAnalyticsEngagementWindowDays = ConversionAttributionWindowDays;
-
-/// Inline schema at `/components/parameters/query_conversion_attribution_view_window_days/schema` in the spec.
-pub type ProductGroupsAnalyticsViewWindowDays = ConversionAttributionWindowDays;

@@ -6,21 +6,35 @@
 use super::*;
 
 /// Schema `PromotionArrayElement` of the spec.
+///
+/// Build it with [`PromotionArrayElement::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionArrayElement {
-    /// `data`.
+    /// `data`: [`PromotionResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<PromotionResponse>,
-    /// `exception`.
+    /// `exception`: [`Exception`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<Exception>,
 }
 
 impl PromotionArrayElement {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, exception: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<PromotionResponse>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `exception`.
+    pub fn exception(mut self, value: impl Into<Exception>) -> Self {
+        self.exception = Some(value.into());
+        self
     }
 }
 
@@ -36,54 +50,150 @@ string_enum! {
 }
 
 /// Schema `PromotionCreateRequest` of the spec.
+///
+/// Build it with [`PromotionCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionCreateRequest {
-    /// `discount_status`.
+    /// `discount_status`: one of `OTHER`, `ACTIVE`, `PAUSED`, `SCHEDULED`, `EXPIRED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_status: Option<PromotionCreateRequestDiscountStatus>,
-    /// `end_time`.
+    /// `end_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `external_id`: at most 64 characters.
+    /// `external_id`: string (optional); at most 64 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// `platform_type`.
+    /// `platform_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_type: Option<String>,
-    /// `promotion_code`.
+    /// `promotion_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_code: Option<String>,
-    /// `promotion_custom_id`: at most 50 characters.
+    /// `promotion_custom_id`: string (optional); at most 50 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_custom_id: Option<String>,
-    /// `promotion_title`: required.
+    /// `promotion_title`: string (required).
     pub promotion_title: String,
-    /// `promotion_type`: required.
+    /// `promotion_type`: one of the 23 values of [`PromotionType`] (required).
     pub promotion_type: PromotionType,
-    /// `start_time`.
+    /// `start_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `template_values`: at least 0 items, at most 2 items.
+    /// `template_values`: list of [`PromotionTemplateValue`] (optional); at least 0 items, at most 2 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_values: Option<Vec<PromotionTemplateValue>>,
 }
 
 impl PromotionCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(promotion_title: String, promotion_type: PromotionType) -> Self {
-        Self {
-            discount_status: None,
-            end_time: None,
-            external_id: None,
-            platform_type: None,
-            promotion_code: None,
-            promotion_custom_id: None,
-            promotion_title,
-            promotion_type,
-            start_time: None,
-            template_values: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`promotion_title`, `promotion_type`).
+    pub fn builder() -> PromotionCreateRequestBuilder {
+        PromotionCreateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`PromotionCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct PromotionCreateRequestBuilder {
+    discount_status: Option<PromotionCreateRequestDiscountStatus>,
+    end_time: Option<i64>,
+    external_id: Option<String>,
+    platform_type: Option<String>,
+    promotion_code: Option<String>,
+    promotion_custom_id: Option<String>,
+    promotion_title: Option<String>,
+    promotion_type: Option<PromotionType>,
+    start_time: Option<i64>,
+    template_values: Option<Vec<PromotionTemplateValue>>,
+}
+
+impl std::fmt::Debug for PromotionCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromotionCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl PromotionCreateRequestBuilder {
+    /// Sets `discount_status`.
+    pub fn discount_status(mut self, value: impl Into<PromotionCreateRequestDiscountStatus>) -> Self {
+        self.discount_status = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `external_id`.
+    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+
+    /// Sets `platform_type`.
+    pub fn platform_type(mut self, value: impl Into<String>) -> Self {
+        self.platform_type = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_code`.
+    pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
+        self.promotion_code = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_custom_id`.
+    pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_custom_id = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_title`.
+    pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
+        self.promotion_title = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_type`.
+    pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
+        self.promotion_type = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `template_values`.
+    pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
+        self.template_values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<PromotionCreateRequest, crate::error::BuildError> {
+        Ok(PromotionCreateRequest {
+            discount_status: self.discount_status,
+            end_time: self.end_time,
+            external_id: self.external_id,
+            platform_type: self.platform_type,
+            promotion_code: self.promotion_code,
+            promotion_custom_id: self.promotion_custom_id,
+            promotion_title: self
+                .promotion_title
+                .ok_or(crate::error::BuildError::missing("PromotionCreateRequest", "promotion_title"))?,
+            promotion_type: self
+                .promotion_type
+                .ok_or(crate::error::BuildError::missing("PromotionCreateRequest", "promotion_type"))?,
+            start_time: self.start_time,
+            template_values: self.template_values,
+        })
     }
 }
 
@@ -91,52 +201,54 @@ impl PromotionCreateRequest {
 pub type PromotionCreateRequestDiscountStatus = PromotionCommonDiscountStatus;
 
 /// Schema `PromotionResponse` of the spec.
+///
+/// Build it with [`PromotionResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionResponse {
-    /// `discount_status`.
+    /// `discount_status`: one of `OTHER`, `ACTIVE`, `PAUSED`, `SCHEDULED`, `EXPIRED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_status: Option<PromotionResponseDiscountStatus>,
-    /// `end_time`.
+    /// `end_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `external_id`: at most 64 characters.
+    /// `external_id`: string (optional); at most 64 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// `platform_type`.
+    /// `platform_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_type: Option<String>,
-    /// `promotion_code`.
+    /// `promotion_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_code: Option<String>,
-    /// `promotion_custom_id`: at most 50 characters.
+    /// `promotion_custom_id`: string (optional); at most 50 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_custom_id: Option<String>,
-    /// `promotion_title`.
+    /// `promotion_title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_title: Option<String>,
-    /// `promotion_type`.
+    /// `promotion_type`: one of the 23 values of [`PromotionType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_type: Option<PromotionType>,
-    /// `start_time`.
+    /// `start_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `template_values`: at least 0 items, at most 2 items.
+    /// `template_values`: list of [`PromotionTemplateValue`] (optional); at least 0 items, at most 2 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_values: Option<Vec<PromotionTemplateValue>>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
 }
 
 impl PromotionResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             discount_status: None,
@@ -154,33 +266,137 @@ impl PromotionResponse {
             status: None,
         }
     }
+
+    /// Sets `discount_status`.
+    pub fn discount_status(mut self, value: impl Into<PromotionResponseDiscountStatus>) -> Self {
+        self.discount_status = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `external_id`.
+    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+
+    /// Sets `platform_type`.
+    pub fn platform_type(mut self, value: impl Into<String>) -> Self {
+        self.platform_type = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_code`.
+    pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
+        self.promotion_code = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_custom_id`.
+    pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_custom_id = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_title`.
+    pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
+        self.promotion_title = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_type`.
+    pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
+        self.promotion_type = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `template_values`.
+    pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
+        self.template_values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/PromotionCommon/properties/discount_status` in the spec.
 pub type PromotionResponseDiscountStatus = PromotionCommonDiscountStatus;
 
 /// Schema `PromotionTemplateValue` of the spec.
+///
+/// Build it with [`PromotionTemplateValue::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionTemplateValue {
-    /// `amount`.
+    /// `amount`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<f64>,
-    /// `currency_code`.
+    /// `currency_code`: one of the 27 values of [`Currency`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<Currency>,
-    /// `custom_text`.
+    /// `custom_text`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_text: Option<String>,
-    /// `percent`.
+    /// `percent`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent: Option<f64>,
 }
 
 impl PromotionTemplateValue {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { amount: None, currency_code: None, custom_text: None, percent: None }
+    }
+
+    /// Sets `amount`.
+    pub fn amount(mut self, value: f64) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `currency_code`.
+    pub fn currency_code(mut self, value: impl Into<Currency>) -> Self {
+        self.currency_code = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_text`.
+    pub fn custom_text(mut self, value: impl Into<String>) -> Self {
+        self.custom_text = Some(value.into());
+        self
+    }
+
+    /// Sets `percent`.
+    pub fn percent(mut self, value: f64) -> Self {
+        self.percent = Some(value);
+        self
     }
 }
 
@@ -214,49 +430,52 @@ string_enum! {
 }
 
 /// Schema `PromotionUpdateRequest` of the spec.
+///
+/// Build it with [`PromotionUpdateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionUpdateRequest {
-    /// `discount_status`.
+    /// `discount_status`: one of `OTHER`, `ACTIVE`, `PAUSED`, `SCHEDULED`, `EXPIRED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_status: Option<PromotionUpdateRequestDiscountStatus>,
-    /// `end_time`.
+    /// `end_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `external_id`: at most 64 characters.
+    /// `external_id`: string (optional); at most 64 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// `platform_type`.
+    /// `platform_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_type: Option<String>,
-    /// `promotion_code`.
+    /// `promotion_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_code: Option<String>,
-    /// `promotion_custom_id`: at most 50 characters.
+    /// `promotion_custom_id`: string (optional); at most 50 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_custom_id: Option<String>,
-    /// `promotion_title`.
+    /// `promotion_title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_title: Option<String>,
-    /// `promotion_type`.
+    /// `promotion_type`: one of the 23 values of [`PromotionType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_type: Option<PromotionType>,
-    /// `start_time`.
+    /// `start_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `template_values`: at least 0 items, at most 2 items.
+    /// `template_values`: list of [`PromotionTemplateValue`] (optional); at least 0 items, at most 2 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_values: Option<Vec<PromotionTemplateValue>>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
 }
 
 impl PromotionUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
             discount_status: None,
             end_time: None,
@@ -272,6 +491,72 @@ impl PromotionUpdateRequest {
             status: None,
         }
     }
+
+    /// Sets `discount_status`.
+    pub fn discount_status(mut self, value: impl Into<PromotionUpdateRequestDiscountStatus>) -> Self {
+        self.discount_status = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `external_id`.
+    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+
+    /// Sets `platform_type`.
+    pub fn platform_type(mut self, value: impl Into<String>) -> Self {
+        self.platform_type = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_code`.
+    pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
+        self.promotion_code = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_custom_id`.
+    pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_custom_id = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_title`.
+    pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
+        self.promotion_title = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_type`.
+    pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
+        self.promotion_type = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `template_values`.
+    pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
+        self.template_values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/PromotionCommon/properties/discount_status` in the spec.
@@ -281,35 +566,52 @@ pub type PromotionUpdateRequestDiscountStatus = PromotionCommonDiscountStatus;
 pub type PromotionsListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1promotions/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`PromotionsListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionsListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`PromotionResponse`] (required).
     pub items: Vec<PromotionResponse>,
 }
 
 impl PromotionsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<PromotionResponse>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<PromotionResponse>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `PromotionsResponse` of the spec.
+///
+/// Build it with [`PromotionsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionsResponse {
-    /// `promotions`.
+    /// `promotions`: list of [`PromotionArrayElement`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotions: Option<Vec<PromotionArrayElement>>,
 }
 
 impl PromotionsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { promotions: None }
+    }
+
+    /// Sets `promotions`.
+    pub fn promotions(mut self, value: impl IntoIterator<Item = impl Into<PromotionArrayElement>>) -> Self {
+        self.promotions = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }

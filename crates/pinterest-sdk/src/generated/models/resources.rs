@@ -6,43 +6,77 @@
 use super::*;
 
 /// Schema `AdAccountsCountryResponse` of the spec.
+///
+/// Build it with [`AdAccountsCountryResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsCountryResponse {
-    /// `items`.
+    /// `items`: list of [`AdAccountsCountryResponseData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AdAccountsCountryResponseData>>,
 }
 
 impl AdAccountsCountryResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdAccountsCountryResponseData>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `AdAccountsCountryResponseData` of the spec.
+///
+/// Build it with [`AdAccountsCountryResponseData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountsCountryResponseData {
-    /// `code`.
+    /// `code`: one of the 248 values of [`AdCountry`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<AdCountry>,
-    /// `currency`.
+    /// `currency`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// `index`.
+    /// `index`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<f64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl AdAccountsCountryResponseData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { code: None, currency: None, index: None, name: None }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: impl Into<AdCountry>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<String>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `index`.
+    pub fn index(mut self, value: f64) -> Self {
+        self.index = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
@@ -301,70 +335,110 @@ string_enum! {
 }
 
 /// Schema `BookClosedResponse` of the spec.
+///
+/// Build it with [`BookClosedResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BookClosedResponse {
-    /// `conversion_metrics_ready`.
+    /// `conversion_metrics_ready`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_metrics_ready: Option<bool>,
-    /// `non_conversion_metrics_ready`.
+    /// `non_conversion_metrics_ready`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub non_conversion_metrics_ready: Option<bool>,
 }
 
 impl BookClosedResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { conversion_metrics_ready: None, non_conversion_metrics_ready: None }
     }
-}
 
-string_enum! {
-    /// Inline schema at `/components/parameters/query_report_type/schema` in the spec.
-    DeliveryMetricsGetReportType {
-        Sync = "SYNC",
-        Async = "ASYNC",
+    /// Sets `conversion_metrics_ready`.
+    pub fn conversion_metrics_ready(mut self, value: bool) -> Self {
+        self.conversion_metrics_ready = Some(value);
+        self
+    }
+
+    /// Sets `non_conversion_metrics_ready`.
+    pub fn non_conversion_metrics_ready(mut self, value: bool) -> Self {
+        self.non_conversion_metrics_ready = Some(value);
+        self
     }
 }
 
 /// Schema `DeliveryMetricsResponse` of the spec.
+///
+/// Build it with [`DeliveryMetricsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeliveryMetricsResponse {
-    /// `items`.
+    /// `items`: list of [`DeliveryMetricsResponseItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<DeliveryMetricsResponseItemsItem>>,
 }
 
 impl DeliveryMetricsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<DeliveryMetricsResponseItemsItem>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/DeliveryMetricsResponse/properties/items/items` in the spec.
+///
+/// Build it with [`DeliveryMetricsResponseItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeliveryMetricsResponseItemsItem {
-    /// `category`.
+    /// `category`: one of `ADS`, `ORGANIC` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<DeliveryMetricsResponseItemsItemCategory>,
-    /// `definition`.
+    /// `definition`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,
-    /// `display_name`.
+    /// `display_name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl DeliveryMetricsResponseItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { category: None, definition: None, display_name: None, name: None }
+    }
+
+    /// Sets `category`.
+    pub fn category(mut self, value: impl Into<DeliveryMetricsResponseItemsItemCategory>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+
+    /// Sets `definition`.
+    pub fn definition(mut self, value: impl Into<String>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
@@ -376,37 +450,9 @@ string_enum! {
     }
 }
 
-/// Schema `SingleInterestTargetingOptionResponse` of the spec.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SingleInterestTargetingOptionResponse {
-    /// `child_interests`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub child_interests: Option<Vec<String>>,
-    /// `id`: pattern `\d+`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// `level`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<i64>,
-    /// `name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl SingleInterestTargetingOptionResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new() -> Self {
-        Self { child_interests: None, id: None, level: None, name: None }
-    }
-}
-
-/// Schema `TargetingOptionResponse` of the spec.
-pub type TargetingOptionResponse = Vec<serde_json::Map<String, serde_json::Value>>;
-
 string_enum! {
     /// Inline schema at `/components/parameters/path_targeting_type/schema` in the spec.
-    TargetingOptionsGetTargetingType {
+    ResourcesGetTargetingOptionsTargetingType {
         Apptype = "APPTYPE",
         Gender = "GENDER",
         Locale = "LOCALE",
@@ -419,3 +465,65 @@ string_enum! {
         AudienceExclude = "AUDIENCE_EXCLUDE",
     }
 }
+
+string_enum! {
+    /// Inline schema at `/components/parameters/query_report_type/schema` in the spec.
+    ResourcesListDeliveryMetricsReportType {
+        Sync = "SYNC",
+        Async = "ASYNC",
+    }
+}
+
+/// Schema `SingleInterestTargetingOptionResponse` of the spec.
+///
+/// Build it with [`SingleInterestTargetingOptionResponse::new`] and the setters of its fields.
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct SingleInterestTargetingOptionResponse {
+    /// `child_interests`: list of string (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_interests: Option<Vec<String>>,
+    /// `id`: string (optional); pattern `\d+`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `level`: integer (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<i64>,
+    /// `name`: string (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl SingleInterestTargetingOptionResponse {
+    /// A value with nothing set and the other fields empty.
+    pub fn new() -> Self {
+        Self { child_interests: None, id: None, level: None, name: None }
+    }
+
+    /// Sets `child_interests`.
+    pub fn child_interests(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.child_interests = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `level`.
+    pub fn level(mut self, value: i64) -> Self {
+        self.level = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
+
+/// Schema `TargetingOptionResponse` of the spec.
+pub type TargetingOptionResponse = Vec<serde_json::Map<String, serde_json::Value>>;

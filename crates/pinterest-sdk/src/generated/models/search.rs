@@ -5,87 +5,152 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// Inline schema at `/paths/~1search~1boards/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`SearchBoardsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct SearchBoardsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`Board`] (required).
+    pub items: Vec<Board>,
+}
+
+impl SearchBoardsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Board>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
 /// Inline schema at `/paths/~1search~1partner~1pins/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`SearchPartnerPinsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchPartnerPinsResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`SummaryPin`] (required).
     pub items: Vec<SummaryPin>,
 }
 
 impl SearchPartnerPinsResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<SummaryPin>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<SummaryPin>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
-}
 
-/// Inline schema at `/paths/~1search~1boards/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SearchUserBoardsGetResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<Board>,
-}
-
-impl SearchUserBoardsGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Board>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/paths/~1search~1pins/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`SearchPinsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct SearchUserPinsListResponse {
-    /// `bookmark`: nullable.
+pub struct SearchPinsResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Pin`] (required).
     pub items: Vec<Pin>,
 }
 
-impl SearchUserPinsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Pin>) -> Self {
+impl SearchPinsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `SummaryPin` of the spec.
+///
+/// Build it with [`SummaryPin::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SummaryPin {
-    /// `alt_text`: at most 500 characters, nullable.
+    /// `alt_text`: string (optional, nullable); at most 500 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `link`: at most 2048 characters, nullable.
+    /// `link`: string (optional, nullable); at most 2048 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `media`.
+    /// `media`: [`PinMedia`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<PinMedia>,
-    /// `title`: nullable.
+    /// `title`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
 
 impl SummaryPin {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { alt_text: None, description: None, id: None, link: None, media: None, title: None }
+    }
+
+    /// Sets `alt_text`.
+    pub fn alt_text(mut self, value: impl Into<String>) -> Self {
+        self.alt_text = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `media`.
+    pub fn media(mut self, value: impl Into<PinMedia>) -> Self {
+        self.media = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
     }
 }

@@ -17,102 +17,283 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 /// Schema `AdCreateRequest` of the spec.
+///
+/// Build it with [`AdCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdCreateRequest {
-    /// `ad_group_id`: required, pattern `^(AG)?\d+$`.
+    /// `ad_group_id`: string (required); pattern `^(AG)?\d+$`.
     pub ad_group_id: String,
-    /// `android_deep_link`: nullable.
+    /// `android_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `carousel_android_deep_links`: nullable.
+    /// `carousel_android_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_android_deep_links: Option<Vec<String>>,
-    /// `carousel_destination_urls`: nullable.
+    /// `carousel_destination_urls`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_destination_urls: Option<Vec<String>>,
-    /// `carousel_ios_deep_links`: nullable.
+    /// `carousel_ios_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_ios_deep_links: Option<Vec<String>>,
-    /// `click_tracking_url`: nullable.
+    /// `click_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_tracking_url: Option<String>,
-    /// `creative_type`: required.
+    /// `creative_type`: one of the 13 values of [`CreativeType`] (required).
     pub creative_type: CreativeType,
-    /// `customizable_cta_type`: nullable.
+    /// `customizable_cta_type`: one of the 29 values of [`CustomizableCTAType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customizable_cta_type: Option<CustomizableCTAType>,
-    /// `destination_url`: nullable.
+    /// `destination_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_url: Option<String>,
-    /// `disclosure_type`: nullable.
+    /// `disclosure_type`: one of `NO_DISCLOSURE`, `PRESCRIBING_INFORMATION`, `PRESCRIBING_INFORMATION_BOX_WARNING`, `IMPORTANT_SAFETY_INFO`, `MED_GUIDE`, `PATIENT_INFORMATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_type: Option<DisclosureType>,
-    /// `disclosure_url`: nullable.
+    /// `disclosure_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_url: Option<String>,
-    /// `grid_click_type`: nullable.
+    /// `grid_click_type`: one of `CLOSEUP`, `DIRECT_TO_DESTINATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_click_type: Option<GridClickType>,
-    /// `ios_deep_link`: nullable.
+    /// `ios_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `is_pin_deleted`.
+    /// `is_pin_deleted`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_pin_deleted: Option<bool>,
-    /// `is_removable`.
+    /// `is_removable`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_removable: Option<bool>,
-    /// `lead_form_id`: pattern `^(AG)?\d+$`, nullable.
+    /// `lead_form_id`: string (optional, nullable); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `quiz_pin_data`: nullable.
+    /// `quiz_pin_data`: [`QuizPinData`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiz_pin_data: Option<QuizPinData>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `view_tracking_url`: nullable.
+    /// `view_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_tracking_url: Option<String>,
-    /// `pin_id`: required, pattern `^\d+$`.
+    /// `pin_id`: string (required); pattern `^\d+$`.
     pub pin_id: String,
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl AdCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(ad_group_id: String, creative_type: CreativeType, pin_id: String) -> Self {
-        Self {
-            ad_group_id,
-            android_deep_link: None,
-            carousel_android_deep_links: None,
-            carousel_destination_urls: None,
-            carousel_ios_deep_links: None,
-            click_tracking_url: None,
-            creative_type,
-            customizable_cta_type: None,
-            destination_url: None,
-            disclosure_type: None,
-            disclosure_url: None,
-            grid_click_type: None,
-            ios_deep_link: None,
-            is_pin_deleted: None,
-            is_removable: None,
-            lead_form_id: None,
-            name: None,
-            quiz_pin_data: None,
-            status: None,
-            tracking_urls: None,
-            view_tracking_url: None,
-            pin_id,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`ad_group_id`, `creative_type`, `pin_id`).
+    pub fn builder() -> AdCreateRequestBuilder {
+        AdCreateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "ads", feature = "bulk"))]
+/// Builds a [`AdCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdCreateRequestBuilder {
+    ad_group_id: Option<String>,
+    android_deep_link: Option<String>,
+    carousel_android_deep_links: Option<Vec<String>>,
+    carousel_destination_urls: Option<Vec<String>>,
+    carousel_ios_deep_links: Option<Vec<String>>,
+    click_tracking_url: Option<String>,
+    creative_type: Option<CreativeType>,
+    customizable_cta_type: Option<CustomizableCTAType>,
+    destination_url: Option<String>,
+    disclosure_type: Option<DisclosureType>,
+    disclosure_url: Option<String>,
+    grid_click_type: Option<GridClickType>,
+    ios_deep_link: Option<String>,
+    is_pin_deleted: Option<bool>,
+    is_removable: Option<bool>,
+    lead_form_id: Option<String>,
+    name: Option<String>,
+    quiz_pin_data: Option<QuizPinData>,
+    status: Option<EntityStatus>,
+    tracking_urls: Option<TrackingUrls>,
+    view_tracking_url: Option<String>,
+    pin_id: Option<String>,
+}
+
+#[cfg(any(feature = "ads", feature = "bulk"))]
+impl std::fmt::Debug for AdCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "ads", feature = "bulk"))]
+impl AdCreateRequestBuilder {
+    /// Sets `ad_group_id`.
+    pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `carousel_android_deep_links`.
+    pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_destination_urls`.
+    pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_ios_deep_links`.
+    pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click_tracking_url`.
+    pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.click_tracking_url = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `customizable_cta_type`.
+    pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
+        self.customizable_cta_type = Some(value.into());
+        self
+    }
+
+    /// Sets `destination_url`.
+    pub fn destination_url(mut self, value: impl Into<String>) -> Self {
+        self.destination_url = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_type`.
+    pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
+        self.disclosure_type = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_url`.
+    pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_url = Some(value.into());
+        self
+    }
+
+    /// Sets `grid_click_type`.
+    pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
+        self.grid_click_type = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `is_pin_deleted`.
+    pub fn is_pin_deleted(mut self, value: bool) -> Self {
+        self.is_pin_deleted = Some(value);
+        self
+    }
+
+    /// Sets `is_removable`.
+    pub fn is_removable(mut self, value: bool) -> Self {
+        self.is_removable = Some(value);
+        self
+    }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `quiz_pin_data`.
+    pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
+        self.quiz_pin_data = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `view_tracking_url`.
+    pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.view_tracking_url = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_id`.
+    pub fn pin_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_id = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdCreateRequest, crate::error::BuildError> {
+        Ok(AdCreateRequest {
+            ad_group_id: self.ad_group_id.ok_or(crate::error::BuildError::missing("AdCreateRequest", "ad_group_id"))?,
+            android_deep_link: self.android_deep_link,
+            carousel_android_deep_links: self.carousel_android_deep_links,
+            carousel_destination_urls: self.carousel_destination_urls,
+            carousel_ios_deep_links: self.carousel_ios_deep_links,
+            click_tracking_url: self.click_tracking_url,
+            creative_type: self
+                .creative_type
+                .ok_or(crate::error::BuildError::missing("AdCreateRequest", "creative_type"))?,
+            customizable_cta_type: self.customizable_cta_type,
+            destination_url: self.destination_url,
+            disclosure_type: self.disclosure_type,
+            disclosure_url: self.disclosure_url,
+            grid_click_type: self.grid_click_type,
+            ios_deep_link: self.ios_deep_link,
+            is_pin_deleted: self.is_pin_deleted,
+            is_removable: self.is_removable,
+            lead_form_id: self.lead_form_id,
+            name: self.name,
+            quiz_pin_data: self.quiz_pin_data,
+            status: self.status,
+            tracking_urls: self.tracking_urls,
+            view_tracking_url: self.view_tracking_url,
+            pin_id: self.pin_id.ok_or(crate::error::BuildError::missing("AdCreateRequest", "pin_id"))?,
+        })
     }
 }
 
@@ -138,102 +319,288 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Schema `AdGroupCreateRequest` of the spec.
+///
+/// Build it with [`AdGroupCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupCreateRequest {
-    /// `auto_targeting_enabled`.
+    /// `auto_targeting_enabled`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `bid_in_micro_currency`: nullable.
+    /// `bid_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_in_micro_currency: Option<i64>,
-    /// `bid_strategy_type`: nullable.
+    /// `bid_strategy_type`: one of `AUTOMATIC_BID`, `MAX_BID`, `TARGET_AVG` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_strategy_type: Option<AdGroupCreateRequestBidStrategyType>,
-    /// `billable_event`: required.
+    /// `billable_event`: one of `CLICKTHROUGH`, `IMPRESSION`, `VIDEO_V_50_MRC` (required).
     pub billable_event: ActionType,
-    /// `budget_in_micro_currency`: nullable.
+    /// `budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_in_micro_currency: Option<i64>,
-    /// `budget_type`.
+    /// `budget_type`: one of `DAILY`, `LIFETIME`, `CBO_ADGROUP` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_type: Option<BudgetType>,
-    /// `campaign_id`: required, pattern `^[C]?\d+$`.
+    /// `campaign_id`: string (required); pattern `^[C]?\d+$`.
     pub campaign_id: String,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_creative_optimization`: nullable.
+    /// `is_creative_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_creative_optimization: Option<bool>,
-    /// `lifetime_frequency_cap`.
+    /// `lifetime_frequency_cap`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_frequency_cap: Option<i64>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `optimization_goal_metadata`: nullable.
+    /// `optimization_goal_metadata`: [`OptimizationGoalMetadata`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimization_goal_metadata: Option<OptimizationGoalMetadata>,
-    /// `pacing_delivery_type`.
+    /// `pacing_delivery_type`: one of `STANDARD`, `ACCELERATED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_delivery_type: Option<PacingDeliveryType>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional); default `"ALL"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `promotion_application_level`: nullable.
+    /// `promotion_application_level`: one of `NONE`, `ITEM`, `AD_GROUP` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_application_level: Option<AdGroupCreateRequestPromotionApplicationLevel>,
-    /// `promotion_id`: pattern `^\d+$`, nullable.
+    /// `promotion_id`: string (optional, nullable); pattern `^\d+$`, default `"0"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `targeting_spec`.
+    /// `targeting_spec`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_spec: Option<TargetingSpec>,
-    /// `targeting_template_ids`: at most 1 items, nullable.
+    /// `targeting_template_ids`: list of string (optional, nullable); at most 1 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_template_ids: Option<Vec<String>>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `bid_multiplier`: minimum 0, maximum 10.
+    /// `bid_multiplier`: number (optional); minimum 0, maximum 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_multiplier: Option<f64>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl AdGroupCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(billable_event: ActionType, campaign_id: String, name: String) -> Self {
-        Self {
-            auto_targeting_enabled: None,
-            bid_in_micro_currency: None,
-            bid_strategy_type: None,
-            billable_event,
-            budget_in_micro_currency: None,
-            budget_type: None,
-            campaign_id,
-            end_time: None,
-            is_creative_optimization: None,
-            lifetime_frequency_cap: None,
-            name,
-            optimization_goal_metadata: None,
-            pacing_delivery_type: None,
-            placement_group: None,
-            promotion_application_level: None,
-            promotion_id: None,
-            start_time: None,
-            status: None,
-            targeting_spec: None,
-            targeting_template_ids: None,
-            tracking_urls: None,
-            bid_multiplier: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`billable_event`, `campaign_id`, `name`).
+    pub fn builder() -> AdGroupCreateRequestBuilder {
+        AdGroupCreateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
+/// Builds a [`AdGroupCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AdGroupCreateRequestBuilder {
+    auto_targeting_enabled: Option<bool>,
+    bid_in_micro_currency: Option<i64>,
+    bid_strategy_type: Option<AdGroupCreateRequestBidStrategyType>,
+    billable_event: Option<ActionType>,
+    budget_in_micro_currency: Option<i64>,
+    budget_type: Option<BudgetType>,
+    campaign_id: Option<String>,
+    end_time: Option<i64>,
+    is_creative_optimization: Option<bool>,
+    lifetime_frequency_cap: Option<i64>,
+    name: Option<String>,
+    optimization_goal_metadata: Option<OptimizationGoalMetadata>,
+    pacing_delivery_type: Option<PacingDeliveryType>,
+    placement_group: Option<PlacementGroupType>,
+    promotion_application_level: Option<AdGroupCreateRequestPromotionApplicationLevel>,
+    promotion_id: Option<String>,
+    start_time: Option<i64>,
+    status: Option<EntityStatus>,
+    targeting_spec: Option<TargetingSpec>,
+    targeting_template_ids: Option<Vec<String>>,
+    tracking_urls: Option<TrackingUrls>,
+    bid_multiplier: Option<f64>,
+}
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
+impl std::fmt::Debug for AdGroupCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdGroupCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "ad_groups", feature = "bulk"))]
+impl AdGroupCreateRequestBuilder {
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `bid_in_micro_currency`.
+    pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
+        self.bid_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `bid_strategy_type`.
+    pub fn bid_strategy_type(mut self, value: impl Into<AdGroupCreateRequestBidStrategyType>) -> Self {
+        self.bid_strategy_type = Some(value.into());
+        self
+    }
+
+    /// Sets `billable_event`.
+    pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
+        self.billable_event = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_in_micro_currency`.
+    pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `budget_type`.
+    pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
+        self.budget_type = Some(value.into());
+        self
+    }
+
+    /// Sets `campaign_id`.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_creative_optimization`.
+    pub fn is_creative_optimization(mut self, value: bool) -> Self {
+        self.is_creative_optimization = Some(value);
+        self
+    }
+
+    /// Sets `lifetime_frequency_cap`.
+    pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
+        self.lifetime_frequency_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `optimization_goal_metadata`.
+    pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
+        self.optimization_goal_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `pacing_delivery_type`.
+    pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
+        self.pacing_delivery_type = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_application_level`.
+    pub fn promotion_application_level(
+        mut self,
+        value: impl Into<AdGroupCreateRequestPromotionApplicationLevel>,
+    ) -> Self {
+        self.promotion_application_level = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_id`.
+    pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_spec`.
+    pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_spec = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_template_ids`.
+    pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_multiplier`.
+    pub fn bid_multiplier(mut self, value: f64) -> Self {
+        self.bid_multiplier = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AdGroupCreateRequest, crate::error::BuildError> {
+        Ok(AdGroupCreateRequest {
+            auto_targeting_enabled: self.auto_targeting_enabled,
+            bid_in_micro_currency: self.bid_in_micro_currency,
+            bid_strategy_type: self.bid_strategy_type,
+            billable_event: self
+                .billable_event
+                .ok_or(crate::error::BuildError::missing("AdGroupCreateRequest", "billable_event"))?,
+            budget_in_micro_currency: self.budget_in_micro_currency,
+            budget_type: self.budget_type,
+            campaign_id: self
+                .campaign_id
+                .ok_or(crate::error::BuildError::missing("AdGroupCreateRequest", "campaign_id"))?,
+            end_time: self.end_time,
+            is_creative_optimization: self.is_creative_optimization,
+            lifetime_frequency_cap: self.lifetime_frequency_cap,
+            name: self.name.ok_or(crate::error::BuildError::missing("AdGroupCreateRequest", "name"))?,
+            optimization_goal_metadata: self.optimization_goal_metadata,
+            pacing_delivery_type: self.pacing_delivery_type,
+            placement_group: self.placement_group,
+            promotion_application_level: self.promotion_application_level,
+            promotion_id: self.promotion_id,
+            start_time: self.start_time,
+            status: self.status,
+            targeting_spec: self.targeting_spec,
+            targeting_template_ids: self.targeting_template_ids,
+            tracking_urls: self.tracking_urls,
+            bid_multiplier: self.bid_multiplier,
+        })
     }
 }
 
@@ -271,83 +638,86 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Schema `AdGroupUpdateRequest` of the spec.
+///
+/// Build it with [`AdGroupUpdateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupUpdateRequest {
-    /// `auto_targeting_enabled`: nullable.
+    /// `auto_targeting_enabled`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `bid_in_micro_currency`: nullable.
+    /// `bid_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_in_micro_currency: Option<i64>,
-    /// `bid_strategy_type`: nullable.
+    /// `bid_strategy_type`: one of `AUTOMATIC_BID`, `MAX_BID`, `TARGET_AVG` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_strategy_type: Option<AdGroupUpdateRequestBidStrategyType>,
-    /// `billable_event`.
+    /// `billable_event`: one of `CLICKTHROUGH`, `IMPRESSION`, `VIDEO_V_50_MRC` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billable_event: Option<ActionType>,
-    /// `budget_in_micro_currency`: nullable.
+    /// `budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_in_micro_currency: Option<i64>,
-    /// `budget_type`.
+    /// `budget_type`: one of `DAILY`, `LIFETIME`, `CBO_ADGROUP` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_type: Option<BudgetType>,
-    /// `campaign_id`: pattern `^[C]?\d+$`.
+    /// `campaign_id`: string (optional); pattern `^[C]?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_creative_optimization`: nullable.
+    /// `is_creative_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_creative_optimization: Option<bool>,
-    /// `lifetime_frequency_cap`.
+    /// `lifetime_frequency_cap`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_frequency_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `optimization_goal_metadata`: nullable.
+    /// `optimization_goal_metadata`: [`OptimizationGoalMetadata`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimization_goal_metadata: Option<OptimizationGoalMetadata>,
-    /// `pacing_delivery_type`.
+    /// `pacing_delivery_type`: one of `STANDARD`, `ACCELERATED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_delivery_type: Option<PacingDeliveryType>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional); default `"ALL"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `promotion_application_level`: nullable.
+    /// `promotion_application_level`: one of `NONE`, `ITEM`, `AD_GROUP` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_application_level: Option<AdGroupUpdateRequestPromotionApplicationLevel>,
-    /// `promotion_id`: pattern `^\d+$`, nullable.
+    /// `promotion_id`: string (optional, nullable); pattern `^\d+$`, default `"0"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `targeting_spec`.
+    /// `targeting_spec`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_spec: Option<TargetingSpec>,
-    /// `targeting_template_ids`: at most 1 items, nullable.
+    /// `targeting_template_ids`: list of string (optional, nullable); at most 1 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_template_ids: Option<Vec<String>>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `bid_multiplier`: minimum 0, maximum 10.
+    /// `bid_multiplier`: number (optional); minimum 0, maximum 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_multiplier: Option<f64>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl AdGroupUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
             auto_targeting_enabled: None,
             bid_in_micro_currency: None,
@@ -374,6 +744,141 @@ impl AdGroupUpdateRequest {
             id,
         }
     }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `bid_in_micro_currency`.
+    pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
+        self.bid_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `bid_strategy_type`.
+    pub fn bid_strategy_type(mut self, value: impl Into<AdGroupUpdateRequestBidStrategyType>) -> Self {
+        self.bid_strategy_type = Some(value.into());
+        self
+    }
+
+    /// Sets `billable_event`.
+    pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
+        self.billable_event = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_in_micro_currency`.
+    pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `budget_type`.
+    pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
+        self.budget_type = Some(value.into());
+        self
+    }
+
+    /// Sets `campaign_id`.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_creative_optimization`.
+    pub fn is_creative_optimization(mut self, value: bool) -> Self {
+        self.is_creative_optimization = Some(value);
+        self
+    }
+
+    /// Sets `lifetime_frequency_cap`.
+    pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
+        self.lifetime_frequency_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `optimization_goal_metadata`.
+    pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
+        self.optimization_goal_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `pacing_delivery_type`.
+    pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
+        self.pacing_delivery_type = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_application_level`.
+    pub fn promotion_application_level(
+        mut self,
+        value: impl Into<AdGroupUpdateRequestPromotionApplicationLevel>,
+    ) -> Self {
+        self.promotion_application_level = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_id`.
+    pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_spec`.
+    pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_spec = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_template_ids`.
+    pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_multiplier`.
+    pub fn bid_multiplier(mut self, value: f64) -> Self {
+        self.bid_multiplier = Some(value);
+        self
+    }
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
@@ -393,7 +898,7 @@ pub type AdGroupUpdateRequestPromotionApplicationLevel = AdGroupCommonPromotionA
 ))]
 string_enum! {
     /// Inline schema at `/components/parameters/query_columns/schema/items` in the spec.
-    AdGroupsAnalyticsColumnsItem {
+    AdGroupsGetAnalyticsColumnsItem {
         SpendInMicroDollar = "SPEND_IN_MICRO_DOLLAR",
         PaidImpression = "PAID_IMPRESSION",
         SpendInDollar = "SPEND_IN_DOLLAR",
@@ -583,83 +1088,86 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 /// Schema `AdUpdateRequest` of the spec.
+///
+/// Build it with [`AdUpdateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdUpdateRequest {
-    /// `ad_group_id`: pattern `^(AG)?\d+$`.
+    /// `ad_group_id`: string (optional); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<String>,
-    /// `android_deep_link`: nullable.
+    /// `android_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `carousel_android_deep_links`: nullable.
+    /// `carousel_android_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_android_deep_links: Option<Vec<String>>,
-    /// `carousel_destination_urls`: nullable.
+    /// `carousel_destination_urls`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_destination_urls: Option<Vec<String>>,
-    /// `carousel_ios_deep_links`: nullable.
+    /// `carousel_ios_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_ios_deep_links: Option<Vec<String>>,
-    /// `click_tracking_url`: nullable.
+    /// `click_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_tracking_url: Option<String>,
-    /// `creative_type`.
+    /// `creative_type`: one of the 13 values of [`CreativeType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_type: Option<CreativeType>,
-    /// `customizable_cta_type`: nullable.
+    /// `customizable_cta_type`: one of the 29 values of [`CustomizableCTAType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customizable_cta_type: Option<CustomizableCTAType>,
-    /// `destination_url`: nullable.
+    /// `destination_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_url: Option<String>,
-    /// `disclosure_type`: nullable.
+    /// `disclosure_type`: one of `NO_DISCLOSURE`, `PRESCRIBING_INFORMATION`, `PRESCRIBING_INFORMATION_BOX_WARNING`, `IMPORTANT_SAFETY_INFO`, `MED_GUIDE`, `PATIENT_INFORMATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_type: Option<DisclosureType>,
-    /// `disclosure_url`: nullable.
+    /// `disclosure_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_url: Option<String>,
-    /// `grid_click_type`: nullable.
+    /// `grid_click_type`: one of `CLOSEUP`, `DIRECT_TO_DESTINATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_click_type: Option<GridClickType>,
-    /// `ios_deep_link`: nullable.
+    /// `ios_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `is_pin_deleted`.
+    /// `is_pin_deleted`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_pin_deleted: Option<bool>,
-    /// `is_removable`.
+    /// `is_removable`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_removable: Option<bool>,
-    /// `lead_form_id`: pattern `^(AG)?\d+$`, nullable.
+    /// `lead_form_id`: string (optional, nullable); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `quiz_pin_data`: nullable.
+    /// `quiz_pin_data`: [`QuizPinData`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiz_pin_data: Option<QuizPinData>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `view_tracking_url`: nullable.
+    /// `view_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_tracking_url: Option<String>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `pin_id`: pattern `^\d+$`, nullable.
+    /// `pin_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_id: Option<String>,
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl AdUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
             ad_group_id: None,
             android_deep_link: None,
@@ -686,14 +1194,148 @@ impl AdUpdateRequest {
             pin_id: None,
         }
     }
+
+    /// Sets `ad_group_id`.
+    pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `carousel_android_deep_links`.
+    pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_destination_urls`.
+    pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_ios_deep_links`.
+    pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click_tracking_url`.
+    pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.click_tracking_url = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `customizable_cta_type`.
+    pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
+        self.customizable_cta_type = Some(value.into());
+        self
+    }
+
+    /// Sets `destination_url`.
+    pub fn destination_url(mut self, value: impl Into<String>) -> Self {
+        self.destination_url = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_type`.
+    pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
+        self.disclosure_type = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_url`.
+    pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_url = Some(value.into());
+        self
+    }
+
+    /// Sets `grid_click_type`.
+    pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
+        self.grid_click_type = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `is_pin_deleted`.
+    pub fn is_pin_deleted(mut self, value: bool) -> Self {
+        self.is_pin_deleted = Some(value);
+        self
+    }
+
+    /// Sets `is_removable`.
+    pub fn is_removable(mut self, value: bool) -> Self {
+        self.is_removable = Some(value);
+        self
+    }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `quiz_pin_data`.
+    pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
+        self.quiz_pin_data = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `view_tracking_url`.
+    pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.view_tracking_url = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_id`.
+    pub fn pin_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_id = Some(value.into());
+        self
+    }
 }
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 /// Schema `AppTypeMultipliers` of the spec.
+///
+/// Build it with [`AppTypeMultipliers::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AppTypeMultipliers {
-    /// `APP_TYPE`.
+    /// `APP_TYPE`: one of `android_mobile`, `android_tablet`, `ipad`, `iphone`, `web`, `web_mobile` (optional).
     #[serde(rename = "APP_TYPE", default, skip_serializing_if = "Option::is_none")]
     pub app_type: Option<AppTypeMultipliersAppType>,
     /// Properties beyond the named ones.
@@ -703,9 +1345,15 @@ pub struct AppTypeMultipliers {
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 impl AppTypeMultipliers {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { app_type: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `APP_TYPE`.
+    pub fn app_type(mut self, value: impl Into<AppTypeMultipliersAppType>) -> Self {
+        self.app_type = Some(value.into());
+        self
     }
 }
 
@@ -724,50 +1372,52 @@ string_enum! {
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 /// Schema `Audience` of the spec.
+///
+/// Build it with [`Audience::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Audience {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `audience_type`.
+    /// `audience_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_type: Option<String>,
-    /// `created_by_company_name`: nullable.
+    /// `created_by_company_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_company_name: Option<String>,
-    /// `created_timestamp`: nullable.
+    /// `created_timestamp`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_timestamp: Option<i64>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `rule`.
+    /// `rule`: [`AudienceRule`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<AudienceRule>,
-    /// `size`: nullable.
+    /// `size`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
-    /// `status`.
+    /// `status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `updated_timestamp`: nullable.
+    /// `updated_timestamp`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_timestamp: Option<i64>,
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl Audience {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -784,78 +1434,152 @@ impl Audience {
             updated_timestamp: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `audience_type`.
+    pub fn audience_type(mut self, value: impl Into<String>) -> Self {
+        self.audience_type = Some(value.into());
+        self
+    }
+
+    /// Sets `created_by_company_name`.
+    pub fn created_by_company_name(mut self, value: impl Into<String>) -> Self {
+        self.created_by_company_name = Some(value.into());
+        self
+    }
+
+    /// Sets `created_timestamp`.
+    pub fn created_timestamp(mut self, value: i64) -> Self {
+        self.created_timestamp = Some(value);
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
+        self.rule = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_timestamp`.
+    pub fn updated_timestamp(mut self, value: i64) -> Self {
+        self.updated_timestamp = Some(value);
+        self
+    }
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 /// Schema `AudienceRule` of the spec.
+///
+/// Build it with [`AudienceRule::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceRule {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `ad_id`.
+    /// `ad_id`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_id: Option<Vec<String>>,
-    /// `campaign_id`.
+    /// `campaign_id`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<Vec<String>>,
-    /// `country`.
+    /// `country`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// `customer_list_id`: pattern `^\d+$`.
+    /// `customer_list_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_list_id: Option<String>,
-    /// `engagement_domain`.
+    /// `engagement_domain`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement_domain: Option<Vec<String>>,
-    /// `engagement_type`.
+    /// `engagement_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement_type: Option<String>,
-    /// `engager_type`.
+    /// `engager_type`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engager_type: Option<i64>,
-    /// `event`.
+    /// `event`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
-    /// `event_data`.
+    /// `event_data`: [`EventData`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_data: Option<EventData>,
-    /// `event_source`.
+    /// `event_source`: JSON object (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_source: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `ingestion_source`.
+    /// `ingestion_source`: JSON object (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingestion_source: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `objective_type`.
+    /// `objective_type`: list of one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_type: Option<Vec<ObjectiveType>>,
-    /// `percentage`.
+    /// `percentage`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage: Option<i64>,
-    /// `pin_id`.
+    /// `pin_id`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_id: Option<Vec<String>>,
-    /// `prefill`.
+    /// `prefill`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefill: Option<bool>,
-    /// `retention_days`.
+    /// `retention_days`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<i64>,
-    /// `seed_id`.
+    /// `seed_id`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_id: Option<Vec<String>>,
-    /// `url`.
+    /// `url`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<Vec<String>>,
-    /// `visitor_source_id`: pattern `^\d+$`.
+    /// `visitor_source_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor_source_id: Option<String>,
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl AudienceRule {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -880,106 +1604,352 @@ impl AudienceRule {
             visitor_source_id: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_id`.
+    pub fn ad_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_id = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `campaign_id`.
+    pub fn campaign_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.campaign_id = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `customer_list_id`.
+    pub fn customer_list_id(mut self, value: impl Into<String>) -> Self {
+        self.customer_list_id = Some(value.into());
+        self
+    }
+
+    /// Sets `engagement_domain`.
+    pub fn engagement_domain(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.engagement_domain = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `engagement_type`.
+    pub fn engagement_type(mut self, value: impl Into<String>) -> Self {
+        self.engagement_type = Some(value.into());
+        self
+    }
+
+    /// Sets `engager_type`.
+    pub fn engager_type(mut self, value: i64) -> Self {
+        self.engager_type = Some(value);
+        self
+    }
+
+    /// Sets `event`.
+    pub fn event(mut self, value: impl Into<String>) -> Self {
+        self.event = Some(value.into());
+        self
+    }
+
+    /// Sets `event_data`.
+    pub fn event_data(mut self, value: impl Into<EventData>) -> Self {
+        self.event_data = Some(value.into());
+        self
+    }
+
+    /// Sets `event_source`.
+    pub fn event_source(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.event_source = Some(value);
+        self
+    }
+
+    /// Sets `ingestion_source`.
+    pub fn ingestion_source(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.ingestion_source = Some(value);
+        self
+    }
+
+    /// Sets `objective_type`.
+    pub fn objective_type(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
+        self.objective_type = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `percentage`.
+    pub fn percentage(mut self, value: i64) -> Self {
+        self.percentage = Some(value);
+        self
+    }
+
+    /// Sets `pin_id`.
+    pub fn pin_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.pin_id = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `prefill`.
+    pub fn prefill(mut self, value: bool) -> Self {
+        self.prefill = Some(value);
+        self
+    }
+
+    /// Sets `retention_days`.
+    pub fn retention_days(mut self, value: i64) -> Self {
+        self.retention_days = Some(value);
+        self
+    }
+
+    /// Sets `seed_id`.
+    pub fn seed_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.seed_id = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `url`.
+    pub fn url(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.url = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `visitor_source_id`.
+    pub fn visitor_source_id(mut self, value: impl Into<String>) -> Self {
+        self.visitor_source_id = Some(value.into());
+        self
+    }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `AvailabilityFilter` of the spec.
+///
+/// Build it with [`AvailabilityFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AvailabilityFilter {
-    /// `AVAILABILITY`: required.
+    /// `AVAILABILITY`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "AVAILABILITY")]
     pub availability: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl AvailabilityFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(availability: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `AVAILABILITY` set and the other fields empty.
+    pub fn new(availability: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let availability = availability.into();
         Self { availability }
     }
 }
 
 #[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 /// Schema `Board` of the spec.
+///
+/// Build it with [`Board::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Board {
-    /// `board_pins_modified_at`: format `date-time`, read-only.
+    /// `board_pins_modified_at`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub board_pins_modified_at: Option<String>,
-    /// `collaborator_count`: minimum 0, read-only.
+    pub board_pins_modified_at: Option<DateTime>,
+    /// `collaborator_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collaborator_count: Option<i64>,
-    /// `created_at`: format `date-time`, read-only.
+    /// `created_at`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// `description`: nullable.
+    pub created_at: Option<DateTime>,
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `follower_count`: minimum 0, read-only.
+    /// `follower_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follower_count: Option<i64>,
-    /// `id`: required, pattern `^\d+$`, read-only.
+    /// `id`: string (required); pattern `^\d+$`, read-only.
     pub id: String,
-    /// `is_ads_only`.
+    /// `is_ads_only`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_ads_only: Option<bool>,
-    /// `media`.
+    /// `media`: [`BoardMedia`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<BoardMedia>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `owner`.
+    /// `owner`: [`BoardOwner`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<BoardOwner>,
-    /// `pin_count`: minimum 0, read-only.
+    /// `pin_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_count: Option<i64>,
-    /// `privacy`.
+    /// `privacy`: one of `PUBLIC`, `PROTECTED`, `SECRET` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy: Option<BoardPrivacy>,
 }
 
 #[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 impl Board {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String, name: String) -> Self {
-        Self {
-            board_pins_modified_at: None,
-            collaborator_count: None,
-            created_at: None,
-            description: None,
-            follower_count: None,
-            id,
-            is_ads_only: None,
-            media: None,
-            name,
-            owner: None,
-            pin_count: None,
-            privacy: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`id`, `name`).
+    pub fn builder() -> BoardBuilder {
+        BoardBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
+/// Builds a [`Board`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BoardBuilder {
+    board_pins_modified_at: Option<DateTime>,
+    collaborator_count: Option<i64>,
+    created_at: Option<DateTime>,
+    description: Option<String>,
+    follower_count: Option<i64>,
+    id: Option<String>,
+    is_ads_only: Option<bool>,
+    media: Option<BoardMedia>,
+    name: Option<String>,
+    owner: Option<BoardOwner>,
+    pin_count: Option<i64>,
+    privacy: Option<BoardPrivacy>,
+}
+
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
+impl std::fmt::Debug for BoardBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoardBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
+impl BoardBuilder {
+    /// Sets `board_pins_modified_at`.
+    pub fn board_pins_modified_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.board_pins_modified_at = Some(value.into());
+        self
+    }
+
+    /// Sets `collaborator_count`.
+    pub fn collaborator_count(mut self, value: i64) -> Self {
+        self.collaborator_count = Some(value);
+        self
+    }
+
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `follower_count`.
+    pub fn follower_count(mut self, value: i64) -> Self {
+        self.follower_count = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `is_ads_only`.
+    pub fn is_ads_only(mut self, value: bool) -> Self {
+        self.is_ads_only = Some(value);
+        self
+    }
+
+    /// Sets `media`.
+    pub fn media(mut self, value: impl Into<BoardMedia>) -> Self {
+        self.media = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<BoardOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_count`.
+    pub fn pin_count(mut self, value: i64) -> Self {
+        self.pin_count = Some(value);
+        self
+    }
+
+    /// Sets `privacy`.
+    pub fn privacy(mut self, value: impl Into<BoardPrivacy>) -> Self {
+        self.privacy = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<Board, crate::error::BuildError> {
+        Ok(Board {
+            board_pins_modified_at: self.board_pins_modified_at,
+            collaborator_count: self.collaborator_count,
+            created_at: self.created_at,
+            description: self.description,
+            follower_count: self.follower_count,
+            id: self.id.ok_or(crate::error::BuildError::missing("Board", "id"))?,
+            is_ads_only: self.is_ads_only,
+            media: self.media,
+            name: self.name.ok_or(crate::error::BuildError::missing("Board", "name"))?,
+            owner: self.owner,
+            pin_count: self.pin_count,
+            privacy: self.privacy,
+        })
     }
 }
 
 #[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 /// Schema `BoardMedia` of the spec.
+///
+/// Build it with [`BoardMedia::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardMedia {
-    /// `image_cover_url`: nullable.
+    /// `image_cover_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_cover_url: Option<String>,
-    /// `pin_thumbnail_urls`.
+    /// `pin_thumbnail_urls`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_thumbnail_urls: Option<Vec<String>>,
 }
 
 #[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 impl BoardMedia {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { image_cover_url: None, pin_thumbnail_urls: None }
+    }
+
+    /// Sets `image_cover_url`.
+    pub fn image_cover_url(mut self, value: impl Into<String>) -> Self {
+        self.image_cover_url = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_thumbnail_urls`.
+    pub fn pin_thumbnail_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.pin_thumbnail_urls = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -992,10 +1962,12 @@ impl BoardMedia {
     feature = "user_account"
 ))]
 /// Schema `BoardOwner` of the spec.
+///
+/// Build it with [`BoardOwner::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardOwner {
-    /// `username`: read-only.
+    /// `username`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
 }
@@ -1009,9 +1981,15 @@ pub struct BoardOwner {
     feature = "user_account"
 ))]
 impl BoardOwner {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { username: None }
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
     }
 }
 
@@ -1027,18 +2005,21 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `BrandFilter` of the spec.
+///
+/// Build it with [`BrandFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BrandFilter {
-    /// `BRAND`: required.
+    /// `BRAND`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "BRAND")]
     pub brand: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl BrandFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(brand: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `BRAND` set and the other fields empty.
+    pub fn new(brand: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let brand = brand.into();
         Self { brand }
     }
 }
@@ -1059,16 +2040,18 @@ string_enum! {
     feature = "business_access_relationships"
 ))]
 /// Schema `BusinessAccessUserSummary` of the spec.
+///
+/// Build it with [`BusinessAccessUserSummary::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAccessUserSummary {
-    /// `email`: nullable.
+    /// `email`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// `id`: at least 1 characters, at most 20 characters, nullable.
+    /// `id`: string (optional, nullable); at least 1 characters, at most 20 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `username`: nullable.
+    /// `username`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
 }
@@ -1079,9 +2062,27 @@ pub struct BusinessAccessUserSummary {
     feature = "business_access_relationships"
 ))]
 impl BusinessAccessUserSummary {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { email: None, id: None, username: None }
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
     }
 }
 
@@ -1100,10 +2101,12 @@ pub type BusinessRoleResponse = String;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 /// Schema `CampaignAudienceMultipliers` of the spec.
+///
+/// Build it with [`CampaignAudienceMultipliers::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignAudienceMultipliers {
-    /// `AUDIENCE_ID`: pattern `^\d+$`.
+    /// `AUDIENCE_ID`: string (optional); pattern `^\d+$`.
     #[serde(rename = "AUDIENCE_ID", default, skip_serializing_if = "Option::is_none")]
     pub audience_id: Option<String>,
     /// Properties beyond the named ones.
@@ -1113,33 +2116,59 @@ pub struct CampaignAudienceMultipliers {
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignAudienceMultipliers {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { audience_id: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `AUDIENCE_ID`.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 /// Schema `CampaignBidOptions` of the spec.
+///
+/// Build it with [`CampaignBidOptions::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignBidOptions {
-    /// `app_type_multipliers`: nullable.
+    /// `app_type_multipliers`: [`AppTypeMultipliers`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_type_multipliers: Option<AppTypeMultipliers>,
-    /// `audience_multipliers`.
+    /// `audience_multipliers`: [`CampaignAudienceMultipliers`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_multipliers: Option<CampaignAudienceMultipliers>,
-    /// `placement_multipliers`: nullable.
+    /// `placement_multipliers`: [`PlacementMultipliers`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_multipliers: Option<PlacementMultipliers>,
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignBidOptions {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { app_type_multipliers: None, audience_multipliers: None, placement_multipliers: None }
+    }
+
+    /// Sets `app_type_multipliers`.
+    pub fn app_type_multipliers(mut self, value: impl Into<AppTypeMultipliers>) -> Self {
+        self.app_type_multipliers = Some(value.into());
+        self
+    }
+
+    /// Sets `audience_multipliers`.
+    pub fn audience_multipliers(mut self, value: impl Into<CampaignAudienceMultipliers>) -> Self {
+        self.audience_multipliers = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_multipliers`.
+    pub fn placement_multipliers(mut self, value: impl Into<PlacementMultipliers>) -> Self {
+        self.placement_multipliers = Some(value.into());
+        self
     }
 }
 
@@ -1149,27 +2178,48 @@ pub type CampaignBidOptionsCreate = CampaignBidOptions;
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 /// Schema `CampaignBidOptionsUpdate` of the spec.
+///
+/// Build it with [`CampaignBidOptionsUpdate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignBidOptionsUpdate {
-    /// `app_type_multipliers`: nullable.
+    /// `app_type_multipliers`: [`AppTypeMultipliers`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_type_multipliers: Option<AppTypeMultipliers>,
-    /// `audience_multipliers`.
+    /// `audience_multipliers`: [`CampaignAudienceMultipliers`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_multipliers: Option<CampaignAudienceMultipliers>,
-    /// `placement_multipliers`: nullable.
+    /// `placement_multipliers`: [`PlacementMultipliers`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_multipliers: Option<PlacementMultipliers>,
-    /// `update_mask`: required.
+    /// `update_mask`: list of one of `AUDIENCE`, `APP_TYPE`, `PLACEMENT`, `GENDER`, `AGE_BUCKET` (required).
     pub update_mask: Vec<CampaignBidOptionsUpdateUpdateMaskItem>,
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignBidOptionsUpdate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(update_mask: Vec<CampaignBidOptionsUpdateUpdateMaskItem>) -> Self {
+    /// A value with `update_mask` set and the other fields empty.
+    pub fn new(update_mask: impl IntoIterator<Item = impl Into<CampaignBidOptionsUpdateUpdateMaskItem>>) -> Self {
+        let update_mask = update_mask.into_iter().map(Into::into).collect();
         Self { app_type_multipliers: None, audience_multipliers: None, placement_multipliers: None, update_mask }
+    }
+
+    /// Sets `app_type_multipliers`.
+    pub fn app_type_multipliers(mut self, value: impl Into<AppTypeMultipliers>) -> Self {
+        self.app_type_multipliers = Some(value.into());
+        self
+    }
+
+    /// Sets `audience_multipliers`.
+    pub fn audience_multipliers(mut self, value: impl Into<CampaignAudienceMultipliers>) -> Self {
+        self.audience_multipliers = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_multipliers`.
+    pub fn placement_multipliers(mut self, value: impl Into<PlacementMultipliers>) -> Self {
+        self.placement_multipliers = Some(value.into());
+        self
     }
 }
 
@@ -1187,78 +2237,219 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 /// Schema `CampaignCreateRequest` of the spec.
+///
+/// Build it with [`CampaignCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateRequest {
-    /// `ad_account_id`: required, pattern `^\d+$`.
+    /// `ad_account_id`: string (required); pattern `^\d+$`.
     pub ad_account_id: String,
-    /// `daily_spend_cap`: nullable.
+    /// `daily_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_spend_cap: Option<i64>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_automated_campaign`: nullable.
+    /// `is_automated_campaign`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
-    /// `is_flexible_daily_budgets`: nullable.
+    /// `is_flexible_daily_budgets`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
-    /// `lifetime_spend_cap`: nullable.
+    /// `lifetime_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_spend_cap: Option<i64>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `order_line_id`: pattern `^\d+$`, nullable.
+    /// `order_line_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_line_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `default_ad_group_budget_in_micro_currency`: nullable.
+    /// `default_ad_group_budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_ad_group_budget_in_micro_currency: Option<i64>,
-    /// `is_campaign_budget_optimization`: nullable.
+    /// `is_campaign_budget_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_campaign_budget_optimization: Option<CampaignIsCampaignBudgetOptimization>,
-    /// `bid_options`.
+    /// `bid_options`: [`CampaignBidOptions`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_options: Option<CampaignBidOptionsCreate>,
-    /// `is_performance_plus`.
+    /// `is_performance_plus`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_performance_plus: Option<bool>,
-    /// `objective_type`: required.
+    /// `objective_type`: one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (required).
     pub objective_type: ObjectiveType,
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(ad_account_id: String, name: String, objective_type: ObjectiveType) -> Self {
-        Self {
-            ad_account_id,
-            daily_spend_cap: None,
-            end_time: None,
-            is_automated_campaign: None,
-            is_flexible_daily_budgets: None,
-            lifetime_spend_cap: None,
-            name,
-            order_line_id: None,
-            start_time: None,
-            status: None,
-            tracking_urls: None,
-            default_ad_group_budget_in_micro_currency: None,
-            is_campaign_budget_optimization: None,
-            bid_options: None,
-            is_performance_plus: None,
-            objective_type,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`ad_account_id`, `name`, `objective_type`).
+    pub fn builder() -> CampaignCreateRequestBuilder {
+        CampaignCreateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "campaigns"))]
+/// Builds a [`CampaignCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CampaignCreateRequestBuilder {
+    ad_account_id: Option<String>,
+    daily_spend_cap: Option<i64>,
+    end_time: Option<i64>,
+    is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
+    is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
+    lifetime_spend_cap: Option<i64>,
+    name: Option<String>,
+    order_line_id: Option<String>,
+    start_time: Option<i64>,
+    status: Option<EntityStatus>,
+    tracking_urls: Option<TrackingUrls>,
+    default_ad_group_budget_in_micro_currency: Option<i64>,
+    is_campaign_budget_optimization: Option<CampaignIsCampaignBudgetOptimization>,
+    bid_options: Option<CampaignBidOptionsCreate>,
+    is_performance_plus: Option<bool>,
+    objective_type: Option<ObjectiveType>,
+}
+
+#[cfg(any(feature = "bulk", feature = "campaigns"))]
+impl std::fmt::Debug for CampaignCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CampaignCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "campaigns"))]
+impl CampaignCreateRequestBuilder {
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `daily_spend_cap`.
+    pub fn daily_spend_cap(mut self, value: i64) -> Self {
+        self.daily_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_automated_campaign`.
+    pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
+        self.is_automated_campaign = Some(value.into());
+        self
+    }
+
+    /// Sets `is_flexible_daily_budgets`.
+    pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
+        self.is_flexible_daily_budgets = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetime_spend_cap`.
+    pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
+        self.lifetime_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `order_line_id`.
+    pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `default_ad_group_budget_in_micro_currency`.
+    pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.default_ad_group_budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `is_campaign_budget_optimization`.
+    pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
+        self.is_campaign_budget_optimization = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_options`.
+    pub fn bid_options(mut self, value: impl Into<CampaignBidOptionsCreate>) -> Self {
+        self.bid_options = Some(value.into());
+        self
+    }
+
+    /// Sets `is_performance_plus`.
+    pub fn is_performance_plus(mut self, value: bool) -> Self {
+        self.is_performance_plus = Some(value);
+        self
+    }
+
+    /// Sets `objective_type`.
+    pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
+        self.objective_type = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CampaignCreateRequest, crate::error::BuildError> {
+        Ok(CampaignCreateRequest {
+            ad_account_id: self
+                .ad_account_id
+                .ok_or(crate::error::BuildError::missing("CampaignCreateRequest", "ad_account_id"))?,
+            daily_spend_cap: self.daily_spend_cap,
+            end_time: self.end_time,
+            is_automated_campaign: self.is_automated_campaign,
+            is_flexible_daily_budgets: self.is_flexible_daily_budgets,
+            lifetime_spend_cap: self.lifetime_spend_cap,
+            name: self.name.ok_or(crate::error::BuildError::missing("CampaignCreateRequest", "name"))?,
+            order_line_id: self.order_line_id,
+            start_time: self.start_time,
+            status: self.status,
+            tracking_urls: self.tracking_urls,
+            default_ad_group_budget_in_micro_currency: self.default_ad_group_budget_in_micro_currency,
+            is_campaign_budget_optimization: self.is_campaign_budget_optimization,
+            bid_options: self.bid_options,
+            is_performance_plus: self.is_performance_plus,
+            objective_type: self
+                .objective_type
+                .ok_or(crate::error::BuildError::missing("CampaignCreateRequest", "objective_type"))?,
+        })
     }
 }
 
@@ -1291,83 +2482,229 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 /// Schema `CampaignUpdateRequest` of the spec.
+///
+/// Build it with [`CampaignUpdateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignUpdateRequest {
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `ad_account_id`: required, pattern `^\d+$`.
+    /// `ad_account_id`: string (required); pattern `^\d+$`.
     pub ad_account_id: String,
-    /// `daily_spend_cap`: nullable.
+    /// `daily_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_spend_cap: Option<i64>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_automated_campaign`: nullable.
+    /// `is_automated_campaign`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
-    /// `is_flexible_daily_budgets`: nullable.
+    /// `is_flexible_daily_budgets`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
-    /// `lifetime_spend_cap`: nullable.
+    /// `lifetime_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_spend_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `order_line_id`: pattern `^\d+$`, nullable.
+    /// `order_line_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_line_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `default_ad_group_budget_in_micro_currency`: nullable.
+    /// `default_ad_group_budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_ad_group_budget_in_micro_currency: Option<i64>,
-    /// `is_campaign_budget_optimization`: nullable.
+    /// `is_campaign_budget_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_campaign_budget_optimization: Option<CampaignIsCampaignBudgetOptimization>,
-    /// `bid_options`.
+    /// `bid_options`: [`CampaignBidOptionsUpdate`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_options: Option<CampaignBidOptionsUpdate>,
-    /// `is_performance_plus`.
+    /// `is_performance_plus`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_performance_plus: Option<bool>,
-    /// `objective_type`: nullable.
+    /// `objective_type`: one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_type: Option<ObjectiveType>,
 }
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String, ad_account_id: String) -> Self {
-        Self {
-            id,
-            ad_account_id,
-            daily_spend_cap: None,
-            end_time: None,
-            is_automated_campaign: None,
-            is_flexible_daily_budgets: None,
-            lifetime_spend_cap: None,
-            name: None,
-            order_line_id: None,
-            start_time: None,
-            status: None,
-            tracking_urls: None,
-            default_ad_group_budget_in_micro_currency: None,
-            is_campaign_budget_optimization: None,
-            bid_options: None,
-            is_performance_plus: None,
-            objective_type: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`id`, `ad_account_id`).
+    pub fn builder() -> CampaignUpdateRequestBuilder {
+        CampaignUpdateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "campaigns"))]
+/// Builds a [`CampaignUpdateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CampaignUpdateRequestBuilder {
+    id: Option<String>,
+    ad_account_id: Option<String>,
+    daily_spend_cap: Option<i64>,
+    end_time: Option<i64>,
+    is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
+    is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
+    lifetime_spend_cap: Option<i64>,
+    name: Option<String>,
+    order_line_id: Option<String>,
+    start_time: Option<i64>,
+    status: Option<EntityStatus>,
+    tracking_urls: Option<TrackingUrls>,
+    default_ad_group_budget_in_micro_currency: Option<i64>,
+    is_campaign_budget_optimization: Option<CampaignIsCampaignBudgetOptimization>,
+    bid_options: Option<CampaignBidOptionsUpdate>,
+    is_performance_plus: Option<bool>,
+    objective_type: Option<ObjectiveType>,
+}
+
+#[cfg(any(feature = "bulk", feature = "campaigns"))]
+impl std::fmt::Debug for CampaignUpdateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CampaignUpdateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "campaigns"))]
+impl CampaignUpdateRequestBuilder {
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `daily_spend_cap`.
+    pub fn daily_spend_cap(mut self, value: i64) -> Self {
+        self.daily_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_automated_campaign`.
+    pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
+        self.is_automated_campaign = Some(value.into());
+        self
+    }
+
+    /// Sets `is_flexible_daily_budgets`.
+    pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
+        self.is_flexible_daily_budgets = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetime_spend_cap`.
+    pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
+        self.lifetime_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `order_line_id`.
+    pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `default_ad_group_budget_in_micro_currency`.
+    pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.default_ad_group_budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `is_campaign_budget_optimization`.
+    pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
+        self.is_campaign_budget_optimization = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_options`.
+    pub fn bid_options(mut self, value: impl Into<CampaignBidOptionsUpdate>) -> Self {
+        self.bid_options = Some(value.into());
+        self
+    }
+
+    /// Sets `is_performance_plus`.
+    pub fn is_performance_plus(mut self, value: bool) -> Self {
+        self.is_performance_plus = Some(value);
+        self
+    }
+
+    /// Sets `objective_type`.
+    pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
+        self.objective_type = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CampaignUpdateRequest, crate::error::BuildError> {
+        Ok(CampaignUpdateRequest {
+            id: self.id.ok_or(crate::error::BuildError::missing("CampaignUpdateRequest", "id"))?,
+            ad_account_id: self
+                .ad_account_id
+                .ok_or(crate::error::BuildError::missing("CampaignUpdateRequest", "ad_account_id"))?,
+            daily_spend_cap: self.daily_spend_cap,
+            end_time: self.end_time,
+            is_automated_campaign: self.is_automated_campaign,
+            is_flexible_daily_budgets: self.is_flexible_daily_budgets,
+            lifetime_spend_cap: self.lifetime_spend_cap,
+            name: self.name,
+            order_line_id: self.order_line_id,
+            start_time: self.start_time,
+            status: self.status,
+            tracking_urls: self.tracking_urls,
+            default_ad_group_budget_in_micro_currency: self.default_ad_group_budget_in_micro_currency,
+            is_campaign_budget_optimization: self.is_campaign_budget_optimization,
+            bid_options: self.bid_options,
+            is_performance_plus: self.is_performance_plus,
+            objective_type: self.objective_type,
+        })
     }
 }
 
@@ -1381,32 +2718,94 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsCreativeAssetsProductGroupCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProductGroupCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupCreateRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsProductGroupCreateRequestCatalogType,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsCreativeAssetsProductGroupFilters`] (required).
     pub filters: CatalogsCreativeAssetsProductGroupFilters,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsCreativeAssetsProductGroupCreateRequestCatalogType,
-        filters: CatalogsCreativeAssetsProductGroupFilters,
-        name: String,
-    ) -> Self {
-        Self { catalog_id, catalog_type, description: None, filters, name }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_id`, `filters`, `name`).
+    pub fn builder() -> CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
+        CatalogsCreativeAssetsProductGroupCreateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Builds a [`CatalogsCreativeAssetsProductGroupCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
+    catalog_id: Option<String>,
+    description: Option<String>,
+    filters: Option<CatalogsCreativeAssetsProductGroupFilters>,
+    name: Option<String>,
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsCreativeAssetsProductGroupCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsCreativeAssetsProductGroupCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsCreativeAssetsProductGroupCreateRequest {
+            catalog_id: self.catalog_id.ok_or(crate::error::BuildError::missing(
+                "CatalogsCreativeAssetsProductGroupCreateRequest",
+                "catalog_id",
+            ))?,
+            catalog_type: CatalogsCreativeAssetsProductGroupCreateRequestCatalogType::from("CREATIVE_ASSETS"),
+            description: self.description,
+            filters: self.filters.ok_or(crate::error::BuildError::missing(
+                "CatalogsCreativeAssetsProductGroupCreateRequest",
+                "filters",
+            ))?,
+            name: self
+                .name
+                .ok_or(crate::error::BuildError::missing("CatalogsCreativeAssetsProductGroupCreateRequest", "name"))?,
+        })
     }
 }
 
@@ -1471,62 +2870,93 @@ pub enum CatalogsCreativeAssetsProductGroupFilters {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsCreativeAssetsProductGroupFiltersAllOf` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProductGroupFiltersAllOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupFiltersAllOf {
-    /// `all_of`: required.
+    /// `all_of`: list of [`CatalogsCreativeAssetsProductGroupFilterKeys`] (required).
     pub all_of: Vec<CatalogsCreativeAssetsProductGroupFilterKeys>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupFiltersAllOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(all_of: Vec<CatalogsCreativeAssetsProductGroupFilterKeys>) -> Self {
+    /// A value with `all_of` set and the other fields empty.
+    pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsProductGroupFilterKeys>>) -> Self {
+        let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsCreativeAssetsProductGroupFiltersAnyOf` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProductGroupFiltersAnyOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupFiltersAnyOf {
-    /// `any_of`: required.
+    /// `any_of`: list of [`CatalogsCreativeAssetsProductGroupFilterKeys`] (required).
     pub any_of: Vec<CatalogsCreativeAssetsProductGroupFilterKeys>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupFiltersAnyOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(any_of: Vec<CatalogsCreativeAssetsProductGroupFilterKeys>) -> Self {
+    /// A value with `any_of` set and the other fields empty.
+    pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsProductGroupFilterKeys>>) -> Self {
+        let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsCreativeAssetsProductGroupUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsProductGroupUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsProductGroupUpdateRequest {
-    /// `catalog_type`.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_type: Option<CatalogsCreativeAssetsProductGroupUpdateRequestCatalogType>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`.
+    /// `filters`: [`CatalogsCreativeAssetsProductGroupFilters`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<CatalogsCreativeAssetsProductGroupFilters>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupUpdateRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
     pub fn new() -> Self {
-        Self { catalog_type: None, description: None, filters: None, name: None }
+        Self {
+            catalog_type: Some(CatalogsCreativeAssetsProductGroupUpdateRequestCatalogType::from("CREATIVE_ASSETS")),
+            description: None,
+            filters: None,
+            name: None,
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
@@ -1551,32 +2981,92 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsHotelProductGroupCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsHotelProductGroupCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupCreateRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelProductGroupCreateRequestCatalogType,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsHotelProductGroupFilters`] (required).
     pub filters: CatalogsHotelProductGroupFilters,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsHotelProductGroupCreateRequestCatalogType,
-        filters: CatalogsHotelProductGroupFilters,
-        name: String,
-    ) -> Self {
-        Self { catalog_id, catalog_type, description: None, filters, name }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_id`, `filters`, `name`).
+    pub fn builder() -> CatalogsHotelProductGroupCreateRequestBuilder {
+        CatalogsHotelProductGroupCreateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Builds a [`CatalogsHotelProductGroupCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsHotelProductGroupCreateRequestBuilder {
+    catalog_id: Option<String>,
+    description: Option<String>,
+    filters: Option<CatalogsHotelProductGroupFilters>,
+    name: Option<String>,
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl std::fmt::Debug for CatalogsHotelProductGroupCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsHotelProductGroupCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl CatalogsHotelProductGroupCreateRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsHotelProductGroupCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsHotelProductGroupCreateRequest {
+            catalog_id: self
+                .catalog_id
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelProductGroupCreateRequest", "catalog_id"))?,
+            catalog_type: CatalogsHotelProductGroupCreateRequestCatalogType::from("HOTEL"),
+            description: self.description,
+            filters: self
+                .filters
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelProductGroupCreateRequest", "filters"))?,
+            name: self
+                .name
+                .ok_or(crate::error::BuildError::missing("CatalogsHotelProductGroupCreateRequest", "name"))?,
+        })
     }
 }
 
@@ -1630,62 +3120,93 @@ pub enum CatalogsHotelProductGroupFilters {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsHotelProductGroupFiltersAllOf` of the spec.
+///
+/// Build it with [`CatalogsHotelProductGroupFiltersAllOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupFiltersAllOf {
-    /// `all_of`: required.
+    /// `all_of`: list of [`CatalogsHotelProductGroupFilterKeys`] (required).
     pub all_of: Vec<CatalogsHotelProductGroupFilterKeys>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupFiltersAllOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(all_of: Vec<CatalogsHotelProductGroupFilterKeys>) -> Self {
+    /// A value with `all_of` set and the other fields empty.
+    pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsHotelProductGroupFilterKeys>>) -> Self {
+        let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsHotelProductGroupFiltersAnyOf` of the spec.
+///
+/// Build it with [`CatalogsHotelProductGroupFiltersAnyOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupFiltersAnyOf {
-    /// `any_of`: required.
+    /// `any_of`: list of [`CatalogsHotelProductGroupFilterKeys`] (required).
     pub any_of: Vec<CatalogsHotelProductGroupFilterKeys>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupFiltersAnyOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(any_of: Vec<CatalogsHotelProductGroupFilterKeys>) -> Self {
+    /// A value with `any_of` set and the other fields empty.
+    pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsHotelProductGroupFilterKeys>>) -> Self {
+        let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsHotelProductGroupUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsHotelProductGroupUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelProductGroupUpdateRequest {
-    /// `catalog_type`.
+    /// `catalog_type`: one of `HOTEL` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_type: Option<CatalogsHotelProductGroupUpdateRequestCatalogType>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`.
+    /// `filters`: [`CatalogsHotelProductGroupFilters`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<CatalogsHotelProductGroupFilters>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupUpdateRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
     pub fn new() -> Self {
-        Self { catalog_type: None, description: None, filters: None, name: None }
+        Self {
+            catalog_type: Some(CatalogsHotelProductGroupUpdateRequestCatalogType::from("HOTEL")),
+            description: None,
+            filters: None,
+            name: None,
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
@@ -1748,48 +3269,127 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsProductGroupCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupCreateRequest {
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `feed_id`: required, pattern `^\d+$`.
+    /// `feed_id`: string (required); pattern `^\d+$`.
     pub feed_id: String,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsProductGroupFiltersRequest`] (required).
     pub filters: CatalogsProductGroupFiltersRequest,
-    /// `is_featured`: deprecated.
+    /// `is_featured`: boolean (optional); deprecated, default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_featured: Option<bool>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(feed_id: String, filters: CatalogsProductGroupFiltersRequest, name: String) -> Self {
-        Self { description: None, feed_id, filters, is_featured: None, name }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`feed_id`, `filters`, `name`).
+    pub fn builder() -> CatalogsProductGroupCreateRequestBuilder {
+        CatalogsProductGroupCreateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Builds a [`CatalogsProductGroupCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsProductGroupCreateRequestBuilder {
+    description: Option<String>,
+    feed_id: Option<String>,
+    filters: Option<CatalogsProductGroupFiltersRequest>,
+    is_featured: Option<bool>,
+    name: Option<String>,
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl std::fmt::Debug for CatalogsProductGroupCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsProductGroupCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl CatalogsProductGroupCreateRequestBuilder {
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `feed_id`.
+    pub fn feed_id(mut self, value: impl Into<String>) -> Self {
+        self.feed_id = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `is_featured`.
+    pub fn is_featured(mut self, value: bool) -> Self {
+        self.is_featured = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsProductGroupCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsProductGroupCreateRequest {
+            description: self.description,
+            feed_id: self
+                .feed_id
+                .ok_or(crate::error::BuildError::missing("CatalogsProductGroupCreateRequest", "feed_id"))?,
+            filters: self
+                .filters
+                .ok_or(crate::error::BuildError::missing("CatalogsProductGroupCreateRequest", "filters"))?,
+            is_featured: self.is_featured,
+            name: self.name.ok_or(crate::error::BuildError::missing("CatalogsProductGroupCreateRequest", "name"))?,
+        })
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupCurrencyCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupCurrencyCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupCurrencyCriteria {
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required.
+    /// `values`: one of the 163 values of [`NonNullableCatalogsCurrency`] (required).
     pub values: NonNullableCatalogsCurrency,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupCurrencyCriteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(values: NonNullableCatalogsCurrency) -> Self {
+    /// A value with `values` set and the other fields empty.
+    pub fn new(values: impl Into<NonNullableCatalogsCurrency>) -> Self {
+        let values = values.into();
         Self { negated: None, values }
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
@@ -1873,24 +3473,42 @@ pub enum CatalogsProductGroupFilterKeys {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupFilterOperatorTypeCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupFilterOperatorTypeCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFilterOperatorTypeCriteria {
-    /// `filter_operator_type`.
+    /// `filter_operator_type`: one of `IS`, `CONTAINS` (optional); default `"IS"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_operator_type: Option<CatalogsProductGroupFilterOperatorTypeCriteriaFilterOperatorType>,
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required.
+    /// `values`: list of string (required).
     pub values: Vec<String>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupFilterOperatorTypeCriteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(values: Vec<String>) -> Self {
+    /// A value with `values` set and the other fields empty.
+    pub fn new(values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
         Self { filter_operator_type: None, negated: None, values }
+    }
+
+    /// Sets `filter_operator_type`.
+    pub fn filter_operator_type(
+        mut self,
+        value: impl Into<CatalogsProductGroupFilterOperatorTypeCriteriaFilterOperatorType>,
+    ) -> Self {
+        self.filter_operator_type = Some(value.into());
+        self
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
@@ -1919,180 +3537,254 @@ pub enum CatalogsProductGroupFiltersRequest {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Inline schema at `/components/schemas/CatalogsProductGroupFiltersRequest/anyOf/1` in the spec.
+///
+/// Build it with [`CatalogsProductGroupFiltersRequestAllOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersRequestAllOf {
-    /// `all_of`: required, at least 1 items.
+    /// `all_of`: list of [`CatalogsProductGroupFilterKeys`] (required); at least 1 items.
     pub all_of: Vec<CatalogsProductGroupFilterKeys>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupFiltersRequestAllOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(all_of: Vec<CatalogsProductGroupFilterKeys>) -> Self {
+    /// A value with `all_of` set and the other fields empty.
+    pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
+        let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Inline schema at `/components/schemas/CatalogsProductGroupFiltersRequest/anyOf/0` in the spec.
+///
+/// Build it with [`CatalogsProductGroupFiltersRequestAnyOf::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupFiltersRequestAnyOf {
-    /// `any_of`: required, at least 1 items.
+    /// `any_of`: list of [`CatalogsProductGroupFilterKeys`] (required); at least 1 items.
     pub any_of: Vec<CatalogsProductGroupFilterKeys>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupFiltersRequestAnyOf {
-    /// A value with the required fields set and the others empty.
-    pub fn new(any_of: Vec<CatalogsProductGroupFilterKeys>) -> Self {
+    /// A value with `any_of` set and the other fields empty.
+    pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
+        let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupMultipleCountriesCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupMultipleCountriesCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleCountriesCriteria {
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required.
+    /// `values`: list of one of the 248 values of [`Country`] (required).
     pub values: Vec<Country>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleCountriesCriteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(values: Vec<Country>) -> Self {
+    /// A value with `values` set and the other fields empty.
+    pub fn new(values: impl IntoIterator<Item = impl Into<Country>>) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupMultipleGenderCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupMultipleGenderCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleGenderCriteria {
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required.
+    /// `values`: list of one of `FEMALE`, `MALE`, `UNISEX` (required).
     pub values: Vec<Gender>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleGenderCriteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(values: Vec<Gender>) -> Self {
+    /// A value with `values` set and the other fields empty.
+    pub fn new(values: impl IntoIterator<Item = impl Into<Gender>>) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupMultipleMediaTypesCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupMultipleMediaTypesCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleMediaTypesCriteria {
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required.
+    /// `values`: list of one of `IMAGE`, `VIDEO` (required).
     pub values: Vec<MediaType>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleMediaTypesCriteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(values: Vec<MediaType>) -> Self {
+    /// A value with `values` set and the other fields empty.
+    pub fn new(values: impl IntoIterator<Item = impl Into<MediaType>>) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupMultipleStringCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupMultipleStringCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleStringCriteria {
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required.
+    /// `values`: list of string (required).
     pub values: Vec<String>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleStringCriteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(values: Vec<String>) -> Self {
+    /// A value with `values` set and the other fields empty.
+    pub fn new(values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupMultipleStringListCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupMultipleStringListCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupMultipleStringListCriteria {
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required.
+    /// `values`: list of list of string (required).
     pub values: Vec<Vec<String>>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleStringListCriteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(values: Vec<Vec<String>>) -> Self {
+    /// A value with `values` set and the other fields empty.
+    pub fn new(values: impl IntoIterator<Item = Vec<String>>) -> Self {
+        let values = values.into_iter().collect();
         Self { negated: None, values }
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupPricingCriteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupPricingCriteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupPricingCriteria {
-    /// `inclusion`.
+    /// `inclusion`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inclusion: Option<bool>,
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `values`: required, minimum 0.
+    /// `values`: number (required); minimum 0.
     pub values: f64,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupPricingCriteria {
-    /// A value with the required fields set and the others empty.
+    /// A value with `values` set and the other fields empty.
     pub fn new(values: f64) -> Self {
         Self { inclusion: None, negated: None, values }
+    }
+
+    /// Sets `inclusion`.
+    pub fn inclusion(mut self, value: bool) -> Self {
+        self.inclusion = Some(value);
+        self
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupUint32Criteria` of the spec.
+///
+/// Build it with [`CatalogsProductGroupUint32Criteria::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupUint32Criteria {
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `operator`: required.
+    /// `operator`: one of `GREATER_THAN`, `GREATER_THAN_OR_EQUALS`, `LESS_THAN`, `LESS_THAN_OR_EQUALS` (required).
     pub operator: CatalogsProductGroupUint32CriteriaOperator,
-    /// `value`: required, minimum 0, maximum 4294967295.
+    /// `value`: integer (required); minimum 0, maximum 4294967295.
     pub value: i64,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupUint32Criteria {
-    /// A value with the required fields set and the others empty.
-    pub fn new(operator: CatalogsProductGroupUint32CriteriaOperator, value: i64) -> Self {
+    /// A value with `operator` and `value` set and the other fields empty.
+    pub fn new(operator: impl Into<CatalogsProductGroupUint32CriteriaOperator>, value: i64) -> Self {
+        let operator = operator.into();
         Self { negated: None, operator, value }
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
     }
 }
 
@@ -2109,28 +3801,54 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsProductGroupUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsProductGroupUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsProductGroupUpdateRequest {
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`.
+    /// `filters`: [`CatalogsProductGroupFiltersRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<CatalogsProductGroupFiltersRequest>,
-    /// `is_featured`: deprecated.
+    /// `is_featured`: boolean (optional); deprecated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_featured: Option<bool>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupUpdateRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { description: None, filters: None, is_featured: None, name: None }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `is_featured`.
+    pub fn is_featured(mut self, value: bool) -> Self {
+        self.is_featured = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
@@ -2150,38 +3868,114 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsRetailProductGroupCreateRequest` of the spec.
+///
+/// Build it with [`CatalogsRetailProductGroupCreateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupCreateRequest {
-    /// `catalog_id`: required, pattern `^\d+$`.
+    /// `catalog_id`: string (required); pattern `^\d+$`.
     pub catalog_id: String,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailProductGroupCreateRequestCatalogType,
-    /// `country`.
+    /// `country`: one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`: required.
+    /// `filters`: [`CatalogsProductGroupFiltersRequest`] (required).
     pub filters: CatalogsProductGroupFiltersRequest,
-    /// `locale`.
+    /// `locale`: one of the 46 values of [`CatalogsLocale`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<CatalogsLocale>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsRetailProductGroupCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        catalog_id: String,
-        catalog_type: CatalogsRetailProductGroupCreateRequestCatalogType,
-        filters: CatalogsProductGroupFiltersRequest,
-        name: String,
-    ) -> Self {
-        Self { catalog_id, catalog_type, country: None, description: None, filters, locale: None, name }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`catalog_id`, `filters`, `name`).
+    pub fn builder() -> CatalogsRetailProductGroupCreateRequestBuilder {
+        CatalogsRetailProductGroupCreateRequestBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Builds a [`CatalogsRetailProductGroupCreateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsRetailProductGroupCreateRequestBuilder {
+    catalog_id: Option<String>,
+    country: Option<Country>,
+    description: Option<String>,
+    filters: Option<CatalogsProductGroupFiltersRequest>,
+    locale: Option<CatalogsLocale>,
+    name: Option<String>,
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl std::fmt::Debug for CatalogsRetailProductGroupCreateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsRetailProductGroupCreateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl CatalogsRetailProductGroupCreateRequestBuilder {
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `locale`.
+    pub fn locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsRetailProductGroupCreateRequest, crate::error::BuildError> {
+        Ok(CatalogsRetailProductGroupCreateRequest {
+            catalog_id: self
+                .catalog_id
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroupCreateRequest", "catalog_id"))?,
+            catalog_type: CatalogsRetailProductGroupCreateRequestCatalogType::from("RETAIL"),
+            country: self.country,
+            description: self.description,
+            filters: self
+                .filters
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroupCreateRequest", "filters"))?,
+            locale: self.locale,
+            name: self
+                .name
+                .ok_or(crate::error::BuildError::missing("CatalogsRetailProductGroupCreateRequest", "name"))?,
+        })
     }
 }
 
@@ -2191,34 +3985,73 @@ pub type CatalogsRetailProductGroupCreateRequestCatalogType = CatalogsRetailAvai
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CatalogsRetailProductGroupUpdateRequest` of the spec.
+///
+/// Build it with [`CatalogsRetailProductGroupUpdateRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailProductGroupUpdateRequest {
-    /// `catalog_type`.
+    /// `catalog_type`: one of `RETAIL` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_type: Option<CatalogsRetailProductGroupUpdateRequestCatalogType>,
-    /// `country`.
+    /// `country`: one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `filters`.
+    /// `filters`: [`CatalogsProductGroupFiltersRequest`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<CatalogsProductGroupFiltersRequest>,
-    /// `locale`.
+    /// `locale`: one of the 46 values of [`CatalogsLocale`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<CatalogsLocale>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsRetailProductGroupUpdateRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
     pub fn new() -> Self {
-        Self { catalog_type: None, country: None, description: None, filters: None, locale: None, name: None }
+        Self {
+            catalog_type: Some(CatalogsRetailProductGroupUpdateRequestCatalogType::from("RETAIL")),
+            country: None,
+            description: None,
+            filters: None,
+            locale: None,
+            name: None,
+        }
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `locale`.
+    pub fn locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
+        self.locale = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
@@ -2243,6 +4076,24 @@ tagged_union! {
         Retail(CatalogsRetailProductGroupCreateRequest) = "RETAIL",
         Hotel(CatalogsHotelProductGroupCreateRequest) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsProductGroupCreateRequest) = "CREATIVE_ASSETS",
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl CatalogsVerticalProductGroupCreateRequest {
+    /// The `RETAIL` variant.
+    pub fn retail(value: CatalogsRetailProductGroupCreateRequest) -> Self {
+        Self::Retail(value)
+    }
+
+    /// The `HOTEL` variant.
+    pub fn hotel(value: CatalogsHotelProductGroupCreateRequest) -> Self {
+        Self::Hotel(value)
+    }
+
+    /// The `CREATIVE_ASSETS` variant.
+    pub fn creative_assets(value: CatalogsCreativeAssetsProductGroupCreateRequest) -> Self {
+        Self::CreativeAssets(value)
     }
 }
 
@@ -2278,6 +4129,24 @@ tagged_union! {
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl CatalogsVerticalProductGroupUpdateRequest {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail() -> Self {
+        Self::Retail(CatalogsRetailProductGroupUpdateRequest::new())
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel() -> Self {
+        Self::Hotel(CatalogsHotelProductGroupUpdateRequest::new())
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets() -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsProductGroupUpdateRequest::new())
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl From<CatalogsRetailProductGroupUpdateRequest> for CatalogsVerticalProductGroupUpdateRequest {
     fn from(value: CatalogsRetailProductGroupUpdateRequest) -> Self {
         CatalogsVerticalProductGroupUpdateRequest::Retail(value)
@@ -2300,18 +4169,21 @@ impl From<CatalogsCreativeAssetsProductGroupUpdateRequest> for CatalogsVerticalP
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ConditionFilter` of the spec.
+///
+/// Build it with [`ConditionFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConditionFilter {
-    /// `CONDITION`: required.
+    /// `CONDITION`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "CONDITION")]
     pub condition: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ConditionFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(condition: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `CONDITION` set and the other fields empty.
+    pub fn new(condition: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let condition = condition.into();
         Self { condition }
     }
 }
@@ -2635,36 +4507,42 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CountryFilter` of the spec.
+///
+/// Build it with [`CountryFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CountryFilter {
-    /// `COUNTRY`: required.
+    /// `COUNTRY`: [`CatalogsProductGroupMultipleCountriesCriteria`] (required).
     #[serde(rename = "COUNTRY")]
     pub country: CatalogsProductGroupMultipleCountriesCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CountryFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(country: CatalogsProductGroupMultipleCountriesCriteria) -> Self {
+    /// A value with `COUNTRY` set and the other fields empty.
+    pub fn new(country: impl Into<CatalogsProductGroupMultipleCountriesCriteria>) -> Self {
+        let country = country.into();
         Self { country }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CreativeAssetsIdFilter` of the spec.
+///
+/// Build it with [`CreativeAssetsIdFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreativeAssetsIdFilter {
-    /// `CREATIVE_ASSETS_ID`: required.
+    /// `CREATIVE_ASSETS_ID`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "CREATIVE_ASSETS_ID")]
     pub creative_assets_id: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CreativeAssetsIdFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(creative_assets_id: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `CREATIVE_ASSETS_ID` set and the other fields empty.
+    pub fn new(creative_assets_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let creative_assets_id = creative_assets_id.into();
         Self { creative_assets_id }
     }
 }
@@ -2743,198 +4621,231 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CurrencyFilter` of the spec.
+///
+/// Build it with [`CurrencyFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CurrencyFilter {
-    /// `CURRENCY`: required.
+    /// `CURRENCY`: [`CatalogsProductGroupCurrencyCriteria`] (required).
     #[serde(rename = "CURRENCY")]
     pub currency: CatalogsProductGroupCurrencyCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CurrencyFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(currency: CatalogsProductGroupCurrencyCriteria) -> Self {
+    /// A value with `CURRENCY` set and the other fields empty.
+    pub fn new(currency: impl Into<CatalogsProductGroupCurrencyCriteria>) -> Self {
+        let currency = currency.into();
         Self { currency }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomLabel0Filter` of the spec.
+///
+/// Build it with [`CustomLabel0Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel0Filter {
-    /// `CUSTOM_LABEL_0`: required.
+    /// `CUSTOM_LABEL_0`: [`CatalogsProductGroupFilterOperatorTypeCriteria`] (required).
     #[serde(rename = "CUSTOM_LABEL_0")]
     pub custom_label_0: CatalogsProductGroupFilterOperatorTypeCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel0Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_label_0: CatalogsProductGroupFilterOperatorTypeCriteria) -> Self {
+    /// A value with `CUSTOM_LABEL_0` set and the other fields empty.
+    pub fn new(custom_label_0: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
+        let custom_label_0 = custom_label_0.into();
         Self { custom_label_0 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomLabel1Filter` of the spec.
+///
+/// Build it with [`CustomLabel1Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel1Filter {
-    /// `CUSTOM_LABEL_1`: required.
+    /// `CUSTOM_LABEL_1`: [`CatalogsProductGroupFilterOperatorTypeCriteria`] (required).
     #[serde(rename = "CUSTOM_LABEL_1")]
     pub custom_label_1: CatalogsProductGroupFilterOperatorTypeCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel1Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_label_1: CatalogsProductGroupFilterOperatorTypeCriteria) -> Self {
+    /// A value with `CUSTOM_LABEL_1` set and the other fields empty.
+    pub fn new(custom_label_1: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
+        let custom_label_1 = custom_label_1.into();
         Self { custom_label_1 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomLabel2Filter` of the spec.
+///
+/// Build it with [`CustomLabel2Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel2Filter {
-    /// `CUSTOM_LABEL_2`: required.
+    /// `CUSTOM_LABEL_2`: [`CatalogsProductGroupFilterOperatorTypeCriteria`] (required).
     #[serde(rename = "CUSTOM_LABEL_2")]
     pub custom_label_2: CatalogsProductGroupFilterOperatorTypeCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel2Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_label_2: CatalogsProductGroupFilterOperatorTypeCriteria) -> Self {
+    /// A value with `CUSTOM_LABEL_2` set and the other fields empty.
+    pub fn new(custom_label_2: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
+        let custom_label_2 = custom_label_2.into();
         Self { custom_label_2 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomLabel3Filter` of the spec.
+///
+/// Build it with [`CustomLabel3Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel3Filter {
-    /// `CUSTOM_LABEL_3`: required.
+    /// `CUSTOM_LABEL_3`: [`CatalogsProductGroupFilterOperatorTypeCriteria`] (required).
     #[serde(rename = "CUSTOM_LABEL_3")]
     pub custom_label_3: CatalogsProductGroupFilterOperatorTypeCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel3Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_label_3: CatalogsProductGroupFilterOperatorTypeCriteria) -> Self {
+    /// A value with `CUSTOM_LABEL_3` set and the other fields empty.
+    pub fn new(custom_label_3: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
+        let custom_label_3 = custom_label_3.into();
         Self { custom_label_3 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomLabel4Filter` of the spec.
+///
+/// Build it with [`CustomLabel4Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomLabel4Filter {
-    /// `CUSTOM_LABEL_4`: required.
+    /// `CUSTOM_LABEL_4`: [`CatalogsProductGroupFilterOperatorTypeCriteria`] (required).
     #[serde(rename = "CUSTOM_LABEL_4")]
     pub custom_label_4: CatalogsProductGroupFilterOperatorTypeCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel4Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_label_4: CatalogsProductGroupFilterOperatorTypeCriteria) -> Self {
+    /// A value with `CUSTOM_LABEL_4` set and the other fields empty.
+    pub fn new(custom_label_4: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
+        let custom_label_4 = custom_label_4.into();
         Self { custom_label_4 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomNumber0Filter` of the spec.
+///
+/// Build it with [`CustomNumber0Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber0Filter {
-    /// `CUSTOM_NUMBER_0`: required.
+    /// `CUSTOM_NUMBER_0`: [`CatalogsProductGroupUint32Criteria`] (required).
     #[serde(rename = "CUSTOM_NUMBER_0")]
     pub custom_number_0: CatalogsProductGroupUint32Criteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber0Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_number_0: CatalogsProductGroupUint32Criteria) -> Self {
+    /// A value with `CUSTOM_NUMBER_0` set and the other fields empty.
+    pub fn new(custom_number_0: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
+        let custom_number_0 = custom_number_0.into();
         Self { custom_number_0 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomNumber1Filter` of the spec.
+///
+/// Build it with [`CustomNumber1Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber1Filter {
-    /// `CUSTOM_NUMBER_1`: required.
+    /// `CUSTOM_NUMBER_1`: [`CatalogsProductGroupUint32Criteria`] (required).
     #[serde(rename = "CUSTOM_NUMBER_1")]
     pub custom_number_1: CatalogsProductGroupUint32Criteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber1Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_number_1: CatalogsProductGroupUint32Criteria) -> Self {
+    /// A value with `CUSTOM_NUMBER_1` set and the other fields empty.
+    pub fn new(custom_number_1: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
+        let custom_number_1 = custom_number_1.into();
         Self { custom_number_1 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomNumber2Filter` of the spec.
+///
+/// Build it with [`CustomNumber2Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber2Filter {
-    /// `CUSTOM_NUMBER_2`: required.
+    /// `CUSTOM_NUMBER_2`: [`CatalogsProductGroupUint32Criteria`] (required).
     #[serde(rename = "CUSTOM_NUMBER_2")]
     pub custom_number_2: CatalogsProductGroupUint32Criteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber2Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_number_2: CatalogsProductGroupUint32Criteria) -> Self {
+    /// A value with `CUSTOM_NUMBER_2` set and the other fields empty.
+    pub fn new(custom_number_2: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
+        let custom_number_2 = custom_number_2.into();
         Self { custom_number_2 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomNumber3Filter` of the spec.
+///
+/// Build it with [`CustomNumber3Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber3Filter {
-    /// `CUSTOM_NUMBER_3`: required.
+    /// `CUSTOM_NUMBER_3`: [`CatalogsProductGroupUint32Criteria`] (required).
     #[serde(rename = "CUSTOM_NUMBER_3")]
     pub custom_number_3: CatalogsProductGroupUint32Criteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber3Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_number_3: CatalogsProductGroupUint32Criteria) -> Self {
+    /// A value with `CUSTOM_NUMBER_3` set and the other fields empty.
+    pub fn new(custom_number_3: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
+        let custom_number_3 = custom_number_3.into();
         Self { custom_number_3 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `CustomNumber4Filter` of the spec.
+///
+/// Build it with [`CustomNumber4Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CustomNumber4Filter {
-    /// `CUSTOM_NUMBER_4`: required.
+    /// `CUSTOM_NUMBER_4`: [`CatalogsProductGroupUint32Criteria`] (required).
     #[serde(rename = "CUSTOM_NUMBER_4")]
     pub custom_number_4: CatalogsProductGroupUint32Criteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber4Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(custom_number_4: CatalogsProductGroupUint32Criteria) -> Self {
+    /// A value with `CUSTOM_NUMBER_4` set and the other fields empty.
+    pub fn new(custom_number_4: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
+        let custom_number_4 = custom_number_4.into();
         Self { custom_number_4 }
     }
 }
@@ -3040,47 +4951,49 @@ string_enum! {
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 /// Schema `EventData` of the spec.
+///
+/// Build it with [`EventData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct EventData {
-    /// `currency`.
+    /// `currency`: one of the 27 values of [`Currency`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    /// `lead_type`.
+    /// `lead_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_type: Option<String>,
-    /// `line_items`.
+    /// `line_items`: [`LineItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_items: Option<LineItem>,
-    /// `order_id`.
+    /// `order_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    /// `order_quantity`.
+    /// `order_quantity`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_quantity: Option<i64>,
-    /// `page_name`.
+    /// `page_name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_name: Option<String>,
-    /// `promo_code`.
+    /// `promo_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promo_code: Option<String>,
-    /// `property`.
+    /// `property`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
-    /// `search_query`.
+    /// `search_query`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_query: Option<String>,
-    /// `value`.
+    /// `value`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    /// `video_title`.
+    /// `video_title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_title: Option<String>,
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl EventData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             currency: None,
@@ -3096,6 +5009,72 @@ impl EventData {
             video_title: None,
         }
     }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<Currency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `lead_type`.
+    pub fn lead_type(mut self, value: impl Into<String>) -> Self {
+        self.lead_type = Some(value.into());
+        self
+    }
+
+    /// Sets `line_items`.
+    pub fn line_items(mut self, value: impl Into<LineItem>) -> Self {
+        self.line_items = Some(value.into());
+        self
+    }
+
+    /// Sets `order_id`.
+    pub fn order_id(mut self, value: impl Into<String>) -> Self {
+        self.order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `order_quantity`.
+    pub fn order_quantity(mut self, value: i64) -> Self {
+        self.order_quantity = Some(value);
+        self
+    }
+
+    /// Sets `page_name`.
+    pub fn page_name(mut self, value: impl Into<String>) -> Self {
+        self.page_name = Some(value.into());
+        self
+    }
+
+    /// Sets `promo_code`.
+    pub fn promo_code(mut self, value: impl Into<String>) -> Self {
+        self.promo_code = Some(value.into());
+        self
+    }
+
+    /// Sets `property`.
+    pub fn property(mut self, value: impl Into<String>) -> Self {
+        self.property = Some(value.into());
+        self
+    }
+
+    /// Sets `search_query`.
+    pub fn search_query(mut self, value: impl Into<String>) -> Self {
+        self.search_query = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets `video_title`.
+    pub fn video_title(mut self, value: impl Into<String>) -> Self {
+        self.video_title = Some(value.into());
+        self
+    }
 }
 
 #[cfg(any(
@@ -3107,13 +5086,15 @@ impl EventData {
     feature = "promotions"
 ))]
 /// Schema `Exception` of the spec.
+///
+/// Build it with [`Exception::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Exception {
-    /// `code`.
+    /// `code`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    /// `message`.
+    /// `message`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -3127,9 +5108,21 @@ pub struct Exception {
     feature = "promotions"
 ))]
 impl Exception {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { code: None, message: None }
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
     }
 }
 
@@ -3145,144 +5138,168 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GenderFilter` of the spec.
+///
+/// Build it with [`GenderFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GenderFilter {
-    /// `GENDER`: required.
+    /// `GENDER`: [`CatalogsProductGroupMultipleGenderCriteria`] (required).
     #[serde(rename = "GENDER")]
     pub gender: CatalogsProductGroupMultipleGenderCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GenderFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(gender: CatalogsProductGroupMultipleGenderCriteria) -> Self {
+    /// A value with `GENDER` set and the other fields empty.
+    pub fn new(gender: impl Into<CatalogsProductGroupMultipleGenderCriteria>) -> Self {
+        let gender = gender.into();
         Self { gender }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GoogleProductCategory0Filter` of the spec.
+///
+/// Build it with [`GoogleProductCategory0Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory0Filter {
-    /// `GOOGLE_PRODUCT_CATEGORY_0`: required.
+    /// `GOOGLE_PRODUCT_CATEGORY_0`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "GOOGLE_PRODUCT_CATEGORY_0")]
     pub google_product_category_0: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory0Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(google_product_category_0: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `GOOGLE_PRODUCT_CATEGORY_0` set and the other fields empty.
+    pub fn new(google_product_category_0: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let google_product_category_0 = google_product_category_0.into();
         Self { google_product_category_0 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GoogleProductCategory1Filter` of the spec.
+///
+/// Build it with [`GoogleProductCategory1Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory1Filter {
-    /// `GOOGLE_PRODUCT_CATEGORY_1`: required.
+    /// `GOOGLE_PRODUCT_CATEGORY_1`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "GOOGLE_PRODUCT_CATEGORY_1")]
     pub google_product_category_1: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory1Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(google_product_category_1: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `GOOGLE_PRODUCT_CATEGORY_1` set and the other fields empty.
+    pub fn new(google_product_category_1: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let google_product_category_1 = google_product_category_1.into();
         Self { google_product_category_1 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GoogleProductCategory2Filter` of the spec.
+///
+/// Build it with [`GoogleProductCategory2Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory2Filter {
-    /// `GOOGLE_PRODUCT_CATEGORY_2`: required.
+    /// `GOOGLE_PRODUCT_CATEGORY_2`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "GOOGLE_PRODUCT_CATEGORY_2")]
     pub google_product_category_2: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory2Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(google_product_category_2: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `GOOGLE_PRODUCT_CATEGORY_2` set and the other fields empty.
+    pub fn new(google_product_category_2: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let google_product_category_2 = google_product_category_2.into();
         Self { google_product_category_2 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GoogleProductCategory3Filter` of the spec.
+///
+/// Build it with [`GoogleProductCategory3Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory3Filter {
-    /// `GOOGLE_PRODUCT_CATEGORY_3`: required.
+    /// `GOOGLE_PRODUCT_CATEGORY_3`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "GOOGLE_PRODUCT_CATEGORY_3")]
     pub google_product_category_3: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory3Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(google_product_category_3: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `GOOGLE_PRODUCT_CATEGORY_3` set and the other fields empty.
+    pub fn new(google_product_category_3: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let google_product_category_3 = google_product_category_3.into();
         Self { google_product_category_3 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GoogleProductCategory4Filter` of the spec.
+///
+/// Build it with [`GoogleProductCategory4Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory4Filter {
-    /// `GOOGLE_PRODUCT_CATEGORY_4`: required.
+    /// `GOOGLE_PRODUCT_CATEGORY_4`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "GOOGLE_PRODUCT_CATEGORY_4")]
     pub google_product_category_4: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory4Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(google_product_category_4: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `GOOGLE_PRODUCT_CATEGORY_4` set and the other fields empty.
+    pub fn new(google_product_category_4: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let google_product_category_4 = google_product_category_4.into();
         Self { google_product_category_4 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GoogleProductCategory5Filter` of the spec.
+///
+/// Build it with [`GoogleProductCategory5Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory5Filter {
-    /// `GOOGLE_PRODUCT_CATEGORY_5`: required.
+    /// `GOOGLE_PRODUCT_CATEGORY_5`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "GOOGLE_PRODUCT_CATEGORY_5")]
     pub google_product_category_5: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory5Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(google_product_category_5: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `GOOGLE_PRODUCT_CATEGORY_5` set and the other fields empty.
+    pub fn new(google_product_category_5: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let google_product_category_5 = google_product_category_5.into();
         Self { google_product_category_5 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `GoogleProductCategory6Filter` of the spec.
+///
+/// Build it with [`GoogleProductCategory6Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoogleProductCategory6Filter {
-    /// `GOOGLE_PRODUCT_CATEGORY_6`: required.
+    /// `GOOGLE_PRODUCT_CATEGORY_6`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "GOOGLE_PRODUCT_CATEGORY_6")]
     pub google_product_category_6: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory6Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(google_product_category_6: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `GOOGLE_PRODUCT_CATEGORY_6` set and the other fields empty.
+    pub fn new(google_product_category_6: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let google_product_category_6 = google_product_category_6.into();
         Self { google_product_category_6 }
     }
 }
@@ -3316,18 +5333,21 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `HotelIdFilter` of the spec.
+///
+/// Build it with [`HotelIdFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HotelIdFilter {
-    /// `HOTEL_ID`: required.
+    /// `HOTEL_ID`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "HOTEL_ID")]
     pub hotel_id: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl HotelIdFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(hotel_id: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `HOTEL_ID` set and the other fields empty.
+    pub fn new(hotel_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let hotel_id = hotel_id.into();
         Self { hotel_id }
     }
 }
@@ -3340,15 +5360,17 @@ impl HotelIdFilter {
     feature = "search"
 ))]
 /// Schema `ImageDetails` of the spec.
+///
+/// Build it with [`ImageDetails::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageDetails {
-    /// `height`: required, nullable.
+    /// `height`: integer (required, nullable).
     #[serde(default)]
     pub height: Option<i64>,
-    /// `url`: required.
+    /// `url`: string (required).
     pub url: String,
-    /// `width`: required, nullable.
+    /// `width`: integer (required, nullable).
     #[serde(default)]
     pub width: Option<i64>,
 }
@@ -3361,9 +5383,22 @@ pub struct ImageDetails {
     feature = "search"
 ))]
 impl ImageDetails {
-    /// A value with the required fields set and the others empty.
-    pub fn new(url: String) -> Self {
+    /// A value with `url` set and the other fields empty.
+    pub fn new(url: impl Into<String>) -> Self {
+        let url = url.into();
         Self { height: None, url, width: None }
+    }
+
+    /// Sets `height`.
+    pub fn height(mut self, value: i64) -> Self {
+        self.height = Some(value);
+        self
+    }
+
+    /// Sets `width`.
+    pub fn width(mut self, value: i64) -> Self {
+        self.width = Some(value);
+        self
     }
 }
 
@@ -3375,22 +5410,24 @@ impl ImageDetails {
     feature = "search"
 ))]
 /// Schema `ImageMetadata` of the spec.
+///
+/// Build it with [`ImageMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageMetadata {
-    /// `description`: nullable.
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `images`.
+    /// `images`: [`ImageSize`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<ImageSize>,
-    /// `item_type`.
+    /// `item_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_type: Option<String>,
-    /// `link`: nullable.
+    /// `link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `title`: nullable.
+    /// `title`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
@@ -3403,9 +5440,39 @@ pub struct ImageMetadata {
     feature = "search"
 ))]
 impl ImageMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { description: None, images: None, item_type: None, link: None, title: None }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `images`.
+    pub fn images(mut self, value: impl Into<ImageSize>) -> Self {
+        self.images = Some(value.into());
+        self
+    }
+
+    /// Sets `item_type`.
+    pub fn item_type(mut self, value: impl Into<String>) -> Self {
+        self.item_type = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
     }
 }
 
@@ -3417,19 +5484,21 @@ impl ImageMetadata {
     feature = "search"
 ))]
 /// Schema `ImageSize` of the spec.
+///
+/// Build it with [`ImageSize::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageSize {
-    /// `1200x`.
+    /// `1200x`: [`ImageDetails`] (optional).
     #[serde(rename = "1200x", default, skip_serializing_if = "Option::is_none")]
     pub n1200x: Option<ImageDetails>,
-    /// `150x150`.
+    /// `150x150`: [`ImageDetails`] (optional).
     #[serde(rename = "150x150", default, skip_serializing_if = "Option::is_none")]
     pub n150x150: Option<ImageDetails>,
-    /// `400x300`.
+    /// `400x300`: [`ImageDetails`] (optional).
     #[serde(rename = "400x300", default, skip_serializing_if = "Option::is_none")]
     pub n400x300: Option<ImageDetails>,
-    /// `600x`.
+    /// `600x`: [`ImageDetails`] (optional).
     #[serde(rename = "600x", default, skip_serializing_if = "Option::is_none")]
     pub n600x: Option<ImageDetails>,
 }
@@ -3442,9 +5511,33 @@ pub struct ImageSize {
     feature = "search"
 ))]
 impl ImageSize {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { n1200x: None, n150x150: None, n400x300: None, n600x: None }
+    }
+
+    /// Sets `1200x`.
+    pub fn n1200x(mut self, value: impl Into<ImageDetails>) -> Self {
+        self.n1200x = Some(value.into());
+        self
+    }
+
+    /// Sets `150x150`.
+    pub fn n150x150(mut self, value: impl Into<ImageDetails>) -> Self {
+        self.n150x150 = Some(value.into());
+        self
+    }
+
+    /// Sets `400x300`.
+    pub fn n400x300(mut self, value: impl Into<ImageDetails>) -> Self {
+        self.n400x300 = Some(value.into());
+        self
+    }
+
+    /// Sets `600x`.
+    pub fn n600x(mut self, value: impl Into<ImageDetails>) -> Self {
+        self.n600x = Some(value.into());
+        self
     }
 }
 
@@ -3462,141 +5555,197 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ItemGroupIdFilter` of the spec.
+///
+/// Build it with [`ItemGroupIdFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemGroupIdFilter {
-    /// `ITEM_GROUP_ID`: required.
+    /// `ITEM_GROUP_ID`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "ITEM_GROUP_ID")]
     pub item_group_id: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ItemGroupIdFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(item_group_id: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `ITEM_GROUP_ID` set and the other fields empty.
+    pub fn new(item_group_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let item_group_id = item_group_id.into();
         Self { item_group_id }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ItemIdFilter` of the spec.
+///
+/// Build it with [`ItemIdFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ItemIdFilter {
-    /// `ITEM_ID`: required.
+    /// `ITEM_ID`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "ITEM_ID")]
     pub item_id: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ItemIdFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(item_id: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `ITEM_ID` set and the other fields empty.
+    pub fn new(item_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let item_id = item_id.into();
         Self { item_id }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 /// Schema `KeywordUpdate` of the spec.
+///
+/// Build it with [`KeywordUpdate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordUpdate {
-    /// `archived`.
+    /// `archived`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
-    /// `bid`: nullable.
+    /// `bid`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid: Option<i64>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 impl KeywordUpdate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self { archived: None, bid: None, id }
+    }
+
+    /// Sets `archived`.
+    pub fn archived(mut self, value: bool) -> Self {
+        self.archived = Some(value);
+        self
+    }
+
+    /// Sets `bid`.
+    pub fn bid(mut self, value: i64) -> Self {
+        self.bid = Some(value);
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 /// Schema `KeywordsCommon` of the spec.
+///
+/// Build it with [`KeywordsCommon::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsCommon {
-    /// `bid`: nullable.
+    /// `bid`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid: Option<i64>,
-    /// `match_type`: required, nullable.
+    /// `match_type`: one of `BROAD`, `PHRASE`, `EXACT`, `EXACT_NEGATIVE`, `PHRASE_NEGATIVE` (required, nullable).
     #[serde(default)]
     pub match_type: Option<MatchTypeResponse>,
-    /// `value`: required.
+    /// `value`: string (required).
     pub value: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 impl KeywordsCommon {
-    /// A value with the required fields set and the others empty.
-    pub fn new(value: String) -> Self {
+    /// A value with `value` set and the other fields empty.
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
         Self { bid: None, match_type: None, value }
+    }
+
+    /// Sets `bid`.
+    pub fn bid(mut self, value: i64) -> Self {
+        self.bid = Some(value);
+        self
+    }
+
+    /// Sets `match_type`.
+    pub fn match_type(mut self, value: impl Into<MatchTypeResponse>) -> Self {
+        self.match_type = Some(value.into());
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 /// Schema `KeywordsRequest` of the spec.
+///
+/// Build it with [`KeywordsRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct KeywordsRequest {
-    /// `keywords`: required.
+    /// `keywords`: list of [`KeywordsCommon`] (required).
     pub keywords: Vec<KeywordsCommon>,
-    /// `parent_id`: required, pattern `^((AG)|C)?\d+$`.
+    /// `parent_id`: string (required); pattern `^((AG)|C)?\d+$`.
     pub parent_id: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 impl KeywordsRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(keywords: Vec<KeywordsCommon>, parent_id: String) -> Self {
+    /// A value with `keywords` and `parent_id` set and the other fields empty.
+    pub fn new(keywords: impl IntoIterator<Item = impl Into<KeywordsCommon>>, parent_id: impl Into<String>) -> Self {
+        let keywords = keywords.into_iter().map(Into::into).collect();
+        let parent_id = parent_id.into();
         Self { keywords, parent_id }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
 /// Schema `LabelCreateRequest` of the spec.
+///
+/// Build it with [`LabelCreateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelCreateRequest {
-    /// `labels`: required.
+    /// `labels`: list of [`LabelCreateRequestLabelsItem`] (required).
     pub labels: Vec<LabelCreateRequestLabelsItem>,
-    /// `parent_id`: required, pattern `^[C]?\d+$`.
+    /// `parent_id`: string (required); pattern `^[C]?\d+$`.
     pub parent_id: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
 impl LabelCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(labels: Vec<LabelCreateRequestLabelsItem>, parent_id: String) -> Self {
+    /// A value with `labels` and `parent_id` set and the other fields empty.
+    pub fn new(
+        labels: impl IntoIterator<Item = impl Into<LabelCreateRequestLabelsItem>>,
+        parent_id: impl Into<String>,
+    ) -> Self {
+        let labels = labels.into_iter().map(Into::into).collect();
+        let parent_id = parent_id.into();
         Self { labels, parent_id }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
 /// Inline schema at `/components/schemas/LabelCreateRequest/properties/labels/items` in the spec.
+///
+/// Build it with [`LabelCreateRequestLabelsItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelCreateRequestLabelsItem {
-    /// `label_type`: required, nullable.
+    /// `label_type`: one of `BRAND`, `CUSTOM` (required, nullable).
     #[serde(default)]
     pub label_type: Option<LabelType>,
-    /// `value`: required, at most 100 characters.
+    /// `value`: string (required); at most 100 characters.
     pub value: String,
 }
 
 #[cfg(any(feature = "bulk", feature = "labels"))]
 impl LabelCreateRequestLabelsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(value: String) -> Self {
+    /// A value with `value` set and the other fields empty.
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
         Self { label_type: None, value }
+    }
+
+    /// Sets `label_type`.
+    pub fn label_type(mut self, value: impl Into<LabelType>) -> Self {
+        self.label_type = Some(value.into());
+        self
     }
 }
 
@@ -3611,38 +5760,40 @@ string_enum! {
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 /// Schema `LineItem` of the spec.
+///
+/// Build it with [`LineItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LineItem {
-    /// `product_brand`.
+    /// `product_brand`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_brand: Option<String>,
-    /// `product_category`.
+    /// `product_category`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_category: Option<String>,
-    /// `product_id`.
+    /// `product_id`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_id: Option<i64>,
-    /// `product_name`.
+    /// `product_name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
-    /// `product_price`.
+    /// `product_price`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_price: Option<String>,
-    /// `product_quantity`.
+    /// `product_quantity`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_quantity: Option<i64>,
-    /// `product_variant`.
+    /// `product_variant`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_variant: Option<String>,
-    /// `product_variant_id`.
+    /// `product_variant_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_variant_id: Option<String>,
 }
 
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl LineItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             product_brand: None,
@@ -3654,6 +5805,54 @@ impl LineItem {
             product_variant: None,
             product_variant_id: None,
         }
+    }
+
+    /// Sets `product_brand`.
+    pub fn product_brand(mut self, value: impl Into<String>) -> Self {
+        self.product_brand = Some(value.into());
+        self
+    }
+
+    /// Sets `product_category`.
+    pub fn product_category(mut self, value: impl Into<String>) -> Self {
+        self.product_category = Some(value.into());
+        self
+    }
+
+    /// Sets `product_id`.
+    pub fn product_id(mut self, value: i64) -> Self {
+        self.product_id = Some(value);
+        self
+    }
+
+    /// Sets `product_name`.
+    pub fn product_name(mut self, value: impl Into<String>) -> Self {
+        self.product_name = Some(value.into());
+        self
+    }
+
+    /// Sets `product_price`.
+    pub fn product_price(mut self, value: impl Into<String>) -> Self {
+        self.product_price = Some(value.into());
+        self
+    }
+
+    /// Sets `product_quantity`.
+    pub fn product_quantity(mut self, value: i64) -> Self {
+        self.product_quantity = Some(value);
+        self
+    }
+
+    /// Sets `product_variant`.
+    pub fn product_variant(mut self, value: impl Into<String>) -> Self {
+        self.product_variant = Some(value.into());
+        self
+    }
+
+    /// Sets `product_variant_id`.
+    pub fn product_variant_id(mut self, value: impl Into<String>) -> Self {
+        self.product_variant_id = Some(value.into());
+        self
     }
 }
 
@@ -3683,18 +5882,21 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `MaxPriceFilter` of the spec.
+///
+/// Build it with [`MaxPriceFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MaxPriceFilter {
-    /// `MAX_PRICE`: required.
+    /// `MAX_PRICE`: [`CatalogsProductGroupPricingCriteria`] (required).
     #[serde(rename = "MAX_PRICE")]
     pub max_price: CatalogsProductGroupPricingCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl MaxPriceFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(max_price: CatalogsProductGroupPricingCriteria) -> Self {
+    /// A value with `MAX_PRICE` set and the other fields empty.
+    pub fn new(max_price: impl Into<CatalogsProductGroupPricingCriteria>) -> Self {
+        let max_price = max_price.into();
         Self { max_price }
     }
 }
@@ -3710,18 +5912,21 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `MediaTypeFilter` of the spec.
+///
+/// Build it with [`MediaTypeFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaTypeFilter {
-    /// `MEDIA_TYPE`: required.
+    /// `MEDIA_TYPE`: [`CatalogsProductGroupMultipleMediaTypesCriteria`] (required).
     #[serde(rename = "MEDIA_TYPE")]
     pub media_type: CatalogsProductGroupMultipleMediaTypesCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl MediaTypeFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_type: CatalogsProductGroupMultipleMediaTypesCriteria) -> Self {
+    /// A value with `MEDIA_TYPE` set and the other fields empty.
+    pub fn new(media_type: impl Into<CatalogsProductGroupMultipleMediaTypesCriteria>) -> Self {
+        let media_type = media_type.into();
         Self { media_type }
     }
 }
@@ -3743,36 +5948,47 @@ string_enum! {
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups", feature = "ads", feature = "campaigns"))]
 /// Schema `MetricsResponse` of the spec.
+///
+/// Build it with [`MetricsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MetricsResponse {
-    /// `data`.
+    /// `data`: list of JSON object (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups", feature = "ads", feature = "campaigns"))]
 impl MetricsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl IntoIterator<Item = serde_json::Map<String, serde_json::Value>>) -> Self {
+        self.data = Some(value.into_iter().collect());
+        self
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `MinPriceFilter` of the spec.
+///
+/// Build it with [`MinPriceFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MinPriceFilter {
-    /// `MIN_PRICE`: required.
+    /// `MIN_PRICE`: [`CatalogsProductGroupPricingCriteria`] (required).
     #[serde(rename = "MIN_PRICE")]
     pub min_price: CatalogsProductGroupPricingCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl MinPriceFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(min_price: CatalogsProductGroupPricingCriteria) -> Self {
+    /// A value with `MIN_PRICE` set and the other fields empty.
+    pub fn new(min_price: impl Into<CatalogsProductGroupPricingCriteria>) -> Self {
+        let min_price = min_price.into();
         Self { min_price }
     }
 }
@@ -3968,59 +6184,84 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Schema `OptimizationGoalMetadata` of the spec.
+///
+/// Build it with [`OptimizationGoalMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadata {
-    /// `conversion_tag_v3_goal_metadata`.
+    /// `conversion_tag_v3_goal_metadata`: [`OptimizationGoalMetadataConversionTagV3GoalMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_tag_v3_goal_metadata: Option<OptimizationGoalMetadataConversionTagV3GoalMetadata>,
-    /// `frequency_goal_metadata`.
+    /// `frequency_goal_metadata`: [`OptimizationGoalMetadataFrequencyGoalMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frequency_goal_metadata: Option<OptimizationGoalMetadataFrequencyGoalMetadata>,
-    /// `scrollup_goal_metadata`.
+    /// `scrollup_goal_metadata`: [`OptimizationGoalMetadataScrollupGoalMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrollup_goal_metadata: Option<OptimizationGoalMetadataScrollupGoalMetadata>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { conversion_tag_v3_goal_metadata: None, frequency_goal_metadata: None, scrollup_goal_metadata: None }
+    }
+
+    /// Sets `conversion_tag_v3_goal_metadata`.
+    pub fn conversion_tag_v3_goal_metadata(
+        mut self,
+        value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadata>,
+    ) -> Self {
+        self.conversion_tag_v3_goal_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `frequency_goal_metadata`.
+    pub fn frequency_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadataFrequencyGoalMetadata>) -> Self {
+        self.frequency_goal_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `scrollup_goal_metadata`.
+    pub fn scrollup_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadataScrollupGoalMetadata>) -> Self {
+        self.scrollup_goal_metadata = Some(value.into());
+        self
     }
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/conversion_tag_v3_goal_metadata` in the spec.
+///
+/// Build it with [`OptimizationGoalMetadataConversionTagV3GoalMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataConversionTagV3GoalMetadata {
-    /// `attribution_windows`.
+    /// `attribution_windows`: [`OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution_windows: Option<OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows>,
-    /// `conversion_event`.
+    /// `conversion_event`: one of `PAGE_VISIT`, `SIGNUP`, `CHECKOUT`, `CUSTOM`, `VIEW_CATEGORY`, `SEARCH`, `ADD_TO_CART`, `WATCH_VIDEO`, `LEAD`, `APP_INSTALL` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_event: Option<OptimizationGoalMetadataConversionTagV3GoalMetadataConversionEvent>,
-    /// `conversion_tag_id`: pattern `^[0-9]+$`.
+    /// `conversion_tag_id`: string (optional); pattern `^[0-9]+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_tag_id: Option<String>,
-    /// `cpa_goal_value_in_micro_currency`: pattern `^[0-9]+$`.
+    /// `cpa_goal_value_in_micro_currency`: string (optional); pattern `^[0-9]+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpa_goal_value_in_micro_currency: Option<String>,
-    /// `is_roas_optimized`: nullable.
+    /// `is_roas_optimized`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_roas_optimized: Option<bool>,
-    /// `learning_mode_type`: nullable.
+    /// `learning_mode_type`: one of `NOT_ACTIVE`, `ACTIVE` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_mode_type: Option<OptimizationGoalMetadataConversionTagV3GoalMetadataLearningModeType>,
-    /// `reporting_event`.
+    /// `reporting_event`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting_event: Option<String>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             attribution_windows: None,
@@ -4032,29 +6273,100 @@ impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
             reporting_event: None,
         }
     }
+
+    /// Sets `attribution_windows`.
+    pub fn attribution_windows(
+        mut self,
+        value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows>,
+    ) -> Self {
+        self.attribution_windows = Some(value.into());
+        self
+    }
+
+    /// Sets `conversion_event`.
+    pub fn conversion_event(
+        mut self,
+        value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadataConversionEvent>,
+    ) -> Self {
+        self.conversion_event = Some(value.into());
+        self
+    }
+
+    /// Sets `conversion_tag_id`.
+    pub fn conversion_tag_id(mut self, value: impl Into<String>) -> Self {
+        self.conversion_tag_id = Some(value.into());
+        self
+    }
+
+    /// Sets `cpa_goal_value_in_micro_currency`.
+    pub fn cpa_goal_value_in_micro_currency(mut self, value: impl Into<String>) -> Self {
+        self.cpa_goal_value_in_micro_currency = Some(value.into());
+        self
+    }
+
+    /// Sets `is_roas_optimized`.
+    pub fn is_roas_optimized(mut self, value: bool) -> Self {
+        self.is_roas_optimized = Some(value);
+        self
+    }
+
+    /// Sets `learning_mode_type`.
+    pub fn learning_mode_type(
+        mut self,
+        value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadataLearningModeType>,
+    ) -> Self {
+        self.learning_mode_type = Some(value.into());
+        self
+    }
+
+    /// Sets `reporting_event`.
+    pub fn reporting_event(mut self, value: impl Into<String>) -> Self {
+        self.reporting_event = Some(value.into());
+        self
+    }
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/conversion_tag_v3_goal_metadata/properties/attribution_windows` in the spec.
+///
+/// Build it with [`OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows {
-    /// `click_window_days`.
+    /// `click_window_days`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_window_days: Option<i64>,
-    /// `engagement_window_days`.
+    /// `engagement_window_days`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement_window_days: Option<i64>,
-    /// `view_window_days`.
+    /// `view_window_days`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_window_days: Option<i64>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { click_window_days: None, engagement_window_days: None, view_window_days: None }
+    }
+
+    /// Sets `click_window_days`.
+    pub fn click_window_days(mut self, value: i64) -> Self {
+        self.click_window_days = Some(value);
+        self
+    }
+
+    /// Sets `engagement_window_days`.
+    pub fn engagement_window_days(mut self, value: i64) -> Self {
+        self.engagement_window_days = Some(value);
+        self
+    }
+
+    /// Sets `view_window_days`.
+    pub fn view_window_days(mut self, value: i64) -> Self {
+        self.view_window_days = Some(value);
+        self
     }
 }
 
@@ -4082,22 +6394,36 @@ pub type OptimizationGoalMetadataConversionTagV3GoalMetadataLearningModeType =
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/frequency_goal_metadata` in the spec.
+///
+/// Build it with [`OptimizationGoalMetadataFrequencyGoalMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataFrequencyGoalMetadata {
-    /// `frequency`: minimum 2, maximum 20.
+    /// `frequency`: integer (optional); minimum 2, maximum 20.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frequency: Option<i64>,
-    /// `timerange`.
+    /// `timerange`: one of `THIRTY_DAY`, `DAY`, `SEVEN_DAY`, `TWENTY_MINUTE`, `TEN_MINUTE`, `TWENTY_FOUR_HOUR` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timerange: Option<OptimizationGoalMetadataFrequencyGoalMetadataTimerange>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataFrequencyGoalMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { frequency: None, timerange: None }
+    }
+
+    /// Sets `frequency`.
+    pub fn frequency(mut self, value: i64) -> Self {
+        self.frequency = Some(value);
+        self
+    }
+
+    /// Sets `timerange`.
+    pub fn timerange(mut self, value: impl Into<OptimizationGoalMetadataFrequencyGoalMetadataTimerange>) -> Self {
+        self.timerange = Some(value.into());
+        self
     }
 }
 
@@ -4116,19 +6442,27 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 /// Inline schema at `/components/schemas/OptimizationGoalMetadata/properties/scrollup_goal_metadata` in the spec.
+///
+/// Build it with [`OptimizationGoalMetadataScrollupGoalMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OptimizationGoalMetadataScrollupGoalMetadata {
-    /// `scrollup_goal_value_in_micro_currency`: pattern `^[0-9]+$`, nullable.
+    /// `scrollup_goal_value_in_micro_currency`: string (optional, nullable); pattern `^[0-9]+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrollup_goal_value_in_micro_currency: Option<String>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataScrollupGoalMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { scrollup_goal_value_in_micro_currency: None }
+    }
+
+    /// Sets `scrollup_goal_value_in_micro_currency`.
+    pub fn scrollup_goal_value_in_micro_currency(mut self, value: impl Into<String>) -> Self {
+        self.scrollup_goal_value_in_micro_currency = Some(value.into());
+        self
     }
 }
 
@@ -4184,57 +6518,59 @@ pub type PermissionsResponse = Vec<String>;
     feature = "search"
 ))]
 /// Schema `Pin` of the spec.
+///
+/// Build it with [`Pin::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Pin {
-    /// `alt_text`: at most 500 characters, nullable.
+    /// `alt_text`: string (optional, nullable); at most 500 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
-    /// `board_id`: pattern `^\d+$`.
+    /// `board_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_id: Option<String>,
-    /// `board_owner`.
+    /// `board_owner`: [`BoardOwner`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_owner: Option<BoardOwner>,
-    /// `board_section_id`: pattern `^\d+$`, nullable.
+    /// `board_section_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_section_id: Option<String>,
-    /// `created_at`: format `date-time`, read-only.
+    /// `created_at`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// `creative_type`: nullable.
+    pub created_at: Option<DateTime>,
+    /// `creative_type`: one of the 13 values of [`CreativeType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_type: Option<CreativeType>,
-    /// `description`: at most 800 characters, nullable.
+    /// `description`: string (optional, nullable); at most 800 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `dominant_color`: nullable.
+    /// `dominant_color`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dominant_color: Option<String>,
-    /// `has_been_promoted`: read-only.
+    /// `has_been_promoted`: boolean (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_been_promoted: Option<bool>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `is_owner`: read-only.
+    /// `is_owner`: boolean (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_owner: Option<bool>,
-    /// `is_standard`: read-only.
+    /// `is_standard`: boolean (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_standard: Option<bool>,
-    /// `link`: at most 2048 characters, nullable.
+    /// `link`: string (optional, nullable); at most 2048 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
-    /// `media`.
+    /// `media`: [`PinMedia`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<PinMedia>,
-    /// `parent_pin_id`: pattern `^\d+$`, nullable.
+    /// `parent_pin_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_pin_id: Option<String>,
-    /// `pin_metrics`: read-only, nullable.
+    /// `pin_metrics`: JSON object (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_metrics: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `title`: at most 100 characters, nullable.
+    /// `title`: string (optional, nullable); at most 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
 }
@@ -4247,8 +6583,9 @@ pub struct Pin {
     feature = "search"
 ))]
 impl Pin {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
             alt_text: None,
             board_id: None,
@@ -4269,6 +6606,102 @@ impl Pin {
             title: None,
         }
     }
+
+    /// Sets `alt_text`.
+    pub fn alt_text(mut self, value: impl Into<String>) -> Self {
+        self.alt_text = Some(value.into());
+        self
+    }
+
+    /// Sets `board_id`.
+    pub fn board_id(mut self, value: impl Into<String>) -> Self {
+        self.board_id = Some(value.into());
+        self
+    }
+
+    /// Sets `board_owner`.
+    pub fn board_owner(mut self, value: impl Into<BoardOwner>) -> Self {
+        self.board_owner = Some(value.into());
+        self
+    }
+
+    /// Sets `board_section_id`.
+    pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
+        self.board_section_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `dominant_color`.
+    pub fn dominant_color(mut self, value: impl Into<String>) -> Self {
+        self.dominant_color = Some(value.into());
+        self
+    }
+
+    /// Sets `has_been_promoted`.
+    pub fn has_been_promoted(mut self, value: bool) -> Self {
+        self.has_been_promoted = Some(value);
+        self
+    }
+
+    /// Sets `is_owner`.
+    pub fn is_owner(mut self, value: bool) -> Self {
+        self.is_owner = Some(value);
+        self
+    }
+
+    /// Sets `is_standard`.
+    pub fn is_standard(mut self, value: bool) -> Self {
+        self.is_standard = Some(value);
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `media`.
+    pub fn media(mut self, value: impl Into<PinMedia>) -> Self {
+        self.media = Some(value.into());
+        self
+    }
+
+    /// Sets `parent_pin_id`.
+    pub fn parent_pin_id(mut self, value: impl Into<String>) -> Self {
+        self.parent_pin_id = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_metrics`.
+    pub fn pin_metrics(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.pin_metrics = Some(value);
+        self
+    }
+
+    /// Sets `title`.
+    pub fn title(mut self, value: impl Into<String>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 
 #[cfg(any(
@@ -4286,6 +6719,40 @@ tagged_union! {
         MultipleImages(PinMediaWithImages) = "multiple_images",
         MultipleVideos(PinMediaWithVideos) = "multiple_videos",
         MultipleMixed(PinMediaWithImageAndVideo) = "multiple_mixed",
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl PinMedia {
+    /// The `image` variant (`media_type` is filled in).
+    pub fn image() -> Self {
+        Self::Image(PinMediaWithImage::new())
+    }
+
+    /// The `video` variant (`media_type` is filled in).
+    pub fn video() -> Self {
+        Self::Video(PinMediaWithVideo::new())
+    }
+
+    /// The `multiple_images` variant (`media_type` is filled in).
+    pub fn multiple_images() -> Self {
+        Self::MultipleImages(PinMediaWithImages::new())
+    }
+
+    /// The `multiple_videos` variant (`media_type` is filled in).
+    pub fn multiple_videos() -> Self {
+        Self::MultipleVideos(PinMediaWithVideos::new())
+    }
+
+    /// The `multiple_mixed` variant (`media_type` is filled in).
+    pub fn multiple_mixed() -> Self {
+        Self::MultipleMixed(PinMediaWithImageAndVideo::new())
     }
 }
 
@@ -4382,13 +6849,15 @@ pub enum PinMediaMetadata {
     feature = "search"
 ))]
 /// Schema `PinMediaWithImage` of the spec.
+///
+/// Build it with [`PinMediaWithImage::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImage {
-    /// `images`.
+    /// `images`: [`ImageSize`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<ImageSize>,
-    /// `media_type`: required.
+    /// `media_type`: one of `image` (required).
     pub media_type: PinMediaWithImageMediaType,
 }
 
@@ -4400,9 +6869,28 @@ pub struct PinMediaWithImage {
     feature = "search"
 ))]
 impl PinMediaWithImage {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_type: PinMediaWithImageMediaType) -> Self {
-        Self { images: None, media_type }
+    /// A value with nothing set and the other fields empty (`media_type` is `image`).
+    pub fn new() -> Self {
+        Self { images: None, media_type: PinMediaWithImageMediaType::from("image") }
+    }
+
+    /// Sets `images`.
+    pub fn images(mut self, value: impl Into<ImageSize>) -> Self {
+        self.images = Some(value.into());
+        self
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl Default for PinMediaWithImage {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -4414,13 +6902,15 @@ impl PinMediaWithImage {
     feature = "search"
 ))]
 /// Schema `PinMediaWithImageAndVideo` of the spec.
+///
+/// Build it with [`PinMediaWithImageAndVideo::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImageAndVideo {
-    /// `items`.
+    /// `items`: list of [`PinMediaMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<PinMediaMetadata>>,
-    /// `media_type`: required.
+    /// `media_type`: one of `multiple_mixed` (required).
     pub media_type: PinMediaWithImageAndVideoMediaType,
 }
 
@@ -4432,9 +6922,28 @@ pub struct PinMediaWithImageAndVideo {
     feature = "search"
 ))]
 impl PinMediaWithImageAndVideo {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_type: PinMediaWithImageAndVideoMediaType) -> Self {
-        Self { items: None, media_type }
+    /// A value with nothing set and the other fields empty (`media_type` is `multiple_mixed`).
+    pub fn new() -> Self {
+        Self { items: None, media_type: PinMediaWithImageAndVideoMediaType::from("multiple_mixed") }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<PinMediaMetadata>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl Default for PinMediaWithImageAndVideo {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -4474,13 +6983,15 @@ string_enum! {
     feature = "search"
 ))]
 /// Schema `PinMediaWithImages` of the spec.
+///
+/// Build it with [`PinMediaWithImages::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithImages {
-    /// `items`.
+    /// `items`: list of [`ImageMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ImageMetadata>>,
-    /// `media_type`: required.
+    /// `media_type`: one of `multiple_images` (required).
     pub media_type: PinMediaWithImagesMediaType,
 }
 
@@ -4492,9 +7003,28 @@ pub struct PinMediaWithImages {
     feature = "search"
 ))]
 impl PinMediaWithImages {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_type: PinMediaWithImagesMediaType) -> Self {
-        Self { items: None, media_type }
+    /// A value with nothing set and the other fields empty (`media_type` is `multiple_images`).
+    pub fn new() -> Self {
+        Self { items: None, media_type: PinMediaWithImagesMediaType::from("multiple_images") }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ImageMetadata>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl Default for PinMediaWithImages {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -4520,27 +7050,29 @@ string_enum! {
     feature = "search"
 ))]
 /// Schema `PinMediaWithVideo` of the spec.
+///
+/// Build it with [`PinMediaWithVideo::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithVideo {
-    /// `cover_image_url`.
+    /// `cover_image_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_url: Option<String>,
-    /// `duration`: nullable.
+    /// `duration`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
-    /// `height`: nullable.
+    /// `height`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
-    /// `images`.
+    /// `images`: [`ImageSize`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<ImageSize>,
-    /// `media_type`: required.
+    /// `media_type`: one of `video` (required).
     pub media_type: PinMediaWithVideoMediaType,
-    /// `video_url`: nullable.
+    /// `video_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
-    /// `width`: nullable.
+    /// `width`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
 }
@@ -4553,17 +7085,66 @@ pub struct PinMediaWithVideo {
     feature = "search"
 ))]
 impl PinMediaWithVideo {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_type: PinMediaWithVideoMediaType) -> Self {
+    /// A value with nothing set and the other fields empty (`media_type` is `video`).
+    pub fn new() -> Self {
         Self {
             cover_image_url: None,
             duration: None,
             height: None,
             images: None,
-            media_type,
+            media_type: PinMediaWithVideoMediaType::from("video"),
             video_url: None,
             width: None,
         }
+    }
+
+    /// Sets `cover_image_url`.
+    pub fn cover_image_url(mut self, value: impl Into<String>) -> Self {
+        self.cover_image_url = Some(value.into());
+        self
+    }
+
+    /// Sets `duration`.
+    pub fn duration(mut self, value: f64) -> Self {
+        self.duration = Some(value);
+        self
+    }
+
+    /// Sets `height`.
+    pub fn height(mut self, value: i64) -> Self {
+        self.height = Some(value);
+        self
+    }
+
+    /// Sets `images`.
+    pub fn images(mut self, value: impl Into<ImageSize>) -> Self {
+        self.images = Some(value.into());
+        self
+    }
+
+    /// Sets `video_url`.
+    pub fn video_url(mut self, value: impl Into<String>) -> Self {
+        self.video_url = Some(value.into());
+        self
+    }
+
+    /// Sets `width`.
+    pub fn width(mut self, value: i64) -> Self {
+        self.width = Some(value);
+        self
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl Default for PinMediaWithVideo {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -4585,13 +7166,15 @@ pub type PinMediaWithVideoMediaType = MediaUploadType;
     feature = "search"
 ))]
 /// Schema `PinMediaWithVideos` of the spec.
+///
+/// Build it with [`PinMediaWithVideos::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinMediaWithVideos {
-    /// `items`.
+    /// `items`: list of [`VideoMetadataWithItemType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<VideoMetadataWithItemType>>,
-    /// `media_type`: required.
+    /// `media_type`: one of `multiple_videos` (required).
     pub media_type: PinMediaWithVideosMediaType,
 }
 
@@ -4603,9 +7186,28 @@ pub struct PinMediaWithVideos {
     feature = "search"
 ))]
 impl PinMediaWithVideos {
-    /// A value with the required fields set and the others empty.
-    pub fn new(media_type: PinMediaWithVideosMediaType) -> Self {
-        Self { items: None, media_type }
+    /// A value with nothing set and the other fields empty (`media_type` is `multiple_videos`).
+    pub fn new() -> Self {
+        Self { items: None, media_type: PinMediaWithVideosMediaType::from("multiple_videos") }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<VideoMetadataWithItemType>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+#[cfg(any(
+    feature = "boards",
+    feature = "catalog_items",
+    feature = "catalog_product_groups",
+    feature = "pins",
+    feature = "search"
+))]
+impl Default for PinMediaWithVideos {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -4641,7 +7243,7 @@ string_enum! {
 #[cfg(any(feature = "pins", feature = "user_account"))]
 string_enum! {
     /// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
-    PinsAnalyticsAppTypes {
+    PinsGetAnalyticsAppTypes {
         All = "ALL",
         Mobile = "MOBILE",
         Tablet = "TABLET",
@@ -4686,10 +7288,12 @@ string_enum! {
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 /// Schema `PlacementMultipliers` of the spec.
+///
+/// Build it with [`PlacementMultipliers::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PlacementMultipliers {
-    /// `PLACEMENT`.
+    /// `PLACEMENT`: one of `SEARCH`, `BROWSE`, `RELATED_PINS` (optional).
     #[serde(rename = "PLACEMENT", default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<PlacementMultipliersPlacement>,
     /// Properties beyond the named ones.
@@ -4699,9 +7303,15 @@ pub struct PlacementMultipliers {
 
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 impl PlacementMultipliers {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { placement: None, additional_properties: Default::default() }
+    }
+
+    /// Sets `PLACEMENT`.
+    pub fn placement(mut self, value: impl Into<PlacementMultipliersPlacement>) -> Self {
+        self.placement = Some(value.into());
+        self
     }
 }
 
@@ -4717,43 +7327,104 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `PriceFilter` of the spec.
+///
+/// Build it with [`PriceFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PriceFilter {
-    /// `PRICE`: required.
+    /// `PRICE`: [`PriceFilterPrice`] (required).
     #[serde(rename = "PRICE")]
     pub price: PriceFilterPrice,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl PriceFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(price: PriceFilterPrice) -> Self {
+    /// A value with `PRICE` set and the other fields empty.
+    pub fn new(price: impl Into<PriceFilterPrice>) -> Self {
+        let price = price.into();
         Self { price }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Inline schema at `/components/schemas/PriceFilter/properties/PRICE` in the spec.
+///
+/// Build it with [`PriceFilterPrice::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PriceFilterPrice {
-    /// `currency`: required.
+    /// `currency`: one of the 163 values of [`NonNullableCatalogsCurrency`] (required).
     pub currency: NonNullableCatalogsCurrency,
-    /// `negated`.
+    /// `negated`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negated: Option<bool>,
-    /// `operator`: required.
+    /// `operator`: one of `GREATER_THAN`, `GREATER_THAN_OR_EQUALS`, `LESS_THAN`, `LESS_THAN_OR_EQUALS` (required).
     pub operator: PriceFilterPriceOperator,
-    /// `value`: required, minimum 0.
+    /// `value`: number (required); minimum 0.
     pub value: f64,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl PriceFilterPrice {
-    /// A value with the required fields set and the others empty.
-    pub fn new(currency: NonNullableCatalogsCurrency, operator: PriceFilterPriceOperator, value: f64) -> Self {
-        Self { currency, negated: None, operator, value }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`currency`, `operator`, `value`).
+    pub fn builder() -> PriceFilterPriceBuilder {
+        PriceFilterPriceBuilder::default()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+/// Builds a [`PriceFilterPrice`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct PriceFilterPriceBuilder {
+    currency: Option<NonNullableCatalogsCurrency>,
+    negated: Option<bool>,
+    operator: Option<PriceFilterPriceOperator>,
+    value: Option<f64>,
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl std::fmt::Debug for PriceFilterPriceBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PriceFilterPriceBuilder").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
+impl PriceFilterPriceBuilder {
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<NonNullableCatalogsCurrency>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `negated`.
+    pub fn negated(mut self, value: bool) -> Self {
+        self.negated = Some(value);
+        self
+    }
+
+    /// Sets `operator`.
+    pub fn operator(mut self, value: impl Into<PriceFilterPriceOperator>) -> Self {
+        self.operator = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: f64) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<PriceFilterPrice, crate::error::BuildError> {
+        Ok(PriceFilterPrice {
+            currency: self.currency.ok_or(crate::error::BuildError::missing("PriceFilterPrice", "currency"))?,
+            negated: self.negated,
+            operator: self.operator.ok_or(crate::error::BuildError::missing("PriceFilterPrice", "operator"))?,
+            value: self.value.ok_or(crate::error::BuildError::missing("PriceFilterPrice", "value"))?,
+        })
     }
 }
 
@@ -4763,86 +7434,88 @@ pub type PriceFilterPriceOperator = CatalogsProductGroupUint32CriteriaOperator;
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 /// Schema `ProductGroupPromotion` of the spec.
+///
+/// Build it with [`ProductGroupPromotion::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotion {
-    /// `ad_group_id`: pattern `^(AG)?\d+$`.
+    /// `ad_group_id`: string (optional); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<String>,
-    /// `bid_in_micro_currency`: nullable.
+    /// `bid_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_in_micro_currency: Option<i64>,
-    /// `catalog_product_group_id`: pattern `^\d+$`, nullable.
+    /// `catalog_product_group_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_product_group_id: Option<String>,
-    /// `catalog_product_group_name`: nullable.
+    /// `catalog_product_group_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_product_group_name: Option<String>,
-    /// `collections_header_type`: nullable.
+    /// `collections_header_type`: one of `SHOP_THIS_COLLECTION`, `EXPLORE_THIS_COLLECTION`, `NO_HEADER`, `ON_SALE`, `GET_DEAL` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collections_header_type: Option<ProductGroupPromotionCollectionsHeaderType>,
-    /// `collections_hero_destination_url`: nullable.
+    /// `collections_hero_destination_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collections_hero_destination_url: Option<String>,
-    /// `collections_hero_pin_id`: pattern `^\d+$`, nullable.
+    /// `collections_hero_pin_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collections_hero_pin_id: Option<String>,
-    /// `creative_type`.
+    /// `creative_type`: one of the 13 values of [`CreativeType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_type: Option<CreativeType>,
-    /// `customizable_cta_type`: nullable.
+    /// `customizable_cta_type`: one of `SHOP_NOW`, `BOOK_NOW`, `ON_SALE`, `GET_DEAL`, `BUY_ONLINE_PICKUP_IN_STORE` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customizable_cta_type: Option<ProductGroupPromotionCustomizableCtaType>,
-    /// `definition`: nullable.
+    /// `definition`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,
-    /// `grid_click_type`: nullable.
+    /// `grid_click_type`: one of `CLOSEUP`, `DIRECT_TO_DESTINATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_click_type: Option<GridClickType>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `included`: nullable.
+    /// `included`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub included: Option<bool>,
-    /// `is_generate_background`: nullable.
+    /// `is_generate_background`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_generate_background: Option<bool>,
-    /// `is_mdl`: nullable.
+    /// `is_mdl`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_mdl: Option<bool>,
-    /// `parent_id`: pattern `^\d+$`, nullable.
+    /// `parent_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
-    /// `preferred_media_type`: nullable.
+    /// `preferred_media_type`: one of `VIDEO`, `IMAGE` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_media_type: Option<ProductGroupPromotionPreferredMediaType>,
-    /// `relative_definition`: nullable.
+    /// `relative_definition`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative_definition: Option<String>,
-    /// `selected_image_tag`: nullable.
+    /// `selected_image_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected_image_tag: Option<String>,
-    /// `selected_video_tag`: nullable.
+    /// `selected_video_tag`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected_video_tag: Option<String>,
-    /// `slideshow_collections_description`: nullable.
+    /// `slideshow_collections_description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slideshow_collections_description: Option<String>,
-    /// `slideshow_collections_title`: nullable.
+    /// `slideshow_collections_title`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slideshow_collections_title: Option<String>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_url`: nullable.
+    /// `tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_url: Option<String>,
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 impl ProductGroupPromotion {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_group_id: None,
@@ -4871,6 +7544,150 @@ impl ProductGroupPromotion {
             tracking_url: None,
         }
     }
+
+    /// Sets `ad_group_id`.
+    pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `bid_in_micro_currency`.
+    pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
+        self.bid_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `catalog_product_group_id`.
+    pub fn catalog_product_group_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_product_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `catalog_product_group_name`.
+    pub fn catalog_product_group_name(mut self, value: impl Into<String>) -> Self {
+        self.catalog_product_group_name = Some(value.into());
+        self
+    }
+
+    /// Sets `collections_header_type`.
+    pub fn collections_header_type(mut self, value: impl Into<ProductGroupPromotionCollectionsHeaderType>) -> Self {
+        self.collections_header_type = Some(value.into());
+        self
+    }
+
+    /// Sets `collections_hero_destination_url`.
+    pub fn collections_hero_destination_url(mut self, value: impl Into<String>) -> Self {
+        self.collections_hero_destination_url = Some(value.into());
+        self
+    }
+
+    /// Sets `collections_hero_pin_id`.
+    pub fn collections_hero_pin_id(mut self, value: impl Into<String>) -> Self {
+        self.collections_hero_pin_id = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `customizable_cta_type`.
+    pub fn customizable_cta_type(mut self, value: impl Into<ProductGroupPromotionCustomizableCtaType>) -> Self {
+        self.customizable_cta_type = Some(value.into());
+        self
+    }
+
+    /// Sets `definition`.
+    pub fn definition(mut self, value: impl Into<String>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+
+    /// Sets `grid_click_type`.
+    pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
+        self.grid_click_type = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `included`.
+    pub fn included(mut self, value: bool) -> Self {
+        self.included = Some(value);
+        self
+    }
+
+    /// Sets `is_generate_background`.
+    pub fn is_generate_background(mut self, value: bool) -> Self {
+        self.is_generate_background = Some(value);
+        self
+    }
+
+    /// Sets `is_mdl`.
+    pub fn is_mdl(mut self, value: bool) -> Self {
+        self.is_mdl = Some(value);
+        self
+    }
+
+    /// Sets `parent_id`.
+    pub fn parent_id(mut self, value: impl Into<String>) -> Self {
+        self.parent_id = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_media_type`.
+    pub fn preferred_media_type(mut self, value: impl Into<ProductGroupPromotionPreferredMediaType>) -> Self {
+        self.preferred_media_type = Some(value.into());
+        self
+    }
+
+    /// Sets `relative_definition`.
+    pub fn relative_definition(mut self, value: impl Into<String>) -> Self {
+        self.relative_definition = Some(value.into());
+        self
+    }
+
+    /// Sets `selected_image_tag`.
+    pub fn selected_image_tag(mut self, value: impl Into<String>) -> Self {
+        self.selected_image_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `selected_video_tag`.
+    pub fn selected_video_tag(mut self, value: impl Into<String>) -> Self {
+        self.selected_video_tag = Some(value.into());
+        self
+    }
+
+    /// Sets `slideshow_collections_description`.
+    pub fn slideshow_collections_description(mut self, value: impl Into<String>) -> Self {
+        self.slideshow_collections_description = Some(value.into());
+        self
+    }
+
+    /// Sets `slideshow_collections_title`.
+    pub fn slideshow_collections_title(mut self, value: impl Into<String>) -> Self {
+        self.slideshow_collections_title = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_url`.
+    pub fn tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.tracking_url = Some(value.into());
+        self
+    }
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
@@ -4887,19 +7704,26 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 /// Schema `ProductGroupPromotionCreateRequest` of the spec.
+///
+/// Build it with [`ProductGroupPromotionCreateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionCreateRequest {
-    /// `ad_group_id`: required, pattern `^(AG)?\d+$`.
+    /// `ad_group_id`: string (required); pattern `^(AG)?\d+$`.
     pub ad_group_id: String,
-    /// `product_group_promotion`: required.
+    /// `product_group_promotion`: list of [`ProductGroupPromotion`] (required).
     pub product_group_promotion: Vec<ProductGroupPromotion>,
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 impl ProductGroupPromotionCreateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(ad_group_id: String, product_group_promotion: Vec<ProductGroupPromotion>) -> Self {
+    /// A value with `ad_group_id` and `product_group_promotion` set and the other fields empty.
+    pub fn new(
+        ad_group_id: impl Into<String>,
+        product_group_promotion: impl IntoIterator<Item = impl Into<ProductGroupPromotion>>,
+    ) -> Self {
+        let ad_group_id = ad_group_id.into();
+        let product_group_promotion = product_group_promotion.into_iter().map(Into::into).collect();
         Self { ad_group_id, product_group_promotion }
     }
 }
@@ -4922,155 +7746,206 @@ pub type ProductGroupPromotionPreferredMediaType = AdPreviewRequestShoppingPrefe
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 /// Schema `ProductGroupPromotionUpdateRequest` of the spec.
+///
+/// Build it with [`ProductGroupPromotionUpdateRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupPromotionUpdateRequest {
-    /// `ad_group_id`: required, pattern `^(AG)?\d+$`.
+    /// `ad_group_id`: string (required); pattern `^(AG)?\d+$`.
     pub ad_group_id: String,
-    /// `product_group_promotion`: required.
+    /// `product_group_promotion`: list of [`ProductGroupPromotion`] (required).
     pub product_group_promotion: Vec<ProductGroupPromotion>,
 }
 
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 impl ProductGroupPromotionUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(ad_group_id: String, product_group_promotion: Vec<ProductGroupPromotion>) -> Self {
+    /// A value with `ad_group_id` and `product_group_promotion` set and the other fields empty.
+    pub fn new(
+        ad_group_id: impl Into<String>,
+        product_group_promotion: impl IntoIterator<Item = impl Into<ProductGroupPromotion>>,
+    ) -> Self {
+        let ad_group_id = ad_group_id.into();
+        let product_group_promotion = product_group_promotion.into_iter().map(Into::into).collect();
         Self { ad_group_id, product_group_promotion }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ProductGroupReferenceFilter` of the spec.
+///
+/// Build it with [`ProductGroupReferenceFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductGroupReferenceFilter {
-    /// `PRODUCT_GROUP`: required.
+    /// `PRODUCT_GROUP`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "PRODUCT_GROUP")]
     pub product_group: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductGroupReferenceFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(product_group: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `PRODUCT_GROUP` set and the other fields empty.
+    pub fn new(product_group: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let product_group = product_group.into();
         Self { product_group }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ProductType0Filter` of the spec.
+///
+/// Build it with [`ProductType0Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType0Filter {
-    /// `PRODUCT_TYPE_0`: required.
+    /// `PRODUCT_TYPE_0`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "PRODUCT_TYPE_0")]
     pub product_type_0: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType0Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(product_type_0: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `PRODUCT_TYPE_0` set and the other fields empty.
+    pub fn new(product_type_0: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let product_type_0 = product_type_0.into();
         Self { product_type_0 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ProductType1Filter` of the spec.
+///
+/// Build it with [`ProductType1Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType1Filter {
-    /// `PRODUCT_TYPE_1`: required.
+    /// `PRODUCT_TYPE_1`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "PRODUCT_TYPE_1")]
     pub product_type_1: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType1Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(product_type_1: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `PRODUCT_TYPE_1` set and the other fields empty.
+    pub fn new(product_type_1: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let product_type_1 = product_type_1.into();
         Self { product_type_1 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ProductType2Filter` of the spec.
+///
+/// Build it with [`ProductType2Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType2Filter {
-    /// `PRODUCT_TYPE_2`: required.
+    /// `PRODUCT_TYPE_2`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "PRODUCT_TYPE_2")]
     pub product_type_2: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType2Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(product_type_2: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `PRODUCT_TYPE_2` set and the other fields empty.
+    pub fn new(product_type_2: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let product_type_2 = product_type_2.into();
         Self { product_type_2 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ProductType3Filter` of the spec.
+///
+/// Build it with [`ProductType3Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType3Filter {
-    /// `PRODUCT_TYPE_3`: required.
+    /// `PRODUCT_TYPE_3`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "PRODUCT_TYPE_3")]
     pub product_type_3: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType3Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(product_type_3: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `PRODUCT_TYPE_3` set and the other fields empty.
+    pub fn new(product_type_3: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let product_type_3 = product_type_3.into();
         Self { product_type_3 }
     }
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `ProductType4Filter` of the spec.
+///
+/// Build it with [`ProductType4Filter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ProductType4Filter {
-    /// `PRODUCT_TYPE_4`: required.
+    /// `PRODUCT_TYPE_4`: [`CatalogsProductGroupMultipleStringListCriteria`] (required).
     #[serde(rename = "PRODUCT_TYPE_4")]
     pub product_type_4: CatalogsProductGroupMultipleStringListCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType4Filter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(product_type_4: CatalogsProductGroupMultipleStringListCriteria) -> Self {
+    /// A value with `PRODUCT_TYPE_4` set and the other fields empty.
+    pub fn new(product_type_4: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
+        let product_type_4 = product_type_4.into();
         Self { product_type_4 }
     }
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 /// Schema `QuizPinData` of the spec.
+///
+/// Build it with [`QuizPinData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinData {
-    /// `questions`.
+    /// `questions`: list of [`QuizPinQuestion`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<QuizPinQuestion>>,
-    /// `results`.
+    /// `results`: list of [`QuizPinResult`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<QuizPinResult>>,
-    /// `tie_breaker_custom_result`: nullable.
+    /// `tie_breaker_custom_result`: [`QuizPinResult`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tie_breaker_custom_result: Option<QuizPinResult>,
-    /// `tie_breaker_type`.
+    /// `tie_breaker_type`: one of `RANDOM`, `CUSTOM` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tie_breaker_type: Option<QuizPinDataTieBreakerType>,
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { questions: None, results: None, tie_breaker_custom_result: None, tie_breaker_type: None }
+    }
+
+    /// Sets `questions`.
+    pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<QuizPinQuestion>>) -> Self {
+        self.questions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `results`.
+    pub fn results(mut self, value: impl IntoIterator<Item = impl Into<QuizPinResult>>) -> Self {
+        self.results = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `tie_breaker_custom_result`.
+    pub fn tie_breaker_custom_result(mut self, value: impl Into<QuizPinResult>) -> Self {
+        self.tie_breaker_custom_result = Some(value.into());
+        self
+    }
+
+    /// Sets `tie_breaker_type`.
+    pub fn tie_breaker_type(mut self, value: impl Into<QuizPinDataTieBreakerType>) -> Self {
+        self.tie_breaker_type = Some(value.into());
+        self
     }
 }
 
@@ -5085,74 +7960,110 @@ string_enum! {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 /// Schema `QuizPinOption` of the spec.
+///
+/// Build it with [`QuizPinOption::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinOption {
-    /// `id`.
+    /// `id`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<f64>,
-    /// `text`.
+    /// `text`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinOption {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, text: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: f64) -> Self {
+        self.id = Some(value);
+        self
+    }
+
+    /// Sets `text`.
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
     }
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 /// Schema `QuizPinQuestion` of the spec.
+///
+/// Build it with [`QuizPinQuestion::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinQuestion {
-    /// `options`.
+    /// `options`: list of [`QuizPinOption`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<QuizPinOption>>,
-    /// `question_id`.
+    /// `question_id`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<f64>,
-    /// `question_text`.
+    /// `question_text`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_text: Option<String>,
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinQuestion {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { options: None, question_id: None, question_text: None }
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl IntoIterator<Item = impl Into<QuizPinOption>>) -> Self {
+        self.options = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `question_id`.
+    pub fn question_id(mut self, value: f64) -> Self {
+        self.question_id = Some(value);
+        self
+    }
+
+    /// Sets `question_text`.
+    pub fn question_text(mut self, value: impl Into<String>) -> Self {
+        self.question_text = Some(value.into());
+        self
     }
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 /// Schema `QuizPinResult` of the spec.
+///
+/// Build it with [`QuizPinResult::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuizPinResult {
-    /// `android_deep_link`.
+    /// `android_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `destination_url`.
+    /// `destination_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_url: Option<String>,
-    /// `ios_deep_link`.
+    /// `ios_deep_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `organic_pin_id`.
+    /// `organic_pin_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organic_pin_id: Option<String>,
-    /// `result_id`.
+    /// `result_id`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_id: Option<f64>,
 }
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinResult {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             android_deep_link: None,
@@ -5161,6 +8072,36 @@ impl QuizPinResult {
             organic_pin_id: None,
             result_id: None,
         }
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `destination_url`.
+    pub fn destination_url(mut self, value: impl Into<String>) -> Self {
+        self.destination_url = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `organic_pin_id`.
+    pub fn organic_pin_id(mut self, value: impl Into<String>) -> Self {
+        self.organic_pin_id = Some(value.into());
+        self
+    }
+
+    /// Sets `result_id`.
+    pub fn result_id(mut self, value: f64) -> Self {
+        self.result_id = Some(value);
+        self
     }
 }
 
@@ -5181,53 +8122,55 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 /// Schema `TargetingSpec` of the spec.
+///
+/// Build it with [`TargetingSpec::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpec {
-    /// `AGE_BUCKET`: nullable.
+    /// `AGE_BUCKET`: list of one of `18-24`, `19+`, `20+`, `21+`, `25-34`, `35-44`, `45-49`, `50-54`, `55-64`, `65+` (optional, nullable).
     #[serde(rename = "AGE_BUCKET", default, skip_serializing_if = "Option::is_none")]
     pub age_bucket: Option<Vec<TargetingSpecAgeBucket>>,
-    /// `APPTYPE`: nullable.
+    /// `APPTYPE`: list of one of `android_mobile`, `android_tablet`, `ipad`, `iphone`, `web`, `web_mobile` (optional, nullable).
     #[serde(rename = "APPTYPE", default, skip_serializing_if = "Option::is_none")]
     pub apptype: Option<Vec<TargetingSpecAppType>>,
-    /// `AUDIENCE_EXCLUDE`: nullable.
+    /// `AUDIENCE_EXCLUDE`: list of string (optional, nullable).
     #[serde(rename = "AUDIENCE_EXCLUDE", default, skip_serializing_if = "Option::is_none")]
     pub audience_exclude: Option<Vec<String>>,
-    /// `AUDIENCE_INCLUDE`: nullable.
+    /// `AUDIENCE_INCLUDE`: list of string (optional, nullable).
     #[serde(rename = "AUDIENCE_INCLUDE", default, skip_serializing_if = "Option::is_none")]
     pub audience_include: Option<Vec<String>>,
-    /// `GENDER`: nullable.
+    /// `GENDER`: list of one of `unknown`, `male`, `female` (optional, nullable).
     #[serde(rename = "GENDER", default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<Vec<TargetingSpecGender>>,
-    /// `GEO`: nullable.
+    /// `GEO`: list of string (optional, nullable).
     #[serde(rename = "GEO", default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<Vec<String>>,
-    /// `INTEREST`.
+    /// `INTEREST`: list of string (optional).
     #[serde(rename = "INTEREST", default, skip_serializing_if = "Option::is_none")]
     pub interest: Option<Vec<String>>,
-    /// `LOCALE`: nullable.
+    /// `LOCALE`: list of string (optional, nullable).
     #[serde(rename = "LOCALE", default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<Vec<String>>,
-    /// `LOCATION`: nullable.
+    /// `LOCATION`: list of string (optional, nullable).
     #[serde(rename = "LOCATION", default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Vec<String>>,
-    /// `MAXIMUM_AGE`: pattern `^\d+\+?$`.
+    /// `MAXIMUM_AGE`: string (optional); pattern `^\d+\+?$`.
     #[serde(rename = "MAXIMUM_AGE", default, skip_serializing_if = "Option::is_none")]
     pub maximum_age: Option<String>,
-    /// `MINIMUM_AGE`: pattern `^\d+$`.
+    /// `MINIMUM_AGE`: string (optional); pattern `^\d+$`.
     #[serde(rename = "MINIMUM_AGE", default, skip_serializing_if = "Option::is_none")]
     pub minimum_age: Option<String>,
-    /// `SHOPPING_RETARGETING`: nullable.
+    /// `SHOPPING_RETARGETING`: list of [`TargetingSpecShoppingRetargeting`] (optional, nullable).
     #[serde(rename = "SHOPPING_RETARGETING", default, skip_serializing_if = "Option::is_none")]
     pub shopping_retargeting: Option<Vec<TargetingSpecShoppingRetargeting>>,
-    /// `TARGETING_STRATEGY`: nullable.
+    /// `TARGETING_STRATEGY`: list of one of `CHOOSE_YOUR_OWN`, `FIND_NEW_CUSTOMERS`, `RECONNECT_WITH_USERS` (optional, nullable).
     #[serde(rename = "TARGETING_STRATEGY", default, skip_serializing_if = "Option::is_none")]
     pub targeting_strategy: Option<Vec<TargetingSpecTargetingStrategyItem>>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 impl TargetingSpec {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             age_bucket: None,
@@ -5244,6 +8187,90 @@ impl TargetingSpec {
             shopping_retargeting: None,
             targeting_strategy: None,
         }
+    }
+
+    /// Sets `AGE_BUCKET`.
+    pub fn age_bucket(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAgeBucket>>) -> Self {
+        self.age_bucket = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `APPTYPE`.
+    pub fn apptype(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAppType>>) -> Self {
+        self.apptype = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `AUDIENCE_EXCLUDE`.
+    pub fn audience_exclude(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.audience_exclude = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `AUDIENCE_INCLUDE`.
+    pub fn audience_include(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.audience_include = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `GENDER`.
+    pub fn gender(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecGender>>) -> Self {
+        self.gender = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `GEO`.
+    pub fn geo(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.geo = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `INTEREST`.
+    pub fn interest(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.interest = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `LOCALE`.
+    pub fn locale(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.locale = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `LOCATION`.
+    pub fn location(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.location = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `MAXIMUM_AGE`.
+    pub fn maximum_age(mut self, value: impl Into<String>) -> Self {
+        self.maximum_age = Some(value.into());
+        self
+    }
+
+    /// Sets `MINIMUM_AGE`.
+    pub fn minimum_age(mut self, value: impl Into<String>) -> Self {
+        self.minimum_age = Some(value.into());
+        self
+    }
+
+    /// Sets `SHOPPING_RETARGETING`.
+    pub fn shopping_retargeting(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<TargetingSpecShoppingRetargeting>>,
+    ) -> Self {
+        self.shopping_retargeting = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `TARGETING_STRATEGY`.
+    pub fn targeting_strategy(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<TargetingSpecTargetingStrategyItem>>,
+    ) -> Self {
+        self.targeting_strategy = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -5289,25 +8316,45 @@ string_enum! {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 /// Schema `TargetingSpecShoppingRetargeting` of the spec.
+///
+/// Build it with [`TargetingSpecShoppingRetargeting::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecShoppingRetargeting {
-    /// `exclusion_window`.
+    /// `exclusion_window`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusion_window: Option<i64>,
-    /// `lookback_window`.
+    /// `lookback_window`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookback_window: Option<i64>,
-    /// `tag_types`.
+    /// `tag_types`: list of integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_types: Option<Vec<i64>>,
 }
 
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 impl TargetingSpecShoppingRetargeting {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exclusion_window: None, lookback_window: None, tag_types: None }
+    }
+
+    /// Sets `exclusion_window`.
+    pub fn exclusion_window(mut self, value: i64) -> Self {
+        self.exclusion_window = Some(value);
+        self
+    }
+
+    /// Sets `lookback_window`.
+    pub fn lookback_window(mut self, value: i64) -> Self {
+        self.lookback_window = Some(value);
+        self
+    }
+
+    /// Sets `tag_types`.
+    pub fn tag_types(mut self, value: impl IntoIterator<Item = i64>) -> Self {
+        self.tag_types = Some(value.into_iter().collect());
+        self
     }
 }
 
@@ -5323,18 +8370,21 @@ string_enum! {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 /// Schema `TitleKeywordsFilter` of the spec.
+///
+/// Build it with [`TitleKeywordsFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TitleKeywordsFilter {
-    /// `TITLE_KEYWORDS`: required.
+    /// `TITLE_KEYWORDS`: [`CatalogsProductGroupMultipleStringCriteria`] (required).
     #[serde(rename = "TITLE_KEYWORDS")]
     pub title_keywords: CatalogsProductGroupMultipleStringCriteria,
 }
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl TitleKeywordsFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(title_keywords: CatalogsProductGroupMultipleStringCriteria) -> Self {
+    /// A value with `TITLE_KEYWORDS` set and the other fields empty.
+    pub fn new(title_keywords: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
+        let title_keywords = title_keywords.into();
         Self { title_keywords }
     }
 }
@@ -5347,22 +8397,24 @@ impl TitleKeywordsFilter {
     feature = "targeting_template"
 ))]
 /// Schema `TrackingUrls` of the spec.
+///
+/// Build it with [`TrackingUrls::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrackingUrls {
-    /// `audience_verification`.
+    /// `audience_verification`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_verification: Option<Vec<String>>,
-    /// `buyable_button`.
+    /// `buyable_button`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyable_button: Option<Vec<String>>,
-    /// `click`.
+    /// `click`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click: Option<Vec<String>>,
-    /// `engagement`.
+    /// `engagement`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement: Option<Vec<String>>,
-    /// `impression`.
+    /// `impression`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impression: Option<Vec<String>>,
 }
@@ -5375,9 +8427,39 @@ pub struct TrackingUrls {
     feature = "targeting_template"
 ))]
 impl TrackingUrls {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { audience_verification: None, buyable_button: None, click: None, engagement: None, impression: None }
+    }
+
+    /// Sets `audience_verification`.
+    pub fn audience_verification(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.audience_verification = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `buyable_button`.
+    pub fn buyable_button(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.buyable_button = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click`.
+    pub fn click(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.click = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `engagement`.
+    pub fn engagement(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.engagement = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `impression`.
+    pub fn impression(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.impression = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -5398,25 +8480,27 @@ string_enum! {
     feature = "search"
 ))]
 /// Schema `VideoMetadataWithItemType` of the spec.
+///
+/// Build it with [`VideoMetadataWithItemType::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct VideoMetadataWithItemType {
-    /// `cover_image_url`.
+    /// `cover_image_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_image_url: Option<String>,
-    /// `duration`: nullable.
+    /// `duration`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
-    /// `height`: nullable.
+    /// `height`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
-    /// `item_type`.
+    /// `item_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_type: Option<String>,
-    /// `video_url`: nullable.
+    /// `video_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
-    /// `width`: nullable.
+    /// `width`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
 }
@@ -5429,8 +8513,44 @@ pub struct VideoMetadataWithItemType {
     feature = "search"
 ))]
 impl VideoMetadataWithItemType {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { cover_image_url: None, duration: None, height: None, item_type: None, video_url: None, width: None }
+    }
+
+    /// Sets `cover_image_url`.
+    pub fn cover_image_url(mut self, value: impl Into<String>) -> Self {
+        self.cover_image_url = Some(value.into());
+        self
+    }
+
+    /// Sets `duration`.
+    pub fn duration(mut self, value: f64) -> Self {
+        self.duration = Some(value);
+        self
+    }
+
+    /// Sets `height`.
+    pub fn height(mut self, value: i64) -> Self {
+        self.height = Some(value);
+        self
+    }
+
+    /// Sets `item_type`.
+    pub fn item_type(mut self, value: impl Into<String>) -> Self {
+        self.item_type = Some(value.into());
+        self
+    }
+
+    /// Sets `video_url`.
+    pub fn video_url(mut self, value: impl Into<String>) -> Self {
+        self.video_url = Some(value.into());
+        self
+    }
+
+    /// Sets `width`.
+    pub fn width(mut self, value: i64) -> Self {
+        self.width = Some(value);
+        self
     }
 }

@@ -6,68 +6,100 @@
 use super::*;
 
 /// Schema `TargetingTemplateAudienceSizing` of the spec.
+///
+/// Build it with [`TargetingTemplateAudienceSizing::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateAudienceSizing {
-    /// `reach_estimate`.
+    /// `reach_estimate`: [`TargetingTemplateAudienceSizingReachEstimate`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach_estimate: Option<TargetingTemplateAudienceSizingReachEstimate>,
 }
 
 impl TargetingTemplateAudienceSizing {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { reach_estimate: None }
+    }
+
+    /// Sets `reach_estimate`.
+    pub fn reach_estimate(mut self, value: impl Into<TargetingTemplateAudienceSizingReachEstimate>) -> Self {
+        self.reach_estimate = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TargetingTemplateAudienceSizing/properties/reach_estimate` in the spec.
+///
+/// Build it with [`TargetingTemplateAudienceSizingReachEstimate::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateAudienceSizingReachEstimate {
-    /// `estimate`: format `int64`.
+    /// `estimate`: integer (optional); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<i64>,
-    /// `lower_bound`: format `int64`.
+    /// `lower_bound`: integer (optional); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lower_bound: Option<i64>,
-    /// `upper_bound`: format `int64`.
+    /// `upper_bound`: integer (optional); format `int64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upper_bound: Option<i64>,
 }
 
 impl TargetingTemplateAudienceSizingReachEstimate {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { estimate: None, lower_bound: None, upper_bound: None }
+    }
+
+    /// Sets `estimate`.
+    pub fn estimate(mut self, value: i64) -> Self {
+        self.estimate = Some(value);
+        self
+    }
+
+    /// Sets `lower_bound`.
+    pub fn lower_bound(mut self, value: i64) -> Self {
+        self.lower_bound = Some(value);
+        self
+    }
+
+    /// Sets `upper_bound`.
+    pub fn upper_bound(mut self, value: i64) -> Self {
+        self.upper_bound = Some(value);
+        self
     }
 }
 
 /// Schema `TargetingTemplateCreate` of the spec.
+///
+/// Build it with [`TargetingTemplateCreate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateCreate {
-    /// `auto_targeting_enabled`.
+    /// `auto_targeting_enabled`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `keywords`.
+    /// `keywords`: list of [`TargetingTemplateKeyword`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<TargetingTemplateKeyword>>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `targeting_attributes`: required.
+    /// `targeting_attributes`: [`TargetingSpec`] (required).
     pub targeting_attributes: TargetingSpec,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
 }
 
 impl TargetingTemplateCreate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String, targeting_attributes: TargetingSpec) -> Self {
+    /// A value with `name` and `targeting_attributes` set and the other fields empty.
+    pub fn new(name: impl Into<String>, targeting_attributes: impl Into<TargetingSpec>) -> Self {
+        let name = name.into();
+        let targeting_attributes = targeting_attributes.into();
         Self {
             auto_targeting_enabled: None,
             keywords: None,
@@ -77,55 +109,81 @@ impl TargetingTemplateCreate {
             tracking_urls: None,
         }
     }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
 }
 
 /// Schema `TargetingTemplateGetResponseData` of the spec.
+///
+/// Build it with [`TargetingTemplateGetResponseData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateGetResponseData {
-    /// `auto_targeting_enabled`.
+    /// `auto_targeting_enabled`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `keywords`.
+    /// `keywords`: list of [`TargetingTemplateKeyword`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<TargetingTemplateKeyword>>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `targeting_attributes`.
+    /// `targeting_attributes`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_attributes: Option<TargetingSpec>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `sizing`: nullable.
+    /// `sizing`: [`TargetingTemplateAudienceSizing`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sizing: Option<TargetingTemplateAudienceSizing>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `DELETED` (optional); default `"ACTIVE"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TargetingTemplateGetResponseDataStatus>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
-    /// `valid`: nullable.
+    /// `valid`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid: Option<bool>,
 }
 
 impl TargetingTemplateGetResponseData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -143,6 +201,84 @@ impl TargetingTemplateGetResponseData {
             valid: None,
         }
     }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_attributes`.
+    pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `sizing`.
+    pub fn sizing(mut self, value: impl Into<TargetingTemplateAudienceSizing>) -> Self {
+        self.sizing = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<TargetingTemplateGetResponseDataStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
+
+    /// Sets `valid`.
+    pub fn valid(mut self, value: bool) -> Self {
+        self.valid = Some(value);
+        self
+    }
 }
 
 string_enum! {
@@ -154,21 +290,35 @@ string_enum! {
 }
 
 /// Schema `TargetingTemplateKeyword` of the spec.
+///
+/// Build it with [`TargetingTemplateKeyword::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateKeyword {
-    /// `match_type`.
+    /// `match_type`: one of `BROAD`, `PHRASE`, `EXACT`, `EXACT_NEGATIVE`, `PHRASE_NEGATIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_type: Option<MatchType>,
-    /// `value`.
+    /// `value`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 impl TargetingTemplateKeyword {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { match_type: None, value: None }
+    }
+
+    /// Sets `match_type`.
+    pub fn match_type(mut self, value: impl Into<MatchType>) -> Self {
+        self.match_type = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
     }
 }
 
@@ -176,40 +326,98 @@ impl TargetingTemplateKeyword {
 pub type TargetingTemplateListOrder = PinterestLibPaginationOrder;
 
 /// Inline schema at `/paths/~1ad_accounts~1{ad_account_id}~1targeting_templates/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`TargetingTemplateListResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateListResponse {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`TargetingTemplateGetResponseData`] (required).
     pub items: Vec<TargetingTemplateGetResponseData>,
 }
 
 impl TargetingTemplateListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<TargetingTemplateGetResponseData>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<TargetingTemplateGetResponseData>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
 /// Schema `TargetingTemplateUpdateRequest` of the spec.
+///
+/// Build it with [`TargetingTemplateUpdateRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateUpdateRequest {
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `operation_type`: required.
+    /// `operation_type`: one of `REMOVE`, `UPDATE` (required).
     pub operation_type: TargetingTemplateUpdateRequestOperationType,
-    /// `targeting_attributes`.
+    /// `targeting_attributes`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_attributes: Option<TargetingSpec>,
 }
 
 impl TargetingTemplateUpdateRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String, operation_type: TargetingTemplateUpdateRequestOperationType) -> Self {
-        Self { id, operation_type, targeting_attributes: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`id`, `operation_type`).
+    pub fn builder() -> TargetingTemplateUpdateRequestBuilder {
+        TargetingTemplateUpdateRequestBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingTemplateUpdateRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingTemplateUpdateRequestBuilder {
+    id: Option<String>,
+    operation_type: Option<TargetingTemplateUpdateRequestOperationType>,
+    targeting_attributes: Option<TargetingSpec>,
+}
+
+impl std::fmt::Debug for TargetingTemplateUpdateRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingTemplateUpdateRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingTemplateUpdateRequestBuilder {
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `operation_type`.
+    pub fn operation_type(mut self, value: impl Into<TargetingTemplateUpdateRequestOperationType>) -> Self {
+        self.operation_type = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_attributes`.
+    pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_attributes = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingTemplateUpdateRequest, crate::error::BuildError> {
+        Ok(TargetingTemplateUpdateRequest {
+            id: self.id.ok_or(crate::error::BuildError::missing("TargetingTemplateUpdateRequest", "id"))?,
+            operation_type: self
+                .operation_type
+                .ok_or(crate::error::BuildError::missing("TargetingTemplateUpdateRequest", "operation_type"))?,
+            targeting_attributes: self.targeting_attributes,
+        })
     }
 }
 

@@ -6,43 +6,80 @@
 use super::*;
 
 /// Schema `RelatedTerms` of the spec.
+///
+/// Build it with [`RelatedTerms::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RelatedTerms {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `related_term_count`.
+    /// `related_term_count`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_term_count: Option<i64>,
-    /// `related_terms_list`.
+    /// `related_terms_list`: list of [`RelatedTermsRelatedTermsListItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_terms_list: Option<Vec<RelatedTermsRelatedTermsListItem>>,
 }
 
 impl RelatedTerms {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, related_term_count: None, related_terms_list: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `related_term_count`.
+    pub fn related_term_count(mut self, value: i64) -> Self {
+        self.related_term_count = Some(value);
+        self
+    }
+
+    /// Sets `related_terms_list`.
+    pub fn related_terms_list(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<RelatedTermsRelatedTermsListItem>>,
+    ) -> Self {
+        self.related_terms_list = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/RelatedTerms/properties/related_terms_list/items` in the spec.
+///
+/// Build it with [`RelatedTermsRelatedTermsListItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RelatedTermsRelatedTermsListItem {
-    /// `related_terms`.
+    /// `related_terms`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_terms: Option<Vec<String>>,
-    /// `term`.
+    /// `term`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub term: Option<String>,
 }
 
 impl RelatedTermsRelatedTermsListItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { related_terms: None, term: None }
+    }
+
+    /// Sets `related_terms`.
+    pub fn related_terms(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.related_terms = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `term`.
+    pub fn term(mut self, value: impl Into<String>) -> Self {
+        self.term = Some(value.into());
+        self
     }
 }
 

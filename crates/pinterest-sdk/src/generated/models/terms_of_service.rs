@@ -6,26 +6,52 @@
 use super::*;
 
 /// Schema `TermsOfService` of the spec.
+///
+/// Build it with [`TermsOfService::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TermsOfService {
-    /// `ad_account_id`.
+    /// `ad_account_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `has_accepted`.
+    /// `has_accepted`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_accepted: Option<bool>,
-    /// `html`: nullable.
+    /// `html`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 
 impl TermsOfService {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_account_id: None, has_accepted: None, html: None, id: None }
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `has_accepted`.
+    pub fn has_accepted(mut self, value: bool) -> Self {
+        self.has_accepted = Some(value);
+        self
+    }
+
+    /// Sets `html`.
+    pub fn html(mut self, value: impl Into<String>) -> Self {
+        self.html = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
     }
 }

@@ -6,28 +6,31 @@
 use super::*;
 
 /// Schema `AdAccountCreateSubscriptionRequest` of the spec.
+///
+/// Build it with [`AdAccountCreateSubscriptionRequest::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionRequest {
-    /// `lead_form_id`: pattern `^\d+$`.
+    /// `lead_form_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `partner_access_token`.
+    /// `partner_access_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_access_token: Option<String>,
-    /// `partner_metadata`.
+    /// `partner_metadata`: [`AdAccountCreateSubscriptionRequestPartnerMetadata`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_metadata: Option<AdAccountCreateSubscriptionRequestPartnerMetadata>,
-    /// `partner_refresh_token`.
+    /// `partner_refresh_token`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_refresh_token: Option<String>,
-    /// `webhook_url`: required.
+    /// `webhook_url`: string (required).
     pub webhook_url: String,
 }
 
 impl AdAccountCreateSubscriptionRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(webhook_url: String) -> Self {
+    /// A value with `webhook_url` set and the other fields empty.
+    pub fn new(webhook_url: impl Into<String>) -> Self {
+        let webhook_url = webhook_url.into();
         Self {
             lead_form_id: None,
             partner_access_token: None,
@@ -36,59 +39,93 @@ impl AdAccountCreateSubscriptionRequest {
             webhook_url,
         }
     }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_access_token`.
+    pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_access_token = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_metadata`.
+    pub fn partner_metadata(mut self, value: impl Into<AdAccountCreateSubscriptionRequestPartnerMetadata>) -> Self {
+        self.partner_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `partner_refresh_token`.
+    pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
+        self.partner_refresh_token = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/AdAccountCreateSubscriptionRequest/properties/partner_metadata` in the spec.
+///
+/// Build it with [`AdAccountCreateSubscriptionRequestPartnerMetadata::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionRequestPartnerMetadata {
-    /// `subscriber_key`.
+    /// `subscriber_key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscriber_key: Option<String>,
 }
 
 impl AdAccountCreateSubscriptionRequestPartnerMetadata {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { subscriber_key: None }
+    }
+
+    /// Sets `subscriber_key`.
+    pub fn subscriber_key(mut self, value: impl Into<String>) -> Self {
+        self.subscriber_key = Some(value.into());
+        self
     }
 }
 
 /// Schema `AdAccountCreateSubscriptionResponse` of the spec.
+///
+/// Build it with [`AdAccountCreateSubscriptionResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionResponse {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `api_version`.
+    /// `api_version`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `cryptographic_algorithm`: nullable.
+    /// `cryptographic_algorithm`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptographic_algorithm: Option<String>,
-    /// `cryptographic_key`: nullable.
+    /// `cryptographic_key`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptographic_key: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `lead_form_id`: pattern `^\d+$`, nullable.
+    /// `lead_form_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `user_account_id`: pattern `^\d+$`.
+    /// `user_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_account_id: Option<String>,
-    /// `webhook_url`.
+    /// `webhook_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
 }
 
 impl AdAccountCreateSubscriptionResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -102,43 +139,99 @@ impl AdAccountCreateSubscriptionResponse {
             webhook_url: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `api_version`.
+    pub fn api_version(mut self, value: impl Into<String>) -> Self {
+        self.api_version = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `cryptographic_algorithm`.
+    pub fn cryptographic_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.cryptographic_algorithm = Some(value.into());
+        self
+    }
+
+    /// Sets `cryptographic_key`.
+    pub fn cryptographic_key(mut self, value: impl Into<String>) -> Self {
+        self.cryptographic_key = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_account_id`.
+    pub fn user_account_id(mut self, value: impl Into<String>) -> Self {
+        self.user_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `webhook_url`.
+    pub fn webhook_url(mut self, value: impl Into<String>) -> Self {
+        self.webhook_url = Some(value.into());
+        self
+    }
 }
 
 /// Schema `AdAccountGetSubscriptionResponse` of the spec.
+///
+/// Build it with [`AdAccountGetSubscriptionResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountGetSubscriptionResponse {
-    /// `lead_form_id`: pattern `^\d+$`, nullable.
+    /// `lead_form_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `webhook_url`.
+    /// `webhook_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `api_version`.
+    /// `api_version`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `cryptographic_algorithm`: nullable.
+    /// `cryptographic_algorithm`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptographic_algorithm: Option<String>,
-    /// `cryptographic_key`: nullable.
+    /// `cryptographic_key`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cryptographic_key: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `user_account_id`: pattern `^\d+$`.
+    /// `user_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_account_id: Option<String>,
 }
 
 impl AdAccountGetSubscriptionResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             lead_form_id: None,
@@ -152,79 +245,135 @@ impl AdAccountGetSubscriptionResponse {
             user_account_id: None,
         }
     }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `webhook_url`.
+    pub fn webhook_url(mut self, value: impl Into<String>) -> Self {
+        self.webhook_url = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `api_version`.
+    pub fn api_version(mut self, value: impl Into<String>) -> Self {
+        self.api_version = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `cryptographic_algorithm`.
+    pub fn cryptographic_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.cryptographic_algorithm = Some(value.into());
+        self
+    }
+
+    /// Sets `cryptographic_key`.
+    pub fn cryptographic_key(mut self, value: impl Into<String>) -> Self {
+        self.cryptographic_key = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_account_id`.
+    pub fn user_account_id(mut self, value: impl Into<String>) -> Self {
+        self.user_account_id = Some(value.into());
+        self
+    }
 }
 
 /// Schema `AdCommon` of the spec.
+///
+/// Build it with [`AdCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdCommon {
-    /// `ad_group_id`: pattern `^(AG)?\d+$`.
+    /// `ad_group_id`: string (optional); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_id: Option<String>,
-    /// `android_deep_link`: nullable.
+    /// `android_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub android_deep_link: Option<String>,
-    /// `carousel_android_deep_links`: nullable.
+    /// `carousel_android_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_android_deep_links: Option<Vec<String>>,
-    /// `carousel_destination_urls`: nullable.
+    /// `carousel_destination_urls`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_destination_urls: Option<Vec<String>>,
-    /// `carousel_ios_deep_links`: nullable.
+    /// `carousel_ios_deep_links`: list of string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carousel_ios_deep_links: Option<Vec<String>>,
-    /// `click_tracking_url`: nullable.
+    /// `click_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub click_tracking_url: Option<String>,
-    /// `creative_type`.
+    /// `creative_type`: one of the 13 values of [`CreativeType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_type: Option<CreativeType>,
-    /// `customizable_cta_type`: nullable.
+    /// `customizable_cta_type`: one of the 29 values of [`CustomizableCTAType`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customizable_cta_type: Option<CustomizableCTAType>,
-    /// `destination_url`: nullable.
+    /// `destination_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_url: Option<String>,
-    /// `disclosure_type`: nullable.
+    /// `disclosure_type`: one of `NO_DISCLOSURE`, `PRESCRIBING_INFORMATION`, `PRESCRIBING_INFORMATION_BOX_WARNING`, `IMPORTANT_SAFETY_INFO`, `MED_GUIDE`, `PATIENT_INFORMATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_type: Option<DisclosureType>,
-    /// `disclosure_url`: nullable.
+    /// `disclosure_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_url: Option<String>,
-    /// `grid_click_type`: nullable.
+    /// `grid_click_type`: one of `CLOSEUP`, `DIRECT_TO_DESTINATION` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_click_type: Option<GridClickType>,
-    /// `ios_deep_link`: nullable.
+    /// `ios_deep_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ios_deep_link: Option<String>,
-    /// `is_pin_deleted`.
+    /// `is_pin_deleted`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_pin_deleted: Option<bool>,
-    /// `is_removable`.
+    /// `is_removable`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_removable: Option<bool>,
-    /// `lead_form_id`: pattern `^(AG)?\d+$`, nullable.
+    /// `lead_form_id`: string (optional, nullable); pattern `^(AG)?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_form_id: Option<String>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `quiz_pin_data`: nullable.
+    /// `quiz_pin_data`: [`QuizPinData`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiz_pin_data: Option<QuizPinData>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `view_tracking_url`: nullable.
+    /// `view_tracking_url`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_tracking_url: Option<String>,
 }
 
 impl AdCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_group_id: None,
@@ -250,79 +399,207 @@ impl AdCommon {
             view_tracking_url: None,
         }
     }
+
+    /// Sets `ad_group_id`.
+    pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `android_deep_link`.
+    pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.android_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `carousel_android_deep_links`.
+    pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_destination_urls`.
+    pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `carousel_ios_deep_links`.
+    pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `click_tracking_url`.
+    pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.click_tracking_url = Some(value.into());
+        self
+    }
+
+    /// Sets `creative_type`.
+    pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
+        self.creative_type = Some(value.into());
+        self
+    }
+
+    /// Sets `customizable_cta_type`.
+    pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
+        self.customizable_cta_type = Some(value.into());
+        self
+    }
+
+    /// Sets `destination_url`.
+    pub fn destination_url(mut self, value: impl Into<String>) -> Self {
+        self.destination_url = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_type`.
+    pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
+        self.disclosure_type = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_url`.
+    pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_url = Some(value.into());
+        self
+    }
+
+    /// Sets `grid_click_type`.
+    pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
+        self.grid_click_type = Some(value.into());
+        self
+    }
+
+    /// Sets `ios_deep_link`.
+    pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
+        self.ios_deep_link = Some(value.into());
+        self
+    }
+
+    /// Sets `is_pin_deleted`.
+    pub fn is_pin_deleted(mut self, value: bool) -> Self {
+        self.is_pin_deleted = Some(value);
+        self
+    }
+
+    /// Sets `is_removable`.
+    pub fn is_removable(mut self, value: bool) -> Self {
+        self.is_removable = Some(value);
+        self
+    }
+
+    /// Sets `lead_form_id`.
+    pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
+        self.lead_form_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `quiz_pin_data`.
+    pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
+        self.quiz_pin_data = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `view_tracking_url`.
+    pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
+        self.view_tracking_url = Some(value.into());
+        self
+    }
 }
 
 /// Schema `AdGroupCommon` of the spec.
+///
+/// Build it with [`AdGroupCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupCommon {
-    /// `auto_targeting_enabled`: nullable.
+    /// `auto_targeting_enabled`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `bid_in_micro_currency`: nullable.
+    /// `bid_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_in_micro_currency: Option<i64>,
-    /// `bid_strategy_type`: nullable.
+    /// `bid_strategy_type`: one of `AUTOMATIC_BID`, `MAX_BID`, `TARGET_AVG` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bid_strategy_type: Option<AdGroupCommonBidStrategyType>,
-    /// `billable_event`.
+    /// `billable_event`: one of `CLICKTHROUGH`, `IMPRESSION`, `VIDEO_V_50_MRC` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billable_event: Option<ActionType>,
-    /// `budget_in_micro_currency`: nullable.
+    /// `budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_in_micro_currency: Option<i64>,
-    /// `budget_type`.
+    /// `budget_type`: one of `DAILY`, `LIFETIME`, `CBO_ADGROUP` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_type: Option<BudgetType>,
-    /// `campaign_id`: pattern `^[C]?\d+$`.
+    /// `campaign_id`: string (optional); pattern `^[C]?\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_creative_optimization`: nullable.
+    /// `is_creative_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_creative_optimization: Option<bool>,
-    /// `lifetime_frequency_cap`.
+    /// `lifetime_frequency_cap`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_frequency_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `optimization_goal_metadata`: nullable.
+    /// `optimization_goal_metadata`: [`OptimizationGoalMetadata`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimization_goal_metadata: Option<OptimizationGoalMetadata>,
-    /// `pacing_delivery_type`.
+    /// `pacing_delivery_type`: one of `STANDARD`, `ACCELERATED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_delivery_type: Option<PacingDeliveryType>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional); default `"ALL"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `promotion_application_level`: nullable.
+    /// `promotion_application_level`: one of `NONE`, `ITEM`, `AD_GROUP` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_application_level: Option<AdGroupCommonPromotionApplicationLevel>,
-    /// `promotion_id`: pattern `^\d+$`, nullable.
+    /// `promotion_id`: string (optional, nullable); pattern `^\d+$`, default `"0"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `targeting_spec`.
+    /// `targeting_spec`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_spec: Option<TargetingSpec>,
-    /// `targeting_template_ids`: at most 1 items, nullable.
+    /// `targeting_template_ids`: list of string (optional, nullable); at most 1 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_template_ids: Option<Vec<String>>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
 }
 
 impl AdGroupCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -348,37 +625,179 @@ impl AdGroupCommon {
             tracking_urls: None,
         }
     }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `bid_in_micro_currency`.
+    pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
+        self.bid_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `bid_strategy_type`.
+    pub fn bid_strategy_type(mut self, value: impl Into<AdGroupCommonBidStrategyType>) -> Self {
+        self.bid_strategy_type = Some(value.into());
+        self
+    }
+
+    /// Sets `billable_event`.
+    pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
+        self.billable_event = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_in_micro_currency`.
+    pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `budget_type`.
+    pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
+        self.budget_type = Some(value.into());
+        self
+    }
+
+    /// Sets `campaign_id`.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_creative_optimization`.
+    pub fn is_creative_optimization(mut self, value: bool) -> Self {
+        self.is_creative_optimization = Some(value);
+        self
+    }
+
+    /// Sets `lifetime_frequency_cap`.
+    pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
+        self.lifetime_frequency_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `optimization_goal_metadata`.
+    pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
+        self.optimization_goal_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `pacing_delivery_type`.
+    pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
+        self.pacing_delivery_type = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_application_level`.
+    pub fn promotion_application_level(mut self, value: impl Into<AdGroupCommonPromotionApplicationLevel>) -> Self {
+        self.promotion_application_level = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_id`.
+    pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_spec`.
+    pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_spec = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_template_ids`.
+    pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
 }
 
 /// Schema `AdGroupIdFilter` of the spec.
+///
+/// Build it with [`AdGroupIdFilter::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdGroupIdFilter {
-    /// `ad_group_ids`: at least 1 items, at most 500 items.
+    /// `ad_group_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_group_ids: Option<Vec<String>>,
 }
 
 impl AdGroupIdFilter {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_group_ids: None }
+    }
+
+    /// Sets `ad_group_ids`.
+    pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `AdPinId` of the spec.
+///
+/// Build it with [`AdPinId::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdPinId {
-    /// `pin_id`: pattern `^\d+$`.
+    /// `pin_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_id: Option<String>,
 }
 
 impl AdPinId {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { pin_id: None }
+    }
+
+    /// Sets `pin_id`.
+    pub fn pin_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_id = Some(value.into());
+        self
     }
 }
 
@@ -394,79 +813,184 @@ string_enum! {
 pub type AgeBucketList = Vec<AgeBucketListItem>;
 
 /// Schema `AmazonConnectRequest` of the spec.
+///
+/// Build it with [`AmazonConnectRequest::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AmazonConnectRequest {
-    /// `amazon_storefront_id`.
+    /// `amazon_storefront_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amazon_storefront_id: Option<String>,
-    /// `amazon_storefront_name`: required.
+    /// `amazon_storefront_name`: string (required).
     pub amazon_storefront_name: String,
-    /// `amazon_storefront_url`: required.
+    /// `amazon_storefront_url`: string (required).
     pub amazon_storefront_url: String,
-    /// `amazon_user_id`.
+    /// `amazon_user_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amazon_user_id: Option<String>,
-    /// `is_amazon_account_linked`: required.
+    /// `is_amazon_account_linked`: boolean (required).
     pub is_amazon_account_linked: bool,
-    /// `one_time_passcode`.
+    /// `one_time_passcode`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_time_passcode: Option<String>,
-    /// `pinterest_user_id`: pattern `^\d+$`.
+    /// `pinterest_user_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinterest_user_id: Option<String>,
 }
 
 impl AmazonConnectRequest {
-    /// A value with the required fields set and the others empty.
-    pub fn new(amazon_storefront_name: String, amazon_storefront_url: String, is_amazon_account_linked: bool) -> Self {
-        Self {
-            amazon_storefront_id: None,
-            amazon_storefront_name,
-            amazon_storefront_url,
-            amazon_user_id: None,
-            is_amazon_account_linked,
-            one_time_passcode: None,
-            pinterest_user_id: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`amazon_storefront_name`, `amazon_storefront_url`, `is_amazon_account_linked`).
+    pub fn builder() -> AmazonConnectRequestBuilder {
+        AmazonConnectRequestBuilder::default()
+    }
+}
+
+/// Builds a [`AmazonConnectRequest`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct AmazonConnectRequestBuilder {
+    amazon_storefront_id: Option<String>,
+    amazon_storefront_name: Option<String>,
+    amazon_storefront_url: Option<String>,
+    amazon_user_id: Option<String>,
+    is_amazon_account_linked: Option<bool>,
+    one_time_passcode: Option<String>,
+    pinterest_user_id: Option<String>,
+}
+
+impl std::fmt::Debug for AmazonConnectRequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmazonConnectRequestBuilder").finish_non_exhaustive()
+    }
+}
+
+impl AmazonConnectRequestBuilder {
+    /// Sets `amazon_storefront_id`.
+    pub fn amazon_storefront_id(mut self, value: impl Into<String>) -> Self {
+        self.amazon_storefront_id = Some(value.into());
+        self
+    }
+
+    /// Sets `amazon_storefront_name`.
+    pub fn amazon_storefront_name(mut self, value: impl Into<String>) -> Self {
+        self.amazon_storefront_name = Some(value.into());
+        self
+    }
+
+    /// Sets `amazon_storefront_url`.
+    pub fn amazon_storefront_url(mut self, value: impl Into<String>) -> Self {
+        self.amazon_storefront_url = Some(value.into());
+        self
+    }
+
+    /// Sets `amazon_user_id`.
+    pub fn amazon_user_id(mut self, value: impl Into<String>) -> Self {
+        self.amazon_user_id = Some(value.into());
+        self
+    }
+
+    /// Sets `is_amazon_account_linked`.
+    pub fn is_amazon_account_linked(mut self, value: bool) -> Self {
+        self.is_amazon_account_linked = Some(value);
+        self
+    }
+
+    /// Sets `one_time_passcode`.
+    pub fn one_time_passcode(mut self, value: impl Into<String>) -> Self {
+        self.one_time_passcode = Some(value.into());
+        self
+    }
+
+    /// Sets `pinterest_user_id`.
+    pub fn pinterest_user_id(mut self, value: impl Into<String>) -> Self {
+        self.pinterest_user_id = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<AmazonConnectRequest, crate::error::BuildError> {
+        Ok(AmazonConnectRequest {
+            amazon_storefront_id: self.amazon_storefront_id,
+            amazon_storefront_name: self
+                .amazon_storefront_name
+                .ok_or(crate::error::BuildError::missing("AmazonConnectRequest", "amazon_storefront_name"))?,
+            amazon_storefront_url: self
+                .amazon_storefront_url
+                .ok_or(crate::error::BuildError::missing("AmazonConnectRequest", "amazon_storefront_url"))?,
+            amazon_user_id: self.amazon_user_id,
+            is_amazon_account_linked: self
+                .is_amazon_account_linked
+                .ok_or(crate::error::BuildError::missing("AmazonConnectRequest", "is_amazon_account_linked"))?,
+            one_time_passcode: self.one_time_passcode,
+            pinterest_user_id: self.pinterest_user_id,
+        })
     }
 }
 
 /// Schema `AudienceCommon` of the spec.
+///
+/// Build it with [`AudienceCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceCommon {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `rule`.
+    /// `rule`: [`AudienceRule`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<AudienceRule>,
 }
 
 impl AudienceCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { ad_account_id: None, name: None, rule: None }
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
+        self.rule = Some(value.into());
+        self
     }
 }
 
 /// Schema `AudienceDefinitionScope` of the spec.
+///
+/// Build it with [`AudienceDefinitionScope::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionScope {
-    /// `scope`.
+    /// `scope`: one of `PARTNER`, `PINTEREST` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<AudienceDefinitionScopeScope>,
 }
 
 impl AudienceDefinitionScope {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { scope: None }
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<AudienceDefinitionScopeScope>) -> Self {
+        self.scope = Some(value.into());
+        self
     }
 }
 
@@ -479,18 +1003,26 @@ string_enum! {
 }
 
 /// Schema `AudienceDefinitionType` of the spec.
+///
+/// Build it with [`AudienceDefinitionType::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceDefinitionType {
-    /// `scope`.
+    /// `scope`: one of `IMPRESSION_PLUS_ENGAGEMENT`, `ENGAGEMENT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<AudienceDefinitionTypeScope>,
 }
 
 impl AudienceDefinitionType {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { scope: None }
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<AudienceDefinitionTypeScope>) -> Self {
+        self.scope = Some(value.into());
+        self
     }
 }
 
@@ -503,46 +1035,86 @@ string_enum! {
 }
 
 /// Schema `AudienceInsightCategoryArrayResponse` of the spec.
+///
+/// Build it with [`AudienceInsightCategoryArrayResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightCategoryArrayResponse {
-    /// `items`.
+    /// `items`: list of [`AudienceInsightCategoryCommon`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<AudienceInsightCategoryCommon>>,
 }
 
 impl AudienceInsightCategoryArrayResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AudienceInsightCategoryCommon>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `AudienceInsightCategoryCommon` of the spec.
+///
+/// Build it with [`AudienceInsightCategoryCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AudienceInsightCategoryCommon {
-    /// `id`.
+    /// `id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `index`.
+    /// `index`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<f64>,
-    /// `key`.
+    /// `key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `ratio`.
+    /// `ratio`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
 }
 
 impl AudienceInsightCategoryCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None, index: None, key: None, name: None, ratio: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `index`.
+    pub fn index(mut self, value: f64) -> Self {
+        self.index = Some(value);
+        self
+    }
+
+    /// Sets `key`.
+    pub fn key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `ratio`.
+    pub fn ratio(mut self, value: f64) -> Self {
+        self.ratio = Some(value);
+        self
     }
 }
 
@@ -555,119 +1127,223 @@ string_enum! {
 }
 
 /// Schema `BoardBase` of the spec.
+///
+/// Build it with [`BoardBase::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BoardBase {
-    /// `board_pins_modified_at`: format `date-time`, read-only.
+    /// `board_pins_modified_at`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub board_pins_modified_at: Option<String>,
-    /// `collaborator_count`: minimum 0, read-only.
+    pub board_pins_modified_at: Option<DateTime>,
+    /// `collaborator_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collaborator_count: Option<i64>,
-    /// `created_at`: format `date-time`, read-only.
+    /// `created_at`: date-time (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// `description`: nullable.
+    pub created_at: Option<DateTime>,
+    /// `description`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `follower_count`: minimum 0, read-only.
+    /// `follower_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follower_count: Option<i64>,
-    /// `id`: required, pattern `^\d+$`, read-only.
+    /// `id`: string (required); pattern `^\d+$`, read-only.
     pub id: String,
-    /// `is_ads_only`.
+    /// `is_ads_only`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_ads_only: Option<bool>,
-    /// `media`.
+    /// `media`: [`BoardMedia`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<BoardMedia>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `owner`.
+    /// `owner`: [`BoardOwner`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<BoardOwner>,
-    /// `pin_count`: minimum 0, read-only.
+    /// `pin_count`: integer (optional); minimum 0, read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_count: Option<i64>,
 }
 
 impl BoardBase {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String, name: String) -> Self {
-        Self {
-            board_pins_modified_at: None,
-            collaborator_count: None,
-            created_at: None,
-            description: None,
-            follower_count: None,
-            id,
-            is_ads_only: None,
-            media: None,
-            name,
-            owner: None,
-            pin_count: None,
-        }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`id`, `name`).
+    pub fn builder() -> BoardBaseBuilder {
+        BoardBaseBuilder::default()
+    }
+}
+
+/// Builds a [`BoardBase`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct BoardBaseBuilder {
+    board_pins_modified_at: Option<DateTime>,
+    collaborator_count: Option<i64>,
+    created_at: Option<DateTime>,
+    description: Option<String>,
+    follower_count: Option<i64>,
+    id: Option<String>,
+    is_ads_only: Option<bool>,
+    media: Option<BoardMedia>,
+    name: Option<String>,
+    owner: Option<BoardOwner>,
+    pin_count: Option<i64>,
+}
+
+impl std::fmt::Debug for BoardBaseBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoardBaseBuilder").finish_non_exhaustive()
+    }
+}
+
+impl BoardBaseBuilder {
+    /// Sets `board_pins_modified_at`.
+    pub fn board_pins_modified_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.board_pins_modified_at = Some(value.into());
+        self
+    }
+
+    /// Sets `collaborator_count`.
+    pub fn collaborator_count(mut self, value: i64) -> Self {
+        self.collaborator_count = Some(value);
+        self
+    }
+
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `follower_count`.
+    pub fn follower_count(mut self, value: i64) -> Self {
+        self.follower_count = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `is_ads_only`.
+    pub fn is_ads_only(mut self, value: bool) -> Self {
+        self.is_ads_only = Some(value);
+        self
+    }
+
+    /// Sets `media`.
+    pub fn media(mut self, value: impl Into<BoardMedia>) -> Self {
+        self.media = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `owner`.
+    pub fn owner(mut self, value: impl Into<BoardOwner>) -> Self {
+        self.owner = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_count`.
+    pub fn pin_count(mut self, value: i64) -> Self {
+        self.pin_count = Some(value);
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<BoardBase, crate::error::BuildError> {
+        Ok(BoardBase {
+            board_pins_modified_at: self.board_pins_modified_at,
+            collaborator_count: self.collaborator_count,
+            created_at: self.created_at,
+            description: self.description,
+            follower_count: self.follower_count,
+            id: self.id.ok_or(crate::error::BuildError::missing("BoardBase", "id"))?,
+            is_ads_only: self.is_ads_only,
+            media: self.media,
+            name: self.name.ok_or(crate::error::BuildError::missing("BoardBase", "name"))?,
+            owner: self.owner,
+            pin_count: self.pin_count,
+        })
     }
 }
 
 /// Schema `BusinessAccessError` of the spec.
+///
+/// Build it with [`BusinessAccessError::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct BusinessAccessError {
-    /// `code`: required.
+    /// `code`: integer (required).
     pub code: i64,
-    /// `message`: required.
+    /// `message`: string (required).
     pub message: String,
 }
 
 impl BusinessAccessError {
-    /// A value with the required fields set and the others empty.
-    pub fn new(code: i64, message: String) -> Self {
+    /// A value with `code` and `message` set and the other fields empty.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self { code, message }
     }
 }
 
 /// Schema `CampaignCommon` of the spec.
+///
+/// Build it with [`CampaignCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCommon {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `daily_spend_cap`: nullable.
+    /// `daily_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_spend_cap: Option<i64>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_automated_campaign`: nullable.
+    /// `is_automated_campaign`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
-    /// `is_flexible_daily_budgets`: nullable.
+    /// `is_flexible_daily_budgets`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
-    /// `lifetime_spend_cap`: nullable.
+    /// `lifetime_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_spend_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `order_line_id`: pattern `^\d+$`, nullable.
+    /// `order_line_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_line_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
 }
 
 impl CampaignCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -683,55 +1359,123 @@ impl CampaignCommon {
             tracking_urls: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `daily_spend_cap`.
+    pub fn daily_spend_cap(mut self, value: i64) -> Self {
+        self.daily_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_automated_campaign`.
+    pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
+        self.is_automated_campaign = Some(value.into());
+        self
+    }
+
+    /// Sets `is_flexible_daily_budgets`.
+    pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
+        self.is_flexible_daily_budgets = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetime_spend_cap`.
+    pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
+        self.lifetime_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `order_line_id`.
+    pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
 }
 
 /// Schema `CampaignCreateCommon` of the spec.
+///
+/// Build it with [`CampaignCreateCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignCreateCommon {
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `daily_spend_cap`: nullable.
+    /// `daily_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_spend_cap: Option<i64>,
-    /// `end_time`: nullable.
+    /// `end_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `is_automated_campaign`: nullable.
+    /// `is_automated_campaign`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_automated_campaign: Option<CampaignIsAutomatedCampaign>,
-    /// `is_flexible_daily_budgets`: nullable.
+    /// `is_flexible_daily_budgets`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_flexible_daily_budgets: Option<CampaignIsFlexibleDailyBudgets>,
-    /// `lifetime_spend_cap`: nullable.
+    /// `lifetime_spend_cap`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_spend_cap: Option<i64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `order_line_id`: pattern `^\d+$`, nullable.
+    /// `order_line_id`: string (optional, nullable); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_line_id: Option<String>,
-    /// `start_time`: nullable.
+    /// `start_time`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EntityStatus>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `default_ad_group_budget_in_micro_currency`: nullable.
+    /// `default_ad_group_budget_in_micro_currency`: integer (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_ad_group_budget_in_micro_currency: Option<i64>,
-    /// `is_campaign_budget_optimization`: nullable.
+    /// `is_campaign_budget_optimization`: boolean (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_campaign_budget_optimization: Option<CampaignIsCampaignBudgetOptimization>,
 }
 
 impl CampaignCreateCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -749,73 +1493,188 @@ impl CampaignCreateCommon {
             is_campaign_budget_optimization: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `daily_spend_cap`.
+    pub fn daily_spend_cap(mut self, value: i64) -> Self {
+        self.daily_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `is_automated_campaign`.
+    pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
+        self.is_automated_campaign = Some(value.into());
+        self
+    }
+
+    /// Sets `is_flexible_daily_budgets`.
+    pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
+        self.is_flexible_daily_budgets = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetime_spend_cap`.
+    pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
+        self.lifetime_spend_cap = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `order_line_id`.
+    pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
+        self.order_line_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `default_ad_group_budget_in_micro_currency`.
+    pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
+        self.default_ad_group_budget_in_micro_currency = Some(value);
+        self
+    }
+
+    /// Sets `is_campaign_budget_optimization`.
+    pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
+        self.is_campaign_budget_optimization = Some(value.into());
+        self
+    }
 }
 
 /// Schema `CampaignId` of the spec.
+///
+/// Build it with [`CampaignId::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignId {
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 
 impl CampaignId {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { id: None }
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
     }
 }
 
 /// Schema `CampaignIdFilter` of the spec.
+///
+/// Build it with [`CampaignIdFilter::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignIdFilter {
-    /// `campaign_ids`: at least 1 items, at most 500 items.
+    /// `campaign_ids`: list of string (optional); at least 1 items, at most 500 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_ids: Option<Vec<String>>,
 }
 
 impl CampaignIdFilter {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { campaign_ids: None }
+    }
+
+    /// Sets `campaign_ids`.
+    pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `CampaignObjectivesFilter` of the spec.
+///
+/// Build it with [`CampaignObjectivesFilter::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CampaignObjectivesFilter {
-    /// `campaign_objective_types`: at least 1 items, at most 7 items.
+    /// `campaign_objective_types`: list of one of `AWARENESS`, `CONSIDERATION`, `WEB_CONVERSION`, `CATALOG_SALES`, `VIDEO_COMPLETION` (optional); at least 1 items, at most 7 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_objective_types: Option<Vec<ObjectiveType>>,
 }
 
 impl CampaignObjectivesFilter {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { campaign_objective_types: None }
+    }
+
+    /// Sets `campaign_objective_types`.
+    pub fn campaign_objective_types(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
+        self.campaign_objective_types = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `CatalogsCreativeAssetsItemsFilter` of the spec.
+///
+/// Build it with [`CatalogsCreativeAssetsItemsFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsCreativeAssetsItemsFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `CREATIVE_ASSETS` (required).
     pub catalog_type: CatalogsCreativeAssetsItemsFilterCatalogType,
-    /// `creative_assets_ids`: required, at least 1 items, at most 100 items.
+    /// `creative_assets_ids`: list of string (required); at least 1 items, at most 100 items.
     pub creative_assets_ids: Vec<String>,
 }
 
 impl CatalogsCreativeAssetsItemsFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsCreativeAssetsItemsFilterCatalogType, creative_assets_ids: Vec<String>) -> Self {
-        Self { catalog_id: None, catalog_type, creative_assets_ids }
+    /// A value with `creative_assets_ids` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    pub fn new(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let creative_assets_ids = creative_assets_ids.into_iter().map(Into::into).collect();
+        Self {
+            catalog_id: None,
+            catalog_type: CatalogsCreativeAssetsItemsFilterCatalogType::from("CREATIVE_ASSETS"),
+            creative_assets_ids,
+        }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
     }
 }
 
@@ -823,41 +1682,97 @@ impl CatalogsCreativeAssetsItemsFilter {
 pub type CatalogsCreativeAssetsItemsFilterCatalogType = CatalogsCreativeAssetsAvailableFilterValuesCatalogType;
 
 /// Schema `CatalogsDbItem` of the spec.
+///
+/// Build it with [`CatalogsDbItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsDbItem {
-    /// `created_at`: required, format `date-time`.
-    pub created_at: String,
-    /// `id`: required.
+    /// `created_at`: date-time (required).
+    pub created_at: DateTime,
+    /// `id`: string (required).
     pub id: String,
-    /// `updated_at`: required, format `date-time`.
-    pub updated_at: String,
+    /// `updated_at`: date-time (required).
+    pub updated_at: DateTime,
 }
 
 impl CatalogsDbItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(created_at: String, id: String, updated_at: String) -> Self {
-        Self { created_at, id, updated_at }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`created_at`, `id`, `updated_at`).
+    pub fn builder() -> CatalogsDbItemBuilder {
+        CatalogsDbItemBuilder::default()
+    }
+}
+
+/// Builds a [`CatalogsDbItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CatalogsDbItemBuilder {
+    created_at: Option<DateTime>,
+    id: Option<String>,
+    updated_at: Option<DateTime>,
+}
+
+impl std::fmt::Debug for CatalogsDbItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsDbItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl CatalogsDbItemBuilder {
+    /// Sets `created_at`.
+    pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_at`.
+    pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
+        self.updated_at = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<CatalogsDbItem, crate::error::BuildError> {
+        Ok(CatalogsDbItem {
+            created_at: self.created_at.ok_or(crate::error::BuildError::missing("CatalogsDbItem", "created_at"))?,
+            id: self.id.ok_or(crate::error::BuildError::missing("CatalogsDbItem", "id"))?,
+            updated_at: self.updated_at.ok_or(crate::error::BuildError::missing("CatalogsDbItem", "updated_at"))?,
+        })
     }
 }
 
 /// Schema `CatalogsHotelItemsFilter` of the spec.
+///
+/// Build it with [`CatalogsHotelItemsFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsHotelItemsFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `HOTEL` (required).
     pub catalog_type: CatalogsHotelItemsFilterCatalogType,
-    /// `hotel_ids`: required, at least 1 items, at most 100 items.
+    /// `hotel_ids`: list of string (required); at least 1 items, at most 100 items.
     pub hotel_ids: Vec<String>,
 }
 
 impl CatalogsHotelItemsFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsHotelItemsFilterCatalogType, hotel_ids: Vec<String>) -> Self {
-        Self { catalog_id: None, catalog_type, hotel_ids }
+    /// A value with `hotel_ids` set and the other fields empty (`catalog_type` is `HOTEL`).
+    pub fn new(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let hotel_ids = hotel_ids.into_iter().map(Into::into).collect();
+        Self { catalog_id: None, catalog_type: CatalogsHotelItemsFilterCatalogType::from("HOTEL"), hotel_ids }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
     }
 }
 
@@ -870,6 +1785,23 @@ tagged_union! {
         Retail(CatalogsRetailItemsFilter) = "RETAIL",
         Hotel(CatalogsHotelItemsFilter) = "HOTEL",
         CreativeAssets(CatalogsCreativeAssetsItemsFilter) = "CREATIVE_ASSETS",
+    }
+}
+
+impl CatalogsItemsFilters {
+    /// The `RETAIL` variant (`catalog_type` is filled in).
+    pub fn retail(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::Retail(CatalogsRetailItemsFilter::new(item_ids))
+    }
+
+    /// The `HOTEL` variant (`catalog_type` is filled in).
+    pub fn hotel(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::Hotel(CatalogsHotelItemsFilter::new(hotel_ids))
+    }
+
+    /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    pub fn creative_assets(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::CreativeAssets(CatalogsCreativeAssetsItemsFilter::new(creative_assets_ids))
     }
 }
 
@@ -892,22 +1824,31 @@ impl From<CatalogsCreativeAssetsItemsFilter> for CatalogsItemsFilters {
 }
 
 /// Schema `CatalogsRetailItemsFilter` of the spec.
+///
+/// Build it with [`CatalogsRetailItemsFilter::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsRetailItemsFilter {
-    /// `catalog_id`: pattern `^\d+$`.
+    /// `catalog_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
-    /// `catalog_type`: required.
+    /// `catalog_type`: one of `RETAIL` (required).
     pub catalog_type: CatalogsRetailItemsFilterCatalogType,
-    /// `item_ids`: required, at least 1 items, at most 100 items.
+    /// `item_ids`: list of string (required); at least 1 items, at most 100 items.
     pub item_ids: Vec<String>,
 }
 
 impl CatalogsRetailItemsFilter {
-    /// A value with the required fields set and the others empty.
-    pub fn new(catalog_type: CatalogsRetailItemsFilterCatalogType, item_ids: Vec<String>) -> Self {
-        Self { catalog_id: None, catalog_type, item_ids }
+    /// A value with `item_ids` set and the other fields empty (`catalog_type` is `RETAIL`).
+    pub fn new(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let item_ids = item_ids.into_iter().map(Into::into).collect();
+        Self { catalog_id: None, catalog_type: CatalogsRetailItemsFilterCatalogType::from("RETAIL"), item_ids }
+    }
+
+    /// Sets `catalog_id`.
+    pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
+        self.catalog_id = Some(value.into());
+        self
     }
 }
 
@@ -915,58 +1856,82 @@ impl CatalogsRetailItemsFilter {
 pub type CatalogsRetailItemsFilterCatalogType = CatalogsRetailAvailableFilterValuesCatalogType;
 
 /// Schema `ConversionHealthSelectionItem` of the spec.
+///
+/// Build it with [`ConversionHealthSelectionItem::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionHealthSelectionItem {
-    /// `conversionType`.
+    /// `conversionType`: JSON object (optional).
     #[serde(rename = "conversionType", default, skip_serializing_if = "Option::is_none")]
     pub conversion_type: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `criteria`.
+    /// `criteria`: JSON object (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criteria: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `ingestionSource`.
+    /// `ingestionSource`: JSON object (optional).
     #[serde(rename = "ingestionSource", default, skip_serializing_if = "Option::is_none")]
     pub ingestion_source: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `status`: required.
+    /// `status`: any JSON value (required).
     pub status: serde_json::Value,
 }
 
 impl ConversionHealthSelectionItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(status: serde_json::Value) -> Self {
+    /// A value with `status` set and the other fields empty.
+    pub fn new(status: impl Into<serde_json::Value>) -> Self {
+        let status = status.into();
         Self { conversion_type: None, criteria: None, ingestion_source: None, status }
+    }
+
+    /// Sets `conversionType`.
+    pub fn conversion_type(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.conversion_type = Some(value);
+        self
+    }
+
+    /// Sets `criteria`.
+    pub fn criteria(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.criteria = Some(value);
+        self
+    }
+
+    /// Sets `ingestionSource`.
+    pub fn ingestion_source(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.ingestion_source = Some(value);
+        self
     }
 }
 
 /// Schema `ConversionTagCommon` of the spec.
+///
+/// Build it with [`ConversionTagCommon::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagCommon {
-    /// `code_snippet`: read-only.
+    /// `code_snippet`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_snippet: Option<String>,
-    /// `configs`.
+    /// `configs`: [`ConversionTagConfigs`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configs: Option<ConversionTagConfigs>,
-    /// `enhanced_match_status`: nullable.
+    /// `enhanced_match_status`: one of `UNKNOWN`, `NOT_VALIDATED`, `VALIDATING_IN_PROGRESS`, `VALIDATION_COMPLETE` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enhanced_match_status: Option<EnhancedMatchStatusType>,
-    /// `id`: read-only.
+    /// `id`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `last_fired_time_ms`: read-only, nullable.
+    /// `last_fired_time_ms`: number (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_fired_time_ms: Option<f64>,
-    /// `name`: required.
+    /// `name`: string (required).
     pub name: String,
-    /// `version`: read-only.
+    /// `version`: string (optional); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 
 impl ConversionTagCommon {
-    /// A value with the required fields set and the others empty.
-    pub fn new(name: String) -> Self {
+    /// A value with `name` set and the other fields empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
         Self {
             code_snippet: None,
             configs: None,
@@ -977,21 +1942,65 @@ impl ConversionTagCommon {
             version: None,
         }
     }
+
+    /// Sets `code_snippet`.
+    pub fn code_snippet(mut self, value: impl Into<String>) -> Self {
+        self.code_snippet = Some(value.into());
+        self
+    }
+
+    /// Sets `configs`.
+    pub fn configs(mut self, value: impl Into<ConversionTagConfigs>) -> Self {
+        self.configs = Some(value.into());
+        self
+    }
+
+    /// Sets `enhanced_match_status`.
+    pub fn enhanced_match_status(mut self, value: impl Into<EnhancedMatchStatusType>) -> Self {
+        self.enhanced_match_status = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `last_fired_time_ms`.
+    pub fn last_fired_time_ms(mut self, value: f64) -> Self {
+        self.last_fired_time_ms = Some(value);
+        self
+    }
+
+    /// Sets `version`.
+    pub fn version(mut self, value: impl Into<String>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
 }
 
 /// Schema `ConversionTagListResponse` of the spec.
+///
+/// Build it with [`ConversionTagListResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversionTagListResponse {
-    /// `items`.
+    /// `items`: list of [`ConversionTag`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ConversionTag>>,
 }
 
 impl ConversionTagListResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ConversionTag>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -999,21 +2008,68 @@ impl ConversionTagListResponse {
 pub type ConversionTagResponse = ConversionTag;
 
 /// Schema `DetailedError` of the spec.
+///
+/// Build it with [`DetailedError::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DetailedError {
-    /// `code`: required.
+    /// `code`: integer (required).
     pub code: i64,
-    /// `details`: required.
+    /// `details`: JSON object (required).
     pub details: serde_json::Map<String, serde_json::Value>,
-    /// `message`: required.
+    /// `message`: string (required).
     pub message: String,
 }
 
 impl DetailedError {
-    /// A value with the required fields set and the others empty.
-    pub fn new(code: i64, details: serde_json::Map<String, serde_json::Value>, message: String) -> Self {
-        Self { code, details, message }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`code`, `details`, `message`).
+    pub fn builder() -> DetailedErrorBuilder {
+        DetailedErrorBuilder::default()
+    }
+}
+
+/// Builds a [`DetailedError`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct DetailedErrorBuilder {
+    code: Option<i64>,
+    details: Option<serde_json::Map<String, serde_json::Value>>,
+    message: Option<String>,
+}
+
+impl std::fmt::Debug for DetailedErrorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetailedErrorBuilder").finish_non_exhaustive()
+    }
+}
+
+impl DetailedErrorBuilder {
+    /// Sets `code`.
+    pub fn code(mut self, value: i64) -> Self {
+        self.code = Some(value);
+        self
+    }
+
+    /// Sets `details`.
+    pub fn details(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.details = Some(value);
+        self
+    }
+
+    /// Sets `message`.
+    pub fn message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<DetailedError, crate::error::BuildError> {
+        Ok(DetailedError {
+            code: self.code.ok_or(crate::error::BuildError::missing("DetailedError", "code"))?,
+            details: self.details.ok_or(crate::error::BuildError::missing("DetailedError", "details"))?,
+            message: self.message.ok_or(crate::error::BuildError::missing("DetailedError", "message"))?,
+        })
     }
 }
 
@@ -1021,18 +2077,21 @@ impl DetailedError {
 pub type EntityId = String;
 
 /// Schema `Error` of the spec.
+///
+/// Build it with [`Error::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Error {
-    /// `code`: required.
+    /// `code`: integer (required).
     pub code: i64,
-    /// `message`: required.
+    /// `message`: string (required).
     pub message: String,
 }
 
 impl Error {
-    /// A value with the required fields set and the others empty.
-    pub fn new(code: i64, message: String) -> Self {
+    /// A value with `code` and `message` set and the other fields empty.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self { code, message }
     }
 }
@@ -1066,40 +2125,115 @@ string_enum! {
 }
 
 /// Schema `IntegrationLogsInvalidLogResponse` of the spec.
+///
+/// Build it with [`IntegrationLogsInvalidLogResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsInvalidLogResponse {
-    /// `rejected_logs`.
+    /// `rejected_logs`: list of [`IntegrationLogsInvalidLogResponseRejectedLogsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_logs: Option<Vec<IntegrationLogsInvalidLogResponseRejectedLogsItem>>,
 }
 
 impl IntegrationLogsInvalidLogResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { rejected_logs: None }
+    }
+
+    /// Sets `rejected_logs`.
+    pub fn rejected_logs(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<IntegrationLogsInvalidLogResponseRejectedLogsItem>>,
+    ) -> Self {
+        self.rejected_logs = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/IntegrationLogsInvalidLogResponse/properties/rejected_logs/items` in the spec.
+///
+/// Build it with [`IntegrationLogsInvalidLogResponseRejectedLogsItem::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationLogsInvalidLogResponseRejectedLogsItem {
-    /// `field`: required.
+    /// `field`: string (required).
     pub field: String,
-    /// `log_index`.
+    /// `log_index`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_index: Option<i64>,
-    /// `reason`: required.
+    /// `reason`: string (required).
     pub reason: String,
-    /// `value`: required.
+    /// `value`: string (required).
     pub value: String,
 }
 
 impl IntegrationLogsInvalidLogResponseRejectedLogsItem {
-    /// A value with the required fields set and the others empty.
-    pub fn new(field: String, reason: String, value: String) -> Self {
-        Self { field, log_index: None, reason, value }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `reason`, `value`).
+    pub fn builder() -> IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
+        IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder::default()
+    }
+}
+
+/// Builds a [`IntegrationLogsInvalidLogResponseRejectedLogsItem`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
+    field: Option<String>,
+    log_index: Option<i64>,
+    reason: Option<String>,
+    value: Option<String>,
+}
+
+impl std::fmt::Debug for IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder").finish_non_exhaustive()
+    }
+}
+
+impl IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<String>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `log_index`.
+    pub fn log_index(mut self, value: i64) -> Self {
+        self.log_index = Some(value);
+        self
+    }
+
+    /// Sets `reason`.
+    pub fn reason(mut self, value: impl Into<String>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<IntegrationLogsInvalidLogResponseRejectedLogsItem, crate::error::BuildError> {
+        Ok(IntegrationLogsInvalidLogResponseRejectedLogsItem {
+            field: self.field.ok_or(crate::error::BuildError::missing(
+                "IntegrationLogsInvalidLogResponseRejectedLogsItem",
+                "field",
+            ))?,
+            log_index: self.log_index,
+            reason: self.reason.ok_or(crate::error::BuildError::missing(
+                "IntegrationLogsInvalidLogResponseRejectedLogsItem",
+                "reason",
+            ))?,
+            value: self.value.ok_or(crate::error::BuildError::missing(
+                "IntegrationLogsInvalidLogResponseRejectedLogsItem",
+                "value",
+            ))?,
+        })
     }
 }
 
@@ -1107,7 +2241,7 @@ impl IntegrationLogsInvalidLogResponseRejectedLogsItem {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum IntegrationsLogsPostError400 {
+pub enum IntegrationsCreateLogsError400 {
     /// The `Error` shape.
     Error(Error),
     /// The `DetailedError` shape.
@@ -1160,37 +2294,39 @@ string_enum! {
 }
 
 /// Schema `LeadFormCommon` of the spec.
+///
+/// Build it with [`LeadFormCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCommon {
-    /// `completion_message`: nullable.
+    /// `completion_message`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_message: Option<String>,
-    /// `disclosure_language`: nullable.
+    /// `disclosure_language`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_language: Option<String>,
-    /// `has_accepted_terms`.
+    /// `has_accepted_terms`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_accepted_terms: Option<bool>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `policy_links`: at least 0 items, at most 3 items.
+    /// `policy_links`: list of [`LeadFormCommonPolicyLinksItem`] (optional); at least 0 items, at most 3 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_links: Option<Vec<LeadFormCommonPolicyLinksItem>>,
-    /// `privacy_policy_link`: nullable.
+    /// `privacy_policy_link`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_policy_link: Option<String>,
-    /// `questions`: at least 0 items, at most 10 items.
+    /// `questions`: list of [`LeadFormQuestion`] (optional); at least 0 items, at most 10 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<LeadFormQuestion>>,
-    /// `status`.
+    /// `status`: one of `DRAFT`, `ACTIVE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LeadFormStatus>,
 }
 
 impl LeadFormCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             completion_message: None,
@@ -1203,24 +2339,86 @@ impl LeadFormCommon {
             status: None,
         }
     }
+
+    /// Sets `completion_message`.
+    pub fn completion_message(mut self, value: impl Into<String>) -> Self {
+        self.completion_message = Some(value.into());
+        self
+    }
+
+    /// Sets `disclosure_language`.
+    pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
+        self.disclosure_language = Some(value.into());
+        self
+    }
+
+    /// Sets `has_accepted_terms`.
+    pub fn has_accepted_terms(mut self, value: bool) -> Self {
+        self.has_accepted_terms = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `policy_links`.
+    pub fn policy_links(mut self, value: impl IntoIterator<Item = impl Into<LeadFormCommonPolicyLinksItem>>) -> Self {
+        self.policy_links = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `privacy_policy_link`.
+    pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
+        self.privacy_policy_link = Some(value.into());
+        self
+    }
+
+    /// Sets `questions`.
+    pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
+        self.questions = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/LeadFormCommon/properties/policy_links/items` in the spec.
+///
+/// Build it with [`LeadFormCommonPolicyLinksItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadFormCommonPolicyLinksItem {
-    /// `label`.
+    /// `label`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// `link`.
+    /// `link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
 }
 
 impl LeadFormCommonPolicyLinksItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { label: None, link: None }
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: impl Into<String>) -> Self {
+        self.link = Some(value.into());
+        self
     }
 }
 
@@ -1228,46 +2426,49 @@ impl LeadFormCommonPolicyLinksItem {
 pub type LocalStoreId = String;
 
 /// Schema `LocalStoreUpdate` of the spec.
+///
+/// Build it with [`LocalStoreUpdate::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LocalStoreUpdate {
-    /// `address_primary`.
+    /// `address_primary`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_primary: Option<String>,
-    /// `address_secondary`.
+    /// `address_secondary`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_secondary: Option<String>,
-    /// `city`.
+    /// `city`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
-    /// `country`.
+    /// `country`: one of the 248 values of [`Country`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<Country>,
-    /// `id`: required, pattern `^\d+$`.
+    /// `id`: string (required); pattern `^\d+$`.
     pub id: String,
-    /// `latitude`: format `float`.
+    /// `latitude`: number (optional); format `float`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
-    /// `longitude`: format `float`.
+    /// `longitude`: number (optional); format `float`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `postal_code`.
+    /// `postal_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    /// `region`.
+    /// `region`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// `store_code`.
+    /// `store_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_code: Option<String>,
 }
 
 impl LocalStoreUpdate {
-    /// A value with the required fields set and the others empty.
-    pub fn new(id: String) -> Self {
+    /// A value with `id` set and the other fields empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
             address_primary: None,
             address_secondary: None,
@@ -1281,6 +2482,66 @@ impl LocalStoreUpdate {
             region: None,
             store_code: None,
         }
+    }
+
+    /// Sets `address_primary`.
+    pub fn address_primary(mut self, value: impl Into<String>) -> Self {
+        self.address_primary = Some(value.into());
+        self
+    }
+
+    /// Sets `address_secondary`.
+    pub fn address_secondary(mut self, value: impl Into<String>) -> Self {
+        self.address_secondary = Some(value.into());
+        self
+    }
+
+    /// Sets `city`.
+    pub fn city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<Country>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `latitude`.
+    pub fn latitude(mut self, value: f64) -> Self {
+        self.latitude = Some(value);
+        self
+    }
+
+    /// Sets `longitude`.
+    pub fn longitude(mut self, value: f64) -> Self {
+        self.longitude = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `postal_code`.
+    pub fn postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+
+    /// Sets `region`.
+    pub fn region(mut self, value: impl Into<String>) -> Self {
+        self.region = Some(value.into());
+        self
+    }
+
+    /// Sets `store_code`.
+    pub fn store_code(mut self, value: impl Into<String>) -> Self {
+        self.store_code = Some(value.into());
+        self
     }
 }
 
@@ -1300,100 +2561,138 @@ pub type Notification = serde_json::Map<String, serde_json::Value>;
 pub type Notifications = Vec<Notification>;
 
 /// Schema `OrderLineError` of the spec.
+///
+/// Build it with [`OrderLineError::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineError {
-    /// `data`.
+    /// `data`: [`OrderLine`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<OrderLine>,
-    /// `error_messages`.
+    /// `error_messages`: list of string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_messages: Option<Vec<String>>,
 }
 
 impl OrderLineError {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None, error_messages: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<OrderLine>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `error_messages`.
+    pub fn error_messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.error_messages = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `OrderLineResponse` of the spec.
+///
+/// Build it with [`OrderLineResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineResponse {
-    /// `errors`.
+    /// `errors`: list of [`OrderLineError`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<OrderLineError>>,
-    /// `order_line`.
+    /// `order_line`: list of [`OrderLine`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_line: Option<Vec<OrderLine>>,
 }
 
 impl OrderLineResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { errors: None, order_line: None }
+    }
+
+    /// Sets `errors`.
+    pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<OrderLineError>>) -> Self {
+        self.errors = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `order_line`.
+    pub fn order_line(mut self, value: impl IntoIterator<Item = impl Into<OrderLine>>) -> Self {
+        self.order_line = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `OrderLineSingleResponse` of the spec.
+///
+/// Build it with [`OrderLineSingleResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLineSingleResponse {
-    /// `data`.
+    /// `data`: [`OrderLineResponse`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<OrderLineResponse>,
 }
 
 impl OrderLineSingleResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data: None }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<OrderLineResponse>) -> Self {
+        self.data = Some(value.into());
+        self
     }
 }
 
 /// Schema `OrderLines` of the spec.
+///
+/// Build it with [`OrderLines::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLines {
-    /// `ad_account_id`.
+    /// `ad_account_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `budget`: nullable.
+    /// `budget`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
-    /// `end_time`: nullable.
+    /// `end_time`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<f64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`: nullable.
+    /// `name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `paid_budget`: nullable.
+    /// `paid_budget`: number (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_budget: Option<f64>,
-    /// `paid_type`: nullable.
+    /// `paid_type`: one of `PAID`, `BONUS`, `MAKE_GOOD`, `TEST` (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_type: Option<OrderLinePaidType>,
-    /// `purchase_order_id`: nullable.
+    /// `purchase_order_id`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase_order_id: Option<String>,
-    /// `start_time`.
+    /// `start_time`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<f64>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `PAUSED`, `DELETED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<OrderLineStatus>,
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 impl OrderLines {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -1409,39 +2708,122 @@ impl OrderLines {
             type_: None,
         }
     }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `budget`.
+    pub fn budget(mut self, value: f64) -> Self {
+        self.budget = Some(value);
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: f64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `paid_budget`.
+    pub fn paid_budget(mut self, value: f64) -> Self {
+        self.paid_budget = Some(value);
+        self
+    }
+
+    /// Sets `paid_type`.
+    pub fn paid_type(mut self, value: impl Into<OrderLinePaidType>) -> Self {
+        self.paid_type = Some(value.into());
+        self
+    }
+
+    /// Sets `purchase_order_id`.
+    pub fn purchase_order_id(mut self, value: impl Into<String>) -> Self {
+        self.purchase_order_id = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: f64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<OrderLineStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
 }
 
 /// Schema `OrderLinesArrayResponse` of the spec.
+///
+/// Build it with [`OrderLinesArrayResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct OrderLinesArrayResponse {
-    /// `items`.
+    /// `items`: list of [`OrderLines`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<OrderLines>>,
 }
 
 impl OrderLinesArrayResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: impl IntoIterator<Item = impl Into<OrderLines>>) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `Paginated` of the spec.
+///
+/// Build it with [`PaginatedModel::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PaginatedModel {
-    /// `bookmark`: nullable.
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of JSON object (required).
     pub items: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl PaginatedModel {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<serde_json::Map<String, serde_json::Value>>) -> Self {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = serde_json::Map<String, serde_json::Value>>) -> Self {
+        let items = items.into_iter().collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
@@ -1482,18 +2864,21 @@ string_enum! {
 }
 
 /// Schema `Pinterest.Lib.Error` of the spec.
+///
+/// Build it with [`PinterestLibError::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinterestLibError {
-    /// `code`: required.
+    /// `code`: integer (required).
     pub code: i64,
-    /// `message`: required.
+    /// `message`: string (required).
     pub message: String,
 }
 
 impl PinterestLibError {
-    /// A value with the required fields set and the others empty.
-    pub fn new(code: i64, message: String) -> Self {
+    /// A value with `code` and `message` set and the other fields empty.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self { code, message }
     }
 }
@@ -1502,17 +2887,20 @@ impl PinterestLibError {
 pub type PinterestLibIntegerFormatType = String;
 
 /// Schema `Pinterest.Lib.Status204` of the spec.
+///
+/// Build it with [`PinterestLibStatus204::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PinterestLibStatus204 {
-    /// `statusCode`: required.
+    /// `statusCode`: one of `204` (required).
     #[serde(rename = "statusCode")]
     pub status_code: PinterestLibStatus204StatusCode,
 }
 
 impl PinterestLibStatus204 {
-    /// A value with the required fields set and the others empty.
-    pub fn new(status_code: PinterestLibStatus204StatusCode) -> Self {
+    /// A value with `statusCode` set and the other fields empty.
+    pub fn new(status_code: impl Into<PinterestLibStatus204StatusCode>) -> Self {
+        let status_code = status_code.into();
         Self { status_code }
     }
 }
@@ -1525,43 +2913,45 @@ int_enum! {
 }
 
 /// Schema `PromotionCommon` of the spec.
+///
+/// Build it with [`PromotionCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PromotionCommon {
-    /// `discount_status`.
+    /// `discount_status`: one of `OTHER`, `ACTIVE`, `PAUSED`, `SCHEDULED`, `EXPIRED` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_status: Option<PromotionCommonDiscountStatus>,
-    /// `end_time`.
+    /// `end_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
-    /// `external_id`: at most 64 characters.
+    /// `external_id`: string (optional); at most 64 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// `platform_type`.
+    /// `platform_type`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_type: Option<String>,
-    /// `promotion_code`.
+    /// `promotion_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_code: Option<String>,
-    /// `promotion_custom_id`: at most 50 characters.
+    /// `promotion_custom_id`: string (optional); at most 50 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_custom_id: Option<String>,
-    /// `promotion_title`.
+    /// `promotion_title`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_title: Option<String>,
-    /// `promotion_type`.
+    /// `promotion_type`: one of the 23 values of [`PromotionType`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_type: Option<PromotionType>,
-    /// `start_time`.
+    /// `start_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
-    /// `template_values`: at least 0 items, at most 2 items.
+    /// `template_values`: list of [`PromotionTemplateValue`] (optional); at least 0 items, at most 2 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_values: Option<Vec<PromotionTemplateValue>>,
 }
 
 impl PromotionCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             discount_status: None,
@@ -1576,55 +2966,117 @@ impl PromotionCommon {
             template_values: None,
         }
     }
+
+    /// Sets `discount_status`.
+    pub fn discount_status(mut self, value: impl Into<PromotionCommonDiscountStatus>) -> Self {
+        self.discount_status = Some(value.into());
+        self
+    }
+
+    /// Sets `end_time`.
+    pub fn end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+
+    /// Sets `external_id`.
+    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+
+    /// Sets `platform_type`.
+    pub fn platform_type(mut self, value: impl Into<String>) -> Self {
+        self.platform_type = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_code`.
+    pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
+        self.promotion_code = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_custom_id`.
+    pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
+        self.promotion_custom_id = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_title`.
+    pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
+        self.promotion_title = Some(value.into());
+        self
+    }
+
+    /// Sets `promotion_type`.
+    pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
+        self.promotion_type = Some(value.into());
+        self
+    }
+
+    /// Sets `start_time`.
+    pub fn start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+
+    /// Sets `template_values`.
+    pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
+        self.template_values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
 }
 
 /// Schema `ResourceIdToRoles` of the spec.
 pub type ResourceIdToRoles = String;
 
 /// Schema `SSIOInsertionOrderCommon` of the spec.
+///
+/// Build it with [`SSIOInsertionOrderCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SSIOInsertionOrderCommon {
-    /// `agency_link`.
+    /// `agency_link`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_link: Option<String>,
-    /// `billing_contact_email`.
+    /// `billing_contact_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_email: Option<String>,
-    /// `billing_contact_firstname`.
+    /// `billing_contact_firstname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_firstname: Option<String>,
-    /// `billing_contact_lastname`.
+    /// `billing_contact_lastname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_contact_lastname: Option<String>,
-    /// `budget_amount`.
+    /// `budget_amount`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_amount: Option<f64>,
-    /// `end_date`: pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `end_date`: string (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
-    /// `media_contact_email`.
+    /// `media_contact_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_email: Option<String>,
-    /// `media_contact_firstname`.
+    /// `media_contact_firstname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_firstname: Option<String>,
-    /// `media_contact_lastname`.
+    /// `media_contact_lastname`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_contact_lastname: Option<String>,
-    /// `po_number`.
+    /// `po_number`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_number: Option<String>,
-    /// `start_date`: pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// `start_date`: string (optional); pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
-    /// `user_email`.
+    /// `user_email`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
 }
 
 impl SSIOInsertionOrderCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             agency_link: None,
@@ -1641,66 +3093,212 @@ impl SSIOInsertionOrderCommon {
             user_email: None,
         }
     }
+
+    /// Sets `agency_link`.
+    pub fn agency_link(mut self, value: impl Into<String>) -> Self {
+        self.agency_link = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_email`.
+    pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_firstname`.
+    pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_contact_lastname`.
+    pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.billing_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `budget_amount`.
+    pub fn budget_amount(mut self, value: f64) -> Self {
+        self.budget_amount = Some(value);
+        self
+    }
+
+    /// Sets `end_date`.
+    pub fn end_date(mut self, value: impl Into<String>) -> Self {
+        self.end_date = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_email`.
+    pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_email = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_firstname`.
+    pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_firstname = Some(value.into());
+        self
+    }
+
+    /// Sets `media_contact_lastname`.
+    pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
+        self.media_contact_lastname = Some(value.into());
+        self
+    }
+
+    /// Sets `po_number`.
+    pub fn po_number(mut self, value: impl Into<String>) -> Self {
+        self.po_number = Some(value.into());
+        self
+    }
+
+    /// Sets `start_date`.
+    pub fn start_date(mut self, value: impl Into<String>) -> Self {
+        self.start_date = Some(value.into());
+        self
+    }
+
+    /// Sets `user_email`.
+    pub fn user_email(mut self, value: impl Into<String>) -> Self {
+        self.user_email = Some(value.into());
+        self
+    }
 }
 
 /// Schema `SharedAudienceCommon` of the spec.
+///
+/// Build it with [`SharedAudienceCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceCommon {
-    /// `audience_id`: pattern `^\d+$`.
+    /// `audience_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_id: Option<String>,
-    /// `operation_type`.
+    /// `operation_type`: one of `SHARE`, `REVOKE` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_type: Option<OperationType>,
 }
 
 impl SharedAudienceCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { audience_id: None, operation_type: None }
+    }
+
+    /// Sets `audience_id`.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
+
+    /// Sets `operation_type`.
+    pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
+        self.operation_type = Some(value.into());
+        self
     }
 }
 
 /// Schema `SharedAudienceResponseCommon` of the spec.
+///
+/// Build it with [`SharedAudienceResponseCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SharedAudienceResponseCommon {
-    /// `audience_id`.
+    /// `audience_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience_id: Option<String>,
-    /// `permissions`.
+    /// `permissions`: list of one of the 19 values of [`Role`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<Role>>,
 }
 
 impl SharedAudienceResponseCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { audience_id: None, permissions: None }
+    }
+
+    /// Sets `audience_id`.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
+
+    /// Sets `permissions`.
+    pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Role>>) -> Self {
+        self.permissions = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Schema `TargetingSpecOperationAgeBucket` of the spec.
+///
+/// Build it with [`TargetingSpecOperationAgeBucket::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationAgeBucket {
-    /// `field`: required.
+    /// `field`: one of `AGE_BUCKET` (required).
     pub field: TargetingSpecOperationAgeBucketField,
-    /// `operation`: required.
+    /// `operation`: one of `SET` (required).
     pub operation: TargetingSpecOperationAgeBucketOperation,
-    /// `values`: required, nullable.
+    /// `values`: list of one of `18-24`, `19+`, `20+`, `21+`, `25-34`, `35-44`, `45-49`, `50-54`, `55-64`, `65+` (required, nullable).
     #[serde(default)]
     pub values: Option<Vec<TargetingSpecAgeBucket>>,
 }
 
 impl TargetingSpecOperationAgeBucket {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        field: TargetingSpecOperationAgeBucketField,
-        operation: TargetingSpecOperationAgeBucketOperation,
-    ) -> Self {
-        Self { field, operation, values: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operation`).
+    pub fn builder() -> TargetingSpecOperationAgeBucketBuilder {
+        TargetingSpecOperationAgeBucketBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingSpecOperationAgeBucket`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingSpecOperationAgeBucketBuilder {
+    field: Option<TargetingSpecOperationAgeBucketField>,
+    operation: Option<TargetingSpecOperationAgeBucketOperation>,
+    values: Option<Vec<TargetingSpecAgeBucket>>,
+}
+
+impl std::fmt::Debug for TargetingSpecOperationAgeBucketBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingSpecOperationAgeBucketBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingSpecOperationAgeBucketBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<TargetingSpecOperationAgeBucketField>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<TargetingSpecOperationAgeBucketOperation>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `values`.
+    pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAgeBucket>>) -> Self {
+        self.values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingSpecOperationAgeBucket, crate::error::BuildError> {
+        Ok(TargetingSpecOperationAgeBucket {
+            field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationAgeBucket", "field"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationAgeBucket", "operation"))?,
+            values: self.values,
+        })
     }
 }
 
@@ -1719,22 +3317,71 @@ string_enum! {
 }
 
 /// Schema `TargetingSpecOperationAppType` of the spec.
+///
+/// Build it with [`TargetingSpecOperationAppType::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationAppType {
-    /// `field`: required.
+    /// `field`: one of `APPTYPE` (required).
     pub field: TargetingSpecOperationAppTypeField,
-    /// `operation`: required.
+    /// `operation`: one of `SET`, `ADD`, `REMOVE` (required).
     pub operation: TargetingSpecOperationAppTypeOperation,
-    /// `values`: required, nullable.
+    /// `values`: list of one of `android_mobile`, `android_tablet`, `ipad`, `iphone`, `web`, `web_mobile` (required, nullable).
     #[serde(default)]
     pub values: Option<Vec<TargetingSpecAppType>>,
 }
 
 impl TargetingSpecOperationAppType {
-    /// A value with the required fields set and the others empty.
-    pub fn new(field: TargetingSpecOperationAppTypeField, operation: TargetingSpecOperationAppTypeOperation) -> Self {
-        Self { field, operation, values: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operation`).
+    pub fn builder() -> TargetingSpecOperationAppTypeBuilder {
+        TargetingSpecOperationAppTypeBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingSpecOperationAppType`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingSpecOperationAppTypeBuilder {
+    field: Option<TargetingSpecOperationAppTypeField>,
+    operation: Option<TargetingSpecOperationAppTypeOperation>,
+    values: Option<Vec<TargetingSpecAppType>>,
+}
+
+impl std::fmt::Debug for TargetingSpecOperationAppTypeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingSpecOperationAppTypeBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingSpecOperationAppTypeBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<TargetingSpecOperationAppTypeField>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<TargetingSpecOperationAppTypeOperation>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `values`.
+    pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAppType>>) -> Self {
+        self.values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingSpecOperationAppType, crate::error::BuildError> {
+        Ok(TargetingSpecOperationAppType {
+            field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationAppType", "field"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationAppType", "operation"))?,
+            values: self.values,
+        })
     }
 }
 
@@ -1755,22 +3402,71 @@ string_enum! {
 }
 
 /// Schema `TargetingSpecOperationGender` of the spec.
+///
+/// Build it with [`TargetingSpecOperationGender::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationGender {
-    /// `field`: required.
+    /// `field`: one of `GENDER` (required).
     pub field: TargetingSpecOperationGenderField,
-    /// `operation`: required.
+    /// `operation`: one of `SET`, `ADD`, `REMOVE` (required).
     pub operation: TargetingSpecOperationGenderOperation,
-    /// `values`: required, nullable.
+    /// `values`: list of one of `unknown`, `male`, `female` (required, nullable).
     #[serde(default)]
     pub values: Option<Vec<TargetingSpecGender>>,
 }
 
 impl TargetingSpecOperationGender {
-    /// A value with the required fields set and the others empty.
-    pub fn new(field: TargetingSpecOperationGenderField, operation: TargetingSpecOperationGenderOperation) -> Self {
-        Self { field, operation, values: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operation`).
+    pub fn builder() -> TargetingSpecOperationGenderBuilder {
+        TargetingSpecOperationGenderBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingSpecOperationGender`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingSpecOperationGenderBuilder {
+    field: Option<TargetingSpecOperationGenderField>,
+    operation: Option<TargetingSpecOperationGenderOperation>,
+    values: Option<Vec<TargetingSpecGender>>,
+}
+
+impl std::fmt::Debug for TargetingSpecOperationGenderBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingSpecOperationGenderBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingSpecOperationGenderBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<TargetingSpecOperationGenderField>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<TargetingSpecOperationGenderOperation>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `values`.
+    pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecGender>>) -> Self {
+        self.values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingSpecOperationGender, crate::error::BuildError> {
+        Ok(TargetingSpecOperationGender {
+            field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationGender", "field"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationGender", "operation"))?,
+            values: self.values,
+        })
     }
 }
 
@@ -1785,22 +3481,71 @@ string_enum! {
 pub type TargetingSpecOperationGenderOperation = TargetingSpecOperationAppTypeOperation;
 
 /// Schema `TargetingSpecOperationList` of the spec.
+///
+/// Build it with [`TargetingSpecOperationList::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationList {
-    /// `field`: required.
+    /// `field`: string (required).
     pub field: String,
-    /// `operation`: required.
+    /// `operation`: one of `SET`, `ADD`, `REMOVE` (required).
     pub operation: TargetingSpecOperationListOperation,
-    /// `values`: required, nullable.
+    /// `values`: list of string (required, nullable).
     #[serde(default)]
     pub values: Option<Vec<String>>,
 }
 
 impl TargetingSpecOperationList {
-    /// A value with the required fields set and the others empty.
-    pub fn new(field: String, operation: TargetingSpecOperationListOperation) -> Self {
-        Self { field, operation, values: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operation`).
+    pub fn builder() -> TargetingSpecOperationListBuilder {
+        TargetingSpecOperationListBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingSpecOperationList`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingSpecOperationListBuilder {
+    field: Option<String>,
+    operation: Option<TargetingSpecOperationListOperation>,
+    values: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for TargetingSpecOperationListBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingSpecOperationListBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingSpecOperationListBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<String>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<TargetingSpecOperationListOperation>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `values`.
+    pub fn values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingSpecOperationList, crate::error::BuildError> {
+        Ok(TargetingSpecOperationList {
+            field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationList", "field"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationList", "operation"))?,
+            values: self.values,
+        })
     }
 }
 
@@ -1808,25 +3553,71 @@ impl TargetingSpecOperationList {
 pub type TargetingSpecOperationListOperation = TargetingSpecOperationAppTypeOperation;
 
 /// Schema `TargetingSpecOperationMinMaxAge` of the spec.
+///
+/// Build it with [`TargetingSpecOperationMinMaxAge::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationMinMaxAge {
-    /// `field`: required.
+    /// `field`: one of `MINIMUM_AGE`, `MAXIMUM_AGE` (required).
     pub field: TargetingSpecOperationMinMaxAgeField,
-    /// `operation`: required.
+    /// `operation`: one of `SET` (required).
     pub operation: TargetingSpecOperationMinMaxAgeOperation,
-    /// `value`: required, pattern `^\d+\+?$`, nullable.
+    /// `value`: string (required, nullable); pattern `^\d+\+?$`.
     #[serde(default)]
     pub value: Option<String>,
 }
 
 impl TargetingSpecOperationMinMaxAge {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        field: TargetingSpecOperationMinMaxAgeField,
-        operation: TargetingSpecOperationMinMaxAgeOperation,
-    ) -> Self {
-        Self { field, operation, value: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operation`).
+    pub fn builder() -> TargetingSpecOperationMinMaxAgeBuilder {
+        TargetingSpecOperationMinMaxAgeBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingSpecOperationMinMaxAge`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingSpecOperationMinMaxAgeBuilder {
+    field: Option<TargetingSpecOperationMinMaxAgeField>,
+    operation: Option<TargetingSpecOperationMinMaxAgeOperation>,
+    value: Option<String>,
+}
+
+impl std::fmt::Debug for TargetingSpecOperationMinMaxAgeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingSpecOperationMinMaxAgeBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingSpecOperationMinMaxAgeBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<TargetingSpecOperationMinMaxAgeField>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<TargetingSpecOperationMinMaxAgeOperation>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingSpecOperationMinMaxAge, crate::error::BuildError> {
+        Ok(TargetingSpecOperationMinMaxAge {
+            field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationMinMaxAge", "field"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationMinMaxAge", "operation"))?,
+            value: self.value,
+        })
     }
 }
 
@@ -1842,25 +3633,73 @@ string_enum! {
 pub type TargetingSpecOperationMinMaxAgeOperation = TargetingSpecOperationAgeBucketOperation;
 
 /// Schema `TargetingSpecOperationShoppingRetargeting` of the spec.
+///
+/// Build it with [`TargetingSpecOperationShoppingRetargeting::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationShoppingRetargeting {
-    /// `field`: required.
+    /// `field`: one of `SHOPPING_RETARGETING` (required).
     pub field: TargetingSpecOperationShoppingRetargetingField,
-    /// `operation`: required.
+    /// `operation`: one of `SET` (required).
     pub operation: TargetingSpecOperationShoppingRetargetingOperation,
-    /// `values`: required, nullable.
+    /// `values`: list of [`TargetingSpecShoppingRetargeting`] (required, nullable).
     #[serde(default)]
     pub values: Option<Vec<TargetingSpecShoppingRetargeting>>,
 }
 
 impl TargetingSpecOperationShoppingRetargeting {
-    /// A value with the required fields set and the others empty.
-    pub fn new(
-        field: TargetingSpecOperationShoppingRetargetingField,
-        operation: TargetingSpecOperationShoppingRetargetingOperation,
-    ) -> Self {
-        Self { field, operation, values: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operation`).
+    pub fn builder() -> TargetingSpecOperationShoppingRetargetingBuilder {
+        TargetingSpecOperationShoppingRetargetingBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingSpecOperationShoppingRetargeting`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingSpecOperationShoppingRetargetingBuilder {
+    field: Option<TargetingSpecOperationShoppingRetargetingField>,
+    operation: Option<TargetingSpecOperationShoppingRetargetingOperation>,
+    values: Option<Vec<TargetingSpecShoppingRetargeting>>,
+}
+
+impl std::fmt::Debug for TargetingSpecOperationShoppingRetargetingBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingSpecOperationShoppingRetargetingBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingSpecOperationShoppingRetargetingBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<TargetingSpecOperationShoppingRetargetingField>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<TargetingSpecOperationShoppingRetargetingOperation>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `values`.
+    pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecShoppingRetargeting>>) -> Self {
+        self.values = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingSpecOperationShoppingRetargeting, crate::error::BuildError> {
+        Ok(TargetingSpecOperationShoppingRetargeting {
+            field: self
+                .field
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationShoppingRetargeting", "field"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationShoppingRetargeting", "operation"))?,
+            values: self.values,
+        })
     }
 }
 
@@ -1875,22 +3714,71 @@ string_enum! {
 pub type TargetingSpecOperationShoppingRetargetingOperation = TargetingSpecOperationAgeBucketOperation;
 
 /// Schema `TargetingSpecOperationString` of the spec.
+///
+/// Build it with [`TargetingSpecOperationString::builder`]: `build()` names a missing required field.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingSpecOperationString {
-    /// `field`: required.
+    /// `field`: string (required).
     pub field: String,
-    /// `operation`: required.
+    /// `operation`: one of `SET` (required).
     pub operation: TargetingSpecOperationStringOperation,
-    /// `value`: required, nullable.
+    /// `value`: string (required, nullable).
     #[serde(default)]
     pub value: Option<String>,
 }
 
 impl TargetingSpecOperationString {
-    /// A value with the required fields set and the others empty.
-    pub fn new(field: String, operation: TargetingSpecOperationStringOperation) -> Self {
-        Self { field, operation, value: None }
+    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
+    /// required field that was not set (`field`, `operation`).
+    pub fn builder() -> TargetingSpecOperationStringBuilder {
+        TargetingSpecOperationStringBuilder::default()
+    }
+}
+
+/// Builds a [`TargetingSpecOperationString`].
+#[derive(Clone, Default)]
+#[must_use]
+pub struct TargetingSpecOperationStringBuilder {
+    field: Option<String>,
+    operation: Option<TargetingSpecOperationStringOperation>,
+    value: Option<String>,
+}
+
+impl std::fmt::Debug for TargetingSpecOperationStringBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetingSpecOperationStringBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TargetingSpecOperationStringBuilder {
+    /// Sets `field`.
+    pub fn field(mut self, value: impl Into<String>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+
+    /// Sets `operation`.
+    pub fn operation(mut self, value: impl Into<TargetingSpecOperationStringOperation>) -> Self {
+        self.operation = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    pub fn build(self) -> Result<TargetingSpecOperationString, crate::error::BuildError> {
+        Ok(TargetingSpecOperationString {
+            field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationString", "field"))?,
+            operation: self
+                .operation
+                .ok_or(crate::error::BuildError::missing("TargetingSpecOperationString", "operation"))?,
+            value: self.value,
+        })
     }
 }
 
@@ -1898,31 +3786,33 @@ impl TargetingSpecOperationString {
 pub type TargetingSpecOperationStringOperation = TargetingSpecOperationAgeBucketOperation;
 
 /// Schema `TargetingTemplateCommon` of the spec.
+///
+/// Build it with [`TargetingTemplateCommon::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateCommon {
-    /// `auto_targeting_enabled`.
+    /// `auto_targeting_enabled`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `keywords`.
+    /// `keywords`: list of [`TargetingTemplateKeyword`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<TargetingTemplateKeyword>>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `targeting_attributes`.
+    /// `targeting_attributes`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_attributes: Option<TargetingSpec>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
 }
 
 impl TargetingTemplateCommon {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -1933,52 +3823,90 @@ impl TargetingTemplateCommon {
             tracking_urls: None,
         }
     }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_attributes`.
+    pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
 }
 
 /// Schema `TargetingTemplateResponseData` of the spec.
+///
+/// Build it with [`TargetingTemplateResponseData::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTemplateResponseData {
-    /// `auto_targeting_enabled`.
+    /// `auto_targeting_enabled`: boolean (optional); default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_targeting_enabled: Option<bool>,
-    /// `keywords`.
+    /// `keywords`: list of [`TargetingTemplateKeyword`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keywords: Option<Vec<TargetingTemplateKeyword>>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `placement_group`.
+    /// `placement_group`: one of `ALL`, `SEARCH`, `BROWSE`, `OTHER` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_group: Option<PlacementGroupType>,
-    /// `targeting_attributes`.
+    /// `targeting_attributes`: [`TargetingSpec`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_attributes: Option<TargetingSpec>,
-    /// `tracking_urls`: nullable.
+    /// `tracking_urls`: [`TrackingUrls`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_urls: Option<TrackingUrls>,
-    /// `ad_account_id`: pattern `^\d+$`.
+    /// `ad_account_id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
-    /// `created_time`.
+    /// `created_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<i64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `sizing`: nullable.
+    /// `sizing`: [`TargetingTemplateAudienceSizing`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sizing: Option<TargetingTemplateAudienceSizing>,
-    /// `status`.
+    /// `status`: one of `ACTIVE`, `DELETED` (optional); default `"ACTIVE"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TargetingTemplateResponseDataStatus>,
-    /// `updated_time`.
+    /// `updated_time`: integer (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_time: Option<i64>,
 }
 
 impl TargetingTemplateResponseData {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -1995,24 +3923,107 @@ impl TargetingTemplateResponseData {
             updated_time: None,
         }
     }
+
+    /// Sets `auto_targeting_enabled`.
+    pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
+        self.auto_targeting_enabled = Some(value);
+        self
+    }
+
+    /// Sets `keywords`.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `placement_group`.
+    pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
+        self.placement_group = Some(value.into());
+        self
+    }
+
+    /// Sets `targeting_attributes`.
+    pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
+        self.targeting_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_urls`.
+    pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
+        self.tracking_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `ad_account_id`.
+    pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
+        self.ad_account_id = Some(value.into());
+        self
+    }
+
+    /// Sets `created_time`.
+    pub fn created_time(mut self, value: i64) -> Self {
+        self.created_time = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `sizing`.
+    pub fn sizing(mut self, value: impl Into<TargetingTemplateAudienceSizing>) -> Self {
+        self.sizing = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<TargetingTemplateResponseDataStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `updated_time`.
+    pub fn updated_time(mut self, value: i64) -> Self {
+        self.updated_time = Some(value);
+        self
+    }
 }
 
 /// Inline schema at `/components/schemas/TargetingTemplateResponseData/allOf/1/properties/status/allOf/0` in the spec.
 pub type TargetingTemplateResponseDataStatus = TargetingTemplateGetResponseDataStatus;
 
 /// Schema `TargetingTypeFilter` of the spec.
+///
+/// Build it with [`TargetingTypeFilter::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TargetingTypeFilter {
-    /// `targeting_types`: at least 1 items, at most 5 items.
+    /// `targeting_types`: list of one of the 17 values of [`AdsAnalyticsCreateAsyncRequestTargetingTypesItem`] (optional); at least 1 items, at most 5 items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeting_types: Option<Vec<TargetingTypeFilterTargetingTypesItem>>,
 }
 
 impl TargetingTypeFilter {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { targeting_types: None }
+    }
+
+    /// Sets `targeting_types`.
+    pub fn targeting_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<TargetingTypeFilterTargetingTypesItem>>,
+    ) -> Self {
+        self.targeting_types = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -2020,36 +4031,61 @@ impl TargetingTypeFilter {
 pub type TargetingTypeFilterTargetingTypesItem = AdsAnalyticsCreateAsyncRequestTargetingTypesItem;
 
 /// Schema `UpdatePartnerResultsResponseArray` of the spec.
+///
+/// Build it with [`UpdatePartnerResultsResponseArray::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerResultsResponseArray {
-    /// `items`.
+    /// `items`: list of [`UpdatePartnerResultsResponseArrayItemsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<UpdatePartnerResultsResponseArrayItemsItem>>,
 }
 
 impl UpdatePartnerResultsResponseArray {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { items: None }
+    }
+
+    /// Sets `items`.
+    pub fn items(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<UpdatePartnerResultsResponseArrayItemsItem>>,
+    ) -> Self {
+        self.items = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/UpdatePartnerResultsResponseArray/properties/items/items` in the spec.
+///
+/// Build it with [`UpdatePartnerResultsResponseArrayItemsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UpdatePartnerResultsResponseArrayItemsItem {
-    /// `exception`: nullable.
+    /// `exception`: [`BusinessAccessError`] (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<BusinessAccessError>,
-    /// `member_or_partner_id`: pattern `^\d+$`, at most 18 characters, nullable.
+    /// `member_or_partner_id`: string (optional, nullable); pattern `^\d+$`, at most 18 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_or_partner_id: Option<String>,
 }
 
 impl UpdatePartnerResultsResponseArrayItemsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { exception: None, member_or_partner_id: None }
+    }
+
+    /// Sets `exception`.
+    pub fn exception(mut self, value: impl Into<BusinessAccessError>) -> Self {
+        self.exception = Some(value.into());
+        self
+    }
+
+    /// Sets `member_or_partner_id`.
+    pub fn member_or_partner_id(mut self, value: impl Into<String>) -> Self {
+        self.member_or_partner_id = Some(value.into());
+        self
     }
 }

@@ -6,49 +6,51 @@
 use super::*;
 
 /// Schema `Account` of the spec.
+///
+/// Build it with [`Account::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Account {
-    /// `about`.
+    /// `about`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
-    /// `account_type`.
+    /// `account_type`: one of `PINNER`, `BUSINESS` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<AccountAccountType>,
-    /// `board_count`: read-only, nullable.
+    /// `board_count`: integer (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board_count: Option<i64>,
-    /// `business_name`: nullable.
+    /// `business_name`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_name: Option<String>,
-    /// `follower_count`: read-only, nullable.
+    /// `follower_count`: integer (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follower_count: Option<i64>,
-    /// `following_count`: read-only, nullable.
+    /// `following_count`: integer (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub following_count: Option<i64>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `monthly_views`: read-only, nullable.
+    /// `monthly_views`: integer (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monthly_views: Option<i64>,
-    /// `pin_count`: read-only, nullable.
+    /// `pin_count`: integer (optional, nullable); read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_count: Option<i64>,
-    /// `profile_image`.
+    /// `profile_image`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_image: Option<String>,
-    /// `username`.
+    /// `username`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// `website_url`.
+    /// `website_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
 }
 
 impl Account {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             about: None,
@@ -65,6 +67,78 @@ impl Account {
             website_url: None,
         }
     }
+
+    /// Sets `about`.
+    pub fn about(mut self, value: impl Into<String>) -> Self {
+        self.about = Some(value.into());
+        self
+    }
+
+    /// Sets `account_type`.
+    pub fn account_type(mut self, value: impl Into<AccountAccountType>) -> Self {
+        self.account_type = Some(value.into());
+        self
+    }
+
+    /// Sets `board_count`.
+    pub fn board_count(mut self, value: i64) -> Self {
+        self.board_count = Some(value);
+        self
+    }
+
+    /// Sets `business_name`.
+    pub fn business_name(mut self, value: impl Into<String>) -> Self {
+        self.business_name = Some(value.into());
+        self
+    }
+
+    /// Sets `follower_count`.
+    pub fn follower_count(mut self, value: i64) -> Self {
+        self.follower_count = Some(value);
+        self
+    }
+
+    /// Sets `following_count`.
+    pub fn following_count(mut self, value: i64) -> Self {
+        self.following_count = Some(value);
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `monthly_views`.
+    pub fn monthly_views(mut self, value: i64) -> Self {
+        self.monthly_views = Some(value);
+        self
+    }
+
+    /// Sets `pin_count`.
+    pub fn pin_count(mut self, value: i64) -> Self {
+        self.pin_count = Some(value);
+        self
+    }
+
+    /// Sets `profile_image`.
+    pub fn profile_image(mut self, value: impl Into<String>) -> Self {
+        self.profile_image = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `website_url`.
+    pub fn website_url(mut self, value: impl Into<String>) -> Self {
+        self.website_url = Some(value.into());
+        self
+    }
 }
 
 string_enum! {
@@ -76,149 +150,183 @@ string_enum! {
 }
 
 /// Schema `AnalyticsDailyMetrics` of the spec.
+///
+/// Build it with [`AnalyticsDailyMetrics::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnalyticsDailyMetrics {
-    /// `data_status`.
+    /// `data_status`: one of the 23 values of [`DataStatus`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_status: Option<DataStatus>,
-    /// `date`.
+    /// `date`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// `metrics`.
+    /// `metrics`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
 }
 
 impl AnalyticsDailyMetrics {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data_status: None, date: None, metrics: None }
+    }
+
+    /// Sets `data_status`.
+    pub fn data_status(mut self, value: impl Into<DataStatus>) -> Self {
+        self.data_status = Some(value.into());
+        self
+    }
+
+    /// Sets `date`.
+    pub fn date(mut self, value: impl Into<String>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+
+    /// Sets `metrics`.
+    pub fn metrics(mut self, value: impl Into<Metrics>) -> Self {
+        self.metrics = Some(value.into());
+        self
     }
 }
 
 /// Schema `AnalyticsMetricsResponse` of the spec.
+///
+/// Build it with [`AnalyticsMetricsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AnalyticsMetricsResponse {
-    /// `daily_metrics`.
+    /// `daily_metrics`: list of [`AnalyticsDailyMetrics`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_metrics: Option<Vec<AnalyticsDailyMetrics>>,
-    /// `summary_metrics`.
+    /// `summary_metrics`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_metrics: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl AnalyticsMetricsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { daily_metrics: None, summary_metrics: None }
+    }
+
+    /// Sets `daily_metrics`.
+    pub fn daily_metrics(mut self, value: impl IntoIterator<Item = impl Into<AnalyticsDailyMetrics>>) -> Self {
+        self.daily_metrics = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `summary_metrics`.
+    pub fn summary_metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
+        self.summary_metrics = Some(value);
+        self
     }
 }
 
 /// Schema `AnalyticsResponse` of the spec.
 pub type AnalyticsResponse = std::collections::BTreeMap<String, AnalyticsMetricsResponse>;
 
-/// Inline schema at `/paths/~1user_account~1following~1boards/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BoardsUserFollowsListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<Board>,
-}
-
-impl BoardsUserFollowsListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Board>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
 /// Schema `FollowUserRequest` of the spec.
+///
+/// Build it with [`FollowUserRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct FollowUserRequest {
-    /// `auto_follow`.
+    /// `auto_follow`: boolean (optional); default `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_follow: Option<bool>,
 }
 
 impl FollowUserRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { auto_follow: None }
     }
-}
 
-/// Inline schema at `/paths/~1user_account~1followers/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct FollowersListResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<UserSummary>,
-}
-
-impl FollowersListResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserSummary>) -> Self {
-        Self { bookmark: None, items }
+    /// Sets `auto_follow`.
+    pub fn auto_follow(mut self, value: bool) -> Self {
+        self.auto_follow = Some(value);
+        self
     }
 }
 
 /// Schema `Interest` of the spec.
+///
+/// Build it with [`Interest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Interest {
-    /// `canonical_url`.
+    /// `canonical_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canonical_url: Option<String>,
-    /// `id`: pattern `^\d+$`.
+    /// `id`: string (optional); pattern `^\d+$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `key`.
+    /// `key`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// `name`.
+    /// `name`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl Interest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { canonical_url: None, id: None, key: None, name: None }
+    }
+
+    /// Sets `canonical_url`.
+    pub fn canonical_url(mut self, value: impl Into<String>) -> Self {
+        self.canonical_url = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `key`.
+    pub fn key(mut self, value: impl Into<String>) -> Self {
+        self.key = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 
 /// Schema `LinkedBusiness` of the spec.
+///
+/// Build it with [`LinkedBusiness::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LinkedBusiness {
-    /// `image_large_url`.
+    /// `image_large_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_large_url: Option<String>,
-    /// `image_medium_url`.
+    /// `image_medium_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_medium_url: Option<String>,
-    /// `image_small_url`.
+    /// `image_small_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_small_url: Option<String>,
-    /// `image_xlarge_url`.
+    /// `image_xlarge_url`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_xlarge_url: Option<String>,
-    /// `username`.
+    /// `username`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
 }
 
 impl LinkedBusiness {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self {
             image_large_url: None,
@@ -228,71 +336,155 @@ impl LinkedBusiness {
             username: None,
         }
     }
+
+    /// Sets `image_large_url`.
+    pub fn image_large_url(mut self, value: impl Into<String>) -> Self {
+        self.image_large_url = Some(value.into());
+        self
+    }
+
+    /// Sets `image_medium_url`.
+    pub fn image_medium_url(mut self, value: impl Into<String>) -> Self {
+        self.image_medium_url = Some(value.into());
+        self
+    }
+
+    /// Sets `image_small_url`.
+    pub fn image_small_url(mut self, value: impl Into<String>) -> Self {
+        self.image_small_url = Some(value.into());
+        self
+    }
+
+    /// Sets `image_xlarge_url`.
+    pub fn image_xlarge_url(mut self, value: impl Into<String>) -> Self {
+        self.image_xlarge_url = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
 }
 
 /// Schema `Metrics` of the spec.
 pub type Metrics = std::collections::BTreeMap<String, f64>;
 
 /// Schema `TopPinsAnalyticsResponse` of the spec.
+///
+/// Build it with [`TopPinsAnalyticsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopPinsAnalyticsResponse {
-    /// `date_availability`.
+    /// `date_availability`: [`TopPinsAnalyticsResponseDateAvailability`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_availability: Option<TopPinsAnalyticsResponseDateAvailability>,
-    /// `pins`.
+    /// `pins`: list of [`TopPinsAnalyticsResponsePinsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pins: Option<Vec<TopPinsAnalyticsResponsePinsItem>>,
-    /// `sort_by`.
+    /// `sort_by`: one of `ENGAGEMENT`, `SAVE`, `IMPRESSION`, `OUTBOUND_CLICK`, `PIN_CLICK` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<TopPinsAnalyticsResponseSortBy>,
 }
 
 impl TopPinsAnalyticsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { date_availability: None, pins: None, sort_by: None }
+    }
+
+    /// Sets `date_availability`.
+    pub fn date_availability(mut self, value: impl Into<TopPinsAnalyticsResponseDateAvailability>) -> Self {
+        self.date_availability = Some(value.into());
+        self
+    }
+
+    /// Sets `pins`.
+    pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<TopPinsAnalyticsResponsePinsItem>>) -> Self {
+        self.pins = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `sort_by`.
+    pub fn sort_by(mut self, value: impl Into<TopPinsAnalyticsResponseSortBy>) -> Self {
+        self.sort_by = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TopPinsAnalyticsResponse/properties/date_availability` in the spec.
+///
+/// Build it with [`TopPinsAnalyticsResponseDateAvailability::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopPinsAnalyticsResponseDateAvailability {
-    /// `is_realtime`.
+    /// `is_realtime`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_realtime: Option<bool>,
-    /// `latest_available_timestamp`.
+    /// `latest_available_timestamp`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_available_timestamp: Option<f64>,
 }
 
 impl TopPinsAnalyticsResponseDateAvailability {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { is_realtime: None, latest_available_timestamp: None }
+    }
+
+    /// Sets `is_realtime`.
+    pub fn is_realtime(mut self, value: bool) -> Self {
+        self.is_realtime = Some(value);
+        self
+    }
+
+    /// Sets `latest_available_timestamp`.
+    pub fn latest_available_timestamp(mut self, value: f64) -> Self {
+        self.latest_available_timestamp = Some(value);
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TopPinsAnalyticsResponse/properties/pins/items` in the spec.
+///
+/// Build it with [`TopPinsAnalyticsResponsePinsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopPinsAnalyticsResponsePinsItem {
-    /// `data_status`.
+    /// `data_status`: map of string to one of the 23 values of [`DataStatus`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_status: Option<std::collections::BTreeMap<String, DataStatus>>,
-    /// `metrics`.
+    /// `metrics`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
-    /// `pin_id`.
+    /// `pin_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_id: Option<String>,
 }
 
 impl TopPinsAnalyticsResponsePinsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data_status: None, metrics: None, pin_id: None }
+    }
+
+    /// Sets `data_status`.
+    pub fn data_status(mut self, value: std::collections::BTreeMap<String, DataStatus>) -> Self {
+        self.data_status = Some(value);
+        self
+    }
+
+    /// Sets `metrics`.
+    pub fn metrics(mut self, value: impl Into<Metrics>) -> Self {
+        self.metrics = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_id`.
+    pub fn pin_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_id = Some(value.into());
+        self
     }
 }
 
@@ -308,65 +500,119 @@ string_enum! {
 }
 
 /// Schema `TopVideoPinsAnalyticsResponse` of the spec.
+///
+/// Build it with [`TopVideoPinsAnalyticsResponse::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopVideoPinsAnalyticsResponse {
-    /// `date_availability`.
+    /// `date_availability`: [`TopVideoPinsAnalyticsResponseDateAvailability`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_availability: Option<TopVideoPinsAnalyticsResponseDateAvailability>,
-    /// `pins`.
+    /// `pins`: list of [`TopVideoPinsAnalyticsResponsePinsItem`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pins: Option<Vec<TopVideoPinsAnalyticsResponsePinsItem>>,
-    /// `sort_by`.
+    /// `sort_by`: one of `SAVE`, `IMPRESSION`, `OUTBOUND_CLICK`, `VIDEO_MRC_VIEW`, `VIDEO_AVG_WATCH_TIME`, `VIDEO_V50_WATCH_TIME`, `QUARTILE_95_PERCENT_VIEW`, `VIDEO_10S_VIEW`, `VIDEO_START` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<TopVideoPinsAnalyticsResponseSortBy>,
 }
 
 impl TopVideoPinsAnalyticsResponse {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { date_availability: None, pins: None, sort_by: None }
+    }
+
+    /// Sets `date_availability`.
+    pub fn date_availability(mut self, value: impl Into<TopVideoPinsAnalyticsResponseDateAvailability>) -> Self {
+        self.date_availability = Some(value.into());
+        self
+    }
+
+    /// Sets `pins`.
+    pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<TopVideoPinsAnalyticsResponsePinsItem>>) -> Self {
+        self.pins = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `sort_by`.
+    pub fn sort_by(mut self, value: impl Into<TopVideoPinsAnalyticsResponseSortBy>) -> Self {
+        self.sort_by = Some(value.into());
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TopVideoPinsAnalyticsResponse/properties/date_availability` in the spec.
+///
+/// Build it with [`TopVideoPinsAnalyticsResponseDateAvailability::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopVideoPinsAnalyticsResponseDateAvailability {
-    /// `is_realtime`.
+    /// `is_realtime`: boolean (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_realtime: Option<bool>,
-    /// `latest_available_timestamp`.
+    /// `latest_available_timestamp`: number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_available_timestamp: Option<f64>,
 }
 
 impl TopVideoPinsAnalyticsResponseDateAvailability {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { is_realtime: None, latest_available_timestamp: None }
+    }
+
+    /// Sets `is_realtime`.
+    pub fn is_realtime(mut self, value: bool) -> Self {
+        self.is_realtime = Some(value);
+        self
+    }
+
+    /// Sets `latest_available_timestamp`.
+    pub fn latest_available_timestamp(mut self, value: f64) -> Self {
+        self.latest_available_timestamp = Some(value);
+        self
     }
 }
 
 /// Inline schema at `/components/schemas/TopVideoPinsAnalyticsResponse/properties/pins/items` in the spec.
+///
+/// Build it with [`TopVideoPinsAnalyticsResponsePinsItem::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TopVideoPinsAnalyticsResponsePinsItem {
-    /// `data_status`.
+    /// `data_status`: map of string to one of the 23 values of [`DataStatus`] (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_status: Option<std::collections::BTreeMap<String, DataStatus>>,
-    /// `metrics`.
+    /// `metrics`: map of string to number (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<std::collections::BTreeMap<String, f64>>,
-    /// `pin_id`.
+    /// `pin_id`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_id: Option<String>,
 }
 
 impl TopVideoPinsAnalyticsResponsePinsItem {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { data_status: None, metrics: None, pin_id: None }
+    }
+
+    /// Sets `data_status`.
+    pub fn data_status(mut self, value: std::collections::BTreeMap<String, DataStatus>) -> Self {
+        self.data_status = Some(value);
+        self
+    }
+
+    /// Sets `metrics`.
+    pub fn metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
+        self.metrics = Some(value);
+        self
+    }
+
+    /// Sets `pin_id`.
+    pub fn pin_id(mut self, value: impl Into<String>) -> Self {
+        self.pin_id = Some(value.into());
+        self
     }
 }
 
@@ -386,11 +632,11 @@ string_enum! {
 }
 
 /// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
-pub type UserAccountAnalyticsAppTypes = PinsAnalyticsAppTypes;
+pub type UserAccountGetAnalyticsAppTypes = PinsGetAnalyticsAppTypes;
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_content_type/schema` in the spec.
-    UserAccountAnalyticsContentType {
+    UserAccountGetAnalyticsContentType {
         All = "ALL",
         Paid = "PAID",
         Organic = "ORGANIC",
@@ -399,7 +645,7 @@ string_enum! {
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_from_claimed_content/schema` in the spec.
-    UserAccountAnalyticsFromClaimedContent {
+    UserAccountGetAnalyticsFromClaimedContent {
         OtherValue = "OTHER",
         Claimed = "CLAIMED",
         Both = "BOTH",
@@ -408,7 +654,7 @@ string_enum! {
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_metric_types/schema/items` in the spec.
-    UserAccountAnalyticsMetricTypesItem {
+    UserAccountGetAnalyticsMetricTypesItem {
         Engagement = "ENGAGEMENT",
         EngagementRate = "ENGAGEMENT_RATE",
         Impression = "IMPRESSION",
@@ -423,7 +669,7 @@ string_enum! {
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_pin_format/schema` in the spec.
-    UserAccountAnalyticsPinFormat {
+    UserAccountGetAnalyticsPinFormat {
         All = "ALL",
         OrganicImage = "ORGANIC_IMAGE",
         OrganicProduct = "ORGANIC_PRODUCT",
@@ -437,7 +683,7 @@ string_enum! {
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_source/schema` in the spec.
-    UserAccountAnalyticsSource {
+    UserAccountGetAnalyticsSource {
         All = "ALL",
         YourPins = "YOUR_PINS",
         OtherPins = "OTHER_PINS",
@@ -446,7 +692,7 @@ string_enum! {
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_split_field_user_account/schema` in the spec.
-    UserAccountAnalyticsSplitField {
+    UserAccountGetAnalyticsSplitField {
         NoSplit = "NO_SPLIT",
         AppType = "APP_TYPE",
         OwnedContent = "OWNED_CONTENT",
@@ -456,30 +702,30 @@ string_enum! {
 }
 
 /// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
-pub type UserAccountAnalyticsTopPinsAppTypes = PinsAnalyticsAppTypes;
+pub type UserAccountGetTopPinsAppTypes = PinsGetAnalyticsAppTypes;
 
 /// Inline schema at `/components/parameters/query_content_type/schema` in the spec.
-pub type UserAccountAnalyticsTopPinsContentType = UserAccountAnalyticsContentType;
+pub type UserAccountGetTopPinsContentType = UserAccountGetAnalyticsContentType;
 
 int_enum! {
     /// Inline schema at `/components/parameters/query_created_in_last_n_days/schema` in the spec.
-    UserAccountAnalyticsTopPinsCreatedInLastNDays {
+    UserAccountGetTopPinsCreatedInLastNDays {
         V30 = 30,
     }
 }
 
 /// Inline schema at `/components/parameters/query_from_claimed_content/schema` in the spec.
-pub type UserAccountAnalyticsTopPinsFromClaimedContent = UserAccountAnalyticsFromClaimedContent;
+pub type UserAccountGetTopPinsFromClaimedContent = UserAccountGetAnalyticsFromClaimedContent;
 
 /// Inline schema at `/components/parameters/query_metric_types/schema/items` in the spec.
-pub type UserAccountAnalyticsTopPinsMetricTypesItem = UserAccountAnalyticsMetricTypesItem;
+pub type UserAccountGetTopPinsMetricTypesItem = UserAccountGetAnalyticsMetricTypesItem;
 
 /// Inline schema at `/components/parameters/query_pin_format/schema` in the spec.
-pub type UserAccountAnalyticsTopPinsPinFormat = UserAccountAnalyticsPinFormat;
+pub type UserAccountGetTopPinsPinFormat = UserAccountGetAnalyticsPinFormat;
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_sort_by/schema` in the spec.
-    UserAccountAnalyticsTopPinsSortBy {
+    UserAccountGetTopPinsSortBy {
         Engagement = "ENGAGEMENT",
         Impression = "IMPRESSION",
         OutboundClick = "OUTBOUND_CLICK",
@@ -489,23 +735,23 @@ string_enum! {
 }
 
 /// Inline schema at `/components/parameters/query_source/schema` in the spec.
-pub type UserAccountAnalyticsTopPinsSource = UserAccountAnalyticsSource;
+pub type UserAccountGetTopPinsSource = UserAccountGetAnalyticsSource;
 
 /// Inline schema at `/components/parameters/query_app_types/schema` in the spec.
-pub type UserAccountAnalyticsTopVideoPinsAppTypes = PinsAnalyticsAppTypes;
+pub type UserAccountGetTopVideoPinsAppTypes = PinsGetAnalyticsAppTypes;
 
 /// Inline schema at `/components/parameters/query_content_type/schema` in the spec.
-pub type UserAccountAnalyticsTopVideoPinsContentType = UserAccountAnalyticsContentType;
+pub type UserAccountGetTopVideoPinsContentType = UserAccountGetAnalyticsContentType;
 
 /// Inline schema at `/components/parameters/query_created_in_last_n_days/schema` in the spec.
-pub type UserAccountAnalyticsTopVideoPinsCreatedInLastNDays = UserAccountAnalyticsTopPinsCreatedInLastNDays;
+pub type UserAccountGetTopVideoPinsCreatedInLastNDays = UserAccountGetTopPinsCreatedInLastNDays;
 
 /// Inline schema at `/components/parameters/query_from_claimed_content/schema` in the spec.
-pub type UserAccountAnalyticsTopVideoPinsFromClaimedContent = UserAccountAnalyticsFromClaimedContent;
+pub type UserAccountGetTopVideoPinsFromClaimedContent = UserAccountGetAnalyticsFromClaimedContent;
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_video_pin_metric_types/schema/items` in the spec.
-    UserAccountAnalyticsTopVideoPinsMetricTypesItem {
+    UserAccountGetTopVideoPinsMetricTypesItem {
         Impression = "IMPRESSION",
         Save = "SAVE",
         VideoMrcView = "VIDEO_MRC_VIEW",
@@ -519,11 +765,11 @@ string_enum! {
 }
 
 /// Inline schema at `/components/parameters/query_pin_format/schema` in the spec.
-pub type UserAccountAnalyticsTopVideoPinsPinFormat = UserAccountAnalyticsPinFormat;
+pub type UserAccountGetTopVideoPinsPinFormat = UserAccountGetAnalyticsPinFormat;
 
 string_enum! {
     /// Inline schema at `/components/parameters/query_video_pin_sort_by/schema` in the spec.
-    UserAccountAnalyticsTopVideoPinsSortBy {
+    UserAccountGetTopVideoPinsSortBy {
         Impression = "IMPRESSION",
         Save = "SAVE",
         OutboundClick = "OUTBOUND_CLICK",
@@ -537,23 +783,140 @@ string_enum! {
 }
 
 /// Inline schema at `/components/parameters/query_source/schema` in the spec.
-pub type UserAccountAnalyticsTopVideoPinsSource = UserAccountAnalyticsSource;
+pub type UserAccountGetTopVideoPinsSource = UserAccountGetAnalyticsSource;
 
-/// Inline schema at `/paths/~1users~1{username}~1interests~1follow/get/responses/200/content/application~1json/schema` in the spec.
+/// Inline schema at `/paths/~1user_account~1following~1boards/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`UserAccountListFollowedBoardsResponse::new`] (its required fields) and the setters of the others.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub struct UserAccountFollowedInterestsResponse {
-    /// `bookmark`: nullable.
+pub struct UserAccountListFollowedBoardsResponse {
+    /// `bookmark`: string (optional, nullable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmark: Option<String>,
-    /// `items`: required.
+    /// `items`: list of [`Board`] (required).
+    pub items: Vec<Board>,
+}
+
+impl UserAccountListFollowedBoardsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Board>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1users~1{username}~1interests~1follow/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`UserAccountListFollowedInterestsResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserAccountListFollowedInterestsResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`Interest`] (required).
     pub items: Vec<Interest>,
 }
 
-impl UserAccountFollowedInterestsResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<Interest>) -> Self {
+impl UserAccountListFollowedInterestsResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<Interest>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1user_account~1followers/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`UserAccountListFollowersResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserAccountListFollowersResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`UserSummary`] (required).
+    pub items: Vec<UserSummary>,
+}
+
+impl UserAccountListFollowersResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserSummary>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1user_account~1following/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`UserAccountListFollowingResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserAccountListFollowingResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`UserSummary`] (required).
+    pub items: Vec<UserSummary>,
+}
+
+impl UserAccountListFollowingResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserSummary>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
+    }
+}
+
+/// Inline schema at `/paths/~1user_account~1websites/get/responses/200/content/application~1json/schema` in the spec.
+///
+/// Build it with [`UserAccountListWebsitesResponse::new`] (its required fields) and the setters of the others.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserAccountListWebsitesResponse {
+    /// `bookmark`: string (optional, nullable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+    /// `items`: list of [`UserWebsiteSummary`] (required).
+    pub items: Vec<UserWebsiteSummary>,
+}
+
+impl UserAccountListWebsitesResponse {
+    /// A value with `items` set and the other fields empty.
+    pub fn new(items: impl IntoIterator<Item = impl Into<UserWebsiteSummary>>) -> Self {
+        let items = items.into_iter().map(Into::into).collect();
+        Self { bookmark: None, items }
+    }
+
+    /// Sets `bookmark`.
+    pub fn bookmark(mut self, value: impl Into<String>) -> Self {
+        self.bookmark = Some(value.into());
+        self
     }
 }
 
@@ -567,109 +930,171 @@ string_enum! {
     }
 }
 
-/// Inline schema at `/paths/~1user_account~1following/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct UserFollowingGetResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<UserSummary>,
-}
-
-impl UserFollowingGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserSummary>) -> Self {
-        Self { bookmark: None, items }
-    }
-}
-
 /// Schema `UserSummary` of the spec.
+///
+/// Build it with [`UserSummary::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserSummary {
-    /// `type`.
+    /// `type`: string (optional).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// `username`.
+    /// `username`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
 }
 
 impl UserSummary {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { type_: None, username: None }
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
     }
 }
 
 /// Schema `UserWebsiteSummary` of the spec.
+///
+/// Build it with [`UserWebsiteSummary::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteSummary {
-    /// `status`.
+    /// `status`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// `verified_at`.
+    /// `verified_at`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<String>,
-    /// `website`.
+    /// `website`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
 
 impl UserWebsiteSummary {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { status: None, verified_at: None, website: None }
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `verified_at`.
+    pub fn verified_at(mut self, value: impl Into<String>) -> Self {
+        self.verified_at = Some(value.into());
+        self
+    }
+
+    /// Sets `website`.
+    pub fn website(mut self, value: impl Into<String>) -> Self {
+        self.website = Some(value.into());
+        self
     }
 }
 
 /// Schema `UserWebsiteVerificationCode` of the spec.
+///
+/// Build it with [`UserWebsiteVerificationCode::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteVerificationCode {
-    /// `dns_txt_record`.
+    /// `dns_txt_record`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_txt_record: Option<String>,
-    /// `file_content`.
+    /// `file_content`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_content: Option<String>,
-    /// `filename`.
+    /// `filename`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
-    /// `metatag`.
+    /// `metatag`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metatag: Option<String>,
-    /// `verification_code`.
+    /// `verification_code`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification_code: Option<String>,
 }
 
 impl UserWebsiteVerificationCode {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { dns_txt_record: None, file_content: None, filename: None, metatag: None, verification_code: None }
+    }
+
+    /// Sets `dns_txt_record`.
+    pub fn dns_txt_record(mut self, value: impl Into<String>) -> Self {
+        self.dns_txt_record = Some(value.into());
+        self
+    }
+
+    /// Sets `file_content`.
+    pub fn file_content(mut self, value: impl Into<String>) -> Self {
+        self.file_content = Some(value.into());
+        self
+    }
+
+    /// Sets `filename`.
+    pub fn filename(mut self, value: impl Into<String>) -> Self {
+        self.filename = Some(value.into());
+        self
+    }
+
+    /// Sets `metatag`.
+    pub fn metatag(mut self, value: impl Into<String>) -> Self {
+        self.metatag = Some(value.into());
+        self
+    }
+
+    /// Sets `verification_code`.
+    pub fn verification_code(mut self, value: impl Into<String>) -> Self {
+        self.verification_code = Some(value.into());
+        self
     }
 }
 
 /// Schema `UserWebsiteVerifyRequest` of the spec.
+///
+/// Build it with [`UserWebsiteVerifyRequest::new`] and the setters of its fields.
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UserWebsiteVerifyRequest {
-    /// `verification_method`.
+    /// `verification_method`: one of `FILENAME`, `METATAG`, `DNSTXT` (optional); default `"METATAG"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification_method: Option<UserWebsiteVerifyRequestVerificationMethod>,
-    /// `website`.
+    /// `website`: string (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
 
 impl UserWebsiteVerifyRequest {
-    /// A value with the required fields set and the others empty.
+    /// A value with nothing set and the other fields empty.
     pub fn new() -> Self {
         Self { verification_method: None, website: None }
+    }
+
+    /// Sets `verification_method`.
+    pub fn verification_method(mut self, value: impl Into<UserWebsiteVerifyRequestVerificationMethod>) -> Self {
+        self.verification_method = Some(value.into());
+        self
+    }
+
+    /// Sets `website`.
+    pub fn website(mut self, value: impl Into<String>) -> Self {
+        self.website = Some(value.into());
+        self
     }
 }
 
@@ -679,23 +1104,5 @@ string_enum! {
         Filename = "FILENAME",
         Metatag = "METATAG",
         Dnstxt = "DNSTXT",
-    }
-}
-
-/// Inline schema at `/paths/~1user_account~1websites/get/responses/200/content/application~1json/schema` in the spec.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct UserWebsitesGetResponse {
-    /// `bookmark`: nullable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bookmark: Option<String>,
-    /// `items`: required.
-    pub items: Vec<UserWebsiteSummary>,
-}
-
-impl UserWebsitesGetResponse {
-    /// A value with the required fields set and the others empty.
-    pub fn new(items: Vec<UserWebsiteSummary>) -> Self {
-        Self { bookmark: None, items }
     }
 }

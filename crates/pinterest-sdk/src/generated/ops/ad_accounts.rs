@@ -17,6 +17,12 @@ impl<C: Copy> AdAccountsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts`: see [`AdAccountsList`].
     pub fn list(&self) -> AdAccountsList<C> {
         AdAccountsList::bind(self.c)
@@ -32,114 +38,92 @@ impl<C: Copy> AdAccountsApi<C> {
         AdAccountsGet::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/analytics`: see [`AdAccountAnalytics`].
-    pub fn analytics(
-        &self,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdAccountAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> AdAccountAnalytics<C> {
-        AdAccountAnalytics::bind(self.c, ad_account_id, start_date, end_date, columns, granularity)
+    /// `GET /ad_accounts/{ad_account_id}/analytics`: see [`AdAccountsGetAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`, `columns`, `granularity`: they are required.
+    pub fn get_analytics(&self, ad_account_id: impl Into<String>) -> AdAccountsGetAnalytics<C> {
+        AdAccountsGetAnalytics::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/mmm_reports`: see [`AnalyticsGetMmmReport`].
-    pub fn analytics_get_mmm_report(
-        &self,
-        ad_account_id: impl Into<String>,
-        token: impl Into<String>,
-    ) -> AnalyticsGetMmmReport<C> {
-        AnalyticsGetMmmReport::bind(self.c, ad_account_id, token)
+    /// `GET /ad_accounts/{ad_account_id}/mmm_reports`: see [`AdAccountsGetMmmReport`].
+    ///
+    /// Then set `token`: they are required.
+    pub fn get_mmm_report(&self, ad_account_id: impl Into<String>) -> AdAccountsGetMmmReport<C> {
+        AdAccountsGetMmmReport::bind(self.c, ad_account_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/mmm_reports`: see [`AnalyticsCreateMmmReport`].
-    pub fn analytics_create_mmm_report(
+    /// `POST /ad_accounts/{ad_account_id}/mmm_reports`: see [`AdAccountsCreateMmmReport`].
+    pub fn create_mmm_report(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::CreateMMMReportRequest>,
-    ) -> AnalyticsCreateMmmReport<C> {
-        AnalyticsCreateMmmReport::bind(self.c, ad_account_id, body)
+    ) -> AdAccountsCreateMmmReport<C> {
+        AdAccountsCreateMmmReport::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/reports`: see [`AnalyticsGetReport`].
-    pub fn analytics_get_report(
-        &self,
-        ad_account_id: impl Into<String>,
-        token: impl Into<String>,
-    ) -> AnalyticsGetReport<C> {
-        AnalyticsGetReport::bind(self.c, ad_account_id, token)
+    /// `GET /ad_accounts/{ad_account_id}/reports`: see [`AdAccountsGetReport`].
+    ///
+    /// Then set `token`: they are required.
+    pub fn get_report(&self, ad_account_id: impl Into<String>) -> AdAccountsGetReport<C> {
+        AdAccountsGetReport::bind(self.c, ad_account_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/reports`: see [`AnalyticsCreateReport`].
-    pub fn analytics_create_report(
+    /// `POST /ad_accounts/{ad_account_id}/reports`: see [`AdAccountsCreateReport`].
+    pub fn create_report(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::AdsAnalyticsCreateAsyncRequest>,
-    ) -> AnalyticsCreateReport<C> {
-        AnalyticsCreateReport::bind(self.c, ad_account_id, body)
+    ) -> AdAccountsCreateReport<C> {
+        AdAccountsCreateReport::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/reports/brand_category_sku`: see [`AnalyticsGetConversionProductReport`].
-    pub fn analytics_get_conversion_product_report(
+    /// `GET /ad_accounts/{ad_account_id}/reports/brand_category_sku`: see [`AdAccountsGetConversionProductReport`].
+    ///
+    /// Then set `token`: they are required.
+    pub fn get_conversion_product_report(
         &self,
         ad_account_id: impl Into<String>,
-        token: impl Into<String>,
-    ) -> AnalyticsGetConversionProductReport<C> {
-        AnalyticsGetConversionProductReport::bind(self.c, ad_account_id, token)
+    ) -> AdAccountsGetConversionProductReport<C> {
+        AdAccountsGetConversionProductReport::bind(self.c, ad_account_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/reports/brand_category_sku`: see [`AnalyticsCreateConversionProductReport`].
-    pub fn analytics_create_conversion_product_report(
+    /// `POST /ad_accounts/{ad_account_id}/reports/brand_category_sku`: see [`AdAccountsCreateConversionProductReport`].
+    pub fn create_conversion_product_report(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::ConversionProductReportRequest>,
-    ) -> AnalyticsCreateConversionProductReport<C> {
-        AnalyticsCreateConversionProductReport::bind(self.c, ad_account_id, body)
+    ) -> AdAccountsCreateConversionProductReport<C> {
+        AdAccountsCreateConversionProductReport::bind(self.c, ad_account_id, body)
     }
 
-    /// `DELETE /ad_accounts/{ad_account_id}/sandbox`: see [`SandboxDelete`].
-    pub fn sandbox_delete(&self, ad_account_id: impl Into<String>) -> SandboxDelete<C> {
-        SandboxDelete::bind(self.c, ad_account_id)
+    /// `DELETE /ad_accounts/{ad_account_id}/sandbox`: see [`AdAccountsDeleteSandbox`].
+    pub fn delete_sandbox(&self, ad_account_id: impl Into<String>) -> AdAccountsDeleteSandbox<C> {
+        AdAccountsDeleteSandbox::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/targeting_analytics`: see [`AdAccountTargetingAnalyticsGet`].
-    pub fn targeting_analytics_get(
-        &self,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdAccountTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> AdAccountTargetingAnalyticsGet<C> {
-        AdAccountTargetingAnalyticsGet::bind(
-            self.c,
-            ad_account_id,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
-        )
+    /// `GET /ad_accounts/{ad_account_id}/targeting_analytics`: see [`AdAccountsGetTargetingAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`, `targeting_types`, `columns`, `granularity`: they are required.
+    pub fn get_targeting_analytics(&self, ad_account_id: impl Into<String>) -> AdAccountsGetTargetingAnalytics<C> {
+        AdAccountsGetTargetingAnalytics::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/templates`: see [`TemplatesList`].
-    pub fn templates_list(&self, ad_account_id: impl Into<String>) -> TemplatesList<C> {
-        TemplatesList::bind(self.c, ad_account_id)
+    /// `GET /ad_accounts/{ad_account_id}/templates`: see [`AdAccountsListTemplates`].
+    pub fn list_templates(&self, ad_account_id: impl Into<String>) -> AdAccountsListTemplates<C> {
+        AdAccountsListTemplates::bind(self.c, ad_account_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/templates/{template_id}/reports`: see [`AnalyticsCreateTemplateReport`].
-    pub fn analytics_create_template_report(
+    /// `POST /ad_accounts/{ad_account_id}/templates/{template_id}/reports`: see [`AdAccountsCreateTemplateReport`].
+    pub fn create_template_report(
         &self,
         ad_account_id: impl Into<String>,
         template_id: impl Into<String>,
-    ) -> AnalyticsCreateTemplateReport<C> {
-        AnalyticsCreateTemplateReport::bind(self.c, ad_account_id, template_id)
+    ) -> AdAccountsCreateTemplateReport<C> {
+        AdAccountsCreateTemplateReport::bind(self.c, ad_account_id, template_id)
     }
 }
 
-/// `GET /ad_accounts` (operation `ad_accounts/list`).
+/// `GET /ad_accounts` (operation `ad_accounts/list`): `client.ad_accounts().list()`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -148,8 +132,15 @@ impl<C: Copy> AdAccountsApi<C> {
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts-list>
 ///
-/// Create it with `client.ad_accounts().list(..)`, or detached with [`AdAccountsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_accounts().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdAccountsList<C = ()> {
@@ -161,7 +152,7 @@ pub struct AdAccountsList<C = ()> {
 }
 
 impl AdAccountsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
@@ -178,19 +169,19 @@ impl<C> AdAccountsList<C> {
         Self { c, o: rt::CallOptions::default(), include_shared_accounts: None, bookmark: None, page_size: None }
     }
 
-    /// Sets `include_shared_accounts` (query parameter).
+    /// Sets `include_shared_accounts` (query parameter, optional): boolean; default `true`.
     pub fn include_shared_accounts(mut self, value: bool) -> Self {
         self.include_shared_accounts = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
@@ -202,6 +193,9 @@ impl<C> rt::Operation for AdAccountsList<C> {
     const ID: &'static str = "ad_accounts/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts");
@@ -226,27 +220,40 @@ impl<C> rt::Operation for AdAccountsList<C> {
 impl<C: Clone> rt::Paginated for AdAccountsList<C> {
     type Item = models::AdAccount;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(AdAccountsList, paginated);
 
-/// `POST /ad_accounts` (operation `ad_accounts/create`).
+/// `POST /ad_accounts` (operation `ad_accounts/create`): `client.ad_accounts().create(body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200, 201; output [`models::AdAccount`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`AdAccountCreate`](models::AdAccountCreate).
 ///
-/// Create it with `client.ad_accounts().create(..)`, or detached with [`AdAccountsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_accounts().create(models::AdAccountCreate::new()).send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdAccountsCreate<C = ()> {
@@ -256,7 +263,7 @@ pub struct AdAccountsCreate<C = ()> {
 }
 
 impl AdAccountsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::AdAccountCreate>) -> Self {
         Self::bind((), body)
     }
@@ -274,6 +281,9 @@ impl<C> rt::Operation for AdAccountsCreate<C> {
     const ID: &'static str = "ad_accounts/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts");
@@ -292,16 +302,25 @@ impl<C> rt::Operation for AdAccountsCreate<C> {
 
 impl_send!(AdAccountsCreate);
 
-/// `GET /ad_accounts/{ad_account_id}` (operation `ad_accounts/get`).
+/// `GET /ad_accounts/{ad_account_id}` (operation `ad_accounts/get`): `client.ad_accounts().get(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdAccount`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.ad_accounts().get(..)`, or detached with [`AdAccountsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_accounts().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdAccountsGet<C = ()> {
@@ -311,7 +330,7 @@ pub struct AdAccountsGet<C = ()> {
 }
 
 impl AdAccountsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -329,6 +348,9 @@ impl<C> rt::Operation for AdAccountsGet<C> {
     const ID: &'static str = "ad_accounts/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -347,68 +369,70 @@ impl<C> rt::Operation for AdAccountsGet<C> {
 
 impl_send!(AdAccountsGet);
 
-/// `GET /ad_accounts/{ad_account_id}/analytics` (operation `ad_account/analytics`).
+/// `GET /ad_accounts/{ad_account_id}/analytics` (operation `ad_account/analytics`): `client.ad_accounts().get_analytics(ad_account_id).start_date(..).end_date(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdAccountAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_account-analytics>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`start_date`](AdAccountsGetAnalytics::start_date), [`end_date`](AdAccountsGetAnalytics::end_date), [`columns`](AdAccountsGetAnalytics::columns), [`granularity`](AdAccountsGetAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ad_accounts().analytics(..)`, or detached with [`AdAccountAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_accounts()
+///     .get_analytics("1234567890")
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountAnalytics<C = ()> {
+pub struct AdAccountsGetAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    start_date: String,
-    end_date: String,
-    columns: Vec<models::AdAccountAnalyticsColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::AdAccountAnalyticsClickWindowDays>,
-    engagement_window_days: Option<models::AdAccountAnalyticsEngagementWindowDays>,
-    view_window_days: Option<models::AdAccountAnalyticsViewWindowDays>,
-    conversion_report_time: Option<models::AdAccountAnalyticsConversionReportTime>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    columns: Option<Vec<models::AdAccountsGetAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::AdAccountsGetAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdAccountsGetAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdAccountsGetAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdAccountsGetAnalyticsConversionReportTime>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl AdAccountAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdAccountAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, start_date, end_date, columns, granularity)
+impl AdAccountsGetAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdAccountAnalytics<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdAccountAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> AdAccountsGetAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            start_date,
-            end_date,
-            columns,
-            granularity,
+            start_date: None,
+            end_date: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -417,51 +441,99 @@ impl<C> AdAccountAnalytics<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::AdAccountAnalyticsClickWindowDays>) -> Self {
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdAccountsGetAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(mut self, value: impl Into<models::AdAccountsGetAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::AdAccountAnalyticsEngagementWindowDays>) -> Self {
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::AdAccountsGetAnalyticsEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::AdAccountAnalyticsViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::AdAccountsGetAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::AdAccountAnalyticsConversionReportTime>) -> Self {
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::AdAccountsGetAnalyticsConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdAccountAnalytics<C> {
+impl<C> rt::Operation for AdAccountsGetAnalytics<C> {
     type Output = models::AdAccountAnalyticsResponse;
     const ID: &'static str = "ad_account/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("AdAccountsGetAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("AdAccountsGetAnalytics", "end_date").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("AdAccountsGetAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("AdAccountsGetAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -479,53 +551,75 @@ impl<C> rt::Operation for AdAccountAnalytics<C> {
     }
 }
 
-impl_send!(AdAccountAnalytics);
+impl_send!(AdAccountsGetAnalytics);
 
-/// `GET /ad_accounts/{ad_account_id}/mmm_reports` (operation `analytics/get_mmm_report`).
+/// `GET /ad_accounts/{ad_account_id}/mmm_reports` (operation `analytics/get_mmm_report`): `client.ad_accounts().get_mmm_report(ad_account_id).token(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::GetMMMReportResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/analytics-get_mmm_report>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`token`](AdAccountsGetMmmReport::token). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ad_accounts().analytics_get_mmm_report(..)`, or detached with [`AnalyticsGetMmmReport::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_accounts().get_mmm_report("1234567890").token("token").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AnalyticsGetMmmReport<C = ()> {
+pub struct AdAccountsGetMmmReport<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    token: String,
+    token: Option<String>,
 }
 
-impl AnalyticsGetMmmReport {
-    /// The operation, detached from any client.
-    pub fn new(ad_account_id: impl Into<String>, token: impl Into<String>) -> Self {
-        Self::bind((), ad_account_id, token)
+impl AdAccountsGetMmmReport {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AnalyticsGetMmmReport<C> {
-    fn bind(c: C, ad_account_id: impl Into<String>, token: impl Into<String>) -> Self {
+impl<C> AdAccountsGetMmmReport<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let token = token.into();
-        Self { c, o: rt::CallOptions::default(), ad_account_id, token }
+        Self { c, o: rt::CallOptions::default(), ad_account_id, token: None }
+    }
+
+    /// Sets `token` (query parameter, required): string.
+    pub fn token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
     }
 }
 
-impl<C> rt::Operation for AnalyticsGetMmmReport<C> {
+impl<C> rt::Operation for AdAccountsGetMmmReport<C> {
     type Output = models::GetMMMReportResponse;
     const ID: &'static str = "analytics/get_mmm_report";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(token) = &self.token else {
+            return Err(rt::BuildError::missing("AdAccountsGetMmmReport", "token").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/mmm_reports");
-        w.query("token", &self.token);
+        w.query("token", token);
         Ok(())
     }
 
@@ -538,35 +632,49 @@ impl<C> rt::Operation for AnalyticsGetMmmReport<C> {
     }
 }
 
-impl_send!(AnalyticsGetMmmReport);
+impl_send!(AdAccountsGetMmmReport);
 
-/// `POST /ad_accounts/{ad_account_id}/mmm_reports` (operation `analytics/create_mmm_report`).
+/// `POST /ad_accounts/{ad_account_id}/mmm_reports` (operation `analytics/create_mmm_report`): `client.ad_accounts().create_mmm_report(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CreateMMMReportResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/analytics-create_mmm_report>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`CreateMMMReportRequest`](models::CreateMMMReportRequest).
 ///
-/// Create it with `client.ad_accounts().analytics_create_mmm_report(..)`, or detached with [`AnalyticsCreateMmmReport::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_accounts()
+///     .create_mmm_report("1234567890", models::CreateMMMReportRequest::builder().columns([models::MMMReportingColumn::SpendInDollar]).end_date("end date").granularity(models::CreateMMMReportRequestGranularity::Day).level(models::CreateMMMReportRequestLevel::CampaignTargeting).report_name("report name").start_date("start date").targeting_types([models::MMMReportingTargetingType::Apptype]).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AnalyticsCreateMmmReport<C = ()> {
+pub struct AdAccountsCreateMmmReport<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::CreateMMMReportRequest,
 }
 
-impl AnalyticsCreateMmmReport {
-    /// The operation, detached from any client.
+impl AdAccountsCreateMmmReport {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::CreateMMMReportRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AnalyticsCreateMmmReport<C> {
+impl<C> AdAccountsCreateMmmReport<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::CreateMMMReportRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -574,11 +682,14 @@ impl<C> AnalyticsCreateMmmReport<C> {
     }
 }
 
-impl<C> rt::Operation for AnalyticsCreateMmmReport<C> {
+impl<C> rt::Operation for AdAccountsCreateMmmReport<C> {
     type Output = models::CreateMMMReportResponse;
     const ID: &'static str = "analytics/create_mmm_report";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -597,53 +708,75 @@ impl<C> rt::Operation for AnalyticsCreateMmmReport<C> {
     }
 }
 
-impl_send!(AnalyticsCreateMmmReport);
+impl_send!(AdAccountsCreateMmmReport);
 
-/// `GET /ad_accounts/{ad_account_id}/reports` (operation `analytics/get_report`).
+/// `GET /ad_accounts/{ad_account_id}/reports` (operation `analytics/get_report`): `client.ad_accounts().get_report(ad_account_id).token(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AdsAnalyticsGetAsyncResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/analytics-get_report>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`token`](AdAccountsGetReport::token). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ad_accounts().analytics_get_report(..)`, or detached with [`AnalyticsGetReport::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_accounts().get_report("1234567890").token("token").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AnalyticsGetReport<C = ()> {
+pub struct AdAccountsGetReport<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    token: String,
+    token: Option<String>,
 }
 
-impl AnalyticsGetReport {
-    /// The operation, detached from any client.
-    pub fn new(ad_account_id: impl Into<String>, token: impl Into<String>) -> Self {
-        Self::bind((), ad_account_id, token)
+impl AdAccountsGetReport {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AnalyticsGetReport<C> {
-    fn bind(c: C, ad_account_id: impl Into<String>, token: impl Into<String>) -> Self {
+impl<C> AdAccountsGetReport<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let token = token.into();
-        Self { c, o: rt::CallOptions::default(), ad_account_id, token }
+        Self { c, o: rt::CallOptions::default(), ad_account_id, token: None }
+    }
+
+    /// Sets `token` (query parameter, required): string.
+    pub fn token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
     }
 }
 
-impl<C> rt::Operation for AnalyticsGetReport<C> {
+impl<C> rt::Operation for AdAccountsGetReport<C> {
     type Output = models::AdsAnalyticsGetAsyncResponse;
     const ID: &'static str = "analytics/get_report";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(token) = &self.token else {
+            return Err(rt::BuildError::missing("AdAccountsGetReport", "token").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/reports");
-        w.query("token", &self.token);
+        w.query("token", token);
         Ok(())
     }
 
@@ -656,35 +789,49 @@ impl<C> rt::Operation for AnalyticsGetReport<C> {
     }
 }
 
-impl_send!(AnalyticsGetReport);
+impl_send!(AdAccountsGetReport);
 
-/// `POST /ad_accounts/{ad_account_id}/reports` (operation `analytics/create_report`).
+/// `POST /ad_accounts/{ad_account_id}/reports` (operation `analytics/create_report`): `client.ad_accounts().create_report(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AdsAnalyticsCreateAsyncResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/analytics-create_report>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`AdsAnalyticsCreateAsyncRequest`](models::AdsAnalyticsCreateAsyncRequest).
 ///
-/// Create it with `client.ad_accounts().analytics_create_report(..)`, or detached with [`AnalyticsCreateReport::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_accounts()
+///     .create_report("1234567890", models::AdsAnalyticsCreateAsyncRequest::builder().end_date("end date").granularity(models::Granularity::Total).start_date("start date").columns([models::ReportingColumnAsync::SpendInMicroDollar]).level(models::MetricsReportingLevel::Advertiser).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AnalyticsCreateReport<C = ()> {
+pub struct AdAccountsCreateReport<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::AdsAnalyticsCreateAsyncRequest,
 }
 
-impl AnalyticsCreateReport {
-    /// The operation, detached from any client.
+impl AdAccountsCreateReport {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdsAnalyticsCreateAsyncRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AnalyticsCreateReport<C> {
+impl<C> AdAccountsCreateReport<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::AdsAnalyticsCreateAsyncRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -692,11 +839,14 @@ impl<C> AnalyticsCreateReport<C> {
     }
 }
 
-impl<C> rt::Operation for AnalyticsCreateReport<C> {
+impl<C> rt::Operation for AdAccountsCreateReport<C> {
     type Output = models::AdsAnalyticsCreateAsyncResponse;
     const ID: &'static str = "analytics/create_report";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -715,53 +865,80 @@ impl<C> rt::Operation for AnalyticsCreateReport<C> {
     }
 }
 
-impl_send!(AnalyticsCreateReport);
+impl_send!(AdAccountsCreateReport);
 
-/// `GET /ad_accounts/{ad_account_id}/reports/brand_category_sku` (operation `analytics/get_conversion_product_report`).
+/// `GET /ad_accounts/{ad_account_id}/reports/brand_category_sku` (operation `analytics/get_conversion_product_report`): `client.ad_accounts().get_conversion_product_report(ad_account_id).token(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AdsAnalyticsGetAsyncResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/analytics-get_conversion_product_report>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`token`](AdAccountsGetConversionProductReport::token). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ad_accounts().analytics_get_conversion_product_report(..)`, or detached with [`AnalyticsGetConversionProductReport::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_accounts()
+///     .get_conversion_product_report("1234567890")
+///     .token("token")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AnalyticsGetConversionProductReport<C = ()> {
+pub struct AdAccountsGetConversionProductReport<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    token: String,
+    token: Option<String>,
 }
 
-impl AnalyticsGetConversionProductReport {
-    /// The operation, detached from any client.
-    pub fn new(ad_account_id: impl Into<String>, token: impl Into<String>) -> Self {
-        Self::bind((), ad_account_id, token)
+impl AdAccountsGetConversionProductReport {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AnalyticsGetConversionProductReport<C> {
-    fn bind(c: C, ad_account_id: impl Into<String>, token: impl Into<String>) -> Self {
+impl<C> AdAccountsGetConversionProductReport<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let token = token.into();
-        Self { c, o: rt::CallOptions::default(), ad_account_id, token }
+        Self { c, o: rt::CallOptions::default(), ad_account_id, token: None }
+    }
+
+    /// Sets `token` (query parameter, required): string.
+    pub fn token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
     }
 }
 
-impl<C> rt::Operation for AnalyticsGetConversionProductReport<C> {
+impl<C> rt::Operation for AdAccountsGetConversionProductReport<C> {
     type Output = models::AdsAnalyticsGetAsyncResponse;
     const ID: &'static str = "analytics/get_conversion_product_report";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(token) = &self.token else {
+            return Err(rt::BuildError::missing("AdAccountsGetConversionProductReport", "token").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/reports/brand_category_sku");
-        w.query("token", &self.token);
+        w.query("token", token);
         Ok(())
     }
 
@@ -774,35 +951,49 @@ impl<C> rt::Operation for AnalyticsGetConversionProductReport<C> {
     }
 }
 
-impl_send!(AnalyticsGetConversionProductReport);
+impl_send!(AdAccountsGetConversionProductReport);
 
-/// `POST /ad_accounts/{ad_account_id}/reports/brand_category_sku` (operation `analytics/create_conversion_product_report`).
+/// `POST /ad_accounts/{ad_account_id}/reports/brand_category_sku` (operation `analytics/create_conversion_product_report`): `client.ad_accounts().create_conversion_product_report(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AdsAnalyticsCreateAsyncResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/analytics-create_conversion_product_report>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`ConversionProductReportRequest`](models::ConversionProductReportRequest).
 ///
-/// Create it with `client.ad_accounts().analytics_create_conversion_product_report(..)`, or detached with [`AnalyticsCreateConversionProductReport::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_accounts()
+///     .create_conversion_product_report("1234567890", models::ConversionProductReportRequest::builder().columns([models::ConversionProductReportingColumn::CampaignName]).end_date("end date").granularity(models::ConversionProductReportRequestGranularity::Week).level(models::ConversionProductReportRequestLevel::Advertiser).report_name("report name").start_date("start date").build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AnalyticsCreateConversionProductReport<C = ()> {
+pub struct AdAccountsCreateConversionProductReport<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::ConversionProductReportRequest,
 }
 
-impl AnalyticsCreateConversionProductReport {
-    /// The operation, detached from any client.
+impl AdAccountsCreateConversionProductReport {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionProductReportRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AnalyticsCreateConversionProductReport<C> {
+impl<C> AdAccountsCreateConversionProductReport<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::ConversionProductReportRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -810,11 +1001,14 @@ impl<C> AnalyticsCreateConversionProductReport<C> {
     }
 }
 
-impl<C> rt::Operation for AnalyticsCreateConversionProductReport<C> {
+impl<C> rt::Operation for AdAccountsCreateConversionProductReport<C> {
     type Output = models::AdsAnalyticsCreateAsyncResponse;
     const ID: &'static str = "analytics/create_conversion_product_report";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -833,45 +1027,57 @@ impl<C> rt::Operation for AnalyticsCreateConversionProductReport<C> {
     }
 }
 
-impl_send!(AnalyticsCreateConversionProductReport);
+impl_send!(AdAccountsCreateConversionProductReport);
 
-/// `DELETE /ad_accounts/{ad_account_id}/sandbox` (operation `sandbox/delete`).
+/// `DELETE /ad_accounts/{ad_account_id}/sandbox` (operation `sandbox/delete`): `client.ad_accounts().delete_sandbox(ad_account_id)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output `String`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/sandbox-delete>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.ad_accounts().sandbox_delete(..)`, or detached with [`SandboxDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_accounts().delete_sandbox("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SandboxDelete<C = ()> {
+pub struct AdAccountsDeleteSandbox<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
 }
 
-impl SandboxDelete {
-    /// The operation, detached from any client.
+impl AdAccountsDeleteSandbox {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> SandboxDelete<C> {
+impl<C> AdAccountsDeleteSandbox<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id }
     }
 }
 
-impl<C> rt::Operation for SandboxDelete<C> {
+impl<C> rt::Operation for AdAccountsDeleteSandbox<C> {
     type Output = String;
     const ID: &'static str = "sandbox/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -889,76 +1095,76 @@ impl<C> rt::Operation for SandboxDelete<C> {
     }
 }
 
-impl_send!(SandboxDelete);
+impl_send!(AdAccountsDeleteSandbox);
 
-/// `GET /ad_accounts/{ad_account_id}/targeting_analytics` (operation `ad_account_targeting_analytics/get`).
+/// `GET /ad_accounts/{ad_account_id}/targeting_analytics` (operation `ad_account_targeting_analytics/get`): `client.ad_accounts().get_targeting_analytics(ad_account_id).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_account_targeting_analytics-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`start_date`](AdAccountsGetTargetingAnalytics::start_date), [`end_date`](AdAccountsGetTargetingAnalytics::end_date), [`targeting_types`](AdAccountsGetTargetingAnalytics::targeting_types), [`columns`](AdAccountsGetTargetingAnalytics::columns), [`granularity`](AdAccountsGetTargetingAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ad_accounts().targeting_analytics_get(..)`, or detached with [`AdAccountTargetingAnalyticsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_accounts()
+///     .get_targeting_analytics("1234567890")
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .targeting_types([models::AdsAnalyticsTargetingType::Keyword])
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountTargetingAnalyticsGet<C = ()> {
+pub struct AdAccountsGetTargetingAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    start_date: String,
-    end_date: String,
-    targeting_types: Vec<models::AdsAnalyticsTargetingType>,
-    columns: Vec<models::AdAccountTargetingAnalyticsGetColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::AdAccountTargetingAnalyticsGetClickWindowDays>,
-    engagement_window_days: Option<models::AdAccountTargetingAnalyticsGetEngagementWindowDays>,
-    view_window_days: Option<models::AdAccountTargetingAnalyticsGetViewWindowDays>,
-    conversion_report_time: Option<models::AdAccountTargetingAnalyticsGetConversionReportTime>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    targeting_types: Option<Vec<models::AdsAnalyticsTargetingType>>,
+    columns: Option<Vec<models::AdAccountsGetTargetingAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::AdAccountsGetTargetingAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdAccountsGetTargetingAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdAccountsGetTargetingAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdAccountsGetTargetingAnalyticsConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl AdAccountTargetingAnalyticsGet {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdAccountTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, start_date, end_date, targeting_types, columns, granularity)
+impl AdAccountsGetTargetingAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdAccountTargetingAnalyticsGet<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdAccountTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> AdAccountsGetTargetingAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let targeting_types = targeting_types.into_iter().map(Into::into).collect();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
+            start_date: None,
+            end_date: None,
+            targeting_types: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -968,40 +1174,76 @@ impl<C> AdAccountTargetingAnalyticsGet<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `targeting_types` (query parameter, required, sent comma-separated): list of one of the 13 values of [`AdsAnalyticsTargetingType`](models::AdsAnalyticsTargetingType); at least 1 items, at most 15 items.
+    pub fn targeting_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdsAnalyticsTargetingType>>,
+    ) -> Self {
+        self.targeting_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdAccountsGetTargetingAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
     pub fn click_window_days(
         mut self,
-        value: impl Into<models::AdAccountTargetingAnalyticsGetClickWindowDays>,
+        value: impl Into<models::AdAccountsGetTargetingAnalyticsClickWindowDays>,
     ) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
     pub fn engagement_window_days(
         mut self,
-        value: impl Into<models::AdAccountTargetingAnalyticsGetEngagementWindowDays>,
+        value: impl Into<models::AdAccountsGetTargetingAnalyticsEngagementWindowDays>,
     ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::AdAccountTargetingAnalyticsGetViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::AdAccountsGetTargetingAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
     pub fn conversion_report_time(
         mut self,
-        value: impl Into<models::AdAccountTargetingAnalyticsGetConversionReportTime>,
+        value: impl Into<models::AdAccountsGetTargetingAnalyticsConversionReportTime>,
     ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `attribution_types` (query parameter).
+    /// Sets `attribution_types` (query parameter, optional, sent comma-separated): list of one of `INDIVIDUAL`, `HOUSEHOLD`; at most 2 items.
     pub fn attribution_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::ConversionReportAttributionType>>,
@@ -1010,28 +1252,46 @@ impl<C> AdAccountTargetingAnalyticsGet<C> {
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdAccountTargetingAnalyticsGet<C> {
+impl<C> rt::Operation for AdAccountsGetTargetingAnalytics<C> {
     type Output = models::MetricsResponse;
     const ID: &'static str = "ad_account_targeting_analytics/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("AdAccountsGetTargetingAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("AdAccountsGetTargetingAnalytics", "end_date").into());
+        };
+        let Some(targeting_types) = &self.targeting_types else {
+            return Err(rt::BuildError::missing("AdAccountsGetTargetingAnalytics", "targeting_types").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("AdAccountsGetTargetingAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("AdAccountsGetTargetingAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/targeting_analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_csv("targeting_types", &self.targeting_types);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_csv("targeting_types", targeting_types);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -1052,67 +1312,79 @@ impl<C> rt::Operation for AdAccountTargetingAnalyticsGet<C> {
     }
 }
 
-impl_send!(AdAccountTargetingAnalyticsGet);
+impl_send!(AdAccountsGetTargetingAnalytics);
 
-/// `GET /ad_accounts/{ad_account_id}/templates` (operation `templates/list`).
+/// `GET /ad_accounts/{ad_account_id}/templates` (operation `templates/list`): `client.ad_accounts().list_templates(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::TemplatesListResponse`]
+/// - Success: HTTP 200; output [`models::AdAccountsListTemplatesResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/templates-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.ad_accounts().templates_list(..)`, or detached with [`TemplatesList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_accounts().list_templates("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TemplatesList<C = ()> {
+pub struct AdAccountsListTemplates<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::TemplatesListOrder>,
+    order: Option<models::AdAccountsListTemplatesOrder>,
     bookmark: Option<String>,
 }
 
-impl TemplatesList {
-    /// The operation, detached from any client.
+impl AdAccountsListTemplates {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> TemplatesList<C> {
+impl<C> AdAccountsListTemplates<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, page_size: None, order: None, bookmark: None }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::TemplatesListOrder>) -> Self {
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
+    pub fn order(mut self, value: impl Into<models::AdAccountsListTemplatesOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for TemplatesList<C> {
-    type Output = models::TemplatesListResponse;
+impl<C> rt::Operation for AdAccountsListTemplates<C> {
+    type Output = models::AdAccountsListTemplatesResponse;
     const ID: &'static str = "templates/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -1136,50 +1408,68 @@ impl<C> rt::Operation for TemplatesList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for TemplatesList<C> {
+impl<C: Clone> rt::Paginated for AdAccountsListTemplates<C> {
     type Item = models::TemplateResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(TemplatesList, paginated);
+impl_send!(AdAccountsListTemplates, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/templates/{template_id}/reports` (operation `analytics/create_template_report`).
+/// `POST /ad_accounts/{ad_account_id}/templates/{template_id}/reports` (operation `analytics/create_template_report`): `client.ad_accounts().create_template_report(ad_account_id, template_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200, 201; output [`models::TemplateBasedReport`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/analytics-create_template_report>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `template_id` (path parameter, required): string; at most 18 characters.
 ///
-/// Create it with `client.ad_accounts().analytics_create_template_report(..)`, or detached with [`AnalyticsCreateTemplateReport::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_accounts()
+///     .create_template_report("1234567890", "1234567890")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AnalyticsCreateTemplateReport<C = ()> {
+pub struct AdAccountsCreateTemplateReport<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     template_id: String,
-    start_date: Option<String>,
-    end_date: Option<String>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
     granularity: Option<models::Granularity>,
 }
 
-impl AnalyticsCreateTemplateReport {
-    /// The operation, detached from any client.
+impl AdAccountsCreateTemplateReport {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, template_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, template_id)
     }
 }
 
-impl<C> AnalyticsCreateTemplateReport<C> {
+impl<C> AdAccountsCreateTemplateReport<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, template_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         let template_id = template_id.into();
@@ -1194,30 +1484,33 @@ impl<C> AnalyticsCreateTemplateReport<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter).
-    pub fn start_date(mut self, value: impl Into<String>) -> Self {
-        self.start_date = Some(value.into());
+    /// Sets `start_date` (query parameter, optional): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter).
-    pub fn end_date(mut self, value: impl Into<String>) -> Self {
-        self.end_date = Some(value.into());
+    /// Sets `end_date` (query parameter, optional): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
         self
     }
 
-    /// Sets `granularity` (query parameter).
+    /// Sets `granularity` (query parameter, optional): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
     pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
         self.granularity = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AnalyticsCreateTemplateReport<C> {
+impl<C> rt::Operation for AdAccountsCreateTemplateReport<C> {
     type Output = models::TemplateBasedReport;
     const ID: &'static str = "analytics/create_template_report";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -1225,8 +1518,12 @@ impl<C> rt::Operation for AnalyticsCreateTemplateReport<C> {
         w.path("/templates/");
         w.path_param("template_id", &self.template_id)?;
         w.path("/reports");
-        w.query_opt("start_date", &self.start_date);
-        w.query_opt("end_date", &self.end_date);
+        if let Some(v) = &self.start_date {
+            w.query_deep("start_date", v)?;
+        }
+        if let Some(v) = &self.end_date {
+            w.query_deep("end_date", v)?;
+        }
         w.query_opt("granularity", &self.granularity);
         Ok(())
     }
@@ -1240,4 +1537,4 @@ impl<C> rt::Operation for AnalyticsCreateTemplateReport<C> {
     }
 }
 
-impl_send!(AnalyticsCreateTemplateReport);
+impl_send!(AdAccountsCreateTemplateReport);

@@ -17,6 +17,12 @@ impl<C: Copy> AdGroupsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/ad_groups`: see [`AdGroupsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> AdGroupsList<C> {
         AdGroupsList::bind(self.c, ad_account_id)
@@ -40,49 +46,27 @@ impl<C: Copy> AdGroupsApi<C> {
         AdGroupsUpdate::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ad_groups/analytics`: see [`AdGroupsAnalytics`].
-    pub fn analytics(
-        &self,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        ad_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> AdGroupsAnalytics<C> {
-        AdGroupsAnalytics::bind(self.c, ad_account_id, start_date, end_date, ad_group_ids, columns, granularity)
+    /// `GET /ad_accounts/{ad_account_id}/ad_groups/analytics`: see [`AdGroupsGetAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`, `ad_group_ids`, `columns`, `granularity`: they are required.
+    pub fn get_analytics(&self, ad_account_id: impl Into<String>) -> AdGroupsGetAnalytics<C> {
+        AdGroupsGetAnalytics::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ad_groups/targeting_analytics`: see [`AdGroupsTargetingAnalyticsGet`].
-    pub fn targeting_analytics_get(
-        &self,
-        ad_account_id: impl Into<String>,
-        ad_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdGroupTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> AdGroupsTargetingAnalyticsGet<C> {
-        AdGroupsTargetingAnalyticsGet::bind(
-            self.c,
-            ad_account_id,
-            ad_group_ids,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
-        )
+    /// `GET /ad_accounts/{ad_account_id}/ad_groups/targeting_analytics`: see [`AdGroupsGetTargetingAnalytics`].
+    ///
+    /// Then set `ad_group_ids`, `start_date`, `end_date`, `targeting_types`, `columns`, `granularity`: they are required.
+    pub fn get_targeting_analytics(&self, ad_account_id: impl Into<String>) -> AdGroupsGetTargetingAnalytics<C> {
+        AdGroupsGetTargetingAnalytics::bind(self.c, ad_account_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/ad_groups/audience_sizing`: see [`AdGroupsAudienceSizing`].
-    pub fn audience_sizing(
+    /// `POST /ad_accounts/{ad_account_id}/ad_groups/audience_sizing`: see [`AdGroupsGetAudienceSizing`].
+    pub fn get_audience_sizing(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::AdGroupAudienceSizingRequest>,
-    ) -> AdGroupsAudienceSizing<C> {
-        AdGroupsAudienceSizing::bind(self.c, ad_account_id, body)
+    ) -> AdGroupsGetAudienceSizing<C> {
+        AdGroupsGetAudienceSizing::bind(self.c, ad_account_id, body)
     }
 
     /// `GET /ad_accounts/{ad_account_id}/ad_groups/{ad_group_id}`: see [`AdGroupsGet`].
@@ -90,17 +74,17 @@ impl<C: Copy> AdGroupsApi<C> {
         AdGroupsGet::bind(self.c, ad_account_id, ad_group_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/bid_floor`: see [`AdGroupsBidFloorGet`].
-    pub fn bid_floor_get(
+    /// `POST /ad_accounts/{ad_account_id}/bid_floor`: see [`AdGroupsGetBidFloor`].
+    pub fn get_bid_floor(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::BidFloorRequest>,
-    ) -> AdGroupsBidFloorGet<C> {
-        AdGroupsBidFloorGet::bind(self.c, ad_account_id, body)
+    ) -> AdGroupsGetBidFloor<C> {
+        AdGroupsGetBidFloor::bind(self.c, ad_account_id, body)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/ad_groups` (operation `ad_groups/list`).
+/// `GET /ad_accounts/{ad_account_id}/ad_groups` (operation `ad_groups/list`): `client.ad_groups().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -108,9 +92,18 @@ impl<C: Copy> AdGroupsApi<C> {
 /// - Success: HTTP 200; output [`models::AdGroupsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.ad_groups().list(..)`, or detached with [`AdGroupsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_groups().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdGroupsList<C = ()> {
@@ -127,7 +120,7 @@ pub struct AdGroupsList<C = ()> {
 }
 
 impl AdGroupsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -150,19 +143,19 @@ impl<C> AdGroupsList<C> {
         }
     }
 
-    /// Sets `campaign_ids` (query parameter).
+    /// Sets `campaign_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `ad_group_ids` (query parameter).
+    /// Sets `ad_group_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`.
     pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `entity_statuses` (query parameter).
+    /// Sets `entity_statuses` (query parameter, optional, sent as repeated keys): list of one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT`; default `["ACTIVE","PAUSED"]`.
     pub fn entity_statuses(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::AdGroupsListEntityStatusesItem>>,
@@ -171,25 +164,25 @@ impl<C> AdGroupsList<C> {
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::AdGroupsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `translate_interests_to_names` (query parameter).
+    /// Sets `translate_interests_to_names` (query parameter, optional): boolean; default `false`.
     pub fn translate_interests_to_names(mut self, value: bool) -> Self {
         self.translate_interests_to_names = Some(value);
         self
@@ -201,6 +194,9 @@ impl<C> rt::Operation for AdGroupsList<C> {
     const ID: &'static str = "ad_groups/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -237,27 +233,45 @@ impl<C> rt::Operation for AdGroupsList<C> {
 impl<C: Clone> rt::Paginated for AdGroupsList<C> {
     type Item = models::AdGroupResponse;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(AdGroupsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/ad_groups` (operation `ad_groups/create`).
+/// `POST /ad_accounts/{ad_account_id}/ad_groups` (operation `ad_groups/create`): `client.ad_groups().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupArrayResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`AdGroupCreateRequest`](models::AdGroupCreateRequest).
 ///
-/// Create it with `client.ad_groups().create(..)`, or detached with [`AdGroupsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_groups()
+///     .create("1234567890", [models::AdGroupCreateRequest::builder().billable_event(models::ActionType::Clickthrough).campaign_id("1234567890").name("name").build()?])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdGroupsCreate<C = ()> {
@@ -268,7 +282,7 @@ pub struct AdGroupsCreate<C = ()> {
 }
 
 impl AdGroupsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdGroupCreateRequest>>,
@@ -294,6 +308,9 @@ impl<C> rt::Operation for AdGroupsCreate<C> {
     const ID: &'static str = "ad_groups/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -314,16 +331,30 @@ impl<C> rt::Operation for AdGroupsCreate<C> {
 
 impl_send!(AdGroupsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/ad_groups` (operation `ad_groups/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/ad_groups` (operation `ad_groups/update`): `client.ad_groups().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupArrayResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`AdGroupUpdateRequest`](models::AdGroupUpdateRequest).
 ///
-/// Create it with `client.ad_groups().update(..)`, or detached with [`AdGroupsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_groups()
+///     .update("1234567890", [models::AdGroupUpdateRequest::new("1234567890")])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdGroupsUpdate<C = ()> {
@@ -334,7 +365,7 @@ pub struct AdGroupsUpdate<C = ()> {
 }
 
 impl AdGroupsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdGroupUpdateRequest>>,
@@ -360,6 +391,9 @@ impl<C> rt::Operation for AdGroupsUpdate<C> {
     const ID: &'static str = "ad_groups/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -380,74 +414,74 @@ impl<C> rt::Operation for AdGroupsUpdate<C> {
 
 impl_send!(AdGroupsUpdate);
 
-/// `GET /ad_accounts/{ad_account_id}/ad_groups/analytics` (operation `ad_groups/analytics`).
+/// `GET /ad_accounts/{ad_account_id}/ad_groups/analytics` (operation `ad_groups/analytics`): `client.ad_groups().get_analytics(ad_account_id).start_date(..).end_date(..).ad_group_ids(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupsAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups-analytics>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`start_date`](AdGroupsGetAnalytics::start_date), [`end_date`](AdGroupsGetAnalytics::end_date), [`ad_group_ids`](AdGroupsGetAnalytics::ad_group_ids), [`columns`](AdGroupsGetAnalytics::columns), [`granularity`](AdGroupsGetAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ad_groups().analytics(..)`, or detached with [`AdGroupsAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_groups()
+///     .get_analytics("1234567890")
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .ad_group_ids(["ad group ids"])
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdGroupsAnalytics<C = ()> {
+pub struct AdGroupsGetAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    start_date: String,
-    end_date: String,
-    ad_group_ids: Vec<String>,
-    columns: Vec<models::AdGroupsAnalyticsColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::AdGroupsAnalyticsClickWindowDays>,
-    engagement_window_days: Option<models::AdGroupsAnalyticsEngagementWindowDays>,
-    view_window_days: Option<models::AdGroupsAnalyticsViewWindowDays>,
-    conversion_report_time: Option<models::AdGroupsAnalyticsConversionReportTime>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    ad_group_ids: Option<Vec<String>>,
+    columns: Option<Vec<models::AdGroupsGetAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::AdGroupsGetAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdGroupsGetAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdGroupsGetAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdGroupsGetAnalyticsConversionReportTime>,
     aggregate_report_rows: Option<bool>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl AdGroupsAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        ad_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, start_date, end_date, ad_group_ids, columns, granularity)
+impl AdGroupsGetAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdGroupsAnalytics<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        ad_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> AdGroupsGetAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let ad_group_ids = ad_group_ids.into_iter().map(Into::into).collect();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            start_date,
-            end_date,
-            ad_group_ids,
-            columns,
-            granularity,
+            start_date: None,
+            end_date: None,
+            ad_group_ids: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -457,58 +491,115 @@ impl<C> AdGroupsAnalytics<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::AdGroupsAnalyticsClickWindowDays>) -> Self {
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `ad_group_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
+    pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdGroupsGetAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(mut self, value: impl Into<models::AdGroupsGetAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::AdGroupsAnalyticsEngagementWindowDays>) -> Self {
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::AdGroupsGetAnalyticsEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::AdGroupsAnalyticsViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::AdGroupsGetAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::AdGroupsAnalyticsConversionReportTime>) -> Self {
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::AdGroupsGetAnalyticsConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `aggregate_report_rows` (query parameter).
+    /// Sets `aggregate_report_rows` (query parameter, optional): boolean; default `false`.
     pub fn aggregate_report_rows(mut self, value: bool) -> Self {
         self.aggregate_report_rows = Some(value);
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdGroupsAnalytics<C> {
+impl<C> rt::Operation for AdGroupsGetAnalytics<C> {
     type Output = models::AdGroupsAnalyticsResponse;
     const ID: &'static str = "ad_groups/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("AdGroupsGetAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("AdGroupsGetAnalytics", "end_date").into());
+        };
+        let Some(ad_group_ids) = &self.ad_group_ids else {
+            return Err(rt::BuildError::missing("AdGroupsGetAnalytics", "ad_group_ids").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("AdGroupsGetAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("AdGroupsGetAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/ad_groups/analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_exploded("ad_group_ids", &self.ad_group_ids);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_exploded("ad_group_ids", ad_group_ids);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -527,81 +618,79 @@ impl<C> rt::Operation for AdGroupsAnalytics<C> {
     }
 }
 
-impl_send!(AdGroupsAnalytics);
+impl_send!(AdGroupsGetAnalytics);
 
-/// `GET /ad_accounts/{ad_account_id}/ad_groups/targeting_analytics` (operation `ad_groups_targeting_analytics/get`).
+/// `GET /ad_accounts/{ad_account_id}/ad_groups/targeting_analytics` (operation `ad_groups_targeting_analytics/get`): `client.ad_groups().get_targeting_analytics(ad_account_id).ad_group_ids(..).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups_targeting_analytics-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`ad_group_ids`](AdGroupsGetTargetingAnalytics::ad_group_ids), [`start_date`](AdGroupsGetTargetingAnalytics::start_date), [`end_date`](AdGroupsGetTargetingAnalytics::end_date), [`targeting_types`](AdGroupsGetTargetingAnalytics::targeting_types), [`columns`](AdGroupsGetTargetingAnalytics::columns), [`granularity`](AdGroupsGetTargetingAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ad_groups().targeting_analytics_get(..)`, or detached with [`AdGroupsTargetingAnalyticsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_groups()
+///     .get_targeting_analytics("1234567890")
+///     .ad_group_ids(["ad group ids"])
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .targeting_types([models::AdsAnalyticsAdGroupTargetingType::Keyword])
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdGroupsTargetingAnalyticsGet<C = ()> {
+pub struct AdGroupsGetTargetingAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    ad_group_ids: Vec<String>,
-    start_date: String,
-    end_date: String,
-    targeting_types: Vec<models::AdsAnalyticsAdGroupTargetingType>,
-    columns: Vec<models::AdGroupsTargetingAnalyticsGetColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::AdGroupsTargetingAnalyticsGetClickWindowDays>,
-    engagement_window_days: Option<models::AdGroupsTargetingAnalyticsGetEngagementWindowDays>,
-    view_window_days: Option<models::AdGroupsTargetingAnalyticsGetViewWindowDays>,
-    conversion_report_time: Option<models::AdGroupsTargetingAnalyticsGetConversionReportTime>,
+    ad_group_ids: Option<Vec<String>>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    targeting_types: Option<Vec<models::AdsAnalyticsAdGroupTargetingType>>,
+    columns: Option<Vec<models::AdGroupsGetTargetingAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::AdGroupsGetTargetingAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdGroupsGetTargetingAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdGroupsGetTargetingAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdGroupsGetTargetingAnalyticsConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl AdGroupsTargetingAnalyticsGet {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        ad_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdGroupTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, ad_group_ids, start_date, end_date, targeting_types, columns, granularity)
+impl AdGroupsGetTargetingAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdGroupsTargetingAnalyticsGet<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        ad_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdGroupTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdGroupsTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> AdGroupsGetTargetingAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let ad_group_ids = ad_group_ids.into_iter().map(Into::into).collect();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let targeting_types = targeting_types.into_iter().map(Into::into).collect();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            ad_group_ids,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
+            ad_group_ids: None,
+            start_date: None,
+            end_date: None,
+            targeting_types: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -611,37 +700,79 @@ impl<C> AdGroupsTargetingAnalyticsGet<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::AdGroupsTargetingAnalyticsGetClickWindowDays>) -> Self {
+    /// Sets `ad_group_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
+    pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `targeting_types` (query parameter, required, sent comma-separated): list of one of the 14 values of [`AdsAnalyticsAdGroupTargetingType`](models::AdsAnalyticsAdGroupTargetingType); at least 1 items, at most 14 items.
+    pub fn targeting_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdGroupTargetingType>>,
+    ) -> Self {
+        self.targeting_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdGroupsGetTargetingAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(mut self, value: impl Into<models::AdGroupsGetTargetingAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
     pub fn engagement_window_days(
         mut self,
-        value: impl Into<models::AdGroupsTargetingAnalyticsGetEngagementWindowDays>,
+        value: impl Into<models::AdGroupsGetTargetingAnalyticsEngagementWindowDays>,
     ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::AdGroupsTargetingAnalyticsGetViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::AdGroupsGetTargetingAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
     pub fn conversion_report_time(
         mut self,
-        value: impl Into<models::AdGroupsTargetingAnalyticsGetConversionReportTime>,
+        value: impl Into<models::AdGroupsGetTargetingAnalyticsConversionReportTime>,
     ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `attribution_types` (query parameter).
+    /// Sets `attribution_types` (query parameter, optional, sent comma-separated): list of one of `INDIVIDUAL`, `HOUSEHOLD`; at most 2 items.
     pub fn attribution_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::ConversionReportAttributionType>>,
@@ -650,29 +781,50 @@ impl<C> AdGroupsTargetingAnalyticsGet<C> {
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdGroupsTargetingAnalyticsGet<C> {
+impl<C> rt::Operation for AdGroupsGetTargetingAnalytics<C> {
     type Output = models::MetricsResponse;
     const ID: &'static str = "ad_groups_targeting_analytics/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(ad_group_ids) = &self.ad_group_ids else {
+            return Err(rt::BuildError::missing("AdGroupsGetTargetingAnalytics", "ad_group_ids").into());
+        };
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("AdGroupsGetTargetingAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("AdGroupsGetTargetingAnalytics", "end_date").into());
+        };
+        let Some(targeting_types) = &self.targeting_types else {
+            return Err(rt::BuildError::missing("AdGroupsGetTargetingAnalytics", "targeting_types").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("AdGroupsGetTargetingAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("AdGroupsGetTargetingAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/ad_groups/targeting_analytics");
-        w.query_exploded("ad_group_ids", &self.ad_group_ids);
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_csv("targeting_types", &self.targeting_types);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_exploded("ad_group_ids", ad_group_ids);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_csv("targeting_types", targeting_types);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -693,35 +845,49 @@ impl<C> rt::Operation for AdGroupsTargetingAnalyticsGet<C> {
     }
 }
 
-impl_send!(AdGroupsTargetingAnalyticsGet);
+impl_send!(AdGroupsGetTargetingAnalytics);
 
-/// `POST /ad_accounts/{ad_account_id}/ad_groups/audience_sizing` (operation `ad_groups/audience_sizing`).
+/// `POST /ad_accounts/{ad_account_id}/ad_groups/audience_sizing` (operation `ad_groups/audience_sizing`): `client.ad_groups().get_audience_sizing(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupAudienceSizingResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups-audience_sizing>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`AdGroupAudienceSizingRequest`](models::AdGroupAudienceSizingRequest).
 ///
-/// Create it with `client.ad_groups().audience_sizing(..)`, or detached with [`AdGroupsAudienceSizing::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_groups()
+///     .get_audience_sizing("1234567890", models::AdGroupAudienceSizingRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdGroupsAudienceSizing<C = ()> {
+pub struct AdGroupsGetAudienceSizing<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::AdGroupAudienceSizingRequest,
 }
 
-impl AdGroupsAudienceSizing {
-    /// The operation, detached from any client.
+impl AdGroupsGetAudienceSizing {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdGroupAudienceSizingRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AdGroupsAudienceSizing<C> {
+impl<C> AdGroupsGetAudienceSizing<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::AdGroupAudienceSizingRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -729,11 +895,14 @@ impl<C> AdGroupsAudienceSizing<C> {
     }
 }
 
-impl<C> rt::Operation for AdGroupsAudienceSizing<C> {
+impl<C> rt::Operation for AdGroupsGetAudienceSizing<C> {
     type Output = models::AdGroupAudienceSizingResponse;
     const ID: &'static str = "ad_groups/audience_sizing";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -752,18 +921,28 @@ impl<C> rt::Operation for AdGroupsAudienceSizing<C> {
     }
 }
 
-impl_send!(AdGroupsAudienceSizing);
+impl_send!(AdGroupsGetAudienceSizing);
 
-/// `GET /ad_accounts/{ad_account_id}/ad_groups/{ad_group_id}` (operation `ad_groups/get`).
+/// `GET /ad_accounts/{ad_account_id}/ad_groups/{ad_group_id}` (operation `ad_groups/get`): `client.ad_groups().get(ad_account_id, ad_group_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdGroupResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `ad_group_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.ad_groups().get(..)`, or detached with [`AdGroupsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ad_groups().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdGroupsGet<C = ()> {
@@ -774,7 +953,7 @@ pub struct AdGroupsGet<C = ()> {
 }
 
 impl AdGroupsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, ad_group_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, ad_group_id)
     }
@@ -793,6 +972,9 @@ impl<C> rt::Operation for AdGroupsGet<C> {
     const ID: &'static str = "ad_groups/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -813,33 +995,47 @@ impl<C> rt::Operation for AdGroupsGet<C> {
 
 impl_send!(AdGroupsGet);
 
-/// `POST /ad_accounts/{ad_account_id}/bid_floor` (operation `ad_groups_bid_floor/get`).
+/// `POST /ad_accounts/{ad_account_id}/bid_floor` (operation `ad_groups_bid_floor/get`): `client.ad_groups().get_bid_floor(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BidFloor`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_groups_bid_floor-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`BidFloorRequest`](models::BidFloorRequest).
 ///
-/// Create it with `client.ad_groups().bid_floor_get(..)`, or detached with [`AdGroupsBidFloorGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ad_groups()
+///     .get_bid_floor("1234567890", models::BidFloorRequest::new([models::BidFloorRequestBidFloorSpecsItem::builder().billable_event(models::ActionType::Clickthrough).currency(models::Currency::Unk).build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdGroupsBidFloorGet<C = ()> {
+pub struct AdGroupsGetBidFloor<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::BidFloorRequest,
 }
 
-impl AdGroupsBidFloorGet {
-    /// The operation, detached from any client.
+impl AdGroupsGetBidFloor {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BidFloorRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AdGroupsBidFloorGet<C> {
+impl<C> AdGroupsGetBidFloor<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::BidFloorRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -847,11 +1043,14 @@ impl<C> AdGroupsBidFloorGet<C> {
     }
 }
 
-impl<C> rt::Operation for AdGroupsBidFloorGet<C> {
+impl<C> rt::Operation for AdGroupsGetBidFloor<C> {
     type Output = models::BidFloor;
     const ID: &'static str = "ad_groups_bid_floor/get";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -870,4 +1069,4 @@ impl<C> rt::Operation for AdGroupsBidFloorGet<C> {
     }
 }
 
-impl_send!(AdGroupsBidFloorGet);
+impl_send!(AdGroupsGetBidFloor);

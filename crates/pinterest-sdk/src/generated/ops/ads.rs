@@ -17,13 +17,19 @@ impl<C: Copy> AdsApi<C> {
         Self { c }
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/ad_previews`: see [`AdPreviewsCreate`].
-    pub fn previews_create(
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `POST /ad_accounts/{ad_account_id}/ad_previews`: see [`AdsCreatePreview`].
+    pub fn create_preview(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::AdPreviewRequest>,
-    ) -> AdPreviewsCreate<C> {
-        AdPreviewsCreate::bind(self.c, ad_account_id, body)
+    ) -> AdsCreatePreview<C> {
+        AdsCreatePreview::bind(self.c, ad_account_id, body)
     }
 
     /// `GET /ad_accounts/{ad_account_id}/ads`: see [`AdsList`].
@@ -49,39 +55,18 @@ impl<C: Copy> AdsApi<C> {
         AdsUpdate::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ads/analytics`: see [`AdsAnalytics`].
-    pub fn analytics(
-        &self,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> AdsAnalytics<C> {
-        AdsAnalytics::bind(self.c, ad_account_id, start_date, end_date, columns, granularity)
+    /// `GET /ad_accounts/{ad_account_id}/ads/analytics`: see [`AdsGetAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`, `columns`, `granularity`: they are required.
+    pub fn get_analytics(&self, ad_account_id: impl Into<String>) -> AdsGetAnalytics<C> {
+        AdsGetAnalytics::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ads/targeting_analytics`: see [`AdTargetingAnalyticsGet`].
-    pub fn targeting_analytics_get(
-        &self,
-        ad_account_id: impl Into<String>,
-        ad_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> AdTargetingAnalyticsGet<C> {
-        AdTargetingAnalyticsGet::bind(
-            self.c,
-            ad_account_id,
-            ad_ids,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
-        )
+    /// `GET /ad_accounts/{ad_account_id}/ads/targeting_analytics`: see [`AdsGetTargetingAnalytics`].
+    ///
+    /// Then set `ad_ids`, `start_date`, `end_date`, `targeting_types`, `columns`, `granularity`: they are required.
+    pub fn get_targeting_analytics(&self, ad_account_id: impl Into<String>) -> AdsGetTargetingAnalytics<C> {
+        AdsGetTargetingAnalytics::bind(self.c, ad_account_id)
     }
 
     /// `GET /ad_accounts/{ad_account_id}/ads/{ad_id}`: see [`AdsGet`].
@@ -90,33 +75,47 @@ impl<C: Copy> AdsApi<C> {
     }
 }
 
-/// `POST /ad_accounts/{ad_account_id}/ad_previews` (operation `ad_previews/create`).
+/// `POST /ad_accounts/{ad_account_id}/ad_previews` (operation `ad_previews/create`): `client.ads().create_preview(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdPreviewURLResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_previews-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`AdPreviewRequest`](models::AdPreviewRequest).
 ///
-/// Create it with `client.ads().previews_create(..)`, or detached with [`AdPreviewsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ads()
+///     .create_preview("1234567890", models::AdPreviewRequest::AdPreviewCreateFromImage(models::AdPreviewRequestCreateFromImage::builder().image_url("image url").title("title").build()?))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdPreviewsCreate<C = ()> {
+pub struct AdsCreatePreview<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::AdPreviewRequest,
 }
 
-impl AdPreviewsCreate {
-    /// The operation, detached from any client.
+impl AdsCreatePreview {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdPreviewRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AdPreviewsCreate<C> {
+impl<C> AdsCreatePreview<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::AdPreviewRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -124,11 +123,14 @@ impl<C> AdPreviewsCreate<C> {
     }
 }
 
-impl<C> rt::Operation for AdPreviewsCreate<C> {
+impl<C> rt::Operation for AdsCreatePreview<C> {
     type Output = models::AdPreviewURLResponse;
     const ID: &'static str = "ad_previews/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -147,9 +149,9 @@ impl<C> rt::Operation for AdPreviewsCreate<C> {
     }
 }
 
-impl_send!(AdPreviewsCreate);
+impl_send!(AdsCreatePreview);
 
-/// `GET /ad_accounts/{ad_account_id}/ads` (operation `ads/list`).
+/// `GET /ad_accounts/{ad_account_id}/ads` (operation `ads/list`): `client.ads().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -157,9 +159,18 @@ impl_send!(AdPreviewsCreate);
 /// - Success: HTTP 200; output [`models::AdsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ads-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.ads().list(..)`, or detached with [`AdsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ads().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdsList<C = ()> {
@@ -176,7 +187,7 @@ pub struct AdsList<C = ()> {
 }
 
 impl AdsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -199,25 +210,25 @@ impl<C> AdsList<C> {
         }
     }
 
-    /// Sets `campaign_ids` (query parameter).
+    /// Sets `campaign_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `ad_group_ids` (query parameter).
+    /// Sets `ad_group_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`.
     pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `ad_ids` (query parameter).
+    /// Sets `ad_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`.
     pub fn ad_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `entity_statuses` (query parameter).
+    /// Sets `entity_statuses` (query parameter, optional, sent as repeated keys): list of one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT`; default `["ACTIVE","PAUSED"]`.
     pub fn entity_statuses(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::AdsListEntityStatusesItem>>,
@@ -226,19 +237,19 @@ impl<C> AdsList<C> {
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::AdsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -250,6 +261,9 @@ impl<C> rt::Operation for AdsList<C> {
     const ID: &'static str = "ads/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -288,27 +302,45 @@ impl<C> rt::Operation for AdsList<C> {
 impl<C: Clone> rt::Paginated for AdsList<C> {
     type Item = models::AdResponse;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(AdsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/ads` (operation `ads/create`).
+/// `POST /ad_accounts/{ad_account_id}/ads` (operation `ads/create`): `client.ads().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdArrayResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ads-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`AdCreateRequest`](models::AdCreateRequest).
 ///
-/// Create it with `client.ads().create(..)`, or detached with [`AdsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ads()
+///     .create("1234567890", [models::AdCreateRequest::builder().ad_group_id("1234567890").creative_type(models::CreativeType::Regular).pin_id("1234567890").build()?])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdsCreate<C = ()> {
@@ -319,7 +351,7 @@ pub struct AdsCreate<C = ()> {
 }
 
 impl AdsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdCreateRequest>>,
@@ -345,6 +377,9 @@ impl<C> rt::Operation for AdsCreate<C> {
     const ID: &'static str = "ads/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -365,16 +400,30 @@ impl<C> rt::Operation for AdsCreate<C> {
 
 impl_send!(AdsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/ads` (operation `ads/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/ads` (operation `ads/update`): `client.ads().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdArrayResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ads-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`AdUpdateRequest`](models::AdUpdateRequest).
 ///
-/// Create it with `client.ads().update(..)`, or detached with [`AdsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ads()
+///     .update("1234567890", [models::AdUpdateRequest::new("1234567890")])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdsUpdate<C = ()> {
@@ -385,7 +434,7 @@ pub struct AdsUpdate<C = ()> {
 }
 
 impl AdsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdUpdateRequest>>,
@@ -411,6 +460,9 @@ impl<C> rt::Operation for AdsUpdate<C> {
     const ID: &'static str = "ads/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -431,72 +483,74 @@ impl<C> rt::Operation for AdsUpdate<C> {
 
 impl_send!(AdsUpdate);
 
-/// `GET /ad_accounts/{ad_account_id}/ads/analytics` (operation `ads/analytics`).
+/// `GET /ad_accounts/{ad_account_id}/ads/analytics` (operation `ads/analytics`): `client.ads().get_analytics(ad_account_id).start_date(..).end_date(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdsAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ads-analytics>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`start_date`](AdsGetAnalytics::start_date), [`end_date`](AdsGetAnalytics::end_date), [`columns`](AdsGetAnalytics::columns), [`granularity`](AdsGetAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ads().analytics(..)`, or detached with [`AdsAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ads()
+///     .get_analytics("1234567890")
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdsAnalytics<C = ()> {
+pub struct AdsGetAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    start_date: String,
-    end_date: String,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
     ad_ids: Option<Vec<String>>,
-    columns: Vec<models::AdsAnalyticsColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::AdsAnalyticsClickWindowDays>,
-    engagement_window_days: Option<models::AdsAnalyticsEngagementWindowDays>,
-    view_window_days: Option<models::AdsAnalyticsViewWindowDays>,
-    conversion_report_time: Option<models::AdsAnalyticsConversionReportTime>,
+    columns: Option<Vec<models::AdsGetAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::AdsGetAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdsGetAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdsGetAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdsGetAnalyticsConversionReportTime>,
     pin_ids: Option<Vec<String>>,
     campaign_ids: Option<Vec<String>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl AdsAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, start_date, end_date, columns, granularity)
+impl AdsGetAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdsAnalytics<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> AdsGetAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            start_date,
-            end_date,
+            start_date: None,
+            end_date: None,
             ad_ids: None,
-            columns,
-            granularity,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -507,72 +561,111 @@ impl<C> AdsAnalytics<C> {
         }
     }
 
-    /// Sets `ad_ids` (query parameter).
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `ad_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`.
     pub fn ad_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::AdsAnalyticsClickWindowDays>) -> Self {
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<models::AdsGetAnalyticsColumnsItem>>) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(mut self, value: impl Into<models::AdsGetAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::AdsAnalyticsEngagementWindowDays>) -> Self {
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn engagement_window_days(mut self, value: impl Into<models::AdsGetAnalyticsEngagementWindowDays>) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::AdsAnalyticsViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::AdsGetAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::AdsAnalyticsConversionReportTime>) -> Self {
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
+    pub fn conversion_report_time(mut self, value: impl Into<models::AdsGetAnalyticsConversionReportTime>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `pin_ids` (query parameter).
+    /// Sets `pin_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 100 items, each item: pattern `^\d+$`.
     pub fn pin_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.pin_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `campaign_ids` (query parameter).
+    /// Sets `campaign_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdsAnalytics<C> {
+impl<C> rt::Operation for AdsGetAnalytics<C> {
     type Output = models::AdsAnalyticsResponse;
     const ID: &'static str = "ads/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("AdsGetAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("AdsGetAnalytics", "end_date").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("AdsGetAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("AdsGetAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/ads/analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
         if let Some(v) = &self.ad_ids {
             w.query_exploded("ad_ids", v);
         }
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -596,81 +689,79 @@ impl<C> rt::Operation for AdsAnalytics<C> {
     }
 }
 
-impl_send!(AdsAnalytics);
+impl_send!(AdsGetAnalytics);
 
-/// `GET /ad_accounts/{ad_account_id}/ads/targeting_analytics` (operation `ad_targeting_analytics/get`).
+/// `GET /ad_accounts/{ad_account_id}/ads/targeting_analytics` (operation `ad_targeting_analytics/get`): `client.ads().get_targeting_analytics(ad_account_id).ad_ids(..).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_targeting_analytics-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`ad_ids`](AdsGetTargetingAnalytics::ad_ids), [`start_date`](AdsGetTargetingAnalytics::start_date), [`end_date`](AdsGetTargetingAnalytics::end_date), [`targeting_types`](AdsGetTargetingAnalytics::targeting_types), [`columns`](AdsGetTargetingAnalytics::columns), [`granularity`](AdsGetTargetingAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.ads().targeting_analytics_get(..)`, or detached with [`AdTargetingAnalyticsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .ads()
+///     .get_targeting_analytics("1234567890")
+///     .ad_ids(["ad ids"])
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .targeting_types([models::AdsAnalyticsAdTargetingType::Keyword])
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdTargetingAnalyticsGet<C = ()> {
+pub struct AdsGetTargetingAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    ad_ids: Vec<String>,
-    start_date: String,
-    end_date: String,
-    targeting_types: Vec<models::AdsAnalyticsAdTargetingType>,
-    columns: Vec<models::AdTargetingAnalyticsGetColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::AdTargetingAnalyticsGetClickWindowDays>,
-    engagement_window_days: Option<models::AdTargetingAnalyticsGetEngagementWindowDays>,
-    view_window_days: Option<models::AdTargetingAnalyticsGetViewWindowDays>,
-    conversion_report_time: Option<models::AdTargetingAnalyticsGetConversionReportTime>,
+    ad_ids: Option<Vec<String>>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    targeting_types: Option<Vec<models::AdsAnalyticsAdTargetingType>>,
+    columns: Option<Vec<models::AdsGetTargetingAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::AdsGetTargetingAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::AdsGetTargetingAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::AdsGetTargetingAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::AdsGetTargetingAnalyticsConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl AdTargetingAnalyticsGet {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        ad_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, ad_ids, start_date, end_date, targeting_types, columns, granularity)
+impl AdsGetTargetingAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdTargetingAnalyticsGet<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        ad_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::AdTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> AdsGetTargetingAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let ad_ids = ad_ids.into_iter().map(Into::into).collect();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let targeting_types = targeting_types.into_iter().map(Into::into).collect();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            ad_ids,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
+            ad_ids: None,
+            start_date: None,
+            end_date: None,
+            targeting_types: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -680,37 +771,79 @@ impl<C> AdTargetingAnalyticsGet<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::AdTargetingAnalyticsGetClickWindowDays>) -> Self {
+    /// Sets `ad_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`.
+    pub fn ad_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ad_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `targeting_types` (query parameter, required, sent comma-separated): list of one of the 14 values of [`AdsAnalyticsAdTargetingType`](models::AdsAnalyticsAdTargetingType); at least 1 items, at most 14 items.
+    pub fn targeting_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdsAnalyticsAdTargetingType>>,
+    ) -> Self {
+        self.targeting_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdsGetTargetingAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(mut self, value: impl Into<models::AdsGetTargetingAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
     pub fn engagement_window_days(
         mut self,
-        value: impl Into<models::AdTargetingAnalyticsGetEngagementWindowDays>,
+        value: impl Into<models::AdsGetTargetingAnalyticsEngagementWindowDays>,
     ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::AdTargetingAnalyticsGetViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::AdsGetTargetingAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
     pub fn conversion_report_time(
         mut self,
-        value: impl Into<models::AdTargetingAnalyticsGetConversionReportTime>,
+        value: impl Into<models::AdsGetTargetingAnalyticsConversionReportTime>,
     ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `attribution_types` (query parameter).
+    /// Sets `attribution_types` (query parameter, optional, sent comma-separated): list of one of `INDIVIDUAL`, `HOUSEHOLD`; at most 2 items.
     pub fn attribution_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::ConversionReportAttributionType>>,
@@ -719,29 +852,50 @@ impl<C> AdTargetingAnalyticsGet<C> {
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdTargetingAnalyticsGet<C> {
+impl<C> rt::Operation for AdsGetTargetingAnalytics<C> {
     type Output = models::MetricsResponse;
     const ID: &'static str = "ad_targeting_analytics/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(ad_ids) = &self.ad_ids else {
+            return Err(rt::BuildError::missing("AdsGetTargetingAnalytics", "ad_ids").into());
+        };
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("AdsGetTargetingAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("AdsGetTargetingAnalytics", "end_date").into());
+        };
+        let Some(targeting_types) = &self.targeting_types else {
+            return Err(rt::BuildError::missing("AdsGetTargetingAnalytics", "targeting_types").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("AdsGetTargetingAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("AdsGetTargetingAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/ads/targeting_analytics");
-        w.query_exploded("ad_ids", &self.ad_ids);
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_csv("targeting_types", &self.targeting_types);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_exploded("ad_ids", ad_ids);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_csv("targeting_types", targeting_types);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -762,18 +916,28 @@ impl<C> rt::Operation for AdTargetingAnalyticsGet<C> {
     }
 }
 
-impl_send!(AdTargetingAnalyticsGet);
+impl_send!(AdsGetTargetingAnalytics);
 
-/// `GET /ad_accounts/{ad_account_id}/ads/{ad_id}` (operation `ads/get`).
+/// `GET /ad_accounts/{ad_account_id}/ads/{ad_id}` (operation `ads/get`): `client.ads().get(ad_account_id, ad_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ads-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `ad_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.ads().get(..)`, or detached with [`AdsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.ads().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AdsGet<C = ()> {
@@ -784,7 +948,7 @@ pub struct AdsGet<C = ()> {
 }
 
 impl AdsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, ad_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, ad_id)
     }
@@ -803,6 +967,9 @@ impl<C> rt::Operation for AdsGet<C> {
     const ID: &'static str = "ads/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

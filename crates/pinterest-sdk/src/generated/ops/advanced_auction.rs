@@ -17,67 +17,86 @@ impl<C: Copy> AdvancedAuctionApi<C> {
         Self { c }
     }
 
-    /// `POST /advanced_auction/items/get`: see [`AdvancedAuctionItemsGetPost`].
-    pub fn items_get_post(
-        &self,
-        body: impl Into<models::AdvancedAuctionItemsGetRequest>,
-    ) -> AdvancedAuctionItemsGetPost<C> {
-        AdvancedAuctionItemsGetPost::bind(self.c, body)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /advanced_auction/items/submit`: see [`AdvancedAuctionItemsSubmitPost`].
-    pub fn items_submit_post(
+    /// `POST /advanced_auction/items/get`: see [`AdvancedAuctionGetItems`].
+    pub fn get_items(&self, body: impl Into<models::AdvancedAuctionItemsGetRequest>) -> AdvancedAuctionGetItems<C> {
+        AdvancedAuctionGetItems::bind(self.c, body)
+    }
+
+    /// `POST /advanced_auction/items/submit`: see [`AdvancedAuctionSubmitItems`].
+    pub fn submit_items(
         &self,
         body: impl Into<models::AdvancedAuctionItemsSubmitRequest>,
-    ) -> AdvancedAuctionItemsSubmitPost<C> {
-        AdvancedAuctionItemsSubmitPost::bind(self.c, body)
+    ) -> AdvancedAuctionSubmitItems<C> {
+        AdvancedAuctionSubmitItems::bind(self.c, body)
     }
 }
 
-/// `POST /advanced_auction/items/get` (operation `advanced_auction_items_get/post`).
+/// `POST /advanced_auction/items/get` (operation `advanced_auction_items_get/post`): `client.advanced_auction().get_items(body)`.
 ///
 /// - Scopes: `ads:read` + `catalogs:read`
 /// - Rate-limit category: `advanced_auction_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::AdvancedAuctionItems`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/advanced_auction_items_get-post>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`AdvancedAuctionItemsGetRequest`](models::AdvancedAuctionItemsGetRequest).
 ///
-/// Create it with `client.advanced_auction().items_get_post(..)`, or detached with [`AdvancedAuctionItemsGetPost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .advanced_auction()
+///     .get_items(models::AdvancedAuctionItemsGetRequest::new("1234567890", [models::AdvancedAuctionKey::builder().country(models::Country::Ad).item_id("1234567890").language(models::Language::Am).build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdvancedAuctionItemsGetPost<C = ()> {
+pub struct AdvancedAuctionGetItems<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
     body: models::AdvancedAuctionItemsGetRequest,
 }
 
-impl AdvancedAuctionItemsGetPost {
-    /// The operation, detached from any client.
+impl AdvancedAuctionGetItems {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::AdvancedAuctionItemsGetRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> AdvancedAuctionItemsGetPost<C> {
+impl<C> AdvancedAuctionGetItems<C> {
     fn bind(c: C, body: impl Into<models::AdvancedAuctionItemsGetRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdvancedAuctionItemsGetPost<C> {
+impl<C> rt::Operation for AdvancedAuctionGetItems<C> {
     type Output = models::AdvancedAuctionItems;
     const ID: &'static str = "advanced_auction_items_get/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read", "catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "advanced_auction_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/advanced_auction/items/get");
@@ -95,52 +114,68 @@ impl<C> rt::Operation for AdvancedAuctionItemsGetPost<C> {
     }
 }
 
-impl_send!(AdvancedAuctionItemsGetPost);
+impl_send!(AdvancedAuctionGetItems);
 
-/// `POST /advanced_auction/items/submit` (operation `advanced_auction_items_submit/post`).
+/// `POST /advanced_auction/items/submit` (operation `advanced_auction_items_submit/post`): `client.advanced_auction().submit_items(body)`.
 ///
 /// - Scopes: `ads:write` + `catalogs:read`
 /// - Rate-limit category: `advanced_auction_write`
 /// - Sandbox: available
 /// - Success: HTTP 200, 206; output [`models::AdvancedAuctionProcessedItems`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/advanced_auction_items_submit-post>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`AdvancedAuctionItemsSubmitRequest`](models::AdvancedAuctionItemsSubmitRequest).
 ///
-/// Create it with `client.advanced_auction().items_submit_post(..)`, or detached with [`AdvancedAuctionItemsSubmitPost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .advanced_auction()
+///     .submit_items(models::AdvancedAuctionItemsSubmitRequest::new("1234567890", [models::AdvancedAuctionItemsSubmitRecord::upsert(models::AdvancedAuctionItemsSubmitUpsertRecord::builder().country(models::Country::Ad).item_id("1234567890").language(models::Language::Am).bid_options(models::AdvancedAuctionBidOptions::new()).build()?)]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdvancedAuctionItemsSubmitPost<C = ()> {
+pub struct AdvancedAuctionSubmitItems<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
     body: models::AdvancedAuctionItemsSubmitRequest,
 }
 
-impl AdvancedAuctionItemsSubmitPost {
-    /// The operation, detached from any client.
+impl AdvancedAuctionSubmitItems {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::AdvancedAuctionItemsSubmitRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> AdvancedAuctionItemsSubmitPost<C> {
+impl<C> AdvancedAuctionSubmitItems<C> {
     fn bind(c: C, body: impl Into<models::AdvancedAuctionItemsSubmitRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdvancedAuctionItemsSubmitPost<C> {
+impl<C> rt::Operation for AdvancedAuctionSubmitItems<C> {
     type Output = models::AdvancedAuctionProcessedItems;
     const ID: &'static str = "advanced_auction_items_submit/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write", "catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "advanced_auction_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/advanced_auction/items/submit");
@@ -158,4 +193,4 @@ impl<C> rt::Operation for AdvancedAuctionItemsSubmitPost<C> {
     }
 }
 
-impl_send!(AdvancedAuctionItemsSubmitPost);
+impl_send!(AdvancedAuctionSubmitItems);

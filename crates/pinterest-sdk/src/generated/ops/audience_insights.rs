@@ -17,59 +17,77 @@ impl<C: Copy> AudienceInsightsApi<C> {
         Self { c }
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/audience_insights`: see [`AudienceInsightsGet`].
-    pub fn get(
-        &self,
-        ad_account_id: impl Into<String>,
-        audience_insight_type: impl Into<models::AudienceInsightType>,
-    ) -> AudienceInsightsGet<C> {
-        AudienceInsightsGet::bind(self.c, ad_account_id, audience_insight_type)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/insights/audiences`: see [`AudienceInsightsScopeAndTypeGet`].
-    pub fn scope_and_type_get(&self, ad_account_id: impl Into<String>) -> AudienceInsightsScopeAndTypeGet<C> {
-        AudienceInsightsScopeAndTypeGet::bind(self.c, ad_account_id)
+    /// `GET /ad_accounts/{ad_account_id}/audience_insights`: see [`AudienceInsightsGet`].
+    ///
+    /// Then set `audience_insight_type`: they are required.
+    pub fn get(&self, ad_account_id: impl Into<String>) -> AudienceInsightsGet<C> {
+        AudienceInsightsGet::bind(self.c, ad_account_id)
+    }
+
+    /// `GET /ad_accounts/{ad_account_id}/insights/audiences`: see [`AudienceInsightsGetScopeAndType`].
+    pub fn get_scope_and_type(&self, ad_account_id: impl Into<String>) -> AudienceInsightsGetScopeAndType<C> {
+        AudienceInsightsGetScopeAndType::bind(self.c, ad_account_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/audience_insights` (operation `audience_insights/get`).
+/// `GET /ad_accounts/{ad_account_id}/audience_insights` (operation `audience_insights/get`): `client.audience_insights().get(ad_account_id).audience_insight_type(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AudienceInsightsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/audience_insights-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`audience_insight_type`](AudienceInsightsGet::audience_insight_type). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.audience_insights().get(..)`, or detached with [`AudienceInsightsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audience_insights()
+///     .get("1234567890")
+///     .audience_insight_type(models::AudienceInsightType::YourTotalAudience)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AudienceInsightsGet<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    audience_insight_type: models::AudienceInsightType,
+    audience_insight_type: Option<models::AudienceInsightType>,
 }
 
 impl AudienceInsightsGet {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        audience_insight_type: impl Into<models::AudienceInsightType>,
-    ) -> Self {
-        Self::bind((), ad_account_id, audience_insight_type)
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
 impl<C> AudienceInsightsGet<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        audience_insight_type: impl Into<models::AudienceInsightType>,
-    ) -> Self {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let audience_insight_type = audience_insight_type.into();
-        Self { c, o: rt::CallOptions::default(), ad_account_id, audience_insight_type }
+        Self { c, o: rt::CallOptions::default(), ad_account_id, audience_insight_type: None }
+    }
+
+    /// Sets `audience_insight_type` (query parameter, required): one of `YOUR_TOTAL_AUDIENCE`, `YOUR_ENGAGED_AUDIENCE`, `PINTEREST_TOTAL_AUDIENCE`; default `"YOUR_TOTAL_AUDIENCE"`.
+    pub fn audience_insight_type(mut self, value: impl Into<models::AudienceInsightType>) -> Self {
+        self.audience_insight_type = Some(value.into());
+        self
     }
 }
 
@@ -78,12 +96,18 @@ impl<C> rt::Operation for AudienceInsightsGet<C> {
     const ID: &'static str = "audience_insights/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(audience_insight_type) = &self.audience_insight_type else {
+            return Err(rt::BuildError::missing("AudienceInsightsGet", "audience_insight_type").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/audience_insights");
-        w.query("audience_insight_type", &self.audience_insight_type);
+        w.query("audience_insight_type", audience_insight_type);
         Ok(())
     }
 
@@ -98,43 +122,55 @@ impl<C> rt::Operation for AudienceInsightsGet<C> {
 
 impl_send!(AudienceInsightsGet);
 
-/// `GET /ad_accounts/{ad_account_id}/insights/audiences` (operation `audience_insights_scope_and_type/get`).
+/// `GET /ad_accounts/{ad_account_id}/insights/audiences` (operation `audience_insights_scope_and_type/get`): `client.audience_insights().get_scope_and_type(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AudienceDefinitionResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/audience_insights_scope_and_type-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.audience_insights().scope_and_type_get(..)`, or detached with [`AudienceInsightsScopeAndTypeGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.audience_insights().get_scope_and_type("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AudienceInsightsScopeAndTypeGet<C = ()> {
+pub struct AudienceInsightsGetScopeAndType<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
 }
 
-impl AudienceInsightsScopeAndTypeGet {
-    /// The operation, detached from any client.
+impl AudienceInsightsGetScopeAndType {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AudienceInsightsScopeAndTypeGet<C> {
+impl<C> AudienceInsightsGetScopeAndType<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id }
     }
 }
 
-impl<C> rt::Operation for AudienceInsightsScopeAndTypeGet<C> {
+impl<C> rt::Operation for AudienceInsightsGetScopeAndType<C> {
     type Output = models::AudienceDefinitionResponse;
     const ID: &'static str = "audience_insights_scope_and_type/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -152,4 +188,4 @@ impl<C> rt::Operation for AudienceInsightsScopeAndTypeGet<C> {
     }
 }
 
-impl_send!(AudienceInsightsScopeAndTypeGet);
+impl_send!(AudienceInsightsGetScopeAndType);

@@ -17,151 +17,178 @@ impl<C: Copy> AudienceSharingApi<C> {
         Self { c }
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/audiences/shared/accounts`: see [`AdAccountsAudiencesSharedAccountsList`].
-    pub fn ad_accounts_audiences_shared_accounts_list(
-        &self,
-        ad_account_id: impl Into<String>,
-        audience_id: impl Into<String>,
-        account_type: impl Into<models::AudienceAccountType>,
-    ) -> AdAccountsAudiencesSharedAccountsList<C> {
-        AdAccountsAudiencesSharedAccountsList::bind(self.c, ad_account_id, audience_id, account_type)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `PATCH /ad_accounts/{ad_account_id}/audiences/ad_accounts/shared`: see [`UpdateAdAccountToAdAccountSharedAudience`].
-    pub fn update_ad_account_to_ad_account_shared_audience(
+    /// `GET /ad_accounts/{ad_account_id}/audiences/shared/accounts`: see [`AudienceSharingListAdAccountRecipients`].
+    ///
+    /// Then set `audience_id`, `account_type`: they are required.
+    pub fn list_ad_account_recipients(
+        &self,
+        ad_account_id: impl Into<String>,
+    ) -> AudienceSharingListAdAccountRecipients<C> {
+        AudienceSharingListAdAccountRecipients::bind(self.c, ad_account_id)
+    }
+
+    /// `PATCH /ad_accounts/{ad_account_id}/audiences/ad_accounts/shared`: see [`AudienceSharingUpdateAdAccountToAdAccount`].
+    pub fn update_ad_account_to_ad_account(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::SharedAudience>,
-    ) -> UpdateAdAccountToAdAccountSharedAudience<C> {
-        UpdateAdAccountToAdAccountSharedAudience::bind(self.c, ad_account_id, body)
+    ) -> AudienceSharingUpdateAdAccountToAdAccount<C> {
+        AudienceSharingUpdateAdAccountToAdAccount::bind(self.c, ad_account_id, body)
     }
 
-    /// `PATCH /ad_accounts/{ad_account_id}/audiences/businesses/shared`: see [`UpdateAdAccountToBusinessSharedAudience`].
-    pub fn update_ad_account_to_business_shared_audience(
+    /// `PATCH /ad_accounts/{ad_account_id}/audiences/businesses/shared`: see [`AudienceSharingUpdateAdAccountToBusiness`].
+    pub fn update_ad_account_to_business(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::BusinessSharedAudience>,
-    ) -> UpdateAdAccountToBusinessSharedAudience<C> {
-        UpdateAdAccountToBusinessSharedAudience::bind(self.c, ad_account_id, body)
+    ) -> AudienceSharingUpdateAdAccountToBusiness<C> {
+        AudienceSharingUpdateAdAccountToBusiness::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /businesses/{business_id}/audiences`: see [`SharedAudiencesForBusinessList`].
-    pub fn shared_audiences_for_business_list(
-        &self,
-        business_id: impl Into<String>,
-    ) -> SharedAudiencesForBusinessList<C> {
-        SharedAudiencesForBusinessList::bind(self.c, business_id)
+    /// `GET /businesses/{business_id}/audiences`: see [`AudienceSharingListForBusiness`].
+    pub fn list_for_business(&self, business_id: impl Into<String>) -> AudienceSharingListForBusiness<C> {
+        AudienceSharingListForBusiness::bind(self.c, business_id)
     }
 
-    /// `GET /businesses/{business_id}/audiences/shared/accounts`: see [`BusinessAccountAudiencesSharedAccountsList`].
-    pub fn business_account_audiences_shared_accounts_list(
-        &self,
-        business_id: impl Into<String>,
-        audience_id: impl Into<String>,
-        account_type: impl Into<models::AudienceAccountType>,
-    ) -> BusinessAccountAudiencesSharedAccountsList<C> {
-        BusinessAccountAudiencesSharedAccountsList::bind(self.c, business_id, audience_id, account_type)
+    /// `GET /businesses/{business_id}/audiences/shared/accounts`: see [`AudienceSharingListBusinessRecipients`].
+    ///
+    /// Then set `audience_id`, `account_type`: they are required.
+    pub fn list_business_recipients(&self, business_id: impl Into<String>) -> AudienceSharingListBusinessRecipients<C> {
+        AudienceSharingListBusinessRecipients::bind(self.c, business_id)
     }
 
-    /// `PATCH /businesses/{business_id}/audiences/ad_accounts/shared`: see [`UpdateBusinessToAdAccountSharedAudience`].
-    pub fn update_business_to_ad_account_shared_audience(
+    /// `PATCH /businesses/{business_id}/audiences/ad_accounts/shared`: see [`AudienceSharingUpdateBusinessToAdAccount`].
+    pub fn update_business_to_ad_account(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::SharedAudience>,
-    ) -> UpdateBusinessToAdAccountSharedAudience<C> {
-        UpdateBusinessToAdAccountSharedAudience::bind(self.c, business_id, body)
+    ) -> AudienceSharingUpdateBusinessToAdAccount<C> {
+        AudienceSharingUpdateBusinessToAdAccount::bind(self.c, business_id, body)
     }
 
-    /// `PATCH /businesses/{business_id}/audiences/businesses/shared`: see [`UpdateBusinessToBusinessSharedAudience`].
-    pub fn update_business_to_business_shared_audience(
+    /// `PATCH /businesses/{business_id}/audiences/businesses/shared`: see [`AudienceSharingUpdateBusinessToBusiness`].
+    pub fn update_business_to_business(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::BusinessSharedAudience>,
-    ) -> UpdateBusinessToBusinessSharedAudience<C> {
-        UpdateBusinessToBusinessSharedAudience::bind(self.c, business_id, body)
+    ) -> AudienceSharingUpdateBusinessToBusiness<C> {
+        AudienceSharingUpdateBusinessToBusiness::bind(self.c, business_id, body)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/audiences/shared/accounts` (operation `ad_accounts_audiences_shared_accounts/list`).
+/// `GET /ad_accounts/{ad_account_id}/audiences/shared/accounts` (operation `ad_accounts_audiences_shared_accounts/list`): `client.audience_sharing().list_ad_account_recipients(ad_account_id).audience_id(..).account_type(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::AdAccountsAudiencesSharedAccountsListResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::AudienceSharingListAdAccountRecipientsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts_audiences_shared_accounts-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`audience_id`](AudienceSharingListAdAccountRecipients::audience_id), [`account_type`](AudienceSharingListAdAccountRecipients::account_type). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.audience_sharing().ad_accounts_audiences_shared_accounts_list(..)`, or detached with [`AdAccountsAudiencesSharedAccountsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audience_sharing()
+///     .list_ad_account_recipients("1234567890")
+///     .audience_id("1234567890")
+///     .account_type(models::AudienceAccountType::AdAccount)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountsAudiencesSharedAccountsList<C = ()> {
+pub struct AudienceSharingListAdAccountRecipients<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    audience_id: String,
-    account_type: models::AudienceAccountType,
+    audience_id: Option<String>,
+    account_type: Option<models::AudienceAccountType>,
     page_size: Option<i64>,
     bookmark: Option<String>,
 }
 
-impl AdAccountsAudiencesSharedAccountsList {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        audience_id: impl Into<String>,
-        account_type: impl Into<models::AudienceAccountType>,
-    ) -> Self {
-        Self::bind((), ad_account_id, audience_id, account_type)
+impl AudienceSharingListAdAccountRecipients {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdAccountsAudiencesSharedAccountsList<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        audience_id: impl Into<String>,
-        account_type: impl Into<models::AudienceAccountType>,
-    ) -> Self {
+impl<C> AudienceSharingListAdAccountRecipients<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let audience_id = audience_id.into();
-        let account_type = account_type.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            audience_id,
-            account_type,
+            audience_id: None,
+            account_type: None,
             page_size: None,
             bookmark: None,
         }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `audience_id` (query parameter, required): string; pattern `^\d+$`, at most 18 characters.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
+
+    /// Sets `account_type` (query parameter, required): one of `AD_ACCOUNT`, `BUSINESS_ACCOUNT`; default `"AD_ACCOUNT"`.
+    pub fn account_type(mut self, value: impl Into<models::AudienceAccountType>) -> Self {
+        self.account_type = Some(value.into());
+        self
+    }
+
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdAccountsAudiencesSharedAccountsList<C> {
-    type Output = models::AdAccountsAudiencesSharedAccountsListResponse;
+impl<C> rt::Operation for AudienceSharingListAdAccountRecipients<C> {
+    type Output = models::AudienceSharingListAdAccountRecipientsResponse;
     const ID: &'static str = "ad_accounts_audiences_shared_accounts/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(audience_id) = &self.audience_id else {
+            return Err(rt::BuildError::missing("AudienceSharingListAdAccountRecipients", "audience_id").into());
+        };
+        let Some(account_type) = &self.account_type else {
+            return Err(rt::BuildError::missing("AudienceSharingListAdAccountRecipients", "account_type").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/audiences/shared/accounts");
-        w.query("audience_id", &self.audience_id);
-        w.query("account_type", &self.account_type);
+        w.query("audience_id", audience_id);
+        w.query("account_type", account_type);
         if let Some(v) = self.page_size {
             w.check_range("page_size", v, Some(1), Some(250))?;
         }
@@ -179,47 +206,65 @@ impl<C> rt::Operation for AdAccountsAudiencesSharedAccountsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for AdAccountsAudiencesSharedAccountsList<C> {
+impl<C: Clone> rt::Paginated for AudienceSharingListAdAccountRecipients<C> {
     type Item = models::SharedAudienceAccount;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(AdAccountsAudiencesSharedAccountsList, paginated);
+impl_send!(AudienceSharingListAdAccountRecipients, paginated);
 
-/// `PATCH /ad_accounts/{ad_account_id}/audiences/ad_accounts/shared` (operation `update_ad_account_to_ad_account_shared_audience`).
+/// `PATCH /ad_accounts/{ad_account_id}/audiences/ad_accounts/shared` (operation `update_ad_account_to_ad_account_shared_audience`): `client.audience_sharing().update_ad_account_to_ad_account(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::SharedAudienceResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/update_ad_account_to_ad_account_shared_audience>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`SharedAudience`](models::SharedAudience).
 ///
-/// Create it with `client.audience_sharing().update_ad_account_to_ad_account_shared_audience(..)`, or detached with [`UpdateAdAccountToAdAccountSharedAudience::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audience_sharing()
+///     .update_ad_account_to_ad_account("1234567890", models::SharedAudience::builder().audience_id("1234567890").operation_type(models::OperationType::Share).recipient_account_ids(["recipient account ids"]).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UpdateAdAccountToAdAccountSharedAudience<C = ()> {
+pub struct AudienceSharingUpdateAdAccountToAdAccount<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::SharedAudience,
 }
 
-impl UpdateAdAccountToAdAccountSharedAudience {
-    /// The operation, detached from any client.
+impl AudienceSharingUpdateAdAccountToAdAccount {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::SharedAudience>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> UpdateAdAccountToAdAccountSharedAudience<C> {
+impl<C> AudienceSharingUpdateAdAccountToAdAccount<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::SharedAudience>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -227,11 +272,14 @@ impl<C> UpdateAdAccountToAdAccountSharedAudience<C> {
     }
 }
 
-impl<C> rt::Operation for UpdateAdAccountToAdAccountSharedAudience<C> {
+impl<C> rt::Operation for AudienceSharingUpdateAdAccountToAdAccount<C> {
     type Output = models::SharedAudienceResponse;
     const ID: &'static str = "update_ad_account_to_ad_account_shared_audience";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -250,35 +298,49 @@ impl<C> rt::Operation for UpdateAdAccountToAdAccountSharedAudience<C> {
     }
 }
 
-impl_send!(UpdateAdAccountToAdAccountSharedAudience);
+impl_send!(AudienceSharingUpdateAdAccountToAdAccount);
 
-/// `PATCH /ad_accounts/{ad_account_id}/audiences/businesses/shared` (operation `update_ad_account_to_business_shared_audience`).
+/// `PATCH /ad_accounts/{ad_account_id}/audiences/businesses/shared` (operation `update_ad_account_to_business_shared_audience`): `client.audience_sharing().update_ad_account_to_business(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::BusinessSharedAudienceResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/update_ad_account_to_business_shared_audience>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`BusinessSharedAudience`](models::BusinessSharedAudience).
 ///
-/// Create it with `client.audience_sharing().update_ad_account_to_business_shared_audience(..)`, or detached with [`UpdateAdAccountToBusinessSharedAudience::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audience_sharing()
+///     .update_ad_account_to_business("1234567890", models::BusinessSharedAudience::builder().audience_id("1234567890").operation_type(models::OperationType::Share).recipient_business_ids(["recipient business ids"]).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UpdateAdAccountToBusinessSharedAudience<C = ()> {
+pub struct AudienceSharingUpdateAdAccountToBusiness<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::BusinessSharedAudience,
 }
 
-impl UpdateAdAccountToBusinessSharedAudience {
-    /// The operation, detached from any client.
+impl AudienceSharingUpdateAdAccountToBusiness {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BusinessSharedAudience>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> UpdateAdAccountToBusinessSharedAudience<C> {
+impl<C> AudienceSharingUpdateAdAccountToBusiness<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::BusinessSharedAudience>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -286,11 +348,14 @@ impl<C> UpdateAdAccountToBusinessSharedAudience<C> {
     }
 }
 
-impl<C> rt::Operation for UpdateAdAccountToBusinessSharedAudience<C> {
+impl<C> rt::Operation for AudienceSharingUpdateAdAccountToBusiness<C> {
     type Output = models::BusinessSharedAudienceResponse;
     const ID: &'static str = "update_ad_account_to_business_shared_audience";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -309,67 +374,79 @@ impl<C> rt::Operation for UpdateAdAccountToBusinessSharedAudience<C> {
     }
 }
 
-impl_send!(UpdateAdAccountToBusinessSharedAudience);
+impl_send!(AudienceSharingUpdateAdAccountToBusiness);
 
-/// `GET /businesses/{business_id}/audiences` (operation `shared_audiences_for_business/list`).
+/// `GET /businesses/{business_id}/audiences` (operation `shared_audiences_for_business/list`): `client.audience_sharing().list_for_business(business_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::SharedAudiencesForBusinessListResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::AudienceSharingListForBusinessResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/shared_audiences_for_business-list>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.audience_sharing().shared_audiences_for_business_list(..)`, or detached with [`SharedAudiencesForBusinessList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.audience_sharing().list_for_business("729090764583391194").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SharedAudiencesForBusinessList<C = ()> {
+pub struct AudienceSharingListForBusiness<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     bookmark: Option<String>,
-    order: Option<models::SharedAudiencesForBusinessListOrder>,
+    order: Option<models::AudienceSharingListForBusinessOrder>,
     page_size: Option<i64>,
 }
 
-impl SharedAudiencesForBusinessList {
-    /// The operation, detached from any client.
+impl AudienceSharingListForBusiness {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
 }
 
-impl<C> SharedAudiencesForBusinessList<C> {
+impl<C> AudienceSharingListForBusiness<C> {
     fn bind(c: C, business_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         Self { c, o: rt::CallOptions::default(), business_id, bookmark: None, order: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::SharedAudiencesForBusinessListOrder>) -> Self {
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
+    pub fn order(mut self, value: impl Into<models::AudienceSharingListForBusinessOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for SharedAudiencesForBusinessList<C> {
-    type Output = models::SharedAudiencesForBusinessListResponse;
+impl<C> rt::Operation for AudienceSharingListForBusiness<C> {
+    type Output = models::AudienceSharingListForBusinessResponse;
     const ID: &'static str = "shared_audiences_for_business/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -393,100 +470,131 @@ impl<C> rt::Operation for SharedAudiencesForBusinessList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for SharedAudiencesForBusinessList<C> {
+impl<C: Clone> rt::Paginated for AudienceSharingListForBusiness<C> {
     type Item = models::Audience;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(SharedAudiencesForBusinessList, paginated);
+impl_send!(AudienceSharingListForBusiness, paginated);
 
-/// `GET /businesses/{business_id}/audiences/shared/accounts` (operation `business_account_audiences_shared_accounts/list`).
+/// `GET /businesses/{business_id}/audiences/shared/accounts` (operation `business_account_audiences_shared_accounts/list`): `client.audience_sharing().list_business_recipients(business_id).audience_id(..).account_type(..)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BusinessAccountAudiencesSharedAccountsListResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::AudienceSharingListBusinessRecipientsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_account_audiences_shared_accounts-list>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+/// - Required setters: [`audience_id`](AudienceSharingListBusinessRecipients::audience_id), [`account_type`](AudienceSharingListBusinessRecipients::account_type). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.audience_sharing().business_account_audiences_shared_accounts_list(..)`, or detached with [`BusinessAccountAudiencesSharedAccountsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audience_sharing()
+///     .list_business_recipients("729090764583391194")
+///     .audience_id("1234567890")
+///     .account_type(models::AudienceAccountType::AdAccount)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessAccountAudiencesSharedAccountsList<C = ()> {
+pub struct AudienceSharingListBusinessRecipients<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
-    audience_id: String,
-    account_type: models::AudienceAccountType,
+    audience_id: Option<String>,
+    account_type: Option<models::AudienceAccountType>,
     page_size: Option<i64>,
     bookmark: Option<String>,
 }
 
-impl BusinessAccountAudiencesSharedAccountsList {
-    /// The operation, detached from any client.
-    pub fn new(
-        business_id: impl Into<String>,
-        audience_id: impl Into<String>,
-        account_type: impl Into<models::AudienceAccountType>,
-    ) -> Self {
-        Self::bind((), business_id, audience_id, account_type)
+impl AudienceSharingListBusinessRecipients {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(business_id: impl Into<String>) -> Self {
+        Self::bind((), business_id)
     }
 }
 
-impl<C> BusinessAccountAudiencesSharedAccountsList<C> {
-    fn bind(
-        c: C,
-        business_id: impl Into<String>,
-        audience_id: impl Into<String>,
-        account_type: impl Into<models::AudienceAccountType>,
-    ) -> Self {
+impl<C> AudienceSharingListBusinessRecipients<C> {
+    fn bind(c: C, business_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
-        let audience_id = audience_id.into();
-        let account_type = account_type.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             business_id,
-            audience_id,
-            account_type,
+            audience_id: None,
+            account_type: None,
             page_size: None,
             bookmark: None,
         }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `audience_id` (query parameter, required): string; pattern `^\d+$`, at most 18 characters.
+    pub fn audience_id(mut self, value: impl Into<String>) -> Self {
+        self.audience_id = Some(value.into());
+        self
+    }
+
+    /// Sets `account_type` (query parameter, required): one of `AD_ACCOUNT`, `BUSINESS_ACCOUNT`; default `"AD_ACCOUNT"`.
+    pub fn account_type(mut self, value: impl Into<models::AudienceAccountType>) -> Self {
+        self.account_type = Some(value.into());
+        self
+    }
+
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for BusinessAccountAudiencesSharedAccountsList<C> {
-    type Output = models::BusinessAccountAudiencesSharedAccountsListResponse;
+impl<C> rt::Operation for AudienceSharingListBusinessRecipients<C> {
+    type Output = models::AudienceSharingListBusinessRecipientsResponse;
     const ID: &'static str = "business_account_audiences_shared_accounts/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(audience_id) = &self.audience_id else {
+            return Err(rt::BuildError::missing("AudienceSharingListBusinessRecipients", "audience_id").into());
+        };
+        let Some(account_type) = &self.account_type else {
+            return Err(rt::BuildError::missing("AudienceSharingListBusinessRecipients", "account_type").into());
+        };
         w.path("/businesses/");
         w.path_param("business_id", &self.business_id)?;
         w.path("/audiences/shared/accounts");
-        w.query("audience_id", &self.audience_id);
-        w.query("account_type", &self.account_type);
+        w.query("audience_id", audience_id);
+        w.query("account_type", account_type);
         if let Some(v) = self.page_size {
             w.check_range("page_size", v, Some(1), Some(250))?;
         }
@@ -504,47 +612,65 @@ impl<C> rt::Operation for BusinessAccountAudiencesSharedAccountsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BusinessAccountAudiencesSharedAccountsList<C> {
+impl<C: Clone> rt::Paginated for AudienceSharingListBusinessRecipients<C> {
     type Item = models::SharedAudienceAccount;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BusinessAccountAudiencesSharedAccountsList, paginated);
+impl_send!(AudienceSharingListBusinessRecipients, paginated);
 
-/// `PATCH /businesses/{business_id}/audiences/ad_accounts/shared` (operation `update_business_to_ad_account_shared_audience`).
+/// `PATCH /businesses/{business_id}/audiences/ad_accounts/shared` (operation `update_business_to_ad_account_shared_audience`): `client.audience_sharing().update_business_to_ad_account(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::SharedAudienceResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/update_business_to_ad_account_shared_audience>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`SharedAudience`](models::SharedAudience).
 ///
-/// Create it with `client.audience_sharing().update_business_to_ad_account_shared_audience(..)`, or detached with [`UpdateBusinessToAdAccountSharedAudience::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audience_sharing()
+///     .update_business_to_ad_account("729090764583391194", models::SharedAudience::builder().audience_id("1234567890").operation_type(models::OperationType::Share).recipient_account_ids(["recipient account ids"]).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UpdateBusinessToAdAccountSharedAudience<C = ()> {
+pub struct AudienceSharingUpdateBusinessToAdAccount<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::SharedAudience,
 }
 
-impl UpdateBusinessToAdAccountSharedAudience {
-    /// The operation, detached from any client.
+impl AudienceSharingUpdateBusinessToAdAccount {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::SharedAudience>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> UpdateBusinessToAdAccountSharedAudience<C> {
+impl<C> AudienceSharingUpdateBusinessToAdAccount<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::SharedAudience>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -552,11 +678,14 @@ impl<C> UpdateBusinessToAdAccountSharedAudience<C> {
     }
 }
 
-impl<C> rt::Operation for UpdateBusinessToAdAccountSharedAudience<C> {
+impl<C> rt::Operation for AudienceSharingUpdateBusinessToAdAccount<C> {
     type Output = models::SharedAudienceResponse;
     const ID: &'static str = "update_business_to_ad_account_shared_audience";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -575,35 +704,49 @@ impl<C> rt::Operation for UpdateBusinessToAdAccountSharedAudience<C> {
     }
 }
 
-impl_send!(UpdateBusinessToAdAccountSharedAudience);
+impl_send!(AudienceSharingUpdateBusinessToAdAccount);
 
-/// `PATCH /businesses/{business_id}/audiences/businesses/shared` (operation `update_business_to_business_shared_audience`).
+/// `PATCH /businesses/{business_id}/audiences/businesses/shared` (operation `update_business_to_business_shared_audience`): `client.audience_sharing().update_business_to_business(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::BusinessSharedAudienceResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/update_business_to_business_shared_audience>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`BusinessSharedAudience`](models::BusinessSharedAudience).
 ///
-/// Create it with `client.audience_sharing().update_business_to_business_shared_audience(..)`, or detached with [`UpdateBusinessToBusinessSharedAudience::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audience_sharing()
+///     .update_business_to_business("729090764583391194", models::BusinessSharedAudience::builder().audience_id("1234567890").operation_type(models::OperationType::Share).recipient_business_ids(["recipient business ids"]).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UpdateBusinessToBusinessSharedAudience<C = ()> {
+pub struct AudienceSharingUpdateBusinessToBusiness<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::BusinessSharedAudience,
 }
 
-impl UpdateBusinessToBusinessSharedAudience {
-    /// The operation, detached from any client.
+impl AudienceSharingUpdateBusinessToBusiness {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::BusinessSharedAudience>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> UpdateBusinessToBusinessSharedAudience<C> {
+impl<C> AudienceSharingUpdateBusinessToBusiness<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::BusinessSharedAudience>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -611,11 +754,14 @@ impl<C> UpdateBusinessToBusinessSharedAudience<C> {
     }
 }
 
-impl<C> rt::Operation for UpdateBusinessToBusinessSharedAudience<C> {
+impl<C> rt::Operation for AudienceSharingUpdateBusinessToBusiness<C> {
     type Output = models::BusinessSharedAudienceResponse;
     const ID: &'static str = "update_business_to_business_shared_audience";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -634,4 +780,4 @@ impl<C> rt::Operation for UpdateBusinessToBusinessSharedAudience<C> {
     }
 }
 
-impl_send!(UpdateBusinessToBusinessSharedAudience);
+impl_send!(AudienceSharingUpdateBusinessToBusiness);

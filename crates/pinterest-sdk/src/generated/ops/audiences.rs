@@ -17,6 +17,12 @@ impl<C: Copy> AudiencesApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/audiences`: see [`AudiencesList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> AudiencesList<C> {
         AudiencesList::bind(self.c, ad_account_id)
@@ -47,17 +53,26 @@ impl<C: Copy> AudiencesApi<C> {
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/audiences` (operation `audiences/list`).
+/// `GET /ad_accounts/{ad_account_id}/audiences` (operation `audiences/list`): `client.audiences().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AudiencesListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/audiences-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.audiences().list(..)`, or detached with [`AudiencesList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.audiences().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AudiencesList<C = ()> {
@@ -71,7 +86,7 @@ pub struct AudiencesList<C = ()> {
 }
 
 impl AudiencesList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -91,25 +106,25 @@ impl<C> AudiencesList<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::AudiencesListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `ownership_type` (query parameter).
+    /// Sets `ownership_type` (query parameter, optional): one of `OWNED`, `RECEIVED`; default `"OWNED"`.
     pub fn ownership_type(mut self, value: impl Into<models::AudiencesListOwnershipType>) -> Self {
         self.ownership_type = Some(value.into());
         self
@@ -121,6 +136,9 @@ impl<C> rt::Operation for AudiencesList<C> {
     const ID: &'static str = "audiences/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -148,27 +166,45 @@ impl<C> rt::Operation for AudiencesList<C> {
 impl<C: Clone> rt::Paginated for AudiencesList<C> {
     type Item = models::Audience;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(AudiencesList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/audiences` (operation `audiences/create`).
+/// `POST /ad_accounts/{ad_account_id}/audiences` (operation `audiences/create`): `client.audiences().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::Audience`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/audiences-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`AudienceCreateRequest`](models::AudienceCreateRequest).
 ///
-/// Create it with `client.audiences().create(..)`, or detached with [`AudiencesCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audiences()
+///     .create("1234567890", models::AudienceCreateRequest::builder().name("name").rule(models::AudienceRule::new()).audience_type(models::AudienceType::CustomerList).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AudiencesCreate<C = ()> {
@@ -179,7 +215,7 @@ pub struct AudiencesCreate<C = ()> {
 }
 
 impl AudiencesCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AudienceCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -198,6 +234,9 @@ impl<C> rt::Operation for AudiencesCreate<C> {
     const ID: &'static str = "audiences/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -218,16 +257,26 @@ impl<C> rt::Operation for AudiencesCreate<C> {
 
 impl_send!(AudiencesCreate);
 
-/// `GET /ad_accounts/{ad_account_id}/audiences/{audience_id}` (operation `audiences/get`).
+/// `GET /ad_accounts/{ad_account_id}/audiences/{audience_id}` (operation `audiences/get`): `client.audiences().get(ad_account_id, audience_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::Audience`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/audiences-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `audience_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.audiences().get(..)`, or detached with [`AudiencesGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.audiences().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AudiencesGet<C = ()> {
@@ -238,7 +287,7 @@ pub struct AudiencesGet<C = ()> {
 }
 
 impl AudiencesGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, audience_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, audience_id)
     }
@@ -257,6 +306,9 @@ impl<C> rt::Operation for AudiencesGet<C> {
     const ID: &'static str = "audiences/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -277,16 +329,31 @@ impl<C> rt::Operation for AudiencesGet<C> {
 
 impl_send!(AudiencesGet);
 
-/// `PATCH /ad_accounts/{ad_account_id}/audiences/{audience_id}` (operation `audiences/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/audiences/{audience_id}` (operation `audiences/update`): `client.audiences().update(ad_account_id, audience_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::Audience`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/audiences-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `audience_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`AudienceUpdateRequest`](models::AudienceUpdateRequest).
 ///
-/// Create it with `client.audiences().update(..)`, or detached with [`AudiencesUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .audiences()
+///     .update("1234567890", "1234567890", models::AudienceUpdateRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct AudiencesUpdate<C = ()> {
@@ -298,7 +365,7 @@ pub struct AudiencesUpdate<C = ()> {
 }
 
 impl AudiencesUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         audience_id: impl Into<String>,
@@ -327,6 +394,9 @@ impl<C> rt::Operation for AudiencesUpdate<C> {
     const ID: &'static str = "audiences/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,102 +17,114 @@ impl<C: Copy> BillingApi<C> {
         Self { c }
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ads_credit/discounts`: see [`AdsCreditsDiscountsGet`].
-    pub fn ads_credits_discounts_get(&self, ad_account_id: impl Into<String>) -> AdsCreditsDiscountsGet<C> {
-        AdsCreditsDiscountsGet::bind(self.c, ad_account_id)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/ads_credit/redeem`: see [`AdsCreditRedeem`].
-    pub fn ads_credit_redeem(
+    /// `GET /ad_accounts/{ad_account_id}/ads_credit/discounts`: see [`BillingListAdsCreditDiscounts`].
+    pub fn list_ads_credit_discounts(&self, ad_account_id: impl Into<String>) -> BillingListAdsCreditDiscounts<C> {
+        BillingListAdsCreditDiscounts::bind(self.c, ad_account_id)
+    }
+
+    /// `POST /ad_accounts/{ad_account_id}/ads_credit/redeem`: see [`BillingRedeemAdsCredit`].
+    pub fn redeem_ads_credit(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::AdsCreditRedeemRequest>,
-    ) -> AdsCreditRedeem<C> {
-        AdsCreditRedeem::bind(self.c, ad_account_id, body)
+    ) -> BillingRedeemAdsCredit<C> {
+        BillingRedeemAdsCredit::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/billing_profiles`: see [`BillingProfilesGet`].
-    pub fn profiles_get(&self, ad_account_id: impl Into<String>, is_active: bool) -> BillingProfilesGet<C> {
-        BillingProfilesGet::bind(self.c, ad_account_id, is_active)
+    /// `GET /ad_accounts/{ad_account_id}/billing_profiles`: see [`BillingListProfiles`].
+    pub fn list_profiles(&self, ad_account_id: impl Into<String>, is_active: bool) -> BillingListProfiles<C> {
+        BillingListProfiles::bind(self.c, ad_account_id, is_active)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/billing_invoices`: see [`BillingInvoicesGet`].
-    pub fn invoices_get(&self, ad_account_id: impl Into<String>) -> BillingInvoicesGet<C> {
-        BillingInvoicesGet::bind(self.c, ad_account_id)
+    /// `GET /ad_accounts/{ad_account_id}/billing_invoices`: see [`BillingListInvoices`].
+    pub fn list_invoices(&self, ad_account_id: impl Into<String>) -> BillingListInvoices<C> {
+        BillingListInvoices::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/billing_invoice/{billing_invoice_id}/download`: see [`BillingInvoiceDownloadGet`].
-    pub fn invoice_download_get(
+    /// `GET /ad_accounts/{ad_account_id}/billing_invoice/{billing_invoice_id}/download`: see [`BillingDownloadInvoice`].
+    pub fn download_invoice(
         &self,
         ad_account_id: impl Into<String>,
         billing_invoice_id: impl Into<String>,
-    ) -> BillingInvoiceDownloadGet<C> {
-        BillingInvoiceDownloadGet::bind(self.c, ad_account_id, billing_invoice_id)
+    ) -> BillingDownloadInvoice<C> {
+        BillingDownloadInvoice::bind(self.c, ad_account_id, billing_invoice_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ssio/accounts`: see [`SsioAccountsGet`].
-    pub fn ssio_accounts_get(&self, ad_account_id: impl Into<String>) -> SsioAccountsGet<C> {
-        SsioAccountsGet::bind(self.c, ad_account_id)
+    /// `GET /ad_accounts/{ad_account_id}/ssio/accounts`: see [`BillingGetSsioAccounts`].
+    pub fn get_ssio_accounts(&self, ad_account_id: impl Into<String>) -> BillingGetSsioAccounts<C> {
+        BillingGetSsioAccounts::bind(self.c, ad_account_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/ssio/insertion_orders`: see [`SsioInsertionOrderCreate`].
-    pub fn ssio_insertion_order_create(
+    /// `POST /ad_accounts/{ad_account_id}/ssio/insertion_orders`: see [`BillingCreateSsioInsertionOrder`].
+    pub fn create_ssio_insertion_order(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::SSIOCreateInsertionOrderRequest>,
-    ) -> SsioInsertionOrderCreate<C> {
-        SsioInsertionOrderCreate::bind(self.c, ad_account_id, body)
+    ) -> BillingCreateSsioInsertionOrder<C> {
+        BillingCreateSsioInsertionOrder::bind(self.c, ad_account_id, body)
     }
 
-    /// `PATCH /ad_accounts/{ad_account_id}/ssio/insertion_orders`: see [`SsioInsertionOrderEdit`].
-    pub fn ssio_insertion_order_edit(
+    /// `PATCH /ad_accounts/{ad_account_id}/ssio/insertion_orders`: see [`BillingUpdateSsioInsertionOrder`].
+    pub fn update_ssio_insertion_order(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::SSIOEditInsertionOrderRequest>,
-    ) -> SsioInsertionOrderEdit<C> {
-        SsioInsertionOrderEdit::bind(self.c, ad_account_id, body)
+    ) -> BillingUpdateSsioInsertionOrder<C> {
+        BillingUpdateSsioInsertionOrder::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/status`: see [`SsioInsertionOrdersStatusGetByAdAccount`].
-    pub fn ssio_insertion_orders_status_get_by_ad_account(
+    /// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/status`: see [`BillingListSsioInsertionOrderStatuses`].
+    pub fn list_ssio_insertion_order_statuses(
         &self,
         ad_account_id: impl Into<String>,
-    ) -> SsioInsertionOrdersStatusGetByAdAccount<C> {
-        SsioInsertionOrdersStatusGetByAdAccount::bind(self.c, ad_account_id)
+    ) -> BillingListSsioInsertionOrderStatuses<C> {
+        BillingListSsioInsertionOrderStatuses::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/{pin_order_id}/status`: see [`SsioInsertionOrdersStatusGetByPinOrderId`].
-    pub fn ssio_insertion_orders_status_get_by_pin_order_id(
+    /// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/{pin_order_id}/status`: see [`BillingGetSsioInsertionOrderStatus`].
+    pub fn get_ssio_insertion_order_status(
         &self,
         ad_account_id: impl Into<String>,
         pin_order_id: impl Into<String>,
-    ) -> SsioInsertionOrdersStatusGetByPinOrderId<C> {
-        SsioInsertionOrdersStatusGetByPinOrderId::bind(self.c, ad_account_id, pin_order_id)
+    ) -> BillingGetSsioInsertionOrderStatus<C> {
+        BillingGetSsioInsertionOrderStatus::bind(self.c, ad_account_id, pin_order_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/ssio/order_lines`: see [`SsioOrderLinesGetByAdAccount`].
-    pub fn ssio_order_lines_get_by_ad_account(
-        &self,
-        ad_account_id: impl Into<String>,
-    ) -> SsioOrderLinesGetByAdAccount<C> {
-        SsioOrderLinesGetByAdAccount::bind(self.c, ad_account_id)
+    /// `GET /ad_accounts/{ad_account_id}/ssio/order_lines`: see [`BillingListSsioOrderLines`].
+    pub fn list_ssio_order_lines(&self, ad_account_id: impl Into<String>) -> BillingListSsioOrderLines<C> {
+        BillingListSsioOrderLines::bind(self.c, ad_account_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/ads_credit/discounts` (operation `ads_credits_discounts/get`).
+/// `GET /ad_accounts/{ad_account_id}/ads_credit/discounts` (operation `ads_credits_discounts/get`): `client.billing().list_ads_credit_discounts(ad_account_id)`.
 ///
 /// - Scopes: `ads:read` + `billing:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::AdsCreditsDiscountsGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BillingListAdsCreditDiscountsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ads_credits_discounts-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.billing().ads_credits_discounts_get(..)`, or detached with [`AdsCreditsDiscountsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.billing().list_ads_credit_discounts("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdsCreditsDiscountsGet<C = ()> {
+pub struct BillingListAdsCreditDiscounts<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -120,37 +132,40 @@ pub struct AdsCreditsDiscountsGet<C = ()> {
     page_size: Option<i64>,
 }
 
-impl AdsCreditsDiscountsGet {
-    /// The operation, detached from any client.
+impl BillingListAdsCreditDiscounts {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdsCreditsDiscountsGet<C> {
+impl<C> BillingListAdsCreditDiscounts<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for AdsCreditsDiscountsGet<C> {
-    type Output = models::AdsCreditsDiscountsGetResponse;
+impl<C> rt::Operation for BillingListAdsCreditDiscounts<C> {
+    type Output = models::BillingListAdsCreditDiscountsResponse;
     const ID: &'static str = "ads_credits_discounts/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read", "billing:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -173,47 +188,65 @@ impl<C> rt::Operation for AdsCreditsDiscountsGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for AdsCreditsDiscountsGet<C> {
+impl<C: Clone> rt::Paginated for BillingListAdsCreditDiscounts<C> {
     type Item = models::AdsCreditDiscountsResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(AdsCreditsDiscountsGet, paginated);
+impl_send!(BillingListAdsCreditDiscounts, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/ads_credit/redeem` (operation `ads_credit/redeem`).
+/// `POST /ad_accounts/{ad_account_id}/ads_credit/redeem` (operation `ads_credit/redeem`): `client.billing().redeem_ads_credit(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write` + `billing:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AdsCreditRedeemResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ads_credit-redeem>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`AdsCreditRedeemRequest`](models::AdsCreditRedeemRequest).
 ///
-/// Create it with `client.billing().ads_credit_redeem(..)`, or detached with [`AdsCreditRedeem::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .billing()
+///     .redeem_ads_credit("1234567890", models::AdsCreditRedeemRequest::new("offerCodeHash", true))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdsCreditRedeem<C = ()> {
+pub struct BillingRedeemAdsCredit<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::AdsCreditRedeemRequest,
 }
 
-impl AdsCreditRedeem {
-    /// The operation, detached from any client.
+impl BillingRedeemAdsCredit {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdsCreditRedeemRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AdsCreditRedeem<C> {
+impl<C> BillingRedeemAdsCredit<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::AdsCreditRedeemRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -221,11 +254,14 @@ impl<C> AdsCreditRedeem<C> {
     }
 }
 
-impl<C> rt::Operation for AdsCreditRedeem<C> {
+impl<C> rt::Operation for BillingRedeemAdsCredit<C> {
     type Output = models::AdsCreditRedeemResponse;
     const ID: &'static str = "ads_credit/redeem";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write", "billing:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -244,22 +280,32 @@ impl<C> rt::Operation for AdsCreditRedeem<C> {
     }
 }
 
-impl_send!(AdsCreditRedeem);
+impl_send!(BillingRedeemAdsCredit);
 
-/// `GET /ad_accounts/{ad_account_id}/billing_profiles` (operation `billing_profiles/get`).
+/// `GET /ad_accounts/{ad_account_id}/billing_profiles` (operation `billing_profiles/get`): `client.billing().list_profiles(ad_account_id, is_active)`.
 ///
 /// - Scopes: `ads:read` + `billing:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BillingProfilesGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BillingListProfilesResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/billing_profiles-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `is_active` (query parameter, required): boolean.
 ///
-/// Create it with `client.billing().profiles_get(..)`, or detached with [`BillingProfilesGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.billing().list_profiles("1234567890", true).send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BillingProfilesGet<C = ()> {
+pub struct BillingListProfiles<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -268,37 +314,40 @@ pub struct BillingProfilesGet<C = ()> {
     page_size: Option<i64>,
 }
 
-impl BillingProfilesGet {
-    /// The operation, detached from any client.
+impl BillingListProfiles {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, is_active: bool) -> Self {
         Self::bind((), ad_account_id, is_active)
     }
 }
 
-impl<C> BillingProfilesGet<C> {
+impl<C> BillingListProfiles<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, is_active: bool) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, is_active, bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BillingProfilesGet<C> {
-    type Output = models::BillingProfilesGetResponse;
+impl<C> rt::Operation for BillingListProfiles<C> {
+    type Output = models::BillingListProfilesResponse;
     const ID: &'static str = "billing_profiles/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read", "billing:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -322,55 +371,68 @@ impl<C> rt::Operation for BillingProfilesGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BillingProfilesGet<C> {
+impl<C: Clone> rt::Paginated for BillingListProfiles<C> {
     type Item = models::BillingProfilesResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BillingProfilesGet, paginated);
+impl_send!(BillingListProfiles, paginated);
 
-/// `GET /ad_accounts/{ad_account_id}/billing_invoices` (operation `billing_invoices/get`).
+/// `GET /ad_accounts/{ad_account_id}/billing_invoices` (operation `billing_invoices/get`): `client.billing().list_invoices(ad_account_id)`.
 ///
 /// - Scopes: `ads:read` + `billing:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BillingInvoicesGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BillingListInvoicesResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/billing_invoices-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.billing().invoices_get(..)`, or detached with [`BillingInvoicesGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.billing().list_invoices("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BillingInvoicesGet<C = ()> {
+pub struct BillingListInvoices<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     bookmark: Option<String>,
     page_size: Option<i64>,
-    sort: Option<models::BillingInvoicesGetSort>,
-    order: Option<models::BillingInvoicesGetOrder>,
-    status: Option<models::BillingInvoicesGetStatus>,
-    document_type: Option<models::BillingInvoicesGetDocumentType>,
-    start_due_date: Option<String>,
-    end_due_date: Option<String>,
+    sort: Option<models::BillingListInvoicesSort>,
+    order: Option<models::BillingListInvoicesOrder>,
+    status: Option<models::BillingListInvoicesStatus>,
+    document_type: Option<models::BillingListInvoicesDocumentType>,
+    start_due_date: Option<models::Date>,
+    end_due_date: Option<models::Date>,
 }
 
-impl BillingInvoicesGet {
-    /// The operation, detached from any client.
+impl BillingListInvoices {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> BillingInvoicesGet<C> {
+impl<C> BillingListInvoices<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self {
@@ -388,60 +450,63 @@ impl<C> BillingInvoicesGet<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `sort` (query parameter).
-    pub fn sort(mut self, value: impl Into<models::BillingInvoicesGetSort>) -> Self {
+    /// Sets `sort` (query parameter, optional): one of `DUE_DATE`, `BILLING_PERIOD`, `DOCUMENT_TYPE`, `TOTAL_AMOUNT`, `INVOICE_NUMBER`; default `"DUE_DATE"`.
+    pub fn sort(mut self, value: impl Into<models::BillingListInvoicesSort>) -> Self {
         self.sort = Some(value.into());
         self
     }
 
-    /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::BillingInvoicesGetOrder>) -> Self {
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
+    pub fn order(mut self, value: impl Into<models::BillingListInvoicesOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `status` (query parameter).
-    pub fn status(mut self, value: impl Into<models::BillingInvoicesGetStatus>) -> Self {
+    /// Sets `status` (query parameter, optional): one of `OPEN`, `CLOSED`.
+    pub fn status(mut self, value: impl Into<models::BillingListInvoicesStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
-    /// Sets `document_type` (query parameter).
-    pub fn document_type(mut self, value: impl Into<models::BillingInvoicesGetDocumentType>) -> Self {
+    /// Sets `document_type` (query parameter, optional): one of `INVOICE`, `CREDIT_MEMO`.
+    pub fn document_type(mut self, value: impl Into<models::BillingListInvoicesDocumentType>) -> Self {
         self.document_type = Some(value.into());
         self
     }
 
-    /// Sets `start_due_date` (query parameter).
-    pub fn start_due_date(mut self, value: impl Into<String>) -> Self {
-        self.start_due_date = Some(value.into());
+    /// Sets `start_due_date` (query parameter, optional): date; format `date`, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    pub fn start_due_date(mut self, value: models::Date) -> Self {
+        self.start_due_date = Some(value);
         self
     }
 
-    /// Sets `end_due_date` (query parameter).
-    pub fn end_due_date(mut self, value: impl Into<String>) -> Self {
-        self.end_due_date = Some(value.into());
+    /// Sets `end_due_date` (query parameter, optional): date; format `date`, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    pub fn end_due_date(mut self, value: models::Date) -> Self {
+        self.end_due_date = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BillingInvoicesGet<C> {
-    type Output = models::BillingInvoicesGetResponse;
+impl<C> rt::Operation for BillingListInvoices<C> {
+    type Output = models::BillingListInvoicesResponse;
     const ID: &'static str = "billing_invoices/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read", "billing:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -456,8 +521,12 @@ impl<C> rt::Operation for BillingInvoicesGet<C> {
         w.query_opt("order", &self.order);
         w.query_opt("status", &self.status);
         w.query_opt("document_type", &self.document_type);
-        w.query_opt("start_due_date", &self.start_due_date);
-        w.query_opt("end_due_date", &self.end_due_date);
+        if let Some(v) = &self.start_due_date {
+            w.query_deep("start_due_date", v)?;
+        }
+        if let Some(v) = &self.end_due_date {
+            w.query_deep("end_due_date", v)?;
+        }
         Ok(())
     }
 
@@ -470,47 +539,61 @@ impl<C> rt::Operation for BillingInvoicesGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BillingInvoicesGet<C> {
+impl<C: Clone> rt::Paginated for BillingListInvoices<C> {
     type Item = models::BillingInvoiceResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BillingInvoicesGet, paginated);
+impl_send!(BillingListInvoices, paginated);
 
-/// `GET /ad_accounts/{ad_account_id}/billing_invoice/{billing_invoice_id}/download` (operation `billing_invoice_download/get`).
+/// `GET /ad_accounts/{ad_account_id}/billing_invoice/{billing_invoice_id}/download` (operation `billing_invoice_download/get`): `client.billing().download_invoice(ad_account_id, billing_invoice_id)`.
 ///
 /// - Scopes: `ads:read` + `billing:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::BillingInvoiceDownloadResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/billing_invoice_download-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `billing_invoice_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.billing().invoice_download_get(..)`, or detached with [`BillingInvoiceDownloadGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.billing().download_invoice("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BillingInvoiceDownloadGet<C = ()> {
+pub struct BillingDownloadInvoice<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     billing_invoice_id: String,
 }
 
-impl BillingInvoiceDownloadGet {
-    /// The operation, detached from any client.
+impl BillingDownloadInvoice {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, billing_invoice_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, billing_invoice_id)
     }
 }
 
-impl<C> BillingInvoiceDownloadGet<C> {
+impl<C> BillingDownloadInvoice<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, billing_invoice_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         let billing_invoice_id = billing_invoice_id.into();
@@ -518,11 +601,14 @@ impl<C> BillingInvoiceDownloadGet<C> {
     }
 }
 
-impl<C> rt::Operation for BillingInvoiceDownloadGet<C> {
+impl<C> rt::Operation for BillingDownloadInvoice<C> {
     type Output = models::BillingInvoiceDownloadResponse;
     const ID: &'static str = "billing_invoice_download/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read", "billing:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -542,45 +628,57 @@ impl<C> rt::Operation for BillingInvoiceDownloadGet<C> {
     }
 }
 
-impl_send!(BillingInvoiceDownloadGet);
+impl_send!(BillingDownloadInvoice);
 
-/// `GET /ad_accounts/{ad_account_id}/ssio/accounts` (operation `ssio_accounts/get`).
+/// `GET /ad_accounts/{ad_account_id}/ssio/accounts` (operation `ssio_accounts/get`): `client.billing().get_ssio_accounts(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SSIOAccountResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_accounts-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.billing().ssio_accounts_get(..)`, or detached with [`SsioAccountsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.billing().get_ssio_accounts("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SsioAccountsGet<C = ()> {
+pub struct BillingGetSsioAccounts<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
 }
 
-impl SsioAccountsGet {
-    /// The operation, detached from any client.
+impl BillingGetSsioAccounts {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> SsioAccountsGet<C> {
+impl<C> BillingGetSsioAccounts<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id }
     }
 }
 
-impl<C> rt::Operation for SsioAccountsGet<C> {
+impl<C> rt::Operation for BillingGetSsioAccounts<C> {
     type Output = models::SSIOAccountResponse;
     const ID: &'static str = "ssio_accounts/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -598,35 +696,49 @@ impl<C> rt::Operation for SsioAccountsGet<C> {
     }
 }
 
-impl_send!(SsioAccountsGet);
+impl_send!(BillingGetSsioAccounts);
 
-/// `POST /ad_accounts/{ad_account_id}/ssio/insertion_orders` (operation `ssio_insertion_order/create`).
+/// `POST /ad_accounts/{ad_account_id}/ssio/insertion_orders` (operation `ssio_insertion_order/create`): `client.billing().create_ssio_insertion_order(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SSIOCreateInsertionOrderResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_insertion_order-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`SSIOCreateInsertionOrderRequest`](models::SSIOCreateInsertionOrderRequest).
 ///
-/// Create it with `client.billing().ssio_insertion_order_create(..)`, or detached with [`SsioInsertionOrderCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .billing()
+///     .create_ssio_insertion_order("1234567890", models::SSIOCreateInsertionOrderRequest::builder().billing_contact_email("billing contact email").billing_contact_firstname("billing contact firstname").billing_contact_lastname("billing contact lastname").media_contact_email("media contact email").media_contact_firstname("media contact firstname").media_contact_lastname("media contact lastname").po_number("po number").start_date("start date").accepted_terms_id("1234567890").billto_billing_address_id("1234567890").billto_business_address_id("1234567890").billto_company_id("1234567890").currency_info(models::Currency::Unk).order_line_type(models::SSIOCreateInsertionOrderRequestOrderLineType::Budget).order_name("order name").pmp_id("1234567890").build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SsioInsertionOrderCreate<C = ()> {
+pub struct BillingCreateSsioInsertionOrder<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::SSIOCreateInsertionOrderRequest,
 }
 
-impl SsioInsertionOrderCreate {
-    /// The operation, detached from any client.
+impl BillingCreateSsioInsertionOrder {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::SSIOCreateInsertionOrderRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> SsioInsertionOrderCreate<C> {
+impl<C> BillingCreateSsioInsertionOrder<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::SSIOCreateInsertionOrderRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -634,11 +746,14 @@ impl<C> SsioInsertionOrderCreate<C> {
     }
 }
 
-impl<C> rt::Operation for SsioInsertionOrderCreate<C> {
+impl<C> rt::Operation for BillingCreateSsioInsertionOrder<C> {
     type Output = models::SSIOCreateInsertionOrderResponse;
     const ID: &'static str = "ssio_insertion_order/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -657,35 +772,49 @@ impl<C> rt::Operation for SsioInsertionOrderCreate<C> {
     }
 }
 
-impl_send!(SsioInsertionOrderCreate);
+impl_send!(BillingCreateSsioInsertionOrder);
 
-/// `PATCH /ad_accounts/{ad_account_id}/ssio/insertion_orders` (operation `ssio_insertion_order/edit`).
+/// `PATCH /ad_accounts/{ad_account_id}/ssio/insertion_orders` (operation `ssio_insertion_order/edit`): `client.billing().update_ssio_insertion_order(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SSIOEditInsertionOrderResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_insertion_order-edit>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`SSIOEditInsertionOrderRequest`](models::SSIOEditInsertionOrderRequest).
 ///
-/// Create it with `client.billing().ssio_insertion_order_edit(..)`, or detached with [`SsioInsertionOrderEdit::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .billing()
+///     .update_ssio_insertion_order("1234567890", models::SSIOEditInsertionOrderRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SsioInsertionOrderEdit<C = ()> {
+pub struct BillingUpdateSsioInsertionOrder<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::SSIOEditInsertionOrderRequest,
 }
 
-impl SsioInsertionOrderEdit {
-    /// The operation, detached from any client.
+impl BillingUpdateSsioInsertionOrder {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::SSIOEditInsertionOrderRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> SsioInsertionOrderEdit<C> {
+impl<C> BillingUpdateSsioInsertionOrder<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::SSIOEditInsertionOrderRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -693,11 +822,14 @@ impl<C> SsioInsertionOrderEdit<C> {
     }
 }
 
-impl<C> rt::Operation for SsioInsertionOrderEdit<C> {
+impl<C> rt::Operation for BillingUpdateSsioInsertionOrder<C> {
     type Output = models::SSIOEditInsertionOrderResponse;
     const ID: &'static str = "ssio_insertion_order/edit";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -716,22 +848,31 @@ impl<C> rt::Operation for SsioInsertionOrderEdit<C> {
     }
 }
 
-impl_send!(SsioInsertionOrderEdit);
+impl_send!(BillingUpdateSsioInsertionOrder);
 
-/// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/status` (operation `ssio_insertion_orders_status/get_by_ad_account`).
+/// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/status` (operation `ssio_insertion_orders_status/get_by_ad_account`): `client.billing().list_ssio_insertion_order_statuses(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::SsioInsertionOrdersStatusGetByAdAccountResponse`]
+/// - Success: HTTP 200; output [`models::BillingListSsioInsertionOrderStatusesResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_insertion_orders_status-get_by_ad_account>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.billing().ssio_insertion_orders_status_get_by_ad_account(..)`, or detached with [`SsioInsertionOrdersStatusGetByAdAccount::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.billing().list_ssio_insertion_order_statuses("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SsioInsertionOrdersStatusGetByAdAccount<C = ()> {
+pub struct BillingListSsioInsertionOrderStatuses<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -739,37 +880,40 @@ pub struct SsioInsertionOrdersStatusGetByAdAccount<C = ()> {
     page_size: Option<i64>,
 }
 
-impl SsioInsertionOrdersStatusGetByAdAccount {
-    /// The operation, detached from any client.
+impl BillingListSsioInsertionOrderStatuses {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> SsioInsertionOrdersStatusGetByAdAccount<C> {
+impl<C> BillingListSsioInsertionOrderStatuses<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for SsioInsertionOrdersStatusGetByAdAccount<C> {
-    type Output = models::SsioInsertionOrdersStatusGetByAdAccountResponse;
+impl<C> rt::Operation for BillingListSsioInsertionOrderStatuses<C> {
+    type Output = models::BillingListSsioInsertionOrderStatusesResponse;
     const ID: &'static str = "ssio_insertion_orders_status/get_by_ad_account";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -792,47 +936,65 @@ impl<C> rt::Operation for SsioInsertionOrdersStatusGetByAdAccount<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for SsioInsertionOrdersStatusGetByAdAccount<C> {
+impl<C: Clone> rt::Paginated for BillingListSsioInsertionOrderStatuses<C> {
     type Item = models::SSIOInsertionOrderStatus;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(SsioInsertionOrdersStatusGetByAdAccount, paginated);
+impl_send!(BillingListSsioInsertionOrderStatuses, paginated);
 
-/// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/{pin_order_id}/status` (operation `ssio_insertion_orders_status/get_by_pin_order_id`).
+/// `GET /ad_accounts/{ad_account_id}/ssio/insertion_orders/{pin_order_id}/status` (operation `ssio_insertion_orders_status/get_by_pin_order_id`): `client.billing().get_ssio_insertion_order_status(ad_account_id, pin_order_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SSIOInsertionOrderStatusResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_insertion_orders_status-get_by_pin_order_id>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `pin_order_id` (path parameter, required): string.
 ///
-/// Create it with `client.billing().ssio_insertion_orders_status_get_by_pin_order_id(..)`, or detached with [`SsioInsertionOrdersStatusGetByPinOrderId::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .billing()
+///     .get_ssio_insertion_order_status("1234567890", "0Q01N0000015hekSVDFDC")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SsioInsertionOrdersStatusGetByPinOrderId<C = ()> {
+pub struct BillingGetSsioInsertionOrderStatus<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     pin_order_id: String,
 }
 
-impl SsioInsertionOrdersStatusGetByPinOrderId {
-    /// The operation, detached from any client.
+impl BillingGetSsioInsertionOrderStatus {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, pin_order_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, pin_order_id)
     }
 }
 
-impl<C> SsioInsertionOrdersStatusGetByPinOrderId<C> {
+impl<C> BillingGetSsioInsertionOrderStatus<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, pin_order_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         let pin_order_id = pin_order_id.into();
@@ -840,11 +1002,14 @@ impl<C> SsioInsertionOrdersStatusGetByPinOrderId<C> {
     }
 }
 
-impl<C> rt::Operation for SsioInsertionOrdersStatusGetByPinOrderId<C> {
+impl<C> rt::Operation for BillingGetSsioInsertionOrderStatus<C> {
     type Output = models::SSIOInsertionOrderStatusResponse;
     const ID: &'static str = "ssio_insertion_orders_status/get_by_pin_order_id";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -864,22 +1029,31 @@ impl<C> rt::Operation for SsioInsertionOrdersStatusGetByPinOrderId<C> {
     }
 }
 
-impl_send!(SsioInsertionOrdersStatusGetByPinOrderId);
+impl_send!(BillingGetSsioInsertionOrderStatus);
 
-/// `GET /ad_accounts/{ad_account_id}/ssio/order_lines` (operation `ssio_order_lines/get_by_ad_account`).
+/// `GET /ad_accounts/{ad_account_id}/ssio/order_lines` (operation `ssio_order_lines/get_by_ad_account`): `client.billing().list_ssio_order_lines(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::SsioOrderLinesGetByAdAccountResponse`]
+/// - Success: HTTP 200; output [`models::BillingListSsioOrderLinesResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ssio_order_lines-get_by_ad_account>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.billing().ssio_order_lines_get_by_ad_account(..)`, or detached with [`SsioOrderLinesGetByAdAccount::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.billing().list_ssio_order_lines("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SsioOrderLinesGetByAdAccount<C = ()> {
+pub struct BillingListSsioOrderLines<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -888,43 +1062,46 @@ pub struct SsioOrderLinesGetByAdAccount<C = ()> {
     pin_order_id: Option<String>,
 }
 
-impl SsioOrderLinesGetByAdAccount {
-    /// The operation, detached from any client.
+impl BillingListSsioOrderLines {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> SsioOrderLinesGetByAdAccount<C> {
+impl<C> BillingListSsioOrderLines<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, bookmark: None, page_size: None, pin_order_id: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `pin_order_id` (query parameter).
+    /// Sets `pin_order_id` (query parameter, optional): string.
     pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
         self.pin_order_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for SsioOrderLinesGetByAdAccount<C> {
-    type Output = models::SsioOrderLinesGetByAdAccountResponse;
+impl<C> rt::Operation for BillingListSsioOrderLines<C> {
+    type Output = models::BillingListSsioOrderLinesResponse;
     const ID: &'static str = "ssio_order_lines/get_by_ad_account";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -948,16 +1125,20 @@ impl<C> rt::Operation for SsioOrderLinesGetByAdAccount<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for SsioOrderLinesGetByAdAccount<C> {
+impl<C: Clone> rt::Paginated for BillingListSsioOrderLines<C> {
     type Item = models::SSIOOrderLine;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(SsioOrderLinesGetByAdAccount, paginated);
+impl_send!(BillingListSsioOrderLines, paginated);

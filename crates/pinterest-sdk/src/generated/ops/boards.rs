@@ -17,6 +17,12 @@ impl<C: Copy> BoardsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /boards`: see [`BoardsList`].
     pub fn list(&self) -> BoardsList<C> {
         BoardsList::bind(self.c)
@@ -51,50 +57,46 @@ impl<C: Copy> BoardsApi<C> {
         BoardsListPins::bind(self.c, board_id)
     }
 
-    /// `GET /boards/{board_id}/sections`: see [`BoardSectionsList`].
-    pub fn sections_list(&self, board_id: impl Into<String>) -> BoardSectionsList<C> {
-        BoardSectionsList::bind(self.c, board_id)
+    /// `GET /boards/{board_id}/sections`: see [`BoardsListSections`].
+    pub fn list_sections(&self, board_id: impl Into<String>) -> BoardsListSections<C> {
+        BoardsListSections::bind(self.c, board_id)
     }
 
-    /// `POST /boards/{board_id}/sections`: see [`BoardSectionsCreate`].
-    pub fn sections_create(
+    /// `POST /boards/{board_id}/sections`: see [`BoardsCreateSection`].
+    pub fn create_section(
         &self,
         board_id: impl Into<String>,
         body: impl Into<models::BoardSection>,
-    ) -> BoardSectionsCreate<C> {
-        BoardSectionsCreate::bind(self.c, board_id, body)
+    ) -> BoardsCreateSection<C> {
+        BoardsCreateSection::bind(self.c, board_id, body)
     }
 
-    /// `DELETE /boards/{board_id}/sections/{section_id}`: see [`BoardSectionsDelete`].
-    pub fn sections_delete(
-        &self,
-        board_id: impl Into<String>,
-        section_id: impl Into<String>,
-    ) -> BoardSectionsDelete<C> {
-        BoardSectionsDelete::bind(self.c, board_id, section_id)
+    /// `DELETE /boards/{board_id}/sections/{section_id}`: see [`BoardsDeleteSection`].
+    pub fn delete_section(&self, board_id: impl Into<String>, section_id: impl Into<String>) -> BoardsDeleteSection<C> {
+        BoardsDeleteSection::bind(self.c, board_id, section_id)
     }
 
-    /// `PATCH /boards/{board_id}/sections/{section_id}`: see [`BoardSectionsUpdate`].
-    pub fn sections_update(
+    /// `PATCH /boards/{board_id}/sections/{section_id}`: see [`BoardsUpdateSection`].
+    pub fn update_section(
         &self,
         board_id: impl Into<String>,
         section_id: impl Into<String>,
         body: impl Into<models::BoardSection>,
-    ) -> BoardSectionsUpdate<C> {
-        BoardSectionsUpdate::bind(self.c, board_id, section_id, body)
+    ) -> BoardsUpdateSection<C> {
+        BoardsUpdateSection::bind(self.c, board_id, section_id, body)
     }
 
-    /// `GET /boards/{board_id}/sections/{section_id}/pins`: see [`BoardSectionsListPins`].
-    pub fn sections_list_pins(
+    /// `GET /boards/{board_id}/sections/{section_id}/pins`: see [`BoardsListSectionPins`].
+    pub fn list_section_pins(
         &self,
         board_id: impl Into<String>,
         section_id: impl Into<String>,
-    ) -> BoardSectionsListPins<C> {
-        BoardSectionsListPins::bind(self.c, board_id, section_id)
+    ) -> BoardsListSectionPins<C> {
+        BoardsListSectionPins::bind(self.c, board_id, section_id)
     }
 }
 
-/// `GET /boards` (operation `boards/list`).
+/// `GET /boards` (operation `boards/list`): `client.boards().list()`.
 ///
 /// - Scopes: `boards:read`
 /// - Rate-limit category: `org_read`
@@ -103,8 +105,15 @@ impl<C: Copy> BoardsApi<C> {
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-list>
 ///
-/// Create it with `client.boards().list(..)`, or detached with [`BoardsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.boards().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct BoardsList<C = ()> {
@@ -117,7 +126,7 @@ pub struct BoardsList<C = ()> {
 }
 
 impl BoardsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
@@ -134,25 +143,25 @@ impl<C> BoardsList<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, privacy: None, bookmark: None, page_size: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `privacy` (query parameter).
+    /// Sets `privacy` (query parameter, optional): one of `ALL`, `PUBLIC`, `PROTECTED`, `SECRET`, `PUBLIC_AND_SECRET`.
     pub fn privacy(mut self, value: impl Into<models::BoardPrivacyFilter>) -> Self {
         self.privacy = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
@@ -164,6 +173,9 @@ impl<C> rt::Operation for BoardsList<C> {
     const ID: &'static str = "boards/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards");
@@ -189,27 +201,40 @@ impl<C> rt::Operation for BoardsList<C> {
 impl<C: Clone> rt::Paginated for BoardsList<C> {
     type Item = models::Board;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(BoardsList, paginated);
 
-/// `POST /boards` (operation `boards/create`).
+/// `POST /boards` (operation `boards/create`): `client.boards().create(body)`.
 ///
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200, 201; output [`models::Board`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`BoardCreate`](models::BoardCreate).
 ///
-/// Create it with `client.boards().create(..)`, or detached with [`BoardsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.boards().create(models::BoardCreate::new("name")).send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct BoardsCreate<C = ()> {
@@ -220,7 +245,7 @@ pub struct BoardsCreate<C = ()> {
 }
 
 impl BoardsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::BoardCreate>) -> Self {
         Self::bind((), body)
     }
@@ -232,7 +257,7 @@ impl<C> BoardsCreate<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -244,6 +269,9 @@ impl<C> rt::Operation for BoardsCreate<C> {
     const ID: &'static str = "boards/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards");
@@ -263,16 +291,25 @@ impl<C> rt::Operation for BoardsCreate<C> {
 
 impl_send!(BoardsCreate);
 
-/// `GET /boards/{board_id}` (operation `boards/get`).
+/// `GET /boards/{board_id}` (operation `boards/get`): `client.boards().get(board_id)`.
 ///
 /// - Scopes: `boards:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Board`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-get>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.boards().get(..)`, or detached with [`BoardsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.boards().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct BoardsGet<C = ()> {
@@ -283,7 +320,7 @@ pub struct BoardsGet<C = ()> {
 }
 
 impl BoardsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
@@ -295,7 +332,7 @@ impl<C> BoardsGet<C> {
         Self { c, o: rt::CallOptions::default(), board_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -307,6 +344,9 @@ impl<C> rt::Operation for BoardsGet<C> {
     const ID: &'static str = "boards/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -326,16 +366,24 @@ impl<C> rt::Operation for BoardsGet<C> {
 
 impl_send!(BoardsGet);
 
-/// `DELETE /boards/{board_id}` (operation `boards/delete`).
+/// `DELETE /boards/{board_id}` (operation `boards/delete`): `client.boards().delete(board_id)`.
 ///
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-delete>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.boards().delete(..)`, or detached with [`BoardsDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.boards().delete("1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct BoardsDelete<C = ()> {
@@ -346,7 +394,7 @@ pub struct BoardsDelete<C = ()> {
 }
 
 impl BoardsDelete {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
@@ -358,7 +406,7 @@ impl<C> BoardsDelete<C> {
         Self { c, o: rt::CallOptions::default(), board_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -370,6 +418,9 @@ impl<C> rt::Operation for BoardsDelete<C> {
     const ID: &'static str = "boards/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -390,16 +441,30 @@ impl<C> rt::Operation for BoardsDelete<C> {
 
 impl_send!(BoardsDelete);
 
-/// `PATCH /boards/{board_id}` (operation `boards/update`).
+/// `PATCH /boards/{board_id}` (operation `boards/update`): `client.boards().update(board_id, body)`.
 ///
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardWithUpdatePrivacy`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-update>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `body` (JSON body, required): [`BoardWithUpdatePrivacyUpdate`](models::BoardWithUpdatePrivacyUpdate).
 ///
-/// Create it with `client.boards().update(..)`, or detached with [`BoardsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .boards()
+///     .update("1234567890", models::BoardWithUpdatePrivacyUpdate::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct BoardsUpdate<C = ()> {
@@ -411,7 +476,7 @@ pub struct BoardsUpdate<C = ()> {
 }
 
 impl BoardsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>, body: impl Into<models::BoardWithUpdatePrivacyUpdate>) -> Self {
         Self::bind((), board_id, body)
     }
@@ -424,7 +489,7 @@ impl<C> BoardsUpdate<C> {
         Self { c, o: rt::CallOptions::default(), board_id, ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -436,6 +501,9 @@ impl<C> rt::Operation for BoardsUpdate<C> {
     const ID: &'static str = "boards/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -456,7 +524,7 @@ impl<C> rt::Operation for BoardsUpdate<C> {
 
 impl_send!(BoardsUpdate);
 
-/// `GET /boards/{board_id}/pins` (operation `boards/list_pins`).
+/// `GET /boards/{board_id}/pins` (operation `boards/list_pins`): `client.boards().list_pins(board_id)`.
 ///
 /// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
@@ -464,9 +532,18 @@ impl_send!(BoardsUpdate);
 /// - Success: HTTP 200; output [`models::BoardsListPinsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards-list_pins>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.boards().list_pins(..)`, or detached with [`BoardsListPins::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.boards().list_pins("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct BoardsListPins<C = ()> {
@@ -481,7 +558,7 @@ pub struct BoardsListPins<C = ()> {
 }
 
 impl BoardsListPins {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
@@ -502,31 +579,31 @@ impl<C> BoardsListPins<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `creative_types` (query parameter).
+    /// Sets `creative_types` (query parameter, optional, sent as repeated keys): list of one of the 13 values of [`CreativeType`](models::CreativeType).
     pub fn creative_types(mut self, value: impl IntoIterator<Item = impl Into<models::CreativeType>>) -> Self {
         self.creative_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `pin_metrics` (query parameter).
+    /// Sets `pin_metrics` (query parameter, optional): boolean; default `false`.
     pub fn pin_metrics(mut self, value: bool) -> Self {
         self.pin_metrics = Some(value);
         self
@@ -538,6 +615,9 @@ impl<C> rt::Operation for BoardsListPins<C> {
     const ID: &'static str = "boards/list_pins";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -568,31 +648,44 @@ impl<C> rt::Operation for BoardsListPins<C> {
 impl<C: Clone> rt::Paginated for BoardsListPins<C> {
     type Item = models::Pin;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(BoardsListPins, paginated);
 
-/// `GET /boards/{board_id}/sections` (operation `board_sections/list`).
+/// `GET /boards/{board_id}/sections` (operation `board_sections/list`): `client.boards().list_sections(board_id)`.
 ///
 /// - Scopes: `boards:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::BoardSectionsListResponse`]
+/// - Success: HTTP 200; output [`models::BoardsListSectionsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-list>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.boards().sections_list(..)`, or detached with [`BoardSectionsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.boards().list_sections("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BoardSectionsList<C = ()> {
+pub struct BoardsListSections<C = ()> {
     c: C,
     o: rt::CallOptions,
     board_id: String,
@@ -601,43 +694,46 @@ pub struct BoardSectionsList<C = ()> {
     page_size: Option<i64>,
 }
 
-impl BoardSectionsList {
-    /// The operation, detached from any client.
+impl BoardsListSections {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
 }
 
-impl<C> BoardSectionsList<C> {
+impl<C> BoardsListSections<C> {
     fn bind(c: C, board_id: impl Into<String>) -> Self {
         let board_id = board_id.into();
         Self { c, o: rt::CallOptions::default(), board_id, ad_account_id: None, bookmark: None, page_size: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BoardSectionsList<C> {
-    type Output = models::BoardSectionsListResponse;
+impl<C> rt::Operation for BoardsListSections<C> {
+    type Output = models::BoardsListSectionsResponse;
     const ID: &'static str = "board_sections/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -661,33 +757,51 @@ impl<C> rt::Operation for BoardSectionsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BoardSectionsList<C> {
+impl<C: Clone> rt::Paginated for BoardsListSections<C> {
     type Item = models::BoardSection;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BoardSectionsList, paginated);
+impl_send!(BoardsListSections, paginated);
 
-/// `POST /boards/{board_id}/sections` (operation `board_sections/create`).
+/// `POST /boards/{board_id}/sections` (operation `board_sections/create`): `client.boards().create_section(board_id, body)`.
 ///
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 201; output [`models::BoardSection`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-create>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `body` (JSON body, required): [`BoardSection`](models::BoardSection).
 ///
-/// Create it with `client.boards().sections_create(..)`, or detached with [`BoardSectionsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .boards()
+///     .create_section("1234567890", models::BoardSection::new("name"))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BoardSectionsCreate<C = ()> {
+pub struct BoardsCreateSection<C = ()> {
     c: C,
     o: rt::CallOptions,
     board_id: String,
@@ -695,32 +809,35 @@ pub struct BoardSectionsCreate<C = ()> {
     body: models::BoardSection,
 }
 
-impl BoardSectionsCreate {
-    /// The operation, detached from any client.
+impl BoardsCreateSection {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>, body: impl Into<models::BoardSection>) -> Self {
         Self::bind((), board_id, body)
     }
 }
 
-impl<C> BoardSectionsCreate<C> {
+impl<C> BoardsCreateSection<C> {
     fn bind(c: C, board_id: impl Into<String>, body: impl Into<models::BoardSection>) -> Self {
         let board_id = board_id.into();
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), board_id, ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for BoardSectionsCreate<C> {
+impl<C> rt::Operation for BoardsCreateSection<C> {
     type Output = models::BoardSection;
     const ID: &'static str = "board_sections/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -740,21 +857,30 @@ impl<C> rt::Operation for BoardSectionsCreate<C> {
     }
 }
 
-impl_send!(BoardSectionsCreate);
+impl_send!(BoardsCreateSection);
 
-/// `DELETE /boards/{board_id}/sections/{section_id}` (operation `board_sections/delete`).
+/// `DELETE /boards/{board_id}/sections/{section_id}` (operation `board_sections/delete`): `client.boards().delete_section(board_id, section_id)`.
 ///
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-delete>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `section_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.boards().sections_delete(..)`, or detached with [`BoardSectionsDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.boards().delete_section("1234567890", "1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BoardSectionsDelete<C = ()> {
+pub struct BoardsDeleteSection<C = ()> {
     c: C,
     o: rt::CallOptions,
     board_id: String,
@@ -762,32 +888,35 @@ pub struct BoardSectionsDelete<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl BoardSectionsDelete {
-    /// The operation, detached from any client.
+impl BoardsDeleteSection {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>, section_id: impl Into<String>) -> Self {
         Self::bind((), board_id, section_id)
     }
 }
 
-impl<C> BoardSectionsDelete<C> {
+impl<C> BoardsDeleteSection<C> {
     fn bind(c: C, board_id: impl Into<String>, section_id: impl Into<String>) -> Self {
         let board_id = board_id.into();
         let section_id = section_id.into();
         Self { c, o: rt::CallOptions::default(), board_id, section_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for BoardSectionsDelete<C> {
+impl<C> rt::Operation for BoardsDeleteSection<C> {
     type Output = ();
     const ID: &'static str = "board_sections/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -808,21 +937,36 @@ impl<C> rt::Operation for BoardSectionsDelete<C> {
     }
 }
 
-impl_send!(BoardSectionsDelete);
+impl_send!(BoardsDeleteSection);
 
-/// `PATCH /boards/{board_id}/sections/{section_id}` (operation `board_sections/update`).
+/// `PATCH /boards/{board_id}/sections/{section_id}` (operation `board_sections/update`): `client.boards().update_section(board_id, section_id, body)`.
 ///
 /// - Scopes: `boards:read` + `boards:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BoardSection`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-update>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `section_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `body` (JSON body, required): [`BoardSection`](models::BoardSection).
 ///
-/// Create it with `client.boards().sections_update(..)`, or detached with [`BoardSectionsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .boards()
+///     .update_section("1234567890", "1234567890", models::BoardSection::new("name"))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BoardSectionsUpdate<C = ()> {
+pub struct BoardsUpdateSection<C = ()> {
     c: C,
     o: rt::CallOptions,
     board_id: String,
@@ -831,8 +975,8 @@ pub struct BoardSectionsUpdate<C = ()> {
     body: models::BoardSection,
 }
 
-impl BoardSectionsUpdate {
-    /// The operation, detached from any client.
+impl BoardsUpdateSection {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         board_id: impl Into<String>,
         section_id: impl Into<String>,
@@ -842,7 +986,7 @@ impl BoardSectionsUpdate {
     }
 }
 
-impl<C> BoardSectionsUpdate<C> {
+impl<C> BoardsUpdateSection<C> {
     fn bind(
         c: C,
         board_id: impl Into<String>,
@@ -855,18 +999,21 @@ impl<C> BoardSectionsUpdate<C> {
         Self { c, o: rt::CallOptions::default(), board_id, section_id, ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for BoardSectionsUpdate<C> {
+impl<C> rt::Operation for BoardsUpdateSection<C> {
     type Output = models::BoardSection;
     const ID: &'static str = "board_sections/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -887,22 +1034,32 @@ impl<C> rt::Operation for BoardSectionsUpdate<C> {
     }
 }
 
-impl_send!(BoardSectionsUpdate);
+impl_send!(BoardsUpdateSection);
 
-/// `GET /boards/{board_id}/sections/{section_id}/pins` (operation `board_sections/list_pins`).
+/// `GET /boards/{board_id}/sections/{section_id}/pins` (operation `board_sections/list_pins`): `client.boards().list_section_pins(board_id, section_id)`.
 ///
 /// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::BoardSectionsListPinsResponse`]
+/// - Success: HTTP 200; output [`models::BoardsListSectionPinsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/board_sections-list_pins>
+/// - Arguments, in order:
+///   - `board_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `section_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.boards().sections_list_pins(..)`, or detached with [`BoardSectionsListPins::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.boards().list_section_pins("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BoardSectionsListPins<C = ()> {
+pub struct BoardsListSectionPins<C = ()> {
     c: C,
     o: rt::CallOptions,
     board_id: String,
@@ -912,14 +1069,14 @@ pub struct BoardSectionsListPins<C = ()> {
     page_size: Option<i64>,
 }
 
-impl BoardSectionsListPins {
-    /// The operation, detached from any client.
+impl BoardsListSectionPins {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(board_id: impl Into<String>, section_id: impl Into<String>) -> Self {
         Self::bind((), board_id, section_id)
     }
 }
 
-impl<C> BoardSectionsListPins<C> {
+impl<C> BoardsListSectionPins<C> {
     fn bind(c: C, board_id: impl Into<String>, section_id: impl Into<String>) -> Self {
         let board_id = board_id.into();
         let section_id = section_id.into();
@@ -934,30 +1091,33 @@ impl<C> BoardSectionsListPins<C> {
         }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BoardSectionsListPins<C> {
-    type Output = models::BoardSectionsListPinsResponse;
+impl<C> rt::Operation for BoardsListSectionPins<C> {
+    type Output = models::BoardsListSectionPinsResponse;
     const ID: &'static str = "board_sections/list_pins";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/boards/");
@@ -983,16 +1143,20 @@ impl<C> rt::Operation for BoardSectionsListPins<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BoardSectionsListPins<C> {
+impl<C: Clone> rt::Paginated for BoardsListSectionPins<C> {
     type Item = models::Pin;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BoardSectionsListPins, paginated);
+impl_send!(BoardsListSectionPins, paginated);

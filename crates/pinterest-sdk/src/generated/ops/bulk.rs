@@ -17,61 +17,81 @@ impl<C: Copy> BulkApi<C> {
         Self { c }
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/bulk/download`: see [`BulkDownloadCreate`].
-    pub fn download_create(
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `POST /ad_accounts/{ad_account_id}/bulk/download`: see [`BulkCreateDownload`].
+    pub fn create_download(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::BulkDownloadRequest>,
-    ) -> BulkDownloadCreate<C> {
-        BulkDownloadCreate::bind(self.c, ad_account_id, body)
+    ) -> BulkCreateDownload<C> {
+        BulkCreateDownload::bind(self.c, ad_account_id, body)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/bulk/upsert`: see [`BulkUpsertCreate`].
-    pub fn upsert_create(
+    /// `POST /ad_accounts/{ad_account_id}/bulk/upsert`: see [`BulkCreateUpsert`].
+    pub fn create_upsert(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::BulkUpsertRequest>,
-    ) -> BulkUpsertCreate<C> {
-        BulkUpsertCreate::bind(self.c, ad_account_id, body)
+    ) -> BulkCreateUpsert<C> {
+        BulkCreateUpsert::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/bulk/{bulk_request_id}`: see [`BulkRequestGet`].
-    pub fn request_get(
+    /// `GET /ad_accounts/{ad_account_id}/bulk/{bulk_request_id}`: see [`BulkGetRequest`].
+    pub fn get_request(
         &self,
         ad_account_id: impl Into<String>,
         bulk_request_id: impl Into<String>,
-    ) -> BulkRequestGet<C> {
-        BulkRequestGet::bind(self.c, ad_account_id, bulk_request_id)
+    ) -> BulkGetRequest<C> {
+        BulkGetRequest::bind(self.c, ad_account_id, bulk_request_id)
     }
 }
 
-/// `POST /ad_accounts/{ad_account_id}/bulk/download` (operation `bulk_download/create`).
+/// `POST /ad_accounts/{ad_account_id}/bulk/download` (operation `bulk_download/create`): `client.bulk().create_download(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::BulkDownloadResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/bulk_download-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`BulkDownloadRequest`](models::BulkDownloadRequest).
 ///
-/// Create it with `client.bulk().download_create(..)`, or detached with [`BulkDownloadCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .bulk()
+///     .create_download("1234567890", models::BulkDownloadRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BulkDownloadCreate<C = ()> {
+pub struct BulkCreateDownload<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::BulkDownloadRequest,
 }
 
-impl BulkDownloadCreate {
-    /// The operation, detached from any client.
+impl BulkCreateDownload {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BulkDownloadRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> BulkDownloadCreate<C> {
+impl<C> BulkCreateDownload<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::BulkDownloadRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -79,11 +99,14 @@ impl<C> BulkDownloadCreate<C> {
     }
 }
 
-impl<C> rt::Operation for BulkDownloadCreate<C> {
+impl<C> rt::Operation for BulkCreateDownload<C> {
     type Output = models::BulkDownloadResponse;
     const ID: &'static str = "bulk_download/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -102,35 +125,49 @@ impl<C> rt::Operation for BulkDownloadCreate<C> {
     }
 }
 
-impl_send!(BulkDownloadCreate);
+impl_send!(BulkCreateDownload);
 
-/// `POST /ad_accounts/{ad_account_id}/bulk/upsert` (operation `bulk_upsert/create`).
+/// `POST /ad_accounts/{ad_account_id}/bulk/upsert` (operation `bulk_upsert/create`): `client.bulk().create_upsert(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::BulkUpsertResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/bulk_upsert-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`BulkUpsertRequest`](models::BulkUpsertRequest).
 ///
-/// Create it with `client.bulk().upsert_create(..)`, or detached with [`BulkUpsertCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .bulk()
+///     .create_upsert("1234567890", models::BulkUpsertRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BulkUpsertCreate<C = ()> {
+pub struct BulkCreateUpsert<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::BulkUpsertRequest,
 }
 
-impl BulkUpsertCreate {
-    /// The operation, detached from any client.
+impl BulkCreateUpsert {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BulkUpsertRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> BulkUpsertCreate<C> {
+impl<C> BulkCreateUpsert<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::BulkUpsertRequest>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -138,11 +175,14 @@ impl<C> BulkUpsertCreate<C> {
     }
 }
 
-impl<C> rt::Operation for BulkUpsertCreate<C> {
+impl<C> rt::Operation for BulkCreateUpsert<C> {
     type Output = models::BulkUpsertResponse;
     const ID: &'static str = "bulk_upsert/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -161,21 +201,31 @@ impl<C> rt::Operation for BulkUpsertCreate<C> {
     }
 }
 
-impl_send!(BulkUpsertCreate);
+impl_send!(BulkCreateUpsert);
 
-/// `GET /ad_accounts/{ad_account_id}/bulk/{bulk_request_id}` (operation `bulk_request/get`).
+/// `GET /ad_accounts/{ad_account_id}/bulk/{bulk_request_id}` (operation `bulk_request/get`): `client.bulk().get_request(ad_account_id, bulk_request_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::BulkUpsertStatusResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/bulk_request-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `bulk_request_id` (path parameter, required): string.
 ///
-/// Create it with `client.bulk().request_get(..)`, or detached with [`BulkRequestGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.bulk().get_request("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BulkRequestGet<C = ()> {
+pub struct BulkGetRequest<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -183,32 +233,35 @@ pub struct BulkRequestGet<C = ()> {
     include_details: Option<bool>,
 }
 
-impl BulkRequestGet {
-    /// The operation, detached from any client.
+impl BulkGetRequest {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, bulk_request_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, bulk_request_id)
     }
 }
 
-impl<C> BulkRequestGet<C> {
+impl<C> BulkGetRequest<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, bulk_request_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         let bulk_request_id = bulk_request_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, bulk_request_id, include_details: None }
     }
 
-    /// Sets `include_details` (query parameter).
+    /// Sets `include_details` (query parameter, optional): boolean; default `false`.
     pub fn include_details(mut self, value: bool) -> Self {
         self.include_details = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BulkRequestGet<C> {
+impl<C> rt::Operation for BulkGetRequest<C> {
     type Output = models::BulkUpsertStatusResponse;
     const ID: &'static str = "bulk_request/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -228,4 +281,4 @@ impl<C> rt::Operation for BulkRequestGet<C> {
     }
 }
 
-impl_send!(BulkRequestGet);
+impl_send!(BulkGetRequest);

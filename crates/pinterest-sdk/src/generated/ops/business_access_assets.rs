@@ -17,125 +17,145 @@ impl<C: Copy> BusinessAccessAssetsApi<C> {
         Self { c }
     }
 
-    /// `GET /businesses/{business_id}/assets/{asset_id}/members`: see [`BusinessAssetMembersGet`].
-    pub fn business_asset_members_get(
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `GET /businesses/{business_id}/assets/{asset_id}/members`: see [`BusinessAccessAssetsListAssetMembers`].
+    pub fn list_asset_members(
         &self,
         business_id: impl Into<String>,
         asset_id: impl Into<String>,
-    ) -> BusinessAssetMembersGet<C> {
-        BusinessAssetMembersGet::bind(self.c, business_id, asset_id)
+    ) -> BusinessAccessAssetsListAssetMembers<C> {
+        BusinessAccessAssetsListAssetMembers::bind(self.c, business_id, asset_id)
     }
 
-    /// `GET /businesses/{business_id}/assets/{asset_id}/partners`: see [`BusinessAssetPartnersGet`].
-    pub fn business_asset_partners_get(
+    /// `GET /businesses/{business_id}/assets/{asset_id}/partners`: see [`BusinessAccessAssetsListAssetPartners`].
+    pub fn list_asset_partners(
         &self,
         business_id: impl Into<String>,
         asset_id: impl Into<String>,
-    ) -> BusinessAssetPartnersGet<C> {
-        BusinessAssetPartnersGet::bind(self.c, business_id, asset_id)
+    ) -> BusinessAccessAssetsListAssetPartners<C> {
+        BusinessAccessAssetsListAssetPartners::bind(self.c, business_id, asset_id)
     }
 
-    /// `GET /businesses/{business_id}/assets`: see [`BusinessAssetsGet`].
-    pub fn business_assets_get(&self, business_id: impl Into<String>) -> BusinessAssetsGet<C> {
-        BusinessAssetsGet::bind(self.c, business_id)
+    /// `GET /businesses/{business_id}/assets`: see [`BusinessAccessAssetsList`].
+    pub fn list(&self, business_id: impl Into<String>) -> BusinessAccessAssetsList<C> {
+        BusinessAccessAssetsList::bind(self.c, business_id)
     }
 
-    /// `GET /businesses/{business_id}/members/{member_id}/assets`: see [`BusinessMemberAssetsGet`].
-    pub fn business_member_assets_get(
+    /// `GET /businesses/{business_id}/members/{member_id}/assets`: see [`BusinessAccessAssetsListMemberAssets`].
+    pub fn list_member_assets(
         &self,
         business_id: impl Into<String>,
         member_id: impl Into<String>,
-    ) -> BusinessMemberAssetsGet<C> {
-        BusinessMemberAssetsGet::bind(self.c, business_id, member_id)
+    ) -> BusinessAccessAssetsListMemberAssets<C> {
+        BusinessAccessAssetsListMemberAssets::bind(self.c, business_id, member_id)
     }
 
-    /// `DELETE /businesses/{business_id}/members/assets/access`: see [`BusinessMembersAssetAccessDelete`].
-    pub fn business_members_asset_access_delete(
+    /// `DELETE /businesses/{business_id}/members/assets/access`: see [`BusinessAccessAssetsDeleteMemberAccess`].
+    pub fn delete_member_access(
         &self,
         business_id: impl Into<String>,
-        body: impl Into<models::BusinessMembersAssetAccessDeleteBody>,
-    ) -> BusinessMembersAssetAccessDelete<C> {
-        BusinessMembersAssetAccessDelete::bind(self.c, business_id, body)
+        body: impl Into<models::BusinessAccessAssetsDeleteMemberAccessBody>,
+    ) -> BusinessAccessAssetsDeleteMemberAccess<C> {
+        BusinessAccessAssetsDeleteMemberAccess::bind(self.c, business_id, body)
     }
 
-    /// `PATCH /businesses/{business_id}/members/assets/access`: see [`BusinessMembersAssetAccessUpdate`].
-    pub fn business_members_asset_access_update(
+    /// `PATCH /businesses/{business_id}/members/assets/access`: see [`BusinessAccessAssetsUpdateMemberAccess`].
+    pub fn update_member_access(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::UpdateMemberAssetAccessBody>,
-    ) -> BusinessMembersAssetAccessUpdate<C> {
-        BusinessMembersAssetAccessUpdate::bind(self.c, business_id, body)
+    ) -> BusinessAccessAssetsUpdateMemberAccess<C> {
+        BusinessAccessAssetsUpdateMemberAccess::bind(self.c, business_id, body)
     }
 
-    /// `DELETE /businesses/{business_id}/partners/assets`: see [`DeletePartnerAssetAccessHandlerImpl`].
-    pub fn delete_partner_asset_access_handler_impl(
+    /// `DELETE /businesses/{business_id}/partners/assets`: see [`BusinessAccessAssetsDeletePartnerAccess`].
+    pub fn delete_partner_access(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::DeletePartnerAssetAccessBody>,
-    ) -> DeletePartnerAssetAccessHandlerImpl<C> {
-        DeletePartnerAssetAccessHandlerImpl::bind(self.c, business_id, body)
+    ) -> BusinessAccessAssetsDeletePartnerAccess<C> {
+        BusinessAccessAssetsDeletePartnerAccess::bind(self.c, business_id, body)
     }
 
-    /// `PATCH /businesses/{business_id}/partners/assets`: see [`UpdatePartnerAssetAccessHandlerImpl`].
-    pub fn update_partner_asset_access_handler_impl(
+    /// `PATCH /businesses/{business_id}/partners/assets`: see [`BusinessAccessAssetsUpdatePartnerAccess`].
+    pub fn update_partner_access(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::UpdatePartnerAssetAccessBody>,
-    ) -> UpdatePartnerAssetAccessHandlerImpl<C> {
-        UpdatePartnerAssetAccessHandlerImpl::bind(self.c, business_id, body)
+    ) -> BusinessAccessAssetsUpdatePartnerAccess<C> {
+        BusinessAccessAssetsUpdatePartnerAccess::bind(self.c, business_id, body)
     }
 
-    /// `GET /businesses/{business_id}/partners/{partner_id}/assets`: see [`BusinessPartnerAssetAccessGet`].
-    pub fn business_partner_asset_access_get(
+    /// `GET /businesses/{business_id}/partners/{partner_id}/assets`: see [`BusinessAccessAssetsListPartnerAssets`].
+    pub fn list_partner_assets(
         &self,
         business_id: impl Into<String>,
         partner_id: impl Into<String>,
-    ) -> BusinessPartnerAssetAccessGet<C> {
-        BusinessPartnerAssetAccessGet::bind(self.c, business_id, partner_id)
+    ) -> BusinessAccessAssetsListPartnerAssets<C> {
+        BusinessAccessAssetsListPartnerAssets::bind(self.c, business_id, partner_id)
     }
 
-    /// `POST /businesses/{business_id}/asset_groups`: see [`AssetGroupCreate`].
-    pub fn asset_group_create(
+    /// `POST /businesses/{business_id}/asset_groups`: see [`BusinessAccessAssetsCreateAssetGroups`].
+    pub fn create_asset_groups(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::CreateAssetGroupBody>,
-    ) -> AssetGroupCreate<C> {
-        AssetGroupCreate::bind(self.c, business_id, body)
+    ) -> BusinessAccessAssetsCreateAssetGroups<C> {
+        BusinessAccessAssetsCreateAssetGroups::bind(self.c, business_id, body)
     }
 
-    /// `DELETE /businesses/{business_id}/asset_groups`: see [`AssetGroupDelete`].
-    pub fn asset_group_delete(
+    /// `DELETE /businesses/{business_id}/asset_groups`: see [`BusinessAccessAssetsDeleteAssetGroups`].
+    pub fn delete_asset_groups(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::DeleteAssetGroupBody>,
-    ) -> AssetGroupDelete<C> {
-        AssetGroupDelete::bind(self.c, business_id, body)
+    ) -> BusinessAccessAssetsDeleteAssetGroups<C> {
+        BusinessAccessAssetsDeleteAssetGroups::bind(self.c, business_id, body)
     }
 
-    /// `PATCH /businesses/{business_id}/asset_groups`: see [`AssetGroupUpdate`].
-    pub fn asset_group_update(
+    /// `PATCH /businesses/{business_id}/asset_groups`: see [`BusinessAccessAssetsUpdateAssetGroups`].
+    pub fn update_asset_groups(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::UpdateAssetGroupBody>,
-    ) -> AssetGroupUpdate<C> {
-        AssetGroupUpdate::bind(self.c, business_id, body)
+    ) -> BusinessAccessAssetsUpdateAssetGroups<C> {
+        BusinessAccessAssetsUpdateAssetGroups::bind(self.c, business_id, body)
     }
 }
 
-/// `GET /businesses/{business_id}/assets/{asset_id}/members` (operation `business_asset_members/get`).
+/// `GET /businesses/{business_id}/assets/{asset_id}/members` (operation `business_asset_members/get`): `client.business_access_assets().list_asset_members(business_id, asset_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BusinessAssetMembersGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessAssetsListAssetMembersResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_asset_members-get>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `asset_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.business_access_assets().business_asset_members_get(..)`, or detached with [`BusinessAssetMembersGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .list_asset_members("729090764583391194", "729090764583391194")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessAssetMembersGet<C = ()> {
+pub struct BusinessAccessAssetsListAssetMembers<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
@@ -146,14 +166,14 @@ pub struct BusinessAssetMembersGet<C = ()> {
     start_index: Option<i64>,
 }
 
-impl BusinessAssetMembersGet {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsListAssetMembers {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, asset_id: impl Into<String>) -> Self {
         Self::bind((), business_id, asset_id)
     }
 }
 
-impl<C> BusinessAssetMembersGet<C> {
+impl<C> BusinessAccessAssetsListAssetMembers<C> {
     fn bind(c: C, business_id: impl Into<String>, asset_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         let asset_id = asset_id.into();
@@ -169,36 +189,39 @@ impl<C> BusinessAssetMembersGet<C> {
         }
     }
 
-    /// Sets `fetch_system_users` (query parameter).
+    /// Sets `fetch_system_users` (query parameter, optional): boolean; default `false`.
     pub fn fetch_system_users(mut self, value: bool) -> Self {
         self.fetch_system_users = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `start_index` (query parameter) (>= 0).
+    /// Sets `start_index` (query parameter, optional): integer; minimum 0, default `0`.
     pub fn start_index(mut self, value: i64) -> Self {
         self.start_index = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BusinessAssetMembersGet<C> {
-    type Output = models::BusinessAssetMembersGetResponse;
+impl<C> rt::Operation for BusinessAccessAssetsListAssetMembers<C> {
+    type Output = models::BusinessAccessAssetsListAssetMembersResponse;
     const ID: &'static str = "business_asset_members/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -228,34 +251,52 @@ impl<C> rt::Operation for BusinessAssetMembersGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BusinessAssetMembersGet<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessAssetsListAssetMembers<C> {
     type Item = models::UserSingleAssetBinding;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BusinessAssetMembersGet, paginated);
+impl_send!(BusinessAccessAssetsListAssetMembers, paginated);
 
-/// `GET /businesses/{business_id}/assets/{asset_id}/partners` (operation `business_asset_partners/get`).
+/// `GET /businesses/{business_id}/assets/{asset_id}/partners` (operation `business_asset_partners/get`): `client.business_access_assets().list_asset_partners(business_id, asset_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BusinessAssetPartnersGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessAssetsListAssetPartnersResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_asset_partners-get>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `asset_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.business_access_assets().business_asset_partners_get(..)`, or detached with [`BusinessAssetPartnersGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .list_asset_partners("729090764583391194", "729090764583391194")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessAssetPartnersGet<C = ()> {
+pub struct BusinessAccessAssetsListAssetPartners<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
@@ -265,14 +306,14 @@ pub struct BusinessAssetPartnersGet<C = ()> {
     page_size: Option<i64>,
 }
 
-impl BusinessAssetPartnersGet {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsListAssetPartners {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, asset_id: impl Into<String>) -> Self {
         Self::bind((), business_id, asset_id)
     }
 }
 
-impl<C> BusinessAssetPartnersGet<C> {
+impl<C> BusinessAccessAssetsListAssetPartners<C> {
     fn bind(c: C, business_id: impl Into<String>, asset_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         let asset_id = asset_id.into();
@@ -287,30 +328,33 @@ impl<C> BusinessAssetPartnersGet<C> {
         }
     }
 
-    /// Sets `start_index` (query parameter) (>= 0).
+    /// Sets `start_index` (query parameter, optional): integer; minimum 0, default `0`.
     pub fn start_index(mut self, value: i64) -> Self {
         self.start_index = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BusinessAssetPartnersGet<C> {
-    type Output = models::BusinessAssetPartnersGetResponse;
+impl<C> rt::Operation for BusinessAccessAssetsListAssetPartners<C> {
+    type Output = models::BusinessAccessAssetsListAssetPartnersResponse;
     const ID: &'static str = "business_asset_partners/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -339,54 +383,67 @@ impl<C> rt::Operation for BusinessAssetPartnersGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BusinessAssetPartnersGet<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessAssetsListAssetPartners<C> {
     type Item = models::UserSingleAssetBinding;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BusinessAssetPartnersGet, paginated);
+impl_send!(BusinessAccessAssetsListAssetPartners, paginated);
 
-/// `GET /businesses/{business_id}/assets` (operation `business_assets/get`).
+/// `GET /businesses/{business_id}/assets` (operation `business_assets/get`): `client.business_access_assets().list(business_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BusinessAssetsGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessAssetsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_assets-get>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.business_access_assets().business_assets_get(..)`, or detached with [`BusinessAssetsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.business_access_assets().list("729090764583391194").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessAssetsGet<C = ()> {
+pub struct BusinessAccessAssetsList<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     permissions: Option<Vec<models::PermissionsWithOwner>>,
     child_asset_id: Option<String>,
     asset_group_id: Option<String>,
-    asset_type: Option<models::BusinessAssetsGetAssetType>,
+    asset_type: Option<models::BusinessAccessAssetsListAssetType>,
     start_index: Option<i64>,
     bookmark: Option<String>,
     page_size: Option<i64>,
 }
 
-impl BusinessAssetsGet {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsList {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
 }
 
-impl<C> BusinessAssetsGet<C> {
+impl<C> BusinessAccessAssetsList<C> {
     fn bind(c: C, business_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         Self {
@@ -403,54 +460,57 @@ impl<C> BusinessAssetsGet<C> {
         }
     }
 
-    /// Sets `permissions` (query parameter).
+    /// Sets `permissions` (query parameter, optional, sent as repeated keys): list of one of the 11 values of [`PermissionsWithOwner`](models::PermissionsWithOwner).
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<models::PermissionsWithOwner>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `child_asset_id` (query parameter).
+    /// Sets `child_asset_id` (query parameter, optional): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
     pub fn child_asset_id(mut self, value: impl Into<String>) -> Self {
         self.child_asset_id = Some(value.into());
         self
     }
 
-    /// Sets `asset_group_id` (query parameter).
+    /// Sets `asset_group_id` (query parameter, optional): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
     pub fn asset_group_id(mut self, value: impl Into<String>) -> Self {
         self.asset_group_id = Some(value.into());
         self
     }
 
-    /// Sets `asset_type` (query parameter).
-    pub fn asset_type(mut self, value: impl Into<models::BusinessAssetsGetAssetType>) -> Self {
+    /// Sets `asset_type` (query parameter, optional): one of `AD_ACCOUNT`, `PROFILE`, `ASSET_GROUP`, `CATALOG`, `CONSUMER`; default `"AD_ACCOUNT"`.
+    pub fn asset_type(mut self, value: impl Into<models::BusinessAccessAssetsListAssetType>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
-    /// Sets `start_index` (query parameter) (>= 0).
+    /// Sets `start_index` (query parameter, optional): integer; minimum 0, default `0`.
     pub fn start_index(mut self, value: i64) -> Self {
         self.start_index = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BusinessAssetsGet<C> {
-    type Output = models::BusinessAssetsGetResponse;
+impl<C> rt::Operation for BusinessAccessAssetsList<C> {
+    type Output = models::BusinessAccessAssetsListResponse;
     const ID: &'static str = "business_assets/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -483,52 +543,70 @@ impl<C> rt::Operation for BusinessAssetsGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BusinessAssetsGet<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessAssetsList<C> {
     type Item = models::GetBusinessAssetsResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BusinessAssetsGet, paginated);
+impl_send!(BusinessAccessAssetsList, paginated);
 
-/// `GET /businesses/{business_id}/members/{member_id}/assets` (operation `business_member_assets/get`).
+/// `GET /businesses/{business_id}/members/{member_id}/assets` (operation `business_member_assets/get`): `client.business_access_assets().list_member_assets(business_id, member_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BusinessMemberAssetsGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessAssetsListMemberAssetsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_member_assets-get>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `member_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.business_access_assets().business_member_assets_get(..)`, or detached with [`BusinessMemberAssetsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .list_member_assets("729090764583391194", "729090764583391194")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessMemberAssetsGet<C = ()> {
+pub struct BusinessAccessAssetsListMemberAssets<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     member_id: String,
-    asset_type: Option<models::BusinessMemberAssetsGetAssetType>,
+    asset_type: Option<models::BusinessAccessAssetsListMemberAssetsAssetType>,
     start_index: Option<i64>,
     bookmark: Option<String>,
     page_size: Option<i64>,
 }
 
-impl BusinessMemberAssetsGet {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsListMemberAssets {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, member_id: impl Into<String>) -> Self {
         Self::bind((), business_id, member_id)
     }
 }
 
-impl<C> BusinessMemberAssetsGet<C> {
+impl<C> BusinessAccessAssetsListMemberAssets<C> {
     fn bind(c: C, business_id: impl Into<String>, member_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         let member_id = member_id.into();
@@ -544,36 +622,39 @@ impl<C> BusinessMemberAssetsGet<C> {
         }
     }
 
-    /// Sets `asset_type` (query parameter).
-    pub fn asset_type(mut self, value: impl Into<models::BusinessMemberAssetsGetAssetType>) -> Self {
+    /// Sets `asset_type` (query parameter, optional): one of `AD_ACCOUNT`, `PROFILE`, `ASSET_GROUP`, `CATALOG`, `CONSUMER`; default `"AD_ACCOUNT"`.
+    pub fn asset_type(mut self, value: impl Into<models::BusinessAccessAssetsListMemberAssetsAssetType>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
-    /// Sets `start_index` (query parameter) (>= 0).
+    /// Sets `start_index` (query parameter, optional): integer; minimum 0, default `0`.
     pub fn start_index(mut self, value: i64) -> Self {
         self.start_index = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for BusinessMemberAssetsGet<C> {
-    type Output = models::BusinessMemberAssetsGetResponse;
+impl<C> rt::Operation for BusinessAccessAssetsListMemberAssets<C> {
+    type Output = models::BusinessAccessAssetsListMemberAssetsResponse;
     const ID: &'static str = "business_member_assets/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -603,51 +684,72 @@ impl<C> rt::Operation for BusinessMemberAssetsGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BusinessMemberAssetsGet<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessAssetsListMemberAssets<C> {
     type Item = models::AssetIdPermissions;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BusinessMemberAssetsGet, paginated);
+impl_send!(BusinessAccessAssetsListMemberAssets, paginated);
 
-/// `DELETE /businesses/{business_id}/members/assets/access` (operation `business_members_asset_access/delete`).
+/// `DELETE /businesses/{business_id}/members/assets/access` (operation `business_members_asset_access/delete`): `client.business_access_assets().delete_member_access(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::DeleteMemberAccessResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_members_asset_access-delete>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`BusinessAccessAssetsDeleteMemberAccessBody`](models::BusinessAccessAssetsDeleteMemberAccessBody).
 ///
-/// Create it with `client.business_access_assets().business_members_asset_access_delete(..)`, or detached with [`BusinessMembersAssetAccessDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .delete_member_access("729090764583391194", models::BusinessAccessAssetsDeleteMemberAccessBody::new([models::BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem::builder().asset_id("1234567890").member_id("1234567890").build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessMembersAssetAccessDelete<C = ()> {
+pub struct BusinessAccessAssetsDeleteMemberAccess<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
-    body: models::BusinessMembersAssetAccessDeleteBody,
+    body: models::BusinessAccessAssetsDeleteMemberAccessBody,
 }
 
-impl BusinessMembersAssetAccessDelete {
-    /// The operation, detached from any client.
-    pub fn new(business_id: impl Into<String>, body: impl Into<models::BusinessMembersAssetAccessDeleteBody>) -> Self {
+impl BusinessAccessAssetsDeleteMemberAccess {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(
+        business_id: impl Into<String>,
+        body: impl Into<models::BusinessAccessAssetsDeleteMemberAccessBody>,
+    ) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> BusinessMembersAssetAccessDelete<C> {
+impl<C> BusinessAccessAssetsDeleteMemberAccess<C> {
     fn bind(
         c: C,
         business_id: impl Into<String>,
-        body: impl Into<models::BusinessMembersAssetAccessDeleteBody>,
+        body: impl Into<models::BusinessAccessAssetsDeleteMemberAccessBody>,
     ) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -655,11 +757,14 @@ impl<C> BusinessMembersAssetAccessDelete<C> {
     }
 }
 
-impl<C> rt::Operation for BusinessMembersAssetAccessDelete<C> {
+impl<C> rt::Operation for BusinessAccessAssetsDeleteMemberAccess<C> {
     type Output = models::DeleteMemberAccessResultsResponseArray;
     const ID: &'static str = "business_members_asset_access/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -678,35 +783,49 @@ impl<C> rt::Operation for BusinessMembersAssetAccessDelete<C> {
     }
 }
 
-impl_send!(BusinessMembersAssetAccessDelete);
+impl_send!(BusinessAccessAssetsDeleteMemberAccess);
 
-/// `PATCH /businesses/{business_id}/members/assets/access` (operation `business_members_asset_access/update`).
+/// `PATCH /businesses/{business_id}/members/assets/access` (operation `business_members_asset_access/update`): `client.business_access_assets().update_member_access(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::UpdateMemberAssetsResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_members_asset_access-update>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`UpdateMemberAssetAccessBody`](models::UpdateMemberAssetAccessBody).
 ///
-/// Create it with `client.business_access_assets().business_members_asset_access_update(..)`, or detached with [`BusinessMembersAssetAccessUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .update_member_access("729090764583391194", models::UpdateMemberAssetAccessBody::new([models::UpdateMemberAssetAccessBodyAccessesItem::builder().asset_id("1234567890").member_id("1234567890").permissions([models::Permissions::Admin]).build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessMembersAssetAccessUpdate<C = ()> {
+pub struct BusinessAccessAssetsUpdateMemberAccess<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::UpdateMemberAssetAccessBody,
 }
 
-impl BusinessMembersAssetAccessUpdate {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsUpdateMemberAccess {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::UpdateMemberAssetAccessBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> BusinessMembersAssetAccessUpdate<C> {
+impl<C> BusinessAccessAssetsUpdateMemberAccess<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::UpdateMemberAssetAccessBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -714,11 +833,14 @@ impl<C> BusinessMembersAssetAccessUpdate<C> {
     }
 }
 
-impl<C> rt::Operation for BusinessMembersAssetAccessUpdate<C> {
+impl<C> rt::Operation for BusinessAccessAssetsUpdateMemberAccess<C> {
     type Output = models::UpdateMemberAssetsResultsResponseArray;
     const ID: &'static str = "business_members_asset_access/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -737,35 +859,49 @@ impl<C> rt::Operation for BusinessMembersAssetAccessUpdate<C> {
     }
 }
 
-impl_send!(BusinessMembersAssetAccessUpdate);
+impl_send!(BusinessAccessAssetsUpdateMemberAccess);
 
-/// `DELETE /businesses/{business_id}/partners/assets` (operation `delete_partner_asset_access_handler_impl`).
+/// `DELETE /businesses/{business_id}/partners/assets` (operation `delete_partner_asset_access_handler_impl`): `client.business_access_assets().delete_partner_access(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::DeletePartnerAssetsResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/delete_partner_asset_access_handler_impl>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`DeletePartnerAssetAccessBody`](models::DeletePartnerAssetAccessBody).
 ///
-/// Create it with `client.business_access_assets().delete_partner_asset_access_handler_impl(..)`, or detached with [`DeletePartnerAssetAccessHandlerImpl::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .delete_partner_access("729090764583391194", models::DeletePartnerAssetAccessBody::new([models::DeletePartnerAssetAccessBodyAccessesItem::builder().asset_id("1234567890").partner_id("1234567890").build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct DeletePartnerAssetAccessHandlerImpl<C = ()> {
+pub struct BusinessAccessAssetsDeletePartnerAccess<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::DeletePartnerAssetAccessBody,
 }
 
-impl DeletePartnerAssetAccessHandlerImpl {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsDeletePartnerAccess {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::DeletePartnerAssetAccessBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> DeletePartnerAssetAccessHandlerImpl<C> {
+impl<C> BusinessAccessAssetsDeletePartnerAccess<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::DeletePartnerAssetAccessBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -773,11 +909,14 @@ impl<C> DeletePartnerAssetAccessHandlerImpl<C> {
     }
 }
 
-impl<C> rt::Operation for DeletePartnerAssetAccessHandlerImpl<C> {
+impl<C> rt::Operation for BusinessAccessAssetsDeletePartnerAccess<C> {
     type Output = models::DeletePartnerAssetsResultsResponseArray;
     const ID: &'static str = "delete_partner_asset_access_handler_impl";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -796,35 +935,49 @@ impl<C> rt::Operation for DeletePartnerAssetAccessHandlerImpl<C> {
     }
 }
 
-impl_send!(DeletePartnerAssetAccessHandlerImpl);
+impl_send!(BusinessAccessAssetsDeletePartnerAccess);
 
-/// `PATCH /businesses/{business_id}/partners/assets` (operation `update_partner_asset_access_handler_impl`).
+/// `PATCH /businesses/{business_id}/partners/assets` (operation `update_partner_asset_access_handler_impl`): `client.business_access_assets().update_partner_access(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::UpdatePartnerAssetsResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/update_partner_asset_access_handler_impl>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`UpdatePartnerAssetAccessBody`](models::UpdatePartnerAssetAccessBody).
 ///
-/// Create it with `client.business_access_assets().update_partner_asset_access_handler_impl(..)`, or detached with [`UpdatePartnerAssetAccessHandlerImpl::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .update_partner_access("729090764583391194", models::UpdatePartnerAssetAccessBody::new([models::UpdatePartnerAssetAccessBodyAccessesItem::builder().asset_id("1234567890").partner_id("1234567890").permissions([models::Permissions::Admin]).build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UpdatePartnerAssetAccessHandlerImpl<C = ()> {
+pub struct BusinessAccessAssetsUpdatePartnerAccess<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::UpdatePartnerAssetAccessBody,
 }
 
-impl UpdatePartnerAssetAccessHandlerImpl {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsUpdatePartnerAccess {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::UpdatePartnerAssetAccessBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> UpdatePartnerAssetAccessHandlerImpl<C> {
+impl<C> BusinessAccessAssetsUpdatePartnerAccess<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::UpdatePartnerAssetAccessBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -832,11 +985,14 @@ impl<C> UpdatePartnerAssetAccessHandlerImpl<C> {
     }
 }
 
-impl<C> rt::Operation for UpdatePartnerAssetAccessHandlerImpl<C> {
+impl<C> rt::Operation for BusinessAccessAssetsUpdatePartnerAccess<C> {
     type Output = models::UpdatePartnerAssetsResultsResponseArray;
     const ID: &'static str = "update_partner_asset_access_handler_impl";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -855,41 +1011,55 @@ impl<C> rt::Operation for UpdatePartnerAssetAccessHandlerImpl<C> {
     }
 }
 
-impl_send!(UpdatePartnerAssetAccessHandlerImpl);
+impl_send!(BusinessAccessAssetsUpdatePartnerAccess);
 
-/// `GET /businesses/{business_id}/partners/{partner_id}/assets` (operation `business_partner_asset_access/get`).
+/// `GET /businesses/{business_id}/partners/{partner_id}/assets` (operation `business_partner_asset_access/get`): `client.business_access_assets().list_partner_assets(business_id, partner_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BusinessPartnerAssetAccessGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessAssetsListPartnerAssetsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/business_partner_asset_access-get>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `partner_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.business_access_assets().business_partner_asset_access_get(..)`, or detached with [`BusinessPartnerAssetAccessGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .list_partner_assets("729090764583391194", "729090764583391194")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BusinessPartnerAssetAccessGet<C = ()> {
+pub struct BusinessAccessAssetsListPartnerAssets<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     partner_id: String,
     partner_type: Option<models::PartnerType>,
-    asset_type: Option<models::BusinessPartnerAssetAccessGetAssetType>,
+    asset_type: Option<models::BusinessAccessAssetsListPartnerAssetsAssetType>,
     start_index: Option<i64>,
     page_size: Option<i64>,
     bookmark: Option<String>,
 }
 
-impl BusinessPartnerAssetAccessGet {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsListPartnerAssets {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, partner_id: impl Into<String>) -> Self {
         Self::bind((), business_id, partner_id)
     }
 }
 
-impl<C> BusinessPartnerAssetAccessGet<C> {
+impl<C> BusinessAccessAssetsListPartnerAssets<C> {
     fn bind(c: C, business_id: impl Into<String>, partner_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         let partner_id = partner_id.into();
@@ -906,42 +1076,45 @@ impl<C> BusinessPartnerAssetAccessGet<C> {
         }
     }
 
-    /// Sets `partner_type` (query parameter).
+    /// Sets `partner_type` (query parameter, optional): one of `INTERNAL`, `EXTERNAL`.
     pub fn partner_type(mut self, value: impl Into<models::PartnerType>) -> Self {
         self.partner_type = Some(value.into());
         self
     }
 
-    /// Sets `asset_type` (query parameter).
-    pub fn asset_type(mut self, value: impl Into<models::BusinessPartnerAssetAccessGetAssetType>) -> Self {
+    /// Sets `asset_type` (query parameter, optional): one of `AD_ACCOUNT`, `PROFILE`, `ASSET_GROUP`, `CATALOG`, `CONSUMER`; default `"AD_ACCOUNT"`.
+    pub fn asset_type(mut self, value: impl Into<models::BusinessAccessAssetsListPartnerAssetsAssetType>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
-    /// Sets `start_index` (query parameter) (>= 0).
+    /// Sets `start_index` (query parameter, optional): integer; minimum 0, default `0`.
     pub fn start_index(mut self, value: i64) -> Self {
         self.start_index = Some(value);
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for BusinessPartnerAssetAccessGet<C> {
-    type Output = models::BusinessPartnerAssetAccessGetResponse;
+impl<C> rt::Operation for BusinessAccessAssetsListPartnerAssets<C> {
+    type Output = models::BusinessAccessAssetsListPartnerAssetsResponse;
     const ID: &'static str = "business_partner_asset_access/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -972,47 +1145,65 @@ impl<C> rt::Operation for BusinessPartnerAssetAccessGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BusinessPartnerAssetAccessGet<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessAssetsListPartnerAssets<C> {
     type Item = models::GetPartnerAssetsResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BusinessPartnerAssetAccessGet, paginated);
+impl_send!(BusinessAccessAssetsListPartnerAssets, paginated);
 
-/// `POST /businesses/{business_id}/asset_groups` (operation `asset_group/create`).
+/// `POST /businesses/{business_id}/asset_groups` (operation `asset_group/create`): `client.business_access_assets().create_asset_groups(business_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CreateAssetGroupResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/asset_group-create>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`CreateAssetGroupBody`](models::CreateAssetGroupBody).
 ///
-/// Create it with `client.business_access_assets().asset_group_create(..)`, or detached with [`AssetGroupCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .create_asset_groups("729090764583391194", models::CreateAssetGroupBody::builder().asset_group_description("asset group description").asset_group_name("asset group name").asset_group_types([models::AssetGroupType::Brand]).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AssetGroupCreate<C = ()> {
+pub struct BusinessAccessAssetsCreateAssetGroups<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::CreateAssetGroupBody,
 }
 
-impl AssetGroupCreate {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsCreateAssetGroups {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CreateAssetGroupBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> AssetGroupCreate<C> {
+impl<C> BusinessAccessAssetsCreateAssetGroups<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::CreateAssetGroupBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -1020,11 +1211,14 @@ impl<C> AssetGroupCreate<C> {
     }
 }
 
-impl<C> rt::Operation for AssetGroupCreate<C> {
+impl<C> rt::Operation for BusinessAccessAssetsCreateAssetGroups<C> {
     type Output = models::CreateAssetGroupResponse;
     const ID: &'static str = "asset_group/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -1043,35 +1237,49 @@ impl<C> rt::Operation for AssetGroupCreate<C> {
     }
 }
 
-impl_send!(AssetGroupCreate);
+impl_send!(BusinessAccessAssetsCreateAssetGroups);
 
-/// `DELETE /businesses/{business_id}/asset_groups` (operation `asset_group/delete`).
+/// `DELETE /businesses/{business_id}/asset_groups` (operation `asset_group/delete`): `client.business_access_assets().delete_asset_groups(business_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::DeleteAssetGroupResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/asset_group-delete>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`DeleteAssetGroupBody`](models::DeleteAssetGroupBody).
 ///
-/// Create it with `client.business_access_assets().asset_group_delete(..)`, or detached with [`AssetGroupDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .delete_asset_groups("729090764583391194", models::DeleteAssetGroupBody::new(["asset groups to delete"]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AssetGroupDelete<C = ()> {
+pub struct BusinessAccessAssetsDeleteAssetGroups<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::DeleteAssetGroupBody,
 }
 
-impl AssetGroupDelete {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsDeleteAssetGroups {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::DeleteAssetGroupBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> AssetGroupDelete<C> {
+impl<C> BusinessAccessAssetsDeleteAssetGroups<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::DeleteAssetGroupBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -1079,11 +1287,14 @@ impl<C> AssetGroupDelete<C> {
     }
 }
 
-impl<C> rt::Operation for AssetGroupDelete<C> {
+impl<C> rt::Operation for BusinessAccessAssetsDeleteAssetGroups<C> {
     type Output = models::DeleteAssetGroupResponse;
     const ID: &'static str = "asset_group/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -1102,35 +1313,49 @@ impl<C> rt::Operation for AssetGroupDelete<C> {
     }
 }
 
-impl_send!(AssetGroupDelete);
+impl_send!(BusinessAccessAssetsDeleteAssetGroups);
 
-/// `PATCH /businesses/{business_id}/asset_groups` (operation `asset_group/update`).
+/// `PATCH /businesses/{business_id}/asset_groups` (operation `asset_group/update`): `client.business_access_assets().update_asset_groups(business_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::UpdateAssetGroupResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/asset_group-update>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`UpdateAssetGroupBody`](models::UpdateAssetGroupBody).
 ///
-/// Create it with `client.business_access_assets().asset_group_update(..)`, or detached with [`AssetGroupUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_assets()
+///     .update_asset_groups("729090764583391194", models::UpdateAssetGroupBody::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AssetGroupUpdate<C = ()> {
+pub struct BusinessAccessAssetsUpdateAssetGroups<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::UpdateAssetGroupBody,
 }
 
-impl AssetGroupUpdate {
-    /// The operation, detached from any client.
+impl BusinessAccessAssetsUpdateAssetGroups {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::UpdateAssetGroupBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> AssetGroupUpdate<C> {
+impl<C> BusinessAccessAssetsUpdateAssetGroups<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::UpdateAssetGroupBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -1138,11 +1363,14 @@ impl<C> AssetGroupUpdate<C> {
     }
 }
 
-impl<C> rt::Operation for AssetGroupUpdate<C> {
+impl<C> rt::Operation for BusinessAccessAssetsUpdateAssetGroups<C> {
     type Output = models::UpdateAssetGroupResponse;
     const ID: &'static str = "asset_group/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -1161,4 +1389,4 @@ impl<C> rt::Operation for AssetGroupUpdate<C> {
     }
 }
 
-impl_send!(AssetGroupUpdate);
+impl_send!(BusinessAccessAssetsUpdateAssetGroups);

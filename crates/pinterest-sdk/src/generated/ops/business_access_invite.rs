@@ -17,93 +17,112 @@ impl<C: Copy> BusinessAccessInviteApi<C> {
         Self { c }
     }
 
-    /// `PATCH /businesses/invites`: see [`RespondBusinessAccessInvites`].
-    pub fn respond_business_access_invites(
-        &self,
-        body: impl Into<models::AuthRespondInvitesBody>,
-    ) -> RespondBusinessAccessInvites<C> {
-        RespondBusinessAccessInvites::bind(self.c, body)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /businesses/{business_id}/invites/assets/access`: see [`CreateAssetInvites`].
+    /// `PATCH /businesses/invites`: see [`BusinessAccessInviteRespond`].
+    pub fn respond(&self, body: impl Into<models::AuthRespondInvitesBody>) -> BusinessAccessInviteRespond<C> {
+        BusinessAccessInviteRespond::bind(self.c, body)
+    }
+
+    /// `POST /businesses/{business_id}/invites/assets/access`: see [`BusinessAccessInviteCreateAssetInvites`].
     pub fn create_asset_invites(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::CreateAssetInvitesRequest>,
-    ) -> CreateAssetInvites<C> {
-        CreateAssetInvites::bind(self.c, business_id, body)
+    ) -> BusinessAccessInviteCreateAssetInvites<C> {
+        BusinessAccessInviteCreateAssetInvites::bind(self.c, business_id, body)
     }
 
-    /// `POST /businesses/{business_id}/requests/assets/access`: see [`AssetAccessRequestsCreate`].
-    pub fn asset_access_requests_create(
+    /// `POST /businesses/{business_id}/requests/assets/access`: see [`BusinessAccessInviteRequestAssetAccess`].
+    pub fn request_asset_access(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::CreateAssetAccessRequestBody>,
-    ) -> AssetAccessRequestsCreate<C> {
-        AssetAccessRequestsCreate::bind(self.c, business_id, body)
+    ) -> BusinessAccessInviteRequestAssetAccess<C> {
+        BusinessAccessInviteRequestAssetAccess::bind(self.c, business_id, body)
     }
 
-    /// `GET /businesses/{business_id}/invites`: see [`GetInvites`].
-    pub fn get_invites(&self, business_id: impl Into<String>) -> GetInvites<C> {
-        GetInvites::bind(self.c, business_id)
+    /// `GET /businesses/{business_id}/invites`: see [`BusinessAccessInviteList`].
+    pub fn list(&self, business_id: impl Into<String>) -> BusinessAccessInviteList<C> {
+        BusinessAccessInviteList::bind(self.c, business_id)
     }
 
-    /// `POST /businesses/{business_id}/invites`: see [`CreateMembershipOrPartnershipInvites`].
-    pub fn create_membership_or_partnership_invites(
+    /// `POST /businesses/{business_id}/invites`: see [`BusinessAccessInviteCreate`].
+    pub fn create(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::CreateMembershipOrPartnershipInvitesBody>,
-    ) -> CreateMembershipOrPartnershipInvites<C> {
-        CreateMembershipOrPartnershipInvites::bind(self.c, business_id, body)
+    ) -> BusinessAccessInviteCreate<C> {
+        BusinessAccessInviteCreate::bind(self.c, business_id, body)
     }
 
-    /// `DELETE /businesses/{business_id}/invites`: see [`CancelInvitesOrRequests`].
-    pub fn cancel_invites_or_requests(
+    /// `DELETE /businesses/{business_id}/invites`: see [`BusinessAccessInviteCancel`].
+    pub fn cancel(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::CancelInvitesBody>,
-    ) -> CancelInvitesOrRequests<C> {
-        CancelInvitesOrRequests::bind(self.c, business_id, body)
+    ) -> BusinessAccessInviteCancel<C> {
+        BusinessAccessInviteCancel::bind(self.c, business_id, body)
     }
 }
 
-/// `PATCH /businesses/invites` (operation `respond_business_access_invites`).
+/// `PATCH /businesses/invites` (operation `respond_business_access_invites`): `client.business_access_invite().respond(body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::RespondToInvitesResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/respond_business_access_invites>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`AuthRespondInvitesBody`](models::AuthRespondInvitesBody).
 ///
-/// Create it with `client.business_access_invite().respond_business_access_invites(..)`, or detached with [`RespondBusinessAccessInvites::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_invite()
+///     .respond(models::AuthRespondInvitesBody::new([models::AuthRespondInvitesBodyInvitesItem::new(models::AuthRespondInvitesBodyInvitesItemAction::new(true), "1234567890")]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct RespondBusinessAccessInvites<C = ()> {
+pub struct BusinessAccessInviteRespond<C = ()> {
     c: C,
     o: rt::CallOptions,
     body: models::AuthRespondInvitesBody,
 }
 
-impl RespondBusinessAccessInvites {
-    /// The operation, detached from any client.
+impl BusinessAccessInviteRespond {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::AuthRespondInvitesBody>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> RespondBusinessAccessInvites<C> {
+impl<C> BusinessAccessInviteRespond<C> {
     fn bind(c: C, body: impl Into<models::AuthRespondInvitesBody>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), body }
     }
 }
 
-impl<C> rt::Operation for RespondBusinessAccessInvites<C> {
+impl<C> rt::Operation for BusinessAccessInviteRespond<C> {
     type Output = models::RespondToInvitesResponseArray;
     const ID: &'static str = "respond_business_access_invites";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/invites");
@@ -120,35 +139,49 @@ impl<C> rt::Operation for RespondBusinessAccessInvites<C> {
     }
 }
 
-impl_send!(RespondBusinessAccessInvites);
+impl_send!(BusinessAccessInviteRespond);
 
-/// `POST /businesses/{business_id}/invites/assets/access` (operation `create_asset_invites`).
+/// `POST /businesses/{business_id}/invites/assets/access` (operation `create_asset_invites`): `client.business_access_invite().create_asset_invites(business_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::UpdateInvitesResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/create_asset_invites>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`CreateAssetInvitesRequest`](models::CreateAssetInvitesRequest).
 ///
-/// Create it with `client.business_access_invite().create_asset_invites(..)`, or detached with [`CreateAssetInvites::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_invite()
+///     .create_asset_invites("729090764583391194", models::CreateAssetInvitesRequest::new([models::CreateAssetInvitesRequestItem::builder().asset_id_to_permissions(std::collections::BTreeMap::new()).invite_id("1234567890").invite_type(models::InviteType::MemberInvite).build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CreateAssetInvites<C = ()> {
+pub struct BusinessAccessInviteCreateAssetInvites<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::CreateAssetInvitesRequest,
 }
 
-impl CreateAssetInvites {
-    /// The operation, detached from any client.
+impl BusinessAccessInviteCreateAssetInvites {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CreateAssetInvitesRequest>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> CreateAssetInvites<C> {
+impl<C> BusinessAccessInviteCreateAssetInvites<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::CreateAssetInvitesRequest>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -156,11 +189,14 @@ impl<C> CreateAssetInvites<C> {
     }
 }
 
-impl<C> rt::Operation for CreateAssetInvites<C> {
+impl<C> rt::Operation for BusinessAccessInviteCreateAssetInvites<C> {
     type Output = models::UpdateInvitesResultsResponseArray;
     const ID: &'static str = "create_asset_invites";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -179,35 +215,49 @@ impl<C> rt::Operation for CreateAssetInvites<C> {
     }
 }
 
-impl_send!(CreateAssetInvites);
+impl_send!(BusinessAccessInviteCreateAssetInvites);
 
-/// `POST /businesses/{business_id}/requests/assets/access` (operation `asset_access_requests/create`).
+/// `POST /businesses/{business_id}/requests/assets/access` (operation `asset_access_requests/create`): `client.business_access_invite().request_asset_access(business_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CreateAssetAccessRequestResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/asset_access_requests-create>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`CreateAssetAccessRequestBody`](models::CreateAssetAccessRequestBody).
 ///
-/// Create it with `client.business_access_invite().asset_access_requests_create(..)`, or detached with [`AssetAccessRequestsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_invite()
+///     .request_asset_access("729090764583391194", models::CreateAssetAccessRequestBody::new([models::CreateAssetAccessRequestBodyAssetRequestsItem::new(std::collections::BTreeMap::new(), "1234567890")]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AssetAccessRequestsCreate<C = ()> {
+pub struct BusinessAccessInviteRequestAssetAccess<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::CreateAssetAccessRequestBody,
 }
 
-impl AssetAccessRequestsCreate {
-    /// The operation, detached from any client.
+impl BusinessAccessInviteRequestAssetAccess {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CreateAssetAccessRequestBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> AssetAccessRequestsCreate<C> {
+impl<C> BusinessAccessInviteRequestAssetAccess<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::CreateAssetAccessRequestBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -215,11 +265,14 @@ impl<C> AssetAccessRequestsCreate<C> {
     }
 }
 
-impl<C> rt::Operation for AssetAccessRequestsCreate<C> {
+impl<C> rt::Operation for BusinessAccessInviteRequestAssetAccess<C> {
     type Output = models::CreateAssetAccessRequestResponse;
     const ID: &'static str = "asset_access_requests/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -238,40 +291,49 @@ impl<C> rt::Operation for AssetAccessRequestsCreate<C> {
     }
 }
 
-impl_send!(AssetAccessRequestsCreate);
+impl_send!(BusinessAccessInviteRequestAssetAccess);
 
-/// `GET /businesses/{business_id}/invites` (operation `get/invites`).
+/// `GET /businesses/{business_id}/invites` (operation `get/invites`): `client.business_access_invite().list(business_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::GetInvitesResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessInviteListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/get-invites>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters.
 ///
-/// Create it with `client.business_access_invite().get_invites(..)`, or detached with [`GetInvites::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.business_access_invite().list("729090764583391194").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct GetInvites<C = ()> {
+pub struct BusinessAccessInviteList<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     is_member: Option<bool>,
-    invite_status: Option<Vec<models::GetInvitesInviteStatusItem>>,
+    invite_status: Option<Vec<models::BusinessAccessInviteListInviteStatusItem>>,
     invite_type: Option<models::InviteType>,
     bookmark: Option<String>,
     page_size: Option<i64>,
 }
 
-impl GetInvites {
-    /// The operation, detached from any client.
+impl BusinessAccessInviteList {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
 }
 
-impl<C> GetInvites<C> {
+impl<C> BusinessAccessInviteList<C> {
     fn bind(c: C, business_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         Self {
@@ -286,45 +348,48 @@ impl<C> GetInvites<C> {
         }
     }
 
-    /// Sets `is_member` (query parameter).
+    /// Sets `is_member` (query parameter, optional): boolean; default `true`.
     pub fn is_member(mut self, value: bool) -> Self {
         self.is_member = Some(value);
         self
     }
 
-    /// Sets `invite_status` (query parameter).
+    /// Sets `invite_status` (query parameter, optional, sent as repeated keys): list of one of `PENDING`, `EXPIRED`; at most 2 characters, at least 1 items.
     pub fn invite_status(
         mut self,
-        value: impl IntoIterator<Item = impl Into<models::GetInvitesInviteStatusItem>>,
+        value: impl IntoIterator<Item = impl Into<models::BusinessAccessInviteListInviteStatusItem>>,
     ) -> Self {
         self.invite_status = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `invite_type` (query parameter).
+    /// Sets `invite_type` (query parameter, optional): one of `MEMBER_INVITE`, `PARTNER_INVITE`, `PARTNER_REQUEST`.
     pub fn invite_type(mut self, value: impl Into<models::InviteType>) -> Self {
         self.invite_type = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for GetInvites<C> {
-    type Output = models::GetInvitesResponse;
+impl<C> rt::Operation for BusinessAccessInviteList<C> {
+    type Output = models::BusinessAccessInviteListResponse;
     const ID: &'static str = "get/invites";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -352,41 +417,59 @@ impl<C> rt::Operation for GetInvites<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for GetInvites<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessInviteList<C> {
     type Item = models::InviteResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(GetInvites, paginated);
+impl_send!(BusinessAccessInviteList, paginated);
 
-/// `POST /businesses/{business_id}/invites` (operation `create_membership_or_partnership_invites`).
+/// `POST /businesses/{business_id}/invites` (operation `create_membership_or_partnership_invites`): `client.business_access_invite().create(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CreateInvitesResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/create_membership_or_partnership_invites>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters.
+///   - `body` (JSON body, required): [`CreateMembershipOrPartnershipInvitesBody`](models::CreateMembershipOrPartnershipInvitesBody).
 ///
-/// Create it with `client.business_access_invite().create_membership_or_partnership_invites(..)`, or detached with [`CreateMembershipOrPartnershipInvites::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_invite()
+///     .create("729090764583391194", models::CreateMembershipOrPartnershipInvitesBody::builder().business_role(models::BusinessRole::Employee).invite_type(models::InviteType::MemberInvite).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CreateMembershipOrPartnershipInvites<C = ()> {
+pub struct BusinessAccessInviteCreate<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::CreateMembershipOrPartnershipInvitesBody,
 }
 
-impl CreateMembershipOrPartnershipInvites {
-    /// The operation, detached from any client.
+impl BusinessAccessInviteCreate {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         business_id: impl Into<String>,
         body: impl Into<models::CreateMembershipOrPartnershipInvitesBody>,
@@ -395,7 +478,7 @@ impl CreateMembershipOrPartnershipInvites {
     }
 }
 
-impl<C> CreateMembershipOrPartnershipInvites<C> {
+impl<C> BusinessAccessInviteCreate<C> {
     fn bind(
         c: C,
         business_id: impl Into<String>,
@@ -407,11 +490,14 @@ impl<C> CreateMembershipOrPartnershipInvites<C> {
     }
 }
 
-impl<C> rt::Operation for CreateMembershipOrPartnershipInvites<C> {
+impl<C> rt::Operation for BusinessAccessInviteCreate<C> {
     type Output = models::CreateInvitesResultsResponseArray;
     const ID: &'static str = "create_membership_or_partnership_invites";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -430,35 +516,49 @@ impl<C> rt::Operation for CreateMembershipOrPartnershipInvites<C> {
     }
 }
 
-impl_send!(CreateMembershipOrPartnershipInvites);
+impl_send!(BusinessAccessInviteCreate);
 
-/// `DELETE /businesses/{business_id}/invites` (operation `cancel_invites_or_requests`).
+/// `DELETE /businesses/{business_id}/invites` (operation `cancel_invites_or_requests`): `client.business_access_invite().cancel(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::DeleteInvitesResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/cancel_invites_or_requests>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters.
+///   - `body` (JSON body, required): [`CancelInvitesBody`](models::CancelInvitesBody).
 ///
-/// Create it with `client.business_access_invite().cancel_invites_or_requests(..)`, or detached with [`CancelInvitesOrRequests::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_invite()
+///     .cancel("729090764583391194", models::CancelInvitesBody::new(["invite ids"]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CancelInvitesOrRequests<C = ()> {
+pub struct BusinessAccessInviteCancel<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::CancelInvitesBody,
 }
 
-impl CancelInvitesOrRequests {
-    /// The operation, detached from any client.
+impl BusinessAccessInviteCancel {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CancelInvitesBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> CancelInvitesOrRequests<C> {
+impl<C> BusinessAccessInviteCancel<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::CancelInvitesBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -466,11 +566,14 @@ impl<C> CancelInvitesOrRequests<C> {
     }
 }
 
-impl<C> rt::Operation for CancelInvitesOrRequests<C> {
+impl<C> rt::Operation for BusinessAccessInviteCancel<C> {
     type Output = models::DeleteInvitesResultsResponseArray;
     const ID: &'static str = "cancel_invites_or_requests";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -489,4 +592,4 @@ impl<C> rt::Operation for CancelInvitesOrRequests<C> {
     }
 }
 
-impl_send!(CancelInvitesOrRequests);
+impl_send!(BusinessAccessInviteCancel);

@@ -17,134 +17,150 @@ impl<C: Copy> BusinessAccessRelationshipsApi<C> {
         Self { c }
     }
 
-    /// `GET /businesses/employers`: see [`GetBusinessEmployers`].
-    pub fn get_business_employers(&self) -> GetBusinessEmployers<C> {
-        GetBusinessEmployers::bind(self.c)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `PATCH /businesses/{business_id}/system_users/{system_user_id}`: see [`SystemUserUpdate`].
-    pub fn system_user_update(
+    /// `GET /businesses/employers`: see [`BusinessAccessRelationshipsListEmployers`].
+    pub fn list_employers(&self) -> BusinessAccessRelationshipsListEmployers<C> {
+        BusinessAccessRelationshipsListEmployers::bind(self.c)
+    }
+
+    /// `PATCH /businesses/{business_id}/system_users/{system_user_id}`: see [`BusinessAccessRelationshipsUpdateSystemUser`].
+    pub fn update_system_user(
         &self,
         business_id: impl Into<String>,
         system_user_id: impl Into<String>,
-        body: impl Into<models::SystemUserUpdateBody>,
-    ) -> SystemUserUpdate<C> {
-        SystemUserUpdate::bind(self.c, business_id, system_user_id, body)
+        body: impl Into<models::BusinessAccessRelationshipsUpdateSystemUserBody>,
+    ) -> BusinessAccessRelationshipsUpdateSystemUser<C> {
+        BusinessAccessRelationshipsUpdateSystemUser::bind(self.c, business_id, system_user_id, body)
     }
 
-    /// `GET /businesses/{business_id}/members`: see [`GetBusinessMembers`].
-    pub fn get_business_members(&self, business_id: impl Into<String>) -> GetBusinessMembers<C> {
-        GetBusinessMembers::bind(self.c, business_id)
+    /// `GET /businesses/{business_id}/members`: see [`BusinessAccessRelationshipsListMembers`].
+    pub fn list_members(&self, business_id: impl Into<String>) -> BusinessAccessRelationshipsListMembers<C> {
+        BusinessAccessRelationshipsListMembers::bind(self.c, business_id)
     }
 
-    /// `DELETE /businesses/{business_id}/members`: see [`DeleteBusinessMembership`].
-    pub fn delete_business_membership(
+    /// `DELETE /businesses/{business_id}/members`: see [`BusinessAccessRelationshipsDeleteMembers`].
+    pub fn delete_members(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::MembersToDeleteBody>,
-    ) -> DeleteBusinessMembership<C> {
-        DeleteBusinessMembership::bind(self.c, business_id, body)
+    ) -> BusinessAccessRelationshipsDeleteMembers<C> {
+        BusinessAccessRelationshipsDeleteMembers::bind(self.c, business_id, body)
     }
 
-    /// `PATCH /businesses/{business_id}/members`: see [`UpdateBusinessMemberships`].
-    pub fn update_business_memberships(
+    /// `PATCH /businesses/{business_id}/members`: see [`BusinessAccessRelationshipsUpdateMembers`].
+    pub fn update_members(
         &self,
         business_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::UpdateMemberBusinessRoleBody>>,
-    ) -> UpdateBusinessMemberships<C> {
-        UpdateBusinessMemberships::bind(self.c, business_id, body)
+    ) -> BusinessAccessRelationshipsUpdateMembers<C> {
+        BusinessAccessRelationshipsUpdateMembers::bind(self.c, business_id, body)
     }
 
-    /// `GET /businesses/{business_id}/partners`: see [`GetBusinessPartners`].
-    pub fn get_business_partners(&self, business_id: impl Into<String>) -> GetBusinessPartners<C> {
-        GetBusinessPartners::bind(self.c, business_id)
+    /// `GET /businesses/{business_id}/partners`: see [`BusinessAccessRelationshipsListPartners`].
+    pub fn list_partners(&self, business_id: impl Into<String>) -> BusinessAccessRelationshipsListPartners<C> {
+        BusinessAccessRelationshipsListPartners::bind(self.c, business_id)
     }
 
-    /// `DELETE /businesses/{business_id}/partners`: see [`DeleteBusinessPartners`].
-    pub fn delete_business_partners(
+    /// `DELETE /businesses/{business_id}/partners`: see [`BusinessAccessRelationshipsDeletePartners`].
+    pub fn delete_partners(
         &self,
         business_id: impl Into<String>,
         body: impl Into<models::DeletePartnersRequest>,
-    ) -> DeleteBusinessPartners<C> {
-        DeleteBusinessPartners::bind(self.c, business_id, body)
+    ) -> BusinessAccessRelationshipsDeletePartners<C> {
+        BusinessAccessRelationshipsDeletePartners::bind(self.c, business_id, body)
     }
 
-    /// `POST /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts`: see [`BrandAccountsCreate`].
-    pub fn brand_accounts_create(
+    /// `POST /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts`: see [`BusinessAccessRelationshipsCreateBrandAccounts`].
+    pub fn create_brand_accounts(
         &self,
         business_hierarchy_id: impl Into<String>,
-        body: impl Into<models::BrandAccountsCreateBody>,
-    ) -> BrandAccountsCreate<C> {
-        BrandAccountsCreate::bind(self.c, business_hierarchy_id, body)
+        body: impl Into<models::BusinessAccessRelationshipsCreateBrandAccountsBody>,
+    ) -> BusinessAccessRelationshipsCreateBrandAccounts<C> {
+        BusinessAccessRelationshipsCreateBrandAccounts::bind(self.c, business_hierarchy_id, body)
     }
 
-    /// `PATCH /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts/{brand_account_id}`: see [`BrandAccountsUpdate`].
-    pub fn brand_accounts_update(
+    /// `PATCH /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts/{brand_account_id}`: see [`BusinessAccessRelationshipsUpdateBrandAccount`].
+    pub fn update_brand_account(
         &self,
         business_hierarchy_id: impl Into<String>,
         brand_account_id: impl Into<String>,
-        body: impl Into<models::BrandAccountsUpdateBody>,
-    ) -> BrandAccountsUpdate<C> {
-        BrandAccountsUpdate::bind(self.c, business_hierarchy_id, brand_account_id, body)
+        body: impl Into<models::BusinessAccessRelationshipsUpdateBrandAccountBody>,
+    ) -> BusinessAccessRelationshipsUpdateBrandAccount<C> {
+        BusinessAccessRelationshipsUpdateBrandAccount::bind(self.c, business_hierarchy_id, brand_account_id, body)
     }
 }
 
-/// `GET /businesses/employers` (operation `get/business_employers`).
+/// `GET /businesses/employers` (operation `get/business_employers`): `client.business_access_relationships().list_employers()`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::GetBusinessEmployersResponse`]
+/// - Success: HTTP 200; output [`models::BusinessAccessRelationshipsListEmployersResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/get-business_employers>
 ///
-/// Create it with `client.business_access_relationships().get_business_employers(..)`, or detached with [`GetBusinessEmployers::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.business_access_relationships().list_employers().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct GetBusinessEmployers<C = ()> {
+pub struct BusinessAccessRelationshipsListEmployers<C = ()> {
     c: C,
     o: rt::CallOptions,
     page_size: Option<i64>,
     bookmark: Option<String>,
 }
 
-impl GetBusinessEmployers {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsListEmployers {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for GetBusinessEmployers {
+impl Default for BusinessAccessRelationshipsListEmployers {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> GetBusinessEmployers<C> {
+impl<C> BusinessAccessRelationshipsListEmployers<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), page_size: None, bookmark: None }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for GetBusinessEmployers<C> {
-    type Output = models::GetBusinessEmployersResponse;
+impl<C> rt::Operation for BusinessAccessRelationshipsListEmployers<C> {
+    type Output = models::BusinessAccessRelationshipsListEmployersResponse;
     const ID: &'static str = "get/business_employers";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/employers");
@@ -165,57 +181,75 @@ impl<C> rt::Operation for GetBusinessEmployers<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for GetBusinessEmployers<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessRelationshipsListEmployers<C> {
     type Item = models::UserBusinessRoleBinding;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(GetBusinessEmployers, paginated);
+impl_send!(BusinessAccessRelationshipsListEmployers, paginated);
 
-/// `PATCH /businesses/{business_id}/system_users/{system_user_id}` (operation `system_user/update`).
+/// `PATCH /businesses/{business_id}/system_users/{system_user_id}` (operation `system_user/update`): `client.business_access_relationships().update_system_user(business_id, system_user_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/system_user-update>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `system_user_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`BusinessAccessRelationshipsUpdateSystemUserBody`](models::BusinessAccessRelationshipsUpdateSystemUserBody).
 ///
-/// Create it with `client.business_access_relationships().system_user_update(..)`, or detached with [`SystemUserUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client
+///     .business_access_relationships()
+///     .update_system_user("729090764583391194", "729090764583391194", models::BusinessAccessRelationshipsUpdateSystemUserBody::new("name"))
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SystemUserUpdate<C = ()> {
+pub struct BusinessAccessRelationshipsUpdateSystemUser<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     system_user_id: String,
-    body: models::SystemUserUpdateBody,
+    body: models::BusinessAccessRelationshipsUpdateSystemUserBody,
 }
 
-impl SystemUserUpdate {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsUpdateSystemUser {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         business_id: impl Into<String>,
         system_user_id: impl Into<String>,
-        body: impl Into<models::SystemUserUpdateBody>,
+        body: impl Into<models::BusinessAccessRelationshipsUpdateSystemUserBody>,
     ) -> Self {
         Self::bind((), business_id, system_user_id, body)
     }
 }
 
-impl<C> SystemUserUpdate<C> {
+impl<C> BusinessAccessRelationshipsUpdateSystemUser<C> {
     fn bind(
         c: C,
         business_id: impl Into<String>,
         system_user_id: impl Into<String>,
-        body: impl Into<models::SystemUserUpdateBody>,
+        body: impl Into<models::BusinessAccessRelationshipsUpdateSystemUserBody>,
     ) -> Self {
         let business_id = business_id.into();
         let system_user_id = system_user_id.into();
@@ -224,11 +258,14 @@ impl<C> SystemUserUpdate<C> {
     }
 }
 
-impl<C> rt::Operation for SystemUserUpdate<C> {
+impl<C> rt::Operation for BusinessAccessRelationshipsUpdateSystemUser<C> {
     type Output = ();
     const ID: &'static str = "system_user/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -249,22 +286,35 @@ impl<C> rt::Operation for SystemUserUpdate<C> {
     }
 }
 
-impl_send!(SystemUserUpdate);
+impl_send!(BusinessAccessRelationshipsUpdateSystemUser);
 
-/// `GET /businesses/{business_id}/members` (operation `get/business_members`).
+/// `GET /businesses/{business_id}/members` (operation `get/business_members`): `client.business_access_relationships().list_members(business_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::GetBusinessMembersResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessRelationshipsListMembersResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/get-business_members>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.business_access_relationships().get_business_members(..)`, or detached with [`GetBusinessMembers::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_relationships()
+///     .list_members("729090764583391194")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct GetBusinessMembers<C = ()> {
+pub struct BusinessAccessRelationshipsListMembers<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
@@ -277,14 +327,14 @@ pub struct GetBusinessMembers<C = ()> {
     page_size: Option<i64>,
 }
 
-impl GetBusinessMembers {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsListMembers {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
 }
 
-impl<C> GetBusinessMembers<C> {
+impl<C> BusinessAccessRelationshipsListMembers<C> {
     fn bind(c: C, business_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         Self {
@@ -301,54 +351,57 @@ impl<C> GetBusinessMembers<C> {
         }
     }
 
-    /// Sets `fetch_system_users` (query parameter).
+    /// Sets `fetch_system_users` (query parameter, optional): boolean; default `false`.
     pub fn fetch_system_users(mut self, value: bool) -> Self {
         self.fetch_system_users = Some(value);
         self
     }
 
-    /// Sets `assets_summary` (query parameter).
+    /// Sets `assets_summary` (query parameter, optional): boolean; default `false`.
     pub fn assets_summary(mut self, value: bool) -> Self {
         self.assets_summary = Some(value);
         self
     }
 
-    /// Sets `business_roles` (query parameter).
+    /// Sets `business_roles` (query parameter, optional, sent as repeated keys): list of one of `EMPLOYEE`, `BIZ_ADMIN`.
     pub fn business_roles(mut self, value: impl IntoIterator<Item = impl Into<models::MemberBusinessRole>>) -> Self {
         self.business_roles = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `member_ids` (query parameter).
+    /// Sets `member_ids` (query parameter, optional): string; at most 500 characters.
     pub fn member_ids(mut self, value: impl Into<String>) -> Self {
         self.member_ids = Some(value.into());
         self
     }
 
-    /// Sets `start_index` (query parameter) (>= 0).
+    /// Sets `start_index` (query parameter, optional): integer; minimum 0, default `0`.
     pub fn start_index(mut self, value: i64) -> Self {
         self.start_index = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for GetBusinessMembers<C> {
-    type Output = models::GetBusinessMembersResponse;
+impl<C> rt::Operation for BusinessAccessRelationshipsListMembers<C> {
+    type Output = models::BusinessAccessRelationshipsListMembersResponse;
     const ID: &'static str = "get/business_members";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -381,47 +434,65 @@ impl<C> rt::Operation for GetBusinessMembers<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for GetBusinessMembers<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessRelationshipsListMembers<C> {
     type Item = models::UserBusinessRoleBinding;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(GetBusinessMembers, paginated);
+impl_send!(BusinessAccessRelationshipsListMembers, paginated);
 
-/// `DELETE /businesses/{business_id}/members` (operation `delete_business_membership`).
+/// `DELETE /businesses/{business_id}/members` (operation `delete_business_membership`): `client.business_access_relationships().delete_members(business_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::DeletedMembersResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/delete_business_membership>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`MembersToDeleteBody`](models::MembersToDeleteBody).
 ///
-/// Create it with `client.business_access_relationships().delete_business_membership(..)`, or detached with [`DeleteBusinessMembership::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_relationships()
+///     .delete_members("729090764583391194", models::MembersToDeleteBody::new([models::MembersToDeleteBodyMembersItem::builder().business_role(models::BusinessRoleForMembers::Employee).member_id("1234567890").build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct DeleteBusinessMembership<C = ()> {
+pub struct BusinessAccessRelationshipsDeleteMembers<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::MembersToDeleteBody,
 }
 
-impl DeleteBusinessMembership {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsDeleteMembers {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::MembersToDeleteBody>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> DeleteBusinessMembership<C> {
+impl<C> BusinessAccessRelationshipsDeleteMembers<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::MembersToDeleteBody>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -429,11 +500,14 @@ impl<C> DeleteBusinessMembership<C> {
     }
 }
 
-impl<C> rt::Operation for DeleteBusinessMembership<C> {
+impl<C> rt::Operation for BusinessAccessRelationshipsDeleteMembers<C> {
     type Output = models::DeletedMembersResponse;
     const ID: &'static str = "delete_business_membership";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -452,29 +526,43 @@ impl<C> rt::Operation for DeleteBusinessMembership<C> {
     }
 }
 
-impl_send!(DeleteBusinessMembership);
+impl_send!(BusinessAccessRelationshipsDeleteMembers);
 
-/// `PATCH /businesses/{business_id}/members` (operation `update/business_memberships`).
+/// `PATCH /businesses/{business_id}/members` (operation `update/business_memberships`): `client.business_access_relationships().update_members(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::UpdateMemberResultsResponseArray`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/update-business_memberships>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): list of [`UpdateMemberBusinessRoleBody`](models::UpdateMemberBusinessRoleBody).
 ///
-/// Create it with `client.business_access_relationships().update_business_memberships(..)`, or detached with [`UpdateBusinessMemberships::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_relationships()
+///     .update_members("729090764583391194", [models::UpdateMemberBusinessRoleBody::builder().business_role(models::BusinessRoleForMembers::Employee).member_id("1234567890").build()?])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UpdateBusinessMemberships<C = ()> {
+pub struct BusinessAccessRelationshipsUpdateMembers<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: Vec<models::UpdateMemberBusinessRoleBody>,
 }
 
-impl UpdateBusinessMemberships {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsUpdateMembers {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         business_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::UpdateMemberBusinessRoleBody>>,
@@ -483,7 +571,7 @@ impl UpdateBusinessMemberships {
     }
 }
 
-impl<C> UpdateBusinessMemberships<C> {
+impl<C> BusinessAccessRelationshipsUpdateMembers<C> {
     fn bind(
         c: C,
         business_id: impl Into<String>,
@@ -495,11 +583,14 @@ impl<C> UpdateBusinessMemberships<C> {
     }
 }
 
-impl<C> rt::Operation for UpdateBusinessMemberships<C> {
+impl<C> rt::Operation for BusinessAccessRelationshipsUpdateMembers<C> {
     type Output = models::UpdateMemberResultsResponseArray;
     const ID: &'static str = "update/business_memberships";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -518,22 +609,35 @@ impl<C> rt::Operation for UpdateBusinessMemberships<C> {
     }
 }
 
-impl_send!(UpdateBusinessMemberships);
+impl_send!(BusinessAccessRelationshipsUpdateMembers);
 
-/// `GET /businesses/{business_id}/partners` (operation `get/business_partners`).
+/// `GET /businesses/{business_id}/partners` (operation `get/business_partners`): `client.business_access_relationships().list_partners(business_id)`.
 ///
 /// - Scopes: `biz_access:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::GetBusinessPartnersResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessRelationshipsListPartnersResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/get-business_partners>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
 ///
-/// Create it with `client.business_access_relationships().get_business_partners(..)`, or detached with [`GetBusinessPartners::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_relationships()
+///     .list_partners("729090764583391194")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct GetBusinessPartners<C = ()> {
+pub struct BusinessAccessRelationshipsListPartners<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
@@ -545,14 +649,14 @@ pub struct GetBusinessPartners<C = ()> {
     bookmark: Option<String>,
 }
 
-impl GetBusinessPartners {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsListPartners {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
 }
 
-impl<C> GetBusinessPartners<C> {
+impl<C> BusinessAccessRelationshipsListPartners<C> {
     fn bind(c: C, business_id: impl Into<String>) -> Self {
         let business_id = business_id.into();
         Self {
@@ -568,48 +672,51 @@ impl<C> GetBusinessPartners<C> {
         }
     }
 
-    /// Sets `assets_summary` (query parameter).
+    /// Sets `assets_summary` (query parameter, optional): boolean; default `false`.
     pub fn assets_summary(mut self, value: bool) -> Self {
         self.assets_summary = Some(value);
         self
     }
 
-    /// Sets `partner_type` (query parameter).
+    /// Sets `partner_type` (query parameter, optional): one of `INTERNAL`, `EXTERNAL`.
     pub fn partner_type(mut self, value: impl Into<models::PartnerType>) -> Self {
         self.partner_type = Some(value.into());
         self
     }
 
-    /// Sets `partner_ids` (query parameter).
+    /// Sets `partner_ids` (query parameter, optional): string; at most 500 characters.
     pub fn partner_ids(mut self, value: impl Into<String>) -> Self {
         self.partner_ids = Some(value.into());
         self
     }
 
-    /// Sets `start_index` (query parameter) (>= 0).
+    /// Sets `start_index` (query parameter, optional): integer; minimum 0, default `0`.
     pub fn start_index(mut self, value: i64) -> Self {
         self.start_index = Some(value);
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for GetBusinessPartners<C> {
-    type Output = models::GetBusinessPartnersResponse;
+impl<C> rt::Operation for BusinessAccessRelationshipsListPartners<C> {
+    type Output = models::BusinessAccessRelationshipsListPartnersResponse;
     const ID: &'static str = "get/business_partners";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -639,47 +746,65 @@ impl<C> rt::Operation for GetBusinessPartners<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for GetBusinessPartners<C> {
+impl<C: Clone> rt::Paginated for BusinessAccessRelationshipsListPartners<C> {
     type Item = models::UserBusinessRoleBinding;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(GetBusinessPartners, paginated);
+impl_send!(BusinessAccessRelationshipsListPartners, paginated);
 
-/// `DELETE /businesses/{business_id}/partners` (operation `delete_business_partners`).
+/// `DELETE /businesses/{business_id}/partners` (operation `delete_business_partners`): `client.business_access_relationships().delete_partners(business_id, body)`.
 ///
 /// - Scopes: `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::DeletePartnersResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/delete_business_partners>
+/// - Arguments, in order:
+///   - `business_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`DeletePartnersRequest`](models::DeletePartnersRequest).
 ///
-/// Create it with `client.business_access_relationships().delete_business_partners(..)`, or detached with [`DeleteBusinessPartners::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_relationships()
+///     .delete_partners("729090764583391194", models::DeletePartnersRequest::new(["partner ids"]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct DeleteBusinessPartners<C = ()> {
+pub struct BusinessAccessRelationshipsDeletePartners<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_id: String,
     body: models::DeletePartnersRequest,
 }
 
-impl DeleteBusinessPartners {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsDeletePartners {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(business_id: impl Into<String>, body: impl Into<models::DeletePartnersRequest>) -> Self {
         Self::bind((), business_id, body)
     }
 }
 
-impl<C> DeleteBusinessPartners<C> {
+impl<C> BusinessAccessRelationshipsDeletePartners<C> {
     fn bind(c: C, business_id: impl Into<String>, body: impl Into<models::DeletePartnersRequest>) -> Self {
         let business_id = business_id.into();
         let body = body.into();
@@ -687,11 +812,14 @@ impl<C> DeleteBusinessPartners<C> {
     }
 }
 
-impl<C> rt::Operation for DeleteBusinessPartners<C> {
+impl<C> rt::Operation for BusinessAccessRelationshipsDeletePartners<C> {
     type Output = models::DeletePartnersResponse;
     const ID: &'static str = "delete_business_partners";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/businesses/");
@@ -710,47 +838,71 @@ impl<C> rt::Operation for DeleteBusinessPartners<C> {
     }
 }
 
-impl_send!(DeleteBusinessPartners);
+impl_send!(BusinessAccessRelationshipsDeletePartners);
 
-/// `POST /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts` (operation `brand_accounts/create`).
+/// `POST /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts` (operation `brand_accounts/create`): `client.business_access_relationships().create_brand_accounts(business_hierarchy_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BrandAccountsCreateResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessRelationshipsCreateBrandAccountsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/brand_accounts-create>
+/// - Arguments, in order:
+///   - `business_hierarchy_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`BusinessAccessRelationshipsCreateBrandAccountsBody`](models::BusinessAccessRelationshipsCreateBrandAccountsBody).
 ///
-/// Create it with `client.business_access_relationships().brand_accounts_create(..)`, or detached with [`BrandAccountsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_relationships()
+///     .create_brand_accounts("7009386637860", models::BusinessAccessRelationshipsCreateBrandAccountsBody::builder().name("name").username("username").country(models::Country::Ad).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BrandAccountsCreate<C = ()> {
+pub struct BusinessAccessRelationshipsCreateBrandAccounts<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_hierarchy_id: String,
-    body: models::BrandAccountsCreateBody,
+    body: models::BusinessAccessRelationshipsCreateBrandAccountsBody,
 }
 
-impl BrandAccountsCreate {
-    /// The operation, detached from any client.
-    pub fn new(business_hierarchy_id: impl Into<String>, body: impl Into<models::BrandAccountsCreateBody>) -> Self {
+impl BusinessAccessRelationshipsCreateBrandAccounts {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(
+        business_hierarchy_id: impl Into<String>,
+        body: impl Into<models::BusinessAccessRelationshipsCreateBrandAccountsBody>,
+    ) -> Self {
         Self::bind((), business_hierarchy_id, body)
     }
 }
 
-impl<C> BrandAccountsCreate<C> {
-    fn bind(c: C, business_hierarchy_id: impl Into<String>, body: impl Into<models::BrandAccountsCreateBody>) -> Self {
+impl<C> BusinessAccessRelationshipsCreateBrandAccounts<C> {
+    fn bind(
+        c: C,
+        business_hierarchy_id: impl Into<String>,
+        body: impl Into<models::BusinessAccessRelationshipsCreateBrandAccountsBody>,
+    ) -> Self {
         let business_hierarchy_id = business_hierarchy_id.into();
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), business_hierarchy_id, body }
     }
 }
 
-impl<C> rt::Operation for BrandAccountsCreate<C> {
-    type Output = models::BrandAccountsCreateResponse;
+impl<C> rt::Operation for BusinessAccessRelationshipsCreateBrandAccounts<C> {
+    type Output = models::BusinessAccessRelationshipsCreateBrandAccountsResponse;
     const ID: &'static str = "brand_accounts/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/business_access/business_hierarchy/");
@@ -769,45 +921,60 @@ impl<C> rt::Operation for BrandAccountsCreate<C> {
     }
 }
 
-impl_send!(BrandAccountsCreate);
+impl_send!(BusinessAccessRelationshipsCreateBrandAccounts);
 
-/// `PATCH /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts/{brand_account_id}` (operation `brand_accounts/update`).
+/// `PATCH /business_access/business_hierarchy/{business_hierarchy_id}/brand_accounts/{brand_account_id}` (operation `brand_accounts/update`): `client.business_access_relationships().update_brand_account(business_hierarchy_id, brand_account_id, body)`.
 ///
 /// - Scopes: `biz_access:read` + `biz_access:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::BrandAccountsUpdateResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::BusinessAccessRelationshipsUpdateBrandAccountResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/brand_accounts-update>
+/// - Arguments, in order:
+///   - `business_hierarchy_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `brand_account_id` (path parameter, required): string; pattern `^\d+$`, at least 1 characters, at most 20 characters.
+///   - `body` (JSON body, required): [`BusinessAccessRelationshipsUpdateBrandAccountBody`](models::BusinessAccessRelationshipsUpdateBrandAccountBody).
 ///
-/// Create it with `client.business_access_relationships().brand_accounts_update(..)`, or detached with [`BrandAccountsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .business_access_relationships()
+///     .update_brand_account("7009386637860", "729090764583391194", models::BusinessAccessRelationshipsUpdateBrandAccountBody::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BrandAccountsUpdate<C = ()> {
+pub struct BusinessAccessRelationshipsUpdateBrandAccount<C = ()> {
     c: C,
     o: rt::CallOptions,
     business_hierarchy_id: String,
     brand_account_id: String,
-    body: models::BrandAccountsUpdateBody,
+    body: models::BusinessAccessRelationshipsUpdateBrandAccountBody,
 }
 
-impl BrandAccountsUpdate {
-    /// The operation, detached from any client.
+impl BusinessAccessRelationshipsUpdateBrandAccount {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         business_hierarchy_id: impl Into<String>,
         brand_account_id: impl Into<String>,
-        body: impl Into<models::BrandAccountsUpdateBody>,
+        body: impl Into<models::BusinessAccessRelationshipsUpdateBrandAccountBody>,
     ) -> Self {
         Self::bind((), business_hierarchy_id, brand_account_id, body)
     }
 }
 
-impl<C> BrandAccountsUpdate<C> {
+impl<C> BusinessAccessRelationshipsUpdateBrandAccount<C> {
     fn bind(
         c: C,
         business_hierarchy_id: impl Into<String>,
         brand_account_id: impl Into<String>,
-        body: impl Into<models::BrandAccountsUpdateBody>,
+        body: impl Into<models::BusinessAccessRelationshipsUpdateBrandAccountBody>,
     ) -> Self {
         let business_hierarchy_id = business_hierarchy_id.into();
         let brand_account_id = brand_account_id.into();
@@ -816,11 +983,14 @@ impl<C> BrandAccountsUpdate<C> {
     }
 }
 
-impl<C> rt::Operation for BrandAccountsUpdate<C> {
-    type Output = models::BrandAccountsUpdateResponse;
+impl<C> rt::Operation for BusinessAccessRelationshipsUpdateBrandAccount<C> {
+    type Output = models::BusinessAccessRelationshipsUpdateBrandAccountResponse;
     const ID: &'static str = "brand_accounts/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["biz_access:read", "biz_access:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/business_access/business_hierarchy/");
@@ -840,4 +1010,4 @@ impl<C> rt::Operation for BrandAccountsUpdate<C> {
     }
 }
 
-impl_send!(BrandAccountsUpdate);
+impl_send!(BusinessAccessRelationshipsUpdateBrandAccount);

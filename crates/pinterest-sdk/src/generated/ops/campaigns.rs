@@ -17,6 +17,12 @@ impl<C: Copy> CampaignsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/campaigns`: see [`CampaignsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> CampaignsList<C> {
         CampaignsList::bind(self.c, ad_account_id)
@@ -40,40 +46,18 @@ impl<C: Copy> CampaignsApi<C> {
         CampaignsUpdate::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/campaigns/analytics`: see [`CampaignsAnalytics`].
-    pub fn analytics(
-        &self,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::CampaignsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> CampaignsAnalytics<C> {
-        CampaignsAnalytics::bind(self.c, ad_account_id, start_date, end_date, campaign_ids, columns, granularity)
+    /// `GET /ad_accounts/{ad_account_id}/campaigns/analytics`: see [`CampaignsGetAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`, `campaign_ids`, `columns`, `granularity`: they are required.
+    pub fn get_analytics(&self, ad_account_id: impl Into<String>) -> CampaignsGetAnalytics<C> {
+        CampaignsGetAnalytics::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/campaigns/targeting_analytics`: see [`CampaignTargetingAnalyticsGet`].
-    pub fn targeting_analytics_get(
-        &self,
-        ad_account_id: impl Into<String>,
-        campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsCampaignTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::CampaignTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> CampaignTargetingAnalyticsGet<C> {
-        CampaignTargetingAnalyticsGet::bind(
-            self.c,
-            ad_account_id,
-            campaign_ids,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
-        )
+    /// `GET /ad_accounts/{ad_account_id}/campaigns/targeting_analytics`: see [`CampaignsGetTargetingAnalytics`].
+    ///
+    /// Then set `campaign_ids`, `start_date`, `end_date`, `targeting_types`, `columns`, `granularity`: they are required.
+    pub fn get_targeting_analytics(&self, ad_account_id: impl Into<String>) -> CampaignsGetTargetingAnalytics<C> {
+        CampaignsGetTargetingAnalytics::bind(self.c, ad_account_id)
     }
 
     /// `GET /ad_accounts/{ad_account_id}/campaigns/{campaign_id}`: see [`CampaignsGet`].
@@ -81,22 +65,15 @@ impl<C: Copy> CampaignsApi<C> {
         CampaignsGet::bind(self.c, ad_account_id, campaign_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/pins/analytics`: see [`AdPinsAnalytics`].
-    pub fn ad_pins_analytics(
-        &self,
-        ad_account_id: impl Into<String>,
-        campaign_id: impl Into<String>,
-        pin_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdPinsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> AdPinsAnalytics<C> {
-        AdPinsAnalytics::bind(self.c, ad_account_id, campaign_id, pin_ids, start_date, end_date, columns, granularity)
+    /// `GET /ad_accounts/{ad_account_id}/pins/analytics`: see [`CampaignsGetAdPinAnalytics`].
+    ///
+    /// Then set `campaign_id`, `pin_ids`, `start_date`, `end_date`, `columns`, `granularity`: they are required.
+    pub fn get_ad_pin_analytics(&self, ad_account_id: impl Into<String>) -> CampaignsGetAdPinAnalytics<C> {
+        CampaignsGetAdPinAnalytics::bind(self.c, ad_account_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/campaigns` (operation `campaigns/list`).
+/// `GET /ad_accounts/{ad_account_id}/campaigns` (operation `campaigns/list`): `client.campaigns().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -104,9 +81,18 @@ impl<C: Copy> CampaignsApi<C> {
 /// - Success: HTTP 200; output [`models::CampaignsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/campaigns-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.campaigns().list(..)`, or detached with [`CampaignsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.campaigns().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CampaignsList<C = ()> {
@@ -121,7 +107,7 @@ pub struct CampaignsList<C = ()> {
 }
 
 impl CampaignsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -142,13 +128,13 @@ impl<C> CampaignsList<C> {
         }
     }
 
-    /// Sets `campaign_ids` (query parameter).
+    /// Sets `campaign_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `entity_statuses` (query parameter).
+    /// Sets `entity_statuses` (query parameter, optional, sent as repeated keys): list of one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT`; default `["ACTIVE","PAUSED"]`.
     pub fn entity_statuses(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::CampaignsListEntityStatusesItem>>,
@@ -157,19 +143,19 @@ impl<C> CampaignsList<C> {
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::CampaignsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -181,6 +167,9 @@ impl<C> rt::Operation for CampaignsList<C> {
     const ID: &'static str = "campaigns/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -213,27 +202,45 @@ impl<C> rt::Operation for CampaignsList<C> {
 impl<C: Clone> rt::Paginated for CampaignsList<C> {
     type Item = models::CampaignResponse;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(CampaignsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/campaigns` (operation `campaigns/create`).
+/// `POST /ad_accounts/{ad_account_id}/campaigns` (operation `campaigns/create`): `client.campaigns().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CampaignCreateResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/campaigns-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`CampaignCreateRequest`](models::CampaignCreateRequest).
 ///
-/// Create it with `client.campaigns().create(..)`, or detached with [`CampaignsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .campaigns()
+///     .create("1234567890", [models::CampaignCreateRequest::builder().ad_account_id("1234567890").name("name").objective_type(models::ObjectiveType::Awareness).build()?])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CampaignsCreate<C = ()> {
@@ -244,7 +251,7 @@ pub struct CampaignsCreate<C = ()> {
 }
 
 impl CampaignsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::CampaignCreateRequest>>,
@@ -270,6 +277,9 @@ impl<C> rt::Operation for CampaignsCreate<C> {
     const ID: &'static str = "campaigns/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -290,16 +300,30 @@ impl<C> rt::Operation for CampaignsCreate<C> {
 
 impl_send!(CampaignsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/campaigns` (operation `campaigns/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/campaigns` (operation `campaigns/update`): `client.campaigns().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CampaignUpdateResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/campaigns-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`CampaignUpdateRequest`](models::CampaignUpdateRequest).
 ///
-/// Create it with `client.campaigns().update(..)`, or detached with [`CampaignsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .campaigns()
+///     .update("1234567890", [models::CampaignUpdateRequest::builder().id("1234567890").ad_account_id("1234567890").build()?])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CampaignsUpdate<C = ()> {
@@ -310,7 +334,7 @@ pub struct CampaignsUpdate<C = ()> {
 }
 
 impl CampaignsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::CampaignUpdateRequest>>,
@@ -336,6 +360,9 @@ impl<C> rt::Operation for CampaignsUpdate<C> {
     const ID: &'static str = "campaigns/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -356,74 +383,74 @@ impl<C> rt::Operation for CampaignsUpdate<C> {
 
 impl_send!(CampaignsUpdate);
 
-/// `GET /ad_accounts/{ad_account_id}/campaigns/analytics` (operation `campaigns/analytics`).
+/// `GET /ad_accounts/{ad_account_id}/campaigns/analytics` (operation `campaigns/analytics`): `client.campaigns().get_analytics(ad_account_id).start_date(..).end_date(..).campaign_ids(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CampaignsAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/campaigns-analytics>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`start_date`](CampaignsGetAnalytics::start_date), [`end_date`](CampaignsGetAnalytics::end_date), [`campaign_ids`](CampaignsGetAnalytics::campaign_ids), [`columns`](CampaignsGetAnalytics::columns), [`granularity`](CampaignsGetAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.campaigns().analytics(..)`, or detached with [`CampaignsAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .campaigns()
+///     .get_analytics("1234567890")
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .campaign_ids(["campaign ids"])
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CampaignsAnalytics<C = ()> {
+pub struct CampaignsGetAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    start_date: String,
-    end_date: String,
-    campaign_ids: Vec<String>,
-    columns: Vec<models::CampaignsAnalyticsColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::CampaignsAnalyticsClickWindowDays>,
-    engagement_window_days: Option<models::CampaignsAnalyticsEngagementWindowDays>,
-    view_window_days: Option<models::CampaignsAnalyticsViewWindowDays>,
-    conversion_report_time: Option<models::CampaignsAnalyticsConversionReportTime>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    campaign_ids: Option<Vec<String>>,
+    columns: Option<Vec<models::CampaignsGetAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::CampaignsGetAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::CampaignsGetAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::CampaignsGetAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::CampaignsGetAnalyticsConversionReportTime>,
     aggregate_report_rows: Option<bool>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl CampaignsAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::CampaignsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, start_date, end_date, campaign_ids, columns, granularity)
+impl CampaignsGetAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> CampaignsAnalytics<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::CampaignsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> CampaignsGetAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let campaign_ids = campaign_ids.into_iter().map(Into::into).collect();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            start_date,
-            end_date,
-            campaign_ids,
-            columns,
-            granularity,
+            start_date: None,
+            end_date: None,
+            campaign_ids: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -433,58 +460,115 @@ impl<C> CampaignsAnalytics<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::CampaignsAnalyticsClickWindowDays>) -> Self {
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `campaign_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
+    pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::CampaignsGetAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(mut self, value: impl Into<models::CampaignsGetAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::CampaignsAnalyticsEngagementWindowDays>) -> Self {
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::CampaignsGetAnalyticsEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::CampaignsAnalyticsViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::CampaignsGetAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::CampaignsAnalyticsConversionReportTime>) -> Self {
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::CampaignsGetAnalyticsConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `aggregate_report_rows` (query parameter).
+    /// Sets `aggregate_report_rows` (query parameter, optional): boolean; default `false`.
     pub fn aggregate_report_rows(mut self, value: bool) -> Self {
         self.aggregate_report_rows = Some(value);
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CampaignsAnalytics<C> {
+impl<C> rt::Operation for CampaignsGetAnalytics<C> {
     type Output = models::CampaignsAnalyticsResponse;
     const ID: &'static str = "campaigns/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("CampaignsGetAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("CampaignsGetAnalytics", "end_date").into());
+        };
+        let Some(campaign_ids) = &self.campaign_ids else {
+            return Err(rt::BuildError::missing("CampaignsGetAnalytics", "campaign_ids").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("CampaignsGetAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("CampaignsGetAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/campaigns/analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_exploded("campaign_ids", &self.campaign_ids);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_exploded("campaign_ids", campaign_ids);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -503,81 +587,79 @@ impl<C> rt::Operation for CampaignsAnalytics<C> {
     }
 }
 
-impl_send!(CampaignsAnalytics);
+impl_send!(CampaignsGetAnalytics);
 
-/// `GET /ad_accounts/{ad_account_id}/campaigns/targeting_analytics` (operation `campaign_targeting_analytics/get`).
+/// `GET /ad_accounts/{ad_account_id}/campaigns/targeting_analytics` (operation `campaign_targeting_analytics/get`): `client.campaigns().get_targeting_analytics(ad_account_id).campaign_ids(..).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::MetricsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/campaign_targeting_analytics-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`campaign_ids`](CampaignsGetTargetingAnalytics::campaign_ids), [`start_date`](CampaignsGetTargetingAnalytics::start_date), [`end_date`](CampaignsGetTargetingAnalytics::end_date), [`targeting_types`](CampaignsGetTargetingAnalytics::targeting_types), [`columns`](CampaignsGetTargetingAnalytics::columns), [`granularity`](CampaignsGetTargetingAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.campaigns().targeting_analytics_get(..)`, or detached with [`CampaignTargetingAnalyticsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .campaigns()
+///     .get_targeting_analytics("1234567890")
+///     .campaign_ids(["campaign ids"])
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .targeting_types([models::AdsAnalyticsCampaignTargetingType::Keyword])
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CampaignTargetingAnalyticsGet<C = ()> {
+pub struct CampaignsGetTargetingAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    campaign_ids: Vec<String>,
-    start_date: String,
-    end_date: String,
-    targeting_types: Vec<models::AdsAnalyticsCampaignTargetingType>,
-    columns: Vec<models::CampaignTargetingAnalyticsGetColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::CampaignTargetingAnalyticsGetClickWindowDays>,
-    engagement_window_days: Option<models::CampaignTargetingAnalyticsGetEngagementWindowDays>,
-    view_window_days: Option<models::CampaignTargetingAnalyticsGetViewWindowDays>,
-    conversion_report_time: Option<models::CampaignTargetingAnalyticsGetConversionReportTime>,
+    campaign_ids: Option<Vec<String>>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    targeting_types: Option<Vec<models::AdsAnalyticsCampaignTargetingType>>,
+    columns: Option<Vec<models::CampaignsGetTargetingAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::CampaignsGetTargetingAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::CampaignsGetTargetingAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::CampaignsGetTargetingAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::CampaignsGetTargetingAnalyticsConversionReportTime>,
     attribution_types: Option<Vec<models::ConversionReportAttributionType>>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl CampaignTargetingAnalyticsGet {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsCampaignTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::CampaignTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, campaign_ids, start_date, end_date, targeting_types, columns, granularity)
+impl CampaignsGetTargetingAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> CampaignTargetingAnalyticsGet<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        campaign_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        targeting_types: impl IntoIterator<Item = impl Into<models::AdsAnalyticsCampaignTargetingType>>,
-        columns: impl IntoIterator<Item = impl Into<models::CampaignTargetingAnalyticsGetColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> CampaignsGetTargetingAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let campaign_ids = campaign_ids.into_iter().map(Into::into).collect();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let targeting_types = targeting_types.into_iter().map(Into::into).collect();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            campaign_ids,
-            start_date,
-            end_date,
-            targeting_types,
-            columns,
-            granularity,
+            campaign_ids: None,
+            start_date: None,
+            end_date: None,
+            targeting_types: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -587,37 +669,82 @@ impl<C> CampaignTargetingAnalyticsGet<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::CampaignTargetingAnalyticsGetClickWindowDays>) -> Self {
+    /// Sets `campaign_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
+    pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `targeting_types` (query parameter, required, sent comma-separated): list of one of the 15 values of [`AdsAnalyticsCampaignTargetingType`](models::AdsAnalyticsCampaignTargetingType); at least 1 items, at most 14 items.
+    pub fn targeting_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::AdsAnalyticsCampaignTargetingType>>,
+    ) -> Self {
+        self.targeting_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::CampaignsGetTargetingAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(
+        mut self,
+        value: impl Into<models::CampaignsGetTargetingAnalyticsClickWindowDays>,
+    ) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
     pub fn engagement_window_days(
         mut self,
-        value: impl Into<models::CampaignTargetingAnalyticsGetEngagementWindowDays>,
+        value: impl Into<models::CampaignsGetTargetingAnalyticsEngagementWindowDays>,
     ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::CampaignTargetingAnalyticsGetViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::CampaignsGetTargetingAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
     pub fn conversion_report_time(
         mut self,
-        value: impl Into<models::CampaignTargetingAnalyticsGetConversionReportTime>,
+        value: impl Into<models::CampaignsGetTargetingAnalyticsConversionReportTime>,
     ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `attribution_types` (query parameter).
+    /// Sets `attribution_types` (query parameter, optional, sent comma-separated): list of one of `INDIVIDUAL`, `HOUSEHOLD`; at most 2 items.
     pub fn attribution_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::ConversionReportAttributionType>>,
@@ -626,29 +753,50 @@ impl<C> CampaignTargetingAnalyticsGet<C> {
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CampaignTargetingAnalyticsGet<C> {
+impl<C> rt::Operation for CampaignsGetTargetingAnalytics<C> {
     type Output = models::MetricsResponse;
     const ID: &'static str = "campaign_targeting_analytics/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(campaign_ids) = &self.campaign_ids else {
+            return Err(rt::BuildError::missing("CampaignsGetTargetingAnalytics", "campaign_ids").into());
+        };
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("CampaignsGetTargetingAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("CampaignsGetTargetingAnalytics", "end_date").into());
+        };
+        let Some(targeting_types) = &self.targeting_types else {
+            return Err(rt::BuildError::missing("CampaignsGetTargetingAnalytics", "targeting_types").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("CampaignsGetTargetingAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("CampaignsGetTargetingAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/campaigns/targeting_analytics");
-        w.query_exploded("campaign_ids", &self.campaign_ids);
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_csv("targeting_types", &self.targeting_types);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_exploded("campaign_ids", campaign_ids);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_csv("targeting_types", targeting_types);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -669,18 +817,28 @@ impl<C> rt::Operation for CampaignTargetingAnalyticsGet<C> {
     }
 }
 
-impl_send!(CampaignTargetingAnalyticsGet);
+impl_send!(CampaignsGetTargetingAnalytics);
 
-/// `GET /ad_accounts/{ad_account_id}/campaigns/{campaign_id}` (operation `campaigns/get`).
+/// `GET /ad_accounts/{ad_account_id}/campaigns/{campaign_id}` (operation `campaigns/get`): `client.campaigns().get(ad_account_id, campaign_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CampaignResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/campaigns-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `campaign_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.campaigns().get(..)`, or detached with [`CampaignsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.campaigns().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CampaignsGet<C = ()> {
@@ -691,7 +849,7 @@ pub struct CampaignsGet<C = ()> {
 }
 
 impl CampaignsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, campaign_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, campaign_id)
     }
@@ -710,6 +868,9 @@ impl<C> rt::Operation for CampaignsGet<C> {
     const ID: &'static str = "campaigns/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -730,77 +891,75 @@ impl<C> rt::Operation for CampaignsGet<C> {
 
 impl_send!(CampaignsGet);
 
-/// `GET /ad_accounts/{ad_account_id}/pins/analytics` (operation `ad_pins/analytics`).
+/// `GET /ad_accounts/{ad_account_id}/pins/analytics` (operation `ad_pins/analytics`): `client.campaigns().get_ad_pin_analytics(ad_account_id).campaign_id(..).pin_ids(..).start_date(..).end_date(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AdPinsAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_pins-analytics>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`campaign_id`](CampaignsGetAdPinAnalytics::campaign_id), [`pin_ids`](CampaignsGetAdPinAnalytics::pin_ids), [`start_date`](CampaignsGetAdPinAnalytics::start_date), [`end_date`](CampaignsGetAdPinAnalytics::end_date), [`columns`](CampaignsGetAdPinAnalytics::columns), [`granularity`](CampaignsGetAdPinAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.campaigns().ad_pins_analytics(..)`, or detached with [`AdPinsAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .campaigns()
+///     .get_ad_pin_analytics("1234567890")
+///     .campaign_id("1234567890")
+///     .pin_ids(["pin ids"])
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdPinsAnalytics<C = ()> {
+pub struct CampaignsGetAdPinAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    campaign_id: String,
-    pin_ids: Vec<String>,
-    start_date: String,
-    end_date: String,
-    columns: Vec<models::AdPinsAnalyticsColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::AdPinsAnalyticsClickWindowDays>,
-    engagement_window_days: Option<models::AdPinsAnalyticsEngagementWindowDays>,
-    view_window_days: Option<models::AdPinsAnalyticsViewWindowDays>,
-    conversion_report_time: Option<models::AdPinsAnalyticsConversionReportTime>,
+    campaign_id: Option<String>,
+    pin_ids: Option<Vec<String>>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    columns: Option<Vec<models::CampaignsGetAdPinAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::CampaignsGetAdPinAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::CampaignsGetAdPinAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::CampaignsGetAdPinAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::CampaignsGetAdPinAnalyticsConversionReportTime>,
 }
 
-impl AdPinsAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        campaign_id: impl Into<String>,
-        pin_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdPinsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, campaign_id, pin_ids, start_date, end_date, columns, granularity)
+impl CampaignsGetAdPinAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdPinsAnalytics<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        campaign_id: impl Into<String>,
-        pin_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        columns: impl IntoIterator<Item = impl Into<models::AdPinsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> CampaignsGetAdPinAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let campaign_id = campaign_id.into();
-        let pin_ids = pin_ids.into_iter().map(Into::into).collect();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            campaign_id,
-            pin_ids,
-            start_date,
-            end_date,
-            columns,
-            granularity,
+            campaign_id: None,
+            pin_ids: None,
+            start_date: None,
+            end_date: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -808,47 +967,113 @@ impl<C> AdPinsAnalytics<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::AdPinsAnalyticsClickWindowDays>) -> Self {
+    /// Sets `campaign_id` (query parameter, required): string; pattern `^\d+$`, at most 18 characters.
+    pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
+        self.campaign_id = Some(value.into());
+        self
+    }
+
+    /// Sets `pin_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 100 items, each item: pattern `^\d+$`.
+    pub fn pin_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.pin_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::CampaignsGetAdPinAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(mut self, value: impl Into<models::CampaignsGetAdPinAnalyticsClickWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
-    pub fn engagement_window_days(mut self, value: impl Into<models::AdPinsAnalyticsEngagementWindowDays>) -> Self {
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn engagement_window_days(
+        mut self,
+        value: impl Into<models::CampaignsGetAdPinAnalyticsEngagementWindowDays>,
+    ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::AdPinsAnalyticsViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(mut self, value: impl Into<models::CampaignsGetAdPinAnalyticsViewWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
-    pub fn conversion_report_time(mut self, value: impl Into<models::AdPinsAnalyticsConversionReportTime>) -> Self {
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
+    pub fn conversion_report_time(
+        mut self,
+        value: impl Into<models::CampaignsGetAdPinAnalyticsConversionReportTime>,
+    ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for AdPinsAnalytics<C> {
+impl<C> rt::Operation for CampaignsGetAdPinAnalytics<C> {
     type Output = models::AdPinsAnalyticsResponse;
     const ID: &'static str = "ad_pins/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(campaign_id) = &self.campaign_id else {
+            return Err(rt::BuildError::missing("CampaignsGetAdPinAnalytics", "campaign_id").into());
+        };
+        let Some(pin_ids) = &self.pin_ids else {
+            return Err(rt::BuildError::missing("CampaignsGetAdPinAnalytics", "pin_ids").into());
+        };
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("CampaignsGetAdPinAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("CampaignsGetAdPinAnalytics", "end_date").into());
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("CampaignsGetAdPinAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("CampaignsGetAdPinAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/pins/analytics");
-        w.query("campaign_id", &self.campaign_id);
-        w.query_exploded("pin_ids", &self.pin_ids);
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query("campaign_id", campaign_id);
+        w.query_exploded("pin_ids", pin_ids);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -865,4 +1090,4 @@ impl<C> rt::Operation for AdPinsAnalytics<C> {
     }
 }
 
-impl_send!(AdPinsAnalytics);
+impl_send!(CampaignsGetAdPinAnalytics);

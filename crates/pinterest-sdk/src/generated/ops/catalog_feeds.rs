@@ -17,61 +17,78 @@ impl<C: Copy> CatalogFeedsApi<C> {
         Self { c }
     }
 
-    /// `GET /catalogs/feeds`: see [`FeedsList`].
-    pub fn feeds_list(&self) -> FeedsList<C> {
-        FeedsList::bind(self.c)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /catalogs/feeds`: see [`FeedsCreate`].
-    pub fn feeds_create(&self, body: impl Into<models::FeedsCreateBody>) -> FeedsCreate<C> {
-        FeedsCreate::bind(self.c, body)
+    /// `GET /catalogs/feeds`: see [`CatalogFeedsList`].
+    pub fn list(&self) -> CatalogFeedsList<C> {
+        CatalogFeedsList::bind(self.c)
     }
 
-    /// `GET /catalogs/feeds/{feed_id}`: see [`FeedsGet`].
-    pub fn feeds_get(&self, feed_id: impl Into<String>) -> FeedsGet<C> {
-        FeedsGet::bind(self.c, feed_id)
+    /// `POST /catalogs/feeds`: see [`CatalogFeedsCreate`].
+    pub fn create(&self, body: impl Into<models::CatalogFeedsCreateBody>) -> CatalogFeedsCreate<C> {
+        CatalogFeedsCreate::bind(self.c, body)
     }
 
-    /// `DELETE /catalogs/feeds/{feed_id}`: see [`FeedsDelete`].
-    pub fn feeds_delete(&self, feed_id: impl Into<String>) -> FeedsDelete<C> {
-        FeedsDelete::bind(self.c, feed_id)
+    /// `GET /catalogs/feeds/{feed_id}`: see [`CatalogFeedsGet`].
+    pub fn get(&self, feed_id: impl Into<String>) -> CatalogFeedsGet<C> {
+        CatalogFeedsGet::bind(self.c, feed_id)
     }
 
-    /// `PATCH /catalogs/feeds/{feed_id}`: see [`FeedsUpdate`].
-    pub fn feeds_update(&self, feed_id: impl Into<String>, body: impl Into<models::FeedsUpdateBody>) -> FeedsUpdate<C> {
-        FeedsUpdate::bind(self.c, feed_id, body)
+    /// `DELETE /catalogs/feeds/{feed_id}`: see [`CatalogFeedsDelete`].
+    pub fn delete(&self, feed_id: impl Into<String>) -> CatalogFeedsDelete<C> {
+        CatalogFeedsDelete::bind(self.c, feed_id)
     }
 
-    /// `POST /catalogs/feeds/{feed_id}/ingest`: see [`FeedsIngest`].
-    pub fn feeds_ingest(&self, feed_id: impl Into<String>) -> FeedsIngest<C> {
-        FeedsIngest::bind(self.c, feed_id)
+    /// `PATCH /catalogs/feeds/{feed_id}`: see [`CatalogFeedsUpdate`].
+    pub fn update(
+        &self,
+        feed_id: impl Into<String>,
+        body: impl Into<models::CatalogFeedsUpdateBody>,
+    ) -> CatalogFeedsUpdate<C> {
+        CatalogFeedsUpdate::bind(self.c, feed_id, body)
     }
 
-    /// `GET /catalogs/feeds/{feed_id}/processing_results`: see [`FeedProcessingResultsList`].
-    pub fn feed_processing_results_list(&self, feed_id: impl Into<String>) -> FeedProcessingResultsList<C> {
-        FeedProcessingResultsList::bind(self.c, feed_id)
+    /// `POST /catalogs/feeds/{feed_id}/ingest`: see [`CatalogFeedsIngest`].
+    pub fn ingest(&self, feed_id: impl Into<String>) -> CatalogFeedsIngest<C> {
+        CatalogFeedsIngest::bind(self.c, feed_id)
     }
 
-    /// `GET /catalogs/processing_results/{processing_result_id}/item_issues`: see [`ItemsIssuesList`].
-    pub fn items_issues_list(&self, processing_result_id: impl Into<String>) -> ItemsIssuesList<C> {
-        ItemsIssuesList::bind(self.c, processing_result_id)
+    /// `GET /catalogs/feeds/{feed_id}/processing_results`: see [`CatalogFeedsListProcessingResults`].
+    pub fn list_processing_results(&self, feed_id: impl Into<String>) -> CatalogFeedsListProcessingResults<C> {
+        CatalogFeedsListProcessingResults::bind(self.c, feed_id)
+    }
+
+    /// `GET /catalogs/processing_results/{processing_result_id}/item_issues`: see [`CatalogFeedsListItemIssues`].
+    pub fn list_item_issues(&self, processing_result_id: impl Into<String>) -> CatalogFeedsListItemIssues<C> {
+        CatalogFeedsListItemIssues::bind(self.c, processing_result_id)
     }
 }
 
-/// `GET /catalogs/feeds` (operation `feeds/list`).
+/// `GET /catalogs/feeds` (operation `feeds/list`): `client.catalog_feeds().list()`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::FeedsListResponse`]
+/// - Success: HTTP 200; output [`models::CatalogFeedsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feeds-list>
 ///
-/// Create it with `client.catalog_feeds().feeds_list(..)`, or detached with [`FeedsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_feeds().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FeedsList<C = ()> {
+pub struct CatalogFeedsList<C = ()> {
     c: C,
     o: rt::CallOptions,
     bookmark: Option<String>,
@@ -80,20 +97,20 @@ pub struct FeedsList<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl FeedsList {
-    /// The operation, detached from any client.
+impl CatalogFeedsList {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for FeedsList {
+impl Default for CatalogFeedsList {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> FeedsList<C> {
+impl<C> CatalogFeedsList<C> {
     fn bind(c: C) -> Self {
         Self {
             c,
@@ -105,36 +122,39 @@ impl<C> FeedsList<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `catalog_id` (query parameter).
+    /// Sets `catalog_id` (query parameter, optional): string; pattern `^\d+$`.
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for FeedsList<C> {
-    type Output = models::FeedsListResponse;
+impl<C> rt::Operation for CatalogFeedsList<C> {
+    type Output = models::CatalogFeedsListResponse;
     const ID: &'static str = "feeds/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds");
@@ -157,64 +177,84 @@ impl<C> rt::Operation for FeedsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for FeedsList<C> {
+impl<C: Clone> rt::Paginated for CatalogFeedsList<C> {
     type Item = models::CatalogsFeed;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(FeedsList, paginated);
+impl_send!(CatalogFeedsList, paginated);
 
-/// `POST /catalogs/feeds` (operation `feeds/create`).
+/// `POST /catalogs/feeds` (operation `feeds/create`): `client.catalog_feeds().create(body)`.
 ///
 /// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 201; output [`models::CatalogsFeed`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feeds-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`CatalogFeedsCreateBody`](models::CatalogFeedsCreateBody).
 ///
-/// Create it with `client.catalog_feeds().feeds_create(..)`, or detached with [`FeedsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_feeds()
+///     .create(models::CatalogFeedsCreateBody::CatalogsVerticalFeedsCreateRequest(models::CatalogsVerticalFeedsCreateRequest::retail(models::CatalogsRetailFeedsCreateRequest::builder().default_country(models::Country::Ad).default_locale(models::CatalogsLocale::AfZa).format(models::CatalogsFormat::Tsv).location("location").name("name").build()?)))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FeedsCreate<C = ()> {
+pub struct CatalogFeedsCreate<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
-    body: models::FeedsCreateBody,
+    body: models::CatalogFeedsCreateBody,
 }
 
-impl FeedsCreate {
-    /// The operation, detached from any client.
-    pub fn new(body: impl Into<models::FeedsCreateBody>) -> Self {
+impl CatalogFeedsCreate {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(body: impl Into<models::CatalogFeedsCreateBody>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> FeedsCreate<C> {
-    fn bind(c: C, body: impl Into<models::FeedsCreateBody>) -> Self {
+impl<C> CatalogFeedsCreate<C> {
+    fn bind(c: C, body: impl Into<models::CatalogFeedsCreateBody>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for FeedsCreate<C> {
+impl<C> rt::Operation for CatalogFeedsCreate<C> {
     type Output = models::CatalogsFeed;
     const ID: &'static str = "feeds/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read", "catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds");
@@ -232,52 +272,64 @@ impl<C> rt::Operation for FeedsCreate<C> {
     }
 }
 
-impl_send!(FeedsCreate);
+impl_send!(CatalogFeedsCreate);
 
-/// `GET /catalogs/feeds/{feed_id}` (operation `feeds/get`).
+/// `GET /catalogs/feeds/{feed_id}` (operation `feeds/get`): `client.catalog_feeds().get(feed_id)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsFeed`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feeds-get>
+/// - Arguments, in order:
+///   - `feed_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_feeds().feeds_get(..)`, or detached with [`FeedsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_feeds().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FeedsGet<C = ()> {
+pub struct CatalogFeedsGet<C = ()> {
     c: C,
     o: rt::CallOptions,
     feed_id: String,
     ad_account_id: Option<String>,
 }
 
-impl FeedsGet {
-    /// The operation, detached from any client.
+impl CatalogFeedsGet {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
 }
 
-impl<C> FeedsGet<C> {
+impl<C> CatalogFeedsGet<C> {
     fn bind(c: C, feed_id: impl Into<String>) -> Self {
         let feed_id = feed_id.into();
         Self { c, o: rt::CallOptions::default(), feed_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for FeedsGet<C> {
+impl<C> rt::Operation for CatalogFeedsGet<C> {
     type Output = models::CatalogsFeed;
     const ID: &'static str = "feeds/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds/");
@@ -295,52 +347,63 @@ impl<C> rt::Operation for FeedsGet<C> {
     }
 }
 
-impl_send!(FeedsGet);
+impl_send!(CatalogFeedsGet);
 
-/// `DELETE /catalogs/feeds/{feed_id}` (operation `feeds/delete`).
+/// `DELETE /catalogs/feeds/{feed_id}` (operation `feeds/delete`): `client.catalog_feeds().delete(feed_id)`.
 ///
 /// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feeds-delete>
+/// - Arguments, in order:
+///   - `feed_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_feeds().feeds_delete(..)`, or detached with [`FeedsDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.catalog_feeds().delete("1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FeedsDelete<C = ()> {
+pub struct CatalogFeedsDelete<C = ()> {
     c: C,
     o: rt::CallOptions,
     feed_id: String,
     ad_account_id: Option<String>,
 }
 
-impl FeedsDelete {
-    /// The operation, detached from any client.
+impl CatalogFeedsDelete {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
 }
 
-impl<C> FeedsDelete<C> {
+impl<C> CatalogFeedsDelete<C> {
     fn bind(c: C, feed_id: impl Into<String>) -> Self {
         let feed_id = feed_id.into();
         Self { c, o: rt::CallOptions::default(), feed_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for FeedsDelete<C> {
+impl<C> rt::Operation for CatalogFeedsDelete<C> {
     type Output = ();
     const ID: &'static str = "feeds/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read", "catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds/");
@@ -359,54 +422,71 @@ impl<C> rt::Operation for FeedsDelete<C> {
     }
 }
 
-impl_send!(FeedsDelete);
+impl_send!(CatalogFeedsDelete);
 
-/// `PATCH /catalogs/feeds/{feed_id}` (operation `feeds/update`).
+/// `PATCH /catalogs/feeds/{feed_id}` (operation `feeds/update`): `client.catalog_feeds().update(feed_id, body)`.
 ///
 /// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsFeed`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feeds-update>
+/// - Arguments, in order:
+///   - `feed_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `body` (JSON body, required): [`CatalogFeedsUpdateBody`](models::CatalogFeedsUpdateBody).
 ///
-/// Create it with `client.catalog_feeds().feeds_update(..)`, or detached with [`FeedsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_feeds()
+///     .update("1234567890", models::CatalogFeedsUpdateBody::CatalogsVerticalFeedsUpdateRequest(models::CatalogsVerticalFeedsUpdateRequest::retail()))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FeedsUpdate<C = ()> {
+pub struct CatalogFeedsUpdate<C = ()> {
     c: C,
     o: rt::CallOptions,
     feed_id: String,
     ad_account_id: Option<String>,
-    body: models::FeedsUpdateBody,
+    body: models::CatalogFeedsUpdateBody,
 }
 
-impl FeedsUpdate {
-    /// The operation, detached from any client.
-    pub fn new(feed_id: impl Into<String>, body: impl Into<models::FeedsUpdateBody>) -> Self {
+impl CatalogFeedsUpdate {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(feed_id: impl Into<String>, body: impl Into<models::CatalogFeedsUpdateBody>) -> Self {
         Self::bind((), feed_id, body)
     }
 }
 
-impl<C> FeedsUpdate<C> {
-    fn bind(c: C, feed_id: impl Into<String>, body: impl Into<models::FeedsUpdateBody>) -> Self {
+impl<C> CatalogFeedsUpdate<C> {
+    fn bind(c: C, feed_id: impl Into<String>, body: impl Into<models::CatalogFeedsUpdateBody>) -> Self {
         let feed_id = feed_id.into();
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), feed_id, ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for FeedsUpdate<C> {
+impl<C> rt::Operation for CatalogFeedsUpdate<C> {
     type Output = models::CatalogsFeed;
     const ID: &'static str = "feeds/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read", "catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds/");
@@ -425,52 +505,64 @@ impl<C> rt::Operation for FeedsUpdate<C> {
     }
 }
 
-impl_send!(FeedsUpdate);
+impl_send!(CatalogFeedsUpdate);
 
-/// `POST /catalogs/feeds/{feed_id}/ingest` (operation `feeds/ingest`).
+/// `POST /catalogs/feeds/{feed_id}/ingest` (operation `feeds/ingest`): `client.catalog_feeds().ingest(feed_id)`.
 ///
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsFeedIngestion`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feeds-ingest>
+/// - Arguments, in order:
+///   - `feed_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_feeds().feeds_ingest(..)`, or detached with [`FeedsIngest::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_feeds().ingest("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FeedsIngest<C = ()> {
+pub struct CatalogFeedsIngest<C = ()> {
     c: C,
     o: rt::CallOptions,
     feed_id: String,
     ad_account_id: Option<String>,
 }
 
-impl FeedsIngest {
-    /// The operation, detached from any client.
+impl CatalogFeedsIngest {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
 }
 
-impl<C> FeedsIngest<C> {
+impl<C> CatalogFeedsIngest<C> {
     fn bind(c: C, feed_id: impl Into<String>) -> Self {
         let feed_id = feed_id.into();
         Self { c, o: rt::CallOptions::default(), feed_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for FeedsIngest<C> {
+impl<C> rt::Operation for CatalogFeedsIngest<C> {
     type Output = models::CatalogsFeedIngestion;
     const ID: &'static str = "feeds/ingest";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds/");
@@ -489,22 +581,31 @@ impl<C> rt::Operation for FeedsIngest<C> {
     }
 }
 
-impl_send!(FeedsIngest);
+impl_send!(CatalogFeedsIngest);
 
-/// `GET /catalogs/feeds/{feed_id}/processing_results` (operation `feed_processing_results/list`).
+/// `GET /catalogs/feeds/{feed_id}/processing_results` (operation `feed_processing_results/list`): `client.catalog_feeds().list_processing_results(feed_id)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::FeedProcessingResultsListResponse`]
+/// - Success: HTTP 200; output [`models::CatalogFeedsListProcessingResultsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/feed_processing_results-list>
+/// - Arguments, in order:
+///   - `feed_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_feeds().feed_processing_results_list(..)`, or detached with [`FeedProcessingResultsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_feeds().list_processing_results("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FeedProcessingResultsList<C = ()> {
+pub struct CatalogFeedsListProcessingResults<C = ()> {
     c: C,
     o: rt::CallOptions,
     feed_id: String,
@@ -513,43 +614,46 @@ pub struct FeedProcessingResultsList<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl FeedProcessingResultsList {
-    /// The operation, detached from any client.
+impl CatalogFeedsListProcessingResults {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
 }
 
-impl<C> FeedProcessingResultsList<C> {
+impl<C> CatalogFeedsListProcessingResults<C> {
     fn bind(c: C, feed_id: impl Into<String>) -> Self {
         let feed_id = feed_id.into();
         Self { c, o: rt::CallOptions::default(), feed_id, bookmark: None, page_size: None, ad_account_id: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for FeedProcessingResultsList<C> {
-    type Output = models::FeedProcessingResultsListResponse;
+impl<C> rt::Operation for CatalogFeedsListProcessingResults<C> {
+    type Output = models::CatalogFeedsListProcessingResultsResponse;
     const ID: &'static str = "feed_processing_results/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds/");
@@ -573,34 +677,47 @@ impl<C> rt::Operation for FeedProcessingResultsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for FeedProcessingResultsList<C> {
+impl<C: Clone> rt::Paginated for CatalogFeedsListProcessingResults<C> {
     type Item = models::CatalogsFeedProcessingResult;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(FeedProcessingResultsList, paginated);
+impl_send!(CatalogFeedsListProcessingResults, paginated);
 
-/// `GET /catalogs/processing_results/{processing_result_id}/item_issues` (operation `items_issues/list`).
+/// `GET /catalogs/processing_results/{processing_result_id}/item_issues` (operation `items_issues/list`): `client.catalog_feeds().list_item_issues(processing_result_id)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::ItemsIssuesListResponse`]
+/// - Success: HTTP 200; output [`models::CatalogFeedsListItemIssuesResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/items_issues-list>
+/// - Arguments, in order:
+///   - `processing_result_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_feeds().items_issues_list(..)`, or detached with [`ItemsIssuesList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_feeds().list_item_issues("5224831246441439241").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ItemsIssuesList<C = ()> {
+pub struct CatalogFeedsListItemIssues<C = ()> {
     c: C,
     o: rt::CallOptions,
     processing_result_id: String,
@@ -611,14 +728,14 @@ pub struct ItemsIssuesList<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl ItemsIssuesList {
-    /// The operation, detached from any client.
+impl CatalogFeedsListItemIssues {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(processing_result_id: impl Into<String>) -> Self {
         Self::bind((), processing_result_id)
     }
 }
 
-impl<C> ItemsIssuesList<C> {
+impl<C> CatalogFeedsListItemIssues<C> {
     fn bind(c: C, processing_result_id: impl Into<String>) -> Self {
         let processing_result_id = processing_result_id.into();
         Self {
@@ -633,42 +750,45 @@ impl<C> ItemsIssuesList<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `item_numbers` (query parameter).
+    /// Sets `item_numbers` (query parameter, optional, sent as repeated keys): list of integer.
     pub fn item_numbers(mut self, value: impl IntoIterator<Item = i64>) -> Self {
         self.item_numbers = Some(value.into_iter().collect());
         self
     }
 
-    /// Sets `item_validation_issue` (query parameter).
+    /// Sets `item_validation_issue` (query parameter, optional): one of the 229 values of [`CatalogsItemValidationIssue`](models::CatalogsItemValidationIssue).
     pub fn item_validation_issue(mut self, value: impl Into<models::CatalogsItemValidationIssue>) -> Self {
         self.item_validation_issue = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ItemsIssuesList<C> {
-    type Output = models::ItemsIssuesListResponse;
+impl<C> rt::Operation for CatalogFeedsListItemIssues<C> {
+    type Output = models::CatalogFeedsListItemIssuesResponse;
     const ID: &'static str = "items_issues/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/processing_results/");
@@ -696,16 +816,20 @@ impl<C> rt::Operation for ItemsIssuesList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for ItemsIssuesList<C> {
+impl<C: Clone> rt::Paginated for CatalogFeedsListItemIssues<C> {
     type Item = models::CatalogsItemValidationIssues;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(ItemsIssuesList, paginated);
+impl_send!(CatalogFeedsListItemIssues, paginated);

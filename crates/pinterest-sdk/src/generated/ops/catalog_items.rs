@@ -17,66 +17,88 @@ impl<C: Copy> CatalogItemsApi<C> {
         Self { c }
     }
 
-    /// `POST /catalogs/items`: see [`ItemsPost`].
-    pub fn items_post(&self, body: impl Into<models::CatalogsItemsRequest>) -> ItemsPost<C> {
-        ItemsPost::bind(self.c, body)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /catalogs/items/batch`: see [`ItemsBatchPost`].
-    pub fn items_batch_post(&self, body: impl Into<models::ItemsBatchPostBody>) -> ItemsBatchPost<C> {
-        ItemsBatchPost::bind(self.c, body)
+    /// `POST /catalogs/items`: see [`CatalogItemsGetByIds`].
+    pub fn get_by_ids(&self, body: impl Into<models::CatalogsItemsRequest>) -> CatalogItemsGetByIds<C> {
+        CatalogItemsGetByIds::bind(self.c, body)
     }
 
-    /// `GET /catalogs/items/batch/{batch_id}`: see [`ItemsBatchGet`].
-    pub fn items_batch_get(&self, batch_id: impl Into<String>) -> ItemsBatchGet<C> {
-        ItemsBatchGet::bind(self.c, batch_id)
+    /// `POST /catalogs/items/batch`: see [`CatalogItemsCreateBatch`].
+    pub fn create_batch(&self, body: impl Into<models::CatalogItemsCreateBatchBody>) -> CatalogItemsCreateBatch<C> {
+        CatalogItemsCreateBatch::bind(self.c, body)
+    }
+
+    /// `GET /catalogs/items/batch/{batch_id}`: see [`CatalogItemsGetBatch`].
+    pub fn get_batch(&self, batch_id: impl Into<String>) -> CatalogItemsGetBatch<C> {
+        CatalogItemsGetBatch::bind(self.c, batch_id)
     }
 }
 
-/// `POST /catalogs/items` (operation `items/post`).
+/// `POST /catalogs/items` (operation `items/post`): `client.catalog_items().get_by_ids(body)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsItems`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/items-post>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`CatalogsItemsRequest`](models::CatalogsItemsRequest).
 ///
-/// Create it with `client.catalog_items().items_post(..)`, or detached with [`ItemsPost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_items()
+///     .get_by_ids(models::CatalogsItemsRequest::builder().country(models::Country::Ad).filters(models::CatalogsItemsPostFilters::retail(["item ids"])).language(models::CatalogsCreativeAssetsBatchRequestLanguage::AfZa).build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ItemsPost<C = ()> {
+pub struct CatalogItemsGetByIds<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
     body: models::CatalogsItemsRequest,
 }
 
-impl ItemsPost {
-    /// The operation, detached from any client.
+impl CatalogItemsGetByIds {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::CatalogsItemsRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> ItemsPost<C> {
+impl<C> CatalogItemsGetByIds<C> {
     fn bind(c: C, body: impl Into<models::CatalogsItemsRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ItemsPost<C> {
+impl<C> rt::Operation for CatalogItemsGetByIds<C> {
     type Output = models::CatalogsItems;
     const ID: &'static str = "items/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/items");
@@ -94,52 +116,68 @@ impl<C> rt::Operation for ItemsPost<C> {
     }
 }
 
-impl_send!(ItemsPost);
+impl_send!(CatalogItemsGetByIds);
 
-/// `POST /catalogs/items/batch` (operation `items_batch/post`).
+/// `POST /catalogs/items/batch` (operation `items_batch/post`): `client.catalog_items().create_batch(body)`.
 ///
 /// - Scopes: `catalogs:read` + `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsItemsBatch`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/items_batch-post>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`CatalogItemsCreateBatchBody`](models::CatalogItemsCreateBatchBody).
 ///
-/// Create it with `client.catalog_items().items_batch_post(..)`, or detached with [`ItemsBatchPost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_items()
+///     .create_batch(models::CatalogItemsCreateBatchBody::CatalogsVerticalBatchRequest(models::CatalogsVerticalBatchRequest::retail(models::CatalogsRetailBatchRequest::builder().country(models::Country::Ad).items([models::CatalogsRetailBatchRequestItemsItem::create(models::ItemAttributesRequest::new(), "1234567890")]).language(models::CatalogsCreativeAssetsBatchRequestLanguage::AfZa).build()?)))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ItemsBatchPost<C = ()> {
+pub struct CatalogItemsCreateBatch<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
-    body: models::ItemsBatchPostBody,
+    body: models::CatalogItemsCreateBatchBody,
 }
 
-impl ItemsBatchPost {
-    /// The operation, detached from any client.
-    pub fn new(body: impl Into<models::ItemsBatchPostBody>) -> Self {
+impl CatalogItemsCreateBatch {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(body: impl Into<models::CatalogItemsCreateBatchBody>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> ItemsBatchPost<C> {
-    fn bind(c: C, body: impl Into<models::ItemsBatchPostBody>) -> Self {
+impl<C> CatalogItemsCreateBatch<C> {
+    fn bind(c: C, body: impl Into<models::CatalogItemsCreateBatchBody>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ItemsBatchPost<C> {
+impl<C> rt::Operation for CatalogItemsCreateBatch<C> {
     type Output = models::CatalogsItemsBatch;
     const ID: &'static str = "items_batch/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read", "catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/items/batch");
@@ -157,52 +195,68 @@ impl<C> rt::Operation for ItemsBatchPost<C> {
     }
 }
 
-impl_send!(ItemsBatchPost);
+impl_send!(CatalogItemsCreateBatch);
 
-/// `GET /catalogs/items/batch/{batch_id}` (operation `items_batch/get`).
+/// `GET /catalogs/items/batch/{batch_id}` (operation `items_batch/get`): `client.catalog_items().get_batch(batch_id)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsItemsBatch`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/items_batch-get>
+/// - Arguments, in order:
+///   - `batch_id` (path parameter, required): string; pattern `^[a-zA-Z0-9]+$`.
 ///
-/// Create it with `client.catalog_items().items_batch_get(..)`, or detached with [`ItemsBatchGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_items()
+///     .get_batch("66753b9bb65c46c49bd8503b27fecf9e")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ItemsBatchGet<C = ()> {
+pub struct CatalogItemsGetBatch<C = ()> {
     c: C,
     o: rt::CallOptions,
     batch_id: String,
     ad_account_id: Option<String>,
 }
 
-impl ItemsBatchGet {
-    /// The operation, detached from any client.
+impl CatalogItemsGetBatch {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(batch_id: impl Into<String>) -> Self {
         Self::bind((), batch_id)
     }
 }
 
-impl<C> ItemsBatchGet<C> {
+impl<C> CatalogItemsGetBatch<C> {
     fn bind(c: C, batch_id: impl Into<String>) -> Self {
         let batch_id = batch_id.into();
         Self { c, o: rt::CallOptions::default(), batch_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ItemsBatchGet<C> {
+impl<C> rt::Operation for CatalogItemsGetBatch<C> {
     type Output = models::CatalogsItemsBatch;
     const ID: &'static str = "items_batch/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/items/batch/");
@@ -220,4 +274,4 @@ impl<C> rt::Operation for ItemsBatchGet<C> {
     }
 }
 
-impl_send!(ItemsBatchGet);
+impl_send!(CatalogItemsGetBatch);

@@ -17,126 +17,133 @@ impl<C: Copy> CatalogProductGroupsApi<C> {
         Self { c }
     }
 
-    /// `POST /catalogs/product_groups/multiple`: see [`CatalogsProductGroupsCreateMany`].
-    pub fn catalogs_product_groups_create_many(
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `POST /catalogs/product_groups/multiple`: see [`CatalogProductGroupsCreateMany`].
+    pub fn create_many(
         &self,
-        body: impl IntoIterator<Item = impl Into<models::CatalogsProductGroupsCreateManyBodyItem>>,
-    ) -> CatalogsProductGroupsCreateMany<C> {
-        CatalogsProductGroupsCreateMany::bind(self.c, body)
+        body: impl IntoIterator<Item = impl Into<models::CatalogProductGroupsCreateManyBodyItem>>,
+    ) -> CatalogProductGroupsCreateMany<C> {
+        CatalogProductGroupsCreateMany::bind(self.c, body)
     }
 
-    /// `DELETE /catalogs/product_groups/multiple`: see [`CatalogsProductGroupsDeleteMany`].
-    pub fn catalogs_product_groups_delete_many(
-        &self,
-        id: impl IntoIterator<Item = i64>,
-    ) -> CatalogsProductGroupsDeleteMany<C> {
-        CatalogsProductGroupsDeleteMany::bind(self.c, id)
+    /// `DELETE /catalogs/product_groups/multiple`: see [`CatalogProductGroupsDeleteMany`].
+    pub fn delete_many(&self, id: impl IntoIterator<Item = i64>) -> CatalogProductGroupsDeleteMany<C> {
+        CatalogProductGroupsDeleteMany::bind(self.c, id)
     }
 
-    /// `GET /catalogs/product_groups`: see [`CatalogsProductGroupsList`].
-    pub fn catalogs_product_groups_list(&self) -> CatalogsProductGroupsList<C> {
-        CatalogsProductGroupsList::bind(self.c)
+    /// `GET /catalogs/product_groups`: see [`CatalogProductGroupsList`].
+    pub fn list(&self) -> CatalogProductGroupsList<C> {
+        CatalogProductGroupsList::bind(self.c)
     }
 
-    /// `POST /catalogs/product_groups`: see [`CatalogsProductGroupsCreate`].
-    pub fn catalogs_product_groups_create(
-        &self,
-        body: impl Into<models::CatalogsProductGroupsCreateBody>,
-    ) -> CatalogsProductGroupsCreate<C> {
-        CatalogsProductGroupsCreate::bind(self.c, body)
+    /// `POST /catalogs/product_groups`: see [`CatalogProductGroupsCreate`].
+    pub fn create(&self, body: impl Into<models::CatalogProductGroupsCreateBody>) -> CatalogProductGroupsCreate<C> {
+        CatalogProductGroupsCreate::bind(self.c, body)
     }
 
-    /// `GET /catalogs/product_groups/{product_group_id}`: see [`CatalogsProductGroupsGet`].
-    pub fn catalogs_product_groups_get(&self, product_group_id: impl Into<String>) -> CatalogsProductGroupsGet<C> {
-        CatalogsProductGroupsGet::bind(self.c, product_group_id)
+    /// `GET /catalogs/product_groups/{product_group_id}`: see [`CatalogProductGroupsGet`].
+    pub fn get(&self, product_group_id: impl Into<String>) -> CatalogProductGroupsGet<C> {
+        CatalogProductGroupsGet::bind(self.c, product_group_id)
     }
 
-    /// `DELETE /catalogs/product_groups/{product_group_id}`: see [`CatalogsProductGroupsDelete`].
-    pub fn catalogs_product_groups_delete(
-        &self,
-        product_group_id: impl Into<String>,
-    ) -> CatalogsProductGroupsDelete<C> {
-        CatalogsProductGroupsDelete::bind(self.c, product_group_id)
+    /// `DELETE /catalogs/product_groups/{product_group_id}`: see [`CatalogProductGroupsDelete`].
+    pub fn delete(&self, product_group_id: impl Into<String>) -> CatalogProductGroupsDelete<C> {
+        CatalogProductGroupsDelete::bind(self.c, product_group_id)
     }
 
-    /// `PATCH /catalogs/product_groups/{product_group_id}`: see [`CatalogsProductGroupsUpdate`].
-    pub fn catalogs_product_groups_update(
+    /// `PATCH /catalogs/product_groups/{product_group_id}`: see [`CatalogProductGroupsUpdate`].
+    pub fn update(
         &self,
         product_group_id: impl Into<String>,
-        body: impl Into<models::CatalogsProductGroupsUpdateBody>,
-    ) -> CatalogsProductGroupsUpdate<C> {
-        CatalogsProductGroupsUpdate::bind(self.c, product_group_id, body)
+        body: impl Into<models::CatalogProductGroupsUpdateBody>,
+    ) -> CatalogProductGroupsUpdate<C> {
+        CatalogProductGroupsUpdate::bind(self.c, product_group_id, body)
     }
 
-    /// `GET /catalogs/product_groups/{product_group_id}/product_counts`: see [`CatalogsProductGroupsProductCountsGet`].
-    pub fn catalogs_product_groups_product_counts_get(
-        &self,
-        product_group_id: impl Into<String>,
-    ) -> CatalogsProductGroupsProductCountsGet<C> {
-        CatalogsProductGroupsProductCountsGet::bind(self.c, product_group_id)
+    /// `GET /catalogs/product_groups/{product_group_id}/product_counts`: see [`CatalogProductGroupsGetProductCounts`].
+    pub fn get_product_counts(&self, product_group_id: impl Into<String>) -> CatalogProductGroupsGetProductCounts<C> {
+        CatalogProductGroupsGetProductCounts::bind(self.c, product_group_id)
     }
 
-    /// `GET /catalogs/product_groups/{product_group_id}/products`: see [`CatalogsProductGroupPinsList`].
-    pub fn catalogs_product_group_pins_list(
-        &self,
-        product_group_id: impl Into<String>,
-    ) -> CatalogsProductGroupPinsList<C> {
-        CatalogsProductGroupPinsList::bind(self.c, product_group_id)
+    /// `GET /catalogs/product_groups/{product_group_id}/products`: see [`CatalogProductGroupsListProducts`].
+    pub fn list_products(&self, product_group_id: impl Into<String>) -> CatalogProductGroupsListProducts<C> {
+        CatalogProductGroupsListProducts::bind(self.c, product_group_id)
     }
 
-    /// `POST /catalogs/products/get_by_product_group_filters`: see [`ProductsByProductGroupFilterList`].
-    pub fn products_by_product_group_filter_list(
+    /// `POST /catalogs/products/get_by_product_group_filters`: see [`CatalogProductGroupsListProductsByFilter`].
+    pub fn list_products_by_filter(
         &self,
         body: impl Into<models::CatalogsListProductsByFilterRequest>,
-    ) -> ProductsByProductGroupFilterList<C> {
-        ProductsByProductGroupFilterList::bind(self.c, body)
+    ) -> CatalogProductGroupsListProductsByFilter<C> {
+        CatalogProductGroupsListProductsByFilter::bind(self.c, body)
     }
 }
 
-/// `POST /catalogs/product_groups/multiple` (operation `catalogs_product_groups/create_many`).
+/// `POST /catalogs/product_groups/multiple` (operation `catalogs_product_groups/create_many`): `client.catalog_product_groups().create_many(body)`.
 ///
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 201; output `Vec<String>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-create_many>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): list of [`CatalogProductGroupsCreateManyBodyItem`](models::CatalogProductGroupsCreateManyBodyItem).
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_create_many(..)`, or detached with [`CatalogsProductGroupsCreateMany::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_product_groups()
+///     .create_many([models::CatalogProductGroupsCreateManyBodyItem::CatalogsProductGroupCreateRequest(models::CatalogsProductGroupCreateRequest::builder().feed_id("1234567890").filters(models::CatalogsProductGroupFiltersRequest::AnyOf(models::CatalogsProductGroupFiltersRequestAnyOf::new([models::CatalogsProductGroupFilterKeys::MinPriceFilter(models::MinPriceFilter::new(models::CatalogsProductGroupPricingCriteria::new(1.0)))]))).name("name").build()?)])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsCreateMany<C = ()> {
+pub struct CatalogProductGroupsCreateMany<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
-    body: Vec<models::CatalogsProductGroupsCreateManyBodyItem>,
+    body: Vec<models::CatalogProductGroupsCreateManyBodyItem>,
 }
 
-impl CatalogsProductGroupsCreateMany {
-    /// The operation, detached from any client.
-    pub fn new(body: impl IntoIterator<Item = impl Into<models::CatalogsProductGroupsCreateManyBodyItem>>) -> Self {
+impl CatalogProductGroupsCreateMany {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(body: impl IntoIterator<Item = impl Into<models::CatalogProductGroupsCreateManyBodyItem>>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> CatalogsProductGroupsCreateMany<C> {
-    fn bind(c: C, body: impl IntoIterator<Item = impl Into<models::CatalogsProductGroupsCreateManyBodyItem>>) -> Self {
+impl<C> CatalogProductGroupsCreateMany<C> {
+    fn bind(c: C, body: impl IntoIterator<Item = impl Into<models::CatalogProductGroupsCreateManyBodyItem>>) -> Self {
         let body = body.into_iter().map(Into::into).collect();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsCreateMany<C> {
+impl<C> rt::Operation for CatalogProductGroupsCreateMany<C> {
     type Output = Vec<String>;
     const ID: &'static str = "catalogs_product_groups/create_many";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups/multiple");
@@ -154,52 +161,63 @@ impl<C> rt::Operation for CatalogsProductGroupsCreateMany<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupsCreateMany);
+impl_send!(CatalogProductGroupsCreateMany);
 
-/// `DELETE /catalogs/product_groups/multiple` (operation `catalogs_product_groups/delete_many`).
+/// `DELETE /catalogs/product_groups/multiple` (operation `catalogs_product_groups/delete_many`): `client.catalog_product_groups().delete_many(id)`.
 ///
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-delete_many>
+/// - Arguments, in order:
+///   - `id` (query parameter, required, sent comma-separated): list of integer; at least 1 items, at most 1000 items.
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_delete_many(..)`, or detached with [`CatalogsProductGroupsDeleteMany::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.catalog_product_groups().delete_many([1]).send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsDeleteMany<C = ()> {
+pub struct CatalogProductGroupsDeleteMany<C = ()> {
     c: C,
     o: rt::CallOptions,
     id: Vec<i64>,
     ad_account_id: Option<String>,
 }
 
-impl CatalogsProductGroupsDeleteMany {
-    /// The operation, detached from any client.
+impl CatalogProductGroupsDeleteMany {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(id: impl IntoIterator<Item = i64>) -> Self {
         Self::bind((), id)
     }
 }
 
-impl<C> CatalogsProductGroupsDeleteMany<C> {
+impl<C> CatalogProductGroupsDeleteMany<C> {
     fn bind(c: C, id: impl IntoIterator<Item = i64>) -> Self {
         let id = id.into_iter().collect();
         Self { c, o: rt::CallOptions::default(), id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsDeleteMany<C> {
+impl<C> rt::Operation for CatalogProductGroupsDeleteMany<C> {
     type Output = ();
     const ID: &'static str = "catalogs_product_groups/delete_many";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups/multiple");
@@ -218,22 +236,29 @@ impl<C> rt::Operation for CatalogsProductGroupsDeleteMany<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupsDeleteMany);
+impl_send!(CatalogProductGroupsDeleteMany);
 
-/// `GET /catalogs/product_groups` (operation `catalogs_product_groups/list`).
+/// `GET /catalogs/product_groups` (operation `catalogs_product_groups/list`): `client.catalog_product_groups().list()`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::CatalogsProductGroupsListResponse`]
+/// - Success: HTTP 200; output [`models::CatalogProductGroupsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-list>
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_list(..)`, or detached with [`CatalogsProductGroupsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_product_groups().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsList<C = ()> {
+pub struct CatalogProductGroupsList<C = ()> {
     c: C,
     o: rt::CallOptions,
     id: Option<Vec<i64>>,
@@ -244,20 +269,20 @@ pub struct CatalogsProductGroupsList<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl CatalogsProductGroupsList {
-    /// The operation, detached from any client.
+impl CatalogProductGroupsList {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for CatalogsProductGroupsList {
+impl Default for CatalogProductGroupsList {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> CatalogsProductGroupsList<C> {
+impl<C> CatalogProductGroupsList<C> {
     fn bind(c: C) -> Self {
         Self {
             c,
@@ -271,48 +296,51 @@ impl<C> CatalogsProductGroupsList<C> {
         }
     }
 
-    /// Sets `id` (query parameter).
+    /// Sets `id` (query parameter, optional, sent comma-separated): list of integer; at least 1 items, at most 1000 items.
     pub fn id(mut self, value: impl IntoIterator<Item = i64>) -> Self {
         self.id = Some(value.into_iter().collect());
         self
     }
 
-    /// Sets `feed_id` (query parameter).
+    /// Sets `feed_id` (query parameter, optional): string; pattern `^\d+$`.
     pub fn feed_id(mut self, value: impl Into<String>) -> Self {
         self.feed_id = Some(value.into());
         self
     }
 
-    /// Sets `catalog_id` (query parameter).
+    /// Sets `catalog_id` (query parameter, optional): string; pattern `^\d+$`.
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsList<C> {
-    type Output = models::CatalogsProductGroupsListResponse;
+impl<C> rt::Operation for CatalogProductGroupsList<C> {
+    type Output = models::CatalogProductGroupsListResponse;
     const ID: &'static str = "catalogs_product_groups/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups");
@@ -339,64 +367,84 @@ impl<C> rt::Operation for CatalogsProductGroupsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for CatalogsProductGroupsList<C> {
+impl<C: Clone> rt::Paginated for CatalogProductGroupsList<C> {
     type Item = models::CatalogsVerticalProductGroup;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(CatalogsProductGroupsList, paginated);
+impl_send!(CatalogProductGroupsList, paginated);
 
-/// `POST /catalogs/product_groups` (operation `catalogs_product_groups/create`).
+/// `POST /catalogs/product_groups` (operation `catalogs_product_groups/create`): `client.catalog_product_groups().create(body)`.
 ///
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 201; output [`models::CatalogsVerticalProductGroup`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`CatalogProductGroupsCreateBody`](models::CatalogProductGroupsCreateBody).
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_create(..)`, or detached with [`CatalogsProductGroupsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_product_groups()
+///     .create(models::CatalogProductGroupsCreateBody::CatalogsProductGroupCreateRequest(models::CatalogsProductGroupCreateRequest::builder().feed_id("1234567890").filters(models::CatalogsProductGroupFiltersRequest::AnyOf(models::CatalogsProductGroupFiltersRequestAnyOf::new([models::CatalogsProductGroupFilterKeys::MinPriceFilter(models::MinPriceFilter::new(models::CatalogsProductGroupPricingCriteria::new(1.0)))]))).name("name").build()?))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsCreate<C = ()> {
+pub struct CatalogProductGroupsCreate<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
-    body: models::CatalogsProductGroupsCreateBody,
+    body: models::CatalogProductGroupsCreateBody,
 }
 
-impl CatalogsProductGroupsCreate {
-    /// The operation, detached from any client.
-    pub fn new(body: impl Into<models::CatalogsProductGroupsCreateBody>) -> Self {
+impl CatalogProductGroupsCreate {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(body: impl Into<models::CatalogProductGroupsCreateBody>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> CatalogsProductGroupsCreate<C> {
-    fn bind(c: C, body: impl Into<models::CatalogsProductGroupsCreateBody>) -> Self {
+impl<C> CatalogProductGroupsCreate<C> {
+    fn bind(c: C, body: impl Into<models::CatalogProductGroupsCreateBody>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsCreate<C> {
+impl<C> rt::Operation for CatalogProductGroupsCreate<C> {
     type Output = models::CatalogsVerticalProductGroup;
     const ID: &'static str = "catalogs_product_groups/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups");
@@ -414,52 +462,64 @@ impl<C> rt::Operation for CatalogsProductGroupsCreate<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupsCreate);
+impl_send!(CatalogProductGroupsCreate);
 
-/// `GET /catalogs/product_groups/{product_group_id}` (operation `catalogs_product_groups/get`).
+/// `GET /catalogs/product_groups/{product_group_id}` (operation `catalogs_product_groups/get`): `client.catalog_product_groups().get(product_group_id)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsVerticalProductGroup`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-get>
+/// - Arguments, in order:
+///   - `product_group_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_get(..)`, or detached with [`CatalogsProductGroupsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_product_groups().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsGet<C = ()> {
+pub struct CatalogProductGroupsGet<C = ()> {
     c: C,
     o: rt::CallOptions,
     product_group_id: String,
     ad_account_id: Option<String>,
 }
 
-impl CatalogsProductGroupsGet {
-    /// The operation, detached from any client.
+impl CatalogProductGroupsGet {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
 }
 
-impl<C> CatalogsProductGroupsGet<C> {
+impl<C> CatalogProductGroupsGet<C> {
     fn bind(c: C, product_group_id: impl Into<String>) -> Self {
         let product_group_id = product_group_id.into();
         Self { c, o: rt::CallOptions::default(), product_group_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsGet<C> {
+impl<C> rt::Operation for CatalogProductGroupsGet<C> {
     type Output = models::CatalogsVerticalProductGroup;
     const ID: &'static str = "catalogs_product_groups/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups/");
@@ -477,52 +537,63 @@ impl<C> rt::Operation for CatalogsProductGroupsGet<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupsGet);
+impl_send!(CatalogProductGroupsGet);
 
-/// `DELETE /catalogs/product_groups/{product_group_id}` (operation `catalogs_product_groups/delete`).
+/// `DELETE /catalogs/product_groups/{product_group_id}` (operation `catalogs_product_groups/delete`): `client.catalog_product_groups().delete(product_group_id)`.
 ///
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-delete>
+/// - Arguments, in order:
+///   - `product_group_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_delete(..)`, or detached with [`CatalogsProductGroupsDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.catalog_product_groups().delete("1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsDelete<C = ()> {
+pub struct CatalogProductGroupsDelete<C = ()> {
     c: C,
     o: rt::CallOptions,
     product_group_id: String,
     ad_account_id: Option<String>,
 }
 
-impl CatalogsProductGroupsDelete {
-    /// The operation, detached from any client.
+impl CatalogProductGroupsDelete {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
 }
 
-impl<C> CatalogsProductGroupsDelete<C> {
+impl<C> CatalogProductGroupsDelete<C> {
     fn bind(c: C, product_group_id: impl Into<String>) -> Self {
         let product_group_id = product_group_id.into();
         Self { c, o: rt::CallOptions::default(), product_group_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsDelete<C> {
+impl<C> rt::Operation for CatalogProductGroupsDelete<C> {
     type Output = ();
     const ID: &'static str = "catalogs_product_groups/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups/");
@@ -541,58 +612,75 @@ impl<C> rt::Operation for CatalogsProductGroupsDelete<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupsDelete);
+impl_send!(CatalogProductGroupsDelete);
 
-/// `PATCH /catalogs/product_groups/{product_group_id}` (operation `catalogs_product_groups/update`).
+/// `PATCH /catalogs/product_groups/{product_group_id}` (operation `catalogs_product_groups/update`): `client.catalog_product_groups().update(product_group_id, body)`.
 ///
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsVerticalProductGroup`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-update>
+/// - Arguments, in order:
+///   - `product_group_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `body` (JSON body, required): [`CatalogProductGroupsUpdateBody`](models::CatalogProductGroupsUpdateBody).
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_update(..)`, or detached with [`CatalogsProductGroupsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_product_groups()
+///     .update("1234567890", models::CatalogProductGroupsUpdateBody::CatalogsProductGroupUpdateRequest(models::CatalogsProductGroupUpdateRequest::new()))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsUpdate<C = ()> {
+pub struct CatalogProductGroupsUpdate<C = ()> {
     c: C,
     o: rt::CallOptions,
     product_group_id: String,
     ad_account_id: Option<String>,
-    body: models::CatalogsProductGroupsUpdateBody,
+    body: models::CatalogProductGroupsUpdateBody,
 }
 
-impl CatalogsProductGroupsUpdate {
-    /// The operation, detached from any client.
-    pub fn new(product_group_id: impl Into<String>, body: impl Into<models::CatalogsProductGroupsUpdateBody>) -> Self {
+impl CatalogProductGroupsUpdate {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(product_group_id: impl Into<String>, body: impl Into<models::CatalogProductGroupsUpdateBody>) -> Self {
         Self::bind((), product_group_id, body)
     }
 }
 
-impl<C> CatalogsProductGroupsUpdate<C> {
+impl<C> CatalogProductGroupsUpdate<C> {
     fn bind(
         c: C,
         product_group_id: impl Into<String>,
-        body: impl Into<models::CatalogsProductGroupsUpdateBody>,
+        body: impl Into<models::CatalogProductGroupsUpdateBody>,
     ) -> Self {
         let product_group_id = product_group_id.into();
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), product_group_id, ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsUpdate<C> {
+impl<C> rt::Operation for CatalogProductGroupsUpdate<C> {
     type Output = models::CatalogsVerticalProductGroup;
     const ID: &'static str = "catalogs_product_groups/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups/");
@@ -611,52 +699,64 @@ impl<C> rt::Operation for CatalogsProductGroupsUpdate<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupsUpdate);
+impl_send!(CatalogProductGroupsUpdate);
 
-/// `GET /catalogs/product_groups/{product_group_id}/product_counts` (operation `catalogs_product_groups/product_counts_get`).
+/// `GET /catalogs/product_groups/{product_group_id}/product_counts` (operation `catalogs_product_groups/product_counts_get`): `client.catalog_product_groups().get_product_counts(product_group_id)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsProductGroupProductCountsVertical`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_groups-product_counts_get>
+/// - Arguments, in order:
+///   - `product_group_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_groups_product_counts_get(..)`, or detached with [`CatalogsProductGroupsProductCountsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_product_groups().get_product_counts("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupsProductCountsGet<C = ()> {
+pub struct CatalogProductGroupsGetProductCounts<C = ()> {
     c: C,
     o: rt::CallOptions,
     product_group_id: String,
     ad_account_id: Option<String>,
 }
 
-impl CatalogsProductGroupsProductCountsGet {
-    /// The operation, detached from any client.
+impl CatalogProductGroupsGetProductCounts {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
 }
 
-impl<C> CatalogsProductGroupsProductCountsGet<C> {
+impl<C> CatalogProductGroupsGetProductCounts<C> {
     fn bind(c: C, product_group_id: impl Into<String>) -> Self {
         let product_group_id = product_group_id.into();
         Self { c, o: rt::CallOptions::default(), product_group_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupsProductCountsGet<C> {
+impl<C> rt::Operation for CatalogProductGroupsGetProductCounts<C> {
     type Output = models::CatalogsProductGroupProductCountsVertical;
     const ID: &'static str = "catalogs_product_groups/product_counts_get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups/");
@@ -675,22 +775,31 @@ impl<C> rt::Operation for CatalogsProductGroupsProductCountsGet<C> {
     }
 }
 
-impl_send!(CatalogsProductGroupsProductCountsGet);
+impl_send!(CatalogProductGroupsGetProductCounts);
 
-/// `GET /catalogs/product_groups/{product_group_id}/products` (operation `catalogs_product_group_pins/list`).
+/// `GET /catalogs/product_groups/{product_group_id}/products` (operation `catalogs_product_group_pins/list`): `client.catalog_product_groups().list_products(product_group_id)`.
 ///
 /// - Scopes: `boards:read` + `catalogs:read` + `pins:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::CatalogsProductGroupPinsListResponse`]
+/// - Success: HTTP 200; output [`models::CatalogProductGroupsListProductsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs_product_group_pins-list>
+/// - Arguments, in order:
+///   - `product_group_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalog_product_groups().catalogs_product_group_pins_list(..)`, or detached with [`CatalogsProductGroupPinsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_product_groups().list_products("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsProductGroupPinsList<C = ()> {
+pub struct CatalogProductGroupsListProducts<C = ()> {
     c: C,
     o: rt::CallOptions,
     product_group_id: String,
@@ -700,14 +809,14 @@ pub struct CatalogsProductGroupPinsList<C = ()> {
     pin_metrics: Option<bool>,
 }
 
-impl CatalogsProductGroupPinsList {
-    /// The operation, detached from any client.
+impl CatalogProductGroupsListProducts {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
 }
 
-impl<C> CatalogsProductGroupPinsList<C> {
+impl<C> CatalogProductGroupsListProducts<C> {
     fn bind(c: C, product_group_id: impl Into<String>) -> Self {
         let product_group_id = product_group_id.into();
         Self {
@@ -721,36 +830,39 @@ impl<C> CatalogsProductGroupPinsList<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `pin_metrics` (query parameter).
+    /// Sets `pin_metrics` (query parameter, optional): boolean; default `false`.
     pub fn pin_metrics(mut self, value: bool) -> Self {
         self.pin_metrics = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsProductGroupPinsList<C> {
-    type Output = models::CatalogsProductGroupPinsListResponse;
+impl<C> rt::Operation for CatalogProductGroupsListProducts<C> {
+    type Output = models::CatalogProductGroupsListProductsResponse;
     const ID: &'static str = "catalogs_product_group_pins/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "catalogs:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/product_groups/");
@@ -775,34 +887,51 @@ impl<C> rt::Operation for CatalogsProductGroupPinsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for CatalogsProductGroupPinsList<C> {
+impl<C: Clone> rt::Paginated for CatalogProductGroupsListProducts<C> {
     type Item = models::CatalogsProduct;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(CatalogsProductGroupPinsList, paginated);
+impl_send!(CatalogProductGroupsListProducts, paginated);
 
-/// `POST /catalogs/products/get_by_product_group_filters` (operation `products_by_product_group_filter/list`).
+/// `POST /catalogs/products/get_by_product_group_filters` (operation `products_by_product_group_filter/list`): `client.catalog_product_groups().list_products_by_filter(body)`.
 ///
 /// - Scopes: `boards:read` + `catalogs:read` + `pins:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::ProductsByProductGroupFilterListResponse`]
+/// - Success: HTTP 200; output [`models::CatalogProductGroupsListProductsByFilterResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/products_by_product_group_filter-list>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`CatalogsListProductsByFilterRequest`](models::CatalogsListProductsByFilterRequest).
 ///
-/// Create it with `client.catalog_product_groups().products_by_product_group_filter_list(..)`, or detached with [`ProductsByProductGroupFilterList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_product_groups()
+///     .list_products_by_filter(models::CatalogsListProductsByFilterRequest::CatalogsListProductsByFeedBasedFilter(models::CatalogsListProductsByFeedBasedFilter::new("1234567890", models::CatalogsProductGroupFilters::CatalogsProductGroupFiltersAnyOf(models::CatalogsProductGroupFiltersAnyOf::new([models::CatalogsProductGroupFilterKeys::MinPriceFilter(models::MinPriceFilter::new(models::CatalogsProductGroupPricingCriteria::new(1.0)))])))))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ProductsByProductGroupFilterList<C = ()> {
+pub struct CatalogProductGroupsListProductsByFilter<C = ()> {
     c: C,
     o: rt::CallOptions,
     bookmark: Option<String>,
@@ -812,14 +941,14 @@ pub struct ProductsByProductGroupFilterList<C = ()> {
     body: models::CatalogsListProductsByFilterRequest,
 }
 
-impl ProductsByProductGroupFilterList {
-    /// The operation, detached from any client.
+impl CatalogProductGroupsListProductsByFilter {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::CatalogsListProductsByFilterRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> ProductsByProductGroupFilterList<C> {
+impl<C> CatalogProductGroupsListProductsByFilter<C> {
     fn bind(c: C, body: impl Into<models::CatalogsListProductsByFilterRequest>) -> Self {
         let body = body.into();
         Self {
@@ -833,36 +962,39 @@ impl<C> ProductsByProductGroupFilterList<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `pin_metrics` (query parameter).
+    /// Sets `pin_metrics` (query parameter, optional): boolean; default `false`.
     pub fn pin_metrics(mut self, value: bool) -> Self {
         self.pin_metrics = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for ProductsByProductGroupFilterList<C> {
-    type Output = models::ProductsByProductGroupFilterListResponse;
+impl<C> rt::Operation for CatalogProductGroupsListProductsByFilter<C> {
+    type Output = models::CatalogProductGroupsListProductsByFilterResponse;
     const ID: &'static str = "products_by_product_group_filter/list";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "catalogs:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/products/get_by_product_group_filters");
@@ -886,16 +1018,20 @@ impl<C> rt::Operation for ProductsByProductGroupFilterList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for ProductsByProductGroupFilterList<C> {
+impl<C: Clone> rt::Paginated for CatalogProductGroupsListProductsByFilter<C> {
     type Item = models::CatalogsProduct;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(ProductsByProductGroupFilterList, paginated);
+impl_send!(CatalogProductGroupsListProductsByFilter, paginated);

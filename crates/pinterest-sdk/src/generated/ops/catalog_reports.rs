@@ -17,66 +17,87 @@ impl<C: Copy> CatalogReportsApi<C> {
         Self { c }
     }
 
-    /// `GET /catalogs/reports`: see [`ReportsGet`].
-    pub fn reports_get(&self, token: impl Into<String>) -> ReportsGet<C> {
-        ReportsGet::bind(self.c, token)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /catalogs/reports`: see [`ReportsCreate`].
-    pub fn reports_create(&self, body: impl Into<models::CatalogsReportParameters>) -> ReportsCreate<C> {
-        ReportsCreate::bind(self.c, body)
+    /// `GET /catalogs/reports`: see [`CatalogReportsGet`].
+    pub fn get(&self, token: impl Into<String>) -> CatalogReportsGet<C> {
+        CatalogReportsGet::bind(self.c, token)
     }
 
-    /// `GET /catalogs/reports/stats`: see [`ReportsStats`].
-    pub fn reports_stats(&self, parameters: impl Into<models::ReportsStatsParameters>) -> ReportsStats<C> {
-        ReportsStats::bind(self.c, parameters)
+    /// `POST /catalogs/reports`: see [`CatalogReportsCreate`].
+    pub fn create(&self, body: impl Into<models::CatalogsReportParameters>) -> CatalogReportsCreate<C> {
+        CatalogReportsCreate::bind(self.c, body)
+    }
+
+    /// `GET /catalogs/reports/stats`: see [`CatalogReportsGetStats`].
+    pub fn get_stats(
+        &self,
+        parameters: impl Into<models::CatalogReportsGetStatsParameters>,
+    ) -> CatalogReportsGetStats<C> {
+        CatalogReportsGetStats::bind(self.c, parameters)
     }
 }
 
-/// `GET /catalogs/reports` (operation `reports/get`).
+/// `GET /catalogs/reports` (operation `reports/get`): `client.catalog_reports().get(token)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CatalogsReport`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/reports-get>
+/// - Arguments, in order:
+///   - `token` (query parameter, required): string.
 ///
-/// Create it with `client.catalog_reports().reports_get(..)`, or detached with [`ReportsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalog_reports().get("token").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ReportsGet<C = ()> {
+pub struct CatalogReportsGet<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
     token: String,
 }
 
-impl ReportsGet {
-    /// The operation, detached from any client.
+impl CatalogReportsGet {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(token: impl Into<String>) -> Self {
         Self::bind((), token)
     }
 }
 
-impl<C> ReportsGet<C> {
+impl<C> CatalogReportsGet<C> {
     fn bind(c: C, token: impl Into<String>) -> Self {
         let token = token.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, token }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ReportsGet<C> {
+impl<C> rt::Operation for CatalogReportsGet<C> {
     type Output = models::CatalogsReport;
     const ID: &'static str = "reports/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/reports");
@@ -94,52 +115,68 @@ impl<C> rt::Operation for ReportsGet<C> {
     }
 }
 
-impl_send!(ReportsGet);
+impl_send!(CatalogReportsGet);
 
-/// `POST /catalogs/reports` (operation `reports/create`).
+/// `POST /catalogs/reports` (operation `reports/create`): `client.catalog_reports().create(body)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CatalogsCreateReportResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/reports-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`CatalogsReportParameters`](models::CatalogsReportParameters).
 ///
-/// Create it with `client.catalog_reports().reports_create(..)`, or detached with [`ReportsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_reports()
+///     .create(models::CatalogsReportParameters::retail(models::CatalogsRetailReportParametersReport::feed_ingestion_issues("1234567890")))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ReportsCreate<C = ()> {
+pub struct CatalogReportsCreate<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
     body: models::CatalogsReportParameters,
 }
 
-impl ReportsCreate {
-    /// The operation, detached from any client.
+impl CatalogReportsCreate {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::CatalogsReportParameters>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> ReportsCreate<C> {
+impl<C> CatalogReportsCreate<C> {
     fn bind(c: C, body: impl Into<models::CatalogsReportParameters>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ReportsCreate<C> {
+impl<C> rt::Operation for CatalogReportsCreate<C> {
     type Output = models::CatalogsCreateReportResponse;
     const ID: &'static str = "reports/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/reports");
@@ -157,67 +194,83 @@ impl<C> rt::Operation for ReportsCreate<C> {
     }
 }
 
-impl_send!(ReportsCreate);
+impl_send!(CatalogReportsCreate);
 
-/// `GET /catalogs/reports/stats` (operation `reports/stats`).
+/// `GET /catalogs/reports/stats` (operation `reports/stats`): `client.catalog_reports().get_stats(parameters)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::ReportsStatsResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::CatalogReportsGetStatsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/reports-stats>
+/// - Arguments, in order:
+///   - `parameters` (query parameter, required, sent as `key[field]=value`): [`CatalogReportsGetStatsParameters`](models::CatalogReportsGetStatsParameters).
 ///
-/// Create it with `client.catalog_reports().reports_stats(..)`, or detached with [`ReportsStats::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalog_reports()
+///     .get_stats(models::CatalogReportsGetStatsParameters::retail(models::CatalogsRetailReportStatsParametersReport::feed_ingestion_issues("1234567890")))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ReportsStats<C = ()> {
+pub struct CatalogReportsGetStats<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
     page_size: Option<i64>,
     bookmark: Option<String>,
-    parameters: models::ReportsStatsParameters,
+    parameters: models::CatalogReportsGetStatsParameters,
 }
 
-impl ReportsStats {
-    /// The operation, detached from any client.
-    pub fn new(parameters: impl Into<models::ReportsStatsParameters>) -> Self {
+impl CatalogReportsGetStats {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(parameters: impl Into<models::CatalogReportsGetStatsParameters>) -> Self {
         Self::bind((), parameters)
     }
 }
 
-impl<C> ReportsStats<C> {
-    fn bind(c: C, parameters: impl Into<models::ReportsStatsParameters>) -> Self {
+impl<C> CatalogReportsGetStats<C> {
+    fn bind(c: C, parameters: impl Into<models::CatalogReportsGetStatsParameters>) -> Self {
         let parameters = parameters.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, page_size: None, bookmark: None, parameters }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ReportsStats<C> {
-    type Output = models::ReportsStatsResponse;
+impl<C> rt::Operation for CatalogReportsGetStats<C> {
+    type Output = models::CatalogReportsGetStatsResponse;
     const ID: &'static str = "reports/stats";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/reports/stats");
@@ -240,16 +293,20 @@ impl<C> rt::Operation for ReportsStats<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for ReportsStats<C> {
+impl<C: Clone> rt::Paginated for CatalogReportsGetStats<C> {
     type Item = models::CatalogsReportStats;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(ReportsStats, paginated);
+impl_send!(CatalogReportsGetStats, paginated);

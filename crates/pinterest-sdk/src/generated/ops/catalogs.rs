@@ -17,6 +17,12 @@ impl<C: Copy> CatalogsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /catalogs`: see [`CatalogsList`].
     pub fn list(&self) -> CatalogsList<C> {
         CatalogsList::bind(self.c)
@@ -27,13 +33,13 @@ impl<C: Copy> CatalogsApi<C> {
         CatalogsCreate::bind(self.c, body)
     }
 
-    /// `GET /catalogs/available_filter_values`: see [`CatalogsAvailableFilterValues`].
-    pub fn available_filter_values(&self, catalog_id: impl Into<String>) -> CatalogsAvailableFilterValues<C> {
-        CatalogsAvailableFilterValues::bind(self.c, catalog_id)
+    /// `GET /catalogs/available_filter_values`: see [`CatalogsGetAvailableFilterValues`].
+    pub fn get_available_filter_values(&self, catalog_id: impl Into<String>) -> CatalogsGetAvailableFilterValues<C> {
+        CatalogsGetAvailableFilterValues::bind(self.c, catalog_id)
     }
 }
 
-/// `GET /catalogs` (operation `catalogs/list`).
+/// `GET /catalogs` (operation `catalogs/list`): `client.catalogs().list()`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
@@ -42,8 +48,15 @@ impl<C: Copy> CatalogsApi<C> {
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs-list>
 ///
-/// Create it with `client.catalogs().list(..)`, or detached with [`CatalogsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalogs().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CatalogsList<C = ()> {
@@ -55,7 +68,7 @@ pub struct CatalogsList<C = ()> {
 }
 
 impl CatalogsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
@@ -72,19 +85,19 @@ impl<C> CatalogsList<C> {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None, ad_account_id: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -96,6 +109,9 @@ impl<C> rt::Operation for CatalogsList<C> {
     const ID: &'static str = "catalogs/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs");
@@ -120,27 +136,44 @@ impl<C> rt::Operation for CatalogsList<C> {
 impl<C: Clone> rt::Paginated for CatalogsList<C> {
     type Item = models::Catalog;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(CatalogsList, paginated);
 
-/// `POST /catalogs` (operation `catalogs/create`).
+/// `POST /catalogs` (operation `catalogs/create`): `client.catalogs().create(body)`.
 ///
 /// - Scopes: `catalogs:write`
 /// - Rate-limit category: `catalogs_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Catalog`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`CatalogsCreateRequest`](models::CatalogsCreateRequest).
 ///
-/// Create it with `client.catalogs().create(..)`, or detached with [`CatalogsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .catalogs()
+///     .create(models::CatalogsCreateRequest::builder().catalog_type(models::CatalogsType::Retail).name("name").build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CatalogsCreate<C = ()> {
@@ -151,7 +184,7 @@ pub struct CatalogsCreate<C = ()> {
 }
 
 impl CatalogsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::CatalogsCreateRequest>) -> Self {
         Self::bind((), body)
     }
@@ -163,7 +196,7 @@ impl<C> CatalogsCreate<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -175,6 +208,9 @@ impl<C> rt::Operation for CatalogsCreate<C> {
     const ID: &'static str = "catalogs/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs");
@@ -194,19 +230,28 @@ impl<C> rt::Operation for CatalogsCreate<C> {
 
 impl_send!(CatalogsCreate);
 
-/// `GET /catalogs/available_filter_values` (operation `catalogs/available_filter_values`).
+/// `GET /catalogs/available_filter_values` (operation `catalogs/available_filter_values`): `client.catalogs().get_available_filter_values(catalog_id)`.
 ///
 /// - Scopes: `catalogs:read`
 /// - Rate-limit category: `catalogs_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::CatalogsAvailableFilterValues`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/catalogs-available_filter_values>
+/// - Arguments, in order:
+///   - `catalog_id` (query parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.catalogs().available_filter_values(..)`, or detached with [`CatalogsAvailableFilterValues::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.catalogs().get_available_filter_values("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CatalogsAvailableFilterValues<C = ()> {
+pub struct CatalogsGetAvailableFilterValues<C = ()> {
     c: C,
     o: rt::CallOptions,
     catalog_id: String,
@@ -216,14 +261,14 @@ pub struct CatalogsAvailableFilterValues<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl CatalogsAvailableFilterValues {
-    /// The operation, detached from any client.
+impl CatalogsGetAvailableFilterValues {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(catalog_id: impl Into<String>) -> Self {
         Self::bind((), catalog_id)
     }
 }
 
-impl<C> CatalogsAvailableFilterValues<C> {
+impl<C> CatalogsGetAvailableFilterValues<C> {
     fn bind(c: C, catalog_id: impl Into<String>) -> Self {
         let catalog_id = catalog_id.into();
         Self {
@@ -237,36 +282,39 @@ impl<C> CatalogsAvailableFilterValues<C> {
         }
     }
 
-    /// Sets `feed_id` (query parameter).
+    /// Sets `feed_id` (query parameter, optional): string; pattern `^\d+$`.
     pub fn feed_id(mut self, value: impl Into<String>) -> Self {
         self.feed_id = Some(value.into());
         self
     }
 
-    /// Sets `country` (query parameter).
+    /// Sets `country` (query parameter, optional): one of the 248 values of [`Country`](models::Country).
     pub fn country(mut self, value: impl Into<models::Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
-    /// Sets `language` (query parameter).
+    /// Sets `language` (query parameter, optional): one of the 46 values of [`CatalogsLocale`](models::CatalogsLocale).
     pub fn language(mut self, value: impl Into<models::CatalogsLocale>) -> Self {
         self.language = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for CatalogsAvailableFilterValues<C> {
+impl<C> rt::Operation for CatalogsGetAvailableFilterValues<C> {
     type Output = models::CatalogsAvailableFilterValues;
     const ID: &'static str = "catalogs/available_filter_values";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/available_filter_values");
@@ -287,4 +335,4 @@ impl<C> rt::Operation for CatalogsAvailableFilterValues<C> {
     }
 }
 
-impl_send!(CatalogsAvailableFilterValues);
+impl_send!(CatalogsGetAvailableFilterValues);

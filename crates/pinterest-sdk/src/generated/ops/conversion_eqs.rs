@@ -17,65 +17,90 @@ impl<C: Copy> ConversionEqsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/conversion_eqs`: see [`ConversionEqsList`].
-    pub fn list(
-        &self,
-        ad_account_id: impl Into<String>,
-        lookback_period: impl Into<models::LookbackPeriodOptions>,
-    ) -> ConversionEqsList<C> {
-        ConversionEqsList::bind(self.c, ad_account_id, lookback_period)
+    ///
+    /// Then set `lookback_period`: they are required.
+    pub fn list(&self, ad_account_id: impl Into<String>) -> ConversionEqsList<C> {
+        ConversionEqsList::bind(self.c, ad_account_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/conversion_eqs` (operation `conversion_eqs/list`).
+/// `GET /ad_accounts/{ad_account_id}/conversion_eqs` (operation `conversion_eqs/list`): `client.conversion_eqs().list(ad_account_id).lookback_period(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output `Vec<models::EventQualityScore>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/conversion_eqs-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`lookback_period`](ConversionEqsList::lookback_period). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.conversion_eqs().list(..)`, or detached with [`ConversionEqsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .conversion_eqs()
+///     .list("1234567890")
+///     .lookback_period(models::LookbackPeriodOptions::V1d)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ConversionEqsList<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    lookback_period: models::LookbackPeriodOptions,
+    lookback_period: Option<models::LookbackPeriodOptions>,
     source_platform: Option<models::SourcePlatformOptions>,
     ingestion_source: Option<models::IngestionSourceOptions>,
 }
 
 impl ConversionEqsList {
-    /// The operation, detached from any client.
-    pub fn new(ad_account_id: impl Into<String>, lookback_period: impl Into<models::LookbackPeriodOptions>) -> Self {
-        Self::bind((), ad_account_id, lookback_period)
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
 impl<C> ConversionEqsList<C> {
-    fn bind(c: C, ad_account_id: impl Into<String>, lookback_period: impl Into<models::LookbackPeriodOptions>) -> Self {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let lookback_period = lookback_period.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            lookback_period,
+            lookback_period: None,
             source_platform: None,
             ingestion_source: None,
         }
     }
 
-    /// Sets `source_platform` (query parameter).
+    /// Sets `lookback_period` (query parameter, required): one of `1d`, `14d`.
+    pub fn lookback_period(mut self, value: impl Into<models::LookbackPeriodOptions>) -> Self {
+        self.lookback_period = Some(value.into());
+        self
+    }
+
+    /// Sets `source_platform` (query parameter, optional): one of `WEB`, `MOBILE`, `MOBILE_ANDROID`, `MOBILE_IOS`, `OFFLINE`, `PINTEREST_WEB`, `PINTEREST_ANDROID`, `PINTEREST_IOS`, `POINT_OF_SALE`.
     pub fn source_platform(mut self, value: impl Into<models::SourcePlatformOptions>) -> Self {
         self.source_platform = Some(value.into());
         self
     }
 
-    /// Sets `ingestion_source` (query parameter).
+    /// Sets `ingestion_source` (query parameter, optional): one of `TAG`, `MMP`, `FILE_UPLOAD`, `CONVERSIONS_API`, `NATIVE`.
     pub fn ingestion_source(mut self, value: impl Into<models::IngestionSourceOptions>) -> Self {
         self.ingestion_source = Some(value.into());
         self
@@ -87,12 +112,18 @@ impl<C> rt::Operation for ConversionEqsList<C> {
     const ID: &'static str = "conversion_eqs/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(lookback_period) = &self.lookback_period else {
+            return Err(rt::BuildError::missing("ConversionEqsList", "lookback_period").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/conversion_eqs");
-        w.query("lookback_period", &self.lookback_period);
+        w.query("lookback_period", lookback_period);
         w.query_opt("source_platform", &self.source_platform);
         w.query_opt("ingestion_source", &self.ingestion_source);
         Ok(())

@@ -17,29 +17,49 @@ impl<C: Copy> ConversionEventsApi<C> {
         Self { c }
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/events`: see [`EventsCreate`].
-    pub fn events_create(
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `POST /ad_accounts/{ad_account_id}/events`: see [`ConversionEventsCreate`].
+    pub fn create(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::ConversionEvents>,
-    ) -> EventsCreate<C> {
-        EventsCreate::bind(self.c, ad_account_id, body)
+    ) -> ConversionEventsCreate<C> {
+        ConversionEventsCreate::bind(self.c, ad_account_id, body)
     }
 }
 
-/// `POST /ad_accounts/{ad_account_id}/events` (operation `events/create`).
+/// `POST /ad_accounts/{ad_account_id}/events` (operation `events/create`): `client.conversion_events().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_conversions`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ConversionApiResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/events-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`ConversionEvents`](models::ConversionEvents).
 ///
-/// Create it with `client.conversion_events().events_create(..)`, or detached with [`EventsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .conversion_events()
+///     .create("1234567890", models::ConversionEvents::new([models::ConversionEventsDataItem::builder().action_source("action source").event_id("1234567890").event_name("event name").event_time(1).user_data(models::ConversionEventsUserData::ConversionEventsUserDataProperties(models::ConversionEventsUserDataProperties::new())).build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct EventsCreate<C = ()> {
+pub struct ConversionEventsCreate<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -47,32 +67,35 @@ pub struct EventsCreate<C = ()> {
     body: models::ConversionEvents,
 }
 
-impl EventsCreate {
-    /// The operation, detached from any client.
+impl ConversionEventsCreate {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionEvents>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> EventsCreate<C> {
+impl<C> ConversionEventsCreate<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::ConversionEvents>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, test: None, body }
     }
 
-    /// Sets `test` (query parameter).
+    /// Sets `test` (query parameter, optional): boolean.
     pub fn test(mut self, value: bool) -> Self {
         self.test = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for EventsCreate<C> {
+impl<C> rt::Operation for ConversionEventsCreate<C> {
     type Output = models::ConversionApiResponse;
     const ID: &'static str = "events/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_conversions";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -92,4 +115,4 @@ impl<C> rt::Operation for EventsCreate<C> {
     }
 }
 
-impl_send!(EventsCreate);
+impl_send!(ConversionEventsCreate);

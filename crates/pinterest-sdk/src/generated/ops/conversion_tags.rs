@@ -17,6 +17,12 @@ impl<C: Copy> ConversionTagsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/conversion_tags`: see [`ConversionTagsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> ConversionTagsList<C> {
         ConversionTagsList::bind(self.c, ad_account_id)
@@ -31,17 +37,14 @@ impl<C: Copy> ConversionTagsApi<C> {
         ConversionTagsCreate::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/conversion_tags/ocpm_eligible`: see [`OcpmEligibleConversionTagsGet`].
-    pub fn ocpm_eligible_conversion_tags_get(
-        &self,
-        ad_account_id: impl Into<String>,
-    ) -> OcpmEligibleConversionTagsGet<C> {
-        OcpmEligibleConversionTagsGet::bind(self.c, ad_account_id)
+    /// `GET /ad_accounts/{ad_account_id}/conversion_tags/ocpm_eligible`: see [`ConversionTagsGetOcpmEligible`].
+    pub fn get_ocpm_eligible(&self, ad_account_id: impl Into<String>) -> ConversionTagsGetOcpmEligible<C> {
+        ConversionTagsGetOcpmEligible::bind(self.c, ad_account_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/conversion_tags/page_visit`: see [`PageVisitConversionTagsGet`].
-    pub fn page_visit_conversion_tags_get(&self, ad_account_id: impl Into<String>) -> PageVisitConversionTagsGet<C> {
-        PageVisitConversionTagsGet::bind(self.c, ad_account_id)
+    /// `GET /ad_accounts/{ad_account_id}/conversion_tags/page_visit`: see [`ConversionTagsListPageVisit`].
+    pub fn list_page_visit(&self, ad_account_id: impl Into<String>) -> ConversionTagsListPageVisit<C> {
+        ConversionTagsListPageVisit::bind(self.c, ad_account_id)
     }
 
     /// `GET /ad_accounts/{ad_account_id}/conversion_tags/{conversion_tag_id}`: see [`ConversionTagsGet`].
@@ -50,16 +53,25 @@ impl<C: Copy> ConversionTagsApi<C> {
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/conversion_tags` (operation `conversion_tags/list`).
+/// `GET /ad_accounts/{ad_account_id}/conversion_tags` (operation `conversion_tags/list`): `client.conversion_tags().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ConversionTagsListResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/conversion_tags-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.conversion_tags().list(..)`, or detached with [`ConversionTagsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.conversion_tags().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ConversionTagsList<C = ()> {
@@ -70,7 +82,7 @@ pub struct ConversionTagsList<C = ()> {
 }
 
 impl ConversionTagsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -82,7 +94,7 @@ impl<C> ConversionTagsList<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id, filter_deleted: None }
     }
 
-    /// Sets `filter_deleted` (query parameter).
+    /// Sets `filter_deleted` (query parameter, optional): boolean; default `false`.
     pub fn filter_deleted(mut self, value: bool) -> Self {
         self.filter_deleted = Some(value);
         self
@@ -94,6 +106,9 @@ impl<C> rt::Operation for ConversionTagsList<C> {
     const ID: &'static str = "conversion_tags/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -114,16 +129,30 @@ impl<C> rt::Operation for ConversionTagsList<C> {
 
 impl_send!(ConversionTagsList);
 
-/// `POST /ad_accounts/{ad_account_id}/conversion_tags` (operation `conversion_tags/create`).
+/// `POST /ad_accounts/{ad_account_id}/conversion_tags` (operation `conversion_tags/create`): `client.conversion_tags().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200, 201; output [`models::ConversionTag`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/conversion_tags-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`ConversionTagCreate`](models::ConversionTagCreate).
 ///
-/// Create it with `client.conversion_tags().create(..)`, or detached with [`ConversionTagsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .conversion_tags()
+///     .create("1234567890", models::ConversionTagCreate::new("name"))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ConversionTagsCreate<C = ()> {
@@ -134,7 +163,7 @@ pub struct ConversionTagsCreate<C = ()> {
 }
 
 impl ConversionTagsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionTagCreate>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -153,6 +182,9 @@ impl<C> rt::Operation for ConversionTagsCreate<C> {
     const ID: &'static str = "conversion_tags/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -173,43 +205,55 @@ impl<C> rt::Operation for ConversionTagsCreate<C> {
 
 impl_send!(ConversionTagsCreate);
 
-/// `GET /ad_accounts/{ad_account_id}/conversion_tags/ocpm_eligible` (operation `ocpm_eligible_conversion_tags/get`).
+/// `GET /ad_accounts/{ad_account_id}/conversion_tags/ocpm_eligible` (operation `ocpm_eligible_conversion_tags/get`): `client.conversion_tags().get_ocpm_eligible(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ConversionTagsOcpmEligibleResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ocpm_eligible_conversion_tags-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.conversion_tags().ocpm_eligible_conversion_tags_get(..)`, or detached with [`OcpmEligibleConversionTagsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.conversion_tags().get_ocpm_eligible("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct OcpmEligibleConversionTagsGet<C = ()> {
+pub struct ConversionTagsGetOcpmEligible<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
 }
 
-impl OcpmEligibleConversionTagsGet {
-    /// The operation, detached from any client.
+impl ConversionTagsGetOcpmEligible {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> OcpmEligibleConversionTagsGet<C> {
+impl<C> ConversionTagsGetOcpmEligible<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id }
     }
 }
 
-impl<C> rt::Operation for OcpmEligibleConversionTagsGet<C> {
+impl<C> rt::Operation for ConversionTagsGetOcpmEligible<C> {
     type Output = models::ConversionTagsOcpmEligibleResponse;
     const ID: &'static str = "ocpm_eligible_conversion_tags/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -227,67 +271,79 @@ impl<C> rt::Operation for OcpmEligibleConversionTagsGet<C> {
     }
 }
 
-impl_send!(OcpmEligibleConversionTagsGet);
+impl_send!(ConversionTagsGetOcpmEligible);
 
-/// `GET /ad_accounts/{ad_account_id}/conversion_tags/page_visit` (operation `page_visit_conversion_tags/get`).
+/// `GET /ad_accounts/{ad_account_id}/conversion_tags/page_visit` (operation `page_visit_conversion_tags/get`): `client.conversion_tags().list_page_visit(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::PageVisitConversionTagsGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::ConversionTagsListPageVisitResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/page_visit_conversion_tags-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.conversion_tags().page_visit_conversion_tags_get(..)`, or detached with [`PageVisitConversionTagsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.conversion_tags().list_page_visit("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct PageVisitConversionTagsGet<C = ()> {
+pub struct ConversionTagsListPageVisit<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     page_size: Option<i64>,
-    order: Option<models::PageVisitConversionTagsGetOrder>,
+    order: Option<models::ConversionTagsListPageVisitOrder>,
     bookmark: Option<String>,
 }
 
-impl PageVisitConversionTagsGet {
-    /// The operation, detached from any client.
+impl ConversionTagsListPageVisit {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> PageVisitConversionTagsGet<C> {
+impl<C> ConversionTagsListPageVisit<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, page_size: None, order: None, bookmark: None }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
-    pub fn order(mut self, value: impl Into<models::PageVisitConversionTagsGetOrder>) -> Self {
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
+    pub fn order(mut self, value: impl Into<models::ConversionTagsListPageVisitOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for PageVisitConversionTagsGet<C> {
-    type Output = models::PageVisitConversionTagsGetResponse;
+impl<C> rt::Operation for ConversionTagsListPageVisit<C> {
+    type Output = models::ConversionTagsListPageVisitResponse;
     const ID: &'static str = "page_visit_conversion_tags/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -311,30 +367,44 @@ impl<C> rt::Operation for PageVisitConversionTagsGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for PageVisitConversionTagsGet<C> {
+impl<C: Clone> rt::Paginated for ConversionTagsListPageVisit<C> {
     type Item = models::ConversionEventResponse;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(PageVisitConversionTagsGet, paginated);
+impl_send!(ConversionTagsListPageVisit, paginated);
 
-/// `GET /ad_accounts/{ad_account_id}/conversion_tags/{conversion_tag_id}` (operation `conversion_tags/get`).
+/// `GET /ad_accounts/{ad_account_id}/conversion_tags/{conversion_tag_id}` (operation `conversion_tags/get`): `client.conversion_tags().get(ad_account_id, conversion_tag_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ConversionTag`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/conversion_tags-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `conversion_tag_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.conversion_tags().get(..)`, or detached with [`ConversionTagsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.conversion_tags().get("1234567890", "2617998078212").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ConversionTagsGet<C = ()> {
@@ -345,7 +415,7 @@ pub struct ConversionTagsGet<C = ()> {
 }
 
 impl ConversionTagsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, conversion_tag_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, conversion_tag_id)
     }
@@ -364,6 +434,9 @@ impl<C> rt::Operation for ConversionTagsGet<C> {
     const ID: &'static str = "conversion_tags/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,49 +17,70 @@ impl<C: Copy> ConversionsApi<C> {
         Self { c }
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/advertiser_defined_events`: see [`AdvertiserDefinedEventsGet`].
-    pub fn advertiser_defined_events_get(&self, ad_account_id: impl Into<String>) -> AdvertiserDefinedEventsGet<C> {
-        AdvertiserDefinedEventsGet::bind(self.c, ad_account_id)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `GET /ad_accounts/{ad_account_id}/advertiser_defined_events`: see [`ConversionsListAdvertiserDefinedEvents`].
+    pub fn list_advertiser_defined_events(
+        &self,
+        ad_account_id: impl Into<String>,
+    ) -> ConversionsListAdvertiserDefinedEvents<C> {
+        ConversionsListAdvertiserDefinedEvents::bind(self.c, ad_account_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/advertiser_defined_events` (operation `advertiser_defined_events/get`).
+/// `GET /ad_accounts/{ad_account_id}/advertiser_defined_events` (operation `advertiser_defined_events/get`): `client.conversions().list_advertiser_defined_events(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::AdvertiserDefinedEventsGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::ConversionsListAdvertiserDefinedEventsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/advertiser_defined_events-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.conversions().advertiser_defined_events_get(..)`, or detached with [`AdvertiserDefinedEventsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.conversions().list_advertiser_defined_events("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdvertiserDefinedEventsGet<C = ()> {
+pub struct ConversionsListAdvertiserDefinedEvents<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
 }
 
-impl AdvertiserDefinedEventsGet {
-    /// The operation, detached from any client.
+impl ConversionsListAdvertiserDefinedEvents {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdvertiserDefinedEventsGet<C> {
+impl<C> ConversionsListAdvertiserDefinedEvents<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id }
     }
 }
 
-impl<C> rt::Operation for AdvertiserDefinedEventsGet<C> {
-    type Output = models::AdvertiserDefinedEventsGetResponse;
+impl<C> rt::Operation for ConversionsListAdvertiserDefinedEvents<C> {
+    type Output = models::ConversionsListAdvertiserDefinedEventsResponse;
     const ID: &'static str = "advertiser_defined_events/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -77,4 +98,4 @@ impl<C> rt::Operation for AdvertiserDefinedEventsGet<C> {
     }
 }
 
-impl_send!(AdvertiserDefinedEventsGet);
+impl_send!(ConversionsListAdvertiserDefinedEvents);

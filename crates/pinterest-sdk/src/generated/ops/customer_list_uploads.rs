@@ -17,6 +17,12 @@ impl<C: Copy> CustomerListUploadsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `POST /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}/uploads`: see [`CustomerListUploadsCreate`].
     pub fn create(
         &self,
@@ -48,16 +54,31 @@ impl<C: Copy> CustomerListUploadsApi<C> {
     }
 }
 
-/// `POST /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}/uploads` (operation `customer_list_uploads/create`).
+/// `POST /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}/uploads` (operation `customer_list_uploads/create`): `client.customer_list_uploads().create(ad_account_id, customer_list_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CustomerListUploadCreateResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/customer_list_uploads-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `customer_list_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`CustomerListUploadCreateRequest`](models::CustomerListUploadCreateRequest).
 ///
-/// Create it with `client.customer_list_uploads().create(..)`, or detached with [`CustomerListUploadsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .customer_list_uploads()
+///     .create("1234567890", "1234567890", models::CustomerListUploadCreateRequest::new(models::UserListOperationType::Add, 1))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CustomerListUploadsCreate<C = ()> {
@@ -69,7 +90,7 @@ pub struct CustomerListUploadsCreate<C = ()> {
 }
 
 impl CustomerListUploadsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,
@@ -98,6 +119,9 @@ impl<C> rt::Operation for CustomerListUploadsCreate<C> {
     const ID: &'static str = "customer_list_uploads/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -120,16 +144,31 @@ impl<C> rt::Operation for CustomerListUploadsCreate<C> {
 
 impl_send!(CustomerListUploadsCreate);
 
-/// `GET /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}/uploads/{customer_list_upload_id}` (operation `customer_list_uploads/get`).
+/// `GET /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}/uploads/{customer_list_upload_id}` (operation `customer_list_uploads/get`): `client.customer_list_uploads().get(ad_account_id, customer_list_id, customer_list_upload_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CustomerListUploadResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/customer_list_uploads-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `customer_list_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `customer_list_upload_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.customer_list_uploads().get(..)`, or detached with [`CustomerListUploadsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .customer_list_uploads()
+///     .get("1234567890", "1234567890", "1234567890")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CustomerListUploadsGet<C = ()> {
@@ -141,7 +180,7 @@ pub struct CustomerListUploadsGet<C = ()> {
 }
 
 impl CustomerListUploadsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,
@@ -170,6 +209,9 @@ impl<C> rt::Operation for CustomerListUploadsGet<C> {
     const ID: &'static str = "customer_list_uploads/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -192,16 +234,31 @@ impl<C> rt::Operation for CustomerListUploadsGet<C> {
 
 impl_send!(CustomerListUploadsGet);
 
-/// `POST /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}/uploads/{customer_list_upload_id}/run` (operation `customer_list_uploads/run`).
+/// `POST /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}/uploads/{customer_list_upload_id}/run` (operation `customer_list_uploads/run`): `client.customer_list_uploads().run(ad_account_id, customer_list_id, customer_list_upload_id)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CustomerListUploadResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/customer_list_uploads-run>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `customer_list_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `customer_list_upload_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.customer_list_uploads().run(..)`, or detached with [`CustomerListUploadsRun::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .customer_list_uploads()
+///     .run("1234567890", "1234567890", "1234567890")
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CustomerListUploadsRun<C = ()> {
@@ -213,7 +270,7 @@ pub struct CustomerListUploadsRun<C = ()> {
 }
 
 impl CustomerListUploadsRun {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,
@@ -242,6 +299,9 @@ impl<C> rt::Operation for CustomerListUploadsRun<C> {
     const ID: &'static str = "customer_list_uploads/run";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,6 +17,12 @@ impl<C: Copy> CustomerListsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/customer_lists`: see [`CustomerListsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> CustomerListsList<C> {
         CustomerListsList::bind(self.c, ad_account_id)
@@ -47,17 +53,26 @@ impl<C: Copy> CustomerListsApi<C> {
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/customer_lists` (operation `customer_lists/list`).
+/// `GET /ad_accounts/{ad_account_id}/customer_lists` (operation `customer_lists/list`): `client.customer_lists().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CustomerListsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/customer_lists-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.customer_lists().list(..)`, or detached with [`CustomerListsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.customer_lists().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CustomerListsList<C = ()> {
@@ -70,7 +85,7 @@ pub struct CustomerListsList<C = ()> {
 }
 
 impl CustomerListsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -82,19 +97,19 @@ impl<C> CustomerListsList<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id, page_size: None, order: None, bookmark: None }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::CustomerListsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -106,6 +121,9 @@ impl<C> rt::Operation for CustomerListsList<C> {
     const ID: &'static str = "customer_lists/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -132,27 +150,45 @@ impl<C> rt::Operation for CustomerListsList<C> {
 impl<C: Clone> rt::Paginated for CustomerListsList<C> {
     type Item = models::CustomerList;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(CustomerListsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/customer_lists` (operation `customer_lists/create`).
+/// `POST /ad_accounts/{ad_account_id}/customer_lists` (operation `customer_lists/create`): `client.customer_lists().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CustomerList`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/customer_lists-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`CustomerListRequest`](models::CustomerListRequest).
 ///
-/// Create it with `client.customer_lists().create(..)`, or detached with [`CustomerListsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .customer_lists()
+///     .create("1234567890", models::CustomerListRequest::builder().name("name").records("records").build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CustomerListsCreate<C = ()> {
@@ -163,7 +199,7 @@ pub struct CustomerListsCreate<C = ()> {
 }
 
 impl CustomerListsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::CustomerListRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -182,6 +218,9 @@ impl<C> rt::Operation for CustomerListsCreate<C> {
     const ID: &'static str = "customer_lists/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -202,16 +241,26 @@ impl<C> rt::Operation for CustomerListsCreate<C> {
 
 impl_send!(CustomerListsCreate);
 
-/// `GET /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}` (operation `customer_lists/get`).
+/// `GET /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}` (operation `customer_lists/get`): `client.customer_lists().get(ad_account_id, customer_list_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CustomerList`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/customer_lists-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `customer_list_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.customer_lists().get(..)`, or detached with [`CustomerListsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.customer_lists().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CustomerListsGet<C = ()> {
@@ -222,7 +271,7 @@ pub struct CustomerListsGet<C = ()> {
 }
 
 impl CustomerListsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, customer_list_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, customer_list_id)
     }
@@ -241,6 +290,9 @@ impl<C> rt::Operation for CustomerListsGet<C> {
     const ID: &'static str = "customer_lists/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -261,16 +313,31 @@ impl<C> rt::Operation for CustomerListsGet<C> {
 
 impl_send!(CustomerListsGet);
 
-/// `PATCH /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}` (operation `customer_lists/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/customer_lists/{customer_list_id}` (operation `customer_lists/update`): `client.customer_lists().update(ad_account_id, customer_list_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::CustomerList`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/customer_lists-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `customer_list_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`CustomerListUpdateRequest`](models::CustomerListUpdateRequest).
 ///
-/// Create it with `client.customer_lists().update(..)`, or detached with [`CustomerListsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .customer_lists()
+///     .update("1234567890", "1234567890", models::CustomerListUpdateRequest::builder().operation_type(models::UserListOperationType::Add).records("records").build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct CustomerListsUpdate<C = ()> {
@@ -282,7 +349,7 @@ pub struct CustomerListsUpdate<C = ()> {
 }
 
 impl CustomerListsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,
@@ -311,6 +378,9 @@ impl<C> rt::Operation for CustomerListsUpdate<C> {
     const ID: &'static str = "customer_lists/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

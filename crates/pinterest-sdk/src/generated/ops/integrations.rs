@@ -17,83 +17,105 @@ impl<C: Copy> IntegrationsApi<C> {
         Self { c }
     }
 
-    /// `POST /integrations/commerce`: see [`IntegrationsCommercePost`].
-    pub fn commerce_post(&self, body: impl Into<models::IntegrationRequest>) -> IntegrationsCommercePost<C> {
-        IntegrationsCommercePost::bind(self.c, body)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `GET /integrations/commerce/{external_business_id}`: see [`IntegrationsCommerceGet`].
-    pub fn commerce_get(&self, external_business_id: impl Into<String>) -> IntegrationsCommerceGet<C> {
-        IntegrationsCommerceGet::bind(self.c, external_business_id)
+    /// `POST /integrations/commerce`: see [`IntegrationsCreateCommerce`].
+    pub fn create_commerce(&self, body: impl Into<models::IntegrationRequest>) -> IntegrationsCreateCommerce<C> {
+        IntegrationsCreateCommerce::bind(self.c, body)
     }
 
-    /// `DELETE /integrations/commerce/{external_business_id}`: see [`IntegrationsCommerceDel`].
-    pub fn commerce_del(&self, external_business_id: impl Into<String>) -> IntegrationsCommerceDel<C> {
-        IntegrationsCommerceDel::bind(self.c, external_business_id)
+    /// `GET /integrations/commerce/{external_business_id}`: see [`IntegrationsGetCommerce`].
+    pub fn get_commerce(&self, external_business_id: impl Into<String>) -> IntegrationsGetCommerce<C> {
+        IntegrationsGetCommerce::bind(self.c, external_business_id)
     }
 
-    /// `PATCH /integrations/commerce/{external_business_id}`: see [`IntegrationsCommercePatch`].
-    pub fn commerce_patch(
+    /// `DELETE /integrations/commerce/{external_business_id}`: see [`IntegrationsDeleteCommerce`].
+    pub fn delete_commerce(&self, external_business_id: impl Into<String>) -> IntegrationsDeleteCommerce<C> {
+        IntegrationsDeleteCommerce::bind(self.c, external_business_id)
+    }
+
+    /// `PATCH /integrations/commerce/{external_business_id}`: see [`IntegrationsUpdateCommerce`].
+    pub fn update_commerce(
         &self,
         external_business_id: impl Into<String>,
         body: impl Into<models::IntegrationRequestPatch>,
-    ) -> IntegrationsCommercePatch<C> {
-        IntegrationsCommercePatch::bind(self.c, external_business_id, body)
+    ) -> IntegrationsUpdateCommerce<C> {
+        IntegrationsUpdateCommerce::bind(self.c, external_business_id, body)
     }
 
-    /// `POST /integrations/logs`: see [`IntegrationsLogsPost`].
-    pub fn logs_post(&self, body: impl Into<models::IntegrationLogsRequest>) -> IntegrationsLogsPost<C> {
-        IntegrationsLogsPost::bind(self.c, body)
+    /// `POST /integrations/logs`: see [`IntegrationsCreateLogs`].
+    pub fn create_logs(&self, body: impl Into<models::IntegrationLogsRequest>) -> IntegrationsCreateLogs<C> {
+        IntegrationsCreateLogs::bind(self.c, body)
     }
 
-    /// `GET /integrations`: see [`IntegrationsGetList`].
-    pub fn get_list(&self) -> IntegrationsGetList<C> {
-        IntegrationsGetList::bind(self.c)
+    /// `GET /integrations`: see [`IntegrationsList`].
+    pub fn list(&self) -> IntegrationsList<C> {
+        IntegrationsList::bind(self.c)
     }
 
-    /// `GET /integrations/{id}`: see [`IntegrationsGetById`].
-    pub fn get_by_id(&self, id: impl Into<String>) -> IntegrationsGetById<C> {
-        IntegrationsGetById::bind(self.c, id)
+    /// `GET /integrations/{id}`: see [`IntegrationsGet`].
+    pub fn get(&self, id: impl Into<String>) -> IntegrationsGet<C> {
+        IntegrationsGet::bind(self.c, id)
     }
 }
 
-/// `POST /integrations/commerce` (operation `integrations_commerce/post`).
+/// `POST /integrations/commerce` (operation `integrations_commerce/post`): `client.integrations().create_commerce(body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::IntegrationMetadata`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations_commerce-post>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`IntegrationRequest`](models::IntegrationRequest).
 ///
-/// Create it with `client.integrations().commerce_post(..)`, or detached with [`IntegrationsCommercePost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .integrations()
+///     .create_commerce(models::IntegrationRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct IntegrationsCommercePost<C = ()> {
+pub struct IntegrationsCreateCommerce<C = ()> {
     c: C,
     o: rt::CallOptions,
     body: models::IntegrationRequest,
 }
 
-impl IntegrationsCommercePost {
-    /// The operation, detached from any client.
+impl IntegrationsCreateCommerce {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::IntegrationRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> IntegrationsCommercePost<C> {
+impl<C> IntegrationsCreateCommerce<C> {
     fn bind(c: C, body: impl Into<models::IntegrationRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), body }
     }
 }
 
-impl<C> rt::Operation for IntegrationsCommercePost<C> {
+impl<C> rt::Operation for IntegrationsCreateCommerce<C> {
     type Output = models::IntegrationMetadata;
     const ID: &'static str = "integrations_commerce/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations/commerce");
@@ -110,45 +132,57 @@ impl<C> rt::Operation for IntegrationsCommercePost<C> {
     }
 }
 
-impl_send!(IntegrationsCommercePost);
+impl_send!(IntegrationsCreateCommerce);
 
-/// `GET /integrations/commerce/{external_business_id}` (operation `integrations_commerce/get`).
+/// `GET /integrations/commerce/{external_business_id}` (operation `integrations_commerce/get`): `client.integrations().get_commerce(external_business_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::IntegrationMetadata`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations_commerce-get>
+/// - Arguments, in order:
+///   - `external_business_id` (path parameter, required): string.
 ///
-/// Create it with `client.integrations().commerce_get(..)`, or detached with [`IntegrationsCommerceGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.integrations().get_commerce("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct IntegrationsCommerceGet<C = ()> {
+pub struct IntegrationsGetCommerce<C = ()> {
     c: C,
     o: rt::CallOptions,
     external_business_id: String,
 }
 
-impl IntegrationsCommerceGet {
-    /// The operation, detached from any client.
+impl IntegrationsGetCommerce {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(external_business_id: impl Into<String>) -> Self {
         Self::bind((), external_business_id)
     }
 }
 
-impl<C> IntegrationsCommerceGet<C> {
+impl<C> IntegrationsGetCommerce<C> {
     fn bind(c: C, external_business_id: impl Into<String>) -> Self {
         let external_business_id = external_business_id.into();
         Self { c, o: rt::CallOptions::default(), external_business_id }
     }
 }
 
-impl<C> rt::Operation for IntegrationsCommerceGet<C> {
+impl<C> rt::Operation for IntegrationsGetCommerce<C> {
     type Output = models::IntegrationMetadata;
     const ID: &'static str = "integrations_commerce/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations/commerce/");
@@ -165,45 +199,56 @@ impl<C> rt::Operation for IntegrationsCommerceGet<C> {
     }
 }
 
-impl_send!(IntegrationsCommerceGet);
+impl_send!(IntegrationsGetCommerce);
 
-/// `DELETE /integrations/commerce/{external_business_id}` (operation `integrations_commerce/del`).
+/// `DELETE /integrations/commerce/{external_business_id}` (operation `integrations_commerce/del`): `client.integrations().delete_commerce(external_business_id)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations_commerce-del>
+/// - Arguments, in order:
+///   - `external_business_id` (path parameter, required): string.
 ///
-/// Create it with `client.integrations().commerce_del(..)`, or detached with [`IntegrationsCommerceDel::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.integrations().delete_commerce("1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct IntegrationsCommerceDel<C = ()> {
+pub struct IntegrationsDeleteCommerce<C = ()> {
     c: C,
     o: rt::CallOptions,
     external_business_id: String,
 }
 
-impl IntegrationsCommerceDel {
-    /// The operation, detached from any client.
+impl IntegrationsDeleteCommerce {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(external_business_id: impl Into<String>) -> Self {
         Self::bind((), external_business_id)
     }
 }
 
-impl<C> IntegrationsCommerceDel<C> {
+impl<C> IntegrationsDeleteCommerce<C> {
     fn bind(c: C, external_business_id: impl Into<String>) -> Self {
         let external_business_id = external_business_id.into();
         Self { c, o: rt::CallOptions::default(), external_business_id }
     }
 }
 
-impl<C> rt::Operation for IntegrationsCommerceDel<C> {
+impl<C> rt::Operation for IntegrationsDeleteCommerce<C> {
     type Output = ();
     const ID: &'static str = "integrations_commerce/del";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations/commerce/");
@@ -221,35 +266,49 @@ impl<C> rt::Operation for IntegrationsCommerceDel<C> {
     }
 }
 
-impl_send!(IntegrationsCommerceDel);
+impl_send!(IntegrationsDeleteCommerce);
 
-/// `PATCH /integrations/commerce/{external_business_id}` (operation `integrations_commerce/patch`).
+/// `PATCH /integrations/commerce/{external_business_id}` (operation `integrations_commerce/patch`): `client.integrations().update_commerce(external_business_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::IntegrationMetadata`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations_commerce-patch>
+/// - Arguments, in order:
+///   - `external_business_id` (path parameter, required): string.
+///   - `body` (JSON body, required): [`IntegrationRequestPatch`](models::IntegrationRequestPatch).
 ///
-/// Create it with `client.integrations().commerce_patch(..)`, or detached with [`IntegrationsCommercePatch::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .integrations()
+///     .update_commerce("1234567890", models::IntegrationRequestPatch::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct IntegrationsCommercePatch<C = ()> {
+pub struct IntegrationsUpdateCommerce<C = ()> {
     c: C,
     o: rt::CallOptions,
     external_business_id: String,
     body: models::IntegrationRequestPatch,
 }
 
-impl IntegrationsCommercePatch {
-    /// The operation, detached from any client.
+impl IntegrationsUpdateCommerce {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(external_business_id: impl Into<String>, body: impl Into<models::IntegrationRequestPatch>) -> Self {
         Self::bind((), external_business_id, body)
     }
 }
 
-impl<C> IntegrationsCommercePatch<C> {
+impl<C> IntegrationsUpdateCommerce<C> {
     fn bind(c: C, external_business_id: impl Into<String>, body: impl Into<models::IntegrationRequestPatch>) -> Self {
         let external_business_id = external_business_id.into();
         let body = body.into();
@@ -257,11 +316,14 @@ impl<C> IntegrationsCommercePatch<C> {
     }
 }
 
-impl<C> rt::Operation for IntegrationsCommercePatch<C> {
+impl<C> rt::Operation for IntegrationsUpdateCommerce<C> {
     type Output = models::IntegrationMetadata;
     const ID: &'static str = "integrations_commerce/patch";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations/commerce/");
@@ -279,45 +341,61 @@ impl<C> rt::Operation for IntegrationsCommercePatch<C> {
     }
 }
 
-impl_send!(IntegrationsCommercePatch);
+impl_send!(IntegrationsUpdateCommerce);
 
-/// `POST /integrations/logs` (operation `integrations_logs/post`).
+/// `POST /integrations/logs` (operation `integrations_logs/post`): `client.integrations().create_logs(body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::IntegrationLogsSuccessResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations_logs-post>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`IntegrationLogsRequest`](models::IntegrationLogsRequest).
 ///
-/// Create it with `client.integrations().logs_post(..)`, or detached with [`IntegrationsLogsPost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .integrations()
+///     .create_logs(models::IntegrationLogsRequest::new([models::IntegrationLog::builder().client_timestamp(1).event_type(models::IntegrationLogEventType::App).log_level(models::IntegrationLogLogLevel::Info).build()?]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct IntegrationsLogsPost<C = ()> {
+pub struct IntegrationsCreateLogs<C = ()> {
     c: C,
     o: rt::CallOptions,
     body: models::IntegrationLogsRequest,
 }
 
-impl IntegrationsLogsPost {
-    /// The operation, detached from any client.
+impl IntegrationsCreateLogs {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::IntegrationLogsRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> IntegrationsLogsPost<C> {
+impl<C> IntegrationsCreateLogs<C> {
     fn bind(c: C, body: impl Into<models::IntegrationLogsRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), body }
     }
 }
 
-impl<C> rt::Operation for IntegrationsLogsPost<C> {
+impl<C> rt::Operation for IntegrationsCreateLogs<C> {
     type Output = models::IntegrationLogsSuccessResponse;
     const ID: &'static str = "integrations_logs/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations/logs");
@@ -334,64 +412,74 @@ impl<C> rt::Operation for IntegrationsLogsPost<C> {
     }
 }
 
-impl_send!(IntegrationsLogsPost);
+impl_send!(IntegrationsCreateLogs);
 
-/// `GET /integrations` (operation `integrations/get_list`).
+/// `GET /integrations` (operation `integrations/get_list`): `client.integrations().list()`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::IntegrationsGetListResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::IntegrationsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations-get_list>
 ///
-/// Create it with `client.integrations().get_list(..)`, or detached with [`IntegrationsGetList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.integrations().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct IntegrationsGetList<C = ()> {
+pub struct IntegrationsList<C = ()> {
     c: C,
     o: rt::CallOptions,
     bookmark: Option<String>,
     page_size: Option<i64>,
 }
 
-impl IntegrationsGetList {
-    /// The operation, detached from any client.
+impl IntegrationsList {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for IntegrationsGetList {
+impl Default for IntegrationsList {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> IntegrationsGetList<C> {
+impl<C> IntegrationsList<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for IntegrationsGetList<C> {
-    type Output = models::IntegrationsGetListResponse;
+impl<C> rt::Operation for IntegrationsList<C> {
+    type Output = models::IntegrationsListResponse;
     const ID: &'static str = "integrations/get_list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations");
@@ -412,57 +500,73 @@ impl<C> rt::Operation for IntegrationsGetList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for IntegrationsGetList<C> {
+impl<C: Clone> rt::Paginated for IntegrationsList<C> {
     type Item = models::IntegrationRecord;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(IntegrationsGetList, paginated);
+impl_send!(IntegrationsList, paginated);
 
-/// `GET /integrations/{id}` (operation `integrations/get_by_id`).
+/// `GET /integrations/{id}` (operation `integrations/get_by_id`): `client.integrations().get(id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::IntegrationRecord`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/integrations-get_by_id>
+/// - Arguments, in order:
+///   - `id` (path parameter, required): string.
 ///
-/// Create it with `client.integrations().get_by_id(..)`, or detached with [`IntegrationsGetById::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.integrations().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct IntegrationsGetById<C = ()> {
+pub struct IntegrationsGet<C = ()> {
     c: C,
     o: rt::CallOptions,
     id: String,
 }
 
-impl IntegrationsGetById {
-    /// The operation, detached from any client.
+impl IntegrationsGet {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(id: impl Into<String>) -> Self {
         Self::bind((), id)
     }
 }
 
-impl<C> IntegrationsGetById<C> {
+impl<C> IntegrationsGet<C> {
     fn bind(c: C, id: impl Into<String>) -> Self {
         let id = id.into();
         Self { c, o: rt::CallOptions::default(), id }
     }
 }
 
-impl<C> rt::Operation for IntegrationsGetById<C> {
+impl<C> rt::Operation for IntegrationsGet<C> {
     type Output = models::IntegrationRecord;
     const ID: &'static str = "integrations/get_by_id";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations/");
@@ -479,4 +583,4 @@ impl<C> rt::Operation for IntegrationsGetById<C> {
     }
 }
 
-impl_send!(IntegrationsGetById);
+impl_send!(IntegrationsGet);

@@ -17,9 +17,15 @@ impl<C: Copy> KeywordsApi<C> {
         Self { c }
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/keywords`: see [`KeywordsGet`].
-    pub fn get(&self, ad_account_id: impl Into<String>) -> KeywordsGet<C> {
-        KeywordsGet::bind(self.c, ad_account_id)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `GET /ad_accounts/{ad_account_id}/keywords`: see [`KeywordsList`].
+    pub fn list(&self, ad_account_id: impl Into<String>) -> KeywordsList<C> {
+        KeywordsList::bind(self.c, ad_account_id)
     }
 
     /// `POST /ad_accounts/{ad_account_id}/keywords`: see [`KeywordsCreate`].
@@ -40,40 +46,46 @@ impl<C: Copy> KeywordsApi<C> {
         KeywordsUpdate::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/keywords/metrics`: see [`CountryKeywordsMetricsGet`].
-    pub fn country_keywords_metrics_get(
-        &self,
-        ad_account_id: impl Into<String>,
-        country_code: impl Into<String>,
-        keywords: impl IntoIterator<Item = impl Into<String>>,
-    ) -> CountryKeywordsMetricsGet<C> {
-        CountryKeywordsMetricsGet::bind(self.c, ad_account_id, country_code, keywords)
+    /// `GET /ad_accounts/{ad_account_id}/keywords/metrics`: see [`KeywordsGetCountryMetrics`].
+    ///
+    /// Then set `country_code`, `keywords`: they are required.
+    pub fn get_country_metrics(&self, ad_account_id: impl Into<String>) -> KeywordsGetCountryMetrics<C> {
+        KeywordsGetCountryMetrics::bind(self.c, ad_account_id)
     }
 
-    /// `GET /trends/keywords/{region}/top/{trend_type}`: see [`TrendingKeywordsList`].
-    pub fn trending_keywords_list(
+    /// `GET /trends/keywords/{region}/top/{trend_type}`: see [`KeywordsListTrending`].
+    pub fn list_trending(
         &self,
         region: impl Into<models::TrendsSupportedRegion>,
         trend_type: impl Into<models::TrendType>,
-    ) -> TrendingKeywordsList<C> {
-        TrendingKeywordsList::bind(self.c, region, trend_type)
+    ) -> KeywordsListTrending<C> {
+        KeywordsListTrending::bind(self.c, region, trend_type)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/keywords` (operation `keywords/get`).
+/// `GET /ad_accounts/{ad_account_id}/keywords` (operation `keywords/get`): `client.keywords().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::KeywordsGetResponse`]
+/// - Success: HTTP 200; output [`models::KeywordsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/keywords-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.keywords().get(..)`, or detached with [`KeywordsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.keywords().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct KeywordsGet<C = ()> {
+pub struct KeywordsList<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -85,14 +97,14 @@ pub struct KeywordsGet<C = ()> {
     bookmark: Option<String>,
 }
 
-impl KeywordsGet {
-    /// The operation, detached from any client.
+impl KeywordsList {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> KeywordsGet<C> {
+impl<C> KeywordsList<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self {
@@ -108,48 +120,51 @@ impl<C> KeywordsGet<C> {
         }
     }
 
-    /// Sets `campaign_id` (query parameter).
+    /// Sets `campaign_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
-    /// Sets `ad_group_id` (query parameter).
+    /// Sets `ad_group_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
-    /// Sets `ad_group_ids` (query parameter).
+    /// Sets `ad_group_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
     pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `match_types` (query parameter).
+    /// Sets `match_types` (query parameter, optional, sent as repeated keys): list of one of `BROAD`, `PHRASE`, `EXACT`, `EXACT_NEGATIVE`, `PHRASE_NEGATIVE`; at least 1 items, at most 5 items.
     pub fn match_types(mut self, value: impl IntoIterator<Item = impl Into<models::MatchType>>) -> Self {
         self.match_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `page_size` (query parameter) (>= 1).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for KeywordsGet<C> {
-    type Output = models::KeywordsGetResponse;
+impl<C> rt::Operation for KeywordsList<C> {
+    type Output = models::KeywordsListResponse;
     const ID: &'static str = "keywords/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -180,30 +195,48 @@ impl<C> rt::Operation for KeywordsGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for KeywordsGet<C> {
+impl<C: Clone> rt::Paginated for KeywordsList<C> {
     type Item = models::Keyword;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(KeywordsGet, paginated);
+impl_send!(KeywordsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/keywords` (operation `keywords/create`).
+/// `POST /ad_accounts/{ad_account_id}/keywords` (operation `keywords/create`): `client.keywords().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::KeywordsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/keywords-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`KeywordsRequest`](models::KeywordsRequest).
 ///
-/// Create it with `client.keywords().create(..)`, or detached with [`KeywordsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .keywords()
+///     .create("1234567890", models::KeywordsRequest::new([models::KeywordsCommon::new("value")], "1234567890"))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct KeywordsCreate<C = ()> {
@@ -214,7 +247,7 @@ pub struct KeywordsCreate<C = ()> {
 }
 
 impl KeywordsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::KeywordsRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -233,6 +266,9 @@ impl<C> rt::Operation for KeywordsCreate<C> {
     const ID: &'static str = "keywords/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -253,16 +289,30 @@ impl<C> rt::Operation for KeywordsCreate<C> {
 
 impl_send!(KeywordsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/keywords` (operation `keywords/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/keywords` (operation `keywords/update`): `client.keywords().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::KeywordsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/keywords-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`KeywordUpdateBody`](models::KeywordUpdateBody).
 ///
-/// Create it with `client.keywords().update(..)`, or detached with [`KeywordsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .keywords()
+///     .update("1234567890", models::KeywordUpdateBody::new([models::KeywordUpdate::new("1234567890")]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct KeywordsUpdate<C = ()> {
@@ -273,7 +323,7 @@ pub struct KeywordsUpdate<C = ()> {
 }
 
 impl KeywordsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::KeywordUpdateBody>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -292,6 +342,9 @@ impl<C> rt::Operation for KeywordsUpdate<C> {
     const ID: &'static str = "keywords/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -312,63 +365,90 @@ impl<C> rt::Operation for KeywordsUpdate<C> {
 
 impl_send!(KeywordsUpdate);
 
-/// `GET /ad_accounts/{ad_account_id}/keywords/metrics` (operation `country_keywords_metrics/get`).
+/// `GET /ad_accounts/{ad_account_id}/keywords/metrics` (operation `country_keywords_metrics/get`): `client.keywords().get_country_metrics(ad_account_id).country_code(..).keywords(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::KeywordsMetricsArrayResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/country_keywords_metrics-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`country_code`](KeywordsGetCountryMetrics::country_code), [`keywords`](KeywordsGetCountryMetrics::keywords). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.keywords().country_keywords_metrics_get(..)`, or detached with [`CountryKeywordsMetricsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .keywords()
+///     .get_country_metrics("1234567890")
+///     .country_code("US")
+///     .keywords(["keywords"])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct CountryKeywordsMetricsGet<C = ()> {
+pub struct KeywordsGetCountryMetrics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    country_code: String,
-    keywords: Vec<String>,
+    country_code: Option<String>,
+    keywords: Option<Vec<String>>,
 }
 
-impl CountryKeywordsMetricsGet {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        country_code: impl Into<String>,
-        keywords: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self::bind((), ad_account_id, country_code, keywords)
+impl KeywordsGetCountryMetrics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> CountryKeywordsMetricsGet<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        country_code: impl Into<String>,
-        keywords: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
+impl<C> KeywordsGetCountryMetrics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let country_code = country_code.into();
-        let keywords = keywords.into_iter().map(Into::into).collect();
-        Self { c, o: rt::CallOptions::default(), ad_account_id, country_code, keywords }
+        Self { c, o: rt::CallOptions::default(), ad_account_id, country_code: None, keywords: None }
+    }
+
+    /// Sets `country_code` (query parameter, required): string.
+    pub fn country_code(mut self, value: impl Into<String>) -> Self {
+        self.country_code = Some(value.into());
+        self
+    }
+
+    /// Sets `keywords` (query parameter, required, sent comma-separated): list of string; at least 1 items, at most 2000 items.
+    pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.keywords = Some(value.into_iter().map(Into::into).collect());
+        self
     }
 }
 
-impl<C> rt::Operation for CountryKeywordsMetricsGet<C> {
+impl<C> rt::Operation for KeywordsGetCountryMetrics<C> {
     type Output = models::KeywordsMetricsArrayResponse;
     const ID: &'static str = "country_keywords_metrics/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(country_code) = &self.country_code else {
+            return Err(rt::BuildError::missing("KeywordsGetCountryMetrics", "country_code").into());
+        };
+        let Some(keywords) = &self.keywords else {
+            return Err(rt::BuildError::missing("KeywordsGetCountryMetrics", "keywords").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/keywords/metrics");
-        w.query("country_code", &self.country_code);
-        w.query_csv("keywords", &self.keywords);
+        w.query("country_code", country_code);
+        w.query_csv("keywords", keywords);
         Ok(())
     }
 
@@ -381,28 +461,42 @@ impl<C> rt::Operation for CountryKeywordsMetricsGet<C> {
     }
 }
 
-impl_send!(CountryKeywordsMetricsGet);
+impl_send!(KeywordsGetCountryMetrics);
 
-/// `GET /trends/keywords/{region}/top/{trend_type}` (operation `trending_keywords/list`).
+/// `GET /trends/keywords/{region}/top/{trend_type}` (operation `trending_keywords/list`): `client.keywords().list_trending(region, trend_type)`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::TrendingKeywordsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/trending_keywords-list>
+/// - Arguments, in order:
+///   - `region` (path parameter, required): one of the 18 values of [`TrendsSupportedRegion`](models::TrendsSupportedRegion).
+///   - `trend_type` (path parameter, required): one of `growing`, `monthly`, `yearly`, `seasonal`.
 ///
-/// Create it with `client.keywords().trending_keywords_list(..)`, or detached with [`TrendingKeywordsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .keywords()
+///     .list_trending(models::TrendsSupportedRegion::Us, models::TrendType::Growing)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TrendingKeywordsList<C = ()> {
+pub struct KeywordsListTrending<C = ()> {
     c: C,
     o: rt::CallOptions,
     region: models::TrendsSupportedRegion,
     trend_type: models::TrendType,
-    interests: Option<Vec<models::TrendingKeywordsListInterestsItem>>,
-    genders: Option<Vec<models::TrendingKeywordsListGendersItem>>,
-    ages: Option<Vec<models::TrendingKeywordsListAgesItem>>,
+    interests: Option<Vec<models::KeywordsListTrendingInterestsItem>>,
+    genders: Option<Vec<models::KeywordsListTrendingGendersItem>>,
+    ages: Option<Vec<models::KeywordsListTrendingAgesItem>>,
     include_keywords: Option<Vec<String>>,
     normalize_against_group: Option<bool>,
     limit: Option<i64>,
@@ -410,14 +504,14 @@ pub struct TrendingKeywordsList<C = ()> {
     include_demographics: Option<bool>,
 }
 
-impl TrendingKeywordsList {
-    /// The operation, detached from any client.
+impl KeywordsListTrending {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(region: impl Into<models::TrendsSupportedRegion>, trend_type: impl Into<models::TrendType>) -> Self {
         Self::bind((), region, trend_type)
     }
 }
 
-impl<C> TrendingKeywordsList<C> {
+impl<C> KeywordsListTrending<C> {
     fn bind(c: C, region: impl Into<models::TrendsSupportedRegion>, trend_type: impl Into<models::TrendType>) -> Self {
         let region = region.into();
         let trend_type = trend_type.into();
@@ -437,66 +531,69 @@ impl<C> TrendingKeywordsList<C> {
         }
     }
 
-    /// Sets `interests` (query parameter).
+    /// Sets `interests` (query parameter, optional, sent as repeated keys): list of one of the 24 values of [`L1InterestListItem`](models::L1InterestListItem).
     pub fn interests(
         mut self,
-        value: impl IntoIterator<Item = impl Into<models::TrendingKeywordsListInterestsItem>>,
+        value: impl IntoIterator<Item = impl Into<models::KeywordsListTrendingInterestsItem>>,
     ) -> Self {
         self.interests = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `genders` (query parameter).
+    /// Sets `genders` (query parameter, optional, sent as repeated keys): list of one of `female`, `male`, `unknown`.
     pub fn genders(
         mut self,
-        value: impl IntoIterator<Item = impl Into<models::TrendingKeywordsListGendersItem>>,
+        value: impl IntoIterator<Item = impl Into<models::KeywordsListTrendingGendersItem>>,
     ) -> Self {
         self.genders = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `ages` (query parameter).
-    pub fn ages(mut self, value: impl IntoIterator<Item = impl Into<models::TrendingKeywordsListAgesItem>>) -> Self {
+    /// Sets `ages` (query parameter, optional, sent as repeated keys): list of one of `18-24`, `25-34`, `35-44`, `45-49`, `50-54`, `55-64`, `65+`.
+    pub fn ages(mut self, value: impl IntoIterator<Item = impl Into<models::KeywordsListTrendingAgesItem>>) -> Self {
         self.ages = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `include_keywords` (query parameter).
+    /// Sets `include_keywords` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 50 items, each item: at least 1 characters, each item: at most 100 characters.
     pub fn include_keywords(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.include_keywords = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `normalize_against_group` (query parameter).
+    /// Sets `normalize_against_group` (query parameter, optional): boolean; default `false`.
     pub fn normalize_against_group(mut self, value: bool) -> Self {
         self.normalize_against_group = Some(value);
         self
     }
 
-    /// Sets `limit` (query parameter) (1..=50).
+    /// Sets `limit` (query parameter, optional): integer; minimum 1, maximum 50, default `50`.
     pub fn limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
 
-    /// Sets `include_prediction` (query parameter).
+    /// Sets `include_prediction` (query parameter, optional): boolean; default `false`.
     pub fn include_prediction(mut self, value: bool) -> Self {
         self.include_prediction = Some(value);
         self
     }
 
-    /// Sets `include_demographics` (query parameter).
+    /// Sets `include_demographics` (query parameter, optional): boolean; default `false`.
     pub fn include_demographics(mut self, value: bool) -> Self {
         self.include_demographics = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for TrendingKeywordsList<C> {
+impl<C> rt::Operation for KeywordsListTrending<C> {
     type Output = models::TrendingKeywordsResponse;
     const ID: &'static str = "trending_keywords/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "trends_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/trends/keywords/");
@@ -534,4 +631,4 @@ impl<C> rt::Operation for TrendingKeywordsList<C> {
     }
 }
 
-impl_send!(TrendingKeywordsList);
+impl_send!(KeywordsListTrending);

@@ -17,6 +17,12 @@ impl<C: Copy> LabelsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/labels`: see [`LabelsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> LabelsList<C> {
         LabelsList::bind(self.c, ad_account_id)
@@ -41,7 +47,7 @@ impl<C: Copy> LabelsApi<C> {
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/labels` (operation `labels/list`).
+/// `GET /ad_accounts/{ad_account_id}/labels` (operation `labels/list`): `client.labels().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -49,9 +55,18 @@ impl<C: Copy> LabelsApi<C> {
 /// - Success: HTTP 200; output [`models::LabelsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/labels-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.labels().list(..)`, or detached with [`LabelsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.labels().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LabelsList<C = ()> {
@@ -67,7 +82,7 @@ pub struct LabelsList<C = ()> {
 }
 
 impl LabelsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -89,19 +104,19 @@ impl<C> LabelsList<C> {
         }
     }
 
-    /// Sets `campaign_ids` (query parameter).
+    /// Sets `campaign_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `label_ids` (query parameter).
+    /// Sets `label_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`, each item: at most 18 characters.
     pub fn label_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.label_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `entity_statuses` (query parameter).
+    /// Sets `entity_statuses` (query parameter, optional, sent as repeated keys): list of one of `ACTIVE`, `ARCHIVED`; default `["ACTIVE"]`.
     pub fn entity_statuses(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::LabelsListEntityStatusesItem>>,
@@ -110,19 +125,19 @@ impl<C> LabelsList<C> {
         self
     }
 
-    /// Sets `label_types` (query parameter).
+    /// Sets `label_types` (query parameter, optional, sent as repeated keys): list of one of `BRAND`, `CUSTOM`; default `["BRAND","CUSTOM"]`.
     pub fn label_types(mut self, value: impl IntoIterator<Item = impl Into<models::LabelsListLabelTypesItem>>) -> Self {
         self.label_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -134,6 +149,9 @@ impl<C> rt::Operation for LabelsList<C> {
     const ID: &'static str = "labels/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -171,27 +189,45 @@ impl<C> rt::Operation for LabelsList<C> {
 impl<C: Clone> rt::Paginated for LabelsList<C> {
     type Item = models::LabelsResponse;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(LabelsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/labels` (operation `labels/create`).
+/// `POST /ad_accounts/{ad_account_id}/labels` (operation `labels/create`): `client.labels().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::LabelsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/labels-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`LabelCreateRequest`](models::LabelCreateRequest).
 ///
-/// Create it with `client.labels().create(..)`, or detached with [`LabelsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .labels()
+///     .create("1234567890", models::LabelCreateRequest::new([models::LabelCreateRequestLabelsItem::new("value")], "1234567890"))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LabelsCreate<C = ()> {
@@ -202,7 +238,7 @@ pub struct LabelsCreate<C = ()> {
 }
 
 impl LabelsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LabelCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -221,6 +257,9 @@ impl<C> rt::Operation for LabelsCreate<C> {
     const ID: &'static str = "labels/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -241,16 +280,30 @@ impl<C> rt::Operation for LabelsCreate<C> {
 
 impl_send!(LabelsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/labels` (operation `labels/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/labels` (operation `labels/update`): `client.labels().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::LabelsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/labels-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`LabelUpdateRequest`](models::LabelUpdateRequest).
 ///
-/// Create it with `client.labels().update(..)`, or detached with [`LabelsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .labels()
+///     .update("1234567890", models::LabelUpdateRequest::new([models::LabelUpdateRequestLabelsItem::new("1234567890")]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LabelsUpdate<C = ()> {
@@ -261,7 +314,7 @@ pub struct LabelsUpdate<C = ()> {
 }
 
 impl LabelsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LabelUpdateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -280,6 +333,9 @@ impl<C> rt::Operation for LabelsUpdate<C> {
     const ID: &'static str = "labels/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,56 +17,68 @@ impl<C: Copy> LeadAdsApi<C> {
         Self { c }
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/leads/subscriptions`: see [`AdAccountsSubscriptionsGetList`].
-    pub fn ad_accounts_subscriptions_get_list(
-        &self,
-        ad_account_id: impl Into<String>,
-    ) -> AdAccountsSubscriptionsGetList<C> {
-        AdAccountsSubscriptionsGetList::bind(self.c, ad_account_id)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/leads/subscriptions`: see [`AdAccountsSubscriptionsPost`].
-    pub fn ad_accounts_subscriptions_post(
+    /// `GET /ad_accounts/{ad_account_id}/leads/subscriptions`: see [`LeadAdsListSubscriptions`].
+    pub fn list_subscriptions(&self, ad_account_id: impl Into<String>) -> LeadAdsListSubscriptions<C> {
+        LeadAdsListSubscriptions::bind(self.c, ad_account_id)
+    }
+
+    /// `POST /ad_accounts/{ad_account_id}/leads/subscriptions`: see [`LeadAdsCreateSubscription`].
+    pub fn create_subscription(
         &self,
         ad_account_id: impl Into<String>,
         body: impl Into<models::LeadSubscriptionPostParamsCreate>,
-    ) -> AdAccountsSubscriptionsPost<C> {
-        AdAccountsSubscriptionsPost::bind(self.c, ad_account_id, body)
+    ) -> LeadAdsCreateSubscription<C> {
+        LeadAdsCreateSubscription::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}`: see [`AdAccountsSubscriptionsGetById`].
-    pub fn ad_accounts_subscriptions_get_by_id(
+    /// `GET /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}`: see [`LeadAdsGetSubscription`].
+    pub fn get_subscription(
         &self,
         ad_account_id: impl Into<String>,
         subscription_id: impl Into<String>,
-    ) -> AdAccountsSubscriptionsGetById<C> {
-        AdAccountsSubscriptionsGetById::bind(self.c, ad_account_id, subscription_id)
+    ) -> LeadAdsGetSubscription<C> {
+        LeadAdsGetSubscription::bind(self.c, ad_account_id, subscription_id)
     }
 
-    /// `DELETE /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}`: see [`AdAccountsSubscriptionsDelById`].
-    pub fn ad_accounts_subscriptions_del_by_id(
+    /// `DELETE /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}`: see [`LeadAdsDeleteSubscription`].
+    pub fn delete_subscription(
         &self,
         ad_account_id: impl Into<String>,
         subscription_id: impl Into<String>,
-    ) -> AdAccountsSubscriptionsDelById<C> {
-        AdAccountsSubscriptionsDelById::bind(self.c, ad_account_id, subscription_id)
+    ) -> LeadAdsDeleteSubscription<C> {
+        LeadAdsDeleteSubscription::bind(self.c, ad_account_id, subscription_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/leads/subscriptions` (operation `ad_accounts_subscriptions/get_list`).
+/// `GET /ad_accounts/{ad_account_id}/leads/subscriptions` (operation `ad_accounts_subscriptions/get_list`): `client.lead_ads().list_subscriptions(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::AdAccountsSubscriptionsGetListResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::LeadAdsListSubscriptionsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts_subscriptions-get_list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.lead_ads().ad_accounts_subscriptions_get_list(..)`, or detached with [`AdAccountsSubscriptionsGetList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.lead_ads().list_subscriptions("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountsSubscriptionsGetList<C = ()> {
+pub struct LeadAdsListSubscriptions<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -74,37 +86,40 @@ pub struct AdAccountsSubscriptionsGetList<C = ()> {
     page_size: Option<i64>,
 }
 
-impl AdAccountsSubscriptionsGetList {
-    /// The operation, detached from any client.
+impl LeadAdsListSubscriptions {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
 }
 
-impl<C> AdAccountsSubscriptionsGetList<C> {
+impl<C> LeadAdsListSubscriptions<C> {
     fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id, bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for AdAccountsSubscriptionsGetList<C> {
-    type Output = models::AdAccountsSubscriptionsGetListResponse;
+impl<C> rt::Operation for LeadAdsListSubscriptions<C> {
+    type Output = models::LeadAdsListSubscriptionsResponse;
     const ID: &'static str = "ad_accounts_subscriptions/get_list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -127,47 +142,65 @@ impl<C> rt::Operation for AdAccountsSubscriptionsGetList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for AdAccountsSubscriptionsGetList<C> {
+impl<C: Clone> rt::Paginated for LeadAdsListSubscriptions<C> {
     type Item = models::LeadSubscription;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(AdAccountsSubscriptionsGetList, paginated);
+impl_send!(LeadAdsListSubscriptions, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/leads/subscriptions` (operation `ad_accounts_subscriptions/post`).
+/// `POST /ad_accounts/{ad_account_id}/leads/subscriptions` (operation `ad_accounts_subscriptions/post`): `client.lead_ads().create_subscription(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::LeadSubscription`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts_subscriptions-post>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`LeadSubscriptionPostParamsCreate`](models::LeadSubscriptionPostParamsCreate).
 ///
-/// Create it with `client.lead_ads().ad_accounts_subscriptions_post(..)`, or detached with [`AdAccountsSubscriptionsPost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .lead_ads()
+///     .create_subscription("1234567890", models::LeadSubscriptionPostParamsCreate::new("webhook url"))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountsSubscriptionsPost<C = ()> {
+pub struct LeadAdsCreateSubscription<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     body: models::LeadSubscriptionPostParamsCreate,
 }
 
-impl AdAccountsSubscriptionsPost {
-    /// The operation, detached from any client.
+impl LeadAdsCreateSubscription {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LeadSubscriptionPostParamsCreate>) -> Self {
         Self::bind((), ad_account_id, body)
     }
 }
 
-impl<C> AdAccountsSubscriptionsPost<C> {
+impl<C> LeadAdsCreateSubscription<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, body: impl Into<models::LeadSubscriptionPostParamsCreate>) -> Self {
         let ad_account_id = ad_account_id.into();
         let body = body.into();
@@ -175,11 +208,14 @@ impl<C> AdAccountsSubscriptionsPost<C> {
     }
 }
 
-impl<C> rt::Operation for AdAccountsSubscriptionsPost<C> {
+impl<C> rt::Operation for LeadAdsCreateSubscription<C> {
     type Output = models::LeadSubscription;
     const ID: &'static str = "ad_accounts_subscriptions/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -198,35 +234,45 @@ impl<C> rt::Operation for AdAccountsSubscriptionsPost<C> {
     }
 }
 
-impl_send!(AdAccountsSubscriptionsPost);
+impl_send!(LeadAdsCreateSubscription);
 
-/// `GET /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}` (operation `ad_accounts_subscriptions/get_by_id`).
+/// `GET /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}` (operation `ad_accounts_subscriptions/get_by_id`): `client.lead_ads().get_subscription(ad_account_id, subscription_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::LeadSubscription`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts_subscriptions-get_by_id>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `subscription_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.lead_ads().ad_accounts_subscriptions_get_by_id(..)`, or detached with [`AdAccountsSubscriptionsGetById::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.lead_ads().get_subscription("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountsSubscriptionsGetById<C = ()> {
+pub struct LeadAdsGetSubscription<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     subscription_id: String,
 }
 
-impl AdAccountsSubscriptionsGetById {
-    /// The operation, detached from any client.
+impl LeadAdsGetSubscription {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, subscription_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, subscription_id)
     }
 }
 
-impl<C> AdAccountsSubscriptionsGetById<C> {
+impl<C> LeadAdsGetSubscription<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, subscription_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         let subscription_id = subscription_id.into();
@@ -234,11 +280,14 @@ impl<C> AdAccountsSubscriptionsGetById<C> {
     }
 }
 
-impl<C> rt::Operation for AdAccountsSubscriptionsGetById<C> {
+impl<C> rt::Operation for LeadAdsGetSubscription<C> {
     type Output = models::LeadSubscription;
     const ID: &'static str = "ad_accounts_subscriptions/get_by_id";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -257,35 +306,44 @@ impl<C> rt::Operation for AdAccountsSubscriptionsGetById<C> {
     }
 }
 
-impl_send!(AdAccountsSubscriptionsGetById);
+impl_send!(LeadAdsGetSubscription);
 
-/// `DELETE /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}` (operation `ad_accounts_subscriptions/del_by_id`).
+/// `DELETE /ad_accounts/{ad_account_id}/leads/subscriptions/{subscription_id}` (operation `ad_accounts_subscriptions/del_by_id`): `client.lead_ads().delete_subscription(ad_account_id, subscription_id)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_accounts_subscriptions-del_by_id>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `subscription_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.lead_ads().ad_accounts_subscriptions_del_by_id(..)`, or detached with [`AdAccountsSubscriptionsDelById::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.lead_ads().delete_subscription("1234567890", "1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountsSubscriptionsDelById<C = ()> {
+pub struct LeadAdsDeleteSubscription<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     subscription_id: String,
 }
 
-impl AdAccountsSubscriptionsDelById {
-    /// The operation, detached from any client.
+impl LeadAdsDeleteSubscription {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, subscription_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, subscription_id)
     }
 }
 
-impl<C> AdAccountsSubscriptionsDelById<C> {
+impl<C> LeadAdsDeleteSubscription<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, subscription_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         let subscription_id = subscription_id.into();
@@ -293,11 +351,14 @@ impl<C> AdAccountsSubscriptionsDelById<C> {
     }
 }
 
-impl<C> rt::Operation for AdAccountsSubscriptionsDelById<C> {
+impl<C> rt::Operation for LeadAdsDeleteSubscription<C> {
     type Output = ();
     const ID: &'static str = "ad_accounts_subscriptions/del_by_id";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -317,4 +378,4 @@ impl<C> rt::Operation for AdAccountsSubscriptionsDelById<C> {
     }
 }
 
-impl_send!(AdAccountsSubscriptionsDelById);
+impl_send!(LeadAdsDeleteSubscription);

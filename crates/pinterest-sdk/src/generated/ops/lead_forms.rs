@@ -17,6 +17,12 @@ impl<C: Copy> LeadFormsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/lead_forms`: see [`LeadFormsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> LeadFormsList<C> {
         LeadFormsList::bind(self.c, ad_account_id)
@@ -40,23 +46,23 @@ impl<C: Copy> LeadFormsApi<C> {
         LeadFormsUpdate::bind(self.c, ad_account_id, body)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}`: see [`LeadFormGet`].
-    pub fn get(&self, ad_account_id: impl Into<String>, lead_form_id: impl Into<String>) -> LeadFormGet<C> {
-        LeadFormGet::bind(self.c, ad_account_id, lead_form_id)
+    /// `GET /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}`: see [`LeadFormsGet`].
+    pub fn get(&self, ad_account_id: impl Into<String>, lead_form_id: impl Into<String>) -> LeadFormsGet<C> {
+        LeadFormsGet::bind(self.c, ad_account_id, lead_form_id)
     }
 
-    /// `POST /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}/test`: see [`LeadFormTestCreate`].
-    pub fn test_create(
+    /// `POST /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}/test`: see [`LeadFormsCreateTest`].
+    pub fn create_test(
         &self,
         ad_account_id: impl Into<String>,
         lead_form_id: impl Into<String>,
         body: impl Into<models::LeadFormTestRequest>,
-    ) -> LeadFormTestCreate<C> {
-        LeadFormTestCreate::bind(self.c, ad_account_id, lead_form_id, body)
+    ) -> LeadFormsCreateTest<C> {
+        LeadFormsCreateTest::bind(self.c, ad_account_id, lead_form_id, body)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/lead_forms` (operation `lead_forms/list`).
+/// `GET /ad_accounts/{ad_account_id}/lead_forms` (operation `lead_forms/list`): `client.lead_forms().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -64,9 +70,18 @@ impl<C: Copy> LeadFormsApi<C> {
 /// - Success: HTTP 200; output [`models::LeadFormsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/lead_forms-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.lead_forms().list(..)`, or detached with [`LeadFormsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.lead_forms().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LeadFormsList<C = ()> {
@@ -79,7 +94,7 @@ pub struct LeadFormsList<C = ()> {
 }
 
 impl LeadFormsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -91,19 +106,19 @@ impl<C> LeadFormsList<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id, page_size: None, order: None, bookmark: None }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::LeadFormsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -115,6 +130,9 @@ impl<C> rt::Operation for LeadFormsList<C> {
     const ID: &'static str = "lead_forms/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -141,27 +159,45 @@ impl<C> rt::Operation for LeadFormsList<C> {
 impl<C: Clone> rt::Paginated for LeadFormsList<C> {
     type Item = models::LeadFormResponse;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(LeadFormsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/lead_forms` (operation `lead_forms/create`).
+/// `POST /ad_accounts/{ad_account_id}/lead_forms` (operation `lead_forms/create`): `client.lead_forms().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::LeadFormArrayResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/lead_forms-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`LeadFormCreateRequest`](models::LeadFormCreateRequest).
 ///
-/// Create it with `client.lead_forms().create(..)`, or detached with [`LeadFormsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .lead_forms()
+///     .create("1234567890", [models::LeadFormCreateRequest::new(true, [models::LeadFormQuestion::new()])])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LeadFormsCreate<C = ()> {
@@ -172,7 +208,7 @@ pub struct LeadFormsCreate<C = ()> {
 }
 
 impl LeadFormsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::LeadFormCreateRequest>>,
@@ -198,6 +234,9 @@ impl<C> rt::Operation for LeadFormsCreate<C> {
     const ID: &'static str = "lead_forms/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -218,16 +257,30 @@ impl<C> rt::Operation for LeadFormsCreate<C> {
 
 impl_send!(LeadFormsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/lead_forms` (operation `lead_forms/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/lead_forms` (operation `lead_forms/update`): `client.lead_forms().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::LeadFormArrayResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/lead_forms-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`LeadFormUpdateRequest`](models::LeadFormUpdateRequest).
 ///
-/// Create it with `client.lead_forms().update(..)`, or detached with [`LeadFormsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .lead_forms()
+///     .update("1234567890", [models::LeadFormUpdateRequest::new("1234567890")])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LeadFormsUpdate<C = ()> {
@@ -238,7 +291,7 @@ pub struct LeadFormsUpdate<C = ()> {
 }
 
 impl LeadFormsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::LeadFormUpdateRequest>>,
@@ -264,6 +317,9 @@ impl<C> rt::Operation for LeadFormsUpdate<C> {
     const ID: &'static str = "lead_forms/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -284,33 +340,43 @@ impl<C> rt::Operation for LeadFormsUpdate<C> {
 
 impl_send!(LeadFormsUpdate);
 
-/// `GET /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}` (operation `lead_form/get`).
+/// `GET /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}` (operation `lead_form/get`): `client.lead_forms().get(ad_account_id, lead_form_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::LeadFormResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/lead_form-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `lead_form_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.lead_forms().get(..)`, or detached with [`LeadFormGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.lead_forms().get("1234567890", "1234567890123").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct LeadFormGet<C = ()> {
+pub struct LeadFormsGet<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
     lead_form_id: String,
 }
 
-impl LeadFormGet {
-    /// The operation, detached from any client.
+impl LeadFormsGet {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, lead_form_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, lead_form_id)
     }
 }
 
-impl<C> LeadFormGet<C> {
+impl<C> LeadFormsGet<C> {
     fn bind(c: C, ad_account_id: impl Into<String>, lead_form_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         let lead_form_id = lead_form_id.into();
@@ -318,11 +384,14 @@ impl<C> LeadFormGet<C> {
     }
 }
 
-impl<C> rt::Operation for LeadFormGet<C> {
+impl<C> rt::Operation for LeadFormsGet<C> {
     type Output = models::LeadFormResponse;
     const ID: &'static str = "lead_form/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -341,21 +410,36 @@ impl<C> rt::Operation for LeadFormGet<C> {
     }
 }
 
-impl_send!(LeadFormGet);
+impl_send!(LeadFormsGet);
 
-/// `POST /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}/test` (operation `lead_form_test/create`).
+/// `POST /ad_accounts/{ad_account_id}/lead_forms/{lead_form_id}/test` (operation `lead_form_test/create`): `client.lead_forms().create_test(ad_account_id, lead_form_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::LeadFormTestResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/lead_form_test-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `lead_form_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `body` (JSON body, required): [`LeadFormTestRequest`](models::LeadFormTestRequest).
 ///
-/// Create it with `client.lead_forms().test_create(..)`, or detached with [`LeadFormTestCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .lead_forms()
+///     .create_test("1234567890", "1234567890123", models::LeadFormTestRequest::new(["answers"]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct LeadFormTestCreate<C = ()> {
+pub struct LeadFormsCreateTest<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
@@ -363,8 +447,8 @@ pub struct LeadFormTestCreate<C = ()> {
     body: models::LeadFormTestRequest,
 }
 
-impl LeadFormTestCreate {
-    /// The operation, detached from any client.
+impl LeadFormsCreateTest {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         lead_form_id: impl Into<String>,
@@ -374,7 +458,7 @@ impl LeadFormTestCreate {
     }
 }
 
-impl<C> LeadFormTestCreate<C> {
+impl<C> LeadFormsCreateTest<C> {
     fn bind(
         c: C,
         ad_account_id: impl Into<String>,
@@ -388,11 +472,14 @@ impl<C> LeadFormTestCreate<C> {
     }
 }
 
-impl<C> rt::Operation for LeadFormTestCreate<C> {
+impl<C> rt::Operation for LeadFormsCreateTest<C> {
     type Output = models::LeadFormTestResponse;
     const ID: &'static str = "lead_form_test/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -413,4 +500,4 @@ impl<C> rt::Operation for LeadFormTestCreate<C> {
     }
 }
 
-impl_send!(LeadFormTestCreate);
+impl_send!(LeadFormsCreateTest);

@@ -17,6 +17,12 @@ impl<C: Copy> LeadsExportApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `POST /ad_accounts/{ad_account_id}/leads_export`: see [`LeadsExportCreate`].
     pub fn create(
         &self,
@@ -32,16 +38,30 @@ impl<C: Copy> LeadsExportApi<C> {
     }
 }
 
-/// `POST /ad_accounts/{ad_account_id}/leads_export` (operation `leads_export/create`).
+/// `POST /ad_accounts/{ad_account_id}/leads_export` (operation `leads_export/create`): `client.leads_export().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::LeadsExportCreateResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/leads_export-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`LeadsExportCreateRequest`](models::LeadsExportCreateRequest).
 ///
-/// Create it with `client.leads_export().create(..)`, or detached with [`LeadsExportCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .leads_export()
+///     .create("1234567890", models::LeadsExportCreateRequest::builder().ad_id("1234567890").end_date("end date").start_date("start date").build()?)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LeadsExportCreate<C = ()> {
@@ -52,7 +72,7 @@ pub struct LeadsExportCreate<C = ()> {
 }
 
 impl LeadsExportCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LeadsExportCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -71,6 +91,9 @@ impl<C> rt::Operation for LeadsExportCreate<C> {
     const ID: &'static str = "leads_export/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -91,16 +114,26 @@ impl<C> rt::Operation for LeadsExportCreate<C> {
 
 impl_send!(LeadsExportCreate);
 
-/// `GET /ad_accounts/{ad_account_id}/leads_export/{leads_export_id}` (operation `leads_export/get`).
+/// `GET /ad_accounts/{ad_account_id}/leads_export/{leads_export_id}` (operation `leads_export/get`): `client.leads_export().get(ad_account_id, leads_export_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::LeadsExportResponseData`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/leads_export-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `leads_export_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.leads_export().get(..)`, or detached with [`LeadsExportGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.leads_export().get("1234567890", "123755885175").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct LeadsExportGet<C = ()> {
@@ -111,7 +144,7 @@ pub struct LeadsExportGet<C = ()> {
 }
 
 impl LeadsExportGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, leads_export_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, leads_export_id)
     }
@@ -130,6 +163,9 @@ impl<C> rt::Operation for LeadsExportGet<C> {
     const ID: &'static str = "leads_export/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,6 +17,12 @@ impl<C: Copy> MediaApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /media`: see [`MediaList`].
     pub fn list(&self) -> MediaList<C> {
         MediaList::bind(self.c)
@@ -33,7 +39,7 @@ impl<C: Copy> MediaApi<C> {
     }
 }
 
-/// `GET /media` (operation `media/list`).
+/// `GET /media` (operation `media/list`): `client.media().list()`.
 ///
 /// - Scopes: `pins:read`
 /// - Rate-limit category: `org_read`
@@ -42,8 +48,15 @@ impl<C: Copy> MediaApi<C> {
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/media-list>
 ///
-/// Create it with `client.media().list(..)`, or detached with [`MediaList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.media().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct MediaList<C = ()> {
@@ -54,7 +67,7 @@ pub struct MediaList<C = ()> {
 }
 
 impl MediaList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
@@ -71,13 +84,13 @@ impl<C> MediaList<C> {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
@@ -89,6 +102,9 @@ impl<C> rt::Operation for MediaList<C> {
     const ID: &'static str = "media/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/media");
@@ -112,27 +128,44 @@ impl<C> rt::Operation for MediaList<C> {
 impl<C: Clone> rt::Paginated for MediaList<C> {
     type Item = models::Media;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(MediaList, paginated);
 
-/// `POST /media` (operation `media/create`).
+/// `POST /media` (operation `media/create`): `client.media().create(body)`.
 ///
 /// - Scopes: `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200, 201; output [`models::MediaUpload`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/media-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`MediaUploadCreate`](models::MediaUploadCreate).
 ///
-/// Create it with `client.media().create(..)`, or detached with [`MediaCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .media()
+///     .create(models::MediaUploadCreate::new(models::MediaUploadType::Video))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct MediaCreate<C = ()> {
@@ -142,7 +175,7 @@ pub struct MediaCreate<C = ()> {
 }
 
 impl MediaCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::MediaUploadCreate>) -> Self {
         Self::bind((), body)
     }
@@ -160,6 +193,9 @@ impl<C> rt::Operation for MediaCreate<C> {
     const ID: &'static str = "media/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["pins:read", "pins:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/media");
@@ -178,16 +214,25 @@ impl<C> rt::Operation for MediaCreate<C> {
 
 impl_send!(MediaCreate);
 
-/// `GET /media/{media_id}` (operation `media/get`).
+/// `GET /media/{media_id}` (operation `media/get`): `client.media().get(media_id)`.
 ///
 /// - Scopes: `pins:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Media`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/media-get>
+/// - Arguments, in order:
+///   - `media_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.media().get(..)`, or detached with [`MediaGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.media().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct MediaGet<C = ()> {
@@ -197,7 +242,7 @@ pub struct MediaGet<C = ()> {
 }
 
 impl MediaGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(media_id: impl Into<String>) -> Self {
         Self::bind((), media_id)
     }
@@ -215,6 +260,9 @@ impl<C> rt::Operation for MediaGet<C> {
     const ID: &'static str = "media/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/media/");

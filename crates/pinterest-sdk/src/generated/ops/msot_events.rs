@@ -17,6 +17,12 @@ impl<C: Copy> MsotEventsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `POST /ad_accounts/{ad_account_id}/msot/events`: see [`MsotEventsCreate`].
     pub fn create(
         &self,
@@ -27,16 +33,29 @@ impl<C: Copy> MsotEventsApi<C> {
     }
 }
 
-/// `POST /ad_accounts/{ad_account_id}/msot/events` (operation `msot_events/create`).
+/// `POST /ad_accounts/{ad_account_id}/msot/events` (operation `msot_events/create`): `client.msot_events().create(ad_account_id, body)`.
 ///
 /// - Scopes: `msot:write`
 /// - Rate-limit category: `msot_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/msot_events-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`ConversionMSOTEvents`](models::ConversionMSOTEvents).
 ///
-/// Create it with `client.msot_events().create(..)`, or detached with [`MsotEventsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client
+///     .msot_events()
+///     .create("1234567890", models::ConversionMSOTEvents::builder().ad_group_id("1234567890").attribution_scope(models::ConversionMSOTEventsAttributionScope::View).event_id("1234567890").event_name(models::ConversionMSOTEventsEventName::AddToCart).event_timestamp(1).build()?)
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct MsotEventsCreate<C = ()> {
@@ -47,7 +66,7 @@ pub struct MsotEventsCreate<C = ()> {
 }
 
 impl MsotEventsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionMSOTEvents>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -66,6 +85,9 @@ impl<C> rt::Operation for MsotEventsCreate<C> {
     const ID: &'static str = "msot_events/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["msot:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "msot_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,49 +17,71 @@ impl<C: Copy> NotificationApi<C> {
         Self { c }
     }
 
-    /// `POST /notifications`: see [`NotificationPost`].
-    pub fn post(&self, body: impl Into<models::NotificationPostBody>) -> NotificationPost<C> {
-        NotificationPost::bind(self.c, body)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
+    /// `POST /notifications`: see [`NotificationCreate`].
+    pub fn create(&self, body: impl Into<models::NotificationCreateBody>) -> NotificationCreate<C> {
+        NotificationCreate::bind(self.c, body)
     }
 }
 
-/// `POST /notifications` (operation `notification/post`).
+/// `POST /notifications` (operation `notification/post`): `client.notification().create(body)`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::NotificationPostResponse`]
+/// - Success: HTTP 200; output [`models::NotificationCreateResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/notification-post>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`NotificationCreateBody`](models::NotificationCreateBody).
 ///
-/// Create it with `client.notification().post(..)`, or detached with [`NotificationPost::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .notification()
+///     .create(models::NotificationCreateBody::Variant0(vec![serde_json::Map::new()]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct NotificationPost<C = ()> {
+pub struct NotificationCreate<C = ()> {
     c: C,
     o: rt::CallOptions,
-    body: models::NotificationPostBody,
+    body: models::NotificationCreateBody,
 }
 
-impl NotificationPost {
-    /// The operation, detached from any client.
-    pub fn new(body: impl Into<models::NotificationPostBody>) -> Self {
+impl NotificationCreate {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(body: impl Into<models::NotificationCreateBody>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> NotificationPost<C> {
-    fn bind(c: C, body: impl Into<models::NotificationPostBody>) -> Self {
+impl<C> NotificationCreate<C> {
+    fn bind(c: C, body: impl Into<models::NotificationCreateBody>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), body }
     }
 }
 
-impl<C> rt::Operation for NotificationPost<C> {
-    type Output = models::NotificationPostResponse;
+impl<C> rt::Operation for NotificationCreate<C> {
+    type Output = models::NotificationCreateResponse;
     const ID: &'static str = "notification/post";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/notifications");
@@ -76,4 +98,4 @@ impl<C> rt::Operation for NotificationPost<C> {
     }
 }
 
-impl_send!(NotificationPost);
+impl_send!(NotificationCreate);

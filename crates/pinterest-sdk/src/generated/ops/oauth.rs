@@ -17,23 +17,29 @@ impl<C: Copy> OauthApi<C> {
         Self { c }
     }
 
-    /// `POST /oauth/conversion_token`: see [`OauthConversionToken`].
-    pub fn conversion_token(&self) -> OauthConversionToken<C> {
-        OauthConversionToken::bind(self.c)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `POST /oauth/token`: see [`OauthToken`].
-    pub fn token(&self, body: impl Into<models::OauthAccessTokenRequest>) -> OauthToken<C> {
-        OauthToken::bind(self.c, body)
+    /// `POST /oauth/conversion_token`: see [`OauthCreateConversionToken`].
+    pub fn create_conversion_token(&self) -> OauthCreateConversionToken<C> {
+        OauthCreateConversionToken::bind(self.c)
     }
 
-    /// `POST /oauth/token/revoke`: see [`TokenRevoke`].
-    pub fn token_revoke(&self, body: impl Into<models::TokenRevocationRequest>) -> TokenRevoke<C> {
-        TokenRevoke::bind(self.c, body)
+    /// `POST /oauth/token`: see [`OauthCreateToken`].
+    pub fn create_token(&self, body: impl Into<models::OauthAccessTokenRequest>) -> OauthCreateToken<C> {
+        OauthCreateToken::bind(self.c, body)
+    }
+
+    /// `POST /oauth/token/revoke`: see [`OauthRevokeToken`].
+    pub fn revoke_token(&self, body: impl Into<models::TokenRevocationRequest>) -> OauthRevokeToken<C> {
+        OauthRevokeToken::bind(self.c, body)
     }
 }
 
-/// `POST /oauth/conversion_token` (operation `oauth/conversion_token`).
+/// `POST /oauth/conversion_token` (operation `oauth/conversion_token`): `client.oauth().create_conversion_token()`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `org_write`
@@ -41,39 +47,49 @@ impl<C: Copy> OauthApi<C> {
 /// - Success: HTTP 200; output [`models::ConversionAccessTokenResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/oauth-conversion_token>
 ///
-/// Create it with `client.oauth().conversion_token(..)`, or detached with [`OauthConversionToken::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.oauth().create_conversion_token().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct OauthConversionToken<C = ()> {
+pub struct OauthCreateConversionToken<C = ()> {
     c: C,
     o: rt::CallOptions,
 }
 
-impl OauthConversionToken {
-    /// The operation, detached from any client.
+impl OauthCreateConversionToken {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for OauthConversionToken {
+impl Default for OauthCreateConversionToken {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> OauthConversionToken<C> {
+impl<C> OauthCreateConversionToken<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default() }
     }
 }
 
-impl<C> rt::Operation for OauthConversionToken<C> {
+impl<C> rt::Operation for OauthCreateConversionToken<C> {
     type Output = models::ConversionAccessTokenResponse;
     const ID: &'static str = "oauth/conversion_token";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
     const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
@@ -90,45 +106,61 @@ impl<C> rt::Operation for OauthConversionToken<C> {
     }
 }
 
-impl_send!(OauthConversionToken);
+impl_send!(OauthCreateConversionToken);
 
-/// `POST /oauth/token` (operation `oauth/token`).
+/// `POST /oauth/token` (operation `oauth/token`): `client.oauth().create_token(body)`.
 ///
 /// - Scopes: HTTP Basic auth with the app id and secret
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::OauthAccessTokenResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/oauth-token>
+/// - Arguments, in order:
+///   - `body` (form body, required): [`OauthAccessTokenRequest`](models::OauthAccessTokenRequest).
 ///
-/// Create it with `client.oauth().token(..)`, or detached with [`OauthToken::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .oauth()
+///     .create_token(models::OauthAccessTokenRequest::authorization_code(models::OauthAccessTokenRequestCode::builder().code("code").redirect_uri("redirect uri").build()?))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct OauthToken<C = ()> {
+pub struct OauthCreateToken<C = ()> {
     c: C,
     o: rt::CallOptions,
     body: models::OauthAccessTokenRequest,
 }
 
-impl OauthToken {
-    /// The operation, detached from any client.
+impl OauthCreateToken {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::OauthAccessTokenRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> OauthToken<C> {
+impl<C> OauthCreateToken<C> {
     fn bind(c: C, body: impl Into<models::OauthAccessTokenRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), body }
     }
 }
 
-impl<C> rt::Operation for OauthToken<C> {
+impl<C> rt::Operation for OauthCreateToken<C> {
     type Output = models::OauthAccessTokenResponse;
     const ID: &'static str = "oauth/token";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Basic;
+    const SCOPES: &'static [&'static [&'static str]] = &[];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
     const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
@@ -146,45 +178,60 @@ impl<C> rt::Operation for OauthToken<C> {
     }
 }
 
-impl_send!(OauthToken);
+impl_send!(OauthCreateToken);
 
-/// `POST /oauth/token/revoke` (operation `token/revoke`).
+/// `POST /oauth/token/revoke` (operation `token/revoke`): `client.oauth().revoke_token(body)`.
 ///
 /// - Scopes: HTTP Basic auth with the app id and secret
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/token-revoke>
+/// - Arguments, in order:
+///   - `body` (form body, required): [`TokenRevocationRequest`](models::TokenRevocationRequest).
 ///
-/// Create it with `client.oauth().token_revoke(..)`, or detached with [`TokenRevoke::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client
+///     .oauth()
+///     .revoke_token(models::TokenRevocationRequest::new("token"))
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TokenRevoke<C = ()> {
+pub struct OauthRevokeToken<C = ()> {
     c: C,
     o: rt::CallOptions,
     body: models::TokenRevocationRequest,
 }
 
-impl TokenRevoke {
-    /// The operation, detached from any client.
+impl OauthRevokeToken {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::TokenRevocationRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> TokenRevoke<C> {
+impl<C> OauthRevokeToken<C> {
     fn bind(c: C, body: impl Into<models::TokenRevocationRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), body }
     }
 }
 
-impl<C> rt::Operation for TokenRevoke<C> {
+impl<C> rt::Operation for OauthRevokeToken<C> {
     type Output = ();
     const ID: &'static str = "token/revoke";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Basic;
+    const SCOPES: &'static [&'static [&'static str]] = &[];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
     const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
@@ -203,4 +250,4 @@ impl<C> rt::Operation for TokenRevoke<C> {
     }
 }
 
-impl_send!(TokenRevoke);
+impl_send!(OauthRevokeToken);

@@ -17,6 +17,12 @@ impl<C: Copy> OrderLinesApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/order_lines`: see [`OrderLinesList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> OrderLinesList<C> {
         OrderLinesList::bind(self.c, ad_account_id)
@@ -28,7 +34,7 @@ impl<C: Copy> OrderLinesApi<C> {
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/order_lines` (operation `order_lines/list`).
+/// `GET /ad_accounts/{ad_account_id}/order_lines` (operation `order_lines/list`): `client.order_lines().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -36,9 +42,18 @@ impl<C: Copy> OrderLinesApi<C> {
 /// - Success: HTTP 200; output [`models::OrderLinesListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/order_lines-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.order_lines().list(..)`, or detached with [`OrderLinesList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.order_lines().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct OrderLinesList<C = ()> {
@@ -51,7 +66,7 @@ pub struct OrderLinesList<C = ()> {
 }
 
 impl OrderLinesList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -63,19 +78,19 @@ impl<C> OrderLinesList<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id, page_size: None, order: None, bookmark: None }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::OrderLinesListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -87,6 +102,9 @@ impl<C> rt::Operation for OrderLinesList<C> {
     const ID: &'static str = "order_lines/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -113,27 +131,41 @@ impl<C> rt::Operation for OrderLinesList<C> {
 impl<C: Clone> rt::Paginated for OrderLinesList<C> {
     type Item = models::OrderLine;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(OrderLinesList, paginated);
 
-/// `GET /ad_accounts/{ad_account_id}/order_lines/{order_line_id}` (operation `order_lines/get`).
+/// `GET /ad_accounts/{ad_account_id}/order_lines/{order_line_id}` (operation `order_lines/get`): `client.order_lines().get(ad_account_id, order_line_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::OrderLine`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/order_lines-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `order_line_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.order_lines().get(..)`, or detached with [`OrderLinesGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.order_lines().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct OrderLinesGet<C = ()> {
@@ -144,7 +176,7 @@ pub struct OrderLinesGet<C = ()> {
 }
 
 impl OrderLinesGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, order_line_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, order_line_id)
     }
@@ -163,6 +195,9 @@ impl<C> rt::Operation for OrderLinesGet<C> {
     const ID: &'static str = "order_lines/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,6 +17,12 @@ impl<C: Copy> PinsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /pins`: see [`PinsList`].
     pub fn list(&self) -> PinsList<C> {
         PinsList::bind(self.c)
@@ -42,26 +48,18 @@ impl<C: Copy> PinsApi<C> {
         PinsUpdate::bind(self.c, pin_id, body)
     }
 
-    /// `GET /pins/{pin_id}/analytics`: see [`PinsAnalytics`].
-    pub fn analytics(
-        &self,
-        pin_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::PinsAnalyticsMetricTypesItem>>,
-    ) -> PinsAnalytics<C> {
-        PinsAnalytics::bind(self.c, pin_id, start_date, end_date, metric_types)
+    /// `GET /pins/{pin_id}/analytics`: see [`PinsGetAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`, `metric_types`: they are required.
+    pub fn get_analytics(&self, pin_id: impl Into<String>) -> PinsGetAnalytics<C> {
+        PinsGetAnalytics::bind(self.c, pin_id)
     }
 
-    /// `GET /pins/analytics`: see [`MultiPinsAnalytics`].
-    pub fn multi_pins_analytics(
-        &self,
-        pin_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::MultiPinsAnalyticsMetricTypesItem>>,
-    ) -> MultiPinsAnalytics<C> {
-        MultiPinsAnalytics::bind(self.c, pin_ids, start_date, end_date, metric_types)
+    /// `GET /pins/analytics`: see [`PinsGetMultiAnalytics`].
+    ///
+    /// Then set `pin_ids`, `start_date`, `end_date`, `metric_types`: they are required.
+    pub fn get_multi_analytics(&self) -> PinsGetMultiAnalytics<C> {
+        PinsGetMultiAnalytics::bind(self.c)
     }
 
     /// `POST /pins/{pin_id}/save`: see [`PinsSave`].
@@ -70,7 +68,7 @@ impl<C: Copy> PinsApi<C> {
     }
 }
 
-/// `GET /pins` (operation `pins/list`).
+/// `GET /pins` (operation `pins/list`): `client.pins().list()`.
 ///
 /// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
@@ -79,8 +77,15 @@ impl<C: Copy> PinsApi<C> {
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-list>
 ///
-/// Create it with `client.pins().list(..)`, or detached with [`PinsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.pins().list().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PinsList<C = ()> {
@@ -97,7 +102,7 @@ pub struct PinsList<C = ()> {
 }
 
 impl PinsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
@@ -125,49 +130,49 @@ impl<C> PinsList<C> {
         }
     }
 
-    /// Sets `pin_filter` (query parameter).
+    /// Sets `pin_filter` (query parameter, optional): one of `exclude_native`, `exclude_repins`, `has_been_promoted`.
     pub fn pin_filter(mut self, value: impl Into<models::PinsListPinFilter>) -> Self {
         self.pin_filter = Some(value.into());
         self
     }
 
-    /// Sets `pin_metrics` (query parameter).
+    /// Sets `pin_metrics` (query parameter, optional): boolean; default `false`.
     pub fn pin_metrics(mut self, value: bool) -> Self {
         self.pin_metrics = Some(value);
         self
     }
 
-    /// Sets `include_protected_pins` (query parameter).
+    /// Sets `include_protected_pins` (query parameter, optional): boolean; default `false`.
     pub fn include_protected_pins(mut self, value: bool) -> Self {
         self.include_protected_pins = Some(value);
         self
     }
 
-    /// Sets `pin_type` (query parameter).
+    /// Sets `pin_type` (query parameter, optional): one of `PRIVATE`.
     pub fn pin_type(mut self, value: impl Into<models::PinsListPinType>) -> Self {
         self.pin_type = Some(value.into());
         self
     }
 
-    /// Sets `creative_types` (query parameter).
+    /// Sets `creative_types` (query parameter, optional, sent as repeated keys): list of one of the 13 values of [`CreativeType`](models::CreativeType).
     pub fn creative_types(mut self, value: impl IntoIterator<Item = impl Into<models::CreativeType>>) -> Self {
         self.creative_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
@@ -179,6 +184,9 @@ impl<C> rt::Operation for PinsList<C> {
     const ID: &'static str = "pins/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/pins");
@@ -210,27 +218,44 @@ impl<C> rt::Operation for PinsList<C> {
 impl<C: Clone> rt::Paginated for PinsList<C> {
     type Item = models::Pin;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(PinsList, paginated);
 
-/// `POST /pins` (operation `pins/create`).
+/// `POST /pins` (operation `pins/create`): `client.pins().create(body)`.
 ///
 /// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200, 201; output [`models::Pin`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-create>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`PinCreate`](models::PinCreate).
 ///
-/// Create it with `client.pins().create(..)`, or detached with [`PinsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .pins()
+///     .create(models::PinCreate::new("1234567890", models::PinMediaSource::image_base64(models::PinMediaSourceImageBase64::builder().content_type(models::ContentType::ImageJpeg).data("data").build()?)))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PinsCreate<C = ()> {
@@ -241,7 +266,7 @@ pub struct PinsCreate<C = ()> {
 }
 
 impl PinsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::PinCreate>) -> Self {
         Self::bind((), body)
     }
@@ -253,7 +278,7 @@ impl<C> PinsCreate<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -265,6 +290,9 @@ impl<C> rt::Operation for PinsCreate<C> {
     const ID: &'static str = "pins/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write", "pins:read", "pins:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/pins");
@@ -284,16 +312,25 @@ impl<C> rt::Operation for PinsCreate<C> {
 
 impl_send!(PinsCreate);
 
-/// `GET /pins/{pin_id}` (operation `pins/get`).
+/// `GET /pins/{pin_id}` (operation `pins/get`): `client.pins().get(pin_id)`.
 ///
 /// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Pin`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-get>
+/// - Arguments, in order:
+///   - `pin_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.pins().get(..)`, or detached with [`PinsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.pins().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PinsGet<C = ()> {
@@ -305,7 +342,7 @@ pub struct PinsGet<C = ()> {
 }
 
 impl PinsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(pin_id: impl Into<String>) -> Self {
         Self::bind((), pin_id)
     }
@@ -317,13 +354,13 @@ impl<C> PinsGet<C> {
         Self { c, o: rt::CallOptions::default(), pin_id, ad_account_id: None, pin_metrics: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `pin_metrics` (query parameter).
+    /// Sets `pin_metrics` (query parameter, optional): boolean; default `false`.
     pub fn pin_metrics(mut self, value: bool) -> Self {
         self.pin_metrics = Some(value);
         self
@@ -335,6 +372,9 @@ impl<C> rt::Operation for PinsGet<C> {
     const ID: &'static str = "pins/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/pins/");
@@ -355,16 +395,24 @@ impl<C> rt::Operation for PinsGet<C> {
 
 impl_send!(PinsGet);
 
-/// `DELETE /pins/{pin_id}` (operation `pins/delete`).
+/// `DELETE /pins/{pin_id}` (operation `pins/delete`): `client.pins().delete(pin_id)`.
 ///
 /// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-delete>
+/// - Arguments, in order:
+///   - `pin_id` (path parameter, required): string; pattern `^\d+$`.
 ///
-/// Create it with `client.pins().delete(..)`, or detached with [`PinsDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.pins().delete("1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PinsDelete<C = ()> {
@@ -375,7 +423,7 @@ pub struct PinsDelete<C = ()> {
 }
 
 impl PinsDelete {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(pin_id: impl Into<String>) -> Self {
         Self::bind((), pin_id)
     }
@@ -387,7 +435,7 @@ impl<C> PinsDelete<C> {
         Self { c, o: rt::CallOptions::default(), pin_id, ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -399,6 +447,9 @@ impl<C> rt::Operation for PinsDelete<C> {
     const ID: &'static str = "pins/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write", "pins:read", "pins:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/pins/");
@@ -419,16 +470,26 @@ impl<C> rt::Operation for PinsDelete<C> {
 
 impl_send!(PinsDelete);
 
-/// `PATCH /pins/{pin_id}` (operation `pins/update`).
+/// `PATCH /pins/{pin_id}` (operation `pins/update`): `client.pins().update(pin_id, body)`.
 ///
 /// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::Pin`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-update>
+/// - Arguments, in order:
+///   - `pin_id` (path parameter, required): string; pattern `^\d+$`.
+///   - `body` (JSON body, required): [`PinUpdate`](models::PinUpdate).
 ///
-/// Create it with `client.pins().update(..)`, or detached with [`PinsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.pins().update("1234567890", models::PinUpdate::new()).send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PinsUpdate<C = ()> {
@@ -440,7 +501,7 @@ pub struct PinsUpdate<C = ()> {
 }
 
 impl PinsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(pin_id: impl Into<String>, body: impl Into<models::PinUpdate>) -> Self {
         Self::bind((), pin_id, body)
     }
@@ -453,7 +514,7 @@ impl<C> PinsUpdate<C> {
         Self { c, o: rt::CallOptions::default(), pin_id, ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -465,6 +526,9 @@ impl<C> rt::Operation for PinsUpdate<C> {
     const ID: &'static str = "pins/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write", "pins:read", "pins:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/pins/");
@@ -485,100 +549,137 @@ impl<C> rt::Operation for PinsUpdate<C> {
 
 impl_send!(PinsUpdate);
 
-/// `GET /pins/{pin_id}/analytics` (operation `pins/analytics`).
+/// `GET /pins/{pin_id}/analytics` (operation `pins/analytics`): `client.pins().get_analytics(pin_id).start_date(..).end_date(..).metric_types(..)`.
 ///
 /// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::PinAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-analytics>
+/// - Arguments, in order:
+///   - `pin_id` (path parameter, required): string.
+/// - Required setters: [`start_date`](PinsGetAnalytics::start_date), [`end_date`](PinsGetAnalytics::end_date), [`metric_types`](PinsGetAnalytics::metric_types). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.pins().analytics(..)`, or detached with [`PinsAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .pins()
+///     .get_analytics("1234567890")
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .metric_types([models::PinsGetAnalyticsMetricTypesItem::Impression])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct PinsAnalytics<C = ()> {
+pub struct PinsGetAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     pin_id: String,
-    start_date: String,
-    end_date: String,
-    app_types: Option<models::PinsAnalyticsAppTypes>,
-    metric_types: Vec<models::PinsAnalyticsMetricTypesItem>,
-    split_field: Option<models::PinsAnalyticsSplitField>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    app_types: Option<models::PinsGetAnalyticsAppTypes>,
+    metric_types: Option<Vec<models::PinsGetAnalyticsMetricTypesItem>>,
+    split_field: Option<models::PinsGetAnalyticsSplitField>,
     ad_account_id: Option<String>,
 }
 
-impl PinsAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        pin_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::PinsAnalyticsMetricTypesItem>>,
-    ) -> Self {
-        Self::bind((), pin_id, start_date, end_date, metric_types)
+impl PinsGetAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(pin_id: impl Into<String>) -> Self {
+        Self::bind((), pin_id)
     }
 }
 
-impl<C> PinsAnalytics<C> {
-    fn bind(
-        c: C,
-        pin_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::PinsAnalyticsMetricTypesItem>>,
-    ) -> Self {
+impl<C> PinsGetAnalytics<C> {
+    fn bind(c: C, pin_id: impl Into<String>) -> Self {
         let pin_id = pin_id.into();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let metric_types = metric_types.into_iter().map(Into::into).collect();
         Self {
             c,
             o: rt::CallOptions::default(),
             pin_id,
-            start_date,
-            end_date,
+            start_date: None,
+            end_date: None,
             app_types: None,
-            metric_types,
+            metric_types: None,
             split_field: None,
             ad_account_id: None,
         }
     }
 
-    /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::PinsAnalyticsAppTypes>) -> Self {
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `app_types` (query parameter, optional): one of `ALL`, `MOBILE`, `TABLET`, `WEB`; default `"ALL"`.
+    pub fn app_types(mut self, value: impl Into<models::PinsGetAnalyticsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
 
-    /// Sets `split_field` (query parameter).
-    pub fn split_field(mut self, value: impl Into<models::PinsAnalyticsSplitField>) -> Self {
+    /// Sets `metric_types` (query parameter, required, sent comma-separated): list of one of the 15 values of [`PinsGetAnalyticsMetricTypesItem`](models::PinsGetAnalyticsMetricTypesItem).
+    pub fn metric_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::PinsGetAnalyticsMetricTypesItem>>,
+    ) -> Self {
+        self.metric_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `split_field` (query parameter, optional): one of `NO_SPLIT`, `APP_TYPE`; default `"NO_SPLIT"`.
+    pub fn split_field(mut self, value: impl Into<models::PinsGetAnalyticsSplitField>) -> Self {
         self.split_field = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for PinsAnalytics<C> {
+impl<C> rt::Operation for PinsGetAnalytics<C> {
     type Output = models::PinAnalyticsResponse;
     const ID: &'static str = "pins/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("PinsGetAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("PinsGetAnalytics", "end_date").into());
+        };
+        let Some(metric_types) = &self.metric_types else {
+            return Err(rt::BuildError::missing("PinsGetAnalytics", "metric_types").into());
+        };
         w.path("/pins/");
         w.path_param("pin_id", &self.pin_id)?;
         w.path("/analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
         w.query_opt("app_types", &self.app_types);
-        w.query_csv("metric_types", &self.metric_types);
+        w.query_csv("metric_types", metric_types);
         w.query_opt("split_field", &self.split_field);
         w.query_opt("ad_account_id", &self.ad_account_id);
         Ok(())
@@ -593,93 +694,143 @@ impl<C> rt::Operation for PinsAnalytics<C> {
     }
 }
 
-impl_send!(PinsAnalytics);
+impl_send!(PinsGetAnalytics);
 
-/// `GET /pins/analytics` (operation `multi_pins/analytics`).
+/// `GET /pins/analytics` (operation `multi_pins/analytics`): `client.pins().get_multi_analytics().pin_ids(..).start_date(..).end_date(..).metric_types(..)`.
 ///
 /// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::BulkPinAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/multi_pins-analytics>
+/// - Required setters: [`pin_ids`](PinsGetMultiAnalytics::pin_ids), [`start_date`](PinsGetMultiAnalytics::start_date), [`end_date`](PinsGetMultiAnalytics::end_date), [`metric_types`](PinsGetMultiAnalytics::metric_types). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.pins().multi_pins_analytics(..)`, or detached with [`MultiPinsAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .pins()
+///     .get_multi_analytics()
+///     .pin_ids(["pin ids"])
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .metric_types([models::PinsGetAnalyticsMetricTypesItem::Impression])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct MultiPinsAnalytics<C = ()> {
+pub struct PinsGetMultiAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
-    pin_ids: Vec<String>,
-    start_date: String,
-    end_date: String,
-    app_types: Option<models::MultiPinsAnalyticsAppTypes>,
-    metric_types: Vec<models::MultiPinsAnalyticsMetricTypesItem>,
+    pin_ids: Option<Vec<String>>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    app_types: Option<models::PinsGetMultiAnalyticsAppTypes>,
+    metric_types: Option<Vec<models::PinsGetMultiAnalyticsMetricTypesItem>>,
     ad_account_id: Option<String>,
 }
 
-impl MultiPinsAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        pin_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::MultiPinsAnalyticsMetricTypesItem>>,
-    ) -> Self {
-        Self::bind((), pin_ids, start_date, end_date, metric_types)
+impl PinsGetMultiAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new() -> Self {
+        Self::bind(())
     }
 }
 
-impl<C> MultiPinsAnalytics<C> {
-    fn bind(
-        c: C,
-        pin_ids: impl IntoIterator<Item = impl Into<String>>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        metric_types: impl IntoIterator<Item = impl Into<models::MultiPinsAnalyticsMetricTypesItem>>,
-    ) -> Self {
-        let pin_ids = pin_ids.into_iter().map(Into::into).collect();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let metric_types = metric_types.into_iter().map(Into::into).collect();
+impl Default for PinsGetMultiAnalytics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> PinsGetMultiAnalytics<C> {
+    fn bind(c: C) -> Self {
         Self {
             c,
             o: rt::CallOptions::default(),
-            pin_ids,
-            start_date,
-            end_date,
+            pin_ids: None,
+            start_date: None,
+            end_date: None,
             app_types: None,
-            metric_types,
+            metric_types: None,
             ad_account_id: None,
         }
     }
 
-    /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::MultiPinsAnalyticsAppTypes>) -> Self {
+    /// Sets `pin_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 100 items, each item: pattern `^\d+$`.
+    pub fn pin_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.pin_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `app_types` (query parameter, optional): one of `ALL`, `MOBILE`, `TABLET`, `WEB`; default `"ALL"`.
+    pub fn app_types(mut self, value: impl Into<models::PinsGetMultiAnalyticsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `metric_types` (query parameter, required, sent comma-separated): list of one of the 15 values of [`PinsGetAnalyticsMetricTypesItem`](models::PinsGetAnalyticsMetricTypesItem).
+    pub fn metric_types(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::PinsGetMultiAnalyticsMetricTypesItem>>,
+    ) -> Self {
+        self.metric_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for MultiPinsAnalytics<C> {
+impl<C> rt::Operation for PinsGetMultiAnalytics<C> {
     type Output = models::BulkPinAnalyticsResponse;
     const ID: &'static str = "multi_pins/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(pin_ids) = &self.pin_ids else {
+            return Err(rt::BuildError::missing("PinsGetMultiAnalytics", "pin_ids").into());
+        };
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("PinsGetMultiAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("PinsGetMultiAnalytics", "end_date").into());
+        };
+        let Some(metric_types) = &self.metric_types else {
+            return Err(rt::BuildError::missing("PinsGetMultiAnalytics", "metric_types").into());
+        };
         w.path("/pins/analytics");
-        w.query_exploded("pin_ids", &self.pin_ids);
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
+        w.query_exploded("pin_ids", pin_ids);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
         w.query_opt("app_types", &self.app_types);
-        w.query_csv("metric_types", &self.metric_types);
+        w.query_csv("metric_types", metric_types);
         w.query_opt("ad_account_id", &self.ad_account_id);
         Ok(())
     }
@@ -693,18 +844,28 @@ impl<C> rt::Operation for MultiPinsAnalytics<C> {
     }
 }
 
-impl_send!(MultiPinsAnalytics);
+impl_send!(PinsGetMultiAnalytics);
 
-/// `POST /pins/{pin_id}/save` (operation `pins/save`).
+/// `POST /pins/{pin_id}/save` (operation `pins/save`): `client.pins().save(pin_id, body)`.
 ///
 /// - Scopes: `boards:read` + `boards:write` + `pins:read` + `pins:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 201; output [`models::Pin`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/pins-save>
+/// - Arguments, in order:
+///   - `pin_id` (path parameter, required): string.
+///   - `body` (JSON body, required): [`PinsSaveBody`](models::PinsSaveBody).
 ///
-/// Create it with `client.pins().save(..)`, or detached with [`PinsSave::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.pins().save("1234567890", models::PinsSaveBody::new()).send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PinsSave<C = ()> {
@@ -716,7 +877,7 @@ pub struct PinsSave<C = ()> {
 }
 
 impl PinsSave {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(pin_id: impl Into<String>, body: impl Into<models::PinsSaveBody>) -> Self {
         Self::bind((), pin_id, body)
     }
@@ -729,7 +890,7 @@ impl<C> PinsSave<C> {
         Self { c, o: rt::CallOptions::default(), pin_id, ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -741,6 +902,9 @@ impl<C> rt::Operation for PinsSave<C> {
     const ID: &'static str = "pins/save";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:write", "pins:read", "pins:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/pins/");

@@ -17,76 +17,95 @@ impl<C: Copy> ProductCategoriesApi<C> {
         Self { c }
     }
 
-    /// `GET /trends/topics/featured`: see [`TrendsFeaturedTopicsList`].
-    pub fn trends_featured_topics_list(
-        &self,
-        region: impl Into<models::ProductCategoryRegion>,
-    ) -> TrendsFeaturedTopicsList<C> {
-        TrendsFeaturedTopicsList::bind(self.c, region)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `GET /trends/product_categories/details`: see [`TrendsProductCategoriesDetailsList`].
-    pub fn trends_product_categories_details_list(
+    /// `GET /trends/topics/featured`: see [`ProductCategoriesListFeaturedTopics`].
+    pub fn list_featured_topics(
+        &self,
+        region: impl Into<models::ProductCategoryRegion>,
+    ) -> ProductCategoriesListFeaturedTopics<C> {
+        ProductCategoriesListFeaturedTopics::bind(self.c, region)
+    }
+
+    /// `GET /trends/product_categories/details`: see [`ProductCategoriesListDetails`].
+    pub fn list_details(
         &self,
         product_categories: impl IntoIterator<Item = impl Into<models::ProductCategoryEnum>>,
         region: impl Into<models::ProductCategoryRegion>,
-    ) -> TrendsProductCategoriesDetailsList<C> {
-        TrendsProductCategoriesDetailsList::bind(self.c, product_categories, region)
+    ) -> ProductCategoriesListDetails<C> {
+        ProductCategoriesListDetails::bind(self.c, product_categories, region)
     }
 
-    /// `GET /trends/product_categories/trending`: see [`TrendsProductCategoriesTrendingList`].
-    pub fn trends_product_categories_trending_list(
-        &self,
-        region: impl Into<models::ProductCategoryRegion>,
-    ) -> TrendsProductCategoriesTrendingList<C> {
-        TrendsProductCategoriesTrendingList::bind(self.c, region)
+    /// `GET /trends/product_categories/trending`: see [`ProductCategoriesListTrending`].
+    pub fn list_trending(&self, region: impl Into<models::ProductCategoryRegion>) -> ProductCategoriesListTrending<C> {
+        ProductCategoriesListTrending::bind(self.c, region)
     }
 }
 
-/// `GET /trends/topics/featured` (operation `trends_featured_topics/list`).
+/// `GET /trends/topics/featured` (operation `trends_featured_topics/list`): `client.product_categories().list_featured_topics(region)`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output `Vec<models::FeaturedTrend>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/trends_featured_topics-list>
+/// - Arguments, in order:
+///   - `region` (query parameter, required): one of `US`, `GB+IE`, `CA`.
 ///
-/// Create it with `client.product_categories().trends_featured_topics_list(..)`, or detached with [`TrendsFeaturedTopicsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .product_categories()
+///     .list_featured_topics(models::ProductCategoryRegion::Us)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TrendsFeaturedTopicsList<C = ()> {
+pub struct ProductCategoriesListFeaturedTopics<C = ()> {
     c: C,
     o: rt::CallOptions,
     interest: Option<models::InterestsEnum>,
     region: models::ProductCategoryRegion,
 }
 
-impl TrendsFeaturedTopicsList {
-    /// The operation, detached from any client.
+impl ProductCategoriesListFeaturedTopics {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(region: impl Into<models::ProductCategoryRegion>) -> Self {
         Self::bind((), region)
     }
 }
 
-impl<C> TrendsFeaturedTopicsList<C> {
+impl<C> ProductCategoriesListFeaturedTopics<C> {
     fn bind(c: C, region: impl Into<models::ProductCategoryRegion>) -> Self {
         let region = region.into();
         Self { c, o: rt::CallOptions::default(), interest: None, region }
     }
 
-    /// Sets `interest` (query parameter).
+    /// Sets `interest` (query parameter, optional): one of the 16 values of [`InterestsEnum`](models::InterestsEnum).
     pub fn interest(mut self, value: impl Into<models::InterestsEnum>) -> Self {
         self.interest = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for TrendsFeaturedTopicsList<C> {
+impl<C> rt::Operation for ProductCategoriesListFeaturedTopics<C> {
     type Output = Vec<models::FeaturedTrend>;
     const ID: &'static str = "trends_featured_topics/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "trends_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/trends/topics/featured");
@@ -104,21 +123,35 @@ impl<C> rt::Operation for TrendsFeaturedTopicsList<C> {
     }
 }
 
-impl_send!(TrendsFeaturedTopicsList);
+impl_send!(ProductCategoriesListFeaturedTopics);
 
-/// `GET /trends/product_categories/details` (operation `trends_product_categories_details/list`).
+/// `GET /trends/product_categories/details` (operation `trends_product_categories_details/list`): `client.product_categories().list_details(product_categories, region)`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output `Vec<models::ProductCategoryDetails>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/trends_product_categories_details-list>
+/// - Arguments, in order:
+///   - `product_categories` (query parameter, required, sent as repeated keys): list of one of the 383 values of [`ProductCategoryEnum`](models::ProductCategoryEnum); at least 1 items, at most 20 items.
+///   - `region` (query parameter, required): one of `US`, `GB+IE`, `CA`.
 ///
-/// Create it with `client.product_categories().trends_product_categories_details_list(..)`, or detached with [`TrendsProductCategoriesDetailsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .product_categories()
+///     .list_details([models::ProductCategoryEnum::AccentTables], models::ProductCategoryRegion::Us)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TrendsProductCategoriesDetailsList<C = ()> {
+pub struct ProductCategoriesListDetails<C = ()> {
     c: C,
     o: rt::CallOptions,
     product_categories: Vec<models::ProductCategoryEnum>,
@@ -127,8 +160,8 @@ pub struct TrendsProductCategoriesDetailsList<C = ()> {
     engagement_type: Option<models::ProductCategoriesEngagementType>,
 }
 
-impl TrendsProductCategoriesDetailsList {
-    /// The operation, detached from any client.
+impl ProductCategoriesListDetails {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         product_categories: impl IntoIterator<Item = impl Into<models::ProductCategoryEnum>>,
         region: impl Into<models::ProductCategoryRegion>,
@@ -137,7 +170,7 @@ impl TrendsProductCategoriesDetailsList {
     }
 }
 
-impl<C> TrendsProductCategoriesDetailsList<C> {
+impl<C> ProductCategoriesListDetails<C> {
     fn bind(
         c: C,
         product_categories: impl IntoIterator<Item = impl Into<models::ProductCategoryEnum>>,
@@ -155,24 +188,27 @@ impl<C> TrendsProductCategoriesDetailsList<C> {
         }
     }
 
-    /// Sets `lookback_window` (query parameter).
+    /// Sets `lookback_window` (query parameter, optional): one of `90`, `180`, `365`, `730`.
     pub fn lookback_window(mut self, value: impl Into<models::ProductCategoryDetailLookbackWindow>) -> Self {
         self.lookback_window = Some(value.into());
         self
     }
 
-    /// Sets `engagement_type` (query parameter).
+    /// Sets `engagement_type` (query parameter, optional): one of `ENGAGEMENT`, `OUTBOUND_CLICK`, `SAVE`.
     pub fn engagement_type(mut self, value: impl Into<models::ProductCategoriesEngagementType>) -> Self {
         self.engagement_type = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for TrendsProductCategoriesDetailsList<C> {
+impl<C> rt::Operation for ProductCategoriesListDetails<C> {
     type Output = Vec<models::ProductCategoryDetails>;
     const ID: &'static str = "trends_product_categories_details/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "trends_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/trends/product_categories/details");
@@ -192,21 +228,34 @@ impl<C> rt::Operation for TrendsProductCategoriesDetailsList<C> {
     }
 }
 
-impl_send!(TrendsProductCategoriesDetailsList);
+impl_send!(ProductCategoriesListDetails);
 
-/// `GET /trends/product_categories/trending` (operation `trends_product_categories_trending/list`).
+/// `GET /trends/product_categories/trending` (operation `trends_product_categories_trending/list`): `client.product_categories().list_trending(region)`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `trends_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output `Vec<models::TrendingProductCategory>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/trends_product_categories_trending-list>
+/// - Arguments, in order:
+///   - `region` (query parameter, required): one of `US`, `GB+IE`, `CA`.
 ///
-/// Create it with `client.product_categories().trends_product_categories_trending_list(..)`, or detached with [`TrendsProductCategoriesTrendingList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .product_categories()
+///     .list_trending(models::ProductCategoryRegion::Us)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TrendsProductCategoriesTrendingList<C = ()> {
+pub struct ProductCategoriesListTrending<C = ()> {
     c: C,
     o: rt::CallOptions,
     region: models::ProductCategoryRegion,
@@ -216,14 +265,14 @@ pub struct TrendsProductCategoriesTrendingList<C = ()> {
     engagement_type: Option<models::ProductCategoriesEngagementType>,
 }
 
-impl TrendsProductCategoriesTrendingList {
-    /// The operation, detached from any client.
+impl ProductCategoriesListTrending {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(region: impl Into<models::ProductCategoryRegion>) -> Self {
         Self::bind((), region)
     }
 }
 
-impl<C> TrendsProductCategoriesTrendingList<C> {
+impl<C> ProductCategoriesListTrending<C> {
     fn bind(c: C, region: impl Into<models::ProductCategoryRegion>) -> Self {
         let region = region.into();
         Self {
@@ -237,36 +286,39 @@ impl<C> TrendsProductCategoriesTrendingList<C> {
         }
     }
 
-    /// Sets `verticals` (query parameter).
+    /// Sets `verticals` (query parameter, optional, sent as repeated keys): list of one of `FASHION`, `HOME_DECOR`, `BEAUTY`.
     pub fn verticals(mut self, value: impl IntoIterator<Item = impl Into<models::VerticalProductCategory>>) -> Self {
         self.verticals = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `ages` (query parameter).
+    /// Sets `ages` (query parameter, optional, sent as repeated keys): list of one of `18-24`, `25-34`, `35-44`, `45-49`, `50-54`, `55-64`, `65+`.
     pub fn ages(mut self, value: impl IntoIterator<Item = impl Into<models::AgeTrendsBucket>>) -> Self {
         self.ages = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `genders` (query parameter).
+    /// Sets `genders` (query parameter, optional, sent as repeated keys): list of one of `MALE`, `FEMALE`, `UNSPECIFIED`.
     pub fn genders(mut self, value: impl IntoIterator<Item = impl Into<models::GenderBucket>>) -> Self {
         self.genders = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `engagement_type` (query parameter).
+    /// Sets `engagement_type` (query parameter, optional): one of `ENGAGEMENT`, `OUTBOUND_CLICK`, `SAVE`.
     pub fn engagement_type(mut self, value: impl Into<models::ProductCategoriesEngagementType>) -> Self {
         self.engagement_type = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for TrendsProductCategoriesTrendingList<C> {
+impl<C> rt::Operation for ProductCategoriesListTrending<C> {
     type Output = Vec<models::TrendingProductCategory>;
     const ID: &'static str = "trends_product_categories_trending/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "trends_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/trends/product_categories/trending");
@@ -293,4 +345,4 @@ impl<C> rt::Operation for TrendsProductCategoriesTrendingList<C> {
     }
 }
 
-impl_send!(TrendsProductCategoriesTrendingList);
+impl_send!(ProductCategoriesListTrending);

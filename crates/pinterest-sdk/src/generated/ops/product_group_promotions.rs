@@ -17,6 +17,12 @@ impl<C: Copy> ProductGroupPromotionsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/product_group_promotions`: see [`ProductGroupPromotionsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> ProductGroupPromotionsList<C> {
         ProductGroupPromotionsList::bind(self.c, ad_account_id)
@@ -49,39 +55,37 @@ impl<C: Copy> ProductGroupPromotionsApi<C> {
         ProductGroupPromotionsGet::bind(self.c, ad_account_id, product_group_promotion_id)
     }
 
-    /// `GET /ad_accounts/{ad_account_id}/product_groups/analytics`: see [`ProductGroupsAnalytics`].
-    pub fn product_groups_analytics(
+    /// `GET /ad_accounts/{ad_account_id}/product_groups/analytics`: see [`ProductGroupPromotionsGetProductGroupAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`, `product_group_ids`, `columns`, `granularity`: they are required.
+    pub fn get_product_group_analytics(
         &self,
         ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        product_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::ProductGroupsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> ProductGroupsAnalytics<C> {
-        ProductGroupsAnalytics::bind(
-            self.c,
-            ad_account_id,
-            start_date,
-            end_date,
-            product_group_ids,
-            columns,
-            granularity,
-        )
+    ) -> ProductGroupPromotionsGetProductGroupAnalytics<C> {
+        ProductGroupPromotionsGetProductGroupAnalytics::bind(self.c, ad_account_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/product_group_promotions` (operation `product_group_promotions/list`).
+/// `GET /ad_accounts/{ad_account_id}/product_group_promotions` (operation `product_group_promotions/list`): `client.product_group_promotions().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ProductGroupPromotionsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/product_group_promotions-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.product_group_promotions().list(..)`, or detached with [`ProductGroupPromotionsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.product_group_promotions().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ProductGroupPromotionsList<C = ()> {
@@ -97,7 +101,7 @@ pub struct ProductGroupPromotionsList<C = ()> {
 }
 
 impl ProductGroupPromotionsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -119,13 +123,13 @@ impl<C> ProductGroupPromotionsList<C> {
         }
     }
 
-    /// Sets `product_group_promotion_ids` (query parameter).
+    /// Sets `product_group_promotion_ids` (query parameter, optional, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`.
     pub fn product_group_promotion_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_group_promotion_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `entity_statuses` (query parameter).
+    /// Sets `entity_statuses` (query parameter, optional, sent as repeated keys): list of one of `ACTIVE`, `PAUSED`, `ARCHIVED`, `DRAFT`, `DELETED_DRAFT`; default `["ACTIVE","PAUSED"]`.
     pub fn entity_statuses(
         mut self,
         value: impl IntoIterator<Item = impl Into<models::ProductGroupPromotionsListEntityStatusesItem>>,
@@ -134,25 +138,25 @@ impl<C> ProductGroupPromotionsList<C> {
         self
     }
 
-    /// Sets `ad_group_id` (query parameter).
+    /// Sets `ad_group_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::ProductGroupPromotionsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -164,6 +168,9 @@ impl<C> rt::Operation for ProductGroupPromotionsList<C> {
     const ID: &'static str = "product_group_promotions/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -197,27 +204,45 @@ impl<C> rt::Operation for ProductGroupPromotionsList<C> {
 impl<C: Clone> rt::Paginated for ProductGroupPromotionsList<C> {
     type Item = models::ProductGroupPromotion;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(ProductGroupPromotionsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/product_group_promotions` (operation `product_group_promotions/create`).
+/// `POST /ad_accounts/{ad_account_id}/product_group_promotions` (operation `product_group_promotions/create`): `client.product_group_promotions().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ProductGroupPromotionResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/product_group_promotions-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`ProductGroupPromotionCreateRequest`](models::ProductGroupPromotionCreateRequest).
 ///
-/// Create it with `client.product_group_promotions().create(..)`, or detached with [`ProductGroupPromotionsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .product_group_promotions()
+///     .create("1234567890", models::ProductGroupPromotionCreateRequest::new("1234567890", [models::ProductGroupPromotion::new()]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ProductGroupPromotionsCreate<C = ()> {
@@ -228,7 +253,7 @@ pub struct ProductGroupPromotionsCreate<C = ()> {
 }
 
 impl ProductGroupPromotionsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ProductGroupPromotionCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -251,6 +276,9 @@ impl<C> rt::Operation for ProductGroupPromotionsCreate<C> {
     const ID: &'static str = "product_group_promotions/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -271,16 +299,30 @@ impl<C> rt::Operation for ProductGroupPromotionsCreate<C> {
 
 impl_send!(ProductGroupPromotionsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/product_group_promotions` (operation `product_group_promotions/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/product_group_promotions` (operation `product_group_promotions/update`): `client.product_group_promotions().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ProductGroupPromotionResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/product_group_promotions-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`ProductGroupPromotionUpdateRequest`](models::ProductGroupPromotionUpdateRequest).
 ///
-/// Create it with `client.product_group_promotions().update(..)`, or detached with [`ProductGroupPromotionsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .product_group_promotions()
+///     .update("1234567890", models::ProductGroupPromotionUpdateRequest::new("1234567890", [models::ProductGroupPromotion::new()]))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ProductGroupPromotionsUpdate<C = ()> {
@@ -291,7 +333,7 @@ pub struct ProductGroupPromotionsUpdate<C = ()> {
 }
 
 impl ProductGroupPromotionsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ProductGroupPromotionUpdateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -314,6 +356,9 @@ impl<C> rt::Operation for ProductGroupPromotionsUpdate<C> {
     const ID: &'static str = "product_group_promotions/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -334,16 +379,26 @@ impl<C> rt::Operation for ProductGroupPromotionsUpdate<C> {
 
 impl_send!(ProductGroupPromotionsUpdate);
 
-/// `GET /ad_accounts/{ad_account_id}/product_group_promotions/{product_group_promotion_id}` (operation `product_group_promotions/get`).
+/// `GET /ad_accounts/{ad_account_id}/product_group_promotions/{product_group_promotion_id}` (operation `product_group_promotions/get`): `client.product_group_promotions().get(ad_account_id, product_group_promotion_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ProductGroupPromotion`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/product_group_promotions-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `product_group_promotion_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.product_group_promotions().get(..)`, or detached with [`ProductGroupPromotionsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.product_group_promotions().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct ProductGroupPromotionsGet<C = ()> {
@@ -354,7 +409,7 @@ pub struct ProductGroupPromotionsGet<C = ()> {
 }
 
 impl ProductGroupPromotionsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, product_group_promotion_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, product_group_promotion_id)
     }
@@ -373,6 +428,9 @@ impl<C> rt::Operation for ProductGroupPromotionsGet<C> {
     const ID: &'static str = "product_group_promotions/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -393,73 +451,73 @@ impl<C> rt::Operation for ProductGroupPromotionsGet<C> {
 
 impl_send!(ProductGroupPromotionsGet);
 
-/// `GET /ad_accounts/{ad_account_id}/product_groups/analytics` (operation `product_groups/analytics`).
+/// `GET /ad_accounts/{ad_account_id}/product_groups/analytics` (operation `product_groups/analytics`): `client.product_group_promotions().get_product_group_analytics(ad_account_id).start_date(..).end_date(..).product_group_ids(..).columns(..).granularity(..)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::ProductGroupAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/product_groups-analytics>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+/// - Required setters: [`start_date`](ProductGroupPromotionsGetProductGroupAnalytics::start_date), [`end_date`](ProductGroupPromotionsGetProductGroupAnalytics::end_date), [`product_group_ids`](ProductGroupPromotionsGetProductGroupAnalytics::product_group_ids), [`columns`](ProductGroupPromotionsGetProductGroupAnalytics::columns), [`granularity`](ProductGroupPromotionsGetProductGroupAnalytics::granularity). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.product_group_promotions().product_groups_analytics(..)`, or detached with [`ProductGroupsAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .product_group_promotions()
+///     .get_product_group_analytics("1234567890")
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .product_group_ids(["product group ids"])
+///     .columns([models::AdGroupsGetAnalyticsColumnsItem::SpendInMicroDollar])
+///     .granularity(models::Granularity::Total)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct ProductGroupsAnalytics<C = ()> {
+pub struct ProductGroupPromotionsGetProductGroupAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: String,
-    start_date: String,
-    end_date: String,
-    product_group_ids: Vec<String>,
-    columns: Vec<models::ProductGroupsAnalyticsColumnsItem>,
-    granularity: models::Granularity,
-    click_window_days: Option<models::ProductGroupsAnalyticsClickWindowDays>,
-    engagement_window_days: Option<models::ProductGroupsAnalyticsEngagementWindowDays>,
-    view_window_days: Option<models::ProductGroupsAnalyticsViewWindowDays>,
-    conversion_report_time: Option<models::ProductGroupsAnalyticsConversionReportTime>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    product_group_ids: Option<Vec<String>>,
+    columns: Option<Vec<models::ProductGroupPromotionsGetProductGroupAnalyticsColumnsItem>>,
+    granularity: Option<models::Granularity>,
+    click_window_days: Option<models::ProductGroupPromotionsGetProductGroupAnalyticsClickWindowDays>,
+    engagement_window_days: Option<models::ProductGroupPromotionsGetProductGroupAnalyticsEngagementWindowDays>,
+    view_window_days: Option<models::ProductGroupPromotionsGetProductGroupAnalyticsViewWindowDays>,
+    conversion_report_time: Option<models::ProductGroupPromotionsGetProductGroupAnalyticsConversionReportTime>,
     reporting_timezone: Option<models::ReportingTimeZone>,
 }
 
-impl ProductGroupsAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        product_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::ProductGroupsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
-        Self::bind((), ad_account_id, start_date, end_date, product_group_ids, columns, granularity)
+impl ProductGroupPromotionsGetProductGroupAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(ad_account_id: impl Into<String>) -> Self {
+        Self::bind((), ad_account_id)
     }
 }
 
-impl<C> ProductGroupsAnalytics<C> {
-    fn bind(
-        c: C,
-        ad_account_id: impl Into<String>,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        product_group_ids: impl IntoIterator<Item = impl Into<String>>,
-        columns: impl IntoIterator<Item = impl Into<models::ProductGroupsAnalyticsColumnsItem>>,
-        granularity: impl Into<models::Granularity>,
-    ) -> Self {
+impl<C> ProductGroupPromotionsGetProductGroupAnalytics<C> {
+    fn bind(c: C, ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let product_group_ids = product_group_ids.into_iter().map(Into::into).collect();
-        let columns = columns.into_iter().map(Into::into).collect();
-        let granularity = granularity.into();
         Self {
             c,
             o: rt::CallOptions::default(),
             ad_account_id,
-            start_date,
-            end_date,
-            product_group_ids,
-            columns,
-            granularity,
+            start_date: None,
+            end_date: None,
+            product_group_ids: None,
+            columns: None,
+            granularity: None,
             click_window_days: None,
             engagement_window_days: None,
             view_window_days: None,
@@ -468,58 +526,117 @@ impl<C> ProductGroupsAnalytics<C> {
         }
     }
 
-    /// Sets `click_window_days` (query parameter).
-    pub fn click_window_days(mut self, value: impl Into<models::ProductGroupsAnalyticsClickWindowDays>) -> Self {
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `product_group_ids` (query parameter, required, sent as repeated keys): list of string; at least 1 items, at most 250 items, each item: pattern `^\d+$`.
+    pub fn product_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_group_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `columns` (query parameter, required, sent comma-separated): list of one of the 175 values of [`AdGroupsGetAnalyticsColumnsItem`](models::AdGroupsGetAnalyticsColumnsItem).
+    pub fn columns(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<models::ProductGroupPromotionsGetProductGroupAnalyticsColumnsItem>>,
+    ) -> Self {
+        self.columns = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `granularity` (query parameter, required): one of `TOTAL`, `DAY`, `HOUR`, `WEEK`, `MONTH`.
+    pub fn granularity(mut self, value: impl Into<models::Granularity>) -> Self {
+        self.granularity = Some(value.into());
+        self
+    }
+
+    /// Sets `click_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
+    pub fn click_window_days(
+        mut self,
+        value: impl Into<models::ProductGroupPromotionsGetProductGroupAnalyticsClickWindowDays>,
+    ) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
-    /// Sets `engagement_window_days` (query parameter).
+    /// Sets `engagement_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `30`.
     pub fn engagement_window_days(
         mut self,
-        value: impl Into<models::ProductGroupsAnalyticsEngagementWindowDays>,
+        value: impl Into<models::ProductGroupPromotionsGetProductGroupAnalyticsEngagementWindowDays>,
     ) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
-    /// Sets `view_window_days` (query parameter).
-    pub fn view_window_days(mut self, value: impl Into<models::ProductGroupsAnalyticsViewWindowDays>) -> Self {
+    /// Sets `view_window_days` (query parameter, optional): one of `0`, `1`, `7`, `14`, `30`, `60`; default `1`.
+    pub fn view_window_days(
+        mut self,
+        value: impl Into<models::ProductGroupPromotionsGetProductGroupAnalyticsViewWindowDays>,
+    ) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
-    /// Sets `conversion_report_time` (query parameter).
+    /// Sets `conversion_report_time` (query parameter, optional): one of `TIME_OF_AD_ACTION`, `TIME_OF_CONVERSION`; default `"TIME_OF_AD_ACTION"`.
     pub fn conversion_report_time(
         mut self,
-        value: impl Into<models::ProductGroupsAnalyticsConversionReportTime>,
+        value: impl Into<models::ProductGroupPromotionsGetProductGroupAnalyticsConversionReportTime>,
     ) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
-    /// Sets `reporting_timezone` (query parameter).
+    /// Sets `reporting_timezone` (query parameter, optional): one of `PINTEREST_TIME_ZONE`, `AD_ACCOUNT_TIME_ZONE`.
     pub fn reporting_timezone(mut self, value: impl Into<models::ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for ProductGroupsAnalytics<C> {
+impl<C> rt::Operation for ProductGroupPromotionsGetProductGroupAnalytics<C> {
     type Output = models::ProductGroupAnalyticsResponse;
     const ID: &'static str = "product_groups/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("ProductGroupPromotionsGetProductGroupAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("ProductGroupPromotionsGetProductGroupAnalytics", "end_date").into());
+        };
+        let Some(product_group_ids) = &self.product_group_ids else {
+            return Err(
+                rt::BuildError::missing("ProductGroupPromotionsGetProductGroupAnalytics", "product_group_ids").into()
+            );
+        };
+        let Some(columns) = &self.columns else {
+            return Err(rt::BuildError::missing("ProductGroupPromotionsGetProductGroupAnalytics", "columns").into());
+        };
+        let Some(granularity) = &self.granularity else {
+            return Err(rt::BuildError::missing("ProductGroupPromotionsGetProductGroupAnalytics", "granularity").into());
+        };
         w.path("/ad_accounts/");
         w.path_param("ad_account_id", &self.ad_account_id)?;
         w.path("/product_groups/analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query_exploded("product_group_ids", &self.product_group_ids);
-        w.query_csv("columns", &self.columns);
-        w.query("granularity", &self.granularity);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query_exploded("product_group_ids", product_group_ids);
+        w.query_csv("columns", columns);
+        w.query("granularity", granularity);
         w.query_opt("click_window_days", &self.click_window_days);
         w.query_opt("engagement_window_days", &self.engagement_window_days);
         w.query_opt("view_window_days", &self.view_window_days);
@@ -537,4 +654,4 @@ impl<C> rt::Operation for ProductGroupsAnalytics<C> {
     }
 }
 
-impl_send!(ProductGroupsAnalytics);
+impl_send!(ProductGroupPromotionsGetProductGroupAnalytics);

@@ -17,6 +17,12 @@ impl<C: Copy> PromotionsApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/promotions`: see [`PromotionsList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> PromotionsList<C> {
         PromotionsList::bind(self.c, ad_account_id)
@@ -51,17 +57,26 @@ impl<C: Copy> PromotionsApi<C> {
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/promotions` (operation `promotions/list`).
+/// `GET /ad_accounts/{ad_account_id}/promotions` (operation `promotions/list`): `client.promotions().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::PromotionsListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/promotions-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.promotions().list(..)`, or detached with [`PromotionsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.promotions().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PromotionsList<C = ()> {
@@ -74,7 +89,7 @@ pub struct PromotionsList<C = ()> {
 }
 
 impl PromotionsList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -86,19 +101,19 @@ impl<C> PromotionsList<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id, page_size: None, order: None, bookmark: None }
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::PromotionsListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -110,6 +125,9 @@ impl<C> rt::Operation for PromotionsList<C> {
     const ID: &'static str = "promotions/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -136,27 +154,45 @@ impl<C> rt::Operation for PromotionsList<C> {
 impl<C: Clone> rt::Paginated for PromotionsList<C> {
     type Item = models::PromotionResponse;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(PromotionsList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/promotions` (operation `promotions/create`).
+/// `POST /ad_accounts/{ad_account_id}/promotions` (operation `promotions/create`): `client.promotions().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::PromotionsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/promotions-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`PromotionCreateRequest`](models::PromotionCreateRequest).
 ///
-/// Create it with `client.promotions().create(..)`, or detached with [`PromotionsCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .promotions()
+///     .create("1234567890", [models::PromotionCreateRequest::builder().promotion_title("promotion title").promotion_type(models::PromotionType::Variable).build()?])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PromotionsCreate<C = ()> {
@@ -167,7 +203,7 @@ pub struct PromotionsCreate<C = ()> {
 }
 
 impl PromotionsCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::PromotionCreateRequest>>,
@@ -193,6 +229,9 @@ impl<C> rt::Operation for PromotionsCreate<C> {
     const ID: &'static str = "promotions/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -213,16 +252,30 @@ impl<C> rt::Operation for PromotionsCreate<C> {
 
 impl_send!(PromotionsCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/promotions` (operation `promotions/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/promotions` (operation `promotions/update`): `client.promotions().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::PromotionsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/promotions-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): list of [`PromotionUpdateRequest`](models::PromotionUpdateRequest).
 ///
-/// Create it with `client.promotions().update(..)`, or detached with [`PromotionsUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .promotions()
+///     .update("1234567890", [models::PromotionUpdateRequest::new("1234567890")])
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PromotionsUpdate<C = ()> {
@@ -233,7 +286,7 @@ pub struct PromotionsUpdate<C = ()> {
 }
 
 impl PromotionsUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::PromotionUpdateRequest>>,
@@ -259,6 +312,9 @@ impl<C> rt::Operation for PromotionsUpdate<C> {
     const ID: &'static str = "promotions/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -279,16 +335,26 @@ impl<C> rt::Operation for PromotionsUpdate<C> {
 
 impl_send!(PromotionsUpdate);
 
-/// `GET /ad_accounts/{ad_account_id}/promotions/{promotion_id}` (operation `promotions/get`).
+/// `GET /ad_accounts/{ad_account_id}/promotions/{promotion_id}` (operation `promotions/get`): `client.promotions().get(ad_account_id, promotion_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::PromotionResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/promotions-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `promotion_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.promotions().get(..)`, or detached with [`PromotionsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.promotions().get("1234567890", "1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PromotionsGet<C = ()> {
@@ -299,7 +365,7 @@ pub struct PromotionsGet<C = ()> {
 }
 
 impl PromotionsGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, promotion_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, promotion_id)
     }
@@ -318,6 +384,9 @@ impl<C> rt::Operation for PromotionsGet<C> {
     const ID: &'static str = "promotions/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -338,16 +407,25 @@ impl<C> rt::Operation for PromotionsGet<C> {
 
 impl_send!(PromotionsGet);
 
-/// `DELETE /ad_accounts/{ad_account_id}/promotions/{promotion_id}` (operation `promotions/delete`).
+/// `DELETE /ad_accounts/{ad_account_id}/promotions/{promotion_id}` (operation `promotions/delete`): `client.promotions().delete(ad_account_id, promotion_id)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/promotions-delete>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `promotion_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.promotions().delete(..)`, or detached with [`PromotionsDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.promotions().delete("1234567890", "1234567890").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct PromotionsDelete<C = ()> {
@@ -358,7 +436,7 @@ pub struct PromotionsDelete<C = ()> {
 }
 
 impl PromotionsDelete {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, promotion_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, promotion_id)
     }
@@ -377,6 +455,9 @@ impl<C> rt::Operation for PromotionsDelete<C> {
     const ID: &'static str = "promotions/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

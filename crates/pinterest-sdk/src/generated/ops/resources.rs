@@ -17,41 +17,50 @@ impl<C: Copy> ResourcesApi<C> {
         Self { c }
     }
 
-    /// `GET /resources/ad_account_countries`: see [`AdAccountCountriesGet`].
-    pub fn ad_account_countries_get(&self) -> AdAccountCountriesGet<C> {
-        AdAccountCountriesGet::bind(self.c)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `GET /resources/delivery_metrics`: see [`DeliveryMetricsGet`].
-    pub fn delivery_metrics_get(&self) -> DeliveryMetricsGet<C> {
-        DeliveryMetricsGet::bind(self.c)
+    /// `GET /resources/ad_account_countries`: see [`ResourcesListAdAccountCountries`].
+    pub fn list_ad_account_countries(&self) -> ResourcesListAdAccountCountries<C> {
+        ResourcesListAdAccountCountries::bind(self.c)
     }
 
-    /// `GET /resources/lead_form_questions`: see [`LeadFormQuestionsGet`].
-    pub fn lead_form_questions_get(&self) -> LeadFormQuestionsGet<C> {
-        LeadFormQuestionsGet::bind(self.c)
+    /// `GET /resources/delivery_metrics`: see [`ResourcesListDeliveryMetrics`].
+    pub fn list_delivery_metrics(&self) -> ResourcesListDeliveryMetrics<C> {
+        ResourcesListDeliveryMetrics::bind(self.c)
     }
 
-    /// `GET /resources/metrics_ready_state`: see [`MetricsReadyStateGet`].
-    pub fn metrics_ready_state_get(&self, date: impl Into<String>) -> MetricsReadyStateGet<C> {
-        MetricsReadyStateGet::bind(self.c, date)
+    /// `GET /resources/lead_form_questions`: see [`ResourcesListLeadFormQuestions`].
+    pub fn list_lead_form_questions(&self) -> ResourcesListLeadFormQuestions<C> {
+        ResourcesListLeadFormQuestions::bind(self.c)
     }
 
-    /// `GET /resources/targeting/interests/{interest_id}`: see [`InterestTargetingOptionsGet`].
-    pub fn interest_targeting_options_get(&self, interest_id: impl Into<String>) -> InterestTargetingOptionsGet<C> {
-        InterestTargetingOptionsGet::bind(self.c, interest_id)
+    /// `GET /resources/metrics_ready_state`: see [`ResourcesGetMetricsReadyState`].
+    pub fn get_metrics_ready_state(&self, date: impl Into<String>) -> ResourcesGetMetricsReadyState<C> {
+        ResourcesGetMetricsReadyState::bind(self.c, date)
     }
 
-    /// `GET /resources/targeting/{targeting_type}`: see [`TargetingOptionsGet`].
-    pub fn targeting_options_get(
+    /// `GET /resources/targeting/interests/{interest_id}`: see [`ResourcesGetInterestTargetingOptions`].
+    pub fn get_interest_targeting_options(
         &self,
-        targeting_type: impl Into<models::TargetingOptionsGetTargetingType>,
-    ) -> TargetingOptionsGet<C> {
-        TargetingOptionsGet::bind(self.c, targeting_type)
+        interest_id: impl Into<String>,
+    ) -> ResourcesGetInterestTargetingOptions<C> {
+        ResourcesGetInterestTargetingOptions::bind(self.c, interest_id)
+    }
+
+    /// `GET /resources/targeting/{targeting_type}`: see [`ResourcesGetTargetingOptions`].
+    pub fn get_targeting_options(
+        &self,
+        targeting_type: impl Into<models::ResourcesGetTargetingOptionsTargetingType>,
+    ) -> ResourcesGetTargetingOptions<C> {
+        ResourcesGetTargetingOptions::bind(self.c, targeting_type)
     }
 }
 
-/// `GET /resources/ad_account_countries` (operation `ad_account_countries/get`).
+/// `GET /resources/ad_account_countries` (operation `ad_account_countries/get`): `client.resources().list_ad_account_countries()`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -59,39 +68,49 @@ impl<C: Copy> ResourcesApi<C> {
 /// - Success: HTTP 200; output [`models::AdAccountsCountryResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/ad_account_countries-get>
 ///
-/// Create it with `client.resources().ad_account_countries_get(..)`, or detached with [`AdAccountCountriesGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.resources().list_ad_account_countries().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct AdAccountCountriesGet<C = ()> {
+pub struct ResourcesListAdAccountCountries<C = ()> {
     c: C,
     o: rt::CallOptions,
 }
 
-impl AdAccountCountriesGet {
-    /// The operation, detached from any client.
+impl ResourcesListAdAccountCountries {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for AdAccountCountriesGet {
+impl Default for ResourcesListAdAccountCountries {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> AdAccountCountriesGet<C> {
+impl<C> ResourcesListAdAccountCountries<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default() }
     }
 }
 
-impl<C> rt::Operation for AdAccountCountriesGet<C> {
+impl<C> rt::Operation for ResourcesListAdAccountCountries<C> {
     type Output = models::AdAccountsCountryResponse;
     const ID: &'static str = "ad_account_countries/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/resources/ad_account_countries");
@@ -107,9 +126,9 @@ impl<C> rt::Operation for AdAccountCountriesGet<C> {
     }
 }
 
-impl_send!(AdAccountCountriesGet);
+impl_send!(ResourcesListAdAccountCountries);
 
-/// `GET /resources/delivery_metrics` (operation `delivery_metrics/get`).
+/// `GET /resources/delivery_metrics` (operation `delivery_metrics/get`): `client.resources().list_delivery_metrics()`.
 ///
 /// - Scopes: `ads:read` + `pins:read` + `user_accounts:read`
 /// - Rate-limit category: `ads_read`
@@ -117,46 +136,56 @@ impl_send!(AdAccountCountriesGet);
 /// - Success: HTTP 200; output [`models::DeliveryMetricsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/delivery_metrics-get>
 ///
-/// Create it with `client.resources().delivery_metrics_get(..)`, or detached with [`DeliveryMetricsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.resources().list_delivery_metrics().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct DeliveryMetricsGet<C = ()> {
+pub struct ResourcesListDeliveryMetrics<C = ()> {
     c: C,
     o: rt::CallOptions,
-    report_type: Option<models::DeliveryMetricsGetReportType>,
+    report_type: Option<models::ResourcesListDeliveryMetricsReportType>,
 }
 
-impl DeliveryMetricsGet {
-    /// The operation, detached from any client.
+impl ResourcesListDeliveryMetrics {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for DeliveryMetricsGet {
+impl Default for ResourcesListDeliveryMetrics {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> DeliveryMetricsGet<C> {
+impl<C> ResourcesListDeliveryMetrics<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), report_type: None }
     }
 
-    /// Sets `report_type` (query parameter).
-    pub fn report_type(mut self, value: impl Into<models::DeliveryMetricsGetReportType>) -> Self {
+    /// Sets `report_type` (query parameter, optional): one of `SYNC`, `ASYNC`.
+    pub fn report_type(mut self, value: impl Into<models::ResourcesListDeliveryMetricsReportType>) -> Self {
         self.report_type = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for DeliveryMetricsGet<C> {
+impl<C> rt::Operation for ResourcesListDeliveryMetrics<C> {
     type Output = models::DeliveryMetricsResponse;
     const ID: &'static str = "delivery_metrics/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read", "pins:read", "user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/resources/delivery_metrics");
@@ -173,9 +202,9 @@ impl<C> rt::Operation for DeliveryMetricsGet<C> {
     }
 }
 
-impl_send!(DeliveryMetricsGet);
+impl_send!(ResourcesListDeliveryMetrics);
 
-/// `GET /resources/lead_form_questions` (operation `lead_form_questions/get`).
+/// `GET /resources/lead_form_questions` (operation `lead_form_questions/get`): `client.resources().list_lead_form_questions()`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
@@ -183,39 +212,48 @@ impl_send!(DeliveryMetricsGet);
 /// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/lead_form_questions-get>
 ///
-/// Create it with `client.resources().lead_form_questions_get(..)`, or detached with [`LeadFormQuestionsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.resources().list_lead_form_questions().send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct LeadFormQuestionsGet<C = ()> {
+pub struct ResourcesListLeadFormQuestions<C = ()> {
     c: C,
     o: rt::CallOptions,
 }
 
-impl LeadFormQuestionsGet {
-    /// The operation, detached from any client.
+impl ResourcesListLeadFormQuestions {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for LeadFormQuestionsGet {
+impl Default for ResourcesListLeadFormQuestions {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> LeadFormQuestionsGet<C> {
+impl<C> ResourcesListLeadFormQuestions<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default() }
     }
 }
 
-impl<C> rt::Operation for LeadFormQuestionsGet<C> {
+impl<C> rt::Operation for ResourcesListLeadFormQuestions<C> {
     type Output = ();
     const ID: &'static str = "lead_form_questions/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/resources/lead_form_questions");
@@ -232,45 +270,57 @@ impl<C> rt::Operation for LeadFormQuestionsGet<C> {
     }
 }
 
-impl_send!(LeadFormQuestionsGet);
+impl_send!(ResourcesListLeadFormQuestions);
 
-/// `GET /resources/metrics_ready_state` (operation `metrics_ready_state/get`).
+/// `GET /resources/metrics_ready_state` (operation `metrics_ready_state/get`): `client.resources().get_metrics_ready_state(date)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_analytics`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::BookClosedResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/metrics_ready_state-get>
+/// - Arguments, in order:
+///   - `date` (query parameter, required): string; pattern `^(\d{4})-(\d{2})-(\d{2})$`.
 ///
-/// Create it with `client.resources().metrics_ready_state_get(..)`, or detached with [`MetricsReadyStateGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.resources().get_metrics_ready_state("2022-07-13").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct MetricsReadyStateGet<C = ()> {
+pub struct ResourcesGetMetricsReadyState<C = ()> {
     c: C,
     o: rt::CallOptions,
     date: String,
 }
 
-impl MetricsReadyStateGet {
-    /// The operation, detached from any client.
+impl ResourcesGetMetricsReadyState {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(date: impl Into<String>) -> Self {
         Self::bind((), date)
     }
 }
 
-impl<C> MetricsReadyStateGet<C> {
+impl<C> ResourcesGetMetricsReadyState<C> {
     fn bind(c: C, date: impl Into<String>) -> Self {
         let date = date.into();
         Self { c, o: rt::CallOptions::default(), date }
     }
 }
 
-impl<C> rt::Operation for MetricsReadyStateGet<C> {
+impl<C> rt::Operation for ResourcesGetMetricsReadyState<C> {
     type Output = models::BookClosedResponse;
     const ID: &'static str = "metrics_ready_state/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/resources/metrics_ready_state");
@@ -287,45 +337,57 @@ impl<C> rt::Operation for MetricsReadyStateGet<C> {
     }
 }
 
-impl_send!(MetricsReadyStateGet);
+impl_send!(ResourcesGetMetricsReadyState);
 
-/// `GET /resources/targeting/interests/{interest_id}` (operation `interest_targeting_options/get`).
+/// `GET /resources/targeting/interests/{interest_id}` (operation `interest_targeting_options/get`): `client.resources().get_interest_targeting_options(interest_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::SingleInterestTargetingOptionResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/interest_targeting_options-get>
+/// - Arguments, in order:
+///   - `interest_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.resources().interest_targeting_options_get(..)`, or detached with [`InterestTargetingOptionsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.resources().get_interest_targeting_options("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct InterestTargetingOptionsGet<C = ()> {
+pub struct ResourcesGetInterestTargetingOptions<C = ()> {
     c: C,
     o: rt::CallOptions,
     interest_id: String,
 }
 
-impl InterestTargetingOptionsGet {
-    /// The operation, detached from any client.
+impl ResourcesGetInterestTargetingOptions {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(interest_id: impl Into<String>) -> Self {
         Self::bind((), interest_id)
     }
 }
 
-impl<C> InterestTargetingOptionsGet<C> {
+impl<C> ResourcesGetInterestTargetingOptions<C> {
     fn bind(c: C, interest_id: impl Into<String>) -> Self {
         let interest_id = interest_id.into();
         Self { c, o: rt::CallOptions::default(), interest_id }
     }
 }
 
-impl<C> rt::Operation for InterestTargetingOptionsGet<C> {
+impl<C> rt::Operation for ResourcesGetInterestTargetingOptions<C> {
     type Output = models::SingleInterestTargetingOptionResponse;
     const ID: &'static str = "interest_targeting_options/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/resources/targeting/interests/");
@@ -342,39 +404,52 @@ impl<C> rt::Operation for InterestTargetingOptionsGet<C> {
     }
 }
 
-impl_send!(InterestTargetingOptionsGet);
+impl_send!(ResourcesGetInterestTargetingOptions);
 
-/// `GET /resources/targeting/{targeting_type}` (operation `targeting_options/get`).
+/// `GET /resources/targeting/{targeting_type}` (operation `targeting_options/get`): `client.resources().get_targeting_options(targeting_type)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::TargetingOptionResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/targeting_options-get>
+/// - Arguments, in order:
+///   - `targeting_type` (path parameter, required): one of `APPTYPE`, `GENDER`, `LOCALE`, `AGE_BUCKET`, `LOCATION`, `GEO`, `INTEREST`, `KEYWORD`, `AUDIENCE_INCLUDE`, `AUDIENCE_EXCLUDE`.
 ///
-/// Create it with `client.resources().targeting_options_get(..)`, or detached with [`TargetingOptionsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .resources()
+///     .get_targeting_options(models::ResourcesGetTargetingOptionsTargetingType::Apptype)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TargetingOptionsGet<C = ()> {
+pub struct ResourcesGetTargetingOptions<C = ()> {
     c: C,
     o: rt::CallOptions,
-    targeting_type: models::TargetingOptionsGetTargetingType,
+    targeting_type: models::ResourcesGetTargetingOptionsTargetingType,
     client_id: Option<String>,
     oauth_signature: Option<String>,
     timestamp: Option<String>,
     ad_account_id: Option<String>,
 }
 
-impl TargetingOptionsGet {
-    /// The operation, detached from any client.
-    pub fn new(targeting_type: impl Into<models::TargetingOptionsGetTargetingType>) -> Self {
+impl ResourcesGetTargetingOptions {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new(targeting_type: impl Into<models::ResourcesGetTargetingOptionsTargetingType>) -> Self {
         Self::bind((), targeting_type)
     }
 }
 
-impl<C> TargetingOptionsGet<C> {
-    fn bind(c: C, targeting_type: impl Into<models::TargetingOptionsGetTargetingType>) -> Self {
+impl<C> ResourcesGetTargetingOptions<C> {
+    fn bind(c: C, targeting_type: impl Into<models::ResourcesGetTargetingOptionsTargetingType>) -> Self {
         let targeting_type = targeting_type.into();
         Self {
             c,
@@ -387,36 +462,39 @@ impl<C> TargetingOptionsGet<C> {
         }
     }
 
-    /// Sets `client_id` (query parameter).
+    /// Sets `client_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn client_id(mut self, value: impl Into<String>) -> Self {
         self.client_id = Some(value.into());
         self
     }
 
-    /// Sets `oauth_signature` (query parameter).
+    /// Sets `oauth_signature` (query parameter, optional): string.
     pub fn oauth_signature(mut self, value: impl Into<String>) -> Self {
         self.oauth_signature = Some(value.into());
         self
     }
 
-    /// Sets `timestamp` (query parameter).
+    /// Sets `timestamp` (query parameter, optional): string; pattern `\d+`.
     pub fn timestamp(mut self, value: impl Into<String>) -> Self {
         self.timestamp = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for TargetingOptionsGet<C> {
+impl<C> rt::Operation for ResourcesGetTargetingOptions<C> {
     type Output = models::TargetingOptionResponse;
     const ID: &'static str = "targeting_options/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/resources/targeting/");
@@ -437,4 +515,4 @@ impl<C> rt::Operation for TargetingOptionsGet<C> {
     }
 }
 
-impl_send!(TargetingOptionsGet);
+impl_send!(ResourcesGetTargetingOptions);

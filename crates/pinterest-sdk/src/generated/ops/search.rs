@@ -17,36 +17,51 @@ impl<C: Copy> SearchApi<C> {
         Self { c }
     }
 
-    /// `GET /search/boards`: see [`SearchUserBoardsGet`].
-    pub fn user_boards_get(&self) -> SearchUserBoardsGet<C> {
-        SearchUserBoardsGet::bind(self.c)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `GET /search/pins`: see [`SearchUserPinsList`].
-    pub fn user_pins_list(&self, query: impl Into<String>) -> SearchUserPinsList<C> {
-        SearchUserPinsList::bind(self.c, query)
+    /// `GET /search/boards`: see [`SearchBoards`].
+    pub fn boards(&self) -> SearchBoards<C> {
+        SearchBoards::bind(self.c)
+    }
+
+    /// `GET /search/pins`: see [`SearchPins`].
+    pub fn pins(&self, query: impl Into<String>) -> SearchPins<C> {
+        SearchPins::bind(self.c, query)
     }
 
     /// `GET /search/partner/pins`: see [`SearchPartnerPins`].
-    pub fn partner_pins(&self, term: impl Into<String>, country_code: impl Into<String>) -> SearchPartnerPins<C> {
-        SearchPartnerPins::bind(self.c, term, country_code)
+    ///
+    /// Then set `term`, `country_code`: they are required.
+    pub fn partner_pins(&self) -> SearchPartnerPins<C> {
+        SearchPartnerPins::bind(self.c)
     }
 }
 
-/// `GET /search/boards` (operation `search_user_boards/get`).
+/// `GET /search/boards` (operation `search_user_boards/get`): `client.search().boards()`.
 ///
 /// - Scopes: `boards:read` + `boards:read_secret`
 /// - Rate-limit category: `org_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::SearchUserBoardsGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::SearchBoardsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/search_user_boards-get>
 ///
-/// Create it with `client.search().user_boards_get(..)`, or detached with [`SearchUserBoardsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.search().boards().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SearchUserBoardsGet<C = ()> {
+pub struct SearchBoards<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
@@ -55,54 +70,57 @@ pub struct SearchUserBoardsGet<C = ()> {
     query: Option<String>,
 }
 
-impl SearchUserBoardsGet {
-    /// The operation, detached from any client.
+impl SearchBoards {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for SearchUserBoardsGet {
+impl Default for SearchBoards {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> SearchUserBoardsGet<C> {
+impl<C> SearchBoards<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, bookmark: None, page_size: None, query: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `query` (query parameter).
+    /// Sets `query` (query parameter, optional): string.
     pub fn query(mut self, value: impl Into<String>) -> Self {
         self.query = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for SearchUserBoardsGet<C> {
-    type Output = models::SearchUserBoardsGetResponse;
+impl<C> rt::Operation for SearchBoards<C> {
+    type Output = models::SearchBoardsResponse;
     const ID: &'static str = "search_user_boards/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "boards:read_secret"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/search/boards");
@@ -125,34 +143,47 @@ impl<C> rt::Operation for SearchUserBoardsGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for SearchUserBoardsGet<C> {
+impl<C: Clone> rt::Paginated for SearchBoards<C> {
     type Item = models::Board;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(SearchUserBoardsGet, paginated);
+impl_send!(SearchBoards, paginated);
 
-/// `GET /search/pins` (operation `search_user_pins/list`).
+/// `GET /search/pins` (operation `search_user_pins/list`): `client.search().pins(query)`.
 ///
 /// - Scopes: `boards:read` + `boards:read_secret` + `pins:read` + `pins:read_secret`
 /// - Rate-limit category: `org_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::SearchUserPinsListResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::SearchPinsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/search_user_pins-list>
+/// - Arguments, in order:
+///   - `query` (query parameter, required): string.
 ///
-/// Create it with `client.search().user_pins_list(..)`, or detached with [`SearchUserPinsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.search().pins("Plants").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct SearchUserPinsList<C = ()> {
+pub struct SearchPins<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
@@ -160,37 +191,41 @@ pub struct SearchUserPinsList<C = ()> {
     bookmark: Option<String>,
 }
 
-impl SearchUserPinsList {
-    /// The operation, detached from any client.
+impl SearchPins {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(query: impl Into<String>) -> Self {
         Self::bind((), query)
     }
 }
 
-impl<C> SearchUserPinsList<C> {
+impl<C> SearchPins<C> {
     fn bind(c: C, query: impl Into<String>) -> Self {
         let query = query.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, query, bookmark: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for SearchUserPinsList<C> {
-    type Output = models::SearchUserPinsListResponse;
+impl<C> rt::Operation for SearchPins<C> {
+    type Output = models::SearchPinsResponse;
     const ID: &'static str = "search_user_pins/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] =
+        &[&["boards:read", "boards:read_secret", "pins:read", "pins:read_secret"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/search/pins");
@@ -209,70 +244,107 @@ impl<C> rt::Operation for SearchUserPinsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for SearchUserPinsList<C> {
+impl<C: Clone> rt::Paginated for SearchPins<C> {
     type Item = models::Pin;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(SearchUserPinsList, paginated);
+impl_send!(SearchPins, paginated);
 
-/// `GET /search/partner/pins` (operation `search_partner_pins`).
+/// `GET /search/partner/pins` (operation `search_partner_pins`): `client.search().partner_pins().term(..).country_code(..)`.
 ///
 /// - Scopes: `boards:read` + `pins:read`
 /// - Rate-limit category: `org_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::SearchPartnerPinsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/search_partner_pins>
+/// - Required setters: [`term`](SearchPartnerPins::term), [`country_code`](SearchPartnerPins::country_code). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.search().partner_pins(..)`, or detached with [`SearchPartnerPins::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.search().partner_pins().term("term").country_code("US").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct SearchPartnerPins<C = ()> {
     c: C,
     o: rt::CallOptions,
-    term: String,
-    country_code: String,
+    term: Option<String>,
+    country_code: Option<String>,
     bookmark: Option<String>,
     locale: Option<String>,
     limit: Option<i64>,
 }
 
 impl SearchPartnerPins {
-    /// The operation, detached from any client.
-    pub fn new(term: impl Into<String>, country_code: impl Into<String>) -> Self {
-        Self::bind((), term, country_code)
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new() -> Self {
+        Self::bind(())
+    }
+}
+
+impl Default for SearchPartnerPins {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl<C> SearchPartnerPins<C> {
-    fn bind(c: C, term: impl Into<String>, country_code: impl Into<String>) -> Self {
-        let term = term.into();
-        let country_code = country_code.into();
-        Self { c, o: rt::CallOptions::default(), term, country_code, bookmark: None, locale: None, limit: None }
+    fn bind(c: C) -> Self {
+        Self {
+            c,
+            o: rt::CallOptions::default(),
+            term: None,
+            country_code: None,
+            bookmark: None,
+            locale: None,
+            limit: None,
+        }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `term` (query parameter, required): string.
+    pub fn term(mut self, value: impl Into<String>) -> Self {
+        self.term = Some(value.into());
+        self
+    }
+
+    /// Sets `country_code` (query parameter, required): string.
+    pub fn country_code(mut self, value: impl Into<String>) -> Self {
+        self.country_code = Some(value.into());
+        self
+    }
+
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `locale` (query parameter).
+    /// Sets `locale` (query parameter, optional): string.
     pub fn locale(mut self, value: impl Into<String>) -> Self {
         self.locale = Some(value.into());
         self
     }
 
-    /// Sets `limit` (query parameter) (1..=50).
+    /// Sets `limit` (query parameter, optional): integer; minimum 1, maximum 50, default `10`.
     pub fn limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
@@ -284,11 +356,20 @@ impl<C> rt::Operation for SearchPartnerPins<C> {
     const ID: &'static str = "search_partner_pins";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["boards:read", "pins:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(term) = &self.term else {
+            return Err(rt::BuildError::missing("SearchPartnerPins", "term").into());
+        };
+        let Some(country_code) = &self.country_code else {
+            return Err(rt::BuildError::missing("SearchPartnerPins", "country_code").into());
+        };
         w.path("/search/partner/pins");
-        w.query("term", &self.term);
-        w.query("country_code", &self.country_code);
+        w.query("term", term);
+        w.query("country_code", country_code);
         w.query_opt("bookmark", &self.bookmark);
         w.query_opt("locale", &self.locale);
         if let Some(v) = self.limit {
@@ -310,12 +391,16 @@ impl<C> rt::Operation for SearchPartnerPins<C> {
 impl<C: Clone> rt::Paginated for SearchPartnerPins<C> {
     type Item = models::SummaryPin;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 

@@ -17,6 +17,12 @@ impl<C: Copy> TargetingTemplateApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/targeting_templates`: see [`TargetingTemplateList`].
     pub fn list(&self, ad_account_id: impl Into<String>) -> TargetingTemplateList<C> {
         TargetingTemplateList::bind(self.c, ad_account_id)
@@ -41,17 +47,26 @@ impl<C: Copy> TargetingTemplateApi<C> {
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/targeting_templates` (operation `targeting_template/list`).
+/// `GET /ad_accounts/{ad_account_id}/targeting_templates` (operation `targeting_template/list`): `client.targeting_template().list(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::TargetingTemplateListResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/targeting_template-list>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.targeting_template().list(..)`, or detached with [`TargetingTemplateList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.targeting_template().list("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct TargetingTemplateList<C = ()> {
@@ -66,7 +81,7 @@ pub struct TargetingTemplateList<C = ()> {
 }
 
 impl TargetingTemplateList {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -87,31 +102,31 @@ impl<C> TargetingTemplateList<C> {
         }
     }
 
-    /// Sets `order` (query parameter).
+    /// Sets `order` (query parameter, optional): one of `ASCENDING`, `DESCENDING`.
     pub fn order(mut self, value: impl Into<models::TargetingTemplateListOrder>) -> Self {
         self.order = Some(value.into());
         self
     }
 
-    /// Sets `include_sizing` (query parameter).
+    /// Sets `include_sizing` (query parameter, optional): boolean; default `false`.
     pub fn include_sizing(mut self, value: bool) -> Self {
         self.include_sizing = Some(value);
         self
     }
 
-    /// Sets `search_query` (query parameter).
+    /// Sets `search_query` (query parameter, optional): string.
     pub fn search_query(mut self, value: impl Into<String>) -> Self {
         self.search_query = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -123,6 +138,9 @@ impl<C> rt::Operation for TargetingTemplateList<C> {
     const ID: &'static str = "targeting_template/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -151,27 +169,45 @@ impl<C> rt::Operation for TargetingTemplateList<C> {
 impl<C: Clone> rt::Paginated for TargetingTemplateList<C> {
     type Item = models::TargetingTemplateGetResponseData;
 
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
+
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
 impl_send!(TargetingTemplateList, paginated);
 
-/// `POST /ad_accounts/{ad_account_id}/targeting_templates` (operation `targeting_template/create`).
+/// `POST /ad_accounts/{ad_account_id}/targeting_templates` (operation `targeting_template/create`): `client.targeting_template().create(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::TargetingTemplateGetResponseData`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/targeting_template-create>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`TargetingTemplateCreate`](models::TargetingTemplateCreate).
 ///
-/// Create it with `client.targeting_template().create(..)`, or detached with [`TargetingTemplateCreate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .targeting_template()
+///     .create("1234567890", models::TargetingTemplateCreate::new("name", models::TargetingSpec::new()))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct TargetingTemplateCreate<C = ()> {
@@ -182,7 +218,7 @@ pub struct TargetingTemplateCreate<C = ()> {
 }
 
 impl TargetingTemplateCreate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::TargetingTemplateCreate>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -201,6 +237,9 @@ impl<C> rt::Operation for TargetingTemplateCreate<C> {
     const ID: &'static str = "targeting_template/create";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -221,16 +260,29 @@ impl<C> rt::Operation for TargetingTemplateCreate<C> {
 
 impl_send!(TargetingTemplateCreate);
 
-/// `PATCH /ad_accounts/{ad_account_id}/targeting_templates` (operation `targeting_template/update`).
+/// `PATCH /ad_accounts/{ad_account_id}/targeting_templates` (operation `targeting_template/update`): `client.targeting_template().update(ad_account_id, body)`.
 ///
 /// - Scopes: `ads:write`
 /// - Rate-limit category: `ads_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/targeting_template-update>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
+///   - `body` (JSON body, required): [`TargetingTemplateUpdateRequest`](models::TargetingTemplateUpdateRequest).
 ///
-/// Create it with `client.targeting_template().update(..)`, or detached with [`TargetingTemplateUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client
+///     .targeting_template()
+///     .update("1234567890", models::TargetingTemplateUpdateRequest::builder().id("1234567890").operation_type(models::TargetingTemplateUpdateRequestOperationType::Remove).build()?)
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct TargetingTemplateUpdate<C = ()> {
@@ -241,7 +293,7 @@ pub struct TargetingTemplateUpdate<C = ()> {
 }
 
 impl TargetingTemplateUpdate {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::TargetingTemplateUpdateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -260,6 +312,9 @@ impl<C> rt::Operation for TargetingTemplateUpdate<C> {
     const ID: &'static str = "targeting_template/update";
     const METHOD: rt::Method = rt::Method::PATCH;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

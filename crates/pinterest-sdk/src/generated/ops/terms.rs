@@ -17,54 +17,72 @@ impl<C: Copy> TermsApi<C> {
         Self { c }
     }
 
-    /// `GET /terms/related`: see [`TermsRelatedList`].
-    pub fn related_list(&self, terms: impl IntoIterator<Item = impl Into<String>>) -> TermsRelatedList<C> {
-        TermsRelatedList::bind(self.c, terms)
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
     }
 
-    /// `GET /terms/suggested`: see [`TermsSuggestedList`].
-    pub fn suggested_list(&self, term: impl Into<String>) -> TermsSuggestedList<C> {
-        TermsSuggestedList::bind(self.c, term)
+    /// `GET /terms/related`: see [`TermsListRelated`].
+    pub fn list_related(&self, terms: impl IntoIterator<Item = impl Into<String>>) -> TermsListRelated<C> {
+        TermsListRelated::bind(self.c, terms)
+    }
+
+    /// `GET /terms/suggested`: see [`TermsListSuggested`].
+    pub fn list_suggested(&self, term: impl Into<String>) -> TermsListSuggested<C> {
+        TermsListSuggested::bind(self.c, term)
     }
 }
 
-/// `GET /terms/related` (operation `terms_related/list`).
+/// `GET /terms/related` (operation `terms_related/list`): `client.terms().list_related(terms)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::RelatedTerms`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/terms_related-list>
+/// - Arguments, in order:
+///   - `terms` (query parameter, required, sent as repeated keys): list of string.
 ///
-/// Create it with `client.terms().related_list(..)`, or detached with [`TermsRelatedList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.terms().list_related(["terms"]).send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TermsRelatedList<C = ()> {
+pub struct TermsListRelated<C = ()> {
     c: C,
     o: rt::CallOptions,
     terms: Vec<String>,
 }
 
-impl TermsRelatedList {
-    /// The operation, detached from any client.
+impl TermsListRelated {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(terms: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::bind((), terms)
     }
 }
 
-impl<C> TermsRelatedList<C> {
+impl<C> TermsListRelated<C> {
     fn bind(c: C, terms: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let terms = terms.into_iter().map(Into::into).collect();
         Self { c, o: rt::CallOptions::default(), terms }
     }
 }
 
-impl<C> rt::Operation for TermsRelatedList<C> {
+impl<C> rt::Operation for TermsListRelated<C> {
     type Output = models::RelatedTerms;
     const ID: &'static str = "terms_related/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/terms/related");
@@ -81,52 +99,64 @@ impl<C> rt::Operation for TermsRelatedList<C> {
     }
 }
 
-impl_send!(TermsRelatedList);
+impl_send!(TermsListRelated);
 
-/// `GET /terms/suggested` (operation `terms_suggested/list`).
+/// `GET /terms/suggested` (operation `terms_suggested/list`): `client.terms().list_suggested(term)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::TermsSuggestedResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/terms_suggested-list>
+/// - Arguments, in order:
+///   - `term` (query parameter, required): string.
 ///
-/// Create it with `client.terms().suggested_list(..)`, or detached with [`TermsSuggestedList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.terms().list_suggested("sports").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct TermsSuggestedList<C = ()> {
+pub struct TermsListSuggested<C = ()> {
     c: C,
     o: rt::CallOptions,
     term: String,
     limit: Option<i64>,
 }
 
-impl TermsSuggestedList {
-    /// The operation, detached from any client.
+impl TermsListSuggested {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(term: impl Into<String>) -> Self {
         Self::bind((), term)
     }
 }
 
-impl<C> TermsSuggestedList<C> {
+impl<C> TermsListSuggested<C> {
     fn bind(c: C, term: impl Into<String>) -> Self {
         let term = term.into();
         Self { c, o: rt::CallOptions::default(), term, limit: None }
     }
 
-    /// Sets `limit` (query parameter) (1..=10).
+    /// Sets `limit` (query parameter, optional): integer; minimum 1, maximum 10, default `4`.
     pub fn limit(mut self, value: i64) -> Self {
         self.limit = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for TermsSuggestedList<C> {
+impl<C> rt::Operation for TermsListSuggested<C> {
     type Output = models::TermsSuggestedResponse;
     const ID: &'static str = "terms_suggested/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/terms/suggested");
@@ -147,4 +177,4 @@ impl<C> rt::Operation for TermsSuggestedList<C> {
     }
 }
 
-impl_send!(TermsSuggestedList);
+impl_send!(TermsListSuggested);

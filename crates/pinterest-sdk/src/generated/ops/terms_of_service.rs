@@ -17,22 +17,37 @@ impl<C: Copy> TermsOfServiceApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /ad_accounts/{ad_account_id}/terms_of_service`: see [`TermsOfServiceGet`].
     pub fn get(&self, ad_account_id: impl Into<String>) -> TermsOfServiceGet<C> {
         TermsOfServiceGet::bind(self.c, ad_account_id)
     }
 }
 
-/// `GET /ad_accounts/{ad_account_id}/terms_of_service` (operation `terms_of_service/get`).
+/// `GET /ad_accounts/{ad_account_id}/terms_of_service` (operation `terms_of_service/get`): `client.terms_of_service().get(ad_account_id)`.
 ///
 /// - Scopes: `ads:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::TermsOfService`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/terms_of_service-get>
+/// - Arguments, in order:
+///   - `ad_account_id` (path parameter, required): string; pattern `^\d+$`, at most 18 characters.
 ///
-/// Create it with `client.terms_of_service().get(..)`, or detached with [`TermsOfServiceGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.terms_of_service().get("1234567890").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct TermsOfServiceGet<C = ()> {
@@ -44,7 +59,7 @@ pub struct TermsOfServiceGet<C = ()> {
 }
 
 impl TermsOfServiceGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -56,13 +71,13 @@ impl<C> TermsOfServiceGet<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id, include_html: None, tos_type: None }
     }
 
-    /// Sets `include_html` (query parameter).
+    /// Sets `include_html` (query parameter, optional): boolean; default `false`.
     pub fn include_html(mut self, value: bool) -> Self {
         self.include_html = Some(value);
         self
     }
 
-    /// Sets `tos_type` (query parameter).
+    /// Sets `tos_type` (query parameter, optional): string.
     pub fn tos_type(mut self, value: impl Into<String>) -> Self {
         self.tos_type = Some(value.into());
         self
@@ -74,6 +89,9 @@ impl<C> rt::Operation for TermsOfServiceGet<C> {
     const ID: &'static str = "terms_of_service/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -17,92 +17,94 @@ impl<C: Copy> UserAccountApi<C> {
         Self { c }
     }
 
+    /// The client this handle calls through.
+    #[allow(dead_code)]
+    pub(crate) fn client(&self) -> C {
+        self.c
+    }
+
     /// `GET /user_account`: see [`UserAccountGet`].
     pub fn get(&self) -> UserAccountGet<C> {
         UserAccountGet::bind(self.c)
     }
 
-    /// `GET /user_account/analytics`: see [`UserAccountAnalytics`].
-    pub fn analytics(&self, start_date: impl Into<String>, end_date: impl Into<String>) -> UserAccountAnalytics<C> {
-        UserAccountAnalytics::bind(self.c, start_date, end_date)
+    /// `GET /user_account/analytics`: see [`UserAccountGetAnalytics`].
+    ///
+    /// Then set `start_date`, `end_date`: they are required.
+    pub fn get_analytics(&self) -> UserAccountGetAnalytics<C> {
+        UserAccountGetAnalytics::bind(self.c)
     }
 
-    /// `GET /user_account/analytics/top_pins`: see [`UserAccountAnalyticsTopPins`].
-    pub fn analytics_top_pins(
-        &self,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        sort_by: impl Into<models::UserAccountAnalyticsTopPinsSortBy>,
-    ) -> UserAccountAnalyticsTopPins<C> {
-        UserAccountAnalyticsTopPins::bind(self.c, start_date, end_date, sort_by)
+    /// `GET /user_account/analytics/top_pins`: see [`UserAccountGetTopPins`].
+    ///
+    /// Then set `start_date`, `end_date`, `sort_by`: they are required.
+    pub fn get_top_pins(&self) -> UserAccountGetTopPins<C> {
+        UserAccountGetTopPins::bind(self.c)
     }
 
-    /// `GET /user_account/analytics/top_video_pins`: see [`UserAccountAnalyticsTopVideoPins`].
-    pub fn analytics_top_video_pins(
-        &self,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        sort_by: impl Into<models::UserAccountAnalyticsTopVideoPinsSortBy>,
-    ) -> UserAccountAnalyticsTopVideoPins<C> {
-        UserAccountAnalyticsTopVideoPins::bind(self.c, start_date, end_date, sort_by)
+    /// `GET /user_account/analytics/top_video_pins`: see [`UserAccountGetTopVideoPins`].
+    ///
+    /// Then set `start_date`, `end_date`, `sort_by`: they are required.
+    pub fn get_top_video_pins(&self) -> UserAccountGetTopVideoPins<C> {
+        UserAccountGetTopVideoPins::bind(self.c)
     }
 
-    /// `GET /user_account/businesses`: see [`LinkedBusinessAccountsGet`].
-    pub fn linked_business_accounts_get(&self) -> LinkedBusinessAccountsGet<C> {
-        LinkedBusinessAccountsGet::bind(self.c)
+    /// `GET /user_account/businesses`: see [`UserAccountListLinkedBusinesses`].
+    pub fn list_linked_businesses(&self) -> UserAccountListLinkedBusinesses<C> {
+        UserAccountListLinkedBusinesses::bind(self.c)
     }
 
-    /// `GET /user_account/followers`: see [`FollowersList`].
-    pub fn followers_list(&self) -> FollowersList<C> {
-        FollowersList::bind(self.c)
+    /// `GET /user_account/followers`: see [`UserAccountListFollowers`].
+    pub fn list_followers(&self) -> UserAccountListFollowers<C> {
+        UserAccountListFollowers::bind(self.c)
     }
 
-    /// `GET /user_account/following`: see [`UserFollowingGet`].
-    pub fn user_following_get(&self) -> UserFollowingGet<C> {
-        UserFollowingGet::bind(self.c)
+    /// `GET /user_account/following`: see [`UserAccountListFollowing`].
+    pub fn list_following(&self) -> UserAccountListFollowing<C> {
+        UserAccountListFollowing::bind(self.c)
     }
 
-    /// `GET /user_account/following/boards`: see [`BoardsUserFollowsList`].
-    pub fn boards_user_follows_list(&self) -> BoardsUserFollowsList<C> {
-        BoardsUserFollowsList::bind(self.c)
+    /// `GET /user_account/following/boards`: see [`UserAccountListFollowedBoards`].
+    pub fn list_followed_boards(&self) -> UserAccountListFollowedBoards<C> {
+        UserAccountListFollowedBoards::bind(self.c)
     }
 
-    /// `POST /user_account/following/{username}`: see [`FollowUserUpdate`].
-    pub fn follow_user_update(
+    /// `POST /user_account/following/{username}`: see [`UserAccountFollowUser`].
+    pub fn follow_user(
         &self,
         username: impl Into<String>,
         body: impl Into<models::FollowUserRequest>,
-    ) -> FollowUserUpdate<C> {
-        FollowUserUpdate::bind(self.c, username, body)
+    ) -> UserAccountFollowUser<C> {
+        UserAccountFollowUser::bind(self.c, username, body)
     }
 
-    /// `GET /user_account/websites`: see [`UserWebsitesGet`].
-    pub fn user_websites_get(&self) -> UserWebsitesGet<C> {
-        UserWebsitesGet::bind(self.c)
+    /// `GET /user_account/websites`: see [`UserAccountListWebsites`].
+    pub fn list_websites(&self) -> UserAccountListWebsites<C> {
+        UserAccountListWebsites::bind(self.c)
     }
 
-    /// `POST /user_account/websites`: see [`VerifyWebsiteUpdate`].
-    pub fn verify_website_update(&self, body: impl Into<models::UserWebsiteVerifyRequest>) -> VerifyWebsiteUpdate<C> {
-        VerifyWebsiteUpdate::bind(self.c, body)
+    /// `POST /user_account/websites`: see [`UserAccountVerifyWebsite`].
+    pub fn verify_website(&self, body: impl Into<models::UserWebsiteVerifyRequest>) -> UserAccountVerifyWebsite<C> {
+        UserAccountVerifyWebsite::bind(self.c, body)
     }
 
-    /// `DELETE /user_account/websites`: see [`UnverifyWebsiteDelete`].
-    pub fn unverify_website_delete(&self, website: impl Into<String>) -> UnverifyWebsiteDelete<C> {
-        UnverifyWebsiteDelete::bind(self.c, website)
+    /// `DELETE /user_account/websites`: see [`UserAccountUnverifyWebsite`].
+    pub fn unverify_website(&self, website: impl Into<String>) -> UserAccountUnverifyWebsite<C> {
+        UserAccountUnverifyWebsite::bind(self.c, website)
     }
 
-    /// `GET /user_account/websites/verification`: see [`WebsiteVerificationGet`].
-    pub fn website_verification_get(&self) -> WebsiteVerificationGet<C> {
-        WebsiteVerificationGet::bind(self.c)
+    /// `GET /user_account/websites/verification`: see [`UserAccountGetWebsiteVerification`].
+    pub fn get_website_verification(&self) -> UserAccountGetWebsiteVerification<C> {
+        UserAccountGetWebsiteVerification::bind(self.c)
     }
 
-    /// `GET /users/{username}/interests/follow`: see [`UserAccountFollowedInterests`].
-    pub fn followed_interests(&self, username: impl Into<String>) -> UserAccountFollowedInterests<C> {
-        UserAccountFollowedInterests::bind(self.c, username)
+    /// `GET /users/{username}/interests/follow`: see [`UserAccountListFollowedInterests`].
+    pub fn list_followed_interests(&self, username: impl Into<String>) -> UserAccountListFollowedInterests<C> {
+        UserAccountListFollowedInterests::bind(self.c, username)
     }
 }
 
-/// `GET /user_account` (operation `user_account/get`).
+/// `GET /user_account` (operation `user_account/get`): `client.user_account().get()`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
@@ -110,8 +112,15 @@ impl<C: Copy> UserAccountApi<C> {
 /// - Success: HTTP 200; output [`models::Account`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_account-get>
 ///
-/// Create it with `client.user_account().get(..)`, or detached with [`UserAccountGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().get().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
 pub struct UserAccountGet<C = ()> {
@@ -121,7 +130,7 @@ pub struct UserAccountGet<C = ()> {
 }
 
 impl UserAccountGet {
-    /// The operation, detached from any client.
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
@@ -138,7 +147,7 @@ impl<C> UserAccountGet<C> {
         Self { c, o: rt::CallOptions::default(), ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
@@ -150,6 +159,9 @@ impl<C> rt::Operation for UserAccountGet<C> {
     const ID: &'static str = "user_account/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account");
@@ -168,49 +180,68 @@ impl<C> rt::Operation for UserAccountGet<C> {
 
 impl_send!(UserAccountGet);
 
-/// `GET /user_account/analytics` (operation `user_account/analytics`).
+/// `GET /user_account/analytics` (operation `user_account/analytics`): `client.user_account().get_analytics().start_date(..).end_date(..)`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::AnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_account-analytics>
+/// - Required setters: [`start_date`](UserAccountGetAnalytics::start_date), [`end_date`](UserAccountGetAnalytics::end_date). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.user_account().analytics(..)`, or detached with [`UserAccountAnalytics::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .user_account()
+///     .get_analytics()
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UserAccountAnalytics<C = ()> {
+pub struct UserAccountGetAnalytics<C = ()> {
     c: C,
     o: rt::CallOptions,
-    start_date: String,
-    end_date: String,
-    from_claimed_content: Option<models::UserAccountAnalyticsFromClaimedContent>,
-    pin_format: Option<models::UserAccountAnalyticsPinFormat>,
-    app_types: Option<models::UserAccountAnalyticsAppTypes>,
-    content_type: Option<models::UserAccountAnalyticsContentType>,
-    source: Option<models::UserAccountAnalyticsSource>,
-    metric_types: Option<Vec<models::UserAccountAnalyticsMetricTypesItem>>,
-    split_field: Option<models::UserAccountAnalyticsSplitField>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    from_claimed_content: Option<models::UserAccountGetAnalyticsFromClaimedContent>,
+    pin_format: Option<models::UserAccountGetAnalyticsPinFormat>,
+    app_types: Option<models::UserAccountGetAnalyticsAppTypes>,
+    content_type: Option<models::UserAccountGetAnalyticsContentType>,
+    source: Option<models::UserAccountGetAnalyticsSource>,
+    metric_types: Option<Vec<models::UserAccountGetAnalyticsMetricTypesItem>>,
+    split_field: Option<models::UserAccountGetAnalyticsSplitField>,
     ad_account_id: Option<String>,
 }
 
-impl UserAccountAnalytics {
-    /// The operation, detached from any client.
-    pub fn new(start_date: impl Into<String>, end_date: impl Into<String>) -> Self {
-        Self::bind((), start_date, end_date)
+impl UserAccountGetAnalytics {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new() -> Self {
+        Self::bind(())
     }
 }
 
-impl<C> UserAccountAnalytics<C> {
-    fn bind(c: C, start_date: impl Into<String>, end_date: impl Into<String>) -> Self {
-        let start_date = start_date.into();
-        let end_date = end_date.into();
+impl Default for UserAccountGetAnalytics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> UserAccountGetAnalytics<C> {
+    fn bind(c: C) -> Self {
         Self {
             c,
             o: rt::CallOptions::default(),
-            start_date,
-            end_date,
+            start_date: None,
+            end_date: None,
             from_claimed_content: None,
             pin_format: None,
             app_types: None,
@@ -222,68 +253,89 @@ impl<C> UserAccountAnalytics<C> {
         }
     }
 
-    /// Sets `from_claimed_content` (query parameter).
-    pub fn from_claimed_content(mut self, value: impl Into<models::UserAccountAnalyticsFromClaimedContent>) -> Self {
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `from_claimed_content` (query parameter, optional): one of `OTHER`, `CLAIMED`, `BOTH`; default `"BOTH"`.
+    pub fn from_claimed_content(mut self, value: impl Into<models::UserAccountGetAnalyticsFromClaimedContent>) -> Self {
         self.from_claimed_content = Some(value.into());
         self
     }
 
-    /// Sets `pin_format` (query parameter).
-    pub fn pin_format(mut self, value: impl Into<models::UserAccountAnalyticsPinFormat>) -> Self {
+    /// Sets `pin_format` (query parameter, optional): one of `ALL`, `ORGANIC_IMAGE`, `ORGANIC_PRODUCT`, `ORGANIC_VIDEO`, `ADS_STANDARD`, `ADS_PRODUCT`, `ADS_VIDEO`, `ADS_IDEA`; default `"ALL"`.
+    pub fn pin_format(mut self, value: impl Into<models::UserAccountGetAnalyticsPinFormat>) -> Self {
         self.pin_format = Some(value.into());
         self
     }
 
-    /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::UserAccountAnalyticsAppTypes>) -> Self {
+    /// Sets `app_types` (query parameter, optional): one of `ALL`, `MOBILE`, `TABLET`, `WEB`; default `"ALL"`.
+    pub fn app_types(mut self, value: impl Into<models::UserAccountGetAnalyticsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
 
-    /// Sets `content_type` (query parameter).
-    pub fn content_type(mut self, value: impl Into<models::UserAccountAnalyticsContentType>) -> Self {
+    /// Sets `content_type` (query parameter, optional): one of `ALL`, `PAID`, `ORGANIC`; default `"ALL"`.
+    pub fn content_type(mut self, value: impl Into<models::UserAccountGetAnalyticsContentType>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
-    /// Sets `source` (query parameter).
-    pub fn source(mut self, value: impl Into<models::UserAccountAnalyticsSource>) -> Self {
+    /// Sets `source` (query parameter, optional): one of `ALL`, `YOUR_PINS`, `OTHER_PINS`; default `"ALL"`.
+    pub fn source(mut self, value: impl Into<models::UserAccountGetAnalyticsSource>) -> Self {
         self.source = Some(value.into());
         self
     }
 
-    /// Sets `metric_types` (query parameter).
+    /// Sets `metric_types` (query parameter, optional, sent comma-separated): list of one of `ENGAGEMENT`, `ENGAGEMENT_RATE`, `IMPRESSION`, `OUTBOUND_CLICK`, `OUTBOUND_CLICK_RATE`, `PIN_CLICK`, `PIN_CLICK_RATE`, `SAVE`, `SAVE_RATE`.
     pub fn metric_types(
         mut self,
-        value: impl IntoIterator<Item = impl Into<models::UserAccountAnalyticsMetricTypesItem>>,
+        value: impl IntoIterator<Item = impl Into<models::UserAccountGetAnalyticsMetricTypesItem>>,
     ) -> Self {
         self.metric_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `split_field` (query parameter).
-    pub fn split_field(mut self, value: impl Into<models::UserAccountAnalyticsSplitField>) -> Self {
+    /// Sets `split_field` (query parameter, optional): one of `NO_SPLIT`, `APP_TYPE`, `OWNED_CONTENT`, `SOURCE`, `PIN_FORMAT`; default `"NO_SPLIT"`.
+    pub fn split_field(mut self, value: impl Into<models::UserAccountGetAnalyticsSplitField>) -> Self {
         self.split_field = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for UserAccountAnalytics<C> {
+impl<C> rt::Operation for UserAccountGetAnalytics<C> {
     type Output = models::AnalyticsResponse;
     const ID: &'static str = "user_account/analytics";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("UserAccountGetAnalytics", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("UserAccountGetAnalytics", "end_date").into());
+        };
         w.path("/user_account/analytics");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
         w.query_opt("from_claimed_content", &self.from_claimed_content);
         w.query_opt("pin_format", &self.pin_format);
         w.query_opt("app_types", &self.app_types);
@@ -306,64 +358,74 @@ impl<C> rt::Operation for UserAccountAnalytics<C> {
     }
 }
 
-impl_send!(UserAccountAnalytics);
+impl_send!(UserAccountGetAnalytics);
 
-/// `GET /user_account/analytics/top_pins` (operation `user_account/analytics/top_pins`).
+/// `GET /user_account/analytics/top_pins` (operation `user_account/analytics/top_pins`): `client.user_account().get_top_pins().start_date(..).end_date(..).sort_by(..)`.
 ///
 /// - Scopes: `pins:read` + `user_accounts:read`
 /// - Rate-limit category: `org_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::TopPinsAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_account-analytics-top_pins>
+/// - Required setters: [`start_date`](UserAccountGetTopPins::start_date), [`end_date`](UserAccountGetTopPins::end_date), [`sort_by`](UserAccountGetTopPins::sort_by). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.user_account().analytics_top_pins(..)`, or detached with [`UserAccountAnalyticsTopPins::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .user_account()
+///     .get_top_pins()
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .sort_by(models::UserAccountGetTopPinsSortBy::Engagement)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UserAccountAnalyticsTopPins<C = ()> {
+pub struct UserAccountGetTopPins<C = ()> {
     c: C,
     o: rt::CallOptions,
-    start_date: String,
-    end_date: String,
-    sort_by: models::UserAccountAnalyticsTopPinsSortBy,
-    from_claimed_content: Option<models::UserAccountAnalyticsTopPinsFromClaimedContent>,
-    pin_format: Option<models::UserAccountAnalyticsTopPinsPinFormat>,
-    app_types: Option<models::UserAccountAnalyticsTopPinsAppTypes>,
-    content_type: Option<models::UserAccountAnalyticsTopPinsContentType>,
-    source: Option<models::UserAccountAnalyticsTopPinsSource>,
-    metric_types: Option<Vec<models::UserAccountAnalyticsTopPinsMetricTypesItem>>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    sort_by: Option<models::UserAccountGetTopPinsSortBy>,
+    from_claimed_content: Option<models::UserAccountGetTopPinsFromClaimedContent>,
+    pin_format: Option<models::UserAccountGetTopPinsPinFormat>,
+    app_types: Option<models::UserAccountGetTopPinsAppTypes>,
+    content_type: Option<models::UserAccountGetTopPinsContentType>,
+    source: Option<models::UserAccountGetTopPinsSource>,
+    metric_types: Option<Vec<models::UserAccountGetTopPinsMetricTypesItem>>,
     num_of_pins: Option<i64>,
-    created_in_last_n_days: Option<models::UserAccountAnalyticsTopPinsCreatedInLastNDays>,
+    created_in_last_n_days: Option<models::UserAccountGetTopPinsCreatedInLastNDays>,
     ad_account_id: Option<String>,
 }
 
-impl UserAccountAnalyticsTopPins {
-    /// The operation, detached from any client.
-    pub fn new(
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        sort_by: impl Into<models::UserAccountAnalyticsTopPinsSortBy>,
-    ) -> Self {
-        Self::bind((), start_date, end_date, sort_by)
+impl UserAccountGetTopPins {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new() -> Self {
+        Self::bind(())
     }
 }
 
-impl<C> UserAccountAnalyticsTopPins<C> {
-    fn bind(
-        c: C,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        sort_by: impl Into<models::UserAccountAnalyticsTopPinsSortBy>,
-    ) -> Self {
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let sort_by = sort_by.into();
+impl Default for UserAccountGetTopPins {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> UserAccountGetTopPins<C> {
+    fn bind(c: C) -> Self {
         Self {
             c,
             o: rt::CallOptions::default(),
-            start_date,
-            end_date,
-            sort_by,
+            start_date: None,
+            end_date: None,
+            sort_by: None,
             from_claimed_content: None,
             pin_format: None,
             app_types: None,
@@ -376,81 +438,105 @@ impl<C> UserAccountAnalyticsTopPins<C> {
         }
     }
 
-    /// Sets `from_claimed_content` (query parameter).
-    pub fn from_claimed_content(
-        mut self,
-        value: impl Into<models::UserAccountAnalyticsTopPinsFromClaimedContent>,
-    ) -> Self {
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `sort_by` (query parameter, required): one of `ENGAGEMENT`, `IMPRESSION`, `OUTBOUND_CLICK`, `PIN_CLICK`, `SAVE`.
+    pub fn sort_by(mut self, value: impl Into<models::UserAccountGetTopPinsSortBy>) -> Self {
+        self.sort_by = Some(value.into());
+        self
+    }
+
+    /// Sets `from_claimed_content` (query parameter, optional): one of `OTHER`, `CLAIMED`, `BOTH`; default `"BOTH"`.
+    pub fn from_claimed_content(mut self, value: impl Into<models::UserAccountGetTopPinsFromClaimedContent>) -> Self {
         self.from_claimed_content = Some(value.into());
         self
     }
 
-    /// Sets `pin_format` (query parameter).
-    pub fn pin_format(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsPinFormat>) -> Self {
+    /// Sets `pin_format` (query parameter, optional): one of `ALL`, `ORGANIC_IMAGE`, `ORGANIC_PRODUCT`, `ORGANIC_VIDEO`, `ADS_STANDARD`, `ADS_PRODUCT`, `ADS_VIDEO`, `ADS_IDEA`; default `"ALL"`.
+    pub fn pin_format(mut self, value: impl Into<models::UserAccountGetTopPinsPinFormat>) -> Self {
         self.pin_format = Some(value.into());
         self
     }
 
-    /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsAppTypes>) -> Self {
+    /// Sets `app_types` (query parameter, optional): one of `ALL`, `MOBILE`, `TABLET`, `WEB`; default `"ALL"`.
+    pub fn app_types(mut self, value: impl Into<models::UserAccountGetTopPinsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
 
-    /// Sets `content_type` (query parameter).
-    pub fn content_type(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsContentType>) -> Self {
+    /// Sets `content_type` (query parameter, optional): one of `ALL`, `PAID`, `ORGANIC`; default `"ALL"`.
+    pub fn content_type(mut self, value: impl Into<models::UserAccountGetTopPinsContentType>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
-    /// Sets `source` (query parameter).
-    pub fn source(mut self, value: impl Into<models::UserAccountAnalyticsTopPinsSource>) -> Self {
+    /// Sets `source` (query parameter, optional): one of `ALL`, `YOUR_PINS`, `OTHER_PINS`; default `"ALL"`.
+    pub fn source(mut self, value: impl Into<models::UserAccountGetTopPinsSource>) -> Self {
         self.source = Some(value.into());
         self
     }
 
-    /// Sets `metric_types` (query parameter).
+    /// Sets `metric_types` (query parameter, optional, sent comma-separated): list of one of `ENGAGEMENT`, `ENGAGEMENT_RATE`, `IMPRESSION`, `OUTBOUND_CLICK`, `OUTBOUND_CLICK_RATE`, `PIN_CLICK`, `PIN_CLICK_RATE`, `SAVE`, `SAVE_RATE`.
     pub fn metric_types(
         mut self,
-        value: impl IntoIterator<Item = impl Into<models::UserAccountAnalyticsTopPinsMetricTypesItem>>,
+        value: impl IntoIterator<Item = impl Into<models::UserAccountGetTopPinsMetricTypesItem>>,
     ) -> Self {
         self.metric_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `num_of_pins` (query parameter) (1..=50).
+    /// Sets `num_of_pins` (query parameter, optional): integer; minimum 1, maximum 50, default `10`.
     pub fn num_of_pins(mut self, value: i64) -> Self {
         self.num_of_pins = Some(value);
         self
     }
 
-    /// Sets `created_in_last_n_days` (query parameter).
-    pub fn created_in_last_n_days(
-        mut self,
-        value: impl Into<models::UserAccountAnalyticsTopPinsCreatedInLastNDays>,
-    ) -> Self {
+    /// Sets `created_in_last_n_days` (query parameter, optional): one of `30`.
+    pub fn created_in_last_n_days(mut self, value: impl Into<models::UserAccountGetTopPinsCreatedInLastNDays>) -> Self {
         self.created_in_last_n_days = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for UserAccountAnalyticsTopPins<C> {
+impl<C> rt::Operation for UserAccountGetTopPins<C> {
     type Output = models::TopPinsAnalyticsResponse;
     const ID: &'static str = "user_account/analytics/top_pins";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["pins:read", "user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("UserAccountGetTopPins", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("UserAccountGetTopPins", "end_date").into());
+        };
+        let Some(sort_by) = &self.sort_by else {
+            return Err(rt::BuildError::missing("UserAccountGetTopPins", "sort_by").into());
+        };
         w.path("/user_account/analytics/top_pins");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query("sort_by", &self.sort_by);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query("sort_by", sort_by);
         w.query_opt("from_claimed_content", &self.from_claimed_content);
         w.query_opt("pin_format", &self.pin_format);
         w.query_opt("app_types", &self.app_types);
@@ -477,64 +563,74 @@ impl<C> rt::Operation for UserAccountAnalyticsTopPins<C> {
     }
 }
 
-impl_send!(UserAccountAnalyticsTopPins);
+impl_send!(UserAccountGetTopPins);
 
-/// `GET /user_account/analytics/top_video_pins` (operation `user_account/analytics/top_video_pins`).
+/// `GET /user_account/analytics/top_video_pins` (operation `user_account/analytics/top_video_pins`): `client.user_account().get_top_video_pins().start_date(..).end_date(..).sort_by(..)`.
 ///
 /// - Scopes: `pins:read` + `user_accounts:read`
 /// - Rate-limit category: `org_analytics`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::TopVideoPinsAnalyticsResponse`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_account-analytics-top_video_pins>
+/// - Required setters: [`start_date`](UserAccountGetTopVideoPins::start_date), [`end_date`](UserAccountGetTopVideoPins::end_date), [`sort_by`](UserAccountGetTopVideoPins::sort_by). Sending without one fails with a
+///   [`BuildError`](crate::error::BuildError) before anything is sent.
 ///
-/// Create it with `client.user_account().analytics_top_video_pins(..)`, or detached with [`UserAccountAnalyticsTopVideoPins::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .user_account()
+///     .get_top_video_pins()
+///     .start_date(models::Date::from_ymd_opt(2025, 1, 1).expect("a valid date"))
+///     .end_date(models::Date::from_ymd_opt(2025, 1, 31).expect("a valid date"))
+///     .sort_by(models::UserAccountGetTopVideoPinsSortBy::Impression)
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UserAccountAnalyticsTopVideoPins<C = ()> {
+pub struct UserAccountGetTopVideoPins<C = ()> {
     c: C,
     o: rt::CallOptions,
-    start_date: String,
-    end_date: String,
-    sort_by: models::UserAccountAnalyticsTopVideoPinsSortBy,
-    from_claimed_content: Option<models::UserAccountAnalyticsTopVideoPinsFromClaimedContent>,
-    pin_format: Option<models::UserAccountAnalyticsTopVideoPinsPinFormat>,
-    app_types: Option<models::UserAccountAnalyticsTopVideoPinsAppTypes>,
-    content_type: Option<models::UserAccountAnalyticsTopVideoPinsContentType>,
-    source: Option<models::UserAccountAnalyticsTopVideoPinsSource>,
-    metric_types: Option<Vec<models::UserAccountAnalyticsTopVideoPinsMetricTypesItem>>,
+    start_date: Option<models::Date>,
+    end_date: Option<models::Date>,
+    sort_by: Option<models::UserAccountGetTopVideoPinsSortBy>,
+    from_claimed_content: Option<models::UserAccountGetTopVideoPinsFromClaimedContent>,
+    pin_format: Option<models::UserAccountGetTopVideoPinsPinFormat>,
+    app_types: Option<models::UserAccountGetTopVideoPinsAppTypes>,
+    content_type: Option<models::UserAccountGetTopVideoPinsContentType>,
+    source: Option<models::UserAccountGetTopVideoPinsSource>,
+    metric_types: Option<Vec<models::UserAccountGetTopVideoPinsMetricTypesItem>>,
     num_of_pins: Option<i64>,
-    created_in_last_n_days: Option<models::UserAccountAnalyticsTopVideoPinsCreatedInLastNDays>,
+    created_in_last_n_days: Option<models::UserAccountGetTopVideoPinsCreatedInLastNDays>,
     ad_account_id: Option<String>,
 }
 
-impl UserAccountAnalyticsTopVideoPins {
-    /// The operation, detached from any client.
-    pub fn new(
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        sort_by: impl Into<models::UserAccountAnalyticsTopVideoPinsSortBy>,
-    ) -> Self {
-        Self::bind((), start_date, end_date, sort_by)
+impl UserAccountGetTopVideoPins {
+    /// The operation, detached from any client (send it with `Client::execute`).
+    pub fn new() -> Self {
+        Self::bind(())
     }
 }
 
-impl<C> UserAccountAnalyticsTopVideoPins<C> {
-    fn bind(
-        c: C,
-        start_date: impl Into<String>,
-        end_date: impl Into<String>,
-        sort_by: impl Into<models::UserAccountAnalyticsTopVideoPinsSortBy>,
-    ) -> Self {
-        let start_date = start_date.into();
-        let end_date = end_date.into();
-        let sort_by = sort_by.into();
+impl Default for UserAccountGetTopVideoPins {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> UserAccountGetTopVideoPins<C> {
+    fn bind(c: C) -> Self {
         Self {
             c,
             o: rt::CallOptions::default(),
-            start_date,
-            end_date,
-            sort_by,
+            start_date: None,
+            end_date: None,
+            sort_by: None,
             from_claimed_content: None,
             pin_format: None,
             app_types: None,
@@ -547,81 +643,111 @@ impl<C> UserAccountAnalyticsTopVideoPins<C> {
         }
     }
 
-    /// Sets `from_claimed_content` (query parameter).
+    /// Sets `start_date` (query parameter, required): date; format `date`.
+    pub fn start_date(mut self, value: models::Date) -> Self {
+        self.start_date = Some(value);
+        self
+    }
+
+    /// Sets `end_date` (query parameter, required): date; format `date`.
+    pub fn end_date(mut self, value: models::Date) -> Self {
+        self.end_date = Some(value);
+        self
+    }
+
+    /// Sets `sort_by` (query parameter, required): one of `IMPRESSION`, `SAVE`, `OUTBOUND_CLICK`, `VIDEO_MRC_VIEW`, `VIDEO_AVG_WATCH_TIME`, `VIDEO_V50_WATCH_TIME`, `QUARTILE_95_PERCENT_VIEW`, `VIDEO_10S_VIEW`, `VIDEO_START`.
+    pub fn sort_by(mut self, value: impl Into<models::UserAccountGetTopVideoPinsSortBy>) -> Self {
+        self.sort_by = Some(value.into());
+        self
+    }
+
+    /// Sets `from_claimed_content` (query parameter, optional): one of `OTHER`, `CLAIMED`, `BOTH`; default `"BOTH"`.
     pub fn from_claimed_content(
         mut self,
-        value: impl Into<models::UserAccountAnalyticsTopVideoPinsFromClaimedContent>,
+        value: impl Into<models::UserAccountGetTopVideoPinsFromClaimedContent>,
     ) -> Self {
         self.from_claimed_content = Some(value.into());
         self
     }
 
-    /// Sets `pin_format` (query parameter).
-    pub fn pin_format(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsPinFormat>) -> Self {
+    /// Sets `pin_format` (query parameter, optional): one of `ALL`, `ORGANIC_IMAGE`, `ORGANIC_PRODUCT`, `ORGANIC_VIDEO`, `ADS_STANDARD`, `ADS_PRODUCT`, `ADS_VIDEO`, `ADS_IDEA`; default `"ALL"`.
+    pub fn pin_format(mut self, value: impl Into<models::UserAccountGetTopVideoPinsPinFormat>) -> Self {
         self.pin_format = Some(value.into());
         self
     }
 
-    /// Sets `app_types` (query parameter).
-    pub fn app_types(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsAppTypes>) -> Self {
+    /// Sets `app_types` (query parameter, optional): one of `ALL`, `MOBILE`, `TABLET`, `WEB`; default `"ALL"`.
+    pub fn app_types(mut self, value: impl Into<models::UserAccountGetTopVideoPinsAppTypes>) -> Self {
         self.app_types = Some(value.into());
         self
     }
 
-    /// Sets `content_type` (query parameter).
-    pub fn content_type(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsContentType>) -> Self {
+    /// Sets `content_type` (query parameter, optional): one of `ALL`, `PAID`, `ORGANIC`; default `"ALL"`.
+    pub fn content_type(mut self, value: impl Into<models::UserAccountGetTopVideoPinsContentType>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
-    /// Sets `source` (query parameter).
-    pub fn source(mut self, value: impl Into<models::UserAccountAnalyticsTopVideoPinsSource>) -> Self {
+    /// Sets `source` (query parameter, optional): one of `ALL`, `YOUR_PINS`, `OTHER_PINS`; default `"ALL"`.
+    pub fn source(mut self, value: impl Into<models::UserAccountGetTopVideoPinsSource>) -> Self {
         self.source = Some(value.into());
         self
     }
 
-    /// Sets `metric_types` (query parameter).
+    /// Sets `metric_types` (query parameter, optional, sent comma-separated): list of one of `IMPRESSION`, `SAVE`, `VIDEO_MRC_VIEW`, `VIDEO_AVG_WATCH_TIME`, `VIDEO_V50_WATCH_TIME`, `QUARTILE_95_PERCENT_VIEW`, `VIDEO_10S_VIEW`, `VIDEO_START`, `OUTBOUND_CLICK`.
     pub fn metric_types(
         mut self,
-        value: impl IntoIterator<Item = impl Into<models::UserAccountAnalyticsTopVideoPinsMetricTypesItem>>,
+        value: impl IntoIterator<Item = impl Into<models::UserAccountGetTopVideoPinsMetricTypesItem>>,
     ) -> Self {
         self.metric_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Sets `num_of_pins` (query parameter) (1..=50).
+    /// Sets `num_of_pins` (query parameter, optional): integer; minimum 1, maximum 50, default `10`.
     pub fn num_of_pins(mut self, value: i64) -> Self {
         self.num_of_pins = Some(value);
         self
     }
 
-    /// Sets `created_in_last_n_days` (query parameter).
+    /// Sets `created_in_last_n_days` (query parameter, optional): one of `30`.
     pub fn created_in_last_n_days(
         mut self,
-        value: impl Into<models::UserAccountAnalyticsTopVideoPinsCreatedInLastNDays>,
+        value: impl Into<models::UserAccountGetTopVideoPinsCreatedInLastNDays>,
     ) -> Self {
         self.created_in_last_n_days = Some(value.into());
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for UserAccountAnalyticsTopVideoPins<C> {
+impl<C> rt::Operation for UserAccountGetTopVideoPins<C> {
     type Output = models::TopVideoPinsAnalyticsResponse;
     const ID: &'static str = "user_account/analytics/top_video_pins";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["pins:read", "user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_analytics";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
+        let Some(start_date) = &self.start_date else {
+            return Err(rt::BuildError::missing("UserAccountGetTopVideoPins", "start_date").into());
+        };
+        let Some(end_date) = &self.end_date else {
+            return Err(rt::BuildError::missing("UserAccountGetTopVideoPins", "end_date").into());
+        };
+        let Some(sort_by) = &self.sort_by else {
+            return Err(rt::BuildError::missing("UserAccountGetTopVideoPins", "sort_by").into());
+        };
         w.path("/user_account/analytics/top_video_pins");
-        w.query("start_date", &self.start_date);
-        w.query("end_date", &self.end_date);
-        w.query("sort_by", &self.sort_by);
+        w.query_deep("start_date", start_date)?;
+        w.query_deep("end_date", end_date)?;
+        w.query("sort_by", sort_by);
         w.query_opt("from_claimed_content", &self.from_claimed_content);
         w.query_opt("pin_format", &self.pin_format);
         w.query_opt("app_types", &self.app_types);
@@ -648,9 +774,9 @@ impl<C> rt::Operation for UserAccountAnalyticsTopVideoPins<C> {
     }
 }
 
-impl_send!(UserAccountAnalyticsTopVideoPins);
+impl_send!(UserAccountGetTopVideoPins);
 
-/// `GET /user_account/businesses` (operation `linked_business_accounts/get`).
+/// `GET /user_account/businesses` (operation `linked_business_accounts/get`): `client.user_account().list_linked_businesses()`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
@@ -658,39 +784,49 @@ impl_send!(UserAccountAnalyticsTopVideoPins);
 /// - Success: HTTP 200; output `Vec<models::LinkedBusiness>`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/linked_business_accounts-get>
 ///
-/// Create it with `client.user_account().linked_business_accounts_get(..)`, or detached with [`LinkedBusinessAccountsGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().list_linked_businesses().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct LinkedBusinessAccountsGet<C = ()> {
+pub struct UserAccountListLinkedBusinesses<C = ()> {
     c: C,
     o: rt::CallOptions,
 }
 
-impl LinkedBusinessAccountsGet {
-    /// The operation, detached from any client.
+impl UserAccountListLinkedBusinesses {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for LinkedBusinessAccountsGet {
+impl Default for UserAccountListLinkedBusinesses {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> LinkedBusinessAccountsGet<C> {
+impl<C> UserAccountListLinkedBusinesses<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default() }
     }
 }
 
-impl<C> rt::Operation for LinkedBusinessAccountsGet<C> {
+impl<C> rt::Operation for UserAccountListLinkedBusinesses<C> {
     type Output = Vec<models::LinkedBusiness>;
     const ID: &'static str = "linked_business_accounts/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/businesses");
@@ -706,64 +842,74 @@ impl<C> rt::Operation for LinkedBusinessAccountsGet<C> {
     }
 }
 
-impl_send!(LinkedBusinessAccountsGet);
+impl_send!(UserAccountListLinkedBusinesses);
 
-/// `GET /user_account/followers` (operation `followers/list`).
+/// `GET /user_account/followers` (operation `followers/list`): `client.user_account().list_followers()`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `ads_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::FollowersListResponse`]
+/// - Success: HTTP 200; output [`models::UserAccountListFollowersResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/followers-list>
 ///
-/// Create it with `client.user_account().followers_list(..)`, or detached with [`FollowersList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().list_followers().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FollowersList<C = ()> {
+pub struct UserAccountListFollowers<C = ()> {
     c: C,
     o: rt::CallOptions,
     bookmark: Option<String>,
     page_size: Option<i64>,
 }
 
-impl FollowersList {
-    /// The operation, detached from any client.
+impl UserAccountListFollowers {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for FollowersList {
+impl Default for UserAccountListFollowers {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> FollowersList<C> {
+impl<C> UserAccountListFollowers<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for FollowersList<C> {
-    type Output = models::FollowersListResponse;
+impl<C> rt::Operation for UserAccountListFollowers<C> {
+    type Output = models::UserAccountListFollowersResponse;
     const ID: &'static str = "followers/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/followers");
@@ -784,34 +930,45 @@ impl<C> rt::Operation for FollowersList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for FollowersList<C> {
+impl<C: Clone> rt::Paginated for UserAccountListFollowers<C> {
     type Item = models::UserSummary;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(FollowersList, paginated);
+impl_send!(UserAccountListFollowers, paginated);
 
-/// `GET /user_account/following` (operation `user_following/get`).
+/// `GET /user_account/following` (operation `user_following/get`): `client.user_account().list_following()`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::UserFollowingGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::UserAccountListFollowingResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_following-get>
 ///
-/// Create it with `client.user_account().user_following_get(..)`, or detached with [`UserFollowingGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().list_following().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UserFollowingGet<C = ()> {
+pub struct UserAccountListFollowing<C = ()> {
     c: C,
     o: rt::CallOptions,
     bookmark: Option<String>,
@@ -821,20 +978,20 @@ pub struct UserFollowingGet<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl UserFollowingGet {
-    /// The operation, detached from any client.
+impl UserAccountListFollowing {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for UserFollowingGet {
+impl Default for UserAccountListFollowing {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> UserFollowingGet<C> {
+impl<C> UserAccountListFollowing<C> {
     fn bind(c: C) -> Self {
         Self {
             c,
@@ -847,42 +1004,45 @@ impl<C> UserFollowingGet<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `feed_type` (query parameter).
+    /// Sets `feed_type` (query parameter, optional): one of `ALL`, `RANKED`, `CREATOR_ONLY`, `RANKED_CREATOR_ONLY`; default `"ALL"`.
     pub fn feed_type(mut self, value: impl Into<models::UserFollowingFeedType>) -> Self {
         self.feed_type = Some(value.into());
         self
     }
 
-    /// Sets `explicit_following` (query parameter).
+    /// Sets `explicit_following` (query parameter, optional): boolean; default `false`.
     pub fn explicit_following(mut self, value: bool) -> Self {
         self.explicit_following = Some(value);
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for UserFollowingGet<C> {
-    type Output = models::UserFollowingGetResponse;
+impl<C> rt::Operation for UserAccountListFollowing<C> {
+    type Output = models::UserAccountListFollowingResponse;
     const ID: &'static str = "user_following/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/following");
@@ -906,34 +1066,45 @@ impl<C> rt::Operation for UserFollowingGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for UserFollowingGet<C> {
+impl<C: Clone> rt::Paginated for UserAccountListFollowing<C> {
     type Item = models::UserSummary;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(UserFollowingGet, paginated);
+impl_send!(UserAccountListFollowing, paginated);
 
-/// `GET /user_account/following/boards` (operation `boards_user_follows/list`).
+/// `GET /user_account/following/boards` (operation `boards_user_follows/list`): `client.user_account().list_followed_boards()`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::BoardsUserFollowsListResponse`]
+/// - Success: HTTP 200; output [`models::UserAccountListFollowedBoardsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/boards_user_follows-list>
 ///
-/// Create it with `client.user_account().boards_user_follows_list(..)`, or detached with [`BoardsUserFollowsList::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().list_followed_boards().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct BoardsUserFollowsList<C = ()> {
+pub struct UserAccountListFollowedBoards<C = ()> {
     c: C,
     o: rt::CallOptions,
     bookmark: Option<String>,
@@ -942,20 +1113,20 @@ pub struct BoardsUserFollowsList<C = ()> {
     ad_account_id: Option<String>,
 }
 
-impl BoardsUserFollowsList {
-    /// The operation, detached from any client.
+impl UserAccountListFollowedBoards {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for BoardsUserFollowsList {
+impl Default for UserAccountListFollowedBoards {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> BoardsUserFollowsList<C> {
+impl<C> UserAccountListFollowedBoards<C> {
     fn bind(c: C) -> Self {
         Self {
             c,
@@ -967,36 +1138,39 @@ impl<C> BoardsUserFollowsList<C> {
         }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 
-    /// Sets `explicit_following` (query parameter).
+    /// Sets `explicit_following` (query parameter, optional): boolean; default `false`.
     pub fn explicit_following(mut self, value: bool) -> Self {
         self.explicit_following = Some(value);
         self
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for BoardsUserFollowsList<C> {
-    type Output = models::BoardsUserFollowsListResponse;
+impl<C> rt::Operation for UserAccountListFollowedBoards<C> {
+    type Output = models::UserAccountListFollowedBoardsResponse;
     const ID: &'static str = "boards_user_follows/list";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/following/boards");
@@ -1019,47 +1193,65 @@ impl<C> rt::Operation for BoardsUserFollowsList<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for BoardsUserFollowsList<C> {
+impl<C: Clone> rt::Paginated for UserAccountListFollowedBoards<C> {
     type Item = models::Board;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(BoardsUserFollowsList, paginated);
+impl_send!(UserAccountListFollowedBoards, paginated);
 
-/// `POST /user_account/following/{username}` (operation `follow_user/update`).
+/// `POST /user_account/following/{username}` (operation `follow_user/update`): `client.user_account().follow_user(username, body)`.
 ///
 /// - Scopes: `user_accounts:write`
 /// - Rate-limit category: `org_write`
 /// - Sandbox: available
 /// - Success: HTTP 200; output [`models::UserSummary`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/follow_user-update>
+/// - Arguments, in order:
+///   - `username` (path parameter, required): string; pattern `(?!^\d+$)^.+$`.
+///   - `body` (JSON body, required): [`FollowUserRequest`](models::FollowUserRequest).
 ///
-/// Create it with `client.user_account().follow_user_update(..)`, or detached with [`FollowUserUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .user_account()
+///     .follow_user("username", models::FollowUserRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct FollowUserUpdate<C = ()> {
+pub struct UserAccountFollowUser<C = ()> {
     c: C,
     o: rt::CallOptions,
     username: String,
     body: models::FollowUserRequest,
 }
 
-impl FollowUserUpdate {
-    /// The operation, detached from any client.
+impl UserAccountFollowUser {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(username: impl Into<String>, body: impl Into<models::FollowUserRequest>) -> Self {
         Self::bind((), username, body)
     }
 }
 
-impl<C> FollowUserUpdate<C> {
+impl<C> UserAccountFollowUser<C> {
     fn bind(c: C, username: impl Into<String>, body: impl Into<models::FollowUserRequest>) -> Self {
         let username = username.into();
         let body = body.into();
@@ -1067,11 +1259,14 @@ impl<C> FollowUserUpdate<C> {
     }
 }
 
-impl<C> rt::Operation for FollowUserUpdate<C> {
+impl<C> rt::Operation for UserAccountFollowUser<C> {
     type Output = models::UserSummary;
     const ID: &'static str = "follow_user/update";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/following/");
@@ -1089,64 +1284,74 @@ impl<C> rt::Operation for FollowUserUpdate<C> {
     }
 }
 
-impl_send!(FollowUserUpdate);
+impl_send!(UserAccountFollowUser);
 
-/// `GET /user_account/websites` (operation `user_websites/get`).
+/// `GET /user_account/websites` (operation `user_websites/get`): `client.user_account().list_websites()`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
-/// - Sandbox: not available
-/// - Success: HTTP 200; output [`models::UserWebsitesGetResponse`]
+/// - Sandbox: not available (refused before sending on the sandbox host)
+/// - Success: HTTP 200; output [`models::UserAccountListWebsitesResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_websites-get>
 ///
-/// Create it with `client.user_account().user_websites_get(..)`, or detached with [`UserWebsitesGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().list_websites().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UserWebsitesGet<C = ()> {
+pub struct UserAccountListWebsites<C = ()> {
     c: C,
     o: rt::CallOptions,
     bookmark: Option<String>,
     page_size: Option<i64>,
 }
 
-impl UserWebsitesGet {
-    /// The operation, detached from any client.
+impl UserAccountListWebsites {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for UserWebsitesGet {
+impl Default for UserAccountListWebsites {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> UserWebsitesGet<C> {
+impl<C> UserAccountListWebsites<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for UserWebsitesGet<C> {
-    type Output = models::UserWebsitesGetResponse;
+impl<C> rt::Operation for UserAccountListWebsites<C> {
+    type Output = models::UserAccountListWebsitesResponse;
     const ID: &'static str = "user_websites/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/websites");
@@ -1167,64 +1372,84 @@ impl<C> rt::Operation for UserWebsitesGet<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for UserWebsitesGet<C> {
+impl<C: Clone> rt::Paginated for UserAccountListWebsites<C> {
     type Item = models::UserWebsiteSummary;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(UserWebsitesGet, paginated);
+impl_send!(UserAccountListWebsites, paginated);
 
-/// `POST /user_account/websites` (operation `verify_website/update`).
+/// `POST /user_account/websites` (operation `verify_website/update`): `client.user_account().verify_website(body)`.
 ///
 /// - Scopes: `user_accounts:write`
 /// - Rate-limit category: `org_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::UserWebsiteSummary`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/verify_website-update>
+/// - Arguments, in order:
+///   - `body` (JSON body, required): [`UserWebsiteVerifyRequest`](models::UserWebsiteVerifyRequest).
 ///
-/// Create it with `client.user_account().verify_website_update(..)`, or detached with [`VerifyWebsiteUpdate::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client
+///     .user_account()
+///     .verify_website(models::UserWebsiteVerifyRequest::new())
+///     .send()
+///     .await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct VerifyWebsiteUpdate<C = ()> {
+pub struct UserAccountVerifyWebsite<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
     body: models::UserWebsiteVerifyRequest,
 }
 
-impl VerifyWebsiteUpdate {
-    /// The operation, detached from any client.
+impl UserAccountVerifyWebsite {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(body: impl Into<models::UserWebsiteVerifyRequest>) -> Self {
         Self::bind((), body)
     }
 }
 
-impl<C> VerifyWebsiteUpdate<C> {
+impl<C> UserAccountVerifyWebsite<C> {
     fn bind(c: C, body: impl Into<models::UserWebsiteVerifyRequest>) -> Self {
         let body = body.into();
         Self { c, o: rt::CallOptions::default(), ad_account_id: None, body }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for VerifyWebsiteUpdate<C> {
+impl<C> rt::Operation for UserAccountVerifyWebsite<C> {
     type Output = models::UserWebsiteSummary;
     const ID: &'static str = "verify_website/update";
     const METHOD: rt::Method = rt::Method::POST;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/websites");
@@ -1242,45 +1467,56 @@ impl<C> rt::Operation for VerifyWebsiteUpdate<C> {
     }
 }
 
-impl_send!(VerifyWebsiteUpdate);
+impl_send!(UserAccountVerifyWebsite);
 
-/// `DELETE /user_account/websites` (operation `unverify_website/delete`).
+/// `DELETE /user_account/websites` (operation `unverify_website/delete`): `client.user_account().unverify_website(website)`.
 ///
 /// - Scopes: `user_accounts:write`
 /// - Rate-limit category: `org_write`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 204; output `()`
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/unverify_website-delete>
+/// - Arguments, in order:
+///   - `website` (query parameter, required): string.
 ///
-/// Create it with `client.user_account().unverify_website_delete(..)`, or detached with [`UnverifyWebsiteDelete::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let () = client.user_account().unverify_website("mysite.test").send().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UnverifyWebsiteDelete<C = ()> {
+pub struct UserAccountUnverifyWebsite<C = ()> {
     c: C,
     o: rt::CallOptions,
     website: String,
 }
 
-impl UnverifyWebsiteDelete {
-    /// The operation, detached from any client.
+impl UserAccountUnverifyWebsite {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(website: impl Into<String>) -> Self {
         Self::bind((), website)
     }
 }
 
-impl<C> UnverifyWebsiteDelete<C> {
+impl<C> UserAccountUnverifyWebsite<C> {
     fn bind(c: C, website: impl Into<String>) -> Self {
         let website = website.into();
         Self { c, o: rt::CallOptions::default(), website }
     }
 }
 
-impl<C> rt::Operation for UnverifyWebsiteDelete<C> {
+impl<C> rt::Operation for UserAccountUnverifyWebsite<C> {
     type Output = ();
     const ID: &'static str = "unverify_website/delete";
     const METHOD: rt::Method = rt::Method::DELETE;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:write"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_write";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/websites");
@@ -1298,56 +1534,66 @@ impl<C> rt::Operation for UnverifyWebsiteDelete<C> {
     }
 }
 
-impl_send!(UnverifyWebsiteDelete);
+impl_send!(UserAccountUnverifyWebsite);
 
-/// `GET /user_account/websites/verification` (operation `website_verification/get`).
+/// `GET /user_account/websites/verification` (operation `website_verification/get`): `client.user_account().get_website_verification()`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
-/// - Sandbox: not available
+/// - Sandbox: not available (refused before sending on the sandbox host)
 /// - Success: HTTP 200; output [`models::UserWebsiteVerificationCode`]
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/website_verification-get>
 ///
-/// Create it with `client.user_account().website_verification_get(..)`, or detached with [`WebsiteVerificationGet::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().get_website_verification().send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct WebsiteVerificationGet<C = ()> {
+pub struct UserAccountGetWebsiteVerification<C = ()> {
     c: C,
     o: rt::CallOptions,
     ad_account_id: Option<String>,
 }
 
-impl WebsiteVerificationGet {
-    /// The operation, detached from any client.
+impl UserAccountGetWebsiteVerification {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
-impl Default for WebsiteVerificationGet {
+impl Default for UserAccountGetWebsiteVerification {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C> WebsiteVerificationGet<C> {
+impl<C> UserAccountGetWebsiteVerification<C> {
     fn bind(c: C) -> Self {
         Self { c, o: rt::CallOptions::default(), ad_account_id: None }
     }
 
-    /// Sets `ad_account_id` (query parameter).
+    /// Sets `ad_account_id` (query parameter, optional): string; pattern `^\d+$`, at most 18 characters.
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 }
 
-impl<C> rt::Operation for WebsiteVerificationGet<C> {
+impl<C> rt::Operation for UserAccountGetWebsiteVerification<C> {
     type Output = models::UserWebsiteVerificationCode;
     const ID: &'static str = "website_verification/get";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = false;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/user_account/websites/verification");
@@ -1364,23 +1610,32 @@ impl<C> rt::Operation for WebsiteVerificationGet<C> {
     }
 }
 
-impl_send!(WebsiteVerificationGet);
+impl_send!(UserAccountGetWebsiteVerification);
 
-/// `GET /users/{username}/interests/follow` (operation `user_account/followed_interests`).
+/// `GET /users/{username}/interests/follow` (operation `user_account/followed_interests`): `client.user_account().list_followed_interests(username)`.
 ///
 /// - Scopes: `user_accounts:read`
 /// - Rate-limit category: `org_read`
 /// - Sandbox: available
-/// - Success: HTTP 200; output [`models::UserAccountFollowedInterestsResponse`]
+/// - Success: HTTP 200; output [`models::UserAccountListFollowedInterestsResponse`]
 /// - Paginated by `bookmark`: `stream()`/`pages()` on the async client, `iter()`/`pages()` on the blocking one
 /// - Deprecated in the spec
 /// - Reference: <https://developers.pinterest.com/docs/api/v5/user_account-followed_interests>
+/// - Arguments, in order:
+///   - `username` (path parameter, required): string; pattern `(?!^\d+$)^.+$`.
 ///
-/// Create it with `client.user_account().followed_interests(..)`, or detached with [`UserAccountFollowedInterests::new`] and send it
-/// with `Client::execute`. Optional parameters are setters.
+/// # Example
+///
+/// ```no_run
+/// # async fn example(client: pinterest_sdk::Client) -> pinterest_sdk::Result<()> {
+/// # #[allow(unused_imports)] use pinterest_sdk::models;
+/// let response = client.user_account().list_followed_interests("username").send().await?;
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operation does nothing until it is sent"]
-pub struct UserAccountFollowedInterests<C = ()> {
+pub struct UserAccountListFollowedInterests<C = ()> {
     c: C,
     o: rt::CallOptions,
     username: String,
@@ -1388,37 +1643,40 @@ pub struct UserAccountFollowedInterests<C = ()> {
     page_size: Option<i64>,
 }
 
-impl UserAccountFollowedInterests {
-    /// The operation, detached from any client.
+impl UserAccountListFollowedInterests {
+    /// The operation, detached from any client (send it with `Client::execute`).
     pub fn new(username: impl Into<String>) -> Self {
         Self::bind((), username)
     }
 }
 
-impl<C> UserAccountFollowedInterests<C> {
+impl<C> UserAccountListFollowedInterests<C> {
     fn bind(c: C, username: impl Into<String>) -> Self {
         let username = username.into();
         Self { c, o: rt::CallOptions::default(), username, bookmark: None, page_size: None }
     }
 
-    /// Sets `bookmark` (query parameter).
+    /// Sets `bookmark` (query parameter, optional): string.
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
     }
 
-    /// Sets `page_size` (query parameter) (1..=250).
+    /// Sets `page_size` (query parameter, optional): integer; minimum 1, maximum 250, default `25`.
     pub fn page_size(mut self, value: i64) -> Self {
         self.page_size = Some(value);
         self
     }
 }
 
-impl<C> rt::Operation for UserAccountFollowedInterests<C> {
-    type Output = models::UserAccountFollowedInterestsResponse;
+impl<C> rt::Operation for UserAccountListFollowedInterests<C> {
+    type Output = models::UserAccountListFollowedInterestsResponse;
     const ID: &'static str = "user_account/followed_interests";
     const METHOD: rt::Method = rt::Method::GET;
     const AUTH: rt::AuthScheme = rt::AuthScheme::Bearer;
+    const SCOPES: &'static [&'static [&'static str]] = &[&["user_accounts:read"]];
+    const RATE_LIMIT_CATEGORY: &'static str = "org_read";
+    const SANDBOX: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/users/");
@@ -1441,16 +1699,20 @@ impl<C> rt::Operation for UserAccountFollowedInterests<C> {
     }
 }
 
-impl<C: Clone> rt::Paginated for UserAccountFollowedInterests<C> {
+impl<C: Clone> rt::Paginated for UserAccountListFollowedInterests<C> {
     type Item = models::Interest;
+
+    fn bookmark(&self) -> Option<&str> {
+        self.bookmark.as_deref()
+    }
 
     fn set_bookmark(&mut self, bookmark: Option<String>) {
         self.bookmark = bookmark;
     }
 
     fn into_page(output: Self::Output) -> rt::Page<Self::Item> {
-        rt::Page { items: output.items, bookmark: output.bookmark }
+        rt::Page::new(output.items, output.bookmark)
     }
 }
 
-impl_send!(UserAccountFollowedInterests, paginated);
+impl_send!(UserAccountListFollowedInterests, paginated);
