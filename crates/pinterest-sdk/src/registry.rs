@@ -9,6 +9,8 @@
 //! assert_eq!((op.method, op.path), ("GET", "/pins/{pin_id}"));
 //! let (found, params) = pinterest_sdk::registry::route("GET", "/pins/123").unwrap();
 //! assert_eq!(found.id, "pins/get");
+//! assert_eq!(found.call, "client.pins().get(pin_id)");
+//! assert_eq!(found.rust_type, "ops::pins::PinsGet");
 //! assert_eq!(params, vec![("pin_id", "123".to_string())]);
 //! ```
 
@@ -42,6 +44,11 @@ pub struct OperationInfo {
     pub body: Option<BodyInfo>,
     /// Path and query parameters.
     pub params: &'static [ParamInfo],
+    /// How Rust code calls it: `client.pins().get(pin_id)` (named required
+    /// setters shown as `.start_date(..)`).
+    pub call: &'static str,
+    /// Its operation type under the crate root: `ops::pins::PinsGet`.
+    pub rust_type: &'static str,
 }
 
 /// A request body.
@@ -192,5 +199,19 @@ mod tests {
         assert_eq!(op.auth, AuthScheme::Basic);
         assert!(op.body.unwrap().form);
         assert_eq!(find("pins/get").unwrap().scopes, &[&["boards:read", "pins:read"][..]]);
+    }
+
+    #[test]
+    fn every_operation_has_a_distinct_rust_call() {
+        let calls: std::collections::BTreeSet<_> = operations().iter().map(|o| (o.tag, o.call)).collect();
+        assert_eq!(calls.len(), 231);
+        let (op, _) = route("GET", "/user_account/analytics").unwrap();
+        assert_eq!(op.call, "client.user_account().get_analytics().start_date(..).end_date(..)");
+        assert_eq!(op.rust_type, "ops::user_account::UserAccountGetAnalytics");
+        for op in operations() {
+            assert!(op.call.starts_with(&format!("client.{}().", op.tag)), "{}", op.call);
+            let handles = op.call.split('(').next().unwrap_or_default();
+            assert!(!handles.contains("handler") && !handles.contains("impl"), "{}", op.call);
+        }
     }
 }

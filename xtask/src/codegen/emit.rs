@@ -1144,6 +1144,12 @@ fn emit_registry(model: &Model, h: &str) -> String {
             op.page.is_some(),
             op.success.iter().map(u16::to_string).collect::<Vec<_>>().join(", "),
         );
+        let _ = writeln!(
+            s,
+            "        call: {:?},\n        rust_type: {:?},",
+            call_path(op, &op_args(op, model)),
+            format!("ops::{}::{}", op.tag, op.type_name)
+        );
         match &op.body {
             Some(b) => {
                 let _ = writeln!(

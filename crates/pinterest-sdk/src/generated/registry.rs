@@ -18,6 +18,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.ad_accounts().list()",
+        rust_type: "ops::ad_accounts::AdAccountsList",
         body: None,
         params: &[
             ParamInfo {
@@ -63,6 +65,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200, 201],
+        call: "client.ad_accounts().create(body)",
+        rust_type: "ops::ad_accounts::AdAccountsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[],
     },
@@ -77,6 +81,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().get(ad_account_id)",
+        rust_type: "ops::ad_accounts::AdAccountsGet",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -100,6 +106,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.ad_groups().list(ad_account_id)",
+        rust_type: "ops::ad_groups::AdGroupsList",
         body: None,
         params: &[
             ParamInfo {
@@ -195,6 +203,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_groups().create(ad_account_id, body)",
+        rust_type: "ops::ad_groups::AdGroupsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -218,6 +228,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_groups().update(ad_account_id, body)",
+        rust_type: "ops::ad_groups::AdGroupsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -241,6 +253,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_groups().get_analytics(ad_account_id).start_date(..).end_date(..).ad_group_ids(..).columns(..).granularity(..)",
+        rust_type: "ops::ad_groups::AdGroupsGetAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -552,6 +566,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_groups().get_targeting_analytics(ad_account_id).ad_group_ids(..).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)",
+        rust_type: "ops::ad_groups::AdGroupsGetTargetingAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -888,6 +904,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_groups().get_audience_sizing(ad_account_id, body)",
+        rust_type: "ops::ad_groups::AdGroupsGetAudienceSizing",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -911,6 +929,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_groups().get(ad_account_id, ad_group_id)",
+        rust_type: "ops::ad_groups::AdGroupsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -946,6 +966,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ads().create_preview(ad_account_id, body)",
+        rust_type: "ops::ads::AdsCreatePreview",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -969,6 +991,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.ads().list(ad_account_id)",
+        rust_type: "ops::ads::AdsList",
         body: None,
         params: &[
             ParamInfo {
@@ -1064,6 +1088,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ads().create(ad_account_id, body)",
+        rust_type: "ops::ads::AdsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -1087,6 +1113,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ads().update(ad_account_id, body)",
+        rust_type: "ops::ads::AdsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -1110,6 +1138,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ads().get_analytics(ad_account_id).start_date(..).end_date(..).columns(..).granularity(..)",
+        rust_type: "ops::ads::AdsGetAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -1431,6 +1461,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.billing().list_ads_credit_discounts(ad_account_id)",
+        rust_type: "ops::billing::BillingListAdsCreditDiscounts",
         body: None,
         params: &[
             ParamInfo {
@@ -1476,6 +1508,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.billing().redeem_ads_credit(ad_account_id, body)",
+        rust_type: "ops::billing::BillingRedeemAdsCredit",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["offerCodeHash", "validateOnly"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -1499,6 +1533,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ads().get_targeting_analytics(ad_account_id).ad_ids(..).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)",
+        rust_type: "ops::ads::AdsGetTargetingAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -1835,6 +1871,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ads().get(ad_account_id, ad_id)",
+        rust_type: "ops::ads::AdsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -1870,6 +1908,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.conversions().list_advertiser_defined_events(ad_account_id)",
+        rust_type: "ops::conversions::ConversionsListAdvertiserDefinedEvents",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -1893,6 +1933,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().get_analytics(ad_account_id).start_date(..).end_date(..).columns(..).granularity(..)",
+        rust_type: "ops::ad_accounts::AdAccountsGetAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -2184,6 +2226,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audience_insights().get(ad_account_id).audience_insight_type(..)",
+        rust_type: "ops::audience_insights::AudienceInsightsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -2219,6 +2263,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.audiences().list(ad_account_id)",
+        rust_type: "ops::audiences::AudiencesList",
         body: None,
         params: &[
             ParamInfo {
@@ -2284,6 +2330,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audiences().create(ad_account_id, body)",
+        rust_type: "ops::audiences::AudiencesCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2307,6 +2355,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audiences().get(ad_account_id, audience_id)",
+        rust_type: "ops::audiences::AudiencesGet",
         body: None,
         params: &[
             ParamInfo {
@@ -2342,6 +2392,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audiences().update(ad_account_id, audience_id, body)",
+        rust_type: "ops::audiences::AudiencesUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -2377,6 +2429,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.audience_sharing().list_ad_account_recipients(ad_account_id).audience_id(..).account_type(..)",
+        rust_type: "ops::audience_sharing::AudienceSharingListAdAccountRecipients",
         body: None,
         params: &[
             ParamInfo {
@@ -2442,6 +2496,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audience_sharing().update_ad_account_to_ad_account(ad_account_id, body)",
+        rust_type: "ops::audience_sharing::AudienceSharingUpdateAdAccountToAdAccount",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2465,6 +2521,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audience_sharing().update_ad_account_to_business(ad_account_id, body)",
+        rust_type: "ops::audience_sharing::AudienceSharingUpdateAdAccountToBusiness",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2488,6 +2546,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_groups().get_bid_floor(ad_account_id, body)",
+        rust_type: "ops::ad_groups::AdGroupsGetBidFloor",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["bid_floor_specs"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2511,6 +2571,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.billing().list_profiles(ad_account_id, is_active)",
+        rust_type: "ops::billing::BillingListProfiles",
         body: None,
         params: &[
             ParamInfo {
@@ -2566,6 +2628,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.billing().list_invoices(ad_account_id)",
+        rust_type: "ops::billing::BillingListInvoices",
         body: None,
         params: &[
             ParamInfo {
@@ -2671,6 +2735,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.billing().download_invoice(ad_account_id, billing_invoice_id)",
+        rust_type: "ops::billing::BillingDownloadInvoice",
         body: None,
         params: &[
             ParamInfo {
@@ -2706,6 +2772,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.bulk().create_download(ad_account_id, body)",
+        rust_type: "ops::bulk::BulkCreateDownload",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2729,6 +2797,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.bulk().create_upsert(ad_account_id, body)",
+        rust_type: "ops::bulk::BulkCreateUpsert",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2752,6 +2822,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.bulk().get_request(ad_account_id, bulk_request_id)",
+        rust_type: "ops::bulk::BulkGetRequest",
         body: None,
         params: &[
             ParamInfo {
@@ -2797,6 +2869,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.campaigns().list(ad_account_id)",
+        rust_type: "ops::campaigns::CampaignsList",
         body: None,
         params: &[
             ParamInfo {
@@ -2872,6 +2946,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.campaigns().create(ad_account_id, body)",
+        rust_type: "ops::campaigns::CampaignsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2895,6 +2971,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.campaigns().update(ad_account_id, body)",
+        rust_type: "ops::campaigns::CampaignsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -2918,6 +2996,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.campaigns().get_analytics(ad_account_id).start_date(..).end_date(..).campaign_ids(..).columns(..).granularity(..)",
+        rust_type: "ops::campaigns::CampaignsGetAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -3229,6 +3309,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.campaigns().get_targeting_analytics(ad_account_id).campaign_ids(..).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)",
+        rust_type: "ops::campaigns::CampaignsGetTargetingAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -3566,6 +3648,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.campaigns().get(ad_account_id, campaign_id)",
+        rust_type: "ops::campaigns::CampaignsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -3601,6 +3685,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.conversion_tags().list(ad_account_id)",
+        rust_type: "ops::conversion_tags::ConversionTagsList",
         body: None,
         params: &[
             ParamInfo {
@@ -3636,6 +3722,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200, 201],
+        call: "client.conversion_tags().create(ad_account_id, body)",
+        rust_type: "ops::conversion_tags::ConversionTagsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["name"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -3659,6 +3747,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.conversion_tags().get_ocpm_eligible(ad_account_id)",
+        rust_type: "ops::conversion_tags::ConversionTagsGetOcpmEligible",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -3682,6 +3772,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.conversion_tags().list_page_visit(ad_account_id)",
+        rust_type: "ops::conversion_tags::ConversionTagsListPageVisit",
         body: None,
         params: &[
             ParamInfo {
@@ -3737,6 +3829,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.conversion_tags().get(ad_account_id, conversion_tag_id)",
+        rust_type: "ops::conversion_tags::ConversionTagsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -3772,6 +3866,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.customer_lists().list(ad_account_id)",
+        rust_type: "ops::customer_lists::CustomerListsList",
         body: None,
         params: &[
             ParamInfo {
@@ -3827,6 +3923,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.customer_lists().create(ad_account_id, body)",
+        rust_type: "ops::customer_lists::CustomerListsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["name", "records"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -3850,6 +3948,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.customer_lists().get(ad_account_id, customer_list_id)",
+        rust_type: "ops::customer_lists::CustomerListsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -3885,6 +3985,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.customer_lists().update(ad_account_id, customer_list_id, body)",
+        rust_type: "ops::customer_lists::CustomerListsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["operation_type", "records"] }),
         params: &[
             ParamInfo {
@@ -3920,6 +4022,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.customer_list_uploads().create(ad_account_id, customer_list_id, body)",
+        rust_type: "ops::customer_list_uploads::CustomerListUploadsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["operation", "total_parts"] }),
         params: &[
             ParamInfo {
@@ -3955,6 +4059,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.customer_list_uploads().get(ad_account_id, customer_list_id, customer_list_upload_id)",
+        rust_type: "ops::customer_list_uploads::CustomerListUploadsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -4000,6 +4106,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.customer_list_uploads().run(ad_account_id, customer_list_id, customer_list_upload_id)",
+        rust_type: "ops::customer_list_uploads::CustomerListUploadsRun",
         body: None,
         params: &[
             ParamInfo {
@@ -4045,6 +4153,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.conversion_events().create(ad_account_id, body)",
+        rust_type: "ops::conversion_events::ConversionEventsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["data"] }),
         params: &[
             ParamInfo {
@@ -4080,6 +4190,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.msot_events().create(ad_account_id, body)",
+        rust_type: "ops::msot_events::MsotEventsCreate",
         body: Some(BodyInfo {
             form: false,
             required: true,
@@ -4107,6 +4219,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audience_insights().get_scope_and_type(ad_account_id)",
+        rust_type: "ops::audience_insights::AudienceInsightsGetScopeAndType",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4130,6 +4244,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.keywords().list(ad_account_id)",
+        rust_type: "ops::keywords::KeywordsList",
         body: None,
         params: &[
             ParamInfo {
@@ -4215,6 +4331,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.keywords().create(ad_account_id, body)",
+        rust_type: "ops::keywords::KeywordsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["keywords", "parent_id"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4238,6 +4356,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.keywords().update(ad_account_id, body)",
+        rust_type: "ops::keywords::KeywordsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["keywords"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4261,6 +4381,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.keywords().get_country_metrics(ad_account_id).country_code(..).keywords(..)",
+        rust_type: "ops::keywords::KeywordsGetCountryMetrics",
         body: None,
         params: &[
             ParamInfo {
@@ -4306,6 +4428,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.labels().list(ad_account_id)",
+        rust_type: "ops::labels::LabelsList",
         body: None,
         params: &[
             ParamInfo {
@@ -4391,6 +4515,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.labels().create(ad_account_id, body)",
+        rust_type: "ops::labels::LabelsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["labels", "parent_id"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4414,6 +4540,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.labels().update(ad_account_id, body)",
+        rust_type: "ops::labels::LabelsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["labels"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4437,6 +4565,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.lead_forms().list(ad_account_id)",
+        rust_type: "ops::lead_forms::LeadFormsList",
         body: None,
         params: &[
             ParamInfo {
@@ -4492,6 +4622,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.lead_forms().create(ad_account_id, body)",
+        rust_type: "ops::lead_forms::LeadFormsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4515,6 +4647,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.lead_forms().update(ad_account_id, body)",
+        rust_type: "ops::lead_forms::LeadFormsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4538,6 +4672,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.lead_forms().get(ad_account_id, lead_form_id)",
+        rust_type: "ops::lead_forms::LeadFormsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -4573,6 +4709,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.lead_forms().create_test(ad_account_id, lead_form_id, body)",
+        rust_type: "ops::lead_forms::LeadFormsCreateTest",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["answers"] }),
         params: &[
             ParamInfo {
@@ -4608,6 +4746,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.lead_ads().list_subscriptions(ad_account_id)",
+        rust_type: "ops::lead_ads::LeadAdsListSubscriptions",
         body: None,
         params: &[
             ParamInfo {
@@ -4653,6 +4793,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.lead_ads().create_subscription(ad_account_id, body)",
+        rust_type: "ops::lead_ads::LeadAdsCreateSubscription",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4676,6 +4818,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.lead_ads().get_subscription(ad_account_id, subscription_id)",
+        rust_type: "ops::lead_ads::LeadAdsGetSubscription",
         body: None,
         params: &[
             ParamInfo {
@@ -4711,6 +4855,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[204],
+        call: "client.lead_ads().delete_subscription(ad_account_id, subscription_id)",
+        rust_type: "ops::lead_ads::LeadAdsDeleteSubscription",
         body: None,
         params: &[
             ParamInfo {
@@ -4746,6 +4892,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.leads_export().create(ad_account_id, body)",
+        rust_type: "ops::leads_export::LeadsExportCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["start_date", "end_date", "ad_id"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -4769,6 +4917,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.leads_export().get(ad_account_id, leads_export_id)",
+        rust_type: "ops::leads_export::LeadsExportGet",
         body: None,
         params: &[
             ParamInfo {
@@ -4804,6 +4954,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().get_mmm_report(ad_account_id).token(..)",
+        rust_type: "ops::ad_accounts::AdAccountsGetMmmReport",
         body: None,
         params: &[
             ParamInfo {
@@ -4839,6 +4991,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().create_mmm_report(ad_account_id, body)",
+        rust_type: "ops::ad_accounts::AdAccountsCreateMmmReport",
         body: Some(BodyInfo {
             form: false,
             required: true,
@@ -4874,6 +5028,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.order_lines().list(ad_account_id)",
+        rust_type: "ops::order_lines::OrderLinesList",
         body: None,
         params: &[
             ParamInfo {
@@ -4929,6 +5085,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.order_lines().get(ad_account_id, order_line_id)",
+        rust_type: "ops::order_lines::OrderLinesGet",
         body: None,
         params: &[
             ParamInfo {
@@ -4964,6 +5122,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.campaigns().get_ad_pin_analytics(ad_account_id).campaign_id(..).pin_ids(..).start_date(..).end_date(..).columns(..).granularity(..)",
+        rust_type: "ops::campaigns::CampaignsGetAdPinAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -5265,6 +5425,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.product_group_promotions().list(ad_account_id)",
+        rust_type: "ops::product_group_promotions::ProductGroupPromotionsList",
         body: None,
         params: &[
             ParamInfo {
@@ -5350,6 +5512,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.product_group_promotions().create(ad_account_id, body)",
+        rust_type: "ops::product_group_promotions::ProductGroupPromotionsCreate",
         body: Some(BodyInfo {
             form: false,
             required: true,
@@ -5377,6 +5541,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.product_group_promotions().update(ad_account_id, body)",
+        rust_type: "ops::product_group_promotions::ProductGroupPromotionsUpdate",
         body: Some(BodyInfo {
             form: false,
             required: true,
@@ -5404,6 +5570,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.product_group_promotions().get(ad_account_id, product_group_promotion_id)",
+        rust_type: "ops::product_group_promotions::ProductGroupPromotionsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -5439,6 +5607,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.product_group_promotions().get_product_group_analytics(ad_account_id).start_date(..).end_date(..).product_group_ids(..).columns(..).granularity(..)",
+        rust_type: "ops::product_group_promotions::ProductGroupPromotionsGetProductGroupAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -5740,6 +5910,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.promotions().list(ad_account_id)",
+        rust_type: "ops::promotions::PromotionsList",
         body: None,
         params: &[
             ParamInfo {
@@ -5795,6 +5967,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.promotions().create(ad_account_id, body)",
+        rust_type: "ops::promotions::PromotionsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -5818,6 +5992,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.promotions().update(ad_account_id, body)",
+        rust_type: "ops::promotions::PromotionsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -5841,6 +6017,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.promotions().get(ad_account_id, promotion_id)",
+        rust_type: "ops::promotions::PromotionsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -5876,6 +6054,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[204],
+        call: "client.promotions().delete(ad_account_id, promotion_id)",
+        rust_type: "ops::promotions::PromotionsDelete",
         body: None,
         params: &[
             ParamInfo {
@@ -5911,6 +6091,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().get_report(ad_account_id).token(..)",
+        rust_type: "ops::ad_accounts::AdAccountsGetReport",
         body: None,
         params: &[
             ParamInfo {
@@ -5946,6 +6128,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().create_report(ad_account_id, body)",
+        rust_type: "ops::ad_accounts::AdAccountsCreateReport",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -5969,6 +6153,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().get_conversion_product_report(ad_account_id).token(..)",
+        rust_type: "ops::ad_accounts::AdAccountsGetConversionProductReport",
         body: None,
         params: &[
             ParamInfo {
@@ -6004,6 +6190,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().create_conversion_product_report(ad_account_id, body)",
+        rust_type: "ops::ad_accounts::AdAccountsCreateConversionProductReport",
         body: Some(BodyInfo {
             form: false,
             required: true,
@@ -6031,6 +6219,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().delete_sandbox(ad_account_id)",
+        rust_type: "ops::ad_accounts::AdAccountsDeleteSandbox",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6054,6 +6244,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.billing().get_ssio_accounts(ad_account_id)",
+        rust_type: "ops::billing::BillingGetSsioAccounts",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6077,6 +6269,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.billing().create_ssio_insertion_order(ad_account_id, body)",
+        rust_type: "ops::billing::BillingCreateSsioInsertionOrder",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6100,6 +6294,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.billing().update_ssio_insertion_order(ad_account_id, body)",
+        rust_type: "ops::billing::BillingUpdateSsioInsertionOrder",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6123,6 +6319,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.billing().list_ssio_insertion_order_statuses(ad_account_id)",
+        rust_type: "ops::billing::BillingListSsioInsertionOrderStatuses",
         body: None,
         params: &[
             ParamInfo {
@@ -6168,6 +6366,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.billing().get_ssio_insertion_order_status(ad_account_id, pin_order_id)",
+        rust_type: "ops::billing::BillingGetSsioInsertionOrderStatus",
         body: None,
         params: &[
             ParamInfo {
@@ -6203,6 +6403,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.billing().list_ssio_order_lines(ad_account_id)",
+        rust_type: "ops::billing::BillingListSsioOrderLines",
         body: None,
         params: &[
             ParamInfo {
@@ -6258,6 +6460,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.ad_accounts().get_targeting_analytics(ad_account_id).start_date(..).end_date(..).targeting_types(..).columns(..).granularity(..)",
+        rust_type: "ops::ad_accounts::AdAccountsGetTargetingAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -6583,6 +6787,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.targeting_template().list(ad_account_id)",
+        rust_type: "ops::targeting_template::TargetingTemplateList",
         body: None,
         params: &[
             ParamInfo {
@@ -6658,6 +6864,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.targeting_template().create(ad_account_id, body)",
+        rust_type: "ops::targeting_template::TargetingTemplateCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6681,6 +6889,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.targeting_template().update(ad_account_id, body)",
+        rust_type: "ops::targeting_template::TargetingTemplateUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["operation_type", "id"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6704,6 +6914,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.ad_accounts().list_templates(ad_account_id)",
+        rust_type: "ops::ad_accounts::AdAccountsListTemplates",
         body: None,
         params: &[
             ParamInfo {
@@ -6759,6 +6971,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200, 201],
+        call: "client.ad_accounts().create_template_report(ad_account_id, template_id)",
+        rust_type: "ops::ad_accounts::AdAccountsCreateTemplateReport",
         body: None,
         params: &[
             ParamInfo {
@@ -6824,6 +7038,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.terms_of_service().get(ad_account_id)",
+        rust_type: "ops::terms_of_service::TermsOfServiceGet",
         body: None,
         params: &[
             ParamInfo {
@@ -6869,6 +7085,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.advanced_auction().get_items(body)",
+        rust_type: "ops::advanced_auction::AdvancedAuctionGetItems",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["catalog_id", "items"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6892,6 +7110,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200, 206],
+        call: "client.advanced_auction().submit_items(body)",
+        rust_type: "ops::advanced_auction::AdvancedAuctionSubmitItems",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["catalog_id", "items"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6915,6 +7135,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.boards().list()",
+        rust_type: "ops::boards::BoardsList",
         body: None,
         params: &[
             ParamInfo {
@@ -6970,6 +7192,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200, 201],
+        call: "client.boards().create(body)",
+        rust_type: "ops::boards::BoardsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["name"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -6993,6 +7217,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.boards().get(board_id)",
+        rust_type: "ops::boards::BoardsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -7028,6 +7254,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[204],
+        call: "client.boards().delete(board_id)",
+        rust_type: "ops::boards::BoardsDelete",
         body: None,
         params: &[
             ParamInfo {
@@ -7063,6 +7291,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.boards().update(board_id, body)",
+        rust_type: "ops::boards::BoardsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -7098,6 +7328,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.boards().list_pins(board_id)",
+        rust_type: "ops::boards::BoardsListPins",
         body: None,
         params: &[
             ParamInfo {
@@ -7187,6 +7419,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.boards().list_sections(board_id)",
+        rust_type: "ops::boards::BoardsListSections",
         body: None,
         params: &[
             ParamInfo {
@@ -7242,6 +7476,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[201],
+        call: "client.boards().create_section(board_id, body)",
+        rust_type: "ops::boards::BoardsCreateSection",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["name"] }),
         params: &[
             ParamInfo {
@@ -7277,6 +7513,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[204],
+        call: "client.boards().delete_section(board_id, section_id)",
+        rust_type: "ops::boards::BoardsDeleteSection",
         body: None,
         params: &[
             ParamInfo {
@@ -7322,6 +7560,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.boards().update_section(board_id, section_id, body)",
+        rust_type: "ops::boards::BoardsUpdateSection",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["name"] }),
         params: &[
             ParamInfo {
@@ -7367,6 +7607,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.boards().list_section_pins(board_id, section_id)",
+        rust_type: "ops::boards::BoardsListSectionPins",
         body: None,
         params: &[
             ParamInfo {
@@ -7432,6 +7674,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.business_access_relationships().list_employers()",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsListEmployers",
         body: None,
         params: &[
             ParamInfo {
@@ -7467,6 +7711,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.business_access_invite().respond(body)",
+        rust_type: "ops::business_access_invite::BusinessAccessInviteRespond",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["invites"] }),
         params: &[],
     },
@@ -7481,6 +7727,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_relationships().update_system_user(business_id, system_user_id, body)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsUpdateSystemUser",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["name"] }),
         params: &[
             ParamInfo {
@@ -7516,6 +7764,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_assets().list_asset_members(business_id, asset_id)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsListAssetMembers",
         body: None,
         params: &[
             ParamInfo {
@@ -7591,6 +7841,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_assets().list_asset_partners(business_id, asset_id)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsListAssetPartners",
         body: None,
         params: &[
             ParamInfo {
@@ -7656,6 +7908,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_invite().create_asset_invites(business_id, body)",
+        rust_type: "ops::business_access_invite::BusinessAccessInviteCreateAssetInvites",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["invites"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -7679,6 +7933,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_invite().request_asset_access(business_id, body)",
+        rust_type: "ops::business_access_invite::BusinessAccessInviteRequestAssetAccess",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["asset_requests"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -7702,6 +7958,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_relationships().list_members(business_id)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsListMembers",
         body: None,
         params: &[
             ParamInfo {
@@ -7797,6 +8055,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.business_access_relationships().delete_members(business_id, body)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsDeleteMembers",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["members"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -7820,6 +8080,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_relationships().update_members(business_id, body)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsUpdateMembers",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -7843,6 +8105,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_assets().list(business_id)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsList",
         body: None,
         params: &[
             ParamInfo {
@@ -7950,6 +8214,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_assets().list_member_assets(business_id, member_id)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsListMemberAssets",
         body: None,
         params: &[
             ParamInfo {
@@ -8025,6 +8291,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_assets().delete_member_access(business_id, body)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsDeleteMemberAccess",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["accesses"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8048,6 +8316,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_assets().update_member_access(business_id, body)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsUpdateMemberAccess",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["accesses"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8071,6 +8341,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_invite().list(business_id)",
+        rust_type: "ops::business_access_invite::BusinessAccessInviteList",
         body: None,
         params: &[
             ParamInfo {
@@ -8146,6 +8418,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_invite().create(business_id, body)",
+        rust_type: "ops::business_access_invite::BusinessAccessInviteCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["business_role", "invite_type"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8169,6 +8443,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_invite().cancel(business_id, body)",
+        rust_type: "ops::business_access_invite::BusinessAccessInviteCancel",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["invite_ids"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8192,6 +8468,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_assets().delete_partner_access(business_id, body)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsDeletePartnerAccess",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["accesses"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8215,6 +8493,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_assets().update_partner_access(business_id, body)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsUpdatePartnerAccess",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["accesses"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8238,6 +8518,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_assets().list_partner_assets(business_id, partner_id)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsListPartnerAssets",
         body: None,
         params: &[
             ParamInfo {
@@ -8323,6 +8605,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.business_access_relationships().list_partners(business_id)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsListPartners",
         body: None,
         params: &[
             ParamInfo {
@@ -8408,6 +8692,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_relationships().delete_partners(business_id, body)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsDeletePartners",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["partner_ids"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8431,6 +8717,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.audience_sharing().list_for_business(business_id)",
+        rust_type: "ops::audience_sharing::AudienceSharingListForBusiness",
         body: None,
         params: &[
             ParamInfo {
@@ -8486,6 +8774,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.audience_sharing().list_business_recipients(business_id).audience_id(..).account_type(..)",
+        rust_type: "ops::audience_sharing::AudienceSharingListBusinessRecipients",
         body: None,
         params: &[
             ParamInfo {
@@ -8551,6 +8841,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audience_sharing().update_business_to_ad_account(business_id, body)",
+        rust_type: "ops::audience_sharing::AudienceSharingUpdateBusinessToAdAccount",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8574,6 +8866,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.audience_sharing().update_business_to_business(business_id, body)",
+        rust_type: "ops::audience_sharing::AudienceSharingUpdateBusinessToBusiness",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8597,6 +8891,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_assets().create_asset_groups(business_id, body)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsCreateAssetGroups",
         body: Some(BodyInfo {
             form: false,
             required: true,
@@ -8624,6 +8920,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_assets().delete_asset_groups(business_id, body)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsDeleteAssetGroups",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["asset_groups_to_delete"] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8647,6 +8945,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_assets().update_asset_groups(business_id, body)",
+        rust_type: "ops::business_access_assets::BusinessAccessAssetsUpdateAssetGroups",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "business_id",
@@ -8670,6 +8970,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_relationships().create_brand_accounts(business_hierarchy_id, body)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsCreateBrandAccounts",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["name", "username", "country"] }),
         params: &[ParamInfo {
             name: "business_hierarchy_id",
@@ -8693,6 +8995,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.business_access_relationships().update_brand_account(business_hierarchy_id, brand_account_id, body)",
+        rust_type: "ops::business_access_relationships::BusinessAccessRelationshipsUpdateBrandAccount",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -8728,6 +9032,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.catalogs().list()",
+        rust_type: "ops::catalogs::CatalogsList",
         body: None,
         params: &[
             ParamInfo {
@@ -8773,6 +9079,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalogs().create(body)",
+        rust_type: "ops::catalogs::CatalogsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["catalog_type", "name"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -8796,6 +9104,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalogs().get_available_filter_values(catalog_id)",
+        rust_type: "ops::catalogs::CatalogsGetAvailableFilterValues",
         body: None,
         params: &[
             ParamInfo {
@@ -8884,6 +9194,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.catalog_feeds().list()",
+        rust_type: "ops::catalog_feeds::CatalogFeedsList",
         body: None,
         params: &[
             ParamInfo {
@@ -8939,6 +9251,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[201],
+        call: "client.catalog_feeds().create(body)",
+        rust_type: "ops::catalog_feeds::CatalogFeedsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -8962,6 +9276,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_feeds().get(feed_id)",
+        rust_type: "ops::catalog_feeds::CatalogFeedsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -8997,6 +9313,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[204],
+        call: "client.catalog_feeds().delete(feed_id)",
+        rust_type: "ops::catalog_feeds::CatalogFeedsDelete",
         body: None,
         params: &[
             ParamInfo {
@@ -9032,6 +9350,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_feeds().update(feed_id, body)",
+        rust_type: "ops::catalog_feeds::CatalogFeedsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -9067,6 +9387,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_feeds().ingest(feed_id)",
+        rust_type: "ops::catalog_feeds::CatalogFeedsIngest",
         body: None,
         params: &[
             ParamInfo {
@@ -9102,6 +9424,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.catalog_feeds().list_processing_results(feed_id)",
+        rust_type: "ops::catalog_feeds::CatalogFeedsListProcessingResults",
         body: None,
         params: &[
             ParamInfo {
@@ -9157,6 +9481,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.catalog_feeds().list_item_issues(processing_result_id)",
+        rust_type: "ops::catalog_feeds::CatalogFeedsListItemIssues",
         body: None,
         params: &[
             ParamInfo {
@@ -9462,6 +9788,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_items().get_by_ids(body)",
+        rust_type: "ops::catalog_items::CatalogItemsGetByIds",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["country", "language", "filters"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -9485,6 +9813,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_items().create_batch(body)",
+        rust_type: "ops::catalog_items::CatalogItemsCreateBatch",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -9508,6 +9838,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_items().get_batch(batch_id)",
+        rust_type: "ops::catalog_items::CatalogItemsGetBatch",
         body: None,
         params: &[
             ParamInfo {
@@ -9543,6 +9875,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[201],
+        call: "client.catalog_product_groups().create_many(body)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsCreateMany",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -9566,6 +9900,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[204],
+        call: "client.catalog_product_groups().delete_many(id)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsDeleteMany",
         body: None,
         params: &[
             ParamInfo {
@@ -9601,6 +9937,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.catalog_product_groups().list()",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsList",
         body: None,
         params: &[
             ParamInfo {
@@ -9676,6 +10014,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[201],
+        call: "client.catalog_product_groups().create(body)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -9699,6 +10039,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_product_groups().get(product_group_id)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -9734,6 +10076,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[204],
+        call: "client.catalog_product_groups().delete(product_group_id)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsDelete",
         body: None,
         params: &[
             ParamInfo {
@@ -9769,6 +10113,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_product_groups().update(product_group_id, body)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -9804,6 +10150,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.catalog_product_groups().get_product_counts(product_group_id)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsGetProductCounts",
         body: None,
         params: &[
             ParamInfo {
@@ -9839,6 +10187,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.catalog_product_groups().list_products(product_group_id)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsListProducts",
         body: None,
         params: &[
             ParamInfo {
@@ -9904,6 +10254,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.catalog_product_groups().list_products_by_filter(body)",
+        rust_type: "ops::catalog_product_groups::CatalogProductGroupsListProductsByFilter",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -9959,6 +10311,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.catalog_reports().get(token)",
+        rust_type: "ops::catalog_reports::CatalogReportsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -9994,6 +10348,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.catalog_reports().create(body)",
+        rust_type: "ops::catalog_reports::CatalogReportsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["catalog_type"] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -10017,6 +10373,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.catalog_reports().get_stats(parameters)",
+        rust_type: "ops::catalog_reports::CatalogReportsGetStats",
         body: None,
         params: &[
             ParamInfo {
@@ -10072,6 +10430,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.integrations().create_commerce(body)",
+        rust_type: "ops::integrations::IntegrationsCreateCommerce",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[],
     },
@@ -10086,6 +10446,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.integrations().get_commerce(external_business_id)",
+        rust_type: "ops::integrations::IntegrationsGetCommerce",
         body: None,
         params: &[ParamInfo {
             name: "external_business_id",
@@ -10109,6 +10471,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[204],
+        call: "client.integrations().delete_commerce(external_business_id)",
+        rust_type: "ops::integrations::IntegrationsDeleteCommerce",
         body: None,
         params: &[ParamInfo {
             name: "external_business_id",
@@ -10132,6 +10496,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.integrations().update_commerce(external_business_id, body)",
+        rust_type: "ops::integrations::IntegrationsUpdateCommerce",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "external_business_id",
@@ -10155,6 +10521,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.integrations().create_logs(body)",
+        rust_type: "ops::integrations::IntegrationsCreateLogs",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["logs"] }),
         params: &[],
     },
@@ -10169,6 +10537,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.integrations().list()",
+        rust_type: "ops::integrations::IntegrationsList",
         body: None,
         params: &[
             ParamInfo {
@@ -10204,6 +10574,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.integrations().get(id)",
+        rust_type: "ops::integrations::IntegrationsGet",
         body: None,
         params: &[ParamInfo {
             name: "id",
@@ -10227,6 +10599,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.media().list()",
+        rust_type: "ops::media::MediaList",
         body: None,
         params: &[
             ParamInfo {
@@ -10262,6 +10636,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200, 201],
+        call: "client.media().create(body)",
+        rust_type: "ops::media::MediaCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &["media_type"] }),
         params: &[],
     },
@@ -10276,6 +10652,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.media().get(media_id)",
+        rust_type: "ops::media::MediaGet",
         body: None,
         params: &[ParamInfo {
             name: "media_id",
@@ -10299,6 +10677,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.notification().create(body)",
+        rust_type: "ops::notification::NotificationCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[],
     },
@@ -10313,6 +10693,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.oauth().create_conversion_token()",
+        rust_type: "ops::oauth::OauthCreateConversionToken",
         body: None,
         params: &[],
     },
@@ -10327,6 +10709,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.oauth().create_token(body)",
+        rust_type: "ops::oauth::OauthCreateToken",
         body: Some(BodyInfo { form: true, required: true, required_fields: &["grant_type"] }),
         params: &[],
     },
@@ -10341,6 +10725,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.oauth().revoke_token(body)",
+        rust_type: "ops::oauth::OauthRevokeToken",
         body: Some(BodyInfo { form: true, required: true, required_fields: &["token"] }),
         params: &[],
     },
@@ -10355,6 +10741,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.pins().list()",
+        rust_type: "ops::pins::PinsList",
         body: None,
         params: &[
             ParamInfo {
@@ -10464,6 +10852,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200, 201],
+        call: "client.pins().create(body)",
+        rust_type: "ops::pins::PinsCreate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -10487,6 +10877,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.pins().get(pin_id)",
+        rust_type: "ops::pins::PinsGet",
         body: None,
         params: &[
             ParamInfo {
@@ -10532,6 +10924,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[204],
+        call: "client.pins().delete(pin_id)",
+        rust_type: "ops::pins::PinsDelete",
         body: None,
         params: &[
             ParamInfo {
@@ -10567,6 +10961,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.pins().update(pin_id, body)",
+        rust_type: "ops::pins::PinsUpdate",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -10602,6 +10998,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.pins().get_analytics(pin_id).start_date(..).end_date(..).metric_types(..)",
+        rust_type: "ops::pins::PinsGetAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -10687,6 +11085,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.pins().get_multi_analytics().pin_ids(..).start_date(..).end_date(..).metric_types(..)",
+        rust_type: "ops::pins::PinsGetMultiAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -10762,6 +11162,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[201],
+        call: "client.pins().save(pin_id, body)",
+        rust_type: "ops::pins::PinsSave",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[
             ParamInfo {
@@ -10797,6 +11199,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.resources().list_ad_account_countries()",
+        rust_type: "ops::resources::ResourcesListAdAccountCountries",
         body: None,
         params: &[],
     },
@@ -10811,6 +11215,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.resources().list_delivery_metrics()",
+        rust_type: "ops::resources::ResourcesListDeliveryMetrics",
         body: None,
         params: &[ParamInfo {
             name: "report_type",
@@ -10834,6 +11240,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.resources().list_lead_form_questions()",
+        rust_type: "ops::resources::ResourcesListLeadFormQuestions",
         body: None,
         params: &[],
     },
@@ -10848,6 +11256,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.resources().get_metrics_ready_state(date)",
+        rust_type: "ops::resources::ResourcesGetMetricsReadyState",
         body: None,
         params: &[ParamInfo {
             name: "date",
@@ -10871,6 +11281,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.resources().get_interest_targeting_options(interest_id)",
+        rust_type: "ops::resources::ResourcesGetInterestTargetingOptions",
         body: None,
         params: &[ParamInfo {
             name: "interest_id",
@@ -10894,6 +11306,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.resources().get_targeting_options(targeting_type)",
+        rust_type: "ops::resources::ResourcesGetTargetingOptions",
         body: None,
         params: &[
             ParamInfo {
@@ -10970,6 +11384,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.search().boards()",
+        rust_type: "ops::search::SearchBoards",
         body: None,
         params: &[
             ParamInfo {
@@ -11025,6 +11441,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.search().pins(query)",
+        rust_type: "ops::search::SearchPins",
         body: None,
         params: &[
             ParamInfo {
@@ -11070,6 +11488,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.search().partner_pins().term(..).country_code(..)",
+        rust_type: "ops::search::SearchPartnerPins",
         body: None,
         params: &[
             ParamInfo {
@@ -11135,6 +11555,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.terms().list_related(terms)",
+        rust_type: "ops::terms::TermsListRelated",
         body: None,
         params: &[ParamInfo {
             name: "terms",
@@ -11158,6 +11580,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.terms().list_suggested(term)",
+        rust_type: "ops::terms::TermsListSuggested",
         body: None,
         params: &[
             ParamInfo {
@@ -11193,6 +11617,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.keywords().list_trending(region, trend_type)",
+        rust_type: "ops::keywords::KeywordsListTrending",
         body: None,
         params: &[
             ParamInfo {
@@ -11352,6 +11778,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.user_account().get()",
+        rust_type: "ops::user_account::UserAccountGet",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -11375,6 +11803,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.user_account().get_analytics().start_date(..).end_date(..)",
+        rust_type: "ops::user_account::UserAccountGetAnalytics",
         body: None,
         params: &[
             ParamInfo {
@@ -11509,6 +11939,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.user_account().get_top_pins().start_date(..).end_date(..).sort_by(..)",
+        rust_type: "ops::user_account::UserAccountGetTopPins",
         body: None,
         params: &[
             ParamInfo {
@@ -11663,6 +12095,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.user_account().get_top_video_pins().start_date(..).end_date(..).sort_by(..)",
+        rust_type: "ops::user_account::UserAccountGetTopVideoPins",
         body: None,
         params: &[
             ParamInfo {
@@ -11827,6 +12261,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.user_account().list_linked_businesses()",
+        rust_type: "ops::user_account::UserAccountListLinkedBusinesses",
         body: None,
         params: &[],
     },
@@ -11841,6 +12277,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.user_account().list_followers()",
+        rust_type: "ops::user_account::UserAccountListFollowers",
         body: None,
         params: &[
             ParamInfo {
@@ -11876,6 +12314,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.user_account().list_following()",
+        rust_type: "ops::user_account::UserAccountListFollowing",
         body: None,
         params: &[
             ParamInfo {
@@ -11941,6 +12381,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.user_account().list_followed_boards()",
+        rust_type: "ops::user_account::UserAccountListFollowedBoards",
         body: None,
         params: &[
             ParamInfo {
@@ -11996,6 +12438,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: false,
         success: &[200],
+        call: "client.user_account().follow_user(username, body)",
+        rust_type: "ops::user_account::UserAccountFollowUser",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "username",
@@ -12019,6 +12463,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: true,
         success: &[200],
+        call: "client.user_account().list_websites()",
+        rust_type: "ops::user_account::UserAccountListWebsites",
         body: None,
         params: &[
             ParamInfo {
@@ -12054,6 +12500,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.user_account().verify_website(body)",
+        rust_type: "ops::user_account::UserAccountVerifyWebsite",
         body: Some(BodyInfo { form: false, required: true, required_fields: &[] }),
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -12077,6 +12525,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[204],
+        call: "client.user_account().unverify_website(website)",
+        rust_type: "ops::user_account::UserAccountUnverifyWebsite",
         body: None,
         params: &[ParamInfo {
             name: "website",
@@ -12100,6 +12550,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.user_account().get_website_verification()",
+        rust_type: "ops::user_account::UserAccountGetWebsiteVerification",
         body: None,
         params: &[ParamInfo {
             name: "ad_account_id",
@@ -12123,6 +12575,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: true,
         paginated: true,
         success: &[200],
+        call: "client.user_account().list_followed_interests(username)",
+        rust_type: "ops::user_account::UserAccountListFollowedInterests",
         body: None,
         params: &[
             ParamInfo {
@@ -12168,6 +12622,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.product_categories().list_featured_topics(region)",
+        rust_type: "ops::product_categories::ProductCategoriesListFeaturedTopics",
         body: None,
         params: &[
             ParamInfo {
@@ -12220,6 +12676,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.product_categories().list_details(product_categories, region)",
+        rust_type: "ops::product_categories::ProductCategoriesListDetails",
         body: None,
         params: &[
             ParamInfo {
@@ -12659,6 +13117,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.product_categories().list_trending(region)",
+        rust_type: "ops::product_categories::ProductCategoriesListTrending",
         body: None,
         params: &[
             ParamInfo {
@@ -12724,6 +13184,8 @@ pub(crate) static OPERATIONS: &[OperationInfo] = &[
         sandbox: false,
         paginated: false,
         success: &[200],
+        call: "client.conversion_eqs().list(ad_account_id).lookback_period(..)",
+        rust_type: "ops::conversion_eqs::ConversionEqsList",
         body: None,
         params: &[
             ParamInfo {
