@@ -240,8 +240,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    pinterest_sdk::transport::install_crypto_provider();
-    let config = match Config::custom(&format!("{}/v5", a.base)) {
+    pinterest_sdk::internal::install_crypto_provider();
+    let config = match Config::builder().api_base(format!("{}/v5", a.base)).build() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("bench-client: {e}");

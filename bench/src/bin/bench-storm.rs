@@ -31,12 +31,10 @@ async fn burst(client: &Client) -> Result<Vec<Duration>, String> {
 }
 
 async fn run() -> Result<(), String> {
-    pinterest_sdk::transport::install_crypto_provider();
+    pinterest_sdk::internal::install_crypto_provider();
     let e = Emulator::builder().auto_approve(true).start().await.map_err(|e| e.to_string())?;
-    let config = Config::production()
-        .with_api_host(&e.base_url())
-        .and_then(|c| c.with_oauth_host(&e.base_url()))
-        .map_err(|e| e.to_string())?;
+    let config =
+        Config::builder().api_host(&e.base_url()).oauth_host(&e.base_url()).build().map_err(|e| e.to_string())?;
     let oauth = OAuth::builder(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
         .config(config.clone())
         .scopes([Scope::UserAccountsRead])
@@ -53,7 +51,7 @@ async fn run() -> Result<(), String> {
         Ok(Arc::new(
             RefreshingTokenSource::builder(oauth.clone())
                 .tokens(t)
-                .store(Arc::new(MemoryTokenStore::new()))
+                .store(Arc::new(MemoryTokenStore::new()), "storm")
                 .build()
                 .map_err(|e| e.to_string())?,
         ))

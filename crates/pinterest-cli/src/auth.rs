@@ -4,7 +4,7 @@ use std::io::Read as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pinterest_sdk::auth::{RefreshingTokenSource, TokenSet, TokenStore};
+use pinterest_sdk::auth::{RefreshingTokenSource, TokenSet};
 use pinterest_sdk::oauth::{OAuthError, RevocableToken, Scope};
 use pinterest_sdk::secret::AccessToken;
 
@@ -53,7 +53,7 @@ pub async fn run_with(profile: &Profile, out: Out, cmd: &AuthCmd, opener: Opener
         AuthCmd::Status => status(profile, out).await,
         AuthCmd::Refresh => refresh(profile, out).await,
         AuthCmd::Logout => {
-            profile.forget()?;
+            profile.forget().await?;
             out.note(&format!("Logged out of profile `{}`.", profile.name));
             Ok(())
         }
@@ -79,7 +79,7 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
             return Err(CliError::Usage("no token on stdin".into()));
         }
         let tokens = TokenSet::from_access_token(AccessToken::new(token));
-        profile.save_login(profile.app_credentials(false)?.as_ref(), &config, &tokens)?;
+        profile.save_login(profile.app_credentials(false)?.as_ref(), &config, &tokens).await?;
         return Ok(tokens);
     }
     let app = profile.app_credentials(true)?.ok_or_else(|| {
@@ -91,7 +91,7 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
     if args.client_credentials {
         let oauth = profile.oauth(&app, None)?;
         let tokens = oauth.client_credentials(&scopes).await?;
-        profile.save_login(Some(&app), &config, &tokens)?;
+        profile.save_login(Some(&app), &config, &tokens).await?;
         return Ok(tokens);
     }
     let listener = Loopback::bind(args.port).await.map_err(|e| {
@@ -130,7 +130,7 @@ pub async fn login_through(
     let result = listener
         .serve(&pending, deadline, |code| async {
             let tokens = oauth.exchange_verified(&pending, code).await?;
-            profile.save_login(Some(app), &config, &tokens)?;
+            profile.save_login(Some(app), &config, &tokens).await?;
             Ok(tokens)
         })
         .await;
@@ -167,8 +167,7 @@ async fn fetch_like_a_browser(url: String) {
 }
 
 async fn status(profile: &Profile, out: Out) -> CliResult {
-    let store = profile.store();
-    let tokens = store.load()?.ok_or_else(|| {
+    let tokens = profile.tokens().await?.ok_or_else(|| {
         CliError::Auth(format!("not logged in (profile `{}`): run `pinterest auth login`", profile.name))
     })?;
     let config = profile.config()?;
@@ -182,7 +181,7 @@ async fn status(profile: &Profile, out: Out) -> CliResult {
         "refresh_token": tokens.refresh_token.is_some(),
         "refresh_token_expires_at": tokens.refresh_token_expires_at,
     });
-    match profile.client()?.user_account().get().send().await {
+    match profile.client().await?.user_account().get().send().await {
         Ok(me) => info["user"] = serde_json::json!(me.username),
         Err(e) => info["user_error"] = serde_json::json!(CliError::from(e).message()),
     }
@@ -190,12 +189,12 @@ async fn status(profile: &Profile, out: Out) -> CliResult {
 }
 
 async fn refresh(profile: &Profile, out: Out) -> CliResult {
-    let store = Arc::new(profile.store());
     let app = profile
         .app_credentials(false)?
         .ok_or_else(|| CliError::Auth("the app secret is not known; log in again".into()))?;
     let oauth = profile.oauth(&app, None)?;
-    let source = RefreshingTokenSource::builder(oauth).store(store).build()?;
+    let source =
+        RefreshingTokenSource::builder(oauth).store(Arc::new(profile.store()), profile.name.as_str()).build()?;
     let tokens = source.force_refresh().await?;
     let mut v = to_json(&serde_json::json!({"expires_at": tokens.expires_at, "scopes": tokens.scope_string()}))?;
     v["refreshed"] = true.into();
@@ -203,7 +202,7 @@ async fn refresh(profile: &Profile, out: Out) -> CliResult {
 }
 
 async fn revoke(profile: &Profile, out: Out) -> CliResult {
-    let Some(tokens) = profile.store().load()? else {
+    let Some(tokens) = profile.tokens().await? else {
         return Err(CliError::Auth("not logged in".into()));
     };
     if let Some(app) = profile.app_credentials(false)? {
@@ -215,7 +214,7 @@ async fn revoke(profile: &Profile, out: Out) -> CliResult {
     } else {
         return Err(CliError::Auth("the app secret is not known, so Pinterest cannot be asked to revoke".into()));
     }
-    profile.forget()?;
+    profile.forget().await?;
     out.note("Revoked and forgotten.");
     Ok(())
 }

@@ -45,7 +45,7 @@ pub async fn run(out: Out, args: &DemoArgs) -> CliResult {
         .map_err(|e| CliError::Local(format!("cannot start the emulator: {e}")))?;
     let base = emulator.base_url();
     out.note(&format!("Started an emulator at {base}; this demo keeps its login in {}", dir.0.display()));
-    let config = Config::production().with_api_host(&base)?.with_oauth_host(&base)?;
+    let config = Config::builder().api_host(&base).oauth_host(&base).build()?;
     let app = AppCredentials::new(DEMO_CLIENT_ID, ClientSecret::new(DEMO_CLIENT_SECRET));
     let profile = Profile::in_dir("demo", dir.0.clone()).with_config(config).with_app(app.clone());
 
@@ -54,7 +54,7 @@ pub async fn run(out: Out, args: &DemoArgs) -> CliResult {
     let tokens = auth::login_through(&profile, &app, listener, &scopes, Duration::from_secs(30), Opener::Fetch).await?;
     out.note(&format!("   logged in with scopes {}", tokens.scope_string()));
 
-    let client = profile.client()?;
+    let client = profile.client().await?;
     step(out, 2, "pinterest me");
     resources::me(&client, out).await?;
     step(out, 3, "pinterest boards list");

@@ -39,14 +39,14 @@ async fn run(cli: Cli) -> CliResult {
     let profile = Profile::new(&cli.profile, cli.sandbox)?;
     match &cli.command {
         Command::Auth(cmd) => auth::run(&profile, out, cmd).await,
-        Command::Api(args) => api::run(&profile.client()?, args).await,
-        Command::Me => resources::me(&profile.client()?, out).await,
-        Command::Boards(cmd) => resources::boards(&profile.client()?, out, cmd).await,
-        Command::Sections(cmd) => resources::sections(&profile.client()?, out, cmd).await,
-        Command::Pins(cmd) => resources::pins(&profile.client()?, out, cmd).await,
-        Command::Media(cmd) => resources::media(&profile.client()?, out, cmd).await,
-        Command::Search(cmd) => resources::search(&profile.client()?, out, cmd).await,
-        Command::Analytics(cmd) => resources::analytics(&profile.client()?, out, cmd).await,
+        Command::Api(args) => api::run(&profile.client().await?, args).await,
+        Command::Me => resources::me(&profile.client().await?, out).await,
+        Command::Boards(cmd) => resources::boards(&profile.client().await?, out, cmd).await,
+        Command::Sections(cmd) => resources::sections(&profile.client().await?, out, cmd).await,
+        Command::Pins(cmd) => resources::pins(&profile.client().await?, out, cmd).await,
+        Command::Media(cmd) => resources::media(&profile.client().await?, out, cmd).await,
+        Command::Search(cmd) => resources::search(&profile.client().await?, out, cmd).await,
+        Command::Analytics(cmd) => resources::analytics(&profile.client().await?, out, cmd).await,
         Command::Completions { .. } | Command::Demo(_) => Ok(()),
     }
 }
@@ -61,7 +61,7 @@ fn main() {
         }
     };
     init_logging(cli.verbose);
-    pinterest_sdk::transport::install_crypto_provider();
+    pinterest_sdk::internal::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -11,7 +11,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pinterest_sdk::auth::{FileTokenStore, RefreshingTokenSource, TokenSet, TokenStore, write_private};
+use pinterest_sdk::auth::{FileTokenStore, RefreshingTokenSource, TokenKey, TokenSet, TokenStore};
+use pinterest_sdk::internal::write_private;
 use pinterest_sdk::oauth::OAuth;
 use pinterest_sdk::secret::{AccessToken, ClientSecret};
 use pinterest_sdk::{AppCredentials, Client, Config};
@@ -51,7 +52,7 @@ impl Profile {
         FileTokenStore::for_profile(name).map_err(|e| CliError::Usage(e.to_string()))?;
         let dir = match env("PINTEREST_CONFIG_DIR") {
             Some(d) => PathBuf::from(d),
-            None => pinterest_sdk::auth::default_dir()
+            None => pinterest_sdk::internal::default_dir()
                 .ok_or_else(|| CliError::Local("no config directory; set PINTEREST_CONFIG_DIR".into()))?,
         };
         Ok(Profile { name: name.to_owned(), dir, sandbox, config_override: None, app_override: None })
@@ -83,7 +84,21 @@ impl Profile {
     }
 
     pub fn store(&self) -> FileTokenStore {
-        FileTokenStore::new(self.token_path())
+        FileTokenStore::single(self.token_path())
+    }
+
+    /// The key of the profile's login: its app and the profile's name.
+    pub fn key(&self) -> CliResult<TokenKey> {
+        let app = match &self.app_override {
+            Some(app) => Some(app.client_id.clone()),
+            None => env("PINTEREST_APP_ID").or(self.load_app()?.and_then(|a| a.client_id)),
+        };
+        Ok(TokenKey::new(app.unwrap_or_else(|| "-".into()), self.name.as_str()))
+    }
+
+    /// The stored login, if any.
+    pub async fn tokens(&self) -> CliResult<Option<TokenSet>> {
+        Ok(self.store().load(&self.key()?).await?)
     }
 
     pub fn load_app(&self) -> CliResult<Option<AppFile>> {
@@ -102,8 +117,8 @@ impl Profile {
             .map_err(|e| CliError::Local(format!("cannot write {}: {e}", self.app_path().display())))
     }
 
-    pub fn forget(&self) -> CliResult {
-        self.store().clear()?;
+    pub async fn forget(&self) -> CliResult {
+        self.store().clear(&self.key()?).await?;
         match std::fs::remove_file(self.app_path()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -118,20 +133,23 @@ impl Profile {
             return Ok(c.clone());
         }
         let stored = self.load_app()?;
-        let mut config = if self.sandbox { Config::sandbox() } else { Config::production() };
+        let mut config = Config::builder();
+        if self.sandbox {
+            config = config.sandbox();
+        }
         if let Some(app) = &stored {
             if !self.sandbox {
-                config = config.with_api_base(&app.api_base)?;
+                config = config.api_base(app.api_base.as_str());
             }
-            config = config.with_oauth_authorize_url(&app.oauth_authorize)?;
+            config = config.oauth_authorize_url(app.oauth_authorize.as_str());
         }
         if let Some(api) = env("PINTEREST_API_URI") {
-            config = config.with_api_host(&api)?;
+            config = config.api_host(&api);
         }
         if let Some(oauth) = env("PINTEREST_OAUTH_URI") {
-            config = config.with_oauth_host(&oauth)?;
+            config = config.oauth_host(&oauth);
         }
-        Ok(config.with_user_agent_suffix(concat!("pinterest-cli/", env!("CARGO_PKG_VERSION"))))
+        Ok(config.user_agent_suffix(concat!("pinterest-cli/", env!("CARGO_PKG_VERSION"))).build()?)
     }
 
     /// App id and secret: `PINTEREST_APP_ID` / `PINTEREST_APP_SECRET`, else
@@ -183,20 +201,22 @@ impl Profile {
     /// An API client: `PINTEREST_ACCESS_TOKEN` if set; else the stored set,
     /// refreshed by itself when it has a refresh token and the app's secret
     /// is known; else "not logged in".
-    pub fn client(&self) -> CliResult<Client> {
+    pub async fn client(&self) -> CliResult<Client> {
         let config = self.config()?;
         if let Some(token) = env("PINTEREST_ACCESS_TOKEN") {
             return Ok(Client::builder().config(config).access_token(AccessToken::new(token)).build()?);
         }
-        let store = Arc::new(self.store());
-        let tokens = store.load()?.ok_or_else(|| {
+        let tokens = self.tokens().await?.ok_or_else(|| {
             CliError::Auth(format!("not logged in (profile `{}`): run `pinterest auth login`", self.name))
         })?;
         let app = self.app_credentials(false)?;
         match (&tokens.refresh_token, app) {
             (Some(_), Some(app)) => {
                 let oauth = self.oauth(&app, None)?;
-                let source = RefreshingTokenSource::builder(oauth).tokens(tokens).store(store).build()?;
+                let source = RefreshingTokenSource::builder(oauth)
+                    .tokens(tokens)
+                    .store(Arc::new(self.store()), self.name.as_str())
+                    .build()?;
                 Ok(Client::builder().config(config).app_credentials(app).token_source(Arc::new(source)).build()?)
             }
             _ => Ok(Client::builder().config(config).access_token(tokens.access_token).build()?),
@@ -204,14 +224,14 @@ impl Profile {
     }
 
     /// Saves a fresh login: the tokens, and the app and hosts it was made with.
-    pub fn save_login(&self, app: Option<&AppCredentials>, config: &Config, tokens: &TokenSet) -> CliResult {
+    pub async fn save_login(&self, app: Option<&AppCredentials>, config: &Config, tokens: &TokenSet) -> CliResult {
         self.save_app(&AppFile {
             client_id: app.map(|a| a.client_id.clone()),
             client_secret: app.map(|a| a.client_secret.clone()),
             api_base: config.api_base().as_str().to_owned(),
             oauth_authorize: config.oauth_authorize_url().as_str().to_owned(),
         })?;
-        self.store().save(tokens)?;
+        self.store().save(&self.key()?, tokens).await?;
         Ok(())
     }
 }

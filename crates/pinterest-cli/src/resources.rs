@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
-use pinterest_sdk::media::{MediaEvent, UploadOptions};
+use pinterest_sdk::media::{MediaEvent, VideoSource};
 use pinterest_sdk::{Client, models};
 use serde_json::Value;
 
@@ -128,10 +128,7 @@ pub async fn media(client: &Client, out: Out, cmd: &MediaCmd) -> CliResult {
     match cmd {
         MediaCmd::Get { media_id } => out.value(&to_json(&client.media().get(media_id).send().await?)?, &[]),
         MediaCmd::Upload { file, board, title, cover_image_url, poll } => {
-            let bytes =
-                std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
-            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("video.mp4").to_owned();
-            let bar = ProgressBar::new(bytes.len() as u64);
+            let bar = ProgressBar::no_length();
             if out.json {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
@@ -140,19 +137,31 @@ pub async fn media(client: &Client, out: Out, cmd: &MediaCmd) -> CliResult {
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let b = bar.clone();
-            let options =
-                UploadOptions::default().poll_interval(Duration::from_secs(*poll)).on_event(move |e| match e {
+            let done = client
+                .media()
+                .upload_video(VideoSource::path(file))
+                .poll_interval(Duration::from_secs(*poll))
+                .on_event(move |e| match e {
                     MediaEvent::Registered { media_id } => b.set_message(format!("uploading media {media_id}")),
-                    MediaEvent::Uploading { sent, .. } => b.set_position(*sent),
+                    MediaEvent::Uploading { sent, total } => {
+                        if let Some(total) = total {
+                            b.set_length(*total);
+                        }
+                        b.set_position(*sent);
+                    }
                     MediaEvent::Uploaded => {
                         b.set_message("processing");
                         b.enable_steady_tick(Duration::from_millis(120));
                     }
                     MediaEvent::Status(s) => b.set_message(format!("processing: {s}")),
                     _ => {}
-                });
-            let done = pinterest_sdk::media::upload_video(client, bytes::Bytes::from(bytes), &name, options).await;
+                })
+                .send()
+                .await;
             bar.finish_and_clear();
+            if let Err(pinterest_sdk::Error::MediaSource { path, source }) = &done {
+                return Err(CliError::Usage(format!("cannot read {path}: {source}")));
+            }
             let done = done?;
             let mut result = serde_json::json!({"media_id": done.media_id, "status": done.status.as_str()});
             if let Some(board) = board {

@@ -113,7 +113,7 @@ impl Env {
                 break format!("http{url}");
             }
         };
-        pinterest_sdk::transport::install_crypto_provider();
+        pinterest_sdk::internal::install_crypto_provider();
         self.rt.block_on(async {
             let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
             let page = browser.get(&url).send().await.unwrap();
@@ -129,6 +129,13 @@ impl Env {
 
     fn token_file(&self) -> PathBuf {
         self.dir.path().join("default.json")
+    }
+
+    /// The token set in the profile's file (which also names its app and account).
+    fn stored(&self) -> Value {
+        let file: Value = serde_json::from_slice(&std::fs::read(self.token_file()).unwrap()).unwrap();
+        assert_eq!(file["key"]["account"], "default", "the profile's file names its account");
+        file["tokens"].clone()
     }
 }
 
@@ -194,9 +201,9 @@ fn browser_login_then_every_command() {
     let status = env.json(&["auth", "status", "--json"]);
     assert_eq!(status["user"], "emulator_user");
     assert_eq!(status["refresh_token"], true);
-    let before: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let before: Value = env.stored();
     assert_eq!(env.json(&["auth", "refresh", "--json"])["refreshed"], true);
-    let after: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let after: Value = env.stored();
     assert_ne!(before["refresh_token"], after["refresh_token"], "the rotated refresh token is stored");
 
     assert!(env.run(&["auth", "logout"]).status.success());
@@ -313,7 +320,7 @@ fn two_processes_sharing_a_profile_refresh_once() {
     assert!(env.browser_login(&[]).status.success());
     // Make the stored access token expired, so both commands must refresh.
     let mut stored: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
-    stored["expires_at"] = serde_json::json!(1);
+    stored["tokens"]["expires_at"] = serde_json::json!(1);
     std::fs::write(env.token_file(), serde_json::to_vec(&stored).unwrap()).unwrap();
     let before = env.emu().token_requests(Some("refresh_token"));
     let a = env.std_cmd().args(["me", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -327,7 +334,7 @@ fn two_processes_sharing_a_profile_refresh_once() {
         1,
         "one refresh; the other process adopted it"
     );
-    let stored: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let stored: Value = env.stored();
     let state = env.emu().state();
     let refresh = stored["refresh_token"].as_str().unwrap();
     assert!(!state.tokens.refresh[refresh].spent, "the stored refresh token is the live one");
@@ -364,7 +371,7 @@ fn canary_secrets_stay_in_the_token_store() {
     let login = env.browser_login(&["-vvv"]);
     assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
     printed.push(login);
-    let first: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let first: Value = env.stored();
     for args in [
         &["me", "-vvv"][..],
         &["boards", "list", "-vvv", "--json"],
@@ -377,7 +384,7 @@ fn canary_secrets_stay_in_the_token_store() {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         printed.push(out);
     }
-    let second: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let second: Value = env.stored();
     let canaries = [
         secret.to_owned(),
         first["access_token"].as_str().unwrap().to_owned(),
@@ -450,7 +457,7 @@ fn auth_revoke_revokes_at_the_server_and_forgets() {
     let env = env();
     let login = env.browser_login(&[]);
     assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
-    let stored: Value = serde_json::from_slice(&std::fs::read(env.token_file()).unwrap()).unwrap();
+    let stored: Value = env.stored();
     let access = stored["access_token"].as_str().unwrap().to_owned();
     assert!(env.run(&["me"]).status.success());
     let out = env.run(&["auth", "revoke"]);
@@ -458,7 +465,7 @@ fn auth_revoke_revokes_at_the_server_and_forgets() {
     assert!(!env.token_file().exists(), "the token set is forgotten");
     assert!(env.emu().requests().iter().any(|r| r.operation.as_deref() == Some("token/revoke")));
     let status = env.rt.block_on(async {
-        pinterest_sdk::transport::install_crypto_provider();
+        pinterest_sdk::internal::install_crypto_provider();
         reqwest::Client::new()
             .get(format!("{}/v5/user_account", env.emu().base_url()))
             .bearer_auth(&access)

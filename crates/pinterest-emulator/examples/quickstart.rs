@@ -38,7 +38,7 @@ fn step(n: u32, what: &str) {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    pinterest_sdk::transport::install_crypto_provider();
+    pinterest_sdk::internal::install_crypto_provider();
     // 0. A server: the one named in the environment, or an emulator here.
     let (_emulator, config) = match std::env::var("PINTEREST_API_URI").ok().filter(|v| !v.is_empty()) {
         Some(api) => {
@@ -49,7 +49,7 @@ async fn main() -> Result<()> {
             let emulator = pinterest_emulator::Emulator::builder().auto_approve(true).start().await?;
             let base = emulator.base_url().to_string();
             println!("Started the emulator at {base} (no configuration given)");
-            let config = Config::production().with_api_host(&base)?.with_oauth_host(&base)?;
+            let config = Config::builder().api_host(&base).oauth_host(&base).build()?;
             (Some(emulator), config)
         }
     };

@@ -205,7 +205,7 @@ impl Shared {
         let Some(path) = &self.state_file else { return Ok(()) };
         let json = serde_json::to_vec_pretty(&*self.data()).map_err(std::io::Error::other)?;
         // The state holds live tokens: written like a token store.
-        pinterest_sdk::auth::write_private(path, &json)
+        pinterest_sdk::internal::write_private(path, &json)
     }
 
     /// The fault to apply to a request on `route`, consuming one use.

@@ -34,7 +34,7 @@ const ALL_SCOPES: &[&str] = &[
 ];
 
 fn http() -> reqwest::Client {
-    pinterest_sdk::transport::install_crypto_provider();
+    pinterest_sdk::internal::install_crypto_provider();
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use pinterest_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle, Fault, FaultKind};
 use pinterest_sdk::auth::{MemoryTokenStore, RefreshingTokenSource, TokenSet};
-use pinterest_sdk::media::{UploadOptions, upload_video};
+use pinterest_sdk::media::VideoSource;
 use pinterest_sdk::oauth::{OAuth, Scope};
 use pinterest_sdk::retry::RetryPolicy;
 use pinterest_sdk::secret::AccessToken;
@@ -26,12 +26,14 @@ const ORGANIC: &[Scope] = &[
 ];
 
 fn config(e: &EmulatorHandle) -> Config {
-    Config::production()
-        .with_api_host(&e.base_url())
-        .unwrap()
-        .with_oauth_host(&e.base_url())
-        .unwrap()
-        .with_retry(RetryPolicy::default().with_initial_backoff(Duration::from_millis(10)))
+    config_builder(e).build().unwrap()
+}
+
+fn config_builder(e: &EmulatorHandle) -> pinterest_sdk::config::ConfigBuilder {
+    Config::builder()
+        .api_host(&e.base_url())
+        .oauth_host(&e.base_url())
+        .retry(RetryPolicy::default().initial_backoff(Duration::from_millis(10)))
 }
 
 fn oauth(e: &EmulatorHandle) -> OAuth {
@@ -45,7 +47,7 @@ fn oauth(e: &EmulatorHandle) -> OAuth {
 
 /// The redirect the consent page answers with (auto-approve).
 async fn consent(url: &url::Url) -> String {
-    pinterest_sdk::transport::install_crypto_provider();
+    pinterest_sdk::internal::install_crypto_provider();
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let r = browser.get(url.as_str()).send().await.unwrap();
     r.headers()["location"].to_str().unwrap().to_owned()
@@ -186,26 +188,24 @@ async fn every_stateful_operation_round_trips() {
     assert_eq!(found.items.len(), 1);
 
     // Media: register, upload to the emulator's storage endpoint, wait, make a video Pin.
-    let uploaded = upload_video(
-        &c,
-        bytes::Bytes::from_static(b"not really an mp4"),
-        "clip.mp4",
-        UploadOptions::default().poll_interval(Duration::from_millis(10)),
-    )
-    .await
-    .unwrap();
+    let uploaded = c
+        .media()
+        .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"not really an mp4"), "clip.mp4"))
+        .poll_interval(Duration::from_millis(10))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
     let vp = models::PinCreate::new(&board.id, models::PinMediaSource::video_id(&uploaded.media_id));
     let video_pin = c.pins().create(vp).send().await.unwrap();
     assert!(matches!(video_pin.media, Some(models::PinMedia::Video(_))));
     assert_eq!(c.media().list().send().await.unwrap().items.len(), 1);
-    let failing = upload_video(
-        &c,
-        bytes::Bytes::from_static(b"x"),
-        "will-fail.mp4",
-        UploadOptions::default().poll_interval(Duration::from_millis(10)),
-    )
-    .await;
+    let failing = c
+        .media()
+        .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"x"), "will-fail.mp4"))
+        .poll_interval(Duration::from_millis(10))
+        .send()
+        .await;
     assert!(matches!(failing, Err(Error::MediaFailed { .. })));
 
     // Deletions.
@@ -236,7 +236,11 @@ async fn a_hundred_concurrent_calls_on_an_expired_token_make_one_token_request()
     let (oauth, mut tokens) = login(&e).await;
     tokens.expires_at = Some(tokens.received_at.saturating_sub(1)); // as if it had expired
     let source = Arc::new(
-        RefreshingTokenSource::builder(oauth).tokens(tokens).store(Arc::new(MemoryTokenStore::new())).build().unwrap(),
+        RefreshingTokenSource::builder(oauth)
+            .tokens(tokens)
+            .store(Arc::new(MemoryTokenStore::new()), "me")
+            .build()
+            .unwrap(),
     );
     let c = Client::builder().config(config(&e)).token_source(source.clone()).build().unwrap();
     let before = e.token_requests(Some("refresh_token"));
@@ -309,7 +313,7 @@ async fn faults_and_what_the_sdk_does_with_them() {
     let (e, _) = with_fault(FaultKind::Latency, "pins/list", None).await;
     let token = AccessToken::new(e.issue_token(&["pins:read", "boards:read"]));
     let impatient = Client::builder()
-        .config(config(&e).with_attempt_timeout(Duration::from_millis(150)))
+        .config(config_builder(&e).attempt_timeout(Duration::from_millis(150)).build().unwrap())
         .access_token(token)
         .build()
         .unwrap();
@@ -355,14 +359,13 @@ async fn the_hyper_transport_behaves_like_the_default_one() {
     let board = c.boards().create(models::BoardCreate::new("Over hyper")).send().await.unwrap();
     let boards: Vec<models::Board> = c.boards().list().page_size(1).stream().try_collect().await.unwrap();
     assert!(boards.len() >= 2 && boards.iter().any(|b| b.id == board.id), "paged one board at a time");
-    let uploaded = upload_video(
-        &c,
-        bytes::Bytes::from_static(b"not really an mp4"),
-        "clip.mp4",
-        UploadOptions::default().poll_interval(Duration::from_millis(10)),
-    )
-    .await
-    .unwrap();
+    let uploaded = c
+        .media()
+        .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"not really an mp4"), "clip.mp4"))
+        .poll_interval(Duration::from_millis(10))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
 
     for (kind, want) in [(FaultKind::Drop, 2), (FaultKind::Redirect, 1), (FaultKind::Truncate, 1)] {

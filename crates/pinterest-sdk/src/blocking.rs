@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::operation::{Operation, Paginated};
-use crate::paginate::{Cursor, Page, next_page};
+use crate::paginate::{Checkpoint, Cursor, ItemBuffer, Page, next_page};
 
 /// The blocking Pinterest client.
 ///
@@ -101,7 +101,7 @@ impl Runtime {
             .thread_name("pinterest-blocking")
             .enable_all()
             .build()
-            .map_err(|e| Error::Config(format!("cannot start the blocking runtime: {e}")))?;
+            .map_err(|e| Error::Runtime { what: "could not start", source: Some(e) })?;
         Ok(Arc::new(Runtime(Some(runtime))))
     }
 
@@ -111,7 +111,7 @@ impl Runtime {
         }
         match &self.0 {
             Some(rt) => rt.block_on(future),
-            None => Err(Error::Config("the blocking runtime is shut down".into())),
+            None => Err(Error::Runtime { what: "is shut down", source: None }),
         }
     }
 }
@@ -146,6 +146,11 @@ impl Client {
     pub fn execute<O: Operation + Sync>(&self, op: &O) -> Result<O::Output> {
         self.block_on(self.inner.execute(op))
     }
+
+    /// Sends `op` and decodes its response, with the response's metadata.
+    pub fn execute_with_meta<O: Operation + Sync>(&self, op: &O) -> Result<crate::Response<O::Output>> {
+        self.block_on(self.inner.execute_with_meta(op))
+    }
 }
 
 /// An iterator over the pages of a paginated operation.
@@ -158,9 +163,10 @@ pub struct Pages<'c, O> {
 }
 
 impl<'c, O: Paginated + Sync> Pages<'c, O> {
-    /// Pages of `op`, from its first page.
+    /// Pages of `op`, from the bookmark set on it (the first page when none is).
     pub fn new(client: &'c Client, op: O) -> Self {
-        Pages { client, op, cursor: Cursor::new() }
+        let cursor = Cursor::starting_at(op.bookmark().map(str::to_owned));
+        Pages { client, op, cursor }
     }
 
     /// The cursor, e.g. to see why iteration stopped.
@@ -185,11 +191,12 @@ impl<O: Paginated + Sync> Iterator for Pages<'_, O> {
     }
 }
 
-/// An iterator over the items of every page.
+/// An iterator over the items of every page, with a [`Checkpoint`] to
+/// resume from.
 #[must_use = "iterators do nothing until consumed"]
 pub struct Items<'c, O: Paginated> {
     pages: Pages<'c, O>,
-    buffer: std::vec::IntoIter<O::Item>,
+    buffer: ItemBuffer<O::Item>,
 }
 
 impl<O: Paginated + fmt::Debug> fmt::Debug for Items<'_, O> {
@@ -199,9 +206,21 @@ impl<O: Paginated + fmt::Debug> fmt::Debug for Items<'_, O> {
 }
 
 impl<'c, O: Paginated + Sync> Items<'c, O> {
-    /// Items of `op`, from its first page.
+    /// Items of `op`, from the bookmark set on it (the first page when none is).
     pub fn new(client: &'c Client, op: O) -> Self {
-        Items { pages: Pages::new(client, op), buffer: Vec::new().into_iter() }
+        let start = Checkpoint::new(op.bookmark().map(str::to_owned), 0);
+        Items { pages: Pages::new(client, op), buffer: ItemBuffer::new(&start) }
+    }
+
+    /// Items of `op` from `checkpoint`.
+    pub fn from_checkpoint(client: &'c Client, mut op: O, checkpoint: &Checkpoint) -> Self {
+        op.set_bookmark(checkpoint.bookmark.clone());
+        Items { pages: Pages::new(client, op), buffer: ItemBuffer::new(checkpoint) }
+    }
+
+    /// Where the iteration is: resume from here with `iter_from`.
+    pub fn checkpoint(&self) -> Checkpoint {
+        self.buffer.checkpoint()
     }
 }
 
@@ -210,11 +229,11 @@ impl<O: Paginated + Sync> Iterator for Items<'_, O> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(item) = self.buffer.next() {
+            if let Some(item) = self.buffer.next_item() {
                 return Some(Ok(item));
             }
             match self.pages.next()? {
-                Ok(page) => self.buffer = page.items.into_iter(),
+                Ok(page) => self.buffer.load(page),
                 Err(e) => return Some(Err(e)),
             }
         }

@@ -16,10 +16,12 @@ use tracing::Instrument;
 use crate::auth::{NoToken, StaticToken, TokenSource};
 use crate::config::Config;
 use crate::error::{ApiError, Error, Result, TransportError, TransportErrorKind};
+use crate::oauth::Scope;
 use crate::operation::{AuthScheme, CallOptions, Operation};
-use crate::retry::{Decision, Outcome, StopReason};
+use crate::response::{Response, ResponseMeta};
+use crate::retry::{Decision, GiveUpReason, Outcome};
 use crate::secret::{AccessToken, ClientSecret};
-use crate::transport::{ReqwestTransport, Transport};
+use crate::transport::{Body, ReadError, ReqwestTransport, ResponseBody, Transport};
 
 /// The async Pinterest client. Cheap to clone (one `Arc`), `Send + Sync`.
 ///
@@ -171,6 +173,52 @@ pub(crate) struct CallMeta<'a> {
     pub id: &'static str,
     pub auth: AuthScheme,
     pub options: &'a CallOptions,
+    pub scopes: &'static [&'static [&'static str]],
+    pub sandbox: bool,
+    pub rate_limit_category: &'static str,
+}
+
+impl<'a> CallMeta<'a> {
+    /// The facts of operation `O`, with the options of `op`.
+    pub(crate) fn of<O: Operation>(op: &'a O) -> Self {
+        CallMeta {
+            id: op.id(),
+            auth: O::AUTH,
+            options: op.options(),
+            scopes: O::SCOPES,
+            sandbox: O::SANDBOX,
+            rate_limit_category: O::RATE_LIMIT_CATEGORY,
+        }
+    }
+
+    /// A call that is not one of the spec's operations (an upload to
+    /// storage, an untyped request).
+    pub(crate) fn plain(id: &'static str, auth: AuthScheme, options: &'a CallOptions) -> Self {
+        CallMeta { id, auth, options, scopes: &[], sandbox: true, rate_limit_category: "" }
+    }
+}
+
+/// A response body: read whole (the usual case), or left to stream.
+pub(crate) enum Payload {
+    Full(Bytes),
+    Stream(ResponseBody),
+}
+
+impl Payload {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Payload::Full(b) => b,
+            Payload::Stream(_) => &[],
+        }
+    }
+}
+
+/// How one exchange failed.
+enum Failure {
+    /// No usable response; the retry policy decides.
+    Transport(TransportError),
+    /// Stop at once.
+    Fatal(Error),
 }
 
 impl Client {
@@ -205,8 +253,9 @@ impl Client {
         self.inner.app.as_ref()
     }
 
-    /// A client sharing this one's transport and configuration but taking
-    /// tokens from `source`.
+    /// A client sharing this one's transport (and its connection pool) and
+    /// configuration but taking tokens from `source`: cheap, for one client
+    /// per connected account.
     pub fn with_token_source(&self, source: Arc<dyn TokenSource>) -> Client {
         let rng = rand::rngs::SmallRng::from_rng(&mut rand::rng());
         Client {
@@ -222,39 +271,84 @@ impl Client {
 
     /// Sends `op` and decodes its response.
     pub async fn execute<O: Operation + Sync>(&self, op: &O) -> Result<O::Output> {
+        Ok(self.execute_with_meta(op).await?.value)
+    }
+
+    /// Sends `op` and decodes its response, with the response's metadata.
+    pub async fn execute_with_meta<O: Operation + Sync>(&self, op: &O) -> Result<Response<O::Output>> {
         let request = op.to_request(self.inner.config.api_base())?;
-        let meta = CallMeta { id: op.id(), auth: O::AUTH, options: op.options() };
-        let response = self.dispatch(request, meta).await?;
-        O::from_response(response)
+        let meta = CallMeta::of(op);
+        let response = self.dispatch(request.map(Body::from), meta, false).await?;
+        let (parts, payload) = response.into_parts();
+        let Payload::Full(body) = payload else {
+            return Err(Error::invalid(meta.id, "the response body was not read"));
+        };
+        let value = O::from_response(http::Response::from_parts(parts.clone(), body))?;
+        Ok(Response { value, meta: ResponseMeta::new(meta.id, meta.rate_limit_category, parts.status, parts.headers) })
+    }
+
+    /// Refuses a call that cannot succeed, before anything is sent: an
+    /// operation the sandbox does not serve, or a token whose known scopes
+    /// lack what the operation requires.
+    fn check_before_sending(&self, meta: &CallMeta<'_>) -> Result<()> {
+        let config = &self.inner.config;
+        if !meta.sandbox && config.is_sandbox() {
+            return Err(Error::NotInSandbox { operation: meta.id });
+        }
+        if meta.auth != AuthScheme::Bearer || meta.scopes.is_empty() || !meta.options.scopes_checked(config) {
+            return Ok(());
+        }
+        let Some(granted) = self.inner.tokens.scopes() else { return Ok(()) };
+        let has = |need: &str| granted.iter().any(|g| g.as_str() == need);
+        if meta.scopes.iter().any(|set| set.iter().all(|need| has(need))) {
+            return Ok(());
+        }
+        // Name what is missing from the set that lacks the least.
+        let missing = meta
+            .scopes
+            .iter()
+            .map(|set| set.iter().filter(|need| !has(need)).map(|need| Scope::parse(need)).collect::<Vec<_>>())
+            .min_by_key(Vec::len)
+            .unwrap_or_default();
+        Err(Error::MissingScopes { operation: meta.id, missing, granted })
     }
 
     /// Sends a built request with auth, timeouts and retries; returns the
-    /// final response whatever its status. Not generic, so it is compiled
-    /// once for all operations.
+    /// final response whatever its status, its body read whole up to the
+    /// size limit (or, with `stream` and a 2xx, left to stream). Not
+    /// generic, so it is compiled once for all operations.
     pub(crate) async fn dispatch(
         &self,
-        request: http::Request<Bytes>,
+        request: http::Request<Body>,
         meta: CallMeta<'_>,
-    ) -> Result<http::Response<Bytes>> {
+        stream: bool,
+    ) -> Result<http::Response<Payload>> {
         let span = tracing::debug_span!(
             "pinterest.call",
             operation = meta.id,
             method = %request.method(),
             path = request.uri().path(),
             status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
             attempts = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = self.dispatch_inner(request, meta, started).instrument(span.clone()).await;
+        let result = self.dispatch_inner(request, meta, started, stream).instrument(span.clone()).await;
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         match &result {
             Ok(r) => {
                 span.record("status", r.status().as_u16());
+                if let Some(rid) = crate::error::header_str(r.headers(), "x-pinterest-rid") {
+                    span.record("request_id", rid);
+                }
             }
             Err(e) => {
                 if let Some(s) = e.status() {
                     span.record("status", s.as_u16());
+                }
+                if let Some(rid) = e.request_id() {
+                    span.record("request_id", rid);
                 }
             }
         }
@@ -263,46 +357,54 @@ impl Client {
 
     async fn dispatch_inner(
         &self,
-        request: http::Request<Bytes>,
+        request: http::Request<Body>,
         meta: CallMeta<'_>,
         started: Instant,
-    ) -> Result<http::Response<Bytes>> {
+        stream: bool,
+    ) -> Result<http::Response<Payload>> {
+        self.check_before_sending(&meta)?;
         let config = &self.inner.config;
-        let policy = meta.options.retry.as_ref().unwrap_or(config.retry());
-        let total = meta.options.total_timeout.unwrap_or(config.timeouts().total);
-        let deadline = total.map(|t| started + t);
+        let policy = meta.options.retry_policy(config);
+        let deadline = meta.options.total(config).map(|t| started + t);
+        let per_attempt = meta.options.attempt(config);
+        let limit = meta.options.response_limit(config);
         let (parts, body) = request.into_parts();
+        // A streaming body can be sent once; an in-memory one is copied for
+        // every attempt.
+        let mut unsent = Some(body);
         let mut attempt: u32 = 0;
         let mut reauthorized = false;
         loop {
+            let Some(body) = take_body(&mut unsent) else {
+                return Err(Error::invalid(meta.id, "a streaming request body cannot be sent twice"));
+            };
             attempt += 1;
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if remaining == Some(Duration::ZERO) {
                 return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
             }
-            let mut req = http::Request::from_parts(parts.clone(), body.clone());
+            let mut req = http::Request::from_parts(parts.clone(), body);
             req.headers_mut().insert(
                 USER_AGENT,
                 HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs")),
             );
             let sent_token = self.authorize(&mut req, meta).await?;
-            let attempt_timeout = match remaining {
-                Some(left) => left.min(config.timeouts().attempt),
-                None => config.timeouts().attempt,
-            };
-            let budget_bound = remaining.is_some_and(|left| left <= config.timeouts().attempt);
+            let attempt_timeout = remaining.map_or(per_attempt, |left| left.min(per_attempt));
+            let budget_bound = remaining.is_some_and(|left| left <= per_attempt);
             tracing::trace!(attempt, "sending");
-            let result = match tokio::time::timeout(attempt_timeout, self.inner.transport.send(req)).await {
+            let result = match tokio::time::timeout(attempt_timeout, self.exchange(req, stream, limit, meta.id)).await {
                 Ok(r) => r,
                 Err(_) if budget_bound => {
                     return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
                 }
-                Err(_) => Err(TransportError::from_kind(TransportErrorKind::Timeout)),
+                Err(_) => Err(Failure::Transport(TransportError::from_kind(TransportErrorKind::Timeout))),
             };
             tracing::Span::current().record("attempts", attempt);
+            let resendable = unsent.is_some();
             let decision = match &result {
-                Ok(resp) if resp.status().is_success() => return result.map_err(Error::from),
-                Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !reauthorized => {
+                Err(Failure::Fatal(_)) => return result.map_err(|f| f.into_error(meta.id)),
+                Ok(resp) if resp.status().is_success() => return result.map_err(|f| f.into_error(meta.id)),
+                Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !reauthorized && resendable => {
                     if let Some(token) = &sent_token
                         && self.inner.tokens.on_unauthorized(token).await?
                     {
@@ -311,28 +413,53 @@ impl Client {
                         attempt -= 1;
                         continue;
                     }
-                    return result.map_err(Error::from);
+                    return result.map_err(|f| f.into_error(meta.id));
                 }
+                _ if !resendable => return result.map_err(|f| f.into_error(meta.id)),
                 Ok(resp) => {
                     let spam = resp.status() == StatusCode::TOO_MANY_REQUESTS
-                        && ApiError::from_response(meta.id, resp.status(), resp.headers(), resp.body()).is_spam();
+                        && ApiError::from_response(meta.id, resp.status(), resp.headers(), resp.body().bytes())
+                            .is_spam();
                     let outcome = Outcome::Response { status: resp.status(), headers: resp.headers(), spam };
                     self.decide(policy, attempt, &parts.method, &outcome, deadline)
                 }
-                Err(e) => self.decide(policy, attempt, &parts.method, &Outcome::Transport(e.kind), deadline),
+                Err(Failure::Transport(e)) => {
+                    self.decide(policy, attempt, &parts.method, &Outcome::Transport(e.kind), deadline)
+                }
             };
             match decision {
                 Decision::RetryAfter(wait) => {
                     tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                 }
-                Decision::Stop(reason) => {
-                    if reason == StopReason::BudgetExhausted && result.is_err() {
+                Decision::GiveUp(reason) => {
+                    if reason == GiveUpReason::BudgetExhausted && result.is_err() {
                         return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
                     }
-                    return result.map_err(|e| e.with_operation(meta.id).into());
+                    return result.map_err(|f| f.into_error(meta.id));
                 }
             }
+        }
+    }
+
+    /// One exchange: send, then read the body (all of it, up to `limit`,
+    /// unless `stream` and a 2xx).
+    async fn exchange(
+        &self,
+        req: http::Request<Body>,
+        stream: bool,
+        limit: u64,
+        operation: &'static str,
+    ) -> std::result::Result<http::Response<Payload>, Failure> {
+        let response = self.inner.transport.send(req).await.map_err(Failure::Transport)?;
+        let (parts, body) = response.into_parts();
+        if stream && parts.status.is_success() {
+            return Ok(http::Response::from_parts(parts, Payload::Stream(body)));
+        }
+        match body.collect_limited(limit).await {
+            Ok(bytes) => Ok(http::Response::from_parts(parts, Payload::Full(bytes))),
+            Err(ReadError::TooLarge) => Err(Failure::Fatal(Error::ResponseTooLarge { operation, limit })),
+            Err(ReadError::Io(e)) => Err(Failure::Transport(TransportError::new(TransportErrorKind::Io, e))),
         }
     }
 
@@ -354,7 +481,7 @@ impl Client {
 
     /// Adds the `Authorization` header the operation needs; returns the bearer
     /// token that was sent, if any.
-    async fn authorize(&self, req: &mut http::Request<Bytes>, meta: CallMeta<'_>) -> Result<Option<AccessToken>> {
+    async fn authorize(&self, req: &mut http::Request<Body>, meta: CallMeta<'_>) -> Result<Option<AccessToken>> {
         match meta.auth {
             AuthScheme::None => Ok(None),
             AuthScheme::Basic => {
@@ -376,6 +503,24 @@ impl Client {
                 req.headers_mut().insert(AUTHORIZATION, value);
                 Ok(Some(token))
             }
+        }
+    }
+}
+
+/// The body for the next attempt: a copy of an in-memory body, or the
+/// streaming body itself the first time.
+fn take_body(unsent: &mut Option<Body>) -> Option<Body> {
+    match unsent.as_ref().and_then(Body::try_clone) {
+        Some(copy) => Some(copy),
+        None => unsent.take(),
+    }
+}
+
+impl Failure {
+    fn into_error(self, operation: &'static str) -> Error {
+        match self {
+            Failure::Transport(e) => e.with_operation(operation).into(),
+            Failure::Fatal(e) => e,
         }
     }
 }

@@ -48,9 +48,48 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The response body was larger than the call allows (see
+    /// [`ConfigBuilder::max_response_bytes`](crate::config::ConfigBuilder::max_response_bytes)).
+    /// Reading stopped at the limit.
+    #[error("`{operation}`: the response body is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// Operation id from the spec.
+        operation: &'static str,
+        /// The limit that was reached, in bytes.
+        limit: u64,
+    },
+    /// The operation is not served by Pinterest's sandbox (`x-sandbox:
+    /// disabled`) and the client points at the sandbox; nothing was sent.
+    #[error("`{operation}` is not available in Pinterest's sandbox; nothing was sent")]
+    NotInSandbox {
+        /// Operation id from the spec.
+        operation: &'static str,
+    },
+    /// The token's granted scopes lack what the operation requires; nothing
+    /// was sent. Turn the check off with
+    /// [`ConfigBuilder::check_scopes`](crate::config::ConfigBuilder::check_scopes)
+    /// or per call.
+    #[error("`{operation}` needs the scope {}; the token was granted {}", join_scopes(missing), join_scopes(granted))]
+    MissingScopes {
+        /// Operation id from the spec.
+        operation: &'static str,
+        /// Scopes of the nearest sufficient set that the token lacks.
+        missing: Vec<crate::oauth::Scope>,
+        /// Scopes the token was granted.
+        granted: Vec<crate::oauth::Scope>,
+    },
     /// The client or one of its parts is configured wrongly.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The blocking client's runtime could not start, or is gone.
+    #[error("the blocking client's runtime {what}")]
+    Runtime {
+        /// What happened to it.
+        what: &'static str,
+        /// The underlying failure, if any.
+        #[source]
+        source: Option<std::io::Error>,
+    },
     /// An OAuth step failed locally (state mismatch, denied consent, ...).
     #[error(transparent)]
     OAuth(#[from] crate::oauth::OAuthError),
@@ -62,6 +101,9 @@ pub enum Error {
     /// was emptied by a logout.
     #[error("no access token: log in first")]
     NotAuthenticated,
+    /// The access token expired and there is no refresh token to renew it.
+    #[error("the access token expired and cannot be renewed (no refresh token): log in again")]
+    TokenExpired,
     /// Reading or writing persisted tokens failed.
     #[error("token store: could not {action}")]
     TokenStore {
@@ -71,11 +113,30 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The file of an upload could not be opened.
+    #[error("cannot open {path}")]
+    MediaSource {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Pinterest could not process an uploaded media file.
     #[error("Pinterest could not process media {media_id}")]
     MediaFailed {
         /// The media id.
         media_id: String,
+    },
+    /// Pinterest had not finished processing an upload when the upload's
+    /// processing timeout ran out. The media may still succeed later: poll
+    /// it with `client.media().get(media_id)`.
+    #[error("media {media_id} was still processing after {waited:?}")]
+    MediaProcessingTimeout {
+        /// The media id.
+        media_id: String,
+        /// How long the upload waited for processing.
+        waited: Duration,
     },
     /// A blocking call was made from inside an async runtime, where it would
     /// stall the executor; use the async client there.
@@ -108,8 +169,85 @@ impl Error {
 
     /// True when the caller has to run the authorization flow again.
     pub fn needs_reauthorization(&self) -> bool {
-        matches!(self, Error::ReauthorizationRequired(_) | Error::NotAuthenticated)
+        matches!(self, Error::ReauthorizationRequired(_) | Error::NotAuthenticated | Error::TokenExpired)
             || self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// HTTP 404: the resource does not exist (or the token may not see it).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// HTTP 401: the token was refused.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// HTTP 403: the token may not do this (a missing scope, a business
+    /// permission), or the scopes check refused it before sending.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN) || matches!(self, Error::MissingScopes { .. })
+    }
+
+    /// HTTP 429: a rate limit (see [`Error::rate_limit`] and
+    /// [`Error::retry_after`]), including Pinterest's spam blocks.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// HTTP 409: the request conflicts with the resource's state.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(StatusCode::CONFLICT)
+    }
+
+    /// HTTP 400: Pinterest found the request invalid.
+    pub fn is_bad_request(&self) -> bool {
+        self.status() == Some(StatusCode::BAD_REQUEST)
+    }
+
+    /// HTTP 5xx: Pinterest failed.
+    pub fn is_server_error(&self) -> bool {
+        self.status().is_some_and(|s| s.is_server_error())
+    }
+
+    /// The call ran out of time: its total budget or an attempt's timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+            || matches!(self, Error::Transport(t) if t.kind == TransportErrorKind::Timeout)
+    }
+
+    /// No response arrived: a connection, I/O or timeout failure.
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Error::Transport(_))
+    }
+
+    /// Refused before anything was sent: an invalid argument, a missing
+    /// required value, the sandbox or scope checks.
+    pub fn is_refused_locally(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidRequest { .. } | Error::Build(_) | Error::NotInSandbox { .. } | Error::MissingScopes { .. }
+        )
+    }
+
+    /// Pinterest's numeric error `code`, when the body had one.
+    pub fn code(&self) -> Option<i64> {
+        self.api().and_then(|e| e.code)
+    }
+
+    /// Pinterest's error `message`, when the body had one.
+    pub fn message(&self) -> Option<&str> {
+        self.api().and_then(|e| e.message.as_deref())
+    }
+
+    /// The rate-limit headers of the response that caused this error.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.api().and_then(|e| e.rate_limit.as_ref())
+    }
+
+    /// `Retry-After` of the response that caused this error.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|e| e.retry_after)
     }
 
     pub(crate) fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {
@@ -401,6 +539,13 @@ impl RateLimit {
             limit_raw: limit_raw.map(str::to_owned),
         })
     }
+}
+
+fn join_scopes(scopes: &[crate::oauth::Scope]) -> String {
+    if scopes.is_empty() {
+        return "nothing".into();
+    }
+    scopes.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" + ")
 }
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -16,7 +16,7 @@
 //! println!("hello {:?}", me.username);
 //! # Ok(()) }
 //! ```
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 #[macro_use]
@@ -27,6 +27,8 @@ pub mod blocking;
 mod client;
 pub mod config;
 pub mod error;
+#[doc(hidden)]
+pub mod internal;
 #[cfg(feature = "media")]
 pub mod media;
 pub mod oauth;
@@ -34,11 +36,12 @@ pub mod operation;
 pub mod paginate;
 mod raw;
 pub mod registry;
+pub mod response;
 pub mod retry;
 pub mod secret;
 pub mod transport;
 pub mod types;
-pub mod wire;
+mod wire;
 
 mod generated;
 
@@ -48,6 +51,7 @@ pub use error::{ApiError, BuildError, DecodeError, Error, RateLimit, Result, Tra
 pub use generated::{models, ops};
 pub use operation::{AuthScheme, CallOptions, Operation, Paginated};
 pub use raw::RawRequest;
+pub use response::{Response, ResponseMeta};
 
 /// The date crate the models use, re-exported so that versions match.
 pub use chrono;

@@ -229,20 +229,51 @@ macro_rules! tagged_union {
     }};
 }
 
-/// `send` (and for paginated operations `stream`/`pages`/`iter`) on an
-/// operation bound to a client, plus per-call option setters.
+/// `send` and `send_with_meta` (and for paginated operations the streams
+/// and iterators) on an operation bound to a client, plus the per-call
+/// option setters every operation has.
 macro_rules! impl_send {
     ($op:ident) => {
         impl<C> $op<C> {
             /// Replaces the client's retry policy for this call.
-            pub fn with_retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
-                self.o.retry = Some(policy);
+            pub fn retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
+                self.o = self.o.retry(policy);
                 self
             }
 
             /// Replaces the client's total time budget for this call.
-            pub fn with_total_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
-                self.o.total_timeout = Some(timeout);
+            pub fn total_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.o = self.o.total_timeout(timeout);
+                self
+            }
+
+            /// No total time budget for this call (each attempt keeps its timeout).
+            pub fn no_total_timeout(mut self) -> Self {
+                self.o = self.o.no_total_timeout();
+                self
+            }
+
+            /// Replaces the client's per-attempt timeout for this call.
+            pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.o = self.o.attempt_timeout(timeout);
+                self
+            }
+
+            /// Replaces the client's cap on the response body for this call, in bytes.
+            pub fn max_response_bytes(mut self, limit: u64) -> Self {
+                self.o = self.o.max_response_bytes(limit);
+                self
+            }
+
+            /// Turns the check of the token's scopes before sending on or off for this call.
+            pub fn check_scopes(mut self, on: bool) -> Self {
+                self.o = self.o.check_scopes(on);
+                self
+            }
+
+            /// Replaces all per-call options at once.
+            pub fn call_options(mut self, options: crate::operation::CallOptions) -> Self {
+                self.o = options;
                 self
             }
         }
@@ -252,6 +283,14 @@ macro_rules! impl_send {
             pub async fn send(self) -> crate::Result<<Self as crate::operation::Operation>::Output> {
                 self.c.execute(&self).await
             }
+
+            /// Sends the request and decodes the response, keeping the
+            /// response's request id, status and rate-limit headers.
+            pub async fn send_with_meta(
+                self,
+            ) -> crate::Result<crate::Response<<Self as crate::operation::Operation>::Output>> {
+                self.c.execute_with_meta(&self).await
+            }
         }
 
         impl<'c> $op<&'c crate::blocking::Client> {
@@ -259,30 +298,55 @@ macro_rules! impl_send {
             pub fn send(self) -> crate::Result<<Self as crate::operation::Operation>::Output> {
                 self.c.execute(&self)
             }
+
+            /// Sends the request and decodes the response, keeping the
+            /// response's request id, status and rate-limit headers.
+            pub fn send_with_meta(
+                self,
+            ) -> crate::Result<crate::Response<<Self as crate::operation::Operation>::Output>> {
+                self.c.execute_with_meta(&self)
+            }
         }
     };
     ($op:ident, paginated) => {
         impl_send!($op);
 
         impl<'c> $op<&'c crate::Client> {
-            /// Streams the items of every page.
+            /// Streams the items of every page, from the bookmark set on
+            /// the operation (the first page when none is set).
             pub fn stream(self) -> crate::paginate::ItemStream<'c, <Self as crate::operation::Paginated>::Item> {
                 crate::paginate::items(self.c, self)
             }
 
-            /// Streams whole pages.
+            /// Streams the items of every page from a [`Checkpoint`](crate::paginate::Checkpoint)
+            /// taken from an earlier stream (say, before a crash).
+            pub fn stream_from(
+                self,
+                checkpoint: &crate::paginate::Checkpoint,
+            ) -> crate::paginate::ItemStream<'c, <Self as crate::operation::Paginated>::Item> {
+                crate::paginate::items_from(self.c, self, checkpoint)
+            }
+
+            /// Streams whole pages, from the bookmark set on the operation.
             pub fn pages(self) -> crate::paginate::PageStream<'c, <Self as crate::operation::Paginated>::Item> {
                 crate::paginate::pages(self.c, self)
             }
         }
 
         impl<'c> $op<&'c crate::blocking::Client> {
-            /// Iterates over the items of every page.
+            /// Iterates over the items of every page, from the bookmark set
+            /// on the operation (the first page when none is set).
             pub fn iter(self) -> crate::blocking::Items<'c, Self> {
                 crate::blocking::Items::new(self.c, self)
             }
 
-            /// Iterates over whole pages.
+            /// Iterates over the items of every page from a
+            /// [`Checkpoint`](crate::paginate::Checkpoint) taken from an earlier iterator.
+            pub fn iter_from(self, checkpoint: &crate::paginate::Checkpoint) -> crate::blocking::Items<'c, Self> {
+                crate::blocking::Items::from_checkpoint(self.c, self, checkpoint)
+            }
+
+            /// Iterates over whole pages, from the bookmark set on the operation.
             pub fn pages(self) -> crate::blocking::Pages<'c, Self> {
                 crate::blocking::Pages::new(self.c, self)
             }

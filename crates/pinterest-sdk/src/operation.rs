@@ -3,6 +3,8 @@
 //! anything; the async and blocking clients do, and both go through the same
 //! functions.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Method, StatusCode};
@@ -10,7 +12,8 @@ use http::{Method, StatusCode};
 use crate::config::ApiBase;
 use crate::error::{ApiError, Error, Result};
 use crate::retry::RetryPolicy;
-use crate::wire::{Body, RequestWriter};
+use crate::wire::Body;
+pub use crate::wire::{QueryValue, RequestWriter};
 
 /// How an operation authenticates, from the spec's security requirements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,17 +28,112 @@ pub enum AuthScheme {
     None,
 }
 
-/// Per-call overrides of the client's settings.
+/// Per-call overrides of the client's settings. Every operation has the
+/// same setters (`client.pins().list().attempt_timeout(..)`); this type
+/// carries them, for [`RawRequest`](crate::RawRequest) and hand-written
+/// operations too.
+///
+/// ```
+/// use std::time::Duration;
+/// use pinterest_sdk::{CallOptions, retry::RetryPolicy};
+/// let options = CallOptions::new().retry(RetryPolicy::never()).total_timeout(Duration::from_secs(5));
+/// # let _ = options;
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct CallOptions {
-    /// Replaces the client's retry policy for this call.
-    pub retry: Option<RetryPolicy>,
-    /// Replaces the client's total time budget for this call.
-    pub total_timeout: Option<Option<std::time::Duration>>,
+    retry: Option<RetryPolicy>,
+    total: Budget,
+    attempt_timeout: Option<Duration>,
+    max_response_bytes: Option<u64>,
+    check_scopes: Option<bool>,
 }
 
-static NO_OPTIONS: CallOptions = CallOptions { retry: None, total_timeout: None };
+/// The total time budget of a call, relative to the client's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Budget {
+    /// The client's.
+    #[default]
+    Inherit,
+    /// None at all.
+    Unbounded,
+    /// This one.
+    Limit(Duration),
+}
+
+impl CallOptions {
+    /// No overrides.
+    pub const fn new() -> Self {
+        CallOptions {
+            retry: None,
+            total: Budget::Inherit,
+            attempt_timeout: None,
+            max_response_bytes: None,
+            check_scopes: None,
+        }
+    }
+
+    /// Replaces the client's retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Replaces the client's total time budget.
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.total = Budget::Limit(timeout);
+        self
+    }
+
+    /// No total time budget for this call (each attempt keeps its timeout).
+    pub fn no_total_timeout(mut self) -> Self {
+        self.total = Budget::Unbounded;
+        self
+    }
+
+    /// Replaces the client's per-attempt timeout.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Replaces the client's cap on the response body, in bytes.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Turns the check of the token's scopes before sending on or off.
+    pub fn check_scopes(mut self, on: bool) -> Self {
+        self.check_scopes = Some(on);
+        self
+    }
+
+    pub(crate) fn retry_policy<'a>(&'a self, config: &'a crate::Config) -> &'a RetryPolicy {
+        self.retry.as_ref().unwrap_or(config.retry())
+    }
+
+    pub(crate) fn total(&self, config: &crate::Config) -> Option<Duration> {
+        match self.total {
+            Budget::Inherit => config.timeouts().total,
+            Budget::Unbounded => None,
+            Budget::Limit(d) => Some(d),
+        }
+    }
+
+    pub(crate) fn attempt(&self, config: &crate::Config) -> Duration {
+        self.attempt_timeout.unwrap_or(config.timeouts().attempt)
+    }
+
+    pub(crate) fn response_limit(&self, config: &crate::Config) -> u64 {
+        self.max_response_bytes.unwrap_or(config.max_response_bytes())
+    }
+
+    pub(crate) fn scopes_checked(&self, config: &crate::Config) -> bool {
+        self.check_scopes.unwrap_or(config.check_scopes())
+    }
+}
+
+static NO_OPTIONS: CallOptions = CallOptions::new();
 
 /// One API operation: a plain value holding its arguments.
 ///
@@ -144,8 +242,8 @@ pub trait Paginated: Operation + Clone {
 }
 
 /// The pieces the generated code needs, re-exported for it.
-#[doc(hidden)]
-pub mod __private {
+#[allow(unused_imports)]
+pub(crate) mod __private {
     pub use crate::error::{BuildError, Result};
     pub use crate::operation::{AuthScheme, CallOptions, Operation, Paginated};
     pub use crate::paginate::Page;

@@ -7,9 +7,12 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Result};
+use crate::client::{CallMeta, Payload};
+use crate::error::{ApiError, Error, Result};
 use crate::operation::{AuthScheme, CallOptions, Operation};
-use crate::wire::{Body, RequestWriter, decode_json};
+use crate::response::{Response, ResponseMeta};
+use crate::transport::{Body, ResponseBody};
+use crate::wire::{RequestWriter, decode_json};
 
 /// A request to any path under the API base, decoded into `T`.
 ///
@@ -34,7 +37,7 @@ pub struct RawRequest<T, C = ()> {
     method: Method,
     path: String,
     query: Vec<(String, String)>,
-    body: Body,
+    body: crate::wire::Body,
     body_error: Option<String>,
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
     auth: AuthScheme,
@@ -62,7 +65,7 @@ impl<T, C> RawRequest<T, C> {
             method,
             path: path.into(),
             query: Vec::new(),
-            body: Body::Empty,
+            body: crate::wire::Body::Empty,
             body_error: None,
             headers: Vec::new(),
             auth: AuthScheme::Bearer,
@@ -79,7 +82,7 @@ impl<T, C> RawRequest<T, C> {
     /// Sends `body` as JSON.
     pub fn json(mut self, body: &impl Serialize) -> Self {
         match serde_json::to_vec(body) {
-            Ok(b) => self.body = Body::Json(Bytes::from(b)),
+            Ok(b) => self.body = crate::wire::Body::Json(Bytes::from(b)),
             Err(e) => self.body_error = Some(format!("the body cannot be encoded: {e}")),
         }
         self
@@ -88,7 +91,7 @@ impl<T, C> RawRequest<T, C> {
     /// Sends `body` form-encoded.
     pub fn form(mut self, body: &impl Serialize) -> Self {
         match serde_urlencoded::to_string(body) {
-            Ok(b) => self.body = Body::Form(Bytes::from(b)),
+            Ok(b) => self.body = crate::wire::Body::Form(Bytes::from(b)),
             Err(e) => self.body_error = Some(format!("the body cannot be encoded: {e}")),
         }
         self
@@ -116,8 +119,32 @@ impl<T, C> RawRequest<T, C> {
     }
 
     /// Replaces the client's retry policy for this call.
-    pub fn with_retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
-        self.o.retry = Some(policy);
+    pub fn retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
+        self.o = self.o.retry(policy);
+        self
+    }
+
+    /// Replaces the client's total time budget for this call.
+    pub fn total_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.o = self.o.total_timeout(timeout);
+        self
+    }
+
+    /// Replaces the client's per-attempt timeout for this call.
+    pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.o = self.o.attempt_timeout(timeout);
+        self
+    }
+
+    /// Replaces the client's cap on the response body for this call.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.o = self.o.max_response_bytes(limit);
+        self
+    }
+
+    /// Replaces all per-call options at once.
+    pub fn call_options(mut self, options: CallOptions) -> Self {
+        self.o = options;
         self
     }
 }
@@ -189,22 +216,83 @@ impl crate::blocking::Client {
 impl<T: DeserializeOwned> RawRequest<T, &crate::Client> {
     /// Sends the request and decodes the response.
     pub async fn send(self) -> Result<T> {
+        Ok(self.c.dispatch_raw(&self).await?.value)
+    }
+
+    /// Sends the request and decodes the response, with its metadata.
+    pub async fn send_with_meta(self) -> Result<Response<T>> {
         self.c.dispatch_raw(&self).await
+    }
+
+    /// Sends the request and hands out a 2xx body as a stream of chunks,
+    /// without a size limit (a download); other statuses are errors.
+    pub async fn send_streaming(self) -> Result<Response<ResponseBody>> {
+        self.c.stream_raw(&self).await
     }
 }
 
 impl<T: DeserializeOwned> RawRequest<T, &crate::blocking::Client> {
     /// Sends the request and decodes the response.
     pub fn send(self) -> Result<T> {
+        Ok(self.c.block_on(self.c.as_async().dispatch_raw(&self))?.value)
+    }
+
+    /// Sends the request and decodes the response, with its metadata.
+    pub fn send_with_meta(self) -> Result<Response<T>> {
         self.c.block_on(self.c.as_async().dispatch_raw(&self))
     }
 }
 
 impl crate::Client {
-    async fn dispatch_raw<T: DeserializeOwned, C: Sync>(&self, op: &RawRequest<T, C>) -> Result<T> {
+    async fn dispatch_raw<T: DeserializeOwned, C: Sync>(&self, op: &RawRequest<T, C>) -> Result<Response<T>> {
         let request = op.to_request(self.config().api_base())?;
-        let meta = crate::client::CallMeta { id: "raw", auth: op.auth, options: &op.o };
-        let response = self.dispatch(request, meta).await?;
-        RawRequest::<T, C>::from_response(response)
+        let meta = CallMeta::plain("raw", op.auth, &op.o);
+        let response = self.dispatch(request.map(Body::from), meta, false).await?;
+        let (parts, payload) = response.into_parts();
+        let body = match payload {
+            Payload::Full(b) => b,
+            Payload::Stream(_) => Bytes::new(),
+        };
+        let value = RawRequest::<T, C>::from_response(http::Response::from_parts(parts.clone(), body))?;
+        Ok(Response { value, meta: ResponseMeta::new("raw", "", parts.status, parts.headers) })
+    }
+
+    async fn stream_raw<T, C: Sync>(&self, op: &RawRequest<T, C>) -> Result<Response<ResponseBody>>
+    where
+        T: DeserializeOwned,
+    {
+        let request = op.to_request(self.config().api_base())?;
+        let meta = CallMeta::plain("raw", op.auth, &op.o);
+        streamed(self.dispatch(request.map(Body::from), meta, true).await?, "raw")
+    }
+
+    /// Downloads `url` (an `https` URL Pinterest handed out, such as a
+    /// report's), streaming the body without a size limit. The request
+    /// carries no Pinterest credentials: they never go to another host.
+    pub async fn download(&self, url: &str) -> Result<Response<ResponseBody>> {
+        let url = crate::config::checked_link(url)?;
+        let uri: http::Uri =
+            url.as_str().parse().map_err(|e| Error::invalid("download", format!("bad download URL: {e}")))?;
+        let request = http::Request::get(uri)
+            .body(Body::empty())
+            .map_err(|e| Error::invalid("download", format!("bad download URL: {e}")))?;
+        let options = CallOptions::new();
+        let meta = CallMeta::plain("download", AuthScheme::None, &options);
+        streamed(self.dispatch(request, meta, true).await?, "download")
+    }
+}
+
+/// A streamed 2xx response, or the error of another status.
+fn streamed(response: http::Response<Payload>, operation: &'static str) -> Result<Response<ResponseBody>> {
+    let (parts, payload) = response.into_parts();
+    match payload {
+        Payload::Stream(body) => {
+            Ok(Response { value: body, meta: ResponseMeta::new(operation, "", parts.status, parts.headers) })
+        }
+        Payload::Full(body) if parts.status.is_success() => Ok(Response {
+            value: ResponseBody::full(body),
+            meta: ResponseMeta::new(operation, "", parts.status, parts.headers),
+        }),
+        Payload::Full(body) => Err(ApiError::from_response(operation, parts.status, &parts.headers, &body).into()),
     }
 }

@@ -73,13 +73,13 @@ pub enum Decision {
     /// Wait this long, then send again.
     RetryAfter(Duration),
     /// Do not retry.
-    Stop(StopReason),
+    GiveUp(GiveUpReason),
 }
 
 /// Why the policy does not retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum StopReason {
+pub enum GiveUpReason {
     /// The outcome is not one that a retry can fix.
     NotRetryable,
     /// The method may have side effects.
@@ -101,31 +101,31 @@ impl RetryPolicy {
     }
 
     /// Sets [`max_attempts`](Self::max_attempts) (at least 1).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
     /// Sets [`initial_backoff`](Self::initial_backoff).
-    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
         self.initial_backoff = backoff;
         self
     }
 
     /// Sets [`max_backoff`](Self::max_backoff).
-    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
         self.max_backoff = backoff;
         self
     }
 
     /// Sets [`max_retry_after`](Self::max_retry_after).
-    pub fn with_max_retry_after(mut self, wait: Duration) -> Self {
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
         self.max_retry_after = wait;
         self
     }
 
     /// Sets [`retry_non_idempotent`](Self::retry_non_idempotent).
-    pub fn with_retry_non_idempotent(mut self, retry: bool) -> Self {
+    pub fn retry_non_idempotent(mut self, retry: bool) -> Self {
         self.retry_non_idempotent = retry;
         self
     }
@@ -146,7 +146,7 @@ impl RetryPolicy {
         let retryable = match outcome {
             Outcome::Response { status, spam, .. } => {
                 if *status == StatusCode::TOO_MANY_REQUESTS && *spam {
-                    return Decision::Stop(StopReason::Spam);
+                    return Decision::GiveUp(GiveUpReason::Spam);
                 }
                 *status == StatusCode::TOO_MANY_REQUESTS
                     || (status.is_server_error() && *status != StatusCode::NOT_IMPLEMENTED)
@@ -156,25 +156,25 @@ impl RetryPolicy {
             }
         };
         if !retryable {
-            return Decision::Stop(StopReason::NotRetryable);
+            return Decision::GiveUp(GiveUpReason::NotRetryable);
         }
         if !(self.retry_non_idempotent || *method == Method::GET || *method == Method::HEAD) {
-            return Decision::Stop(StopReason::NotIdempotent);
+            return Decision::GiveUp(GiveUpReason::NotIdempotent);
         }
         if attempt >= self.max_attempts {
-            return Decision::Stop(StopReason::AttemptsExhausted);
+            return Decision::GiveUp(GiveUpReason::AttemptsExhausted);
         }
         let retry_after = match outcome {
             Outcome::Response { headers, .. } => parse_retry_after(headers, now),
             Outcome::Transport(_) => None,
         };
         let wait = match retry_after {
-            Some(wait) if wait > self.max_retry_after => return Decision::Stop(StopReason::RetryAfterTooLong),
+            Some(wait) if wait > self.max_retry_after => return Decision::GiveUp(GiveUpReason::RetryAfterTooLong),
             Some(wait) => wait,
             None => self.backoff_ceiling(attempt).mul_f64(jitter.clamp(0.0, 1.0)),
         };
         match remaining {
-            Some(left) if wait >= left => Decision::Stop(StopReason::BudgetExhausted),
+            Some(left) if wait >= left => Decision::GiveUp(GiveUpReason::BudgetExhausted),
             _ => Decision::RetryAfter(wait),
         }
     }
@@ -219,7 +219,7 @@ mod tests {
         for s in [400, 401, 403, 404, 409, 501] {
             assert_eq!(
                 p.decide(1, &Method::GET, &resp(s, &h), None, now, 0.5),
-                Decision::Stop(StopReason::NotRetryable),
+                Decision::GiveUp(GiveUpReason::NotRetryable),
                 "{s}"
             );
         }
@@ -232,11 +232,11 @@ mod tests {
         let now = SystemTime::now();
         assert_eq!(
             p.decide(1, &Method::POST, &resp(500, &h), None, now, 0.5),
-            Decision::Stop(StopReason::NotIdempotent)
+            Decision::GiveUp(GiveUpReason::NotIdempotent)
         );
         assert_eq!(
             p.decide(1, &Method::POST, &Outcome::Transport(TransportErrorKind::Io), None, now, 0.5),
-            Decision::Stop(StopReason::NotIdempotent)
+            Decision::GiveUp(GiveUpReason::NotIdempotent)
         );
         let p = RetryPolicy { retry_non_idempotent: true, ..RetryPolicy::default() };
         assert!(matches!(p.decide(1, &Method::POST, &resp(503, &h), None, now, 0.5), Decision::RetryAfter(_)));
@@ -247,7 +247,7 @@ mod tests {
         let p = RetryPolicy::default();
         let h = HeaderMap::new();
         let o = Outcome::Response { status: StatusCode::TOO_MANY_REQUESTS, headers: &h, spam: true };
-        assert_eq!(p.decide(1, &Method::GET, &o, None, SystemTime::now(), 0.0), Decision::Stop(StopReason::Spam));
+        assert_eq!(p.decide(1, &Method::GET, &o, None, SystemTime::now(), 0.0), Decision::GiveUp(GiveUpReason::Spam));
     }
 
     #[test]
@@ -272,7 +272,7 @@ mod tests {
         h.insert("retry-after", HeaderValue::from_static("3600"));
         assert_eq!(
             p.decide(1, &Method::GET, &resp(429, &h), None, now, 0.9),
-            Decision::Stop(StopReason::RetryAfterTooLong)
+            Decision::GiveUp(GiveUpReason::RetryAfterTooLong)
         );
         h.insert("retry-after", HeaderValue::from_static("soon"));
         assert!(
@@ -287,17 +287,17 @@ mod tests {
         let now = SystemTime::now();
         assert_eq!(
             p.decide(2, &Method::GET, &resp(500, &h), None, now, 0.5),
-            Decision::Stop(StopReason::AttemptsExhausted)
+            Decision::GiveUp(GiveUpReason::AttemptsExhausted)
         );
         let mut h = HeaderMap::new();
         h.insert("retry-after", HeaderValue::from_static("5"));
         assert_eq!(
             p.decide(1, &Method::GET, &resp(429, &h), Some(Duration::from_secs(2)), now, 0.5),
-            Decision::Stop(StopReason::BudgetExhausted)
+            Decision::GiveUp(GiveUpReason::BudgetExhausted)
         );
         assert_eq!(
             RetryPolicy::never().decide(1, &Method::GET, &resp(500, &h), None, now, 0.5),
-            Decision::Stop(StopReason::AttemptsExhausted)
+            Decision::GiveUp(GiveUpReason::AttemptsExhausted)
         );
     }
 

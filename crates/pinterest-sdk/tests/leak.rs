@@ -53,7 +53,7 @@ fn canary_secrets_never_reach_logs_or_debug_output() {
         let server = TokenServer::start("CANARYTOK", "app", "CANARYSECRET").await;
         server.add_code("CANARYCODE");
         server.add_code("CANARYCODE2");
-        let config = Config::production().with_api_host(&server.base).unwrap();
+        let config = Config::builder().api_host(&server.base).build().unwrap();
         let oauth = OAuth::builder("app", "CANARYSECRET").config(config.clone()).pkce(true).build().unwrap();
         let (url, pending) = oauth.authorization_url();
         let state = state_of(&url);
@@ -66,7 +66,7 @@ fn canary_secrets_never_reach_logs_or_debug_output() {
         let source = Arc::new(
             RefreshingTokenSource::builder(oauth.clone())
                 .tokens(tokens.clone())
-                .store(Arc::new(MemoryTokenStore::new()))
+                .store(Arc::new(MemoryTokenStore::new()), "me")
                 .build()
                 .unwrap(),
         );

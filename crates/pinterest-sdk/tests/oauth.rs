@@ -8,7 +8,9 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pinterest_sdk::auth::{FileTokenStore, ManualClock, MemoryTokenStore, RefreshingTokenSource, TokenSet, TokenStore};
+use pinterest_sdk::auth::{
+    FileTokenStore, ManualClock, MemoryTokenStore, RefreshingTokenSource, TokenKey, TokenSet, TokenStore,
+};
 use pinterest_sdk::oauth::{OAuth, OAuthError, PendingLogin, RevocableToken, Scope};
 use pinterest_sdk::secret::{AccessToken, RefreshToken};
 use pinterest_sdk::{Client, Config, Error};
@@ -198,14 +200,14 @@ async fn client_credentials_revoke_and_conversion_token() {
 async fn a_hundred_concurrent_calls_on_an_expired_token_refresh_once() {
     let server = TokenServer::start("", "app", "secret").await;
     let (_, refresh) = server.issue();
-    let config = Config::production().with_api_host(&server.base).unwrap();
+    let config = Config::builder().api_host(&server.base).build().unwrap();
     let oauth = OAuth::builder("app", "secret").config(config.clone()).build().unwrap();
     let updates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let u = updates.clone();
     let source = Arc::new(
         RefreshingTokenSource::builder(oauth)
             .tokens(tokens("pina_expired", Some(&refresh), 0, 60))
-            .store(Arc::new(MemoryTokenStore::new()))
+            .store(Arc::new(MemoryTokenStore::new()), "me")
             .on_update(move |_| {
                 u.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             })
@@ -231,7 +233,7 @@ async fn a_hundred_concurrent_calls_on_an_expired_token_refresh_once() {
 async fn successive_refreshes_each_use_the_newest_refresh_token() {
     let server = TokenServer::start("", "app", "secret").await;
     let (_, refresh) = server.issue();
-    let config = Config::production().with_api_host(&server.base).unwrap();
+    let config = Config::builder().api_host(&server.base).build().unwrap();
     let clock = ManualClock::at(pinterest_sdk_now());
     server.state.lock().unwrap().expires_in = 120;
     let oauth = OAuth::builder("app", "secret").config(config.clone()).clock(clock.clone()).build().unwrap();
@@ -239,7 +241,7 @@ async fn successive_refreshes_each_use_the_newest_refresh_token() {
     let source = Arc::new(
         RefreshingTokenSource::builder(oauth)
             .tokens(tokens("pina_old", Some(&refresh), 0, 60))
-            .store(store.clone())
+            .store(store.clone(), "me")
             .build()
             .unwrap(),
     );
@@ -250,7 +252,7 @@ async fn successive_refreshes_each_use_the_newest_refresh_token() {
     }
     // Reuse of a spent refresh token would have revoked the family and failed.
     assert_eq!(server.grants(), ["refresh_token", "refresh_token", "refresh_token"]);
-    let stored = store.load().unwrap().unwrap();
+    let stored = store.load(&TokenKey::new("app", "me")).await.unwrap().unwrap();
     let live = server.state.lock().unwrap().live_refresh.clone().unwrap();
     assert_eq!(stored.refresh_token.unwrap().expose_secret(), live);
 }
@@ -266,10 +268,10 @@ fn child_refreshes_through_the_shared_store() {
     let (Ok(store), Ok(server)) = (std::env::var("TEST_STORE"), std::env::var("TEST_SERVER")) else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let config = Config::production().with_api_host(&server).unwrap();
+        let config = Config::builder().api_host(&server).build().unwrap();
         let oauth = OAuth::builder("app", "secret").config(config.clone()).build().unwrap();
-        let store: Arc<dyn TokenStore> = Arc::new(FileTokenStore::new(store));
-        let source = RefreshingTokenSource::builder(oauth).store(store).build().unwrap();
+        let store: Arc<dyn TokenStore> = Arc::new(FileTokenStore::single(store));
+        let source = RefreshingTokenSource::builder(oauth).store(store, "me").build().unwrap();
         let client = Client::builder().config(config).token_source(Arc::new(source)).build().unwrap();
         client.user_account().get().send().await.unwrap();
     });
@@ -281,8 +283,9 @@ async fn two_processes_sharing_a_file_store_never_spend_a_refresh_token_twice() 
     let (_, refresh) = server.issue();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("profile.json");
-    let store = FileTokenStore::new(&path);
-    store.save(&tokens("pina_expired", Some(&refresh), 0, 60)).unwrap();
+    let store = FileTokenStore::single(&path);
+    let key = TokenKey::new("app", "me");
+    store.save(&key, &tokens("pina_expired", Some(&refresh), 0, 60)).await.unwrap();
     let exe = std::env::current_exe().unwrap();
     let spawn = || {
         tokio::process::Command::new(&exe)
@@ -297,7 +300,7 @@ async fn two_processes_sharing_a_file_store_never_spend_a_refresh_token_twice() 
         assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"), "the child test really ran");
     }
     assert_eq!(server.grants(), ["refresh_token"], "one refresh; the other process adopted it");
-    let stored = store.load().unwrap().unwrap();
+    let stored = store.load(&key).await.unwrap().unwrap();
     let st = server.state.lock().unwrap();
     assert_eq!(stored.refresh_token.unwrap().expose_secret(), st.live_refresh.as_deref().unwrap());
     assert!(st.live_access.contains(stored.access_token.expose_secret()));
@@ -317,4 +320,67 @@ fn the_blocking_flow_mirrors_the_async_one() {
         .unwrap();
     assert_eq!(client.user_account().get().send().unwrap().username.as_deref(), Some("ada"));
     assert_eq!(t.seen()[1].header("authorization"), Some("Bearer pina_new"));
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_renew_themselves_once_for_all_waiters() {
+    let server = TokenServer::start("", "app", "secret").await;
+    server.state.lock().unwrap().expires_in = 120;
+    let config = Config::builder().api_host(&server.base).build().unwrap();
+    let clock = ManualClock::at(pinterest_sdk_now());
+    let oauth = OAuth::builder("app", "secret").config(config.clone()).clock(clock.clone()).build().unwrap();
+    let source = Arc::new(RefreshingTokenSource::client_credentials(oauth, [Scope::AdsRead]).build().unwrap());
+    let client = Client::builder().config(config).token_source(source.clone()).build().unwrap();
+    let burst = |c: &Client| {
+        (0..50)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { c.user_account().get().check_scopes(false).send().await })
+            })
+            .collect::<Vec<_>>()
+    };
+    for call in burst(&client) {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(server.grants(), ["client_credentials"], "the first token, once for 50 callers");
+    // Past expiry, a new one: an app token never goes stale.
+    clock.advance(Duration::from_secs(200));
+    for call in burst(&client) {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(server.grants(), ["client_credentials", "client_credentials"]);
+    assert_eq!(source.refresh_count(), 2);
+    assert!(source.tokens().await.unwrap().refresh_token.is_none());
+}
+
+#[tokio::test]
+async fn an_expired_token_without_a_refresh_token_is_not_sent() {
+    let t = Scripted::new(vec![ok("{}")]);
+    let oauth = oauth_on(&t, false);
+    let source = RefreshingTokenSource::builder(oauth).tokens(tokens("pina_old", None, 0, 60)).build().unwrap();
+    let client = Client::builder().transport(t.clone()).token_source(Arc::new(source)).build().unwrap();
+    let err = client.user_account().get().send().await.unwrap_err();
+    assert!(matches!(err, Error::TokenExpired), "{err:?}");
+    assert!(err.needs_reauthorization());
+    assert_eq!(t.count(), 0, "neither a token request nor the call");
+}
+
+#[tokio::test]
+async fn a_source_reads_its_account_from_the_store_on_first_use() {
+    let server = TokenServer::start("", "app", "secret").await;
+    let (access, refresh) = server.issue();
+    let config = Config::builder().api_host(&server.base).build().unwrap();
+    let oauth = OAuth::builder("app", "secret").config(config.clone()).build().unwrap();
+    let store = Arc::new(MemoryTokenStore::new());
+    let mut stored = tokens(&access, Some(&refresh), pinterest_sdk_now(), 3600);
+    stored.scopes = vec![Scope::UserAccountsRead];
+    store.save(&TokenKey::new("app", "alice"), &stored).await.unwrap();
+    let alice = RefreshingTokenSource::builder(oauth.clone()).store(store.clone(), "alice").build().unwrap();
+    assert_eq!(alice.tokens().await.unwrap().access_token.expose_secret(), access);
+    assert_eq!(pinterest_sdk::auth::TokenSource::scopes(&alice), Some(vec![Scope::UserAccountsRead]));
+    let bob = RefreshingTokenSource::builder(oauth).store(store, "bob").build().unwrap();
+    let client = Client::builder().config(config).token_source(Arc::new(bob)).build().unwrap();
+    let err = client.user_account().get().send().await.unwrap_err();
+    assert!(matches!(err, Error::NotAuthenticated), "bob never logged in: {err:?}");
+    assert!(server.grants().is_empty());
 }

@@ -99,7 +99,7 @@ async fn page_size_out_of_range_is_refused_before_sending() {
         let first = c.boards().list().page_size(bad).stream().next().await.unwrap();
         assert!(matches!(first, Err(Error::InvalidRequest { .. })));
     }
-    let sent = c.boards().list().page_size(250).with_retry(RetryPolicy::never()).send().await;
+    let sent = c.boards().list().page_size(250).retry(RetryPolicy::never()).send().await;
     assert!(sent.is_err(), "the script is empty, so this one is sent and answered 599");
     assert_eq!(t.count(), 1, "only the valid page_size reached the wire");
 }
@@ -135,12 +135,12 @@ async fn retry_after_as_an_http_date_is_honoured() {
 
 async fn waits_with_seed(seed: u64) -> Vec<Duration> {
     let t = Scripted::new(vec![status(500, "{}"), status(502, "{}"), status(503, "{}"), ok(r#"{"username":"ada"}"#)]);
-    let policy = RetryPolicy::default().with_max_attempts(4).with_initial_backoff(Duration::from_millis(100));
+    let policy = RetryPolicy::default().max_attempts(4).initial_backoff(Duration::from_millis(100));
     let c = pinterest_sdk::Client::builder()
         .access_token(AccessToken::new("t"))
         .transport(t.clone())
         .jitter_seed(seed)
-        .config(pinterest_sdk::Config::production().with_retry(policy))
+        .config(pinterest_sdk::Config::builder().retry(policy).build().unwrap())
         .build()
         .unwrap();
     c.user_account().get().send().await.unwrap();
@@ -191,7 +191,7 @@ async fn connection_failures_are_retried_for_get() {
 #[tokio::test(start_paused = true)]
 async fn per_request_retry_override() {
     let t = Scripted::new(vec![status(503, "{}"), ok("{}")]);
-    let err = client(&t).user_account().get().with_retry(RetryPolicy::never()).send().await.unwrap_err();
+    let err = client(&t).user_account().get().retry(RetryPolicy::never()).send().await.unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(t.count(), 1);
 }
@@ -204,9 +204,11 @@ async fn the_total_budget_ends_the_call_with_a_timeout() {
         .access_token(AccessToken::new("t"))
         .transport(t.clone())
         .config(
-            pinterest_sdk::Config::production()
-                .with_attempt_timeout(Duration::from_secs(5))
-                .with_total_timeout(Some(Duration::from_secs(12))),
+            pinterest_sdk::Config::builder()
+                .attempt_timeout(Duration::from_secs(5))
+                .total_timeout(Duration::from_secs(12))
+                .build()
+                .unwrap(),
         )
         .build()
         .unwrap();
@@ -291,7 +293,7 @@ async fn error_bodies_decode_whatever_their_shape() {
     );
     assert_eq!(e.request_id(), Some("rid-test"));
 
-    let e = c.pins().get("1").with_retry(no_retry()).send().await.unwrap_err();
+    let e = c.pins().get("1").retry(no_retry()).send().await.unwrap_err();
     assert_eq!(e.api().unwrap().body.as_deref(), Some("<html><h1>502 Bad Gateway</h1></html>"));
 
     let e = c.pins().get("1").send().await.unwrap_err();
@@ -339,8 +341,8 @@ fn registered(upload_url: &str) -> Reply {
 }
 
 #[tokio::test(start_paused = true)]
-async fn video_upload_registers_uploads_without_the_token_and_polls() {
-    use pinterest_sdk::media::{MediaEvent, UploadOptions, upload_video};
+async fn video_upload_registers_streams_without_the_token_and_polls() {
+    use pinterest_sdk::media::{MediaEvent, VideoSource};
     let t = Scripted::new(vec![
         registered("https://uploads.example.com/"),
         status(204, ""),
@@ -349,10 +351,15 @@ async fn video_upload_registers_uploads_without_the_token_and_polls() {
     ]);
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let e = events.clone();
-    let options = UploadOptions::default()
+    let c = client(&t);
+    let done = c
+        .media()
+        .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"MP4DATA"), "clip.mp4"))
         .poll_interval(Duration::from_secs(1))
-        .on_event(move |ev| e.lock().unwrap().push(ev.clone()));
-    let done = upload_video(&client(&t), bytes::Bytes::from_static(b"MP4DATA"), "clip.mp4", options).await.unwrap();
+        .on_event(move |ev| e.lock().unwrap().push(ev.clone()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(done.media_id, "555");
     let seen = t.seen();
     assert_eq!(seen.len(), 4);
@@ -362,6 +369,7 @@ async fn video_upload_registers_uploads_without_the_token_and_polls() {
     assert_eq!((upload.method.as_str(), upload.uri.as_str()), ("POST", "https://uploads.example.com/"));
     assert_eq!(upload.header("authorization"), None, "the Pinterest token never goes to storage");
     assert!(upload.header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
+    assert_eq!(upload.header("content-length"), Some(upload.body.len().to_string().as_str()));
     let body = String::from_utf8_lossy(&upload.body);
     assert!(body.contains("name=\"key\"\r\n\r\nuploads/555\r\n"));
     assert!(body.contains("name=\"x-amz-signature\"\r\n\r\nsig\r\n"));
@@ -374,40 +382,105 @@ async fn video_upload_registers_uploads_without_the_token_and_polls() {
     assert_eq!(seen[3].at - seen[2].at, Duration::from_secs(1));
     let events = events.lock().unwrap().clone();
     assert_eq!(events.first(), Some(&MediaEvent::Registered { media_id: "555".into() }));
+    assert!(events.contains(&MediaEvent::Uploading { sent: 7, total: Some(7) }));
     assert!(events.contains(&MediaEvent::Uploaded));
     assert_eq!(events.last(), Some(&MediaEvent::Status(models::MediaUploadStatus::Succeeded)));
 }
 
 #[tokio::test(start_paused = true)]
+async fn video_upload_streams_a_file_and_reports_progress() {
+    use pinterest_sdk::media::VideoSource;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.mp4");
+    // Larger than one read of the file, so that it arrives in several chunks.
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let t = Scripted::new(vec![
+        registered("https://uploads.example.com/"),
+        status(204, ""),
+        ok(r#"{"media_id":"555","media_type":"video","status":"succeeded"}"#),
+    ]);
+    let progress = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let p = progress.clone();
+    let c = client(&t);
+    c.media()
+        .upload_video(VideoSource::path(&path))
+        .on_progress(move |sent, total| p.lock().unwrap().push((sent, total)))
+        .send()
+        .await
+        .unwrap();
+    let progress = progress.lock().unwrap().clone();
+    assert!(progress.len() > 2, "progress as the file is read: {progress:?}");
+    assert_eq!(progress.first(), Some(&(0, Some(300_000))));
+    assert_eq!(progress.last(), Some(&(300_000, Some(300_000))));
+    assert!(progress.windows(2).all(|w| w[0].0 <= w[1].0));
+    let upload = &t.seen()[1];
+    assert!(upload.body.windows(data.len()).any(|w| w == &data[..]), "the file went out whole");
+    assert!(String::from_utf8_lossy(&upload.body).contains("filename=\"big.mp4\""));
+}
+
+#[tokio::test(start_paused = true)]
 async fn video_upload_failures() {
-    use pinterest_sdk::media::{UploadOptions, upload_video};
-    let file = || bytes::Bytes::from_static(b"x");
+    use pinterest_sdk::media::VideoSource;
+    let file = || VideoSource::bytes(bytes::Bytes::from_static(b"x"), "a.mp4");
     // Processing failed.
     let t = Scripted::new(vec![
         registered("https://u.example/"),
         status(204, ""),
         ok(r#"{"media_id":"555","media_type":"video","status":"failed"}"#),
     ]);
-    let err = upload_video(&client(&t), file(), "a.mp4", UploadOptions::default()).await.unwrap_err();
+    let err = client(&t).media().upload_video(file()).send().await.unwrap_err();
     assert!(matches!(err, Error::MediaFailed { ref media_id } if media_id == "555"), "{err:?}");
     // Storage refused the file (S3 answers XML).
     let t =
         Scripted::new(vec![registered("https://u.example/"), status(403, "<Error><Code>AccessDenied</Code></Error>")]);
-    let err = upload_video(&client(&t), file(), "a.mp4", UploadOptions::default()).await.unwrap_err();
+    let err = client(&t).media().upload_video(file()).send().await.unwrap_err();
     assert_eq!(err.api().unwrap().body.as_deref(), Some("<Error><Code>AccessDenied</Code></Error>"));
     assert_eq!(t.count(), 2, "a failed upload is not re-sent");
     // A plain-http upload URL off loopback is refused before the file goes anywhere.
     let t = Scripted::new(vec![registered("http://uploads.example.com/")]);
-    let err = upload_video(&client(&t), file(), "a.mp4", UploadOptions::default()).await.unwrap_err();
+    let err = client(&t).media().upload_video(file()).send().await.unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(t.count(), 1);
-    // Processing that never ends.
+    // A file that is not there: a typed error before anything is uploaded.
+    let t = Scripted::new(vec![registered("https://u.example/")]);
+    let err = client(&t).media().upload_video(VideoSource::path("/nonexistent/clip.mp4")).send().await.unwrap_err();
+    assert!(matches!(err, Error::MediaSource { .. }), "{err:?}");
+    assert_eq!(t.count(), 1);
+    // Processing that never ends: its own error, with the media id to poll later.
     let processing = || ok(r#"{"media_id":"555","media_type":"video","status":"processing"}"#);
     let mut replies = vec![registered("https://u.example/"), status(204, "")];
     replies.extend((0..20).map(|_| processing()));
     let t = Scripted::new(replies);
-    let options =
-        UploadOptions::default().poll_interval(Duration::from_secs(5)).processing_timeout(Duration::from_secs(30));
-    let err = upload_video(&client(&t), file(), "a.mp4", options).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { operation: "media/get", .. }), "{err:?}");
+    let err = client(&t)
+        .media()
+        .upload_video(file())
+        .poll_interval(Duration::from_secs(5))
+        .processing_timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::MediaProcessingTimeout { ref media_id, .. } if media_id == "555"), "{err:?}");
+    // The storage upload has its own timeout, not the client's per-attempt one.
+    let slow_storage = Reply::Delayed(Duration::from_secs(45), Box::new(status(204, "")));
+    let t = Scripted::new(vec![
+        registered("https://u.example/"),
+        slow_storage,
+        ok(r#"{"media_id":"555","media_type":"video","status":"succeeded"}"#),
+    ]);
+    let c = pinterest_sdk::Client::builder()
+        .access_token(AccessToken::new("t"))
+        .transport(t.clone())
+        .config(pinterest_sdk::Config::builder().attempt_timeout(Duration::from_secs(30)).build().unwrap())
+        .build()
+        .unwrap();
+    let done = c.media().upload_video(file()).upload_timeout(Duration::from_secs(60)).send().await;
+    assert!(done.is_ok(), "a 45 s upload fits its 60 s timeout: {done:?}");
+    let t = Scripted::new(vec![
+        registered("https://u.example/"),
+        Reply::Delayed(Duration::from_secs(45), Box::new(status(204, ""))),
+    ]);
+    let c = pinterest_sdk::Client::builder().access_token(AccessToken::new("t")).transport(t.clone()).build().unwrap();
+    let err = c.media().upload_video(file()).upload_timeout(Duration::from_secs(10)).send().await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
 }

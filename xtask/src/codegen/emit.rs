@@ -1209,7 +1209,5 @@ pub fn features(model: &Model) -> String {
 
 /// Features of the hand-written runtime, written into the same `[features]`
 /// table (Cargo allows one).
-const RUNTIME_FEATURES: &[(&str, &[&str])] = &[(
-    "hyper-transport",
-    &["dep:http-body-util", "dep:hyper", "dep:hyper-rustls", "dep:hyper-util", "dep:rustls-platform-verifier"],
-)];
+const RUNTIME_FEATURES: &[(&str, &[&str])] =
+    &[("hyper-transport", &["dep:hyper", "dep:hyper-rustls", "dep:hyper-util", "dep:rustls-platform-verifier"])];

@@ -6,11 +6,11 @@
 //! persists through a [`TokenStore`] and calls a hook on every new set.
 
 mod refreshing;
-mod store;
+pub(crate) mod store;
 pub(crate) mod tokens;
 
 pub use refreshing::{RefreshingBuilder, RefreshingTokenSource};
-pub use store::{FileTokenStore, MemoryTokenStore, StoreLock, TokenStore, default_dir, write_private};
+pub use store::{FileTokenStore, MemoryTokenStore, StoreLock, TokenKey, TokenStore};
 pub use tokens::{Clock, ManualClock, SystemClock, TokenSet};
 
 use crate::error::{Error, Result};
@@ -27,6 +27,13 @@ pub trait TokenSource: Send + Sync + 'static {
     /// `true` when a different token is now available, in which case the
     /// client re-sends the request once.
     fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>>;
+
+    /// The scopes the current token was granted, when known. The client
+    /// refuses an operation before sending when they lack what it requires
+    /// (see [`ConfigBuilder::check_scopes`](crate::config::ConfigBuilder::check_scopes)).
+    fn scopes(&self) -> Option<Vec<crate::oauth::Scope>> {
+        None
+    }
 }
 
 impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
@@ -35,6 +42,9 @@ impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
     }
     fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>> {
         (**self).on_unauthorized(rejected)
+    }
+    fn scopes(&self) -> Option<Vec<crate::oauth::Scope>> {
+        (**self).scopes()
     }
 }
 

@@ -1,4 +1,6 @@
-//! A token source that refreshes by itself, once, whoever is waiting.
+//! A token source that renews its token by itself, once, whoever is waiting:
+//! with the refresh token of a user's login, or with the client-credentials
+//! grant for an app token.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,38 +9,55 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, RwLock};
 
-use crate::auth::{TokenSet, TokenSource, TokenStore};
+use crate::auth::{TokenKey, TokenSet, TokenSource, TokenStore};
 use crate::error::{ApiError, Error, Result};
-use crate::oauth::OAuth;
+use crate::oauth::{OAuth, Scope};
 use crate::secret::AccessToken;
 use crate::transport::BoxFuture;
 
 type Hook = Arc<dyn Fn(&TokenSet) + Send + Sync>;
 
-/// Refreshes the access token before it expires, and once after a 401.
+/// How a new token is obtained.
+#[derive(Debug, Clone)]
+enum Renewal {
+    /// With the set's (rotating) refresh token.
+    RefreshToken,
+    /// With the client-credentials grant, for these scopes.
+    ClientCredentials(Vec<Scope>),
+}
+
+/// Renews the access token before it expires, and once after a 401.
 ///
 /// - Single flight: any number of concurrent callers cause exactly one token
 ///   request; the others wait for it and use its result.
 /// - Rotation: the refresh token from each response replaces the old one
 ///   (the old one is kept when the response has none).
-/// - Persistence first: with a [`TokenStore`], the new set is saved (fsynced)
-///   before the new access token is handed out, and the store's cross-process
-///   lock is held around "re-read, refresh, save", so two processes sharing
-///   a store never spend the same refresh token.
+/// - Persistence first: with a [`TokenStore`], the new set is saved before
+///   the new access token is handed out, and the store's lock on the
+///   account is held around "re-read, refresh, save", so two processes
+///   sharing a store never spend the same refresh token.
 /// - `invalid_grant` is terminal: every later call fails with
 ///   [`Error::ReauthorizationRequired`] without another request.
+/// - A user token that expired with no refresh token fails with
+///   [`Error::TokenExpired`] instead of being sent.
+///
+/// [`RefreshingTokenSource::client_credentials`] makes the same machinery
+/// fetch app tokens with the client-credentials grant.
 pub struct RefreshingTokenSource {
     oauth: OAuth,
+    renewal: Renewal,
     state: RwLock<State>,
     gate: Mutex<()>,
-    store: Option<Arc<dyn TokenStore>>,
+    store: Option<(Arc<dyn TokenStore>, TokenKey)>,
     on_update: Option<Hook>,
     leeway: Duration,
     refreshes: AtomicU64,
+    scopes: std::sync::RwLock<Vec<Scope>>,
 }
 
 struct State {
-    tokens: TokenSet,
+    /// `None` until loaded from the store (or fetched, for app tokens).
+    tokens: Option<TokenSet>,
     dead: Option<ApiError>,
 }
 
@@ -46,6 +65,8 @@ impl fmt::Debug for RefreshingTokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshingTokenSource")
             .field("oauth", &self.oauth)
+            .field("renewal", &self.renewal)
+            .field("account", &self.store.as_ref().map(|(_, k)| k))
             .field("leeway", &self.leeway)
             .field("refreshes", &self.refreshes.load(Ordering::Relaxed))
             .finish_non_exhaustive()
@@ -56,8 +77,9 @@ impl fmt::Debug for RefreshingTokenSource {
 #[must_use]
 pub struct RefreshingBuilder {
     oauth: OAuth,
+    renewal: Renewal,
     tokens: Option<TokenSet>,
-    store: Option<Arc<dyn TokenStore>>,
+    store: Option<(Arc<dyn TokenStore>, String)>,
     on_update: Option<Hook>,
     leeway: Duration,
 }
@@ -69,16 +91,17 @@ impl fmt::Debug for RefreshingBuilder {
 }
 
 impl RefreshingBuilder {
-    /// The tokens to start from (otherwise the store's).
+    /// The tokens to start from (otherwise the store's, read on first use).
     pub fn tokens(mut self, tokens: TokenSet) -> Self {
         self.tokens = Some(tokens);
         self
     }
 
-    /// Persists every new set there, and serialises refreshes across
-    /// processes through its lock.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+    /// Persists every new set in `store` under this app and `account` (a
+    /// user id, a profile name: yours to choose), and serialises refreshes
+    /// of that account through the store's lock.
+    pub fn store(mut self, store: Arc<dyn TokenStore>, account: impl Into<String>) -> Self {
+        self.store = Some((store, account.into()));
         self
     }
 
@@ -88,47 +111,78 @@ impl RefreshingBuilder {
         self
     }
 
-    /// Refresh this long before expiry (default 60 s; capped at half the
+    /// Renew this long before expiry (default 60 s; capped at half the
     /// token's lifetime).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
     }
 
-    /// Builds it; without tokens, they are loaded from the store.
+    /// Builds it. Without [`tokens`](Self::tokens), the store's set is read
+    /// on first use ([`Error::NotAuthenticated`] when there is none); an
+    /// app-token source fetches its first token then.
     pub fn build(self) -> Result<RefreshingTokenSource> {
-        let tokens = match (self.tokens, &self.store) {
-            (Some(t), _) => t,
-            (None, Some(store)) => store.load()?.ok_or(Error::NotAuthenticated)?,
-            (None, None) => return Err(Error::NotAuthenticated),
-        };
+        if self.tokens.is_none() && self.store.is_none() && matches!(self.renewal, Renewal::RefreshToken) {
+            return Err(Error::NotAuthenticated);
+        }
+        let key_of = |account: String| TokenKey::new(self.oauth.client_id(), account);
+        let scopes = self.tokens.as_ref().map(|t| t.scopes.clone()).unwrap_or_default();
+        let store = self.store.map(|(store, account)| (store, key_of(account)));
         Ok(RefreshingTokenSource {
             oauth: self.oauth,
-            state: RwLock::new(State { tokens, dead: None }),
+            renewal: self.renewal,
+            state: RwLock::new(State { tokens: self.tokens, dead: None }),
             gate: Mutex::new(()),
-            store: self.store,
+            store,
             on_update: self.on_update,
             leeway: self.leeway,
             refreshes: AtomicU64::new(0),
+            scopes: std::sync::RwLock::new(scopes),
         })
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::TokenStore { action: "run a store operation", source: e.to_string().into() })?
-}
-
 impl RefreshingTokenSource {
-    /// A builder.
+    /// A source for a user's login, renewed with its refresh token.
     pub fn builder(oauth: OAuth) -> RefreshingBuilder {
-        RefreshingBuilder { oauth, tokens: None, store: None, on_update: None, leeway: Duration::from_secs(60) }
+        RefreshingBuilder {
+            oauth,
+            renewal: Renewal::RefreshToken,
+            tokens: None,
+            store: None,
+            on_update: None,
+            leeway: Duration::from_secs(60),
+        }
     }
 
-    /// The current token set.
-    pub async fn tokens(&self) -> TokenSet {
-        self.state.read().await.tokens.clone()
+    /// A source of app tokens from the client-credentials grant for
+    /// `scopes`: the first call fetches one, and a new one is fetched before
+    /// it expires, once however many calls are waiting.
+    ///
+    /// ```no_run
+    /// # fn demo() -> pinterest_sdk::Result<()> {
+    /// use std::sync::Arc;
+    /// use pinterest_sdk::{Client, auth::RefreshingTokenSource, oauth::{OAuth, Scope}};
+    /// let oauth = OAuth::new("1234567890", "app secret");
+    /// let source = RefreshingTokenSource::client_credentials(oauth, [Scope::AdsRead]).build()?;
+    /// let client = Client::builder().token_source(Arc::new(source)).build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn client_credentials(oauth: OAuth, scopes: impl IntoIterator<Item = Scope>) -> RefreshingBuilder {
+        RefreshingBuilder {
+            renewal: Renewal::ClientCredentials(scopes.into_iter().collect()),
+            ..RefreshingTokenSource::builder(oauth)
+        }
+    }
+
+    /// The current token set (read from the store if not yet loaded).
+    pub async fn tokens(&self) -> Result<TokenSet> {
+        self.current().await?.ok_or(Error::NotAuthenticated)
+    }
+
+    /// The account key its store uses, if it has a store.
+    pub fn key(&self) -> Option<&TokenKey> {
+        self.store.as_ref().map(|(_, k)| k)
     }
 
     /// Token requests this source made.
@@ -136,72 +190,110 @@ impl RefreshingTokenSource {
         self.refreshes.load(Ordering::SeqCst)
     }
 
-    /// Refreshes now, whatever the expiry.
+    /// Renews now, whatever the expiry.
     pub async fn force_refresh(&self) -> Result<TokenSet> {
-        let current = self.tokens().await;
-        self.refresh_if(|t| t.access_token.ct_eq(&current.access_token)).await?;
-        Ok(self.tokens().await)
+        let current = self.current().await?;
+        self.refresh_if(|t| match (t, &current) {
+            (Some(t), Some(c)) => t.access_token.ct_eq(&c.access_token),
+            _ => true,
+        })
+        .await?;
+        self.tokens().await
     }
 
-    fn stale(&self, t: &TokenSet) -> bool {
-        t.needs_refresh(self.oauth.clock().now(), self.leeway)
-    }
-
-    /// Under the gate (and the store's lock), refreshes when `needs` still
-    /// holds for the newest known set. Returns true when the set changed.
-    async fn refresh_if(&self, needs: impl Fn(&TokenSet) -> bool) -> Result<bool> {
-        let _gate = self.gate.lock().await;
-        let current = {
+    /// The set in memory, loaded from the store on first use.
+    async fn current(&self) -> Result<Option<TokenSet>> {
+        {
             let s = self.state.read().await;
             if let Some(e) = &s.dead {
                 return Err(Error::ReauthorizationRequired(Box::new(e.clone())));
             }
-            s.tokens.clone()
-        };
-        if !needs(&current) {
-            return Ok(true); // someone else refreshed while we waited
+            if s.tokens.is_some() {
+                return Ok(s.tokens.clone());
+            }
+        }
+        let Some((store, key)) = &self.store else { return Ok(None) };
+        let loaded = store.load(key).await?;
+        let mut s = self.state.write().await;
+        if s.tokens.is_none()
+            && let Some(t) = loaded
+        {
+            self.note_scopes(&t);
+            s.tokens = Some(t);
+        }
+        Ok(s.tokens.clone())
+    }
+
+    fn stale(&self, t: Option<&TokenSet>) -> bool {
+        match t {
+            Some(t) => t.needs_refresh(self.oauth.clock().now(), self.leeway),
+            None => true,
+        }
+    }
+
+    fn note_scopes(&self, t: &TokenSet) {
+        if let Ok(mut s) = self.scopes.write() {
+            s.clone_from(&t.scopes);
+        }
+    }
+
+    /// Under the gate (and the store's lock), renews when `needs` still
+    /// holds for the newest known set. Returns true when the set changed.
+    async fn refresh_if(&self, needs: impl Fn(Option<&TokenSet>) -> bool) -> Result<bool> {
+        let _gate = self.gate.lock().await;
+        let current = self.current().await?;
+        if !needs(current.as_ref()) {
+            return Ok(true); // someone else renewed while we waited
         }
         let _lock = match &self.store {
-            Some(store) => {
-                let store = store.clone();
-                Some(blocking(move || store.lock()).await?)
-            }
+            Some((store, key)) => Some(store.lock(key).await?),
             None => None,
         };
-        // Another process may have refreshed: the stored set is then newer.
+        // Another process may have renewed: the stored set is then newer.
         let mut base = current;
-        if let Some(store) = &self.store {
-            let store = store.clone();
-            if let Some(stored) = blocking(move || store.load()).await? {
-                let newer = stored.received_at > base.received_at
-                    || (stored.received_at == base.received_at && !stored.access_token.ct_eq(&base.access_token));
-                if newer {
-                    base = stored;
-                    if !needs(&base) {
-                        tracing::debug!("adopted a token set refreshed by another process");
-                        self.publish(base).await;
-                        return Ok(true);
+        if let Some((store, key)) = &self.store
+            && let Some(stored) = store.load(key).await?
+        {
+            let newer = match &base {
+                None => true,
+                Some(b) => {
+                    stored.received_at > b.received_at
+                        || (stored.received_at == b.received_at && !stored.access_token.ct_eq(&b.access_token))
+                }
+            };
+            if newer {
+                if !needs(Some(&stored)) {
+                    tracing::debug!("adopted a token set renewed by another process");
+                    self.publish(stored).await;
+                    return Ok(true);
+                }
+                base = Some(stored);
+            }
+        }
+        let fresh = match (&self.renewal, &base) {
+            (Renewal::ClientCredentials(scopes), _) => {
+                self.refreshes.fetch_add(1, Ordering::SeqCst);
+                self.oauth.client_credentials(scopes).await?
+            }
+            (Renewal::RefreshToken, Some(b)) if b.refresh_token.is_some() => {
+                self.refreshes.fetch_add(1, Ordering::SeqCst);
+                match self.oauth.refresh(b).await {
+                    Ok(t) => t,
+                    Err(Error::ReauthorizationRequired(e)) => {
+                        self.state.write().await.dead = Some((*e).clone());
+                        return Err(Error::ReauthorizationRequired(e));
                     }
+                    Err(e) => return Err(e),
                 }
             }
-        }
-        if base.refresh_token.is_none() {
-            return Ok(false);
-        }
-        self.refreshes.fetch_add(1, Ordering::SeqCst);
-        let fresh = match self.oauth.refresh(&base).await {
-            Ok(t) => t,
-            Err(Error::ReauthorizationRequired(e)) => {
-                self.state.write().await.dead = Some((*e).clone());
-                return Err(Error::ReauthorizationRequired(e));
+            (Renewal::RefreshToken, Some(b)) if b.is_expired(self.oauth.clock().now()) => {
+                return Err(Error::TokenExpired);
             }
-            Err(e) => return Err(e),
+            (Renewal::RefreshToken, Some(_)) => return Ok(false),
+            (Renewal::RefreshToken, None) => return Err(Error::NotAuthenticated),
         };
         let saved = match &self.store {
-            Some(store) => {
-                let (store, copy) = (store.clone(), fresh.clone());
-                blocking(move || store.save(&copy)).await
-            }
+            Some((store, key)) => store.save(key, &fresh).await,
             None => Ok(()),
         };
         // Published even if saving failed: the old refresh token is spent, so
@@ -214,28 +306,32 @@ impl RefreshingTokenSource {
         if let Some(hook) = &self.on_update {
             hook(&tokens);
         }
-        self.state.write().await.tokens = tokens;
+        self.note_scopes(&tokens);
+        self.state.write().await.tokens = Some(tokens);
     }
 }
 
 impl TokenSource for RefreshingTokenSource {
     fn token(&self) -> BoxFuture<'_, Result<AccessToken>> {
         Box::pin(async move {
-            {
-                let s = self.state.read().await;
-                if let Some(e) = &s.dead {
-                    return Err(Error::ReauthorizationRequired(Box::new(e.clone())));
-                }
-                if !self.stale(&s.tokens) {
-                    return Ok(s.tokens.access_token.clone());
-                }
+            let current = self.current().await?;
+            if !self.stale(current.as_ref()) {
+                return current.map(|t| t.access_token).ok_or(Error::NotAuthenticated);
             }
             self.refresh_if(|t| self.stale(t)).await?;
-            Ok(self.state.read().await.tokens.access_token.clone())
+            let renewed = self.state.read().await.tokens.clone().ok_or(Error::NotAuthenticated)?;
+            if renewed.is_expired(self.oauth.clock().now()) {
+                return Err(Error::TokenExpired);
+            }
+            Ok(renewed.access_token)
         })
     }
 
     fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move { self.refresh_if(|t| t.access_token.ct_eq(rejected)).await })
+        Box::pin(async move { self.refresh_if(|t| t.is_some_and(|t| t.access_token.ct_eq(rejected))).await })
+    }
+
+    fn scopes(&self) -> Option<Vec<Scope>> {
+        self.scopes.read().ok().map(|s| s.clone()).filter(|s| !s.is_empty())
     }
 }

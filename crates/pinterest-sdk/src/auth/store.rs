@@ -1,46 +1,138 @@
-//! Where token sets live between runs.
+//! Where token sets live between runs, one per (app, account).
 //!
-//! [`FileTokenStore`] writes JSON with mode 0600 in a 0700 directory, through
-//! a temporary file that is fsynced and renamed over the old one, so a crash
-//! leaves either the old set or the new one, never half of either. Refreshes
-//! from several processes are serialised by a lock file: the refreshing
-//! source takes the lock, re-reads the store, and only refreshes when the
-//! stored set is still the one it has, so no refresh token is spent twice.
+//! [`TokenStore`] is async and keyed by [`TokenKey`]: a web app keeps one
+//! set per connected user, a CLI one per profile, a fleet of workers shares
+//! them through a networked store. [`MemoryTokenStore`] holds any number in
+//! memory; [`FileTokenStore`] writes JSON with mode 0600 in a 0700
+//! directory, through a temporary file that is fsynced and renamed over the
+//! old one, so a crash leaves either the old set or the new one, never half
+//! of either.
+//!
+//! Refreshes are serialised through [`TokenStore::lock`]: the refreshing
+//! source takes the lock of its key, re-reads the store, and only refreshes
+//! when the stored set is still the one it has, so no refresh token is spent
+//! twice, across processes for the file store.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
 
 use crate::auth::TokenSet;
 use crate::error::{Error, Result};
+use crate::transport::BoxFuture;
 
-/// Persists one token set.
-pub trait TokenStore: Send + Sync + 'static {
-    /// The stored set, if any.
-    fn load(&self) -> Result<Option<TokenSet>>;
-    /// Replaces the stored set. Must be durable when it returns.
-    fn save(&self, tokens: &TokenSet) -> Result<()>;
-    /// Deletes the stored set.
-    fn clear(&self) -> Result<()>;
-    /// Takes an exclusive lock shared with other processes using the same
-    /// store, released when the returned guard drops. Blocks until free.
-    fn lock(&self) -> Result<StoreLock> {
-        Ok(StoreLock(None))
+/// Whose tokens: the app (its client id) and an account name the caller
+/// chooses, such as a user id in a web app or a profile name in a CLI.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TokenKey {
+    app: String,
+    account: String,
+}
+
+impl TokenKey {
+    /// The key of `account`'s tokens for `app`.
+    pub fn new(app: impl Into<String>, account: impl Into<String>) -> Self {
+        TokenKey { app: app.into(), account: account.into() }
+    }
+
+    /// The app id.
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+
+    /// The account name.
+    pub fn account(&self) -> &str {
+        &self.account
     }
 }
 
-/// Holds a store's cross-process lock until dropped.
-#[derive(Debug)]
-pub struct StoreLock(#[allow(dead_code)] Option<File>);
+impl std::fmt::Display for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.app, self.account)
+    }
+}
+
+/// Persists token sets, one per [`TokenKey`].
+pub trait TokenStore: Send + Sync + 'static {
+    /// The stored set of `key`, if any.
+    fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>>;
+    /// Replaces the stored set of `key`. Must be durable when it completes.
+    fn save<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>>;
+    /// Deletes the stored set of `key`.
+    fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>>;
+    /// Takes an exclusive lock on `key`, shared with everyone using the
+    /// same store (other processes, for the file store), released when the
+    /// returned guard drops. Waits until it is free.
+    fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<StoreLock>> {
+        let _ = key;
+        Box::pin(std::future::ready(Ok(StoreLock::none())))
+    }
+}
+
+impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
+    fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>> {
+        (**self).load(key)
+    }
+    fn save<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
+        (**self).save(key, tokens)
+    }
+    fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
+        (**self).clear(key)
+    }
+    fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<StoreLock>> {
+        (**self).lock(key)
+    }
+}
+
+/// Holds a store's lock on one key until dropped.
+pub struct StoreLock(#[allow(dead_code)] Option<Box<dyn Send + Sync>>);
+
+impl std::fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "StoreLock(held)" } else { "StoreLock(none)" })
+    }
+}
+
+impl StoreLock {
+    /// A guard that releases the lock when dropped (a file lock, a mutex
+    /// guard, a lease that its drop gives back).
+    pub fn new(guard: impl Send + Sync + 'static) -> Self {
+        StoreLock(Some(Box::new(guard)))
+    }
+
+    /// No lock (for stores with a single user).
+    pub fn none() -> Self {
+        StoreLock(None)
+    }
+}
 
 fn store_error(action: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
     Error::TokenStore { action, source: source.into() }
 }
 
-/// A store in memory (for tests and short-lived programs).
-#[derive(Debug, Default)]
-pub struct MemoryTokenStore(Mutex<Option<TokenSet>>);
+/// Runs blocking file work off the async executor.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| store_error("run a file operation", e.to_string()))?
+}
+
+/// Token sets in memory (for tests, short-lived programs, and one process
+/// serving many accounts).
+#[derive(Default)]
+pub struct MemoryTokenStore {
+    sets: Mutex<HashMap<TokenKey, TokenSet>>,
+    locks: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for MemoryTokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.sets.lock().map(|s| s.len()).unwrap_or_default();
+        f.debug_struct("MemoryTokenStore").field("accounts", &n).finish()
+    }
+}
 
 impl MemoryTokenStore {
     /// An empty store.
@@ -48,40 +140,83 @@ impl MemoryTokenStore {
         Self::default()
     }
 
-    /// A store holding `tokens`.
-    pub fn with(tokens: TokenSet) -> Self {
-        MemoryTokenStore(Mutex::new(Some(tokens)))
+    /// A store holding `tokens` under `key`.
+    pub fn with(key: TokenKey, tokens: TokenSet) -> Self {
+        let store = Self::default();
+        if let Ok(mut sets) = store.sets.lock() {
+            sets.insert(key, tokens);
+        }
+        store
+    }
+
+    fn sets(&self) -> Result<std::sync::MutexGuard<'_, HashMap<TokenKey, TokenSet>>> {
+        self.sets.lock().map_err(|_| store_error("use the store (poisoned)", "lock poisoned"))
     }
 }
 
 impl TokenStore for MemoryTokenStore {
-    fn load(&self) -> Result<Option<TokenSet>> {
-        Ok(self.0.lock().map_err(|_| store_error("read (poisoned)", "lock poisoned"))?.clone())
+    fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>> {
+        Box::pin(std::future::ready(self.sets().map(|s| s.get(key).cloned())))
     }
-    fn save(&self, tokens: &TokenSet) -> Result<()> {
-        *self.0.lock().map_err(|_| store_error("write (poisoned)", "lock poisoned"))? = Some(tokens.clone());
-        Ok(())
+    fn save<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
+        Box::pin(std::future::ready(self.sets().map(|mut s| {
+            s.insert(key.clone(), tokens.clone());
+        })))
     }
-    fn clear(&self) -> Result<()> {
-        *self.0.lock().map_err(|_| store_error("clear (poisoned)", "lock poisoned"))? = None;
-        Ok(())
+    fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
+        Box::pin(std::future::ready(self.sets().map(|mut s| {
+            s.remove(key);
+        })))
+    }
+    fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<StoreLock>> {
+        Box::pin(async move {
+            let mutex = {
+                let mut locks = self.locks.lock().map_err(|_| store_error("lock (poisoned)", "lock poisoned"))?;
+                locks.entry(key.clone()).or_default().clone()
+            };
+            Ok(StoreLock::new(mutex.lock_owned().await))
+        })
     }
 }
 
-/// A JSON file store.
+/// Token sets as JSON files.
+///
+/// - [`FileTokenStore::single`]: one file holding one account's set (a CLI
+///   profile); loading another key finds nothing.
+/// - [`FileTokenStore::directory`]: one file per key under a directory,
+///   `<dir>/<app>/<account>.json` (names escaped).
 #[derive(Debug, Clone)]
 pub struct FileTokenStore {
-    path: PathBuf,
+    layout: Layout,
+}
+
+#[derive(Debug, Clone)]
+enum Layout {
+    Single(PathBuf),
+    Directory(PathBuf),
+}
+
+/// What a file holds: the key and its set.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key: TokenKey,
+    tokens: TokenSet,
 }
 
 impl FileTokenStore {
-    /// A store at `path` (its directory is created, mode 0700, on first save).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        FileTokenStore { path: path.into() }
+    /// One account's set in the file at `path` (its directory is created,
+    /// mode 0700, on first save).
+    pub fn single(path: impl Into<PathBuf>) -> Self {
+        FileTokenStore { layout: Layout::Single(path.into()) }
     }
 
-    /// The store of `profile` in the platform's config directory:
-    /// `$XDG_CONFIG_HOME/pinterest-rs/<profile>.json` on Linux,
+    /// Any number of accounts, one file each under `dir`.
+    pub fn directory(dir: impl Into<PathBuf>) -> Self {
+        FileTokenStore { layout: Layout::Directory(dir.into()) }
+    }
+
+    /// The single-account store of `profile` in the platform's config
+    /// directory: `$XDG_CONFIG_HOME/pinterest-rs/<profile>.json` on Linux,
     /// `~/Library/Application Support/pinterest-rs/...` on macOS,
     /// `%APPDATA%\pinterest-rs\...` on Windows.
     pub fn for_profile(profile: &str) -> Result<Self> {
@@ -92,35 +227,65 @@ impl FileTokenStore {
         }
         let base =
             default_dir().ok_or_else(|| Error::Config("no config directory on this system; pass a path".into()))?;
-        Ok(FileTokenStore::new(base.join(format!("{profile}.json"))))
+        Ok(FileTokenStore::single(base.join(format!("{profile}.json"))))
     }
 
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The file that holds `key`'s set.
+    pub fn path_of(&self, key: &TokenKey) -> PathBuf {
+        match &self.layout {
+            Layout::Single(p) => p.clone(),
+            Layout::Directory(dir) => {
+                dir.join(escape_name(key.app())).join(format!("{}.json", escape_name(key.account())))
+            }
+        }
     }
 
-    fn dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
-    }
-
-    fn ensure_dir(&self) -> Result<()> {
-        ensure_private_dir(self.dir()).map_err(|e| store_error("prepare its directory", e))
-    }
-
-    fn lock_path(&self) -> PathBuf {
-        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    fn lock_path(path: &Path) -> PathBuf {
+        let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(".lock");
-        self.dir().join(name)
+        path.with_file_name(name)
+    }
+
+    fn read(path: &Path, key: &TokenKey) -> Result<Option<TokenSet>> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(store_error("read the stored token set", e)),
+        };
+        if let Ok(stored) = serde_json::from_slice::<Stored>(&bytes) {
+            return Ok((stored.key == *key).then_some(stored.tokens));
+        }
+        // A file written before keys existed holds the set alone.
+        serde_json::from_slice::<TokenSet>(&bytes).map(Some).map_err(|e| store_error("parse the stored token set", e))
     }
 
     /// Saves through `rename` (the seam the crash-safety test uses to make
     /// the final step fail).
     #[doc(hidden)]
-    pub fn save_with(&self, tokens: &TokenSet, rename: impl FnOnce(&Path, &Path) -> std::io::Result<()>) -> Result<()> {
-        let json = serde_json::to_vec_pretty(tokens).map_err(|e| store_error("encode the token set", e))?;
-        write_private_with(&self.path, &json, rename).map_err(|e| store_error("save the token set", e))
+    pub fn save_with(
+        &self,
+        key: &TokenKey,
+        tokens: &TokenSet,
+        rename: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let stored = Stored { key: key.clone(), tokens: tokens.clone() };
+        let json = serde_json::to_vec_pretty(&stored).map_err(|e| store_error("encode the token set", e))?;
+        write_private_with(&self.path_of(key), &json, rename).map_err(|e| store_error("save the token set", e))
     }
+}
+
+/// A file-name-safe form of `name`: letters, digits, `-` and `_` as they
+/// are, every other byte as `%XX`.
+fn escape_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if out.is_empty() { "%".into() } else { out }
 }
 
 /// Writes `bytes` to `path` the way the token store does: mode 0600 in a
@@ -190,40 +355,49 @@ pub fn default_dir() -> Option<PathBuf> {
 }
 
 impl TokenStore for FileTokenStore {
-    fn load(&self) -> Result<Option<TokenSet>> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map(Some).map_err(|e| store_error("parse the stored token set", e))
+    fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>> {
+        let (path, key) = (self.path_of(key), key.clone());
+        Box::pin(blocking(move || FileTokenStore::read(&path, &key)))
+    }
+
+    fn save<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
+        let (store, key, tokens) = (self.clone(), key.clone(), tokens.clone());
+        Box::pin(blocking(move || store.save_with(&key, &tokens, |from, to| std::fs::rename(from, to))))
+    }
+
+    fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
+        let (path, key) = (self.path_of(key), key.clone());
+        Box::pin(blocking(move || {
+            // A single-account file that holds another account is left alone.
+            if let Ok(bytes) = std::fs::read(&path)
+                && serde_json::from_slice::<Stored>(&bytes).is_ok_and(|s| s.key != key)
+            {
+                return Ok(());
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(store_error("read the stored token set", e)),
-        }
+            match std::fs::remove_file(&path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(store_error("delete the stored token set", e)),
+            }
+        }))
     }
 
-    fn save(&self, tokens: &TokenSet) -> Result<()> {
-        self.save_with(tokens, |from, to| std::fs::rename(from, to))
-    }
-
-    fn clear(&self) -> Result<()> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(store_error("delete the stored token set", e)),
-        }
-    }
-
-    fn lock(&self) -> Result<StoreLock> {
-        self.ensure_dir()?;
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let f = options.open(self.lock_path()).map_err(|e| store_error("open the lock file", e))?;
-        f.lock().map_err(|e| store_error("lock the store", e))?;
-        Ok(StoreLock(Some(f)))
+    fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<StoreLock>> {
+        let path = self.path_of(key);
+        Box::pin(blocking(move || {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            ensure_private_dir(dir).map_err(|e| store_error("prepare its directory", e))?;
+            let mut options = OpenOptions::new();
+            options.read(true).write(true).create(true).truncate(false);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let f = options.open(FileTokenStore::lock_path(&path)).map_err(|e| store_error("open the lock file", e))?;
+            f.lock().map_err(|e| store_error("lock the store", e))?;
+            Ok(StoreLock::new(f))
+        }))
     }
 }
 
@@ -238,54 +412,108 @@ mod tests {
         t
     }
 
-    #[test]
-    fn save_load_clear() {
+    fn key(account: &str) -> TokenKey {
+        TokenKey::new("1234", account)
+    }
+
+    #[tokio::test]
+    async fn save_load_clear() {
         let dir = tempfile::tempdir().unwrap();
-        let store = FileTokenStore::new(dir.path().join("sub/profile.json"));
-        assert!(store.load().unwrap().is_none());
-        store.save(&tokens("one")).unwrap();
-        store.save(&tokens("two")).unwrap();
-        assert_eq!(store.load().unwrap().unwrap().access_token.expose_secret(), "two");
-        store.clear().unwrap();
-        store.clear().unwrap();
-        assert!(store.load().unwrap().is_none());
+        let store = FileTokenStore::single(dir.path().join("sub/profile.json"));
+        let k = key("me");
+        assert!(store.load(&k).await.unwrap().is_none());
+        store.save(&k, &tokens("one")).await.unwrap();
+        store.save(&k, &tokens("two")).await.unwrap();
+        assert_eq!(store.load(&k).await.unwrap().unwrap().access_token.expose_secret(), "two");
+        // One account per file: another key finds nothing and clears nothing.
+        assert!(store.load(&key("other")).await.unwrap().is_none());
+        store.clear(&key("other")).await.unwrap();
+        assert!(store.load(&k).await.unwrap().is_some());
+        store.clear(&k).await.unwrap();
+        store.clear(&k).await.unwrap();
+        assert!(store.load(&k).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_directory_keeps_one_file_per_account_with_safe_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileTokenStore::directory(dir.path());
+        let (a, b) = (key("alice"), key("../bob@example.com"));
+        store.save(&a, &tokens("a")).await.unwrap();
+        store.save(&b, &tokens("b")).await.unwrap();
+        assert_eq!(store.load(&a).await.unwrap().unwrap().access_token.expose_secret(), "a");
+        assert_eq!(store.load(&b).await.unwrap().unwrap().access_token.expose_secret(), "b");
+        let path = store.path_of(&b);
+        assert!(path.starts_with(dir.path().join("1234")), "{}", path.display());
+        assert_eq!(path.file_name().unwrap(), "%2E%2E%2Fbob%40example%2Ecom.json");
+        store.clear(&a).await.unwrap();
+        assert!(store.load(&a).await.unwrap().is_none());
+        assert!(store.load(&b).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn files_written_before_keys_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, serde_json::to_vec(&tokens("legacy")).unwrap()).unwrap();
+        let store = FileTokenStore::single(&path);
+        assert_eq!(store.load(&key("me")).await.unwrap().unwrap().access_token.expose_secret(), "legacy");
+    }
+
+    #[tokio::test]
+    async fn memory_store_keeps_accounts_apart() {
+        let store = MemoryTokenStore::with(key("a"), tokens("a"));
+        store.save(&key("b"), &tokens("b")).await.unwrap();
+        assert_eq!(store.load(&key("a")).await.unwrap().unwrap().access_token.expose_secret(), "a");
+        store.clear(&key("a")).await.unwrap();
+        assert!(store.load(&key("a")).await.unwrap().is_none());
+        assert!(store.load(&key("b")).await.unwrap().is_some());
+        // The lock of one key does not hold another.
+        let held = store.lock(&key("a")).await.unwrap();
+        let other = tokio::time::timeout(std::time::Duration::from_secs(1), store.lock(&key("b"))).await;
+        assert!(other.is_ok());
+        let same = tokio::time::timeout(std::time::Duration::from_millis(50), store.lock(&key("a"))).await;
+        assert!(same.is_err(), "a second lock on the same key waits");
+        drop(held);
+        assert!(tokio::time::timeout(std::time::Duration::from_secs(1), store.lock(&key("a"))).await.is_ok());
     }
 
     #[cfg(unix)]
-    #[test]
-    fn modes_are_0600_and_0700() {
+    #[tokio::test]
+    async fn modes_are_0600_and_0700() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("cfg");
         std::fs::create_dir(&sub).unwrap();
         std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let store = FileTokenStore::new(sub.join("p.json"));
-        store.save(&tokens("x")).unwrap();
-        let file_mode = std::fs::metadata(store.path()).unwrap().permissions().mode() & 0o777;
+        let store = FileTokenStore::single(sub.join("p.json"));
+        store.save(&key("me"), &tokens("x")).await.unwrap();
+        let file_mode = std::fs::metadata(store.path_of(&key("me"))).unwrap().permissions().mode() & 0o777;
         let dir_mode = std::fs::metadata(&sub).unwrap().permissions().mode() & 0o777;
         assert_eq!(file_mode, 0o600);
         assert_eq!(dir_mode, 0o700, "a group/world-readable directory is tightened");
     }
 
-    #[test]
-    fn a_failed_rename_leaves_the_old_file_intact() {
+    #[tokio::test]
+    async fn a_failed_rename_leaves_the_old_file_intact() {
         let dir = tempfile::tempdir().unwrap();
-        let store = FileTokenStore::new(dir.path().join("p.json"));
-        store.save(&tokens("old")).unwrap();
-        let err = store.save_with(&tokens("new"), |_, _| Err(std::io::Error::other("disk full"))).unwrap_err();
+        let store = FileTokenStore::single(dir.path().join("p.json"));
+        let k = key("me");
+        store.save(&k, &tokens("old")).await.unwrap();
+        let err = store.save_with(&k, &tokens("new"), |_, _| Err(std::io::Error::other("disk full"))).unwrap_err();
         assert!(matches!(err, Error::TokenStore { .. }));
-        assert_eq!(store.load().unwrap().unwrap().access_token.expose_secret(), "old");
+        assert_eq!(store.load(&k).await.unwrap().unwrap().access_token.expose_secret(), "old");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("p.json")], "no temporary file is left behind");
     }
 
-    #[test]
-    fn a_corrupt_file_is_an_error_and_is_not_deleted() {
+    #[tokio::test]
+    async fn a_corrupt_file_is_an_error_and_is_not_deleted() {
         let dir = tempfile::tempdir().unwrap();
-        let store = FileTokenStore::new(dir.path().join("p.json"));
-        std::fs::write(store.path(), b"{not json").unwrap();
-        assert!(matches!(store.load(), Err(Error::TokenStore { .. })));
-        assert!(store.path().exists());
+        let store = FileTokenStore::single(dir.path().join("p.json"));
+        std::fs::write(store.path_of(&key("me")), b"{not json").unwrap();
+        assert!(matches!(store.load(&key("me")).await, Err(Error::TokenStore { .. })));
+        assert!(store.path_of(&key("me")).exists());
     }
 
     #[test]
@@ -294,12 +522,13 @@ mod tests {
         assert!(FileTokenStore::for_profile("").is_err());
     }
 
-    #[test]
-    fn lock_is_exclusive() {
+    #[tokio::test]
+    async fn lock_is_exclusive() {
         let dir = tempfile::tempdir().unwrap();
-        let store = FileTokenStore::new(dir.path().join("p.json"));
-        let guard = store.lock().unwrap();
-        let f = std::fs::OpenOptions::new().read(true).write(true).open(store.lock_path()).unwrap();
+        let store = FileTokenStore::single(dir.path().join("p.json"));
+        let guard = store.lock(&key("me")).await.unwrap();
+        let lock_path = FileTokenStore::lock_path(&store.path_of(&key("me")));
+        let f = std::fs::OpenOptions::new().read(true).write(true).open(lock_path).unwrap();
         assert!(f.try_lock().is_err(), "a second lock must wait");
         drop(guard);
         assert!(f.try_lock().is_ok());

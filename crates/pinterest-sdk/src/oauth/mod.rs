@@ -43,7 +43,7 @@ pub use scope::Scope;
 
 use crate::auth::{Clock, SystemClock, TokenSet};
 use crate::client::{AppCredentials, Client};
-use crate::config::{Config, checked_url};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::models;
 use crate::operation::{AuthScheme, CallOptions, Operation};
@@ -403,7 +403,7 @@ impl Operation for TokenCall {
 }
 
 fn no_retry() -> CallOptions {
-    CallOptions { retry: Some(RetryPolicy::never()), ..CallOptions::default() }
+    CallOptions::new().retry(RetryPolicy::never())
 }
 
 /// A conversion access token (for the conversions API).
@@ -584,15 +584,14 @@ impl OAuth {
         };
         let mut body = models::TokenRevocationRequest::new(value.to_owned());
         body.token_type_hint = Some(hint.into());
-        self.http()?.execute(&generated::OauthRevokeToken::new(body).with_retry(RetryPolicy::never())).await
+        self.http()?.execute(&generated::OauthRevokeToken::new(body).retry(RetryPolicy::never())).await
     }
 
     /// A conversion access token (`/v5/oauth/conversion_token`), requested
     /// with a user token that has `ads:write`.
     pub async fn conversion_token(&self, user_token: &AccessToken) -> Result<ConversionToken> {
         let client = self.http()?.with_token_source(Arc::new(crate::auth::StaticToken::new(user_token.clone())));
-        let out =
-            client.execute(&generated::OauthCreateConversionToken::new().with_retry(RetryPolicy::never())).await?;
+        let out = client.execute(&generated::OauthCreateConversionToken::new().retry(RetryPolicy::never())).await?;
         if out.access_token.is_empty() {
             return Err(OAuthError::InvalidTokenResponse("access_token").into());
         }
@@ -628,12 +627,6 @@ impl OAuth {
         set.response_type = raw.response_type;
         Ok(set)
     }
-}
-
-/// Checks that `uri` is usable as a loopback or https redirect URI (for the
-/// CLI and tests).
-pub fn check_redirect_uri(uri: &str) -> Result<Url> {
-    checked_url(uri)
 }
 
 #[cfg(test)]

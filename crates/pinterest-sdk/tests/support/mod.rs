@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use pinterest_sdk::transport::{BoxFuture, Transport, TransportResult};
+use pinterest_sdk::transport::{Body, BoxFuture, ResponseBody, Transport, TransportResult};
 
 /// What a scripted transport answers to one request.
 pub enum Reply {
@@ -80,21 +80,25 @@ impl Scripted {
 }
 
 impl Transport for Scripted {
-    fn send(&self, request: http::Request<Bytes>) -> BoxFuture<'_, TransportResult> {
+    fn send(&self, request: http::Request<Body>) -> BoxFuture<'_, TransportResult> {
         let (parts, body) = request.into_parts();
-        self.seen.lock().unwrap().push(Seen {
-            at: tokio::time::Instant::now(),
-            method: parts.method,
-            uri: parts.uri.to_string(),
-            headers: parts.headers,
-            body,
-        });
+        let at = tokio::time::Instant::now();
         let reply = self.replies.lock().unwrap().pop_front();
+        let seen = self.seen.clone();
         Box::pin(async move {
+            // Streaming bodies are read here, as a server would.
+            let body = body.collect().await.unwrap_or_default();
+            seen.lock().unwrap().push(Seen {
+                at,
+                method: parts.method,
+                uri: parts.uri.to_string(),
+                headers: parts.headers,
+                body,
+            });
             let mut reply = reply.unwrap_or_else(|| Reply::Response(json(599, "{}")));
             loop {
                 match reply {
-                    Reply::Response(r) => return Ok(r),
+                    Reply::Response(r) => return Ok(r.map(ResponseBody::full)),
                     Reply::Fail(kind) => return Err(pinterest_sdk::TransportError::from_kind(kind)),
                     Reply::Delayed(d, next) => {
                         tokio::time::sleep(d).await;
