@@ -26,6 +26,7 @@
 //!   sent twice;
 //! - `invalid_grant` becomes [`Error::ReauthorizationRequired`].
 
+mod pending;
 mod scope;
 
 use std::fmt;
@@ -39,6 +40,7 @@ use serde::Deserialize;
 use sha2::Digest as _;
 use url::Url;
 
+pub use pending::{MemoryPendingLogins, PendingLoginStore, SEALED_LOGIN_LIFETIME, SealingKey};
 pub use scope::Scope;
 
 use crate::auth::{Clock, SystemClock, TokenSet};
@@ -102,15 +104,26 @@ pub enum OAuthError {
     /// The client-credentials grant needs at least one scope.
     #[error("the client-credentials grant needs at least one scope")]
     MissingScope,
+    /// A sealed pending login was changed, or sealed with another key.
+    #[error("the sealed login is not valid (changed, or sealed with another key)")]
+    InvalidSealedLogin,
+    /// A sealed pending login is older than its lifetime: start again.
+    #[error("the login took too long; start a new authorization")]
+    LoginExpired,
 }
 
 /// A login that was started and not finished yet: the `state` and PKCE
 /// verifier of one authorization URL. Single use.
+///
+/// A web app keeps it between `/login` and `/callback` in a
+/// [`PendingLoginStore`], or sealed with a [`SealingKey`] (see
+/// [`PendingLogin::seal`]).
 pub struct PendingLogin {
     state: CsrfState,
     verifier: Option<PkceVerifier>,
     redirect_uri: String,
     scopes: Vec<Scope>,
+    created_at: u64,
     used: AtomicBool,
 }
 
@@ -509,6 +522,7 @@ impl OAuth {
             verifier,
             redirect_uri: self.inner.redirect_uri.clone(),
             scopes: scopes.to_vec(),
+            created_at: crate::auth::tokens::unix(std::time::SystemTime::now()),
             used: AtomicBool::new(false),
         };
         (url, pending)

@@ -1,4 +1,5 @@
-//! The README's first command: `cargo run --example quickstart`.
+//! The flow of python-pinterest's authorization page, with the SDK:
+//! `cargo run -p pinterest-examples --bin quickstart`.
 //!
 //! Walks the flow of python-pinterest's authorization page with the SDK,
 //! step by step: the authorization URL, the consent, the redirect, the
