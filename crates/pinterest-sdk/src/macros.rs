@@ -236,42 +236,49 @@ macro_rules! impl_send {
     ($op:ident) => {
         impl<C> $op<C> {
             /// Replaces the client's retry policy for this call.
+            #[inline]
             pub fn retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
                 self.o = self.o.retry(policy);
                 self
             }
 
             /// Replaces the client's total time budget for this call.
+            #[inline]
             pub fn total_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.o = self.o.total_timeout(timeout);
                 self
             }
 
             /// No total time budget for this call (each attempt keeps its timeout).
+            #[inline]
             pub fn no_total_timeout(mut self) -> Self {
                 self.o = self.o.no_total_timeout();
                 self
             }
 
             /// Replaces the client's per-attempt timeout for this call.
+            #[inline]
             pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.o = self.o.attempt_timeout(timeout);
                 self
             }
 
             /// Replaces the client's cap on the response body for this call, in bytes.
+            #[inline]
             pub fn max_response_bytes(mut self, limit: u64) -> Self {
                 self.o = self.o.max_response_bytes(limit);
                 self
             }
 
             /// Turns the check of the token's scopes before sending on or off for this call.
+            #[inline]
             pub fn check_scopes(mut self, on: bool) -> Self {
                 self.o = self.o.check_scopes(on);
                 self
             }
 
             /// Replaces all per-call options at once.
+            #[inline]
             pub fn call_options(mut self, options: crate::operation::CallOptions) -> Self {
                 self.o = options;
                 self
@@ -280,12 +287,14 @@ macro_rules! impl_send {
 
         impl<'c> $op<&'c crate::Client> {
             /// Sends the request and decodes the response.
+            #[inline]
             pub async fn send(self) -> crate::Result<<Self as crate::operation::Operation>::Output> {
                 self.c.execute(&self).await
             }
 
             /// Sends the request and decodes the response, keeping the
             /// response's request id, status and rate-limit headers.
+            #[inline]
             pub async fn send_with_meta(
                 self,
             ) -> crate::Result<crate::Response<<Self as crate::operation::Operation>::Output>> {
@@ -295,12 +304,14 @@ macro_rules! impl_send {
 
         impl<'c> $op<&'c crate::blocking::Client> {
             /// Sends the request and decodes the response.
+            #[inline]
             pub fn send(self) -> crate::Result<<Self as crate::operation::Operation>::Output> {
                 self.c.execute(&self)
             }
 
             /// Sends the request and decodes the response, keeping the
             /// response's request id, status and rate-limit headers.
+            #[inline]
             pub fn send_with_meta(
                 self,
             ) -> crate::Result<crate::Response<<Self as crate::operation::Operation>::Output>> {
@@ -314,12 +325,14 @@ macro_rules! impl_send {
         impl<'c> $op<&'c crate::Client> {
             /// Streams the items of every page, from the bookmark set on
             /// the operation (the first page when none is set).
+            #[inline]
             pub fn stream(self) -> crate::paginate::ItemStream<'c, <Self as crate::operation::Paginated>::Item> {
                 crate::paginate::items(self.c, self)
             }
 
             /// Streams the items of every page from a [`Checkpoint`](crate::paginate::Checkpoint)
             /// taken from an earlier stream (say, before a crash).
+            #[inline]
             pub fn stream_from(
                 self,
                 checkpoint: &crate::paginate::Checkpoint,
@@ -328,6 +341,7 @@ macro_rules! impl_send {
             }
 
             /// Streams whole pages, from the bookmark set on the operation.
+            #[inline]
             pub fn pages(self) -> crate::paginate::PageStream<'c, <Self as crate::operation::Paginated>::Item> {
                 crate::paginate::pages(self.c, self)
             }
@@ -336,17 +350,20 @@ macro_rules! impl_send {
         impl<'c> $op<&'c crate::blocking::Client> {
             /// Iterates over the items of every page, from the bookmark set
             /// on the operation (the first page when none is set).
+            #[inline]
             pub fn iter(self) -> crate::blocking::Items<'c, Self> {
                 crate::blocking::Items::new(self.c, self)
             }
 
             /// Iterates over the items of every page from a
             /// [`Checkpoint`](crate::paginate::Checkpoint) taken from an earlier iterator.
+            #[inline]
             pub fn iter_from(self, checkpoint: &crate::paginate::Checkpoint) -> crate::blocking::Items<'c, Self> {
                 crate::blocking::Items::from_checkpoint(self.c, self, checkpoint)
             }
 
             /// Iterates over whole pages, from the bookmark set on the operation.
+            #[inline]
             pub fn pages(self) -> crate::blocking::Pages<'c, Self> {
                 crate::blocking::Pages::new(self.c, self)
             }

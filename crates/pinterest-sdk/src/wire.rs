@@ -264,7 +264,8 @@ pub fn decode_json<T: DeserializeOwned>(
 }
 
 /// Decodes a body that the spec types as a string: a JSON string when it is
-/// one, the raw text otherwise.
+/// one, the raw text otherwise. (Only some tags have such operations.)
+#[allow(dead_code)]
 pub fn decode_text(operation: &'static str, status: StatusCode, body: Bytes) -> Result<String> {
     if let Ok(s) = serde_json::from_slice::<String>(&body) {
         return Ok(s);

@@ -73,11 +73,11 @@ async fn operations_the_sandbox_lacks_are_refused_before_sending() {
         .transport(t.clone())
         .build()
         .unwrap();
-    // `user_websites/get` is `x-sandbox: disabled` in the spec; `ad_accounts/list` is served.
+    // `user_websites/get` is `x-sandbox: disabled` in the spec; `boards/list` is served.
     let err = c.user_account().list_websites().send().await.unwrap_err();
     assert!(matches!(err, Error::NotInSandbox { operation: "user_websites/get" }), "{err:?}");
     assert!(err.is_refused_locally());
-    c.ad_accounts().list().send().await.unwrap();
+    c.boards().list().send().await.unwrap();
     assert_eq!(t.count(), 1, "only the served operation reached the wire");
 }
 
@@ -117,8 +117,9 @@ async fn a_missing_required_value_is_a_typed_error_before_sending() {
     let Error::Build(b) = &err else { panic!("{err:?}") };
     assert_eq!((b.type_name, b.field), ("UserAccountGetAnalytics", "end_date"));
     assert!(err.is_refused_locally());
-    let err = models::AdsAnalyticsCreateAsyncRequest::builder().start_date("2025-01-01").build().unwrap_err();
-    assert_eq!(err.field, "end_date");
+    // Two required strings could be swapped: a builder names the one missing.
+    let err = models::OauthAccessTokenRequestCode::builder().code("c").build().unwrap_err();
+    assert_eq!((err.type_name, err.field), ("OauthAccessTokenRequestCode", "redirect_uri"));
     assert_eq!(t.count(), 0);
 }
 

@@ -383,7 +383,7 @@ fn struct_item(
         let args: Vec<String> = req.iter().map(|f| format!("{}: {}", f.ident, setter(&f.ty, "").0)).collect();
         let _ = writeln!(
             s,
-            "{cfg}impl {name} {{\n    /// A value with {} set and the other fields empty{}.\n    pub fn new({}) -> Self {{",
+            "{cfg}impl {name} {{\n    /// A value with {} set and the other fields empty{}.\n    #[inline]\n    pub fn new({}) -> Self {{",
             if req.is_empty() {
                 "nothing".to_owned()
             } else {
@@ -426,14 +426,14 @@ fn struct_item(
         if req.is_empty() && !all_optional {
             let _ = writeln!(
                 s,
-                "\n{cfg}impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}"
+                "\n{cfg}impl Default for {name} {{\n    #[inline]\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}"
             );
         }
     } else {
         let builder = format!("{name}Builder");
         let _ = writeln!(
             s,
-            "{cfg}impl {name} {{\n    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first\n    /// required field that was not set ({}).\n    pub fn builder() -> {builder} {{\n        {builder}::default()\n    }}\n}}\n",
+            "{cfg}impl {name} {{\n    /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first\n    /// required field that was not set ({}).\n    #[inline]\n    pub fn builder() -> {builder} {{\n        {builder}::default()\n    }}\n}}\n",
             req.iter().map(|f| format!("`{}`", f.json)).collect::<Vec<_>>().join(", ")
         );
         let _ = writeln!(
@@ -453,7 +453,7 @@ fn struct_item(
         let _ = writeln!(s, "}}\n");
         let _ = writeln!(
             s,
-            "{cfg}impl std::fmt::Debug for {builder} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct({builder:?}).finish_non_exhaustive()\n    }}\n}}\n"
+            "{cfg}impl std::fmt::Debug for {builder} {{\n    #[inline]\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.debug_struct({builder:?}).finish_non_exhaustive()\n    }}\n}}\n"
         );
         let _ = writeln!(s, "{cfg}impl {builder} {{");
         for f in fields.iter().filter(|f| Some(&f.ident) != tag_ident.as_ref()) {
@@ -464,7 +464,7 @@ fn struct_item(
         }
         let _ = writeln!(
             s,
-            "\n    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.\n    pub fn build(self) -> Result<{name}, crate::error::BuildError> {{\n        Ok({name} {{"
+            "\n    /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.\n    #[inline]\n    pub fn build(self) -> Result<{name}, crate::error::BuildError> {{\n        Ok({name} {{"
         );
         for f in fields {
             let value = match &fill {
@@ -507,13 +507,13 @@ fn struct_item(
 fn setter_fn(f: &Field, _recv: &str, store: &str) -> String {
     let (arg, _) = setter(&f.ty, "");
     let mut s = format!(
-        "\n    /// Sets `{}`.\n    pub fn {}(mut self, value: {arg}) -> Self {{\n        self.{} = {store};\n        self\n    }}\n",
+        "\n    /// Sets `{}`.\n    #[inline]\n    pub fn {}(mut self, value: {arg}) -> Self {{\n        self.{} = {store};\n        self\n    }}\n",
         f.json, f.ident, f.ident
     );
     if f.double_option {
         let _ = write!(
             s,
-            "\n    /// Sends `{}` as an explicit `null`, clearing it.\n    pub fn clear_{}(mut self) -> Self {{\n        self.{} = Some(None);\n        self\n    }}\n",
+            "\n    /// Sends `{}` as an explicit `null`, clearing it.\n    #[inline]\n    pub fn clear_{}(mut self) -> Self {{\n        self.{} = Some(None);\n        self\n    }}\n",
             f.json, f.ident, f.ident
         );
     }
@@ -539,7 +539,7 @@ fn union_constructors(def: &TypeDef, variants: &[(String, Ty, String)], model: &
                 let call: Vec<&str> = req.iter().map(|f| f.ident.as_str()).collect();
                 let _ = write!(
                     s,
-                    "\n    /// The `{value}` variant (`{tag}` is filled in).\n    pub fn {ctor}({}) -> Self {{\n        Self::{ident}({})\n    }}\n",
+                    "\n    /// The `{value}` variant (`{tag}` is filled in).\n    #[inline]\n    pub fn {ctor}({}) -> Self {{\n        Self::{ident}({})\n    }}\n",
                     args.join(", "),
                     wrap(format!("{}::new({})", vdef.name, call.join(", "))),
                     tag = model_tag(def),
@@ -549,7 +549,7 @@ fn union_constructors(def: &TypeDef, variants: &[(String, Ty, String)], model: &
                 let inner = rust_ty(ty, "");
                 let _ = write!(
                     s,
-                    "\n    /// The `{value}` variant.\n    pub fn {ctor}(value: {inner}) -> Self {{\n        Self::{ident}({})\n    }}\n",
+                    "\n    /// The `{value}` variant.\n    #[inline]\n    pub fn {ctor}(value: {inner}) -> Self {{\n        Self::{ident}({})\n    }}\n",
                     wrap("value".into())
                 );
             }
@@ -903,12 +903,14 @@ fn emit_op(op: &Op, model: &Model) -> String {
     let call: String = pos.iter().map(|a| format!(", {}", a.ident)).collect();
     let _ = writeln!(
         s,
-        "impl {name} {{\n    /// The operation, detached from any client (send it with `Client::execute`).\n    pub fn new({}) -> Self {{\n        Self::bind((){call})\n    }}\n}}\n",
+        "impl {name} {{\n    /// The operation, detached from any client (send it with `Client::execute`).\n    #[inline]\n    pub fn new({}) -> Self {{\n        Self::bind((){call})\n    }}\n}}\n",
         detached_sig.join(", "),
     );
     if pos.is_empty() {
-        let _ =
-            writeln!(s, "impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n");
+        let _ = writeln!(
+            s,
+            "impl Default for {name} {{\n    #[inline]\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n"
+        );
     }
     let _ = writeln!(s, "impl<C> {name}<C> {{\n    fn bind(c: C{sig}) -> Self {{");
     for a in &pos {

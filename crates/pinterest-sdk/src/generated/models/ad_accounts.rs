@@ -38,6 +38,7 @@ pub struct AdAccount {
 
 impl AdAccount {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self {
@@ -53,42 +54,49 @@ impl AdAccount {
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<Currency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `owner`.
+    #[inline]
     pub fn owner(mut self, value: impl Into<AdAccountOwner>) -> Self {
         self.owner = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<BusinessAccessRole>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -117,12 +125,14 @@ pub struct AdAccountAnalyticsResponseItem {
 
 impl AdAccountAnalyticsResponseItem {
     /// A value with `AD_ACCOUNT_ID` set and the other fields empty.
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         let ad_account_id = ad_account_id.into();
         Self { ad_account_id, date: None, additional_properties: Default::default() }
     }
 
     /// Sets `DATE`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self
@@ -151,29 +161,34 @@ pub struct AdAccountCreate {
 
 impl AdAccountCreate {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { country: None, currency: None, name: None, owner_user_id: None }
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<Currency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `owner_user_id`.
+    #[inline]
     pub fn owner_user_id(mut self, value: impl Into<String>) -> Self {
         self.owner_user_id = Some(value.into());
         self
@@ -196,17 +211,20 @@ pub struct AdAccountOwner {
 
 impl AdAccountOwner {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, username: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
@@ -258,12 +276,14 @@ pub struct AdAccountsListResponse {
 
 impl AdAccountsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<AdAccount>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -288,12 +308,14 @@ pub struct AdAccountsListTemplatesResponse {
 
 impl AdAccountsListTemplatesResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<TemplateResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -396,6 +418,7 @@ pub struct AdsAnalyticsCreateAsyncRequest {
 impl AdsAnalyticsCreateAsyncRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`end_date`, `granularity`, `start_date`, `columns`, `level`).
+    #[inline]
     pub fn builder() -> AdsAnalyticsCreateAsyncRequestBuilder {
         AdsAnalyticsCreateAsyncRequestBuilder::default()
     }
@@ -438,6 +461,7 @@ pub struct AdsAnalyticsCreateAsyncRequestBuilder {
 }
 
 impl std::fmt::Debug for AdsAnalyticsCreateAsyncRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdsAnalyticsCreateAsyncRequestBuilder").finish_non_exhaustive()
     }
@@ -445,6 +469,7 @@ impl std::fmt::Debug for AdsAnalyticsCreateAsyncRequestBuilder {
 
 impl AdsAnalyticsCreateAsyncRequestBuilder {
     /// Sets `attribution_types`.
+    #[inline]
     pub fn attribution_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<ConversionReportAttributionType>>,
@@ -454,102 +479,119 @@ impl AdsAnalyticsCreateAsyncRequestBuilder {
     }
 
     /// Sets `click_window_days`.
+    #[inline]
     pub fn click_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `conversion_report_time`.
+    #[inline]
     pub fn conversion_report_time(mut self, value: impl Into<ConversionReportTimeType>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days`.
+    #[inline]
     pub fn engagement_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
         self.engagement_window_days = Some(value.into());
         self
     }
 
     /// Sets `granularity`.
+    #[inline]
     pub fn granularity(mut self, value: impl Into<Granularity>) -> Self {
         self.granularity = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
 
     /// Sets `view_window_days`.
+    #[inline]
     pub fn view_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// Sets `campaign_ids`.
+    #[inline]
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaign_statuses`.
+    #[inline]
     pub fn campaign_statuses(mut self, value: impl IntoIterator<Item = impl Into<CampaignSummaryStatus>>) -> Self {
         self.campaign_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaign_objective_types`.
+    #[inline]
     pub fn campaign_objective_types(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
         self.campaign_objective_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaign_brand_label`.
+    #[inline]
     pub fn campaign_brand_label(mut self, value: impl Into<String>) -> Self {
         self.campaign_brand_label = Some(value.into());
         self
     }
 
     /// Sets `ad_group_ids`.
+    #[inline]
     pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ad_group_statuses`.
+    #[inline]
     pub fn ad_group_statuses(mut self, value: impl IntoIterator<Item = impl Into<AdGroupSummaryStatus>>) -> Self {
         self.ad_group_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ad_ids`.
+    #[inline]
     pub fn ad_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ad_statuses`.
+    #[inline]
     pub fn ad_statuses(mut self, value: impl IntoIterator<Item = impl Into<PinPromotionSummaryStatus>>) -> Self {
         self.ad_statuses = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_group_ids`.
+    #[inline]
     pub fn product_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_group_statuses`.
+    #[inline]
     pub fn product_group_statuses(
         mut self,
         value: impl IntoIterator<Item = impl Into<ProductGroupSummaryStatus>>,
@@ -559,12 +601,14 @@ impl AdsAnalyticsCreateAsyncRequestBuilder {
     }
 
     /// Sets `product_item_ids`.
+    #[inline]
     pub fn product_item_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_item_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `targeting_types`.
+    #[inline]
     pub fn targeting_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<AdsAnalyticsCreateAsyncRequestTargetingTypesItem>>,
@@ -574,24 +618,28 @@ impl AdsAnalyticsCreateAsyncRequestBuilder {
     }
 
     /// Sets `metrics_filters`.
+    #[inline]
     pub fn metrics_filters(mut self, value: impl IntoIterator<Item = impl Into<AdsAnalyticsMetricsFilter>>) -> Self {
         self.metrics_filters = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `columns`.
+    #[inline]
     pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<ReportingColumnAsync>>) -> Self {
         self.columns = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `combine_targeting_types`.
+    #[inline]
     pub fn combine_targeting_types(mut self, value: bool) -> Self {
         self.combine_targeting_types = Some(value);
         self
     }
 
     /// Sets `custom_conversion_event_metrics`.
+    #[inline]
     pub fn custom_conversion_event_metrics(
         mut self,
         value: impl IntoIterator<Item = impl Into<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem>>,
@@ -601,42 +649,49 @@ impl AdsAnalyticsCreateAsyncRequestBuilder {
     }
 
     /// Sets `end_hour`.
+    #[inline]
     pub fn end_hour(mut self, value: i64) -> Self {
         self.end_hour = Some(value);
         self
     }
 
     /// Sets `level`.
+    #[inline]
     pub fn level(mut self, value: impl Into<MetricsReportingLevel>) -> Self {
         self.level = Some(value.into());
         self
     }
 
     /// Sets `primary_sort`.
+    #[inline]
     pub fn primary_sort(mut self, value: impl Into<AdsAnalyticsCreateAsyncRequestPrimarySort>) -> Self {
         self.primary_sort = Some(value.into());
         self
     }
 
     /// Sets `report_format`.
+    #[inline]
     pub fn report_format(mut self, value: impl Into<DataOutputFormat>) -> Self {
         self.report_format = Some(value.into());
         self
     }
 
     /// Sets `reporting_timezone`.
+    #[inline]
     pub fn reporting_timezone(mut self, value: impl Into<ReportingTimeZone>) -> Self {
         self.reporting_timezone = Some(value.into());
         self
     }
 
     /// Sets `start_hour`.
+    #[inline]
     pub fn start_hour(mut self, value: i64) -> Self {
         self.start_hour = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdsAnalyticsCreateAsyncRequest, crate::error::BuildError> {
         Ok(AdsAnalyticsCreateAsyncRequest {
             attribution_types: self.attribution_types,
@@ -696,6 +751,7 @@ pub struct AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem {
 impl AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`custom_event_metrics_type`, `custom_event_name`).
+    #[inline]
     pub fn builder() -> AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
         AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder::default()
     }
@@ -711,6 +767,7 @@ pub struct AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder
 }
 
 impl std::fmt::Debug for AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder").finish_non_exhaustive()
     }
@@ -718,6 +775,7 @@ impl std::fmt::Debug for AdsAnalyticsCreateAsyncRequestCustomConversionEventMetr
 
 impl AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
     /// Sets `custom_event_metrics_type`.
+    #[inline]
     pub fn custom_event_metrics_type(
         mut self,
         value: impl Into<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemCustomEventMetricsType>,
@@ -727,12 +785,14 @@ impl AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItemBuilder {
     }
 
     /// Sets `custom_event_name`.
+    #[inline]
     pub fn custom_event_name(mut self, value: impl Into<String>) -> Self {
         self.custom_event_name = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(
         self,
     ) -> Result<AdsAnalyticsCreateAsyncRequestCustomConversionEventMetricsItem, crate::error::BuildError> {
@@ -859,23 +919,27 @@ pub struct AdsAnalyticsCreateAsyncResponse {
 
 impl AdsAnalyticsCreateAsyncResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { message: None, report_status: None, token: None }
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `report_status`.
+    #[inline]
     pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
         self.report_status = Some(value.into());
         self
     }
 
     /// Sets `token`.
+    #[inline]
     pub fn token(mut self, value: impl Into<String>) -> Self {
         self.token = Some(value.into());
         self
@@ -917,23 +981,27 @@ pub struct AdsAnalyticsGetAsyncResponse {
 
 impl AdsAnalyticsGetAsyncResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { report_status: None, size: None, url: None }
     }
 
     /// Sets `report_status`.
+    #[inline]
     pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
         self.report_status = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: f64) -> Self {
         self.size = Some(value);
         self
     }
 
     /// Sets `url`.
+    #[inline]
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -957,6 +1025,7 @@ pub struct AdsAnalyticsMetricsFilter {
 impl AdsAnalyticsMetricsFilter {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operator`, `values`).
+    #[inline]
     pub fn builder() -> AdsAnalyticsMetricsFilterBuilder {
         AdsAnalyticsMetricsFilterBuilder::default()
     }
@@ -972,6 +1041,7 @@ pub struct AdsAnalyticsMetricsFilterBuilder {
 }
 
 impl std::fmt::Debug for AdsAnalyticsMetricsFilterBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdsAnalyticsMetricsFilterBuilder").finish_non_exhaustive()
     }
@@ -979,24 +1049,28 @@ impl std::fmt::Debug for AdsAnalyticsMetricsFilterBuilder {
 
 impl AdsAnalyticsMetricsFilterBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<AdsAnalyticsFilterColumn>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operator`.
+    #[inline]
     pub fn operator(mut self, value: impl Into<AdsAnalyticsFilterOperator>) -> Self {
         self.operator = Some(value.into());
         self
     }
 
     /// Sets `values`.
+    #[inline]
     pub fn values(mut self, value: impl IntoIterator<Item = f64>) -> Self {
         self.values = Some(value.into_iter().collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdsAnalyticsMetricsFilter, crate::error::BuildError> {
         Ok(AdsAnalyticsMetricsFilter {
             field: self.field.ok_or(crate::error::BuildError::missing("AdsAnalyticsMetricsFilter", "field"))?,
@@ -1112,6 +1186,7 @@ pub struct ConversionProductReportRequest {
 impl ConversionProductReportRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`columns`, `end_date`, `granularity`, `level`, `report_name`, `start_date`).
+    #[inline]
     pub fn builder() -> ConversionProductReportRequestBuilder {
         ConversionProductReportRequestBuilder::default()
     }
@@ -1139,6 +1214,7 @@ pub struct ConversionProductReportRequestBuilder {
 }
 
 impl std::fmt::Debug for ConversionProductReportRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConversionProductReportRequestBuilder").finish_non_exhaustive()
     }
@@ -1146,36 +1222,42 @@ impl std::fmt::Debug for ConversionProductReportRequestBuilder {
 
 impl ConversionProductReportRequestBuilder {
     /// Sets `ad_group_ids`.
+    #[inline]
     pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaign_ids`.
+    #[inline]
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaign_objective_types`.
+    #[inline]
     pub fn campaign_objective_types(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
         self.campaign_objective_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `click_window_days`.
+    #[inline]
     pub fn click_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
         self.click_window_days = Some(value.into());
         self
     }
 
     /// Sets `columns`.
+    #[inline]
     pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<ConversionProductReportingColumn>>) -> Self {
         self.columns = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `conversion_product_attribution_type`.
+    #[inline]
     pub fn conversion_product_attribution_type(
         mut self,
         value: impl Into<ConversionProductReportRequestConversionProductAttributionType>,
@@ -1185,6 +1267,7 @@ impl ConversionProductReportRequestBuilder {
     }
 
     /// Sets `conversion_product_breakdown`.
+    #[inline]
     pub fn conversion_product_breakdown(
         mut self,
         value: impl Into<ConversionProductReportRequestConversionProductBreakdown>,
@@ -1194,54 +1277,63 @@ impl ConversionProductReportRequestBuilder {
     }
 
     /// Sets `conversion_report_time`.
+    #[inline]
     pub fn conversion_report_time(mut self, value: impl Into<ConversionReportTimeType>) -> Self {
         self.conversion_report_time = Some(value.into());
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
 
     /// Sets `granularity`.
+    #[inline]
     pub fn granularity(mut self, value: impl Into<ConversionProductReportRequestGranularity>) -> Self {
         self.granularity = Some(value.into());
         self
     }
 
     /// Sets `level`.
+    #[inline]
     pub fn level(mut self, value: impl Into<ConversionProductReportRequestLevel>) -> Self {
         self.level = Some(value.into());
         self
     }
 
     /// Sets `product_sku_ids`.
+    #[inline]
     pub fn product_sku_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_sku_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `report_name`.
+    #[inline]
     pub fn report_name(mut self, value: impl Into<String>) -> Self {
         self.report_name = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
 
     /// Sets `view_window_days`.
+    #[inline]
     pub fn view_window_days(mut self, value: impl Into<ConversionAttributionWindowDays>) -> Self {
         self.view_window_days = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<ConversionProductReportRequest, crate::error::BuildError> {
         Ok(ConversionProductReportRequest {
             ad_group_ids: self.ad_group_ids,
@@ -1516,6 +1608,7 @@ pub struct CreateMMMReportRequest {
 impl CreateMMMReportRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`columns`, `end_date`, `granularity`, `level`, `report_name`, `start_date`, `targeting_types`).
+    #[inline]
     pub fn builder() -> CreateMMMReportRequestBuilder {
         CreateMMMReportRequestBuilder::default()
     }
@@ -1536,6 +1629,7 @@ pub struct CreateMMMReportRequestBuilder {
 }
 
 impl std::fmt::Debug for CreateMMMReportRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateMMMReportRequestBuilder").finish_non_exhaustive()
     }
@@ -1543,54 +1637,63 @@ impl std::fmt::Debug for CreateMMMReportRequestBuilder {
 
 impl CreateMMMReportRequestBuilder {
     /// Sets `countries`.
+    #[inline]
     pub fn countries(mut self, value: impl IntoIterator<Item = impl Into<TargetingAdvertiserCountry>>) -> Self {
         self.countries = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `columns`.
+    #[inline]
     pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<MMMReportingColumn>>) -> Self {
         self.columns = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
 
     /// Sets `granularity`.
+    #[inline]
     pub fn granularity(mut self, value: impl Into<CreateMMMReportRequestGranularity>) -> Self {
         self.granularity = Some(value.into());
         self
     }
 
     /// Sets `level`.
+    #[inline]
     pub fn level(mut self, value: impl Into<CreateMMMReportRequestLevel>) -> Self {
         self.level = Some(value.into());
         self
     }
 
     /// Sets `report_name`.
+    #[inline]
     pub fn report_name(mut self, value: impl Into<String>) -> Self {
         self.report_name = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
 
     /// Sets `targeting_types`.
+    #[inline]
     pub fn targeting_types(mut self, value: impl IntoIterator<Item = impl Into<MMMReportingTargetingType>>) -> Self {
         self.targeting_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CreateMMMReportRequest, crate::error::BuildError> {
         Ok(CreateMMMReportRequest {
             countries: self.countries,
@@ -1645,17 +1748,20 @@ pub struct CreateMMMReportResponse {
 
 impl CreateMMMReportResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { code: None, data: None }
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: f64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<CreateMMMReportResponseData>) -> Self {
         self.data = Some(value.into());
         self
@@ -1684,29 +1790,34 @@ pub struct CreateMMMReportResponseData {
 
 impl CreateMMMReportResponseData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { message: None, report_status: None, status: None, token: None }
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `report_status`.
+    #[inline]
     pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
         self.report_status = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `token`.
+    #[inline]
     pub fn token(mut self, value: impl Into<String>) -> Self {
         self.token = Some(value.into());
         self
@@ -1746,29 +1857,34 @@ pub struct GetMMMReportResponse {
 
 impl GetMMMReportResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { code: None, data: None, message: None, status: None }
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: f64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<GetMMMReportResponseData>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
@@ -1794,23 +1910,27 @@ pub struct GetMMMReportResponseData {
 
 impl GetMMMReportResponseData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { report_status: None, size: None, url: None }
     }
 
     /// Sets `report_status`.
+    #[inline]
     pub fn report_status(mut self, value: impl Into<GetMMMReportResponseDataReportStatus>) -> Self {
         self.report_status = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: f64) -> Self {
         self.size = Some(value);
         self
     }
 
     /// Sets `url`.
+    #[inline]
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -2570,6 +2690,7 @@ pub struct TemplateBasedReport {
 impl TemplateBasedReport {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`report_status`, `template_id`).
+    #[inline]
     pub fn builder() -> TemplateBasedReportBuilder {
         TemplateBasedReportBuilder::default()
     }
@@ -2586,6 +2707,7 @@ pub struct TemplateBasedReportBuilder {
 }
 
 impl std::fmt::Debug for TemplateBasedReportBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TemplateBasedReportBuilder").finish_non_exhaustive()
     }
@@ -2593,30 +2715,35 @@ impl std::fmt::Debug for TemplateBasedReportBuilder {
 
 impl TemplateBasedReportBuilder {
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `report_status`.
+    #[inline]
     pub fn report_status(mut self, value: impl Into<BulkReportingJobStatus>) -> Self {
         self.report_status = Some(value.into());
         self
     }
 
     /// Sets `template_id`.
+    #[inline]
     pub fn template_id(mut self, value: impl Into<String>) -> Self {
         self.template_id = Some(value.into());
         self
     }
 
     /// Sets `token`.
+    #[inline]
     pub fn token(mut self, value: impl Into<String>) -> Self {
         self.token = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TemplateBasedReport, crate::error::BuildError> {
         Ok(TemplateBasedReport {
             message: self.message,
@@ -2716,6 +2843,7 @@ pub struct TemplateResponse {
 
 impl TemplateResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -2747,78 +2875,91 @@ impl TemplateResponse {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `ad_account_ids`.
+    #[inline]
     pub fn ad_account_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_account_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `click_window_days`.
+    #[inline]
     pub fn click_window_days(mut self, value: f64) -> Self {
         self.click_window_days = Some(value);
         self
     }
 
     /// Sets `columns`.
+    #[inline]
     pub fn columns(mut self, value: impl IntoIterator<Item = impl Into<TemplateResponseColumnsItem>>) -> Self {
         self.columns = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `conversion_report_time_type`.
+    #[inline]
     pub fn conversion_report_time_type(mut self, value: impl Into<TemplateResponseConversionReportTimeType>) -> Self {
         self.conversion_report_time_type = Some(value.into());
         self
     }
 
     /// Sets `creation_source`.
+    #[inline]
     pub fn creation_source(mut self, value: impl Into<TemplateResponseCreationSource>) -> Self {
         self.creation_source = Some(value.into());
         self
     }
 
     /// Sets `custom_column_ids`.
+    #[inline]
     pub fn custom_column_ids(mut self, value: impl IntoIterator<Item = impl Into<CustomColumnId>>) -> Self {
         self.custom_column_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `date_range`.
+    #[inline]
     pub fn date_range(mut self, value: impl Into<TemplateResponseDateRange>) -> Self {
         self.date_range = Some(value.into());
         self
     }
 
     /// Sets `engagement_window_days`.
+    #[inline]
     pub fn engagement_window_days(mut self, value: f64) -> Self {
         self.engagement_window_days = Some(value);
         self
     }
 
     /// Sets `filters_json`.
+    #[inline]
     pub fn filters_json(mut self, value: impl Into<String>) -> Self {
         self.filters_json = Some(value.into());
         self
     }
 
     /// Sets `granularity`.
+    #[inline]
     pub fn granularity(mut self, value: impl Into<Granularity>) -> Self {
         self.granularity = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `ingestion_sources`.
+    #[inline]
     pub fn ingestion_sources(
         mut self,
         value: impl IntoIterator<Item = impl Into<TemplateResponseIngestionSourcesItem>>,
@@ -2828,72 +2969,84 @@ impl TemplateResponse {
     }
 
     /// Sets `is_deleted`.
+    #[inline]
     pub fn is_deleted(mut self, value: bool) -> Self {
         self.is_deleted = Some(value);
         self
     }
 
     /// Sets `is_owned_by_user`.
+    #[inline]
     pub fn is_owned_by_user(mut self, value: bool) -> Self {
         self.is_owned_by_user = Some(value);
         self
     }
 
     /// Sets `is_scheduled`.
+    #[inline]
     pub fn is_scheduled(mut self, value: bool) -> Self {
         self.is_scheduled = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `report_end_relative_days_in_past`.
+    #[inline]
     pub fn report_end_relative_days_in_past(mut self, value: f64) -> Self {
         self.report_end_relative_days_in_past = Some(value);
         self
     }
 
     /// Sets `report_format`.
+    #[inline]
     pub fn report_format(mut self, value: impl Into<DataOutputFormat>) -> Self {
         self.report_format = Some(value.into());
         self
     }
 
     /// Sets `report_level`.
+    #[inline]
     pub fn report_level(mut self, value: impl Into<MetricsReportingLevel>) -> Self {
         self.report_level = Some(value.into());
         self
     }
 
     /// Sets `report_start_relative_days_in_past`.
+    #[inline]
     pub fn report_start_relative_days_in_past(mut self, value: f64) -> Self {
         self.report_start_relative_days_in_past = Some(value);
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<TemplateResponseType>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: f64) -> Self {
         self.updated_time = Some(value);
         self
     }
 
     /// Sets `user_id`.
+    #[inline]
     pub fn user_id(mut self, value: impl Into<String>) -> Self {
         self.user_id = Some(value.into());
         self
     }
 
     /// Sets `view_window_days`.
+    #[inline]
     pub fn view_window_days(mut self, value: f64) -> Self {
         self.view_window_days = Some(value);
         self
@@ -5873,23 +6026,27 @@ pub struct TemplateResponseDateRange {
 
 impl TemplateResponseDateRange {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { absolute_date_range: None, dynamic_date_range: None, relative_date_range: None }
     }
 
     /// Sets `absolute_date_range`.
+    #[inline]
     pub fn absolute_date_range(mut self, value: impl Into<TemplateResponseDateRangeAbsoluteDateRange>) -> Self {
         self.absolute_date_range = Some(value.into());
         self
     }
 
     /// Sets `dynamic_date_range`.
+    #[inline]
     pub fn dynamic_date_range(mut self, value: impl Into<TemplateResponseDateRangeDynamicDateRange>) -> Self {
         self.dynamic_date_range = Some(value.into());
         self
     }
 
     /// Sets `relative_date_range`.
+    #[inline]
     pub fn relative_date_range(mut self, value: impl Into<TemplateResponseDateRangeRelativeDateRange>) -> Self {
         self.relative_date_range = Some(value.into());
         self
@@ -5915,23 +6072,27 @@ pub struct TemplateResponseDateRangeAbsoluteDateRange {
 
 impl TemplateResponseDateRangeAbsoluteDateRange {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { end_date: None, start_date: None, type_: None }
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: f64) -> Self {
         self.end_date = Some(value);
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: f64) -> Self {
         self.start_date = Some(value);
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -5954,17 +6115,20 @@ pub struct TemplateResponseDateRangeDynamicDateRange {
 
 impl TemplateResponseDateRangeDynamicDateRange {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { range: None, type_: None }
     }
 
     /// Sets `range`.
+    #[inline]
     pub fn range(mut self, value: impl Into<TemplateResponseDateRangeDynamicDateRangeRange>) -> Self {
         self.range = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -6001,23 +6165,27 @@ pub struct TemplateResponseDateRangeRelativeDateRange {
 
 impl TemplateResponseDateRangeRelativeDateRange {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { end_days_in_past: None, start_days_in_past: None, type_: None }
     }
 
     /// Sets `end_days_in_past`.
+    #[inline]
     pub fn end_days_in_past(mut self, value: f64) -> Self {
         self.end_days_in_past = Some(value);
         self
     }
 
     /// Sets `start_days_in_past`.
+    #[inline]
     pub fn start_days_in_past(mut self, value: f64) -> Self {
         self.start_days_in_past = Some(value);
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self

@@ -18,11 +18,13 @@ pub struct AdGroupArrayResponse {
 
 impl AdGroupArrayResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdGroupArrayResponseElement>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -45,17 +47,20 @@ pub struct AdGroupArrayResponseElement {
 
 impl AdGroupArrayResponseElement {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<AdGroupResponse>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
         self.exceptions = Some(value.into_iter().map(Into::into).collect());
         self
@@ -90,6 +95,7 @@ pub struct AdGroupAudienceSizingRequest {
 
 impl AdGroupAudienceSizingRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -102,12 +108,14 @@ impl AdGroupAudienceSizingRequest {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `creative_types`.
+    #[inline]
     pub fn creative_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<AdGroupAudienceSizingRequestCreativeTypesItem>>,
@@ -117,6 +125,7 @@ impl AdGroupAudienceSizingRequest {
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(
         mut self,
         value: impl IntoIterator<Item = impl Into<AdGroupAudienceSizingRequestKeywordsItem>>,
@@ -126,18 +135,21 @@ impl AdGroupAudienceSizingRequest {
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `product_group_ids`.
+    #[inline]
     pub fn product_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `targeting_spec`.
+    #[inline]
     pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_spec = Some(value.into());
         self
@@ -173,12 +185,14 @@ pub struct AdGroupAudienceSizingRequestKeywordsItem {
 
 impl AdGroupAudienceSizingRequestKeywordsItem {
     /// A value with `value` set and the other fields empty.
+    #[inline]
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
         Self { match_type: None, value }
     }
 
     /// Sets `match_type`.
+    #[inline]
     pub fn match_type(mut self, value: impl Into<MatchTypeResponse>) -> Self {
         self.match_type = Some(value.into());
         self
@@ -201,17 +215,20 @@ pub struct AdGroupAudienceSizingResponse {
 
 impl AdGroupAudienceSizingResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { audience_size_lower_bound: None, audience_size_upper_bound: None }
     }
 
     /// Sets `audience_size_lower_bound`.
+    #[inline]
     pub fn audience_size_lower_bound(mut self, value: f64) -> Self {
         self.audience_size_lower_bound = Some(value);
         self
     }
 
     /// Sets `audience_size_upper_bound`.
+    #[inline]
     pub fn audience_size_upper_bound(mut self, value: f64) -> Self {
         self.audience_size_upper_bound = Some(value);
         self
@@ -321,6 +338,7 @@ pub struct AdGroupResponse {
 
 impl AdGroupResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -358,144 +376,168 @@ impl AdGroupResponse {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `bid_in_micro_currency`.
+    #[inline]
     pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
         self.bid_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `bid_strategy_type`.
+    #[inline]
     pub fn bid_strategy_type(mut self, value: impl Into<AdGroupResponseBidStrategyType>) -> Self {
         self.bid_strategy_type = Some(value.into());
         self
     }
 
     /// Sets `billable_event`.
+    #[inline]
     pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
         self.billable_event = Some(value.into());
         self
     }
 
     /// Sets `budget_in_micro_currency`.
+    #[inline]
     pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
         self.budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `budget_type`.
+    #[inline]
     pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
         self.budget_type = Some(value.into());
         self
     }
 
     /// Sets `campaign_id`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_creative_optimization`.
+    #[inline]
     pub fn is_creative_optimization(mut self, value: bool) -> Self {
         self.is_creative_optimization = Some(value);
         self
     }
 
     /// Sets `lifetime_frequency_cap`.
+    #[inline]
     pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
         self.lifetime_frequency_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `optimization_goal_metadata`.
+    #[inline]
     pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
         self.optimization_goal_metadata = Some(value.into());
         self
     }
 
     /// Sets `pacing_delivery_type`.
+    #[inline]
     pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
         self.pacing_delivery_type = Some(value.into());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `promotion_application_level`.
+    #[inline]
     pub fn promotion_application_level(mut self, value: impl Into<AdGroupResponsePromotionApplicationLevel>) -> Self {
         self.promotion_application_level = Some(value.into());
         self
     }
 
     /// Sets `promotion_id`.
+    #[inline]
     pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `targeting_spec`.
+    #[inline]
     pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_spec = Some(value.into());
         self
     }
 
     /// Sets `targeting_template_ids`.
+    #[inline]
     pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `bid_multiplier`.
+    #[inline]
     pub fn bid_multiplier(mut self, value: f64) -> Self {
         self.bid_multiplier = Some(value);
         self
     }
 
     /// Sets `conversion_learning_mode_type`.
+    #[inline]
     pub fn conversion_learning_mode_type(
         mut self,
         value: impl Into<AdGroupResponseConversionLearningModeType>,
@@ -505,42 +547,49 @@ impl AdGroupResponse {
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `dca_assets`.
+    #[inline]
     pub fn dca_assets(mut self, value: impl Into<serde_json::Value>) -> Self {
         self.dca_assets = Some(value.into());
         self
     }
 
     /// Sets `feed_profile_id`.
+    #[inline]
     pub fn feed_profile_id(mut self, value: impl Into<String>) -> Self {
         self.feed_profile_id = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `summary_status`.
+    #[inline]
     pub fn summary_status(mut self, value: impl Into<AdGroupSummaryStatus>) -> Self {
         self.summary_status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -575,17 +624,20 @@ pub struct AdGroupsAnalyticsResponseItem {
 
 impl AdGroupsAnalyticsResponseItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_group_id: None, date: None, additional_properties: Default::default() }
     }
 
     /// Sets `AD_GROUP_ID`.
+    #[inline]
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
     /// Sets `DATE`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self
@@ -640,12 +692,14 @@ pub struct AdGroupsListResponse {
 
 impl AdGroupsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<AdGroupResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -688,17 +742,20 @@ pub struct BidFloor {
 
 impl BidFloor {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { bid_floors: None, type_: None }
     }
 
     /// Sets `bid_floors`.
+    #[inline]
     pub fn bid_floors(mut self, value: impl IntoIterator<Item = i64>) -> Self {
         self.bid_floors = Some(value.into_iter().collect());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -720,12 +777,14 @@ pub struct BidFloorRequest {
 
 impl BidFloorRequest {
     /// A value with `bid_floor_specs` set and the other fields empty.
+    #[inline]
     pub fn new(bid_floor_specs: impl IntoIterator<Item = impl Into<BidFloorRequestBidFloorSpecsItem>>) -> Self {
         let bid_floor_specs = bid_floor_specs.into_iter().map(Into::into).collect();
         Self { bid_floor_specs, targeting_spec: None }
     }
 
     /// Sets `targeting_spec`.
+    #[inline]
     pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_spec = Some(value.into());
         self
@@ -759,6 +818,7 @@ pub struct BidFloorRequestBidFloorSpecsItem {
 impl BidFloorRequestBidFloorSpecsItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`billable_event`, `currency`).
+    #[inline]
     pub fn builder() -> BidFloorRequestBidFloorSpecsItemBuilder {
         BidFloorRequestBidFloorSpecsItemBuilder::default()
     }
@@ -777,6 +837,7 @@ pub struct BidFloorRequestBidFloorSpecsItemBuilder {
 }
 
 impl std::fmt::Debug for BidFloorRequestBidFloorSpecsItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BidFloorRequestBidFloorSpecsItemBuilder").finish_non_exhaustive()
     }
@@ -784,42 +845,49 @@ impl std::fmt::Debug for BidFloorRequestBidFloorSpecsItemBuilder {
 
 impl BidFloorRequestBidFloorSpecsItemBuilder {
     /// Sets `billable_event`.
+    #[inline]
     pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
         self.billable_event = Some(value.into());
         self
     }
 
     /// Sets `countries`.
+    #[inline]
     pub fn countries(mut self, value: impl IntoIterator<Item = impl Into<Country>>) -> Self {
         self.countries = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<Currency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `objective_type`.
+    #[inline]
     pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
         self.objective_type = Some(value.into());
         self
     }
 
     /// Sets `optimization_goal_metadata`.
+    #[inline]
     pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
         self.optimization_goal_metadata = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<BidFloorRequestBidFloorSpecsItem, crate::error::BuildError> {
         Ok(BidFloorRequestBidFloorSpecsItem {
             billable_event: self

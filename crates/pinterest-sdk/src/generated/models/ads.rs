@@ -18,11 +18,13 @@ pub struct AdArrayResponse {
 
 impl AdArrayResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdArrayResponseElement>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -45,17 +47,20 @@ pub struct AdArrayResponseElement {
 
 impl AdArrayResponseElement {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<AdResponse>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(mut self, value: impl Into<Exception>) -> Self {
         self.exceptions = Some(value.into());
         self
@@ -92,6 +97,7 @@ pub struct AdPreviewRequestCreateFromImage {
 impl AdPreviewRequestCreateFromImage {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`image_url`, `title`).
+    #[inline]
     pub fn builder() -> AdPreviewRequestCreateFromImageBuilder {
         AdPreviewRequestCreateFromImageBuilder::default()
     }
@@ -106,6 +112,7 @@ pub struct AdPreviewRequestCreateFromImageBuilder {
 }
 
 impl std::fmt::Debug for AdPreviewRequestCreateFromImageBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdPreviewRequestCreateFromImageBuilder").finish_non_exhaustive()
     }
@@ -113,18 +120,21 @@ impl std::fmt::Debug for AdPreviewRequestCreateFromImageBuilder {
 
 impl AdPreviewRequestCreateFromImageBuilder {
     /// Sets `image_url`.
+    #[inline]
     pub fn image_url(mut self, value: impl Into<String>) -> Self {
         self.image_url = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdPreviewRequestCreateFromImage, crate::error::BuildError> {
         Ok(AdPreviewRequestCreateFromImage {
             image_url: self
@@ -147,6 +157,7 @@ pub struct AdPreviewRequestCreateFromPin {
 
 impl AdPreviewRequestCreateFromPin {
     /// A value with `pin_id` set and the other fields empty.
+    #[inline]
     pub fn new(pin_id: impl Into<String>) -> Self {
         let pin_id = pin_id.into();
         Self { pin_id }
@@ -192,6 +203,7 @@ pub struct AdPreviewRequestShopping {
 impl AdPreviewRequestShopping {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_product_group_id`, `creative_type`).
+    #[inline]
     pub fn builder() -> AdPreviewRequestShoppingBuilder {
         AdPreviewRequestShoppingBuilder::default()
     }
@@ -214,6 +226,7 @@ pub struct AdPreviewRequestShoppingBuilder {
 }
 
 impl std::fmt::Debug for AdPreviewRequestShoppingBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdPreviewRequestShoppingBuilder").finish_non_exhaustive()
     }
@@ -221,66 +234,77 @@ impl std::fmt::Debug for AdPreviewRequestShoppingBuilder {
 
 impl AdPreviewRequestShoppingBuilder {
     /// Sets `catalog_product_group_id`.
+    #[inline]
     pub fn catalog_product_group_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_product_group_id = Some(value.into());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<AdPreviewRequestShoppingCreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `customizable_cta_type`.
+    #[inline]
     pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
         self.customizable_cta_type = Some(value.into());
         self
     }
 
     /// Sets `hero_image_title`.
+    #[inline]
     pub fn hero_image_title(mut self, value: impl Into<String>) -> Self {
         self.hero_image_title = Some(value.into());
         self
     }
 
     /// Sets `hero_image_url`.
+    #[inline]
     pub fn hero_image_url(mut self, value: impl Into<String>) -> Self {
         self.hero_image_url = Some(value.into());
         self
     }
 
     /// Sets `hero_pin_id`.
+    #[inline]
     pub fn hero_pin_id(mut self, value: impl Into<String>) -> Self {
         self.hero_pin_id = Some(value.into());
         self
     }
 
     /// Sets `image_tag`.
+    #[inline]
     pub fn image_tag(mut self, value: impl Into<String>) -> Self {
         self.image_tag = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `preferred_media_type`.
+    #[inline]
     pub fn preferred_media_type(mut self, value: impl Into<AdPreviewRequestShoppingPreferredMediaType>) -> Self {
         self.preferred_media_type = Some(value.into());
         self
     }
 
     /// Sets `video_tag`.
+    #[inline]
     pub fn video_tag(mut self, value: impl Into<String>) -> Self {
         self.video_tag = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdPreviewRequestShopping, crate::error::BuildError> {
         Ok(AdPreviewRequestShopping {
             catalog_product_group_id: self
@@ -324,11 +348,13 @@ pub struct AdPreviewURLResponse {
 
 impl AdPreviewURLResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { url: None }
     }
 
     /// Sets `url`.
+    #[inline]
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -444,6 +470,7 @@ pub struct AdResponse {
 
 impl AdResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_group_id: None,
@@ -483,168 +510,196 @@ impl AdResponse {
     }
 
     /// Sets `ad_group_id`.
+    #[inline]
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `carousel_android_deep_links`.
+    #[inline]
     pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_destination_urls`.
+    #[inline]
     pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_ios_deep_links`.
+    #[inline]
     pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `click_tracking_url`.
+    #[inline]
     pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.click_tracking_url = Some(value.into());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `customizable_cta_type`.
+    #[inline]
     pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
         self.customizable_cta_type = Some(value.into());
         self
     }
 
     /// Sets `destination_url`.
+    #[inline]
     pub fn destination_url(mut self, value: impl Into<String>) -> Self {
         self.destination_url = Some(value.into());
         self
     }
 
     /// Sets `disclosure_type`.
+    #[inline]
     pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
         self.disclosure_type = Some(value.into());
         self
     }
 
     /// Sets `disclosure_url`.
+    #[inline]
     pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
         self.disclosure_url = Some(value.into());
         self
     }
 
     /// Sets `grid_click_type`.
+    #[inline]
     pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
         self.grid_click_type = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `is_pin_deleted`.
+    #[inline]
     pub fn is_pin_deleted(mut self, value: bool) -> Self {
         self.is_pin_deleted = Some(value);
         self
     }
 
     /// Sets `is_removable`.
+    #[inline]
     pub fn is_removable(mut self, value: bool) -> Self {
         self.is_removable = Some(value);
         self
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `quiz_pin_data`.
+    #[inline]
     pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
         self.quiz_pin_data = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `view_tracking_url`.
+    #[inline]
     pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.view_tracking_url = Some(value.into());
         self
     }
 
     /// Sets `pin_id`.
+    #[inline]
     pub fn pin_id(mut self, value: impl Into<String>) -> Self {
         self.pin_id = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `campaign_id`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
     /// Sets `collection_items_destination_url_template`.
+    #[inline]
     pub fn collection_items_destination_url_template(mut self, value: impl Into<String>) -> Self {
         self.collection_items_destination_url_template = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `rejected_reasons`.
+    #[inline]
     pub fn rejected_reasons(
         mut self,
         value: impl IntoIterator<Item = impl Into<AdResponseRejectedReasonsItem>>,
@@ -654,30 +709,35 @@ impl AdResponse {
     }
 
     /// Sets `rejection_labels`.
+    #[inline]
     pub fn rejection_labels(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.rejection_labels = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `review_status`.
+    #[inline]
     pub fn review_status(mut self, value: impl Into<AdResponseReviewStatus>) -> Self {
         self.review_status = Some(value.into());
         self
     }
 
     /// Sets `summary_status`.
+    #[inline]
     pub fn summary_status(mut self, value: impl Into<PinPromotionSummaryStatus>) -> Self {
         self.summary_status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -790,12 +850,14 @@ pub struct AdsAnalyticsResponseItem {
 
 impl AdsAnalyticsResponseItem {
     /// A value with `AD_ID` set and the other fields empty.
+    #[inline]
     pub fn new(ad_id: impl Into<String>) -> Self {
         let ad_id = ad_id.into();
         Self { ad_id, date: None, additional_properties: Default::default() }
     }
 
     /// Sets `DATE`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self
@@ -853,12 +915,14 @@ pub struct AdsListResponse {
 
 impl AdsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<AdResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

@@ -24,23 +24,27 @@ pub struct AdvancedAuctionBidOptions {
 
 impl AdvancedAuctionBidOptions {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { app_type_multipliers: None, bid_in_micro_currency: None, placement_multipliers: None }
     }
 
     /// Sets `app_type_multipliers`.
+    #[inline]
     pub fn app_type_multipliers(mut self, value: impl Into<AppTypeMultipliers>) -> Self {
         self.app_type_multipliers = Some(value.into());
         self
     }
 
     /// Sets `bid_in_micro_currency`.
+    #[inline]
     pub fn bid_in_micro_currency(mut self, value: impl Into<BidInMicroCurrency>) -> Self {
         self.bid_in_micro_currency = Some(value.into());
         self
     }
 
     /// Sets `placement_multipliers`.
+    #[inline]
     pub fn placement_multipliers(mut self, value: impl Into<PlacementMultipliers>) -> Self {
         self.placement_multipliers = Some(value.into());
         self
@@ -66,6 +70,7 @@ pub struct AdvancedAuctionItem {
 impl AdvancedAuctionItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `item_id`, `language`, `bid_options`).
+    #[inline]
     pub fn builder() -> AdvancedAuctionItemBuilder {
         AdvancedAuctionItemBuilder::default()
     }
@@ -82,6 +87,7 @@ pub struct AdvancedAuctionItemBuilder {
 }
 
 impl std::fmt::Debug for AdvancedAuctionItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdvancedAuctionItemBuilder").finish_non_exhaustive()
     }
@@ -89,30 +95,35 @@ impl std::fmt::Debug for AdvancedAuctionItemBuilder {
 
 impl AdvancedAuctionItemBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<Language>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// Sets `bid_options`.
+    #[inline]
     pub fn bid_options(mut self, value: impl Into<AdvancedAuctionBidOptions>) -> Self {
         self.bid_options = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdvancedAuctionItem, crate::error::BuildError> {
         Ok(AdvancedAuctionItem {
             country: self.country.ok_or(crate::error::BuildError::missing("AdvancedAuctionItem", "country"))?,
@@ -141,17 +152,20 @@ pub struct AdvancedAuctionItems {
 
 impl AdvancedAuctionItems {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { catalog_id: None, items: None }
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -175,6 +189,7 @@ pub struct AdvancedAuctionItemsGetRequest {
 
 impl AdvancedAuctionItemsGetRequest {
     /// A value with `catalog_id` and `items` set and the other fields empty.
+    #[inline]
     pub fn new(
         catalog_id: impl Into<String>,
         items: impl IntoIterator<Item = impl Into<AdvancedAuctionItemsGetRecord>>,
@@ -205,6 +220,7 @@ pub struct AdvancedAuctionItemsSubmitDeleteRecord {
 impl AdvancedAuctionItemsSubmitDeleteRecord {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `item_id`, `language`).
+    #[inline]
     pub fn builder() -> AdvancedAuctionItemsSubmitDeleteRecordBuilder {
         AdvancedAuctionItemsSubmitDeleteRecordBuilder::default()
     }
@@ -221,6 +237,7 @@ pub struct AdvancedAuctionItemsSubmitDeleteRecordBuilder {
 }
 
 impl std::fmt::Debug for AdvancedAuctionItemsSubmitDeleteRecordBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdvancedAuctionItemsSubmitDeleteRecordBuilder").finish_non_exhaustive()
     }
@@ -228,30 +245,35 @@ impl std::fmt::Debug for AdvancedAuctionItemsSubmitDeleteRecordBuilder {
 
 impl AdvancedAuctionItemsSubmitDeleteRecordBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<Language>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionOperationError>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdvancedAuctionItemsSubmitDeleteRecord, crate::error::BuildError> {
         Ok(AdvancedAuctionItemsSubmitDeleteRecord {
             country: self
@@ -278,11 +300,13 @@ tagged_union! {
 
 impl AdvancedAuctionItemsSubmitRecord {
     /// The `UPSERT` variant.
+    #[inline]
     pub fn upsert(value: AdvancedAuctionItemsSubmitUpsertRecord) -> Self {
         Self::Upsert(value)
     }
 
     /// The `DELETE` variant.
+    #[inline]
     pub fn delete(value: AdvancedAuctionItemsSubmitDeleteRecord) -> Self {
         Self::Delete(value)
     }
@@ -314,6 +338,7 @@ pub struct AdvancedAuctionItemsSubmitRequest {
 
 impl AdvancedAuctionItemsSubmitRequest {
     /// A value with `catalog_id` and `items` set and the other fields empty.
+    #[inline]
     pub fn new(
         catalog_id: impl Into<String>,
         items: impl IntoIterator<Item = impl Into<AdvancedAuctionItemsSubmitRecord>>,
@@ -349,6 +374,7 @@ pub struct AdvancedAuctionItemsSubmitUpsertRecord {
 impl AdvancedAuctionItemsSubmitUpsertRecord {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `item_id`, `language`, `bid_options`).
+    #[inline]
     pub fn builder() -> AdvancedAuctionItemsSubmitUpsertRecordBuilder {
         AdvancedAuctionItemsSubmitUpsertRecordBuilder::default()
     }
@@ -367,6 +393,7 @@ pub struct AdvancedAuctionItemsSubmitUpsertRecordBuilder {
 }
 
 impl std::fmt::Debug for AdvancedAuctionItemsSubmitUpsertRecordBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdvancedAuctionItemsSubmitUpsertRecordBuilder").finish_non_exhaustive()
     }
@@ -374,42 +401,49 @@ impl std::fmt::Debug for AdvancedAuctionItemsSubmitUpsertRecordBuilder {
 
 impl AdvancedAuctionItemsSubmitUpsertRecordBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<Language>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// Sets `bid_options`.
+    #[inline]
     pub fn bid_options(mut self, value: impl Into<AdvancedAuctionBidOptions>) -> Self {
         self.bid_options = Some(value.into());
         self
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionOperationError>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `update_mask`.
+    #[inline]
     pub fn update_mask(mut self, value: impl IntoIterator<Item = impl Into<UpdateMaskBidOptionField>>) -> Self {
         self.update_mask = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdvancedAuctionItemsSubmitUpsertRecord, crate::error::BuildError> {
         Ok(AdvancedAuctionItemsSubmitUpsertRecord {
             country: self
@@ -447,6 +481,7 @@ pub struct AdvancedAuctionKey {
 impl AdvancedAuctionKey {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `item_id`, `language`).
+    #[inline]
     pub fn builder() -> AdvancedAuctionKeyBuilder {
         AdvancedAuctionKeyBuilder::default()
     }
@@ -462,6 +497,7 @@ pub struct AdvancedAuctionKeyBuilder {
 }
 
 impl std::fmt::Debug for AdvancedAuctionKeyBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdvancedAuctionKeyBuilder").finish_non_exhaustive()
     }
@@ -469,24 +505,28 @@ impl std::fmt::Debug for AdvancedAuctionKeyBuilder {
 
 impl AdvancedAuctionKeyBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<Language>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdvancedAuctionKey, crate::error::BuildError> {
         Ok(AdvancedAuctionKey {
             country: self.country.ok_or(crate::error::BuildError::missing("AdvancedAuctionKey", "country"))?,
@@ -512,17 +552,20 @@ pub struct AdvancedAuctionOperationError {
 
 impl AdvancedAuctionOperationError {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { code: None, message: None }
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -545,17 +588,20 @@ pub struct AdvancedAuctionProcessedItems {
 
 impl AdvancedAuctionProcessedItems {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { catalog_id: None, items: None }
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdvancedAuctionItemsSubmitRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self

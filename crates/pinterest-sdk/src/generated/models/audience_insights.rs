@@ -33,41 +33,48 @@ pub struct AudienceCategory {
 
 impl AudienceCategory {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, index: None, key: None, name: None, ratio: None, subcategories: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `index`.
+    #[inline]
     pub fn index(mut self, value: f64) -> Self {
         self.index = Some(value);
         self
     }
 
     /// Sets `key`.
+    #[inline]
     pub fn key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `ratio`.
+    #[inline]
     pub fn ratio(mut self, value: f64) -> Self {
         self.ratio = Some(value);
         self
     }
 
     /// Sets `subcategories`.
+    #[inline]
     pub fn subcategories(
         mut self,
         value: impl IntoIterator<Item = impl Into<AudienceCategorySubcategoriesItem>>,
@@ -102,35 +109,41 @@ pub struct AudienceCategorySubcategoriesItem {
 
 impl AudienceCategorySubcategoriesItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, index: None, key: None, name: None, ratio: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `index`.
+    #[inline]
     pub fn index(mut self, value: f64) -> Self {
         self.index = Some(value);
         self
     }
 
     /// Sets `key`.
+    #[inline]
     pub fn key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `ratio`.
+    #[inline]
     pub fn ratio(mut self, value: f64) -> Self {
         self.ratio = Some(value);
         self
@@ -156,23 +169,27 @@ pub struct AudienceDefinition {
 
 impl AudienceDefinition {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { date: None, scope: None, type_: None }
     }
 
     /// Sets `date`.
+    #[inline]
     pub fn date(mut self, value: impl Into<String>) -> Self {
         self.date = Some(value.into());
         self
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<String>) -> Self {
         self.scope = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -192,11 +209,13 @@ pub struct AudienceDefinitionResponse {
 
 impl AudienceDefinitionResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AudienceDefinition>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -222,23 +241,27 @@ pub struct AudienceDemographicValue {
 
 impl AudienceDemographicValue {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { key: None, name: None, ratio: None }
     }
 
     /// Sets `key`.
+    #[inline]
     pub fn key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `ratio`.
+    #[inline]
     pub fn ratio(mut self, value: f64) -> Self {
         self.ratio = Some(value);
         self
@@ -270,35 +293,41 @@ pub struct AudienceDemographics {
 
 impl AudienceDemographics {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ages: None, countries: None, devices: None, genders: None, metros: None }
     }
 
     /// Sets `ages`.
+    #[inline]
     pub fn ages(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
         self.ages = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `countries`.
+    #[inline]
     pub fn countries(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
         self.countries = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `devices`.
+    #[inline]
     pub fn devices(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
         self.devices = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `genders`.
+    #[inline]
     pub fn genders(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
         self.genders = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `metros`.
+    #[inline]
     pub fn metros(mut self, value: impl IntoIterator<Item = impl Into<AudienceDemographicValue>>) -> Self {
         self.metros = Some(value.into_iter().map(Into::into).collect());
         self
@@ -342,41 +371,48 @@ pub struct AudienceInsightsResponse {
 
 impl AudienceInsightsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { categories: None, date: None, demographics: None, size: None, size_is_upper_bound: None, type_: None }
     }
 
     /// Sets `categories`.
+    #[inline]
     pub fn categories(mut self, value: impl IntoIterator<Item = impl Into<AudienceCategory>>) -> Self {
         self.categories = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `date`.
+    #[inline]
     pub fn date(mut self, value: impl Into<String>) -> Self {
         self.date = Some(value.into());
         self
     }
 
     /// Sets `demographics`.
+    #[inline]
     pub fn demographics(mut self, value: impl Into<AudienceDemographics>) -> Self {
         self.demographics = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: i64) -> Self {
         self.size = Some(value);
         self
     }
 
     /// Sets `size_is_upper_bound`.
+    #[inline]
     pub fn size_is_upper_bound(mut self, value: bool) -> Self {
         self.size_is_upper_bound = Some(value);
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<AudienceInsightType>) -> Self {
         self.type_ = Some(value.into());
         self

@@ -28,12 +28,14 @@ pub struct AudienceSharingListAdAccountRecipientsResponse {
 
 impl AudienceSharingListAdAccountRecipientsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<SharedAudienceAccount>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -55,12 +57,14 @@ pub struct AudienceSharingListBusinessRecipientsResponse {
 
 impl AudienceSharingListBusinessRecipientsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<SharedAudienceAccount>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -85,12 +89,14 @@ pub struct AudienceSharingListForBusinessResponse {
 
 impl AudienceSharingListForBusinessResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Audience>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -114,6 +120,7 @@ pub struct BusinessSharedAudience {
 impl BusinessSharedAudience {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`audience_id`, `operation_type`, `recipient_business_ids`).
+    #[inline]
     pub fn builder() -> BusinessSharedAudienceBuilder {
         BusinessSharedAudienceBuilder::default()
     }
@@ -129,6 +136,7 @@ pub struct BusinessSharedAudienceBuilder {
 }
 
 impl std::fmt::Debug for BusinessSharedAudienceBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BusinessSharedAudienceBuilder").finish_non_exhaustive()
     }
@@ -136,24 +144,28 @@ impl std::fmt::Debug for BusinessSharedAudienceBuilder {
 
 impl BusinessSharedAudienceBuilder {
     /// Sets `audience_id`.
+    #[inline]
     pub fn audience_id(mut self, value: impl Into<String>) -> Self {
         self.audience_id = Some(value.into());
         self
     }
 
     /// Sets `operation_type`.
+    #[inline]
     pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
         self.operation_type = Some(value.into());
         self
     }
 
     /// Sets `recipient_business_ids`.
+    #[inline]
     pub fn recipient_business_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.recipient_business_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<BusinessSharedAudience, crate::error::BuildError> {
         Ok(BusinessSharedAudience {
             audience_id: self
@@ -188,23 +200,27 @@ pub struct BusinessSharedAudienceResponse {
 
 impl BusinessSharedAudienceResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { audience_id: None, permissions: None, recipient_business_ids: None }
     }
 
     /// Sets `audience_id`.
+    #[inline]
     pub fn audience_id(mut self, value: impl Into<String>) -> Self {
         self.audience_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Role>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `recipient_business_ids`.
+    #[inline]
     pub fn recipient_business_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.recipient_business_ids = Some(value.into_iter().map(Into::into).collect());
         self
@@ -261,6 +277,7 @@ pub struct SharedAudience {
 impl SharedAudience {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`audience_id`, `operation_type`, `recipient_account_ids`).
+    #[inline]
     pub fn builder() -> SharedAudienceBuilder {
         SharedAudienceBuilder::default()
     }
@@ -276,6 +293,7 @@ pub struct SharedAudienceBuilder {
 }
 
 impl std::fmt::Debug for SharedAudienceBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SharedAudienceBuilder").finish_non_exhaustive()
     }
@@ -283,24 +301,28 @@ impl std::fmt::Debug for SharedAudienceBuilder {
 
 impl SharedAudienceBuilder {
     /// Sets `audience_id`.
+    #[inline]
     pub fn audience_id(mut self, value: impl Into<String>) -> Self {
         self.audience_id = Some(value.into());
         self
     }
 
     /// Sets `operation_type`.
+    #[inline]
     pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
         self.operation_type = Some(value.into());
         self
     }
 
     /// Sets `recipient_account_ids`.
+    #[inline]
     pub fn recipient_account_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.recipient_account_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<SharedAudience, crate::error::BuildError> {
         Ok(SharedAudience {
             audience_id: self.audience_id.ok_or(crate::error::BuildError::missing("SharedAudience", "audience_id"))?,
@@ -333,6 +355,7 @@ pub struct SharedAudienceAccount {
 impl SharedAudienceAccount {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`account_id`, `account_name`, `account_type`, `shared_on_timestamp`).
+    #[inline]
     pub fn builder() -> SharedAudienceAccountBuilder {
         SharedAudienceAccountBuilder::default()
     }
@@ -349,6 +372,7 @@ pub struct SharedAudienceAccountBuilder {
 }
 
 impl std::fmt::Debug for SharedAudienceAccountBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SharedAudienceAccountBuilder").finish_non_exhaustive()
     }
@@ -356,30 +380,35 @@ impl std::fmt::Debug for SharedAudienceAccountBuilder {
 
 impl SharedAudienceAccountBuilder {
     /// Sets `account_id`.
+    #[inline]
     pub fn account_id(mut self, value: impl Into<String>) -> Self {
         self.account_id = Some(value.into());
         self
     }
 
     /// Sets `account_name`.
+    #[inline]
     pub fn account_name(mut self, value: impl Into<String>) -> Self {
         self.account_name = Some(value.into());
         self
     }
 
     /// Sets `account_type`.
+    #[inline]
     pub fn account_type(mut self, value: impl Into<SharedAudienceAccountAccountType>) -> Self {
         self.account_type = Some(value.into());
         self
     }
 
     /// Sets `shared_on_timestamp`.
+    #[inline]
     pub fn shared_on_timestamp(mut self, value: i64) -> Self {
         self.shared_on_timestamp = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<SharedAudienceAccount, crate::error::BuildError> {
         Ok(SharedAudienceAccount {
             account_id: self
@@ -420,23 +449,27 @@ pub struct SharedAudienceResponse {
 
 impl SharedAudienceResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { audience_id: None, permissions: None, recipient_account_ids: None }
     }
 
     /// Sets `audience_id`.
+    #[inline]
     pub fn audience_id(mut self, value: impl Into<String>) -> Self {
         self.audience_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Role>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `recipient_account_ids`.
+    #[inline]
     pub fn recipient_account_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.recipient_account_ids = Some(value.into_iter().map(Into::into).collect());
         self

@@ -28,6 +28,7 @@ pub struct AudienceCreateRequest {
 impl AudienceCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`name`, `rule`, `audience_type`).
+    #[inline]
     pub fn builder() -> AudienceCreateRequestBuilder {
         AudienceCreateRequestBuilder::default()
     }
@@ -45,6 +46,7 @@ pub struct AudienceCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for AudienceCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AudienceCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -52,36 +54,42 @@ impl std::fmt::Debug for AudienceCreateRequestBuilder {
 
 impl AudienceCreateRequestBuilder {
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `rule`.
+    #[inline]
     pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
         self.rule = Some(value.into());
         self
     }
 
     /// Sets `audience_type`.
+    #[inline]
     pub fn audience_type(mut self, value: impl Into<AudienceType>) -> Self {
         self.audience_type = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<AudienceDescription>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AudienceCreateRequest, crate::error::BuildError> {
         Ok(AudienceCreateRequest {
             ad_account_id: self.ad_account_id,
@@ -142,35 +150,41 @@ pub struct AudienceUpdateRequest {
 
 impl AudienceUpdateRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_account_id: None, name: None, rule: None, description: None, operation_type: None }
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `rule`.
+    #[inline]
     pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
         self.rule = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<AudienceDescription>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `operation_type`.
+    #[inline]
     pub fn operation_type(mut self, value: impl Into<AudienceUpdateOperationType>) -> Self {
         self.operation_type = Some(value.into());
         self
@@ -203,12 +217,14 @@ pub struct AudiencesListResponse {
 
 impl AudiencesListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Audience>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

@@ -36,6 +36,7 @@ pub struct AdsCreditDiscountsResponse {
 
 impl AdsCreditDiscountsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             active: None,
@@ -49,42 +50,49 @@ impl AdsCreditDiscountsResponse {
     }
 
     /// Sets `active`.
+    #[inline]
     pub fn active(mut self, value: bool) -> Self {
         self.active = Some(value);
         self
     }
 
     /// Sets `advertiser_id`.
+    #[inline]
     pub fn advertiser_id(mut self, value: impl Into<String>) -> Self {
         self.advertiser_id = Some(value.into());
         self
     }
 
     /// Sets `discountCurrency`.
+    #[inline]
     pub fn discount_currency(mut self, value: impl Into<String>) -> Self {
         self.discount_currency = Some(value.into());
         self
     }
 
     /// Sets `discountInMicroCurrency`.
+    #[inline]
     pub fn discount_in_micro_currency(mut self, value: f64) -> Self {
         self.discount_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `discountType`.
+    #[inline]
     pub fn discount_type(mut self, value: impl Into<AdsCreditDiscountsResponseDiscountType>) -> Self {
         self.discount_type = Some(value.into());
         self
     }
 
     /// Sets `remainingDiscountInMicroCurrency`.
+    #[inline]
     pub fn remaining_discount_in_micro_currency(mut self, value: f64) -> Self {
         self.remaining_discount_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
@@ -133,6 +141,7 @@ pub struct AdsCreditRedeemRequest {
 
 impl AdsCreditRedeemRequest {
     /// A value with `offerCodeHash` and `validateOnly` set and the other fields empty.
+    #[inline]
     pub fn new(offer_code_hash: impl Into<String>, validate_only: bool) -> Self {
         let offer_code_hash = offer_code_hash.into();
         Self { offer_code_hash, validate_only }
@@ -158,23 +167,27 @@ pub struct AdsCreditRedeemResponse {
 
 impl AdsCreditRedeemResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { error_code: None, error_message: None, success: None }
     }
 
     /// Sets `errorCode`.
+    #[inline]
     pub fn error_code(mut self, value: i64) -> Self {
         self.error_code = Some(value);
         self
     }
 
     /// Sets `errorMessage`.
+    #[inline]
     pub fn error_message(mut self, value: impl Into<String>) -> Self {
         self.error_message = Some(value.into());
         self
     }
 
     /// Sets `success`.
+    #[inline]
     pub fn success(mut self, value: bool) -> Self {
         self.success = Some(value);
         self
@@ -197,17 +210,20 @@ pub struct BillingInvoiceDownloadResponse {
 
 impl BillingInvoiceDownloadResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { download_url: None, id: None }
     }
 
     /// Sets `download_url`.
+    #[inline]
     pub fn download_url(mut self, value: impl Into<String>) -> Self {
         self.download_url = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
@@ -269,6 +285,7 @@ pub struct BillingInvoiceResponse {
 
 impl BillingInvoiceResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -290,90 +307,105 @@ impl BillingInvoiceResponse {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `ad_account_name`.
+    #[inline]
     pub fn ad_account_name(mut self, value: impl Into<String>) -> Self {
         self.ad_account_name = Some(value.into());
         self
     }
 
     /// Sets `amount_billed_micro_currency`.
+    #[inline]
     pub fn amount_billed_micro_currency(mut self, value: i64) -> Self {
         self.amount_billed_micro_currency = Some(value);
         self
     }
 
     /// Sets `amount_discount_micro_currency`.
+    #[inline]
     pub fn amount_discount_micro_currency(mut self, value: i64) -> Self {
         self.amount_discount_micro_currency = Some(value);
         self
     }
 
     /// Sets `amount_net_micro_currency`.
+    #[inline]
     pub fn amount_net_micro_currency(mut self, value: i64) -> Self {
         self.amount_net_micro_currency = Some(value);
         self
     }
 
     /// Sets `amount_tax_micro_currency`.
+    #[inline]
     pub fn amount_tax_micro_currency(mut self, value: i64) -> Self {
         self.amount_tax_micro_currency = Some(value);
         self
     }
 
     /// Sets `bill_to_country`.
+    #[inline]
     pub fn bill_to_country(mut self, value: impl Into<String>) -> Self {
         self.bill_to_country = Some(value.into());
         self
     }
 
     /// Sets `billing_period_end_date`.
+    #[inline]
     pub fn billing_period_end_date(mut self, value: Date) -> Self {
         self.billing_period_end_date = Some(value);
         self
     }
 
     /// Sets `billing_period_start_date`.
+    #[inline]
     pub fn billing_period_start_date(mut self, value: Date) -> Self {
         self.billing_period_start_date = Some(value);
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<Currency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `document_type`.
+    #[inline]
     pub fn document_type(mut self, value: impl Into<BillingInvoiceResponseDocumentType>) -> Self {
         self.document_type = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `invoice_due_date`.
+    #[inline]
     pub fn invoice_due_date(mut self, value: Date) -> Self {
         self.invoice_due_date = Some(value);
         self
     }
 
     /// Sets `payment_terms`.
+    #[inline]
     pub fn payment_terms(mut self, value: impl Into<String>) -> Self {
         self.payment_terms = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<BillingInvoiceResponseStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -411,12 +443,14 @@ pub struct BillingListAdsCreditDiscountsResponse {
 
 impl BillingListAdsCreditDiscountsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<AdsCreditDiscountsResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -444,12 +478,14 @@ pub struct BillingListInvoicesResponse {
 
 impl BillingListInvoicesResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<BillingInvoiceResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -485,12 +521,14 @@ pub struct BillingListProfilesResponse {
 
 impl BillingListProfilesResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<BillingProfilesResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -512,12 +550,14 @@ pub struct BillingListSsioInsertionOrderStatusesResponse {
 
 impl BillingListSsioInsertionOrderStatusesResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<SSIOInsertionOrderStatus>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -539,12 +579,14 @@ pub struct BillingListSsioOrderLinesResponse {
 
 impl BillingListSsioOrderLinesResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<SSIOOrderLine>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -579,6 +621,7 @@ pub struct BillingProfilesResponse {
 
 impl BillingProfilesResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             advertiser_id: None,
@@ -591,36 +634,42 @@ impl BillingProfilesResponse {
     }
 
     /// Sets `advertiser_id`.
+    #[inline]
     pub fn advertiser_id(mut self, value: impl Into<String>) -> Self {
         self.advertiser_id = Some(value.into());
         self
     }
 
     /// Sets `billing_type`.
+    #[inline]
     pub fn billing_type(mut self, value: impl Into<BillingProfilesResponseBillingType>) -> Self {
         self.billing_type = Some(value.into());
         self
     }
 
     /// Sets `card_type`.
+    #[inline]
     pub fn card_type(mut self, value: impl Into<BillingProfilesResponseCardType>) -> Self {
         self.card_type = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `payment_method_brand`.
+    #[inline]
     pub fn payment_method_brand(mut self, value: impl Into<BillingProfilesResponsePaymentMethodBrand>) -> Self {
         self.payment_method_brand = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<BillingProfilesResponseStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -700,29 +749,34 @@ pub struct SSIOAccountAddress {
 
 impl SSIOAccountAddress {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { address_id: None, display: None, order_legal_entity: None, purpose: None }
     }
 
     /// Sets `address_id`.
+    #[inline]
     pub fn address_id(mut self, value: impl Into<String>) -> Self {
         self.address_id = Some(value.into());
         self
     }
 
     /// Sets `display`.
+    #[inline]
     pub fn display(mut self, value: impl Into<String>) -> Self {
         self.display = Some(value.into());
         self
     }
 
     /// Sets `order_legal_entity`.
+    #[inline]
     pub fn order_legal_entity(mut self, value: impl Into<String>) -> Self {
         self.order_legal_entity = Some(value.into());
         self
     }
 
     /// Sets `purpose`.
+    #[inline]
     pub fn purpose(mut self, value: impl Into<String>) -> Self {
         self.purpose = Some(value.into());
         self
@@ -766,6 +820,7 @@ pub struct SSIOAccountItem {
 
 impl SSIOAccountItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             addresses: None,
@@ -781,54 +836,63 @@ impl SSIOAccountItem {
     }
 
     /// Sets `addresses`.
+    #[inline]
     pub fn addresses(mut self, value: impl IntoIterator<Item = impl Into<SSIOAccountAddress>>) -> Self {
         self.addresses = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `io_terms`.
+    #[inline]
     pub fn io_terms(mut self, value: impl Into<String>) -> Self {
         self.io_terms = Some(value.into());
         self
     }
 
     /// Sets `io_terms_id`.
+    #[inline]
     pub fn io_terms_id(mut self, value: impl Into<String>) -> Self {
         self.io_terms_id = Some(value.into());
         self
     }
 
     /// Sets `io_type`.
+    #[inline]
     pub fn io_type(mut self, value: impl Into<String>) -> Self {
         self.io_type = Some(value.into());
         self
     }
 
     /// Sets `row_terms`.
+    #[inline]
     pub fn row_terms(mut self, value: impl Into<String>) -> Self {
         self.row_terms = Some(value.into());
         self
     }
 
     /// Sets `row_terms_id`.
+    #[inline]
     pub fn row_terms_id(mut self, value: impl Into<String>) -> Self {
         self.row_terms_id = Some(value.into());
         self
     }
 
     /// Sets `us_terms`.
+    #[inline]
     pub fn us_terms(mut self, value: impl Into<String>) -> Self {
         self.us_terms = Some(value.into());
         self
     }
 
     /// Sets `us_terms_id`.
+    #[inline]
     pub fn us_terms_id(mut self, value: impl Into<String>) -> Self {
         self.us_terms_id = Some(value.into());
         self
@@ -851,17 +915,20 @@ pub struct SSIOAccountPMPName {
 
 impl SSIOAccountPMPName {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, name: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -896,41 +963,48 @@ pub struct SSIOAccountResponse {
 
 impl SSIOAccountResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { billto_infos: None, can_edit: None, currency: None, eligible: None, error: None, pmp_names: None }
     }
 
     /// Sets `billto_infos`.
+    #[inline]
     pub fn billto_infos(mut self, value: impl IntoIterator<Item = impl Into<SSIOAccountItem>>) -> Self {
         self.billto_infos = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `can_edit`.
+    #[inline]
     pub fn can_edit(mut self, value: bool) -> Self {
         self.can_edit = Some(value);
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<String>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `eligible`.
+    #[inline]
     pub fn eligible(mut self, value: bool) -> Self {
         self.eligible = Some(value);
         self
     }
 
     /// Sets `error`.
+    #[inline]
     pub fn error(mut self, value: impl Into<String>) -> Self {
         self.error = Some(value.into());
         self
     }
 
     /// Sets `pmp_names`.
+    #[inline]
     pub fn pmp_names(mut self, value: impl IntoIterator<Item = impl Into<SSIOAccountPMPName>>) -> Self {
         self.pmp_names = Some(value.into_iter().map(Into::into).collect());
         self
@@ -998,6 +1072,7 @@ pub struct SSIOCreateInsertionOrderRequest {
 impl SSIOCreateInsertionOrderRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`billing_contact_email`, `billing_contact_firstname`, `billing_contact_lastname`, `media_contact_email`, `media_contact_firstname`, `media_contact_lastname`, `po_number`, `start_date`, `accepted_terms_id`, `billto_billing_address_id`, `billto_business_address_id`, `billto_company_id`, `currency_info`, `order_line_type`, `order_name`, `pmp_id`).
+    #[inline]
     pub fn builder() -> SSIOCreateInsertionOrderRequestBuilder {
         SSIOCreateInsertionOrderRequestBuilder::default()
     }
@@ -1032,6 +1107,7 @@ pub struct SSIOCreateInsertionOrderRequestBuilder {
 }
 
 impl std::fmt::Debug for SSIOCreateInsertionOrderRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SSIOCreateInsertionOrderRequestBuilder").finish_non_exhaustive()
     }
@@ -1039,138 +1115,161 @@ impl std::fmt::Debug for SSIOCreateInsertionOrderRequestBuilder {
 
 impl SSIOCreateInsertionOrderRequestBuilder {
     /// Sets `agency_link`.
+    #[inline]
     pub fn agency_link(mut self, value: impl Into<String>) -> Self {
         self.agency_link = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_email`.
+    #[inline]
     pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_email = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_firstname`.
+    #[inline]
     pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_lastname`.
+    #[inline]
     pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `budget_amount`.
+    #[inline]
     pub fn budget_amount(mut self, value: f64) -> Self {
         self.budget_amount = Some(value);
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
 
     /// Sets `media_contact_email`.
+    #[inline]
     pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
         self.media_contact_email = Some(value.into());
         self
     }
 
     /// Sets `media_contact_firstname`.
+    #[inline]
     pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `media_contact_lastname`.
+    #[inline]
     pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `po_number`.
+    #[inline]
     pub fn po_number(mut self, value: impl Into<String>) -> Self {
         self.po_number = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
 
     /// Sets `user_email`.
+    #[inline]
     pub fn user_email(mut self, value: impl Into<String>) -> Self {
         self.user_email = Some(value.into());
         self
     }
 
     /// Sets `accepted_terms_id`.
+    #[inline]
     pub fn accepted_terms_id(mut self, value: impl Into<String>) -> Self {
         self.accepted_terms_id = Some(value.into());
         self
     }
 
     /// Sets `accepted_terms_time`.
+    #[inline]
     pub fn accepted_terms_time(mut self, value: i64) -> Self {
         self.accepted_terms_time = Some(value);
         self
     }
 
     /// Sets `billto_billing_address_id`.
+    #[inline]
     pub fn billto_billing_address_id(mut self, value: impl Into<String>) -> Self {
         self.billto_billing_address_id = Some(value.into());
         self
     }
 
     /// Sets `billto_business_address_id`.
+    #[inline]
     pub fn billto_business_address_id(mut self, value: impl Into<String>) -> Self {
         self.billto_business_address_id = Some(value.into());
         self
     }
 
     /// Sets `billto_company_id`.
+    #[inline]
     pub fn billto_company_id(mut self, value: impl Into<String>) -> Self {
         self.billto_company_id = Some(value.into());
         self
     }
 
     /// Sets `currency_info`.
+    #[inline]
     pub fn currency_info(mut self, value: impl Into<Currency>) -> Self {
         self.currency_info = Some(value.into());
         self
     }
 
     /// Sets `estimated_monthly_spend`.
+    #[inline]
     pub fn estimated_monthly_spend(mut self, value: f64) -> Self {
         self.estimated_monthly_spend = Some(value);
         self
     }
 
     /// Sets `order_line_type`.
+    #[inline]
     pub fn order_line_type(mut self, value: impl Into<SSIOCreateInsertionOrderRequestOrderLineType>) -> Self {
         self.order_line_type = Some(value.into());
         self
     }
 
     /// Sets `order_name`.
+    #[inline]
     pub fn order_name(mut self, value: impl Into<String>) -> Self {
         self.order_name = Some(value.into());
         self
     }
 
     /// Sets `pmp_id`.
+    #[inline]
     pub fn pmp_id(mut self, value: impl Into<String>) -> Self {
         self.pmp_id = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<SSIOCreateInsertionOrderRequest, crate::error::BuildError> {
         Ok(SSIOCreateInsertionOrderRequest {
             agency_link: self.agency_link,
@@ -1258,11 +1357,13 @@ pub struct SSIOCreateInsertionOrderResponse {
 
 impl SSIOCreateInsertionOrderResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { pin_order_id: None }
     }
 
     /// Sets `pin_order_id`.
+    #[inline]
     pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
         self.pin_order_id = Some(value.into());
         self
@@ -1327,6 +1428,7 @@ pub struct SSIOEditInsertionOrderRequest {
 
 impl SSIOEditInsertionOrderRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             agency_link: None,
@@ -1349,96 +1451,112 @@ impl SSIOEditInsertionOrderRequest {
     }
 
     /// Sets `agency_link`.
+    #[inline]
     pub fn agency_link(mut self, value: impl Into<String>) -> Self {
         self.agency_link = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_email`.
+    #[inline]
     pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_email = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_firstname`.
+    #[inline]
     pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_lastname`.
+    #[inline]
     pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `budget_amount`.
+    #[inline]
     pub fn budget_amount(mut self, value: f64) -> Self {
         self.budget_amount = Some(value);
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
 
     /// Sets `media_contact_email`.
+    #[inline]
     pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
         self.media_contact_email = Some(value.into());
         self
     }
 
     /// Sets `media_contact_firstname`.
+    #[inline]
     pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `media_contact_lastname`.
+    #[inline]
     pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `po_number`.
+    #[inline]
     pub fn po_number(mut self, value: impl Into<String>) -> Self {
         self.po_number = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
 
     /// Sets `user_email`.
+    #[inline]
     pub fn user_email(mut self, value: impl Into<String>) -> Self {
         self.user_email = Some(value.into());
         self
     }
 
     /// Sets `ads_manager_order_line_id`.
+    #[inline]
     pub fn ads_manager_order_line_id(mut self, value: impl Into<String>) -> Self {
         self.ads_manager_order_line_id = Some(value.into());
         self
     }
 
     /// Sets `oracle_line_id`.
+    #[inline]
     pub fn oracle_line_id(mut self, value: impl Into<String>) -> Self {
         self.oracle_line_id = Some(value.into());
         self
     }
 
     /// Sets `salesforce_order_id`.
+    #[inline]
     pub fn salesforce_order_id(mut self, value: impl Into<String>) -> Self {
         self.salesforce_order_id = Some(value.into());
         self
     }
 
     /// Sets `salesforce_order_line_id`.
+    #[inline]
     pub fn salesforce_order_line_id(mut self, value: impl Into<String>) -> Self {
         self.salesforce_order_line_id = Some(value.into());
         self
@@ -1458,11 +1576,13 @@ pub struct SSIOEditInsertionOrderResponse {
 
 impl SSIOEditInsertionOrderResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { pin_order_id: None }
     }
 
     /// Sets `pin_order_id`.
+    #[inline]
     pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
         self.pin_order_id = Some(value.into());
         self
@@ -1488,23 +1608,27 @@ pub struct SSIOInsertionOrderStatus {
 
 impl SSIOInsertionOrderStatus {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { creation_time: None, pin_order_id: None, status: None }
     }
 
     /// Sets `creation_time`.
+    #[inline]
     pub fn creation_time(mut self, value: impl Into<String>) -> Self {
         self.creation_time = Some(value.into());
         self
     }
 
     /// Sets `pin_order_id`.
+    #[inline]
     pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
         self.pin_order_id = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
@@ -1530,23 +1654,27 @@ pub struct SSIOInsertionOrderStatusResponse {
 
 impl SSIOInsertionOrderStatusResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { creation_time: None, pin_order_id: None, status: None }
     }
 
     /// Sets `creation_time`.
+    #[inline]
     pub fn creation_time(mut self, value: impl Into<String>) -> Self {
         self.creation_time = Some(value.into());
         self
     }
 
     /// Sets `pin_order_id`.
+    #[inline]
     pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
         self.pin_order_id = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
@@ -1629,6 +1757,7 @@ pub struct SSIOOrderLine {
 
 impl SSIOOrderLine {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             accepted_terms_id: None,
@@ -1657,132 +1786,154 @@ impl SSIOOrderLine {
     }
 
     /// Sets `accepted_terms_id`.
+    #[inline]
     pub fn accepted_terms_id(mut self, value: impl Into<String>) -> Self {
         self.accepted_terms_id = Some(value.into());
         self
     }
 
     /// Sets `accepted_terms_time`.
+    #[inline]
     pub fn accepted_terms_time(mut self, value: impl Into<String>) -> Self {
         self.accepted_terms_time = Some(value.into());
         self
     }
 
     /// Sets `ads_manager_order_line_id`.
+    #[inline]
     pub fn ads_manager_order_line_id(mut self, value: impl Into<String>) -> Self {
         self.ads_manager_order_line_id = Some(value.into());
         self
     }
 
     /// Sets `agency_link`.
+    #[inline]
     pub fn agency_link(mut self, value: impl Into<String>) -> Self {
         self.agency_link = Some(value.into());
         self
     }
 
     /// Sets `bill_to_company_name`.
+    #[inline]
     pub fn bill_to_company_name(mut self, value: impl Into<String>) -> Self {
         self.bill_to_company_name = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_email`.
+    #[inline]
     pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_email = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_firstname`.
+    #[inline]
     pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_lastname`.
+    #[inline]
     pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `budget_amount`.
+    #[inline]
     pub fn budget_amount(mut self, value: f64) -> Self {
         self.budget_amount = Some(value);
         self
     }
 
     /// Sets `currency_info`.
+    #[inline]
     pub fn currency_info(mut self, value: impl Into<Currency>) -> Self {
         self.currency_info = Some(value.into());
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: Date) -> Self {
         self.end_date = Some(value);
         self
     }
 
     /// Sets `estimated_monthly_spend`.
+    #[inline]
     pub fn estimated_monthly_spend(mut self, value: f64) -> Self {
         self.estimated_monthly_spend = Some(value);
         self
     }
 
     /// Sets `last_modified_date_time`.
+    #[inline]
     pub fn last_modified_date_time(mut self, value: impl Into<String>) -> Self {
         self.last_modified_date_time = Some(value.into());
         self
     }
 
     /// Sets `media_contact_email`.
+    #[inline]
     pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
         self.media_contact_email = Some(value.into());
         self
     }
 
     /// Sets `media_contact_firstname`.
+    #[inline]
     pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `media_contact_lastname`.
+    #[inline]
     pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `order_name`.
+    #[inline]
     pub fn order_name(mut self, value: impl Into<String>) -> Self {
         self.order_name = Some(value.into());
         self
     }
 
     /// Sets `pin_order_id`.
+    #[inline]
     pub fn pin_order_id(mut self, value: impl Into<String>) -> Self {
         self.pin_order_id = Some(value.into());
         self
     }
 
     /// Sets `pmp_name`.
+    #[inline]
     pub fn pmp_name(mut self, value: impl Into<String>) -> Self {
         self.pmp_name = Some(value.into());
         self
     }
 
     /// Sets `po_number`.
+    #[inline]
     pub fn po_number(mut self, value: impl Into<String>) -> Self {
         self.po_number = Some(value.into());
         self
     }
 
     /// Sets `salesforce_order_line_id`.
+    #[inline]
     pub fn salesforce_order_line_id(mut self, value: impl Into<String>) -> Self {
         self.salesforce_order_line_id = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: Date) -> Self {
         self.start_date = Some(value);
         self

@@ -26,24 +26,28 @@ pub struct BoardCreate {
 
 impl BoardCreate {
     /// A value with `name` set and the other fields empty.
+    #[inline]
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         Self { description: None, is_ads_only: None, name, privacy: None }
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `is_ads_only`.
+    #[inline]
     pub fn is_ads_only(mut self, value: bool) -> Self {
         self.is_ads_only = Some(value);
         self
     }
 
     /// Sets `privacy`.
+    #[inline]
     pub fn privacy(mut self, value: impl Into<BoardPrivacy>) -> Self {
         self.privacy = Some(value.into());
         self
@@ -76,12 +80,14 @@ pub struct BoardSection {
 
 impl BoardSection {
     /// A value with `name` set and the other fields empty.
+    #[inline]
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         Self { id: None, name }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
@@ -141,6 +147,7 @@ pub struct BoardWithUpdatePrivacy {
 impl BoardWithUpdatePrivacy {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`id`, `name`).
+    #[inline]
     pub fn builder() -> BoardWithUpdatePrivacyBuilder {
         BoardWithUpdatePrivacyBuilder::default()
     }
@@ -165,6 +172,7 @@ pub struct BoardWithUpdatePrivacyBuilder {
 }
 
 impl std::fmt::Debug for BoardWithUpdatePrivacyBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BoardWithUpdatePrivacyBuilder").finish_non_exhaustive()
     }
@@ -172,78 +180,91 @@ impl std::fmt::Debug for BoardWithUpdatePrivacyBuilder {
 
 impl BoardWithUpdatePrivacyBuilder {
     /// Sets `board_pins_modified_at`.
+    #[inline]
     pub fn board_pins_modified_at(mut self, value: impl Into<DateTime>) -> Self {
         self.board_pins_modified_at = Some(value.into());
         self
     }
 
     /// Sets `collaborator_count`.
+    #[inline]
     pub fn collaborator_count(mut self, value: i64) -> Self {
         self.collaborator_count = Some(value);
         self
     }
 
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `follower_count`.
+    #[inline]
     pub fn follower_count(mut self, value: i64) -> Self {
         self.follower_count = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `is_ads_only`.
+    #[inline]
     pub fn is_ads_only(mut self, value: bool) -> Self {
         self.is_ads_only = Some(value);
         self
     }
 
     /// Sets `media`.
+    #[inline]
     pub fn media(mut self, value: impl Into<BoardMedia>) -> Self {
         self.media = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `owner`.
+    #[inline]
     pub fn owner(mut self, value: impl Into<BoardOwner>) -> Self {
         self.owner = Some(value.into());
         self
     }
 
     /// Sets `pin_count`.
+    #[inline]
     pub fn pin_count(mut self, value: i64) -> Self {
         self.pin_count = Some(value);
         self
     }
 
     /// Sets `privacy`.
+    #[inline]
     pub fn privacy(mut self, value: impl Into<BoardUpdatePrivacy>) -> Self {
         self.privacy = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<BoardWithUpdatePrivacy, crate::error::BuildError> {
         Ok(BoardWithUpdatePrivacy {
             board_pins_modified_at: self.board_pins_modified_at,
@@ -281,29 +302,34 @@ pub struct BoardWithUpdatePrivacyUpdate {
 
 impl BoardWithUpdatePrivacyUpdate {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { description: None, name: None, privacy: None }
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(Some(value.into()));
         self
     }
 
     /// Sends `description` as an explicit `null`, clearing it.
+    #[inline]
     pub fn clear_description(mut self) -> Self {
         self.description = Some(None);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `privacy`.
+    #[inline]
     pub fn privacy(mut self, value: impl Into<BoardUpdatePrivacy>) -> Self {
         self.privacy = Some(value.into());
         self
@@ -325,12 +351,14 @@ pub struct BoardsListPinsResponse {
 
 impl BoardsListPinsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -352,12 +380,14 @@ pub struct BoardsListResponse {
 
 impl BoardsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Board>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -379,12 +409,14 @@ pub struct BoardsListSectionPinsResponse {
 
 impl BoardsListSectionPinsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -406,12 +438,14 @@ pub struct BoardsListSectionsResponse {
 
 impl BoardsListSectionsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<BoardSection>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

@@ -30,35 +30,41 @@ pub struct BulkDownloadRequest {
 
 impl BulkDownloadRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { campaign_filter: None, entity_ids: None, entity_types: None, output_format: None, updated_since: None }
     }
 
     /// Sets `campaign_filter`.
+    #[inline]
     pub fn campaign_filter(mut self, value: impl Into<BulkDownloadRequestCampaignFilter>) -> Self {
         self.campaign_filter = Some(value.into());
         self
     }
 
     /// Sets `entity_ids`.
+    #[inline]
     pub fn entity_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.entity_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `entity_types`.
+    #[inline]
     pub fn entity_types(mut self, value: impl IntoIterator<Item = impl Into<BulkEntityType>>) -> Self {
         self.entity_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `output_format`.
+    #[inline]
     pub fn output_format(mut self, value: impl Into<BulkOutputFormat>) -> Self {
         self.output_format = Some(value.into());
         self
     }
 
     /// Sets `updated_since`.
+    #[inline]
     pub fn updated_since(mut self, value: impl Into<String>) -> Self {
         self.updated_since = Some(value.into());
         self
@@ -90,35 +96,41 @@ pub struct BulkDownloadRequestCampaignFilter {
 
 impl BulkDownloadRequestCampaignFilter {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { campaign_status: None, end_time: None, name: None, objective_type: None, start_time: None }
     }
 
     /// Sets `campaign_status`.
+    #[inline]
     pub fn campaign_status(mut self, value: impl IntoIterator<Item = impl Into<CampaignSummaryStatus>>) -> Self {
         self.campaign_status = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: impl Into<String>) -> Self {
         self.end_time = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `objective_type`.
+    #[inline]
     pub fn objective_type(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
         self.objective_type = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: impl Into<String>) -> Self {
         self.start_time = Some(value.into());
         self
@@ -138,11 +150,13 @@ pub struct BulkDownloadResponse {
 
 impl BulkDownloadResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { request_id: None }
     }
 
     /// Sets `request_id`.
+    #[inline]
     pub fn request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = Some(value.into());
         self
@@ -186,17 +200,20 @@ pub struct BulkUpsertRequest {
 
 impl BulkUpsertRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { create: None, update: None }
     }
 
     /// Sets `create`.
+    #[inline]
     pub fn create(mut self, value: impl Into<BulkUpsertRequestCreate>) -> Self {
         self.create = Some(value.into());
         self
     }
 
     /// Sets `update`.
+    #[inline]
     pub fn update(mut self, value: impl Into<BulkUpsertRequestUpdate>) -> Self {
         self.update = Some(value.into());
         self
@@ -234,6 +251,7 @@ pub struct BulkUpsertRequestCreate {
 
 impl BulkUpsertRequestCreate {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_groups: None,
@@ -247,24 +265,28 @@ impl BulkUpsertRequestCreate {
     }
 
     /// Sets `ad_groups`.
+    #[inline]
     pub fn ad_groups(mut self, value: impl IntoIterator<Item = impl Into<AdGroupCreateRequest>>) -> Self {
         self.ad_groups = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ads`.
+    #[inline]
     pub fn ads(mut self, value: impl IntoIterator<Item = impl Into<AdCreateRequest>>) -> Self {
         self.ads = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaigns`.
+    #[inline]
     pub fn campaigns(mut self, value: impl IntoIterator<Item = impl Into<CampaignCreateRequest>>) -> Self {
         self.campaigns = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `catalog_product_groups`.
+    #[inline]
     pub fn catalog_product_groups(
         mut self,
         value: impl IntoIterator<Item = impl Into<BulkUpsertRequestCreateCatalogProductGroupsItem>>,
@@ -274,18 +296,21 @@ impl BulkUpsertRequestCreate {
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<KeywordsRequest>>) -> Self {
         self.keywords = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `labels`.
+    #[inline]
     pub fn labels(mut self, value: impl IntoIterator<Item = impl Into<LabelCreateRequest>>) -> Self {
         self.labels = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_groups`.
+    #[inline]
     pub fn product_groups(
         mut self,
         value: impl IntoIterator<Item = impl Into<ProductGroupPromotionCreateRequest>>,
@@ -339,6 +364,7 @@ pub struct BulkUpsertRequestUpdate {
 
 impl BulkUpsertRequestUpdate {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_groups: None,
@@ -352,24 +378,28 @@ impl BulkUpsertRequestUpdate {
     }
 
     /// Sets `ad_groups`.
+    #[inline]
     pub fn ad_groups(mut self, value: impl IntoIterator<Item = impl Into<AdGroupUpdateRequest>>) -> Self {
         self.ad_groups = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ads`.
+    #[inline]
     pub fn ads(mut self, value: impl IntoIterator<Item = impl Into<AdUpdateRequest>>) -> Self {
         self.ads = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaigns`.
+    #[inline]
     pub fn campaigns(mut self, value: impl IntoIterator<Item = impl Into<CampaignUpdateRequest>>) -> Self {
         self.campaigns = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `catalog_product_groups`.
+    #[inline]
     pub fn catalog_product_groups(
         mut self,
         value: impl IntoIterator<Item = impl Into<BulkUpsertRequestUpdateCatalogProductGroupsItem>>,
@@ -379,18 +409,21 @@ impl BulkUpsertRequestUpdate {
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<KeywordUpdate>>) -> Self {
         self.keywords = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `labels`.
+    #[inline]
     pub fn labels(mut self, value: impl IntoIterator<Item = impl Into<BulkUpsertRequestUpdateLabelsItem>>) -> Self {
         self.labels = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_groups`.
+    #[inline]
     pub fn product_groups(
         mut self,
         value: impl IntoIterator<Item = impl Into<ProductGroupPromotionUpdateRequest>>,
@@ -431,18 +464,21 @@ pub struct BulkUpsertRequestUpdateLabelsItem {
 
 impl BulkUpsertRequestUpdateLabelsItem {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self { id, status: None, value: None }
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<BulkUpsertRequestUpdateLabelsItemStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
@@ -469,11 +505,13 @@ pub struct BulkUpsertResponse {
 
 impl BulkUpsertResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { request_id: None }
     }
 
     /// Sets `request_id`.
+    #[inline]
     pub fn request_id(mut self, value: impl Into<String>) -> Self {
         self.request_id = Some(value.into());
         self
@@ -505,17 +543,20 @@ pub struct BulkUpsertStatusResponse {
 
 impl BulkUpsertStatusResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { result_url: None, status: None }
     }
 
     /// Sets `result_url`.
+    #[inline]
     pub fn result_url(mut self, value: impl Into<String>) -> Self {
         self.result_url = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<BulkUpsertStatus>) -> Self {
         self.status = Some(value.into());
         self

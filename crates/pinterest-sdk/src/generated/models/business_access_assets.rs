@@ -48,6 +48,7 @@ pub struct AssetGroupBinding {
 
 impl AssetGroupBinding {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_accounts_ids: None,
@@ -65,66 +66,77 @@ impl AssetGroupBinding {
     }
 
     /// Sets `ad_accounts_ids`.
+    #[inline]
     pub fn ad_accounts_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_accounts_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `asset_group_description`.
+    #[inline]
     pub fn asset_group_description(mut self, value: impl Into<String>) -> Self {
         self.asset_group_description = Some(value.into());
         self
     }
 
     /// Sets `asset_group_name`.
+    #[inline]
     pub fn asset_group_name(mut self, value: impl Into<String>) -> Self {
         self.asset_group_name = Some(value.into());
         self
     }
 
     /// Sets `asset_group_types`.
+    #[inline]
     pub fn asset_group_types(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.asset_group_types = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `catalogs_ids`.
+    #[inline]
     pub fn catalogs_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.catalogs_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `created_by`.
+    #[inline]
     pub fn created_by(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.created_by = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `owner`.
+    #[inline]
     pub fn owner(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.owner = Some(value.into());
         self
     }
 
     /// Sets `profiles_ids`.
+    #[inline]
     pub fn profiles_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.profiles_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -166,29 +178,34 @@ pub struct AssetIdPermissions {
 
 impl AssetIdPermissions {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_group_info: None, asset_id: None, asset_type: None, permissions: None }
     }
 
     /// Sets `asset_group_info`.
+    #[inline]
     pub fn asset_group_info(mut self, value: impl Into<AssetGroupBinding>) -> Self {
         self.asset_group_info = Some(value.into());
         self
     }
 
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `asset_type`.
+    #[inline]
     pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
@@ -210,6 +227,7 @@ pub struct BusinessAccessAssetsDeleteMemberAccessBody {
 
 impl BusinessAccessAssetsDeleteMemberAccessBody {
     /// A value with `accesses` set and the other fields empty.
+    #[inline]
     pub fn new(
         accesses: impl IntoIterator<Item = impl Into<BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem>>,
     ) -> Self {
@@ -233,6 +251,7 @@ pub struct BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem {
 impl BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`asset_id`, `member_id`).
+    #[inline]
     pub fn builder() -> BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
         BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder::default()
     }
@@ -247,6 +266,7 @@ pub struct BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
 }
 
 impl std::fmt::Debug for BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder").finish_non_exhaustive()
     }
@@ -254,18 +274,21 @@ impl std::fmt::Debug for BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemB
 
 impl BusinessAccessAssetsDeleteMemberAccessBodyAccessesItemBuilder {
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `member_id`.
+    #[inline]
     pub fn member_id(mut self, value: impl Into<String>) -> Self {
         self.member_id = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem, crate::error::BuildError> {
         Ok(BusinessAccessAssetsDeleteMemberAccessBodyAccessesItem {
             asset_id: self.asset_id.ok_or(crate::error::BuildError::missing(
@@ -295,12 +318,14 @@ pub struct BusinessAccessAssetsListAssetMembersResponse {
 
 impl BusinessAccessAssetsListAssetMembersResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserSingleAssetBinding>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -322,12 +347,14 @@ pub struct BusinessAccessAssetsListAssetPartnersResponse {
 
 impl BusinessAccessAssetsListAssetPartnersResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserSingleAssetBinding>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -363,12 +390,14 @@ pub struct BusinessAccessAssetsListMemberAssetsResponse {
 
 impl BusinessAccessAssetsListMemberAssetsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<AssetIdPermissions>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -393,12 +422,14 @@ pub struct BusinessAccessAssetsListPartnerAssetsResponse {
 
 impl BusinessAccessAssetsListPartnerAssetsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<GetPartnerAssetsResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -420,12 +451,14 @@ pub struct BusinessAccessAssetsListResponse {
 
 impl BusinessAccessAssetsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<GetBusinessAssetsResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -449,6 +482,7 @@ pub struct CreateAssetGroupBody {
 impl CreateAssetGroupBody {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`asset_group_description`, `asset_group_name`, `asset_group_types`).
+    #[inline]
     pub fn builder() -> CreateAssetGroupBodyBuilder {
         CreateAssetGroupBodyBuilder::default()
     }
@@ -464,6 +498,7 @@ pub struct CreateAssetGroupBodyBuilder {
 }
 
 impl std::fmt::Debug for CreateAssetGroupBodyBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateAssetGroupBodyBuilder").finish_non_exhaustive()
     }
@@ -471,24 +506,28 @@ impl std::fmt::Debug for CreateAssetGroupBodyBuilder {
 
 impl CreateAssetGroupBodyBuilder {
     /// Sets `asset_group_description`.
+    #[inline]
     pub fn asset_group_description(mut self, value: impl Into<String>) -> Self {
         self.asset_group_description = Some(value.into());
         self
     }
 
     /// Sets `asset_group_name`.
+    #[inline]
     pub fn asset_group_name(mut self, value: impl Into<String>) -> Self {
         self.asset_group_name = Some(value.into());
         self
     }
 
     /// Sets `asset_group_types`.
+    #[inline]
     pub fn asset_group_types(mut self, value: impl Into<AssetGroupTypes>) -> Self {
         self.asset_group_types = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CreateAssetGroupBody, crate::error::BuildError> {
         Ok(CreateAssetGroupBody {
             asset_group_description: self
@@ -517,11 +556,13 @@ pub struct CreateAssetGroupResponse {
 
 impl CreateAssetGroupResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_group: None }
     }
 
     /// Sets `asset_group`.
+    #[inline]
     pub fn asset_group(mut self, value: impl Into<AssetGroupBinding>) -> Self {
         self.asset_group = Some(value.into());
         self
@@ -540,6 +581,7 @@ pub struct DeleteAssetGroupBody {
 
 impl DeleteAssetGroupBody {
     /// A value with `asset_groups_to_delete` set and the other fields empty.
+    #[inline]
     pub fn new(asset_groups_to_delete: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let asset_groups_to_delete = asset_groups_to_delete.into_iter().map(Into::into).collect();
         Self { asset_groups_to_delete }
@@ -562,17 +604,20 @@ pub struct DeleteAssetGroupResponse {
 
 impl DeleteAssetGroupResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { deleted_asset_groups: None, exceptions: None }
     }
 
     /// Sets `deleted_asset_groups`.
+    #[inline]
     pub fn deleted_asset_groups(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.deleted_asset_groups = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(
         mut self,
         value: impl IntoIterator<Item = impl Into<DeleteAssetGroupResponseExceptionsItem>>,
@@ -601,23 +646,27 @@ pub struct DeleteAssetGroupResponseExceptionsItem {
 
 impl DeleteAssetGroupResponseExceptionsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_group_id: None, code: None, message: None }
     }
 
     /// Sets `asset_group_id`.
+    #[inline]
     pub fn asset_group_id(mut self, value: impl Into<String>) -> Self {
         self.asset_group_id = Some(value.into());
         self
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -640,17 +689,20 @@ pub struct DeleteMemberAccessResult {
 
 impl DeleteMemberAccessResult {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_id: None, member_id: None }
     }
 
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `member_id`.
+    #[inline]
     pub fn member_id(mut self, value: impl Into<String>) -> Self {
         self.member_id = Some(value.into());
         self
@@ -670,11 +722,13 @@ pub struct DeleteMemberAccessResultsResponseArray {
 
 impl DeleteMemberAccessResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<DeleteMemberAccessResult>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -693,6 +747,7 @@ pub struct DeletePartnerAssetAccessBody {
 
 impl DeletePartnerAssetAccessBody {
     /// A value with `accesses` set and the other fields empty.
+    #[inline]
     pub fn new(accesses: impl IntoIterator<Item = impl Into<DeletePartnerAssetAccessBodyAccessesItem>>) -> Self {
         let accesses = accesses.into_iter().map(Into::into).collect();
         Self { accesses }
@@ -717,6 +772,7 @@ pub struct DeletePartnerAssetAccessBodyAccessesItem {
 impl DeletePartnerAssetAccessBodyAccessesItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`asset_id`, `partner_id`).
+    #[inline]
     pub fn builder() -> DeletePartnerAssetAccessBodyAccessesItemBuilder {
         DeletePartnerAssetAccessBodyAccessesItemBuilder::default()
     }
@@ -732,6 +788,7 @@ pub struct DeletePartnerAssetAccessBodyAccessesItemBuilder {
 }
 
 impl std::fmt::Debug for DeletePartnerAssetAccessBodyAccessesItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeletePartnerAssetAccessBodyAccessesItemBuilder").finish_non_exhaustive()
     }
@@ -739,24 +796,28 @@ impl std::fmt::Debug for DeletePartnerAssetAccessBodyAccessesItemBuilder {
 
 impl DeletePartnerAssetAccessBodyAccessesItemBuilder {
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `partner_id`.
+    #[inline]
     pub fn partner_id(mut self, value: impl Into<String>) -> Self {
         self.partner_id = Some(value.into());
         self
     }
 
     /// Sets `partner_type`.
+    #[inline]
     pub fn partner_type(mut self, value: impl Into<DeletePartnerAssetAccessBodyAccessesItemPartnerType>) -> Self {
         self.partner_type = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<DeletePartnerAssetAccessBodyAccessesItem, crate::error::BuildError> {
         Ok(DeletePartnerAssetAccessBodyAccessesItem {
             asset_id: self
@@ -798,35 +859,41 @@ pub struct DeletePartnerAssetsResult {
 
 impl DeletePartnerAssetsResult {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_id: None, asset_type: None, is_shared_partner: None, partner_id: None, permissions: None }
     }
 
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `asset_type`.
+    #[inline]
     pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
     /// Sets `is_shared_partner`.
+    #[inline]
     pub fn is_shared_partner(mut self, value: bool) -> Self {
         self.is_shared_partner = Some(value);
         self
     }
 
     /// Sets `partner_id`.
+    #[inline]
     pub fn partner_id(mut self, value: impl Into<String>) -> Self {
         self.partner_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
@@ -846,11 +913,13 @@ pub struct DeletePartnerAssetsResultsResponseArray {
 
 impl DeletePartnerAssetsResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<DeletePartnerAssetsResult>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -879,29 +948,34 @@ pub struct GetBusinessAssetsResponse {
 
 impl GetBusinessAssetsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_group_info: None, asset_id: None, asset_type: None, catalog_info: None }
     }
 
     /// Sets `asset_group_info`.
+    #[inline]
     pub fn asset_group_info(mut self, value: impl Into<AssetGroupBinding>) -> Self {
         self.asset_group_info = Some(value.into());
         self
     }
 
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `asset_type`.
+    #[inline]
     pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
     /// Sets `catalog_info`.
+    #[inline]
     pub fn catalog_info(mut self, value: impl Into<GetBusinessAssetsResponseCatalogInfo>) -> Self {
         self.catalog_info = Some(value.into());
         self
@@ -927,23 +1001,27 @@ pub struct GetBusinessAssetsResponseCatalogInfo {
 
 impl GetBusinessAssetsResponseCatalogInfo {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { catalog_type: None, id: None, name: None }
     }
 
     /// Sets `catalog_type`.
+    #[inline]
     pub fn catalog_type(mut self, value: impl Into<String>) -> Self {
         self.catalog_type = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -972,29 +1050,34 @@ pub struct GetPartnerAssetsResponse {
 
 impl GetPartnerAssetsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_group_info: None, asset_id: None, asset_type: None, permissions: None }
     }
 
     /// Sets `asset_group_info`.
+    #[inline]
     pub fn asset_group_info(mut self, value: impl Into<AssetGroupBinding>) -> Self {
         self.asset_group_info = Some(value.into());
         self
     }
 
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `asset_type`.
+    #[inline]
     pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1031,11 +1114,13 @@ pub struct UpdateAssetGroupBody {
 
 impl UpdateAssetGroupBody {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_groups_to_update: None }
     }
 
     /// Sets `asset_groups_to_update`.
+    #[inline]
     pub fn asset_groups_to_update(
         mut self,
         value: impl IntoIterator<Item = impl Into<UpdateAssetGroupBodyAssetGroupsToUpdateItem>>,
@@ -1072,6 +1157,7 @@ pub struct UpdateAssetGroupBodyAssetGroupsToUpdateItem {
 
 impl UpdateAssetGroupBodyAssetGroupsToUpdateItem {
     /// A value with `asset_group_id` set and the other fields empty.
+    #[inline]
     pub fn new(asset_group_id: impl Into<String>) -> Self {
         let asset_group_id = asset_group_id.into();
         Self {
@@ -1085,30 +1171,35 @@ impl UpdateAssetGroupBodyAssetGroupsToUpdateItem {
     }
 
     /// Sets `asset_group_types`.
+    #[inline]
     pub fn asset_group_types(mut self, value: impl Into<AssetGroupTypes>) -> Self {
         self.asset_group_types = Some(value.into());
         self
     }
 
     /// Sets `assets_to_add`.
+    #[inline]
     pub fn assets_to_add(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.assets_to_add = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `assets_to_remove`.
+    #[inline]
     pub fn assets_to_remove(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.assets_to_remove = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -1131,11 +1222,13 @@ pub struct UpdateAssetGroupResponse {
 
 impl UpdateAssetGroupResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exceptions: None, updated_asset_groups: None }
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(
         mut self,
         value: impl IntoIterator<Item = impl Into<UpdateAssetGroupResponseExceptionsItem>>,
@@ -1145,6 +1238,7 @@ impl UpdateAssetGroupResponse {
     }
 
     /// Sets `updated_asset_groups`.
+    #[inline]
     pub fn updated_asset_groups(mut self, value: impl IntoIterator<Item = impl Into<AssetGroupBinding>>) -> Self {
         self.updated_asset_groups = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1170,23 +1264,27 @@ pub struct UpdateAssetGroupResponseExceptionsItem {
 
 impl UpdateAssetGroupResponseExceptionsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_group_id: None, code: None, message: None }
     }
 
     /// Sets `asset_group_id`.
+    #[inline]
     pub fn asset_group_id(mut self, value: impl Into<String>) -> Self {
         self.asset_group_id = Some(value.into());
         self
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -1205,6 +1303,7 @@ pub struct UpdateMemberAssetAccessBody {
 
 impl UpdateMemberAssetAccessBody {
     /// A value with `accesses` set and the other fields empty.
+    #[inline]
     pub fn new(accesses: impl IntoIterator<Item = impl Into<UpdateMemberAssetAccessBodyAccessesItem>>) -> Self {
         let accesses = accesses.into_iter().map(Into::into).collect();
         Self { accesses }
@@ -1228,6 +1327,7 @@ pub struct UpdateMemberAssetAccessBodyAccessesItem {
 impl UpdateMemberAssetAccessBodyAccessesItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`asset_id`, `member_id`, `permissions`).
+    #[inline]
     pub fn builder() -> UpdateMemberAssetAccessBodyAccessesItemBuilder {
         UpdateMemberAssetAccessBodyAccessesItemBuilder::default()
     }
@@ -1243,6 +1343,7 @@ pub struct UpdateMemberAssetAccessBodyAccessesItemBuilder {
 }
 
 impl std::fmt::Debug for UpdateMemberAssetAccessBodyAccessesItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpdateMemberAssetAccessBodyAccessesItemBuilder").finish_non_exhaustive()
     }
@@ -1250,24 +1351,28 @@ impl std::fmt::Debug for UpdateMemberAssetAccessBodyAccessesItemBuilder {
 
 impl UpdateMemberAssetAccessBodyAccessesItemBuilder {
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `member_id`.
+    #[inline]
     pub fn member_id(mut self, value: impl Into<String>) -> Self {
         self.member_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Permissions>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<UpdateMemberAssetAccessBodyAccessesItem, crate::error::BuildError> {
         Ok(UpdateMemberAssetAccessBodyAccessesItem {
             asset_id: self
@@ -1296,11 +1401,13 @@ pub struct UpdateMemberAssetsResultsResponseArray {
 
 impl UpdateMemberAssetsResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(
         mut self,
         value: impl IntoIterator<Item = impl Into<UpdateMemberAssetsResultsResponseArrayItemsItem>>,
@@ -1323,11 +1430,13 @@ pub struct UpdateMemberAssetsResultsResponseArrayItemsItem {
 
 impl UpdateMemberAssetsResultsResponseArrayItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { response: None }
     }
 
     /// Sets `response`.
+    #[inline]
     pub fn response(mut self, value: impl Into<UsersForIndividualAssetResponse>) -> Self {
         self.response = Some(value.into());
         self
@@ -1346,6 +1455,7 @@ pub struct UpdatePartnerAssetAccessBody {
 
 impl UpdatePartnerAssetAccessBody {
     /// A value with `accesses` set and the other fields empty.
+    #[inline]
     pub fn new(accesses: impl IntoIterator<Item = impl Into<UpdatePartnerAssetAccessBodyAccessesItem>>) -> Self {
         let accesses = accesses.into_iter().map(Into::into).collect();
         Self { accesses }
@@ -1369,6 +1479,7 @@ pub struct UpdatePartnerAssetAccessBodyAccessesItem {
 impl UpdatePartnerAssetAccessBodyAccessesItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`asset_id`, `partner_id`, `permissions`).
+    #[inline]
     pub fn builder() -> UpdatePartnerAssetAccessBodyAccessesItemBuilder {
         UpdatePartnerAssetAccessBodyAccessesItemBuilder::default()
     }
@@ -1384,6 +1495,7 @@ pub struct UpdatePartnerAssetAccessBodyAccessesItemBuilder {
 }
 
 impl std::fmt::Debug for UpdatePartnerAssetAccessBodyAccessesItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpdatePartnerAssetAccessBodyAccessesItemBuilder").finish_non_exhaustive()
     }
@@ -1391,24 +1503,28 @@ impl std::fmt::Debug for UpdatePartnerAssetAccessBodyAccessesItemBuilder {
 
 impl UpdatePartnerAssetAccessBodyAccessesItemBuilder {
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `partner_id`.
+    #[inline]
     pub fn partner_id(mut self, value: impl Into<String>) -> Self {
         self.partner_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Permissions>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<UpdatePartnerAssetAccessBodyAccessesItem, crate::error::BuildError> {
         Ok(UpdatePartnerAssetAccessBodyAccessesItem {
             asset_id: self
@@ -1446,29 +1562,34 @@ pub struct UpdatePartnerAssetsResult {
 
 impl UpdatePartnerAssetsResult {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_id: None, asset_type: None, partner_id: None, permissions: None }
     }
 
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `asset_type`.
+    #[inline]
     pub fn asset_type(mut self, value: impl Into<AssetTypeResponse>) -> Self {
         self.asset_type = Some(value.into());
         self
     }
 
     /// Sets `partner_id`.
+    #[inline]
     pub fn partner_id(mut self, value: impl Into<String>) -> Self {
         self.partner_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
@@ -1488,11 +1609,13 @@ pub struct UpdatePartnerAssetsResultsResponseArray {
 
 impl UpdatePartnerAssetsResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<UpdatePartnerAssetsResult>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1515,17 +1638,20 @@ pub struct UserSingleAssetBinding {
 
 impl UserSingleAssetBinding {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { permissions: None, user: None }
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
     }
 
     /// Sets `user`.
+    #[inline]
     pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.user = Some(value.into());
         self
@@ -1551,23 +1677,27 @@ pub struct UsersForIndividualAssetResponse {
 
 impl UsersForIndividualAssetResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { asset_id: None, member_id: None, permissions: None }
     }
 
     /// Sets `asset_id`.
+    #[inline]
     pub fn asset_id(mut self, value: impl Into<String>) -> Self {
         self.asset_id = Some(value.into());
         self
     }
 
     /// Sets `member_id`.
+    #[inline]
     pub fn member_id(mut self, value: impl Into<String>) -> Self {
         self.member_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self

@@ -20,6 +20,7 @@ pub struct AuthRespondInvitesBody {
 
 impl AuthRespondInvitesBody {
     /// A value with `invites` set and the other fields empty.
+    #[inline]
     pub fn new(invites: impl IntoIterator<Item = impl Into<AuthRespondInvitesBodyInvitesItem>>) -> Self {
         let invites = invites.into_iter().map(Into::into).collect();
         Self { invites }
@@ -40,6 +41,7 @@ pub struct AuthRespondInvitesBodyInvitesItem {
 
 impl AuthRespondInvitesBodyInvitesItem {
     /// A value with `action` and `invite_id` set and the other fields empty.
+    #[inline]
     pub fn new(action: impl Into<AuthRespondInvitesBodyInvitesItemAction>, invite_id: impl Into<String>) -> Self {
         let action = action.into();
         let invite_id = invite_id.into();
@@ -62,11 +64,13 @@ pub struct AuthRespondInvitesBodyInvitesItemAction {
 
 impl AuthRespondInvitesBodyInvitesItemAction {
     /// A value with `accept_invite` set and the other fields empty.
+    #[inline]
     pub fn new(accept_invite: bool) -> Self {
         Self { accept_invite, asset_id_to_permissions: None }
     }
 
     /// Sets `asset_id_to_permissions`.
+    #[inline]
     pub fn asset_id_to_permissions(mut self, value: impl Into<AssetIdToPermissions>) -> Self {
         self.asset_id_to_permissions = Some(value.into());
         self
@@ -95,29 +99,34 @@ pub struct BaseInviteDataResponse {
 
 impl BaseInviteDataResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, invite_data: None, is_received_invite: None, user: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `invite_data`.
+    #[inline]
     pub fn invite_data(mut self, value: impl Into<BaseInviteDataResponseInviteData>) -> Self {
         self.invite_data = Some(value.into());
         self
     }
 
     /// Sets `is_received_invite`.
+    #[inline]
     pub fn is_received_invite(mut self, value: bool) -> Self {
         self.is_received_invite = Some(value);
         self
     }
 
     /// Sets `user`.
+    #[inline]
     pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.user = Some(value.into());
         self
@@ -149,35 +158,41 @@ pub struct BaseInviteDataResponseInviteData {
 
 impl BaseInviteDataResponseInviteData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { invite_expiration: None, invite_status: None, invite_type: None, last_updated_time: None, sent_at: None }
     }
 
     /// Sets `invite_expiration`.
+    #[inline]
     pub fn invite_expiration(mut self, value: i64) -> Self {
         self.invite_expiration = Some(value);
         self
     }
 
     /// Sets `invite_status`.
+    #[inline]
     pub fn invite_status(mut self, value: impl Into<String>) -> Self {
         self.invite_status = Some(value.into());
         self
     }
 
     /// Sets `invite_type`.
+    #[inline]
     pub fn invite_type(mut self, value: impl Into<String>) -> Self {
         self.invite_type = Some(value.into());
         self
     }
 
     /// Sets `last_updated_time`.
+    #[inline]
     pub fn last_updated_time(mut self, value: i64) -> Self {
         self.last_updated_time = Some(value);
         self
     }
 
     /// Sets `sent_at`.
+    #[inline]
     pub fn sent_at(mut self, value: i64) -> Self {
         self.sent_at = Some(value);
         self
@@ -207,12 +222,14 @@ pub struct BusinessAccessInviteListResponse {
 
 impl BusinessAccessInviteListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<InviteResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -240,6 +257,7 @@ pub struct CancelInvitesBody {
 
 impl CancelInvitesBody {
     /// A value with `invite_ids` set and the other fields empty.
+    #[inline]
     pub fn new(invite_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let invite_ids = invite_ids.into_iter().map(Into::into).collect();
         Self { invite_ids }
@@ -258,6 +276,7 @@ pub struct CreateAssetAccessRequestBody {
 
 impl CreateAssetAccessRequestBody {
     /// A value with `asset_requests` set and the other fields empty.
+    #[inline]
     pub fn new(
         asset_requests: impl IntoIterator<Item = impl Into<CreateAssetAccessRequestBodyAssetRequestsItem>>,
     ) -> Self {
@@ -280,6 +299,7 @@ pub struct CreateAssetAccessRequestBodyAssetRequestsItem {
 
 impl CreateAssetAccessRequestBodyAssetRequestsItem {
     /// A value with `asset_id_to_permissions` and `partner_id` set and the other fields empty.
+    #[inline]
     pub fn new(asset_id_to_permissions: impl Into<AssetIdToPermissions>, partner_id: impl Into<String>) -> Self {
         let asset_id_to_permissions = asset_id_to_permissions.into();
         let partner_id = partner_id.into();
@@ -306,17 +326,20 @@ pub struct CreateAssetAccessRequestErrorMessageItem {
 
 impl CreateAssetAccessRequestErrorMessageItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { code: None, messages: None }
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `messages`.
+    #[inline]
     pub fn messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.messages = Some(value.into_iter().map(Into::into).collect());
         self
@@ -339,17 +362,20 @@ pub struct CreateAssetAccessRequestResponse {
 
 impl CreateAssetAccessRequestResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exceptions: None, invites: None }
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(mut self, value: impl Into<CreateAssetAccessRequestErrorMessage>) -> Self {
         self.exceptions = Some(value.into());
         self
     }
 
     /// Sets `invites`.
+    #[inline]
     pub fn invites(mut self, value: std::collections::BTreeMap<String, String>) -> Self {
         self.invites = Some(value);
         self
@@ -368,6 +394,7 @@ pub struct CreateAssetInvitesRequest {
 
 impl CreateAssetInvitesRequest {
     /// A value with `invites` set and the other fields empty.
+    #[inline]
     pub fn new(invites: impl IntoIterator<Item = impl Into<CreateAssetInvitesRequestItem>>) -> Self {
         let invites = invites.into_iter().map(Into::into).collect();
         Self { invites }
@@ -391,6 +418,7 @@ pub struct CreateAssetInvitesRequestItem {
 impl CreateAssetInvitesRequestItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`asset_id_to_permissions`, `invite_id`, `invite_type`).
+    #[inline]
     pub fn builder() -> CreateAssetInvitesRequestItemBuilder {
         CreateAssetInvitesRequestItemBuilder::default()
     }
@@ -406,6 +434,7 @@ pub struct CreateAssetInvitesRequestItemBuilder {
 }
 
 impl std::fmt::Debug for CreateAssetInvitesRequestItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateAssetInvitesRequestItemBuilder").finish_non_exhaustive()
     }
@@ -413,24 +442,28 @@ impl std::fmt::Debug for CreateAssetInvitesRequestItemBuilder {
 
 impl CreateAssetInvitesRequestItemBuilder {
     /// Sets `asset_id_to_permissions`.
+    #[inline]
     pub fn asset_id_to_permissions(mut self, value: impl Into<AssetIdToPermissions>) -> Self {
         self.asset_id_to_permissions = Some(value.into());
         self
     }
 
     /// Sets `invite_id`.
+    #[inline]
     pub fn invite_id(mut self, value: impl Into<String>) -> Self {
         self.invite_id = Some(value.into());
         self
     }
 
     /// Sets `invite_type`.
+    #[inline]
     pub fn invite_type(mut self, value: impl Into<InviteType>) -> Self {
         self.invite_type = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CreateAssetInvitesRequestItem, crate::error::BuildError> {
         Ok(CreateAssetInvitesRequestItem {
             asset_id_to_permissions: self
@@ -459,11 +492,13 @@ pub struct CreateInvitesResultsResponseArray {
 
 impl CreateInvitesResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(
         mut self,
         value: impl IntoIterator<Item = impl Into<CreateInvitesResultsResponseArrayItemsItem>>,
@@ -489,17 +524,20 @@ pub struct CreateInvitesResultsResponseArrayItemsItem {
 
 impl CreateInvitesResultsResponseArrayItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exception: None, invite: None }
     }
 
     /// Sets `exception`.
+    #[inline]
     pub fn exception(mut self, value: impl Into<InviteExceptionResponse>) -> Self {
         self.exception = Some(value.into());
         self
     }
 
     /// Sets `invite`.
+    #[inline]
     pub fn invite(mut self, value: impl Into<CreateInvitesResultsResponseArrayItemsItemInvite>) -> Self {
         self.invite = Some(value.into());
         self
@@ -522,17 +560,20 @@ pub struct CreateInvitesResultsResponseArrayItemsItemInvite {
 
 impl CreateInvitesResultsResponseArrayItemsItemInvite {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, user: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `user`.
+    #[inline]
     pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.user = Some(value.into());
         self
@@ -560,6 +601,7 @@ pub struct CreateMembershipOrPartnershipInvitesBody {
 impl CreateMembershipOrPartnershipInvitesBody {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`business_role`, `invite_type`).
+    #[inline]
     pub fn builder() -> CreateMembershipOrPartnershipInvitesBodyBuilder {
         CreateMembershipOrPartnershipInvitesBodyBuilder::default()
     }
@@ -576,6 +618,7 @@ pub struct CreateMembershipOrPartnershipInvitesBodyBuilder {
 }
 
 impl std::fmt::Debug for CreateMembershipOrPartnershipInvitesBodyBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateMembershipOrPartnershipInvitesBodyBuilder").finish_non_exhaustive()
     }
@@ -583,30 +626,35 @@ impl std::fmt::Debug for CreateMembershipOrPartnershipInvitesBodyBuilder {
 
 impl CreateMembershipOrPartnershipInvitesBodyBuilder {
     /// Sets `business_role`.
+    #[inline]
     pub fn business_role(mut self, value: impl Into<CreateMembershipOrPartnershipInvitesBodyBusinessRole>) -> Self {
         self.business_role = Some(value.into());
         self
     }
 
     /// Sets `invite_type`.
+    #[inline]
     pub fn invite_type(mut self, value: impl Into<InviteType>) -> Self {
         self.invite_type = Some(value.into());
         self
     }
 
     /// Sets `members`.
+    #[inline]
     pub fn members(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.members = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `partners`.
+    #[inline]
     pub fn partners(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.partners = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CreateMembershipOrPartnershipInvitesBody, crate::error::BuildError> {
         Ok(CreateMembershipOrPartnershipInvitesBody {
             business_role: self.business_role.ok_or(crate::error::BuildError::missing(
@@ -638,11 +686,13 @@ pub struct DeleteInvitesResultsResponseArray {
 
 impl DeleteInvitesResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(
         mut self,
         value: impl IntoIterator<Item = impl Into<DeleteInvitesResultsResponseArrayItemsItem>>,
@@ -668,17 +718,20 @@ pub struct DeleteInvitesResultsResponseArrayItemsItem {
 
 impl DeleteInvitesResultsResponseArrayItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exception: None, invite: None }
     }
 
     /// Sets `exception`.
+    #[inline]
     pub fn exception(mut self, value: impl Into<DeleteInvitesResultsResponseArrayItemsItemException>) -> Self {
         self.exception = Some(value.into());
         self
     }
 
     /// Sets `invite`.
+    #[inline]
     pub fn invite(mut self, value: impl Into<BaseInviteDataResponse>) -> Self {
         self.invite = Some(value.into());
         self
@@ -701,17 +754,20 @@ pub struct DeleteInvitesResultsResponseArrayItemsItemException {
 
 impl DeleteInvitesResultsResponseArrayItemsItemException {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { invite_id: None, message: None }
     }
 
     /// Sets `invite_id`.
+    #[inline]
     pub fn invite_id(mut self, value: impl Into<String>) -> Self {
         self.invite_id = Some(value.into());
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -734,11 +790,13 @@ pub struct InviteAssetsSummary {
 
 impl InviteAssetsSummary {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_accounts: None, profiles: None }
     }
 
     /// Sets `ad_accounts`.
+    #[inline]
     pub fn ad_accounts(
         mut self,
         value: impl IntoIterator<Item = impl Into<InviteAssetsSummaryAdAccountsItem>>,
@@ -748,6 +806,7 @@ impl InviteAssetsSummary {
     }
 
     /// Sets `profiles`.
+    #[inline]
     pub fn profiles(mut self, value: impl IntoIterator<Item = impl Into<InviteAssetsSummaryProfilesItem>>) -> Self {
         self.profiles = Some(value.into_iter().map(Into::into).collect());
         self
@@ -770,17 +829,20 @@ pub struct InviteAssetsSummaryAdAccountsItem {
 
 impl InviteAssetsSummaryAdAccountsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, permissions: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
@@ -803,17 +865,20 @@ pub struct InviteAssetsSummaryProfilesItem {
 
 impl InviteAssetsSummaryProfilesItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, permissions: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
@@ -848,6 +913,7 @@ pub struct InviteBusinessRoleBinding {
 
 impl InviteBusinessRoleBinding {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             id: None,
@@ -860,36 +926,42 @@ impl InviteBusinessRoleBinding {
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `invite_data`.
+    #[inline]
     pub fn invite_data(mut self, value: impl Into<InviteBusinessRoleBindingInviteData>) -> Self {
         self.invite_data = Some(value.into());
         self
     }
 
     /// Sets `is_received_invite`.
+    #[inline]
     pub fn is_received_invite(mut self, value: bool) -> Self {
         self.is_received_invite = Some(value);
         self
     }
 
     /// Sets `user`.
+    #[inline]
     pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.user = Some(value.into());
         self
     }
 
     /// Sets `created_by_business_id`.
+    #[inline]
     pub fn created_by_business_id(mut self, value: impl Into<String>) -> Self {
         self.created_by_business_id = Some(value.into());
         self
     }
 
     /// Sets `created_by_user_id`.
+    #[inline]
     pub fn created_by_user_id(mut self, value: impl Into<String>) -> Self {
         self.created_by_user_id = Some(value.into());
         self
@@ -921,35 +993,41 @@ pub struct InviteBusinessRoleBindingInviteData {
 
 impl InviteBusinessRoleBindingInviteData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { invite_expiration: None, invite_status: None, invite_type: None, last_updated_time: None, sent_at: None }
     }
 
     /// Sets `invite_expiration`.
+    #[inline]
     pub fn invite_expiration(mut self, value: i64) -> Self {
         self.invite_expiration = Some(value);
         self
     }
 
     /// Sets `invite_status`.
+    #[inline]
     pub fn invite_status(mut self, value: impl Into<String>) -> Self {
         self.invite_status = Some(value.into());
         self
     }
 
     /// Sets `invite_type`.
+    #[inline]
     pub fn invite_type(mut self, value: impl Into<String>) -> Self {
         self.invite_type = Some(value.into());
         self
     }
 
     /// Sets `last_updated_time`.
+    #[inline]
     pub fn last_updated_time(mut self, value: i64) -> Self {
         self.last_updated_time = Some(value);
         self
     }
 
     /// Sets `sent_at`.
+    #[inline]
     pub fn sent_at(mut self, value: i64) -> Self {
         self.sent_at = Some(value);
         self
@@ -978,29 +1056,34 @@ pub struct InviteExceptionResponse {
 
 impl InviteExceptionResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { code: None, invite_or_request_id: None, message: None, users_or_partner_ids: None }
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `invite_or_request_id`.
+    #[inline]
     pub fn invite_or_request_id(mut self, value: impl Into<String>) -> Self {
         self.invite_or_request_id = Some(value.into());
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `users_or_partner_ids`.
+    #[inline]
     pub fn users_or_partner_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.users_or_partner_ids = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1044,6 +1127,7 @@ pub struct InviteResponse {
 
 impl InviteResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             id: None,
@@ -1059,54 +1143,63 @@ impl InviteResponse {
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `invite_data`.
+    #[inline]
     pub fn invite_data(mut self, value: impl Into<InviteResponseInviteData>) -> Self {
         self.invite_data = Some(value.into());
         self
     }
 
     /// Sets `is_received_invite`.
+    #[inline]
     pub fn is_received_invite(mut self, value: bool) -> Self {
         self.is_received_invite = Some(value);
         self
     }
 
     /// Sets `user`.
+    #[inline]
     pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.user = Some(value.into());
         self
     }
 
     /// Sets `assets_summary`.
+    #[inline]
     pub fn assets_summary(mut self, value: impl Into<InviteAssetsSummary>) -> Self {
         self.assets_summary = Some(value.into());
         self
     }
 
     /// Sets `business_roles`.
+    #[inline]
     pub fn business_roles(mut self, value: impl IntoIterator<Item = impl Into<BusinessRoleResponse>>) -> Self {
         self.business_roles = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `created_by_business`.
+    #[inline]
     pub fn created_by_business(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.created_by_business = Some(value.into());
         self
     }
 
     /// Sets `created_by_user`.
+    #[inline]
     pub fn created_by_user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.created_by_user = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
@@ -1138,35 +1231,41 @@ pub struct InviteResponseInviteData {
 
 impl InviteResponseInviteData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { invite_expiration: None, invite_status: None, invite_type: None, last_updated_time: None, sent_at: None }
     }
 
     /// Sets `invite_expiration`.
+    #[inline]
     pub fn invite_expiration(mut self, value: i64) -> Self {
         self.invite_expiration = Some(value);
         self
     }
 
     /// Sets `invite_status`.
+    #[inline]
     pub fn invite_status(mut self, value: impl Into<String>) -> Self {
         self.invite_status = Some(value.into());
         self
     }
 
     /// Sets `invite_type`.
+    #[inline]
     pub fn invite_type(mut self, value: impl Into<String>) -> Self {
         self.invite_type = Some(value.into());
         self
     }
 
     /// Sets `last_updated_time`.
+    #[inline]
     pub fn last_updated_time(mut self, value: i64) -> Self {
         self.last_updated_time = Some(value);
         self
     }
 
     /// Sets `sent_at`.
+    #[inline]
     pub fn sent_at(mut self, value: i64) -> Self {
         self.sent_at = Some(value);
         self
@@ -1195,11 +1294,13 @@ pub struct RespondToInvitesResponseArray {
 
 impl RespondToInvitesResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<RespondToInvitesResponseArrayItemsItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1222,17 +1323,20 @@ pub struct RespondToInvitesResponseArrayItemsItem {
 
 impl RespondToInvitesResponseArrayItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exception: None, invite: None }
     }
 
     /// Sets `exception`.
+    #[inline]
     pub fn exception(mut self, value: impl Into<InviteExceptionResponse>) -> Self {
         self.exception = Some(value.into());
         self
     }
 
     /// Sets `invite`.
+    #[inline]
     pub fn invite(mut self, value: impl Into<BaseInviteDataResponse>) -> Self {
         self.invite = Some(value.into());
         self
@@ -1252,11 +1356,13 @@ pub struct UpdateInvitesResultsResponseArray {
 
 impl UpdateInvitesResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(
         mut self,
         value: impl IntoIterator<Item = impl Into<UpdateInvitesResultsResponseArrayItemsItem>>,
@@ -1282,17 +1388,20 @@ pub struct UpdateInvitesResultsResponseArrayItemsItem {
 
 impl UpdateInvitesResultsResponseArrayItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exception: None, invite: None }
     }
 
     /// Sets `exception`.
+    #[inline]
     pub fn exception(mut self, value: impl Into<InviteExceptionResponse>) -> Self {
         self.exception = Some(value.into());
         self
     }
 
     /// Sets `invite`.
+    #[inline]
     pub fn invite(mut self, value: impl Into<InviteBusinessRoleBinding>) -> Self {
         self.invite = Some(value.into());
         self

@@ -31,6 +31,7 @@ pub struct BusinessAccessRelationshipsCreateBrandAccountsBody {
 impl BusinessAccessRelationshipsCreateBrandAccountsBody {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`name`, `username`, `country`).
+    #[inline]
     pub fn builder() -> BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
         BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder::default()
     }
@@ -49,6 +50,7 @@ pub struct BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
 }
 
 impl std::fmt::Debug for BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder").finish_non_exhaustive()
     }
@@ -56,36 +58,42 @@ impl std::fmt::Debug for BusinessAccessRelationshipsCreateBrandAccountsBodyBuild
 
 impl BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `about`.
+    #[inline]
     pub fn about(mut self, value: impl Into<String>) -> Self {
         self.about = Some(value.into());
         self
     }
 
     /// Sets `website`.
+    #[inline]
     pub fn website(mut self, value: impl Into<String>) -> Self {
         self.website = Some(value.into());
         self
     }
 
     /// Sets `profile_image`.
+    #[inline]
     pub fn profile_image(
         mut self,
         value: impl Into<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage>,
@@ -95,6 +103,7 @@ impl BusinessAccessRelationshipsCreateBrandAccountsBodyBuilder {
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<BusinessAccessRelationshipsCreateBrandAccountsBody, crate::error::BuildError> {
         Ok(BusinessAccessRelationshipsCreateBrandAccountsBody {
             name: self.name.ok_or(crate::error::BuildError::missing(
@@ -131,6 +140,7 @@ pub struct BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage {
 impl BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`content_type`, `data`).
+    #[inline]
     pub fn builder() -> BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
         BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder::default()
     }
@@ -145,6 +155,7 @@ pub struct BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder
 }
 
 impl std::fmt::Debug for BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder").finish_non_exhaustive()
     }
@@ -152,6 +163,7 @@ impl std::fmt::Debug for BusinessAccessRelationshipsCreateBrandAccountsBodyProfi
 
 impl BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
     /// Sets `content_type`.
+    #[inline]
     pub fn content_type(
         mut self,
         value: impl Into<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageContentType>,
@@ -161,12 +173,14 @@ impl BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImageBuilder {
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<String>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(
         self,
     ) -> Result<BusinessAccessRelationshipsCreateBrandAccountsBodyProfileImage, crate::error::BuildError> {
@@ -199,11 +213,13 @@ pub struct BusinessAccessRelationshipsCreateBrandAccountsResponse {
 
 impl BusinessAccessRelationshipsCreateBrandAccountsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { brand_account_id: None }
     }
 
     /// Sets `brand_account_id`.
+    #[inline]
     pub fn brand_account_id(mut self, value: impl Into<String>) -> Self {
         self.brand_account_id = Some(value.into());
         self
@@ -225,12 +241,14 @@ pub struct BusinessAccessRelationshipsListEmployersResponse {
 
 impl BusinessAccessRelationshipsListEmployersResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserBusinessRoleBinding>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -252,12 +270,14 @@ pub struct BusinessAccessRelationshipsListMembersResponse {
 
 impl BusinessAccessRelationshipsListMembersResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserBusinessRoleBinding>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -279,12 +299,14 @@ pub struct BusinessAccessRelationshipsListPartnersResponse {
 
 impl BusinessAccessRelationshipsListPartnersResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserBusinessRoleBinding>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -319,41 +341,48 @@ pub struct BusinessAccessRelationshipsUpdateBrandAccountBody {
 
 impl BusinessAccessRelationshipsUpdateBrandAccountBody {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { name: None, username: None, country: None, about: None, website: None, profile_image: None }
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `about`.
+    #[inline]
     pub fn about(mut self, value: impl Into<String>) -> Self {
         self.about = Some(value.into());
         self
     }
 
     /// Sets `website`.
+    #[inline]
     pub fn website(mut self, value: impl Into<String>) -> Self {
         self.website = Some(value.into());
         self
     }
 
     /// Sets `profile_image`.
+    #[inline]
     pub fn profile_image(
         mut self,
         value: impl Into<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage>,
@@ -378,6 +407,7 @@ pub struct BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage {
 impl BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`content_type`, `data`).
+    #[inline]
     pub fn builder() -> BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
         BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder::default()
     }
@@ -392,6 +422,7 @@ pub struct BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder 
 }
 
 impl std::fmt::Debug for BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder").finish_non_exhaustive()
     }
@@ -399,6 +430,7 @@ impl std::fmt::Debug for BusinessAccessRelationshipsUpdateBrandAccountBodyProfil
 
 impl BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
     /// Sets `content_type`.
+    #[inline]
     pub fn content_type(
         mut self,
         value: impl Into<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageContentType>,
@@ -408,12 +440,14 @@ impl BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImageBuilder {
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<String>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(
         self,
     ) -> Result<BusinessAccessRelationshipsUpdateBrandAccountBodyProfileImage, crate::error::BuildError> {
@@ -446,11 +480,13 @@ pub struct BusinessAccessRelationshipsUpdateBrandAccountResponse {
 
 impl BusinessAccessRelationshipsUpdateBrandAccountResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { brand_account_id: None }
     }
 
     /// Sets `brand_account_id`.
+    #[inline]
     pub fn brand_account_id(mut self, value: impl Into<String>) -> Self {
         self.brand_account_id = Some(value.into());
         self
@@ -469,6 +505,7 @@ pub struct BusinessAccessRelationshipsUpdateSystemUserBody {
 
 impl BusinessAccessRelationshipsUpdateSystemUserBody {
     /// A value with `name` set and the other fields empty.
+    #[inline]
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         Self { name }
@@ -491,11 +528,13 @@ pub struct BusinessMemberAssetsSummary {
 
 impl BusinessMemberAssetsSummary {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_accounts: None, profiles: None }
     }
 
     /// Sets `ad_accounts`.
+    #[inline]
     pub fn ad_accounts(
         mut self,
         value: impl IntoIterator<Item = impl Into<BusinessMemberAssetsSummaryAdAccountsItem>>,
@@ -505,6 +544,7 @@ impl BusinessMemberAssetsSummary {
     }
 
     /// Sets `profiles`.
+    #[inline]
     pub fn profiles(
         mut self,
         value: impl IntoIterator<Item = impl Into<BusinessMemberAssetsSummaryProfilesItem>>,
@@ -530,17 +570,20 @@ pub struct BusinessMemberAssetsSummaryAdAccountsItem {
 
 impl BusinessMemberAssetsSummaryAdAccountsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, permissions: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
@@ -563,17 +606,20 @@ pub struct BusinessMemberAssetsSummaryProfilesItem {
 
 impl BusinessMemberAssetsSummaryProfilesItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, permissions: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl Into<PermissionsResponse>) -> Self {
         self.permissions = Some(value.into());
         self
@@ -603,12 +649,14 @@ pub struct DeletePartnersRequest {
 
 impl DeletePartnersRequest {
     /// A value with `partner_ids` set and the other fields empty.
+    #[inline]
     pub fn new(partner_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let partner_ids = partner_ids.into_iter().map(Into::into).collect();
         Self { partner_ids, partner_type: None }
     }
 
     /// Sets `partner_type`.
+    #[inline]
     pub fn partner_type(mut self, value: impl Into<BusinessRoleCheckMode>) -> Self {
         self.partner_type = Some(value.into());
         self
@@ -628,11 +676,13 @@ pub struct DeletePartnersResponse {
 
 impl DeletePartnersResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { deleted_partners: None }
     }
 
     /// Sets `deleted_partners`.
+    #[inline]
     pub fn deleted_partners(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.deleted_partners = Some(value.into_iter().map(Into::into).collect());
         self
@@ -652,11 +702,13 @@ pub struct DeletedMembersResponse {
 
 impl DeletedMembersResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { deleted_members: None }
     }
 
     /// Sets `deleted_members`.
+    #[inline]
     pub fn deleted_members(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.deleted_members = Some(value.into_iter().map(Into::into).collect());
         self
@@ -683,6 +735,7 @@ pub struct MembersToDeleteBody {
 
 impl MembersToDeleteBody {
     /// A value with `members` set and the other fields empty.
+    #[inline]
     pub fn new(members: impl IntoIterator<Item = impl Into<MembersToDeleteBodyMembersItem>>) -> Self {
         let members = members.into_iter().map(Into::into).collect();
         Self { members }
@@ -704,6 +757,7 @@ pub struct MembersToDeleteBodyMembersItem {
 impl MembersToDeleteBodyMembersItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`business_role`, `member_id`).
+    #[inline]
     pub fn builder() -> MembersToDeleteBodyMembersItemBuilder {
         MembersToDeleteBodyMembersItemBuilder::default()
     }
@@ -718,6 +772,7 @@ pub struct MembersToDeleteBodyMembersItemBuilder {
 }
 
 impl std::fmt::Debug for MembersToDeleteBodyMembersItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MembersToDeleteBodyMembersItemBuilder").finish_non_exhaustive()
     }
@@ -725,18 +780,21 @@ impl std::fmt::Debug for MembersToDeleteBodyMembersItemBuilder {
 
 impl MembersToDeleteBodyMembersItemBuilder {
     /// Sets `business_role`.
+    #[inline]
     pub fn business_role(mut self, value: impl Into<BusinessRoleForMembers>) -> Self {
         self.business_role = Some(value.into());
         self
     }
 
     /// Sets `member_id`.
+    #[inline]
     pub fn member_id(mut self, value: impl Into<String>) -> Self {
         self.member_id = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<MembersToDeleteBodyMembersItem, crate::error::BuildError> {
         Ok(MembersToDeleteBodyMembersItem {
             business_role: self
@@ -764,6 +822,7 @@ pub struct UpdateMemberBusinessRoleBody {
 impl UpdateMemberBusinessRoleBody {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`business_role`, `member_id`).
+    #[inline]
     pub fn builder() -> UpdateMemberBusinessRoleBodyBuilder {
         UpdateMemberBusinessRoleBodyBuilder::default()
     }
@@ -778,6 +837,7 @@ pub struct UpdateMemberBusinessRoleBodyBuilder {
 }
 
 impl std::fmt::Debug for UpdateMemberBusinessRoleBodyBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpdateMemberBusinessRoleBodyBuilder").finish_non_exhaustive()
     }
@@ -785,18 +845,21 @@ impl std::fmt::Debug for UpdateMemberBusinessRoleBodyBuilder {
 
 impl UpdateMemberBusinessRoleBodyBuilder {
     /// Sets `business_role`.
+    #[inline]
     pub fn business_role(mut self, value: impl Into<BusinessRoleForMembers>) -> Self {
         self.business_role = Some(value.into());
         self
     }
 
     /// Sets `member_id`.
+    #[inline]
     pub fn member_id(mut self, value: impl Into<String>) -> Self {
         self.member_id = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<UpdateMemberBusinessRoleBody, crate::error::BuildError> {
         Ok(UpdateMemberBusinessRoleBody {
             business_role: self
@@ -825,17 +888,20 @@ pub struct UpdateMemberResult {
 
 impl UpdateMemberResult {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { business_role: None, member_id: None }
     }
 
     /// Sets `business_role`.
+    #[inline]
     pub fn business_role(mut self, value: impl Into<String>) -> Self {
         self.business_role = Some(value.into());
         self
     }
 
     /// Sets `member_id`.
+    #[inline]
     pub fn member_id(mut self, value: impl Into<String>) -> Self {
         self.member_id = Some(value.into());
         self
@@ -855,11 +921,13 @@ pub struct UpdateMemberResultsResponseArray {
 
 impl UpdateMemberResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<UpdateMemberResult>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -900,6 +968,7 @@ pub struct UserBusinessRoleBinding {
 
 impl UserBusinessRoleBinding {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             assets_summary: None,
@@ -914,48 +983,56 @@ impl UserBusinessRoleBinding {
     }
 
     /// Sets `assets_summary`.
+    #[inline]
     pub fn assets_summary(mut self, value: impl Into<BusinessMemberAssetsSummary>) -> Self {
         self.assets_summary = Some(value.into());
         self
     }
 
     /// Sets `business_roles`.
+    #[inline]
     pub fn business_roles(mut self, value: impl IntoIterator<Item = impl Into<BusinessRoleResponse>>) -> Self {
         self.business_roles = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `created_by_business`.
+    #[inline]
     pub fn created_by_business(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.created_by_business = Some(value.into());
         self
     }
 
     /// Sets `created_by_user`.
+    #[inline]
     pub fn created_by_user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.created_by_user = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `is_shared_partner`.
+    #[inline]
     pub fn is_shared_partner(mut self, value: bool) -> Self {
         self.is_shared_partner = Some(value);
         self
     }
 
     /// Sets `user`.
+    #[inline]
     pub fn user(mut self, value: impl Into<BusinessAccessUserSummary>) -> Self {
         self.user = Some(value.into());
         self

@@ -24,12 +24,14 @@ pub struct AdPinAnalytics {
 
 impl AdPinAnalytics {
     /// A value with `PIN_ID` set and the other fields empty.
+    #[inline]
     pub fn new(pin_id: impl Into<String>) -> Self {
         let pin_id = pin_id.into();
         Self { date: None, pin_id, additional_properties: Default::default() }
     }
 
     /// Sets `DATE`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self
@@ -73,11 +75,13 @@ pub struct CampaignCreateResponse {
 
 impl CampaignCreateResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CampaignCreateResponseItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -157,6 +161,7 @@ pub struct CampaignCreateResponseData {
 
 impl CampaignCreateResponseData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -184,126 +189,147 @@ impl CampaignCreateResponseData {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `daily_spend_cap`.
+    #[inline]
     pub fn daily_spend_cap(mut self, value: i64) -> Self {
         self.daily_spend_cap = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_automated_campaign`.
+    #[inline]
     pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
         self.is_automated_campaign = Some(value.into());
         self
     }
 
     /// Sets `is_flexible_daily_budgets`.
+    #[inline]
     pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
         self.is_flexible_daily_budgets = Some(value.into());
         self
     }
 
     /// Sets `lifetime_spend_cap`.
+    #[inline]
     pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
         self.lifetime_spend_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `order_line_id`.
+    #[inline]
     pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
         self.order_line_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `default_ad_group_budget_in_micro_currency`.
+    #[inline]
     pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
         self.default_ad_group_budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `is_campaign_budget_optimization`.
+    #[inline]
     pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
         self.is_campaign_budget_optimization = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `bid_options`.
+    #[inline]
     pub fn bid_options(mut self, value: impl Into<CampaignBidOptions>) -> Self {
         self.bid_options = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `is_performance_plus`.
+    #[inline]
     pub fn is_performance_plus(mut self, value: bool) -> Self {
         self.is_performance_plus = Some(value);
         self
     }
 
     /// Sets `objective_type`.
+    #[inline]
     pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
         self.objective_type = Some(value.into());
         self
     }
 
     /// Sets `summary_status`.
+    #[inline]
     pub fn summary_status(mut self, value: impl Into<CampaignSummaryStatus>) -> Self {
         self.summary_status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -326,17 +352,20 @@ pub struct CampaignCreateResponseItem {
 
 impl CampaignCreateResponseItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<CampaignCreateResponseData>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
         self.exceptions = Some(value.into_iter().map(Into::into).collect());
         self
@@ -413,6 +442,7 @@ pub struct CampaignResponse {
 
 impl CampaignResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             id: None,
@@ -439,120 +469,140 @@ impl CampaignResponse {
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `daily_spend_cap`.
+    #[inline]
     pub fn daily_spend_cap(mut self, value: i64) -> Self {
         self.daily_spend_cap = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_automated_campaign`.
+    #[inline]
     pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
         self.is_automated_campaign = Some(value.into());
         self
     }
 
     /// Sets `is_flexible_daily_budgets`.
+    #[inline]
     pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
         self.is_flexible_daily_budgets = Some(value.into());
         self
     }
 
     /// Sets `lifetime_spend_cap`.
+    #[inline]
     pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
         self.lifetime_spend_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `order_line_id`.
+    #[inline]
     pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
         self.order_line_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `bid_options`.
+    #[inline]
     pub fn bid_options(mut self, value: impl Into<CampaignBidOptions>) -> Self {
         self.bid_options = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `is_campaign_budget_optimization`.
+    #[inline]
     pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
         self.is_campaign_budget_optimization = Some(value.into());
         self
     }
 
     /// Sets `is_performance_plus`.
+    #[inline]
     pub fn is_performance_plus(mut self, value: bool) -> Self {
         self.is_performance_plus = Some(value);
         self
     }
 
     /// Sets `objective_type`.
+    #[inline]
     pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
         self.objective_type = Some(value.into());
         self
     }
 
     /// Sets `summary_status`.
+    #[inline]
     pub fn summary_status(mut self, value: impl Into<CampaignSummaryStatus>) -> Self {
         self.summary_status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -584,17 +634,20 @@ pub struct CampaignsAnalyticsResponseItem {
 
 impl CampaignsAnalyticsResponseItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { campaign_id: None, date: None, additional_properties: Default::default() }
     }
 
     /// Sets `CAMPAIGN_ID`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
     /// Sets `DATE`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self
@@ -667,12 +720,14 @@ pub struct CampaignsListResponse {
 
 impl CampaignsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CampaignResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

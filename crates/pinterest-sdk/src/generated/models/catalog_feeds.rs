@@ -33,12 +33,14 @@ pub struct CatalogFeedsListItemIssuesResponse {
 
 impl CatalogFeedsListItemIssuesResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsItemValidationIssues>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -60,12 +62,14 @@ pub struct CatalogFeedsListProcessingResultsResponse {
 
 impl CatalogFeedsListProcessingResultsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsFeedProcessingResult>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -87,12 +91,14 @@ pub struct CatalogFeedsListResponse {
 
 impl CatalogFeedsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsFeed>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -155,6 +161,7 @@ pub struct CatalogsCreativeAssetsFeed {
 impl CatalogsCreativeAssetsFeed {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`created_at`, `id`, `updated_at`, `catalog_id`, `default_country`, `default_locale`, `format`, `location`, `status`).
+    #[inline]
     pub fn builder() -> CatalogsCreativeAssetsFeedBuilder {
         CatalogsCreativeAssetsFeedBuilder::default()
     }
@@ -180,6 +187,7 @@ pub struct CatalogsCreativeAssetsFeedBuilder {
 }
 
 impl std::fmt::Debug for CatalogsCreativeAssetsFeedBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreativeAssetsFeedBuilder").finish_non_exhaustive()
     }
@@ -187,84 +195,98 @@ impl std::fmt::Debug for CatalogsCreativeAssetsFeedBuilder {
 
 impl CatalogsCreativeAssetsFeedBuilder {
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
         self.updated_at = Some(value.into());
         self
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_country`.
+    #[inline]
     pub fn default_country(mut self, value: impl Into<Country>) -> Self {
         self.default_country = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `default_locale`.
+    #[inline]
     pub fn default_locale(mut self, value: impl Into<String>) -> Self {
         self.default_locale = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreativeAssetsFeed, crate::error::BuildError> {
         Ok(CatalogsCreativeAssetsFeed {
             created_at: self
@@ -335,6 +357,7 @@ pub struct CatalogsCreativeAssetsFeedsCreateRequest {
 impl CatalogsCreativeAssetsFeedsCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`default_country`, `default_locale`, `format`, `location`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsCreativeAssetsFeedsCreateRequestBuilder {
         CatalogsCreativeAssetsFeedsCreateRequestBuilder::default()
     }
@@ -357,6 +380,7 @@ pub struct CatalogsCreativeAssetsFeedsCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsCreativeAssetsFeedsCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreativeAssetsFeedsCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -364,66 +388,77 @@ impl std::fmt::Debug for CatalogsCreativeAssetsFeedsCreateRequestBuilder {
 
 impl CatalogsCreativeAssetsFeedsCreateRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_country`.
+    #[inline]
     pub fn default_country(mut self, value: impl Into<Country>) -> Self {
         self.default_country = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `default_locale`.
+    #[inline]
     pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
         self.default_locale = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreativeAssetsFeedsCreateRequest, crate::error::BuildError> {
         Ok(CatalogsCreativeAssetsFeedsCreateRequest {
             catalog_id: self.catalog_id,
@@ -486,6 +521,7 @@ pub struct CatalogsCreativeAssetsFeedsUpdateRequest {
 
 impl CatalogsCreativeAssetsFeedsUpdateRequest {
     /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_type: CatalogsType::from("CREATIVE_ASSETS"),
@@ -500,42 +536,49 @@ impl CatalogsCreativeAssetsFeedsUpdateRequest {
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -543,6 +586,7 @@ impl CatalogsCreativeAssetsFeedsUpdateRequest {
 }
 
 impl Default for CatalogsCreativeAssetsFeedsUpdateRequest {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -559,16 +603,19 @@ tagged_union! {
 
 impl CatalogsFeed {
     /// The `RETAIL` variant.
+    #[inline]
     pub fn retail(value: CatalogsRetailFeed) -> Self {
         Self::Retail(value)
     }
 
     /// The `HOTEL` variant.
+    #[inline]
     pub fn hotel(value: CatalogsHotelFeed) -> Self {
         Self::Hotel(value)
     }
 
     /// The `CREATIVE_ASSETS` variant.
+    #[inline]
     pub fn creative_assets(value: CatalogsCreativeAssetsFeed) -> Self {
         Self::CreativeAssets(value)
     }
@@ -607,6 +654,7 @@ pub struct CatalogsFeedCredentials {
 impl CatalogsFeedCredentials {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`password`, `username`).
+    #[inline]
     pub fn builder() -> CatalogsFeedCredentialsBuilder {
         CatalogsFeedCredentialsBuilder::default()
     }
@@ -621,6 +669,7 @@ pub struct CatalogsFeedCredentialsBuilder {
 }
 
 impl std::fmt::Debug for CatalogsFeedCredentialsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsFeedCredentialsBuilder").finish_non_exhaustive()
     }
@@ -628,18 +677,21 @@ impl std::fmt::Debug for CatalogsFeedCredentialsBuilder {
 
 impl CatalogsFeedCredentialsBuilder {
     /// Sets `password`.
+    #[inline]
     pub fn password(mut self, value: impl Into<String>) -> Self {
         self.password = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsFeedCredentials, crate::error::BuildError> {
         Ok(CatalogsFeedCredentials {
             password: self.password.ok_or(crate::error::BuildError::missing("CatalogsFeedCredentials", "password"))?,
@@ -667,6 +719,7 @@ pub struct CatalogsFeedIngestion {
 impl CatalogsFeedIngestion {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`created_at`, `feed_id`, `id`, `status`).
+    #[inline]
     pub fn builder() -> CatalogsFeedIngestionBuilder {
         CatalogsFeedIngestionBuilder::default()
     }
@@ -683,6 +736,7 @@ pub struct CatalogsFeedIngestionBuilder {
 }
 
 impl std::fmt::Debug for CatalogsFeedIngestionBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsFeedIngestionBuilder").finish_non_exhaustive()
     }
@@ -690,30 +744,35 @@ impl std::fmt::Debug for CatalogsFeedIngestionBuilder {
 
 impl CatalogsFeedIngestionBuilder {
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `feed_id`.
+    #[inline]
     pub fn feed_id(mut self, value: impl Into<String>) -> Self {
         self.feed_id = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsFeedProcessingStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsFeedIngestion, crate::error::BuildError> {
         Ok(CatalogsFeedIngestion {
             created_at: self
@@ -743,6 +802,7 @@ pub struct CatalogsFeedIngestionDetails {
 impl CatalogsFeedIngestionDetails {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`errors`, `info`, `warnings`).
+    #[inline]
     pub fn builder() -> CatalogsFeedIngestionDetailsBuilder {
         CatalogsFeedIngestionDetailsBuilder::default()
     }
@@ -758,6 +818,7 @@ pub struct CatalogsFeedIngestionDetailsBuilder {
 }
 
 impl std::fmt::Debug for CatalogsFeedIngestionDetailsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsFeedIngestionDetailsBuilder").finish_non_exhaustive()
     }
@@ -765,24 +826,28 @@ impl std::fmt::Debug for CatalogsFeedIngestionDetailsBuilder {
 
 impl CatalogsFeedIngestionDetailsBuilder {
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl Into<CatalogsFeedIngestionErrors>) -> Self {
         self.errors = Some(value.into());
         self
     }
 
     /// Sets `info`.
+    #[inline]
     pub fn info(mut self, value: impl Into<CatalogsFeedIngestionInfo>) -> Self {
         self.info = Some(value.into());
         self
     }
 
     /// Sets `warnings`.
+    #[inline]
     pub fn warnings(mut self, value: impl Into<CatalogsFeedIngestionWarnings>) -> Self {
         self.warnings = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsFeedIngestionDetails, crate::error::BuildError> {
         Ok(CatalogsFeedIngestionDetails {
             errors: self.errors.ok_or(crate::error::BuildError::missing("CatalogsFeedIngestionDetails", "errors"))?,
@@ -831,6 +896,7 @@ pub struct CatalogsFeedIngestionErrors {
 
 impl CatalogsFeedIngestionErrors {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             account_flagged: None,
@@ -846,48 +912,56 @@ impl CatalogsFeedIngestionErrors {
     }
 
     /// Sets `ACCOUNT_FLAGGED`.
+    #[inline]
     pub fn account_flagged(mut self, value: i64) -> Self {
         self.account_flagged = Some(value);
         self
     }
 
     /// Sets `FETCH_GOOGLE_SHEET_NOT_SHARED`.
+    #[inline]
     pub fn fetch_google_sheet_not_shared(mut self, value: i64) -> Self {
         self.fetch_google_sheet_not_shared = Some(value);
         self
     }
 
     /// Sets `IMAGE_FILE_NOT_ACCESSIBLE`.
+    #[inline]
     pub fn image_file_not_accessible(mut self, value: i64) -> Self {
         self.image_file_not_accessible = Some(value);
         self
     }
 
     /// Sets `IMAGE_FILE_NOT_FOUND`.
+    #[inline]
     pub fn image_file_not_found(mut self, value: i64) -> Self {
         self.image_file_not_found = Some(value);
         self
     }
 
     /// Sets `IMAGE_INVALID_FILE`.
+    #[inline]
     pub fn image_invalid_file(mut self, value: i64) -> Self {
         self.image_invalid_file = Some(value);
         self
     }
 
     /// Sets `IMAGE_LEVEL_INTERNAL_ERROR`.
+    #[inline]
     pub fn image_level_internal_error(mut self, value: i64) -> Self {
         self.image_level_internal_error = Some(value);
         self
     }
 
     /// Sets `IMAGE_MALFORMED_URL`.
+    #[inline]
     pub fn image_malformed_url(mut self, value: i64) -> Self {
         self.image_malformed_url = Some(value);
         self
     }
 
     /// Sets `LARGE_PRODUCT_COUNT_DECREASE`.
+    #[inline]
     pub fn large_product_count_decrease(
         mut self,
         value: impl Into<CatalogsFeedIngestionErrorsLargeProductCountDecrease>,
@@ -897,6 +971,7 @@ impl CatalogsFeedIngestionErrors {
     }
 
     /// Sets `LINE_LEVEL_INTERNAL_ERROR`.
+    #[inline]
     pub fn line_level_internal_error(mut self, value: i64) -> Self {
         self.line_level_internal_error = Some(value);
         self
@@ -929,23 +1004,27 @@ pub struct CatalogsFeedIngestionInfo {
 
 impl CatalogsFeedIngestionInfo {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { in_stock: None, out_of_stock: None, preorder: None }
     }
 
     /// Sets `IN_STOCK`.
+    #[inline]
     pub fn in_stock(mut self, value: i64) -> Self {
         self.in_stock = Some(value);
         self
     }
 
     /// Sets `OUT_OF_STOCK`.
+    #[inline]
     pub fn out_of_stock(mut self, value: i64) -> Self {
         self.out_of_stock = Some(value);
         self
     }
 
     /// Sets `PREORDER`.
+    #[inline]
     pub fn preorder(mut self, value: i64) -> Self {
         self.preorder = Some(value);
         self
@@ -1236,6 +1315,7 @@ pub struct CatalogsFeedIngestionWarnings {
 
 impl CatalogsFeedIngestionWarnings {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_image_download_content_read_error: None,
@@ -1328,516 +1408,602 @@ impl CatalogsFeedIngestionWarnings {
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_CONTENT_READ_ERROR`.
+    #[inline]
     pub fn ad_image_download_content_read_error(mut self, value: i64) -> Self {
         self.ad_image_download_content_read_error = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_DNS_LOOKUP_ERROR`.
+    #[inline]
     pub fn ad_image_download_dns_lookup_error(mut self, value: i64) -> Self {
         self.ad_image_download_dns_lookup_error = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_FILE_NOT_ACCESSIBLE`.
+    #[inline]
     pub fn ad_image_download_file_not_accessible(mut self, value: i64) -> Self {
         self.ad_image_download_file_not_accessible = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_FILE_NOT_FOUND`.
+    #[inline]
     pub fn ad_image_download_file_not_found(mut self, value: i64) -> Self {
         self.ad_image_download_file_not_found = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_400`.
+    #[inline]
     pub fn ad_image_download_http_status_400(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_400 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_403`.
+    #[inline]
     pub fn ad_image_download_http_status_403(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_403 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_404`.
+    #[inline]
     pub fn ad_image_download_http_status_404(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_404 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_405`.
+    #[inline]
     pub fn ad_image_download_http_status_405(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_405 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_410`.
+    #[inline]
     pub fn ad_image_download_http_status_410(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_410 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_429`.
+    #[inline]
     pub fn ad_image_download_http_status_429(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_429 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_500`.
+    #[inline]
     pub fn ad_image_download_http_status_500(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_500 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_502`.
+    #[inline]
     pub fn ad_image_download_http_status_502(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_502 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_503`.
+    #[inline]
     pub fn ad_image_download_http_status_503(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_503 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_504`.
+    #[inline]
     pub fn ad_image_download_http_status_504(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_504 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_507`.
+    #[inline]
     pub fn ad_image_download_http_status_507(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_507 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_508`.
+    #[inline]
     pub fn ad_image_download_http_status_508(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_508 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_520`.
+    #[inline]
     pub fn ad_image_download_http_status_520(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_520 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_521`.
+    #[inline]
     pub fn ad_image_download_http_status_521(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_521 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_522`.
+    #[inline]
     pub fn ad_image_download_http_status_522(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_522 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_HTTP_STATUS_525`.
+    #[inline]
     pub fn ad_image_download_http_status_525(mut self, value: i64) -> Self {
         self.ad_image_download_http_status_525 = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`.
+    #[inline]
     pub fn ad_image_download_internal_configuration_error(mut self, value: i64) -> Self {
         self.ad_image_download_internal_configuration_error = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_ERROR`.
+    #[inline]
     pub fn ad_image_download_internal_error(mut self, value: i64) -> Self {
         self.ad_image_download_internal_error = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`.
+    #[inline]
     pub fn ad_image_download_internal_failed_to_download(mut self, value: i64) -> Self {
         self.ad_image_download_internal_failed_to_download = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_MALFORMED_URL`.
+    #[inline]
     pub fn ad_image_download_internal_malformed_url(mut self, value: i64) -> Self {
         self.ad_image_download_internal_malformed_url = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_RATE_LIMITED`.
+    #[inline]
     pub fn ad_image_download_internal_rate_limited(mut self, value: i64) -> Self {
         self.ad_image_download_internal_rate_limited = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`.
+    #[inline]
     pub fn ad_image_download_internal_request_expired(mut self, value: i64) -> Self {
         self.ad_image_download_internal_request_expired = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_INVALID_FILE`.
+    #[inline]
     pub fn ad_image_download_invalid_file(mut self, value: i64) -> Self {
         self.ad_image_download_invalid_file = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_SITE_ERROR`.
+    #[inline]
     pub fn ad_image_download_site_error(mut self, value: i64) -> Self {
         self.ad_image_download_site_error = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_SITE_TIMEOUT`.
+    #[inline]
     pub fn ad_image_download_site_timeout(mut self, value: i64) -> Self {
         self.ad_image_download_site_timeout = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_SSL_ERROR`.
+    #[inline]
     pub fn ad_image_download_ssl_error(mut self, value: i64) -> Self {
         self.ad_image_download_ssl_error = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_DOWNLOAD_SSL_HANDSHAKE_ERROR`.
+    #[inline]
     pub fn ad_image_download_ssl_handshake_error(mut self, value: i64) -> Self {
         self.ad_image_download_ssl_handshake_error = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_PROCESSING_EMPTY_FILE`.
+    #[inline]
     pub fn ad_image_processing_empty_file(mut self, value: i64) -> Self {
         self.ad_image_processing_empty_file = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_PROCESSING_HEIGHT_TOO_SMALL`.
+    #[inline]
     pub fn ad_image_processing_height_too_small(mut self, value: i64) -> Self {
         self.ad_image_processing_height_too_small = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_PROCESSING_TOO_MANY_PIXELS`.
+    #[inline]
     pub fn ad_image_processing_too_many_pixels(mut self, value: i64) -> Self {
         self.ad_image_processing_too_many_pixels = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_PROCESSING_TYPE_MISMATCH`.
+    #[inline]
     pub fn ad_image_processing_type_mismatch(mut self, value: i64) -> Self {
         self.ad_image_processing_type_mismatch = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_PROCESSING_WIDTH_TOO_SMALL`.
+    #[inline]
     pub fn ad_image_processing_width_too_small(mut self, value: i64) -> Self {
         self.ad_image_processing_width_too_small = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_CONTENT_READ_ERROR`.
+    #[inline]
     pub fn ad_video_download_content_read_error(mut self, value: i64) -> Self {
         self.ad_video_download_content_read_error = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_DNS_LOOKUP_ERROR`.
+    #[inline]
     pub fn ad_video_download_dns_lookup_error(mut self, value: i64) -> Self {
         self.ad_video_download_dns_lookup_error = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_FILE_NOT_ACCESSIBLE`.
+    #[inline]
     pub fn ad_video_download_file_not_accessible(mut self, value: i64) -> Self {
         self.ad_video_download_file_not_accessible = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_FILE_NOT_FOUND`.
+    #[inline]
     pub fn ad_video_download_file_not_found(mut self, value: i64) -> Self {
         self.ad_video_download_file_not_found = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_400`.
+    #[inline]
     pub fn ad_video_download_http_status_400(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_400 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_403`.
+    #[inline]
     pub fn ad_video_download_http_status_403(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_403 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_404`.
+    #[inline]
     pub fn ad_video_download_http_status_404(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_404 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_405`.
+    #[inline]
     pub fn ad_video_download_http_status_405(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_405 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_410`.
+    #[inline]
     pub fn ad_video_download_http_status_410(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_410 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_429`.
+    #[inline]
     pub fn ad_video_download_http_status_429(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_429 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_500`.
+    #[inline]
     pub fn ad_video_download_http_status_500(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_500 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_502`.
+    #[inline]
     pub fn ad_video_download_http_status_502(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_502 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_503`.
+    #[inline]
     pub fn ad_video_download_http_status_503(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_503 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_504`.
+    #[inline]
     pub fn ad_video_download_http_status_504(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_504 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_507`.
+    #[inline]
     pub fn ad_video_download_http_status_507(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_507 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_508`.
+    #[inline]
     pub fn ad_video_download_http_status_508(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_508 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_520`.
+    #[inline]
     pub fn ad_video_download_http_status_520(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_520 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_521`.
+    #[inline]
     pub fn ad_video_download_http_status_521(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_521 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_522`.
+    #[inline]
     pub fn ad_video_download_http_status_522(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_522 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_HTTP_STATUS_525`.
+    #[inline]
     pub fn ad_video_download_http_status_525(mut self, value: i64) -> Self {
         self.ad_video_download_http_status_525 = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_CONFIGURATION_ERROR`.
+    #[inline]
     pub fn ad_video_download_internal_configuration_error(mut self, value: i64) -> Self {
         self.ad_video_download_internal_configuration_error = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_ERROR`.
+    #[inline]
     pub fn ad_video_download_internal_error(mut self, value: i64) -> Self {
         self.ad_video_download_internal_error = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_FAILED_TO_DOWNLOAD`.
+    #[inline]
     pub fn ad_video_download_internal_failed_to_download(mut self, value: i64) -> Self {
         self.ad_video_download_internal_failed_to_download = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_MALFORMED_URL`.
+    #[inline]
     pub fn ad_video_download_internal_malformed_url(mut self, value: i64) -> Self {
         self.ad_video_download_internal_malformed_url = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_RATE_LIMITED`.
+    #[inline]
     pub fn ad_video_download_internal_rate_limited(mut self, value: i64) -> Self {
         self.ad_video_download_internal_rate_limited = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_INTERNAL_REQUEST_EXPIRED`.
+    #[inline]
     pub fn ad_video_download_internal_request_expired(mut self, value: i64) -> Self {
         self.ad_video_download_internal_request_expired = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_INVALID_FILE`.
+    #[inline]
     pub fn ad_video_download_invalid_file(mut self, value: i64) -> Self {
         self.ad_video_download_invalid_file = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_SITE_ERROR`.
+    #[inline]
     pub fn ad_video_download_site_error(mut self, value: i64) -> Self {
         self.ad_video_download_site_error = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_SITE_TIMEOUT`.
+    #[inline]
     pub fn ad_video_download_site_timeout(mut self, value: i64) -> Self {
         self.ad_video_download_site_timeout = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_SSL_ERROR`.
+    #[inline]
     pub fn ad_video_download_ssl_error(mut self, value: i64) -> Self {
         self.ad_video_download_ssl_error = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_DOWNLOAD_SSL_HANDSHAKE_ERROR`.
+    #[inline]
     pub fn ad_video_download_ssl_handshake_error(mut self, value: i64) -> Self {
         self.ad_video_download_ssl_handshake_error = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_LENGTH_TOO_SHORT`.
+    #[inline]
     pub fn ad_video_length_too_short(mut self, value: i64) -> Self {
         self.ad_video_length_too_short = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_PROCESSING_EMPTY_FILE`.
+    #[inline]
     pub fn ad_video_processing_empty_file(mut self, value: i64) -> Self {
         self.ad_video_processing_empty_file = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_PROCESSING_HEIGHT_TOO_SMALL`.
+    #[inline]
     pub fn ad_video_processing_height_too_small(mut self, value: i64) -> Self {
         self.ad_video_processing_height_too_small = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_PROCESSING_TOO_MANY_PIXELS`.
+    #[inline]
     pub fn ad_video_processing_too_many_pixels(mut self, value: i64) -> Self {
         self.ad_video_processing_too_many_pixels = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_PROCESSING_TYPE_MISMATCH`.
+    #[inline]
     pub fn ad_video_processing_type_mismatch(mut self, value: i64) -> Self {
         self.ad_video_processing_type_mismatch = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_PROCESSING_WIDTH_TOO_SMALL`.
+    #[inline]
     pub fn ad_video_processing_width_too_small(mut self, value: i64) -> Self {
         self.ad_video_processing_width_too_small = Some(value);
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_FILE_NOT_ACCESSIBLE`.
+    #[inline]
     pub fn additional_image_file_not_accessible(mut self, value: i64) -> Self {
         self.additional_image_file_not_accessible = Some(value);
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_FILE_NOT_FOUND`.
+    #[inline]
     pub fn additional_image_file_not_found(mut self, value: i64) -> Self {
         self.additional_image_file_not_found = Some(value);
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_INVALID_FILE`.
+    #[inline]
     pub fn additional_image_invalid_file(mut self, value: i64) -> Self {
         self.additional_image_invalid_file = Some(value);
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_LEVEL_INTERNAL_ERROR`.
+    #[inline]
     pub fn additional_image_level_internal_error(mut self, value: i64) -> Self {
         self.additional_image_level_internal_error = Some(value);
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_MALFORMED_URL`.
+    #[inline]
     pub fn additional_image_malformed_url(mut self, value: i64) -> Self {
         self.additional_image_malformed_url = Some(value);
         self
     }
 
     /// Sets `FETCH_GOOGLE_SHEET_PUBLIC_CAN_EDIT`.
+    #[inline]
     pub fn fetch_google_sheet_public_can_edit(mut self, value: i64) -> Self {
         self.fetch_google_sheet_public_can_edit = Some(value);
         self
     }
 
     /// Sets `HOTEL_PRICE_HEADER_IS_PRESENT`.
+    #[inline]
     pub fn hotel_price_header_is_present(mut self, value: i64) -> Self {
         self.hotel_price_header_is_present = Some(value);
         self
     }
 
     /// Sets `VIDEO_DOWNLOAD_VIDEO_TOO_SHORT`.
+    #[inline]
     pub fn video_download_video_too_short(mut self, value: i64) -> Self {
         self.video_download_video_too_short = Some(value);
         self
     }
 
     /// Sets `VIDEO_FILE_NOT_ACCESSIBLE`.
+    #[inline]
     pub fn video_file_not_accessible(mut self, value: i64) -> Self {
         self.video_file_not_accessible = Some(value);
         self
     }
 
     /// Sets `VIDEO_FILE_NOT_FOUND`.
+    #[inline]
     pub fn video_file_not_found(mut self, value: i64) -> Self {
         self.video_file_not_found = Some(value);
         self
     }
 
     /// Sets `VIDEO_INVALID_FILE`.
+    #[inline]
     pub fn video_invalid_file(mut self, value: i64) -> Self {
         self.video_invalid_file = Some(value);
         self
     }
 
     /// Sets `VIDEO_LEVEL_INTERNAL_ERROR`.
+    #[inline]
     pub fn video_level_internal_error(mut self, value: i64) -> Self {
         self.video_level_internal_error = Some(value);
         self
     }
 
     /// Sets `VIDEO_MALFORMED_URL`.
+    #[inline]
     pub fn video_malformed_url(mut self, value: i64) -> Self {
         self.video_malformed_url = Some(value);
         self
@@ -1873,6 +2039,7 @@ pub struct CatalogsFeedProcessingResult {
 impl CatalogsFeedProcessingResult {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`created_at`, `id`, `updated_at`, `ingestion_details`, `status`, `validation_details`).
+    #[inline]
     pub fn builder() -> CatalogsFeedProcessingResultBuilder {
         CatalogsFeedProcessingResultBuilder::default()
     }
@@ -1893,6 +2060,7 @@ pub struct CatalogsFeedProcessingResultBuilder {
 }
 
 impl std::fmt::Debug for CatalogsFeedProcessingResultBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsFeedProcessingResultBuilder").finish_non_exhaustive()
     }
@@ -1900,54 +2068,63 @@ impl std::fmt::Debug for CatalogsFeedProcessingResultBuilder {
 
 impl CatalogsFeedProcessingResultBuilder {
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
         self.updated_at = Some(value.into());
         self
     }
 
     /// Sets `ingestion_details`.
+    #[inline]
     pub fn ingestion_details(mut self, value: impl Into<CatalogsFeedIngestionDetails>) -> Self {
         self.ingestion_details = Some(value.into());
         self
     }
 
     /// Sets `product_counts`.
+    #[inline]
     pub fn product_counts(mut self, value: impl Into<CatalogsFeedProductCounts>) -> Self {
         self.product_counts = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsFeedProcessingStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `validation_details`.
+    #[inline]
     pub fn validation_details(mut self, value: impl Into<CatalogsFeedValidationDetails>) -> Self {
         self.validation_details = Some(value.into());
         self
     }
 
     /// Sets `video_counts`.
+    #[inline]
     pub fn video_counts(mut self, value: impl Into<CatalogsFeedVideoCounts>) -> Self {
         self.video_counts = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsFeedProcessingResult, crate::error::BuildError> {
         Ok(CatalogsFeedProcessingResult {
             created_at: self
@@ -1985,12 +2162,14 @@ pub struct CatalogsFeedProcessingSchedule {
 
 impl CatalogsFeedProcessingSchedule {
     /// A value with `time` set and the other fields empty.
+    #[inline]
     pub fn new(time: impl Into<String>) -> Self {
         let time = time.into();
         Self { time, timezone: None }
     }
 
     /// Sets `timezone`.
+    #[inline]
     pub fn timezone(mut self, value: impl Into<CatalogsFeedProcessingScheduleTimezone>) -> Self {
         self.timezone = Some(value.into());
         self
@@ -2415,17 +2594,20 @@ pub struct CatalogsFeedProductCounts {
 
 impl CatalogsFeedProductCounts {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ingested: None, original: None }
     }
 
     /// Sets `ingested`.
+    #[inline]
     pub fn ingested(mut self, value: i64) -> Self {
         self.ingested = Some(value);
         self
     }
 
     /// Sets `original`.
+    #[inline]
     pub fn original(mut self, value: i64) -> Self {
         self.original = Some(value);
         self
@@ -2446,6 +2628,7 @@ pub struct CatalogsFeedValidationDetails {
 
 impl CatalogsFeedValidationDetails {
     /// A value with `errors` and `warnings` set and the other fields empty.
+    #[inline]
     pub fn new(
         errors: impl Into<CatalogsFeedValidationErrors>,
         warnings: impl Into<CatalogsFeedValidationWarnings>,
@@ -2565,6 +2748,7 @@ pub struct CatalogsFeedValidationErrors {
 
 impl CatalogsFeedValidationErrors {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             adult_invalid: None,
@@ -2604,198 +2788,231 @@ impl CatalogsFeedValidationErrors {
     }
 
     /// Sets `ADULT_INVALID`.
+    #[inline]
     pub fn adult_invalid(mut self, value: i64) -> Self {
         self.adult_invalid = Some(value);
         self
     }
 
     /// Sets `ADWORDS_FORMAT_INVALID`.
+    #[inline]
     pub fn adwords_format_invalid(mut self, value: i64) -> Self {
         self.adwords_format_invalid = Some(value);
         self
     }
 
     /// Sets `AVAILABILITY_INVALID`.
+    #[inline]
     pub fn availability_invalid(mut self, value: i64) -> Self {
         self.availability_invalid = Some(value);
         self
     }
 
     /// Sets `BLOCKLISTED_IMAGE_SIGNATURE`.
+    #[inline]
     pub fn blocklisted_image_signature(mut self, value: i64) -> Self {
         self.blocklisted_image_signature = Some(value);
         self
     }
 
     /// Sets `DELIMITER_ERROR`.
+    #[inline]
     pub fn delimiter_error(mut self, value: i64) -> Self {
         self.delimiter_error = Some(value);
         self
     }
 
     /// Sets `DESCRIPTION_MISSING`.
+    #[inline]
     pub fn description_missing(mut self, value: i64) -> Self {
         self.description_missing = Some(value);
         self
     }
 
     /// Sets `DUPLICATE_PRODUCTS`.
+    #[inline]
     pub fn duplicate_products(mut self, value: i64) -> Self {
         self.duplicate_products = Some(value);
         self
     }
 
     /// Sets `ENCODING_ERROR`.
+    #[inline]
     pub fn encoding_error(mut self, value: i64) -> Self {
         self.encoding_error = Some(value);
         self
     }
 
     /// Sets `FEED_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn feed_length_too_long(mut self, value: i64) -> Self {
         self.feed_length_too_long = Some(value);
         self
     }
 
     /// Sets `FEED_TOO_SMALL`.
+    #[inline]
     pub fn feed_too_small(mut self, value: i64) -> Self {
         self.feed_too_small = Some(value);
         self
     }
 
     /// Sets `FETCH_ERROR`.
+    #[inline]
     pub fn fetch_error(mut self, value: i64) -> Self {
         self.fetch_error = Some(value);
         self
     }
 
     /// Sets `FETCH_INACTIVE_FEED_ERROR`.
+    #[inline]
     pub fn fetch_inactive_feed_error(mut self, value: i64) -> Self {
         self.fetch_inactive_feed_error = Some(value);
         self
     }
 
     /// Sets `IMAGE_LINK_INVALID`.
+    #[inline]
     pub fn image_link_invalid(mut self, value: i64) -> Self {
         self.image_link_invalid = Some(value);
         self
     }
 
     /// Sets `IMAGE_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn image_link_length_too_long(mut self, value: i64) -> Self {
         self.image_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `IMAGE_LINK_MISSING`.
+    #[inline]
     pub fn image_link_missing(mut self, value: i64) -> Self {
         self.image_link_missing = Some(value);
         self
     }
 
     /// Sets `INTERNAL_SERVICE_ERROR`.
+    #[inline]
     pub fn internal_service_error(mut self, value: i64) -> Self {
         self.internal_service_error = Some(value);
         self
     }
 
     /// Sets `INVALID_DOMAIN`.
+    #[inline]
     pub fn invalid_domain(mut self, value: i64) -> Self {
         self.invalid_domain = Some(value);
         self
     }
 
     /// Sets `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`.
+    #[inline]
     pub fn item_main_image_download_failure(mut self, value: i64) -> Self {
         self.item_main_image_download_failure = Some(value);
         self
     }
 
     /// Sets `ITEMID_MISSING`.
+    #[inline]
     pub fn itemid_missing(mut self, value: i64) -> Self {
         self.itemid_missing = Some(value);
         self
     }
 
     /// Sets `LINK_FORMAT_INVALID`.
+    #[inline]
     pub fn link_format_invalid(mut self, value: i64) -> Self {
         self.link_format_invalid = Some(value);
         self
     }
 
     /// Sets `LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn link_length_too_long(mut self, value: i64) -> Self {
         self.link_length_too_long = Some(value);
         self
     }
 
     /// Sets `LIST_PRICE_INVALID`.
+    #[inline]
     pub fn list_price_invalid(mut self, value: i64) -> Self {
         self.list_price_invalid = Some(value);
         self
     }
 
     /// Sets `MALFORMED_XML`.
+    #[inline]
     pub fn malformed_xml(mut self, value: i64) -> Self {
         self.malformed_xml = Some(value);
         self
     }
 
     /// Sets `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`.
+    #[inline]
     pub fn max_items_per_item_group_exceeded(mut self, value: i64) -> Self {
         self.max_items_per_item_group_exceeded = Some(value);
         self
     }
 
     /// Sets `NO_VERIFIED_DOMAIN`.
+    #[inline]
     pub fn no_verified_domain(mut self, value: i64) -> Self {
         self.no_verified_domain = Some(value);
         self
     }
 
     /// Sets `PARSE_LINE_ERROR`.
+    #[inline]
     pub fn parse_line_error(mut self, value: i64) -> Self {
         self.parse_line_error = Some(value);
         self
     }
 
     /// Sets `PINJOIN_CONTENT_UNSAFE`.
+    #[inline]
     pub fn pinjoin_content_unsafe(mut self, value: i64) -> Self {
         self.pinjoin_content_unsafe = Some(value);
         self
     }
 
     /// Sets `PRICE_CANNOT_BE_DETERMINED`.
+    #[inline]
     pub fn price_cannot_be_determined(mut self, value: i64) -> Self {
         self.price_cannot_be_determined = Some(value);
         self
     }
 
     /// Sets `PRICE_MISSING`.
+    #[inline]
     pub fn price_missing(mut self, value: i64) -> Self {
         self.price_missing = Some(value);
         self
     }
 
     /// Sets `PRODUCT_LINK_MISSING`.
+    #[inline]
     pub fn product_link_missing(mut self, value: i64) -> Self {
         self.product_link_missing = Some(value);
         self
     }
 
     /// Sets `PRODUCT_PRICE_INVALID`.
+    #[inline]
     pub fn product_price_invalid(mut self, value: i64) -> Self {
         self.product_price_invalid = Some(value);
         self
     }
 
     /// Sets `REQUIRED_COLUMNS_MISSING`.
+    #[inline]
     pub fn required_columns_missing(mut self, value: i64) -> Self {
         self.required_columns_missing = Some(value);
         self
     }
 
     /// Sets `TITLE_MISSING`.
+    #[inline]
     pub fn title_missing(mut self, value: i64) -> Self {
         self.title_missing = Some(value);
         self
@@ -3445,6 +3662,7 @@ pub struct CatalogsFeedValidationWarnings {
 
 impl CatalogsFeedValidationWarnings {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_image_0_link_duplicated: None,
@@ -3662,1266 +3880,1477 @@ impl CatalogsFeedValidationWarnings {
     }
 
     /// Sets `AD_IMAGE_0_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_0_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_0_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_0_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_0_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_0_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_0_link_required(mut self, value: i64) -> Self {
         self.ad_image_0_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_0_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_0_link_warning(mut self, value: i64) -> Self {
         self.ad_image_0_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_0_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_0_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_0_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_0_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_0_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_0_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_0_tag_required(mut self, value: i64) -> Self {
         self.ad_image_0_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_10_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_10_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_10_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_10_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_10_link_required(mut self, value: i64) -> Self {
         self.ad_image_10_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_10_link_warning(mut self, value: i64) -> Self {
         self.ad_image_10_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_10_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_10_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_10_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_10_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_10_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_10_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_10_tag_required(mut self, value: i64) -> Self {
         self.ad_image_10_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_11_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_11_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_11_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_11_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_11_link_required(mut self, value: i64) -> Self {
         self.ad_image_11_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_11_link_warning(mut self, value: i64) -> Self {
         self.ad_image_11_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_11_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_11_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_11_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_11_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_11_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_11_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_11_tag_required(mut self, value: i64) -> Self {
         self.ad_image_11_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_12_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_12_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_12_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_12_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_12_link_required(mut self, value: i64) -> Self {
         self.ad_image_12_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_12_link_warning(mut self, value: i64) -> Self {
         self.ad_image_12_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_12_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_12_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_12_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_12_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_12_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_12_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_12_tag_required(mut self, value: i64) -> Self {
         self.ad_image_12_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_13_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_13_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_13_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_13_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_13_link_required(mut self, value: i64) -> Self {
         self.ad_image_13_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_13_link_warning(mut self, value: i64) -> Self {
         self.ad_image_13_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_13_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_13_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_13_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_13_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_13_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_13_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_13_tag_required(mut self, value: i64) -> Self {
         self.ad_image_13_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_14_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_14_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_14_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_14_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_14_link_required(mut self, value: i64) -> Self {
         self.ad_image_14_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_14_link_warning(mut self, value: i64) -> Self {
         self.ad_image_14_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_14_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_14_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_14_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_14_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_14_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_14_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_14_tag_required(mut self, value: i64) -> Self {
         self.ad_image_14_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_15_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_15_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_15_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_15_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_15_link_required(mut self, value: i64) -> Self {
         self.ad_image_15_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_15_link_warning(mut self, value: i64) -> Self {
         self.ad_image_15_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_15_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_15_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_15_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_15_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_15_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_15_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_15_tag_required(mut self, value: i64) -> Self {
         self.ad_image_15_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_16_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_16_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_16_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_16_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_16_link_required(mut self, value: i64) -> Self {
         self.ad_image_16_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_16_link_warning(mut self, value: i64) -> Self {
         self.ad_image_16_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_16_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_16_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_16_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_16_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_16_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_16_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_16_tag_required(mut self, value: i64) -> Self {
         self.ad_image_16_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_17_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_17_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_17_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_17_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_17_link_required(mut self, value: i64) -> Self {
         self.ad_image_17_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_17_link_warning(mut self, value: i64) -> Self {
         self.ad_image_17_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_17_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_17_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_17_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_17_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_17_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_17_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_17_tag_required(mut self, value: i64) -> Self {
         self.ad_image_17_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_18_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_18_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_18_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_18_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_18_link_required(mut self, value: i64) -> Self {
         self.ad_image_18_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_18_link_warning(mut self, value: i64) -> Self {
         self.ad_image_18_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_18_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_18_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_18_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_18_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_18_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_18_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_18_tag_required(mut self, value: i64) -> Self {
         self.ad_image_18_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_19_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_19_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_19_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_19_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_19_link_required(mut self, value: i64) -> Self {
         self.ad_image_19_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_19_link_warning(mut self, value: i64) -> Self {
         self.ad_image_19_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_19_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_19_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_19_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_19_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_19_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_19_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_19_tag_required(mut self, value: i64) -> Self {
         self.ad_image_19_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_1_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_1_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_1_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_1_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_1_link_required(mut self, value: i64) -> Self {
         self.ad_image_1_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_1_link_warning(mut self, value: i64) -> Self {
         self.ad_image_1_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_1_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_1_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_1_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_1_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_1_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_1_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_1_tag_required(mut self, value: i64) -> Self {
         self.ad_image_1_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_2_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_2_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_2_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_2_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_2_link_required(mut self, value: i64) -> Self {
         self.ad_image_2_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_2_link_warning(mut self, value: i64) -> Self {
         self.ad_image_2_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_2_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_2_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_2_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_2_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_2_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_2_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_2_tag_required(mut self, value: i64) -> Self {
         self.ad_image_2_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_3_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_3_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_3_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_3_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_3_link_required(mut self, value: i64) -> Self {
         self.ad_image_3_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_3_link_warning(mut self, value: i64) -> Self {
         self.ad_image_3_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_3_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_3_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_3_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_3_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_3_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_3_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_3_tag_required(mut self, value: i64) -> Self {
         self.ad_image_3_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_4_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_4_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_4_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_4_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_4_link_required(mut self, value: i64) -> Self {
         self.ad_image_4_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_4_link_warning(mut self, value: i64) -> Self {
         self.ad_image_4_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_4_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_4_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_4_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_4_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_4_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_4_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_4_tag_required(mut self, value: i64) -> Self {
         self.ad_image_4_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_5_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_5_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_5_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_5_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_5_link_required(mut self, value: i64) -> Self {
         self.ad_image_5_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_5_link_warning(mut self, value: i64) -> Self {
         self.ad_image_5_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_5_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_5_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_5_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_5_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_5_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_5_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_5_tag_required(mut self, value: i64) -> Self {
         self.ad_image_5_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_6_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_6_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_6_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_6_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_6_link_required(mut self, value: i64) -> Self {
         self.ad_image_6_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_6_link_warning(mut self, value: i64) -> Self {
         self.ad_image_6_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_6_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_6_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_6_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_6_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_6_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_6_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_6_tag_required(mut self, value: i64) -> Self {
         self.ad_image_6_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_7_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_7_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_7_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_7_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_7_link_required(mut self, value: i64) -> Self {
         self.ad_image_7_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_7_link_warning(mut self, value: i64) -> Self {
         self.ad_image_7_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_7_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_7_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_7_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_7_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_7_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_7_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_7_tag_required(mut self, value: i64) -> Self {
         self.ad_image_7_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_8_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_8_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_8_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_8_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_8_link_required(mut self, value: i64) -> Self {
         self.ad_image_8_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_8_link_warning(mut self, value: i64) -> Self {
         self.ad_image_8_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_8_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_8_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_8_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_8_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_8_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_8_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_8_tag_required(mut self, value: i64) -> Self {
         self.ad_image_8_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_9_link_duplicated(mut self, value: i64) -> Self {
         self.ad_image_9_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_9_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_9_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_9_link_required(mut self, value: i64) -> Self {
         self.ad_image_9_link_required = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_9_link_warning(mut self, value: i64) -> Self {
         self.ad_image_9_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_9_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_9_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_image_9_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_9_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_image_9_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_IMAGE_9_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_9_tag_required(mut self, value: i64) -> Self {
         self.ad_image_9_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_LINK_FORMAT_WARNING`.
+    #[inline]
     pub fn ad_link_format_warning(mut self, value: i64) -> Self {
         self.ad_link_format_warning = Some(value);
         self
     }
 
     /// Sets `AD_LINK_SAME_AS_LINK`.
+    #[inline]
     pub fn ad_link_same_as_link(mut self, value: i64) -> Self {
         self.ad_link_same_as_link = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_video_0_link_duplicated(mut self, value: i64) -> Self {
         self.ad_video_0_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_0_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_video_0_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_video_0_link_required(mut self, value: i64) -> Self {
         self.ad_video_0_link_required = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_WARNING`.
+    #[inline]
     pub fn ad_video_0_link_warning(mut self, value: i64) -> Self {
         self.ad_video_0_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_0_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_video_0_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_video_0_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_0_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_video_0_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_0_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_video_0_tag_required(mut self, value: i64) -> Self {
         self.ad_video_0_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_video_1_link_duplicated(mut self, value: i64) -> Self {
         self.ad_video_1_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_1_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_video_1_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_video_1_link_required(mut self, value: i64) -> Self {
         self.ad_video_1_link_required = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_WARNING`.
+    #[inline]
     pub fn ad_video_1_link_warning(mut self, value: i64) -> Self {
         self.ad_video_1_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_1_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_video_1_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_video_1_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_1_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_video_1_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_1_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_video_1_tag_required(mut self, value: i64) -> Self {
         self.ad_video_1_tag_required = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_video_2_link_duplicated(mut self, value: i64) -> Self {
         self.ad_video_2_link_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_2_link_length_too_long(mut self, value: i64) -> Self {
         self.ad_video_2_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_video_2_link_required(mut self, value: i64) -> Self {
         self.ad_video_2_link_required = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_WARNING`.
+    #[inline]
     pub fn ad_video_2_link_warning(mut self, value: i64) -> Self {
         self.ad_video_2_link_warning = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_2_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_video_2_tag_duplicated(mut self, value: i64) -> Self {
         self.ad_video_2_tag_duplicated = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_2_tag_length_too_long(mut self, value: i64) -> Self {
         self.ad_video_2_tag_length_too_long = Some(value);
         self
     }
 
     /// Sets `AD_VIDEO_2_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_video_2_tag_required(mut self, value: i64) -> Self {
         self.ad_video_2_tag_required = Some(value);
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn additional_image_link_length_too_long(mut self, value: i64) -> Self {
         self.additional_image_link_length_too_long = Some(value);
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_LINK_WARNING`.
+    #[inline]
     pub fn additional_image_link_warning(mut self, value: i64) -> Self {
         self.additional_image_link_warning = Some(value);
         self
     }
 
     /// Sets `ADWORDS_FORMAT_WARNING`.
+    #[inline]
     pub fn adwords_format_warning(mut self, value: i64) -> Self {
         self.adwords_format_warning = Some(value);
         self
     }
 
     /// Sets `ADWORDS_SAME_AS_LINK`.
+    #[inline]
     pub fn adwords_same_as_link(mut self, value: i64) -> Self {
         self.adwords_same_as_link = Some(value);
         self
     }
 
     /// Sets `AGE_GROUP_INVALID`.
+    #[inline]
     pub fn age_group_invalid(mut self, value: i64) -> Self {
         self.age_group_invalid = Some(value);
         self
     }
 
     /// Sets `ANDROID_DEEP_LINK_INVALID`.
+    #[inline]
     pub fn android_deep_link_invalid(mut self, value: i64) -> Self {
         self.android_deep_link_invalid = Some(value);
         self
     }
 
     /// Sets `AVAILABILITY_DATE_INVALID`.
+    #[inline]
     pub fn availability_date_invalid(mut self, value: i64) -> Self {
         self.availability_date_invalid = Some(value);
         self
     }
 
     /// Sets `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`.
+    #[inline]
     pub fn country_does_not_map_to_currency(mut self, value: i64) -> Self {
         self.country_does_not_map_to_currency = Some(value);
         self
     }
 
     /// Sets `CUSTOM_LABEL_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn custom_label_length_too_long(mut self, value: i64) -> Self {
         self.custom_label_length_too_long = Some(value);
         self
     }
 
     /// Sets `DESCRIPTION_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn description_length_too_long(mut self, value: i64) -> Self {
         self.description_length_too_long = Some(value);
         self
     }
 
     /// Sets `DUPLICATE_HEADERS`.
+    #[inline]
     pub fn duplicate_headers(mut self, value: i64) -> Self {
         self.duplicate_headers = Some(value);
         self
     }
 
     /// Sets `EXPIRATION_DATE_INVALID`.
+    #[inline]
     pub fn expiration_date_invalid(mut self, value: i64) -> Self {
         self.expiration_date_invalid = Some(value);
         self
     }
 
     /// Sets `FETCH_SAME_SIGNATURE`.
+    #[inline]
     pub fn fetch_same_signature(mut self, value: impl Into<CatalogsFeedValidationWarningsFetchSameSignature>) -> Self {
         self.fetch_same_signature = Some(value.into());
         self
     }
 
     /// Sets `GENDER_INVALID`.
+    #[inline]
     pub fn gender_invalid(mut self, value: i64) -> Self {
         self.gender_invalid = Some(value);
         self
     }
 
     /// Sets `GTIN_INVALID`.
+    #[inline]
     pub fn gtin_invalid(mut self, value: i64) -> Self {
         self.gtin_invalid = Some(value);
         self
     }
 
     /// Sets `IMAGE_LINK_WARNING`.
+    #[inline]
     pub fn image_link_warning(mut self, value: i64) -> Self {
         self.image_link_warning = Some(value);
         self
     }
 
     /// Sets `INCONSISTENT_CURRENCY_VALUES`.
+    #[inline]
     pub fn inconsistent_currency_values(mut self, value: i64) -> Self {
         self.inconsistent_currency_values = Some(value);
         self
     }
 
     /// Sets `INDEXED_PRODUCT_COUNT_LARGE_DELTA`.
+    #[inline]
     pub fn indexed_product_count_large_delta(mut self, value: i64) -> Self {
         self.indexed_product_count_large_delta = Some(value);
         self
     }
 
     /// Sets `IOS_DEEP_LINK_INVALID`.
+    #[inline]
     pub fn ios_deep_link_invalid(mut self, value: i64) -> Self {
         self.ios_deep_link_invalid = Some(value);
         self
     }
 
     /// Sets `IS_BUNDLE_INVALID`.
+    #[inline]
     pub fn is_bundle_invalid(mut self, value: i64) -> Self {
         self.is_bundle_invalid = Some(value);
         self
     }
 
     /// Sets `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`.
+    #[inline]
     pub fn item_additional_image_download_failure(mut self, value: i64) -> Self {
         self.item_additional_image_download_failure = Some(value);
         self
     }
 
     /// Sets `LINK_FORMAT_WARNING`.
+    #[inline]
     pub fn link_format_warning(mut self, value: i64) -> Self {
         self.link_format_warning = Some(value);
         self
     }
 
     /// Sets `MIN_AD_PRICE_INVALID`.
+    #[inline]
     pub fn min_ad_price_invalid(mut self, value: i64) -> Self {
         self.min_ad_price_invalid = Some(value);
         self
     }
 
     /// Sets `MPN_INVALID`.
+    #[inline]
     pub fn mpn_invalid(mut self, value: i64) -> Self {
         self.mpn_invalid = Some(value);
         self
     }
 
     /// Sets `MULTIPACK_INVALID`.
+    #[inline]
     pub fn multipack_invalid(mut self, value: i64) -> Self {
         self.multipack_invalid = Some(value);
         self
     }
 
     /// Sets `OPTIONAL_CONDITION_INVALID`.
+    #[inline]
     pub fn optional_condition_invalid(mut self, value: i64) -> Self {
         self.optional_condition_invalid = Some(value);
         self
     }
 
     /// Sets `OPTIONAL_CONDITION_MISSING`.
+    #[inline]
     pub fn optional_condition_missing(mut self, value: i64) -> Self {
         self.optional_condition_missing = Some(value);
         self
     }
 
     /// Sets `OPTIONAL_PRODUCT_CATEGORY_INVALID`.
+    #[inline]
     pub fn optional_product_category_invalid(mut self, value: i64) -> Self {
         self.optional_product_category_invalid = Some(value);
         self
     }
 
     /// Sets `OPTIONAL_PRODUCT_CATEGORY_MISSING`.
+    #[inline]
     pub fn optional_product_category_missing(mut self, value: i64) -> Self {
         self.optional_product_category_missing = Some(value);
         self
     }
 
     /// Sets `PRODUCT_CATEGORY_DEPTH_WARNING`.
+    #[inline]
     pub fn product_category_depth_warning(mut self, value: i64) -> Self {
         self.product_category_depth_warning = Some(value);
         self
     }
 
     /// Sets `PRODUCT_TYPE_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn product_type_length_too_long(mut self, value: i64) -> Self {
         self.product_type_length_too_long = Some(value);
         self
     }
 
     /// Sets `SALE_DATE_INVALID`.
+    #[inline]
     pub fn sale_date_invalid(mut self, value: i64) -> Self {
         self.sale_date_invalid = Some(value);
         self
     }
 
     /// Sets `SALES_PRICE_INVALID`.
+    #[inline]
     pub fn sales_price_invalid(mut self, value: i64) -> Self {
         self.sales_price_invalid = Some(value);
         self
     }
 
     /// Sets `SALES_PRICE_TOO_HIGH`.
+    #[inline]
     pub fn sales_price_too_high(mut self, value: i64) -> Self {
         self.sales_price_too_high = Some(value);
         self
     }
 
     /// Sets `SALES_PRICE_TOO_LOW`.
+    #[inline]
     pub fn sales_price_too_low(mut self, value: i64) -> Self {
         self.sales_price_too_low = Some(value);
         self
     }
 
     /// Sets `SHIPPING_HEIGHT_INVALID`.
+    #[inline]
     pub fn shipping_height_invalid(mut self, value: i64) -> Self {
         self.shipping_height_invalid = Some(value);
         self
     }
 
     /// Sets `SHIPPING_INVALID`.
+    #[inline]
     pub fn shipping_invalid(mut self, value: i64) -> Self {
         self.shipping_invalid = Some(value);
         self
     }
 
     /// Sets `SHIPPING_WEIGHT_INVALID`.
+    #[inline]
     pub fn shipping_weight_invalid(mut self, value: i64) -> Self {
         self.shipping_weight_invalid = Some(value);
         self
     }
 
     /// Sets `SHIPPING_WIDTH_INVALID`.
+    #[inline]
     pub fn shipping_width_invalid(mut self, value: i64) -> Self {
         self.shipping_width_invalid = Some(value);
         self
     }
 
     /// Sets `SIZE_SYSTEM_INVALID`.
+    #[inline]
     pub fn size_system_invalid(mut self, value: i64) -> Self {
         self.size_system_invalid = Some(value);
         self
     }
 
     /// Sets `SIZE_TYPE_INVALID`.
+    #[inline]
     pub fn size_type_invalid(mut self, value: i64) -> Self {
         self.size_type_invalid = Some(value);
         self
     }
 
     /// Sets `TAX_INVALID`.
+    #[inline]
     pub fn tax_invalid(mut self, value: i64) -> Self {
         self.tax_invalid = Some(value);
         self
     }
 
     /// Sets `TITLE_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn title_length_too_long(mut self, value: i64) -> Self {
         self.title_length_too_long = Some(value);
         self
     }
 
     /// Sets `TOO_MANY_ADDITIONAL_IMAGE_LINKS`.
+    #[inline]
     pub fn too_many_additional_image_links(mut self, value: i64) -> Self {
         self.too_many_additional_image_links = Some(value);
         self
     }
 
     /// Sets `UPDATED_TIME_INVALID`.
+    #[inline]
     pub fn updated_time_invalid(mut self, value: i64) -> Self {
         self.updated_time_invalid = Some(value);
         self
     }
 
     /// Sets `UTM_SOURCE_AUTO_CORRECTED`.
+    #[inline]
     pub fn utm_source_auto_corrected(mut self, value: i64) -> Self {
         self.utm_source_auto_corrected = Some(value);
         self
     }
 
     /// Sets `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`.
+    #[inline]
     pub fn video_required_when_ad_video_provided(mut self, value: i64) -> Self {
         self.video_required_when_ad_video_provided = Some(value);
         self
     }
 
     /// Sets `WEIGHT_UNIT_INVALID`.
+    #[inline]
     pub fn weight_unit_invalid(mut self, value: i64) -> Self {
         self.weight_unit_invalid = Some(value);
         self
@@ -4950,23 +5379,27 @@ pub struct CatalogsFeedVideoCounts {
 
 impl CatalogsFeedVideoCounts {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ingested_videos: None, not_ingested_videos: None, total_videos: None }
     }
 
     /// Sets `ingested_videos`.
+    #[inline]
     pub fn ingested_videos(mut self, value: i64) -> Self {
         self.ingested_videos = Some(value);
         self
     }
 
     /// Sets `not_ingested_videos`.
+    #[inline]
     pub fn not_ingested_videos(mut self, value: i64) -> Self {
         self.not_ingested_videos = Some(value);
         self
     }
 
     /// Sets `total_videos`.
+    #[inline]
     pub fn total_videos(mut self, value: i64) -> Self {
         self.total_videos = Some(value);
         self
@@ -5011,6 +5444,7 @@ pub struct CatalogsFeedsCreateRequest {
 impl CatalogsFeedsCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`format`, `location`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsFeedsCreateRequestBuilder {
         CatalogsFeedsCreateRequestBuilder::default()
     }
@@ -5033,6 +5467,7 @@ pub struct CatalogsFeedsCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsFeedsCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsFeedsCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -5040,66 +5475,77 @@ impl std::fmt::Debug for CatalogsFeedsCreateRequestBuilder {
 
 impl CatalogsFeedsCreateRequestBuilder {
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_availability`.
+    #[inline]
     pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
         self.default_availability = Some(value.into());
         self
     }
 
     /// Sets `default_country`.
+    #[inline]
     pub fn default_country(mut self, value: impl Into<Country>) -> Self {
         self.default_country = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `default_locale`.
+    #[inline]
     pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
         self.default_locale = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsFeedsCreateRequest, crate::error::BuildError> {
         Ok(CatalogsFeedsCreateRequest {
             credentials: self.credentials,
@@ -5152,6 +5598,7 @@ pub struct CatalogsFeedsUpdateRequest {
 
 impl CatalogsFeedsUpdateRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             credentials: None,
@@ -5166,48 +5613,56 @@ impl CatalogsFeedsUpdateRequest {
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_availability`.
+    #[inline]
     pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
         self.default_availability = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -5265,6 +5720,7 @@ pub struct CatalogsHotelFeed {
 impl CatalogsHotelFeed {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`created_at`, `id`, `updated_at`, `default_locale`, `format`, `location`, `status`).
+    #[inline]
     pub fn builder() -> CatalogsHotelFeedBuilder {
         CatalogsHotelFeedBuilder::default()
     }
@@ -5289,6 +5745,7 @@ pub struct CatalogsHotelFeedBuilder {
 }
 
 impl std::fmt::Debug for CatalogsHotelFeedBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsHotelFeedBuilder").finish_non_exhaustive()
     }
@@ -5296,78 +5753,91 @@ impl std::fmt::Debug for CatalogsHotelFeedBuilder {
 
 impl CatalogsHotelFeedBuilder {
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
         self.updated_at = Some(value.into());
         self
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `default_locale`.
+    #[inline]
     pub fn default_locale(mut self, value: impl Into<String>) -> Self {
         self.default_locale = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsHotelFeed, crate::error::BuildError> {
         Ok(CatalogsHotelFeed {
             created_at: self.created_at.ok_or(crate::error::BuildError::missing("CatalogsHotelFeed", "created_at"))?,
@@ -5425,6 +5895,7 @@ pub struct CatalogsHotelFeedsCreateRequest {
 impl CatalogsHotelFeedsCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`default_locale`, `format`, `location`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsHotelFeedsCreateRequestBuilder {
         CatalogsHotelFeedsCreateRequestBuilder::default()
     }
@@ -5446,6 +5917,7 @@ pub struct CatalogsHotelFeedsCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsHotelFeedsCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsHotelFeedsCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -5453,60 +5925,70 @@ impl std::fmt::Debug for CatalogsHotelFeedsCreateRequestBuilder {
 
 impl CatalogsHotelFeedsCreateRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `default_locale`.
+    #[inline]
     pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
         self.default_locale = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsHotelFeedsCreateRequest, crate::error::BuildError> {
         Ok(CatalogsHotelFeedsCreateRequest {
             catalog_id: self.catalog_id,
@@ -5562,6 +6044,7 @@ pub struct CatalogsHotelFeedsUpdateRequest {
 
 impl CatalogsHotelFeedsUpdateRequest {
     /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_type: CatalogsType::from("HOTEL"),
@@ -5576,42 +6059,49 @@ impl CatalogsHotelFeedsUpdateRequest {
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -5619,6 +6109,7 @@ impl CatalogsHotelFeedsUpdateRequest {
 }
 
 impl Default for CatalogsHotelFeedsUpdateRequest {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -5640,17 +6131,20 @@ pub struct CatalogsItemValidationDetails {
 
 impl CatalogsItemValidationDetails {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { attribute_name: None, provided_value: None }
     }
 
     /// Sets `attribute_name`.
+    #[inline]
     pub fn attribute_name(mut self, value: impl Into<NullableCatalogsItemFieldType>) -> Self {
         self.attribute_name = Some(value.into());
         self
     }
 
     /// Sets `provided_value`.
+    #[inline]
     pub fn provided_value(mut self, value: impl Into<String>) -> Self {
         self.provided_value = Some(value.into());
         self
@@ -5736,6 +6230,7 @@ pub struct CatalogsItemValidationErrors {
 
 impl CatalogsItemValidationErrors {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             adult_invalid: None,
@@ -5765,138 +6260,161 @@ impl CatalogsItemValidationErrors {
     }
 
     /// Sets `ADULT_INVALID`.
+    #[inline]
     pub fn adult_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.adult_invalid = Some(value.into());
         self
     }
 
     /// Sets `ADWORDS_FORMAT_INVALID`.
+    #[inline]
     pub fn adwords_format_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.adwords_format_invalid = Some(value.into());
         self
     }
 
     /// Sets `AVAILABILITY_INVALID`.
+    #[inline]
     pub fn availability_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.availability_invalid = Some(value.into());
         self
     }
 
     /// Sets `BLOCKLISTED_IMAGE_SIGNATURE`.
+    #[inline]
     pub fn blocklisted_image_signature(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.blocklisted_image_signature = Some(value.into());
         self
     }
 
     /// Sets `DESCRIPTION_MISSING`.
+    #[inline]
     pub fn description_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.description_missing = Some(value.into());
         self
     }
 
     /// Sets `DUPLICATE_PRODUCTS`.
+    #[inline]
     pub fn duplicate_products(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.duplicate_products = Some(value.into());
         self
     }
 
     /// Sets `IMAGE_LINK_INVALID`.
+    #[inline]
     pub fn image_link_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.image_link_invalid = Some(value.into());
         self
     }
 
     /// Sets `IMAGE_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn image_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.image_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `IMAGE_LINK_MISSING`.
+    #[inline]
     pub fn image_link_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.image_link_missing = Some(value.into());
         self
     }
 
     /// Sets `INVALID_DOMAIN`.
+    #[inline]
     pub fn invalid_domain(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.invalid_domain = Some(value.into());
         self
     }
 
     /// Sets `ITEM_MAIN_IMAGE_DOWNLOAD_FAILURE`.
+    #[inline]
     pub fn item_main_image_download_failure(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.item_main_image_download_failure = Some(value.into());
         self
     }
 
     /// Sets `ITEMID_MISSING`.
+    #[inline]
     pub fn itemid_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.itemid_missing = Some(value.into());
         self
     }
 
     /// Sets `LINK_FORMAT_INVALID`.
+    #[inline]
     pub fn link_format_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.link_format_invalid = Some(value.into());
         self
     }
 
     /// Sets `LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `LIST_PRICE_INVALID`.
+    #[inline]
     pub fn list_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.list_price_invalid = Some(value.into());
         self
     }
 
     /// Sets `MAX_ITEMS_PER_ITEM_GROUP_EXCEEDED`.
+    #[inline]
     pub fn max_items_per_item_group_exceeded(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.max_items_per_item_group_exceeded = Some(value.into());
         self
     }
 
     /// Sets `PARSE_LINE_ERROR`.
+    #[inline]
     pub fn parse_line_error(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.parse_line_error = Some(value.into());
         self
     }
 
     /// Sets `PINJOIN_CONTENT_UNSAFE`.
+    #[inline]
     pub fn pinjoin_content_unsafe(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.pinjoin_content_unsafe = Some(value.into());
         self
     }
 
     /// Sets `PRICE_CANNOT_BE_DETERMINED`.
+    #[inline]
     pub fn price_cannot_be_determined(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.price_cannot_be_determined = Some(value.into());
         self
     }
 
     /// Sets `PRICE_MISSING`.
+    #[inline]
     pub fn price_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.price_missing = Some(value.into());
         self
     }
 
     /// Sets `PRODUCT_LINK_MISSING`.
+    #[inline]
     pub fn product_link_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.product_link_missing = Some(value.into());
         self
     }
 
     /// Sets `PRODUCT_PRICE_INVALID`.
+    #[inline]
     pub fn product_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.product_price_invalid = Some(value.into());
         self
     }
 
     /// Sets `TITLE_MISSING`.
+    #[inline]
     pub fn title_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.title_missing = Some(value.into());
         self
@@ -6158,6 +6676,7 @@ pub struct CatalogsItemValidationIssues {
 impl CatalogsItemValidationIssues {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`errors`, `item_number`, `warnings`).
+    #[inline]
     pub fn builder() -> CatalogsItemValidationIssuesBuilder {
         CatalogsItemValidationIssuesBuilder::default()
     }
@@ -6174,6 +6693,7 @@ pub struct CatalogsItemValidationIssuesBuilder {
 }
 
 impl std::fmt::Debug for CatalogsItemValidationIssuesBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsItemValidationIssuesBuilder").finish_non_exhaustive()
     }
@@ -6181,30 +6701,35 @@ impl std::fmt::Debug for CatalogsItemValidationIssuesBuilder {
 
 impl CatalogsItemValidationIssuesBuilder {
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl Into<CatalogsItemValidationErrors>) -> Self {
         self.errors = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `item_number`.
+    #[inline]
     pub fn item_number(mut self, value: i64) -> Self {
         self.item_number = Some(value);
         self
     }
 
     /// Sets `warnings`.
+    #[inline]
     pub fn warnings(mut self, value: impl Into<CatalogsItemValidationWarnings>) -> Self {
         self.warnings = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsItemValidationIssues, crate::error::BuildError> {
         Ok(CatalogsItemValidationIssues {
             errors: self.errors.ok_or(crate::error::BuildError::missing("CatalogsItemValidationIssues", "errors"))?,
@@ -6847,6 +7372,7 @@ pub struct CatalogsItemValidationWarnings {
 
 impl CatalogsItemValidationWarnings {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_image_0_link_duplicated: None,
@@ -7059,1236 +7585,1442 @@ impl CatalogsItemValidationWarnings {
     }
 
     /// Sets `AD_IMAGE_0_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_0_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_0_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_0_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_0_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_0_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_0_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_0_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_0_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_0_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_0_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_0_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_0_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_0_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_0_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_0_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_0_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_0_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_0_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_0_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_0_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_10_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_10_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_10_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_10_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_10_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_10_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_10_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_10_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_10_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_10_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_10_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_10_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_10_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_10_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_10_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_10_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_10_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_10_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_11_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_11_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_11_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_11_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_11_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_11_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_11_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_11_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_11_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_11_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_11_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_11_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_11_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_11_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_11_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_11_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_11_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_11_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_12_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_12_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_12_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_12_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_12_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_12_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_12_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_12_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_12_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_12_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_12_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_12_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_12_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_12_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_12_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_12_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_12_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_12_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_13_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_13_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_13_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_13_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_13_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_13_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_13_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_13_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_13_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_13_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_13_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_13_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_13_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_13_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_13_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_13_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_13_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_13_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_14_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_14_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_14_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_14_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_14_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_14_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_14_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_14_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_14_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_14_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_14_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_14_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_14_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_14_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_14_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_14_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_14_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_14_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_15_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_15_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_15_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_15_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_15_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_15_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_15_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_15_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_15_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_15_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_15_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_15_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_15_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_15_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_15_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_15_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_15_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_15_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_16_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_16_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_16_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_16_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_16_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_16_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_16_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_16_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_16_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_16_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_16_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_16_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_16_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_16_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_16_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_16_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_16_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_16_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_17_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_17_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_17_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_17_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_17_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_17_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_17_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_17_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_17_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_17_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_17_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_17_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_17_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_17_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_17_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_17_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_17_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_17_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_18_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_18_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_18_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_18_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_18_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_18_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_18_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_18_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_18_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_18_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_18_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_18_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_18_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_18_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_18_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_18_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_18_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_18_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_19_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_19_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_19_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_19_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_19_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_19_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_19_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_19_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_19_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_19_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_19_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_19_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_19_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_19_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_19_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_19_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_19_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_19_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_1_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_1_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_1_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_1_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_1_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_1_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_1_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_1_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_1_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_1_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_1_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_1_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_1_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_1_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_1_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_1_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_1_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_1_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_2_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_2_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_2_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_2_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_2_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_2_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_2_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_2_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_2_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_2_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_2_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_2_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_2_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_2_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_2_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_2_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_2_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_2_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_3_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_3_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_3_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_3_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_3_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_3_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_3_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_3_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_3_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_3_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_3_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_3_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_3_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_3_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_3_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_3_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_3_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_3_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_4_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_4_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_4_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_4_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_4_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_4_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_4_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_4_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_4_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_4_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_4_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_4_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_4_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_4_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_4_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_4_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_4_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_4_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_5_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_5_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_5_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_5_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_5_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_5_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_5_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_5_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_5_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_5_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_5_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_5_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_5_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_5_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_5_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_5_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_5_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_5_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_6_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_6_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_6_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_6_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_6_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_6_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_6_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_6_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_6_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_6_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_6_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_6_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_6_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_6_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_6_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_6_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_6_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_6_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_7_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_7_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_7_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_7_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_7_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_7_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_7_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_7_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_7_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_7_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_7_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_7_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_7_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_7_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_7_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_7_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_7_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_7_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_8_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_8_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_8_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_8_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_8_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_8_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_8_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_8_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_8_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_8_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_8_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_8_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_8_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_8_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_8_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_8_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_8_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_8_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_image_9_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_9_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_9_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_9_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_image_9_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_9_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_9_LINK_WARNING`.
+    #[inline]
     pub fn ad_image_9_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_9_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_9_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_image_9_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_9_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_9_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_image_9_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_9_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_IMAGE_9_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_image_9_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_image_9_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_LINK_FORMAT_WARNING`.
+    #[inline]
     pub fn ad_link_format_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_link_format_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_LINK_SAME_AS_LINK`.
+    #[inline]
     pub fn ad_link_same_as_link(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_link_same_as_link = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_video_0_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_0_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_0_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_0_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_video_0_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_0_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_0_LINK_WARNING`.
+    #[inline]
     pub fn ad_video_0_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_0_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_0_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_video_0_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_0_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_0_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_0_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_0_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_0_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_video_0_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_0_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_video_1_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_1_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_1_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_1_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_video_1_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_1_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_1_LINK_WARNING`.
+    #[inline]
     pub fn ad_video_1_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_1_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_1_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_video_1_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_1_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_1_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_1_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_1_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_1_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_video_1_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_1_tag_required = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_DUPLICATED`.
+    #[inline]
     pub fn ad_video_2_link_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_2_link_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_2_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_2_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_REQUIRED`.
+    #[inline]
     pub fn ad_video_2_link_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_2_link_required = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_2_LINK_WARNING`.
+    #[inline]
     pub fn ad_video_2_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_2_link_warning = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_2_TAG_DUPLICATED`.
+    #[inline]
     pub fn ad_video_2_tag_duplicated(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_2_tag_duplicated = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_2_TAG_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn ad_video_2_tag_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_2_tag_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `AD_VIDEO_2_TAG_REQUIRED`.
+    #[inline]
     pub fn ad_video_2_tag_required(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ad_video_2_tag_required = Some(value.into());
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_LINK_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn additional_image_link_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.additional_image_link_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `ADDITIONAL_IMAGE_LINK_WARNING`.
+    #[inline]
     pub fn additional_image_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.additional_image_link_warning = Some(value.into());
         self
     }
 
     /// Sets `ADWORDS_FORMAT_WARNING`.
+    #[inline]
     pub fn adwords_format_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.adwords_format_warning = Some(value.into());
         self
     }
 
     /// Sets `ADWORDS_SAME_AS_LINK`.
+    #[inline]
     pub fn adwords_same_as_link(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.adwords_same_as_link = Some(value.into());
         self
     }
 
     /// Sets `AGE_GROUP_INVALID`.
+    #[inline]
     pub fn age_group_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.age_group_invalid = Some(value.into());
         self
     }
 
     /// Sets `ANDROID_DEEP_LINK_INVALID`.
+    #[inline]
     pub fn android_deep_link_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.android_deep_link_invalid = Some(value.into());
         self
     }
 
     /// Sets `AVAILABILITY_DATE_INVALID`.
+    #[inline]
     pub fn availability_date_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.availability_date_invalid = Some(value.into());
         self
     }
 
     /// Sets `COUNTRY_DOES_NOT_MAP_TO_CURRENCY`.
+    #[inline]
     pub fn country_does_not_map_to_currency(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.country_does_not_map_to_currency = Some(value.into());
         self
     }
 
     /// Sets `CUSTOM_LABEL_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn custom_label_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.custom_label_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `DESCRIPTION_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn description_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.description_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `EXPIRATION_DATE_INVALID`.
+    #[inline]
     pub fn expiration_date_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.expiration_date_invalid = Some(value.into());
         self
     }
 
     /// Sets `GENDER_INVALID`.
+    #[inline]
     pub fn gender_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.gender_invalid = Some(value.into());
         self
     }
 
     /// Sets `GTIN_INVALID`.
+    #[inline]
     pub fn gtin_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.gtin_invalid = Some(value.into());
         self
     }
 
     /// Sets `IMAGE_LINK_WARNING`.
+    #[inline]
     pub fn image_link_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.image_link_warning = Some(value.into());
         self
     }
 
     /// Sets `IOS_DEEP_LINK_INVALID`.
+    #[inline]
     pub fn ios_deep_link_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.ios_deep_link_invalid = Some(value.into());
         self
     }
 
     /// Sets `IS_BUNDLE_INVALID`.
+    #[inline]
     pub fn is_bundle_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.is_bundle_invalid = Some(value.into());
         self
     }
 
     /// Sets `ITEM_ADDITIONAL_IMAGE_DOWNLOAD_FAILURE`.
+    #[inline]
     pub fn item_additional_image_download_failure(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.item_additional_image_download_failure = Some(value.into());
         self
     }
 
     /// Sets `LINK_FORMAT_WARNING`.
+    #[inline]
     pub fn link_format_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.link_format_warning = Some(value.into());
         self
     }
 
     /// Sets `MIN_AD_PRICE_INVALID`.
+    #[inline]
     pub fn min_ad_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.min_ad_price_invalid = Some(value.into());
         self
     }
 
     /// Sets `MPN_INVALID`.
+    #[inline]
     pub fn mpn_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.mpn_invalid = Some(value.into());
         self
     }
 
     /// Sets `MULTIPACK_INVALID`.
+    #[inline]
     pub fn multipack_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.multipack_invalid = Some(value.into());
         self
     }
 
     /// Sets `OPTIONAL_CONDITION_INVALID`.
+    #[inline]
     pub fn optional_condition_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.optional_condition_invalid = Some(value.into());
         self
     }
 
     /// Sets `OPTIONAL_CONDITION_MISSING`.
+    #[inline]
     pub fn optional_condition_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.optional_condition_missing = Some(value.into());
         self
     }
 
     /// Sets `OPTIONAL_PRODUCT_CATEGORY_INVALID`.
+    #[inline]
     pub fn optional_product_category_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.optional_product_category_invalid = Some(value.into());
         self
     }
 
     /// Sets `OPTIONAL_PRODUCT_CATEGORY_MISSING`.
+    #[inline]
     pub fn optional_product_category_missing(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.optional_product_category_missing = Some(value.into());
         self
     }
 
     /// Sets `PRODUCT_CATEGORY_DEPTH_WARNING`.
+    #[inline]
     pub fn product_category_depth_warning(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.product_category_depth_warning = Some(value.into());
         self
     }
 
     /// Sets `PRODUCT_TYPE_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn product_type_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.product_type_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `SALE_DATE_INVALID`.
+    #[inline]
     pub fn sale_date_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.sale_date_invalid = Some(value.into());
         self
     }
 
     /// Sets `SALES_PRICE_INVALID`.
+    #[inline]
     pub fn sales_price_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.sales_price_invalid = Some(value.into());
         self
     }
 
     /// Sets `SALES_PRICE_TOO_HIGH`.
+    #[inline]
     pub fn sales_price_too_high(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.sales_price_too_high = Some(value.into());
         self
     }
 
     /// Sets `SALES_PRICE_TOO_LOW`.
+    #[inline]
     pub fn sales_price_too_low(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.sales_price_too_low = Some(value.into());
         self
     }
 
     /// Sets `SHIPPING_HEIGHT_INVALID`.
+    #[inline]
     pub fn shipping_height_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.shipping_height_invalid = Some(value.into());
         self
     }
 
     /// Sets `SHIPPING_INVALID`.
+    #[inline]
     pub fn shipping_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.shipping_invalid = Some(value.into());
         self
     }
 
     /// Sets `SHIPPING_WEIGHT_INVALID`.
+    #[inline]
     pub fn shipping_weight_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.shipping_weight_invalid = Some(value.into());
         self
     }
 
     /// Sets `SHIPPING_WIDTH_INVALID`.
+    #[inline]
     pub fn shipping_width_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.shipping_width_invalid = Some(value.into());
         self
     }
 
     /// Sets `SIZE_SYSTEM_INVALID`.
+    #[inline]
     pub fn size_system_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.size_system_invalid = Some(value.into());
         self
     }
 
     /// Sets `SIZE_TYPE_INVALID`.
+    #[inline]
     pub fn size_type_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.size_type_invalid = Some(value.into());
         self
     }
 
     /// Sets `TAX_INVALID`.
+    #[inline]
     pub fn tax_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.tax_invalid = Some(value.into());
         self
     }
 
     /// Sets `TITLE_LENGTH_TOO_LONG`.
+    #[inline]
     pub fn title_length_too_long(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.title_length_too_long = Some(value.into());
         self
     }
 
     /// Sets `TOO_MANY_ADDITIONAL_IMAGE_LINKS`.
+    #[inline]
     pub fn too_many_additional_image_links(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.too_many_additional_image_links = Some(value.into());
         self
     }
 
     /// Sets `UTM_SOURCE_AUTO_CORRECTED`.
+    #[inline]
     pub fn utm_source_auto_corrected(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.utm_source_auto_corrected = Some(value.into());
         self
     }
 
     /// Sets `VIDEO_REQUIRED_WHEN_AD_VIDEO_PROVIDED`.
+    #[inline]
     pub fn video_required_when_ad_video_provided(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.video_required_when_ad_video_provided = Some(value.into());
         self
     }
 
     /// Sets `WEIGHT_UNIT_INVALID`.
+    #[inline]
     pub fn weight_unit_invalid(mut self, value: impl Into<CatalogsItemValidationDetails>) -> Self {
         self.weight_unit_invalid = Some(value.into());
         self
@@ -8339,6 +9071,7 @@ pub struct CatalogsRetailFeed {
 impl CatalogsRetailFeed {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`created_at`, `id`, `updated_at`, `default_country`, `default_locale`, `format`, `location`, `status`).
+    #[inline]
     pub fn builder() -> CatalogsRetailFeedBuilder {
         CatalogsRetailFeedBuilder::default()
     }
@@ -8364,6 +9097,7 @@ pub struct CatalogsRetailFeedBuilder {
 }
 
 impl std::fmt::Debug for CatalogsRetailFeedBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailFeedBuilder").finish_non_exhaustive()
     }
@@ -8371,84 +9105,98 @@ impl std::fmt::Debug for CatalogsRetailFeedBuilder {
 
 impl CatalogsRetailFeedBuilder {
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
         self.updated_at = Some(value.into());
         self
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_availability`.
+    #[inline]
     pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
         self.default_availability = Some(value.into());
         self
     }
 
     /// Sets `default_country`.
+    #[inline]
     pub fn default_country(mut self, value: impl Into<Country>) -> Self {
         self.default_country = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `default_locale`.
+    #[inline]
     pub fn default_locale(mut self, value: impl Into<String>) -> Self {
         self.default_locale = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailFeed, crate::error::BuildError> {
         Ok(CatalogsRetailFeed {
             created_at: self.created_at.ok_or(crate::error::BuildError::missing("CatalogsRetailFeed", "created_at"))?,
@@ -8514,6 +9262,7 @@ pub struct CatalogsRetailFeedsCreateRequest {
 impl CatalogsRetailFeedsCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`default_country`, `default_locale`, `format`, `location`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsRetailFeedsCreateRequestBuilder {
         CatalogsRetailFeedsCreateRequestBuilder::default()
     }
@@ -8537,6 +9286,7 @@ pub struct CatalogsRetailFeedsCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsRetailFeedsCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailFeedsCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -8544,72 +9294,84 @@ impl std::fmt::Debug for CatalogsRetailFeedsCreateRequestBuilder {
 
 impl CatalogsRetailFeedsCreateRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_availability`.
+    #[inline]
     pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
         self.default_availability = Some(value.into());
         self
     }
 
     /// Sets `default_country`.
+    #[inline]
     pub fn default_country(mut self, value: impl Into<Country>) -> Self {
         self.default_country = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `default_locale`.
+    #[inline]
     pub fn default_locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
         self.default_locale = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailFeedsCreateRequest, crate::error::BuildError> {
         Ok(CatalogsRetailFeedsCreateRequest {
             catalog_id: self.catalog_id,
@@ -8672,6 +9434,7 @@ pub struct CatalogsRetailFeedsUpdateRequest {
 
 impl CatalogsRetailFeedsUpdateRequest {
     /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_type: CatalogsType::from("RETAIL"),
@@ -8687,48 +9450,56 @@ impl CatalogsRetailFeedsUpdateRequest {
     }
 
     /// Sets `credentials`.
+    #[inline]
     pub fn credentials(mut self, value: impl Into<CatalogsFeedCredentials>) -> Self {
         self.credentials = Some(value.into());
         self
     }
 
     /// Sets `default_availability`.
+    #[inline]
     pub fn default_availability(mut self, value: impl Into<ProductAvailabilityType>) -> Self {
         self.default_availability = Some(value.into());
         self
     }
 
     /// Sets `default_currency`.
+    #[inline]
     pub fn default_currency(mut self, value: impl Into<NullableCurrency>) -> Self {
         self.default_currency = Some(value.into());
         self
     }
 
     /// Sets `format`.
+    #[inline]
     pub fn format(mut self, value: impl Into<CatalogsFormat>) -> Self {
         self.format = Some(value.into());
         self
     }
 
     /// Sets `location`.
+    #[inline]
     pub fn location(mut self, value: impl Into<String>) -> Self {
         self.location = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `preferred_processing_schedule`.
+    #[inline]
     pub fn preferred_processing_schedule(mut self, value: impl Into<CatalogsFeedProcessingSchedule>) -> Self {
         self.preferred_processing_schedule = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -8736,6 +9507,7 @@ impl CatalogsRetailFeedsUpdateRequest {
 }
 
 impl Default for CatalogsRetailFeedsUpdateRequest {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -8760,16 +9532,19 @@ tagged_union! {
 
 impl CatalogsVerticalFeedsCreateRequest {
     /// The `RETAIL` variant.
+    #[inline]
     pub fn retail(value: CatalogsRetailFeedsCreateRequest) -> Self {
         Self::Retail(value)
     }
 
     /// The `HOTEL` variant.
+    #[inline]
     pub fn hotel(value: CatalogsHotelFeedsCreateRequest) -> Self {
         Self::Hotel(value)
     }
 
     /// The `CREATIVE_ASSETS` variant.
+    #[inline]
     pub fn creative_assets(value: CatalogsCreativeAssetsFeedsCreateRequest) -> Self {
         Self::CreativeAssets(value)
     }
@@ -8804,16 +9579,19 @@ tagged_union! {
 
 impl CatalogsVerticalFeedsUpdateRequest {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail() -> Self {
         Self::Retail(CatalogsRetailFeedsUpdateRequest::new())
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel() -> Self {
         Self::Hotel(CatalogsHotelFeedsUpdateRequest::new())
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets() -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsFeedsUpdateRequest::new())
     }

@@ -54,6 +54,7 @@ pub struct CatalogsCreateCreativeAssetsItem {
 
 impl CatalogsCreateCreativeAssetsItem {
     /// A value with `attributes` and `creative_assets_id` set and the other fields empty (`operation` is `CREATE`).
+    #[inline]
     pub fn new(attributes: impl Into<CatalogsCreativeAssetsAttributes>, creative_assets_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let creative_assets_id = creative_assets_id.into();
@@ -84,6 +85,7 @@ pub struct CatalogsCreateHotelItem {
 
 impl CatalogsCreateHotelItem {
     /// A value with `attributes` and `hotel_id` set and the other fields empty (`operation` is `CREATE`).
+    #[inline]
     pub fn new(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let hotel_id = hotel_id.into();
@@ -110,6 +112,7 @@ pub struct CatalogsCreateRetailItem {
 
 impl CatalogsCreateRetailItem {
     /// A value with `attributes` and `item_id` set and the other fields empty (`operation` is `CREATE`).
+    #[inline]
     pub fn new(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let item_id = item_id.into();
@@ -172,6 +175,7 @@ pub struct CatalogsCreativeAssetsAttributes {
 
 impl CatalogsCreativeAssetsAttributes {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             image_link: None,
@@ -192,84 +196,98 @@ impl CatalogsCreativeAssetsAttributes {
     }
 
     /// Sets `image_link`.
+    #[inline]
     pub fn image_link(mut self, value: impl Into<String>) -> Self {
         self.image_link = Some(value.into());
         self
     }
 
     /// Sets `video_link`.
+    #[inline]
     pub fn video_link(mut self, value: impl Into<String>) -> Self {
         self.video_link = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
         self.custom_label_0 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
         self.custom_label_1 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
         self.custom_label_2 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
         self.custom_label_3 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
         self.custom_label_4 = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `google_product_category`.
+    #[inline]
     pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
         self.google_product_category = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// Sets `visibility`.
+    #[inline]
     pub fn visibility(mut self, value: impl Into<String>) -> Self {
         self.visibility = Some(value.into());
         self
@@ -288,6 +306,7 @@ tagged_union! {
 
 impl CatalogsCreativeAssetsBatchItem {
     /// The `CREATE` variant (`operation` is filled in).
+    #[inline]
     pub fn create(
         attributes: impl Into<CatalogsCreativeAssetsAttributes>,
         creative_assets_id: impl Into<String>,
@@ -296,6 +315,7 @@ impl CatalogsCreativeAssetsBatchItem {
     }
 
     /// The `UPSERT` variant (`operation` is filled in).
+    #[inline]
     pub fn upsert(
         attributes: impl Into<CatalogsCreativeAssetsAttributes>,
         creative_assets_id: impl Into<String>,
@@ -304,6 +324,7 @@ impl CatalogsCreativeAssetsBatchItem {
     }
 
     /// The `UPDATE` variant (`operation` is filled in).
+    #[inline]
     pub fn update(
         attributes: impl Into<CatalogsUpdatableCreativeAssetsAttributes>,
         creative_assets_id: impl Into<String>,
@@ -312,6 +333,7 @@ impl CatalogsCreativeAssetsBatchItem {
     }
 
     /// The `DELETE` variant (`operation` is filled in).
+    #[inline]
     pub fn delete(creative_assets_id: impl Into<String>) -> Self {
         Self::Delete(CatalogsDeleteCreativeAssetsItem::new(creative_assets_id))
     }
@@ -363,6 +385,7 @@ pub struct CatalogsCreativeAssetsBatchRequest {
 impl CatalogsCreativeAssetsBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsCreativeAssetsBatchRequestBuilder {
         CatalogsCreativeAssetsBatchRequestBuilder::default()
     }
@@ -379,6 +402,7 @@ pub struct CatalogsCreativeAssetsBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsCreativeAssetsBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreativeAssetsBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -386,30 +410,35 @@ impl std::fmt::Debug for CatalogsCreativeAssetsBatchRequestBuilder {
 
 impl CatalogsCreativeAssetsBatchRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsBatchItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsCreativeAssetsBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreativeAssetsBatchRequest, crate::error::BuildError> {
         Ok(CatalogsCreativeAssetsBatchRequest {
             catalog_id: self.catalog_id,
@@ -560,12 +589,14 @@ pub struct CatalogsCreativeAssetsItemErrorResponse {
 
 impl CatalogsCreativeAssetsItemErrorResponse {
     /// A value with `errors` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         let errors = errors.into_iter().map(Into::into).collect();
         Self { catalog_type: CatalogsType::from("CREATIVE_ASSETS"), creative_assets_id: None, errors }
     }
 
     /// Sets `creative_assets_id`.
+    #[inline]
     pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
         self.creative_assets_id = Some(value.into());
         self
@@ -593,6 +624,7 @@ pub struct CatalogsCreativeAssetsItemResponse {
 
 impl CatalogsCreativeAssetsItemResponse {
     /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             attributes: None,
@@ -603,18 +635,21 @@ impl CatalogsCreativeAssetsItemResponse {
     }
 
     /// Sets `attributes`.
+    #[inline]
     pub fn attributes(mut self, value: impl Into<CatalogsCreativeAssetsAttributes>) -> Self {
         self.attributes = Some(value.into());
         self
     }
 
     /// Sets `creative_assets_id`.
+    #[inline]
     pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
         self.creative_assets_id = Some(value.into());
         self
     }
 
     /// Sets `pins`.
+    #[inline]
     pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
         self.pins = Some(value.into_iter().map(Into::into).collect());
         self
@@ -622,6 +657,7 @@ impl CatalogsCreativeAssetsItemResponse {
 }
 
 impl Default for CatalogsCreativeAssetsItemResponse {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -654,6 +690,7 @@ pub struct CatalogsCreativeAssetsItemsBatch {
 
 impl CatalogsCreativeAssetsItemsBatch {
     /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             batch_id: None,
@@ -666,30 +703,35 @@ impl CatalogsCreativeAssetsItemsBatch {
     }
 
     /// Sets `batch_id`.
+    #[inline]
     pub fn batch_id(mut self, value: impl Into<String>) -> Self {
         self.batch_id = Some(value.into());
         self
     }
 
     /// Sets `completed_time`.
+    #[inline]
     pub fn completed_time(mut self, value: impl Into<DateTime>) -> Self {
         self.completed_time = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: impl Into<DateTime>) -> Self {
         self.created_time = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CreativeAssetsProcessingRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<BatchOperationStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -697,6 +739,7 @@ impl CatalogsCreativeAssetsItemsBatch {
 }
 
 impl Default for CatalogsCreativeAssetsItemsBatch {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -719,6 +762,7 @@ pub struct CatalogsCreativeAssetsItemsPostFilter {
 
 impl CatalogsCreativeAssetsItemsPostFilter {
     /// A value with `creative_assets_ids` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let creative_assets_ids = creative_assets_ids.into_iter().map(Into::into).collect();
         Self {
@@ -729,6 +773,7 @@ impl CatalogsCreativeAssetsItemsPostFilter {
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -752,6 +797,7 @@ pub struct CatalogsDeleteCreativeAssetsItem {
 
 impl CatalogsDeleteCreativeAssetsItem {
     /// A value with `creative_assets_id` set and the other fields empty (`operation` is `DELETE`).
+    #[inline]
     pub fn new(creative_assets_id: impl Into<String>) -> Self {
         let creative_assets_id = creative_assets_id.into();
         Self { creative_assets_id, operation: CatalogsDeleteCreativeAssetsItemOperation::from("DELETE") }
@@ -779,6 +825,7 @@ pub struct CatalogsDeleteHotelItem {
 
 impl CatalogsDeleteHotelItem {
     /// A value with `hotel_id` set and the other fields empty (`operation` is `DELETE`).
+    #[inline]
     pub fn new(hotel_id: impl Into<String>) -> Self {
         let hotel_id = hotel_id.into();
         Self { hotel_id, operation: CatalogsDeleteHotelItemOperation::from("DELETE") }
@@ -805,12 +852,14 @@ pub struct CatalogsDeleteRetailItem {
 
 impl CatalogsDeleteRetailItem {
     /// A value with `item_id` set and the other fields empty (`operation` is `DELETE`).
+    #[inline]
     pub fn new(item_id: impl Into<String>) -> Self {
         let item_id = item_id.into();
         Self { item_id, last_updated_time: None, operation: CatalogsDeleteRetailItemOperation::from("DELETE") }
     }
 
     /// Sets `last_updated_time`.
+    #[inline]
     pub fn last_updated_time(mut self, value: i64) -> Self {
         self.last_updated_time = Some(value);
         self
@@ -845,35 +894,41 @@ pub struct CatalogsHotelAddress {
 
 impl CatalogsHotelAddress {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { addr1: None, city: None, country: None, postal_code: None, region: None }
     }
 
     /// Sets `addr1`.
+    #[inline]
     pub fn addr1(mut self, value: impl Into<String>) -> Self {
         self.addr1 = Some(value.into());
         self
     }
 
     /// Sets `city`.
+    #[inline]
     pub fn city(mut self, value: impl Into<String>) -> Self {
         self.city = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<String>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `postal_code`.
+    #[inline]
     pub fn postal_code(mut self, value: impl Into<String>) -> Self {
         self.postal_code = Some(value.into());
         self
     }
 
     /// Sets `region`.
+    #[inline]
     pub fn region(mut self, value: impl Into<String>) -> Self {
         self.region = Some(value.into());
         self
@@ -947,6 +1002,7 @@ pub struct CatalogsHotelAttributes {
 
 impl CatalogsHotelAttributes {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             additional_image_link: None,
@@ -972,114 +1028,133 @@ impl CatalogsHotelAttributes {
     }
 
     /// Sets `additional_image_link`.
+    #[inline]
     pub fn additional_image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.additional_image_link = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `main_image`.
+    #[inline]
     pub fn main_image(mut self, value: impl Into<CatalogsHotelAttributesMainImage>) -> Self {
         self.main_image = Some(value.into());
         self
     }
 
     /// Sets `address`.
+    #[inline]
     pub fn address(mut self, value: impl Into<CatalogsHotelAddress>) -> Self {
         self.address = Some(value.into());
         self
     }
 
     /// Sets `base_price`.
+    #[inline]
     pub fn base_price(mut self, value: impl Into<String>) -> Self {
         self.base_price = Some(value.into());
         self
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
 
     /// Sets `category`.
+    #[inline]
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
         self.custom_label_0 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
         self.custom_label_1 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
         self.custom_label_2 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
         self.custom_label_3 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
         self.custom_label_4 = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `guest_ratings`.
+    #[inline]
     pub fn guest_ratings(mut self, value: impl Into<CatalogsHotelGuestRatings>) -> Self {
         self.guest_ratings = Some(value.into());
         self
     }
 
     /// Sets `latitude`.
+    #[inline]
     pub fn latitude(mut self, value: f64) -> Self {
         self.latitude = Some(value);
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `longitude`.
+    #[inline]
     pub fn longitude(mut self, value: f64) -> Self {
         self.longitude = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `neighborhood`.
+    #[inline]
     pub fn neighborhood(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.neighborhood = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `sale_price`.
+    #[inline]
     pub fn sale_price(mut self, value: impl Into<String>) -> Self {
         self.sale_price = Some(value.into());
         self
@@ -1102,17 +1177,20 @@ pub struct CatalogsHotelAttributesMainImage {
 
 impl CatalogsHotelAttributesMainImage {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { link: None, tag: None }
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `tag`.
+    #[inline]
     pub fn tag(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.tag = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1131,21 +1209,25 @@ tagged_union! {
 
 impl CatalogsHotelBatchItem {
     /// The `CREATE` variant (`operation` is filled in).
+    #[inline]
     pub fn create(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
         Self::Create(CatalogsCreateHotelItem::new(attributes, hotel_id))
     }
 
     /// The `UPSERT` variant (`operation` is filled in).
+    #[inline]
     pub fn upsert(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
         Self::Upsert(CatalogsUpsertHotelItem::new(attributes, hotel_id))
     }
 
     /// The `UPDATE` variant (`operation` is filled in).
+    #[inline]
     pub fn update(attributes: impl Into<CatalogsUpdatableHotelAttributes>, hotel_id: impl Into<String>) -> Self {
         Self::Update(CatalogsUpdateHotelItem::new(attributes, hotel_id))
     }
 
     /// The `DELETE` variant (`operation` is filled in).
+    #[inline]
     pub fn delete(hotel_id: impl Into<String>) -> Self {
         Self::Delete(CatalogsDeleteHotelItem::new(hotel_id))
     }
@@ -1197,6 +1279,7 @@ pub struct CatalogsHotelBatchRequest {
 impl CatalogsHotelBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsHotelBatchRequestBuilder {
         CatalogsHotelBatchRequestBuilder::default()
     }
@@ -1213,6 +1296,7 @@ pub struct CatalogsHotelBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsHotelBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsHotelBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -1220,30 +1304,35 @@ impl std::fmt::Debug for CatalogsHotelBatchRequestBuilder {
 
 impl CatalogsHotelBatchRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CatalogsHotelBatchItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsHotelBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsHotelBatchRequest, crate::error::BuildError> {
         Ok(CatalogsHotelBatchRequest {
             catalog_id: self.catalog_id,
@@ -1285,29 +1374,34 @@ pub struct CatalogsHotelGuestRatings {
 
 impl CatalogsHotelGuestRatings {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { max_score: None, number_of_reviewers: None, rating_system: None, score: None }
     }
 
     /// Sets `max_score`.
+    #[inline]
     pub fn max_score(mut self, value: f64) -> Self {
         self.max_score = Some(value);
         self
     }
 
     /// Sets `number_of_reviewers`.
+    #[inline]
     pub fn number_of_reviewers(mut self, value: i64) -> Self {
         self.number_of_reviewers = Some(value);
         self
     }
 
     /// Sets `rating_system`.
+    #[inline]
     pub fn rating_system(mut self, value: impl Into<String>) -> Self {
         self.rating_system = Some(value.into());
         self
     }
 
     /// Sets `score`.
+    #[inline]
     pub fn score(mut self, value: f64) -> Self {
         self.score = Some(value);
         self
@@ -1331,12 +1425,14 @@ pub struct CatalogsHotelItemErrorResponse {
 
 impl CatalogsHotelItemErrorResponse {
     /// A value with `errors` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         let errors = errors.into_iter().map(Into::into).collect();
         Self { catalog_type: CatalogsType::from("HOTEL"), errors, hotel_id: None }
     }
 
     /// Sets `hotel_id`.
+    #[inline]
     pub fn hotel_id(mut self, value: impl Into<String>) -> Self {
         self.hotel_id = Some(value.into());
         self
@@ -1364,23 +1460,27 @@ pub struct CatalogsHotelItemResponse {
 
 impl CatalogsHotelItemResponse {
     /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new() -> Self {
         Self { attributes: None, catalog_type: CatalogsType::from("HOTEL"), hotel_id: None, pins: None }
     }
 
     /// Sets `attributes`.
+    #[inline]
     pub fn attributes(mut self, value: impl Into<CatalogsHotelAttributes>) -> Self {
         self.attributes = Some(value.into());
         self
     }
 
     /// Sets `hotel_id`.
+    #[inline]
     pub fn hotel_id(mut self, value: impl Into<String>) -> Self {
         self.hotel_id = Some(value.into());
         self
     }
 
     /// Sets `pins`.
+    #[inline]
     pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
         self.pins = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1388,6 +1488,7 @@ impl CatalogsHotelItemResponse {
 }
 
 impl Default for CatalogsHotelItemResponse {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -1420,6 +1521,7 @@ pub struct CatalogsHotelItemsBatch {
 
 impl CatalogsHotelItemsBatch {
     /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             batch_id: None,
@@ -1432,30 +1534,35 @@ impl CatalogsHotelItemsBatch {
     }
 
     /// Sets `batch_id`.
+    #[inline]
     pub fn batch_id(mut self, value: impl Into<String>) -> Self {
         self.batch_id = Some(value.into());
         self
     }
 
     /// Sets `completed_time`.
+    #[inline]
     pub fn completed_time(mut self, value: impl Into<DateTime>) -> Self {
         self.completed_time = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: impl Into<DateTime>) -> Self {
         self.created_time = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<HotelProcessingRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<BatchOperationStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -1463,6 +1570,7 @@ impl CatalogsHotelItemsBatch {
 }
 
 impl Default for CatalogsHotelItemsBatch {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -1485,12 +1593,14 @@ pub struct CatalogsHotelItemsPostFilter {
 
 impl CatalogsHotelItemsPostFilter {
     /// A value with `hotel_ids` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let hotel_ids = hotel_ids.into_iter().map(Into::into).collect();
         Self { catalog_id: None, catalog_type: CatalogsHotelItemsPostFilterCatalogType::from("HOTEL"), hotel_ids }
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -1513,11 +1623,13 @@ pub struct CatalogsItems {
 
 impl CatalogsItems {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemResponse>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1535,16 +1647,19 @@ tagged_union! {
 
 impl CatalogsItemsBatch {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail() -> Self {
         Self::Retail(CatalogsRetailItemsBatch::new())
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel() -> Self {
         Self::Hotel(CatalogsHotelItemsBatch::new())
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets() -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsItemsBatch::new())
     }
@@ -1581,26 +1696,31 @@ tagged_union! {
 
 impl CatalogsItemsBatchRequest {
     /// The `UPDATE` variant.
+    #[inline]
     pub fn update(value: CatalogsItemsUpdateBatchRequest) -> Self {
         Self::Update(value)
     }
 
     /// The `UPSERT` variant.
+    #[inline]
     pub fn upsert(value: CatalogsItemsUpsertBatchRequest) -> Self {
         Self::Upsert(value)
     }
 
     /// The `CREATE` variant.
+    #[inline]
     pub fn create(value: CatalogsItemsCreateBatchRequest) -> Self {
         Self::Create(value)
     }
 
     /// The `DELETE_DISCONTINUED` variant.
+    #[inline]
     pub fn delete_discontinued(value: CatalogsItemsDeleteDiscontinuedBatchRequest) -> Self {
         Self::DeleteDiscontinued(value)
     }
 
     /// The `DELETE` variant.
+    #[inline]
     pub fn delete(value: CatalogsItemsDeleteBatchRequest) -> Self {
         Self::Delete(value)
     }
@@ -1655,6 +1775,7 @@ pub struct CatalogsItemsCreateBatchRequest {
 impl CatalogsItemsCreateBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsItemsCreateBatchRequestBuilder {
         CatalogsItemsCreateBatchRequestBuilder::default()
     }
@@ -1670,6 +1791,7 @@ pub struct CatalogsItemsCreateBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsItemsCreateBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsItemsCreateBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -1677,24 +1799,28 @@ impl std::fmt::Debug for CatalogsItemsCreateBatchRequestBuilder {
 
 impl CatalogsItemsCreateBatchRequestBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemCreateBatchRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsItemsCreateBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsItemsCreateBatchRequest, crate::error::BuildError> {
         Ok(CatalogsItemsCreateBatchRequest {
             country: self
@@ -1731,6 +1857,7 @@ pub struct CatalogsItemsDeleteBatchRequest {
 impl CatalogsItemsDeleteBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsItemsDeleteBatchRequestBuilder {
         CatalogsItemsDeleteBatchRequestBuilder::default()
     }
@@ -1746,6 +1873,7 @@ pub struct CatalogsItemsDeleteBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsItemsDeleteBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsItemsDeleteBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -1753,24 +1881,28 @@ impl std::fmt::Debug for CatalogsItemsDeleteBatchRequestBuilder {
 
 impl CatalogsItemsDeleteBatchRequestBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemDeleteBatchRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsItemsDeleteBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsItemsDeleteBatchRequest, crate::error::BuildError> {
         Ok(CatalogsItemsDeleteBatchRequest {
             country: self
@@ -1807,6 +1939,7 @@ pub struct CatalogsItemsDeleteDiscontinuedBatchRequest {
 impl CatalogsItemsDeleteDiscontinuedBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
         CatalogsItemsDeleteDiscontinuedBatchRequestBuilder::default()
     }
@@ -1822,6 +1955,7 @@ pub struct CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsItemsDeleteDiscontinuedBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -1829,24 +1963,28 @@ impl std::fmt::Debug for CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
 
 impl CatalogsItemsDeleteDiscontinuedBatchRequestBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemDeleteDiscontinuedBatchRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsItemsDeleteDiscontinuedBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsItemsDeleteDiscontinuedBatchRequest, crate::error::BuildError> {
         Ok(CatalogsItemsDeleteDiscontinuedBatchRequest {
             country: self
@@ -1877,16 +2015,19 @@ tagged_union! {
 
 impl CatalogsItemsPostFilters {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::Retail(CatalogsRetailItemsPostFilter::new(item_ids))
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::Hotel(CatalogsHotelItemsPostFilter::new(hotel_ids))
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsItemsPostFilter::new(creative_assets_ids))
     }
@@ -1927,6 +2068,7 @@ pub struct CatalogsItemsRequest {
 impl CatalogsItemsRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `filters`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsItemsRequestBuilder {
         CatalogsItemsRequestBuilder::default()
     }
@@ -1942,6 +2084,7 @@ pub struct CatalogsItemsRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsItemsRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsItemsRequestBuilder").finish_non_exhaustive()
     }
@@ -1949,24 +2092,28 @@ impl std::fmt::Debug for CatalogsItemsRequestBuilder {
 
 impl CatalogsItemsRequestBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsItemsPostFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsItemsRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsItemsRequest, crate::error::BuildError> {
         Ok(CatalogsItemsRequest {
             country: self.country.ok_or(crate::error::BuildError::missing("CatalogsItemsRequest", "country"))?,
@@ -1998,6 +2145,7 @@ pub struct CatalogsItemsUpdateBatchRequest {
 impl CatalogsItemsUpdateBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsItemsUpdateBatchRequestBuilder {
         CatalogsItemsUpdateBatchRequestBuilder::default()
     }
@@ -2013,6 +2161,7 @@ pub struct CatalogsItemsUpdateBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsItemsUpdateBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsItemsUpdateBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -2020,24 +2169,28 @@ impl std::fmt::Debug for CatalogsItemsUpdateBatchRequestBuilder {
 
 impl CatalogsItemsUpdateBatchRequestBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemUpdateBatchRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsItemsUpdateBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsItemsUpdateBatchRequest, crate::error::BuildError> {
         Ok(CatalogsItemsUpdateBatchRequest {
             country: self
@@ -2074,6 +2227,7 @@ pub struct CatalogsItemsUpsertBatchRequest {
 impl CatalogsItemsUpsertBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsItemsUpsertBatchRequestBuilder {
         CatalogsItemsUpsertBatchRequestBuilder::default()
     }
@@ -2089,6 +2243,7 @@ pub struct CatalogsItemsUpsertBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsItemsUpsertBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsItemsUpsertBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -2096,24 +2251,28 @@ impl std::fmt::Debug for CatalogsItemsUpsertBatchRequestBuilder {
 
 impl CatalogsItemsUpsertBatchRequestBuilder {
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemUpsertBatchRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsItemsUpsertBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsItemsUpsertBatchRequest, crate::error::BuildError> {
         Ok(CatalogsItemsUpsertBatchRequest {
             country: self
@@ -2153,6 +2312,7 @@ pub struct CatalogsRetailBatchRequest {
 impl CatalogsRetailBatchRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`country`, `items`, `language`).
+    #[inline]
     pub fn builder() -> CatalogsRetailBatchRequestBuilder {
         CatalogsRetailBatchRequestBuilder::default()
     }
@@ -2169,6 +2329,7 @@ pub struct CatalogsRetailBatchRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsRetailBatchRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailBatchRequestBuilder").finish_non_exhaustive()
     }
@@ -2176,30 +2337,35 @@ impl std::fmt::Debug for CatalogsRetailBatchRequestBuilder {
 
 impl CatalogsRetailBatchRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<CatalogsRetailBatchRequestItemsItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<CatalogsRetailBatchRequestLanguage>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailBatchRequest, crate::error::BuildError> {
         Ok(CatalogsRetailBatchRequest {
             catalog_id: self.catalog_id,
@@ -2228,21 +2394,25 @@ tagged_union! {
 
 impl CatalogsRetailBatchRequestItemsItem {
     /// The `CREATE` variant (`operation` is filled in).
+    #[inline]
     pub fn create(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
         Self::Create(CatalogsCreateRetailItem::new(attributes, item_id))
     }
 
     /// The `UPDATE` variant (`operation` is filled in).
+    #[inline]
     pub fn update(attributes: impl Into<UpdatableItemAttributes>, item_id: impl Into<String>) -> Self {
         Self::Update(CatalogsUpdateRetailItem::new(attributes, item_id))
     }
 
     /// The `UPSERT` variant (`operation` is filled in).
+    #[inline]
     pub fn upsert(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
         Self::Upsert(CatalogsUpsertRetailItem::new(attributes, item_id))
     }
 
     /// The `DELETE` variant (`operation` is filled in).
+    #[inline]
     pub fn delete(item_id: impl Into<String>) -> Self {
         Self::Delete(CatalogsDeleteRetailItem::new(item_id))
     }
@@ -2292,12 +2462,14 @@ pub struct CatalogsRetailItemErrorResponse {
 
 impl CatalogsRetailItemErrorResponse {
     /// A value with `errors` set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         let errors = errors.into_iter().map(Into::into).collect();
         Self { catalog_type: CatalogsType::from("RETAIL"), errors, item_id: None }
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
@@ -2325,23 +2497,27 @@ pub struct CatalogsRetailItemResponse {
 
 impl CatalogsRetailItemResponse {
     /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new() -> Self {
         Self { attributes: None, catalog_type: CatalogsType::from("RETAIL"), item_id: None, pins: None }
     }
 
     /// Sets `attributes`.
+    #[inline]
     pub fn attributes(mut self, value: impl Into<ItemAttributes>) -> Self {
         self.attributes = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `pins`.
+    #[inline]
     pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
         self.pins = Some(value.into_iter().map(Into::into).collect());
         self
@@ -2349,6 +2525,7 @@ impl CatalogsRetailItemResponse {
 }
 
 impl Default for CatalogsRetailItemResponse {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -2381,6 +2558,7 @@ pub struct CatalogsRetailItemsBatch {
 
 impl CatalogsRetailItemsBatch {
     /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             batch_id: None,
@@ -2393,30 +2571,35 @@ impl CatalogsRetailItemsBatch {
     }
 
     /// Sets `batch_id`.
+    #[inline]
     pub fn batch_id(mut self, value: impl Into<String>) -> Self {
         self.batch_id = Some(value.into());
         self
     }
 
     /// Sets `completed_time`.
+    #[inline]
     pub fn completed_time(mut self, value: impl Into<DateTime>) -> Self {
         self.completed_time = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: impl Into<DateTime>) -> Self {
         self.created_time = Some(value.into());
         self
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ItemProcessingRecord>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<BatchOperationStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -2424,6 +2607,7 @@ impl CatalogsRetailItemsBatch {
 }
 
 impl Default for CatalogsRetailItemsBatch {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -2446,12 +2630,14 @@ pub struct CatalogsRetailItemsPostFilter {
 
 impl CatalogsRetailItemsPostFilter {
     /// A value with `item_ids` set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let item_ids = item_ids.into_iter().map(Into::into).collect();
         Self { catalog_id: None, catalog_type: CatalogsRetailItemsPostFilterCatalogType::from("RETAIL"), item_ids }
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -2507,6 +2693,7 @@ pub struct CatalogsUpdatableCreativeAssetsAttributes {
 
 impl CatalogsUpdatableCreativeAssetsAttributes {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             android_deep_link: None,
@@ -2525,72 +2712,84 @@ impl CatalogsUpdatableCreativeAssetsAttributes {
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
         self.custom_label_0 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
         self.custom_label_1 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
         self.custom_label_2 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
         self.custom_label_3 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
         self.custom_label_4 = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `google_product_category`.
+    #[inline]
     pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
         self.google_product_category = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// Sets `visibility`.
+    #[inline]
     pub fn visibility(mut self, value: impl Into<String>) -> Self {
         self.visibility = Some(value.into());
         self
@@ -2658,6 +2857,7 @@ pub struct CatalogsUpdatableHotelAttributes {
 
 impl CatalogsUpdatableHotelAttributes {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             address: None,
@@ -2681,102 +2881,119 @@ impl CatalogsUpdatableHotelAttributes {
     }
 
     /// Sets `address`.
+    #[inline]
     pub fn address(mut self, value: impl Into<CatalogsHotelAddress>) -> Self {
         self.address = Some(value.into());
         self
     }
 
     /// Sets `base_price`.
+    #[inline]
     pub fn base_price(mut self, value: impl Into<String>) -> Self {
         self.base_price = Some(value.into());
         self
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
 
     /// Sets `category`.
+    #[inline]
     pub fn category(mut self, value: impl Into<String>) -> Self {
         self.category = Some(value.into());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
         self.custom_label_0 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
         self.custom_label_1 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
         self.custom_label_2 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
         self.custom_label_3 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
         self.custom_label_4 = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `guest_ratings`.
+    #[inline]
     pub fn guest_ratings(mut self, value: impl Into<CatalogsHotelGuestRatings>) -> Self {
         self.guest_ratings = Some(value.into());
         self
     }
 
     /// Sets `latitude`.
+    #[inline]
     pub fn latitude(mut self, value: f64) -> Self {
         self.latitude = Some(value);
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `longitude`.
+    #[inline]
     pub fn longitude(mut self, value: f64) -> Self {
         self.longitude = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `neighborhood`.
+    #[inline]
     pub fn neighborhood(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.neighborhood = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `sale_price`.
+    #[inline]
     pub fn sale_price(mut self, value: impl Into<String>) -> Self {
         self.sale_price = Some(value.into());
         self
@@ -2799,6 +3016,7 @@ pub struct CatalogsUpdateCreativeAssetsItem {
 
 impl CatalogsUpdateCreativeAssetsItem {
     /// A value with `attributes` and `creative_assets_id` set and the other fields empty (`operation` is `UPDATE`).
+    #[inline]
     pub fn new(
         attributes: impl Into<CatalogsUpdatableCreativeAssetsAttributes>,
         creative_assets_id: impl Into<String>,
@@ -2832,6 +3050,7 @@ pub struct CatalogsUpdateHotelItem {
 
 impl CatalogsUpdateHotelItem {
     /// A value with `attributes` and `hotel_id` set and the other fields empty (`operation` is `UPDATE`).
+    #[inline]
     pub fn new(attributes: impl Into<CatalogsUpdatableHotelAttributes>, hotel_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let hotel_id = hotel_id.into();
@@ -2861,6 +3080,7 @@ pub struct CatalogsUpdateRetailItem {
 
 impl CatalogsUpdateRetailItem {
     /// A value with `attributes` and `item_id` set and the other fields empty (`operation` is `UPDATE`).
+    #[inline]
     pub fn new(attributes: impl Into<UpdatableItemAttributes>, item_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let item_id = item_id.into();
@@ -2868,6 +3088,7 @@ impl CatalogsUpdateRetailItem {
     }
 
     /// Sets `update_mask`.
+    #[inline]
     pub fn update_mask(mut self, value: impl IntoIterator<Item = impl Into<UpdateMaskFieldType>>) -> Self {
         self.update_mask = Some(value.into_iter().map(Into::into).collect());
         self
@@ -2893,6 +3114,7 @@ pub struct CatalogsUpsertCreativeAssetsItem {
 
 impl CatalogsUpsertCreativeAssetsItem {
     /// A value with `attributes` and `creative_assets_id` set and the other fields empty (`operation` is `UPSERT`).
+    #[inline]
     pub fn new(attributes: impl Into<CatalogsCreativeAssetsAttributes>, creative_assets_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let creative_assets_id = creative_assets_id.into();
@@ -2923,6 +3145,7 @@ pub struct CatalogsUpsertHotelItem {
 
 impl CatalogsUpsertHotelItem {
     /// A value with `attributes` and `hotel_id` set and the other fields empty (`operation` is `UPSERT`).
+    #[inline]
     pub fn new(attributes: impl Into<CatalogsHotelAttributes>, hotel_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let hotel_id = hotel_id.into();
@@ -2949,6 +3172,7 @@ pub struct CatalogsUpsertRetailItem {
 
 impl CatalogsUpsertRetailItem {
     /// A value with `attributes` and `item_id` set and the other fields empty (`operation` is `UPSERT`).
+    #[inline]
     pub fn new(attributes: impl Into<ItemAttributesRequest>, item_id: impl Into<String>) -> Self {
         let attributes = attributes.into();
         let item_id = item_id.into();
@@ -2970,16 +3194,19 @@ tagged_union! {
 
 impl CatalogsVerticalBatchRequest {
     /// The `RETAIL` variant.
+    #[inline]
     pub fn retail(value: CatalogsRetailBatchRequest) -> Self {
         Self::Retail(value)
     }
 
     /// The `HOTEL` variant.
+    #[inline]
     pub fn hotel(value: CatalogsHotelBatchRequest) -> Self {
         Self::Hotel(value)
     }
 
     /// The `CREATIVE_ASSETS` variant.
+    #[inline]
     pub fn creative_assets(value: CatalogsCreativeAssetsBatchRequest) -> Self {
         Self::CreativeAssets(value)
     }
@@ -3025,29 +3252,34 @@ pub struct CreativeAssetsProcessingRecord {
 
 impl CreativeAssetsProcessingRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { creative_assets_id: None, errors: None, status: None, warnings: None }
     }
 
     /// Sets `creative_assets_id`.
+    #[inline]
     pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
         self.creative_assets_id = Some(value.into());
         self
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<ItemProcessingStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `warnings`.
+    #[inline]
     pub fn warnings(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         self.warnings = Some(value.into_iter().map(Into::into).collect());
         self
@@ -3076,29 +3308,34 @@ pub struct HotelProcessingRecord {
 
 impl HotelProcessingRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { errors: None, hotel_id: None, status: None, warnings: None }
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `hotel_id`.
+    #[inline]
     pub fn hotel_id(mut self, value: impl Into<String>) -> Self {
         self.hotel_id = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<ItemProcessingStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `warnings`.
+    #[inline]
     pub fn warnings(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         self.warnings = Some(value.into_iter().map(Into::into).collect());
         self
@@ -3433,6 +3670,7 @@ pub struct ItemAttributes {
 
 impl ItemAttributes {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             additional_image_link: None,
@@ -3545,636 +3783,742 @@ impl ItemAttributes {
     }
 
     /// Sets `additional_image_link`.
+    #[inline]
     pub fn additional_image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.additional_image_link = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `image_link`.
+    #[inline]
     pub fn image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.image_link = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `video_link`.
+    #[inline]
     pub fn video_link(mut self, value: impl Into<String>) -> Self {
         self.video_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_0_link`.
+    #[inline]
     pub fn ad_image_0_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_0_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_0_tag`.
+    #[inline]
     pub fn ad_image_0_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_0_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_10_link`.
+    #[inline]
     pub fn ad_image_10_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_10_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_10_tag`.
+    #[inline]
     pub fn ad_image_10_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_10_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_11_link`.
+    #[inline]
     pub fn ad_image_11_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_11_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_11_tag`.
+    #[inline]
     pub fn ad_image_11_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_11_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_12_link`.
+    #[inline]
     pub fn ad_image_12_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_12_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_12_tag`.
+    #[inline]
     pub fn ad_image_12_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_12_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_13_link`.
+    #[inline]
     pub fn ad_image_13_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_13_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_13_tag`.
+    #[inline]
     pub fn ad_image_13_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_13_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_14_link`.
+    #[inline]
     pub fn ad_image_14_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_14_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_14_tag`.
+    #[inline]
     pub fn ad_image_14_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_14_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_15_link`.
+    #[inline]
     pub fn ad_image_15_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_15_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_15_tag`.
+    #[inline]
     pub fn ad_image_15_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_15_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_16_link`.
+    #[inline]
     pub fn ad_image_16_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_16_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_16_tag`.
+    #[inline]
     pub fn ad_image_16_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_16_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_17_link`.
+    #[inline]
     pub fn ad_image_17_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_17_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_17_tag`.
+    #[inline]
     pub fn ad_image_17_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_17_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_18_link`.
+    #[inline]
     pub fn ad_image_18_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_18_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_18_tag`.
+    #[inline]
     pub fn ad_image_18_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_18_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_19_link`.
+    #[inline]
     pub fn ad_image_19_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_19_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_19_tag`.
+    #[inline]
     pub fn ad_image_19_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_19_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_1_link`.
+    #[inline]
     pub fn ad_image_1_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_1_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_1_tag`.
+    #[inline]
     pub fn ad_image_1_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_1_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_2_link`.
+    #[inline]
     pub fn ad_image_2_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_2_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_2_tag`.
+    #[inline]
     pub fn ad_image_2_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_2_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_3_link`.
+    #[inline]
     pub fn ad_image_3_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_3_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_3_tag`.
+    #[inline]
     pub fn ad_image_3_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_3_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_4_link`.
+    #[inline]
     pub fn ad_image_4_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_4_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_4_tag`.
+    #[inline]
     pub fn ad_image_4_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_4_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_5_link`.
+    #[inline]
     pub fn ad_image_5_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_5_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_5_tag`.
+    #[inline]
     pub fn ad_image_5_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_5_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_6_link`.
+    #[inline]
     pub fn ad_image_6_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_6_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_6_tag`.
+    #[inline]
     pub fn ad_image_6_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_6_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_7_link`.
+    #[inline]
     pub fn ad_image_7_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_7_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_7_tag`.
+    #[inline]
     pub fn ad_image_7_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_7_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_8_link`.
+    #[inline]
     pub fn ad_image_8_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_8_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_8_tag`.
+    #[inline]
     pub fn ad_image_8_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_8_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_9_link`.
+    #[inline]
     pub fn ad_image_9_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_9_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_9_tag`.
+    #[inline]
     pub fn ad_image_9_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_9_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_link`.
+    #[inline]
     pub fn ad_link(mut self, value: impl Into<String>) -> Self {
         self.ad_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_0_link`.
+    #[inline]
     pub fn ad_video_0_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_0_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_0_tag`.
+    #[inline]
     pub fn ad_video_0_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_0_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_video_1_link`.
+    #[inline]
     pub fn ad_video_1_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_1_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_1_tag`.
+    #[inline]
     pub fn ad_video_1_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_1_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_video_2_link`.
+    #[inline]
     pub fn ad_video_2_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_2_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_2_tag`.
+    #[inline]
     pub fn ad_video_2_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_2_tag = Some(value.into());
         self
     }
 
     /// Sets `adult`.
+    #[inline]
     pub fn adult(mut self, value: bool) -> Self {
         self.adult = Some(value);
         self
     }
 
     /// Sets `age_group`.
+    #[inline]
     pub fn age_group(mut self, value: impl Into<String>) -> Self {
         self.age_group = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `availability`.
+    #[inline]
     pub fn availability(mut self, value: impl Into<String>) -> Self {
         self.availability = Some(value.into());
         self
     }
 
     /// Sets `average_review_rating`.
+    #[inline]
     pub fn average_review_rating(mut self, value: f64) -> Self {
         self.average_review_rating = Some(value);
         self
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
 
     /// Sets `checkout_enabled`.
+    #[inline]
     pub fn checkout_enabled(mut self, value: bool) -> Self {
         self.checkout_enabled = Some(value);
         self
     }
 
     /// Sets `color`.
+    #[inline]
     pub fn color(mut self, value: impl Into<String>) -> Self {
         self.color = Some(value.into());
         self
     }
 
     /// Sets `condition`.
+    #[inline]
     pub fn condition(mut self, value: impl Into<String>) -> Self {
         self.condition = Some(value.into());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
         self.custom_label_0 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
         self.custom_label_1 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
         self.custom_label_2 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
         self.custom_label_3 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
         self.custom_label_4 = Some(value.into());
         self
     }
 
     /// Sets `custom_number_0`.
+    #[inline]
     pub fn custom_number_0(mut self, value: i64) -> Self {
         self.custom_number_0 = Some(value);
         self
     }
 
     /// Sets `custom_number_1`.
+    #[inline]
     pub fn custom_number_1(mut self, value: i64) -> Self {
         self.custom_number_1 = Some(value);
         self
     }
 
     /// Sets `custom_number_2`.
+    #[inline]
     pub fn custom_number_2(mut self, value: i64) -> Self {
         self.custom_number_2 = Some(value);
         self
     }
 
     /// Sets `custom_number_3`.
+    #[inline]
     pub fn custom_number_3(mut self, value: i64) -> Self {
         self.custom_number_3 = Some(value);
         self
     }
 
     /// Sets `custom_number_4`.
+    #[inline]
     pub fn custom_number_4(mut self, value: i64) -> Self {
         self.custom_number_4 = Some(value);
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `free_shipping_label`.
+    #[inline]
     pub fn free_shipping_label(mut self, value: bool) -> Self {
         self.free_shipping_label = Some(value);
         self
     }
 
     /// Sets `free_shipping_limit`.
+    #[inline]
     pub fn free_shipping_limit(mut self, value: impl Into<String>) -> Self {
         self.free_shipping_limit = Some(value.into());
         self
     }
 
     /// Sets `gender`.
+    #[inline]
     pub fn gender(mut self, value: impl Into<String>) -> Self {
         self.gender = Some(value.into());
         self
     }
 
     /// Sets `google_product_category`.
+    #[inline]
     pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
         self.google_product_category = Some(value.into());
         self
     }
 
     /// Sets `gtin`.
+    #[inline]
     pub fn gtin(mut self, value: impl Into<ItemAttributesGtin>) -> Self {
         self.gtin = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `installment_price`.
+    #[inline]
     pub fn installment_price(mut self, value: impl Into<String>) -> Self {
         self.installment_price = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `item_group_id`.
+    #[inline]
     pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
         self.item_group_id = Some(value.into());
         self
     }
 
     /// Sets `last_updated_time`.
+    #[inline]
     pub fn last_updated_time(mut self, value: i64) -> Self {
         self.last_updated_time = Some(value);
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `material`.
+    #[inline]
     pub fn material(mut self, value: impl Into<String>) -> Self {
         self.material = Some(value.into());
         self
     }
 
     /// Sets `min_ad_price`.
+    #[inline]
     pub fn min_ad_price(mut self, value: impl Into<String>) -> Self {
         self.min_ad_price = Some(value.into());
         self
     }
 
     /// Sets `mobile_link`.
+    #[inline]
     pub fn mobile_link(mut self, value: impl Into<String>) -> Self {
         self.mobile_link = Some(value.into());
         self
     }
 
     /// Sets `mpn`.
+    #[inline]
     pub fn mpn(mut self, value: impl Into<String>) -> Self {
         self.mpn = Some(value.into());
         self
     }
 
     /// Sets `number_of_ratings`.
+    #[inline]
     pub fn number_of_ratings(mut self, value: i64) -> Self {
         self.number_of_ratings = Some(value);
         self
     }
 
     /// Sets `number_of_reviews`.
+    #[inline]
     pub fn number_of_reviews(mut self, value: i64) -> Self {
         self.number_of_reviews = Some(value);
         self
     }
 
     /// Sets `pattern`.
+    #[inline]
     pub fn pattern(mut self, value: impl Into<String>) -> Self {
         self.pattern = Some(value.into());
         self
     }
 
     /// Sets `price`.
+    #[inline]
     pub fn price(mut self, value: impl Into<String>) -> Self {
         self.price = Some(value.into());
         self
     }
 
     /// Sets `product_type`.
+    #[inline]
     pub fn product_type(mut self, value: impl Into<String>) -> Self {
         self.product_type = Some(value.into());
         self
     }
 
     /// Sets `promotion_id`.
+    #[inline]
     pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_id = Some(value.into());
         self
     }
 
     /// Sets `sale_price`.
+    #[inline]
     pub fn sale_price(mut self, value: impl Into<String>) -> Self {
         self.sale_price = Some(value.into());
         self
     }
 
     /// Sets `sale_price_effective_date`.
+    #[inline]
     pub fn sale_price_effective_date(mut self, value: impl Into<String>) -> Self {
         self.sale_price_effective_date = Some(value.into());
         self
     }
 
     /// Sets `shipping`.
+    #[inline]
     pub fn shipping(mut self, value: impl Into<String>) -> Self {
         self.shipping = Some(value.into());
         self
     }
 
     /// Sets `shipping_height`.
+    #[inline]
     pub fn shipping_height(mut self, value: impl Into<String>) -> Self {
         self.shipping_height = Some(value.into());
         self
     }
 
     /// Sets `shipping_weight`.
+    #[inline]
     pub fn shipping_weight(mut self, value: impl Into<String>) -> Self {
         self.shipping_weight = Some(value.into());
         self
     }
 
     /// Sets `shipping_width`.
+    #[inline]
     pub fn shipping_width(mut self, value: impl Into<String>) -> Self {
         self.shipping_width = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: impl Into<String>) -> Self {
         self.size = Some(value.into());
         self
     }
 
     /// Sets `size_system`.
+    #[inline]
     pub fn size_system(mut self, value: impl Into<String>) -> Self {
         self.size_system = Some(value.into());
         self
     }
 
     /// Sets `size_type`.
+    #[inline]
     pub fn size_type(mut self, value: impl Into<String>) -> Self {
         self.size_type = Some(value.into());
         self
     }
 
     /// Sets `tax`.
+    #[inline]
     pub fn tax(mut self, value: impl Into<String>) -> Self {
         self.tax = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// Sets `unit_pricing_base_measure`.
+    #[inline]
     pub fn unit_pricing_base_measure(mut self, value: impl Into<String>) -> Self {
         self.unit_pricing_base_measure = Some(value.into());
         self
     }
 
     /// Sets `unit_pricing_measure`.
+    #[inline]
     pub fn unit_pricing_measure(mut self, value: impl Into<String>) -> Self {
         self.unit_pricing_measure = Some(value.into());
         self
     }
 
     /// Sets `variant_names`.
+    #[inline]
     pub fn variant_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.variant_names = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `variant_values`.
+    #[inline]
     pub fn variant_values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.variant_values = Some(value.into_iter().map(Into::into).collect());
         self
@@ -4525,6 +4869,7 @@ pub struct ItemAttributesRequest {
 
 impl ItemAttributesRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             additional_image_link: None,
@@ -4638,642 +4983,749 @@ impl ItemAttributesRequest {
     }
 
     /// Sets `additional_image_link`.
+    #[inline]
     pub fn additional_image_link(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.additional_image_link = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `image_link`.
+    #[inline]
     pub fn image_link(mut self, value: impl Into<ItemAttributesRequestImageLink>) -> Self {
         self.image_link = Some(value.into());
         self
     }
 
     /// Sets `save_pin_disabled`.
+    #[inline]
     pub fn save_pin_disabled(mut self, value: bool) -> Self {
         self.save_pin_disabled = Some(value);
         self
     }
 
     /// Sets `video_link`.
+    #[inline]
     pub fn video_link(mut self, value: impl Into<String>) -> Self {
         self.video_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_0_link`.
+    #[inline]
     pub fn ad_image_0_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_0_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_0_tag`.
+    #[inline]
     pub fn ad_image_0_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_0_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_10_link`.
+    #[inline]
     pub fn ad_image_10_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_10_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_10_tag`.
+    #[inline]
     pub fn ad_image_10_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_10_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_11_link`.
+    #[inline]
     pub fn ad_image_11_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_11_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_11_tag`.
+    #[inline]
     pub fn ad_image_11_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_11_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_12_link`.
+    #[inline]
     pub fn ad_image_12_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_12_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_12_tag`.
+    #[inline]
     pub fn ad_image_12_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_12_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_13_link`.
+    #[inline]
     pub fn ad_image_13_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_13_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_13_tag`.
+    #[inline]
     pub fn ad_image_13_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_13_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_14_link`.
+    #[inline]
     pub fn ad_image_14_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_14_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_14_tag`.
+    #[inline]
     pub fn ad_image_14_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_14_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_15_link`.
+    #[inline]
     pub fn ad_image_15_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_15_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_15_tag`.
+    #[inline]
     pub fn ad_image_15_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_15_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_16_link`.
+    #[inline]
     pub fn ad_image_16_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_16_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_16_tag`.
+    #[inline]
     pub fn ad_image_16_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_16_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_17_link`.
+    #[inline]
     pub fn ad_image_17_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_17_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_17_tag`.
+    #[inline]
     pub fn ad_image_17_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_17_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_18_link`.
+    #[inline]
     pub fn ad_image_18_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_18_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_18_tag`.
+    #[inline]
     pub fn ad_image_18_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_18_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_19_link`.
+    #[inline]
     pub fn ad_image_19_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_19_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_19_tag`.
+    #[inline]
     pub fn ad_image_19_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_19_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_1_link`.
+    #[inline]
     pub fn ad_image_1_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_1_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_1_tag`.
+    #[inline]
     pub fn ad_image_1_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_1_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_2_link`.
+    #[inline]
     pub fn ad_image_2_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_2_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_2_tag`.
+    #[inline]
     pub fn ad_image_2_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_2_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_3_link`.
+    #[inline]
     pub fn ad_image_3_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_3_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_3_tag`.
+    #[inline]
     pub fn ad_image_3_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_3_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_4_link`.
+    #[inline]
     pub fn ad_image_4_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_4_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_4_tag`.
+    #[inline]
     pub fn ad_image_4_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_4_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_5_link`.
+    #[inline]
     pub fn ad_image_5_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_5_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_5_tag`.
+    #[inline]
     pub fn ad_image_5_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_5_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_6_link`.
+    #[inline]
     pub fn ad_image_6_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_6_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_6_tag`.
+    #[inline]
     pub fn ad_image_6_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_6_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_7_link`.
+    #[inline]
     pub fn ad_image_7_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_7_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_7_tag`.
+    #[inline]
     pub fn ad_image_7_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_7_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_8_link`.
+    #[inline]
     pub fn ad_image_8_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_8_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_8_tag`.
+    #[inline]
     pub fn ad_image_8_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_8_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_9_link`.
+    #[inline]
     pub fn ad_image_9_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_9_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_9_tag`.
+    #[inline]
     pub fn ad_image_9_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_9_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_link`.
+    #[inline]
     pub fn ad_link(mut self, value: impl Into<String>) -> Self {
         self.ad_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_0_link`.
+    #[inline]
     pub fn ad_video_0_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_0_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_0_tag`.
+    #[inline]
     pub fn ad_video_0_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_0_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_video_1_link`.
+    #[inline]
     pub fn ad_video_1_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_1_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_1_tag`.
+    #[inline]
     pub fn ad_video_1_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_1_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_video_2_link`.
+    #[inline]
     pub fn ad_video_2_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_2_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_2_tag`.
+    #[inline]
     pub fn ad_video_2_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_2_tag = Some(value.into());
         self
     }
 
     /// Sets `adult`.
+    #[inline]
     pub fn adult(mut self, value: bool) -> Self {
         self.adult = Some(value);
         self
     }
 
     /// Sets `age_group`.
+    #[inline]
     pub fn age_group(mut self, value: impl Into<String>) -> Self {
         self.age_group = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `availability`.
+    #[inline]
     pub fn availability(mut self, value: impl Into<String>) -> Self {
         self.availability = Some(value.into());
         self
     }
 
     /// Sets `average_review_rating`.
+    #[inline]
     pub fn average_review_rating(mut self, value: f64) -> Self {
         self.average_review_rating = Some(value);
         self
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
 
     /// Sets `checkout_enabled`.
+    #[inline]
     pub fn checkout_enabled(mut self, value: bool) -> Self {
         self.checkout_enabled = Some(value);
         self
     }
 
     /// Sets `color`.
+    #[inline]
     pub fn color(mut self, value: impl Into<String>) -> Self {
         self.color = Some(value.into());
         self
     }
 
     /// Sets `condition`.
+    #[inline]
     pub fn condition(mut self, value: impl Into<String>) -> Self {
         self.condition = Some(value.into());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
         self.custom_label_0 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
         self.custom_label_1 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
         self.custom_label_2 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
         self.custom_label_3 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
         self.custom_label_4 = Some(value.into());
         self
     }
 
     /// Sets `custom_number_0`.
+    #[inline]
     pub fn custom_number_0(mut self, value: i64) -> Self {
         self.custom_number_0 = Some(value);
         self
     }
 
     /// Sets `custom_number_1`.
+    #[inline]
     pub fn custom_number_1(mut self, value: i64) -> Self {
         self.custom_number_1 = Some(value);
         self
     }
 
     /// Sets `custom_number_2`.
+    #[inline]
     pub fn custom_number_2(mut self, value: i64) -> Self {
         self.custom_number_2 = Some(value);
         self
     }
 
     /// Sets `custom_number_3`.
+    #[inline]
     pub fn custom_number_3(mut self, value: i64) -> Self {
         self.custom_number_3 = Some(value);
         self
     }
 
     /// Sets `custom_number_4`.
+    #[inline]
     pub fn custom_number_4(mut self, value: i64) -> Self {
         self.custom_number_4 = Some(value);
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `free_shipping_label`.
+    #[inline]
     pub fn free_shipping_label(mut self, value: bool) -> Self {
         self.free_shipping_label = Some(value);
         self
     }
 
     /// Sets `free_shipping_limit`.
+    #[inline]
     pub fn free_shipping_limit(mut self, value: impl Into<String>) -> Self {
         self.free_shipping_limit = Some(value.into());
         self
     }
 
     /// Sets `gender`.
+    #[inline]
     pub fn gender(mut self, value: impl Into<String>) -> Self {
         self.gender = Some(value.into());
         self
     }
 
     /// Sets `google_product_category`.
+    #[inline]
     pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
         self.google_product_category = Some(value.into());
         self
     }
 
     /// Sets `gtin`.
+    #[inline]
     pub fn gtin(mut self, value: impl Into<ItemAttributesRequestGtin>) -> Self {
         self.gtin = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `installment_price`.
+    #[inline]
     pub fn installment_price(mut self, value: impl Into<String>) -> Self {
         self.installment_price = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `item_group_id`.
+    #[inline]
     pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
         self.item_group_id = Some(value.into());
         self
     }
 
     /// Sets `last_updated_time`.
+    #[inline]
     pub fn last_updated_time(mut self, value: i64) -> Self {
         self.last_updated_time = Some(value);
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `material`.
+    #[inline]
     pub fn material(mut self, value: impl Into<String>) -> Self {
         self.material = Some(value.into());
         self
     }
 
     /// Sets `min_ad_price`.
+    #[inline]
     pub fn min_ad_price(mut self, value: impl Into<String>) -> Self {
         self.min_ad_price = Some(value.into());
         self
     }
 
     /// Sets `mobile_link`.
+    #[inline]
     pub fn mobile_link(mut self, value: impl Into<String>) -> Self {
         self.mobile_link = Some(value.into());
         self
     }
 
     /// Sets `mpn`.
+    #[inline]
     pub fn mpn(mut self, value: impl Into<String>) -> Self {
         self.mpn = Some(value.into());
         self
     }
 
     /// Sets `number_of_ratings`.
+    #[inline]
     pub fn number_of_ratings(mut self, value: i64) -> Self {
         self.number_of_ratings = Some(value);
         self
     }
 
     /// Sets `number_of_reviews`.
+    #[inline]
     pub fn number_of_reviews(mut self, value: i64) -> Self {
         self.number_of_reviews = Some(value);
         self
     }
 
     /// Sets `pattern`.
+    #[inline]
     pub fn pattern(mut self, value: impl Into<String>) -> Self {
         self.pattern = Some(value.into());
         self
     }
 
     /// Sets `price`.
+    #[inline]
     pub fn price(mut self, value: impl Into<String>) -> Self {
         self.price = Some(value.into());
         self
     }
 
     /// Sets `product_type`.
+    #[inline]
     pub fn product_type(mut self, value: impl Into<String>) -> Self {
         self.product_type = Some(value.into());
         self
     }
 
     /// Sets `promotion_id`.
+    #[inline]
     pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_id = Some(value.into());
         self
     }
 
     /// Sets `sale_price`.
+    #[inline]
     pub fn sale_price(mut self, value: impl Into<String>) -> Self {
         self.sale_price = Some(value.into());
         self
     }
 
     /// Sets `sale_price_effective_date`.
+    #[inline]
     pub fn sale_price_effective_date(mut self, value: impl Into<String>) -> Self {
         self.sale_price_effective_date = Some(value.into());
         self
     }
 
     /// Sets `shipping`.
+    #[inline]
     pub fn shipping(mut self, value: impl Into<String>) -> Self {
         self.shipping = Some(value.into());
         self
     }
 
     /// Sets `shipping_height`.
+    #[inline]
     pub fn shipping_height(mut self, value: impl Into<String>) -> Self {
         self.shipping_height = Some(value.into());
         self
     }
 
     /// Sets `shipping_weight`.
+    #[inline]
     pub fn shipping_weight(mut self, value: impl Into<String>) -> Self {
         self.shipping_weight = Some(value.into());
         self
     }
 
     /// Sets `shipping_width`.
+    #[inline]
     pub fn shipping_width(mut self, value: impl Into<String>) -> Self {
         self.shipping_width = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: impl Into<String>) -> Self {
         self.size = Some(value.into());
         self
     }
 
     /// Sets `size_system`.
+    #[inline]
     pub fn size_system(mut self, value: impl Into<String>) -> Self {
         self.size_system = Some(value.into());
         self
     }
 
     /// Sets `size_type`.
+    #[inline]
     pub fn size_type(mut self, value: impl Into<String>) -> Self {
         self.size_type = Some(value.into());
         self
     }
 
     /// Sets `tax`.
+    #[inline]
     pub fn tax(mut self, value: impl Into<String>) -> Self {
         self.tax = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// Sets `unit_pricing_base_measure`.
+    #[inline]
     pub fn unit_pricing_base_measure(mut self, value: impl Into<String>) -> Self {
         self.unit_pricing_base_measure = Some(value.into());
         self
     }
 
     /// Sets `unit_pricing_measure`.
+    #[inline]
     pub fn unit_pricing_measure(mut self, value: impl Into<String>) -> Self {
         self.unit_pricing_measure = Some(value.into());
         self
     }
 
     /// Sets `variant_names`.
+    #[inline]
     pub fn variant_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.variant_names = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `variant_values`.
+    #[inline]
     pub fn variant_values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.variant_values = Some(value.into_iter().map(Into::into).collect());
         self
@@ -5322,17 +5774,20 @@ pub struct ItemCreateBatchRecord {
 
 impl ItemCreateBatchRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { attributes: None, item_id: None }
     }
 
     /// Sets `attributes`.
+    #[inline]
     pub fn attributes(mut self, value: impl Into<ItemAttributesRequest>) -> Self {
         self.attributes = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
@@ -5352,11 +5807,13 @@ pub struct ItemDeleteBatchRecord {
 
 impl ItemDeleteBatchRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { item_id: None }
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
@@ -5376,11 +5833,13 @@ pub struct ItemDeleteDiscontinuedBatchRecord {
 
 impl ItemDeleteDiscontinuedBatchRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { item_id: None }
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
@@ -5409,29 +5868,34 @@ pub struct ItemProcessingRecord {
 
 impl ItemProcessingRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { errors: None, item_id: None, status: None, warnings: None }
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<ItemProcessingStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `warnings`.
+    #[inline]
     pub fn warnings(mut self, value: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         self.warnings = Some(value.into_iter().map(Into::into).collect());
         self
@@ -5471,16 +5935,19 @@ tagged_union! {
 
 impl ItemResponseVariant0 {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail() -> Self {
         Self::Retail(CatalogsRetailItemResponse::new())
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel() -> Self {
         Self::Hotel(CatalogsHotelItemResponse::new())
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets() -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsItemResponse::new())
     }
@@ -5515,16 +5982,19 @@ tagged_union! {
 
 impl ItemResponseVariant1 {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         Self::Retail(CatalogsRetailItemErrorResponse::new(errors))
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         Self::Hotel(CatalogsHotelItemErrorResponse::new(errors))
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets(errors: impl IntoIterator<Item = impl Into<ItemValidationEvent>>) -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsItemErrorResponse::new(errors))
     }
@@ -5567,23 +6037,27 @@ pub struct ItemUpdateBatchRecord {
 
 impl ItemUpdateBatchRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { attributes: None, item_id: None, update_mask: None }
     }
 
     /// Sets `attributes`.
+    #[inline]
     pub fn attributes(mut self, value: impl Into<UpdatableItemAttributes>) -> Self {
         self.attributes = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `update_mask`.
+    #[inline]
     pub fn update_mask(mut self, value: impl IntoIterator<Item = impl Into<UpdateMaskFieldType>>) -> Self {
         self.update_mask = Some(value.into_iter().map(Into::into).collect());
         self
@@ -5606,17 +6080,20 @@ pub struct ItemUpsertBatchRecord {
 
 impl ItemUpsertBatchRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { attributes: None, item_id: None }
     }
 
     /// Sets `attributes`.
+    #[inline]
     pub fn attributes(mut self, value: impl Into<ItemAttributesRequest>) -> Self {
         self.attributes = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
@@ -5642,23 +6119,27 @@ pub struct ItemValidationEvent {
 
 impl ItemValidationEvent {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { attribute: None, code: None, message: None }
     }
 
     /// Sets `attribute`.
+    #[inline]
     pub fn attribute(mut self, value: impl Into<String>) -> Self {
         self.attribute = Some(value.into());
         self
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -5984,6 +6465,7 @@ pub struct UpdatableItemAttributes {
 
 impl UpdatableItemAttributes {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_image_0_link: None,
@@ -6093,618 +6575,721 @@ impl UpdatableItemAttributes {
     }
 
     /// Sets `ad_image_0_link`.
+    #[inline]
     pub fn ad_image_0_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_0_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_0_tag`.
+    #[inline]
     pub fn ad_image_0_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_0_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_10_link`.
+    #[inline]
     pub fn ad_image_10_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_10_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_10_tag`.
+    #[inline]
     pub fn ad_image_10_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_10_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_11_link`.
+    #[inline]
     pub fn ad_image_11_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_11_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_11_tag`.
+    #[inline]
     pub fn ad_image_11_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_11_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_12_link`.
+    #[inline]
     pub fn ad_image_12_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_12_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_12_tag`.
+    #[inline]
     pub fn ad_image_12_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_12_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_13_link`.
+    #[inline]
     pub fn ad_image_13_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_13_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_13_tag`.
+    #[inline]
     pub fn ad_image_13_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_13_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_14_link`.
+    #[inline]
     pub fn ad_image_14_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_14_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_14_tag`.
+    #[inline]
     pub fn ad_image_14_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_14_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_15_link`.
+    #[inline]
     pub fn ad_image_15_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_15_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_15_tag`.
+    #[inline]
     pub fn ad_image_15_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_15_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_16_link`.
+    #[inline]
     pub fn ad_image_16_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_16_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_16_tag`.
+    #[inline]
     pub fn ad_image_16_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_16_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_17_link`.
+    #[inline]
     pub fn ad_image_17_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_17_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_17_tag`.
+    #[inline]
     pub fn ad_image_17_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_17_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_18_link`.
+    #[inline]
     pub fn ad_image_18_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_18_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_18_tag`.
+    #[inline]
     pub fn ad_image_18_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_18_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_19_link`.
+    #[inline]
     pub fn ad_image_19_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_19_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_19_tag`.
+    #[inline]
     pub fn ad_image_19_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_19_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_1_link`.
+    #[inline]
     pub fn ad_image_1_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_1_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_1_tag`.
+    #[inline]
     pub fn ad_image_1_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_1_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_2_link`.
+    #[inline]
     pub fn ad_image_2_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_2_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_2_tag`.
+    #[inline]
     pub fn ad_image_2_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_2_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_3_link`.
+    #[inline]
     pub fn ad_image_3_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_3_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_3_tag`.
+    #[inline]
     pub fn ad_image_3_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_3_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_4_link`.
+    #[inline]
     pub fn ad_image_4_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_4_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_4_tag`.
+    #[inline]
     pub fn ad_image_4_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_4_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_5_link`.
+    #[inline]
     pub fn ad_image_5_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_5_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_5_tag`.
+    #[inline]
     pub fn ad_image_5_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_5_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_6_link`.
+    #[inline]
     pub fn ad_image_6_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_6_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_6_tag`.
+    #[inline]
     pub fn ad_image_6_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_6_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_7_link`.
+    #[inline]
     pub fn ad_image_7_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_7_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_7_tag`.
+    #[inline]
     pub fn ad_image_7_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_7_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_8_link`.
+    #[inline]
     pub fn ad_image_8_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_8_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_8_tag`.
+    #[inline]
     pub fn ad_image_8_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_8_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_image_9_link`.
+    #[inline]
     pub fn ad_image_9_link(mut self, value: impl Into<String>) -> Self {
         self.ad_image_9_link = Some(value.into());
         self
     }
 
     /// Sets `ad_image_9_tag`.
+    #[inline]
     pub fn ad_image_9_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_image_9_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_link`.
+    #[inline]
     pub fn ad_link(mut self, value: impl Into<String>) -> Self {
         self.ad_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_0_link`.
+    #[inline]
     pub fn ad_video_0_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_0_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_0_tag`.
+    #[inline]
     pub fn ad_video_0_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_0_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_video_1_link`.
+    #[inline]
     pub fn ad_video_1_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_1_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_1_tag`.
+    #[inline]
     pub fn ad_video_1_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_1_tag = Some(value.into());
         self
     }
 
     /// Sets `ad_video_2_link`.
+    #[inline]
     pub fn ad_video_2_link(mut self, value: impl Into<String>) -> Self {
         self.ad_video_2_link = Some(value.into());
         self
     }
 
     /// Sets `ad_video_2_tag`.
+    #[inline]
     pub fn ad_video_2_tag(mut self, value: impl Into<String>) -> Self {
         self.ad_video_2_tag = Some(value.into());
         self
     }
 
     /// Sets `adult`.
+    #[inline]
     pub fn adult(mut self, value: bool) -> Self {
         self.adult = Some(value);
         self
     }
 
     /// Sets `age_group`.
+    #[inline]
     pub fn age_group(mut self, value: impl Into<String>) -> Self {
         self.age_group = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `availability`.
+    #[inline]
     pub fn availability(mut self, value: impl Into<String>) -> Self {
         self.availability = Some(value.into());
         self
     }
 
     /// Sets `average_review_rating`.
+    #[inline]
     pub fn average_review_rating(mut self, value: f64) -> Self {
         self.average_review_rating = Some(value);
         self
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
 
     /// Sets `checkout_enabled`.
+    #[inline]
     pub fn checkout_enabled(mut self, value: bool) -> Self {
         self.checkout_enabled = Some(value);
         self
     }
 
     /// Sets `color`.
+    #[inline]
     pub fn color(mut self, value: impl Into<String>) -> Self {
         self.color = Some(value.into());
         self
     }
 
     /// Sets `condition`.
+    #[inline]
     pub fn condition(mut self, value: impl Into<String>) -> Self {
         self.condition = Some(value.into());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl Into<String>) -> Self {
         self.custom_label_0 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl Into<String>) -> Self {
         self.custom_label_1 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl Into<String>) -> Self {
         self.custom_label_2 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl Into<String>) -> Self {
         self.custom_label_3 = Some(value.into());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl Into<String>) -> Self {
         self.custom_label_4 = Some(value.into());
         self
     }
 
     /// Sets `custom_number_0`.
+    #[inline]
     pub fn custom_number_0(mut self, value: i64) -> Self {
         self.custom_number_0 = Some(value);
         self
     }
 
     /// Sets `custom_number_1`.
+    #[inline]
     pub fn custom_number_1(mut self, value: i64) -> Self {
         self.custom_number_1 = Some(value);
         self
     }
 
     /// Sets `custom_number_2`.
+    #[inline]
     pub fn custom_number_2(mut self, value: i64) -> Self {
         self.custom_number_2 = Some(value);
         self
     }
 
     /// Sets `custom_number_3`.
+    #[inline]
     pub fn custom_number_3(mut self, value: i64) -> Self {
         self.custom_number_3 = Some(value);
         self
     }
 
     /// Sets `custom_number_4`.
+    #[inline]
     pub fn custom_number_4(mut self, value: i64) -> Self {
         self.custom_number_4 = Some(value);
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `free_shipping_label`.
+    #[inline]
     pub fn free_shipping_label(mut self, value: bool) -> Self {
         self.free_shipping_label = Some(value);
         self
     }
 
     /// Sets `free_shipping_limit`.
+    #[inline]
     pub fn free_shipping_limit(mut self, value: impl Into<String>) -> Self {
         self.free_shipping_limit = Some(value.into());
         self
     }
 
     /// Sets `gender`.
+    #[inline]
     pub fn gender(mut self, value: impl Into<String>) -> Self {
         self.gender = Some(value.into());
         self
     }
 
     /// Sets `google_product_category`.
+    #[inline]
     pub fn google_product_category(mut self, value: impl Into<String>) -> Self {
         self.google_product_category = Some(value.into());
         self
     }
 
     /// Sets `gtin`.
+    #[inline]
     pub fn gtin(mut self, value: impl Into<UpdatableItemAttributesGtin>) -> Self {
         self.gtin = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `installment_price`.
+    #[inline]
     pub fn installment_price(mut self, value: impl Into<String>) -> Self {
         self.installment_price = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `item_group_id`.
+    #[inline]
     pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
         self.item_group_id = Some(value.into());
         self
     }
 
     /// Sets `last_updated_time`.
+    #[inline]
     pub fn last_updated_time(mut self, value: i64) -> Self {
         self.last_updated_time = Some(value);
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `material`.
+    #[inline]
     pub fn material(mut self, value: impl Into<String>) -> Self {
         self.material = Some(value.into());
         self
     }
 
     /// Sets `min_ad_price`.
+    #[inline]
     pub fn min_ad_price(mut self, value: impl Into<String>) -> Self {
         self.min_ad_price = Some(value.into());
         self
     }
 
     /// Sets `mobile_link`.
+    #[inline]
     pub fn mobile_link(mut self, value: impl Into<String>) -> Self {
         self.mobile_link = Some(value.into());
         self
     }
 
     /// Sets `mpn`.
+    #[inline]
     pub fn mpn(mut self, value: impl Into<String>) -> Self {
         self.mpn = Some(value.into());
         self
     }
 
     /// Sets `number_of_ratings`.
+    #[inline]
     pub fn number_of_ratings(mut self, value: i64) -> Self {
         self.number_of_ratings = Some(value);
         self
     }
 
     /// Sets `number_of_reviews`.
+    #[inline]
     pub fn number_of_reviews(mut self, value: i64) -> Self {
         self.number_of_reviews = Some(value);
         self
     }
 
     /// Sets `pattern`.
+    #[inline]
     pub fn pattern(mut self, value: impl Into<String>) -> Self {
         self.pattern = Some(value.into());
         self
     }
 
     /// Sets `price`.
+    #[inline]
     pub fn price(mut self, value: impl Into<String>) -> Self {
         self.price = Some(value.into());
         self
     }
 
     /// Sets `product_type`.
+    #[inline]
     pub fn product_type(mut self, value: impl Into<String>) -> Self {
         self.product_type = Some(value.into());
         self
     }
 
     /// Sets `promotion_id`.
+    #[inline]
     pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_id = Some(value.into());
         self
     }
 
     /// Sets `sale_price`.
+    #[inline]
     pub fn sale_price(mut self, value: impl Into<String>) -> Self {
         self.sale_price = Some(value.into());
         self
     }
 
     /// Sets `sale_price_effective_date`.
+    #[inline]
     pub fn sale_price_effective_date(mut self, value: impl Into<String>) -> Self {
         self.sale_price_effective_date = Some(value.into());
         self
     }
 
     /// Sets `shipping`.
+    #[inline]
     pub fn shipping(mut self, value: impl Into<String>) -> Self {
         self.shipping = Some(value.into());
         self
     }
 
     /// Sets `shipping_height`.
+    #[inline]
     pub fn shipping_height(mut self, value: impl Into<String>) -> Self {
         self.shipping_height = Some(value.into());
         self
     }
 
     /// Sets `shipping_weight`.
+    #[inline]
     pub fn shipping_weight(mut self, value: impl Into<String>) -> Self {
         self.shipping_weight = Some(value.into());
         self
     }
 
     /// Sets `shipping_width`.
+    #[inline]
     pub fn shipping_width(mut self, value: impl Into<String>) -> Self {
         self.shipping_width = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: impl Into<String>) -> Self {
         self.size = Some(value.into());
         self
     }
 
     /// Sets `size_system`.
+    #[inline]
     pub fn size_system(mut self, value: impl Into<String>) -> Self {
         self.size_system = Some(value.into());
         self
     }
 
     /// Sets `size_type`.
+    #[inline]
     pub fn size_type(mut self, value: impl Into<String>) -> Self {
         self.size_type = Some(value.into());
         self
     }
 
     /// Sets `tax`.
+    #[inline]
     pub fn tax(mut self, value: impl Into<String>) -> Self {
         self.tax = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// Sets `unit_pricing_base_measure`.
+    #[inline]
     pub fn unit_pricing_base_measure(mut self, value: impl Into<String>) -> Self {
         self.unit_pricing_base_measure = Some(value.into());
         self
     }
 
     /// Sets `unit_pricing_measure`.
+    #[inline]
     pub fn unit_pricing_measure(mut self, value: impl Into<String>) -> Self {
         self.unit_pricing_measure = Some(value.into());
         self
     }
 
     /// Sets `variant_names`.
+    #[inline]
     pub fn variant_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.variant_names = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `variant_values`.
+    #[inline]
     pub fn variant_values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.variant_values = Some(value.into_iter().map(Into::into).collect());
         self

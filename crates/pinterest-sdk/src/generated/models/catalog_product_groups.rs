@@ -46,12 +46,14 @@ pub struct CatalogProductGroupsListProductsByFilterResponse {
 
 impl CatalogProductGroupsListProductsByFilterResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsProduct>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -73,12 +75,14 @@ pub struct CatalogProductGroupsListProductsResponse {
 
 impl CatalogProductGroupsListProductsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsProduct>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -100,12 +104,14 @@ pub struct CatalogProductGroupsListResponse {
 
 impl CatalogProductGroupsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsVerticalProductGroup>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -141,6 +147,7 @@ pub struct CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
 
 impl CatalogsCreativeAssetsListProductsByCatalogBasedFilterRequest {
     /// A value with `catalog_id` and `filters` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new(catalog_id: impl Into<String>, filters: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
         let catalog_id = catalog_id.into();
         let filters = filters.into();
@@ -174,6 +181,7 @@ pub struct CatalogsCreativeAssetsProduct {
 
 impl CatalogsCreativeAssetsProduct {
     /// A value with `metadata` and `pin` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new(metadata: impl Into<CatalogsCreativeAssetsProductMetadata>, pin: impl Into<Pin>) -> Self {
         let metadata = metadata.into();
         let pin = pin.into();
@@ -215,6 +223,7 @@ pub struct CatalogsCreativeAssetsProductGroup {
 impl CatalogsCreativeAssetsProductGroup {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_id`, `filters`, `id`).
+    #[inline]
     pub fn builder() -> CatalogsCreativeAssetsProductGroupBuilder {
         CatalogsCreativeAssetsProductGroupBuilder::default()
     }
@@ -234,6 +243,7 @@ pub struct CatalogsCreativeAssetsProductGroupBuilder {
 }
 
 impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreativeAssetsProductGroupBuilder").finish_non_exhaustive()
     }
@@ -241,48 +251,56 @@ impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupBuilder {
 
 impl CatalogsCreativeAssetsProductGroupBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value);
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: i64) -> Self {
         self.updated_at = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreativeAssetsProductGroup, crate::error::BuildError> {
         Ok(CatalogsCreativeAssetsProductGroup {
             catalog_id: self
@@ -321,6 +339,7 @@ pub struct CatalogsCreativeAssetsProductGroupProductCounts {
 impl CatalogsCreativeAssetsProductGroupProductCounts {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`total`, `videos`).
+    #[inline]
     pub fn builder() -> CatalogsCreativeAssetsProductGroupProductCountsBuilder {
         CatalogsCreativeAssetsProductGroupProductCountsBuilder::default()
     }
@@ -335,6 +354,7 @@ pub struct CatalogsCreativeAssetsProductGroupProductCountsBuilder {
 }
 
 impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupProductCountsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreativeAssetsProductGroupProductCountsBuilder").finish_non_exhaustive()
     }
@@ -342,18 +362,21 @@ impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupProductCountsBuilder 
 
 impl CatalogsCreativeAssetsProductGroupProductCountsBuilder {
     /// Sets `total`.
+    #[inline]
     pub fn total(mut self, value: f64) -> Self {
         self.total = Some(value);
         self
     }
 
     /// Sets `videos`.
+    #[inline]
     pub fn videos(mut self, value: f64) -> Self {
         self.videos = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreativeAssetsProductGroupProductCounts, crate::error::BuildError> {
         Ok(CatalogsCreativeAssetsProductGroupProductCounts {
             catalog_type: CatalogsCreativeAssetsProductGroupProductCountsCatalogType::from("CREATIVE_ASSETS"),
@@ -387,6 +410,7 @@ pub struct CatalogsCreativeAssetsProductMetadata {
 impl CatalogsCreativeAssetsProductMetadata {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`creative_assets_id`, `visibility`).
+    #[inline]
     pub fn builder() -> CatalogsCreativeAssetsProductMetadataBuilder {
         CatalogsCreativeAssetsProductMetadataBuilder::default()
     }
@@ -401,6 +425,7 @@ pub struct CatalogsCreativeAssetsProductMetadataBuilder {
 }
 
 impl std::fmt::Debug for CatalogsCreativeAssetsProductMetadataBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreativeAssetsProductMetadataBuilder").finish_non_exhaustive()
     }
@@ -408,18 +433,21 @@ impl std::fmt::Debug for CatalogsCreativeAssetsProductMetadataBuilder {
 
 impl CatalogsCreativeAssetsProductMetadataBuilder {
     /// Sets `creative_assets_id`.
+    #[inline]
     pub fn creative_assets_id(mut self, value: impl Into<String>) -> Self {
         self.creative_assets_id = Some(value.into());
         self
     }
 
     /// Sets `visibility`.
+    #[inline]
     pub fn visibility(mut self, value: impl Into<CreativeAssetsVisibilityType>) -> Self {
         self.visibility = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreativeAssetsProductMetadata, crate::error::BuildError> {
         Ok(CatalogsCreativeAssetsProductMetadata {
             creative_assets_id: self.creative_assets_id.ok_or(crate::error::BuildError::missing(
@@ -449,6 +477,7 @@ pub struct CatalogsHotelListProductsByCatalogBasedFilterRequest {
 
 impl CatalogsHotelListProductsByCatalogBasedFilterRequest {
     /// A value with `catalog_id` and `filters` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(catalog_id: impl Into<String>, filters: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
         let catalog_id = catalog_id.into();
         let filters = filters.into();
@@ -480,6 +509,7 @@ pub struct CatalogsHotelProduct {
 
 impl CatalogsHotelProduct {
     /// A value with `metadata` and `pin` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(metadata: impl Into<CatalogsHotelProductMetadata>, pin: impl Into<Pin>) -> Self {
         let metadata = metadata.into();
         let pin = pin.into();
@@ -524,6 +554,7 @@ pub struct CatalogsHotelProductGroup {
 impl CatalogsHotelProductGroup {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_id`, `filters`, `id`, `type`).
+    #[inline]
     pub fn builder() -> CatalogsHotelProductGroupBuilder {
         CatalogsHotelProductGroupBuilder::default()
     }
@@ -544,6 +575,7 @@ pub struct CatalogsHotelProductGroupBuilder {
 }
 
 impl std::fmt::Debug for CatalogsHotelProductGroupBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsHotelProductGroupBuilder").finish_non_exhaustive()
     }
@@ -551,54 +583,63 @@ impl std::fmt::Debug for CatalogsHotelProductGroupBuilder {
 
 impl CatalogsHotelProductGroupBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value);
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<CatalogsHotelProductGroupType>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: i64) -> Self {
         self.updated_at = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsHotelProductGroup, crate::error::BuildError> {
         Ok(CatalogsHotelProductGroup {
             catalog_id: self
@@ -633,6 +674,7 @@ pub struct CatalogsHotelProductGroupProductCounts {
 
 impl CatalogsHotelProductGroupProductCounts {
     /// A value with `total` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(total: f64) -> Self {
         Self { catalog_type: CatalogsHotelProductGroupProductCountsCatalogType::from("HOTEL"), total }
     }
@@ -661,6 +703,7 @@ pub struct CatalogsHotelProductMetadata {
 
 impl CatalogsHotelProductMetadata {
     /// A value with `hotel_id` set and the other fields empty.
+    #[inline]
     pub fn new(hotel_id: impl Into<String>) -> Self {
         let hotel_id = hotel_id.into();
         Self { hotel_id }
@@ -681,6 +724,7 @@ pub struct CatalogsListProductsByFeedBasedFilter {
 
 impl CatalogsListProductsByFeedBasedFilter {
     /// A value with `feed_id` and `filters` set and the other fields empty.
+    #[inline]
     pub fn new(feed_id: impl Into<String>, filters: impl Into<CatalogsProductGroupFilters>) -> Self {
         let feed_id = feed_id.into();
         let filters = filters.into();
@@ -712,16 +756,19 @@ tagged_union! {
 
 impl CatalogsProduct {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail(metadata: impl Into<CatalogsRetailProductMetadata>, pin: impl Into<Pin>) -> Self {
         Self::Retail(CatalogsRetailProduct::new(metadata, pin))
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(metadata: impl Into<CatalogsHotelProductMetadata>, pin: impl Into<Pin>) -> Self {
         Self::Hotel(CatalogsHotelProduct::new(metadata, pin))
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets(metadata: impl Into<CatalogsCreativeAssetsProductMetadata>, pin: impl Into<Pin>) -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsProduct::new(metadata, pin))
     }
@@ -770,6 +817,7 @@ pub struct CatalogsProductGroupFiltersAllOf {
 
 impl CatalogsProductGroupFiltersAllOf {
     /// A value with `all_of` set and the other fields empty.
+    #[inline]
     pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
         let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
@@ -788,6 +836,7 @@ pub struct CatalogsProductGroupFiltersAnyOf {
 
 impl CatalogsProductGroupFiltersAnyOf {
     /// A value with `any_of` set and the other fields empty.
+    #[inline]
     pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
         let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
@@ -805,16 +854,19 @@ tagged_union! {
 
 impl CatalogsProductGroupProductCountsVertical {
     /// The `RETAIL` variant.
+    #[inline]
     pub fn retail(value: CatalogsRetailProductGroupProductCounts) -> Self {
         Self::Retail(value)
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(total: f64) -> Self {
         Self::Hotel(CatalogsHotelProductGroupProductCounts::new(total))
     }
 
     /// The `CREATIVE_ASSETS` variant.
+    #[inline]
     pub fn creative_assets(value: CatalogsCreativeAssetsProductGroupProductCounts) -> Self {
         Self::CreativeAssets(value)
     }
@@ -882,6 +934,7 @@ pub struct CatalogsRetailListProductsByCatalogBasedFilterRequest {
 impl CatalogsRetailListProductsByCatalogBasedFilterRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_id`, `country`, `filters`, `locale`).
+    #[inline]
     pub fn builder() -> CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
         CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder::default()
     }
@@ -898,6 +951,7 @@ pub struct CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder").finish_non_exhaustive()
     }
@@ -905,30 +959,35 @@ impl std::fmt::Debug for CatalogsRetailListProductsByCatalogBasedFilterRequestBu
 
 impl CatalogsRetailListProductsByCatalogBasedFilterRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `locale`.
+    #[inline]
     pub fn locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
         self.locale = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailListProductsByCatalogBasedFilterRequest, crate::error::BuildError> {
         Ok(CatalogsRetailListProductsByCatalogBasedFilterRequest {
             catalog_id: self.catalog_id.ok_or(crate::error::BuildError::missing(
@@ -972,6 +1031,7 @@ pub struct CatalogsRetailProduct {
 
 impl CatalogsRetailProduct {
     /// A value with `metadata` and `pin` set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new(metadata: impl Into<CatalogsRetailProductMetadata>, pin: impl Into<Pin>) -> Self {
         let metadata = metadata.into();
         let pin = pin.into();
@@ -1031,6 +1091,7 @@ pub struct CatalogsRetailProductGroup {
 impl CatalogsRetailProductGroup {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_id`, `filters`, `id`, `type`).
+    #[inline]
     pub fn builder() -> CatalogsRetailProductGroupBuilder {
         CatalogsRetailProductGroupBuilder::default()
     }
@@ -1056,6 +1117,7 @@ pub struct CatalogsRetailProductGroupBuilder {
 }
 
 impl std::fmt::Debug for CatalogsRetailProductGroupBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailProductGroupBuilder").finish_non_exhaustive()
     }
@@ -1063,84 +1125,98 @@ impl std::fmt::Debug for CatalogsRetailProductGroupBuilder {
 
 impl CatalogsRetailProductGroupBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<String>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value);
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `feed_id`.
+    #[inline]
     pub fn feed_id(mut self, value: impl Into<String>) -> Self {
         self.feed_id = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `is_featured`.
+    #[inline]
     pub fn is_featured(mut self, value: bool) -> Self {
         self.is_featured = Some(value);
         self
     }
 
     /// Sets `locale`.
+    #[inline]
     pub fn locale(mut self, value: impl Into<String>) -> Self {
         self.locale = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CatalogsProductGroupStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<CatalogsProductGroupType>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: i64) -> Self {
         self.updated_at = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailProductGroup, crate::error::BuildError> {
         Ok(CatalogsRetailProductGroup {
             catalog_id: self
@@ -1190,6 +1266,7 @@ pub struct CatalogsRetailProductGroupProductCounts {
 impl CatalogsRetailProductGroupProductCounts {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`in_stock`, `out_of_stock`, `preorder`, `total`).
+    #[inline]
     pub fn builder() -> CatalogsRetailProductGroupProductCountsBuilder {
         CatalogsRetailProductGroupProductCountsBuilder::default()
     }
@@ -1207,6 +1284,7 @@ pub struct CatalogsRetailProductGroupProductCountsBuilder {
 }
 
 impl std::fmt::Debug for CatalogsRetailProductGroupProductCountsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailProductGroupProductCountsBuilder").finish_non_exhaustive()
     }
@@ -1214,36 +1292,42 @@ impl std::fmt::Debug for CatalogsRetailProductGroupProductCountsBuilder {
 
 impl CatalogsRetailProductGroupProductCountsBuilder {
     /// Sets `in_stock`.
+    #[inline]
     pub fn in_stock(mut self, value: f64) -> Self {
         self.in_stock = Some(value);
         self
     }
 
     /// Sets `out_of_stock`.
+    #[inline]
     pub fn out_of_stock(mut self, value: f64) -> Self {
         self.out_of_stock = Some(value);
         self
     }
 
     /// Sets `preorder`.
+    #[inline]
     pub fn preorder(mut self, value: f64) -> Self {
         self.preorder = Some(value);
         self
     }
 
     /// Sets `total`.
+    #[inline]
     pub fn total(mut self, value: f64) -> Self {
         self.total = Some(value);
         self
     }
 
     /// Sets `videos`.
+    #[inline]
     pub fn videos(mut self, value: f64) -> Self {
         self.videos = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailProductGroupProductCounts, crate::error::BuildError> {
         Ok(CatalogsRetailProductGroupProductCounts {
             catalog_type: CatalogsRetailProductGroupProductCountsCatalogType::from("RETAIL"),
@@ -1292,6 +1376,7 @@ pub struct CatalogsRetailProductMetadata {
 impl CatalogsRetailProductMetadata {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`availability`, `currency`, `item_id`, `price`).
+    #[inline]
     pub fn builder() -> CatalogsRetailProductMetadataBuilder {
         CatalogsRetailProductMetadataBuilder::default()
     }
@@ -1310,6 +1395,7 @@ pub struct CatalogsRetailProductMetadataBuilder {
 }
 
 impl std::fmt::Debug for CatalogsRetailProductMetadataBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailProductMetadataBuilder").finish_non_exhaustive()
     }
@@ -1317,42 +1403,49 @@ impl std::fmt::Debug for CatalogsRetailProductMetadataBuilder {
 
 impl CatalogsRetailProductMetadataBuilder {
     /// Sets `availability`.
+    #[inline]
     pub fn availability(mut self, value: impl Into<NonNullableProductAvailabilityType>) -> Self {
         self.availability = Some(value.into());
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<NonNullableCatalogsCurrency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `item_group_id`.
+    #[inline]
     pub fn item_group_id(mut self, value: impl Into<String>) -> Self {
         self.item_group_id = Some(value.into());
         self
     }
 
     /// Sets `item_id`.
+    #[inline]
     pub fn item_id(mut self, value: impl Into<String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
 
     /// Sets `price`.
+    #[inline]
     pub fn price(mut self, value: f64) -> Self {
         self.price = Some(value);
         self
     }
 
     /// Sets `sale_price`.
+    #[inline]
     pub fn sale_price(mut self, value: f64) -> Self {
         self.sale_price = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailProductMetadata, crate::error::BuildError> {
         Ok(CatalogsRetailProductMetadata {
             availability: self
@@ -1382,16 +1475,19 @@ tagged_union! {
 
 impl CatalogsVerticalProductGroup {
     /// The `RETAIL` variant.
+    #[inline]
     pub fn retail(value: CatalogsRetailProductGroup) -> Self {
         Self::Retail(value)
     }
 
     /// The `HOTEL` variant.
+    #[inline]
     pub fn hotel(value: CatalogsHotelProductGroup) -> Self {
         Self::Hotel(value)
     }
 
     /// The `CREATIVE_ASSETS` variant.
+    #[inline]
     pub fn creative_assets(value: CatalogsCreativeAssetsProductGroup) -> Self {
         Self::CreativeAssets(value)
     }
@@ -1426,16 +1522,19 @@ tagged_union! {
 
 impl CatalogsVerticalsListProductsByCatalogBasedFilterRequest {
     /// The `RETAIL` variant.
+    #[inline]
     pub fn retail(value: CatalogsRetailListProductsByCatalogBasedFilterRequest) -> Self {
         Self::Retail(value)
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(catalog_id: impl Into<String>, filters: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
         Self::Hotel(CatalogsHotelListProductsByCatalogBasedFilterRequest::new(catalog_id, filters))
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets(
         catalog_id: impl Into<String>,
         filters: impl Into<CatalogsCreativeAssetsProductGroupFilters>,

@@ -15,11 +15,13 @@ tagged_union! {
 
 impl CatalogReportsGetStatsParameters {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail(report: impl Into<CatalogsRetailReportStatsParametersReport>) -> Self {
         Self::Retail(CatalogsRetailReportStatsParameters::new(report))
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(report: impl Into<CatalogsHotelReportStatsParametersReport>) -> Self {
         Self::Hotel(CatalogsHotelReportStatsParameters::new(report))
     }
@@ -52,12 +54,14 @@ pub struct CatalogReportsGetStatsResponse {
 
 impl CatalogReportsGetStatsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CatalogsReportStats>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -77,11 +81,13 @@ pub struct CatalogsCreateReportResponse {
 
 impl CatalogsCreateReportResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { token: None }
     }
 
     /// Sets `token`.
+    #[inline]
     pub fn token(mut self, value: impl Into<String>) -> Self {
         self.token = Some(value.into());
         self
@@ -102,6 +108,7 @@ pub struct CatalogsHotelReportParameters {
 
 impl CatalogsHotelReportParameters {
     /// A value with `report` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(report: impl Into<CatalogsHotelReportParametersReport>) -> Self {
         let report = report.into();
         Self { catalog_type: CatalogsHotelReportParametersCatalogType::from("HOTEL"), report }
@@ -122,16 +129,19 @@ tagged_union! {
 
 impl CatalogsHotelReportParametersReport {
     /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
         Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
     }
 
     /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn distribution_issues() -> Self {
         Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
     }
 
     /// The `ALL_ITEMS` variant (`report_type` is filled in).
+    #[inline]
     pub fn all_items() -> Self {
         Self::AllItems(CatalogsReportAllItemsFilter::new())
     }
@@ -169,6 +179,7 @@ pub struct CatalogsHotelReportStatsParameters {
 
 impl CatalogsHotelReportStatsParameters {
     /// A value with `report` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(report: impl Into<CatalogsHotelReportStatsParametersReport>) -> Self {
         let report = report.into();
         Self { catalog_type: CatalogsHotelReportStatsParametersCatalogType::from("HOTEL"), report }
@@ -188,11 +199,13 @@ tagged_union! {
 
 impl CatalogsHotelReportStatsParametersReport {
     /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
         Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
     }
 
     /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn distribution_issues() -> Self {
         Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
     }
@@ -229,23 +242,27 @@ pub struct CatalogsReport {
 
 impl CatalogsReport {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { report_status: None, size: None, url: None }
     }
 
     /// Sets `report_status`.
+    #[inline]
     pub fn report_status(mut self, value: impl Into<CatalogsReportReportStatus>) -> Self {
         self.report_status = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: f64) -> Self {
         self.size = Some(value);
         self
     }
 
     /// Sets `url`.
+    #[inline]
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
@@ -267,11 +284,13 @@ pub struct CatalogsReportAllItemsFilter {
 
 impl CatalogsReportAllItemsFilter {
     /// A value with nothing set and the other fields empty (`report_type` is `ALL_ITEMS`).
+    #[inline]
     pub fn new() -> Self {
         Self { catalog_id: None, report_type: CatalogsReportAllItemsFilterReportType::from("ALL_ITEMS") }
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -279,6 +298,7 @@ impl CatalogsReportAllItemsFilter {
 }
 
 impl Default for CatalogsReportAllItemsFilter {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -306,6 +326,7 @@ pub struct CatalogsReportDistributionIssueFilter {
 
 impl CatalogsReportDistributionIssueFilter {
     /// A value with nothing set and the other fields empty (`report_type` is `DISTRIBUTION_ISSUES`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_id: None,
@@ -314,6 +335,7 @@ impl CatalogsReportDistributionIssueFilter {
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -321,6 +343,7 @@ impl CatalogsReportDistributionIssueFilter {
 }
 
 impl Default for CatalogsReportDistributionIssueFilter {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -367,6 +390,7 @@ pub struct CatalogsReportDistributionStats {
 
 impl CatalogsReportDistributionStats {
     /// A value with nothing set and the other fields empty (`report_type` is `DISTRIBUTION_ISSUES`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_id: None,
@@ -381,42 +405,49 @@ impl CatalogsReportDistributionStats {
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `code_label`.
+    #[inline]
     pub fn code_label(mut self, value: impl Into<String>) -> Self {
         self.code_label = Some(value.into());
         self
     }
 
     /// Sets `ineligible_for_ads`.
+    #[inline]
     pub fn ineligible_for_ads(mut self, value: bool) -> Self {
         self.ineligible_for_ads = Some(value);
         self
     }
 
     /// Sets `ineligible_for_organic`.
+    #[inline]
     pub fn ineligible_for_organic(mut self, value: bool) -> Self {
         self.ineligible_for_organic = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `occurrences`.
+    #[inline]
     pub fn occurrences(mut self, value: i64) -> Self {
         self.occurrences = Some(value);
         self
@@ -443,6 +474,7 @@ pub struct CatalogsReportFeedIngestionFilter {
 
 impl CatalogsReportFeedIngestionFilter {
     /// A value with `feed_id` set and the other fields empty (`report_type` is `FEED_INGESTION_ISSUES`).
+    #[inline]
     pub fn new(feed_id: impl Into<String>) -> Self {
         let feed_id = feed_id.into();
         Self {
@@ -453,6 +485,7 @@ impl CatalogsReportFeedIngestionFilter {
     }
 
     /// Sets `processing_result_id`.
+    #[inline]
     pub fn processing_result_id(mut self, value: impl Into<String>) -> Self {
         self.processing_result_id = Some(value.into());
         self
@@ -497,6 +530,7 @@ pub struct CatalogsReportFeedIngestionStats {
 
 impl CatalogsReportFeedIngestionStats {
     /// A value with nothing set and the other fields empty (`report_type` is `FEED_INGESTION_ISSUES`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_id: None,
@@ -510,36 +544,42 @@ impl CatalogsReportFeedIngestionStats {
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `code_label`.
+    #[inline]
     pub fn code_label(mut self, value: impl Into<String>) -> Self {
         self.code_label = Some(value.into());
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `occurrences`.
+    #[inline]
     pub fn occurrences(mut self, value: i64) -> Self {
         self.occurrences = Some(value);
         self
     }
 
     /// Sets `severity`.
+    #[inline]
     pub fn severity(mut self, value: impl Into<CatalogsReportFeedIngestionStatsSeverity>) -> Self {
         self.severity = Some(value.into());
         self
@@ -567,11 +607,13 @@ tagged_union! {
 
 impl CatalogsReportParameters {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail(report: impl Into<CatalogsRetailReportParametersReport>) -> Self {
         Self::Retail(CatalogsRetailReportParameters::new(report))
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(report: impl Into<CatalogsHotelReportParametersReport>) -> Self {
         Self::Hotel(CatalogsHotelReportParameters::new(report))
     }
@@ -607,11 +649,13 @@ tagged_union! {
 
 impl CatalogsReportStats {
     /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn feed_ingestion_issues() -> Self {
         Self::FeedIngestionIssues(CatalogsReportFeedIngestionStats::new())
     }
 
     /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn distribution_issues() -> Self {
         Self::DistributionIssues(CatalogsReportDistributionStats::new())
     }
@@ -643,6 +687,7 @@ pub struct CatalogsRetailReportParameters {
 
 impl CatalogsRetailReportParameters {
     /// A value with `report` set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new(report: impl Into<CatalogsRetailReportParametersReport>) -> Self {
         let report = report.into();
         Self { catalog_type: CatalogsRetailReportParametersCatalogType::from("RETAIL"), report }
@@ -663,16 +708,19 @@ tagged_union! {
 
 impl CatalogsRetailReportParametersReport {
     /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
         Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
     }
 
     /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn distribution_issues() -> Self {
         Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
     }
 
     /// The `ALL_ITEMS` variant (`report_type` is filled in).
+    #[inline]
     pub fn all_items() -> Self {
         Self::AllItems(CatalogsReportAllItemsFilter::new())
     }
@@ -710,6 +758,7 @@ pub struct CatalogsRetailReportStatsParameters {
 
 impl CatalogsRetailReportStatsParameters {
     /// A value with `report` set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new(report: impl Into<CatalogsRetailReportStatsParametersReport>) -> Self {
         let report = report.into();
         Self { catalog_type: CatalogsRetailReportStatsParametersCatalogType::from("RETAIL"), report }
@@ -729,11 +778,13 @@ tagged_union! {
 
 impl CatalogsRetailReportStatsParametersReport {
     /// The `FEED_INGESTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn feed_ingestion_issues(feed_id: impl Into<String>) -> Self {
         Self::FeedIngestionIssues(CatalogsReportFeedIngestionFilter::new(feed_id))
     }
 
     /// The `DISTRIBUTION_ISSUES` variant (`report_type` is filled in).
+    #[inline]
     pub fn distribution_issues() -> Self {
         Self::DistributionIssues(CatalogsReportDistributionIssueFilter::new())
     }

@@ -27,6 +27,7 @@ pub struct Catalog {
 impl Catalog {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`created_at`, `id`, `updated_at`, `catalog_type`).
+    #[inline]
     pub fn builder() -> CatalogBuilder {
         CatalogBuilder::default()
     }
@@ -44,6 +45,7 @@ pub struct CatalogBuilder {
 }
 
 impl std::fmt::Debug for CatalogBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogBuilder").finish_non_exhaustive()
     }
@@ -51,36 +53,42 @@ impl std::fmt::Debug for CatalogBuilder {
 
 impl CatalogBuilder {
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
         self.updated_at = Some(value.into());
         self
     }
 
     /// Sets `catalog_type`.
+    #[inline]
     pub fn catalog_type(mut self, value: impl Into<CatalogsType>) -> Self {
         self.catalog_type = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<Catalog, crate::error::BuildError> {
         Ok(Catalog {
             created_at: self.created_at.ok_or(crate::error::BuildError::missing("Catalog", "created_at"))?,
@@ -103,16 +111,19 @@ tagged_union! {
 
 impl CatalogsAvailableFilterValues {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail(filter_values: impl Into<CatalogsRetailAvailableFilterValuesFilterValues>) -> Self {
         Self::Retail(CatalogsRetailAvailableFilterValues::new(filter_values))
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(filter_values: impl Into<CatalogsHotelAvailableFilterValuesFilterValues>) -> Self {
         Self::Hotel(CatalogsHotelAvailableFilterValues::new(filter_values))
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets(filter_values: impl Into<CatalogsCreativeAssetsAvailableFilterValuesFilterValues>) -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsAvailableFilterValues::new(filter_values))
     }
@@ -151,6 +162,7 @@ pub struct CatalogsCreateRequest {
 impl CatalogsCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_type`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsCreateRequestBuilder {
         CatalogsCreateRequestBuilder::default()
     }
@@ -165,6 +177,7 @@ pub struct CatalogsCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for CatalogsCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -172,18 +185,21 @@ impl std::fmt::Debug for CatalogsCreateRequestBuilder {
 
 impl CatalogsCreateRequestBuilder {
     /// Sets `catalog_type`.
+    #[inline]
     pub fn catalog_type(mut self, value: impl Into<CatalogsType>) -> Self {
         self.catalog_type = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreateRequest, crate::error::BuildError> {
         Ok(CatalogsCreateRequest {
             catalog_type: self
@@ -208,6 +224,7 @@ pub struct CatalogsCreativeAssetsAvailableFilterValues {
 
 impl CatalogsCreativeAssetsAvailableFilterValues {
     /// A value with `filter_values` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new(filter_values: impl Into<CatalogsCreativeAssetsAvailableFilterValuesFilterValues>) -> Self {
         let filter_values = filter_values.into();
         Self {
@@ -266,6 +283,7 @@ pub struct CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
 
 impl CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             custom_label_0: None,
@@ -285,78 +303,91 @@ impl CatalogsCreativeAssetsAvailableFilterValuesFilterValues {
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_0 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_1 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_2 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_3 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_4 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_0`.
+    #[inline]
     pub fn google_product_category_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_0 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_1`.
+    #[inline]
     pub fn google_product_category_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_1 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_2`.
+    #[inline]
     pub fn google_product_category_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_2 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_3`.
+    #[inline]
     pub fn google_product_category_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_3 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_4`.
+    #[inline]
     pub fn google_product_category_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_4 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_5`.
+    #[inline]
     pub fn google_product_category_5(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_5 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_6`.
+    #[inline]
     pub fn google_product_category_6(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_6 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `media_type`.
+    #[inline]
     pub fn media_type(
         mut self,
         value: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsAvailableFilterValuesFilterValuesMediaTypeItem>>,
@@ -388,6 +419,7 @@ pub struct CatalogsHotelAvailableFilterValues {
 
 impl CatalogsHotelAvailableFilterValues {
     /// A value with `filter_values` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(filter_values: impl Into<CatalogsHotelAvailableFilterValuesFilterValues>) -> Self {
         let filter_values = filter_values.into();
         Self { catalog_type: CatalogsHotelAvailableFilterValuesCatalogType::from("HOTEL"), filter_values }
@@ -422,6 +454,7 @@ pub struct CatalogsHotelAvailableFilterValuesFilterValues {
 
 impl CatalogsHotelAvailableFilterValuesFilterValues {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             brand: None,
@@ -434,36 +467,42 @@ impl CatalogsHotelAvailableFilterValuesFilterValues {
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.brand = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_0 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_1 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_2 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_3 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_4 = Some(value.into_iter().map(Into::into).collect());
         self
@@ -485,12 +524,14 @@ pub struct CatalogsListResponse {
 
 impl CatalogsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Catalog>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -511,6 +552,7 @@ pub struct CatalogsRetailAvailableFilterValues {
 
 impl CatalogsRetailAvailableFilterValues {
     /// A value with `filter_values` set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new(filter_values: impl Into<CatalogsRetailAvailableFilterValuesFilterValues>) -> Self {
         let filter_values = filter_values.into();
         Self { catalog_type: CatalogsRetailAvailableFilterValuesCatalogType::from("RETAIL"), filter_values }
@@ -599,6 +641,7 @@ pub struct CatalogsRetailAvailableFilterValuesFilterValues {
 
 impl CatalogsRetailAvailableFilterValuesFilterValues {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_image_tags: None,
@@ -629,18 +672,21 @@ impl CatalogsRetailAvailableFilterValuesFilterValues {
     }
 
     /// Sets `ad_image_tags`.
+    #[inline]
     pub fn ad_image_tags(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_image_tags = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ad_video_tags`.
+    #[inline]
     pub fn ad_video_tags(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_video_tags = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `availability`.
+    #[inline]
     pub fn availability(
         mut self,
         value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesAvailabilityItem>>,
@@ -650,12 +696,14 @@ impl CatalogsRetailAvailableFilterValuesFilterValues {
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.brand = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `condition`.
+    #[inline]
     pub fn condition(
         mut self,
         value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesConditionItem>>,
@@ -665,36 +713,42 @@ impl CatalogsRetailAvailableFilterValuesFilterValues {
     }
 
     /// Sets `custom_label_0`.
+    #[inline]
     pub fn custom_label_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_0 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_1`.
+    #[inline]
     pub fn custom_label_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_1 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_2`.
+    #[inline]
     pub fn custom_label_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_2 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_3`.
+    #[inline]
     pub fn custom_label_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_3 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `custom_label_4`.
+    #[inline]
     pub fn custom_label_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_label_4 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `gender`.
+    #[inline]
     pub fn gender(
         mut self,
         value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesGenderItem>>,
@@ -704,48 +758,56 @@ impl CatalogsRetailAvailableFilterValuesFilterValues {
     }
 
     /// Sets `google_product_category_0`.
+    #[inline]
     pub fn google_product_category_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_0 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_1`.
+    #[inline]
     pub fn google_product_category_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_1 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_2`.
+    #[inline]
     pub fn google_product_category_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_2 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_3`.
+    #[inline]
     pub fn google_product_category_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_3 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_4`.
+    #[inline]
     pub fn google_product_category_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_4 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_5`.
+    #[inline]
     pub fn google_product_category_5(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_5 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `google_product_category_6`.
+    #[inline]
     pub fn google_product_category_6(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.google_product_category_6 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `media_type`.
+    #[inline]
     pub fn media_type(
         mut self,
         value: impl IntoIterator<Item = impl Into<CatalogsRetailAvailableFilterValuesFilterValuesMediaTypeItem>>,
@@ -755,30 +817,35 @@ impl CatalogsRetailAvailableFilterValuesFilterValues {
     }
 
     /// Sets `product_type_0`.
+    #[inline]
     pub fn product_type_0(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_type_0 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_type_1`.
+    #[inline]
     pub fn product_type_1(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_type_1 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_type_2`.
+    #[inline]
     pub fn product_type_2(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_type_2 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_type_3`.
+    #[inline]
     pub fn product_type_3(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_type_3 = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `product_type_4`.
+    #[inline]
     pub fn product_type_4(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.product_type_4 = Some(value.into_iter().map(Into::into).collect());
         self

@@ -26,6 +26,7 @@ pub struct EventQualityScore {
 impl EventQualityScore {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`ingestion_source`, `lookback_period`, `overall_status`, `quality_components`, `source_platform`).
+    #[inline]
     pub fn builder() -> EventQualityScoreBuilder {
         EventQualityScoreBuilder::default()
     }
@@ -43,6 +44,7 @@ pub struct EventQualityScoreBuilder {
 }
 
 impl std::fmt::Debug for EventQualityScoreBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventQualityScoreBuilder").finish_non_exhaustive()
     }
@@ -50,36 +52,42 @@ impl std::fmt::Debug for EventQualityScoreBuilder {
 
 impl EventQualityScoreBuilder {
     /// Sets `ingestion_source`.
+    #[inline]
     pub fn ingestion_source(mut self, value: impl Into<IngestionSourceOptions>) -> Self {
         self.ingestion_source = Some(value.into());
         self
     }
 
     /// Sets `lookback_period`.
+    #[inline]
     pub fn lookback_period(mut self, value: impl Into<LookbackPeriodOptions>) -> Self {
         self.lookback_period = Some(value.into());
         self
     }
 
     /// Sets `overall_status`.
+    #[inline]
     pub fn overall_status(mut self, value: impl Into<OverallStatusOptions>) -> Self {
         self.overall_status = Some(value.into());
         self
     }
 
     /// Sets `quality_components`.
+    #[inline]
     pub fn quality_components(mut self, value: impl Into<QualityComponents>) -> Self {
         self.quality_components = Some(value.into());
         self
     }
 
     /// Sets `source_platform`.
+    #[inline]
     pub fn source_platform(mut self, value: impl Into<SourcePlatformOptions>) -> Self {
         self.source_platform = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<EventQualityScore, crate::error::BuildError> {
         Ok(EventQualityScore {
             ingestion_source: self
@@ -136,17 +144,20 @@ pub struct QualityComponentDetails {
 
 impl QualityComponentDetails {
     /// A value with `coverage` set and the other fields empty.
+    #[inline]
     pub fn new(coverage: f64) -> Self {
         Self { coverage, issues: None, overlap: None }
     }
 
     /// Sets `issues`.
+    #[inline]
     pub fn issues(mut self, value: impl IntoIterator<Item = impl Into<QualityComponentIssue>>) -> Self {
         self.issues = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `overlap`.
+    #[inline]
     pub fn overlap(mut self, value: f64) -> Self {
         self.overlap = Some(value);
         self
@@ -170,6 +181,7 @@ pub struct QualityComponentIssue {
 impl QualityComponentIssue {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`id`, `name`, `reason`).
+    #[inline]
     pub fn builder() -> QualityComponentIssueBuilder {
         QualityComponentIssueBuilder::default()
     }
@@ -185,6 +197,7 @@ pub struct QualityComponentIssueBuilder {
 }
 
 impl std::fmt::Debug for QualityComponentIssueBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QualityComponentIssueBuilder").finish_non_exhaustive()
     }
@@ -192,24 +205,28 @@ impl std::fmt::Debug for QualityComponentIssueBuilder {
 
 impl QualityComponentIssueBuilder {
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `reason`.
+    #[inline]
     pub fn reason(mut self, value: impl Into<String>) -> Self {
         self.reason = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<QualityComponentIssue, crate::error::BuildError> {
         Ok(QualityComponentIssue {
             id: self.id.ok_or(crate::error::BuildError::missing("QualityComponentIssue", "id"))?,
@@ -262,6 +279,7 @@ pub struct QualityComponents {
 
 impl QualityComponents {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             advertiser_external_id: None,
@@ -279,6 +297,7 @@ impl QualityComponents {
     }
 
     /// Sets `advertiser_external_id`.
+    #[inline]
     pub fn advertiser_external_id(
         mut self,
         value: std::collections::BTreeMap<String, QualityComponentDetails>,
@@ -288,60 +307,70 @@ impl QualityComponents {
     }
 
     /// Sets `click_id_epik`.
+    #[inline]
     pub fn click_id_epik(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.click_id_epik = Some(value);
         self
     }
 
     /// Sets `external_event_id`.
+    #[inline]
     pub fn external_event_id(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.external_event_id = Some(value);
         self
     }
 
     /// Sets `hashed_email`.
+    #[inline]
     pub fn hashed_email(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.hashed_email = Some(value);
         self
     }
 
     /// Sets `hashed_maid`.
+    #[inline]
     pub fn hashed_maid(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.hashed_maid = Some(value);
         self
     }
 
     /// Sets `ip_address`.
+    #[inline]
     pub fn ip_address(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.ip_address = Some(value);
         self
     }
 
     /// Sets `order_id`.
+    #[inline]
     pub fn order_id(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.order_id = Some(value);
         self
     }
 
     /// Sets `order_value`.
+    #[inline]
     pub fn order_value(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.order_value = Some(value);
         self
     }
 
     /// Sets `product_id`.
+    #[inline]
     pub fn product_id(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.product_id = Some(value);
         self
     }
 
     /// Sets `source_url`.
+    #[inline]
     pub fn source_url(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.source_url = Some(value);
         self
     }
 
     /// Sets `user_agent`.
+    #[inline]
     pub fn user_agent(mut self, value: std::collections::BTreeMap<String, QualityComponentDetails>) -> Self {
         self.user_agent = Some(value);
         self

@@ -22,6 +22,7 @@ pub struct ConversionApiResponse {
 impl ConversionApiResponse {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`events`, `num_events_processed`, `num_events_received`).
+    #[inline]
     pub fn builder() -> ConversionApiResponseBuilder {
         ConversionApiResponseBuilder::default()
     }
@@ -37,6 +38,7 @@ pub struct ConversionApiResponseBuilder {
 }
 
 impl std::fmt::Debug for ConversionApiResponseBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConversionApiResponseBuilder").finish_non_exhaustive()
     }
@@ -44,24 +46,28 @@ impl std::fmt::Debug for ConversionApiResponseBuilder {
 
 impl ConversionApiResponseBuilder {
     /// Sets `events`.
+    #[inline]
     pub fn events(mut self, value: impl IntoIterator<Item = impl Into<ConversionApiResponseEventsItem>>) -> Self {
         self.events = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `num_events_processed`.
+    #[inline]
     pub fn num_events_processed(mut self, value: i64) -> Self {
         self.num_events_processed = Some(value);
         self
     }
 
     /// Sets `num_events_received`.
+    #[inline]
     pub fn num_events_received(mut self, value: i64) -> Self {
         self.num_events_received = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<ConversionApiResponse, crate::error::BuildError> {
         Ok(ConversionApiResponse {
             events: self.events.ok_or(crate::error::BuildError::missing("ConversionApiResponse", "events"))?,
@@ -93,18 +99,21 @@ pub struct ConversionApiResponseEventsItem {
 
 impl ConversionApiResponseEventsItem {
     /// A value with `status` set and the other fields empty.
+    #[inline]
     pub fn new(status: impl Into<ConversionApiResponseEventsItemStatus>) -> Self {
         let status = status.into();
         Self { error_message: None, status, warning_message: None }
     }
 
     /// Sets `error_message`.
+    #[inline]
     pub fn error_message(mut self, value: impl Into<String>) -> Self {
         self.error_message = Some(value.into());
         self
     }
 
     /// Sets `warning_message`.
+    #[inline]
     pub fn warning_message(mut self, value: impl Into<String>) -> Self {
         self.warning_message = Some(value.into());
         self
@@ -156,6 +165,7 @@ pub struct ConversionEventAppInfo {
 
 impl ConversionEventAppInfo {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             app_id: None,
@@ -171,54 +181,63 @@ impl ConversionEventAppInfo {
     }
 
     /// Sets `app_id`.
+    #[inline]
     pub fn app_id(mut self, value: impl Into<String>) -> Self {
         self.app_id = Some(value.into());
         self
     }
 
     /// Sets `app_name`.
+    #[inline]
     pub fn app_name(mut self, value: impl Into<String>) -> Self {
         self.app_name = Some(value.into());
         self
     }
 
     /// Sets `app_package_name`.
+    #[inline]
     pub fn app_package_name(mut self, value: impl Into<String>) -> Self {
         self.app_package_name = Some(value.into());
         self
     }
 
     /// Sets `app_store`.
+    #[inline]
     pub fn app_store(mut self, value: impl Into<String>) -> Self {
         self.app_store = Some(value.into());
         self
     }
 
     /// Sets `app_version`.
+    #[inline]
     pub fn app_version(mut self, value: impl Into<String>) -> Self {
         self.app_version = Some(value.into());
         self
     }
 
     /// Sets `install_time`.
+    #[inline]
     pub fn install_time(mut self, value: i64) -> Self {
         self.install_time = Some(value);
         self
     }
 
     /// Sets `user_agent`.
+    #[inline]
     pub fn user_agent(mut self, value: impl Into<String>) -> Self {
         self.user_agent = Some(value.into());
         self
     }
 
     /// Sets `window_height`.
+    #[inline]
     pub fn window_height(mut self, value: i64) -> Self {
         self.window_height = Some(value);
         self
     }
 
     /// Sets `window_width`.
+    #[inline]
     pub fn window_width(mut self, value: i64) -> Self {
         self.window_width = Some(value);
         self
@@ -307,6 +326,7 @@ pub struct ConversionEventDeviceInfo {
 
 impl ConversionEventDeviceInfo {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             battery_level: None,
@@ -337,144 +357,168 @@ impl ConversionEventDeviceInfo {
     }
 
     /// Sets `battery_level`.
+    #[inline]
     pub fn battery_level(mut self, value: i64) -> Self {
         self.battery_level = Some(value);
         self
     }
 
     /// Sets `brand`.
+    #[inline]
     pub fn brand(mut self, value: impl Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
 
     /// Sets `carrier`.
+    #[inline]
     pub fn carrier(mut self, value: impl Into<String>) -> Self {
         self.carrier = Some(value.into());
         self
     }
 
     /// Sets `cpu_cores`.
+    #[inline]
     pub fn cpu_cores(mut self, value: i64) -> Self {
         self.cpu_cores = Some(value);
         self
     }
 
     /// Sets `external_storage_free_space`.
+    #[inline]
     pub fn external_storage_free_space(mut self, value: i64) -> Self {
         self.external_storage_free_space = Some(value);
         self
     }
 
     /// Sets `external_storage_size`.
+    #[inline]
     pub fn external_storage_size(mut self, value: i64) -> Self {
         self.external_storage_size = Some(value);
         self
     }
 
     /// Sets `form_factor`.
+    #[inline]
     pub fn form_factor(mut self, value: impl Into<ConversionEventDeviceInfoFormFactor>) -> Self {
         self.form_factor = Some(value.into());
         self
     }
 
     /// Sets `kernel_version`.
+    #[inline]
     pub fn kernel_version(mut self, value: impl Into<String>) -> Self {
         self.kernel_version = Some(value.into());
         self
     }
 
     /// Sets `languages`.
+    #[inline]
     pub fn languages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.languages = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `locale`.
+    #[inline]
     pub fn locale(mut self, value: impl Into<String>) -> Self {
         self.locale = Some(value.into());
         self
     }
 
     /// Sets `model`.
+    #[inline]
     pub fn model(mut self, value: impl Into<String>) -> Self {
         self.model = Some(value.into());
         self
     }
 
     /// Sets `network_type`.
+    #[inline]
     pub fn network_type(mut self, value: impl Into<ConversionEventDeviceInfoNetworkType>) -> Self {
         self.network_type = Some(value.into());
         self
     }
 
     /// Sets `os_family`.
+    #[inline]
     pub fn os_family(mut self, value: impl Into<ConversionEventDeviceInfoOsFamily>) -> Self {
         self.os_family = Some(value.into());
         self
     }
 
     /// Sets `os_name`.
+    #[inline]
     pub fn os_name(mut self, value: impl Into<String>) -> Self {
         self.os_name = Some(value.into());
         self
     }
 
     /// Sets `os_release_name`.
+    #[inline]
     pub fn os_release_name(mut self, value: impl Into<String>) -> Self {
         self.os_release_name = Some(value.into());
         self
     }
 
     /// Sets `os_version`.
+    #[inline]
     pub fn os_version(mut self, value: impl Into<String>) -> Self {
         self.os_version = Some(value.into());
         self
     }
 
     /// Sets `screen_density`.
+    #[inline]
     pub fn screen_density(mut self, value: i64) -> Self {
         self.screen_density = Some(value);
         self
     }
 
     /// Sets `screen_height`.
+    #[inline]
     pub fn screen_height(mut self, value: i64) -> Self {
         self.screen_height = Some(value);
         self
     }
 
     /// Sets `screen_width`.
+    #[inline]
     pub fn screen_width(mut self, value: i64) -> Self {
         self.screen_width = Some(value);
         self
     }
 
     /// Sets `storage_free_space`.
+    #[inline]
     pub fn storage_free_space(mut self, value: i64) -> Self {
         self.storage_free_space = Some(value);
         self
     }
 
     /// Sets `storage_size`.
+    #[inline]
     pub fn storage_size(mut self, value: i64) -> Self {
         self.storage_size = Some(value);
         self
     }
 
     /// Sets `timezone`.
+    #[inline]
     pub fn timezone(mut self, value: impl Into<String>) -> Self {
         self.timezone = Some(value.into());
         self
     }
 
     /// Sets `timezone_abbr`.
+    #[inline]
     pub fn timezone_abbr(mut self, value: impl Into<String>) -> Self {
         self.timezone_abbr = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -535,6 +579,7 @@ pub struct ConversionEvents {
 
 impl ConversionEvents {
     /// A value with `data` set and the other fields empty.
+    #[inline]
     pub fn new(data: impl IntoIterator<Item = impl Into<ConversionEventsDataItem>>) -> Self {
         let data = data.into_iter().map(Into::into).collect();
         Self { data }
@@ -610,6 +655,7 @@ pub struct ConversionEventsDataItem {
 impl ConversionEventsDataItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`action_source`, `event_id`, `event_name`, `event_time`, `user_data`).
+    #[inline]
     pub fn builder() -> ConversionEventsDataItemBuilder {
         ConversionEventsDataItemBuilder::default()
     }
@@ -643,6 +689,7 @@ pub struct ConversionEventsDataItemBuilder {
 }
 
 impl std::fmt::Debug for ConversionEventsDataItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConversionEventsDataItemBuilder").finish_non_exhaustive()
     }
@@ -650,132 +697,154 @@ impl std::fmt::Debug for ConversionEventsDataItemBuilder {
 
 impl ConversionEventsDataItemBuilder {
     /// Sets `action_source`.
+    #[inline]
     pub fn action_source(mut self, value: impl Into<String>) -> Self {
         self.action_source = Some(value.into());
         self
     }
 
     /// Sets `app_id`.
+    #[inline]
     pub fn app_id(mut self, value: impl Into<String>) -> Self {
         self.app_id = Some(value.into());
         self
     }
 
     /// Sets `app_info`.
+    #[inline]
     pub fn app_info(mut self, value: impl Into<ConversionEventAppInfo>) -> Self {
         self.app_info = Some(value.into());
         self
     }
 
     /// Sets `app_name`.
+    #[inline]
     pub fn app_name(mut self, value: impl Into<String>) -> Self {
         self.app_name = Some(value.into());
         self
     }
 
     /// Sets `app_version`.
+    #[inline]
     pub fn app_version(mut self, value: impl Into<String>) -> Self {
         self.app_version = Some(value.into());
         self
     }
 
     /// Sets `custom_data`.
+    #[inline]
     pub fn custom_data(mut self, value: impl Into<ConversionEventsDataItemCustomData>) -> Self {
         self.custom_data = Some(value.into());
         self
     }
 
     /// Sets `device_brand`.
+    #[inline]
     pub fn device_brand(mut self, value: impl Into<String>) -> Self {
         self.device_brand = Some(value.into());
         self
     }
 
     /// Sets `device_carrier`.
+    #[inline]
     pub fn device_carrier(mut self, value: impl Into<String>) -> Self {
         self.device_carrier = Some(value.into());
         self
     }
 
     /// Sets `device_info`.
+    #[inline]
     pub fn device_info(mut self, value: impl Into<ConversionEventDeviceInfo>) -> Self {
         self.device_info = Some(value.into());
         self
     }
 
     /// Sets `device_model`.
+    #[inline]
     pub fn device_model(mut self, value: impl Into<String>) -> Self {
         self.device_model = Some(value.into());
         self
     }
 
     /// Sets `device_type`.
+    #[inline]
     pub fn device_type(mut self, value: impl Into<String>) -> Self {
         self.device_type = Some(value.into());
         self
     }
 
     /// Sets `event_id`.
+    #[inline]
     pub fn event_id(mut self, value: impl Into<String>) -> Self {
         self.event_id = Some(value.into());
         self
     }
 
     /// Sets `event_name`.
+    #[inline]
     pub fn event_name(mut self, value: impl Into<String>) -> Self {
         self.event_name = Some(value.into());
         self
     }
 
     /// Sets `event_source_url`.
+    #[inline]
     pub fn event_source_url(mut self, value: impl Into<String>) -> Self {
         self.event_source_url = Some(value.into());
         self
     }
 
     /// Sets `event_time`.
+    #[inline]
     pub fn event_time(mut self, value: i64) -> Self {
         self.event_time = Some(value);
         self
     }
 
     /// Sets `language`.
+    #[inline]
     pub fn language(mut self, value: impl Into<String>) -> Self {
         self.language = Some(value.into());
         self
     }
 
     /// Sets `opt_out`.
+    #[inline]
     pub fn opt_out(mut self, value: bool) -> Self {
         self.opt_out = Some(value);
         self
     }
 
     /// Sets `os_version`.
+    #[inline]
     pub fn os_version(mut self, value: impl Into<String>) -> Self {
         self.os_version = Some(value.into());
         self
     }
 
     /// Sets `partner_name`.
+    #[inline]
     pub fn partner_name(mut self, value: impl Into<String>) -> Self {
         self.partner_name = Some(value.into());
         self
     }
 
     /// Sets `user_data`.
+    #[inline]
     pub fn user_data(mut self, value: impl Into<ConversionEventsUserData>) -> Self {
         self.user_data = Some(value.into());
         self
     }
 
     /// Sets `wifi`.
+    #[inline]
     pub fn wifi(mut self, value: bool) -> Self {
         self.wifi = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<ConversionEventsDataItem, crate::error::BuildError> {
         Ok(ConversionEventsDataItem {
             action_source: self
@@ -866,6 +935,7 @@ pub struct ConversionEventsDataItemCustomData {
 
 impl ConversionEventsDataItemCustomData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             content_brand: None,
@@ -887,30 +957,35 @@ impl ConversionEventsDataItemCustomData {
     }
 
     /// Sets `content_brand`.
+    #[inline]
     pub fn content_brand(mut self, value: impl Into<String>) -> Self {
         self.content_brand = Some(value.into());
         self
     }
 
     /// Sets `content_category`.
+    #[inline]
     pub fn content_category(mut self, value: impl Into<String>) -> Self {
         self.content_category = Some(value.into());
         self
     }
 
     /// Sets `content_ids`.
+    #[inline]
     pub fn content_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.content_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `content_name`.
+    #[inline]
     pub fn content_name(mut self, value: impl Into<String>) -> Self {
         self.content_name = Some(value.into());
         self
     }
 
     /// Sets `contents`.
+    #[inline]
     pub fn contents(
         mut self,
         value: impl IntoIterator<Item = impl Into<ConversionEventsDataItemCustomDataContentsItem>>,
@@ -920,60 +995,70 @@ impl ConversionEventsDataItemCustomData {
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<String>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `external_measurement_id`.
+    #[inline]
     pub fn external_measurement_id(mut self, value: impl Into<String>) -> Self {
         self.external_measurement_id = Some(value.into());
         self
     }
 
     /// Sets `external_measurement_vendor_id`.
+    #[inline]
     pub fn external_measurement_vendor_id(mut self, value: i64) -> Self {
         self.external_measurement_vendor_id = Some(value);
         self
     }
 
     /// Sets `np`.
+    #[inline]
     pub fn np(mut self, value: impl Into<String>) -> Self {
         self.np = Some(value.into());
         self
     }
 
     /// Sets `num_items`.
+    #[inline]
     pub fn num_items(mut self, value: i64) -> Self {
         self.num_items = Some(value);
         self
     }
 
     /// Sets `opt_out_type`.
+    #[inline]
     pub fn opt_out_type(mut self, value: impl Into<String>) -> Self {
         self.opt_out_type = Some(value.into());
         self
     }
 
     /// Sets `order_id`.
+    #[inline]
     pub fn order_id(mut self, value: impl Into<String>) -> Self {
         self.order_id = Some(value.into());
         self
     }
 
     /// Sets `predicted_ltv`.
+    #[inline]
     pub fn predicted_ltv(mut self, value: impl Into<String>) -> Self {
         self.predicted_ltv = Some(value.into());
         self
     }
 
     /// Sets `search_string`.
+    #[inline]
     pub fn search_string(mut self, value: impl Into<String>) -> Self {
         self.search_string = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
@@ -1008,41 +1093,48 @@ pub struct ConversionEventsDataItemCustomDataContentsItem {
 
 impl ConversionEventsDataItemCustomDataContentsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, item_brand: None, item_category: None, item_name: None, item_price: None, quantity: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `item_brand`.
+    #[inline]
     pub fn item_brand(mut self, value: impl Into<String>) -> Self {
         self.item_brand = Some(value.into());
         self
     }
 
     /// Sets `item_category`.
+    #[inline]
     pub fn item_category(mut self, value: impl Into<String>) -> Self {
         self.item_category = Some(value.into());
         self
     }
 
     /// Sets `item_name`.
+    #[inline]
     pub fn item_name(mut self, value: impl Into<String>) -> Self {
         self.item_name = Some(value.into());
         self
     }
 
     /// Sets `item_price`.
+    #[inline]
     pub fn item_price(mut self, value: impl Into<String>) -> Self {
         self.item_price = Some(value.into());
         self
     }
 
     /// Sets `quantity`.
+    #[inline]
     pub fn quantity(mut self, value: i64) -> Self {
         self.quantity = Some(value);
         self
@@ -1122,6 +1214,7 @@ pub struct ConversionEventsUserDataProperties {
 
 impl ConversionEventsUserDataProperties {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             click_id: None,
@@ -1144,96 +1237,112 @@ impl ConversionEventsUserDataProperties {
     }
 
     /// Sets `click_id`.
+    #[inline]
     pub fn click_id(mut self, value: impl Into<String>) -> Self {
         self.click_id = Some(value.into());
         self
     }
 
     /// Sets `client_ip_address`.
+    #[inline]
     pub fn client_ip_address(mut self, value: impl Into<String>) -> Self {
         self.client_ip_address = Some(value.into());
         self
     }
 
     /// Sets `client_user_agent`.
+    #[inline]
     pub fn client_user_agent(mut self, value: impl Into<String>) -> Self {
         self.client_user_agent = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.country = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ct`.
+    #[inline]
     pub fn ct(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ct = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `db`.
+    #[inline]
     pub fn db(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.db = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `em`.
+    #[inline]
     pub fn em(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.em = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `external_id`.
+    #[inline]
     pub fn external_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.external_id = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `fn`.
+    #[inline]
     pub fn fn_(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.fn_ = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ge`.
+    #[inline]
     pub fn ge(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ge = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `hashed_maids`.
+    #[inline]
     pub fn hashed_maids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.hashed_maids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ln`.
+    #[inline]
     pub fn ln(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ln = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `partner_id`.
+    #[inline]
     pub fn partner_id(mut self, value: impl Into<String>) -> Self {
         self.partner_id = Some(value.into());
         self
     }
 
     /// Sets `ph`.
+    #[inline]
     pub fn ph(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ph = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `st`.
+    #[inline]
     pub fn st(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.st = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `zp`.
+    #[inline]
     pub fn zp(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.zp = Some(value.into_iter().map(Into::into).collect());
         self

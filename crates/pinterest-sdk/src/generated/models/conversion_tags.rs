@@ -27,29 +27,34 @@ pub struct ConversionEventResponse {
 
 impl ConversionEventResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_account_id: None, conversion_event: None, conversion_tag_id: None, created_time: None }
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `conversion_event`.
+    #[inline]
     pub fn conversion_event(mut self, value: impl Into<ConversionTagType>) -> Self {
         self.conversion_event = Some(value.into());
         self
     }
 
     /// Sets `conversion_tag_id`.
+    #[inline]
     pub fn conversion_tag_id(mut self, value: impl Into<String>) -> Self {
         self.conversion_tag_id = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
@@ -92,6 +97,7 @@ pub struct ConversionTag {
 impl ConversionTag {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`name`, `ad_account_id`).
+    #[inline]
     pub fn builder() -> ConversionTagBuilder {
         ConversionTagBuilder::default()
     }
@@ -113,6 +119,7 @@ pub struct ConversionTagBuilder {
 }
 
 impl std::fmt::Debug for ConversionTagBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConversionTagBuilder").finish_non_exhaustive()
     }
@@ -120,60 +127,70 @@ impl std::fmt::Debug for ConversionTagBuilder {
 
 impl ConversionTagBuilder {
     /// Sets `code_snippet`.
+    #[inline]
     pub fn code_snippet(mut self, value: impl Into<String>) -> Self {
         self.code_snippet = Some(value.into());
         self
     }
 
     /// Sets `configs`.
+    #[inline]
     pub fn configs(mut self, value: impl Into<ConversionTagConfigs>) -> Self {
         self.configs = Some(value.into());
         self
     }
 
     /// Sets `enhanced_match_status`.
+    #[inline]
     pub fn enhanced_match_status(mut self, value: impl Into<EnhancedMatchStatusType>) -> Self {
         self.enhanced_match_status = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `last_fired_time_ms`.
+    #[inline]
     pub fn last_fired_time_ms(mut self, value: f64) -> Self {
         self.last_fired_time_ms = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `version`.
+    #[inline]
     pub fn version(mut self, value: impl Into<String>) -> Self {
         self.version = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<ConversionTag, crate::error::BuildError> {
         Ok(ConversionTag {
             code_snippet: self.code_snippet,
@@ -228,6 +245,7 @@ pub struct ConversionTagConfigs {
 
 impl ConversionTagConfigs {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             aem_db_enabled: None,
@@ -243,54 +261,63 @@ impl ConversionTagConfigs {
     }
 
     /// Sets `aem_db_enabled`.
+    #[inline]
     pub fn aem_db_enabled(mut self, value: bool) -> Self {
         self.aem_db_enabled = Some(value);
         self
     }
 
     /// Sets `aem_enabled`.
+    #[inline]
     pub fn aem_enabled(mut self, value: bool) -> Self {
         self.aem_enabled = Some(value);
         self
     }
 
     /// Sets `aem_external_id_enabled`.
+    #[inline]
     pub fn aem_external_id_enabled(mut self, value: bool) -> Self {
         self.aem_external_id_enabled = Some(value);
         self
     }
 
     /// Sets `aem_fnln_enabled`.
+    #[inline]
     pub fn aem_fnln_enabled(mut self, value: bool) -> Self {
         self.aem_fnln_enabled = Some(value);
         self
     }
 
     /// Sets `aem_ge_enabled`.
+    #[inline]
     pub fn aem_ge_enabled(mut self, value: bool) -> Self {
         self.aem_ge_enabled = Some(value);
         self
     }
 
     /// Sets `aem_loc_enabled`.
+    #[inline]
     pub fn aem_loc_enabled(mut self, value: bool) -> Self {
         self.aem_loc_enabled = Some(value);
         self
     }
 
     /// Sets `aem_ph_enabled`.
+    #[inline]
     pub fn aem_ph_enabled(mut self, value: bool) -> Self {
         self.aem_ph_enabled = Some(value);
         self
     }
 
     /// Sets `md_frequency`.
+    #[inline]
     pub fn md_frequency(mut self, value: f64) -> Self {
         self.md_frequency = Some(value);
         self
     }
 
     /// Sets `no_code_capi_domains`.
+    #[inline]
     pub fn no_code_capi_domains(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.no_code_capi_domains = Some(value.into_iter().map(Into::into).collect());
         self
@@ -333,6 +360,7 @@ pub struct ConversionTagCreate {
 
 impl ConversionTagCreate {
     /// A value with `name` set and the other fields empty.
+    #[inline]
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         Self {
@@ -349,48 +377,56 @@ impl ConversionTagCreate {
     }
 
     /// Sets `aem_db_enabled`.
+    #[inline]
     pub fn aem_db_enabled(mut self, value: bool) -> Self {
         self.aem_db_enabled = Some(value);
         self
     }
 
     /// Sets `aem_enabled`.
+    #[inline]
     pub fn aem_enabled(mut self, value: bool) -> Self {
         self.aem_enabled = Some(value);
         self
     }
 
     /// Sets `aem_external_id_enabled`.
+    #[inline]
     pub fn aem_external_id_enabled(mut self, value: bool) -> Self {
         self.aem_external_id_enabled = Some(value);
         self
     }
 
     /// Sets `aem_fnln_enabled`.
+    #[inline]
     pub fn aem_fnln_enabled(mut self, value: bool) -> Self {
         self.aem_fnln_enabled = Some(value);
         self
     }
 
     /// Sets `aem_ge_enabled`.
+    #[inline]
     pub fn aem_ge_enabled(mut self, value: bool) -> Self {
         self.aem_ge_enabled = Some(value);
         self
     }
 
     /// Sets `aem_loc_enabled`.
+    #[inline]
     pub fn aem_loc_enabled(mut self, value: bool) -> Self {
         self.aem_loc_enabled = Some(value);
         self
     }
 
     /// Sets `aem_ph_enabled`.
+    #[inline]
     pub fn aem_ph_enabled(mut self, value: bool) -> Self {
         self.aem_ph_enabled = Some(value);
         self
     }
 
     /// Sets `md_frequency`.
+    #[inline]
     pub fn md_frequency(mut self, value: f64) -> Self {
         self.md_frequency = Some(value);
         self
@@ -436,12 +472,14 @@ pub struct ConversionTagsListPageVisitResponse {
 
 impl ConversionTagsListPageVisitResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<ConversionEventResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -460,6 +498,7 @@ pub struct ConversionTagsListResponse {
 
 impl ConversionTagsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<ConversionTag>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { items }

@@ -18,11 +18,13 @@ pub struct ConversionsListAdvertiserDefinedEventsResponse {
 
 impl ConversionsListAdvertiserDefinedEventsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(
         mut self,
         value: impl IntoIterator<Item = impl Into<ConversionsListAdvertiserDefinedEventsResponseItemsItem>>,
@@ -48,17 +50,20 @@ pub struct ConversionsListAdvertiserDefinedEventsResponseItemsItem {
 
 impl ConversionsListAdvertiserDefinedEventsResponseItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { name: None, mapped_conversion_type: None }
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `mapped_conversion_type`.
+    #[inline]
     pub fn mapped_conversion_type(
         mut self,
         value: impl Into<ConversionsListAdvertiserDefinedEventsResponseItemsItemMappedConversionType>,

@@ -36,6 +36,7 @@ pub struct CustomerListUpload {
 impl CustomerListUpload {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`ad_account_id`, `creation_time`, `customer_list_id`, `id`, `operation`, `state`, `updated_time`).
+    #[inline]
     pub fn builder() -> CustomerListUploadBuilder {
         CustomerListUploadBuilder::default()
     }
@@ -57,6 +58,7 @@ pub struct CustomerListUploadBuilder {
 }
 
 impl std::fmt::Debug for CustomerListUploadBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListUploadBuilder").finish_non_exhaustive()
     }
@@ -64,24 +66,28 @@ impl std::fmt::Debug for CustomerListUploadBuilder {
 
 impl CustomerListUploadBuilder {
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `creation_time`.
+    #[inline]
     pub fn creation_time(mut self, value: i64) -> Self {
         self.creation_time = Some(value);
         self
     }
 
     /// Sets `customer_list_id`.
+    #[inline]
     pub fn customer_list_id(mut self, value: impl Into<String>) -> Self {
         self.customer_list_id = Some(value.into());
         self
     }
 
     /// Sets `error_counts`.
+    #[inline]
     pub fn error_counts(
         mut self,
         value: impl IntoIterator<Item = impl Into<CustomerListUploadErrorCountsItem>>,
@@ -91,36 +97,42 @@ impl CustomerListUploadBuilder {
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<UserListOperationType>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `record_counts`.
+    #[inline]
     pub fn record_counts(mut self, value: impl Into<CustomerListUploadRecordCounts>) -> Self {
         self.record_counts = Some(value.into());
         self
     }
 
     /// Sets `state`.
+    #[inline]
     pub fn state(mut self, value: impl Into<CustomerListUploadState>) -> Self {
         self.state = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListUpload, crate::error::BuildError> {
         Ok(CustomerListUpload {
             ad_account_id: self
@@ -158,6 +170,7 @@ pub struct CustomerListUploadCreateRequest {
 
 impl CustomerListUploadCreateRequest {
     /// A value with `operation` and `total_parts` set and the other fields empty.
+    #[inline]
     pub fn new(operation: impl Into<UserListOperationType>, total_parts: i64) -> Self {
         let operation = operation.into();
         Self { operation, total_parts }
@@ -178,6 +191,7 @@ pub struct CustomerListUploadCreateResponse {
 
 impl CustomerListUploadCreateResponse {
     /// A value with `customer_list_upload` and `s3_multipart_upload_data` set and the other fields empty.
+    #[inline]
     pub fn new(
         customer_list_upload: impl Into<CustomerListUpload>,
         s3_multipart_upload_data: impl Into<S3MultipartUploadData>,
@@ -205,6 +219,7 @@ pub struct CustomerListUploadErrorCountsItem {
 impl CustomerListUploadErrorCountsItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`count`, `error_code`, `message`).
+    #[inline]
     pub fn builder() -> CustomerListUploadErrorCountsItemBuilder {
         CustomerListUploadErrorCountsItemBuilder::default()
     }
@@ -220,6 +235,7 @@ pub struct CustomerListUploadErrorCountsItemBuilder {
 }
 
 impl std::fmt::Debug for CustomerListUploadErrorCountsItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListUploadErrorCountsItemBuilder").finish_non_exhaustive()
     }
@@ -227,24 +243,28 @@ impl std::fmt::Debug for CustomerListUploadErrorCountsItemBuilder {
 
 impl CustomerListUploadErrorCountsItemBuilder {
     /// Sets `count`.
+    #[inline]
     pub fn count(mut self, value: i64) -> Self {
         self.count = Some(value);
         self
     }
 
     /// Sets `error_code`.
+    #[inline]
     pub fn error_code(mut self, value: i64) -> Self {
         self.error_code = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListUploadErrorCountsItem, crate::error::BuildError> {
         Ok(CustomerListUploadErrorCountsItem {
             count: self.count.ok_or(crate::error::BuildError::missing("CustomerListUploadErrorCountsItem", "count"))?,
@@ -275,6 +295,7 @@ pub struct CustomerListUploadRecordCounts {
 impl CustomerListUploadRecordCounts {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`invalid`, `processed`, `valid`).
+    #[inline]
     pub fn builder() -> CustomerListUploadRecordCountsBuilder {
         CustomerListUploadRecordCountsBuilder::default()
     }
@@ -290,6 +311,7 @@ pub struct CustomerListUploadRecordCountsBuilder {
 }
 
 impl std::fmt::Debug for CustomerListUploadRecordCountsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListUploadRecordCountsBuilder").finish_non_exhaustive()
     }
@@ -297,24 +319,28 @@ impl std::fmt::Debug for CustomerListUploadRecordCountsBuilder {
 
 impl CustomerListUploadRecordCountsBuilder {
     /// Sets `invalid`.
+    #[inline]
     pub fn invalid(mut self, value: i64) -> Self {
         self.invalid = Some(value);
         self
     }
 
     /// Sets `processed`.
+    #[inline]
     pub fn processed(mut self, value: i64) -> Self {
         self.processed = Some(value);
         self
     }
 
     /// Sets `valid`.
+    #[inline]
     pub fn valid(mut self, value: i64) -> Self {
         self.valid = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListUploadRecordCounts, crate::error::BuildError> {
         Ok(CustomerListUploadRecordCounts {
             invalid: self
@@ -359,6 +385,7 @@ pub struct CustomerListUploadResponse {
 impl CustomerListUploadResponse {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`ad_account_id`, `creation_time`, `customer_list_id`, `id`, `operation`, `state`, `updated_time`).
+    #[inline]
     pub fn builder() -> CustomerListUploadResponseBuilder {
         CustomerListUploadResponseBuilder::default()
     }
@@ -380,6 +407,7 @@ pub struct CustomerListUploadResponseBuilder {
 }
 
 impl std::fmt::Debug for CustomerListUploadResponseBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListUploadResponseBuilder").finish_non_exhaustive()
     }
@@ -387,24 +415,28 @@ impl std::fmt::Debug for CustomerListUploadResponseBuilder {
 
 impl CustomerListUploadResponseBuilder {
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `creation_time`.
+    #[inline]
     pub fn creation_time(mut self, value: i64) -> Self {
         self.creation_time = Some(value);
         self
     }
 
     /// Sets `customer_list_id`.
+    #[inline]
     pub fn customer_list_id(mut self, value: impl Into<String>) -> Self {
         self.customer_list_id = Some(value.into());
         self
     }
 
     /// Sets `error_counts`.
+    #[inline]
     pub fn error_counts(
         mut self,
         value: impl IntoIterator<Item = impl Into<CustomerListUploadResponseErrorCountsItem>>,
@@ -414,36 +446,42 @@ impl CustomerListUploadResponseBuilder {
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<UserListOperationType>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `record_counts`.
+    #[inline]
     pub fn record_counts(mut self, value: impl Into<CustomerListUploadResponseRecordCounts>) -> Self {
         self.record_counts = Some(value.into());
         self
     }
 
     /// Sets `state`.
+    #[inline]
     pub fn state(mut self, value: impl Into<CustomerListUploadResponseState>) -> Self {
         self.state = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListUploadResponse, crate::error::BuildError> {
         Ok(CustomerListUploadResponse {
             ad_account_id: self
@@ -486,6 +524,7 @@ pub struct CustomerListUploadResponseErrorCountsItem {
 impl CustomerListUploadResponseErrorCountsItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`count`, `error_code`, `message`).
+    #[inline]
     pub fn builder() -> CustomerListUploadResponseErrorCountsItemBuilder {
         CustomerListUploadResponseErrorCountsItemBuilder::default()
     }
@@ -501,6 +540,7 @@ pub struct CustomerListUploadResponseErrorCountsItemBuilder {
 }
 
 impl std::fmt::Debug for CustomerListUploadResponseErrorCountsItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListUploadResponseErrorCountsItemBuilder").finish_non_exhaustive()
     }
@@ -508,24 +548,28 @@ impl std::fmt::Debug for CustomerListUploadResponseErrorCountsItemBuilder {
 
 impl CustomerListUploadResponseErrorCountsItemBuilder {
     /// Sets `count`.
+    #[inline]
     pub fn count(mut self, value: i64) -> Self {
         self.count = Some(value);
         self
     }
 
     /// Sets `error_code`.
+    #[inline]
     pub fn error_code(mut self, value: i64) -> Self {
         self.error_code = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListUploadResponseErrorCountsItem, crate::error::BuildError> {
         Ok(CustomerListUploadResponseErrorCountsItem {
             count: self
@@ -558,6 +602,7 @@ pub struct CustomerListUploadResponseRecordCounts {
 impl CustomerListUploadResponseRecordCounts {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`invalid`, `processed`, `valid`).
+    #[inline]
     pub fn builder() -> CustomerListUploadResponseRecordCountsBuilder {
         CustomerListUploadResponseRecordCountsBuilder::default()
     }
@@ -573,6 +618,7 @@ pub struct CustomerListUploadResponseRecordCountsBuilder {
 }
 
 impl std::fmt::Debug for CustomerListUploadResponseRecordCountsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListUploadResponseRecordCountsBuilder").finish_non_exhaustive()
     }
@@ -580,24 +626,28 @@ impl std::fmt::Debug for CustomerListUploadResponseRecordCountsBuilder {
 
 impl CustomerListUploadResponseRecordCountsBuilder {
     /// Sets `invalid`.
+    #[inline]
     pub fn invalid(mut self, value: i64) -> Self {
         self.invalid = Some(value);
         self
     }
 
     /// Sets `processed`.
+    #[inline]
     pub fn processed(mut self, value: i64) -> Self {
         self.processed = Some(value);
         self
     }
 
     /// Sets `valid`.
+    #[inline]
     pub fn valid(mut self, value: i64) -> Self {
         self.valid = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListUploadResponseRecordCounts, crate::error::BuildError> {
         Ok(CustomerListUploadResponseRecordCounts {
             invalid: self
@@ -641,6 +691,7 @@ pub struct S3FilePart {
 
 impl S3FilePart {
     /// A value with `part_number` and `presigned_url` set and the other fields empty.
+    #[inline]
     pub fn new(part_number: i64, presigned_url: impl Into<String>) -> Self {
         let presigned_url = presigned_url.into();
         Self { part_number, presigned_url }
@@ -660,11 +711,13 @@ pub struct S3MultipartUploadData {
 
 impl S3MultipartUploadData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { file_parts: None }
     }
 
     /// Sets `file_parts`.
+    #[inline]
     pub fn file_parts(mut self, value: impl IntoIterator<Item = impl Into<S3FilePart>>) -> Self {
         self.file_parts = Some(value.into_iter().map(Into::into).collect());
         self

@@ -48,6 +48,7 @@ pub struct CustomerList {
 
 impl CustomerList {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -65,66 +66,77 @@ impl CustomerList {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: f64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.exceptions = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `num_batches`.
+    #[inline]
     pub fn num_batches(mut self, value: f64) -> Self {
         self.num_batches = Some(value);
         self
     }
 
     /// Sets `num_removed_user_records`.
+    #[inline]
     pub fn num_removed_user_records(mut self, value: f64) -> Self {
         self.num_removed_user_records = Some(value);
         self
     }
 
     /// Sets `num_uploaded_user_records`.
+    #[inline]
     pub fn num_uploaded_user_records(mut self, value: f64) -> Self {
         self.num_uploaded_user_records = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<CustomerListStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: f64) -> Self {
         self.updated_time = Some(value);
         self
@@ -149,6 +161,7 @@ pub struct CustomerListRequest {
 impl CustomerListRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`name`, `records`).
+    #[inline]
     pub fn builder() -> CustomerListRequestBuilder {
         CustomerListRequestBuilder::default()
     }
@@ -164,6 +177,7 @@ pub struct CustomerListRequestBuilder {
 }
 
 impl std::fmt::Debug for CustomerListRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListRequestBuilder").finish_non_exhaustive()
     }
@@ -171,24 +185,28 @@ impl std::fmt::Debug for CustomerListRequestBuilder {
 
 impl CustomerListRequestBuilder {
     /// Sets `list_type`.
+    #[inline]
     pub fn list_type(mut self, value: impl Into<UserListType>) -> Self {
         self.list_type = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `records`.
+    #[inline]
     pub fn records(mut self, value: impl Into<String>) -> Self {
         self.records = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListRequest, crate::error::BuildError> {
         Ok(CustomerListRequest {
             list_type: self.list_type,
@@ -223,6 +241,7 @@ pub struct CustomerListUpdateRequest {
 impl CustomerListUpdateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`operation_type`, `records`).
+    #[inline]
     pub fn builder() -> CustomerListUpdateRequestBuilder {
         CustomerListUpdateRequestBuilder::default()
     }
@@ -237,6 +256,7 @@ pub struct CustomerListUpdateRequestBuilder {
 }
 
 impl std::fmt::Debug for CustomerListUpdateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerListUpdateRequestBuilder").finish_non_exhaustive()
     }
@@ -244,18 +264,21 @@ impl std::fmt::Debug for CustomerListUpdateRequestBuilder {
 
 impl CustomerListUpdateRequestBuilder {
     /// Sets `operation_type`.
+    #[inline]
     pub fn operation_type(mut self, value: impl Into<UserListOperationType>) -> Self {
         self.operation_type = Some(value.into());
         self
     }
 
     /// Sets `records`.
+    #[inline]
     pub fn records(mut self, value: impl Into<String>) -> Self {
         self.records = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CustomerListUpdateRequest, crate::error::BuildError> {
         Ok(CustomerListUpdateRequest {
             operation_type: self
@@ -284,12 +307,14 @@ pub struct CustomerListsListResponse {
 
 impl CustomerListsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<CustomerList>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

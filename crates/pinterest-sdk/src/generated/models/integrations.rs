@@ -52,6 +52,7 @@ pub struct IntegrationLog {
 impl IntegrationLog {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`client_timestamp`, `event_type`, `log_level`).
+    #[inline]
     pub fn builder() -> IntegrationLogBuilder {
         IntegrationLogBuilder::default()
     }
@@ -77,6 +78,7 @@ pub struct IntegrationLogBuilder {
 }
 
 impl std::fmt::Debug for IntegrationLogBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IntegrationLogBuilder").finish_non_exhaustive()
     }
@@ -84,84 +86,98 @@ impl std::fmt::Debug for IntegrationLogBuilder {
 
 impl IntegrationLogBuilder {
     /// Sets `advertiser_id`.
+    #[inline]
     pub fn advertiser_id(mut self, value: impl Into<String>) -> Self {
         self.advertiser_id = Some(value.into());
         self
     }
 
     /// Sets `app_version_number`.
+    #[inline]
     pub fn app_version_number(mut self, value: impl Into<String>) -> Self {
         self.app_version_number = Some(value.into());
         self
     }
 
     /// Sets `client_timestamp`.
+    #[inline]
     pub fn client_timestamp(mut self, value: i64) -> Self {
         self.client_timestamp = Some(value);
         self
     }
 
     /// Sets `error`.
+    #[inline]
     pub fn error(mut self, value: impl Into<IntegrationLogClientError>) -> Self {
         self.error = Some(value.into());
         self
     }
 
     /// Sets `event_type`.
+    #[inline]
     pub fn event_type(mut self, value: impl Into<IntegrationLogEventType>) -> Self {
         self.event_type = Some(value.into());
         self
     }
 
     /// Sets `external_business_id`.
+    #[inline]
     pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
         self.external_business_id = Some(value.into());
         self
     }
 
     /// Sets `feed_profile_id`.
+    #[inline]
     pub fn feed_profile_id(mut self, value: impl Into<String>) -> Self {
         self.feed_profile_id = Some(value.into());
         self
     }
 
     /// Sets `log_level`.
+    #[inline]
     pub fn log_level(mut self, value: impl Into<IntegrationLogLogLevel>) -> Self {
         self.log_level = Some(value.into());
         self
     }
 
     /// Sets `merchant_id`.
+    #[inline]
     pub fn merchant_id(mut self, value: impl Into<String>) -> Self {
         self.merchant_id = Some(value.into());
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `platform_version_number`.
+    #[inline]
     pub fn platform_version_number(mut self, value: impl Into<String>) -> Self {
         self.platform_version_number = Some(value.into());
         self
     }
 
     /// Sets `request`.
+    #[inline]
     pub fn request(mut self, value: impl Into<IntegrationLogClientRequest>) -> Self {
         self.request = Some(value.into());
         self
     }
 
     /// Sets `tag_id`.
+    #[inline]
     pub fn tag_id(mut self, value: impl Into<String>) -> Self {
         self.tag_id = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<IntegrationLog, crate::error::BuildError> {
         Ok(IntegrationLog {
             advertiser_id: self.advertiser_id,
@@ -220,6 +236,7 @@ pub struct IntegrationLogClientError {
 
 impl IntegrationLogClientError {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             cause: None,
@@ -235,54 +252,63 @@ impl IntegrationLogClientError {
     }
 
     /// Sets `cause`.
+    #[inline]
     pub fn cause(mut self, value: impl Into<String>) -> Self {
         self.cause = Some(value.into());
         self
     }
 
     /// Sets `column_number`.
+    #[inline]
     pub fn column_number(mut self, value: i64) -> Self {
         self.column_number = Some(value);
         self
     }
 
     /// Sets `file_name`.
+    #[inline]
     pub fn file_name(mut self, value: impl Into<String>) -> Self {
         self.file_name = Some(value.into());
         self
     }
 
     /// Sets `line_number`.
+    #[inline]
     pub fn line_number(mut self, value: i64) -> Self {
         self.line_number = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// Sets `message_detail`.
+    #[inline]
     pub fn message_detail(mut self, value: impl Into<String>) -> Self {
         self.message_detail = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `number`.
+    #[inline]
     pub fn number(mut self, value: i64) -> Self {
         self.number = Some(value);
         self
     }
 
     /// Sets `stack_trace`.
+    #[inline]
     pub fn stack_trace(mut self, value: impl Into<String>) -> Self {
         self.stack_trace = Some(value.into());
         self
@@ -315,6 +341,7 @@ pub struct IntegrationLogClientRequest {
 impl IntegrationLogClientRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`host`, `method`, `path`).
+    #[inline]
     pub fn builder() -> IntegrationLogClientRequestBuilder {
         IntegrationLogClientRequestBuilder::default()
     }
@@ -333,6 +360,7 @@ pub struct IntegrationLogClientRequestBuilder {
 }
 
 impl std::fmt::Debug for IntegrationLogClientRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IntegrationLogClientRequestBuilder").finish_non_exhaustive()
     }
@@ -340,42 +368,49 @@ impl std::fmt::Debug for IntegrationLogClientRequestBuilder {
 
 impl IntegrationLogClientRequestBuilder {
     /// Sets `host`.
+    #[inline]
     pub fn host(mut self, value: impl Into<String>) -> Self {
         self.host = Some(value.into());
         self
     }
 
     /// Sets `method`.
+    #[inline]
     pub fn method(mut self, value: impl Into<IntegrationLogClientRequestMethod>) -> Self {
         self.method = Some(value.into());
         self
     }
 
     /// Sets `path`.
+    #[inline]
     pub fn path(mut self, value: impl Into<String>) -> Self {
         self.path = Some(value.into());
         self
     }
 
     /// Sets `request_headers`.
+    #[inline]
     pub fn request_headers(mut self, value: std::collections::BTreeMap<String, String>) -> Self {
         self.request_headers = Some(value);
         self
     }
 
     /// Sets `response_headers`.
+    #[inline]
     pub fn response_headers(mut self, value: std::collections::BTreeMap<String, String>) -> Self {
         self.response_headers = Some(value);
         self
     }
 
     /// Sets `response_status_code`.
+    #[inline]
     pub fn response_status_code(mut self, value: i64) -> Self {
         self.response_status_code = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<IntegrationLogClientRequest, crate::error::BuildError> {
         Ok(IntegrationLogClientRequest {
             host: self.host.ok_or(crate::error::BuildError::missing("IntegrationLogClientRequest", "host"))?,
@@ -432,6 +467,7 @@ pub struct IntegrationLogsRequest {
 
 impl IntegrationLogsRequest {
     /// A value with `logs` set and the other fields empty.
+    #[inline]
     pub fn new(logs: impl IntoIterator<Item = impl Into<IntegrationLog>>) -> Self {
         let logs = logs.into_iter().map(Into::into).collect();
         Self { logs }
@@ -451,11 +487,13 @@ pub struct IntegrationLogsSuccessResponse {
 
 impl IntegrationLogsSuccessResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { message: None }
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -514,6 +552,7 @@ pub struct IntegrationMetadata {
 
 impl IntegrationMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -534,84 +573,98 @@ impl IntegrationMetadata {
     }
 
     /// Sets `additional_id_1`.
+    #[inline]
     pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
         self.additional_id_1 = Some(value.into());
         self
     }
 
     /// Sets `connected_advertiser_id`.
+    #[inline]
     pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
         self.connected_advertiser_id = Some(value.into());
         self
     }
 
     /// Sets `connected_lba_id`.
+    #[inline]
     pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
         self.connected_lba_id = Some(value.into());
         self
     }
 
     /// Sets `connected_merchant_id`.
+    #[inline]
     pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
         self.connected_merchant_id = Some(value.into());
         self
     }
 
     /// Sets `connected_tag_id`.
+    #[inline]
     pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
         self.connected_tag_id = Some(value.into());
         self
     }
 
     /// Sets `connected_user_id`.
+    #[inline]
     pub fn connected_user_id(mut self, value: impl Into<String>) -> Self {
         self.connected_user_id = Some(value.into());
         self
     }
 
     /// Sets `created_timestamp`.
+    #[inline]
     pub fn created_timestamp(mut self, value: f64) -> Self {
         self.created_timestamp = Some(value);
         self
     }
 
     /// Sets `external_business_id`.
+    #[inline]
     pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
         self.external_business_id = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token_expiry`.
+    #[inline]
     pub fn partner_access_token_expiry(mut self, value: f64) -> Self {
         self.partner_access_token_expiry = Some(value);
         self
     }
 
     /// Sets `partner_metadata`.
+    #[inline]
     pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
         self.partner_metadata = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token_expiry`.
+    #[inline]
     pub fn partner_refresh_token_expiry(mut self, value: f64) -> Self {
         self.partner_refresh_token_expiry = Some(value);
         self
     }
 
     /// Sets `scopes`.
+    #[inline]
     pub fn scopes(mut self, value: impl Into<String>) -> Self {
         self.scopes = Some(value.into());
         self
     }
 
     /// Sets `updated_timestamp`.
+    #[inline]
     pub fn updated_timestamp(mut self, value: f64) -> Self {
         self.updated_timestamp = Some(value);
         self
@@ -679,6 +732,7 @@ pub struct IntegrationRecord {
 
 impl IntegrationRecord {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -702,102 +756,119 @@ impl IntegrationRecord {
     }
 
     /// Sets `additional_id_1`.
+    #[inline]
     pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
         self.additional_id_1 = Some(value.into());
         self
     }
 
     /// Sets `connected_advertiser_id`.
+    #[inline]
     pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
         self.connected_advertiser_id = Some(value.into());
         self
     }
 
     /// Sets `connected_lba_id`.
+    #[inline]
     pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
         self.connected_lba_id = Some(value.into());
         self
     }
 
     /// Sets `connected_merchant_id`.
+    #[inline]
     pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
         self.connected_merchant_id = Some(value.into());
         self
     }
 
     /// Sets `connected_tag_id`.
+    #[inline]
     pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
         self.connected_tag_id = Some(value.into());
         self
     }
 
     /// Sets `connected_user_id`.
+    #[inline]
     pub fn connected_user_id(mut self, value: impl Into<String>) -> Self {
         self.connected_user_id = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `external_business_id`.
+    #[inline]
     pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
         self.external_business_id = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token`.
+    #[inline]
     pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
         self.partner_access_token = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token_expiry`.
+    #[inline]
     pub fn partner_access_token_expiry(mut self, value: i64) -> Self {
         self.partner_access_token_expiry = Some(value);
         self
     }
 
     /// Sets `partner_metadata`.
+    #[inline]
     pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
         self.partner_metadata = Some(value.into());
         self
     }
 
     /// Sets `partner_primary_email`.
+    #[inline]
     pub fn partner_primary_email(mut self, value: impl Into<String>) -> Self {
         self.partner_primary_email = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token`.
+    #[inline]
     pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
         self.partner_refresh_token = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token_expiry`.
+    #[inline]
     pub fn partner_refresh_token_expiry(mut self, value: i64) -> Self {
         self.partner_refresh_token_expiry = Some(value);
         self
     }
 
     /// Sets `scopes`.
+    #[inline]
     pub fn scopes(mut self, value: impl Into<String>) -> Self {
         self.scopes = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -853,6 +924,7 @@ pub struct IntegrationRequest {
 
 impl IntegrationRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -872,78 +944,91 @@ impl IntegrationRequest {
     }
 
     /// Sets `additional_id_1`.
+    #[inline]
     pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
         self.additional_id_1 = Some(value.into());
         self
     }
 
     /// Sets `connected_advertiser_id`.
+    #[inline]
     pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
         self.connected_advertiser_id = Some(value.into());
         self
     }
 
     /// Sets `connected_lba_id`.
+    #[inline]
     pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
         self.connected_lba_id = Some(value.into());
         self
     }
 
     /// Sets `connected_merchant_id`.
+    #[inline]
     pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
         self.connected_merchant_id = Some(value.into());
         self
     }
 
     /// Sets `connected_tag_id`.
+    #[inline]
     pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
         self.connected_tag_id = Some(value.into());
         self
     }
 
     /// Sets `external_business_id`.
+    #[inline]
     pub fn external_business_id(mut self, value: impl Into<String>) -> Self {
         self.external_business_id = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token`.
+    #[inline]
     pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
         self.partner_access_token = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token_expiry`.
+    #[inline]
     pub fn partner_access_token_expiry(mut self, value: i64) -> Self {
         self.partner_access_token_expiry = Some(value);
         self
     }
 
     /// Sets `partner_metadata`.
+    #[inline]
     pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
         self.partner_metadata = Some(value.into());
         self
     }
 
     /// Sets `partner_primary_email`.
+    #[inline]
     pub fn partner_primary_email(mut self, value: impl Into<String>) -> Self {
         self.partner_primary_email = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token`.
+    #[inline]
     pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
         self.partner_refresh_token = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token_expiry`.
+    #[inline]
     pub fn partner_refresh_token_expiry(mut self, value: i64) -> Self {
         self.partner_refresh_token_expiry = Some(value);
         self
     }
 
     /// Sets `scopes`.
+    #[inline]
     pub fn scopes(mut self, value: impl Into<String>) -> Self {
         self.scopes = Some(value.into());
         self
@@ -996,6 +1081,7 @@ pub struct IntegrationRequestPatch {
 
 impl IntegrationRequestPatch {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             additional_id_1: None,
@@ -1014,72 +1100,84 @@ impl IntegrationRequestPatch {
     }
 
     /// Sets `additional_id_1`.
+    #[inline]
     pub fn additional_id_1(mut self, value: impl Into<String>) -> Self {
         self.additional_id_1 = Some(value.into());
         self
     }
 
     /// Sets `connected_advertiser_id`.
+    #[inline]
     pub fn connected_advertiser_id(mut self, value: impl Into<String>) -> Self {
         self.connected_advertiser_id = Some(value.into());
         self
     }
 
     /// Sets `connected_lba_id`.
+    #[inline]
     pub fn connected_lba_id(mut self, value: impl Into<String>) -> Self {
         self.connected_lba_id = Some(value.into());
         self
     }
 
     /// Sets `connected_merchant_id`.
+    #[inline]
     pub fn connected_merchant_id(mut self, value: impl Into<String>) -> Self {
         self.connected_merchant_id = Some(value.into());
         self
     }
 
     /// Sets `connected_tag_id`.
+    #[inline]
     pub fn connected_tag_id(mut self, value: impl Into<String>) -> Self {
         self.connected_tag_id = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token`.
+    #[inline]
     pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
         self.partner_access_token = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token_expiry`.
+    #[inline]
     pub fn partner_access_token_expiry(mut self, value: f64) -> Self {
         self.partner_access_token_expiry = Some(value);
         self
     }
 
     /// Sets `partner_metadata`.
+    #[inline]
     pub fn partner_metadata(mut self, value: impl Into<String>) -> Self {
         self.partner_metadata = Some(value.into());
         self
     }
 
     /// Sets `partner_primary_email`.
+    #[inline]
     pub fn partner_primary_email(mut self, value: impl Into<String>) -> Self {
         self.partner_primary_email = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token`.
+    #[inline]
     pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
         self.partner_refresh_token = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token_expiry`.
+    #[inline]
     pub fn partner_refresh_token_expiry(mut self, value: f64) -> Self {
         self.partner_refresh_token_expiry = Some(value);
         self
     }
 
     /// Sets `scopes`.
+    #[inline]
     pub fn scopes(mut self, value: impl Into<String>) -> Self {
         self.scopes = Some(value.into());
         self
@@ -1101,12 +1199,14 @@ pub struct IntegrationsListResponse {
 
 impl IntegrationsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<IntegrationRecord>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

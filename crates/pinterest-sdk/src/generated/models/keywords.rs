@@ -60,6 +60,7 @@ pub struct Keyword {
 
 impl Keyword {
     /// A value with `value` set and the other fields empty.
+    #[inline]
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
         Self {
@@ -75,42 +76,49 @@ impl Keyword {
     }
 
     /// Sets `bid`.
+    #[inline]
     pub fn bid(mut self, value: i64) -> Self {
         self.bid = Some(value);
         self
     }
 
     /// Sets `match_type`.
+    #[inline]
     pub fn match_type(mut self, value: impl Into<MatchTypeResponse>) -> Self {
         self.match_type = Some(value.into());
         self
     }
 
     /// Sets `archived`.
+    #[inline]
     pub fn archived(mut self, value: bool) -> Self {
         self.archived = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `parent_id`.
+    #[inline]
     pub fn parent_id(mut self, value: impl Into<String>) -> Self {
         self.parent_id = Some(value.into());
         self
     }
 
     /// Sets `parent_type`.
+    #[inline]
     pub fn parent_type(mut self, value: impl Into<String>) -> Self {
         self.parent_type = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -133,17 +141,20 @@ pub struct KeywordError {
 
 impl KeywordError {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, error_messages: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<Keyword>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `error_messages`.
+    #[inline]
     pub fn error_messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.error_messages = Some(value.into_iter().map(Into::into).collect());
         self
@@ -163,11 +174,13 @@ pub struct KeywordMetrics {
 
 impl KeywordMetrics {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { keyword_query_volume: None }
     }
 
     /// Sets `keyword_query_volume`.
+    #[inline]
     pub fn keyword_query_volume(mut self, value: impl Into<String>) -> Self {
         self.keyword_query_volume = Some(value.into());
         self
@@ -190,17 +203,20 @@ pub struct KeywordMetricsResponse {
 
 impl KeywordMetricsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { keyword: None, metrics: None }
     }
 
     /// Sets `keyword`.
+    #[inline]
     pub fn keyword(mut self, value: impl Into<String>) -> Self {
         self.keyword = Some(value.into());
         self
     }
 
     /// Sets `metrics`.
+    #[inline]
     pub fn metrics(mut self, value: impl Into<KeywordMetrics>) -> Self {
         self.metrics = Some(value.into());
         self
@@ -219,6 +235,7 @@ pub struct KeywordUpdateBody {
 
 impl KeywordUpdateBody {
     /// A value with `keywords` set and the other fields empty.
+    #[inline]
     pub fn new(keywords: impl IntoIterator<Item = impl Into<KeywordUpdate>>) -> Self {
         let keywords = keywords.into_iter().map(Into::into).collect();
         Self { keywords }
@@ -240,12 +257,14 @@ pub struct KeywordsListResponse {
 
 impl KeywordsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Keyword>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -274,11 +293,13 @@ pub struct KeywordsMetricsArrayResponse {
 
 impl KeywordsMetricsArrayResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl IntoIterator<Item = impl Into<KeywordMetricsResponse>>) -> Self {
         self.data = Some(value.into_iter().map(Into::into).collect());
         self
@@ -301,17 +322,20 @@ pub struct KeywordsResponse {
 
 impl KeywordsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { errors: None, keywords: None }
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<KeywordError>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<Keyword>>) -> Self {
         self.keywords = Some(value.into_iter().map(Into::into).collect());
         self
@@ -371,11 +395,13 @@ pub struct TrendingKeywordsResponse {
 
 impl TrendingKeywordsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { trends: None }
     }
 
     /// Sets `trends`.
+    #[inline]
     pub fn trends(mut self, value: impl IntoIterator<Item = impl Into<TrendingKeywordsResponseTrendsItem>>) -> Self {
         self.trends = Some(value.into_iter().map(Into::into).collect());
         self
@@ -416,6 +442,7 @@ pub struct TrendingKeywordsResponseTrendsItem {
 
 impl TrendingKeywordsResponseTrendsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             demographics: None,
@@ -430,42 +457,49 @@ impl TrendingKeywordsResponseTrendsItem {
     }
 
     /// Sets `demographics`.
+    #[inline]
     pub fn demographics(mut self, value: impl Into<TrendingKeywordsResponseTrendsItemDemographics>) -> Self {
         self.demographics = Some(value.into());
         self
     }
 
     /// Sets `has_prediction`.
+    #[inline]
     pub fn has_prediction(mut self, value: bool) -> Self {
         self.has_prediction = Some(value);
         self
     }
 
     /// Sets `keyword`.
+    #[inline]
     pub fn keyword(mut self, value: impl Into<String>) -> Self {
         self.keyword = Some(value.into());
         self
     }
 
     /// Sets `pct_growth_mom`.
+    #[inline]
     pub fn pct_growth_mom(mut self, value: i64) -> Self {
         self.pct_growth_mom = Some(value);
         self
     }
 
     /// Sets `pct_growth_wow`.
+    #[inline]
     pub fn pct_growth_wow(mut self, value: i64) -> Self {
         self.pct_growth_wow = Some(value);
         self
     }
 
     /// Sets `pct_growth_yoy`.
+    #[inline]
     pub fn pct_growth_yoy(mut self, value: i64) -> Self {
         self.pct_growth_yoy = Some(value);
         self
     }
 
     /// Sets `predicted_time_series`.
+    #[inline]
     pub fn predicted_time_series(
         mut self,
         value: impl Into<TrendingKeywordsResponseTrendsItemPredictedTimeSeries>,
@@ -475,6 +509,7 @@ impl TrendingKeywordsResponseTrendsItem {
     }
 
     /// Sets `time_series`.
+    #[inline]
     pub fn time_series(mut self, value: impl Into<TrendingKeywordsResponseTrendsItemTimeSeries>) -> Self {
         self.time_series = Some(value.into());
         self
@@ -497,11 +532,13 @@ pub struct TrendingKeywordsResponseTrendsItemDemographics {
 
 impl TrendingKeywordsResponseTrendsItemDemographics {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { age_distribution: None, gender_distribution: None }
     }
 
     /// Sets `age_distribution`.
+    #[inline]
     pub fn age_distribution(
         mut self,
         value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution>,
@@ -511,6 +548,7 @@ impl TrendingKeywordsResponseTrendsItemDemographics {
     }
 
     /// Sets `gender_distribution`.
+    #[inline]
     pub fn gender_distribution(
         mut self,
         value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution>,
@@ -536,11 +574,13 @@ pub struct TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
 
 impl TrendingKeywordsResponseTrendsItemDemographicsAgeDistribution {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { age_distribution: None, additional_properties: Default::default() }
     }
 
     /// Sets `age_distribution`.
+    #[inline]
     pub fn age_distribution(
         mut self,
         value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsAgeDistributionAgeDistribution>,
@@ -569,11 +609,13 @@ pub struct TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution {
 
 impl TrendingKeywordsResponseTrendsItemDemographicsGenderDistribution {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { gender_distribution: None, additional_properties: Default::default() }
     }
 
     /// Sets `gender_distribution`.
+    #[inline]
     pub fn gender_distribution(
         mut self,
         value: impl Into<TrendingKeywordsResponseTrendsItemDemographicsGenderDistributionGenderDistribution>,
@@ -608,11 +650,13 @@ pub struct TrendingKeywordsResponseTrendsItemPredictedTimeSeries {
 
 impl TrendingKeywordsResponseTrendsItemPredictedTimeSeries {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { date: None, additional_properties: Default::default() }
     }
 
     /// Sets `date`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self
@@ -635,11 +679,13 @@ pub struct TrendingKeywordsResponseTrendsItemTimeSeries {
 
 impl TrendingKeywordsResponseTrendsItemTimeSeries {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { date: None, additional_properties: Default::default() }
     }
 
     /// Sets `date`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self

@@ -33,41 +33,48 @@ pub struct Label {
 
 impl Label {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, label_type: None, parent_id: None, parent_type: None, status: None, value: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `label_type`.
+    #[inline]
     pub fn label_type(mut self, value: impl Into<LabelType>) -> Self {
         self.label_type = Some(value.into());
         self
     }
 
     /// Sets `parent_id`.
+    #[inline]
     pub fn parent_id(mut self, value: impl Into<String>) -> Self {
         self.parent_id = Some(value.into());
         self
     }
 
     /// Sets `parent_type`.
+    #[inline]
     pub fn parent_type(mut self, value: impl Into<LabelParentType2>) -> Self {
         self.parent_type = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<LabelStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
@@ -90,17 +97,20 @@ pub struct LabelError {
 
 impl LabelError {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, error_messages: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<Label>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `error_messages`.
+    #[inline]
     pub fn error_messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.error_messages = Some(value.into_iter().map(Into::into).collect());
         self
@@ -134,6 +144,7 @@ pub struct LabelUpdateRequest {
 
 impl LabelUpdateRequest {
     /// A value with `labels` set and the other fields empty.
+    #[inline]
     pub fn new(labels: impl IntoIterator<Item = impl Into<LabelUpdateRequestLabelsItem>>) -> Self {
         let labels = labels.into_iter().map(Into::into).collect();
         Self { labels }
@@ -158,18 +169,21 @@ pub struct LabelUpdateRequestLabelsItem {
 
 impl LabelUpdateRequestLabelsItem {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self { id, status: None, value: None }
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<LabelStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
@@ -197,12 +211,14 @@ pub struct LabelsListResponse {
 
 impl LabelsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<LabelsResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -225,17 +241,20 @@ pub struct LabelsResponse {
 
 impl LabelsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { errors: None, labels: None }
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<LabelError>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `labels`.
+    #[inline]
     pub fn labels(mut self, value: impl IntoIterator<Item = impl Into<Label>>) -> Self {
         self.labels = Some(value.into_iter().map(Into::into).collect());
         self

@@ -20,12 +20,14 @@ pub struct LeadAdsListSubscriptionsResponse {
 
 impl LeadAdsListSubscriptionsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<LeadSubscription>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -69,6 +71,7 @@ pub struct LeadSubscription {
 
 impl LeadSubscription {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -84,54 +87,63 @@ impl LeadSubscription {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `api_version`.
+    #[inline]
     pub fn api_version(mut self, value: impl Into<String>) -> Self {
         self.api_version = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `cryptographic_algorithm`.
+    #[inline]
     pub fn cryptographic_algorithm(mut self, value: impl Into<String>) -> Self {
         self.cryptographic_algorithm = Some(value.into());
         self
     }
 
     /// Sets `cryptographic_key`.
+    #[inline]
     pub fn cryptographic_key(mut self, value: impl Into<String>) -> Self {
         self.cryptographic_key = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `user_account_id`.
+    #[inline]
     pub fn user_account_id(mut self, value: impl Into<String>) -> Self {
         self.user_account_id = Some(value.into());
         self
     }
 
     /// Sets `webhook_url`.
+    #[inline]
     pub fn webhook_url(mut self, value: impl Into<String>) -> Self {
         self.webhook_url = Some(value.into());
         self
@@ -162,6 +174,7 @@ pub struct LeadSubscriptionPostParamsCreate {
 
 impl LeadSubscriptionPostParamsCreate {
     /// A value with `webhook_url` set and the other fields empty.
+    #[inline]
     pub fn new(webhook_url: impl Into<String>) -> Self {
         let webhook_url = webhook_url.into();
         Self {
@@ -174,24 +187,28 @@ impl LeadSubscriptionPostParamsCreate {
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token`.
+    #[inline]
     pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
         self.partner_access_token = Some(value.into());
         self
     }
 
     /// Sets `partner_metadata`.
+    #[inline]
     pub fn partner_metadata(mut self, value: impl Into<LeadSubscriptionPostParamsCreatePartnerMetadata>) -> Self {
         self.partner_metadata = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token`.
+    #[inline]
     pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
         self.partner_refresh_token = Some(value.into());
         self
@@ -211,11 +228,13 @@ pub struct LeadSubscriptionPostParamsCreatePartnerMetadata {
 
 impl LeadSubscriptionPostParamsCreatePartnerMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { subscriber_key: None }
     }
 
     /// Sets `subscriber_key`.
+    #[inline]
     pub fn subscriber_key(mut self, value: impl Into<String>) -> Self {
         self.subscriber_key = Some(value.into());
         self

@@ -18,11 +18,13 @@ pub struct LeadFormArrayResponse {
 
 impl LeadFormArrayResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<LeadFormArrayResponseItemsItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -45,17 +47,20 @@ pub struct LeadFormArrayResponseItemsItem {
 
 impl LeadFormArrayResponseItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<LeadFormResponse>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
         self.exceptions = Some(value.into_iter().map(Into::into).collect());
         self
@@ -94,6 +99,7 @@ pub struct LeadFormCreateRequest {
 
 impl LeadFormCreateRequest {
     /// A value with `has_accepted_terms` and `questions` set and the other fields empty.
+    #[inline]
     pub fn new(has_accepted_terms: bool, questions: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
         let questions = questions.into_iter().map(Into::into).collect();
         Self {
@@ -109,24 +115,28 @@ impl LeadFormCreateRequest {
     }
 
     /// Sets `completion_message`.
+    #[inline]
     pub fn completion_message(mut self, value: impl Into<String>) -> Self {
         self.completion_message = Some(value.into());
         self
     }
 
     /// Sets `disclosure_language`.
+    #[inline]
     pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
         self.disclosure_language = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `policy_links`.
+    #[inline]
     pub fn policy_links(
         mut self,
         value: impl IntoIterator<Item = impl Into<LeadFormCreateRequestPolicyLinksItem>>,
@@ -136,12 +146,14 @@ impl LeadFormCreateRequest {
     }
 
     /// Sets `privacy_policy_link`.
+    #[inline]
     pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
         self.privacy_policy_link = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -164,17 +176,20 @@ pub struct LeadFormCreateRequestPolicyLinksItem {
 
 impl LeadFormCreateRequestPolicyLinksItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { label: None, link: None }
     }
 
     /// Sets `label`.
+    #[inline]
     pub fn label(mut self, value: impl Into<String>) -> Self {
         self.label = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
@@ -203,6 +218,7 @@ pub struct LeadFormQuestion {
 
 impl LeadFormQuestion {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             custom_question_field_type: None,
@@ -213,24 +229,28 @@ impl LeadFormQuestion {
     }
 
     /// Sets `custom_question_field_type`.
+    #[inline]
     pub fn custom_question_field_type(mut self, value: impl Into<LeadFormQuestionFieldType>) -> Self {
         self.custom_question_field_type = Some(value.into());
         self
     }
 
     /// Sets `custom_question_label`.
+    #[inline]
     pub fn custom_question_label(mut self, value: impl Into<String>) -> Self {
         self.custom_question_label = Some(value.into());
         self
     }
 
     /// Sets `custom_question_options`.
+    #[inline]
     pub fn custom_question_options(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.custom_question_options = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `question_type`.
+    #[inline]
     pub fn question_type(mut self, value: impl Into<LeadFormQuestionType>) -> Self {
         self.question_type = Some(value.into());
         self
@@ -313,6 +333,7 @@ pub struct LeadFormResponse {
 
 impl LeadFormResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             completion_message: None,
@@ -331,72 +352,84 @@ impl LeadFormResponse {
     }
 
     /// Sets `completion_message`.
+    #[inline]
     pub fn completion_message(mut self, value: impl Into<String>) -> Self {
         self.completion_message = Some(value.into());
         self
     }
 
     /// Sets `disclosure_language`.
+    #[inline]
     pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
         self.disclosure_language = Some(value.into());
         self
     }
 
     /// Sets `has_accepted_terms`.
+    #[inline]
     pub fn has_accepted_terms(mut self, value: bool) -> Self {
         self.has_accepted_terms = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `policy_links`.
+    #[inline]
     pub fn policy_links(mut self, value: impl IntoIterator<Item = impl Into<LeadFormResponsePolicyLinksItem>>) -> Self {
         self.policy_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `privacy_policy_link`.
+    #[inline]
     pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
         self.privacy_policy_link = Some(value.into());
         self
     }
 
     /// Sets `questions`.
+    #[inline]
     pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
         self.questions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -419,17 +452,20 @@ pub struct LeadFormResponsePolicyLinksItem {
 
 impl LeadFormResponsePolicyLinksItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { label: None, link: None }
     }
 
     /// Sets `label`.
+    #[inline]
     pub fn label(mut self, value: impl Into<String>) -> Self {
         self.label = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
@@ -456,6 +492,7 @@ pub struct LeadFormTestRequest {
 
 impl LeadFormTestRequest {
     /// A value with `answers` set and the other fields empty.
+    #[inline]
     pub fn new(answers: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let answers = answers.into_iter().map(Into::into).collect();
         Self { answers }
@@ -475,11 +512,13 @@ pub struct LeadFormTestResponse {
 
 impl LeadFormTestResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { subscription_id: None }
     }
 
     /// Sets `subscription_id`.
+    #[inline]
     pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
         self.subscription_id = Some(value.into());
         self
@@ -522,6 +561,7 @@ pub struct LeadFormUpdateRequest {
 
 impl LeadFormUpdateRequest {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self {
@@ -538,30 +578,35 @@ impl LeadFormUpdateRequest {
     }
 
     /// Sets `completion_message`.
+    #[inline]
     pub fn completion_message(mut self, value: impl Into<String>) -> Self {
         self.completion_message = Some(value.into());
         self
     }
 
     /// Sets `disclosure_language`.
+    #[inline]
     pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
         self.disclosure_language = Some(value.into());
         self
     }
 
     /// Sets `has_accepted_terms`.
+    #[inline]
     pub fn has_accepted_terms(mut self, value: bool) -> Self {
         self.has_accepted_terms = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `policy_links`.
+    #[inline]
     pub fn policy_links(
         mut self,
         value: impl IntoIterator<Item = impl Into<LeadFormUpdateRequestPolicyLinksItem>>,
@@ -571,18 +616,21 @@ impl LeadFormUpdateRequest {
     }
 
     /// Sets `privacy_policy_link`.
+    #[inline]
     pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
         self.privacy_policy_link = Some(value.into());
         self
     }
 
     /// Sets `questions`.
+    #[inline]
     pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
         self.questions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -605,17 +653,20 @@ pub struct LeadFormUpdateRequestPolicyLinksItem {
 
 impl LeadFormUpdateRequestPolicyLinksItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { label: None, link: None }
     }
 
     /// Sets `label`.
+    #[inline]
     pub fn label(mut self, value: impl Into<String>) -> Self {
         self.label = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
@@ -640,12 +691,14 @@ pub struct LeadFormsListResponse {
 
 impl LeadFormsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<LeadFormResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

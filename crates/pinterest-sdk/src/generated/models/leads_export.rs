@@ -22,6 +22,7 @@ pub struct LeadsExportCreateRequest {
 impl LeadsExportCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`ad_id`, `end_date`, `start_date`).
+    #[inline]
     pub fn builder() -> LeadsExportCreateRequestBuilder {
         LeadsExportCreateRequestBuilder::default()
     }
@@ -37,6 +38,7 @@ pub struct LeadsExportCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for LeadsExportCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LeadsExportCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -44,24 +46,28 @@ impl std::fmt::Debug for LeadsExportCreateRequestBuilder {
 
 impl LeadsExportCreateRequestBuilder {
     /// Sets `ad_id`.
+    #[inline]
     pub fn ad_id(mut self, value: impl Into<String>) -> Self {
         self.ad_id = Some(value.into());
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<LeadsExportCreateRequest, crate::error::BuildError> {
         Ok(LeadsExportCreateRequest {
             ad_id: self.ad_id.ok_or(crate::error::BuildError::missing("LeadsExportCreateRequest", "ad_id"))?,
@@ -86,11 +92,13 @@ pub struct LeadsExportCreateResponse {
 
 impl LeadsExportCreateResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { leads_export_id: None }
     }
 
     /// Sets `leads_export_id`.
+    #[inline]
     pub fn leads_export_id(mut self, value: impl Into<String>) -> Self {
         self.leads_export_id = Some(value.into());
         self
@@ -113,17 +121,20 @@ pub struct LeadsExportResponseData {
 
 impl LeadsExportResponseData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { download_url: None, export_status: None }
     }
 
     /// Sets `download_url`.
+    #[inline]
     pub fn download_url(mut self, value: impl Into<String>) -> Self {
         self.download_url = Some(value.into());
         self
     }
 
     /// Sets `export_status`.
+    #[inline]
     pub fn export_status(mut self, value: impl Into<LeadsExportStatus>) -> Self {
         self.export_status = Some(value.into());
         self

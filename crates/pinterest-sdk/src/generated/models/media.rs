@@ -23,6 +23,7 @@ pub struct Media {
 impl Media {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`media_id`, `media_type`).
+    #[inline]
     pub fn builder() -> MediaBuilder {
         MediaBuilder::default()
     }
@@ -38,6 +39,7 @@ pub struct MediaBuilder {
 }
 
 impl std::fmt::Debug for MediaBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MediaBuilder").finish_non_exhaustive()
     }
@@ -45,24 +47,28 @@ impl std::fmt::Debug for MediaBuilder {
 
 impl MediaBuilder {
     /// Sets `media_id`.
+    #[inline]
     pub fn media_id(mut self, value: impl Into<String>) -> Self {
         self.media_id = Some(value.into());
         self
     }
 
     /// Sets `media_type`.
+    #[inline]
     pub fn media_type(mut self, value: impl Into<MediaUploadType>) -> Self {
         self.media_type = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<MediaUploadStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<Media, crate::error::BuildError> {
         Ok(Media {
             media_id: self.media_id.ok_or(crate::error::BuildError::missing("Media", "media_id"))?,
@@ -87,12 +93,14 @@ pub struct MediaListResponse {
 
 impl MediaListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Media>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -120,6 +128,7 @@ pub struct MediaUpload {
 impl MediaUpload {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`media_id`, `media_type`).
+    #[inline]
     pub fn builder() -> MediaUploadBuilder {
         MediaUploadBuilder::default()
     }
@@ -136,6 +145,7 @@ pub struct MediaUploadBuilder {
 }
 
 impl std::fmt::Debug for MediaUploadBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MediaUploadBuilder").finish_non_exhaustive()
     }
@@ -143,30 +153,35 @@ impl std::fmt::Debug for MediaUploadBuilder {
 
 impl MediaUploadBuilder {
     /// Sets `media_id`.
+    #[inline]
     pub fn media_id(mut self, value: impl Into<String>) -> Self {
         self.media_id = Some(value.into());
         self
     }
 
     /// Sets `media_type`.
+    #[inline]
     pub fn media_type(mut self, value: impl Into<MediaUploadType>) -> Self {
         self.media_type = Some(value.into());
         self
     }
 
     /// Sets `upload_parameters`.
+    #[inline]
     pub fn upload_parameters(mut self, value: impl Into<MediaUploadParameters>) -> Self {
         self.upload_parameters = Some(value.into());
         self
     }
 
     /// Sets `upload_url`.
+    #[inline]
     pub fn upload_url(mut self, value: impl Into<String>) -> Self {
         self.upload_url = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<MediaUpload, crate::error::BuildError> {
         Ok(MediaUpload {
             media_id: self.media_id.ok_or(crate::error::BuildError::missing("MediaUpload", "media_id"))?,
@@ -189,6 +204,7 @@ pub struct MediaUploadCreate {
 
 impl MediaUploadCreate {
     /// A value with `media_type` set and the other fields empty.
+    #[inline]
     pub fn new(media_type: impl Into<MediaUploadType>) -> Self {
         let media_type = media_type.into();
         Self { media_type }
@@ -229,6 +245,7 @@ pub struct MediaUploadParameters {
 
 impl MediaUploadParameters {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             content_type: None,
@@ -243,48 +260,56 @@ impl MediaUploadParameters {
     }
 
     /// Sets `Content-Type`.
+    #[inline]
     pub fn content_type(mut self, value: impl Into<String>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
     /// Sets `key`.
+    #[inline]
     pub fn key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
 
     /// Sets `policy`.
+    #[inline]
     pub fn policy(mut self, value: impl Into<String>) -> Self {
         self.policy = Some(value.into());
         self
     }
 
     /// Sets `x-amz-algorithm`.
+    #[inline]
     pub fn x_amz_algorithm(mut self, value: impl Into<String>) -> Self {
         self.x_amz_algorithm = Some(value.into());
         self
     }
 
     /// Sets `x-amz-credential`.
+    #[inline]
     pub fn x_amz_credential(mut self, value: impl Into<String>) -> Self {
         self.x_amz_credential = Some(value.into());
         self
     }
 
     /// Sets `x-amz-date`.
+    #[inline]
     pub fn x_amz_date(mut self, value: impl Into<String>) -> Self {
         self.x_amz_date = Some(value.into());
         self
     }
 
     /// Sets `x-amz-security-token`.
+    #[inline]
     pub fn x_amz_security_token(mut self, value: impl Into<String>) -> Self {
         self.x_amz_security_token = Some(value.into());
         self
     }
 
     /// Sets `x-amz-signature`.
+    #[inline]
     pub fn x_amz_signature(mut self, value: impl Into<String>) -> Self {
         self.x_amz_signature = Some(value.into());
         self

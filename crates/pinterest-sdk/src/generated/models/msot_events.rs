@@ -50,6 +50,7 @@ pub struct ConversionMSOTEvents {
 impl ConversionMSOTEvents {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`ad_group_id`, `attribution_scope`, `event_id`, `event_name`, `event_timestamp`).
+    #[inline]
     pub fn builder() -> ConversionMSOTEventsBuilder {
         ConversionMSOTEventsBuilder::default()
     }
@@ -75,6 +76,7 @@ pub struct ConversionMSOTEventsBuilder {
 }
 
 impl std::fmt::Debug for ConversionMSOTEventsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConversionMSOTEventsBuilder").finish_non_exhaustive()
     }
@@ -82,84 +84,98 @@ impl std::fmt::Debug for ConversionMSOTEventsBuilder {
 
 impl ConversionMSOTEventsBuilder {
     /// Sets `action_timestamps`.
+    #[inline]
     pub fn action_timestamps(mut self, value: impl IntoIterator<Item = i64>) -> Self {
         self.action_timestamps = Some(value.into_iter().collect());
         self
     }
 
     /// Sets `ad_group_id`.
+    #[inline]
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
     /// Sets `attribution_model`.
+    #[inline]
     pub fn attribution_model(mut self, value: impl Into<ConversionMSOTEventsAttributionModel>) -> Self {
         self.attribution_model = Some(value.into());
         self
     }
 
     /// Sets `attribution_scope`.
+    #[inline]
     pub fn attribution_scope(mut self, value: impl Into<ConversionMSOTEventsAttributionScope>) -> Self {
         self.attribution_scope = Some(value.into());
         self
     }
 
     /// Sets `attribution_score`.
+    #[inline]
     pub fn attribution_score(mut self, value: f64) -> Self {
         self.attribution_score = Some(value);
         self
     }
 
     /// Sets `campaign_id`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<Currency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `event_id`.
+    #[inline]
     pub fn event_id(mut self, value: impl Into<String>) -> Self {
         self.event_id = Some(value.into());
         self
     }
 
     /// Sets `event_name`.
+    #[inline]
     pub fn event_name(mut self, value: impl Into<ConversionMSOTEventsEventName>) -> Self {
         self.event_name = Some(value.into());
         self
     }
 
     /// Sets `event_timestamp`.
+    #[inline]
     pub fn event_timestamp(mut self, value: i64) -> Self {
         self.event_timestamp = Some(value);
         self
     }
 
     /// Sets `total_event_touchpoints`.
+    #[inline]
     pub fn total_event_touchpoints(mut self, value: i64) -> Self {
         self.total_event_touchpoints = Some(value);
         self
     }
 
     /// Sets `total_events`.
+    #[inline]
     pub fn total_events(mut self, value: i64) -> Self {
         self.total_events = Some(value);
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: f64) -> Self {
         self.value = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<ConversionMSOTEvents, crate::error::BuildError> {
         Ok(ConversionMSOTEvents {
             action_timestamps: self.action_timestamps,

@@ -37,23 +37,27 @@ pub struct NotificationCreateResponse {
 
 impl NotificationCreateResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { success: None, received_at: None, error_msg: None }
     }
 
     /// Sets `success`.
+    #[inline]
     pub fn success(mut self, value: bool) -> Self {
         self.success = Some(value);
         self
     }
 
     /// Sets `received_at`.
+    #[inline]
     pub fn received_at(mut self, value: i64) -> Self {
         self.received_at = Some(value);
         self
     }
 
     /// Sets `error_msg`.
+    #[inline]
     pub fn error_msg(mut self, value: impl Into<String>) -> Self {
         self.error_msg = Some(value.into());
         self

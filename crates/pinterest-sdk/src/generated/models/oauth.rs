@@ -20,12 +20,14 @@ pub struct ConversionAccessTokenResponse {
 
 impl ConversionAccessTokenResponse {
     /// A value with `access_token` set and the other fields empty.
+    #[inline]
     pub fn new(access_token: impl Into<String>) -> Self {
         let access_token = access_token.into();
         Self { access_token, token_type: None }
     }
 
     /// Sets `token_type`.
+    #[inline]
     pub fn token_type(mut self, value: impl Into<String>) -> Self {
         self.token_type = Some(value.into());
         self
@@ -53,16 +55,19 @@ tagged_union! {
 
 impl OauthAccessTokenRequest {
     /// The `authorization_code` variant.
+    #[inline]
     pub fn authorization_code(value: OauthAccessTokenRequestCode) -> Self {
         Self::AuthorizationCode(value)
     }
 
     /// The `refresh_token` variant (`grant_type` is filled in).
+    #[inline]
     pub fn refresh_token(refresh_token: impl Into<String>) -> Self {
         Self::RefreshToken(OauthAccessTokenRequestRefresh::new(refresh_token))
     }
 
     /// The `client_credentials` variant (`grant_type` is filled in).
+    #[inline]
     pub fn client_credentials(scope: impl Into<String>) -> Self {
         Self::ClientCredentials(OauthAccessTokenRequestClientCredentials::new(scope))
     }
@@ -100,6 +105,7 @@ pub struct OauthAccessTokenRequestClientCredentials {
 
 impl OauthAccessTokenRequestClientCredentials {
     /// A value with `scope` set and the other fields empty (`grant_type` is `client_credentials`).
+    #[inline]
     pub fn new(scope: impl Into<String>) -> Self {
         let scope = scope.into();
         Self { scope, grant_type: OauthAccessTokenRequestClientCredentialsGrantType::from("client_credentials") }
@@ -132,6 +138,7 @@ pub struct OauthAccessTokenRequestCode {
 impl OauthAccessTokenRequestCode {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`code`, `redirect_uri`).
+    #[inline]
     pub fn builder() -> OauthAccessTokenRequestCodeBuilder {
         OauthAccessTokenRequestCodeBuilder::default()
     }
@@ -146,6 +153,7 @@ pub struct OauthAccessTokenRequestCodeBuilder {
 }
 
 impl std::fmt::Debug for OauthAccessTokenRequestCodeBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OauthAccessTokenRequestCodeBuilder").finish_non_exhaustive()
     }
@@ -153,18 +161,21 @@ impl std::fmt::Debug for OauthAccessTokenRequestCodeBuilder {
 
 impl OauthAccessTokenRequestCodeBuilder {
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: impl Into<String>) -> Self {
         self.code = Some(value.into());
         self
     }
 
     /// Sets `redirect_uri`.
+    #[inline]
     pub fn redirect_uri(mut self, value: impl Into<String>) -> Self {
         self.redirect_uri = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<OauthAccessTokenRequestCode, crate::error::BuildError> {
         Ok(OauthAccessTokenRequestCode {
             code: self.code.ok_or(crate::error::BuildError::missing("OauthAccessTokenRequestCode", "code"))?,
@@ -207,12 +218,14 @@ pub struct OauthAccessTokenRequestRefresh {
 
 impl OauthAccessTokenRequestRefresh {
     /// A value with `refresh_token` set and the other fields empty (`grant_type` is `refresh_token`).
+    #[inline]
     pub fn new(refresh_token: impl Into<String>) -> Self {
         let refresh_token = refresh_token.into();
         Self { refresh_token, scope: None, grant_type: OauthAccessTokenRequestRefreshGrantType::from("refresh_token") }
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<String>) -> Self {
         self.scope = Some(value.into());
         self
@@ -245,21 +258,25 @@ tagged_union! {
 
 impl OauthAccessTokenResponse {
     /// The `authorization_code` variant.
+    #[inline]
     pub fn authorization_code(value: OauthAccessTokenResponseCode) -> Self {
         Self::AuthorizationCode(value)
     }
 
     /// The `refresh_token` variant.
+    #[inline]
     pub fn refresh_token(value: OauthAccessTokenResponseRefresh) -> Self {
         Self::RefreshToken(value)
     }
 
     /// The `client_credentials` variant.
+    #[inline]
     pub fn client_credentials(value: OauthAccessTokenResponseClientCredentials) -> Self {
         Self::ClientCredentials(value)
     }
 
     /// The `integration_refresh` variant.
+    #[inline]
     pub fn integration_refresh(value: OauthAccessTokenResponseIntegrationRefresh) -> Self {
         Self::IntegrationRefresh(value)
     }
@@ -311,6 +328,7 @@ pub struct OauthAccessTokenResponseClientCredentials {
 impl OauthAccessTokenResponseClientCredentials {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`access_token`, `expires_in`, `scope`, `token_type`).
+    #[inline]
     pub fn builder() -> OauthAccessTokenResponseClientCredentialsBuilder {
         OauthAccessTokenResponseClientCredentialsBuilder::default()
     }
@@ -327,6 +345,7 @@ pub struct OauthAccessTokenResponseClientCredentialsBuilder {
 }
 
 impl std::fmt::Debug for OauthAccessTokenResponseClientCredentialsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OauthAccessTokenResponseClientCredentialsBuilder").finish_non_exhaustive()
     }
@@ -334,30 +353,35 @@ impl std::fmt::Debug for OauthAccessTokenResponseClientCredentialsBuilder {
 
 impl OauthAccessTokenResponseClientCredentialsBuilder {
     /// Sets `access_token`.
+    #[inline]
     pub fn access_token(mut self, value: impl Into<String>) -> Self {
         self.access_token = Some(value.into());
         self
     }
 
     /// Sets `expires_in`.
+    #[inline]
     pub fn expires_in(mut self, value: i64) -> Self {
         self.expires_in = Some(value);
         self
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<String>) -> Self {
         self.scope = Some(value.into());
         self
     }
 
     /// Sets `token_type`.
+    #[inline]
     pub fn token_type(mut self, value: impl Into<String>) -> Self {
         self.token_type = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<OauthAccessTokenResponseClientCredentials, crate::error::BuildError> {
         Ok(OauthAccessTokenResponseClientCredentials {
             access_token: self.access_token.ok_or(crate::error::BuildError::missing(
@@ -425,6 +449,7 @@ pub struct OauthAccessTokenResponseCode {
 impl OauthAccessTokenResponseCode {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`access_token`, `expires_in`, `scope`, `token_type`).
+    #[inline]
     pub fn builder() -> OauthAccessTokenResponseCodeBuilder {
         OauthAccessTokenResponseCodeBuilder::default()
     }
@@ -444,6 +469,7 @@ pub struct OauthAccessTokenResponseCodeBuilder {
 }
 
 impl std::fmt::Debug for OauthAccessTokenResponseCodeBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OauthAccessTokenResponseCodeBuilder").finish_non_exhaustive()
     }
@@ -451,48 +477,56 @@ impl std::fmt::Debug for OauthAccessTokenResponseCodeBuilder {
 
 impl OauthAccessTokenResponseCodeBuilder {
     /// Sets `refresh_token`.
+    #[inline]
     pub fn refresh_token(mut self, value: impl Into<String>) -> Self {
         self.refresh_token = Some(value.into());
         self
     }
 
     /// Sets `refresh_token_expires_at`.
+    #[inline]
     pub fn refresh_token_expires_at(mut self, value: i64) -> Self {
         self.refresh_token_expires_at = Some(value);
         self
     }
 
     /// Sets `refresh_token_expires_in`.
+    #[inline]
     pub fn refresh_token_expires_in(mut self, value: i64) -> Self {
         self.refresh_token_expires_in = Some(value);
         self
     }
 
     /// Sets `access_token`.
+    #[inline]
     pub fn access_token(mut self, value: impl Into<String>) -> Self {
         self.access_token = Some(value.into());
         self
     }
 
     /// Sets `expires_in`.
+    #[inline]
     pub fn expires_in(mut self, value: i64) -> Self {
         self.expires_in = Some(value);
         self
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<String>) -> Self {
         self.scope = Some(value.into());
         self
     }
 
     /// Sets `token_type`.
+    #[inline]
     pub fn token_type(mut self, value: impl Into<String>) -> Self {
         self.token_type = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<OauthAccessTokenResponseCode, crate::error::BuildError> {
         Ok(OauthAccessTokenResponseCode {
             refresh_token: self.refresh_token,
@@ -558,6 +592,7 @@ pub struct OauthAccessTokenResponseIntegrationRefresh {
 impl OauthAccessTokenResponseIntegrationRefresh {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`refresh_token`, `refresh_token_expires_in`, `access_token`, `expires_in`, `scope`, `token_type`).
+    #[inline]
     pub fn builder() -> OauthAccessTokenResponseIntegrationRefreshBuilder {
         OauthAccessTokenResponseIntegrationRefreshBuilder::default()
     }
@@ -576,6 +611,7 @@ pub struct OauthAccessTokenResponseIntegrationRefreshBuilder {
 }
 
 impl std::fmt::Debug for OauthAccessTokenResponseIntegrationRefreshBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OauthAccessTokenResponseIntegrationRefreshBuilder").finish_non_exhaustive()
     }
@@ -583,42 +619,49 @@ impl std::fmt::Debug for OauthAccessTokenResponseIntegrationRefreshBuilder {
 
 impl OauthAccessTokenResponseIntegrationRefreshBuilder {
     /// Sets `refresh_token`.
+    #[inline]
     pub fn refresh_token(mut self, value: impl Into<String>) -> Self {
         self.refresh_token = Some(value.into());
         self
     }
 
     /// Sets `refresh_token_expires_in`.
+    #[inline]
     pub fn refresh_token_expires_in(mut self, value: i64) -> Self {
         self.refresh_token_expires_in = Some(value);
         self
     }
 
     /// Sets `access_token`.
+    #[inline]
     pub fn access_token(mut self, value: impl Into<String>) -> Self {
         self.access_token = Some(value.into());
         self
     }
 
     /// Sets `expires_in`.
+    #[inline]
     pub fn expires_in(mut self, value: i64) -> Self {
         self.expires_in = Some(value);
         self
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<String>) -> Self {
         self.scope = Some(value.into());
         self
     }
 
     /// Sets `token_type`.
+    #[inline]
     pub fn token_type(mut self, value: impl Into<String>) -> Self {
         self.token_type = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<OauthAccessTokenResponseIntegrationRefresh, crate::error::BuildError> {
         Ok(OauthAccessTokenResponseIntegrationRefresh {
             refresh_token: self.refresh_token.ok_or(crate::error::BuildError::missing(
@@ -693,6 +736,7 @@ pub struct OauthAccessTokenResponseRefresh {
 impl OauthAccessTokenResponseRefresh {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`access_token`, `expires_in`, `scope`, `token_type`, `refresh_token`, `refresh_token_expires_at`, `refresh_token_expires_in`).
+    #[inline]
     pub fn builder() -> OauthAccessTokenResponseRefreshBuilder {
         OauthAccessTokenResponseRefreshBuilder::default()
     }
@@ -712,6 +756,7 @@ pub struct OauthAccessTokenResponseRefreshBuilder {
 }
 
 impl std::fmt::Debug for OauthAccessTokenResponseRefreshBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OauthAccessTokenResponseRefreshBuilder").finish_non_exhaustive()
     }
@@ -719,48 +764,56 @@ impl std::fmt::Debug for OauthAccessTokenResponseRefreshBuilder {
 
 impl OauthAccessTokenResponseRefreshBuilder {
     /// Sets `access_token`.
+    #[inline]
     pub fn access_token(mut self, value: impl Into<String>) -> Self {
         self.access_token = Some(value.into());
         self
     }
 
     /// Sets `expires_in`.
+    #[inline]
     pub fn expires_in(mut self, value: i64) -> Self {
         self.expires_in = Some(value);
         self
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<String>) -> Self {
         self.scope = Some(value.into());
         self
     }
 
     /// Sets `token_type`.
+    #[inline]
     pub fn token_type(mut self, value: impl Into<String>) -> Self {
         self.token_type = Some(value.into());
         self
     }
 
     /// Sets `refresh_token`.
+    #[inline]
     pub fn refresh_token(mut self, value: impl Into<String>) -> Self {
         self.refresh_token = Some(value.into());
         self
     }
 
     /// Sets `refresh_token_expires_at`.
+    #[inline]
     pub fn refresh_token_expires_at(mut self, value: i64) -> Self {
         self.refresh_token_expires_at = Some(value);
         self
     }
 
     /// Sets `refresh_token_expires_in`.
+    #[inline]
     pub fn refresh_token_expires_in(mut self, value: i64) -> Self {
         self.refresh_token_expires_in = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<OauthAccessTokenResponseRefresh, crate::error::BuildError> {
         Ok(OauthAccessTokenResponseRefresh {
             access_token: self
@@ -823,12 +876,14 @@ pub struct TokenRevocationRequest {
 
 impl TokenRevocationRequest {
     /// A value with `token` set and the other fields empty.
+    #[inline]
     pub fn new(token: impl Into<String>) -> Self {
         let token = token.into();
         Self { token, token_type_hint: None }
     }
 
     /// Sets `token_type_hint`.
+    #[inline]
     pub fn token_type_hint(mut self, value: impl Into<TokenRevocationRequestTokenTypeHint>) -> Self {
         self.token_type_hint = Some(value.into());
         self

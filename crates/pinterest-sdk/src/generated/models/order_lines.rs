@@ -50,6 +50,7 @@ pub struct OrderLine {
 
 impl OrderLine {
     /// A value with `campaign_ids` set and the other fields empty.
+    #[inline]
     pub fn new(campaign_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let campaign_ids = campaign_ids.into_iter().map(Into::into).collect();
         Self {
@@ -69,66 +70,77 @@ impl OrderLine {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `budget`.
+    #[inline]
     pub fn budget(mut self, value: f64) -> Self {
         self.budget = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: f64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `paid_budget`.
+    #[inline]
     pub fn paid_budget(mut self, value: f64) -> Self {
         self.paid_budget = Some(value);
         self
     }
 
     /// Sets `paid_type`.
+    #[inline]
     pub fn paid_type(mut self, value: impl Into<OrderLinePaidType>) -> Self {
         self.paid_type = Some(value.into());
         self
     }
 
     /// Sets `purchase_order_id`.
+    #[inline]
     pub fn purchase_order_id(mut self, value: impl Into<String>) -> Self {
         self.purchase_order_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: f64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<OrderLineStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -172,12 +184,14 @@ pub struct OrderLinesListResponse {
 
 impl OrderLinesListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<OrderLine>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

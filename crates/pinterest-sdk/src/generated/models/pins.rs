@@ -27,23 +27,27 @@ pub struct CarouselSlot {
 
 impl CarouselSlot {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { description: None, link: None, title: None }
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
@@ -69,11 +73,13 @@ pub struct PinAnalyticsMetricsResponse {
 
 impl PinAnalyticsMetricsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { daily_metrics: None, lifetime_metrics: None, summary_metrics: None }
     }
 
     /// Sets `daily_metrics`.
+    #[inline]
     pub fn daily_metrics(
         mut self,
         value: impl IntoIterator<Item = impl Into<PinAnalyticsMetricsResponseDailyMetricsItem>>,
@@ -83,12 +89,14 @@ impl PinAnalyticsMetricsResponse {
     }
 
     /// Sets `lifetime_metrics`.
+    #[inline]
     pub fn lifetime_metrics(mut self, value: std::collections::BTreeMap<String, i64>) -> Self {
         self.lifetime_metrics = Some(value);
         self
     }
 
     /// Sets `summary_metrics`.
+    #[inline]
     pub fn summary_metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
         self.summary_metrics = Some(value);
         self
@@ -114,23 +122,27 @@ pub struct PinAnalyticsMetricsResponseDailyMetricsItem {
 
 impl PinAnalyticsMetricsResponseDailyMetricsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data_status: None, date: None, metrics: None }
     }
 
     /// Sets `data_status`.
+    #[inline]
     pub fn data_status(mut self, value: impl Into<DataStatus>) -> Self {
         self.data_status = Some(value.into());
         self
     }
 
     /// Sets `date`.
+    #[inline]
     pub fn date(mut self, value: impl Into<String>) -> Self {
         self.date = Some(value.into());
         self
     }
 
     /// Sets `metrics`.
+    #[inline]
     pub fn metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
         self.metrics = Some(value);
         self
@@ -178,6 +190,7 @@ pub struct PinCreate {
 
 impl PinCreate {
     /// A value with `board_id` and `media_source` set and the other fields empty.
+    #[inline]
     pub fn new(board_id: impl Into<String>, media_source: impl Into<PinMediaSource>) -> Self {
         let board_id = board_id.into();
         let media_source = media_source.into();
@@ -196,48 +209,56 @@ impl PinCreate {
     }
 
     /// Sets `alt_text`.
+    #[inline]
     pub fn alt_text(mut self, value: impl Into<String>) -> Self {
         self.alt_text = Some(value.into());
         self
     }
 
     /// Sets `board_section_id`.
+    #[inline]
     pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
         self.board_section_id = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `dominant_color`.
+    #[inline]
     pub fn dominant_color(mut self, value: impl Into<String>) -> Self {
         self.dominant_color = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `parent_pin_id`.
+    #[inline]
     pub fn parent_pin_id(mut self, value: impl Into<String>) -> Self {
         self.parent_pin_id = Some(value.into());
         self
     }
 
     /// Sets `sponsor_id`.
+    #[inline]
     pub fn sponsor_id(mut self, value: impl Into<String>) -> Self {
         self.sponsor_id = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
@@ -258,31 +279,37 @@ tagged_union! {
 
 impl PinMediaSource {
     /// The `image_base64` variant.
+    #[inline]
     pub fn image_base64(value: PinMediaSourceImageBase64) -> Self {
         Self::ImageBase64(value)
     }
 
     /// The `image_url` variant (`source_type` is filled in).
+    #[inline]
     pub fn image_url(url: impl Into<String>) -> Self {
         Self::ImageUrl(PinMediaSourceImageURL::new(url))
     }
 
     /// The `video_id` variant (`source_type` is filled in).
+    #[inline]
     pub fn video_id(media_id: impl Into<String>) -> Self {
         Self::VideoId(PinMediaSourceVideoID::new(media_id))
     }
 
     /// The `multiple_image_base64` variant (`source_type` is filled in).
+    #[inline]
     pub fn multiple_image_base64(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesBase64Item>>) -> Self {
         Self::MultipleImageBase64(PinMediaSourceImagesBase64::new(items))
     }
 
     /// The `multiple_image_urls` variant (`source_type` is filled in).
+    #[inline]
     pub fn multiple_image_urls(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesURLItem>>) -> Self {
         Self::MultipleImageUrls(PinMediaSourceImagesURL::new(items))
     }
 
     /// The `pin_url` variant (`source_type` is filled in).
+    #[inline]
     pub fn pin_url() -> Self {
         Self::PinUrl(PinMediaSourcePinURL::new())
     }
@@ -344,6 +371,7 @@ pub struct PinMediaSourceImageBase64 {
 impl PinMediaSourceImageBase64 {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`content_type`, `data`).
+    #[inline]
     pub fn builder() -> PinMediaSourceImageBase64Builder {
         PinMediaSourceImageBase64Builder::default()
     }
@@ -359,6 +387,7 @@ pub struct PinMediaSourceImageBase64Builder {
 }
 
 impl std::fmt::Debug for PinMediaSourceImageBase64Builder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PinMediaSourceImageBase64Builder").finish_non_exhaustive()
     }
@@ -366,24 +395,28 @@ impl std::fmt::Debug for PinMediaSourceImageBase64Builder {
 
 impl PinMediaSourceImageBase64Builder {
     /// Sets `content_type`.
+    #[inline]
     pub fn content_type(mut self, value: impl Into<ContentType>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<String>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `is_standard`.
+    #[inline]
     pub fn is_standard(mut self, value: bool) -> Self {
         self.is_standard = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<PinMediaSourceImageBase64, crate::error::BuildError> {
         Ok(PinMediaSourceImageBase64 {
             content_type: self
@@ -420,12 +453,14 @@ pub struct PinMediaSourceImageURL {
 
 impl PinMediaSourceImageURL {
     /// A value with `url` set and the other fields empty (`source_type` is `image_url`).
+    #[inline]
     pub fn new(url: impl Into<String>) -> Self {
         let url = url.into();
         Self { is_standard: None, source_type: PinMediaSourceImageURLSourceType::from("image_url"), url }
     }
 
     /// Sets `is_standard`.
+    #[inline]
     pub fn is_standard(mut self, value: bool) -> Self {
         self.is_standard = Some(value);
         self
@@ -456,12 +491,14 @@ pub struct PinMediaSourceImagesBase64 {
 
 impl PinMediaSourceImagesBase64 {
     /// A value with `items` set and the other fields empty (`source_type` is `multiple_image_base64`).
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesBase64Item>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { index: None, items, source_type: PinMediaSourceImagesBase64SourceType::from("multiple_image_base64") }
     }
 
     /// Sets `index`.
+    #[inline]
     pub fn index(mut self, value: i64) -> Self {
         self.index = Some(value);
         self
@@ -492,6 +529,7 @@ pub struct PinMediaSourceImagesBase64Item {
 impl PinMediaSourceImagesBase64Item {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`content_type`, `data`).
+    #[inline]
     pub fn builder() -> PinMediaSourceImagesBase64ItemBuilder {
         PinMediaSourceImagesBase64ItemBuilder::default()
     }
@@ -509,6 +547,7 @@ pub struct PinMediaSourceImagesBase64ItemBuilder {
 }
 
 impl std::fmt::Debug for PinMediaSourceImagesBase64ItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PinMediaSourceImagesBase64ItemBuilder").finish_non_exhaustive()
     }
@@ -516,36 +555,42 @@ impl std::fmt::Debug for PinMediaSourceImagesBase64ItemBuilder {
 
 impl PinMediaSourceImagesBase64ItemBuilder {
     /// Sets `content_type`.
+    #[inline]
     pub fn content_type(mut self, value: impl Into<ContentType>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<String>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<PinMediaSourceImagesBase64Item, crate::error::BuildError> {
         Ok(PinMediaSourceImagesBase64Item {
             content_type: self
@@ -583,12 +628,14 @@ pub struct PinMediaSourceImagesURL {
 
 impl PinMediaSourceImagesURL {
     /// A value with `items` set and the other fields empty (`source_type` is `multiple_image_urls`).
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<PinMediaSourceImagesURLItem>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { index: None, items, source_type: PinMediaSourceImagesURLSourceType::from("multiple_image_urls") }
     }
 
     /// Sets `index`.
+    #[inline]
     pub fn index(mut self, value: i64) -> Self {
         self.index = Some(value);
         self
@@ -616,24 +663,28 @@ pub struct PinMediaSourceImagesURLItem {
 
 impl PinMediaSourceImagesURLItem {
     /// A value with `url` set and the other fields empty.
+    #[inline]
     pub fn new(url: impl Into<String>) -> Self {
         let url = url.into();
         Self { description: None, link: None, title: None, url }
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
@@ -662,11 +713,13 @@ pub struct PinMediaSourcePinURL {
 
 impl PinMediaSourcePinURL {
     /// A value with nothing set and the other fields empty (`source_type` is `pin_url`).
+    #[inline]
     pub fn new() -> Self {
         Self { is_affiliate_link: None, source_type: PinMediaSourcePinURLSourceType::from("pin_url") }
     }
 
     /// Sets `is_affiliate_link`.
+    #[inline]
     pub fn is_affiliate_link(mut self, value: bool) -> Self {
         self.is_affiliate_link = Some(value);
         self
@@ -674,6 +727,7 @@ impl PinMediaSourcePinURL {
 }
 
 impl Default for PinMediaSourcePinURL {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -715,6 +769,7 @@ pub struct PinMediaSourceVideoID {
 
 impl PinMediaSourceVideoID {
     /// A value with `media_id` set and the other fields empty (`source_type` is `video_id`).
+    #[inline]
     pub fn new(media_id: impl Into<String>) -> Self {
         let media_id = media_id.into();
         Self {
@@ -729,30 +784,35 @@ impl PinMediaSourceVideoID {
     }
 
     /// Sets `cover_image_content_type`.
+    #[inline]
     pub fn cover_image_content_type(mut self, value: impl Into<ContentType>) -> Self {
         self.cover_image_content_type = Some(value.into());
         self
     }
 
     /// Sets `cover_image_data`.
+    #[inline]
     pub fn cover_image_data(mut self, value: impl Into<String>) -> Self {
         self.cover_image_data = Some(value.into());
         self
     }
 
     /// Sets `cover_image_key_frame_time`.
+    #[inline]
     pub fn cover_image_key_frame_time(mut self, value: i64) -> Self {
         self.cover_image_key_frame_time = Some(value);
         self
     }
 
     /// Sets `cover_image_url`.
+    #[inline]
     pub fn cover_image_url(mut self, value: impl Into<String>) -> Self {
         self.cover_image_url = Some(value.into());
         self
     }
 
     /// Sets `is_standard`.
+    #[inline]
     pub fn is_standard(mut self, value: bool) -> Self {
         self.is_standard = Some(value);
         self
@@ -797,6 +857,7 @@ pub struct PinUpdate {
 
 impl PinUpdate {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             alt_text: None,
@@ -810,72 +871,84 @@ impl PinUpdate {
     }
 
     /// Sets `alt_text`.
+    #[inline]
     pub fn alt_text(mut self, value: impl Into<String>) -> Self {
         self.alt_text = Some(Some(value.into()));
         self
     }
 
     /// Sends `alt_text` as an explicit `null`, clearing it.
+    #[inline]
     pub fn clear_alt_text(mut self) -> Self {
         self.alt_text = Some(None);
         self
     }
 
     /// Sets `board_id`.
+    #[inline]
     pub fn board_id(mut self, value: impl Into<String>) -> Self {
         self.board_id = Some(value.into());
         self
     }
 
     /// Sets `board_section_id`.
+    #[inline]
     pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
         self.board_section_id = Some(Some(value.into()));
         self
     }
 
     /// Sends `board_section_id` as an explicit `null`, clearing it.
+    #[inline]
     pub fn clear_board_section_id(mut self) -> Self {
         self.board_section_id = Some(None);
         self
     }
 
     /// Sets `carousel_slots`.
+    #[inline]
     pub fn carousel_slots(mut self, value: impl IntoIterator<Item = impl Into<CarouselSlot>>) -> Self {
         self.carousel_slots = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(Some(value.into()));
         self
     }
 
     /// Sends `description` as an explicit `null`, clearing it.
+    #[inline]
     pub fn clear_description(mut self) -> Self {
         self.description = Some(None);
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(Some(value.into()));
         self
     }
 
     /// Sends `link` as an explicit `null`, clearing it.
+    #[inline]
     pub fn clear_link(mut self) -> Self {
         self.link = Some(None);
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(Some(value.into()));
         self
     }
 
     /// Sends `title` as an explicit `null`, clearing it.
+    #[inline]
     pub fn clear_title(mut self) -> Self {
         self.title = Some(None);
         self
@@ -948,12 +1021,14 @@ pub struct PinsListResponse {
 
 impl PinsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Pin>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -976,17 +1051,20 @@ pub struct PinsSaveBody {
 
 impl PinsSaveBody {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { board_id: None, board_section_id: None }
     }
 
     /// Sets `board_id`.
+    #[inline]
     pub fn board_id(mut self, value: impl Into<String>) -> Self {
         self.board_id = Some(value.into());
         self
     }
 
     /// Sets `board_section_id`.
+    #[inline]
     pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
         self.board_section_id = Some(value.into());
         self

@@ -36,18 +36,21 @@ pub struct FeaturedTrend {
 
 impl FeaturedTrend {
     /// A value with `interest` set and the other fields empty.
+    #[inline]
     pub fn new(interest: impl Into<InterestsEnum>) -> Self {
         let interest = interest.into();
         Self { interest, market: None, trends: None }
     }
 
     /// Sets `market`.
+    #[inline]
     pub fn market(mut self, value: impl Into<ProductCategoryRegion>) -> Self {
         self.market = Some(value.into());
         self
     }
 
     /// Sets `trends`.
+    #[inline]
     pub fn trends(mut self, value: impl IntoIterator<Item = impl Into<TrendingTopic>>) -> Self {
         self.trends = Some(value.into_iter().map(Into::into).collect());
         self
@@ -80,6 +83,7 @@ pub struct GenderDemographics {
 impl GenderDemographics {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`female`, `male`, `unspecified`).
+    #[inline]
     pub fn builder() -> GenderDemographicsBuilder {
         GenderDemographicsBuilder::default()
     }
@@ -95,6 +99,7 @@ pub struct GenderDemographicsBuilder {
 }
 
 impl std::fmt::Debug for GenderDemographicsBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GenderDemographicsBuilder").finish_non_exhaustive()
     }
@@ -102,24 +107,28 @@ impl std::fmt::Debug for GenderDemographicsBuilder {
 
 impl GenderDemographicsBuilder {
     /// Sets `female`.
+    #[inline]
     pub fn female(mut self, value: f64) -> Self {
         self.female = Some(value);
         self
     }
 
     /// Sets `male`.
+    #[inline]
     pub fn male(mut self, value: f64) -> Self {
         self.male = Some(value);
         self
     }
 
     /// Sets `unspecified`.
+    #[inline]
     pub fn unspecified(mut self, value: f64) -> Self {
         self.unspecified = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<GenderDemographics, crate::error::BuildError> {
         Ok(GenderDemographics {
             female: self.female.ok_or(crate::error::BuildError::missing("GenderDemographics", "female"))?,
@@ -143,6 +152,7 @@ pub struct InnerProductCategoriesMetricsHighlights {
 
 impl InnerProductCategoriesMetricsHighlights {
     /// A value with `pct_change_mom` set and the other fields empty.
+    #[inline]
     pub fn new(pct_change_mom: f64) -> Self {
         Self { pct_change_mom }
     }
@@ -184,6 +194,7 @@ pub struct ProductCategoriesDemographic {
 
 impl ProductCategoriesDemographic {
     /// A value with `age` and `gender` set and the other fields empty.
+    #[inline]
     pub fn new(age: std::collections::BTreeMap<String, f64>, gender: impl Into<GenderDemographics>) -> Self {
         let gender = gender.into();
         Self { age, gender }
@@ -218,23 +229,27 @@ pub struct ProductCategoriesMetricsHighlights {
 
 impl ProductCategoriesMetricsHighlights {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { engagement: None, outbound_clicks: None, pin_saves: None }
     }
 
     /// Sets `engagement`.
+    #[inline]
     pub fn engagement(mut self, value: impl Into<InnerProductCategoriesMetricsHighlights>) -> Self {
         self.engagement = Some(value.into());
         self
     }
 
     /// Sets `outbound_clicks`.
+    #[inline]
     pub fn outbound_clicks(mut self, value: impl Into<InnerProductCategoriesMetricsHighlights>) -> Self {
         self.outbound_clicks = Some(value.into());
         self
     }
 
     /// Sets `pin_saves`.
+    #[inline]
     pub fn pin_saves(mut self, value: impl Into<InnerProductCategoriesMetricsHighlights>) -> Self {
         self.pin_saves = Some(value.into());
         self
@@ -280,6 +295,7 @@ pub struct ProductCategoryDetails {
 
 impl ProductCategoryDetails {
     /// A value with `has_prediction` and `product_category` set and the other fields empty.
+    #[inline]
     pub fn new(has_prediction: bool, product_category: impl Into<ProductCategoryEnum>) -> Self {
         let product_category = product_category.into();
         Self {
@@ -294,30 +310,35 @@ impl ProductCategoryDetails {
     }
 
     /// Sets `demographics`.
+    #[inline]
     pub fn demographics(mut self, value: impl Into<ProductCategoriesDemographic>) -> Self {
         self.demographics = Some(value.into());
         self
     }
 
     /// Sets `metrics_highlights`.
+    #[inline]
     pub fn metrics_highlights(mut self, value: impl Into<ProductCategoriesMetricsHighlights>) -> Self {
         self.metrics_highlights = Some(value.into());
         self
     }
 
     /// Sets `predicted_time_series`.
+    #[inline]
     pub fn predicted_time_series(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
         self.predicted_time_series = Some(value);
         self
     }
 
     /// Sets `related_searches`.
+    #[inline]
     pub fn related_searches(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.related_searches = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `time_series`.
+    #[inline]
     pub fn time_series(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
         self.time_series = Some(value);
         self
@@ -741,6 +762,7 @@ pub struct TrendingPin {
 impl TrendingPin {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`height`, `id`, `src`, `width`).
+    #[inline]
     pub fn builder() -> TrendingPinBuilder {
         TrendingPinBuilder::default()
     }
@@ -757,6 +779,7 @@ pub struct TrendingPinBuilder {
 }
 
 impl std::fmt::Debug for TrendingPinBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrendingPinBuilder").finish_non_exhaustive()
     }
@@ -764,30 +787,35 @@ impl std::fmt::Debug for TrendingPinBuilder {
 
 impl TrendingPinBuilder {
     /// Sets `height`.
+    #[inline]
     pub fn height(mut self, value: i32) -> Self {
         self.height = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `src`.
+    #[inline]
     pub fn src(mut self, value: impl Into<String>) -> Self {
         self.src = Some(value.into());
         self
     }
 
     /// Sets `width`.
+    #[inline]
     pub fn width(mut self, value: i32) -> Self {
         self.width = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TrendingPin, crate::error::BuildError> {
         Ok(TrendingPin {
             height: self.height.ok_or(crate::error::BuildError::missing("TrendingPin", "height"))?,
@@ -820,6 +848,7 @@ pub struct TrendingProductCategory {
 impl TrendingProductCategory {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`engagement_type`, `pct_change_mom`, `percent_relative_volume`, `product_category`).
+    #[inline]
     pub fn builder() -> TrendingProductCategoryBuilder {
         TrendingProductCategoryBuilder::default()
     }
@@ -837,6 +866,7 @@ pub struct TrendingProductCategoryBuilder {
 }
 
 impl std::fmt::Debug for TrendingProductCategoryBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrendingProductCategoryBuilder").finish_non_exhaustive()
     }
@@ -844,36 +874,42 @@ impl std::fmt::Debug for TrendingProductCategoryBuilder {
 
 impl TrendingProductCategoryBuilder {
     /// Sets `engagement_type`.
+    #[inline]
     pub fn engagement_type(mut self, value: impl Into<ProductCategoriesEngagementType>) -> Self {
         self.engagement_type = Some(value.into());
         self
     }
 
     /// Sets `pct_change_mom`.
+    #[inline]
     pub fn pct_change_mom(mut self, value: i64) -> Self {
         self.pct_change_mom = Some(value);
         self
     }
 
     /// Sets `percent_relative_volume`.
+    #[inline]
     pub fn percent_relative_volume(mut self, value: i64) -> Self {
         self.percent_relative_volume = Some(value);
         self
     }
 
     /// Sets `product_category`.
+    #[inline]
     pub fn product_category(mut self, value: impl Into<String>) -> Self {
         self.product_category = Some(value.into());
         self
     }
 
     /// Sets `verticals`.
+    #[inline]
     pub fn verticals(mut self, value: impl IntoIterator<Item = impl Into<VerticalProductCategory>>) -> Self {
         self.verticals = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TrendingProductCategory, crate::error::BuildError> {
         Ok(TrendingProductCategory {
             engagement_type: self
@@ -918,6 +954,7 @@ pub struct TrendingTopic {
 impl TrendingTopic {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`description`, `percent_growth_mom`, `pins`, `related_interests`, `related_searches`, `time_series`, `title`).
+    #[inline]
     pub fn builder() -> TrendingTopicBuilder {
         TrendingTopicBuilder::default()
     }
@@ -937,6 +974,7 @@ pub struct TrendingTopicBuilder {
 }
 
 impl std::fmt::Debug for TrendingTopicBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrendingTopicBuilder").finish_non_exhaustive()
     }
@@ -944,48 +982,56 @@ impl std::fmt::Debug for TrendingTopicBuilder {
 
 impl TrendingTopicBuilder {
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `percent_growth_mom`.
+    #[inline]
     pub fn percent_growth_mom(mut self, value: i32) -> Self {
         self.percent_growth_mom = Some(value);
         self
     }
 
     /// Sets `pins`.
+    #[inline]
     pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<TrendingPin>>) -> Self {
         self.pins = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `related_interests`.
+    #[inline]
     pub fn related_interests(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.related_interests = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `related_searches`.
+    #[inline]
     pub fn related_searches(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.related_searches = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `time_series`.
+    #[inline]
     pub fn time_series(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
         self.time_series = Some(value);
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TrendingTopic, crate::error::BuildError> {
         Ok(TrendingTopic {
             description: self.description.ok_or(crate::error::BuildError::missing("TrendingTopic", "description"))?,

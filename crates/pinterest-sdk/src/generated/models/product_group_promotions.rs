@@ -27,12 +27,14 @@ pub struct ProductGroupAnalyticsResponseItem {
 
 impl ProductGroupAnalyticsResponseItem {
     /// A value with `PRODUCT_GROUP_ID` set and the other fields empty.
+    #[inline]
     pub fn new(product_group_id: impl Into<String>) -> Self {
         let product_group_id = product_group_id.into();
         Self { date: None, product_group_id, additional_properties: Default::default() }
     }
 
     /// Sets `DATE`.
+    #[inline]
     pub fn date(mut self, value: Date) -> Self {
         self.date = Some(value);
         self
@@ -52,11 +54,13 @@ pub struct ProductGroupPromotionResponse {
 
 impl ProductGroupPromotionResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ProductGroupPromotionResponseItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -79,17 +83,20 @@ pub struct ProductGroupPromotionResponseItem {
 
 impl ProductGroupPromotionResponseItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, exceptions: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<ProductGroupPromotion>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `exceptions`.
+    #[inline]
     pub fn exceptions(mut self, value: impl IntoIterator<Item = impl Into<Exception>>) -> Self {
         self.exceptions = Some(value.into_iter().map(Into::into).collect());
         self
@@ -132,12 +139,14 @@ pub struct ProductGroupPromotionsListResponse {
 
 impl ProductGroupPromotionsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<ProductGroupPromotion>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self

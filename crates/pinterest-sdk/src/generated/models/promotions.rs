@@ -21,17 +21,20 @@ pub struct PromotionArrayElement {
 
 impl PromotionArrayElement {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, exception: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<PromotionResponse>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `exception`.
+    #[inline]
     pub fn exception(mut self, value: impl Into<Exception>) -> Self {
         self.exception = Some(value.into());
         self
@@ -88,6 +91,7 @@ pub struct PromotionCreateRequest {
 impl PromotionCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`promotion_title`, `promotion_type`).
+    #[inline]
     pub fn builder() -> PromotionCreateRequestBuilder {
         PromotionCreateRequestBuilder::default()
     }
@@ -110,6 +114,7 @@ pub struct PromotionCreateRequestBuilder {
 }
 
 impl std::fmt::Debug for PromotionCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PromotionCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -117,66 +122,77 @@ impl std::fmt::Debug for PromotionCreateRequestBuilder {
 
 impl PromotionCreateRequestBuilder {
     /// Sets `discount_status`.
+    #[inline]
     pub fn discount_status(mut self, value: impl Into<PromotionCreateRequestDiscountStatus>) -> Self {
         self.discount_status = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `external_id`.
+    #[inline]
     pub fn external_id(mut self, value: impl Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
 
     /// Sets `platform_type`.
+    #[inline]
     pub fn platform_type(mut self, value: impl Into<String>) -> Self {
         self.platform_type = Some(value.into());
         self
     }
 
     /// Sets `promotion_code`.
+    #[inline]
     pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
         self.promotion_code = Some(value.into());
         self
     }
 
     /// Sets `promotion_custom_id`.
+    #[inline]
     pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_custom_id = Some(value.into());
         self
     }
 
     /// Sets `promotion_title`.
+    #[inline]
     pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
         self.promotion_title = Some(value.into());
         self
     }
 
     /// Sets `promotion_type`.
+    #[inline]
     pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
         self.promotion_type = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `template_values`.
+    #[inline]
     pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
         self.template_values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<PromotionCreateRequest, crate::error::BuildError> {
         Ok(PromotionCreateRequest {
             discount_status: self.discount_status,
@@ -249,6 +265,7 @@ pub struct PromotionResponse {
 
 impl PromotionResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             discount_status: None,
@@ -268,78 +285,91 @@ impl PromotionResponse {
     }
 
     /// Sets `discount_status`.
+    #[inline]
     pub fn discount_status(mut self, value: impl Into<PromotionResponseDiscountStatus>) -> Self {
         self.discount_status = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `external_id`.
+    #[inline]
     pub fn external_id(mut self, value: impl Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
 
     /// Sets `platform_type`.
+    #[inline]
     pub fn platform_type(mut self, value: impl Into<String>) -> Self {
         self.platform_type = Some(value.into());
         self
     }
 
     /// Sets `promotion_code`.
+    #[inline]
     pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
         self.promotion_code = Some(value.into());
         self
     }
 
     /// Sets `promotion_custom_id`.
+    #[inline]
     pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_custom_id = Some(value.into());
         self
     }
 
     /// Sets `promotion_title`.
+    #[inline]
     pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
         self.promotion_title = Some(value.into());
         self
     }
 
     /// Sets `promotion_type`.
+    #[inline]
     pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
         self.promotion_type = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `template_values`.
+    #[inline]
     pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
         self.template_values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -371,29 +401,34 @@ pub struct PromotionTemplateValue {
 
 impl PromotionTemplateValue {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { amount: None, currency_code: None, custom_text: None, percent: None }
     }
 
     /// Sets `amount`.
+    #[inline]
     pub fn amount(mut self, value: f64) -> Self {
         self.amount = Some(value);
         self
     }
 
     /// Sets `currency_code`.
+    #[inline]
     pub fn currency_code(mut self, value: impl Into<Currency>) -> Self {
         self.currency_code = Some(value.into());
         self
     }
 
     /// Sets `custom_text`.
+    #[inline]
     pub fn custom_text(mut self, value: impl Into<String>) -> Self {
         self.custom_text = Some(value.into());
         self
     }
 
     /// Sets `percent`.
+    #[inline]
     pub fn percent(mut self, value: f64) -> Self {
         self.percent = Some(value);
         self
@@ -474,6 +509,7 @@ pub struct PromotionUpdateRequest {
 
 impl PromotionUpdateRequest {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self {
@@ -493,66 +529,77 @@ impl PromotionUpdateRequest {
     }
 
     /// Sets `discount_status`.
+    #[inline]
     pub fn discount_status(mut self, value: impl Into<PromotionUpdateRequestDiscountStatus>) -> Self {
         self.discount_status = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `external_id`.
+    #[inline]
     pub fn external_id(mut self, value: impl Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
 
     /// Sets `platform_type`.
+    #[inline]
     pub fn platform_type(mut self, value: impl Into<String>) -> Self {
         self.platform_type = Some(value.into());
         self
     }
 
     /// Sets `promotion_code`.
+    #[inline]
     pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
         self.promotion_code = Some(value.into());
         self
     }
 
     /// Sets `promotion_custom_id`.
+    #[inline]
     pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_custom_id = Some(value.into());
         self
     }
 
     /// Sets `promotion_title`.
+    #[inline]
     pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
         self.promotion_title = Some(value.into());
         self
     }
 
     /// Sets `promotion_type`.
+    #[inline]
     pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
         self.promotion_type = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `template_values`.
+    #[inline]
     pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
         self.template_values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -580,12 +627,14 @@ pub struct PromotionsListResponse {
 
 impl PromotionsListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<PromotionResponse>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -605,11 +654,13 @@ pub struct PromotionsResponse {
 
 impl PromotionsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { promotions: None }
     }
 
     /// Sets `promotions`.
+    #[inline]
     pub fn promotions(mut self, value: impl IntoIterator<Item = impl Into<PromotionArrayElement>>) -> Self {
         self.promotions = Some(value.into_iter().map(Into::into).collect());
         self

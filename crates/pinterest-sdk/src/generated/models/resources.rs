@@ -18,11 +18,13 @@ pub struct AdAccountsCountryResponse {
 
 impl AdAccountsCountryResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AdAccountsCountryResponseData>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -51,29 +53,34 @@ pub struct AdAccountsCountryResponseData {
 
 impl AdAccountsCountryResponseData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { code: None, currency: None, index: None, name: None }
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: impl Into<AdCountry>) -> Self {
         self.code = Some(value.into());
         self
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<String>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `index`.
+    #[inline]
     pub fn index(mut self, value: f64) -> Self {
         self.index = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -350,17 +357,20 @@ pub struct BookClosedResponse {
 
 impl BookClosedResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { conversion_metrics_ready: None, non_conversion_metrics_ready: None }
     }
 
     /// Sets `conversion_metrics_ready`.
+    #[inline]
     pub fn conversion_metrics_ready(mut self, value: bool) -> Self {
         self.conversion_metrics_ready = Some(value);
         self
     }
 
     /// Sets `non_conversion_metrics_ready`.
+    #[inline]
     pub fn non_conversion_metrics_ready(mut self, value: bool) -> Self {
         self.non_conversion_metrics_ready = Some(value);
         self
@@ -380,11 +390,13 @@ pub struct DeliveryMetricsResponse {
 
 impl DeliveryMetricsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<DeliveryMetricsResponseItemsItem>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -413,29 +425,34 @@ pub struct DeliveryMetricsResponseItemsItem {
 
 impl DeliveryMetricsResponseItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { category: None, definition: None, display_name: None, name: None }
     }
 
     /// Sets `category`.
+    #[inline]
     pub fn category(mut self, value: impl Into<DeliveryMetricsResponseItemsItemCategory>) -> Self {
         self.category = Some(value.into());
         self
     }
 
     /// Sets `definition`.
+    #[inline]
     pub fn definition(mut self, value: impl Into<String>) -> Self {
         self.definition = Some(value.into());
         self
     }
 
     /// Sets `display_name`.
+    #[inline]
     pub fn display_name(mut self, value: impl Into<String>) -> Self {
         self.display_name = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -496,29 +513,34 @@ pub struct SingleInterestTargetingOptionResponse {
 
 impl SingleInterestTargetingOptionResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { child_interests: None, id: None, level: None, name: None }
     }
 
     /// Sets `child_interests`.
+    #[inline]
     pub fn child_interests(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.child_interests = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `level`.
+    #[inline]
     pub fn level(mut self, value: i64) -> Self {
         self.level = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self

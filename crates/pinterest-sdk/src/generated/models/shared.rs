@@ -91,6 +91,7 @@ pub struct AdCreateRequest {
 impl AdCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`ad_group_id`, `creative_type`, `pin_id`).
+    #[inline]
     pub fn builder() -> AdCreateRequestBuilder {
         AdCreateRequestBuilder::default()
     }
@@ -127,6 +128,7 @@ pub struct AdCreateRequestBuilder {
 
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl std::fmt::Debug for AdCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -135,138 +137,161 @@ impl std::fmt::Debug for AdCreateRequestBuilder {
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl AdCreateRequestBuilder {
     /// Sets `ad_group_id`.
+    #[inline]
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `carousel_android_deep_links`.
+    #[inline]
     pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_destination_urls`.
+    #[inline]
     pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_ios_deep_links`.
+    #[inline]
     pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `click_tracking_url`.
+    #[inline]
     pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.click_tracking_url = Some(value.into());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `customizable_cta_type`.
+    #[inline]
     pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
         self.customizable_cta_type = Some(value.into());
         self
     }
 
     /// Sets `destination_url`.
+    #[inline]
     pub fn destination_url(mut self, value: impl Into<String>) -> Self {
         self.destination_url = Some(value.into());
         self
     }
 
     /// Sets `disclosure_type`.
+    #[inline]
     pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
         self.disclosure_type = Some(value.into());
         self
     }
 
     /// Sets `disclosure_url`.
+    #[inline]
     pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
         self.disclosure_url = Some(value.into());
         self
     }
 
     /// Sets `grid_click_type`.
+    #[inline]
     pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
         self.grid_click_type = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `is_pin_deleted`.
+    #[inline]
     pub fn is_pin_deleted(mut self, value: bool) -> Self {
         self.is_pin_deleted = Some(value);
         self
     }
 
     /// Sets `is_removable`.
+    #[inline]
     pub fn is_removable(mut self, value: bool) -> Self {
         self.is_removable = Some(value);
         self
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `quiz_pin_data`.
+    #[inline]
     pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
         self.quiz_pin_data = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `view_tracking_url`.
+    #[inline]
     pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.view_tracking_url = Some(value.into());
         self
     }
 
     /// Sets `pin_id`.
+    #[inline]
     pub fn pin_id(mut self, value: impl Into<String>) -> Self {
         self.pin_id = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdCreateRequest, crate::error::BuildError> {
         Ok(AdCreateRequest {
             ad_group_id: self.ad_group_id.ok_or(crate::error::BuildError::missing("AdCreateRequest", "ad_group_id"))?,
@@ -393,6 +418,7 @@ pub struct AdGroupCreateRequest {
 impl AdGroupCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`billable_event`, `campaign_id`, `name`).
+    #[inline]
     pub fn builder() -> AdGroupCreateRequestBuilder {
         AdGroupCreateRequestBuilder::default()
     }
@@ -429,6 +455,7 @@ pub struct AdGroupCreateRequestBuilder {
 
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl std::fmt::Debug for AdGroupCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdGroupCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -437,90 +464,105 @@ impl std::fmt::Debug for AdGroupCreateRequestBuilder {
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl AdGroupCreateRequestBuilder {
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `bid_in_micro_currency`.
+    #[inline]
     pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
         self.bid_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `bid_strategy_type`.
+    #[inline]
     pub fn bid_strategy_type(mut self, value: impl Into<AdGroupCreateRequestBidStrategyType>) -> Self {
         self.bid_strategy_type = Some(value.into());
         self
     }
 
     /// Sets `billable_event`.
+    #[inline]
     pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
         self.billable_event = Some(value.into());
         self
     }
 
     /// Sets `budget_in_micro_currency`.
+    #[inline]
     pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
         self.budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `budget_type`.
+    #[inline]
     pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
         self.budget_type = Some(value.into());
         self
     }
 
     /// Sets `campaign_id`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_creative_optimization`.
+    #[inline]
     pub fn is_creative_optimization(mut self, value: bool) -> Self {
         self.is_creative_optimization = Some(value);
         self
     }
 
     /// Sets `lifetime_frequency_cap`.
+    #[inline]
     pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
         self.lifetime_frequency_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `optimization_goal_metadata`.
+    #[inline]
     pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
         self.optimization_goal_metadata = Some(value.into());
         self
     }
 
     /// Sets `pacing_delivery_type`.
+    #[inline]
     pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
         self.pacing_delivery_type = Some(value.into());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `promotion_application_level`.
+    #[inline]
     pub fn promotion_application_level(
         mut self,
         value: impl Into<AdGroupCreateRequestPromotionApplicationLevel>,
@@ -530,48 +572,56 @@ impl AdGroupCreateRequestBuilder {
     }
 
     /// Sets `promotion_id`.
+    #[inline]
     pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `targeting_spec`.
+    #[inline]
     pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_spec = Some(value.into());
         self
     }
 
     /// Sets `targeting_template_ids`.
+    #[inline]
     pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `bid_multiplier`.
+    #[inline]
     pub fn bid_multiplier(mut self, value: f64) -> Self {
         self.bid_multiplier = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AdGroupCreateRequest, crate::error::BuildError> {
         Ok(AdGroupCreateRequest {
             auto_targeting_enabled: self.auto_targeting_enabled,
@@ -716,6 +766,7 @@ pub struct AdGroupUpdateRequest {
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl AdGroupUpdateRequest {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self {
@@ -746,90 +797,105 @@ impl AdGroupUpdateRequest {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `bid_in_micro_currency`.
+    #[inline]
     pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
         self.bid_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `bid_strategy_type`.
+    #[inline]
     pub fn bid_strategy_type(mut self, value: impl Into<AdGroupUpdateRequestBidStrategyType>) -> Self {
         self.bid_strategy_type = Some(value.into());
         self
     }
 
     /// Sets `billable_event`.
+    #[inline]
     pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
         self.billable_event = Some(value.into());
         self
     }
 
     /// Sets `budget_in_micro_currency`.
+    #[inline]
     pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
         self.budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `budget_type`.
+    #[inline]
     pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
         self.budget_type = Some(value.into());
         self
     }
 
     /// Sets `campaign_id`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_creative_optimization`.
+    #[inline]
     pub fn is_creative_optimization(mut self, value: bool) -> Self {
         self.is_creative_optimization = Some(value);
         self
     }
 
     /// Sets `lifetime_frequency_cap`.
+    #[inline]
     pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
         self.lifetime_frequency_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `optimization_goal_metadata`.
+    #[inline]
     pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
         self.optimization_goal_metadata = Some(value.into());
         self
     }
 
     /// Sets `pacing_delivery_type`.
+    #[inline]
     pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
         self.pacing_delivery_type = Some(value.into());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `promotion_application_level`.
+    #[inline]
     pub fn promotion_application_level(
         mut self,
         value: impl Into<AdGroupUpdateRequestPromotionApplicationLevel>,
@@ -839,42 +905,49 @@ impl AdGroupUpdateRequest {
     }
 
     /// Sets `promotion_id`.
+    #[inline]
     pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `targeting_spec`.
+    #[inline]
     pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_spec = Some(value.into());
         self
     }
 
     /// Sets `targeting_template_ids`.
+    #[inline]
     pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `bid_multiplier`.
+    #[inline]
     pub fn bid_multiplier(mut self, value: f64) -> Self {
         self.bid_multiplier = Some(value);
         self
@@ -1166,6 +1239,7 @@ pub struct AdUpdateRequest {
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl AdUpdateRequest {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self {
@@ -1196,132 +1270,154 @@ impl AdUpdateRequest {
     }
 
     /// Sets `ad_group_id`.
+    #[inline]
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `carousel_android_deep_links`.
+    #[inline]
     pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_destination_urls`.
+    #[inline]
     pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_ios_deep_links`.
+    #[inline]
     pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `click_tracking_url`.
+    #[inline]
     pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.click_tracking_url = Some(value.into());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `customizable_cta_type`.
+    #[inline]
     pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
         self.customizable_cta_type = Some(value.into());
         self
     }
 
     /// Sets `destination_url`.
+    #[inline]
     pub fn destination_url(mut self, value: impl Into<String>) -> Self {
         self.destination_url = Some(value.into());
         self
     }
 
     /// Sets `disclosure_type`.
+    #[inline]
     pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
         self.disclosure_type = Some(value.into());
         self
     }
 
     /// Sets `disclosure_url`.
+    #[inline]
     pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
         self.disclosure_url = Some(value.into());
         self
     }
 
     /// Sets `grid_click_type`.
+    #[inline]
     pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
         self.grid_click_type = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `is_pin_deleted`.
+    #[inline]
     pub fn is_pin_deleted(mut self, value: bool) -> Self {
         self.is_pin_deleted = Some(value);
         self
     }
 
     /// Sets `is_removable`.
+    #[inline]
     pub fn is_removable(mut self, value: bool) -> Self {
         self.is_removable = Some(value);
         self
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `quiz_pin_data`.
+    #[inline]
     pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
         self.quiz_pin_data = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `view_tracking_url`.
+    #[inline]
     pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.view_tracking_url = Some(value.into());
         self
     }
 
     /// Sets `pin_id`.
+    #[inline]
     pub fn pin_id(mut self, value: impl Into<String>) -> Self {
         self.pin_id = Some(value.into());
         self
@@ -1346,11 +1442,13 @@ pub struct AppTypeMultipliers {
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 impl AppTypeMultipliers {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { app_type: None, additional_properties: Default::default() }
     }
 
     /// Sets `APP_TYPE`.
+    #[inline]
     pub fn app_type(mut self, value: impl Into<AppTypeMultipliersAppType>) -> Self {
         self.app_type = Some(value.into());
         self
@@ -1418,6 +1516,7 @@ pub struct Audience {
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl Audience {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -1436,72 +1535,84 @@ impl Audience {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `audience_type`.
+    #[inline]
     pub fn audience_type(mut self, value: impl Into<String>) -> Self {
         self.audience_type = Some(value.into());
         self
     }
 
     /// Sets `created_by_company_name`.
+    #[inline]
     pub fn created_by_company_name(mut self, value: impl Into<String>) -> Self {
         self.created_by_company_name = Some(value.into());
         self
     }
 
     /// Sets `created_timestamp`.
+    #[inline]
     pub fn created_timestamp(mut self, value: i64) -> Self {
         self.created_timestamp = Some(value);
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `rule`.
+    #[inline]
     pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
         self.rule = Some(value.into());
         self
     }
 
     /// Sets `size`.
+    #[inline]
     pub fn size(mut self, value: i64) -> Self {
         self.size = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `updated_timestamp`.
+    #[inline]
     pub fn updated_timestamp(mut self, value: i64) -> Self {
         self.updated_timestamp = Some(value);
         self
@@ -1580,6 +1691,7 @@ pub struct AudienceRule {
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl AudienceRule {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -1606,120 +1718,140 @@ impl AudienceRule {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `ad_id`.
+    #[inline]
     pub fn ad_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_id = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `campaign_id`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_id = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<String>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `customer_list_id`.
+    #[inline]
     pub fn customer_list_id(mut self, value: impl Into<String>) -> Self {
         self.customer_list_id = Some(value.into());
         self
     }
 
     /// Sets `engagement_domain`.
+    #[inline]
     pub fn engagement_domain(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.engagement_domain = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `engagement_type`.
+    #[inline]
     pub fn engagement_type(mut self, value: impl Into<String>) -> Self {
         self.engagement_type = Some(value.into());
         self
     }
 
     /// Sets `engager_type`.
+    #[inline]
     pub fn engager_type(mut self, value: i64) -> Self {
         self.engager_type = Some(value);
         self
     }
 
     /// Sets `event`.
+    #[inline]
     pub fn event(mut self, value: impl Into<String>) -> Self {
         self.event = Some(value.into());
         self
     }
 
     /// Sets `event_data`.
+    #[inline]
     pub fn event_data(mut self, value: impl Into<EventData>) -> Self {
         self.event_data = Some(value.into());
         self
     }
 
     /// Sets `event_source`.
+    #[inline]
     pub fn event_source(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.event_source = Some(value);
         self
     }
 
     /// Sets `ingestion_source`.
+    #[inline]
     pub fn ingestion_source(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.ingestion_source = Some(value);
         self
     }
 
     /// Sets `objective_type`.
+    #[inline]
     pub fn objective_type(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
         self.objective_type = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `percentage`.
+    #[inline]
     pub fn percentage(mut self, value: i64) -> Self {
         self.percentage = Some(value);
         self
     }
 
     /// Sets `pin_id`.
+    #[inline]
     pub fn pin_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.pin_id = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `prefill`.
+    #[inline]
     pub fn prefill(mut self, value: bool) -> Self {
         self.prefill = Some(value);
         self
     }
 
     /// Sets `retention_days`.
+    #[inline]
     pub fn retention_days(mut self, value: i64) -> Self {
         self.retention_days = Some(value);
         self
     }
 
     /// Sets `seed_id`.
+    #[inline]
     pub fn seed_id(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.seed_id = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `url`.
+    #[inline]
     pub fn url(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.url = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `visitor_source_id`.
+    #[inline]
     pub fn visitor_source_id(mut self, value: impl Into<String>) -> Self {
         self.visitor_source_id = Some(value.into());
         self
@@ -1741,6 +1873,7 @@ pub struct AvailabilityFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl AvailabilityFilter {
     /// A value with `AVAILABILITY` set and the other fields empty.
+    #[inline]
     pub fn new(availability: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let availability = availability.into();
         Self { availability }
@@ -1794,6 +1927,7 @@ pub struct Board {
 impl Board {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`id`, `name`).
+    #[inline]
     pub fn builder() -> BoardBuilder {
         BoardBuilder::default()
     }
@@ -1820,6 +1954,7 @@ pub struct BoardBuilder {
 
 #[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 impl std::fmt::Debug for BoardBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BoardBuilder").finish_non_exhaustive()
     }
@@ -1828,78 +1963,91 @@ impl std::fmt::Debug for BoardBuilder {
 #[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 impl BoardBuilder {
     /// Sets `board_pins_modified_at`.
+    #[inline]
     pub fn board_pins_modified_at(mut self, value: impl Into<DateTime>) -> Self {
         self.board_pins_modified_at = Some(value.into());
         self
     }
 
     /// Sets `collaborator_count`.
+    #[inline]
     pub fn collaborator_count(mut self, value: i64) -> Self {
         self.collaborator_count = Some(value);
         self
     }
 
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `follower_count`.
+    #[inline]
     pub fn follower_count(mut self, value: i64) -> Self {
         self.follower_count = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `is_ads_only`.
+    #[inline]
     pub fn is_ads_only(mut self, value: bool) -> Self {
         self.is_ads_only = Some(value);
         self
     }
 
     /// Sets `media`.
+    #[inline]
     pub fn media(mut self, value: impl Into<BoardMedia>) -> Self {
         self.media = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `owner`.
+    #[inline]
     pub fn owner(mut self, value: impl Into<BoardOwner>) -> Self {
         self.owner = Some(value.into());
         self
     }
 
     /// Sets `pin_count`.
+    #[inline]
     pub fn pin_count(mut self, value: i64) -> Self {
         self.pin_count = Some(value);
         self
     }
 
     /// Sets `privacy`.
+    #[inline]
     pub fn privacy(mut self, value: impl Into<BoardPrivacy>) -> Self {
         self.privacy = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<Board, crate::error::BuildError> {
         Ok(Board {
             board_pins_modified_at: self.board_pins_modified_at,
@@ -1936,17 +2084,20 @@ pub struct BoardMedia {
 #[cfg(any(feature = "boards", feature = "search", feature = "user_account"))]
 impl BoardMedia {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { image_cover_url: None, pin_thumbnail_urls: None }
     }
 
     /// Sets `image_cover_url`.
+    #[inline]
     pub fn image_cover_url(mut self, value: impl Into<String>) -> Self {
         self.image_cover_url = Some(value.into());
         self
     }
 
     /// Sets `pin_thumbnail_urls`.
+    #[inline]
     pub fn pin_thumbnail_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.pin_thumbnail_urls = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1982,11 +2133,13 @@ pub struct BoardOwner {
 ))]
 impl BoardOwner {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { username: None }
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
@@ -2018,6 +2171,7 @@ pub struct BrandFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl BrandFilter {
     /// A value with `BRAND` set and the other fields empty.
+    #[inline]
     pub fn new(brand: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let brand = brand.into();
         Self { brand }
@@ -2063,23 +2217,27 @@ pub struct BusinessAccessUserSummary {
 ))]
 impl BusinessAccessUserSummary {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { email: None, id: None, username: None }
     }
 
     /// Sets `email`.
+    #[inline]
     pub fn email(mut self, value: impl Into<String>) -> Self {
         self.email = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
@@ -2117,11 +2275,13 @@ pub struct CampaignAudienceMultipliers {
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignAudienceMultipliers {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { audience_id: None, additional_properties: Default::default() }
     }
 
     /// Sets `AUDIENCE_ID`.
+    #[inline]
     pub fn audience_id(mut self, value: impl Into<String>) -> Self {
         self.audience_id = Some(value.into());
         self
@@ -2149,23 +2309,27 @@ pub struct CampaignBidOptions {
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignBidOptions {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { app_type_multipliers: None, audience_multipliers: None, placement_multipliers: None }
     }
 
     /// Sets `app_type_multipliers`.
+    #[inline]
     pub fn app_type_multipliers(mut self, value: impl Into<AppTypeMultipliers>) -> Self {
         self.app_type_multipliers = Some(value.into());
         self
     }
 
     /// Sets `audience_multipliers`.
+    #[inline]
     pub fn audience_multipliers(mut self, value: impl Into<CampaignAudienceMultipliers>) -> Self {
         self.audience_multipliers = Some(value.into());
         self
     }
 
     /// Sets `placement_multipliers`.
+    #[inline]
     pub fn placement_multipliers(mut self, value: impl Into<PlacementMultipliers>) -> Self {
         self.placement_multipliers = Some(value.into());
         self
@@ -2199,24 +2363,28 @@ pub struct CampaignBidOptionsUpdate {
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignBidOptionsUpdate {
     /// A value with `update_mask` set and the other fields empty.
+    #[inline]
     pub fn new(update_mask: impl IntoIterator<Item = impl Into<CampaignBidOptionsUpdateUpdateMaskItem>>) -> Self {
         let update_mask = update_mask.into_iter().map(Into::into).collect();
         Self { app_type_multipliers: None, audience_multipliers: None, placement_multipliers: None, update_mask }
     }
 
     /// Sets `app_type_multipliers`.
+    #[inline]
     pub fn app_type_multipliers(mut self, value: impl Into<AppTypeMultipliers>) -> Self {
         self.app_type_multipliers = Some(value.into());
         self
     }
 
     /// Sets `audience_multipliers`.
+    #[inline]
     pub fn audience_multipliers(mut self, value: impl Into<CampaignAudienceMultipliers>) -> Self {
         self.audience_multipliers = Some(value.into());
         self
     }
 
     /// Sets `placement_multipliers`.
+    #[inline]
     pub fn placement_multipliers(mut self, value: impl Into<PlacementMultipliers>) -> Self {
         self.placement_multipliers = Some(value.into());
         self
@@ -2293,6 +2461,7 @@ pub struct CampaignCreateRequest {
 impl CampaignCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`ad_account_id`, `name`, `objective_type`).
+    #[inline]
     pub fn builder() -> CampaignCreateRequestBuilder {
         CampaignCreateRequestBuilder::default()
     }
@@ -2323,6 +2492,7 @@ pub struct CampaignCreateRequestBuilder {
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl std::fmt::Debug for CampaignCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CampaignCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -2331,102 +2501,119 @@ impl std::fmt::Debug for CampaignCreateRequestBuilder {
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignCreateRequestBuilder {
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `daily_spend_cap`.
+    #[inline]
     pub fn daily_spend_cap(mut self, value: i64) -> Self {
         self.daily_spend_cap = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_automated_campaign`.
+    #[inline]
     pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
         self.is_automated_campaign = Some(value.into());
         self
     }
 
     /// Sets `is_flexible_daily_budgets`.
+    #[inline]
     pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
         self.is_flexible_daily_budgets = Some(value.into());
         self
     }
 
     /// Sets `lifetime_spend_cap`.
+    #[inline]
     pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
         self.lifetime_spend_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `order_line_id`.
+    #[inline]
     pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
         self.order_line_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `default_ad_group_budget_in_micro_currency`.
+    #[inline]
     pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
         self.default_ad_group_budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `is_campaign_budget_optimization`.
+    #[inline]
     pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
         self.is_campaign_budget_optimization = Some(value.into());
         self
     }
 
     /// Sets `bid_options`.
+    #[inline]
     pub fn bid_options(mut self, value: impl Into<CampaignBidOptionsCreate>) -> Self {
         self.bid_options = Some(value.into());
         self
     }
 
     /// Sets `is_performance_plus`.
+    #[inline]
     pub fn is_performance_plus(mut self, value: bool) -> Self {
         self.is_performance_plus = Some(value);
         self
     }
 
     /// Sets `objective_type`.
+    #[inline]
     pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
         self.objective_type = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CampaignCreateRequest, crate::error::BuildError> {
         Ok(CampaignCreateRequest {
             ad_account_id: self
@@ -2542,6 +2729,7 @@ pub struct CampaignUpdateRequest {
 impl CampaignUpdateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`id`, `ad_account_id`).
+    #[inline]
     pub fn builder() -> CampaignUpdateRequestBuilder {
         CampaignUpdateRequestBuilder::default()
     }
@@ -2573,6 +2761,7 @@ pub struct CampaignUpdateRequestBuilder {
 
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl std::fmt::Debug for CampaignUpdateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CampaignUpdateRequestBuilder").finish_non_exhaustive()
     }
@@ -2581,108 +2770,126 @@ impl std::fmt::Debug for CampaignUpdateRequestBuilder {
 #[cfg(any(feature = "bulk", feature = "campaigns"))]
 impl CampaignUpdateRequestBuilder {
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `daily_spend_cap`.
+    #[inline]
     pub fn daily_spend_cap(mut self, value: i64) -> Self {
         self.daily_spend_cap = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_automated_campaign`.
+    #[inline]
     pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
         self.is_automated_campaign = Some(value.into());
         self
     }
 
     /// Sets `is_flexible_daily_budgets`.
+    #[inline]
     pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
         self.is_flexible_daily_budgets = Some(value.into());
         self
     }
 
     /// Sets `lifetime_spend_cap`.
+    #[inline]
     pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
         self.lifetime_spend_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `order_line_id`.
+    #[inline]
     pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
         self.order_line_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `default_ad_group_budget_in_micro_currency`.
+    #[inline]
     pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
         self.default_ad_group_budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `is_campaign_budget_optimization`.
+    #[inline]
     pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
         self.is_campaign_budget_optimization = Some(value.into());
         self
     }
 
     /// Sets `bid_options`.
+    #[inline]
     pub fn bid_options(mut self, value: impl Into<CampaignBidOptionsUpdate>) -> Self {
         self.bid_options = Some(value.into());
         self
     }
 
     /// Sets `is_performance_plus`.
+    #[inline]
     pub fn is_performance_plus(mut self, value: bool) -> Self {
         self.is_performance_plus = Some(value);
         self
     }
 
     /// Sets `objective_type`.
+    #[inline]
     pub fn objective_type(mut self, value: impl Into<ObjectiveType>) -> Self {
         self.objective_type = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CampaignUpdateRequest, crate::error::BuildError> {
         Ok(CampaignUpdateRequest {
             id: self.id.ok_or(crate::error::BuildError::missing("CampaignUpdateRequest", "id"))?,
@@ -2740,6 +2947,7 @@ pub struct CatalogsCreativeAssetsProductGroupCreateRequest {
 impl CatalogsCreativeAssetsProductGroupCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_id`, `filters`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
         CatalogsCreativeAssetsProductGroupCreateRequestBuilder::default()
     }
@@ -2758,6 +2966,7 @@ pub struct CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsCreativeAssetsProductGroupCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -2766,30 +2975,35 @@ impl std::fmt::Debug for CatalogsCreativeAssetsProductGroupCreateRequestBuilder 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupCreateRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsCreativeAssetsProductGroupCreateRequest, crate::error::BuildError> {
         Ok(CatalogsCreativeAssetsProductGroupCreateRequest {
             catalog_id: self.catalog_id.ok_or(crate::error::BuildError::missing(
@@ -2882,6 +3096,7 @@ pub struct CatalogsCreativeAssetsProductGroupFiltersAllOf {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupFiltersAllOf {
     /// A value with `all_of` set and the other fields empty.
+    #[inline]
     pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsProductGroupFilterKeys>>) -> Self {
         let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
@@ -2902,6 +3117,7 @@ pub struct CatalogsCreativeAssetsProductGroupFiltersAnyOf {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupFiltersAnyOf {
     /// A value with `any_of` set and the other fields empty.
+    #[inline]
     pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsCreativeAssetsProductGroupFilterKeys>>) -> Self {
         let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
@@ -2932,6 +3148,7 @@ pub struct CatalogsCreativeAssetsProductGroupUpdateRequest {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsCreativeAssetsProductGroupUpdateRequest {
     /// A value with nothing set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_type: Some(CatalogsCreativeAssetsProductGroupUpdateRequestCatalogType::from("CREATIVE_ASSETS")),
@@ -2942,18 +3159,21 @@ impl CatalogsCreativeAssetsProductGroupUpdateRequest {
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsCreativeAssetsProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -3003,6 +3223,7 @@ pub struct CatalogsHotelProductGroupCreateRequest {
 impl CatalogsHotelProductGroupCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_id`, `filters`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsHotelProductGroupCreateRequestBuilder {
         CatalogsHotelProductGroupCreateRequestBuilder::default()
     }
@@ -3021,6 +3242,7 @@ pub struct CatalogsHotelProductGroupCreateRequestBuilder {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl std::fmt::Debug for CatalogsHotelProductGroupCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsHotelProductGroupCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -3029,30 +3251,35 @@ impl std::fmt::Debug for CatalogsHotelProductGroupCreateRequestBuilder {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupCreateRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsHotelProductGroupCreateRequest, crate::error::BuildError> {
         Ok(CatalogsHotelProductGroupCreateRequest {
             catalog_id: self
@@ -3132,6 +3359,7 @@ pub struct CatalogsHotelProductGroupFiltersAllOf {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupFiltersAllOf {
     /// A value with `all_of` set and the other fields empty.
+    #[inline]
     pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsHotelProductGroupFilterKeys>>) -> Self {
         let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
@@ -3152,6 +3380,7 @@ pub struct CatalogsHotelProductGroupFiltersAnyOf {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupFiltersAnyOf {
     /// A value with `any_of` set and the other fields empty.
+    #[inline]
     pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsHotelProductGroupFilterKeys>>) -> Self {
         let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
@@ -3182,6 +3411,7 @@ pub struct CatalogsHotelProductGroupUpdateRequest {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsHotelProductGroupUpdateRequest {
     /// A value with nothing set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_type: Some(CatalogsHotelProductGroupUpdateRequestCatalogType::from("HOTEL")),
@@ -3192,18 +3422,21 @@ impl CatalogsHotelProductGroupUpdateRequest {
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsHotelProductGroupFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -3292,6 +3525,7 @@ pub struct CatalogsProductGroupCreateRequest {
 impl CatalogsProductGroupCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`feed_id`, `filters`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsProductGroupCreateRequestBuilder {
         CatalogsProductGroupCreateRequestBuilder::default()
     }
@@ -3311,6 +3545,7 @@ pub struct CatalogsProductGroupCreateRequestBuilder {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl std::fmt::Debug for CatalogsProductGroupCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsProductGroupCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -3319,36 +3554,42 @@ impl std::fmt::Debug for CatalogsProductGroupCreateRequestBuilder {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupCreateRequestBuilder {
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `feed_id`.
+    #[inline]
     pub fn feed_id(mut self, value: impl Into<String>) -> Self {
         self.feed_id = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `is_featured`.
+    #[inline]
     pub fn is_featured(mut self, value: bool) -> Self {
         self.is_featured = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsProductGroupCreateRequest, crate::error::BuildError> {
         Ok(CatalogsProductGroupCreateRequest {
             description: self.description,
@@ -3381,12 +3622,14 @@ pub struct CatalogsProductGroupCurrencyCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupCurrencyCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: impl Into<NonNullableCatalogsCurrency>) -> Self {
         let values = values.into();
         Self { negated: None, values }
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3491,12 +3734,14 @@ pub struct CatalogsProductGroupFilterOperatorTypeCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupFilterOperatorTypeCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let values = values.into_iter().map(Into::into).collect();
         Self { filter_operator_type: None, negated: None, values }
     }
 
     /// Sets `filter_operator_type`.
+    #[inline]
     pub fn filter_operator_type(
         mut self,
         value: impl Into<CatalogsProductGroupFilterOperatorTypeCriteriaFilterOperatorType>,
@@ -3506,6 +3751,7 @@ impl CatalogsProductGroupFilterOperatorTypeCriteria {
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3549,6 +3795,7 @@ pub struct CatalogsProductGroupFiltersRequestAllOf {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupFiltersRequestAllOf {
     /// A value with `all_of` set and the other fields empty.
+    #[inline]
     pub fn new(all_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
         let all_of = all_of.into_iter().map(Into::into).collect();
         Self { all_of }
@@ -3569,6 +3816,7 @@ pub struct CatalogsProductGroupFiltersRequestAnyOf {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupFiltersRequestAnyOf {
     /// A value with `any_of` set and the other fields empty.
+    #[inline]
     pub fn new(any_of: impl IntoIterator<Item = impl Into<CatalogsProductGroupFilterKeys>>) -> Self {
         let any_of = any_of.into_iter().map(Into::into).collect();
         Self { any_of }
@@ -3592,12 +3840,14 @@ pub struct CatalogsProductGroupMultipleCountriesCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleCountriesCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: impl IntoIterator<Item = impl Into<Country>>) -> Self {
         let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3621,12 +3871,14 @@ pub struct CatalogsProductGroupMultipleGenderCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleGenderCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: impl IntoIterator<Item = impl Into<Gender>>) -> Self {
         let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3650,12 +3902,14 @@ pub struct CatalogsProductGroupMultipleMediaTypesCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleMediaTypesCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: impl IntoIterator<Item = impl Into<MediaType>>) -> Self {
         let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3679,12 +3933,14 @@ pub struct CatalogsProductGroupMultipleStringCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleStringCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let values = values.into_iter().map(Into::into).collect();
         Self { negated: None, values }
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3708,12 +3964,14 @@ pub struct CatalogsProductGroupMultipleStringListCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupMultipleStringListCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: impl IntoIterator<Item = Vec<String>>) -> Self {
         let values = values.into_iter().collect();
         Self { negated: None, values }
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3740,17 +3998,20 @@ pub struct CatalogsProductGroupPricingCriteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupPricingCriteria {
     /// A value with `values` set and the other fields empty.
+    #[inline]
     pub fn new(values: f64) -> Self {
         Self { inclusion: None, negated: None, values }
     }
 
     /// Sets `inclusion`.
+    #[inline]
     pub fn inclusion(mut self, value: bool) -> Self {
         self.inclusion = Some(value);
         self
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3776,12 +4037,14 @@ pub struct CatalogsProductGroupUint32Criteria {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupUint32Criteria {
     /// A value with `operator` and `value` set and the other fields empty.
+    #[inline]
     pub fn new(operator: impl Into<CatalogsProductGroupUint32CriteriaOperator>, value: i64) -> Self {
         let operator = operator.into();
         Self { negated: None, operator, value }
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
@@ -3823,29 +4086,34 @@ pub struct CatalogsProductGroupUpdateRequest {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsProductGroupUpdateRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { description: None, filters: None, is_featured: None, name: None }
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `is_featured`.
+    #[inline]
     pub fn is_featured(mut self, value: bool) -> Self {
         self.is_featured = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -3896,6 +4164,7 @@ pub struct CatalogsRetailProductGroupCreateRequest {
 impl CatalogsRetailProductGroupCreateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`catalog_id`, `filters`, `name`).
+    #[inline]
     pub fn builder() -> CatalogsRetailProductGroupCreateRequestBuilder {
         CatalogsRetailProductGroupCreateRequestBuilder::default()
     }
@@ -3916,6 +4185,7 @@ pub struct CatalogsRetailProductGroupCreateRequestBuilder {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl std::fmt::Debug for CatalogsRetailProductGroupCreateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsRetailProductGroupCreateRequestBuilder").finish_non_exhaustive()
     }
@@ -3924,42 +4194,49 @@ impl std::fmt::Debug for CatalogsRetailProductGroupCreateRequestBuilder {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsRetailProductGroupCreateRequestBuilder {
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `locale`.
+    #[inline]
     pub fn locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
         self.locale = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsRetailProductGroupCreateRequest, crate::error::BuildError> {
         Ok(CatalogsRetailProductGroupCreateRequest {
             catalog_id: self
@@ -4013,6 +4290,7 @@ pub struct CatalogsRetailProductGroupUpdateRequest {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsRetailProductGroupUpdateRequest {
     /// A value with nothing set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             catalog_type: Some(CatalogsRetailProductGroupUpdateRequestCatalogType::from("RETAIL")),
@@ -4025,30 +4303,35 @@ impl CatalogsRetailProductGroupUpdateRequest {
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `filters`.
+    #[inline]
     pub fn filters(mut self, value: impl Into<CatalogsProductGroupFiltersRequest>) -> Self {
         self.filters = Some(value.into());
         self
     }
 
     /// Sets `locale`.
+    #[inline]
     pub fn locale(mut self, value: impl Into<CatalogsLocale>) -> Self {
         self.locale = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -4082,16 +4365,19 @@ tagged_union! {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsVerticalProductGroupCreateRequest {
     /// The `RETAIL` variant.
+    #[inline]
     pub fn retail(value: CatalogsRetailProductGroupCreateRequest) -> Self {
         Self::Retail(value)
     }
 
     /// The `HOTEL` variant.
+    #[inline]
     pub fn hotel(value: CatalogsHotelProductGroupCreateRequest) -> Self {
         Self::Hotel(value)
     }
 
     /// The `CREATIVE_ASSETS` variant.
+    #[inline]
     pub fn creative_assets(value: CatalogsCreativeAssetsProductGroupCreateRequest) -> Self {
         Self::CreativeAssets(value)
     }
@@ -4131,16 +4417,19 @@ tagged_union! {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CatalogsVerticalProductGroupUpdateRequest {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail() -> Self {
         Self::Retail(CatalogsRetailProductGroupUpdateRequest::new())
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel() -> Self {
         Self::Hotel(CatalogsHotelProductGroupUpdateRequest::new())
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets() -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsProductGroupUpdateRequest::new())
     }
@@ -4182,6 +4471,7 @@ pub struct ConditionFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ConditionFilter {
     /// A value with `CONDITION` set and the other fields empty.
+    #[inline]
     pub fn new(condition: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let condition = condition.into();
         Self { condition }
@@ -4520,6 +4810,7 @@ pub struct CountryFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CountryFilter {
     /// A value with `COUNTRY` set and the other fields empty.
+    #[inline]
     pub fn new(country: impl Into<CatalogsProductGroupMultipleCountriesCriteria>) -> Self {
         let country = country.into();
         Self { country }
@@ -4541,6 +4832,7 @@ pub struct CreativeAssetsIdFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CreativeAssetsIdFilter {
     /// A value with `CREATIVE_ASSETS_ID` set and the other fields empty.
+    #[inline]
     pub fn new(creative_assets_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let creative_assets_id = creative_assets_id.into();
         Self { creative_assets_id }
@@ -4634,6 +4926,7 @@ pub struct CurrencyFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CurrencyFilter {
     /// A value with `CURRENCY` set and the other fields empty.
+    #[inline]
     pub fn new(currency: impl Into<CatalogsProductGroupCurrencyCriteria>) -> Self {
         let currency = currency.into();
         Self { currency }
@@ -4655,6 +4948,7 @@ pub struct CustomLabel0Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel0Filter {
     /// A value with `CUSTOM_LABEL_0` set and the other fields empty.
+    #[inline]
     pub fn new(custom_label_0: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
         let custom_label_0 = custom_label_0.into();
         Self { custom_label_0 }
@@ -4676,6 +4970,7 @@ pub struct CustomLabel1Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel1Filter {
     /// A value with `CUSTOM_LABEL_1` set and the other fields empty.
+    #[inline]
     pub fn new(custom_label_1: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
         let custom_label_1 = custom_label_1.into();
         Self { custom_label_1 }
@@ -4697,6 +4992,7 @@ pub struct CustomLabel2Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel2Filter {
     /// A value with `CUSTOM_LABEL_2` set and the other fields empty.
+    #[inline]
     pub fn new(custom_label_2: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
         let custom_label_2 = custom_label_2.into();
         Self { custom_label_2 }
@@ -4718,6 +5014,7 @@ pub struct CustomLabel3Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel3Filter {
     /// A value with `CUSTOM_LABEL_3` set and the other fields empty.
+    #[inline]
     pub fn new(custom_label_3: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
         let custom_label_3 = custom_label_3.into();
         Self { custom_label_3 }
@@ -4739,6 +5036,7 @@ pub struct CustomLabel4Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomLabel4Filter {
     /// A value with `CUSTOM_LABEL_4` set and the other fields empty.
+    #[inline]
     pub fn new(custom_label_4: impl Into<CatalogsProductGroupFilterOperatorTypeCriteria>) -> Self {
         let custom_label_4 = custom_label_4.into();
         Self { custom_label_4 }
@@ -4760,6 +5058,7 @@ pub struct CustomNumber0Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber0Filter {
     /// A value with `CUSTOM_NUMBER_0` set and the other fields empty.
+    #[inline]
     pub fn new(custom_number_0: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
         let custom_number_0 = custom_number_0.into();
         Self { custom_number_0 }
@@ -4781,6 +5080,7 @@ pub struct CustomNumber1Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber1Filter {
     /// A value with `CUSTOM_NUMBER_1` set and the other fields empty.
+    #[inline]
     pub fn new(custom_number_1: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
         let custom_number_1 = custom_number_1.into();
         Self { custom_number_1 }
@@ -4802,6 +5102,7 @@ pub struct CustomNumber2Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber2Filter {
     /// A value with `CUSTOM_NUMBER_2` set and the other fields empty.
+    #[inline]
     pub fn new(custom_number_2: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
         let custom_number_2 = custom_number_2.into();
         Self { custom_number_2 }
@@ -4823,6 +5124,7 @@ pub struct CustomNumber3Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber3Filter {
     /// A value with `CUSTOM_NUMBER_3` set and the other fields empty.
+    #[inline]
     pub fn new(custom_number_3: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
         let custom_number_3 = custom_number_3.into();
         Self { custom_number_3 }
@@ -4844,6 +5146,7 @@ pub struct CustomNumber4Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl CustomNumber4Filter {
     /// A value with `CUSTOM_NUMBER_4` set and the other fields empty.
+    #[inline]
     pub fn new(custom_number_4: impl Into<CatalogsProductGroupUint32Criteria>) -> Self {
         let custom_number_4 = custom_number_4.into();
         Self { custom_number_4 }
@@ -4994,6 +5297,7 @@ pub struct EventData {
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl EventData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             currency: None,
@@ -5011,66 +5315,77 @@ impl EventData {
     }
 
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<Currency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `lead_type`.
+    #[inline]
     pub fn lead_type(mut self, value: impl Into<String>) -> Self {
         self.lead_type = Some(value.into());
         self
     }
 
     /// Sets `line_items`.
+    #[inline]
     pub fn line_items(mut self, value: impl Into<LineItem>) -> Self {
         self.line_items = Some(value.into());
         self
     }
 
     /// Sets `order_id`.
+    #[inline]
     pub fn order_id(mut self, value: impl Into<String>) -> Self {
         self.order_id = Some(value.into());
         self
     }
 
     /// Sets `order_quantity`.
+    #[inline]
     pub fn order_quantity(mut self, value: i64) -> Self {
         self.order_quantity = Some(value);
         self
     }
 
     /// Sets `page_name`.
+    #[inline]
     pub fn page_name(mut self, value: impl Into<String>) -> Self {
         self.page_name = Some(value.into());
         self
     }
 
     /// Sets `promo_code`.
+    #[inline]
     pub fn promo_code(mut self, value: impl Into<String>) -> Self {
         self.promo_code = Some(value.into());
         self
     }
 
     /// Sets `property`.
+    #[inline]
     pub fn property(mut self, value: impl Into<String>) -> Self {
         self.property = Some(value.into());
         self
     }
 
     /// Sets `search_query`.
+    #[inline]
     pub fn search_query(mut self, value: impl Into<String>) -> Self {
         self.search_query = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
     }
 
     /// Sets `video_title`.
+    #[inline]
     pub fn video_title(mut self, value: impl Into<String>) -> Self {
         self.video_title = Some(value.into());
         self
@@ -5109,17 +5424,20 @@ pub struct Exception {
 ))]
 impl Exception {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { code: None, message: None }
     }
 
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
@@ -5151,6 +5469,7 @@ pub struct GenderFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GenderFilter {
     /// A value with `GENDER` set and the other fields empty.
+    #[inline]
     pub fn new(gender: impl Into<CatalogsProductGroupMultipleGenderCriteria>) -> Self {
         let gender = gender.into();
         Self { gender }
@@ -5172,6 +5491,7 @@ pub struct GoogleProductCategory0Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory0Filter {
     /// A value with `GOOGLE_PRODUCT_CATEGORY_0` set and the other fields empty.
+    #[inline]
     pub fn new(google_product_category_0: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let google_product_category_0 = google_product_category_0.into();
         Self { google_product_category_0 }
@@ -5193,6 +5513,7 @@ pub struct GoogleProductCategory1Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory1Filter {
     /// A value with `GOOGLE_PRODUCT_CATEGORY_1` set and the other fields empty.
+    #[inline]
     pub fn new(google_product_category_1: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let google_product_category_1 = google_product_category_1.into();
         Self { google_product_category_1 }
@@ -5214,6 +5535,7 @@ pub struct GoogleProductCategory2Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory2Filter {
     /// A value with `GOOGLE_PRODUCT_CATEGORY_2` set and the other fields empty.
+    #[inline]
     pub fn new(google_product_category_2: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let google_product_category_2 = google_product_category_2.into();
         Self { google_product_category_2 }
@@ -5235,6 +5557,7 @@ pub struct GoogleProductCategory3Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory3Filter {
     /// A value with `GOOGLE_PRODUCT_CATEGORY_3` set and the other fields empty.
+    #[inline]
     pub fn new(google_product_category_3: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let google_product_category_3 = google_product_category_3.into();
         Self { google_product_category_3 }
@@ -5256,6 +5579,7 @@ pub struct GoogleProductCategory4Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory4Filter {
     /// A value with `GOOGLE_PRODUCT_CATEGORY_4` set and the other fields empty.
+    #[inline]
     pub fn new(google_product_category_4: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let google_product_category_4 = google_product_category_4.into();
         Self { google_product_category_4 }
@@ -5277,6 +5601,7 @@ pub struct GoogleProductCategory5Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory5Filter {
     /// A value with `GOOGLE_PRODUCT_CATEGORY_5` set and the other fields empty.
+    #[inline]
     pub fn new(google_product_category_5: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let google_product_category_5 = google_product_category_5.into();
         Self { google_product_category_5 }
@@ -5298,6 +5623,7 @@ pub struct GoogleProductCategory6Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl GoogleProductCategory6Filter {
     /// A value with `GOOGLE_PRODUCT_CATEGORY_6` set and the other fields empty.
+    #[inline]
     pub fn new(google_product_category_6: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let google_product_category_6 = google_product_category_6.into();
         Self { google_product_category_6 }
@@ -5346,6 +5672,7 @@ pub struct HotelIdFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl HotelIdFilter {
     /// A value with `HOTEL_ID` set and the other fields empty.
+    #[inline]
     pub fn new(hotel_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let hotel_id = hotel_id.into();
         Self { hotel_id }
@@ -5384,18 +5711,21 @@ pub struct ImageDetails {
 ))]
 impl ImageDetails {
     /// A value with `url` set and the other fields empty.
+    #[inline]
     pub fn new(url: impl Into<String>) -> Self {
         let url = url.into();
         Self { height: None, url, width: None }
     }
 
     /// Sets `height`.
+    #[inline]
     pub fn height(mut self, value: i64) -> Self {
         self.height = Some(value);
         self
     }
 
     /// Sets `width`.
+    #[inline]
     pub fn width(mut self, value: i64) -> Self {
         self.width = Some(value);
         self
@@ -5441,35 +5771,41 @@ pub struct ImageMetadata {
 ))]
 impl ImageMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { description: None, images: None, item_type: None, link: None, title: None }
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `images`.
+    #[inline]
     pub fn images(mut self, value: impl Into<ImageSize>) -> Self {
         self.images = Some(value.into());
         self
     }
 
     /// Sets `item_type`.
+    #[inline]
     pub fn item_type(mut self, value: impl Into<String>) -> Self {
         self.item_type = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
@@ -5512,29 +5848,34 @@ pub struct ImageSize {
 ))]
 impl ImageSize {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { n1200x: None, n150x150: None, n400x300: None, n600x: None }
     }
 
     /// Sets `1200x`.
+    #[inline]
     pub fn n1200x(mut self, value: impl Into<ImageDetails>) -> Self {
         self.n1200x = Some(value.into());
         self
     }
 
     /// Sets `150x150`.
+    #[inline]
     pub fn n150x150(mut self, value: impl Into<ImageDetails>) -> Self {
         self.n150x150 = Some(value.into());
         self
     }
 
     /// Sets `400x300`.
+    #[inline]
     pub fn n400x300(mut self, value: impl Into<ImageDetails>) -> Self {
         self.n400x300 = Some(value.into());
         self
     }
 
     /// Sets `600x`.
+    #[inline]
     pub fn n600x(mut self, value: impl Into<ImageDetails>) -> Self {
         self.n600x = Some(value.into());
         self
@@ -5568,6 +5909,7 @@ pub struct ItemGroupIdFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ItemGroupIdFilter {
     /// A value with `ITEM_GROUP_ID` set and the other fields empty.
+    #[inline]
     pub fn new(item_group_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let item_group_id = item_group_id.into();
         Self { item_group_id }
@@ -5589,6 +5931,7 @@ pub struct ItemIdFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ItemIdFilter {
     /// A value with `ITEM_ID` set and the other fields empty.
+    #[inline]
     pub fn new(item_id: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let item_id = item_id.into();
         Self { item_id }
@@ -5615,18 +5958,21 @@ pub struct KeywordUpdate {
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 impl KeywordUpdate {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self { archived: None, bid: None, id }
     }
 
     /// Sets `archived`.
+    #[inline]
     pub fn archived(mut self, value: bool) -> Self {
         self.archived = Some(value);
         self
     }
 
     /// Sets `bid`.
+    #[inline]
     pub fn bid(mut self, value: i64) -> Self {
         self.bid = Some(value);
         self
@@ -5653,18 +5999,21 @@ pub struct KeywordsCommon {
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 impl KeywordsCommon {
     /// A value with `value` set and the other fields empty.
+    #[inline]
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
         Self { bid: None, match_type: None, value }
     }
 
     /// Sets `bid`.
+    #[inline]
     pub fn bid(mut self, value: i64) -> Self {
         self.bid = Some(value);
         self
     }
 
     /// Sets `match_type`.
+    #[inline]
     pub fn match_type(mut self, value: impl Into<MatchTypeResponse>) -> Self {
         self.match_type = Some(value.into());
         self
@@ -5687,6 +6036,7 @@ pub struct KeywordsRequest {
 #[cfg(any(feature = "bulk", feature = "keywords"))]
 impl KeywordsRequest {
     /// A value with `keywords` and `parent_id` set and the other fields empty.
+    #[inline]
     pub fn new(keywords: impl IntoIterator<Item = impl Into<KeywordsCommon>>, parent_id: impl Into<String>) -> Self {
         let keywords = keywords.into_iter().map(Into::into).collect();
         let parent_id = parent_id.into();
@@ -5710,6 +6060,7 @@ pub struct LabelCreateRequest {
 #[cfg(any(feature = "bulk", feature = "labels"))]
 impl LabelCreateRequest {
     /// A value with `labels` and `parent_id` set and the other fields empty.
+    #[inline]
     pub fn new(
         labels: impl IntoIterator<Item = impl Into<LabelCreateRequestLabelsItem>>,
         parent_id: impl Into<String>,
@@ -5737,12 +6088,14 @@ pub struct LabelCreateRequestLabelsItem {
 #[cfg(any(feature = "bulk", feature = "labels"))]
 impl LabelCreateRequestLabelsItem {
     /// A value with `value` set and the other fields empty.
+    #[inline]
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
         Self { label_type: None, value }
     }
 
     /// Sets `label_type`.
+    #[inline]
     pub fn label_type(mut self, value: impl Into<LabelType>) -> Self {
         self.label_type = Some(value.into());
         self
@@ -5794,6 +6147,7 @@ pub struct LineItem {
 #[cfg(any(feature = "audience_sharing", feature = "audiences"))]
 impl LineItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             product_brand: None,
@@ -5808,48 +6162,56 @@ impl LineItem {
     }
 
     /// Sets `product_brand`.
+    #[inline]
     pub fn product_brand(mut self, value: impl Into<String>) -> Self {
         self.product_brand = Some(value.into());
         self
     }
 
     /// Sets `product_category`.
+    #[inline]
     pub fn product_category(mut self, value: impl Into<String>) -> Self {
         self.product_category = Some(value.into());
         self
     }
 
     /// Sets `product_id`.
+    #[inline]
     pub fn product_id(mut self, value: i64) -> Self {
         self.product_id = Some(value);
         self
     }
 
     /// Sets `product_name`.
+    #[inline]
     pub fn product_name(mut self, value: impl Into<String>) -> Self {
         self.product_name = Some(value.into());
         self
     }
 
     /// Sets `product_price`.
+    #[inline]
     pub fn product_price(mut self, value: impl Into<String>) -> Self {
         self.product_price = Some(value.into());
         self
     }
 
     /// Sets `product_quantity`.
+    #[inline]
     pub fn product_quantity(mut self, value: i64) -> Self {
         self.product_quantity = Some(value);
         self
     }
 
     /// Sets `product_variant`.
+    #[inline]
     pub fn product_variant(mut self, value: impl Into<String>) -> Self {
         self.product_variant = Some(value.into());
         self
     }
 
     /// Sets `product_variant_id`.
+    #[inline]
     pub fn product_variant_id(mut self, value: impl Into<String>) -> Self {
         self.product_variant_id = Some(value.into());
         self
@@ -5895,6 +6257,7 @@ pub struct MaxPriceFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl MaxPriceFilter {
     /// A value with `MAX_PRICE` set and the other fields empty.
+    #[inline]
     pub fn new(max_price: impl Into<CatalogsProductGroupPricingCriteria>) -> Self {
         let max_price = max_price.into();
         Self { max_price }
@@ -5925,6 +6288,7 @@ pub struct MediaTypeFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl MediaTypeFilter {
     /// A value with `MEDIA_TYPE` set and the other fields empty.
+    #[inline]
     pub fn new(media_type: impl Into<CatalogsProductGroupMultipleMediaTypesCriteria>) -> Self {
         let media_type = media_type.into();
         Self { media_type }
@@ -5961,11 +6325,13 @@ pub struct MetricsResponse {
 #[cfg(any(feature = "ad_accounts", feature = "ad_groups", feature = "ads", feature = "campaigns"))]
 impl MetricsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl IntoIterator<Item = serde_json::Map<String, serde_json::Value>>) -> Self {
         self.data = Some(value.into_iter().collect());
         self
@@ -5987,6 +6353,7 @@ pub struct MinPriceFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl MinPriceFilter {
     /// A value with `MIN_PRICE` set and the other fields empty.
+    #[inline]
     pub fn new(min_price: impl Into<CatalogsProductGroupPricingCriteria>) -> Self {
         let min_price = min_price.into();
         Self { min_price }
@@ -6203,11 +6570,13 @@ pub struct OptimizationGoalMetadata {
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { conversion_tag_v3_goal_metadata: None, frequency_goal_metadata: None, scrollup_goal_metadata: None }
     }
 
     /// Sets `conversion_tag_v3_goal_metadata`.
+    #[inline]
     pub fn conversion_tag_v3_goal_metadata(
         mut self,
         value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadata>,
@@ -6217,12 +6586,14 @@ impl OptimizationGoalMetadata {
     }
 
     /// Sets `frequency_goal_metadata`.
+    #[inline]
     pub fn frequency_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadataFrequencyGoalMetadata>) -> Self {
         self.frequency_goal_metadata = Some(value.into());
         self
     }
 
     /// Sets `scrollup_goal_metadata`.
+    #[inline]
     pub fn scrollup_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadataScrollupGoalMetadata>) -> Self {
         self.scrollup_goal_metadata = Some(value.into());
         self
@@ -6262,6 +6633,7 @@ pub struct OptimizationGoalMetadataConversionTagV3GoalMetadata {
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             attribution_windows: None,
@@ -6275,6 +6647,7 @@ impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
     }
 
     /// Sets `attribution_windows`.
+    #[inline]
     pub fn attribution_windows(
         mut self,
         value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows>,
@@ -6284,6 +6657,7 @@ impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
     }
 
     /// Sets `conversion_event`.
+    #[inline]
     pub fn conversion_event(
         mut self,
         value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadataConversionEvent>,
@@ -6293,24 +6667,28 @@ impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
     }
 
     /// Sets `conversion_tag_id`.
+    #[inline]
     pub fn conversion_tag_id(mut self, value: impl Into<String>) -> Self {
         self.conversion_tag_id = Some(value.into());
         self
     }
 
     /// Sets `cpa_goal_value_in_micro_currency`.
+    #[inline]
     pub fn cpa_goal_value_in_micro_currency(mut self, value: impl Into<String>) -> Self {
         self.cpa_goal_value_in_micro_currency = Some(value.into());
         self
     }
 
     /// Sets `is_roas_optimized`.
+    #[inline]
     pub fn is_roas_optimized(mut self, value: bool) -> Self {
         self.is_roas_optimized = Some(value);
         self
     }
 
     /// Sets `learning_mode_type`.
+    #[inline]
     pub fn learning_mode_type(
         mut self,
         value: impl Into<OptimizationGoalMetadataConversionTagV3GoalMetadataLearningModeType>,
@@ -6320,6 +6698,7 @@ impl OptimizationGoalMetadataConversionTagV3GoalMetadata {
     }
 
     /// Sets `reporting_event`.
+    #[inline]
     pub fn reporting_event(mut self, value: impl Into<String>) -> Self {
         self.reporting_event = Some(value.into());
         self
@@ -6347,23 +6726,27 @@ pub struct OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataConversionTagV3GoalMetadataAttributionWindows {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { click_window_days: None, engagement_window_days: None, view_window_days: None }
     }
 
     /// Sets `click_window_days`.
+    #[inline]
     pub fn click_window_days(mut self, value: i64) -> Self {
         self.click_window_days = Some(value);
         self
     }
 
     /// Sets `engagement_window_days`.
+    #[inline]
     pub fn engagement_window_days(mut self, value: i64) -> Self {
         self.engagement_window_days = Some(value);
         self
     }
 
     /// Sets `view_window_days`.
+    #[inline]
     pub fn view_window_days(mut self, value: i64) -> Self {
         self.view_window_days = Some(value);
         self
@@ -6410,17 +6793,20 @@ pub struct OptimizationGoalMetadataFrequencyGoalMetadata {
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataFrequencyGoalMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { frequency: None, timerange: None }
     }
 
     /// Sets `frequency`.
+    #[inline]
     pub fn frequency(mut self, value: i64) -> Self {
         self.frequency = Some(value);
         self
     }
 
     /// Sets `timerange`.
+    #[inline]
     pub fn timerange(mut self, value: impl Into<OptimizationGoalMetadataFrequencyGoalMetadataTimerange>) -> Self {
         self.timerange = Some(value.into());
         self
@@ -6455,11 +6841,13 @@ pub struct OptimizationGoalMetadataScrollupGoalMetadata {
 #[cfg(any(feature = "ad_groups", feature = "bulk"))]
 impl OptimizationGoalMetadataScrollupGoalMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { scrollup_goal_value_in_micro_currency: None }
     }
 
     /// Sets `scrollup_goal_value_in_micro_currency`.
+    #[inline]
     pub fn scrollup_goal_value_in_micro_currency(mut self, value: impl Into<String>) -> Self {
         self.scrollup_goal_value_in_micro_currency = Some(value.into());
         self
@@ -6584,6 +6972,7 @@ pub struct Pin {
 ))]
 impl Pin {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self {
@@ -6608,96 +6997,112 @@ impl Pin {
     }
 
     /// Sets `alt_text`.
+    #[inline]
     pub fn alt_text(mut self, value: impl Into<String>) -> Self {
         self.alt_text = Some(value.into());
         self
     }
 
     /// Sets `board_id`.
+    #[inline]
     pub fn board_id(mut self, value: impl Into<String>) -> Self {
         self.board_id = Some(value.into());
         self
     }
 
     /// Sets `board_owner`.
+    #[inline]
     pub fn board_owner(mut self, value: impl Into<BoardOwner>) -> Self {
         self.board_owner = Some(value.into());
         self
     }
 
     /// Sets `board_section_id`.
+    #[inline]
     pub fn board_section_id(mut self, value: impl Into<String>) -> Self {
         self.board_section_id = Some(value.into());
         self
     }
 
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `dominant_color`.
+    #[inline]
     pub fn dominant_color(mut self, value: impl Into<String>) -> Self {
         self.dominant_color = Some(value.into());
         self
     }
 
     /// Sets `has_been_promoted`.
+    #[inline]
     pub fn has_been_promoted(mut self, value: bool) -> Self {
         self.has_been_promoted = Some(value);
         self
     }
 
     /// Sets `is_owner`.
+    #[inline]
     pub fn is_owner(mut self, value: bool) -> Self {
         self.is_owner = Some(value);
         self
     }
 
     /// Sets `is_standard`.
+    #[inline]
     pub fn is_standard(mut self, value: bool) -> Self {
         self.is_standard = Some(value);
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
     }
 
     /// Sets `media`.
+    #[inline]
     pub fn media(mut self, value: impl Into<PinMedia>) -> Self {
         self.media = Some(value.into());
         self
     }
 
     /// Sets `parent_pin_id`.
+    #[inline]
     pub fn parent_pin_id(mut self, value: impl Into<String>) -> Self {
         self.parent_pin_id = Some(value.into());
         self
     }
 
     /// Sets `pin_metrics`.
+    #[inline]
     pub fn pin_metrics(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.pin_metrics = Some(value);
         self
     }
 
     /// Sets `title`.
+    #[inline]
     pub fn title(mut self, value: impl Into<String>) -> Self {
         self.title = Some(value.into());
         self
@@ -6731,26 +7136,31 @@ tagged_union! {
 ))]
 impl PinMedia {
     /// The `image` variant (`media_type` is filled in).
+    #[inline]
     pub fn image() -> Self {
         Self::Image(PinMediaWithImage::new())
     }
 
     /// The `video` variant (`media_type` is filled in).
+    #[inline]
     pub fn video() -> Self {
         Self::Video(PinMediaWithVideo::new())
     }
 
     /// The `multiple_images` variant (`media_type` is filled in).
+    #[inline]
     pub fn multiple_images() -> Self {
         Self::MultipleImages(PinMediaWithImages::new())
     }
 
     /// The `multiple_videos` variant (`media_type` is filled in).
+    #[inline]
     pub fn multiple_videos() -> Self {
         Self::MultipleVideos(PinMediaWithVideos::new())
     }
 
     /// The `multiple_mixed` variant (`media_type` is filled in).
+    #[inline]
     pub fn multiple_mixed() -> Self {
         Self::MultipleMixed(PinMediaWithImageAndVideo::new())
     }
@@ -6870,11 +7280,13 @@ pub struct PinMediaWithImage {
 ))]
 impl PinMediaWithImage {
     /// A value with nothing set and the other fields empty (`media_type` is `image`).
+    #[inline]
     pub fn new() -> Self {
         Self { images: None, media_type: PinMediaWithImageMediaType::from("image") }
     }
 
     /// Sets `images`.
+    #[inline]
     pub fn images(mut self, value: impl Into<ImageSize>) -> Self {
         self.images = Some(value.into());
         self
@@ -6889,6 +7301,7 @@ impl PinMediaWithImage {
     feature = "search"
 ))]
 impl Default for PinMediaWithImage {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -6923,11 +7336,13 @@ pub struct PinMediaWithImageAndVideo {
 ))]
 impl PinMediaWithImageAndVideo {
     /// A value with nothing set and the other fields empty (`media_type` is `multiple_mixed`).
+    #[inline]
     pub fn new() -> Self {
         Self { items: None, media_type: PinMediaWithImageAndVideoMediaType::from("multiple_mixed") }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<PinMediaMetadata>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -6942,6 +7357,7 @@ impl PinMediaWithImageAndVideo {
     feature = "search"
 ))]
 impl Default for PinMediaWithImageAndVideo {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -7004,11 +7420,13 @@ pub struct PinMediaWithImages {
 ))]
 impl PinMediaWithImages {
     /// A value with nothing set and the other fields empty (`media_type` is `multiple_images`).
+    #[inline]
     pub fn new() -> Self {
         Self { items: None, media_type: PinMediaWithImagesMediaType::from("multiple_images") }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ImageMetadata>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -7023,6 +7441,7 @@ impl PinMediaWithImages {
     feature = "search"
 ))]
 impl Default for PinMediaWithImages {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -7086,6 +7505,7 @@ pub struct PinMediaWithVideo {
 ))]
 impl PinMediaWithVideo {
     /// A value with nothing set and the other fields empty (`media_type` is `video`).
+    #[inline]
     pub fn new() -> Self {
         Self {
             cover_image_url: None,
@@ -7099,36 +7519,42 @@ impl PinMediaWithVideo {
     }
 
     /// Sets `cover_image_url`.
+    #[inline]
     pub fn cover_image_url(mut self, value: impl Into<String>) -> Self {
         self.cover_image_url = Some(value.into());
         self
     }
 
     /// Sets `duration`.
+    #[inline]
     pub fn duration(mut self, value: f64) -> Self {
         self.duration = Some(value);
         self
     }
 
     /// Sets `height`.
+    #[inline]
     pub fn height(mut self, value: i64) -> Self {
         self.height = Some(value);
         self
     }
 
     /// Sets `images`.
+    #[inline]
     pub fn images(mut self, value: impl Into<ImageSize>) -> Self {
         self.images = Some(value.into());
         self
     }
 
     /// Sets `video_url`.
+    #[inline]
     pub fn video_url(mut self, value: impl Into<String>) -> Self {
         self.video_url = Some(value.into());
         self
     }
 
     /// Sets `width`.
+    #[inline]
     pub fn width(mut self, value: i64) -> Self {
         self.width = Some(value);
         self
@@ -7143,6 +7569,7 @@ impl PinMediaWithVideo {
     feature = "search"
 ))]
 impl Default for PinMediaWithVideo {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -7187,11 +7614,13 @@ pub struct PinMediaWithVideos {
 ))]
 impl PinMediaWithVideos {
     /// A value with nothing set and the other fields empty (`media_type` is `multiple_videos`).
+    #[inline]
     pub fn new() -> Self {
         Self { items: None, media_type: PinMediaWithVideosMediaType::from("multiple_videos") }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<VideoMetadataWithItemType>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -7206,6 +7635,7 @@ impl PinMediaWithVideos {
     feature = "search"
 ))]
 impl Default for PinMediaWithVideos {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -7304,11 +7734,13 @@ pub struct PlacementMultipliers {
 #[cfg(any(feature = "advanced_auction", feature = "bulk", feature = "campaigns"))]
 impl PlacementMultipliers {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { placement: None, additional_properties: Default::default() }
     }
 
     /// Sets `PLACEMENT`.
+    #[inline]
     pub fn placement(mut self, value: impl Into<PlacementMultipliersPlacement>) -> Self {
         self.placement = Some(value.into());
         self
@@ -7340,6 +7772,7 @@ pub struct PriceFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl PriceFilter {
     /// A value with `PRICE` set and the other fields empty.
+    #[inline]
     pub fn new(price: impl Into<PriceFilterPrice>) -> Self {
         let price = price.into();
         Self { price }
@@ -7368,6 +7801,7 @@ pub struct PriceFilterPrice {
 impl PriceFilterPrice {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`currency`, `operator`, `value`).
+    #[inline]
     pub fn builder() -> PriceFilterPriceBuilder {
         PriceFilterPriceBuilder::default()
     }
@@ -7386,6 +7820,7 @@ pub struct PriceFilterPriceBuilder {
 
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl std::fmt::Debug for PriceFilterPriceBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PriceFilterPriceBuilder").finish_non_exhaustive()
     }
@@ -7394,30 +7829,35 @@ impl std::fmt::Debug for PriceFilterPriceBuilder {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl PriceFilterPriceBuilder {
     /// Sets `currency`.
+    #[inline]
     pub fn currency(mut self, value: impl Into<NonNullableCatalogsCurrency>) -> Self {
         self.currency = Some(value.into());
         self
     }
 
     /// Sets `negated`.
+    #[inline]
     pub fn negated(mut self, value: bool) -> Self {
         self.negated = Some(value);
         self
     }
 
     /// Sets `operator`.
+    #[inline]
     pub fn operator(mut self, value: impl Into<PriceFilterPriceOperator>) -> Self {
         self.operator = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: f64) -> Self {
         self.value = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<PriceFilterPrice, crate::error::BuildError> {
         Ok(PriceFilterPrice {
             currency: self.currency.ok_or(crate::error::BuildError::missing("PriceFilterPrice", "currency"))?,
@@ -7516,6 +7956,7 @@ pub struct ProductGroupPromotion {
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 impl ProductGroupPromotion {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_group_id: None,
@@ -7546,144 +7987,168 @@ impl ProductGroupPromotion {
     }
 
     /// Sets `ad_group_id`.
+    #[inline]
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
     /// Sets `bid_in_micro_currency`.
+    #[inline]
     pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
         self.bid_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `catalog_product_group_id`.
+    #[inline]
     pub fn catalog_product_group_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_product_group_id = Some(value.into());
         self
     }
 
     /// Sets `catalog_product_group_name`.
+    #[inline]
     pub fn catalog_product_group_name(mut self, value: impl Into<String>) -> Self {
         self.catalog_product_group_name = Some(value.into());
         self
     }
 
     /// Sets `collections_header_type`.
+    #[inline]
     pub fn collections_header_type(mut self, value: impl Into<ProductGroupPromotionCollectionsHeaderType>) -> Self {
         self.collections_header_type = Some(value.into());
         self
     }
 
     /// Sets `collections_hero_destination_url`.
+    #[inline]
     pub fn collections_hero_destination_url(mut self, value: impl Into<String>) -> Self {
         self.collections_hero_destination_url = Some(value.into());
         self
     }
 
     /// Sets `collections_hero_pin_id`.
+    #[inline]
     pub fn collections_hero_pin_id(mut self, value: impl Into<String>) -> Self {
         self.collections_hero_pin_id = Some(value.into());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `customizable_cta_type`.
+    #[inline]
     pub fn customizable_cta_type(mut self, value: impl Into<ProductGroupPromotionCustomizableCtaType>) -> Self {
         self.customizable_cta_type = Some(value.into());
         self
     }
 
     /// Sets `definition`.
+    #[inline]
     pub fn definition(mut self, value: impl Into<String>) -> Self {
         self.definition = Some(value.into());
         self
     }
 
     /// Sets `grid_click_type`.
+    #[inline]
     pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
         self.grid_click_type = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `included`.
+    #[inline]
     pub fn included(mut self, value: bool) -> Self {
         self.included = Some(value);
         self
     }
 
     /// Sets `is_generate_background`.
+    #[inline]
     pub fn is_generate_background(mut self, value: bool) -> Self {
         self.is_generate_background = Some(value);
         self
     }
 
     /// Sets `is_mdl`.
+    #[inline]
     pub fn is_mdl(mut self, value: bool) -> Self {
         self.is_mdl = Some(value);
         self
     }
 
     /// Sets `parent_id`.
+    #[inline]
     pub fn parent_id(mut self, value: impl Into<String>) -> Self {
         self.parent_id = Some(value.into());
         self
     }
 
     /// Sets `preferred_media_type`.
+    #[inline]
     pub fn preferred_media_type(mut self, value: impl Into<ProductGroupPromotionPreferredMediaType>) -> Self {
         self.preferred_media_type = Some(value.into());
         self
     }
 
     /// Sets `relative_definition`.
+    #[inline]
     pub fn relative_definition(mut self, value: impl Into<String>) -> Self {
         self.relative_definition = Some(value.into());
         self
     }
 
     /// Sets `selected_image_tag`.
+    #[inline]
     pub fn selected_image_tag(mut self, value: impl Into<String>) -> Self {
         self.selected_image_tag = Some(value.into());
         self
     }
 
     /// Sets `selected_video_tag`.
+    #[inline]
     pub fn selected_video_tag(mut self, value: impl Into<String>) -> Self {
         self.selected_video_tag = Some(value.into());
         self
     }
 
     /// Sets `slideshow_collections_description`.
+    #[inline]
     pub fn slideshow_collections_description(mut self, value: impl Into<String>) -> Self {
         self.slideshow_collections_description = Some(value.into());
         self
     }
 
     /// Sets `slideshow_collections_title`.
+    #[inline]
     pub fn slideshow_collections_title(mut self, value: impl Into<String>) -> Self {
         self.slideshow_collections_title = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_url`.
+    #[inline]
     pub fn tracking_url(mut self, value: impl Into<String>) -> Self {
         self.tracking_url = Some(value.into());
         self
@@ -7718,6 +8183,7 @@ pub struct ProductGroupPromotionCreateRequest {
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 impl ProductGroupPromotionCreateRequest {
     /// A value with `ad_group_id` and `product_group_promotion` set and the other fields empty.
+    #[inline]
     pub fn new(
         ad_group_id: impl Into<String>,
         product_group_promotion: impl IntoIterator<Item = impl Into<ProductGroupPromotion>>,
@@ -7760,6 +8226,7 @@ pub struct ProductGroupPromotionUpdateRequest {
 #[cfg(any(feature = "bulk", feature = "product_group_promotions"))]
 impl ProductGroupPromotionUpdateRequest {
     /// A value with `ad_group_id` and `product_group_promotion` set and the other fields empty.
+    #[inline]
     pub fn new(
         ad_group_id: impl Into<String>,
         product_group_promotion: impl IntoIterator<Item = impl Into<ProductGroupPromotion>>,
@@ -7785,6 +8252,7 @@ pub struct ProductGroupReferenceFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductGroupReferenceFilter {
     /// A value with `PRODUCT_GROUP` set and the other fields empty.
+    #[inline]
     pub fn new(product_group: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let product_group = product_group.into();
         Self { product_group }
@@ -7806,6 +8274,7 @@ pub struct ProductType0Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType0Filter {
     /// A value with `PRODUCT_TYPE_0` set and the other fields empty.
+    #[inline]
     pub fn new(product_type_0: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let product_type_0 = product_type_0.into();
         Self { product_type_0 }
@@ -7827,6 +8296,7 @@ pub struct ProductType1Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType1Filter {
     /// A value with `PRODUCT_TYPE_1` set and the other fields empty.
+    #[inline]
     pub fn new(product_type_1: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let product_type_1 = product_type_1.into();
         Self { product_type_1 }
@@ -7848,6 +8318,7 @@ pub struct ProductType2Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType2Filter {
     /// A value with `PRODUCT_TYPE_2` set and the other fields empty.
+    #[inline]
     pub fn new(product_type_2: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let product_type_2 = product_type_2.into();
         Self { product_type_2 }
@@ -7869,6 +8340,7 @@ pub struct ProductType3Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType3Filter {
     /// A value with `PRODUCT_TYPE_3` set and the other fields empty.
+    #[inline]
     pub fn new(product_type_3: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let product_type_3 = product_type_3.into();
         Self { product_type_3 }
@@ -7890,6 +8362,7 @@ pub struct ProductType4Filter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl ProductType4Filter {
     /// A value with `PRODUCT_TYPE_4` set and the other fields empty.
+    #[inline]
     pub fn new(product_type_4: impl Into<CatalogsProductGroupMultipleStringListCriteria>) -> Self {
         let product_type_4 = product_type_4.into();
         Self { product_type_4 }
@@ -7920,29 +8393,34 @@ pub struct QuizPinData {
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { questions: None, results: None, tie_breaker_custom_result: None, tie_breaker_type: None }
     }
 
     /// Sets `questions`.
+    #[inline]
     pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<QuizPinQuestion>>) -> Self {
         self.questions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `results`.
+    #[inline]
     pub fn results(mut self, value: impl IntoIterator<Item = impl Into<QuizPinResult>>) -> Self {
         self.results = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `tie_breaker_custom_result`.
+    #[inline]
     pub fn tie_breaker_custom_result(mut self, value: impl Into<QuizPinResult>) -> Self {
         self.tie_breaker_custom_result = Some(value.into());
         self
     }
 
     /// Sets `tie_breaker_type`.
+    #[inline]
     pub fn tie_breaker_type(mut self, value: impl Into<QuizPinDataTieBreakerType>) -> Self {
         self.tie_breaker_type = Some(value.into());
         self
@@ -7976,17 +8454,20 @@ pub struct QuizPinOption {
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinOption {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, text: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: f64) -> Self {
         self.id = Some(value);
         self
     }
 
     /// Sets `text`.
+    #[inline]
     pub fn text(mut self, value: impl Into<String>) -> Self {
         self.text = Some(value.into());
         self
@@ -8014,23 +8495,27 @@ pub struct QuizPinQuestion {
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinQuestion {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { options: None, question_id: None, question_text: None }
     }
 
     /// Sets `options`.
+    #[inline]
     pub fn options(mut self, value: impl IntoIterator<Item = impl Into<QuizPinOption>>) -> Self {
         self.options = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `question_id`.
+    #[inline]
     pub fn question_id(mut self, value: f64) -> Self {
         self.question_id = Some(value);
         self
     }
 
     /// Sets `question_text`.
+    #[inline]
     pub fn question_text(mut self, value: impl Into<String>) -> Self {
         self.question_text = Some(value.into());
         self
@@ -8064,6 +8549,7 @@ pub struct QuizPinResult {
 #[cfg(any(feature = "ads", feature = "bulk"))]
 impl QuizPinResult {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             android_deep_link: None,
@@ -8075,30 +8561,35 @@ impl QuizPinResult {
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `destination_url`.
+    #[inline]
     pub fn destination_url(mut self, value: impl Into<String>) -> Self {
         self.destination_url = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `organic_pin_id`.
+    #[inline]
     pub fn organic_pin_id(mut self, value: impl Into<String>) -> Self {
         self.organic_pin_id = Some(value.into());
         self
     }
 
     /// Sets `result_id`.
+    #[inline]
     pub fn result_id(mut self, value: f64) -> Self {
         self.result_id = Some(value);
         self
@@ -8171,6 +8662,7 @@ pub struct TargetingSpec {
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 impl TargetingSpec {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             age_bucket: None,
@@ -8190,72 +8682,84 @@ impl TargetingSpec {
     }
 
     /// Sets `AGE_BUCKET`.
+    #[inline]
     pub fn age_bucket(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAgeBucket>>) -> Self {
         self.age_bucket = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `APPTYPE`.
+    #[inline]
     pub fn apptype(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAppType>>) -> Self {
         self.apptype = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `AUDIENCE_EXCLUDE`.
+    #[inline]
     pub fn audience_exclude(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.audience_exclude = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `AUDIENCE_INCLUDE`.
+    #[inline]
     pub fn audience_include(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.audience_include = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `GENDER`.
+    #[inline]
     pub fn gender(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecGender>>) -> Self {
         self.gender = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `GEO`.
+    #[inline]
     pub fn geo(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.geo = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `INTEREST`.
+    #[inline]
     pub fn interest(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.interest = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `LOCALE`.
+    #[inline]
     pub fn locale(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.locale = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `LOCATION`.
+    #[inline]
     pub fn location(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.location = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `MAXIMUM_AGE`.
+    #[inline]
     pub fn maximum_age(mut self, value: impl Into<String>) -> Self {
         self.maximum_age = Some(value.into());
         self
     }
 
     /// Sets `MINIMUM_AGE`.
+    #[inline]
     pub fn minimum_age(mut self, value: impl Into<String>) -> Self {
         self.minimum_age = Some(value.into());
         self
     }
 
     /// Sets `SHOPPING_RETARGETING`.
+    #[inline]
     pub fn shopping_retargeting(
         mut self,
         value: impl IntoIterator<Item = impl Into<TargetingSpecShoppingRetargeting>>,
@@ -8265,6 +8769,7 @@ impl TargetingSpec {
     }
 
     /// Sets `TARGETING_STRATEGY`.
+    #[inline]
     pub fn targeting_strategy(
         mut self,
         value: impl IntoIterator<Item = impl Into<TargetingSpecTargetingStrategyItem>>,
@@ -8335,23 +8840,27 @@ pub struct TargetingSpecShoppingRetargeting {
 #[cfg(any(feature = "ad_groups", feature = "bulk", feature = "targeting_template"))]
 impl TargetingSpecShoppingRetargeting {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exclusion_window: None, lookback_window: None, tag_types: None }
     }
 
     /// Sets `exclusion_window`.
+    #[inline]
     pub fn exclusion_window(mut self, value: i64) -> Self {
         self.exclusion_window = Some(value);
         self
     }
 
     /// Sets `lookback_window`.
+    #[inline]
     pub fn lookback_window(mut self, value: i64) -> Self {
         self.lookback_window = Some(value);
         self
     }
 
     /// Sets `tag_types`.
+    #[inline]
     pub fn tag_types(mut self, value: impl IntoIterator<Item = i64>) -> Self {
         self.tag_types = Some(value.into_iter().collect());
         self
@@ -8383,6 +8892,7 @@ pub struct TitleKeywordsFilter {
 #[cfg(any(feature = "bulk", feature = "catalog_product_groups"))]
 impl TitleKeywordsFilter {
     /// A value with `TITLE_KEYWORDS` set and the other fields empty.
+    #[inline]
     pub fn new(title_keywords: impl Into<CatalogsProductGroupMultipleStringCriteria>) -> Self {
         let title_keywords = title_keywords.into();
         Self { title_keywords }
@@ -8428,35 +8938,41 @@ pub struct TrackingUrls {
 ))]
 impl TrackingUrls {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { audience_verification: None, buyable_button: None, click: None, engagement: None, impression: None }
     }
 
     /// Sets `audience_verification`.
+    #[inline]
     pub fn audience_verification(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.audience_verification = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `buyable_button`.
+    #[inline]
     pub fn buyable_button(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.buyable_button = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `click`.
+    #[inline]
     pub fn click(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.click = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `engagement`.
+    #[inline]
     pub fn engagement(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.engagement = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `impression`.
+    #[inline]
     pub fn impression(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.impression = Some(value.into_iter().map(Into::into).collect());
         self
@@ -8514,41 +9030,48 @@ pub struct VideoMetadataWithItemType {
 ))]
 impl VideoMetadataWithItemType {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { cover_image_url: None, duration: None, height: None, item_type: None, video_url: None, width: None }
     }
 
     /// Sets `cover_image_url`.
+    #[inline]
     pub fn cover_image_url(mut self, value: impl Into<String>) -> Self {
         self.cover_image_url = Some(value.into());
         self
     }
 
     /// Sets `duration`.
+    #[inline]
     pub fn duration(mut self, value: f64) -> Self {
         self.duration = Some(value);
         self
     }
 
     /// Sets `height`.
+    #[inline]
     pub fn height(mut self, value: i64) -> Self {
         self.height = Some(value);
         self
     }
 
     /// Sets `item_type`.
+    #[inline]
     pub fn item_type(mut self, value: impl Into<String>) -> Self {
         self.item_type = Some(value.into());
         self
     }
 
     /// Sets `video_url`.
+    #[inline]
     pub fn video_url(mut self, value: impl Into<String>) -> Self {
         self.video_url = Some(value.into());
         self
     }
 
     /// Sets `width`.
+    #[inline]
     pub fn width(mut self, value: i64) -> Self {
         self.width = Some(value);
         self

@@ -18,11 +18,13 @@ pub struct TargetingTemplateAudienceSizing {
 
 impl TargetingTemplateAudienceSizing {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { reach_estimate: None }
     }
 
     /// Sets `reach_estimate`.
+    #[inline]
     pub fn reach_estimate(mut self, value: impl Into<TargetingTemplateAudienceSizingReachEstimate>) -> Self {
         self.reach_estimate = Some(value.into());
         self
@@ -48,23 +50,27 @@ pub struct TargetingTemplateAudienceSizingReachEstimate {
 
 impl TargetingTemplateAudienceSizingReachEstimate {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { estimate: None, lower_bound: None, upper_bound: None }
     }
 
     /// Sets `estimate`.
+    #[inline]
     pub fn estimate(mut self, value: i64) -> Self {
         self.estimate = Some(value);
         self
     }
 
     /// Sets `lower_bound`.
+    #[inline]
     pub fn lower_bound(mut self, value: i64) -> Self {
         self.lower_bound = Some(value);
         self
     }
 
     /// Sets `upper_bound`.
+    #[inline]
     pub fn upper_bound(mut self, value: i64) -> Self {
         self.upper_bound = Some(value);
         self
@@ -97,6 +103,7 @@ pub struct TargetingTemplateCreate {
 
 impl TargetingTemplateCreate {
     /// A value with `name` and `targeting_attributes` set and the other fields empty.
+    #[inline]
     pub fn new(name: impl Into<String>, targeting_attributes: impl Into<TargetingSpec>) -> Self {
         let name = name.into();
         let targeting_attributes = targeting_attributes.into();
@@ -111,24 +118,28 @@ impl TargetingTemplateCreate {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
         self.keywords = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
@@ -184,6 +195,7 @@ pub struct TargetingTemplateGetResponseData {
 
 impl TargetingTemplateGetResponseData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -203,78 +215,91 @@ impl TargetingTemplateGetResponseData {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
         self.keywords = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `targeting_attributes`.
+    #[inline]
     pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_attributes = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `sizing`.
+    #[inline]
     pub fn sizing(mut self, value: impl Into<TargetingTemplateAudienceSizing>) -> Self {
         self.sizing = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<TargetingTemplateGetResponseDataStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
     }
 
     /// Sets `valid`.
+    #[inline]
     pub fn valid(mut self, value: bool) -> Self {
         self.valid = Some(value);
         self
@@ -305,17 +330,20 @@ pub struct TargetingTemplateKeyword {
 
 impl TargetingTemplateKeyword {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { match_type: None, value: None }
     }
 
     /// Sets `match_type`.
+    #[inline]
     pub fn match_type(mut self, value: impl Into<MatchType>) -> Self {
         self.match_type = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
@@ -340,12 +368,14 @@ pub struct TargetingTemplateListResponse {
 
 impl TargetingTemplateListResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<TargetingTemplateGetResponseData>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -370,6 +400,7 @@ pub struct TargetingTemplateUpdateRequest {
 impl TargetingTemplateUpdateRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`id`, `operation_type`).
+    #[inline]
     pub fn builder() -> TargetingTemplateUpdateRequestBuilder {
         TargetingTemplateUpdateRequestBuilder::default()
     }
@@ -385,6 +416,7 @@ pub struct TargetingTemplateUpdateRequestBuilder {
 }
 
 impl std::fmt::Debug for TargetingTemplateUpdateRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingTemplateUpdateRequestBuilder").finish_non_exhaustive()
     }
@@ -392,24 +424,28 @@ impl std::fmt::Debug for TargetingTemplateUpdateRequestBuilder {
 
 impl TargetingTemplateUpdateRequestBuilder {
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `operation_type`.
+    #[inline]
     pub fn operation_type(mut self, value: impl Into<TargetingTemplateUpdateRequestOperationType>) -> Self {
         self.operation_type = Some(value.into());
         self
     }
 
     /// Sets `targeting_attributes`.
+    #[inline]
     pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_attributes = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingTemplateUpdateRequest, crate::error::BuildError> {
         Ok(TargetingTemplateUpdateRequest {
             id: self.id.ok_or(crate::error::BuildError::missing("TargetingTemplateUpdateRequest", "id"))?,

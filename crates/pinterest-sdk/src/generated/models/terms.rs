@@ -24,23 +24,27 @@ pub struct RelatedTerms {
 
 impl RelatedTerms {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, related_term_count: None, related_terms_list: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `related_term_count`.
+    #[inline]
     pub fn related_term_count(mut self, value: i64) -> Self {
         self.related_term_count = Some(value);
         self
     }
 
     /// Sets `related_terms_list`.
+    #[inline]
     pub fn related_terms_list(
         mut self,
         value: impl IntoIterator<Item = impl Into<RelatedTermsRelatedTermsListItem>>,
@@ -66,17 +70,20 @@ pub struct RelatedTermsRelatedTermsListItem {
 
 impl RelatedTermsRelatedTermsListItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { related_terms: None, term: None }
     }
 
     /// Sets `related_terms`.
+    #[inline]
     pub fn related_terms(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.related_terms = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `term`.
+    #[inline]
     pub fn term(mut self, value: impl Into<String>) -> Self {
         self.term = Some(value.into());
         self

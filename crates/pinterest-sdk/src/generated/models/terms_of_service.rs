@@ -27,29 +27,34 @@ pub struct TermsOfService {
 
 impl TermsOfService {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_account_id: None, has_accepted: None, html: None, id: None }
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `has_accepted`.
+    #[inline]
     pub fn has_accepted(mut self, value: bool) -> Self {
         self.has_accepted = Some(value);
         self
     }
 
     /// Sets `html`.
+    #[inline]
     pub fn html(mut self, value: impl Into<String>) -> Self {
         self.html = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self

@@ -29,6 +29,7 @@ pub struct AdAccountCreateSubscriptionRequest {
 
 impl AdAccountCreateSubscriptionRequest {
     /// A value with `webhook_url` set and the other fields empty.
+    #[inline]
     pub fn new(webhook_url: impl Into<String>) -> Self {
         let webhook_url = webhook_url.into();
         Self {
@@ -41,24 +42,28 @@ impl AdAccountCreateSubscriptionRequest {
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `partner_access_token`.
+    #[inline]
     pub fn partner_access_token(mut self, value: impl Into<String>) -> Self {
         self.partner_access_token = Some(value.into());
         self
     }
 
     /// Sets `partner_metadata`.
+    #[inline]
     pub fn partner_metadata(mut self, value: impl Into<AdAccountCreateSubscriptionRequestPartnerMetadata>) -> Self {
         self.partner_metadata = Some(value.into());
         self
     }
 
     /// Sets `partner_refresh_token`.
+    #[inline]
     pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
         self.partner_refresh_token = Some(value.into());
         self
@@ -78,11 +83,13 @@ pub struct AdAccountCreateSubscriptionRequestPartnerMetadata {
 
 impl AdAccountCreateSubscriptionRequestPartnerMetadata {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { subscriber_key: None }
     }
 
     /// Sets `subscriber_key`.
+    #[inline]
     pub fn subscriber_key(mut self, value: impl Into<String>) -> Self {
         self.subscriber_key = Some(value.into());
         self
@@ -126,6 +133,7 @@ pub struct AdAccountCreateSubscriptionResponse {
 
 impl AdAccountCreateSubscriptionResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -141,54 +149,63 @@ impl AdAccountCreateSubscriptionResponse {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `api_version`.
+    #[inline]
     pub fn api_version(mut self, value: impl Into<String>) -> Self {
         self.api_version = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `cryptographic_algorithm`.
+    #[inline]
     pub fn cryptographic_algorithm(mut self, value: impl Into<String>) -> Self {
         self.cryptographic_algorithm = Some(value.into());
         self
     }
 
     /// Sets `cryptographic_key`.
+    #[inline]
     pub fn cryptographic_key(mut self, value: impl Into<String>) -> Self {
         self.cryptographic_key = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `user_account_id`.
+    #[inline]
     pub fn user_account_id(mut self, value: impl Into<String>) -> Self {
         self.user_account_id = Some(value.into());
         self
     }
 
     /// Sets `webhook_url`.
+    #[inline]
     pub fn webhook_url(mut self, value: impl Into<String>) -> Self {
         self.webhook_url = Some(value.into());
         self
@@ -232,6 +249,7 @@ pub struct AdAccountGetSubscriptionResponse {
 
 impl AdAccountGetSubscriptionResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             lead_form_id: None,
@@ -247,54 +265,63 @@ impl AdAccountGetSubscriptionResponse {
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `webhook_url`.
+    #[inline]
     pub fn webhook_url(mut self, value: impl Into<String>) -> Self {
         self.webhook_url = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `api_version`.
+    #[inline]
     pub fn api_version(mut self, value: impl Into<String>) -> Self {
         self.api_version = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `cryptographic_algorithm`.
+    #[inline]
     pub fn cryptographic_algorithm(mut self, value: impl Into<String>) -> Self {
         self.cryptographic_algorithm = Some(value.into());
         self
     }
 
     /// Sets `cryptographic_key`.
+    #[inline]
     pub fn cryptographic_key(mut self, value: impl Into<String>) -> Self {
         self.cryptographic_key = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `user_account_id`.
+    #[inline]
     pub fn user_account_id(mut self, value: impl Into<String>) -> Self {
         self.user_account_id = Some(value.into());
         self
@@ -374,6 +401,7 @@ pub struct AdCommon {
 
 impl AdCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_group_id: None,
@@ -401,126 +429,147 @@ impl AdCommon {
     }
 
     /// Sets `ad_group_id`.
+    #[inline]
     pub fn ad_group_id(mut self, value: impl Into<String>) -> Self {
         self.ad_group_id = Some(value.into());
         self
     }
 
     /// Sets `android_deep_link`.
+    #[inline]
     pub fn android_deep_link(mut self, value: impl Into<String>) -> Self {
         self.android_deep_link = Some(value.into());
         self
     }
 
     /// Sets `carousel_android_deep_links`.
+    #[inline]
     pub fn carousel_android_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_android_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_destination_urls`.
+    #[inline]
     pub fn carousel_destination_urls(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_destination_urls = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `carousel_ios_deep_links`.
+    #[inline]
     pub fn carousel_ios_deep_links(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.carousel_ios_deep_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `click_tracking_url`.
+    #[inline]
     pub fn click_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.click_tracking_url = Some(value.into());
         self
     }
 
     /// Sets `creative_type`.
+    #[inline]
     pub fn creative_type(mut self, value: impl Into<CreativeType>) -> Self {
         self.creative_type = Some(value.into());
         self
     }
 
     /// Sets `customizable_cta_type`.
+    #[inline]
     pub fn customizable_cta_type(mut self, value: impl Into<CustomizableCTAType>) -> Self {
         self.customizable_cta_type = Some(value.into());
         self
     }
 
     /// Sets `destination_url`.
+    #[inline]
     pub fn destination_url(mut self, value: impl Into<String>) -> Self {
         self.destination_url = Some(value.into());
         self
     }
 
     /// Sets `disclosure_type`.
+    #[inline]
     pub fn disclosure_type(mut self, value: impl Into<DisclosureType>) -> Self {
         self.disclosure_type = Some(value.into());
         self
     }
 
     /// Sets `disclosure_url`.
+    #[inline]
     pub fn disclosure_url(mut self, value: impl Into<String>) -> Self {
         self.disclosure_url = Some(value.into());
         self
     }
 
     /// Sets `grid_click_type`.
+    #[inline]
     pub fn grid_click_type(mut self, value: impl Into<GridClickType>) -> Self {
         self.grid_click_type = Some(value.into());
         self
     }
 
     /// Sets `ios_deep_link`.
+    #[inline]
     pub fn ios_deep_link(mut self, value: impl Into<String>) -> Self {
         self.ios_deep_link = Some(value.into());
         self
     }
 
     /// Sets `is_pin_deleted`.
+    #[inline]
     pub fn is_pin_deleted(mut self, value: bool) -> Self {
         self.is_pin_deleted = Some(value);
         self
     }
 
     /// Sets `is_removable`.
+    #[inline]
     pub fn is_removable(mut self, value: bool) -> Self {
         self.is_removable = Some(value);
         self
     }
 
     /// Sets `lead_form_id`.
+    #[inline]
     pub fn lead_form_id(mut self, value: impl Into<String>) -> Self {
         self.lead_form_id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `quiz_pin_data`.
+    #[inline]
     pub fn quiz_pin_data(mut self, value: impl Into<QuizPinData>) -> Self {
         self.quiz_pin_data = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `view_tracking_url`.
+    #[inline]
     pub fn view_tracking_url(mut self, value: impl Into<String>) -> Self {
         self.view_tracking_url = Some(value.into());
         self
@@ -600,6 +649,7 @@ pub struct AdGroupCommon {
 
 impl AdGroupCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -627,126 +677,147 @@ impl AdGroupCommon {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `bid_in_micro_currency`.
+    #[inline]
     pub fn bid_in_micro_currency(mut self, value: i64) -> Self {
         self.bid_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `bid_strategy_type`.
+    #[inline]
     pub fn bid_strategy_type(mut self, value: impl Into<AdGroupCommonBidStrategyType>) -> Self {
         self.bid_strategy_type = Some(value.into());
         self
     }
 
     /// Sets `billable_event`.
+    #[inline]
     pub fn billable_event(mut self, value: impl Into<ActionType>) -> Self {
         self.billable_event = Some(value.into());
         self
     }
 
     /// Sets `budget_in_micro_currency`.
+    #[inline]
     pub fn budget_in_micro_currency(mut self, value: i64) -> Self {
         self.budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `budget_type`.
+    #[inline]
     pub fn budget_type(mut self, value: impl Into<BudgetType>) -> Self {
         self.budget_type = Some(value.into());
         self
     }
 
     /// Sets `campaign_id`.
+    #[inline]
     pub fn campaign_id(mut self, value: impl Into<String>) -> Self {
         self.campaign_id = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_creative_optimization`.
+    #[inline]
     pub fn is_creative_optimization(mut self, value: bool) -> Self {
         self.is_creative_optimization = Some(value);
         self
     }
 
     /// Sets `lifetime_frequency_cap`.
+    #[inline]
     pub fn lifetime_frequency_cap(mut self, value: i64) -> Self {
         self.lifetime_frequency_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `optimization_goal_metadata`.
+    #[inline]
     pub fn optimization_goal_metadata(mut self, value: impl Into<OptimizationGoalMetadata>) -> Self {
         self.optimization_goal_metadata = Some(value.into());
         self
     }
 
     /// Sets `pacing_delivery_type`.
+    #[inline]
     pub fn pacing_delivery_type(mut self, value: impl Into<PacingDeliveryType>) -> Self {
         self.pacing_delivery_type = Some(value.into());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `promotion_application_level`.
+    #[inline]
     pub fn promotion_application_level(mut self, value: impl Into<AdGroupCommonPromotionApplicationLevel>) -> Self {
         self.promotion_application_level = Some(value.into());
         self
     }
 
     /// Sets `promotion_id`.
+    #[inline]
     pub fn promotion_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `targeting_spec`.
+    #[inline]
     pub fn targeting_spec(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_spec = Some(value.into());
         self
     }
 
     /// Sets `targeting_template_ids`.
+    #[inline]
     pub fn targeting_template_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.targeting_template_ids = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
@@ -766,11 +837,13 @@ pub struct AdGroupIdFilter {
 
 impl AdGroupIdFilter {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_group_ids: None }
     }
 
     /// Sets `ad_group_ids`.
+    #[inline]
     pub fn ad_group_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.ad_group_ids = Some(value.into_iter().map(Into::into).collect());
         self
@@ -790,11 +863,13 @@ pub struct AdPinId {
 
 impl AdPinId {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { pin_id: None }
     }
 
     /// Sets `pin_id`.
+    #[inline]
     pub fn pin_id(mut self, value: impl Into<String>) -> Self {
         self.pin_id = Some(value.into());
         self
@@ -841,6 +916,7 @@ pub struct AmazonConnectRequest {
 impl AmazonConnectRequest {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`amazon_storefront_name`, `amazon_storefront_url`, `is_amazon_account_linked`).
+    #[inline]
     pub fn builder() -> AmazonConnectRequestBuilder {
         AmazonConnectRequestBuilder::default()
     }
@@ -860,6 +936,7 @@ pub struct AmazonConnectRequestBuilder {
 }
 
 impl std::fmt::Debug for AmazonConnectRequestBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AmazonConnectRequestBuilder").finish_non_exhaustive()
     }
@@ -867,48 +944,56 @@ impl std::fmt::Debug for AmazonConnectRequestBuilder {
 
 impl AmazonConnectRequestBuilder {
     /// Sets `amazon_storefront_id`.
+    #[inline]
     pub fn amazon_storefront_id(mut self, value: impl Into<String>) -> Self {
         self.amazon_storefront_id = Some(value.into());
         self
     }
 
     /// Sets `amazon_storefront_name`.
+    #[inline]
     pub fn amazon_storefront_name(mut self, value: impl Into<String>) -> Self {
         self.amazon_storefront_name = Some(value.into());
         self
     }
 
     /// Sets `amazon_storefront_url`.
+    #[inline]
     pub fn amazon_storefront_url(mut self, value: impl Into<String>) -> Self {
         self.amazon_storefront_url = Some(value.into());
         self
     }
 
     /// Sets `amazon_user_id`.
+    #[inline]
     pub fn amazon_user_id(mut self, value: impl Into<String>) -> Self {
         self.amazon_user_id = Some(value.into());
         self
     }
 
     /// Sets `is_amazon_account_linked`.
+    #[inline]
     pub fn is_amazon_account_linked(mut self, value: bool) -> Self {
         self.is_amazon_account_linked = Some(value);
         self
     }
 
     /// Sets `one_time_passcode`.
+    #[inline]
     pub fn one_time_passcode(mut self, value: impl Into<String>) -> Self {
         self.one_time_passcode = Some(value.into());
         self
     }
 
     /// Sets `pinterest_user_id`.
+    #[inline]
     pub fn pinterest_user_id(mut self, value: impl Into<String>) -> Self {
         self.pinterest_user_id = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<AmazonConnectRequest, crate::error::BuildError> {
         Ok(AmazonConnectRequest {
             amazon_storefront_id: self.amazon_storefront_id,
@@ -947,23 +1032,27 @@ pub struct AudienceCommon {
 
 impl AudienceCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { ad_account_id: None, name: None, rule: None }
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `rule`.
+    #[inline]
     pub fn rule(mut self, value: impl Into<AudienceRule>) -> Self {
         self.rule = Some(value.into());
         self
@@ -983,11 +1072,13 @@ pub struct AudienceDefinitionScope {
 
 impl AudienceDefinitionScope {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { scope: None }
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<AudienceDefinitionScopeScope>) -> Self {
         self.scope = Some(value.into());
         self
@@ -1015,11 +1106,13 @@ pub struct AudienceDefinitionType {
 
 impl AudienceDefinitionType {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { scope: None }
     }
 
     /// Sets `scope`.
+    #[inline]
     pub fn scope(mut self, value: impl Into<AudienceDefinitionTypeScope>) -> Self {
         self.scope = Some(value.into());
         self
@@ -1047,11 +1140,13 @@ pub struct AudienceInsightCategoryArrayResponse {
 
 impl AudienceInsightCategoryArrayResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<AudienceInsightCategoryCommon>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1083,35 +1178,41 @@ pub struct AudienceInsightCategoryCommon {
 
 impl AudienceInsightCategoryCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None, index: None, key: None, name: None, ratio: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `index`.
+    #[inline]
     pub fn index(mut self, value: f64) -> Self {
         self.index = Some(value);
         self
     }
 
     /// Sets `key`.
+    #[inline]
     pub fn key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `ratio`.
+    #[inline]
     pub fn ratio(mut self, value: f64) -> Self {
         self.ratio = Some(value);
         self
@@ -1168,6 +1269,7 @@ pub struct BoardBase {
 impl BoardBase {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`id`, `name`).
+    #[inline]
     pub fn builder() -> BoardBaseBuilder {
         BoardBaseBuilder::default()
     }
@@ -1191,6 +1293,7 @@ pub struct BoardBaseBuilder {
 }
 
 impl std::fmt::Debug for BoardBaseBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BoardBaseBuilder").finish_non_exhaustive()
     }
@@ -1198,72 +1301,84 @@ impl std::fmt::Debug for BoardBaseBuilder {
 
 impl BoardBaseBuilder {
     /// Sets `board_pins_modified_at`.
+    #[inline]
     pub fn board_pins_modified_at(mut self, value: impl Into<DateTime>) -> Self {
         self.board_pins_modified_at = Some(value.into());
         self
     }
 
     /// Sets `collaborator_count`.
+    #[inline]
     pub fn collaborator_count(mut self, value: i64) -> Self {
         self.collaborator_count = Some(value);
         self
     }
 
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `description`.
+    #[inline]
     pub fn description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
 
     /// Sets `follower_count`.
+    #[inline]
     pub fn follower_count(mut self, value: i64) -> Self {
         self.follower_count = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `is_ads_only`.
+    #[inline]
     pub fn is_ads_only(mut self, value: bool) -> Self {
         self.is_ads_only = Some(value);
         self
     }
 
     /// Sets `media`.
+    #[inline]
     pub fn media(mut self, value: impl Into<BoardMedia>) -> Self {
         self.media = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `owner`.
+    #[inline]
     pub fn owner(mut self, value: impl Into<BoardOwner>) -> Self {
         self.owner = Some(value.into());
         self
     }
 
     /// Sets `pin_count`.
+    #[inline]
     pub fn pin_count(mut self, value: i64) -> Self {
         self.pin_count = Some(value);
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<BoardBase, crate::error::BuildError> {
         Ok(BoardBase {
             board_pins_modified_at: self.board_pins_modified_at,
@@ -1295,6 +1410,7 @@ pub struct BusinessAccessError {
 
 impl BusinessAccessError {
     /// A value with `code` and `message` set and the other fields empty.
+    #[inline]
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         let message = message.into();
         Self { code, message }
@@ -1344,6 +1460,7 @@ pub struct CampaignCommon {
 
 impl CampaignCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -1361,66 +1478,77 @@ impl CampaignCommon {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `daily_spend_cap`.
+    #[inline]
     pub fn daily_spend_cap(mut self, value: i64) -> Self {
         self.daily_spend_cap = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_automated_campaign`.
+    #[inline]
     pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
         self.is_automated_campaign = Some(value.into());
         self
     }
 
     /// Sets `is_flexible_daily_budgets`.
+    #[inline]
     pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
         self.is_flexible_daily_budgets = Some(value.into());
         self
     }
 
     /// Sets `lifetime_spend_cap`.
+    #[inline]
     pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
         self.lifetime_spend_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `order_line_id`.
+    #[inline]
     pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
         self.order_line_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
@@ -1476,6 +1604,7 @@ pub struct CampaignCreateCommon {
 
 impl CampaignCreateCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -1495,78 +1624,91 @@ impl CampaignCreateCommon {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `daily_spend_cap`.
+    #[inline]
     pub fn daily_spend_cap(mut self, value: i64) -> Self {
         self.daily_spend_cap = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `is_automated_campaign`.
+    #[inline]
     pub fn is_automated_campaign(mut self, value: impl Into<CampaignIsAutomatedCampaign>) -> Self {
         self.is_automated_campaign = Some(value.into());
         self
     }
 
     /// Sets `is_flexible_daily_budgets`.
+    #[inline]
     pub fn is_flexible_daily_budgets(mut self, value: impl Into<CampaignIsFlexibleDailyBudgets>) -> Self {
         self.is_flexible_daily_budgets = Some(value.into());
         self
     }
 
     /// Sets `lifetime_spend_cap`.
+    #[inline]
     pub fn lifetime_spend_cap(mut self, value: i64) -> Self {
         self.lifetime_spend_cap = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `order_line_id`.
+    #[inline]
     pub fn order_line_id(mut self, value: impl Into<String>) -> Self {
         self.order_line_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<EntityStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `default_ad_group_budget_in_micro_currency`.
+    #[inline]
     pub fn default_ad_group_budget_in_micro_currency(mut self, value: i64) -> Self {
         self.default_ad_group_budget_in_micro_currency = Some(value);
         self
     }
 
     /// Sets `is_campaign_budget_optimization`.
+    #[inline]
     pub fn is_campaign_budget_optimization(mut self, value: impl Into<CampaignIsCampaignBudgetOptimization>) -> Self {
         self.is_campaign_budget_optimization = Some(value.into());
         self
@@ -1586,11 +1728,13 @@ pub struct CampaignId {
 
 impl CampaignId {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { id: None }
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
@@ -1610,11 +1754,13 @@ pub struct CampaignIdFilter {
 
 impl CampaignIdFilter {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { campaign_ids: None }
     }
 
     /// Sets `campaign_ids`.
+    #[inline]
     pub fn campaign_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.campaign_ids = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1634,11 +1780,13 @@ pub struct CampaignObjectivesFilter {
 
 impl CampaignObjectivesFilter {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { campaign_objective_types: None }
     }
 
     /// Sets `campaign_objective_types`.
+    #[inline]
     pub fn campaign_objective_types(mut self, value: impl IntoIterator<Item = impl Into<ObjectiveType>>) -> Self {
         self.campaign_objective_types = Some(value.into_iter().map(Into::into).collect());
         self
@@ -1662,6 +1810,7 @@ pub struct CatalogsCreativeAssetsItemsFilter {
 
 impl CatalogsCreativeAssetsItemsFilter {
     /// A value with `creative_assets_ids` set and the other fields empty (`catalog_type` is `CREATIVE_ASSETS`).
+    #[inline]
     pub fn new(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let creative_assets_ids = creative_assets_ids.into_iter().map(Into::into).collect();
         Self {
@@ -1672,6 +1821,7 @@ impl CatalogsCreativeAssetsItemsFilter {
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -1698,6 +1848,7 @@ pub struct CatalogsDbItem {
 impl CatalogsDbItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`created_at`, `id`, `updated_at`).
+    #[inline]
     pub fn builder() -> CatalogsDbItemBuilder {
         CatalogsDbItemBuilder::default()
     }
@@ -1713,6 +1864,7 @@ pub struct CatalogsDbItemBuilder {
 }
 
 impl std::fmt::Debug for CatalogsDbItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CatalogsDbItemBuilder").finish_non_exhaustive()
     }
@@ -1720,24 +1872,28 @@ impl std::fmt::Debug for CatalogsDbItemBuilder {
 
 impl CatalogsDbItemBuilder {
     /// Sets `created_at`.
+    #[inline]
     pub fn created_at(mut self, value: impl Into<DateTime>) -> Self {
         self.created_at = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `updated_at`.
+    #[inline]
     pub fn updated_at(mut self, value: impl Into<DateTime>) -> Self {
         self.updated_at = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<CatalogsDbItem, crate::error::BuildError> {
         Ok(CatalogsDbItem {
             created_at: self.created_at.ok_or(crate::error::BuildError::missing("CatalogsDbItem", "created_at"))?,
@@ -1764,12 +1920,14 @@ pub struct CatalogsHotelItemsFilter {
 
 impl CatalogsHotelItemsFilter {
     /// A value with `hotel_ids` set and the other fields empty (`catalog_type` is `HOTEL`).
+    #[inline]
     pub fn new(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let hotel_ids = hotel_ids.into_iter().map(Into::into).collect();
         Self { catalog_id: None, catalog_type: CatalogsHotelItemsFilterCatalogType::from("HOTEL"), hotel_ids }
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -1790,16 +1948,19 @@ tagged_union! {
 
 impl CatalogsItemsFilters {
     /// The `RETAIL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn retail(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::Retail(CatalogsRetailItemsFilter::new(item_ids))
     }
 
     /// The `HOTEL` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn hotel(hotel_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::Hotel(CatalogsHotelItemsFilter::new(hotel_ids))
     }
 
     /// The `CREATIVE_ASSETS` variant (`catalog_type` is filled in).
+    #[inline]
     pub fn creative_assets(creative_assets_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::CreativeAssets(CatalogsCreativeAssetsItemsFilter::new(creative_assets_ids))
     }
@@ -1840,12 +2001,14 @@ pub struct CatalogsRetailItemsFilter {
 
 impl CatalogsRetailItemsFilter {
     /// A value with `item_ids` set and the other fields empty (`catalog_type` is `RETAIL`).
+    #[inline]
     pub fn new(item_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let item_ids = item_ids.into_iter().map(Into::into).collect();
         Self { catalog_id: None, catalog_type: CatalogsRetailItemsFilterCatalogType::from("RETAIL"), item_ids }
     }
 
     /// Sets `catalog_id`.
+    #[inline]
     pub fn catalog_id(mut self, value: impl Into<String>) -> Self {
         self.catalog_id = Some(value.into());
         self
@@ -1876,24 +2039,28 @@ pub struct ConversionHealthSelectionItem {
 
 impl ConversionHealthSelectionItem {
     /// A value with `status` set and the other fields empty.
+    #[inline]
     pub fn new(status: impl Into<serde_json::Value>) -> Self {
         let status = status.into();
         Self { conversion_type: None, criteria: None, ingestion_source: None, status }
     }
 
     /// Sets `conversionType`.
+    #[inline]
     pub fn conversion_type(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.conversion_type = Some(value);
         self
     }
 
     /// Sets `criteria`.
+    #[inline]
     pub fn criteria(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.criteria = Some(value);
         self
     }
 
     /// Sets `ingestionSource`.
+    #[inline]
     pub fn ingestion_source(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.ingestion_source = Some(value);
         self
@@ -1930,6 +2097,7 @@ pub struct ConversionTagCommon {
 
 impl ConversionTagCommon {
     /// A value with `name` set and the other fields empty.
+    #[inline]
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         Self {
@@ -1944,36 +2112,42 @@ impl ConversionTagCommon {
     }
 
     /// Sets `code_snippet`.
+    #[inline]
     pub fn code_snippet(mut self, value: impl Into<String>) -> Self {
         self.code_snippet = Some(value.into());
         self
     }
 
     /// Sets `configs`.
+    #[inline]
     pub fn configs(mut self, value: impl Into<ConversionTagConfigs>) -> Self {
         self.configs = Some(value.into());
         self
     }
 
     /// Sets `enhanced_match_status`.
+    #[inline]
     pub fn enhanced_match_status(mut self, value: impl Into<EnhancedMatchStatusType>) -> Self {
         self.enhanced_match_status = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `last_fired_time_ms`.
+    #[inline]
     pub fn last_fired_time_ms(mut self, value: f64) -> Self {
         self.last_fired_time_ms = Some(value);
         self
     }
 
     /// Sets `version`.
+    #[inline]
     pub fn version(mut self, value: impl Into<String>) -> Self {
         self.version = Some(value.into());
         self
@@ -1993,11 +2167,13 @@ pub struct ConversionTagListResponse {
 
 impl ConversionTagListResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<ConversionTag>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -2024,6 +2200,7 @@ pub struct DetailedError {
 impl DetailedError {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`code`, `details`, `message`).
+    #[inline]
     pub fn builder() -> DetailedErrorBuilder {
         DetailedErrorBuilder::default()
     }
@@ -2039,6 +2216,7 @@ pub struct DetailedErrorBuilder {
 }
 
 impl std::fmt::Debug for DetailedErrorBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DetailedErrorBuilder").finish_non_exhaustive()
     }
@@ -2046,24 +2224,28 @@ impl std::fmt::Debug for DetailedErrorBuilder {
 
 impl DetailedErrorBuilder {
     /// Sets `code`.
+    #[inline]
     pub fn code(mut self, value: i64) -> Self {
         self.code = Some(value);
         self
     }
 
     /// Sets `details`.
+    #[inline]
     pub fn details(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
         self.details = Some(value);
         self
     }
 
     /// Sets `message`.
+    #[inline]
     pub fn message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<DetailedError, crate::error::BuildError> {
         Ok(DetailedError {
             code: self.code.ok_or(crate::error::BuildError::missing("DetailedError", "code"))?,
@@ -2090,6 +2272,7 @@ pub struct Error {
 
 impl Error {
     /// A value with `code` and `message` set and the other fields empty.
+    #[inline]
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         let message = message.into();
         Self { code, message }
@@ -2137,11 +2320,13 @@ pub struct IntegrationLogsInvalidLogResponse {
 
 impl IntegrationLogsInvalidLogResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { rejected_logs: None }
     }
 
     /// Sets `rejected_logs`.
+    #[inline]
     pub fn rejected_logs(
         mut self,
         value: impl IntoIterator<Item = impl Into<IntegrationLogsInvalidLogResponseRejectedLogsItem>>,
@@ -2171,6 +2356,7 @@ pub struct IntegrationLogsInvalidLogResponseRejectedLogsItem {
 impl IntegrationLogsInvalidLogResponseRejectedLogsItem {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `reason`, `value`).
+    #[inline]
     pub fn builder() -> IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
         IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder::default()
     }
@@ -2187,6 +2373,7 @@ pub struct IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
 }
 
 impl std::fmt::Debug for IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder").finish_non_exhaustive()
     }
@@ -2194,30 +2381,35 @@ impl std::fmt::Debug for IntegrationLogsInvalidLogResponseRejectedLogsItemBuilde
 
 impl IntegrationLogsInvalidLogResponseRejectedLogsItemBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<String>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `log_index`.
+    #[inline]
     pub fn log_index(mut self, value: i64) -> Self {
         self.log_index = Some(value);
         self
     }
 
     /// Sets `reason`.
+    #[inline]
     pub fn reason(mut self, value: impl Into<String>) -> Self {
         self.reason = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<IntegrationLogsInvalidLogResponseRejectedLogsItem, crate::error::BuildError> {
         Ok(IntegrationLogsInvalidLogResponseRejectedLogsItem {
             field: self.field.ok_or(crate::error::BuildError::missing(
@@ -2327,6 +2519,7 @@ pub struct LeadFormCommon {
 
 impl LeadFormCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             completion_message: None,
@@ -2341,48 +2534,56 @@ impl LeadFormCommon {
     }
 
     /// Sets `completion_message`.
+    #[inline]
     pub fn completion_message(mut self, value: impl Into<String>) -> Self {
         self.completion_message = Some(value.into());
         self
     }
 
     /// Sets `disclosure_language`.
+    #[inline]
     pub fn disclosure_language(mut self, value: impl Into<String>) -> Self {
         self.disclosure_language = Some(value.into());
         self
     }
 
     /// Sets `has_accepted_terms`.
+    #[inline]
     pub fn has_accepted_terms(mut self, value: bool) -> Self {
         self.has_accepted_terms = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `policy_links`.
+    #[inline]
     pub fn policy_links(mut self, value: impl IntoIterator<Item = impl Into<LeadFormCommonPolicyLinksItem>>) -> Self {
         self.policy_links = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `privacy_policy_link`.
+    #[inline]
     pub fn privacy_policy_link(mut self, value: impl Into<String>) -> Self {
         self.privacy_policy_link = Some(value.into());
         self
     }
 
     /// Sets `questions`.
+    #[inline]
     pub fn questions(mut self, value: impl IntoIterator<Item = impl Into<LeadFormQuestion>>) -> Self {
         self.questions = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<LeadFormStatus>) -> Self {
         self.status = Some(value.into());
         self
@@ -2405,17 +2606,20 @@ pub struct LeadFormCommonPolicyLinksItem {
 
 impl LeadFormCommonPolicyLinksItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { label: None, link: None }
     }
 
     /// Sets `label`.
+    #[inline]
     pub fn label(mut self, value: impl Into<String>) -> Self {
         self.label = Some(value.into());
         self
     }
 
     /// Sets `link`.
+    #[inline]
     pub fn link(mut self, value: impl Into<String>) -> Self {
         self.link = Some(value.into());
         self
@@ -2467,6 +2671,7 @@ pub struct LocalStoreUpdate {
 
 impl LocalStoreUpdate {
     /// A value with `id` set and the other fields empty.
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         let id = id.into();
         Self {
@@ -2485,60 +2690,70 @@ impl LocalStoreUpdate {
     }
 
     /// Sets `address_primary`.
+    #[inline]
     pub fn address_primary(mut self, value: impl Into<String>) -> Self {
         self.address_primary = Some(value.into());
         self
     }
 
     /// Sets `address_secondary`.
+    #[inline]
     pub fn address_secondary(mut self, value: impl Into<String>) -> Self {
         self.address_secondary = Some(value.into());
         self
     }
 
     /// Sets `city`.
+    #[inline]
     pub fn city(mut self, value: impl Into<String>) -> Self {
         self.city = Some(value.into());
         self
     }
 
     /// Sets `country`.
+    #[inline]
     pub fn country(mut self, value: impl Into<Country>) -> Self {
         self.country = Some(value.into());
         self
     }
 
     /// Sets `latitude`.
+    #[inline]
     pub fn latitude(mut self, value: f64) -> Self {
         self.latitude = Some(value);
         self
     }
 
     /// Sets `longitude`.
+    #[inline]
     pub fn longitude(mut self, value: f64) -> Self {
         self.longitude = Some(value);
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `postal_code`.
+    #[inline]
     pub fn postal_code(mut self, value: impl Into<String>) -> Self {
         self.postal_code = Some(value.into());
         self
     }
 
     /// Sets `region`.
+    #[inline]
     pub fn region(mut self, value: impl Into<String>) -> Self {
         self.region = Some(value.into());
         self
     }
 
     /// Sets `store_code`.
+    #[inline]
     pub fn store_code(mut self, value: impl Into<String>) -> Self {
         self.store_code = Some(value.into());
         self
@@ -2576,17 +2791,20 @@ pub struct OrderLineError {
 
 impl OrderLineError {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None, error_messages: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<OrderLine>) -> Self {
         self.data = Some(value.into());
         self
     }
 
     /// Sets `error_messages`.
+    #[inline]
     pub fn error_messages(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.error_messages = Some(value.into_iter().map(Into::into).collect());
         self
@@ -2609,17 +2827,20 @@ pub struct OrderLineResponse {
 
 impl OrderLineResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { errors: None, order_line: None }
     }
 
     /// Sets `errors`.
+    #[inline]
     pub fn errors(mut self, value: impl IntoIterator<Item = impl Into<OrderLineError>>) -> Self {
         self.errors = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `order_line`.
+    #[inline]
     pub fn order_line(mut self, value: impl IntoIterator<Item = impl Into<OrderLine>>) -> Self {
         self.order_line = Some(value.into_iter().map(Into::into).collect());
         self
@@ -2639,11 +2860,13 @@ pub struct OrderLineSingleResponse {
 
 impl OrderLineSingleResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data: None }
     }
 
     /// Sets `data`.
+    #[inline]
     pub fn data(mut self, value: impl Into<OrderLineResponse>) -> Self {
         self.data = Some(value.into());
         self
@@ -2693,6 +2916,7 @@ pub struct OrderLines {
 
 impl OrderLines {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             ad_account_id: None,
@@ -2710,66 +2934,77 @@ impl OrderLines {
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `budget`.
+    #[inline]
     pub fn budget(mut self, value: f64) -> Self {
         self.budget = Some(value);
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: f64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `paid_budget`.
+    #[inline]
     pub fn paid_budget(mut self, value: f64) -> Self {
         self.paid_budget = Some(value);
         self
     }
 
     /// Sets `paid_type`.
+    #[inline]
     pub fn paid_type(mut self, value: impl Into<OrderLinePaidType>) -> Self {
         self.paid_type = Some(value.into());
         self
     }
 
     /// Sets `purchase_order_id`.
+    #[inline]
     pub fn purchase_order_id(mut self, value: impl Into<String>) -> Self {
         self.purchase_order_id = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: f64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<OrderLineStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -2789,11 +3024,13 @@ pub struct OrderLinesArrayResponse {
 
 impl OrderLinesArrayResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(mut self, value: impl IntoIterator<Item = impl Into<OrderLines>>) -> Self {
         self.items = Some(value.into_iter().map(Into::into).collect());
         self
@@ -2815,12 +3052,14 @@ pub struct PaginatedModel {
 
 impl PaginatedModel {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = serde_json::Map<String, serde_json::Value>>) -> Self {
         let items = items.into_iter().collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -2877,6 +3116,7 @@ pub struct PinterestLibError {
 
 impl PinterestLibError {
     /// A value with `code` and `message` set and the other fields empty.
+    #[inline]
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         let message = message.into();
         Self { code, message }
@@ -2899,6 +3139,7 @@ pub struct PinterestLibStatus204 {
 
 impl PinterestLibStatus204 {
     /// A value with `statusCode` set and the other fields empty.
+    #[inline]
     pub fn new(status_code: impl Into<PinterestLibStatus204StatusCode>) -> Self {
         let status_code = status_code.into();
         Self { status_code }
@@ -2952,6 +3193,7 @@ pub struct PromotionCommon {
 
 impl PromotionCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             discount_status: None,
@@ -2968,60 +3210,70 @@ impl PromotionCommon {
     }
 
     /// Sets `discount_status`.
+    #[inline]
     pub fn discount_status(mut self, value: impl Into<PromotionCommonDiscountStatus>) -> Self {
         self.discount_status = Some(value.into());
         self
     }
 
     /// Sets `end_time`.
+    #[inline]
     pub fn end_time(mut self, value: i64) -> Self {
         self.end_time = Some(value);
         self
     }
 
     /// Sets `external_id`.
+    #[inline]
     pub fn external_id(mut self, value: impl Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
 
     /// Sets `platform_type`.
+    #[inline]
     pub fn platform_type(mut self, value: impl Into<String>) -> Self {
         self.platform_type = Some(value.into());
         self
     }
 
     /// Sets `promotion_code`.
+    #[inline]
     pub fn promotion_code(mut self, value: impl Into<String>) -> Self {
         self.promotion_code = Some(value.into());
         self
     }
 
     /// Sets `promotion_custom_id`.
+    #[inline]
     pub fn promotion_custom_id(mut self, value: impl Into<String>) -> Self {
         self.promotion_custom_id = Some(value.into());
         self
     }
 
     /// Sets `promotion_title`.
+    #[inline]
     pub fn promotion_title(mut self, value: impl Into<String>) -> Self {
         self.promotion_title = Some(value.into());
         self
     }
 
     /// Sets `promotion_type`.
+    #[inline]
     pub fn promotion_type(mut self, value: impl Into<PromotionType>) -> Self {
         self.promotion_type = Some(value.into());
         self
     }
 
     /// Sets `start_time`.
+    #[inline]
     pub fn start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
         self
     }
 
     /// Sets `template_values`.
+    #[inline]
     pub fn template_values(mut self, value: impl IntoIterator<Item = impl Into<PromotionTemplateValue>>) -> Self {
         self.template_values = Some(value.into_iter().map(Into::into).collect());
         self
@@ -3077,6 +3329,7 @@ pub struct SSIOInsertionOrderCommon {
 
 impl SSIOInsertionOrderCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             agency_link: None,
@@ -3095,72 +3348,84 @@ impl SSIOInsertionOrderCommon {
     }
 
     /// Sets `agency_link`.
+    #[inline]
     pub fn agency_link(mut self, value: impl Into<String>) -> Self {
         self.agency_link = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_email`.
+    #[inline]
     pub fn billing_contact_email(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_email = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_firstname`.
+    #[inline]
     pub fn billing_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `billing_contact_lastname`.
+    #[inline]
     pub fn billing_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.billing_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `budget_amount`.
+    #[inline]
     pub fn budget_amount(mut self, value: f64) -> Self {
         self.budget_amount = Some(value);
         self
     }
 
     /// Sets `end_date`.
+    #[inline]
     pub fn end_date(mut self, value: impl Into<String>) -> Self {
         self.end_date = Some(value.into());
         self
     }
 
     /// Sets `media_contact_email`.
+    #[inline]
     pub fn media_contact_email(mut self, value: impl Into<String>) -> Self {
         self.media_contact_email = Some(value.into());
         self
     }
 
     /// Sets `media_contact_firstname`.
+    #[inline]
     pub fn media_contact_firstname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_firstname = Some(value.into());
         self
     }
 
     /// Sets `media_contact_lastname`.
+    #[inline]
     pub fn media_contact_lastname(mut self, value: impl Into<String>) -> Self {
         self.media_contact_lastname = Some(value.into());
         self
     }
 
     /// Sets `po_number`.
+    #[inline]
     pub fn po_number(mut self, value: impl Into<String>) -> Self {
         self.po_number = Some(value.into());
         self
     }
 
     /// Sets `start_date`.
+    #[inline]
     pub fn start_date(mut self, value: impl Into<String>) -> Self {
         self.start_date = Some(value.into());
         self
     }
 
     /// Sets `user_email`.
+    #[inline]
     pub fn user_email(mut self, value: impl Into<String>) -> Self {
         self.user_email = Some(value.into());
         self
@@ -3183,17 +3448,20 @@ pub struct SharedAudienceCommon {
 
 impl SharedAudienceCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { audience_id: None, operation_type: None }
     }
 
     /// Sets `audience_id`.
+    #[inline]
     pub fn audience_id(mut self, value: impl Into<String>) -> Self {
         self.audience_id = Some(value.into());
         self
     }
 
     /// Sets `operation_type`.
+    #[inline]
     pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
         self.operation_type = Some(value.into());
         self
@@ -3216,17 +3484,20 @@ pub struct SharedAudienceResponseCommon {
 
 impl SharedAudienceResponseCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { audience_id: None, permissions: None }
     }
 
     /// Sets `audience_id`.
+    #[inline]
     pub fn audience_id(mut self, value: impl Into<String>) -> Self {
         self.audience_id = Some(value.into());
         self
     }
 
     /// Sets `permissions`.
+    #[inline]
     pub fn permissions(mut self, value: impl IntoIterator<Item = impl Into<Role>>) -> Self {
         self.permissions = Some(value.into_iter().map(Into::into).collect());
         self
@@ -3251,6 +3522,7 @@ pub struct TargetingSpecOperationAgeBucket {
 impl TargetingSpecOperationAgeBucket {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operation`).
+    #[inline]
     pub fn builder() -> TargetingSpecOperationAgeBucketBuilder {
         TargetingSpecOperationAgeBucketBuilder::default()
     }
@@ -3266,6 +3538,7 @@ pub struct TargetingSpecOperationAgeBucketBuilder {
 }
 
 impl std::fmt::Debug for TargetingSpecOperationAgeBucketBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingSpecOperationAgeBucketBuilder").finish_non_exhaustive()
     }
@@ -3273,24 +3546,28 @@ impl std::fmt::Debug for TargetingSpecOperationAgeBucketBuilder {
 
 impl TargetingSpecOperationAgeBucketBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<TargetingSpecOperationAgeBucketField>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<TargetingSpecOperationAgeBucketOperation>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `values`.
+    #[inline]
     pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAgeBucket>>) -> Self {
         self.values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingSpecOperationAgeBucket, crate::error::BuildError> {
         Ok(TargetingSpecOperationAgeBucket {
             field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationAgeBucket", "field"))?,
@@ -3334,6 +3611,7 @@ pub struct TargetingSpecOperationAppType {
 impl TargetingSpecOperationAppType {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operation`).
+    #[inline]
     pub fn builder() -> TargetingSpecOperationAppTypeBuilder {
         TargetingSpecOperationAppTypeBuilder::default()
     }
@@ -3349,6 +3627,7 @@ pub struct TargetingSpecOperationAppTypeBuilder {
 }
 
 impl std::fmt::Debug for TargetingSpecOperationAppTypeBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingSpecOperationAppTypeBuilder").finish_non_exhaustive()
     }
@@ -3356,24 +3635,28 @@ impl std::fmt::Debug for TargetingSpecOperationAppTypeBuilder {
 
 impl TargetingSpecOperationAppTypeBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<TargetingSpecOperationAppTypeField>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<TargetingSpecOperationAppTypeOperation>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `values`.
+    #[inline]
     pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecAppType>>) -> Self {
         self.values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingSpecOperationAppType, crate::error::BuildError> {
         Ok(TargetingSpecOperationAppType {
             field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationAppType", "field"))?,
@@ -3419,6 +3702,7 @@ pub struct TargetingSpecOperationGender {
 impl TargetingSpecOperationGender {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operation`).
+    #[inline]
     pub fn builder() -> TargetingSpecOperationGenderBuilder {
         TargetingSpecOperationGenderBuilder::default()
     }
@@ -3434,6 +3718,7 @@ pub struct TargetingSpecOperationGenderBuilder {
 }
 
 impl std::fmt::Debug for TargetingSpecOperationGenderBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingSpecOperationGenderBuilder").finish_non_exhaustive()
     }
@@ -3441,24 +3726,28 @@ impl std::fmt::Debug for TargetingSpecOperationGenderBuilder {
 
 impl TargetingSpecOperationGenderBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<TargetingSpecOperationGenderField>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<TargetingSpecOperationGenderOperation>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `values`.
+    #[inline]
     pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecGender>>) -> Self {
         self.values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingSpecOperationGender, crate::error::BuildError> {
         Ok(TargetingSpecOperationGender {
             field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationGender", "field"))?,
@@ -3498,6 +3787,7 @@ pub struct TargetingSpecOperationList {
 impl TargetingSpecOperationList {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operation`).
+    #[inline]
     pub fn builder() -> TargetingSpecOperationListBuilder {
         TargetingSpecOperationListBuilder::default()
     }
@@ -3513,6 +3803,7 @@ pub struct TargetingSpecOperationListBuilder {
 }
 
 impl std::fmt::Debug for TargetingSpecOperationListBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingSpecOperationListBuilder").finish_non_exhaustive()
     }
@@ -3520,24 +3811,28 @@ impl std::fmt::Debug for TargetingSpecOperationListBuilder {
 
 impl TargetingSpecOperationListBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<String>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<TargetingSpecOperationListOperation>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `values`.
+    #[inline]
     pub fn values(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingSpecOperationList, crate::error::BuildError> {
         Ok(TargetingSpecOperationList {
             field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationList", "field"))?,
@@ -3570,6 +3865,7 @@ pub struct TargetingSpecOperationMinMaxAge {
 impl TargetingSpecOperationMinMaxAge {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operation`).
+    #[inline]
     pub fn builder() -> TargetingSpecOperationMinMaxAgeBuilder {
         TargetingSpecOperationMinMaxAgeBuilder::default()
     }
@@ -3585,6 +3881,7 @@ pub struct TargetingSpecOperationMinMaxAgeBuilder {
 }
 
 impl std::fmt::Debug for TargetingSpecOperationMinMaxAgeBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingSpecOperationMinMaxAgeBuilder").finish_non_exhaustive()
     }
@@ -3592,24 +3889,28 @@ impl std::fmt::Debug for TargetingSpecOperationMinMaxAgeBuilder {
 
 impl TargetingSpecOperationMinMaxAgeBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<TargetingSpecOperationMinMaxAgeField>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<TargetingSpecOperationMinMaxAgeOperation>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingSpecOperationMinMaxAge, crate::error::BuildError> {
         Ok(TargetingSpecOperationMinMaxAge {
             field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationMinMaxAge", "field"))?,
@@ -3650,6 +3951,7 @@ pub struct TargetingSpecOperationShoppingRetargeting {
 impl TargetingSpecOperationShoppingRetargeting {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operation`).
+    #[inline]
     pub fn builder() -> TargetingSpecOperationShoppingRetargetingBuilder {
         TargetingSpecOperationShoppingRetargetingBuilder::default()
     }
@@ -3665,6 +3967,7 @@ pub struct TargetingSpecOperationShoppingRetargetingBuilder {
 }
 
 impl std::fmt::Debug for TargetingSpecOperationShoppingRetargetingBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingSpecOperationShoppingRetargetingBuilder").finish_non_exhaustive()
     }
@@ -3672,24 +3975,28 @@ impl std::fmt::Debug for TargetingSpecOperationShoppingRetargetingBuilder {
 
 impl TargetingSpecOperationShoppingRetargetingBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<TargetingSpecOperationShoppingRetargetingField>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<TargetingSpecOperationShoppingRetargetingOperation>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `values`.
+    #[inline]
     pub fn values(mut self, value: impl IntoIterator<Item = impl Into<TargetingSpecShoppingRetargeting>>) -> Self {
         self.values = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingSpecOperationShoppingRetargeting, crate::error::BuildError> {
         Ok(TargetingSpecOperationShoppingRetargeting {
             field: self
@@ -3731,6 +4038,7 @@ pub struct TargetingSpecOperationString {
 impl TargetingSpecOperationString {
     /// A builder; `build()` fails with a [`BuildError`](crate::error::BuildError) naming the first
     /// required field that was not set (`field`, `operation`).
+    #[inline]
     pub fn builder() -> TargetingSpecOperationStringBuilder {
         TargetingSpecOperationStringBuilder::default()
     }
@@ -3746,6 +4054,7 @@ pub struct TargetingSpecOperationStringBuilder {
 }
 
 impl std::fmt::Debug for TargetingSpecOperationStringBuilder {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetingSpecOperationStringBuilder").finish_non_exhaustive()
     }
@@ -3753,24 +4062,28 @@ impl std::fmt::Debug for TargetingSpecOperationStringBuilder {
 
 impl TargetingSpecOperationStringBuilder {
     /// Sets `field`.
+    #[inline]
     pub fn field(mut self, value: impl Into<String>) -> Self {
         self.field = Some(value.into());
         self
     }
 
     /// Sets `operation`.
+    #[inline]
     pub fn operation(mut self, value: impl Into<TargetingSpecOperationStringOperation>) -> Self {
         self.operation = Some(value.into());
         self
     }
 
     /// Sets `value`.
+    #[inline]
     pub fn value(mut self, value: impl Into<String>) -> Self {
         self.value = Some(value.into());
         self
     }
 
     /// The value, or a [`BuildError`](crate::error::BuildError) naming a required field that is not set.
+    #[inline]
     pub fn build(self) -> Result<TargetingSpecOperationString, crate::error::BuildError> {
         Ok(TargetingSpecOperationString {
             field: self.field.ok_or(crate::error::BuildError::missing("TargetingSpecOperationString", "field"))?,
@@ -3813,6 +4126,7 @@ pub struct TargetingTemplateCommon {
 
 impl TargetingTemplateCommon {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -3825,36 +4139,42 @@ impl TargetingTemplateCommon {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
         self.keywords = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `targeting_attributes`.
+    #[inline]
     pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_attributes = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
@@ -3907,6 +4227,7 @@ pub struct TargetingTemplateResponseData {
 
 impl TargetingTemplateResponseData {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             auto_targeting_enabled: None,
@@ -3925,72 +4246,84 @@ impl TargetingTemplateResponseData {
     }
 
     /// Sets `auto_targeting_enabled`.
+    #[inline]
     pub fn auto_targeting_enabled(mut self, value: bool) -> Self {
         self.auto_targeting_enabled = Some(value);
         self
     }
 
     /// Sets `keywords`.
+    #[inline]
     pub fn keywords(mut self, value: impl IntoIterator<Item = impl Into<TargetingTemplateKeyword>>) -> Self {
         self.keywords = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
 
     /// Sets `placement_group`.
+    #[inline]
     pub fn placement_group(mut self, value: impl Into<PlacementGroupType>) -> Self {
         self.placement_group = Some(value.into());
         self
     }
 
     /// Sets `targeting_attributes`.
+    #[inline]
     pub fn targeting_attributes(mut self, value: impl Into<TargetingSpec>) -> Self {
         self.targeting_attributes = Some(value.into());
         self
     }
 
     /// Sets `tracking_urls`.
+    #[inline]
     pub fn tracking_urls(mut self, value: impl Into<TrackingUrls>) -> Self {
         self.tracking_urls = Some(value.into());
         self
     }
 
     /// Sets `ad_account_id`.
+    #[inline]
     pub fn ad_account_id(mut self, value: impl Into<String>) -> Self {
         self.ad_account_id = Some(value.into());
         self
     }
 
     /// Sets `created_time`.
+    #[inline]
     pub fn created_time(mut self, value: i64) -> Self {
         self.created_time = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `sizing`.
+    #[inline]
     pub fn sizing(mut self, value: impl Into<TargetingTemplateAudienceSizing>) -> Self {
         self.sizing = Some(value.into());
         self
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<TargetingTemplateResponseDataStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `updated_time`.
+    #[inline]
     pub fn updated_time(mut self, value: i64) -> Self {
         self.updated_time = Some(value);
         self
@@ -4013,11 +4346,13 @@ pub struct TargetingTypeFilter {
 
 impl TargetingTypeFilter {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { targeting_types: None }
     }
 
     /// Sets `targeting_types`.
+    #[inline]
     pub fn targeting_types(
         mut self,
         value: impl IntoIterator<Item = impl Into<TargetingTypeFilterTargetingTypesItem>>,
@@ -4043,11 +4378,13 @@ pub struct UpdatePartnerResultsResponseArray {
 
 impl UpdatePartnerResultsResponseArray {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { items: None }
     }
 
     /// Sets `items`.
+    #[inline]
     pub fn items(
         mut self,
         value: impl IntoIterator<Item = impl Into<UpdatePartnerResultsResponseArrayItemsItem>>,
@@ -4073,17 +4410,20 @@ pub struct UpdatePartnerResultsResponseArrayItemsItem {
 
 impl UpdatePartnerResultsResponseArrayItemsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { exception: None, member_or_partner_id: None }
     }
 
     /// Sets `exception`.
+    #[inline]
     pub fn exception(mut self, value: impl Into<BusinessAccessError>) -> Self {
         self.exception = Some(value.into());
         self
     }
 
     /// Sets `member_or_partner_id`.
+    #[inline]
     pub fn member_or_partner_id(mut self, value: impl Into<String>) -> Self {
         self.member_or_partner_id = Some(value.into());
         self

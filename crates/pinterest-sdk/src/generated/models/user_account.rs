@@ -51,6 +51,7 @@ pub struct Account {
 
 impl Account {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             about: None,
@@ -69,72 +70,84 @@ impl Account {
     }
 
     /// Sets `about`.
+    #[inline]
     pub fn about(mut self, value: impl Into<String>) -> Self {
         self.about = Some(value.into());
         self
     }
 
     /// Sets `account_type`.
+    #[inline]
     pub fn account_type(mut self, value: impl Into<AccountAccountType>) -> Self {
         self.account_type = Some(value.into());
         self
     }
 
     /// Sets `board_count`.
+    #[inline]
     pub fn board_count(mut self, value: i64) -> Self {
         self.board_count = Some(value);
         self
     }
 
     /// Sets `business_name`.
+    #[inline]
     pub fn business_name(mut self, value: impl Into<String>) -> Self {
         self.business_name = Some(value.into());
         self
     }
 
     /// Sets `follower_count`.
+    #[inline]
     pub fn follower_count(mut self, value: i64) -> Self {
         self.follower_count = Some(value);
         self
     }
 
     /// Sets `following_count`.
+    #[inline]
     pub fn following_count(mut self, value: i64) -> Self {
         self.following_count = Some(value);
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `monthly_views`.
+    #[inline]
     pub fn monthly_views(mut self, value: i64) -> Self {
         self.monthly_views = Some(value);
         self
     }
 
     /// Sets `pin_count`.
+    #[inline]
     pub fn pin_count(mut self, value: i64) -> Self {
         self.pin_count = Some(value);
         self
     }
 
     /// Sets `profile_image`.
+    #[inline]
     pub fn profile_image(mut self, value: impl Into<String>) -> Self {
         self.profile_image = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
     }
 
     /// Sets `website_url`.
+    #[inline]
     pub fn website_url(mut self, value: impl Into<String>) -> Self {
         self.website_url = Some(value.into());
         self
@@ -168,23 +181,27 @@ pub struct AnalyticsDailyMetrics {
 
 impl AnalyticsDailyMetrics {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data_status: None, date: None, metrics: None }
     }
 
     /// Sets `data_status`.
+    #[inline]
     pub fn data_status(mut self, value: impl Into<DataStatus>) -> Self {
         self.data_status = Some(value.into());
         self
     }
 
     /// Sets `date`.
+    #[inline]
     pub fn date(mut self, value: impl Into<String>) -> Self {
         self.date = Some(value.into());
         self
     }
 
     /// Sets `metrics`.
+    #[inline]
     pub fn metrics(mut self, value: impl Into<Metrics>) -> Self {
         self.metrics = Some(value.into());
         self
@@ -207,17 +224,20 @@ pub struct AnalyticsMetricsResponse {
 
 impl AnalyticsMetricsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { daily_metrics: None, summary_metrics: None }
     }
 
     /// Sets `daily_metrics`.
+    #[inline]
     pub fn daily_metrics(mut self, value: impl IntoIterator<Item = impl Into<AnalyticsDailyMetrics>>) -> Self {
         self.daily_metrics = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `summary_metrics`.
+    #[inline]
     pub fn summary_metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
         self.summary_metrics = Some(value);
         self
@@ -240,11 +260,13 @@ pub struct FollowUserRequest {
 
 impl FollowUserRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { auto_follow: None }
     }
 
     /// Sets `auto_follow`.
+    #[inline]
     pub fn auto_follow(mut self, value: bool) -> Self {
         self.auto_follow = Some(value);
         self
@@ -273,29 +295,34 @@ pub struct Interest {
 
 impl Interest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { canonical_url: None, id: None, key: None, name: None }
     }
 
     /// Sets `canonical_url`.
+    #[inline]
     pub fn canonical_url(mut self, value: impl Into<String>) -> Self {
         self.canonical_url = Some(value.into());
         self
     }
 
     /// Sets `id`.
+    #[inline]
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
         self
     }
 
     /// Sets `key`.
+    #[inline]
     pub fn key(mut self, value: impl Into<String>) -> Self {
         self.key = Some(value.into());
         self
     }
 
     /// Sets `name`.
+    #[inline]
     pub fn name(mut self, value: impl Into<String>) -> Self {
         self.name = Some(value.into());
         self
@@ -327,6 +354,7 @@ pub struct LinkedBusiness {
 
 impl LinkedBusiness {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self {
             image_large_url: None,
@@ -338,30 +366,35 @@ impl LinkedBusiness {
     }
 
     /// Sets `image_large_url`.
+    #[inline]
     pub fn image_large_url(mut self, value: impl Into<String>) -> Self {
         self.image_large_url = Some(value.into());
         self
     }
 
     /// Sets `image_medium_url`.
+    #[inline]
     pub fn image_medium_url(mut self, value: impl Into<String>) -> Self {
         self.image_medium_url = Some(value.into());
         self
     }
 
     /// Sets `image_small_url`.
+    #[inline]
     pub fn image_small_url(mut self, value: impl Into<String>) -> Self {
         self.image_small_url = Some(value.into());
         self
     }
 
     /// Sets `image_xlarge_url`.
+    #[inline]
     pub fn image_xlarge_url(mut self, value: impl Into<String>) -> Self {
         self.image_xlarge_url = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
@@ -390,23 +423,27 @@ pub struct TopPinsAnalyticsResponse {
 
 impl TopPinsAnalyticsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { date_availability: None, pins: None, sort_by: None }
     }
 
     /// Sets `date_availability`.
+    #[inline]
     pub fn date_availability(mut self, value: impl Into<TopPinsAnalyticsResponseDateAvailability>) -> Self {
         self.date_availability = Some(value.into());
         self
     }
 
     /// Sets `pins`.
+    #[inline]
     pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<TopPinsAnalyticsResponsePinsItem>>) -> Self {
         self.pins = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `sort_by`.
+    #[inline]
     pub fn sort_by(mut self, value: impl Into<TopPinsAnalyticsResponseSortBy>) -> Self {
         self.sort_by = Some(value.into());
         self
@@ -429,17 +466,20 @@ pub struct TopPinsAnalyticsResponseDateAvailability {
 
 impl TopPinsAnalyticsResponseDateAvailability {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { is_realtime: None, latest_available_timestamp: None }
     }
 
     /// Sets `is_realtime`.
+    #[inline]
     pub fn is_realtime(mut self, value: bool) -> Self {
         self.is_realtime = Some(value);
         self
     }
 
     /// Sets `latest_available_timestamp`.
+    #[inline]
     pub fn latest_available_timestamp(mut self, value: f64) -> Self {
         self.latest_available_timestamp = Some(value);
         self
@@ -465,23 +505,27 @@ pub struct TopPinsAnalyticsResponsePinsItem {
 
 impl TopPinsAnalyticsResponsePinsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data_status: None, metrics: None, pin_id: None }
     }
 
     /// Sets `data_status`.
+    #[inline]
     pub fn data_status(mut self, value: std::collections::BTreeMap<String, DataStatus>) -> Self {
         self.data_status = Some(value);
         self
     }
 
     /// Sets `metrics`.
+    #[inline]
     pub fn metrics(mut self, value: impl Into<Metrics>) -> Self {
         self.metrics = Some(value.into());
         self
     }
 
     /// Sets `pin_id`.
+    #[inline]
     pub fn pin_id(mut self, value: impl Into<String>) -> Self {
         self.pin_id = Some(value.into());
         self
@@ -518,23 +562,27 @@ pub struct TopVideoPinsAnalyticsResponse {
 
 impl TopVideoPinsAnalyticsResponse {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { date_availability: None, pins: None, sort_by: None }
     }
 
     /// Sets `date_availability`.
+    #[inline]
     pub fn date_availability(mut self, value: impl Into<TopVideoPinsAnalyticsResponseDateAvailability>) -> Self {
         self.date_availability = Some(value.into());
         self
     }
 
     /// Sets `pins`.
+    #[inline]
     pub fn pins(mut self, value: impl IntoIterator<Item = impl Into<TopVideoPinsAnalyticsResponsePinsItem>>) -> Self {
         self.pins = Some(value.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `sort_by`.
+    #[inline]
     pub fn sort_by(mut self, value: impl Into<TopVideoPinsAnalyticsResponseSortBy>) -> Self {
         self.sort_by = Some(value.into());
         self
@@ -557,17 +605,20 @@ pub struct TopVideoPinsAnalyticsResponseDateAvailability {
 
 impl TopVideoPinsAnalyticsResponseDateAvailability {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { is_realtime: None, latest_available_timestamp: None }
     }
 
     /// Sets `is_realtime`.
+    #[inline]
     pub fn is_realtime(mut self, value: bool) -> Self {
         self.is_realtime = Some(value);
         self
     }
 
     /// Sets `latest_available_timestamp`.
+    #[inline]
     pub fn latest_available_timestamp(mut self, value: f64) -> Self {
         self.latest_available_timestamp = Some(value);
         self
@@ -593,23 +644,27 @@ pub struct TopVideoPinsAnalyticsResponsePinsItem {
 
 impl TopVideoPinsAnalyticsResponsePinsItem {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { data_status: None, metrics: None, pin_id: None }
     }
 
     /// Sets `data_status`.
+    #[inline]
     pub fn data_status(mut self, value: std::collections::BTreeMap<String, DataStatus>) -> Self {
         self.data_status = Some(value);
         self
     }
 
     /// Sets `metrics`.
+    #[inline]
     pub fn metrics(mut self, value: std::collections::BTreeMap<String, f64>) -> Self {
         self.metrics = Some(value);
         self
     }
 
     /// Sets `pin_id`.
+    #[inline]
     pub fn pin_id(mut self, value: impl Into<String>) -> Self {
         self.pin_id = Some(value.into());
         self
@@ -800,12 +855,14 @@ pub struct UserAccountListFollowedBoardsResponse {
 
 impl UserAccountListFollowedBoardsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Board>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -827,12 +884,14 @@ pub struct UserAccountListFollowedInterestsResponse {
 
 impl UserAccountListFollowedInterestsResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<Interest>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -854,12 +913,14 @@ pub struct UserAccountListFollowersResponse {
 
 impl UserAccountListFollowersResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserSummary>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -881,12 +942,14 @@ pub struct UserAccountListFollowingResponse {
 
 impl UserAccountListFollowingResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserSummary>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -908,12 +971,14 @@ pub struct UserAccountListWebsitesResponse {
 
 impl UserAccountListWebsitesResponse {
     /// A value with `items` set and the other fields empty.
+    #[inline]
     pub fn new(items: impl IntoIterator<Item = impl Into<UserWebsiteSummary>>) -> Self {
         let items = items.into_iter().map(Into::into).collect();
         Self { bookmark: None, items }
     }
 
     /// Sets `bookmark`.
+    #[inline]
     pub fn bookmark(mut self, value: impl Into<String>) -> Self {
         self.bookmark = Some(value.into());
         self
@@ -946,17 +1011,20 @@ pub struct UserSummary {
 
 impl UserSummary {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { type_: None, username: None }
     }
 
     /// Sets `type`.
+    #[inline]
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
 
     /// Sets `username`.
+    #[inline]
     pub fn username(mut self, value: impl Into<String>) -> Self {
         self.username = Some(value.into());
         self
@@ -982,23 +1050,27 @@ pub struct UserWebsiteSummary {
 
 impl UserWebsiteSummary {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { status: None, verified_at: None, website: None }
     }
 
     /// Sets `status`.
+    #[inline]
     pub fn status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
 
     /// Sets `verified_at`.
+    #[inline]
     pub fn verified_at(mut self, value: impl Into<String>) -> Self {
         self.verified_at = Some(value.into());
         self
     }
 
     /// Sets `website`.
+    #[inline]
     pub fn website(mut self, value: impl Into<String>) -> Self {
         self.website = Some(value.into());
         self
@@ -1030,35 +1102,41 @@ pub struct UserWebsiteVerificationCode {
 
 impl UserWebsiteVerificationCode {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { dns_txt_record: None, file_content: None, filename: None, metatag: None, verification_code: None }
     }
 
     /// Sets `dns_txt_record`.
+    #[inline]
     pub fn dns_txt_record(mut self, value: impl Into<String>) -> Self {
         self.dns_txt_record = Some(value.into());
         self
     }
 
     /// Sets `file_content`.
+    #[inline]
     pub fn file_content(mut self, value: impl Into<String>) -> Self {
         self.file_content = Some(value.into());
         self
     }
 
     /// Sets `filename`.
+    #[inline]
     pub fn filename(mut self, value: impl Into<String>) -> Self {
         self.filename = Some(value.into());
         self
     }
 
     /// Sets `metatag`.
+    #[inline]
     pub fn metatag(mut self, value: impl Into<String>) -> Self {
         self.metatag = Some(value.into());
         self
     }
 
     /// Sets `verification_code`.
+    #[inline]
     pub fn verification_code(mut self, value: impl Into<String>) -> Self {
         self.verification_code = Some(value.into());
         self
@@ -1081,17 +1159,20 @@ pub struct UserWebsiteVerifyRequest {
 
 impl UserWebsiteVerifyRequest {
     /// A value with nothing set and the other fields empty.
+    #[inline]
     pub fn new() -> Self {
         Self { verification_method: None, website: None }
     }
 
     /// Sets `verification_method`.
+    #[inline]
     pub fn verification_method(mut self, value: impl Into<UserWebsiteVerifyRequestVerificationMethod>) -> Self {
         self.verification_method = Some(value.into());
         self
     }
 
     /// Sets `website`.
+    #[inline]
     pub fn website(mut self, value: impl Into<String>) -> Self {
         self.website = Some(value.into());
         self

@@ -153,12 +153,14 @@ pub struct AdAccountsList<C = ()> {
 
 impl AdAccountsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for AdAccountsList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -264,6 +266,7 @@ pub struct AdAccountsCreate<C = ()> {
 
 impl AdAccountsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::AdAccountCreate>) -> Self {
         Self::bind((), body)
     }
@@ -331,6 +334,7 @@ pub struct AdAccountsGet<C = ()> {
 
 impl AdAccountsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -417,6 +421,7 @@ pub struct AdAccountsGetAnalytics<C = ()> {
 
 impl AdAccountsGetAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -585,6 +590,7 @@ pub struct AdAccountsGetMmmReport<C = ()> {
 
 impl AdAccountsGetMmmReport {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -669,6 +675,7 @@ pub struct AdAccountsCreateMmmReport<C = ()> {
 
 impl AdAccountsCreateMmmReport {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::CreateMMMReportRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -742,6 +749,7 @@ pub struct AdAccountsGetReport<C = ()> {
 
 impl AdAccountsGetReport {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -826,6 +834,7 @@ pub struct AdAccountsCreateReport<C = ()> {
 
 impl AdAccountsCreateReport {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdsAnalyticsCreateAsyncRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -904,6 +913,7 @@ pub struct AdAccountsGetConversionProductReport<C = ()> {
 
 impl AdAccountsGetConversionProductReport {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -988,6 +998,7 @@ pub struct AdAccountsCreateConversionProductReport<C = ()> {
 
 impl AdAccountsCreateConversionProductReport {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionProductReportRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -1058,6 +1069,7 @@ pub struct AdAccountsDeleteSandbox<C = ()> {
 
 impl AdAccountsDeleteSandbox {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -1148,6 +1160,7 @@ pub struct AdAccountsGetTargetingAnalytics<C = ()> {
 
 impl AdAccountsGetTargetingAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -1347,6 +1360,7 @@ pub struct AdAccountsListTemplates<C = ()> {
 
 impl AdAccountsListTemplates {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -1464,6 +1478,7 @@ pub struct AdAccountsCreateTemplateReport<C = ()> {
 
 impl AdAccountsCreateTemplateReport {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, template_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, template_id)
     }

@@ -121,6 +121,7 @@ pub struct AdGroupsList<C = ()> {
 
 impl AdGroupsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -283,6 +284,7 @@ pub struct AdGroupsCreate<C = ()> {
 
 impl AdGroupsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdGroupCreateRequest>>,
@@ -366,6 +368,7 @@ pub struct AdGroupsUpdate<C = ()> {
 
 impl AdGroupsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdGroupUpdateRequest>>,
@@ -465,6 +468,7 @@ pub struct AdGroupsGetAnalytics<C = ()> {
 
 impl AdGroupsGetAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -673,6 +677,7 @@ pub struct AdGroupsGetTargetingAnalytics<C = ()> {
 
 impl AdGroupsGetTargetingAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -882,6 +887,7 @@ pub struct AdGroupsGetAudienceSizing<C = ()> {
 
 impl AdGroupsGetAudienceSizing {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdGroupAudienceSizingRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -954,6 +960,7 @@ pub struct AdGroupsGet<C = ()> {
 
 impl AdGroupsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, ad_group_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, ad_group_id)
     }
@@ -1030,6 +1037,7 @@ pub struct AdGroupsGetBidFloor<C = ()> {
 
 impl AdGroupsGetBidFloor {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BidFloorRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }

@@ -110,6 +110,7 @@ pub struct AdsCreatePreview<C = ()> {
 
 impl AdsCreatePreview {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdPreviewRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -188,6 +189,7 @@ pub struct AdsList<C = ()> {
 
 impl AdsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -352,6 +354,7 @@ pub struct AdsCreate<C = ()> {
 
 impl AdsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdCreateRequest>>,
@@ -435,6 +438,7 @@ pub struct AdsUpdate<C = ()> {
 
 impl AdsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::AdUpdateRequest>>,
@@ -534,6 +538,7 @@ pub struct AdsGetAnalytics<C = ()> {
 
 impl AdsGetAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -744,6 +749,7 @@ pub struct AdsGetTargetingAnalytics<C = ()> {
 
 impl AdsGetTargetingAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -949,6 +955,7 @@ pub struct AdsGet<C = ()> {
 
 impl AdsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, ad_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, ad_id)
     }

@@ -71,6 +71,7 @@ pub struct AdvancedAuctionGetItems<C = ()> {
 
 impl AdvancedAuctionGetItems {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::AdvancedAuctionItemsGetRequest>) -> Self {
         Self::bind((), body)
     }
@@ -150,6 +151,7 @@ pub struct AdvancedAuctionSubmitItems<C = ()> {
 
 impl AdvancedAuctionSubmitItems {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::AdvancedAuctionItemsSubmitRequest>) -> Self {
         Self::bind((), body)
     }

@@ -73,6 +73,7 @@ pub struct AudienceInsightsGet<C = ()> {
 
 impl AudienceInsightsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -151,6 +152,7 @@ pub struct AudienceInsightsGetScopeAndType<C = ()> {
 
 impl AudienceInsightsGetScopeAndType {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }

@@ -124,6 +124,7 @@ pub struct AudienceSharingListAdAccountRecipients<C = ()> {
 
 impl AudienceSharingListAdAccountRecipients {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -259,6 +260,7 @@ pub struct AudienceSharingUpdateAdAccountToAdAccount<C = ()> {
 
 impl AudienceSharingUpdateAdAccountToAdAccount {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::SharedAudience>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -335,6 +337,7 @@ pub struct AudienceSharingUpdateAdAccountToBusiness<C = ()> {
 
 impl AudienceSharingUpdateAdAccountToBusiness {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BusinessSharedAudience>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -409,6 +412,7 @@ pub struct AudienceSharingListForBusiness<C = ()> {
 
 impl AudienceSharingListForBusiness {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
@@ -530,6 +534,7 @@ pub struct AudienceSharingListBusinessRecipients<C = ()> {
 
 impl AudienceSharingListBusinessRecipients {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
@@ -665,6 +670,7 @@ pub struct AudienceSharingUpdateBusinessToAdAccount<C = ()> {
 
 impl AudienceSharingUpdateBusinessToAdAccount {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::SharedAudience>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -741,6 +747,7 @@ pub struct AudienceSharingUpdateBusinessToBusiness<C = ()> {
 
 impl AudienceSharingUpdateBusinessToBusiness {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::BusinessSharedAudience>) -> Self {
         Self::bind((), business_id, body)
     }

@@ -87,6 +87,7 @@ pub struct AudiencesList<C = ()> {
 
 impl AudiencesList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -216,6 +217,7 @@ pub struct AudiencesCreate<C = ()> {
 
 impl AudiencesCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AudienceCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -288,6 +290,7 @@ pub struct AudiencesGet<C = ()> {
 
 impl AudiencesGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, audience_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, audience_id)
     }
@@ -366,6 +369,7 @@ pub struct AudiencesUpdate<C = ()> {
 
 impl AudiencesUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         audience_id: impl Into<String>,

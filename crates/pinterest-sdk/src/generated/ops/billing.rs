@@ -134,6 +134,7 @@ pub struct BillingListAdsCreditDiscounts<C = ()> {
 
 impl BillingListAdsCreditDiscounts {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -241,6 +242,7 @@ pub struct BillingRedeemAdsCredit<C = ()> {
 
 impl BillingRedeemAdsCredit {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::AdsCreditRedeemRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -316,6 +318,7 @@ pub struct BillingListProfiles<C = ()> {
 
 impl BillingListProfiles {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, is_active: bool) -> Self {
         Self::bind((), ad_account_id, is_active)
     }
@@ -427,6 +430,7 @@ pub struct BillingListInvoices<C = ()> {
 
 impl BillingListInvoices {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -588,6 +592,7 @@ pub struct BillingDownloadInvoice<C = ()> {
 
 impl BillingDownloadInvoice {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, billing_invoice_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, billing_invoice_id)
     }
@@ -659,6 +664,7 @@ pub struct BillingGetSsioAccounts<C = ()> {
 
 impl BillingGetSsioAccounts {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -733,6 +739,7 @@ pub struct BillingCreateSsioInsertionOrder<C = ()> {
 
 impl BillingCreateSsioInsertionOrder {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::SSIOCreateInsertionOrderRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -809,6 +816,7 @@ pub struct BillingUpdateSsioInsertionOrder<C = ()> {
 
 impl BillingUpdateSsioInsertionOrder {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::SSIOEditInsertionOrderRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -882,6 +890,7 @@ pub struct BillingListSsioInsertionOrderStatuses<C = ()> {
 
 impl BillingListSsioInsertionOrderStatuses {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -989,6 +998,7 @@ pub struct BillingGetSsioInsertionOrderStatus<C = ()> {
 
 impl BillingGetSsioInsertionOrderStatus {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, pin_order_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, pin_order_id)
     }
@@ -1064,6 +1074,7 @@ pub struct BillingListSsioOrderLines<C = ()> {
 
 impl BillingListSsioOrderLines {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }

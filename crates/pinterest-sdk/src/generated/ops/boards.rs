@@ -127,12 +127,14 @@ pub struct BoardsList<C = ()> {
 
 impl BoardsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for BoardsList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -246,6 +248,7 @@ pub struct BoardsCreate<C = ()> {
 
 impl BoardsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::BoardCreate>) -> Self {
         Self::bind((), body)
     }
@@ -321,6 +324,7 @@ pub struct BoardsGet<C = ()> {
 
 impl BoardsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
@@ -395,6 +399,7 @@ pub struct BoardsDelete<C = ()> {
 
 impl BoardsDelete {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
@@ -477,6 +482,7 @@ pub struct BoardsUpdate<C = ()> {
 
 impl BoardsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>, body: impl Into<models::BoardWithUpdatePrivacyUpdate>) -> Self {
         Self::bind((), board_id, body)
     }
@@ -559,6 +565,7 @@ pub struct BoardsListPins<C = ()> {
 
 impl BoardsListPins {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
@@ -696,6 +703,7 @@ pub struct BoardsListSections<C = ()> {
 
 impl BoardsListSections {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>) -> Self {
         Self::bind((), board_id)
     }
@@ -811,6 +819,7 @@ pub struct BoardsCreateSection<C = ()> {
 
 impl BoardsCreateSection {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>, body: impl Into<models::BoardSection>) -> Self {
         Self::bind((), board_id, body)
     }
@@ -890,6 +899,7 @@ pub struct BoardsDeleteSection<C = ()> {
 
 impl BoardsDeleteSection {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>, section_id: impl Into<String>) -> Self {
         Self::bind((), board_id, section_id)
     }
@@ -977,6 +987,7 @@ pub struct BoardsUpdateSection<C = ()> {
 
 impl BoardsUpdateSection {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         board_id: impl Into<String>,
         section_id: impl Into<String>,
@@ -1071,6 +1082,7 @@ pub struct BoardsListSectionPins<C = ()> {
 
 impl BoardsListSectionPins {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(board_id: impl Into<String>, section_id: impl Into<String>) -> Self {
         Self::bind((), board_id, section_id)
     }

@@ -86,6 +86,7 @@ pub struct BulkCreateDownload<C = ()> {
 
 impl BulkCreateDownload {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BulkDownloadRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -162,6 +163,7 @@ pub struct BulkCreateUpsert<C = ()> {
 
 impl BulkCreateUpsert {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::BulkUpsertRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -235,6 +237,7 @@ pub struct BulkGetRequest<C = ()> {
 
 impl BulkGetRequest {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, bulk_request_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, bulk_request_id)
     }

@@ -168,6 +168,7 @@ pub struct BusinessAccessAssetsListAssetMembers<C = ()> {
 
 impl BusinessAccessAssetsListAssetMembers {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, asset_id: impl Into<String>) -> Self {
         Self::bind((), business_id, asset_id)
     }
@@ -308,6 +309,7 @@ pub struct BusinessAccessAssetsListAssetPartners<C = ()> {
 
 impl BusinessAccessAssetsListAssetPartners {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, asset_id: impl Into<String>) -> Self {
         Self::bind((), business_id, asset_id)
     }
@@ -438,6 +440,7 @@ pub struct BusinessAccessAssetsList<C = ()> {
 
 impl BusinessAccessAssetsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
@@ -601,6 +604,7 @@ pub struct BusinessAccessAssetsListMemberAssets<C = ()> {
 
 impl BusinessAccessAssetsListMemberAssets {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, member_id: impl Into<String>) -> Self {
         Self::bind((), business_id, member_id)
     }
@@ -737,6 +741,7 @@ pub struct BusinessAccessAssetsDeleteMemberAccess<C = ()> {
 
 impl BusinessAccessAssetsDeleteMemberAccess {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         business_id: impl Into<String>,
         body: impl Into<models::BusinessAccessAssetsDeleteMemberAccessBody>,
@@ -820,6 +825,7 @@ pub struct BusinessAccessAssetsUpdateMemberAccess<C = ()> {
 
 impl BusinessAccessAssetsUpdateMemberAccess {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::UpdateMemberAssetAccessBody>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -896,6 +902,7 @@ pub struct BusinessAccessAssetsDeletePartnerAccess<C = ()> {
 
 impl BusinessAccessAssetsDeletePartnerAccess {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::DeletePartnerAssetAccessBody>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -972,6 +979,7 @@ pub struct BusinessAccessAssetsUpdatePartnerAccess<C = ()> {
 
 impl BusinessAccessAssetsUpdatePartnerAccess {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::UpdatePartnerAssetAccessBody>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -1054,6 +1062,7 @@ pub struct BusinessAccessAssetsListPartnerAssets<C = ()> {
 
 impl BusinessAccessAssetsListPartnerAssets {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, partner_id: impl Into<String>) -> Self {
         Self::bind((), business_id, partner_id)
     }
@@ -1198,6 +1207,7 @@ pub struct BusinessAccessAssetsCreateAssetGroups<C = ()> {
 
 impl BusinessAccessAssetsCreateAssetGroups {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CreateAssetGroupBody>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -1274,6 +1284,7 @@ pub struct BusinessAccessAssetsDeleteAssetGroups<C = ()> {
 
 impl BusinessAccessAssetsDeleteAssetGroups {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::DeleteAssetGroupBody>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -1350,6 +1361,7 @@ pub struct BusinessAccessAssetsUpdateAssetGroups<C = ()> {
 
 impl BusinessAccessAssetsUpdateAssetGroups {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::UpdateAssetGroupBody>) -> Self {
         Self::bind((), business_id, body)
     }

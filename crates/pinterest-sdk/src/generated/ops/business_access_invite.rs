@@ -103,6 +103,7 @@ pub struct BusinessAccessInviteRespond<C = ()> {
 
 impl BusinessAccessInviteRespond {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::AuthRespondInvitesBody>) -> Self {
         Self::bind((), body)
     }
@@ -176,6 +177,7 @@ pub struct BusinessAccessInviteCreateAssetInvites<C = ()> {
 
 impl BusinessAccessInviteCreateAssetInvites {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CreateAssetInvitesRequest>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -252,6 +254,7 @@ pub struct BusinessAccessInviteRequestAssetAccess<C = ()> {
 
 impl BusinessAccessInviteRequestAssetAccess {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CreateAssetAccessRequestBody>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -328,6 +331,7 @@ pub struct BusinessAccessInviteList<C = ()> {
 
 impl BusinessAccessInviteList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
@@ -470,6 +474,7 @@ pub struct BusinessAccessInviteCreate<C = ()> {
 
 impl BusinessAccessInviteCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         business_id: impl Into<String>,
         body: impl Into<models::CreateMembershipOrPartnershipInvitesBody>,
@@ -553,6 +558,7 @@ pub struct BusinessAccessInviteCancel<C = ()> {
 
 impl BusinessAccessInviteCancel {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::CancelInvitesBody>) -> Self {
         Self::bind((), business_id, body)
     }

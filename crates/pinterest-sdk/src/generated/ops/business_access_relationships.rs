@@ -124,12 +124,14 @@ pub struct BusinessAccessRelationshipsListEmployers<C = ()> {
 
 impl BusinessAccessRelationshipsListEmployers {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for BusinessAccessRelationshipsListEmployers {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -235,6 +237,7 @@ pub struct BusinessAccessRelationshipsUpdateSystemUser<C = ()> {
 
 impl BusinessAccessRelationshipsUpdateSystemUser {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         business_id: impl Into<String>,
         system_user_id: impl Into<String>,
@@ -329,6 +332,7 @@ pub struct BusinessAccessRelationshipsListMembers<C = ()> {
 
 impl BusinessAccessRelationshipsListMembers {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
@@ -487,6 +491,7 @@ pub struct BusinessAccessRelationshipsDeleteMembers<C = ()> {
 
 impl BusinessAccessRelationshipsDeleteMembers {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::MembersToDeleteBody>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -563,6 +568,7 @@ pub struct BusinessAccessRelationshipsUpdateMembers<C = ()> {
 
 impl BusinessAccessRelationshipsUpdateMembers {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         business_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::UpdateMemberBusinessRoleBody>>,
@@ -651,6 +657,7 @@ pub struct BusinessAccessRelationshipsListPartners<C = ()> {
 
 impl BusinessAccessRelationshipsListPartners {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>) -> Self {
         Self::bind((), business_id)
     }
@@ -799,6 +806,7 @@ pub struct BusinessAccessRelationshipsDeletePartners<C = ()> {
 
 impl BusinessAccessRelationshipsDeletePartners {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(business_id: impl Into<String>, body: impl Into<models::DeletePartnersRequest>) -> Self {
         Self::bind((), business_id, body)
     }
@@ -875,6 +883,7 @@ pub struct BusinessAccessRelationshipsCreateBrandAccounts<C = ()> {
 
 impl BusinessAccessRelationshipsCreateBrandAccounts {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         business_hierarchy_id: impl Into<String>,
         body: impl Into<models::BusinessAccessRelationshipsCreateBrandAccountsBody>,
@@ -960,6 +969,7 @@ pub struct BusinessAccessRelationshipsUpdateBrandAccount<C = ()> {
 
 impl BusinessAccessRelationshipsUpdateBrandAccount {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         business_hierarchy_id: impl Into<String>,
         brand_account_id: impl Into<String>,

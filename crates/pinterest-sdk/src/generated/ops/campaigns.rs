@@ -108,6 +108,7 @@ pub struct CampaignsList<C = ()> {
 
 impl CampaignsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -252,6 +253,7 @@ pub struct CampaignsCreate<C = ()> {
 
 impl CampaignsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::CampaignCreateRequest>>,
@@ -335,6 +337,7 @@ pub struct CampaignsUpdate<C = ()> {
 
 impl CampaignsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::CampaignUpdateRequest>>,
@@ -434,6 +437,7 @@ pub struct CampaignsGetAnalytics<C = ()> {
 
 impl CampaignsGetAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -642,6 +646,7 @@ pub struct CampaignsGetTargetingAnalytics<C = ()> {
 
 impl CampaignsGetTargetingAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -850,6 +855,7 @@ pub struct CampaignsGet<C = ()> {
 
 impl CampaignsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, campaign_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, campaign_id)
     }
@@ -942,6 +948,7 @@ pub struct CampaignsGetAdPinAnalytics<C = ()> {
 
 impl CampaignsGetAdPinAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }

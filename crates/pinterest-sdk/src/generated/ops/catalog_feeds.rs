@@ -99,12 +99,14 @@ pub struct CatalogFeedsList<C = ()> {
 
 impl CatalogFeedsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for CatalogFeedsList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -229,6 +231,7 @@ pub struct CatalogFeedsCreate<C = ()> {
 
 impl CatalogFeedsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::CatalogFeedsCreateBody>) -> Self {
         Self::bind((), body)
     }
@@ -304,6 +307,7 @@ pub struct CatalogFeedsGet<C = ()> {
 
 impl CatalogFeedsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
@@ -378,6 +382,7 @@ pub struct CatalogFeedsDelete<C = ()> {
 
 impl CatalogFeedsDelete {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
@@ -460,6 +465,7 @@ pub struct CatalogFeedsUpdate<C = ()> {
 
 impl CatalogFeedsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(feed_id: impl Into<String>, body: impl Into<models::CatalogFeedsUpdateBody>) -> Self {
         Self::bind((), feed_id, body)
     }
@@ -537,6 +543,7 @@ pub struct CatalogFeedsIngest<C = ()> {
 
 impl CatalogFeedsIngest {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
@@ -616,6 +623,7 @@ pub struct CatalogFeedsListProcessingResults<C = ()> {
 
 impl CatalogFeedsListProcessingResults {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(feed_id: impl Into<String>) -> Self {
         Self::bind((), feed_id)
     }
@@ -730,6 +738,7 @@ pub struct CatalogFeedsListItemIssues<C = ()> {
 
 impl CatalogFeedsListItemIssues {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(processing_result_id: impl Into<String>) -> Self {
         Self::bind((), processing_result_id)
     }

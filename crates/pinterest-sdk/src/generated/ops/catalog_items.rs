@@ -73,6 +73,7 @@ pub struct CatalogItemsGetByIds<C = ()> {
 
 impl CatalogItemsGetByIds {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::CatalogsItemsRequest>) -> Self {
         Self::bind((), body)
     }
@@ -152,6 +153,7 @@ pub struct CatalogItemsCreateBatch<C = ()> {
 
 impl CatalogItemsCreateBatch {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::CatalogItemsCreateBatchBody>) -> Self {
         Self::bind((), body)
     }
@@ -231,6 +233,7 @@ pub struct CatalogItemsGetBatch<C = ()> {
 
 impl CatalogItemsGetBatch {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(batch_id: impl Into<String>) -> Self {
         Self::bind((), batch_id)
     }

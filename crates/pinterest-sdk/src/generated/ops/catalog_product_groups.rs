@@ -118,6 +118,7 @@ pub struct CatalogProductGroupsCreateMany<C = ()> {
 
 impl CatalogProductGroupsCreateMany {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl IntoIterator<Item = impl Into<models::CatalogProductGroupsCreateManyBodyItem>>) -> Self {
         Self::bind((), body)
     }
@@ -192,6 +193,7 @@ pub struct CatalogProductGroupsDeleteMany<C = ()> {
 
 impl CatalogProductGroupsDeleteMany {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(id: impl IntoIterator<Item = i64>) -> Self {
         Self::bind((), id)
     }
@@ -271,12 +273,14 @@ pub struct CatalogProductGroupsList<C = ()> {
 
 impl CatalogProductGroupsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for CatalogProductGroupsList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -419,6 +423,7 @@ pub struct CatalogProductGroupsCreate<C = ()> {
 
 impl CatalogProductGroupsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::CatalogProductGroupsCreateBody>) -> Self {
         Self::bind((), body)
     }
@@ -494,6 +499,7 @@ pub struct CatalogProductGroupsGet<C = ()> {
 
 impl CatalogProductGroupsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
@@ -568,6 +574,7 @@ pub struct CatalogProductGroupsDelete<C = ()> {
 
 impl CatalogProductGroupsDelete {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
@@ -650,6 +657,7 @@ pub struct CatalogProductGroupsUpdate<C = ()> {
 
 impl CatalogProductGroupsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(product_group_id: impl Into<String>, body: impl Into<models::CatalogProductGroupsUpdateBody>) -> Self {
         Self::bind((), product_group_id, body)
     }
@@ -731,6 +739,7 @@ pub struct CatalogProductGroupsGetProductCounts<C = ()> {
 
 impl CatalogProductGroupsGetProductCounts {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
@@ -811,6 +820,7 @@ pub struct CatalogProductGroupsListProducts<C = ()> {
 
 impl CatalogProductGroupsListProducts {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(product_group_id: impl Into<String>) -> Self {
         Self::bind((), product_group_id)
     }
@@ -943,6 +953,7 @@ pub struct CatalogProductGroupsListProductsByFilter<C = ()> {
 
 impl CatalogProductGroupsListProductsByFilter {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::CatalogsListProductsByFilterRequest>) -> Self {
         Self::bind((), body)
     }

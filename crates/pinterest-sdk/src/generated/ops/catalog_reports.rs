@@ -72,6 +72,7 @@ pub struct CatalogReportsGet<C = ()> {
 
 impl CatalogReportsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(token: impl Into<String>) -> Self {
         Self::bind((), token)
     }
@@ -151,6 +152,7 @@ pub struct CatalogReportsCreate<C = ()> {
 
 impl CatalogReportsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::CatalogsReportParameters>) -> Self {
         Self::bind((), body)
     }
@@ -233,6 +235,7 @@ pub struct CatalogReportsGetStats<C = ()> {
 
 impl CatalogReportsGetStats {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(parameters: impl Into<models::CatalogReportsGetStatsParameters>) -> Self {
         Self::bind((), parameters)
     }

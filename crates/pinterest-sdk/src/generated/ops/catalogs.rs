@@ -69,12 +69,14 @@ pub struct CatalogsList<C = ()> {
 
 impl CatalogsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for CatalogsList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -185,6 +187,7 @@ pub struct CatalogsCreate<C = ()> {
 
 impl CatalogsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::CatalogsCreateRequest>) -> Self {
         Self::bind((), body)
     }
@@ -263,6 +266,7 @@ pub struct CatalogsGetAvailableFilterValues<C = ()> {
 
 impl CatalogsGetAvailableFilterValues {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(catalog_id: impl Into<String>) -> Self {
         Self::bind((), catalog_id)
     }

@@ -70,6 +70,7 @@ pub struct ConversionEqsList<C = ()> {
 
 impl ConversionEqsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }

@@ -69,6 +69,7 @@ pub struct ConversionEventsCreate<C = ()> {
 
 impl ConversionEventsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionEvents>) -> Self {
         Self::bind((), ad_account_id, body)
     }

@@ -83,6 +83,7 @@ pub struct ConversionTagsList<C = ()> {
 
 impl ConversionTagsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -164,6 +165,7 @@ pub struct ConversionTagsCreate<C = ()> {
 
 impl ConversionTagsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionTagCreate>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -234,6 +236,7 @@ pub struct ConversionTagsGetOcpmEligible<C = ()> {
 
 impl ConversionTagsGetOcpmEligible {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -306,6 +309,7 @@ pub struct ConversionTagsListPageVisit<C = ()> {
 
 impl ConversionTagsListPageVisit {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -416,6 +420,7 @@ pub struct ConversionTagsGet<C = ()> {
 
 impl ConversionTagsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, conversion_tag_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, conversion_tag_id)
     }

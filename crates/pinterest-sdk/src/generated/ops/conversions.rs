@@ -61,6 +61,7 @@ pub struct ConversionsListAdvertiserDefinedEvents<C = ()> {
 
 impl ConversionsListAdvertiserDefinedEvents {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }

@@ -91,6 +91,7 @@ pub struct CustomerListUploadsCreate<C = ()> {
 
 impl CustomerListUploadsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,
@@ -181,6 +182,7 @@ pub struct CustomerListUploadsGet<C = ()> {
 
 impl CustomerListUploadsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,
@@ -271,6 +273,7 @@ pub struct CustomerListUploadsRun<C = ()> {
 
 impl CustomerListUploadsRun {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,

@@ -86,6 +86,7 @@ pub struct CustomerListsList<C = ()> {
 
 impl CustomerListsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -200,6 +201,7 @@ pub struct CustomerListsCreate<C = ()> {
 
 impl CustomerListsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::CustomerListRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -272,6 +274,7 @@ pub struct CustomerListsGet<C = ()> {
 
 impl CustomerListsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, customer_list_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, customer_list_id)
     }
@@ -350,6 +353,7 @@ pub struct CustomerListsUpdate<C = ()> {
 
 impl CustomerListsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         customer_list_id: impl Into<String>,

@@ -96,6 +96,7 @@ pub struct IntegrationsCreateCommerce<C = ()> {
 
 impl IntegrationsCreateCommerce {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::IntegrationRequest>) -> Self {
         Self::bind((), body)
     }
@@ -163,6 +164,7 @@ pub struct IntegrationsGetCommerce<C = ()> {
 
 impl IntegrationsGetCommerce {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(external_business_id: impl Into<String>) -> Self {
         Self::bind((), external_business_id)
     }
@@ -229,6 +231,7 @@ pub struct IntegrationsDeleteCommerce<C = ()> {
 
 impl IntegrationsDeleteCommerce {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(external_business_id: impl Into<String>) -> Self {
         Self::bind((), external_business_id)
     }
@@ -303,6 +306,7 @@ pub struct IntegrationsUpdateCommerce<C = ()> {
 
 impl IntegrationsUpdateCommerce {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(external_business_id: impl Into<String>, body: impl Into<models::IntegrationRequestPatch>) -> Self {
         Self::bind((), external_business_id, body)
     }
@@ -376,6 +380,7 @@ pub struct IntegrationsCreateLogs<C = ()> {
 
 impl IntegrationsCreateLogs {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::IntegrationLogsRequest>) -> Self {
         Self::bind((), body)
     }
@@ -443,12 +448,14 @@ pub struct IntegrationsList<C = ()> {
 
 impl IntegrationsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for IntegrationsList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -547,6 +554,7 @@ pub struct IntegrationsGet<C = ()> {
 
 impl IntegrationsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(id: impl Into<String>) -> Self {
         Self::bind((), id)
     }

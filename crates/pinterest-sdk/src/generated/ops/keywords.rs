@@ -99,6 +99,7 @@ pub struct KeywordsList<C = ()> {
 
 impl KeywordsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -248,6 +249,7 @@ pub struct KeywordsCreate<C = ()> {
 
 impl KeywordsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::KeywordsRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -324,6 +326,7 @@ pub struct KeywordsUpdate<C = ()> {
 
 impl KeywordsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::KeywordUpdateBody>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -404,6 +407,7 @@ pub struct KeywordsGetCountryMetrics<C = ()> {
 
 impl KeywordsGetCountryMetrics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -506,6 +510,7 @@ pub struct KeywordsListTrending<C = ()> {
 
 impl KeywordsListTrending {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(region: impl Into<models::TrendsSupportedRegion>, trend_type: impl Into<models::TrendType>) -> Self {
         Self::bind((), region, trend_type)
     }

@@ -83,6 +83,7 @@ pub struct LabelsList<C = ()> {
 
 impl LabelsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -239,6 +240,7 @@ pub struct LabelsCreate<C = ()> {
 
 impl LabelsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LabelCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -315,6 +317,7 @@ pub struct LabelsUpdate<C = ()> {
 
 impl LabelsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LabelUpdateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }

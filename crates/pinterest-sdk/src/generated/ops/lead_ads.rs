@@ -88,6 +88,7 @@ pub struct LeadAdsListSubscriptions<C = ()> {
 
 impl LeadAdsListSubscriptions {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -195,6 +196,7 @@ pub struct LeadAdsCreateSubscription<C = ()> {
 
 impl LeadAdsCreateSubscription {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LeadSubscriptionPostParamsCreate>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -267,6 +269,7 @@ pub struct LeadAdsGetSubscription<C = ()> {
 
 impl LeadAdsGetSubscription {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, subscription_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, subscription_id)
     }
@@ -338,6 +341,7 @@ pub struct LeadAdsDeleteSubscription<C = ()> {
 
 impl LeadAdsDeleteSubscription {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, subscription_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, subscription_id)
     }

@@ -95,6 +95,7 @@ pub struct LeadFormsList<C = ()> {
 
 impl LeadFormsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -209,6 +210,7 @@ pub struct LeadFormsCreate<C = ()> {
 
 impl LeadFormsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::LeadFormCreateRequest>>,
@@ -292,6 +294,7 @@ pub struct LeadFormsUpdate<C = ()> {
 
 impl LeadFormsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::LeadFormUpdateRequest>>,
@@ -371,6 +374,7 @@ pub struct LeadFormsGet<C = ()> {
 
 impl LeadFormsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, lead_form_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, lead_form_id)
     }
@@ -449,6 +453,7 @@ pub struct LeadFormsCreateTest<C = ()> {
 
 impl LeadFormsCreateTest {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         lead_form_id: impl Into<String>,

@@ -73,6 +73,7 @@ pub struct LeadsExportCreate<C = ()> {
 
 impl LeadsExportCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::LeadsExportCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -145,6 +146,7 @@ pub struct LeadsExportGet<C = ()> {
 
 impl LeadsExportGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, leads_export_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, leads_export_id)
     }

@@ -68,12 +68,14 @@ pub struct MediaList<C = ()> {
 
 impl MediaList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for MediaList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -176,6 +178,7 @@ pub struct MediaCreate<C = ()> {
 
 impl MediaCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::MediaUploadCreate>) -> Self {
         Self::bind((), body)
     }
@@ -243,6 +246,7 @@ pub struct MediaGet<C = ()> {
 
 impl MediaGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(media_id: impl Into<String>) -> Self {
         Self::bind((), media_id)
     }

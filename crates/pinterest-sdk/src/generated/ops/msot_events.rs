@@ -67,6 +67,7 @@ pub struct MsotEventsCreate<C = ()> {
 
 impl MsotEventsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ConversionMSOTEvents>) -> Self {
         Self::bind((), ad_account_id, body)
     }

@@ -62,6 +62,7 @@ pub struct NotificationCreate<C = ()> {
 
 impl NotificationCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::NotificationCreateBody>) -> Self {
         Self::bind((), body)
     }

@@ -65,12 +65,14 @@ pub struct OauthCreateConversionToken<C = ()> {
 
 impl OauthCreateConversionToken {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for OauthCreateConversionToken {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -141,6 +143,7 @@ pub struct OauthCreateToken<C = ()> {
 
 impl OauthCreateToken {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::OauthAccessTokenRequest>) -> Self {
         Self::bind((), body)
     }
@@ -212,6 +215,7 @@ pub struct OauthRevokeToken<C = ()> {
 
 impl OauthRevokeToken {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::TokenRevocationRequest>) -> Self {
         Self::bind((), body)
     }

@@ -67,6 +67,7 @@ pub struct OrderLinesList<C = ()> {
 
 impl OrderLinesList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -177,6 +178,7 @@ pub struct OrderLinesGet<C = ()> {
 
 impl OrderLinesGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, order_line_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, order_line_id)
     }

@@ -103,12 +103,14 @@ pub struct PinsList<C = ()> {
 
 impl PinsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for PinsList {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -267,6 +269,7 @@ pub struct PinsCreate<C = ()> {
 
 impl PinsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::PinCreate>) -> Self {
         Self::bind((), body)
     }
@@ -343,6 +346,7 @@ pub struct PinsGet<C = ()> {
 
 impl PinsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(pin_id: impl Into<String>) -> Self {
         Self::bind((), pin_id)
     }
@@ -424,6 +428,7 @@ pub struct PinsDelete<C = ()> {
 
 impl PinsDelete {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(pin_id: impl Into<String>) -> Self {
         Self::bind((), pin_id)
     }
@@ -502,6 +507,7 @@ pub struct PinsUpdate<C = ()> {
 
 impl PinsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(pin_id: impl Into<String>, body: impl Into<models::PinUpdate>) -> Self {
         Self::bind((), pin_id, body)
     }
@@ -593,6 +599,7 @@ pub struct PinsGetAnalytics<C = ()> {
 
 impl PinsGetAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(pin_id: impl Into<String>) -> Self {
         Self::bind((), pin_id)
     }
@@ -738,12 +745,14 @@ pub struct PinsGetMultiAnalytics<C = ()> {
 
 impl PinsGetMultiAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for PinsGetMultiAnalytics {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -878,6 +887,7 @@ pub struct PinsSave<C = ()> {
 
 impl PinsSave {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(pin_id: impl Into<String>, body: impl Into<models::PinsSaveBody>) -> Self {
         Self::bind((), pin_id, body)
     }

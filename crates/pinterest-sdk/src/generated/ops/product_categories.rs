@@ -80,6 +80,7 @@ pub struct ProductCategoriesListFeaturedTopics<C = ()> {
 
 impl ProductCategoriesListFeaturedTopics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(region: impl Into<models::ProductCategoryRegion>) -> Self {
         Self::bind((), region)
     }
@@ -162,6 +163,7 @@ pub struct ProductCategoriesListDetails<C = ()> {
 
 impl ProductCategoriesListDetails {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         product_categories: impl IntoIterator<Item = impl Into<models::ProductCategoryEnum>>,
         region: impl Into<models::ProductCategoryRegion>,
@@ -267,6 +269,7 @@ pub struct ProductCategoriesListTrending<C = ()> {
 
 impl ProductCategoriesListTrending {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(region: impl Into<models::ProductCategoryRegion>) -> Self {
         Self::bind((), region)
     }

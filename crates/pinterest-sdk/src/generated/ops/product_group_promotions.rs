@@ -102,6 +102,7 @@ pub struct ProductGroupPromotionsList<C = ()> {
 
 impl ProductGroupPromotionsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -254,6 +255,7 @@ pub struct ProductGroupPromotionsCreate<C = ()> {
 
 impl ProductGroupPromotionsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ProductGroupPromotionCreateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -334,6 +336,7 @@ pub struct ProductGroupPromotionsUpdate<C = ()> {
 
 impl ProductGroupPromotionsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::ProductGroupPromotionUpdateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -410,6 +413,7 @@ pub struct ProductGroupPromotionsGet<C = ()> {
 
 impl ProductGroupPromotionsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, product_group_promotion_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, product_group_promotion_id)
     }
@@ -501,6 +505,7 @@ pub struct ProductGroupPromotionsGetProductGroupAnalytics<C = ()> {
 
 impl ProductGroupPromotionsGetProductGroupAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }

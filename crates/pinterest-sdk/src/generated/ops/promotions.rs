@@ -90,6 +90,7 @@ pub struct PromotionsList<C = ()> {
 
 impl PromotionsList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -204,6 +205,7 @@ pub struct PromotionsCreate<C = ()> {
 
 impl PromotionsCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::PromotionCreateRequest>>,
@@ -287,6 +289,7 @@ pub struct PromotionsUpdate<C = ()> {
 
 impl PromotionsUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(
         ad_account_id: impl Into<String>,
         body: impl IntoIterator<Item = impl Into<models::PromotionUpdateRequest>>,
@@ -366,6 +369,7 @@ pub struct PromotionsGet<C = ()> {
 
 impl PromotionsGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, promotion_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, promotion_id)
     }
@@ -437,6 +441,7 @@ pub struct PromotionsDelete<C = ()> {
 
 impl PromotionsDelete {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, promotion_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id, promotion_id)
     }

@@ -86,12 +86,14 @@ pub struct ResourcesListAdAccountCountries<C = ()> {
 
 impl ResourcesListAdAccountCountries {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for ResourcesListAdAccountCountries {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -155,12 +157,14 @@ pub struct ResourcesListDeliveryMetrics<C = ()> {
 
 impl ResourcesListDeliveryMetrics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for ResourcesListDeliveryMetrics {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -229,12 +233,14 @@ pub struct ResourcesListLeadFormQuestions<C = ()> {
 
 impl ResourcesListLeadFormQuestions {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for ResourcesListLeadFormQuestions {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -301,6 +307,7 @@ pub struct ResourcesGetMetricsReadyState<C = ()> {
 
 impl ResourcesGetMetricsReadyState {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(date: impl Into<String>) -> Self {
         Self::bind((), date)
     }
@@ -368,6 +375,7 @@ pub struct ResourcesGetInterestTargetingOptions<C = ()> {
 
 impl ResourcesGetInterestTargetingOptions {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(interest_id: impl Into<String>) -> Self {
         Self::bind((), interest_id)
     }
@@ -443,6 +451,7 @@ pub struct ResourcesGetTargetingOptions<C = ()> {
 
 impl ResourcesGetTargetingOptions {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(targeting_type: impl Into<models::ResourcesGetTargetingOptionsTargetingType>) -> Self {
         Self::bind((), targeting_type)
     }

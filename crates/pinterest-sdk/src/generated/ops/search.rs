@@ -72,12 +72,14 @@ pub struct SearchBoards<C = ()> {
 
 impl SearchBoards {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for SearchBoards {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -193,6 +195,7 @@ pub struct SearchPins<C = ()> {
 
 impl SearchPins {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(query: impl Into<String>) -> Self {
         Self::bind((), query)
     }
@@ -296,12 +299,14 @@ pub struct SearchPartnerPins<C = ()> {
 
 impl SearchPartnerPins {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for SearchPartnerPins {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }

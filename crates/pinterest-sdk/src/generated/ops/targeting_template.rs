@@ -82,6 +82,7 @@ pub struct TargetingTemplateList<C = ()> {
 
 impl TargetingTemplateList {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>) -> Self {
         Self::bind((), ad_account_id)
     }
@@ -219,6 +220,7 @@ pub struct TargetingTemplateCreate<C = ()> {
 
 impl TargetingTemplateCreate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::TargetingTemplateCreate>) -> Self {
         Self::bind((), ad_account_id, body)
     }
@@ -294,6 +296,7 @@ pub struct TargetingTemplateUpdate<C = ()> {
 
 impl TargetingTemplateUpdate {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(ad_account_id: impl Into<String>, body: impl Into<models::TargetingTemplateUpdateRequest>) -> Self {
         Self::bind((), ad_account_id, body)
     }

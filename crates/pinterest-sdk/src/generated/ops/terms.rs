@@ -63,6 +63,7 @@ pub struct TermsListRelated<C = ()> {
 
 impl TermsListRelated {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(terms: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::bind((), terms)
     }
@@ -131,6 +132,7 @@ pub struct TermsListSuggested<C = ()> {
 
 impl TermsListSuggested {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(term: impl Into<String>) -> Self {
         Self::bind((), term)
     }

@@ -131,12 +131,14 @@ pub struct UserAccountGet<C = ()> {
 
 impl UserAccountGet {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountGet {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -224,12 +226,14 @@ pub struct UserAccountGetAnalytics<C = ()> {
 
 impl UserAccountGetAnalytics {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountGetAnalytics {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -407,12 +411,14 @@ pub struct UserAccountGetTopPins<C = ()> {
 
 impl UserAccountGetTopPins {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountGetTopPins {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -612,12 +618,14 @@ pub struct UserAccountGetTopVideoPins<C = ()> {
 
 impl UserAccountGetTopVideoPins {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountGetTopVideoPins {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -802,12 +810,14 @@ pub struct UserAccountListLinkedBusinesses<C = ()> {
 
 impl UserAccountListLinkedBusinesses {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountListLinkedBusinesses {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -873,12 +883,14 @@ pub struct UserAccountListFollowers<C = ()> {
 
 impl UserAccountListFollowers {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountListFollowers {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -980,12 +992,14 @@ pub struct UserAccountListFollowing<C = ()> {
 
 impl UserAccountListFollowing {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountListFollowing {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -1115,12 +1129,14 @@ pub struct UserAccountListFollowedBoards<C = ()> {
 
 impl UserAccountListFollowedBoards {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountListFollowedBoards {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -1246,6 +1262,7 @@ pub struct UserAccountFollowUser<C = ()> {
 
 impl UserAccountFollowUser {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(username: impl Into<String>, body: impl Into<models::FollowUserRequest>) -> Self {
         Self::bind((), username, body)
     }
@@ -1315,12 +1332,14 @@ pub struct UserAccountListWebsites<C = ()> {
 
 impl UserAccountListWebsites {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountListWebsites {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -1424,6 +1443,7 @@ pub struct UserAccountVerifyWebsite<C = ()> {
 
 impl UserAccountVerifyWebsite {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(body: impl Into<models::UserWebsiteVerifyRequest>) -> Self {
         Self::bind((), body)
     }
@@ -1497,6 +1517,7 @@ pub struct UserAccountUnverifyWebsite<C = ()> {
 
 impl UserAccountUnverifyWebsite {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(website: impl Into<String>) -> Self {
         Self::bind((), website)
     }
@@ -1563,12 +1584,14 @@ pub struct UserAccountGetWebsiteVerification<C = ()> {
 
 impl UserAccountGetWebsiteVerification {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new() -> Self {
         Self::bind(())
     }
 }
 
 impl Default for UserAccountGetWebsiteVerification {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -1645,6 +1668,7 @@ pub struct UserAccountListFollowedInterests<C = ()> {
 
 impl UserAccountListFollowedInterests {
     /// The operation, detached from any client (send it with `Client::execute`).
+    #[inline]
     pub fn new(username: impl Into<String>) -> Self {
         Self::bind((), username)
     }
