@@ -176,6 +176,20 @@ impl<'de> serde::Deserialize<'de> for DateTime {
 /// Only parsing creates one (`BoardPrivacy::from("NEW_VALUE")`, decoding a
 /// response), so a known value can never hide inside it:
 /// `BoardPrivacy::from("PUBLIC")` is always `BoardPrivacy::Public`.
+///
+/// ```
+/// use pinterest_sdk::models::BoardPrivacy;
+/// assert_eq!(BoardPrivacy::from("PUBLIC"), BoardPrivacy::Public);
+/// let new = BoardPrivacy::from("FRIENDS_ONLY");
+/// assert!(matches!(&new, BoardPrivacy::Unknown(v) if v.as_str() == Some("FRIENDS_ONLY")));
+/// assert_eq!(new.as_str(), "FRIENDS_ONLY");
+/// ```
+///
+/// It cannot be built by hand:
+///
+/// ```compile_fail
+/// let v = pinterest_sdk::types::UnknownValue(String::from("PUBLIC"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UnknownValue(Repr);
 

@@ -484,3 +484,30 @@ async fn video_upload_failures() {
     let err = c.media().upload_video(file()).upload_timeout(Duration::from_secs(10)).send().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
 }
+
+#[test]
+fn the_blocking_upload_has_the_same_shape() {
+    use pinterest_sdk::media::VideoSource;
+    let t = Scripted::new(vec![
+        registered("https://uploads.example.com/"),
+        status(204, ""),
+        ok(r#"{"media_id":"555","media_type":"video","status":"succeeded"}"#),
+    ]);
+    let c = pinterest_sdk::blocking::Client::builder()
+        .access_token(AccessToken::new("t"))
+        .transport(t.clone())
+        .build()
+        .unwrap();
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let s = sent.clone();
+    let done = c
+        .media()
+        .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"MP4DATA"), "clip.mp4"))
+        .on_progress(move |n, _| s.store(n, std::sync::atomic::Ordering::SeqCst))
+        .poll_interval(Duration::from_millis(1))
+        .send()
+        .unwrap();
+    assert_eq!(done.media_id, "555");
+    assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 7);
+    assert_eq!(t.count(), 3);
+}
