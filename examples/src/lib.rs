@@ -75,15 +75,24 @@ impl Target {
         }
         let oauth = self.oauth(scopes)?;
         let (url, pending) = oauth.authorization_url();
-        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-        let consent = browser.get(url.as_str()).send().await?;
-        let redirect = consent
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .ok_or("the consent page did not redirect (is the server in auto-approve mode?)")?
-            .to_owned();
+        let redirect = approve(&url).await?;
         let tokens = oauth.exchange_redirect(&pending, &redirect).await?;
         Ok(Client::builder().config(self.config.clone()).access_token(tokens.access_token).build()?)
     }
+}
+
+/// Stands in for the person at the consent page: asks for it and returns
+/// the URL it redirects the browser to, with the code and state (a server
+/// that approves at once, like the emulator with `--auto-approve`).
+/// Redirects are not followed: the redirect URI is only a place to read the
+/// code from.
+pub async fn approve(authorization_url: &url::Url) -> Result<String> {
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let consent = browser.get(authorization_url.as_str()).send().await?;
+    let location = consent
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("the consent page did not redirect (is the server in auto-approve mode?)")?;
+    Ok(location.to_owned())
 }

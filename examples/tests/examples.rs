@@ -66,8 +66,9 @@ fn quickstart_walks_the_seed_flow_on_its_own_emulator() {
 async fn quickstart_against_a_server_named_in_the_environment() {
     let e = Emulator::builder().auto_approve(true).start().await.unwrap();
     let cmd = pointed_at(example("quickstart"), &e, None);
-    let (_, stdout) = tokio::task::spawn_blocking(move || run(cmd)).await.unwrap();
-    assert!(stdout.contains("Using the server of PINTEREST_API_URI"), "{stdout}");
+    let (out, _) = tokio::task::spawn_blocking(move || run(cmd)).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Using the server of PINTEREST_API_URI"), "{stderr}");
     assert_eq!(e.token_requests(Some("authorization_code")), 1);
     assert_eq!(e.token_requests(Some("refresh_token")), 1);
     assert!(e.state().boards.values().any(|b| b["name"] == "Quickstart"), "the board was created here");

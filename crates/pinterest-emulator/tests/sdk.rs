@@ -188,13 +188,7 @@ async fn every_stateful_operation_round_trips() {
     assert_eq!(found.items.len(), 1);
 
     // Media: register, upload to the emulator's storage endpoint, wait, make a video Pin.
-    let uploaded = c
-        .media()
-        .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"not really an mp4"), "clip.mp4"))
-        .poll_interval(Duration::from_millis(10))
-        .send()
-        .await
-        .unwrap();
+    let uploaded = upload(&c, "clip.mp4").await.unwrap();
     assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
     let vp = models::PinCreate::new(&board.id, models::PinMediaSource::video_id(&uploaded.media_id));
     let video_pin = c.pins().create(vp).send().await.unwrap();
@@ -359,13 +353,7 @@ async fn the_hyper_transport_behaves_like_the_default_one() {
     let board = c.boards().create(models::BoardCreate::new("Over hyper")).send().await.unwrap();
     let boards: Vec<models::Board> = c.boards().list().page_size(1).stream().try_collect().await.unwrap();
     assert!(boards.len() >= 2 && boards.iter().any(|b| b.id == board.id), "paged one board at a time");
-    let uploaded = c
-        .media()
-        .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"not really an mp4"), "clip.mp4"))
-        .poll_interval(Duration::from_millis(10))
-        .send()
-        .await
-        .unwrap();
+    let uploaded = upload(&c, "clip.mp4").await.unwrap();
     assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
 
     for (kind, want) in [(FaultKind::Drop, 2), (FaultKind::Redirect, 1), (FaultKind::Truncate, 1)] {
@@ -387,4 +375,10 @@ async fn the_hyper_transport_behaves_like_the_default_one() {
 
 fn date(y: i32, m: u32, d: u32) -> models::Date {
     models::Date::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// Uploads a few bytes as a video (the emulator fails files named `*fail*`).
+async fn upload(c: &Client, name: &str) -> pinterest_sdk::Result<pinterest_sdk::media::UploadedMedia> {
+    let source = VideoSource::bytes(bytes::Bytes::from_static(b"not really an mp4"), name);
+    c.media().upload_video(source).poll_interval(Duration::from_millis(10)).send().await
 }

@@ -235,54 +235,7 @@ macro_rules! tagged_union {
 macro_rules! impl_send {
     ($op:ident) => {
         impl<C> $op<C> {
-            /// Replaces the client's retry policy for this call.
-            #[inline]
-            pub fn retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
-                self.o = self.o.retry(policy);
-                self
-            }
-
-            /// Replaces the client's total time budget for this call.
-            #[inline]
-            pub fn total_timeout(mut self, timeout: std::time::Duration) -> Self {
-                self.o = self.o.total_timeout(timeout);
-                self
-            }
-
-            /// No total time budget for this call (each attempt keeps its timeout).
-            #[inline]
-            pub fn no_total_timeout(mut self) -> Self {
-                self.o = self.o.no_total_timeout();
-                self
-            }
-
-            /// Replaces the client's per-attempt timeout for this call.
-            #[inline]
-            pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
-                self.o = self.o.attempt_timeout(timeout);
-                self
-            }
-
-            /// Replaces the client's cap on the response body for this call, in bytes.
-            #[inline]
-            pub fn max_response_bytes(mut self, limit: u64) -> Self {
-                self.o = self.o.max_response_bytes(limit);
-                self
-            }
-
-            /// Turns the check of the token's scopes before sending on or off for this call.
-            #[inline]
-            pub fn check_scopes(mut self, on: bool) -> Self {
-                self.o = self.o.check_scopes(on);
-                self
-            }
-
-            /// Replaces all per-call options at once.
-            #[inline]
-            pub fn call_options(mut self, options: crate::operation::CallOptions) -> Self {
-                self.o = options;
-                self
-            }
+            call_option_setters!();
         }
 
         impl<'c> $op<&'c crate::Client> {
@@ -367,6 +320,61 @@ macro_rules! impl_send {
             pub fn pages(self) -> crate::blocking::Pages<'c, Self> {
                 crate::blocking::Pages::new(self.c, self)
             }
+        }
+    };
+}
+
+/// The per-call option setters, in an `impl` of a type with a `o:
+/// CallOptions` field: every operation and `RawRequest` have them.
+macro_rules! call_option_setters {
+    () => {
+        /// Replaces the client's retry policy for this call.
+        #[inline]
+        pub fn retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
+            self.o = self.o.retry(policy);
+            self
+        }
+
+        /// Replaces the client's total time budget for this call.
+        #[inline]
+        pub fn total_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.o = self.o.total_timeout(timeout);
+            self
+        }
+
+        /// No total time budget for this call (each attempt keeps its timeout).
+        #[inline]
+        pub fn no_total_timeout(mut self) -> Self {
+            self.o = self.o.no_total_timeout();
+            self
+        }
+
+        /// Replaces the client's per-attempt timeout for this call.
+        #[inline]
+        pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.o = self.o.attempt_timeout(timeout);
+            self
+        }
+
+        /// Replaces the client's cap on the response body for this call, in bytes.
+        #[inline]
+        pub fn max_response_bytes(mut self, limit: u64) -> Self {
+            self.o = self.o.max_response_bytes(limit);
+            self
+        }
+
+        /// Turns the check of the token's scopes before sending on or off for this call.
+        #[inline]
+        pub fn check_scopes(mut self, on: bool) -> Self {
+            self.o = self.o.check_scopes(on);
+            self
+        }
+
+        /// Replaces all per-call options at once.
+        #[inline]
+        pub fn call_options(mut self, options: crate::operation::CallOptions) -> Self {
+            self.o = options;
+            self
         }
     };
 }

@@ -118,35 +118,7 @@ impl<T, C> RawRequest<T, C> {
         self
     }
 
-    /// Replaces the client's retry policy for this call.
-    pub fn retry(mut self, policy: crate::retry::RetryPolicy) -> Self {
-        self.o = self.o.retry(policy);
-        self
-    }
-
-    /// Replaces the client's total time budget for this call.
-    pub fn total_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.o = self.o.total_timeout(timeout);
-        self
-    }
-
-    /// Replaces the client's per-attempt timeout for this call.
-    pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.o = self.o.attempt_timeout(timeout);
-        self
-    }
-
-    /// Replaces the client's cap on the response body for this call.
-    pub fn max_response_bytes(mut self, limit: u64) -> Self {
-        self.o = self.o.max_response_bytes(limit);
-        self
-    }
-
-    /// Replaces all per-call options at once.
-    pub fn call_options(mut self, options: CallOptions) -> Self {
-        self.o = options;
-        self
-    }
+    call_option_setters!();
 }
 
 impl<T: DeserializeOwned, C> Operation for RawRequest<T, C> {

@@ -9,31 +9,11 @@ use std::sync::Arc;
 use pinterest_sdk::auth::{MemoryTokenStore, RefreshingTokenSource};
 use pinterest_sdk::oauth::{OAuth, RevocableToken};
 use pinterest_sdk::{Client, Config};
+use support::Capture;
 use support::token_server::TokenServer;
 
 fn state_of(url: &url::Url) -> String {
     url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned()
-}
-
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
 
 #[test]

@@ -15,9 +15,9 @@
 
 use futures_util::TryStreamExt;
 use pinterest_sdk::oauth::{OAuth, Scope};
-use pinterest_sdk::{Client, Config, models};
+use pinterest_sdk::{Client, models};
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use pinterest_examples::Result;
 
 /// Replaces the value of `key` in a URL's query with `[redacted]` for printing.
 fn redact(url: &str, keys: &[&str]) -> String {
@@ -39,23 +39,10 @@ fn step(n: u32, what: &str) {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    pinterest_sdk::internal::install_crypto_provider();
-    // 0. A server: the one named in the environment, or an emulator here.
-    let (_emulator, config) = match std::env::var("PINTEREST_API_URI").ok().filter(|v| !v.is_empty()) {
-        Some(api) => {
-            println!("Using the server of PINTEREST_API_URI: {api}");
-            (None, Config::from_env()?)
-        }
-        None => {
-            let emulator = pinterest_emulator::Emulator::builder().auto_approve(true).start().await?;
-            let base = emulator.base_url().to_string();
-            println!("Started the emulator at {base} (no configuration given)");
-            let config = Config::builder().api_host(&base).oauth_host(&base).build()?;
-            (Some(emulator), config)
-        }
-    };
-    let app_id = std::env::var("PINTEREST_APP_ID").unwrap_or_else(|_| "1234567890".into());
-    let app_secret = std::env::var("PINTEREST_APP_SECRET").unwrap_or_else(|_| "emulator-secret".into());
+    // 0. A server: the one named in the environment, or an emulator here
+    // (see `pinterest_examples::Target`), and the app's id and secret.
+    let target = pinterest_examples::Target::from_env().await?;
+    let (config, app_id, app_secret) = (target.config.clone(), target.app_id.clone(), target.app_secret.clone());
 
     step(1, "Initialise the API with the app id and secret (redirect https://localhost/)");
     let scopes = [Scope::UserAccountsRead, Scope::PinsRead, Scope::BoardsRead, Scope::PinsWrite, Scope::BoardsWrite];
@@ -67,17 +54,8 @@ async fn main() -> Result<()> {
     println!("   {}", redact(url.as_str(), &["state"]));
 
     step(3, "The person allows access; Pinterest redirects the browser");
-    // Stand in for the browser: ask for the consent page and read where it
-    // redirects (the emulator approves at once). Redirects are not followed:
-    // https://localhost/ is only a place to read the code from.
-    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let consent = browser.get(url.as_str()).send().await?;
-    let redirect = consent
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .ok_or("the consent page did not redirect (is the server in auto-approve mode?)")?
-        .to_owned();
+    // Stand in for the browser: the emulator approves at once and redirects.
+    let redirect = pinterest_examples::approve(&url).await?;
     println!("   landed on {}", redact(&redirect, &["code", "state"]));
 
     step(4, "Generate the access token from the redirect URL");
