@@ -41,9 +41,17 @@ impl CliError {
             CliError::Auth(_) => exit::AUTH,
             CliError::Local(_) => exit::API,
             CliError::Sdk(e) => match e {
-                Error::NotAuthenticated | Error::ReauthorizationRequired(_) | Error::OAuth(_) => exit::AUTH,
+                Error::NotAuthenticated | Error::ReauthorizationRequired(_) | Error::TokenExpired | Error::OAuth(_) => {
+                    exit::AUTH
+                }
                 Error::Transport(_) | Error::Timeout { .. } => exit::NETWORK,
-                Error::InvalidRequest { .. } | Error::Config(_) => exit::USAGE,
+                Error::InvalidRequest { .. }
+                | Error::Build(_)
+                | Error::NotInSandbox { .. }
+                | Error::MediaSource { .. }
+                | Error::Config(_) => exit::USAGE,
+                // The same answer as Pinterest's 403, found before asking.
+                Error::MissingScopes { .. } => exit::API,
                 e if e.status() == Some(http::StatusCode::UNAUTHORIZED) => exit::AUTH,
                 _ => exit::API,
             },
@@ -72,6 +80,12 @@ impl CliError {
     }
 
     pub fn hint(&self) -> Option<&'static str> {
+        if let CliError::Sdk(Error::MissingScopes { .. }) = self {
+            return Some("log in with that scope: `pinterest auth login --scopes ...`");
+        }
+        if let CliError::Sdk(Error::NotInSandbox { .. }) = self {
+            return Some("Pinterest's sandbox does not serve it; drop --sandbox");
+        }
         match self.exit_code() {
             exit::AUTH => Some("run `pinterest auth login`"),
             exit::NETWORK => Some("check the network, or PINTEREST_API_URI"),

@@ -477,3 +477,18 @@ fn auth_revoke_revokes_at_the_server_and_forgets() {
     assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "the revoked access token is refused");
     assert_eq!(env.run(&["me"]).status.code(), Some(3), "logged out");
 }
+
+/// A command outside the login's scopes is refused before anything is
+/// sent, with the same exit code as Pinterest's 403 and a hint.
+#[test]
+fn a_command_outside_the_logins_scopes_is_refused_before_sending() {
+    let env = env();
+    let login = env.browser_login(&["--scopes", "user_accounts:read"]);
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    assert!(env.run(&["me"]).status.success());
+    let out = env.run(&["pins", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs the scope") && err.contains("pinterest auth login --scopes"), "{err}");
+    assert!(!env.emu().requests().iter().any(|r| r.operation.as_deref() == Some("pins/list")), "nothing was sent");
+}
