@@ -793,7 +793,14 @@ fn arg_doc(a: &Arg<'_>, model: &Model) -> String {
         ArgKind::Body => "JSON body",
     };
     let need = if a.required { "required" } else { "optional" };
-    let facts = a.param.map(|p| p.doc.clone()).unwrap_or_default();
+    // The type says `date` already.
+    let facts: Vec<String> = a
+        .param
+        .map(|p| p.doc.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| !d.starts_with("format `date"))
+        .collect();
     let facts = if facts.is_empty() { String::new() } else { format!("; {}", facts.join(", ")) };
     let style = match a.param.map(|p| p.style) {
         Some(Style::Csv) => ", sent comma-separated",

@@ -446,13 +446,13 @@ impl<C> AdAccountsGetAnalytics<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
@@ -1187,13 +1187,13 @@ impl<C> AdAccountsGetTargetingAnalytics<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
@@ -1499,13 +1499,13 @@ impl<C> AdAccountsCreateTemplateReport<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, optional): date; format `date`.
+    /// Sets `start_date` (query parameter, optional): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, optional): date; format `date`.
+    /// Sets `end_date` (query parameter, optional): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self

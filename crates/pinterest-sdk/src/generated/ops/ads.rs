@@ -566,13 +566,13 @@ impl<C> AdsGetAnalytics<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
@@ -783,13 +783,13 @@ impl<C> AdsGetTargetingAnalytics<C> {
         self
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self

@@ -490,13 +490,13 @@ impl<C> BillingListInvoices<C> {
         self
     }
 
-    /// Sets `start_due_date` (query parameter, optional): date; format `date`, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// Sets `start_due_date` (query parameter, optional): date; pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub fn start_due_date(mut self, value: models::Date) -> Self {
         self.start_due_date = Some(value);
         self
     }
 
-    /// Sets `end_due_date` (query parameter, optional): date; format `date`, pattern `^(\d{4})-(\d{2})-(\d{2})$`.
+    /// Sets `end_due_date` (query parameter, optional): date; pattern `^(\d{4})-(\d{2})-(\d{2})$`.
     pub fn end_due_date(mut self, value: models::Date) -> Self {
         self.end_due_date = Some(value);
         self

@@ -464,13 +464,13 @@ impl<C> CampaignsGetAnalytics<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
@@ -680,13 +680,13 @@ impl<C> CampaignsGetTargetingAnalytics<C> {
         self
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
@@ -986,13 +986,13 @@ impl<C> CampaignsGetAdPinAnalytics<C> {
         self
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self

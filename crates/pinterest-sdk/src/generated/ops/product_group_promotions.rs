@@ -531,13 +531,13 @@ impl<C> ProductGroupPromotionsGetProductGroupAnalytics<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self

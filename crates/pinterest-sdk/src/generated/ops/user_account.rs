@@ -257,13 +257,13 @@ impl<C> UserAccountGetAnalytics<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
@@ -444,13 +444,13 @@ impl<C> UserAccountGetTopPins<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
@@ -651,13 +651,13 @@ impl<C> UserAccountGetTopVideoPins<C> {
         }
     }
 
-    /// Sets `start_date` (query parameter, required): date; format `date`.
+    /// Sets `start_date` (query parameter, required): date.
     pub fn start_date(mut self, value: models::Date) -> Self {
         self.start_date = Some(value);
         self
     }
 
-    /// Sets `end_date` (query parameter, required): date; format `date`.
+    /// Sets `end_date` (query parameter, required): date.
     pub fn end_date(mut self, value: models::Date) -> Self {
         self.end_date = Some(value);
         self
