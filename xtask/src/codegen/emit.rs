@@ -420,7 +420,7 @@ fn struct_item(
         for f in
             fields.iter().filter(|f| !req.iter().any(|r| r.ident == f.ident) && Some(&f.ident) != tag_ident.as_ref())
         {
-            s.push_str(&setter_fn(f, "self", &field_store(f, &setter(&f.ty, "").1)));
+            s.push_str(&setter_fn(f, &field_store(f, &setter(&f.ty, "").1)));
         }
         let _ = writeln!(s, "}}");
         if req.is_empty() && !all_optional {
@@ -460,7 +460,7 @@ fn struct_item(
             let conv = setter(&f.ty, "").1;
             let v = if f.boxed { format!("Box::new({conv})") } else { conv };
             let store = if f.double_option { format!("Some(Some({v}))") } else { format!("Some({v})") };
-            s.push_str(&setter_fn(f, "self", &store));
+            s.push_str(&setter_fn(f, &store));
         }
         let _ = writeln!(
             s,
@@ -472,7 +472,6 @@ fn struct_item(
                 _ if f.required && !f.nullable => {
                     format!("self.{0}.ok_or(crate::error::BuildError::missing({name:?}, {1:?}))?", f.ident, f.json)
                 }
-                _ if f.double_option => format!("self.{}", f.ident),
                 _ => format!("self.{}", f.ident),
             };
             let _ = writeln!(s, "            {}: {value},", f.ident);
@@ -504,7 +503,7 @@ fn struct_item(
 
 /// A chainable setter of field `f` (and, for a field that can be sent as an
 /// explicit `null`, a `clear_` one).
-fn setter_fn(f: &Field, _recv: &str, store: &str) -> String {
+fn setter_fn(f: &Field, store: &str) -> String {
     let (arg, _) = setter(&f.ty, "");
     let mut s = format!(
         "\n    /// Sets `{}`.\n    #[inline]\n    pub fn {}(mut self, value: {arg}) -> Self {{\n        self.{} = {store};\n        self\n    }}\n",
