@@ -271,20 +271,27 @@ impl Client {
 
     /// Sends `op` and decodes its response.
     pub async fn execute<O: Operation + Sync>(&self, op: &O) -> Result<O::Output> {
-        Ok(self.execute_with_meta(op).await?.value)
+        let (parts, body) = self.send_operation(op).await?;
+        O::from_response(http::Response::from_parts(parts, body))
     }
 
     /// Sends `op` and decodes its response, with the response's metadata.
     pub async fn execute_with_meta<O: Operation + Sync>(&self, op: &O) -> Result<Response<O::Output>> {
+        let (parts, body) = self.send_operation(op).await?;
+        let meta = ResponseMeta::new(op.id(), O::RATE_LIMIT_CATEGORY, parts.status, parts.headers.clone());
+        let value = O::from_response(http::Response::from_parts(parts, body))?;
+        Ok(Response { value, meta })
+    }
+
+    /// Builds and sends `op`; the response's head and whole body.
+    async fn send_operation<O: Operation + Sync>(&self, op: &O) -> Result<(http::response::Parts, Bytes)> {
         let request = op.to_request(self.inner.config.api_base())?;
         let meta = CallMeta::of(op);
-        let response = self.dispatch(request.map(Body::from), meta, false).await?;
-        let (parts, payload) = response.into_parts();
-        let Payload::Full(body) = payload else {
-            return Err(Error::invalid(meta.id, "the response body was not read"));
-        };
-        let value = O::from_response(http::Response::from_parts(parts.clone(), body))?;
-        Ok(Response { value, meta: ResponseMeta::new(meta.id, meta.rate_limit_category, parts.status, parts.headers) })
+        let (parts, payload) = self.dispatch(request.map(Body::from), meta, false).await?.into_parts();
+        match payload {
+            Payload::Full(body) => Ok((parts, body)),
+            Payload::Stream(_) => Err(Error::invalid(meta.id, "the response body was not read")),
+        }
     }
 
     /// Refuses a call that cannot succeed, before anything is sent: an
@@ -326,6 +333,7 @@ impl Client {
         let span = tracing::debug_span!(
             "pinterest.call",
             operation = meta.id,
+            rate_limit_category = meta.rate_limit_category,
             method = %request.method(),
             path = request.uri().path(),
             status = tracing::field::Empty,

@@ -28,6 +28,7 @@ fn the_call_span_records_the_request_id() {
     let closes: Vec<&str> = log.lines().filter(|l| l.contains("pinterest.call") && l.contains("close")).collect();
     assert_eq!(closes.len(), 2, "{log}");
     assert!(closes[0].contains("operation=\"user_account/get\""), "{}", closes[0]);
+    assert!(closes[0].contains("rate_limit_category=\"org_read\""), "{}", closes[0]);
     assert!(closes[0].contains("status=200") && closes[0].contains("request_id=\"rid-test\""), "{}", closes[0]);
     assert!(closes[1].contains("status=404") && closes[1].contains("request_id=\"rid-test\""), "{}", closes[1]);
     assert!(!log.contains("test-token"), "the token never reaches the log");
