@@ -247,15 +247,7 @@ impl VideoUpload<&crate::blocking::Client> {
     /// Registers, uploads and waits (see the async `send`).
     pub fn send(self) -> Result<UploadedMedia> {
         let client = self.c;
-        let upload_op = VideoUpload {
-            c: client.as_async(),
-            source: self.source,
-            poll_interval: self.poll_interval,
-            upload_timeout: self.upload_timeout,
-            processing_timeout: self.processing_timeout,
-            on_event: self.on_event,
-        };
-        client.block_on(upload_op.send())
+        client.block_on(upload(client.as_async(), self))
     }
 }
 
@@ -277,6 +269,10 @@ impl Waiting {
 async fn upload<C>(client: &Client, job: VideoUpload<C>) -> Result<UploadedMedia> {
     let VideoUpload { c: _, source, poll_interval, upload_timeout, processing_timeout, on_event } = job;
     let waiting = Waiting { poll_interval, processing_timeout, on_event };
+    // The file first: one that cannot be read registers nothing.
+    let content_type = source.content_type.clone();
+    let file_name = source.file_name.clone();
+    let (chunks, total) = source.open().await?;
     let registered = client.media().create(models::MediaUploadCreate::new(MediaUploadType::Video)).send().await?;
     let media_id = registered.media_id.clone();
     waiting.emit(MediaEvent::Registered { media_id: media_id.clone() });
@@ -294,13 +290,10 @@ async fn upload<C>(client: &Client, job: VideoUpload<C>) -> Result<UploadedMedia
         },
         None => Vec::new(),
     };
-    let content_type = source
-        .content_type
-        .clone()
+    let content_type = content_type
         .or_else(|| fields.iter().find(|(k, _)| k == "Content-Type").map(|(_, v)| v.clone()))
         .unwrap_or_else(|| "video/mp4".into());
-    let form = Multipart::new(&fields, "file", &source.file_name, &content_type);
-    let (chunks, total) = source.open().await?;
+    let form = Multipart::new(&fields, "file", &file_name, &content_type);
     waiting.emit(MediaEvent::Uploading { sent: 0, total });
     let hook = waiting.on_event.clone();
     let mut sent = 0u64;

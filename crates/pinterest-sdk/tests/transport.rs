@@ -442,11 +442,11 @@ async fn video_upload_failures() {
     let err = client(&t).media().upload_video(file()).send().await.unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(t.count(), 1);
-    // A file that is not there: a typed error before anything is uploaded.
+    // A file that is not there: a typed error before anything is sent.
     let t = Scripted::new(vec![registered("https://u.example/")]);
     let err = client(&t).media().upload_video(VideoSource::path("/nonexistent/clip.mp4")).send().await.unwrap_err();
     assert!(matches!(err, Error::MediaSource { .. }), "{err:?}");
-    assert_eq!(t.count(), 1);
+    assert_eq!(t.count(), 0, "nothing was registered");
     // Processing that never ends: its own error, with the media id to poll later.
     let processing = || ok(r#"{"media_id":"555","media_type":"video","status":"processing"}"#);
     let mut replies = vec![registered("https://u.example/"), status(204, "")];
