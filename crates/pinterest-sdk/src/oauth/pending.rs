@@ -52,6 +52,11 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// Whether a login started at `created_at` is younger than `ttl`.
+fn fresh(created_at: u64, ttl: Duration) -> bool {
+    unix_now().saturating_sub(created_at) <= ttl.as_secs()
+}
+
 impl PendingLogin {
     fn to_stored(&self) -> Stored {
         Stored {
@@ -102,7 +107,7 @@ impl PendingLogin {
         let cipher = XChaCha20Poly1305::new((&key.0).into());
         let plain = cipher.decrypt(XNonce::from_slice(nonce), body).map_err(|_| OAuthError::InvalidSealedLogin)?;
         let stored: Stored = serde_json::from_slice(&plain).map_err(|_| OAuthError::InvalidSealedLogin)?;
-        if unix_now().saturating_sub(stored.created_at) > SEALED_LOGIN_LIFETIME.as_secs() {
+        if !fresh(stored.created_at, SEALED_LOGIN_LIFETIME) {
             return Err(OAuthError::LoginExpired);
         }
         Ok(PendingLogin::from_stored(stored))
@@ -226,8 +231,7 @@ impl PendingLoginStore for MemoryPendingLogins {
             .logins
             .lock()
             .map(|mut l| {
-                let now = unix_now();
-                l.retain(|_, p| now.saturating_sub(p.created_at) <= self.ttl.as_secs());
+                l.retain(|_, p| fresh(p.created_at, self.ttl));
                 l.insert(key.to_owned(), login);
             })
             .map_err(|_| crate::Error::Config("the pending-login store is poisoned".into()));
@@ -238,7 +242,7 @@ impl PendingLoginStore for MemoryPendingLogins {
         let result = self
             .logins
             .lock()
-            .map(|mut l| l.remove(key).filter(|p| unix_now().saturating_sub(p.created_at) <= self.ttl.as_secs()))
+            .map(|mut l| l.remove(key).filter(|p| fresh(p.created_at, self.ttl)))
             .map_err(|_| crate::Error::Config("the pending-login store is poisoned".into()));
         Box::pin(std::future::ready(result))
     }
