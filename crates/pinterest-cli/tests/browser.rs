@@ -3,7 +3,8 @@
 //! opens the printed URL and clicks Allow; the CLI ends logged in. A second
 //! run clicks Deny and the CLI reports it. `cargo xtask test` installs
 //! Debian's `chromium` and `chromium-driver` when they are missing; without
-//! them this test says so and skips.
+//! them this test is a loud skip (a failure under `CI=true` unless
+//! `PINTEREST_ALLOW_SKIP` names `browser`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
 
 use std::io::{BufRead, BufReader, Read};
@@ -15,12 +16,35 @@ use pinterest_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinterest");
 
-fn which(name: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| std::path::Path::new(d).join(name)).find(|p| p.is_file())
+use pinterest_test_support::{Need, skip, which};
+
+/// The redirect URI in an authorization URL (the CLI's listener bound port 0
+/// and names its port there).
+fn redirect_uri_of(url: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    url.query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned()).unwrap()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Starts chromedriver on a port it picks itself, and reads that port from
+/// what it prints (no port is guessed beforehand).
+fn start_chromedriver(driver: &std::path::Path) -> (Killed, u16) {
+    let mut child = Command::new(driver).arg("--port=0").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromedriver did not say its port: {seen}");
+        }
+        seen.push_str(&line);
+        if let Some(port) = line.trim().strip_prefix("ChromeDriver was started successfully on port ") {
+            let port = port.trim_end_matches('.').parse().unwrap();
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+            return (Killed(child), port);
+        }
+    }
 }
 
 struct Killed(Child);
@@ -74,25 +98,16 @@ fn wait(child: Child, timeout: Duration) -> std::process::Output {
 #[test]
 fn a_real_browser_allows_and_then_denies() {
     let (Some(chromium), Some(driver)) = (which("chromium"), which("chromedriver")) else {
-        eprintln!(
-            "SKIPPED: chromium and chromedriver are not installed (cargo xtask test installs Debian's chromium and chromium-driver)"
+        skip(
+            Need::Browser,
+            "chromium and chromedriver are not installed (cargo xtask test installs Debian's chromium and chromium-driver)",
         );
         return;
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let port = free_port();
-    let emulator =
-        rt.block_on(Emulator::builder().demo_redirect_uri(format!("http://localhost:{port}/")).start()).unwrap();
+    let emulator = rt.block_on(Emulator::builder().start()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new(driver)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (_driver, driver_port) = start_chromedriver(&driver);
     let profile_dir = tempfile::tempdir().unwrap();
     let cli = || {
         let mut c = Command::new(BIN);
@@ -116,21 +131,16 @@ fn a_real_browser_allows_and_then_denies() {
             }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let mut browser = None;
-        for _ in 0..100 {
-            match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{driver_port}")).await {
-                Ok(c) => {
-                    browser = Some(c);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-        let browser = browser.expect("chromedriver did not start");
+        // chromedriver said it listens: one connection starts the session.
+        let browser = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("a browser session");
 
         // Allow.
-        let port_s = port.to_string();
-        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", &port_s, "--timeout", "60"]));
+        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", "0", "--timeout", "60"]));
+        assert!(emulator.register_redirect_uri(DEMO_CLIENT_ID, redirect_uri_of(&url)));
         browser.goto(&url).await.unwrap();
         let scopes = browser.find(Locator::Id("scopes")).await.unwrap().text().await.unwrap();
         assert!(scopes.contains("pins:read"), "{scopes}");
@@ -145,7 +155,8 @@ fn a_real_browser_allows_and_then_denies() {
 
         // Deny.
         assert!(cli().args(["auth", "logout"]).status().unwrap().success());
-        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", &port_s, "--timeout", "60"]));
+        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", "0", "--timeout", "60"]));
+        assert!(emulator.register_redirect_uri(DEMO_CLIENT_ID, redirect_uri_of(&url)));
         browser.goto(&url).await.unwrap();
         browser.find(Locator::Id("deny")).await.unwrap().click().await.unwrap();
         let result = browser.wait().for_element(Locator::Id("result")).await.unwrap();

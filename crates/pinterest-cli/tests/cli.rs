@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use pinterest_emulator::{App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle};
+use pinterest_emulator::{App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle, Fault, FaultKind};
+use pinterest_test_support::Need;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinterest");
@@ -16,8 +17,9 @@ struct Env {
     rt: tokio::runtime::Runtime,
     emulator: Option<EmulatorHandle>,
     dir: tempfile::TempDir,
-    port: u16,
     app: (String, String),
+    /// The port the last login's loopback listener bound (it binds port 0).
+    login_port: std::cell::Cell<u16>,
 }
 
 impl Drop for Env {
@@ -28,18 +30,11 @@ impl Drop for Env {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn env_with(app: Option<App>) -> Env {
+fn env_with(app: Option<App>, auto_approve: bool) -> Env {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let port = free_port();
-    let redirect = format!("http://localhost:{port}/");
-    let mut builder = Emulator::builder().auto_approve(true).media_processing_polls(1).demo_redirect_uri(&redirect);
+    let mut builder = Emulator::builder().auto_approve(auto_approve).media_processing_polls(1);
     let creds = match app {
-        Some(mut a) => {
-            a.redirect_uris.push(redirect);
+        Some(a) => {
             let creds = (a.client_id.clone(), a.client_secret.clone());
             builder = builder.app(a);
             creds
@@ -47,11 +42,42 @@ fn env_with(app: Option<App>) -> Env {
         None => (DEMO_CLIENT_ID.to_owned(), DEMO_CLIENT_SECRET.to_owned()),
     };
     let emulator = rt.block_on(builder.start()).unwrap();
-    Env { rt, emulator: Some(emulator), dir: tempfile::tempdir().unwrap(), port, app: creds }
+    Env {
+        rt,
+        emulator: Some(emulator),
+        dir: tempfile::tempdir().unwrap(),
+        app: creds,
+        login_port: std::cell::Cell::new(0),
+    }
 }
 
 fn env() -> Env {
-    env_with(None)
+    env_with(None, true)
+}
+
+/// A login in progress: the child, the authorization URL it printed and
+/// what it wrote to stderr so far.
+struct Login {
+    child: std::process::Child,
+    url: url::Url,
+    stderr: BufReader<std::process::ChildStderr>,
+    seen: String,
+}
+
+impl Login {
+    /// The redirect URI the CLI's listener answers on.
+    fn redirect_uri(&self) -> String {
+        self.url.query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned()).unwrap()
+    }
+
+    /// Waits for the CLI to finish; its stderr is all it printed.
+    fn finish(mut self) -> Output {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
+        let mut out = self.child.wait_with_output().unwrap();
+        out.stderr = format!("{}{rest}", self.seen).into_bytes();
+        out
+    }
 }
 
 impl Env {
@@ -89,13 +115,14 @@ impl Env {
             .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 
-    /// `pinterest auth login --no-browser`, with an HTTP client opening the
-    /// printed URL in place of a person (the emulator approves at once).
-    fn browser_login(&self, extra: &[&str]) -> Output {
-        let port = self.port.to_string();
+    /// Starts `pinterest auth login --no-browser --port 0` and reads the
+    /// authorization URL it prints. The listener binds a free port itself
+    /// and names it in the URL's redirect URI, so no port is guessed.
+    fn start_login(&self, timeout_secs: u32, extra: &[&str]) -> Login {
+        let timeout = timeout_secs.to_string();
         let mut child = self
             .std_cmd()
-            .args(["auth", "login", "--no-browser", "--port", &port, "--timeout", "30"])
+            .args(["auth", "login", "--no-browser", "--port", "0", "--timeout", &timeout])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -106,25 +133,36 @@ impl Env {
         let url = loop {
             let mut line = String::new();
             if stderr.read_line(&mut line).unwrap() == 0 {
+                let _ = child.kill();
+                let _ = child.wait();
                 panic!("no URL printed: {seen}");
             }
             seen.push_str(&line);
             if let Some(url) = line.trim().strip_prefix("http") {
-                break format!("http{url}");
+                break url::Url::parse(&format!("http{url}")).unwrap();
             }
         };
+        let login = Login { child, url, stderr, seen };
+        let port = url::Url::parse(&login.redirect_uri()).unwrap().port().unwrap();
+        assert_ne!(port, 0);
+        self.login_port.set(port);
+        login
+    }
+
+    /// `pinterest auth login --no-browser`, with the app's redirect URI
+    /// registered and an HTTP client opening the printed URL in place of a
+    /// person (the emulator approves at once).
+    fn browser_login(&self, extra: &[&str]) -> Output {
+        let login = self.start_login(30, extra);
+        assert!(self.emu().register_redirect_uri(&self.app.0, login.redirect_uri()));
         pinterest_sdk::internal::install_crypto_provider();
         self.rt.block_on(async {
             let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-            let page = browser.get(&url).send().await.unwrap();
+            let page = browser.get(login.url.as_str()).send().await.unwrap();
             assert!(page.headers()["cache-control"] == "no-store");
             assert_eq!(page.headers()["referrer-policy"], "no-referrer");
         });
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-        let mut out = child.wait_with_output().unwrap();
-        out.stderr = format!("{seen}{rest}").into_bytes();
-        out
+        login.finish()
     }
 
     fn token_file(&self) -> PathBuf {
@@ -146,7 +184,7 @@ fn browser_login_then_every_command() {
     assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
     assert!(env.token_file().exists());
     // The listener closed its port after the login.
-    assert!(std::net::TcpStream::connect(("127.0.0.1", env.port)).is_err());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", env.login_port.get())).is_err());
 
     let me = env.json(&["me", "--json"]);
     assert_eq!(me["username"], "emulator_user");
@@ -214,12 +252,45 @@ fn browser_login_then_every_command() {
 }
 
 #[test]
-fn a_denied_or_failed_login_stores_nothing() {
+fn a_login_denied_on_the_consent_page_stores_nothing() {
+    let env = env_with(None, false);
+    let login = env.start_login(30, &[]);
+    assert!(env.emu().register_redirect_uri(&env.app.0, login.redirect_uri()));
+    pinterest_sdk::internal::install_crypto_provider();
+    let landed = env.rt.block_on(async {
+        let browser = reqwest::Client::new();
+        let html = browser.get(login.url.as_str()).send().await.unwrap().text().await.unwrap();
+        let id = html.split("name=\"consent_id\" value=\"").nth(1).expect("a consent page").split('"').next().unwrap();
+        let emu = env.emu().base_url();
+        let landed =
+            browser.post(format!("{emu}/oauth/")).form(&[("consent_id", id), ("decision", "deny")]).send().await;
+        landed.unwrap().text().await.unwrap()
+    });
+    assert!(landed.contains("denied"), "the CLI's page says so: {landed}");
+    let out = login.finish();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("the authorization was denied in the browser"), "{err}");
+    assert_eq!(env.emu().token_requests(None), 0, "no code was exchanged");
+    assert!(!env.token_file().exists());
+    assert_eq!(std::fs::read_dir(env.dir.path()).unwrap().count(), 0, "nothing at all was written");
+}
+
+#[test]
+fn a_login_whose_redirect_the_app_has_not_registered_stores_nothing() {
     let env = env();
-    // The app lacks this redirect URI: the emulator shows an error page and
-    // never redirects, so the login times out.
-    let out = env.cmd().args(["auth", "login", "--no-browser", "--port", "1", "--timeout", "1"]).output().unwrap();
-    assert_ne!(out.status.code(), Some(0));
+    // The listener's redirect URI is not registered: the emulator refuses
+    // to redirect (as Pinterest does), so no answer reaches the CLI.
+    let login = env.start_login(1, &[]);
+    pinterest_sdk::internal::install_crypto_provider();
+    let page = env.rt.block_on(async { reqwest::get(login.url.as_str()).await.unwrap() });
+    assert_eq!(page.status(), 400);
+    assert!(env.rt.block_on(page.text()).unwrap().contains("redirect URI is not registered"));
+    let out = login.finish();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("no redirect came back within 1 s"), "{err}");
+    assert_eq!(env.emu().token_requests(None), 0);
     assert!(!env.token_file().exists());
 }
 
@@ -239,7 +310,16 @@ fn exit_codes() {
     let out = env.run(&["boards", "create", "x"]);
     assert_eq!(out.status.code(), Some(1), "403 is an API error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("scope"));
-    let dead = format!("http://127.0.0.1:{}", free_port());
+    // A server that hangs up on every connection: a network failure, on a
+    // port this test holds (a closed port could be taken meanwhile).
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in dead.incoming() {
+            drop(conn);
+        }
+    });
+    let dead = dead_url;
     let out = env.cmd().env("PINTEREST_API_URI", dead).args(["me"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4), "network: {}", String::from_utf8_lossy(&out.stderr));
     let out = env.cmd().env("PINTEREST_API_URI", "http://api.pinterest.com").args(["me"]).output().unwrap();
@@ -314,6 +394,10 @@ fn media_upload_makes_a_video_pin() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not process"));
 }
 
+/// Two commands start on an expired token. The first one's refresh is held
+/// at the token endpoint until the second is seen blocked on the profile's
+/// lock, so the two always collide; then exactly one refresh happens and
+/// the second process adopts its result.
 #[test]
 fn two_processes_sharing_a_profile_refresh_once() {
     let env = env();
@@ -323,9 +407,22 @@ fn two_processes_sharing_a_profile_refresh_once() {
     stored["tokens"]["expires_at"] = serde_json::json!(1);
     std::fs::write(env.token_file(), serde_json::to_vec(&stored).unwrap()).unwrap();
     let before = env.emu().token_requests(Some("refresh_token"));
+    let mut hold = Fault::once("oauth/token", FaultKind::Latency);
+    hold.latency_ms = Some(120_000);
+    env.emu().add_fault(hold);
+    let refresh_in_flight =
+        || env.emu().requests().iter().any(|r| r.operation.as_deref() == Some("oauth/token") && r.status == 0);
     let a = env.std_cmd().args(["me", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    pinterest_test_support::wait_until("the first refresh to reach the token endpoint", refresh_in_flight);
     let b =
         env.std_cmd().args(["pins", "list", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let lock = env.dir.path().join("default.json.lock");
+    let b_pid = b.id();
+    pinterest_test_support::wait_until("the second process to block on the profile's lock", || {
+        pinterest_test_support::flock_waiters(&lock).expect("/proc/locks is readable").contains(&b_pid)
+    });
+    assert!(refresh_in_flight(), "the first refresh was still held when the second process blocked");
+    env.emu().release_delayed();
     for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
@@ -341,12 +438,63 @@ fn two_processes_sharing_a_profile_refresh_once() {
     env.json(&["me", "--json"]);
 }
 
+/// Each completion script parses in its own shell, which rejects the same
+/// script with a syntax error appended (so the check can fail). A shell
+/// that is not installed is a loud skip (`cargo xtask test` installs zsh,
+/// fish and elvish from Debian's packages; PowerShell is not packaged there).
 #[test]
-fn completions() {
-    let out = Command::new(BIN).args(["completions", "bash"]).output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pinterest"));
+fn completions_parse_in_their_shells() {
+    let dir = tempfile::tempdir().unwrap();
+    let parser = dir.path().join("parse.ps1");
+    std::fs::write(&parser, POWERSHELL_PARSER).unwrap();
+    let parser = parser.to_str().unwrap();
+    // shell, program, arguments before the script's path, a line that breaks the syntax
+    let shells: [(&str, &str, &[&str], &str); 5] = [
+        ("bash", "bash", &["-n"], "fi"),
+        ("zsh", "zsh", &["-n"], "fi"),
+        ("fish", "fish", &["--no-execute"], "end"),
+        ("elvish", "elvish", &["-compileonly"], "}"),
+        ("powershell", "pwsh", &["-NoProfile", "-NonInteractive", "-File", parser], "}"),
+    ];
+    for (shell, program, args, breaker) in shells {
+        let out = Command::new(BIN).args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains("auth") && script.contains("boards"), "{shell}: the subcommands are there");
+        let Some(path) = pinterest_test_support::which(program) else {
+            let need = if shell == "powershell" { Need::PowerShell } else { Need::Shell(program) };
+            pinterest_test_support::skip(
+                need,
+                format!("{program} is not installed, so its completions are not parsed"),
+            );
+            continue;
+        };
+        let parses = |text: &str| {
+            let file = dir.path().join(format!("pinterest.{shell}"));
+            std::fs::write(&file, text).unwrap();
+            let out = Command::new(&path).args(args).arg(&file).env("HOME", dir.path()).output().unwrap();
+            let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            (out.status.success(), said)
+        };
+        // Elvish's `edit:` module exists only in an interactive shell; the
+        // check compiles the script with a plain variable in its place.
+        let script = match shell {
+            "elvish" => {
+                format!("var arg-completer = [&]\n{}", script.replace("edit:completion:arg-completer", "arg-completer"))
+            }
+            _ => script,
+        };
+        let (ok, said) = parses(&script);
+        assert!(ok, "{shell} cannot parse its completions: {said}");
+        let (ok, _) = parses(&format!("{script}\n{breaker}\n"));
+        assert!(!ok, "{shell} accepted a script with a syntax error, so the check proves nothing");
+    }
 }
+
+/// Parses the file named by its argument; exits 1 on any syntax error.
+const POWERSHELL_PARSER: &str = "param($file)\n$errors = $null\n\
+[void][System.Management.Automation.Language.Parser]::ParseFile($file, [ref]$null, [ref]$errors)\n\
+if ($errors.Count -gt 0) { $errors | ForEach-Object { $_.ToString() }; exit 1 }\n";
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -361,12 +509,15 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn canary_secrets_stay_in_the_token_store() {
     let secret = "canary-app-secret-7f3e";
-    let env = env_with(Some(App {
-        client_id: "555000555".into(),
-        client_secret: secret.into(),
-        name: "Canary".into(),
-        redirect_uris: Vec::new(),
-    }));
+    let env = env_with(
+        Some(App {
+            client_id: "555000555".into(),
+            client_secret: secret.into(),
+            name: "Canary".into(),
+            redirect_uris: Vec::new(),
+        }),
+        true,
+    );
     let mut printed = Vec::new();
     let login = env.browser_login(&["-vvv"]);
     assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));

@@ -221,6 +221,13 @@ impl EmulatorHandle {
         self.shared.add_fault(fault);
     }
 
+    /// Lets every request held by a latency fault go on now. A test holds
+    /// a request this way (a long `latency_ms`) until it has seen what must
+    /// happen meanwhile, then releases it: no guessing how long to wait.
+    pub fn release_delayed(&self) {
+        self.shared.release_delayed();
+    }
+
     /// Removes every fault.
     pub fn clear_faults(&self) {
         self.shared.clear_faults();
@@ -235,6 +242,24 @@ impl EmulatorHandle {
     /// OAuth dance (for tests and benchmarks).
     pub fn issue_token(&self, scopes: &[&str]) -> String {
         self.shared.issue_token(scopes)
+    }
+
+    /// Registers one more redirect URI for the app `client_id`, as a
+    /// developer does in Pinterest's app settings; `false` when there is no
+    /// such app. A test lets the CLI's loopback listener bind port 0, reads
+    /// the redirect URI from the authorization URL and registers it here.
+    pub fn register_redirect_uri(&self, client_id: &str, uri: impl Into<String>) -> bool {
+        let uri = uri.into();
+        let mut data = self.shared.data();
+        match data.apps.iter_mut().find(|a| a.client_id == client_id) {
+            Some(app) => {
+                if !app.redirect_uris.contains(&uri) {
+                    app.redirect_uris.push(uri);
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     /// A copy of the state.

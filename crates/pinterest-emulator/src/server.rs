@@ -37,7 +37,8 @@ pub enum FaultKind {
     /// 503.
     #[serde(rename = "503")]
     Unavailable,
-    /// Waits `latency_ms`, then answers normally.
+    /// Waits `latency_ms` (or until [`EmulatorHandle::release_delayed`]),
+    /// then answers normally.
     #[serde(rename = "latency")]
     Latency,
     /// Closes the connection without answering.
@@ -79,10 +80,10 @@ impl Fault {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoggedRequest {
     pub seq: u64,
-    /// 0 until answered (and for requests whose client hung up first).
     pub method: String,
     pub path: String,
     pub query: Vec<(String, String)>,
+    /// 0 until answered (and for requests whose client hung up first).
     pub status: u16,
     pub operation: Option<String>,
     /// For token requests.
@@ -108,6 +109,9 @@ pub struct Shared {
     log: Mutex<VecDeque<LoggedRequest>>,
     token_requests: Mutex<BTreeMap<String, usize>>,
     seq: AtomicU64,
+    /// Bumped by `release_delayed`: a request delayed by a latency fault
+    /// waits until this differs from its value when the request arrived.
+    released: tokio::sync::watch::Sender<u64>,
     rng: Mutex<rand::rngs::StdRng>,
     state_file: Option<PathBuf>,
 }
@@ -209,6 +213,11 @@ impl Shared {
     }
 
     /// The fault to apply to a request on `route`, consuming one use.
+    /// Lets every request held by a latency fault go on at once.
+    pub fn release_delayed(&self) {
+        self.released.send_modify(|n| *n += 1);
+    }
+
     fn take_fault(&self, route: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let i = faults.iter().position(|f| f.route == route || f.route == "*")?;
@@ -281,6 +290,8 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let route = route_of(&method, &path);
+    // Read before the request is logged: a release seen in the log is never missed.
+    let mut released = shared.released.subscribe();
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
     let note = Note::default();
     let admin = path.starts_with("/_emulator/") && !path.starts_with("/_emulator/upload/");
@@ -304,7 +315,11 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
         Some(f) => match f.kind {
             FaultKind::Drop => return Err("fault: connection dropped".into()),
             FaultKind::Latency => {
-                tokio::time::sleep(Duration::from_millis(f.latency_ms.unwrap_or(500))).await;
+                let latency = Duration::from_millis(f.latency_ms.unwrap_or(500));
+                tokio::select! {
+                    _ = tokio::time::sleep(latency) => {}
+                    _ = released.changed() => {}
+                }
                 None
             }
             FaultKind::TooManyRequests => {
@@ -388,6 +403,7 @@ pub async fn start(
         log: Mutex::new(VecDeque::new()),
         token_requests: Mutex::new(BTreeMap::new()),
         seq: AtomicU64::new(0),
+        released: tokio::sync::watch::channel(0).0,
         rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed.unwrap_or(0))),
         state_file,
     });

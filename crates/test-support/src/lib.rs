@@ -1,0 +1,261 @@
+//! What the project's tests share: skips that say so, and where Pinterest's
+//! OpenAPI description is.
+//!
+//! A test that lacks a prerequisite (the spec, Chromium, a shell, Redis,
+//! Python) calls [`skip`] and returns. Rust's test harness has no "skipped"
+//! outcome, so the test still counts as passed; what makes the skip honest:
+//!
+//! - the line `SKIPPED <test> (<need>): <reason>` goes straight to the
+//!   process's stderr, past the harness's output capture, so it shows in a
+//!   normal run next to the test's `ok`;
+//! - `cargo xtask test` points `PINTEREST_SKIP_LOG` at a file, every skip is
+//!   appended to it, and the task ends with the list of skips;
+//! - under `CI=true` a skip fails the test, unless its kind is named in
+//!   `PINTEREST_ALLOW_SKIP` (comma-separated, e.g. `spec,browser`, or `all`).
+
+use std::fmt::Display;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A prerequisite a test may lack. [`Need::as_str`] is the name
+/// `PINTEREST_ALLOW_SKIP` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Pinterest's OpenAPI description (`../shared`, or `$PINTEREST_OPENAPI_SPEC`).
+    Spec,
+    /// Chromium and chromedriver.
+    Browser,
+    /// A shell to check a completion script with (`zsh`, `fish`, `elvish`).
+    Shell(&'static str),
+    /// PowerShell (`pwsh`), which Debian does not package.
+    PowerShell,
+    /// A Redis server.
+    Redis,
+    /// Python 3 with the packages a test needs.
+    Python,
+    /// Cargo features the build left out (the tests run in a build that has them).
+    Features,
+}
+
+impl Need {
+    /// The kind's name, as `PINTEREST_ALLOW_SKIP` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Spec => "spec",
+            Need::Browser => "browser",
+            Need::Shell(name) => name,
+            Need::PowerShell => "powershell",
+            Need::Redis => "redis",
+            Need::Python => "python",
+            Need::Features => "features",
+        }
+    }
+}
+
+/// Whether `CI` is set to something other than empty, `0` or `false`.
+pub fn under_ci() -> bool {
+    ci_value_means_ci(std::env::var("CI").ok().as_deref())
+}
+
+fn ci_value_means_ci(ci: Option<&str>) -> bool {
+    ci.is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
+}
+
+/// Whether `PINTEREST_ALLOW_SKIP` names `need` (or says `all`).
+pub fn skip_allowed(need: Need) -> bool {
+    allow_list_names(std::env::var("PINTEREST_ALLOW_SKIP").ok().as_deref(), need)
+}
+
+fn allow_list_names(list: Option<&str>, need: Need) -> bool {
+    list.is_some_and(|list| list.split(',').map(str::trim).any(|k| k == need.as_str() || k == "all"))
+}
+
+/// Whether a skip of `need` must fail, given the values of `CI` and
+/// `PINTEREST_ALLOW_SKIP`.
+fn skip_fails(need: Need, ci: Option<&str>, allow: Option<&str>) -> bool {
+    ci_value_means_ci(ci) && !allow_list_names(allow, need)
+}
+
+/// The running test's name (the harness names each test's thread after it).
+fn test_name() -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_owned(),
+        _ => "a test".to_owned(),
+    }
+}
+
+/// Records that the running test skips its checks for lack of `need`, or,
+/// under `CI=true` without `PINTEREST_ALLOW_SKIP` naming `need`, fails it.
+/// The caller returns right after.
+///
+/// # Panics
+///
+/// Under CI when the skip is not allowed: that is the point.
+#[allow(clippy::panic, reason = "a skip CI did not allow fails the test")]
+pub fn skip(need: Need, reason: impl Display) {
+    let test = test_name();
+    let kind = need.as_str();
+    let (ci, allow) = (std::env::var("CI").ok(), std::env::var("PINTEREST_ALLOW_SKIP").ok());
+    if skip_fails(need, ci.as_deref(), allow.as_deref()) {
+        panic!(
+            "{test} needs {kind}: {reason}. Under CI=true a missing prerequisite fails the run; \
+             PINTEREST_ALLOW_SKIP={kind} allows this skip"
+        );
+    }
+    let line = format!("SKIPPED {test} ({kind}): {reason}").replace('\n', " ");
+    // Straight to the process's stderr: the harness captures `eprintln!`.
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Some(log) = std::env::var_os("PINTEREST_SKIP_LOG")
+        && let Err(e) = record(Path::new(&log), &line)
+    {
+        let _ = writeln!(std::io::stderr(), "could not record the skip in {}: {e}", Path::new(&log).display());
+    }
+}
+
+/// Appends one line to the skip log (one `write` of a short line with
+/// `O_APPEND`, so test processes running at once do not interleave).
+fn record(log: &Path, line: &str) -> std::io::Result<()> {
+    std::fs::OpenOptions::new().create(true).append(true).open(log)?.write_all(format!("{line}\n").as_bytes())
+}
+
+/// Where Pinterest's OpenAPI description is: `$PINTEREST_OPENAPI_SPEC`, or
+/// `shared/pinterest-api/v5/openapi.json` beside the repository.
+pub fn spec_path() -> PathBuf {
+    match std::env::var_os("PINTEREST_OPENAPI_SPEC") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join("../shared/pinterest-api/v5/openapi.json"),
+    }
+}
+
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Pinterest's OpenAPI description, parsed; `None` after a [`skip`] when the
+/// file is not there.
+///
+/// # Panics
+///
+/// When the file is there but cannot be read or is not JSON: that is a
+/// failure, not a missing prerequisite.
+#[allow(clippy::panic, reason = "a spec that is there but broken fails the test")]
+pub fn spec() -> Option<serde_json::Value> {
+    let path = spec_path();
+    match std::fs::read(&path) {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => panic!("{} is not JSON: {e}", path.display()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            skip(Need::Spec, format!("no OpenAPI description at {} (set PINTEREST_OPENAPI_SPEC)", path.display()));
+            None
+        }
+        Err(e) => panic!("cannot read {}: {e}", path.display()),
+    }
+}
+
+/// The program `name` on `PATH`.
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Polls `condition` every 10 ms until it holds. The 60 s limit only turns
+/// a hang into a failure naming `what`; no result depends on timing.
+///
+/// # Panics
+///
+/// When `condition` still fails after 60 s.
+#[allow(clippy::panic, reason = "a condition that never comes fails the test")]
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !condition() {
+        if std::time::Instant::now() > deadline {
+            panic!("waited 60 s for {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Processes blocked waiting for the `flock` of the file at `path`, read
+/// from `/proc/locks` (Linux). `None` where that cannot be read. A test that
+/// must make two processes collide on a lock waits until one is blocked
+/// here, instead of hoping their timing overlaps.
+pub fn flock_waiters(path: &Path) -> Option<Vec<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::metadata(path).ok()?.ino();
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        Some(parse_lock_waiters(&locks, inode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// The pids of the blocked (`->`) `FLOCK` lines on `inode`.
+fn parse_lock_waiters(locks: &str, inode: u64) -> Vec<u32> {
+    let suffix = format!(":{inode}");
+    locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "1: -> FLOCK  ADVISORY  WRITE 6021 fe:00:10010961 0 EOF"
+            match fields.as_slice() {
+                [_, "->", "FLOCK", _, _, pid, file, ..] if file.ends_with(&suffix) => pid.parse().ok(),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_fails_under_ci_unless_its_kind_is_allowed() {
+        assert!(!skip_fails(Need::Spec, None, None), "outside CI a skip is allowed");
+        for off in ["", "0", "false", "FALSE"] {
+            assert!(!skip_fails(Need::Spec, Some(off), None), "CI={off:?} is not CI");
+        }
+        assert!(skip_fails(Need::Spec, Some("true"), None));
+        assert!(skip_fails(Need::Spec, Some("1"), Some("browser")));
+        assert!(!skip_fails(Need::Spec, Some("true"), Some("browser, spec")));
+        assert!(!skip_fails(Need::Shell("fish"), Some("true"), Some("all")));
+        assert!(skip_fails(Need::Shell("fish"), Some("true"), Some("zsh")));
+        assert!(skip_fails(Need::Spec, Some("true"), Some("specs")), "names match whole");
+    }
+
+    #[test]
+    fn skips_are_appended_one_line_each() {
+        let dir = std::env::temp_dir().join(format!("skiplog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("log");
+        record(&log, "SKIPPED a (spec): x").unwrap();
+        record(&log, "SKIPPED b (browser): y").unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "SKIPPED a (spec): x\nSKIPPED b (browser): y\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lock_waiters_are_read_from_proc_locks() {
+        let locks = "1: FLOCK  ADVISORY  WRITE 5980 fe:00:10010961 0 EOF\n\
+                     1: -> FLOCK  ADVISORY  WRITE 6021 fe:00:10010961 0 EOF\n\
+                     2: -> FLOCK  ADVISORY  WRITE 7000 fe:00:999 0 EOF\n\
+                     3: POSIX  ADVISORY  WRITE 12 fe:00:10010961 0 EOF\n";
+        assert_eq!(parse_lock_waiters(locks, 10010961), vec![6021]);
+        assert_eq!(parse_lock_waiters(locks, 1), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn kinds_have_the_names_the_allow_list_uses() {
+        assert_eq!(Need::Shell("zsh").as_str(), "zsh");
+        assert_eq!(Need::Spec.as_str(), "spec");
+        assert_eq!(Need::PowerShell.as_str(), "powershell");
+    }
+}
