@@ -91,7 +91,8 @@ async fn a_500_on_the_code_exchange_is_not_retried() {
     let t = Scripted::new(vec![status(500, "{}"), ok(TOKEN_JSON)]);
     let oauth = oauth_on(&t, false);
     let (url, pending) = oauth.authorization_url();
-    assert!(oauth.exchange_code(&pending, "c", &state_of(&url)).await.is_err());
+    let err = oauth.exchange_code(&pending, "c", &state_of(&url)).await.unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR), "{err:?}");
     assert_eq!(t.count(), 1);
 }
 
@@ -265,7 +266,12 @@ fn pinterest_sdk_now() -> u64 {
 #[test]
 #[ignore = "run by two_processes_sharing_a_file_store_never_spend_a_refresh_token_twice"]
 fn child_refreshes_through_the_shared_store() {
-    let (Ok(store), Ok(server)) = (std::env::var("TEST_STORE"), std::env::var("TEST_SERVER")) else { return };
+    let (Ok(store), Ok(server)) = (std::env::var("TEST_STORE"), std::env::var("TEST_SERVER")) else {
+        panic!(
+            "this is the child half of two_processes_sharing_a_file_store_never_spend_a_refresh_token_twice; \
+             run that test, which starts two of these with TEST_STORE and TEST_SERVER set"
+        );
+    };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let config = Config::builder().api_host(&server).build().unwrap();
@@ -292,9 +298,29 @@ async fn two_processes_sharing_a_file_store_never_spend_a_refresh_token_twice() 
             .args(["--ignored", "--exact", "child_refreshes_through_the_shared_store", "--nocapture"])
             .env("TEST_STORE", &path)
             .env("TEST_SERVER", &server.base)
-            .output()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
     };
-    let (a, b) = tokio::join!(spawn(), spawn());
+    // Force the collision: the first child's refresh is held at the token
+    // endpoint (with the store's lock taken) until the second child is seen
+    // blocked on that lock.
+    server.hold_token_requests();
+    let a = spawn();
+    tokio::task::block_in_place(|| {
+        pinterest_test_support::wait_until("the first refresh to arrive", || server.held() == 1)
+    });
+    let b = spawn();
+    let (b_pid, lock) = (b.id().unwrap(), dir.path().join("profile.json.lock"));
+    tokio::task::block_in_place(|| {
+        pinterest_test_support::wait_until("the second child to block on the store's lock", || {
+            pinterest_test_support::flock_waiters(&lock).expect("/proc/locks is readable").contains(&b_pid)
+        })
+    });
+    assert_eq!(server.held(), 1, "the second child sent nothing while it waited");
+    server.release();
+    let (a, b) = tokio::join!(a.wait_with_output(), b.wait_with_output());
     for out in [a.unwrap(), b.unwrap()] {
         assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stdout));
         assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"), "the child test really ran");

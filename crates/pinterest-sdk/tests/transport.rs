@@ -100,7 +100,8 @@ async fn page_size_out_of_range_is_refused_before_sending() {
         assert!(matches!(first, Err(Error::InvalidRequest { .. })));
     }
     let sent = c.boards().list().page_size(250).retry(RetryPolicy::never()).send().await;
-    assert!(sent.is_err(), "the script is empty, so this one is sent and answered 599");
+    let status = sent.unwrap_err().status();
+    assert_eq!(status.map(|s| s.as_u16()), Some(599), "the script is empty, so this one is sent and answered 599");
     assert_eq!(t.count(), 1, "only the valid page_size reached the wire");
 }
 

@@ -1,8 +1,6 @@
 //! Shared helpers for the SDK's integration tests.
 #![allow(dead_code)]
 
-pub use pinterest_test_support::{Need, skip};
-
 /// Pinterest's OpenAPI description from `../shared` (or
 /// `$PINTEREST_OPENAPI_SPEC`); `None` after a loud skip when it is not there
 /// (a failure under `CI=true`, unless `PINTEREST_ALLOW_SKIP` names `spec`).

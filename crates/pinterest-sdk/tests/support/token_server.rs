@@ -32,6 +32,10 @@ pub struct State {
 pub struct TokenServer {
     pub state: Arc<Mutex<State>>,
     pub base: String,
+    /// While true, token requests wait (see `hold_token_requests`).
+    hold: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Token requests that arrived while held.
+    held: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl TokenServer {
@@ -46,10 +50,14 @@ impl TokenServer {
             ..State::default()
         }));
         let s = state.clone();
+        let hold = Arc::new(tokio::sync::watch::channel(false).0);
+        let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (h, n) = (hold.clone(), held.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else { return };
                 let s = s.clone();
+                let (hold, held) = (h.clone(), n.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -72,6 +80,11 @@ impl TokenServer {
                             continue;
                         }
                         let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+                        let mut gate = hold.subscribe();
+                        if head.starts_with("POST /v5/oauth/token ") && *gate.borrow() {
+                            held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let _ = gate.wait_for(|holding| !holding).await;
+                        }
                         let (status, json) = handle(&s, &head, &body);
                         let resp = format!(
                             "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-pinterest-rid: rid\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
@@ -83,7 +96,22 @@ impl TokenServer {
                 });
             }
         });
-        TokenServer { state, base }
+        TokenServer { state, base, hold, held }
+    }
+
+    /// From now on, token requests wait until `release`.
+    pub fn hold_token_requests(&self) {
+        self.hold.send_replace(true);
+    }
+
+    /// Token requests waiting since `hold_token_requests`.
+    pub fn held(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Lets the held token requests (and every later one) through.
+    pub fn release(&self) {
+        self.hold.send_replace(false);
     }
 
     /// Issues an initial set (as if a login happened), returns (access, refresh).
