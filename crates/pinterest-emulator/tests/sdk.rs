@@ -271,16 +271,17 @@ fn sent(e: &EmulatorHandle, op: &str) -> usize {
 #[tokio::test]
 async fn faults_and_what_the_sdk_does_with_them() {
     // Retried and recovered on a GET.
+    // (Retry-After: 0, so no test waits on the wall clock; the wait itself
+    // is tested on tokio's paused clock in the SDK's transport tests.)
     for kind in [FaultKind::TooManyRequests, FaultKind::ServerError, FaultKind::Unavailable, FaultKind::Drop] {
-        let (e, c) = with_fault(kind, "pins/list", Some(1)).await;
+        let (e, c) = with_fault(kind, "pins/list", Some(0)).await;
         c.pins().list().send().await.unwrap_or_else(|err| panic!("{kind:?}: {err}"));
         assert_eq!(sent(&e, "pins/list"), 2, "{kind:?}: one failure, one retry");
     }
-    // A 429 with Retry-After: 1 waits at least a second.
-    let (_e, c) = with_fault(FaultKind::TooManyRequests, "pins/list", Some(1)).await;
-    let started = std::time::Instant::now();
-    c.pins().list().send().await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1));
+    // The emulator's Retry-After reaches the error over a real socket.
+    let (_e, c) = with_fault(FaultKind::TooManyRequests, "pins/list", Some(7)).await;
+    let err = c.pins().list().retry(RetryPolicy::never()).send().await.unwrap_err();
+    assert_eq!(err.api().unwrap().retry_after, Some(Duration::from_secs(7)));
     // The spam 429 is not retried.
     let (e, c) = with_fault(FaultKind::Spam, "pins/list", None).await;
     let err = c.pins().list().send().await.unwrap_err();
@@ -303,16 +304,23 @@ async fn faults_and_what_the_sdk_does_with_them() {
     let (e, c) = with_fault(FaultKind::Redirect, "pins/list", None).await;
     assert_eq!(c.pins().list().send().await.unwrap_err().status(), Some(http::StatusCode::TEMPORARY_REDIRECT));
     assert_eq!(sent(&e, "pins/list"), 1);
-    // Latency beyond the attempt timeout: the attempt times out, the retry succeeds.
-    let (e, _) = with_fault(FaultKind::Latency, "pins/list", None).await;
+    // A request held by the emulator times out over a real socket. It is
+    // held until released, so the timeout must fire whatever the load; that
+    // the retry after a timeout succeeds is tested on the paused clock.
+    let e = Emulator::builder().start().await.unwrap();
+    let mut hold = Fault::once("pins/list", FaultKind::Latency);
+    hold.latency_ms = Some(120_000);
+    e.add_fault(hold);
     let token = AccessToken::new(e.issue_token(&["pins:read", "boards:read"]));
     let impatient = Client::builder()
-        .config(config_builder(&e).attempt_timeout(Duration::from_millis(150)).build().unwrap())
+        .config(config_builder(&e).attempt_timeout(Duration::from_millis(300)).build().unwrap())
         .access_token(token)
         .build()
         .unwrap();
-    impatient.pins().list().send().await.unwrap();
-    assert_eq!(sent(&e, "pins/list"), 2);
+    let err = impatient.pins().list().retry(RetryPolicy::never()).send().await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    e.release_delayed();
+    assert_eq!(sent(&e, "pins/list"), 1);
     // A redirect from the token endpoint: the code goes out once.
     let e = Emulator::builder().auto_approve(true).start().await.unwrap();
     e.add_fault(Fault::once("oauth/token", FaultKind::Redirect));

@@ -410,3 +410,87 @@ async fn a_source_reads_its_account_from_the_store_on_first_use() {
     assert!(matches!(err, Error::NotAuthenticated), "bob never logged in: {err:?}");
     assert!(server.grants().is_empty());
 }
+
+/// Pinterest rejects an access token before its expiry (revoked, say): the
+/// real refreshing source renews it once and the call is sent again.
+#[tokio::test]
+async fn a_401_on_an_unexpired_token_refreshes_and_the_call_succeeds() {
+    let server = TokenServer::start("", "app", "secret").await;
+    let (_, refresh) = server.issue();
+    let config = Config::builder().api_host(&server.base).build().unwrap();
+    let oauth = OAuth::builder("app", "secret").config(config.clone()).build().unwrap();
+    // Valid for another hour, but unknown to the server.
+    let source = Arc::new(
+        RefreshingTokenSource::builder(oauth)
+            .tokens(tokens("pina_revoked", Some(&refresh), pinterest_sdk_now(), 3600))
+            .build()
+            .unwrap(),
+    );
+    let client = Client::builder().config(config).token_source(source.clone()).build().unwrap();
+    let me = client.user_account().get().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("ada"));
+    assert_eq!(server.grants(), ["refresh_token"], "one refresh, after the 401");
+    assert_eq!(source.refresh_count(), 1);
+    let now = source.tokens().await.unwrap();
+    assert!(server.state.lock().unwrap().live_access.contains(now.access_token.expose_secret()));
+    // Revoked again later: one more refresh, from the rotated refresh token.
+    server.state.lock().unwrap().live_access.clear();
+    client.user_account().get().send().await.unwrap();
+    assert_eq!(server.grants(), ["refresh_token", "refresh_token"]);
+    assert_eq!(source.refresh_count(), 2);
+}
+
+/// A store whose saves fail (a full disk), reads working.
+struct FailingSaves(MemoryTokenStore);
+
+impl TokenStore for FailingSaves {
+    fn load<'a>(
+        &'a self,
+        key: &'a TokenKey,
+    ) -> pinterest_sdk::transport::BoxFuture<'a, pinterest_sdk::Result<Option<TokenSet>>> {
+        self.0.load(key)
+    }
+    fn save<'a>(
+        &'a self,
+        _: &'a TokenKey,
+        _: &'a TokenSet,
+    ) -> pinterest_sdk::transport::BoxFuture<'a, pinterest_sdk::Result<()>> {
+        Box::pin(async { Err(Error::Config("no space left on device".into())) })
+    }
+    fn clear<'a>(&'a self, key: &'a TokenKey) -> pinterest_sdk::transport::BoxFuture<'a, pinterest_sdk::Result<()>> {
+        self.0.clear(key)
+    }
+}
+
+/// The refresh spent the old refresh token, so the new set is used from
+/// memory even when saving it fails; the failure is still reported.
+#[tokio::test]
+async fn a_refreshed_set_is_published_even_when_saving_it_fails() {
+    let server = TokenServer::start("", "app", "secret").await;
+    let (_, refresh) = server.issue();
+    let config = Config::builder().api_host(&server.base).build().unwrap();
+    let oauth = OAuth::builder("app", "secret").config(config.clone()).build().unwrap();
+    let store = Arc::new(FailingSaves(MemoryTokenStore::new()));
+    let key = TokenKey::new("app", "me");
+    store.0.save(&key, &tokens("pina_expired", Some(&refresh), 0, 60)).await.unwrap();
+    let updates = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let u = updates.clone();
+    let source = Arc::new(
+        RefreshingTokenSource::builder(oauth)
+            .store(store.clone(), "me")
+            .on_update(move |t| u.lock().unwrap().push(t.access_token.expose_secret().to_owned()))
+            .build()
+            .unwrap(),
+    );
+    let client = Client::builder().config(config).token_source(source.clone()).build().unwrap();
+    let err = client.user_account().get().send().await.unwrap_err();
+    assert!(matches!(&err, Error::Config(m) if m.contains("no space")), "the failed save is reported: {err:?}");
+    let published = source.tokens().await.unwrap();
+    let live = server.state.lock().unwrap().live_refresh.clone().unwrap();
+    assert_eq!(published.refresh_token.as_ref().unwrap().expose_secret(), live, "the new set is in memory");
+    assert_eq!(*updates.lock().unwrap(), [published.access_token.expose_secret().to_owned()], "and given to on_update");
+    // The next call uses it, with no second refresh of a spent token.
+    let me = client.user_account().get().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("ada"));
+    assert_eq!(server.grants(), ["refresh_token"]);
+}

@@ -198,6 +198,23 @@ async fn per_request_retry_override() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_attempt_that_times_out_is_retried() {
+    let t =
+        Scripted::new(vec![Reply::Delayed(Duration::from_secs(20), Box::new(ok("{}"))), ok(r#"{"username":"ada"}"#)]);
+    let c = pinterest_sdk::Client::builder()
+        .access_token(AccessToken::new("t"))
+        .transport(t.clone())
+        .config(pinterest_sdk::Config::builder().attempt_timeout(Duration::from_secs(5)).build().unwrap())
+        .build()
+        .unwrap();
+    let me = c.user_account().get().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("ada"));
+    let seen = t.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].at - seen[0].at >= Duration::from_secs(5), "the retry came after the attempt's 5 s");
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_total_budget_ends_the_call_with_a_timeout() {
     let slow = || Reply::Delayed(Duration::from_secs(20), Box::new(ok("{}")));
     let t = Scripted::new(vec![slow(), slow(), slow()]);
