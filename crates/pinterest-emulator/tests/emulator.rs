@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use pinterest_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle, Fault, FaultKind};
+use pinterest_emulator::{App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle, Fault, FaultKind};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -602,4 +602,59 @@ async fn no_operation_is_missing() {
         answered += 1;
     }
     assert_eq!(answered, 231);
+}
+
+/// A code is bound to the app it was issued to: another app (with valid
+/// credentials of its own) cannot redeem it, and the attempt does not burn
+/// it for the rightful app.
+#[tokio::test]
+async fn a_code_redeemed_by_another_app_is_refused() {
+    let other = App {
+        client_id: "777000777".into(),
+        client_secret: "other-secret".into(),
+        name: "Another app".into(),
+        redirect_uris: vec!["https://localhost/".into()],
+    };
+    let e = Emulator::builder().auto_approve(true).app(other).start().await.unwrap();
+    let c = http();
+    let code = code(&c, &e, "").await;
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", "https://localhost/")];
+    let r = c
+        .post(format!("{}/oauth/token", e.api_base()))
+        .basic_auth("777000777", Some("other-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"], "invalid_grant");
+    assert!(err["error_description"].as_str().unwrap().contains("another app"), "{err}");
+    let (status, tokens) = token(&c, &e, &form).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert!(tokens["access_token"].is_string());
+}
+
+/// A refresh token past its lifetime is refused with `invalid_grant`, and
+/// the SDK reports that the user must authorize again.
+#[tokio::test]
+async fn refresh_tokens_expire() {
+    let e = Emulator::builder().auto_approve(true).refresh_token_ttl(Duration::ZERO).start().await.unwrap();
+    let c = http();
+    let code = code(&c, &e, "").await;
+    let (_, first) =
+        token(&c, &e, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "https://localhost/")])
+            .await;
+    let refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    let (status, err) = token(&c, &e, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert!(err["error_description"].as_str().unwrap().contains("expired"), "{err}");
+    // Through the SDK: a typed error that asks for a new login.
+    let config = pinterest_sdk::Config::builder().api_host(&e.base_url()).build().unwrap();
+    let oauth =
+        pinterest_sdk::oauth::OAuth::builder(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).config(config).build().unwrap();
+    let mut set = pinterest_sdk::auth::TokenSet::from_access_token(pinterest_sdk::secret::AccessToken::new("x"));
+    set.refresh_token = Some(pinterest_sdk::secret::RefreshToken::new(refresh));
+    let err = oauth.refresh(&set).await.unwrap_err();
+    assert!(err.needs_reauthorization(), "{err:?}");
 }

@@ -42,6 +42,19 @@ async fn stream_walks_three_pages_and_stops_at_a_null_bookmark() {
     assert!(t.seen().iter().all(|s| s.query().contains(&("page_size".into(), "2".into()))));
 }
 
+/// A page without a `bookmark` field at all (not even `null`) is the last
+/// one, like a `null` bookmark: its items are handed out and nothing more is asked.
+#[tokio::test]
+async fn a_page_without_a_bookmark_field_is_the_last() {
+    let t = Scripted::new(vec![page(&["1"], Some("b1")), ok(r#"{"items":[{"id":"2","name":"b"}]}"#)]);
+    let c = client(&t);
+    let pages: Vec<_> = c.boards().list().pages().try_collect().await.unwrap();
+    assert_eq!(pages[1].bookmark, None);
+    let ids: Vec<&str> = pages.iter().flat_map(|p| p.items.iter().map(|b| b.id.as_str())).collect();
+    assert_eq!(ids, ["1", "2"]);
+    assert_eq!(t.count(), 2, "no request after the page without a bookmark");
+}
+
 #[tokio::test]
 async fn pages_stop_on_an_empty_bookmark() {
     let t = Scripted::new(vec![page(&["1"], Some("b1")), page(&["2"], Some(""))]);
