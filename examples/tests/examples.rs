@@ -23,6 +23,7 @@ fn example(name: &str) -> Command {
         "quickstart" => env!("CARGO_BIN_EXE_quickstart"),
         "walk_pins" => env!("CARGO_BIN_EXE_walk_pins"),
         "video_upload" => env!("CARGO_BIN_EXE_video_upload"),
+        "web_login" => env!("CARGO_BIN_EXE_web_login"),
         other => panic!("no example {other}"),
     };
     let mut cmd = Command::new(path);
@@ -147,6 +148,9 @@ async fn web_app() -> (EmulatorHandle, Arc<WebApp>, String) {
 }
 
 fn browser() -> reqwest::Client {
+    // Every client needs the crypto provider; a test must not rely on
+    // another having installed it first.
+    pinterest_sdk::internal::install_crypto_provider();
     reqwest::Client::builder().cookie_store(true).build().unwrap()
 }
 
@@ -187,6 +191,7 @@ async fn web_login_connects_a_user_through_the_consent_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_login_refuses_replays_forgeries_and_denials() {
     let (e, app, here) = web_app().await;
+    pinterest_sdk::internal::install_crypto_provider();
     let b = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     // Log in, but stop at the redirect to keep the callback URL.
     let login = b.get(format!("{here}/login")).send().await.unwrap();
@@ -214,4 +219,58 @@ async fn web_login_refuses_replays_forgeries_and_denials() {
     assert_eq!(denied.status(), 400);
     assert!(denied.text().await.unwrap().contains("denied"));
     assert!(app.tokens.load(&app.key_of("user-1")).await.unwrap().is_none());
+}
+
+/// The `web_login` binary as a user starts it (`PORT=0`: it binds a free
+/// port and prints it): a browser with cookies connects through the
+/// emulator's consent page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_login_binary_connects_a_user() {
+    use std::io::BufRead;
+    /// Stops the server however the test ends.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut cmd = example("web_login");
+    cmd.env("PORT", "0").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let mut server = Running(cmd.spawn().unwrap());
+    let mut stdout = std::io::BufReader::new(server.0.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let here = line.trim().strip_prefix("Open ").and_then(|l| l.split('/').nth(2)).map(|h| format!("http://{h}"));
+    let here = here.unwrap_or_else(|| panic!("the binary did not print its address: {line:?}"));
+    let b = browser();
+    let page = b.get(format!("{here}/login")).send().await.unwrap();
+    let consent = page.url().clone();
+    let html = page.text().await.unwrap();
+    let id = html.split("name=\"consent_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let emulator = format!("{}://{}", consent.scheme(), consent.authority());
+    let landed = b
+        .post(format!("{emulator}/oauth/"))
+        .form(&[("consent_id", id.as_str()), ("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    let body = landed.text().await.unwrap();
+    drop(server);
+    assert!(body.contains("Connected as <strong>emulator_user</strong>"), "{body}");
+}
+
+/// Every example binary is run by a test in this file.
+#[test]
+fn every_example_binary_is_run_here() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
+    let mut bins: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    bins.sort();
+    assert_eq!(bins, ["quickstart", "video_upload", "walk_pins", "web_login"], "a new example needs its test here");
+    for bin in &bins {
+        let _ = example(bin); // panics for a binary this file cannot start
+    }
 }

@@ -71,6 +71,8 @@ pub enum ParamLocation {
     Path,
     /// The query string.
     Query,
+    /// A request header.
+    Header,
 }
 
 /// How a query parameter is written.
@@ -87,13 +89,13 @@ pub enum ParamStyle {
     Deep,
 }
 
-/// A path or query parameter.
+/// A path, query or header parameter.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct ParamInfo {
     /// Name on the wire.
     pub name: &'static str,
-    /// Path or query.
+    /// Path, query or header.
     pub location: ParamLocation,
     /// Must be present.
     pub required: bool,

@@ -1,8 +1,8 @@
 //! The encodings the spec asks for, written once and used by every generated
 //! operation: percent-encoded path parameters; query parameters as single
 //! values, exploded lists (`k=a&k=b`), `explode: false` lists (`k=a,b`) and
-//! `deepObject` objects (`k[x]=1`); JSON and form bodies. Also the decoding
-//! helpers the generated `decode` functions call.
+//! `deepObject` objects (`k[x]=1`); header parameters; JSON and form bodies.
+//! Also the decoding helpers the generated `decode` functions call.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -40,6 +40,7 @@ pub struct RequestWriter {
     path: String,
     query: String,
     body: Body,
+    headers: http::HeaderMap,
 }
 
 /// A value that can stand in a query string or a path segment.
@@ -82,7 +83,13 @@ display_query_value!(i32, i64, u32, u64, f32, f64);
 impl RequestWriter {
     /// A writer for `operation` (its id appears in validation errors).
     pub fn new(operation: &'static str) -> Self {
-        RequestWriter { operation, path: String::with_capacity(64), query: String::new(), body: Body::Empty }
+        RequestWriter {
+            operation,
+            path: String::with_capacity(64),
+            query: String::new(),
+            body: Body::Empty,
+            headers: http::HeaderMap::new(),
+        }
     }
 
     /// Appends a literal piece of the path template.
@@ -180,6 +187,33 @@ impl RequestWriter {
                 }
             }
         }
+    }
+
+    /// A header parameter (`in: header`). A value a header cannot carry
+    /// (a line break, a control character) is refused, never sent.
+    pub fn header(&mut self, name: &'static str, value: &(impl QueryValue + ?Sized)) -> Result<()> {
+        let header_name = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::invalid(self.operation, format!("`{name}` is not a header name")))?;
+        let value = http::HeaderValue::from_str(&value.to_query()).map_err(|_| {
+            Error::invalid(self.operation, format!("header parameter `{name}` has a character a header cannot carry"))
+        })?;
+        self.headers.append(header_name, value);
+        Ok(())
+    }
+
+    /// A header parameter holding a list: the items comma-separated (the
+    /// `simple` style headers use). An empty list sends nothing.
+    pub fn header_csv<V: QueryValue>(&mut self, name: &'static str, values: &[V]) -> Result<()> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let joined: Vec<Cow<'_, str>> = values.iter().map(QueryValue::to_query).collect();
+        self.header(name, &joined.join(","))
+    }
+
+    /// The header parameters written so far, taken out of the writer.
+    pub fn take_headers(&mut self) -> http::HeaderMap {
+        std::mem::take(&mut self.headers)
     }
 
     /// Checks a numeric parameter against the spec's `minimum`/`maximum`.
@@ -329,6 +363,24 @@ mod tests {
              &parameters%5Breport%5D%5Breport_type%5D=X"
         );
         assert_eq!(body, Body::Empty);
+    }
+
+    #[test]
+    fn header_parameters() {
+        let mut w = RequestWriter::new("t");
+        w.header("X-Request-Tag", "a b").unwrap();
+        w.header("X-Count", &3i64).unwrap();
+        w.header_csv("X-Ids", &["1", "2"]).unwrap();
+        w.header_csv::<&str>("X-None", &[]).unwrap();
+        let err = w.header("X-Evil", "a\r\nSet-Cookie: x=1").unwrap_err();
+        assert!(matches!(&err, Error::InvalidRequest { operation: "t", .. }), "{err:?}");
+        assert!(err.to_string().contains("`X-Evil`"), "{err}");
+        let headers = w.take_headers();
+        assert_eq!(headers.len(), 3);
+        assert_eq!(headers["x-request-tag"], "a b");
+        assert_eq!(headers["x-count"], "3");
+        assert_eq!(headers["x-ids"], "1,2");
+        assert!(w.take_headers().is_empty(), "taken once");
     }
 
     #[test]

@@ -601,6 +601,7 @@ fn output_ty(op: &Op) -> String {
 enum ArgKind {
     Path,
     Query,
+    Header,
     Body,
 }
 
@@ -648,7 +649,11 @@ fn op_args<'o>(op: &'o Op, model: &Model) -> Vec<Arg<'o>> {
         .map(|p| Arg {
             ident: p.ident.clone(),
             ty: p.ty.clone(),
-            kind: if p.location == Location::Path { ArgKind::Path } else { ArgKind::Query },
+            kind: match p.location {
+                Location::Path => ArgKind::Path,
+                Location::Query => ArgKind::Query,
+                Location::Header => ArgKind::Header,
+            },
             required: p.required,
             positional: p.location == Location::Path,
             param: Some(p),
@@ -788,6 +793,7 @@ fn arg_doc(a: &Arg<'_>, model: &Model) -> String {
     let place = match a.kind {
         ArgKind::Path => "path parameter",
         ArgKind::Query => "query parameter",
+        ArgKind::Header => "header",
         ArgKind::Body if a.form => "form body",
         ArgKind::Body => "JSON body",
     };
@@ -1065,6 +1071,19 @@ fn write_body(op: &Op, args: &[Arg<'_>]) -> String {
             );
         }
     }
+    for a in args.iter().filter(|a| a.kind == ArgKind::Header) {
+        let Some(p) = a.param else { continue };
+        let method = if p.style == Style::Csv { "header_csv" } else { "header" };
+        if a.required {
+            let _ = writeln!(s, "        w.{method}({:?}, {})?;", p.name, by_ref(a));
+        } else {
+            let _ = writeln!(
+                s,
+                "        if let Some(v) = &self.{} {{\n            w.{method}({:?}, v)?;\n        }}",
+                p.ident, p.name
+            );
+        }
+    }
     if let Some(a) = args.iter().find(|a| a.kind == ArgKind::Body) {
         let method = if a.form { "form" } else { "json" };
         if a.required {
@@ -1179,6 +1198,7 @@ fn emit_registry(model: &Model, h: &str) -> String {
                 match p.location {
                     Location::Path => "Path",
                     Location::Query => "Query",
+                    Location::Header => "Header",
                 },
                 p.required,
                 p.kind,

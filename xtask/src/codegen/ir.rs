@@ -94,6 +94,15 @@ pub struct TypeDef {
 pub enum Location {
     Path,
     Query,
+    Header,
+}
+
+/// Header parameters OpenAPI says to ignore: the client sets these.
+const RESERVED_HEADERS: &[&str] = &["Accept", "Content-Type", "Authorization"];
+
+/// An RFC 9110 token, which a header name must be.
+fn is_header_token(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -890,6 +899,14 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                 let location = match p.get("in").and_then(Value::as_str) {
                     Some("path") => Location::Path,
                     Some("query") => Location::Query,
+                    // OpenAPI 3.0: header parameters named Accept,
+                    // Content-Type or Authorization are ignored (the client
+                    // sets those itself).
+                    Some("header") if RESERVED_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(&name)) => continue,
+                    Some("header") if !is_header_token(&name) => {
+                        bail!("{origin}: header parameter {name:?} is not a valid header name")
+                    }
+                    Some("header") => Location::Header,
                     other => {
                         b.warnings.push(format!("{origin}: parameter {name} in {other:?} is not supported; skipped"));
                         continue;
@@ -916,6 +933,9 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                     b.examples.insert(param_ptr.clone(), (ty.clone(), false));
                 }
                 let style = match (p.get("style").and_then(Value::as_str), p.get("explode").and_then(Value::as_bool)) {
+                    // Headers use the `simple` style: a list is comma-separated.
+                    _ if location == Location::Header && is_array => Style::Csv,
+                    _ if location == Location::Header => Style::Simple,
                     (Some("deepObject"), _) => Style::Deep,
                     _ if !is_array => Style::Simple,
                     (_, Some(false)) => Style::Csv,
@@ -959,8 +979,11 @@ fn build_ops<'a>(b: &mut Builder<'a>) -> Result<Vec<Op>> {
                 path.split('{').skip(1).filter_map(|s| s.split('}').next()).map(str::to_owned).collect();
             params.sort_by_key(|p| match p.location {
                 Location::Path => order.iter().position(|n| *n == p.name).unwrap_or(usize::MAX),
-                Location::Query => usize::MAX,
+                Location::Query | Location::Header => usize::MAX,
             });
+            if let Some(p) = params.iter().find(|p| p.location == Location::Header && p.kind == "object") {
+                bail!("{origin}: header parameter {} is an object, which a header cannot carry", p.name);
+            }
             for n in &order {
                 if !params.iter().any(|p| p.location == Location::Path && &p.name == n) {
                     bail!("{origin}: path parameter {{{n}}} is not declared");

@@ -434,3 +434,45 @@ fn items_without_a_type_are_still_an_array() {
     let (_, out) = generate(&s);
     has(&out, "pub items: Vec<Pin>,");
 }
+
+#[test]
+fn header_parameters_are_generated() {
+    let s = spec(
+        json!({"Stat": {"type": "object", "properties": {"n": {"type": "integer"}}}}),
+        json!({"/stats": {"get": {
+            "operationId": "stats/get", "tags": ["stats"],
+            "parameters": [
+                {"name": "X-Request-Tag", "in": "header", "required": true, "schema": {"type": "string"}},
+                {"name": "X-Ids", "in": "header", "schema": {"type": "array", "items": {"type": "string"}}},
+                {"name": "Authorization", "in": "header", "schema": {"type": "string"}},
+                {"name": "page_size", "in": "query", "schema": {"type": "integer"}}
+            ],
+            "responses": {"200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stat"}}}}}
+        }}}),
+    );
+    let (model, out) = generate(&s);
+    assert!(model.warnings.is_empty(), "{:?}", model.warnings);
+    let op = &model.ops[0];
+    let names: Vec<&str> = op.params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["X-Request-Tag", "X-Ids", "page_size"], "Authorization is the client's, as OpenAPI says");
+    has(&out, "pub fn get(&self, x_request_tag: impl Into<String>) -> StatsGet<C>");
+    has(&out, "w.header(\"X-Request-Tag\", &self.x_request_tag)?;");
+    has(&out, "if let Some(v) = &self.x_ids {\n            w.header_csv(\"X-Ids\", v)?;\n        }");
+    has(&out, "pub fn x_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self");
+    has(&out, "ParamInfo { name: \"X-Request-Tag\", location: ParamLocation::Header, required: true");
+    has(&out, "- `X-Request-Tag` (header, required): string.");
+
+    // A header name that is not an HTTP token, or an object in a header, is an error.
+    for (param, why) in [
+        (json!({"name": "X Bad", "in": "header", "schema": {"type": "string"}}), "not a valid header name"),
+        (json!({"name": "X-Obj", "in": "header", "schema": {"type": "object"}}), "a header cannot carry"),
+    ] {
+        let s = spec(
+            json!({}),
+            json!({"/s": {"get": {"operationId": "s/get", "tags": ["s"], "parameters": [param],
+                "responses": {"204": {"description": ""}}}}}),
+        );
+        let err = ir::build(&s).err().expect("refused").to_string();
+        assert!(err.contains(why), "{err}");
+    }
+}
