@@ -28,21 +28,19 @@ fn redirect_uri_of(url: &str) -> String {
 /// Starts chromedriver on a port it picks itself, and reads that port from
 /// what it prints (no port is guessed beforehand).
 fn start_chromedriver(driver: &std::path::Path) -> (Killed, u16) {
-    let mut child = Command::new(driver).arg("--port=0").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut child =
+        Killed(Command::new(driver).arg("--port=0").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut seen = String::new();
     loop {
         let mut line = String::new();
-        if stdout.read_line(&mut line).unwrap_or(0) == 0 {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromedriver did not say its port: {seen}");
-        }
+        // On a panic, dropping `child` kills and reaps chromedriver.
+        assert!(stdout.read_line(&mut line).unwrap_or(0) > 0, "chromedriver did not say its port: {seen}");
         seen.push_str(&line);
         if let Some(port) = line.trim().strip_prefix("ChromeDriver was started successfully on port ") {
             let port = port.trim_end_matches('.').parse().unwrap();
             std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-            return (Killed(child), port);
+            return (child, port);
         }
     }
 }
