@@ -116,15 +116,20 @@ pub async fn run(client: &Client, args: &ApiArgs) -> CliResult {
         return Err(CliError::Usage("--paginate works with GET".into()));
     }
     // Every item of every page, one JSON value per line.
-    let mut cursor = Cursor::new();
-    while let Some(bookmark) = cursor.next_request() {
+    let mut cursor = Cursor::new().with_limits(client.config().pagination());
+    while !cursor.is_finished() {
+        if let Some(problem) = cursor.take_problem() {
+            let pages = cursor.pages();
+            return Err(pinterest_sdk::Error::Pagination { operation: "raw", pages, problem }.into());
+        }
+        let Some(bookmark) = cursor.next_request() else { break };
         let page = build(bookmark).send().await?;
         let items = page.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
         for item in &items {
             let line = serde_json::to_string(item).map_err(|e| CliError::Local(e.to_string()))?;
             writeln!(stdout, "{line}").map_err(|e| CliError::Local(e.to_string()))?;
         }
-        cursor.advance(page.get("bookmark").and_then(Value::as_str).map(str::to_owned));
+        cursor.advance_page(page.get("bookmark").and_then(Value::as_str).map(str::to_owned), items.len());
     }
     Ok(())
 }

@@ -165,7 +165,8 @@ pub struct Pages<'c, O> {
 impl<'c, O: Paginated + Sync> Pages<'c, O> {
     /// Pages of `op`, from the bookmark set on it (the first page when none is).
     pub fn new(client: &'c Client, op: O) -> Self {
-        let cursor = Cursor::starting_at(op.bookmark().map(str::to_owned));
+        let cursor =
+            Cursor::starting_at(op.bookmark().map(str::to_owned)).with_limits(client.as_async().config().pagination());
         Pages { client, op, cursor }
     }
 
@@ -179,7 +180,9 @@ impl<O: Paginated + Sync> Iterator for Pages<'_, O> {
     type Item = Result<Page<O::Item>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.cursor.next_request()?;
+        if self.cursor.is_finished() {
+            return None;
+        }
         let (client, op, cursor) = (self.client, &mut self.op, &mut self.cursor);
         match client.block_on(async { next_page(client.as_async(), op, cursor).await.transpose() }) {
             Ok(page) => page.map(Ok),

@@ -132,6 +132,7 @@ pub struct Config {
     access_token: Option<AccessToken>,
     max_response_bytes: u64,
     check_scopes: bool,
+    pagination: crate::paginate::PaginationLimits,
 }
 
 impl Default for Config {
@@ -153,6 +154,7 @@ impl Config {
             access_token: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             check_scopes: true,
+            pagination: crate::paginate::PaginationLimits::default(),
         }
     }
 
@@ -222,6 +224,11 @@ impl Config {
     /// The largest response body a call reads, in bytes.
     pub fn max_response_bytes(&self) -> u64 {
         self.max_response_bytes
+    }
+
+    /// The guards against endless pagination.
+    pub fn pagination(&self) -> crate::paginate::PaginationLimits {
+        self.pagination
     }
 
     /// Whether calls are refused before sending when the token's known
@@ -335,9 +342,16 @@ impl ConfigBuilder {
         self
     }
 
-    /// The largest response body a call reads (default 64 MiB); a larger
-    /// one fails with [`Error::ResponseTooLarge`] as soon as the limit is
-    /// reached.
+    /// Guards against endless pagination (a repeated bookmark, a run of
+    /// empty pages, a page limit); see [`PaginationLimits`](crate::paginate::PaginationLimits).
+    pub fn pagination(mut self, limits: crate::paginate::PaginationLimits) -> Self {
+        self.config.pagination = limits;
+        self
+    }
+
+    /// The largest response body a call reads, in bytes (default 64 MiB).
+    /// A larger body stops the call with [`Error::ResponseTooLarge`]; change
+    /// it per call with the operation's `max_response_bytes`.
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.config.max_response_bytes = limit;
         self

@@ -78,6 +78,20 @@ pub enum Error {
         /// Scopes the token was granted.
         granted: Vec<crate::oauth::Scope>,
     },
+    /// A paginated walk was stopped because the server would have kept it
+    /// going forever (a repeated bookmark, a run of empty pages) or it
+    /// reached its page limit; see
+    /// [`PaginationLimits`](crate::paginate::PaginationLimits). The pages
+    /// before were handed out.
+    #[error("`{operation}`: pagination stopped after {pages} pages: {problem}")]
+    Pagination {
+        /// Operation id from the spec.
+        operation: &'static str,
+        /// Pages received.
+        pages: u64,
+        /// What stopped it.
+        problem: crate::paginate::PaginationProblem,
+    },
     /// The client or one of its parts is configured wrongly.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -285,7 +299,11 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Pinterest's numeric error `code`, when the body had one.
     pub code: Option<i64>,
-    /// Pinterest's error `message` (or OAuth `error_description`/`error`).
+    /// Pinterest's error `message` (or OAuth `error_description`/`error`),
+    /// in full and as sent. `Display` shows at most
+    /// [`ApiError::DISPLAYED_MESSAGE_CHARS`] characters of it, with control
+    /// characters escaped; print it yourself only through
+    /// [`escape_controls`] when it goes to a terminal.
     pub message: Option<String>,
     /// OAuth error identifier (`invalid_grant`, ...) for token endpoints.
     pub oauth_error: Option<String>,
@@ -303,8 +321,29 @@ pub struct ApiError {
 const MAX_KEPT_BODY: usize = 4096;
 
 impl ApiError {
+    /// How many characters of [`message`](Self::message) `Display` shows.
+    pub const DISPLAYED_MESSAGE_CHARS: usize = 400;
+
     /// Builds the error from a non-2xx response.
     pub fn from_response(operation: &'static str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        Self::parse(operation, status, headers, body, false)
+    }
+
+    /// Builds the error from a non-2xx response of a token endpoint, whose
+    /// body may echo the form that was sent (a code, a refresh token). Only
+    /// the OAuth `error` and `error_description` (or Pinterest's `code` and
+    /// `message`) are kept, with anything shaped like a token in them
+    /// replaced by `[redacted]`; the body itself is dropped.
+    pub fn from_sensitive_response(
+        operation: &'static str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Self {
+        Self::parse(operation, status, headers, body, true)
+    }
+
+    fn parse(operation: &'static str, status: StatusCode, headers: &HeaderMap, body: &[u8], sensitive: bool) -> Self {
         #[derive(serde::Deserialize)]
         struct Shape {
             code: Option<serde_json::Value>,
@@ -321,10 +360,15 @@ impl ApiError {
             }
             _ => (None, None, None, !body.is_empty()),
         };
-        let body = keep_body.then(|| {
+        let body = (keep_body && !sensitive).then(|| {
             let end = floor_char_boundary(body, MAX_KEPT_BODY);
             String::from_utf8_lossy(&body[..end]).into_owned()
         });
+        let (message, oauth_error) = if sensitive {
+            (message.map(|m| redact_token_like(&m)), oauth_error.map(|e| redact_token_like(&e)))
+        } else {
+            (message, oauth_error)
+        };
         ApiError {
             operation,
             status,
@@ -369,10 +413,10 @@ impl fmt::Display for ApiError {
             write!(f, ", Pinterest code {code}")?;
         }
         if let Some(m) = &self.message {
-            write!(f, ": {m}")?;
+            write!(f, ": {}", shorten(m, Self::DISPLAYED_MESSAGE_CHARS))?;
         }
         if let Some(rid) = &self.request_id {
-            write!(f, " (request id {rid})")?;
+            write!(f, " (request id {})", shorten(rid, 100))?;
         }
         Ok(())
     }
@@ -391,9 +435,12 @@ pub struct DecodeError {
     /// JSON path of the value that failed (`items[3].media.media_type`), `.`
     /// for the document itself.
     pub path: String,
-    /// The response body, kept for diagnosis. Empty for token endpoints,
-    /// whose bodies carry secrets.
+    /// The start of the response body (at most
+    /// [`DecodeError::MAX_KEPT_BODY`] bytes), kept for diagnosis. Empty for
+    /// token endpoints, whose bodies carry secrets.
     pub body: Bytes,
+    /// The length of the whole response body, in bytes.
+    pub body_len: usize,
     source: serde_json::Error,
 }
 
@@ -405,13 +452,28 @@ impl DecodeError {
         body: Bytes,
         source: serde_json::Error,
     ) -> Self {
-        DecodeError { operation, status, path, body, source }
+        let body_len = body.len();
+        // A copy, not a slice: a slice would keep the whole body alive.
+        let body =
+            if body_len > Self::MAX_KEPT_BODY { Bytes::copy_from_slice(&body[..Self::MAX_KEPT_BODY]) } else { body };
+        DecodeError { operation, status, path, body, body_len, source }
     }
+}
+
+impl DecodeError {
+    /// How much of the body a `DecodeError` keeps.
+    pub const MAX_KEPT_BODY: usize = 16 * 1024;
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not decode the HTTP {} response of `{}` at `{}`", self.status, self.operation, self.path)
+        write!(
+            f,
+            "could not decode the HTTP {} response of `{}` at `{}`",
+            self.status,
+            self.operation,
+            shorten(&self.path, 200)
+        )
     }
 }
 
@@ -550,6 +612,79 @@ fn join_scopes(scopes: &[crate::oauth::Scope]) -> String {
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `text` made safe for a terminal: control characters (C0, DEL, C1 and
+/// the bidirectional overrides) are written as `\u{..}` escapes, so server
+/// text cannot move the cursor, retitle or clear the terminal, or reorder
+/// what is shown. Everything else is kept.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_dangerous) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_dangerous(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn is_dangerous(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// At most `max` characters of `text`, control characters escaped, and a
+/// note of how much was left out.
+pub(crate) struct Shortened<'a> {
+    text: &'a str,
+    max: usize,
+}
+
+fn shorten(text: &str, max: usize) -> Shortened<'_> {
+    Shortened { text, max }
+}
+
+impl fmt::Display for Shortened<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cut = self.text.char_indices().nth(self.max).map_or(self.text.len(), |(i, _)| i);
+        f.write_str(&escape_controls(&self.text[..cut]))?;
+        if cut < self.text.len() {
+            write!(f, "… ({} more bytes)", self.text.len() - cut)?;
+        }
+        Ok(())
+    }
+}
+
+/// Replaces every run of 20 or more token characters (letters, digits and
+/// `-._~+/=`) with `[redacted]`: the words of an error message are shorter,
+/// and the codes and tokens a token endpoint may echo are longer.
+fn redact_token_like(text: &str) -> String {
+    const MIN_RUN: usize = 20;
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= MIN_RUN {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_token_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn floor_char_boundary(bytes: &[u8], max: usize) -> usize {

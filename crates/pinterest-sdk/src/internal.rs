@@ -5,12 +5,6 @@
 
 pub use crate::auth::store::{default_dir, write_private};
 
-/// Checks that `uri` is usable as a redirect URI: `https`, or `http` on a
-/// loopback host.
-pub fn check_redirect_uri(uri: &str) -> crate::Result<url::Url> {
-    crate::config::checked_url(uri)
-}
-
 /// Makes ring the process-wide rustls provider unless one is installed. The
 /// transports call it; call it before building another rustls client in a
 /// program that also uses this SDK.

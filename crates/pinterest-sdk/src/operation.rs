@@ -195,7 +195,12 @@ pub trait Operation {
     {
         let (parts, body) = response.into_parts();
         if !parts.status.is_success() {
-            return Err(ApiError::from_response(Self::ID, parts.status, &parts.headers, &body).into());
+            let error = if Self::SENSITIVE_RESPONSE {
+                ApiError::from_sensitive_response(Self::ID, parts.status, &parts.headers, &body)
+            } else {
+                ApiError::from_response(Self::ID, parts.status, &parts.headers, &body)
+            };
+            return Err(error.into());
         }
         Self::decode(parts.status, body)
     }

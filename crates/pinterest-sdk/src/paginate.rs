@@ -6,10 +6,17 @@
 //! iterators ([`blocking::Pages`](crate::blocking::Pages),
 //! [`blocking::Items`](crate::blocking::Items)) drive it.
 //!
-//! A cursor stops on a `null` or empty bookmark, and on a bookmark it has
-//! already seen (a server bug that would otherwise loop forever).
+//! A cursor stops on a `null` or empty bookmark. It also guards against a
+//! server that would keep a walk going forever: a bookmark it has already
+//! seen, a run of empty pages that each carry a new bookmark, or more pages
+//! than [`PaginationLimits::max_pages`] end the walk with
+//! [`Error::Pagination`](crate::Error::Pagination) after the page that
+//! tripped the guard, never with a silent end. Repeats are detected with
+//! 64-bit keyed hashes of the last [`PaginationLimits::repeat_window`]
+//! bookmarks, so the memory stays bounded however long bookmarks are.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::hash::BuildHasher as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -39,6 +46,62 @@ impl<T> Page<T> {
     }
 }
 
+/// Guards against endless pagination; set them client-wide with
+/// [`ConfigBuilder::pagination`](crate::config::ConfigBuilder::pagination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaginationLimits {
+    /// Consecutive empty pages that still carry a bookmark before the walk
+    /// stops with an error (default 5; at least 1).
+    pub max_empty_pages: u32,
+    /// Pages after which the walk stops with an error (default: none).
+    pub max_pages: Option<u64>,
+    /// How many recent bookmarks are remembered to detect a repeat
+    /// (default 4096; 8 bytes each).
+    pub repeat_window: usize,
+}
+
+impl Default for PaginationLimits {
+    fn default() -> Self {
+        PaginationLimits { max_empty_pages: 5, max_pages: None, repeat_window: 4096 }
+    }
+}
+
+impl PaginationLimits {
+    /// Stops after `n` consecutive empty pages (at least 1).
+    pub fn max_empty_pages(mut self, n: u32) -> Self {
+        self.max_empty_pages = n.max(1);
+        self
+    }
+
+    /// Stops after `n` pages (`None`: no limit).
+    pub fn max_pages(mut self, n: Option<u64>) -> Self {
+        self.max_pages = n;
+        self
+    }
+
+    /// Remembers the last `n` bookmarks for repeat detection (at least 1).
+    pub fn repeat_window(mut self, n: usize) -> Self {
+        self.repeat_window = n.max(1);
+        self
+    }
+}
+
+/// Why a walk was stopped with [`Error::Pagination`](crate::Error::Pagination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaginationProblem {
+    /// The server sent a bookmark it had sent before: the walk would loop.
+    #[error("the server repeated a bookmark")]
+    RepeatedBookmark,
+    /// This many pages in a row were empty and still had a next bookmark.
+    #[error("{0} pages in a row were empty but still had a next bookmark")]
+    EmptyPages(u32),
+    /// The walk reached [`PaginationLimits::max_pages`].
+    #[error("the walk reached its limit of {0} pages")]
+    TooManyPages(u64),
+}
+
 /// Why a cursor stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -47,9 +110,11 @@ pub enum EndReason {
     End,
     /// The last page had an empty-string bookmark.
     EmptyBookmark,
-    /// The server sent a bookmark it had sent before.
+    /// The server sent a bookmark it had sent before; an
+    /// [`Error::Pagination`](crate::Error::Pagination) was handed out.
     RepeatedBookmark,
-    /// A request failed; the error was handed out.
+    /// A request failed, or a [`PaginationProblem`] stopped the walk; the
+    /// error was handed out.
     Failed,
 }
 
@@ -57,6 +122,8 @@ pub enum EndReason {
 enum State {
     /// The next request: `None` asks for the first page.
     Next(Option<String>),
+    /// The walk must stop with this error before anything else is sent.
+    Stopping(PaginationProblem),
     Done(EndReason),
 }
 
@@ -64,8 +131,13 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct Cursor {
     state: State,
-    seen: HashSet<String>,
+    limits: PaginationLimits,
+    /// Keyed hashes of recent bookmarks, and their order for eviction.
+    seen: HashSet<u64>,
+    order: VecDeque<u64>,
+    hasher: std::collections::hash_map::RandomState,
     pages: u64,
+    empty_run: u32,
 }
 
 impl Default for Cursor {
@@ -82,7 +154,47 @@ impl Cursor {
 
     /// A cursor whose first request carries `bookmark` (`None`: the first page).
     pub fn starting_at(bookmark: Option<String>) -> Self {
-        Cursor { state: State::Next(bookmark), seen: HashSet::new(), pages: 0 }
+        Cursor {
+            state: State::Next(bookmark),
+            limits: PaginationLimits::default(),
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+            hasher: Default::default(),
+            pages: 0,
+            empty_run: 0,
+        }
+    }
+
+    /// Uses `limits` instead of the defaults.
+    pub fn with_limits(mut self, limits: PaginationLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The problem that stops the walk, once: the state moves to
+    /// [`EndReason::Failed`] (or [`EndReason::RepeatedBookmark`]).
+    pub fn take_problem(&mut self) -> Option<PaginationProblem> {
+        let State::Stopping(problem) = self.state else { return None };
+        self.state = State::Done(match problem {
+            PaginationProblem::RepeatedBookmark => EndReason::RepeatedBookmark,
+            _ => EndReason::Failed,
+        });
+        Some(problem)
+    }
+
+    /// Remembers `bookmark`; false when it was seen before (in the window).
+    fn remember(&mut self, bookmark: &str) -> bool {
+        let h = self.hasher.hash_one(bookmark);
+        if !self.seen.insert(h) {
+            return false;
+        }
+        self.order.push_back(h);
+        while self.order.len() > self.limits.repeat_window.max(1) {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
     }
 
     /// The bookmark to request next: `Some(None)` for the first page,
@@ -90,22 +202,46 @@ impl Cursor {
     pub fn next_request(&self) -> Option<Option<&str>> {
         match &self.state {
             State::Next(b) => Some(b.as_deref()),
-            State::Done(_) => None,
+            State::Stopping(_) | State::Done(_) => None,
         }
     }
 
-    /// Records the bookmark a page came back with.
+    /// Records the bookmark a page came back with, for a page whose item
+    /// count is not known (it is not counted as empty).
     pub fn advance(&mut self, bookmark: Option<String>) {
+        self.advance_page(bookmark, 1);
+    }
+
+    /// Records a page of `items` items that came back with `bookmark`.
+    pub fn advance_page(&mut self, bookmark: Option<String>, items: usize) {
         self.pages += 1;
+        self.empty_run = if items == 0 { self.empty_run.saturating_add(1) } else { 0 };
         self.state = match bookmark {
             None => State::Done(EndReason::End),
             Some(b) if b.is_empty() => State::Done(EndReason::EmptyBookmark),
-            Some(b) if !self.seen.insert(b.clone()) => {
+            Some(b) if !self.remember(&b) => {
                 tracing::warn!(pages = self.pages, "the server repeated a bookmark; stopping pagination");
-                State::Done(EndReason::RepeatedBookmark)
+                State::Stopping(PaginationProblem::RepeatedBookmark)
+            }
+            Some(_) if self.empty_run >= self.limits.max_empty_pages.max(1) => {
+                tracing::warn!(
+                    pages = self.pages,
+                    empty = self.empty_run,
+                    "empty pages keep coming; stopping pagination"
+                );
+                State::Stopping(PaginationProblem::EmptyPages(self.empty_run))
+            }
+            Some(_) if self.limits.max_pages.is_some_and(|max| self.pages >= max) => {
+                State::Stopping(PaginationProblem::TooManyPages(self.pages))
             }
             Some(b) => State::Next(Some(b)),
         };
+    }
+
+    /// True once the walk is over and any error that ended it was handed
+    /// out.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Done(_))
     }
 
     /// Marks the cursor as failed: no more requests.
@@ -231,13 +367,16 @@ pub(crate) async fn next_page<O>(client: &Client, op: &mut O, cursor: &mut Curso
 where
     O: Paginated + Sync,
 {
+    if let Some(problem) = cursor.take_problem() {
+        return Some(Err(crate::Error::Pagination { operation: op.id(), pages: cursor.pages(), problem }));
+    }
     let bookmark = cursor.next_request()?.map(str::to_owned);
     op.set_bookmark(bookmark.clone());
     match client.execute(&*op).await {
         Ok(output) => {
             let mut page = O::into_page(output);
             page.requested_with = bookmark;
-            cursor.advance(page.bookmark.clone());
+            cursor.advance_page(page.bookmark.clone(), page.items.len());
             Some(Ok(page))
         }
         Err(e) => {
@@ -316,7 +455,7 @@ where
     O::Item: Send + 'c,
     O::Output: Send,
 {
-    let cursor = Cursor::starting_at(op.bookmark().map(str::to_owned));
+    let cursor = Cursor::starting_at(op.bookmark().map(str::to_owned)).with_limits(client.config().pagination());
     let inner = futures_util::stream::unfold((op, cursor), move |(mut op, mut cursor)| async move {
         let page = next_page(client, &mut op, &mut cursor).await?;
         Some((page, (op, cursor)))
@@ -373,10 +512,64 @@ mod tests {
         c.advance(Some("b".into()));
         c.advance(Some("a".into()));
         assert_eq!(c.next_request(), None);
+        assert_eq!(c.take_problem(), Some(PaginationProblem::RepeatedBookmark));
+        assert_eq!(c.take_problem(), None, "handed out once");
         assert_eq!(c.end_reason(), Some(EndReason::RepeatedBookmark));
         let mut c = Cursor::new();
         c.fail();
         assert_eq!(c.next_request(), None);
+    }
+
+    #[test]
+    fn a_run_of_empty_pages_stops_the_walk() {
+        let mut c = Cursor::new().with_limits(PaginationLimits::default().max_empty_pages(3));
+        c.advance_page(Some("a".into()), 0);
+        c.advance_page(Some("b".into()), 0);
+        c.advance_page(Some("c".into()), 5);
+        c.advance_page(Some("d".into()), 0);
+        c.advance_page(Some("e".into()), 0);
+        assert_eq!(c.next_request(), Some(Some("e")), "a full page resets the run");
+        c.advance_page(Some("f".into()), 0);
+        assert_eq!(c.next_request(), None);
+        assert_eq!(c.take_problem(), Some(PaginationProblem::EmptyPages(3)));
+        assert_eq!(c.end_reason(), Some(EndReason::Failed));
+        // An empty last page is a normal end.
+        let mut c = Cursor::new().with_limits(PaginationLimits::default().max_empty_pages(1));
+        c.advance_page(None, 0);
+        assert_eq!((c.take_problem(), c.end_reason()), (None, Some(EndReason::End)));
+    }
+
+    #[test]
+    fn a_page_limit_stops_the_walk() {
+        let mut c = Cursor::new().with_limits(PaginationLimits::default().max_pages(Some(2)));
+        c.advance_page(Some("a".into()), 1);
+        assert_eq!(c.next_request(), Some(Some("a")));
+        c.advance_page(Some("b".into()), 1);
+        assert_eq!(c.take_problem(), Some(PaginationProblem::TooManyPages(2)));
+        // Reaching the limit on the last page is no problem.
+        let mut c = Cursor::new().with_limits(PaginationLimits::default().max_pages(Some(1)));
+        c.advance_page(None, 1);
+        assert_eq!(c.take_problem(), None);
+    }
+
+    #[test]
+    fn repeat_detection_keeps_a_bounded_window_of_hashes() {
+        let mut c = Cursor::new().with_limits(PaginationLimits::default().repeat_window(3));
+        let big = |i: u32| format!("{i}-{}", "x".repeat(60_000));
+        for i in 0..1000 {
+            c.advance_page(Some(big(i)), 1);
+            assert!(c.seen.len() <= 3 && c.order.len() <= 3);
+        }
+        assert_eq!(c.next_request().map(|b| b.map(str::len)), Some(Some(big(999).len())));
+        // A repeat within the window is caught; one older than it is not.
+        c.advance_page(Some(big(998)), 1);
+        assert_eq!(c.take_problem(), Some(PaginationProblem::RepeatedBookmark));
+        let mut c = Cursor::new().with_limits(PaginationLimits::default().repeat_window(3));
+        for i in 0..5 {
+            c.advance_page(Some(big(i)), 1);
+        }
+        c.advance_page(Some(big(0)), 1);
+        assert_eq!(c.take_problem(), None);
     }
 
     #[test]

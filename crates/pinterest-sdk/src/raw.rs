@@ -128,16 +128,7 @@ impl<T: DeserializeOwned, C> Operation for RawRequest<T, C> {
     const AUTH: AuthScheme = AuthScheme::Bearer;
 
     fn write(&self, w: &mut RequestWriter) -> Result<()> {
-        if !self.path.starts_with('/')
-            || self.path.contains("://")
-            || self.path.contains(['?', '#'])
-            || self.path.split('/').any(|s| s == "..")
-        {
-            return Err(Error::invalid(
-                "raw",
-                "the path must start with `/`, stay under the API base and carry no query (use .query())",
-            ));
-        }
+        check_raw_path(&self.path).map_err(|why| Error::invalid("raw", why))?;
         if let Some(e) = &self.body_error {
             return Err(Error::invalid("raw", format!("the body cannot be encoded: {e}")));
         }
@@ -169,6 +160,31 @@ impl<T: DeserializeOwned, C> Operation for RawRequest<T, C> {
     fn method(&self) -> Method {
         self.method.clone()
     }
+}
+
+/// Refuses a raw path that could leave the API base: it must start with `/`,
+/// carry no query, fragment or backslash, and no segment may be `.` or `..`
+/// or hide a `/` once percent-decoded (`%2e%2e`, `%2F`, or encoded twice),
+/// since HTTP stacks and servers normalise those away.
+pub(crate) fn check_raw_path(path: &str) -> std::result::Result<(), String> {
+    const SHAPE: &str = "the path must start with `/`, stay under the API base and carry no query (use .query())";
+    if !path.starts_with('/')
+        || path.contains("://")
+        || path.contains(['?', '#', '\\'])
+        || path.contains(char::is_control)
+    {
+        return Err(SHAPE.into());
+    }
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        if segment.is_empty() && i + 1 < segments.len() {
+            return Err("the path has an empty segment (`//`)".into());
+        }
+        if crate::wire::escapes_segment(segment, true) {
+            return Err("the path has a `.` or `..` segment, or an encoded `/` (plain or percent-encoded): it would leave the API base".into());
+        }
+    }
+    Ok(())
 }
 
 impl crate::Client {

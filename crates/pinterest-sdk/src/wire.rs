@@ -20,6 +20,26 @@ use crate::error::{DecodeError, Error, Result};
 /// cannot change the request's meaning).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
+/// True when `segment`, percent-decoded up to three times, is `.` or `..`
+/// (or, with `slashes`, holds a `/` or `\\`): URL parsers and servers
+/// normalise such a segment into a step up the path.
+pub(crate) fn escapes_segment(segment: &str, slashes: bool) -> bool {
+    let mut current = std::borrow::Cow::Borrowed(segment);
+    for _ in 0..4 {
+        if current == "." || current == ".." || slashes && current.contains(['/', '\\']) {
+            return true;
+        }
+        let decoded: Vec<u8> = percent_encoding::percent_decode_str(&current).collect();
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        if decoded == current {
+            return false;
+        }
+        current = std::borrow::Cow::Owned(decoded);
+    }
+    // Still changing after four rounds: no real id is encoded like that.
+    true
+}
+
 /// A request body as the operation wrote it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Body {
@@ -103,6 +123,14 @@ impl RequestWriter {
         let v = value.to_query();
         if v.is_empty() {
             return Err(Error::invalid(self.operation, format!("path parameter `{name}` is empty")));
+        }
+        if escapes_segment(&v, false) {
+            return Err(Error::invalid(
+                self.operation,
+                format!(
+                    "path parameter `{name}` is a `.` or `..` segment (plain or percent-encoded); it would address another path"
+                ),
+            ));
         }
         self.path.extend(utf8_percent_encode(&v, COMPONENT));
         Ok(())

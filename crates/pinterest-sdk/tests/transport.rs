@@ -64,10 +64,12 @@ async fn pages_stop_on_an_empty_bookmark() {
 }
 
 #[tokio::test]
-async fn pages_stop_on_a_repeated_bookmark() {
+async fn pages_stop_on_a_repeated_bookmark_with_an_error() {
     let t = Scripted::new(vec![page(&["1"], Some("b1")), page(&["2"], Some("b2")), page(&["3"], Some("b1"))]);
-    let items: Vec<_> = client(&t).boards().list().stream().try_collect().await.unwrap();
-    assert_eq!(items.len(), 3);
+    let results: Vec<_> = client(&t).boards().list().stream().collect().await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "the page with the repeat is handed out");
+    let last = results.last().unwrap().as_ref().unwrap_err();
+    assert!(matches!(last, pinterest_sdk::Error::Pagination { pages: 3, .. }), "{last:?}");
     assert_eq!(t.count(), 3, "no fourth request after the server repeated b1");
 }
 

@@ -43,7 +43,47 @@ pub fn emit(model: &Model) -> BTreeMap<String, String> {
     emit_ops(model, &h, &mut files);
     files.insert(format!("{GEN}/registry.rs"), emit_registry(model, &h));
     files.insert(format!("{SDK}/tests/generated/spec_examples.rs"), emit_examples_index(model, &h));
+    files.insert(format!("{SDK}/tests/generated/secrets.rs"), emit_secrets_index(model, &h));
     files
+}
+
+/// For the secrets test: every struct model with a value that fills each of
+/// its text fields with a canary naming the field, and the fields the
+/// generator redacted.
+fn emit_secrets_index(model: &Model, h: &str) -> String {
+    let mut s = format!(
+        "{h}//! Every struct model, a value of it whose text fields hold canaries, and the
+         //! fields whose `Debug` is redacted.
+
+         use pinterest_sdk::models;
+
+         /// Decodes a JSON value into the type and formats it with `Debug`.
+         pub type Debugged = fn(&serde_json::Value) -> Result<String, String>;
+
+         fn debugged<T: serde::de::DeserializeOwned + std::fmt::Debug>(v: &serde_json::Value) -> Result<String, String> {{
+             serde_json::from_value::<T>(v.clone()).map(|t| format!(\"{{t:?}}\")).map_err(|e| e.to_string())
+         }}
+
+         /// Model name, a value with canaries (JSON text), and its `Debug`.
+         pub static MODELS: &[(&str, &str, Debugged)] = &[
+"
+    );
+    let mut secret = Vec::new();
+    for def in model.defs.values() {
+        let Def::Struct { fields, .. } = &def.def else { continue };
+        let value = super::samples::canary_sample(def, fields, model);
+        let _ = writeln!(s, "    ({:?}, {:?}, debugged::<models::{}>),", def.name, value.to_string(), def.name);
+        for f in fields.iter().filter(|f| super::secrets::is_secret(&def.name, f)) {
+            secret.push(format!("    ({:?}, {:?}),", def.name, f.json));
+        }
+    }
+    s.push_str("];\n\n/// The redacted fields: model and JSON name.\npub static SECRET_FIELDS: &[(&str, &str)] = &[\n");
+    for line in secret {
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s.push_str("];\n");
+    s
 }
 
 /// For the examples test: every node of the spec that carries an example,
@@ -112,9 +152,8 @@ fn emit_models(model: &Model, h: &str, files: &mut BTreeMap<String, String>) {
             Home::Unreferenced => ("unreferenced".to_owned(), String::new()),
         };
         let out = per_file.entry(file).or_default();
-        let redact = model.usage.get(&def.name).is_some_and(|t| t.iter().all(|t| t == "oauth"));
         out.push_str(&cfg);
-        out.push_str(&model_item(def, model, &cfg, redact));
+        out.push_str(&model_item(def, model, &cfg));
         out.push('\n');
     }
     let mut module = format!(
@@ -165,9 +204,6 @@ pub fn rust_ty(ty: &Ty, prefix: &str) -> String {
     }
 }
 
-/// Fields of the OAuth models that hold secrets: their `Debug` is redacted.
-const SECRET_FIELDS: &[&str] = &["access_token", "refresh_token", "token", "code", "client_secret", "code_verifier"];
-
 /// Whether struct `name` (through aliases) has a field called `json`.
 fn model_has_field(model: &Model, name: &str, json: &str) -> bool {
     let mut cur = name;
@@ -181,7 +217,7 @@ fn model_has_field(model: &Model, name: &str, json: &str) -> bool {
     false
 }
 
-fn model_item(def: &TypeDef, model: &Model, cfg: &str, redact: bool) -> String {
+fn model_item(def: &TypeDef, model: &Model, cfg: &str) -> String {
     let mut s = origin_doc(def);
     match &def.def {
         Def::Alias { ty } => {
@@ -253,9 +289,7 @@ fn model_item(def: &TypeDef, model: &Model, cfg: &str, redact: bool) -> String {
                 "    /// A shape this version of the SDK does not know, kept as sent.\n    Other(serde_json::Value),\n}}"
             );
         }
-        Def::Struct { fields, additional } => {
-            s.push_str(&struct_item(def, fields, additional.as_ref(), model, cfg, redact))
-        }
+        Def::Struct { fields, additional } => s.push_str(&struct_item(def, fields, additional.as_ref(), model, cfg)),
     }
     s
 }
@@ -303,23 +337,13 @@ fn field_store(f: &Field, conv: &str) -> String {
     }
 }
 
-fn struct_item(
-    def: &TypeDef,
-    fields: &[Field],
-    additional: Option<&Ty>,
-    model: &Model,
-    cfg: &str,
-    redact: bool,
-) -> String {
+fn struct_item(def: &TypeDef, fields: &[Field], additional: Option<&Ty>, model: &Model, cfg: &str) -> String {
     let name = &def.name;
     let mut s = String::new();
     let all_optional = fields.iter().all(|f| !f.required || f.nullable);
     let default = if all_optional { ", Default" } else { "" };
-    let secret: Vec<&str> = fields
-        .iter()
-        .filter(|f| redact && f.ty == Ty::String && SECRET_FIELDS.contains(&f.json.as_str()))
-        .map(|f| f.ident.as_str())
-        .collect();
+    let secret: Vec<&str> =
+        fields.iter().filter(|f| super::secrets::is_secret(name, f)).map(|f| f.ident.as_str()).collect();
     let debug = if secret.is_empty() { "Debug, " } else { "" };
     let with_new = has_new(model, def);
     let how = if with_new {

@@ -12,6 +12,7 @@ pub mod ir;
 pub mod names;
 pub mod naming;
 pub mod samples;
+pub mod secrets;
 pub mod shapes;
 #[cfg(test)]
 mod tests;
@@ -59,6 +60,7 @@ pub fn generate(spec: &serde_json::Value, root: &Path) -> Result<BTreeMap<String
             stale.join(", ")
         );
     }
+    secrets::check_lists(&model)?;
     for w in &model.warnings {
         eprintln!("codegen warning: {w}");
     }

@@ -45,6 +45,26 @@ pub fn sample(ty: &Ty, model: &Model, stack: &mut BTreeSet<String>) -> Value {
     }
 }
 
+/// A value of struct `def` with every field: each text field holds a canary
+/// naming it (`CANARY:<json name>`), the others a minimal sample. For the
+/// test that no secret reaches `Debug` output.
+pub fn canary_sample(def: &super::ir::TypeDef, fields: &[Field], model: &Model) -> Value {
+    let mut stack = BTreeSet::from([def.name.clone()]);
+    let mut out = Map::new();
+    for f in fields {
+        let canary = json!(format!("CANARY:{}", f.json));
+        let v = match &f.ty {
+            Ty::String | Ty::Json => canary,
+            Ty::Vec(t) if matches!(**t, Ty::String) => json!([canary]),
+            Ty::Map(t) if matches!(**t, Ty::String) => json!({ "k": canary }),
+            Ty::JsonObject => json!({ "k": canary }),
+            _ => field_sample(f, model, &mut stack),
+        };
+        out.insert(f.json.clone(), v);
+    }
+    Value::Object(out)
+}
+
 fn field_sample(f: &Field, model: &Model, stack: &mut BTreeSet<String>) -> Value {
     match &f.ty {
         Ty::String => string_sample(f.format.as_deref(), f.pattern.as_deref()),

@@ -303,12 +303,8 @@ fn write_private_with(
 ) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     ensure_private_dir(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.{:x}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("data"),
-        std::process::id(),
-        rand::random::<u64>()
-    ));
+    remove_stale_temp_files(path);
+    let tmp = dir.join(format!("{}{}.{:x}.tmp", temp_prefix(path), std::process::id(), rand::random::<u64>()));
     let result = (|| -> std::io::Result<()> {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
@@ -331,6 +327,60 @@ fn write_private_with(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The start of the names of `path`'s temporary files: `.<name>.`.
+fn temp_prefix(path: &Path) -> String {
+    format!(".{}.", path.file_name().and_then(|n| n.to_str()).unwrap_or("data"))
+}
+
+/// How old a temporary file must be before it counts as left behind when
+/// its writer cannot be checked: a save takes milliseconds.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes the temporary files a killed writer left beside `path`
+/// (`.<name>.<pid>.<random>.tmp`, which may hold a whole token set). A file
+/// is left behind when its writer's process is gone (checked through
+/// `/proc` on Linux) or when it is older than a minute; a save in progress
+/// in a live process is never touched. Runs before every save, on load and
+/// on clear (logout), so a crash leaves secrets on disk until the next run
+/// at most. Failures are ignored: this is cleanup.
+pub(crate) fn remove_stale_temp_files(path: &Path) {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else { continue };
+        let Some((pid, random)) = rest.split_once('.') else { continue };
+        let (Ok(pid), true) = (pid.parse::<u32>(), random.chars().all(|c| c.is_ascii_hexdigit())) else { continue };
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if old || writer_is_gone(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// True when no process `pid` runs (Linux: no `/proc/<pid>`). Elsewhere the
+/// answer is unknown, and the age rule alone applies.
+fn writer_is_gone(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 /// Creates `dir` if needed and makes sure only the owner can enter it.
@@ -357,7 +407,10 @@ pub fn default_dir() -> Option<PathBuf> {
 impl TokenStore for FileTokenStore {
     fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>> {
         let (path, key) = (self.path_of(key), key.clone());
-        Box::pin(blocking(move || FileTokenStore::read(&path, &key)))
+        Box::pin(blocking(move || {
+            remove_stale_temp_files(&path);
+            FileTokenStore::read(&path, &key)
+        }))
     }
 
     fn save<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
@@ -368,6 +421,7 @@ impl TokenStore for FileTokenStore {
     fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
         let (path, key) = (self.path_of(key), key.clone());
         Box::pin(blocking(move || {
+            remove_stale_temp_files(&path);
             // A single-account file that holds another account is left alone.
             if let Ok(bytes) = std::fs::read(&path)
                 && serde_json::from_slice::<Stored>(&bytes).is_ok_and(|s| s.key != key)

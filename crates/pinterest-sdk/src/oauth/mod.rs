@@ -95,9 +95,15 @@ pub enum OAuthError {
     /// address than the registered redirect URI).
     #[error("not the redirect of this login: {0}")]
     InvalidRedirect(String),
-    /// The token endpoint answered 2xx without a usable token.
-    #[error("the token response lacks `{0}`")]
+    /// The token endpoint answered 2xx without a usable token: the field is
+    /// missing, empty, not a valid token, or a lifetime that is not
+    /// positive. The tokens were not stored or used.
+    #[error("the token response has no valid `{0}`; the tokens were not used")]
     InvalidTokenResponse(&'static str),
+    /// The token endpoint issued a token of another type than `bearer`,
+    /// which the SDK cannot use; the tokens were not stored or used.
+    #[error("the token endpoint issued a `{0}` token; only bearer tokens are supported")]
+    UnsupportedTokenType(String),
     /// The operation needs a refresh token and the set has none.
     #[error("the token set has no refresh token")]
     NoRefreshToken,
@@ -136,6 +142,39 @@ impl fmt::Debug for PendingLogin {
             .field("scopes", &self.scopes)
             .field("used", &self.used.load(Ordering::SeqCst))
             .finish()
+    }
+}
+
+/// Checks that `uri` can receive authorization codes safely, and parses it:
+/// - `https` with a host;
+/// - `http` only on a loopback host, `localhost`, `127.0.0.1` or `[::1]`
+///   (RFC 8252 §7.3: the code never crosses the network);
+/// - a private-use scheme of a native app, named after a domain the app
+///   controls, so it has a `.` (`com.example.app:/callback`, RFC 8252
+///   §7.1).
+///
+/// Anything else (`http` to another host, `javascript:`, `data:`, `file:`,
+/// a fragment, user info in the URL) is refused with [`Error::Config`].
+pub fn check_redirect_uri(uri: &str) -> Result<Url> {
+    let refuse = |why: &str| Error::Config(format!("redirect URI `{}`: {why}", crate::error::escape_controls(uri)));
+    let parsed = Url::parse(uri).map_err(|e| refuse(&format!("not an absolute URL ({e})")))?;
+    if parsed.fragment().is_some() {
+        return Err(refuse("a redirect URI cannot have a fragment (RFC 6749 §3.1.2)"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refuse("a redirect URI cannot carry user info"));
+    }
+    match parsed.scheme() {
+        "https" if parsed.host_str().is_some_and(|h| !h.is_empty()) => Ok(parsed),
+        "https" => Err(refuse("https needs a host")),
+        "http" if crate::config::is_loopback(&parsed) => Ok(parsed),
+        "http" => Err(refuse(
+            "plain http is allowed for a loopback host only (localhost, 127.0.0.1, [::1]; RFC 8252 §7.3): the code would cross the network unencrypted",
+        )),
+        scheme if scheme.contains('.') && !parsed.cannot_be_a_base() => Ok(parsed),
+        _ => Err(refuse(
+            "use https, http on a loopback host, or a private-use scheme named after your domain (`com.example.app:/callback`, RFC 8252 §7.1)",
+        )),
     }
 }
 
@@ -185,11 +224,28 @@ impl PendingLogin {
                 expected.path()
             )));
         }
+        self.verify_query(url.query().unwrap_or_default())
+    }
+
+    /// Like [`verify_redirect`](Self::verify_redirect), from the raw query
+    /// string of the callback request (what a web framework hands out as
+    /// the raw query). A query that names a parameter twice is refused
+    /// (RFC 6749 §3.1), whichever parameter it is: with two `state`s or two
+    /// `code`s, the values a framework keeps differ from one parser to
+    /// the next. A refused redirect does not use up the login.
+    pub fn verify_query(&self, query: &str) -> std::result::Result<AuthorizationCode, OAuthError> {
+        let mut seen = std::collections::HashSet::new();
         let mut code = None;
         let mut state = None;
         let mut error = None;
         let mut description = None;
-        for (k, v) in url.query_pairs() {
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            if !seen.insert(k.clone()) {
+                return Err(OAuthError::InvalidRedirect(format!(
+                    "the parameter `{}` appears more than once (RFC 6749 §3.1)",
+                    crate::error::escape_controls(&k.chars().take(40).collect::<String>())
+                )));
+            }
             match k.as_ref() {
                 "code" => code = Some(v.into_owned()),
                 "state" => state = Some(v.into_owned()),
@@ -202,6 +258,8 @@ impl PendingLogin {
     }
 
     /// Like [`verify_redirect`](Self::verify_redirect), from the parameters.
+    /// The caller must have refused a query that repeats one of them (RFC
+    /// 6749 §3.1); [`verify_query`](Self::verify_query) does that for you.
     pub fn verify_parts(
         &self,
         code: Option<String>,
@@ -333,17 +391,13 @@ impl OAuthBuilder {
 
     /// Builds it. Without [`config`](Self::config), the hosts come from
     /// [`Config::from_env`] (`PINTEREST_API_URI`, `PINTEREST_OAUTH_URI`).
-    /// Fails when the redirect URI is not an absolute URL or the environment
-    /// names an invalid host.
+    /// Fails when the environment names an invalid host, or when the
+    /// redirect URI is not one [`check_redirect_uri`] accepts.
     pub fn build(mut self) -> Result<OAuth> {
         if self.config.is_none() {
             self.config = Some(Config::from_env()?);
         }
-        let parsed = Url::parse(&self.redirect_uri)
-            .map_err(|e| Error::Config(format!("redirect URI `{}` is not a URL: {e}", self.redirect_uri)))?;
-        if parsed.fragment().is_some() {
-            return Err(Error::Config("a redirect URI cannot have a fragment".into()));
-        }
+        check_redirect_uri(&self.redirect_uri)?;
         Ok(self.into_oauth())
     }
 
@@ -606,10 +660,9 @@ impl OAuth {
     pub async fn conversion_token(&self, user_token: &AccessToken) -> Result<ConversionToken> {
         let client = self.http()?.with_token_source(Arc::new(crate::auth::StaticToken::new(user_token.clone())));
         let out = client.execute(&generated::OauthCreateConversionToken::new().retry(RetryPolicy::never())).await?;
-        if out.access_token.is_empty() {
-            return Err(OAuthError::InvalidTokenResponse("access_token").into());
-        }
-        Ok(ConversionToken { access_token: AccessToken::new(out.access_token), token_type: out.token_type })
+        check_token_value(&out.access_token, "access_token")?;
+        let token_type = check_token_type(out.token_type)?;
+        Ok(ConversionToken { access_token: AccessToken::new(out.access_token), token_type: Some(token_type) })
     }
 
     async fn token_request(&self, call: TokenCall, previous: Option<&TokenSet>) -> Result<TokenSet> {
@@ -620,18 +673,32 @@ impl OAuth {
         };
         let now = crate::auth::tokens::unix(self.inner.clock.now());
         let access_token = raw.access_token.ok_or(OAuthError::InvalidTokenResponse("access_token"))?;
-        let positive = |v: Option<i64>| v.and_then(|n| u64::try_from(n).ok());
+        check_token_value(access_token.expose_secret(), "access_token")?;
+        let token_type = check_token_type(raw.token_type)?;
+        if let Some(r) = &raw.refresh_token {
+            check_token_value(r.expose_secret(), "refresh_token")?;
+        }
+        // A lifetime that is present must be positive: a negative or zero
+        // `expires_in` would leave the token without an expiry, so it
+        // would never be renewed ahead of time.
+        let lifetime = |v: Option<i64>, field: &'static str| match v {
+            None => Ok(None),
+            Some(n) if n > 0 => Ok(Some(n.unsigned_abs())),
+            Some(_) => Err(OAuthError::InvalidTokenResponse(field)),
+        };
+        let expires_in = lifetime(raw.expires_in, "expires_in")?;
+        let refresh_expires_in = lifetime(raw.refresh_token_expires_in, "refresh_token_expires_in")?;
+        let refresh_expires_at = lifetime(raw.refresh_token_expires_at, "refresh_token_expires_at")?;
         let refresh_token = raw.refresh_token.or_else(|| previous.and_then(|p| p.refresh_token.clone()));
-        let refresh_token_expires_at =
-            match (positive(raw.refresh_token_expires_at), positive(raw.refresh_token_expires_in)) {
-                (Some(at), _) => Some(at),
-                (None, Some(secs)) => Some(now + secs),
-                (None, None) => previous.and_then(|p| p.refresh_token_expires_at),
-            };
+        let refresh_token_expires_at = match (refresh_expires_at, refresh_expires_in) {
+            (Some(at), _) => Some(at),
+            (None, Some(secs)) => Some(now.saturating_add(secs)),
+            (None, None) => previous.and_then(|p| p.refresh_token_expires_at),
+        };
         let mut set = TokenSet::from_access_token(access_token);
-        set.token_type = raw.token_type.unwrap_or_else(|| "bearer".into());
+        set.token_type = token_type;
         set.received_at = now;
-        set.expires_at = positive(raw.expires_in).map(|s| now + s);
+        set.expires_at = expires_in.map(|s| now.saturating_add(s));
         set.scopes = match raw.scope {
             Some(s) => Scope::split(&s),
             None => previous.map(|p| p.scopes.clone()).unwrap_or_default(),
@@ -640,6 +707,27 @@ impl OAuth {
         set.refresh_token_expires_at = refresh_token_expires_at;
         set.response_type = raw.response_type;
         Ok(set)
+    }
+}
+
+/// A token must be non-empty and fit in an `Authorization` header
+/// (visible ASCII, RFC 6750 §2.1's b64token plus a little slack).
+fn check_token_value(token: &str, field: &'static str) -> std::result::Result<(), OAuthError> {
+    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(OAuthError::InvalidTokenResponse(field));
+    }
+    Ok(())
+}
+
+/// Only bearer tokens are supported: sending a `mac` or other token as
+/// `Bearer` would be wrong. A missing `token_type` means bearer.
+fn check_token_type(token_type: Option<String>) -> std::result::Result<String, OAuthError> {
+    match token_type {
+        None => Ok("bearer".into()),
+        Some(t) if t.eq_ignore_ascii_case("bearer") => Ok(t),
+        Some(t) => Err(OAuthError::UnsupportedTokenType(
+            crate::error::escape_controls(&t.chars().take(40).collect::<String>()).into_owned(),
+        )),
     }
 }
 

@@ -642,7 +642,7 @@ impl From<CatalogsCreativeAssetsFeed> for CatalogsFeed {
 /// Schema `CatalogsFeedCredentials` of the spec.
 ///
 /// Build it with [`CatalogsFeedCredentials::builder`]: `build()` names a missing required field.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsFeedCredentials {
     /// `password`: string (required); format `password`.
@@ -697,6 +697,16 @@ impl CatalogsFeedCredentialsBuilder {
             password: self.password.ok_or(crate::error::BuildError::missing("CatalogsFeedCredentials", "password"))?,
             username: self.username.ok_or(crate::error::BuildError::missing("CatalogsFeedCredentials", "username"))?,
         })
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for CatalogsFeedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsFeedCredentials")
+            .field("password", &"[redacted]")
+            .field("username", &self.username)
+            .finish()
     }
 }
 

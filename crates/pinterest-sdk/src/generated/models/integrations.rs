@@ -674,7 +674,7 @@ impl IntegrationMetadata {
 /// Schema `IntegrationRecord` of the spec.
 ///
 /// Build it with [`IntegrationRecord::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRecord {
     /// `additional_id_1`: string (optional, nullable).
@@ -875,10 +875,35 @@ impl IntegrationRecord {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for IntegrationRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationRecord")
+            .field("additional_id_1", &self.additional_id_1)
+            .field("connected_advertiser_id", &self.connected_advertiser_id)
+            .field("connected_lba_id", &self.connected_lba_id)
+            .field("connected_merchant_id", &self.connected_merchant_id)
+            .field("connected_tag_id", &self.connected_tag_id)
+            .field("connected_user_id", &self.connected_user_id)
+            .field("created_time", &self.created_time)
+            .field("external_business_id", &self.external_business_id)
+            .field("id", &self.id)
+            .field("partner_access_token", &self.partner_access_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_access_token_expiry", &self.partner_access_token_expiry)
+            .field("partner_metadata", &self.partner_metadata)
+            .field("partner_primary_email", &self.partner_primary_email)
+            .field("partner_refresh_token", &self.partner_refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_refresh_token_expiry", &self.partner_refresh_token_expiry)
+            .field("scopes", &self.scopes)
+            .field("updated_time", &self.updated_time)
+            .finish()
+    }
+}
+
 /// Schema `IntegrationRequest` of the spec.
 ///
 /// Build it with [`IntegrationRequest::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequest {
     /// `additional_id_1`: string (optional).
@@ -1035,10 +1060,31 @@ impl IntegrationRequest {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for IntegrationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationRequest")
+            .field("additional_id_1", &self.additional_id_1)
+            .field("connected_advertiser_id", &self.connected_advertiser_id)
+            .field("connected_lba_id", &self.connected_lba_id)
+            .field("connected_merchant_id", &self.connected_merchant_id)
+            .field("connected_tag_id", &self.connected_tag_id)
+            .field("external_business_id", &self.external_business_id)
+            .field("partner_access_token", &self.partner_access_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_access_token_expiry", &self.partner_access_token_expiry)
+            .field("partner_metadata", &self.partner_metadata)
+            .field("partner_primary_email", &self.partner_primary_email)
+            .field("partner_refresh_token", &self.partner_refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_refresh_token_expiry", &self.partner_refresh_token_expiry)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
 /// Schema `IntegrationRequestPatch` of the spec.
 ///
 /// Build it with [`IntegrationRequestPatch::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationRequestPatch {
     /// `additional_id_1`: string (optional).
@@ -1181,6 +1227,26 @@ impl IntegrationRequestPatch {
     pub fn scopes(mut self, value: impl Into<String>) -> Self {
         self.scopes = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for IntegrationRequestPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationRequestPatch")
+            .field("additional_id_1", &self.additional_id_1)
+            .field("connected_advertiser_id", &self.connected_advertiser_id)
+            .field("connected_lba_id", &self.connected_lba_id)
+            .field("connected_merchant_id", &self.connected_merchant_id)
+            .field("connected_tag_id", &self.connected_tag_id)
+            .field("partner_access_token", &self.partner_access_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_access_token_expiry", &self.partner_access_token_expiry)
+            .field("partner_metadata", &self.partner_metadata)
+            .field("partner_primary_email", &self.partner_primary_email)
+            .field("partner_refresh_token", &self.partner_refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_refresh_token_expiry", &self.partner_refresh_token_expiry)
+            .field("scopes", &self.scopes)
+            .finish()
     }
 }
 

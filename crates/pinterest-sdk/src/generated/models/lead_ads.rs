@@ -37,7 +37,7 @@ impl LeadAdsListSubscriptionsResponse {
 /// Schema `LeadSubscription` of the spec.
 ///
 /// Build it with [`LeadSubscription::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscription {
     /// `ad_account_id`: string (optional); pattern `^\d+$`.
@@ -150,10 +150,27 @@ impl LeadSubscription {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for LeadSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeadSubscription")
+            .field("ad_account_id", &self.ad_account_id)
+            .field("api_version", &self.api_version)
+            .field("created_time", &self.created_time)
+            .field("cryptographic_algorithm", &self.cryptographic_algorithm)
+            .field("cryptographic_key", &self.cryptographic_key.as_ref().map(|_| "[redacted]"))
+            .field("id", &self.id)
+            .field("lead_form_id", &self.lead_form_id)
+            .field("user_account_id", &self.user_account_id)
+            .field("webhook_url", &self.webhook_url)
+            .finish()
+    }
+}
+
 /// Schema `LeadSubscriptionPostParamsCreate` of the spec.
 ///
 /// Build it with [`LeadSubscriptionPostParamsCreate::new`] (its required fields) and the setters of the others.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadSubscriptionPostParamsCreate {
     /// `lead_form_id`: string (optional); pattern `^\d+$`.
@@ -212,6 +229,19 @@ impl LeadSubscriptionPostParamsCreate {
     pub fn partner_refresh_token(mut self, value: impl Into<String>) -> Self {
         self.partner_refresh_token = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for LeadSubscriptionPostParamsCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeadSubscriptionPostParamsCreate")
+            .field("lead_form_id", &self.lead_form_id)
+            .field("webhook_url", &self.webhook_url)
+            .field("partner_access_token", &self.partner_access_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_metadata", &self.partner_metadata)
+            .field("partner_refresh_token", &self.partner_refresh_token.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 

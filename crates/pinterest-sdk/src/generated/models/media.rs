@@ -214,7 +214,7 @@ impl MediaUploadCreate {
 /// Schema `MediaUploadParameters` of the spec.
 ///
 /// Build it with [`MediaUploadParameters::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MediaUploadParameters {
     /// `Content-Type`: string (optional).
@@ -313,6 +313,22 @@ impl MediaUploadParameters {
     pub fn x_amz_signature(mut self, value: impl Into<String>) -> Self {
         self.x_amz_signature = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for MediaUploadParameters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaUploadParameters")
+            .field("Content-Type", &self.content_type)
+            .field("key", &self.key)
+            .field("policy", &self.policy)
+            .field("x-amz-algorithm", &self.x_amz_algorithm)
+            .field("x-amz-credential", &self.x_amz_credential.as_ref().map(|_| "[redacted]"))
+            .field("x-amz-date", &self.x_amz_date)
+            .field("x-amz-security-token", &self.x_amz_security_token.as_ref().map(|_| "[redacted]"))
+            .field("x-amz-signature", &self.x_amz_signature.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 

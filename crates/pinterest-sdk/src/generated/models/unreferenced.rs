@@ -8,7 +8,7 @@ use super::*;
 /// Schema `AdAccountCreateSubscriptionRequest` of the spec.
 ///
 /// Build it with [`AdAccountCreateSubscriptionRequest::new`] (its required fields) and the setters of the others.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionRequest {
     /// `lead_form_id`: string (optional); pattern `^\d+$`.
@@ -70,6 +70,19 @@ impl AdAccountCreateSubscriptionRequest {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for AdAccountCreateSubscriptionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdAccountCreateSubscriptionRequest")
+            .field("lead_form_id", &self.lead_form_id)
+            .field("partner_access_token", &self.partner_access_token.as_ref().map(|_| "[redacted]"))
+            .field("partner_metadata", &self.partner_metadata)
+            .field("partner_refresh_token", &self.partner_refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("webhook_url", &self.webhook_url)
+            .finish()
+    }
+}
+
 /// Inline schema at `/components/schemas/AdAccountCreateSubscriptionRequest/properties/partner_metadata` in the spec.
 ///
 /// Build it with [`AdAccountCreateSubscriptionRequestPartnerMetadata::new`] and the setters of its fields.
@@ -99,7 +112,7 @@ impl AdAccountCreateSubscriptionRequestPartnerMetadata {
 /// Schema `AdAccountCreateSubscriptionResponse` of the spec.
 ///
 /// Build it with [`AdAccountCreateSubscriptionResponse::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountCreateSubscriptionResponse {
     /// `ad_account_id`: string (optional); pattern `^\d+$`.
@@ -212,10 +225,27 @@ impl AdAccountCreateSubscriptionResponse {
     }
 }
 
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for AdAccountCreateSubscriptionResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdAccountCreateSubscriptionResponse")
+            .field("ad_account_id", &self.ad_account_id)
+            .field("api_version", &self.api_version)
+            .field("created_time", &self.created_time)
+            .field("cryptographic_algorithm", &self.cryptographic_algorithm)
+            .field("cryptographic_key", &self.cryptographic_key.as_ref().map(|_| "[redacted]"))
+            .field("id", &self.id)
+            .field("lead_form_id", &self.lead_form_id)
+            .field("user_account_id", &self.user_account_id)
+            .field("webhook_url", &self.webhook_url)
+            .finish()
+    }
+}
+
 /// Schema `AdAccountGetSubscriptionResponse` of the spec.
 ///
 /// Build it with [`AdAccountGetSubscriptionResponse::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdAccountGetSubscriptionResponse {
     /// `lead_form_id`: string (optional, nullable); pattern `^\d+$`.
@@ -325,6 +355,23 @@ impl AdAccountGetSubscriptionResponse {
     pub fn user_account_id(mut self, value: impl Into<String>) -> Self {
         self.user_account_id = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for AdAccountGetSubscriptionResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdAccountGetSubscriptionResponse")
+            .field("lead_form_id", &self.lead_form_id)
+            .field("webhook_url", &self.webhook_url)
+            .field("ad_account_id", &self.ad_account_id)
+            .field("api_version", &self.api_version)
+            .field("created_time", &self.created_time)
+            .field("cryptographic_algorithm", &self.cryptographic_algorithm)
+            .field("cryptographic_key", &self.cryptographic_key.as_ref().map(|_| "[redacted]"))
+            .field("id", &self.id)
+            .field("user_account_id", &self.user_account_id)
+            .finish()
     }
 }
 
