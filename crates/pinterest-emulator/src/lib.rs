@@ -21,6 +21,7 @@
 //! - Admin under `/_emulator/`: reset, seed, the request log (secrets
 //!   masked), fault injection.
 
+mod accept;
 mod admin;
 mod api;
 mod generated;

@@ -412,29 +412,18 @@ pub async fn start(
         .merge(crate::admin::routes())
         .fallback(crate::api::handle)
         .with_state(shared.clone());
-    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let s = shared.clone();
-    let task = tokio::spawn(async move {
-        let mut connections = tokio::task::JoinSet::new();
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let _ = stream.set_nodelay(true);
-                    let (s, router) = (s.clone(), router.clone());
-                    connections.spawn(async move {
-                        let service = hyper::service::service_fn(move |req| serve(s.clone(), router.clone(), req));
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .keep_alive(true)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-                Some(_) = connections.join_next(), if !connections.is_empty() => {}
-                _ = &mut stop_rx => break,
-            }
+    let task = tokio::spawn(crate::accept::run(listener, stop_rx, move |stream: tokio::net::TcpStream| {
+        let _ = stream.set_nodelay(true);
+        let (s, router) = (s.clone(), router.clone());
+        async move {
+            let service = hyper::service::service_fn(move |req| serve(s.clone(), router.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         }
-        connections.abort_all();
-    });
+    }));
     Ok(EmulatorHandle { addr, shared, stop: Some(stop_tx), task: Some(task) })
 }
