@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -418,8 +418,13 @@ pub async fn start(
         let _ = stream.set_nodelay(true);
         let (s, router) = (s.clone(), router.clone());
         async move {
+            // A client gets this long for each request head (and an idle
+            // kept-alive connection for the next one), then is cut off.
+            let header_timeout = s.settings.header_read_timeout;
             let service = hyper::service::service_fn(move |req| serve(s.clone(), router.clone(), req));
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
