@@ -114,6 +114,8 @@ pub struct Shared {
     released: tokio::sync::watch::Sender<u64>,
     rng: Mutex<rand::rngs::StdRng>,
     state_file: Option<PathBuf>,
+    /// The hosts admin requests may name.
+    pub admin_hosts: Vec<crate::admin::HostRule>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -275,6 +277,16 @@ fn route_of(method: &http::Method, path: &str) -> Option<String> {
     pinterest_sdk::registry::route(method.as_str(), sub).map(|(op, _)| op.id.to_owned())
 }
 
+/// Whether `Content-Type` names `media_type` (parameters such as
+/// `charset` aside; case-insensitive).
+pub fn media_type_is(headers: &http::HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(media_type))
+}
+
 pub fn json_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
     let body = serde_json::json!({"code": code, "message": message}).to_string();
     let mut r = Response::new(Body::from(body));
@@ -295,8 +307,13 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
     let note = Note::default();
     let admin = path.starts_with("/_emulator/") && !path.starts_with("/_emulator/upload/");
-    let fault = match (&route, admin) {
-        (Some(r), false) => shared.take_fault(r),
+    // Host, admin token and content type, before anything else happens.
+    let refused = match path.starts_with("/_emulator") {
+        true => crate::admin::refuse(&shared, &method, req.uri(), req.headers()),
+        false => None,
+    };
+    let fault = match (&route, admin, &refused) {
+        (Some(r), false, None) => shared.take_fault(r),
         _ => None,
     };
     let entry = LoggedRequest {
@@ -311,40 +328,44 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     };
     // Logged on arrival, completed when answered.
     shared.log(entry);
-    let early = match &fault {
-        Some(f) => match f.kind {
-            FaultKind::Drop => return Err("fault: connection dropped".into()),
-            FaultKind::Latency => {
-                let latency = Duration::from_millis(f.latency_ms.unwrap_or(500));
-                tokio::select! {
-                    _ = tokio::time::sleep(latency) => {}
-                    _ = released.changed() => {}
+    let early = if refused.is_some() {
+        refused
+    } else {
+        match &fault {
+            Some(f) => match f.kind {
+                FaultKind::Drop => return Err("fault: connection dropped".into()),
+                FaultKind::Latency => {
+                    let latency = Duration::from_millis(f.latency_ms.unwrap_or(500));
+                    tokio::select! {
+                        _ = tokio::time::sleep(latency) => {}
+                        _ = released.changed() => {}
+                    }
+                    None
                 }
-                None
-            }
-            FaultKind::TooManyRequests => {
-                let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, 8, "Too many requests, slow down");
-                if let Some(secs) = f.retry_after {
-                    r.headers_mut().insert("retry-after", HeaderValue::from(secs));
+                FaultKind::TooManyRequests => {
+                    let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, 8, "Too many requests, slow down");
+                    if let Some(secs) = f.retry_after {
+                        r.headers_mut().insert("retry-after", HeaderValue::from(secs));
+                    }
+                    Some(r)
                 }
-                Some(r)
-            }
-            FaultKind::Spam => Some(json_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                8,
-                "Your request was blocked to prevent spam. Try again later.",
-            )),
-            FaultKind::ServerError => Some(json_error(StatusCode::INTERNAL_SERVER_ERROR, 1, "Internal error")),
-            FaultKind::Unavailable => Some(json_error(StatusCode::SERVICE_UNAVAILABLE, 1, "Service unavailable")),
-            FaultKind::Redirect => {
-                let mut r = Response::new(Body::empty());
-                *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
-                r.headers_mut().insert("location", HeaderValue::from_static("https://elsewhere.example/moved"));
-                Some(r)
-            }
-            FaultKind::Truncate => None,
-        },
-        None => None,
+                FaultKind::Spam => Some(json_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    8,
+                    "Your request was blocked to prevent spam. Try again later.",
+                )),
+                FaultKind::ServerError => Some(json_error(StatusCode::INTERNAL_SERVER_ERROR, 1, "Internal error")),
+                FaultKind::Unavailable => Some(json_error(StatusCode::SERVICE_UNAVAILABLE, 1, "Service unavailable")),
+                FaultKind::Redirect => {
+                    let mut r = Response::new(Body::empty());
+                    *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+                    r.headers_mut().insert("location", HeaderValue::from_static("https://elsewhere.example/moved"));
+                    Some(r)
+                }
+                FaultKind::Truncate => None,
+            },
+            None => None,
+        }
     };
     let mut response = match early {
         Some(r) => r,
@@ -392,6 +413,7 @@ pub async fn start(
         _ => None,
     };
     let initial = loaded.unwrap_or_else(|| Data::new(seed, apps));
+    let admin_hosts = crate::admin::host_rules(&settings.allowed_hosts)?;
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
@@ -406,6 +428,7 @@ pub async fn start(
         released: tokio::sync::watch::channel(0).0,
         rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed.unwrap_or(0))),
         state_file,
+        admin_hosts,
     });
     let router = Router::new()
         .merge(crate::oauth::routes())

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use pinterest_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle, Fault, FaultKind};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Digest as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
