@@ -224,6 +224,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// [`EmulatorBuilder::admin_token`] with a token already wrapped.
+    pub fn admin_token_value(mut self, token: AdminToken) -> Self {
+        self.settings.admin_token = Some(token);
+        self
+    }
+
     /// Registers another app.
     pub fn app(mut self, app: App) -> Self {
         self.apps.push(app);

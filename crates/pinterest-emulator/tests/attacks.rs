@@ -454,3 +454,104 @@ async fn json_bodies_need_a_json_content_type() {
     let a = raw(e.addr(), &head, b"grant_type=client_credentials&scope=ads:read").await;
     assert_eq!(a.status, 200, "{a:?}");
 }
+
+/// The binary with 64 file descriptors and 100 idle connections: it runs
+/// out of descriptors, backs off instead of spinning, and answers again as
+/// soon as some connections go away. (That it does not spin is shown in
+/// virtual time by the accept loop's own tests; this shows it recovers.)
+#[test]
+fn the_binary_recovers_when_out_of_descriptors() {
+    use std::io::{Read, Write};
+    use std::process::Command;
+
+    let binary = env!("CARGO_BIN_EXE_pinterest-emulator");
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -n 64 && exec \"$0\" --bind 127.0.0.1:0 --seed 1", binary]);
+    let (mut child, addr, _) = spawn(cmd);
+
+    let mut idle: Vec<std::net::TcpStream> = (0..100).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+    // Each of these holds a descriptor in the emulator once accepted; the
+    // rest wait in the backlog while accept fails with EMFILE.
+    idle.drain(..60);
+
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    // Only turns a hang into a failure; the answer comes within a second or so.
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(s, "GET /_emulator/state HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let read = s.read_to_string(&mut answer);
+    let _ = child.kill();
+    let _ = child.wait();
+    read.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"boards\""), "{answer}");
+    drop(idle);
+}
+
+/// Starts the binary (through `cmd`) and reads what it prints up to the
+/// admin lines: the child, its address, and the printed text.
+fn spawn(mut cmd: std::process::Command) -> (std::process::Child, SocketAddr, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("JSON writes") {
+            break;
+        }
+    }
+    let base = printed
+        .split("PINTEREST_API_URI=")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("no address in {printed}"));
+    let addr: SocketAddr = base.strip_prefix("http://").unwrap().parse().unwrap();
+    (child, addr, printed)
+}
+
+/// `pinterest-emulator` takes the admin token from
+/// `PINTEREST_EMULATOR_ADMIN_TOKEN` and hosts from `--allow-host`, and
+/// never prints the token (not even in `--help`).
+#[tokio::test]
+async fn the_binary_takes_an_admin_token_and_allowed_hosts() {
+    let binary = env!("CARGO_BIN_EXE_pinterest-emulator");
+    let secret = "adm-CANARY-from-env";
+    let help = std::process::Command::new(binary)
+        .arg("--help")
+        .env("PINTEREST_EMULATOR_ADMIN_TOKEN", secret)
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--admin-token") && help.contains("--allow-host") && help.contains("--header-read-timeout"));
+    assert!(!help.contains(secret), "{help}");
+
+    let mut cmd = std::process::Command::new(binary);
+    cmd.args(["--bind", "127.0.0.1:0", "--allow-host", "emulator.internal"])
+        .env("PINTEREST_EMULATOR_ADMIN_TOKEN", secret);
+    let (mut child, addr, printed) = spawn(cmd);
+    let without =
+        format!("POST /_emulator/tokens HTTP/1.1\r\nHost: emulator.internal\r\nContent-Type: application/json");
+    let a = raw(addr, &without, MINT.as_bytes()).await;
+    let with = format!("{without}\r\nAuthorization: Bearer {secret}");
+    let b = raw(addr, &with, MINT.as_bytes()).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(printed.contains("admin token required"), "{printed}");
+    assert!(!printed.contains(secret), "{printed}");
+    assert_eq!(a.status, 401, "{a:?}");
+    assert_eq!(b.status, 201, "{b:?}");
+
+    // A malformed host or an empty token stops it with a usage error.
+    for (args, env) in [(vec!["--allow-host", "bad host"], None), (vec![], Some(""))] {
+        let mut cmd = std::process::Command::new(binary);
+        cmd.args(["--bind", "127.0.0.1:0"]).args(&args).stdout(std::process::Stdio::null());
+        if let Some(v) = env {
+            cmd.env("PINTEREST_EMULATOR_ADMIN_TOKEN", v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
