@@ -19,7 +19,12 @@
 //!   scopes, bad parameters and bodies get `{code, message}` errors; every
 //!   response carries `x-pinterest-rid`.
 //! - Admin under `/_emulator/`: reset, seed, the request log (secrets
-//!   masked), fault injection.
+//!   masked), fault injection; for loopback `Host`s only (plus
+//!   [`EmulatorBuilder::allow_host`]), JSON-only writes, and an optional
+//!   admin token ([`EmulatorBuilder::admin_token`]).
+//! - Each connection gets [`EmulatorBuilder::header_read_timeout`] to send a
+//!   request head; accept errors (out of descriptors) are retried with
+//!   backoff, not in a busy loop.
 
 mod accept;
 mod admin;
@@ -127,6 +132,18 @@ impl std::fmt::Debug for AdminToken {
     }
 }
 
+impl From<String> for AdminToken {
+    fn from(token: String) -> Self {
+        AdminToken(token)
+    }
+}
+
+impl From<&str> for AdminToken {
+    fn from(token: &str) -> Self {
+        AdminToken(token.to_owned())
+    }
+}
+
 impl std::str::FromStr for AdminToken {
     type Err = std::convert::Infallible;
 
@@ -219,14 +236,8 @@ impl EmulatorBuilder {
     /// Requires `Authorization: Bearer <token>` on every admin route (the
     /// upload target excepted). An empty token is refused by
     /// [`EmulatorBuilder::start`].
-    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
-        self.settings.admin_token = Some(AdminToken::new(token));
-        self
-    }
-
-    /// [`EmulatorBuilder::admin_token`] with a token already wrapped.
-    pub fn admin_token_value(mut self, token: AdminToken) -> Self {
-        self.settings.admin_token = Some(token);
+    pub fn admin_token(mut self, token: impl Into<AdminToken>) -> Self {
+        self.settings.admin_token = Some(token.into());
         self
     }
 
@@ -253,7 +264,8 @@ impl EmulatorBuilder {
     }
 
     /// Binds and starts serving. Fails with `InvalidInput` on an empty
-    /// admin token or a zero header timeout.
+    /// admin token, a zero header timeout or an allowed host that is not
+    /// `name` or `name:port`.
     pub async fn start(self) -> std::io::Result<EmulatorHandle> {
         let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
         if self.settings.admin_token.as_ref().is_some_and(AdminToken::is_empty) {

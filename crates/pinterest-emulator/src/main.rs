@@ -63,7 +63,7 @@ async fn main() {
     }
     let admin_token = args.admin_token.is_some();
     if let Some(token) = args.admin_token {
-        builder = builder.admin_token_value(token);
+        builder = builder.admin_token(token);
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);

@@ -308,9 +308,10 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     let note = Note::default();
     let admin = path.starts_with("/_emulator/") && !path.starts_with("/_emulator/upload/");
     // Host, admin token and content type, before anything else happens.
-    let refused = match path.starts_with("/_emulator") {
-        true => crate::admin::refuse(&shared, &method, req.uri(), req.headers()),
-        false => None,
+    let refused = if path.starts_with("/_emulator") {
+        crate::admin::refuse(&shared, &method, req.uri(), req.headers())
+    } else {
+        None
     };
     let fault = match (&route, admin, &refused) {
         (Some(r), false, None) => shared.take_fault(r),
@@ -328,44 +329,41 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     };
     // Logged on arrival, completed when answered.
     shared.log(entry);
-    let early = if refused.is_some() {
-        refused
-    } else {
-        match &fault {
-            Some(f) => match f.kind {
-                FaultKind::Drop => return Err("fault: connection dropped".into()),
-                FaultKind::Latency => {
-                    let latency = Duration::from_millis(f.latency_ms.unwrap_or(500));
-                    tokio::select! {
-                        _ = tokio::time::sleep(latency) => {}
-                        _ = released.changed() => {}
-                    }
-                    None
+    let early = match (refused, &fault) {
+        (Some(refusal), _) => Some(refusal),
+        (None, Some(f)) => match f.kind {
+            FaultKind::Drop => return Err("fault: connection dropped".into()),
+            FaultKind::Latency => {
+                let latency = Duration::from_millis(f.latency_ms.unwrap_or(500));
+                tokio::select! {
+                    _ = tokio::time::sleep(latency) => {}
+                    _ = released.changed() => {}
                 }
-                FaultKind::TooManyRequests => {
-                    let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, 8, "Too many requests, slow down");
-                    if let Some(secs) = f.retry_after {
-                        r.headers_mut().insert("retry-after", HeaderValue::from(secs));
-                    }
-                    Some(r)
+                None
+            }
+            FaultKind::TooManyRequests => {
+                let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, 8, "Too many requests, slow down");
+                if let Some(secs) = f.retry_after {
+                    r.headers_mut().insert("retry-after", HeaderValue::from(secs));
                 }
-                FaultKind::Spam => Some(json_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    8,
-                    "Your request was blocked to prevent spam. Try again later.",
-                )),
-                FaultKind::ServerError => Some(json_error(StatusCode::INTERNAL_SERVER_ERROR, 1, "Internal error")),
-                FaultKind::Unavailable => Some(json_error(StatusCode::SERVICE_UNAVAILABLE, 1, "Service unavailable")),
-                FaultKind::Redirect => {
-                    let mut r = Response::new(Body::empty());
-                    *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
-                    r.headers_mut().insert("location", HeaderValue::from_static("https://elsewhere.example/moved"));
-                    Some(r)
-                }
-                FaultKind::Truncate => None,
-            },
-            None => None,
-        }
+                Some(r)
+            }
+            FaultKind::Spam => Some(json_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                8,
+                "Your request was blocked to prevent spam. Try again later.",
+            )),
+            FaultKind::ServerError => Some(json_error(StatusCode::INTERNAL_SERVER_ERROR, 1, "Internal error")),
+            FaultKind::Unavailable => Some(json_error(StatusCode::SERVICE_UNAVAILABLE, 1, "Service unavailable")),
+            FaultKind::Redirect => {
+                let mut r = Response::new(Body::empty());
+                *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+                r.headers_mut().insert("location", HeaderValue::from_static("https://elsewhere.example/moved"));
+                Some(r)
+            }
+            FaultKind::Truncate => None,
+        },
+        (None, None) => None,
     };
     let mut response = match early {
         Some(r) => r,

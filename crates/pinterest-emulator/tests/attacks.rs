@@ -532,9 +532,8 @@ async fn the_binary_takes_an_admin_token_and_allowed_hosts() {
     cmd.args(["--bind", "127.0.0.1:0", "--allow-host", "emulator.internal"])
         .env("PINTEREST_EMULATOR_ADMIN_TOKEN", secret);
     let (mut child, addr, printed) = spawn(cmd);
-    let without =
-        format!("POST /_emulator/tokens HTTP/1.1\r\nHost: emulator.internal\r\nContent-Type: application/json");
-    let a = raw(addr, &without, MINT.as_bytes()).await;
+    let without = "POST /_emulator/tokens HTTP/1.1\r\nHost: emulator.internal\r\nContent-Type: application/json";
+    let a = raw(addr, without, MINT.as_bytes()).await;
     let with = format!("{without}\r\nAuthorization: Bearer {secret}");
     let b = raw(addr, &with, MINT.as_bytes()).await;
     let _ = child.kill();
