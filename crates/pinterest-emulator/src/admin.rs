@@ -83,6 +83,16 @@ pub fn host_rules(extra: &[String]) -> std::io::Result<Vec<HostRule>> {
     Ok(rules)
 }
 
+/// The address the emulator listens on, as the upload URLs it issues name
+/// it (exactly this port).
+pub fn own_host(addr: std::net::SocketAddr) -> HostRule {
+    let host = match addr.ip() {
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    };
+    HostRule { host, port: Some(addr.port()) }
+}
+
 fn host_allowed(rules: &[HostRule], value: &str) -> bool {
     split_host(value)
         .is_some_and(|(host, port)| rules.iter().any(|r| r.host == host && (r.port.is_none() || r.port == port)))
@@ -107,14 +117,18 @@ fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
 /// Why a request under `/_emulator` is not let through, as the answer to
 /// send; `None` lets it be routed.
 pub fn refuse(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response<Body>> {
-    if !request_host_allowed(&s.admin_hosts, uri, headers) {
+    let upload = uri.path().starts_with("/_emulator/upload/");
+    // The upload target also answers the host its URLs name (the bound
+    // address, say 0.0.0.0:4010); the admin routes only loopback names.
+    let hosts = if upload { &s.upload_hosts } else { &s.admin_hosts };
+    if !request_host_allowed(hosts, uri, headers) {
         return Some(json_error(
             StatusCode::FORBIDDEN,
             3,
             "Admin routes answer loopback hosts only (localhost, 127.0.0.1, [::1]); allow others with --allow-host.",
         ));
     }
-    if uri.path().starts_with("/_emulator/upload/") {
+    if upload {
         if method == Method::POST && !media_type_is(headers, "multipart/form-data") {
             return Some(xml_error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

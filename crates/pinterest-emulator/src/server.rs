@@ -116,6 +116,8 @@ pub struct Shared {
     state_file: Option<PathBuf>,
     /// The hosts admin requests may name.
     pub admin_hosts: Vec<crate::admin::HostRule>,
+    /// The hosts uploads may name: those, and the emulator's own address.
+    pub upload_hosts: Vec<crate::admin::HostRule>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -414,6 +416,8 @@ pub async fn start(
     let admin_hosts = crate::admin::host_rules(&settings.allowed_hosts)?;
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
+    let mut upload_hosts = admin_hosts.clone();
+    upload_hosts.push(crate::admin::own_host(addr));
     let shared = Arc::new(Shared {
         data: Mutex::new(initial.clone()),
         settings,
@@ -427,6 +431,7 @@ pub async fn start(
         rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed.unwrap_or(0))),
         state_file,
         admin_hosts,
+        upload_hosts,
     });
     let router = Router::new()
         .merge(crate::oauth::routes())

@@ -307,6 +307,24 @@ async fn uploads_need_what_the_emulator_issued() {
     assert_eq!(media_status(&e, &other_id), "registered");
 }
 
+/// Bound to an address that is no loopback name (127.0.0.2 here; 0.0.0.0
+/// or a LAN address alike), the emulator issues upload URLs naming that
+/// address: uploads to them work, while the admin routes still want a
+/// loopback name.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn uploads_work_through_the_url_issued_on_any_bind() {
+    let e = Emulator::builder().bind(SocketAddr::from(([127, 0, 0, 2], 0))).start().await.unwrap();
+    let token = e.issue_token(&["pins:read", "pins:write"]);
+    let (url, params) = register_media(&e, &token).await;
+    assert!(url.starts_with("http://127.0.0.2:"), "{url}");
+    assert_eq!(upload(&e, &url, &params, "video/mp4").await.status, 204);
+    let head = format!("POST /_emulator/faults HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json", e.addr());
+    assert_eq!(raw(e.addr(), &head, FAULT.as_bytes()).await.status, 403);
+    let head = "POST /_emulator/faults HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json";
+    assert_eq!(raw(e.addr(), head, FAULT.as_bytes()).await.status, 201);
+}
+
 fn basic() -> String {
     format!(
         "Basic {}",
