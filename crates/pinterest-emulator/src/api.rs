@@ -170,14 +170,31 @@ pub async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response<Body
     if let Err(message) = validate_query(op, &query) {
         return bad_request(&message);
     }
-    // The body.
+    // The body, in the media type the spec gives the operation.
+    let media_type = match op.body {
+        Some(info) if info.form => Some("application/x-www-form-urlencoded"),
+        Some(_) => Some("application/json"),
+        None => None,
+    };
+    let media_type_ok = media_type.is_none_or(|m| crate::server::media_type_is(req.headers(), m));
     let bytes = match to_bytes(req.into_body(), 16 * 1024 * 1024).await {
         Ok(b) => b,
         Err(_) => return json_error(StatusCode::PAYLOAD_TOO_LARGE, 1, "The request body is too large."),
     };
+    let has_body = !bytes.iter().all(u8::is_ascii_whitespace);
+    if let Some(m) = media_type
+        && has_body
+        && !media_type_ok
+    {
+        return json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            415,
+            &format!("Unsupported media type: this operation takes a body of Content-Type {m}."),
+        );
+    }
     let body = match op.body {
         Some(info) if !info.form => {
-            if bytes.is_empty() || bytes.iter().all(u8::is_ascii_whitespace) {
+            if !has_body {
                 if info.required {
                     return bad_request("a JSON request body is required");
                 }

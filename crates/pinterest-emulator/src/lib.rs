@@ -19,8 +19,14 @@
 //!   scopes, bad parameters and bodies get `{code, message}` errors; every
 //!   response carries `x-pinterest-rid`.
 //! - Admin under `/_emulator/`: reset, seed, the request log (secrets
-//!   masked), fault injection.
+//!   masked), fault injection; for loopback `Host`s only (plus
+//!   [`EmulatorBuilder::allow_host`]), JSON-only writes, and an optional
+//!   admin token ([`EmulatorBuilder::admin_token`]).
+//! - Each connection gets [`EmulatorBuilder::header_read_timeout`] to send a
+//!   request head; accept errors (out of descriptors) are retried with
+//!   backoff, not in a busy loop.
 
+mod accept;
 mod admin;
 mod api;
 mod generated;
@@ -66,6 +72,17 @@ pub struct Settings {
     pub code_ttl: Duration,
     /// Status reads a media upload stays `processing` for.
     pub media_processing_polls: u32,
+    /// How long a client may take to send a request head (the first
+    /// request of a connection, or the next one on a kept-alive
+    /// connection) before the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Hosts besides the loopback names (`localhost`, `127.0.0.1`,
+    /// `[::1]`) that admin requests may name in `Host`: `name` (any port)
+    /// or `name:port`.
+    pub allowed_hosts: Vec<String>,
+    /// When set, every admin route (not the upload target) wants
+    /// `Authorization: Bearer <admin token>`.
+    pub admin_token: Option<AdminToken>,
 }
 
 impl Default for Settings {
@@ -76,7 +93,62 @@ impl Default for Settings {
             refresh_token_ttl: Duration::from_secs(365 * 24 * 3600),
             code_ttl: Duration::from_secs(600),
             media_processing_polls: 2,
+            header_read_timeout: Duration::from_secs(30),
+            allowed_hosts: Vec::new(),
+            admin_token: None,
         }
+    }
+}
+
+/// The secret that guards the admin routes. `Debug` prints `[redacted]`;
+/// there is no `Display`.
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> AdminToken {
+        AdminToken(token.into())
+    }
+
+    /// Whether `given` is this token, compared in constant time (over
+    /// SHA-256 digests, so the length does not show either).
+    pub fn matches(&self, given: &[u8]) -> bool {
+        use sha2::Digest as _;
+        use subtle::ConstantTimeEq as _;
+        let want = sha2::Sha256::digest(self.0.as_bytes());
+        let got = sha2::Sha256::digest(given);
+        bool::from(want.as_slice().ct_eq(got.as_slice()))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken([redacted])")
+    }
+}
+
+impl From<String> for AdminToken {
+    fn from(token: String) -> Self {
+        AdminToken(token)
+    }
+}
+
+impl From<&str> for AdminToken {
+    fn from(token: &str) -> Self {
+        AdminToken(token.to_owned())
+    }
+}
+
+impl std::str::FromStr for AdminToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(AdminToken::new(s))
     }
 }
 
@@ -146,6 +218,29 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client may take to send a request head before its
+    /// connection is closed (default 30 s; must not be zero).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.header_read_timeout = timeout;
+        self
+    }
+
+    /// Lets admin requests name `host` in their `Host` header, besides the
+    /// loopback names: `name` for any port, `name:port` for that port only
+    /// (for example the name of the emulator's container).
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        self.settings.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every admin route (the
+    /// upload target excepted). An empty token is refused by
+    /// [`EmulatorBuilder::start`].
+    pub fn admin_token(mut self, token: impl Into<AdminToken>) -> Self {
+        self.settings.admin_token = Some(token.into());
+        self
+    }
+
     /// Registers another app.
     pub fn app(mut self, app: App) -> Self {
         self.apps.push(app);
@@ -168,8 +263,17 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Binds and starts serving.
+    /// Binds and starts serving. Fails with `InvalidInput` on an empty
+    /// admin token, a zero header timeout or an allowed host that is not
+    /// `name` or `name:port`.
     pub async fn start(self) -> std::io::Result<EmulatorHandle> {
+        let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
+        if self.settings.admin_token.as_ref().is_some_and(AdminToken::is_empty) {
+            return Err(invalid("the admin token is empty"));
+        }
+        if self.settings.header_read_timeout.is_zero() {
+            return Err(invalid("the header read timeout is zero"));
+        }
         server::start(self.bind, self.settings, self.seed, self.apps, self.state_file).await
     }
 }

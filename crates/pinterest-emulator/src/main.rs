@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use pinterest_emulator::{App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator};
+use pinterest_emulator::{AdminToken, App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator};
 
 /// An offline emulator of the Pinterest REST API v5 and its OAuth server.
 #[derive(Debug, Parser)]
@@ -29,6 +29,18 @@ struct Args {
     /// Access token lifetime in seconds.
     #[arg(long, default_value_t = 30 * 24 * 3600)]
     access_token_ttl: u64,
+    /// Seconds a client may take to send a request head (and an idle
+    /// connection to send its next one) before the connection is closed.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Another Host admin requests may name, besides localhost, 127.0.0.1
+    /// and [::1]: NAME (any port) or NAME:PORT. Repeatable.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// Require `Authorization: Bearer TOKEN` on the admin routes. Prefer the
+    /// environment variable: a flag shows in the process list.
+    #[arg(long, env = "PINTEREST_EMULATOR_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    admin_token: Option<AdminToken>,
 }
 
 #[tokio::main]
@@ -44,7 +56,15 @@ async fn main() {
     let mut builder = Emulator::builder()
         .bind(args.bind)
         .auto_approve(args.auto_approve)
-        .access_token_ttl(Duration::from_secs(args.access_token_ttl));
+        .access_token_ttl(Duration::from_secs(args.access_token_ttl))
+        .header_read_timeout(Duration::from_secs(args.header_read_timeout));
+    for host in &args.allow_hosts {
+        builder = builder.allow_host(host);
+    }
+    let admin_token = args.admin_token.is_some();
+    if let Some(token) = args.admin_token {
+        builder = builder.admin_token(token);
+    }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
@@ -68,6 +88,10 @@ async fn main() {
     }
     let emulator = match builder.start().await {
         Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
         Err(e) => {
             eprintln!("error: cannot start on {}: {e}", args.bind);
             std::process::exit(1);
@@ -79,6 +103,10 @@ async fn main() {
     println!("  Demo app:      client id {DEMO_CLIENT_ID}, secret {DEMO_CLIENT_SECRET}");
     println!("                 redirect URIs https://localhost/ and http://localhost:8085/");
     println!("  Admin:         {}/_emulator/ (reset, seed, requests, faults, tokens)", emulator.base_url());
+    println!(
+        "                 loopback Host only, JSON writes{}",
+        if admin_token { ", admin token required" } else { "" }
+    );
     if args.auto_approve {
         println!("  Consent is approved at once (--auto-approve).");
     }

@@ -275,14 +275,30 @@ async fn token(
                     "redirect_uri does not match the authorization request",
                 );
             }
-            if let Some(challenge) = &rec.challenge {
-                let Some(verifier) = form.get("code_verifier") else {
-                    return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier is required");
-                };
-                let digest = sha2::Sha256::digest(verifier.as_bytes());
-                if base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) != *challenge {
-                    return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier does not match");
+            // PKCE both ways (RFC 9700 §2.1.1): a verifier for a code issued
+            // without a challenge is a downgrade, as is the reverse.
+            match (&rec.challenge, form.get("code_verifier")) {
+                (Some(challenge), Some(verifier)) => {
+                    let digest = sha2::Sha256::digest(verifier.as_bytes());
+                    if base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) != *challenge {
+                        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier does not match");
+                    }
                 }
+                (Some(_), None) => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "code_verifier is required: the authorization request had a code_challenge",
+                    );
+                }
+                (None, Some(_)) => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "code_verifier given, but the authorization request had no code_challenge",
+                    );
+                }
+                (None, None) => {}
             }
             let family = d.tokens.next_family;
             d.tokens.next_family += 1;

@@ -7,7 +7,7 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::api::{Call, bad_request, forbidden, json, not_found};
-use crate::state::{Data, MediaRec};
+use crate::state::{Data, MediaRec, UploadSignature};
 
 const DEFAULT_PAGE_SIZE: usize = 25;
 
@@ -318,14 +318,23 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
         }
         "media/create" => {
             let id = d.id();
+            // The upload target takes an upload only with this signature.
+            let signature = UploadSignature::new(d.token("sig_"));
+            let signed = signature.expose().to_owned();
             d.media.insert(
                 id.clone(),
-                MediaRec { media_type: "video".into(), status: "registered".into(), polls: 0, uploaded: false },
+                MediaRec {
+                    media_type: "video".into(),
+                    status: "registered".into(),
+                    polls: 0,
+                    uploaded: false,
+                    upload_signature: Some(signature),
+                },
             );
             let upload_url = format!("{}/_emulator/upload/{id}", call.shared.base_url());
             let parameters = json!({
                 "x-amz-date": "20250101T000000Z",
-                "x-amz-signature": "emulator-signature",
+                "x-amz-signature": signed,
                 "x-amz-security-token": "emulator-token",
                 "x-amz-algorithm": "AWS4-HMAC-SHA256",
                 "key": format!("uploads/{id}"),

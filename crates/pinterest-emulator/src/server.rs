@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -114,6 +114,10 @@ pub struct Shared {
     released: tokio::sync::watch::Sender<u64>,
     rng: Mutex<rand::rngs::StdRng>,
     state_file: Option<PathBuf>,
+    /// The hosts admin requests may name.
+    pub admin_hosts: Vec<crate::admin::HostRule>,
+    /// The hosts uploads may name: those, and the emulator's own address.
+    pub upload_hosts: Vec<crate::admin::HostRule>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -275,6 +279,16 @@ fn route_of(method: &http::Method, path: &str) -> Option<String> {
     pinterest_sdk::registry::route(method.as_str(), sub).map(|(op, _)| op.id.to_owned())
 }
 
+/// Whether `Content-Type` names `media_type` (parameters such as
+/// `charset` aside; case-insensitive).
+pub fn media_type_is(headers: &http::HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(media_type))
+}
+
 pub fn json_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
     let body = serde_json::json!({"code": code, "message": message}).to_string();
     let mut r = Response::new(Body::from(body));
@@ -295,8 +309,14 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
     let note = Note::default();
     let admin = path.starts_with("/_emulator/") && !path.starts_with("/_emulator/upload/");
-    let fault = match (&route, admin) {
-        (Some(r), false) => shared.take_fault(r),
+    // Host, admin token and content type, before anything else happens.
+    let refused = if path.starts_with("/_emulator") {
+        crate::admin::refuse(&shared, &method, req.uri(), req.headers())
+    } else {
+        None
+    };
+    let fault = match (&route, admin, &refused) {
+        (Some(r), false, None) => shared.take_fault(r),
         _ => None,
     };
     let entry = LoggedRequest {
@@ -311,8 +331,9 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     };
     // Logged on arrival, completed when answered.
     shared.log(entry);
-    let early = match &fault {
-        Some(f) => match f.kind {
+    let early = match (refused, &fault) {
+        (Some(refusal), _) => Some(refusal),
+        (None, Some(f)) => match f.kind {
             FaultKind::Drop => return Err("fault: connection dropped".into()),
             FaultKind::Latency => {
                 let latency = Duration::from_millis(f.latency_ms.unwrap_or(500));
@@ -344,7 +365,7 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
             }
             FaultKind::Truncate => None,
         },
-        None => None,
+        (None, None) => None,
     };
     let mut response = match early {
         Some(r) => r,
@@ -392,8 +413,11 @@ pub async fn start(
         _ => None,
     };
     let initial = loaded.unwrap_or_else(|| Data::new(seed, apps));
+    let admin_hosts = crate::admin::host_rules(&settings.allowed_hosts)?;
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
+    let mut upload_hosts = admin_hosts.clone();
+    upload_hosts.push(crate::admin::own_host(addr));
     let shared = Arc::new(Shared {
         data: Mutex::new(initial.clone()),
         settings,
@@ -406,35 +430,31 @@ pub async fn start(
         released: tokio::sync::watch::channel(0).0,
         rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed.unwrap_or(0))),
         state_file,
+        admin_hosts,
+        upload_hosts,
     });
     let router = Router::new()
         .merge(crate::oauth::routes())
         .merge(crate::admin::routes())
         .fallback(crate::api::handle)
         .with_state(shared.clone());
-    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let s = shared.clone();
-    let task = tokio::spawn(async move {
-        let mut connections = tokio::task::JoinSet::new();
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let _ = stream.set_nodelay(true);
-                    let (s, router) = (s.clone(), router.clone());
-                    connections.spawn(async move {
-                        let service = hyper::service::service_fn(move |req| serve(s.clone(), router.clone(), req));
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .keep_alive(true)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-                Some(_) = connections.join_next(), if !connections.is_empty() => {}
-                _ = &mut stop_rx => break,
-            }
+    let task = tokio::spawn(crate::accept::run(listener, stop_rx, move |stream: tokio::net::TcpStream| {
+        let _ = stream.set_nodelay(true);
+        let (s, router) = (s.clone(), router.clone());
+        async move {
+            // A client gets this long for each request head (and an idle
+            // kept-alive connection for the next one), then is cut off.
+            let header_timeout = s.settings.header_read_timeout;
+            let service = hyper::service::service_fn(move |req| serve(s.clone(), router.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         }
-        connections.abort_all();
-    });
+    }));
     Ok(EmulatorHandle { addr, shared, stop: Some(stop_tx), task: Some(task) })
 }

@@ -102,6 +102,41 @@ pub struct MediaRec {
     /// Status reads since the upload (processing moves on with them).
     pub polls: u32,
     pub uploaded: bool,
+    /// The `x-amz-signature` issued with the upload URL: an upload must
+    /// carry it. `None` (a state file from before signatures) takes no
+    /// upload.
+    #[serde(default)]
+    pub upload_signature: Option<UploadSignature>,
+}
+
+/// The per-upload secret of a media upload. `Debug` prints `[redacted]`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UploadSignature(String);
+
+impl UploadSignature {
+    pub fn new(value: String) -> UploadSignature {
+        UploadSignature(value)
+    }
+
+    /// The value, for the upload parameters of the registration answer.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `given` is this signature, in constant time.
+    pub fn matches(&self, given: &[u8]) -> bool {
+        use sha2::Digest as _;
+        use subtle::ConstantTimeEq as _;
+        let (want, got) = (sha2::Sha256::digest(self.0.as_bytes()), sha2::Sha256::digest(given));
+        bool::from(want.as_slice().ct_eq(got.as_slice()))
+    }
+}
+
+impl std::fmt::Debug for UploadSignature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
 /// The whole state.

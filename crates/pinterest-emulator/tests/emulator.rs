@@ -449,7 +449,8 @@ async fn seeds_are_deterministic() {
     assert_ne!(a.state().user["id"], c.state().user["id"]);
     // Re-seeding through the admin API gives the same state again.
     let client = http();
-    client.post(format!("{}/_emulator/seed", a.base_url())).json(&json!({"seed": 43})).send().await.unwrap();
+    let r = client.post(format!("{}/_emulator/seed", a.base_url())).json(&json!({"seed": 43})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(a.state().user["id"], c.state().user["id"]);
 }
 
@@ -486,7 +487,15 @@ async fn every_fault_kind() {
     let c = http();
     let t = e.issue_token(&["pins:read", "boards:read"]);
     let url = format!("{}/pins", e.api_base());
-    let add = |f: Value| c.post(format!("{}/_emulator/faults", e.base_url())).json(&f).send();
+    let faults_url = format!("{}/_emulator/faults", e.base_url());
+    let add = |f: Value| {
+        let (c, url) = (&c, faults_url.clone());
+        async move {
+            let r = c.post(url).json(&f).send().await;
+            assert_eq!(r.as_ref().map(|r| r.status()).ok(), Some(StatusCode::CREATED), "{f}");
+            r
+        }
+    };
     add(json!({"route": "pins/list", "kind": "429", "retry_after": 3, "count": 1})).await.unwrap();
     let r = c.get(&url).bearer_auth(&t).send().await.unwrap();
     assert_eq!((r.status(), r.headers()["retry-after"].to_str().unwrap()), (StatusCode::TOO_MANY_REQUESTS, "3"));
@@ -519,7 +528,18 @@ async fn every_fault_kind() {
     assert_eq!(c.get(&url).bearer_auth(&t).send().await.unwrap().status(), StatusCode::OK);
     let armed: Value = c.get(format!("{}/_emulator/faults", e.base_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(armed.as_array().unwrap().len(), 1);
-    c.delete(format!("{}/_emulator/faults", e.base_url())).send().await.unwrap();
+    // Admin writes are JSON, bodies or not.
+    let cleared = c
+        .delete(format!("{}/_emulator/faults", e.base_url()))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), StatusCode::OK);
+    assert_eq!(
+        c.get(format!("{}/_emulator/faults", e.base_url())).send().await.unwrap().json::<Value>().await.unwrap(),
+        json!([])
+    );
     e.add_fault(Fault::once("oauth/token", FaultKind::ServerError));
     let (status, _) = token(&c, &e, &[("grant_type", "client_credentials"), ("scope", "ads:read")]).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -549,7 +569,13 @@ async fn the_request_log_masks_secrets() {
     assert!(entries.iter().any(|e| e["operation"] == "oauth/authorize"));
     assert_eq!(e.requests().len(), entries.len(), "requests are logged on arrival, this one included");
     assert_eq!(entries.last().unwrap()["path"], "/_emulator/requests");
-    c.delete(format!("{}/_emulator/requests", e.base_url())).send().await.unwrap();
+    let cleared = c
+        .delete(format!("{}/_emulator/requests", e.base_url()))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), StatusCode::OK);
     assert!(e.requests().len() <= 1);
 }
 

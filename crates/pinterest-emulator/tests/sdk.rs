@@ -87,6 +87,30 @@ async fn the_whole_oauth_flow() {
     assert!(conv.access_token.expose_secret().starts_with("pina_"));
 }
 
+/// The SDK's code flow with PKCE and without: both get working tokens
+/// (the emulator refuses only a mix of the two, see `tests/attacks.rs`),
+/// and so does a video upload with an admin token set on the emulator.
+#[tokio::test]
+async fn the_code_flow_with_and_without_pkce() {
+    let e = Emulator::builder().auto_approve(true).admin_token("adm-only-for-admin-routes").start().await.unwrap();
+    for pkce in [true, false] {
+        let oauth = OAuth::builder(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+            .config(config(&e))
+            .scopes(ORGANIC.to_vec())
+            .pkce(pkce)
+            .build()
+            .unwrap();
+        let (url, pending) = oauth.authorization_url();
+        assert_eq!(url.query_pairs().any(|(k, _)| k == "code_challenge"), pkce);
+        let redirect = consent(&url).await;
+        let tokens = oauth.exchange_redirect(&pending, &redirect).await.unwrap();
+        let c = client(&e, &tokens.access_token);
+        assert_eq!(c.user_account().get().send().await.unwrap().username.as_deref(), Some("emulator_user"), "{pkce}");
+        let uploaded = upload(&c, "clip.mp4").await.unwrap();
+        assert_eq!(uploaded.status, models::MediaUploadStatus::Succeeded);
+    }
+}
+
 #[test]
 fn the_whole_oauth_flow_blocking() {
     let rt = tokio::runtime::Runtime::new().unwrap();
