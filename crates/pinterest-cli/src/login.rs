@@ -184,7 +184,8 @@ impl Loopback {
                     attempt += 1;
                 }
                 // No IPv6 loopback here (disabled, or no such address family):
-                // nobody can bind ::1, and `localhost` cannot resolve to it.
+                // nobody can listen on ::1 either, so a browser that tries it
+                // fails over to 127.0.0.1.
                 Err(e) => {
                     tracing::info!("no IPv6 loopback ({e}); listening on 127.0.0.1 only");
                     break (v4, None, bound);
