@@ -8,9 +8,10 @@ use pinterest_sdk::{Client, RawRequest};
 use serde_json::{Map, Value};
 
 use crate::cli::ApiArgs;
-use crate::output::{CliError, CliResult};
+use crate::output::{CliError, CliResult, json_text, terminal_safe};
 
-/// A `-F` value: JSON scalars stay typed, `@file` reads a file (`@-` stdin).
+/// A `-F` value: `true`, `false`, `null` and JSON numbers stay typed, `@file`
+/// reads a file (`@-` stdin), anything else is the string as written.
 pub fn typed_value(raw: &str) -> CliResult<Value> {
     if let Some(path) = raw.strip_prefix('@') {
         let mut text = String::new();
@@ -21,16 +22,27 @@ pub fn typed_value(raw: &str) -> CliResult<Value> {
         }
         return Ok(Value::String(text.trim_end_matches('\n').to_owned()));
     }
-    match raw {
-        "true" => Ok(Value::Bool(true)),
-        "false" => Ok(Value::Bool(false)),
-        "null" => Ok(Value::Null),
-        _ => Ok(raw
-            .parse::<i64>()
-            .map(Value::from)
-            .or_else(|_| raw.parse::<f64>().map(Value::from))
-            .unwrap_or_else(|_| Value::String(raw.to_owned()))),
+    Ok(match raw {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        _ => json_number(raw).map_or_else(|| Value::String(raw.to_owned()), Value::Number),
+    })
+}
+
+/// `raw` as a number when it is written exactly as a JSON number and stays
+/// exact: integers within 64 bits, finite decimals. Not `NaN`, `inf`, `+5`,
+/// `.5`, ` 5` or a 30-digit id (which Rust's parsers would take, `NaN` and
+/// `inf` ending up as `null`): those stay strings.
+fn json_number(raw: &str) -> Option<serde_json::Number> {
+    let starts = raw.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+    let ends = raw.ends_with(|c: char| c.is_ascii_digit());
+    if !(starts && ends) {
+        return None;
     }
+    let n: serde_json::Number = serde_json::from_str(raw).ok()?;
+    let integer = !raw.contains(['.', 'e', 'E']);
+    (!integer || n.is_i64() || n.is_u64()).then_some(n)
 }
 
 fn split_field(f: &str) -> CliResult<(&str, &str)> {
@@ -65,7 +77,7 @@ pub async fn run(client: &Client, args: &ApiArgs) -> CliResult {
     let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
     let path = path.strip_prefix("/v5/").map(|p| format!("/{p}")).unwrap_or(path);
     if pinterest_sdk::registry::route(method.as_str(), &path).is_none() {
-        eprintln!("note: {method} {path} is not an operation of the spec; sending it anyway");
+        eprintln!("note: {method} {} is not an operation of the spec; sending it anyway", terminal_safe(&path));
     }
     let has_body = !matches!(method, Method::GET | Method::DELETE | Method::HEAD);
     let fields = fields(args)?;
@@ -109,7 +121,7 @@ pub async fn run(client: &Client, args: &ApiArgs) -> CliResult {
     let mut stdout = std::io::stdout().lock();
     if !args.paginate {
         let value = build(None).send().await?;
-        let text = serde_json::to_string_pretty(&value).map_err(|e| CliError::Local(e.to_string()))?;
+        let text = json_text(&value, true)?;
         return writeln!(stdout, "{text}").map_err(|e| CliError::Local(e.to_string()));
     }
     if method != Method::GET {
@@ -126,7 +138,7 @@ pub async fn run(client: &Client, args: &ApiArgs) -> CliResult {
         let page = build(bookmark).send().await?;
         let items = page.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
         for item in &items {
-            let line = serde_json::to_string(item).map_err(|e| CliError::Local(e.to_string()))?;
+            let line = json_text(item, false)?;
             writeln!(stdout, "{line}").map_err(|e| CliError::Local(e.to_string()))?;
         }
         cursor.advance_page(page.get("bookmark").and_then(Value::as_str).map(str::to_owned), items.len());
@@ -152,5 +164,175 @@ mod tests {
         assert!(typed_value("@/does/not/exist").is_err());
         assert!(split_field("=x").is_err());
         assert!(split_field("novalue").is_err());
+    }
+
+    #[test]
+    fn only_exact_json_numbers_become_numbers() {
+        for (raw, want) in [
+            ("-3", serde_json::json!(-3)),
+            ("18446744073709551615", serde_json::json!(u64::MAX)),
+            ("1e3", serde_json::json!(1000.0)),
+            ("NaN", Value::from("NaN")),
+            ("inf", Value::from("inf")),
+            ("+5", Value::from("+5")),
+            (".5", Value::from(".5")),
+            (" 5", Value::from(" 5")),
+            ("5 ", Value::from("5 ")),
+            ("1e400", Value::from("1e400")),
+            ("123456789012345678901234567890", Value::from("123456789012345678901234567890")),
+            ("0x10", Value::from("0x10")),
+            ("", Value::from("")),
+        ] {
+            assert_eq!(typed_value(raw).unwrap(), want, "{raw:?}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn args(fields: Vec<String>, typed_fields: Vec<String>) -> ApiArgs {
+            ApiArgs {
+                method: "GET".into(),
+                path: "/boards".into(),
+                fields,
+                typed_fields,
+                input: None,
+                paginate: false,
+                headers: Vec::new(),
+            }
+        }
+
+        /// Characters the parser cares about, often; any character, sometimes.
+        fn interesting_char() -> impl Strategy<Value = char> {
+            prop_oneof![
+                3 => prop::sample::select(vec![
+                    '=', '@', '-', '+', '.', 'e', 'E', '0', '1', '9', ' ', '\t', '\n', '\u{0}', '\u{1b}', '\u{9b}',
+                    'é', '\u{feff}', 'N', 'a', 'n', 'i', 'f', 't', 'r', 'u', 'l', 's',
+                ]),
+                1 => any::<char>(),
+            ]
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop::collection::vec(interesting_char(), 0..16).prop_map(|cs| cs.into_iter().collect())
+        }
+
+        /// A value that parses (a number, a literal, a word) with a few
+        /// characters inserted, replaced or removed.
+        fn mutated() -> impl Strategy<Value = String> {
+            let seeds = prop::sample::select(vec![
+                "25",
+                "-1",
+                "0",
+                "-0",
+                "1.5",
+                "-2.5e-3",
+                "1E10",
+                "9223372036854775807",
+                "9223372036854775808",
+                "18446744073709551616",
+                "true",
+                "false",
+                "null",
+                "Cake",
+                "",
+            ]);
+            let edit = (0usize..32, prop_oneof![Just(None), interesting_char().prop_map(Some)], any::<bool>());
+            (seeds, prop::collection::vec(edit, 0..4)).prop_map(|(seed, edits)| {
+                let mut cs: Vec<char> = seed.chars().collect();
+                for (at, c, replace) in edits {
+                    let at = at % (cs.len() + 1);
+                    match (c, replace && at < cs.len()) {
+                        (Some(c), true) => cs[at] = c,
+                        (Some(c), false) => cs.insert(at, c),
+                        (None, _) if at < cs.len() => {
+                            cs.remove(at);
+                        }
+                        (None, _) => {}
+                    }
+                }
+                cs.into_iter().collect()
+            })
+        }
+
+        /// `-F` values that do not start with `@` (those read files: a
+        /// separate, deterministic test).
+        fn typed_raw() -> impl Strategy<Value = String> {
+            prop_oneof![text(), mutated()].prop_filter("@ reads a file", |v| !v.starts_with('@'))
+        }
+
+        /// What `typed_value` promises: literals and exact JSON numbers are
+        /// typed, and nothing else is changed.
+        fn check_typed(raw: &str, v: &Value) -> Result<(), TestCaseError> {
+            match v {
+                Value::Bool(b) => prop_assert_eq!(raw, if *b { "true" } else { "false" }),
+                Value::Null => prop_assert_eq!(raw, "null"),
+                Value::Number(n) => {
+                    // `raw` is JSON for exactly this number...
+                    prop_assert_eq!(serde_json::from_str::<Value>(raw).ok(), Some(v.clone()), "{:?}", raw);
+                    prop_assert!(!raw.starts_with(char::is_whitespace) && !raw.ends_with(char::is_whitespace));
+                    // ...and an integer is exact.
+                    if let Some(i) = n.as_i64() {
+                        prop_assert_eq!(raw.parse::<i128>().ok(), Some(i128::from(i)), "{:?}", raw);
+                    } else if let Some(u) = n.as_u64() {
+                        prop_assert_eq!(raw.parse::<i128>().ok(), Some(i128::from(u)), "{:?}", raw);
+                    } else {
+                        prop_assert!(n.as_f64().is_some_and(f64::is_finite));
+                        prop_assert!(raw.contains(['.', 'e', 'E']), "{:?} lost digits", raw);
+                    }
+                }
+                Value::String(s) => prop_assert_eq!(s, raw, "a string is kept as written"),
+                other => prop_assert!(false, "{:?} became {:?}", raw, other),
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Any `-f`/`-F` argument: a field or a usage error, never a panic.
+            #[test]
+            fn any_field_arguments_parse_or_fail_cleanly(
+                raw in prop::collection::vec(prop_oneof![text(), mutated()], 0..4),
+                typed in prop::collection::vec(
+                    // No `=` in the key, so the value is never a `@file` to read.
+                    (text(), typed_raw()).prop_map(|(k, v)| format!("{}={v}", k.replace('=', ""))).boxed()
+                        .prop_union(typed_raw().boxed()),
+                    0..4,
+                ),
+            ) {
+                match fields(&args(raw.clone(), typed.clone())) {
+                    Ok(parsed) => prop_assert_eq!(parsed.len(), raw.len() + typed.len()),
+                    Err(e) => prop_assert!(matches!(e, CliError::Usage(_)), "{:?}", e),
+                }
+            }
+
+            /// `-f KEY=VALUE` round-trips: the key up to the first `=`, the
+            /// rest as the string value, whatever it holds.
+            #[test]
+            fn raw_fields_round_trip(key in text(), value in text()) {
+                let key = key.replace('=', "");
+                prop_assume!(!key.is_empty());
+                let parsed = fields(&args(vec![format!("{key}={value}")], Vec::new())).unwrap();
+                prop_assert_eq!(parsed, vec![(key, Value::String(value))]);
+            }
+
+            /// `-F KEY=VALUE`: the key as with `-f`, the value typed as
+            /// promised; typing it again gives the same value.
+            #[test]
+            fn typed_fields_keep_their_meaning(key in text(), value in typed_raw()) {
+                let key = key.replace('=', "");
+                prop_assume!(!key.is_empty());
+                let parsed = fields(&args(Vec::new(), vec![format!("{key}={value}")])).unwrap();
+                prop_assert_eq!(parsed.len(), 1);
+                prop_assert_eq!(&parsed[0].0, &key);
+                check_typed(&value, &parsed[0].1)?;
+                let again = typed_value(&query_text(&parsed[0].1)).unwrap();
+                if parsed[0].1.is_string() || parsed[0].1.as_i64().is_some() || parsed[0].1.as_u64().is_some() {
+                    prop_assert_eq!(again, parsed[0].1.clone());
+                }
+            }
+        }
     }
 }

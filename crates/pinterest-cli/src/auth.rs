@@ -9,7 +9,7 @@ use pinterest_sdk::oauth::{OAuthError, RevocableToken, Scope};
 use pinterest_sdk::secret::AccessToken;
 
 use crate::cli::{AuthCmd, LoginArgs};
-use crate::login::{LoginError, Loopback};
+use crate::login::{self, LoginError, Loopback};
 use crate::output::{CliError, CliResult, Out, to_json};
 use crate::profile::Profile;
 
@@ -94,9 +94,7 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
         profile.save_login(Some(&app), &config, &tokens).await?;
         return Ok(tokens);
     }
-    let listener = Loopback::bind(args.port).await.map_err(|e| {
-        CliError::Local(format!("cannot listen on 127.0.0.1:{} for the redirect: {e} (try --port)", args.port))
-    })?;
+    let listener = Loopback::bind(args.port).await.map_err(|e| CliError::Local(format!("{e} (try --port)")))?;
     login_through(profile, &app, listener, &scopes, Duration::from_secs(args.timeout), opener).await
 }
 
@@ -111,11 +109,12 @@ pub async fn login_through(
     opener: Opener,
 ) -> CliResult<TokenSet> {
     let config = profile.config()?;
+    // With a redirect URI, the OAuth client uses PKCE (S256).
     let oauth = profile.oauth(app, Some(listener.redirect_uri()))?;
     let (url, pending) = oauth.authorization_url_with(scopes);
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, redirect_uri = listener.redirect_uri(), "waiting for the redirect");
-    }
+    let state =
+        login::state_of(&url).ok_or_else(|| CliError::Local("the authorization URL has no state parameter".into()))?;
+    tracing::info!(addrs = ?listener.local_addrs(), redirect_uri = listener.redirect_uri(), "waiting for the redirect");
     let fetcher = match opener {
         Opener::Fetch => Some(tokio::spawn(fetch_like_a_browser(url.to_string()))),
         Opener::System if webbrowser::open(url.as_str()).is_ok() => {
@@ -128,7 +127,7 @@ pub async fn login_through(
         }
     };
     let result = listener
-        .serve(&pending, deadline, |code| async {
+        .serve(&pending, state, deadline, |code| async {
             let tokens = oauth.exchange_verified(&pending, code).await?;
             profile.save_login(Some(app), &config, &tokens).await?;
             Ok(tokens)
@@ -147,7 +146,6 @@ pub async fn login_through(
         }
         Err(LoginError::Callback(e)) => Err(CliError::Auth(format!("login failed: {e}"))),
         Err(LoginError::Exchange(e)) => Err(e),
-        Err(LoginError::Io(e)) => Err(CliError::Local(format!("the redirect listener failed: {e}"))),
     }
 }
 

@@ -82,7 +82,10 @@ pub struct LoginArgs {
     #[arg(long)]
     pub scopes: Option<String>,
     /// Port of the loopback redirect listener; `http://localhost:<port>/` must be
-    /// a redirect URI of the app.
+    /// a redirect URI of the app. The listener takes this port on both 127.0.0.1
+    /// and [::1] (a browser may resolve `localhost` to either) and refuses to
+    /// start when another program holds it on either. Requests other than the
+    /// redirect with this login's `state` are answered 4xx and ignored.
     #[arg(long, default_value_t = 8085)]
     pub port: u16,
     /// Print the URL instead of opening a browser.
@@ -108,7 +111,9 @@ pub struct ApiArgs {
     /// A string field: a query parameter for GET/DELETE, a JSON body field otherwise.
     #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
     pub fields: Vec<String>,
-    /// A typed field: numbers, true/false and null are JSON; `@file` reads a file.
+    /// A typed field: true, false, null and JSON numbers (integers within 64 bits)
+    /// are JSON values, anything else (`NaN`, `+5`, a 30-digit id) is the string as
+    /// written; `@file` reads a file (`@-` stdin).
     #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
     pub typed_fields: Vec<String>,
     /// The JSON request body from a file (`-` for stdin).

@@ -33,9 +33,7 @@ impl Drop for TempDir {
 
 pub async fn run(out: Out, args: &DemoArgs) -> CliResult {
     let dir = TempDir(std::env::temp_dir().join(format!("pinterest-demo-{}-{:x}", std::process::id(), rand_suffix())));
-    let listener = Loopback::bind(args.port)
-        .await
-        .map_err(|e| CliError::Local(format!("cannot listen on 127.0.0.1:{}: {e} (try --port)", args.port)))?;
+    let listener = Loopback::bind(args.port).await.map_err(|e| CliError::Local(format!("{e} (try --port)")))?;
     let emulator = Emulator::builder()
         .auto_approve(true)
         .demo_redirect_uri(listener.redirect_uri())

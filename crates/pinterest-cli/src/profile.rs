@@ -189,11 +189,13 @@ impl Profile {
         }
     }
 
-    /// The OAuth client of the profile's app.
+    /// The OAuth client of the profile's app. With a redirect URI (a browser
+    /// login) it uses PKCE (S256): the code the redirect carries is worth
+    /// nothing without the verifier only this process holds.
     pub fn oauth(&self, app: &AppCredentials, redirect_uri: Option<&str>) -> CliResult<OAuth> {
         let mut b = OAuth::builder(app.client_id.clone(), app.client_secret.expose_secret()).config(self.config()?);
         if let Some(uri) = redirect_uri {
-            b = b.redirect_uri(uri);
+            b = b.redirect_uri(uri).pkce(true);
         }
         Ok(b.build()?)
     }

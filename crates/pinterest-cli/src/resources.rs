@@ -9,7 +9,7 @@ use pinterest_sdk::{Client, models};
 use serde_json::Value;
 
 use crate::cli::{AnalyticsCmd, BoardsCmd, MediaCmd, PinsCmd, SearchCmd, SectionsCmd};
-use crate::output::{CliError, CliResult, Out, to_json};
+use crate::output::{CliError, CliResult, Out, terminal_safe, to_json};
 
 const BOARD_COLUMNS: &[&str] = &["id", "name", "privacy", "pin_count", "description"];
 const PIN_COLUMNS: &[&str] = &["id", "title", "board_id", "link", "created_at"];
@@ -142,7 +142,10 @@ pub async fn media(client: &Client, out: Out, cmd: &MediaCmd) -> CliResult {
                 .upload_video(VideoSource::path(file))
                 .poll_interval(Duration::from_secs(*poll))
                 .on_event(move |e| match e {
-                    MediaEvent::Registered { media_id } => b.set_message(format!("uploading media {media_id}")),
+                    // Server text: escaped before it reaches the terminal.
+                    MediaEvent::Registered { media_id } => {
+                        b.set_message(format!("uploading media {}", terminal_safe(media_id)));
+                    }
                     MediaEvent::Uploading { sent, total } => {
                         if let Some(total) = total {
                             b.set_length(*total);
@@ -153,7 +156,7 @@ pub async fn media(client: &Client, out: Out, cmd: &MediaCmd) -> CliResult {
                         b.set_message("processing");
                         b.enable_steady_tick(Duration::from_millis(120));
                     }
-                    MediaEvent::Status(s) => b.set_message(format!("processing: {s}")),
+                    MediaEvent::Status(s) => b.set_message(format!("processing: {}", terminal_safe(&s.to_string()))),
                     _ => {}
                 })
                 .send()

@@ -7,23 +7,18 @@
 //! `PINTEREST_ALLOW_SKIP` names `browser`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
 
-use std::io::{BufRead, BufReader, Read};
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
 use pinterest_emulator::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pinterest");
-
+use common::Login;
 use pinterest_test_support::{Need, skip, which};
 
-/// The redirect URI in an authorization URL (the CLI's listener bound port 0
-/// and names its port there).
-fn redirect_uri_of(url: &str) -> String {
-    let url = url::Url::parse(url).unwrap();
-    url.query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned()).unwrap()
-}
+const BIN: &str = env!("CARGO_BIN_EXE_pinterest");
 
 /// Starts chromedriver on a port it picks itself, and reads that port from
 /// what it prints (no port is guessed beforehand).
@@ -51,45 +46,6 @@ impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// Starts `pinterest auth login --no-browser` and returns it with the URL it printed.
-#[allow(clippy::zombie_processes, reason = "the child is returned; the caller waits for it")]
-fn start_login(cmd: &mut Command) -> (Child, String, String) {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no URL printed: {seen}");
-        }
-        seen.push_str(&line);
-        if let Some(rest) = line.trim().strip_prefix("http") {
-            let url = format!("http{rest}");
-            // Keep draining stderr so the child never blocks on it.
-            let mut rest = String::new();
-            std::thread::spawn(move || {
-                let _ = stderr.read_to_string(&mut rest);
-                rest
-            });
-            return (child, url, seen);
-        }
-    }
-}
-
-fn wait(child: Child, timeout: Duration) -> std::process::Output {
-    let started = Instant::now();
-    let mut child = child;
-    loop {
-        if let Some(_status) = child.try_wait().unwrap() {
-            return child.wait_with_output().unwrap();
-        }
-        assert!(started.elapsed() < timeout, "the CLI did not finish");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -137,31 +93,31 @@ fn a_real_browser_allows_and_then_denies() {
             .expect("a browser session");
 
         // Allow.
-        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", "0", "--timeout", "60"]));
-        assert!(emulator.register_redirect_uri(DEMO_CLIENT_ID, redirect_uri_of(&url)));
-        browser.goto(&url).await.unwrap();
+        let login = Login::start(cli().args(["auth", "login", "--no-browser", "--port", "0", "--timeout", "60"]));
+        assert!(emulator.register_redirect_uri(DEMO_CLIENT_ID, login.redirect_uri()));
+        browser.goto(login.url.as_str()).await.unwrap();
         let scopes = browser.find(Locator::Id("scopes")).await.unwrap().text().await.unwrap();
         assert!(scopes.contains("pins:read"), "{scopes}");
         browser.find(Locator::Id("allow")).await.unwrap().click().await.unwrap();
         let result = browser.wait().for_element(Locator::Id("result")).await.unwrap();
         assert_eq!(result.attr("data-ok").await.unwrap().as_deref(), Some("true"));
-        let out = tokio::task::block_in_place(|| wait(child, Duration::from_secs(60)));
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        let out = tokio::task::block_in_place(|| login.finish());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(dir.path().join("default.json").exists(), "logged in with a stored token");
         let me = cli().args(["me", "--json"]).output().unwrap();
         assert!(String::from_utf8_lossy(&me.stdout).contains("emulator_user"));
 
         // Deny.
         assert!(cli().args(["auth", "logout"]).status().unwrap().success());
-        let (child, url, _) = start_login(cli().args(["auth", "login", "--no-browser", "--port", "0", "--timeout", "60"]));
-        assert!(emulator.register_redirect_uri(DEMO_CLIENT_ID, redirect_uri_of(&url)));
-        browser.goto(&url).await.unwrap();
+        let login = Login::start(cli().args(["auth", "login", "--no-browser", "--port", "0", "--timeout", "60"]));
+        assert!(emulator.register_redirect_uri(DEMO_CLIENT_ID, login.redirect_uri()));
+        browser.goto(login.url.as_str()).await.unwrap();
         browser.find(Locator::Id("deny")).await.unwrap().click().await.unwrap();
         let result = browser.wait().for_element(Locator::Id("result")).await.unwrap();
         assert_eq!(result.attr("data-ok").await.unwrap().as_deref(), Some("false"));
         assert!(result.text().await.unwrap().contains("denied"));
-        let out = tokio::task::block_in_place(|| wait(child, Duration::from_secs(60)));
-        assert_eq!(out.status.code(), Some(3));
+        let out = tokio::task::block_in_place(|| login.finish());
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(!dir.path().join("default.json").exists(), "nothing stored");
         browser.close().await.unwrap();
     });

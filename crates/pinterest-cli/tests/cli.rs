@@ -3,10 +3,12 @@
 //! codes, the upload flow, two processes sharing a profile, and canaries.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::Login;
 use pinterest_emulator::{App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, EmulatorHandle, Fault, FaultKind};
 use pinterest_test_support::Need;
 use serde_json::Value;
@@ -55,31 +57,6 @@ fn env() -> Env {
     env_with(None, true)
 }
 
-/// A login in progress: the child, the authorization URL it printed and
-/// what it wrote to stderr so far.
-struct Login {
-    child: std::process::Child,
-    url: url::Url,
-    stderr: BufReader<std::process::ChildStderr>,
-    seen: String,
-}
-
-impl Login {
-    /// The redirect URI the CLI's listener answers on.
-    fn redirect_uri(&self) -> String {
-        self.url.query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned()).unwrap()
-    }
-
-    /// Waits for the CLI to finish; its stderr is all it printed.
-    fn finish(mut self) -> Output {
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
-        let mut out = self.child.wait_with_output().unwrap();
-        out.stderr = format!("{}{rest}", self.seen).into_bytes();
-        out
-    }
-}
-
 impl Env {
     fn emu(&self) -> &EmulatorHandle {
         self.emulator.as_ref().unwrap()
@@ -92,7 +69,13 @@ impl Env {
 
     /// For spawning.
     fn std_cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
+        self.cmd_for(BIN)
+    }
+
+    /// `program` (the CLI, or a wrapper that execs it) with the
+    /// environment of this test's emulator and profile directory.
+    fn cmd_for(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
         c.env("PINTEREST_CONFIG_DIR", self.dir.path())
             .env("PINTEREST_API_URI", self.emu().base_url())
             .env("PINTEREST_OAUTH_URI", self.emu().base_url())
@@ -116,36 +99,18 @@ impl Env {
     }
 
     /// Starts `pinterest auth login --no-browser --port 0` and reads the
-    /// authorization URL it prints. The listener binds a free port itself
-    /// and names it in the URL's redirect URI, so no port is guessed.
+    /// authorization URL it prints.
     fn start_login(&self, timeout_secs: u32, extra: &[&str]) -> Login {
+        self.start_login_in(self.std_cmd(), timeout_secs, extra)
+    }
+
+    /// Like [`Env::start_login`], with `cmd` (the CLI or a wrapper that
+    /// execs it with the arguments that follow) in place of the CLI.
+    fn start_login_in(&self, mut cmd: Command, timeout_secs: u32, extra: &[&str]) -> Login {
         let timeout = timeout_secs.to_string();
-        let mut child = self
-            .std_cmd()
-            .args(["auth", "login", "--no-browser", "--port", "0", "--timeout", &timeout])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        let url = loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).unwrap() == 0 {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("no URL printed: {seen}");
-            }
-            seen.push_str(&line);
-            if let Some(url) = line.trim().strip_prefix("http") {
-                break url::Url::parse(&format!("http{url}")).unwrap();
-            }
-        };
-        let login = Login { child, url, stderr, seen };
-        let port = url::Url::parse(&login.redirect_uri()).unwrap().port().unwrap();
-        assert_ne!(port, 0);
-        self.login_port.set(port);
+        let login =
+            Login::start(cmd.args(["auth", "login", "--no-browser", "--port", "0", "--timeout", &timeout]).args(extra));
+        self.login_port.set(login.port());
         login
     }
 
@@ -154,15 +119,30 @@ impl Env {
     /// person (the emulator approves at once).
     fn browser_login(&self, extra: &[&str]) -> Output {
         let login = self.start_login(30, extra);
+        self.approve(&login);
+        login.finish()
+    }
+
+    /// Registers the login's redirect URI with the app and opens its URL
+    /// with an HTTP client that follows redirects, as a browser would (the
+    /// emulator approves at once and redirects to the CLI's listener).
+    fn approve(&self, login: &Login) {
+        self.open_like_a_browser(login, login.url.as_str());
+    }
+
+    /// Like [`Env::approve`], with `url` in place of the printed one.
+    fn open_like_a_browser(&self, login: &Login, url: &str) {
         assert!(self.emu().register_redirect_uri(&self.app.0, login.redirect_uri()));
         pinterest_sdk::internal::install_crypto_provider();
         self.rt.block_on(async {
             let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-            let page = browser.get(login.url.as_str()).send().await.unwrap();
-            assert!(page.headers()["cache-control"] == "no-store");
-            assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+            // When the CLI is gone the redirect finds no listener; its exit
+            // (which the caller checks) says why.
+            if let Ok(page) = browser.get(url).send().await {
+                assert!(page.headers()["cache-control"] == "no-store");
+                assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+            }
         });
-        login.finish()
     }
 
     fn token_file(&self) -> PathBuf {
@@ -642,4 +622,292 @@ fn a_command_outside_the_logins_scopes_is_refused_before_sending() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs the scope") && err.contains("pinterest auth login --scopes"), "{err}");
     assert!(!env.emu().requests().iter().any(|r| r.operation.as_deref() == Some("pins/list")), "nothing was sent");
+}
+
+/// One raw HTTP/1.1 request to `addr`; the whole answer (the CLI's listener
+/// closes each connection once it has answered).
+fn raw_request(addr: impl std::net::ToSocketAddrs, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn get_request(target: &str) -> String {
+    format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n")
+}
+
+/// Fails when what the CLI printed (which must be UTF-8) holds a control
+/// character (C0 but the line feed, DEL, C1), naming the first few.
+fn assert_no_raw_controls(printed: &[u8], what: &str) {
+    let text = std::str::from_utf8(printed).expect("the CLI prints UTF-8");
+    let controls: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
+    let first: Vec<char> = controls.iter().take(8).copied().collect();
+    assert!(controls.is_empty(), "{what}: {} raw control characters, first {first:?}", controls.len());
+}
+
+/// Issue 11: any request to the listener without the login's `state` (a web
+/// page's `<img src="http://127.0.0.1:8085/">`, a local `curl`, a favicon
+/// fetch, a forged redirect) used to end the login and close the port.
+/// Each gets a short neutral 4xx that echoes nothing, and the real redirect
+/// still logs in afterwards.
+#[test]
+fn stray_requests_to_the_listener_do_not_end_the_login() {
+    let env = env();
+    let login = env.start_login(60, &[]);
+    let port = login.port();
+    let state = login.param("state").unwrap();
+    let marker = "m4rker";
+    let strays = [
+        (get_request("/"), "400"),
+        (get_request(&format!("/?code={marker}")), "400"),
+        (get_request(&format!("/?code={marker}&state={marker}")), "400"),
+        (get_request(&format!("/?error=access_denied&error_description={marker}")), "400"),
+        (get_request(&format!("/?error=access_denied&state={marker}")), "400"),
+        (get_request(&format!("/?code={marker}&state=")), "400"),
+        (get_request(&format!("/?code={marker}&State={state}")), "400"),
+        (get_request("/favicon.ico"), "404"),
+        (get_request(&format!("/{marker}?state={state}&code={marker}")), "404"),
+        (format!("POST /?code={marker}&state={state} HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), "405"),
+        (format!("GET /?state={marker}\r\n\r\n"), "400"),
+    ];
+    for (request, status) in &strays {
+        let answer = raw_request(("127.0.0.1", port), request);
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{request:?} got {answer}");
+        assert!(!answer.contains(marker), "the answer echoes the request: {answer}");
+        assert!(!answer.contains(&state), "the answer shows the state: {answer}");
+        let lower = answer.to_ascii_lowercase();
+        assert!(lower.contains("cache-control: no-store") && lower.contains("referrer-policy: no-referrer"));
+    }
+    // Bytes that are no HTTP at all, and a connection closed at once.
+    let _ = raw_request(("127.0.0.1", port), "\u{16}\u{3}\u{1}\u{0}\r\n\r\n");
+    drop(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+    env.approve(&login);
+    let out = login.finish();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(env.stored()["access_token"].is_string(), "the tokens are stored");
+    assert_eq!(env.emu().token_requests(Some("authorization_code")), 1);
+}
+
+/// A redirect with the login's `state` and an `error` ends the login (exit
+/// 3, nothing stored), and the error text the redirect carries reaches the
+/// terminal with its control characters escaped.
+#[test]
+fn a_redirect_with_the_state_and_an_error_ends_the_login_escaped() {
+    let env = env();
+    let login = env.start_login(60, &[]);
+    let port = login.port();
+    let state = login.param("state").unwrap();
+    let error = "%1B%5D0%3Bpwned%07%1B%5B2J%C2%9B31m%08%0D";
+    let answer = raw_request(
+        ("127.0.0.1", port),
+        &get_request(&format!("/?error={error}&error_description=%1B%5D0%3Bx%07&state={state}")),
+    );
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(!answer.contains("pwned"), "{answer}");
+    let out = login.finish();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("pwned"), "the error is shown: {err}");
+    assert_no_raw_controls(&out.stderr, "stderr");
+    assert!(err.contains("\\u{1b}]0;pwned\\u{7}"), "escaped: {err}");
+    assert!(!env.token_file().exists());
+    assert_eq!(env.emu().token_requests(None), 0);
+}
+
+/// Issue 12: with few file descriptors (`ulimit -n 40`) and many idle
+/// connections held open, the listener used to fail with "Too many open
+/// files". It bounds its connections (the oldest idle one makes room for a
+/// new one), times out idle ones and backs off on accept errors, so the
+/// real redirect still logs in. At 40 descriptors the bound alone keeps
+/// `accept` from failing; at 24 (the CLI holds about 13 before any
+/// connection) `accept` does fail, and the back-off and eviction carry the
+/// login through.
+#[test]
+fn a_login_survives_many_idle_connections_under_a_low_descriptor_limit() {
+    for limit in [40, 24] {
+        let env = env();
+        let mut wrapper = env.cmd_for("sh");
+        wrapper.args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\""), BIN]);
+        let login = env.start_login_in(wrapper, 120, &["-vv"]);
+        let port = login.port();
+        // Held open, never sending a byte, until the login is over.
+        let mut idle = Vec::new();
+        for _ in 0..60 {
+            idle.push(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+        }
+        for _ in 0..20 {
+            if let Ok(s) = std::net::TcpStream::connect(("::1", port)) {
+                idle.push(s);
+            }
+        }
+        env.approve(&login);
+        let out = login.finish();
+        assert!(out.status.success(), "ulimit -n {limit}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(env.stored()["access_token"].is_string(), "ulimit -n {limit}: the tokens are stored");
+        if limit == 24 {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("accepting a connection failed"), "accept never failed, so the back-off did not run");
+        }
+        drop(idle);
+    }
+}
+
+/// Issue 13: every browser login uses PKCE (S256). The printed URL carries
+/// the challenge; the exchange carries the verifier, which the emulator
+/// checks: a login whose challenge was swapped on the way to the consent
+/// page cannot be completed with the code it yields.
+#[test]
+fn browser_logins_use_pkce() {
+    let env = env();
+    let login = env.start_login(60, &[]);
+    assert_eq!(login.param("code_challenge_method").as_deref(), Some("S256"));
+    let challenge = login.param("code_challenge").expect("a code_challenge");
+    assert_eq!(challenge.len(), 43, "base64url of a SHA-256 digest: {challenge}");
+    assert!(challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    env.approve(&login);
+    let out = login.finish();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(env.run(&["auth", "logout"]).status.success());
+
+    // The same flow with another challenge in the URL: the CLI's verifier
+    // does not match it, so the exchange is refused and nothing is stored.
+    let login = env.start_login(60, &[]);
+    let mut swapped = login.url.clone();
+    let pairs: Vec<(String, String)> = login
+        .url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "code_challenge" { "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into() } else { v };
+            (k.into_owned(), v.into_owned())
+        })
+        .collect();
+    swapped.query_pairs_mut().clear().extend_pairs(pairs);
+    env.open_like_a_browser(&login, swapped.as_str());
+    let out = login.finish();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(!env.token_file().exists(), "nothing stored");
+    assert_eq!(env.emu().token_requests(Some("authorization_code")), 2, "the second code was tried once");
+}
+
+/// Issue 13: the redirect URI says `localhost`, which a browser may resolve
+/// to 127.0.0.1 or ::1. The CLI listens on both; when another program
+/// holds the port on either, it refuses to start the login (no URL is
+/// printed, so no code can be issued to the squatter).
+#[test]
+fn a_squatter_on_either_loopback_address_stops_the_login() {
+    let env = env();
+    // A port free on 127.0.0.1 that the squatter holds on [::1].
+    let v6_squatter = (0..20).find_map(|_| {
+        let l = std::net::TcpListener::bind(("::1", 0)).ok()?;
+        let port = l.local_addr().ok()?.port();
+        std::net::TcpListener::bind(("127.0.0.1", port)).ok().map(|_| (l, port))
+    });
+    match v6_squatter {
+        Some((_squatter, port)) => {
+            let out = env.run(&["auth", "login", "--no-browser", "--port", &port.to_string(), "--timeout", "30"]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            assert!(err.contains(&format!("[::1]:{port}")), "{err}");
+            assert!(!err.contains("http"), "no authorization URL was printed: {err}");
+        }
+        None => {
+            // No IPv6 loopback here, so nobody can squat it: the login
+            // goes on with 127.0.0.1 alone.
+            let out = env.browser_login(&[]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(env.run(&["auth", "logout"]).status.success());
+        }
+    }
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = squatter.local_addr().unwrap().port();
+    let out = env.run(&["auth", "login", "--no-browser", "--port", &port.to_string(), "--timeout", "30"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("http"), "no authorization URL was printed: {err}");
+    assert!(!env.token_file().exists());
+}
+
+/// Escape sequences that retitle (OSC), clear (CSI) or otherwise drive a
+/// terminal, with C1 controls, BEL, backspace, carriage return and DEL.
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31m\u{9b}1;1H\u{8}\u{8}\r\u{7f}\u{85}\u{0}end";
+
+/// A server on a port it picked that answers every request with `status`,
+/// `content_type` and `body`, until the test process ends.
+fn canned_server(status: u16, content_type: &'static str, body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let body = std::sync::Arc::new(body);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&body);
+            });
+        }
+    });
+    url
+}
+
+/// Issue 11, item 2: server text reaches the terminal with its control
+/// characters escaped, and a huge error message is cut short. JSON output
+/// stays lossless: the escapes are JSON's, so it parses back to the same text.
+#[test]
+fn server_text_with_terminal_escapes_is_escaped_and_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |api: &str, args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("PINTEREST_CONFIG_DIR", dir.path())
+            .env("PINTEREST_API_URI", api)
+            .env("PINTEREST_ACCESS_TOKEN", "a-token")
+            .env_remove("PINTEREST_OAUTH_URI")
+            .env_remove("PINTEREST_PROFILE")
+            .env_remove("PINTEREST_LOG")
+            .output()
+            .unwrap()
+    };
+    let message = HOSTILE.repeat(2 * 1024 * 1024 / HOSTILE.len());
+    let json_error = serde_json::to_vec(&serde_json::json!({"code": 1, "message": message})).unwrap();
+    let errors = [canned_server(400, "application/json", json_error), canned_server(400, "text/plain", message.into())];
+    for api in &errors {
+        for args in [&["me"][..], &["boards", "list", "--json"], &["api", "GET", "/user_account"]] {
+            let out = run(api, args);
+            let err: String = String::from_utf8_lossy(&out.stderr).chars().take(2000).collect();
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(out.stdout.is_empty());
+            assert_no_raw_controls(&out.stderr, &format!("{args:?}"));
+            assert!(err.contains("\\u{1b}]0;pwned\\u{7}"), "{args:?}: the text is shown, escaped: {err}");
+            assert!(out.stderr.len() < 8 * 1024, "{args:?}: {} bytes on stderr", out.stderr.len());
+        }
+    }
+    let user = serde_json::json!({"username": HOSTILE, "account_type": "PERSONAL"});
+    let api = canned_server(200, "application/json", serde_json::to_vec(&user).unwrap());
+    for args in [&["me", "--json"][..], &["api", "GET", "/user_account"]] {
+        let out = run(&api, args);
+        let err: String = String::from_utf8_lossy(&out.stderr).chars().take(2000).collect();
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert_no_raw_controls(&out.stdout, &format!("{args:?}"));
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed["username"], HOSTILE, "{args:?}: lossless");
+    }
 }
