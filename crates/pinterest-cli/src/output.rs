@@ -126,32 +126,25 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 /// The longest error message printed, in characters (after escaping).
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
-/// `text` with every control character (C0, DEL, C1) written as its Rust
-/// escape (`\u{1b}`, `\u{9b}`, `\r`, `\n`, ...), so it cannot drive a
-/// terminal. Borrowed when there is nothing to escape.
+/// `text` with every control character (C0, DEL, C1) and the bidirectional
+/// overrides written as Rust escapes (`\u{1b}`, `\u{9b}`, `\u{202e}`), so it
+/// cannot drive a terminal or reorder what is shown. Borrowed when there is
+/// nothing to escape. (The SDK's own rule, which `ApiError`'s `Display` uses
+/// too.)
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
-    escape_controls(text, false)
+    pinterest_sdk::error::escape_controls(text)
 }
 
 /// Like [`terminal_safe`], keeping line feeds (for multi-line notes).
 pub fn terminal_safe_lines(text: &str) -> Cow<'_, str> {
-    escape_controls(text, true)
-}
-
-fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
-    let escaped = |c: char| c.is_control() && !(keep_newlines && c == '\n');
-    if !text.chars().any(escaped) {
+    if !text.contains('\n') {
+        return terminal_safe(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(terminal_safe).collect();
+    if lines.iter().all(|l| matches!(l, Cow::Borrowed(_))) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if escaped(c) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    Cow::Owned(lines.join("\n"))
 }
 
 /// `text` cut to `max` characters, saying how much was left out.

@@ -911,3 +911,75 @@ fn server_text_with_terminal_escapes_is_escaped_and_bounded() {
         assert_eq!(printed["username"], HOSTILE, "{args:?}: lossless");
     }
 }
+
+/// Issue 11, item 5: a raw path that climbs out of `/v5` is refused before
+/// anything is sent, with the token or without.
+#[test]
+fn raw_paths_cannot_leave_the_api_base() {
+    let env = env();
+    let token = env.emu().issue_token(&["pins:read", "boards:read"]);
+    env.cmd().args(["auth", "login", "--with-token"]).write_stdin(token).assert().success();
+    for path in ["/%2e%2e/_emulator/state", "/%2E%2E/%2e%2e/admin", "/pins/../../_emulator/state", "/pins/%252e%252e/x"]
+    {
+        let out = env.run(&["api", "GET", path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert!(out.stdout.is_empty(), "{path}: the emulator's admin state was printed");
+        assert!(err.contains("leave the API base"), "{path}: {err}");
+    }
+    // The same login still reaches paths under `/v5`.
+    assert!(env.run(&["api", "GET", "/boards"]).status.success());
+}
+
+/// Issue 11, item 9: a token endpoint that answers 400 with a page echoing
+/// the form never gets the refresh token printed.
+#[test]
+fn a_failed_refresh_never_prints_the_refresh_token() {
+    let env = env();
+    let login = env.browser_login(&[]);
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    let refresh = env.stored()["refresh_token"].as_str().unwrap().to_owned();
+    let echo = format!("<html><body>Bad request: grant_type=refresh_token&amp;refresh_token={refresh}</body></html>");
+    let json_echo =
+        serde_json::to_vec(&serde_json::json!({"code": 1, "message": format!("bad token {refresh}")})).unwrap();
+    for hostile in
+        [canned_server(400, "text/html", echo.into_bytes()), canned_server(400, "application/json", json_echo)]
+    {
+        let out = env.cmd().args(["auth", "refresh"]).env("PINTEREST_API_URI", &hostile).output().unwrap();
+        assert!(!out.status.success());
+        for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(!String::from_utf8_lossy(stream).contains(&refresh), "the refresh token is on {name}");
+        }
+    }
+    // The stored set is untouched: the next refresh at the real endpoint works.
+    assert_eq!(env.stored()["refresh_token"].as_str(), Some(refresh.as_str()));
+    assert!(env.run(&["auth", "refresh"]).status.success());
+}
+
+/// Issue 11, item 10: the temporary file a killed save left in the profile
+/// directory (a whole token set) is removed by the next run and by logout.
+#[test]
+fn leftover_temporary_files_are_removed_on_the_next_run_and_on_logout() {
+    let env = env();
+    let token = env.emu().issue_token(&["pins:read", "boards:read"]);
+    env.cmd().args(["auth", "login", "--with-token"]).write_stdin(token).assert().success();
+    let file = env.token_file();
+    let dir = file.parent().unwrap().to_path_buf();
+    let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+    // A writer that died: its pid no longer runs (a reaped child's).
+    let dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    let mut dead = dead;
+    dead.wait().unwrap();
+    let plant = || {
+        let tmp = dir.join(format!(".{name}.{pid}.1f2e3d.tmp"));
+        std::fs::write(&tmp, r#"{"tokens":{"access_token":"pina_CANARY_left_behind"}}"#).unwrap();
+        tmp
+    };
+    let tmp = plant();
+    assert!(env.run(&["auth", "status"]).status.success());
+    assert!(!tmp.exists(), "the next run removed it");
+    let tmp = plant();
+    assert!(env.run(&["auth", "logout"]).status.success());
+    assert!(!tmp.exists(), "logout removed it");
+}

@@ -615,7 +615,8 @@ pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a s
 }
 
 /// `text` made safe for a terminal: control characters (C0, DEL, C1 and
-/// the bidirectional overrides) are written as `\u{..}` escapes, so server
+/// the bidirectional overrides) are written as Rust escapes (`\r`,
+/// `\u{1b}`, `\u{202e}`), so server
 /// text cannot move the cursor, retitle or clear the terminal, or reorder
 /// what is shown. Everything else is kept.
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
@@ -625,7 +626,7 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         if is_dangerous(c) {
-            out.push_str(&c.escape_unicode().to_string());
+            out.extend(c.escape_debug());
         } else {
             out.push(c);
         }
@@ -782,6 +783,15 @@ mod tests {
             br#"{"code":1,"message":"Missing scope."}"#,
         );
         assert!(!e.is_invalid_grant());
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_escaped() {
+        let hostile = "a\u{1b}]0;t\u{7}\r\n\u{9b}\u{7f}\u{202e}\u{2066}\u{200f}é✓";
+        let safe = escape_controls(hostile);
+        assert!(!safe.chars().any(is_dangerous), "{safe}");
+        assert_eq!(safe, "a\\u{1b}]0;t\\u{7}\\r\\n\\u{9b}\\u{7f}\\u{202e}\\u{2066}\\u{200f}é✓");
+        assert!(matches!(escape_controls("plain ünïcode ✓"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]
