@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// A registered OAuth app.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// A registered OAuth app. Its `Debug` leaves the secret out.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct App {
     /// `client_id`.
     pub client_id: String,
@@ -20,6 +20,17 @@ pub struct App {
     pub name: String,
     /// Exact redirect URIs the app may use.
     pub redirect_uris: Vec<String>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("name", &self.name)
+            .field("redirect_uris", &self.redirect_uris)
+            .finish()
+    }
 }
 
 impl App {
@@ -65,7 +76,7 @@ pub struct CodeRec {
 }
 
 /// A consent page shown and not answered yet.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ConsentRec {
     pub app: String,
     pub redirect_uri: String,
@@ -74,13 +85,38 @@ pub struct ConsentRec {
     pub challenge: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Codes and tokens, keyed by their values: its `Debug` shows counts only.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Tokens {
     pub access: BTreeMap<String, AccessRec>,
     pub refresh: BTreeMap<String, RefreshRec>,
     pub codes: BTreeMap<String, CodeRec>,
     pub consents: BTreeMap<String, ConsentRec>,
     pub next_family: u64,
+}
+
+impl std::fmt::Debug for ConsentRec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentRec")
+            .field("app", &self.app)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .field("state", &self.state.as_ref().map(|_| "[redacted]"))
+            .field("pkce", &self.challenge.is_some())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access", &self.access.len())
+            .field("refresh", &self.refresh.len())
+            .field("codes", &self.codes.len())
+            .field("consents", &self.consents.len())
+            .field("next_family", &self.next_family)
+            .finish()
+    }
 }
 
 impl Tokens {
@@ -364,6 +400,29 @@ mod tests {
         assert_eq!(format_time(0), "1970-01-01T00:00:00");
         assert_eq!(format_time(1_735_689_600), "2025-01-01T00:00:00");
         assert_eq!(format_time(1_709_164_800 + 3661), "2024-02-29T01:01:01");
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let mut app = App::demo();
+        app.client_secret = "CANARY-secret".into();
+        let mut data = Data::new(Some(7), vec![app]);
+        data.tokens
+            .access
+            .insert("pina_CANARY".into(), AccessRec { app: "1".into(), scopes: vec![], expires_at: 0, family: None });
+        data.tokens.consents.insert(
+            "CANARY-consent".into(),
+            ConsentRec {
+                app: "1".into(),
+                redirect_uri: "https://localhost/".into(),
+                scopes: vec![],
+                state: Some("CANARY-state".into()),
+                challenge: None,
+            },
+        );
+        let text = format!("{data:?} {:?}", data.tokens.consents.values().next());
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(text.contains("access: 1"), "{text}");
     }
 
     #[test]
