@@ -83,7 +83,7 @@ pub struct LoginArgs {
     pub scopes: Option<String>,
     /// Port of the loopback redirect listener; `http://localhost:<port>/` must be
     /// a redirect URI of the app. The listener takes this port on both 127.0.0.1
-    /// and [::1] (a browser may resolve `localhost` to either) and refuses to
+    /// and ::1 (a browser may resolve `localhost` to either) and refuses to
     /// start when another program holds it on either. Requests other than the
     /// redirect with this login's `state` are answered 4xx and ignored.
     #[arg(long, default_value_t = 8085)]

@@ -7,7 +7,7 @@
 //!   break every app registered that way). A browser may resolve
 //!   `localhost` to 127.0.0.1 or to ::1, so the listener binds **both** on
 //!   the same port: otherwise another program could bind the address left
-//!   free and receive the code. When [::1]:port is held by another program
+//!   free and receive the code. When `[::1]:port` is held by another program
 //!   the login refuses to start ([`BindError`]); when the machine has no
 //!   IPv6 loopback (IPv6 disabled), nobody can bind ::1 either, and
 //!   127.0.0.1 alone is enough. Never anything but loopback.
@@ -162,7 +162,7 @@ pub fn state_of(authorization_url: &url::Url) -> Option<CsrfState> {
 }
 
 impl Loopback {
-    /// Binds 127.0.0.1:`port` and [::1] on the same port (0: any free port).
+    /// Binds 127.0.0.1:`port` and `[::1]` on the same port (0: any free port).
     /// The redirect URI is `http://localhost:<port>/`. Fails when either
     /// address is taken; goes on with 127.0.0.1 alone when the machine has
     /// no IPv6 loopback.
@@ -215,7 +215,7 @@ impl Loopback {
         self
     }
 
-    /// The addresses listened on: 127.0.0.1, then [::1] when the machine has it.
+    /// The addresses listened on: 127.0.0.1, then `[::1]` when the machine has it.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
     }
