@@ -614,11 +614,10 @@ pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a s
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// `text` made safe for a terminal: control characters (C0, DEL, C1 and
-/// the bidirectional overrides) are written as Rust escapes (`\r`,
-/// `\u{1b}`, `\u{202e}`), so server
-/// text cannot move the cursor, retitle or clear the terminal, or reorder
-/// what is shown. Everything else is kept.
+/// `text` made safe for a terminal: control characters (C0, DEL, C1) and
+/// the bidirectional overrides are written as Rust escapes (`\r`,
+/// `\u{1b}`, `\u{202e}`), so server text cannot move the cursor, retitle or
+/// clear the terminal, or reorder what is shown. Everything else is kept.
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(is_dangerous) {
         return std::borrow::Cow::Borrowed(text);
