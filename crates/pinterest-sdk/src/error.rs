@@ -639,7 +639,7 @@ fn is_dangerous(c: char) -> bool {
 
 /// At most `max` characters of `text`, control characters escaped, and a
 /// note of how much was left out.
-pub(crate) struct Shortened<'a> {
+struct Shortened<'a> {
     text: &'a str,
     max: usize,
 }

@@ -24,6 +24,11 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(
 /// (or, with `slashes`, holds a `/` or `\\`): URL parsers and servers
 /// normalise such a segment into a step up the path.
 pub(crate) fn escapes_segment(segment: &str, slashes: bool) -> bool {
+    // Every path parameter of every call comes here: without a `%` there
+    // is nothing to decode, and nothing to allocate.
+    if !segment.contains('%') {
+        return segment == "." || segment == ".." || slashes && segment.contains(['/', '\\']);
+    }
     let mut current = std::borrow::Cow::Borrowed(segment);
     for _ in 0..4 {
         if current == "." || current == ".." || slashes && current.contains(['/', '\\']) {
