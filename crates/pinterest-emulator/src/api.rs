@@ -123,6 +123,55 @@ fn validate_query(op: &OperationInfo, query: &[(String, String)]) -> Result<(), 
 /// The fallback handler: everything under `/v5` that is not the token
 /// endpoint, and 404 for the rest.
 pub async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response<Body> {
+    let live = s.settings.timestamps == crate::Timestamps::Live;
+    let response = answer(&s, req).await;
+    if live { without_offsets(response).await } else { response }
+}
+
+/// `--timestamps live`: every `date-time` of a JSON answer loses its `Z`.
+async fn without_offsets(response: Response<Body>) -> Response<Body> {
+    let is_json = response.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let text = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut v) => {
+            strip_offsets(&mut v);
+            v.to_string()
+        }
+        Err(_) => return Response::from_parts(parts, Body::from(bytes)),
+    };
+    let mut parts = parts;
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, Body::from(text))
+}
+
+fn strip_offsets(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if is_utc_date_time(s) => {
+            s.pop();
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_offsets),
+        serde_json::Value::Object(m) => m.values_mut().for_each(strip_offsets),
+        _ => {}
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
+fn is_utc_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    b.len() > shape.len()
+        && b.last() == Some(&b'Z')
+        && shape.iter().zip(b).all(|(want, got)| if *want == b'd' { got.is_ascii_digit() } else { want == got })
+        && b[shape.len()..b.len() - 1].iter().enumerate().all(|(i, c)| if i == 0 { *c == b'.' } else { c.is_ascii_digit() })
+}
+
+async fn answer(s: &Arc<Shared>, req: Request) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let Some(sub) = path.strip_prefix("/v5") else {
@@ -211,23 +260,109 @@ pub async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response<Body
         }
         _ => None,
     };
-    let call = Call { op, path: params.into_iter().collect(), query, body, scopes: &scopes, shared: &s };
+    if let Some(body) = &body
+        && let Err(message) = check_enums(op.id, body)
+    {
+        return bad_request(&message);
+    }
+    let call = Call { op, path: params.into_iter().collect(), query, body, scopes: &scopes, shared: s };
     if let Some(response) = crate::ops::handle(&call) {
         return response;
     }
-    sample(op)
+    if let Some(response) = crate::world::handle(&call, &s.data()) {
+        return response;
+    }
+    sample(&call)
 }
 
-/// The operation's generated sample response.
-fn sample(op: &OperationInfo) -> Response<Body> {
-    let Some((_, status, body)) = crate::generated::samples::SAMPLES.iter().find(|(id, _, _)| *id == op.id) else {
+/// Refuses a body value outside its enum, naming the place:
+/// `privacy: FOO` on a board is 400, as on Pinterest.
+fn check_enums(op_id: &str, body: &serde_json::Value) -> Result<(), String> {
+    let Some((_, places)) = crate::generated::examples::BODY_ENUMS.iter().find(|(id, _)| *id == op_id) else {
+        return Ok(());
+    };
+    for (place, allowed) in places.iter() {
+        let mut found = Vec::new();
+        values_at(body, place, &mut found);
+        for v in found {
+            // Null is "not given"; a non-string is the shape check's business.
+            if let Some(text) = v.as_str()
+                && !allowed.contains(&text)
+            {
+                let shown: String = text.chars().take(64).collect();
+                return Err(format!(
+                    "invalid request body: `{}` is not a valid value of `{place}` (expected one of {})",
+                    shown.escape_debug(),
+                    allowed.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The values at a dotted place; `[]` steps into every item of a list.
+fn values_at<'v>(v: &'v serde_json::Value, place: &str, out: &mut Vec<&'v serde_json::Value>) {
+    if place.is_empty() {
+        out.push(v);
+        return;
+    }
+    if let Some(rest) = place.strip_prefix("[]") {
+        for item in v.as_array().into_iter().flatten() {
+            values_at(item, rest.strip_prefix('.').unwrap_or(rest), out);
+        }
+        return;
+    }
+    let end = place.find(['.', '[']).unwrap_or(place.len());
+    let (key, rest) = place.split_at(end);
+    if let Some(next) = v.get(key) {
+        values_at(next, rest.strip_prefix('.').unwrap_or(rest), out);
+    }
+}
+
+/// The operation's complete example response, agreeing with the request:
+/// the path's ids are echoed (`id` is the last one, `ad_account_id` and
+/// the like by name) and a list has no next page.
+fn sample(call: &Call<'_>) -> Response<Body> {
+    let op = call.op;
+    let Some((_, status, body)) = crate::generated::examples::RESPONSES.iter().find(|(id, _, _)| *id == op.id)
+    else {
         return json_error(StatusCode::NOT_IMPLEMENTED, 1, "Not emulated.");
     };
     let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
-    let mut r = Response::new(Body::from(*body));
-    *r.status_mut() = status;
-    if !body.is_empty() {
-        r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    if body.is_empty() {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = status;
+        return r;
     }
-    r
+    let mut value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    echo_ids(call, &mut value);
+    json(status, &value)
+}
+
+fn echo_ids(call: &Call<'_>, value: &mut serde_json::Value) {
+    let last = call.op.path.rsplit('/').next().and_then(|s| s.strip_prefix('{')).and_then(|s| s.strip_suffix('}'));
+    let targets: Vec<&mut serde_json::Value> = match value {
+        serde_json::Value::Object(m) if m.contains_key("items") && m.contains_key("bookmark") => {
+            m.insert("bookmark".into(), serde_json::Value::Null);
+            m.get_mut("items").and_then(|i| i.as_array_mut()).map(|a| a.iter_mut().collect()).unwrap_or_default()
+        }
+        serde_json::Value::Object(_) => vec![value],
+        _ => Vec::new(),
+    };
+    for t in targets {
+        let Some(obj) = t.as_object_mut() else { continue };
+        for (name, v) in &call.path {
+            // Only what keeps the field valid: the examples' ids are digits.
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            if obj.get(*name).is_some_and(serde_json::Value::is_string) {
+                obj.insert((*name).to_owned(), serde_json::Value::String(v.clone()));
+            }
+            if Some(*name) == last && obj.get("id").is_some_and(serde_json::Value::is_string) {
+                obj.insert("id".into(), serde_json::Value::String(v.clone()));
+            }
+        }
+    }
 }

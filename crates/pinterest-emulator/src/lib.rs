@@ -34,6 +34,7 @@ mod oauth;
 mod ops;
 mod server;
 pub mod state;
+pub mod world;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -83,6 +84,21 @@ pub struct Settings {
     /// When set, every admin route (not the upload target) wants
     /// `Authorization: Bearer <admin token>`.
     pub admin_token: Option<AdminToken>,
+    /// How API responses write `date-time` values.
+    pub timestamps: Timestamps,
+}
+
+/// How API responses write `date-time` values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Timestamps {
+    /// RFC 3339 with an offset, `2025-01-01T00:00:00Z`, as the spec's
+    /// `format: date-time` requires.
+    #[default]
+    Rfc3339,
+    /// Without the offset, `2025-01-01T00:00:00`, as Pinterest's live
+    /// servers have been seen to write them: for testing that a client
+    /// reads both.
+    Live,
 }
 
 impl Default for Settings {
@@ -96,6 +112,7 @@ impl Default for Settings {
             header_read_timeout: Duration::from_secs(30),
             allowed_hosts: Vec::new(),
             admin_token: None,
+            timestamps: Timestamps::Rfc3339,
         }
     }
 }
@@ -191,6 +208,12 @@ impl EmulatorBuilder {
     /// Deterministic ids, timestamps and tokens.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// How API responses write `date-time` values (default RFC 3339 with `Z`).
+    pub fn timestamps(mut self, timestamps: Timestamps) -> Self {
+        self.settings.timestamps = timestamps;
         self
     }
 

@@ -5,7 +5,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use pinterest_emulator::{AdminToken, App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator};
+use pinterest_emulator::{AdminToken, App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, Timestamps};
+
+/// `--timestamps`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TimestampStyle {
+    /// `2025-01-01T00:00:00Z`: RFC 3339, as the spec's date-time format wants.
+    Rfc3339,
+    /// `2025-01-01T00:00:00`: no offset, as Pinterest's live servers have been seen to send.
+    Live,
+}
 
 /// An offline emulator of the Pinterest REST API v5 and its OAuth server.
 #[derive(Debug, Parser)]
@@ -41,6 +50,9 @@ struct Args {
     /// environment variable: a flag shows in the process list.
     #[arg(long, env = "PINTEREST_EMULATOR_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     admin_token: Option<AdminToken>,
+    /// How API responses write date-time values.
+    #[arg(long, value_enum, default_value = "rfc3339")]
+    timestamps: TimestampStyle,
 }
 
 #[tokio::main]
@@ -57,7 +69,11 @@ async fn main() {
         .bind(args.bind)
         .auto_approve(args.auto_approve)
         .access_token_ttl(Duration::from_secs(args.access_token_ttl))
-        .header_read_timeout(Duration::from_secs(args.header_read_timeout));
+        .header_read_timeout(Duration::from_secs(args.header_read_timeout))
+        .timestamps(match args.timestamps {
+            TimestampStyle::Rfc3339 => Timestamps::Rfc3339,
+            TimestampStyle::Live => Timestamps::Live,
+        });
     for host in &args.allow_hosts {
         builder = builder.allow_host(host);
     }

@@ -61,7 +61,19 @@ fn redirect(to: &str, params: &[(&str, &str)]) -> Response<Body> {
 /// auto-approve mode, redirects with a code at once).
 async fn consent(State(s): State<Arc<Shared>>, Query(q): Query<BTreeMap<String, String>>) -> Response<Body> {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
-    let (client_id, redirect_uri, state) = (get("client_id"), get("redirect_uri"), get("state"));
+    // Pinterest's own quickstart names the app `consumer_id`.
+    let client_id = match (q.get("client_id"), q.get("consumer_id")) {
+        (Some(a), Some(b)) if a != b => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Conflicting app ids",
+                "<p>client_id and consumer_id name different apps. Nothing was redirected.</p>",
+            );
+        }
+        (Some(id), _) | (None, Some(id)) => id.as_str(),
+        (None, None) => "",
+    };
+    let (redirect_uri, state) = (get("redirect_uri"), get("state"));
     let mut d = s.data();
     let Some(app) = d.app(client_id).cloned() else {
         return page(

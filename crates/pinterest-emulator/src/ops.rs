@@ -27,7 +27,7 @@ fn read_bookmark(raw: &str, list: &str) -> Option<usize> {
 
 /// One page of `items`, Pinterest-style: `{items, bookmark}` with a null
 /// bookmark on the last page.
-fn page(call: &Call<'_>, items: Vec<Value>, list: &str) -> Response<Body> {
+pub(crate) fn page(call: &Call<'_>, items: Vec<Value>, list: &str) -> Response<Body> {
     let size = call.param("page_size").and_then(|s| s.parse::<usize>().ok()).unwrap_or(DEFAULT_PAGE_SIZE);
     let start = match call.param("bookmark") {
         None => 0,
@@ -85,7 +85,7 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
     let mut d = call.shared.data();
     let body = call.body.clone().unwrap_or(Value::Null);
     let response = match call.op.id {
-        "user_account/get" => json(StatusCode::OK, &d.user),
+        "user_account/get" => json(StatusCode::OK, &d.user_account()),
         "user_account/analytics" => {
             let start = call.param("start_date").unwrap_or("2025-01-01");
             let day = json!({"date": start, "data_status": "READY", "metrics": metrics(1, USER_METRICS)});
@@ -393,6 +393,19 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
                 .collect();
             page(call, items, &format!("search-boards-{q}"))
         }
+        "terms_related/list" => {
+            // The first term is the answer's `id`, as Pinterest's clients expect.
+            let terms: Vec<&str> =
+                call.param("terms").unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+            let lists: Vec<Value> = terms
+                .iter()
+                .map(|t| json!({"term": t, "related_terms": [format!("{t} ideas"), format!("easy {t}"), format!("{t} recipes")]}))
+                .collect();
+            json(
+                StatusCode::OK,
+                &json!({"id": terms.first().copied().unwrap_or_default(), "related_term_count": lists.len() * 3, "related_terms_list": lists}),
+            )
+        }
         "oauth/conversion_token" => {
             let token = d.token("pina_conv_");
             json(StatusCode::OK, &json!({"access_token": token, "token_type": "bearer"}))
@@ -436,6 +449,10 @@ fn create_pin(call: &Call<'_>, d: &mut Data, body: &Value) -> Response<Body> {
                         str::to_owned
                     ),
                     "video_url": format!("https://v.pinimg.com/emulator/{id}.mp4"),
+                    "images": {
+                        "150x150": {"width": 150, "height": 150, "url": format!("https://i.pinimg.com/emulator/{id}-cover.jpg")},
+                        "600x": {"width": 600, "height": 900, "url": format!("https://i.pinimg.com/emulator/{id}-cover.jpg")},
+                    },
                     "duration": 12000,
                     "height": 1280,
                     "width": 720,
@@ -445,7 +462,11 @@ fn create_pin(call: &Call<'_>, d: &mut Data, body: &Value) -> Response<Body> {
             }
         }
         Some("image_base64" | "multiple_image_base64" | "multiple_image_urls" | "pin_url") => {
-            json!({"media_type": "image", "images": {}})
+            let url = format!("https://i.pinimg.com/emulator/upload-{}.jpg", d.counter + 1);
+            json!({"media_type": "image", "images": {
+                "150x150": {"width": 150, "height": 150, "url": url},
+                "600x": {"width": 600, "height": 900, "url": url},
+            }})
         }
         _ => return bad_request("media_source.source_type is required."),
     };

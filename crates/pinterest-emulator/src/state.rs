@@ -192,6 +192,9 @@ pub struct Data {
     pub tokens: Tokens,
     /// The state of the token generator, so seeded runs stay deterministic.
     pub rng_seed: u64,
+    /// Ad accounts, catalogs, businesses and what is below them.
+    #[serde(default)]
+    pub world: crate::world::World,
 }
 
 pub fn now() -> u64 {
@@ -219,8 +222,10 @@ impl Data {
             websites: Vec::new(),
             tokens: Tokens::default(),
             rng_seed,
+            world: crate::world::World::default(),
         };
         d.seed_content();
+        crate::world::World::seed(&mut d);
         d
     }
 
@@ -285,7 +290,12 @@ impl Data {
             self.following.push(json!({"type": "user", "username": name}));
         }
         self.websites
-            .push(json!({"website": "www.example.com", "status": "verified", "verified_at": "2025-01-01T00:00:00"}));
+            .push(json!({"website": "www.example.com", "status": "verified", "verified_at": "2025-01-01T00:00:00Z"}));
+    }
+
+    /// The user's account, with every property of its schema.
+    pub fn user_account(&self) -> Value {
+        complete("Account", self.user.clone())
     }
 
     pub fn owner(&self) -> Value {
@@ -308,7 +318,7 @@ impl Data {
             "collaborator_count": 0,
             "media": {"image_cover_url": null, "pin_thumbnail_urls": []},
         });
-        self.boards.insert(id.clone(), board);
+        self.boards.insert(id.clone(), complete("Board", board));
         self.recount();
         id
     }
@@ -345,7 +355,7 @@ impl Data {
                 "600x": {"width": 600, "height": 900, "url": image},
             }},
         });
-        self.pins.insert(id.clone(), pin);
+        self.pins.insert(id.clone(), complete("Pin", pin));
         self.recount();
         id
     }
@@ -373,7 +383,21 @@ impl Data {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` (UTC), the way Pinterest writes times.
+/// `value` on top of the complete example of schema `name`: every property
+/// the schema defines is there, and the record's own values win (nested
+/// objects of the record are kept whole).
+pub fn complete(name: &str, value: Value) -> Value {
+    match (crate::generated::schema(name), value) {
+        (Some(Value::Object(mut full)), Value::Object(own)) => {
+            full.extend(own);
+            Value::Object(full)
+        }
+        (_, value) => value,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`: RFC 3339 in UTC, as the spec's `date-time`
+/// format wants. (`--timestamps live` drops the `Z` on the way out.)
 pub fn format_time(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
@@ -388,7 +412,7 @@ pub fn format_time(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]
@@ -397,9 +421,9 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(format_time(0), "1970-01-01T00:00:00");
-        assert_eq!(format_time(1_735_689_600), "2025-01-01T00:00:00");
-        assert_eq!(format_time(1_709_164_800 + 3661), "2024-02-29T01:01:01");
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(1_735_689_600), "2025-01-01T00:00:00Z");
+        assert_eq!(format_time(1_709_164_800 + 3661), "2024-02-29T01:01:01Z");
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! - under `CI=true` a skip fails the test, unless its kind is named in
 //!   `PINTEREST_ALLOW_SKIP` (comma-separated, e.g. `spec,browser`, or `all`).
 
+pub mod schema;
+
 use std::fmt::Display;
 use std::io::Write;
 use std::path::{Path, PathBuf};

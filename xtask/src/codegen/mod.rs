@@ -8,6 +8,7 @@
 //! differs from what the spec gives.
 
 pub mod emit;
+pub mod examples;
 pub mod ir;
 pub mod names;
 pub mod naming;
@@ -77,6 +78,10 @@ pub fn generate(spec: &serde_json::Value, root: &Path) -> Result<BTreeMap<String
         format!("{}/samples.rs", samples::EMULATOR_GEN),
         samples::emit_samples(&model, &emit::header(&model.version)),
     );
+    files.insert(
+        format!("{}/examples.rs", samples::EMULATOR_GEN),
+        examples::emit_examples(&model, spec, &emit::header(&model.version))?,
+    );
     for (path, text) in files.iter_mut() {
         *text = rustfmt(text, root).with_context(|| format!("rustfmt failed on {path}"))?;
     }
@@ -114,7 +119,7 @@ pub fn rustfmt(source: &str, root: &Path) -> Result<String> {
 
 /// Directories whose every file is generated (stale files are removed).
 /// The emulator's `generated/mod.rs` is hand-written, so only `samples.rs`
-/// there is checked.
+/// and `examples.rs` there are checked.
 const GENERATED_DIRS: &[&str] = &["crates/pinterest-sdk/src/generated", "crates/pinterest-sdk/tests/generated"];
 
 fn existing_generated(root: &Path) -> Vec<String> {

@@ -1,7 +1,20 @@
 //! Written by `cargo xtask codegen` (`samples.rs`); this file is not.
 #![allow(dead_code)]
 
+pub mod examples;
 pub mod samples;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The complete example of schema `name`, parsed.
+pub fn schema(name: &str) -> Option<serde_json::Value> {
+    static PARSED: OnceLock<BTreeMap<&'static str, serde_json::Value>> = OnceLock::new();
+    let all = PARSED.get_or_init(|| {
+        examples::SCHEMAS.iter().filter_map(|(n, text)| Some((*n, serde_json::from_str(text).ok()?))).collect()
+    });
+    all.get(name).cloned()
+}
 
 #[cfg(test)]
 mod tests {
