@@ -289,6 +289,18 @@ impl Data {
         for name in ["grace", "ken"] {
             self.following.push(json!({"type": "user", "username": name}));
         }
+        // A video uploaded earlier, processed and ready to pin.
+        let media_id = self.id();
+        self.media.insert(
+            media_id,
+            MediaRec {
+                media_type: "video".into(),
+                status: "succeeded".into(),
+                polls: 0,
+                uploaded: true,
+                upload_signature: None,
+            },
+        );
         self.websites
             .push(json!({"website": "www.example.com", "status": "verified", "verified_at": "2025-01-01T00:00:00Z"}));
     }

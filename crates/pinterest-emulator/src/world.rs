@@ -88,7 +88,8 @@ fn provider(param: &str) -> Option<(&'static str, &'static str)> {
         "feed_id" => ("feeds/list", "id"),
         "processing_result_id" => ("feed_processing_results/list", "id"),
         "product_group_id" => ("catalogs_product_groups/list", "id"),
-        "member_id" | "partner_id" => ("get/business_members", "user.id"),
+        "member_id" => ("get/business_members", "user.id"),
+        "partner_id" => ("get/business_partners", "user.id"),
         _ => return None,
     })
 }

@@ -57,7 +57,7 @@ async fn get(e: &EmulatorHandle, token: &str, path_and_query: &str) -> Value {
 async fn the_quickstart_logs_in_and_reads_boards_pins_and_terms() {
     let e = Emulator::builder().auto_approve(true).seed(11).start().await.unwrap();
     let state = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-    let url = quickstart_consent_url(&e, state, "boards:read,pins:read,user_accounts:read");
+    let url = quickstart_consent_url(&e, state, "ads:read,boards:read,pins:read,user_accounts:read");
     let r = http().get(&url).send().await.unwrap();
     assert_eq!(r.status(), 302, "{:?}", r.text().await);
     let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();

@@ -217,7 +217,10 @@ async fn every_stateful_operation_round_trips() {
     let vp = models::PinCreate::new(&board.id, models::PinMediaSource::video_id(&uploaded.media_id));
     let video_pin = c.pins().create(vp).send().await.unwrap();
     assert!(matches!(video_pin.media, Some(models::PinMedia::Video(_))));
-    assert_eq!(c.media().list().send().await.unwrap().items.len(), 1);
+    // The seeded world's video, and this one.
+    let media = c.media().list().send().await.unwrap().items;
+    assert_eq!(media.len(), 2);
+    assert!(media.iter().any(|m| m.media_id == uploaded.media_id));
     let failing = c
         .media()
         .upload_video(VideoSource::bytes(bytes::Bytes::from_static(b"x"), "will-fail.mp4"))

@@ -456,7 +456,7 @@ pub fn emit_examples(model: &Model, spec: &Value, h: &str) -> Result<String> {
                 if let Some(n) = ref_name(schema) {
                     names.insert(n.to_owned());
                 }
-                if let Some(n) = list_item_ref(schema) {
+                if let Some(n) = list_item_ref(schema).or_else(|| schema.get("items").and_then(ref_name)) {
                     names.insert(n.to_owned());
                 }
                 v.to_string()

@@ -1185,6 +1185,14 @@ pub static SCHEMAS: &[(&str, &str)] = &[
         "{\"items\":[{\"category\":\"ADS\",\"definition\":\"Unique ID for your ad group\",\"display_name\":\"Ad group ID\",\"name\":\"AD_GROUP_ID\"}]}",
     ),
     (
+        "EventQualityScore",
+        "{\"ingestion_source\":\"TAG\",\"lookback_period\":\"1d\",\"overall_status\":\"NEEDS_IMPROVEMENT\",\"quality_components\":{\"advertiser_external_id\":{},\"click_id_epik\":{},\"external_event_id\":{},\"hashed_email\":{},\"hashed_maid\":{},\"ip_address\":{},\"order_id\":{},\"order_value\":{},\"product_id\":{},\"source_url\":{},\"user_agent\":{}},\"source_platform\":\"WEB\"}",
+    ),
+    (
+        "FeaturedTrend",
+        "{\"interest\":\"ALL\",\"market\":\"US\",\"trends\":[{\"description\":\"Example description\",\"percent_growth_mom\":1,\"pins\":[{\"height\":1,\"id\":\"549755885175\",\"src\":\"Example src\",\"width\":1}],\"related_interests\":[\"Example related interest\"],\"related_searches\":[\"Example related searche\"],\"time_series\":{},\"title\":\"Example title\"}]}",
+    ),
+    (
         "GetBusinessAssetsResponse",
         "{\"asset_group_info\":{\"ad_accounts_ids\":[\"549755885175\"],\"asset_group_description\":\"Asset group that has ad accounts used in Canada\",\"asset_group_name\":\"Canada Ad Accounts\",\"asset_group_types\":[\"LOCATION_OR_LANGUAGE\"],\"catalogs_ids\":[\"4836859046874\"],\"created_by\":{\"email\":\"business0101@business.com\",\"id\":\"383791336903426391\",\"username\":\"business0101\"},\"created_time\":1646767577816,\"id\":\"666791336903426391\",\"owner\":{\"email\":\"business0101@business.com\",\"id\":\"383791336903426391\",\"username\":\"business0101\"},\"profiles_ids\":[\"630433785246278264\"],\"updated_time\":1646767577816},\"asset_id\":\"549755885175\",\"asset_type\":\"AD_ACCOUNT\",\"catalog_info\":{\"catalog_type\":\"PRODUCT\",\"id\":\"4836859046874\",\"name\":\"Canada Catalog\"}}",
     ),
@@ -1244,6 +1252,10 @@ pub static SCHEMAS: &[(&str, &str)] = &[
     ),
     ("LeadsExportCreateResponse", "{\"leads_export_id\":\"123456789012\"}"),
     ("LeadsExportResponseData", "{\"download_url\":\"https://www.example.com/\",\"export_status\":\"IN_PROGRESS\"}"),
+    (
+        "LinkedBusiness",
+        "{\"image_large_url\":\"https://www.example.com/dj23454f53dfk2324.jpg\",\"image_medium_url\":\"https://www.example.com/dj23454f53dfk2324.jpg\",\"image_small_url\":\"https://www.example.com/dj23454f53dfk2324.jpg\",\"image_xlarge_url\":\"https://www.example.com/dj23454f53dfk2324.jpg\",\"username\":\"username\"}",
+    ),
     ("Media", "{\"media_id\":\"12345\",\"media_type\":\"video\",\"status\":\"registered\"}"),
     (
         "MediaUpload",
@@ -1263,6 +1275,10 @@ pub static SCHEMAS: &[(&str, &str)] = &[
         "{\"alt_text\":\"Example alt text\",\"board_id\":\"549755885175\",\"board_owner\":{\"username\":\"emulator_user\"},\"board_section_id\":\"549755885175\",\"created_at\":\"2025-01-01T00:00:00Z\",\"creative_type\":\"REGULAR\",\"description\":\"Example description\",\"dominant_color\":\"#e8d5a3\",\"has_been_promoted\":true,\"id\":\"549755885175\",\"is_owner\":true,\"is_standard\":true,\"link\":\"https://www.example.com/\",\"media\":{\"images\":{\"1200x\":{\"height\":1,\"url\":\"https://www.example.com/\",\"width\":1},\"150x150\":{\"height\":1,\"url\":\"https://www.example.com/\",\"width\":1},\"400x300\":{\"height\":1,\"url\":\"https://www.example.com/\",\"width\":1},\"600x\":{\"height\":1,\"url\":\"https://www.example.com/\",\"width\":1}},\"media_type\":\"image\"},\"parent_pin_id\":\"549755885175\",\"pin_metrics\":{},\"title\":\"Example title\"}",
     ),
     ("PinAnalyticsResponse", "{}"),
+    (
+        "ProductCategoryDetails",
+        "{\"demographics\":{\"age\":{},\"gender\":{\"female\":1,\"male\":1,\"unspecified\":1}},\"has_prediction\":true,\"metrics_highlights\":{\"engagement\":{\"pct_change_mom\":1},\"outbound_clicks\":{\"pct_change_mom\":1},\"pin_saves\":{\"pct_change_mom\":1}},\"predicted_time_series\":{},\"product_category\":\"ACCENT_TABLES\",\"related_searches\":[\"Example related searche\"],\"time_series\":{}}",
+    ),
     ("ProductGroupAnalyticsResponse", "[{\"DATE\":\"2025-01-01\",\"PRODUCT_GROUP_ID\":\"549755885175\"}]"),
     (
         "ProductGroupPromotion",
@@ -1351,6 +1367,10 @@ pub static SCHEMAS: &[(&str, &str)] = &[
     (
         "TrendingKeywordsResponse",
         "{\"trends\":[{\"demographics\":{\"age_distribution\":{\"age_distribution\":\"18-24\"},\"gender_distribution\":{\"gender_distribution\":\"male\"}},\"has_prediction\":false,\"keyword\":\"couples halloween costumes\",\"pct_growth_mom\":400,\"pct_growth_wow\":50,\"pct_growth_yoy\":-5,\"predicted_time_series\":{\"date\":\"2025-01-01\"},\"time_series\":{\"date\":\"2025-01-01\"}}]}",
+    ),
+    (
+        "TrendingProductCategory",
+        "{\"engagement_type\":\"ENGAGEMENT\",\"pct_change_mom\":1,\"percent_relative_volume\":1,\"product_category\":\"Example product category\",\"verticals\":[\"FASHION\"]}",
     ),
     (
         "UpdateAssetGroupResponse",
