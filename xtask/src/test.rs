@@ -2,7 +2,9 @@
 //!
 //! Installs what the tests need and is not a Rust dependency, from Debian's
 //! packages (Chromium and chromedriver for the CLI's real-browser test;
-//! zsh, fish and elvish to parse the completion scripts), then runs
+//! zsh, fish and elvish to parse the completion scripts) and from PyPI
+//! (Pinterest's official Python SDK and schemathesis, each in a virtualenv
+//! under `target/py/`), then runs
 //! `cargo test --workspace --all-features` with any extra arguments, and
 //! ends with the list of tests that skipped for lack of something (empty on
 //! a complete machine).
@@ -99,11 +101,42 @@ fn is_cargo_run_variable(name: &str) -> bool {
         || name == "OUT_DIR"
 }
 
+/// Creates the virtualenvs the tests run Python in
+/// (`pinterest_test_support::PYTHON_ENVS`), each under `<target>/py/<name>`,
+/// installing its pinned package from PyPI. One already marked as holding
+/// its requirement is left alone. What fails to install makes its tests
+/// skip, loudly.
+fn ensure_python_envs(py: &Path) {
+    let Some(python) = which("python3") else {
+        eprintln!("xtask test: no python3 here; the Python tests will skip");
+        return;
+    };
+    for (name, requirement) in pinterest_test_support::PYTHON_ENVS {
+        let dir = py.join(name);
+        let marker = pinterest_test_support::python_env_marker(&dir, requirement);
+        if marker.is_file() {
+            continue;
+        }
+        eprintln!("xtask test: installing {requirement} into {}", dir.display());
+        let _ = std::fs::remove_dir_all(&dir);
+        let ok = Command::new(&python).args(["-m", "venv"]).arg(&dir).status().is_ok_and(|s| s.success())
+            && Command::new(dir.join("bin/python"))
+                .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", requirement])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok || std::fs::write(&marker, requirement).is_err() {
+            eprintln!("xtask test: could not install {requirement}; its tests will skip");
+        }
+    }
+}
+
 pub fn run(extra: &[String]) -> Result<()> {
     ensure_packages();
     let root = repo_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     std::fs::create_dir_all(&target).with_context(|| format!("create {}", target.display()))?;
+    let py = target.join("py");
+    ensure_python_envs(&py);
     let log = target.join("test-skips.log");
     match std::fs::remove_file(&log) {
         Ok(()) => {}
@@ -111,7 +144,7 @@ pub fn run(extra: &[String]) -> Result<()> {
         Err(e) => return Err(e).with_context(|| format!("remove {}", log.display())),
     }
     let mut cmd = cargo();
-    cmd.current_dir(&root).args(["test", "--workspace", "--all-features"]).args(extra).env("PINTEREST_SKIP_LOG", &log);
+    cmd.current_dir(&root).args(["test", "--workspace", "--all-features"]).args(extra).env("PINTEREST_SKIP_LOG", &log).env("PINTEREST_PY_ENVS", &py);
     if std::env::var_os("PINTEREST_ALLOW_SKIP").is_none() {
         cmd.env("PINTEREST_ALLOW_SKIP", "powershell");
     }

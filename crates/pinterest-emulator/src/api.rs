@@ -298,6 +298,30 @@ fn check_enums(op_id: &str, body: &serde_json::Value) -> Result<(), String> {
             }
         }
     }
+    check_text_limits(op_id, body)
+}
+
+/// Refuses text outside its length limits, and ids that are not digits.
+fn check_text_limits(op_id: &str, body: &serde_json::Value) -> Result<(), String> {
+    let Some((_, places)) = crate::generated::examples::BODY_TEXT_LIMITS.iter().find(|(id, _)| *id == op_id) else {
+        return Ok(());
+    };
+    for (place, min, max, digits) in places.iter() {
+        let mut found = Vec::new();
+        values_at(body, place, &mut found);
+        for text in found.into_iter().filter_map(serde_json::Value::as_str) {
+            let n = text.chars().count() as u64;
+            if n < *min {
+                return Err(format!("invalid request body: `{place}` must have at least {min} characters"));
+            }
+            if n > *max {
+                return Err(format!("invalid request body: `{place}` must have at most {max} characters, not {n}"));
+            }
+            if *digits && (text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit())) {
+                return Err(format!("invalid request body: `{place}` must be an id of digits"));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -353,8 +377,9 @@ fn echo_ids(call: &Call<'_>, value: &mut serde_json::Value) {
     for t in targets {
         let Some(obj) = t.as_object_mut() else { continue };
         for (name, v) in &call.path {
-            // Only what keeps the field valid: the examples' ids are digits.
-            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+            // Only what keeps the field valid: the examples' ids are up to
+            // 18 digits.
+            if v.is_empty() || v.len() > 18 || !v.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
             }
             if obj.get(*name).is_some_and(serde_json::Value::is_string) {

@@ -10,8 +10,15 @@
 //! ```
 //!
 //! - The API under `/v5`: stateful for the organic API (user account,
-//!   boards, sections, Pins, media, search); every other operation of the
-//!   spec answers with a minimal response valid against its schema.
+//!   boards, sections, Pins, media, search); a seeded world of ad accounts
+//!   (campaigns, ad groups, ads, audiences…), businesses and catalogs that
+//!   every list and get reads ([`world`]); every other operation answers
+//!   with a complete example valid against its schema, ids echoed.
+//!   `date-time` values carry an offset, or none with [`Timestamps::Live`].
+//! - Pinterest's own clients run unchanged: the quickstart's `consumer_id`
+//!   on the consent page, the official Python SDK's refresh at start.
+//! - Body values outside an enum, text outside its length limits and ids
+//!   that are not digits are refused with 400 naming the place.
 //! - The OAuth server: a consent page at `/oauth/`, `/v5/oauth/token`
 //!   (authorization code with PKCE, rotating refresh tokens with family
 //!   revocation, client credentials), revocation.

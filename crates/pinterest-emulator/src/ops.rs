@@ -155,6 +155,10 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
             }
             if let Some(b) = d.boards.get_mut(&id) {
                 apply_patch(b, &body, &["name", "description", "privacy"]);
+                // A cleared description is empty text: the schema has no null there.
+                if b["description"].is_null() {
+                    b["description"] = json!("");
+                }
             }
             json(StatusCode::OK, &d.boards[&id])
         }
@@ -255,6 +259,11 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
             if d.board_is_secret(&board) && !call.has_scope("pins:write_secret") {
                 return Some(forbidden("Changing a Pin on a secret board needs the pins:write_secret scope."));
             }
+            if let Some(section) = body["board_section_id"].as_str()
+                && !d.sections.get(section).is_some_and(|s| s["board_id"] == board.as_str())
+            {
+                return Some(bad_request("board_section_id is not a section of that board."));
+            }
             if let Some(p) = d.pins.get_mut(&id) {
                 apply_patch(
                     p,
@@ -289,6 +298,11 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
                 body["board_id"].as_str().unwrap_or(original["board_id"].as_str().unwrap_or_default()).to_owned();
             if !d.boards.contains_key(&board) {
                 return Some(bad_request("board_id names no board of yours."));
+            }
+            if let Some(section) = body["board_section_id"].as_str()
+                && !d.sections.get(section).is_some_and(|s| s["board_id"] == board.as_str())
+            {
+                return Some(bad_request("board_section_id is not a section of that board."));
             }
             let new_id = d.id();
             let mut copy = original.clone();

@@ -377,11 +377,14 @@ fn list_item_ref(schema: &Value) -> Option<&str> {
     schema.get("allOf")?.as_array()?.iter().find_map(list_item_ref)
 }
 
-/// One enum-valued place in a request body.
+/// One constrained place in a request body: an enum, or text limits.
 pub struct EnumPlace {
-    /// `privacy`, `items[].status`, `targeting_spec.GENDER[]`.
+    /// `privacy`, `items[].status`, `targeting_spec.GENDER[]`; text limits
+    /// end in `#`.
     pub path: String,
     pub values: Vec<String>,
+    /// `(min length, max length, digits only)` in characters.
+    pub limits: Option<(u64, u64, bool)>,
 }
 
 /// The enum places of a body schema, followed through `$ref`, `allOf` and
@@ -415,8 +418,21 @@ fn walk_enums(spec: &Value, schema: &Value, path: String, stack: &mut BTreeSet<S
     {
         let values: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_owned).collect();
         if !values.is_empty() {
-            out.push(EnumPlace { path: path.clone(), values });
+            out.push(EnumPlace { path: path.clone(), values, limits: None });
         }
+    }
+    // Text limits: lengths, and the all-digits pattern of ids.
+    let n = |k: &str| schema.get(k).and_then(Value::as_u64);
+    let digits = matches!(schema.get("pattern").and_then(Value::as_str), Some("^\\d+$" | "^[0-9]+$"));
+    if !path.is_empty()
+        && schema.get("type").and_then(Value::as_str) == Some("string")
+        && (n("minLength").is_some() || n("maxLength").is_some() || digits)
+    {
+        out.push(EnumPlace {
+            path: format!("{path}#"),
+            values: Vec::new(),
+            limits: Some((n("minLength").unwrap_or(0), n("maxLength").unwrap_or(u64::MAX), digits)),
+        });
     }
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (name, prop) in props {
@@ -483,13 +499,34 @@ pub fn emit_examples(model: &Model, spec: &Value, h: &str) -> Result<String> {
     );
     for op in &model.ops {
         let Some(schema) = body_schema(spec, &op.method, &op.path) else { continue };
-        let places = enum_places(spec, schema);
+        let places: Vec<EnumPlace> = enum_places(spec, schema).into_iter().filter(|p| p.limits.is_none()).collect();
         if places.is_empty() {
             continue;
         }
         let _ = writeln!(s, "    ({:?}, &[", op.id);
         for p in places {
             let _ = writeln!(s, "        ({:?}, &{:?}),", p.path, p.values);
+        }
+        s.push_str("    ]),\n");
+    }
+    s.push_str(
+        "];\n\n/// `(operation id, [(place, min chars, max chars, digits only)])`: the\n\
+         /// text limits of each JSON request body, places as in [`BODY_ENUMS`].\n\
+         pub static BODY_TEXT_LIMITS: &[(&str, &[(&str, u64, u64, bool)])] = &[\n",
+    );
+    for op in &model.ops {
+        let Some(schema) = body_schema(spec, &op.method, &op.path) else { continue };
+        let limits: Vec<(String, (u64, u64, bool))> = enum_places(spec, schema)
+            .into_iter()
+            .filter_map(|p| Some((p.path.trim_end_matches('#').to_owned(), p.limits?)))
+            .collect();
+        if limits.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "    ({:?}, &[", op.id);
+        for (path, (min, max, digits)) in limits {
+            let max = if max == u64::MAX { "u64::MAX".to_owned() } else { max.to_string() };
+            let _ = writeln!(s, "        ({path:?}, {min}, {max}, {digits}),");
         }
         s.push_str("    ]),\n");
     }
