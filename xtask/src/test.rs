@@ -144,7 +144,11 @@ pub fn run(extra: &[String]) -> Result<()> {
         Err(e) => return Err(e).with_context(|| format!("remove {}", log.display())),
     }
     let mut cmd = cargo();
-    cmd.current_dir(&root).args(["test", "--workspace", "--all-features"]).args(extra).env("PINTEREST_SKIP_LOG", &log).env("PINTEREST_PY_ENVS", &py);
+    cmd.current_dir(&root)
+        .args(["test", "--workspace", "--all-features"])
+        .args(extra)
+        .env("PINTEREST_SKIP_LOG", &log)
+        .env("PINTEREST_PY_ENVS", &py);
     if std::env::var_os("PINTEREST_ALLOW_SKIP").is_none() {
         cmd.env("PINTEREST_ALLOW_SKIP", "powershell");
     }

@@ -154,11 +154,10 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
                 return Some(forbidden("Changing a secret board needs the boards:write_secret scope."));
             }
             if let Some(b) = d.boards.get_mut(&id) {
-                apply_patch(b, &body, &["name", "description", "privacy"]);
-                // A cleared description is empty text: the schema has no null there.
-                if b["description"].is_null() {
-                    b["description"] = json!("");
-                }
+                // A null name or privacy is not given; a null description clears it.
+                let given: Vec<&str> =
+                    ["name", "privacy"].into_iter().filter(|k| !body[*k].is_null()).chain(["description"]).collect();
+                apply_patch(b, &body, &given);
             }
             json(StatusCode::OK, &d.boards[&id])
         }

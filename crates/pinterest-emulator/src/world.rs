@@ -14,6 +14,7 @@
 //! statuses.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use axum::body::Body;
 use http::{Response, StatusCode};
@@ -76,6 +77,21 @@ fn getter(list: &OperationInfo) -> Option<(&'static OperationInfo, &'static str)
         }
         let rest = op.path.strip_prefix(list.path)?.strip_prefix("/{")?.strip_suffix('}')?;
         (!rest.contains('/')).then_some((op, rest))
+    })
+}
+
+/// For each list with a get beside it: `(list id, get id, id parameter)`,
+/// found once.
+fn getters() -> &'static [(&'static str, &'static str, &'static str)] {
+    static GETTERS: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    GETTERS.get_or_init(|| {
+        examples::LIST_ITEMS
+            .iter()
+            .filter_map(|(id, _)| {
+                let (g, param) = getter(registry::find(id)?)?;
+                Some((*id, g.id, param))
+            })
+            .collect()
     })
 }
 
@@ -161,9 +177,7 @@ impl World {
                         return None;
                     }
                     let recs = self.lists.get(list)?;
-                    recs.iter()
-                        .filter_map(|r| Some((text(field(&r.value, key)?)?, r.scope.clone())))
-                        .collect()
+                    recs.iter().filter_map(|r| Some((text(field(&r.value, key)?)?, r.scope.clone()))).collect()
                 }
             };
             let mut next = Vec::new();
@@ -224,7 +238,13 @@ impl World {
     /// Points a record at parents of the same ad account: an ad group at a
     /// campaign, an ad at an ad group and its campaign, a product group at
     /// a catalog and feed.
-    fn link(&self, op: &OperationInfo, scope: &BTreeMap<String, String>, n: usize, obj: &mut serde_json::Map<String, Value>) {
+    fn link(
+        &self,
+        op: &OperationInfo,
+        scope: &BTreeMap<String, String>,
+        n: usize,
+        obj: &mut serde_json::Map<String, Value>,
+    ) {
         let pick = |list: &str| -> Option<&Value> {
             let recs: Vec<&Rec> = self
                 .lists
@@ -298,18 +318,17 @@ pub fn handle(call: &Call<'_>, d: &Data) -> Option<Response<Body>> {
     if call.op.method != "GET" {
         return None;
     }
-    let (list_id, param) = d.world.lists.keys().find_map(|l| {
-        let op = registry::find(l)?;
-        let (g, param) = getter(op)?;
-        (g.id == call.op.id).then_some((l.clone(), param))
-    })?;
+    let (list_id, _, param) = getters().iter().find(|(_, g, _)| *g == call.op.id)?;
     let want = call.path_param(param);
-    let found = d.world.lists[&list_id]
+    let found = d
+        .world
+        .lists
+        .get(*list_id)?
         .iter()
         .find(|r| text(&r.value["id"]).as_deref() == Some(want) && in_scope(call, r));
     Some(match found {
         Some(r) => json(StatusCode::OK, &r.value),
-        None => not_found(&kind_name(&list_id)),
+        None => not_found(&kind_name(list_id)),
     })
 }
 
@@ -318,7 +337,7 @@ fn in_scope(call: &Call<'_>, r: &Rec) -> bool {
 }
 
 fn list(call: &Call<'_>, recs: &[Rec]) -> Response<Body> {
-    let own = registry::find(call.op.id).and_then(getter).map(|(_, p)| p);
+    let own = getters().iter().find(|(l, _, _)| *l == call.op.id).map(|(_, _, p)| *p);
     let shared_too = call.param("include_shared_accounts") != Some("false");
     let mut items: Vec<Value> = recs
         .iter()

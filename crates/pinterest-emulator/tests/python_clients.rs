@@ -52,7 +52,8 @@ async fn pinterests_official_python_sdk_creates_boards_and_pins_unchanged() {
     // The SDK's own token request, then the calls a user makes.
     assert_eq!(e.token_requests(Some("refresh_token")), 1);
     let ops: Vec<String> = e.requests().iter().filter_map(|r| r.operation.clone()).collect();
-    for op in ["user_account/get", "boards/create", "board_sections/create", "pins/create", "pins/get", "boards/list_pins"]
+    for op in
+        ["user_account/get", "boards/create", "board_sections/create", "pins/create", "pins/get", "boards/list_pins"]
     {
         assert!(ops.iter().any(|o| o == op), "the SDK never called {op}: {ops:?}");
     }

@@ -66,11 +66,9 @@ async fn the_quickstart_logs_in_and_reads_boards_pins_and_terms() {
     assert_eq!(q["state"], state);
     let code = q["code"].clone();
 
-    let (status, tokens) = token(
-        &e,
-        &[("code", &code), ("redirect_uri", "http://localhost:8085/"), ("grant_type", "authorization_code")],
-    )
-    .await;
+    let (status, tokens) =
+        token(&e, &[("code", &code), ("redirect_uri", "http://localhost:8085/"), ("grant_type", "authorization_code")])
+            .await;
     assert_eq!(status, 200, "{tokens}");
     // The fields the quickstart reads; it raises without `scope`.
     for field in ["access_token", "refresh_token", "scope", "response_type", "expires_in"] {

@@ -75,19 +75,21 @@ fn required_query(op: &str, found: &Found) -> Vec<(String, String)> {
             vec![q("audience_id", &audience), q("account_type", "AD_ACCOUNT")]
         }
         "billing_profiles/get" => vec![q("is_active", "true")],
-        "reports/stats" => vec![
-            q("parameters[catalog_type]", "RETAIL"),
-            q("parameters[report][report_type]", "FEED_INGESTION_ISSUES"),
-        ],
+        "reports/stats" => {
+            vec![q("parameters[catalog_type]", "RETAIL"), q("parameters[report][report_type]", "FEED_INGESTION_ISSUES")]
+        }
         "search_user_pins/list" => vec![q("query", "cake")],
         "search_partner_pins" => vec![q("term", "cake"), q("country_code", "US")],
         _ => Vec::new(),
     }
 }
 
+/// Path parameters, by name.
+type Scope = BTreeMap<String, String>;
+
 /// Items read so far, by list, with the path parameters they were read under.
 #[derive(Default)]
-struct Found(BTreeMap<String, Vec<(BTreeMap<String, String>, Value)>>);
+struct Found(BTreeMap<String, Vec<(Scope, Value)>>);
 
 impl Found {
     fn ids(&self, list: &str, field: &str) -> Vec<(String, BTreeMap<String, String>)> {
@@ -128,6 +130,32 @@ fn scopes(params: &[&str], found: &Found, fixed: &BTreeMap<&str, String>) -> Opt
         out = next;
     }
     Some(out)
+}
+
+/// The properties `schema` defines for an object, through `$ref` and
+/// `allOf`; `None` where a `oneOf`/`anyOf` leaves it open.
+fn defined_properties(spec: &Value, schema: &Value) -> Option<std::collections::BTreeSet<String>> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.strip_prefix("#/components/schemas/")?;
+        return defined_properties(spec, spec.pointer(&format!("/components/schemas/{name}"))?);
+    }
+    if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
+        return None;
+    }
+    let mut out: std::collections::BTreeSet<String> =
+        schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        out.extend(defined_properties(spec, part)?);
+    }
+    Some(out)
+}
+
+/// The schema of a list answer's items.
+fn item_schema(schema: &Value) -> Option<&Value> {
+    if let Some(items) = schema.pointer("/properties/items/items") {
+        return Some(items);
+    }
+    schema.get("allOf")?.as_array()?.iter().find_map(item_schema)
 }
 
 async fn start(seed: u64) -> (EmulatorHandle, String) {
@@ -181,7 +209,12 @@ async fn a_warehouse_sync_reads_records_from_every_list_endpoint_and_each_page_i
                     let errors = validator.errors(schema, &page);
                     assert!(errors.is_empty(), "{} {path} breaks its schema: {errors:#?}\n{page}", op.id);
                     pages += 1;
+                    let defined = item_schema(schema).and_then(|i| defined_properties(&spec, i));
                     for item in page["items"].as_array().unwrap() {
+                        if let (Some(defined), Some(have)) = (&defined, item.as_object()) {
+                            let missing: Vec<&String> = defined.iter().filter(|k| !have.contains_key(*k)).collect();
+                            assert!(missing.is_empty(), "{} items lack {missing:?}: {item}", op.id);
+                        }
                         records += 1;
                         found.0.entry(op.id.to_owned()).or_default().push((scope.clone(), item.clone()));
                     }
@@ -320,6 +353,35 @@ async fn enum_values_outside_the_spec_are_refused_naming_the_field() {
     // The spec's own values pass.
     let (status, body) = post("/boards", json!({"name": "X", "privacy": "SECRET"})).await;
     assert_eq!(status, 201, "{body}");
+    let board = body["id"].as_str().unwrap().to_owned();
+
+    // Text limits and digit ids, which Pinterest's answers could not hold.
+    let (status, body) = post(&format!("/boards/{board}/sections"), json!({"name": ""})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("`name` must have at least 1"), "{body}");
+    let image = json!({"source_type": "image_url", "url": "https://www.example.com/x.jpg"});
+    let long_title = "t".repeat(101);
+    let (status, body) = post("/pins", json!({"board_id": board, "title": long_title, "media_source": image})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("`title` must have at most 100"), "{body}");
+    let (status, body) =
+        post("/pins", json!({"board_id": board, "board_section_id": "AAA", "media_source": image})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("`board_section_id` must be an id of digits"), "{body}");
+    let (status, pin) =
+        post("/pins", json!({"board_id": board, "title": "t".repeat(100), "media_source": image})).await;
+    assert_eq!(status, 201, "{pin}");
+    // Saving into a section of another board is refused.
+    let (_, boards) = get(&e, &token, "/boards", &[]).await;
+    let recipes = boards["items"].as_array().unwrap().iter().find(|b| b["name"] == "Recipes").unwrap()["id"].clone();
+    let (_, sections) = get(&e, &token, &format!("/boards/{}/sections", recipes.as_str().unwrap()), &[]).await;
+    let section = sections["items"][0]["id"].clone();
+    let (status, body) = post(
+        &format!("/pins/{}/save", pin["id"].as_str().unwrap()),
+        json!({"board_id": board, "board_section_id": section}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
     e.shutdown().await;
 }
 

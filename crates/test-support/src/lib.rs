@@ -214,6 +214,44 @@ fn parse_lock_waiters(locks: &str, inode: u64) -> Vec<u32> {
         .collect()
 }
 
+/// The Python packages the tests run, each in its own virtualenv under
+/// `target/py/<name>` (they would clash in one): `(name, requirement)`.
+/// `cargo xtask test` installs them from PyPI.
+pub const PYTHON_ENVS: &[(&str, &str)] =
+    &[("official", "pinterest-api-sdk==0.2.7"), ("schemathesis", "schemathesis==4.32.5")];
+
+/// Where the virtualenvs are: `$PINTEREST_PY_ENVS`, else `target/py`.
+pub fn python_envs_dir() -> PathBuf {
+    match std::env::var_os("PINTEREST_PY_ENVS") {
+        Some(p) => PathBuf::from(p),
+        None => match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(t) => PathBuf::from(t).join("py"),
+            None => repo_root().join("target/py"),
+        },
+    }
+}
+
+/// The file that marks virtualenv `name` as holding `requirement`.
+pub fn python_env_marker(dir: &Path, requirement: &str) -> PathBuf {
+    dir.join(format!(".installed-{}", requirement.replace(['=', '<', '>', ' '], "_")))
+}
+
+/// The `bin/` directory of the virtualenv `name` (one of [`PYTHON_ENVS`]),
+/// when `cargo xtask test` has installed it; otherwise a [`skip`] of kind
+/// `python` and `None`.
+pub fn python_env(name: &str) -> Option<PathBuf> {
+    let Some((_, requirement)) = PYTHON_ENVS.iter().find(|(n, _)| *n == name) else {
+        skip(Need::Python, format!("no virtualenv named {name} is declared"));
+        return None;
+    };
+    let dir = python_envs_dir().join(name);
+    if python_env_marker(&dir, requirement).is_file() && dir.join("bin/python").is_file() {
+        return Some(dir.join("bin"));
+    }
+    skip(Need::Python, format!("{requirement} is not installed in {} (cargo xtask test installs it)", dir.display()));
+    None
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "test code")]
 mod tests {
@@ -260,45 +298,4 @@ mod tests {
         assert_eq!(Need::Spec.as_str(), "spec");
         assert_eq!(Need::PowerShell.as_str(), "powershell");
     }
-}
-
-/// The Python packages the tests run, each in its own virtualenv under
-/// `target/py/<name>` (they would clash in one): `(name, requirement)`.
-/// `cargo xtask test` installs them from PyPI.
-pub const PYTHON_ENVS: &[(&str, &str)] =
-    &[("official", "pinterest-api-sdk==0.2.7"), ("schemathesis", "schemathesis==4.32.5")];
-
-/// Where the virtualenvs are: `$PINTEREST_PY_ENVS`, else `target/py`.
-pub fn python_envs_dir() -> PathBuf {
-    match std::env::var_os("PINTEREST_PY_ENVS") {
-        Some(p) => PathBuf::from(p),
-        None => match std::env::var_os("CARGO_TARGET_DIR") {
-            Some(t) => PathBuf::from(t).join("py"),
-            None => repo_root().join("target/py"),
-        },
-    }
-}
-
-/// The file that marks virtualenv `name` as holding `requirement`.
-pub fn python_env_marker(dir: &Path, requirement: &str) -> PathBuf {
-    dir.join(format!(".installed-{}", requirement.replace(['=', '<', '>', ' '], "_")))
-}
-
-/// The `bin/` directory of the virtualenv `name` (one of [`PYTHON_ENVS`]),
-/// when `cargo xtask test` has installed it; otherwise a [`skip`] of kind
-/// `python` and `None`.
-pub fn python_env(name: &str) -> Option<PathBuf> {
-    let Some((_, requirement)) = PYTHON_ENVS.iter().find(|(n, _)| *n == name) else {
-        skip(Need::Python, format!("no virtualenv named {name} is declared"));
-        return None;
-    };
-    let dir = python_envs_dir().join(name);
-    if python_env_marker(&dir, requirement).is_file() && dir.join("bin/python").is_file() {
-        return Some(dir.join("bin"));
-    }
-    skip(
-        Need::Python,
-        format!("{requirement} is not installed in {} (cargo xtask test installs it)", dir.display()),
-    );
-    None
 }

@@ -332,8 +332,17 @@ impl<'a> Examples<'a> {
 /// The schema's own constraints on a scalar (no `$ref`s to follow).
 fn string_only(schema: &Value) -> Value {
     let mut m = Map::new();
-    for k in ["type", "format", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]
-    {
+    for k in [
+        "type",
+        "format",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+    ] {
         if let Some(v) = schema.get(k) {
             m.insert(k.to_owned(), v.clone());
         }
@@ -361,7 +370,6 @@ fn merge(into: &mut Value, from: Value) {
         (slot, v) => *slot = v,
     }
 }
-
 
 /// The JSON schema of an operation's JSON request body.
 pub fn body_schema<'s>(spec: &'s Value, method: &str, path: &str) -> Option<&'s Value> {
@@ -453,6 +461,10 @@ pub fn emit_examples(model: &Model, spec: &Value, h: &str) -> Result<String> {
         "{h}//! Complete examples, valid against the spec: every operation's success\n\
          //! response, the schemas records are made from, and the enum-valued places\n\
          //! of request bodies.\n\n\
+         /// `(place, allowed values)`.\n\
+         pub type EnumPlace = (&'static str, &'static [&'static str]);\n\n\
+         /// `(place, min chars, max chars, digits only)`.\n\
+         pub type TextLimit = (&'static str, u64, u64, bool);\n\n\
          /// `(operation id, status, JSON body or \"\" for none)` for every operation.\n\
          pub static RESPONSES: &[(&str, u16, &str)] = &[\n"
     );
@@ -495,7 +507,7 @@ pub fn emit_examples(model: &Model, spec: &Value, h: &str) -> Result<String> {
     s.push_str(
         "];\n\n/// `(operation id, [(place, allowed values)])`: the enum-valued places of\n\
          /// each JSON request body. A place is a dotted path; `[]` steps into\n/// every item of a list.\n\
-         pub static BODY_ENUMS: &[(&str, &[(&str, &[&str])])] = &[\n",
+         pub static BODY_ENUMS: &[(&str, &[EnumPlace])] = &[\n",
     );
     for op in &model.ops {
         let Some(schema) = body_schema(spec, &op.method, &op.path) else { continue };
@@ -512,7 +524,7 @@ pub fn emit_examples(model: &Model, spec: &Value, h: &str) -> Result<String> {
     s.push_str(
         "];\n\n/// `(operation id, [(place, min chars, max chars, digits only)])`: the\n\
          /// text limits of each JSON request body, places as in [`BODY_ENUMS`].\n\
-         pub static BODY_TEXT_LIMITS: &[(&str, &[(&str, u64, u64, bool)])] = &[\n",
+         pub static BODY_TEXT_LIMITS: &[(&str, &[TextLimit])] = &[\n",
     );
     for op in &model.ops {
         let Some(schema) = body_schema(spec, &op.method, &op.path) else { continue };

@@ -4,6 +4,12 @@
 //! response, the schemas records are made from, and the enum-valued places
 //! of request bodies.
 
+/// `(place, allowed values)`.
+pub type EnumPlace = (&'static str, &'static [&'static str]);
+
+/// `(place, min chars, max chars, digits only)`.
+pub type TextLimit = (&'static str, u64, u64, bool);
+
 /// `(operation id, status, JSON body or "" for none)` for every operation.
 pub static RESPONSES: &[(&str, u16, &str)] = &[
     (
@@ -1475,7 +1481,7 @@ pub static LIST_ITEMS: &[(&str, &str)] = &[
 /// `(operation id, [(place, allowed values)])`: the enum-valued places of
 /// each JSON request body. A place is a dotted path; `[]` steps into
 /// every item of a list.
-pub static BODY_ENUMS: &[(&str, &[(&str, &[&str])])] = &[
+pub static BODY_ENUMS: &[(&str, &[EnumPlace])] = &[
     (
         "ad_accounts/create",
         &[
@@ -3780,7 +3786,7 @@ pub static BODY_ENUMS: &[(&str, &[(&str, &[&str])])] = &[
 
 /// `(operation id, [(place, min chars, max chars, digits only)])`: the
 /// text limits of each JSON request body, places as in [`BODY_ENUMS`].
-pub static BODY_TEXT_LIMITS: &[(&str, &[(&str, u64, u64, bool)])] = &[
+pub static BODY_TEXT_LIMITS: &[(&str, &[TextLimit])] = &[
     ("ad_accounts/create", &[("name", 0, 256, false), ("owner_user_id", 0, u64::MAX, true)]),
     (
         "ad_groups/create",
