@@ -12,26 +12,11 @@ use pinterest_sdk::registry::{self, ParamLocation};
 use pinterest_test_support::schema::{SpecValidator, response_schema};
 use serde_json::{Value, json};
 
-const ALL_SCOPES: &[&str] = &[
-    "ads:read",
-    "ads:write",
-    "boards:read",
-    "boards:read_secret",
-    "boards:write",
-    "boards:write_secret",
-    "catalogs:read",
-    "catalogs:write",
-    "pins:read",
-    "pins:read_secret",
-    "pins:write",
-    "pins:write_secret",
-    "user_accounts:read",
-    "user_accounts:write",
-    "billing:read",
-    "billing:write",
-    "biz_access:read",
-    "biz_access:write",
-];
+/// Every scope there is: the emulator's answers, not its scope checks, are
+/// under test here.
+fn all_scopes() -> Vec<&'static str> {
+    pinterest_sdk::oauth::Scope::ALL.iter().map(|s| s.as_str()).collect()
+}
 
 fn http() -> reqwest::Client {
     pinterest_sdk::internal::install_crypto_provider();
@@ -160,7 +145,7 @@ fn item_schema(schema: &Value) -> Option<&Value> {
 
 async fn start(seed: u64) -> (EmulatorHandle, String) {
     let e = Emulator::builder().seed(seed).start().await.unwrap();
-    let token = e.issue_token(ALL_SCOPES);
+    let token = e.issue_token(&all_scopes());
     (e, token)
 }
 
@@ -390,7 +375,7 @@ async fn timestamps_carry_an_offset_and_live_mode_drops_it_and_the_sdk_reads_bot
     let mut read = Vec::new();
     for style in [Timestamps::Rfc3339, Timestamps::Live] {
         let e = Emulator::builder().seed(3).timestamps(style).start().await.unwrap();
-        let token = e.issue_token(ALL_SCOPES);
+        let token = e.issue_token(&all_scopes());
         let (_, raw) = get(&e, &token, "/boards", &[]).await;
         let text = raw["items"][0]["created_at"].as_str().unwrap().to_owned();
         assert_eq!(text.ends_with('Z'), style == Timestamps::Rfc3339, "{text}");

@@ -20,11 +20,11 @@ pub fn schema(name: &str) -> Option<serde_json::Value> {
 mod tests {
     use super::samples;
 
-    /// The fallback answers are valid for the SDK's generated output types.
+    /// The complete examples decode into the SDK's generated output types.
     #[test]
-    fn every_sample_decodes_into_its_operation_output() {
-        assert_eq!(samples::SAMPLES.len(), 231);
-        for (id, status, body) in samples::SAMPLES {
+    fn every_example_decodes_into_its_operation_output() {
+        assert_eq!(super::examples::RESPONSES.len(), 231);
+        for (id, status, body) in super::examples::RESPONSES {
             let checked = samples::check_response(id, *status, body.as_bytes());
             assert!(matches!(checked, Some(Ok(()))), "{id}: {checked:?}");
         }

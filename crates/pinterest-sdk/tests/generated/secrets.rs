@@ -444,12 +444,12 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "Board",
-        "{\"board_pins_modified_at\":\"2025-01-01T00:00:00\",\"collaborator_count\":0,\"created_at\":\"2025-01-01T00:00:00\",\"description\":\"CANARY:description\",\"follower_count\":0,\"id\":\"CANARY:id\",\"is_ads_only\":false,\"media\":{},\"name\":\"CANARY:name\",\"owner\":{},\"pin_count\":0,\"privacy\":\"PUBLIC\"}",
+        "{\"board_pins_modified_at\":\"2025-01-01T00:00:00Z\",\"collaborator_count\":0,\"created_at\":\"2025-01-01T00:00:00Z\",\"description\":\"CANARY:description\",\"follower_count\":0,\"id\":\"CANARY:id\",\"is_ads_only\":false,\"media\":{},\"name\":\"CANARY:name\",\"owner\":{},\"pin_count\":0,\"privacy\":\"PUBLIC\"}",
         debugged::<models::Board>,
     ),
     (
         "BoardBase",
-        "{\"board_pins_modified_at\":\"2025-01-01T00:00:00\",\"collaborator_count\":0,\"created_at\":\"2025-01-01T00:00:00\",\"description\":\"CANARY:description\",\"follower_count\":0,\"id\":\"CANARY:id\",\"is_ads_only\":false,\"media\":{},\"name\":\"CANARY:name\",\"owner\":{},\"pin_count\":0}",
+        "{\"board_pins_modified_at\":\"2025-01-01T00:00:00Z\",\"collaborator_count\":0,\"created_at\":\"2025-01-01T00:00:00Z\",\"description\":\"CANARY:description\",\"follower_count\":0,\"id\":\"CANARY:id\",\"is_ads_only\":false,\"media\":{},\"name\":\"CANARY:name\",\"owner\":{},\"pin_count\":0}",
         debugged::<models::BoardBase>,
     ),
     (
@@ -466,7 +466,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ("BoardSection", "{\"id\":\"CANARY:id\",\"name\":\"CANARY:name\"}", debugged::<models::BoardSection>),
     (
         "BoardWithUpdatePrivacy",
-        "{\"board_pins_modified_at\":\"2025-01-01T00:00:00\",\"collaborator_count\":0,\"created_at\":\"2025-01-01T00:00:00\",\"description\":\"CANARY:description\",\"follower_count\":0,\"id\":\"CANARY:id\",\"is_ads_only\":false,\"media\":{},\"name\":\"CANARY:name\",\"owner\":{},\"pin_count\":0,\"privacy\":\"PUBLIC\"}",
+        "{\"board_pins_modified_at\":\"2025-01-01T00:00:00Z\",\"collaborator_count\":0,\"created_at\":\"2025-01-01T00:00:00Z\",\"description\":\"CANARY:description\",\"follower_count\":0,\"id\":\"CANARY:id\",\"is_ads_only\":false,\"media\":{},\"name\":\"CANARY:name\",\"owner\":{},\"pin_count\":0,\"privacy\":\"PUBLIC\"}",
         debugged::<models::BoardWithUpdatePrivacy>,
     ),
     (
@@ -718,7 +718,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "Catalog",
-        "{\"created_at\":\"2025-01-01T00:00:00\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00\",\"catalog_type\":\"RETAIL\",\"name\":\"CANARY:name\"}",
+        "{\"created_at\":\"2025-01-01T00:00:00Z\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00Z\",\"catalog_type\":\"RETAIL\",\"name\":\"CANARY:name\"}",
         debugged::<models::Catalog>,
     ),
     (
@@ -799,7 +799,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsCreativeAssetsFeed",
-        "{\"created_at\":\"2025-01-01T00:00:00\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00\",\"catalog_id\":\"CANARY:catalog_id\",\"catalog_type\":\"RETAIL\",\"credentials\":{\"password\":\"string\",\"username\":\"string\"},\"default_country\":\"AD\",\"default_currency\":\"AED\",\"default_locale\":\"CANARY:default_locale\",\"format\":\"TSV\",\"location\":\"CANARY:location\",\"name\":\"CANARY:name\",\"preferred_processing_schedule\":{\"time\":\"string\",\"timezone\":null},\"status\":\"ACTIVE\"}",
+        "{\"created_at\":\"2025-01-01T00:00:00Z\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00Z\",\"catalog_id\":\"CANARY:catalog_id\",\"catalog_type\":\"RETAIL\",\"credentials\":{\"password\":\"string\",\"username\":\"string\"},\"default_country\":\"AD\",\"default_currency\":\"AED\",\"default_locale\":\"CANARY:default_locale\",\"format\":\"TSV\",\"location\":\"CANARY:location\",\"name\":\"CANARY:name\",\"preferred_processing_schedule\":{\"time\":\"string\",\"timezone\":null},\"status\":\"ACTIVE\"}",
         debugged::<models::CatalogsCreativeAssetsFeed>,
     ),
     (
@@ -824,7 +824,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsCreativeAssetsItemsBatch",
-        "{\"batch_id\":\"CANARY:batch_id\",\"catalog_type\":\"RETAIL\",\"completed_time\":\"2025-01-01T00:00:00\",\"created_time\":\"2025-01-01T00:00:00\",\"items\":[],\"status\":\"PROCESSING\"}",
+        "{\"batch_id\":\"CANARY:batch_id\",\"catalog_type\":\"RETAIL\",\"completed_time\":\"2025-01-01T00:00:00Z\",\"created_time\":\"2025-01-01T00:00:00Z\",\"items\":[],\"status\":\"PROCESSING\"}",
         debugged::<models::CatalogsCreativeAssetsItemsBatch>,
     ),
     (
@@ -884,7 +884,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsDbItem",
-        "{\"created_at\":\"2025-01-01T00:00:00\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00\"}",
+        "{\"created_at\":\"2025-01-01T00:00:00Z\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00Z\"}",
         debugged::<models::CatalogsDbItem>,
     ),
     (
@@ -909,7 +909,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsFeedIngestion",
-        "{\"created_at\":\"2025-01-01T00:00:00\",\"feed_id\":\"CANARY:feed_id\",\"id\":\"CANARY:id\",\"status\":\"COMPLETED\"}",
+        "{\"created_at\":\"2025-01-01T00:00:00Z\",\"feed_id\":\"CANARY:feed_id\",\"id\":\"CANARY:id\",\"status\":\"COMPLETED\"}",
         debugged::<models::CatalogsFeedIngestion>,
     ),
     (
@@ -934,7 +934,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsFeedProcessingResult",
-        "{\"created_at\":\"2025-01-01T00:00:00\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00\",\"ingestion_details\":{\"errors\":{},\"info\":{},\"warnings\":{}},\"product_counts\":{},\"status\":\"COMPLETED\",\"validation_details\":{\"errors\":{},\"warnings\":{}},\"video_counts\":{}}",
+        "{\"created_at\":\"2025-01-01T00:00:00Z\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00Z\",\"ingestion_details\":{\"errors\":{},\"info\":{},\"warnings\":{}},\"product_counts\":{},\"status\":\"COMPLETED\",\"validation_details\":{\"errors\":{},\"warnings\":{}},\"video_counts\":{}}",
         debugged::<models::CatalogsFeedProcessingResult>,
     ),
     (
@@ -1005,7 +1005,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsHotelFeed",
-        "{\"created_at\":\"2025-01-01T00:00:00\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00\",\"catalog_id\":\"CANARY:catalog_id\",\"catalog_type\":\"RETAIL\",\"credentials\":{\"password\":\"string\",\"username\":\"string\"},\"default_currency\":\"AED\",\"default_locale\":\"CANARY:default_locale\",\"format\":\"TSV\",\"location\":\"CANARY:location\",\"name\":\"CANARY:name\",\"preferred_processing_schedule\":{\"time\":\"string\",\"timezone\":null},\"status\":\"ACTIVE\"}",
+        "{\"created_at\":\"2025-01-01T00:00:00Z\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00Z\",\"catalog_id\":\"CANARY:catalog_id\",\"catalog_type\":\"RETAIL\",\"credentials\":{\"password\":\"string\",\"username\":\"string\"},\"default_currency\":\"AED\",\"default_locale\":\"CANARY:default_locale\",\"format\":\"TSV\",\"location\":\"CANARY:location\",\"name\":\"CANARY:name\",\"preferred_processing_schedule\":{\"time\":\"string\",\"timezone\":null},\"status\":\"ACTIVE\"}",
         debugged::<models::CatalogsHotelFeed>,
     ),
     (
@@ -1035,7 +1035,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsHotelItemsBatch",
-        "{\"batch_id\":\"CANARY:batch_id\",\"catalog_type\":\"RETAIL\",\"completed_time\":\"2025-01-01T00:00:00\",\"created_time\":\"2025-01-01T00:00:00\",\"items\":[],\"status\":\"PROCESSING\"}",
+        "{\"batch_id\":\"CANARY:batch_id\",\"catalog_type\":\"RETAIL\",\"completed_time\":\"2025-01-01T00:00:00Z\",\"created_time\":\"2025-01-01T00:00:00Z\",\"items\":[],\"status\":\"PROCESSING\"}",
         debugged::<models::CatalogsHotelItemsBatch>,
     ),
     (
@@ -1278,7 +1278,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsRetailFeed",
-        "{\"created_at\":\"2025-01-01T00:00:00\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00\",\"catalog_type\":\"RETAIL\",\"credentials\":{\"password\":\"string\",\"username\":\"string\"},\"default_availability\":\"IN_STOCK\",\"default_country\":\"AD\",\"default_currency\":\"AED\",\"default_locale\":\"CANARY:default_locale\",\"format\":\"TSV\",\"location\":\"CANARY:location\",\"name\":\"CANARY:name\",\"preferred_processing_schedule\":{\"time\":\"string\",\"timezone\":null},\"status\":\"ACTIVE\"}",
+        "{\"created_at\":\"2025-01-01T00:00:00Z\",\"id\":\"CANARY:id\",\"updated_at\":\"2025-01-01T00:00:00Z\",\"catalog_type\":\"RETAIL\",\"credentials\":{\"password\":\"string\",\"username\":\"string\"},\"default_availability\":\"IN_STOCK\",\"default_country\":\"AD\",\"default_currency\":\"AED\",\"default_locale\":\"CANARY:default_locale\",\"format\":\"TSV\",\"location\":\"CANARY:location\",\"name\":\"CANARY:name\",\"preferred_processing_schedule\":{\"time\":\"string\",\"timezone\":null},\"status\":\"ACTIVE\"}",
         debugged::<models::CatalogsRetailFeed>,
     ),
     (
@@ -1303,7 +1303,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ),
     (
         "CatalogsRetailItemsBatch",
-        "{\"batch_id\":\"CANARY:batch_id\",\"catalog_type\":\"RETAIL\",\"completed_time\":\"2025-01-01T00:00:00\",\"created_time\":\"2025-01-01T00:00:00\",\"items\":[],\"status\":\"PROCESSING\"}",
+        "{\"batch_id\":\"CANARY:batch_id\",\"catalog_type\":\"RETAIL\",\"completed_time\":\"2025-01-01T00:00:00Z\",\"created_time\":\"2025-01-01T00:00:00Z\",\"items\":[],\"status\":\"PROCESSING\"}",
         debugged::<models::CatalogsRetailItemsBatch>,
     ),
     (
@@ -2263,7 +2263,7 @@ pub static MODELS: &[(&str, &str, Debugged)] = &[
     ("PaginatedModel", "{\"bookmark\":\"CANARY:bookmark\",\"items\":[]}", debugged::<models::PaginatedModel>),
     (
         "Pin",
-        "{\"alt_text\":\"CANARY:alt_text\",\"board_id\":\"CANARY:board_id\",\"board_owner\":{},\"board_section_id\":\"CANARY:board_section_id\",\"created_at\":\"2025-01-01T00:00:00\",\"creative_type\":\"REGULAR\",\"description\":\"CANARY:description\",\"dominant_color\":\"CANARY:dominant_color\",\"has_been_promoted\":false,\"id\":\"CANARY:id\",\"is_owner\":false,\"is_standard\":false,\"link\":\"CANARY:link\",\"media\":{\"media_type\":\"image\"},\"parent_pin_id\":\"CANARY:parent_pin_id\",\"pin_metrics\":{\"k\":\"CANARY:pin_metrics\"},\"title\":\"CANARY:title\"}",
+        "{\"alt_text\":\"CANARY:alt_text\",\"board_id\":\"CANARY:board_id\",\"board_owner\":{},\"board_section_id\":\"CANARY:board_section_id\",\"created_at\":\"2025-01-01T00:00:00Z\",\"creative_type\":\"REGULAR\",\"description\":\"CANARY:description\",\"dominant_color\":\"CANARY:dominant_color\",\"has_been_promoted\":false,\"id\":\"CANARY:id\",\"is_owner\":false,\"is_standard\":false,\"link\":\"CANARY:link\",\"media\":{\"media_type\":\"image\"},\"parent_pin_id\":\"CANARY:parent_pin_id\",\"pin_metrics\":{\"k\":\"CANARY:pin_metrics\"},\"title\":\"CANARY:title\"}",
         debugged::<models::Pin>,
     ),
     (
