@@ -59,7 +59,9 @@ pub fn forbidden(message: &str) -> Response<Body> {
 
 fn bearer(req: &Request) -> Option<String> {
     let v = req.headers().get("authorization")?.to_str().ok()?;
-    v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
 /// Checks one query value against its declaration.

@@ -118,6 +118,15 @@ async fn the_quickstart_logs_in_and_reads_boards_pins_and_terms() {
     assert_eq!(lists.iter().map(|l| l["term"].clone()).collect::<Vec<_>>(), ["cake", "bread"]);
     let count: usize = lists.iter().map(|l| l["related_terms"].as_array().unwrap().len()).sum();
     assert_eq!(terms["related_term_count"], count);
+
+    // The auth scheme's name is case-insensitive.
+    let r = http()
+        .get(format!("{}/v5/user_account", e.base_url()))
+        .header("authorization", format!("bearer {access2}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     e.shutdown().await;
 }
 

@@ -223,6 +223,41 @@ async fn a_warehouse_sync_reads_records_from_every_list_endpoint_and_each_page_i
     assert!(empty.is_empty(), "lists without records: {empty:?}");
     assert!(done.values().any(|(_, pages)| *pages > 1), "page_size=2 pages somewhere");
     assert!(done.len() >= 40, "{} lists read", done.len());
+
+    // The get beside each list (`…/campaigns/{campaign_id}`) answers each
+    // listed record's first item with the same record, valid and complete.
+    let mut gets = 0;
+    for list in &lists {
+        let Some(get_op) = registry::operations().iter().find(|g| {
+            g.method == "GET"
+                && g.path
+                    .strip_prefix(list.path)
+                    .and_then(|r| r.strip_prefix("/{"))
+                    .is_some_and(|r| r.ends_with('}') && !r.contains('/'))
+        }) else {
+            continue;
+        };
+        let Some((scope, item)) = found.0.get(list.id).and_then(|v| v.first()) else { continue };
+        let param = get_op.path.rsplit("/{").next().unwrap().trim_end_matches('}');
+        // Items name their id `id`, or as the path does (`media_id`).
+        let id = match item.get(param).unwrap_or(&item["id"]) {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => panic!("{} items have no id to get them by: {other}", list.id),
+        };
+        let mut path = get_op.path.replace(&format!("{{{param}}}"), &id);
+        for (k, v) in scope {
+            path = path.replace(&format!("{{{k}}}"), v);
+        }
+        let (status, got) = get(&e, &token, &path, &[]).await;
+        assert_eq!(status, 200, "{} {path}: {got}", get_op.id);
+        let schema = response_schema(&spec, "GET", get_op.path, 200).unwrap();
+        let errors = validator.errors(schema, &got);
+        assert!(errors.is_empty(), "{} {path} breaks its schema: {errors:#?}", get_op.id);
+        assert_eq!(&got, item, "{} reads what {} lists", get_op.id, list.id);
+        gets += 1;
+    }
+    assert!(gets >= 15, "{gets} gets beside lists");
     e.shutdown().await;
 }
 
