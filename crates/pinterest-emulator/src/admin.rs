@@ -235,7 +235,14 @@ async fn state(State(s): State<Arc<Shared>>) -> Response<Body> {
     let d = s.snapshot();
     json(
         StatusCode::OK,
-        &json!({"boards": d.boards.len(), "sections": d.sections.len(), "pins": d.pins.len(), "media": d.media.len(), "user": d.user}),
+        &json!({
+            "boards": d.boards.len(),
+            "sections": d.sections.len(),
+            "pins": d.pins.len(),
+            "media": d.media.len(),
+            "user": d.user,
+            "world": d.world.lists.iter().map(|(list, recs)| (list.clone(), json!(recs.len()))).collect::<serde_json::Map<_, _>>(),
+        }),
     )
 }
 

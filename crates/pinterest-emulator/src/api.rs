@@ -1,6 +1,7 @@
 //! Every `/v5` route: found through the SDK's operation registry, then
 //! authenticated, scope-checked and validated like Pinterest does, then
-//! answered by a stateful handler or by the operation's sample response.
+//! answered by a stateful handler, the seeded world, or the operation's
+//! complete example.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

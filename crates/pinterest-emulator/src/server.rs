@@ -408,7 +408,12 @@ pub async fn start(
     let loaded = match &state_file {
         Some(path) if path.exists() => {
             let bytes = std::fs::read(path)?;
-            Some(serde_json::from_slice::<Data>(&bytes).map_err(std::io::Error::other)?)
+            let mut d = serde_json::from_slice::<Data>(&bytes).map_err(std::io::Error::other)?;
+            // A state file from before the seeded world gets one.
+            if d.world.lists.is_empty() {
+                crate::world::World::seed(&mut d);
+            }
+            Some(d)
         }
         _ => None,
     };

@@ -428,3 +428,27 @@ async fn timestamps_carry_an_offset_and_live_mode_drops_it_and_the_sdk_reads_bot
     }
     assert_eq!(read[0], read[1], "the same instant in both forms");
 }
+
+#[tokio::test]
+async fn a_state_file_without_the_world_gets_one_and_keeps_it_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let e = Emulator::builder().seed(4).state_file(&path).start().await.unwrap();
+    e.shutdown().await;
+    // As a version before the seeded world wrote it.
+    let mut old: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    old.as_object_mut().unwrap().remove("world");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let e = Emulator::builder().state_file(&path).start().await.unwrap();
+    let token = e.issue_token(&all_scopes());
+    let (_, accounts) = get(&e, &token, "/ad_accounts", &[]).await;
+    assert_eq!(accounts["items"].as_array().unwrap().len(), 2, "{accounts}");
+    let (_, boards) = get(&e, &token, "/boards", &[]).await;
+    assert_eq!(boards["items"].as_array().unwrap().len(), 3, "the old content is kept");
+    e.shutdown().await;
+    let again = Emulator::builder().state_file(&path).start().await.unwrap();
+    let token = again.issue_token(&all_scopes());
+    let (_, same) = get(&again, &token, "/ad_accounts", &[]).await;
+    assert_eq!(same, accounts, "the world is saved with the rest");
+    again.shutdown().await;
+}
