@@ -205,10 +205,16 @@ impl World {
             let mut v = template.clone();
             let Some(obj) = v.as_object_mut() else { continue };
             let id = d.id();
+            // Its own id, in the example's type; a schema without one gets none.
             match obj.get("id") {
-                Some(Value::Number(_)) => obj.insert("id".into(), json!(id.parse::<u64>().unwrap_or(0))),
-                _ => obj.insert("id".into(), json!(id)),
-            };
+                Some(Value::Number(_)) => {
+                    obj.insert("id".into(), json!(id.parse::<u64>().unwrap_or(0)));
+                }
+                Some(_) => {
+                    obj.insert("id".into(), json!(id));
+                }
+                None => {}
+            }
             if obj.get("name").is_some_and(Value::is_string) {
                 obj.insert("name".into(), json!(format!("{kind} {}", n + 1)));
             }
@@ -338,7 +344,8 @@ fn in_scope(call: &Call<'_>, r: &Rec) -> bool {
 
 fn list(call: &Call<'_>, recs: &[Rec]) -> Response<Body> {
     let own = getters().iter().find(|(l, _, _)| *l == call.op.id).map(|(_, _, p)| *p);
-    let shared_too = call.param("include_shared_accounts") != Some("false");
+    // Only the ad accounts list leaves out accounts shared through business access.
+    let shared_too = call.op.id != "ad_accounts/list" || call.param("include_shared_accounts") != Some("false");
     let mut items: Vec<Value> = recs
         .iter()
         .filter(|r| in_scope(call, r))

@@ -9,13 +9,15 @@
 //! draft 4 as OpenAPI 3.0 reads it, formats on): a spec example is used
 //! where it passes, else the first of a few realistic candidates that
 //! passes (`pinterest_test_support::schema`, shared with the tests that
-//! check the emulator's answers). Every finished example is validated against its whole schema;
-//! one that fails is a generator error, unless the schema contradicts
-//! itself, which `SPEC_CONTRADICTIONS` lists with the reason.
+//! check the emulator's answers). Every finished example is validated
+//! against its whole schema; one that fails is a generator error, unless
+//! the schema contradicts itself, which `SPEC_CONTRADICTIONS` lists with
+//! the reason (none so far).
 //!
 //! Also, per operation with a JSON body, the enum-valued places of the body
-//! (`privacy`, `items[].status`): the emulator refuses values outside them,
-//! which the SDK's enums, tolerant of new values, do not check.
+//! (`privacy`, `items[].status`) and its text limits (lengths, digit ids):
+//! the emulator refuses values outside them, which the SDK's enums,
+//! tolerant of new values, do not check.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -550,4 +552,86 @@ pub fn emit_examples(model: &Model, spec: &Value, h: &str) -> Result<String> {
         bail!("{} operation examples fail their schemas (see above)", failures.len());
     }
     Ok(s)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code")]
+mod tests {
+    use super::*;
+
+    fn spec(schemas: Value) -> Value {
+        json!({"components": {"schemas": schemas}})
+    }
+
+    #[test]
+    fn examples_have_every_property_and_satisfy_formats_patterns_and_bounds() {
+        let spec = spec(json!({"Thing": {"type": "object", "properties": {
+            "id": {"type": "string", "pattern": "^\\d+$"},
+            "created_at": {"type": "string", "format": "date-time", "example": "2024-01-01T20:20:00"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 5},
+            "count": {"type": "integer", "minimum": 10},
+            "note": {"type": "string", "nullable": true},
+            "tags": {"type": "array", "minItems": 2, "items": {"type": "string", "enum": ["A", "ACTIVE"]}},
+        }}}));
+        let mut ex = Examples::new(&spec);
+        let v = ex.named("Thing");
+        assert_eq!(v.as_object().unwrap().len(), 6, "{v}");
+        assert!(v["id"].as_str().unwrap().bytes().all(|b| b.is_ascii_digit()), "{v}");
+        // The spec's own example has no offset: it fails `date-time` and is passed over.
+        assert_eq!(v["created_at"], "2025-01-01T00:00:00Z");
+        assert!((1..=5).contains(&v["name"].as_str().unwrap().len()), "{v}");
+        assert!(v["count"].as_i64().unwrap() >= 10);
+        assert!(v["note"].is_string(), "a nullable property still gets a value");
+        assert_eq!(v["tags"], json!(["ACTIVE", "ACTIVE"]), "minItems, and the preferred enum value");
+        assert!(ex.valid(&json!({"$ref": "#/components/schemas/Thing"}), &v));
+    }
+
+    #[test]
+    fn a_one_of_matches_exactly_one_branch_even_when_branches_overlap() {
+        // B accepts everything A does, except a null `at`.
+        let spec = spec(json!({
+            "A": {"type": "object", "properties": {"kind": {"type": "string"}, "at": {"type": "string", "nullable": true}}},
+            "B": {"type": "object", "properties": {"kind": {"type": "string"}, "at": {"type": "string"}}},
+            "Either": {"oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}],
+                       "discriminator": {"propertyName": "kind", "mapping": {"A": "#/components/schemas/A", "B": "#/components/schemas/B"}}},
+        }));
+        let mut ex = Examples::new(&spec);
+        let v = ex.named("Either");
+        assert_eq!(v["kind"], "A");
+        assert!(v["at"].is_null(), "the null tells the branches apart: {v}");
+        assert!(ex.valid(&json!({"$ref": "#/components/schemas/Either"}), &v));
+        assert!(!ex.valid(&json!({"$ref": "#/components/schemas/Either"}), &json!({"kind": "A", "at": "x"})));
+    }
+
+    #[test]
+    fn recursion_ends_by_leaving_the_property_out() {
+        let spec = spec(json!({"Node": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "child": {"$ref": "#/components/schemas/Node"},
+        }}}));
+        let v = Examples::new(&spec).named("Node");
+        assert_eq!(v, json!({"name": "Example"}));
+    }
+
+    #[test]
+    fn body_places_list_enums_and_text_limits_through_refs_and_lists() {
+        let spec = spec(json!({
+            "Privacy": {"type": "string", "enum": ["PUBLIC", "SECRET"]},
+            "Body": {"type": "array", "items": {"type": "object", "properties": {
+                "privacy": {"$ref": "#/components/schemas/Privacy"},
+                "board_id": {"type": "string", "pattern": "^\\d+$"},
+                "title": {"type": "string", "maxLength": 100},
+            }}},
+        }));
+        let places = enum_places(&spec, &json!({"$ref": "#/components/schemas/Body"}));
+        let shown: Vec<String> = places.iter().map(|p| format!("{} {:?} {:?}", p.path, p.values, p.limits)).collect();
+        assert_eq!(
+            shown,
+            [
+                format!("[].board_id# [] Some((0, {}, true))", u64::MAX),
+                "[].privacy [\"PUBLIC\", \"SECRET\"] None".to_owned(),
+                "[].title# [] Some((0, 100, false))".to_owned(),
+            ]
+        );
+    }
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use super::emit::rust_ty;
-use super::ir::{Def, Field, Model, Output, Ty};
+use super::ir::{Def, Field, Model, Ty};
 
 pub const EMULATOR_GEN: &str = "crates/pinterest-emulator/src/generated";
 
