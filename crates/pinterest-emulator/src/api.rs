@@ -267,7 +267,7 @@ async fn answer(s: &Arc<Shared>, req: Request) -> Response<Body> {
         _ => None,
     };
     if let Some(body) = &body
-        && let Err(message) = check_enums(op.id, body)
+        && let Err(message) = check_body_values(op.id, body)
     {
         return bad_request(&message);
     }
@@ -281,9 +281,9 @@ async fn answer(s: &Arc<Shared>, req: Request) -> Response<Body> {
     sample(&call)
 }
 
-/// Refuses a body value outside its enum, naming the place:
-/// `privacy: FOO` on a board is 400, as on Pinterest.
-fn check_enums(op_id: &str, body: &serde_json::Value) -> Result<(), String> {
+/// Refuses a body value outside its enum, naming the place (`privacy:
+/// FOO` on a board is 400, as on Pinterest), and text outside its limits.
+fn check_body_values(op_id: &str, body: &serde_json::Value) -> Result<(), String> {
     let places = crate::generated::examples::BODY_ENUMS.iter().find(|(id, _)| *id == op_id).map(|(_, p)| *p);
     for (place, allowed) in places.unwrap_or_default() {
         let mut found = Vec::new();

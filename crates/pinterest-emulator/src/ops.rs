@@ -88,8 +88,13 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
         "user_account/get" => json(StatusCode::OK, &d.user_account()),
         "user_account/analytics" => {
             let start = call.param("start_date").unwrap_or("2025-01-01");
-            let day = json!({"date": start, "data_status": "READY", "metrics": metrics(1, USER_METRICS)});
-            json(StatusCode::OK, &json!({"all": {"summary_metrics": metrics(2, USER_METRICS), "daily_metrics": [day]}}))
+            // The metrics asked for (`metric_types`), else the usual ones.
+            let names: Vec<&str> = call
+                .param("metric_types")
+                .map(|m| m.split(',').map(str::trim).filter(|n| !n.is_empty()).collect())
+                .unwrap_or_else(|| USER_METRICS.to_vec());
+            let day = json!({"date": start, "data_status": "READY", "metrics": metrics(1, &names)});
+            json(StatusCode::OK, &json!({"all": {"summary_metrics": metrics(2, &names), "daily_metrics": [day]}}))
         }
         "user_account/analytics/top_pins" | "user_account/analytics/top_video_pins" => {
             let pins: Vec<Value> = d

@@ -111,6 +111,17 @@ async fn the_quickstart_logs_in_and_reads_boards_pins_and_terms() {
     let pin = get(&e, &access2, &format!("/pins/{}", first["id"].as_str().unwrap())).await;
     assert_eq!(pin["id"], first["id"]);
 
+    // User analytics with the metrics it asks for, commas unencoded.
+    let analytics = get(
+        &e,
+        &access2,
+        "/user_account/analytics?start_date=2025-01-01&end_date=2025-01-07&metric_types=IMPRESSION,PIN_CLICK_RATE",
+    )
+    .await;
+    let day = &analytics["all"]["daily_metrics"][0]["metrics"];
+    let names: Vec<&String> = day.as_object().unwrap().keys().collect();
+    assert_eq!(names, ["IMPRESSION", "PIN_CLICK_RATE"], "{analytics}");
+
     // Related terms: the quickstart reads `id` and each list's `term`.
     let terms = get(&e, &access2, "/terms/related?terms=cake,bread").await;
     assert_eq!(terms["id"], "cake", "{terms}");
