@@ -36,7 +36,9 @@ pub(crate) fn page(call: &Call<'_>, items: Vec<Value>, list: &str) -> Response<B
             None => return bad_request("Invalid bookmark."),
         },
     };
-    let end = (start + size).min(items.len());
+    // A bookmark is the client's to send back, so its offset may be anything.
+    let start = start.min(items.len());
+    let end = start.saturating_add(size).min(items.len());
     let slice: Vec<Value> = items.get(start..end).map(<[Value]>::to_vec).unwrap_or_default();
     let next = (end < items.len()).then(|| bookmark(end, list));
     json(StatusCode::OK, &json!({"items": slice, "bookmark": next}))

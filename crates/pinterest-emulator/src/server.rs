@@ -409,10 +409,12 @@ pub async fn start(
         Some(path) if path.exists() => {
             let bytes = std::fs::read(path)?;
             let mut d = serde_json::from_slice::<Data>(&bytes).map_err(std::io::Error::other)?;
-            // A state file from before the seeded world gets one.
+            // A state file from before the seeded world gets one, and its
+            // times an offset.
             if d.world.lists.is_empty() {
                 crate::world::World::seed(&mut d);
             }
+            d.add_offsets();
             Some(d)
         }
         _ => None,

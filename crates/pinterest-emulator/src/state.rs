@@ -390,6 +390,33 @@ impl Data {
         }
     }
 
+    /// Times written without an offset, by a version before RFC 3339
+    /// answers, get `Z`: in the properties the spec gives `format:
+    /// date-time`, and `verified_at`.
+    pub fn add_offsets(&mut self) {
+        fn walk(v: &mut Value) {
+            match v {
+                Value::Array(a) => a.iter_mut().for_each(walk),
+                Value::Object(m) => {
+                    for (k, x) in m.iter_mut() {
+                        let timed =
+                            k == "verified_at" || crate::generated::examples::DATE_TIME_FIELDS.contains(&k.as_str());
+                        match x {
+                            Value::String(s) if timed && lacks_offset(s) => s.push('Z'),
+                            other => walk(other),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        walk(&mut self.user);
+        for v in self.boards.values_mut().chain(self.sections.values_mut()).chain(self.pins.values_mut()) {
+            walk(v);
+        }
+        self.websites.iter_mut().for_each(walk);
+    }
+
     pub fn board_is_secret(&self, board_id: &str) -> bool {
         self.boards.get(board_id).is_some_and(|b| b["privacy"] == "SECRET")
     }
@@ -406,6 +433,13 @@ pub fn complete(name: &str, value: Value) -> Value {
         }
         (_, value) => value,
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, without an offset.
+fn lacks_offset(s: &str) -> bool {
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    s.len() == shape.len()
+        && shape.iter().zip(s.bytes()).all(|(w, g)| if *w == b'd' { g.is_ascii_digit() } else { *w == g })
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`: RFC 3339 in UTC, as the spec's `date-time`

@@ -95,19 +95,27 @@ fn getters() -> &'static [(&'static str, &'static str, &'static str)] {
     })
 }
 
+/// `(path parameter, list whose records provide it, field holding it)`.
+const PROVIDERS: &[(&str, &str, &str)] = &[
+    ("ad_account_id", "ad_accounts/list", "id"),
+    ("asset_id", "ad_accounts/list", "id"),
+    ("feed_id", "feeds/list", "id"),
+    ("processing_result_id", "feed_processing_results/list", "id"),
+    ("product_group_id", "catalogs_product_groups/list", "id"),
+    ("member_id", "get/business_members", "user.id"),
+    ("partner_id", "get/business_partners", "user.id"),
+];
+
 /// The list whose records provide path parameter `param`, and the field of
 /// the record that holds it.
 fn provider(param: &str) -> Option<(&'static str, &'static str)> {
-    Some(match param {
-        "ad_account_id" => ("ad_accounts/list", "id"),
-        "asset_id" => ("ad_accounts/list", "id"),
-        "feed_id" => ("feeds/list", "id"),
-        "processing_result_id" => ("feed_processing_results/list", "id"),
-        "product_group_id" => ("catalogs_product_groups/list", "id"),
-        "member_id" => ("get/business_members", "user.id"),
-        "partner_id" => ("get/business_partners", "user.id"),
-        _ => return None,
-    })
+    PROVIDERS.iter().find(|(p, _, _)| *p == param).map(|(_, list, key)| (*list, *key))
+}
+
+/// `YYYY-MM-DD`.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b"dddd-dd-dd".iter().zip(b).all(|(w, g)| if *w == b'd' { g.is_ascii_digit() } else { w == g })
 }
 
 fn field<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
@@ -223,8 +231,31 @@ impl World {
                     obj.insert(k.clone(), json!(val));
                 }
             }
-            self.link(op, &scope, n, obj);
+            // Records differ where lists are filtered: the third has the
+            // schema's second status, and each its own month.
+            if n == 2
+                && let Some((_, values)) = examples::STATUS_VALUES.iter().find(|(s, _)| *s == item)
+                && let Some(second) = values.get(1)
+            {
+                obj.insert("status".into(), json!(second));
+            }
+            for v in obj.values_mut() {
+                if let Value::String(s) = v
+                    && is_date(s)
+                {
+                    *s = format!("2025-{:02}-01", n % 12 + 1);
+                }
+            }
+            // Ids other lists' paths take from this record (`user.id` of a member).
+            for (_, _, key) in PROVIDERS.iter().filter(|(_, l, k)| *l == op.id && k.contains('.')) {
+                if let Some((outer, inner)) = key.split_once('.')
+                    && let Some(o) = obj.get_mut(outer).and_then(Value::as_object_mut)
+                {
+                    o.insert(inner.to_owned(), json!(d.id()));
+                }
+            }
             let mut scope = scope.clone();
+            self.link(op, &mut scope, n, obj);
             if op.id == "ad_accounts/list" && n == 1 {
                 // The second ad account comes through business access.
                 scope.insert("shared".into(), "true".into());
@@ -242,72 +273,145 @@ impl World {
     }
 
     /// Points a record at parents of the same ad account: an ad group at a
-    /// campaign, an ad at an ad group and its campaign, a product group at
-    /// a catalog and feed.
+    /// campaign, an ad or keyword at an ad group and its campaign, a
+    /// product group at a catalog and feed, a business asset at an ad
+    /// account. Links the record's schema has no field for go into its
+    /// hidden scope, where filters find them (a feed's catalog).
     fn link(
         &self,
         op: &OperationInfo,
-        scope: &BTreeMap<String, String>,
+        scope: &mut BTreeMap<String, String>,
         n: usize,
         obj: &mut serde_json::Map<String, Value>,
     ) {
-        let pick = |list: &str| -> Option<&Value> {
-            let recs: Vec<&Rec> = self
-                .lists
-                .get(list)?
-                .iter()
-                .filter(|r| r.scope.get("ad_account_id") == scope.get("ad_account_id"))
-                .collect();
-            recs.get(n % recs.len().max(1)).map(|r| &r.value)
+        let account = scope.get("ad_account_id").cloned();
+        let pick = |list: &str| -> Option<Value> {
+            let recs: Vec<&Rec> =
+                self.lists.get(list)?.iter().filter(|r| r.scope.get("ad_account_id") == account.as_ref()).collect();
+            recs.get(n % recs.len().max(1)).map(|r| r.value.clone())
         };
-        if op.id != "ad_groups/list"
-            && obj.contains_key("ad_group_id")
-            && let Some(g) = pick("ad_groups/list")
-        {
-            obj.insert("ad_group_id".into(), g["id"].clone());
-            if obj.contains_key("campaign_id") {
-                obj.insert("campaign_id".into(), g["campaign_id"].clone());
+        let group = (op.id != "ad_groups/list").then(|| pick("ad_groups/list")).flatten();
+        if let Some(g) = group.as_ref().filter(|_| obj.contains_key("ad_group_id") || op.id == "keywords/get") {
+            let (gid, cid) = (text(&g["id"]).unwrap_or_default(), text(&g["campaign_id"]).unwrap_or_default());
+            if obj.contains_key("ad_group_id") {
+                obj.insert("ad_group_id".into(), json!(gid));
             }
+            if obj.contains_key("campaign_id") {
+                obj.insert("campaign_id".into(), json!(cid));
+            }
+            if op.id == "keywords/get" {
+                // A keyword's parent is an ad group.
+                obj.insert("parent_id".into(), json!(gid));
+                obj.insert("parent_type".into(), json!("ad_group"));
+            }
+            scope.insert("ad_group_id".into(), gid);
+            scope.insert("campaign_id".into(), cid);
         } else if op.id != "campaigns/list"
             && obj.contains_key("campaign_id")
             && let Some(c) = pick("campaigns/list")
         {
             obj.insert("campaign_id".into(), c["id"].clone());
         }
-        for (key, list) in [("catalog_id", "catalogs/list"), ("feed_id", "feeds/list")] {
-            if !scope.contains_key(key)
-                && obj.get(key).is_some_and(Value::is_string)
-                && let Some(r) = pick(list)
-            {
-                obj.insert(key.into(), r["id"].clone());
+        for (key, list) in
+            [("catalog_id", "catalogs/list"), ("feed_id", "feeds/list"), ("asset_id", "ad_accounts/list")]
+        {
+            if scope.contains_key(key) || op.id == list {
+                continue;
+            }
+            let Some(r) = pick(list) else { continue };
+            let id = text(&r["id"]).unwrap_or_default();
+            if obj.get(key).is_some_and(Value::is_string) {
+                obj.insert(key.into(), json!(id));
+            }
+            if key == "catalog_id" && op.id == "feeds/list" {
+                scope.insert(key.into(), id);
             }
         }
-        for key in ["advertiser_id"] {
-            if obj.contains_key(key)
-                && let Some(a) = scope.get("ad_account_id")
-            {
-                obj.insert(key.into(), json!(a));
-            }
+        if obj.contains_key("advertiser_id")
+            && let Some(a) = &account
+        {
+            obj.insert("advertiser_id".into(), json!(a));
         }
     }
 }
 
-/// The field a filter parameter compares: `campaign_ids` → `campaign_id`,
-/// `ad_ids` on the ads list → `id`, `entity_statuses` → `status`.
-fn filter_field(param: &str, own: Option<&str>) -> Option<String> {
-    if matches!(param, "entity_statuses" | "label_entity_statuses") {
-        return Some("status".into());
+/// What a list's query asks of its records.
+enum Filter {
+    /// `field` is one of `values` (repeated keys and commas alike).
+    OneOf(String, Vec<String>),
+    /// The date in `field` is on or after the value.
+    From(String, String),
+    /// The date in `field` is on or before the value.
+    Until(String, String),
+}
+
+/// Query parameters that shape the page, not the records.
+const NOT_FILTERS: &[&str] = &["bookmark", "page_size", "order", "sort", "include_shared_accounts", "ad_account_id"];
+
+/// The filters of a list request: `campaign_ids` compares `campaign_id`,
+/// `ad_ids` on the ads list and `label_ids` on the labels list compare
+/// `id`, `entity_statuses` compares `status`, `start_due_date` and
+/// `end_due_date` bound a record's `…due_date`, and any other parameter
+/// compares the field of its own name.
+fn filters(call: &Call<'_>, own: Option<&str>) -> Vec<Filter> {
+    let mut values: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (k, v) in &call.query {
+        if NOT_FILTERS.contains(&k.as_str()) || call.path.contains_key(k.as_str()) {
+            continue;
+        }
+        values.entry(k.as_str()).or_default().extend(v.split(',').map(str::to_owned));
     }
-    let single = if let Some(stem) = param.strip_suffix("_ids") {
-        format!("{stem}_id")
-    } else if let Some(stem) = param.strip_suffix("_types") {
-        format!("{stem}_type")
-    } else if param.ends_with("_id") {
-        param.to_owned()
-    } else {
-        return None;
-    };
-    if own == Some(single.as_str()) { Some("id".into()) } else { Some(single) }
+    let kind = call.op.id.split('/').find(|part| part.ends_with('s')).unwrap_or_default();
+    values
+        .into_iter()
+        .map(|(k, v)| {
+            if let Some(rest) = k.strip_prefix("start_") {
+                return Filter::From(rest.to_owned(), v.into_iter().next().unwrap_or_default());
+            }
+            if let Some(rest) = k.strip_prefix("end_") {
+                return Filter::Until(rest.to_owned(), v.into_iter().next().unwrap_or_default());
+            }
+            let field = if matches!(k, "entity_statuses" | "label_entity_statuses") {
+                "status".to_owned()
+            } else if let Some(stem) = k.strip_suffix("_ids") {
+                let single = format!("{stem}_id");
+                if own == Some(single.as_str()) || kind.strip_suffix('s').is_some_and(|k| k.ends_with(stem)) {
+                    "id".to_owned()
+                } else {
+                    single
+                }
+            } else if let Some(stem) = k.strip_suffix("_types") {
+                format!("{stem}_type")
+            } else {
+                k.to_owned()
+            };
+            Filter::OneOf(field, v)
+        })
+        .collect()
+}
+
+impl Filter {
+    /// Whether `r` passes. A filter on a field the record has neither in
+    /// its JSON nor among its links does not apply to it.
+    fn admits(&self, r: &Rec) -> bool {
+        let lookup = |f: &str| field(&r.value, f).and_then(text).or_else(|| r.scope.get(f).cloned());
+        match self {
+            Filter::OneOf(f, values) => lookup(f).is_none_or(|have| values.contains(&have)),
+            Filter::From(f, date) | Filter::Until(f, date) => {
+                let suffix = format!("_{f}");
+                let have = r
+                    .value
+                    .as_object()
+                    .and_then(|o| o.iter().find(|(k, _)| *k == f || k.ends_with(&suffix)))
+                    .and_then(|(_, v)| v.as_str());
+                match (self, have) {
+                    (_, None) => true,
+                    (Filter::From(..), Some(h)) => h >= date.as_str(),
+                    (_, Some(h)) => h <= date.as_str(),
+                }
+            }
+        }
+    }
 }
 
 /// Answers a list or get operation of the world, or `None`.
@@ -346,20 +450,12 @@ fn list(call: &Call<'_>, recs: &[Rec]) -> Response<Body> {
     let own = getters().iter().find(|(l, _, _)| *l == call.op.id).map(|(_, _, p)| *p);
     // Only the ad accounts list leaves out accounts shared through business access.
     let shared_too = call.op.id != "ad_accounts/list" || call.param("include_shared_accounts") != Some("false");
+    let filters = filters(call, own);
     let mut items: Vec<Value> = recs
         .iter()
         .filter(|r| in_scope(call, r))
         .filter(|r| shared_too || !r.scope.contains_key("shared"))
-        .filter(|r| {
-            call.query.iter().all(|(k, v)| {
-                let Some(f) = filter_field(k, own) else { return true };
-                match field(&r.value, &f).and_then(text) {
-                    Some(have) => v.split(',').any(|want| want == have),
-                    // A record without the field: the filter does not apply.
-                    None => !r.value.as_object().is_some_and(|o| o.contains_key(&f)),
-                }
-            })
-        })
+        .filter(|r| filters.iter().all(|f| f.admits(r)))
         .map(|r| r.value.clone())
         .collect();
     if call.param("order") == Some("DESCENDING") {

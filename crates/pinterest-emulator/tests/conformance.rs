@@ -37,7 +37,9 @@ async fn schemathesis(phases: &str, filters: &[&str]) {
         return;
     }
     let Some(bin) = pinterest_test_support::python_env("schemathesis") else { return };
-    let work = pinterest_test_support::python_envs_dir().join("schemathesis-work");
+    // One directory per run: the tests of this file run at once.
+    let name: String = format!("{phases}{}", filters.join("")).chars().filter(char::is_ascii_alphanumeric).collect();
+    let work = pinterest_test_support::python_envs_dir().join("schemathesis-work").join(name);
     std::fs::create_dir_all(&work).unwrap();
     let e = Emulator::builder().seed(1).start().await.unwrap();
     let token = e.issue_token(&all_scopes());

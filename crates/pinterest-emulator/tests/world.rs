@@ -293,21 +293,75 @@ async fn the_ads_hierarchy_is_consistent_and_filters_and_gets_work() {
         assert_eq!(a["campaign_id"], group["campaign_id"], "an ad's campaign is its ad group's");
     }
 
-    // Filters: by campaign, by own ids, by status.
+    // Filters: by campaign, by own ids, by status; several values as
+    // repeated keys, as the spec declares them and the SDK sends them.
+    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
     let one = campaigns[0]["id"].as_str().unwrap();
-    let (_, filtered) = get(&e, &token, &list("ad_groups"), &[("campaign_ids".into(), one.into())]).await;
+    let (_, filtered) = get(&e, &token, &list("ad_groups"), &q(&[("campaign_ids", one)])).await;
     let filtered = filtered["items"].as_array().unwrap();
     assert!(!filtered.is_empty());
     assert!(filtered.iter().all(|g| g["campaign_id"] == one));
-    let two = format!("{},{}", ads[0]["id"].as_str().unwrap(), ads[1]["id"].as_str().unwrap());
-    let (_, by_id) = get(&e, &token, &list("ads"), &[("ad_ids".into(), two)]).await;
-    assert_eq!(by_id["items"].as_array().unwrap().len(), 2);
-    let status = campaigns[0]["status"].as_str().unwrap();
-    let (_, same) = get(&e, &token, &list("campaigns"), &[("entity_statuses".into(), status.into())]).await;
-    assert_eq!(same["items"].as_array().unwrap().len(), campaigns.len());
-    let other = if status == "PAUSED" { "ARCHIVED" } else { "PAUSED" };
-    let (_, none) = get(&e, &token, &list("campaigns"), &[("entity_statuses".into(), other.into())]).await;
+    let (a0, a1) = (ads[0]["id"].as_str().unwrap(), ads[1]["id"].as_str().unwrap());
+    let (_, by_id) = get(&e, &token, &list("ads"), &q(&[("ad_ids", a0), ("ad_ids", a1)])).await;
+    let ids: Vec<&Value> = by_id["items"].as_array().unwrap().iter().map(|a| &a["id"]).collect();
+    assert_eq!(ids, [&ads[0]["id"], &ads[1]["id"]]);
+    let statuses: Vec<&str> = campaigns.iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["ACTIVE", "ACTIVE", "PAUSED"], "the third record has the second status");
+    let count = |v: &Value| v["items"].as_array().unwrap().len();
+    let (_, active) = get(&e, &token, &list("campaigns"), &q(&[("entity_statuses", "ACTIVE")])).await;
+    assert_eq!(count(&active), 2);
+    let (_, both) =
+        get(&e, &token, &list("campaigns"), &q(&[("entity_statuses", "ACTIVE"), ("entity_statuses", "PAUSED")])).await;
+    assert_eq!(count(&both), 3);
+    let (_, none) = get(&e, &token, &list("campaigns"), &q(&[("entity_statuses", "ARCHIVED")])).await;
     assert_eq!(none["items"], json!([]));
+
+    // A forged bookmark far past the end is an empty last page, not a crash.
+    use base64::Engine as _;
+    let forged =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{}:campaigns/list-{account}", usize::MAX));
+    let (status, page) = get(&e, &token, &list("campaigns"), &q(&[("bookmark", &forged)])).await;
+    assert_eq!((status, &page["items"], &page["bookmark"]), (200, &json!([]), &Value::Null), "{page}");
+
+    // The SDK's own multi-value setters, over the wire.
+    let client = pinterest_sdk::Client::builder()
+        .config(pinterest_sdk::Config::builder().api_host(&e.base_url()).build().unwrap())
+        .access_token(pinterest_sdk::secret::AccessToken::new(token.clone()))
+        .build()
+        .unwrap();
+    let typed = client.ads().list(account).ad_ids([a0, a1]).send().await.unwrap();
+    assert_eq!(typed.items.len(), 2);
+
+    // Keywords belong to ad groups; their campaign and ad group filters work.
+    let (_, keywords) = get(&e, &token, &list("keywords"), &[]).await;
+    let keyword = &keywords["items"][0];
+    assert_eq!(keyword["parent_type"], "ad_group");
+    let group = groups.iter().find(|g| g["id"] == keyword["parent_id"]).expect("a keyword's ad group is listed");
+    let gid = group["id"].as_str().unwrap();
+    let (_, by_group) = get(&e, &token, &list("keywords"), &q(&[("ad_group_id", gid)])).await;
+    assert!(count(&by_group) >= 1);
+    assert!(by_group["items"].as_array().unwrap().iter().all(|k| k["parent_id"] == gid));
+    let cid = group["campaign_id"].as_str().unwrap();
+    let (_, by_campaign) = get(&e, &token, &list("keywords"), &q(&[("campaign_id", cid)])).await;
+    assert!(by_campaign["items"].as_array().unwrap().iter().any(|k| k["id"] == keyword["id"]));
+    let other_campaign = campaigns.iter().map(|c| c["id"].as_str().unwrap()).find(|c| *c != cid).unwrap();
+    let (_, elsewhere) = get(&e, &token, &list("keywords"), &q(&[("campaign_id", other_campaign)])).await;
+    assert!(!elsewhere["items"].as_array().unwrap().iter().any(|k| k["id"] == keyword["id"]));
+
+    // Invoices by due date: each record has its own month.
+    let (_, invoices) = get(&e, &token, &list("billing_invoices"), &[]).await;
+    assert_eq!(count(&invoices), 3);
+    let (_, early) = get(
+        &e,
+        &token,
+        &list("billing_invoices"),
+        &q(&[("start_due_date", "2025-01-01"), ("end_due_date", "2025-02-15")]),
+    )
+    .await;
+    let due: Vec<&Value> = early["items"].as_array().unwrap().iter().map(|i| &i["invoice_due_date"]).collect();
+    assert_eq!(due, [&json!("2025-01-01"), &json!("2025-02-01")]);
 
     // The get beside each list reads the same record; others are 404.
     let (status, got) = get(&e, &token, &format!("{}/{one}", list("campaigns")), &[]).await;
@@ -320,19 +374,28 @@ async fn the_ads_hierarchy_is_consistent_and_filters_and_gets_work() {
     let (status, _) = get(&e, &token, &format!("/ad_accounts/{other_account}/campaigns/{one}"), &[]).await;
     assert_eq!(status, 404);
 
-    // Catalogs, feeds and product groups point at each other.
+    // Feeds belong to listed catalogs, and the catalog filter finds them.
     let (_, catalogs) = get(&e, &token, "/catalogs", &[]).await;
     let (_, feeds) = get(&e, &token, "/catalogs/feeds", &[]).await;
     let feed = &feeds["items"][0];
     let (status, got) = get(&e, &token, &format!("/catalogs/feeds/{}", feed["id"].as_str().unwrap()), &[]).await;
     assert_eq!((status, &got), (200, feed));
-    assert!(!catalogs["items"].as_array().unwrap().is_empty());
+    let mut found_feeds = 0;
+    for c in catalogs["items"].as_array().unwrap() {
+        let (_, mine) = get(&e, &token, "/catalogs/feeds", &q(&[("catalog_id", c["id"].as_str().unwrap())])).await;
+        found_feeds += count(&mine);
+    }
+    assert_eq!(found_feeds, count(&feeds), "each feed under exactly one catalog");
 
     // The same seed gives the same world; another seed, other ids.
     let (e2, token2) = start(9).await;
     let (_, again) = get(&e2, &token2, &list("campaigns"), &[]).await;
     assert_eq!(again["items"].as_array().unwrap(), &campaigns);
     e2.shutdown().await;
+    let (e3, token3) = start(10).await;
+    let (_, other) = get(&e3, &token3, "/ad_accounts", &[]).await;
+    assert_ne!(other["items"][0]["id"], accounts[0]["id"]);
+    e3.shutdown().await;
     e.shutdown().await;
 }
 
@@ -370,6 +433,20 @@ async fn enum_values_outside_the_spec_are_refused_naming_the_field() {
     .await;
     assert_eq!(status, 400, "{body}");
     assert!(body["message"].as_str().unwrap().contains("[].objective_type"), "{body}");
+    // A place below a `oneOf`: every branch's values, and no other.
+    let (status, body) = post("/pins", json!({"board_id": "1", "media_source": {"source_type": "hologram"}})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("`media_source.source_type`"), "{body}");
+    // An integer enum.
+    let (status, body) = post(
+        &format!("/ad_accounts/{account}/reports"),
+        json!({"start_date": "2025-01-01", "end_date": "2025-01-07", "granularity": "DAY", "columns": ["SPEND_IN_DOLLAR"],
+               "level": "CAMPAIGN", "report_format": "JSON", "click_window_days": 5}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("`5` is not a valid value of `click_window_days`"), "{body}");
+
     // The spec's own values pass.
     let (status, body) = post("/boards", json!({"name": "X", "privacy": "SECRET"})).await;
     assert_eq!(status, 201, "{body}");
@@ -413,6 +490,15 @@ async fn timestamps_carry_an_offset_and_live_mode_drops_it_and_the_sdk_reads_bot
         let token = e.issue_token(&all_scopes());
         let (_, raw) = get(&e, &token, "/boards", &[]).await;
         let text = raw["items"][0]["created_at"].as_str().unwrap().to_owned();
+        // Text that reads like a time is not a `date-time` property.
+        let r = http()
+            .post(format!("{}/v5/boards", e.base_url()))
+            .header("authorization", format!("Bearer {token}"))
+            .json(&json!({"name": "2025-01-01T00:00:00Z"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.json::<Value>().await.unwrap()["name"], "2025-01-01T00:00:00Z");
         assert_eq!(text.ends_with('Z'), style == Timestamps::Rfc3339, "{text}");
         let client = pinterest_sdk::Client::builder()
             .config(pinterest_sdk::Config::builder().api_host(&e.base_url()).build().unwrap())
@@ -438,6 +524,11 @@ async fn a_state_file_without_the_world_gets_one_and_keeps_it_across_restarts() 
     // As a version before the seeded world wrote it.
     let mut old: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     old.as_object_mut().unwrap().remove("world");
+    // And its times without an offset.
+    for board in old["boards"].as_object_mut().unwrap().values_mut() {
+        let t = board["created_at"].as_str().unwrap().trim_end_matches('Z').to_owned();
+        board["created_at"] = json!(t);
+    }
     std::fs::write(&path, old.to_string()).unwrap();
     let e = Emulator::builder().state_file(&path).start().await.unwrap();
     let token = e.issue_token(&all_scopes());
@@ -445,6 +536,9 @@ async fn a_state_file_without_the_world_gets_one_and_keeps_it_across_restarts() 
     assert_eq!(accounts["items"].as_array().unwrap().len(), 2, "{accounts}");
     let (_, boards) = get(&e, &token, "/boards", &[]).await;
     assert_eq!(boards["items"].as_array().unwrap().len(), 3, "the old content is kept");
+    for b in boards["items"].as_array().unwrap() {
+        assert!(b["created_at"].as_str().unwrap().ends_with('Z'), "{b}");
+    }
     e.shutdown().await;
     let again = Emulator::builder().state_file(&path).start().await.unwrap();
     let token = again.issue_token(&all_scopes());

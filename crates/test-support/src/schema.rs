@@ -36,15 +36,19 @@ pub fn to_json_schema(v: &Value) -> Value {
                 }
             }
             if m.get("nullable") == Some(&Value::Bool(true)) {
-                if let Some(Value::String(t)) = out.get("type").cloned() {
-                    out.insert("type".into(), json!([t, "null"]));
-                    if let Some(Value::Array(e)) = out.get_mut("enum")
-                        && !e.contains(&Value::Null)
-                    {
-                        e.push(Value::Null);
+                // Where subschemas (or a `$ref`, whose siblings draft 4
+                // ignores) also constrain the value, null must bypass them.
+                let composed = ["allOf", "oneOf", "anyOf", "$ref"].iter().any(|k| out.contains_key(*k));
+                match out.get("type").cloned() {
+                    Some(Value::String(t)) if !composed => {
+                        out.insert("type".into(), json!([t, "null"]));
+                        if let Some(Value::Array(e)) = out.get_mut("enum")
+                            && !e.contains(&Value::Null)
+                        {
+                            e.push(Value::Null);
+                        }
                     }
-                } else if !out.contains_key("type") {
-                    return json!({"anyOf": [Value::Object(out), {"type": "null"}]});
+                    _ => return json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
                 }
             }
             Value::Object(out)
@@ -108,4 +112,37 @@ impl SpecValidator {
 pub fn response_schema<'s>(spec: &'s Value, method: &str, path: &str, status: u16) -> Option<&'s Value> {
     let op = spec.get("paths")?.get(path)?.get(method.to_ascii_lowercase())?;
     op.pointer(&format!("/responses/{status}/content/application~1json/schema"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nullable_lets_null_through_beside_types_refs_and_all_of() {
+        let spec = json!({"components": {"schemas": {
+            "Urls": {"type": "object", "properties": {"a": {"type": "string"}}},
+            "Holder": {"type": "object", "properties": {
+                "plain": {"type": "string", "nullable": true},
+                "status": {"type": "string", "enum": ["A"], "nullable": true},
+                "urls": {"type": "object", "allOf": [{"$ref": "#/components/schemas/Urls"}], "nullable": true},
+            }},
+        }}});
+        let v = SpecValidator::new(&spec);
+        let holder = json!({"$ref": "#/components/schemas/Holder"});
+        assert!(v.valid(&holder, &json!({"plain": null, "status": null, "urls": null})));
+        assert!(v.valid(&holder, &json!({"plain": "x", "status": "A", "urls": {"a": "b"}})));
+        assert!(!v.valid(&holder, &json!({"status": "B"})));
+        assert!(!v.valid(&holder, &json!({"urls": "text"})));
+        assert!(!v.valid(&holder, &json!({"urls": {"a": 1}})));
+    }
+
+    #[test]
+    fn date_times_need_an_offset() {
+        let v = SpecValidator::new(&json!({}));
+        let schema = json!({"type": "string", "format": "date-time"});
+        assert!(v.valid(&schema, &json!("2025-01-01T00:00:00Z")));
+        assert!(!v.valid(&schema, &json!("2025-01-01T00:00:00")));
+    }
 }

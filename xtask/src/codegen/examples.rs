@@ -400,33 +400,65 @@ pub struct EnumPlace {
 /// The enum places of a body schema, followed through `$ref`, `allOf` and
 /// arrays (not through `oneOf`, whose branches may disagree).
 pub fn enum_places(spec: &Value, schema: &Value) -> Vec<EnumPlace> {
-    let mut out = Vec::new();
-    walk_enums(spec, schema, String::new(), &mut BTreeSet::new(), &mut out);
+    let mut out: Vec<EnumPlace> = Vec::new();
+    walk_enums(spec, schema, String::new(), false, &mut BTreeSet::new(), &mut out);
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    out.dedup_by(|a, b| a.path == b.path);
-    out
+    // One place per path; the branches of a `oneOf` each add their values.
+    let mut merged: Vec<EnumPlace> = Vec::new();
+    for p in out {
+        match merged.last_mut() {
+            Some(last) if last.path == p.path => {
+                for v in p.values {
+                    if !last.values.contains(&v) {
+                        last.values.push(v);
+                    }
+                }
+            }
+            _ => merged.push(p),
+        }
+    }
+    merged
 }
 
-fn walk_enums(spec: &Value, schema: &Value, path: String, stack: &mut BTreeSet<String>, out: &mut Vec<EnumPlace>) {
+/// `in_branch`: below a `oneOf`/`anyOf`, where only enums are collected
+/// (each branch adds its values); a text limit of one branch could refuse
+/// what another allows.
+fn walk_enums(
+    spec: &Value,
+    schema: &Value,
+    path: String,
+    in_branch: bool,
+    stack: &mut BTreeSet<String>,
+    out: &mut Vec<EnumPlace>,
+) {
     if let Some(name) = ref_name(schema) {
         if !stack.insert(name.to_owned()) {
             return;
         }
         if let Some(s) = spec.pointer(&format!("/components/schemas/{name}")) {
-            walk_enums(spec, s, path, stack, out);
+            walk_enums(spec, s, path, in_branch, stack, out);
         }
         stack.remove(name);
         return;
     }
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
         for part in all {
-            walk_enums(spec, part, path.clone(), stack, out);
+            walk_enums(spec, part, path.clone(), in_branch, stack, out);
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        for branch in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+            walk_enums(spec, branch, path.clone(), true, stack, out);
         }
     }
     if let Some(values) = schema.get("enum").and_then(Value::as_array)
         && !path.is_empty()
     {
-        let values: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+        // Text and integer values alike, as text.
+        let values: Vec<String> = values
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
+            .collect();
         if !values.is_empty() {
             out.push(EnumPlace { path: path.clone(), values, limits: None });
         }
@@ -435,6 +467,7 @@ fn walk_enums(spec: &Value, schema: &Value, path: String, stack: &mut BTreeSet<S
     let n = |k: &str| schema.get(k).and_then(Value::as_u64);
     let digits = matches!(schema.get("pattern").and_then(Value::as_str), Some("^\\d+$" | "^[0-9]+$"));
     if !path.is_empty()
+        && !in_branch
         && schema.get("type").and_then(Value::as_str) == Some("string")
         && (n("minLength").is_some() || n("maxLength").is_some() || digits)
     {
@@ -447,12 +480,44 @@ fn walk_enums(spec: &Value, schema: &Value, path: String, stack: &mut BTreeSet<S
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (name, prop) in props {
             let p = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
-            walk_enums(spec, prop, p, stack, out);
+            walk_enums(spec, prop, p, in_branch, stack, out);
         }
     }
     if let Some(items) = schema.get("items") {
-        walk_enums(spec, items, format!("{path}[]"), stack, out);
+        walk_enums(spec, items, format!("{path}[]"), in_branch, stack, out);
     }
+}
+
+/// The names of the properties the spec gives `format: date-time`.
+pub fn date_time_fields(spec: &Value) -> BTreeSet<String> {
+    fn walk(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(props) = m.get("properties").and_then(Value::as_object) {
+                    for (name, p) in props {
+                        if p.get("format").and_then(Value::as_str) == Some("date-time") {
+                            out.insert(name.clone());
+                        }
+                    }
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(spec, &mut out);
+    out
+}
+
+/// The values of an object schema's `status` enum (through `$ref`/`allOf`).
+fn status_values(spec: &Value, schema: &Value) -> Vec<String> {
+    enum_places(spec, schema)
+        .into_iter()
+        .find(|p| p.path == "status" && p.limits.is_none())
+        .map(|p| p.values)
+        .unwrap_or_default()
 }
 
 /// `crates/pinterest-emulator/src/generated/examples.rs`, with the number
@@ -498,6 +563,17 @@ pub fn emit_examples(model: &Model, spec: &Value, h: &str) -> Result<String> {
     for n in &names {
         let v = ex.named(n);
         let _ = writeln!(s, "    ({n:?}, {:?}),", v.to_string());
+    }
+    s.push_str("];\n\n/// `(schema name, values of its `status` enum)`, for the schemas above\n/// that have one.\npub static STATUS_VALUES: &[(&str, &[&str])] = &[\n");
+    for n in &names {
+        let values = status_values(spec, &json!({"$ref": format!("#/components/schemas/{n}")}));
+        if !values.is_empty() {
+            let _ = writeln!(s, "    ({n:?}, &{values:?}),");
+        }
+    }
+    s.push_str("];\n\n/// The names of the properties the spec gives `format: date-time`.\npub static DATE_TIME_FIELDS: &[&str] = &[\n");
+    for f in date_time_fields(spec) {
+        let _ = writeln!(s, "    {f:?},");
     }
     s.push_str("];\n\n/// `(list operation id, item schema name)`.\npub static LIST_ITEMS: &[(&str, &str)] = &[\n");
     for op in &model.ops {
