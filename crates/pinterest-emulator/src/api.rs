@@ -177,15 +177,11 @@ fn strip_offsets(v: &mut serde_json::Value) {
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
 fn is_utc_date_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    let shape = b"dddd-dd-ddTdd:dd:dd";
-    b.len() > shape.len()
-        && b.last() == Some(&b'Z')
-        && shape.iter().zip(b).all(|(want, got)| if *want == b'd' { got.is_ascii_digit() } else { want == got })
-        && b[shape.len()..b.len() - 1]
-            .iter()
-            .enumerate()
-            .all(|(i, c)| if i == 0 { *c == b'.' } else { c.is_ascii_digit() })
+    let Some(rest) = s.strip_suffix('Z') else { return false };
+    let (Some(seconds), Some(fraction)) = (rest.get(..19), rest.get(19..)) else { return false };
+    crate::state::has_shape(seconds, "dddd-dd-ddTdd:dd:dd")
+        && (fraction.is_empty()
+            || fraction.strip_prefix('.').is_some_and(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())))
 }
 
 async fn answer(s: &Arc<Shared>, req: Request) -> Response<Body> {
@@ -405,6 +401,29 @@ fn echo_ids(call: &Call<'_>, value: &mut serde_json::Value) {
             if Some(*name) == last && obj.get("id").is_some_and(serde_json::Value::is_string) {
                 obj.insert("id".into(), serde_json::Value::String(v.clone()));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_date_times_are_told_from_other_text() {
+        for yes in ["2025-01-01T00:00:00Z", "2025-01-01T00:00:00.123Z"] {
+            assert!(is_utc_date_time(yes), "{yes}");
+        }
+        for no in [
+            "2025-01-01T00:00:00",
+            "2025-01-01T00:00:00.Z",
+            "2025-01-01 00:00:00Z",
+            "2025-01-01T00:00:0éZ",
+            "éééééééééééZ",
+            "Z",
+            "",
+        ] {
+            assert!(!is_utc_date_time(no), "{no}");
         }
     }
 }

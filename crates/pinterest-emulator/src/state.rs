@@ -435,11 +435,15 @@ pub fn complete(name: &str, value: Value) -> Value {
     }
 }
 
+/// Whether `s` has `shape`: `d` stands for a digit, anything else for itself.
+pub fn has_shape(s: &str, shape: &str) -> bool {
+    s.len() == shape.len()
+        && shape.bytes().zip(s.bytes()).all(|(w, g)| if w == b'd' { g.is_ascii_digit() } else { w == g })
+}
+
 /// `YYYY-MM-DDTHH:MM:SS`, without an offset.
 fn lacks_offset(s: &str) -> bool {
-    let shape = b"dddd-dd-ddTdd:dd:dd";
-    s.len() == shape.len()
-        && shape.iter().zip(s.bytes()).all(|(w, g)| if *w == b'd' { g.is_ascii_digit() } else { *w == g })
+    has_shape(s, "dddd-dd-ddTdd:dd:dd")
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`: RFC 3339 in UTC, as the spec's `date-time`

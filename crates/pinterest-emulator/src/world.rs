@@ -114,8 +114,7 @@ fn provider(param: &str) -> Option<(&'static str, &'static str)> {
 
 /// `YYYY-MM-DD`.
 fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10 && b"dddd-dd-dd".iter().zip(b).all(|(w, g)| if *w == b'd' { g.is_ascii_digit() } else { w == g })
+    crate::state::has_shape(s, "dddd-dd-dd")
 }
 
 fn field<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
