@@ -91,6 +91,20 @@ def expect_true(condition, what):
         raise Mismatch(what)
 
 
+def every_page(first, what):
+    """The ids of every item, following the SDK's own ``Bookmark.get_next``
+    from ``first`` (an ``(items, bookmark)`` pair), and the page count."""
+    items, bookmark = first
+    ids = [i.id for i in items]
+    pages = 1
+    while bookmark is not None:
+        expect_true(pages < 100, f"{what} paging does not end")
+        items, bookmark = bookmark.get_next()
+        ids += [i.id for i in items]
+        pages += 1
+    return ids, pages
+
+
 def configure():
     """Sets PINTEREST_API_URI from argv if given; checks the configuration.
     Returns (api_uri, auth_mode)."""
@@ -180,14 +194,7 @@ def run(api_uri, mode):
         summary["user"] = account.username
 
         step("boards/list (paged)")
-        boards, bookmark = Board.get_all(page_size=1)
-        seen = [b.id for b in boards]
-        pages = 1
-        while bookmark is not None:
-            expect_true(pages < 100, "board paging does not end")
-            boards, bookmark = bookmark.get_next()
-            seen += [b.id for b in boards]
-            pages += 1
+        seen, pages = every_page(Board.get_all(page_size=1), "board")
         expect(len(seen), len(set(seen)), "boards listed twice across pages")
         if len(seen) >= 2:
             expect_true(pages >= 2, f"{len(seen)} boards one per page came in {pages} page(s)")
@@ -248,14 +255,7 @@ def run(api_uri, mode):
         expect_true(first.media is not None, "Pin read back has no media")
 
         step("boards/list_pins (paged)")
-        pins, bookmark = board.list_pins(page_size=2)
-        listed = [p.id for p in pins]
-        pin_pages = 1
-        while bookmark is not None:
-            expect_true(pin_pages < 100, "Pin paging does not end")
-            pins, bookmark = bookmark.get_next()
-            listed += [p.id for p in pins]
-            pin_pages += 1
+        listed, pin_pages = every_page(board.list_pins(page_size=2), "Pin")
         expect(sorted(listed), sorted(created["pins"]), "the board's Pins across pages")
         expect_true(pin_pages >= 2, f"3 Pins two per page came in {pin_pages} page(s)")
         summary["pin_pages"] = pin_pages
