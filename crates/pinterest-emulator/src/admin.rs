@@ -116,11 +116,18 @@ fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
 
 /// Why a request under `/_emulator` is not let through, as the answer to
 /// send; `None` lets it be routed.
+/// The storage endpoints (media uploads, report downloads): signed by
+/// their URLs rather than guarded by the admin token.
+pub fn is_storage(path: &str) -> bool {
+    path.starts_with("/_emulator/upload/") || path.starts_with("/_emulator/reports/")
+}
+
 pub fn refuse(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response<Body>> {
+    let storage = is_storage(uri.path());
     let upload = uri.path().starts_with("/_emulator/upload/");
     // The upload target also answers the host its URLs name (the bound
     // address, say 0.0.0.0:4010); the admin routes only loopback names.
-    let hosts = if upload { &s.upload_hosts } else { &s.admin_hosts };
+    let hosts = if storage { &s.upload_hosts } else { &s.admin_hosts };
     if !request_host_allowed(hosts, uri, headers) {
         return Some(json_error(
             StatusCode::FORBIDDEN,
@@ -136,6 +143,9 @@ pub fn refuse(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Op
                 "an upload is a multipart/form-data POST",
             ));
         }
+        return None;
+    }
+    if storage {
         return None;
     }
     if let Some(token) = &s.settings.admin_token
@@ -168,7 +178,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/faults", get(faults).post(add_fault).delete(clear_faults))
         .route("/_emulator/tokens", post(mint))
         .route("/_emulator/state", get(state))
+        .route("/_emulator/rate_limits", get(rate_limits))
         .route("/_emulator/upload/{media_id}", post(upload))
+        .route("/_emulator/reports/{token}", get(crate::reports::download))
+        .route("/_emulator/events", get(crate::reports::list_events))
 }
 
 async fn reset(State(s): State<Arc<Shared>>) -> Response<Body> {
@@ -229,6 +242,11 @@ async fn mint(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Response
         }
         Err(e) => json_error(StatusCode::BAD_REQUEST, 1, &format!("expected {{\"scopes\": [...]}}: {e}")),
     }
+}
+
+/// The rate limits and the open windows.
+async fn rate_limits(State(s): State<Arc<Shared>>) -> Response<Body> {
+    json(StatusCode::OK, &crate::ratelimit::report(&s))
 }
 
 async fn state(State(s): State<Arc<Shared>>) -> Response<Body> {

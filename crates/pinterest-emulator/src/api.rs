@@ -58,7 +58,7 @@ pub fn forbidden(message: &str) -> Response<Body> {
     json_error(StatusCode::FORBIDDEN, 3, message)
 }
 
-fn bearer(req: &Request) -> Option<String> {
+pub(crate) fn bearer(req: &Request) -> Option<String> {
     let v = req.headers().get("authorization")?.to_str().ok()?;
     // The scheme is case-insensitive (RFC 9110 §11.1).
     let (scheme, token) = v.split_once(' ')?;
@@ -220,7 +220,11 @@ async fn answer(s: &Arc<Shared>, req: Request) -> Response<Body> {
         }
         _ => Vec::new(),
     };
+    // A conversion token (`oauth/conversion_token`) is good for the
+    // Conversions API, which the spec lets take one instead of `ads:write`.
+    let conversion = op.id == "events/create" && scopes.iter().any(|s| s == "conversion_token");
     if !op.scopes.is_empty()
+        && !conversion
         && !op.scopes.iter().any(|alt| alt.iter().all(|need| scopes.iter().any(|have| have == need)))
     {
         let needed: Vec<String> = op.scopes.iter().map(|alt| alt.join(" + ")).collect();
@@ -228,6 +232,10 @@ async fn answer(s: &Arc<Shared>, req: Request) -> Response<Body> {
             "Not authorized to access the resource: it needs the scopes {}.",
             needed.join(" or ")
         ));
+    }
+    // Rate limits: counted from here on; a spent budget is 429 before anything runs.
+    if let Some(too_many) = crate::ratelimit::spend(s, op, &req) {
+        return too_many;
     }
     if let Err(message) = validate_query(op, &query) {
         return bad_request(&message);
@@ -279,6 +287,9 @@ async fn answer(s: &Arc<Shared>, req: Request) -> Response<Body> {
         return bad_request(&message);
     }
     let call = Call { op, path: params.into_iter().collect(), query, body, scopes: &scopes, shared: s };
+    if let Some(response) = crate::ads::handle(&call) {
+        return response;
+    }
     if let Some(response) = crate::ops::handle(&call) {
         return response;
     }

@@ -29,16 +29,24 @@
 //!   masked), fault injection; for loopback `Host`s only (plus
 //!   [`EmulatorBuilder::allow_host`]), JSON-only writes, and an optional
 //!   admin token ([`EmulatorBuilder::admin_token`]).
+//! - Rate limits, off by default ([`EmulatorBuilder::rate_limits`]): calls
+//!   per window for each `x-ratelimit-category`, counted per app and user,
+//!   the `x-ratelimit-*` headers, and 429 with `Retry-After` when a budget
+//!   is spent.
 //! - Each connection gets [`EmulatorBuilder::header_read_timeout`] to send a
 //!   request head; accept errors (out of descriptors) are retried with
 //!   backoff, not in a busy loop.
 
 mod accept;
 mod admin;
+mod ads;
+mod analytics;
 mod api;
 mod generated;
 mod oauth;
 mod ops;
+mod ratelimit;
+mod reports;
 mod server;
 pub mod state;
 pub mod world;
@@ -48,6 +56,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use ratelimit::RateLimits;
 pub use server::{Fault, FaultKind, LoggedRequest};
 pub use state::App;
 
@@ -93,6 +102,15 @@ pub struct Settings {
     pub admin_token: Option<AdminToken>,
     /// How API responses write `date-time` values.
     pub timestamps: Timestamps,
+    /// Rate limits per `x-ratelimit-category`. `None` (the default) counts
+    /// nothing, never answers 429 and sends no `x-ratelimit-*` headers.
+    pub rate_limits: Option<RateLimits>,
+    /// How long an async ads report stays `IN_PROGRESS` after it is
+    /// requested.
+    pub report_delay: Duration,
+    /// How long a report's download URL works after the status read that
+    /// handed it out.
+    pub report_url_ttl: Duration,
 }
 
 /// How API responses write `date-time` values.
@@ -120,6 +138,9 @@ impl Default for Settings {
             allowed_hosts: Vec::new(),
             admin_token: None,
             timestamps: Timestamps::Rfc3339,
+            rate_limits: None,
+            report_delay: Duration::from_secs(2),
+            report_url_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -224,6 +245,33 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long an async ads report stays `IN_PROGRESS` (default 2 s).
+    pub fn report_delay(mut self, delay: Duration) -> Self {
+        self.settings.report_delay = delay;
+        self
+    }
+
+    /// How long a report's download URL works (default 1 h); a new status
+    /// read hands out a new URL.
+    pub fn report_url_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.report_url_ttl = ttl;
+        self
+    }
+
+    /// Turns rate limits on (they are off by default):
+    /// `RateLimits::new(Duration::from_secs(60)).default_limit(100).limit("ads_analytics", 5)`.
+    /// Each call of an operation whose category is limited, once its bearer
+    /// token and scopes are accepted, spends one call of the budget of its
+    /// app, user and category; its answer carries `x-ratelimit-limit`,
+    /// `x-ratelimit-remaining` (after this call) and `x-ratelimit-reset`
+    /// (whole seconds until the window ends). A call over budget is answered
+    /// 429 with `{"code": 8, ...}` and `Retry-After`, and does not run.
+    /// [`EmulatorHandle::reset`] and the admin reset clear the counters.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.settings.rate_limits = Some(limits);
+        self
+    }
+
     /// Access token lifetime.
     pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
         self.settings.access_token_ttl = ttl;
@@ -294,8 +342,9 @@ impl EmulatorBuilder {
     }
 
     /// Binds and starts serving. Fails with `InvalidInput` on an empty
-    /// admin token, a zero header timeout or an allowed host that is not
-    /// `name` or `name:port`.
+    /// admin token, a zero header timeout, an allowed host that is not
+    /// `name` or `name:port`, or rate limits with a zero window or a
+    /// category no operation has.
     pub async fn start(self) -> std::io::Result<EmulatorHandle> {
         let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
         if self.settings.admin_token.as_ref().is_some_and(AdminToken::is_empty) {
@@ -303,6 +352,9 @@ impl EmulatorBuilder {
         }
         if self.settings.header_read_timeout.is_zero() {
             return Err(invalid("the header read timeout is zero"));
+        }
+        if let Some(problem) = self.settings.rate_limits.as_ref().and_then(RateLimits::problem) {
+            return Err(invalid(&problem));
         }
         server::start(self.bind, self.settings, self.seed, self.apps, self.state_file).await
     }
@@ -394,6 +446,12 @@ impl EmulatorHandle {
             }
             None => false,
         }
+    }
+
+    /// The conversion events accepted so far (the last 10,000), oldest
+    /// first: `{ad_account_id, received_at, event}` each.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.shared.data().events.clone()
     }
 
     /// A copy of the state.

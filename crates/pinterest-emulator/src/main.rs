@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
-use pinterest_emulator::{AdminToken, App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, Timestamps};
+use clap::{CommandFactory as _, Parser};
+use pinterest_emulator::{AdminToken, App, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Emulator, RateLimits, Timestamps};
 
 /// `--timestamps`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -53,6 +53,114 @@ struct Args {
     /// How API responses write date-time values.
     #[arg(long, value_enum, default_value = "rfc3339")]
     timestamps: TimestampStyle,
+    /// Rate limits, off by default: N/WINDOW (100/60s) and CATEGORY=N
+    /// (ads_analytics=5). Repeatable.
+    ///
+    /// N/WINDOW gives every rate-limit category N calls per WINDOW (500ms,
+    /// 2s, 60s, 1m, 1h); CATEGORY=N gives one category (ads_analytics,
+    /// org_read, ads_write, ...) N calls per window, the window being that
+    /// of N/WINDOW or else 60s. Calls are counted per app, user and
+    /// category; answers then carry x-ratelimit-limit,
+    /// x-ratelimit-remaining and x-ratelimit-reset, and a call over budget
+    /// gets 429 with Retry-After.
+    #[arg(long = "rate-limit", value_name = "N/WINDOW|CATEGORY=N", value_parser = parse_rate_limit)]
+    rate_limits: Vec<RateLimitArg>,
+}
+
+/// One `--rate-limit` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RateLimitArg {
+    /// `N/WINDOW`: the default limit and the window.
+    Default { calls: u32, window: Duration },
+    /// `CATEGORY=N`: the limit of one category.
+    Category { category: String, calls: u32 },
+}
+
+/// Reads `N/WINDOW` or `CATEGORY=N`.
+fn parse_rate_limit(value: &str) -> Result<RateLimitArg, String> {
+    let calls = |n: &str| {
+        n.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{n}` is not a number of calls (a whole number, 0 to {})", u32::MAX))
+    };
+    if let Some((category, n)) = value.split_once('=') {
+        let category = category.trim();
+        let known = RateLimits::known_categories();
+        if !known.contains(&category) {
+            return Err(format!("`{category}` is not a rate-limit category; the categories are {}", known.join(", ")));
+        }
+        if n.contains('/') {
+            return Err(format!(
+                "a category takes a number of calls only (`{category}=5`); the window is that of N/WINDOW"
+            ));
+        }
+        return Ok(RateLimitArg::Category { category: category.to_owned(), calls: calls(n)? });
+    }
+    let Some((n, window)) = value.split_once('/') else {
+        return Err("expected N/WINDOW (`100/60s`) or CATEGORY=N (`ads_analytics=5`)".into());
+    };
+    Ok(RateLimitArg::Default { calls: calls(n)?, window: parse_window(window)? })
+}
+
+/// Reads a window: a whole number and a unit, `ms`, `s`, `m` or `h`.
+fn parse_window(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (n, unit) = text.split_at(digits);
+    let bad = || format!("`{text}` is not a window: write a whole number and a unit, like 500ms, 2s, 60s, 1m or 1h");
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let window = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
+        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
+        _ => return Err(bad()),
+    };
+    if window.is_zero() {
+        return Err(format!("the window `{text}` is empty: it must be longer than zero"));
+    }
+    Ok(window)
+}
+
+/// The limits the `--rate-limit` values make together; `None` without any.
+fn rate_limits(args: &[RateLimitArg]) -> Result<Option<RateLimits>, String> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let mut defaults = args.iter().filter_map(|a| match a {
+        RateLimitArg::Default { calls, window } => Some((*calls, *window)),
+        RateLimitArg::Category { .. } => None,
+    });
+    let default = defaults.next();
+    if defaults.next().is_some() {
+        return Err("--rate-limit N/WINDOW is given more than once: give one default limit and window".into());
+    }
+    let mut limits = RateLimits::new(default.map_or(Duration::from_secs(60), |(_, window)| window));
+    if let Some((calls, _)) = default {
+        limits = limits.default_limit(calls);
+    }
+    let mut seen = Vec::new();
+    for arg in args {
+        if let RateLimitArg::Category { category, calls } = arg {
+            if seen.contains(&category) {
+                return Err(format!("--rate-limit gives `{category}` more than one limit"));
+            }
+            seen.push(category);
+            limits = limits.limit(category.clone(), *calls);
+        }
+    }
+    Ok(Some(limits))
+}
+
+/// `100 calls per 60s for each category; ads_analytics 5`.
+fn describe(args: &[RateLimitArg]) -> String {
+    args.iter()
+        .map(|a| match a {
+            RateLimitArg::Default { calls, window } => format!("{calls} calls per {window:?} for each category"),
+            RateLimitArg::Category { category, calls } => format!("{category} {calls}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[tokio::main]
@@ -62,6 +170,10 @@ async fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     let args = Args::parse();
+    let limits = match rate_limits(&args.rate_limits) {
+        Ok(limits) => limits,
+        Err(e) => Args::command().error(clap::error::ErrorKind::ArgumentConflict, e).exit(),
+    };
     if !args.bind.ip().is_loopback() {
         eprintln!("warning: listening on {}, not loopback: anyone who can reach it can use it", args.bind);
     }
@@ -83,6 +195,9 @@ async fn main() {
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
+    }
+    if let Some(limits) = limits {
+        builder = builder.rate_limits(limits);
     }
     if let Some(path) = &args.state {
         builder = builder.state_file(path);
@@ -118,6 +233,9 @@ async fn main() {
     println!("  OAuth consent: {}/oauth/   (PINTEREST_OAUTH_URI={})", emulator.oauth_base(), emulator.oauth_base());
     println!("  Demo app:      client id {DEMO_CLIENT_ID}, secret {DEMO_CLIENT_SECRET}");
     println!("                 redirect URIs https://localhost/ and http://localhost:8085/");
+    if !args.rate_limits.is_empty() {
+        println!("  Rate limits:   {}", describe(&args.rate_limits));
+    }
     println!("  Admin:         {}/_emulator/ (reset, seed, requests, faults, tokens)", emulator.base_url());
     println!(
         "                 loopback Host only, JSON writes{}",
@@ -129,4 +247,67 @@ async fn main() {
     let _ = tokio::signal::ctrl_c().await;
     emulator.shutdown().await;
     eprintln!("stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_values_are_read() {
+        assert_eq!(
+            parse_rate_limit("100/60s"),
+            Ok(RateLimitArg::Default { calls: 100, window: Duration::from_secs(60) })
+        );
+        assert_eq!(parse_rate_limit("5/2s"), Ok(RateLimitArg::Default { calls: 5, window: Duration::from_secs(2) }));
+        assert_eq!(
+            parse_rate_limit("1000/1m"),
+            Ok(RateLimitArg::Default { calls: 1000, window: Duration::from_secs(60) })
+        );
+        assert_eq!(
+            parse_rate_limit("3/500ms"),
+            Ok(RateLimitArg::Default { calls: 3, window: Duration::from_millis(500) })
+        );
+        assert_eq!(
+            parse_rate_limit("ads_analytics=5"),
+            Ok(RateLimitArg::Category { category: "ads_analytics".into(), calls: 5 })
+        );
+    }
+
+    #[test]
+    fn malformed_rate_limit_values_are_explained() {
+        for (value, says) in [
+            ("100", "expected N/WINDOW"),
+            ("x/60s", "not a number of calls"),
+            ("-1/60s", "not a number of calls"),
+            ("100/", "not a window"),
+            ("100/60", "not a window"),
+            ("100/60 sec", "not a window"),
+            ("100/1.5s", "not a window"),
+            ("100/0s", "longer than zero"),
+            ("100/99999999999999999999h", "not a window"),
+            ("ads_raed=5", "not a rate-limit category"),
+            ("ads_read=", "not a number of calls"),
+            ("ads_read=5/2s", "a number of calls only"),
+        ] {
+            let e = parse_rate_limit(value).unwrap_err();
+            assert!(e.contains(says), "{value}: {e}");
+        }
+    }
+
+    #[test]
+    fn rate_limit_values_combine() {
+        let args = |values: &[&str]| values.iter().map(|v| parse_rate_limit(v).unwrap()).collect::<Vec<_>>();
+        assert_eq!(rate_limits(&[]), Ok(None));
+        let limits = rate_limits(&args(&["ads_analytics=5", "100/2s"])).unwrap().unwrap();
+        assert_eq!(limits.window(), Duration::from_secs(2));
+        assert_eq!((limits.limit_for("ads_analytics"), limits.limit_for("org_read")), (Some(5), Some(100)));
+        let only = rate_limits(&args(&["ads_read=1"])).unwrap().unwrap();
+        assert_eq!(
+            (only.window(), only.limit_for("ads_read"), only.limit_for("org_read")),
+            (Duration::from_secs(60), Some(1), None)
+        );
+        assert!(rate_limits(&args(&["1/1s", "2/2s"])).unwrap_err().contains("more than once"));
+        assert!(rate_limits(&args(&["ads_read=1", "ads_read=2"])).unwrap_err().contains("more than one limit"));
+    }
 }

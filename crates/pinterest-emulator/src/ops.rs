@@ -81,23 +81,11 @@ fn metrics(seed: u64, names: &[&str]) -> Value {
     Value::Object(m)
 }
 
-const USER_METRICS: &[&str] = &["IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK", "ENGAGEMENT", "ENGAGEMENT_RATE"];
-
 pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
     let mut d = call.shared.data();
     let body = call.body.clone().unwrap_or(Value::Null);
     let response = match call.op.id {
         "user_account/get" => json(StatusCode::OK, &d.user_account()),
-        "user_account/analytics" => {
-            let start = call.param("start_date").unwrap_or("2025-01-01");
-            // The metrics asked for (`metric_types`), else the usual ones.
-            let names: Vec<&str> = call
-                .param("metric_types")
-                .map(|m| m.split(',').map(str::trim).filter(|n| !n.is_empty()).collect())
-                .unwrap_or_else(|| USER_METRICS.to_vec());
-            let day = json!({"date": start, "data_status": "READY", "metrics": metrics(1, &names)});
-            json(StatusCode::OK, &json!({"all": {"summary_metrics": metrics(2, &names), "daily_metrics": [day]}}))
-        }
         "user_account/analytics/top_pins" | "user_account/analytics/top_video_pins" => {
             let pins: Vec<Value> = d
                 .pins
@@ -321,21 +309,6 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
             d.recount();
             json(StatusCode::CREATED, &d.pins[&new_id])
         }
-        "pins/analytics" => {
-            let id = call.path_param("pin_id");
-            if !d.pins.get(id).is_some_and(|p| can_read_pin(call, &d, p)) {
-                return Some(not_found("Pin"));
-            }
-            let names: Vec<&str> =
-                call.param("metric_types").map(|m| m.split(',').collect()).unwrap_or_else(|| vec!["IMPRESSION"]);
-            let start = call.param("start_date").unwrap_or("2025-01-01");
-            let seed = id.bytes().map(u64::from).sum::<u64>();
-            let day = json!({"date": start, "data_status": "READY", "metrics": metrics(seed, &names)});
-            json(
-                StatusCode::OK,
-                &json!({"all": {"daily_metrics": [day], "summary_metrics": metrics(seed + 1, &names)}}),
-            )
-        }
         "media/create" => {
             let id = d.id();
             // The upload target takes an upload only with this signature.
@@ -427,7 +400,20 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
             )
         }
         "oauth/conversion_token" => {
+            // Good for the Conversions API only: it carries no scope, and
+            // `events/create` is the one operation that takes a token
+            // without one.
             let token = d.token("pina_conv_");
+            let expires_at = crate::state::now() + call.shared.settings.refresh_token_ttl.as_secs();
+            d.tokens.access.insert(
+                token.clone(),
+                crate::state::AccessRec {
+                    app: crate::DEMO_CLIENT_ID.into(),
+                    scopes: vec!["conversion_token".into()],
+                    expires_at,
+                    family: None,
+                },
+            );
             json(StatusCode::OK, &json!({"access_token": token, "token_type": "bearer"}))
         }
         _ => return None,

@@ -118,6 +118,8 @@ pub struct Shared {
     pub admin_hosts: Vec<crate::admin::HostRule>,
     /// The hosts uploads may name: those, and the emulator's own address.
     pub upload_hosts: Vec<crate::admin::HostRule>,
+    /// The open rate-limit windows (not saved; cleared by a reset).
+    pub rate_counters: crate::ratelimit::Counters,
 }
 
 impl std::fmt::Debug for Shared {
@@ -134,7 +136,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Query keys whose values are masked in the log.
 const SECRET_KEYS: &[&str] =
-    &["access_token", "refresh_token", "code", "state", "token", "client_secret", "code_verifier"];
+    &["access_token", "refresh_token", "code", "state", "token", "client_secret", "code_verifier", "signature"];
 
 impl Shared {
     pub fn data(&self) -> MutexGuard<'_, Data> {
@@ -191,6 +193,7 @@ impl Shared {
         *self.data() = fresh;
         self.clear_faults();
         self.clear_requests();
+        self.rate_counters.clear();
     }
 
     pub fn issue_token(&self, scopes: &[&str]) -> String {
@@ -275,6 +278,9 @@ fn route_of(method: &http::Method, path: &str) -> Option<String> {
     if path.starts_with("/_emulator/upload/") {
         return Some("media/upload".into());
     }
+    if path.starts_with("/_emulator/reports/") {
+        return Some("reports/download".into());
+    }
     let sub = path.strip_prefix("/v5")?;
     pinterest_sdk::registry::route(method.as_str(), sub).map(|(op, _)| op.id.to_owned())
 }
@@ -308,7 +314,8 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     let mut released = shared.released.subscribe();
     let seq = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
     let note = Note::default();
-    let admin = path.starts_with("/_emulator/") && !path.starts_with("/_emulator/upload/");
+    let budget = crate::ratelimit::Slot::default();
+    let admin = path.starts_with("/_emulator/") && !crate::admin::is_storage(&path);
     // Host, admin token and content type, before anything else happens.
     let refused = if path.starts_with("/_emulator") {
         crate::admin::refuse(&shared, &method, req.uri(), req.headers())
@@ -372,6 +379,7 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
         None => {
             let (mut parts, body) = req.into_parts();
             parts.extensions.insert(note.clone());
+            parts.extensions.insert(budget.clone());
             let req = Request::from_parts(parts, Body::new(body));
             let mut r = router.oneshot(req).await.unwrap_or_else(|never| match never {});
             if fault.as_ref().is_some_and(|f| f.kind == FaultKind::Truncate) {
@@ -388,11 +396,8 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     if let Ok(v) = HeaderValue::from_str(&rid) {
         response.headers_mut().insert("x-pinterest-rid", v);
     }
-    if path.starts_with("/v5/") {
-        response.headers_mut().insert("x-ratelimit-limit", HeaderValue::from_static("1000"));
-        response.headers_mut().insert("x-ratelimit-remaining", HeaderValue::from_static("999"));
-        response.headers_mut().insert("x-ratelimit-reset", HeaderValue::from_static("60"));
-    }
+    // Only on API calls that were counted (rate limits on, category limited).
+    budget.write(response.headers_mut());
     let grant = lock(&note.0).clone();
     shared.complete(seq, response.status().as_u16(), grant);
     Ok(response)
@@ -439,6 +444,7 @@ pub async fn start(
         state_file,
         admin_hosts,
         upload_hosts,
+        rate_counters: Default::default(),
     });
     let router = Router::new()
         .merge(crate::oauth::routes())

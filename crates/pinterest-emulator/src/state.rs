@@ -195,6 +195,12 @@ pub struct Data {
     /// Ad accounts, catalogs, businesses and what is below them.
     #[serde(default)]
     pub world: crate::world::World,
+    /// Async ads reports, by token.
+    #[serde(default)]
+    pub reports: BTreeMap<String, crate::reports::ReportRec>,
+    /// Accepted conversion events, oldest first.
+    #[serde(default)]
+    pub events: Vec<Value>,
 }
 
 pub fn now() -> u64 {
@@ -223,6 +229,8 @@ impl Data {
             tokens: Tokens::default(),
             rng_seed,
             world: crate::world::World::default(),
+            reports: BTreeMap::new(),
+            events: Vec::new(),
         };
         d.seed_content();
         crate::world::World::seed(&mut d);

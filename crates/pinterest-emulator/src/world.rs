@@ -168,6 +168,7 @@ impl World {
             pending = later;
         }
         d.world = world;
+        crate::ads::settle(d);
     }
 
     /// Every parent combination `op` is seeded under, once the lists that
