@@ -23,6 +23,7 @@ fn example(name: &str) -> Command {
         "quickstart" => env!("CARGO_BIN_EXE_quickstart"),
         "walk_pins" => env!("CARGO_BIN_EXE_walk_pins"),
         "video_upload" => env!("CARGO_BIN_EXE_video_upload"),
+        "conversion_event" => env!("CARGO_BIN_EXE_conversion_event"),
         "web_login" => env!("CARGO_BIN_EXE_web_login"),
         other => panic!("no example {other}"),
     };
@@ -125,6 +126,29 @@ async fn video_upload_makes_a_video_pin() {
     assert!(stderr.contains("uploaded 262144 of 262144 bytes"), "progress is reported: {stderr}");
     let pin_id = stdout.lines().find_map(|l| l.strip_prefix("video Pin ")).unwrap().split(' ').next().unwrap();
     assert!(e.state().pins.contains_key(pin_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversion_event_sends_a_hashed_event() {
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    let token = e.issue_token(&["ads:read", "ads:write"]);
+    // Test mode by default: checked, not kept.
+    let cmd = pointed_at(example("conversion_event"), &e, Some(&token));
+    let (_, stdout) = tokio::task::spawn_blocking(move || run(cmd)).await.unwrap();
+    assert!(stdout.contains("test mode, nothing recorded: 1 of 1 events processed"), "{stdout}");
+    assert!(e.events().is_empty());
+    let mut cmd = pointed_at(example("conversion_event"), &e, Some(&token));
+    cmd.arg("--record");
+    let (_, stdout) = tokio::task::spawn_blocking(move || run(cmd)).await.unwrap();
+    assert!(stdout.contains("recorded: 1 of 1 events processed"), "{stdout}");
+    let kept = e.events();
+    assert_eq!(kept.len(), 1);
+    let user = &kept[0]["event"]["user_data"];
+    // What reached the server is digests, never the raw values.
+    let text = user.to_string();
+    assert!(!text.contains('@') && !text.to_lowercase().contains("san francisco"), "{text}");
+    assert_eq!(user["ct"][0], pinterest_sdk::conversions::sha256_hex("sanfrancisco"));
+    assert!(!stdout.contains("San Francisco"), "the example prints no personal data: {stdout}");
 }
 
 /// The web app on a loopback port, the emulator with its callback registered.
@@ -269,7 +293,11 @@ fn every_example_binary_is_run_here() {
         .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     bins.sort();
-    assert_eq!(bins, ["quickstart", "video_upload", "walk_pins", "web_login"], "a new example needs its test here");
+    assert_eq!(
+        bins,
+        ["conversion_event", "quickstart", "video_upload", "walk_pins", "web_login"],
+        "a new example needs its test here"
+    );
     for bin in &bins {
         let _ = example(bin); // panics for a binary this file cannot start
     }

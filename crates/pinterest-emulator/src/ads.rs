@@ -48,7 +48,11 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
         | "campaign_targeting_analytics/get"
         | "ad_groups_targeting_analytics/get"
         | "ad_targeting_analytics/get" => sync_analytics(call, true),
-        "user_account/analytics" | "pins/analytics" | "multi_pins/analytics" => organic(call),
+        "user_account/analytics"
+        | "pins/analytics"
+        | "multi_pins/analytics"
+        | "user_account/analytics/top_pins"
+        | "user_account/analytics/top_video_pins" => organic(call),
         "analytics/create_report" => crate::reports::create(call),
         "analytics/get_report" => crate::reports::status(call),
         "events/create" => crate::reports::events(call),
@@ -902,7 +906,12 @@ fn sync_analytics(call: &Call<'_>, targeting: bool) -> Response<Body> {
     };
     let mut all = entities(&d, &account_id, level);
     if let Some(p) = ids_param {
-        let wanted = list_param(call, p);
+        let mut wanted = list_param(call, p);
+        wanted.sort();
+        wanted.dedup();
+        if let Some(bad) = wanted.iter().find(|w| !w.bytes().all(|b| b.is_ascii_digit())) {
+            return bad_request(&format!("{p}: `{}` is not an id of digits", bad.escape_debug()));
+        }
         if let Some(unknown) = wanted.iter().find(|w| level != Level::Pin && !all.iter().any(|e| &e.id == *w)) {
             return bad_request(&format!("{p}: {unknown} is not in this ad account"));
         }
@@ -961,7 +970,7 @@ fn organic(call: &Call<'_>) -> Response<Body> {
     match call.op.id {
         "pins/analytics" => {
             let id = call.path_param("pin_id");
-            if !d.pins.get(id).is_some_and(|p| visible(p)) {
+            if !d.pins.get(id).is_some_and(&visible) {
                 return not_found("Pin");
             }
             let all = analytics::organic(&leaves, &[format!("pin:{id}")], s, e, &names);
@@ -970,13 +979,44 @@ fn organic(call: &Call<'_>) -> Response<Body> {
         "multi_pins/analytics" => {
             let mut out = Map::new();
             for id in list_param(call, "pin_ids") {
-                if !d.pins.get(&id).is_some_and(|p| visible(p)) {
+                if !d.pins.get(&id).is_some_and(&visible) {
                     return not_found("Pin");
                 }
                 let all = analytics::organic(&leaves, &[format!("pin:{id}")], s, e, &names);
                 out.insert(id, json!({"all": all}));
             }
             json(StatusCode::OK, &Value::Object(out))
+        }
+        "user_account/analytics/top_pins" | "user_account/analytics/top_video_pins" => {
+            // The user's Pins by their total of `sort_by` over the range,
+            // the same totals `pins/analytics` gives.
+            let sort_by = call.param("sort_by").unwrap_or("IMPRESSION").to_owned();
+            if !names.contains(&sort_by) {
+                names.push(sort_by.clone());
+            }
+            let video = call.op.id.ends_with("top_video_pins");
+            let mut ranked: Vec<(f64, String, Value)> = d
+                .pins
+                .iter()
+                .filter(|(_, p)| visible(p))
+                .filter(|(_, p)| !video || p["media"]["media_type"] == "video")
+                .map(|(id, _)| {
+                    let all = analytics::organic(&leaves, &[format!("pin:{id}")], s, e, &names);
+                    let summary = all["summary_metrics"].clone();
+                    (summary[&sort_by].as_f64().unwrap_or(0.0), id.clone(), summary)
+                })
+                .collect();
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            let n = call.param("num_of_pins").and_then(|n| n.parse().ok()).unwrap_or(10);
+            let pins: Vec<Value> = ranked
+                .into_iter()
+                .take(n)
+                .map(|(_, id, metrics)| json!({"pin_id": id, "metrics": metrics, "data_status": {}}))
+                .collect();
+            json(
+                StatusCode::OK,
+                &json!({"pins": pins, "sort_by": sort_by, "date_availability": {"is_realtime": false, "latest_available_timestamp": crate::state::now() as f64}}),
+            )
         }
         _ => {
             let pins: Vec<String> = d.pins.keys().map(|id| format!("pin:{id}")).collect();

@@ -199,10 +199,15 @@ pub fn targeting_values(targeting_type: &str) -> Vec<String> {
 impl Leaves {
     /// The sums of `keys` over `entities` and `days`, within `slice`.
     pub fn sums(&self, entities: &[String], days: &[i64], keys: &[String], slice: Option<&Slice>) -> Sums {
+        // Two columns may need the same quantity (`SPEND_IN_DOLLAR` and
+        // `SPEND_IN_MICRO_DOLLAR`): each is summed once.
+        let mut keys = keys.to_vec();
+        keys.sort();
+        keys.dedup();
         let mut s = Sums::default();
         for e in entities {
             for d in days {
-                for k in keys {
+                for k in &keys {
                     let mut v = self.leaf(e, *d, k);
                     if let Some(sl) = slice {
                         let salt = format!("{e}|{d}|{k}|{}", sl.targeting_type);
@@ -433,6 +438,8 @@ mod tests {
         let keys: Vec<String> = cols.iter().flat_map(|c| keys(c)).collect();
         let s = l.sums(&["1".into(), "2".into()], &[1, 2, 3], &keys, None);
         let micro = s.value("SPEND_IN_MICRO_DOLLAR").unwrap().as_u64().unwrap();
+        let alone = l.sums(&["1".into(), "2".into()], &[1, 2, 3], &["SPEND_IN_MICRO_DOLLAR".into()], None);
+        assert_eq!(alone.value("SPEND_IN_MICRO_DOLLAR").unwrap().as_u64().unwrap(), micro, "asked twice, summed once");
         assert_eq!(s.value("SPEND_IN_DOLLAR").unwrap().as_f64().unwrap(), micro as f64 / 1e6);
         let ctr = s.value("CTR").unwrap().as_f64().unwrap();
         assert!((0.0..1.0).contains(&ctr), "{ctr}");

@@ -53,6 +53,12 @@ struct Args {
     /// How API responses write date-time values.
     #[arg(long, value_enum, default_value = "rfc3339")]
     timestamps: TimestampStyle,
+    /// Milliseconds an async ads report stays IN_PROGRESS before it is FINISHED.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    report_delay: u64,
+    /// Seconds a report's download URL works; each status read signs a new one.
+    #[arg(long, default_value_t = 3600, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    report_url_ttl: u64,
     /// Rate limits, off by default: N/WINDOW (100/60s) and CATEGORY=N
     /// (ads_analytics=5). Repeatable.
     ///
@@ -182,6 +188,8 @@ async fn main() {
         .auto_approve(args.auto_approve)
         .access_token_ttl(Duration::from_secs(args.access_token_ttl))
         .header_read_timeout(Duration::from_secs(args.header_read_timeout))
+        .report_delay(Duration::from_millis(args.report_delay))
+        .report_url_ttl(Duration::from_secs(args.report_url_ttl))
         .timestamps(match args.timestamps {
             TimestampStyle::Rfc3339 => Timestamps::Rfc3339,
             TimestampStyle::Live => Timestamps::Live,

@@ -71,32 +71,11 @@ fn apply_patch(target: &mut Value, patch: &Value, allowed: &[&str]) {
     }
 }
 
-fn metrics(seed: u64, names: &[&str]) -> Value {
-    let mut m = serde_json::Map::new();
-    for (i, n) in names.iter().enumerate() {
-        let v = (seed.wrapping_mul(2_654_435_761).wrapping_add(i as u64 * 977)) % 5000;
-        let value = if n.ends_with("_RATE") { json!((v % 100) as f64 / 1000.0) } else { json!(v) };
-        m.insert((*n).to_owned(), value);
-    }
-    Value::Object(m)
-}
-
 pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
     let mut d = call.shared.data();
     let body = call.body.clone().unwrap_or(Value::Null);
     let response = match call.op.id {
         "user_account/get" => json(StatusCode::OK, &d.user_account()),
-        "user_account/analytics/top_pins" | "user_account/analytics/top_video_pins" => {
-            let pins: Vec<Value> = d
-                .pins
-                .values()
-                .filter(|p| can_read_pin(call, &d, p))
-                .take(call.param("num_of_pins").and_then(|n| n.parse().ok()).unwrap_or(10))
-                .enumerate()
-                .map(|(i, p)| json!({"pin_id": p["id"], "metrics": metrics(i as u64 + 3, &["IMPRESSION", "SAVE"]), "data_status": {}}))
-                .collect();
-            json(StatusCode::OK, &json!({"pins": pins, "sort_by": call.param("sort_by").unwrap_or("IMPRESSION")}))
-        }
         "followers/list" => page(call, d.followers.clone(), "followers"),
         "user_following/get" => page(call, d.following.clone(), "following"),
         "user_websites/get" => page(call, d.websites.clone(), "websites"),

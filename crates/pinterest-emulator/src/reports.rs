@@ -519,7 +519,8 @@ mod tests {
     fn events_are_checked_one_by_one() {
         let now = 1_800_000_000;
         assert_eq!(refuse_event(&event(now), now), None);
-        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+        type Change<'a> = Box<dyn Fn(&mut Value) + 'a>;
+        let cases: Vec<(Change<'_>, &str)> = vec![
             (Box::new(|e| e["user_data"]["em"] = json!(["someone@example.com"])), "SHA-256"),
             (Box::new(|e| e["user_data"]["ph"] = json!(["1555010999"])), "user_data.ph[0]"),
             (Box::new(|e| e["action_source"] = json!("fax")), "action_source"),

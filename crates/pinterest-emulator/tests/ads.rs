@@ -461,6 +461,25 @@ async fn organic_analytics_add_up_from_pins_to_the_user() {
     assert_eq!(pins_total, all["summary_metrics"]["IMPRESSION"].as_u64().unwrap(), "the user is the sum of their Pins");
     let s = &all["summary_metrics"];
     assert_eq!(num(&s["ENGAGEMENT_RATE"]), ((num(&s["ENGAGEMENT"]) / num(&s["IMPRESSION"])) * 1e6).round() / 1e6);
+    // Top Pins rank by the same totals.
+    let top = api
+        .get(
+            "/user_account/analytics/top_pins",
+            &[("start_date", "2025-02-01"), ("end_date", "2025-02-07"), ("sort_by", "SAVE"), ("num_of_pins", "3")],
+        )
+        .await;
+    let ranked = top["pins"].as_array().unwrap();
+    assert_eq!(ranked.len(), 3);
+    let saves: Vec<u64> = ranked.iter().map(|p| p["metrics"]["SAVE"].as_u64().unwrap()).collect();
+    assert!(saves.windows(2).all(|w| w[0] >= w[1]), "{saves:?}");
+    let first = ranked[0]["pin_id"].as_str().unwrap();
+    let own = api
+        .get(
+            &format!("/pins/{first}/analytics"),
+            &[("start_date", "2025-02-01"), ("end_date", "2025-02-07"), ("metric_types", "SAVE")],
+        )
+        .await;
+    assert_eq!(own["all"]["summary_metrics"]["SAVE"].as_u64().unwrap(), saves[0]);
 }
 
 async fn wait_finished(api: &Api, acct: &str, token: &str) -> Value {

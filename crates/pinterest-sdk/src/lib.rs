@@ -26,6 +26,8 @@ pub mod auth;
 pub mod blocking;
 mod client;
 pub mod config;
+#[cfg(feature = "conversion_events")]
+pub mod conversions;
 pub mod error;
 #[doc(hidden)]
 pub mod internal;
