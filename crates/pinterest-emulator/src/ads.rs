@@ -223,6 +223,9 @@ const MISSING: i64 = 3;
 
 type Refusal = (i64, String);
 
+/// Most items in one create or update.
+const MAX_BATCH: usize = 30;
+
 fn invalid(message: impl Into<String>) -> Refusal {
     (INVALID, message.into())
 }
@@ -244,6 +247,9 @@ fn write(call: &Call<'_>) -> Response<Body> {
     }
     let currency = acct.value["currency"].as_str().unwrap_or("USD").to_owned();
     let items = call.body.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return bad_request(&format!("a batch holds 1 to {MAX_BATCH} items, not {}", items.len()));
+    }
     let mut answers = Vec::new();
     for item in &items {
         let done = if creating {

@@ -18,7 +18,7 @@
 //! user data that really is SHA-256 hex, and enough of it to match a
 //! person. At most 1,000 events per request. Accepted events are kept
 //! (the last 10,000) and listed by `GET /_emulator/events`; `test=true`
-//! checks without keeping.
+//! checks without keeping. The last 1,000 reports are kept.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -64,6 +64,9 @@ fn now_ms() -> u64 {
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }
+
+/// Reports kept; requesting one more drops the oldest.
+const KEPT_REPORTS: usize = 1000;
 
 /// Longest report range in days, per level.
 fn max_days(level: Level) -> i64 {
@@ -113,6 +116,11 @@ pub fn create(call: &Call<'_>) -> Response<Body> {
     }
     let token = d.token("");
     let key = d.token("");
+    // The oldest reports go first once there are many.
+    while d.reports.len() >= KEPT_REPORTS {
+        let Some(oldest) = d.reports.iter().min_by_key(|(_, r)| r.created_ms).map(|(t, _)| t.clone()) else { break };
+        d.reports.remove(&oldest);
+    }
     d.reports.insert(token.clone(), ReportRec { ad_account_id: account_id, request: body, created_ms: now_ms(), key });
     json(StatusCode::OK, &json!({"report_status": "IN_PROGRESS", "token": token, "message": null}))
 }

@@ -307,6 +307,10 @@ async fn bad_ads_get_pinterest_s_checks() {
         let why = one(&v).unwrap_err();
         assert!(why.contains(want), "{want}: {why}");
     }
+    // A batch holds at most 30 items.
+    let many: Vec<Value> = (0..31).map(|_| campaign(json!({}))).collect();
+    let (s, _) = api.call("POST", &format!("{base}/campaigns"), &[], Some(json!(many))).await;
+    assert_eq!(s, 400);
     // Bad enum values are the request's fault, as everywhere.
     let (s, _) =
         api.call("POST", &format!("{base}/campaigns"), &[], Some(json!([campaign(json!({"status": "LIVE"}))]))).await;
