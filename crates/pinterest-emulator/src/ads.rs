@@ -114,6 +114,10 @@ pub fn settle(d: &mut Data) {
         r.value["start_time"] = Value::Null;
         r.value["end_time"] = Value::Null;
         r.value["budget_type"] = json!("DAILY");
+        // A frequency cap needs an end time.
+        if let Some(o) = r.value.as_object_mut() {
+            o.remove("lifetime_frequency_cap");
+        }
     }
     for (n, r) in lists.get_mut(AD.list).into_iter().flatten().enumerate() {
         if let Some(pin) = public_pins.get(n % public_pins.len().max(1)) {
@@ -153,7 +157,7 @@ const CAMPAIGN: Entity = Entity {
         "default_ad_group_budget_in_micro_currency",
         "is_campaign_budget_optimization",
     ],
-    omit: &[],
+    omit: &["default_ad_group_budget_in_micro_currency"],
 };
 
 const AD_GROUP: Entity = Entity {
@@ -294,18 +298,54 @@ fn bare_id(v: &Value, prefix: &str) -> Option<String> {
     Some(s.strip_prefix(prefix).unwrap_or(s).to_owned())
 }
 
-/// Whether a request may set field `k`: one of the record's schema that the
-/// server does not own.
-fn settable(entity: &Entity, k: &str) -> bool {
-    !SERVER_FIELDS.contains(&k)
-        && crate::generated::schema(entity.schema).is_some_and(|t| t.as_object().is_some_and(|o| o.contains_key(k)))
+/// The fields an item sets: decoded into the SDK's request model of the
+/// operation (so a field the request schema lacks, such as an ad's
+/// `campaign_id`, or a value of the wrong type, never reaches a record)
+/// and written back. An explicit null clears a nullable field; on any
+/// other field it is "not given".
+fn request_fields(entity: &Entity, creating: bool, item: &Value) -> Result<Map<String, Value>, Refusal> {
+    use pinterest_sdk::models;
+    fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(item: &Value) -> Result<Value, String> {
+        let typed: T = serde_json::from_value(item.clone()).map_err(|e| e.to_string())?;
+        serde_json::to_value(typed).map_err(|e| e.to_string())
+    }
+    if !item.is_object() {
+        return Err(invalid("each item is an object"));
+    }
+    let decoded = match (entity.kind, creating) {
+        ("campaign", true) => roundtrip::<models::CampaignCreateRequest>(item),
+        ("campaign", false) => roundtrip::<models::CampaignUpdateRequest>(item),
+        ("adgroup", true) => roundtrip::<models::AdGroupCreateRequest>(item),
+        ("adgroup", false) => roundtrip::<models::AdGroupUpdateRequest>(item),
+        (_, true) => roundtrip::<models::AdCreateRequest>(item),
+        (_, false) => roundtrip::<models::AdUpdateRequest>(item),
+    }
+    .map_err(|e| invalid(format!("invalid item: {e}")))?;
+    let mut fields = decoded.as_object().cloned().unwrap_or_default();
+    for (k, v) in item.as_object().into_iter().flatten() {
+        if v.is_null() && entity.nullable.contains(&k.as_str()) {
+            fields.insert(k.clone(), Value::Null);
+        }
+    }
+    for k in SERVER_FIELDS.iter().filter(|k| **k != "id" && **k != "ad_account_id") {
+        fields.remove(*k);
+    }
+    // Parent ids may come with their prefix.
+    if let Some(c) = fields.get("campaign_id").and_then(|v| bare_id(v, "C")) {
+        fields.insert("campaign_id".into(), json!(c));
+    }
+    if let Some(g) = fields.get("ad_group_id").and_then(|v| bare_id(v, "AG")) {
+        fields.insert("ad_group_id".into(), json!(g));
+    }
+    Ok(fields)
 }
 
 fn create(d: &mut Data, entity: &Entity, account_id: &str, currency: &str, item: &Value) -> Result<Value, Refusal> {
-    let Some(fields) = item.as_object() else { return Err(invalid("each item is an object")) };
+    let mut fields = request_fields(entity, true, item)?;
     if entity.kind == "campaign" && fields.get("ad_account_id").and_then(Value::as_str) != Some(account_id) {
         return Err(invalid("ad_account_id must be the ad account of the path"));
     }
+    fields.remove("ad_account_id");
     let mut rec = crate::generated::schema(entity.schema).unwrap_or_else(|| json!({}));
     let Some(obj) = rec.as_object_mut() else { return Err(invalid("no template")) };
     for k in entity.nullable {
@@ -314,45 +354,41 @@ fn create(d: &mut Data, entity: &Entity, account_id: &str, currency: &str, item:
     for k in entity.omit {
         obj.remove(*k);
     }
-    for (k, v) in fields {
-        if settable(entity, k) {
-            obj.insert(k.clone(), v.clone());
-        }
+    // What the template holds that the request did not set is the
+    // example's; these get their defaults instead.
+    let defaults: &[(&str, Value)] = match entity.kind {
+        "campaign" => &[
+            ("status", json!("ACTIVE")),
+            ("is_automated_campaign", json!(false)),
+            ("is_flexible_daily_budgets", json!(false)),
+            ("is_performance_plus", json!(false)),
+            ("bid_options", json!({})),
+        ],
+        "adgroup" => &[
+            ("status", json!("ACTIVE")),
+            ("budget_type", json!("DAILY")),
+            ("targeting_spec", json!({})),
+            ("auto_targeting_enabled", json!(true)),
+            ("pacing_delivery_type", json!("STANDARD")),
+        ],
+        _ => &[("status", json!("ACTIVE")), ("is_removable", json!(false))],
+    };
+    for (k, v) in defaults {
+        obj.insert((*k).to_owned(), v.clone());
     }
-    if !fields.contains_key("status") {
-        obj.insert("status".into(), json!("ACTIVE"));
-    }
+    obj.extend(fields);
     let mut scope = BTreeMap::from([("ad_account_id".to_owned(), account_id.to_owned())]);
     match entity.kind {
-        "campaign" => {
-            for k in ["is_automated_campaign", "is_flexible_daily_budgets", "is_performance_plus"] {
-                obj.entry(k).and_modify(|v| {
-                    if !fields.contains_key(k) {
-                        *v = json!(false);
-                    }
-                });
-            }
-            if !fields.contains_key("bid_options") {
-                obj.insert("bid_options".into(), json!({}));
-            }
-        }
+        "campaign" => {}
         "adgroup" => {
-            let campaign = bare_id(&item["campaign_id"], "C").unwrap_or_default();
-            obj.insert("campaign_id".into(), json!(campaign));
-            if !fields.contains_key("budget_type") {
-                obj.insert("budget_type".into(), json!("DAILY"));
-            }
-            if !fields.contains_key("targeting_spec") {
-                obj.insert("targeting_spec".into(), json!({}));
-            }
+            let campaign = text(&obj["campaign_id"]).unwrap_or_default();
             scope.insert("campaign_id".into(), campaign);
         }
         _ => {
-            let group_id = bare_id(&item["ad_group_id"], "AG").unwrap_or_default();
+            let group_id = text(&obj["ad_group_id"]).unwrap_or_default();
             let group = find(d, &AD_GROUP, account_id, &group_id)
                 .ok_or_else(|| (MISSING, format!("Ad group {group_id} not found in this ad account.")))?;
             let campaign = text(&group.value["campaign_id"]).unwrap_or_default();
-            obj.insert("ad_group_id".into(), json!(group_id));
             obj.insert("campaign_id".into(), json!(campaign));
             obj.insert("review_status".into(), json!("PENDING"));
             obj.insert("rejected_reasons".into(), json!([]));
@@ -371,7 +407,13 @@ fn create(d: &mut Data, entity: &Entity, account_id: &str, currency: &str, item:
         obj.insert("ad_account_id".into(), json!(account_id));
         obj.insert("created_time".into(), json!(now));
         obj.insert("updated_time".into(), json!(now));
-        obj.insert("summary_status".into(), json!(summary_status(entity, &status)));
+        // A new ad waits for review.
+        let summary = if entity.kind == "pinpromotion" && status == "ACTIVE" {
+            "PENDING"
+        } else {
+            summary_status(entity, &status)
+        };
+        obj.insert("summary_status".into(), json!(summary));
         obj.insert("type".into(), json!(entity.kind));
     }
     d.world.lists.entry(entity.list.to_owned()).or_default().push(Rec { scope, value: rec.clone() });
@@ -383,27 +425,18 @@ fn find<'d>(d: &'d Data, entity: &Entity, account_id: &str, id: &str) -> Option<
 }
 
 fn update(d: &mut Data, entity: &Entity, account_id: &str, currency: &str, item: &Value) -> Result<Value, Refusal> {
-    let Some(fields) = item.as_object() else { return Err(invalid("each item is an object")) };
-    let id = item["id"].as_str().unwrap_or_default().to_owned();
+    let mut fields = request_fields(entity, false, item)?;
+    let id = fields.remove("id").and_then(|v| text(&v)).unwrap_or_default();
     if entity.kind == "campaign" && fields.get("ad_account_id").and_then(Value::as_str) != Some(account_id) {
         return Err(invalid("ad_account_id must be the ad account of the path"));
     }
+    fields.remove("ad_account_id");
     let Some(old) = find(d, entity, account_id, &id).map(|r| r.value.clone()) else {
         return Err((MISSING, format!("{} {id} not found in this ad account.", entity.label)));
     };
     let mut rec = old.clone();
     if let Some(obj) = rec.as_object_mut() {
-        for (k, v) in fields {
-            if settable(entity, k) {
-                // The parent id may come with its prefix.
-                let v = match k.as_str() {
-                    "campaign_id" => bare_id(v, "C").map_or(v.clone(), Value::String),
-                    "ad_group_id" => bare_id(v, "AG").map_or(v.clone(), Value::String),
-                    _ => v.clone(),
-                };
-                obj.insert(k.clone(), v);
-            }
-        }
+        obj.extend(fields);
     }
     check(d, entity, account_id, currency, &rec, Some(&old))?;
     let now = unix_time(d);
@@ -417,6 +450,25 @@ fn update(d: &mut Data, entity: &Entity, account_id: &str, currency: &str, item:
         })
     }) {
         r.value = rec.clone();
+    }
+    // Switching campaign budget optimization on or off rewrites the
+    // budgets of the campaign's ad groups.
+    let cbo = |v: &Value| v["is_campaign_budget_optimization"] == json!(true);
+    if entity.kind == "campaign" && cbo(&old) != cbo(&rec) {
+        let default_budget = rec["default_ad_group_budget_in_micro_currency"].clone();
+        for g in d.world.lists.get_mut(AD_GROUP.list).into_iter().flatten().filter(|g| {
+            g.scope.get("ad_account_id").map(String::as_str) == Some(account_id)
+                && text(&g.value["campaign_id"]).as_deref() == Some(id.as_str())
+        }) {
+            if cbo(&rec) {
+                g.value["budget_type"] = json!("CBO_ADGROUP");
+                g.value["budget_in_micro_currency"] = Value::Null;
+            } else {
+                g.value["budget_type"] = json!("DAILY");
+                g.value["budget_in_micro_currency"] = default_budget.clone();
+            }
+            g.value["updated_time"] = json!(now);
+        }
     }
     Ok(rec)
 }
@@ -461,11 +513,14 @@ fn check_change(entity: &Entity, rec: &Value, old: &Value) -> Result<(), Refusal
         if is == "DRAFT" {
             return Err(invalid("Only a draft can be a draft."));
         }
+        if is == "DELETED_DRAFT" && was != "DRAFT" {
+            return Err(invalid("Only a draft can be deleted as a draft; archive it instead."));
+        }
     }
     let fixed: &[&str] = match entity.kind {
         "campaign" => &["objective_type"],
         "adgroup" => &["campaign_id"],
-        _ => &["ad_group_id"],
+        _ => &["ad_group_id", "campaign_id"],
     };
     for f in fixed {
         if !rec[*f].is_null() && rec[*f] != old[*f] {
@@ -524,6 +579,17 @@ fn check(
             if !lifetime.is_null() && end.is_none() {
                 return Err(invalid("a lifetime spend cap needs an end_time"));
             }
+            let id = text(&rec["id"]).unwrap_or_default();
+            let has_groups = records(d, AD_GROUP.list, account_id)
+                .into_iter()
+                .any(|g| text(&g.value["campaign_id"]).as_deref() == Some(id.as_str()));
+            let was_cbo = old.is_some_and(|o| o["is_campaign_budget_optimization"] == json!(true));
+            let is_cbo = rec["is_campaign_budget_optimization"] == json!(true);
+            if was_cbo && !is_cbo && has_groups && rec["default_ad_group_budget_in_micro_currency"].is_null() {
+                return Err(invalid(
+                    "turning campaign budget optimization off needs default_ad_group_budget_in_micro_currency for the ad groups",
+                ));
+            }
             // The campaign's schedule holds its ad groups'.
             let id = text(&rec["id"]).unwrap_or_default();
             for g in records(d, AD_GROUP.list, account_id)
@@ -558,6 +624,9 @@ fn check(
             }
             if !cbo && budget_type == "CBO_ADGROUP" {
                 return Err(invalid("budget_type CBO_ADGROUP is for the ad groups of CBO campaigns"));
+            }
+            if cbo && !rec["budget_in_micro_currency"].is_null() && old.is_none() {
+                return Err(invalid("a CBO campaign sets its ad groups' budgets: leave budget_in_micro_currency out"));
             }
             if !cbo && rec["budget_in_micro_currency"].is_null() {
                 return Err(invalid("budget_in_micro_currency is required outside CBO campaigns"));
@@ -836,10 +905,7 @@ pub fn rows(
     let mut out = Vec::new();
     for e in entities {
         for b in buckets {
-            let mut sums: Sums = leaves.sums(&e.leaves, &b.days, &keys, slice);
-            if let Some(h) = b.hour {
-                sums = leaves.hour(&sums, &format!("{}|{:?}", e.id, b.days.first()), h);
-            }
+            let sums: Sums = leaves.sums(&e.leaves, &b.days, &keys, slice, b.hour);
             let mut row = Map::new();
             row.insert(id_column.to_owned(), id_value(&e.id));
             if let Some(date) = &b.date {
@@ -877,15 +943,33 @@ pub fn rows(
 /// Longest range of a synchronous analytics request, in days.
 const SYNC_MAX_DAYS: i64 = 90;
 
+/// The values of a list parameter (repeated keys and commas alike), each
+/// once, in the order given.
 fn list_param(call: &Call<'_>, name: &str) -> Vec<String> {
-    call.query
-        .iter()
-        .filter(|(k, _)| k == name)
-        .flat_map(|(_, v)| v.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    for v in call.query.iter().filter(|(k, _)| k == name).flat_map(|(_, v)| v.split(',')).map(str::trim) {
+        if !v.is_empty() && !out.iter().any(|o| o == v) {
+            out.push(v.to_owned());
+        }
+    }
+    out
+}
+
+/// The most values one analytics answer holds (rows × columns); a larger
+/// request is refused rather than built.
+pub const MAX_SYNC_CELLS: usize = 250_000;
+
+/// How many values rows of `entities` × `buckets` × `slices` × `columns`
+/// hold, if that is within `max`.
+pub fn cells_within(entities: usize, buckets: usize, slices: usize, columns: usize, max: usize) -> Result<(), String> {
+    let cells = entities.saturating_mul(buckets).saturating_mul(slices.max(1)).saturating_mul(columns.max(1));
+    if cells > max {
+        return Err(format!(
+            "this asks for {cells} values ({entities} entities × {buckets} periods × {} breakdowns × {columns} columns); at most {max}: narrow the range, the granularity, the breakdowns or the columns",
+            slices.max(1)
+        ));
+    }
+    Ok(())
 }
 
 fn sync_analytics(call: &Call<'_>, targeting: bool) -> Response<Body> {
@@ -931,6 +1015,14 @@ fn sync_analytics(call: &Call<'_>, targeting: bool) -> Response<Body> {
     }
     let columns = list_param(call, "columns");
     let granularity = call.param("granularity").unwrap_or("DAY");
+    let targeting_types = if targeting { list_param(call, "targeting_types") } else { Vec::new() };
+    let slices: usize = targeting_types.iter().map(|t| analytics::targeting_values(t).len()).sum();
+    let periods = if granularity == "HOUR" { 24 * (end - start + 1) } else { end - start + 1 };
+    if let Err(m) =
+        cells_within(all.len(), usize::try_from(periods).unwrap_or(usize::MAX), slices, columns.len(), MAX_SYNC_CELLS)
+    {
+        return bad_request(&m);
+    }
     let buckets = analytics::buckets(start, end, granularity);
     let leaves = Leaves::new(d.seed);
     let id_column = level.id_column(false);
@@ -942,7 +1034,7 @@ fn sync_analytics(call: &Call<'_>, targeting: bool) -> Response<Body> {
         return json(StatusCode::OK, &Value::Array(rows));
     }
     let mut data = Vec::new();
-    for t in list_param(call, "targeting_types") {
+    for t in targeting_types {
         let values = analytics::targeting_values(&t);
         for index in 0..values.len() {
             let slice = Slice { targeting_type: t.clone(), values: values.clone(), index };
@@ -1014,6 +1106,8 @@ fn organic(call: &Call<'_>) -> Response<Body> {
                 .collect();
             ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             let n = call.param("num_of_pins").and_then(|n| n.parse().ok()).unwrap_or(10);
+            // Data runs to the end of the range, in milliseconds.
+            let latest_ms = (e + 1).saturating_mul(86_400_000) as f64;
             let pins: Vec<Value> = ranked
                 .into_iter()
                 .take(n)
@@ -1021,7 +1115,7 @@ fn organic(call: &Call<'_>) -> Response<Body> {
                 .collect();
             json(
                 StatusCode::OK,
-                &json!({"pins": pins, "sort_by": sort_by, "date_availability": {"is_realtime": false, "latest_available_timestamp": crate::state::now() as f64}}),
+                &json!({"pins": pins, "sort_by": sort_by, "date_availability": {"is_realtime": false, "latest_available_timestamp": latest_ms}}),
             )
         }
         _ => {

@@ -197,8 +197,17 @@ pub fn targeting_values(targeting_type: &str) -> Vec<String> {
 }
 
 impl Leaves {
-    /// The sums of `keys` over `entities` and `days`, within `slice`.
-    pub fn sums(&self, entities: &[String], days: &[i64], keys: &[String], slice: Option<&Slice>) -> Sums {
+    /// The sums of `keys` over `entities` and `days`, within `slice`, and
+    /// within one hour of each day when `hour` is given: every leaf is split
+    /// first, so levels add up at any granularity.
+    pub fn sums(
+        &self,
+        entities: &[String],
+        days: &[i64],
+        keys: &[String],
+        slice: Option<&Slice>,
+        hour: Option<usize>,
+    ) -> Sums {
         // Two columns may need the same quantity (`SPEND_IN_DOLLAR` and
         // `SPEND_IN_MICRO_DOLLAR`): each is summed once.
         let mut keys = keys.to_vec();
@@ -209,6 +218,9 @@ impl Leaves {
             for d in days {
                 for k in &keys {
                     let mut v = self.leaf(e, *d, k);
+                    if let Some(h) = hour {
+                        v = self.share(v, &format!("{e}|{d}|{k}|hour"), 24, h);
+                    }
                     if let Some(sl) = slice {
                         let salt = format!("{e}|{d}|{k}|{}", sl.targeting_type);
                         v = self.share(v, &salt, sl.values.len(), sl.index);
@@ -216,15 +228,6 @@ impl Leaves {
                     s.add(k, v);
                 }
             }
-        }
-        s
-    }
-
-    /// One hour's share of a day's sums.
-    pub fn hour(&self, day_sums: &Sums, salt: &str, hour: usize) -> Sums {
-        let mut s = Sums::default();
-        for (k, v) in &day_sums.0 {
-            s.add(k, self.share(*v, &format!("{salt}|{k}|hour"), 24, hour));
         }
         s
     }
@@ -248,7 +251,9 @@ pub fn parse_date(s: &str) -> Option<i64> {
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    let days = era * 146_097 + doe - 719_468;
+    // Analytics start in 1970 (day 0).
+    (days >= 0).then_some(days)
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -329,7 +334,7 @@ pub fn organic(leaves: &Leaves, entities: &[String], start: i64, end: i64, names
     let mut total = Sums::default();
     let mut daily = Vec::new();
     for d in start..=end {
-        let s = leaves.sums(entities, &[d], &keys, None);
+        let s = leaves.sums(entities, &[d], &keys, None, None);
         total.merge(&s);
         daily.push(json!({"date": format_date(d), "data_status": "READY", "metrics": organic_metrics(&s, names)}));
     }
@@ -384,7 +389,7 @@ mod tests {
             assert_eq!(format_date(parse_date(s).unwrap()), s);
         }
         assert_eq!(parse_date("2025-01-01"), Some(20_089));
-        for bad in ["2025-02-29", "2025-13-01", "2025-00-10", "2025-1-01", "yesterday", "2025-01-32"] {
+        for bad in ["2025-02-29", "2025-13-01", "2025-00-10", "2025-1-01", "yesterday", "2025-01-32", "1969-12-31"] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }
@@ -436,9 +441,15 @@ mod tests {
         let l = Leaves::new(None);
         let cols: Vec<String> = ["SPEND_IN_DOLLAR", "SPEND_IN_MICRO_DOLLAR", "CTR"].map(String::from).to_vec();
         let keys: Vec<String> = cols.iter().flat_map(|c| keys(c)).collect();
-        let s = l.sums(&["1".into(), "2".into()], &[1, 2, 3], &keys, None);
+        let s = l.sums(&["1".into(), "2".into()], &[1, 2, 3], &keys, None, None);
         let micro = s.value("SPEND_IN_MICRO_DOLLAR").unwrap().as_u64().unwrap();
-        let alone = l.sums(&["1".into(), "2".into()], &[1, 2, 3], &["SPEND_IN_MICRO_DOLLAR".into()], None);
+        let alone = l.sums(&["1".into(), "2".into()], &[1, 2, 3], &["SPEND_IN_MICRO_DOLLAR".into()], None, None);
+        // The hours of a day add up to the day, for every entity.
+        let day = l.sums(&["1".into()], &[7], &["IMPRESSION_1".into()], None, None);
+        let hours: u64 = (0..24)
+            .map(|h| l.sums(&["1".into()], &[7], &["IMPRESSION_1".into()], None, Some(h)).get("IMPRESSION_1"))
+            .sum();
+        assert_eq!(hours, day.get("IMPRESSION_1"));
         assert_eq!(alone.value("SPEND_IN_MICRO_DOLLAR").unwrap().as_u64().unwrap(), micro, "asked twice, summed once");
         assert_eq!(s.value("SPEND_IN_DOLLAR").unwrap().as_f64().unwrap(), micro as f64 / 1e6);
         let ctr = s.value("CTR").unwrap().as_f64().unwrap();

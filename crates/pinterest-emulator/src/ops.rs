@@ -383,7 +383,8 @@ pub fn handle(call: &Call<'_>) -> Option<Response<Body>> {
             // `events/create` is the one operation that takes a token
             // without one.
             let token = d.token("pina_conv_");
-            let expires_at = crate::state::now() + call.shared.settings.refresh_token_ttl.as_secs();
+            // Long-lived, as Pinterest's are: a year.
+            let expires_at = crate::state::now().saturating_add(365 * 24 * 3600);
             d.tokens.access.insert(
                 token.clone(),
                 crate::state::AccessRec {

@@ -39,12 +39,16 @@ use crate::state::{Data, now};
 #[derive(Clone, Serialize, Deserialize)]
 pub struct ReportRec {
     pub ad_account_id: String,
-    /// The request body, as sent.
+    /// What was asked, checked and reduced to what the report uses.
     pub request: Value,
     /// When it was requested, in milliseconds since the epoch.
     pub created_ms: u64,
     /// Signs its download URLs.
     pub key: String,
+    /// The file once made, and its content type: made once, outside the
+    /// state's lock.
+    #[serde(skip)]
+    pub file: Option<Arc<(Vec<u8>, &'static str)>>,
 }
 
 impl std::fmt::Debug for ReportRec {
@@ -54,6 +58,7 @@ impl std::fmt::Debug for ReportRec {
             .field("request", &self.request)
             .field("created_ms", &self.created_ms)
             .field("key", &"[redacted]")
+            .field("made", &self.file.as_ref().map(|f| f.0.len()))
             .finish()
     }
 }
@@ -68,29 +73,78 @@ fn now_ms() -> u64 {
 /// Reports kept; requesting one more drops the oldest.
 const KEPT_REPORTS: usize = 1000;
 
+/// The most values one report holds (rows × columns).
+pub const MAX_REPORT_CELLS: usize = 5_000_000;
+
 /// Longest report range in days, per level.
 fn max_days(level: Level) -> i64 {
     if level == Level::ProductItem { 31 } else { 186 }
 }
 
-const ALL_TARGETING: &[&str] = &[
-    "KEYWORD",
-    "APPTYPE",
-    "GENDER",
-    "LOCATION",
-    "PLACEMENT",
-    "COUNTRY",
-    "TARGETED_INTEREST",
-    "PINNER_INTEREST",
-    "AUDIENCE_INCLUDE",
-    "GEO",
-    "AGE_BUCKET",
-    "REGION",
-    "AGE_BUCKET_AND_GENDER",
-];
+/// The breakdowns of a targeting report that names none.
+const DEFAULT_TARGETING: &[&str] = &["APPTYPE", "GENDER", "AGE_BUCKET", "COUNTRY", "PLACEMENT"];
+/// Most targeting types in one report, as the spec allows.
+const MAX_TARGETING_TYPES: usize = 5;
+/// Most ids in one filter, as the spec allows.
+const MAX_FILTER_IDS: usize = 500;
+/// The id filters a report honours.
+const ID_FILTERS: &[&str] = &["campaign_ids", "ad_group_ids", "ad_ids", "product_group_ids"];
 
+/// The text values of a list, each once, in order.
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    let mut out: Vec<String> = Vec::new();
+    for s in v.as_array().into_iter().flatten().filter_map(Value::as_str) {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    }
+    out
+}
+
+/// Checks a report request and keeps what the report uses.
+fn checked(body: &Value) -> Result<Value, String> {
+    let level_name = body["level"].as_str().unwrap_or_default();
+    let Some((level, targeting)) = Level::from_report(level_name) else {
+        return Err("level is required".into());
+    };
+    let columns = strings(&body["columns"]);
+    if columns.is_empty() {
+        return Err("columns must name at least one column".into());
+    }
+    let (start, end) = (body["start_date"].as_str().unwrap_or_default(), body["end_date"].as_str().unwrap_or_default());
+    analytics::check_range(start, end, max_days(level))?;
+    let mut types = strings(&body["targeting_types"]);
+    if !types.is_empty() && !targeting {
+        return Err("targeting_types needs a level ending in _TARGETING".into());
+    }
+    if types.len() > MAX_TARGETING_TYPES {
+        return Err(format!("at most {MAX_TARGETING_TYPES} targeting_types"));
+    }
+    if targeting && types.is_empty() {
+        types = DEFAULT_TARGETING.iter().map(|t| (*t).to_owned()).collect();
+    }
+    let mut kept = json!({
+        "level": level_name,
+        "columns": columns,
+        "start_date": start,
+        "end_date": end,
+        "granularity": body["granularity"].as_str().unwrap_or("DAY"),
+        "report_format": body["report_format"].as_str().unwrap_or("JSON"),
+        "targeting_types": types,
+    });
+    for key in ID_FILTERS {
+        let ids = strings(&body[*key]);
+        if ids.len() > MAX_FILTER_IDS {
+            return Err(format!("{key}: at most {MAX_FILTER_IDS} ids"));
+        }
+        if let Some(bad) = ids.iter().find(|i| i.is_empty() || !i.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(format!("{key}: `{}` is not an id of digits", bad.escape_debug()));
+        }
+        if !ids.is_empty() {
+            kept[*key] = json!(ids);
+        }
+    }
+    Ok(kept)
 }
 
 /// `POST /ad_accounts/{id}/reports`.
@@ -101,18 +155,17 @@ pub fn create(call: &Call<'_>) -> Response<Body> {
     if ads::account(&d, &account_id).is_none() {
         return not_found("Ad account");
     }
-    let Some((level, _)) = body["level"].as_str().and_then(Level::from_report) else {
-        return bad_request("level is required");
+    let request = match checked(&body) {
+        Ok(c) => c,
+        Err(m) => return bad_request(&m),
     };
-    if strings(&body["columns"]).is_empty() {
-        return bad_request("columns must name at least one column");
-    }
-    if let Err(m) = analytics::check_range(
-        body["start_date"].as_str().unwrap_or_default(),
-        body["end_date"].as_str().unwrap_or_default(),
-        max_days(level),
-    ) {
-        return bad_request(&m);
+    // Refused now if it would be too big to make.
+    if let Some(plan) = plan(&d, &account_id, &request) {
+        let slices: usize = plan.targeting.iter().map(|t| analytics::targeting_values(t).len()).sum();
+        let periods = plan.buckets.len();
+        if let Err(m) = ads::cells_within(plan.entities.len(), periods, slices, plan.columns.len(), MAX_REPORT_CELLS) {
+            return bad_request(&m);
+        }
     }
     let token = d.token("");
     let key = d.token("");
@@ -121,30 +174,58 @@ pub fn create(call: &Call<'_>) -> Response<Body> {
         let Some(oldest) = d.reports.iter().min_by_key(|(_, r)| r.created_ms).map(|(t, _)| t.clone()) else { break };
         d.reports.remove(&oldest);
     }
-    d.reports.insert(token.clone(), ReportRec { ad_account_id: account_id, request: body, created_ms: now_ms(), key });
+    d.reports
+        .insert(token.clone(), ReportRec { ad_account_id: account_id, request, created_ms: now_ms(), key, file: None });
     json(StatusCode::OK, &json!({"report_status": "IN_PROGRESS", "token": token, "message": null}))
+}
+
+/// The report's file: made once, outside the state's lock (a big report
+/// takes a while), then kept with the report. `None` for an unknown token.
+fn file(s: &Shared, token: &str) -> Option<Arc<(Vec<u8>, &'static str)>> {
+    let plan = {
+        let d = s.data();
+        let rec = d.reports.get(token)?;
+        if let Some(f) = &rec.file {
+            return Some(f.clone());
+        }
+        plan(&d, &rec.ad_account_id, &rec.request)
+    };
+    let made = Arc::new(match plan {
+        Some(p) => p.render(),
+        None => (b"{}".to_vec(), "application/json"),
+    });
+    let mut d = s.data();
+    let rec = d.reports.get_mut(token)?;
+    Some(rec.file.get_or_insert(made).clone())
 }
 
 /// `GET /ad_accounts/{id}/reports?token=…`.
 pub fn status(call: &Call<'_>) -> Response<Body> {
     let account_id = call.path_param("ad_account_id");
     let token = call.param("token").unwrap_or_default();
-    let d = call.shared.data();
-    let Some(rec) = d.reports.get(token).filter(|r| r.ad_account_id == account_id) else {
-        return json(StatusCode::OK, &json!({"report_status": "DOES_NOT_EXIST", "url": null, "size": null}));
+    let (created_ms, key) = {
+        let d = call.shared.data();
+        match d.reports.get(token).filter(|r| r.ad_account_id == account_id) {
+            Some(r) => (r.created_ms, r.key.clone()),
+            None => {
+                return json(StatusCode::OK, &json!({"report_status": "DOES_NOT_EXIST", "url": null, "size": null}));
+            }
+        }
     };
     let delay = u64::try_from(call.shared.settings.report_delay.as_millis()).unwrap_or(u64::MAX);
-    if now_ms() < rec.created_ms.saturating_add(delay) {
+    if now_ms() < created_ms.saturating_add(delay) {
         return json(StatusCode::OK, &json!({"report_status": "IN_PROGRESS", "url": null, "size": null}));
     }
-    let (bytes, _) = render(&d, rec);
-    let expires = now() + call.shared.settings.report_url_ttl.as_secs().max(1);
+    let Some(made) = file(call.shared, token) else {
+        return json(StatusCode::OK, &json!({"report_status": "DOES_NOT_EXIST", "url": null, "size": null}));
+    };
+    let expires = now().saturating_add(call.shared.settings.report_url_ttl.as_secs().max(1));
     let url = format!(
         "{}/_emulator/reports/{token}?expires={expires}&signature={}",
         call.shared.base_url(),
-        signature(&rec.key, token, expires)
+        signature(&key, token, expires)
     );
-    json(StatusCode::OK, &json!({"report_status": "FINISHED", "url": url, "size": bytes.len()}))
+    json(StatusCode::OK, &json!({"report_status": "FINISHED", "url": url, "size": made.0.len()}))
 }
 
 fn signature(key: &str, token: &str, expires: u64) -> String {
@@ -177,15 +258,15 @@ pub async fn download(
     Query(q): Query<Signed>,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let d = s.data();
-    let Some(rec) = d.reports.get(&token) else {
-        return xml_error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.");
+    let key = match s.data().reports.get(&token) {
+        Some(rec) => rec.key.clone(),
+        None => return xml_error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist."),
     };
     let expires = q.expires.as_deref().and_then(|e| e.parse::<u64>().ok());
     let signed = match (expires, &q.signature) {
         (Some(e), Some(given)) => {
             use subtle::ConstantTimeEq as _;
-            bool::from(signature(&rec.key, &token, e).as_bytes().ct_eq(given.as_bytes()))
+            bool::from(signature(&key, &token, e).as_bytes().ct_eq(given.as_bytes()))
         }
         _ => false,
     };
@@ -199,8 +280,10 @@ pub async fn download(
     if expires.is_some_and(|e| now() >= e) {
         return xml_error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired");
     }
-    let (bytes, content_type) = render(&d, rec);
-    drop(d);
+    let Some(made) = file(&s, &token) else {
+        return xml_error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.");
+    };
+    let (bytes, content_type) = (&made.0, made.1);
     let gzip = headers
         .get_all(http::header::ACCEPT_ENCODING)
         .iter()
@@ -214,12 +297,12 @@ pub async fn download(
         });
     let body = if gzip {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        match enc.write_all(&bytes).and_then(|()| enc.finish()) {
+        match enc.write_all(bytes).and_then(|()| enc.finish()) {
             Ok(z) => z,
             Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, 1, "could not compress the report"),
         }
     } else {
-        bytes
+        bytes.clone()
     };
     let mut r = Response::new(Body::from(body));
     r.headers_mut().insert("content-type", HeaderValue::from_static(content_type));
@@ -234,70 +317,85 @@ pub async fn download(
     r
 }
 
-/// The report's file and its content type.
-pub fn render(d: &Data, rec: &ReportRec) -> (Vec<u8>, &'static str) {
-    let req = &rec.request;
-    let Some((level, targeting)) = req["level"].as_str().and_then(Level::from_report) else {
-        return (b"{}".to_vec(), "application/json");
-    };
-    let columns = strings(&req["columns"]);
+/// What a report is made of, taken from the state under its lock.
+struct Plan {
+    leaves: Leaves,
+    entities: Vec<ads::Reported>,
+    id_column: &'static str,
+    buckets: Vec<analytics::Bucket>,
+    columns: Vec<String>,
+    /// The breakdowns of a targeting level; empty for the others.
+    targeting: Vec<String>,
+    granularity: String,
+    csv: bool,
+}
+
+fn plan(d: &Data, account_id: &str, req: &Value) -> Option<Plan> {
+    let (level, targeting) = req["level"].as_str().and_then(Level::from_report)?;
     let (start, end) = analytics::check_range(
         req["start_date"].as_str().unwrap_or_default(),
         req["end_date"].as_str().unwrap_or_default(),
         max_days(level),
     )
-    .unwrap_or((0, -1));
-    let granularity = req["granularity"].as_str().unwrap_or("DAY");
-    let buckets = analytics::buckets(start, end, granularity);
-    let leaves = Leaves::new(d.seed);
-    let entities = filtered(d, &rec.ad_account_id, level, req);
-    let id_column = level.id_column(true);
-    // Rows with their entity, and the targeting columns up front.
-    let mut rows: Vec<(String, Map<String, Value>)> = Vec::new();
-    if targeting {
-        let mut types = strings(&req["targeting_types"]);
-        if types.is_empty() {
-            types = ALL_TARGETING.iter().map(|t| (*t).to_owned()).collect();
+    .ok()?;
+    let granularity = req["granularity"].as_str().unwrap_or("DAY").to_owned();
+    Some(Plan {
+        leaves: Leaves::new(d.seed),
+        entities: filtered(d, account_id, level, req),
+        id_column: level.id_column(true),
+        buckets: analytics::buckets(start, end, &granularity),
+        columns: strings(&req["columns"]),
+        targeting: if targeting { strings(&req["targeting_types"]) } else { Vec::new() },
+        granularity,
+        csv: req["report_format"].as_str() == Some("CSV"),
+    })
+}
+
+impl Plan {
+    /// The file and its content type.
+    fn render(&self) -> (Vec<u8>, &'static str) {
+        let Plan { leaves, entities, id_column, buckets, columns, targeting, granularity, csv } = self;
+        let mut rows: Vec<(String, Map<String, Value>)> = Vec::new();
+        if targeting.is_empty() {
+            rows = ads::rows(leaves, entities, id_column, buckets, columns, None, true);
         }
-        for t in types {
-            let values = analytics::targeting_values(&t);
+        for t in targeting {
+            let values = analytics::targeting_values(t);
             for index in 0..values.len() {
                 let slice = Slice { targeting_type: t.clone(), values: values.clone(), index };
-                for (id, mut row) in ads::rows(&leaves, &entities, id_column, &buckets, &columns, Some(&slice), true) {
+                for (id, mut row) in ads::rows(leaves, entities, id_column, buckets, columns, Some(&slice), true) {
                     row.insert("TARGETING_TYPE".into(), json!(t));
                     row.insert("TARGETING_VALUE".into(), json!(slice.value()));
                     rows.push((id, row));
                 }
             }
         }
-    } else {
-        rows = ads::rows(&leaves, &entities, id_column, &buckets, &columns, None, true);
-    }
-    if req["report_format"].as_str() == Some("CSV") {
-        let mut header: Vec<String> = vec![id_column.to_owned()];
-        if granularity != "TOTAL" {
-            header.push("DATE".into());
-        }
-        if granularity == "HOUR" {
-            header.push("HOUR".into());
-        }
-        if targeting {
-            header.extend(["TARGETING_TYPE".to_owned(), "TARGETING_VALUE".to_owned()]);
-        }
-        for c in &columns {
-            if !header.contains(c) {
-                header.push(c.clone());
+        if *csv {
+            let mut header: Vec<String> = vec![(*id_column).to_owned()];
+            if granularity != "TOTAL" {
+                header.push("DATE".into());
             }
-        }
-        (csv_bytes(&header, rows.iter().map(|(_, r)| r)), "text/csv; charset=utf-8")
-    } else {
-        let mut by_entity: Map<String, Value> = Map::new();
-        for (id, row) in rows {
-            if let Some(list) = by_entity.entry(id).or_insert_with(|| json!([])).as_array_mut() {
-                list.push(Value::Object(row));
+            if granularity == "HOUR" {
+                header.push("HOUR".into());
             }
+            if !targeting.is_empty() {
+                header.extend(["TARGETING_TYPE".to_owned(), "TARGETING_VALUE".to_owned()]);
+            }
+            for c in columns {
+                if !header.contains(c) {
+                    header.push(c.clone());
+                }
+            }
+            (csv_bytes(&header, rows.iter().map(|(_, r)| r)), "text/csv; charset=utf-8")
+        } else {
+            let mut by_entity: Map<String, Value> = Map::new();
+            for (id, row) in rows {
+                if let Some(list) = by_entity.entry(id).or_insert_with(|| json!([])).as_array_mut() {
+                    list.push(Value::Object(row));
+                }
+            }
+            (Value::Object(by_entity).to_string().into_bytes(), "application/json")
         }
-        (Value::Object(by_entity).to_string().into_bytes(), "application/json")
     }
 }
 
@@ -425,15 +523,22 @@ fn refuse_event(e: &Value, now: u64) -> Option<String> {
     let Some(time) = e["event_time"].as_u64() else {
         return Some("event_time must be a Unix time in seconds".into());
     };
-    if time + MAX_AGE_SECS < now {
+    if time.saturating_add(MAX_AGE_SECS) < now {
         return Some("event_time is more than 7 days ago".into());
     }
-    if time > now + MAX_SKEW_SECS {
+    if time > now.saturating_add(MAX_SKEW_SECS) {
         return Some("event_time is in the future".into());
     }
     let user = &e["user_data"];
     for field in HASHED {
-        for (i, v) in user[*field].as_array().into_iter().flatten().enumerate() {
+        let given = &user[*field];
+        if given.is_null() {
+            continue;
+        }
+        let Some(list) = given.as_array() else {
+            return Some(format!("user_data.{field} must be a list of SHA-256 digests in hex (hash before sending)"));
+        };
+        for (i, v) in list.iter().enumerate() {
             if !v.as_str().is_some_and(is_sha256_hex) {
                 return Some(format!("user_data.{field}[{i}] must be a SHA-256 digest in hex (hash before sending)"));
             }
@@ -531,6 +636,8 @@ mod tests {
         let cases: Vec<(Change<'_>, &str)> = vec![
             (Box::new(|e| e["user_data"]["em"] = json!(["someone@example.com"])), "SHA-256"),
             (Box::new(|e| e["user_data"]["ph"] = json!(["1555010999"])), "user_data.ph[0]"),
+            (Box::new(|e| e["user_data"]["em"] = json!("jo@example.com")), "user_data.em must be a list"),
+            (Box::new(|e| e["event_time"] = json!(u64::MAX)), "future"),
             (Box::new(|e| e["action_source"] = json!("fax")), "action_source"),
             (Box::new(|e| e["event_name"] = json!("purchase")), "event_name"),
             (Box::new(|e| e["event_time"] = json!(now - 8 * 24 * 3600)), "7 days"),

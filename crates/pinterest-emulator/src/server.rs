@@ -261,6 +261,15 @@ impl Shared {
     }
 }
 
+/// A report download's path names its token: masked like the `token`
+/// query value of the status read.
+fn masked_path(path: &str) -> String {
+    match path.strip_prefix("/_emulator/reports/") {
+        Some(_) => "/_emulator/reports/[masked]".to_owned(),
+        None => path.to_owned(),
+    }
+}
+
 fn masked_query(query: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| {
@@ -329,7 +338,7 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     let entry = LoggedRequest {
         seq,
         method: method.to_string(),
-        path: path.clone(),
+        path: masked_path(&path),
         query: masked_query(&query),
         status: 0,
         operation: route.clone(),

@@ -86,6 +86,11 @@ impl Api {
     }
 }
 
+async fn campaigns_of(api: &Api, acct: &str) -> Vec<String> {
+    let v = api.get(&format!("/ad_accounts/{acct}/campaigns"), &[("page_size", "100")]).await;
+    v["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+}
+
 /// The one item of a batch answer: its data, or the message of its exception.
 fn one(v: &Value) -> Result<Value, String> {
     let item = &v["items"][0];
@@ -182,6 +187,7 @@ async fn campaigns_ad_groups_and_ads_are_created_listed_and_updated() {
     // What may not change.
     let refused = [
         (format!("{base}/ads"), json!([{"id": ad_id, "status": "ACTIVE"}]), "archived"),
+        (format!("{base}/ad_groups"), json!([{"id": gid, "status": "DELETED_DRAFT"}]), "Only a draft"),
         (
             format!("{base}/campaigns"),
             json!([{"id": cid, "ad_account_id": acct, "objective_type": "AWARENESS"}]),
@@ -196,6 +202,74 @@ async fn campaigns_ad_groups_and_ads_are_created_listed_and_updated() {
         let why = one(&v).unwrap_err();
         assert!(why.contains(want), "{want}: {why}");
     }
+
+    // An ad cannot be moved to another campaign behind its ad group's back:
+    // the update request has no such field, so nothing changes.
+    let other_campaign = campaigns_of(&api, &acct).await.into_iter().find(|c| *c != cid).unwrap();
+    let (_, v) = api
+        .call("PATCH", &format!("{base}/ads"), &[], Some(json!([{"id": ad_id, "campaign_id": other_campaign}])))
+        .await;
+    assert_eq!(one(&v).unwrap()["campaign_id"], json!(cid));
+    // A null where the spec allows none is "not given"; where it allows
+    // one, it clears.
+    let (_, v) = api
+        .call(
+            "PATCH",
+            &format!("{base}/campaigns"),
+            &[],
+            Some(json!([{"id": cid, "ad_account_id": acct, "status": null, "objective_type": null, "end_time": 1_999_999_999}])),
+        )
+        .await;
+    let c = one(&v).unwrap();
+    assert_eq!((c["status"].as_str(), c["objective_type"].as_str()), (Some("PAUSED"), Some("CONSIDERATION")));
+    assert_eq!(c["end_time"], 1_999_999_999);
+    let (_, v) = api
+        .call(
+            "PATCH",
+            &format!("{base}/campaigns"),
+            &[],
+            Some(json!([{"id": cid, "ad_account_id": acct, "end_time": null}])),
+        )
+        .await;
+    assert_eq!(one(&v).unwrap()["end_time"], Value::Null);
+    // A field of the wrong type is the request's error.
+    let (s, _) = api
+        .call("PATCH", &format!("{base}/ad_groups"), &[], Some(json!([{"id": gid, "bid_in_micro_currency": "lots"}])))
+        .await;
+    assert_eq!(s, 400);
+
+    // Switching budget optimization on and off rewrites the ad groups' budgets.
+    let (_, v) = api
+        .call(
+            "PATCH",
+            &format!("{base}/campaigns"),
+            &[],
+            Some(json!([{"id": cid, "ad_account_id": acct, "is_campaign_budget_optimization": true, "daily_spend_cap": 20_000_000}])),
+        )
+        .await;
+    assert!(one(&v).is_ok(), "{v}");
+    let g = api.get(&format!("{base}/ad_groups/{gid}"), &[]).await;
+    assert_eq!((g["budget_type"].as_str(), &g["budget_in_micro_currency"]), (Some("CBO_ADGROUP"), &Value::Null));
+    let (_, v) = api
+        .call(
+            "PATCH",
+            &format!("{base}/campaigns"),
+            &[],
+            Some(json!([{"id": cid, "ad_account_id": acct, "is_campaign_budget_optimization": false}])),
+        )
+        .await;
+    assert!(one(&v).unwrap_err().contains("default_ad_group_budget_in_micro_currency"));
+    let (_, v) = api
+        .call(
+            "PATCH",
+            &format!("{base}/campaigns"),
+            &[],
+            Some(json!([{"id": cid, "ad_account_id": acct, "is_campaign_budget_optimization": false, "default_ad_group_budget_in_micro_currency": 7_000_000}])),
+        )
+        .await;
+    assert!(one(&v).is_ok(), "{v}");
+    let g = api.get(&format!("{base}/ad_groups/{gid}"), &[]).await;
+    assert_eq!((g["budget_type"].as_str(), g["budget_in_micro_currency"].as_i64()), (Some("DAILY"), Some(7_000_000)));
 
     // The shared account is in EUR: cents are fine, a tenth of a cent is not.
     let eur = format!("/ad_accounts/{shared}/campaigns");
@@ -278,6 +352,7 @@ async fn bad_ads_get_pinterest_s_checks() {
         (group(json!({"budget_in_micro_currency": null})), "required outside CBO"),
         (group(json!({"budget_type": "CBO_ADGROUP"})), "CBO campaigns"),
         (group(json!({"campaign_id": cbo})), "CBO_ADGROUP"),
+        (group(json!({"campaign_id": cbo, "budget_type": "CBO_ADGROUP"})), "leave budget_in_micro_currency out"),
         (group(json!({"budget_type": "LIFETIME"})), "needs an end_time"),
         (group(json!({"bid_in_micro_currency": null})), "bid_in_micro_currency is required"),
         (group(json!({"bid_in_micro_currency": -5})), "positive"),
@@ -359,8 +434,8 @@ async fn analytics_add_up_across_days_levels_and_breakdowns() {
     let cids: Vec<String> =
         campaigns["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
     let mut cq = q("TOTAL");
-    let joined = cids.join(",");
-    cq.push(("campaign_ids", &joined));
+    let joined_campaigns = cids.join(",");
+    cq.push(("campaign_ids", &joined_campaigns));
     let per_campaign = api.get(&format!("{base}/campaigns/analytics"), &cq).await;
     let per_campaign = per_campaign.as_array().unwrap().clone();
     assert_eq!(per_campaign.len(), cids.len());
@@ -415,6 +490,39 @@ async fn analytics_add_up_across_days_levels_and_breakdowns() {
         assert!(rows.len() >= 3, "{ty}");
         assert_eq!(total(&rows, "IMPRESSION_1"), sum["IMPRESSION_1"].as_u64().unwrap(), "{ty}");
     }
+
+    // Hours add up to days, and across levels.
+    let hq = [
+        ("start_date", "2025-03-01"),
+        ("end_date", "2025-03-01"),
+        ("columns", "IMPRESSION_1"),
+        ("granularity", "HOUR"),
+    ];
+    let hours = api.get(&format!("{base}/analytics"), &hq).await;
+    let hours = hours.as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    assert_eq!(total(hours, "IMPRESSION_1"), days[0]["IMPRESSION_1"].as_u64().unwrap());
+    let mut chq = hq.to_vec();
+    chq.push(("campaign_ids", &joined_campaigns));
+    let campaign_hours = api.get(&format!("{base}/campaigns/analytics"), &chq).await;
+    for h in 0..24u64 {
+        let at: u64 = campaign_hours
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["HOUR"] == h)
+            .map(|r| r["IMPRESSION_1"].as_u64().unwrap())
+            .sum();
+        assert_eq!(at, hours.iter().find(|r| r["HOUR"] == h).unwrap()["IMPRESSION_1"].as_u64().unwrap(), "hour {h}");
+    }
+    // Too much at once is refused, not built.
+    let mut big = vec![("start_date", "2025-01-01"), ("end_date", "2025-03-31"), ("granularity", "HOUR")];
+    let all_types = "KEYWORD,APPTYPE,GENDER,LOCATION,PLACEMENT,COUNTRY,TARGETED_INTEREST,PINNER_INTEREST,AUDIENCE_INCLUDE,GEO,AGE_BUCKET,REGION";
+    big.push(("targeting_types", all_types));
+    big.push(("columns", cols));
+    let (s, v) = api.call("GET", &format!("{base}/targeting_analytics"), &big, None).await;
+    assert_eq!(s, 400, "refused, not built");
+    assert!(v["message"].as_str().unwrap().contains("at most"), "{v}");
 
     // Weeks and months cover the same days.
     for g in ["WEEK", "MONTH"] {
@@ -541,9 +649,11 @@ async fn reports_run_from_request_to_download_at_every_level_in_both_formats() {
     };
     for level in LEVELS {
         for format in ["JSON", "CSV"] {
-            let body = json!({"level": level, "start_date": "2025-04-01", "end_date": "2025-04-03", "granularity": "DAY",
-                "columns": ["IMPRESSION_1", "SPEND_IN_MICRO_DOLLAR", "CAMPAIGN_NAME"], "report_format": format,
-                "targeting_types": ["GENDER"]});
+            let mut body = json!({"level": level, "start_date": "2025-04-01", "end_date": "2025-04-03", "granularity": "DAY",
+                "columns": ["IMPRESSION_1", "SPEND_IN_MICRO_DOLLAR", "CAMPAIGN_NAME"], "report_format": format});
+            if level.ends_with("_TARGETING") {
+                body["targeting_types"] = json!(["GENDER"]);
+            }
             let (s, created) = api.call("POST", &format!("/ad_accounts/{acct}/reports"), &[], Some(body)).await;
             assert_eq!(s, 200, "{created}");
             assert_eq!(created["report_status"], "IN_PROGRESS");
@@ -620,8 +730,11 @@ async fn report_urls_are_signed_expire_and_gzip_on_request() {
     assert!(r.text().await.unwrap().contains("Request has expired"));
     let again = wait_finished(&api, &acct, token).await;
     assert_eq!(api.http.get(again["url"].as_str().unwrap()).send().await.unwrap().status(), 200);
-    // The log keeps no signature.
-    assert!(api.e.requests().iter().all(|r| r.query.iter().all(|(k, v)| k != "signature" || v == "[masked]")));
+    // The log keeps no signature, and no token.
+    let log = api.e.requests();
+    assert!(log.iter().any(|r| r.path == "/_emulator/reports/[masked]"));
+    assert!(log.iter().all(|r| r.query.iter().all(|(k, v)| k != "signature" || v == "[masked]")));
+    assert!(log.iter().all(|r| !r.path.contains(token) && r.query.iter().all(|(_, v)| !v.contains(token))));
     // Unknown tokens and other accounts' tokens do not exist.
     let (_, other) = api.accounts().await;
     let v = api.get(&format!("/ad_accounts/{other}/reports"), &[("token", token)]).await;
@@ -630,6 +743,32 @@ async fn report_urls_are_signed_expire_and_gzip_on_request() {
     let body = json!({"level": "PRODUCT_ITEM", "start_date": "2025-01-01", "end_date": "2025-03-01", "granularity": "DAY", "columns": ["IMPRESSION_1"]});
     let (s, v) = api.call("POST", &format!("/ad_accounts/{acct}/reports"), &[], Some(body)).await;
     assert_eq!(s, 400, "{v}");
+    // Breakdowns only on targeting levels, at most five; nothing too big to make.
+    let base = json!({"start_date": "2025-01-01", "end_date": "2025-06-30", "columns": ["IMPRESSION_1"]});
+    let with = |extra: Value| {
+        let mut b = base.clone();
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        b
+    };
+    for (body, want) in [
+        (with(json!({"level": "CAMPAIGN", "granularity": "DAY", "targeting_types": ["GENDER"]})), "_TARGETING"),
+        (
+            with(json!({"level": "CAMPAIGN_TARGETING", "granularity": "DAY",
+                "targeting_types": ["GENDER", "APPTYPE", "COUNTRY", "REGION", "GEO", "AGE_BUCKET"]})),
+            "at most 5",
+        ),
+        (
+            with(
+                json!({"level": "AD_GROUP_TARGETING", "granularity": "HOUR", "targeting_types": ["AGE_BUCKET", "APPTYPE", "REGION", "COUNTRY", "GEO"], "columns": ["SPEND_IN_MICRO_DOLLAR", "ADS_CREDIT_SPEND_IN_MICRO_DOLLAR", "ADS_CREDIT_SPEND_IN_DOLLAR", "PAID_IMPRESSION", "SPEND_IN_DOLLAR", "CPC_IN_MICRO_DOLLAR", "ECPC_IN_MICRO_DOLLAR", "ECPC_IN_DOLLAR", "CTR", "ECTR", "OUTBOUND_CTR", "OUTBOUND_CTR_1", "COST_PER_OUTBOUND_CLICK", "TOTAL_ENGAGEMENT", "ENGAGEMENT_1", "ENGAGEMENT_2", "ECPE_IN_DOLLAR", "ENGAGEMENT_RATE", "EENGAGEMENT_RATE", "ECPM_IN_MICRO_DOLLAR"]}),
+            ),
+            "values",
+        ),
+        (with(json!({"level": "CAMPAIGN", "granularity": "DAY", "campaign_ids": ["12a"]})), "digits"),
+    ] {
+        let (s, v) = api.call("POST", &format!("/ad_accounts/{acct}/reports"), &[], Some(body)).await;
+        assert_eq!(s, 400, "{want}");
+        assert!(v["message"].as_str().unwrap().contains(want), "{want}: {v}");
+    }
 }
 
 fn sha(s: &str) -> String {
@@ -668,14 +807,18 @@ async fn conversion_events_are_checked_and_kept() {
     let admin: Value =
         api.http.get(format!("{}/_emulator/events", api.e.base_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(admin["items"][0]["ad_account_id"], json!(acct));
-    // All refused: 422 with the details.
-    let (s, v) = api.call("POST", &path, &[], Some(json!({"data": [event("old", sha("a@b.c"))]}))).await;
+    // A plain email where a list of digests belongs.
+    let mut plain = event("plain", sha("p@l.ain"));
+    plain["user_data"]["em"] = json!("p@l.ain");
+    let (s, v) = api.call("POST", &path, &[], Some(json!({"data": [plain, event("ok", sha("o@k.k"))]}))).await;
     assert_eq!(s, 200);
+    assert!(v["events"][0]["error_message"].as_str().unwrap().contains("list of SHA-256"), "{v}");
+    // All refused: 422 with the details.
     let mut old = event("old", sha("a@b.c"));
     old["event_time"] = json!(now - 30 * 24 * 3600);
     let (s, v2) = api.call("POST", &path, &[], Some(json!({"data": [old]}))).await;
     assert_eq!(s, 422, "{v2}");
-    assert_eq!(v2["details"]["events"][0]["status"], "failed", "{v}");
+    assert_eq!(v2["details"]["events"][0]["status"], "failed", "{v2}");
     // Test mode checks but keeps nothing.
     let before = api.e.events().len();
     let (s, _) = api.call("POST", &path, &[("test", "true")], Some(json!({"data": [event("t", sha("t@e.st"))]}))).await;
