@@ -24,6 +24,7 @@ fn example(name: &str) -> Command {
         "walk_pins" => env!("CARGO_BIN_EXE_walk_pins"),
         "video_upload" => env!("CARGO_BIN_EXE_video_upload"),
         "conversion_event" => env!("CARGO_BIN_EXE_conversion_event"),
+        "ads_report" => env!("CARGO_BIN_EXE_ads_report"),
         "web_login" => env!("CARGO_BIN_EXE_web_login"),
         other => panic!("no example {other}"),
     };
@@ -149,6 +150,43 @@ async fn conversion_event_sends_a_hashed_event() {
     assert!(!text.contains('@') && !text.to_lowercase().contains("san francisco"), "{text}");
     assert_eq!(user["ct"][0], pinterest_sdk::conversions::sha256_hex("sanfrancisco"));
     assert!(!stdout.contains("San Francisco"), "the example prints no personal data: {stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ads_report_prints_typed_rows_that_add_up() {
+    let e = Emulator::builder()
+        .auto_approve(true)
+        .report_delay(std::time::Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let token = e.issue_token(&["ads:read"]);
+    let cmd = pointed_at(example("ads_report"), &e, Some(&token));
+    let (out, stdout) = tokio::task::spawn_blocking(move || run(cmd)).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("requested report") && stderr.contains("downloaded"), "{stderr}");
+    // Three campaigns over seven days, and the total is the ad account's.
+    let summary = stdout.lines().find(|l| l.contains(" rows from ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(summary.starts_with("21 rows from "), "{summary}");
+    let words: Vec<&str> = summary.split_whitespace().collect();
+    let (start, end) = (words[3], words[5].trim_end_matches(':'));
+    let impressions: u64 = words[6].parse().unwrap();
+    let account = stdout.lines().next().unwrap().split_whitespace().nth(2).unwrap().to_owned();
+    pinterest_sdk::internal::install_crypto_provider();
+    let total = reqwest::Client::new()
+        .get(format!(
+            "{}/v5/ad_accounts/{account}/analytics?start_date={start}&end_date={end}&columns=IMPRESSION_1&granularity=TOTAL",
+            e.base_url()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let total: serde_json::Value = serde_json::from_slice(&total).unwrap();
+    assert_eq!(total[0]["IMPRESSION_1"].as_u64(), Some(impressions), "{total}");
 }
 
 /// The web app on a loopback port, the emulator with its callback registered.
@@ -295,7 +333,7 @@ fn every_example_binary_is_run_here() {
     bins.sort();
     assert_eq!(
         bins,
-        ["conversion_event", "quickstart", "video_upload", "walk_pins", "web_login"],
+        ["ads_report", "conversion_event", "quickstart", "video_upload", "walk_pins", "web_login"],
         "a new example needs its test here"
     );
     for bin in &bins {

@@ -52,6 +52,9 @@ pub enum Command {
     /// Analytics of the account or of a Pin.
     #[command(subcommand)]
     Analytics(AnalyticsCmd),
+    /// Ads: async reports.
+    #[command(subcommand)]
+    Ads(AdsCmd),
     /// A tour against an embedded emulator: login, reads, writes, upload, refresh.
     Demo(DemoArgs),
     /// Shell completions.
@@ -273,4 +276,161 @@ pub struct DemoArgs {
     /// Port of the loopback redirect listener for the demo login (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdsCmd {
+    /// Request an async report, wait while Pinterest builds it and write
+    /// the file (CSV or JSON, decompressed) to stdout or --output.
+    ///
+    /// Progress (a spinner while waiting, a byte count while downloading)
+    /// goes to stderr when it is a terminal.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The ad account (default: the first one you own).
+    #[arg(long, value_name = "ID")]
+    pub ad_account: Option<String>,
+    /// What a row is about.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ReportLevel::Campaign)]
+    pub level: ReportLevel,
+    /// First day of the range (default: six days before --end).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub start: Option<pinterest_sdk::chrono::NaiveDate>,
+    /// Last day of the range, included (default: yesterday, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub end: Option<pinterest_sdk::chrono::NaiveDate>,
+    /// One row per entity and ...
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ReportGranularity::Day)]
+    pub granularity: ReportGranularity,
+    /// Columns, comma separated (Pinterest's names: SPEND_IN_DOLLAR, IMPRESSION_1, CLICKTHROUGH_1, CTR, ...).
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        default_value = "SPEND_IN_DOLLAR,IMPRESSION_1,CLICKTHROUGH_1"
+    )]
+    pub columns: Vec<String>,
+    /// The file's format.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ReportFileFormat::Csv)]
+    pub format: ReportFileFormat,
+    /// Breakdowns of the *-targeting levels, comma separated (GENDER, AGE_BUCKET, COUNTRY, ...).
+    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    pub targeting_types: Vec<String>,
+    /// Where to write the file (`-`, the default: stdout). A file is written
+    /// beside its final name first, then renamed, so it is whole or absent.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// First wait between status reads, doubling up to 30 s (500ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub poll_interval: std::time::Duration,
+    /// How long to wait for the report to be built (90s, 30m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Wait for a report requested earlier (its token, as a timeout prints)
+    /// instead of requesting one.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// Report levels (Pinterest's `MetricsReportingLevel`); `CAMPAIGN_TARGETING`
+/// spelling is accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportLevel {
+    Advertiser,
+    #[value(alias = "advertiser_targeting")]
+    AdvertiserTargeting,
+    Campaign,
+    #[value(alias = "campaign_targeting")]
+    CampaignTargeting,
+    #[value(alias = "ad_group")]
+    AdGroup,
+    #[value(alias = "ad_group_targeting")]
+    AdGroupTargeting,
+    #[value(alias = "pin_promotion")]
+    PinPromotion,
+    #[value(alias = "pin_promotion_targeting")]
+    PinPromotionTargeting,
+    Keyword,
+    #[value(alias = "product_group")]
+    ProductGroup,
+    #[value(alias = "product_group_targeting")]
+    ProductGroupTargeting,
+    #[value(alias = "product_item")]
+    ProductItem,
+    #[value(alias = "product_item_targeting")]
+    ProductItemTargeting,
+}
+
+/// Report granularities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportGranularity {
+    /// One row per entity for the whole range (no DATE).
+    Total,
+    Day,
+    Hour,
+    Week,
+    Month,
+}
+
+/// Report file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFileFormat {
+    Csv,
+    Json,
+}
+
+/// A date as `YYYY-MM-DD`.
+fn parse_date(s: &str) -> Result<pinterest_sdk::chrono::NaiveDate, String> {
+    let well_formed = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    match s.parse() {
+        Ok(d) if well_formed => Ok(d),
+        _ => Err(format!("expected a date as YYYY-MM-DD (e.g. 2025-04-01), not `{}`", s.escape_debug())),
+    }
+}
+
+/// A duration: a number with `ms`, `s`, `m` or `h` (seconds without a unit).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .and_then(|secs| std::time::Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("expected a duration such as 500ms, 2s, 5m or 1h, not `{}`", s.escape_debug()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_durations() {
+        assert_eq!(
+            parse_date("2025-04-01"),
+            Ok(pinterest_sdk::chrono::NaiveDate::from_ymd_opt(2025, 4, 1).unwrap_or_default())
+        );
+        for bad in ["2025-4-1", "2025-02-30", "01/04/2025", "2025-04-01x", "+2025-04-01", ""] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_duration("500ms"), Ok(std::time::Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(std::time::Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(std::time::Duration::from_millis(1500)));
+        assert_eq!(parse_duration("30m"), Ok(std::time::Duration::from_secs(1800)));
+        for bad in ["", "fast", "-1s", "5 days", "1e9h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

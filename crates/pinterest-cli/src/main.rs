@@ -7,6 +7,7 @@ mod demo;
 mod login;
 mod output;
 mod profile;
+mod reports;
 mod resources;
 
 use clap::{CommandFactory, Parser};
@@ -47,6 +48,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Media(cmd) => resources::media(&profile.client().await?, out, cmd).await,
         Command::Search(cmd) => resources::search(&profile.client().await?, out, cmd).await,
         Command::Analytics(cmd) => resources::analytics(&profile.client().await?, out, cmd).await,
+        Command::Ads(cmd) => reports::run(&profile.client().await?, cmd).await,
         Command::Completions { .. } | Command::Demo(_) => Ok(()),
     }
 }

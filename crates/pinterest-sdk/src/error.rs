@@ -152,6 +152,46 @@ pub enum Error {
         /// How long the upload waited for processing.
         waited: Duration,
     },
+    /// An async report ended without a file: Pinterest answered `FAILED`,
+    /// `CANCELLED`, `EXPIRED` or `DOES_NOT_EXIST` (see the `reports` module, feature `ad_accounts`).
+    #[error("report {token} of ad account {ad_account_id} ended with status {status}")]
+    ReportFailed {
+        /// The ad account.
+        ad_account_id: String,
+        /// The report's token (a handle, not a credential).
+        token: String,
+        /// Pinterest's `report_status`, as sent.
+        status: String,
+    },
+    /// A report was still being built when the wait's timeout ran out. It
+    /// may still finish: wait for it again with its token
+    /// (`client.ad_accounts().resume_report(ad_account_id, token)`).
+    #[error("report {token} of ad account {ad_account_id} was still {status} after {waited:?}")]
+    ReportTimeout {
+        /// The ad account.
+        ad_account_id: String,
+        /// The report's token.
+        token: String,
+        /// The last `report_status` read.
+        status: String,
+        /// How long the wait lasted.
+        waited: Duration,
+    },
+    /// Storage answered a download (a report file) with a status outside
+    /// 2xx: an expired or tampered link, a missing file.
+    #[error(transparent)]
+    Download(Box<DownloadError>),
+    /// A report file could not be read (it is not the gzip, JSON or CSV it
+    /// should be, or a row does not fit the type asked for), or could not be
+    /// written where it was to go.
+    #[error("report file: {reason}")]
+    ReportFile {
+        /// What is wrong.
+        reason: String,
+        /// The underlying failure, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A blocking call was made from inside an async runtime, where it would
     /// stall the executor; use the async client there.
     #[error("the blocking client cannot be used inside an async runtime; use pinterest_sdk::Client")]
@@ -483,6 +523,71 @@ impl std::error::Error for DecodeError {
     }
 }
 
+/// A storage service's error answer to a download: its status and, when the
+/// body is S3's XML error (`<Error><Code>AccessDenied</Code><Message>Request
+/// has expired</Message></Error>`), its code and message. Only the URL's
+/// scheme, host and path are kept: its query is the link's signature.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DownloadError {
+    /// What was downloaded (`"analytics/report_download"`).
+    pub operation: &'static str,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The storage error code (`AccessDenied`, `NoSuchKey`, ...), when sent.
+    pub code: Option<String>,
+    /// The storage error message, when sent (at most 400 characters).
+    pub message: Option<String>,
+    /// Scheme, host and path of the URL, without its query.
+    pub location: String,
+}
+
+impl DownloadError {
+    /// Builds the error from a non-2xx download: the status, and the code
+    /// and message of an S3-style XML body.
+    pub fn from_response(operation: &'static str, status: StatusCode, location: String, body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(&body[..floor_char_boundary(body, 64 * 1024)]);
+        let element = |name: &str| {
+            let open = format!("<{name}>");
+            let start = text.find(&open)? + open.len();
+            let end = start + text[start..].find(&format!("</{name}>"))?;
+            let value = text[start..end].trim();
+            let cut = value.char_indices().nth(ApiError::DISPLAYED_MESSAGE_CHARS).map_or(value.len(), |(i, _)| i);
+            (!value.is_empty()).then(|| value[..cut].to_owned())
+        };
+        DownloadError { operation, status, code: element("Code"), message: element("Message"), location }
+    }
+
+    /// The link expired (S3's `AccessDenied` "Request has expired", or an
+    /// `ExpiredToken`): a fresh status read hands out a new one.
+    pub fn is_expired(&self) -> bool {
+        let expired = |s: &Option<String>| s.as_deref().is_some_and(|s| s.to_ascii_lowercase().contains("expired"));
+        self.status == StatusCode::FORBIDDEN && (expired(&self.message) || expired(&self.code))
+    }
+}
+
+impl fmt::Display for DownloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` of {} failed with HTTP {}", self.operation, shorten(&self.location, 200), self.status)?;
+        match (&self.code, &self.message) {
+            (Some(c), Some(m)) => {
+                write!(f, ": {} ({})", shorten(m, ApiError::DISPLAYED_MESSAGE_CHARS), shorten(c, 100))
+            }
+            (Some(c), None) => write!(f, ": {}", shorten(c, 100)),
+            (None, Some(m)) => write!(f, ": {}", shorten(m, ApiError::DISPLAYED_MESSAGE_CHARS)),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for DownloadError {}
+
+impl From<DownloadError> for Error {
+    fn from(e: DownloadError) -> Self {
+        Error::Download(Box::new(e))
+    }
+}
+
 /// What kind of transport failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -791,6 +896,25 @@ mod tests {
         assert!(!safe.chars().any(is_dangerous), "{safe}");
         assert_eq!(safe, "a\\u{1b}]0;t\\u{7}\\r\\n\\u{9b}\\u{7f}\\u{202e}\\u{2066}\\u{200f}é✓");
         assert!(matches!(escape_controls("plain ünïcode ✓"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn storage_xml_errors() {
+        let body = b"<?xml version=\"1.0\"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message>\
+                     <SignatureProvided>abc</SignatureProvided></Error>";
+        let loc = "https://storage.example/reports/1".to_owned();
+        let e = DownloadError::from_response("analytics/report_download", StatusCode::FORBIDDEN, loc.clone(), body);
+        assert_eq!((e.code.as_deref(), e.message.as_deref()), (Some("AccessDenied"), Some("Request has expired")));
+        assert!(e.is_expired());
+        assert_eq!(
+            e.to_string(),
+            "`analytics/report_download` of https://storage.example/reports/1 failed with HTTP 403 Forbidden: \
+             Request has expired (AccessDenied)"
+        );
+        let e = DownloadError::from_response("x", StatusCode::NOT_FOUND, loc.clone(), b"<html>nope</html>");
+        assert_eq!((e.code, e.message), (None, None));
+        let e = DownloadError::from_response("x", StatusCode::FORBIDDEN, loc, b"<Code>SignatureDoesNotMatch</Code>");
+        assert!(!e.is_expired());
     }
 
     #[test]

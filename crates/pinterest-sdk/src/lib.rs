@@ -38,6 +38,8 @@ pub mod operation;
 pub mod paginate;
 mod raw;
 pub mod registry;
+#[cfg(feature = "ad_accounts")]
+pub mod reports;
 pub mod response;
 pub mod retry;
 pub mod secret;

@@ -1251,13 +1251,19 @@ pub fn features(model: &Model) -> String {
     let tags: Vec<&str> = model.tags.iter().map(String::as_str).collect();
     let _ = writeln!(s, "full = [{}]", quoted(&tags));
     for t in &model.tags {
-        let _ = writeln!(s, "{t} = []");
+        let deps = TAG_FEATURE_DEPS.iter().find(|(tag, _)| *tag == t.as_str()).map_or(&[][..], |(_, deps)| *deps);
+        let _ = writeln!(s, "{t} = [{}]", quoted(deps));
     }
     for (name, deps) in RUNTIME_FEATURES {
         let _ = writeln!(s, "{name} = [{}]", quoted(deps));
     }
     s
 }
+
+/// What a tag's feature enables beyond its generated code: the optional
+/// dependencies of the hand-written helpers behind it (`reports.rs`, behind
+/// `ad_accounts`, reads CSV and gzip).
+const TAG_FEATURE_DEPS: &[(&str, &[&str])] = &[("ad_accounts", &["dep:csv", "dep:flate2"])];
 
 /// Features of the hand-written runtime, written into the same `[features]`
 /// table (Cargo allows one).

@@ -39,6 +39,12 @@ pub const DENY: &[&str] = &[
     "AdAccountCreateSubscriptionResponse.cryptographic_key",
     "AdAccountGetSubscriptionResponse.cryptographic_key",
     "LeadSubscription.cryptographic_key",
+    // Presigned download links of finished reports and lead exports: the
+    // signature in the query is the whole credential.
+    "AdsAnalyticsGetAsyncResponse.url",
+    "CatalogsReport.url",
+    "GetMMMReportResponseData.url",
+    "LeadsExportResponseData.download_url",
 ];
 
 /// `Model.field` (or `*.field`): named with a secret word but not secret.

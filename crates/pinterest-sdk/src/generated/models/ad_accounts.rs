@@ -965,7 +965,7 @@ string_enum! {
 /// Schema `AdsAnalyticsGetAsyncResponse` of the spec.
 ///
 /// Build it with [`AdsAnalyticsGetAsyncResponse::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AdsAnalyticsGetAsyncResponse {
     /// `report_status`: one of `DOES_NOT_EXIST`, `FINISHED`, `IN_PROGRESS`, `EXPIRED`, `FAILED`, `CANCELLED` (optional).
@@ -1005,6 +1005,17 @@ impl AdsAnalyticsGetAsyncResponse {
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for AdsAnalyticsGetAsyncResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdsAnalyticsGetAsyncResponse")
+            .field("report_status", &self.report_status)
+            .field("size", &self.size)
+            .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 
@@ -1894,7 +1905,7 @@ impl GetMMMReportResponse {
 /// Inline schema at `/components/schemas/GetMMMReportResponse/properties/data` in the spec.
 ///
 /// Build it with [`GetMMMReportResponseData::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GetMMMReportResponseData {
     /// `report_status`: one of `DOES_NOT_EXIST`, `FINISHED`, `IN_PROGRESS`, `EXPIRED`, `FAILED`, `CANCELLED` (optional).
@@ -1934,6 +1945,17 @@ impl GetMMMReportResponseData {
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for GetMMMReportResponseData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetMMMReportResponseData")
+            .field("report_status", &self.report_status)
+            .field("size", &self.size)
+            .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 

@@ -226,7 +226,7 @@ impl From<CatalogsReportDistributionIssueFilter> for CatalogsHotelReportStatsPar
 /// Schema `CatalogsReport` of the spec.
 ///
 /// Build it with [`CatalogsReport::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CatalogsReport {
     /// `report_status`: one of `FINISHED`, `IN_PROGRESS` (optional).
@@ -266,6 +266,17 @@ impl CatalogsReport {
     pub fn url(mut self, value: impl Into<String>) -> Self {
         self.url = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for CatalogsReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogsReport")
+            .field("report_status", &self.report_status)
+            .field("size", &self.size)
+            .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 

@@ -108,7 +108,7 @@ impl LeadsExportCreateResponse {
 /// Schema `LeadsExportResponseData` of the spec.
 ///
 /// Build it with [`LeadsExportResponseData::new`] and the setters of its fields.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LeadsExportResponseData {
     /// `download_url`: string (optional, nullable).
@@ -138,6 +138,16 @@ impl LeadsExportResponseData {
     pub fn export_status(mut self, value: impl Into<LeadsExportStatus>) -> Self {
         self.export_status = Some(value.into());
         self
+    }
+}
+
+/// Secret fields print as `[redacted]`.
+impl std::fmt::Debug for LeadsExportResponseData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeadsExportResponseData")
+            .field("download_url", &self.download_url.as_ref().map(|_| "[redacted]"))
+            .field("export_status", &self.export_status)
+            .finish()
     }
 }
 
