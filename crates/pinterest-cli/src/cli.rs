@@ -409,7 +409,10 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .ok()
         .map(|n| n * scale)
         .and_then(|secs| std::time::Duration::try_from_secs_f64(secs).ok())
-        .ok_or_else(|| format!("expected a duration such as 500ms, 2s, 5m or 1h, not `{}`", s.escape_debug()))
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            format!("expected a duration above zero such as 500ms, 2s, 5m or 1h, not `{}`", s.escape_debug())
+        })
 }
 
 #[cfg(test)]
@@ -429,7 +432,7 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(std::time::Duration::from_secs(2)));
         assert_eq!(parse_duration("1.5s"), Ok(std::time::Duration::from_millis(1500)));
         assert_eq!(parse_duration("30m"), Ok(std::time::Duration::from_secs(1800)));
-        for bad in ["", "fast", "-1s", "5 days", "1e9h"] {
+        for bad in ["", "fast", "-1s", "5 days", "1e9h", "0", "0ms"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -206,7 +206,16 @@ async fn report(client: &Client, args: &ReportArgs) -> CliResult {
             Ok(mut stdout) => job.download_to(&mut stdout).await,
             Err(e) => Err(Error::ReportFile { reason: "cannot write to stdout".into(), source: Some(Box::new(e)) }),
         },
-        Some(path) => save(path, job).await,
+        // Wait first: a Ctrl-C while Pinterest builds the report leaves no
+        // file behind.
+        Some(path) => match job.wait().await {
+            Ok(finished) => {
+                let b = bar.clone();
+                let download = client.ad_accounts().download_report(finished).on_event(move |e| on_event(&b, e));
+                save(path, download).await
+            }
+            Err(e) => Err(e),
+        },
     };
     bar.finish_and_clear();
     let saved = match saved {
@@ -238,7 +247,7 @@ fn stdout() -> std::io::Result<tokio::fs::File> {
 
 /// A temporary file beside `path`, renamed over it once the download is
 /// whole; removed when it is not.
-async fn save(path: &Path, job: pinterest_sdk::reports::ReportJob<&Client>) -> pinterest_sdk::Result<SavedReport> {
+async fn save(path: &Path, job: pinterest_sdk::reports::ReportDownload<&Client>) -> pinterest_sdk::Result<SavedReport> {
     let io = |what: &str, e: std::io::Error| Error::ReportFile { reason: what.to_owned(), source: Some(Box::new(e)) };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

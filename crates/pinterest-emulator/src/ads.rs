@@ -114,10 +114,8 @@ pub fn settle(d: &mut Data) {
         r.value["start_time"] = Value::Null;
         r.value["end_time"] = Value::Null;
         r.value["budget_type"] = json!("DAILY");
-        // A frequency cap needs an end time.
-        if let Some(o) = r.value.as_object_mut() {
-            o.remove("lifetime_frequency_cap");
-        }
+        // No frequency cap: one would need an end time.
+        r.value["lifetime_frequency_cap"] = json!(0);
     }
     for (n, r) in lists.get_mut(AD.list).into_iter().flatten().enumerate() {
         if let Some(pin) = public_pins.get(n % public_pins.len().max(1)) {
@@ -138,7 +136,8 @@ struct Entity {
     /// Fields set to null when a create leaves them out (the example's
     /// values would be made up).
     nullable: &'static [&'static str],
-    /// Fields left out when a create leaves them out (they may not be null).
+    /// Fields a create leaves out of the record when not given (they are not
+    /// in the answer's schema).
     omit: &'static [&'static str],
 }
 
@@ -180,7 +179,7 @@ const AD_GROUP: Entity = Entity {
         "conversion_learning_mode_type",
         "bid_multiplier",
     ],
-    omit: &["lifetime_frequency_cap", "feed_profile_id", "dca_assets", "placement_group"],
+    omit: &[],
 };
 
 const AD: Entity = Entity {
@@ -205,7 +204,7 @@ const AD: Entity = Entity {
         "view_tracking_url",
         "collection_items_destination_url_template",
     ],
-    omit: &["customizable_cta_type", "disclosure_type"],
+    omit: &[],
 };
 
 /// Fields only the server sets.
@@ -370,8 +369,18 @@ fn create(d: &mut Data, entity: &Entity, account_id: &str, currency: &str, item:
             ("targeting_spec", json!({})),
             ("auto_targeting_enabled", json!(true)),
             ("pacing_delivery_type", json!("STANDARD")),
+            ("placement_group", json!("ALL")),
+            // No cap (the field may not be null).
+            ("lifetime_frequency_cap", json!(0)),
+            ("feed_profile_id", json!("0")),
+            ("dca_assets", json!({})),
         ],
-        _ => &[("status", json!("ACTIVE")), ("is_removable", json!(false))],
+        _ => &[
+            ("status", json!("ACTIVE")),
+            ("is_removable", json!(false)),
+            ("disclosure_type", json!("NO_DISCLOSURE")),
+            ("customizable_cta_type", json!("LEARN_MORE")),
+        ],
     };
     for (k, v) in defaults {
         obj.insert((*k).to_owned(), v.clone());
@@ -652,7 +661,7 @@ fn check(
             if budget_type == "LIFETIME" && end.is_none() {
                 return Err(invalid("budget_type LIFETIME needs an end_time"));
             }
-            if rec["lifetime_frequency_cap"].as_i64().is_some() && old.is_none() && end.is_none() {
+            if rec["lifetime_frequency_cap"].as_i64().is_some_and(|c| c > 0) && end.is_none() {
                 return Err(invalid("lifetime_frequency_cap needs an end_time"));
             }
             let needs_bid = matches!(

@@ -111,6 +111,9 @@ pub struct Settings {
     /// How long a report's download URL works after the status read that
     /// handed it out.
     pub report_url_ttl: Duration,
+    /// Status reads a report answers `IN_PROGRESS` to, whatever the time:
+    /// for tests that must see the wait without racing the clock.
+    pub report_in_progress_reads: u32,
 }
 
 /// How API responses write `date-time` values.
@@ -141,6 +144,7 @@ impl Default for Settings {
             rate_limits: None,
             report_delay: Duration::from_secs(2),
             report_url_ttl: Duration::from_secs(3600),
+            report_in_progress_reads: 0,
         }
     }
 }
@@ -269,6 +273,14 @@ impl EmulatorBuilder {
     /// [`EmulatorHandle::reset`] and the admin reset clear the counters.
     pub fn rate_limits(mut self, limits: RateLimits) -> Self {
         self.settings.rate_limits = Some(limits);
+        self
+    }
+
+    /// A report also answers `IN_PROGRESS` to its first `reads` status
+    /// reads (default 0), however much time has passed: a test sees the
+    /// wait without racing the clock.
+    pub fn report_in_progress_reads(mut self, reads: u32) -> Self {
+        self.settings.report_in_progress_reads = reads;
         self
     }
 

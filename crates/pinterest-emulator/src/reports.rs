@@ -45,6 +45,9 @@ pub struct ReportRec {
     pub created_ms: u64,
     /// Signs its download URLs.
     pub key: String,
+    /// Status reads so far.
+    #[serde(default)]
+    pub reads: u32,
     /// The file once made, and its content type: made once, outside the
     /// state's lock.
     #[serde(skip)]
@@ -174,8 +177,10 @@ pub fn create(call: &Call<'_>) -> Response<Body> {
         let Some(oldest) = d.reports.iter().min_by_key(|(_, r)| r.created_ms).map(|(t, _)| t.clone()) else { break };
         d.reports.remove(&oldest);
     }
-    d.reports
-        .insert(token.clone(), ReportRec { ad_account_id: account_id, request, created_ms: now_ms(), key, file: None });
+    d.reports.insert(
+        token.clone(),
+        ReportRec { ad_account_id: account_id, request, created_ms: now_ms(), key, reads: 0, file: None },
+    );
     json(StatusCode::OK, &json!({"report_status": "IN_PROGRESS", "token": token, "message": null}))
 }
 
@@ -203,17 +208,20 @@ fn file(s: &Shared, token: &str) -> Option<Arc<(Vec<u8>, &'static str)>> {
 pub fn status(call: &Call<'_>) -> Response<Body> {
     let account_id = call.path_param("ad_account_id");
     let token = call.param("token").unwrap_or_default();
-    let (created_ms, key) = {
-        let d = call.shared.data();
-        match d.reports.get(token).filter(|r| r.ad_account_id == account_id) {
-            Some(r) => (r.created_ms, r.key.clone()),
+    let (created_ms, key, reads) = {
+        let mut d = call.shared.data();
+        match d.reports.get_mut(token).filter(|r| r.ad_account_id == account_id) {
+            Some(r) => {
+                r.reads = r.reads.saturating_add(1);
+                (r.created_ms, r.key.clone(), r.reads)
+            }
             None => {
                 return json(StatusCode::OK, &json!({"report_status": "DOES_NOT_EXIST", "url": null, "size": null}));
             }
         }
     };
     let delay = u64::try_from(call.shared.settings.report_delay.as_millis()).unwrap_or(u64::MAX);
-    if now_ms() < created_ms.saturating_add(delay) {
+    if now_ms() < created_ms.saturating_add(delay) || reads <= call.shared.settings.report_in_progress_reads {
         return json(StatusCode::OK, &json!({"report_status": "IN_PROGRESS", "url": null, "size": null}));
     }
     let Some(made) = file(call.shared, token) else {

@@ -624,7 +624,8 @@ const LEVELS: &[&str] = &[
 
 #[tokio::test]
 async fn reports_run_from_request_to_download_at_every_level_in_both_formats() {
-    let api = Api::start(Emulator::builder().report_delay(Duration::from_millis(150))).await;
+    // The first status read of each report is IN_PROGRESS, whatever the clock.
+    let api = Api::start(Emulator::builder().report_delay(Duration::ZERO).report_in_progress_reads(1)).await;
     let (acct, _) = api.accounts().await;
     let spec_levels: Vec<String> = match &api.spec {
         Some((spec, _)) => spec["components"]["schemas"]["MetricsReportingLevel"]["enum"]
@@ -659,7 +660,7 @@ async fn reports_run_from_request_to_download_at_every_level_in_both_formats() {
             assert_eq!(created["report_status"], "IN_PROGRESS");
             let token = created["token"].as_str().unwrap();
             let first = api.get(&format!("/ad_accounts/{acct}/reports"), &[("token", token)]).await;
-            assert_eq!(first["report_status"], "IN_PROGRESS", "for the configured time");
+            assert_eq!(first["report_status"], "IN_PROGRESS", "for the configured reads");
             let done = wait_finished(&api, &acct, token).await;
             let url = done["url"].as_str().unwrap();
             assert!(url.starts_with(&api.e.base_url()), "served by the emulator itself: {url}");
@@ -696,6 +697,35 @@ async fn reports_run_from_request_to_download_at_every_level_in_both_formats() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn reports_stay_in_progress_for_the_configured_time() {
+    let delay = Duration::from_millis(700);
+    let api = Api::start(Emulator::builder().report_delay(delay)).await;
+    let (acct, _) = api.accounts().await;
+    let body = json!({"level": "ADVERTISER", "start_date": "2025-04-01", "end_date": "2025-04-01", "granularity": "TOTAL", "columns": ["IMPRESSION_1"]});
+    // The report is made after this instant, so a read answered before
+    // `delay` has passed since it is early for the server too.
+    let started = std::time::Instant::now();
+    let (_, created) = api.call("POST", &format!("/ad_accounts/{acct}/reports"), &[], Some(body)).await;
+    let token = created["token"].as_str().unwrap().to_owned();
+    let mut early_reads = 0;
+    loop {
+        let v = api.get(&format!("/ad_accounts/{acct}/reports"), &[("token", &token)]).await;
+        let answered_by = started.elapsed();
+        if v["report_status"] == "FINISHED" {
+            assert!(answered_by >= delay, "finished after {answered_by:?}, before the delay");
+            break;
+        }
+        assert_eq!(v["report_status"], "IN_PROGRESS");
+        assert!(v["url"].is_null() && v["size"].is_null(), "{v}");
+        if answered_by < delay {
+            early_reads += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(early_reads >= 1, "at least the first read came early");
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 //! Personal data for Pinterest's Conversions API, normalised and hashed here.
+//! Needs the `conversion_events` cargo feature (or `full`).
 //!
 //! A conversion event (`client.conversion_events().create(ad_account_id, events)`)
 //! says who it is about in its `user_data`. Most of those values are personal
@@ -12,7 +13,7 @@
 //! | --- | --- | --- |
 //! | [`email`](UserData::email) | `em` | trimmed, lower case |
 //! | [`phone`](UserData::phone) | `ph` | digits only, leading zeros dropped |
-//! | [`first_name`](UserData::first_name), [`last_name`](UserData::last_name) | `fn`, `ln` | lower case, punctuation removed, letters of any script kept |
+//! | [`first_name`](UserData::first_name), [`last_name`](UserData::last_name) | `fn`, `ln` | trimmed, lower case (punctuation and letters of any script kept) |
 //! | [`gender`](UserData::gender) | `ge` | `f`, `m` or `n` |
 //! | [`date_of_birth`](UserData::date_of_birth) | `db` | `YYYYMMDD` |
 //! | [`city`](UserData::city) | `ct` | lower case, no spaces or punctuation |
@@ -104,7 +105,7 @@ use std::str::FromStr;
 use chrono::{Datelike as _, NaiveDate};
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{BuildError, Error};
+use crate::error::Error;
 use crate::models::{ConversionEventsUserData, ConversionEventsUserDataProperties};
 
 /// A user-data field that is sent hashed.
@@ -220,9 +221,9 @@ impl fmt::Display for Field {
 /// refuse. Nothing in it repeats the value: it names the field and the
 /// problem only.
 ///
-/// It converts into the SDK's [`Error`]: [`NoIdentifier`](Self::NoIdentifier)
-/// as [`Error::Build`], the others as [`Error::InvalidRequest`] for
-/// `events/create`.
+/// It converts into the SDK's [`Error`] as [`Error::UserData`], its source,
+/// so `?` works in code that sends events and the field can still be read
+/// from the chain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UserDataError {
@@ -264,13 +265,7 @@ impl UserDataError {
 
 impl From<UserDataError> for Error {
     fn from(e: UserDataError) -> Self {
-        match e {
-            UserDataError::NoIdentifier => Error::Build(BuildError::missing(
-                "conversions::UserData",
-                "em, hashed_maids, or client_ip_address with client_user_agent",
-            )),
-            other => Error::invalid("events/create", other.to_string()),
-        }
+        Error::UserData(e)
     }
 }
 
@@ -408,7 +403,8 @@ pub fn normalize_email(value: &str) -> Result<String, UserDataError> {
 
 /// A phone number as Pinterest hashes it: its digits only, country code
 /// first, without the leading zeros of an international prefix (`+1 (555)
-/// 010-9999` is `15550109999`, `00 44 20 7946 0958` is `442079460958`).
+/// 010-9999` is `15550109999`, `00 44 20 7946 0958` and `+44 (0)20 7946
+/// 0958` are `442079460958`).
 ///
 /// Spaces, `+`, dashes, dots, slashes and brackets are dropped; full-width,
 /// Arabic-Indic and Devanagari digits are read as digits. The country code
@@ -421,7 +417,10 @@ pub fn normalize_email(value: &str) -> Result<String, UserDataError> {
 pub fn normalize_phone(value: &str) -> Result<String, UserDataError> {
     const FIELD: &str = "ph";
     let mut digits = String::new();
-    for c in trim(value).chars() {
+    // `+44 (0)20 …`: the national trunk zero in brackets after the country
+    // code is not dialled from abroad.
+    let text = trim(value).replace("(0)", "");
+    for c in text.chars() {
         if let Some(d) = decimal_digit(c) {
             if !(digits.is_empty() && d == 0) {
                 digits.extend(char::from_digit(d, 10));
@@ -440,26 +439,14 @@ pub fn normalize_phone(value: &str) -> Result<String, UserDataError> {
 }
 
 fn normalize_name(field: &'static str, value: &str) -> Result<String, UserDataError> {
-    let mut out = String::new();
-    let mut pending_space = false;
-    for c in trim(value).to_lowercase().chars() {
-        if c.is_whitespace() {
-            pending_space = !out.is_empty();
-        } else if !is_punctuation_or_symbol(c) {
-            if pending_space {
-                out.push(' ');
-                pending_space = false;
-            }
-            out.push(c);
-        }
-    }
-    non_empty(field, out)
+    let lower = trim(value).to_lowercase();
+    non_empty(field, lower.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// A first name as Pinterest hashes it: trimmed and lower-cased, with
-/// punctuation and symbols removed (`O'Brien` is `obrien`, `Jean-Luc` is
-/// `jeanluc`) and runs of whitespace inside made one space (`Mary  Ann` is
-/// `mary ann`). Letters, digits and combining marks of every script are kept
+/// A first name as Pinterest's spec asks for it: in lower case, trimmed,
+/// with runs of whitespace inside made one space (`Mary  Ann` is `mary
+/// ann`). Nothing else changes: apostrophes and hyphens stay (`O'Brien` is
+/// `o'brien`, `Jean-Luc` is `jean-luc`), and so do letters of every script
 /// (`  Zoë ` is `zoë`, `Σοφία` is `σοφία`).
 ///
 /// An error when nothing is left.
@@ -649,18 +636,23 @@ pub fn normalize_city(value: &str) -> Result<String, UserDataError> {
     non_empty("ct", city)
 }
 
-/// A state or region as Pinterest hashes it: its code as given, trimmed and
-/// lower-cased (`CA` is `ca`). Names are not turned into codes: pass the
-/// code (the two-letter one for US states).
+/// A state or region as Pinterest hashes it: its two-letter code, lower
+/// case (`CA` is `ca`).
 ///
-/// An error when nothing is left.
+/// An error for anything but two ASCII letters: a state's name is not
+/// turned into its code (`California` would never match).
 pub fn normalize_state(value: &str) -> Result<String, UserDataError> {
-    non_empty("st", trim(value).to_lowercase())
+    let code = non_empty("st", trim(value).to_ascii_lowercase())?;
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+        Ok(code)
+    } else {
+        Err(invalid("st", "is not a two-letter state code"))
+    }
 }
 
 /// A postal code as Pinterest hashes it: lower case, without whitespace or
-/// dashes (`SW1A 1AA` is `sw1a1aa`). A US ZIP+4 (`94105-1234`, or with a
-/// space) keeps its first five digits (`94105`).
+/// dashes (`SW1A 1AA` is `sw1a1aa`). A US ZIP+4 (`94105-1234`, with a space,
+/// or as nine digits) keeps its first five digits (`94105`).
 ///
 /// An error when nothing is left.
 pub fn normalize_zip(value: &str) -> Result<String, UserDataError> {
@@ -672,6 +664,9 @@ pub fn normalize_zip(value: &str) -> Result<String, UserDataError> {
         && zip.iter().chain([a, b, c, d]).all(char::is_ascii_digit)
     {
         return Ok(zip.iter().collect());
+    }
+    if text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(text.get(..5).unwrap_or(text).to_owned());
     }
     let zip = text.to_lowercase().chars().filter(|c| !c.is_whitespace() && !is_dash(*c)).collect();
     non_empty("zp", zip)
@@ -1014,6 +1009,7 @@ mod tests {
         assert_eq!(normalize_phone("+1 (555) 010-9999").unwrap(), "15550109999");
         assert_eq!(normalize_phone("00 44 20 7946 0958").unwrap(), "442079460958");
         assert_eq!(normalize_phone("+44 20.7946.0958").unwrap(), "442079460958");
+        assert_eq!(normalize_phone("+44 (0)20 7946 0958").unwrap(), "442079460958");
         assert_eq!(normalize_phone("\u{ff0b}\u{ff14}\u{ff14} 20 7946 0958").unwrap(), "442079460958");
         assert_eq!(normalize_phone("+٩٧١ ٥٠ ١٢٣ ٤٥٦٧").unwrap(), "971501234567");
         assert_eq!(
@@ -1039,23 +1035,20 @@ mod tests {
             Field::FirstName.hash("  Zoë ").unwrap(),
             "2752b88686847fa5c86f47b94ce652b7b3f22a91c37617d451a4db9afa431450"
         );
-        assert_eq!(normalize_last_name("O'Brien").unwrap(), "obrien");
-        assert_eq!(normalize_last_name("O’Brien").unwrap(), "obrien");
-        assert_eq!(normalize_first_name("Jean-Luc").unwrap(), "jeanluc");
+        // Lower case, as the spec asks, and nothing more.
+        assert_eq!(normalize_last_name("O'Brien").unwrap(), "o'brien");
+        assert_eq!(normalize_first_name("Jean-Luc").unwrap(), "jean-luc");
         assert_eq!(normalize_first_name(" Mary \t Ann ").unwrap(), "mary ann");
-        assert_eq!(normalize_first_name("Mary - Ann").unwrap(), "mary ann");
         assert_eq!(normalize_first_name("ΣΟΦΊΑ").unwrap(), "σοφία");
-        assert_eq!(normalize_last_name("Müller-Lüdenscheidt").unwrap(), "müllerlüdenscheidt");
+        assert_eq!(normalize_last_name("Müller-Lüdenscheidt").unwrap(), "müller-lüdenscheidt");
         assert_eq!(normalize_last_name("佐々木").unwrap(), "佐々木");
-        assert_eq!(normalize_last_name("ジョン・スミス").unwrap(), "ジョンスミス");
         assert_eq!(normalize_first_name("लक्ष्मी").unwrap(), "लक्ष्मी");
         assert_eq!(normalize_first_name("Zoe\u{308}").unwrap(), "zoe\u{308}");
-        assert_eq!(normalize_first_name("Ana 🌸").unwrap(), "ana");
     }
 
     #[test]
     fn names_of_only_punctuation_are_errors() {
-        assert_eq!(normalize_first_name(" .-' "), Err(UserDataError::Empty { field: "fn" }));
+        assert_eq!(normalize_first_name(" \t "), Err(UserDataError::Empty { field: "fn" }));
         assert_eq!(normalize_last_name(""), Err(UserDataError::Empty { field: "ln" }));
     }
 
@@ -1116,6 +1109,9 @@ mod tests {
         assert_eq!(normalize_city(" - "), Err(UserDataError::Empty { field: "ct" }));
         assert_eq!(normalize_state(" CA ").unwrap(), "ca");
         assert_eq!(normalize_state(""), Err(UserDataError::Empty { field: "st" }));
+        for bad in ["California", "C", "C4", "ÇA"] {
+            assert!(matches!(normalize_state(bad), Err(UserDataError::Invalid { field: "st", .. })), "{bad}");
+        }
         assert_eq!(normalize_country(" US ").unwrap(), "us");
         for bad in ["USA", "United States", "u", "1a"] {
             assert!(matches!(normalize_country(bad), Err(UserDataError::Invalid { field: "country", .. })), "{bad}");
@@ -1130,7 +1126,7 @@ mod tests {
         assert_eq!(normalize_zip("94105–1234").unwrap(), "94105");
         assert_eq!(normalize_zip("SW1A 1AA").unwrap(), "sw1a1aa");
         assert_eq!(normalize_zip("1010-123").unwrap(), "1010123");
-        assert_eq!(normalize_zip("941051234").unwrap(), "941051234");
+        assert_eq!(normalize_zip("941051234").unwrap(), "94105");
         assert_eq!(normalize_zip(" - "), Err(UserDataError::Empty { field: "zp" }));
         assert_eq!(
             Field::Zip.hash("94105-1234").unwrap(),
@@ -1191,7 +1187,7 @@ mod tests {
         assert_eq!(p.em, Some(vec![sha256_hex("john.doe@example.com"), sha256_hex("jane@example.com")]));
         assert_eq!(p.ph, Some(vec![sha256_hex("15550109999")]));
         assert_eq!(p.fn_, Some(vec![sha256_hex("zoë")]));
-        assert_eq!(p.ln, Some(vec![sha256_hex("obrien")]));
+        assert_eq!(p.ln, Some(vec![sha256_hex("o'brien")]));
         assert_eq!(p.ge, Some(vec![sha256_hex("f")]));
         assert_eq!(p.db, Some(vec![sha256_hex("19900115")]));
         assert_eq!(p.ct, Some(vec![sha256_hex("sanfrancisco")]));
@@ -1224,7 +1220,7 @@ mod tests {
         let by_ip = UserData::new().client_ip_address("2001:db8::1").client_user_agent("Mozilla/5.0").build().unwrap();
         assert!(matches!(by_ip, ConversionEventsUserData::ConversionEventsUserDataProperties3(_)));
         let e: Error = UserDataError::NoIdentifier.into();
-        assert!(matches!(e, Error::Build(_)) && e.is_refused_locally(), "{e}");
+        assert!(matches!(e, Error::UserData(UserDataError::NoIdentifier)) && e.is_refused_locally(), "{e}");
     }
 
     #[test]
@@ -1233,7 +1229,10 @@ mod tests {
         let err = data.build().unwrap_err();
         assert_eq!(err.field(), Some("ge"));
         let e: Error = err.into();
-        assert!(matches!(e, Error::InvalidRequest { operation: "events/create", .. }) && e.is_refused_locally());
+        assert!(matches!(&e, Error::UserData(u) if u.field() == Some("ge")) && e.is_refused_locally());
+        // The source carries the field, and the chain never the value.
+        let source = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+        assert!(source.contains("ge") && !source.contains("unknown"), "{source}");
         assert!(matches!(
             UserData::new().email("john@example.com").client_ip_address("203.0.113").build(),
             Err(UserDataError::Invalid { field: "client_ip_address", .. })

@@ -40,6 +40,12 @@ pub enum Error {
     /// nothing was sent.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// User data for a conversion event could not be normalised, or holds
+    /// nothing Pinterest can match a person on; nothing was sent. The
+    /// source names the field (never the value).
+    #[cfg(feature = "conversion_events")]
+    #[error("the user data of a conversion event was refused before sending")]
+    UserData(#[source] crate::conversions::UserDataError),
     /// The request was refused before anything was sent.
     #[error("invalid request for `{operation}`: {reason}")]
     InvalidRequest {
@@ -278,6 +284,10 @@ impl Error {
     /// Refused before anything was sent: an invalid argument, a missing
     /// required value, the sandbox or scope checks.
     pub fn is_refused_locally(&self) -> bool {
+        #[cfg(feature = "conversion_events")]
+        if matches!(self, Error::UserData(_)) {
+            return true;
+        }
         matches!(
             self,
             Error::InvalidRequest { .. } | Error::Build(_) | Error::NotInSandbox { .. } | Error::MissingScopes { .. }
@@ -558,11 +568,16 @@ impl DownloadError {
         DownloadError { operation, status, code: element("Code"), message: element("Message"), location }
     }
 
-    /// The link expired (S3's `AccessDenied` "Request has expired", or an
-    /// `ExpiredToken`): a fresh status read hands out a new one.
+    /// The link expired: S3's 403 `AccessDenied` "Request has expired", or
+    /// its 400 `ExpiredToken` when the temporary credentials that signed the
+    /// link ran out. A fresh status read hands out a new one.
     pub fn is_expired(&self) -> bool {
         let expired = |s: &Option<String>| s.as_deref().is_some_and(|s| s.to_ascii_lowercase().contains("expired"));
-        self.status == StatusCode::FORBIDDEN && (expired(&self.message) || expired(&self.code))
+        match self.status {
+            StatusCode::FORBIDDEN => expired(&self.message) || expired(&self.code),
+            StatusCode::BAD_REQUEST => self.code.as_deref() == Some("ExpiredToken"),
+            _ => false,
+        }
     }
 }
 
@@ -913,8 +928,18 @@ mod tests {
         );
         let e = DownloadError::from_response("x", StatusCode::NOT_FOUND, loc.clone(), b"<html>nope</html>");
         assert_eq!((e.code, e.message), (None, None));
-        let e = DownloadError::from_response("x", StatusCode::FORBIDDEN, loc, b"<Code>SignatureDoesNotMatch</Code>");
+        let e = DownloadError::from_response(
+            "x",
+            StatusCode::FORBIDDEN,
+            loc.clone(),
+            b"<Code>SignatureDoesNotMatch</Code>",
+        );
         assert!(!e.is_expired());
+        // Temporary credentials that ran out: S3 answers 400 ExpiredToken.
+        let body = b"<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>";
+        assert!(DownloadError::from_response("x", StatusCode::BAD_REQUEST, loc.clone(), body).is_expired());
+        let body = b"<Error><Code>InvalidArgument</Code><Message>expired soon</Message></Error>";
+        assert!(!DownloadError::from_response("x", StatusCode::BAD_REQUEST, loc, body).is_expired());
     }
 
     #[test]

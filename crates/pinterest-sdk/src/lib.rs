@@ -51,7 +51,9 @@ mod generated;
 
 pub use client::{AppCredentials, Client, ClientBuilder};
 pub use config::{ApiBase, Config, Timeouts};
-pub use error::{ApiError, BuildError, DecodeError, Error, RateLimit, Result, TransportError, TransportErrorKind};
+pub use error::{
+    ApiError, BuildError, DecodeError, DownloadError, Error, RateLimit, Result, TransportError, TransportErrorKind,
+};
 pub use generated::{models, ops};
 pub use operation::{AuthScheme, CallOptions, Operation, Paginated};
 pub use raw::RawRequest;

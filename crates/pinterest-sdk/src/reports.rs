@@ -1,5 +1,6 @@
 //! Async ads reports: request one, wait while Pinterest builds it, download
-//! the file and read its rows.
+//! the file and read its rows. Needs the `ad_accounts` cargo feature (or
+//! `full`).
 //!
 //! Pinterest builds a report (`POST /ad_accounts/{id}/reports`) in the
 //! background and hands out a token; its status (`GET …/reports?token=…`)
@@ -31,7 +32,7 @@
 //!     .on_event(|e| eprintln!("{e:?}"))
 //!     .send()
 //!     .await?;
-//! for row in report.rows_typed()? {
+//! for row in report.rows()? {
 //!     println!("{} {:?} {:?}", row.entity_id, row.date, row.get_f64("SPEND_IN_DOLLAR"));
 //! }
 //! # Ok(()) }
@@ -42,10 +43,11 @@
 //! stops at the finished report, for a download later with
 //! `client.ad_accounts().download_report(finished)`.
 //!
-//! Rows: [`Report::rows_typed`] gives [`ReportRow`]s (entity id, date, hour,
+//! Rows: [`Report::rows`] gives [`ReportRow`]s (entity id, date, hour,
 //! targeting and the other columns as [`ReportValue`]s) from JSON and CSV
-//! alike; [`Report::rows`] deserializes each row into a type of yours, keyed
-//! by column name. Ids are text in both: Pinterest writes them as JSON
+//! alike; [`Report::deserialize`] reads each row into a type of yours, keyed
+//! by column name (a JSON id is a string there too, so give it a `String`
+//! field). Ids are text in both: Pinterest writes them as JSON
 //! numbers, which may exceed 2^53, so they are taken from the file's text,
 //! never through `f64`.
 
@@ -375,7 +377,7 @@ impl Report {
 
     /// Every row, typed: entity id, date, hour, targeting, and the other
     /// columns as [`ReportValue`]s.
-    pub fn rows_typed(&self) -> Result<Vec<ReportRow>> {
+    pub fn rows(&self) -> Result<Vec<ReportRow>> {
         match self.format {
             ReportFormat::Json => json_rows(&self.bytes, self.id_column()),
             ReportFormat::Csv => csv_rows(&self.bytes, self.id_column()),
@@ -386,7 +388,7 @@ impl Report {
     /// name (`#[serde(rename = "SPEND_IN_DOLLAR")]`), from JSON and CSV
     /// alike. Id columns (the level's and any `*_ID`) are strings; an empty
     /// CSV cell is a `None` for an `Option` field.
-    pub fn rows<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
         match self.format {
             ReportFormat::Json => json_rows_as(&self.bytes, self.id_column()),
             ReportFormat::Csv => csv_rows_as(&self.bytes),
@@ -608,8 +610,9 @@ impl<C> ReportJob<C> {
         }
     }
 
-    /// The first wait between status reads (default 1 s); each later wait
-    /// doubles, with ±20 % jitter, up to [`max_poll_interval`](Self::max_poll_interval).
+    /// The first wait between status reads (default 1 s, at least 10 ms);
+    /// each later wait doubles, with up to ±20 % jitter (clamped to the
+    /// bounds), up to [`max_poll_interval`](Self::max_poll_interval).
     pub fn poll_interval(mut self, every: Duration) -> Self {
         self.poll_interval = every;
         self
@@ -1114,8 +1117,14 @@ fn scrub(e: Error, report: &FinishedReport) -> Error {
         text.push_str(&s.to_string());
         source = s.source();
     }
+    let query = report.url.query().filter(|q| !q.is_empty());
+    // Nothing to hide (the error's own text names no URL; its chain may):
+    // it keeps its chain, for downcasting.
+    if !text.contains(report.url.as_str()) && query.is_none_or(|q| !text.contains(q)) {
+        return Error::Transport(t);
+    }
     let mut text = text.replace(report.url.as_str(), &report.location());
-    if let Some(query) = report.url.query().filter(|q| !q.is_empty()) {
+    if let Some(query) = query {
         text = text.replace(query, "[redacted]");
     }
     TransportError::new(t.kind, text).with_operation(DOWNLOAD).into()
@@ -1652,7 +1661,13 @@ fn csv_rows_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<Vec<T>> {
 /// The wait after status read number `attempt` (from 1): `min` doubling per
 /// read up to `max`, scaled by a jitter factor from 0.8 to 1.2 (`jitter`
 /// from 0 to 1), and kept within `min..=max`.
+/// The shortest wait between status reads: a zero interval would poll in
+/// a loop.
+const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+
 fn backoff(attempt: u32, min: Duration, max: Duration, jitter: f64) -> Duration {
+    // Never a busy loop, whatever was configured.
+    let min = min.max(MIN_POLL_INTERVAL);
     let max = max.max(min);
     let doublings = attempt.saturating_sub(1).min(30);
     let base = min.saturating_mul(1u32 << doublings).min(max);
@@ -1697,6 +1712,9 @@ mod tests {
                 assert!(d >= min && d <= max, "{attempt} {jitter}: {d:?}");
             }
         }
+        // A zero interval is the floor, not a busy loop.
+        assert_eq!(backoff(1, Duration::ZERO, Duration::ZERO, 0.5), MIN_POLL_INTERVAL);
+        assert!(backoff(4, Duration::ZERO, max, 0.5) >= MIN_POLL_INTERVAL * 8);
         // A maximum below the minimum is the minimum; huge values do not overflow.
         assert_eq!(backoff(4, Duration::from_secs(5), Duration::from_secs(1), 0.5), Duration::from_secs(5));
         assert_eq!(backoff(64, Duration::MAX, Duration::MAX, 1.0), Duration::MAX);
@@ -1771,7 +1789,7 @@ mod tests {
     #[test]
     fn csv_rows_quoting_types_and_ids() {
         let r = Report::from_bytes(CSV, Some(ReportFormat::Csv)).unwrap().with_level(MetricsReportingLevel::Campaign);
-        let rows = r.rows_typed().unwrap();
+        let rows = r.rows().unwrap();
         assert_eq!(rows.len(), 2);
         let a = &rows[0];
         assert_eq!(a.entity_id, "626735565838");
@@ -1788,11 +1806,11 @@ mod tests {
         assert_eq!(b.get("IMPRESSION_1"), Some(&ReportValue::Null));
         assert_eq!(b.get_u64("SPEND_IN_DOLLAR"), Some(0));
         // Without the level, the id column is found in the header.
-        let guessed = Report::from_bytes(CSV, None).unwrap().rows_typed().unwrap();
+        let guessed = Report::from_bytes(CSV, None).unwrap().rows().unwrap();
         assert_eq!(guessed, rows);
         // A BOM before the header.
         let bom = format!("\u{feff}{CSV}");
-        assert_eq!(Report::from_bytes(bom, None).unwrap().rows_typed().unwrap(), rows);
+        assert_eq!(Report::from_bytes(bom, None).unwrap().rows().unwrap(), rows);
     }
 
     #[test]
@@ -1820,7 +1838,7 @@ mod tests {
         let json = br#"{"9007199254740993": [{"CAMPAIGN_ID": 9007199254740993, "AD_ACCOUNT_ID": 18446744073709551999,
             "DATE": "2025-04-01", "IMPRESSION_1": 12, "SPEND_IN_DOLLAR": 0.5, "CAMPAIGN_NAME": "123", "PAUSED": false, "CTR": null}]}"#;
         let r = Report::from_bytes(&json[..], None).unwrap().with_level(MetricsReportingLevel::Campaign);
-        let rows = r.rows_typed().unwrap();
+        let rows = r.rows().unwrap();
         let row = &rows[0];
         assert_eq!(row.entity_id, "9007199254740993");
         assert_eq!(row.get_str("AD_ACCOUNT_ID"), Some("18446744073709551999"));
@@ -1843,7 +1861,7 @@ mod tests {
             #[serde(rename = "CTR")]
             ctr: Option<f64>,
         }
-        let mine: Vec<Mine> = r.rows().unwrap();
+        let mine: Vec<Mine> = r.deserialize().unwrap();
         assert_eq!(mine[0].campaign, "9007199254740993");
         assert_eq!(mine[0].account, "18446744073709551999");
         assert_eq!(
@@ -1859,14 +1877,14 @@ mod tests {
             #[serde(rename = "CAMPAIGN_ID")]
             id: String,
         }
-        assert_eq!(keyed.rows::<Id>().unwrap()[0].id, "77");
+        assert_eq!(keyed.deserialize::<Id>().unwrap()[0].id, "77");
     }
 
     #[test]
     fn total_rows_have_no_date_and_targeting_has_its_pair() {
         let json = br#"{"5": [{"ADVERTISER_ID": 5, "TARGETING_TYPE": "GENDER", "TARGETING_VALUE": "female", "IMPRESSION_1": 3},
                                {"ADVERTISER_ID": 5, "TARGETING_TYPE": "GENDER", "TARGETING_VALUE": "male", "IMPRESSION_1": 4}]}"#;
-        let rows = Report::from_bytes(&json[..], None).unwrap().rows_typed().unwrap();
+        let rows = Report::from_bytes(&json[..], None).unwrap().rows().unwrap();
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().all(|r| r.date.is_none() && r.hour.is_none()));
         assert_eq!(rows[0].id_column.as_deref(), Some("ADVERTISER_ID"), "found by the key");
@@ -1875,14 +1893,14 @@ mod tests {
         assert_eq!(rows.iter().filter_map(|r| r.get_u64("IMPRESSION_1")).sum::<u64>(), 7);
         let csv =
             "AD_GROUP_ID,DATE,HOUR,TARGETING_TYPE,TARGETING_VALUE,IMPRESSION_1\n12,2025-04-01,23,AGE_BUCKET,25-34,9\n";
-        let rows = Report::from_bytes(csv, None).unwrap().rows_typed().unwrap();
+        let rows = Report::from_bytes(csv, None).unwrap().rows().unwrap();
         assert_eq!(rows[0].hour, Some(23));
         assert_eq!(rows[0].targeting, Some(("AGE_BUCKET".to_owned(), "25-34".to_owned())));
         assert_eq!(rows[0].entity_id, "12");
         assert_eq!(rows[0].values.keys().collect::<Vec<_>>(), ["IMPRESSION_1"]);
         // An empty report.
-        assert!(Report::from_bytes("{}", None).unwrap().rows_typed().unwrap().is_empty());
-        assert!(Report::from_bytes("CAMPAIGN_ID,IMPRESSION_1\n", None).unwrap().rows_typed().unwrap().is_empty());
+        assert!(Report::from_bytes("{}", None).unwrap().rows().unwrap().is_empty());
+        assert!(Report::from_bytes("CAMPAIGN_ID,IMPRESSION_1\n", None).unwrap().rows().unwrap().is_empty());
     }
 
     #[test]
@@ -1898,7 +1916,7 @@ mod tests {
             #[serde(rename = "SPEND_IN_DOLLAR")]
             spend: f64,
         }
-        let mine: Vec<Mine> = Report::from_bytes(CSV, None).unwrap().rows().unwrap();
+        let mine: Vec<Mine> = Report::from_bytes(CSV, None).unwrap().deserialize().unwrap();
         assert_eq!(mine[0].campaign, "626735565838");
         assert_eq!((mine[0].impressions, mine[0].spend), (Some(120), 3.5));
         assert_eq!((mine[1].name.as_str(), mine[1].impressions), ("007", None));
@@ -1907,7 +1925,7 @@ mod tests {
             #[serde(rename = "CAMPAIGN_NAME")]
             _n: u64,
         }
-        let e = Report::from_bytes(CSV, None).unwrap().rows::<Wrong>().unwrap_err();
+        let e = Report::from_bytes(CSV, None).unwrap().deserialize::<Wrong>().unwrap_err();
         assert!(matches!(e, Error::ReportFile { .. }) && e.to_string().contains("row 1"), "{e}");
     }
 
@@ -1921,7 +1939,7 @@ mod tests {
             (b"A,B\n1,2,3\n", ReportFormat::Csv),
             (b"A,B\n\xff,1\n", ReportFormat::Csv),
         ] {
-            let e = Report::from_bytes(bytes, Some(format)).unwrap().rows_typed().unwrap_err();
+            let e = Report::from_bytes(bytes, Some(format)).unwrap().rows().unwrap_err();
             assert!(matches!(e, Error::ReportFile { .. }), "{e}");
             assert!(std::error::Error::source(&e).is_some(), "the cause is kept: {e}");
         }
@@ -1958,5 +1976,16 @@ mod tests {
         }
         assert!(!text.contains("abc123") && text.contains("https://storage.example/r/t"), "{text}");
         assert!(e.is_transport());
+        // An error that names no URL keeps its own chain.
+        let io = std::io::Error::other("connection reset");
+        let plain = TransportError::new(crate::error::TransportErrorKind::Io, io);
+        let kept = scrub(Error::Transport(Box::new(plain)), &f);
+        let mut chain = std::error::Error::source(&kept);
+        let mut found_io = false;
+        while let Some(s) = chain {
+            found_io |= s.downcast_ref::<std::io::Error>().is_some();
+            chain = s.source();
+        }
+        assert!(found_io, "{kept:?}");
     }
 }

@@ -436,3 +436,26 @@ async fn a_writer_killed_mid_save_leaves_nothing_behind() {
     FileTokenStore::single(dir.path().join("p.json")).load(&TokenKey::new("1", "me")).await.unwrap();
     assert!(live.exists());
 }
+
+// A presigned link in an answer that does not decode stays out of the
+// error: the operations whose answers hold redacted fields keep no body.
+
+#[cfg(feature = "ad_accounts")]
+#[tokio::test]
+async fn a_report_link_in_an_undecodable_answer_is_not_kept() {
+    let transport = pinterest_sdk::transport::from_fn(|_req| {
+        // `size` as text does not decode; the signature must not survive.
+        let body = r#"{"report_status":"FINISHED","url":"https://s3.example/r?X-Amz-Signature=CANARYSIG","size":"12"}"#;
+        Ok(support::json(200, body))
+    });
+    let client = Client::builder().transport(transport).access_token(AccessToken::new("t")).build().unwrap();
+    let err = client.ad_accounts().get_report("1").token("tok").send().await.unwrap_err();
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    let mut text = format!("{err:?} {err}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        text.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    assert!(!text.contains("CANARYSIG"), "{text}");
+}

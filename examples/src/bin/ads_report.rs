@@ -79,7 +79,7 @@ async fn main() -> Result<()> {
         .send()
         .await?;
 
-    let mut rows: Vec<CampaignDay> = report.rows()?;
+    let mut rows: Vec<CampaignDay> = report.deserialize()?;
     rows.sort_by(|a, b| (&a.campaign_id, a.date).cmp(&(&b.campaign_id, b.date)));
     println!("{:<20} {:<10} {:>12} {:>12}", "campaign", "date", "impressions", "spend");
     for r in &rows {

@@ -992,7 +992,14 @@ fn emit_op(op: &Op, model: &Model) -> String {
         op.rate_limit_category,
         op.sandbox,
     );
-    if op.tag == "oauth" {
+    let secret_output = match &op.output {
+        Output::Json(t) => super::secrets::carries_secret(t, model),
+        Output::Multi(list) => {
+            list.iter().filter_map(|(_, t)| t.as_ref()).any(|t| super::secrets::carries_secret(t, model))
+        }
+        _ => false,
+    };
+    if op.tag == "oauth" || secret_output {
         s.push_str("    const SENSITIVE_RESPONSE: bool = true;\n");
     }
     s.push_str("\n    fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {\n");

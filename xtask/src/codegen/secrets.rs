@@ -10,6 +10,8 @@
 //! checked against the spec, so an entry that no longer names a field fails
 //! the generation instead of rotting.
 
+use std::collections::BTreeSet;
+
 use super::ir::{Def, Field, Model, Ty};
 
 /// A field is secret when one of its words is one of these.
@@ -103,6 +105,33 @@ fn holds_text(ty: &Ty) -> bool {
         Ty::Vec(t) | Ty::Map(t) => holds_text(t),
         _ => false,
     }
+}
+
+/// Whether a value of `ty` holds a redacted field anywhere inside it: then
+/// the operation that answers with it keeps no copy of a body it could not
+/// decode (a `DecodeError` would show the secret).
+pub fn carries_secret(ty: &Ty, model: &Model) -> bool {
+    fn walk(ty: &Ty, model: &Model, seen: &mut BTreeSet<String>) -> bool {
+        match ty {
+            Ty::Vec(t) | Ty::Map(t) => walk(t, model, seen),
+            Ty::Named(name) => {
+                if !seen.insert(name.clone()) {
+                    return false;
+                }
+                match model.defs.get(name).map(|d| &d.def) {
+                    Some(Def::Struct { fields, .. }) => {
+                        fields.iter().any(|f| is_secret(name, f) || walk(&f.ty, model, seen))
+                    }
+                    Some(Def::Tagged { variants, .. }) => variants.iter().any(|(_, t, _)| walk(t, model, seen)),
+                    Some(Def::Untagged { variants }) => variants.iter().any(|(_, t)| walk(t, model, seen)),
+                    Some(Def::Alias { ty }) => walk(ty, model, seen),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+    walk(ty, model, &mut BTreeSet::new())
 }
 
 /// Whether field `f` of model `model` is redacted in `Debug`.

@@ -617,6 +617,7 @@ impl<C> rt::Operation for AdAccountsGetMmmReport<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         let Some(token) = &self.token else {
@@ -776,6 +777,7 @@ impl<C> rt::Operation for AdAccountsGetReport<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_analytics";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         let Some(token) = &self.token else {
@@ -940,6 +942,7 @@ impl<C> rt::Operation for AdAccountsGetConversionProductReport<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         let Some(token) = &self.token else {

@@ -157,6 +157,7 @@ impl<C> rt::Operation for CatalogFeedsList<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
     const SANDBOX: bool = true;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds");
@@ -258,6 +259,7 @@ impl<C> rt::Operation for CatalogFeedsCreate<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read", "catalogs:write"]];
     const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
     const SANDBOX: bool = true;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds");
@@ -334,6 +336,7 @@ impl<C> rt::Operation for CatalogFeedsGet<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
     const SANDBOX: bool = true;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds/");
@@ -493,6 +496,7 @@ impl<C> rt::Operation for CatalogFeedsUpdate<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read", "catalogs:write"]];
     const RATE_LIMIT_CATEGORY: &'static str = "catalogs_write";
     const SANDBOX: bool = true;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/feeds/");

@@ -99,6 +99,7 @@ impl<C> rt::Operation for CatalogReportsGet<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["catalogs:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "catalogs_read";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/catalogs/reports");

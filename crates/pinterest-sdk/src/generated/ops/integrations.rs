@@ -487,6 +487,7 @@ impl<C> rt::Operation for IntegrationsList<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations");
@@ -575,6 +576,7 @@ impl<C> rt::Operation for IntegrationsGet<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/integrations/");

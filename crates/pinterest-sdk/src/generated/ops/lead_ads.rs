@@ -121,6 +121,7 @@ impl<C> rt::Operation for LeadAdsListSubscriptions<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -218,6 +219,7 @@ impl<C> rt::Operation for LeadAdsCreateSubscription<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:write"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_write";
     const SANDBOX: bool = true;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");
@@ -291,6 +293,7 @@ impl<C> rt::Operation for LeadAdsGetSubscription<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["ads:read"]];
     const RATE_LIMIT_CATEGORY: &'static str = "ads_read";
     const SANDBOX: bool = false;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/ad_accounts/");

@@ -199,6 +199,7 @@ impl<C> rt::Operation for MediaCreate<C> {
     const SCOPES: &'static [&'static [&'static str]] = &[&["pins:read", "pins:write"]];
     const RATE_LIMIT_CATEGORY: &'static str = "org_write";
     const SANDBOX: bool = true;
+    const SENSITIVE_RESPONSE: bool = true;
 
     fn write(&self, w: &mut rt::RequestWriter) -> rt::Result<()> {
         w.path("/media");
