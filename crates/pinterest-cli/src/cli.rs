@@ -330,8 +330,13 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
     /// Wait for a report requested earlier (its token, as a timeout prints)
-    /// instead of requesting one.
-    #[arg(long, value_name = "TOKEN")]
+    /// instead of requesting one; what it holds was set when it was
+    /// requested, so the options that shape a report do not go with it.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        conflicts_with_all = ["level", "start", "end", "granularity", "columns", "format", "targeting_types"]
+    )]
     pub token: Option<String>,
 }
 
