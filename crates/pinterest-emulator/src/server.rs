@@ -314,6 +314,9 @@ pub fn json_error(status: StatusCode, code: i64, message: &str) -> Response<Body
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The longest request target (path and query) the emulator takes.
+pub const MAX_TARGET_BYTES: usize = 16 * 1024;
+
 async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> Result<Response<Body>, BoxError> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -347,7 +350,17 @@ async fn serve(shared: Arc<Shared>, router: Router, req: Request<Incoming>) -> R
     };
     // Logged on arrival, completed when answered.
     shared.log(entry);
-    let early = match (refused, &fault) {
+    // A request target longer than the emulator takes: a JSON 414 (above
+    // 64 KiB hyper itself answers a bare 414 before the request gets here).
+    let target_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let too_long = (target_len > MAX_TARGET_BYTES).then(|| {
+        json_error(
+            StatusCode::URI_TOO_LONG,
+            414,
+            &format!("The request URI is too long: {target_len} bytes, at most {MAX_TARGET_BYTES}."),
+        )
+    });
+    let early = match (too_long.or(refused), &fault) {
         (Some(refusal), _) => Some(refusal),
         (None, Some(f)) => match f.kind {
             FaultKind::Drop => return Err("fault: connection dropped".into()),

@@ -68,12 +68,26 @@ async fn schemathesis(phases: &str, filters: &[&str]) {
         let failures = junit_failures(&work.join("reports"));
         assert!(!failures.is_empty(), "schemathesis failed without a reported failure:\n{stdout}\n{stderr}");
         let excused = contradictions();
-        let unexcused: Vec<&(String, String)> =
-            failures.iter().filter(|(op, case)| !excused.iter().any(|e| e.excuses(op, case))).collect();
+        let unexcused: Vec<&(String, String)> = failures
+            .iter()
+            .filter(|(op, case)| !excused.iter().any(|e| e.excuses(op, case)) && !hyper_uri_limit(case))
+            .collect();
         assert!(unexcused.is_empty(), "schemathesis found failures:\n{unexcused:#?}\n\n{stdout}\n{stderr}");
         eprintln!("schemathesis: {} failure(s), each a listed contradiction of the spec", failures.len());
     }
     e.shutdown().await;
+}
+
+/// A generated request whose target is longer than HTTP/1 parsing takes
+/// (hyper answers a bare 414 for more than 64 KiB, before the emulator sees
+/// the request; the emulator's own limit, 16 KiB, answers JSON): the
+/// fuzzer's doing, not the emulator's. Only that answer, and only the
+/// checks it fails for lacking a body, are excused.
+fn hyper_uri_limit(case: &str) -> bool {
+    let checks: Vec<&str> = case.split("\n- ST").skip(1).filter_map(|c| c.get(..3)).collect();
+    case.contains("[414] URI Too Long:\n\n    <EMPTY>")
+        && !checks.is_empty()
+        && checks.iter().all(|c| matches!(*c, "104" | "109"))
 }
 
 /// One entry of `spec-contradictions.json` under `answers`.
@@ -197,4 +211,14 @@ fn only_a_listed_contradiction_is_excused() {
     ));
     assert_eq!(two_cases.len(), 2);
     assert!(!excused(&two_cases), "the second case is not the contradiction");
+}
+
+#[test]
+fn only_hyper_s_bare_414_is_excused() {
+    let bare = "\n v2zaRW\n\n- ST109 JSON deserialization error\n\n    Response must be valid JSON with 'Content-Type: application/json' header:\n\n      Expecting value: line 1 column 1 (char 0)\n\n- ST104 Missing Content-Type header\n\n    The following media types are documented in the schema:\n    - `application/json`\n\n[414] URI Too Long:\n\n    <EMPTY>\n\nReproduce with: ...";
+    assert!(hyper_uri_limit(bare));
+    // A schema violation beside it, or a 414 with a body, is not excused.
+    assert!(!hyper_uri_limit(&bare.replace("- ST104", "- ST108")));
+    assert!(!hyper_uri_limit(&bare.replace("<EMPTY>", "{\"code\":414}")));
+    assert!(!hyper_uri_limit("\n x\n\n[414] URI Too Long:\n\n    <EMPTY>"));
 }

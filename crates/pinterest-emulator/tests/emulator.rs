@@ -684,3 +684,19 @@ async fn refresh_tokens_expire() {
     let err = oauth.refresh(&set).await.unwrap_err();
     assert!(err.needs_reauthorization(), "{err:?}");
 }
+
+#[tokio::test]
+async fn an_overlong_request_target_is_a_json_414() {
+    let e = Emulator::builder().start().await.unwrap();
+    let long = "k".repeat(20_000);
+    let r = http().get(format!("{}/v5/pins?x={long}", e.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), 414);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], 414);
+    assert!(v["message"].as_str().unwrap().contains("at most 16384"), "{v}");
+    // Just under the limit, the request goes on (and fails authentication).
+    let fits = "k".repeat(16_000);
+    let r = http().get(format!("{}/v5/pins?x={fits}", e.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
