@@ -1,6 +1,6 @@
 //! `pinterest api METHOD PATH`: any endpoint, JSON out.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 
 use http::Method;
 use pinterest_sdk::paginate::Cursor;
@@ -8,7 +8,7 @@ use pinterest_sdk::{Client, RawRequest};
 use serde_json::{Map, Value};
 
 use crate::cli::ApiArgs;
-use crate::output::{CliError, CliResult, json_text, terminal_safe};
+use crate::output::{CliError, CliResult, Out, terminal_safe};
 
 /// A `-F` value: `true`, `false`, `null` and JSON numbers stay typed, `@file`
 /// reads a file (`@-` stdin), anything else is the string as written.
@@ -63,6 +63,86 @@ pub fn fields(args: &ApiArgs) -> CliResult<Vec<(String, Value)>> {
     Ok(out)
 }
 
+/// One step of a nested key: `[name]` or `[]`.
+#[derive(Debug, PartialEq)]
+enum Step<'k> {
+    Key(&'k str),
+    Append,
+}
+
+/// `a[b][]` as `a` and its steps; a key that is not of that shape (an
+/// unclosed bracket) is one plain key.
+fn key_path(key: &str) -> (&str, Vec<Step<'_>>) {
+    let Some(open) = key.find('[').filter(|&i| i > 0 && key.ends_with(']')) else { return (key, Vec::new()) };
+    let mut steps = Vec::new();
+    let mut rest = &key[open..];
+    while let Some(inner) = rest.strip_prefix('[') {
+        let Some(close) = inner.find(']') else { return (key, Vec::new()) };
+        let name = &inner[..close];
+        if name.contains('[') {
+            return (key, Vec::new());
+        }
+        steps.push(if name.is_empty() { Step::Append } else { Step::Key(name) });
+        rest = &inner[close + 1..];
+    }
+    if rest.is_empty() { (&key[..open], steps) } else { (key, Vec::new()) }
+}
+
+/// The JSON body the fields make, nesting as `gh api` does:
+/// `a[b]=1` is `{"a": {"b": 1}}`, `a[]=1` appends to a list, and
+/// `a[][b]=1` adds `b` to the last object of the list, or starts a new
+/// one when it already has `b`.
+pub fn nested_body(fields: &[(String, Value)]) -> CliResult<Map<String, Value>> {
+    let mut body = Map::new();
+    for (key, value) in fields {
+        let (name, steps) = key_path(key);
+        let clash = || CliError::Usage(format!("field `{key}` does not fit the fields before it"));
+        let mut slot = body.entry(name.to_owned()).or_insert(Value::Null);
+        let mut steps = steps.iter().peekable();
+        while let Some(step) = steps.next() {
+            let last = steps.peek().is_none();
+            match step {
+                Step::Key(k) => {
+                    if slot.is_null() {
+                        *slot = Value::Object(Map::new());
+                    }
+                    let Value::Object(map) = slot else { return Err(clash()) };
+                    slot = map.entry((*k).to_owned()).or_insert(Value::Null);
+                }
+                Step::Append => {
+                    if slot.is_null() {
+                        *slot = Value::Array(Vec::new());
+                    }
+                    let Value::Array(list) = slot else { return Err(clash()) };
+                    if last {
+                        list.push(Value::Null);
+                    } else {
+                        // `a[][b]`: the last object takes `b` unless it has it already.
+                        let next = match steps.peek() {
+                            Some(Step::Key(k)) => Some(*k),
+                            _ => None,
+                        };
+                        let reuse = list
+                            .last()
+                            .and_then(Value::as_object)
+                            .is_some_and(|o| next.is_some_and(|k| !o.contains_key(k)));
+                        if !reuse {
+                            list.push(Value::Object(Map::new()));
+                        }
+                    }
+                    let Some(item) = list.last_mut() else { return Err(clash()) };
+                    slot = item;
+                }
+            }
+        }
+        if !slot.is_null() {
+            return Err(CliError::Usage(format!("field `{key}` is given twice")));
+        }
+        *slot = value.clone();
+    }
+    Ok(body)
+}
+
 fn query_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -70,15 +150,43 @@ fn query_text(v: &Value) -> String {
     }
 }
 
-pub async fn run(client: &Client, args: &ApiArgs) -> CliResult {
-    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| CliError::Usage(format!("`{}` is not an HTTP method", args.method)))?;
-    let (path, inline_query) = args.path.split_once('?').unwrap_or((&args.path, ""));
-    let path = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
+/// The path under `/v5`: a leading `/` added, a leading `/v5` dropped;
+/// refused when it would leave the API (`..`) or holds what a path cannot.
+fn api_path(raw: &str) -> CliResult<String> {
+    let path = if raw.starts_with('/') { raw.to_owned() } else { format!("/{raw}") };
     let path = path.strip_prefix("/v5/").map(|p| format!("/{p}")).unwrap_or(path);
-    if pinterest_sdk::registry::route(method.as_str(), &path).is_none() {
-        eprintln!("note: {method} {} is not an operation of the spec; sending it anyway", terminal_safe(&path));
+    let bad = path.split('/').any(|s| s == ".." || s == ".")
+        || path.chars().any(|c| c.is_control() || c.is_whitespace() || c == '#');
+    if bad {
+        return Err(CliError::Usage(format!(
+            "`{}` is not a path under /v5 (such as /boards or /boards/123/pins)",
+            terminal_safe(raw)
+        )));
     }
+    Ok(path)
+}
+
+/// `-H "Name: value"`, checked: a usage error when it is not a header.
+fn header(h: &str) -> CliResult<(http::HeaderName, http::HeaderValue)> {
+    let bad = || CliError::Usage(format!("-H `{}` is not a header: write it as `Name: value`", terminal_safe(h)));
+    let (name, value) = h.split_once(':').ok_or_else(bad)?;
+    let name = http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
+    let value = http::HeaderValue::from_str(value.trim()).map_err(|_| bad())?;
+    Ok((name, value))
+}
+
+pub async fn run(client: &Client, out: &Out, args: &ApiArgs) -> CliResult {
+    let method = Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| CliError::Usage(format!("`{}` is not an HTTP method", terminal_safe(&args.method))))?;
+    let (path, inline_query) = args.path.split_once('?').unwrap_or((&args.path, ""));
+    let path = api_path(path)?;
+    if pinterest_sdk::registry::route(method.as_str(), &path).is_none() {
+        out.tell(&format!(
+            "note: {method} {} is not an operation of the spec; sending it anyway",
+            terminal_safe(&path)
+        ));
+    }
+    let headers = args.headers.iter().map(|h| header(h)).collect::<CliResult<Vec<_>>>()?;
     let has_body = !matches!(method, Method::GET | Method::DELETE | Method::HEAD);
     let fields = fields(args)?;
     let mut query: Vec<(String, String)> =
@@ -97,10 +205,13 @@ pub async fn run(client: &Client, args: &ApiArgs) -> CliResult {
         body = Some(serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("--input is not JSON: {e}")))?);
     }
     if has_body && body.is_none() && !fields.is_empty() {
-        body = Some(Value::Object(fields.iter().cloned().collect::<Map<String, Value>>()));
+        body = Some(Value::Object(nested_body(&fields)?));
     } else if !has_body {
+        // A query keeps its keys as written: `a[b]=1` is how Pinterest's
+        // deepObject parameters are sent.
         query.extend(fields.iter().map(|(k, v)| (k.clone(), query_text(v))));
     }
+    let endpoint = format!("{method} {}", terminal_safe(&path));
     let build = |bookmark: Option<&str>| {
         let mut r: RawRequest<Value, &Client> = client.request(method.clone(), path.clone());
         for (k, v) in &query {
@@ -109,37 +220,37 @@ pub async fn run(client: &Client, args: &ApiArgs) -> CliResult {
         if let Some(b) = bookmark {
             r = r.query("bookmark", b);
         }
-        for h in &args.headers {
-            let (n, v) = h.split_once(':').unwrap_or((h, ""));
-            r = r.header(n.trim(), v.trim());
+        for (n, v) in &headers {
+            r = r.header(n.as_str(), v.to_str().unwrap_or_default());
         }
         if let Some(b) = &body {
             r = r.json(b);
         }
         r
     };
-    let mut stdout = std::io::stdout().lock();
+    let call = |e: pinterest_sdk::Error| CliError::Call { endpoint: endpoint.clone(), error: e };
     if !args.paginate {
-        let value = build(None).send().await?;
-        let text = json_text(&value, true)?;
-        return writeln!(stdout, "{text}").map_err(|e| CliError::Local(e.to_string()));
+        let value = build(None).send().await.map_err(call)?;
+        return out.json_value(&value);
     }
     if method != Method::GET {
         return Err(CliError::Usage("--paginate works with GET".into()));
     }
-    // Every item of every page, one JSON value per line.
+    // Every item of every page, one JSON value per line; an answer that
+    // is not a page of items is printed as it is.
     let mut cursor = Cursor::new().with_limits(client.config().pagination());
     while !cursor.is_finished() {
         if let Some(problem) = cursor.take_problem() {
             let pages = cursor.pages();
-            return Err(pinterest_sdk::Error::Pagination { operation: "raw", pages, problem }.into());
+            return Err(call(pinterest_sdk::Error::Pagination { operation: "raw", pages, problem }));
         }
         let Some(bookmark) = cursor.next_request() else { break };
-        let page = build(bookmark).send().await?;
-        let items = page.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-        for item in &items {
-            let line = json_text(item, false)?;
-            writeln!(stdout, "{line}").map_err(|e| CliError::Local(e.to_string()))?;
+        let page = build(bookmark).send().await.map_err(call)?;
+        let Some(items) = page.get("items").and_then(Value::as_array) else {
+            return out.json_value(&page);
+        };
+        for item in items {
+            out.json_line(item)?;
         }
         cursor.advance_page(page.get("bookmark").and_then(Value::as_str).map(str::to_owned), items.len());
     }
@@ -184,6 +295,55 @@ mod tests {
             ("", Value::from("")),
         ] {
             assert_eq!(typed_value(raw).unwrap(), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn fields_nest_as_gh_api_does() {
+        let f = |pairs: &[(&str, Value)]| -> Vec<(String, Value)> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+        };
+        let body = nested_body(&f(&[
+            ("media_source[source_type]", Value::from("image_url")),
+            ("media_source[url]", Value::from("https://x/y.jpg")),
+            ("board_id", Value::from("1")),
+            ("tags[]", Value::from("a")),
+            ("tags[]", Value::from(2)),
+            ("items[][id]", Value::from("i1")),
+            ("items[][n]", Value::from(1)),
+            ("items[][id]", Value::from("i2")),
+            ("odd[", Value::from("kept")),
+        ]))
+        .unwrap();
+        assert_eq!(
+            Value::Object(body),
+            serde_json::json!({
+                "media_source": {"source_type": "image_url", "url": "https://x/y.jpg"},
+                "board_id": "1",
+                "tags": ["a", 2],
+                "items": [{"id": "i1", "n": 1}, {"id": "i2"}],
+                "odd[": "kept"
+            })
+        );
+        for clash in [
+            &[("a", Value::from(1)), ("a[b]", Value::from(2))][..],
+            &[("a[b]", Value::from(1)), ("a[b]", Value::from(2))],
+        ] {
+            assert!(matches!(nested_body(&f(clash)), Err(CliError::Usage(_))), "{clash:?}");
+        }
+    }
+
+    #[test]
+    fn paths_and_headers_are_checked_before_sending() {
+        assert_eq!(api_path("boards").unwrap(), "/boards");
+        assert_eq!(api_path("/v5/boards/1").unwrap(), "/boards/1");
+        for bad in ["/../oauth/token", "/boards/ 1", "/a#b", "/a/./b"] {
+            assert!(matches!(api_path(bad), Err(CliError::Usage(_))), "{bad}");
+        }
+        assert!(header("X-Trace: 1").is_ok());
+        for bad in ["no colon", "Bad Name: 1", "X: line\nbreak"] {
+            let e = header(bad).unwrap_err();
+            assert!(matches!(&e, CliError::Usage(m) if m.contains("is not a header")), "{bad}: {e:?}");
         }
     }
 

@@ -10,8 +10,9 @@ use pinterest_sdk::secret::AccessToken;
 
 use crate::cli::{AuthCmd, LoginArgs};
 use crate::login::{self, LoginError, Loopback};
-use crate::output::{CliError, CliResult, Out, to_json};
+use crate::output::{CliError, CliResult, Out};
 use crate::profile::Profile;
+use crate::terminal::{ask, must_ask};
 
 /// The scopes `auth login` asks for by default: reading and writing the
 /// organic API, secret boards and Pins included (searching your own Pins
@@ -37,28 +38,41 @@ pub enum Opener {
     Fetch,
 }
 
-pub async fn run(profile: &Profile, out: Out, cmd: &AuthCmd) -> CliResult {
+pub async fn run(profile: &Profile, out: &Out, cmd: &AuthCmd) -> CliResult {
     run_with(profile, out, cmd, Opener::System).await
 }
 
 /// Like [`run`], with the way the browser is reached chosen by the caller.
-pub async fn run_with(profile: &Profile, out: Out, cmd: &AuthCmd, opener: Opener) -> CliResult {
+pub async fn run_with(profile: &Profile, out: &Out, cmd: &AuthCmd, opener: Opener) -> CliResult {
     match cmd {
         AuthCmd::Login(args) => {
             let opener = if args.no_browser { Opener::Print } else { opener };
             let tokens = login(profile, args, opener).await?;
-            out.note(&format!("Logged in (profile `{}`, scopes {}).", profile.name, tokens.scope_string()));
-            Ok(())
+            let who = match username(&profile.client_with(tokens.access_token.clone())?).await {
+                Some(name) => format!("Logged in as {name}"),
+                None => "Logged in".to_owned(),
+            };
+            out.note(&format!("{who} (profile `{}`, scopes {}).", profile.name, tokens.scope_string()))
         }
         AuthCmd::Status => status(profile, out).await,
         AuthCmd::Refresh => refresh(profile, out).await,
         AuthCmd::Logout => {
             profile.forget().await?;
-            out.note(&format!("Logged out of profile `{}`.", profile.name));
-            Ok(())
+            out.note(&format!("Logged out of profile `{}`.", profile.name))
         }
-        AuthCmd::Revoke => revoke(profile, out).await,
+        AuthCmd::Revoke(confirm) => {
+            if must_ask(*confirm, "auth revoke")? {
+                ask(out, &format!("Revoke the login of profile `{}` at Pinterest and forget it?", profile.name))
+                    .await?;
+            }
+            revoke(profile, out).await
+        }
     }
+}
+
+/// The user a client acts for, if Pinterest says.
+async fn username(client: &pinterest_sdk::Client) -> Option<String> {
+    client.user_account().get().send().await.ok().and_then(|me| me.username)
 }
 
 fn scopes_of(args: &LoginArgs) -> Vec<Scope> {
@@ -79,6 +93,15 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
             return Err(CliError::Usage("no token on stdin".into()));
         }
         let tokens = TokenSet::from_access_token(AccessToken::new(token));
+        // Checked before it is stored: a mistyped token must not replace a good login.
+        if let Err(e) = profile.client_with(tokens.access_token.clone())?.user_account().get().send().await {
+            return Err(match e.status() {
+                Some(http::StatusCode::UNAUTHORIZED) => {
+                    CliError::Auth("Pinterest refused the token; nothing was stored".into())
+                }
+                _ => e.into(),
+            });
+        }
         profile.save_login(profile.app_credentials(false)?.as_ref(), &config, &tokens).await?;
         return Ok(tokens);
     }
@@ -164,29 +187,98 @@ async fn fetch_like_a_browser(url: String) {
     }
 }
 
-async fn status(profile: &Profile, out: Out) -> CliResult {
-    let tokens = profile.tokens().await?.ok_or_else(|| {
-        CliError::Auth(format!("not logged in (profile `{}`): run `pinterest auth login`", profile.name))
-    })?;
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Which credential is in use, whether it works, and until when; exits
+/// non-zero when it does not work (as `gh auth status` does).
+async fn status(profile: &Profile, out: &Out) -> CliResult {
+    let from_env = profile.token_from_env();
+    let stored = profile.tokens().await?;
+    if !from_env && stored.is_none() {
+        return Err(CliError::Auth(format!("not logged in (profile `{}`)", profile.name)));
+    }
     let config = profile.config()?;
-    let now = std::time::SystemTime::now();
+    let now = unix_now();
     let mut info = serde_json::json!({
         "profile": profile.name,
         "api_base": config.api_base().as_str(),
-        "scopes": tokens.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "expires_at": tokens.expires_at,
-        "expires_in_seconds": tokens.expires_in(now).map(|d| d.as_secs()),
-        "refresh_token": tokens.refresh_token.is_some(),
-        "refresh_token_expires_at": tokens.refresh_token_expires_at,
+        "credential": if from_env { "environment" } else { "profile" },
     });
-    match profile.client().await?.user_account().get().send().await {
-        Ok(me) => info["user"] = serde_json::json!(me.username),
-        Err(e) => info["user_error"] = serde_json::json!(CliError::from(e).message()),
+    let in_use = if from_env { None } else { stored.as_ref() };
+    if let Some(tokens) = in_use {
+        info["scopes"] = serde_json::json!(tokens.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+        info["expires_at"] = serde_json::json!(tokens.expires_at);
+        info["expires_in_seconds"] =
+            serde_json::json!(tokens.expires_at.and_then(|t| i64::try_from(t).ok()).map(|t| (t - now).max(0)));
+        info["refresh_token"] = serde_json::json!(tokens.refresh_token.is_some());
+        info["refresh_token_expires_at"] = serde_json::json!(tokens.refresh_token_expires_at);
     }
-    out.value(&info, &[])
+    let checked = profile.client().await?.user_account().get().send().await;
+    match &checked {
+        Ok(me) => {
+            info["valid"] = true.into();
+            info["user"] = serde_json::json!(me.username);
+        }
+        Err(_) => info["valid"] = false.into(),
+    }
+    if out.json {
+        out.value(&info)?;
+    } else {
+        let mut lines = Vec::new();
+        let api = config.api_base().as_str().to_owned();
+        lines.push(format!("Profile `{}` · {api}", profile.name));
+        let green = anstyle::AnsiColor::Green.on_default().bold();
+        let red = anstyle::AnsiColor::Red.on_default().bold();
+        let paint = |t: &str, s: anstyle::Style| if out.color { format!("{s}{t}{s:#}") } else { t.to_owned() };
+        let credential = if from_env {
+            let unused = if stored.is_some() {
+                format!(" (the stored login of profile `{}` is not used while it is set)", profile.name)
+            } else {
+                String::new()
+            };
+            format!("PINTEREST_ACCESS_TOKEN from the environment{unused}")
+        } else {
+            format!("the stored login ({})", profile.token_path().display())
+        };
+        match &checked {
+            Ok(me) => lines.push(format!(
+                "{} Logged in as {}",
+                paint("✓", green),
+                me.username.as_deref().unwrap_or("(a user without a username)")
+            )),
+            Err(_) => lines.push(format!("{} The credential does not work", paint("✗", red))),
+        }
+        lines.push(format!("  Credential:     {credential}"));
+        if let Some(tokens) = in_use {
+            lines.push(format!(
+                "  Scopes:         {}",
+                tokens.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            let when = |t: Option<u64>| match t.and_then(|t| i64::try_from(t).ok()) {
+                Some(t) if t <= now => format!("expired {}", crate::table::local_time(t, now)),
+                Some(t) => format!("expires {}", crate::table::local_time(t, now)),
+                None => "no expiry known".into(),
+            };
+            lines.push(format!("  Access token:   {}", when(tokens.expires_at)));
+            let refresh = match &tokens.refresh_token {
+                Some(_) => when(tokens.refresh_token_expires_at),
+                None => "none (log in again when the access token expires)".into(),
+            };
+            lines.push(format!("  Refresh token:  {refresh}"));
+        }
+        out.note(&lines.join("\n"))?;
+    }
+    match checked {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
-async fn refresh(profile: &Profile, out: Out) -> CliResult {
+async fn refresh(profile: &Profile, out: &Out) -> CliResult {
     let app = profile
         .app_credentials(false)?
         .ok_or_else(|| CliError::Auth("the app secret is not known; log in again".into()))?;
@@ -194,12 +286,18 @@ async fn refresh(profile: &Profile, out: Out) -> CliResult {
     let source =
         RefreshingTokenSource::builder(oauth).store(Arc::new(profile.store()), profile.name.as_str()).build()?;
     let tokens = source.force_refresh().await?;
-    let mut v = to_json(&serde_json::json!({"expires_at": tokens.expires_at, "scopes": tokens.scope_string()}))?;
-    v["refreshed"] = true.into();
-    out.value(&v, &[])
+    if out.json {
+        let scopes: Vec<&str> = tokens.scopes.iter().map(|s| s.as_str()).collect();
+        return out.value(&serde_json::json!({"refreshed": true, "expires_at": tokens.expires_at, "scopes": scopes}));
+    }
+    let expiry = match tokens.expires_at.and_then(|t| i64::try_from(t).ok()) {
+        Some(t) => format!("; the new access token expires {}", crate::table::local_time(t, unix_now())),
+        None => String::new(),
+    };
+    out.note(&format!("Refreshed the login of profile `{}`{expiry}.", profile.name))
 }
 
-async fn revoke(profile: &Profile, out: Out) -> CliResult {
+async fn revoke(profile: &Profile, out: &Out) -> CliResult {
     let Some(tokens) = profile.tokens().await? else {
         return Err(CliError::Auth("not logged in".into()));
     };
@@ -213,6 +311,5 @@ async fn revoke(profile: &Profile, out: Out) -> CliResult {
         return Err(CliError::Auth("the app secret is not known, so Pinterest cannot be asked to revoke".into()));
     }
     profile.forget().await?;
-    out.note("Revoked and forgotten.");
-    Ok(())
+    out.note(&format!("Revoked the login of profile `{}` and forgot it.", profile.name))
 }

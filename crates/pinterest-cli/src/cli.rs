@@ -1,28 +1,77 @@
 //! Command-line arguments.
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
+use pinterest_sdk::chrono::NaiveDate;
+use pinterest_sdk::models;
 
 /// Work with Pinterest from a terminal: log in once, then call any endpoint.
 ///
-/// Exit codes: 0 ok, 1 API error, 2 usage, 3 authentication required,
-/// 4 network. Output is a table on a terminal and JSON otherwise (or with --json).
+/// Exit codes: 0 ok (also when a reader such as `head` closes the pipe),
+/// 1 API error, 2 usage, 3 authentication required, 4 network, 130
+/// cancelled (Ctrl-C). Output is a table on a terminal and JSON otherwise
+/// (or with --json). Set PINTEREST_DEBUG=api (or pass -v) to see every
+/// HTTP call on stderr.
 #[derive(Debug, Parser)]
 #[command(name = "pinterest", version, propagate_version = true)]
 pub struct Cli {
     /// Profile to use (each has its own login).
     #[arg(long, global = true, env = "PINTEREST_PROFILE", default_value = "default")]
     pub profile: String,
-    /// JSON output, also on a terminal.
-    #[arg(long, global = true)]
-    pub json: bool,
+    /// JSON output, also on a terminal; `--json=id,name` keeps only those
+    /// fields (of the object, or of each item of a list).
+    #[arg(long, global = true, value_name = "FIELDS", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub json: Option<String>,
+    /// Filter the JSON output with a jq expression (`--jq '.[].name'`);
+    /// strings come out without quotes.
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
     /// Use Pinterest's sandbox API.
     #[arg(long, global = true)]
     pub sandbox: bool,
-    /// More logging on stderr (-v, -vv, -vvv). Secrets are never logged.
+    /// Print only results: no notes, no progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colour (also when NO_COLOR is set or the output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// More on stderr: -v every HTTP call (method, path, status, request
+    /// id, time), -vv the SDK's debug log, -vvv everything. Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How many items a list shows: `--limit N` (30 when not given) or `--all`.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct ListArgs {
+    /// Show at most this many items.
+    #[arg(short = 'L', long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// Show every item, page after page.
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+}
+
+impl ListArgs {
+    /// At most this many items (`None`: all).
+    pub fn max(self) -> Option<usize> {
+        (!self.all).then_some(self.limit as usize)
+    }
+
+    /// The first `n` items.
+    pub fn first(n: u32) -> Self {
+        ListArgs { limit: n, all: false }
+    }
+}
+
+/// Skips the prompt of a destructive command.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct ConfirmArgs {
+    /// Do it without asking (needed when not on a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,7 +106,8 @@ pub enum Command {
     Ads(AdsCmd),
     /// A tour against an embedded emulator: login, reads, writes, upload, refresh.
     Demo(DemoArgs),
-    /// Shell completions.
+    /// Shell completions, with how to install them.
+    #[command(after_long_help = COMPLETION_HELP)]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
@@ -75,7 +125,7 @@ pub enum AuthCmd {
     /// Forget the stored login.
     Logout,
     /// Revoke the stored tokens at Pinterest, then forget them.
-    Revoke,
+    Revoke(ConfirmArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -100,7 +150,8 @@ pub struct LoginArgs {
     /// Get an app token with the client-credentials grant (no browser).
     #[arg(long, conflicts_with_all = ["with_token", "no_browser"])]
     pub client_credentials: bool,
-    /// Read an existing access token from stdin.
+    /// Read an existing access token from stdin; it is checked with
+    /// Pinterest before it is stored.
     #[arg(long)]
     pub with_token: bool,
 }
@@ -111,18 +162,20 @@ pub struct ApiArgs {
     pub method: String,
     /// Path under /v5, e.g. /boards/123/pins.
     pub path: String,
-    /// A string field: a query parameter for GET/DELETE, a JSON body field otherwise.
+    /// A string field: a query parameter for GET/DELETE, a JSON body field
+    /// otherwise. `key[sub]=v` nests objects and `key[]=v` appends to a list.
     #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
     pub fields: Vec<String>,
     /// A typed field: true, false, null and JSON numbers (integers within 64 bits)
     /// are JSON values, anything else (`NaN`, `+5`, a 30-digit id) is the string as
-    /// written; `@file` reads a file (`@-` stdin).
+    /// written; `@file` reads a file (`@-` stdin). Keys nest as with -f.
     #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
     pub typed_fields: Vec<String>,
     /// The JSON request body from a file (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub input: Option<String>,
-    /// Follow bookmarks and print every item (one JSON value per line).
+    /// Follow bookmarks and print every item (one JSON value per line);
+    /// an answer that is not a list is printed as it is.
     #[arg(long)]
     pub paginate: bool,
     /// An extra request header.
@@ -133,10 +186,7 @@ pub struct ApiArgs {
 #[derive(Debug, Subcommand)]
 pub enum BoardsCmd {
     /// Your boards.
-    List {
-        #[arg(long)]
-        limit: Option<usize>,
-    },
+    List(ListArgs),
     /// One board.
     Get { board_id: String },
     /// Create a board.
@@ -144,8 +194,7 @@ pub enum BoardsCmd {
         name: String,
         #[arg(long)]
         description: Option<String>,
-        /// PUBLIC, PROTECTED or SECRET.
-        #[arg(long)]
+        #[arg(long, ignore_case = true, value_parser = PossibleValuesParser::new(models::BoardPrivacy::VALUES))]
         privacy: Option<String>,
     },
     /// Change a board.
@@ -155,23 +204,36 @@ pub enum BoardsCmd {
         name: Option<String>,
         #[arg(long)]
         description: Option<String>,
-        #[arg(long)]
+        #[arg(long, ignore_case = true, value_parser = PossibleValuesParser::new(models::BoardUpdatePrivacy::VALUES))]
         privacy: Option<String>,
     },
-    /// Delete a board.
-    Delete { board_id: String },
+    /// Delete a board and its Pins (asks first on a terminal).
+    Delete {
+        board_id: String,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SectionsCmd {
     /// Sections of a board.
-    List { board_id: String },
+    List {
+        board_id: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
     /// Create a section.
     Create { board_id: String, name: String },
     /// Rename a section.
     Update { board_id: String, section_id: String, name: String },
-    /// Delete a section.
-    Delete { board_id: String, section_id: String },
+    /// Delete a section (asks first on a terminal).
+    Delete {
+        board_id: String,
+        section_id: String,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,17 +242,25 @@ pub enum PinsCmd {
     List {
         #[arg(long)]
         board: Option<String>,
-        #[arg(long)]
-        limit: Option<usize>,
+        #[command(flatten)]
+        list: ListArgs,
     },
     /// One Pin.
     Get { pin_id: String },
-    /// Create a Pin from an image URL.
+    /// Create a Pin from an image URL, or from a video uploaded with
+    /// `pinterest media upload`.
     Create {
         #[arg(long)]
         board: String,
+        /// The image of the Pin.
+        #[arg(long, required_unless_present = "media_id", conflicts_with = "media_id")]
+        image_url: Option<String>,
+        /// An uploaded video (its media id).
         #[arg(long)]
-        image_url: String,
+        media_id: Option<String>,
+        /// Cover image of a video Pin (default: its first frame).
+        #[arg(long, requires = "media_id")]
+        cover_image_url: Option<String>,
         #[arg(long)]
         title: Option<String>,
         #[arg(long)]
@@ -208,8 +278,12 @@ pub enum PinsCmd {
         #[arg(long)]
         link: Option<String>,
     },
-    /// Delete a Pin.
-    Delete { pin_id: String },
+    /// Delete a Pin (asks first on a terminal).
+    Delete {
+        pin_id: String,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
     /// Save a Pin to a board.
     Save {
         pin_id: String,
@@ -225,7 +299,8 @@ pub enum MediaCmd {
     /// Upload a video, wait until processed, and optionally make a Pin of it.
     Upload {
         file: std::path::PathBuf,
-        /// Create a Pin on this board once processed.
+        /// Create a Pin on this board once processed (the board is checked
+        /// before anything is uploaded).
         #[arg(long)]
         board: Option<String>,
         #[arg(long)]
@@ -234,7 +309,7 @@ pub enum MediaCmd {
         #[arg(long)]
         cover_image_url: Option<String>,
         /// Seconds between status polls.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
         poll: u64,
     },
     /// Status of an upload.
@@ -244,30 +319,49 @@ pub enum MediaCmd {
 #[derive(Debug, Subcommand)]
 pub enum SearchCmd {
     /// Search your Pins.
-    Pins { query: String },
+    Pins {
+        query: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
     /// Search your boards.
-    Boards { query: String },
+    Boards {
+        query: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AnalyticsCmd {
-    /// Account analytics.
+    /// Account analytics: a row per day and a total.
     User {
-        #[arg(long)]
-        start: pinterest_sdk::models::Date,
-        #[arg(long)]
-        end: pinterest_sdk::models::Date,
+        #[command(flatten)]
+        range: DateRange,
+        /// Metrics, comma separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            ignore_case = true,
+            default_value = "IMPRESSION,SAVE,PIN_CLICK,OUTBOUND_CLICK",
+            value_parser = PossibleValuesParser::new(models::UserAccountGetAnalyticsMetricTypesItem::VALUES)
+        )]
+        metrics: Vec<String>,
     },
-    /// Analytics of one Pin.
+    /// Analytics of one Pin: a row per day and a total.
     Pin {
         pin_id: String,
-        #[arg(long)]
-        start: pinterest_sdk::models::Date,
-        #[arg(long)]
-        end: pinterest_sdk::models::Date,
-        /// Comma-separated metric types.
-        #[arg(long, default_value = "IMPRESSION,SAVE,PIN_CLICK,OUTBOUND_CLICK")]
-        metrics: String,
+        #[command(flatten)]
+        range: DateRange,
+        /// Metrics, comma separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            ignore_case = true,
+            default_value = "IMPRESSION,SAVE,PIN_CLICK,OUTBOUND_CLICK",
+            value_parser = PossibleValuesParser::new(models::PinsGetAnalyticsMetricTypesItem::VALUES)
+        )]
+        metrics: Vec<String>,
     },
 }
 
@@ -298,10 +392,10 @@ pub struct ReportArgs {
     pub level: ReportLevel,
     /// First day of the range (default: six days before --end).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub start: Option<pinterest_sdk::chrono::NaiveDate>,
+    pub start: Option<NaiveDate>,
     /// Last day of the range, included (default: yesterday, UTC).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub end: Option<pinterest_sdk::chrono::NaiveDate>,
+    pub end: Option<NaiveDate>,
     /// One row per entity and ...
     #[arg(long, value_enum, ignore_case = true, default_value_t = ReportGranularity::Day)]
     pub granularity: ReportGranularity,
@@ -310,14 +404,23 @@ pub struct ReportArgs {
         long,
         value_name = "COLUMNS",
         value_delimiter = ',',
-        default_value = "SPEND_IN_DOLLAR,IMPRESSION_1,CLICKTHROUGH_1"
+        ignore_case = true,
+        hide_possible_values = true,
+        default_value = "SPEND_IN_DOLLAR,IMPRESSION_1,CLICKTHROUGH_1",
+        value_parser = PossibleValuesParser::new(models::ReportingColumnAsync::VALUES)
     )]
     pub columns: Vec<String>,
     /// The file's format.
     #[arg(long, value_enum, ignore_case = true, default_value_t = ReportFileFormat::Csv)]
     pub format: ReportFileFormat,
     /// Breakdowns of the *-targeting levels, comma separated (GENDER, AGE_BUCKET, COUNTRY, ...).
-    #[arg(long, value_name = "TYPES", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "TYPES",
+        value_delimiter = ',',
+        ignore_case = true,
+        value_parser = PossibleValuesParser::new(models::AdsAnalyticsCreateAsyncRequestTargetingTypesItem::VALUES)
+    )]
     pub targeting_types: Vec<String>,
     /// Where to write the file (`-`, the default: stdout). A file is written
     /// beside its final name first, then renamed, so it is whole or absent.
@@ -387,8 +490,34 @@ pub enum ReportFileFormat {
     Json,
 }
 
+/// A range of days.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct DateRange {
+    /// First day, as YYYY-MM-DD (default: 29 days before --end).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub start: Option<NaiveDate>,
+    /// Last day, included, as YYYY-MM-DD (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
+}
+
+/// How to install completions, shell by shell.
+const COMPLETION_HELP: &str = "\
+Install:
+  bash        pinterest completions bash > ~/.local/share/bash-completion/completions/pinterest
+  zsh         pinterest completions zsh > \"${fpath[1]}/_pinterest\"   (then restart zsh)
+  fish        pinterest completions fish > ~/.config/fish/completions/pinterest.fish
+  elvish      pinterest completions elvish >> ~/.config/elvish/rc.elv
+  powershell  pinterest completions powershell >> $PROFILE";
+
+/// The install line for one shell.
+pub fn completion_install(shell: clap_complete::Shell) -> Option<&'static str> {
+    let name = shell.to_string();
+    COMPLETION_HELP.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).map(str::trim)
+}
+
 /// A date as `YYYY-MM-DD`.
-fn parse_date(s: &str) -> Result<pinterest_sdk::chrono::NaiveDate, String> {
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
     let well_formed = s.len() == 10
         && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
     match s.parse() {
@@ -426,10 +555,7 @@ mod tests {
 
     #[test]
     fn dates_and_durations() {
-        assert_eq!(
-            parse_date("2025-04-01"),
-            Ok(pinterest_sdk::chrono::NaiveDate::from_ymd_opt(2025, 4, 1).unwrap_or_default())
-        );
+        assert_eq!(parse_date("2025-04-01"), Ok(NaiveDate::from_ymd_opt(2025, 4, 1).unwrap_or_default()));
         for bad in ["2025-4-1", "2025-02-30", "01/04/2025", "2025-04-01x", "+2025-04-01", ""] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }

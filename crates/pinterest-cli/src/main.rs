@@ -3,53 +3,65 @@
 mod api;
 mod auth;
 mod cli;
+mod debug;
 mod demo;
+mod jq;
 mod login;
 mod output;
 mod profile;
 mod reports;
 mod resources;
+mod table;
+mod terminal;
+
+use std::io::IsTerminal as _;
+use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command};
+use cli::{AuthCmd, Cli, Command, MediaCmd};
 use output::{CliError, CliResult, Out, exit};
 use profile::Profile;
 
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PINTEREST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
-}
-
-async fn run(cli: Cli) -> CliResult {
-    let out = Out::new(cli.json);
+async fn run(cli: Cli, out: Out) -> CliResult {
     if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "pinterest", &mut std::io::stdout());
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "pinterest", &mut script);
+        output::write_out(&String::from_utf8_lossy(&script))?;
+        if std::io::stdout().is_terminal()
+            && let Some(line) = cli::completion_install(shell)
+        {
+            out.tell(&format!("\nTo install them: {line}"));
+        }
         return Ok(());
     }
     if let Command::Demo(args) = &cli.command {
-        return demo::run(out, args).await;
+        return demo::run(&out, args).await;
     }
     let profile = Profile::new(&cli.profile, cli.sandbox)?;
     match &cli.command {
-        Command::Auth(cmd) => auth::run(&profile, out, cmd).await,
-        Command::Api(args) => api::run(&profile.client().await?, args).await,
-        Command::Me => resources::me(&profile.client().await?, out).await,
-        Command::Boards(cmd) => resources::boards(&profile.client().await?, out, cmd).await,
-        Command::Sections(cmd) => resources::sections(&profile.client().await?, out, cmd).await,
-        Command::Pins(cmd) => resources::pins(&profile.client().await?, out, cmd).await,
-        Command::Media(cmd) => resources::media(&profile.client().await?, out, cmd).await,
-        Command::Search(cmd) => resources::search(&profile.client().await?, out, cmd).await,
-        Command::Analytics(cmd) => resources::analytics(&profile.client().await?, out, cmd).await,
-        Command::Ads(cmd) => reports::run(&profile.client().await?, cmd).await,
+        Command::Auth(cmd) => auth::run(&profile, &out, cmd).await,
+        Command::Api(args) => api::run(&profile.client().await?, &out, args).await,
+        Command::Me => resources::me(&profile.client().await?, &out).await,
+        Command::Boards(cmd) => resources::boards(&profile.client().await?, &out, cmd).await,
+        Command::Sections(cmd) => resources::sections(&profile.client().await?, &out, cmd).await,
+        Command::Pins(cmd) => resources::pins(&profile.client().await?, &out, cmd).await,
+        Command::Media(cmd) => resources::media(&profile.client().await?, &out, cmd).await,
+        Command::Search(cmd) => resources::search(&profile.client().await?, &out, cmd).await,
+        Command::Analytics(cmd) => resources::analytics(&profile.client().await?, &out, cmd).await,
+        Command::Ads(cmd) => reports::run(&profile.client().await?, &out, cmd).await,
         Command::Completions { .. } | Command::Demo(_) => Ok(()),
+    }
+}
+
+/// What a Ctrl-C stops, in the words of the message.
+fn what_stops(command: &Command) -> &'static str {
+    match command {
+        Command::Auth(AuthCmd::Login(_)) => "login",
+        Command::Media(MediaCmd::Upload { .. }) => "upload",
+        Command::Ads(_) => "report",
+        Command::Demo(_) => "demo",
+        _ => "command",
     }
 }
 
@@ -62,26 +74,71 @@ fn main() {
             std::process::exit(code);
         }
     };
-    init_logging(cli.verbose);
+    let out = match Out::new(cli.json.as_deref(), cli.jq.as_deref(), cli.quiet, cli.no_color) {
+        Ok(out) => out,
+        Err(e) => std::process::exit(report(&e, &Out::default())),
+    };
+    debug::init(cli.verbose, out.err_color);
     pinterest_sdk::internal::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            output::eprint_line(&format!("error: cannot start the runtime: {e}"));
             std::process::exit(exit::API);
         }
     };
-    let code = match runtime.block_on(run(cli)) {
-        Ok(()) => exit::OK,
-        Err(e) => report(&e),
-    };
+    let what = what_stops(&cli.command);
+    let terminal = terminal::Saved::now();
+    let code = runtime.block_on(async {
+        // The command runs as a task, so that a Ctrl-C is seen even while it
+        // waits on something that blocks (a prompt).
+        let printer = out.clone();
+        let mut task = tokio::spawn(run(cli, printer));
+        tokio::select! {
+            done = &mut task => match done {
+                Ok(Ok(())) => exit::OK,
+                Ok(Err(e)) => report(&e, &out),
+                Err(e) => {
+                    output::eprint_line(&format!("error: the command stopped: {e}"));
+                    exit::API
+                }
+            },
+            _ = tokio::signal::ctrl_c() => {
+                // Dropping the command clears its progress bar, closes its
+                // ports and removes its partial files.
+                task.abort();
+                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+                terminal.restore();
+                output::eprint_line(&format!("\n{} cancelled", capitalized(what)));
+                exit::CANCELLED
+            }
+        }
+    });
     std::process::exit(code);
 }
 
-fn report(e: &CliError) -> i32 {
-    match e.hint() {
-        Some(hint) => eprintln!("error: {} (hint: {hint})", e.message()),
-        None => eprintln!("error: {}", e.message()),
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Prints a failure on stderr (and, with JSON output, Pinterest's error
+/// body on stdout); returns the exit code.
+fn report(e: &CliError, out: &Out) -> i32 {
+    if e.is_quiet() {
+        return e.exit_code();
+    }
+    if out.json
+        && let Some(body) = e.api_body()
+        && let Ok(text) = output::json_text(&body, true)
+    {
+        let _ = output::write_out(&format!("{text}\n"));
+    }
+    let red = anstyle::AnsiColor::Red.on_default().bold();
+    let label = out.err_paint("error:", red);
+    output::eprint_line(&format!("{label} {}", e.message()));
+    if let Some(hint) = e.hint() {
+        output::eprint_line(&format!("{} {hint}", out.err_paint("hint:", anstyle::Style::new().bold())));
     }
     e.exit_code()
 }

@@ -19,6 +19,9 @@ use std::io::{IsTerminal, Write};
 use pinterest_sdk::Error;
 use serde_json::Value;
 
+use crate::jq::Jq;
+use crate::table;
+
 /// Exit codes.
 pub mod exit {
     pub const OK: i32 = 0;
@@ -26,6 +29,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     pub const AUTH: i32 = 3;
     pub const NETWORK: i32 = 4;
+    /// Ctrl-C (128 + SIGINT, as shells report it).
+    pub const CANCELLED: i32 = 130;
 }
 
 /// A failure, with what the user should do about it.
@@ -33,12 +38,16 @@ pub mod exit {
 pub enum CliError {
     /// From the SDK.
     Sdk(Error),
+    /// From the SDK, for a call the CLI names itself (`GET /boards`).
+    Call { endpoint: String, error: Error },
     /// Bad arguments or input.
     Usage(String),
     /// Not logged in, or the login is no longer valid.
     Auth(String),
     /// A local failure (file, terminal).
     Local(String),
+    /// Whoever read stdout stopped reading (`| head`): not a failure.
+    Pipe,
 }
 
 impl From<Error> for CliError {
@@ -47,13 +56,75 @@ impl From<Error> for CliError {
     }
 }
 
+/// Where the API address came from, for the network hint.
+static API_ORIGIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records the API address and where it came from (`PINTEREST_API_URI`,
+/// the profile, `--sandbox`, Pinterest's default).
+pub fn set_api_origin(base: &str, origin: &str) {
+    let _ = API_ORIGIN.set(format!("{base} (from {origin})"));
+}
+
+/// The SDK error of a failure, if any.
+fn sdk(e: &CliError) -> Option<&Error> {
+    match e {
+        CliError::Sdk(e) | CliError::Call { error: e, .. } => Some(e),
+        _ => None,
+    }
+}
+
+/// Whether a closed pipe is behind the error (the report download to stdout).
+fn is_broken_pipe(e: &Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// The endpoint of an operation id, as the CLI speaks of it: `GET /boards/{board_id}`.
+fn endpoint_of(operation: &str) -> Option<String> {
+    pinterest_sdk::registry::find(operation).map(|o| format!("{} {}", o.method, o.path))
+}
+
+/// `text` with every `` `operation/id` `` replaced by its endpoint, and
+/// advice meant for Rust code (`(use .query())`) left out.
+fn speak_of_endpoints(text: &str, raw: Option<&str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('`') {
+        let Some(len) = rest[open + 1..].find('`') else { break };
+        let name = &rest[open + 1..open + 1 + len];
+        out.push_str(&rest[..open]);
+        match (name, raw) {
+            ("raw", Some(endpoint)) => out.push_str(endpoint),
+            ("raw", None) => out.push_str("the request"),
+            _ => match endpoint_of(name) {
+                Some(endpoint) => out.push_str(&endpoint),
+                None => out.push_str(&rest[open..open + len + 2]),
+            },
+        }
+        rest = &rest[open + len + 2..];
+    }
+    out.push_str(rest);
+    for advice in [" (use .query())", " (use .query)"] {
+        out = out.replace(advice, "");
+    }
+    out
+}
+
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => exit::USAGE,
             CliError::Auth(_) => exit::AUTH,
             CliError::Local(_) => exit::API,
-            CliError::Sdk(e) => match e {
+            CliError::Pipe => exit::OK,
+            CliError::Sdk(e) | CliError::Call { error: e, .. } => match e {
+                _ if is_broken_pipe(e) => exit::OK,
                 Error::NotAuthenticated | Error::ReauthorizationRequired(_) | Error::TokenExpired | Error::OAuth(_) => {
                     exit::AUTH
                 }
@@ -71,6 +142,11 @@ impl CliError {
         }
     }
 
+    /// Whether nothing should be said (a closed pipe).
+    pub fn is_quiet(&self) -> bool {
+        self.exit_code() == exit::OK
+    }
+
     /// One line: the error and its causes, control characters escaped (the
     /// text may come from a server), at most [`MAX_MESSAGE_CHARS`] long.
     pub fn message(&self) -> String {
@@ -81,44 +157,83 @@ impl CliError {
     fn raw_message(&self) -> String {
         match self {
             CliError::Usage(m) | CliError::Auth(m) | CliError::Local(m) => m.clone(),
-            CliError::Sdk(e) => {
-                let mut msg = e.to_string();
-                let mut source = std::error::Error::source(e);
-                while let Some(s) = source {
-                    msg.push_str(": ");
-                    msg.push_str(&s.to_string());
-                    source = s.source();
-                }
-                if let Some(body) = e.api().and_then(|a| a.body.as_deref()) {
-                    let short: String = body.chars().take(200).collect::<String>().replace('\n', " ");
-                    msg.push_str(&format!(" (body: {short})"));
-                }
-                msg
-            }
+            CliError::Pipe => "the output was closed".into(),
+            CliError::Sdk(e) => describe(e, None),
+            CliError::Call { endpoint, error } => describe(error, Some(endpoint)),
         }
     }
 
-    pub fn hint(&self) -> Option<&'static str> {
-        if let CliError::Sdk(Error::MissingScopes { .. }) = self {
-            return Some("log in with that scope: `pinterest auth login --scopes ...`");
+    /// Pinterest's error body (`{"code", "message"}`), for `--json` output.
+    pub fn api_body(&self) -> Option<Value> {
+        let api = sdk(self)?.api()?;
+        if api.code.is_none() && api.message.is_none() {
+            return None;
         }
-        if let CliError::Sdk(Error::NotInSandbox { .. }) = self {
-            return Some("Pinterest's sandbox does not serve it; drop --sandbox");
+        Some(serde_json::json!({"code": api.code, "message": api.message}))
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match sdk(self) {
+            Some(Error::MissingScopes { .. }) => {
+                return Some("log in with that scope: `pinterest auth login --scopes ...`".into());
+            }
+            Some(Error::NotInSandbox { .. }) => {
+                return Some("Pinterest's sandbox does not serve it; drop --sandbox".into());
+            }
+            _ => {}
         }
         match self.exit_code() {
-            exit::AUTH => Some("run `pinterest auth login`"),
-            exit::NETWORK => Some("check the network, or PINTEREST_API_URI"),
-            _ => match self {
-                CliError::Sdk(e) if e.api().is_some_and(|a| a.status == http::StatusCode::FORBIDDEN) => {
-                    Some("the login lacks a scope: `pinterest auth login --scopes ...`")
+            exit::AUTH => Some("run `pinterest auth login`".into()),
+            exit::NETWORK => Some(match API_ORIGIN.get() {
+                Some(origin) => format!("check the network and the API address {origin}"),
+                None => "check the network".into(),
+            }),
+            _ => match sdk(self).and_then(Error::api).map(|a| a.status) {
+                Some(http::StatusCode::FORBIDDEN) => {
+                    Some("the login may lack a scope: `pinterest auth login --scopes ...`".into())
                 }
-                CliError::Sdk(e) if e.api().is_some_and(|a| a.status == http::StatusCode::TOO_MANY_REQUESTS) => {
-                    Some("rate limited: wait and try again")
-                }
+                Some(http::StatusCode::TOO_MANY_REQUESTS) => Some("rate limited: wait and try again".into()),
                 _ => None,
             },
         }
     }
+}
+
+/// An SDK error in the CLI's words: the endpoint rather than the
+/// operation id, Pinterest's status, code and message, the causes.
+fn describe(e: &Error, endpoint: Option<&str>) -> String {
+    if let Some(api) = e.api() {
+        let endpoint = match (api.operation, endpoint) {
+            (_, Some(ep)) => ep.to_owned(),
+            (op, None) => endpoint_of(op).unwrap_or_else(|| "the request".into()),
+        };
+        let mut msg = format!("{endpoint}: HTTP {}", api.status);
+        if let Some(m) = api.message.as_deref().or(api.oauth_error.as_deref()) {
+            msg.push_str(&format!(": {}", bounded(m, pinterest_sdk::ApiError::DISPLAYED_MESSAGE_CHARS)));
+        }
+        if let Some(code) = api.code {
+            msg.push_str(&format!(" (Pinterest code {code}"));
+            match &api.request_id {
+                Some(rid) => msg.push_str(&format!(", request id {})", bounded(rid, 100))),
+                None => msg.push(')'),
+            }
+        } else if let Some(rid) = &api.request_id {
+            msg.push_str(&format!(" (request id {})", bounded(rid, 100)));
+        }
+        if let Some(body) = api.body.as_deref() {
+            let short: String = body.chars().take(200).collect::<String>().replace('\n', " ");
+            msg.push_str(&format!(" (body: {short})"));
+        }
+        return msg;
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    speak_of_endpoints(&msg, endpoint)
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
@@ -180,74 +295,243 @@ pub fn json_text(v: &Value, pretty: bool) -> CliResult<String> {
     Ok(out)
 }
 
-/// How results are printed.
-#[derive(Debug, Clone, Copy)]
+/// How results are printed: the format, colour, and whether notes and
+/// progress are wanted.
+#[derive(Debug, Clone, Default)]
 pub struct Out {
+    /// JSON (asked for, or stdout is not a terminal) rather than tables.
     pub json: bool,
+    /// `--json=a,b`: only these fields.
+    pub fields: Option<Vec<String>>,
+    /// `--jq EXPR`.
+    pub jq: Option<Jq>,
+    /// `--quiet`: results only.
+    pub quiet: bool,
+    /// Colour on stdout.
+    pub color: bool,
+    /// Colour on stderr.
+    pub err_color: bool,
+    /// Progress bars and prompts may be drawn (stderr is a terminal, not quiet).
+    pub progress: bool,
+    /// Columns of the terminal stdout is on.
+    pub width: usize,
+}
+
+/// Whether colour is off by the environment (`NO_COLOR` set and not empty).
+fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 impl Out {
-    pub fn new(force_json: bool) -> Self {
-        Out { json: force_json || !std::io::stdout().is_terminal() }
+    /// From the global flags.
+    pub fn new(json: Option<&str>, jq: Option<&str>, quiet: bool, no_color: bool) -> CliResult<Self> {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let stderr_tty = std::io::stderr().is_terminal();
+        let fields = json
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| f.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
+        let jq = jq.map(Jq::new).transpose()?;
+        let color_ok = !no_color && !no_color_env();
+        Ok(Out {
+            json: json.is_some() || jq.is_some() || !stdout_tty,
+            fields,
+            jq,
+            quiet,
+            color: color_ok && stdout_tty,
+            err_color: color_ok && stderr_tty,
+            progress: stderr_tty && !quiet,
+            width: table::terminal_width(),
+        })
     }
 
-    /// Prints a value: JSON, or a table of `columns` (a list) / key-value
-    /// lines (an object) on a terminal.
-    pub fn value(&self, v: &Value, columns: &[&str]) -> CliResult {
-        let mut stdout = std::io::stdout().lock();
-        let text = if self.json { json_text(v, true)? } else { render(v, columns) };
-        writeln!(stdout, "{text}").map_err(|e| CliError::Local(e.to_string()))
+    /// Prints a value: JSON, or (on a terminal) `key.path  value` lines
+    /// for an object.
+    pub fn value(&self, v: &Value) -> CliResult {
+        if self.json {
+            return self.json_out(v);
+        }
+        let text = table::key_paths(v, self.width, self.color);
+        write_out(&format!("{text}\n"))
+    }
+
+    /// `v` as JSON whatever the terminal (`pinterest api`), through the
+    /// field selection and `--jq`.
+    pub fn json_value(&self, v: &Value) -> CliResult {
+        self.json_out(v)
+    }
+
+    /// `v` as one line of JSON (an item of `api --paginate`), through the
+    /// field selection and `--jq`.
+    pub fn json_line(&self, v: &Value) -> CliResult {
+        self.json_print(v, false)
+    }
+
+    fn json_out(&self, v: &Value) -> CliResult {
+        self.json_print(v, true)
+    }
+
+    /// JSON through the field selection and `--jq`.
+    fn json_print(&self, v: &Value, pretty: bool) -> CliResult {
+        let v = self.select(v);
+        match &self.jq {
+            None => write_out(&format!("{}\n", json_text(&v, pretty)?)),
+            Some(jq) => {
+                let mut text = String::new();
+                for out in jq.run(&v)? {
+                    match &out {
+                        Value::String(s) => text.push_str(&terminal_safe_lines(s)),
+                        other => text.push_str(&json_text(other, pretty)?),
+                    }
+                    text.push('\n');
+                }
+                write_out(&text)
+            }
+        }
+    }
+
+    /// `v` with only the `--json=` fields (of each item, for a list).
+    fn select(&self, v: &Value) -> Value {
+        let Some(fields) = &self.fields else { return v.clone() };
+        let pick = |o: &Value| match o {
+            Value::Object(map) => {
+                Value::Object(fields.iter().map(|f| (f.clone(), map.get(f).cloned().unwrap_or(Value::Null))).collect())
+            }
+            other => other.clone(),
+        };
+        match v {
+            Value::Array(items) => Value::Array(items.iter().map(pick).collect()),
+            other => pick(other),
+        }
+    }
+
+    /// A list printed as its pages arrive.
+    pub fn list(&self, columns: &'static [&'static str]) -> ListPrinter<'_> {
+        ListPrinter { out: self, columns, widths: None, count: 0, held: Vec::new() }
     }
 
     /// A line for people (on stderr when stdout is JSON, so scripts get
-    /// clean output), control characters but line feeds escaped.
-    pub fn note(&self, line: &str) {
+    /// clean output), control characters but line feeds escaped; nothing
+    /// with --quiet.
+    pub fn note(&self, line: &str) -> CliResult {
+        if self.quiet {
+            return Ok(());
+        }
         let line = terminal_safe_lines(line);
         if self.json {
-            eprintln!("{line}");
+            eprint_line(&line);
+            Ok(())
         } else {
-            println!("{line}");
+            write_out(&format!("{line}\n"))
         }
     }
-}
 
-/// A value as table text: strings as they are, other values as JSON;
-/// control characters escaped.
-fn cell(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => terminal_safe(s).into_owned(),
-        Some(other) => terminal_safe(&other.to_string()).into_owned(),
+    /// A line for people on stderr (a hint, a warning), unless --quiet.
+    pub fn tell(&self, line: &str) {
+        if !self.quiet {
+            eprint_line(&terminal_safe_lines(line));
+        }
+    }
+
+    /// Styled text for stderr: `style` when stderr takes colour.
+    pub fn err_paint(&self, text: &str, style: anstyle::Style) -> String {
+        if self.err_color { format!("{style}{text}{style:#}") } else { text.to_owned() }
     }
 }
 
-/// A table for lists, `key: value` lines for objects.
-pub fn render(v: &Value, columns: &[&str]) -> String {
-    match v {
-        Value::Array(items) => {
-            let mut table = comfy_table::Table::new();
-            table.load_preset(comfy_table::presets::NOTHING);
-            table.set_header(columns.iter().map(|c| c.to_uppercase()));
+/// Writes to stdout; a closed pipe is [`CliError::Pipe`] (a quiet exit 0).
+pub fn write_out(text: &str) -> CliResult {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| io_error(&e))
+}
+
+/// A write error: a closed pipe, or a local failure.
+pub fn io_error(e: &std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe { CliError::Pipe } else { CliError::Local(e.to_string()) }
+}
+
+/// A line on stderr; a failure to write it is ignored (nowhere to say so).
+pub fn eprint_line(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
+}
+
+/// Prints a list as its pages come: a table whose column widths the first
+/// page sets (cut to the terminal), or a JSON array written item by item.
+/// With `--jq`, the whole list is the filter's input, so it is held until
+/// the end.
+pub struct ListPrinter<'o> {
+    out: &'o Out,
+    columns: &'static [&'static str],
+    widths: Option<Vec<usize>>,
+    count: usize,
+    held: Vec<Value>,
+}
+
+impl ListPrinter<'_> {
+    /// Items printed so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Prints a page of items.
+    pub fn page(&mut self, items: &[Value]) -> CliResult {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let out = self.out;
+        if out.jq.is_some() {
+            self.held.extend(items.iter().cloned());
+            self.count += items.len();
+            return Ok(());
+        }
+        let mut text = String::new();
+        if out.json {
             for item in items {
-                table.add_row(columns.iter().map(|c| cell(item.get(*c))));
+                text.push_str(if self.count == 0 { "[\n" } else { ",\n" });
+                let item = json_text(&out.select(item), true)?;
+                for (i, line) in item.lines().enumerate() {
+                    if i > 0 {
+                        text.push('\n');
+                    }
+                    text.push_str("  ");
+                    text.push_str(line);
+                }
+                self.count += 1;
             }
-            table.to_string()
+        } else {
+            let rows: Vec<Vec<String>> =
+                items.iter().map(|item| self.columns.iter().map(|c| table::cell(c, item.get(*c))).collect()).collect();
+            if self.widths.is_none() {
+                let headers: Vec<String> = self.columns.iter().map(|c| c.to_uppercase()).collect();
+                let widths = table::fit(&headers, &rows, out.width);
+                text.push_str(&table::row(&headers, &widths, out.color));
+                self.widths = Some(widths);
+            }
+            if let Some(widths) = &self.widths {
+                for r in &rows {
+                    text.push_str(&table::row(r, widths, false));
+                }
+            }
+            self.count += items.len();
         }
-        Value::Object(map) => {
-            let width = map.keys().map(|k| terminal_safe(k).len()).max().unwrap_or(0);
-            map.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| format!("{:width$}  {}", terminal_safe(k), cell(Some(v))))
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        other => cell(Some(other)),
+        write_out(&text)
     }
-}
 
-/// Serializes an SDK value for printing.
-pub fn to_json<T: serde::Serialize>(v: &T) -> CliResult<Value> {
-    serde_json::to_value(v).map_err(|e| CliError::Local(e.to_string()))
+    /// Ends the list: the closing bracket, the jq output, or a note when
+    /// there was nothing.
+    pub fn finish(self, empty_note: &str) -> CliResult {
+        let out = self.out;
+        if out.jq.is_some() {
+            return out.json_out(&Value::Array(self.held));
+        }
+        if out.json {
+            return write_out(if self.count == 0 { "[]\n" } else { "\n]\n" });
+        }
+        if self.count == 0 {
+            return out.note(empty_note);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -259,7 +543,26 @@ mod tests {
         assert_eq!(CliError::Sdk(Error::NotAuthenticated).exit_code(), exit::AUTH);
         assert_eq!(CliError::Usage("x".into()).exit_code(), exit::USAGE);
         assert_eq!(CliError::Sdk(Error::Config("x".into())).exit_code(), exit::USAGE);
-        assert_eq!(CliError::Sdk(Error::NotAuthenticated).hint(), Some("run `pinterest auth login`"));
+        assert_eq!(CliError::Sdk(Error::NotAuthenticated).hint().as_deref(), Some("run `pinterest auth login`"));
+        assert_eq!(CliError::Pipe.exit_code(), exit::OK);
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let e = Error::ReportFile { reason: "cannot write".into(), source: Some(Box::new(pipe)) };
+        assert!(CliError::Sdk(e).is_quiet());
+    }
+
+    #[test]
+    fn errors_speak_of_endpoints_not_operation_ids() {
+        let text = speak_of_endpoints("`boards/get` gave up after 2s; `raw` failed (use .query())", Some("GET /x"));
+        assert_eq!(text, "GET /boards/{board_id} gave up after 2s; GET /x failed");
+        let api = pinterest_sdk::ApiError::from_response(
+            "boards/get",
+            http::StatusCode::NOT_FOUND,
+            &http::HeaderMap::new(),
+            br#"{"code":40,"message":"Board not found."}"#,
+        );
+        let e = CliError::Sdk(Error::Api(Box::new(api)));
+        assert_eq!(e.message(), "GET /boards/{board_id}: HTTP 404 Not Found: Board not found. (Pinterest code 40)");
+        assert_eq!(e.api_body(), Some(serde_json::json!({"code": 40, "message": "Board not found."})));
     }
 
     /// OSC (retitle), CSI (clear), C1 CSI, BEL, backspace, carriage return, DEL, NEL, NUL.
@@ -303,11 +606,11 @@ mod tests {
 
     #[test]
     fn tables_escape_cells_and_keys() {
-        let v = serde_json::json!([{"id": HOSTILE, "name": {"nested": HOSTILE}}]);
-        let t = render(&v, &["id", "name"]);
-        assert!(!has_controls(&t, &['\n']), "{t:?}");
-        assert!(t.contains("\\u{1b}]0;pwned"), "{t}");
-        let o = render(&serde_json::json!({HOSTILE: HOSTILE, "n": 1}), &[]);
+        let v = serde_json::json!({"id": HOSTILE, "name": {"nested": HOSTILE}});
+        let c = table::cell("name", v.get("name"));
+        assert!(!has_controls(&c, &[]), "{c:?}");
+        assert!(c.contains("\\u{1b}]0;pwned"), "{c}");
+        let o = table::key_paths(&serde_json::json!({HOSTILE: HOSTILE, "n": 1}), 200, false);
         assert!(!has_controls(&o, &['\n']), "{o:?}");
         assert_eq!(o.lines().count(), 2, "one line per key: {o}");
     }
@@ -325,11 +628,8 @@ mod tests {
     }
 
     #[test]
-    fn tables_and_objects() {
-        let v = serde_json::json!([{"id": "1", "name": "A"}, {"id": "2", "name": null}]);
-        let t = render(&v, &["id", "name"]);
-        assert!(t.contains("ID") && t.contains("NAME") && t.contains(" A"), "{t}");
-        let o = render(&serde_json::json!({"username": "ada", "x": null}), &[]);
+    fn objects_are_key_value_lines() {
+        let o = table::key_paths(&serde_json::json!({"username": "ada", "x": null}), 80, false);
         assert_eq!(o, "username  ada");
     }
 }

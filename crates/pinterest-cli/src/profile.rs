@@ -130,26 +130,43 @@ impl Profile {
     /// else the profile's, else production.
     pub fn config(&self) -> CliResult<Config> {
         if let Some(c) = &self.config_override {
+            crate::output::set_api_origin(c.api_base().as_str(), "the demo's emulator");
             return Ok(c.clone());
         }
         let stored = self.load_app()?;
         let mut config = Config::builder();
+        let mut origin = "Pinterest's default".to_owned();
         if self.sandbox {
             config = config.sandbox();
+            origin = "--sandbox".into();
         }
         if let Some(app) = &stored {
             if !self.sandbox {
                 config = config.api_base(app.api_base.as_str());
+                origin = format!("the login of profile `{}`", self.name);
             }
             config = config.oauth_authorize_url(app.oauth_authorize.as_str());
         }
         if let Some(api) = env("PINTEREST_API_URI") {
             config = config.api_host(&api);
+            origin = "PINTEREST_API_URI".into();
         }
         if let Some(oauth) = env("PINTEREST_OAUTH_URI") {
             config = config.oauth_host(&oauth);
         }
-        Ok(config.user_agent_suffix(concat!("pinterest-cli/", env!("CARGO_PKG_VERSION"))).build()?)
+        let config = config.user_agent_suffix(concat!("pinterest-cli/", env!("CARGO_PKG_VERSION"))).build()?;
+        crate::output::set_api_origin(config.api_base().as_str(), &origin);
+        Ok(config)
+    }
+
+    /// Whether `PINTEREST_ACCESS_TOKEN` is set (it then stands in for the stored login).
+    pub fn token_from_env(&self) -> bool {
+        self.config_override.is_none() && env("PINTEREST_ACCESS_TOKEN").is_some()
+    }
+
+    /// A client that sends `token` as it is (no refresh).
+    pub fn client_with(&self, token: AccessToken) -> CliResult<Client> {
+        Ok(Client::builder().config(self.config()?).access_token(token).build()?)
     }
 
     /// App id and secret: `PINTEREST_APP_ID` / `PINTEREST_APP_SECRET`, else
@@ -205,12 +222,11 @@ impl Profile {
     /// is known; else "not logged in".
     pub async fn client(&self) -> CliResult<Client> {
         let config = self.config()?;
-        if let Some(token) = env("PINTEREST_ACCESS_TOKEN") {
+        if let Some(token) = env("PINTEREST_ACCESS_TOKEN").filter(|_| self.config_override.is_none()) {
             return Ok(Client::builder().config(config).access_token(AccessToken::new(token)).build()?);
         }
-        let tokens = self.tokens().await?.ok_or_else(|| {
-            CliError::Auth(format!("not logged in (profile `{}`): run `pinterest auth login`", self.name))
-        })?;
+        let tokens =
+            self.tokens().await?.ok_or_else(|| CliError::Auth(format!("not logged in (profile `{}`)", self.name)))?;
         let app = self.app_credentials(false)?;
         match (&tokens.refresh_token, app) {
             (Some(_), Some(app)) => {

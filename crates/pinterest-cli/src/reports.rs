@@ -5,7 +5,6 @@
 //! notes and progress go to stderr, the spinner and the byte bar only when
 //! stderr is a terminal.
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,11 +19,11 @@ use pinterest_sdk::{Client, Error};
 use tokio::io::AsyncWriteExt as _;
 
 use crate::cli::{AdsCmd, ReportArgs, ReportFileFormat, ReportGranularity, ReportLevel};
-use crate::output::{CliError, CliResult, terminal_safe};
+use crate::output::{CliError, CliResult, Out, terminal_safe};
 
-pub async fn run(client: &Client, cmd: &AdsCmd) -> CliResult {
+pub async fn run(client: &Client, out: &Out, cmd: &AdsCmd) -> CliResult {
     match cmd {
-        AdsCmd::Report(args) => report(client, args).await,
+        AdsCmd::Report(args) => report(client, out, args).await,
     }
 }
 
@@ -95,7 +94,8 @@ fn range(args: &ReportArgs) -> CliResult<(NaiveDate, NaiveDate)> {
     Ok((start, end))
 }
 
-/// Names as Pinterest spells them: upper case, letters, digits and `_`.
+/// Names as Pinterest spells them: upper case, letters, digits and `_`
+/// (the values are checked against the spec's when the command is parsed).
 fn names(list: &[String], what: &str) -> CliResult<Vec<String>> {
     let names: Vec<String> = list.iter().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
     if let Some(bad) = names.iter().find(|c| !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
@@ -106,7 +106,7 @@ fn names(list: &[String], what: &str) -> CliResult<Vec<String>> {
 
 /// The first ad account the user owns (else the first they can use), said
 /// on stderr.
-async fn default_account(client: &Client) -> CliResult<String> {
+async fn default_account(client: &Client, out: &Out) -> CliResult<String> {
     let accounts: Vec<models::AdAccount> = client.ad_accounts().list().page_size(100).stream().try_collect().await?;
     let owns =
         |a: &&models::AdAccount| a.permissions.as_ref().is_some_and(|p| p.contains(&models::BusinessAccessRole::Owner));
@@ -118,15 +118,20 @@ async fn default_account(client: &Client) -> CliResult<String> {
         },
     };
     let name = account.name.as_deref().map(|n| format!(" ({})", terminal_safe(n))).unwrap_or_default();
-    eprintln!("Using ad account {}{name}, {how}; choose another with --ad-account.", terminal_safe(&account.id));
+    out.tell(&format!(
+        "Using ad account {}{name}, {how}; choose another with --ad-account.",
+        terminal_safe(&account.id)
+    ));
     Ok(account.id.clone())
 }
 
 /// The spinner while Pinterest builds the report, then a byte bar; drawn
-/// on stderr only when it is a terminal.
-fn progress() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    if std::io::stderr().is_terminal() {
+/// on stderr only when it is a terminal (and not with --quiet); cleared
+/// when dropped (a Ctrl-C).
+fn progress(out: &Out) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+        .with_finish(indicatif::ProgressFinish::AndClear);
+    if out.progress {
         bar.set_draw_target(ProgressDrawTarget::stderr());
     }
     bar.set_style(
@@ -159,7 +164,7 @@ fn on_event(bar: &ProgressBar, e: &ReportEvent) {
     }
 }
 
-async fn report(client: &Client, args: &ReportArgs) -> CliResult {
+async fn report(client: &Client, out: &Out, args: &ReportArgs) -> CliResult {
     let (start, end) = range(args)?;
     let columns = names(&args.columns, "column")?;
     if columns.is_empty() {
@@ -179,7 +184,7 @@ async fn report(client: &Client, args: &ReportArgs) -> CliResult {
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     let account = match &args.ad_account {
         Some(id) => id.clone(),
-        None => default_account(client).await?,
+        None => default_account(client, out).await?,
     };
     let job = match &args.token {
         // A report requested earlier: its format is sniffed from the file.
@@ -198,7 +203,7 @@ async fn report(client: &Client, args: &ReportArgs) -> CliResult {
             client.ad_accounts().report(&account, request.build().map_err(Error::from)?)
         }
     };
-    let bar = progress();
+    let bar = progress(out);
     let b = bar.clone();
     let job = job.poll_interval(args.poll_interval).timeout(args.timeout).on_event(move |e| on_event(&b, e));
     let saved = match output {
@@ -231,7 +236,12 @@ async fn report(client: &Client, args: &ReportArgs) -> CliResult {
         Err(e) => return Err(e.into()),
     };
     if let Some(path) = output {
-        eprintln!("Wrote {} ({} bytes) to {}.", saved.format, saved.bytes, terminal_safe(&path.display().to_string()));
+        out.tell(&format!(
+            "Wrote {} ({} bytes) to {}.",
+            saved.format,
+            saved.bytes,
+            terminal_safe(&path.display().to_string())
+        ));
     }
     Ok(())
 }
@@ -262,6 +272,9 @@ async fn save(path: &Path, job: pinterest_sdk::reports::ReportDownload<&Client>)
         .open(&temp)
         .await
         .map_err(|e| io(&format!("cannot create a file in {}", dir.display()), e))?;
+    // Removes the partial file however this ends, a Ctrl-C included (the
+    // future is then dropped mid-download).
+    let mut guard = PartFile(Some(temp.clone()));
     let written = async {
         let saved = job.download_to(&mut file).await?;
         file.flush().await.map_err(|e| io("cannot write the report", e))?;
@@ -275,10 +288,21 @@ async fn save(path: &Path, job: pinterest_sdk::reports::ReportDownload<&Client>)
         Ok(saved)
     }
     .await;
-    if written.is_err() {
-        let _ = tokio::fs::remove_file(&temp).await;
+    if written.is_ok() {
+        guard.0 = None;
     }
     written
+}
+
+/// A partial file, removed when dropped unless it was renamed into place.
+struct PartFile(Option<PathBuf>);
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 #[cfg(test)]

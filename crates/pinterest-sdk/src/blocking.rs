@@ -151,6 +151,16 @@ impl Client {
     pub fn execute_with_meta<O: Operation + Sync>(&self, op: &O) -> Result<crate::Response<O::Output>> {
         self.block_on(self.inner.execute_with_meta(op))
     }
+
+    /// Sends `op` and returns the body as JSON, as it came; see
+    /// [`crate::Client::execute_json`].
+    pub fn execute_json<O>(&self, op: &O) -> Result<crate::Response<serde_json::Value>>
+    where
+        O: Operation + Sync,
+        O::Output: serde::Serialize,
+    {
+        self.block_on(self.inner.execute_json(op))
+    }
 }
 
 /// An iterator over the pages of a paginated operation.

@@ -283,6 +283,34 @@ impl Client {
         Ok(Response { value, meta })
     }
 
+    /// Sends `op`, checks that the answer decodes as the operation's output,
+    /// and returns the body as JSON, as it came: fields this SDK does not
+    /// know and explicit `null`s included (what a command-line tool or a
+    /// proxy prints). An empty body is `null`. For an operation whose
+    /// answer holds a secret (a presigned link), the value is the decoded
+    /// output, serialized, so the secret stays redacted as it does there.
+    pub async fn execute_json<O>(&self, op: &O) -> Result<Response<serde_json::Value>>
+    where
+        O: Operation + Sync,
+        O::Output: serde::Serialize,
+    {
+        let (parts, body) = self.send_operation(op).await?;
+        let meta = ResponseMeta::new(op.id(), O::RATE_LIMIT_CATEGORY, parts.status, parts.headers.clone());
+        let status = parts.status;
+        let typed = O::from_response(http::Response::from_parts(parts, body.clone()))?;
+        let value = if O::SENSITIVE_RESPONSE {
+            serde_json::to_value(&typed)
+                .map_err(|e| Error::invalid(op.id(), format!("the answer cannot be shown as JSON: {e}")))?
+        } else if body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&body).map_err(|e| {
+                Error::Decode(Box::new(crate::error::DecodeError::new(op.id(), status, ".".into(), body, e)))
+            })?
+        };
+        Ok(Response { value, meta })
+    }
+
     /// Builds and sends `op`; the response's head and whole body.
     async fn send_operation<O: Operation + Sync>(&self, op: &O) -> Result<(http::response::Parts, Bytes)> {
         let request = op.to_request(self.inner.config.api_base())?;
