@@ -159,7 +159,7 @@ fn api_path(raw: &str) -> CliResult<String> {
         || path.chars().any(|c| c.is_control() || c.is_whitespace() || c == '#');
     if bad {
         return Err(CliError::Usage(format!(
-            "`{}` is not a path under /v5 (such as /boards or /boards/123/pins)",
+            "`{}` would leave the API base or is not a path; give one under /v5, such as /boards/123/pins",
             terminal_safe(raw)
         )));
     }

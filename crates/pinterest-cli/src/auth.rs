@@ -94,7 +94,10 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
         }
         let tokens = TokenSet::from_access_token(AccessToken::new(token));
         // Checked before it is stored: a mistyped token must not replace a good login.
-        if let Err(e) = profile.client_with(tokens.access_token.clone())?.user_account().get().send().await {
+        // A 403 is a token that works without the scope to read the account.
+        if let Err(e) = profile.client_with(tokens.access_token.clone())?.user_account().get().send().await
+            && e.status() != Some(http::StatusCode::FORBIDDEN)
+        {
             return Err(match e.status() {
                 Some(http::StatusCode::UNAUTHORIZED) => {
                     CliError::Auth("Pinterest refused the token; nothing was stored".into())
@@ -217,11 +220,16 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
         info["refresh_token"] = serde_json::json!(tokens.refresh_token.is_some());
         info["refresh_token_expires_at"] = serde_json::json!(tokens.refresh_token_expires_at);
     }
-    let checked = profile.client().await?.user_account().get().send().await;
+    // A 403 is a credential that works without the scope to read the account.
+    let checked = match profile.client().await?.user_account().get().send().await {
+        Ok(me) => Ok(me.username),
+        Err(e) if e.status() == Some(http::StatusCode::FORBIDDEN) => Ok(None),
+        Err(e) => Err(e),
+    };
     match &checked {
-        Ok(me) => {
+        Ok(user) => {
             info["valid"] = true.into();
-            info["user"] = serde_json::json!(me.username);
+            info["user"] = serde_json::json!(user);
         }
         Err(_) => info["valid"] = false.into(),
     }
@@ -245,10 +253,10 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
             format!("the stored login ({})", profile.token_path().display())
         };
         match &checked {
-            Ok(me) => lines.push(format!(
-                "{} Logged in as {}",
-                paint("✓", green),
-                me.username.as_deref().unwrap_or("(a user without a username)")
+            Ok(Some(user)) => lines.push(format!("{} Logged in as {user}", paint("✓", green))),
+            Ok(None) => lines.push(format!(
+                "{} Logged in (the user is not known: the token cannot read the account)",
+                paint("✓", green)
             )),
             Err(_) => lines.push(format!("{} The credential does not work", paint("✗", red))),
         }

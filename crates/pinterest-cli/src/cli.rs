@@ -308,8 +308,8 @@ pub enum MediaCmd {
         /// Cover image of the video Pin.
         #[arg(long)]
         cover_image_url: Option<String>,
-        /// Seconds between status polls.
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+        /// Seconds between status polls (0: poll without waiting).
+        #[arg(long, default_value_t = 2)]
         poll: u64,
     },
     /// Status of an upload.
@@ -404,10 +404,8 @@ pub struct ReportArgs {
         long,
         value_name = "COLUMNS",
         value_delimiter = ',',
-        ignore_case = true,
-        hide_possible_values = true,
         default_value = "SPEND_IN_DOLLAR,IMPRESSION_1,CLICKTHROUGH_1",
-        value_parser = PossibleValuesParser::new(models::ReportingColumnAsync::VALUES)
+        value_parser = parse_column
     )]
     pub columns: Vec<String>,
     /// The file's format.
@@ -514,6 +512,22 @@ Install:
 pub fn completion_install(shell: clap_complete::Shell) -> Option<&'static str> {
     let name = shell.to_string();
     COMPLETION_HELP.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).map(str::trim)
+}
+
+/// A report column of the spec (`ReportingColumnAsync`), any case. Too
+/// many to list in an error, so the error names a few.
+fn parse_column(s: &str) -> Result<String, String> {
+    let upper = s.trim().to_ascii_uppercase();
+    // An empty name (`--columns a,,b`) is dropped later.
+    if upper.is_empty() || models::ReportingColumnAsync::VALUES.contains(&upper.as_str()) {
+        return Ok(upper);
+    }
+    Err(format!(
+        "`{}` is not a report column; Pinterest's names are like SPEND_IN_DOLLAR, IMPRESSION_1, CLICKTHROUGH_1, CTR \
+         (all {} are in the spec's ReportingColumnAsync)",
+        s.escape_debug(),
+        models::ReportingColumnAsync::VALUES.len()
+    ))
 }
 
 /// A date as `YYYY-MM-DD`.

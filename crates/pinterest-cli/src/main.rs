@@ -128,7 +128,7 @@ fn report(e: &CliError, out: &Out) -> i32 {
     if e.is_quiet() {
         return e.exit_code();
     }
-    if out.json
+    if out.json_asked
         && let Some(body) = e.api_body()
         && let Ok(text) = output::json_text(&body, true)
     {

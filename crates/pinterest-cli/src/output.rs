@@ -169,7 +169,10 @@ impl CliError {
         if api.code.is_none() && api.message.is_none() {
             return None;
         }
-        Some(serde_json::json!({"code": api.code, "message": api.message}))
+        // Bounded like the rest of what is printed: a hostile server's
+        // megabytes stay out of a script's input.
+        let message = api.message.as_deref().map(|m| bounded(m, MAX_BODY_MESSAGE_CHARS).into_owned());
+        Some(serde_json::json!({"code": api.code, "message": message}))
     }
 
     pub fn hint(&self) -> Option<String> {
@@ -241,6 +244,9 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 /// The longest error message printed, in characters (after escaping).
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
+/// The longest message of an error body printed as JSON, in characters.
+pub const MAX_BODY_MESSAGE_CHARS: usize = 4000;
+
 /// `text` with every control character (C0, DEL, C1) and the bidirectional
 /// overrides written as Rust escapes (`\u{1b}`, `\u{9b}`, `\u{202e}`), so it
 /// cannot drive a terminal or reorder what is shown. Borrowed when there is
@@ -301,6 +307,8 @@ pub fn json_text(v: &Value, pretty: bool) -> CliResult<String> {
 pub struct Out {
     /// JSON (asked for, or stdout is not a terminal) rather than tables.
     pub json: bool,
+    /// JSON was asked for (`--json`, `--jq`): API error bodies go to stdout too.
+    pub json_asked: bool,
     /// `--json=a,b`: only these fields.
     pub fields: Option<Vec<String>>,
     /// `--jq EXPR`.
@@ -334,6 +342,7 @@ impl Out {
         let color_ok = !no_color && !no_color_env();
         Ok(Out {
             json: json.is_some() || jq.is_some() || !stdout_tty,
+            json_asked: json.is_some() || jq.is_some(),
             fields,
             jq,
             quiet,

@@ -204,10 +204,12 @@ fn bad_arguments_are_usage_errors() {
         (&["--level", "nope"], "possible values"),
         (&["--format", "xml"], "possible values"),
         (&["--poll-interval", "soon"], "duration"),
-        (&["--columns", "SPEND;DROP"], "not a column name"),
+        (&["--columns", "SPEND;DROP"], "not a report column"),
+        (&["--columns", "SPEND_IN_DOLARS"], "not a report column"),
+        (&["--targeting-types", "SHOE_SIZE"], "possible values"),
         (&["--columns", ","], "at least one column"),
         (&["--level", "campaign", "--targeting-types", "GENDER"], "*-targeting levels only"),
-        (&["--level", "campaign-targeting", "--targeting-types", "A,B,C,D,E,F"], "at most 5"),
+        (&["--level", "campaign-targeting", "--targeting-types", "GENDER,AGE_BUCKET,COUNTRY,REGION,GEO,LOCATION"], "at most 5"),
         (&["--token", "abc", "--level", "ad-group"], "cannot be used with"),
     ] {
         let out = env.cmd().args(["ads", "report", "--ad-account", "1"]).args(args).output().unwrap();

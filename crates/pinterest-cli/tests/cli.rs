@@ -211,10 +211,14 @@ fn browser_login_then_every_command() {
     let stats = env.json(&["analytics", "user", "--start", "2025-01-01", "--end", "2025-01-31", "--json"]);
     assert!(stats["all"].is_object());
 
+    // Destructive commands want --yes without a terminal to ask on.
     let out = env.run(&["pins", "delete", &pin_id]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --yes"));
+    let out = env.run(&["pins", "delete", &pin_id, "--yes"]);
     assert!(out.status.success());
-    assert!(env.run(&["sections", "delete", &board_id, &section_id]).status.success());
-    assert!(env.run(&["boards", "delete", &board_id]).status.success());
+    assert!(env.run(&["sections", "delete", &board_id, &section_id, "--yes"]).status.success());
+    assert!(env.run(&["boards", "delete", &board_id, "-y"]).status.success());
 
     let status = env.json(&["auth", "status", "--json"]);
     assert_eq!(status["user"], "emulator_user");
@@ -228,7 +232,9 @@ fn browser_login_then_every_command() {
     let out = env.run(&["me"]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("pinterest auth login") && err.lines().count() == 1, "{err}");
+    // Said once: the error, then the hint.
+    assert_eq!(err.matches("pinterest auth login").count(), 1, "{err}");
+    assert!(err.starts_with("error: not logged in") && err.lines().count() == 2, "{err}");
 }
 
 #[test]
@@ -591,7 +597,7 @@ fn auth_revoke_revokes_at_the_server_and_forgets() {
     let stored: Value = env.stored();
     let access = stored["access_token"].as_str().unwrap().to_owned();
     assert!(env.run(&["me"]).status.success());
-    let out = env.run(&["auth", "revoke"]);
+    let out = env.run(&["auth", "revoke", "--yes"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!env.token_file().exists(), "the token set is forgotten");
     assert!(env.emu().requests().iter().any(|r| r.operation.as_deref() == Some("token/revoke")));
@@ -894,7 +900,15 @@ fn server_text_with_terminal_escapes_is_escaped_and_bounded() {
             let out = run(api, args);
             let err: String = String::from_utf8_lossy(&out.stderr).chars().take(2000).collect();
             assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-            assert!(out.stdout.is_empty());
+            if args.contains(&"--json") && api == &errors[0] {
+                // With --json, Pinterest's error body goes to stdout too: escaped and bounded.
+                assert_no_raw_controls(&out.stdout, &format!("{args:?}"));
+                let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(body["code"], 1, "{body}");
+                assert!(out.stdout.len() < 32 * 1024, "{args:?}: {} bytes on stdout", out.stdout.len());
+            } else {
+                assert!(out.stdout.is_empty(), "{args:?}");
+            }
             assert_no_raw_controls(&out.stderr, &format!("{args:?}"));
             assert!(err.contains("\\u{1b}]0;pwned\\u{7}"), "{args:?}: the text is shown, escaped: {err}");
             assert!(out.stderr.len() < 8 * 1024, "{args:?}: {} bytes on stderr", out.stderr.len());
