@@ -282,6 +282,10 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
     }
     match checked {
         Ok(_) => Ok(()),
+        Err(e) if e.status() == Some(http::StatusCode::UNAUTHORIZED) => Err(CliError::Auth(format!(
+            "Pinterest refused {}",
+            if from_env { "PINTEREST_ACCESS_TOKEN" } else { "the stored login" }
+        ))),
         Err(e) => Err(e.into()),
     }
 }

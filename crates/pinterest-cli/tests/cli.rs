@@ -997,3 +997,327 @@ fn leftover_temporary_files_are_removed_on_the_next_run_and_on_logout() {
     assert!(env.run(&["auth", "logout"]).status.success());
     assert!(!tmp.exists(), "logout removed it");
 }
+
+// ---- Issue 14: the CLI's second edition, problem by problem (the
+// terminal-only parts are in tests/terminal.rs, in a pseudo-terminal).
+
+/// Logs in with a token of these scopes.
+fn logged_in(scopes: &[&str]) -> Env {
+    let env = env();
+    let token = env.emu().issue_token(scopes);
+    env.cmd().args(["auth", "login", "--with-token"]).write_stdin(token).assert().success();
+    env
+}
+
+const ALL_ORGANIC: &[&str] = &["pins:read", "pins:write", "boards:read", "boards:write", "user_accounts:read"];
+
+/// Adds `n` Pins to the first board, straight at the emulator.
+fn add_pins(env: &Env, n: usize) {
+    let token = env.emu().issue_token(ALL_ORGANIC);
+    let base = env.emu().base_url();
+    env.rt.block_on(async {
+        let http = reqwest::Client::new();
+        let boards = http.get(format!("{base}/v5/boards")).bearer_auth(&token).send().await.unwrap();
+        let boards: Value = serde_json::from_slice(&boards.bytes().await.unwrap()).unwrap();
+        let board = boards["items"][0]["id"].as_str().unwrap().to_owned();
+        for i in 0..n {
+            let body = serde_json::json!({
+                "board_id": board, "title": format!("Pin {i}"),
+                "media_source": {"source_type": "image_url", "url": "https://www.example.com/x.jpg"}
+            });
+            let r = http
+                .post(format!("{base}/v5/pins"))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&body).unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+        }
+    });
+}
+
+/// Problem 1: lists default to 30 items, take --limit N and --all, and
+/// print each page as it arrives.
+#[test]
+fn lists_stream_and_default_to_a_limit() {
+    let env = logged_in(ALL_ORGANIC);
+    add_pins(&env, 110);
+    // What the login sees (Pins on secret boards need another scope).
+    let total = String::from_utf8_lossy(&env.run(&["api", "GET", "/pins", "--paginate"]).stdout).lines().count();
+    assert!(total > 100, "two pages of 100: {total}");
+    assert_eq!(env.json(&["pins", "list"]).as_array().unwrap().len(), 30, "30 by default");
+    assert_eq!(env.json(&["pins", "list", "--limit", "45"]).as_array().unwrap().len(), 45);
+    assert_eq!(env.json(&["pins", "list", "-L", "2"]).as_array().unwrap().len(), 2);
+    assert_eq!(env.json(&["pins", "list", "--all"]).as_array().unwrap().len(), total);
+    let out = env.run(&["pins", "list", "--all", "--limit", "3"]);
+    assert_eq!(out.status.code(), Some(2), "--all and --limit conflict");
+
+    // Every page is held 3 s: the first rows are out while the second
+    // page is still on its way.
+    let mut hold = Fault::once("pins/list", FaultKind::Latency);
+    hold.count = Some(2);
+    hold.latency_ms = Some(3_000);
+    env.emu().add_fault(hold);
+    let mut child = env.std_cmd().args(["pins", "list", "--all"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert_eq!(first.trim(), "[", "a JSON array, streamed");
+    let mut item = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut item).unwrap();
+    assert!(item.trim_start().starts_with('{'), "{item}");
+    assert!(child.try_wait().unwrap().is_none(), "the first page was printed before the last arrived");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    let all: Value = serde_json::from_str(&format!("{first}{item}{rest}")).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), total, "the streamed array is whole JSON");
+}
+
+/// Problem 2: `--paginate` prints an answer that is not a list as it is.
+#[test]
+fn paginate_prints_objects_as_they_are() {
+    let env = logged_in(ALL_ORGANIC);
+    let out = env.run(&["api", "GET", "/user_account", "--paginate"]);
+    assert!(out.status.success());
+    let me: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(me["username"], "emulator_user");
+}
+
+/// Problem 3: the board is checked before the upload; a Pin that fails
+/// after the upload leaves the media id and the command that finishes.
+#[test]
+fn media_upload_checks_the_board_first_and_says_how_to_finish() {
+    let env = logged_in(ALL_ORGANIC);
+    let file = env.dir.path().join("clip.mp4");
+    std::fs::write(&file, b"not really a video").unwrap();
+    let media_before = env.emu().state().media.len();
+    let out = env.run(&["media", "upload", file.to_str().unwrap(), "--board", "999", "--poll", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("board 999 not found; nothing was uploaded"), "{err}");
+    assert_eq!(env.emu().state().media.len(), media_before, "nothing registered");
+
+    let board = env.json(&["boards", "create", "Videos"])["id"].as_str().unwrap().to_owned();
+    let mut fail = Fault::once("pins/create", FaultKind::ServerError);
+    fail.count = Some(5);
+    env.emu().add_fault(fail);
+    let out = env.run(&["media", "upload", file.to_str().unwrap(), "--board", &board, "--title", "A clip", "--poll", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let media = env.emu().state().media;
+    assert_eq!(media.len(), media_before + 1, "uploaded once");
+    let media_id = media.iter().find(|(id, _)| err.contains(id.as_str())).map(|(id, _)| id.clone()).unwrap();
+    let again = format!("pinterest pins create --board {board} --media-id {media_id} --title 'A clip'");
+    assert!(err.contains(&again), "{err}");
+    env.emu().clear_faults();
+    let pin = env.json(&["pins", "create", "--board", &board, "--media-id", &media_id, "--title", "A clip"]);
+    assert_eq!(pin["media"]["media_type"], "video", "{pin}");
+}
+
+/// Problem 4: a reader that closes the pipe early is not an error.
+#[test]
+fn a_closed_pipe_exits_quietly_with_0() {
+    let env = logged_in(ALL_ORGANIC);
+    add_pins(&env, 300);
+    for args in [&["api", "GET", "/pins", "--paginate"][..], &["pins", "list", "--all"]] {
+        let mut child = env.std_cmd().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// Problem 5 (SIGINT from outside; Ctrl-C on a terminal is in terminal.rs).
+#[cfg(unix)]
+#[test]
+fn sigint_cancels_a_login_with_130() {
+    let env = env();
+    let login = env.start_login(300, &[]);
+    let status = Command::new("kill").args(["-INT", &login.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = login.finish();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("Login cancelled") && !err.contains("no redirect came back"), "{err}");
+    assert!(!env.token_file().exists());
+}
+
+/// Problem 6: enum values, limits and dates are checked, by the CLI and by
+/// the emulator.
+#[test]
+fn values_are_validated() {
+    let env = logged_in(ALL_ORGANIC);
+    for (args, want) in [
+        (&["boards", "create", "X", "--privacy", "FOO"][..], "possible values: PUBLIC, PROTECTED, SECRET"),
+        (&["boards", "update", "1", "--privacy", "PROTECTED"], "possible values: PUBLIC, SECRET"),
+        (&["pins", "list", "--limit", "0"], "0 is not in 1.."),
+        (&["analytics", "user", "--start", "yesterday"], "YYYY-MM-DD"),
+        (&["analytics", "pin", "1", "--metrics", "IMPRESSION,LIKES"], "invalid value 'LIKES'"),
+    ] {
+        let out = env.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert!(env.emu().state().boards.values().all(|b| b["name"] != "X"), "nothing was created");
+    // Lower case is taken, and sent as Pinterest spells it.
+    let board = env.json(&["boards", "create", "Open", "--privacy", "protected"]);
+    assert_eq!(board["privacy"], "PROTECTED");
+    // The emulator refuses what the CLI would not send.
+    let out = env.run(&["api", "POST", "/boards", "-f", "name=X", "-f", "privacy=FOO"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("HTTP 400") && err.contains("`FOO` is not a valid value of `privacy`"), "{err}");
+    let help = String::from_utf8_lossy(&env.run(&["analytics", "user", "--help"]).stdout).into_owned();
+    assert!(help.contains("--start <YYYY-MM-DD>"), "{help}");
+}
+
+/// Problem 8: `auth status` names the credential in use, checks it, and
+/// fails when it does not work; `--with-token` checks before storing.
+#[test]
+fn auth_status_is_honest_about_the_credential() {
+    let env = logged_in(ALL_ORGANIC);
+    let status = env.json(&["auth", "status", "--json"]);
+    assert_eq!(status["credential"], "profile");
+    assert_eq!(status["valid"], true);
+    assert_eq!(status["user"], "emulator_user");
+    assert!(status["scopes"].is_array());
+
+    let out = env.cmd().args(["auth", "status", "--json"]).env("PINTEREST_ACCESS_TOKEN", "pina_bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["credential"], "environment");
+    assert_eq!(status["valid"], false);
+    assert!(status.get("expires_at").is_none(), "the stored login's expiry is not shown beside another token");
+
+    let before = env.stored();
+    let out = env.cmd().args(["auth", "login", "--with-token"]).write_stdin("pina_mistyped").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("refused the token; nothing was stored"), "{err}");
+    assert_eq!(env.stored(), before, "the good login is kept");
+    // A login says who logged in.
+    let token = env.emu().issue_token(ALL_ORGANIC);
+    let out = env.cmd().args(["auth", "login", "--with-token"]).write_stdin(token).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Logged in as emulator_user"));
+}
+
+/// Problem 9: errors speak of endpoints and flags, once, and `--json`
+/// puts Pinterest's error body on stdout.
+#[test]
+fn errors_speak_of_endpoints_and_flags() {
+    let env = logged_in(ALL_ORGANIC);
+    let out = env.run(&["boards", "get", "999"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.starts_with("error: GET /boards/{board_id}: HTTP 404 Not Found"), "{err}");
+    assert!(!err.contains("boards/get`") && out.stdout.is_empty(), "{err}");
+    let out = env.run(&["boards", "get", "999", "--json"]);
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(body["code"].is_number() && body["message"].is_string(), "{body}");
+    let out = env.run(&["api", "GET", "/boards/999"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("GET /boards/999: HTTP 404") && !err.contains("`raw`"), "{err}");
+    let out = env.run(&["api", "GET", "/boards", "-H", "X-Broken: a\u{7f}b"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("is not a header") && !err.contains("body"), "{err}");
+    // The network hint says where the address came from.
+    let gone = "http://127.0.0.1:9";
+    let out = env.cmd().args(["me"]).env("PINTEREST_API_URI", gone).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("(from PINTEREST_API_URI)"), "{err}");
+    let app_file = env.dir.path().join("default.app.json");
+    let mut app: Value = serde_json::from_slice(&std::fs::read(&app_file).unwrap()).unwrap();
+    app["api_base"] = format!("{gone}/v5").into();
+    std::fs::write(&app_file, serde_json::to_vec(&app).unwrap()).unwrap();
+    let out = env.cmd().args(["me"]).env_remove("PINTEREST_API_URI").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("from the login of profile `default`") && !err.contains("PINTEREST_API_URI"), "{err}");
+}
+
+/// Problem 10: the HTTP view, no colour in files, --quiet, consistent
+/// JSON, --jq and --json=FIELDS.
+#[test]
+fn logging_and_output_flags() {
+    let env = logged_in(ALL_ORGANIC);
+    for (args, var) in [(&["me", "-v"][..], None), (&["me"], Some("api"))] {
+        let mut cmd = env.cmd();
+        if let Some(v) = var {
+            cmd.env("PINTEREST_DEBUG", v);
+        }
+        let out = cmd.args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err.lines().find(|l| l.starts_with("* GET /v5/user_account")).unwrap_or_else(|| panic!("{err}"));
+        assert!(line.contains("→ 200 OK in ") && line.contains("ms (request id emu-"), "{line}");
+        assert!(!err.contains("pina_") && !err.contains('\u{1b}'), "no token, no colour in a file: {err}");
+    }
+    let out = env.run(&["me", "-vv"]);
+    assert!(!out.stderr.contains(&0x1b), "-vv into a file has no ANSI codes");
+
+    let board = env.json(&["boards", "create", "Short-lived"])["id"].as_str().unwrap().to_owned();
+    let out = env.run(&["boards", "delete", &board, "--yes", "--quiet"]);
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(), "--quiet says nothing");
+
+    let refreshed = env.json(&["auth", "status", "--json"]);
+    assert!(refreshed["scopes"].is_array());
+    // Typed commands print what Pinterest sent, nulls included, as `api` does.
+    let pin_id = env.json(&["pins", "list", "--limit", "1"])[0]["id"].as_str().unwrap().to_owned();
+    let typed = env.json(&["pins", "get", &pin_id, "--json"]);
+    let raw = env.json(&["api", "GET", &format!("/pins/{pin_id}")]);
+    assert_eq!(typed, raw);
+    assert!(typed.as_object().unwrap().values().any(Value::is_null), "{typed}");
+
+    let out = env.run(&["boards", "list", "--jq", ".[].name"]);
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    assert!(!names.is_empty() && names.iter().all(|n| !n.starts_with('"')), "{names:?}");
+    let picked = env.json(&["boards", "list", "--json=id,name"]);
+    for b in picked.as_array().unwrap() {
+        let keys: Vec<&String> = b.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["id", "name"], "{b}");
+    }
+    let out = env.run(&["me", "--jq", ".["]);
+    assert_eq!(out.status.code(), Some(2), "a bad expression is a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--jq"));
+}
+
+/// `api -f key[sub]=v` nests objects as `gh api -f` does.
+#[test]
+fn api_fields_nest() {
+    let env = logged_in(ALL_ORGANIC);
+    let board = env.json(&["boards", "create", "Nested"])["id"].as_str().unwrap().to_owned();
+    let pin = env.json(&[
+        "api",
+        "POST",
+        "/pins",
+        "-f",
+        &format!("board_id={board}"),
+        "-f",
+        "media_source[source_type]=image_url",
+        "-f",
+        "media_source[url]=https://www.example.com/n.jpg",
+        "-F",
+        "title=Nested",
+    ]);
+    assert_eq!(pin["board_id"], board.as_str(), "{pin}");
+    assert_eq!(pin["title"], "Nested");
+}
+
+/// `completions` says how to install them.
+#[test]
+fn completions_help_says_how_to_install() {
+    let env = env();
+    let help = String::from_utf8_lossy(&env.run(&["completions", "--help"]).stdout).into_owned();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(shell) && l.contains("pinterest completions")), "{help}");
+    }
+}
