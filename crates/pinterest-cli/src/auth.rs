@@ -52,7 +52,11 @@ pub async fn run_with(profile: &Profile, out: &Out, cmd: &AuthCmd, opener: Opene
                 Some(name) => format!("Logged in as {name}"),
                 None => "Logged in".to_owned(),
             };
-            out.note(&format!("{who} (profile `{}`, scopes {}).", profile.name, tokens.scope_string()))
+            let scopes = match tokens.scope_string() {
+                s if s.is_empty() => String::new(),
+                s => format!(", scopes {s}"),
+            };
+            out.note(&format!("{who} (profile `{}`{scopes}).", profile.name))
         }
         AuthCmd::Status => status(profile, out).await,
         AuthCmd::Refresh => refresh(profile, out).await,
@@ -236,9 +240,11 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
     if out.json {
         out.value(&info)?;
     } else {
+        // Built from escaped parts, then coloured: printed with `say`.
+        let safe = |t: &str| crate::output::terminal_safe(t).into_owned();
         let mut lines = Vec::new();
-        let api = config.api_base().as_str().to_owned();
-        lines.push(format!("Profile `{}` · {api}", profile.name));
+        let api = safe(config.api_base().as_str());
+        lines.push(format!("Profile `{}` · {api}", safe(&profile.name)));
         let green = anstyle::AnsiColor::Green.on_default().bold();
         let red = anstyle::AnsiColor::Red.on_default().bold();
         let paint = |t: &str, s: anstyle::Style| if out.color { format!("{s}{t}{s:#}") } else { t.to_owned() };
@@ -250,10 +256,10 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
             };
             format!("PINTEREST_ACCESS_TOKEN from the environment{unused}")
         } else {
-            format!("the stored login ({})", profile.token_path().display())
+            format!("the stored login ({})", safe(&profile.token_path().display().to_string()))
         };
         match &checked {
-            Ok(Some(user)) => lines.push(format!("{} Logged in as {user}", paint("✓", green))),
+            Ok(Some(user)) => lines.push(format!("{} Logged in as {}", paint("✓", green), safe(user))),
             Ok(None) => lines.push(format!(
                 "{} Logged in (the user is not known: the token cannot read the account)",
                 paint("✓", green)
@@ -262,10 +268,11 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
         }
         lines.push(format!("  Credential:     {credential}"));
         if let Some(tokens) = in_use {
-            lines.push(format!(
-                "  Scopes:         {}",
-                tokens.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ));
+            let scopes = match tokens.scopes.iter().map(|s| safe(s.as_str())).collect::<Vec<_>>().join(", ") {
+                s if s.is_empty() => "not known (a token given with --with-token)".to_owned(),
+                s => s,
+            };
+            lines.push(format!("  Scopes:         {scopes}"));
             let when = |t: Option<u64>| match t.and_then(|t| i64::try_from(t).ok()) {
                 Some(t) if t <= now => format!("expired {}", crate::table::local_time(t, now)),
                 Some(t) => format!("expires {}", crate::table::local_time(t, now)),
@@ -278,14 +285,20 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
             };
             lines.push(format!("  Refresh token:  {refresh}"));
         }
-        out.note(&lines.join("\n"))?;
+        out.say(&lines.join("\n"))?;
     }
     match checked {
         Ok(_) => Ok(()),
-        Err(e) if e.status() == Some(http::StatusCode::UNAUTHORIZED) => Err(CliError::Auth(format!(
-            "Pinterest refused {}",
-            if from_env { "PINTEREST_ACCESS_TOKEN" } else { "the stored login" }
-        ))),
+        Err(e) if e.status() == Some(http::StatusCode::UNAUTHORIZED) => {
+            Err(CliError::Auth(match (from_env, &stored) {
+                (true, Some(_)) => format!(
+                    "Pinterest refused PINTEREST_ACCESS_TOKEN; unset it to use the stored login of profile `{}`",
+                    profile.name
+                ),
+                (true, None) => "Pinterest refused PINTEREST_ACCESS_TOKEN".to_owned(),
+                (false, _) => "Pinterest refused the stored login".to_owned(),
+            }))
+        }
         Err(e) => Err(e.into()),
     }
 }

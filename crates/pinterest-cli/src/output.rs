@@ -434,6 +434,21 @@ impl Out {
         }
     }
 
+    /// Text for people that is already terminal-safe (its server parts
+    /// escaped by the caller) and may hold this program's own colours:
+    /// like [`Out::note`], without escaping.
+    pub fn say(&self, text: &str) -> CliResult {
+        if self.quiet {
+            return Ok(());
+        }
+        if self.json {
+            eprint_line(text);
+            Ok(())
+        } else {
+            write_out(&format!("{text}\n"))
+        }
+    }
+
     /// A line for people on stderr (a hint, a warning), unless --quiet.
     pub fn tell(&self, line: &str) {
         if !self.quiet {

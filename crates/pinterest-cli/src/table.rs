@@ -69,18 +69,24 @@ pub fn fit(headers: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize>
         *w = (*w).min(MAX_COLUMN);
     }
     let line = |ws: &[usize]| ws.iter().sum::<usize>() + GAP * ws.len().saturating_sub(1);
-    // Ids are what a next command needs: they are cut last.
-    let is_id = |h: &String| {
+    // Free text is cut first, times next; ids, what a next command needs, last.
+    let rank = |h: &String| {
         let h = h.to_ascii_lowercase();
-        h == "id" || h.ends_with("_id")
+        if h == "id" || h.ends_with("_id") {
+            2
+        } else if is_time_key(&h) {
+            1
+        } else {
+            0
+        }
     };
-    for ids_too in [false, true] {
+    for level in 0..=2 {
         while line(&widths) > total {
             let widest = widths
                 .iter()
                 .copied()
                 .enumerate()
-                .filter(|(i, w)| *w > MIN_COLUMN && (ids_too || !headers.get(*i).is_some_and(is_id)))
+                .filter(|(i, w)| *w > MIN_COLUMN && headers.get(*i).is_some_and(|h| rank(h) <= level))
                 .max_by_key(|(_, w)| *w);
             let Some((i, w)) = widest else { break };
             widths[i] = w - 1;

@@ -209,7 +209,10 @@ fn bad_arguments_are_usage_errors() {
         (&["--targeting-types", "SHOE_SIZE"], "possible values"),
         (&["--columns", ","], "at least one column"),
         (&["--level", "campaign", "--targeting-types", "GENDER"], "*-targeting levels only"),
-        (&["--level", "campaign-targeting", "--targeting-types", "GENDER,AGE_BUCKET,COUNTRY,REGION,GEO,LOCATION"], "at most 5"),
+        (
+            &["--level", "campaign-targeting", "--targeting-types", "GENDER,AGE_BUCKET,COUNTRY,REGION,GEO,LOCATION"],
+            "at most 5",
+        ),
         (&["--token", "abc", "--level", "ad-group"], "cannot be used with"),
     ] {
         let out = env.cmd().args(["ads", "report", "--ad-account", "1"]).args(args).output().unwrap();

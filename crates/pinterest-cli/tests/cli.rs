@@ -1104,7 +1104,8 @@ fn media_upload_checks_the_board_first_and_says_how_to_finish() {
     let mut fail = Fault::once("pins/create", FaultKind::ServerError);
     fail.count = Some(5);
     env.emu().add_fault(fail);
-    let out = env.run(&["media", "upload", file.to_str().unwrap(), "--board", &board, "--title", "A clip", "--poll", "0"]);
+    let out =
+        env.run(&["media", "upload", file.to_str().unwrap(), "--board", &board, "--title", "A clip", "--poll", "0"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     let media = env.emu().state().media;
@@ -1190,7 +1191,8 @@ fn auth_status_is_honest_about_the_credential() {
     assert_eq!(status["user"], "emulator_user");
     assert!(status["scopes"].is_array());
 
-    let out = env.cmd().args(["auth", "status", "--json"]).env("PINTEREST_ACCESS_TOKEN", "pina_bogus").output().unwrap();
+    let out =
+        env.cmd().args(["auth", "status", "--json"]).env("PINTEREST_ACCESS_TOKEN", "pina_bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status["credential"], "environment");
@@ -1318,6 +1320,9 @@ fn completions_help_says_how_to_install() {
     let env = env();
     let help = String::from_utf8_lossy(&env.run(&["completions", "--help"]).stdout).into_owned();
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        assert!(help.lines().any(|l| l.trim_start().starts_with(shell) && l.contains("pinterest completions")), "{help}");
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(shell) && l.contains("pinterest completions")),
+            "{help}"
+        );
     }
 }

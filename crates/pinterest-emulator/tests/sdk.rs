@@ -417,3 +417,23 @@ async fn upload(c: &Client, name: &str) -> pinterest_sdk::Result<pinterest_sdk::
     let source = VideoSource::bytes(bytes::Bytes::from_static(b"not really an mp4"), name);
     c.media().upload_video(source).poll_interval(Duration::from_millis(10)).send().await
 }
+
+/// `execute_json` gives the answer as Pinterest sent it (nulls and fields
+/// the SDK does not model included), after checking it against the
+/// operation's schema; a 4xx is the same typed error as `send`.
+#[tokio::test]
+async fn execute_json_keeps_the_answer_as_sent() {
+    let e = Emulator::builder().start().await.unwrap();
+    let token = AccessToken::new(e.issue_token(&["pins:read", "boards:read"]));
+    let c = client(&e, &token);
+    let pin = c.pins().list().send().await.unwrap().items.remove(0);
+    let raw: serde_json::Value = c.request(http::Method::GET, format!("/pins/{}", pin.id)).send().await.unwrap();
+    let got = c.execute_json(&c.pins().get(pin.id.as_str())).await.unwrap();
+    assert_eq!(got.meta.status, http::StatusCode::OK);
+    assert_eq!(got.value, raw);
+    assert!(got.value.as_object().unwrap().values().any(serde_json::Value::is_null), "{}", got.value);
+    let err = c.execute_json(&c.pins().get("999")).await.unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND));
+    assert_eq!(err.api().map(|a| a.operation), Some("pins/get"));
+    e.shutdown().await;
+}
