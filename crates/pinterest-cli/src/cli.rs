@@ -174,8 +174,9 @@ pub struct ApiArgs {
     /// The JSON request body from a file (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub input: Option<String>,
-    /// Follow bookmarks and print every item (one JSON value per line);
-    /// an answer that is not a list is printed as it is.
+    /// Follow bookmarks and print every item (one JSON value per line;
+    /// --jq and --json=FIELDS apply to each item); an answer that is not a
+    /// list is printed as it is.
     #[arg(long)]
     pub paginate: bool,
     /// An extra request header.

@@ -224,7 +224,9 @@ fn browser_login_then_every_command() {
     assert_eq!(status["user"], "emulator_user");
     assert_eq!(status["refresh_token"], true);
     let before: Value = env.stored();
-    assert_eq!(env.json(&["auth", "refresh", "--json"])["refreshed"], true);
+    let refreshed = env.json(&["auth", "refresh", "--json"]);
+    assert_eq!(refreshed["refreshed"], true);
+    assert!(refreshed["scopes"].is_array(), "scopes as in `auth status`: {refreshed}");
     let after: Value = env.stored();
     assert_ne!(before["refresh_token"], after["refresh_token"], "the rotated refresh token is stored");
 

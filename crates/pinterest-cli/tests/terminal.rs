@@ -139,19 +139,23 @@ impl Pty {
     /// and controlling terminal. A machine that cannot open one fails the test.
     fn spawn(cmd: Command) -> Pty {
         let shown = format!("{cmd:?}");
-        let mut session =
-            Session::spawn(cmd).unwrap_or_else(|e| panic!("cannot run {shown} on a pseudo-terminal: {e}"));
-        session.set_expect_timeout(Some(TIMEOUT));
+        let session = Session::spawn(cmd).unwrap_or_else(|e| panic!("cannot run {shown} on a pseudo-terminal: {e}"));
         assert!(session.get_process().isatty().unwrap(), "the session is on a pseudo-terminal");
         Pty { session, seen: Vec::new() }
     }
 
-    /// Runs `cmd` on a pseudo-terminal of `cols` x `rows`, set (by `stty`,
-    /// before the command starts) so the command never sees another size.
+    /// Runs the CLI with `args` on a pseudo-terminal of `cols` x `rows`,
+    /// so that it never sees another size. (`expectrl` sets 80 x 24 from
+    /// this side once the child has started, so a `stty` in the child could
+    /// be undone: the size is set here afterwards, and a shell waits for it
+    /// before it becomes the CLI.)
     fn spawn_sized(env: &Env, args: &[&str], cols: u16, rows: u16) -> Pty {
         let mut cmd = env.cmd_for("sh");
-        cmd.arg("-c").arg(format!("stty cols {cols} rows {rows} && exec \"$0\" \"$@\"")).arg(BIN).args(args);
-        Pty::spawn(cmd)
+        let script = format!(r#"until [ "$(stty size)" = "{rows} {cols}" ]; do sleep 0.01; done; exec "$0" "$@""#);
+        cmd.arg("-c").arg(script).arg(BIN).args(args);
+        let mut pty = Pty::spawn(cmd);
+        pty.session.get_process_mut().set_window_size(cols, rows).unwrap();
+        pty
     }
 
     fn text(&self) -> String {
@@ -159,8 +163,8 @@ impl Pty {
     }
 
     /// Waits for `needle` in the output; the text up to and with it.
-    /// (Polls with pauses: expectrl's own `expect` spins on a core while
-    /// it waits, and this machine has few.)
+    /// (Polls with pauses, [`TIMEOUT`] at most: expectrl's own `expect`
+    /// spins on a core while it waits, and test machines may have few.)
     fn expect<N: Needle>(&mut self, what: &str, needle: N) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
@@ -233,7 +237,8 @@ fn catches_sigint(pid: i32) -> bool {
         return true;
     };
     let caught = status.lines().find_map(|l| l.strip_prefix("SigCgt:")).unwrap().trim();
-    u64::from_str_radix(caught, 16).unwrap() & (1 << (2 - 1)) != 0
+    // Signal N is bit N - 1; SIGINT is 2.
+    u64::from_str_radix(caught, 16).unwrap() & (1 << 1) != 0
 }
 
 /// `text` without ANSI escape sequences (CSI, OSC and two-byte ones).
