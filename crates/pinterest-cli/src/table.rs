@@ -57,7 +57,9 @@ fn is_time_key(key: &str) -> bool {
 
 /// Column widths: each column as wide as its widest cell (at most
 /// [`MAX_COLUMN`]); while the row is wider than `total`, the widest column
-/// gives up a column, down to [`MIN_COLUMN`].
+/// gives up a column, down to [`MIN_COLUMN`]: free text first, then times;
+/// then columns other than ids are dropped (width 0) from the right; ids
+/// are cut last.
 pub fn fit(headers: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize> {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
     for row in rows {
@@ -68,7 +70,12 @@ pub fn fit(headers: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize>
     for w in &mut widths {
         *w = (*w).min(MAX_COLUMN);
     }
-    let line = |ws: &[usize]| ws.iter().sum::<usize>() + GAP * ws.len().saturating_sub(1);
+    let full = widths.clone();
+    // Dropped columns (width 0) take no gap either.
+    let line = |ws: &[usize]| {
+        let shown = ws.iter().filter(|w| **w > 0).count();
+        ws.iter().sum::<usize>() + GAP * shown.saturating_sub(1)
+    };
     // Free text is cut first, times next; ids, what a next command needs, last.
     let rank = |h: &String| {
         let h = h.to_ascii_lowercase();
@@ -81,6 +88,28 @@ pub fn fit(headers: &[String], rows: &[Vec<String>], total: usize) -> Vec<usize>
         }
     };
     for level in 0..=2 {
+        if level == 2 {
+            // Before an id is cut, the other columns go, from the right.
+            let mut dropped = false;
+            for i in (0..widths.len()).rev() {
+                if line(&widths) <= total {
+                    break;
+                }
+                if headers.get(i).is_some_and(|h| rank(h) < 2) {
+                    widths[i] = 0;
+                    dropped = true;
+                }
+            }
+            // What a dropped column freed goes back to the cut ones.
+            while dropped && line(&widths) < total {
+                let Some(i) =
+                    (0..widths.len()).filter(|&i| widths[i] > 0 && widths[i] < full[i]).min_by_key(|&i| widths[i])
+                else {
+                    break;
+                };
+                widths[i] += 1;
+            }
+        }
         while line(&widths) > total {
             let widest = widths
                 .iter()
@@ -115,12 +144,16 @@ pub fn cut(text: &str, width: usize) -> String {
 }
 
 /// One table line: cells cut and padded to their widths (the last not
-/// padded), bold when `bold`.
+/// padded, a column of width 0 left out), bold when `bold`.
 pub fn row(cells: &[String], widths: &[usize], bold: bool) -> String {
     let mut line = String::new();
+    let last = widths.iter().rposition(|w| *w > 0).unwrap_or(0);
     for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+        if *w == 0 {
+            continue;
+        }
         let text = cut(c, *w);
-        if i + 1 < widths.len() {
+        if i < last {
             let pad = w.saturating_sub(text.width()) + GAP;
             let _ = write!(line, "{text}{:pad$}", "");
         } else {
@@ -243,6 +276,10 @@ mod tests {
         let rows = vec![vec!["1".repeat(18), "2".repeat(18), "https://www.example.com/".repeat(3)]];
         let w = fit(&headers, &rows, 60);
         assert_eq!(&w[..2], &[18, 18], "{w:?}");
+        // Too narrow for both ids and the link: the link goes, the ids stay whole.
+        let w = fit(&headers, &rows, 40);
+        assert_eq!(w, [18, 18, 0], "{w:?}");
+        assert_eq!(row(&rows[0], &w, false), format!("{}  {}\n", "1".repeat(18), "2".repeat(18)));
         // Wide characters count two columns.
         assert_eq!(cut("日本語のボード", 7), "日本語…");
         assert_eq!(cut("short", 10), "short");
