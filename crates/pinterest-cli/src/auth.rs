@@ -80,10 +80,7 @@ async fn username(client: &pinterest_sdk::Client) -> Option<String> {
 }
 
 fn scopes_of(args: &LoginArgs) -> Vec<Scope> {
-    match &args.scopes {
-        Some(list) => Scope::split(list),
-        None => DEFAULT_SCOPES.to_vec(),
-    }
+    if args.scopes.is_empty() { DEFAULT_SCOPES.to_vec() } else { args.scopes.iter().map(|s| Scope::parse(s)).collect() }
 }
 
 /// Runs a login and stores its tokens in the profile.

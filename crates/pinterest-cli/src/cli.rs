@@ -132,8 +132,8 @@ pub enum AuthCmd {
 pub struct LoginArgs {
     /// Scopes, comma separated (default: user_accounts:read, pins:read, boards:read,
     /// pins:write, boards:write, pins:read_secret, boards:read_secret).
-    #[arg(long)]
-    pub scopes: Option<String>,
+    #[arg(long, value_delimiter = ',', value_parser = scope_names())]
+    pub scopes: Vec<String>,
     /// Port of the loopback redirect listener; `http://localhost:<port>/` must be
     /// a redirect URI of the app. The listener takes this port on both 127.0.0.1
     /// and ::1 (a browser may resolve `localhost` to either) and refuses to
@@ -513,6 +513,12 @@ Install:
 pub fn completion_install(shell: clap_complete::Shell) -> Option<&'static str> {
     let name = shell.to_string();
     COMPLETION_HELP.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).map(str::trim)
+}
+
+/// The OAuth scopes Pinterest knows, as clap values (checked, and offered
+/// by completion).
+fn scope_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(pinterest_sdk::oauth::Scope::ALL.iter().map(|s| s.as_str()))
 }
 
 /// A report column of the spec (`ReportingColumnAsync`), any case. Too

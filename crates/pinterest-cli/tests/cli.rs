@@ -1163,6 +1163,7 @@ fn values_are_validated() {
         (&["pins", "list", "--limit", "0"], "0 is not in 1.."),
         (&["analytics", "user", "--start", "yesterday"], "YYYY-MM-DD"),
         (&["analytics", "pin", "1", "--metrics", "IMPRESSION,LIKES"], "invalid value 'LIKES'"),
+        (&["auth", "login", "--scopes", "boards:read,boards:reed"], "invalid value 'boards:reed'"),
     ] {
         let out = env.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
