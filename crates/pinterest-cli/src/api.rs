@@ -3,7 +3,6 @@
 use std::io::Read as _;
 
 use http::Method;
-use pinterest_sdk::paginate::Cursor;
 use pinterest_sdk::{Client, RawRequest};
 use serde_json::{Map, Value};
 
@@ -238,23 +237,27 @@ pub async fn run(client: &Client, out: &Out, args: &ApiArgs) -> CliResult {
     }
     // Every item of every page, one JSON value per line; an answer that
     // is not a page of items is printed as it is.
-    let mut cursor = Cursor::new().with_limits(client.config().pagination());
-    while !cursor.is_finished() {
-        if let Some(problem) = cursor.take_problem() {
-            let pages = cursor.pages();
-            return Err(call(pinterest_sdk::Error::Pagination { operation: "raw", pages, problem }));
-        }
-        let Some(bookmark) = cursor.next_request() else { break };
-        let page = build(bookmark).send().await.map_err(call)?;
-        let Some(items) = page.get("items").and_then(Value::as_array) else {
-            return out.json_value(&page);
-        };
-        for item in items {
-            out.json_line(item)?;
-        }
-        cursor.advance_page(page.get("bookmark").and_then(Value::as_str).map(str::to_owned), items.len());
-    }
-    Ok(())
+    crate::resources::walk_pages(
+        client,
+        &endpoint,
+        |bookmark| {
+            let request = build(bookmark.as_deref());
+            async { request.send().await.map_err(call) }
+        },
+        |page| match page.get("items").and_then(Value::as_array) {
+            Some(items) => {
+                for item in items {
+                    out.json_line(item)?;
+                }
+                Ok(true)
+            }
+            None => {
+                out.json_value(page)?;
+                Ok(false)
+            }
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

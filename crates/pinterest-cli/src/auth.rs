@@ -48,9 +48,10 @@ pub async fn run_with(profile: &Profile, out: &Out, cmd: &AuthCmd, opener: Opene
         AuthCmd::Login(args) => {
             let opener = if args.no_browser { Opener::Print } else { opener };
             let tokens = login(profile, args, opener).await?;
-            let who = match username(&profile.client_with(tokens.access_token.clone())?).await {
-                Some(name) => format!("Logged in as {name}"),
-                None => "Logged in".to_owned(),
+            let client = profile.client_with(tokens.access_token.clone())?;
+            let who = match check(&client).await {
+                Ok(Some(name)) => format!("Logged in as {name}"),
+                _ => "Logged in".to_owned(),
             };
             let scopes = match tokens.scope_string() {
                 s if s.is_empty() => String::new(),
@@ -65,6 +66,9 @@ pub async fn run_with(profile: &Profile, out: &Out, cmd: &AuthCmd, opener: Opene
             out.note(&format!("Logged out of profile `{}`.", profile.name))
         }
         AuthCmd::Revoke(confirm) => {
+            if profile.tokens().await?.is_none() {
+                return Err(CliError::Auth(format!("not logged in (profile `{}`)", profile.name)));
+            }
             if must_ask(*confirm, "auth revoke")? {
                 ask(out, &format!("Revoke the login of profile `{}` at Pinterest and forget it?", profile.name))
                     .await?;
@@ -74,13 +78,26 @@ pub async fn run_with(profile: &Profile, out: &Out, cmd: &AuthCmd, opener: Opene
     }
 }
 
-/// The user a client acts for, if Pinterest says.
-async fn username(client: &pinterest_sdk::Client) -> Option<String> {
-    client.user_account().get().send().await.ok().and_then(|me| me.username)
+/// Checks a credential: `GET /user_account`. The user's name when it
+/// works; `None` when it works without the scope to read the account (a
+/// 403); the error otherwise (a 401 is Pinterest refusing it).
+async fn check(client: &pinterest_sdk::Client) -> Result<Option<String>, pinterest_sdk::Error> {
+    match client.user_account().get().send().await {
+        Ok(me) => Ok(me.username),
+        Err(e) if e.status() == Some(http::StatusCode::FORBIDDEN) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn refused(e: &pinterest_sdk::Error) -> bool {
+    e.status() == Some(http::StatusCode::UNAUTHORIZED)
 }
 
 fn scopes_of(args: &LoginArgs) -> Vec<Scope> {
-    if args.scopes.is_empty() { DEFAULT_SCOPES.to_vec() } else { args.scopes.iter().map(|s| Scope::parse(s)).collect() }
+    match &args.scopes {
+        Some(names) if !names.0.is_empty() => names.0.iter().map(|s| Scope::parse(s)).collect(),
+        _ => DEFAULT_SCOPES.to_vec(),
+    }
 }
 
 /// Runs a login and stores its tokens in the profile.
@@ -95,15 +112,11 @@ pub async fn login(profile: &Profile, args: &LoginArgs, opener: Opener) -> CliRe
         }
         let tokens = TokenSet::from_access_token(AccessToken::new(token));
         // Checked before it is stored: a mistyped token must not replace a good login.
-        // A 403 is a token that works without the scope to read the account.
-        if let Err(e) = profile.client_with(tokens.access_token.clone())?.user_account().get().send().await
-            && e.status() != Some(http::StatusCode::FORBIDDEN)
-        {
-            return Err(match e.status() {
-                Some(http::StatusCode::UNAUTHORIZED) => {
-                    CliError::Auth("Pinterest refused the token; nothing was stored".into())
-                }
-                _ => e.into(),
+        if let Err(e) = check(&profile.client_with(tokens.access_token.clone())?).await {
+            return Err(if refused(&e) {
+                CliError::Auth("Pinterest refused the token; nothing was stored".into())
+            } else {
+                e.into()
             });
         }
         profile.save_login(profile.app_credentials(false)?.as_ref(), &config, &tokens).await?;
@@ -221,30 +234,26 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
         info["refresh_token"] = serde_json::json!(tokens.refresh_token.is_some());
         info["refresh_token_expires_at"] = serde_json::json!(tokens.refresh_token_expires_at);
     }
-    // A 403 is a credential that works without the scope to read the account.
-    let checked = match profile.client().await?.user_account().get().send().await {
-        Ok(me) => Ok(me.username),
-        Err(e) if e.status() == Some(http::StatusCode::FORBIDDEN) => Ok(None),
-        Err(e) => Err(e),
-    };
+    let checked = check(&profile.client().await?).await;
     match &checked {
         Ok(user) => {
             info["valid"] = true.into();
             info["user"] = serde_json::json!(user);
         }
-        Err(_) => info["valid"] = false.into(),
+        // Refused; or not known (the network, Pinterest's 5xx).
+        Err(e) => info["valid"] = if refused(e) { false.into() } else { serde_json::Value::Null },
     }
     if out.json {
         out.value(&info)?;
     } else {
-        // Built from escaped parts, then coloured: printed with `say`.
+        // Built from escaped parts, then coloured; the result, so not
+        // silenced by --quiet.
         let safe = |t: &str| crate::output::terminal_safe(t).into_owned();
         let mut lines = Vec::new();
         let api = safe(config.api_base().as_str());
         lines.push(format!("Profile `{}` · {api}", safe(&profile.name)));
         let green = anstyle::AnsiColor::Green.on_default().bold();
         let red = anstyle::AnsiColor::Red.on_default().bold();
-        let paint = |t: &str, s: anstyle::Style| if out.color { format!("{s}{t}{s:#}") } else { t.to_owned() };
         let credential = if from_env {
             let unused = if stored.is_some() {
                 format!(" (the stored login of profile `{}` is not used while it is set)", profile.name)
@@ -256,12 +265,13 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
             format!("the stored login ({})", safe(&profile.token_path().display().to_string()))
         };
         match &checked {
-            Ok(Some(user)) => lines.push(format!("{} Logged in as {}", paint("✓", green), safe(user))),
+            Ok(Some(user)) => lines.push(format!("{} Logged in as {}", out.paint("✓", green), safe(user))),
             Ok(None) => lines.push(format!(
                 "{} Logged in (the user is not known: the token cannot read the account)",
-                paint("✓", green)
+                out.paint("✓", green)
             )),
-            Err(_) => lines.push(format!("{} The credential does not work", paint("✗", red))),
+            Err(e) if refused(e) => lines.push(format!("{} The credential does not work", out.paint("✗", red))),
+            Err(_) => lines.push(format!("{} The credential could not be checked", out.paint("?", red))),
         }
         lines.push(format!("  Credential:     {credential}"));
         if let Some(tokens) = in_use {
@@ -282,20 +292,18 @@ async fn status(profile: &Profile, out: &Out) -> CliResult {
             };
             lines.push(format!("  Refresh token:  {refresh}"));
         }
-        out.say(&lines.join("\n"))?;
+        crate::output::write_out(&format!("{}\n", lines.join("\n")))?;
     }
     match checked {
         Ok(_) => Ok(()),
-        Err(e) if e.status() == Some(http::StatusCode::UNAUTHORIZED) => {
-            Err(CliError::Auth(match (from_env, &stored) {
-                (true, Some(_)) => format!(
-                    "Pinterest refused PINTEREST_ACCESS_TOKEN; unset it to use the stored login of profile `{}`",
-                    profile.name
-                ),
-                (true, None) => "Pinterest refused PINTEREST_ACCESS_TOKEN".to_owned(),
-                (false, _) => "Pinterest refused the stored login".to_owned(),
-            }))
-        }
+        Err(e) if refused(&e) => Err(match (from_env, &stored) {
+            (true, Some(_)) => CliError::EnvToken(format!(
+                "Pinterest refused PINTEREST_ACCESS_TOKEN (while it is set, the stored login of profile `{}` is not used)",
+                profile.name
+            )),
+            (true, None) => CliError::EnvToken("Pinterest refused PINTEREST_ACCESS_TOKEN".to_owned()),
+            (false, _) => CliError::Auth("Pinterest refused the stored login".to_owned()),
+        }),
         Err(e) => Err(e.into()),
     }
 }

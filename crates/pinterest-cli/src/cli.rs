@@ -11,7 +11,7 @@ use pinterest_sdk::models;
 /// 1 API error, 2 usage, 3 authentication required, 4 network, 130
 /// cancelled (Ctrl-C). Output is a table on a terminal and JSON otherwise
 /// (or with --json). Set PINTEREST_DEBUG=api (or pass -v) to see every
-/// HTTP call on stderr.
+/// API call on stderr.
 #[derive(Debug, Parser)]
 #[command(name = "pinterest", version, propagate_version = true)]
 pub struct Cli {
@@ -35,7 +35,7 @@ pub struct Cli {
     /// No colour (also when NO_COLOR is set or the output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// More on stderr: -v every HTTP call (method, path, status, request
+    /// More on stderr: -v every API call (method, path, status, request
     /// id, time), -vv the SDK's debug log, -vvv everything. Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -132,8 +132,8 @@ pub enum AuthCmd {
 pub struct LoginArgs {
     /// Scopes, comma separated (default: user_accounts:read, pins:read, boards:read,
     /// pins:write, boards:write, pins:read_secret, boards:read_secret).
-    #[arg(long, value_delimiter = ',', value_parser = scope_names())]
-    pub scopes: Vec<String>,
+    #[arg(long, value_name = "SCOPES", value_parser = ScopeList)]
+    pub scopes: Option<ScopeNames>,
     /// Port of the loopback redirect listener; `http://localhost:<port>/` must be
     /// a redirect URI of the app. The listener takes this port on both 127.0.0.1
     /// and ::1 (a browser may resolve `localhost` to either) and refuses to
@@ -515,10 +515,46 @@ pub fn completion_install(shell: clap_complete::Shell) -> Option<&'static str> {
     COMPLETION_HELP.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).map(str::trim)
 }
 
-/// The OAuth scopes Pinterest knows, as clap values (checked, and offered
-/// by completion).
-fn scope_names() -> PossibleValuesParser {
-    PossibleValuesParser::new(pinterest_sdk::oauth::Scope::ALL.iter().map(|s| s.as_str()))
+/// The scope names of `--scopes`, checked.
+#[derive(Clone, Debug)]
+pub struct ScopeNames(pub Vec<String>);
+
+/// `--scopes`: names Pinterest knows, separated by commas or spaces
+/// (`"a, b"` works as `a,b` does); offered by completion.
+#[derive(Clone, Copy, Debug)]
+pub struct ScopeList;
+
+impl clap::builder::TypedValueParser for ScopeList {
+    type Value = ScopeNames;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<ScopeNames, clap::Error> {
+        let text = value.to_str().ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8).with_cmd(cmd))?;
+        let known = pinterest_sdk::oauth::Scope::ALL;
+        let mut out = Vec::new();
+        for name in text.split([',', ' ']).map(str::trim).filter(|n| !n.is_empty()) {
+            if !known.iter().any(|k| k.as_str() == name) {
+                let flag = arg.map(|a| a.get_id().to_string()).unwrap_or_default();
+                let names: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+                let message = format!(
+                    "invalid value '{}' for '--{flag}': the scopes are {}\n",
+                    name.escape_debug(),
+                    names.join(", ")
+                );
+                return Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd));
+            }
+            out.push(name.to_owned());
+        }
+        Ok(ScopeNames(out))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(pinterest_sdk::oauth::Scope::ALL.iter().map(|s| clap::builder::PossibleValue::new(s.as_str()))))
+    }
 }
 
 /// A report column of the spec (`ReportingColumnAsync`), any case. Too

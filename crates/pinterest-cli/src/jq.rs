@@ -11,25 +11,30 @@ use serde_json::Value;
 
 use crate::output::{CliError, CliResult, terminal_safe};
 
-/// A checked jq expression.
-#[derive(Debug, Clone)]
+/// A compiled jq expression.
 pub struct Jq {
-    code: String,
+    filter: jaq_core::Filter<data::JustLut<Val>>,
+}
+
+impl std::fmt::Debug for Jq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Jq")
+    }
 }
 
 fn defs() -> impl Iterator<Item = jaq_core::load::parse::Def<&'static str>> {
     jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs())
 }
 
-/// Why `code` does not load or compile, in a line.
-fn problem(code: &str) -> Option<String> {
+/// `code` compiled, or why it does not load or compile, in a line.
+fn compile(code: &str) -> Result<jaq_core::Filter<data::JustLut<Val>>, String> {
     let loader = Loader::new(defs());
     let arena = Arena::default();
     let modules = match loader.load(&arena, File { code, path: () }) {
         Ok(m) => m,
         Err(errors) => {
             let first = errors.into_iter().next().map(|(_, e)| e);
-            return Some(match first {
+            return Err(match first {
                 Some(jaq_core::load::Error::Parse(errs)) => match errs.first() {
                     Some((expect, found)) => format!("expected {} at `{}`", expect.as_str(), snippet(found)),
                     None => "cannot parse it".into(),
@@ -44,16 +49,12 @@ fn problem(code: &str) -> Option<String> {
         }
     };
     let funs = jaq_core::funs::<data::JustLut<Val>>().chain(jaq_std::funs()).chain(jaq_json::funs());
-    match Compiler::default().with_funs(funs).compile(modules) {
-        Ok(_) => None,
-        Err(errors) => {
-            let first = errors.into_iter().next().and_then(|(_, es)| es.into_iter().next());
-            Some(match first {
-                Some((name, undefined)) => format!("undefined {} `{}`", undefined.as_str(), snippet(name)),
-                None => "cannot compile it".into(),
-            })
+    Compiler::default().with_funs(funs).compile(modules).map_err(|errors| {
+        match errors.into_iter().next().and_then(|(_, es)| es.into_iter().next()) {
+            Some((name, undefined)) => format!("undefined {} `{}`", undefined.as_str(), snippet(name)),
+            None => "cannot compile it".into(),
         }
-    }
+    })
 }
 
 fn snippet(text: &str) -> String {
@@ -62,12 +63,9 @@ fn snippet(text: &str) -> String {
 }
 
 impl Jq {
-    /// Checks `code`: a usage error when it is not a jq expression.
+    /// Compiles `code`: a usage error when it is not a jq expression.
     pub fn new(code: &str) -> CliResult<Self> {
-        match problem(code) {
-            None => Ok(Jq { code: code.to_owned() }),
-            Some(why) => Err(CliError::Usage(format!("--jq: {why}"))),
-        }
+        compile(code).map(|filter| Jq { filter }).map_err(|why| CliError::Usage(format!("--jq: {why}")))
     }
 
     /// The values `input` gives, in order.
@@ -75,19 +73,9 @@ impl Jq {
         let text = serde_json::to_vec(input).map_err(|e| CliError::Local(e.to_string()))?;
         let input = jaq_json::read::parse_single(&text)
             .map_err(|e| CliError::Local(format!("--jq cannot read the input: {e}")))?;
-        let loader = Loader::new(defs());
-        let arena = Arena::default();
-        let modules = loader
-            .load(&arena, File { code: self.code.as_str(), path: () })
-            .map_err(|_| CliError::Usage("--jq: cannot parse it".into()))?;
-        let funs = jaq_core::funs::<data::JustLut<Val>>().chain(jaq_std::funs()).chain(jaq_json::funs());
-        let filter = Compiler::default()
-            .with_funs(funs)
-            .compile(modules)
-            .map_err(|_| CliError::Usage("--jq: cannot compile it".into()))?;
-        let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
+        let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
         let mut out = Vec::new();
-        for v in filter.id.run((ctx, input)).map(unwrap_valr) {
+        for v in self.filter.id.run((ctx, input)).map(unwrap_valr) {
             let v = v.map_err(|e| CliError::Usage(format!("--jq: {}", terminal_safe(&e.to_string()))))?;
             let text = v.to_string();
             let value = serde_json::from_str(&text)

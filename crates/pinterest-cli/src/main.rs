@@ -17,9 +17,9 @@ mod terminal;
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 
-use cli::{AuthCmd, Cli, Command, MediaCmd};
+use cli::{AuthCmd, BoardsCmd, Cli, Command, MediaCmd, PinsCmd, SectionsCmd};
 use output::{CliError, CliResult, Out, exit};
 use profile::Profile;
 
@@ -61,12 +61,29 @@ fn what_stops(command: &Command) -> &'static str {
         Command::Media(MediaCmd::Upload { .. }) => "upload",
         Command::Ads(_) => "report",
         Command::Demo(_) => "demo",
+        Command::Boards(BoardsCmd::List(_))
+        | Command::Pins(PinsCmd::List { .. })
+        | Command::Sections(SectionsCmd::List { .. })
+        | Command::Search(_) => "list",
+        Command::Api(args) if args.paginate => "list",
         _ => "command",
     }
 }
 
+/// The arguments, parsed; clap's own errors and help without colour when
+/// `--no-color` (or `NO_COLOR`) says so.
+fn parse() -> Result<Cli, clap::Error> {
+    let no_color = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--no-color");
+    let mut command = Cli::command();
+    if no_color {
+        command = command.color(clap::ColorChoice::Never);
+    }
+    let matches = command.try_get_matches()?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+}
+
 fn main() {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
@@ -129,6 +146,7 @@ fn report(e: &CliError, out: &Out) -> i32 {
         return e.exit_code();
     }
     if out.json_asked
+        && !output::stdout_used()
         && let Some(body) = e.api_body()
         && let Ok(text) = output::json_text(&body, true)
     {

@@ -44,6 +44,8 @@ pub enum CliError {
     Usage(String),
     /// Not logged in, or the login is no longer valid.
     Auth(String),
+    /// `PINTEREST_ACCESS_TOKEN` was refused (logging in does not help while it is set).
+    EnvToken(String),
     /// A local failure (file, terminal).
     Local(String),
     /// Whoever read stdout stopped reading (`| head`): not a failure.
@@ -73,8 +75,13 @@ fn sdk(e: &CliError) -> Option<&Error> {
     }
 }
 
-/// Whether a closed pipe is behind the error (the report download to stdout).
+/// Whether a closed stdout is behind the error: the report written to
+/// stdout (only there: a transport error can end in a broken pipe too,
+/// the server's, and that is a failure to report).
 fn is_broken_pipe(e: &Error) -> bool {
+    if !matches!(e, Error::ReportFile { .. }) {
+        return false;
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
@@ -86,7 +93,7 @@ fn is_broken_pipe(e: &Error) -> bool {
 }
 
 /// The endpoint of an operation id, as the CLI speaks of it: `GET /boards/{board_id}`.
-fn endpoint_of(operation: &str) -> Option<String> {
+pub fn endpoint_of(operation: &str) -> Option<String> {
     pinterest_sdk::registry::find(operation).map(|o| format!("{} {}", o.method, o.path))
 }
 
@@ -120,7 +127,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => exit::USAGE,
-            CliError::Auth(_) => exit::AUTH,
+            CliError::Auth(_) | CliError::EnvToken(_) => exit::AUTH,
             CliError::Local(_) => exit::API,
             CliError::Pipe => exit::OK,
             CliError::Sdk(e) | CliError::Call { error: e, .. } => match e {
@@ -156,7 +163,7 @@ impl CliError {
 
     fn raw_message(&self) -> String {
         match self {
-            CliError::Usage(m) | CliError::Auth(m) | CliError::Local(m) => m.clone(),
+            CliError::Usage(m) | CliError::Auth(m) | CliError::EnvToken(m) | CliError::Local(m) => m.clone(),
             CliError::Pipe => "the output was closed".into(),
             CliError::Sdk(e) => describe(e, None),
             CliError::Call { endpoint, error } => describe(error, Some(endpoint)),
@@ -176,6 +183,9 @@ impl CliError {
     }
 
     pub fn hint(&self) -> Option<String> {
+        if let CliError::EnvToken(_) = self {
+            return Some("unset PINTEREST_ACCESS_TOKEN, or set it to a working token".into());
+        }
         match sdk(self) {
             Some(Error::MissingScopes { .. }) => {
                 return Some("log in with that scope: `pinterest auth login --scopes ...`".into());
@@ -268,6 +278,12 @@ pub fn terminal_safe_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(lines.join("\n"))
 }
 
+/// Like [`terminal_safe_lines`], keeping tabs too (text a person asked
+/// for, such as `--jq` output).
+pub fn terminal_safe_text(text: &str) -> String {
+    text.split('\t').map(terminal_safe_lines).collect::<Vec<_>>().join("\t")
+}
+
 /// `text` cut to `max` characters, saying how much was left out.
 pub fn bounded(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
@@ -311,10 +327,12 @@ pub struct Out {
     pub json_asked: bool,
     /// `--json=a,b`: only these fields.
     pub fields: Option<Vec<String>>,
-    /// `--jq EXPR`.
-    pub jq: Option<Jq>,
+    /// `--jq EXPR`, compiled.
+    pub jq: Option<std::sync::Arc<Jq>>,
     /// `--quiet`: results only.
     pub quiet: bool,
+    /// stdout is a terminal.
+    pub tty: bool,
     /// Colour on stdout.
     pub color: bool,
     /// Colour on stderr.
@@ -338,7 +356,7 @@ impl Out {
         let fields = json
             .filter(|f| !f.trim().is_empty())
             .map(|f| f.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
-        let jq = jq.map(Jq::new).transpose()?;
+        let jq = jq.map(Jq::new).transpose()?.map(std::sync::Arc::new);
         let color_ok = !no_color && !no_color_env();
         Ok(Out {
             json: json.is_some() || jq.is_some() || !stdout_tty,
@@ -346,6 +364,7 @@ impl Out {
             fields,
             jq,
             quiet,
+            tty: stdout_tty,
             color: color_ok && stdout_tty,
             err_color: color_ok && stderr_tty,
             progress: stderr_tty && !quiet,
@@ -388,7 +407,10 @@ impl Out {
                 let mut text = String::new();
                 for out in jq.run(&v)? {
                     match &out {
-                        Value::String(s) => text.push_str(&terminal_safe_lines(s)),
+                        // As it is into a pipe (`@tsv` keeps its tabs); on
+                        // a terminal, controls escaped but tabs and lines.
+                        Value::String(s) if self.tty => text.push_str(&terminal_safe_text(s)),
+                        Value::String(s) => text.push_str(s),
                         other => text.push_str(&json_text(other, pretty)?),
                     }
                     text.push('\n');
@@ -434,26 +456,16 @@ impl Out {
         }
     }
 
-    /// Text for people that is already terminal-safe (its server parts
-    /// escaped by the caller) and may hold this program's own colours:
-    /// like [`Out::note`], without escaping.
-    pub fn say(&self, text: &str) -> CliResult {
-        if self.quiet {
-            return Ok(());
-        }
-        if self.json {
-            eprint_line(text);
-            Ok(())
-        } else {
-            write_out(&format!("{text}\n"))
-        }
-    }
-
     /// A line for people on stderr (a hint, a warning), unless --quiet.
     pub fn tell(&self, line: &str) {
         if !self.quiet {
             eprint_line(&terminal_safe_lines(line));
         }
+    }
+
+    /// Styled text for stdout: `style` when stdout takes colour.
+    pub fn paint(&self, text: &str, style: anstyle::Style) -> String {
+        if self.color { format!("{style}{text}{style:#}") } else { text.to_owned() }
     }
 
     /// Styled text for stderr: `style` when stderr takes colour.
@@ -462,8 +474,18 @@ impl Out {
     }
 }
 
+/// Whether anything was written to stdout (then an error body is not
+/// added to it: a half-printed list would no longer be one JSON value).
+static STDOUT_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether [`write_out`] wrote anything.
+pub fn stdout_used() -> bool {
+    STDOUT_USED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Writes to stdout; a closed pipe is [`CliError::Pipe`] (a quiet exit 0).
 pub fn write_out(text: &str) -> CliResult {
+    STDOUT_USED.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| io_error(&e))
 }
@@ -572,6 +594,12 @@ mod tests {
         let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
         let e = Error::ReportFile { reason: "cannot write".into(), source: Some(Box::new(pipe)) };
         assert!(CliError::Sdk(e).is_quiet());
+        // The server's end closing while a body is sent is a network failure, said.
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let e =
+            Error::Transport(Box::new(pinterest_sdk::TransportError::new(pinterest_sdk::TransportErrorKind::Io, pipe)));
+        assert!(!CliError::Sdk(e).is_quiet());
+        assert_eq!(terminal_safe_text("a\tb\u{1b}c\nd"), "a\tb\\u{1b}c\nd");
     }
 
     #[test]

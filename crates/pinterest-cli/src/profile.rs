@@ -222,7 +222,7 @@ impl Profile {
     /// is known; else "not logged in".
     pub async fn client(&self) -> CliResult<Client> {
         let config = self.config()?;
-        if let Some(token) = env("PINTEREST_ACCESS_TOKEN").filter(|_| self.config_override.is_none()) {
+        if let Some(token) = env("PINTEREST_ACCESS_TOKEN").filter(|_| self.token_from_env()) {
             return Ok(Client::builder().config(config).access_token(AccessToken::new(token)).build()?);
         }
         let tokens =

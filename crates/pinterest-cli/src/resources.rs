@@ -35,6 +35,39 @@ where
     Ok(client.execute_json(&op).await?.into_value())
 }
 
+/// Follows the bookmarks of a list: `fetch` gets a page (from its
+/// bookmark), `on_page` takes it and says whether to go on. The SDK's
+/// cursor stops on a missing bookmark and refuses a repeated one or a run
+/// of empty pages. `endpoint` names the list in errors.
+pub async fn walk_pages<F, Fut>(
+    client: &Client,
+    endpoint: &str,
+    mut fetch: F,
+    mut on_page: impl FnMut(&Value) -> CliResult<bool>,
+) -> CliResult
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = CliResult<Value>>,
+{
+    let mut cursor = Cursor::new().with_limits(client.config().pagination());
+    while !cursor.is_finished() {
+        if let Some(problem) = cursor.take_problem() {
+            let pages = cursor.pages();
+            let error = Error::Pagination { operation: "raw", pages, problem };
+            return Err(CliError::Call { endpoint: endpoint.to_owned(), error });
+        }
+        let Some(bookmark) = cursor.next_request() else { break };
+        let page = fetch(bookmark.map(str::to_owned)).await?;
+        if !on_page(&page)? {
+            break;
+        }
+        let items = page.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+        let next = page.get("bookmark").and_then(Value::as_str).filter(|b| !b.is_empty());
+        cursor.advance_page(next.map(str::to_owned), items);
+    }
+    Ok(())
+}
+
 /// A list, page after page, printed as the pages come, up to the limit.
 /// `make` builds the request of a page from its bookmark and page size.
 async fn list<O, F>(
@@ -52,32 +85,38 @@ where
 {
     let max = args.max();
     let page_size = i64::from(max.map_or(MAX_PAGE, |m| u32::try_from(m).unwrap_or(MAX_PAGE).min(MAX_PAGE)));
+    let endpoint = crate::output::endpoint_of(O::ID).unwrap_or_else(|| O::ID.to_owned());
     let mut printer = out.list(columns);
-    let mut cursor = Cursor::new().with_limits(client.config().pagination());
     let mut more = false;
-    while !cursor.is_finished() {
-        if let Some(problem) = cursor.take_problem() {
-            let pages = cursor.pages();
-            return Err(Error::Pagination { operation: "raw", pages, problem }.into());
-        }
-        let Some(bookmark) = cursor.next_request() else { break };
-        let page = json(client, make(bookmark, page_size)).await?;
-        let items = page.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        let room = max.map_or(items.len(), |m| m.saturating_sub(printer.count()));
-        printer.page(&items[..room.min(items.len())])?;
-        let next = page.get("bookmark").and_then(Value::as_str).filter(|b| !b.is_empty());
-        if max.is_some_and(|m| printer.count() >= m) {
-            more = items.len() > room || next.is_some();
-            break;
-        }
-        cursor.advance_page(next.map(str::to_owned), items.len());
-    }
+    walk_pages(
+        client,
+        &endpoint,
+        |bookmark| json(client, make(bookmark.as_deref(), page_size)),
+        |page| {
+            let items = page.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let room = max.map_or(items.len(), |m| m.saturating_sub(printer.count()));
+            printer.page(&items[..room.min(items.len())])?;
+            let next = page.get("bookmark").and_then(Value::as_str).is_some_and(|b| !b.is_empty());
+            if max.is_some_and(|m| printer.count() >= m) {
+                more = items.len() > room || next;
+                return Ok(false);
+            }
+            Ok(true)
+        },
+    )
+    .await?;
     let shown = printer.count();
     printer.finish(&format!("No {what}."))?;
     if more && !out.json {
         out.tell(&format!("Showed the first {shown} {what}; --limit N shows more, --all every one."));
     }
     Ok(())
+}
+
+/// `names` as the spec spells them (`impression` is `IMPRESSION`): the
+/// entry of `values` each matches, ignoring case.
+fn canonical<'v>(names: &[String], values: &'v [&'v str]) -> Vec<&'v str> {
+    names.iter().filter_map(|n| values.iter().copied().find(|v| v.eq_ignore_ascii_case(n.trim()))).collect()
 }
 
 pub async fn me(client: &Client, out: &Out) -> CliResult {
@@ -113,7 +152,7 @@ pub async fn boards(client: &Client, out: &Out, cmd: &BoardsCmd) -> CliResult {
         BoardsCmd::Delete { board_id, confirm: yes } => {
             if must_ask(*yes, "boards delete")? {
                 let board = client.boards().get(board_id).send().await?;
-                ask(out, &format!("Delete board {board_id} ({}) and its Pins?", board.name)).await?;
+                ask(out, &format!("Delete board {board_id} ({}) and its Pins?", table::cut(&board.name, 60))).await?;
             }
             client.boards().delete(board_id).send().await?;
             out.note(&format!("Deleted board {board_id}."))
@@ -196,8 +235,12 @@ pub async fn pins(client: &Client, out: &Out, cmd: &PinsCmd) -> CliResult {
         PinsCmd::Delete { pin_id, confirm: yes } => {
             if must_ask(*yes, "pins delete")? {
                 let pin = client.pins().get(pin_id).send().await?;
-                let title =
-                    pin.title.as_deref().filter(|t| !t.is_empty()).map(|t| format!(" ({t})")).unwrap_or_default();
+                let title = pin
+                    .title
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| format!(" ({})", table::cut(t, 60)))
+                    .unwrap_or_default();
                 ask(out, &format!("Delete Pin {pin_id}{title}?")).await?;
             }
             client.pins().delete(pin_id).send().await?;
@@ -237,12 +280,18 @@ pub async fn media(client: &Client, out: &Out, cmd: &MediaCmd) -> CliResult {
             // The board is checked before anything is uploaded: a wrong id
             // should not cost an upload and a wait.
             if let Some(board) = board {
-                client.boards().get(board).send().await.map_err(|e| match e.status() {
-                    Some(http::StatusCode::NOT_FOUND) => {
-                        CliError::Usage(format!("board {} not found; nothing was uploaded", terminal_safe(board)))
+                match client.boards().get(board).send().await {
+                    Ok(_) => {}
+                    Err(e) if e.status() == Some(http::StatusCode::NOT_FOUND) => {
+                        return Err(CliError::Usage(format!(
+                            "board {} not found; nothing was uploaded",
+                            terminal_safe(board)
+                        )));
                     }
-                    _ => e.into(),
-                })?;
+                    // A login that cannot read boards may still create Pins.
+                    Err(e) if e.status() == Some(http::StatusCode::FORBIDDEN) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             let bar = ProgressBar::no_length().with_finish(ProgressFinish::AndClear);
             if !out.progress {
@@ -311,6 +360,10 @@ pub async fn media(client: &Client, out: &Out, cmd: &MediaCmd) -> CliResult {
                             terminal_safe(&done.media_id),
                             terminal_safe(&again)
                         ));
+                        // Scripts read the media id from stdout.
+                        if out.json {
+                            out.value(&result)?;
+                        }
                         return Err(e);
                     }
                 }
@@ -360,23 +413,31 @@ pub async fn analytics(client: &Client, out: &Out, cmd: &AnalyticsCmd) -> CliRes
     let (v, metrics) = match cmd {
         AnalyticsCmd::User { range, metrics } => {
             let (start, end) = days(*range)?;
-            let op = client.user_account().get_analytics().start_date(start).end_date(end).metric_types(
-                metrics.iter().map(|m| models::UserAccountGetAnalyticsMetricTypesItem::from(m.to_ascii_uppercase())),
-            );
-            (json(client, op).await?, metrics)
+            let names = canonical(metrics, models::UserAccountGetAnalyticsMetricTypesItem::VALUES);
+            let op = client
+                .user_account()
+                .get_analytics()
+                .start_date(start)
+                .end_date(end)
+                .metric_types(names.iter().map(|m| models::UserAccountGetAnalyticsMetricTypesItem::from(*m)));
+            (json(client, op).await?, names)
         }
         AnalyticsCmd::Pin { pin_id, range, metrics } => {
             let (start, end) = days(*range)?;
-            let op = client.pins().get_analytics(pin_id).start_date(start).end_date(end).metric_types(
-                metrics.iter().map(|m| models::PinsGetAnalyticsMetricTypesItem::from(m.to_ascii_uppercase())),
-            );
-            (json(client, op).await?, metrics)
+            let names = canonical(metrics, models::PinsGetAnalyticsMetricTypesItem::VALUES);
+            let op = client
+                .pins()
+                .get_analytics(pin_id)
+                .start_date(start)
+                .end_date(end)
+                .metric_types(names.iter().map(|m| models::PinsGetAnalyticsMetricTypesItem::from(*m)));
+            (json(client, op).await?, names)
         }
     };
     if out.json {
         return out.value(&v);
     }
-    let metrics: Vec<String> = metrics.iter().map(|m| m.to_ascii_uppercase()).collect();
+    let metrics: Vec<String> = metrics.iter().map(|m| (*m).to_owned()).collect();
     crate::output::write_out(&metrics_table(&v, &metrics, out.width, out.color))
 }
 
@@ -408,7 +469,7 @@ fn metrics_table(v: &Value, metrics: &[String], width: usize, color: bool) -> St
             rows.push(row);
         }
         if groups.len() > 1 {
-            text.push_str(&format!("{}\n", terminal_safe(name)));
+            text.push_str(&format!("{}\n", table::cut(&terminal_safe(name), width)));
         }
         let widths = table::fit(&headers, &rows, width);
         text.push_str(&table::row(&headers, &widths, color));

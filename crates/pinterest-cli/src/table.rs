@@ -297,7 +297,9 @@ mod tests {
         {
             assert!(text.contains(want), "{want} in {text}");
         }
-        assert!(!text.contains("gone") && !text.contains('{') || text.contains("{}"), "{text}");
+        assert!(!text.contains("gone"), "nulls are left out: {text}");
+        assert!(text.lines().any(|l| l.starts_with("empty") && l.ends_with("{}")), "{text}");
+        assert!(!text.contains("\"id\""), "no JSON: {text}");
         assert!(text.lines().all(|l| l.width() <= 80), "{text}");
     }
 

@@ -1015,6 +1015,7 @@ const ALL_ORGANIC: &[&str] = &["pins:read", "pins:write", "boards:read", "boards
 
 /// Adds `n` Pins to the first board, straight at the emulator.
 fn add_pins(env: &Env, n: usize) {
+    pinterest_sdk::internal::install_crypto_provider();
     let token = env.emu().issue_token(ALL_ORGANIC);
     let base = env.emu().base_url();
     env.rt.block_on(async {
@@ -1056,25 +1057,47 @@ fn lists_stream_and_default_to_a_limit() {
     let out = env.run(&["pins", "list", "--all", "--limit", "3"]);
     assert_eq!(out.status.code(), Some(2), "--all and --limit conflict");
 
-    // Every page is held 3 s: the first rows are out while the second
-    // page is still on its way.
+    // Every page is held until released: the first page's rows must be
+    // out while the second page is still held (an implementation that
+    // printed at the end would print nothing and fail the wait below).
     let mut hold = Fault::once("pins/list", FaultKind::Latency);
-    hold.count = Some(2);
-    hold.latency_ms = Some(3_000);
+    hold.count = None;
+    hold.latency_ms = Some(600_000);
     env.emu().add_fault(hold);
+    // (requests of pins/list, how many are unanswered)
+    let pages = || {
+        let log = env.emu().requests();
+        let of: Vec<_> = log.iter().filter(|r| r.operation.as_deref() == Some("pins/list")).collect();
+        (of.len(), of.iter().filter(|r| r.status == 0).count())
+    };
+    let asked = pages().0;
     let mut child = env.std_cmd().args(["pins", "list", "--all"]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, got) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    pinterest_test_support::wait_until("the first page to be asked for", || pages() == (asked + 1, 1));
+    env.emu().release_delayed();
+    let wait = std::time::Duration::from_secs(30);
+    let first = got.recv_timeout(wait).expect("the first page is printed while the second is held");
     assert_eq!(first.trim(), "[", "a JSON array, streamed");
-    let mut item = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut item).unwrap();
+    let item = got.recv_timeout(wait).unwrap();
     assert!(item.trim_start().starts_with('{'), "{item}");
-    assert!(child.try_wait().unwrap().is_none(), "the first page was printed before the last arrived");
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    pinterest_test_support::wait_until("the second page to be asked for and held", || pages() == (asked + 2, 1));
+    env.emu().clear_faults();
+    env.emu().release_delayed();
+    let mut text = format!("{first}\n{item}\n");
+    while let Ok(line) = got.recv_timeout(wait) {
+        text.push_str(&line);
+        text.push('\n');
+    }
     assert!(child.wait().unwrap().success());
-    let all: Value = serde_json::from_str(&format!("{first}{item}{rest}")).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(all.as_array().unwrap().len(), total, "the streamed array is whole JSON");
 }
 
@@ -1164,6 +1187,7 @@ fn values_are_validated() {
         (&["analytics", "user", "--start", "yesterday"], "YYYY-MM-DD"),
         (&["analytics", "pin", "1", "--metrics", "IMPRESSION,LIKES"], "invalid value 'LIKES'"),
         (&["auth", "login", "--scopes", "boards:read,boards:reed"], "invalid value 'boards:reed'"),
+        (&["auth", "login", "--scopes", "boards:read pins:reed"], "invalid value 'pins:reed'"),
     ] {
         let out = env.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -1201,6 +1225,23 @@ fn auth_status_is_honest_about_the_credential() {
     assert_eq!(status["credential"], "environment");
     assert_eq!(status["valid"], false);
     assert!(status.get("expires_at").is_none(), "the stored login's expiry is not shown beside another token");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hint: unset PINTEREST_ACCESS_TOKEN"), "logging in would not help: {err}");
+    // A credential that cannot be checked (the network) is not called broken.
+    let out =
+        env.cmd().args(["auth", "status", "--json"]).env("PINTEREST_API_URI", "http://127.0.0.1:9").output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(status["valid"].is_null(), "{status}");
+    // Spaces in a scope list are fine.
+    let token = env.emu().issue_token(ALL_ORGANIC);
+    let out = env
+        .cmd()
+        .args(["auth", "login", "--with-token", "--scopes", "boards:read, pins:read"])
+        .write_stdin(token)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let before = env.stored();
     let out = env.cmd().args(["auth", "login", "--with-token"]).write_stdin("pina_mistyped").output().unwrap();
@@ -1273,8 +1314,8 @@ fn logging_and_output_flags() {
     let out = env.run(&["boards", "delete", &board, "--yes", "--quiet"]);
     assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(), "--quiet says nothing");
 
-    let refreshed = env.json(&["auth", "status", "--json"]);
-    assert!(refreshed["scopes"].is_array());
+    let status = env.json(&["auth", "status", "--json"]);
+    assert!(status["scopes"].is_array());
     // Typed commands print what Pinterest sent, nulls included, as `api` does.
     let pin_id = env.json(&["pins", "list", "--limit", "1"])[0]["id"].as_str().unwrap().to_owned();
     let typed = env.json(&["pins", "get", &pin_id, "--json"]);
@@ -1290,6 +1331,10 @@ fn logging_and_output_flags() {
         let keys: Vec<&String> = b.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["id", "name"], "{b}");
     }
+    // Into a pipe, --jq strings come out as they are: @tsv keeps its tabs.
+    let out = env.run(&["boards", "list", "--jq", ".[] | [.id, .name] | @tsv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().all(|l| l.split('\t').count() == 2), "{text}");
     let out = env.run(&["me", "--jq", ".["]);
     assert_eq!(out.status.code(), Some(2), "a bad expression is a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--jq"));

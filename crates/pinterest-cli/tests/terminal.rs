@@ -298,7 +298,7 @@ fn ctrl_c_stops_a_list_while_its_page_is_held() {
     let mut pty = Pty::spawn(env.cli(&["pins", "list", "--all"]));
     pinterest_test_support::wait_until("the first page to be asked for", || env.requests_of("pins/list").1 == 1);
     pty.ctrl_c();
-    pty.expect("the cancellation", "Command cancelled");
+    pty.expect("the cancellation", "List cancelled");
     let end = pty.finish();
     assert_eq!(end.code, CANCELLED, "{}", end.text);
     // The page was still held when the command ended: it did not wait for it.
