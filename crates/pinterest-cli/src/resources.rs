@@ -23,6 +23,17 @@ const BOARD_COLUMNS: &[&str] = &["id", "name", "privacy", "pin_count", "descript
 const PIN_COLUMNS: &[&str] = &["id", "title", "board_id", "created_at", "link"];
 const SECTION_COLUMNS: &[&str] = &["id", "name"];
 
+/// `op` from `bookmark` on, when there is one (each operation has its own
+/// `bookmark` setter).
+macro_rules! from_bookmark {
+    ($op:expr, $bookmark:expr) => {
+        match $bookmark {
+            Some(b) => $op.bookmark(b),
+            None => $op,
+        }
+    };
+}
+
 /// The largest page asked for.
 const MAX_PAGE: u32 = 100;
 
@@ -127,11 +138,7 @@ pub async fn boards(client: &Client, out: &Out, cmd: &BoardsCmd) -> CliResult {
     match cmd {
         BoardsCmd::List(args) => {
             list(client, out, BOARD_COLUMNS, "boards", *args, |bookmark, size| {
-                let op = client.boards().list().page_size(size);
-                match bookmark {
-                    Some(b) => op.bookmark(b),
-                    None => op,
-                }
+                from_bookmark!(client.boards().list().page_size(size), bookmark)
             })
             .await
         }
@@ -164,11 +171,7 @@ pub async fn sections(client: &Client, out: &Out, cmd: &SectionsCmd) -> CliResul
     match cmd {
         SectionsCmd::List { board_id, list: args } => {
             list(client, out, SECTION_COLUMNS, "sections", *args, |bookmark, size| {
-                let op = client.boards().list_sections(board_id).page_size(size);
-                match bookmark {
-                    Some(b) => op.bookmark(b),
-                    None => op,
-                }
+                from_bookmark!(client.boards().list_sections(board_id).page_size(size), bookmark)
             })
             .await
         }
@@ -194,21 +197,13 @@ pub async fn pins(client: &Client, out: &Out, cmd: &PinsCmd) -> CliResult {
     match cmd {
         PinsCmd::List { board: Some(board), list: args } => {
             list(client, out, PIN_COLUMNS, "Pins", *args, |bookmark, size| {
-                let op = client.boards().list_pins(board).page_size(size);
-                match bookmark {
-                    Some(b) => op.bookmark(b),
-                    None => op,
-                }
+                from_bookmark!(client.boards().list_pins(board).page_size(size), bookmark)
             })
             .await
         }
         PinsCmd::List { board: None, list: args } => {
             list(client, out, PIN_COLUMNS, "Pins", *args, |bookmark, size| {
-                let op = client.pins().list().page_size(size);
-                match bookmark {
-                    Some(b) => op.bookmark(b),
-                    None => op,
-                }
+                from_bookmark!(client.pins().list().page_size(size), bookmark)
             })
             .await
         }
@@ -377,21 +372,13 @@ pub async fn search(client: &Client, out: &Out, cmd: &SearchCmd) -> CliResult {
     match cmd {
         SearchCmd::Pins { query, list: args } => {
             list(client, out, PIN_COLUMNS, "Pins", *args, |bookmark, _| {
-                let op = client.search().pins(query);
-                match bookmark {
-                    Some(b) => op.bookmark(b),
-                    None => op,
-                }
+                from_bookmark!(client.search().pins(query), bookmark)
             })
             .await
         }
         SearchCmd::Boards { query, list: args } => {
             list(client, out, BOARD_COLUMNS, "boards", *args, |bookmark, size| {
-                let op = client.search().boards().query(query).page_size(size);
-                match bookmark {
-                    Some(b) => op.bookmark(b),
-                    None => op,
-                }
+                from_bookmark!(client.search().boards().query(query).page_size(size), bookmark)
             })
             .await
         }
