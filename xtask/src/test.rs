@@ -2,7 +2,8 @@
 //!
 //! Installs what the tests need and is not a Rust dependency, from Debian's
 //! packages (Chromium and chromedriver for the CLI's real-browser test;
-//! zsh, fish and elvish to parse the completion scripts) and from PyPI
+//! zsh, fish and elvish to parse the completion scripts; redis-server for
+//! the fleet's token and rate-budget tests) and from PyPI
 //! (Pinterest's official Python SDK and schemathesis, each in a virtualenv
 //! under `target/py/`), then runs
 //! `cargo test --workspace --all-features` with any extra arguments, and
@@ -37,6 +38,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("zsh", "zsh"),
     ("fish", "fish"),
     ("elvish", "elvish"),
+    ("redis-server", "redis-server"),
 ];
 
 /// Installs the missing ones with apt-get (as root, or through `sudo -n`).

@@ -86,6 +86,11 @@ impl ClientBuilder {
         self.with(|b| b.transport(transport))
     }
 
+    /// See [`crate::ClientBuilder::rate_limiter`].
+    pub fn rate_limiter(self, limiter: Arc<dyn crate::ratelimit::RateLimiter>) -> Self {
+        self.with(|b| b.rate_limiter(limiter))
+    }
+
     /// Builds the client and its runtime.
     pub fn build(self) -> Result<Client> {
         let runtime = Runtime::start()?;

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::error::{ApiError, Error, Result, TransportError, TransportErrorKind};
 use crate::oauth::Scope;
 use crate::operation::{AuthScheme, CallOptions, Operation};
+use crate::ratelimit::{BudgetKey, Grant, Observation, RateLimiter, Ticket};
 use crate::response::{Response, ResponseMeta};
 use crate::retry::{Decision, GiveUpReason, Outcome};
 use crate::secret::{AccessToken, ClientSecret};
@@ -44,6 +45,26 @@ struct Inner {
     tokens: Arc<dyn TokenSource>,
     app: Option<AppCredentials>,
     rng: Mutex<rand::rngs::SmallRng>,
+    limiter: Option<Arc<dyn RateLimiter>>,
+    /// Whose rate budgets the calls spend: (app, account).
+    owner: (String, String),
+}
+
+impl Inner {
+    fn new(
+        config: Config,
+        transport: Arc<dyn Transport>,
+        tokens: Arc<dyn TokenSource>,
+        app: Option<AppCredentials>,
+        rng: rand::rngs::SmallRng,
+        limiter: Option<Arc<dyn RateLimiter>>,
+    ) -> Self {
+        let owner = match tokens.account_key() {
+            Some(key) => (key.app().to_owned(), key.account().to_owned()),
+            None => (app.as_ref().map(|a| a.client_id.clone()).unwrap_or_default(), String::new()),
+        };
+        Inner { config, transport, tokens, app, rng: Mutex::new(rng), limiter, owner }
+    }
 }
 
 /// An app's id and secret, for the endpoints that use HTTP Basic auth.
@@ -101,6 +122,7 @@ pub struct ClientBuilder {
     tokens: Option<Arc<dyn TokenSource>>,
     app: Option<AppCredentials>,
     seed: Option<u64>,
+    limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -141,6 +163,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Keeps the calls within Pinterest's rate budgets with `limiter`: a
+    /// call whose budget is spent waits for the window to reset instead of
+    /// being sent to get a 429 (see [`crate::ratelimit`]). Off by default.
+    /// Give every client the same limiter (an [`InProcessLimiter`](crate::ratelimit::InProcessLimiter),
+    /// or a Redis one shared by all workers) to share the budgets.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
     /// Seeds the retry jitter, for reproducible tests.
     pub fn jitter_seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -163,7 +195,7 @@ impl ClientBuilder {
             Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
             None => rand::rngs::SmallRng::from_rng(&mut rand::rng()),
         };
-        Ok(Client { inner: Arc::new(Inner { config, transport, tokens, app: self.app, rng: Mutex::new(rng) }) })
+        Ok(Client { inner: Arc::new(Inner::new(config, transport, tokens, self.app, rng, self.limiter)) })
     }
 }
 
@@ -259,14 +291,27 @@ impl Client {
     pub fn with_token_source(&self, source: Arc<dyn TokenSource>) -> Client {
         let rng = rand::rngs::SmallRng::from_rng(&mut rand::rng());
         Client {
-            inner: Arc::new(Inner {
-                config: self.inner.config.clone(),
-                transport: self.inner.transport.clone(),
-                tokens: source,
-                app: self.inner.app.clone(),
-                rng: Mutex::new(rng),
-            }),
+            inner: Arc::new(Inner::new(
+                self.inner.config.clone(),
+                self.inner.transport.clone(),
+                source,
+                self.inner.app.clone(),
+                rng,
+                self.inner.limiter.clone(),
+            )),
         }
+    }
+
+    /// The rate limiter, if one is on.
+    pub fn rate_limiter(&self) -> Option<&Arc<dyn RateLimiter>> {
+        self.inner.limiter.as_ref()
+    }
+
+    /// The budget key of `category` for this client's calls: its app and
+    /// account (from its token source's store key, else the app
+    /// credentials and no account).
+    pub fn budget_key(&self, category: &'static str) -> BudgetKey {
+        BudgetKey::new(self.inner.owner.0.clone(), self.inner.owner.1.clone(), category)
     }
 
     /// Sends `op` and decodes its response.
@@ -424,6 +469,7 @@ impl Client {
                 USER_AGENT,
                 HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs")),
             );
+            let ticket = self.take_budget(&meta, deadline).await?;
             let sent_token = self.authorize(&mut req, meta).await?;
             let attempt_timeout = remaining.map_or(per_attempt, |left| left.min(per_attempt));
             let budget_bound = remaining.is_some_and(|left| left <= per_attempt);
@@ -436,6 +482,12 @@ impl Client {
                 Err(_) => Err(Failure::Transport(TransportError::from_kind(TransportErrorKind::Timeout))),
             };
             tracing::Span::current().record("attempts", attempt);
+            if let (Some((limiter, key, ticket)), Ok(resp)) = (&ticket, &result) {
+                let seen = Observation::from_response(resp.status(), resp.headers());
+                if let Err(e) = limiter.observe(key, *ticket, seen).await {
+                    tracing::warn!(error = %e, "the rate limiter could not take in an answer's budget");
+                }
+            }
             let resendable = unsent.is_some();
             let decision = match &result {
                 Err(Failure::Fatal(_)) => return result.map_err(|f| f.into_error(meta.id)),
@@ -473,6 +525,50 @@ impl Client {
                         return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
                     }
                     return result.map_err(|f| f.into_error(meta.id));
+                }
+            }
+        }
+    }
+
+    /// Waits until the rate limiter lets the call go (when there is one and
+    /// the operation has a rate-limit category); fails at once when the
+    /// caller asked not to wait or the wait would outlast the deadline.
+    async fn take_budget(
+        &self,
+        meta: &CallMeta<'_>,
+        deadline: Option<Instant>,
+    ) -> Result<Option<(Arc<dyn RateLimiter>, BudgetKey, Ticket)>> {
+        let Some(limiter) = &self.inner.limiter else { return Ok(None) };
+        if meta.rate_limit_category.is_empty() {
+            return Ok(None);
+        }
+        let key = self.budget_key(meta.rate_limit_category);
+        let waits = meta.options.budget_waits(&self.inner.config);
+        loop {
+            match limiter.acquire(&key).await? {
+                Grant::Go(ticket) => return Ok(Some((limiter.clone(), key, ticket))),
+                Grant::Wait(wait) => {
+                    let fits = deadline.is_none_or(|d| Instant::now() + wait < d);
+                    if !waits || !fits {
+                        return Err(Error::BudgetExhausted {
+                            operation: meta.id,
+                            category: meta.rate_limit_category,
+                            reset_in: wait,
+                        });
+                    }
+                    // A little spread, so that the waiting callers of many
+                    // processes do not all ask again at the same instant.
+                    let spread: f64 = match self.inner.rng.lock() {
+                        Ok(mut rng) => rng.random(),
+                        Err(poisoned) => poisoned.into_inner().random(),
+                    };
+                    let wait = wait + Duration::from_millis((spread * 20.0) as u64);
+                    tracing::debug!(
+                        category = meta.rate_limit_category,
+                        wait_ms = wait.as_millis() as u64,
+                        "rate budget spent; waiting for the window to reset"
+                    );
+                    tokio::time::sleep(wait).await;
                 }
             }
         }

@@ -132,6 +132,7 @@ pub struct Config {
     access_token: Option<AccessToken>,
     max_response_bytes: u64,
     check_scopes: bool,
+    wait_for_budget: bool,
     pagination: crate::paginate::PaginationLimits,
 }
 
@@ -154,6 +155,7 @@ impl Config {
             access_token: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             check_scopes: true,
+            wait_for_budget: true,
             pagination: crate::paginate::PaginationLimits::default(),
         }
     }
@@ -235,6 +237,12 @@ impl Config {
     /// scopes lack what the operation requires.
     pub fn check_scopes(&self) -> bool {
         self.check_scopes
+    }
+
+    /// Whether a call that finds its rate budget spent waits for the window
+    /// to reset (with a rate limiter on the client; see [`crate::ratelimit`]).
+    pub fn wait_for_budget(&self) -> bool {
+        self.wait_for_budget
     }
 }
 
@@ -354,6 +362,14 @@ impl ConfigBuilder {
     /// it per call with the operation's `max_response_bytes`.
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.config.max_response_bytes = limit;
+        self
+    }
+
+    /// With a rate limiter on the client, whether a call that finds its
+    /// budget spent waits for the window to reset (default) or fails at
+    /// once with [`Error::BudgetExhausted`](crate::Error::BudgetExhausted).
+    pub fn wait_for_budget(mut self, wait: bool) -> Self {
+        self.config.wait_for_budget = wait;
         self
     }
 

@@ -133,6 +133,27 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The client's rate limiter holds the call: the budget of `category`
+    /// is spent until its window resets, and the caller asked not to wait
+    /// (or the wait would outlast the call's time budget). Nothing was sent.
+    #[error("`{operation}` not sent: the {category} rate budget is spent for {} ms more", reset_in.as_millis())]
+    BudgetExhausted {
+        /// The operation.
+        operation: &'static str,
+        /// Its `x-ratelimit-category`.
+        category: &'static str,
+        /// How long until the window resets, as far as the limiter knows.
+        reset_in: Duration,
+    },
+    /// The shared rate limiter (Redis) could not be used; nothing was sent.
+    #[error("rate limiter: could not {action}")]
+    RateLimiter {
+        /// What the limiter tried to do.
+        action: &'static str,
+        /// The underlying failure.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The file of an upload could not be opened.
     #[error("cannot open {path}")]
     MediaSource {
@@ -252,7 +273,7 @@ impl Error {
     /// HTTP 429: a rate limit (see [`Error::rate_limit`] and
     /// [`Error::retry_after`]), including Pinterest's spam blocks.
     pub fn is_rate_limited(&self) -> bool {
-        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS) || matches!(self, Error::BudgetExhausted { .. })
     }
 
     /// HTTP 409: the request conflicts with the resource's state.
@@ -290,7 +311,11 @@ impl Error {
         }
         matches!(
             self,
-            Error::InvalidRequest { .. } | Error::Build(_) | Error::NotInSandbox { .. } | Error::MissingScopes { .. }
+            Error::InvalidRequest { .. }
+                | Error::Build(_)
+                | Error::NotInSandbox { .. }
+                | Error::MissingScopes { .. }
+                | Error::BudgetExhausted { .. }
         )
     }
 
@@ -309,9 +334,13 @@ impl Error {
         self.api().and_then(|e| e.rate_limit.as_ref())
     }
 
-    /// `Retry-After` of the response that caused this error.
+    /// `Retry-After` of the response that caused this error, or how long
+    /// the rate limiter's budget stays spent.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api().and_then(|e| e.retry_after)
+        match self {
+            Error::BudgetExhausted { reset_in, .. } => Some(*reset_in),
+            _ => self.api().and_then(|e| e.retry_after),
+        }
     }
 
     pub(crate) fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {

@@ -29,6 +29,7 @@ pub mod config;
 #[cfg(feature = "conversion_events")]
 pub mod conversions;
 pub mod error;
+pub mod fleet;
 #[doc(hidden)]
 pub mod internal;
 #[cfg(feature = "media")]
@@ -36,6 +37,7 @@ pub mod media;
 pub mod oauth;
 pub mod operation;
 pub mod paginate;
+pub mod ratelimit;
 mod raw;
 pub mod registry;
 #[cfg(feature = "ad_accounts")]

@@ -46,6 +46,7 @@ pub struct CallOptions {
     attempt_timeout: Option<Duration>,
     max_response_bytes: Option<u64>,
     check_scopes: Option<bool>,
+    wait_for_budget: Option<bool>,
 }
 
 /// The total time budget of a call, relative to the client's.
@@ -69,6 +70,7 @@ impl CallOptions {
             attempt_timeout: None,
             max_response_bytes: None,
             check_scopes: None,
+            wait_for_budget: None,
         }
     }
 
@@ -106,6 +108,18 @@ impl CallOptions {
     pub fn check_scopes(mut self, on: bool) -> Self {
         self.check_scopes = Some(on);
         self
+    }
+
+    /// With a [rate limiter](crate::ratelimit) on the client: wait for a
+    /// spent budget's window to reset (`true`, the client's default), or
+    /// fail at once with [`Error::BudgetExhausted`](crate::Error::BudgetExhausted).
+    pub fn wait_for_budget(mut self, wait: bool) -> Self {
+        self.wait_for_budget = Some(wait);
+        self
+    }
+
+    pub(crate) fn budget_waits(&self, config: &crate::Config) -> bool {
+        self.wait_for_budget.unwrap_or(config.wait_for_budget())
     }
 
     pub(crate) fn retry_policy<'a>(&'a self, config: &'a crate::Config) -> &'a RetryPolicy {

@@ -214,6 +214,186 @@ fn parse_lock_waiters(locks: &str, inode: u64) -> Vec<u32> {
         .collect()
 }
 
+/// A `redis-server` of a test's own: on a Unix socket in a fresh
+/// temporary directory (no TCP port to race for), with its append-only
+/// file fsynced on every write (`appendonly yes`, `appendfsync always`), as
+/// the README tells users to run it. Stopped, and its directory removed,
+/// when dropped.
+pub struct RedisServer {
+    program: PathBuf,
+    dir: PathBuf,
+    extra: Vec<String>,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    /// Starts one; `None` after a [`skip`] of kind `redis` when there is
+    /// no `redis-server` (`cargo xtask test` installs it).
+    ///
+    /// # Panics
+    ///
+    /// When the server is there but does not start.
+    pub fn start() -> Option<RedisServer> {
+        RedisServer::start_with(&[])
+    }
+
+    /// Like [`start`](Self::start), with more `redis-server` arguments.
+    ///
+    /// # Panics
+    ///
+    /// When the server is there but does not start.
+    #[allow(clippy::panic, reason = "a server that is there but does not start fails the test")]
+    pub fn start_with(extra: &[&str]) -> Option<RedisServer> {
+        let Some(program) = which("redis-server").or_else(|| {
+            let p = PathBuf::from("/usr/bin/redis-server");
+            p.is_file().then_some(p)
+        }) else {
+            skip(Need::Redis, "no redis-server on PATH (cargo xtask test installs Debian's redis-server)");
+            return None;
+        };
+        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("pinterest-redis-{}-{n}-{nanos:x}", std::process::id()));
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("cannot create {}: {e}", dir.display());
+        }
+        let mut server =
+            RedisServer { program, dir, extra: extra.iter().map(|s| (*s).to_owned()).collect(), child: None };
+        server.launch();
+        Some(server)
+    }
+
+    #[allow(clippy::panic, reason = "a server that does not start fails the test")]
+    fn launch(&mut self) {
+        let socket = self.socket();
+        let child = std::process::Command::new(&self.program)
+            .args(["--port", "0", "--unixsocketperm", "700", "--daemonize", "no", "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--unixsocket")
+            .arg(&socket)
+            .arg("--dir")
+            .arg(&self.dir)
+            .arg("--logfile")
+            .arg(self.dir.join("redis.log"))
+            .args(&self.extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.program.display()));
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if self.ping() {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(std::process::Child::try_wait) {
+                let log = std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default();
+                panic!("redis-server exited with {status}: {log}");
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("redis-server did not answer on {} in 30 s", socket.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// Whether it answers `PING` (an inline command on its socket).
+    fn ping(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::io::{Read, Write};
+            let Ok(mut s) = std::os::unix::net::UnixStream::connect(self.socket()) else { return false };
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let mut buf = [0u8; 7];
+            s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+        }
+        #[cfg(not(unix))]
+        {
+            false
+        }
+    }
+
+    /// Its socket.
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("redis.sock")
+    }
+
+    /// Its directory (the append-only file, the log).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The URL the SDK connects with: `redis+unix://<socket>`.
+    pub fn url(&self) -> String {
+        format!("redis+unix://{}", self.socket().display())
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
+    fn signal(&self, signal: &str) {
+        let _ = std::process::Command::new("kill").args([signal, &self.pid().to_string()]).status();
+    }
+
+    /// Stops it in its tracks (SIGSTOP): connections stay open, nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Kills it (SIGKILL) and waits until it is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same socket and directory, so that it loads
+    /// its append-only file.
+    pub fn restart(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_file(self.socket());
+        self.launch();
+    }
+
+    /// Runs `redis-cli` against it with `args`; its output, trimmed.
+    ///
+    /// # Panics
+    ///
+    /// When `redis-cli` cannot run or fails.
+    #[allow(clippy::panic, reason = "a helper that cannot run fails the test")]
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("redis-cli")
+            .arg("-s")
+            .arg(self.socket())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run redis-cli: {e}"));
+        if !out.status.success() {
+            panic!("redis-cli {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.resume();
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// The Python packages the tests run, each in its own virtualenv under
 /// `target/py/<name>` (they would clash in one): `(name, requirement)`.
 /// `cargo xtask test` installs them from PyPI.

@@ -10,7 +10,7 @@ pub(crate) mod store;
 pub(crate) mod tokens;
 
 pub use refreshing::{RefreshingBuilder, RefreshingTokenSource};
-pub use store::{FileTokenStore, MemoryTokenStore, StoreLock, TokenKey, TokenStore};
+pub use store::{FileTokenStore, MemoryTokenStore, SaveOutcome, StoreLock, TokenKey, TokenStore, Versioned};
 pub use tokens::{Clock, ManualClock, SystemClock, TokenSet};
 
 use crate::error::{Error, Result};
@@ -34,6 +34,12 @@ pub trait TokenSource: Send + Sync + 'static {
     fn scopes(&self) -> Option<Vec<crate::oauth::Scope>> {
         None
     }
+
+    /// The (app, account) whose tokens these are, when the source knows
+    /// (a refreshing source with a store). Clients key rate budgets on it.
+    fn account_key(&self) -> Option<&TokenKey> {
+        None
+    }
 }
 
 impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
@@ -45,6 +51,9 @@ impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
     }
     fn scopes(&self) -> Option<Vec<crate::oauth::Scope>> {
         (**self).scopes()
+    }
+    fn account_key(&self) -> Option<&TokenKey> {
+        (**self).account_key()
     }
 }
 

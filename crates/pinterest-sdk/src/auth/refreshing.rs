@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, RwLock};
 
+use crate::auth::store::{SaveOutcome, StoreLock};
 use crate::auth::{TokenKey, TokenSet, TokenSource, TokenStore};
 use crate::error::{ApiError, Error, Result};
 use crate::oauth::{OAuth, Scope};
@@ -16,6 +17,16 @@ use crate::secret::AccessToken;
 use crate::transport::BoxFuture;
 
 type Hook = Arc<dyn Fn(&TokenSet) + Send + Sync>;
+
+/// The longest wait between two attempts to save a renewed set.
+const SAVE_RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// Gives a store lock back, if there is one.
+async fn release(lock: Option<StoreLock>) {
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+}
 
 /// How a new token is obtained.
 #[derive(Debug, Clone)]
@@ -32,10 +43,19 @@ enum Renewal {
 ///   request; the others wait for it and use its result.
 /// - Rotation: the refresh token from each response replaces the old one
 ///   (the old one is kept when the response has none).
-/// - Persistence first: with a [`TokenStore`], the new set is saved before
-///   the new access token is handed out, and the store's lock on the
-///   account is held around "re-read, refresh, save", so two processes
-///   sharing a store never spend the same refresh token.
+/// - Persistence first: with a [`TokenStore`], the store's lock on the
+///   account is held around "re-read, refresh, save", and the new set is
+///   saved before the lock is given back, so two processes sharing a store
+///   never spend the same refresh token.
+/// - Fencing: the save is conditional on the generation read under the
+///   lock ([`TokenStore::save_if`]). A holder whose lease ran out while it
+///   refreshed finds a newer set stored and uses that one instead of
+///   writing over it.
+/// - Never lost: when the save fails (the store is unreachable), the new
+///   set is used from memory at once and saved in the background, retried
+///   until the store takes it, with the lock held meanwhile
+///   ([`pending_saves`](Self::pending_saves), [`flush`](Self::flush)). Only
+///   a crash of this process before the save lands loses the set.
 /// - `invalid_grant` is terminal: every later call fails with
 ///   [`Error::ReauthorizationRequired`] without another request.
 /// - A user token that expired with no refresh token fails with
@@ -53,6 +73,8 @@ pub struct RefreshingTokenSource {
     leeway: Duration,
     refreshes: AtomicU64,
     scopes: std::sync::RwLock<Vec<Scope>>,
+    /// How many renewed sets are still being saved.
+    pending: Arc<tokio::sync::watch::Sender<usize>>,
 }
 
 struct State {
@@ -105,7 +127,8 @@ impl RefreshingBuilder {
         self
     }
 
-    /// Called with every new set, after it was persisted.
+    /// Called with every new set, after it was persisted (or, when saving
+    /// failed, once it is in use and its save is being retried).
     pub fn on_update(mut self, hook: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
         self.on_update = Some(Arc::new(hook));
         self
@@ -125,10 +148,15 @@ impl RefreshingBuilder {
         if self.tokens.is_none() && self.store.is_none() && matches!(self.renewal, Renewal::RefreshToken) {
             return Err(Error::NotAuthenticated);
         }
+        Ok(self.build_stored())
+    }
+
+    /// [`build`](Self::build) for a builder known to have a store.
+    pub(crate) fn build_stored(self) -> RefreshingTokenSource {
         let key_of = |account: String| TokenKey::new(self.oauth.client_id(), account);
         let scopes = self.tokens.as_ref().map(|t| t.scopes.clone()).unwrap_or_default();
         let store = self.store.map(|(store, account)| (store, key_of(account)));
-        Ok(RefreshingTokenSource {
+        RefreshingTokenSource {
             oauth: self.oauth,
             renewal: self.renewal,
             state: RwLock::new(State { tokens: self.tokens, dead: None }),
@@ -138,7 +166,8 @@ impl RefreshingBuilder {
             leeway: self.leeway,
             refreshes: AtomicU64::new(0),
             scopes: std::sync::RwLock::new(scopes),
-        })
+            pending: Arc::new(tokio::sync::watch::channel(0).0),
+        }
     }
 }
 
@@ -245,61 +274,172 @@ impl RefreshingTokenSource {
         if !needs(current.as_ref()) {
             return Ok(true); // someone else renewed while we waited
         }
-        let _lock = match &self.store {
+        let lock = match &self.store {
             Some((store, key)) => Some(store.lock(key).await?),
             None => None,
         };
+        self.refresh_locked(current, &needs, lock).await
+    }
+
+    /// The part of [`refresh_if`](Self::refresh_if) that runs under the
+    /// store's lock, which it releases once the new set is persisted.
+    async fn refresh_locked(
+        &self,
+        current: Option<TokenSet>,
+        needs: &impl Fn(Option<&TokenSet>) -> bool,
+        lock: Option<StoreLock>,
+    ) -> Result<bool> {
         // Another process may have renewed: the stored set is then newer.
         let mut base = current;
-        if let Some((store, key)) = &self.store
-            && let Some(stored) = store.load(key).await?
-        {
-            let newer = match &base {
-                None => true,
-                Some(b) => {
-                    stored.received_at > b.received_at
-                        || (stored.received_at == b.received_at && !stored.access_token.ct_eq(&b.access_token))
+        let mut seen = 0;
+        if let Some((store, key)) = &self.store {
+            let stored = match store.load_versioned(key).await {
+                Ok(s) => s,
+                Err(e) => {
+                    release(lock).await;
+                    return Err(e);
                 }
             };
-            if newer {
-                if !needs(Some(&stored)) {
-                    tracing::debug!("adopted a token set renewed by another process");
-                    self.publish(stored).await;
-                    return Ok(true);
+            if let Some(stored) = stored {
+                seen = stored.generation;
+                let stored = stored.tokens;
+                let newer = match &base {
+                    None => true,
+                    Some(b) => {
+                        stored.received_at > b.received_at
+                            || (stored.received_at == b.received_at && !stored.access_token.ct_eq(&b.access_token))
+                    }
+                };
+                if newer {
+                    if !needs(Some(&stored)) {
+                        tracing::debug!("adopted a token set renewed by another process");
+                        self.publish(stored).await;
+                        release(lock).await;
+                        return Ok(true);
+                    }
+                    base = Some(stored);
                 }
-                base = Some(stored);
             }
         }
-        let fresh = match (&self.renewal, &base) {
+        let fresh = match self.renew(base.as_ref()).await {
+            Ok(Some(fresh)) => fresh,
+            Ok(None) => {
+                release(lock).await;
+                return Ok(false);
+            }
+            Err(e) => {
+                release(lock).await;
+                return Err(e);
+            }
+        };
+        let Some((store, key)) = &self.store else {
+            self.publish(fresh).await;
+            return Ok(true);
+        };
+        match store.save_if(key, &fresh, seen).await {
+            Ok(SaveOutcome::Saved { .. }) => {
+                self.publish(fresh).await;
+                release(lock).await;
+                Ok(true)
+            }
+            Ok(SaveOutcome::Superseded { found }) => {
+                // Our lease ran out and another holder wrote a newer set:
+                // it wins, and ours is dropped rather than written over it.
+                tracing::warn!(account = %key, found, "token set superseded while refreshing; using the stored one");
+                let stored = store.load(key).await;
+                release(lock).await;
+                match stored? {
+                    Some(stored) => self.publish(stored).await,
+                    None => self.publish(fresh).await,
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                // The old refresh token is spent: the new set must not be
+                // lost. It is used from memory now and saved in the
+                // background until the store takes it; the lock is held
+                // until then, so no other process spends the old one.
+                tracing::warn!(account = %key, error = %e, "could not save the renewed token set; retrying in the background");
+                self.publish(fresh.clone()).await;
+                self.save_later(store.clone(), key.clone(), fresh, seen, lock);
+                Ok(true)
+            }
+        }
+    }
+
+    /// A new set from the token endpoint, `None` when the set cannot be
+    /// renewed but is still usable.
+    async fn renew(&self, base: Option<&TokenSet>) -> Result<Option<TokenSet>> {
+        match (&self.renewal, base) {
             (Renewal::ClientCredentials(scopes), _) => {
                 self.refreshes.fetch_add(1, Ordering::SeqCst);
-                self.oauth.client_credentials(scopes).await?
+                self.oauth.client_credentials(scopes).await.map(Some)
             }
             (Renewal::RefreshToken, Some(b)) if b.refresh_token.is_some() => {
                 self.refreshes.fetch_add(1, Ordering::SeqCst);
                 match self.oauth.refresh(b).await {
-                    Ok(t) => t,
+                    Ok(t) => Ok(Some(t)),
                     Err(Error::ReauthorizationRequired(e)) => {
                         self.state.write().await.dead = Some((*e).clone());
-                        return Err(Error::ReauthorizationRequired(e));
+                        Err(Error::ReauthorizationRequired(e))
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => Err(e),
                 }
             }
-            (Renewal::RefreshToken, Some(b)) if b.is_expired(self.oauth.clock().now()) => {
-                return Err(Error::TokenExpired);
+            (Renewal::RefreshToken, Some(b)) if b.is_expired(self.oauth.clock().now()) => Err(Error::TokenExpired),
+            (Renewal::RefreshToken, Some(_)) => Ok(None),
+            (Renewal::RefreshToken, None) => Err(Error::NotAuthenticated),
+        }
+    }
+
+    /// Retries saving `fresh` until the store takes it (or a newer set is
+    /// found there), holding `lock` until then.
+    fn save_later(
+        &self,
+        store: Arc<dyn TokenStore>,
+        key: TokenKey,
+        fresh: TokenSet,
+        seen: u64,
+        lock: Option<StoreLock>,
+    ) {
+        let pending = self.pending.clone();
+        pending.send_modify(|n| *n += 1);
+        let task = async move {
+            let mut wait = Duration::from_millis(50);
+            loop {
+                tokio::time::sleep(wait).await;
+                match store.save_if(&key, &fresh, seen).await {
+                    Ok(SaveOutcome::Saved { .. }) => {
+                        tracing::info!(account = %key, "saved the renewed token set after a failure");
+                        break;
+                    }
+                    Ok(SaveOutcome::Superseded { found }) => {
+                        tracing::warn!(account = %key, found, "a newer token set was stored meanwhile; ours is dropped");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::debug!(account = %key, error = %e, "saving the renewed token set failed again");
+                        wait = (wait * 2).min(SAVE_RETRY_MAX);
+                    }
+                }
             }
-            (Renewal::RefreshToken, Some(_)) => return Ok(false),
-            (Renewal::RefreshToken, None) => return Err(Error::NotAuthenticated),
+            release(lock).await;
+            pending.send_modify(|n| *n = n.saturating_sub(1));
         };
-        let saved = match &self.store {
-            Some((store, key)) => store.save(key, &fresh).await,
-            None => Ok(()),
-        };
-        // Published even if saving failed: the old refresh token is spent, so
-        // the new one must not be lost from memory either.
-        self.publish(fresh).await;
-        saved.map(|()| true)
+        tokio::spawn(task);
+    }
+
+    /// Token sets renewed but not yet saved (their save is being retried).
+    pub fn pending_saves(&self) -> usize {
+        *self.pending.borrow()
+    }
+
+    /// Waits until every renewed set has been saved (for a clean shutdown:
+    /// a process that exits while a save is pending loses that set, and the
+    /// login with it, since its old refresh token is spent).
+    pub async fn flush(&self) {
+        let mut rx = self.pending.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     async fn publish(&self, tokens: TokenSet) {
@@ -333,5 +473,9 @@ impl TokenSource for RefreshingTokenSource {
 
     fn scopes(&self) -> Option<Vec<Scope>> {
         self.scopes.read().ok().map(|s| s.clone()).filter(|s| !s.is_empty())
+    }
+
+    fn account_key(&self) -> Option<&TokenKey> {
+        self.key()
     }
 }

@@ -56,7 +56,50 @@ impl std::fmt::Display for TokenKey {
     }
 }
 
+/// A stored set and its generation: a number the store raises with every
+/// write of the key, so that a write based on an older read can be refused
+/// (fencing). Generation 0 means nothing was stored.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Versioned {
+    /// The set.
+    pub tokens: TokenSet,
+    /// Its generation (1 or more for a stored set; 0 from a store that does
+    /// not count generations).
+    pub generation: u64,
+}
+
+impl Versioned {
+    /// Wraps a set read at `generation`.
+    pub fn new(tokens: TokenSet, generation: u64) -> Self {
+        Versioned { tokens, generation }
+    }
+}
+
+/// What a conditional save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SaveOutcome {
+    /// Written; the key is now at this generation.
+    Saved {
+        /// The new generation.
+        generation: u64,
+    },
+    /// Not written: someone wrote the key after the read it was based on.
+    Superseded {
+        /// The generation found.
+        found: u64,
+    },
+}
+
 /// Persists token sets, one per [`TokenKey`].
+///
+/// Only [`load`](Self::load), [`save`](Self::save) and
+/// [`clear`](Self::clear) are required. A store shared by processes
+/// implements [`lock`](Self::lock); one whose lock can expire (a lease)
+/// also implements [`load_versioned`](Self::load_versioned) and
+/// [`save_if`](Self::save_if), so that a writer whose lease ran out cannot
+/// overwrite a newer set.
 pub trait TokenStore: Send + Sync + 'static {
     /// The stored set of `key`, if any.
     fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>>;
@@ -65,11 +108,26 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Deletes the stored set of `key`.
     fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>>;
     /// Takes an exclusive lock on `key`, shared with everyone using the
-    /// same store (other processes, for the file store), released when the
-    /// returned guard drops. Waits until it is free.
+    /// same store (other processes, for the file and Redis stores),
+    /// released when the returned guard is released or dropped. Waits until
+    /// it is free.
     fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<StoreLock>> {
         let _ = key;
         Box::pin(std::future::ready(Ok(StoreLock::none())))
+    }
+    /// The stored set of `key` with its generation. The default reads
+    /// [`load`](Self::load) and says generation 0.
+    fn load_versioned<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<Versioned>>> {
+        Box::pin(async move { Ok(self.load(key).await?.map(|t| Versioned::new(t, 0))) })
+    }
+    /// Saves `tokens` only if `key` is still at generation `seen` (0: still
+    /// absent). The default saves unconditionally, which is right for a
+    /// store whose [`lock`](Self::lock) is held until released, never lost.
+    fn save_if<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet, seen: u64) -> BoxFuture<'a, Result<SaveOutcome>> {
+        Box::pin(async move {
+            self.save(key, tokens).await?;
+            Ok(SaveOutcome::Saved { generation: seen.saturating_add(1) })
+        })
     }
 }
 
@@ -86,31 +144,72 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<StoreLock>> {
         (**self).lock(key)
     }
+    fn load_versioned<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<Versioned>>> {
+        (**self).load_versioned(key)
+    }
+    fn save_if<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet, seen: u64) -> BoxFuture<'a, Result<SaveOutcome>> {
+        (**self).save_if(key, tokens, seen)
+    }
 }
 
-/// Holds a store's lock on one key until dropped.
-pub struct StoreLock(#[allow(dead_code)] Option<Box<dyn Send + Sync>>);
+type Release = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Holds a store's lock on one key until released or dropped.
+///
+/// A lock that is given back by talking to a server (a lease in Redis) is
+/// released by [`release`](Self::release); dropping it instead starts the
+/// release on the current Tokio runtime, and without one the lease simply
+/// runs out.
+pub struct StoreLock {
+    #[allow(dead_code)]
+    guard: Option<Box<dyn Send + Sync>>,
+    release: Option<Release>,
+}
 
 impl std::fmt::Debug for StoreLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "StoreLock(held)" } else { "StoreLock(none)" })
+        let held = self.guard.is_some() || self.release.is_some();
+        f.write_str(if held { "StoreLock(held)" } else { "StoreLock(none)" })
     }
 }
 
 impl StoreLock {
     /// A guard that releases the lock when dropped (a file lock, a mutex
-    /// guard, a lease that its drop gives back).
+    /// guard).
     pub fn new(guard: impl Send + Sync + 'static) -> Self {
-        StoreLock(Some(Box::new(guard)))
+        StoreLock { guard: Some(Box::new(guard)), release: None }
+    }
+
+    /// A lock given back by running `release` (a lease in a server).
+    pub fn leased(release: impl FnOnce() -> BoxFuture<'static, ()> + Send + Sync + 'static) -> Self {
+        StoreLock { guard: None, release: Some(Box::new(release)) }
     }
 
     /// No lock (for stores with a single user).
     pub fn none() -> Self {
-        StoreLock(None)
+        StoreLock { guard: None, release: None }
+    }
+
+    /// Gives the lock back now, and waits until that is done.
+    pub async fn release(mut self) {
+        self.guard = None;
+        if let Some(release) = self.release.take() {
+            release().await;
+        }
     }
 }
 
-fn store_error(action: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(release());
+        }
+    }
+}
+
+pub(crate) fn store_error(action: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
     Error::TokenStore { action, source: source.into() }
 }
 
@@ -120,10 +219,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 }
 
 /// Token sets in memory (for tests, short-lived programs, and one process
-/// serving many accounts).
+/// serving many accounts), with generations: [`TokenStore::save_if`]
+/// refuses a write based on an older read.
 #[derive(Default)]
 pub struct MemoryTokenStore {
-    sets: Mutex<HashMap<TokenKey, TokenSet>>,
+    sets: Mutex<HashMap<TokenKey, Versioned>>,
     locks: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -144,23 +244,37 @@ impl MemoryTokenStore {
     pub fn with(key: TokenKey, tokens: TokenSet) -> Self {
         let store = Self::default();
         if let Ok(mut sets) = store.sets.lock() {
-            sets.insert(key, tokens);
+            sets.insert(key, Versioned::new(tokens, 1));
         }
         store
     }
 
-    fn sets(&self) -> Result<std::sync::MutexGuard<'_, HashMap<TokenKey, TokenSet>>> {
+    fn sets(&self) -> Result<std::sync::MutexGuard<'_, HashMap<TokenKey, Versioned>>> {
         self.sets.lock().map_err(|_| store_error("use the store (poisoned)", "lock poisoned"))
     }
 }
 
 impl TokenStore for MemoryTokenStore {
     fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>> {
-        Box::pin(std::future::ready(self.sets().map(|s| s.get(key).cloned())))
+        Box::pin(std::future::ready(self.sets().map(|s| s.get(key).map(|v| v.tokens.clone()))))
     }
     fn save<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
         Box::pin(std::future::ready(self.sets().map(|mut s| {
-            s.insert(key.clone(), tokens.clone());
+            let generation = s.get(key).map_or(0, |v| v.generation) + 1;
+            s.insert(key.clone(), Versioned::new(tokens.clone(), generation));
+        })))
+    }
+    fn load_versioned<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<Versioned>>> {
+        Box::pin(std::future::ready(self.sets().map(|s| s.get(key).cloned())))
+    }
+    fn save_if<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet, seen: u64) -> BoxFuture<'a, Result<SaveOutcome>> {
+        Box::pin(std::future::ready(self.sets().map(|mut s| {
+            let found = s.get(key).map_or(0, |v| v.generation);
+            if found != seen {
+                return SaveOutcome::Superseded { found };
+            }
+            s.insert(key.clone(), Versioned::new(tokens.clone(), found + 1));
+            SaveOutcome::Saved { generation: found + 1 }
         })))
     }
     fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
@@ -276,7 +390,7 @@ impl FileTokenStore {
 
 /// A file-name-safe form of `name`: letters, digits, `-` and `_` as they
 /// are, every other byte as `%XX`.
-fn escape_name(name: &str) -> String {
+pub(crate) fn escape_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
@@ -530,6 +644,40 @@ mod tests {
         assert!(same.is_err(), "a second lock on the same key waits");
         drop(held);
         assert!(tokio::time::timeout(std::time::Duration::from_secs(1), store.lock(&key("a"))).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn memory_store_fences_writes_on_the_generation() {
+        let store = MemoryTokenStore::new();
+        let k = key("a");
+        assert!(store.load_versioned(&k).await.unwrap().is_none());
+        assert_eq!(store.save_if(&k, &tokens("one"), 0).await.unwrap(), SaveOutcome::Saved { generation: 1 });
+        // A writer that read nothing (generation 0) is now too late.
+        assert_eq!(store.save_if(&k, &tokens("late"), 0).await.unwrap(), SaveOutcome::Superseded { found: 1 });
+        store.save(&k, &tokens("two")).await.unwrap();
+        let v = store.load_versioned(&k).await.unwrap().unwrap();
+        assert_eq!((v.generation, v.tokens.access_token.expose_secret()), (2, "two"));
+        assert_eq!(store.save_if(&k, &tokens("stale"), 1).await.unwrap(), SaveOutcome::Superseded { found: 2 });
+        assert_eq!(store.save_if(&k, &tokens("three"), 2).await.unwrap(), SaveOutcome::Saved { generation: 3 });
+        assert_eq!(store.load(&k).await.unwrap().unwrap().access_token.expose_secret(), "three");
+    }
+
+    #[tokio::test]
+    async fn a_leased_lock_is_released_once_by_release_or_by_drop() {
+        let count = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let lease = |count: Arc<std::sync::atomic::AtomicU32>| {
+            StoreLock::leased(move || {
+                Box::pin(async move {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                })
+            })
+        };
+        lease(count.clone()).release().await;
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+        drop(lease(count.clone()));
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[cfg(unix)]
