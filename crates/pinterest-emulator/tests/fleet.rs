@@ -165,15 +165,20 @@ fn chain(e: &dyn std::error::Error) -> String {
 async fn a_lease_nobody_gives_back_runs_out_and_a_released_one_is_free_at_once() {
     let Some(server) = RedisServer::start() else { return };
     let k = key("bob");
-    let short = RedisTokenStore::new(redis(&server)).lease(Duration::from_millis(400));
-    // A holder that vanishes without releasing (its process died).
-    std::mem::forget(short.lock(&k).await.unwrap());
+    let store = RedisTokenStore::new(redis(&server));
+    // The lease of a worker that died holding it (nobody renews it).
+    server.cli(&["SET", &store.lock_key(&k), "a-dead-worker", "PX", "400"]);
     let impatient = RedisTokenStore::new(redis(&server)).lock_wait(Duration::ZERO);
     let err = impatient.lock(&k).await.unwrap_err();
     assert!(chain(&err).contains("another worker held it"), "{}", chain(&err));
     // Someone who waits gets it once the lease has run out.
-    let patient = RedisTokenStore::new(redis(&server)).lock_wait(Duration::from_secs(30));
+    let patient =
+        RedisTokenStore::new(redis(&server)).lock_wait(Duration::from_secs(30)).lease(Duration::from_millis(600));
     let held = patient.lock(&k).await.unwrap();
+    assert!(impatient.lock(&k).await.is_err());
+    // A live holder renews its lease: it outlasts several leases.
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    assert_eq!(server.cli(&["EXISTS", &patient.lock_key(&k)]), "1", "the lease was renewed");
     assert!(impatient.lock(&k).await.is_err());
     held.release().await;
     assert_eq!(server.cli(&["EXISTS", &patient.lock_key(&k)]), "0");
@@ -182,8 +187,11 @@ async fn a_lease_nobody_gives_back_runs_out_and_a_released_one_is_free_at_once()
 }
 
 /// What a worker process is told to do (see `fleet_worker`).
-fn worker_spec(e: &EmulatorHandle, server: &RedisServer, account: &str, lease_ms: u64) -> String {
+/// `mode` is `user` (a call with the account's stored login) or `app` (an
+/// app token from the client-credentials grant, kept in the store).
+fn worker_spec(e: &EmulatorHandle, server: &RedisServer, mode: &str, account: &str, lease_ms: u64) -> String {
     serde_json::json!({
+        "mode": mode,
         "base": e.base_url(),
         "redis": server.url(),
         "account": account,
@@ -232,8 +240,26 @@ async fn fleet_worker() {
     let store = RedisTokenStore::new(Redis::open(&text("redis")).unwrap())
         .lease(Duration::from_millis(spec["lease_ms"].as_u64().unwrap()))
         .lock_wait(Duration::from_secs(30));
+    let account = text("account");
+    if text("mode") == "app" {
+        // An app token: it prints whether the token it ends up with is the
+        // one the store holds.
+        let store = Arc::new(store);
+        let source = RefreshingTokenSource::client_credentials(oauth, [Scope::AdsRead])
+            .store(store.clone(), account.clone())
+            .build()
+            .unwrap();
+        match pinterest_sdk::auth::TokenSource::token(&source).await {
+            Ok(token) => {
+                let stored = store.load(&key(&account)).await.unwrap().unwrap();
+                println!("\nWORKER OK same={}", stored.access_token.ct_eq(&token));
+            }
+            Err(e) => println!("\nWORKER ERR {}", chain(&e)),
+        }
+        return;
+    }
     let clients = Clients::new(base, oauth, Arc::new(store));
-    match clients.for_account(&text("account")).user_account().get().send().await {
+    match clients.for_account(&account).user_account().get().send().await {
         Ok(me) => println!("\nWORKER OK {}", me.username.unwrap_or_default()),
         Err(e) => println!("\nWORKER ERR {}", chain(&e)),
     }
@@ -247,7 +273,7 @@ async fn a_worker_killed_while_refreshing_blocks_the_others_for_the_lease_only()
     let tokens = login(&e, &oauth, &browser()).await;
     let store = RedisTokenStore::new(redis(&server));
     store.save(&key("shared"), &expired(tokens)).await.unwrap();
-    let spec = worker_spec(&e, &server, "shared", 2_000);
+    let spec = worker_spec(&e, &server, "user", "shared", 2_000);
 
     // The first worker takes the lease and sends its refresh, which the
     // emulator holds; it is killed there, before Pinterest answered.
@@ -355,38 +381,31 @@ async fn redis_killed_and_restarted_in_the_middle_of_a_refresh_loses_nothing() {
 }
 
 #[tokio::test]
-async fn a_holder_whose_lease_ran_out_does_not_overwrite_a_newer_set() {
+async fn a_stalled_holder_whose_lease_ran_out_does_not_overwrite_a_newer_set() {
     let Some(server) = RedisServer::start() else { return };
     let e = Emulator::builder().start().await.unwrap();
-    let store = RedisTokenStore::new(redis(&server)).lease(Duration::from_millis(300));
-    let app_token = |store: &RedisTokenStore| {
-        Arc::new(
-            RefreshingTokenSource::client_credentials(oauth(&e), [Scope::AdsRead])
-                .store(Arc::new(store.clone()), "app")
-                .build()
-                .unwrap(),
-        )
-    };
-    // A takes the lease and asks for a token; the emulator holds it past the lease.
+    let spec = worker_spec(&e, &server, "app", "app", 600);
+    let lease = RedisTokenStore::new(redis(&server)).lock_key(&key("app"));
+    // A takes the lease and asks for a token, which the emulator holds;
+    // then the process is stopped (SIGSTOP): it can renew nothing.
     hold_next_token_request(&e);
-    let slow = app_token(&store);
-    let slow_call = {
-        let slow = slow.clone();
-        tokio::spawn(async move { pinterest_sdk::auth::TokenSource::token(&*slow).await })
-    };
+    let stalled = start_worker(&spec);
     wait_for("the held token request", || held_token_request(&e)).await;
-    let lock = store.lock_key(&key("app"));
-    wait_for("the lease to run out", || server.cli(&["EXISTS", &lock]) == "0").await;
+    let signal = |sig: &str| {
+        let ok = Command::new("kill").args([sig, &stalled.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+    };
+    signal("-STOP");
+    wait_for("the stalled worker's lease to run out", || server.cli(&["EXISTS", &lease]) == "0").await;
     // B takes the free lease, gets a token and stores it (generation 1).
-    let quick = app_token(&store);
-    let b = pinterest_sdk::auth::TokenSource::token(&*quick).await.unwrap();
-    // A's answer arrives late: its write is refused and it uses B's set.
+    assert_eq!(worker_says(start_worker(&spec)).await, "OK same=true");
+    // A's answer arrives once it runs again: its write is refused, and it
+    // uses B's set, the stored one.
     e.release_delayed();
-    let a = slow_call.await.unwrap().unwrap();
-    assert!(a.ct_eq(&b), "the late holder adopted the newer set");
-    let stored = store.load_versioned(&key("app")).await.unwrap().unwrap();
-    assert_eq!(stored.generation, 1, "nothing was written over it");
-    assert!(stored.tokens.access_token.ct_eq(&b));
+    signal("-CONT");
+    assert_eq!(worker_says(stalled).await, "OK same=true");
+    let stored = RedisTokenStore::new(redis(&server)).load_versioned(&key("app")).await.unwrap().unwrap();
+    assert_eq!(stored.generation, 1, "nothing was written over B's set");
     assert_eq!(e.token_requests(Some("client_credentials")), 2);
 }
 

@@ -293,6 +293,11 @@ redis.call('HSET', KEYS[1], 'set', ARGV[1])
 return g
 ";
 
+const EXTEND: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+";
+
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -302,9 +307,10 @@ return 0
 /// on any number of machines.
 ///
 /// - [`lock`](TokenStore::lock) is a lease (`SET NX PX` with a random
-///   owner value, released by a compare-and-delete script): a worker that
-///   dies while refreshing blocks the others for at most
-///   [`lease`](Self::lease).
+///   owner value, released by a compare-and-delete script), renewed every
+///   third of it while its holder lives: a slow token request keeps it,
+///   and a worker that dies or stalls while refreshing blocks the others
+///   for at most [`lease`](Self::lease).
 /// - Every write raises the key's generation, and the refreshing source
 ///   saves with [`save_if`](TokenStore::save_if): a worker whose lease ran
 ///   out cannot write over a newer set.
@@ -327,6 +333,7 @@ pub struct RedisTokenStore {
     save_if: Arc<Script>,
     save: Arc<Script>,
     release: Arc<Script>,
+    extend: Arc<Script>,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -354,6 +361,7 @@ impl RedisTokenStore {
             save_if: Arc::new(Script::new(SAVE_IF)),
             save: Arc::new(Script::new(SAVE)),
             release: Arc::new(Script::new(RELEASE)),
+            extend: Arc::new(Script::new(EXTEND)),
         }
     }
 
@@ -370,8 +378,9 @@ impl RedisTokenStore {
         self
     }
 
-    /// How long a refresh lease lasts (default 30 s): longer than a token
-    /// request takes, short enough to wait out after a crash.
+    /// How long a refresh lease lasts unless renewed (default 30 s): how
+    /// long the others wait after its holder died or stalled. Its holder
+    /// renews it every third of it.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(10));
         self
@@ -504,9 +513,11 @@ impl RedisTokenStore {
                 .await
                 .map_err(|e| store_error("take the refresh lease", self.redis.failure(e)))?;
             if taken.is_some() {
+                let stop = self.keep_lease(name.clone(), owner.clone(), lease_ms);
                 let (redis, release) = (self.redis.clone(), self.release.clone());
                 return Ok(StoreLock::leased(move || {
                     Box::pin(async move {
+                        drop(stop);
                         let args: [&[u8]; 1] = [owner.as_bytes()];
                         if let Err(e) = redis.run::<i64>(&release, &[&name], &args).await {
                             tracing::debug!(error = %e, "could not give the refresh lease back; it runs out by itself");
@@ -523,6 +534,38 @@ impl RedisTokenStore {
             let pause = 20 + rand::random::<u64>() % 40;
             tokio::time::sleep(Duration::from_millis(pause)).await;
         }
+    }
+}
+
+impl RedisTokenStore {
+    /// Renews the lease `name` every third of it while its holder lives:
+    /// a slow token request does not lose it, a dead or stopped process
+    /// stops renewing, and the lease runs out. Renewal stops when the
+    /// returned sender is dropped (the lock given back or dropped), or when
+    /// the lease turns out to be someone else's.
+    fn keep_lease(&self, name: String, owner: String, lease_ms: u64) -> tokio::sync::oneshot::Sender<()> {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let (redis, extend) = (self.redis.clone(), self.extend.clone());
+        let every = Duration::from_millis((lease_ms / 3).max(1));
+        tokio::spawn(async move {
+            let lease = lease_ms.to_string();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+                let args: [&[u8]; 2] = [owner.as_bytes(), lease.as_bytes()];
+                match redis.run::<i64>(&extend, &[&name], &args).await {
+                    Ok(1) => {}
+                    Ok(_) => {
+                        tracing::warn!("the refresh lease ran out before it could be renewed");
+                        return;
+                    }
+                    Err(e) => tracing::debug!(error = %e, "could not renew the refresh lease; trying again"),
+                }
+            }
+        });
+        stop
     }
 }
 
