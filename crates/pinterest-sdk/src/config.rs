@@ -367,7 +367,7 @@ impl ConfigBuilder {
 
     /// With a rate limiter on the client, whether a call that finds its
     /// budget spent waits for the window to reset (default) or fails at
-    /// once with [`Error::BudgetExhausted`](crate::Error::BudgetExhausted).
+    /// once with [`Error::BudgetExhausted`].
     pub fn wait_for_budget(mut self, wait: bool) -> Self {
         self.config.wait_for_budget = wait;
         self

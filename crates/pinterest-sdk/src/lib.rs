@@ -7,6 +7,9 @@
 //! - OAuth 2.0 ([`oauth`]) with refreshing token sources ([`auth`]).
 //! - Retries ([`retry`]), bookmark pagination ([`paginate`]) and typed errors
 //!   ([`Error`], [`ApiError`]).
+//! - Client-side rate budgets ([`ratelimit`]), and many accounts over many
+//!   workers ([`fleet`]): one lazy client per account, token families and
+//!   budgets shared through Redis (feature `redis`).
 //!
 //! ```no_run
 //! # async fn demo() -> pinterest_sdk::Result<()> {

@@ -112,7 +112,7 @@ impl CallOptions {
 
     /// With a [rate limiter](crate::ratelimit) on the client: wait for a
     /// spent budget's window to reset (`true`, the client's default), or
-    /// fail at once with [`Error::BudgetExhausted`](crate::Error::BudgetExhausted).
+    /// fail at once with [`Error::BudgetExhausted`].
     pub fn wait_for_budget(mut self, wait: bool) -> Self {
         self.wait_for_budget = Some(wait);
         self

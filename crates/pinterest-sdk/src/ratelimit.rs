@@ -19,7 +19,7 @@
 //!   in whole seconds, rounded up, so that end is never early);
 //! - a 429 spends the budget and its `Retry-After` pushes the end back;
 //! - a call that finds the budget spent waits for the end, or fails at once
-//!   with [`Error::BudgetExhausted`](crate::Error::BudgetExhausted) when the
+//!   with [`Error::BudgetExhausted`] when the
 //!   caller asked for that ([`CallOptions::wait_for_budget`](crate::CallOptions::wait_for_budget))
 //!   or the wait would outlast the call's time budget.
 //!

@@ -41,6 +41,7 @@
 mod redis;
 
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::{EncryptionKey, Redis, RedisBuilder, RedisRateLimiter, RedisTokenStore};
 
 use std::collections::HashMap;
