@@ -14,8 +14,14 @@ use pinterest_sdk::oauth::{MemoryPendingLogins, OAuth, Scope};
 use pinterest_sdk::secret::AccessToken;
 use pinterest_sdk::{Client, Config};
 
-const ENV: &[&str] =
-    &["PINTEREST_API_URI", "PINTEREST_OAUTH_URI", "PINTEREST_ACCESS_TOKEN", "PINTEREST_APP_ID", "PINTEREST_APP_SECRET"];
+const ENV: &[&str] = &[
+    "PINTEREST_API_URI",
+    "PINTEREST_OAUTH_URI",
+    "PINTEREST_ACCESS_TOKEN",
+    "PINTEREST_APP_ID",
+    "PINTEREST_APP_SECRET",
+    "PINTEREST_REDIS_URL",
+];
 
 /// The example binary `name`, with a clean environment.
 fn example(name: &str) -> Command {
@@ -26,6 +32,7 @@ fn example(name: &str) -> Command {
         "conversion_event" => env!("CARGO_BIN_EXE_conversion_event"),
         "ads_report" => env!("CARGO_BIN_EXE_ads_report"),
         "web_login" => env!("CARGO_BIN_EXE_web_login"),
+        "fleet" => env!("CARGO_BIN_EXE_fleet"),
         other => panic!("no example {other}"),
     };
     let mut cmd = Command::new(path);
@@ -339,4 +346,18 @@ fn every_example_binary_is_run_here() {
     for bin in &bins {
         let _ = example(bin); // panics for a binary this file cannot start
     }
+}
+
+#[test]
+fn fleet_serves_many_accounts_from_redis_and_cleans_up() {
+    let Some(redis) = pinterest_test_support::RedisServer::start() else { return };
+    let mut cmd = example("fleet");
+    cmd.args(["--accounts", "12"]).env("PINTEREST_REDIS_URL", redis.url());
+    let (_, stdout) = run(cmd);
+    assert!(stdout.contains("Connected 12 accounts"), "{stdout}");
+    assert!(stdout.contains("12 of 12 calls answered"), "{stdout}");
+    assert!(stdout.contains("user-1 is at generation 2 in Redis"), "{stdout}");
+    // What is left: the rate budgets (which expire), no token set, no lease.
+    let keys = redis.cli(&["--scan"]);
+    assert!(!keys.is_empty() && keys.lines().all(|k| k.contains(":budget:")), "{keys}");
 }
