@@ -767,3 +767,20 @@ async fn tls_and_acl_users_come_from_the_url() {
         RedisTokenStore::new(Redis::open(&format!("rediss://worker:s3cret-pass@localhost:{port}")).unwrap());
     assert!(untrusted.load(&key("t")).await.is_err());
 }
+
+#[tokio::test]
+async fn a_shared_budget_of_one_second_windows_holds_too() {
+    let Some(server) = RedisServer::start() else { return };
+    let limits = RateLimits::new(Duration::from_secs(1)).limit("org_read", 5);
+    let e = Emulator::builder().rate_limits(limits).start().await.unwrap();
+    let token = AccessToken::new(e.issue_token(&["user_accounts:read"]));
+    let workers: Vec<Client> = (0..3)
+        .map(|_| {
+            let limiter: Arc<dyn RateLimiter> = Arc::new(RedisRateLimiter::new(redis(&server)).prefix("one-second:"));
+            budget_client(&e, &token, Some(limiter))
+        })
+        .collect();
+    let ok = hammer(&workers, 4, Duration::from_secs(4)).await;
+    assert_eq!(rejected(&e), 0, "no call was sent over the shared budget");
+    assert!(ok > 5, "calls went on in later windows ({ok})");
+}
