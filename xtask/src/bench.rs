@@ -12,7 +12,11 @@
 //!    spread of each figure;
 //! 5. streams 10k and 100k Pins through the SDK for peak RSS;
 //! 6. runs the criterion micro-benchmarks;
-//! 7. writes `BENCHMARKS.md`.
+//! 7. writes `BENCHMARKS.md`, keeping the fleet section and the notes.
+//!
+//! `cargo xtask bench --fleet` runs only the fleet figures (`bench/src/bin/fleet.rs`:
+//! worker processes sharing tokens and rate budgets through Redis) and
+//! replaces the fleet section of `BENCHMARKS.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,6 +32,10 @@ use crate::codegen::repo_root;
 /// Where the hand-written part of BENCHMARKS.md starts.
 const NOTES_MARKER: &str = "## Reading the figures";
 
+/// The fleet section of BENCHMARKS.md lies between these two lines.
+const FLEET_START: &str = "<!-- fleet:start -->";
+const FLEET_END: &str = "<!-- fleet:end -->";
+
 const PYTHON_SDKS: &[(&str, &str, &str)] = &[
     ("official", "pinterest-api-sdk==0.2.7", ".venv-official"),
     ("python-pinterest", "python-pinterest==0.2.0", ".venv-python-pinterest"),
@@ -37,17 +45,19 @@ struct Options {
     repeat: usize,
     quick: bool,
     build_times: bool,
+    fleet: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
-    let mut o = Options { repeat: 3, quick: false, build_times: false };
+    let mut o = Options { repeat: 3, quick: false, build_times: false, fleet: false };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--repeat" => o.repeat = it.next().context("--repeat needs a number")?.parse()?,
             "--quick" => o.quick = true,
             "--build-times" => o.build_times = true,
-            other => bail!("unknown bench argument {other} (--repeat N, --quick, --build-times)"),
+            "--fleet" => o.fleet = true,
+            other => bail!("unknown bench argument {other} (--repeat N, --quick, --build-times, --fleet)"),
         }
     }
     Ok(o)
@@ -78,12 +88,17 @@ fn venv(root: &Path, dir: &str, package: &str) -> Result<PathBuf> {
 }
 
 fn ensure_wrk() -> Option<String> {
-    if Command::new("wrk").arg("--version").output().is_ok() {
-        return Some("wrk".into());
+    ensure_program("wrk", "wrk")
+}
+
+/// `program` when it runs, else installed from Debian's `package` first.
+fn ensure_program(program: &str, package: &str) -> Option<String> {
+    if Command::new(program).arg("--version").output().is_ok() {
+        return Some(program.into());
     }
-    eprintln!("bench: installing wrk from Debian's packages");
+    eprintln!("bench: installing {package} from Debian's packages");
     let ok = Command::new("apt-get")
-        .args(["install", "-y", "-q", "wrk"])
+        .args(["install", "-y", "-q", package])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .status()
         .map(|s| s.success())
@@ -91,11 +106,11 @@ fn ensure_wrk() -> Option<String> {
     if !ok {
         let _ = Command::new("apt-get").args(["update", "-q"]).status();
         let _ = Command::new("apt-get")
-            .args(["install", "-y", "-q", "wrk"])
+            .args(["install", "-y", "-q", package])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status();
     }
-    Command::new("wrk").arg("--version").output().ok().map(|_| "wrk".into())
+    Command::new(program).arg("--version").output().ok().map(|_| program.into())
 }
 
 struct Server {
@@ -224,6 +239,9 @@ fn cell_text(s: Stat) -> String {
 pub fn run_bench(args: &[String]) -> Result<()> {
     let opts = parse(args)?;
     let root = repo_root();
+    if opts.fleet {
+        return fleet(&root);
+    }
     eprintln!("bench: building the release binaries");
     let status = cargo()
         .current_dir(&root)
@@ -476,15 +494,108 @@ pub fn run_bench(args: &[String]) -> Result<()> {
     }
 
     // The hand-written reading of the figures (profiles, targets) survives
-    // a new run; it is kept from the marker on.
+    // a new run; it is kept from the marker on. So does the fleet section,
+    // which only `--fleet` rewrites.
     let path = root.join("BENCHMARKS.md");
-    if let Some(notes) =
-        std::fs::read_to_string(&path).ok().and_then(|old| old.find(NOTES_MARKER).map(|i| old[i..].to_owned()))
-    {
-        report.push_str(&notes);
-    }
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    report.push_str(&kept_sections(&old));
     std::fs::write(path, &report)?;
     eprintln!("bench: wrote BENCHMARKS.md");
+    Ok(())
+}
+
+/// What a full run keeps of the old BENCHMARKS.md: the fleet section (when
+/// it is not already within the notes) and the notes.
+fn kept_sections(old: &str) -> String {
+    let notes_at = old.find(NOTES_MARKER);
+    let mut kept = String::new();
+    if let Some((start, end)) = fleet_span(old)
+        && notes_at.is_none_or(|n| start < n)
+    {
+        kept.push_str(&old[start..end]);
+        kept.push_str("\n\n");
+    }
+    if let Some(n) = notes_at {
+        kept.push_str(&old[n..]);
+    }
+    kept
+}
+
+/// Where the fleet section is in `text`, both markers included.
+fn fleet_span(text: &str) -> Option<(usize, usize)> {
+    let start = text.find(FLEET_START)?;
+    let end = start + text[start..].find(FLEET_END)? + FLEET_END.len();
+    Some((start, end))
+}
+
+/// `text` with its fleet section replaced by `block`, or `block` put just
+/// before the notes (at the end when there are none).
+fn with_fleet_section(text: &str, block: &str) -> String {
+    if let Some((start, end)) = fleet_span(text) {
+        return format!("{}{block}{}", &text[..start], &text[end..]);
+    }
+    match text.find(NOTES_MARKER) {
+        Some(n) => format!("{}{block}\n\n{}", &text[..n], &text[n..]),
+        None if text.trim().is_empty() => format!("{block}\n"),
+        None => format!("{}\n\n{block}\n", text.trim_end()),
+    }
+}
+
+/// The fleet section holding the two lines `fleet` printed.
+fn fleet_section(lines: &str) -> String {
+    format!(
+        "{FLEET_START}\n## Fleet: many workers on Redis\n\n\
+         Written by `cargo xtask bench --fleet` on {}: four worker processes (`bench/src/bin/fleet.rs`) \
+         against the emulator in-process and one redis-server on a unix socket (append-only, fsync always).\n\n\
+         ```text\n{}\n```\n\n\
+         `fleet refresh`: the stored token set has expired, and each worker starts 250 calls at once through \
+         `fleet::Clients` with a `RedisTokenStore`; `calls` is how many succeeded and `token_requests` how many \
+         refresh requests reached the emulator. That must be one for the whole fleet: the Redis lease lets one \
+         worker refresh while the others wait, then read the rotated set. \
+         `fleet budget`: each worker runs 16 loops of `GET /v5/user_account` for 70 s with a `RedisRateLimiter`, \
+         all on one token against a limit of 600 calls per 60-s window, and retries turned off so any 429 shows; \
+         `calls` counts the calls that succeeded and `429s` the rejections in the emulator's request log. \
+         `budget_use` is those calls over 600 times the windows the emulator opened during the run: 100% means \
+         the shared limiter spent every window in full without one call over the limit.\n{FLEET_END}",
+        run(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default().trim(),
+        lines.trim_end()
+    )
+}
+
+/// `cargo xtask bench --fleet`: builds and runs `fleet`, prints its two
+/// lines and puts them in BENCHMARKS.md.
+fn fleet(root: &Path) -> Result<()> {
+    eprintln!("bench: building the fleet benchmark (release)");
+    let status =
+        cargo().current_dir(root).args(["build", "--release", "-p", "pinterest-bench", "--bin", "fleet"]).status()?;
+    if !status.success() {
+        bail!("build failed");
+    }
+    if ensure_program("redis-server", "redis-server").is_none() {
+        bail!("the fleet figures need redis-server (Debian's package redis-server), and it could not be installed");
+    }
+    eprintln!("bench: fleet figures (a little over a minute)");
+    let bin = root.join("target/release/fleet");
+    let out = Command::new(&bin)
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    if !out.status.success() {
+        bail!("{} failed ({})", bin.display(), out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() != 2 || !lines[0].starts_with("fleet refresh: ") || !lines[1].starts_with("fleet budget: ") {
+        bail!("fleet printed {text:?}, not its two lines");
+    }
+    let lines = lines.join("\n");
+    println!("{lines}");
+    let path = root.join("BENCHMARKS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, with_fleet_section(&old, &fleet_section(&lines)))?;
+    eprintln!("bench: wrote the fleet section of BENCHMARKS.md");
     Ok(())
 }
 
@@ -607,5 +718,36 @@ fn collect_estimates(dir: &Path, out: &mut BTreeMap<String, f64>, bytes: &mut u6
         } else if p.is_dir() {
             collect_estimates(&p, out, bytes);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCK: &str = "<!-- fleet:start -->\n## Fleet\n\nnew\n<!-- fleet:end -->";
+
+    #[test]
+    fn the_fleet_section_goes_before_the_notes_then_is_replaced_in_place() {
+        let old = "# Benchmarks\n\n## Build times\n\nx\n\n## Reading the figures\n\nnotes\n";
+        let once = with_fleet_section(old, BLOCK);
+        assert_eq!(
+            once,
+            "# Benchmarks\n\n## Build times\n\nx\n\n<!-- fleet:start -->\n## Fleet\n\nnew\n<!-- fleet:end -->\n\n\
+             ## Reading the figures\n\nnotes\n"
+        );
+        let twice = with_fleet_section(&once, &BLOCK.replace("new", "newer"));
+        assert_eq!(twice, once.replace("new\n", "newer\n"));
+        assert_eq!(with_fleet_section("# B\n", BLOCK), format!("# B\n\n{BLOCK}\n"));
+    }
+
+    #[test]
+    fn a_full_run_keeps_the_fleet_section_and_the_notes() {
+        let old = with_fleet_section("# Benchmarks\n\nold figures\n\n## Reading the figures\n\nnotes\n", BLOCK);
+        assert_eq!(kept_sections(&old), format!("{BLOCK}\n\n## Reading the figures\n\nnotes\n"));
+        // Inside the notes, it is kept once, with them.
+        let inside = format!("# B\n\n## Reading the figures\n\n{BLOCK}\n");
+        assert_eq!(kept_sections(&inside), format!("## Reading the figures\n\n{BLOCK}\n"));
+        assert_eq!(kept_sections("# B\n"), "");
     }
 }

@@ -15,7 +15,7 @@ tasks:
                                     (--check: fail if the committed code differs)
   test [ARGS...]                    install what the tests need, then run the whole
                                     test suite (cargo test --workspace --all-features ARGS)
-  bench [--repeat N] [--quick] [--build-times]
+  bench [--repeat N] [--quick] [--build-times] [--fleet]
                                     the side-by-side benchmarks; writes BENCHMARKS.md";
 
 fn main() -> Result<()> {

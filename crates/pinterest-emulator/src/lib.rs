@@ -431,6 +431,12 @@ impl EmulatorHandle {
         self.shared.clear_faults();
     }
 
+    /// Rate-limit windows opened since the start or the last reset, summed
+    /// over every app, user and category (0 with rate limits off).
+    pub fn rate_windows_opened(&self) -> u64 {
+        self.shared.rate_counters.opened()
+    }
+
     /// Back to the initial state (apps kept), log and faults cleared.
     pub fn reset(&self) {
         self.shared.reset(None);

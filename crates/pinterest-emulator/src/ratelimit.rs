@@ -109,11 +109,13 @@ struct Key {
     category: &'static str,
 }
 
-/// An open window: when its first call came, and the calls it counted.
+/// An open window: when its first call came, the calls it counted, and
+/// how many windows its key has opened so far (this one included).
 #[derive(Debug, Clone, Copy)]
 struct Window {
     start: Instant,
     used: u32,
+    opened: u64,
 }
 
 /// The open windows, kept by the emulator (not in the saved state) and
@@ -127,12 +129,18 @@ impl Counters {
         lock(&self.0).clear();
     }
 
+    /// How many windows have opened since the last [`clear`](Self::clear),
+    /// over every app, user and category.
+    pub fn opened(&self) -> u64 {
+        lock(&self.0).values().map(|w| w.opened).sum()
+    }
+
     /// Counts a call of `key` at `now` against `limit` calls per `window`.
     fn spend(&self, key: Key, limit: u32, window: Duration, now: Instant) -> Stamp {
         let mut windows = lock(&self.0);
-        let open = windows.entry(key).or_insert(Window { start: now, used: 0 });
+        let open = windows.entry(key).or_insert(Window { start: now, used: 0, opened: 1 });
         if now.saturating_duration_since(open.start) >= window {
-            *open = Window { start: now, used: 0 };
+            *open = Window { start: now, used: 0, opened: open.opened + 1 };
         }
         let allowed = open.used < limit;
         if allowed {
@@ -247,6 +255,7 @@ pub fn report(s: &Shared) -> Value {
                 "used": w.used,
                 "remaining": limit.saturating_sub(w.used),
                 "reset": seconds_left(w.start, limits.window, now),
+                "opened": w.opened,
             }))
         })
         .collect();
@@ -288,6 +297,28 @@ mod tests {
         c.clear();
         let b = c.spend(key("ads_read"), 2, w, t0 + Duration::from_secs(1));
         assert_eq!((b.remaining, b.allowed), (1, true));
+    }
+
+    #[test]
+    fn windows_opened_are_counted_per_key_until_cleared() {
+        let c = Counters::default();
+        let t0 = Instant::now();
+        let w = Duration::from_secs(10);
+        assert_eq!(c.opened(), 0);
+        c.spend(key("org_read"), 1, w, t0);
+        // Refused calls and calls inside the window open nothing.
+        c.spend(key("org_read"), 1, w, t0 + Duration::from_secs(1));
+        c.spend(key("org_read"), 1, w, t0 + Duration::from_secs(9));
+        assert_eq!(c.opened(), 1);
+        c.spend(key("org_read"), 1, w, t0 + Duration::from_secs(10));
+        c.spend(key("org_read"), 1, w, t0 + Duration::from_secs(25));
+        c.spend(key("ads_read"), 1, w, t0 + Duration::from_secs(25));
+        assert_eq!(c.opened(), 4);
+        assert_eq!(lock(&c.0).get(&key("org_read")).map(|w| w.opened), Some(3));
+        c.clear();
+        assert_eq!(c.opened(), 0);
+        c.spend(key("org_read"), 1, w, t0 + Duration::from_secs(26));
+        assert_eq!(c.opened(), 1);
     }
 
     #[test]
