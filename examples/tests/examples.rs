@@ -340,7 +340,7 @@ fn every_example_binary_is_run_here() {
     bins.sort();
     assert_eq!(
         bins,
-        ["ads_report", "conversion_event", "quickstart", "video_upload", "walk_pins", "web_login"],
+        ["ads_report", "conversion_event", "fleet", "quickstart", "video_upload", "walk_pins", "web_login"],
         "a new example needs its test here"
     );
     for bin in &bins {
@@ -357,7 +357,13 @@ fn fleet_serves_many_accounts_from_redis_and_cleans_up() {
     assert!(stdout.contains("Connected 12 accounts"), "{stdout}");
     assert!(stdout.contains("12 of 12 calls answered"), "{stdout}");
     assert!(stdout.contains("user-1 is at generation 2 in Redis"), "{stdout}");
-    // What is left: the rate budgets (which expire), no token set, no lease.
+    // What is left expires: the rate budgets, and the generations of the
+    // removed sets (no token set, no lease).
     let keys = redis.cli(&["--scan"]);
-    assert!(!keys.is_empty() && keys.lines().all(|k| k.contains(":budget:")), "{keys}");
+    assert!(keys.lines().any(|k| k.contains(":budget:")), "{keys}");
+    for k in keys.lines() {
+        assert!(k.contains(":budget:") || k.contains(":tokens:"), "{k}");
+        assert_eq!(redis.cli(&["HEXISTS", k, "set"]), "0", "{k}");
+        assert_ne!(redis.cli(&["PTTL", k]), "-1", "{k} expires");
+    }
 }

@@ -137,7 +137,10 @@ async fn the_redis_store_keeps_generations_encrypts_and_holds_a_thousand_account
     for r in futures_util::future::join_all(saves).await {
         r.unwrap();
     }
-    assert_eq!(server.cli(&["DBSIZE"]), "1000");
+    // And alice's cleared set, whose raised generation stays for a while.
+    assert_eq!(server.cli(&["DBSIZE"]), "1001");
+    assert_eq!(server.cli(&["HGET", &store.tokens_key(&k), "g"]), "3");
+    assert_ne!(server.cli(&["PTTL", &store.tokens_key(&k)]), "-1");
     for a in &accounts {
         let t = store.load(&key(a)).await.unwrap().unwrap();
         assert_eq!(t.access_token.expose_secret(), format!("pina_{a}"));
@@ -167,7 +170,7 @@ async fn a_lease_nobody_gives_back_runs_out_and_a_released_one_is_free_at_once()
     let k = key("bob");
     let store = RedisTokenStore::new(redis(&server));
     // The lease of a worker that died holding it (nobody renews it).
-    server.cli(&["SET", &store.lock_key(&k), "a-dead-worker", "PX", "400"]);
+    server.cli(&["SET", &store.lock_key(&k), "a-dead-worker", "PX", "3000"]);
     let impatient = RedisTokenStore::new(redis(&server)).lock_wait(Duration::ZERO);
     let err = impatient.lock(&k).await.unwrap_err();
     assert!(chain(&err).contains("another worker held it"), "{}", chain(&err));
@@ -783,4 +786,72 @@ async fn a_shared_budget_of_one_second_windows_holds_too() {
     let ok = hammer(&workers, 4, Duration::from_secs(4)).await;
     assert_eq!(rejected(&e), 0, "no call was sent over the shared budget");
     assert!(ok > 5, "calls went on in later windows ({ok})");
+}
+
+#[tokio::test]
+async fn a_caller_that_gives_up_mid_refresh_does_not_lose_the_rotated_set() {
+    let Some(server) = RedisServer::start() else { return };
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    let store = RedisTokenStore::new(redis(&server));
+    let (source, call) = refresh_held(&e, &store, "acct").await;
+    // The caller stops waiting while Pinterest holds the refresh.
+    call.abort();
+    assert!(call.await.unwrap_err().is_cancelled());
+    // Pinterest answers anyway: the renewal, in its own task, saves it.
+    e.release_delayed();
+    let stored_key = store.tokens_key(&key("acct"));
+    wait_for("the rotated set in Redis", || server.cli(&["HGET", &stored_key, "g"]) == "2").await;
+    family_survived(&e, &server, &store, &source).await;
+}
+
+#[tokio::test]
+async fn a_logout_during_a_refresh_stays_a_logout() {
+    let Some(server) = RedisServer::start() else { return };
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    let store = RedisTokenStore::new(redis(&server));
+    let (source, call) = refresh_held(&e, &store, "acct").await;
+    // The account is disconnected while its refresh is out.
+    store.clear(&key("acct")).await.unwrap();
+    e.release_delayed();
+    let err = call.await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::NotAuthenticated), "{err:?}");
+    assert!(store.load(&key("acct")).await.unwrap().is_none(), "the renewed set was not written back");
+    assert!(source.tokens().await.is_err());
+    assert_eq!(source.pending_saves(), 0);
+}
+
+#[tokio::test]
+async fn a_redis_that_lost_its_data_mid_refresh_gets_the_rotated_set_again() {
+    let Some(server) = RedisServer::start() else { return };
+    let e = Emulator::builder().auto_approve(true).start().await.unwrap();
+    let store = RedisTokenStore::new(redis(&server));
+    let (source, call) = refresh_held(&e, &store, "acct").await;
+    // Everything is gone (a restart without its append-only file).
+    server.cli(&["FLUSHALL"]);
+    e.release_delayed();
+    assert_eq!(call.await.unwrap().unwrap(), "emulator_user");
+    let stored = store.load_versioned(&key("acct")).await.unwrap().expect("written again");
+    let in_memory = source.tokens().await.unwrap();
+    assert!(stored.tokens.refresh_token.unwrap().ct_eq(in_memory.refresh_token.as_ref().unwrap()));
+}
+
+#[tokio::test]
+async fn clients_of_different_users_on_one_limiter_keep_their_own_budgets() {
+    let e = Emulator::builder().start().await.unwrap();
+    let limiter: Arc<dyn RateLimiter> = Arc::new(InProcessLimiter::new());
+    let token = AccessToken::new(e.issue_token(&["user_accounts:read"]));
+    let of = |account: &str| {
+        Client::builder()
+            .config(config(&e))
+            .access_token(token.clone())
+            .rate_limiter(limiter.clone())
+            .budget_account(account)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(of("alice").budget_key("org_read"), BudgetKey::new("", "alice", "org_read"));
+    assert_ne!(of("alice").budget_key("org_read"), of("bob").budget_key("org_read"));
+    // A pool's clients are keyed by the app and their account.
+    let pool = Clients::new(of("x"), oauth(&e), Arc::new(pinterest_sdk::auth::MemoryTokenStore::new()));
+    assert_eq!(pool.for_account("carol").budget_key("ads_read"), BudgetKey::new(DEMO_CLIENT_ID, "carol", "ads_read"));
 }

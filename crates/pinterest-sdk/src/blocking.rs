@@ -86,6 +86,11 @@ impl ClientBuilder {
         self.with(|b| b.transport(transport))
     }
 
+    /// See [`crate::ClientBuilder::budget_account`].
+    pub fn budget_account(self, account: impl Into<String>) -> Self {
+        self.with(|b| b.budget_account(account))
+    }
+
     /// See [`crate::ClientBuilder::rate_limiter`].
     pub fn rate_limiter(self, limiter: Arc<dyn crate::ratelimit::RateLimiter>) -> Self {
         self.with(|b| b.rate_limiter(limiter))

@@ -123,6 +123,7 @@ pub struct ClientBuilder {
     app: Option<AppCredentials>,
     seed: Option<u64>,
     limiter: Option<Arc<dyn RateLimiter>>,
+    budget_account: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -173,6 +174,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Whose rate budgets this client's calls spend, when its token source
+    /// does not say (a static token): clients of different Pinterest users
+    /// sharing a limiter need different accounts. A refreshing source with
+    /// a store names its account itself.
+    pub fn budget_account(mut self, account: impl Into<String>) -> Self {
+        self.budget_account = Some(account.into());
+        self
+    }
+
     /// Seeds the retry jitter, for reproducible tests.
     pub fn jitter_seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -195,7 +205,13 @@ impl ClientBuilder {
             Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
             None => rand::rngs::SmallRng::from_rng(&mut rand::rng()),
         };
-        Ok(Client { inner: Arc::new(Inner::new(config, transport, tokens, self.app, rng, self.limiter)) })
+        let mut inner = Inner::new(config, transport, tokens, self.app, rng, self.limiter);
+        if let Some(account) = self.budget_account
+            && inner.tokens.account_key().is_none()
+        {
+            inner.owner.1 = account;
+        }
+        Ok(Client { inner: Arc::new(inner) })
     }
 }
 
@@ -469,8 +485,10 @@ impl Client {
                 USER_AGENT,
                 HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs")),
             );
-            let ticket = self.take_budget(&meta, deadline).await?;
+            // The token first (a renewal may take a while), then the budget,
+            // so that the call goes in the window it was counted in.
             let sent_token = self.authorize(&mut req, meta).await?;
+            let ticket = self.take_budget(&meta, deadline).await?;
             let attempt_timeout = remaining.map_or(per_attempt, |left| left.min(per_attempt));
             let budget_bound = remaining.is_some_and(|left| left <= per_attempt);
             tracing::trace!(attempt, "sending");
@@ -484,7 +502,11 @@ impl Client {
             tracing::Span::current().record("attempts", attempt);
             if let (Some((limiter, key, ticket)), Ok(resp)) = (&ticket, &result) {
                 let seen = Observation::from_response(resp.status(), resp.headers());
-                if let Err(e) = limiter.observe(key, *ticket, seen).await {
+                // An error without the headers (a 401, a proxy's 502) says
+                // nothing about the budget.
+                if (resp.status().is_success() || !seen.is_empty())
+                    && let Err(e) = limiter.observe(key, *ticket, seen).await
+                {
                     tracing::warn!(error = %e, "the rate limiter could not take in an answer's budget");
                 }
             }

@@ -18,6 +18,8 @@
 //! - it ends the window at the earliest end any answer allows (the reset is
 //!   in whole seconds, rounded up, so that end is never early);
 //! - a 429 spends the budget and its `Retry-After` pushes the end back;
+//! - a spent window whose end no answer told (they all failed) ends a
+//!   minute later;
 //! - a call that finds the budget spent waits for the end, or fails at once
 //!   with [`Error::BudgetExhausted`] when the
 //!   caller asked for that ([`CallOptions::wait_for_budget`](crate::CallOptions::wait_for_budget))
@@ -114,8 +116,10 @@ impl Observation {
     pub fn from_response(status: StatusCode, headers: &HeaderMap) -> Self {
         let rate = RateLimit::from_headers(headers).unwrap_or_default();
         let rejected = status == StatusCode::TOO_MANY_REQUESTS;
-        let retry_after = crate::retry::parse_retry_after(headers, std::time::SystemTime::now());
-        Observation { limit: rate.limit, remaining: rate.remaining, reset: rate.reset, rejected, retry_after }
+        let cap = Duration::from_millis(MAX_WAIT_MS);
+        let retry_after = crate::retry::parse_retry_after(headers, std::time::SystemTime::now()).map(|d| d.min(cap));
+        let reset = rate.reset.map(|r| r.min(MAX_WAIT_MS / 1000));
+        Observation { limit: rate.limit, remaining: rate.remaining, reset, rejected, retry_after }
     }
 
     /// What the three rate-limit headers said.
@@ -167,6 +171,14 @@ pub const POLL_MS: u64 = 50;
 /// came by then (it failed without one), another call goes.
 pub const PROBE_MS: u64 = 2_000;
 
+/// When a window's budget is spent and no answer has said when it ends
+/// (they all failed), it ends this long after: a spent window never stays
+/// spent for good.
+pub const FALLBACK_WINDOW_MS: u64 = 60_000;
+
+/// The longest reset or `Retry-After` taken from an answer: one day.
+pub const MAX_WAIT_MS: u64 = 86_400_000;
+
 /// One budget's window, as the limiter sees it. Times are milliseconds on
 /// one clock (the process's for [`InProcessLimiter`], the Redis server's
 /// for the Redis limiter).
@@ -186,6 +198,10 @@ pub struct Window {
     pub known: bool,
     /// When the call that is finding out went, while it is out.
     pub probe_ms: Option<u64>,
+    /// Whether an answer of this window said when it ends (until then its
+    /// end is a fallback, and waiting callers look again every
+    /// [`POLL_MS`]).
+    pub told: bool,
 }
 
 impl Window {
@@ -194,7 +210,7 @@ impl Window {
         if let Some(end) = self.end_ms
             && now_ms >= end
         {
-            *self = Window { used: self.carry, end_ms: None, number: self.number + 1, carry: 0, ..*self };
+            *self = Window { used: self.carry, end_ms: None, number: self.number + 1, carry: 0, told: false, ..*self };
         }
         if !self.known {
             if self.probe_ms.is_some_and(|p| now_ms < p.saturating_add(PROBE_MS)) {
@@ -207,7 +223,11 @@ impl Window {
         if let Some(limit) = self.limit
             && self.used >= limit
         {
-            let wait = self.end_ms.map_or(POLL_MS, |end| end.saturating_sub(now_ms).max(1));
+            let end = *self.end_ms.get_or_insert(now_ms.saturating_add(FALLBACK_WINDOW_MS));
+            let mut wait = end.saturating_sub(now_ms).max(1);
+            if !self.told {
+                wait = wait.min(POLL_MS);
+            }
             return Grant::Wait(Duration::from_millis(wait));
         }
         self.used += 1;
@@ -229,7 +249,11 @@ impl Window {
         if ticket.window == self.number {
             if let Some(reset) = seen.reset {
                 let end = now_ms.saturating_add(reset.saturating_mul(1000));
-                self.end_ms = Some(self.end_ms.map_or(end, |e| e.min(end)));
+                self.end_ms = Some(match self.end_ms {
+                    Some(e) if self.told => e.min(end),
+                    _ => end,
+                });
+                self.told = true;
             }
             if let (Some(limit), Some(remaining)) = (self.limit, seen.remaining) {
                 self.used = self.used.max(limit.saturating_sub(remaining));
@@ -242,7 +266,11 @@ impl Window {
             }
             let after = seen.retry_after.unwrap_or(Duration::from_secs(1)).as_millis();
             let until = now_ms.saturating_add(u64::try_from(after).unwrap_or(u64::MAX));
-            self.end_ms = Some(self.end_ms.map_or(until, |e| e.max(until)));
+            self.end_ms = Some(match self.end_ms {
+                Some(e) if self.told => e.max(until),
+                _ => until,
+            });
+            self.told = true;
             if self.limit.is_none() {
                 // A 429 without the headers: hold everything until then.
                 self.limit = Some(self.used);
@@ -422,10 +450,30 @@ mod tests {
     }
 
     #[test]
-    fn a_spent_budget_with_no_answer_yet_polls() {
+    fn a_spent_budget_whose_answers_all_failed_ends_after_the_fallback() {
         let mut w = Window { limit: Some(1), known: true, ..Window::default() };
         go(w.acquire(0));
-        assert_eq!(w.acquire(0), Grant::Wait(Duration::from_millis(POLL_MS)));
+        // Callers look again soon, in case an answer comes.
+        assert_eq!(w.acquire(10), Grant::Wait(Duration::from_millis(POLL_MS)));
+        assert_eq!(w.end_ms, Some(10 + FALLBACK_WINDOW_MS));
+        // None came: the window ends after the fallback.
+        let f = 10 + FALLBACK_WINDOW_MS;
+        let t = go(w.acquire(f));
+        assert_eq!(t.window, 1);
+        // In the next one, an answer sets the end, and callers wait for it.
+        w.observe(t, seen(1, 0, 2), f + 5);
+        assert_eq!(w.end_ms, Some(f + 2_005));
+        assert_eq!(w.acquire(f + 6), Grant::Wait(Duration::from_millis(1_999)));
+    }
+
+    #[test]
+    fn absurd_resets_and_retry_afters_are_capped_at_a_day() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-reset", http::HeaderValue::from_static("99999999999999"));
+        headers.insert("retry-after", http::HeaderValue::from_static("99999999999"));
+        let seen = Observation::from_response(StatusCode::TOO_MANY_REQUESTS, &headers);
+        assert_eq!(seen.reset, Some(86_400));
+        assert_eq!(seen.retry_after, Some(Duration::from_secs(86_400)));
     }
 
     #[tokio::test]

@@ -440,8 +440,8 @@ async fn a_401_on_an_unexpired_token_refreshes_and_the_call_succeeds() {
     assert_eq!(source.refresh_count(), 2);
 }
 
-/// A store whose saves fail (a full disk), reads working.
-struct FailingSaves(MemoryTokenStore);
+/// A store whose saves fail (a full disk) until told otherwise, reads working.
+struct FailingSaves(MemoryTokenStore, std::sync::atomic::AtomicBool);
 
 impl TokenStore for FailingSaves {
     fn load<'a>(
@@ -452,9 +452,12 @@ impl TokenStore for FailingSaves {
     }
     fn save<'a>(
         &'a self,
-        _: &'a TokenKey,
-        _: &'a TokenSet,
+        key: &'a TokenKey,
+        tokens: &'a TokenSet,
     ) -> pinterest_sdk::transport::BoxFuture<'a, pinterest_sdk::Result<()>> {
+        if self.1.load(std::sync::atomic::Ordering::SeqCst) {
+            return self.0.save(key, tokens);
+        }
         Box::pin(async { Err(Error::Config("no space left on device".into())) })
     }
     fn clear<'a>(&'a self, key: &'a TokenKey) -> pinterest_sdk::transport::BoxFuture<'a, pinterest_sdk::Result<()>> {
@@ -463,14 +466,15 @@ impl TokenStore for FailingSaves {
 }
 
 /// The refresh spent the old refresh token, so the new set is used from
-/// memory even when saving it fails; the failure is still reported.
+/// memory when saving it fails, and saved in the background once the store
+/// takes it again.
 #[tokio::test]
-async fn a_refreshed_set_is_published_even_when_saving_it_fails() {
+async fn a_refreshed_set_is_used_when_saving_it_fails_and_saved_later() {
     let server = TokenServer::start("", "app", "secret").await;
     let (_, refresh) = server.issue();
     let config = Config::builder().api_host(&server.base).build().unwrap();
     let oauth = OAuth::builder("app", "secret").config(config.clone()).build().unwrap();
-    let store = Arc::new(FailingSaves(MemoryTokenStore::new()));
+    let store = Arc::new(FailingSaves(MemoryTokenStore::new(), std::sync::atomic::AtomicBool::new(false)));
     let key = TokenKey::new("app", "me");
     store.0.save(&key, &tokens("pina_expired", Some(&refresh), 0, 60)).await.unwrap();
     let updates = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -483,14 +487,20 @@ async fn a_refreshed_set_is_published_even_when_saving_it_fails() {
             .unwrap(),
     );
     let client = Client::builder().config(config).token_source(source.clone()).build().unwrap();
-    let err = client.user_account().get().send().await.unwrap_err();
-    assert!(matches!(&err, Error::Config(m) if m.contains("no space")), "the failed save is reported: {err:?}");
+    let me = client.user_account().get().send().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some("ada"), "the call goes on with the new token");
+    assert_eq!(source.pending_saves(), 1, "its save is pending");
     let published = source.tokens().await.unwrap();
     let live = server.state.lock().unwrap().live_refresh.clone().unwrap();
     assert_eq!(published.refresh_token.as_ref().unwrap().expose_secret(), live, "the new set is in memory");
     assert_eq!(*updates.lock().unwrap(), [published.access_token.expose_secret().to_owned()], "and given to on_update");
+    assert!(store.0.load(&key).await.unwrap().unwrap().access_token.expose_secret() == "pina_expired");
     // The next call uses it, with no second refresh of a spent token.
-    let me = client.user_account().get().send().await.unwrap();
-    assert_eq!(me.username.as_deref(), Some("ada"));
+    client.user_account().get().send().await.unwrap();
     assert_eq!(server.grants(), ["refresh_token"]);
+    // Once the store takes writes again, the set lands.
+    store.1.store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::timeout(std::time::Duration::from_secs(30), source.flush()).await.unwrap();
+    let saved = store.0.load(&key).await.unwrap().unwrap();
+    assert_eq!(saved.refresh_token.unwrap().expose_secret(), live);
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{Mutex, RwLock, watch};
 
-use crate::auth::store::{SaveOutcome, StoreLock};
+use crate::auth::store::{SaveOutcome, StoreLock, Versioned};
 use crate::auth::{TokenKey, TokenSet, TokenSource, TokenStore};
 use crate::error::{ApiError, Error, Result};
 use crate::oauth::{OAuth, Scope};
@@ -46,16 +46,20 @@ enum Renewal {
 /// - Persistence first: with a [`TokenStore`], the store's lock on the
 ///   account is held around "re-read, refresh, save", and the new set is
 ///   saved before the lock is given back, so two processes sharing a store
-///   never spend the same refresh token.
+///   never spend the same refresh token. A stored set written by someone
+///   else since this source last read it (a newer generation) is adopted
+///   rather than refreshed again.
 /// - Fencing: the save is conditional on the generation read under the
 ///   lock ([`TokenStore::save_if`]). A holder whose lease ran out while it
 ///   refreshed finds a newer set stored and uses that one instead of
 ///   writing over it.
-/// - Never lost: when the save fails (the store is unreachable), the new
-///   set is used from memory at once and saved in the background, retried
-///   until the store takes it, with the lock held meanwhile
-///   ([`pending_saves`](Self::pending_saves), [`flush`](Self::flush)). Only
-///   a crash of this process before the save lands loses the set.
+/// - Never lost: a renewal runs in a task of its own, so a caller that
+///   stops waiting (a timeout, a dropped request) does not stop it between
+///   Pinterest's answer and the save. When the save fails (the store is
+///   unreachable), the new set is used from memory at once and saved in the
+///   background, retried until the store takes it, with the lock held
+///   meanwhile ([`pending_saves`](Self::pending_saves), [`flush`](Self::flush)).
+///   Only the end of this process before the save lands loses the set.
 /// - `invalid_grant` is terminal: every later call fails with
 ///   [`Error::ReauthorizationRequired`] without another request.
 /// - A user token that expired with no refresh token fails with
@@ -64,33 +68,61 @@ enum Renewal {
 /// [`RefreshingTokenSource::client_credentials`] makes the same machinery
 /// fetch app tokens with the client-credentials grant.
 pub struct RefreshingTokenSource {
+    core: Arc<Core>,
+    /// Single flight within the process; held by the renewal's task.
+    gate: Arc<Mutex<()>>,
+}
+
+/// What a renewal's task needs, shared with the source.
+struct Core {
     oauth: OAuth,
     renewal: Renewal,
     state: RwLock<State>,
-    gate: Mutex<()>,
     store: Option<(Arc<dyn TokenStore>, TokenKey)>,
     on_update: Option<Hook>,
     leeway: Duration,
     refreshes: AtomicU64,
     scopes: std::sync::RwLock<Vec<Scope>>,
     /// How many renewed sets are still being saved.
-    pending: Arc<tokio::sync::watch::Sender<usize>>,
+    pending: Arc<watch::Sender<usize>>,
 }
 
 struct State {
     /// `None` until loaded from the store (or fetched, for app tokens).
     tokens: Option<TokenSet>,
     dead: Option<ApiError>,
+    /// The store's generation of the set in memory (0: unknown).
+    generation: u64,
+}
+
+/// What makes a renewal needed, checked again under the gate and the lock.
+#[derive(Clone)]
+enum Need {
+    /// The set is about to expire, or there is none.
+    Stale,
+    /// Pinterest refused this access token.
+    Rejected(AccessToken),
+    /// A forced renewal: needed unless the set changed from this one.
+    Replace(Option<AccessToken>),
+}
+
+/// Where a renewed set ended up.
+enum Persisted {
+    /// In the store, at this generation.
+    Saved(u64),
+    /// Not written: the store holds a newer set (or none: a logout).
+    Newer(Option<Versioned>),
 }
 
 impl fmt::Debug for RefreshingTokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let core = &self.core;
         f.debug_struct("RefreshingTokenSource")
-            .field("oauth", &self.oauth)
-            .field("renewal", &self.renewal)
-            .field("account", &self.store.as_ref().map(|(_, k)| k))
-            .field("leeway", &self.leeway)
-            .field("refreshes", &self.refreshes.load(Ordering::Relaxed))
+            .field("oauth", &core.oauth)
+            .field("renewal", &core.renewal)
+            .field("account", &core.store.as_ref().map(|(_, k)| k))
+            .field("leeway", &core.leeway)
+            .field("refreshes", &core.refreshes.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +136,7 @@ pub struct RefreshingBuilder {
     store: Option<(Arc<dyn TokenStore>, String)>,
     on_update: Option<Hook>,
     leeway: Duration,
+    pending: Option<Arc<watch::Sender<usize>>>,
 }
 
 impl fmt::Debug for RefreshingBuilder {
@@ -151,23 +184,29 @@ impl RefreshingBuilder {
         Ok(self.build_stored())
     }
 
+    /// Counts this source's pending saves in `counter` (shared by a pool).
+    pub(crate) fn pending_counter(mut self, counter: Arc<watch::Sender<usize>>) -> Self {
+        self.pending = Some(counter);
+        self
+    }
+
     /// [`build`](Self::build) for a builder known to have a store.
     pub(crate) fn build_stored(self) -> RefreshingTokenSource {
         let key_of = |account: String| TokenKey::new(self.oauth.client_id(), account);
         let scopes = self.tokens.as_ref().map(|t| t.scopes.clone()).unwrap_or_default();
         let store = self.store.map(|(store, account)| (store, key_of(account)));
-        RefreshingTokenSource {
+        let core = Core {
             oauth: self.oauth,
             renewal: self.renewal,
-            state: RwLock::new(State { tokens: self.tokens, dead: None }),
-            gate: Mutex::new(()),
+            state: RwLock::new(State { tokens: self.tokens, dead: None, generation: 0 }),
             store,
             on_update: self.on_update,
             leeway: self.leeway,
             refreshes: AtomicU64::new(0),
             scopes: std::sync::RwLock::new(scopes),
-            pending: Arc::new(tokio::sync::watch::channel(0).0),
-        }
+            pending: self.pending.unwrap_or_else(|| Arc::new(watch::channel(0).0)),
+        };
+        RefreshingTokenSource { core: Arc::new(core), gate: Arc::new(Mutex::new(())) }
     }
 }
 
@@ -181,6 +220,7 @@ impl RefreshingTokenSource {
             store: None,
             on_update: None,
             leeway: Duration::from_secs(60),
+            pending: None,
         }
     }
 
@@ -206,30 +246,61 @@ impl RefreshingTokenSource {
 
     /// The current token set (read from the store if not yet loaded).
     pub async fn tokens(&self) -> Result<TokenSet> {
-        self.current().await?.ok_or(Error::NotAuthenticated)
+        self.core.current().await?.ok_or(Error::NotAuthenticated)
     }
 
     /// The account key its store uses, if it has a store.
     pub fn key(&self) -> Option<&TokenKey> {
-        self.store.as_ref().map(|(_, k)| k)
+        self.core.store.as_ref().map(|(_, k)| k)
     }
 
     /// Token requests this source made.
     pub fn refresh_count(&self) -> u64 {
-        self.refreshes.load(Ordering::SeqCst)
+        self.core.refreshes.load(Ordering::SeqCst)
     }
 
     /// Renews now, whatever the expiry.
     pub async fn force_refresh(&self) -> Result<TokenSet> {
-        let current = self.current().await?;
-        self.refresh_if(|t| match (t, &current) {
-            (Some(t), Some(c)) => t.access_token.ct_eq(&c.access_token),
-            _ => true,
-        })
-        .await?;
+        let current = self.core.current().await?;
+        self.refresh_if(Need::Replace(current.map(|c| c.access_token))).await?;
         self.tokens().await
     }
 
+    /// Token sets renewed but not yet saved (their save is being retried).
+    /// Counted for the whole pool when the source comes from a
+    /// [`Clients`](crate::fleet::Clients) pool.
+    pub fn pending_saves(&self) -> usize {
+        *self.core.pending.borrow()
+    }
+
+    /// Waits until every renewed set has been saved (for a clean shutdown:
+    /// a process that exits while a save is pending loses that set, and the
+    /// login with it, since its old refresh token is spent).
+    pub async fn flush(&self) {
+        let mut rx = self.core.pending.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// Renews when `need` still holds under the gate (and the store's
+    /// lock), in a task of its own. Returns true when the set changed.
+    async fn refresh_if(&self, need: Need) -> Result<bool> {
+        let (core, gate) = (self.core.clone(), self.gate.clone());
+        let work = async move {
+            let _gate = gate.lock_owned().await;
+            core.refresh_under_gate(need).await
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn(work)
+                .await
+                .map_err(|e| Error::TokenStore { action: "finish renewing the token", source: e.to_string().into() })?,
+            // Outside Tokio there is nothing to spawn on: renew here.
+            Err(_) => work.await,
+        }
+    }
+}
+
+impl Core {
     /// The set in memory, loaded from the store on first use.
     async fn current(&self) -> Result<Option<TokenSet>> {
         {
@@ -242,13 +313,14 @@ impl RefreshingTokenSource {
             }
         }
         let Some((store, key)) = &self.store else { return Ok(None) };
-        let loaded = store.load(key).await?;
+        let loaded = store.load_versioned(key).await?;
         let mut s = self.state.write().await;
         if s.tokens.is_none()
-            && let Some(t) = loaded
+            && let Some(v) = loaded
         {
-            self.note_scopes(&t);
-            s.tokens = Some(t);
+            self.note_scopes(&v.tokens);
+            s.tokens = Some(v.tokens);
+            s.generation = v.generation;
         }
         Ok(s.tokens.clone())
     }
@@ -260,33 +332,43 @@ impl RefreshingTokenSource {
         }
     }
 
+    fn needs(&self, need: &Need, t: Option<&TokenSet>) -> bool {
+        match need {
+            Need::Stale => self.stale(t),
+            Need::Rejected(rejected) => t.is_some_and(|t| t.access_token.ct_eq(rejected)),
+            Need::Replace(current) => match (t, current) {
+                (Some(t), Some(c)) => t.access_token.ct_eq(c),
+                _ => true,
+            },
+        }
+    }
+
     fn note_scopes(&self, t: &TokenSet) {
         if let Ok(mut s) = self.scopes.write() {
             s.clone_from(&t.scopes);
         }
     }
 
-    /// Under the gate (and the store's lock), renews when `needs` still
-    /// holds for the newest known set. Returns true when the set changed.
-    async fn refresh_if(&self, needs: impl Fn(Option<&TokenSet>) -> bool) -> Result<bool> {
-        let _gate = self.gate.lock().await;
+    /// Under the gate: renews when `need` still holds for the newest set.
+    async fn refresh_under_gate(self: Arc<Self>, need: Need) -> Result<bool> {
         let current = self.current().await?;
-        if !needs(current.as_ref()) {
+        if !self.needs(&need, current.as_ref()) {
             return Ok(true); // someone else renewed while we waited
         }
         let lock = match &self.store {
             Some((store, key)) => Some(store.lock(key).await?),
             None => None,
         };
-        self.refresh_locked(current, &needs, lock).await
+        self.refresh_locked(current, &need, lock).await
     }
 
-    /// The part of [`refresh_if`](Self::refresh_if) that runs under the
-    /// store's lock, which it releases once the new set is persisted.
+    /// The part of a renewal that runs under the store's lock, which it
+    /// gives back once the new set is persisted (or hands to the task that
+    /// keeps trying to persist it).
     async fn refresh_locked(
-        &self,
+        self: Arc<Self>,
         current: Option<TokenSet>,
-        needs: &impl Fn(Option<&TokenSet>) -> bool,
+        need: &Need,
         lock: Option<StoreLock>,
     ) -> Result<bool> {
         // Another process may have renewed: the stored set is then newer.
@@ -302,22 +384,25 @@ impl RefreshingTokenSource {
             };
             if let Some(stored) = stored {
                 seen = stored.generation;
-                let stored = stored.tokens;
                 let newer = match &base {
                     None => true,
+                    // The store counts writes: anything written since we
+                    // read or wrote is newer, whatever the clocks say.
+                    Some(_) if stored.generation != 0 => stored.generation != self.state.read().await.generation,
                     Some(b) => {
-                        stored.received_at > b.received_at
-                            || (stored.received_at == b.received_at && !stored.access_token.ct_eq(&b.access_token))
+                        stored.tokens.received_at > b.received_at
+                            || (stored.tokens.received_at == b.received_at
+                                && !stored.tokens.access_token.ct_eq(&b.access_token))
                     }
                 };
                 if newer {
-                    if !needs(Some(&stored)) {
+                    if !self.needs(need, Some(&stored.tokens)) {
                         tracing::debug!("adopted a token set renewed by another process");
-                        self.publish(stored).await;
+                        self.publish(stored.tokens, Some(stored.generation)).await;
                         release(lock).await;
                         return Ok(true);
                     }
-                    base = Some(stored);
+                    base = Some(stored.tokens);
                 }
             }
         }
@@ -332,37 +417,81 @@ impl RefreshingTokenSource {
                 return Err(e);
             }
         };
-        let Some((store, key)) = &self.store else {
-            self.publish(fresh).await;
+        if self.store.is_none() {
+            self.publish(fresh, None).await;
             return Ok(true);
-        };
-        match store.save_if(key, &fresh, seen).await {
-            Ok(SaveOutcome::Saved { .. }) => {
-                self.publish(fresh).await;
+        }
+        match self.persist(&fresh, seen).await {
+            Ok(Persisted::Saved(generation)) => {
+                self.publish(fresh, Some(generation)).await;
                 release(lock).await;
                 Ok(true)
             }
-            Ok(SaveOutcome::Superseded { found }) => {
-                // Our lease ran out and another holder wrote a newer set:
-                // it wins, and ours is dropped rather than written over it.
-                tracing::warn!(account = %key, found, "token set superseded while refreshing; using the stored one");
-                let stored = store.load(key).await;
+            Ok(Persisted::Newer(stored)) => {
                 release(lock).await;
-                match stored? {
-                    Some(stored) => self.publish(stored).await,
-                    None => self.publish(fresh).await,
-                }
+                self.adopt(stored).await;
                 Ok(true)
             }
             Err(e) => {
                 // The old refresh token is spent: the new set must not be
                 // lost. It is used from memory now and saved in the
-                // background until the store takes it; the lock is held
-                // until then, so no other process spends the old one.
-                tracing::warn!(account = %key, error = %e, "could not save the renewed token set; retrying in the background");
-                self.publish(fresh.clone()).await;
-                self.save_later(store.clone(), key.clone(), fresh, seen, lock);
+                // background; the lock is held until then, so no other
+                // process spends the old one.
+                tracing::warn!(account = ?self.key(), error = %e, "could not save the renewed token set; retrying in the background");
+                self.publish(fresh.clone(), None).await;
+                self.save_later(fresh, seen, lock);
                 Ok(true)
+            }
+        }
+    }
+
+    fn key(&self) -> Option<&TokenKey> {
+        self.store.as_ref().map(|(_, k)| k)
+    }
+
+    /// Saves `fresh`, read at generation `seen`, unless a newer set is
+    /// stored. A save whose answer was lost but which landed counts as
+    /// saved; a store found behind what was read (it lost writes: a
+    /// restart without its append-only file) gets the set written again.
+    async fn persist(&self, fresh: &TokenSet, mut seen: u64) -> Result<Persisted> {
+        let Some((store, key)) = &self.store else { return Ok(Persisted::Saved(0)) };
+        for _ in 0..4 {
+            let found = match store.save_if(key, fresh, seen).await? {
+                SaveOutcome::Saved { generation } => return Ok(Persisted::Saved(generation)),
+                SaveOutcome::Superseded { found } => found,
+            };
+            let stored = store.load_versioned(key).await?;
+            match stored {
+                Some(v) if v.tokens.access_token.ct_eq(&fresh.access_token) => {
+                    // Ours, from an earlier attempt whose answer was lost:
+                    // written once more so that the store's durability
+                    // checks (WAIT) run for it.
+                    seen = v.generation;
+                }
+                // An app token has no login to end: written over a removal.
+                None if found > seen && matches!(self.renewal, Renewal::ClientCredentials(_)) => seen = found,
+                stored if found > seen => return Ok(Persisted::Newer(stored)),
+                stored => {
+                    tracing::warn!(account = %key, found, seen, "the token store lost writes; saving the renewed set again");
+                    seen = stored.map_or(found, |v| v.generation);
+                }
+            }
+        }
+        Err(crate::auth::store::store_error("save the token set", "the stored generation kept moving"))
+    }
+
+    /// Takes the stored set written meanwhile (or the logout that removed it).
+    async fn adopt(&self, stored: Option<Versioned>) {
+        match stored {
+            Some(v) => {
+                tracing::warn!(account = ?self.key(), "a newer token set was stored meanwhile; using it");
+                self.publish(v.tokens, Some(v.generation)).await;
+            }
+            None => {
+                tracing::warn!(account = ?self.key(), "the token set was removed meanwhile (logout); dropping the renewed one");
+                let mut s = self.state.write().await;
+                s.tokens = None;
+                s.generation = 0;
             }
         }
     }
@@ -392,75 +521,69 @@ impl RefreshingTokenSource {
         }
     }
 
-    /// Retries saving `fresh` until the store takes it (or a newer set is
-    /// found there), holding `lock` until then.
-    fn save_later(
-        &self,
-        store: Arc<dyn TokenStore>,
-        key: TokenKey,
-        fresh: TokenSet,
-        seen: u64,
-        lock: Option<StoreLock>,
-    ) {
-        let pending = self.pending.clone();
-        pending.send_modify(|n| *n += 1);
+    /// Retries saving `fresh` until the store takes it (or holds a newer
+    /// set), holding `lock` until then.
+    fn save_later(self: Arc<Self>, fresh: TokenSet, seen: u64, lock: Option<StoreLock>) {
+        self.pending.send_modify(|n| *n += 1);
         let task = async move {
             let mut wait = Duration::from_millis(50);
+            let mut failures = 0u32;
             loop {
                 tokio::time::sleep(wait).await;
-                match store.save_if(&key, &fresh, seen).await {
-                    Ok(SaveOutcome::Saved { .. }) => {
-                        tracing::info!(account = %key, "saved the renewed token set after a failure");
+                match self.persist(&fresh, seen).await {
+                    Ok(Persisted::Saved(generation)) => {
+                        tracing::info!(account = ?self.key(), "saved the renewed token set after {failures} more failures");
+                        let mut s = self.state.write().await;
+                        if s.tokens.as_ref().is_some_and(|t| t.access_token.ct_eq(&fresh.access_token)) {
+                            s.generation = generation;
+                        }
                         break;
                     }
-                    Ok(SaveOutcome::Superseded { found }) => {
-                        tracing::warn!(account = %key, found, "a newer token set was stored meanwhile; ours is dropped");
+                    Ok(Persisted::Newer(stored)) => {
+                        self.adopt(stored).await;
                         break;
                     }
                     Err(e) => {
-                        tracing::debug!(account = %key, error = %e, "saving the renewed token set failed again");
+                        failures += 1;
+                        // Loud now and then: a store that keeps refusing
+                        // (out of memory, no permission) holds this lease.
+                        if failures % 20 == 0 {
+                            tracing::warn!(account = ?self.key(), failures, error = %e, "still cannot save the renewed token set");
+                        } else {
+                            tracing::debug!(account = ?self.key(), error = %e, "saving the renewed token set failed again");
+                        }
                         wait = (wait * 2).min(SAVE_RETRY_MAX);
                     }
                 }
             }
             release(lock).await;
-            pending.send_modify(|n| *n = n.saturating_sub(1));
+            self.pending.send_modify(|n| *n = n.saturating_sub(1));
         };
         tokio::spawn(task);
     }
 
-    /// Token sets renewed but not yet saved (their save is being retried).
-    pub fn pending_saves(&self) -> usize {
-        *self.pending.borrow()
-    }
-
-    /// Waits until every renewed set has been saved (for a clean shutdown:
-    /// a process that exits while a save is pending loses that set, and the
-    /// login with it, since its old refresh token is spent).
-    pub async fn flush(&self) {
-        let mut rx = self.pending.subscribe();
-        let _ = rx.wait_for(|n| *n == 0).await;
-    }
-
-    async fn publish(&self, tokens: TokenSet) {
+    async fn publish(&self, tokens: TokenSet, generation: Option<u64>) {
         if let Some(hook) = &self.on_update {
             hook(&tokens);
         }
         self.note_scopes(&tokens);
-        self.state.write().await.tokens = Some(tokens);
+        let mut s = self.state.write().await;
+        s.tokens = Some(tokens);
+        s.generation = generation.unwrap_or(0);
     }
 }
 
 impl TokenSource for RefreshingTokenSource {
     fn token(&self) -> BoxFuture<'_, Result<AccessToken>> {
         Box::pin(async move {
-            let current = self.current().await?;
-            if !self.stale(current.as_ref()) {
+            let core = &self.core;
+            let current = core.current().await?;
+            if !core.stale(current.as_ref()) {
                 return current.map(|t| t.access_token).ok_or(Error::NotAuthenticated);
             }
-            self.refresh_if(|t| self.stale(t)).await?;
-            let renewed = self.state.read().await.tokens.clone().ok_or(Error::NotAuthenticated)?;
-            if renewed.is_expired(self.oauth.clock().now()) {
+            self.refresh_if(Need::Stale).await?;
+            let renewed = core.state.read().await.tokens.clone().ok_or(Error::NotAuthenticated)?;
+            if renewed.is_expired(core.oauth.clock().now()) {
                 return Err(Error::TokenExpired);
             }
             Ok(renewed.access_token)
@@ -468,11 +591,11 @@ impl TokenSource for RefreshingTokenSource {
     }
 
     fn on_unauthorized<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move { self.refresh_if(|t| t.is_some_and(|t| t.access_token.ct_eq(rejected))).await })
+        Box::pin(self.refresh_if(Need::Rejected(rejected.clone())))
     }
 
     fn scopes(&self) -> Option<Vec<Scope>> {
-        self.scopes.read().ok().map(|s| s.clone()).filter(|s| !s.is_empty())
+        self.core.scopes.read().ok().map(|s| s.clone()).filter(|s| !s.is_empty())
     }
 
     fn account_key(&self) -> Option<&TokenKey> {

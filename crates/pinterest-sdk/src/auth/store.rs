@@ -220,16 +220,24 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 
 /// Token sets in memory (for tests, short-lived programs, and one process
 /// serving many accounts), with generations: [`TokenStore::save_if`]
-/// refuses a write based on an older read.
+/// refuses a write based on an older read, and clearing an account counts
+/// as a write, so that a renewal that was under way cannot bring it back.
 #[derive(Default)]
 pub struct MemoryTokenStore {
-    sets: Mutex<HashMap<TokenKey, Versioned>>,
+    sets: Mutex<HashMap<TokenKey, Slot>>,
     locks: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// One account's set (none once cleared) and its generation.
+#[derive(Default)]
+struct Slot {
+    tokens: Option<TokenSet>,
+    generation: u64,
 }
 
 impl std::fmt::Debug for MemoryTokenStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.sets.lock().map(|s| s.len()).unwrap_or_default();
+        let n = self.sets.lock().map(|s| s.values().filter(|v| v.tokens.is_some()).count()).unwrap_or_default();
         f.debug_struct("MemoryTokenStore").field("accounts", &n).finish()
     }
 }
@@ -244,42 +252,50 @@ impl MemoryTokenStore {
     pub fn with(key: TokenKey, tokens: TokenSet) -> Self {
         let store = Self::default();
         if let Ok(mut sets) = store.sets.lock() {
-            sets.insert(key, Versioned::new(tokens, 1));
+            sets.insert(key, Slot { tokens: Some(tokens), generation: 1 });
         }
         store
     }
 
-    fn sets(&self) -> Result<std::sync::MutexGuard<'_, HashMap<TokenKey, Versioned>>> {
+    fn sets(&self) -> Result<std::sync::MutexGuard<'_, HashMap<TokenKey, Slot>>> {
         self.sets.lock().map_err(|_| store_error("use the store (poisoned)", "lock poisoned"))
     }
 }
 
 impl TokenStore for MemoryTokenStore {
     fn load<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<TokenSet>>> {
-        Box::pin(std::future::ready(self.sets().map(|s| s.get(key).map(|v| v.tokens.clone()))))
+        Box::pin(std::future::ready(self.sets().map(|s| s.get(key).and_then(|v| v.tokens.clone()))))
     }
     fn save<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet) -> BoxFuture<'a, Result<()>> {
         Box::pin(std::future::ready(self.sets().map(|mut s| {
-            let generation = s.get(key).map_or(0, |v| v.generation) + 1;
-            s.insert(key.clone(), Versioned::new(tokens.clone(), generation));
+            let slot = s.entry(key.clone()).or_default();
+            slot.tokens = Some(tokens.clone());
+            slot.generation += 1;
         })))
     }
     fn load_versioned<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<Option<Versioned>>> {
-        Box::pin(std::future::ready(self.sets().map(|s| s.get(key).cloned())))
+        Box::pin(std::future::ready(
+            self.sets().map(|s| s.get(key).and_then(|v| v.tokens.clone().map(|t| Versioned::new(t, v.generation)))),
+        ))
     }
     fn save_if<'a>(&'a self, key: &'a TokenKey, tokens: &'a TokenSet, seen: u64) -> BoxFuture<'a, Result<SaveOutcome>> {
         Box::pin(std::future::ready(self.sets().map(|mut s| {
-            let found = s.get(key).map_or(0, |v| v.generation);
-            if found != seen {
-                return SaveOutcome::Superseded { found };
+            let slot = s.entry(key.clone()).or_default();
+            if slot.generation != seen {
+                return SaveOutcome::Superseded { found: slot.generation };
             }
-            s.insert(key.clone(), Versioned::new(tokens.clone(), found + 1));
-            SaveOutcome::Saved { generation: found + 1 }
+            slot.tokens = Some(tokens.clone());
+            slot.generation += 1;
+            SaveOutcome::Saved { generation: slot.generation }
         })))
     }
     fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
         Box::pin(std::future::ready(self.sets().map(|mut s| {
-            s.remove(key);
+            if let Some(slot) = s.get_mut(key)
+                && slot.tokens.take().is_some()
+            {
+                slot.generation += 1;
+            }
         })))
     }
     fn lock<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<StoreLock>> {
@@ -660,6 +676,13 @@ mod tests {
         assert_eq!(store.save_if(&k, &tokens("stale"), 1).await.unwrap(), SaveOutcome::Superseded { found: 2 });
         assert_eq!(store.save_if(&k, &tokens("three"), 2).await.unwrap(), SaveOutcome::Saved { generation: 3 });
         assert_eq!(store.load(&k).await.unwrap().unwrap().access_token.expose_secret(), "three");
+        // Clearing counts as a write: a renewal based on the set it had
+        // cannot bring it back.
+        store.clear(&k).await.unwrap();
+        assert!(store.load_versioned(&k).await.unwrap().is_none());
+        assert_eq!(store.save_if(&k, &tokens("late"), 3).await.unwrap(), SaveOutcome::Superseded { found: 4 });
+        store.save(&k, &tokens("login")).await.unwrap();
+        assert_eq!(store.load_versioned(&k).await.unwrap().unwrap().generation, 5);
     }
 
     #[tokio::test]

@@ -68,6 +68,8 @@ struct Pool {
     /// The live token source of each account, so that the clients of one
     /// account in this process refresh once between them.
     sources: Mutex<HashMap<String, Weak<RefreshingTokenSource>>>,
+    /// Renewed sets of any account still being saved.
+    pending: Arc<tokio::sync::watch::Sender<usize>>,
 }
 
 impl fmt::Debug for Clients {
@@ -94,6 +96,7 @@ impl Clients {
                 store,
                 leeway: Duration::from_secs(60),
                 sources: Mutex::new(HashMap::new()),
+                pending: Arc::new(tokio::sync::watch::channel(0).0),
             }),
         }
     }
@@ -108,6 +111,7 @@ impl Clients {
                 store: pool.store.clone(),
                 leeway,
                 sources: Mutex::new(HashMap::new()),
+                pending: pool.pending.clone(),
             }),
         }
     }
@@ -142,7 +146,22 @@ impl Clients {
         RefreshingTokenSource::builder(pool.oauth.clone())
             .store(pool.store.clone(), account)
             .leeway(pool.leeway)
+            .pending_counter(pool.pending.clone())
             .build_stored()
+    }
+
+    /// Renewed token sets, of any account, whose save is still being
+    /// retried (the store was unreachable when they came).
+    pub fn pending_saves(&self) -> usize {
+        *self.inner.pending.borrow()
+    }
+
+    /// Waits until every renewed set of every account has been saved.
+    /// Call it before a planned shutdown: a set still pending when the
+    /// process exits is lost, and its account must log in again.
+    pub async fn flush(&self) {
+        let mut rx = self.inner.pending.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     /// The store the accounts' tokens live in.

@@ -27,7 +27,9 @@ use zeroize_free::Key32;
 use crate::auth::store::{SaveOutcome, StoreLock, Versioned, escape_name, store_error};
 use crate::auth::{TokenKey, TokenSet, TokenStore};
 use crate::error::{Error, Result};
-use crate::ratelimit::{BudgetKey, CARRY_MS, Grant, Observation, POLL_MS, PROBE_MS, RateLimiter, Ticket, Window};
+use crate::ratelimit::{
+    BudgetKey, CARRY_MS, FALLBACK_WINDOW_MS, Grant, Observation, POLL_MS, PROBE_MS, RateLimiter, Ticket, Window,
+};
 use crate::transport::BoxFuture;
 
 /// A 32-byte key kept out of `Debug`.
@@ -62,6 +64,7 @@ struct Inner {
     conn: OnceCell<ConnectionManager>,
     /// The URL without its password, for messages.
     shown: String,
+    response_timeout: Duration,
 }
 
 impl fmt::Debug for Redis {
@@ -130,7 +133,8 @@ impl RedisBuilder {
             .set_response_timeout(Some(self.response_timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        Ok(Redis { inner: Arc::new(Inner { client, config, conn: OnceCell::new(), shown }) })
+        let response_timeout = self.response_timeout;
+        Ok(Redis { inner: Arc::new(Inner { client, config, conn: OnceCell::new(), shown, response_timeout }) })
     }
 }
 
@@ -284,14 +288,30 @@ const SAVE_IF: &str = r"
 local g = tonumber(redis.call('HGET', KEYS[1], 'g') or '0')
 if g ~= tonumber(ARGV[1]) then return {0, g} end
 redis.call('HSET', KEYS[1], 'g', g + 1, 'set', ARGV[2])
+redis.call('PERSIST', KEYS[1])
 return {1, g + 1}
 ";
 
 const SAVE: &str = r"
 local g = redis.call('HINCRBY', KEYS[1], 'g', 1)
 redis.call('HSET', KEYS[1], 'set', ARGV[1])
+redis.call('PERSIST', KEYS[1])
 return g
 ";
+
+/// Removes the set but keeps its generation, raised, for a while: a
+/// renewal that was under way finds it moved on and does not bring the
+/// set back. ARGV: how long the generation is kept (ms).
+const CLEAR: &str = r"
+if redis.call('HDEL', KEYS[1], 'set') == 1 then
+  redis.call('HINCRBY', KEYS[1], 'g', 1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return 1
+";
+
+/// How long a cleared account's generation is kept.
+const TOMBSTONE_MS: u64 = 86_400_000;
 
 const EXTEND: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -309,8 +329,8 @@ return 0
 /// - [`lock`](TokenStore::lock) is a lease (`SET NX PX` with a random
 ///   owner value, released by a compare-and-delete script), renewed every
 ///   third of it while its holder lives: a slow token request keeps it,
-///   and a worker that dies or stalls while refreshing blocks the others
-///   for at most [`lease`](Self::lease).
+///   and a worker process that dies or is stopped while refreshing blocks
+///   the others for at most [`lease`](Self::lease).
 /// - Every write raises the key's generation, and the refreshing source
 ///   saves with [`save_if`](TokenStore::save_if): a worker whose lease ran
 ///   out cannot write over a newer set.
@@ -321,7 +341,12 @@ return 0
 ///   once that many replicas have it (`WAIT`).
 ///
 /// Saves are durable only as far as Redis makes them: run it with
-/// `appendonly yes` and `appendfsync always` (or use `wait_for_replicas`).
+/// `appendonly yes` and `appendfsync always` (or use `wait_for_replicas`),
+/// and `maxmemory-policy noeviction`. Redis 6 or later.
+///
+/// [`clear`](TokenStore::clear) removes the set but keeps its generation,
+/// raised, for a day: a renewal that was under way when the account was
+/// disconnected does not bring it back.
 #[derive(Clone)]
 pub struct RedisTokenStore {
     redis: Redis,
@@ -332,6 +357,7 @@ pub struct RedisTokenStore {
     replicas: Option<(u32, Duration)>,
     save_if: Arc<Script>,
     save: Arc<Script>,
+    clear: Arc<Script>,
     release: Arc<Script>,
     extend: Arc<Script>,
 }
@@ -360,6 +386,7 @@ impl RedisTokenStore {
             replicas: None,
             save_if: Arc::new(Script::new(SAVE_IF)),
             save: Arc::new(Script::new(SAVE)),
+            clear: Arc::new(Script::new(CLEAR)),
             release: Arc::new(Script::new(RELEASE)),
             extend: Arc::new(Script::new(EXTEND)),
         }
@@ -394,8 +421,10 @@ impl RedisTokenStore {
     }
 
     /// Counts a save as done only when `replicas` replicas have
-    /// acknowledged it within `timeout` (Redis `WAIT`); otherwise the save
-    /// fails, and the refreshing source keeps the set and saves it again.
+    /// acknowledged it within `timeout` (Redis `WAIT`, at most three
+    /// quarters of the connection's response timeout, since it holds the
+    /// shared connection meanwhile); otherwise the save fails, and the
+    /// refreshing source keeps the set and saves it again.
     pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
         self.replicas = Some((replicas, timeout));
         self
@@ -465,6 +494,8 @@ impl RedisTokenStore {
 
     async fn replicate(&self) -> Result<()> {
         let Some((replicas, timeout)) = self.replicas else { return Ok(()) };
+        // WAIT holds the shared connection: kept under the response timeout.
+        let timeout = timeout.min(self.redis.inner.response_timeout * 3 / 4);
         let mut conn = self.redis.conn().await.map_err(|e| store_error("save the token set", e))?;
         let acked: u32 = ::redis::cmd("WAIT")
             .arg(replicas)
@@ -558,8 +589,19 @@ impl RedisTokenStore {
                 match redis.run::<i64>(&extend, &[&name], &args).await {
                     Ok(1) => {}
                     Ok(_) => {
-                        tracing::warn!("the refresh lease ran out before it could be renewed");
-                        return;
+                        // It ran out (Redis was out of reach for longer than
+                        // the lease): taken again if nobody else has it.
+                        let retake =
+                            ::redis::cmd("SET").arg(&name).arg(&owner).arg("NX").arg("PX").arg(lease_ms).clone();
+                        let taken: Option<String> = match redis.conn().await {
+                            Ok(mut conn) => retake.query_async(&mut conn).await.unwrap_or(None),
+                            Err(_) => None,
+                        };
+                        if taken.is_none() {
+                            tracing::warn!("the refresh lease ran out and another worker holds it now");
+                            return;
+                        }
+                        tracing::warn!("the refresh lease ran out; taken again");
                     }
                     Err(e) => tracing::debug!(error = %e, "could not renew the refresh lease; trying again"),
                 }
@@ -589,11 +631,12 @@ impl TokenStore for RedisTokenStore {
 
     fn clear<'a>(&'a self, key: &'a TokenKey) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut conn = self.redis.conn().await.map_err(|e| store_error("delete the token set", e))?;
-            let _: i64 = conn
-                .del(self.tokens_key(key))
+            let ttl = TOMBSTONE_MS.to_string();
+            let args: [&[u8]; 1] = [ttl.as_bytes()];
+            self.redis
+                .run::<i64>(&self.clear, &[&self.tokens_key(key)], &args)
                 .await
-                .map_err(|e| store_error("delete the token set", self.redis.failure(e)))?;
+                .map_err(|e| store_error("delete the token set", e))?;
             self.replicate().await
         })
     }
@@ -638,11 +681,11 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local s = redis.call('HMGET', KEYS[1], 'l', 'u', 'e', 'n', 'c', 'k', 'p')
+local s = redis.call('HMGET', KEYS[1], 'l', 'u', 'e', 'n', 'c', 'k', 'p', 't')
 local limit, used, e, n, carry = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3]), tonumber(s[4]) or 0, tonumber(s[5]) or 0
-local known, probe = s[6] == '1', tonumber(s[7])
+local known, probe, told = s[6] == '1', tonumber(s[7]), s[8] == '1'
 local function store(ttl)
-  redis.call('HSET', KEYS[1], 'u', used, 'n', n, 'c', carry, 'k', known and 1 or 0)
+  redis.call('HSET', KEYS[1], 'u', used, 'n', n, 'c', carry, 'k', known and 1 or 0, 't', told and 1 or 0)
   if limit then redis.call('HSET', KEYS[1], 'l', limit) end
   if e then redis.call('HSET', KEYS[1], 'e', string.format('%d', e)) else redis.call('HDEL', KEYS[1], 'e') end
   if probe then redis.call('HSET', KEYS[1], 'p', string.format('%d', probe)) else redis.call('HDEL', KEYS[1], 'p') end
@@ -651,9 +694,9 @@ end
 ";
 
 /// [`Window::acquire`], in Redis. ARGV: now, carry ms, poll ms, ttl ms,
-/// probe ms.
+/// probe ms, fallback window ms.
 const ACQUIRE: &str = r"
-if e and now >= e then used = carry; e = nil; n = n + 1; carry = 0 end
+if e and now >= e then used = carry; e = nil; n = n + 1; carry = 0; told = false end
 if not known then
   if probe and now < probe + tonumber(ARGV[5]) then
     store(ARGV[4])
@@ -665,8 +708,9 @@ if not known then
   return {1, 0, n}
 end
 if limit and used >= limit then
-  local wait = tonumber(ARGV[3])
-  if e then wait = math.max(e - now, 1) end
+  if not e then e = now + tonumber(ARGV[6]) end
+  local wait = math.max(e - now, 1)
+  if not told then wait = math.min(wait, tonumber(ARGV[3])) end
   store(ARGV[4])
   return {0, wait, n}
 end
@@ -687,7 +731,8 @@ if tonumber(ARGV[2]) == n then
   local reset = tonumber(ARGV[5])
   if reset then
     local ends = now + reset * 1000
-    if e then e = math.min(e, ends) else e = ends end
+    if e and told then e = math.min(e, ends) else e = ends end
+    told = true
   end
   local remaining = tonumber(ARGV[4])
   if limit and remaining then used = math.max(used, math.max(limit - remaining, 0)) end
@@ -695,7 +740,8 @@ end
 if ARGV[6] == '1' then
   if limit then used = math.max(used, limit) end
   local untl = now + (tonumber(ARGV[7]) or 1000)
-  if e then e = math.max(e, untl) else e = untl end
+  if e and told then e = math.max(e, untl) else e = untl end
+  told = true
   if not limit then limit = used end
 end
 store(ARGV[8])
@@ -757,8 +803,9 @@ impl RedisRateLimiter {
     pub async fn acquire_at(&self, key: &BudgetKey, now_ms: Option<u64>) -> Result<Grant> {
         let now = now_ms.map(|n| n.to_string()).unwrap_or_default();
         let (carry, poll, ttl) = (CARRY_MS.to_string(), POLL_MS.to_string(), BUDGET_TTL_MS.to_string());
-        let probe = PROBE_MS.to_string();
-        let args: [&[u8]; 5] = [now.as_bytes(), carry.as_bytes(), poll.as_bytes(), ttl.as_bytes(), probe.as_bytes()];
+        let (probe, fallback) = (PROBE_MS.to_string(), FALLBACK_WINDOW_MS.to_string());
+        let args: [&[u8]; 6] =
+            [now.as_bytes(), carry.as_bytes(), poll.as_bytes(), ttl.as_bytes(), probe.as_bytes(), fallback.as_bytes()];
         let (go, wait, window): (u8, u64, u64) = self
             .redis
             .run(&self.acquire, &[&self.budget_key(key)], &args)
@@ -804,11 +851,13 @@ impl RedisRateLimiter {
     /// The window of `key` as stored (for inspection and tests).
     pub async fn window(&self, key: &BudgetKey) -> Result<Option<Window>> {
         let mut conn = self.redis.conn().await.map_err(|e| limiter_error("read the shared budget", e))?;
-        type Fields = (Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>);
-        let (limit, used, end_ms, number, carry, known, probe_ms): Fields = conn
-            .hmget(self.budget_key(key), &["l", "u", "e", "n", "c", "k", "p"])
+        let fields: Vec<Option<u64>> = conn
+            .hmget(self.budget_key(key), &["l", "u", "e", "n", "c", "k", "p", "t"])
             .await
             .map_err(|e| limiter_error("read the shared budget", self.redis.failure(e)))?;
+        let field = |i: usize| fields.get(i).copied().flatten();
+        let (limit, used, end_ms, number, carry) = (field(0), field(1), field(2), field(3), field(4));
+        let (known, probe_ms, told) = (field(5), field(6), field(7));
         if used.is_none() && number.is_none() {
             return Ok(None);
         }
@@ -820,6 +869,7 @@ impl RedisRateLimiter {
             carry: carry.unwrap_or(0),
             known: known == Some(1),
             probe_ms,
+            told: told == Some(1),
         }))
     }
 }
