@@ -547,7 +547,7 @@ impl Core {
                         failures += 1;
                         // Loud now and then: a store that keeps refusing
                         // (out of memory, no permission) holds this lease.
-                        if failures % 20 == 0 {
+                        if failures.is_multiple_of(20) {
                             tracing::warn!(account = ?self.key(), failures, error = %e, "still cannot save the renewed token set");
                         } else {
                             tracing::debug!(account = ?self.key(), error = %e, "saving the renewed token set failed again");
