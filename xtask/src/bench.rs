@@ -14,7 +14,7 @@
 //! 6. runs the criterion micro-benchmarks;
 //! 7. writes `BENCHMARKS.md`, keeping the fleet section and the notes.
 //!
-//! `cargo xtask bench --fleet` runs only the fleet figures (`bench/src/bin/fleet.rs`:
+//! `cargo xtask bench --fleet` runs only the fleet figures (`bench/src/bin/fleet_bench.rs`:
 //! worker processes sharing tokens and rate budgets through Redis) and
 //! replaces the fleet section of `BENCHMARKS.md`.
 
@@ -545,7 +545,7 @@ fn with_fleet_section(text: &str, block: &str) -> String {
 fn fleet_section(lines: &str) -> String {
     format!(
         "{FLEET_START}\n## Fleet: many workers on Redis\n\n\
-         Written by `cargo xtask bench --fleet` on {}: four worker processes (`bench/src/bin/fleet.rs`) \
+         Written by `cargo xtask bench --fleet` on {}: four worker processes (`bench/src/bin/fleet_bench.rs`) \
          against the emulator in-process and one redis-server on a unix socket (append-only, fsync always).\n\n\
          ```text\n{}\n```\n\n\
          `fleet refresh`: the stored token set has expired, and each worker starts 250 calls at once through \
@@ -566,8 +566,10 @@ fn fleet_section(lines: &str) -> String {
 /// lines and puts them in BENCHMARKS.md.
 fn fleet(root: &Path) -> Result<()> {
     eprintln!("bench: building the fleet benchmark (release)");
-    let status =
-        cargo().current_dir(root).args(["build", "--release", "-p", "pinterest-bench", "--bin", "fleet"]).status()?;
+    let status = cargo()
+        .current_dir(root)
+        .args(["build", "--release", "-p", "pinterest-bench", "--bin", "fleet_bench"])
+        .status()?;
     if !status.success() {
         bail!("build failed");
     }
@@ -575,7 +577,7 @@ fn fleet(root: &Path) -> Result<()> {
         bail!("the fleet figures need redis-server (Debian's package redis-server), and it could not be installed");
     }
     eprintln!("bench: fleet figures (a little over a minute)");
-    let bin = root.join("target/release/fleet");
+    let bin = root.join("target/release/fleet_bench");
     let out = Command::new(&bin)
         .current_dir(root)
         .stdin(Stdio::null())

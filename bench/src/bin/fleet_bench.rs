@@ -1,8 +1,8 @@
 //! Fleet figures: worker processes sharing token families and rate budgets
 //! through one Redis, against the emulator in-process.
 //!
-//! `fleet` (the driver) starts the emulator and a redis-server, spawns 4
-//! copies of itself as `fleet worker <json>`, lets them go at once and
+//! `fleet_bench` (the driver) starts the emulator and a redis-server, spawns 4
+//! copies of itself as `fleet_bench worker <json>`, lets them go at once and
 //! prints two lines:
 //!
 //! - `fleet refresh: ...`: 4 × 250 calls at once on an expired token set
