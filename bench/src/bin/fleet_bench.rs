@@ -14,7 +14,6 @@
 //! Diagnostics go to stderr; stdout is the two lines.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,6 +27,7 @@ use pinterest_sdk::oauth::{OAuth, Scope};
 use pinterest_sdk::retry::RetryPolicy;
 use pinterest_sdk::secret::AccessToken;
 use pinterest_sdk::{Client, Config};
+use pinterest_test_support::RedisServer;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -87,7 +87,9 @@ fn driver() -> Result<()> {
     pinterest_sdk::internal::install_crypto_provider();
     let started = Instant::now();
     let rt = runtime()?;
-    let redis = RedisServer::start()?;
+    // The tests' own server: a unix socket in a directory of its own, with
+    // the append-only file fsynced on every write, as the README asks.
+    let redis = RedisServer::start().context("no redis-server (cargo xtask bench --fleet installs Debian's)")?;
     eprintln!("fleet: redis-server at {}", redis.url());
     let refresh = refresh_figure(&rt, &redis)?;
     let budget = budget_figure(&rt, &redis)?;
@@ -253,75 +255,6 @@ fn run_workers(job: &Value) -> Result<Vec<Value>> {
         }
     }
     Ok(reports)
-}
-
-/// A redis-server on a unix socket in a directory of its own, durable as
-/// the fleet's docs ask (append-only file, fsync on every write); stopped
-/// and removed when dropped.
-struct RedisServer {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl RedisServer {
-    fn start() -> Result<RedisServer> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!("pinterest-fleet-{}-{nanos:x}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let program =
-            if Path::new("/usr/bin/redis-server").is_file() { "/usr/bin/redis-server" } else { "redis-server" };
-        let child = Command::new(program)
-            .args(["--port", "0", "--unixsocketperm", "700", "--daemonize", "no", "--save", ""])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .arg("--unixsocket")
-            .arg(dir.join("redis.sock"))
-            .arg("--dir")
-            .arg(&dir)
-            .arg("--logfile")
-            .arg(dir.join("redis.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot run redis-server (Debian's package redis-server has it)")?;
-        let mut server = RedisServer { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !server.ping() {
-            if let Some(status) = server.child.try_wait()? {
-                let log = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
-                bail!("redis-server exited with {status}: {log}");
-            }
-            if Instant::now() > deadline {
-                bail!("redis-server did not answer in 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Ok(server)
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.join("redis.sock")
-    }
-
-    fn url(&self) -> String {
-        format!("redis+unix://{}", self.socket().display())
-    }
-
-    fn ping(&self) -> bool {
-        use std::io::Read;
-        let Ok(mut s) = std::os::unix::net::UnixStream::connect(self.socket()) else { return false };
-        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-        let mut buf = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 // ---------------------------------------------------------------- worker
