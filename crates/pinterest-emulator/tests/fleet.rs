@@ -585,6 +585,17 @@ fn budget_client(e: &EmulatorHandle, token: &AccessToken, limiter: Option<Arc<dy
     b.build().unwrap()
 }
 
+/// Three "workers": clients sending `token`, each with a Redis limiter of
+/// its own (own connection) on the keys under `prefix`.
+fn redis_workers(e: &EmulatorHandle, server: &RedisServer, token: &AccessToken, prefix: &str) -> Vec<Client> {
+    (0..3)
+        .map(|_| {
+            let limiter: Arc<dyn RateLimiter> = Arc::new(RedisRateLimiter::new(redis(server)).prefix(prefix));
+            budget_client(e, token, Some(limiter))
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn rate_limiters_never_send_more_than_the_budget() {
     let Some(server) = RedisServer::start() else { return };
@@ -610,12 +621,7 @@ async fn rate_limiters_never_send_more_than_the_budget() {
     // Three "workers", each with its own Redis limiter, share one budget.
     e.reset();
     let token = AccessToken::new(e.issue_token(&["user_accounts:read"]));
-    let workers: Vec<Client> = (0..3)
-        .map(|_| {
-            let limiter: Arc<dyn RateLimiter> = Arc::new(RedisRateLimiter::new(redis(&server)).prefix("budget-test:"));
-            budget_client(&e, &token, Some(limiter))
-        })
-        .collect();
+    let workers = redis_workers(&e, &server, &token, "budget-test:");
     let ok = hammer(&workers, 6, Duration::from_secs(5)).await;
     assert_eq!(rejected(&e), 0, "no call was sent over the shared budget");
     assert!(ok > 10, "calls went on in later windows ({ok})");
@@ -777,12 +783,7 @@ async fn a_shared_budget_of_one_second_windows_holds_too() {
     let limits = RateLimits::new(Duration::from_secs(1)).limit("org_read", 5);
     let e = Emulator::builder().rate_limits(limits).start().await.unwrap();
     let token = AccessToken::new(e.issue_token(&["user_accounts:read"]));
-    let workers: Vec<Client> = (0..3)
-        .map(|_| {
-            let limiter: Arc<dyn RateLimiter> = Arc::new(RedisRateLimiter::new(redis(&server)).prefix("one-second:"));
-            budget_client(&e, &token, Some(limiter))
-        })
-        .collect();
+    let workers = redis_workers(&e, &server, &token, "one-second:");
     let ok = hammer(&workers, 4, Duration::from_secs(4)).await;
     assert_eq!(rejected(&e), 0, "no call was sent over the shared budget");
     assert!(ok > 5, "calls went on in later windows ({ok})");
