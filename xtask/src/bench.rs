@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the side-by-side benchmarks, end to end.
 //!
 //! 1. builds the fixture server and the Rust contenders (release);
-//! 2. creates one virtualenv per Python SDK under `bench/.venv-*` and
+//! 2. creates one virtualenv per Python SDK under `target/bench-venvs/` and
 //!    installs python-pinterest 0.2.0 and pinterest-api-sdk 0.2.7 from PyPI
 //!    (they cannot share one: both install a package named `pinterest`);
 //! 3. starts the fixture server on loopback and measures it with `wrk`
@@ -37,8 +37,8 @@ const FLEET_START: &str = "<!-- fleet:start -->";
 const FLEET_END: &str = "<!-- fleet:end -->";
 
 const PYTHON_SDKS: &[(&str, &str, &str)] = &[
-    ("official", "pinterest-api-sdk==0.2.7", ".venv-official"),
-    ("python-pinterest", "python-pinterest==0.2.0", ".venv-python-pinterest"),
+    ("official", "pinterest-api-sdk==0.2.7", "official"),
+    ("python-pinterest", "python-pinterest==0.2.0", "python-pinterest"),
 ];
 
 struct Options {
@@ -73,8 +73,10 @@ fn run(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The virtualenv `dir` with `package` installed, under `target/` like
+/// every other build product (never in the tree, so never in git).
 fn venv(root: &Path, dir: &str, package: &str) -> Result<PathBuf> {
-    let path = root.join("bench").join(dir);
+    let path = root.join("target/bench-venvs").join(dir);
     let python = path.join("bin/python");
     let stamp = path.join(".installed");
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(package) {
