@@ -23,6 +23,13 @@ fn decode(c: &mut Criterion) {
             black_box(page.map(|p| p.items.len()).unwrap_or(0))
         })
     });
+    // The floor: serde_json straight into the same generated type.
+    g.bench_function("floor (serde_json into PinsListResponse)", |b| {
+        b.iter(|| {
+            let page: Result<pinterest_sdk::models::PinsListResponse, _> = serde_json::from_slice(black_box(&body));
+            black_box(page.map(|p| p.items.len()).unwrap_or(0))
+        })
+    });
     g.bench_function("serde_json::Value", |b| {
         b.iter(|| {
             let v: Result<serde_json::Value, _> = serde_json::from_slice(black_box(&body));

@@ -49,7 +49,7 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options> {
-    let mut o = Options { repeat: 3, quick: false, build_times: false, fleet: false };
+    let mut o = Options { repeat: 5, quick: false, build_times: false, fleet: false };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -286,13 +286,14 @@ pub fn run_bench(args: &[String]) -> Result<()> {
     }
 
     let contenders_c1: &[&'static str] =
-        &["raw", "async", "blocking", "reqwest", "sdk-hyper", "official", "python-pinterest"];
-    let contenders_cn: &[&'static str] = &["raw", "async", "blocking", "reqwest", "sdk-hyper", "python-pinterest"];
+        &["raw", "floor", "async", "blocking", "sdk-reqwest", "reqwest", "official", "python-pinterest"];
+    let contenders_cn: &[&'static str] =
+        &["raw", "floor", "async", "blocking", "sdk-reqwest", "reqwest", "python-pinterest"];
     let workloads: &[&'static str] = &["me", "pin", "page", "walk10k", "create"];
     let mut cells = Vec::new();
     for w in workloads {
         for c in contenders_c1 {
-            if *c == "reqwest" && matches!(*w, "walk10k" | "create") {
+            if (*c == "reqwest" && matches!(*w, "walk10k" | "create")) || (*c == "floor" && *w == "walk10k") {
                 continue;
             }
             cells.push(Cell { contender: c, workload: w, concurrency: 1 });
@@ -332,10 +333,13 @@ pub fn run_bench(args: &[String]) -> Result<()> {
     let _ = writeln!(
         report,
         "## Side by side\n\nContenders: `raw` is hyper's client sending the same requests and reading the bytes \
-         without decoding (the wire limit); `async` and `blocking` are pinterest-sdk with its default transport \
-         (reqwest + rustls); `reqwest` is reqwest alone, reading the bytes; `sdk-hyper` is pinterest-sdk with \
-         `transport::HyperTransport` (feature `hyper-transport`: hyper's client without reqwest); `official` is pinterest-api-sdk 0.2.7; \
-         `python-pinterest` is python-pinterest 0.2.0 (its async client for concurrency above 1).\n\n\
+         without decoding (the wire limit); `floor` is `raw` plus serde_json decoding the bytes into the SDK's own \
+         model type (the least a typed call can cost); `async` and `blocking` are pinterest-sdk with its default \
+         transport (`HyperTransport`: hyper + rustls, proxies from the environment); `sdk-reqwest` is \
+         pinterest-sdk over `ReqwestTransport` (feature `reqwest`), the default before hyper; `reqwest` is \
+         reqwest alone, reading the bytes; `official` is pinterest-api-sdk 0.2.7; `python-pinterest` is \
+         python-pinterest 0.2.0 (its async client for concurrency above 1). `CPU vs raw`, `vs floor` and \
+         `vs async` divide a row's median CPU per unit by that contender's.\n\n\
          Workloads: `me` GET /v5/user_account; `pin` GET /v5/pins/{{id}}; `page` one page of 250 Pins \
          (GET /v5/boards/{{id}}/pins, the listing both Python SDKs have); `walk10k` every page of 10,000 Pins; \
          `create` POST /v5/pins with a JSON body. A unit is one call, or one whole walk for `walk10k`.\n"
@@ -351,11 +355,13 @@ pub fn run_bench(args: &[String]) -> Result<()> {
             let median_of =
                 |who: &str, key: &str| rows.iter().find(|(n, _)| n == who).map(|(_, r)| figure(r, key).median);
             let raw_cpu = median_of("raw", "cpu_per_unit_us");
+            let floor_cpu = median_of("floor", "cpu_per_unit_us");
+            let async_cpu = median_of("async", "cpu_per_unit_us");
             let raw_rate = median_of("raw", "units_per_s");
             let _ = writeln!(report, "### `{w}`, concurrency {conc}\n");
             let _ = writeln!(
                 report,
-                "| contender | units/s | p50 µs | p99 µs | CPU µs/unit | peak RSS MiB | CPU vs raw | units/s vs official | units/s vs python-pinterest |\n|---|---|---|---|---|---|---|---|---|"
+                "| contender | units/s | p50 µs | p99 µs | CPU µs/unit | peak RSS MiB | CPU vs raw | vs floor | vs async | units/s vs official | units/s vs python-pinterest |\n|---|---|---|---|---|---|---|---|---|---|---|"
             );
             let mut order: Vec<&(String, Vec<Value>)> = rows.iter().collect();
             let rank = |n: &str| contenders_c1.iter().position(|c| *c == n).unwrap_or(99);
@@ -372,13 +378,15 @@ pub fn run_bench(args: &[String]) -> Result<()> {
                 );
                 let _ = writeln!(
                     report,
-                    "| {who} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {who} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     cell_text(rate),
                     cell_text(figure(runs, "p50_us")),
                     cell_text(figure(runs, "p99_us")),
                     cell_text(cpu),
                     fmt_num(rss.median),
                     ratio(raw_cpu, cpu.median),
+                    ratio(floor_cpu, cpu.median),
+                    ratio(async_cpu, cpu.median),
                     ratio(median_of("official", "units_per_s"), rate.median),
                     ratio(median_of("python-pinterest", "units_per_s"), rate.median),
                 );
@@ -457,6 +465,16 @@ pub fn run_bench(args: &[String]) -> Result<()> {
         }
         let typed = means.iter().find(|(k, _)| k.contains("typed")).map(|(_, v)| *v);
         let value = means.iter().find(|(k, _)| k.contains("Value")).map(|(_, v)| *v);
+        let floor = means.iter().find(|(k, _)| k.contains("floor")).map(|(_, v)| *v);
+        if let (Some(t), Some(f)) = (typed, floor) {
+            let _ = writeln!(
+                report,
+                "\nThe SDK's own decode of that page is {:.2}× serde_json decoding the same bytes into the same type ({} against {} µs).",
+                t / f,
+                fmt_num(t / 1000.0),
+                fmt_num(f / 1000.0)
+            );
+        }
         if let (Some(t), Some(v)) = (typed, value) {
             let _ = writeln!(
                 report,
@@ -474,11 +492,13 @@ pub fn run_bench(args: &[String]) -> Result<()> {
     if opts.build_times {
         let _ = writeln!(
             report,
-            "## Build times\n\nDebug build of the SDK crate alone, its dependencies already built (`cargo clean -p pinterest-sdk`, then `cargo build -p pinterest-sdk`).\n\n| features | seconds |\n|---|---|"
+            "## Build times\n\nDebug build of the SDK crate alone, its dependencies already built (`cargo clean -p pinterest-sdk`, then `cargo build -p pinterest-sdk`), median of 3 after an untimed build.\n\n| features | seconds |\n|---|---|"
         );
         for features in [None, Some("full")] {
             let mut secs = Vec::new();
-            for _ in 0..2 {
+            // An untimed build first, so that the dependencies (with these
+            // features) are built and only the SDK crate is timed.
+            for run in 0..4 {
                 let _ = cargo().current_dir(&root).args(["clean", "-q", "-p", "pinterest-sdk"]).status();
                 let start = std::time::Instant::now();
                 let mut cmd = cargo();
@@ -487,7 +507,9 @@ pub fn run_bench(args: &[String]) -> Result<()> {
                     cmd.args(["--features", f]);
                 }
                 cmd.status()?;
-                secs.push(start.elapsed().as_secs_f64());
+                if run > 0 {
+                    secs.push(start.elapsed().as_secs_f64());
+                }
             }
             let s = stat(&secs);
             let _ = writeln!(report, "| {} | {} |", features.unwrap_or("default"), cell_text(s));

@@ -1,12 +1,15 @@
 //! One benchmark run of one Rust contender; prints one JSON line.
 //!
 //! ```text
-//! bench-client --contender raw|async|blocking --workload me|pin|page|walk10k|create|stream
+//! bench-client --contender raw|floor|async|blocking|reqwest|sdk-reqwest --workload me|pin|page|walk10k|create|stream
 //!              --base http://127.0.0.1:PORT [--units N] [--concurrency C] [--warmup W] [--pins N]
 //! ```
 //!
 //! `raw` is hyper's client sending the same requests and reading the bytes
-//! without decoding them: the wire limit. A unit is one call, except for
+//! without decoding them: the wire limit. `floor` is `raw` plus serde_json
+//! decoding the bytes into the SDK's own model type: the least a typed call
+//! can cost. `sdk-reqwest` is the SDK over `ReqwestTransport`, its default
+//! transport before hyper. A unit is one call, except for
 //! `walk10k` (every page of 10,000 Pins) and `stream` (every Pin of a
 //! `--pins`-long walk through the SDK's stream or iterator).
 
@@ -114,6 +117,33 @@ impl Raw {
             return Err(format!("status {}", resp.status()));
         }
         resp.into_body().collect().await.map(|b| b.to_bytes()).map_err(|e| e.to_string())
+    }
+
+    /// The floor of a typed call: the same bytes as `raw`, decoded by
+    /// serde_json into the same generated type the SDK returns.
+    async fn floor(&self, w: Workload) -> Result<u64, String> {
+        fn typed<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+            serde_json::from_slice(body).map_err(|e| e.to_string())
+        }
+        match w {
+            Workload::Me => {
+                let body = self.call(http::Method::GET, "/user_account", Bytes::new()).await?;
+                typed::<models::Account>(&body).map(|_| 1)
+            }
+            Workload::Pin => {
+                let body = self.call(http::Method::GET, "/pins/42", Bytes::new()).await?;
+                typed::<models::Pin>(&body).map(|_| 1)
+            }
+            Workload::Page => {
+                let body = self.call(http::Method::GET, "/boards/10000/pins?page_size=250", Bytes::new()).await?;
+                typed::<models::BoardsListPinsResponse>(&body).map(|p| p.items.len() as u64)
+            }
+            Workload::Create => {
+                let body = self.call(http::Method::POST, "/pins", self.create.clone()).await?;
+                typed::<models::Pin>(&body).map(|_| 1)
+            }
+            Workload::Walk10k | Workload::Stream => Err("the floor has no walk".into()),
+        }
     }
 
     async fn unit(&self, w: Workload) -> Result<u64, String> {
@@ -250,7 +280,7 @@ fn main() {
     };
     let result = match a.contender.as_str() {
         "blocking" => run_blocking(&a, config),
-        "raw" | "async" | "reqwest" | "sdk-hyper" => run_async(&a, config),
+        "raw" | "floor" | "async" | "reqwest" | "sdk-reqwest" => run_async(&a, config),
         other => Err(format!("unknown contender {other}")),
     };
     if let Err(e) = result {
@@ -276,11 +306,12 @@ fn run_async(a: &Args, config: Config) -> Result<(), String> {
             base: a.base.clone(),
             create: Bytes::from(serde_json::to_vec(&create_body()).map_err(|e| e.to_string())?),
         });
-        let sdk = if a.contender == "sdk-hyper" {
+        // What the default was before it became hyper: the SDK over reqwest.
+        let sdk = if a.contender == "sdk-reqwest" {
             pinterest_sdk::Client::builder()
                 .config(sdk.config().clone())
                 .access_token(AccessToken::new("bench-token"))
-                .transport(pinterest_sdk::transport::HyperTransport::new(sdk.config()).map_err(|e| e.to_string())?)
+                .transport(pinterest_sdk::transport::ReqwestTransport::new(sdk.config()).map_err(|e| e.to_string())?)
                 .build()
                 .map_err(|e| e.to_string())?
         } else {
@@ -294,6 +325,7 @@ fn run_async(a: &Args, config: Config) -> Result<(), String> {
             async move {
                 match kind.as_str() {
                     "raw" => raw.unit(w).await,
+                    "floor" => raw.floor(w).await,
                     "reqwest" => reqwest_unit(&rq, &base, w).await,
                     _ => sdk_unit(&sdk, w, pins).await,
                 }

@@ -359,17 +359,28 @@ async fn faults_and_what_the_sdk_does_with_them() {
     assert_eq!(sent(&e, "oauth/token"), 1, "the code was sent once and the redirect not followed");
 }
 
-/// The optional hyper transport does what the SDK relies on: requests and
-/// bodies (JSON, multipart) as sent, pagination, no redirect followed, a
-/// dropped connection classified so that a GET is retried, a truncated body
-/// reported as a decode error.
+/// Each transport does what the SDK relies on: requests and bodies (JSON,
+/// multipart) as sent, pagination, no redirect followed, a dropped
+/// connection classified so that a GET is retried, a truncated body
+/// reported as a decode error. The default (hyper, built by the client
+/// builder) and reqwest (feature `reqwest`) both pass.
 #[tokio::test]
-async fn the_hyper_transport_behaves_like_the_default_one() {
-    use pinterest_sdk::transport::HyperTransport;
+async fn both_transports_do_what_the_client_relies_on() {
+    for reqwest in [false, true] {
+        transport_contract(reqwest).await;
+    }
+}
+
+async fn transport_contract(reqwest: bool) {
+    use pinterest_sdk::transport::ReqwestTransport;
     let hyper_client = |e: &EmulatorHandle, token: &AccessToken| {
         let config = config(e);
-        Client::builder()
-            .transport(HyperTransport::new(&config).unwrap())
+        let builder = if reqwest {
+            Client::builder().transport(ReqwestTransport::new(&config).unwrap())
+        } else {
+            Client::builder()
+        };
+        builder
             .config(config)
             .access_token(token.clone())
             .build()
@@ -385,7 +396,7 @@ async fn the_hyper_transport_behaves_like_the_default_one() {
     ]));
     let c = hyper_client(&e, &token);
     assert_eq!(c.user_account().get().send().await.unwrap().username.as_deref(), Some("emulator_user"));
-    let board = c.boards().create(models::BoardCreate::new("Over hyper")).send().await.unwrap();
+    let board = c.boards().create(models::BoardCreate::new("Over the transport")).send().await.unwrap();
     let boards: Vec<models::Board> = c.boards().list().page_size(1).stream().try_collect().await.unwrap();
     assert!(boards.len() >= 2 && boards.iter().any(|b| b.id == board.id), "paged one board at a time");
     let uploaded = upload(&c, "clip.mp4").await.unwrap();
@@ -403,7 +414,7 @@ async fn the_hyper_transport_behaves_like_the_default_one() {
             }
             _ => assert!(matches!(result, Err(Error::Decode(_))), "{result:?}"),
         }
-        assert_eq!(sent(&e, "pins/list") - before, want, "{kind:?}");
+        assert_eq!(sent(&e, "pins/list") - before, want, "{kind:?} (reqwest: {reqwest})");
     }
     e.shutdown().await;
 }

@@ -13,7 +13,7 @@ use pinterest_emulator::{Emulator, EmulatorBuilder, EmulatorHandle};
 use pinterest_sdk::models::{AdsAnalyticsCreateAsyncRequest, DataOutputFormat, Granularity, MetricsReportingLevel};
 use pinterest_sdk::reports::{FinishedReport, ReportEvent, ReportFormat};
 use pinterest_sdk::secret::AccessToken;
-use pinterest_sdk::transport::{Body, BoxFuture, ReqwestTransport, Transport, TransportResult};
+use pinterest_sdk::transport::{Body, BoxFuture, HyperTransport, Transport, TransportResult};
 use pinterest_sdk::{Client, Config, Error};
 
 /// One request as the transport saw it, with its answer's head.
@@ -35,7 +35,7 @@ impl Seen {
 /// The real transport, recording what goes out and holding the next
 /// download back when asked (to let its link expire on the way).
 struct Recording {
-    inner: ReqwestTransport,
+    inner: HyperTransport,
     seen: Arc<Mutex<Vec<Seen>>>,
     hold_next_download: Arc<Mutex<Option<Duration>>>,
 }
@@ -104,7 +104,7 @@ fn client_for(e: &EmulatorHandle) -> Recorded {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let hold = Arc::new(Mutex::new(None));
     let transport = Recording {
-        inner: ReqwestTransport::new(&config).unwrap(),
+        inner: HyperTransport::new(&config).unwrap(),
         seen: seen.clone(),
         hold_next_download: hold.clone(),
     };

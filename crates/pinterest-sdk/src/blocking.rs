@@ -1,15 +1,23 @@
 //! The blocking client: the async client driven by a private runtime.
 //!
-//! Like `reqwest::blocking`, it owns a small tokio runtime (one worker thread
-//! for I/O and timers) and blocks the calling thread on the async client's
-//! futures, so retries, token refresh and pagination are the very same code.
+//! It owns a small single-threaded tokio runtime and blocks the calling
+//! thread on the async client's futures, so retries, token refresh and
+//! pagination are the very same code. The calling thread drives the
+//! runtime itself (its I/O, its timers and the connection's task): a call
+//! in sequence hands nothing to another thread, which makes it cost about
+//! what the async client costs. Several threads may call at once; they take
+//! turns driving. Between calls, a helper thread drives the runtime when it
+//! has been idle for a moment, so background work (a token save that is
+//! retried, a connection the server closed, a Redis lease) goes on.
+//!
 //! It is `Send + Sync + Clone`; clones share the runtime and the connection
 //! pool. Calling it from inside an async runtime returns
 //! [`Error::BlockingInAsyncContext`] instead of stalling the executor.
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::operation::{Operation, Paginated};
@@ -37,13 +45,75 @@ impl fmt::Debug for Client {
     }
 }
 
-struct Runtime(Option<tokio::runtime::Runtime>);
+/// The runtime of a blocking client and its clones.
+struct Runtime {
+    rt: Option<Arc<tokio::runtime::Runtime>>,
+    idle: Arc<Idle>,
+}
+
+/// What the callers and the idle driver share.
+struct Idle {
+    state: Mutex<IdleState>,
+    /// Tells the idle driver that the callers are gone, or that it may stop.
+    changed: Condvar,
+    /// Ends the idle driver's turn, so that a caller can drive.
+    wake: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct IdleState {
+    /// Calls under way.
+    active: usize,
+    /// Calls started so far (to see whether any came during a pause).
+    started: u64,
+    /// The idle driver holds the runtime.
+    driving: bool,
+    /// The client is gone.
+    shutdown: bool,
+}
+
+/// How long the runtime must have had no call before the idle driver takes
+/// it: long enough that calls in a loop never wait for it to let go.
+const IDLE_AFTER: Duration = Duration::from_millis(50);
+
+impl Idle {
+    fn lock(&self) -> std::sync::MutexGuard<'_, IdleState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drives `rt` whenever no call has come for [`IDLE_AFTER`], until the
+    /// client is dropped.
+    fn run(&self, rt: Arc<tokio::runtime::Runtime>) {
+        let mut seen = u64::MAX;
+        let mut state = self.lock();
+        while !state.shutdown {
+            if state.active == 0 && state.started == seen {
+                state.driving = true;
+                drop(state);
+                rt.block_on(self.wake.notified());
+                state = self.lock();
+                state.driving = false;
+                seen = state.started;
+                continue;
+            }
+            seen = state.started;
+            state = self.changed.wait_timeout(state, IDLE_AFTER).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        drop(state);
+        if let Some(rt) = Arc::into_inner(rt) {
+            rt.shutdown_background();
+        }
+    }
+}
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // Dropping a runtime inside another one panics; shut it down in the
-        // background instead.
-        if let Some(rt) = self.0.take() {
+        self.idle.lock().shutdown = true;
+        self.idle.changed.notify_all();
+        self.idle.wake.notify_one();
+        // Dropping a runtime inside another one panics; whichever of this
+        // and the idle driver lets go last shuts it down in the background.
+        if let Some(rt) = self.rt.take().and_then(Arc::into_inner) {
             rt.shutdown_background();
         }
     }
@@ -106,23 +176,51 @@ impl ClientBuilder {
 
 impl Runtime {
     fn start() -> Result<Arc<Runtime>> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+        let rt = tokio::runtime::Builder::new_current_thread()
             .thread_name("pinterest-blocking")
             .enable_all()
             .build()
             .map_err(|e| Error::Runtime { what: "could not start", source: Some(e) })?;
-        Ok(Arc::new(Runtime(Some(runtime))))
+        let rt = Arc::new(rt);
+        let idle = Arc::new(Idle {
+            state: Mutex::new(IdleState::default()),
+            changed: Condvar::new(),
+            wake: tokio::sync::Notify::new(),
+        });
+        let (driver, driven) = (idle.clone(), rt.clone());
+        std::thread::Builder::new()
+            .name("pinterest-blocking-idle".into())
+            .spawn(move || driver.run(driven))
+            .map_err(|e| Error::Runtime { what: "could not start", source: Some(e) })?;
+        Ok(Arc::new(Runtime { rt: Some(rt), idle }))
     }
 
+    /// Runs `future` on the calling thread, which drives the runtime (or
+    /// waits its turn while another caller does).
     fn block_on<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::BlockingInAsyncContext);
         }
-        match &self.0 {
-            Some(rt) => rt.block_on(future),
-            None => Err(Error::Runtime { what: "is shut down", source: None }),
+        let Some(rt) = &self.rt else { return Err(Error::Runtime { what: "is shut down", source: None }) };
+        {
+            let mut state = self.idle.lock();
+            state.active += 1;
+            state.started = state.started.wrapping_add(1);
+            if state.driving {
+                self.idle.wake.notify_one();
+            }
         }
+        // Counted out even if the future panics. The idle driver is not
+        // woken here: it looks again on its own after `IDLE_AFTER`, which
+        // keeps a call in a loop free of any hand-off to another thread.
+        struct Done<'a>(&'a Idle);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.lock().active -= 1;
+            }
+        }
+        let _done = Done(&self.idle);
+        rt.block_on(future)
     }
 }
 

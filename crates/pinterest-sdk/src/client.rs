@@ -22,7 +22,7 @@ use crate::ratelimit::{BudgetKey, Grant, Observation, RateLimiter, Ticket};
 use crate::response::{Response, ResponseMeta};
 use crate::retry::{Decision, GiveUpReason, Outcome};
 use crate::secret::{AccessToken, ClientSecret};
-use crate::transport::{Body, ReadError, ReqwestTransport, ResponseBody, Transport};
+use crate::transport::{Body, HyperTransport, ReadError, ResponseBody, Transport};
 
 /// The async Pinterest client. Cheap to clone (one `Arc`), `Send + Sync`.
 ///
@@ -194,7 +194,7 @@ impl ClientBuilder {
         let config = self.config.unwrap_or_default();
         let transport = match self.transport {
             Some(t) => t,
-            None => Arc::new(ReqwestTransport::new(&config)?),
+            None => Arc::new(HyperTransport::new(&config)?),
         };
         let tokens: Arc<dyn TokenSource> = match (self.tokens, config.access_token()) {
             (Some(t), _) => t,

@@ -1275,6 +1275,6 @@ const TAG_FEATURE_DEPS: &[(&str, &[&str])] = &[("ad_accounts", &["dep:csv", "dep
 /// Features of the hand-written runtime, written into the same `[features]`
 /// table (Cargo allows one).
 const RUNTIME_FEATURES: &[(&str, &[&str])] = &[
-    ("hyper-transport", &["dep:hyper", "dep:hyper-rustls", "dep:hyper-util", "dep:rustls-platform-verifier"]),
+    ("reqwest", &["dep:reqwest"]),
     ("redis", &["dep:redis"]),
 ];

@@ -6,9 +6,13 @@
 //! from its file as it is sent, and the client reads a response body up to
 //! its size limit, or hands it out as a stream of chunks for downloads.
 //!
-//! The default is [`ReqwestTransport`] (reqwest with rustls, redirects never
-//! followed). Tests and unusual setups plug in a closure with [`from_fn`] or
-//! [`from_async_fn`], which see whole bodies as `Bytes`, and need no server.
+//! The default is [`HyperTransport`]: hyper's pooled client over rustls,
+//! HTTP/1.1 and HTTP/2, redirects never followed, and the proxies of the
+//! environment ([`Proxies::from_env`]: `HTTPS_PROXY`, `HTTP_PROXY`,
+//! `ALL_PROXY`, `NO_PROXY`). `ReqwestTransport` (feature `reqwest`) puts
+//! reqwest underneath instead. Tests and unusual setups plug in a closure
+//! with [`from_fn`] or [`from_async_fn`], which see whole bodies as `Bytes`,
+//! and need no server.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,8 +24,7 @@ use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::BoxBody;
 
-use crate::config::Config;
-use crate::error::{Error, Result, TransportError, TransportErrorKind};
+use crate::error::{Result, TransportError, TransportErrorKind};
 
 /// A boxed, `Send` future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -119,6 +122,15 @@ impl Body {
         match &self.0 {
             BodyKind::Full(b) => Some(Body(BodyKind::Full(b.clone()))),
             BodyKind::Stream(_) => None,
+        }
+    }
+
+    /// The bytes of an in-memory body, or the stream.
+    #[cfg(feature = "reqwest")]
+    pub(crate) fn into_memory(self) -> std::result::Result<Bytes, BoxBody<Bytes, BoxError>> {
+        match self.0 {
+            BodyKind::Full(b) => Ok(b.unwrap_or_default()),
+            BodyKind::Stream(s) => Err(s),
         }
     }
 
@@ -303,141 +315,15 @@ impl futures_core::Stream for ResponseBody {
     }
 }
 
-/// The default transport: reqwest over rustls (ring), HTTP/1.1 and HTTP/2,
-/// connection pooling, no redirects.
-#[derive(Debug, Clone)]
-pub struct ReqwestTransport {
-    client: reqwest::Client,
-}
+mod hyper_transport;
+mod proxy;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 
-impl ReqwestTransport {
-    /// A transport with `config`'s connect timeout and user agent.
-    pub fn new(config: &Config) -> Result<Self> {
-        crate::internal::install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.timeouts().connect)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(config.user_agent())
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(ReqwestTransport { client })
-    }
-
-    /// Wraps an existing reqwest client. Make sure it does not follow
-    /// redirects: token requests must never be re-sent elsewhere.
-    pub fn from_client(client: reqwest::Client) -> Self {
-        ReqwestTransport { client }
-    }
-}
-
-#[cfg(feature = "hyper-transport")]
-mod hyper_transport {
-    use std::time::Duration;
-
-    use hyper_rustls::HttpsConnector;
-    use hyper_util::client::legacy::Client as HyperClient;
-    use hyper_util::client::legacy::connect::HttpConnector;
-    use hyper_util::rt::{TokioExecutor, TokioTimer};
-    use rustls_platform_verifier::ConfigVerifierExt;
-
-    use super::{Body, BoxFuture, ResponseBody, Transport, TransportResult};
-    use crate::config::Config;
-    use crate::error::{Error, Result, TransportError, TransportErrorKind};
-
-    /// A transport on hyper's pooled client with rustls (ring) and the
-    /// platform's certificate verifier, HTTP/1.1 and HTTP/2 by ALPN, no
-    /// redirects. It skips reqwest's own request and response types, which
-    /// makes a call cost less CPU (see `BENCHMARKS.md`); the behaviour the
-    /// SDK relies on (no redirects, no retries, no added headers) is the
-    /// same. Feature `hyper-transport`.
-    ///
-    /// ```no_run
-    /// # fn main() -> pinterest_sdk::Result<()> {
-    /// use pinterest_sdk::{Client, Config, transport::HyperTransport};
-    /// let config = Config::from_env()?;
-    /// let client = Client::builder().transport(HyperTransport::new(&config)?).config(config).build()?;
-    /// # let _ = client; Ok(()) }
-    /// ```
-    #[derive(Clone)]
-    pub struct HyperTransport {
-        client: HyperClient<HttpsConnector<HttpConnector>, Body>,
-    }
-
-    impl std::fmt::Debug for HyperTransport {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("HyperTransport").finish_non_exhaustive()
-        }
-    }
-
-    impl HyperTransport {
-        /// A transport with `config`'s connect timeout.
-        pub fn new(config: &Config) -> Result<Self> {
-            crate::internal::install_crypto_provider();
-            let tls = rustls::ClientConfig::with_platform_verifier()
-                .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
-            let mut http = HttpConnector::new();
-            http.enforce_http(false);
-            http.set_nodelay(true);
-            http.set_connect_timeout(Some(config.timeouts().connect));
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(tls)
-                .https_or_http()
-                .enable_http1()
-                .enable_http2()
-                .wrap_connector(http);
-            let client = HyperClient::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(60))
-                .pool_timer(TokioTimer::new())
-                .build(https);
-            Ok(HyperTransport { client })
-        }
-    }
-
-    fn error(e: hyper_util::client::legacy::Error) -> TransportError {
-        let kind = if e.is_connect() { TransportErrorKind::Connect } else { TransportErrorKind::Io };
-        TransportError::new(kind, e)
-    }
-
-    impl Transport for HyperTransport {
-        fn send(&self, request: http::Request<Body>) -> BoxFuture<'_, TransportResult> {
-            Box::pin(async move {
-                let response = self.client.request(request).await.map_err(error)?;
-                Ok(response.map(ResponseBody::new))
-            })
-        }
-    }
-}
-
-#[cfg(feature = "hyper-transport")]
-pub use hyper_transport::HyperTransport;
-
-fn classify(e: &reqwest::Error) -> TransportErrorKind {
-    if e.is_connect() {
-        TransportErrorKind::Connect
-    } else if e.is_timeout() {
-        TransportErrorKind::Timeout
-    } else if e.is_builder() {
-        TransportErrorKind::Request
-    } else {
-        TransportErrorKind::Io
-    }
-}
-
-impl Transport for ReqwestTransport {
-    fn send(&self, request: http::Request<Body>) -> BoxFuture<'_, TransportResult> {
-        Box::pin(async move {
-            let request = request.map(|body| match body.0 {
-                BodyKind::Full(b) => reqwest::Body::from(b.unwrap_or_default()),
-                BodyKind::Stream(s) => reqwest::Body::wrap(s),
-            });
-            let request =
-                reqwest::Request::try_from(request).map_err(|e| TransportError::new(TransportErrorKind::Request, e))?;
-            let response = self.client.execute(request).await.map_err(|e| TransportError::new(classify(&e), e))?;
-            Ok(http::Response::<reqwest::Body>::from(response).map(ResponseBody::new))
-        })
-    }
-}
+pub use self::hyper_transport::{HyperTransport, HyperTransportBuilder};
+pub use self::proxy::Proxies;
+#[cfg(feature = "reqwest")]
+pub use self::reqwest::ReqwestTransport;
 
 /// An exchange with whole bodies, as closure transports see it.
 pub type BufferedResult = std::result::Result<http::Response<Bytes>, TransportError>;

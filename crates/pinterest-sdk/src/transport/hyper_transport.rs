@@ -1,0 +1,156 @@
+//! The default transport: hyper's pooled client over rustls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::PROXY_AUTHORIZATION;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::pki_types::CertificateDer;
+
+use super::proxy::{Connector, Proxies, absolute_form_auth};
+use super::{Body, BoxFuture, ResponseBody, Transport, TransportResult};
+use crate::config::Config;
+use crate::error::{Error, Result, TransportError, TransportErrorKind};
+
+/// The default transport: hyper's pooled client with rustls (ring) and the
+/// platform's certificate verifier, HTTP/1.1 and HTTP/2 by ALPN, TCP
+/// no-delay, idle connections kept for 60 s, redirects never followed, and
+/// the proxies of the environment (see [`Proxies`]).
+///
+/// [`Client::builder`](crate::Client::builder) makes one for you; build one
+/// yourself to share its connection pool between clients or to change its
+/// settings:
+///
+/// ```no_run
+/// # fn main() -> pinterest_sdk::Result<()> {
+/// use pinterest_sdk::transport::{HyperTransport, Proxies};
+/// use pinterest_sdk::{Client, Config};
+/// let config = Config::from_env()?;
+/// let transport = HyperTransport::builder(&config)
+///     .proxies(Proxies::none().https("http://proxy.internal:3128")?)
+///     .build()?;
+/// let client = Client::builder().transport(transport).config(config).build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: HyperClient<HttpsConnector<Connector>, Body>,
+    /// `None` when no destination is proxied: then a request is sent as it
+    /// is, with no lookup.
+    proxies: Option<Arc<Matcher>>,
+}
+
+impl std::fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransport").field("proxied", &self.proxies.is_some()).finish_non_exhaustive()
+    }
+}
+
+/// Settings of a [`HyperTransport`].
+#[derive(Debug)]
+#[must_use]
+pub struct HyperTransportBuilder {
+    connect_timeout: Duration,
+    pool_idle_timeout: Duration,
+    proxies: Option<Proxies>,
+    roots: Vec<CertificateDer<'static>>,
+}
+
+impl HyperTransportBuilder {
+    /// Which proxies to use instead of the environment's
+    /// ([`Proxies::none`] for direct connections only).
+    pub fn proxies(mut self, proxies: Proxies) -> Self {
+        self.proxies = Some(proxies);
+        self
+    }
+
+    /// Also trusts `der`, a DER-encoded CA certificate, next to the
+    /// platform's roots: for a proxy that inspects TLS with its own CA, or
+    /// for a test server.
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.roots.push(CertificateDer::from(der.into()));
+        self
+    }
+
+    /// How long an unused connection stays in the pool (60 s unless set).
+    pub fn pool_idle_timeout(mut self, idle: Duration) -> Self {
+        self.pool_idle_timeout = idle;
+        self
+    }
+
+    /// Builds the transport. Fails when the certificate store cannot be
+    /// read, or when the environment names a proxy that cannot be used.
+    pub fn build(self) -> Result<HyperTransport> {
+        crate::internal::install_crypto_provider();
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(self.roots, provider.clone())
+            .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Config(format!("cannot set up TLS: {e}")))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        let proxies = match self.proxies {
+            Some(p) => p.matcher(),
+            None => Proxies::from_env()?.matcher(),
+        };
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(Connector { http, proxies: proxies.clone() });
+        let client = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_timer(TokioTimer::new())
+            .build(https);
+        Ok(HyperTransport { client, proxies })
+    }
+}
+
+impl HyperTransport {
+    /// A transport with `config`'s connect timeout and the environment's
+    /// proxies.
+    pub fn new(config: &Config) -> Result<Self> {
+        HyperTransport::builder(config).build()
+    }
+
+    /// Starts from `config`'s connect timeout and the environment's
+    /// proxies.
+    pub fn builder(config: &Config) -> HyperTransportBuilder {
+        HyperTransportBuilder {
+            connect_timeout: config.timeouts().connect,
+            pool_idle_timeout: Duration::from_secs(60),
+            proxies: None,
+            roots: Vec::new(),
+        }
+    }
+}
+
+fn error(e: hyper_util::client::legacy::Error) -> TransportError {
+    let kind = if e.is_connect() { TransportErrorKind::Connect } else { TransportErrorKind::Io };
+    TransportError::new(kind, e)
+}
+
+impl Transport for HyperTransport {
+    fn send(&self, mut request: http::Request<Body>) -> BoxFuture<'_, TransportResult> {
+        if let Some(auth) = self.proxies.as_deref().and_then(|m| absolute_form_auth(m, request.uri())) {
+            request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
+        }
+        Box::pin(async move {
+            let response = self.client.request(request).await.map_err(error)?;
+            Ok(response.map(ResponseBody::new))
+        })
+    }
+}
