@@ -104,6 +104,76 @@ fn blocking_iterator_walks_pages() {
     assert_eq!(c2.boards().list().pages().count(), 2);
 }
 
+
+/// The blocking client's runtime is driven by its callers, and by a helper
+/// thread while no call is under way: a task left running by a call (a
+/// save retried in the background, say) finishes between calls.
+#[test]
+fn blocking_background_work_goes_on_between_calls() {
+    let c = pinterest_sdk::blocking::Client::builder().access_token(AccessToken::new("t")).build().unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let flag = done.clone();
+    c.block_on(async move {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            flag.fetch_add(1, Ordering::SeqCst);
+        });
+        Ok(())
+    })
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while done.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(done.load(Ordering::SeqCst), 1, "the task ran with no call under way");
+    // And the runtime is handed back at once when a call comes.
+    let started = std::time::Instant::now();
+    c.block_on(async { Ok(()) }).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// Many threads share one blocking client: they take turns driving its
+/// runtime, and each gets its own answer.
+#[test]
+fn blocking_calls_from_many_threads_each_get_their_answer() {
+    let t = pinterest_sdk::transport::from_async_fn(|req: http::Request<bytes::Bytes>| async move {
+        // An answer that takes a while, so that the calls overlap.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let id = req.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
+        Ok(http::Response::new(bytes::Bytes::from(format!(r#"{{"id":"{id}"}}"#))))
+    });
+    let c = pinterest_sdk::blocking::Client::builder().access_token(AccessToken::new("t")).transport(t).build().unwrap();
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8)
+            .map(|n| {
+                let c = c.clone();
+                s.spawn(move || {
+                    for i in 0..25 {
+                        let id = format!("{n}-{i}");
+                        assert_eq!(c.pins().get(id.clone()).send().unwrap().id, id);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    });
+}
+
+/// Dropping the last clone, on any thread, ends the runtime without a panic,
+/// also while the idle thread drives it.
+#[test]
+fn blocking_client_drops_cleanly() {
+    for pause in [0, 120] {
+        let c = pinterest_sdk::blocking::Client::builder().access_token(AccessToken::new("t")).build().unwrap();
+        c.block_on(async { Ok(()) }).unwrap();
+        std::thread::sleep(Duration::from_millis(pause));
+        let c2 = c.clone();
+        drop(c);
+        std::thread::spawn(move || drop(c2)).join().unwrap();
+    }
+}
 #[tokio::test]
 async fn page_size_out_of_range_is_refused_before_sending() {
     let t = Scripted::new(vec![]);
