@@ -1,7 +1,7 @@
 //! One benchmark run of one Rust contender; prints one JSON line.
 //!
 //! ```text
-//! bench-client --contender raw|floor|async|blocking|reqwest|sdk-reqwest --workload me|pin|page|walk10k|create|stream
+//! bench-client --contender raw|floor|async|blocking|raw-blocking|reqwest|sdk-reqwest --workload me|pin|page|walk10k|create|stream
 //!              --base http://127.0.0.1:PORT [--units N] [--concurrency C] [--warmup W] [--pins N]
 //! ```
 //!
@@ -9,7 +9,9 @@
 //! without decoding them: the wire limit. `floor` is `raw` plus serde_json
 //! decoding the bytes into the SDK's own model type: the least a typed call
 //! can cost. `sdk-reqwest` is the SDK over `ReqwestTransport`, its default
-//! transport before hyper. A unit is one call, except for
+//! transport before hyper. `raw-blocking` is one thread per concurrent call,
+//! each writing and reading bytes on its own blocking socket: the floor of
+//! any blocking client. A unit is one call, except for
 //! `walk10k` (every page of 10,000 Pins) and `stream` (every Pin of a
 //! `--pins`-long walk through the SDK's stream or iterator).
 
@@ -279,7 +281,7 @@ fn main() {
         }
     };
     let result = match a.contender.as_str() {
-        "blocking" => run_blocking(&a, config),
+        "blocking" | "raw-blocking" => run_blocking(&a, config),
         "raw" | "floor" | "async" | "reqwest" | "sdk-reqwest" => run_async(&a, config),
         other => Err(format!("unknown contender {other}")),
     };
@@ -367,14 +369,92 @@ fn run_async(a: &Args, config: Config) -> Result<(), String> {
     })
 }
 
+/// The floor of any blocking client: one thread per concurrent call, each
+/// with its own keep-alive connection (std's blocking `TcpStream`), writing
+/// the request bytes and reading the answer's bytes. A thread that waits
+/// for its answer sleeps in the kernel, as every blocking client's must.
+struct RawBlocking {
+    conn: std::io::BufReader<std::net::TcpStream>,
+    host: String,
+    create: Vec<u8>,
+}
+
+impl RawBlocking {
+    fn connect(base: &str) -> Result<RawBlocking, String> {
+        let host = base.trim_start_matches("http://").to_owned();
+        let conn = std::net::TcpStream::connect(&host).map_err(|e| e.to_string())?;
+        conn.set_nodelay(true).map_err(|e| e.to_string())?;
+        let create = serde_json::to_vec(&create_body()).map_err(|e| e.to_string())?;
+        Ok(RawBlocking { conn: std::io::BufReader::new(conn), host, create })
+    }
+
+    fn call(&mut self, method: &str, path_query: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+        use std::io::{BufRead, Read, Write};
+        let mut req = format!(
+            "{method} /v5{path_query} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer bench-token\r\naccept: application/json\r\n",
+            self.host
+        );
+        if !body.is_empty() {
+            req.push_str(&format!("content-type: application/json\r\ncontent-length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        let mut out = req.into_bytes();
+        out.extend_from_slice(body);
+        self.conn.get_mut().write_all(&out).map_err(|e| e.to_string())?;
+        let mut length = 0usize;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.conn.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                return Err("connection closed".into());
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().map_err(|_| "bad content-length".to_owned())?;
+            }
+        }
+        let mut answer = vec![0; length];
+        self.conn.read_exact(&mut answer).map_err(|e| e.to_string())?;
+        Ok(answer)
+    }
+
+    fn unit(&mut self, w: Workload) -> Result<u64, String> {
+        match w {
+            Workload::Me => self.call("GET", "/user_account", &[]).map(|_| 1),
+            Workload::Pin => self.call("GET", "/pins/42", &[]).map(|_| 1),
+            Workload::Page => self.call("GET", "/boards/10000/pins?page_size=250", &[]).map(|_| 1),
+            Workload::Create => {
+                let body = std::mem::take(&mut self.create);
+                let r = self.call("POST", "/pins", &body);
+                self.create = body;
+                r.map(|_| 1)
+            }
+            Workload::Walk10k | Workload::Stream => Err("raw-blocking has no walk".into()),
+        }
+    }
+}
+
 fn run_blocking(a: &Args, config: Config) -> Result<(), String> {
     let c = pinterest_sdk::blocking::Client::builder()
         .config(config)
         .access_token(AccessToken::new("bench-token"))
         .build()
         .map_err(|e| e.to_string())?;
+    let raw = a.contender == "raw-blocking";
+    let one = |conn: &mut Option<RawBlocking>| -> Result<u64, String> {
+        match conn {
+            Some(conn) => conn.unit(a.workload),
+            None => blocking_unit(&c, a.workload, a.pins),
+        }
+    };
+    let connect = || if raw { RawBlocking::connect(&a.base).map(Some) } else { Ok(None) };
+    let mut warm = connect()?;
     for _ in 0..a.warmup {
-        blocking_unit(&c, a.workload, a.pins)?;
+        one(&mut warm)?;
     }
     let before = usage();
     let started = Instant::now();
@@ -382,13 +462,14 @@ fn run_blocking(a: &Args, config: Config) -> Result<(), String> {
     let results: Vec<Result<(Vec<Duration>, u64), String>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..a.concurrency)
             .map(|_| {
-                let (c, next) = (c.clone(), next.clone());
+                let (next, one, connect) = (next.clone(), &one, &connect);
                 s.spawn(move || {
                     let mut lat = Vec::new();
                     let mut items = 0;
+                    let mut conn = connect()?;
                     while next.fetch_add(1, Ordering::Relaxed) < a.units {
                         let t = Instant::now();
-                        items += blocking_unit(&c, a.workload, a.pins)?;
+                        items += one(&mut conn)?;
                         lat.push(t.elapsed());
                     }
                     Ok((lat, items))

@@ -380,11 +380,7 @@ async fn transport_contract(reqwest: bool) {
         } else {
             Client::builder()
         };
-        builder
-            .config(config)
-            .access_token(token.clone())
-            .build()
-            .unwrap()
+        builder.config(config).access_token(token.clone()).build().unwrap()
     };
     let e = Emulator::builder().media_processing_polls(1).start().await.unwrap();
     let token = AccessToken::new(e.issue_token(&[

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::operation::{Operation, Paginated};
-use crate::paginate::{Checkpoint, Cursor, ItemBuffer, Page, next_page};
+use crate::paginate::{Checkpoint, Cursor, ItemBuffer, Page, finish_page, start_page};
 
 /// The blocking Pinterest client.
 ///
@@ -252,12 +252,34 @@ impl Client {
 
     /// Sends `op` and decodes its response.
     pub fn execute<O: Operation + Sync>(&self, op: &O) -> Result<O::Output> {
-        self.block_on(self.inner.execute(op))
+        let (parts, body) = self.send(op)?;
+        O::from_response(http::Response::from_parts(parts, body))
     }
 
     /// Sends `op` and decodes its response, with the response's metadata.
     pub fn execute_with_meta<O: Operation + Sync>(&self, op: &O) -> Result<crate::Response<O::Output>> {
-        self.block_on(self.inner.execute_with_meta(op))
+        let (parts, body) = self.send(op)?;
+        let meta = crate::ResponseMeta::new(op.id(), O::RATE_LIMIT_CATEGORY, parts.status, parts.headers.clone());
+        let value = O::from_response(http::Response::from_parts(parts, body))?;
+        Ok(crate::Response { value, meta })
+    }
+
+    /// Builds `op`'s request here, sends it as a task of the runtime, and
+    /// returns the answer's head and body to be decoded here. As a task, the
+    /// call is driven by whichever thread drives the runtime: a thread that
+    /// waits for its call is woken once, when the answer is in, however
+    /// many threads call at once (a future polled by its own thread would be
+    /// woken at every step).
+    fn send<O: Operation + Sync>(&self, op: &O) -> Result<(http::response::Parts, bytes::Bytes)> {
+        let call = self.inner.prepare(op)?;
+        let client = self.inner.clone();
+        self.block_on(async move {
+            match tokio::spawn(async move { client.send_prepared(call).await }).await {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => Err(Error::Runtime { what: "is shut down", source: None }),
+            }
+        })
     }
 
     /// Sends `op` and returns the body as JSON, as it came; see
@@ -301,14 +323,11 @@ impl<O: Paginated + Sync> Iterator for Pages<'_, O> {
         if self.cursor.is_finished() {
             return None;
         }
-        let (client, op, cursor) = (self.client, &mut self.op, &mut self.cursor);
-        match client.block_on(async { next_page(client.as_async(), op, cursor).await.transpose() }) {
-            Ok(page) => page.map(Ok),
-            Err(e) => {
-                self.cursor.fail();
-                Some(Err(e))
-            }
-        }
+        let bookmark = match start_page(&mut self.op, &mut self.cursor)? {
+            Ok(bookmark) => bookmark,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(finish_page::<O>(&mut self.cursor, bookmark, self.client.execute(&self.op)))
     }
 }
 

@@ -48,6 +48,8 @@ struct Inner {
     limiter: Option<Arc<dyn RateLimiter>>,
     /// Whose rate budgets the calls spend: (app, account).
     owner: (String, String),
+    /// The configured user agent, as a header value once for all calls.
+    user_agent: HeaderValue,
 }
 
 impl Inner {
@@ -63,7 +65,9 @@ impl Inner {
             Some(key) => (key.app().to_owned(), key.account().to_owned()),
             None => (app.as_ref().map(|a| a.client_id.clone()).unwrap_or_default(), String::new()),
         };
-        Inner { config, transport, tokens, app, rng: Mutex::new(rng), limiter, owner }
+        let user_agent =
+            HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs"));
+        Inner { config, transport, tokens, app, rng: Mutex::new(rng), limiter, owner, user_agent }
     }
 }
 
@@ -246,6 +250,17 @@ impl<'a> CallMeta<'a> {
     }
 }
 
+/// A built request and the facts of its operation, owning its options.
+pub(crate) struct Prepared {
+    request: http::Request<Body>,
+    id: &'static str,
+    auth: AuthScheme,
+    options: CallOptions,
+    scopes: &'static [&'static [&'static str]],
+    sandbox: bool,
+    rate_limit_category: &'static str,
+}
+
 /// A response body: read whole (the usual case), or left to stream.
 pub(crate) enum Payload {
     Full(Bytes),
@@ -375,12 +390,49 @@ impl Client {
     /// Builds and sends `op`; the response's head and whole body.
     async fn send_operation<O: Operation + Sync>(&self, op: &O) -> Result<(http::response::Parts, Bytes)> {
         let request = op.to_request(self.inner.config.api_base())?;
-        let meta = CallMeta::of(op);
-        let (parts, payload) = self.dispatch(request.map(Body::from), meta, false).await?.into_parts();
+        self.send_whole(request.map(Body::from), CallMeta::of(op)).await
+    }
+
+    async fn send_whole(
+        &self,
+        request: http::Request<Body>,
+        meta: CallMeta<'_>,
+    ) -> Result<(http::response::Parts, Bytes)> {
+        let (parts, payload) = self.dispatch(request, meta, false).await?.into_parts();
         match payload {
             Payload::Full(body) => Ok((parts, body)),
             Payload::Stream(_) => Err(Error::invalid(meta.id, "the response body was not read")),
         }
+    }
+
+    /// `op`'s request, built, with what its call needs: a call that owns
+    /// everything, for the blocking client to run as a task.
+    pub(crate) fn prepare<O: Operation>(&self, op: &O) -> Result<Prepared> {
+        let request = op.to_request(self.inner.config.api_base())?.map(Body::from);
+        let meta = CallMeta::of(op);
+        Ok(Prepared {
+            request,
+            id: meta.id,
+            auth: meta.auth,
+            options: meta.options.clone(),
+            scopes: meta.scopes,
+            sandbox: meta.sandbox,
+            rate_limit_category: meta.rate_limit_category,
+        })
+    }
+
+    /// Sends a [`prepare`](Self::prepare)d call; the response's head and
+    /// whole body.
+    pub(crate) async fn send_prepared(&self, call: Prepared) -> Result<(http::response::Parts, Bytes)> {
+        let meta = CallMeta {
+            id: call.id,
+            auth: call.auth,
+            options: &call.options,
+            scopes: call.scopes,
+            sandbox: call.sandbox,
+            rate_limit_category: call.rate_limit_category,
+        };
+        self.send_whole(call.request, meta).await
     }
 
     /// Refuses a call that cannot succeed, before anything is sent: an
@@ -481,10 +533,7 @@ impl Client {
                 return Err(Error::Timeout { operation: meta.id, elapsed: started.elapsed() });
             }
             let mut req = http::Request::from_parts(parts.clone(), body);
-            req.headers_mut().insert(
-                USER_AGENT,
-                HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs")),
-            );
+            req.headers_mut().insert(USER_AGENT, self.inner.user_agent.clone());
             // The token first (a renewal may take a while), then the budget,
             // so that the call goes in the window it was counted in.
             let sent_token = self.authorize(&mut req, meta).await?;

@@ -362,26 +362,47 @@ impl<T> ItemBuffer<T> {
 }
 
 /// Fetches the next page of `op` according to `cursor`; `None` when done.
-/// Both the async streams and the blocking iterators call this.
+/// The async streams call this; the blocking iterators call its two halves
+/// around their own way of sending.
 pub(crate) async fn next_page<O>(client: &Client, op: &mut O, cursor: &mut Cursor) -> Option<Result<Page<O::Item>>>
 where
     O: Paginated + Sync,
 {
+    let bookmark = match start_page(op, cursor)? {
+        Ok(bookmark) => bookmark,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(finish_page::<O>(cursor, bookmark, client.execute(&*op).await))
+}
+
+/// The first half of [`next_page`]: `None` when the walk is over, an error
+/// the cursor held back, or the bookmark now set on `op`.
+pub(crate) fn start_page<O: Paginated>(op: &mut O, cursor: &mut Cursor) -> Option<Result<Option<String>>> {
     if let Some(problem) = cursor.take_problem() {
         return Some(Err(crate::Error::Pagination { operation: op.id(), pages: cursor.pages(), problem }));
     }
     let bookmark = cursor.next_request()?.map(str::to_owned);
     op.set_bookmark(bookmark.clone());
-    match client.execute(&*op).await {
+    Some(Ok(bookmark))
+}
+
+/// The second half of [`next_page`]: the page from the call's `output`,
+/// and the cursor moved past it.
+pub(crate) fn finish_page<O: Paginated>(
+    cursor: &mut Cursor,
+    bookmark: Option<String>,
+    output: Result<O::Output>,
+) -> Result<Page<O::Item>> {
+    match output {
         Ok(output) => {
             let mut page = O::into_page(output);
             page.requested_with = bookmark;
             cursor.advance_page(page.bookmark.clone(), page.items.len());
-            Some(Ok(page))
+            Ok(page)
         }
         Err(e) => {
             cursor.fail();
-            Some(Err(e))
+            Err(e)
         }
     }
 }

@@ -104,7 +104,6 @@ fn blocking_iterator_walks_pages() {
     assert_eq!(c2.boards().list().pages().count(), 2);
 }
 
-
 /// The blocking client's runtime is driven by its callers, and by a helper
 /// thread while no call is under way: a task left running by a call (a
 /// save retried in the background, say) finishes between calls.
@@ -142,7 +141,8 @@ fn blocking_calls_from_many_threads_each_get_their_answer() {
         let id = req.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
         Ok(http::Response::new(bytes::Bytes::from(format!(r#"{{"id":"{id}"}}"#))))
     });
-    let c = pinterest_sdk::blocking::Client::builder().access_token(AccessToken::new("t")).transport(t).build().unwrap();
+    let c =
+        pinterest_sdk::blocking::Client::builder().access_token(AccessToken::new("t")).transport(t).build().unwrap();
     std::thread::scope(|s| {
         let threads: Vec<_> = (0..8)
             .map(|n| {

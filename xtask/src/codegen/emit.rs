@@ -1274,7 +1274,4 @@ const TAG_FEATURE_DEPS: &[(&str, &[&str])] = &[("ad_accounts", &["dep:csv", "dep
 
 /// Features of the hand-written runtime, written into the same `[features]`
 /// table (Cargo allows one).
-const RUNTIME_FEATURES: &[(&str, &[&str])] = &[
-    ("reqwest", &["dep:reqwest"]),
-    ("redis", &["dep:redis"]),
-];
+const RUNTIME_FEATURES: &[(&str, &[&str])] = &[("reqwest", &["dep:reqwest"]), ("redis", &["dep:redis"])];

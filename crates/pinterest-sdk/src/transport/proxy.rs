@@ -258,7 +258,9 @@ async fn through(http: HttpConnector, proxy: &Intercept, dst: Uri) -> std::resul
             }
             connect(socks, dst).await?
         }
-        Some(scheme @ ("socks4" | "socks4a")) => connect(SocksV4::new(at, http).local_dns(scheme == "socks4"), dst).await?,
+        Some(scheme @ ("socks4" | "socks4a")) => {
+            connect(SocksV4::new(at, http).local_dns(scheme == "socks4"), dst).await?
+        }
         _ => return Err("unsupported proxy scheme".into()),
     };
     Ok(Conn { io, proxied: false })
