@@ -285,15 +285,36 @@ pub fn run_bench(args: &[String]) -> Result<()> {
         );
     }
 
-    let contenders_c1: &[&'static str] =
-        &["raw", "floor", "async", "blocking", "sdk-reqwest", "reqwest", "official", "python-pinterest"];
-    let contenders_cn: &[&'static str] =
-        &["raw", "floor", "async", "blocking", "sdk-reqwest", "reqwest", "python-pinterest"];
+    let contenders_c1: &[&'static str] = &[
+        "raw",
+        "floor",
+        "async",
+        "blocking",
+        "raw-blocking",
+        "sdk-reqwest",
+        "reqwest",
+        "reqwest-blocking",
+        "official",
+        "python-pinterest",
+    ];
+    let contenders_cn: &[&'static str] = &[
+        "raw",
+        "floor",
+        "async",
+        "blocking",
+        "raw-blocking",
+        "sdk-reqwest",
+        "reqwest",
+        "reqwest-blocking",
+        "python-pinterest",
+    ];
     let workloads: &[&'static str] = &["me", "pin", "page", "walk10k", "create"];
     let mut cells = Vec::new();
     for w in workloads {
         for c in contenders_c1 {
-            if (*c == "reqwest" && matches!(*w, "walk10k" | "create")) || (*c == "floor" && *w == "walk10k") {
+            if (matches!(*c, "reqwest" | "reqwest-blocking") && matches!(*w, "walk10k" | "create"))
+                || (matches!(*c, "floor" | "raw-blocking") && *w == "walk10k")
+            {
                 continue;
             }
             cells.push(Cell { contender: c, workload: w, concurrency: 1 });
@@ -301,7 +322,7 @@ pub fn run_bench(args: &[String]) -> Result<()> {
         if matches!(*w, "me" | "pin" | "create") {
             for conc in [16, 64] {
                 for c in contenders_cn {
-                    if *c == "reqwest" && *w == "create" {
+                    if matches!(*c, "reqwest" | "reqwest-blocking") && *w == "create" {
                         continue;
                     }
                     cells.push(Cell { contender: c, workload: w, concurrency: conc });
@@ -337,7 +358,9 @@ pub fn run_bench(args: &[String]) -> Result<()> {
          model type (the least a typed call can cost); `async` and `blocking` are pinterest-sdk with its default \
          transport (`HyperTransport`: hyper + rustls, proxies from the environment); `sdk-reqwest` is \
          pinterest-sdk over `ReqwestTransport` (feature `reqwest`), the default before hyper; `reqwest` is \
-         reqwest alone, reading the bytes; `official` is pinterest-api-sdk 0.2.7; `python-pinterest` is \
+         reqwest alone, reading the bytes; `raw-blocking` is one OS thread per concurrent call, each writing and \
+         reading bytes on its own blocking socket (the floor of any blocking client); `reqwest-blocking` is \
+         reqwest's blocking client, reading the bytes; `official` is pinterest-api-sdk 0.2.7; `python-pinterest` is \
          python-pinterest 0.2.0 (its async client for concurrency above 1). `CPU vs raw`, `vs floor` and \
          `vs async` divide a row's median CPU per unit by that contender's.\n\n\
          Workloads: `me` GET /v5/user_account; `pin` GET /v5/pins/{{id}}; `page` one page of 250 Pins \

@@ -1,7 +1,7 @@
 //! One benchmark run of one Rust contender; prints one JSON line.
 //!
 //! ```text
-//! bench-client --contender raw|floor|async|blocking|raw-blocking|reqwest|sdk-reqwest --workload me|pin|page|walk10k|create|stream
+//! bench-client --contender raw|floor|async|blocking|raw-blocking|reqwest|reqwest-blocking|sdk-reqwest --workload me|pin|page|walk10k|create|stream
 //!              --base http://127.0.0.1:PORT [--units N] [--concurrency C] [--warmup W] [--pins N]
 //! ```
 //!
@@ -11,7 +11,8 @@
 //! can cost. `sdk-reqwest` is the SDK over `ReqwestTransport`, its default
 //! transport before hyper. `raw-blocking` is one thread per concurrent call,
 //! each writing and reading bytes on its own blocking socket: the floor of
-//! any blocking client. A unit is one call, except for
+//! any blocking client. `reqwest-blocking` is reqwest's blocking client
+//! reading the bytes. A unit is one call, except for
 //! `walk10k` (every page of 10,000 Pins) and `stream` (every Pin of a
 //! `--pins`-long walk through the SDK's stream or iterator).
 
@@ -281,7 +282,7 @@ fn main() {
         }
     };
     let result = match a.contender.as_str() {
-        "blocking" | "raw-blocking" => run_blocking(&a, config),
+        "blocking" | "raw-blocking" | "reqwest-blocking" => run_blocking(&a, config),
         "raw" | "floor" | "async" | "reqwest" | "sdk-reqwest" => run_async(&a, config),
         other => Err(format!("unknown contender {other}")),
     };
@@ -445,10 +446,26 @@ fn run_blocking(a: &Args, config: Config) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let raw = a.contender == "raw-blocking";
+    // reqwest's own blocking client (a runtime on a thread of its own),
+    // reading the bytes: what another async-backed blocking client costs.
+    let rqb = if a.contender == "reqwest-blocking" {
+        Some(reqwest::blocking::Client::builder().build().map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
     let one = |conn: &mut Option<RawBlocking>| -> Result<u64, String> {
-        match conn {
-            Some(conn) => conn.unit(a.workload),
-            None => blocking_unit(&c, a.workload, a.pins),
+        match (conn, &rqb) {
+            (Some(conn), _) => conn.unit(a.workload),
+            (None, Some(rq)) => {
+                let url = match a.workload {
+                    Workload::Me => format!("{}/v5/user_account", a.base),
+                    Workload::Pin => format!("{}/v5/pins/42", a.base),
+                    _ => format!("{}/v5/boards/10000/pins?page_size=250", a.base),
+                };
+                let r = rq.get(url).bearer_auth("bench-token").send().map_err(|e| e.to_string())?;
+                r.bytes().map(|_| 1).map_err(|e| e.to_string())
+            }
+            (None, None) => blocking_unit(&c, a.workload, a.pins),
         }
     };
     let connect = || if raw { RawBlocking::connect(&a.base).map(Some) } else { Ok(None) };

@@ -195,6 +195,11 @@ impl Runtime {
         Ok(Arc::new(Runtime { rt: Some(rt), idle }))
     }
 
+    /// Whether a call is under way.
+    fn busy(&self) -> bool {
+        self.idle.lock().active > 0
+    }
+
     /// Runs `future` on the calling thread, which drives the runtime (or
     /// waits its turn while another caller does).
     fn block_on<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
@@ -264,15 +269,18 @@ impl Client {
         Ok(crate::Response { value, meta })
     }
 
-    /// Builds `op`'s request here, sends it as a task of the runtime, and
-    /// returns the answer's head and body to be decoded here. As a task, the
-    /// call is driven by whichever thread drives the runtime: a thread that
-    /// waits for its call is woken once, when the answer is in, however
-    /// many threads call at once (a future polled by its own thread would be
-    /// woken at every step).
+    /// Builds `op`'s request here, sends it, and returns the answer's head
+    /// and body to be decoded here. Alone, the calling thread runs the call
+    /// itself. While other calls are under way it sends the call as a task
+    /// of the runtime instead: a task is driven by whichever thread drives
+    /// the runtime, so the waiting thread is woken once, when the answer is
+    /// in (a future polled by its own thread would be woken at every step).
     fn send<O: Operation + Sync>(&self, op: &O) -> Result<(http::response::Parts, bytes::Bytes)> {
         let call = self.inner.prepare(op)?;
         let client = self.inner.clone();
+        if !self.runtime.busy() {
+            return self.block_on(async move { client.send_prepared(call).await });
+        }
         self.block_on(async move {
             match tokio::spawn(async move { client.send_prepared(call).await }).await {
                 Ok(result) => result,
