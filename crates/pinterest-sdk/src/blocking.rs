@@ -5,8 +5,10 @@
 //! pagination are the very same code. The calling thread drives the
 //! runtime itself (its I/O, its timers and the connection's task): a call
 //! in sequence hands nothing to another thread, which makes it cost about
-//! what the async client costs. Several threads may call at once; they take
-//! turns driving. Between calls, a helper thread drives the runtime when it
+//! what the async client costs. Several threads may call at once: a call
+//! that starts while others are under way goes in as a task, and the
+//! threads take turns driving (each waits for its own answer, or drives
+//! everyone's). Between calls, a helper thread drives the runtime when it
 //! has been idle for a moment, so background work (a token save that is
 //! retried, a connection the server closed, a Redis lease) goes on.
 //!

@@ -70,7 +70,8 @@ impl HyperTransportBuilder {
 
     /// Also trusts `der`, a DER-encoded CA certificate, next to the
     /// platform's roots: for a proxy that inspects TLS with its own CA, or
-    /// for a test server.
+    /// for a test server. (Not on Android, whose verifier takes none:
+    /// there `build` fails.)
     pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
         self.roots.push(CertificateDer::from(der.into()));
         self
@@ -89,8 +90,12 @@ impl HyperTransportBuilder {
         let provider = rustls::crypto::CryptoProvider::get_default()
             .cloned()
             .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(self.roots, provider.clone())
-            .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
+        let verifier = if self.roots.is_empty() {
+            rustls_platform_verifier::Verifier::new(provider.clone())
+        } else {
+            with_extra_roots(self.roots, provider.clone())
+        }
+        .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::Config(format!("cannot set up TLS: {e}")))?
@@ -136,6 +141,23 @@ impl HyperTransport {
             roots: Vec::new(),
         }
     }
+}
+
+#[cfg(not(target_os = "android"))]
+fn with_extra_roots(
+    roots: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> std::result::Result<rustls_platform_verifier::Verifier, rustls::Error> {
+    rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider)
+}
+
+/// Android's verifier takes no extra roots.
+#[cfg(target_os = "android")]
+fn with_extra_roots(
+    _: Vec<CertificateDer<'static>>,
+    _: Arc<rustls::crypto::CryptoProvider>,
+) -> std::result::Result<rustls_platform_verifier::Verifier, rustls::Error> {
+    Err(rustls::Error::General("extra root certificates are not supported on Android".into()))
 }
 
 fn error(e: hyper_util::client::legacy::Error) -> TransportError {
