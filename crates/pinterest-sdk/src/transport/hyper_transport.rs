@@ -4,14 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::PROXY_AUTHORIZATION;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use pinterest_http::Pool;
 use rustls::pki_types::CertificateDer;
 
-use super::proxy::{Connector, Proxies, absolute_form_auth};
+use super::proxy::{Proxies, absolute_form_auth};
 use super::{Body, BoxFuture, ResponseBody, Transport, TransportResult};
 use crate::config::Config;
 use crate::error::{Error, Result, TransportError, TransportErrorKind};
@@ -38,7 +35,7 @@ use crate::error::{Error, Result, TransportError, TransportErrorKind};
 /// ```
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: HyperClient<HttpsConnector<Connector>, Body>,
+    pool: Pool,
     /// `None` when no destination is proxied: then a request is sent as it
     /// is, with no lookup.
     proxies: Option<Arc<Matcher>>,
@@ -106,21 +103,8 @@ impl HyperTransportBuilder {
             Some(p) => p.matcher(),
             None => Proxies::from_env()?.matcher(),
         };
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(self.connect_timeout));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(Connector { http, proxies: proxies.clone() });
-        let client = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .pool_timer(TokioTimer::new())
-            .build(https);
-        Ok(HyperTransport { client, proxies })
+        let pool = Pool::new(tls, proxies.clone(), self.connect_timeout, self.pool_idle_timeout);
+        Ok(HyperTransport { pool, proxies })
     }
 }
 
@@ -170,8 +154,9 @@ impl Transport for HyperTransport {
         if let Some(auth) = self.proxies.as_deref().and_then(|m| absolute_form_auth(m, request.uri())) {
             request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
         }
+        let answer = self.pool.send(request.map(Body::into_pool));
         Box::pin(async move {
-            let response = self.client.request(request).await.map_err(error)?;
+            let response = answer.await.map_err(error)?;
             Ok(response.map(ResponseBody::new))
         })
     }

@@ -30,7 +30,7 @@ use crate::error::{Result, TransportError, TransportErrorKind};
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The error type of streaming bodies.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use pinterest_http::BoxError;
 
 /// Result of one exchange on the wire: the response with its body still to
 /// be read.
@@ -54,10 +54,8 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
 /// so only such requests are retried.
 pub struct Body(BodyKind);
 
-enum BodyKind {
-    Full(Option<Bytes>),
-    Stream(BoxBody<Bytes, BoxError>),
-}
+/// The pool's own body type, so that a body goes to it as it is.
+use pinterest_http::RequestBody as BodyKind;
 
 impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,6 +132,11 @@ impl Body {
         }
     }
 
+    /// The body as the connection pool takes it.
+    fn into_pool(self) -> BodyKind {
+        self.0
+    }
+
     /// Reads the whole body into memory.
     pub async fn collect(self) -> std::result::Result<Bytes, BoxError> {
         match self.0 {
@@ -175,24 +178,15 @@ impl http_body::Body for Body {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
-        match &mut self.0 {
-            BodyKind::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            BodyKind::Stream(s) => Pin::new(s).poll_frame(cx),
-        }
+        Pin::new(&mut self.0).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.0 {
-            BodyKind::Full(b) => b.is_none(),
-            BodyKind::Stream(s) => s.is_end_stream(),
-        }
+        self.0.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.0 {
-            BodyKind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
-            BodyKind::Stream(s) => s.size_hint(),
-        }
+        self.0.size_hint()
     }
 }
 
@@ -249,7 +243,10 @@ impl ResponseBody {
     /// as it goes past `limit` bytes.
     pub(crate) async fn collect_limited(self, limit: u64) -> std::result::Result<Bytes, ReadError> {
         let mut body = self.0;
-        let mut chunks: Vec<Bytes> = Vec::new();
+        // One chunk (the usual case for a small response) is kept as it is,
+        // with no copy and no list; more are joined once at the end.
+        let mut first: Option<Bytes> = None;
+        let mut more: Vec<Bytes> = Vec::new();
         let mut len: u64 = 0;
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame.map_err(ReadError::Io)?.into_data() else { continue };
@@ -257,13 +254,23 @@ impl ResponseBody {
             if len > limit {
                 return Err(ReadError::TooLarge);
             }
-            chunks.push(data);
+            if first.is_none() {
+                first = Some(data);
+            } else {
+                more.push(data);
+            }
         }
-        // One chunk (the usual case for a small response) needs no copy.
-        Ok(match chunks.len() {
-            0 => Bytes::new(),
-            1 => chunks.pop().unwrap_or_default(),
-            _ => Bytes::from(chunks.concat()),
+        Ok(match first {
+            None => Bytes::new(),
+            Some(only) if more.is_empty() => only,
+            Some(first) => {
+                let mut joined = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                joined.extend_from_slice(&first);
+                for chunk in &more {
+                    joined.extend_from_slice(chunk);
+                }
+                Bytes::from(joined)
+            }
         })
     }
 }

@@ -1,31 +1,19 @@
-//! Proxies: which one a request goes through, and the connector that goes
-//! through it.
-//!
-//! An `https` destination behind an HTTP proxy is reached through a
-//! `CONNECT` tunnel, so TLS runs end to end with Pinterest and the proxy
-//! sees only the host name. A plain `http` destination (the emulator, a
-//! local service) is sent to an HTTP proxy in absolute form with the
-//! proxy's `Proxy-Authorization`. SOCKS proxies (`socks5`, `socks5h`,
-//! `socks4`, `socks4a`) carry both. Matching, `NO_PROXY` included, is
-//! hyper-util's, which follows curl.
+//! Proxies: which one a request goes through. The connector that goes
+//! through it is `pinterest-http`'s: an `https` destination behind an HTTP
+//! proxy is reached through a `CONNECT` tunnel, so TLS runs end to end with
+//! Pinterest and the proxy sees only the host name; a plain `http`
+//! destination (the emulator, a local service) is sent to an HTTP proxy in
+//! absolute form with the proxy's `Proxy-Authorization`, added here; SOCKS
+//! proxies (`socks5`, `socks5h`, `socks4`, `socks4a`) carry both. Matching,
+//! `NO_PROXY` included, is hyper-util's, which follows curl.
 
 use std::fmt;
-use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use http::Uri;
 use http::header::HeaderValue;
-use hyper::rt::{Read, ReadBufCursor, Write};
-use hyper_util::client::legacy::connect::proxy::{SocksV4, SocksV5, Tunnel};
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::client::proxy::matcher::{Intercept, Matcher};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
-use tower_service::Service;
+use hyper_util::client::proxy::matcher::Matcher;
 
-use super::{BoxError, BoxFuture};
 use crate::error::{Error, Result};
 
 /// One proxy, checked: its scheme is one this transport speaks.
@@ -197,118 +185,6 @@ pub(super) fn absolute_form_auth(matcher: &Matcher, uri: &Uri) -> Option<HeaderV
         return None;
     }
     proxy.basic_auth().cloned()
-}
-
-/// Opens TCP connections, directly or through the matching proxy.
-#[derive(Clone)]
-pub(super) struct Connector {
-    pub(super) http: HttpConnector,
-    pub(super) proxies: Option<Arc<Matcher>>,
-}
-
-impl Service<Uri> for Connector {
-    type Response = Conn;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, std::result::Result<Conn, BoxError>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::result::Result<(), BoxError>> {
-        // Each call clones the (always ready) TCP connector.
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, dst: Uri) -> Self::Future {
-        let proxy = self.proxies.as_ref().and_then(|m| m.intercept(&dst));
-        let http = self.http.clone();
-        Box::pin(async move {
-            match proxy {
-                None => Ok(Conn { io: connect(http, dst).await?, proxied: false }),
-                Some(proxy) => through(http, &proxy, dst).await,
-            }
-        })
-    }
-}
-
-async fn connect<S>(mut service: S, dst: Uri) -> std::result::Result<S::Response, BoxError>
-where
-    S: Service<Uri>,
-    S::Error: Into<BoxError>,
-{
-    poll_fn(|cx| service.poll_ready(cx)).await.map_err(Into::into)?;
-    service.call(dst).await.map_err(Into::into)
-}
-
-async fn through(http: HttpConnector, proxy: &Intercept, dst: Uri) -> std::result::Result<Conn, BoxError> {
-    let at = proxy.uri().clone();
-    let tls_destination = dst.scheme() == Some(&http::uri::Scheme::HTTPS);
-    let io = match proxy.uri().scheme_str() {
-        Some("http") if tls_destination => {
-            let mut tunnel = Tunnel::new(at, http);
-            if let Some(auth) = proxy.basic_auth() {
-                tunnel = tunnel.with_auth(auth.clone());
-            }
-            connect(tunnel, dst).await?
-        }
-        // Plain http: the request itself goes to the proxy, in absolute
-        // form, with the proxy's credentials added by the transport.
-        Some("http") => return Ok(Conn { io: connect(http, at).await?, proxied: true }),
-        Some(scheme @ ("socks5" | "socks5h")) => {
-            let mut socks = SocksV5::new(at, http).local_dns(scheme == "socks5");
-            if let Some((user, pass)) = proxy.raw_auth() {
-                socks = socks.with_auth(user.to_owned(), pass.to_owned());
-            }
-            connect(socks, dst).await?
-        }
-        Some(scheme @ ("socks4" | "socks4a")) => {
-            connect(SocksV4::new(at, http).local_dns(scheme == "socks4"), dst).await?
-        }
-        _ => return Err("unsupported proxy scheme".into()),
-    };
-    Ok(Conn { io, proxied: false })
-}
-
-/// A TCP connection, and whether requests on it go to a proxy in absolute
-/// form.
-pub(super) struct Conn {
-    io: TokioIo<TcpStream>,
-    proxied: bool,
-}
-
-impl Connection for Conn {
-    fn connected(&self) -> Connected {
-        self.io.connected().proxy(self.proxied)
-    }
-}
-
-impl Read for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: ReadBufCursor<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl Write for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
 }
 
 #[cfg(test)]
