@@ -50,9 +50,28 @@ struct Inner {
     owner: (String, String),
     /// The configured user agent, as a header value once for all calls.
     user_agent: HeaderValue,
+    /// The last access token sent, with its `Authorization` value, so that
+    /// the value is built once per token rather than once per call.
+    bearer: Mutex<Option<(AccessToken, HeaderValue)>>,
 }
 
 impl Inner {
+    /// `Bearer <token>`, marked sensitive; built again only when the token
+    /// changes.
+    fn bearer_value(&self, token: &AccessToken) -> Result<HeaderValue> {
+        let mut cache = self.bearer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((sent, value)) = cache.as_ref()
+            && sent.expose_secret() == token.expose_secret()
+        {
+            return Ok(value.clone());
+        }
+        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::Config("the access token contains characters that cannot go in a header".into()))?;
+        value.set_sensitive(true);
+        *cache = Some((token.clone(), value.clone()));
+        Ok(value)
+    }
+
     fn new(
         config: Config,
         transport: Arc<dyn Transport>,
@@ -67,7 +86,17 @@ impl Inner {
         };
         let user_agent =
             HeaderValue::try_from(config.user_agent()).unwrap_or_else(|_| HeaderValue::from_static("pinterest-rs"));
-        Inner { config, transport, tokens, app, rng: Mutex::new(rng), limiter, owner, user_agent }
+        Inner {
+            config,
+            transport,
+            tokens,
+            app,
+            rng: Mutex::new(rng),
+            limiter,
+            owner,
+            user_agent,
+            bearer: Mutex::new(None),
+        }
     }
 }
 
@@ -699,10 +728,7 @@ impl Client {
             }
             AuthScheme::Bearer => {
                 let token = self.inner.tokens.token().await?;
-                let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret())).map_err(|_| {
-                    Error::Config("the access token contains characters that cannot go in a header".into())
-                })?;
-                value.set_sensitive(true);
+                let value = self.inner.bearer_value(&token)?;
                 req.headers_mut().insert(AUTHORIZATION, value);
                 Ok(Some(token))
             }

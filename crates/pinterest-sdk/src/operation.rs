@@ -239,16 +239,20 @@ pub fn build_request<O: Operation + ?Sized>(op: &O, base: &ApiBase) -> Result<ht
         Body::Json(b) => (Some("application/json"), b),
         Body::Form(b) => (Some("application/x-www-form-urlencoded"), b),
     };
-    let mut req = http::Request::builder()
-        .method(op.method())
-        .uri(&uri)
-        .header(ACCEPT, HeaderValue::from_static("application/json"));
+    // Built in place rather than through `http::request::Builder`, and the
+    // URI parsed from the string it was written into (no copy).
+    let uri =
+        http::Uri::try_from(uri).map_err(|e| Error::invalid(op.id(), format!("cannot build the request URI: {e}")))?;
+    let mut req = http::Request::new(body);
+    *req.method_mut() = op.method();
+    *req.uri_mut() = uri;
+    let h = req.headers_mut();
+    h.insert(ACCEPT, HeaderValue::from_static("application/json"));
     if let Some(ct) = content_type {
-        req = req.header(CONTENT_TYPE, HeaderValue::from_static(ct));
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
     }
-    let mut req = req.body(body).map_err(|e| Error::invalid(op.id(), format!("cannot build the request URI: {e}")))?;
     if !headers.is_empty() {
-        req.headers_mut().extend(headers);
+        h.extend(headers);
     }
     Ok(req)
 }
