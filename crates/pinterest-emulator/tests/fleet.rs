@@ -670,59 +670,9 @@ async fn tls_and_acl_users_come_from_the_url() {
     let Some(plain) = RedisServer::start() else { return };
     drop(plain);
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let openssl = |args: &[&str]| {
-        let ok = Command::new("openssl").current_dir(d).args(args).stderr(Stdio::null()).status();
-        assert!(ok.is_ok_and(|s| s.success()), "openssl {args:?}");
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=test CA",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-    ]);
+    let certs = pinterest_test_support::TestCertificates::make(dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let path = |f: &str| d.join(f).display().to_string();
-    let (cert, key_file, ca) = (path("server.pem"), path("server.key"), path("ca.pem"));
+    let (cert, key_file, ca) = (certs.path("server.pem"), certs.path("server.key"), certs.path("ca.pem"));
     let Some(server) = RedisServer::start_with(&[
         "--tls-port",
         &port,
@@ -743,7 +693,7 @@ async fn tls_and_acl_users_come_from_the_url() {
     ]) else {
         return;
     };
-    let root = std::fs::read(d.join("ca.pem")).unwrap();
+    let root = certs.read("ca.pem");
     let open = |user: &str| {
         Redis::builder(format!("rediss://{user}@localhost:{port}/0"))
             .tls_root_certificate(root.clone())

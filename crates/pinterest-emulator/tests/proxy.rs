@@ -9,8 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is the signal
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -132,65 +130,6 @@ async fn no_proxy_hosts_connect_directly() {
     e.shutdown().await;
 }
 
-/// A CA and a certificate for `localhost` made by `openssl`, as DER:
-/// (CA, certificate, PKCS#8 key).
-fn certificates(d: &Path) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
-    let openssl = |args: &[&str]| {
-        Command::new("openssl").current_dir(d).args(args).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-    };
-    std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:localhost\n").unwrap();
-    let made = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=proxy test CA",
-    ]) && openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]) && openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.der",
-        "-outform",
-        "DER",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-    ]) && openssl(&["x509", "-in", "ca.pem", "-out", "ca.der", "-outform", "DER"])
-        && openssl(&["pkcs8", "-topk8", "-nocrypt", "-in", "server.key", "-outform", "DER", "-out", "server.p8"]);
-    if !made {
-        return None;
-    }
-    let read = |f: &str| std::fs::read(d.join(f)).unwrap();
-    Some((read("ca.der"), read("server.der"), read("server.p8")))
-}
-
 /// TLS in front of the emulator: terminates TLS for `localhost` and relays
 /// the plain bytes to `backend`.
 async fn tls_front(cert: Vec<u8>, key: Vec<u8>, backend: String) -> u16 {
@@ -222,7 +161,8 @@ async fn tls_front(cert: Vec<u8>, key: Vec<u8>, backend: String) -> u16 {
 #[tokio::test]
 async fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = certificates(dir.path()).expect("openssl makes the test CA and certificate");
+    let certs = pinterest_test_support::TestCertificates::make(dir.path());
+    let (ca, cert, key) = (certs.read("ca.der"), certs.read("server.der"), certs.read("server.p8"));
     let (e, token) = emulator().await;
     let backend = e.base_url().trim_start_matches("http://").to_owned();
     let port = tls_front(cert, key, backend).await;

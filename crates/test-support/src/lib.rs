@@ -214,6 +214,85 @@ fn parse_lock_waiters(locks: &str, inode: u64) -> Vec<u32> {
         .collect()
 }
 
+/// A test CA and a certificate for `localhost` and 127.0.0.1 signed by it,
+/// made by the `openssl` command in `dir`.
+#[derive(Debug)]
+pub struct TestCertificates {
+    dir: PathBuf,
+}
+
+impl TestCertificates {
+    /// Makes them; panics when `openssl` fails (Debian's base system has it).
+    pub fn make(dir: &Path) -> TestCertificates {
+        let openssl = |args: &[&str]| {
+            let ok = std::process::Command::new("openssl")
+                .current_dir(dir)
+                .args(args)
+                .stderr(std::process::Stdio::null())
+                .status();
+            assert!(ok.is_ok_and(|s| s.success()), "openssl {args:?}");
+        };
+        let days = ["-days", "2"];
+        openssl(
+            &[
+                &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem"][..],
+                &days,
+                &["-subj", "/CN=test CA"],
+            ]
+            .concat(),
+        );
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        openssl(
+            &[
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    "server.csr",
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    "server.pem",
+                ][..],
+                &days,
+                &["-extfile", "ext.cnf"],
+            ]
+            .concat(),
+        );
+        openssl(&["x509", "-in", "ca.pem", "-out", "ca.der", "-outform", "DER"]);
+        openssl(&["x509", "-in", "server.pem", "-out", "server.der", "-outform", "DER"]);
+        openssl(&["pkcs8", "-topk8", "-nocrypt", "-in", "server.key", "-outform", "DER", "-out", "server.p8"]);
+        TestCertificates { dir: dir.to_path_buf() }
+    }
+
+    /// The path of one of the files: `ca.pem`, `server.pem`, `server.key`
+    /// (PEM); `ca.der`, `server.der`, `server.p8` (DER, the key as PKCS#8).
+    pub fn path(&self, file: &str) -> String {
+        self.dir.join(file).display().to_string()
+    }
+
+    /// The bytes of one of the files.
+    pub fn read(&self, file: &str) -> Vec<u8> {
+        std::fs::read(self.dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    }
+}
+
 /// A `redis-server` of a test's own: on a Unix socket in a fresh
 /// temporary directory (no TCP port to race for), with its append-only
 /// file fsynced on every write (`appendonly yes`, `appendfsync always`), as
