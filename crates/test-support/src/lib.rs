@@ -223,6 +223,7 @@ pub struct TestCertificates {
 
 impl TestCertificates {
     /// Makes them; panics when `openssl` fails (Debian's base system has it).
+    #[allow(clippy::panic, reason = "certificates that cannot be made fail the test")]
     pub fn make(dir: &Path) -> TestCertificates {
         let openssl = |args: &[&str]| {
             let ok = std::process::Command::new("openssl")
@@ -288,6 +289,7 @@ impl TestCertificates {
     }
 
     /// The bytes of one of the files.
+    #[allow(clippy::panic, reason = "a file that cannot be read fails the test")]
     pub fn read(&self, file: &str) -> Vec<u8> {
         std::fs::read(self.dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
     }
