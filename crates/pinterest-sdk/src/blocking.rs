@@ -1,19 +1,24 @@
 //! The blocking client: the async client driven by a private runtime.
 //!
-//! It owns a small single-threaded tokio runtime and blocks the calling
-//! thread on the async client's futures, so retries, token refresh and
-//! pagination are the very same code. The calling thread drives the
-//! runtime itself (its I/O, its timers and the connection's task): a call
-//! in sequence hands nothing to another thread, which makes it cost about
-//! what the async client costs. Several threads may call at once: a call
+//! It blocks the calling thread on the async client's futures, so retries,
+//! token refresh and pagination are the very same code. The calling thread
+//! drives the runtime itself (its I/O, its timers and the connection's
+//! task), so a call hands nothing to another thread and costs about what
+//! the async client costs.
+//!
+//! Which runtime: with the default transport, a fixed token and no rate
+//! limiter, a thread that calls again gets a small runtime of its own and
+//! its own connections, so threads calling at once share nothing and never
+//! wait for each other (a thread's connections close when it ends).
+//! Otherwise (a token source that renews, a limiter, another transport:
+//! parts whose work may outlive a call), the calls share one runtime: a call
 //! that starts while others are under way goes in as a task, and the
-//! threads take turns driving (each waits for its own answer, or drives
-//! everyone's). Between calls, a helper thread drives the runtime when it
-//! has been idle for a moment, so background work (a token save that is
-//! retried, a connection the server closed, a Redis lease) goes on.
+//! threads take turns driving it; between calls, a helper thread drives it
+//! when it has been idle for a moment, so background work (a token save
+//! that is retried, a connection the server closed, a Redis lease) goes on.
 //!
 //! It is `Send + Sync + Clone`; clones share the runtime and the connection
-//! pool. Calling it from inside an async runtime returns
+//! pools. Calling it from inside an async runtime returns
 //! [`Error::BlockingInAsyncContext`] instead of stalling the executor.
 
 use std::fmt;
@@ -231,6 +236,81 @@ impl Runtime {
     }
 }
 
+/// A thread's own runtime, for the calls it makes through any blocking
+/// client whose every part may run on any runtime
+/// ([`crate::Client::runs_on_any_runtime`]).
+///
+/// It is driven only while its thread is in a call, so it holds only what
+/// belongs to that thread: the transport keeps a pool per thread runtime
+/// (its connections are served by tasks of the runtime that opened them).
+/// A thread gets one at its second call: a thread that makes a single call
+/// and ends uses the shared runtime and its pool instead of opening a
+/// connection of its own. The runtime and its connections go when the
+/// thread ends.
+struct ThreadRuntime {
+    rt: std::rc::Rc<tokio::runtime::Runtime>,
+}
+
+struct ThreadState {
+    /// `None` once making it failed (then the shared runtime serves).
+    rt: std::cell::OnceCell<Option<std::rc::Rc<tokio::runtime::Runtime>>>,
+    /// Calls this thread has made.
+    calls: std::cell::Cell<u64>,
+    /// A call is under way on the runtime.
+    in_call: std::cell::Cell<bool>,
+}
+
+thread_local! {
+    static THREAD: ThreadState = const {
+        ThreadState {
+            rt: std::cell::OnceCell::new(),
+            calls: std::cell::Cell::new(0),
+            in_call: std::cell::Cell::new(false),
+        }
+    };
+}
+
+/// Whether the current thread is in a call on its own runtime: the
+/// transport then uses the thread's own pool.
+pub(crate) fn on_thread_runtime() -> bool {
+    THREAD.try_with(|t| t.in_call.get()).unwrap_or(false)
+}
+
+impl ThreadRuntime {
+    /// This thread's runtime; `None` at its first call, while the thread is
+    /// being torn down, or when the runtime cannot be made.
+    fn get() -> Option<ThreadRuntime> {
+        THREAD
+            .try_with(|t| {
+                let calls = t.calls.get();
+                t.calls.set(calls.saturating_add(1));
+                if calls == 0 || t.in_call.get() {
+                    return None;
+                }
+                let rt = t.rt.get_or_init(|| {
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().ok().map(std::rc::Rc::new)
+                });
+                rt.clone().map(|rt| ThreadRuntime { rt })
+            })
+            .ok()
+            .flatten()
+    }
+
+    fn block_on<T>(&self, future: impl Future<Output = Result<T>>) -> Result<T> {
+        /// Marks the call over even if the future panics.
+        struct InCall;
+        impl Drop for InCall {
+            fn drop(&mut self) {
+                let _ = THREAD.try_with(|t| t.in_call.set(false));
+            }
+        }
+        let _ = THREAD.try_with(|t| t.in_call.set(true));
+        let _in_call = InCall;
+        // Boxed: the runtime moves the future it is given several times.
+        self.rt.block_on(Box::pin(future))
+    }
+}
+
 impl Client {
     /// A builder.
     pub fn builder() -> ClientBuilder {
@@ -272,14 +352,28 @@ impl Client {
     }
 
     /// Builds `op`'s request here, sends it, and returns the answer's head
-    /// and body to be decoded here. Alone, the calling thread runs the call
-    /// itself. While other calls are under way it sends the call as a task
-    /// of the runtime instead: a task is driven by whichever thread drives
-    /// the runtime, so the waiting thread is woken once, when the answer is
-    /// in (a future polled by its own thread would be woken at every step).
+    /// and body to be decoded here.
+    ///
+    /// A thread that calls again gets a runtime of its own (see
+    /// [`ThreadRuntime`]) when every part of the call allows it, and runs
+    /// its calls there with its own connections: threads calling at once
+    /// then share nothing. Otherwise the call goes to the shared runtime.
+    /// Alone, the calling thread runs the call itself. While other calls
+    /// are under way it sends the call as a task of the runtime instead: a
+    /// task is driven by whichever thread drives the runtime, so the waiting
+    /// thread is woken once, when the answer is in (a future polled by its
+    /// own thread would be woken at every step).
     fn send<O: Operation + Sync>(&self, op: &O) -> Result<(http::response::Parts, bytes::Bytes)> {
         let call = self.inner.prepare(op)?;
         let client = self.inner.clone();
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::BlockingInAsyncContext);
+        }
+        if client.runs_on_any_runtime()
+            && let Some(own) = ThreadRuntime::get()
+        {
+            return own.block_on(async move { client.send_prepared(call).await });
+        }
         if !self.runtime.busy() {
             return self.block_on(async move { client.send_prepared(call).await });
         }

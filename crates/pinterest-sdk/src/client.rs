@@ -53,6 +53,10 @@ struct Inner {
     /// The last access token sent, with its `Authorization` value, so that
     /// the value is built once per token rather than once per call.
     bearer: Mutex<Option<(AccessToken, HeaderValue)>>,
+    /// Every part a call goes through may run on any tokio runtime: the
+    /// transport keeps connections per runtime, and the token source and
+    /// limiter hold none (see [`Client::runs_on_any_runtime`]).
+    any_runtime: bool,
 }
 
 impl Inner {
@@ -96,6 +100,7 @@ impl Inner {
             owner,
             user_agent,
             bearer: Mutex::new(None),
+            any_runtime: false,
         }
     }
 }
@@ -157,6 +162,10 @@ pub struct ClientBuilder {
     seed: Option<u64>,
     limiter: Option<Arc<dyn RateLimiter>>,
     budget_account: Option<String>,
+    /// The transport was given and is not a [`HyperTransport`].
+    foreign_transport: bool,
+    /// The token source was given rather than made from a token.
+    foreign_tokens: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -175,12 +184,14 @@ impl ClientBuilder {
     /// Sends a fixed access token.
     pub fn access_token(mut self, token: AccessToken) -> Self {
         self.tokens = Some(Arc::new(StaticToken::new(token)));
+        self.foreign_tokens = false;
         self
     }
 
     /// Gets tokens from `source` (e.g. a refreshing source).
     pub fn token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
         self.tokens = Some(source);
+        self.foreign_tokens = true;
         self
     }
 
@@ -192,7 +203,8 @@ impl ClientBuilder {
     }
 
     /// Replaces the HTTP transport.
-    pub fn transport(mut self, transport: impl Transport) -> Self {
+    pub fn transport<T: Transport>(mut self, transport: T) -> Self {
+        self.foreign_transport = std::any::TypeId::of::<T>() != std::any::TypeId::of::<HyperTransport>();
         self.transport = Some(Arc::new(transport));
         self
     }
@@ -238,7 +250,9 @@ impl ClientBuilder {
             Some(seed) => rand::rngs::SmallRng::seed_from_u64(seed),
             None => rand::rngs::SmallRng::from_rng(&mut rand::rng()),
         };
+        let any_runtime = !self.foreign_transport && !self.foreign_tokens && self.limiter.is_none();
         let mut inner = Inner::new(config, transport, tokens, self.app, rng, self.limiter);
+        inner.any_runtime = any_runtime;
         if let Some(account) = self.budget_account
             && inner.tokens.account_key().is_none()
         {
@@ -360,6 +374,16 @@ impl Client {
                 self.inner.limiter.clone(),
             )),
         }
+    }
+
+    /// Whether this client's calls may run on any tokio runtime, including
+    /// a runtime that is driven only while a call is under way. True when
+    /// the transport is a [`HyperTransport`] (which keeps its connections
+    /// per runtime), the tokens are fixed (no renewal to share between
+    /// calls) and no rate limiter is on. The blocking client then runs each
+    /// calling thread on a runtime of its own.
+    pub(crate) fn runs_on_any_runtime(&self) -> bool {
+        self.inner.any_runtime
     }
 
     /// The rate limiter, if one is on.

@@ -39,6 +39,53 @@ pub struct HyperTransport {
     /// `None` when no destination is proxied: then a request is sent as it
     /// is, with no lookup.
     proxies: Option<Arc<Matcher>>,
+    /// What a pool is made from, for the pools of the blocking client's
+    /// threads (see [`thread_pool`]); also what tells them apart.
+    settings: Arc<PoolSettings>,
+}
+
+/// What a [`Pool`] is made from.
+struct PoolSettings {
+    tls: rustls::ClientConfig,
+    proxies: Option<Arc<Matcher>>,
+    connect_timeout: Duration,
+    idle_timeout: Duration,
+}
+
+impl PoolSettings {
+    fn pool(&self) -> Pool {
+        Pool::new(self.tls.clone(), self.proxies.clone(), self.connect_timeout, self.idle_timeout)
+    }
+}
+
+thread_local! {
+    /// The pools of this thread's runtime, one per transport (told apart by
+    /// their settings), for the calls the blocking client makes on it.
+    static THREAD_POOLS: std::cell::RefCell<Vec<(std::sync::Weak<PoolSettings>, Pool)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The pool of `settings` on this thread's own runtime. A connection is
+/// served by a task of the runtime that opened it, and a thread's runtime
+/// runs only while the thread is in a call: its connections must not be
+/// lent to other threads. `None` while the thread is being torn down.
+fn thread_pool(settings: &Arc<PoolSettings>) -> Option<Pool> {
+    THREAD_POOLS
+        .try_with(|pools| {
+            let mut pools = pools.try_borrow_mut().ok()?;
+            // A live weak pointer at the same address is the same settings.
+            if let Some((_, pool)) =
+                pools.iter().find(|(w, _)| w.strong_count() > 0 && std::ptr::eq(w.as_ptr(), Arc::as_ptr(settings)))
+            {
+                return Some(pool.clone());
+            }
+            pools.retain(|(w, _)| w.strong_count() > 0);
+            let pool = settings.pool();
+            pools.push((Arc::downgrade(settings), pool.clone()));
+            Some(pool)
+        })
+        .ok()
+        .flatten()
 }
 
 impl std::fmt::Debug for HyperTransport {
@@ -103,8 +150,13 @@ impl HyperTransportBuilder {
             Some(p) => p.matcher(),
             None => Proxies::from_env()?.matcher(),
         };
-        let pool = Pool::new(tls, proxies.clone(), self.connect_timeout, self.pool_idle_timeout);
-        Ok(HyperTransport { pool, proxies })
+        let settings = Arc::new(PoolSettings {
+            tls,
+            proxies: proxies.clone(),
+            connect_timeout: self.connect_timeout,
+            idle_timeout: self.pool_idle_timeout,
+        });
+        Ok(HyperTransport { pool: settings.pool(), proxies, settings })
     }
 }
 
@@ -154,7 +206,12 @@ impl Transport for HyperTransport {
         if let Some(auth) = self.proxies.as_deref().and_then(|m| absolute_form_auth(m, request.uri())) {
             request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
         }
-        let answer = self.pool.send(request.map(Body::into_pool));
+        let request = request.map(Body::into_pool);
+        // On a blocking client's thread runtime, the thread's own pool.
+        let answer = match crate::blocking::on_thread_runtime().then(|| thread_pool(&self.settings)).flatten() {
+            Some(pool) => pool.send(request),
+            None => self.pool.send(request),
+        };
         Box::pin(async move {
             let response = answer.await.map_err(error)?;
             Ok(response.map(ResponseBody::new))
