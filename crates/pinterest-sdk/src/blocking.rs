@@ -306,7 +306,8 @@ impl ThreadRuntime {
         }
         let _ = THREAD.try_with(|t| t.in_call.set(true));
         let _in_call = InCall;
-        // Boxed: the runtime moves the future it is given several times.
+        // Boxed: `block_on` passes the future it is given down several
+        // frames by value; a box moves a pointer.
         self.rt.block_on(Box::pin(future))
     }
 }
