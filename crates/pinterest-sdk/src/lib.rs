@@ -1,7 +1,7 @@
 //! Typed Rust client for the Pinterest REST API v5.
 //!
 //! - Every operation of Pinterest's OpenAPI description, generated, one cargo
-//!   feature per API tag (see the crate README for the table).
+//!   feature per API tag (see the crate README for the list).
 //! - One sans-IO core ([`Operation`]) under an async [`Client`] and a
 //!   [`blocking::Client`].
 //! - OAuth 2.0 ([`oauth`]) with refreshing token sources ([`auth`]).
@@ -67,7 +67,7 @@ pub use response::{Response, ResponseMeta};
 /// The date crate the models use, re-exported so that versions match.
 pub use chrono;
 
-/// The README's examples, compiled as doctests.
+/// The crate README's examples, compiled as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
