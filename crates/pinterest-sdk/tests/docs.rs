@@ -56,3 +56,42 @@ fn fields_say_their_type_and_whether_they_are_required() {
     let boards = generated("models/boards.rs");
     assert!(boards.contains("one of `PUBLIC`, `PROTECTED`, `SECRET`"), "enum values are listed");
 }
+
+/// The crate's README is its page on crates.io, read alone: it shows the
+/// seed's authorization flow, the tour, a table of every cargo feature the
+/// manifest declares, and the way to the CLI and the emulator, with no
+/// link that only works inside the repository.
+#[test]
+fn the_crate_readme_stands_on_its_own() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("readme = \"README.md\""), "the manifest names the README");
+    for heading in ["## Install", "## A quick tour", "## Authorization", "## Features"] {
+        assert!(readme.contains(&format!("\n{heading}\n")), "no section {heading}");
+    }
+    // The seed's steps, in its order.
+    let steps = ["**Initialise.**", "**Get the authorization URL**", "**Generate the access token**", "**Use the access token**"];
+    let at: Vec<usize> = steps.iter().map(|s| readme.find(s).unwrap_or_else(|| panic!("no step {s}"))).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "the seed's steps out of order");
+    // Every feature of the manifest (but `default`) is in the table.
+    let features = manifest.split("[features]").nth(1).unwrap();
+    let table = readme.split("## Features").nth(1).unwrap();
+    for line in features.lines().take_while(|l| !l.starts_with('[')) {
+        let Some((name, _)) = line.split_once(" = ") else { continue };
+        if name != "default" && !name.starts_with('#') {
+            assert!(table.contains(&format!("`{name}`")), "feature {name} is not in the README's table");
+        }
+    }
+    for crate_page in ["https://crates.io/crates/pinterest-cli", "https://crates.io/crates/pinterest-emulator"] {
+        assert!(readme.contains(crate_page), "no link to {crate_page}");
+    }
+    for (i, _) in readme.match_indices("](") {
+        let target = &readme[i + 2..];
+        assert!(
+            target.starts_with("http") || target.starts_with('#'),
+            "a relative link, broken on crates.io: {}",
+            target.lines().next().unwrap()
+        );
+    }
+}
