@@ -2,6 +2,7 @@
 
 mod bench;
 mod codegen;
+mod spec_diff;
 mod test;
 
 use std::path::PathBuf;
@@ -16,7 +17,11 @@ tasks:
   test [ARGS...]                    install what the tests need, then run the whole
                                     test suite (cargo test --workspace --all-features ARGS)
   bench [--repeat N] [--quick] [--build-times] [--fleet]
-                                    the side-by-side benchmarks; writes BENCHMARKS.md";
+                                    the side-by-side benchmarks; writes BENCHMARKS.md
+  spec-diff [--json] [--fail-on-breaking] OLD.json NEW.json
+                                    what changed between two OpenAPI descriptions,
+                                    each change BREAKING or compatible (--fail-on-breaking:
+                                    exit 1 when one is breaking)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +44,7 @@ fn main() -> Result<()> {
         }
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run_bench(&args[1..]),
+        Some("spec-diff") => std::process::exit(spec_diff::run(&args[1..])),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())

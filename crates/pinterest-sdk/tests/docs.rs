@@ -71,7 +71,12 @@ fn the_crate_readme_stands_on_its_own() {
         assert!(readme.contains(&format!("\n{heading}\n")), "no section {heading}");
     }
     // The seed's steps, in its order.
-    let steps = ["**Initialise.**", "**Get the authorization URL**", "**Generate the access token**", "**Use the access token**"];
+    let steps = [
+        "**Initialise.**",
+        "**Get the authorization URL**",
+        "**Generate the access token**",
+        "**Use the access token**",
+    ];
     let at: Vec<usize> = steps.iter().map(|s| readme.find(s).unwrap_or_else(|| panic!("no step {s}"))).collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "the seed's steps out of order");
     // Every feature of the manifest (but `default`) is in the table.
