@@ -33,6 +33,10 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
+// The generator's own test of a schema that only describes: such an
+// `allOf` part or map value changes no type for it, nor here.
+use crate::codegen::ir::is_descriptive_only;
+
 /// The command line, printed on bad arguments.
 const USAGE: &str = "usage: cargo xtask spec-diff [--json] [--fail-on-breaking] OLD.json NEW.json";
 
@@ -42,22 +46,6 @@ const MAX_DEPTH: usize = 32;
 
 /// The HTTP methods an OpenAPI path item can hold.
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "options"];
-
-/// Keys that only describe a schema: an `allOf` part made of these alone
-/// does not change the type (the generator ignores such parts too).
-const DESCRIPTIVE: &[&str] = &[
-    "description",
-    "example",
-    "examples",
-    "title",
-    "default",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "nullable",
-    "externalDocs",
-    "x-nullable",
-];
 
 /// What a missing schema compares as.
 static NULL: Value = Value::Null;
@@ -217,10 +205,6 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// The last segment of a `$ref`: the component's name.
 fn ref_name(r: &str) -> &str {
     r.rsplit_once('/').map_or(r, |(_, name)| name)
-}
-
-fn is_descriptive_only(s: &Value) -> bool {
-    s.as_object().is_some_and(|m| m.keys().all(|k| DESCRIPTIVE.contains(&k.as_str())))
 }
 
 /// The `allOf` parts that constrain the type.

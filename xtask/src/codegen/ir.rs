@@ -293,7 +293,9 @@ const DESCRIPTIVE: &[&str] = &[
     "x-nullable",
 ];
 
-fn is_descriptive_only(s: &Value) -> bool {
+/// A schema made only of keys that describe it: as an `allOf` part it
+/// changes nothing (`cargo xtask spec-diff` uses the same test).
+pub(crate) fn is_descriptive_only(s: &Value) -> bool {
     obj(s).is_some_and(|m| m.keys().all(|k| DESCRIPTIVE.contains(&k.as_str())))
 }
 

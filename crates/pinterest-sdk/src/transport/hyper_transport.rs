@@ -36,17 +36,16 @@ use crate::error::{Error, Result, TransportError, TransportErrorKind};
 #[derive(Clone)]
 pub struct HyperTransport {
     pool: Pool,
-    /// `None` when no destination is proxied: then a request is sent as it
-    /// is, with no lookup.
-    proxies: Option<Arc<Matcher>>,
     /// What a pool is made from, for the pools of the blocking client's
-    /// threads (see [`thread_pool`]); also what tells them apart.
+    /// threads too (see [`thread_pool`]); also what tells them apart.
     settings: Arc<PoolSettings>,
 }
 
 /// What a [`Pool`] is made from.
 struct PoolSettings {
     tls: rustls::ClientConfig,
+    /// `None` when no destination is proxied: then a request is sent as it
+    /// is, with no lookup.
     proxies: Option<Arc<Matcher>>,
     connect_timeout: Duration,
     idle_timeout: Duration,
@@ -90,7 +89,7 @@ fn thread_pool(settings: &Arc<PoolSettings>) -> Option<Pool> {
 
 impl std::fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HyperTransport").field("proxied", &self.proxies.is_some()).finish_non_exhaustive()
+        f.debug_struct("HyperTransport").field("proxied", &self.settings.proxies.is_some()).finish_non_exhaustive()
     }
 }
 
@@ -152,11 +151,11 @@ impl HyperTransportBuilder {
         };
         let settings = Arc::new(PoolSettings {
             tls,
-            proxies: proxies.clone(),
+            proxies,
             connect_timeout: self.connect_timeout,
             idle_timeout: self.pool_idle_timeout,
         });
-        Ok(HyperTransport { pool: settings.pool(), proxies, settings })
+        Ok(HyperTransport { pool: settings.pool(), settings })
     }
 }
 
@@ -203,7 +202,7 @@ fn error(e: hyper_util::client::legacy::Error) -> TransportError {
 
 impl Transport for HyperTransport {
     fn send(&self, mut request: http::Request<Body>) -> BoxFuture<'_, TransportResult> {
-        if let Some(auth) = self.proxies.as_deref().and_then(|m| absolute_form_auth(m, request.uri())) {
+        if let Some(auth) = self.settings.proxies.as_deref().and_then(|m| absolute_form_auth(m, request.uri())) {
             request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
         }
         let request = request.map(Body::into_pool);
